@@ -1,0 +1,1 @@
+"""The `rehab` command line: run the services, the demo, replays."""

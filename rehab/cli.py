@@ -1,0 +1,163 @@
+"""`rehab`: run the agency services, the demo journey and settlement replays from one command."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import signal
+import sys
+import time
+from pathlib import Path
+
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+SERVICES = ("survey", "assessment", "approval", "delivery", "settlement")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return int(args.run(args) or 0)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rehab",
+        description="Precision rehabilitation services for disabled persons (残疾人精准康复服务).",
+    )
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    up = commands.add_parser("up", help="start Redis (if needed) and all five services; Ctrl-C stops them")
+    _deployment_options(up)
+    up.set_defaults(run=_up)
+
+    serve = commands.add_parser("serve", help="run one agency's service (for a department that runs only its own)")
+    serve.add_argument("service", choices=SERVICES)
+    serve.add_argument("--port", type=int, help="HTTP port (default: 8101-8105 by service)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--database-url", help="SQLAlchemy URL of this service's store (default: SQLite in --var-dir)")
+    _deployment_options(serve)
+    serve.set_defaults(run=_serve)
+
+    demo = commands.add_parser("demo", help="drive a realistic sample of persons through the whole journey")
+    demo.add_argument("--persons", type=int, default=300, help="how many persons to register (default 300)")
+    demo.add_argument("--year", type=int, default=2025, help="the survey and service year (default 2025)")
+    demo.add_argument("--seed", type=int, default=20250101, help="random seed, for a repeatable sample")
+    demo.add_argument(
+        "--start-services", action="store_true",
+        help="start Redis and the five services first, and stop them at the end (data stays in --var-dir)",
+    )
+    _deployment_options(demo)
+    demo.set_defaults(run=_demo)
+
+    replay = commands.add_parser("replay", help="rebuild settlement's ledger from its event archive and print totals")
+    replay.add_argument("--database-url", help="settlement's store (default: SQLite in --var-dir)")
+    replay.add_argument("--var-dir", type=Path, default=Path("var"))
+    replay.set_defaults(run=_replay)
+    return parser
+
+
+def _deployment_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL, help=f"the shared Redis (default {DEFAULT_REDIS_URL})")
+    parser.add_argument("--var-dir", type=Path, default=Path("var"), help="where SQLite files and logs live (default ./var)")
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from services.eventing.runtime import ServiceSettings
+
+    settings = ServiceSettings(
+        service=args.service,
+        var_dir=args.var_dir,
+        database_url=args.database_url,
+        redis_url=args.redis_url,
+        host=args.host,
+        port=args.port,
+    )
+    create_app = importlib.import_module(f"services.{args.service}.app").create_app
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.http_port, log_level="warning")
+    return 0
+
+
+def _up(args: argparse.Namespace) -> int:
+    with _deployment(args.var_dir, args.redis_url) as services:
+        print(f"rehab is up: Redis at {services.redis_url}")
+        for service in SERVICES:
+            print(f"  {service:<11} {services.url(service)}/docs")
+        print("Ctrl-C stops everything.")
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        try:
+            while all(process.poll() is None for process in services.processes.values()):
+                time.sleep(0.5)
+            print("a service exited; see the logs in", args.var_dir / "logs", file=sys.stderr)
+            return 1
+        except KeyboardInterrupt:
+            print("\nstopping…")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from rehab.demo import print_summary, run_demo
+    from rehab.processes import ServiceProcesses
+
+    if args.start_services:
+        with _deployment(args.var_dir, args.redis_url) as services:
+            summary = run_demo(services.url, persons=args.persons, year=args.year, seed=args.seed)
+    else:
+        urls = ServiceProcesses(args.var_dir, args.redis_url).url
+        summary = run_demo(urls, persons=args.persons, year=args.year, seed=args.seed)
+    print_summary(summary)
+    return 0 if summary.ledger_balanced else 1
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from services.eventing.runtime import ServiceSettings
+    from services.eventing.store import create_store_engine
+    from services.settlement.replay import rebuild_ledger, render
+
+    settings = ServiceSettings(service="settlement", var_dir=args.var_dir, database_url=args.database_url)
+    report = rebuild_ledger(create_store_engine(settings.store_url))
+    print(render(report), end="")
+    return 0 if report.balanced else 1
+
+
+class _deployment:
+    """Redis (ours, if none answers at the URL) plus the five services, stopped on exit."""
+
+    def __init__(self, var_dir: Path, redis_url: str) -> None:
+        self.var_dir = var_dir
+        self.redis_url = redis_url
+        self.redis = None
+        self.services = None
+
+    def __enter__(self):  # type: ignore[no-untyped-def]
+        from urllib.parse import urlparse
+
+        from rehab.local_redis import LocalRedis, answers
+        from rehab.processes import ServiceProcesses
+
+        if not answers(self.redis_url):
+            port = urlparse(self.redis_url).port or 6379
+            print(f"starting redis-server on port {port} (data in {self.var_dir / 'redis'})")
+            self.redis = LocalRedis(self.var_dir / "redis", port).start()
+        self.services = ServiceProcesses(self.var_dir, self.redis_url)
+        try:
+            return self.services.start()
+        except BaseException:
+            self.__exit__()
+            raise
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.services is not None:
+            self.services.stop()
+        if self.redis is not None:
+            self.redis.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

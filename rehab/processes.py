@@ -1,0 +1,93 @@
+"""Run the five agency services as separate processes (for `rehab up`, the demo and end-to-end tests)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from services.eventing.runtime import SERVICE_PORTS
+
+SERVICES = tuple(SERVICE_PORTS)
+
+
+@dataclass
+class ServiceProcesses:
+    """The services of one deployment, each its own OS process with its own SQLite file under var_dir."""
+
+    var_dir: Path
+    redis_url: str
+    ports: dict[str, int] = field(default_factory=lambda: dict(SERVICE_PORTS))
+    services: Iterable[str] = SERVICES
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    def start(self, timeout: float = 60.0) -> ServiceProcesses:
+        (self.var_dir / "logs").mkdir(parents=True, exist_ok=True)
+        for service in self.services:
+            self.start_one(service)
+        self.wait_healthy(timeout)
+        return self
+
+    def start_one(self, service: str) -> None:
+        log = (self.var_dir / "logs" / f"{service}.log").open("ab")
+        command = [
+            sys.executable, "-m", "rehab.cli", "serve", service,
+            "--port", str(self.ports[service]),
+            "--redis-url", self.redis_url,
+            "--var-dir", str(self.var_dir),
+        ]
+        self.processes[service] = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"}
+        )
+
+    def wait_healthy(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        for service in self.processes:
+            while True:
+                process = self.processes[service]
+                if process.poll() is not None:
+                    raise RuntimeError(
+                        f"{service} exited with code {process.returncode}; see {self.var_dir}/logs/{service}.log"
+                    )
+                try:
+                    if httpx.get(self.url(service) + "/health", timeout=1.0).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{service} did not become healthy within {timeout:.0f}s")
+                time.sleep(0.1)
+
+    def kill(self, service: str) -> None:
+        """Stop one service the hard way (SIGKILL), as a crash would."""
+        process = self.processes.pop(service)
+        process.kill()
+        process.wait(timeout=10)
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)
+        self.processes.clear()
+
+    def __enter__(self) -> ServiceProcesses:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()

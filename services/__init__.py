@@ -1,0 +1,1 @@
+"""The five agency services of rehab and the eventing kernel they share."""

@@ -1,0 +1,81 @@
+"""Outbox relay: publishes a service's stored events to its Redis stream as plain JSON fields."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from services.eventing.store import EventStore, StoredEvent
+
+log = logging.getLogger(__name__)
+
+
+class OutboxRelay:
+    """Moves committed events from the service's outbox to its Redis stream, in position order.
+
+    An event is marked published only after its XADD returned an entry id. A crash between the
+    two republishes the event; consumers deduplicate on ``event_id`` (at-least-once delivery).
+    Every pass starts from the lowest *unpublished* position, never from a high-water mark, so
+    an event whose transaction committed after a later one is still published.
+    """
+
+    def __init__(
+        self,
+        store: EventStore,
+        redis: Redis,
+        stream: str,
+        *,
+        batch_size: int = 200,
+        idle_seconds: float = 0.1,
+        retry_seconds: float = 1.0,
+    ) -> None:
+        self.store = store
+        self.redis = redis
+        self.stream = stream
+        self.batch_size = batch_size
+        self.idle_seconds = idle_seconds
+        self.retry_seconds = retry_seconds
+        self.wakeup = asyncio.Event()
+
+    def notify(self) -> None:
+        """Tell the relay new events were committed, so it need not wait for its next poll."""
+        self.wakeup.set()
+
+    async def publish_pending(self) -> int:
+        """Publish every unpublished event; returns how many were published."""
+        total = 0
+        while True:
+            pending = await asyncio.to_thread(self.store.unpublished, self.batch_size)
+            if not pending:
+                return total
+            entry_ids = await self._xadd(pending)
+            published = [(event.position, entry_id) for event, entry_id in zip(pending, entry_ids, strict=True)]
+            await asyncio.to_thread(self.store.mark_published, published)
+            total += len(published)
+
+    async def _xadd(self, events: list[StoredEvent]) -> list[str]:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for event in events:
+                pipe.xadd(self.stream, event.envelope.to_wire())  # type: ignore[arg-type]
+            results = await pipe.execute()
+        return [entry.decode() if isinstance(entry, bytes) else str(entry) for entry in results]
+
+    async def run(self) -> None:
+        """Publish until cancelled; while Redis is unreachable, keep retrying (nothing is lost)."""
+        while True:
+            try:
+                published = await self.publish_pending()
+                if published:
+                    log.debug("relay published %d events to %s", published, self.stream)
+            except (RedisError, OSError) as error:
+                log.warning("relay cannot reach Redis (%s); retrying in %.1fs", error, self.retry_seconds)
+                await asyncio.sleep(self.retry_seconds)
+                continue
+            try:
+                await asyncio.wait_for(self.wakeup.wait(), timeout=self.idle_seconds)
+            except TimeoutError:
+                pass
+            self.wakeup.clear()

@@ -1,0 +1,161 @@
+"""Process runtime shared by every service: settings, the FastAPI app with its relay and consumers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from faststream.redis import RedisBroker
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from redis.asyncio import Redis
+from sqlalchemy import MetaData
+
+from services.eventing.consumer import EventConsumer, Subscription
+from services.eventing.errors import install_error_handlers
+from services.eventing.relay import OutboxRelay
+from services.eventing.store import EventStore, create_store_engine
+
+log = logging.getLogger(__name__)
+
+SERVICE_PORTS = {"survey": 8101, "assessment": 8102, "approval": 8103, "delivery": 8104, "settlement": 8105}
+"""Default HTTP port of each service when they all run on one machine."""
+
+
+class ServiceSettings(BaseSettings):
+    """How one service process runs. Every field can be set by a ``REHAB_`` environment variable."""
+
+    model_config = SettingsConfigDict(env_prefix="REHAB_", extra="ignore")
+
+    service: str = Field(description="Which agency service this process is.")
+    var_dir: Path = Field(default=Path("var"), description="Where SQLite files live by default.")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL of the service's own store; default SQLite in var_dir."
+    )
+    redis_url: str = Field(default="redis://127.0.0.1:6379/0", description="The shared Redis.")
+    host: str = Field(default="127.0.0.1")
+    port: int | None = Field(default=None, description="HTTP port; default from SERVICE_PORTS.")
+
+    @property
+    def store_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{self.var_dir / (self.service + '.db')}"
+
+    @property
+    def http_port(self) -> int:
+        return self.port if self.port is not None else SERVICE_PORTS[self.service]
+
+
+@dataclass
+class ServiceRuntime:
+    """Everything one service process owns: its store, relay, consumer and Redis connection."""
+
+    settings: ServiceSettings
+    store: EventStore
+    redis: Redis
+    relay: OutboxRelay | None
+    consumer: EventConsumer | None
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def committed(self) -> None:
+        """Called after a command committed events: publish them now rather than at the next poll."""
+        if self.relay is not None:
+            self.relay.notify()
+
+
+def runtime_of(request: Request) -> ServiceRuntime:
+    """FastAPI dependency: the runtime of the service handling the request."""
+    runtime: ServiceRuntime = request.app.state.runtime
+    return runtime
+
+
+def create_service_app(
+    settings: ServiceSettings,
+    *,
+    title: str,
+    description: str,
+    routers: list,
+    publishes_to: str | None,
+    subscriptions: list[Subscription],
+    tables: MetaData | None = None,
+    on_start: Callable[[ServiceRuntime], None] | None = None,
+) -> FastAPI:
+    """The composition root of a service: nothing connects until the app starts."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = _build_runtime(settings, publishes_to, subscriptions, tables)
+        app.state.runtime = runtime
+        if on_start is not None:
+            on_start(runtime)
+        broker = RedisBroker(settings.redis_url, logger=logging.getLogger(f"faststream.{settings.service}"))
+        if runtime.consumer is not None:
+            runtime.consumer.register(broker, runtime.redis)
+        runtime.tasks.append(asyncio.create_task(_start_when_redis_answers(runtime, broker)))
+        if runtime.relay is not None:
+            runtime.tasks.append(asyncio.create_task(runtime.relay.run()))
+        try:
+            yield
+        finally:
+            for task in runtime.tasks:
+                task.cancel()
+            for task in runtime.tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            with contextlib.suppress(Exception):
+                await broker.stop()
+            await runtime.redis.aclose()
+            runtime.store.engine.dispose()
+
+    app = FastAPI(title=title, description=description, lifespan=lifespan, version="0.1.0")
+    install_error_handlers(app)
+    for router in routers:
+        app.include_router(router)
+
+    @app.get("/health", tags=["operations"], summary="Liveness and outbox state of this service")
+    def health(request: Request) -> dict[str, object]:
+        runtime = runtime_of(request)
+        return {"service": settings.service, "status": "ok", "events": runtime.store.counts()}
+
+    return app
+
+
+def _build_runtime(
+    settings: ServiceSettings,
+    publishes_to: str | None,
+    subscriptions: list[Subscription],
+    tables: MetaData | None,
+) -> ServiceRuntime:
+    store = EventStore(create_store_engine(settings.store_url), producer=settings.service)
+    store.create_schema(tables)
+    redis = Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=5)
+    relay = OutboxRelay(store, redis, publishes_to) if publishes_to else None
+    consumer = EventConsumer(store, settings.service, subscriptions) if subscriptions else None
+    return ServiceRuntime(settings=settings, store=store, redis=redis, relay=relay, consumer=consumer)
+
+
+async def _start_when_redis_answers(runtime: ServiceRuntime, broker: RedisBroker) -> None:
+    """Start consuming once Redis answers; the HTTP API works meanwhile (commands go to the outbox)."""
+    consumer = runtime.consumer
+    while True:
+        try:
+            await runtime.redis.ping()
+            if consumer is not None:
+                await consumer.ensure_groups(runtime.redis)
+            await broker.start()
+            break
+        except Exception as error:  # noqa: BLE001 - any failure to connect is retried
+            log.warning("%s waits for Redis: %s", runtime.settings.service, error)
+            with contextlib.suppress(Exception):
+                await broker.stop()
+            await asyncio.sleep(1.0)
+    if consumer is not None:
+        await consumer.keep_groups(runtime.redis)

@@ -1,0 +1,369 @@
+"""Append-only event store on SQLAlchemy 2: events, their outbox, and the inbox of consumed events.
+
+One database per service. Three tables:
+
+* ``events``   — what this service decided; unique ``(stream_id, version)`` for optimistic
+  concurrency, unique ``event_id``, and ``position`` as the global order.
+* ``outbox``   — one row per stored event, written in the same transaction; the relay marks a
+  row published only after XADD succeeded and always picks the lowest unpublished positions,
+  so an event whose transaction committed late is never skipped.
+* ``inbox``    — every event this service consumed, written in the same transaction as the
+  effect; a redelivered event finds its ``event_id`` here and is a no-op. The inbox keeps the
+  whole envelope, so it is also the service's archive of what it received (settlement replays it).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from rehab_contracts import EventEnvelope, EventPayload
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from services.eventing.ids import new_event_id
+
+metadata = MetaData()
+
+Position = BigInteger().with_variant(Integer(), "sqlite")
+
+events_table = Table(
+    "events",
+    metadata,
+    Column("position", Position, primary_key=True, autoincrement=True),
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column("stream_id", String(200), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("event_type", String(100), nullable=False, index=True),
+    Column("schema_version", Integer, nullable=False),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("producer", String(50), nullable=False),
+    Column("correlation_id", String(36), nullable=False),
+    Column("causation_id", String(36)),
+    Column("signature", Text),
+    Column("payload", Text, nullable=False),
+    UniqueConstraint("stream_id", "version", name="uq_events_stream_version"),
+    sqlite_autoincrement=True,
+)
+
+outbox_table = Table(
+    "outbox",
+    metadata,
+    Column("position", Position, primary_key=True, autoincrement=False),
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column("published_at", DateTime(timezone=True), index=True),
+    Column("stream_entry_id", String(40)),
+)
+
+inbox_table = Table(
+    "inbox",
+    metadata,
+    Column("position", Position, primary_key=True, autoincrement=True),
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column("source_stream", String(100), nullable=False),
+    Column("event_type", String(100), nullable=False, index=True),
+    Column("stream_id", String(200), nullable=False, index=True),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("envelope", Text, nullable=False),
+    sqlite_autoincrement=True,
+)
+
+
+class ConcurrencyConflict(Exception):
+    """Another command appended to the same aggregate first."""
+
+    def __init__(self, stream_id: str, expected_version: int) -> None:
+        super().__init__(
+            f"{stream_id} changed while this command was decided (expected version {expected_version})"
+        )
+        self.stream_id = stream_id
+        self.expected_version = expected_version
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """An event a command decided, before the store gives it an envelope."""
+
+    payload: EventPayload
+    occurred_at: datetime
+    correlation_id: UUID | None = None
+    causation_id: UUID | None = None
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """An event as the store keeps it: its envelope and global position."""
+
+    position: int
+    envelope: EventEnvelope
+
+
+def create_store_engine(url: str) -> Engine:
+    """An engine for a service's own database; SQLite files get WAL and full fsync."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy, not the sqlite3 module, decide where transactions begin: the module's own
+    # legacy handling turns a SAVEPOINT's release into a commit of the whole transaction.
+    connection.isolation_level = None
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _sqlite_begin(connection: Any) -> None:
+    # IMMEDIATE takes the write lock up front, so two read-then-write transactions of one service
+    # wait for each other (busy timeout) instead of failing when both try to upgrade.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class EventStore:
+    """The event store of one producing service (agency)."""
+
+    def __init__(self, engine: Engine, producer: str) -> None:
+        self.engine = engine
+        self.producer = producer
+
+    def create_schema(self, extra: MetaData | None = None) -> None:
+        """Create the kernel's tables (and a service's own projection tables)."""
+        metadata.create_all(self.engine)
+        if extra is not None:
+            extra.create_all(self.engine)
+
+    @contextmanager
+    def transaction(self) -> Iterator[UnitOfWork]:
+        """One atomic unit: commits on success, rolls back on any exception."""
+        with Session(self.engine) as session, session.begin():
+            yield UnitOfWork(session, self.producer)
+
+    def read(self, after_position: int = 0, limit: int | None = None) -> list[StoredEvent]:
+        """This service's events in global order, after a position."""
+        with self.transaction() as unit:
+            return unit.read(after_position, limit)
+
+    def unpublished(self, limit: int) -> list[StoredEvent]:
+        """The lowest-positioned events the relay has not yet published."""
+        query = (
+            select(events_table)
+            .join(outbox_table, outbox_table.c.position == events_table.c.position)
+            .where(outbox_table.c.published_at.is_(None))
+            .order_by(events_table.c.position)
+            .limit(limit)
+        )
+        with Session(self.engine) as session:
+            return [_stored(row) for row in session.execute(query).mappings()]
+
+    def mark_published(self, published: Sequence[tuple[int, str]]) -> None:
+        """Record the Redis entry id of each published position."""
+        now = _now()
+        with Session(self.engine) as session, session.begin():
+            for position, entry_id in published:
+                session.execute(
+                    update(outbox_table)
+                    .where(outbox_table.c.position == position)
+                    .values(published_at=now, stream_entry_id=entry_id)
+                )
+
+    def counts(self) -> dict[str, int]:
+        """Events stored, published, pending publication, and received."""
+        with Session(self.engine) as session:
+            stored = session.scalar(select(func.count()).select_from(events_table)) or 0
+            pending = session.scalar(
+                select(func.count()).select_from(outbox_table).where(outbox_table.c.published_at.is_(None))
+            ) or 0
+            received = session.scalar(select(func.count()).select_from(inbox_table)) or 0
+        return {"stored": stored, "published": stored - pending, "unpublished": pending, "received": received}
+
+
+class UnitOfWork:
+    """What a command or an event handler may do inside one transaction."""
+
+    def __init__(self, session: Session, producer: str) -> None:
+        self.session = session
+        self.producer = producer
+
+    # -- own events -------------------------------------------------------------------------
+    def load(self, stream_id: str) -> list[EventEnvelope]:
+        """Every event of one aggregate, in version order."""
+        query = select(events_table).where(events_table.c.stream_id == stream_id).order_by(
+            events_table.c.version
+        )
+        return [_stored(row).envelope for row in self.session.execute(query).mappings()]
+
+    def read(self, after_position: int = 0, limit: int | None = None) -> list[StoredEvent]:
+        query = select(events_table).where(events_table.c.position > after_position).order_by(
+            events_table.c.position
+        )
+        if limit is not None:
+            query = query.limit(limit)
+        return [_stored(row) for row in self.session.execute(query).mappings()]
+
+    def events_of_type(self, *event_types: str) -> list[EventEnvelope]:
+        """This service's own events of the given types, in global order."""
+        query = (
+            select(events_table)
+            .where(events_table.c.event_type.in_(event_types))
+            .order_by(events_table.c.position)
+        )
+        return [_stored(row).envelope for row in self.session.execute(query).mappings()]
+
+    def append(self, stream_id: str, expected_version: int, events: Sequence[NewEvent]) -> list[EventEnvelope]:
+        """Append after ``expected_version``; raises ConcurrencyConflict if someone was first."""
+        recorded_at = _now()
+        envelopes = [
+            _envelope(self.producer, stream_id, expected_version + offset, new, recorded_at)
+            for offset, new in enumerate(events, start=1)
+        ]
+        try:
+            with self.session.begin_nested():
+                for envelope in envelopes:
+                    position = self.session.execute(
+                        insert(events_table).values(_row(envelope))
+                    ).inserted_primary_key[0]
+                    self.session.execute(
+                        insert(outbox_table).values(position=position, event_id=str(envelope.event_id))
+                    )
+        except IntegrityError as error:
+            raise ConcurrencyConflict(stream_id, expected_version) from error
+        return envelopes
+
+    # -- consumed events ---------------------------------------------------------------------
+    def has_received(self, event_id: UUID) -> bool:
+        query = select(inbox_table.c.position).where(inbox_table.c.event_id == str(event_id))
+        return self.session.execute(query).first() is not None
+
+    def record_received(self, envelope: EventEnvelope, source_stream: str) -> None:
+        """Keep the consumed event; its unique event_id makes a second delivery fail the transaction."""
+        self.session.execute(
+            insert(inbox_table).values(
+                event_id=str(envelope.event_id),
+                source_stream=source_stream,
+                event_type=envelope.event_type,
+                stream_id=envelope.stream_id,
+                occurred_at=envelope.occurred_at.astimezone(UTC),
+                received_at=_now(),
+                envelope=envelope.model_dump_json(),
+            )
+        )
+
+    def received(self, *event_types: str, stream_id: str | None = None) -> list[EventEnvelope]:
+        """Consumed events of the given types (all when none given), in the order received."""
+        query = select(inbox_table.c.envelope).order_by(inbox_table.c.position)
+        if event_types:
+            query = query.where(inbox_table.c.event_type.in_(event_types))
+        if stream_id is not None:
+            query = query.where(inbox_table.c.stream_id == stream_id)
+        return [EventEnvelope.model_validate_json(text) for text in self.session.scalars(query)]
+
+
+def iter_received(engine: Engine, batch: int = 1000) -> Iterable[tuple[int, EventEnvelope]]:
+    """Every archived inbound event in the order received, streamed in batches (for replays)."""
+    after = 0
+    while True:
+        with Session(engine) as session:
+            rows = session.execute(
+                select(inbox_table.c.position, inbox_table.c.envelope)
+                .where(inbox_table.c.position > after)
+                .order_by(inbox_table.c.position)
+                .limit(batch)
+            ).all()
+        if not rows:
+            return
+        for position, text in rows:
+            yield position, EventEnvelope.model_validate_json(text)
+        after = rows[-1][0]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _envelope(producer: str, stream_id: str, version: int, new: NewEvent, recorded_at: datetime) -> EventEnvelope:
+    event_id = new_event_id()
+    payload = new.payload
+    return EventEnvelope(
+        event_id=event_id,
+        event_type=payload.event_type,
+        schema_version=payload.schema_version,
+        occurred_at=new.occurred_at.astimezone(UTC),
+        recorded_at=recorded_at,
+        producer=producer,
+        stream_id=stream_id,
+        version=version,
+        correlation_id=new.correlation_id or event_id,
+        causation_id=new.causation_id,
+        payload=payload.model_dump(mode="json"),
+    )
+
+
+def _row(envelope: EventEnvelope) -> dict[str, Any]:
+    return {
+        "event_id": str(envelope.event_id),
+        "stream_id": envelope.stream_id,
+        "version": envelope.version,
+        "event_type": envelope.event_type,
+        "schema_version": envelope.schema_version,
+        "occurred_at": envelope.occurred_at,
+        "recorded_at": envelope.recorded_at,
+        "producer": envelope.producer,
+        "correlation_id": str(envelope.correlation_id),
+        "causation_id": str(envelope.causation_id) if envelope.causation_id else None,
+        "signature": envelope.signature,
+        "payload": json.dumps(envelope.payload, ensure_ascii=False, sort_keys=True),
+    }
+
+
+def _stored(row: Any) -> StoredEvent:
+    envelope = EventEnvelope(
+        event_id=row["event_id"],
+        event_type=row["event_type"],
+        schema_version=row["schema_version"],
+        occurred_at=_aware(row["occurred_at"]),
+        recorded_at=_aware(row["recorded_at"]),
+        producer=row["producer"],
+        stream_id=row["stream_id"],
+        version=row["version"],
+        correlation_id=row["correlation_id"],
+        causation_id=row["causation_id"],
+        signature=row["signature"],
+        payload=json.loads(row["payload"]),
+    )
+    return StoredEvent(position=row["position"], envelope=envelope)
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite drops the offset; every time this store writes is UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

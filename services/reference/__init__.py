@@ -1,0 +1,13 @@
+"""Jurisdiction reference data (streets, designated institutions) that the district office maintains.
+
+It is data, not a service: each service reads the same file, never another service's database.
+"""
+
+from services.reference.jurisdiction import (
+    AssessmentInstitution,
+    Jurisdiction,
+    ServiceInstitution,
+    load_jurisdiction,
+)
+
+__all__ = ["AssessmentInstitution", "Jurisdiction", "ServiceInstitution", "load_jurisdiction"]

@@ -1,0 +1,77 @@
+"""Shared fixtures: a real Redis for every test that needs one."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+
+import pytest
+import redis
+
+from rehab.local_redis import LocalRedis, answers, free_port
+
+
+def _docker_engine_answers() -> bool:
+    if shutil.which("docker") is None:
+        return False
+    try:
+        import docker  # type: ignore[import-untyped]
+
+        docker.from_env(timeout=2).ping()
+        return True
+    except Exception:  # noqa: BLE001 - no engine, no socket, no permission: all mean "no Docker"
+        return False
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """REDIS_URL when set; else a testcontainers Redis when a Docker engine answers; else a local redis-server."""
+    if url := os.environ.get("REDIS_URL"):
+        assert answers(url), f"REDIS_URL={url} does not answer"
+        yield url
+        return
+    if _docker_engine_answers():
+        from testcontainers.redis import RedisContainer
+
+        with RedisContainer("redis:7") as container:
+            host = container.get_container_host_ip()
+            yield f"redis://{host}:{container.get_exposed_port(6379)}/0"
+        return
+    server = LocalRedis(tmp_path_factory.mktemp("redis"), free_port()).start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def redis_client(redis_url: str) -> Iterator[redis.Redis]:
+    """A client on a freshly flushed database."""
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """POSTGRES_URL when set; else a testcontainers PostgreSQL when Docker answers; else a local server."""
+    if url := os.environ.get("POSTGRES_URL"):
+        yield url
+        return
+    if _docker_engine_answers():
+        from testcontainers.postgres import PostgresContainer
+
+        with PostgresContainer("postgres:16", driver="psycopg") as container:
+            yield container.get_connection_url()
+        return
+    from tests.local_postgres import LocalPostgres, postgres_binaries
+
+    if postgres_binaries() is None:
+        pytest.skip("PostgreSQL is not installed (scripts/setup installs it)")
+    server = LocalPostgres().start()
+    try:
+        yield server.url
+    finally:
+        server.stop()

@@ -1,0 +1,41 @@
+"""Fixtures for the eventing kernel: an event store on every backend."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from services.eventing.store import EventStore, create_store_engine, metadata
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EventStore]:
+    """The same store tests run on SQLite and on a real PostgreSQL."""
+    if request.param == "sqlite":
+        engine = create_store_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    else:
+        engine = create_store_engine(request.getfixturevalue("postgres_url"))
+        metadata.drop_all(engine)
+    event_store = EventStore(engine, producer="survey")
+    event_store.create_schema()
+    yield event_store
+    if request.param == "postgresql":
+        metadata.drop_all(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[EventStore]:
+    engine = create_store_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    event_store = EventStore(engine, producer="survey")
+    event_store.create_schema()
+    yield event_store
+    engine.dispose()
+
+
+def journal_mode(store: EventStore) -> str:
+    with store.engine.connect() as connection:
+        return str(connection.execute(text("PRAGMA journal_mode")).scalar())

@@ -1,0 +1,88 @@
+"""The event store, run on every backend: append, load, concurrency, inbox, outbox order."""
+
+from __future__ import annotations
+
+from uuid import uuid4
+
+import pytest
+from sqlalchemy.exc import IntegrityError
+
+from services.eventing.store import ConcurrencyConflict, EventStore
+from tests.eventing.conftest import journal_mode
+from tests.eventing.events import need_surveyed
+
+
+def test_appended_events_load_back_in_version_order_with_their_envelope(store: EventStore) -> None:
+    with store.transaction() as unit:
+        written = unit.append("person-1", 0, [need_surveyed(), need_surveyed()])
+    with store.transaction() as unit:
+        loaded = unit.load("person-1")
+    assert [e.version for e in loaded] == [1, 2]
+    assert loaded == written
+    assert loaded[0].producer == "survey"
+    assert loaded[0].event_type == "survey.need_surveyed"
+    assert loaded[0].occurred_at.utcoffset() is not None
+
+
+def test_a_second_writer_with_the_same_expected_version_gets_a_conflict(store: EventStore) -> None:
+    with store.transaction() as unit:
+        unit.append("person-1", 0, [need_surveyed()])
+    with pytest.raises(ConcurrencyConflict), store.transaction() as unit:
+        unit.append("person-1", 0, [need_surveyed()])
+    with store.transaction() as unit:
+        assert len(unit.load("person-1")) == 1
+
+
+def test_a_failed_transaction_leaves_neither_event_nor_outbox_row(store: EventStore) -> None:
+    with pytest.raises(RuntimeError), store.transaction() as unit:
+        unit.append("person-1", 0, [need_surveyed()])
+        raise RuntimeError("crash after append, before commit")
+    assert store.counts() == {"stored": 0, "published": 0, "unpublished": 0, "received": 0}
+
+
+def test_global_positions_increase_across_streams(store: EventStore) -> None:
+    with store.transaction() as unit:
+        unit.append("person-1", 0, [need_surveyed()])
+        unit.append("person-2", 0, [need_surveyed()])
+    with store.transaction() as unit:
+        unit.append("person-1", 1, [need_surveyed()])
+    positions = [event.position for event in store.read()]
+    assert positions == sorted(positions) and len(set(positions)) == 3
+
+
+def test_every_appended_event_waits_in_the_outbox_until_marked_published(store: EventStore) -> None:
+    with store.transaction() as unit:
+        unit.append("person-1", 0, [need_surveyed(), need_surveyed()])
+    pending = store.unpublished(limit=10)
+    assert [event.envelope.version for event in pending] == [1, 2]
+    store.mark_published([(pending[0].position, "1-0")])
+    assert [event.envelope.version for event in store.unpublished(limit=10)] == [2]
+    assert store.counts()["published"] == 1
+
+
+def test_an_inbound_event_is_recorded_once_and_a_second_record_fails(store: EventStore) -> None:
+    with store.transaction() as unit:
+        envelope = unit.append("person-1", 0, [need_surveyed()])[0]
+    with store.transaction() as unit:
+        assert not unit.has_received(envelope.event_id)
+        unit.record_received(envelope, "rehab.survey.events")
+    with store.transaction() as unit:
+        assert unit.has_received(envelope.event_id)
+        assert unit.received("survey.need_surveyed") == [envelope]
+    with pytest.raises(IntegrityError), store.transaction() as unit:
+        unit.record_received(envelope, "rehab.survey.events")
+
+
+def test_received_events_can_be_filtered_by_aggregate(store: EventStore) -> None:
+    person = uuid4()
+    with store.transaction() as unit:
+        mine = unit.append(f"person-{person}", 0, [need_surveyed(person)])[0]
+        other = unit.append("person-other", 0, [need_surveyed()])[0]
+        unit.record_received(mine, "s")
+        unit.record_received(other, "s")
+    with store.transaction() as unit:
+        assert unit.received(stream_id=f"person-{person}") == [mine]
+
+
+def test_sqlite_stores_run_in_wal_mode(sqlite_store: EventStore) -> None:
+    assert journal_mode(sqlite_store) == "wal"
