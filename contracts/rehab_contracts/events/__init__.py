@@ -1,0 +1,33 @@
+"""Event payloads, one module per producing agency."""
+
+from rehab_contracts.events.approval import (
+    ApplicationApproved,
+    ApplicationRejected,
+    ApplicationReviewed,
+    ApplicationSubmitted,
+    ItemApproval,
+    ItemRejection,
+    RequestedItem,
+    Signatories,
+)
+from rehab_contracts.events.assessment import AssessmentCompleted, ReferralIssued
+from rehab_contracts.events.delivery import ServiceDelivered
+from rehab_contracts.events.survey import Guardian, NeedSurveyed, PersonDetailsCorrected, PersonRegistered
+
+__all__ = [
+    "ApplicationApproved",
+    "ApplicationRejected",
+    "ApplicationReviewed",
+    "ApplicationSubmitted",
+    "AssessmentCompleted",
+    "Guardian",
+    "ItemApproval",
+    "ItemRejection",
+    "NeedSurveyed",
+    "PersonDetailsCorrected",
+    "PersonRegistered",
+    "ReferralIssued",
+    "RequestedItem",
+    "ServiceDelivered",
+    "Signatories",
+]
