@@ -1,0 +1,204 @@
+"""HTTP API of the approval service: the 审批表 (附件2) from submission to the 区残联办 decision."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+from rehab_contracts import ItemRejection, RequestedItem, Signatories
+
+from services.approval import handlers
+from services.approval.catalogue import COMMUNITY, STREET
+from services.approval.domain import Application, ApplicationApproved, ApplicationReviewed, Status
+from services.approval.schemas import (
+    AddAttachments,
+    ApplicationAccepted,
+    ApplicationView,
+    ApprovedItemView,
+    DecideApplication,
+    DecisionView,
+    ReferralView,
+    ReviewApplication,
+    ReviewView,
+    SubmitApplication,
+)
+from services.eventing.runtime import ServiceRuntime, runtime_of
+from services.reference import Jurisdiction
+
+router = APIRouter(tags=["applications"])
+Runtime = Annotated[ServiceRuntime, Depends(runtime_of)]
+
+
+def jurisdiction_of(request: Request) -> Jurisdiction:
+    jurisdiction: Jurisdiction = request.app.state.jurisdiction
+    return jurisdiction
+
+
+Reference = Annotated[Jurisdiction, Depends(jurisdiction_of)]
+ERRORS = {404: {"description": "No such application"}, 409: {"description": "Not in a state that allows it"}}
+
+
+@router.post(
+    "/applications",
+    status_code=status.HTTP_201_CREATED,
+    summary="Hand in a 补助申请审批表 (附件2) through the community",
+    responses={409: {"description": "No referral backs the items, or the person already applied for them"}},
+)
+def submit_application(
+    body: SubmitApplication, runtime: Runtime, jurisdiction: Reference, response: Response
+) -> ApplicationAccepted:
+    application = handlers.submit_application(runtime.store, jurisdiction, body)
+    runtime.committed()
+    response.headers["Location"] = f"/applications/{application.application_id}"
+    return _accepted(application)
+
+
+@router.post(
+    "/applications/{application_id}/attachments",
+    summary="Hand in attachments 申请需附资料 missing from an incomplete application",
+    responses=ERRORS,
+)
+def add_attachments(application_id: UUID, body: AddAttachments, runtime: Runtime) -> ApplicationAccepted:
+    application = handlers.add_attachments(runtime.store, application_id, body)
+    runtime.committed()
+    return _accepted(application)
+
+
+@router.post(
+    "/applications/{application_id}/reviews",
+    status_code=status.HTTP_201_CREATED,
+    summary="社区意见 then 街道意见: a level's opinion and signatures",
+    responses=ERRORS,
+)
+def review_application(
+    application_id: UUID, body: ReviewApplication, runtime: Runtime, response: Response
+) -> ApplicationAccepted:
+    application = handlers.review_application(runtime.store, application_id, body)
+    runtime.committed()
+    response.headers["Location"] = f"/applications/{application_id}"
+    return _accepted(application)
+
+
+@router.post(
+    "/applications/{application_id}/decision",
+    status_code=status.HTTP_201_CREATED,
+    summary="残联办意见: approve item by item and issue the service card 服务卡, or reject",
+    responses=ERRORS,
+)
+def decide_application(
+    application_id: UUID,
+    body: DecideApplication,
+    runtime: Runtime,
+    jurisdiction: Reference,
+    response: Response,
+) -> ApplicationAccepted:
+    if body.outcome == "approved":
+        application = handlers.approve_application(runtime.store, jurisdiction, application_id, body)
+    else:
+        application = handlers.reject_application(runtime.store, application_id, body)
+    runtime.committed()
+    response.headers["Location"] = f"/applications/{application_id}"
+    return _accepted(application)
+
+
+@router.get("/applications/{application_id}", summary="The 审批表 as it stands", responses=ERRORS)
+def get_application(application_id: UUID, runtime: Runtime) -> ApplicationView:
+    return application_view(handlers.get_application(runtime.store, application_id))
+
+
+@router.get("/applications", summary="Applications by year, street, status or person")
+def list_applications(
+    runtime: Runtime,
+    year: Annotated[int | None, Query(description="Application year （年度）.")] = None,
+    street: Annotated[str | None, Query(description="Street 街道.")] = None,
+    status: Annotated[Status | None, Query(description="Where the application stands.")] = None,
+    person_id: Annotated[UUID | None, Query(description="The applicant.")] = None,
+) -> list[ApplicationView]:
+    found = handlers.list_applications(
+        runtime.store, year=year, street=street, status=status, person_id=person_id
+    )
+    return [application_view(application) for application in found]
+
+
+@router.get("/referrals", tags=["referrals"], summary="Referrals 转介 that have reached approval")
+def list_referrals(
+    runtime: Runtime, person_id: Annotated[UUID | None, Query(description="The referred person.")] = None
+) -> list[ReferralView]:
+    return [ReferralView.model_validate(row) for row in handlers.list_referrals(runtime.store, person_id)]
+
+
+# -- views -----------------------------------------------------------------------------------------
+def _accepted(application: Application) -> ApplicationAccepted:
+    assert application.application_id is not None
+    card = (
+        application.decision.service_card_number
+        if isinstance(application.decision, ApplicationApproved)
+        else None
+    )
+    return ApplicationAccepted(
+        application_id=application.application_id,
+        status=application.status,
+        missing_attachments=list(application.missing_attachments),  # type: ignore[arg-type]
+        service_card_number=card,
+    )
+
+
+def application_view(application: Application) -> ApplicationView:
+    form = application.submission
+    assert form is not None and application.application_id is not None
+    approved = application.decision if isinstance(application.decision, ApplicationApproved) else None
+    return ApplicationView(
+        application_id=application.application_id,
+        person_id=form.person_id,
+        application_year=form.application_year,
+        street=form.street,
+        serial_number=form.serial_number,
+        status=application.status,
+        requested_items=[RequestedItem.model_validate(vars(requested)) for requested in form.requested_items],
+        attachments=sorted(application.attachments),  # type: ignore[arg-type]
+        missing_attachments=list(application.missing_attachments),  # type: ignore[arg-type]
+        economic_status=form.economic_status,  # type: ignore[arg-type]
+        disability_categories=sorted(form.disability_categories),  # type: ignore[arg-type]
+        applicant_role=form.applicant_role,  # type: ignore[arg-type]
+        referral_id=form.referral_id,
+        submitted_on=form.submitted_on,
+        attachments_added_on=application.attachments_added_on,
+        community_review=_review_view(application.reviews.get(COMMUNITY)),
+        street_review=_review_view(application.reviews.get(STREET)),
+        decision=_decision_view(application),
+        service_card_number=approved.service_card_number if approved else None,
+    )
+
+
+def _review_view(review: ApplicationReviewed | None) -> ReviewView | None:
+    if review is None:
+        return None
+    return ReviewView(
+        endorsed=review.endorsed,
+        opinion=review.opinion,
+        signatories=Signatories.model_validate(vars(review.signatories)),
+        reviewed_on=review.reviewed_on,
+    )
+
+
+def _decision_view(application: Application) -> DecisionView | None:
+    decision = application.decision
+    if decision is None:
+        return None
+    block = Signatories.model_validate(vars(decision.signatories))
+    if isinstance(decision, ApplicationApproved):
+        return DecisionView(
+            outcome="approved",
+            approved_items=[
+                ApprovedItemView.model_validate(vars(approval)) for approval in decision.approved_items
+            ],
+            rejected_items=[
+                ItemRejection.model_validate(vars(rejection)) for rejection in decision.rejected_items
+            ],
+            signatories=block,
+            decided_on=decision.approved_on,
+        )
+    return DecisionView(
+        outcome="rejected", reason=decision.reason, signatories=block, decided_on=decision.rejected_on
+    )

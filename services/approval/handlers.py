@@ -1,0 +1,161 @@
+"""Command handlers (load, one domain call, save), the referral projection, and the queries of approval."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from uuid import UUID
+
+from rehab_contracts import EventEnvelope, EventPayload, ReferralIssued
+
+from services.approval import schemas
+from services.approval.domain import Application
+from services.approval.events import ItemApproval, ItemRejection, Submission, SubmissionContext
+from services.approval.repository import (
+    applications,
+    form_of,
+    load,
+    next_service_card_number,
+    record,
+    referral_event_id,
+    referral_rows,
+    referrals_of,
+    save_referral,
+)
+from services.approval.translation import requested_item, signatories
+from services.eventing.clock import today
+from services.eventing.store import EventStore, UnitOfWork
+from services.reference import Jurisdiction
+
+
+# -- commands --------------------------------------------------------------------------------------
+def submit_application(
+    store: EventStore, jurisdiction: Jurisdiction, request: schemas.SubmitApplication
+) -> Application:
+    with store.transaction() as unit:
+        context = SubmissionContext(
+            today=today(),
+            streets=frozenset(jurisdiction.streets),
+            designated=designated_items(jurisdiction),
+            referrals=tuple(referrals_of(unit, request.person_id)),
+            other_applications=tuple(applications(unit, person_id=request.person_id)),
+        )
+        events = Application.submit(_submission(request), context)
+        record(unit, Application(), 0, events, causation_id=referral_event_id(unit, events))
+    return Application(events)
+
+
+def add_attachments(store: EventStore, application_id: UUID, request: schemas.AddAttachments) -> Application:
+    with store.transaction() as unit:
+        loaded = load(unit, application_id)
+        attachments = frozenset(str(attachment) for attachment in request.attachments)
+        events = loaded.application.add_attachments(attachments, request.added_on, today())
+        record(unit, loaded.application, loaded.version, events, loaded.last_event_id)
+    return loaded.after(events)
+
+
+def review_application(
+    store: EventStore, application_id: UUID, request: schemas.ReviewApplication
+) -> Application:
+    with store.transaction() as unit:
+        loaded = load(unit, application_id)
+        events = loaded.application.review(
+            str(request.level),
+            request.endorsed,
+            request.opinion,
+            signatories(request.signatories),
+            request.reviewed_on,
+            today(),
+        )
+        record(unit, loaded.application, loaded.version, events, loaded.last_event_id)
+    return loaded.after(events)
+
+
+def approve_application(
+    store: EventStore, jurisdiction: Jurisdiction, application_id: UUID, request: schemas.DecideApplication
+) -> Application:
+    with store.transaction() as unit:
+        loaded = load(unit, application_id)
+        application = loaded.application
+        events = application.approve(
+            [
+                ItemApproval(str(d.item), str(d.subsidy_mode), d.institution_id, d.amount_fen)
+                for d in request.approved_items
+            ],
+            [ItemRejection(str(r.item), r.reason) for r in request.rejected_items],
+            signatories(request.signatories),
+            request.decided_on,
+            service_card_number=next_service_card_number(unit.session, form_of(application).application_year),
+            designated=designated_items(jurisdiction),
+            today=today(),
+        )
+        record(unit, application, loaded.version, events, loaded.last_event_id)
+    return loaded.after(events)
+
+
+def reject_application(
+    store: EventStore, application_id: UUID, request: schemas.DecideApplication
+) -> Application:
+    with store.transaction() as unit:
+        loaded = load(unit, application_id)
+        events = loaded.application.reject(
+            request.reason or "", signatories(request.signatories), request.decided_on, today()
+        )
+        record(unit, loaded.application, loaded.version, events, loaded.last_event_id)
+    return loaded.after(events)
+
+
+# -- consumed events -------------------------------------------------------------------------------
+def on_referral_issued(unit: UnitOfWork, envelope: EventEnvelope, payload: EventPayload) -> None:
+    """Keep which items the person was referred for: an application may only ask for those."""
+    assert isinstance(payload, ReferralIssued)
+    save_referral(unit, envelope, payload)
+
+
+# -- queries ---------------------------------------------------------------------------------------
+def get_application(store: EventStore, application_id: UUID) -> Application:
+    with store.transaction() as unit:
+        return load(unit, application_id).application
+
+
+def list_applications(
+    store: EventStore,
+    *,
+    year: int | None = None,
+    street: str | None = None,
+    status: str | None = None,
+    person_id: UUID | None = None,
+) -> list[Application]:
+    with store.transaction() as unit:
+        found = applications(unit, person_id=person_id)
+    return [
+        application
+        for application in found
+        if (year is None or form_of(application).application_year == year)
+        and (street is None or form_of(application).street == street)
+        and (status is None or application.status == status)
+    ]
+
+
+def list_referrals(store: EventStore, person_id: UUID | None = None) -> list[dict[str, object]]:
+    with store.transaction() as unit:
+        return referral_rows(unit, person_id)
+
+
+def designated_items(jurisdiction: Jurisdiction) -> Mapping[str, frozenset[str]]:
+    return {institution.id: institution.designated_items for institution in jurisdiction.service_institutions}
+
+
+def _submission(request: schemas.SubmitApplication) -> Submission:
+    return Submission(
+        person_id=request.person_id,
+        application_year=request.application_year,
+        street=request.street,
+        serial_number=request.serial_number,
+        requested_items=tuple(requested_item(requested) for requested in request.requested_items),
+        attachments=frozenset(str(attachment) for attachment in request.attachments),
+        economic_status=str(request.economic_status),
+        disability_categories=frozenset(str(category) for category in request.disability_categories),
+        applicant_role=str(request.applicant_role),
+        submitted_on=request.submitted_on,
+        referral_id=request.referral_id,
+    )

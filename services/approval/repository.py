@@ -1,0 +1,267 @@
+"""Where applications live: the event store plus the side tables, loaded and saved for the handlers."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from uuid import UUID
+
+from rehab_contracts import ApplicationApproved as ApprovedContract
+from rehab_contracts import ApplicationRejected as RejectedContract
+from rehab_contracts import ApplicationReviewed as ReviewedContract
+from rehab_contracts import ApplicationSubmitted as SubmittedContract
+from rehab_contracts import EventEnvelope, ReferralIssued
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from services.approval import tables
+from services.approval.domain import Application
+from services.approval.events import (
+    ApplicationApproved,
+    ApplicationEvent,
+    ApplicationRejected,
+    ApplicationReviewed,
+    ApplicationSubmitted,
+    AttachmentsAdded,
+    Referral,
+    Submission,
+)
+from services.approval.translation import Declaration, contract_payload, domain_events
+from services.eventing.clock import business_time
+from services.eventing.errors import NotFound, StateConflict
+from services.eventing.store import NewEvent, UnitOfWork
+
+APPLICATION_EVENT_TYPES = (
+    SubmittedContract.event_type,
+    ReviewedContract.event_type,
+    ApprovedContract.event_type,
+    RejectedContract.event_type,
+)
+
+
+def stream_of(application_id: UUID) -> str:
+    return f"application-{application_id}"
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """An application as loaded for a command: its history, version and last event."""
+
+    history: list[ApplicationEvent]
+    version: int
+    last_event_id: UUID
+
+    @property
+    def application(self) -> Application:
+        return Application(self.history)
+
+    def after(self, new: list[ApplicationEvent]) -> Application:
+        return Application([*self.history, *new])
+
+
+def next_service_card_number(session: Session, year: int) -> str:
+    """服务卡号 LJ<year>-<sequence>: the next number of the year."""
+    issued = session.scalar(
+        select(func.max(tables.service_cards.c.sequence)).where(tables.service_cards.c.year == year)
+    )
+    return f"LJ{year}-{(issued or 0) + 1:06d}"
+
+
+def load(unit: UnitOfWork, application_id: UUID) -> Loaded:
+    envelopes = unit.load(stream_of(application_id))
+    if not envelopes:
+        raise NotFound(f"there is no application {application_id}")
+    key = str(application_id)
+    history = domain_events(envelopes, _declarations(unit, key).get(key), _additions(unit, key).get(key, []))
+    return Loaded(history, envelopes[-1].version, envelopes[-1].event_id)
+
+
+def applications(unit: UnitOfWork, *, person_id: UUID | None) -> list[Application]:
+    streams: dict[str, list[EventEnvelope]] = defaultdict(list)
+    for envelope in unit.events_of_type(*APPLICATION_EVENT_TYPES):
+        streams[envelope.stream_id].append(envelope)
+    if person_id is not None:
+        streams = {key: got for key, got in streams.items() if got[0].payload["person_id"] == str(person_id)}
+    declarations, additions = _declarations(unit), _additions(unit)
+    found = []
+    for envelopes in streams.values():
+        key = envelopes[0].payload["application_id"]
+        found.append(Application(domain_events(envelopes, declarations.get(key), additions.get(key, []))))
+    return found
+
+
+def _declarations(unit: UnitOfWork, application_id: str | None = None) -> dict[str, Declaration]:
+    query = select(tables.declarations)
+    if application_id is not None:
+        query = query.where(tables.declarations.c.application_id == application_id)
+    return {
+        row["application_id"]: Declaration(
+            row["economic_status"], frozenset(json.loads(row["disability_categories"]))
+        )
+        for row in unit.session.execute(query).mappings()
+    }
+
+
+def _additions(unit: UnitOfWork, application_id: str | None = None) -> dict[str, list[AttachmentsAdded]]:
+    query = select(tables.attachment_additions).order_by(tables.attachment_additions.c.position)
+    if application_id is not None:
+        query = query.where(tables.attachment_additions.c.application_id == application_id)
+    found: dict[str, list[AttachmentsAdded]] = defaultdict(list)
+    for row in unit.session.execute(query).mappings():
+        found[row["application_id"]].append(
+            AttachmentsAdded(
+                UUID(row["application_id"]), frozenset(json.loads(row["attachments"])), row["added_on"]
+            )
+        )
+    return found
+
+
+def record(
+    unit: UnitOfWork,
+    application: Application,
+    version: int,
+    events: list[ApplicationEvent],
+    causation_id: UUID | None,
+) -> None:
+    """Append the contract events; keep the facts the contracts cannot carry yet in the side tables."""
+    new: list[NewEvent] = []
+    for event in events:
+        form = event.submission if isinstance(event, ApplicationSubmitted) else form_of(application)
+        if isinstance(event, AttachmentsAdded):
+            _save_attachments(unit, event)
+            continue
+        if isinstance(event, ApplicationSubmitted):
+            _save_declaration(unit, event)
+        if isinstance(event, ApplicationApproved):
+            _save_service_card(unit, event, form.application_year)
+        payload = contract_payload(event, form)
+        new.append(
+            NewEvent(
+                payload, business_time(_day(event)), correlation_id=form.person_id, causation_id=causation_id
+            )
+        )
+    if new:
+        unit.append(stream_of(new[0].payload.application_id), version, new)  # type: ignore[attr-defined]
+
+
+def _save_declaration(unit: UnitOfWork, event: ApplicationSubmitted) -> None:
+    unit.session.execute(
+        insert(tables.declarations).values(
+            application_id=str(event.application_id),
+            economic_status=event.submission.economic_status,
+            disability_categories=json.dumps(sorted(event.submission.disability_categories)),
+        )
+    )
+
+
+def _save_attachments(unit: UnitOfWork, event: AttachmentsAdded) -> None:
+    unit.session.execute(
+        insert(tables.attachment_additions).values(
+            application_id=str(event.application_id),
+            attachments=json.dumps(sorted(event.attachments)),
+            added_on=event.added_on,
+        )
+    )
+
+
+def _save_service_card(unit: UnitOfWork, event: ApplicationApproved, year: int) -> None:
+    sequence = int(event.service_card_number.rsplit("-", 1)[1])
+    try:
+        with unit.session.begin_nested():
+            unit.session.execute(
+                insert(tables.service_cards).values(
+                    card_number=event.service_card_number,
+                    year=year,
+                    sequence=sequence,
+                    application_id=str(event.application_id),
+                )
+            )
+    except IntegrityError as error:
+        raise StateConflict(
+            f"service card {event.service_card_number} was issued concurrently; retry the decision"
+        ) from error
+
+
+def referral_event_id(unit: UnitOfWork, events: list[ApplicationEvent]) -> UUID | None:
+    """The referral event a submission follows from (its causation), when one referral backs it."""
+    submitted = next(event for event in events if isinstance(event, ApplicationSubmitted))
+    if submitted.submission.referral_id is None:
+        return None
+    event_id = unit.session.scalar(
+        select(tables.referrals.c.event_id).where(
+            tables.referrals.c.referral_id == str(submitted.submission.referral_id)
+        )
+    )
+    return UUID(event_id) if event_id else None
+
+
+def referrals_of(unit: UnitOfWork, person_id: UUID) -> list[Referral]:
+    query = (
+        select(tables.referrals)
+        .where(tables.referrals.c.person_id == str(person_id))
+        .order_by(tables.referrals.c.issued_on)
+    )
+    return [
+        Referral(
+            referral_id=UUID(row["referral_id"]),
+            person_id=UUID(row["person_id"]),
+            items=frozenset(json.loads(row["items"])),
+            year=row["year"],
+            to_institution_id=row["to_institution_id"],
+            to_service_institution=row["to_kind"] == "service_institution",
+        )
+        for row in unit.session.execute(query).mappings()
+    ]
+
+
+def form_of(application: Application) -> Submission:
+    assert application.submission is not None
+    return application.submission
+
+
+def _day(event: ApplicationEvent) -> date:
+    if isinstance(event, ApplicationSubmitted):
+        return event.submission.submitted_on
+    if isinstance(event, AttachmentsAdded):
+        return event.added_on
+    if isinstance(event, ApplicationReviewed):
+        return event.reviewed_on
+    if isinstance(event, ApplicationApproved):
+        return event.approved_on
+    assert isinstance(event, ApplicationRejected)
+    return event.rejected_on
+
+
+def save_referral(unit: UnitOfWork, envelope: EventEnvelope, payload: ReferralIssued) -> None:
+    """Project a referral; the same referral_id arriving again (as another event) changes nothing."""
+    known = unit.session.execute(
+        select(tables.referrals.c.referral_id).where(
+            tables.referrals.c.referral_id == str(payload.referral_id)
+        )
+    ).first()
+    if known is not None:
+        return
+    unit.session.execute(
+        insert(tables.referrals).values(
+            referral_id=str(payload.referral_id),
+            event_id=str(envelope.event_id),
+            assessment_id=str(payload.assessment_id),
+            person_id=str(payload.person_id),
+            from_institution_id=payload.from_institution_id,
+            to_institution_id=payload.to_institution_id,
+            to_kind=str(payload.to_kind),
+            items=json.dumps([str(item) for item in payload.items]),
+            issued_on=payload.issued_on,
+            year=payload.issued_on.year,
+        )
+    )
+
+
+def referral_rows(unit: UnitOfWork, person_id: UUID | None = None) -> list[dict[str, object]]:
+    query = select(tables.referrals).order_by(tables.referrals.c.issued_on)
+    if person_id is not None:
+        query = query.where(tables.referrals.c.person_id == str(person_id))
+    return [{**row, "items": json.loads(row["items"])} for row in unit.session.execute(query).mappings()]

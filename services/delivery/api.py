@@ -1,0 +1,90 @@
+"""HTTP API of the delivery service: institutions record signed services; anyone entitled may look them up."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+
+from services.delivery import handlers
+from services.delivery.domain import ServiceDelivered
+from services.delivery.schemas import DeliveryView, EntitlementView, RecordService
+from services.eventing.runtime import ServiceRuntime, runtime_of
+from services.reference import Jurisdiction
+
+router = APIRouter()
+Runtime = Annotated[ServiceRuntime, Depends(runtime_of)]
+
+
+def jurisdiction_of(request: Request) -> Jurisdiction:
+    jurisdiction: Jurisdiction = request.app.state.jurisdiction
+    return jurisdiction
+
+
+@router.post(
+    "/deliveries",
+    status_code=status.HTTP_201_CREATED,
+    tags=["deliveries"],
+    summary="Record a signed 康复服务记录 under an approved entitlement",
+    responses={
+        409: {"description": "No matching approval, another institution fixed for the year, or overlap"}
+    },
+)
+def record_service(
+    body: RecordService,
+    runtime: Runtime,
+    jurisdiction: Annotated[Jurisdiction, Depends(jurisdiction_of)],
+    response: Response,
+) -> DeliveryView:
+    delivered = handlers.record_service(runtime.store, jurisdiction, body)
+    runtime.committed()
+    response.headers["Location"] = f"/deliveries/{delivered.delivery_id}"
+    return delivery_view(delivered)
+
+
+@router.get(
+    "/deliveries/{delivery_id}",
+    tags=["deliveries"],
+    summary="One service record",
+    responses={404: {"description": "No such record"}},
+)
+def get_delivery(delivery_id: UUID, runtime: Runtime) -> DeliveryView:
+    return delivery_view(handlers.get_delivery(runtime.store, delivery_id))
+
+
+@router.get(
+    "/deliveries", tags=["deliveries"], summary="Service records by person, institution or application"
+)
+def list_deliveries(
+    runtime: Runtime,
+    person_id: Annotated[UUID | None, Query(description="The person served.")] = None,
+    institution_id: Annotated[str | None, Query(description="The service institution.")] = None,
+    application_id: Annotated[UUID | None, Query(description="The approved application.")] = None,
+) -> list[DeliveryView]:
+    found = handlers.list_deliveries(
+        runtime.store, person_id=person_id, institution_id=institution_id, application_id=application_id
+    )
+    return [delivery_view(delivered) for delivered in found]
+
+
+@router.get("/entitlements", tags=["entitlements"], summary="Approved items that have reached delivery")
+def list_entitlements(
+    runtime: Runtime,
+    person_id: Annotated[UUID | None, Query(description="The person approved.")] = None,
+    application_id: Annotated[UUID | None, Query(description="The approved application.")] = None,
+) -> list[EntitlementView]:
+    found = handlers.list_entitlements(runtime.store, person_id=person_id, application_id=application_id)
+    return [EntitlementView.model_validate(vars(entitlement)) for entitlement in found]
+
+
+def delivery_view(delivered: ServiceDelivered) -> DeliveryView:
+    form = delivered.form
+    return DeliveryView.model_validate(
+        {
+            **vars(form),
+            "delivery_id": delivered.delivery_id,
+            "service_year": delivered.service_year,
+            "remaining_fen": form.charge_fen - form.insurance_paid_fen,
+        }
+    )

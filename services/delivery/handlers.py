@@ -1,0 +1,98 @@
+"""Command handler (load what is known, one domain call, save), the entitlement projection, and queries."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from uuid import UUID
+
+from rehab_contracts import ApplicationApproved, EventEnvelope, EventPayload
+
+from services.delivery import schemas
+from services.delivery.domain import (
+    DeliveryContext,
+    Entitlement,
+    ServiceDelivered,
+    ServiceForm,
+    ServiceRecord,
+)
+from services.delivery.repository import (
+    approval_event_id,
+    deliveries,
+    entitlements_of,
+    load,
+    record,
+    rejection_reason,
+    save_entitlements,
+)
+from services.eventing.clock import today
+from services.eventing.store import EventStore, UnitOfWork
+from services.reference import Jurisdiction
+
+
+def record_service(
+    store: EventStore, jurisdiction: Jurisdiction, request: schemas.RecordService
+) -> ServiceDelivered:
+    with store.transaction() as unit:
+        context = DeliveryContext(
+            today=today(),
+            designated=designated_items(jurisdiction),
+            entitlements=tuple(entitlements_of(unit, application_id=request.application_id)),
+            rejection_reason=rejection_reason(unit, request.application_id),
+            earlier=tuple(deliveries(unit, application_id=request.application_id)),
+        )
+        events = ServiceRecord.record(_form(request), context)
+        record(unit, events, causation_id=approval_event_id(unit, request.application_id))
+    return events[0]
+
+
+def on_application_approved(unit: UnitOfWork, envelope: EventEnvelope, payload: EventPayload) -> None:
+    """Keep what 区残联办 approved: a service is recorded only under an approved item."""
+    assert isinstance(payload, ApplicationApproved)
+    save_entitlements(unit, envelope, payload)
+
+
+# -- queries ---------------------------------------------------------------------------------------
+def get_delivery(store: EventStore, delivery_id: UUID) -> ServiceDelivered:
+    with store.transaction() as unit:
+        return load(unit, delivery_id)
+
+
+def list_deliveries(
+    store: EventStore,
+    *,
+    person_id: UUID | None = None,
+    institution_id: str | None = None,
+    application_id: UUID | None = None,
+) -> list[ServiceDelivered]:
+    with store.transaction() as unit:
+        return deliveries(
+            unit, person_id=person_id, institution_id=institution_id, application_id=application_id
+        )
+
+
+def list_entitlements(
+    store: EventStore, *, person_id: UUID | None = None, application_id: UUID | None = None
+) -> list[Entitlement]:
+    with store.transaction() as unit:
+        return entitlements_of(unit, person_id=person_id, application_id=application_id)
+
+
+def designated_items(jurisdiction: Jurisdiction) -> Mapping[str, frozenset[str]]:
+    return {institution.id: institution.designated_items for institution in jurisdiction.service_institutions}
+
+
+def _form(request: schemas.RecordService) -> ServiceForm:
+    return ServiceForm(
+        application_id=request.application_id,
+        person_id=request.person_id,
+        institution_id=request.institution_id,
+        item=str(request.item),
+        frequency=request.frequency,
+        period_start=request.period_start,
+        period_end=request.period_end,
+        staff=request.staff,
+        charge_fen=request.charge_fen,
+        insurance_paid_fen=request.insurance_paid_fen,
+        signed_by=str(request.signed_by) if request.signed_by is not None else None,
+        signed_on=request.signed_on,
+    )

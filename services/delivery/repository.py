@@ -1,0 +1,129 @@
+"""Where service records and entitlements live: the event store, the inbox and the entitlements table."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from rehab_contracts import ApplicationApproved, ApplicationRejected, EventEnvelope, parse_payload
+from rehab_contracts import ServiceDelivered as ServiceDeliveredContract
+from sqlalchemy import insert, select
+
+from services.delivery import tables
+from services.delivery.domain import Entitlement, ServiceDelivered
+from services.delivery.translation import contract_payload, domain_event, entitlements
+from services.eventing.clock import business_time
+from services.eventing.errors import NotFound
+from services.eventing.store import NewEvent, UnitOfWork
+
+
+def stream_of(delivery_id: UUID) -> str:
+    return f"delivery-{delivery_id}"
+
+
+def record(unit: UnitOfWork, events: list[ServiceDelivered], causation_id: UUID | None) -> None:
+    for event in events:
+        new = NewEvent(
+            contract_payload(event),
+            business_time(event.form.signed_on or event.form.period_end),
+            correlation_id=event.form.person_id,
+            causation_id=causation_id,
+        )
+        unit.append(stream_of(event.delivery_id), 0, [new])
+
+
+def load(unit: UnitOfWork, delivery_id: UUID) -> ServiceDelivered:
+    envelopes = unit.load(stream_of(delivery_id))
+    if not envelopes:
+        raise NotFound(f"there is no service record {delivery_id}")
+    return domain_event(parse_payload(envelopes[0]))
+
+
+def deliveries(
+    unit: UnitOfWork,
+    *,
+    application_id: UUID | None = None,
+    person_id: UUID | None = None,
+    institution_id: str | None = None,
+) -> list[ServiceDelivered]:
+    """Service records kept, in the order they were recorded."""
+    found = [domain_event(parse_payload(e)) for e in unit.events_of_type(ServiceDeliveredContract.event_type)]
+    return [
+        event
+        for event in found
+        if (application_id is None or event.form.application_id == application_id)
+        and (person_id is None or event.form.person_id == person_id)
+        and (institution_id is None or event.form.institution_id == institution_id)
+    ]
+
+
+# -- entitlements ----------------------------------------------------------------------------------
+def save_entitlements(unit: UnitOfWork, envelope: EventEnvelope, payload: ApplicationApproved) -> None:
+    """Project an approval; an approval seen before (as another event) changes nothing."""
+    for entitlement in entitlements(payload):
+        key = (str(entitlement.application_id), entitlement.item)
+        if _entitlement_row(unit, *key) is not None:
+            continue
+        unit.session.execute(
+            insert(tables.entitlements).values(
+                application_id=key[0],
+                item=entitlement.item,
+                person_id=str(entitlement.person_id),
+                year=entitlement.year,
+                street=payload.street,
+                service_card_number=entitlement.service_card_number,
+                institution_id=entitlement.institution_id,
+                subsidy_mode=entitlement.subsidy_mode,
+                amount_fen=entitlement.amount_fen,
+                approved_on=entitlement.approved_on,
+                approval_event_id=str(envelope.event_id),
+            )
+        )
+
+
+def entitlements_of(
+    unit: UnitOfWork, *, application_id: UUID | None = None, person_id: UUID | None = None
+) -> list[Entitlement]:
+    column = tables.entitlements.c
+    query = select(tables.entitlements).order_by(column.approved_on, column.application_id, column.item)
+    if application_id is not None:
+        query = query.where(column.application_id == str(application_id))
+    if person_id is not None:
+        query = query.where(column.person_id == str(person_id))
+    return [
+        Entitlement(
+            application_id=UUID(row["application_id"]),
+            person_id=UUID(row["person_id"]),
+            year=row["year"],
+            service_card_number=row["service_card_number"],
+            item=row["item"],
+            institution_id=row["institution_id"],
+            subsidy_mode=row["subsidy_mode"],
+            amount_fen=row["amount_fen"],
+            approved_on=row["approved_on"],
+        )
+        for row in unit.session.execute(query).mappings()
+    ]
+
+
+def approval_event_id(unit: UnitOfWork, application_id: UUID) -> UUID | None:
+    """The approval a service record follows from (its causation)."""
+    column = tables.entitlements.c
+    found = unit.session.scalar(
+        select(column.approval_event_id).where(column.application_id == str(application_id))
+    )
+    return UUID(found) if found else None
+
+
+def rejection_reason(unit: UnitOfWork, application_id: UUID) -> str | None:
+    """Why 区残联办 rejected the application, from the archived rejections; None when it did not."""
+    for envelope in unit.received(ApplicationRejected.event_type):
+        if envelope.payload.get("application_id") == str(application_id):
+            return str(envelope.payload.get("reason"))
+    return None
+
+
+def _entitlement_row(unit: UnitOfWork, application_id: str, item: str) -> object:
+    column = tables.entitlements.c
+    return unit.session.execute(
+        select(column.item).where(column.application_id == application_id, column.item == item)
+    ).first()

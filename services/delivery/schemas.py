@@ -1,0 +1,81 @@
+"""Request and response bodies of the delivery API: the 康复服务记录 and the entitlements behind it."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from rehab_contracts import CatalogueItem, SignerRole, SubsidyMode
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+InstitutionId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")]
+
+
+class RecordService(BaseModel):
+    """A 康复服务记录 as the institution filled it in and the person or guardian signed it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    application_id: UUID = Field(description="The approved application the service is delivered under.")
+    person_id: UUID = Field(description="The person served.")
+    institution_id: InstitutionId = Field(
+        description="Service institution 服务机构名称.", examples=["cqmu-second"]
+    )
+    item: CatalogueItem = Field(description="服务项目.", examples=["low_vision_training"])
+    frequency: Text = Field(description="服务频次: how often and how long.", examples=["每周2次，每次45分钟"])
+    period_start: date = Field(description="服务周期 from, in the application year.", examples=["2024-11-04"])
+    period_end: date = Field(description="服务周期 to.", examples=["2024-12-20"])
+    staff: Text = Field(description="服务人员.", examples=["刘康复师"])
+    signed_by: SignerRole | None = Field(
+        default=None,
+        description="Who signed: the person 残疾人 or the guardian 监护人. Unsigned records are refused.",
+    )
+    signed_on: date | None = Field(default=None, description="日期 of the signature, after the period ended.")
+    charge_fen: int = Field(ge=0, strict=True, description="Total charge in fen 分.", examples=[150000])
+    insurance_paid_fen: int = Field(
+        default=0,
+        ge=0,
+        strict=True,
+        description="Paid first by insurance, medical aid and other programmes, in fen; at most the charge.",
+        examples=[30000],
+    )
+
+
+class DeliveryView(BaseModel):
+    """A kept 康复服务记录."""
+
+    delivery_id: UUID
+    application_id: UUID
+    person_id: UUID
+    service_year: int
+    institution_id: str
+    item: CatalogueItem
+    frequency: str
+    period_start: date
+    period_end: date
+    staff: str
+    signed_by: SignerRole
+    signed_on: date
+    charge_fen: int
+    insurance_paid_fen: int
+    remaining_fen: int = Field(
+        description="Charge left after insurance: what the catalogue subsidy may cover."
+    )
+
+
+class EntitlementView(BaseModel):
+    """An item 区残联办 approved (享受的康复项目), as it reached delivery."""
+
+    application_id: UUID
+    person_id: UUID
+    year: int
+    service_card_number: str = Field(description="服务卡号.")
+    item: CatalogueItem
+    institution_id: str | None = Field(
+        description="Institution fixed for the year; none for reimbursed devices."
+    )
+    subsidy_mode: SubsidyMode
+    amount_fen: int | None
+    approved_on: date
