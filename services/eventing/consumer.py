@@ -95,6 +95,10 @@ class EventConsumer:
                 await self.ensure_groups(redis)
             except (RedisError, OSError) as error:
                 log.debug("cannot check consumer groups yet: %s", error)
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                # redis-py can swallow a cancellation that arrives mid-command; stop anyway.
+                raise asyncio.CancelledError
             await asyncio.sleep(every_seconds)
 
     def register(self, broker: RedisBroker, redis: Redis) -> None:

@@ -74,8 +74,18 @@ class OutboxRelay:
                 log.warning("relay cannot reach Redis (%s); retrying in %.1fs", error, self.retry_seconds)
                 await asyncio.sleep(self.retry_seconds)
                 continue
-            try:
-                await asyncio.wait_for(self.wakeup.wait(), timeout=self.idle_seconds)
-            except TimeoutError:
-                pass
+            await self._idle()
             self.wakeup.clear()
+
+    async def _idle(self) -> None:
+        """Wait for a notification or ``idle_seconds``, whichever comes first.
+
+        asyncio.wait, not wait_for or asyncio.timeout: on Python 3.11 those two turn a cancellation
+        that coincides with the timeout into a TimeoutError, and a relay swallowing its cancellation
+        never stops (the service's shutdown then hangs).
+        """
+        waiter = asyncio.ensure_future(self.wakeup.wait())
+        try:
+            await asyncio.wait({waiter}, timeout=self.idle_seconds)
+        finally:
+            waiter.cancel()

@@ -157,5 +157,10 @@ async def _start_when_redis_answers(runtime: ServiceRuntime, broker: RedisBroker
             with contextlib.suppress(Exception):
                 await broker.stop()
             await asyncio.sleep(1.0)
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        # The app stopped during ensure_groups()/broker.start() and the library swallowed the
+        # cancellation: without this the shutdown would wait for keep_groups forever.
+        raise asyncio.CancelledError
     if consumer is not None:
         await consumer.keep_groups(runtime.redis)

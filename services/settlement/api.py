@@ -1,0 +1,243 @@
+"""HTTP API of settlement: the ledger, its postings with provenance, coverage, and rebuild by replay."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field
+
+from services.eventing.errors import NotFound
+from services.eventing.runtime import ServiceRuntime, runtime_of
+from services.settlement.domain import Posting
+from services.settlement.ledger import (
+    LiveLedger,
+    archived_events,
+    find_posting,
+    find_postings,
+    journal_lines_of,
+)
+from services.settlement.replay import LedgerReport, ledger_report, rebuild_ledger, yuan
+from services.settlement.reports import Coverage, coverage_report
+
+router = APIRouter(tags=["settlement"])
+
+
+def ledger_of(request: Request) -> LiveLedger:
+    """FastAPI dependency: the live ledger of this process."""
+    ledger: LiveLedger = request.app.state.ledger
+    return ledger
+
+
+Runtime = Annotated[ServiceRuntime, Depends(runtime_of)]
+Ledger = Annotated[LiveLedger, Depends(ledger_of)]
+
+
+# -- response models -----------------------------------------------------------------------------
+class AccountTotalsOut(BaseModel):
+    account: str = Field(description="Account, e.g. 'fund:liangjiang-finance' or 'street:鸳鸯'.")
+    debit_fen: int = Field(description="Sum of the account's debit lines, in fen 分.")
+    credit_fen: int = Field(description="Sum of the account's credit lines, in fen 分.")
+    balance_fen: int = Field(description="Debits minus credits: the fund is positive, payees are negative.")
+    balance_yuan: str = Field(description="The balance in yuan with two decimals.", examples=["-60.00"])
+
+
+class LedgerOut(BaseModel):
+    accounts: list[AccountTotalsOut] = Field(description="Every account with a line, sorted by name.")
+    total_debit_fen: int = Field(description="Sum of all debit lines, in fen.")
+    total_credit_fen: int = Field(description="Sum of all credit lines, in fen.")
+    posting_count: int = Field(description="Number of postings.")
+    unbalanced_postings: int = Field(description="Postings without one debit and one equal credit line.")
+    balanced: bool = Field(description="Total debits equal total credits and every posting balances.")
+
+    @classmethod
+    def of(cls, report: LedgerReport) -> LedgerOut:
+        return cls(
+            accounts=[
+                AccountTotalsOut(
+                    account=totals.account,
+                    debit_fen=totals.debit_fen,
+                    credit_fen=totals.credit_fen,
+                    balance_fen=totals.balance_fen,
+                    balance_yuan=yuan(totals.balance_fen),
+                )
+                for totals in report.accounts
+            ],
+            total_debit_fen=report.total_debit_fen,
+            total_credit_fen=report.total_credit_fen,
+            posting_count=report.posting_count,
+            unbalanced_postings=report.unbalanced_postings,
+            balanced=report.balanced,
+        )
+
+
+class PostingOut(BaseModel):
+    posting_id: UUID = Field(description="uuid5 of the key: the same id in every replay.")
+    rule: str = Field(
+        description="survey_fee, management_fee, assessment_fee, support_service or service_subsidy.",
+        examples=["survey_fee"],
+    )
+    key: str = Field(description="What is paid at most once, e.g. 'survey_fee:<person>:<year>'.")
+    business_date: date = Field(description="Date of the facts that made it due (never the posting time).")
+    debit_account: str = Field(description="The fund that pays.", examples=["fund:liangjiang-finance"])
+    credit_account: str = Field(description="The payee.", examples=["street:鸳鸯"])
+    amount_fen: int = Field(description="Amount in fen 分, > 0.", examples=[3000])
+    amount_yuan: str = Field(description="Amount in yuan with two decimals.", examples=["30.00"])
+    policy_id: str = Field(description="Policy in force on the business date.", examples=["liangjiang-2024"])
+    policy_version: int = Field(description="Version of that policy.", examples=[1])
+    source_event_ids: list[str] = Field(description="Events that made the posting due.")
+    inputs: dict[str, Any] = Field(description="The values the rule used (fee, charge, insurance, cap...).")
+
+    @classmethod
+    def of(cls, posting: Posting) -> PostingOut:
+        return cls(
+            posting_id=posting.posting_id,
+            rule=posting.rule,
+            key=posting.key,
+            business_date=posting.business_date,
+            debit_account=posting.debit_account,
+            credit_account=posting.credit_account,
+            amount_fen=posting.amount_fen,
+            amount_yuan=yuan(posting.amount_fen),
+            policy_id=posting.policy_id,
+            policy_version=posting.policy_version,
+            source_event_ids=list(posting.source_event_ids),
+            inputs=dict(posting.inputs),
+        )
+
+
+class PostingPage(BaseModel):
+    total: int = Field(description="Postings matching the filters.")
+    limit: int
+    offset: int
+    items: list[PostingOut] = Field(description="Postings by business date, then key.")
+
+
+class JournalLineOut(BaseModel):
+    side: str = Field(description="debit or credit.")
+    account: str
+    amount_fen: int
+
+
+class SourceEventOut(BaseModel):
+    event_id: str
+    event_type: str = Field(examples=["survey.need_surveyed"])
+    producer: str = Field(examples=["survey"])
+    stream_id: str = Field(description="The producer's aggregate, e.g. 'person-<uuid>'.")
+    occurred_at: datetime = Field(description="Business time of the fact.")
+    received_at: datetime = Field(description="When settlement archived the event.")
+    payload: dict[str, Any] = Field(description="The event's payload as archived.")
+
+
+class PostingDetailOut(PostingOut):
+    journal_lines: list[JournalLineOut] = Field(description="The posting's debit and credit lines.")
+    source_events: list[SourceEventOut] = Field(description="Provenance: the archived events it rests on.")
+
+
+class CoverageOut(BaseModel):
+    street: str | None = Field(description="Street 街道; null for the overall row.", examples=["鸳鸯"])
+    surveyed: int = Field(description="Distinct persons surveyed in the year.")
+    with_needs: int = Field(description="Of those, persons whose last survey of the year found needs.")
+    served: int = Field(description="Of those, persons with a service delivered in the year.")
+    coverage_percent: str | None = Field(
+        description="served / with_needs x 100, two decimals; null when nobody has needs.", examples=["85.71"]
+    )
+
+    @classmethod
+    def of(cls, coverage: Coverage) -> CoverageOut:
+        percent = coverage.percent
+        return cls(
+            street=coverage.street,
+            surveyed=coverage.surveyed,
+            with_needs=coverage.with_needs,
+            served=coverage.served,
+            coverage_percent=None if percent is None else str(percent),
+        )
+
+
+class CoverageReportOut(BaseModel):
+    year: int
+    streets: list[CoverageOut] = Field(description="One row per street, sorted by name.")
+    overall: CoverageOut
+
+
+class UnsettledOut(BaseModel):
+    subject: str = Field(description="The delivery id or posting key not (yet) settled.")
+    reason: str = Field(description="Why, e.g. waiting for the approval of its application.")
+    source_event_ids: list[str]
+
+
+# -- endpoints -----------------------------------------------------------------------------------
+@router.get("/ledger", response_model=LedgerOut, summary="Totals per account, grand totals, balance check")
+def get_ledger(runtime: Runtime) -> LedgerOut:
+    return LedgerOut.of(ledger_report(runtime.store.engine))
+
+
+@router.get("/ledger/postings", response_model=PostingPage, summary="Postings, filtered by account and rule")
+def list_postings(
+    runtime: Runtime,
+    account: Annotated[str | None, Query(description="Postings debiting or crediting this account.")] = None,
+    rule: Annotated[str | None, Query(description="Postings of this rule, e.g. survey_fee.")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> PostingPage:
+    engine = runtime.store.engine
+    total, postings = find_postings(engine, account=account, rule=rule, limit=limit, offset=offset)
+    return PostingPage(total=total, limit=limit, offset=offset, items=[PostingOut.of(p) for p in postings])
+
+
+@router.get(
+    "/ledger/postings/{posting_id}",
+    response_model=PostingDetailOut,
+    summary="One posting with its journal lines and the archived events it rests on",
+)
+def get_posting(posting_id: UUID, runtime: Runtime) -> PostingDetailOut:
+    engine = runtime.store.engine
+    posting = find_posting(engine, posting_id)
+    if posting is None:
+        raise NotFound(f"no posting {posting_id}", field="posting_id")
+    lines = [
+        JournalLineOut(side=side, account=account, amount_fen=amount)
+        for side, account, amount in journal_lines_of(engine, posting_id)
+    ]
+    sources = [
+        SourceEventOut(
+            event_id=str(envelope.event_id),
+            event_type=envelope.event_type,
+            producer=envelope.producer,
+            stream_id=envelope.stream_id,
+            occurred_at=envelope.occurred_at,
+            received_at=received_at,
+            payload=envelope.payload,
+        )
+        for envelope, received_at in archived_events(engine, posting.source_event_ids)
+    ]
+    return PostingDetailOut(**PostingOut.of(posting).model_dump(), journal_lines=lines, source_events=sources)
+
+
+@router.get("/ledger/unsettled", response_model=list[UnsettledOut], summary="Facts not yet settled, and why")
+def list_unsettled(ledger: Ledger) -> list[UnsettledOut]:
+    return [
+        UnsettledOut(subject=item.subject, reason=item.reason, source_event_ids=list(item.source_event_ids))
+        for item in ledger.unsettled()
+    ]
+
+
+@router.post("/ledger/rebuild", response_model=LedgerOut, summary="Drop the ledger and rebuild it by replay")
+def rebuild(runtime: Runtime, ledger: Ledger) -> LedgerOut:
+    report = rebuild_ledger(runtime.store.engine, ledger.policies, live=ledger)
+    return LedgerOut.of(report)
+
+
+@router.get("/reports/coverage", response_model=CoverageReportOut, summary="Coverage of a year per street")
+def get_coverage(
+    runtime: Runtime, year: Annotated[int, Query(ge=2000, le=2100, description="Year of the surveys.")]
+) -> CoverageReportOut:
+    report = coverage_report(runtime.store.engine, year)
+    return CoverageReportOut(
+        year=report.year,
+        streets=[CoverageOut.of(row) for row in report.streets],
+        overall=CoverageOut.of(report.overall),
+    )

@@ -1,0 +1,41 @@
+"""Composition root of settlement: policies, the live ledger, the four stream subscribers, the API."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.eventing.runtime import ServiceRuntime, ServiceSettings, create_service_app
+from services.settlement.api import router
+from services.settlement.handlers import SettlementHandlers
+from services.settlement.ledger import LiveLedger, metadata
+from services.settlement.policy import load_policies
+
+DESCRIPTION = """\
+区残联办 with the finance bureau 财政局: settles fees and subsidies from the records of the year.
+
+Consumes the survey, assessment, approval and delivery streams, archives every event, and keeps
+a double-entry ledger (integer fen) that can be dropped and rebuilt by replaying the archive.
+Publishes nothing.
+"""
+
+
+def create_app(settings: ServiceSettings | None = None) -> FastAPI:
+    """The settlement service; nothing connects until the app starts."""
+    settings = settings or ServiceSettings(service="settlement")
+    ledger = LiveLedger(load_policies())
+
+    def warm(runtime: ServiceRuntime) -> None:
+        ledger.warm(runtime.store.engine)
+
+    app = create_service_app(
+        settings,
+        title="Settlement 费用结算",
+        description=DESCRIPTION,
+        routers=[router],
+        publishes_to=None,
+        subscriptions=SettlementHandlers(ledger).subscriptions(),
+        tables=metadata,
+        on_start=warm,
+    )
+    app.state.ledger = ledger
+    return app

@@ -1,0 +1,383 @@
+"""The settlement book 费用结算: which payments the facts of the workflow make due (pure, no I/O).
+
+Facts arrive from four producer streams in any interleaving; a fact whose partner has not
+arrived yet (a service record before its approval) waits. Each payment is a ``Posting`` with a
+deterministic id and key, so a replay of the same facts gives byte-identical postings.
+
+Where several facts could make the same payment due (two surveys of one person in one year), the
+first to arrive pays and the key stops the second. Facts of one stream arrive in that stream's
+order, so the postings depend on the set of facts and each stream's order, never on how the
+four streams interleave.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date
+from uuid import UUID, uuid5
+
+from services.settlement.facts import (
+    ApplicationRefused,
+    ApprovedItem,
+    Fact,
+    ItemsApproved,
+    PersonAssessed,
+    PersonSurveyed,
+    ServiceRecorded,
+)
+from services.settlement.policy import Policy, PolicySet
+
+POSTING_NAMESPACE = UUID("5b0f3c2e-6a0d-5d43-9a57-2f1c8e4b7d10")
+"""uuid5 namespace of posting ids: the id of a posting is uuid5(namespace, its key)."""
+
+SUPPORT_SERVICE = "support_service"
+FIXED_AMOUNT = "fixed_amount"
+DISTRICT = "district"
+
+
+# -- what the book answers -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class Posting:
+    """One payment: ``amount_fen`` from the fund (debit) to the payee (credit), and why."""
+
+    posting_id: UUID
+    rule: str
+    key: str
+    business_date: date
+    debit_account: str
+    credit_account: str
+    amount_fen: int
+    policy_id: str
+    policy_version: int
+    source_event_ids: tuple[str, ...]
+    inputs: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Unsettled:
+    """A fact that has not (yet) made a payment due, and why."""
+
+    subject: str
+    reason: str
+    source_event_ids: tuple[str, ...]
+
+
+def street_account(street: str) -> str:
+    return f"street:{street}"
+
+
+def assessment_institution_account(institution: str) -> str:
+    return f"assessment_institution:{institution}"
+
+
+def service_institution_account(institution: str) -> str:
+    return f"service_institution:{institution}"
+
+
+def person_account(person: str) -> str:
+    return f"person:{person}"
+
+
+def posting_id(key: str) -> UUID:
+    return uuid5(POSTING_NAMESPACE, key)
+
+
+@dataclass(frozen=True)
+class _Due:
+    """A payment a rule found due, before the policy in force prices it."""
+
+    rule: str
+    key: str
+    credit_account: str
+    business_date: date
+    source_event_ids: tuple[str, ...]
+    inputs: dict[str, object]
+
+
+@dataclass(frozen=True)
+class _Match:
+    """A signed service record that matches an approved item, with the policy in force."""
+
+    service: ServiceRecorded
+    approved: ApprovedItem
+    policy: Policy
+    day: date
+    sources: tuple[str, ...]
+
+
+def subsidy_amount(
+    charge_fen: int, insurance_paid_fen: int, cap_fen: int | None, already_paid_fen: int
+) -> int:
+    """Insurance first: the subsidy covers the self-paid part, up to what is left of the cap."""
+    self_paid = max(charge_fen - insurance_paid_fen, 0)
+    if cap_fen is None:
+        return self_paid
+    return max(min(self_paid, cap_fen - already_paid_fen), 0)
+
+
+class SettlementBook:
+    """Feed it facts in any order; it returns the postings each fact newly makes due."""
+
+    def __init__(self, policies: PolicySet) -> None:
+        self._policies = policies
+        self._seen: set[str] = set()
+        self._posted: set[str] = set()
+        self._first_needs_survey: dict[tuple[str, int], PersonSurveyed] = {}
+        self._first_assessment: dict[tuple[str, int], PersonAssessed] = {}
+        self._approvals: dict[str, ItemsApproved] = {}
+        self._refusals: dict[str, ApplicationRefused] = {}
+        self._waiting: dict[str, list[ServiceRecorded]] = {}
+        self._paid: dict[tuple[str, str], int] = {}
+        self._unsettled: dict[str, Unsettled] = {}
+
+    def feed(self, fact: Fact) -> list[Posting]:
+        """Take in one fact (a second feed of the same event is ignored)."""
+        if fact.event_id in self._seen:
+            return []
+        self._seen.add(fact.event_id)
+        match fact:
+            case PersonSurveyed():
+                return self._on_survey(fact)
+            case PersonAssessed():
+                return self._on_assessment(fact)
+            case ItemsApproved():
+                return self._on_approval(fact)
+            case ApplicationRefused():
+                return self._on_refusal(fact)
+            case ServiceRecorded():
+                return self._on_service(fact)
+        raise TypeError(f"not a settlement fact: {fact!r}")
+
+    def unsettled(self) -> list[Unsettled]:
+        """Facts waiting for a partner or refused by a rule, by subject."""
+        return [self._unsettled[subject] for subject in sorted(self._unsettled)]
+
+    # -- survey and assessment fees -------------------------------------------------------------
+    def _on_survey(self, survey: PersonSurveyed) -> list[Posting]:
+        person_year = (survey.person, survey.year)
+        postings = self._post(_survey_fee(survey))
+        if survey.has_needs:
+            self._first_needs_survey.setdefault(person_year, survey)
+            assessment = self._first_assessment.get(person_year)
+            if assessment is not None:
+                postings += self._post(_management_fee(survey, assessment))
+        return postings
+
+    def _on_assessment(self, assessment: PersonAssessed) -> list[Posting]:
+        person_year = (assessment.person, assessment.year)
+        self._first_assessment.setdefault(person_year, assessment)
+        postings = []
+        if assessment.level == DISTRICT:
+            postings += self._post(_assessment_fee(assessment))
+        survey = self._first_needs_survey.get(person_year)
+        if survey is not None:
+            postings += self._post(_management_fee(survey, assessment))
+        return postings
+
+    def _post(self, due: _Due) -> list[Posting]:
+        if due.key in self._posted:
+            return []
+        policy = self._policy_on(due.business_date, due.key, due.source_event_ids)
+        if policy is None:
+            return []
+        fee = _FEES[due.rule](policy)
+        return [self._posting(replace(due, inputs={**due.inputs, "fee_fen": fee}), policy, fee)]
+
+    # -- service subsidies ----------------------------------------------------------------------
+    def _on_approval(self, approval: ItemsApproved) -> list[Posting]:
+        if approval.application in self._approvals:
+            return []
+        self._approvals[approval.application] = approval
+        postings = []
+        for service in self._waiting.pop(approval.application, []):
+            postings += self._settle(service, approval)
+        return postings
+
+    def _on_refusal(self, refusal: ApplicationRefused) -> list[Posting]:
+        self._refusals.setdefault(refusal.application, refusal)
+        for service in self._waiting.pop(refusal.application, []):
+            self._note(service.delivery, "the application was refused", service.event_id, refusal.event_id)
+        return []
+
+    def _on_service(self, service: ServiceRecorded) -> list[Posting]:
+        approval = self._approvals.get(service.application)
+        if approval is not None:
+            return self._settle(service, approval)
+        refusal = self._refusals.get(service.application)
+        if refusal is not None:
+            self._note(service.delivery, "the application was refused", service.event_id, refusal.event_id)
+            return []
+        self._waiting.setdefault(service.application, []).append(service)
+        self._note(service.delivery, f"waiting for the approval of application {service.application}",
+                   service.event_id)
+        return []
+
+    def _settle(self, service: ServiceRecorded, approval: ItemsApproved) -> list[Posting]:
+        sources = (approval.event_id, service.event_id)
+        mismatch = _mismatch(service, approval)
+        if mismatch is not None:
+            self._note(service.delivery, mismatch, *sources)
+            return []
+        day = max(service.signed_on, approval.approved_on)
+        policy = self._policy_on(day, service.delivery, sources)
+        if policy is None:
+            return []
+        standard = policy.item(service.item)
+        if standard is None:
+            self._note(service.delivery, f"{service.item} is not in the catalogue of {policy.id}", *sources)
+            return []
+        approved = approval.item(service.item)
+        assert approved is not None  # _mismatch checked it
+        self._unsettled.pop(service.delivery, None)
+        match = _Match(service, approved, policy, day, sources)
+        if standard.kind == SUPPORT_SERVICE:
+            return self._support_service(match)
+        return self._subsidy(match)
+
+    def _support_service(self, match: _Match) -> list[Posting]:
+        service, policy = match.service, match.policy
+        key = f"support_service:{service.person}:{service.year}:{service.item}"
+        if key in self._posted:
+            return []
+        institution = match.approved.institution or service.institution
+        inputs = {**_service_inputs(service), "fee_fen": policy.fees.support_service_fen}
+        credit = service_institution_account(institution)
+        due = _Due("support_service", key, credit, match.day, match.sources, inputs)
+        return [self._posting(due, policy, policy.fees.support_service_fen)]
+
+    def _subsidy(self, match: _Match) -> list[Posting]:
+        service, approved = match.service, match.approved
+        standard = match.policy.items[service.item].standard_fen
+        cap = approved.amount_fen if approved.mode == FIXED_AMOUNT else standard
+        paid_key = (service.application, service.item)
+        already_paid = self._paid.get(paid_key, 0)
+        amount = subsidy_amount(service.charge_fen, service.insurance_paid_fen, cap, already_paid)
+        if amount == 0:
+            reason = "nothing to pay: insurance paid the charge or the cap is used up"
+            self._note(service.delivery, reason, *match.sources)
+            return []
+        self._paid[paid_key] = already_paid + amount
+        credit = (
+            service_institution_account(approved.institution)
+            if approved.institution is not None
+            else person_account(service.person)
+        )
+        inputs = {
+            **_service_inputs(service),
+            "subsidy_mode": approved.mode,
+            "approved_amount_fen": approved.amount_fen,
+            "standard_fen": standard,
+            "cap_fen": cap,
+            "already_paid_fen": already_paid,
+            "self_paid_fen": service.charge_fen - service.insurance_paid_fen,
+        }
+        key = f"service_subsidy:{service.delivery}"
+        due = _Due("service_subsidy", key, credit, match.day, match.sources, inputs)
+        return [self._posting(due, match.policy, amount)]
+
+    # -- shared ---------------------------------------------------------------------------------
+    def _policy_on(self, day: date, subject: str, sources: tuple[str, ...]) -> Policy | None:
+        policy = self._policies.in_force(day)
+        if policy is None:
+            self._note(subject, f"no settlement policy in force on {day.isoformat()}", *sources)
+        return policy
+
+    def _posting(self, due: _Due, policy: Policy, amount_fen: int) -> Posting:
+        self._posted.add(due.key)
+        self._unsettled.pop(due.key, None)
+        return Posting(
+            posting_id=posting_id(due.key),
+            rule=due.rule,
+            key=due.key,
+            business_date=due.business_date,
+            debit_account=policy.funding_account,
+            credit_account=due.credit_account,
+            amount_fen=amount_fen,
+            policy_id=policy.id,
+            policy_version=policy.version,
+            source_event_ids=due.source_event_ids,
+            inputs=due.inputs,
+        )
+
+    def _note(self, subject: str, reason: str, *sources: str) -> None:
+        self._unsettled[subject] = Unsettled(subject, reason, tuple(sources))
+
+
+_FEES = {
+    "survey_fee": lambda policy: policy.fees.survey_fee_fen,
+    "management_fee": lambda policy: policy.fees.management_fee_fen,
+    "assessment_fee": lambda policy: policy.fees.assessment_fee_fen,
+}
+
+
+def _survey_fee(survey: PersonSurveyed) -> _Due:
+    return _Due(
+        rule="survey_fee",
+        key=f"survey_fee:{survey.person}:{survey.year}",
+        credit_account=street_account(survey.street),
+        business_date=survey.surveyed_on,
+        source_event_ids=(survey.event_id,),
+        inputs={"person_id": survey.person, "year": survey.year, "street": survey.street},
+    )
+
+
+def _management_fee(survey: PersonSurveyed, assessment: PersonAssessed) -> _Due:
+    return _Due(
+        rule="management_fee",
+        key=f"management_fee:{survey.person}:{survey.year}",
+        credit_account=street_account(survey.street),
+        business_date=max(survey.surveyed_on, assessment.assessed_on),
+        source_event_ids=(survey.event_id, assessment.event_id),
+        inputs={
+            "person_id": survey.person,
+            "year": survey.year,
+            "street": survey.street,
+            "assessment_institution": assessment.institution,
+        },
+    )
+
+
+def _assessment_fee(assessment: PersonAssessed) -> _Due:
+    return _Due(
+        rule="assessment_fee",
+        key=f"assessment_fee:{assessment.person}:{assessment.year}",
+        credit_account=assessment_institution_account(assessment.institution),
+        business_date=assessment.assessed_on,
+        source_event_ids=(assessment.event_id,),
+        inputs={
+            "person_id": assessment.person,
+            "year": assessment.year,
+            "institution": assessment.institution,
+            "level": assessment.level,
+        },
+    )
+
+
+def _service_inputs(service: ServiceRecorded) -> dict[str, object]:
+    return {
+        "person_id": service.person,
+        "year": service.year,
+        "item": service.item,
+        "institution": service.institution,
+        "application_id": service.application,
+        "delivery_id": service.delivery,
+        "charge_fen": service.charge_fen,
+        "insurance_paid_fen": service.insurance_paid_fen,
+    }
+
+
+def _mismatch(service: ServiceRecorded, approval: ItemsApproved) -> str | None:
+    """Why a service record does not count for settlement, or None when it matches its approval."""
+    if not service.signed:
+        return "the service record is not signed by the person or guardian"
+    if service.person != approval.person:
+        return f"application {approval.application} is another person's"
+    if service.year != approval.year:
+        return f"service year {service.year} is not the application year {approval.year}"
+    approved = approval.item(service.item)
+    if approved is None:
+        return f"{service.item} was not approved on application {approval.application}"
+    if approved.institution is not None and approved.institution != service.institution:
+        return f"{service.item} was approved at {approved.institution}, not at {service.institution}"
+    return None

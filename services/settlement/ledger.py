@@ -1,0 +1,288 @@
+"""The double-entry ledger 记账: its tables, and the live book kept warm behind one lock.
+
+The ledger is a projection of the archive (the inbox): it can be dropped and rebuilt by replay.
+Postings are written in the transaction that records the consumed event, so the archive and the
+ledger never disagree; a posting's unique key is a second guard against paying twice.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import UUID
+
+from rehab_contracts import EventEnvelope
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Connection,
+    Date,
+    Engine,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    event,
+    func,
+    insert,
+    select,
+)
+from sqlalchemy.orm import Session
+
+from services.eventing.store import UnitOfWork, inbox_table
+from services.settlement.domain import Posting, SettlementBook, Unsettled
+from services.settlement.facts import Fact
+from services.settlement.policy import PolicySet
+from services.settlement.translation import fact_of
+
+metadata = MetaData()
+"""Settlement's own tables, created next to the kernel's."""
+
+postings_table = Table(
+    "postings",
+    metadata,
+    Column("posting_id", String(36), primary_key=True),
+    Column("rule", String(40), nullable=False, index=True),
+    Column("key", String(300), nullable=False, unique=True),
+    Column("business_date", Date, nullable=False),
+    Column("debit_account", String(200), nullable=False, index=True),
+    Column("credit_account", String(200), nullable=False, index=True),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("policy_id", String(100), nullable=False),
+    Column("policy_version", Integer, nullable=False),
+    Column("source_event_ids", Text, nullable=False, comment="JSON list of the events that made it due"),
+    Column("inputs", Text, nullable=False, comment="JSON object of the values the rule used"),
+    CheckConstraint("amount_fen > 0", name="ck_postings_amount_positive"),
+)
+
+journal_lines_table = Table(
+    "journal_lines",
+    metadata,
+    Column("posting_id", String(36), ForeignKey("postings.posting_id"), primary_key=True),
+    Column("side", String(6), primary_key=True),
+    Column("account", String(200), nullable=False, index=True),
+    Column("amount_fen", BigInteger, nullable=False),
+    CheckConstraint("side in ('debit', 'credit')", name="ck_journal_lines_side"),
+    CheckConstraint("amount_fen > 0", name="ck_journal_lines_amount_positive"),
+)
+
+_BATCH = 500
+Database = Session | Connection
+
+
+def insert_postings(database: Database, postings: Sequence[Posting]) -> None:
+    """Insert postings and their two journal lines each (no check for existing keys)."""
+    for start in range(0, len(postings), _BATCH):
+        batch = postings[start : start + _BATCH]
+        database.execute(insert(postings_table), [_row(posting) for posting in batch])
+        database.execute(insert(journal_lines_table), [line for posting in batch for line in _lines(posting)])
+
+
+def write_postings(database: Database, postings: Sequence[Posting]) -> int:
+    """Insert the postings whose key is not in the ledger yet; returns how many were new."""
+    existing: set[str] = set()
+    for start in range(0, len(postings), _BATCH):
+        keys = [posting.key for posting in postings[start : start + _BATCH]]
+        existing.update(database.scalars(select(postings_table.c.key).where(postings_table.c.key.in_(keys))))
+    fresh = [posting for posting in postings if posting.key not in existing]
+    insert_postings(database, fresh)
+    return len(fresh)
+
+
+def archive(database: Database | Engine, event_types: Sequence[str] = ()) -> Iterator[EventEnvelope]:
+    """Every archived (consumed) event, or those of the given types, in the order received."""
+    after = 0
+    while True:
+        query = (
+            select(inbox_table.c.position, inbox_table.c.envelope)
+            .where(inbox_table.c.position > after)
+            .order_by(inbox_table.c.position)
+            .limit(1000)
+        )
+        if event_types:
+            query = query.where(inbox_table.c.event_type.in_(event_types))
+        if isinstance(database, Engine):
+            with database.connect() as connection:
+                rows = connection.execute(query).all()
+        else:
+            rows = list(database.execute(query).all())
+        if not rows:
+            return
+        for _position, text in rows:
+            yield EventEnvelope.model_validate_json(text)
+        after = rows[-1][0]
+
+
+def feed_archive(
+    envelopes: Iterable[EventEnvelope], policies: PolicySet
+) -> tuple[SettlementBook, list[Posting]]:
+    """A fresh book fed with events in the given order, and every posting it made due."""
+    book = SettlementBook(policies)
+    postings: list[Posting] = []
+    for envelope in envelopes:
+        fact = fact_of(envelope)
+        if fact is not None:
+            postings += book.feed(fact)
+    return book, postings
+
+
+class LiveLedger:
+    """The settlement book kept in memory between events, shared by the four stream subscribers.
+
+    Subscribers call from worker threads, so every use of the book holds the lock. When the
+    transaction of a fed event rolls back, the book is ahead of the database: it is marked stale,
+    and the next event rebuilds it from the archive and writes whatever postings are missing.
+    """
+
+    def __init__(self, policies: PolicySet) -> None:
+        self.policies = policies
+        self._lock = threading.Lock()
+        self._book = SettlementBook(policies)
+        self._stale = False
+
+    @property
+    def stale(self) -> bool:
+        return self._stale
+
+    def warm(self, engine: Engine) -> None:
+        """Feed the whole archive to a fresh book, writing nothing (at start-up)."""
+        self.replace(lambda: feed_archive(archive(engine), self.policies)[0])
+
+    def replace(self, build: Callable[[], SettlementBook]) -> None:
+        """Swap in a book built while holding the lock (warm-up, rebuild)."""
+        with self._lock:
+            self._book = build()
+            self._stale = False
+
+    def mark_stale(self, *_args: Any) -> None:
+        self._stale = True
+
+    def record(self, unit: UnitOfWork, fact: Fact) -> None:
+        """Feed one consumed fact and write the postings it made due, in the consumer's transaction."""
+        with self._lock:
+            event.listen(unit.session, "after_rollback", self.mark_stale)
+            if self._stale:
+                self._catch_up(unit)
+                return
+            write_postings(unit.session, self._book.feed(fact))
+
+    def unsettled(self) -> list[Unsettled]:
+        with self._lock:
+            return self._book.unsettled()
+
+    def _catch_up(self, unit: UnitOfWork) -> None:
+        # The archive in this transaction already holds the event being consumed.
+        book, postings = feed_archive(archive(unit.session), self.policies)
+        write_postings(unit.session, postings)
+        self._book = book
+        self._stale = False
+
+
+def posting_of(row: Any) -> Posting:
+    """A stored posting as the domain value."""
+    return Posting(
+        posting_id=UUID(row.posting_id),
+        rule=row.rule,
+        key=row.key,
+        business_date=row.business_date,
+        debit_account=row.debit_account,
+        credit_account=row.credit_account,
+        amount_fen=row.amount_fen,
+        policy_id=row.policy_id,
+        policy_version=row.policy_version,
+        source_event_ids=tuple(json.loads(row.source_event_ids)),
+        inputs=json.loads(row.inputs),
+    )
+
+
+def _row(posting: Posting) -> dict[str, object]:
+    return {
+        "posting_id": str(posting.posting_id),
+        "rule": posting.rule,
+        "key": posting.key,
+        "business_date": posting.business_date,
+        "debit_account": posting.debit_account,
+        "credit_account": posting.credit_account,
+        "amount_fen": posting.amount_fen,
+        "policy_id": posting.policy_id,
+        "policy_version": posting.policy_version,
+        "source_event_ids": json.dumps(list(posting.source_event_ids)),
+        "inputs": json.dumps(dict(posting.inputs), ensure_ascii=False, sort_keys=True, default=_json_value),
+    }
+
+
+def _lines(posting: Posting) -> list[dict[str, object]]:
+    posting_id = str(posting.posting_id)
+    amount = posting.amount_fen
+    return [
+        {"posting_id": posting_id, "side": "debit", "account": posting.debit_account, "amount_fen": amount},
+        {"posting_id": posting_id, "side": "credit", "account": posting.credit_account, "amount_fen": amount},
+    ]
+
+
+def _json_value(value: object) -> str:
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+# -- read side ---------------------------------------------------------------------------------
+def find_postings(
+    engine: Engine, *, account: str | None = None, rule: str | None = None, limit: int = 100, offset: int = 0
+) -> tuple[int, list[Posting]]:
+    """Postings touching an account and/or of a rule, by business date then key; and how many match."""
+    query = select(postings_table)
+    if account is not None:
+        query = query.where(
+            (postings_table.c.debit_account == account) | (postings_table.c.credit_account == account)
+        )
+    if rule is not None:
+        query = query.where(postings_table.c.rule == rule)
+    page = query.order_by(postings_table.c.business_date, postings_table.c.key).limit(limit).offset(offset)
+    with engine.connect() as connection:
+        total = connection.scalar(select(func.count()).select_from(query.subquery())) or 0
+        return total, [posting_of(row) for row in connection.execute(page)]
+
+
+def find_posting(engine: Engine, posting_id: UUID) -> Posting | None:
+    with engine.connect() as connection:
+        row = connection.execute(
+            select(postings_table).where(postings_table.c.posting_id == str(posting_id))
+        ).first()
+    return None if row is None else posting_of(row)
+
+
+def journal_lines_of(engine: Engine, posting_id: UUID) -> list[tuple[str, str, int]]:
+    """(side, account, amount_fen) of a posting's lines, debit first."""
+    query = (
+        select(journal_lines_table.c.side, journal_lines_table.c.account, journal_lines_table.c.amount_fen)
+        .where(journal_lines_table.c.posting_id == str(posting_id))
+        .order_by(journal_lines_table.c.side.desc())
+    )
+    with engine.connect() as connection:
+        return [(side, account, amount) for side, account, amount in connection.execute(query)]
+
+
+def archived_events(engine: Engine, event_ids: Sequence[str]) -> list[tuple[EventEnvelope, datetime]]:
+    """Archived envelopes with the time settlement received them, in the order of ``event_ids``."""
+    query = select(inbox_table.c.event_id, inbox_table.c.envelope, inbox_table.c.received_at).where(
+        inbox_table.c.event_id.in_(list(event_ids))
+    )
+    with engine.connect() as connection:
+        found = {row.event_id: row for row in connection.execute(query)}
+    return [
+        (EventEnvelope.model_validate_json(found[event_id].envelope), _aware(found[event_id].received_at))
+        for event_id in event_ids
+        if event_id in found
+    ]
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite drops the offset; the kernel writes UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

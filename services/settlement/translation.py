@@ -1,0 +1,106 @@
+"""The edge where contract payloads become settlement facts (the only module that reads payloads)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from rehab_contracts import EventEnvelope, parse_payload
+from rehab_contracts.events import (
+    ApplicationApproved,
+    ApplicationRejected,
+    AssessmentCompleted,
+    NeedSurveyed,
+    ServiceDelivered,
+)
+
+from services.settlement.facts import (
+    ApplicationRefused,
+    ApprovedItem,
+    Fact,
+    ItemsApproved,
+    PersonAssessed,
+    PersonSurveyed,
+    ServiceRecorded,
+)
+
+
+def person_surveyed(envelope: EventEnvelope, survey: NeedSurveyed) -> PersonSurveyed:
+    return PersonSurveyed(
+        event_id=str(envelope.event_id),
+        person=str(survey.person_id),
+        year=survey.survey_year,
+        street=survey.street,
+        has_needs=survey.has_needs,
+        surveyed_on=survey.surveyed_on,
+    )
+
+
+def person_assessed(envelope: EventEnvelope, assessment: AssessmentCompleted) -> PersonAssessed:
+    return PersonAssessed(
+        event_id=str(envelope.event_id),
+        person=str(assessment.person_id),
+        year=assessment.assessment_year,
+        institution=assessment.institution_id,
+        level=assessment.institution_level.value,
+        assessed_on=assessment.assessed_on,
+    )
+
+
+def items_approved(envelope: EventEnvelope, approval: ApplicationApproved) -> ItemsApproved:
+    return ItemsApproved(
+        event_id=str(envelope.event_id),
+        application=str(approval.application_id),
+        person=str(approval.person_id),
+        year=approval.application_year,
+        items=tuple(
+            ApprovedItem(
+                item=approved.item.value,
+                institution=approved.institution_id,
+                mode=approved.subsidy_mode.value,
+                amount_fen=approved.amount_fen,
+            )
+            for approved in approval.approved_items
+        ),
+        approved_on=approval.approved_on,
+    )
+
+
+def application_refused(envelope: EventEnvelope, rejection: ApplicationRejected) -> ApplicationRefused:
+    return ApplicationRefused(
+        event_id=str(envelope.event_id),
+        application=str(rejection.application_id),
+        person=str(rejection.person_id),
+        refused_on=rejection.rejected_on,
+    )
+
+
+def service_recorded(envelope: EventEnvelope, delivery: ServiceDelivered) -> ServiceRecorded:
+    return ServiceRecorded(
+        event_id=str(envelope.event_id),
+        delivery=str(delivery.delivery_id),
+        application=str(delivery.application_id),
+        person=str(delivery.person_id),
+        item=delivery.item.value,
+        institution=delivery.institution_id,
+        year=delivery.service_year,
+        charge_fen=delivery.charge_fen,
+        insurance_paid_fen=delivery.insurance_paid_fen,
+        signed=delivery.signed_by is not None,
+        signed_on=delivery.signed_on,
+    )
+
+
+_TRANSLATORS: dict[str, Callable[[EventEnvelope, Any], Fact]] = {
+    NeedSurveyed.event_type: person_surveyed,
+    AssessmentCompleted.event_type: person_assessed,
+    ApplicationApproved.event_type: items_approved,
+    ApplicationRejected.event_type: application_refused,
+    ServiceDelivered.event_type: service_recorded,
+}
+
+
+def fact_of(envelope: EventEnvelope) -> Fact | None:
+    """The settlement fact an archived event carries, or None for events settlement only archives."""
+    translate = _TRANSLATORS.get(envelope.event_type)
+    return None if translate is None else translate(envelope, parse_payload(envelope))
