@@ -21,6 +21,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     return int(args.run(args) or 0)
 
 
@@ -103,14 +104,19 @@ def _up(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     from rehab.demo import print_summary, run_demo
+    from rehab.journey import StepFailed
     from rehab.processes import ServiceProcesses
 
-    if args.start_services:
-        with _deployment(args.var_dir, args.redis_url) as services:
-            summary = run_demo(services.url, persons=args.persons, year=args.year, seed=args.seed)
-    else:
-        urls = ServiceProcesses(args.var_dir, args.redis_url).url
-        summary = run_demo(urls, persons=args.persons, year=args.year, seed=args.seed)
+    try:
+        if args.start_services:
+            with _deployment(args.var_dir, args.redis_url) as services:
+                summary = run_demo(services.url, persons=args.persons, year=args.year, seed=args.seed)
+        else:
+            urls = ServiceProcesses(args.var_dir, args.redis_url).url
+            summary = run_demo(urls, persons=args.persons, year=args.year, seed=args.seed)
+    except StepFailed as failure:
+        print(f"demo stopped: {failure}", file=sys.stderr)
+        return 1
     print_summary(summary)
     return 0 if summary.ledger_balanced else 1
 
