@@ -1,0 +1,75 @@
+"""One person from survey to a balanced ledger, across five service processes and a real Redis."""
+
+from __future__ import annotations
+
+import pytest
+import redis
+
+from rehab.journey import Journey
+from tests.e2e.conftest import Deployment
+from tests.e2e.people import certified_adult
+
+pytestmark = pytest.mark.e2e
+
+NEEDS = ["low_vision_training", "support_service_midlife_blind"]
+
+
+def drive_one_person_through_the_journey(journey: Journey, person: dict, needs: list[str]) -> tuple[str, str]:
+    person_id = journey.register(person)
+    journey.survey(person_id, needs)
+    journey.wait_until("the survey reaches assessment", lambda: journey.on_worklist({person_id}))
+    journey.assess_and_refer(person_id, needs, home_visit=False)
+    journey.wait_until("the referrals reach approval", lambda: journey.referrals_reached_approval(person_id, needs))
+    application_id = journey.apply(person, person_id, needs, serial=1)
+    journey.review_and_approve(application_id, person["street"], needs)
+    journey.wait_until("the approval reaches delivery", lambda: journey.entitlements_reached_delivery(application_id))
+    for item in needs:
+        journey.deliver(application_id, person_id, item, guardian=False)
+    return person_id, application_id
+
+
+def settled(journey: Journey) -> dict[str, tuple[int, int]]:
+    journey.wait_until("every event is published", journey.producers_published_everything)
+    journey.wait_until("settlement has consumed every event", journey.settlement_caught_up)
+    ledger = journey.get("settlement", "/ledger")
+    assert ledger["balanced"] is True
+    return {row["account"]: (row["debit_fen"], row["credit_fen"]) for row in ledger["accounts"]}
+
+
+def test_a_certified_person_goes_from_survey_to_a_balanced_ledger_paid_to_the_fen(deployment: Deployment) -> None:
+    journey = deployment.journey
+    drive_one_person_through_the_journey(journey, certified_adult(1, street="礼嘉"), NEEDS)
+
+    assert settled(journey) == {
+        "street:礼嘉": (0, 3000 + 3000),  # survey fee + management fee, 30 yuan each
+        "assessment_institution:lj-assess-first-hospital": (0, 3000),  # district level only
+        "service_institution:cq-aier-eye": (0, 100_000),  # fixed amount 1,000 yuan < self-paid 1,200
+        "service_institution:lj-rehab-centre": (0, 20_000),  # support service 200 yuan per year
+        "fund:liangjiang-finance": (129_000, 0),
+    }
+    coverage = journey.get("settlement", "/reports/coverage", year=2025)["overall"]
+    assert (coverage["surveyed"], coverage["with_needs"], coverage["served"]) == (1, 1, 1)
+
+
+def test_an_event_delivered_twice_is_settled_once(deployment: Deployment) -> None:
+    journey = deployment.journey
+    before = settled(journey)
+    client = redis.Redis.from_url(deployment.redis.url)
+    stream = "rehab.delivery.events"
+    _entry_id, fields = client.xrange(stream)[0]
+    client.xadd(stream, fields)  # the same event again, as a relay crash between XADD and mark would do
+    journey.wait_until(
+        "settlement has read the duplicate",
+        lambda: client.xinfo_groups(stream)[0]["entries-read"] == client.xlen(stream)
+        and client.xpending(stream, "settlement")["pending"] == 0,
+    )
+    assert settled(journey) == before
+    client.close()
+
+
+def test_rebuilding_the_ledger_by_replay_gives_the_live_ledger(deployment: Deployment) -> None:
+    journey = deployment.journey
+    live = journey.get("settlement", "/ledger")
+    response = journey.client.post(deployment.services.url("settlement") + "/ledger/rebuild")
+    assert response.status_code == 200
+    assert response.json() == live

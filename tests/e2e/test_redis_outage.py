@@ -1,0 +1,64 @@
+"""Redis killed mid-journey: commands are still accepted, and nothing is lost once it is back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import Deployment, start_deployment, stop_deployment
+from tests.e2e.people import certified_adult
+from tests.e2e.test_journey import NEEDS, drive_one_person_through_the_journey, settled
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def own_deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    running = start_deployment(tmp_path_factory.mktemp("outage"))
+    yield running
+    stop_deployment(running)
+
+
+def unpublished(deployment: Deployment, service: str) -> int:
+    return int(httpx.get(deployment.services.url(service) + "/health").json()["events"]["unpublished"])
+
+
+def test_commands_accepted_while_redis_is_down_are_published_and_settled_when_it_returns(
+    own_deployment: Deployment,
+) -> None:
+    journey = own_deployment.journey
+    drive_one_person_through_the_journey(journey, certified_adult(1, street="金山"), NEEDS)
+    settled(journey)
+
+    own_deployment.redis.kill()
+    during_outage = [certified_adult(n, street="康美", category="mental", digit=6) for n in (2, 3)]
+    person_ids = []
+    for person in during_outage:
+        person_id = journey.register(person)
+        journey.survey(person_id, ["support_service_mental"])
+        person_ids.append(person_id)
+    assert unpublished(own_deployment, "survey") == 4  # two registrations and two surveys wait in the outbox
+
+    own_deployment.redis.start()
+    journey.wait_until("the outage's surveys reach assessment", lambda: journey.on_worklist(set(person_ids)))
+    for person_id, person in zip(person_ids, during_outage, strict=True):
+        journey.assess_and_refer(person_id, ["support_service_mental"], home_visit=False)
+        journey.wait_until("referral reaches approval",
+                           lambda p=person_id: journey.referrals_reached_approval(p, ["support_service_mental"]))
+        application_id = journey.apply(person, person_id, ["support_service_mental"], serial=2)
+        journey.review_and_approve(application_id, person["street"], ["support_service_mental"])
+        journey.wait_until("approval reaches delivery",
+                           lambda a=application_id: journey.entitlements_reached_delivery(a))
+        journey.deliver(application_id, person_id, "support_service_mental", guardian=False)
+
+    ledger = settled(journey)
+    assert ledger["street:康美"] == (0, 2 * (3000 + 3000))
+    assert ledger["street:金山"] == (0, 3000 + 3000)
+    assert ledger["service_institution:lj-rehab-centre"] == (0, 3 * 20_000)
+    assert ledger["assessment_institution:lj-assess-first-hospital"] == (0, 3 * 3000)
+    assert ledger["service_institution:cq-aier-eye"] == (0, 100_000)
+    paid = sum(credit for _debit, credit in ledger.values())
+    assert paid == 3 * (3000 + 3000) + 3 * 3000 + 3 * 20_000 + 100_000
+    assert ledger["fund:liangjiang-finance"] == (paid, 0)
