@@ -92,6 +92,7 @@ def _up(args: argparse.Namespace) -> int:
             print(f"  {service:<11} {services.url(service)}/docs")
         print("Ctrl-C stops everything.")
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started in the background
         try:
             while all(process.poll() is None for process in services.processes.values()):
                 time.sleep(0.5)

@@ -157,6 +157,7 @@ class Journey:
             "attachments": _attachments(person),
             "economic_status": person["economic_status"],
             "disability_categories": person["disability_categories"],
+            "certified": bool(person.get("certificate_number") or person.get("veteran_certificate_number")),
             "applicant_role": "guardian" if person.get("guardian") else "person",
             "submitted_on": self.day(5, 6),
         }

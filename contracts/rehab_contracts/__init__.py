@@ -3,6 +3,7 @@
 from rehab_contracts.envelope import WIRE_FIELDS, EventEnvelope, EventPayload, format_time
 from rehab_contracts.events import (
     ApplicationApproved,
+    ApplicationAttachmentsAdded,
     ApplicationRejected,
     ApplicationReviewed,
     ApplicationSubmitted,
@@ -75,6 +76,7 @@ __all__ = [
     "SURVEY_STREAM",
     "WIRE_FIELDS",
     "ApplicationApproved",
+    "ApplicationAttachmentsAdded",
     "ApplicationRejected",
     "ApplicationReviewed",
     "ApplicationSubmitted",

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from rehab_contracts.envelope import EventEnvelope, EventPayload
 from rehab_contracts.events import (
     ApplicationApproved,
+    ApplicationAttachmentsAdded,
     ApplicationRejected,
     ApplicationReviewed,
     ApplicationSubmitted,
@@ -25,6 +26,7 @@ PAYLOAD_CLASSES: tuple[type[EventPayload], ...] = (
     AssessmentCompleted,
     ReferralIssued,
     ApplicationSubmitted,
+    ApplicationAttachmentsAdded,
     ApplicationReviewed,
     ApplicationApproved,
     ApplicationRejected,

@@ -160,6 +160,7 @@ def application_view(application: Application) -> ApplicationView:
         missing_attachments=list(application.missing_attachments),  # type: ignore[arg-type]
         economic_status=form.economic_status,  # type: ignore[arg-type]
         disability_categories=sorted(form.disability_categories),  # type: ignore[arg-type]
+        certified=form.certified,
         applicant_role=form.applicant_role,  # type: ignore[arg-type]
         referral_id=form.referral_id,
         submitted_on=form.submitted_on,

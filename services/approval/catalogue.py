@@ -46,15 +46,23 @@ ROLE_LABELS: Final[Mapping[str, str]] = {
     "handler": "经办人 handler",
 }
 
-BASIC_ATTACHMENTS: Final = ("id_card_copy", "disability_certificate_copy", "household_register_copy")
-"""身份证、残疾证、户口簿复印件: every application."""
+ID_CARD_COPY: Final = "id_card_copy"
+DISABILITY_CERTIFICATE_COPY: Final = "disability_certificate_copy"
+HOUSEHOLD_REGISTER_COPY: Final = "household_register_copy"
 SERVICE_HANDBOOK: Final = "service_handbook"
 SUBSISTENCE_CERTIFICATE_COPY: Final = "subsistence_certificate_copy"
 
 
 def required_attachments(submission: Submission) -> tuple[str, ...]:
-    """申请需附资料 of one form (填表说明 3 and 4)."""
-    required = list(BASIC_ATTACHMENTS)
+    """申请需附资料 of one form (填表说明 3 and 4).
+
+    身份证、残疾证、户口簿复印件 for every applicant, except the certificate copy of a disabled child
+    without a certificate 未持证残疾儿童, who is served too and has none (附件2 残疾人证号: 持证残疾人必填).
+    """
+    required = [ID_CARD_COPY]
+    if submission.certified:
+        required.append(DISABILITY_CERTIFICATE_COPY)
+    required.append(HOUSEHOLD_REGISTER_COPY)
     # 4. 非视力残疾人申请白内障复明手术，可不附残疾人精准康复服务手册
     cataract_only = submission.items == {CATARACT_SURGERY}
     if not (cataract_only and VISION not in submission.disability_categories):

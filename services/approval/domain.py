@@ -25,7 +25,12 @@ from services.approval.catalogue import (
     STREET,
     required_attachments,
 )
-from services.approval.eligibility import backing_referral, check_form, check_other_applications
+from services.approval.eligibility import (
+    backing_referral,
+    check_certificate_copy,
+    check_form,
+    check_other_applications,
+)
 from services.approval.events import (
     ApplicationApproved,
     ApplicationEvent,
@@ -98,6 +103,7 @@ class Application:
             raise StateConflict(
                 f"the application is {self.status}, not waiting for attachments", field="attachments"
             )
+        check_certificate_copy(form.certified, attachments)
         new = attachments - self.attachments
         if not new:
             raise CommandRejected(

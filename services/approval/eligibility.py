@@ -8,6 +8,7 @@ from uuid import UUID
 
 from services.approval.catalogue import (
     CATARACT_SURGERY,
+    DISABILITY_CERTIFICATE_COPY,
     ITEMS_NAMING_INSTITUTIONS,
     SUBSISTENCE_ALLOWANCE,
     SUPPORT_SERVICE_CATEGORIES,
@@ -35,6 +36,7 @@ def check_form(submission: Submission, context: SubmissionContext) -> None:
         raise CommandRejected(
             f"submitted_on {submission.submitted_on} is in the future", field="submitted_on"
         )
+    check_certificate_copy(submission.certified, submission.attachments)
     items = [requested.item for requested in submission.requested_items]
     if not items:
         raise CommandRejected("tick at least one 康复需求项目", field="requested_items")
@@ -43,6 +45,16 @@ def check_form(submission: Submission, context: SubmissionContext) -> None:
         raise CommandRejected(f"requested more than once: {', '.join(repeated)}", field="requested_items")
     for requested in submission.requested_items:
         _check_requested_item(requested, submission, context)
+
+
+def check_certificate_copy(certified: bool, attachments: frozenset[str]) -> None:
+    """A disabled child without a certificate 未持证残疾儿童 cannot attach a copy of one."""
+    if not certified and DISABILITY_CERTIFICATE_COPY in attachments:
+        raise CommandRejected(
+            "the applicant holds no disability certificate 残疾人证 (certified is false), so there is no "
+            "disability_certificate_copy to attach; set certified if the applicant holds one",
+            field="attachments",
+        )
 
 
 def _check_requested_item(

@@ -79,11 +79,14 @@ class Submission:
     serial_number: str
     requested_items: tuple[RequestedItem, ...]
     attachments: frozenset[str]
-    economic_status: str
+    economic_status: str | None
+    """家庭经济状况; None only when a stored form did not say."""
     disability_categories: frozenset[str]
     applicant_role: str
     submitted_on: date
     referral_id: UUID | None = None
+    certified: bool = True
+    """持证: holds a 残疾人证 (or 残疾军人证); False for a disabled child without one 未持证残疾儿童."""
 
     @property
     def items(self) -> frozenset[str]:

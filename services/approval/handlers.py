@@ -158,4 +158,5 @@ def _submission(request: schemas.SubmitApplication) -> Submission:
         applicant_role=str(request.applicant_role),
         submitted_on=request.submitted_on,
         referral_id=request.referral_id,
+        certified=request.certified,
     )

@@ -1,4 +1,4 @@
-"""Where applications live: the event store plus the side tables, loaded and saved for the handlers."""
+"""Where applications live: their event streams (their whole state), and the referral and card tables."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from datetime import date
 from uuid import UUID
 
 from rehab_contracts import ApplicationApproved as ApprovedContract
+from rehab_contracts import ApplicationAttachmentsAdded as AttachmentsAddedContract
 from rehab_contracts import ApplicationRejected as RejectedContract
 from rehab_contracts import ApplicationReviewed as ReviewedContract
 from rehab_contracts import ApplicationSubmitted as SubmittedContract
@@ -29,13 +30,14 @@ from services.approval.events import (
     Referral,
     Submission,
 )
-from services.approval.translation import Declaration, contract_payload, domain_events
+from services.approval.translation import contract_payload, domain_events
 from services.eventing.clock import business_time
 from services.eventing.errors import NotFound, StateConflict
 from services.eventing.store import NewEvent, UnitOfWork
 
 APPLICATION_EVENT_TYPES = (
     SubmittedContract.event_type,
+    AttachmentsAddedContract.event_type,
     ReviewedContract.event_type,
     ApprovedContract.event_type,
     RejectedContract.event_type,
@@ -74,9 +76,7 @@ def load(unit: UnitOfWork, application_id: UUID) -> Loaded:
     envelopes = unit.load(stream_of(application_id))
     if not envelopes:
         raise NotFound(f"there is no application {application_id}")
-    key = str(application_id)
-    history = domain_events(envelopes, _declarations(unit, key).get(key), _additions(unit, key).get(key, []))
-    return Loaded(history, envelopes[-1].version, envelopes[-1].event_id)
+    return Loaded(domain_events(envelopes), envelopes[-1].version, envelopes[-1].event_id)
 
 
 def applications(unit: UnitOfWork, *, person_id: UUID | None) -> list[Application]:
@@ -85,38 +85,7 @@ def applications(unit: UnitOfWork, *, person_id: UUID | None) -> list[Applicatio
         streams[envelope.stream_id].append(envelope)
     if person_id is not None:
         streams = {key: got for key, got in streams.items() if got[0].payload["person_id"] == str(person_id)}
-    declarations, additions = _declarations(unit), _additions(unit)
-    found = []
-    for envelopes in streams.values():
-        key = envelopes[0].payload["application_id"]
-        found.append(Application(domain_events(envelopes, declarations.get(key), additions.get(key, []))))
-    return found
-
-
-def _declarations(unit: UnitOfWork, application_id: str | None = None) -> dict[str, Declaration]:
-    query = select(tables.declarations)
-    if application_id is not None:
-        query = query.where(tables.declarations.c.application_id == application_id)
-    return {
-        row["application_id"]: Declaration(
-            row["economic_status"], frozenset(json.loads(row["disability_categories"]))
-        )
-        for row in unit.session.execute(query).mappings()
-    }
-
-
-def _additions(unit: UnitOfWork, application_id: str | None = None) -> dict[str, list[AttachmentsAdded]]:
-    query = select(tables.attachment_additions).order_by(tables.attachment_additions.c.position)
-    if application_id is not None:
-        query = query.where(tables.attachment_additions.c.application_id == application_id)
-    found: dict[str, list[AttachmentsAdded]] = defaultdict(list)
-    for row in unit.session.execute(query).mappings():
-        found[row["application_id"]].append(
-            AttachmentsAdded(
-                UUID(row["application_id"]), frozenset(json.loads(row["attachments"])), row["added_on"]
-            )
-        )
-    return found
+    return [Application(domain_events(envelopes)) for envelopes in streams.values()]
 
 
 def record(
@@ -126,15 +95,10 @@ def record(
     events: list[ApplicationEvent],
     causation_id: UUID | None,
 ) -> None:
-    """Append the contract events; keep the facts the contracts cannot carry yet in the side tables."""
+    """Append the contract events; reserve the service card number an approval issues."""
     new: list[NewEvent] = []
     for event in events:
         form = event.submission if isinstance(event, ApplicationSubmitted) else form_of(application)
-        if isinstance(event, AttachmentsAdded):
-            _save_attachments(unit, event)
-            continue
-        if isinstance(event, ApplicationSubmitted):
-            _save_declaration(unit, event)
         if isinstance(event, ApplicationApproved):
             _save_service_card(unit, event, form.application_year)
         payload = contract_payload(event, form)
@@ -145,26 +109,6 @@ def record(
         )
     if new:
         unit.append(stream_of(new[0].payload.application_id), version, new)  # type: ignore[attr-defined]
-
-
-def _save_declaration(unit: UnitOfWork, event: ApplicationSubmitted) -> None:
-    unit.session.execute(
-        insert(tables.declarations).values(
-            application_id=str(event.application_id),
-            economic_status=event.submission.economic_status,
-            disability_categories=json.dumps(sorted(event.submission.disability_categories)),
-        )
-    )
-
-
-def _save_attachments(unit: UnitOfWork, event: AttachmentsAdded) -> None:
-    unit.session.execute(
-        insert(tables.attachment_additions).values(
-            application_id=str(event.application_id),
-            attachments=json.dumps(sorted(event.attachments)),
-            added_on=event.added_on,
-        )
-    )
 
 
 def _save_service_card(unit: UnitOfWork, event: ApplicationApproved, year: int) -> None:

@@ -64,6 +64,15 @@ class SubmitApplication(Request):
         description="残疾类别 as ticked; non-vision cataract applicants need not attach the handbook.",
         examples=[["vision"]],
     )
+    certified: bool = Field(
+        default=True,
+        description=(
+            "持证: holds a disability certificate 残疾人证 (a 残疾军人证 counts; attach its copy as "
+            "disability_certificate_copy). False for a disabled child without a certificate 未持证残疾儿童: "
+            "no certificate copy is required, and none can be attached."
+        ),
+        examples=[True],
+    )
     applicant_role: SignerRole = Field(description="Who signed: the person 申请人 or the guardian 监护人.")
     referral_id: UUID | None = Field(
         default=None, description="The referral 转介 whose copied record backs the form; found when omitted."
@@ -72,7 +81,7 @@ class SubmitApplication(Request):
 
 
 class AddAttachments(Request):
-    """Documents handed in later for an incomplete application."""
+    """Documents handed in later for an incomplete application (emits ApplicationAttachmentsAdded)."""
 
     attachments: list[Attachment] = Field(
         min_length=1, description="Documents added.", examples=[["service_handbook"]]
@@ -196,8 +205,9 @@ class ApplicationView(BaseModel):
     requested_items: list[RequestedItem]
     attachments: list[Attachment]
     missing_attachments: list[Attachment]
-    economic_status: EconomicStatus
+    economic_status: EconomicStatus | None = Field(description="家庭经济状况 as declared on the form.")
     disability_categories: list[DisabilityCategory]
+    certified: bool = Field(description="持证; false for a disabled child without a certificate.")
     applicant_role: SignerRole
     referral_id: UUID | None = Field(description="The referral backing the form, when a single one does.")
     submitted_on: date

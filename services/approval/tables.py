@@ -1,5 +1,6 @@
-"""The approval service's own tables: received referrals, issued service cards, and the form facts
-the contracts do not carry yet (declared economic status and categories, attachments added later)."""
+"""The approval service's own tables: received referrals and issued service cards.
+
+Applications themselves live only in their event streams; nothing about them is kept here."""
 
 from __future__ import annotations
 
@@ -33,23 +34,3 @@ service_cards = Table(
     UniqueConstraint("year", "sequence", name="uq_service_card_year_sequence"),
 )
 """Service cards 服务卡 issued, written with the ApplicationApproved issuing them: numbers stay unique."""
-
-declarations = Table(
-    "approval_application_declarations",
-    tables,
-    Column("application_id", String(36), primary_key=True),
-    Column("economic_status", String(40), nullable=False),
-    Column("disability_categories", Text, nullable=False),
-)
-"""家庭经济状况 and 残疾类别 as declared on the form; ApplicationSubmitted v1 has no field for them."""
-
-attachment_additions = Table(
-    "approval_attachment_additions",
-    tables,
-    Column("position", Integer, primary_key=True, autoincrement=True),
-    Column("application_id", String(36), nullable=False, index=True),
-    Column("attachments", Text, nullable=False),
-    Column("added_on", Date, nullable=False),
-    sqlite_autoincrement=True,
-)
-"""Attachments handed in after submission; the contracts have no event for them yet."""

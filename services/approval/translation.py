@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
 from enum import Enum
 from typing import Any
 
 from rehab_contracts import ApplicationApproved as ApprovedContract
+from rehab_contracts import ApplicationAttachmentsAdded as AttachmentsAddedContract
 from rehab_contracts import ApplicationRejected as RejectedContract
 from rehab_contracts import ApplicationReviewed as ReviewedContract
 from rehab_contracts import ApplicationSubmitted as SubmittedContract
@@ -32,35 +32,21 @@ from services.approval.domain import (
 )
 
 
-@dataclass(frozen=True)
-class Declaration:
-    """家庭经济状况 and 残疾类别 declared on the form, kept beside ApplicationSubmitted v1."""
-
-    economic_status: str
-    disability_categories: frozenset[str]
-
-
-UNDECLARED = Declaration(economic_status="other", disability_categories=frozenset())
-
-
 # -- contract -> domain ----------------------------------------------------------------------------
-def domain_events(
-    envelopes: Iterable[EventEnvelope], declaration: Declaration | None, additions: Sequence[AttachmentsAdded]
-) -> list[ApplicationEvent]:
-    """One application's stored events and side facts as domain events, in the order they happened."""
-    events: list[ApplicationEvent] = []
-    for envelope in envelopes:
-        event = domain_event(parse_payload(envelope), declaration or UNDECLARED)
-        events.append(event)
-        if isinstance(event, ApplicationSubmitted):
-            # Attachments are only added while incomplete, so before any review.
-            events.extend(additions)
-    return events
+def domain_events(envelopes: Iterable[EventEnvelope]) -> list[ApplicationEvent]:
+    """One application's stored events as domain events, in stream order: its whole state."""
+    return [domain_event(parse_payload(envelope)) for envelope in envelopes]
 
 
-def domain_event(payload: EventPayload, declaration: Declaration) -> ApplicationEvent:
+def domain_event(payload: EventPayload) -> ApplicationEvent:
     if isinstance(payload, SubmittedContract):
-        return ApplicationSubmitted(payload.application_id, _submission(payload, declaration))
+        return ApplicationSubmitted(payload.application_id, _submission(payload))
+    if isinstance(payload, AttachmentsAddedContract):
+        return AttachmentsAdded(
+            payload.application_id,
+            attachments=frozenset(str(attachment) for attachment in payload.attachments),
+            added_on=payload.added_on,
+        )
     if isinstance(payload, ReviewedContract):
         return ApplicationReviewed(
             payload.application_id,
@@ -86,7 +72,7 @@ def domain_event(payload: EventPayload, declaration: Declaration) -> Application
     raise ValueError(f"{payload.event_type} is not an event of the application aggregate")
 
 
-def _submission(payload: SubmittedContract, declaration: Declaration) -> Submission:
+def _submission(payload: SubmittedContract) -> Submission:
     return Submission(
         person_id=payload.person_id,
         application_year=payload.application_year,
@@ -94,11 +80,12 @@ def _submission(payload: SubmittedContract, declaration: Declaration) -> Submiss
         serial_number=payload.serial_number,
         requested_items=tuple(requested_item(requested) for requested in payload.requested_items),
         attachments=frozenset(str(attachment) for attachment in payload.attachments),
-        economic_status=declaration.economic_status,
-        disability_categories=declaration.disability_categories,
+        economic_status=None if payload.economic_status is None else str(payload.economic_status),
+        disability_categories=frozenset(str(category) for category in payload.disability_categories),
         applicant_role=str(payload.applicant_role),
         submitted_on=payload.submitted_on,
         referral_id=payload.referral_id,
+        certified=payload.certified,
     )
 
 
@@ -121,6 +108,13 @@ def contract_payload(event: ApplicationEvent, form: Submission) -> EventPayload:
     """The contract payload of a decided event; ``form`` supplies the person, year and street."""
     if isinstance(event, ApplicationSubmitted):
         return _submitted(event)
+    if isinstance(event, AttachmentsAdded):
+        return AttachmentsAddedContract(
+            application_id=event.application_id,
+            person_id=form.person_id,
+            attachments=sorted(event.attachments),
+            added_on=event.added_on,
+        )
     if isinstance(event, ApplicationReviewed):
         return ReviewedContract(
             application_id=event.application_id,
@@ -151,7 +145,7 @@ def contract_payload(event: ApplicationEvent, form: Submission) -> EventPayload:
             signatories=_signatories_contract(event.signatories),
             rejected_on=event.rejected_on,
         )
-    raise ValueError(f"{type(event).__name__} has no contract event yet")
+    raise ValueError(f"{type(event).__name__} has no contract event")
 
 
 def _submitted(event: ApplicationSubmitted) -> SubmittedContract:
@@ -176,6 +170,9 @@ def _submitted(event: ApplicationSubmitted) -> SubmittedContract:
         submitted_on=form.submitted_on,
         applicant_role=form.applicant_role,
         referral_id=form.referral_id,
+        economic_status=form.economic_status,
+        disability_categories=sorted(form.disability_categories),
+        certified=form.certified,
     )
 
 

@@ -10,6 +10,7 @@ from uuid import UUID, uuid4
 
 import pytest
 import redis
+import sqlalchemy
 from fastapi.testclient import TestClient
 from rehab_contracts import APPROVAL_STREAM, ASSESSMENT_STREAM, EventEnvelope, ReferralIssued
 
@@ -150,6 +151,14 @@ def stored_types(client: TestClient) -> list[str]:
     return [event.envelope.event_type for event in runtime(client).store.read()]
 
 
+def stored_payloads(client: TestClient, event_type: str) -> list[dict[str, Any]]:
+    return [
+        event.envelope.payload
+        for event in runtime(client).store.read()
+        if event.envelope.event_type == event_type
+    ]
+
+
 def error_of(response: Any) -> dict[str, Any]:
     detail: dict[str, Any] = response.json()["detail"][0]
     return detail
@@ -280,6 +289,115 @@ def test_an_incomplete_application_is_reviewed_only_once_its_attachments_are_add
     }
     assert client.post(f"/applications/{application_id}/reviews", json=community()).status_code == 201
     assert client.get(f"/applications/{application_id}").json()["attachments_added_on"] == "2024-10-27"
+
+
+def test_attachments_handed_in_later_are_published_as_an_event_of_the_application(
+    client: TestClient, redis_client: redis.Redis
+) -> None:
+    person_id = referred(client)
+    application_id = submitted(client, person_id, attachments=["id_card_copy", "household_register_copy"])
+    added = client.post(
+        f"/applications/{application_id}/attachments",
+        json={"attachments": ["service_handbook", "disability_certificate_copy"], "added_on": "2024-10-27"},
+    )
+    assert added.status_code == 200, added.text
+
+    assert stored_types(client) == [
+        "approval.application_submitted",
+        "approval.application_attachments_added",
+    ]
+    assert stored_payloads(client, "approval.application_attachments_added") == [
+        {
+            "application_id": application_id,
+            "person_id": str(person_id),
+            "attachments": ["disability_certificate_copy", "service_handbook"],
+            "added_on": "2024-10-27",
+        }
+    ]
+    published = eventually(lambda: len(redis_client.xrange(APPROVAL_STREAM)) == 2)
+    assert published, "the relay publishes the submission and the added attachments"
+
+
+def test_the_submission_event_carries_the_declared_status_categories_and_certificate(
+    client: TestClient,
+) -> None:
+    person_id = referred(client)
+    submitted(client, person_id, economic_status="low_income", disability_categories=["vision", "hearing"])
+    [payload] = stored_payloads(client, "approval.application_submitted")
+    assert payload["economic_status"] == "low_income"
+    assert payload["disability_categories"] == ["hearing", "vision"]
+    assert payload["certified"] is True
+
+
+def test_an_application_is_rebuilt_from_its_events_alone(
+    tmp_path: Any, redis_url: str, client: TestClient
+) -> None:
+    person_id = referred(client)
+    application_id = submitted(
+        client,
+        person_id,
+        attachments=["id_card_copy"],
+        economic_status="subsistence_allowance",
+        disability_categories=["vision", "mental"],
+        certified=False,
+        applicant_role="guardian",
+    )
+    client.post(
+        f"/applications/{application_id}/attachments",
+        json={"attachments": ["household_register_copy"], "added_on": "2024-10-26"},
+    )
+    before = client.get(f"/applications/{application_id}").json()
+    assert before["missing_attachments"] == ["service_handbook", "subsistence_certificate_copy"]
+
+    engine = sqlalchemy.create_engine(f"sqlite:///{tmp_path}/approval.db")
+    with engine.connect() as connection:
+        tables = set(sqlalchemy.inspect(connection).get_table_names())
+    engine.dispose()
+    assert not {"approval_application_declarations", "approval_attachment_additions"} & tables
+
+    settings = ServiceSettings(
+        service="approval", database_url=f"sqlite:///{tmp_path}/approval.db", redis_url=redis_url
+    )
+    with TestClient(create_app(settings)) as restarted:
+        after = restarted.get(f"/applications/{application_id}").json()
+    assert after == before
+    assert after["economic_status"] == "subsistence_allowance"
+    assert after["disability_categories"] == ["mental", "vision"]
+    assert after["certified"] is False
+    assert after["attachments"] == ["household_register_copy", "id_card_copy"]
+    assert after["attachments_added_on"] == "2024-10-26"
+
+
+# -- who holds a certificate 持证 ------------------------------------------------------------------
+def test_an_uncertified_childs_application_without_a_certificate_copy_is_complete(
+    client: TestClient,
+) -> None:
+    attachments = ["id_card_copy", "household_register_copy", "service_handbook"]
+    response = client.post(
+        "/applications",
+        json=application(
+            referred(client), certified=False, applicant_role="guardian", attachments=attachments
+        ),
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["status"] == "awaiting_community_review"
+    assert response.json()["missing_attachments"] == []
+
+
+def test_a_certified_adults_application_without_a_certificate_copy_is_incomplete(
+    client: TestClient,
+) -> None:
+    attachments = ["id_card_copy", "household_register_copy", "service_handbook"]
+    response = client.post("/applications", json=application(referred(client), attachments=attachments))
+    assert response.status_code == 201, response.text
+    assert response.json()["status"] == "incomplete"
+    assert response.json()["missing_attachments"] == ["disability_certificate_copy"]
+
+
+def test_an_uncertified_child_attaching_a_certificate_copy_is_refused(client: TestClient) -> None:
+    response = client.post("/applications", json=application(referred(client), certified=False))
+    assert response.status_code == 422
+    assert error_of(response)["loc"] == ["body", "attachments"]
 
 
 def test_a_person_signing_two_roles_is_refused_naming_the_field(client: TestClient) -> None:

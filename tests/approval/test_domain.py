@@ -151,6 +151,34 @@ def test_missing_attachments_leave_the_application_incomplete_rather_than_reject
     )
 
 
+def test_an_uncertified_childs_application_without_a_certificate_copy_is_complete() -> None:
+    without_certificate = ALL_BASIC - {"disability_certificate_copy"}
+    application = submit(form(attachments=without_certificate, certified=False, applicant_role="guardian"))
+    assert application.missing_attachments == ()
+    assert application.status is Status.AWAITING_COMMUNITY_REVIEW
+
+
+def test_a_certified_adults_application_without_a_certificate_copy_is_incomplete() -> None:
+    application = submit(form(attachments=ALL_BASIC - {"disability_certificate_copy"}, certified=True))
+    assert application.missing_attachments == ("disability_certificate_copy",)
+    assert application.status is Status.INCOMPLETE
+
+
+def test_an_uncertified_child_cannot_attach_a_certificate_copy() -> None:
+    with pytest.raises(CommandRejected, match="holds no disability certificate") as error:
+        Application.submit(form(certified=False), context())
+    assert error.value.field == "attachments"
+
+
+def test_a_certificate_copy_cannot_be_added_later_for_an_uncertified_child() -> None:
+    application = submit(form(attachments=frozenset({"id_card_copy"}), certified=False))
+    assert application.missing_attachments == ("household_register_copy", "service_handbook")
+    with pytest.raises(CommandRejected, match="holds no disability certificate"):
+        application.add_attachments(
+            frozenset({"disability_certificate_copy", "service_handbook"}), date(2024, 10, 27), TODAY
+        )
+
+
 def test_a_subsistence_allowance_family_also_attaches_the_subsistence_certificate() -> None:
     application = submit(form(economic_status="subsistence_allowance"))
     assert application.missing_attachments == ("subsistence_certificate_copy",)

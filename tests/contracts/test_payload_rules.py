@@ -8,6 +8,7 @@ import pytest
 from pydantic import ValidationError
 from rehab_contracts import (
     ApplicationApproved,
+    ApplicationAttachmentsAdded,
     ApplicationSubmitted,
     EventPayload,
     NeedSurveyed,
@@ -149,6 +150,49 @@ def test_a_fixed_amount_subsidy_has_an_amount_and_a_free_one_has_none() -> None:
         with_changes(
             ApplicationApproved, approved_items=[fixed | {"subsidy_mode": "free", "amount_fen": 100}]
         )
+
+
+@pytest.mark.parametrize("amount", [0, -100])
+def test_a_fixed_amount_subsidy_is_above_zero(amount: int) -> None:
+    fixed = {
+        "item": "cataract_surgery",
+        "institution_id": "lj-first-peoples-hospital",
+        "subsidy_mode": "fixed_amount",
+        "amount_fen": amount,
+    }
+    with pytest.raises(ValidationError, match="greater than 0"):
+        with_changes(ApplicationApproved, approved_items=[fixed])
+
+
+def test_an_application_stored_before_the_declared_fields_reads_as_certified_and_undeclared() -> None:
+    stored = example_payload(ApplicationSubmitted).model_dump(mode="json")
+    for field in ("economic_status", "disability_categories", "certified"):
+        del stored[field]
+    application = ApplicationSubmitted.model_validate(stored)
+    assert application.certified is True
+    assert application.economic_status is None
+    assert application.disability_categories == []
+
+
+def test_an_uncertified_child_applies_without_a_certificate_copy() -> None:
+    application = with_changes(
+        ApplicationSubmitted,
+        certified=False,
+        attachments=["id_card_copy", "household_register_copy", "service_handbook"],
+    )
+    assert application.certified is False
+
+
+def test_a_disability_category_is_declared_once_on_an_application() -> None:
+    with pytest.raises(ValidationError, match="repeated"):
+        with_changes(ApplicationSubmitted, disability_categories=["vision", "vision"])
+
+
+def test_attachments_handed_in_later_name_at_least_one_document_once() -> None:
+    with pytest.raises(ValidationError):
+        with_changes(ApplicationAttachmentsAdded, attachments=[])
+    with pytest.raises(ValidationError, match="repeated"):
+        with_changes(ApplicationAttachmentsAdded, attachments=["service_handbook", "service_handbook"])
 
 
 def test_an_approved_item_names_its_institution_unless_it_is_reimbursed_to_the_person() -> None:

@@ -2,6 +2,7 @@
 
 from rehab_contracts.events.approval import (
     ApplicationApproved,
+    ApplicationAttachmentsAdded,
     ApplicationRejected,
     ApplicationReviewed,
     ApplicationSubmitted,
@@ -16,6 +17,7 @@ from rehab_contracts.events.survey import Guardian, NeedSurveyed, PersonDetailsC
 
 __all__ = [
     "ApplicationApproved",
+    "ApplicationAttachmentsAdded",
     "ApplicationRejected",
     "ApplicationReviewed",
     "ApplicationSubmitted",

@@ -20,7 +20,16 @@ from rehab_contracts.events.common import (
     require_unique,
 )
 from rehab_contracts.streams import APPROVAL, APPROVAL_STREAM
-from rehab_contracts.vocabulary import Attachment, CatalogueItem, Eye, ReviewLevel, SignerRole, SubsidyMode
+from rehab_contracts.vocabulary import (
+    Attachment,
+    CatalogueItem,
+    DisabilityCategory,
+    EconomicStatus,
+    Eye,
+    ReviewLevel,
+    SignerRole,
+    SubsidyMode,
+)
 
 _SIGNATORIES_EXAMPLE = {"responsible": "赵主任", "reviewer": "钱科长", "handler": "孙干事"}
 
@@ -88,9 +97,11 @@ class ItemApproval(ContractModel):
     subsidy_mode: SubsidyMode = Field(description="Subsidy mode 补贴方式.", examples=["fixed_amount"])
     amount_fen: int | None = Field(
         default=None,
-        ge=0,
+        gt=0,
         strict=True,
-        description="Fixed subsidy amount 金额 in fen 分; given exactly when subsidy_mode is fixed_amount.",
+        description=(
+            "Fixed subsidy amount 金额 in fen 分, above 0; given exactly when subsidy_mode is fixed_amount."
+        ),
         examples=[120000],
     )
 
@@ -155,10 +166,64 @@ class ApplicationSubmitted(EventPayload):
         description="Referral 转介 whose copied record backs the application, if any.",
         examples=["5d3f7a9c-1b4e-4d8f-a2c6-3e5f7a9b1c3d"],
     )
+    economic_status: EconomicStatus | None = Field(
+        default=None,
+        description=(
+            "Family economic status 家庭经济状况 ticked on the form; 低保 families attach the 低保证 copy. "
+            "Null only if the form did not say."
+        ),
+        examples=["other"],
+    )
+    disability_categories: list[DisabilityCategory] = Field(
+        default_factory=list,
+        description=(
+            "Disability categories 残疾类别 ticked on the form; they decide the attachments required and "
+            "which 支持性服务 may be applied for."
+        ),
+        examples=[["vision"]],
+    )
+    certified: bool = Field(
+        default=True,
+        description=(
+            "Holds a disability certificate 残疾人证 (or a disabled veteran certificate 残疾军人证, whose "
+            "copy stands for it); false for a disabled child without one 未持证残疾儿童, who attaches no "
+            "certificate copy."
+        ),
+        examples=[True],
+    )
 
     @model_validator(mode="after")
     def _lists_are_sets(self) -> ApplicationSubmitted:
         require_unique([requested.item for requested in self.requested_items], "requested_items")
+        require_unique(self.attachments, "attachments")
+        require_unique(self.disability_categories, "disability_categories")
+        return self
+
+
+class ApplicationAttachmentsAdded(EventPayload):
+    """Documents 申请需附资料 missing from an incomplete application were handed in later.
+
+    Produced by ``approval``. The application can be reviewed once nothing required is missing.
+    """
+
+    event_type: ClassVar[str] = "approval.application_attachments_added"
+    schema_version: ClassVar[int] = 1
+    stream: ClassVar[str] = APPROVAL_STREAM
+    producer: ClassVar[str] = APPROVAL
+
+    application_id: UUID = Field(
+        description="The application completed.", examples=["c4e6a8b0-2d4f-4b6d-9e1a-3c5e7a9b1d3f"]
+    )
+    person_id: PersonId
+    attachments: list[Attachment] = Field(
+        min_length=1,
+        description="Documents handed in, none of them attached before.",
+        examples=[["household_register_copy", "service_handbook"]],
+    )
+    added_on: date = Field(description="Date they were handed in.", examples=["2024-10-27"])
+
+    @model_validator(mode="after")
+    def _attachments_are_a_set(self) -> ApplicationAttachmentsAdded:
         require_unique(self.attachments, "attachments")
         return self
 
