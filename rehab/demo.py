@@ -58,7 +58,7 @@ def run_demo(url: Callable[[str], str], *, persons: int, year: int, seed: int) -
     with _stage(stages, "application and approval"):
         _each(with_needs, lambda case: _apply(journey, case, cases.index(case) + 1))
     with _stage(stages, "service delivery"):
-        _each(with_needs, lambda case: _deliver(journey, case))
+        _each([case for case in with_needs if case.person.outcome == "served"], lambda case: _deliver(journey, case))
     with _stage(stages, "settlement"):
         journey.wait_until("every event is published", journey.producers_published_everything)
         journey.wait_until("settlement has consumed every event", journey.settlement_caught_up)
@@ -81,7 +81,11 @@ def _apply(journey: Journey, case: _Case, serial: int) -> None:
                        lambda: journey.referrals_reached_approval(case.person_id, case.person.needs))
     registration = case.person.registration
     case.application_id = journey.apply(registration, case.person_id, case.person.needs, serial)
-    journey.review_and_approve(case.application_id, str(registration["street"]), case.person.needs)
+    street = str(registration["street"])
+    if case.person.outcome == "rejected":
+        journey.review_and_reject(case.application_id, street, "经审核，申请人本年度已享受同类康复救助")
+    else:
+        journey.review_and_approve(case.application_id, street, case.person.needs)
 
 
 def _deliver(journey: Journey, case: _Case) -> None:

@@ -36,6 +36,9 @@ SERVICE_PLAN: dict[str, dict[str, Any]] = {
 """Free items are paid at the self-paid part of the charge; fixed amounts at most that much."""
 
 
+DISTRICT_OFFICE_SIGNATORIES = {"responsible": "区残联办负责人", "reviewer": "区残联办复核人", "handler": "区残联办经办人"}
+
+
 class StepFailed(RuntimeError):
     """A service refused a step of the journey; the message carries its answer."""
 
@@ -164,6 +167,27 @@ class Journey:
         return str(self.post("approval", "/applications", body)["application_id"])
 
     def review_and_approve(self, application_id: str, street: str, needs: list[str]) -> str:
+        self.review(application_id, street)
+        decision = self.post("approval", f"/applications/{application_id}/decision", {
+            "outcome": "approved",
+            "approved_items": [_item_approval(item) for item in needs],
+            "rejected_items": [],
+            "signatories": DISTRICT_OFFICE_SIGNATORIES,
+            "decided_on": self.day(5, 20),
+        })
+        return str(decision["service_card_number"])
+
+    def review_and_reject(self, application_id: str, street: str, reason: str) -> None:
+        self.review(application_id, street)
+        self.post("approval", f"/applications/{application_id}/decision", {
+            "outcome": "rejected",
+            "reason": reason,
+            "signatories": DISTRICT_OFFICE_SIGNATORIES,
+            "decided_on": self.day(5, 20),
+        })
+
+    def review(self, application_id: str, street: str) -> None:
+        """The community, then the street, sign and endorse the application."""
         path = f"/applications/{application_id}"
         self.post("approval", path + "/reviews", {
             "level": "community", "endorsed": True, "opinion": "情况属实，同意上报",
@@ -176,14 +200,6 @@ class Journey:
                             "handler": f"{street}街道经办人"},
             "reviewed_on": self.day(5, 12),
         })
-        decision = self.post("approval", path + "/decision", {
-            "outcome": "approved",
-            "approved_items": [_item_approval(item) for item in needs],
-            "rejected_items": [],
-            "signatories": {"responsible": "区残联办负责人", "reviewer": "区残联办复核人", "handler": "区残联办经办人"},
-            "decided_on": self.day(5, 20),
-        })
-        return str(decision["service_card_number"])
 
     # -- 4. service institutions ----------------------------------------------------------------
     def entitlements_reached_delivery(self, application_id: str) -> bool:

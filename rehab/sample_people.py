@@ -39,6 +39,8 @@ class SamplePerson:
     categories: list[str]
     needs: list[str] = field(default_factory=list)
     home_visit: bool = False
+    outcome: str = "served"
+    """How the year ends for a person with needs: served, rejected (by 区残联办) or in_progress."""
 
 
 def needs_for(categories: list[str], is_child: bool, rng: random.Random) -> list[str]:
@@ -109,6 +111,7 @@ def _person(index: int, year: int, rng: random.Random) -> SamplePerson:
     if rng.random() < 0.75:
         person.needs = needs_for(categories, is_child, rng)
         person.home_visit = rng.random() < 0.1
+        person.outcome = rng.choices(["served", "rejected", "in_progress"], [90, 4, 6])[0]
     return person
 
 
