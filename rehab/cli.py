@@ -36,11 +36,15 @@ def _parser() -> argparse.ArgumentParser:
     _deployment_options(up)
     up.set_defaults(run=_up)
 
-    serve = commands.add_parser("serve", help="run one agency's service (for a department that runs only its own)")
+    serve = commands.add_parser(
+        "serve", help="run one agency's service (for a department that runs only its own)"
+    )
     serve.add_argument("service", choices=SERVICES)
     serve.add_argument("--port", type=int, help="HTTP port (default: 8101-8105 by service)")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--database-url", help="SQLAlchemy URL of this service's store (default: SQLite in --var-dir)")
+    serve.add_argument(
+        "--database-url", help="SQLAlchemy URL of this service's store (default: SQLite in --var-dir)"
+    )
     _deployment_options(serve)
     serve.set_defaults(run=_serve)
 
@@ -49,13 +53,16 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--year", type=int, default=2025, help="the survey and service year (default 2025)")
     demo.add_argument("--seed", type=int, default=20250101, help="random seed, for a repeatable sample")
     demo.add_argument(
-        "--start-services", action="store_true",
+        "--start-services",
+        action="store_true",
         help="start Redis and the five services first, and stop them at the end (data stays in --var-dir)",
     )
     _deployment_options(demo)
     demo.set_defaults(run=_demo)
 
-    replay = commands.add_parser("replay", help="rebuild settlement's ledger from its event archive and print totals")
+    replay = commands.add_parser(
+        "replay", help="rebuild settlement's ledger from its event archive and print totals"
+    )
     replay.add_argument("--database-url", help="settlement's store (default: SQLite in --var-dir)")
     replay.add_argument("--var-dir", type=Path, default=Path("var"))
     replay.set_defaults(run=_replay)
@@ -63,8 +70,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _deployment_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL, help=f"the shared Redis (default {DEFAULT_REDIS_URL})")
-    parser.add_argument("--var-dir", type=Path, default=Path("var"), help="where SQLite files and logs live (default ./var)")
+    parser.add_argument(
+        "--redis-url", default=DEFAULT_REDIS_URL, help=f"the shared Redis (default {DEFAULT_REDIS_URL})"
+    )
+    parser.add_argument(
+        "--var-dir", type=Path, default=Path("var"), help="where SQLite files and logs live (default ./var)"
+    )
 
 
 def _serve(args: argparse.Namespace) -> int:

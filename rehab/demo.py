@@ -52,13 +52,18 @@ def run_demo(url: Callable[[str], str], *, persons: int, year: int, seed: int) -
         _each(cases, lambda case: _register_and_survey(journey, case))
     with_needs = [case for case in cases if case.person.needs]
     with _stage(stages, "assessment and referral"):
-        journey.wait_until("the surveys reach assessment",
-                           lambda: journey.on_worklist({case.person_id for case in with_needs}))
+        journey.wait_until(
+            "the surveys reach assessment",
+            lambda: journey.on_worklist({case.person_id for case in with_needs}),
+        )
         _each(with_needs, lambda case: _assess(journey, case))
     with _stage(stages, "application and approval"):
         _each(with_needs, lambda case: _apply(journey, case, cases.index(case) + 1))
     with _stage(stages, "service delivery"):
-        _each([case for case in with_needs if case.person.outcome == "served"], lambda case: _deliver(journey, case))
+        _each(
+            [case for case in with_needs if case.person.outcome == "served"],
+            lambda case: _deliver(journey, case),
+        )
     with _stage(stages, "settlement"):
         journey.wait_until("every event is published", journey.producers_published_everything)
         journey.wait_until("settlement has consumed every event", journey.settlement_caught_up)
@@ -77,8 +82,10 @@ def _assess(journey: Journey, case: _Case) -> None:
 
 
 def _apply(journey: Journey, case: _Case, serial: int) -> None:
-    journey.wait_until(f"the referrals of {case.person_id} reach approval",
-                       lambda: journey.referrals_reached_approval(case.person_id, case.person.needs))
+    journey.wait_until(
+        f"the referrals of {case.person_id} reach approval",
+        lambda: journey.referrals_reached_approval(case.person_id, case.person.needs),
+    )
     registration = case.person.registration
     case.application_id = journey.apply(registration, case.person_id, case.person.needs, serial)
     street = str(registration["street"])
@@ -89,8 +96,10 @@ def _apply(journey: Journey, case: _Case, serial: int) -> None:
 
 
 def _deliver(journey: Journey, case: _Case) -> None:
-    journey.wait_until(f"the approval of {case.application_id} reaches delivery",
-                       lambda: journey.entitlements_reached_delivery(case.application_id))
+    journey.wait_until(
+        f"the approval of {case.application_id} reaches delivery",
+        lambda: journey.entitlements_reached_delivery(case.application_id),
+    )
     for item in case.person.needs:
         journey.deliver(case.application_id, case.person_id, item, guardian=case.person.is_child)
 
@@ -113,19 +122,29 @@ class _stage:
 
 def print_summary(summary: DemoSummary) -> None:
     overall = summary.coverage["overall"]
-    print(f"\n精准康复服务 demo — year {summary.year}, {summary.registered} persons registered "
-          f"in {summary.seconds:.1f}s")
+    print(
+        f"\n精准康复服务 demo — year {summary.year}, {summary.registered} persons registered "
+        f"in {summary.seconds:.1f}s"
+    )
     print(_pad("street 街道", 16) + f"{'surveyed':>10}{'with needs':>12}{'served':>8}{'coverage':>10}")
     streets = sorted(summary.coverage["streets"], key=lambda row: _street_order(row["street"]))
     for row in [*streets, {**overall, "street": "total 合计"}]:
         percent = "-" if row["coverage_percent"] is None else f"{row['coverage_percent']}%"
-        print(_pad(row["street"], 16) + f"{row['surveyed']:>10}{row['with_needs']:>12}{row['served']:>8}{percent:>10}")
+        print(
+            _pad(row["street"], 16)
+            + f"{row['surveyed']:>10}{row['with_needs']:>12}{row['served']:>8}{percent:>10}"
+        )
     print("\nledger 结算台账 in yuan: the fund is debited, each payee credited")
     print(_pad("account", 50) + f"{'debit':>14}{'credit':>14}")
     for account in summary.ledger["accounts"]:
-        print(_pad(account["account"], 50) + f"{_yuan(account['debit_fen']):>14}{_yuan(account['credit_fen']):>14}")
-    print(_pad("total", 50) + f"{_yuan(summary.ledger['total_debit_fen']):>14}"
-          f"{_yuan(summary.ledger['total_credit_fen']):>14}")
+        print(
+            _pad(account["account"], 50)
+            + f"{_yuan(account['debit_fen']):>14}{_yuan(account['credit_fen']):>14}"
+        )
+    print(
+        _pad("total", 50) + f"{_yuan(summary.ledger['total_debit_fen']):>14}"
+        f"{_yuan(summary.ledger['total_credit_fen']):>14}"
+    )
     verdict = "balanced" if summary.ledger_balanced else "NOT BALANCED"
     print(f"\n{summary.ledger['posting_count']} postings; debits = credits: {verdict}")
     print("stages: " + ", ".join(f"{name} {seconds:.1f}s" for name, seconds in summary.stages.items()))

@@ -21,22 +21,53 @@ CITY_ASSESSMENT = "cq-assess-cqmu-second"
 # Where each catalogue item is delivered, how the district office subsidises it, and what the
 # institution charges (fen) and basic medical insurance pays first, for the sample.
 SERVICE_PLAN: dict[str, dict[str, Any]] = {
-    "support_service_mental": {"institution": "lj-rehab-centre", "mode": "free", "charge": 20_000, "insurance": 0},
-    "support_service_midlife_blind": {"institution": "lj-rehab-centre", "mode": "free", "charge": 20_000,
-                                      "insurance": 0},
-    "assistive_device_fitting": {"institution": "lj-rehab-centre", "mode": "free", "charge": 150_000,
-                                 "insurance": 0},
-    "orientation_mobility_training": {"institution": "lj-first-hospital", "mode": "free", "charge": 300_000,
-                                      "insurance": 0},
-    "low_vision_training": {"institution": "cq-aier-eye", "mode": "fixed_amount", "amount": 100_000,
-                            "charge": 150_000, "insurance": 30_000},
-    "children_rehab_training": {"institution": "lj-rehab-centre", "mode": "fixed_amount", "amount": 2_000_000,
-                                "charge": 2_000_000, "insurance": 0},
+    "support_service_mental": {
+        "institution": "lj-rehab-centre",
+        "mode": "free",
+        "charge": 20_000,
+        "insurance": 0,
+    },
+    "support_service_midlife_blind": {
+        "institution": "lj-rehab-centre",
+        "mode": "free",
+        "charge": 20_000,
+        "insurance": 0,
+    },
+    "assistive_device_fitting": {
+        "institution": "lj-rehab-centre",
+        "mode": "free",
+        "charge": 150_000,
+        "insurance": 0,
+    },
+    "orientation_mobility_training": {
+        "institution": "lj-first-hospital",
+        "mode": "free",
+        "charge": 300_000,
+        "insurance": 0,
+    },
+    "low_vision_training": {
+        "institution": "cq-aier-eye",
+        "mode": "fixed_amount",
+        "amount": 100_000,
+        "charge": 150_000,
+        "insurance": 30_000,
+    },
+    "children_rehab_training": {
+        "institution": "lj-rehab-centre",
+        "mode": "fixed_amount",
+        "amount": 2_000_000,
+        "charge": 2_000_000,
+        "insurance": 0,
+    },
 }
 """Free items are paid at the self-paid part of the charge; fixed amounts at most that much."""
 
 
-DISTRICT_OFFICE_SIGNATORIES = {"responsible": "区残联办负责人", "reviewer": "区残联办复核人", "handler": "区残联办经办人"}
+DISTRICT_OFFICE_SIGNATORIES = {
+    "responsible": "区残联办负责人",
+    "reviewer": "区残联办复核人",
+    "handler": "区残联办经办人",
+}
 
 
 class StepFailed(RuntimeError):
@@ -102,7 +133,9 @@ class Journey:
             if not page["items"] or offset >= page["total"]:
                 return person_ids <= seen
 
-    def assess(self, person_id: str, institution_id: str, needs: list[str], home_visit: bool, outside: list[str]) -> str:
+    def assess(
+        self, person_id: str, institution_id: str, needs: list[str], home_visit: bool, outside: list[str]
+    ) -> str:
         body = {
             "person_id": person_id,
             "assessment_year": self.year,
@@ -112,7 +145,9 @@ class Journey:
             "mode": "home_visit" if home_visit else "at_institution",
             "assessed_needs": needs,
             "referral_needed": True,
-            "opinion": "建议转介至定点康复服务机构" if not outside else "区级不具备评估能力，转介市级评估机构复评",
+            "opinion": "建议转介至定点康复服务机构"
+            if not outside
+            else "区级不具备评估能力，转介市级评估机构复评",
         }
         return str(self.post("assessment", "/assessments", body)["assessment_id"])
 
@@ -156,7 +191,9 @@ class Journey:
             "application_year": self.year,
             "street": person["street"],
             "serial_number": str(serial),
-            "requested_items": [{"item": item, "institution_id": SERVICE_PLAN[item]["institution"]} for item in needs],
+            "requested_items": [
+                {"item": item, "institution_id": SERVICE_PLAN[item]["institution"]} for item in needs
+            ],
             "attachments": _attachments(person),
             "economic_status": person["economic_status"],
             "disability_categories": person["disability_categories"],
@@ -168,38 +205,61 @@ class Journey:
 
     def review_and_approve(self, application_id: str, street: str, needs: list[str]) -> str:
         self.review(application_id, street)
-        decision = self.post("approval", f"/applications/{application_id}/decision", {
-            "outcome": "approved",
-            "approved_items": [_item_approval(item) for item in needs],
-            "rejected_items": [],
-            "signatories": DISTRICT_OFFICE_SIGNATORIES,
-            "decided_on": self.day(5, 20),
-        })
+        decision = self.post(
+            "approval",
+            f"/applications/{application_id}/decision",
+            {
+                "outcome": "approved",
+                "approved_items": [_item_approval(item) for item in needs],
+                "rejected_items": [],
+                "signatories": DISTRICT_OFFICE_SIGNATORIES,
+                "decided_on": self.day(5, 20),
+            },
+        )
         return str(decision["service_card_number"])
 
     def review_and_reject(self, application_id: str, street: str, reason: str) -> None:
         self.review(application_id, street)
-        self.post("approval", f"/applications/{application_id}/decision", {
-            "outcome": "rejected",
-            "reason": reason,
-            "signatories": DISTRICT_OFFICE_SIGNATORIES,
-            "decided_on": self.day(5, 20),
-        })
+        self.post(
+            "approval",
+            f"/applications/{application_id}/decision",
+            {
+                "outcome": "rejected",
+                "reason": reason,
+                "signatories": DISTRICT_OFFICE_SIGNATORIES,
+                "decided_on": self.day(5, 20),
+            },
+        )
 
     def review(self, application_id: str, street: str) -> None:
         """The community, then the street, sign and endorse the application."""
         path = f"/applications/{application_id}"
-        self.post("approval", path + "/reviews", {
-            "level": "community", "endorsed": True, "opinion": "情况属实，同意上报",
-            "signatories": {"responsible": f"{street}社区主任", "handler": f"{street}社区协调员"},
-            "reviewed_on": self.day(5, 8),
-        })
-        self.post("approval", path + "/reviews", {
-            "level": "street", "endorsed": True, "opinion": "同意",
-            "signatories": {"responsible": f"{street}街道负责人", "reviewer": f"{street}街道复核人",
-                            "handler": f"{street}街道经办人"},
-            "reviewed_on": self.day(5, 12),
-        })
+        self.post(
+            "approval",
+            path + "/reviews",
+            {
+                "level": "community",
+                "endorsed": True,
+                "opinion": "情况属实，同意上报",
+                "signatories": {"responsible": f"{street}社区主任", "handler": f"{street}社区协调员"},
+                "reviewed_on": self.day(5, 8),
+            },
+        )
+        self.post(
+            "approval",
+            path + "/reviews",
+            {
+                "level": "street",
+                "endorsed": True,
+                "opinion": "同意",
+                "signatories": {
+                    "responsible": f"{street}街道负责人",
+                    "reviewer": f"{street}街道复核人",
+                    "handler": f"{street}街道经办人",
+                },
+                "reviewed_on": self.day(5, 12),
+            },
+        )
 
     # -- 4. service institutions ----------------------------------------------------------------
     def entitlements_reached_delivery(self, application_id: str) -> bool:
@@ -249,7 +309,11 @@ def _attachments(person: dict[str, Any]) -> list[str]:
 
 def _item_approval(item: str) -> dict[str, Any]:
     plan = SERVICE_PLAN[item]
-    approval: dict[str, Any] = {"item": item, "institution_id": plan["institution"], "subsidy_mode": plan["mode"]}
+    approval: dict[str, Any] = {
+        "item": item,
+        "institution_id": plan["institution"],
+        "subsidy_mode": plan["mode"],
+    }
     if plan["mode"] == "fixed_amount":
         approval["amount_fen"] = plan["amount"]
     return approval

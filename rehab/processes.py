@@ -41,10 +41,17 @@ class ServiceProcesses:
     def start_one(self, service: str) -> None:
         log = (self.var_dir / "logs" / f"{service}.log").open("ab")
         command = [
-            sys.executable, "-m", "rehab.cli", "serve", service,
-            "--port", str(self.ports[service]),
-            "--redis-url", self.redis_url,
-            "--var-dir", str(self.var_dir),
+            sys.executable,
+            "-m",
+            "rehab.cli",
+            "serve",
+            service,
+            "--port",
+            str(self.ports[service]),
+            "--redis-url",
+            self.redis_url,
+            "--var-dir",
+            str(self.var_dir),
         ]
         self.processes[service] = subprocess.Popen(
             command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -57,7 +64,8 @@ class ServiceProcesses:
                 process = self.processes[service]
                 if process.poll() is not None:
                     raise RuntimeError(
-                        f"{service} exited with code {process.returncode}; see {self.var_dir}/logs/{service}.log"
+                        f"{service} exited with code {process.returncode}; "
+                        f"see {self.var_dir}/logs/{service}.log"
                     )
                 try:
                     if httpx.get(self.url(service) + "/health", timeout=1.0).status_code == 200:

@@ -8,7 +8,9 @@ from datetime import date, timedelta
 
 STREETS = ("鸳鸯", "人和", "天宫殿", "翠云", "大竹林", "礼嘉", "金山", "康美")
 COMMUNITIES = ("第一社区", "第二社区", "第三社区")
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"
+)
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰建国红梅志鹏飞小燕文"
 MINORITY = (("土家族", "阿依古丽·买买提"), ("苗族", None), ("回族", None))
 # 身份证 address code of Chongqing Yubei District (渝北区), where most of Liangjiang lies.

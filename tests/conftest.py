@@ -20,13 +20,13 @@ def _docker_engine_answers() -> bool:
 
         docker.from_env(timeout=2).ping()
         return True
-    except Exception:  # noqa: BLE001 - no engine, no socket, no permission: all mean "no Docker"
+    except Exception:
         return False
 
 
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """REDIS_URL when set; else a testcontainers Redis when a Docker engine answers; else a local redis-server."""
+    """REDIS_URL when set; else testcontainers when a Docker engine answers; else a local redis-server."""
     if url := os.environ.get("REDIS_URL"):
         assert answers(url), f"REDIS_URL={url} does not answer"
         yield url

@@ -1,1 +1,1 @@
-"""The eventing kernel every service uses: event store, outbox relay, idempotent consumers, process runtime."""
+"""The eventing kernel every service uses: event store, outbox relay, idempotent consumers, runtime."""

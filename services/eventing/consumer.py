@@ -1,4 +1,4 @@
-"""Idempotent consumers on FastStream StreamSub: one consumer group per service, effect and inbox in one transaction."""
+"""Idempotent consumers on FastStream StreamSub: a group per service; effect and inbox in one transaction."""
 
 from __future__ import annotations
 
@@ -119,7 +119,12 @@ class EventConsumer:
                 await self._dead_letter(redis, stream, message, fields, error)
 
     async def _dead_letter(
-        self, redis: Redis, stream: str, message: RedisStreamMessage, fields: Mapping[Any, Any], error: Exception
+        self,
+        redis: Redis,
+        stream: str,
+        message: RedisStreamMessage,
+        fields: Mapping[Any, Any],
+        error: Exception,
     ) -> None:
         reason = f"{type(error).__name__}: {error}"[:2000]
         log.warning("dead-lettering entry %s of %s: %s", message.message_id, stream, reason)

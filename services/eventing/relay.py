@@ -52,7 +52,9 @@ class OutboxRelay:
             if not pending:
                 return total
             entry_ids = await self._xadd(pending)
-            published = [(event.position, entry_id) for event, entry_id in zip(pending, entry_ids, strict=True)]
+            published = [
+                (event.position, entry_id) for event, entry_id in zip(pending, entry_ids, strict=True)
+            ]
             await asyncio.to_thread(self.store.mark_published, published)
             total += len(published)
 

@@ -152,7 +152,7 @@ async def _start_when_redis_answers(runtime: ServiceRuntime, broker: RedisBroker
                 await consumer.ensure_groups(runtime.redis)
             await broker.start()
             break
-        except Exception as error:  # noqa: BLE001 - any failure to connect is retried
+        except Exception as error:
             log.warning("%s waits for Redis: %s", runtime.settings.service, error)
             with contextlib.suppress(Exception):
                 await broker.stop()

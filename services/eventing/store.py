@@ -201,9 +201,14 @@ class EventStore:
         """Events stored, published, pending publication, and received."""
         with Session(self.engine) as session:
             stored = session.scalar(select(func.count()).select_from(events_table)) or 0
-            pending = session.scalar(
-                select(func.count()).select_from(outbox_table).where(outbox_table.c.published_at.is_(None))
-            ) or 0
+            pending = (
+                session.scalar(
+                    select(func.count())
+                    .select_from(outbox_table)
+                    .where(outbox_table.c.published_at.is_(None))
+                )
+                or 0
+            )
             received = session.scalar(select(func.count()).select_from(inbox_table)) or 0
         return {"stored": stored, "published": stored - pending, "unpublished": pending, "received": received}
 
@@ -218,14 +223,16 @@ class UnitOfWork:
     # -- own events -------------------------------------------------------------------------
     def load(self, stream_id: str) -> list[EventEnvelope]:
         """Every event of one aggregate, in version order."""
-        query = select(events_table).where(events_table.c.stream_id == stream_id).order_by(
-            events_table.c.version
+        query = (
+            select(events_table).where(events_table.c.stream_id == stream_id).order_by(events_table.c.version)
         )
         return [_stored(row).envelope for row in self.session.execute(query).mappings()]
 
     def read(self, after_position: int = 0, limit: int | None = None) -> list[StoredEvent]:
-        query = select(events_table).where(events_table.c.position > after_position).order_by(
-            events_table.c.position
+        query = (
+            select(events_table)
+            .where(events_table.c.position > after_position)
+            .order_by(events_table.c.position)
         )
         if limit is not None:
             query = query.limit(limit)
@@ -240,7 +247,9 @@ class UnitOfWork:
         )
         return [_stored(row).envelope for row in self.session.execute(query).mappings()]
 
-    def append(self, stream_id: str, expected_version: int, events: Sequence[NewEvent]) -> list[EventEnvelope]:
+    def append(
+        self, stream_id: str, expected_version: int, events: Sequence[NewEvent]
+    ) -> list[EventEnvelope]:
         """Append after ``expected_version``; raises ConcurrencyConflict if someone was first."""
         recorded_at = _now()
         envelopes = [
@@ -311,7 +320,9 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _envelope(producer: str, stream_id: str, version: int, new: NewEvent, recorded_at: datetime) -> EventEnvelope:
+def _envelope(
+    producer: str, stream_id: str, version: int, new: NewEvent, recorded_at: datetime
+) -> EventEnvelope:
     event_id = new_event_id()
     payload = new.payload
     return EventEnvelope(

@@ -8,7 +8,9 @@ from typing import Any
 from rehab.sample_people import resident_id
 
 
-def certified_adult(sequence: int, street: str = "鸳鸯", category: str = "vision", digit: int = 1) -> dict[str, Any]:
+def certified_adult(
+    sequence: int, street: str = "鸳鸯", category: str = "vision", digit: int = 1
+) -> dict[str, Any]:
     """A certified adult, category grade 2 (证号 = ID + category digit + grade digit)."""
     birth = date(1970, 5, 1 + sequence % 27)
     id_number = resident_id(birth, 100 + sequence, male=True)

@@ -19,10 +19,14 @@ def drive_one_person_through_the_journey(journey: Journey, person: dict, needs: 
     journey.survey(person_id, needs)
     journey.wait_until("the survey reaches assessment", lambda: journey.on_worklist({person_id}))
     journey.assess_and_refer(person_id, needs, home_visit=False)
-    journey.wait_until("the referrals reach approval", lambda: journey.referrals_reached_approval(person_id, needs))
+    journey.wait_until(
+        "the referrals reach approval", lambda: journey.referrals_reached_approval(person_id, needs)
+    )
     application_id = journey.apply(person, person_id, needs, serial=1)
     journey.review_and_approve(application_id, person["street"], needs)
-    journey.wait_until("the approval reaches delivery", lambda: journey.entitlements_reached_delivery(application_id))
+    journey.wait_until(
+        "the approval reaches delivery", lambda: journey.entitlements_reached_delivery(application_id)
+    )
     for item in needs:
         journey.deliver(application_id, person_id, item, guardian=False)
     return person_id, application_id
@@ -36,7 +40,9 @@ def settled(journey: Journey) -> dict[str, tuple[int, int]]:
     return {row["account"]: (row["debit_fen"], row["credit_fen"]) for row in ledger["accounts"]}
 
 
-def test_a_certified_person_goes_from_survey_to_a_balanced_ledger_paid_to_the_fen(deployment: Deployment) -> None:
+def test_a_certified_person_goes_from_survey_to_a_balanced_ledger_paid_to_the_fen(
+    deployment: Deployment,
+) -> None:
     journey = deployment.journey
     drive_one_person_through_the_journey(journey, certified_adult(1, street="礼嘉"), NEEDS)
 
@@ -60,8 +66,10 @@ def test_an_event_delivered_twice_is_settled_once(deployment: Deployment) -> Non
     client.xadd(stream, fields)  # the same event again, as a relay crash between XADD and mark would do
     journey.wait_until(
         "settlement has read the duplicate",
-        lambda: client.xinfo_groups(stream)[0]["entries-read"] == client.xlen(stream)
-        and client.xpending(stream, "settlement")["pending"] == 0,
+        lambda: (
+            client.xinfo_groups(stream)[0]["entries-read"] == client.xlen(stream)
+            and client.xpending(stream, "settlement")["pending"] == 0
+        ),
     )
     assert settled(journey) == before
     client.close()

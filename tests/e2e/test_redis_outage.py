@@ -45,12 +45,15 @@ def test_commands_accepted_while_redis_is_down_are_published_and_settled_when_it
     journey.wait_until("the outage's surveys reach assessment", lambda: journey.on_worklist(set(person_ids)))
     for person_id, person in zip(person_ids, during_outage, strict=True):
         journey.assess_and_refer(person_id, ["support_service_mental"], home_visit=False)
-        journey.wait_until("referral reaches approval",
-                           lambda p=person_id: journey.referrals_reached_approval(p, ["support_service_mental"]))
+        journey.wait_until(
+            "referral reaches approval",
+            lambda p=person_id: journey.referrals_reached_approval(p, ["support_service_mental"]),
+        )
         application_id = journey.apply(person, person_id, ["support_service_mental"], serial=2)
         journey.review_and_approve(application_id, person["street"], ["support_service_mental"])
-        journey.wait_until("approval reaches delivery",
-                           lambda a=application_id: journey.entitlements_reached_delivery(a))
+        journey.wait_until(
+            "approval reaches delivery", lambda a=application_id: journey.entitlements_reached_delivery(a)
+        )
         journey.deliver(application_id, person_id, "support_service_mental", guardian=False)
 
     ledger = settled(journey)

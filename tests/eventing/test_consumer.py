@@ -7,6 +7,7 @@ import json
 import time
 from uuid import UUID
 
+import pytest
 import redis
 from faststream.redis import RedisBroker
 from redis.asyncio import Redis
@@ -19,7 +20,9 @@ from tests.eventing.events import need_surveyed
 
 STREAM = "rehab.survey.events"
 effects = MetaData()
-effect_table = Table("effects", effects, Column("id", Integer, primary_key=True), Column("person_id", String(36)))
+effect_table = Table(
+    "effects", effects, Column("id", Integer, primary_key=True), Column("person_id", String(36))
+)
 
 
 def count_effect(unit: UnitOfWork, _envelope: EventEnvelope, payload: EventPayload) -> None:
@@ -56,10 +59,8 @@ def test_a_failing_effect_records_nothing_so_the_event_can_be_retried(sqlite_sto
 
     envelope = a_published_envelope(sqlite_store)
     consumer = consumer_of(sqlite_store, failing)
-    try:
+    with pytest.raises(RuntimeError):
         consumer.apply(envelope, STREAM)
-    except RuntimeError:
-        pass
     assert effect_count(sqlite_store) == 0
     assert consumer_of(sqlite_store).apply(envelope, STREAM) is True
     assert effect_count(sqlite_store) == 1
