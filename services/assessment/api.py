@@ -1,0 +1,188 @@
+"""HTTP API of the designated assessment institutions: worklist, assessments, referrals."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+
+from services.assessment import handlers, projection
+from services.assessment.domain import AssessmentRequest, Network, ReferralRequest
+from services.assessment.record import assessment_record, created, institution_view
+from services.assessment.schemas import (
+    AssessmentBody,
+    AssessmentCreated,
+    AssessmentPage,
+    AssessmentRecord,
+    AssessmentSummary,
+    InstitutionView,
+    ReferralBody,
+    ReferralCreated,
+    ReferralView,
+    WorklistEntry,
+    WorklistPage,
+    WorklistStatus,
+)
+from services.eventing.errors import CommandRejected, NotFound
+from services.eventing.runtime import ServiceRuntime, runtime_of
+
+router = APIRouter(tags=["assessment"])
+
+Runtime = Annotated[ServiceRuntime, Depends(runtime_of)]
+Limit = Annotated[int, Query(ge=1, le=500, description="Page size.")]
+Offset = Annotated[int, Query(ge=0, description="Rows to skip.")]
+
+
+def network_of(request: Request) -> Network:
+    network: Network = request.app.state.network
+    return network
+
+
+Institutions = Annotated[Network, Depends(network_of)]
+
+
+@router.get(
+    "/worklist", response_model=WorklistPage, summary="Persons with needs and where their assessment stands"
+)
+def get_worklist(
+    runtime: Runtime,
+    network: Institutions,
+    year: Annotated[int, Query(ge=2000, le=2100, description="Survey year.")],
+    street: str | None = None,
+    status_filter: Annotated[
+        WorklistStatus,
+        Query(alias="status", description="'open' (default) = not yet fully assessed; 'all' = everyone."),
+    ] = "open",
+    institution_id: Annotated[
+        str | None, Query(description="Only cases this assessment institution can act on or has assessed.")
+    ] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> WorklistPage:
+    institution = None
+    if institution_id is not None:
+        known = network.assessment.get(institution_id)
+        if known is None:
+            raise CommandRejected(
+                f"{institution_id!r} is not a designated assessment institution", field="institution_id"
+            )
+        institution = (known.id, known.level or "district")
+    statuses = {
+        "open": projection.OPEN_STATUSES,
+        "all": (*projection.OPEN_STATUSES, projection.ASSESSED),
+    }.get(status_filter, (status_filter,))
+    with runtime.store.transaction() as unit:
+        page = projection.worklist(
+            unit.session,
+            year=year,
+            street=street,
+            statuses=statuses,
+            institution=institution,
+            limit=limit,
+            offset=offset,
+        )
+    items = [WorklistEntry.model_validate(row) for row in page.rows]
+    return WorklistPage(total=page.total, limit=limit, offset=offset, items=items)
+
+
+@router.get(
+    "/institutions", response_model=list[InstitutionView], summary="Designated institutions and their items"
+)
+def list_institutions(network: Institutions) -> list[InstitutionView]:
+    return [institution_view(network, i) for i in (*network.assessment, *network.service)]
+
+
+@router.post(
+    "/assessments",
+    status_code=status.HTTP_201_CREATED,
+    response_model=AssessmentCreated,
+    summary="Record a 康复需求评估 of a surveyed person",
+)
+def complete_assessment(
+    body: AssessmentBody, response: Response, runtime: Runtime, network: Institutions
+) -> AssessmentCreated:
+    request = AssessmentRequest(
+        person_id=body.person_id,
+        assessment_year=body.assessment_year,
+        institution_id=body.institution_id,
+        assessor=body.assessor,
+        assessed_on=body.assessed_on,
+        mode=body.mode.value,
+        assessed_needs=tuple(item.value for item in body.assessed_needs),
+        referral_needed=body.referral_needed,
+        opinion=body.opinion,
+    )
+    assessment_id = handlers.complete_assessment(runtime.store, network, request)
+    runtime.committed()
+    response.headers["Location"] = f"/assessments/{assessment_id}"
+    return created(handlers.load_assessment(runtime.store, assessment_id), network)
+
+
+@router.get(
+    "/assessments", response_model=AssessmentPage, summary="Assessments, by year, person or institution"
+)
+def list_assessments(
+    runtime: Runtime,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    person_id: UUID | None = None,
+    institution_id: str | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> AssessmentPage:
+    with runtime.store.transaction() as unit:
+        page = projection.list_assessments(
+            unit.session,
+            year=year,
+            person_id=person_id,
+            institution_id=institution_id,
+            limit=limit,
+            offset=offset,
+        )
+    items = [AssessmentSummary.model_validate(row) for row in page.rows]
+    return AssessmentPage(total=page.total, limit=limit, offset=offset, items=items)
+
+
+@router.get(
+    "/assessments/{assessment_id}",
+    response_model=AssessmentRecord,
+    summary="The 康复需求评估与转介记录 of an assessment",
+)
+def get_assessment(assessment_id: UUID, runtime: Runtime, network: Institutions) -> AssessmentRecord:
+    return assessment_record(handlers.load_assessment(runtime.store, assessment_id), network)
+
+
+@router.post(
+    "/assessments/{assessment_id}/referrals",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ReferralCreated,
+    summary="Refer to a service institution, or escalate to the city level",
+)
+def issue_referral(
+    assessment_id: UUID, body: ReferralBody, response: Response, runtime: Runtime, network: Institutions
+) -> ReferralCreated:
+    request = ReferralRequest(
+        to_institution_id=body.to_institution_id,
+        to_kind=body.to_kind.value,
+        items=tuple(item.value for item in body.items),
+        issued_on=body.issued_on,
+    )
+    referral_id = handlers.issue_referral(runtime.store, network, assessment_id, request)
+    runtime.committed()
+    response.headers["Location"] = f"/assessments/{assessment_id}/referrals/{referral_id}"
+    return ReferralCreated(referral_id=referral_id, assessment_id=assessment_id)
+
+
+@router.get(
+    "/assessments/{assessment_id}/referrals/{referral_id}",
+    response_model=ReferralView,
+    summary="One referral 转介",
+)
+def get_referral(
+    assessment_id: UUID, referral_id: UUID, runtime: Runtime, network: Institutions
+) -> ReferralView:
+    record = assessment_record(handlers.load_assessment(runtime.store, assessment_id), network)
+    for referral in record.referrals:
+        if referral.referral_id == referral_id:
+            return referral
+    raise NotFound(f"assessment {assessment_id} has no referral {referral_id}", field="referral_id")

@@ -1,0 +1,99 @@
+"""Command and event handlers of the assessment service."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from uuid import UUID
+
+from rehab_contracts import SURVEY_STREAM, EventEnvelope, EventPayload, NeedSurveyed
+
+from services.assessment import projection
+from services.assessment.domain import (
+    Assessment,
+    AssessmentEvent,
+    AssessmentRequest,
+    Network,
+    ReferralRequest,
+)
+from services.assessment.translation import domain_events, new_event
+from services.eventing.clock import today
+from services.eventing.consumer import Subscription
+from services.eventing.errors import NotFound
+from services.eventing.store import EventStore, UnitOfWork
+
+
+def stream_of(assessment_id: UUID) -> str:
+    return f"assessment-{assessment_id}"
+
+
+# -- commands ----------------------------------------------------------------------------------------
+def complete_assessment(store: EventStore, network: Network, request: AssessmentRequest) -> UUID:
+    with store.transaction() as unit:
+        case = projection.case_of(unit.session, request.person_id, request.assessment_year)
+        decided = Assessment().complete(request, case=case.facts, network=network, today=today())
+        assessment_id = decided[0].assessment_id
+        _save(
+            unit,
+            assessment_id,
+            0,
+            decided,
+            correlation_id=case.correlation_id,
+            causation_id=case.survey_event_id,
+        )
+    return assessment_id
+
+
+def issue_referral(
+    store: EventStore, network: Network, assessment_id: UUID, request: ReferralRequest
+) -> UUID:
+    with store.transaction() as unit:
+        envelopes = _load(unit, assessment_id)
+        decided = Assessment.from_history(domain_events(envelopes)).issue_referral(
+            request, network=network, today=today()
+        )
+        completed = envelopes[0]
+        _save(
+            unit,
+            assessment_id,
+            envelopes[-1].version,
+            decided,
+            correlation_id=completed.correlation_id,
+            causation_id=completed.event_id,
+        )
+    return decided[0].referral_id
+
+
+def load_assessment(store: EventStore, assessment_id: UUID) -> Assessment:
+    with store.transaction() as unit:
+        return Assessment.from_history(domain_events(_load(unit, assessment_id)))
+
+
+def _load(unit: UnitOfWork, assessment_id: UUID) -> list[EventEnvelope]:
+    envelopes = unit.load(stream_of(assessment_id))
+    if not envelopes:
+        raise NotFound(f"no assessment {assessment_id}", field="assessment_id")
+    return envelopes
+
+
+def _save(
+    unit: UnitOfWork,
+    assessment_id: UUID,
+    version: int,
+    decided: Sequence[AssessmentEvent],
+    *,
+    correlation_id: UUID | None,
+    causation_id: UUID | None,
+) -> None:
+    new = [new_event(event, correlation_id=correlation_id, causation_id=causation_id) for event in decided]
+    projection.project(unit.session, unit.append(stream_of(assessment_id), version, new))
+
+
+# -- consumed events ---------------------------------------------------------------------------------
+def on_need_surveyed(unit: UnitOfWork, envelope: EventEnvelope, payload: EventPayload) -> None:
+    """A street surveyed a person: put them on (or update) the year's worklist."""
+    assert isinstance(payload, NeedSurveyed)
+    projection.follow_survey(unit.session, envelope, payload)
+
+
+def subscriptions() -> list[Subscription]:
+    return [Subscription(SURVEY_STREAM, {NeedSurveyed.event_type: on_need_surveyed})]

@@ -1,0 +1,237 @@
+"""HTTP API of the street offices: register persons, record and list needs surveys."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+
+from services.eventing.errors import NotFound
+from services.eventing.runtime import ServiceRuntime, runtime_of
+from services.reference import Jurisdiction
+from services.survey import handlers, projection
+from services.survey.domain import Guardian, NeedsSurveyRequest, Person, PersonDetails
+from services.survey.handbook import basic_info_page
+from services.survey.schemas import (
+    Corrected,
+    CorrectPersonBody,
+    Created,
+    GuardianBody,
+    HandbookPage,
+    PersonBody,
+    PersonPage,
+    PersonSummary,
+    PersonView,
+    RegisterPersonBody,
+    SurveyBody,
+    SurveyCreated,
+    SurveyPage,
+    SurveySummary,
+)
+
+router = APIRouter(tags=["survey"])
+
+Runtime = Annotated[ServiceRuntime, Depends(runtime_of)]
+Limit = Annotated[int, Query(ge=1, le=500, description="Page size.")]
+Offset = Annotated[int, Query(ge=0, description="Rows to skip.")]
+
+
+def jurisdiction_of(request: Request) -> Jurisdiction:
+    jurisdiction: Jurisdiction = request.app.state.jurisdiction
+    return jurisdiction
+
+
+Area = Annotated[Jurisdiction, Depends(jurisdiction_of)]
+
+
+@router.post(
+    "/persons",
+    status_code=status.HTTP_201_CREATED,
+    response_model=Created,
+    summary="Register a person's basic information 残疾人基本信息",
+)
+def register_person(body: RegisterPersonBody, response: Response, runtime: Runtime, area: Area) -> Created:
+    person_id = handlers.register_person(runtime.store, area.streets, _details(body), body.registered_on)
+    runtime.committed()
+    response.headers["Location"] = f"/persons/{person_id}"
+    return Created(person_id=person_id)
+
+
+@router.get("/persons", response_model=PersonPage, summary="List registered persons")
+def list_persons(
+    runtime: Runtime,
+    street: str | None = None,
+    community: str | None = None,
+    id_number: Annotated[str | None, Query(description="Find the person with this ID number.")] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> PersonPage:
+    with runtime.store.transaction() as unit:
+        page = projection.list_persons(
+            unit.session, street=street, community=community, id_number=id_number, limit=limit, offset=offset
+        )
+    items = [PersonSummary.model_validate(row) for row in page.rows]
+    return PersonPage(total=page.total, limit=limit, offset=offset, items=items)
+
+
+@router.get(
+    "/persons/{person_id}", response_model=PersonView, summary="A person's basic information and surveys"
+)
+def get_person(person_id: UUID, runtime: Runtime) -> PersonView:
+    person, envelopes = handlers.load_person(runtime.store, person_id)
+    surveys = _surveys(runtime, person_id=person_id, include_superseded=True)
+    return _view(person, len(envelopes), surveys)
+
+
+@router.post(
+    "/persons/{person_id}/corrections",
+    status_code=status.HTTP_201_CREATED,
+    response_model=Corrected,
+    summary="Correct a person's basic information",
+)
+def correct_person(
+    person_id: UUID, body: CorrectPersonBody, response: Response, runtime: Runtime, area: Area
+) -> Corrected:
+    changes = _changes(body)
+    corrected = handlers.correct_person(runtime.store, area.streets, person_id, changes, body.reason)
+    runtime.committed()
+    response.headers["Location"] = f"/persons/{person_id}"
+    return Corrected(person_id=person_id, corrected=corrected)
+
+
+@router.get(
+    "/persons/{person_id}/handbook",
+    response_model=HandbookPage,
+    summary="附件1 精准康复服务手册, page 1: 残疾人基本信息",
+)
+def get_handbook(person_id: UUID, runtime: Runtime) -> HandbookPage:
+    person, _ = handlers.load_person(runtime.store, person_id)
+    return basic_info_page(person)
+
+
+@router.post(
+    "/persons/{person_id}/surveys",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SurveyCreated,
+    summary="Record the year's needs survey 康复需求调查 (or correct it with `supersedes`)",
+)
+def survey_needs(person_id: UUID, body: SurveyBody, response: Response, runtime: Runtime) -> SurveyCreated:
+    request = NeedsSurveyRequest(
+        survey_year=body.survey_year,
+        surveyed_on=body.surveyed_on,
+        has_needs=body.has_needs,
+        needed_items=tuple(item.value for item in body.needed_items),
+        home_visit_required=body.home_visit_required,
+        surveyor=body.surveyor,
+        supersedes=body.supersedes,
+    )
+    survey_id = handlers.survey_needs(runtime.store, person_id, request)
+    runtime.committed()
+    response.headers["Location"] = f"/persons/{person_id}/surveys/{survey_id}"
+    return SurveyCreated(survey_id=survey_id, person_id=person_id, survey_year=body.survey_year)
+
+
+@router.get(
+    "/persons/{person_id}/surveys",
+    response_model=list[SurveySummary],
+    summary="A person's surveys, superseded ones included",
+)
+def list_person_surveys(person_id: UUID, runtime: Runtime) -> list[SurveySummary]:
+    handlers.load_person(runtime.store, person_id)
+    return _surveys(runtime, person_id=person_id, include_superseded=True)
+
+
+@router.get("/persons/{person_id}/surveys/{survey_id}", response_model=SurveySummary, summary="One survey")
+def get_survey(person_id: UUID, survey_id: UUID, runtime: Runtime) -> SurveySummary:
+    for survey in _surveys(runtime, person_id=person_id, include_superseded=True):
+        if survey.survey_id == survey_id:
+            return survey
+    raise NotFound(f"person {person_id} has no survey {survey_id}", field="survey_id")
+
+
+@router.get(
+    "/surveys", response_model=SurveyPage, summary="Survey results, current (not superseded) by default"
+)
+def list_surveys(
+    runtime: Runtime,
+    year: Annotated[int | None, Query(ge=2000, le=2100, description="Survey year.")] = None,
+    street: str | None = None,
+    community: str | None = None,
+    has_needs: bool | None = None,
+    include_superseded: bool = False,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> SurveyPage:
+    with runtime.store.transaction() as unit:
+        page = projection.list_surveys(
+            unit.session,
+            year=year,
+            street=street,
+            community=community,
+            has_needs=has_needs,
+            person_id=None,
+            include_superseded=include_superseded,
+            limit=limit,
+            offset=offset,
+        )
+    items = [SurveySummary.model_validate(row) for row in page.rows]
+    return SurveyPage(total=page.total, limit=limit, offset=offset, items=items)
+
+
+# -- translation between bodies and the domain -----------------------------------------------------------
+def _details(body: PersonBody) -> PersonDetails:
+    values: dict[str, Any] = {name: getattr(body, name) for name in PersonBody.model_fields}
+    return PersonDetails(**_domain_values(values))
+
+
+def _changes(body: CorrectPersonBody) -> dict[str, Any]:
+    given = {name: getattr(body, name) for name in body.model_fields_set if name != "reason"}
+    return _domain_values({name: value for name, value in given.items() if value is not None})
+
+
+def _domain_values(values: dict[str, Any]) -> dict[str, Any]:
+    converted: dict[str, Any] = {}
+    for name, value in values.items():
+        if isinstance(value, GuardianBody):
+            converted[name] = Guardian(**_domain_values(value.model_dump()))
+        elif isinstance(value, list):
+            converted[name] = tuple(str(item) for item in value)
+        elif hasattr(value, "value"):
+            converted[name] = value.value
+        else:
+            converted[name] = value
+    return converted
+
+
+def _surveys(runtime: ServiceRuntime, *, person_id: UUID, include_superseded: bool) -> list[SurveySummary]:
+    with runtime.store.transaction() as unit:
+        page = projection.list_surveys(
+            unit.session,
+            year=None,
+            street=None,
+            community=None,
+            has_needs=None,
+            person_id=person_id,
+            include_superseded=include_superseded,
+            limit=1000,
+            offset=0,
+        )
+    return [SurveySummary.model_validate(row) for row in page.rows]
+
+
+def _view(person: Person, version: int, surveys: list[SurveySummary]) -> PersonView:
+    assert person.details is not None
+    values = dict(vars(person.details))
+    guardian = person.details.guardian
+    values["guardian"] = vars(guardian) if guardian is not None else None
+    return PersonView.model_validate(
+        {
+            **values,
+            "person_id": person.person_id,
+            "certified": person.details.certified,
+            "registered_on": person.registered_on,
+            "version": version,
+            "surveys": surveys,
+        }
+    )

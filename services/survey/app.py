@@ -1,0 +1,31 @@
+"""Composition root of the survey service (street offices 街道)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from rehab_contracts import SURVEY, SURVEY_STREAM
+
+from services.eventing.runtime import ServiceSettings, create_service_app
+from services.reference import Jurisdiction, load_jurisdiction
+from services.survey.api import router
+from services.survey.projection import tables
+
+
+def create_app(settings: ServiceSettings | None = None, jurisdiction: Jurisdiction | None = None) -> FastAPI:
+    """The survey service's app; nothing connects until it starts."""
+    settings = settings or ServiceSettings(service=SURVEY)
+    app = create_service_app(
+        settings,
+        title="Survey service — street offices 街道",
+        description=(
+            "Registers disabled persons' basic information (精准康复服务手册 page 1) and records the yearly "
+            "rehabilitation needs survey 康复需求调查. Publishes survey.person_registered, "
+            "survey.person_details_corrected and survey.need_surveyed; consumes nothing."
+        ),
+        routers=[router],
+        publishes_to=SURVEY_STREAM,
+        subscriptions=[],
+        tables=tables,
+    )
+    app.state.jurisdiction = jurisdiction or load_jurisdiction("liangjiang")
+    return app

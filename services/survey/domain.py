@@ -1,0 +1,271 @@
+"""The person aggregate 残疾人: basic information (手册 page 1) and yearly needs surveys 康复需求调查.
+
+Rules run once, in the public command methods; ``_apply`` only assigns state because it reruns
+on every load. Domain events are small frozen dataclasses; the handlers translate them to and
+from the contracts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from services.eventing.errors import CommandRejected, StateConflict
+from services.eventing.ids import new_aggregate_id
+from services.survey.rules import check_details, check_needed_items, check_survey_dates, normalised
+
+
+@dataclass(frozen=True)
+class Guardian:
+    """监护人."""
+
+    name: str
+    sex: str
+    phone: str
+    relation: str
+    id_number: str | None = None
+
+
+@dataclass(frozen=True)
+class PersonDetails:
+    """Basic information 残疾人基本信息 as on 附件1 page 1 and 附件2."""
+
+    street: str
+    community: str
+    name: str
+    sex: str
+    ethnicity: str
+    birth_date: date
+    phone: str
+    address: str
+    household_registration: str
+    residence: str
+    id_number: str
+    disability_categories: tuple[str, ...]
+    disability_grade: str
+    economic_status: str
+    medical_insurance: tuple[str, ...]
+    certificate_number: str | None = None
+    veteran_certificate_number: str | None = None
+    guardian: Guardian | None = None
+
+    @property
+    def certified(self) -> bool:
+        """持证: a disability certificate, or a disabled veteran certificate which counts as one."""
+        return bool(self.certificate_number or self.veteran_certificate_number)
+
+
+CORRECTABLE = frozenset(f.name for f in fields(PersonDetails))
+
+
+# -- domain events ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PersonRegistered:
+    person_id: UUID
+    details: PersonDetails
+    registered_on: date
+
+
+@dataclass(frozen=True)
+class PersonDetailsCorrected:
+    person_id: UUID
+    reason: str
+    changes: Mapping[str, Any]
+    corrected_on: date
+
+
+@dataclass(frozen=True)
+class NeedSurveyed:
+    person_id: UUID
+    survey_year: int
+    surveyed_on: date
+    has_needs: bool
+    needed_items: tuple[str, ...]
+    home_visit_required: bool
+    surveyor: str
+    street: str
+    community: str
+    certified: bool
+    disability_categories: tuple[str, ...]
+    disability_grade: str
+    birth_month: str
+    economic_status: str
+    supersedes: UUID | None = None
+    event_id: UUID | None = None
+    """The stored event's id (None until stored); it is how a later survey names the one it corrects."""
+
+
+PersonEvent = PersonRegistered | PersonDetailsCorrected | NeedSurveyed
+
+
+@dataclass
+class SurveyRecord:
+    survey_id: UUID
+    year: int
+    superseded_by: UUID | None = None
+
+
+@dataclass(frozen=True)
+class NeedsSurveyRequest:
+    """What a survey team recorded on a visit (the command's input)."""
+
+    survey_year: int
+    surveyed_on: date
+    has_needs: bool
+    needed_items: tuple[str, ...]
+    home_visit_required: bool
+    surveyor: str
+    supersedes: UUID | None = None
+
+
+# -- the aggregate ---------------------------------------------------------------------------------
+@dataclass
+class Person:
+    """A disabled person known to a street's survey team, built from its events on every load."""
+
+    person_id: UUID | None = None
+    details: PersonDetails | None = None
+    registered_on: date | None = None
+    surveys: dict[UUID, SurveyRecord] = field(default_factory=dict)
+
+    @classmethod
+    def from_history(cls, events: Iterable[PersonEvent]) -> Person:
+        person = cls()
+        for event in events:
+            person._apply(event)
+        return person
+
+    # -- commands ----------------------------------------------------------------------------------
+    def register(
+        self,
+        details: PersonDetails,
+        *,
+        registered_on: date,
+        today: date,
+        streets: Iterable[str],
+        registered_as: UUID | None = None,
+    ) -> list[PersonRegistered]:
+        """Register a person; ``registered_as`` is the person already holding this ID number, if any."""
+        if self.person_id is not None:
+            raise StateConflict(f"person {self.person_id} is already registered")
+        details = normalised(details)
+        check_details(details, tuple(streets), on_day=registered_on, today=today)
+        if registered_as is not None:
+            raise StateConflict(
+                f"ID number {details.id_number} is already registered as person {registered_as}; "
+                "correct that person's details instead of registering again",
+                field="id_number",
+            )
+        return [PersonRegistered(new_aggregate_id(), details, registered_on)]
+
+    def correct(
+        self,
+        changes: Mapping[str, Any],
+        *,
+        reason: str,
+        corrected_on: date,
+        today: date,
+        streets: Iterable[str],
+        id_number_holder: UUID | None = None,
+    ) -> list[PersonDetailsCorrected]:
+        """Correct basic information; ``id_number_holder`` is who holds a newly given ID number, if anyone."""
+        details, person_id = self._registered()
+        unknown = set(changes) - CORRECTABLE
+        if unknown:
+            raise CommandRejected(f"not a correctable detail: {', '.join(sorted(unknown))}", field="changes")
+        corrected = normalised(replace(details, **changes))
+        changed = {
+            name: getattr(corrected, name)
+            for name in changes
+            if getattr(corrected, name) != getattr(details, name)
+        }
+        if not changed:
+            raise CommandRejected("the correction changes nothing: every given value is already recorded")
+        check_details(corrected, tuple(streets), on_day=corrected_on, today=today)
+        if "id_number" in changed and id_number_holder not in (None, person_id):
+            raise StateConflict(
+                f"ID number {corrected.id_number} is already registered as person {id_number_holder}",
+                field="id_number",
+            )
+        return [PersonDetailsCorrected(person_id, reason, changed, corrected_on)]
+
+    def survey(self, request: NeedsSurveyRequest, *, today: date) -> list[NeedSurveyed]:
+        """Record the year's needs survey, or correct it when ``supersedes`` names the current one."""
+        details, person_id = self._registered()
+        check_survey_dates(request, details, today)
+        check_needed_items(request, details)
+        self._check_supersedes(request.survey_year, request.supersedes)
+        return [
+            NeedSurveyed(
+                person_id=person_id,
+                survey_year=request.survey_year,
+                surveyed_on=request.surveyed_on,
+                has_needs=request.has_needs,
+                needed_items=request.needed_items,
+                home_visit_required=request.home_visit_required,
+                surveyor=request.surveyor,
+                street=details.street,
+                community=details.community,
+                certified=details.certified,
+                disability_categories=details.disability_categories,
+                disability_grade=details.disability_grade,
+                birth_month=details.birth_date.strftime("%Y-%m"),
+                economic_status=details.economic_status,
+                supersedes=request.supersedes,
+            )
+        ]
+
+    # -- queries -----------------------------------------------------------------------------------
+    def current_survey(self, year: int) -> UUID | None:
+        """The survey of ``year`` that no later survey superseded."""
+        return next(
+            (s.survey_id for s in self.surveys.values() if s.year == year and s.superseded_by is None), None
+        )
+
+    # -- state -------------------------------------------------------------------------------------
+    def _registered(self) -> tuple[PersonDetails, UUID]:
+        if self.details is None or self.person_id is None:
+            raise StateConflict("the person is not registered")
+        return self.details, self.person_id
+
+    def _check_supersedes(self, year: int, supersedes: UUID | None) -> None:
+        current = self.current_survey(year)
+        if supersedes is None:
+            if current is not None:
+                raise StateConflict(
+                    f"this person already has a {year} survey (survey_id {current}); one survey per person "
+                    f"per year: to correct it, send supersedes={current}",
+                    field="supersedes",
+                )
+            return
+        earlier = self.surveys.get(supersedes)
+        if earlier is None:
+            raise CommandRejected(
+                f"supersedes: {supersedes} is not a survey of this person", field="supersedes"
+            )
+        if earlier.year != year:
+            raise CommandRejected(
+                f"supersedes names this person's {earlier.year} survey, but this survey is for {year}",
+                field="supersedes",
+            )
+        if earlier.superseded_by is not None:
+            raise StateConflict(
+                f"survey {supersedes} was already superseded by {earlier.superseded_by}; supersede that one",
+                field="supersedes",
+            )
+
+    def _apply(self, event: PersonEvent) -> None:
+        if isinstance(event, PersonRegistered):
+            self.person_id = event.person_id
+            self.details = event.details
+            self.registered_on = event.registered_on
+        elif isinstance(event, PersonDetailsCorrected):
+            assert self.details is not None
+            self.details = replace(self.details, **event.changes)
+        elif isinstance(event, NeedSurveyed) and event.event_id is not None:
+            self.surveys[event.event_id] = SurveyRecord(event.event_id, event.survey_year)
+            if event.supersedes is not None and event.supersedes in self.surveys:
+                self.surveys[event.supersedes].superseded_by = event.event_id

@@ -1,0 +1,91 @@
+"""Command handlers of the survey service: load the person, one domain call, append, project."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from rehab_contracts import EventEnvelope
+
+from services.eventing.clock import today
+from services.eventing.errors import NotFound
+from services.eventing.store import EventStore, UnitOfWork
+from services.survey import projection
+from services.survey.domain import NeedsSurveyRequest, Person, PersonDetails, PersonEvent
+from services.survey.identity import normalise
+from services.survey.translation import domain_events, new_event
+
+
+def stream_of(person_id: UUID) -> str:
+    return f"person-{person_id}"
+
+
+def register_person(
+    store: EventStore, streets: Sequence[str], details: PersonDetails, registered_on: date | None
+) -> UUID:
+    with store.transaction() as unit:
+        holder = projection.person_holding(unit.session, normalise(details.id_number))
+        decided = Person().register(
+            details,
+            registered_on=registered_on or today(),
+            today=today(),
+            streets=streets,
+            registered_as=holder,
+        )
+        person_id = decided[0].person_id
+        _save(unit, person_id, 0, decided)
+    return person_id
+
+
+def correct_person(
+    store: EventStore, streets: Sequence[str], person_id: UUID, changes: Mapping[str, Any], reason: str
+) -> list[str]:
+    with store.transaction() as unit:
+        person, version = _load(unit, person_id)
+        new_id_number = changes.get("id_number")
+        holder = projection.person_holding(unit.session, normalise(new_id_number)) if new_id_number else None
+        decided = person.correct(
+            changes,
+            reason=reason,
+            corrected_on=today(),
+            today=today(),
+            streets=streets,
+            id_number_holder=holder,
+        )
+        _save(unit, person_id, version, decided)
+    return sorted(decided[0].changes)
+
+
+def survey_needs(store: EventStore, person_id: UUID, request: NeedsSurveyRequest) -> UUID:
+    """Record a needs survey; returns its survey id (the event id a later correction supersedes)."""
+    with store.transaction() as unit:
+        person, version = _load(unit, person_id)
+        decided = person.survey(request, today=today())
+        appended = _save(unit, person_id, version, decided)
+    return appended[0].event_id
+
+
+def load_person(store: EventStore, person_id: UUID) -> tuple[Person, list[EventEnvelope]]:
+    """The person and its stored events, for queries."""
+    with store.transaction() as unit:
+        envelopes = unit.load(stream_of(person_id))
+    if not envelopes:
+        raise NotFound(f"no person {person_id} is registered", field="person_id")
+    return Person.from_history(domain_events(envelopes)), envelopes
+
+
+def _load(unit: UnitOfWork, person_id: UUID) -> tuple[Person, int]:
+    envelopes = unit.load(stream_of(person_id))
+    if not envelopes:
+        raise NotFound(f"no person {person_id} is registered", field="person_id")
+    return Person.from_history(domain_events(envelopes)), envelopes[-1].version
+
+
+def _save(
+    unit: UnitOfWork, person_id: UUID, version: int, decided: Sequence[PersonEvent]
+) -> list[EventEnvelope]:
+    appended = unit.append(stream_of(person_id), version, [new_event(event) for event in decided])
+    projection.project(unit.session, appended)
+    return appended

@@ -1,0 +1,214 @@
+"""Request and response bodies of the survey API, every field described for the OpenAPI page."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from rehab_contracts import (
+    CatalogueItem,
+    DisabilityCategory,
+    DisabilityGrade,
+    EconomicStatus,
+    MedicalInsurance,
+    Sex,
+)
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+Code = Annotated[str, StringConstraints(max_length=40)]
+"""ID, certificate and phone numbers: checked by the domain, which explains what is wrong."""
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class GuardianBody(_Request):
+    """监护人."""
+
+    name: Text = Field(description="Guardian's name 监护人姓名.", examples=["王芳"])
+    sex: Sex = Field(description="Guardian's sex.", examples=["female"])
+    phone: Code = Field(description="Guardian's phone 监护人联系电话.", examples=["13900139000"])
+    relation: Text = Field(description="Relation to the disabled person 与残疾人关系.", examples=["母亲"])
+    id_number: Code | None = Field(default=None, description="Guardian's ID number, when known.")
+
+
+class PersonBody(_Request):
+    """Basic information 残疾人基本信息 (附件1 page 1, 附件2)."""
+
+    street: Short = Field(description="Street 街道 of the jurisdiction.", examples=["鸳鸯"])
+    community: Short = Field(description="Community 社区 within the street.", examples=["金渝社区"])
+    name: Text = Field(description="Name 姓名.", examples=["李明"])
+    sex: Sex = Field(description="Sex 性别; must agree with the ID number's 17th digit.", examples=["male"])
+    ethnicity: Text = Field(description="Ethnic group 民族.", examples=["汉族"])
+    birth_date: date = Field(description="Date of birth 出生日期; must equal the one in the ID number.")
+    phone: Code = Field(description="Contact phone 联系电话.", examples=["13800138000"])
+    address: Text = Field(description="Home address 家庭住址.")
+    household_registration: Text = Field(description="Place of household registration 户籍所在地.")
+    residence: Text = Field(description="Current place of residence 现居住地.")
+    id_number: Code = Field(
+        description="ID number 身份证号: 18 ASCII characters with a valid check character."
+    )
+    certificate_number: Code | None = Field(
+        default=None,
+        description=(
+            "Disability certificate number 残疾人证号 = ID number + category digit "
+            "(1 vision..6 mental, 7 multiple) + grade digit (1-4). "
+            "Required for adults unless a veteran certificate is given."
+        ),
+    )
+    veteran_certificate_number: Text | None = Field(
+        default=None, description="Disabled veteran certificate number 残疾军人证号; counts as certified."
+    )
+    disability_categories: list[DisabilityCategory] = Field(
+        min_length=1, description="Disability categories 残疾类别; several = 多重残疾."
+    )
+    disability_grade: DisabilityGrade = Field(description="Disability grade 残疾等级.")
+    economic_status: EconomicStatus = Field(description="Family economic status 家庭经济状况.")
+    medical_insurance: list[MedicalInsurance] = Field(
+        min_length=1, description="Medical insurance enjoyed 享受医疗保险情况; 'none' stands alone."
+    )
+    guardian: GuardianBody | None = Field(default=None, description="Guardian 监护人; required for children.")
+
+
+class RegisterPersonBody(PersonBody):
+    registered_on: date | None = Field(
+        default=None, description="Day the basic information was recorded; default today."
+    )
+
+
+class CorrectPersonBody(_Request):
+    """Only the details given are corrected; the others keep their value."""
+
+    reason: Text = Field(description="Why the details are corrected.", examples=["身份证号录入错误"])
+    street: Short | None = None
+    community: Short | None = None
+    name: Text | None = None
+    sex: Sex | None = None
+    ethnicity: Text | None = None
+    birth_date: date | None = None
+    phone: Code | None = None
+    address: Text | None = None
+    household_registration: Text | None = None
+    residence: Text | None = None
+    id_number: Code | None = None
+    certificate_number: Code | None = None
+    veteran_certificate_number: Text | None = None
+    disability_categories: list[DisabilityCategory] | None = Field(default=None, min_length=1)
+    disability_grade: DisabilityGrade | None = None
+    economic_status: EconomicStatus | None = None
+    medical_insurance: list[MedicalInsurance] | None = Field(default=None, min_length=1)
+    guardian: GuardianBody | None = Field(default=None, description="The guardian, given in full.")
+
+
+class SurveyBody(_Request):
+    """One visit of the community survey team 社区调查小组."""
+
+    survey_year: int = Field(
+        ge=2000, le=2100, description="Year the survey counts for 调查年度.", examples=[2024]
+    )
+    surveyed_on: date = Field(
+        description="Date of the survey visit, within survey_year.", examples=["2024-10-15"]
+    )
+    has_needs: bool = Field(description="Rehabilitation needs 康复需求 有/无.", examples=[True])
+    needed_items: list[CatalogueItem] = Field(
+        default_factory=list, description="Catalogue items needed; non-empty exactly when has_needs."
+    )
+    home_visit_required: bool = Field(
+        default=False, description="The person cannot travel 行动不便: assessment and services come home."
+    )
+    surveyor: Text = Field(description="Team member who recorded it.", examples=["张丽"])
+    supersedes: UUID | None = Field(
+        default=None,
+        description=(
+            "survey_id of this year's survey that this one corrects; required for a second survey in a year."
+        ),
+    )
+
+
+class Created(BaseModel):
+    person_id: UUID = Field(description="Random id of the person; events name the person only by it.")
+
+
+class SurveyCreated(BaseModel):
+    survey_id: UUID = Field(
+        description="Id of the survey (its event id); name it in `supersedes` to correct it."
+    )
+    person_id: UUID
+    survey_year: int
+
+
+class Corrected(BaseModel):
+    person_id: UUID
+    corrected: list[str] = Field(description="Details that changed.")
+
+
+class SurveySummary(BaseModel):
+    survey_id: UUID
+    person_id: UUID
+    name: str | None = Field(default=None, description="Person's name, for the survey team's own lists.")
+    survey_year: int
+    street: str
+    community: str
+    surveyed_on: date
+    has_needs: bool
+    needed_items: list[CatalogueItem]
+    home_visit_required: bool
+    surveyor: str
+    certified: bool
+    supersedes: UUID | None = None
+    superseded_by: UUID | None = Field(default=None, description="The later survey that corrected this one.")
+
+
+class PersonView(PersonBody):
+    """A registered person's basic information, with their surveys."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    person_id: UUID
+    certified: bool = Field(description="持证: certificate or disabled veteran certificate.")
+    registered_on: date
+    version: int = Field(description="Number of events of the person so far.")
+    surveys: list[SurveySummary] = Field(default_factory=list)
+
+
+class PersonSummary(BaseModel):
+    person_id: UUID
+    name: str
+    sex: Sex
+    street: str
+    community: str
+    birth_date: date
+    certified: bool
+    registered_on: date
+
+
+class PersonPage(BaseModel):
+    total: int = Field(description="Persons matching, over all pages.")
+    limit: int
+    offset: int
+    items: list[PersonSummary]
+
+
+class SurveyPage(BaseModel):
+    total: int = Field(description="Surveys matching, over all pages.")
+    limit: int
+    offset: int
+    items: list[SurveySummary]
+
+
+class HandbookLine(BaseModel):
+    label: str = Field(description="Label printed on the form.", examples=["姓名"])
+    value: str = Field(description="What is written in the box; '' when blank.", examples=["李明"])
+
+
+class HandbookPage(BaseModel):
+    """附件1《精准康复服务手册》 page 1: 残疾人基本信息."""
+
+    title: str
+    person_id: UUID
+    lines: list[HandbookLine]
+    notes: list[str]
