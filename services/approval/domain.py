@@ -46,8 +46,8 @@ from services.approval.events import (
     Submission,
     SubmissionContext,
 )
-from services.eventing.errors import CommandRejected, StateConflict
 from services.eventing.ids import new_aggregate_id
+from services.eventing.rejections import CommandRejected, StateConflict
 
 DISTRICT_OFFICE = "district_office"
 """The deciding level 区残联办, as it appears in signature labels."""

@@ -13,7 +13,7 @@ from services.approval.catalogue import (
     SUBSISTENCE_ALLOWANCE,
     SUPPORT_SERVICE_CATEGORIES,
 )
-from services.eventing.errors import CommandRejected, StateConflict
+from services.eventing.rejections import CommandRejected, StateConflict
 
 if TYPE_CHECKING:
     from services.approval.domain import Application

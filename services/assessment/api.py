@@ -42,6 +42,23 @@ def network_of(request: Request) -> Network:
 Institutions = Annotated[Network, Depends(network_of)]
 
 
+def street_filter(
+    request: Request,
+    street: Annotated[str | None, Query(description="Street 街道 of the jurisdiction.")] = None,
+) -> str | None:
+    """A street to filter by; a street the jurisdiction does not have is an error, not an empty list."""
+    streets: tuple[str, ...] = request.app.state.streets
+    if street is not None and street not in streets:
+        raise CommandRejected(
+            f"street {street!r} is not a street of this jurisdiction; one of: {'、'.join(streets)}",
+            field="street",
+        )
+    return street
+
+
+Street = Annotated[str | None, Depends(street_filter)]
+
+
 @router.get(
     "/worklist", response_model=WorklistPage, summary="Persons with needs and where their assessment stands"
 )
@@ -49,7 +66,7 @@ def get_worklist(
     runtime: Runtime,
     network: Institutions,
     year: Annotated[int, Query(ge=2000, le=2100, description="Survey year.")],
-    street: str | None = None,
+    street: Street,
     status_filter: Annotated[
         WorklistStatus,
         Query(alias="status", description="'open' (default) = not yet fully assessed; 'all' = everyone."),

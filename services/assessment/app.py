@@ -29,5 +29,7 @@ def create_app(settings: ServiceSettings | None = None, jurisdiction: Jurisdicti
         subscriptions=subscriptions(),
         tables=tables,
     )
-    app.state.network = network_of(jurisdiction or load_jurisdiction("liangjiang"))
+    jurisdiction = jurisdiction or load_jurisdiction("liangjiang")
+    app.state.network = network_of(jurisdiction)
+    app.state.streets = jurisdiction.streets
     return app

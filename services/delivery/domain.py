@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
-from services.eventing.errors import CommandRejected, StateConflict
 from services.eventing.ids import new_aggregate_id
+from services.eventing.rejections import CommandRejected, StateConflict
 
 
 # -- value objects ---------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
 from rehab_contracts import EventEnvelope, EventPayload, parse_payload
 
+from services.eventing.cancellation import raise_if_cancelled
 from services.eventing.store import EventStore, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -91,14 +92,12 @@ class EventConsumer:
     async def keep_groups(self, redis: Redis, every_seconds: float = 2.0) -> None:
         """Re-create groups that vanished (Redis restarted without its data) until cancelled."""
         while True:
+            raise_if_cancelled()
             try:
                 await self.ensure_groups(redis)
             except (RedisError, OSError) as error:
                 log.debug("cannot check consumer groups yet: %s", error)
-            task = asyncio.current_task()
-            if task is not None and task.cancelling():
-                # redis-py can swallow a cancellation that arrives mid-command; stop anyway.
-                raise asyncio.CancelledError
+            raise_if_cancelled()
             await asyncio.sleep(every_seconds)
 
     def register(self, broker: RedisBroker, redis: Redis) -> None:

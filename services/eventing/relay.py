@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from services.eventing.cancellation import raise_if_cancelled
 from services.eventing.store import EventStore, StoredEvent
 
 log = logging.getLogger(__name__)
@@ -68,6 +70,7 @@ class OutboxRelay:
     async def run(self) -> None:
         """Publish until cancelled; while Redis is unreachable, keep retrying (nothing is lost)."""
         while True:
+            raise_if_cancelled()
             try:
                 published = await self.publish_pending()
                 if published:
@@ -76,18 +79,6 @@ class OutboxRelay:
                 log.warning("relay cannot reach Redis (%s); retrying in %.1fs", error, self.retry_seconds)
                 await asyncio.sleep(self.retry_seconds)
                 continue
-            await self._idle()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wakeup.wait(), timeout=self.idle_seconds)
             self.wakeup.clear()
-
-    async def _idle(self) -> None:
-        """Wait for a notification or ``idle_seconds``, whichever comes first.
-
-        asyncio.wait, not wait_for or asyncio.timeout: on Python 3.11 those two turn a cancellation
-        that coincides with the timeout into a TimeoutError, and a relay swallowing its cancellation
-        never stops (the service's shutdown then hangs).
-        """
-        waiter = asyncio.ensure_future(self.wakeup.wait())
-        try:
-            await asyncio.wait({waiter}, timeout=self.idle_seconds)
-        finally:
-            waiter.cancel()

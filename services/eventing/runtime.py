@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from redis.asyncio import Redis
 from sqlalchemy import MetaData
 
+from services.eventing.cancellation import raise_if_cancelled
 from services.eventing.consumer import EventConsumer, Subscription
 from services.eventing.errors import install_error_handlers
 from services.eventing.relay import OutboxRelay
@@ -157,10 +158,6 @@ async def _start_when_redis_answers(runtime: ServiceRuntime, broker: RedisBroker
             with contextlib.suppress(Exception):
                 await broker.stop()
             await asyncio.sleep(1.0)
-    task = asyncio.current_task()
-    if task is not None and task.cancelling():
-        # The app stopped during ensure_groups()/broker.start() and the library swallowed the
-        # cancellation: without this the shutdown would wait for keep_groups forever.
-        raise asyncio.CancelledError
+    raise_if_cancelled()  # the app may have stopped during broker.start()
     if consumer is not None:
         await consumer.keep_groups(runtime.redis)

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
-from services.eventing.errors import NotFound
+from services.eventing.errors import CommandRejected, NotFound
 from services.eventing.runtime import ServiceRuntime, runtime_of
 from services.reference import Jurisdiction
 from services.survey import handlers, projection
@@ -45,6 +45,21 @@ def jurisdiction_of(request: Request) -> Jurisdiction:
 Area = Annotated[Jurisdiction, Depends(jurisdiction_of)]
 
 
+def street_filter(
+    area: Area, street: Annotated[str | None, Query(description="Street 街道 of the jurisdiction.")] = None
+) -> str | None:
+    """A street to filter by; a street the jurisdiction does not have is an error, not an empty list."""
+    if street is not None and street not in area.streets:
+        raise CommandRejected(
+            f"street {street!r} is not a street of this jurisdiction; one of: {'、'.join(area.streets)}",
+            field="street",
+        )
+    return street
+
+
+Street = Annotated[str | None, Depends(street_filter)]
+
+
 @router.post(
     "/persons",
     status_code=status.HTTP_201_CREATED,
@@ -61,7 +76,7 @@ def register_person(body: RegisterPersonBody, response: Response, runtime: Runti
 @router.get("/persons", response_model=PersonPage, summary="List registered persons")
 def list_persons(
     runtime: Runtime,
-    street: str | None = None,
+    street: Street,
     community: str | None = None,
     id_number: Annotated[str | None, Query(description="Find the person with this ID number.")] = None,
     limit: Limit = 50,
@@ -155,8 +170,8 @@ def get_survey(person_id: UUID, survey_id: UUID, runtime: Runtime) -> SurveySumm
 )
 def list_surveys(
     runtime: Runtime,
+    street: Street,
     year: Annotated[int | None, Query(ge=2000, le=2100, description="Survey year.")] = None,
-    street: str | None = None,
     community: str | None = None,
     has_needs: bool | None = None,
     include_superseded: bool = False,

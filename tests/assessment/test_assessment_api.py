@@ -325,3 +325,14 @@ def test_assessments_and_referrals_are_published_on_the_assessment_stream(
         time.sleep(0.05)
     types = [EventEnvelope.from_wire(fields).event_type for _, fields in entries]
     assert types == ["assessment.assessment_completed", "assessment.referral_issued"]
+
+
+def test_a_worklist_for_an_unknown_street_is_a_422(client: TestClient) -> None:
+    response = client.get("/worklist", params={"year": 2024, "street": "解放碑"})
+    assert response.status_code == 422
+    assert "鸳鸯" in error_of(response)["msg"]
+
+
+def test_a_worklist_for_an_unknown_institution_is_a_422(client: TestClient) -> None:
+    response = client.get("/worklist", params={"year": 2024, "institution_id": "nowhere"})
+    assert response.status_code == 422

@@ -280,3 +280,12 @@ def test_the_handbook_page_prints_the_basic_information_in_chinese(client: TestC
     assert lines["残疾类别"] == "视力"
     assert lines["残疾等级"] == "二级"
     assert lines["残疾人证号（持证必填）"] == person_body()["certificate_number"]
+
+
+def test_listing_by_a_street_the_jurisdiction_does_not_have_is_a_422_not_an_empty_list(
+    client: TestClient,
+) -> None:
+    for path in ("/persons", "/surveys"):
+        response = client.get(path, params={"street": "鸳鸯街道"})
+        assert response.status_code == 422
+        assert error_of(response)["loc"] == ["body", "street"]
