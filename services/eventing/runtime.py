@@ -106,11 +106,7 @@ def create_service_app(
         try:
             yield
         finally:
-            for task in runtime.tasks:
-                task.cancel()
-            for task in runtime.tasks:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+            await _stop_tasks(runtime.tasks)
             with contextlib.suppress(Exception):
                 await broker.stop()
             await runtime.redis.aclose()
@@ -127,6 +123,17 @@ def create_service_app(
         return {"service": settings.service, "status": "ok", "events": runtime.store.counts()}
 
     return app
+
+
+async def _stop_tasks(tasks: list[asyncio.Task[None]], grace_seconds: float = 5.0) -> None:
+    """Cancel the background tasks and wait a bounded time: a shutdown must never hang."""
+    for task in tasks:
+        task.cancel()
+    if not tasks:
+        return
+    _done, stuck = await asyncio.wait(tasks, timeout=grace_seconds)
+    for task in stuck:
+        log.warning("background task %s did not stop within %.0fs", task.get_name(), grace_seconds)
 
 
 def _build_runtime(
