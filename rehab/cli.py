@@ -57,6 +57,11 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="start Redis and the five services first, and stop them at the end (data stays in --var-dir)",
     )
+    demo.add_argument(
+        "--fresh",
+        action="store_true",
+        help="with --start-services: delete the previous demo's databases, Redis data and logs in --var-dir first",
+    )
     _deployment_options(demo)
     demo.set_defaults(run=_demo)
 
@@ -119,6 +124,8 @@ def _demo(args: argparse.Namespace) -> int:
     from rehab.journey import StepFailed
     from rehab.processes import ServiceProcesses
 
+    if args.fresh and args.start_services:
+        _remove_demo_data(args.var_dir)
     try:
         if args.start_services:
             with _deployment(args.var_dir, args.redis_url) as services:
@@ -128,9 +135,24 @@ def _demo(args: argparse.Namespace) -> int:
             summary = run_demo(urls, persons=args.persons, year=args.year, seed=args.seed)
     except StepFailed as failure:
         print(f"demo stopped: {failure}", file=sys.stderr)
+        print(
+            f"(a second demo in the same --var-dir meets the first one's persons: add --fresh "
+            f"to start from an empty {args.var_dir})",
+            file=sys.stderr,
+        )
         return 1
     print_summary(summary)
     return 0 if summary.ledger_balanced else 1
+
+
+def _remove_demo_data(var_dir: Path) -> None:
+    import shutil
+
+    for service in SERVICES:
+        for suffix in ("db", "db-wal", "db-shm"):
+            (var_dir / f"{service}.{suffix}").unlink(missing_ok=True)
+    for folder in ("redis", "logs"):
+        shutil.rmtree(var_dir / folder, ignore_errors=True)
 
 
 def _replay(args: argparse.Namespace) -> int:
