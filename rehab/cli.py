@@ -60,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--fresh",
         action="store_true",
-        help="with --start-services: delete the previous demo's databases, Redis data and logs in --var-dir first",
+        help="with --start-services: first delete the previous demo's databases, Redis data and logs",
     )
     _deployment_options(demo)
     demo.set_defaults(run=_demo)
