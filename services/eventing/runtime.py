@@ -97,7 +97,11 @@ def create_service_app(
         app.state.runtime = runtime
         if on_start is not None:
             on_start(runtime)
-        broker = RedisBroker(settings.redis_url, logger=logging.getLogger(f"faststream.{settings.service}"))
+        broker = RedisBroker(
+            settings.redis_url,
+            logger=logging.getLogger(f"faststream.{settings.service}"),
+            log_level=logging.DEBUG,  # one line per consumed message is for debugging, not the service log
+        )
         if runtime.consumer is not None:
             runtime.consumer.register(broker, runtime.redis)
         runtime.tasks.append(asyncio.create_task(_start_when_redis_answers(runtime, broker)))
