@@ -146,8 +146,15 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
 
 def _sqlite_begin(connection: Any) -> None:
     # IMMEDIATE takes the write lock up front, so two read-then-write transactions of one service
-    # wait for each other (busy timeout) instead of failing when both try to upgrade.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # wait for each other (busy timeout) instead of failing when both try to upgrade. Reads
+    # (``EventStore.reading``) begin DEFERRED: in WAL mode they never wait for a writer.
+    if connection.get_execution_options().get(READ_ONLY):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+READ_ONLY = "rehab_read_only"
 
 
 class EventStore:
@@ -156,6 +163,7 @@ class EventStore:
     def __init__(self, engine: Engine, producer: str) -> None:
         self.engine = engine
         self.producer = producer
+        self.read_engine = engine.execution_options(**{READ_ONLY: True})
 
     def create_schema(self, extra: MetaData | None = None) -> None:
         """Create the kernel's tables (and a service's own projection tables)."""
@@ -169,9 +177,15 @@ class EventStore:
         with Session(self.engine) as session, session.begin():
             yield UnitOfWork(session, self.producer)
 
+    @contextmanager
+    def reading(self) -> Iterator[UnitOfWork]:
+        """A transaction for queries: it never takes SQLite's write lock, so it never waits for a writer."""
+        with Session(self.read_engine) as session, session.begin():
+            yield UnitOfWork(session, self.producer)
+
     def read(self, after_position: int = 0, limit: int | None = None) -> list[StoredEvent]:
         """This service's events in global order, after a position."""
-        with self.transaction() as unit:
+        with self.reading() as unit:
             return unit.read(after_position, limit)
 
     def unpublished(self, limit: int) -> list[StoredEvent]:
@@ -183,7 +197,7 @@ class EventStore:
             .order_by(events_table.c.position)
             .limit(limit)
         )
-        with Session(self.engine) as session:
+        with Session(self.read_engine) as session:
             return [_stored(row) for row in session.execute(query).mappings()]
 
     def mark_published(self, published: Sequence[tuple[int, str]]) -> None:
@@ -199,7 +213,7 @@ class EventStore:
 
     def counts(self) -> dict[str, int]:
         """Events stored, published, pending publication, and received."""
-        with Session(self.engine) as session:
+        with Session(self.read_engine) as session:
             stored = session.scalar(select(func.count()).select_from(events_table)) or 0
             pending = (
                 session.scalar(
@@ -301,8 +315,9 @@ class UnitOfWork:
 def iter_received(engine: Engine, batch: int = 1000) -> Iterable[tuple[int, EventEnvelope]]:
     """Every archived inbound event in the order received, streamed in batches (for replays)."""
     after = 0
+    read_engine = engine.execution_options(**{READ_ONLY: True})
     while True:
-        with Session(engine) as session:
+        with Session(read_engine) as session:
             rows = session.execute(
                 select(inbox_table.c.position, inbox_table.c.envelope)
                 .where(inbox_table.c.position > after)

@@ -86,3 +86,13 @@ def test_received_events_can_be_filtered_by_aggregate(store: EventStore) -> None
 
 def test_sqlite_stores_run_in_wal_mode(sqlite_store: EventStore) -> None:
     assert journal_mode(sqlite_store) == "wal"
+
+
+def test_a_query_does_not_wait_for_a_writer_holding_the_sqlite_lock(sqlite_store: EventStore) -> None:
+    with sqlite_store.transaction() as unit:
+        unit.append("person-1", 0, [need_surveyed()])
+    with sqlite_store.transaction() as writer:
+        writer.append("person-2", 0, [need_surveyed()])  # the write lock is held until commit
+        with sqlite_store.reading() as reader:
+            assert [e.version for e in reader.load("person-1")] == [1]
+        assert sqlite_store.counts()["stored"] == 1  # the writer's event is not visible yet
