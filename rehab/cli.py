@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import signal
 import sys
 import time
@@ -41,7 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("service", choices=SERVICES)
     serve.add_argument("--port", type=int, help="HTTP port (default: 8101-8105 by service)")
-    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--host", help="interface to listen on (default $REHAB_HOST or 127.0.0.1)")
     serve.add_argument(
         "--database-url", help="SQLAlchemy URL of this service's store (default: SQLite in --var-dir)"
     )
@@ -75,11 +76,18 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _deployment_options(parser: argparse.ArgumentParser) -> None:
+    redis_url = os.environ.get("REHAB_REDIS_URL", DEFAULT_REDIS_URL)
+    var_dir = Path(os.environ.get("REHAB_VAR_DIR", "var"))
     parser.add_argument(
-        "--redis-url", default=DEFAULT_REDIS_URL, help=f"the shared Redis (default {DEFAULT_REDIS_URL})"
+        "--redis-url",
+        default=redis_url,
+        help=f"the shared Redis (default $REHAB_REDIS_URL or {DEFAULT_REDIS_URL})",
     )
     parser.add_argument(
-        "--var-dir", type=Path, default=Path("var"), help="where SQLite files and logs live (default ./var)"
+        "--var-dir",
+        type=Path,
+        default=var_dir,
+        help="where SQLite files and logs live (default $REHAB_VAR_DIR or ./var)",
     )
 
 
@@ -88,13 +96,13 @@ def _serve(args: argparse.Namespace) -> int:
 
     from services.eventing.runtime import ServiceSettings
 
+    options = {"database_url": args.database_url, "port": args.port, "host": args.host}
+    # Options not given on the command line fall back to REHAB_* variables, then to defaults.
     settings = ServiceSettings(
         service=args.service,
         var_dir=args.var_dir,
-        database_url=args.database_url,
         redis_url=args.redis_url,
-        host=args.host,
-        port=args.port,
+        **{name: value for name, value in options.items() if value is not None},
     )
     create_app = importlib.import_module(f"services.{args.service}.app").create_app
     uvicorn.run(create_app(settings), host=settings.host, port=settings.http_port, log_level="warning")
