@@ -34,7 +34,11 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if _docker_engine_answers():
         from testcontainers.redis import RedisContainer
 
-        with RedisContainer("redis:7") as container:
+        # The services refuse a Redis that may lose acknowledged entries: run it as production would.
+        durable = RedisContainer("redis:7").with_command(
+            "redis-server --appendonly yes --appendfsync always --maxmemory-policy noeviction"
+        )
+        with durable as container:
             host = container.get_container_host_ip()
             yield f"redis://{host}:{container.get_exposed_port(6379)}/0"
         return

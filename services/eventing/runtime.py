@@ -19,6 +19,7 @@ from sqlalchemy import MetaData
 
 from services.eventing.cancellation import raise_if_cancelled
 from services.eventing.consumer import EventConsumer, Subscription
+from services.eventing.durability import durability_problems
 from services.eventing.errors import install_error_handlers
 from services.eventing.relay import OutboxRelay
 from services.eventing.store import EventStore, create_store_engine
@@ -42,6 +43,10 @@ class ServiceSettings(BaseSettings):
     redis_url: str = Field(default="redis://127.0.0.1:6379/0", description="The shared Redis.")
     host: str = Field(default="127.0.0.1")
     port: int | None = Field(default=None, description="HTTP port; default from SERVICE_PORTS.")
+    allow_volatile_redis: bool = Field(
+        default=False,
+        description="Run even on a Redis that may lose acknowledged entries (no AOF, eviction): demos only.",
+    )
 
     @property
     def store_url(self) -> str:
@@ -65,6 +70,8 @@ class ServiceRuntime:
     relay: OutboxRelay | None
     consumer: EventConsumer | None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    blocked_by: str | None = None
+    """Why the service does not publish or consume yet (e.g. unsafe Redis settings), if it does not."""
 
     def committed(self) -> None:
         """Called after a command committed events: publish them now rather than at the next poll."""
@@ -105,8 +112,6 @@ def create_service_app(
         if runtime.consumer is not None:
             runtime.consumer.register(broker, runtime.redis)
         runtime.tasks.append(asyncio.create_task(_start_when_redis_answers(runtime, broker)))
-        if runtime.relay is not None:
-            runtime.tasks.append(asyncio.create_task(runtime.relay.run()))
         try:
             yield
         finally:
@@ -124,7 +129,8 @@ def create_service_app(
     @app.get("/health", tags=["operations"], summary="Liveness and outbox state of this service")
     def health(request: Request) -> dict[str, object]:
         runtime = runtime_of(request)
-        return {"service": settings.service, "status": "ok", "events": runtime.store.counts()}
+        status = "ok" if runtime.blocked_by is None else f"blocked: {runtime.blocked_by}"
+        return {"service": settings.service, "status": status, "events": runtime.store.counts()}
 
     return app
 
@@ -138,6 +144,21 @@ async def _stop_tasks(tasks: list[asyncio.Task[None]], grace_seconds: float = 5.
     _done, stuck = await asyncio.wait(tasks, timeout=grace_seconds)
     for task in stuck:
         log.warning("background task %s did not stop within %.0fs", task.get_name(), grace_seconds)
+
+
+async def _redis_is_durable(runtime: ServiceRuntime) -> bool:
+    problems = await durability_problems(runtime.redis)
+    if problems and runtime.settings.allow_volatile_redis:
+        log.warning(
+            "Redis may lose data (%s); running anyway: allow_volatile_redis is set", "; ".join(problems)
+        )
+        problems = []
+    if problems:
+        runtime.blocked_by = "unsafe Redis settings: " + "; ".join(problems)
+        log.error("%s refuses to publish or consume: %s", runtime.settings.service, runtime.blocked_by)
+        return False
+    runtime.blocked_by = None
+    return True
 
 
 def _build_runtime(
@@ -155,11 +176,17 @@ def _build_runtime(
 
 
 async def _start_when_redis_answers(runtime: ServiceRuntime, broker: RedisBroker) -> None:
-    """Start consuming once Redis answers; the HTTP API works meanwhile (commands go to the outbox)."""
+    """Publish and consume once Redis answers and keeps what it acknowledges.
+
+    The HTTP API works meanwhile: commands are committed to the outbox and published later.
+    """
     consumer = runtime.consumer
     while True:
         try:
             await runtime.redis.ping()
+            if not await _redis_is_durable(runtime):
+                await asyncio.sleep(5.0)  # the operator may fix the settings; check again
+                continue
             if consumer is not None:
                 await consumer.ensure_groups(runtime.redis)
             await broker.start()
@@ -170,5 +197,7 @@ async def _start_when_redis_answers(runtime: ServiceRuntime, broker: RedisBroker
                 await broker.stop()
             await asyncio.sleep(1.0)
     raise_if_cancelled()  # the app may have stopped during broker.start()
+    if runtime.relay is not None:
+        runtime.tasks.append(asyncio.create_task(runtime.relay.run()))
     if consumer is not None:
         await consumer.keep_groups(runtime.redis)
