@@ -15,6 +15,7 @@ from faststream.redis import RedisBroker
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from sqlalchemy import MetaData
 
 from services.eventing.cancellation import raise_if_cancelled
@@ -146,6 +147,23 @@ async def _stop_tasks(tasks: list[asyncio.Task[None]], grace_seconds: float = 5.
         log.warning("background task %s did not stop within %.0fs", task.get_name(), grace_seconds)
 
 
+async def _restart_stopped_subscribers(runtime: ServiceRuntime, broker: RedisBroker) -> None:
+    """FastStream stops a subscriber for good when its group vanished (NOGROUP, e.g. Redis lost its
+    data); re-create the group and start the subscriber again, so consuming resumes without a restart."""
+    while True:
+        await asyncio.sleep(2.0)
+        stopped = [subscriber for subscriber in broker.subscribers if not subscriber.running]
+        if not stopped or runtime.consumer is None:
+            continue
+        try:
+            await runtime.consumer.ensure_groups(runtime.redis)
+            for subscriber in stopped:
+                log.warning("%s restarts a stopped subscriber", runtime.settings.service)
+                await subscriber.start()
+        except (RedisError, OSError) as error:
+            log.warning("%s cannot restart its subscribers yet: %s", runtime.settings.service, error)
+
+
 async def _redis_is_durable(runtime: ServiceRuntime) -> bool:
     problems = await durability_problems(runtime.redis)
     if problems and runtime.settings.allow_volatile_redis:
@@ -199,5 +217,6 @@ async def _start_when_redis_answers(runtime: ServiceRuntime, broker: RedisBroker
     raise_if_cancelled()  # the app may have stopped during broker.start()
     if runtime.relay is not None:
         runtime.tasks.append(asyncio.create_task(runtime.relay.run()))
+    runtime.tasks.append(asyncio.create_task(_restart_stopped_subscribers(runtime, broker)))
     if consumer is not None:
         await consumer.keep_groups(runtime.redis)

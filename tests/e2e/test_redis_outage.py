@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import httpx
+import redis
 import pytest
 
 from tests.e2e.conftest import Deployment, start_deployment, stop_deployment
@@ -65,3 +66,22 @@ def test_commands_accepted_while_redis_is_down_are_published_and_settled_when_it
     paid = sum(credit for _debit, credit in ledger.values())
     assert paid == 3 * (3000 + 3000) + 3 * 3000 + 3 * 20_000 + 100_000
     assert ledger["fund:liangjiang-finance"] == (paid, 0)
+
+
+def test_after_redis_loses_its_data_the_groups_come_back_and_new_events_are_settled(
+    own_deployment: Deployment,
+) -> None:
+    journey = own_deployment.journey
+    drive_one_person_through_the_journey(journey, certified_adult(4, street="翠云"), NEEDS)
+    settled(journey)
+
+    client = redis.Redis.from_url(own_deployment.redis.url)
+    client.flushall()  # streams and consumer groups are gone
+    client.close()
+    after = certified_adult(5, street="大竹林", category="mental", digit=6)
+    person_id = journey.register(after)
+    journey.survey(person_id, ["support_service_mental"])
+    journey.wait_until("the new survey reaches assessment", lambda: journey.on_worklist({person_id}))
+
+    ledger = settled(journey)
+    assert ledger["street:大竹林"] == (0, 3000)  # the survey fee of the person surveyed after the loss
