@@ -12,6 +12,7 @@ from rehab_contracts.events import (
     ApplicationReviewed,
     ApplicationSubmitted,
     AssessmentCompleted,
+    InstitutionChangeApproved,
     NeedSurveyed,
     PersonDetailsCorrected,
     PersonRegistered,
@@ -30,6 +31,7 @@ PAYLOAD_CLASSES: tuple[type[EventPayload], ...] = (
     ApplicationReviewed,
     ApplicationApproved,
     ApplicationRejected,
+    InstitutionChangeApproved,
     ServiceDelivered,
 )
 """Every payload class, in workflow order."""

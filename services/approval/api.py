@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 from uuid import UUID
 
@@ -10,19 +11,25 @@ from rehab_contracts import ItemRejection, RequestedItem, Signatories
 
 from services.approval import handlers
 from services.approval.catalogue import COMMUNITY, STREET
+from services.approval.deadlines import working_days_between
 from services.approval.domain import Application, ApplicationApproved, ApplicationReviewed, Status
+from services.approval.events import InstitutionChangeApproved
 from services.approval.schemas import (
     AddAttachments,
     ApplicationAccepted,
     ApplicationView,
     ApprovedItemView,
+    ChangeInstitution,
     DecideApplication,
     DecisionView,
+    InstitutionChangeView,
+    OverdueView,
     ReferralView,
     ReviewApplication,
     ReviewView,
     SubmitApplication,
 )
+from services.eventing.clock import today
 from services.eventing.runtime import ServiceRuntime, runtime_of
 from services.reference import Jurisdiction
 
@@ -102,6 +109,44 @@ def decide_application(
     return _accepted(application)
 
 
+@router.post(
+    "/applications/{application_id}/institution-changes",
+    status_code=status.HTTP_201_CREATED,
+    summary="区残联办 approves a change of the service institution fixed for an approved item",
+    responses={
+        404: {"description": "No such application"},
+        409: {"description": "Not approved, item not approved, or from_institution_id not the one fixed now"},
+    },
+)
+def change_institution(
+    application_id: UUID,
+    body: ChangeInstitution,
+    runtime: Runtime,
+    jurisdiction: Reference,
+    response: Response,
+) -> InstitutionChangeView:
+    application = handlers.change_institution(runtime.store, jurisdiction, application_id, body)
+    runtime.committed()
+    response.headers["Location"] = f"/applications/{application_id}"
+    return _change_view(application.institution_changes[-1])
+
+
+@router.get(
+    "/applications/overdue",
+    summary="Complete applications undecided after 5 working days (审核时限), per street",
+)
+def list_overdue(
+    runtime: Runtime,
+    street: Annotated[str | None, Query(description="Street 街道; all streets when omitted.")] = None,
+    as_of: Annotated[date | None, Query(description="Day to check on; today when omitted.")] = None,
+) -> list[OverdueView]:
+    day = as_of or today()
+    return [
+        _overdue_view(application, day)
+        for application in handlers.overdue_applications(runtime.store, day, street)
+    ]
+
+
 @router.get("/applications/{application_id}", summary="The 审批表 as it stands", responses=ERRORS)
 def get_application(application_id: UUID, runtime: Runtime) -> ApplicationView:
     return application_view(handlers.get_application(runtime.store, application_id))
@@ -169,6 +214,33 @@ def application_view(application: Application) -> ApplicationView:
         street_review=_review_view(application.reviews.get(STREET)),
         decision=_decision_view(application),
         service_card_number=approved.service_card_number if approved else None,
+        complete_on=application.complete_on,
+        decision_due_on=application.decision_due_on,
+        institutions=application.institutions(),
+        institution_changes=[_change_view(change) for change in application.institution_changes],
+    )
+
+
+def _overdue_view(application: Application, day: date) -> OverdueView:
+    form = application.submission
+    due = application.decision_due_on
+    assert form is not None and application.application_id is not None and due is not None
+    assert application.complete_on is not None
+    return OverdueView(
+        application_id=application.application_id,
+        person_id=form.person_id,
+        street=form.street,
+        serial_number=form.serial_number,
+        status=application.status,
+        complete_on=application.complete_on,
+        decision_due_on=due,
+        working_days_overdue=working_days_between(due, day),
+    )
+
+
+def _change_view(change: InstitutionChangeApproved) -> InstitutionChangeView:
+    return InstitutionChangeView.model_validate(
+        {**vars(change), "signatories": Signatories.model_validate(vars(change.signatories))}
     )
 
 

@@ -16,6 +16,7 @@ DESCRIPTION = """\
 补助申请审批 (附件2): the community 居委会 receives the form, the community and the street 街道办事处
 review and sign it in that order, and the district federation office 区残联办 approves item by item
 (free 免费 or fixed amount 定额补助) and issues the service card 服务卡, or rejects it.
+区残联办 also approves changes of the service institution fixed for an approved item (变更).
 
 Consumes the assessment institutions' referrals 转介: an application may only ask for referred items.
 """

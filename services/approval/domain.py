@@ -8,7 +8,6 @@ the contracts. Rules that look beyond one form (referrals, other applications) a
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date
@@ -17,14 +16,12 @@ from uuid import UUID
 
 from services.approval.catalogue import (
     COMMUNITY,
-    FIXED_AMOUNT,
-    FREE,
     LEVEL_LABELS,
     ROLE_LABELS,
-    SELF_PURCHASED_DEVICE_SUBSIDY,
     STREET,
     required_attachments,
 )
+from services.approval.deadlines import REVIEW_WORKING_DAYS, add_working_days
 from services.approval.eligibility import (
     backing_referral,
     check_certificate_copy,
@@ -39,12 +36,25 @@ from services.approval.events import (
     ApplicationSubmitted,
     AttachmentsAdded,
     Decision,
+    InstitutionChange,
+    InstitutionChangeApproved,
     ItemApproval,
     ItemRejection,
     RequestedItem,
     Signatories,
     Submission,
     SubmissionContext,
+)
+from services.approval.rules import (
+    check_block,
+    check_card_number,
+    check_day,
+    check_every_item_decided_once,
+    check_institution_change,
+    check_office_block,
+    person_key,
+    requested_of,
+    resolve_approval,
 )
 from services.eventing.ids import new_aggregate_id
 from services.eventing.rejections import CommandRejected, StateConflict
@@ -68,9 +78,6 @@ class Status(StrEnum):
     REJECTED = "rejected"
 
 
-SERVICE_CARD_NUMBER = re.compile(r"^LJ(?P<year>[0-9]{4})-[0-9]{6}$")
-
-
 # -- the aggregate ---------------------------------------------------------------------------------
 class Application:
     """One 精准康复服务补助申请审批表, built from its history on every load."""
@@ -82,6 +89,7 @@ class Application:
         self.attachments_added_on: date | None = None
         self.reviews: dict[str, ApplicationReviewed] = {}
         self.decision: Decision | None = None
+        self.institution_changes: list[InstitutionChangeApproved] = []
         for event in history:
             self._apply(event)
 
@@ -110,7 +118,7 @@ class Application:
                 f"these are attached already; still missing: {', '.join(self.missing_attachments)}",
                 field="attachments",
             )
-        _check_day(
+        check_day(
             added_on, "added_on", not_before=self.attachments_added_on or form.submitted_on, today=today
         )
         return [AttachmentsAdded(self._id(), frozenset(new), added_on)]
@@ -126,9 +134,9 @@ class Application:
     ) -> list[ApplicationEvent]:
         """The community 居委会, then the street 街道办事处, give their opinion and sign."""
         self._require_reviewable(level)
-        _check_block(level, signatories)
+        check_block(level, signatories)
         self._check_segregation(signatories)
-        _check_day(reviewed_on, "reviewed_on", not_before=self._last_step_on(), today=today)
+        check_day(reviewed_on, "reviewed_on", not_before=self._last_step_on(), today=today)
         return [ApplicationReviewed(self._id(), level, endorsed, opinion, signatories, reviewed_on)]
 
     def approve(
@@ -145,11 +153,12 @@ class Application:
         """区残联办 decides every requested item exactly once and issues the service card 服务卡."""
         form = self._form()
         self._check_decision(signatories, decided_on, today)
-        _check_every_item_decided_once(form, approvals, rejections)
+        check_every_item_decided_once(form, approvals, rejections)
         approved = tuple(
-            _resolve_approval(approval, _requested(form, approval.item), designated) for approval in approvals
+            resolve_approval(approval, requested_of(form, approval.item), designated)
+            for approval in approvals
         )
-        _check_card_number(service_card_number, form.application_year)
+        check_card_number(service_card_number, form.application_year)
         return [
             ApplicationApproved(
                 self._id(), service_card_number, approved, tuple(rejections), signatories, decided_on
@@ -164,6 +173,32 @@ class Application:
         if not reason.strip():
             raise CommandRejected("a rejection must give its reason", field="reason")
         return [ApplicationRejected(self._id(), reason, signatories, decided_on)]
+
+    def change_institution(
+        self, change: InstitutionChange, *, designated: Mapping[str, frozenset[str]], today: date
+    ) -> list[ApplicationEvent]:
+        """区残联办 moves an approved item to another designated institution (确需变更，须报区残联办核定)."""
+        form = self._form()
+        if not isinstance(self.decision, ApplicationApproved):
+            raise StateConflict(
+                f"only an approved application can change its service institution; it is {self.status}",
+                field="item",
+            )
+        check_institution_change(change, self.institutions(), designated, form.application_year)
+        check_office_block(change.signatories)
+        self._check_segregation(change.signatories, may_repeat=DISTRICT_OFFICE)
+        check_day(change.decided_on, "decided_on", not_before=self._last_decision_on(), today=today)
+        return [
+            InstitutionChangeApproved(
+                self._id(),
+                change.item,
+                change.from_institution_id,
+                change.to_institution_id,
+                change.reason.strip(),
+                change.signatories,
+                change.decided_on,
+            )
+        ]
 
     # -- state -------------------------------------------------------------------------------------
     @property
@@ -197,6 +232,24 @@ class Application:
         """Still on its way: neither returned nor decided."""
         return self.status not in (Status.RETURNED, Status.APPROVED, Status.REJECTED)
 
+    @property
+    def complete_on(self) -> date | None:
+        """The day nothing required was missing any more: the review clock starts."""
+        if self.submission is None or self.missing_attachments:
+            return None
+        return max(self.submission.submitted_on, self.attachments_added_on or self.submission.submitted_on)
+
+    @property
+    def decision_due_on(self) -> date | None:
+        """Last day to decide a complete application: 5 working days after it became complete."""
+        complete = self.complete_on
+        return None if complete is None else add_working_days(complete, REVIEW_WORKING_DAYS)
+
+    def overdue_on(self, day: date) -> bool:
+        """Still undecided (neither returned nor decided) on ``day``, after its decision was due."""
+        due = self.decision_due_on
+        return self.pending and due is not None and day > due
+
     def claimed_items(self) -> list[RequestedItem]:
         """Requested items this application still holds: all while pending, the approved ones after."""
         form = self._form()
@@ -206,6 +259,15 @@ class Application:
             approved = {approval.item for approval in self.decision.approved_items}
             return [requested for requested in form.requested_items if requested.item in approved]
         return []
+
+    def institutions(self) -> dict[str, str | None]:
+        """Institution fixed for each approved item now, after any approved change."""
+        if not isinstance(self.decision, ApplicationApproved):
+            return {}
+        fixed = {approval.item: approval.institution_id for approval in self.decision.approved_items}
+        for change in self.institution_changes:
+            fixed[change.item] = change.to_institution_id
+        return fixed
 
     # -- internals ---------------------------------------------------------------------------------
     def _apply(self, event: ApplicationEvent) -> None:
@@ -218,6 +280,8 @@ class Application:
             self.attachments_added_on = event.added_on
         elif isinstance(event, ApplicationReviewed):
             self.reviews[event.level] = event
+        elif isinstance(event, InstitutionChangeApproved):
+            self.institution_changes.append(event)
         else:
             self.decision = event
 
@@ -264,22 +328,23 @@ class Application:
                 f"区残联办 decides only after the community and the street endorsed the application; "
                 f"it is {self.status}"
             )
-        if signatories.reviewer is None:
-            raise CommandRejected(
-                "the 区残联办 block is signed by a 复核人 too", field="signatories.reviewer"
-            )
+        check_office_block(signatories)
         self._check_segregation(signatories)
-        _check_day(decided_on, "decided_on", not_before=self._last_step_on(), today=today)
+        check_day(decided_on, "decided_on", not_before=self._last_step_on(), today=today)
 
-    def _check_segregation(self, signatories: Signatories) -> None:
-        """One person holds one role on an application, across all its levels (segregation of duties)."""
+    def _check_segregation(self, signatories: Signatories, may_repeat: str | None = None) -> None:
+        """One person holds one role on an application, across all its levels (segregation of duties).
+
+        ``may_repeat``: a level whose signers sign again in the same role (区残联办 on a change request).
+        """
         taken = self._signatures()
         seen: dict[str, str] = {}
         for role, name in signatories.roles():
-            key = _person_key(name)
-            if key in taken:
+            key = person_key(name)
+            if key in taken and taken[key] != (may_repeat, role):
+                level, held = taken[key]
                 raise CommandRejected(
-                    f"{name} already signed this application as {taken[key]}; "
+                    f"{name} already signed this application as {LEVEL_LABELS[level]} {ROLE_LABELS[held]}; "
                     "one person cannot hold two roles on the same application",
                     field=f"signatories.{role}",
                 )
@@ -290,109 +355,20 @@ class Application:
                 )
             seen[key] = role
 
-    def _signatures(self) -> dict[str, str]:
+    def _signatures(self) -> dict[str, tuple[str, str]]:
+        """(level, role) each person signed this application in."""
         blocks: list[tuple[str, Signatories]] = [(r.level, r.signatories) for r in self.reviews.values()]
         if self.decision is not None:
             blocks.append((DISTRICT_OFFICE, self.decision.signatories))
-        return {
-            _person_key(name): f"{LEVEL_LABELS[level]} {ROLE_LABELS[role]}"
-            for level, block in blocks
-            for role, name in block.roles()
-        }
+        blocks += [(DISTRICT_OFFICE, change.signatories) for change in self.institution_changes]
+        return {person_key(name): (level, role) for level, block in blocks for role, name in block.roles()}
+
+    def _last_decision_on(self) -> date:
+        assert isinstance(self.decision, ApplicationApproved)
+        return max([self.decision.approved_on, *(change.approved_on for change in self.institution_changes)])
 
     def _last_step_on(self) -> date:
         days = [self._form().submitted_on, *(review.reviewed_on for review in self.reviews.values())]
         if self.attachments_added_on is not None:
             days.append(self.attachments_added_on)
         return max(days)
-
-
-# -- rules on one form -----------------------------------------------------------------------------
-def _check_block(level: str, signatories: Signatories) -> None:
-    if level == COMMUNITY and signatories.reviewer is not None:
-        raise CommandRejected(
-            "the community block 社区意见 is signed by 负责人 and 经办人 only; it has no 复核人",
-            field="signatories.reviewer",
-        )
-    if level == STREET and signatories.reviewer is None:
-        raise CommandRejected("the street block 街道意见 needs a 复核人", field="signatories.reviewer")
-
-
-def _check_day(day: date, field: str, *, not_before: date, today: date) -> None:
-    if day < not_before:
-        raise CommandRejected(
-            f"{field} {day} is before the previous step of the application ({not_before})", field=field
-        )
-    if day > today:
-        raise CommandRejected(f"{field} {day} is in the future", field=field)
-
-
-def _check_every_item_decided_once(
-    form: Submission, approvals: Sequence[ItemApproval], rejections: Sequence[ItemRejection]
-) -> None:
-    decided = [approval.item for approval in approvals] + [rejection.item for rejection in rejections]
-    repeated = sorted({item for item in decided if decided.count(item) > 1})
-    if repeated:
-        raise CommandRejected(f"decided more than once: {', '.join(repeated)}", field="approved_items")
-    not_requested = sorted(set(decided) - form.items)
-    if not_requested:
-        raise CommandRejected(
-            f"not requested on this application: {', '.join(not_requested)}", field="approved_items"
-        )
-    undecided = sorted(form.items - set(decided))
-    if undecided:
-        raise CommandRejected(
-            f"every requested item must be approved or refused; undecided: {', '.join(undecided)}",
-            field="approved_items",
-        )
-    if not approvals:
-        raise CommandRejected(
-            "approve at least one item, or reject the whole application", field="approved_items"
-        )
-
-
-def _requested(form: Submission, item: str) -> RequestedItem:
-    return next(requested for requested in form.requested_items if requested.item == item)
-
-
-def _resolve_approval(
-    approval: ItemApproval, requested: RequestedItem, designated: Mapping[str, frozenset[str]]
-) -> ItemApproval:
-    """The approval as decided: the applicant's chosen institution unless 区残联办 names another."""
-    institution = approval.institution_id or requested.institution_id
-    if institution is None and approval.item != SELF_PURCHASED_DEVICE_SUBSIDY:
-        raise CommandRejected(
-            f"{approval.item}: name the service institution (the applicant chose none)",
-            field="approved_items",
-        )
-    if institution is not None and approval.item not in designated.get(institution, frozenset()):
-        raise CommandRejected(
-            f"{approval.item}: {institution} is not a designated service institution for it",
-            field="approved_items",
-        )
-    _check_subsidy(approval)
-    return replace(approval, institution_id=institution)
-
-
-def _check_subsidy(approval: ItemApproval) -> None:
-    if approval.subsidy_mode == FIXED_AMOUNT and (approval.amount_fen is None or approval.amount_fen <= 0):
-        raise CommandRejected(
-            f"{approval.item}: a fixed amount 定额补助 needs amount_fen greater than 0",
-            field="approved_items",
-        )
-    if approval.subsidy_mode == FREE and approval.amount_fen is not None:
-        raise CommandRejected(f"{approval.item}: a free 免费 item has no amount_fen", field="approved_items")
-    if approval.subsidy_mode not in (FREE, FIXED_AMOUNT):
-        raise CommandRejected(
-            f"{approval.item}: unknown subsidy mode {approval.subsidy_mode}", field="approved_items"
-        )
-
-
-def _check_card_number(number: str, year: int) -> None:
-    match = SERVICE_CARD_NUMBER.match(number)
-    if match is None or int(match["year"]) != year:
-        raise ValueError(f"service card number {number!r} is not of the form LJ{year}-NNNNNN")
-
-
-def _person_key(name: str) -> str:
-    return "".join(name.split())

@@ -149,7 +149,37 @@ class ApplicationRejected:
     rejected_on: date
 
 
+@dataclass(frozen=True)
+class InstitutionChangeApproved:
+    """区残联办 moved an approved item to another designated institution, from ``approved_on``."""
+
+    application_id: UUID
+    item: str
+    from_institution_id: str
+    to_institution_id: str
+    reason: str
+    signatories: Signatories
+    approved_on: date
+
+
+@dataclass(frozen=True)
+class InstitutionChange:
+    """A change request 变更 as 区残联办 signs it (the command's input)."""
+
+    item: str
+    from_institution_id: str
+    to_institution_id: str
+    reason: str
+    signatories: Signatories
+    decided_on: date
+
+
 ApplicationEvent = (
-    ApplicationSubmitted | AttachmentsAdded | ApplicationReviewed | ApplicationApproved | ApplicationRejected
+    ApplicationSubmitted
+    | AttachmentsAdded
+    | ApplicationReviewed
+    | ApplicationApproved
+    | ApplicationRejected
+    | InstitutionChangeApproved
 )
 Decision = ApplicationApproved | ApplicationRejected

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from uuid import UUID
 
 from rehab_contracts import EventEnvelope, EventPayload, ReferralIssued
 
 from services.approval import schemas
 from services.approval.domain import Application
-from services.approval.events import ItemApproval, ItemRejection, Submission, SubmissionContext
+from services.approval.events import (
+    InstitutionChange,
+    ItemApproval,
+    ItemRejection,
+    Submission,
+    SubmissionContext,
+)
 from services.approval.repository import (
     applications,
     form_of,
@@ -104,6 +111,26 @@ def reject_application(
     return loaded.after(events)
 
 
+def change_institution(
+    store: EventStore, jurisdiction: Jurisdiction, application_id: UUID, request: schemas.ChangeInstitution
+) -> Application:
+    with store.transaction() as unit:
+        loaded = load(unit, application_id)
+        change = InstitutionChange(
+            str(request.item),
+            request.from_institution_id,
+            request.to_institution_id,
+            request.reason,
+            signatories(request.signatories),
+            request.decided_on,
+        )
+        events = loaded.application.change_institution(
+            change, designated=designated_items(jurisdiction), today=today()
+        )
+        record(unit, loaded.application, loaded.version, events, loaded.last_event_id)
+    return loaded.after(events)
+
+
 # -- consumed events -------------------------------------------------------------------------------
 def on_referral_issued(unit: UnitOfWork, envelope: EventEnvelope, payload: EventPayload) -> None:
     """Keep which items the person was referred for: an application may only ask for those."""
@@ -134,6 +161,18 @@ def list_applications(
         and (street is None or form_of(application).street == street)
         and (status is None or application.status == status)
     ]
+
+
+def overdue_applications(store: EventStore, as_of: date, street: str | None = None) -> list[Application]:
+    """Complete applications still undecided after their 5-working-day deadline, by street and due date."""
+    with store.transaction() as unit:
+        found = applications(unit, person_id=None)
+    overdue = [
+        application
+        for application in found
+        if application.overdue_on(as_of) and (street is None or form_of(application).street == street)
+    ]
+    return sorted(overdue, key=lambda application: (form_of(application).street, application.decision_due_on))
 
 
 def list_referrals(store: EventStore, person_id: UUID | None = None) -> list[dict[str, object]]:

@@ -14,6 +14,7 @@ from rehab_contracts import ApplicationRejected as RejectedContract
 from rehab_contracts import ApplicationReviewed as ReviewedContract
 from rehab_contracts import ApplicationSubmitted as SubmittedContract
 from rehab_contracts import EventEnvelope, ReferralIssued
+from rehab_contracts import InstitutionChangeApproved as ChangeApprovedContract
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -27,6 +28,7 @@ from services.approval.events import (
     ApplicationReviewed,
     ApplicationSubmitted,
     AttachmentsAdded,
+    InstitutionChangeApproved,
     Referral,
     Submission,
 )
@@ -41,6 +43,7 @@ APPLICATION_EVENT_TYPES = (
     ReviewedContract.event_type,
     ApprovedContract.event_type,
     RejectedContract.event_type,
+    ChangeApprovedContract.event_type,
 )
 
 
@@ -101,7 +104,7 @@ def record(
         form = event.submission if isinstance(event, ApplicationSubmitted) else form_of(application)
         if isinstance(event, ApplicationApproved):
             _save_service_card(unit, event, form.application_year)
-        payload = contract_payload(event, form)
+        payload = contract_payload(event, form, _card_number(application, events))
         new.append(
             NewEvent(
                 payload, business_time(_day(event)), correlation_id=form.person_id, causation_id=causation_id
@@ -109,6 +112,13 @@ def record(
         )
     if new:
         unit.append(stream_of(new[0].payload.application_id), version, new)  # type: ignore[attr-defined]
+
+
+def _card_number(application: Application, events: list[ApplicationEvent]) -> str | None:
+    decisions = [application.decision, *events]
+    return next(
+        (event.service_card_number for event in decisions if isinstance(event, ApplicationApproved)), None
+    )
 
 
 def _save_service_card(unit: UnitOfWork, event: ApplicationApproved, year: int) -> None:
@@ -174,6 +184,8 @@ def _day(event: ApplicationEvent) -> date:
     if isinstance(event, ApplicationReviewed):
         return event.reviewed_on
     if isinstance(event, ApplicationApproved):
+        return event.approved_on
+    if isinstance(event, InstitutionChangeApproved):
         return event.approved_on
     assert isinstance(event, ApplicationRejected)
     return event.rejected_on

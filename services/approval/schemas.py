@@ -156,6 +156,28 @@ class DecideApplication(Request):
         return self
 
 
+class ChangeInstitution(Request):
+    """A change of service institution 变更 for an approved item, as 区残联办 approved it (核定)."""
+
+    item: CatalogueItem = Field(description="The approved item that changes institution.")
+    from_institution_id: InstitutionId = Field(
+        description="Institution fixed for the item now (after any earlier change).", examples=["cqmu-second"]
+    )
+    to_institution_id: InstitutionId = Field(
+        description="Designated service institution 定点康复服务机构 for the item that takes over.",
+        examples=["cq-aier-eye"],
+    )
+    reason: LongText = Field(description="Why the change is needed.", examples=["申请人迁居，就近康复"])
+    signatories: Signatories = Field(
+        description="负责人, 复核人 and 经办人 of 残联办; none signed at another level or role.",
+        examples=[{"responsible": "赵主任", "reviewer": "钱科长", "handler": "孙干事"}],
+    )
+    decided_on: date = Field(
+        description="Date of the approval, in the application year; the new institution delivers from it.",
+        examples=["2024-11-15"],
+    )
+
+
 # -- answers ---------------------------------------------------------------------------------------
 class ApplicationAccepted(BaseModel):
     """Where the application stands after a command."""
@@ -191,6 +213,18 @@ class DecisionView(BaseModel):
     decided_on: date
 
 
+class InstitutionChangeView(BaseModel):
+    """An approved change of service institution 变更."""
+
+    application_id: UUID
+    item: CatalogueItem
+    from_institution_id: str
+    to_institution_id: str
+    reason: str
+    signatories: Signatories
+    approved_on: date = Field(description="The new institution delivers from this day.")
+
+
 class ApplicationView(BaseModel):
     """The 审批表 as it stands: the form's fields, the levels signed, the decision and the service card."""
 
@@ -216,6 +250,32 @@ class ApplicationView(BaseModel):
     street_review: ReviewView | None = Field(description="街道意见.")
     decision: DecisionView | None = Field(description="残联办意见.")
     service_card_number: str | None = Field(description="服务卡号 LJ<year>-<sequence>, issued on approval.")
+    complete_on: date | None = Field(
+        default=None, description="Day the application became complete; none while attachments are missing."
+    )
+    decision_due_on: date | None = Field(
+        default=None, description="Decide by this day: 5 working days after complete_on."
+    )
+    institutions: dict[str, str | None] = Field(
+        default_factory=dict,
+        description="Institution fixed for each approved item now, after any approved change.",
+    )
+    institution_changes: list[InstitutionChangeView] = Field(
+        default_factory=list, description="Approved changes of institution, oldest first."
+    )
+
+
+class OverdueView(BaseModel):
+    """A complete application still undecided after its 5-working-day review deadline."""
+
+    application_id: UUID
+    person_id: UUID
+    street: str
+    serial_number: str
+    status: str
+    complete_on: date = Field(description="Day nothing required was missing any more.")
+    decision_due_on: date = Field(description="Last day of the 5 working days (Monday to Friday).")
+    working_days_overdue: int = Field(description="Working days past the deadline on as_of.")
 
 
 class ReferralView(BaseModel):

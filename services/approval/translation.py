@@ -12,6 +12,7 @@ from rehab_contracts import ApplicationRejected as RejectedContract
 from rehab_contracts import ApplicationReviewed as ReviewedContract
 from rehab_contracts import ApplicationSubmitted as SubmittedContract
 from rehab_contracts import EventEnvelope, EventPayload, parse_payload
+from rehab_contracts import InstitutionChangeApproved as ChangeApprovedContract
 from rehab_contracts import ItemApproval as ItemApprovalContract
 from rehab_contracts import ItemRejection as ItemRejectionContract
 from rehab_contracts import RequestedItem as RequestedItemContract
@@ -24,6 +25,7 @@ from services.approval.domain import (
     ApplicationReviewed,
     ApplicationSubmitted,
     AttachmentsAdded,
+    InstitutionChangeApproved,
     ItemApproval,
     ItemRejection,
     RequestedItem,
@@ -69,6 +71,16 @@ def domain_event(payload: EventPayload) -> ApplicationEvent:
         return ApplicationRejected(
             payload.application_id, payload.reason, signatories(payload.signatories), payload.rejected_on
         )
+    if isinstance(payload, ChangeApprovedContract):
+        return InstitutionChangeApproved(
+            payload.application_id,
+            item=str(payload.item),
+            from_institution_id=payload.from_institution_id,
+            to_institution_id=payload.to_institution_id,
+            reason=payload.reason,
+            signatories=signatories(payload.signatories),
+            approved_on=payload.approved_on,
+        )
     raise ValueError(f"{payload.event_type} is not an event of the application aggregate")
 
 
@@ -104,7 +116,9 @@ def signatories(contract: SignatoriesContract) -> Signatories:
 
 
 # -- domain -> contract ----------------------------------------------------------------------------
-def contract_payload(event: ApplicationEvent, form: Submission) -> EventPayload:
+def contract_payload(
+    event: ApplicationEvent, form: Submission, service_card_number: str | None = None
+) -> EventPayload:
     """The contract payload of a decided event; ``form`` supplies the person, year and street."""
     if isinstance(event, ApplicationSubmitted):
         return _submitted(event)
@@ -144,6 +158,21 @@ def contract_payload(event: ApplicationEvent, form: Submission) -> EventPayload:
             reason=event.reason,
             signatories=_signatories_contract(event.signatories),
             rejected_on=event.rejected_on,
+        )
+    if isinstance(event, InstitutionChangeApproved):
+        assert service_card_number is not None
+        return ChangeApprovedContract(
+            application_id=event.application_id,
+            person_id=form.person_id,
+            application_year=form.application_year,
+            street=form.street,
+            service_card_number=service_card_number,
+            item=event.item,
+            from_institution_id=event.from_institution_id,
+            to_institution_id=event.to_institution_id,
+            reason=event.reason,
+            signatories=_signatories_contract(event.signatories),
+            approved_on=event.approved_on,
         )
     raise ValueError(f"{type(event).__name__} has no contract event")
 

@@ -75,7 +75,16 @@ def list_entitlements(
     application_id: Annotated[UUID | None, Query(description="The approved application.")] = None,
 ) -> list[EntitlementView]:
     found = handlers.list_entitlements(runtime.store, person_id=person_id, application_id=application_id)
-    return [EntitlementView.model_validate(vars(entitlement)) for entitlement in found]
+    return [
+        EntitlementView.model_validate(
+            {
+                **vars(entitlement),
+                "current_institution_id": entitlement.current_institution_id,
+                "institution_changes": [vars(change) for change in entitlement.institution_changes],
+            }
+        )
+        for entitlement in found
+    ]
 
 
 def delivery_view(delivered: ServiceDelivered) -> DeliveryView:

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from rehab_contracts import APPROVAL_STREAM, DELIVERY, DELIVERY_STREAM, ApplicationApproved
+from rehab_contracts import (
+    APPROVAL_STREAM,
+    DELIVERY,
+    DELIVERY_STREAM,
+    ApplicationApproved,
+    InstitutionChangeApproved,
+)
 
 from services.delivery import handlers
 from services.delivery.api import router
@@ -18,13 +24,17 @@ DESCRIPTION = """\
 settlement, so it is kept only when it matches an approved item: same person, application, item,
 year and institution.
 
-Consumes the approvals of 区残联办 as entitlements; rejections are archived.
+Consumes the approvals of 区残联办 as entitlements and its approved changes of institution
+(from the approved day the new institution delivers the item); rejections are archived.
 """
 
 
 def create_app(settings: ServiceSettings | None = None, jurisdiction: str = "liangjiang") -> FastAPI:
     settings = settings or ServiceSettings(service=DELIVERY)
-    approvals = {ApplicationApproved.event_type: handlers.on_application_approved}
+    approvals = {
+        ApplicationApproved.event_type: handlers.on_application_approved,
+        InstitutionChangeApproved.event_type: handlers.on_institution_change_approved,
+    }
     app = create_service_app(
         settings,
         title="Delivery 提供康复服务",

@@ -2,7 +2,8 @@
 
 Rules run once, in ``ServiceRecord.record``; ``_apply`` only assigns state. A record counts for
 settlement only if it matches an approved entitlement (same person, application, item, year and
-institution) and is signed after the service, so those rules refuse the record here rather than
+institution — the one fixed for the item over the record's period, after any change 区残联办
+approved) and is signed after the service, so those rules refuse the record here rather than
 leaving settlement to discover a record that does not count.
 """
 
@@ -19,6 +20,15 @@ from services.eventing.rejections import CommandRejected, StateConflict
 
 # -- value objects ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
+class InstitutionChange:
+    """区残联办 moved an approved item to another institution 变更; the new one delivers from effective_on."""
+
+    from_institution_id: str
+    to_institution_id: str
+    effective_on: date
+
+
+@dataclass(frozen=True)
 class Entitlement:
     """One item 区残联办 approved, as it reached delivery: who, which year, where, how subsidised."""
 
@@ -32,6 +42,21 @@ class Entitlement:
     subsidy_mode: str
     amount_fen: int | None
     approved_on: date
+    institution_changes: tuple[InstitutionChange, ...] = ()
+    """Approved changes of institution, oldest first."""
+
+    @property
+    def current_institution_id(self) -> str | None:
+        """The institution fixed for the item now, after any change."""
+        return self.institution_on(date.max)
+
+    def institution_on(self, day: date) -> str | None:
+        """The institution fixed for the item on ``day``."""
+        fixed = self.institution_id
+        for change in self.institution_changes:
+            if change.effective_on <= day:
+                fixed = change.to_institution_id
+        return fixed
 
 
 @dataclass(frozen=True)
@@ -163,13 +188,38 @@ def _matching_entitlement(form: ServiceForm, context: DeliveryContext) -> Entitl
             f"application {application} does not approve {form.item} (approved: {approved})", field="item"
         )
     entitlement = same_item[0]
-    if entitlement.institution_id is not None and entitlement.institution_id != form.institution_id:
+    if entitlement.institution_id is not None:
+        _check_institution(form, entitlement)
+    return entitlement
+
+
+def _check_institution(form: ServiceForm, entitlement: Entitlement) -> None:
+    """The record's institution is the one fixed for the item over its whole period."""
+    for change in entitlement.institution_changes:
+        if form.period_start < change.effective_on <= form.period_end:
+            raise StateConflict(
+                f"区残联办 moved {form.item} from {change.from_institution_id} to {change.to_institution_id} "
+                f"on {change.effective_on}, inside the service period; each institution records its own part",
+                field="period_end",
+            )
+    fixed = entitlement.institution_on(form.period_start)
+    if fixed == form.institution_id:
+        return
+    if not entitlement.institution_changes:
         raise StateConflict(
-            f"{form.item} in {entitlement.year} is fixed to {entitlement.institution_id}, the institution "
+            f"{form.item} in {entitlement.year} is fixed to {fixed}, the institution "
             "approved for the year; a change needs 区残联办 approval",
             field="institution_id",
         )
-    return entitlement
+    history = "; ".join(
+        f"{change.from_institution_id} -> {change.to_institution_id} from {change.effective_on}"
+        for change in entitlement.institution_changes
+    )
+    raise StateConflict(
+        f"{form.item} is fixed to {fixed} for a period starting {form.period_start} "
+        f"(approved {entitlement.institution_id}, changes by 区残联办: {history})",
+        field="institution_id",
+    )
 
 
 def _check_period(form: ServiceForm, entitlement: Entitlement) -> None:

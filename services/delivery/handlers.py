@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from uuid import UUID
 
-from rehab_contracts import ApplicationApproved, EventEnvelope, EventPayload
+from rehab_contracts import ApplicationApproved, EventEnvelope, EventPayload, InstitutionChangeApproved
 
 from services.delivery import schemas
 from services.delivery.domain import (
@@ -23,6 +23,7 @@ from services.delivery.repository import (
     record,
     rejection_reason,
     save_entitlements,
+    save_institution_change,
 )
 from services.eventing.clock import today
 from services.eventing.store import EventStore, UnitOfWork
@@ -49,6 +50,12 @@ def on_application_approved(unit: UnitOfWork, envelope: EventEnvelope, payload: 
     """Keep what 区残联办 approved: a service is recorded only under an approved item."""
     assert isinstance(payload, ApplicationApproved)
     save_entitlements(unit, envelope, payload)
+
+
+def on_institution_change_approved(unit: UnitOfWork, envelope: EventEnvelope, payload: EventPayload) -> None:
+    """From the approved day on, the new institution delivers the item and the old one no longer does."""
+    assert isinstance(payload, InstitutionChangeApproved)
+    save_institution_change(unit, envelope, payload)
 
 
 # -- queries ---------------------------------------------------------------------------------------

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from rehab_contracts import ApplicationApproved, ApplicationRejected, EventEnvelope, parse_payload
+from rehab_contracts import (
+    ApplicationApproved,
+    ApplicationRejected,
+    EventEnvelope,
+    InstitutionChangeApproved,
+    parse_payload,
+)
 from rehab_contracts import ServiceDelivered as ServiceDeliveredContract
 from sqlalchemy import insert, select
 
 from services.delivery import tables
-from services.delivery.domain import Entitlement, ServiceDelivered
+from services.delivery.domain import Entitlement, InstitutionChange, ServiceDelivered
 from services.delivery.translation import contract_payload, domain_event, entitlements
 from services.eventing.clock import business_time
 from services.eventing.errors import NotFound
@@ -89,8 +95,10 @@ def entitlements_of(
         query = query.where(column.application_id == str(application_id))
     if person_id is not None:
         query = query.where(column.person_id == str(person_id))
+    changes = _institution_changes(unit, application_id)
     return [
         Entitlement(
+            institution_changes=tuple(changes.get((row["application_id"], row["item"]), ())),
             application_id=UUID(row["application_id"]),
             person_id=UUID(row["person_id"]),
             year=row["year"],
@@ -103,6 +111,36 @@ def entitlements_of(
         )
         for row in unit.session.execute(query).mappings()
     ]
+
+
+def save_institution_change(
+    unit: UnitOfWork, envelope: EventEnvelope, payload: InstitutionChangeApproved
+) -> None:
+    """Project a change of institution; the inbox keeps a redelivered event from applying twice."""
+    unit.session.execute(
+        insert(tables.institution_changes).values(
+            event_id=str(envelope.event_id),
+            application_id=str(payload.application_id),
+            item=str(payload.item),
+            from_institution_id=payload.from_institution_id,
+            to_institution_id=payload.to_institution_id,
+            effective_on=payload.approved_on,
+        )
+    )
+
+
+def _institution_changes(
+    unit: UnitOfWork, application_id: UUID | None
+) -> dict[tuple[str, str], list[InstitutionChange]]:
+    column = tables.institution_changes.c
+    query = select(tables.institution_changes).order_by(column.effective_on, column.event_id)
+    if application_id is not None:
+        query = query.where(column.application_id == str(application_id))
+    found: dict[tuple[str, str], list[InstitutionChange]] = {}
+    for row in unit.session.execute(query).mappings():
+        change = InstitutionChange(row["from_institution_id"], row["to_institution_id"], row["effective_on"])
+        found.setdefault((row["application_id"], row["item"]), []).append(change)
+    return found
 
 
 def approval_event_id(unit: UnitOfWork, application_id: UUID) -> UUID | None:

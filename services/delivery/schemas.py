@@ -65,6 +65,14 @@ class DeliveryView(BaseModel):
     )
 
 
+class InstitutionChangeView(BaseModel):
+    """A change of institution 区残联办 approved for the item."""
+
+    from_institution_id: str
+    to_institution_id: str
+    effective_on: date = Field(description="The new institution delivers from this day.")
+
+
 class EntitlementView(BaseModel):
     """An item 区残联办 approved (享受的康复项目), as it reached delivery."""
 
@@ -74,7 +82,13 @@ class EntitlementView(BaseModel):
     service_card_number: str = Field(description="服务卡号.")
     item: CatalogueItem
     institution_id: str | None = Field(
-        description="Institution fixed for the year; none for reimbursed devices."
+        description="Institution 区残联办 approved for the year; none for reimbursed devices."
+    )
+    current_institution_id: str | None = Field(
+        description="Institution fixed for the item now, after any approved change."
+    )
+    institution_changes: list[InstitutionChangeView] = Field(
+        default_factory=list, description="Approved changes of institution, oldest first."
     )
     subsidy_mode: SubsidyMode
     amount_fen: int | None

@@ -1,8 +1,8 @@
-"""The delivery service's own table: the entitlements projected from approvals."""
+"""The delivery service's own tables: the entitlements and institution changes projected from approvals."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Date, Integer, MetaData, String, Table
+from sqlalchemy import Column, Date, Index, Integer, MetaData, String, Table
 
 tables = MetaData()
 
@@ -22,3 +22,16 @@ entitlements = Table(
     Column("approval_event_id", String(36), nullable=False),
 )
 """Projection of approval.application_approved: one row per approved item 享受的康复项目."""
+
+institution_changes = Table(
+    "delivery_institution_changes",
+    tables,
+    Column("event_id", String(36), primary_key=True),
+    Column("application_id", String(36), nullable=False),
+    Column("item", String(60), nullable=False),
+    Column("from_institution_id", String(100), nullable=False),
+    Column("to_institution_id", String(100), nullable=False),
+    Column("effective_on", Date, nullable=False),
+    Index("ix_delivery_institution_changes_item", "application_id", "item"),
+)
+"""Projection of approval.institution_change_approved: from effective_on the item has another institution."""

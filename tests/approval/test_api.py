@@ -36,7 +36,9 @@ def runtime(client: TestClient) -> ServiceRuntime:
     return found
 
 
-def referral_envelope(person_id: UUID, *items: str, institution: str = "cqmu-second") -> EventEnvelope:
+def referral_envelope(
+    person_id: UUID, *items: str, institution: str = "cqmu-second", version: int = 2
+) -> EventEnvelope:
     payload = ReferralIssued(
         referral_id=uuid4(),
         assessment_id=uuid4(),
@@ -55,7 +57,7 @@ def referral_envelope(person_id: UUID, *items: str, institution: str = "cqmu-sec
         recorded_at=datetime.now(UTC),
         producer=ReferralIssued.producer,
         stream_id=f"assessment-{payload.assessment_id}",
-        version=2,
+        version=version,
         correlation_id=person_id,
         payload=payload.model_dump(mode="json"),
     )
@@ -169,7 +171,8 @@ def test_a_referral_published_by_assessment_reaches_approval_and_backs_an_applic
     client: TestClient, redis_client: redis.Redis
 ) -> None:
     person_id = uuid4()
-    envelope = referral_envelope(person_id, "low_vision_training")
+    # Over the stream the consumer applies an aggregate's events in version order: publish a first event.
+    envelope = referral_envelope(person_id, "low_vision_training", version=1)
     redis_client.xadd(ASSESSMENT_STREAM, envelope.to_wire())  # type: ignore[arg-type]
 
     found = eventually(lambda: client.get("/referrals", params={"person_id": str(person_id)}).json())

@@ -322,3 +322,50 @@ class ApplicationRejected(EventPayload):
     reason: LongText = Field(description="Why it was refused.", examples=["不符合本年度补助条件"])
     signatories: Signatories = Field(description="Who signed for 残联办.", examples=[_SIGNATORIES_EXAMPLE])
     rejected_on: date = Field(description="Date of the decision.", examples=["2024-11-01"])
+
+
+class InstitutionChangeApproved(EventPayload):
+    """区残联办 approved a change of the service institution 服务机构 of an approved item.
+
+    Produced by ``approval``. The institution a person chose is fixed for the year (原则上不作变更);
+    a change needs 区残联办 approval (确需变更的，须报区残联办核定). From ``approved_on`` the new
+    institution delivers the item and the old one no longer does.
+    """
+
+    event_type: ClassVar[str] = "approval.institution_change_approved"
+    schema_version: ClassVar[int] = 1
+    stream: ClassVar[str] = APPROVAL_STREAM
+    producer: ClassVar[str] = APPROVAL
+
+    application_id: UUID = Field(
+        description="The approved application whose item changes institution.",
+        examples=["c4e6a8b0-2d4f-4b6d-9e1a-3c5e7a9b1d3f"],
+    )
+    person_id: PersonId
+    application_year: Year = Field(description="Year of the application.", examples=[2024])
+    street: Street
+    service_card_number: Text = Field(
+        description="Service card number 服务卡号 of the application.", examples=["LJ2024-000123"]
+    )
+    item: CatalogueItem = Field(
+        description="Approved item that changes institution.", examples=["low_vision_training"]
+    )
+    from_institution_id: InstitutionId = Field(
+        description="Service institution fixed for the item until this change.", examples=["cqmu-second"]
+    )
+    to_institution_id: InstitutionId = Field(
+        description="Designated service institution that delivers the item from approved_on.",
+        examples=["cq-aier-eye"],
+    )
+    reason: LongText = Field(description="Why the change was needed.", examples=["申请人迁居，就近康复"])
+    signatories: Signatories = Field(description="Who signed for 残联办.", examples=[_SIGNATORIES_EXAMPLE])
+    approved_on: date = Field(
+        description="Date of the decision; the new institution delivers from this day.",
+        examples=["2024-11-15"],
+    )
+
+    @model_validator(mode="after")
+    def _institution_really_changes(self) -> InstitutionChangeApproved:
+        if self.from_institution_id == self.to_institution_id:
+            raise ValueError("to_institution_id must differ from from_institution_id")
+        return self
