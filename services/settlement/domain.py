@@ -26,10 +26,16 @@ from services.settlement.facts import (
     PersonSurveyed,
     ServiceRecorded,
 )
-from services.settlement.policy import Policy, PolicySet
+from services.settlement.policy import Cap, Free, Percentage, Policy, PolicySet, Subsidy, Unstated
+from services.settlement.standards import Claim, StandardUnstated, amount_due, split_fen, subsidy_amount
+
+__all__ = ["Posting", "SettlementBook", "Unsettled", "posting_id", "subsidy_amount"]
 
 POSTING_NAMESPACE = UUID("5b0f3c2e-6a0d-5d43-9a57-2f1c8e4b7d10")
 """uuid5 namespace of posting ids: the id of a posting is uuid5(namespace, its key)."""
+
+DEPLOYMENT_JURISDICTION = "liangjiang"
+"""The jurisdiction this deployment settles: its facts are priced by its policies only."""
 
 SUPPORT_SERVICE = "support_service"
 FIXED_AMOUNT = "fixed_amount"
@@ -93,6 +99,7 @@ class _Due:
     business_date: date
     source_event_ids: tuple[str, ...]
     inputs: dict[str, object]
+    area: str | None = None  # picks an area's funding split; the facts carry no county yet
 
 
 @dataclass(frozen=True)
@@ -106,21 +113,16 @@ class _Match:
     sources: tuple[str, ...]
 
 
-def subsidy_amount(
-    charge_fen: int, insurance_paid_fen: int, cap_fen: int | None, already_paid_fen: int
-) -> int:
-    """Insurance first: the subsidy covers the self-paid part, up to what is left of the cap."""
-    self_paid = max(charge_fen - insurance_paid_fen, 0)
-    if cap_fen is None:
-        return self_paid
-    return max(min(self_paid, cap_fen - already_paid_fen), 0)
-
-
 class SettlementBook:
-    """Feed it facts in any order; it returns the postings each fact newly makes due."""
+    """Feed it facts in any order; it returns the postings each fact newly makes due.
 
-    def __init__(self, policies: PolicySet) -> None:
+    Every payment is priced by the policy of ``jurisdiction`` in force on its business date, so
+    replaying 2023 facts pays 2023 rates whatever policy is in force today.
+    """
+
+    def __init__(self, policies: PolicySet, jurisdiction: str = DEPLOYMENT_JURISDICTION) -> None:
         self._policies = policies
+        self._jurisdiction = jurisdiction
         self._seen: set[str] = set()
         self._posted: set[str] = set()
         self._first_needs_survey: dict[tuple[str, int], PersonSurveyed] = {}
@@ -182,7 +184,11 @@ class SettlementBook:
         if policy is None:
             return []
         fee = _FEES[due.rule](policy)
-        return [self._posting(replace(due, inputs={**due.inputs, "fee_fen": fee}), policy, fee)]
+        if isinstance(fee, Unstated):
+            self._note(due.key, f"{policy.id} states no {due.rule.replace('_', ' ')}: {fee.unstated}",
+                       *due.source_event_ids)
+            return []
+        return self._postings(replace(due, inputs={**due.inputs, "fee_fen": fee}), policy, fee)
 
     # -- service subsidies ----------------------------------------------------------------------
     def _on_approval(self, approval: ItemsApproved) -> list[Posting]:
@@ -240,19 +246,38 @@ class SettlementBook:
         key = f"support_service:{service.person}:{service.year}:{service.item}"
         if key in self._posted:
             return []
+        fee = policy.fees.support_service_fen
+        if isinstance(fee, Unstated):
+            self._note(service.delivery, f"{policy.id} states no support service rate: {fee.unstated}",
+                       *match.sources)
+            return []
         institution = match.approved.institution or service.institution
-        inputs = {**_service_inputs(service), "fee_fen": policy.fees.support_service_fen}
+        inputs = {**_service_inputs(service), "fee_fen": fee}
         credit = service_institution_account(institution)
         due = _Due("support_service", key, credit, match.day, match.sources, inputs)
-        return [self._posting(due, policy, policy.fees.support_service_fen)]
+        return self._postings(due, policy, fee)
 
     def _subsidy(self, match: _Match) -> list[Posting]:
         service, approved = match.service, match.approved
-        standard = match.policy.items[service.item].standard_fen
-        cap = approved.amount_fen if approved.mode == FIXED_AMOUNT else standard
+        tier = match.policy.items[service.item].sole_standard()
         paid_key = (service.application, service.item)
         already_paid = self._paid.get(paid_key, 0)
-        amount = subsidy_amount(service.charge_fen, service.insurance_paid_fen, cap, already_paid)
+        claim = Claim(service.charge_fen, service.insurance_paid_fen, already_paid)
+        if approved.mode == FIXED_AMOUNT:
+            standard, cap = _standard_of(tier), approved.amount_fen
+            amount = subsidy_amount(service.charge_fen, service.insurance_paid_fen, cap, already_paid)
+        elif tier is None:
+            reason = (f"{service.item} has several standards by eligibility in {match.policy.id}; "
+                      "the events do not carry the person's age, categories or economic status")
+            self._note(service.delivery, reason, *match.sources)
+            return []
+        else:
+            standard = cap = _standard_of(tier)
+            try:
+                amount = amount_due(tier.subsidy, claim)
+            except StandardUnstated as unstated:
+                self._note(service.delivery, f"{match.policy.id}: {unstated}", *match.sources)
+                return []
         if amount == 0:
             reason = "nothing to pay: insurance paid the charge or the cap is used up"
             self._note(service.delivery, reason, *match.sources)
@@ -270,38 +295,63 @@ class SettlementBook:
             "standard_fen": standard,
             "cap_fen": cap,
             "already_paid_fen": already_paid,
-            "self_paid_fen": service.charge_fen - service.insurance_paid_fen,
+            "self_paid_fen": claim.self_paid_fen,
         }
         key = f"service_subsidy:{service.delivery}"
         due = _Due("service_subsidy", key, credit, match.day, match.sources, inputs)
-        return [self._posting(due, match.policy, amount)]
+        return self._postings(due, match.policy, amount)
 
     # -- shared ---------------------------------------------------------------------------------
     def _policy_on(self, day: date, subject: str, sources: tuple[str, ...]) -> Policy | None:
-        policy = self._policies.in_force(day)
+        policy = self._policies.in_force(self._jurisdiction, day)
         if policy is None:
             self._note(subject, f"no settlement policy in force on {day.isoformat()}", *sources)
         return policy
 
-    def _posting(self, due: _Due, policy: Policy, amount_fen: int) -> Posting:
+    def _postings(self, due: _Due, policy: Policy, amount_fen: int) -> list[Posting]:
+        """The payment, one posting per funding source of the policy's split (to the fen)."""
         self._posted.add(due.key)
         self._unsettled.pop(due.key, None)
-        return Posting(
-            posting_id=posting_id(due.key),
-            rule=due.rule,
-            key=due.key,
-            business_date=due.business_date,
-            debit_account=policy.funding_account,
-            credit_account=due.credit_account,
-            amount_fen=amount_fen,
-            policy_id=policy.id,
-            policy_version=policy.version,
-            source_event_ids=due.source_event_ids,
-            inputs=due.inputs,
-        )
+        shares = policy.funding.split_for(due.area).shares
+        if len(shares) == 1:
+            return [_posting(due, policy.funding.account_of(next(iter(shares))), amount_fen, policy)]
+        postings = []
+        for source, part in split_fen(amount_fen, shares).items():
+            if part == 0:
+                continue
+            inputs = {**due.inputs, "total_fen": amount_fen, "funding_source": source,
+                      "share_percent": str(shares[source])}
+            share_due = replace(due, key=f"{due.key}|{source}", inputs=inputs)
+            postings.append(_posting(share_due, policy.funding.account_of(source), part, policy))
+        return postings
 
     def _note(self, subject: str, reason: str, *sources: str) -> None:
         self._unsettled[subject] = Unsettled(subject, reason, tuple(sources))
+
+
+def _posting(due: _Due, debit_account: str, amount_fen: int, policy: Policy) -> Posting:
+    return Posting(
+        posting_id=posting_id(due.key),
+        rule=due.rule,
+        key=due.key,
+        business_date=due.business_date,
+        debit_account=debit_account,
+        credit_account=due.credit_account,
+        amount_fen=amount_fen,
+        policy_id=policy.id,
+        policy_version=policy.version,
+        source_event_ids=due.source_event_ids,
+        inputs=due.inputs,
+    )
+
+
+def _standard_of(tier: object) -> int | None:
+    """The stated standard (cap) of a tier, for the posting's inputs; None when unstated or absent."""
+    subsidy: Subsidy | None = getattr(tier, "subsidy", None)
+    match subsidy:
+        case Free(standard_fen=int(cap)) | Cap(cap_fen=int(cap)) | Percentage(cap_fen=int(cap)):
+            return cap
+    return None
 
 
 _FEES = {

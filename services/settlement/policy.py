@@ -1,91 +1,323 @@
-"""Settlement policies as data: fee rates and catalogue standards, each with the date it took effect."""
+"""Settlement policies as data: fees, catalogue standards, eligibility, funding, quotas and targets.
+
+A policy file quotes its seed. A figure the seed does not give is written ``{ unstated = "why" }``
+instead of a number, so nothing is invented and ``Policy.unstated_figures()`` lists every gap.
+"""
 
 from __future__ import annotations
 
 import tomllib
 from collections.abc import Iterable, Iterator
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
+
+from services.settlement.eligibility import Applicant, Eligibility
 
 POLICY_DIR = Path(__file__).resolve().parent / "policies"
 """Where the policy files live, one ``<jurisdiction>-<year>.toml`` per policy."""
 
-ItemKind = Literal["assistive_device", "training", "medical", "support_service"]
-"""The four service kinds: 辅助器具适配, 康复训练, 康复医疗, 支持性服务."""
+ItemKind = Literal["assistive_device", "training", "medical", "support_service", "allowance"]
+"""辅助器具适配, 康复训练, 康复医疗, 支持性服务, and allowances 补贴 to the person (transport, living)."""
+
+Per = Literal["case", "person_year", "month", "once"]
+"""What a figure is counted per: 每例, 每人每年, 每月, 一次性."""
 
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class Fees(_Frozen):
-    """Flat fees in fen 分, each paid once per person and year."""
+class Unstated(_Frozen):
+    """A figure the seed does not give: the reason, or what the seed defers to instead."""
 
-    survey_fee_fen: PositiveInt = Field(description="需求调查工作经费, per person surveyed, to the street.")
-    management_fee_fen: PositiveInt = Field(
+    unstated: str = Field(min_length=1, description="Why there is no number, quoting the seed.")
+
+
+Fen = Annotated[int, Field(gt=0, description="An amount in fen 分.")]
+FenFigure = Fen | Unstated
+Percent = Annotated[Decimal, Field(gt=0, le=100, description="A percentage, 80 = 80%.")]
+
+
+def stated(figure: int | Decimal | Unstated | None) -> int | Decimal | None:
+    """The number, or None when the seed leaves it unstated (or the field is absent)."""
+    return None if isinstance(figure, Unstated) else figure
+
+
+# -- subsidy standards 补助标准 ------------------------------------------------------------------
+class Free(_Frozen):
+    """免费: the programme pays the self-paid part (insurance first), up to the standard."""
+
+    mode: Literal["free"]
+    standard_fen: FenFigure = Field(description="The catalogue standard 标准 capping the subsidy.")
+    per: Per = "case"
+
+
+class FixedAmount(_Frozen):
+    """定额: a flat amount, whatever the charge."""
+
+    mode: Literal["fixed_amount"]
+    amount_fen: FenFigure
+    per: Per
+
+
+class Cap(_Frozen):
+    """限额: the self-paid part, up to the cap per period (the person may pay and claim back)."""
+
+    mode: Literal["cap"]
+    cap_fen: FenFigure
+    per: Per
+
+
+class Percentage(_Frozen):
+    """A share of the self-paid part, up to a cap per period."""
+
+    mode: Literal["percentage"]
+    percent: Percent | Unstated
+    cap_fen: FenFigure
+    per: Per
+
+
+class Monthly(_Frozen):
+    """A monthly standard times the months served, up to ``max_months``.
+
+    ``against_cost`` true: it caps the self-paid cost (pro-rated training); false: a flat allowance.
+    """
+
+    mode: Literal["monthly"]
+    monthly_fen: FenFigure
+    max_months: PositiveInt | Unstated | None = Field(default=None, description="None = no limit.")
+    against_cost: bool
+
+
+class Range(_Frozen):
+    """An amount 区残联办 decides between a floor and a ceiling per period (e.g. 600-1,200 yuan a year)."""
+
+    mode: Literal["range"]
+    min_fen: FenFigure
+    max_fen: FenFigure
+    per: Per
+
+
+Subsidy = Annotated[Free | FixedAmount | Cap | Percentage | Monthly | Range, Field(discriminator="mode")]
+
+
+class Standard(_Frozen):
+    """One tier of an item: who is eligible and what they get."""
+
+    name: str = Field(min_length=1)
+    eligibility: Eligibility = Eligibility()
+    subsidy: Subsidy
+
+
+class ItemStandard(_Frozen):
+    """One catalogue item and its tiers (most items have one)."""
+
+    name: str = Field(min_length=1, description="The item as the seed names it.")
+    kind: ItemKind
+    standards: dict[str, Standard] = Field(min_length=1, description="Tiers by a stable code.")
+
+    def sole_standard(self) -> Standard | None:
+        """The tier when there is only one, or None when eligibility decides between several."""
+        return next(iter(self.standards.values())) if len(self.standards) == 1 else None
+
+    def standards_for(self, applicant: Applicant) -> dict[str, Standard]:
+        """The tiers whose eligibility admits the applicant (a person may qualify for several)."""
+        return {code: tier for code, tier in self.standards.items() if tier.eligibility.admits(applicant)}
+
+
+# -- fees, funding, quotas, targets --------------------------------------------------------------
+class Fees(_Frozen):
+    """Per-activity fees 工作经费, each paid once per person and year."""
+
+    survey_fee_fen: FenFigure = Field(description="需求调查工作经费, per person surveyed, to the street.")
+    management_fee_fen: FenFigure = Field(
         description="康复管理经费, per person with needs surveyed and assessed in the year, to the street."
     )
-    assessment_fee_fen: PositiveInt = Field(
+    assessment_fee_fen: FenFigure = Field(
         description="评估、转介经费, per person assessed by a district-level institution, to it."
     )
-    support_service_fen: PositiveInt = Field(
+    support_service_fen: FenFigure = Field(
         description="支持性服务补贴, per person, year and support-service item, to the service institution."
     )
 
 
-class ItemStandard(_Frozen):
-    """One catalogue item: its kind and, when the policy states one, its standard 标准 (the cap)."""
-
-    name: str = Field(min_length=1, description="The item as the catalogue names it.")
-    kind: ItemKind
-    standard_fen: PositiveInt | None = Field(
-        default=None, description="Cap of the subsidy per approved item, in fen; null = no cap stated."
-    )
+FundingLevel = Literal["central_provincial", "city_county", "city", "county", "district"]
 
 
+class FundingSource(_Frozen):
+    """A level of government that pays a share, and the ledger account debited for it."""
+
+    name: str = Field(min_length=1)
+    level: FundingLevel
+    account: str = Field(pattern=r"^fund:[a-z0-9][a-z0-9-]*$")
+
+
+class FundingSplit(_Frozen):
+    """Shares of the sources, in percent summing to 100; ``areas`` empty = everywhere else."""
+
+    areas: tuple[str, ...] = ()
+    shares: dict[str, Percent] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _shares_add_up(self) -> FundingSplit:
+        if sum(self.shares.values()) != 100:
+            raise ValueError(f"funding shares must add up to 100, not {sum(self.shares.values())}")
+        return self
+
+
+class Funding(_Frozen):
+    """Who pays 资金筹措: the sources and how each area splits an amount between them."""
+
+    sources: dict[str, FundingSource] = Field(min_length=1)
+    splits: dict[str, FundingSplit] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _splits_are_consistent(self) -> Funding:
+        for name, split in self.splits.items():
+            unknown = set(split.shares) - set(self.sources)
+            if unknown:
+                raise ValueError(f"split {name} names unknown sources {sorted(unknown)}")
+        defaults = [name for name, split in self.splits.items() if not split.areas]
+        if len(defaults) != 1:
+            raise ValueError(f"exactly one split must have no areas (the default), not {defaults}")
+        areas = [area for split in self.splits.values() for area in split.areas]
+        if len(set(areas)) != len(areas):
+            raise ValueError("an area is in two splits")
+        return self
+
+    def split_for(self, area: str | None) -> FundingSplit:
+        """The split of an area, or the default split."""
+        default = next(split for split in self.splits.values() if not split.areas)
+        return next((split for split in self.splits.values() if area in split.areas), default)
+
+    def account_of(self, source: str) -> str:
+        return self.sources[source].account
+
+
+class Quotas(_Frozen):
+    """任务数: persons to assist per area in a year; ``minimum`` when the seed calls them a floor."""
+
+    year: int
+    programme: str = Field(min_length=1)
+    by_area: dict[str, PositiveInt] = Field(min_length=1)
+    total: PositiveInt
+    minimum: bool
+
+    @model_validator(mode="after")
+    def _total_is_the_sum(self) -> Quotas:
+        if sum(self.by_area.values()) != self.total:
+            added = sum(self.by_area.values())
+            raise ValueError(f"quotas add up to {added}, the stated total is {self.total}")
+        return self
+
+
+Indicator = Literal["basic_rehab_service", "assistive_device_fitting", "family_doctor_signing"]
+
+
+class CoverageTarget(_Frozen):
+    """A target rate: served / with needs, at least ``percent`` (``year`` None = every year in force)."""
+
+    indicator: Indicator
+    year: int | None = None
+    scope: Literal["jurisdiction", "each_district"] = "jurisdiction"
+    percent: Percent
+
+
+# -- the policy ----------------------------------------------------------------------------------
 class Policy(_Frozen):
-    """The settlement rules of one jurisdiction from one date on."""
+    """The settlement rules of one jurisdiction for an effective period."""
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", description="Stable id, e.g. 'liangjiang-2024'.")
     version: PositiveInt = Field(description="Raised on every change of the file.")
-    jurisdiction: str = Field(min_length=1)
+    jurisdiction: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     title: str = Field(min_length=1)
     source: str = Field(min_length=1, description="The document the rates are quoted from.")
     effective_from: date = Field(description="First business date the policy applies to.")
-    funding_account: str = Field(pattern=r"^fund:[a-z0-9][a-z0-9-]*$", description="The fund that pays.")
+    effective_until: date | None = Field(default=None, description="Last business date; None = open.")
+    insurance_first: bool | Unstated = Field(description="Insurance etc. pay first; subsidies cover 自付.")
+    review_deadline_working_days: PositiveInt | Unstated
     fees: Fees
+    funding: Funding
     items: dict[str, ItemStandard] = Field(min_length=1, description="Catalogue items by their code.")
+    quotas: tuple[Quotas, ...] = ()
+    coverage_targets: tuple[CoverageTarget, ...] = ()
+
+    @model_validator(mode="after")
+    def _period_is_ordered(self) -> Policy:
+        if self.effective_until is not None and self.effective_until < self.effective_from:
+            raise ValueError("effective_until is before effective_from")
+        return self
+
+    @property
+    def funding_account(self) -> str:
+        """The account debited when the default split has a single source (one fund pays all)."""
+        shares = self.funding.split_for(None).shares
+        return self.funding.account_of(next(iter(shares)))
 
     def item(self, code: str) -> ItemStandard | None:
         return self.items.get(code)
 
+    def in_force_on(self, day: date) -> bool:
+        return self.effective_from <= day and (self.effective_until is None or day <= self.effective_until)
+
+    def coverage_target(
+        self, indicator: Indicator, year: int, scope: str = "jurisdiction"
+    ) -> CoverageTarget | None:
+        """The target of a year and scope, or the every-year target; None when the policy sets none."""
+        targets = [
+            target
+            for target in self.coverage_targets
+            if (target.indicator, target.scope) == (indicator, scope) and target.year in (year, None)
+        ]
+        return min(targets, key=lambda target: target.year is None, default=None)
+
+    def unstated_figures(self) -> list[tuple[str, str]]:
+        """(dotted path, reason) of every figure the seed leaves unstated, in file order."""
+        return list(_unstated(self, self.id))
+
+
+def _unstated(model: object, path: str) -> Iterator[tuple[str, str]]:
+    if isinstance(model, Unstated):
+        yield path, model.unstated
+    elif isinstance(model, BaseModel):
+        for name in type(model).model_fields:
+            yield from _unstated(getattr(model, name), f"{path}.{name}")
+    elif isinstance(model, dict):
+        for key, value in model.items():
+            yield from _unstated(value, f"{path}.{key}")
+    elif isinstance(model, tuple):
+        for index, value in enumerate(model):
+            yield from _unstated(value, f"{path}[{index}]")
+
 
 class PolicySet:
-    """Every known policy; picks the one in force on a business date.
-
-    One jurisdiction today; facts will carry their jurisdiction once a second one is added.
-    """
+    """Every known policy; picks the one in force for a jurisdiction on a business date."""
 
     def __init__(self, policies: Iterable[Policy]) -> None:
-        self._policies = sorted(policies, key=lambda policy: policy.effective_from)
+        self._policies = sorted(policies, key=lambda policy: (policy.jurisdiction, policy.effective_from))
         ids = [policy.id for policy in self._policies]
         if len(set(ids)) != len(ids):
             raise ValueError(f"policy ids must be unique: {ids}")
-        dates = [policy.effective_from for policy in self._policies]
-        if len(set(dates)) != len(dates):
-            raise ValueError("two policies take effect on the same date")
+        starts = [(policy.jurisdiction, policy.effective_from) for policy in self._policies]
+        if len(set(starts)) != len(starts):
+            raise ValueError("two policies of one jurisdiction take effect on the same date")
 
     def __iter__(self) -> Iterator[Policy]:
         return iter(self._policies)
 
-    def in_force(self, day: date) -> Policy | None:
-        """The latest policy that took effect on or before ``day``; None before the first one."""
+    def get(self, policy_id: str) -> Policy | None:
+        return next((policy for policy in self._policies if policy.id == policy_id), None)
+
+    def in_force(self, jurisdiction: str, day: date) -> Policy | None:
+        """The jurisdiction's policy in force on ``day``: of those whose period covers the day, the
+        latest to take effect (a later policy supersedes); None when no period covers it."""
         in_force = None
         for policy in self._policies:
-            if policy.effective_from <= day:
+            if policy.jurisdiction == jurisdiction and policy.in_force_on(day):
                 in_force = policy
         return in_force
 

@@ -9,7 +9,7 @@ import pytest
 
 from services.settlement.domain import POSTING_NAMESPACE, Posting, SettlementBook, subsidy_amount
 from services.settlement.facts import Fact
-from services.settlement.policy import ItemStandard, PolicySet, load_policies
+from services.settlement.policy import Free, ItemStandard, PolicySet, Standard, load_policies
 from tests.settlement.settlement_builders import (
     CITY_ASSESSOR,
     DISTRICT_ASSESSOR,
@@ -47,7 +47,7 @@ def test_a_first_survey_pays_the_survey_fee_to_the_street():
     assert posting.amount_fen == 3000
     assert posting.business_date == date(2024, 10, 15)
     assert posting.source_event_ids == ("s1",)
-    assert (posting.policy_id, posting.policy_version) == ("liangjiang-2024", 1)
+    assert (posting.policy_id, posting.policy_version) == ("liangjiang-2024", 2)
     assert posting.inputs == {"person_id": "p1", "year": 2024, "street": STREET, "fee_fen": 3000}
 
 
@@ -207,10 +207,12 @@ def test_free_mode_without_a_stated_standard_pays_the_whole_self_paid_part():
 
 
 def test_free_mode_is_capped_by_the_standard_when_a_policy_states_one():
-    policy = next(iter(POLICIES))
+    policy = POLICIES.get("liangjiang-2024")
+    assert policy is not None
+    standard = Standard(name="低视力视功能训练", subsidy=Free(mode="free", standard_fen=80000))
     capped = policy.model_copy(
         update={"items": {**policy.items, "low_vision_training": ItemStandard(
-            name="低视力视功能训练", kind="training", standard_fen=80000)}}
+            name="低视力视功能训练", kind="training", standards={"training": standard})}}
     )
     postings = feed(approved(low_vision(mode="free", amount_fen=None)),
                     low_vision_record(charge_fen=150000, insurance_paid_fen=30000),

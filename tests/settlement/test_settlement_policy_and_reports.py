@@ -1,76 +1,14 @@
-"""The policy file, coverage counting and the ledger's text rendering (no I/O beyond reading the policy)."""
+"""Coverage counting and the ledger's text rendering (no I/O)."""
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
-from rehab_contracts.vocabulary import SUPPORT_SERVICE_ITEMS, CatalogueItem
 
-from services.settlement.policy import POLICY_DIR, Policy, PolicySet, load_policies, load_policy
 from services.settlement.replay import AccountTotals, LedgerReport, render, yuan
 from services.settlement.reports import coverage
 from tests.settlement.settlement_builders import recorded, surveyed
-
-LIANGJIANG = load_policy(POLICY_DIR / "liangjiang-2024.toml")
-
-
-# -- policy -----------------------------------------------------------------------------------------
-def test_the_liangjiang_2024_policy_states_the_seeds_fees_in_fen():
-    assert (LIANGJIANG.id, LIANGJIANG.version) == ("liangjiang-2024", 1)
-    assert LIANGJIANG.effective_from == date(2024, 9, 29)
-    assert LIANGJIANG.funding_account == "fund:liangjiang-finance"
-    fees = LIANGJIANG.fees
-    assert (fees.survey_fee_fen, fees.management_fee_fen, fees.assessment_fee_fen) == (3000, 3000, 3000)
-    assert fees.support_service_fen == 20000
-
-
-def test_the_policy_lists_every_catalogue_item_and_no_other():
-    assert set(LIANGJIANG.items) == {item.value for item in CatalogueItem}
-
-
-def test_the_policy_marks_exactly_the_support_service_items_as_support_services():
-    support = {code for code, standard in LIANGJIANG.items.items() if standard.kind == "support_service"}
-    assert support == {item.value for item in SUPPORT_SERVICE_ITEMS}
-
-
-def test_no_liangjiang_item_states_a_standard_because_the_seed_states_none():
-    assert all(standard.standard_fen is None for standard in LIANGJIANG.items.values())
-
-
-def test_the_policy_in_force_is_the_latest_that_took_effect_on_or_before_the_date():
-    later = LIANGJIANG.model_copy(update={"id": "liangjiang-2026", "effective_from": date(2026, 1, 1)})
-    policies = PolicySet([later, LIANGJIANG])
-    assert policies.in_force(date(2024, 9, 28)) is None
-    assert policies.in_force(date(2024, 9, 29)) is LIANGJIANG
-    assert policies.in_force(date(2025, 12, 31)) is LIANGJIANG
-    assert policies.in_force(date(2026, 1, 1)) is later
-
-
-def test_two_policies_with_the_same_id_are_refused():
-    with pytest.raises(ValueError, match="unique"):
-        PolicySet([LIANGJIANG, LIANGJIANG.model_copy(update={"effective_from": date(2026, 1, 1)})])
-
-
-def test_a_policy_with_a_zero_fee_is_refused():
-    data = LIANGJIANG.model_dump()
-    data["fees"]["survey_fee_fen"] = 0
-    with pytest.raises(ValidationError):
-        Policy.model_validate(data)
-
-
-def test_a_policy_file_must_be_named_after_its_id(tmp_path: Path):
-    misnamed = tmp_path / "liangjiang-2025.toml"
-    misnamed.write_bytes((POLICY_DIR / "liangjiang-2024.toml").read_bytes())
-    with pytest.raises(ValueError, match="named after its id"):
-        load_policy(misnamed)
-
-
-def test_the_policy_directory_loads_as_a_set():
-    assert [policy.id for policy in load_policies()] == ["liangjiang-2024"]
 
 
 # -- coverage ---------------------------------------------------------------------------------------

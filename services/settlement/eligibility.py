@@ -1,0 +1,73 @@
+"""Eligibility conditions 救助对象条件 of a subsidy tier, and the applicant they are checked against."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, model_validator
+
+Condition = Literal[
+    "vision", "low_vision", "blind", "hearing", "speech", "physical", "intellectual", "mental", "autism"
+]
+"""The certificate's 残疾类别, refined where a seed pays differently: low_vision 低视力 and blind 盲
+are both vision 视力; autism 孤独症 is named by the children's programmes beside the categories."""
+
+EconomicCondition = Literal["subsistence_allowance", "low_income", "hardship"]
+"""低保家庭, 低收入家庭, and hardship 困难 as a seed defines it beyond 低保 (孤儿, 特困, 防返贫监测)."""
+
+Residence = Literal["household_registration", "residence_permit"]
+"""户籍 in the area, or 居住证 while living in it."""
+
+Certificate = Literal["required", "certified_or_uncertified_child"]
+"""持证 required, or 持证残疾人 and 未持证残疾儿童."""
+
+
+class AgeBand(BaseModel):
+    """Ages in 周岁, both ends included."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    min_years: NonNegativeInt
+    max_years: NonNegativeInt
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AgeBand:
+        if self.max_years < self.min_years:
+            raise ValueError("max_years is below min_years")
+        return self
+
+
+class Eligibility(BaseModel):
+    """Who a tier is for. An empty condition admits everyone; within one, any listed value admits."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    conditions: tuple[Condition, ...] = Field(default=(), description="Any of these categories.")
+    age: AgeBand | None = Field(default=None, description="None = no age condition stated.")
+    economic_status: tuple[EconomicCondition, ...] = Field(default=(), description="Any of these.")
+    residence: tuple[Residence, ...] = Field(default=(), description="Any of these.")
+    certificate: Certificate | None = None
+    note: str | None = Field(default=None, description="Conditions the fields cannot express, quoted.")
+
+    def admits(self, applicant: Applicant) -> bool:
+        """Whether the applicant meets every stated condition (the note is for people, not checked)."""
+        checks = (
+            not self.conditions or bool(set(self.conditions) & applicant.conditions),
+            self.age is None or self.age.min_years <= applicant.age_years <= self.age.max_years,
+            not self.economic_status or bool(set(self.economic_status) & applicant.economic_status),
+            not self.residence or applicant.residence in self.residence,
+            self.certificate != "required" or applicant.certified,
+        )
+        return all(checks)
+
+
+@dataclass(frozen=True)
+class Applicant:
+    """What eligibility is checked against: facts about the person on the business date."""
+
+    age_years: int
+    conditions: frozenset[str]
+    economic_status: frozenset[str] = frozenset()
+    residence: str = "household_registration"
+    certified: bool = True

@@ -1,0 +1,128 @@
+"""Arithmetic of the standards in integer fen: insurance first, caps, percentages, months, funding split."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from services.settlement.policy import Cap, FixedAmount, Free, Monthly, Percentage, Range, Subsidy, Unstated
+
+
+class StandardUnstated(Exception):
+    """The amount cannot be computed: the policy leaves a figure it needs unstated, or an input is missing."""
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What a service record brings to a standard: the charge, what insurance paid, what is already paid."""
+
+    charge_fen: int
+    insurance_paid_fen: int = 0
+    already_paid_fen: int = 0
+    months: int | None = None
+    decided_fen: int | None = None
+
+    @property
+    def self_paid_fen(self) -> int:
+        """自付部分: what is left after insurance, medical aid and other programmes paid."""
+        return max(self.charge_fen - self.insurance_paid_fen, 0)
+
+
+def subsidy_amount(
+    charge_fen: int, insurance_paid_fen: int, cap_fen: int | None, already_paid_fen: int
+) -> int:
+    """Insurance first: the subsidy covers the self-paid part, up to what is left of the cap."""
+    self_paid = max(charge_fen - insurance_paid_fen, 0)
+    if cap_fen is None:
+        return self_paid
+    return max(min(self_paid, cap_fen - already_paid_fen), 0)
+
+
+def percent_of(amount_fen: int, percent: Decimal) -> int:
+    """``percent`` % of an amount, rounded half up to the fen (四舍五入; no seed states a rounding)."""
+    return int((Decimal(amount_fen) * percent / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def percentage_amount(self_paid_fen: int, percent: Decimal, cap_fen: int, already_paid_fen: int) -> int:
+    """A share of the self-paid part, up to what is left of the cap (e.g. 80%, at most 10,000 a year)."""
+    return max(min(percent_of(self_paid_fen, percent), cap_fen - already_paid_fen), 0)
+
+
+def pro_rated(monthly_fen: int, months: int, max_months: int | None) -> int:
+    """The monthly standard times the months, counting at most ``max_months`` (Anyang: 10)."""
+    if months < 0:
+        raise ValueError("months cannot be negative")
+    counted = months if max_months is None else min(months, max_months)
+    return monthly_fen * counted
+
+
+def amount_due(subsidy: Subsidy, claim: Claim) -> int:
+    """What a tier pays for a claim; raises ``StandardUnstated`` when the policy leaves it open."""
+    match subsidy:
+        case Free(standard_fen=standard):
+            # No stated standard: 免费 pays the whole self-paid part (the approval is the only limit).
+            cap = None if isinstance(standard, Unstated) else standard
+            return subsidy_amount(claim.charge_fen, claim.insurance_paid_fen, cap, claim.already_paid_fen)
+        case Cap(cap_fen=cap):
+            return subsidy_amount(
+                claim.charge_fen, claim.insurance_paid_fen, _figure(cap), claim.already_paid_fen
+            )
+        case FixedAmount(amount_fen=amount):
+            return max(_figure(amount) - claim.already_paid_fen, 0)
+        case Percentage(percent=percent, cap_fen=cap):
+            if isinstance(percent, Unstated):
+                raise StandardUnstated(f"the percentage is unstated: {percent.unstated}")
+            return percentage_amount(claim.self_paid_fen, percent, _figure(cap), claim.already_paid_fen)
+        case Monthly():
+            return _monthly(subsidy, claim)
+        case Range():
+            return _range(subsidy, claim)
+    raise TypeError(f"not a subsidy: {subsidy!r}")
+
+
+def _monthly(subsidy: Monthly, claim: Claim) -> int:
+    if claim.months is None:
+        raise StandardUnstated("the months served are not known")
+    max_months = subsidy.max_months
+    if isinstance(max_months, Unstated):
+        raise StandardUnstated(f"the month limit is unstated: {max_months.unstated}")
+    entitled = pro_rated(_figure(subsidy.monthly_fen), claim.months, max_months)
+    if subsidy.against_cost:
+        return max(min(claim.self_paid_fen, entitled - claim.already_paid_fen), 0)
+    return max(entitled - claim.already_paid_fen, 0)
+
+
+def _range(subsidy: Range, claim: Claim) -> int:
+    low, high = _figure(subsidy.min_fen), _figure(subsidy.max_fen)
+    if claim.decided_fen is None:
+        raise StandardUnstated("the amount within the range is decided by 区残联办 and was not given")
+    if not low <= claim.decided_fen <= high:
+        raise StandardUnstated(f"{claim.decided_fen} fen is outside the range {low}-{high}")
+    return max(claim.decided_fen - claim.already_paid_fen, 0)
+
+
+def _figure(figure: int | Unstated) -> int:
+    if isinstance(figure, Unstated):
+        raise StandardUnstated(f"the standard is unstated: {figure.unstated}")
+    return figure
+
+
+def split_fen(amount_fen: int, shares: Mapping[str, Decimal]) -> dict[str, int]:
+    """Split an amount by percentage shares, to the fen, adding up exactly (largest remainder).
+
+    Each source first gets its share rounded down; the fen left over go one each to the sources
+    with the largest remainders, ties to the larger share, then to the source id first in order.
+    So 滑县 65/35 of 10,001 fen is 6,501 / 3,500, and 50/50 of 10,001 is 5,001 / 5,000.
+    """
+    if amount_fen < 0:
+        raise ValueError("cannot split a negative amount")
+    if sum(shares.values()) != 100:
+        raise ValueError("shares must add up to 100")
+    exact = {source: Decimal(amount_fen) * Decimal(share) / 100 for source, share in shares.items()}
+    parts = {source: int(value) for source, value in exact.items()}
+    left = amount_fen - sum(parts.values())
+    order = sorted(shares, key=lambda source: (-(exact[source] - parts[source]), -shares[source], source))
+    for source in order[:left]:
+        parts[source] += 1
+    return parts
