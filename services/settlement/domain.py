@@ -125,6 +125,7 @@ class SettlementBook:
         self._jurisdiction = jurisdiction
         self._seen: set[str] = set()
         self._posted: set[str] = set()
+        self._support_paid_items: dict[str, str] = {}
         self._first_needs_survey: dict[tuple[str, int], PersonSurveyed] = {}
         self._first_assessment: dict[tuple[str, int], PersonAssessed] = {}
         self._approvals: dict[str, ItemsApproved] = {}
@@ -243,14 +244,21 @@ class SettlementBook:
 
     def _support_service(self, match: _Match) -> list[Posting]:
         service, policy = match.service, match.policy
-        key = f"support_service:{service.person}:{service.year}:{service.item}"
+        # 每人每年 200 元: one payment per person and year, however many support-service items
+        # (one per disability category) the person receives; a second one is shown as unsettled.
+        key = f"support_service:{service.person}:{service.year}"
         if key in self._posted:
+            paid_item = self._support_paid_items.get(key)
+            if paid_item != service.item:
+                reason = f"support service already paid this year for {paid_item} (每人每年 200 元)"
+                self._note(service.delivery, reason, *match.sources)
             return []
         fee = policy.fees.support_service_fen
         if isinstance(fee, Unstated):
             self._note(service.delivery, f"{policy.id} states no support service rate: {fee.unstated}",
                        *match.sources)
             return []
+        self._support_paid_items[key] = service.item
         institution = match.approved.institution or service.institution
         inputs = {**_service_inputs(service), "fee_fen": fee}
         credit = service_institution_account(institution)

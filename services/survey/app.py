@@ -8,6 +8,7 @@ from rehab_contracts import SURVEY, SURVEY_STREAM
 from services.eventing.runtime import ServiceSettings, create_service_app
 from services.reference import Jurisdiction, load_jurisdiction
 from services.survey.api import router
+from services.survey.import_api import router as import_router
 from services.survey.projection import tables
 
 
@@ -19,10 +20,11 @@ def create_app(settings: ServiceSettings | None = None, jurisdiction: Jurisdicti
         title="Survey service — street offices 街道",
         description=(
             "Registers disabled persons' basic information (精准康复服务手册 page 1) and records the yearly "
-            "rehabilitation needs survey 康复需求调查. Publishes survey.person_registered, "
+            "rehabilitation needs survey 康复需求调查, one by one or a street's whole sheet (xlsx/csv) "
+            "at once. Publishes survey.person_registered, "
             "survey.person_details_corrected and survey.need_surveyed; consumes nothing."
         ),
-        routers=[router],
+        routers=[router, import_router],
         publishes_to=SURVEY_STREAM,
         subscriptions=[],
         tables=tables,

@@ -3,24 +3,9 @@
 from __future__ import annotations
 
 from services.survey.domain import Person
+from services.survey.labels import CATEGORY_LABELS, GRADE_LABELS, SEX_LABELS
 from services.survey.schemas import HandbookLine, HandbookPage
 
-SEX_LABELS = {"male": "男", "female": "女"}
-CATEGORY_LABELS = {
-    "vision": "视力",
-    "hearing": "听力",
-    "speech": "言语",
-    "physical": "肢体",
-    "intellectual": "智力",
-    "mental": "精神",
-}
-GRADE_LABELS = {
-    "grade_1": "一级",
-    "grade_2": "二级",
-    "grade_3": "三级",
-    "grade_4": "四级",
-    "ungraded": "未定级",
-}
 NOTES = ["非持证残疾儿童可不填写残疾人证号；", "本页由社区康复协调员填写。"]
 
 

@@ -35,7 +35,7 @@ def register_person(
             registered_as=holder,
         )
         person_id = decided[0].person_id
-        _save(unit, person_id, 0, decided)
+        save_decided(unit, person_id, 0, decided)
     return person_id
 
 
@@ -43,7 +43,7 @@ def correct_person(
     store: EventStore, streets: Sequence[str], person_id: UUID, changes: Mapping[str, Any], reason: str
 ) -> list[str]:
     with store.transaction() as unit:
-        person, version = _load(unit, person_id)
+        person, version = load_to_decide(unit, person_id)
         new_id_number = changes.get("id_number")
         holder = projection.person_holding(unit.session, normalise(new_id_number)) if new_id_number else None
         decided = person.correct(
@@ -54,16 +54,16 @@ def correct_person(
             streets=streets,
             id_number_holder=holder,
         )
-        _save(unit, person_id, version, decided)
+        save_decided(unit, person_id, version, decided)
     return sorted(decided[0].changes)
 
 
 def survey_needs(store: EventStore, person_id: UUID, request: NeedsSurveyRequest) -> UUID:
     """Record a needs survey; returns its survey id (the event id a later correction supersedes)."""
     with store.transaction() as unit:
-        person, version = _load(unit, person_id)
+        person, version = load_to_decide(unit, person_id)
         decided = person.survey(request, today=today())
-        appended = _save(unit, person_id, version, decided)
+        appended = save_decided(unit, person_id, version, decided)
     return appended[0].event_id
 
 
@@ -76,14 +76,14 @@ def load_person(store: EventStore, person_id: UUID) -> tuple[Person, list[EventE
     return Person.from_history(domain_events(envelopes)), envelopes
 
 
-def _load(unit: UnitOfWork, person_id: UUID) -> tuple[Person, int]:
+def load_to_decide(unit: UnitOfWork, person_id: UUID) -> tuple[Person, int]:
     envelopes = unit.load(stream_of(person_id))
     if not envelopes:
         raise NotFound(f"no person {person_id} is registered", field="person_id")
     return Person.from_history(domain_events(envelopes)), envelopes[-1].version
 
 
-def _save(
+def save_decided(
     unit: UnitOfWork, person_id: UUID, version: int, decided: Sequence[PersonEvent]
 ) -> list[EventEnvelope]:
     appended = unit.append(stream_of(person_id), version, [new_event(event) for event in decided])

@@ -212,3 +212,43 @@ class HandbookPage(BaseModel):
     person_id: UUID
     lines: list[HandbookLine]
     notes: list[str]
+
+
+class ImportedPerson(BaseModel):
+    row: int = Field(description="Row number of the person in the sheet, as the spreadsheet shows it.")
+    person_id: UUID
+    survey_id: UUID
+    name: str
+    newly_registered: bool = Field(
+        description="False when the ID number was already registered: the row only added the survey."
+    )
+
+
+class SurveyImported(BaseModel):
+    """The whole sheet was imported."""
+
+    street: str
+    survey_year: int
+    surveyed_on: date
+    rows: int = Field(description="Data rows read (blank rows skipped).")
+    registered: int = Field(description="Persons newly registered.")
+    surveyed: int = Field(description="Needs surveys recorded (one per row).")
+    persons: list[ImportedPerson]
+
+
+class RowProblem(BaseModel):
+    loc: list[str | int] = Field(description='["body", "file", row, column].')
+    msg: str = Field(description="Why the row cannot be imported (Chinese for the street office).")
+    type: str = Field(description="Stable error code, e.g. invalid_id_number, duplicate_in_sheet.")
+    row: int = Field(description="Row number as the spreadsheet shows it (0 = the file as a whole).")
+    column: str = Field(description="Column label as in the sheet, e.g. 身份证号.")
+    field: str | None = Field(default=None, description="The detail the column fills, when there is one.")
+
+
+class SheetReport(BaseModel):
+    """Nothing was imported: every failing row and column."""
+
+    detail: list[RowProblem]
+    rows: int = Field(description="Data rows read.")
+    failed_rows: int = Field(description="Rows with at least one error.")
+    imported: int = Field(default=0, description="Always 0: a sheet is imported whole or not at all.")

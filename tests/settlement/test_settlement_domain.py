@@ -141,16 +141,28 @@ def test_a_signed_support_service_pays_200_yuan_to_the_service_institution():
     postings = feed(approved(item("support_service_mental"), event_id="ap1"), recorded("d1", event_id="d1"))
     [posting] = postings
     assert posting.rule == "support_service"
-    assert posting.key == "support_service:p1:2024:support_service_mental"
+    assert posting.key == "support_service:p1:2024"
     assert posting.credit_account == f"service_institution:{REHAB_CENTRE}"
     assert posting.amount_fen == 20000
     assert posting.source_event_ids == ("ap1", "d1")
     assert posting.business_date == date(2024, 12, 20)
 
 
-def test_a_support_service_is_paid_once_per_person_year_and_item_however_many_records():
+def test_a_support_service_is_paid_once_per_person_year_however_many_records():
     postings = feed(approved(item("support_service_mental")), recorded("d1"), recorded("d2"), recorded("d3"))
     assert summary(postings) == [("support_service", f"service_institution:{REHAB_CENTRE}", 20000)]
+
+
+def test_a_second_support_service_item_in_a_year_is_not_paid_again_and_is_shown_unsettled():
+    book = SettlementBook(POLICIES)
+    facts = [
+        approved(item("support_service_mental"), item("support_service_midlife_blind")),
+        recorded("d1", item_code="support_service_mental"),
+        recorded("d2", item_code="support_service_midlife_blind"),
+    ]
+    postings = [posting for fact in facts for posting in book.feed(fact)]
+    assert summary(postings) == [("support_service", f"service_institution:{REHAB_CENTRE}", 20000)]
+    assert any("每人每年" in entry.reason for entry in book.unsettled())
 
 
 def test_a_support_service_pays_the_flat_rate_whatever_the_charge_and_insurance():

@@ -132,4 +132,4 @@ def test_competing_facts_pay_each_fee_once_to_the_first_in_its_stream():
     assert paid["service_subsidy:d2"][1:2] == (40000,)
     assert "service_subsidy:d5" not in paid
     support = [key for key in paid if key.startswith("support_service")]
-    assert support == ["support_service:p2:2024:support_service_mental"]
+    assert support == ["support_service:p2:2024"]

@@ -1,0 +1,218 @@
+"""HTTP API of the bulk survey import: upload a street's sheet (xlsx or csv), download the template.
+
+The multipart form is read with the standard library's MIME parser, so the service needs no extra
+form-parsing package.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from email.parser import BytesParser
+from email.policy import HTTP
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from services.eventing.clock import today
+from services.eventing.errors import CommandRejected
+from services.eventing.runtime import ServiceRuntime, runtime_of
+from services.reference import Jurisdiction
+from services.survey.import_rows import TEMPLATE_COLUMNS, TEMPLATE_NOTES, SurveyCampaign
+from services.survey.imports import ImportedRow, SheetRejected, import_survey_sheet
+from services.survey.schemas import ImportedPerson, RowProblem, SheetReport, SurveyImported
+from services.survey.sheet import MAX_BYTES, template
+
+router = APIRouter(tags=["survey import"])
+
+Runtime = Annotated[ServiceRuntime, Depends(runtime_of)]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+TEMPLATE_NAME = "康复需求调查导入模板.xlsx"
+_YEAR = re.compile(r"[0-9]{4}", re.ASCII)
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+
+_FORM_SCHEMA = {
+    "type": "object",
+    "required": ["street", "survey_year", "surveyed_on", "surveyor", "file"],
+    "properties": {
+        "street": {"type": "string", "description": "Street 街道 of the jurisdiction the sheet is for."},
+        "survey_year": {"type": "integer", "description": "Survey year 调查年度.", "example": 2024},
+        "surveyed_on": {
+            "type": "string",
+            "format": "date",
+            "description": "Date of the survey 调查日期, within survey_year; also the registration date.",
+        },
+        "surveyor": {"type": "string", "description": "Survey team member responsible 调查人."},
+        "file": {
+            "type": "string",
+            "format": "binary",
+            "description": (
+                "The sheet: .xlsx (first worksheet) or .csv (UTF-8 or GBK), headers as the template."
+            ),
+        },
+    },
+}
+
+
+@dataclass(frozen=True)
+class _Upload:
+    fields: dict[str, str]
+    filename: str | None
+    data: bytes | None
+
+
+def jurisdiction_of(request: Request) -> Jurisdiction:
+    jurisdiction: Jurisdiction = request.app.state.jurisdiction
+    return jurisdiction
+
+
+@router.post(
+    "/imports/surveys",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SurveyImported,
+    summary="Import a street's needs survey 康复需求调查 from an xlsx or csv sheet, all rows or none",
+    description=(
+        "Each row is one person (附件1 basic information + this year's needs), validated with the same rules "
+        "as POST /persons and POST /persons/{id}/surveys. A person whose ID number is already registered "
+        "only gets the survey. If any row fails, nothing is imported and the answer (422) lists every "
+        "failing row: row number, column label and reason. Download the headers from "
+        "GET /imports/surveys/template."
+    ),
+    responses={
+        422: {"model": SheetReport, "description": "Nothing imported; the rows and columns at fault."}
+    },
+    openapi_extra={
+        "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": _FORM_SCHEMA}}}
+    },
+)
+async def import_surveys(request: Request, response: Response, runtime: Runtime) -> Any:
+    upload = await _read_form(request)
+    campaign = _campaign(upload.fields, jurisdiction_of(request))
+    if not upload.data:
+        raise CommandRejected("请选择要上传的表格文件（file）", field="file", code="required")
+    streets = jurisdiction_of(request).streets
+    try:
+        imported = await run_in_threadpool(
+            import_survey_sheet, runtime.store, streets, campaign, upload.data, upload.filename
+        )
+    except SheetRejected as rejected:
+        return JSONResponse(status_code=422, content=_report(rejected).model_dump(mode="json"))
+    runtime.committed()
+    response.headers["Location"] = "/surveys?" + urlencode(
+        {"street": campaign.street, "year": campaign.survey_year}
+    )
+    return _imported(campaign, imported)
+
+
+@router.get(
+    "/imports/surveys/template",
+    summary="The xlsx template of the survey import (headers, drop-downs, 填写说明)",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}, "description": "An xlsx workbook."}},
+)
+def survey_template() -> Response:
+    content = template("康复需求调查", TEMPLATE_COLUMNS, TEMPLATE_NOTES)
+    disposition = f"attachment; filename=survey-import.xlsx; filename*=UTF-8''{quote(TEMPLATE_NAME)}"
+    return Response(content=content, media_type=XLSX, headers={"Content-Disposition": disposition})
+
+
+# -- the form ------------------------------------------------------------------------------------------------
+async def _read_form(request: Request) -> _Upload:
+    content_type = request.headers.get("content-type", "")
+    if not content_type.startswith("multipart/form-data"):
+        raise CommandRejected(
+            "请以 multipart/form-data 上传：字段 street、survey_year、surveyed_on、surveyor 和文件 file",
+            field="file",
+            code="not_multipart",
+        )
+    body = await request.body()
+    if len(body) > MAX_BYTES + 64 * 1024:
+        raise CommandRejected(
+            f"文件超过 {MAX_BYTES // (1024 * 1024)} MB，请分批导入", field="file", code="file_too_large"
+        )
+    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1", "replace")
+    message = BytesParser(policy=HTTP).parsebytes(head + body)
+    if not message.is_multipart():
+        raise CommandRejected("无法读取上传的表单", field="file", code="not_multipart")
+    fields: dict[str, str] = {}
+    filename, data = None, None
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True)
+        if not isinstance(name, str) or not isinstance(payload, bytes):
+            continue
+        if name == "file":
+            filename, data = part.get_filename(), payload
+        else:
+            fields[name] = payload.decode("utf-8", "replace").strip()
+    return _Upload(fields, filename, data)
+
+
+def _campaign(fields: dict[str, str], jurisdiction: Jurisdiction) -> SurveyCampaign:
+    street = fields.get("street", "")
+    if street not in jurisdiction.streets:
+        raise CommandRejected(
+            f"“{street}”不是本辖区的街道；可选：{'、'.join(jurisdiction.streets)}",
+            field="street",
+            code="unknown_street" if street else "required",
+        )
+    year_text = fields.get("survey_year", "")
+    if not _YEAR.fullmatch(year_text) or not 2000 <= int(year_text) <= 2100:
+        raise CommandRejected(
+            f"调查年度“{year_text}”应为四位半角数字的年份，如 2024", field="survey_year", code="invalid_year"
+        )
+    surveyed_on = _iso_date(fields.get("surveyed_on", ""))
+    survey_year = int(year_text)
+    if surveyed_on.year != survey_year:
+        raise CommandRejected(
+            f"调查日期 {surveyed_on} 不在调查年度 {survey_year} 内", field="surveyed_on", code="rule_violated"
+        )
+    if surveyed_on > today():
+        raise CommandRejected(f"调查日期 {surveyed_on} 晚于今天", field="surveyed_on", code="rule_violated")
+    surveyor = fields.get("surveyor", "")
+    if not surveyor or len(surveyor) > 200:
+        raise CommandRejected("请填写调查人（最多200字）", field="surveyor", code="required")
+    return SurveyCampaign(street, survey_year, surveyed_on, surveyor)
+
+
+def _iso_date(text: str) -> date:
+    try:
+        if _ISO_DATE.fullmatch(text):
+            return date.fromisoformat(text)
+    except ValueError:
+        pass
+    raise CommandRejected(
+        f"调查日期“{text}”应写成 2024-10-15（半角数字）", field="surveyed_on", code="invalid_date"
+    )
+
+
+def _report(rejected: SheetRejected) -> SheetReport:
+    problems = [
+        RowProblem(
+            loc=["body", "file", error.row, error.column],
+            msg=error.reason,
+            type=error.code,
+            row=error.row,
+            column=error.column,
+            field=error.field,
+        )
+        for error in rejected.errors
+    ]
+    failed = len({error.row for error in rejected.errors if error.row})
+    return SheetReport(detail=problems, rows=rejected.rows, failed_rows=failed)
+
+
+def _imported(campaign: SurveyCampaign, rows: list[ImportedRow]) -> SurveyImported:
+    return SurveyImported(
+        street=campaign.street,
+        survey_year=campaign.survey_year,
+        surveyed_on=campaign.surveyed_on,
+        rows=len(rows),
+        registered=sum(row.newly_registered for row in rows),
+        surveyed=len(rows),
+        persons=[ImportedPerson.model_validate(vars(row)) for row in rows],
+    )

@@ -1,0 +1,98 @@
+"""The forms' Chinese labels of the vocabularies (附件1, 附件2), and the spellings a sheet may use for them.
+
+``LABELS`` print a code as the forms do; ``ALIASES`` read what a street office types into a sheet
+cell back to the code. Codes themselves (``vision``, ``grade_2``...) are accepted too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+SEX_LABELS = {"male": "男", "female": "女"}
+CATEGORY_LABELS = {
+    "vision": "视力",
+    "hearing": "听力",
+    "speech": "言语",
+    "physical": "肢体",
+    "intellectual": "智力",
+    "mental": "精神",
+}
+GRADE_LABELS = {
+    "grade_1": "一级",
+    "grade_2": "二级",
+    "grade_3": "三级",
+    "grade_4": "四级",
+    "ungraded": "未定级",
+}
+ECONOMIC_LABELS = {"subsistence_allowance": "低保家庭", "low_income": "低收入家庭", "other": "其他"}
+INSURANCE_LABELS = {
+    "urban_employee": "城镇职工基本医疗保险",
+    "urban_rural_resident": "城乡居民基本医疗保险",
+    "medical_aid": "医疗救助",
+    "other": "其他保险",
+    "none": "无医疗保险",
+}
+ITEM_LABELS = {
+    "cataract_surgery": "白内障复明手术",
+    "assistive_device_fitting": "辅助器具免费适配",
+    "self_purchased_device_subsidy": "自费购买辅助器具补贴",
+    "orientation_mobility_training": "盲人定向行走及适应训练",
+    "low_vision_training": "低视力视功能训练",
+    "support_service_midlife_blind": "中途盲者心理疏导",
+    "support_service_mental": "精神残疾人生活自理及心理疏导",
+    "children_rehab_training": "儿童康复训练",
+}
+"""附件2 康复需求项目 (the form writes the last support service as 生活自理、心理疏导)."""
+
+YES, NO = "有", "无"
+
+
+def _aliases(labels: Mapping[str, str], extra: Mapping[str, str]) -> dict[str, str]:
+    table = {code: code for code in labels}
+    table.update({label: code for code, label in labels.items()})
+    table.update(extra)
+    return table
+
+
+SEX_ALIASES = _aliases(SEX_LABELS, {"男性": "male", "女性": "female"})
+CATEGORY_ALIASES = _aliases(
+    CATEGORY_LABELS, {f"{label}残疾": code for code, label in CATEGORY_LABELS.items()}
+)
+GRADE_ALIASES = _aliases(
+    GRADE_LABELS,
+    {
+        **{f"{digit}级": f"grade_{digit}" for digit in "1234"},
+        "未评级": "ungraded",
+    },
+)
+ECONOMIC_ALIASES = _aliases(ECONOMIC_LABELS, {"低保": "subsistence_allowance", "低收入": "low_income"})
+INSURANCE_ALIASES = _aliases(
+    INSURANCE_LABELS,
+    {
+        "城镇职工": "urban_employee",
+        "城镇职工医保": "urban_employee",
+        "城乡居民": "urban_rural_resident",
+        "城乡居民医保": "urban_rural_resident",
+        "其他": "other",
+        "无": "none",
+    },
+)
+ITEM_ALIASES = _aliases(
+    ITEM_LABELS,
+    {
+        "白内障": "cataract_surgery",
+        "辅助器具适配": "assistive_device_fitting",
+        "辅具适配": "assistive_device_fitting",
+        "盲人定向行走": "orientation_mobility_training",
+        "定向行走": "orientation_mobility_training",
+        "低视力训练": "low_vision_training",
+        "支持性服务(1)": "support_service_midlife_blind",
+        "支持性服务(1)中途盲者心理疏导": "support_service_midlife_blind",
+        "精神残疾人生活自理心理疏导": "support_service_mental",
+        "支持性服务(2)": "support_service_mental",
+        "支持性服务(2)精神残疾人生活自理及心理疏导": "support_service_mental",
+        "残疾儿童康复训练": "children_rehab_training",
+    },
+)
+YES_WORDS = frozenset({"有", "是", "√", "✓", "Y", "y", "yes", "true", "1"})
+NO_WORDS = frozenset({"无", "否", "没有", "×", "N", "n", "no", "false", "0"})
