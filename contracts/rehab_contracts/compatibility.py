@@ -2,8 +2,10 @@
 
 A change is breaking when an event valid under the old schema may be invalid under the new one,
 or may mean something else: a property removed (payloads forbid unknown fields), a property whose
-type changed, a property that became required, or an enum value removed. Descriptions, examples,
-new optional properties and new enum values are not breaking. Schemas must not be recursive.
+type changed, a property that became required, an enum value removed, or a constraint tightened
+(a lower maximum, a higher minimum, a shorter maxLength, a new or changed pattern, ...).
+Descriptions, examples, new optional properties, new enum values and loosened constraints are
+not breaking. Schemas must not be recursive.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class _Comparison:
             self.found.append(f"{path}: type changed from {old_kind} to {new_kind}")
             return
         self._compare_enum(before, after, path)
+        self._compare_constraints(before, after, path)
         self._compare_properties(before, after, path)
         if "items" in before and "items" in after:
             self.compare(before["items"], after["items"], f"{path}[]")
@@ -46,6 +49,24 @@ class _Comparison:
         removed = [value for value in _enum_values(before) or [] if value not in new_values]
         if removed:
             self.found.append(f"{path}: enum values removed: {', '.join(map(str, removed))}")
+
+    def _compare_constraints(self, before: Schema, after: Schema, path: str) -> None:
+        old_low, new_low = _lower_bound(before), _lower_bound(after)
+        if new_low is not None and (old_low is None or new_low > old_low):
+            self.found.append(f"{path}: lower bound tightened from {_bound(old_low)} to {_bound(new_low)}")
+        old_high, new_high = _upper_bound(before), _upper_bound(after)
+        if new_high is not None and (old_high is None or new_high < old_high):
+            self.found.append(f"{path}: upper bound tightened from {_bound(old_high)} to {_bound(new_high)}")
+        for name in ("minLength", "minItems"):
+            if after.get(name, 0) > before.get(name, 0):
+                self.found.append(f"{path}: {name} raised from {before.get(name, 0)} to {after[name]}")
+        for name in ("maxLength", "maxItems"):
+            old, new = before.get(name), after.get(name)
+            if new is not None and (old is None or new < old):
+                self.found.append(f"{path}: {name} lowered from {old} to {new}")
+        old_pattern, new_pattern = before.get("pattern"), after.get("pattern")
+        if new_pattern is not None and new_pattern != old_pattern:
+            self.found.append(f"{path}: pattern changed from {old_pattern!r} to {new_pattern!r}")
 
     def _compare_properties(self, before: Schema, after: Schema, path: str) -> None:
         old_properties = before.get("properties", {})
@@ -66,6 +87,29 @@ class _Comparison:
             kind = _kind(arm, self.before_root)
             if kind in new_arms:
                 self.compare(arm, new_arms[kind], f"{path}<{kind}>")
+
+
+Bound = tuple[float, int]
+"""A numeric bound and how strict it is: (value, 1) excludes the value from below, (value, -1) from above."""
+
+
+def _lower_bound(schema: Schema) -> Bound | None:
+    bounds = [(schema["minimum"], 0)] if "minimum" in schema else []
+    bounds += [(schema["exclusiveMinimum"], 1)] if "exclusiveMinimum" in schema else []
+    return max(bounds) if bounds else None
+
+
+def _upper_bound(schema: Schema) -> Bound | None:
+    bounds = [(schema["maximum"], 0)] if "maximum" in schema else []
+    bounds += [(schema["exclusiveMaximum"], -1)] if "exclusiveMaximum" in schema else []
+    return min(bounds) if bounds else None
+
+
+def _bound(bound: Bound | None) -> str:
+    if bound is None:
+        return "none"
+    value, strictness = bound
+    return f"{value} ({'exclusive' if strictness else 'inclusive'})"
 
 
 def _resolve(schema: Schema, root: Schema) -> Schema:

@@ -131,3 +131,38 @@ def test_the_checker_reads_pydantic_schemas() -> None:
         "$.items: property removed",
         "$.count: new required property",
     ]
+
+
+def number(**constraints: Any) -> dict[str, Any]:
+    return {"type": "object", "properties": {"amount_fen": {"type": "integer", **constraints}}}
+
+
+def text(**constraints: Any) -> dict[str, Any]:
+    return {"type": "object", "properties": {"code": {"type": "string", **constraints}}}
+
+
+def test_a_raised_minimum_is_a_breaking_change() -> None:
+    assert breaking_changes(number(minimum=0), number(minimum=1))
+
+
+def test_an_inclusive_minimum_becoming_exclusive_is_a_breaking_change() -> None:
+    assert breaking_changes(number(minimum=0), number(exclusiveMinimum=0))
+
+
+def test_an_exclusive_minimum_becoming_inclusive_is_compatible() -> None:
+    assert breaking_changes(number(exclusiveMinimum=0), number(minimum=0)) == []
+
+
+def test_a_lowered_maximum_is_a_breaking_change_and_a_raised_one_is_not() -> None:
+    assert breaking_changes(number(maximum=10), number(maximum=9))
+    assert breaking_changes(number(maximum=10), number(maximum=11)) == []
+
+
+def test_a_shorter_max_length_or_a_new_pattern_is_a_breaking_change() -> None:
+    assert breaking_changes(text(maxLength=50), text(maxLength=20))
+    assert breaking_changes(text(), text(pattern="^[0-9]+$"))
+    assert breaking_changes(text(maxLength=20), text(maxLength=50)) == []
+
+
+def test_a_raised_min_length_is_a_breaking_change() -> None:
+    assert breaking_changes(text(minLength=1), text(minLength=2))
