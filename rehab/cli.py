@@ -72,6 +72,15 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("--database-url", help="settlement's store (default: SQLite in --var-dir)")
     replay.add_argument("--var-dir", type=Path, default=Path("var"))
     replay.set_defaults(run=_replay)
+
+    dlq = commands.add_parser("dlq", help="list dead letters, or re-deliver one after a fix")
+    dlq.add_argument("action", choices=("list", "retry"))
+    dlq.add_argument("dead_letter_id", nargs="?", help="with retry: the id `rehab dlq list` shows")
+    dlq.add_argument("--service", choices=SERVICES, help="whose dead letters (list: default all)")
+    dlq.add_argument(
+        "--redis-url", default=DEFAULT_REDIS_URL, help=f"the shared Redis (default {DEFAULT_REDIS_URL})"
+    )
+    dlq.set_defaults(run=_dlq)
     return parser
 
 
@@ -172,6 +181,27 @@ def _replay(args: argparse.Namespace) -> int:
     report = rebuild_ledger(create_store_engine(settings.store_url))
     print(render(report), end="")
     return 0 if report.balanced else 1
+
+
+def _dlq(args: argparse.Namespace) -> int:
+    import redis
+
+    from rehab.dlq import DeadLetterNotFound, dead_letters, render, retry
+
+    client = redis.Redis.from_url(args.redis_url)
+    if args.action == "list":
+        print(render(dead_letters(client, [args.service] if args.service else SERVICES)), end="")
+        return 0
+    if not (args.dead_letter_id and args.service):
+        print("rehab dlq retry needs a dead-letter id and --service", file=sys.stderr)
+        return 2
+    try:
+        entry_id = retry(client, args.service, args.dead_letter_id)
+    except DeadLetterNotFound as missing:
+        print(missing, file=sys.stderr)
+        return 1
+    print(f"re-published dead letter {args.dead_letter_id} as entry {entry_id}")
+    return 0
 
 
 class _deployment:

@@ -1,35 +1,60 @@
-"""Idempotent consumers on FastStream StreamSub: a group per service; effect and inbox in one transaction."""
+"""Idempotent consumers, in version order per aggregate: effect and inbox in one transaction.
+
+The path of every stream entry (first delivery through FastStream, or a later one through
+reclaim) is :meth:`EventConsumer.handle_entry`:
+
+* applied (effect and inbox row committed together) or a known duplicate -> acknowledged;
+* early for its aggregate (its predecessor not applied yet) -> parked in the service's database
+  and acknowledged; applied as soon as the predecessor is (see ``services.eventing.ordering``);
+* cannot ever be applied (undecodable, breaks its contract, unknown type, future schema version,
+  rejected by a handler, conflicting with what was applied) -> dead-lettered at once, acknowledged;
+* failed for another reason (database locked, a bug) -> left pending; :meth:`reclaim_forever`
+  claims it again after ``claim_idle_seconds`` and, after ``max_deliveries`` deliveries,
+  dead-letters it.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import socket
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from faststream.redis import RedisBroker, StreamSub
 from faststream.redis.annotations import RedisStreamMessage
-from pydantic import ValidationError
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
 from rehab_contracts import EventEnvelope, EventPayload, parse_payload
+from sqlalchemy import select
 
+from services.eventing import ordering, reclaim
 from services.eventing.cancellation import raise_if_cancelled
-from services.eventing.store import EventStore, UnitOfWork
+from services.eventing.dead_letters import as_text, dead_letter_stream, new_dead_letter
+from services.eventing.outcomes import CANNOT_APPLY, EventConflict, EventRejected, Receipt, describe
+from services.eventing.store import EventStore, UnitOfWork, inbox_table
+
+__all__ = [
+    "EventConflict",
+    "EventConsumer",
+    "EventHandler",
+    "EventRejected",
+    "Receipt",
+    "Subscription",
+    "consumer_name",
+    "dead_letter_stream",
+]
 
 log = logging.getLogger(__name__)
 
 EventHandler = Callable[[UnitOfWork, EventEnvelope, EventPayload], None]
 """Applies one consumed event inside the transaction that also records it in the inbox."""
 
-
-class EventRejected(Exception):
-    """A consumed event is well-formed but cannot be applied (a rule of the consumer says no)."""
+DEFAULT_MAX_DELIVERIES = 5
+DEFAULT_CLAIM_IDLE_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -43,36 +68,120 @@ class Subscription:
     handlers: Mapping[str, EventHandler] = field(default_factory=dict)
 
 
+@dataclass
+class ConsumerStats:
+    """Counters since the process started (for /health and `rehab verify`)."""
+
+    reclaimed: int = 0
+    """Entries claimed from a dead or stuck consumer and handled again."""
+    lost_before_processing: int = 0
+    """Pending entries XAUTOCLAIM reported deleted (trimmed) before anyone processed them."""
+    dead_lettered: int = 0
+    parked: int = 0
+    """Early events parked (the number waiting now is ``EventConsumer.health()['parked_now']``)."""
+    unparked: int = 0
+    failed_deliveries: int = 0
+    """Deliveries that failed for a reason other than the event itself and were left pending."""
+
+
 def consumer_name(service: str) -> str:
     """A name unique to this process, so two replicas of one service never share pending entries."""
     return f"{service}-{socket.gethostname()}-{os.getpid()}-{uuid4().hex[:6]}"
 
 
-def dead_letter_stream(service: str) -> str:
-    return f"rehab.{service}.dead_letters"
-
-
 class EventConsumer:
-    """Turns stream entries into effects exactly once per ``event_id``."""
+    """Turns stream entries into effects exactly once per ``event_id``, in version order per aggregate.
 
-    def __init__(self, store: EventStore, service: str, subscriptions: list[Subscription]) -> None:
+    ``max_deliveries`` (env ``REHAB_MAX_DELIVERIES``, default 5) bounds how often an entry that
+    keeps failing is delivered before it is dead-lettered; ``claim_idle_seconds`` (env
+    ``REHAB_CLAIM_IDLE_SECONDS``, default 30) is how long an entry stays pending with a dead or
+    stuck consumer before :meth:`reclaim_forever` claims it.
+    """
+
+    def __init__(
+        self,
+        store: EventStore,
+        service: str,
+        subscriptions: list[Subscription],
+        *,
+        max_deliveries: int | None = None,
+        claim_idle_seconds: float | None = None,
+    ) -> None:
         self.store = store
         self.service = service
         self.group = service
         self.name = consumer_name(service)
         self.subscriptions = subscriptions
+        self.max_deliveries = max_deliveries or int(
+            os.environ.get("REHAB_MAX_DELIVERIES", DEFAULT_MAX_DELIVERIES)
+        )
+        self.claim_idle_seconds = (
+            claim_idle_seconds
+            if claim_idle_seconds is not None
+            else float(os.environ.get("REHAB_CLAIM_IDLE_SECONDS", DEFAULT_CLAIM_IDLE_SECONDS))
+        )
+        self.stats = ConsumerStats()
+        ordering.create_parking(store.engine)
 
+    # -- applying one event ---------------------------------------------------------------------
     def apply(self, envelope: EventEnvelope, source_stream: str) -> bool:
-        """Apply one event; False when it had been applied before (a redelivery)."""
+        """Apply one event now, whatever its version; False when it had been applied before.
+
+        For handler tests and tools: the stream path (:meth:`receive`) also keeps version order.
+        """
         payload = parse_payload(envelope)
         handler = self._handler(source_stream, envelope.event_type)
         with self.store.transaction() as unit:
             if unit.has_received(envelope.event_id):
+                _require_same_as_received(unit, envelope)
                 return False
-            unit.record_received(envelope, source_stream)
-            if handler is not None:
-                handler(unit, envelope, payload)
+            self._take(unit, envelope, payload, handler, source_stream)
         return True
+
+    def receive(
+        self,
+        envelope: EventEnvelope,
+        source_stream: str,
+        source_entry_id: str = "",
+        fields: Mapping[str, str] | None = None,
+    ) -> Receipt:
+        """Apply one delivered event if its predecessor was applied; else park it.
+
+        Raises for an event that can never be applied (ValueError, ValidationError, EventRejected
+        — EventConflict included) and lets any other failure through (nothing is recorded).
+        """
+        payload = parse_payload(envelope)
+        handler = self._handler(source_stream, envelope.event_type)
+        with self.store.transaction() as unit:
+            if unit.has_received(envelope.event_id):
+                _require_same_as_received(unit, envelope)
+                ordering.unpark(unit.session, str(envelope.event_id))
+                return Receipt.DUPLICATE
+            seen = ordering.seen_versions(unit.session, source_stream, envelope.stream_id)
+            if envelope.version in seen:
+                raise EventConflict(
+                    f"{envelope.stream_id} version {envelope.version} was already applied "
+                    f"from another event than {envelope.event_id}"
+                )
+            if envelope.version > 1 and envelope.version - 1 not in seen:
+                wire = dict(fields) if fields is not None else envelope.to_wire()
+                ordering.park(unit.session, envelope, source_stream, source_entry_id, wire)
+                return Receipt.PARKED
+            self._take(unit, envelope, payload, handler, source_stream)
+            ordering.unpark(unit.session, str(envelope.event_id))
+        return Receipt.APPLIED
+
+    def _take(
+        self,
+        unit: UnitOfWork,
+        envelope: EventEnvelope,
+        payload: EventPayload,
+        handler: EventHandler | None,
+        source_stream: str,
+    ) -> None:
+        unit.record_received(envelope, source_stream)
+        if handler is not None:
+            handler(unit, envelope, payload)
 
     def _handler(self, stream: str, event_type: str) -> EventHandler | None:
         for subscription in self.subscriptions:
@@ -80,6 +189,126 @@ class EventConsumer:
                 return subscription.handlers.get(event_type)
         return None
 
+    def _applied_meanwhile(self, event_id: UUID) -> bool:
+        try:
+            with self.store.transaction() as unit:
+                return unit.has_received(event_id)
+        except Exception:
+            return False  # the store itself is failing: the delivery counts as failed
+
+    # -- one stream entry ----------------------------------------------------------------------
+    async def handle_entry(
+        self, redis: Redis, stream: str, entry_id: str, fields: Mapping[Any, Any], deliveries: int = 1
+    ) -> bool:
+        """Handle one delivery of a stream entry; True when the entry may be acknowledged."""
+        text = {as_text(key): as_text(value) for key, value in fields.items()}
+        envelope: EventEnvelope | None = None
+        try:
+            envelope = EventEnvelope.from_wire(text)
+            receipt = await asyncio.to_thread(self.receive, envelope, stream, entry_id, text)
+        except CANNOT_APPLY as error:
+            await self.dead_letter(redis, stream, entry_id, text, describe(error), deliveries)
+            return True
+        except Exception as error:
+            if envelope is not None and await asyncio.to_thread(self._applied_meanwhile, envelope.event_id):
+                return True  # a concurrent delivery (a zombie consumer, a replica) applied it first
+            return await self._failed(redis, stream, entry_id, text, error, deliveries)
+        if receipt is Receipt.PARKED:
+            self.stats.parked += 1
+            log.info(
+                "parked %s v%d of %s: its predecessor is not applied yet",
+                envelope.stream_id,
+                envelope.version,
+                stream,
+            )
+        elif receipt is Receipt.APPLIED:
+            await self._drain_safely(redis, stream, envelope.stream_id)
+        return True
+
+    async def _failed(
+        self,
+        redis: Redis,
+        stream: str,
+        entry_id: str,
+        fields: dict[str, str],
+        error: Exception,
+        deliveries: int,
+    ) -> bool:
+        if deliveries >= self.max_deliveries:
+            reason = f"failed on each of {deliveries} deliveries; last: {describe(error)}"
+            await self.dead_letter(redis, stream, entry_id, fields, reason, deliveries)
+            return True
+        self.stats.failed_deliveries += 1
+        log.warning(
+            "entry %s of %s failed (delivery %d of at most %d), left pending: %s",
+            entry_id,
+            stream,
+            deliveries,
+            self.max_deliveries,
+            describe(error),
+            exc_info=error,
+        )
+        return False
+
+    async def dead_letter(
+        self,
+        redis: Redis,
+        stream: str,
+        entry_id: str,
+        fields: Mapping[Any, Any],
+        reason: str,
+        deliveries: int,
+    ) -> str:
+        """Write the entry to this service's dead-letter stream; returns the dead letter's id."""
+        log.warning("dead-lettering entry %s of %s: %s", entry_id, stream, reason)
+        letter = new_dead_letter(
+            source_stream=stream,
+            source_entry_id=entry_id,
+            consumer_group=self.group,
+            reason=reason,
+            delivery_count=deliveries,
+            fields=fields,
+        )
+        dead_id = await redis.xadd(dead_letter_stream(self.service), letter.to_entry())  # type: ignore[arg-type]
+        self.stats.dead_lettered += 1
+        return as_text(dead_id)
+
+    # -- later deliveries (services.eventing.reclaim) ------------------------------------------
+    async def drain_parked(self, redis: Redis, source_stream: str, stream_id: str) -> int:
+        """Apply the parked events of one aggregate that are now next in line; returns how many."""
+        return await reclaim.drain_parked(self, redis, source_stream, stream_id)
+
+    async def drain_all_parked(self, redis: Redis) -> int:
+        """Apply every parked event whose predecessor has been applied meanwhile (by any process)."""
+        return await reclaim.drain_all_parked(self, redis)
+
+    async def reclaim_once(
+        self, redis: Redis, min_idle_seconds: float | None = None, batch: int = 100
+    ) -> int:
+        """Claim (XAUTOCLAIM) and handle the group's entries idle longer than the claim time."""
+        return await reclaim.reclaim_once(self, redis, min_idle_seconds, batch)
+
+    async def reclaim_forever(
+        self, redis: Redis, every_seconds: float | None = None, min_idle_seconds: float | None = None
+    ) -> None:
+        """Reclaim idle entries and apply parked events whose turn came, until cancelled."""
+        await reclaim.reclaim_forever(self, redis, every_seconds, min_idle_seconds)
+
+    def health(self) -> dict[str, int]:
+        """The counters plus how many events wait parked now."""
+        with self.store.reading() as unit:
+            parked_now = ordering.parked_count(unit.session)
+        return {**asdict(self.stats), "parked_now": parked_now}
+
+    async def _drain_safely(self, redis: Redis, source_stream: str, stream_id: str) -> None:
+        # The entry itself is applied and will be acknowledged whatever happens here: a failure
+        # to drain leaves the successors parked for the next reclaim pass.
+        try:
+            await self.drain_parked(redis, source_stream, stream_id)
+        except Exception as error:
+            log.warning("cannot apply parked successors of %s yet: %s", stream_id, error)
+
+    # -- groups and subscribers ------------------------------------------------------------------
     async def ensure_groups(self, redis: Redis) -> None:
         """Create each group at the start of its stream, so a new consumer gets the whole backlog."""
         for subscription in self.subscriptions:
@@ -110,31 +339,17 @@ class EventConsumer:
 
         @broker.subscriber(stream=sub, parser=_event_id_as_message_id)
         async def on_stream_entry(message: RedisStreamMessage) -> None:
-            fields = message.raw_message["data"]
-            try:
-                envelope = EventEnvelope.from_wire(fields)
-                await asyncio.to_thread(self.apply, envelope, stream)
-            except (ValueError, ValidationError, EventRejected) as error:
-                await self._dead_letter(redis, stream, message, fields, error)
+            done = await self.handle_entry(redis, stream, _entry_id(message), message.raw_message["data"])
+            if not done:
+                await message.nack()  # stays pending: reclaim delivers it again after the idle time
 
-    async def _dead_letter(
-        self,
-        redis: Redis,
-        stream: str,
-        message: RedisStreamMessage,
-        fields: Mapping[Any, Any],
-        error: Exception,
-    ) -> None:
-        reason = f"{type(error).__name__}: {error}"[:2000]
-        log.warning("dead-lettering entry %s of %s: %s", message.message_id, stream, reason)
-        entry = {
-            "source_stream": stream,
-            "source_entry_id": _entry_id(message),
-            "consumer_group": self.group,
-            "reason": reason,
-            "fields": json.dumps({_text(k): _text(v) for k, v in fields.items()}, ensure_ascii=False),
-        }
-        await redis.xadd(dead_letter_stream(self.service), entry)  # type: ignore[arg-type]
+
+def _require_same_as_received(unit: UnitOfWork, envelope: EventEnvelope) -> None:
+    text = unit.session.scalar(
+        select(inbox_table.c.envelope).where(inbox_table.c.event_id == str(envelope.event_id))
+    )
+    if text is not None and EventEnvelope.model_validate_json(text) != envelope:
+        raise EventConflict(f"event {envelope.event_id} was applied before with other content")
 
 
 async def _event_id_as_message_id(raw: Any, original: Callable[[Any], Any]) -> Any:
@@ -148,8 +363,4 @@ async def _event_id_as_message_id(raw: Any, original: Callable[[Any], Any]) -> A
 
 def _entry_id(message: RedisStreamMessage) -> str:
     ids = message.raw_message.get("message_ids") or []
-    return _text(ids[0]) if ids else ""
-
-
-def _text(value: Any) -> str:
-    return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
+    return as_text(ids[0]) if ids else ""

@@ -131,7 +131,11 @@ def create_service_app(
     def health(request: Request) -> dict[str, object]:
         runtime = runtime_of(request)
         status = "ok" if runtime.blocked_by is None else f"blocked: {runtime.blocked_by}"
-        return {"service": settings.service, "status": status, "events": runtime.store.counts()}
+        events = runtime.store.counts()
+        body: dict[str, object] = {"service": settings.service, "status": status, "events": events}
+        if runtime.consumer is not None:
+            body["consumer"] = runtime.consumer.health()
+        return body
 
     return app
 
@@ -219,4 +223,5 @@ async def _start_when_redis_answers(runtime: ServiceRuntime, broker: RedisBroker
         runtime.tasks.append(asyncio.create_task(runtime.relay.run()))
     runtime.tasks.append(asyncio.create_task(_restart_stopped_subscribers(runtime, broker)))
     if consumer is not None:
+        runtime.tasks.append(asyncio.create_task(consumer.reclaim_forever(runtime.redis)))
         await consumer.keep_groups(runtime.redis)

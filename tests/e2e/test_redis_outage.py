@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import httpx
-import redis
 import pytest
+import redis
 
 from tests.e2e.conftest import Deployment, start_deployment, stop_deployment
 from tests.e2e.people import certified_adult

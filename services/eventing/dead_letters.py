@@ -1,0 +1,99 @@
+"""Dead letters: stream entries a consumer gave up on, kept with the reason on a stream per service.
+
+Each dead letter is one entry of plain string fields, readable by redis-cli: where the original
+entry came from (source stream, entry id, consumer group), why it failed, how many times it was
+delivered, when, and the original fields as a JSON object, so ``rehab dlq retry`` can publish
+exactly the same entry again after a fix.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+
+def dead_letter_stream(service: str) -> str:
+    return f"rehab.{service}.dead_letters"
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """One entry of a dead-letter stream."""
+
+    source_stream: str
+    source_entry_id: str
+    consumer_group: str
+    reason: str
+    delivery_count: int
+    dead_lettered_at: datetime
+    fields: dict[str, str]
+    id: str = ""
+    """The dead letter's own entry id (empty until written)."""
+
+    @property
+    def event_id(self) -> str:
+        return self.fields.get("event_id", "")
+
+    @property
+    def event_type(self) -> str:
+        return self.fields.get("event_type", "")
+
+    def to_entry(self) -> dict[str, str]:
+        return {
+            "source_stream": self.source_stream,
+            "source_entry_id": self.source_entry_id,
+            "consumer_group": self.consumer_group,
+            "reason": self.reason[:2000],
+            "delivery_count": str(self.delivery_count),
+            "dead_lettered_at": self.dead_lettered_at.isoformat(),
+            "fields": json.dumps(self.fields, ensure_ascii=False),
+        }
+
+    @classmethod
+    def from_entry(cls, entry_id: Any, raw: Mapping[Any, Any]) -> DeadLetter:
+        """Read a dead letter back; tolerant of entries written before every field existed."""
+        text = {as_text(key): as_text(value) for key, value in raw.items()}
+        dead_id = as_text(entry_id)
+        at = text.get("dead_lettered_at")
+        return cls(
+            id=dead_id,
+            source_stream=text.get("source_stream", ""),
+            source_entry_id=text.get("source_entry_id", ""),
+            consumer_group=text.get("consumer_group", ""),
+            reason=text.get("reason", ""),
+            delivery_count=int(text.get("delivery_count") or 0),
+            dead_lettered_at=datetime.fromisoformat(at) if at else _time_of_entry(dead_id),
+            fields=json.loads(text.get("fields") or "{}"),
+        )
+
+
+def new_dead_letter(
+    *,
+    source_stream: str,
+    source_entry_id: str,
+    consumer_group: str,
+    reason: str,
+    delivery_count: int,
+    fields: Mapping[Any, Any],
+) -> DeadLetter:
+    return DeadLetter(
+        source_stream=source_stream,
+        source_entry_id=source_entry_id,
+        consumer_group=consumer_group,
+        reason=reason,
+        delivery_count=delivery_count,
+        dead_lettered_at=datetime.now(UTC),
+        fields={as_text(key): as_text(value) for key, value in fields.items()},
+    )
+
+
+def as_text(value: Any) -> str:
+    return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
+
+
+def _time_of_entry(entry_id: str) -> datetime:
+    milliseconds = int(entry_id.split("-")[0] or 0)
+    return datetime.fromtimestamp(milliseconds / 1000, UTC)
