@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+VOLATILE_OVERRIDE = "REHAB_ALLOW_VOLATILE_REDIS"
 SERVICES = ("survey", "assessment", "approval", "delivery", "settlement")
 
 
@@ -216,13 +217,20 @@ class _deployment:
     def __enter__(self):  # type: ignore[no-untyped-def]
         from urllib.parse import urlparse
 
-        from rehab.local_redis import LocalRedis, answers
+        from rehab.local_redis import LocalRedis, answers, unsafe_settings
         from rehab.processes import ServiceProcesses
 
         if not answers(self.redis_url):
             port = urlparse(self.redis_url).port or 6379
             print(f"starting redis-server on port {port} (data in {self.var_dir / 'redis'})")
             self.redis = LocalRedis(self.var_dir / "redis", port).start()
+        elif (problems := unsafe_settings(self.redis_url)) and not os.environ.get(VOLATILE_OVERRIDE):
+            raise SystemExit(
+                f"the Redis at {self.redis_url} may lose acknowledged events ({'; '.join(problems)}), "
+                "so the services would refuse it. Give --redis-url a free port (e.g. "
+                "redis://127.0.0.1:6390/0) and rehab starts a durable redis-server of its own, "
+                f"or set {VOLATILE_OVERRIDE}=1 for a demo."
+            )
         self.services = ServiceProcesses(self.var_dir, self.redis_url)
         try:
             return self.services.start()

@@ -92,3 +92,21 @@ class LocalRedis:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+def unsafe_settings(url: str) -> list[str]:
+    """What makes the Redis at ``url`` able to lose acknowledged entries (services.eventing.durability)."""
+    import asyncio
+
+    from redis.asyncio import Redis as AsyncRedis
+
+    from services.eventing.durability import durability_problems
+
+    async def check() -> list[str]:
+        client = AsyncRedis.from_url(url, socket_connect_timeout=2)
+        try:
+            return await durability_problems(client)
+        finally:
+            await client.aclose()
+
+    return asyncio.run(check())
