@@ -1,0 +1,284 @@
+"""The six checks of `rehab verify` on hand-made data: clean passes, and each invariant can fail."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from rehab.verify import (
+    CheckResult,
+    EventRow,
+    InboxRow,
+    OutboxRow,
+    check_consumed,
+    check_no_duplicate_effect,
+    check_published,
+    check_recorded_once,
+    check_replay_equivalent,
+    check_versions,
+    render,
+    run_checks,
+)
+from tests.verify.snapshots import clean, dead_letter, drop_from_inbox, entry_id, posting
+
+
+def only_violation(result: CheckResult) -> str:
+    assert len(result.violations) == 1, result.violations
+    return result.violations[0]
+
+
+def test_a_clean_deployment_holds_every_invariant_and_says_so() -> None:
+    results = run_checks(clean())
+
+    assert [(result.code, result.ok) for result in results] == [(f"I{n}", True) for n in range(1, 7)]
+    assert render(results).endswith("clean: every invariant holds\n")
+
+
+def test_the_report_counts_what_it_checked() -> None:
+    snapshot = clean()
+
+    assert check_recorded_once(snapshot).counts["events recorded"] == 7
+    assert check_published(snapshot).counts["published, entry on stream"] == 7
+    consumed = check_consumed(snapshot).counts
+    assert (consumed["deliveries due"], consumed["consumed"]) == (3 + 2 + 1 + 7, 13)
+    assert check_replay_equivalent(snapshot).counts["live total fen"] == 7000
+
+
+# -- I1 ---------------------------------------------------------------------------------------------
+def test_one_event_id_recorded_in_two_stores_violates_i1() -> None:
+    snapshot = clean()
+    snapshot.stores["approval"].events.append(EventRow("survey-1", "application-b", 1))
+
+    assert "event survey-1 recorded 2 times (survey, approval)" in check_recorded_once(snapshot).violations
+
+
+def test_an_idempotency_key_with_two_event_sets_violates_i1() -> None:
+    snapshot = clean()
+    snapshot.stores["survey"].idempotency = [("k1", frozenset({"survey-1"})), ("k1", frozenset({"survey-3"}))]
+
+    result = check_recorded_once(snapshot)
+
+    assert only_violation(result) == "survey: idempotency key 'k1' maps to 2 event sets"
+    assert result.counts["keys with two event sets"] == 1
+
+
+def test_an_idempotency_key_naming_an_unrecorded_event_violates_i1() -> None:
+    snapshot = clean()
+    snapshot.stores["survey"].idempotency = [("k1", frozenset({"survey-1", "survey-9"}))]
+
+    assert only_violation(check_recorded_once(snapshot)) == (
+        "survey: idempotency key 'k1' names events not recorded: survey-9"
+    )
+
+
+def test_one_event_named_by_two_keys_violates_i1_but_one_key_per_command_does_not() -> None:
+    snapshot = clean()
+    snapshot.stores["survey"].idempotency = [("k1", frozenset({"survey-1"})), ("k2", frozenset({"survey-3"}))]
+    assert check_recorded_once(snapshot).ok
+
+    snapshot.stores["survey"].idempotency.append(("k3", frozenset({"survey-1"})))
+
+    violation = only_violation(check_recorded_once(snapshot))
+    assert violation == "survey: event survey-1 is named by keys ['k1', 'k3']"
+
+
+# -- I2 ---------------------------------------------------------------------------------------------
+def test_an_unpublished_outbox_row_violates_i2() -> None:
+    snapshot = clean()
+    snapshot.stores["delivery"].outbox = [OutboxRow("delivery-1", False)]
+
+    result = check_published(snapshot)
+
+    assert only_violation(result) == "delivery: event delivery-1 is not published (outbox row unpublished)"
+    assert result.counts["unpublished"] == 1
+
+
+def test_an_event_without_outbox_row_violates_i2() -> None:
+    snapshot = clean()
+    snapshot.stores["approval"].outbox = []
+
+    assert only_violation(check_published(snapshot)) == "approval: event approval-1 has no outbox row"
+
+
+def test_a_published_entry_gone_from_its_stream_violates_i2_unless_the_stream_was_trimmed_past_it() -> None:
+    snapshot = clean()
+    stream = snapshot.streams["rehab.survey.events"]
+    del stream.entries[entry_id(0)]
+    assert "rehab.survey.events has no such entry" in only_violation(check_published(snapshot))
+
+    stream.first_entry_id = entry_id(1)  # trimmed (XTRIM MINID) behind the slowest group
+
+    result = check_published(snapshot)
+    assert result.ok
+    assert result.counts["published, entry trimmed"] == 1
+
+
+def test_published_events_on_a_vanished_stream_violate_i2() -> None:
+    snapshot = clean()
+    snapshot.streams["rehab.delivery.events"].exists = False
+    snapshot.streams["rehab.delivery.events"].entries.clear()
+
+    assert not check_published(snapshot).ok
+
+
+def test_an_entry_holding_another_event_violates_i2_while_extra_copies_do_not() -> None:
+    snapshot = clean()
+    entries = snapshot.streams["rehab.survey.events"].entries
+    entries[entry_id(9)] = "survey-1"  # published twice (relay crash between XADD and mark): harmless
+    assert check_published(snapshot).ok
+
+    entries[entry_id(0)] = "someone-else"
+
+    assert "holds event someone-else" in only_violation(check_published(snapshot))
+
+
+# -- I3 ---------------------------------------------------------------------------------------------
+def test_an_event_neither_consumed_nor_dead_lettered_violates_i3() -> None:
+    snapshot = drop_from_inbox(clean(), "settlement", "delivery-1")
+
+    result = check_consumed(snapshot)
+
+    assert only_violation(result) == (
+        "settlement <- delivery: event delivery-1 (delivery-a v1) neither consumed nor dead-lettered"
+    )
+    assert result.counts["lost (neither)"] == 1
+
+
+def test_an_event_dead_lettered_with_a_reason_counts_as_handled() -> None:
+    snapshot = drop_from_inbox(clean(), "delivery", "approval-1")
+    snapshot.dead_letters["delivery"] = [dead_letter("approval-1", "approval")]
+
+    result = check_consumed(snapshot)
+
+    assert result.ok
+    assert result.counts["dead-lettered with a reason"] == 1
+
+
+def test_a_dead_letter_without_a_reason_or_on_another_stream_does_not_count() -> None:
+    snapshot = drop_from_inbox(clean(), "delivery", "approval-1")
+    snapshot.dead_letters["delivery"] = [dead_letter("approval-1", "approval", reason=" ")]
+    assert only_violation(check_consumed(snapshot)).endswith("dead-lettered without a reason")
+
+    snapshot.dead_letters["delivery"] = [dead_letter("approval-1", "survey")]
+    assert only_violation(check_consumed(snapshot)).endswith("neither consumed nor dead-lettered")
+
+
+def test_pending_entries_missing_groups_and_parked_events_violate_i3() -> None:
+    snapshot = clean()
+    snapshot.streams["rehab.approval.events"].pending["delivery"] = 2
+    snapshot.streams["rehab.survey.events"].pending["assessment"] = None
+    snapshot.stores["settlement"].parked = 1
+
+    result = check_consumed(snapshot)
+
+    assert sorted(result.violations) == [
+        "rehab.approval.events: 2 entries pending in group delivery",
+        "rehab.survey.events: consumer group assessment does not exist",
+        "settlement: 1 events parked, waiting for a predecessor",
+    ]
+    counts = result.counts
+    assert (counts["pending entries"], counts["missing groups"], counts["parked"]) == (2, 1, 1)
+
+
+def test_consuming_an_event_its_producer_never_recorded_or_with_other_content_violates_i3() -> None:
+    snapshot = clean()
+    approval = snapshot.stores["approval"]
+    approval.inbox.append(InboxRow("forged-1", "rehab.assessment.events", "assessment-z", 1))
+    approval.inbox[0] = replace(approval.inbox[0], fingerprint="assessment-a/1 but other payload")
+
+    assert sorted(check_consumed(snapshot).violations) == [
+        "approval <- assessment: consumed event forged-1 that assessment never recorded",
+        "approval <- assessment: event assessment-1 was consumed with other content",
+    ]
+
+
+# -- I4 ---------------------------------------------------------------------------------------------
+def test_two_postings_for_one_rule_and_the_same_source_events_violate_i4() -> None:
+    snapshot = clean()
+    again = posting("survey_fee:a:2025-again", "survey_fee", 3000, "survey-2")
+    snapshot.stores["settlement"].postings.append(again)
+
+    result = check_no_duplicate_effect(snapshot)
+
+    assert only_violation(result) == "2 survey_fee postings for source events survey-2"
+    assert result.counts["rule and source events posted twice"] == 1
+
+
+def test_two_postings_with_one_key_violate_i4() -> None:
+    snapshot = clean()
+    postings = snapshot.stores["settlement"].postings
+    postings.append(replace(postings[0], source_event_ids=("survey-9",)))
+
+    assert "2 postings with key survey_fee:a:2025" in check_no_duplicate_effect(snapshot).violations
+
+
+def test_one_payment_split_between_funding_sources_is_not_a_duplicate() -> None:
+    result = check_no_duplicate_effect(clean())
+
+    assert result.ok
+    assert result.counts["postings"] == 4
+
+
+# -- I5 ---------------------------------------------------------------------------------------------
+def test_a_live_ledger_that_differs_from_its_replay_violates_i5() -> None:
+    snapshot = clean()
+    settlement = snapshot.stores["settlement"]
+    settlement.postings = [replace(settlement.postings[0], amount_fen=6000), *settlement.postings[1:3]]
+    settlement.postings.append(posting("assessment_fee:a:2025", "assessment_fee", 3000, "assessment-2"))
+
+    result = check_replay_equivalent(snapshot)
+
+    assert len(result.violations) == 3
+    assert "live ledger lacks posting service_subsidy:d|city" in result.violations
+    assert "live ledger has posting assessment_fee:a:2025 that the replay does not make" in result.violations
+    assert result.violations[2].startswith("posting survey_fee:a:2025 differs")
+    counts = result.counts
+    assert (counts["missing from live"], counts["only in live"], counts["different"]) == (1, 1, 1)
+
+
+def test_unbalanced_live_postings_violate_i5() -> None:
+    snapshot = clean()
+    snapshot.stores["settlement"].unbalanced_postings = 1
+
+    assert only_violation(check_replay_equivalent(snapshot)) == "1 live postings do not balance"
+
+
+# -- I6 ---------------------------------------------------------------------------------------------
+def test_a_gap_in_an_aggregates_versions_violates_i6() -> None:
+    snapshot = clean()
+    snapshot.stores["survey"].events[1] = EventRow("survey-2", "person-a", 3)
+
+    assert only_violation(check_versions(snapshot)) == "survey: person-a has versions [1, 3]"
+
+
+def test_versions_out_of_position_order_violate_i6() -> None:
+    snapshot = clean()
+    events = snapshot.stores["assessment"].events
+    events.reverse()
+
+    assert only_violation(check_versions(snapshot)) == "assessment: assessment-a has versions [2, 1]"
+
+
+def test_a_consumer_that_applied_versions_out_of_order_violates_i6() -> None:
+    snapshot = clean()
+    inbox = snapshot.stores["assessment"].inbox
+    inbox[0], inbox[1] = inbox[1], inbox[0]
+
+    result = check_versions(snapshot)
+
+    assert only_violation(result) == "assessment consumed rehab.survey.events person-a as versions [2, 1]"
+    assert result.counts["consumed with a gap or out of order"] == 1
+
+
+# -- the report -------------------------------------------------------------------------------------
+def test_the_report_marks_a_violated_invariant_and_shows_at_most_ten_violations() -> None:
+    snapshot = clean()
+    snapshot.stores["delivery"].outbox = []
+    for n in range(12):
+        snapshot.stores["delivery"].events.append(EventRow(f"delivery-x{n}", f"delivery-x{n}", 1))
+
+    text = render(run_checks(snapshot))
+
+    assert "I2 every recorded event published: VIOLATED" in text
+    assert "violations: 13 (first 10)" in text
+    assert text.count("has no outbox row") == 10
+    assert text.endswith("VIOLATED: I2, I3\n")  # the twelve were not consumed by settlement either
