@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, MutableMapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from faststream.redis import RedisBroker
@@ -22,6 +23,7 @@ from services.eventing.cancellation import raise_if_cancelled
 from services.eventing.consumer import EventConsumer, Subscription
 from services.eventing.durability import durability_problems
 from services.eventing.errors import install_error_handlers
+from services.eventing.idempotency import IdempotencyMiddleware, IdempotencyStore
 from services.eventing.relay import OutboxRelay
 from services.eventing.store import EventStore, create_store_engine
 
@@ -124,6 +126,8 @@ def create_service_app(
 
     app = FastAPI(title=title, description=description, lifespan=lifespan, version="0.1.0")
     install_error_handlers(app)
+    # Every command may carry an Idempotency-Key: a retry gets the original response, one set of events.
+    app.add_middleware(IdempotencyMiddleware, store_of=_store_of)
     for router in routers:
         app.include_router(router)
 
@@ -138,6 +142,11 @@ def create_service_app(
         return body
 
     return app
+
+
+def _store_of(scope: MutableMapping[str, Any]) -> IdempotencyStore:
+    runtime: ServiceRuntime = scope["app"].state.runtime
+    return runtime.store
 
 
 async def _stop_tasks(tasks: list[asyncio.Task[None]], grace_seconds: float = 5.0) -> None:

@@ -1,6 +1,6 @@
 """Append-only event store on SQLAlchemy 2: events, their outbox, and the inbox of consumed events.
 
-One database per service. Three tables:
+One database per service. Four tables:
 
 * ``events``   — what this service decided; unique ``(stream_id, version)`` for optimistic
   concurrency, unique ``event_id``, and ``position`` as the global order.
@@ -10,11 +10,14 @@ One database per service. Three tables:
 * ``inbox``    — every event this service consumed, written in the same transaction as the
   effect; a redelivered event finds its ``event_id`` here and is a no-op. The inbox keeps the
   whole envelope, so it is also the service's archive of what it received (settlement replays it).
+* ``idempotency_keys`` — the ``Idempotency-Key`` of a command, written in the same transaction as
+  its events (see ``services.eventing.idempotency``), and later the response the command got.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,6 +32,7 @@ from sqlalchemy import (
     DateTime,
     Engine,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -44,7 +48,15 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from services.eventing.idempotency import (
+    IdempotencyKeyInUse,
+    IdempotencyRecord,
+    IdempotentRequest,
+    current_request,
+)
 from services.eventing.ids import new_event_id
+
+log = logging.getLogger(__name__)
 
 metadata = MetaData()
 
@@ -91,6 +103,19 @@ inbox_table = Table(
     Column("received_at", DateTime(timezone=True), nullable=False),
     Column("envelope", Text, nullable=False),
     sqlite_autoincrement=True,
+)
+
+idempotency_keys_table = Table(
+    "idempotency_keys",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("request_id", String(36), nullable=False),
+    Column("event_ids", Text, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("response_status", Integer),
+    Column("response_headers", Text),
+    Column("response_body", LargeBinary),
 )
 
 
@@ -211,6 +236,47 @@ class EventStore:
                     .values(published_at=now, stream_entry_id=entry_id)
                 )
 
+    def idempotency_record(self, key: str) -> IdempotencyRecord | None:
+        """What is known of an ``Idempotency-Key``: its request, its events, its response."""
+        with Session(self.read_engine) as session, session.begin():
+            row = (
+                session.execute(select(idempotency_keys_table).where(idempotency_keys_table.c.key == key))
+                .mappings()
+                .first()
+            )
+        if row is None:
+            return None
+        return IdempotencyRecord(
+            key=row["key"],
+            request_hash=row["request_hash"],
+            event_ids=json.loads(row["event_ids"]),
+            status=row["response_status"],
+            headers=[tuple(pair) for pair in json.loads(row["response_headers"] or "[]")],
+            body=row["response_body"],
+        )
+
+    def record_response(
+        self, request: IdempotentRequest, status: int, headers: list[tuple[str, str]], body: bytes
+    ) -> None:
+        """Keep the successful response of a keyed command (which may have recorded no event)."""
+        values = {
+            "response_status": status,
+            "response_headers": json.dumps(headers),
+            "response_body": body,
+        }
+        table = idempotency_keys_table
+        try:
+            with Session(self.engine) as session, session.begin():
+                updated = session.execute(
+                    update(table)
+                    .where(table.c.key == request.key, table.c.request_id == request.request_id)
+                    .values(**values)
+                ).rowcount
+                if not updated:
+                    session.execute(insert(table).values({**_key_row(request, []), **values}))
+        except IntegrityError:
+            log.warning("%r was recorded by another request meanwhile; its response is kept", request.key)
+
     def counts(self) -> dict[str, int]:
         """Events stored, published, pending publication, and received."""
         with Session(self.read_engine) as session:
@@ -270,8 +336,11 @@ class UnitOfWork:
             _envelope(self.producer, stream_id, expected_version + offset, new, recorded_at)
             for offset, new in enumerate(events, start=1)
         ]
+        request = current_request.get()
         try:
             with self.session.begin_nested():
+                if request is not None:
+                    self._remember_key(request, envelopes)
                 for envelope in envelopes:
                     position = self.session.execute(
                         insert(events_table).values(_row(envelope))
@@ -282,6 +351,29 @@ class UnitOfWork:
         except IntegrityError as error:
             raise ConcurrencyConflict(stream_id, expected_version) from error
         return envelopes
+
+    def _remember_key(self, request: IdempotentRequest, envelopes: Sequence[EventEnvelope]) -> None:
+        """Record the command's key with its events, in their transaction; a key another request
+        recorded first raises IdempotencyKeyInUse (and this transaction records nothing)."""
+        table = idempotency_keys_table
+        event_ids = [str(envelope.event_id) for envelope in envelopes]
+        row = self.session.execute(
+            select(table.c.request_id, table.c.event_ids).where(table.c.key == request.key)
+        ).first()
+        if row is None:
+            try:
+                with self.session.begin_nested():
+                    self.session.execute(insert(table).values(_key_row(request, event_ids)))
+            except IntegrityError as error:  # a concurrent request with this key committed first
+                raise IdempotencyKeyInUse(request.key) from error
+        elif row.request_id == request.request_id:  # the same command, appending again
+            self.session.execute(
+                update(table)
+                .where(table.c.key == request.key)
+                .values(event_ids=json.dumps([*json.loads(row.event_ids), *event_ids]))
+            )
+        else:
+            raise IdempotencyKeyInUse(request.key)
 
     # -- consumed events ---------------------------------------------------------------------
     def has_received(self, event_id: UUID) -> bool:
@@ -329,6 +421,16 @@ def iter_received(engine: Engine, batch: int = 1000) -> Iterable[tuple[int, Even
         for position, text in rows:
             yield position, EventEnvelope.model_validate_json(text)
         after = rows[-1][0]
+
+
+def _key_row(request: IdempotentRequest, event_ids: list[str]) -> dict[str, Any]:
+    return {
+        "key": request.key,
+        "request_hash": request.request_hash,
+        "request_id": request.request_id,
+        "event_ids": json.dumps(event_ids),
+        "recorded_at": _now(),
+    }
 
 
 def _now() -> datetime:

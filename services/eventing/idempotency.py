@@ -1,0 +1,310 @@
+"""Idempotent HTTP commands: an ``Idempotency-Key`` header makes a client's retry safe.
+
+A client that timed out does not know whether its command was accepted; it sends the command
+again with the same ``Idempotency-Key`` and gets the original result, while the service records
+the command's events exactly once.
+
+* The middleware reads the header of every command (POST, PUT, PATCH, DELETE), hashes method,
+  path, query and body, and puts an ``IdempotentRequest`` in a context variable.
+* ``UnitOfWork.append`` records the key, the request hash and the new event ids in the table
+  ``idempotency_keys`` in the SAME transaction as the events: a crash after the commit cannot let a
+  retry record a second event. The key is the table's primary key, so a concurrent duplicate (in
+  another process) fails its own transaction with ``IdempotencyKeyInUse``.
+* After a 2xx response the middleware stores status, headers and body for the key (a second small
+  transaction). Failed commands (4xx, 5xx) keep no response, so a corrected retry can succeed.
+
+A retry whose key is known answers at once with ``Idempotent-Replayed: true``: the stored response,
+or, when the service stopped between the commit and storing the response, 200 with the ids of the
+events already recorded. The same key with a different request is refused with 422. Requests with
+one key are serialised within a process, so concurrent retries all get the original response.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from email.parser import BytesParser
+from email.policy import HTTP
+from typing import Any, Protocol
+from uuid import uuid4
+
+log = logging.getLogger(__name__)
+
+IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+COMMAND_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+MAX_KEY_LENGTH = 200
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class IdempotentRequest:
+    """The command being handled under an ``Idempotency-Key``: what the store records with its events."""
+
+    key: str
+    request_hash: str
+    request_id: str
+    """One attempt: a command appending in several transactions adds to its own key record."""
+
+
+@dataclass(frozen=True)
+class IdempotencyRecord:
+    """What the store knows of a key: the request it was first used for, its events, its response."""
+
+    key: str
+    request_hash: str
+    event_ids: list[str]
+    status: int | None
+    headers: list[tuple[str, str]]
+    body: bytes | None
+
+
+class IdempotencyKeyInUse(Exception):
+    """Another request with the same ``Idempotency-Key`` recorded its events first."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"{IDEMPOTENCY_KEY_HEADER} {key!r} is in use by a request in progress or completed")
+        self.key = key
+
+
+current_request: ContextVar[IdempotentRequest | None] = ContextVar("idempotent_request", default=None)
+"""Set by the middleware while a keyed command runs; read by ``UnitOfWork.append``."""
+
+
+class IdempotencyStore(Protocol):
+    def idempotency_record(self, key: str) -> IdempotencyRecord | None: ...
+
+    def record_response(
+        self, request: IdempotentRequest, status: int, headers: list[tuple[str, str]], body: bytes
+    ) -> None: ...
+
+
+def key_problem(key: str) -> str | None:
+    """Why a header value is not a usable key, or None: 1-200 visible ASCII characters."""
+    if not 1 <= len(key) <= MAX_KEY_LENGTH:
+        return f"{IDEMPOTENCY_KEY_HEADER} must have 1 to {MAX_KEY_LENGTH} characters"
+    if any(not "!" <= character <= "~" for character in key):
+        return f"{IDEMPOTENCY_KEY_HEADER} must consist of visible ASCII characters (no spaces)"
+    return None
+
+
+def request_hash(method: str, path: str, query: bytes, content_type: str, body: bytes) -> str:
+    """A fingerprint of the command: the same JSON in another key order or a new multipart
+    boundary is the same command."""
+    digest = hashlib.sha256()
+    for part in (method.upper().encode(), path.encode(), query, _canonical_body(content_type, body)):
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    return digest.hexdigest()
+
+
+def _canonical_body(content_type: str, body: bytes) -> bytes:
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    try:
+        if media_type == "application/json" or media_type.endswith("+json"):
+            value = json.loads(body)
+            return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+        if media_type.startswith("multipart/"):
+            return _canonical_multipart(content_type, body)
+    except (ValueError, TypeError):
+        pass
+    return body
+
+
+def _canonical_multipart(content_type: str, body: bytes) -> bytes:
+    message = BytesParser(policy=HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body
+    )
+    if not message.is_multipart():
+        raise ValueError("not multipart")
+    digest = hashlib.sha256()
+    for part in message.iter_parts():
+        for piece in (
+            str(part.get_param("name", header="content-disposition") or ""),
+            str(part.get_filename() or ""),
+            part.get_content_type(),
+        ):
+            digest.update(piece.encode() + b"\0")
+        payload = part.get_payload(decode=True) or b""
+        digest.update(len(payload).to_bytes(8, "big") + payload)
+    return digest.digest()
+
+
+class IdempotencyMiddleware:
+    """ASGI middleware giving every command of a service an optional ``Idempotency-Key``."""
+
+    def __init__(self, app: ASGIApp, store_of: Callable[[Scope], IdempotencyStore]) -> None:
+        self.app = app
+        self.store_of = store_of
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in COMMAND_METHODS:
+            await self.app(scope, receive, send)
+            return
+        headers = _headers(scope)
+        key = headers.get(IDEMPOTENCY_KEY_HEADER.lower())
+        if key is None:
+            await self.app(scope, receive, send)
+            return
+        if problem := key_problem(key):
+            await _send_json(send, 422, _problem(problem, "invalid_idempotency_key"))
+            return
+        body = await _read_body(receive)
+        if body is None:  # the client went away before sending its command
+            return
+        request = IdempotentRequest(
+            key=key,
+            request_hash=request_hash(
+                scope["method"],
+                scope["path"],
+                scope.get("query_string", b""),
+                headers.get("content-type", ""),
+                body,
+            ),
+            request_id=str(uuid4()),
+        )
+        store = self.store_of(scope)
+        async with self._serialised(key):
+            record = await asyncio.to_thread(store.idempotency_record, key)
+            if record is not None:
+                await _answer_known(record, request, send)
+                return
+            await self._run(scope, receive, send, body, request, store)
+
+    async def _run(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        body: bytes,
+        request: IdempotentRequest,
+        store: IdempotencyStore,
+    ) -> None:
+        messages: list[Message] = []
+        body_sent = False
+
+        async def replay_body() -> Message:
+            nonlocal body_sent
+            if not body_sent:
+                body_sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        async def capture(message: Message) -> None:
+            messages.append(message)
+
+        token = current_request.set(request)
+        try:
+            await self.app(scope, replay_body, capture)
+        except IdempotencyKeyInUse:
+            # Another process recorded this key between our look-up and our commit.
+            record = await asyncio.to_thread(store.idempotency_record, request.key)
+            if record is None:  # its transaction rolled back after all: the client may retry
+                await _send_json(send, 409, _problem(_in_progress(request.key), "idempotency_key_in_use"))
+            else:
+                await _answer_known(record, request, send)
+            return
+        finally:
+            current_request.reset(token)
+        start = next((m for m in messages if m["type"] == "http.response.start"), None)
+        if start is not None and 200 <= start["status"] < 300:
+            content = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
+            response_headers = [
+                (n.decode("latin-1"), v.decode("latin-1")) for n, v in start.get("headers", [])
+            ]
+            try:
+                await asyncio.to_thread(
+                    store.record_response, request, start["status"], response_headers, content
+                )
+            except Exception:  # the events are committed: a retry gets the ids of the recorded events
+                log.exception("could not keep the response for %s %r", IDEMPOTENCY_KEY_HEADER, request.key)
+        for message in messages:
+            await send(message)
+
+    @asynccontextmanager
+    async def _serialised(self, key: str) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+
+async def _answer_known(record: IdempotencyRecord, request: IdempotentRequest, send: Send) -> None:
+    if record.request_hash != request.request_hash:
+        message = (
+            f"{IDEMPOTENCY_KEY_HEADER} {request.key!r} was already used for a different request; "
+            "use a new key for a new command"
+        )
+        await _send_json(send, 422, _problem(message, "idempotency_key_reused"))
+        return
+    replayed = (REPLAYED_HEADER.lower().encode(), b"true")
+    if record.status is not None and record.body is not None:
+        headers = [(n.encode("latin-1"), v.encode("latin-1")) for n, v in record.headers]
+        await send({"type": "http.response.start", "status": record.status, "headers": [*headers, replayed]})
+        await send({"type": "http.response.body", "body": record.body})
+        return
+    content = {
+        "idempotency_key": record.key,
+        "event_ids": record.event_ids,
+        "detail": (
+            "this command was already accepted and its events recorded; its original response was not kept"
+        ),
+    }
+    await _send_json(send, 200, content, extra=[replayed])
+
+
+def _in_progress(key: str) -> str:
+    return f"a request with {IDEMPOTENCY_KEY_HEADER} {key!r} is in progress; retry it shortly"
+
+
+def _problem(message: str, code: str) -> dict[str, Any]:
+    return {"detail": [{"loc": ["header", IDEMPOTENCY_KEY_HEADER], "msg": message, "type": code}]}
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    return {
+        name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope.get("headers", [])
+    }
+
+
+async def _read_body(receive: Receive) -> bytes | None:
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return None
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+async def _send_json(
+    send: Send, status: int, content: dict[str, Any], extra: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    body = json.dumps(content, ensure_ascii=False).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        *(extra or []),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
