@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -72,7 +73,23 @@ def _parser() -> argparse.ArgumentParser:
     )
     replay.add_argument("--database-url", help="settlement's store (default: SQLite in --var-dir)")
     replay.add_argument("--var-dir", type=Path, default=Path("var"))
+    replay.add_argument(
+        "--as-of",
+        type=date.fromisoformat,
+        metavar="DATE",
+        help="print the ledger as it stood at the end of DATE (CST), replayed in memory from events "
+        "settlement had received by then; the live ledger is not touched",
+    )
+    replay.add_argument(
+        "--known-by",
+        choices=("received", "recorded"),
+        default="received",
+        help="with --as-of: count events by when settlement received them (default: what the ledger "
+        "showed) or by when their producer recorded them (what it would have shown without delays)",
+    )
     replay.set_defaults(run=_replay)
+
+    _settlement_document_commands(commands)
 
     dlq = commands.add_parser("dlq", help="list dead letters, or re-deliver one after a fix")
     dlq.add_argument("action", choices=("list", "retry"))
@@ -82,6 +99,18 @@ def _parser() -> argparse.ArgumentParser:
         "--redis-url", default=DEFAULT_REDIS_URL, help=f"the shared Redis (default {DEFAULT_REDIS_URL})"
     )
     dlq.set_defaults(run=_dlq)
+
+    verify = commands.add_parser(
+        "verify", help="check invariants I1-I6 across every store and Redis (on a quiescent deployment)"
+    )
+    _deployment_options(verify)
+    for service in SERVICES:
+        verify.add_argument(
+            f"--database-url-{service}",
+            default=os.environ.get(f"REHAB_DATABASE_URL_{service.upper()}"),
+            help=f"{service}'s store (default $REHAB_DATABASE_URL_{service.upper()} or SQLite in --var-dir)",
+        )
+    verify.set_defaults(run=_verify)
     return parser
 
 
@@ -179,9 +208,66 @@ def _replay(args: argparse.Namespace) -> int:
     from services.settlement.replay import rebuild_ledger, render
 
     settings = ServiceSettings(service="settlement", var_dir=args.var_dir, database_url=args.database_url)
+    if args.as_of is not None:
+        from services.settlement.commands import replay_as_of_date
+
+        return replay_as_of_date(create_store_engine(settings.store_url), args.as_of, args.known_by)
     report = rebuild_ledger(create_store_engine(settings.store_url))
     print(render(report), end="")
     return 0 if report.balanced else 1
+
+
+def _settlement_document_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """explain, statement and annual-summary: read settlement's store, never write it."""
+    explain = commands.add_parser("explain", help="print why a settlement posting's amount is what it is")
+    explain.add_argument("posting_id", help="the posting id (GET /ledger/postings lists them)")
+    statement = commands.add_parser("statement", help="statement 对账单 of a payee for a year or a month")
+    statement.add_argument("--payee", required=True, metavar="ACCOUNT", help="e.g. street:鸳鸯")
+    statement.add_argument("--period", required=True, help="a year (2025) or a month (2025-03)")
+    statement.add_argument("--format", choices=("csv", "xlsx"), default="csv")
+    statement.add_argument("--out", type=Path, help="file to write (default: csv to stdout)")
+    summary = commands.add_parser("annual-summary", help="附件3 康复需求和康复服务情况汇总表 as xlsx")
+    summary.add_argument("--year", type=int, required=True)
+    summary.add_argument("--street", required=True, help="street 街道, e.g. 鸳鸯")
+    summary.add_argument("--community", help="one community 社区 (default: a sheet per community)")
+    summary.add_argument("--out", type=Path, required=True, help="the .xlsx file to write")
+    summary.add_argument("--preparer", default="", help="填表人")
+    summary.add_argument("--reviewer", default="", help="审核人")
+    summary.add_argument("--filled-on", type=date.fromisoformat, help="填表日期 (default blank)")
+    for command, run in ((explain, _explain), (statement, _statement), (summary, _annual_summary)):
+        command.add_argument("--database-url", help="settlement's store (default: SQLite in --var-dir)")
+        command.add_argument("--var-dir", type=Path, default=Path(os.environ.get("REHAB_VAR_DIR", "var")))
+        command.set_defaults(run=run)
+
+
+def _settlement_store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from services.eventing.runtime import ServiceSettings
+    from services.eventing.store import create_store_engine
+
+    settings = ServiceSettings(service="settlement", var_dir=args.var_dir, database_url=args.database_url)
+    return create_store_engine(settings.store_url)
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from services.settlement.commands import explain
+
+    return explain(_settlement_store(args), args.posting_id)
+
+
+def _statement(args: argparse.Namespace) -> int:
+    from services.settlement.commands import write_statement
+
+    return write_statement(_settlement_store(args), args.payee, args.period, args.format, args.out)
+
+
+def _annual_summary(args: argparse.Namespace) -> int:
+    from services.settlement.annual_summary import Signatures
+    from services.settlement.commands import write_annual_summary
+
+    signatures = Signatures(args.preparer, args.reviewer, args.filled_on)
+    return write_annual_summary(
+        _settlement_store(args), args.year, args.street, args.community, args.out, signatures
+    )
 
 
 def _dlq(args: argparse.Namespace) -> int:
@@ -203,6 +289,19 @@ def _dlq(args: argparse.Namespace) -> int:
         return 1
     print(f"re-published dead letter {args.dead_letter_id} as entry {entry_id}")
     return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from rehab.verify import StoreMissing, render, store_urls, verify_deployment
+
+    overrides = {service: getattr(args, f"database_url_{service}") for service in SERVICES}
+    try:
+        results = verify_deployment(store_urls(args.var_dir, overrides), args.redis_url)
+    except StoreMissing as missing:
+        print(missing, file=sys.stderr)
+        return 2
+    print(render(results), end="")
+    return 0 if all(result.ok for result in results) else 1
 
 
 class _deployment:

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from services.eventing.runtime import ServiceRuntime, ServiceSettings, create_service_app
 from services.settlement.api import router
+from services.settlement.documents_api import router as documents_router
 from services.settlement.handlers import SettlementHandlers
 from services.settlement.ledger import LiveLedger, metadata
 from services.settlement.policy import load_policies
@@ -31,7 +32,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         settings,
         title="Settlement 费用结算",
         description=DESCRIPTION,
-        routers=[router],
+        routers=[router, documents_router],
         publishes_to=None,
         subscriptions=SettlementHandlers(ledger).subscriptions(),
         tables=metadata,

@@ -1,0 +1,240 @@
+"""附件3 《两江新区残疾人康复需求和康复服务情况汇总表》 per street and community, as xlsx, from the archive.
+
+One sheet per community 社区 in the seed's layout: title, （年度）, 街道/社区, the two header rows,
+one row per person surveyed in the year, then 填表人 / 审核人 / 填表日期 and the form's notes.
+Due by 20 December each year (每年 12 月 20 日前由街道汇总后上报).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.worksheet.worksheet import Worksheet
+from rehab_contracts import EventEnvelope
+from sqlalchemy import Engine
+
+from services.reference import Jurisdiction
+from services.settlement.labels import SEXES, item_name
+from services.settlement.ledger import archive
+from services.settlement.register import (
+    REGISTER_EVENT_TYPES,
+    PersonDetails,
+    ServiceReceived,
+    YearRegister,
+    year_register,
+)
+
+TITLE = "两江新区残疾人康复需求和康复服务情况汇总表"
+HEADERS = (
+    "序号",
+    "姓名",
+    "性别",
+    "家庭住址",
+    "身份证号（必填）",
+    "残疾人证号（持证残疾人必填）",
+    "联系电话",
+    "康复需求情况",
+)
+SERVICE_HEADER = "康复服务情况"
+SERVICE_COLUMNS = ("得到康复服务项目", "康复服务机构名称")
+FIRST_DATA_ROW = 6
+NOTES = (
+    "注：1．此表由社区康复协调员填写。",
+    "2．“得到康复服务项目”依照《两江新区残疾人基本康复服务目录》“服务项目”填写。",
+    "3．此表一式两份，每年12月20日前由街道汇总后上报，残联办、街道各留存一份。",
+)
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    """One person of the form: basic information, 有/无 needs, services and institutions received."""
+
+    name: str
+    sex: str
+    address: str
+    id_number: str
+    certificate_number: str
+    phone: str
+    has_needs: bool
+    services: tuple[str, ...]
+    institutions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CommunityForm:
+    year: int
+    street: str
+    community: str
+    rows: tuple[SummaryRow, ...]
+
+
+@dataclass(frozen=True)
+class Signatures:
+    """The footer: 填表人, 审核人 and 填表日期; blank fields are left for the pen."""
+
+    preparer: str = ""
+    reviewer: str = ""
+    filled_on: date | None = None
+
+
+def community_forms(
+    register: YearRegister, street: str, community: str | None, jurisdiction: Jurisdiction
+) -> list[CommunityForm]:
+    """The forms of a street (one per community, by name), or of one community of it."""
+    by_community: dict[str, list[SummaryRow]] = {}
+    for person_id, survey in register.surveys.items():
+        details = register.persons.get(person_id)
+        if survey.street != street or details is None:
+            continue
+        if community is not None and survey.community != community:
+            continue
+        by_community.setdefault(survey.community, []).append(
+            _row(details, survey.has_needs, register.services.get(person_id, []), jurisdiction)
+        )
+    if community is not None or not by_community:
+        by_community.setdefault(community or "", [])  # an empty form rather than no workbook
+    return [
+        CommunityForm(
+            register.year, street, name, tuple(sorted(rows, key=lambda row: (row.name, row.id_number)))
+        )
+        for name, rows in sorted(by_community.items())
+    ]
+
+
+def _row(
+    details: PersonDetails, has_needs: bool, services: Iterable[ServiceReceived], jurisdiction: Jurisdiction
+) -> SummaryRow:
+    received = sorted(services, key=lambda service: (service.signed_on, service.item))
+    items = tuple(dict.fromkeys(item_name(service.item) for service in received))
+    institutions = tuple(
+        dict.fromkeys(_institution(service.institution, jurisdiction) for service in received)
+    )
+    return SummaryRow(
+        name=details.name,
+        sex=SEXES.get(details.sex, details.sex),
+        address=details.address,
+        id_number=details.id_number,
+        certificate_number=details.certificate_number or details.veteran_certificate_number or "",
+        phone=details.phone,
+        has_needs=has_needs,
+        services=items,
+        institutions=institutions,
+    )
+
+
+def _institution(institution_id: str, jurisdiction: Jurisdiction) -> str:
+    found = jurisdiction.service_institution(institution_id)
+    return institution_id if found is None else found.name
+
+
+def annual_summary_forms(
+    engine: Engine, year: int, street: str, community: str | None, jurisdiction: Jurisdiction
+) -> list[CommunityForm]:
+    """The forms of a year from everything settlement has archived."""
+    register = year_register(archive(engine, REGISTER_EVENT_TYPES), year)
+    return community_forms(register, street, community, jurisdiction)
+
+
+def forms_from_envelopes(
+    envelopes: Iterable[EventEnvelope],
+    year: int,
+    street: str,
+    community: str | None,
+    jurisdiction: Jurisdiction,
+) -> list[CommunityForm]:
+    return community_forms(year_register(envelopes, year), street, community, jurisdiction)
+
+
+# -- the workbook -------------------------------------------------------------------------------
+_THIN = Side(style="thin")
+_BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_CENTRE = Alignment(horizontal="center", vertical="center", wrap_text=True)
+_WIDTHS = (6, 10, 6, 36, 22, 26, 15, 12, 40, 30)
+
+
+def annual_summary_xlsx(forms: list[CommunityForm], signatures: Signatures = Signatures()) -> bytes:
+    """A workbook with one sheet per community form."""
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for form in forms:
+        _sheet(workbook.create_sheet(_sheet_title(form.community)), form, signatures)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _sheet_title(community: str) -> str:
+    cleaned = "".join("_" if char in "[]:*?/\\" else char for char in community)
+    return cleaned[:31] or "社区"
+
+
+def _sheet(sheet: Worksheet, form: CommunityForm, signatures: Signatures) -> None:
+    sheet.merge_cells("A1:J1")
+    sheet["A1"] = TITLE
+    sheet["A1"].font = Font(bold=True, size=16)
+    sheet["A1"].alignment = _CENTRE
+    sheet.merge_cells("A2:J2")
+    sheet["A2"] = f"（{form.year}）年度"
+    sheet["A2"].alignment = _CENTRE
+    sheet.merge_cells("A3:E3")
+    sheet["A3"] = f"街道：{form.street}"
+    sheet.merge_cells("F3:J3")
+    sheet["F3"] = f"社区：{form.community}"
+    _headers(sheet)
+    for number, row in enumerate(form.rows, start=1):
+        _person(sheet, FIRST_DATA_ROW + number - 1, number, row)
+    _footer(sheet, FIRST_DATA_ROW + len(form.rows) + 1, signatures)
+    for index, width in enumerate(_WIDTHS):
+        sheet.column_dimensions[chr(ord("A") + index)].width = width
+    sheet.freeze_panes = f"A{FIRST_DATA_ROW}"
+
+
+def _headers(sheet: Worksheet) -> None:
+    for index, header in enumerate(HEADERS):
+        column = chr(ord("A") + index)
+        sheet.merge_cells(f"{column}4:{column}5")
+        sheet[f"{column}4"] = header
+    sheet.merge_cells("I4:J4")
+    sheet["I4"] = SERVICE_HEADER
+    sheet["I5"], sheet["J5"] = SERVICE_COLUMNS
+    for row in sheet.iter_rows(min_row=4, max_row=5, max_col=10):
+        for cell in row:
+            cell.font = Font(bold=True)
+            cell.alignment = _CENTRE
+            cell.border = _BOX
+
+
+def _person(sheet: Worksheet, row_number: int, number: int, row: SummaryRow) -> None:
+    values = (
+        number,
+        row.name,
+        row.sex,
+        row.address,
+        row.id_number,
+        row.certificate_number,
+        row.phone,
+        "有" if row.has_needs else "无",
+        "、".join(row.services),
+        "、".join(row.institutions),
+    )
+    for index, value in enumerate(values):
+        cell = sheet.cell(row=row_number, column=index + 1, value=value)
+        cell.border = _BOX
+        cell.alignment = Alignment(vertical="center", wrap_text=True)
+        if index in (4, 5, 6):
+            cell.number_format = "@"  # ID, certificate and phone numbers stay text
+
+
+def _footer(sheet: Worksheet, row_number: int, signatures: Signatures) -> None:
+    filled = signatures.filled_on
+    filled_text = f"{filled.year}年{filled.month}月{filled.day}日" if filled is not None else "    年  月  日"
+    sheet.cell(row=row_number, column=1, value=f"填表人：{signatures.preparer}")
+    sheet.cell(row=row_number, column=5, value=f"审核人：{signatures.reviewer}")
+    sheet.cell(row=row_number, column=8, value=f"填表日期：{filled_text}")
+    for offset, note in enumerate(NOTES, start=2):
+        sheet.cell(row=row_number + offset, column=1, value=note)

@@ -1,0 +1,83 @@
+"""What the `rehab` settlement subcommands do, given settlement's store: explain, replay --as-of, statement,
+annual-summary. They read the store and never write the live ledger."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Literal
+from uuid import UUID
+
+from sqlalchemy import Engine
+
+from services.reference import load_jurisdiction
+from services.settlement.annual_summary import Signatures, annual_summary_forms, annual_summary_xlsx
+from services.settlement.as_of import Basis, render_as_of, replay_as_of
+from services.settlement.domain import DEPLOYMENT_JURISDICTION
+from services.settlement.explain import explain_posting, render_explanation
+from services.settlement.labels import AccountNames
+from services.settlement.policy import PolicySet, load_policies
+from services.settlement.statements import FORMATS, BadPeriod, Period, statement
+
+
+def _names(policies: PolicySet) -> AccountNames:
+    return AccountNames(load_jurisdiction(DEPLOYMENT_JURISDICTION), policies)
+
+
+def explain(engine: Engine, posting_id: str) -> int:
+    try:
+        wanted = UUID(posting_id)
+    except ValueError:
+        print(f"not a posting id: {posting_id!r}", file=sys.stderr)
+        return 2
+    policies = load_policies()
+    explanation = explain_posting(engine, wanted, policies, _names(policies))
+    if explanation is None:
+        print(f"no posting {posting_id} in the ledger", file=sys.stderr)
+        return 1
+    print(render_explanation(explanation), end="")
+    return 0
+
+
+def replay_as_of_date(engine: Engine, day: date, basis: Basis = "received") -> int:
+    replay = replay_as_of(engine, day, basis=basis)
+    print(render_as_of(replay), end="")
+    return 0 if replay.report.balanced else 1
+
+
+def write_statement(
+    engine: Engine, account: str, period: str, format: Literal["csv", "xlsx"], out: Path | None
+) -> int:
+    try:
+        chosen = Period.parse(period)
+    except BadPeriod as bad:
+        print(bad, file=sys.stderr)
+        return 2
+    if format == "xlsx" and out is None:
+        print("an xlsx statement needs --out FILE", file=sys.stderr)
+        return 2
+    content = FORMATS[format][1](statement(engine, account, chosen, _names(load_policies())))
+    if out is None:
+        sys.stdout.write(content.decode("utf-8-sig"))
+    else:
+        out.write_bytes(content)
+        print(f"wrote {out}")
+    return 0
+
+
+def write_annual_summary(
+    engine: Engine, year: int, street: str, community: str | None, out: Path, signatures: Signatures
+) -> int:
+    jurisdiction = load_jurisdiction(DEPLOYMENT_JURISDICTION)
+    if street not in jurisdiction.streets:
+        print(
+            f"{street} is not a street of {jurisdiction.name}: {'、'.join(jurisdiction.streets)}",
+            file=sys.stderr,
+        )
+        return 2
+    forms = annual_summary_forms(engine, year, street, community, jurisdiction)
+    out.write_bytes(annual_summary_xlsx(forms, signatures))
+    persons = sum(len(form.rows) for form in forms)
+    print(f"wrote {out}: {len(forms)} community form(s), {persons} person(s)")
+    return 0

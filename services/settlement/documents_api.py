@@ -1,0 +1,191 @@
+"""HTTP API of settlement's documents: a posting's explanation, statements per payee, the annual 附件3."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+from urllib.parse import quote
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel, Field
+
+from services.eventing.errors import CommandRejected, NotFound
+from services.eventing.runtime import ServiceRuntime, runtime_of
+from services.reference import Jurisdiction, load_jurisdiction
+from services.settlement.annual_summary import Signatures, annual_summary_forms, annual_summary_xlsx
+from services.settlement.domain import DEPLOYMENT_JURISDICTION
+from services.settlement.explain import Explanation, explain_posting, render_explanation
+from services.settlement.labels import AccountNames
+from services.settlement.policy import PolicySet
+from services.settlement.replay import yuan
+from services.settlement.statements import FORMATS, BadPeriod, Period, statement
+
+router = APIRouter(tags=["settlement documents"])
+XLSX = FORMATS["xlsx"][0]
+
+
+def policies_of(request: Request) -> PolicySet:
+    """FastAPI dependency: the policies the live ledger settles with."""
+    policies: PolicySet = request.app.state.ledger.policies
+    return policies
+
+
+def jurisdiction_of() -> Jurisdiction:
+    return load_jurisdiction(DEPLOYMENT_JURISDICTION)
+
+
+Runtime = Annotated[ServiceRuntime, Depends(runtime_of)]
+Policies = Annotated[PolicySet, Depends(policies_of)]
+Reference = Annotated[Jurisdiction, Depends(jurisdiction_of)]
+
+
+class InputOut(BaseModel):
+    name: str = Field(description="The input as the posting records it.", examples=["charge_fen"])
+    label: str = Field(description="Its Chinese name.", examples=["收费总额"])
+    value: str = Field(description="Its value as printed (fen as yuan).", examples=["1,500.00 元"])
+
+
+class SourceEventOut(BaseModel):
+    event_id: str
+    event_type: str = Field(examples=["survey.need_surveyed"])
+    business_date: date = Field(description="Business date of the fact (CST).")
+    received_at: datetime | None = Field(description="When settlement archived it.")
+
+
+class ExplanationOut(BaseModel):
+    posting_id: UUID
+    rule: str = Field(examples=["survey_fee"])
+    rule_name: str = Field(examples=["需求调查工作经费"])
+    amount_fen: int = Field(examples=[3000])
+    amount_yuan: str = Field(examples=["30.00"])
+    business_date: date
+    debit_account: str = Field(examples=["fund:liangjiang-finance"])
+    debit_name: str = Field(examples=["两江新区财政"])
+    credit_account: str = Field(examples=["street:鸳鸯"])
+    credit_name: str = Field(examples=["鸳鸯街道"])
+    policy_id: str = Field(examples=["liangjiang-2024"])
+    policy_version: int = Field(description="Version the posting was made under.")
+    policy_title: str
+    policy_source: str = Field(description="The document the figures are quoted from.")
+    clause: str = Field(description="The policy clause the rule applied.")
+    figure: str = Field(description="The policy's figure as stated, or why it is unstated.")
+    note: str | None = Field(description="E.g. that the policy file changed version since.")
+    inputs: list[InputOut] = Field(description="The values the rule used.")
+    arithmetic: list[str] = Field(description="The calculation, one step a line.")
+    source_events: list[SourceEventOut]
+    text: str = Field(description="The whole explanation as `rehab explain` prints it.")
+
+    @classmethod
+    def of(cls, explanation: Explanation) -> ExplanationOut:
+        posting, basis = explanation.posting, explanation.basis
+        return cls(
+            posting_id=posting.posting_id,
+            rule=posting.rule,
+            rule_name=explanation.rule_name,
+            amount_fen=posting.amount_fen,
+            amount_yuan=yuan(posting.amount_fen),
+            business_date=posting.business_date,
+            debit_account=posting.debit_account,
+            debit_name=explanation.debit_name,
+            credit_account=posting.credit_account,
+            credit_name=explanation.credit_name,
+            policy_id=basis.policy_id,
+            policy_version=basis.version,
+            policy_title=basis.title,
+            policy_source=basis.source,
+            clause=basis.clause,
+            figure=basis.figure,
+            note=basis.note,
+            inputs=[
+                InputOut(name=name, label=label, value=value) for name, label, value in explanation.inputs
+            ],
+            arithmetic=list(explanation.arithmetic),
+            source_events=[
+                SourceEventOut(
+                    event_id=source.event_id,
+                    event_type=source.event_type,
+                    business_date=source.business_date,
+                    received_at=source.received_at,
+                )
+                for source in explanation.sources
+            ],
+            text=render_explanation(explanation),
+        )
+
+
+@router.get(
+    "/ledger/postings/{posting_id}/explanation",
+    response_model=ExplanationOut,
+    summary="Why a posting's amount is what it is: rule, policy, inputs, arithmetic, sources",
+)
+def get_explanation(
+    posting_id: UUID, runtime: Runtime, policies: Policies, reference: Reference
+) -> ExplanationOut:
+    explanation = explain_posting(
+        runtime.store.engine, posting_id, policies, AccountNames(reference, policies)
+    )
+    if explanation is None:
+        raise NotFound(f"no posting {posting_id}", field="posting_id")
+    return ExplanationOut.of(explanation)
+
+
+@router.get(
+    "/statements/{account}",
+    summary="Statement 对账单 of an account for a year or a month, as csv or xlsx",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}, XLSX: {}}}},
+)
+def get_statement(
+    account: str,
+    runtime: Runtime,
+    policies: Policies,
+    reference: Reference,
+    period: Annotated[str, Query(description="A year (2025) or a month (2025-03) of business dates.")],
+    format: Annotated[Literal["csv", "xlsx"], Query(description="File format.")] = "csv",
+) -> Response:
+    if ":" not in account:
+        raise CommandRejected(
+            "account must look like 'street:鸳鸯' or 'service_institution:<id>'", field="account"
+        )
+    try:
+        chosen = Period.parse(period)
+    except BadPeriod as bad:
+        raise CommandRejected(str(bad), field="period") from bad
+    media_type, render = FORMATS[format]
+    found = statement(runtime.store.engine, account, chosen, AccountNames(reference, policies))
+    filename = f"statement-{account.replace(':', '-')}-{chosen.label}.{format}"
+    return Response(render(found), media_type=media_type, headers=_attachment(filename))
+
+
+@router.get(
+    "/reports/annual-summary",
+    summary="附件3 康复需求和康复服务情况汇总表 of a street (one sheet per community), as xlsx",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}}},
+)
+def get_annual_summary(
+    runtime: Runtime,
+    reference: Reference,
+    year: Annotated[int, Query(ge=2000, le=2100, description="Survey and service year 年度.")],
+    street: Annotated[str, Query(description="Street 街道, e.g. 鸳鸯.")],
+    community: Annotated[
+        str | None, Query(description="One community 社区; all of the street if absent.")
+    ] = None,
+    preparer: Annotated[str, Query(description="填表人, printed in the footer.")] = "",
+    reviewer: Annotated[str, Query(description="审核人, printed in the footer.")] = "",
+    filled_on: Annotated[date | None, Query(description="填表日期; blank when absent.")] = None,
+) -> Response:
+    if street not in reference.streets:
+        raise CommandRejected(f"{street} is not a street of {reference.name}", field="street")
+    forms = annual_summary_forms(runtime.store.engine, year, street, community, reference)
+    content = annual_summary_xlsx(forms, Signatures(preparer, reviewer, filled_on))
+    filename = f"附件3-{year}-{street}{'-' + community if community else ''}.xlsx"
+    return Response(content, media_type=XLSX, headers=_attachment(filename))
+
+
+def _attachment(filename: str) -> dict[str, str]:
+    ascii_name = filename.encode("ascii", "replace").decode().replace("?", "_")
+    return {
+        "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+    }

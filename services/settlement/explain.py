@@ -1,0 +1,320 @@
+"""Why a posting's amount is what it is 记账说明: rule, policy clause and figure, inputs, sums, sources."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from uuid import UUID
+
+from rehab_contracts import EventEnvelope
+from sqlalchemy import Engine
+
+from services.eventing.clock import CHINA_STANDARD_TIME, business_date
+from services.settlement.domain import Posting
+from services.settlement.labels import (
+    LEVELS,
+    SUBSIDY_MODES,
+    AccountNames,
+    event_name,
+    item_name,
+    rule_name,
+)
+from services.settlement.ledger import archived_events, find_posting
+from services.settlement.policy import Fees, Policy, PolicySet, Unstated
+from services.settlement.replay import yuan
+
+INPUT_LABELS = {
+    "person_id": "人员编号",
+    "year": "年度",
+    "street": "街道",
+    "assessment_institution": "评估机构",
+    "institution": "机构",
+    "level": "评估机构级别",
+    "item": "服务项目",
+    "application_id": "申请编号",
+    "delivery_id": "服务记录编号",
+    "charge_fen": "收费总额",
+    "insurance_paid_fen": "医保等先行支付",
+    "self_paid_fen": "自付部分",
+    "subsidy_mode": "补贴方式",
+    "approved_amount_fen": "审批金额（定额）",
+    "standard_fen": "目录标准",
+    "cap_fen": "补助上限",
+    "already_paid_fen": "本申请此项目已付补助",
+    "fee_fen": "标准",
+    "total_fen": "应付总额",
+    "funding_source": "资金来源",
+    "share_percent": "分担比例（%）",
+}
+"""The inputs a rule records, in the order they are printed, with their Chinese names."""
+
+
+@dataclass(frozen=True)
+class SourceEvent:
+    """An archived event a posting rests on."""
+
+    event_id: str
+    event_type: str
+    business_date: date
+    received_at: datetime | None
+
+
+@dataclass(frozen=True)
+class PolicyBasis:
+    """The clause of the policy the rule applied, and its figure as the policy states it."""
+
+    policy_id: str
+    version: int
+    title: str
+    source: str
+    effective_from: date
+    clause: str
+    figure: str
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Explanation:
+    posting: Posting
+    debit_name: str
+    credit_name: str
+    basis: PolicyBasis
+    inputs: tuple[tuple[str, str, str], ...]
+    """(input name, Chinese label, value as printed)."""
+    arithmetic: tuple[str, ...]
+    sources: tuple[SourceEvent, ...]
+
+    @property
+    def rule_name(self) -> str:
+        return rule_name(self.posting.rule)
+
+
+def explain(
+    posting: Posting,
+    policy: Policy | None,
+    sources: Sequence[tuple[EventEnvelope, datetime | None]],
+    names: AccountNames,
+) -> Explanation:
+    """The explanation of a posting from its recorded inputs and the policy it names (pure)."""
+    return Explanation(
+        posting=posting,
+        debit_name=names(posting.debit_account),
+        credit_name=names(posting.credit_account),
+        basis=_basis(posting, policy),
+        inputs=_inputs(posting.inputs, names),
+        arithmetic=tuple(_arithmetic(posting)),
+        sources=tuple(
+            SourceEvent(
+                str(envelope.event_id), envelope.event_type, business_date(envelope.occurred_at), received_at
+            )
+            for envelope, received_at in sources
+        ),
+    )
+
+
+def explain_posting(
+    engine: Engine, posting_id: UUID, policies: PolicySet, names: AccountNames
+) -> Explanation | None:
+    """Explain a posting of the live ledger, with the archived events it rests on; None when unknown."""
+    posting = find_posting(engine, posting_id)
+    if posting is None:
+        return None
+    sources = archived_events(engine, posting.source_event_ids)
+    return explain(posting, policies.get(posting.policy_id), sources, names)
+
+
+# -- the policy clause -------------------------------------------------------------------------
+def _basis(posting: Posting, policy: Policy | None) -> PolicyBasis:
+    if policy is None:
+        return PolicyBasis(
+            posting.policy_id,
+            posting.policy_version,
+            "(policy file not found)",
+            "",
+            date.min,
+            "",
+            "",
+            note="no policy file with this id is loaded; figures are the posting's inputs",
+        )
+    clause, figure = _clause(posting, policy)
+    note = None
+    if policy.version != posting.policy_version:
+        note = (
+            f"the policy file is now version {policy.version}; the posting was made under version "
+            f"{posting.policy_version} (the figures used are the posting's inputs below)"
+        )
+    return PolicyBasis(
+        policy.id,
+        posting.policy_version,
+        policy.title,
+        policy.source,
+        policy.effective_from,
+        clause,
+        figure,
+        note,
+    )
+
+
+def _clause(posting: Posting, policy: Policy) -> tuple[str, str]:
+    rule = posting.rule
+    if rule in ("survey_fee", "management_fee", "assessment_fee", "support_service"):
+        field = "support_service_fen" if rule == "support_service" else f"{rule}_fen"
+        description = Fees.model_fields[field].description or field
+        return description, _figure(getattr(policy.fees, field), "元/人")
+    if rule == "service_subsidy":
+        return _item_clause(posting, policy)
+    return rule, ""
+
+
+def _item_clause(posting: Posting, policy: Policy) -> tuple[str, str]:
+    code = str(posting.inputs.get("item", ""))
+    item = policy.item(code)
+    if item is None:
+        return f"{item_name(code)}: not in the catalogue of {policy.id}", ""
+    tier = item.sole_standard()
+    if posting.inputs.get("subsidy_mode") == "fixed_amount":
+        approved = posting.inputs.get("approved_amount_fen")
+        figure = f"区残联办审批定额 {yuan(int(approved))} 元" if isinstance(approved, int) else ""
+        return f"{item.name}（定额补助：按区残联办审批金额，医保等先行支付后补助自付部分）", figure
+    if tier is None:
+        return f"{item.name} (several tiers by eligibility)", ""
+    subsidy = tier.subsidy
+    doc = (type(subsidy).__doc__ or "").strip().splitlines()[0]
+    figure_value = next(
+        (
+            getattr(subsidy, name)
+            for name in ("standard_fen", "cap_fen", "amount_fen", "monthly_fen")
+            if hasattr(subsidy, name)
+        ),
+        None,
+    )
+    insurance = "医保等先行支付（insurance first）" if policy.insurance_first is True else ""
+    clause = "；".join(part for part in (f"{item.name}：{tier.name}", doc, insurance) if part)
+    return clause, "" if figure_value is None else _figure(figure_value, "元")
+
+
+def _figure(value: object, unit: str) -> str:
+    if isinstance(value, Unstated):
+        return f"未载明（{value.unstated}）"
+    if isinstance(value, int):
+        return f"{yuan(value)} {unit}"
+    return str(value)
+
+
+# -- inputs and arithmetic -----------------------------------------------------------------------
+def _inputs(inputs: Mapping[str, object], names: AccountNames) -> tuple[tuple[str, str, str], ...]:
+    ordered = [name for name in INPUT_LABELS if name in inputs]
+    ordered += sorted(name for name in inputs if name not in INPUT_LABELS)
+    return tuple((name, INPUT_LABELS.get(name, name), _value(name, inputs[name], names)) for name in ordered)
+
+
+def _value(name: str, value: object, names: AccountNames) -> str:
+    if value is None:
+        return "—"
+    if name.endswith("_fen") and isinstance(value, int):
+        return f"{yuan(value)} 元"
+    if name in ("institution", "assessment_institution"):
+        return f"{names.institution(str(value))}（{value}）"
+    if name == "item":
+        return f"{item_name(str(value))}（{value}）"
+    if name == "subsidy_mode":
+        return f"{SUBSIDY_MODES.get(str(value), value)}（{value}）"
+    if name == "level":
+        return LEVELS.get(str(value), str(value))
+    return str(value)
+
+
+def _arithmetic(posting: Posting) -> list[str]:
+    inputs = posting.inputs
+    if posting.rule == "service_subsidy":
+        lines = _subsidy_arithmetic(inputs)
+        total = _fen(inputs, "total_fen") or _subsidy_total(inputs)
+    else:
+        fee = _fen(inputs, "fee_fen")
+        total = fee
+        lines = [f"{rule_name(posting.rule)} = 标准 {yuan(fee or 0)} 元/人 × 1 人 = {yuan(fee or 0)} 元"]
+    if "share_percent" in inputs:
+        lines.append(
+            f"{inputs.get('funding_source')} 分担 = {yuan(total or 0)} 元 × {inputs['share_percent']}% "
+            f"= {yuan(posting.amount_fen)} 元（按最大余数法精确到分）"
+        )
+    lines.append(f"记账金额 = {yuan(posting.amount_fen)} 元（{posting.amount_fen} 分）")
+    return lines
+
+
+def _subsidy_arithmetic(inputs: Mapping[str, object]) -> list[str]:
+    charge, insurance = _fen(inputs, "charge_fen") or 0, _fen(inputs, "insurance_paid_fen") or 0
+    self_paid = _fen(inputs, "self_paid_fen")
+    self_paid = max(charge - insurance, 0) if self_paid is None else self_paid
+    lines = [f"自付部分 = 收费总额 {yuan(charge)} − 医保等先行支付 {yuan(insurance)} = {yuan(self_paid)} 元"]
+    cap, already = _fen(inputs, "cap_fen"), _fen(inputs, "already_paid_fen") or 0
+    if cap is None:
+        lines.append(f"补助 = 自付部分 = {yuan(self_paid)} 元（目录标准未载明，以审批为限）")
+    else:
+        left = cap - already
+        lines.append(f"补助上限余额 = 上限 {yuan(cap)} − 已付 {yuan(already)} = {yuan(left)} 元")
+        lines.append(
+            f"补助 = min(自付部分 {yuan(self_paid)}, 上限余额 {yuan(left)}) = "
+            f"{yuan(max(min(self_paid, left), 0))} 元；其余由本人负担"
+        )
+    return lines
+
+
+def _subsidy_total(inputs: Mapping[str, object]) -> int:
+    charge, insurance = _fen(inputs, "charge_fen") or 0, _fen(inputs, "insurance_paid_fen") or 0
+    self_paid = max(charge - insurance, 0)
+    cap, already = _fen(inputs, "cap_fen"), _fen(inputs, "already_paid_fen") or 0
+    return self_paid if cap is None else max(min(self_paid, cap - already), 0)
+
+
+def _fen(inputs: Mapping[str, object], name: str) -> int | None:
+    value = inputs.get(name)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+# -- text --------------------------------------------------------------------------------------
+def render_explanation(explanation: Explanation) -> str:
+    """The explanation as text for people (a stable rendering: same posting, same bytes)."""
+    posting, basis = explanation.posting, explanation.basis
+    lines = [
+        f"记账说明 posting {posting.posting_id}",
+        f"  规则 rule:        {explanation.rule_name}（{posting.rule}）",
+        f"  金额 amount:      {yuan(posting.amount_fen)} 元（{posting.amount_fen} 分）",
+        f"  业务日期 date:    {posting.business_date.isoformat()}",
+        f"  借 debit（付款）: {explanation.debit_name}  [{posting.debit_account}]",
+        f"  贷 credit（收款）:{explanation.credit_name}  [{posting.credit_account}]",
+        f"  记账键 key:       {posting.key}",
+        "",
+        f"政策 policy: {basis.policy_id} 第 {basis.version} 版  {basis.title}",
+    ]
+    if basis.source:
+        lines.append(f"  依据: {basis.source}，自 {basis.effective_from.isoformat()} 起施行")
+    if basis.clause:
+        lines.append(f"  条款: {basis.clause}")
+    if basis.figure:
+        lines.append(f"  标准: {basis.figure}")
+    if basis.note:
+        lines.append(f"  注意: {basis.note}")
+    lines += ["", "输入 inputs:"]
+    width = max((len(label) for _, label, _ in explanation.inputs), default=0)
+    lines += [f"  {label}{'　' * (width - len(label))}  {value}" for _, label, value in explanation.inputs]
+    lines += [
+        "",
+        "计算 arithmetic:",
+        *(f"  {line}" for line in explanation.arithmetic),
+        "",
+        "来源事件 source events:",
+    ]
+    for source in explanation.sources:
+        received = ""
+        if source.received_at is not None:
+            moment = source.received_at.astimezone(CHINA_STANDARD_TIME)
+            received = f"  结算收到 {moment.isoformat(timespec='seconds')}"
+        lines.append(
+            f"  {event_name(source.event_type)}（{source.event_type}）  {source.event_id}  "
+            f"业务日期 {source.business_date.isoformat()}{received}"
+        )
+    missing = set(posting.source_event_ids) - {source.event_id for source in explanation.sources}
+    lines += [f"  (not in the archive: {event_id})" for event_id in sorted(missing)]
+    return "\n".join(lines) + "\n"
