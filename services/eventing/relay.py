@@ -7,9 +7,10 @@ import contextlib
 import logging
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, ResponseError
 
 from services.eventing.cancellation import raise_if_cancelled
+from services.eventing.faults import fault_point
 from services.eventing.store import EventStore, StoredEvent
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ class OutboxRelay:
         batch_size: int = 200,
         idle_seconds: float = 0.1,
         retry_seconds: float = 1.0,
+        loss_check_seconds: float = 5.0,
     ) -> None:
         self.store = store
         self.redis = redis
@@ -41,6 +43,46 @@ class OutboxRelay:
         self.idle_seconds = idle_seconds
         self.retry_seconds = retry_seconds
         self.wakeup = asyncio.Event()
+        self.loss_check_seconds = loss_check_seconds
+
+    async def republish_lost_entries(self) -> int:
+        """If Redis lost published entries (restarted without its data, flushed, restored from an
+        older snapshot), mark those events unpublished so the next pass publishes them again.
+
+        Redis counts every entry ever added to a stream (``entries-added``, trimming included);
+        fewer than this store has published means entries were lost. The events whose entries
+        are no longer on the stream are then published again; consumers deduplicate the ones
+        they had already applied.
+        """
+        published = await asyncio.to_thread(self.store.published_entries)
+        if not published or await self._entries_added() >= len(published):
+            return 0
+        present = await self._entry_ids()
+        lost = [position for position, entry_id in published if entry_id not in present]
+        if lost:
+            await asyncio.to_thread(self.store.republish, lost)
+            log.warning("Redis lost %d published events of %s; publishing them again", len(lost), self.stream)
+        return len(lost)
+
+    async def _entries_added(self) -> int:
+        try:
+            info = await self.redis.xinfo_stream(self.stream)
+        except ResponseError as error:
+            if "no such key" in str(error).lower():
+                return 0
+            raise
+        added = info.get("entries-added", info.get(b"entries-added"))
+        return int(added) if added is not None else int(info.get("length", 0))
+
+    async def _entry_ids(self) -> set[str]:
+        ids: set[str] = set()
+        start = "-"
+        while True:
+            page = await self.redis.xrange(self.stream, min=start, count=1000)
+            ids.update(_text(entry_id) for entry_id, _fields in page)
+            if len(page) < 1000:
+                return ids
+            start = "(" + _text(page[-1][0])
 
     def notify(self) -> None:
         """Tell the relay new events were committed, so it need not wait for its next poll."""
@@ -54,6 +96,7 @@ class OutboxRelay:
             if not pending:
                 return total
             entry_ids = await self._xadd(pending)
+            fault_point("relay.after_xadd")
             published = [
                 (event.position, entry_id) for event, entry_id in zip(pending, entry_ids, strict=True)
             ]
@@ -69,9 +112,13 @@ class OutboxRelay:
 
     async def run(self) -> None:
         """Publish until cancelled; while Redis is unreachable, keep retrying (nothing is lost)."""
+        next_check = 0.0
         while True:
             raise_if_cancelled()
             try:
+                if asyncio.get_running_loop().time() >= next_check:
+                    await self.republish_lost_entries()
+                    next_check = asyncio.get_running_loop().time() + self.loss_check_seconds
                 published = await self.publish_pending()
                 if published:
                     log.debug("relay published %d events to %s", published, self.stream)
@@ -82,3 +129,7 @@ class OutboxRelay:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wakeup.wait(), timeout=self.idle_seconds)
             self.wakeup.clear()
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else value

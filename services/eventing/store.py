@@ -236,6 +236,24 @@ class EventStore:
                     .values(published_at=now, stream_entry_id=entry_id)
                 )
 
+    def published_entries(self) -> list[tuple[int, str]]:
+        """(position, Redis entry id) of every published event."""
+        query = select(outbox_table.c.position, outbox_table.c.stream_entry_id).where(
+            outbox_table.c.published_at.is_not(None)
+        )
+        with Session(self.read_engine) as session:
+            return [(position, entry_id) for position, entry_id in session.execute(query).all()]
+
+    def republish(self, positions: Sequence[int]) -> None:
+        """Mark events unpublished again, so the relay publishes them on its next pass."""
+        with Session(self.engine) as session, session.begin():
+            for start in range(0, len(positions), 500):
+                session.execute(
+                    update(outbox_table)
+                    .where(outbox_table.c.position.in_(positions[start : start + 500]))
+                    .values(published_at=None, stream_entry_id=None)
+                )
+
     def idempotency_record(self, key: str) -> IdempotencyRecord | None:
         """What is known of an ``Idempotency-Key``: its request, its events, its response."""
         with Session(self.read_engine) as session, session.begin():

@@ -68,7 +68,7 @@ def test_commands_accepted_while_redis_is_down_are_published_and_settled_when_it
     assert ledger["fund:liangjiang-finance"] == (paid, 0)
 
 
-def test_after_redis_loses_its_data_the_groups_come_back_and_new_events_are_settled(
+def test_after_redis_loses_its_data_the_lost_events_are_published_again_and_new_ones_settled(
     own_deployment: Deployment,
 ) -> None:
     journey = own_deployment.journey
@@ -85,3 +85,15 @@ def test_after_redis_loses_its_data_the_groups_come_back_and_new_events_are_sett
 
     ledger = settled(journey)
     assert ledger["street:大竹林"] == (0, 3000)  # the survey fee of the person surveyed after the loss
+    assert ledger["street:翠云"] == (0, 6000)  # the republished events were not settled twice
+
+    client = redis.Redis.from_url(own_deployment.redis.url)
+
+    def history_is_back(service: str) -> bool:
+        stored = httpx.get(own_deployment.services.url(service) + "/health").json()["events"]["stored"]
+        return int(client.xlen(f"rehab.{service}.events")) >= stored
+
+    for service in ("survey", "assessment", "approval", "delivery"):
+        journey.wait_until(f"{service} republishes its lost events", lambda s=service: history_is_back(s))
+    assert settled(journey)["street:翠云"] == (0, 6000)  # consumers deduplicated the republished events
+    client.close()

@@ -102,3 +102,62 @@ def test_the_relay_keeps_events_while_redis_is_unreachable_and_publishes_them_la
     assert store.counts()["unpublished"] == 1
     assert publish(store, redis_url) == 1
     assert redis_client.xlen(STREAM) == 1
+
+
+def republish_lost(store: EventStore, redis_url: str) -> int:
+    async def once() -> int:
+        relay = relay_for(store, redis_url)
+        try:
+            return await relay.republish_lost_entries()
+        finally:
+            await relay.redis.aclose()
+
+    return asyncio.run(once())
+
+
+def test_events_whose_stream_redis_lost_are_published_again(
+    store: EventStore, redis_url: str, redis_client: redis.Redis
+) -> None:
+    with store.transaction() as unit:
+        unit.append("person-1", 0, [need_surveyed(), need_surveyed(), need_surveyed()])
+    publish(store, redis_url)
+    assert republish_lost(store, redis_url) == 0  # nothing lost yet
+
+    redis_client.flushall()  # Redis restarted without its data
+    assert republish_lost(store, redis_url) == 3
+    assert publish(store, redis_url) == 3
+    assert [int(fields[b"version"]) for _id, fields in redis_client.xrange(STREAM)] == [1, 2, 3]
+
+
+def test_only_the_entries_newer_than_what_redis_kept_are_published_again(
+    store: EventStore, redis_url: str, redis_client: redis.Redis
+) -> None:
+    with store.transaction() as unit:
+        unit.append("person-1", 0, [need_surveyed()])
+    publish(store, redis_url)
+    [(kept_id, kept_fields)] = redis_client.xrange(STREAM)
+    with store.transaction() as unit:
+        unit.append("person-1", 1, [need_surveyed(), need_surveyed()])
+    publish(store, redis_url)
+
+    # Redis comes back from an older snapshot that holds only the first entry.
+    redis_client.delete(STREAM)
+    redis_client.xadd(STREAM, kept_fields, id=kept_id)
+    assert republish_lost(store, redis_url) == 2
+    assert publish(store, redis_url) == 2
+    assert [int(fields[b"version"]) for _id, fields in redis_client.xrange(STREAM)] == [1, 2, 3]
+
+
+def test_lost_entries_are_found_even_when_new_events_were_published_after_the_loss(
+    store: EventStore, redis_url: str, redis_client: redis.Redis
+) -> None:
+    with store.transaction() as unit:
+        unit.append("person-1", 0, [need_surveyed(), need_surveyed()])
+    publish(store, redis_url)
+    redis_client.flushall()
+    with store.transaction() as unit:
+        unit.append("person-2", 0, [need_surveyed()])
+    assert publish(store, redis_url) == 1  # the stream is re-created by the new event
+    assert republish_lost(store, redis_url) == 2
+    assert publish(store, redis_url) == 2
+    assert redis_client.xlen(STREAM) == 3
