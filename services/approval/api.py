@@ -30,11 +30,10 @@ from services.approval.schemas import (
     SubmitApplication,
 )
 from services.eventing.clock import today
-from services.eventing.runtime import ServiceRuntime, runtime_of
+from services.eventing.http import Runtime
 from services.reference import Jurisdiction
 
 router = APIRouter(tags=["applications"])
-Runtime = Annotated[ServiceRuntime, Depends(runtime_of)]
 
 
 def jurisdiction_of(request: Request) -> Jurisdiction:

@@ -25,13 +25,9 @@ from services.assessment.schemas import (
     WorklistStatus,
 )
 from services.eventing.errors import CommandRejected, NotFound
-from services.eventing.runtime import ServiceRuntime, runtime_of
+from services.eventing.http import Limit, Offset, Runtime
 
 router = APIRouter(tags=["assessment"])
-
-Runtime = Annotated[ServiceRuntime, Depends(runtime_of)]
-Limit = Annotated[int, Query(ge=1, le=500, description="Page size.")]
-Offset = Annotated[int, Query(ge=0, description="Rows to skip.")]
 
 
 def network_of(request: Request) -> Network:

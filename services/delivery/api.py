@@ -10,11 +10,10 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from services.delivery import handlers
 from services.delivery.domain import ServiceDelivered
 from services.delivery.schemas import DeliveryView, EntitlementView, RecordService
-from services.eventing.runtime import ServiceRuntime, runtime_of
+from services.eventing.http import Runtime
 from services.reference import Jurisdiction
 
 router = APIRouter()
-Runtime = Annotated[ServiceRuntime, Depends(runtime_of)]
 
 
 def jurisdiction_of(request: Request) -> Jurisdiction:

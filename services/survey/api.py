@@ -8,7 +8,8 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from services.eventing.errors import CommandRejected, NotFound
-from services.eventing.runtime import ServiceRuntime, runtime_of
+from services.eventing.http import Limit, Offset, Runtime
+from services.eventing.runtime import ServiceRuntime
 from services.reference import Jurisdiction
 from services.survey import handlers, projection
 from services.survey.domain import Guardian, NeedsSurveyRequest, Person, PersonDetails
@@ -31,10 +32,6 @@ from services.survey.schemas import (
 )
 
 router = APIRouter(tags=["survey"])
-
-Runtime = Annotated[ServiceRuntime, Depends(runtime_of)]
-Limit = Annotated[int, Query(ge=1, le=500, description="Page size.")]
-Offset = Annotated[int, Query(ge=0, description="Rows to skip.")]
 
 
 def jurisdiction_of(request: Request) -> Jurisdiction:

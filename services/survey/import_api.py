@@ -11,16 +11,16 @@ from dataclasses import dataclass
 from datetime import date
 from email.parser import BytesParser
 from email.policy import HTTP
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from services.eventing.clock import today
 from services.eventing.errors import CommandRejected
-from services.eventing.runtime import ServiceRuntime, runtime_of
+from services.eventing.http import Runtime
 from services.reference import Jurisdiction
 from services.survey.import_rows import TEMPLATE_COLUMNS, TEMPLATE_NOTES, SurveyCampaign
 from services.survey.imports import ImportedRow, SheetRejected, import_survey_sheet
@@ -29,7 +29,6 @@ from services.survey.sheet import MAX_BYTES, template
 
 router = APIRouter(tags=["survey import"])
 
-Runtime = Annotated[ServiceRuntime, Depends(runtime_of)]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TEMPLATE_NAME = "康复需求调查导入模板.xlsx"
 _YEAR = re.compile(r"[0-9]{4}", re.ASCII)
