@@ -87,6 +87,13 @@ def _parser() -> argparse.ArgumentParser:
         help="with --as-of: count events by when settlement received them (default: what the ledger "
         "showed) or by when their producer recorded them (what it would have shown without delays)",
     )
+    replay.add_argument(
+        "--policy",
+        type=Path,
+        metavar="FILE",
+        help="replay the whole archive in memory under this policy file (in place of the policy with its "
+        "id) and print the difference from the live ledger per payee and funding source",
+    )
     replay.set_defaults(run=_replay)
 
     _settlement_document_commands(commands)
@@ -208,6 +215,13 @@ def _replay(args: argparse.Namespace) -> int:
     from services.settlement.replay import rebuild_ledger, render
 
     settings = ServiceSettings(service="settlement", var_dir=args.var_dir, database_url=args.database_url)
+    if args.policy is not None and args.as_of is not None:
+        print("--policy and --as-of cannot be combined", file=sys.stderr)
+        return 2
+    if args.policy is not None:
+        from services.settlement.commands import replay_under_policy
+
+        return replay_under_policy(create_store_engine(settings.store_url), args.policy)
     if args.as_of is not None:
         from services.settlement.commands import replay_as_of_date
 
@@ -218,7 +232,7 @@ def _replay(args: argparse.Namespace) -> int:
 
 
 def _settlement_document_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """explain, statement and annual-summary: read settlement's store, never write it."""
+    """explain, statement, annual-summary and coverage: read settlement's store, never write it."""
     explain = commands.add_parser("explain", help="print why a settlement posting's amount is what it is")
     explain.add_argument("posting_id", help="the posting id (GET /ledger/postings lists them)")
     statement = commands.add_parser("statement", help="statement 对账单 of a payee for a year or a month")
@@ -234,7 +248,12 @@ def _settlement_document_commands(commands: argparse._SubParsersAction) -> None:
     summary.add_argument("--preparer", default="", help="填表人")
     summary.add_argument("--reviewer", default="", help="审核人")
     summary.add_argument("--filled-on", type=date.fromisoformat, help="填表日期 (default blank)")
-    for command, run in ((explain, _explain), (statement, _statement), (summary, _annual_summary)):
+    coverage = commands.add_parser(
+        "coverage", help="coverage 覆盖率 of a year per street against the policy target"
+    )
+    coverage.add_argument("--year", type=int, required=True)
+    runs = ((explain, _explain), (statement, _statement), (summary, _annual_summary), (coverage, _coverage))
+    for command, run in runs:
         command.add_argument("--database-url", help="settlement's store (default: SQLite in --var-dir)")
         command.add_argument("--var-dir", type=Path, default=Path(os.environ.get("REHAB_VAR_DIR", "var")))
         command.set_defaults(run=run)
@@ -268,6 +287,12 @@ def _annual_summary(args: argparse.Namespace) -> int:
     return write_annual_summary(
         _settlement_store(args), args.year, args.street, args.community, args.out, signatures
     )
+
+
+def _coverage(args: argparse.Namespace) -> int:
+    from services.settlement.commands import print_coverage
+
+    return print_coverage(_settlement_store(args), args.year)
 
 
 def _dlq(args: argparse.Namespace) -> int:

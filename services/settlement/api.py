@@ -11,7 +11,8 @@ from pydantic import BaseModel, Field
 
 from services.eventing.errors import NotFound
 from services.eventing.runtime import ServiceRuntime, runtime_of
-from services.settlement.domain import Posting
+from services.reference import load_jurisdiction
+from services.settlement.domain import DEPLOYMENT_JURISDICTION, Posting
 from services.settlement.ledger import (
     LiveLedger,
     archived_events,
@@ -20,7 +21,7 @@ from services.settlement.ledger import (
     journal_lines_of,
 )
 from services.settlement.replay import LedgerReport, ledger_report, rebuild_ledger, yuan
-from services.settlement.reports import Coverage, coverage_report
+from services.settlement.reports import Coverage, coverage_report, policy_of_year, progress_report
 
 router = APIRouter(tags=["settlement"])
 
@@ -144,6 +145,13 @@ class CoverageOut(BaseModel):
     coverage_percent: str | None = Field(
         description="served / with_needs x 100, two decimals; null when nobody has needs.", examples=["85.71"]
     )
+    target_percent: str | None = Field(
+        description="The coverage target of the policy in force for the year; null when it sets none.",
+        examples=["100"],
+    )
+    target_met: bool | None = Field(
+        description="Whether served / with_needs reaches the target; null without a target or needs."
+    )
 
     @classmethod
     def of(cls, coverage: Coverage) -> CoverageOut:
@@ -154,13 +162,31 @@ class CoverageOut(BaseModel):
             with_needs=coverage.with_needs,
             served=coverage.served,
             coverage_percent=None if percent is None else str(percent),
+            target_percent=None if coverage.target_percent is None else str(coverage.target_percent),
+            target_met=coverage.target_met,
         )
 
 
 class CoverageReportOut(BaseModel):
     year: int
-    streets: list[CoverageOut] = Field(description="One row per street, sorted by name.")
+    policy_id: str | None = Field(description="The policy in force for the year, whose target applies.")
+    policy_version: int | None = Field(description="Its version.")
+    streets: list[CoverageOut] = Field(
+        description="Every street of the jurisdiction in its order (then any other street surveyed, by name)."
+    )
     overall: CoverageOut
+
+
+class MonthProgressOut(BaseModel):
+    month: int = Field(description="1-12.", examples=[10])
+    surveyed: int = Field(description="Distinct persons surveyed by the end of the month (cumulative).")
+    with_needs: int = Field(description="Of those, persons whose last survey by then found needs.")
+    served: int = Field(description="Of those, persons who signed for a service by the end of the month.")
+
+
+class ProgressReportOut(BaseModel):
+    year: int
+    months: list[MonthProgressOut] = Field(description="The twelve months, cumulative by business date.")
 
 
 class UnsettledOut(BaseModel):
@@ -233,11 +259,33 @@ def rebuild(runtime: Runtime, ledger: Ledger) -> LedgerOut:
 
 @router.get("/reports/coverage", response_model=CoverageReportOut, summary="Coverage of a year per street")
 def get_coverage(
-    runtime: Runtime, year: Annotated[int, Query(ge=2000, le=2100, description="Year of the surveys.")]
+    runtime: Runtime,
+    ledger: Ledger,
+    year: Annotated[int, Query(ge=2000, le=2100, description="Year of the surveys.")],
 ) -> CoverageReportOut:
-    report = coverage_report(runtime.store.engine, year)
+    jurisdiction = load_jurisdiction(DEPLOYMENT_JURISDICTION)
+    policy = policy_of_year(ledger.policies, DEPLOYMENT_JURISDICTION, year)
+    report = coverage_report(runtime.store.engine, year, jurisdiction.streets, policy)
     return CoverageReportOut(
         year=report.year,
+        policy_id=report.policy_id,
+        policy_version=report.policy_version,
         streets=[CoverageOut.of(row) for row in report.streets],
         overall=CoverageOut.of(report.overall),
+    )
+
+
+@router.get(
+    "/reports/progress", response_model=ProgressReportOut, summary="Monthly progress of a year, cumulative"
+)
+def get_progress(
+    runtime: Runtime, year: Annotated[int, Query(ge=2000, le=2100, description="Year of the surveys.")]
+) -> ProgressReportOut:
+    months = progress_report(runtime.store.engine, year)
+    return ProgressReportOut(
+        year=year,
+        months=[
+            MonthProgressOut(month=m.month, surveyed=m.surveyed, with_needs=m.with_needs, served=m.served)
+            for m in months
+        ],
     )

@@ -1,5 +1,5 @@
-"""What the `rehab` settlement subcommands do, given settlement's store: explain, replay --as-of, statement,
-annual-summary. They read the store and never write the live ledger."""
+"""What the `rehab` settlement subcommands do, given settlement's store: explain, replay --as-of,
+replay --policy, statement, annual-summary, coverage. They read the store and never write the live ledger."""
 
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ from services.settlement.domain import DEPLOYMENT_JURISDICTION
 from services.settlement.explain import explain_posting, render_explanation
 from services.settlement.labels import AccountNames
 from services.settlement.policy import PolicySet, load_policies
+from services.settlement.reports import coverage_report, policy_of_year, render_coverage
 from services.settlement.statements import FORMATS, BadPeriod, Period, statement
+from services.settlement.what_if import read_policy_file, render_what_if, replay_under
 
 
 def _names(policies: PolicySet) -> AccountNames:
@@ -44,6 +46,23 @@ def replay_as_of_date(engine: Engine, day: date, basis: Basis = "received") -> i
     replay = replay_as_of(engine, day, basis=basis)
     print(render_as_of(replay), end="")
     return 0 if replay.report.balanced else 1
+
+
+def replay_under_policy(engine: Engine, path: Path) -> int:
+    try:
+        policy = read_policy_file(path)
+    except (OSError, ValueError) as bad:  # pydantic's ValidationError and TOML errors are ValueErrors
+        print(f"cannot use {path} as a policy: {bad}", file=sys.stderr)
+        return 2
+    print(render_what_if(replay_under(engine, policy)), end="")
+    return 0
+
+
+def print_coverage(engine: Engine, year: int) -> int:
+    jurisdiction = load_jurisdiction(DEPLOYMENT_JURISDICTION)
+    policy = policy_of_year(load_policies(), DEPLOYMENT_JURISDICTION, year)
+    print(render_coverage(coverage_report(engine, year, jurisdiction.streets, policy)), end="")
+    return 0
 
 
 def write_statement(

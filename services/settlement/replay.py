@@ -170,6 +170,17 @@ def render(report: LedgerReport) -> str:
     return "\n".join(lines) + "\n"
 
 
+def render_table(header: tuple[str, ...], rows: list[tuple[str, ...]], total: tuple[str, ...]) -> list[str]:
+    """Lines of a table: a name column padded to its display width, amounts right-aligned."""
+    width = max(_display_width(line[0]) for line in [header, *rows, total])
+
+    def row(name: str, *amounts: str) -> str:
+        return _left(name, width) + "".join(f"  {amount:>14}" for amount in amounts)
+
+    rule = "-" * len(row(*header))
+    return [row(*header), rule, *(row(*line) for line in rows), rule, row(*total)]
+
+
 def _display_width(text: str) -> int:
     """Columns a terminal gives the text: Chinese characters (street names) take two."""
     return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)

@@ -282,12 +282,14 @@ def test_coverage_counts_persons_with_needs_served_per_street(client):
         consume(client, envelope, stream)
     report = client.get("/reports/coverage", params={"year": 2024}).json()
     assert report["overall"] == {
-        "street": None, "surveyed": 2, "with_needs": 2, "served": 1, "coverage_percent": "50.00"
+        "street": None, "surveyed": 2, "with_needs": 2, "served": 1, "coverage_percent": "50.00",
+        "target_percent": "100", "target_met": False,
     }
-    assert [(row["street"], row["coverage_percent"]) for row in report["streets"]] == [
-        ("人和", "0.00"),
-        ("鸳鸯", "100.00"),
-    ]
+    assert (report["policy_id"], report["policy_version"]) == ("liangjiang-2024", 2)
+    rows = [(row["street"], row["coverage_percent"], row["target_met"]) for row in report["streets"]]
+    assert rows[:3] == [("鸳鸯", "100.00", True), ("人和", "0.00", False), ("天宫殿", None, None)]
+    streets = ["鸳鸯", "人和", "天宫殿", "翠云", "大竹林", "礼嘉", "金山", "康美"]
+    assert [row["street"] for row in report["streets"]] == streets
     assert client.get("/reports/coverage").status_code == 422
 
 
