@@ -134,6 +134,10 @@ def print_summary(summary: DemoSummary) -> None:
             _pad(row["street"], 16)
             + f"{row['surveyed']:>10}{row['with_needs']:>12}{row['served']:>8}{percent:>10}"
         )
+    if overall.get("target_percent") is not None:
+        verdict = "met" if overall.get("target_met") else "not met"
+        policy = summary.coverage.get("policy_id")
+        print(f"coverage target {overall['target_percent']}% ({policy}): {verdict}")
     print("\nledger 结算台账 in yuan: the fund is debited, each payee credited")
     print(_pad("account", 50) + f"{'debit':>14}{'credit':>14}")
     for account in summary.ledger["accounts"]:
