@@ -27,6 +27,8 @@ class ServiceProcesses:
     ports: dict[str, int] = field(default_factory=lambda: dict(SERVICE_PORTS))
     services: Iterable[str] = SERVICES
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+    """Extra environment of every service process (e.g. ``REHAB_CLAIM_IDLE_SECONDS``)."""
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
@@ -38,7 +40,8 @@ class ServiceProcesses:
         self.wait_healthy(timeout)
         return self
 
-    def start_one(self, service: str) -> None:
+    def start_one(self, service: str, env: dict[str, str] | None = None) -> None:
+        """Start one service; ``env`` adds to the environment of this process only (e.g. ``REHAB_FAULT``)."""
         log = (self.var_dir / "logs" / f"{service}.log").open("ab")
         command = [
             sys.executable,
@@ -53,8 +56,9 @@ class ServiceProcesses:
             "--var-dir",
             str(self.var_dir),
         ]
+        environment = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env, **(env or {})}
         self.processes[service] = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"}
+            command, stdout=log, stderr=subprocess.STDOUT, env=environment
         )
 
     def wait_healthy(self, timeout: float = 60.0) -> None:

@@ -34,6 +34,7 @@ from sqlalchemy import select
 from services.eventing import ordering, reclaim
 from services.eventing.cancellation import raise_if_cancelled
 from services.eventing.dead_letters import as_text, dead_letter_stream, new_dead_letter
+from services.eventing.faults import fault_point
 from services.eventing.outcomes import CANNOT_APPLY, EventConflict, EventRejected, Receipt, describe
 from services.eventing.store import EventStore, UnitOfWork, inbox_table
 
@@ -169,6 +170,8 @@ class EventConsumer:
                 return Receipt.PARKED
             self._take(unit, envelope, payload, handler, source_stream)
             ordering.unpark(unit.session, str(envelope.event_id))
+            fault_point("consumer.before_commit")
+        fault_point("consumer.after_commit")
         return Receipt.APPLIED
 
     def _take(

@@ -1,0 +1,134 @@
+"""Helpers of the fault suite: restarting one service with a fault point armed, and waiting until
+the deployment is quiescent and `rehab verify` finds it clean (bounded waits only)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import redis
+from rehab_contracts import STREAM_OF_PRODUCER
+
+from rehab.journey import Journey
+from rehab.local_redis import LocalRedis, free_port
+from rehab.processes import SERVICES, ServiceProcesses
+from rehab.verify import PRODUCERS, SUBSCRIBES_TO, CheckResult, render, store_urls, verify_deployment
+from services.eventing.faults import KILLED
+from tests.e2e.conftest import Deployment
+
+FAST_RECLAIM = {"REHAB_CLAIM_IDLE_SECONDS": "1"}
+"""Entries of a killed consumer are claimed after 1 s instead of 30 s."""
+
+YEAR = 2025
+
+
+def start_deployment_with(var_dir: Path, env: dict[str, str] | None = None) -> Deployment:
+    """As tests.e2e.conftest.start_deployment, with extra environment for every service process."""
+    server = LocalRedis(var_dir / "redis", free_port()).start()
+    services = ServiceProcesses(
+        var_dir, server.url, ports={service: free_port() for service in SERVICES}, env=env or FAST_RECLAIM
+    )
+    try:
+        services.start()
+    except BaseException:
+        services.stop()
+        server.stop()
+        raise
+    return Deployment(server, services, Journey(services.url, year=YEAR, timeout=30.0))
+
+
+def restart(deployment: Deployment, service: str, fault: str | None = None) -> None:
+    """Stop a service (SIGKILL if it still runs) and start it again, with ``REHAB_FAULT`` if given."""
+    services = deployment.services
+    if service in services.processes:
+        services.kill(service)
+    services.start_one(service, {"REHAB_FAULT": fault} if fault else None)
+    services.wait_healthy(timeout=30.0)
+
+
+def wait_killed_by_fault(deployment: Deployment, service: str, timeout: float = 20.0) -> None:
+    """Wait until the service killed itself at its fault point (exit 137), and forget the process."""
+    process = deployment.services.processes[service]
+    try:
+        code = process.wait(timeout=timeout)
+    except Exception as error:
+        raise AssertionError(f"{service} did not reach its fault point within {timeout:.0f}s") from error
+    assert code == KILLED, f"{service} exited with {code}, not at its fault point"
+    deployment.services.kill(service)  # already dead: only forgets the process
+
+
+def wait_until(what: str, condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting until {what}")
+        time.sleep(0.1)
+
+
+def groups_caught_up(redis_url: str) -> bool:
+    """Every subscribing group has read every entry of its producer streams and acknowledged them."""
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    try:
+        for producer in PRODUCERS:
+            stream = STREAM_OF_PRODUCER[producer]
+            groups = {group["name"]: group for group in client.xinfo_groups(stream)}
+            for consumer, producers in SUBSCRIBES_TO.items():
+                group = groups.get(consumer)
+                if producer in producers and (group is None or group["lag"] != 0 or group["pending"] != 0):
+                    return False
+        return True
+    except (redis.RedisError, OSError):
+        return False
+    finally:
+        client.close()
+
+
+def verify(deployment: Deployment) -> list[CheckResult]:
+    return verify_deployment(store_urls(deployment.services.var_dir, {}), deployment.redis.url)
+
+
+def wait_clean(deployment: Deployment, timeout: float = 30.0) -> list[CheckResult]:
+    """Wait until the deployment is quiescent and every `rehab verify` check holds; fail with the report."""
+    deadline = time.monotonic() + timeout
+    results: list[CheckResult] = []
+    while time.monotonic() < deadline:
+        if deployment.journey.producers_published_everything() and groups_caught_up(deployment.redis.url):
+            results = verify(deployment)
+            if all(result.ok for result in results):
+                return results
+        time.sleep(0.25)
+    results = results or verify(deployment)
+    raise AssertionError(f"rehab verify is not clean after {timeout:.0f}s:\n{render(results)}")
+
+
+def count(results: list[CheckResult], code: str, name: str) -> int:
+    return next(result for result in results if result.code == code).counts[name]
+
+
+def assert_nothing_lost_nor_paid_twice(results: list[CheckResult]) -> None:
+    assert count(results, "I2", "unpublished") == count(results, "I2", "entry missing from stream") == 0
+    assert count(results, "I3", "lost (neither)") == 0
+    assert count(results, "I4", "keys posted twice") == 0
+    assert count(results, "I4", "rule and source events posted twice") == 0
+
+
+def postings_for(deployment: Deployment, person_id: str, rule: str = "survey_fee") -> list[dict[str, Any]]:
+    page = deployment.journey.get("settlement", "/ledger/postings", rule=rule, limit=500)
+    assert page["total"] <= 500
+    return [posting for posting in page["items"] if person_id in posting["key"]]
+
+
+def consumer_health(deployment: Deployment, service: str) -> dict[str, int]:
+    return dict(httpx.get(deployment.services.url(service) + "/health", timeout=5.0).json()["consumer"])
+
+
+def entries_of(redis_url: str, stream: str, event_id: str) -> list[str]:
+    """Entry ids on ``stream`` carrying the event."""
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    try:
+        return [entry_id for entry_id, fields in client.xrange(stream) if fields.get("event_id") == event_id]
+    finally:
+        client.close()
