@@ -1,0 +1,235 @@
+"""Per-agency Redis users (deploy/redis): each service appends only to its own streams and reads
+only what it consumes; the default user is off. Runs redis-server with the shipped config."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from redis.backoff import NoBackoff
+from redis.exceptions import AuthenticationError, NoPermissionError, ResponseError
+from redis.retry import Retry
+
+from rehab.local_redis import answers, free_port
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "redis"
+SERVICES = ("survey", "assessment", "approval", "delivery", "settlement")
+PRODUCERS = ("survey", "assessment", "approval", "delivery")
+
+
+def events(service: str) -> str:
+    return f"rehab.{service}.events"
+
+
+def password(user: str) -> str:
+    return f"{user}-demo-password"  # documented in deploy/redis/README.md as demo-only
+
+
+@pytest.fixture
+def port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    """A fresh redis-server started with deploy/redis/redis.conf (and its users.acl) on a free port."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed (scripts/setup installs it)")
+    workdir = tmp_path_factory.mktemp("redis-acl")
+    for name in ("redis.conf", "users.acl"):
+        shutil.copy(DEPLOY / name, workdir / name)
+    chosen = free_port()
+    args = [binary, "redis.conf", "--port", str(chosen), "--dir", str(workdir), "--logfile", "redis.log"]
+    process = subprocess.Popen(args, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    operator_url = f"redis://operator:{password('operator')}@127.0.0.1:{chosen}/0"
+    deadline = time.monotonic() + 10
+    while not answers(operator_url):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            log = (workdir / "redis.log").read_text() if (workdir / "redis.log").exists() else ""
+            pytest.fail(f"redis-server with deploy/redis/redis.conf did not start:\n{log}")
+        time.sleep(0.05)
+    yield chosen
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def url_of(user: str, port: int) -> str:
+    return f"redis://{user}:{password(user)}@127.0.0.1:{port}/0"
+
+
+@pytest.fixture
+def connect(port: int) -> Iterator:  # type: ignore[type-arg]
+    clients: list[redis.Redis] = []
+
+    def as_user(user: str) -> redis.Redis:
+        client = redis.Redis.from_url(url_of(user, port))
+        clients.append(client)
+        return client
+
+    yield as_user
+    for client in clients:
+        client.close()
+
+
+def unauthenticated(port: int, **credentials: str) -> redis.Redis:
+    return redis.Redis(host="127.0.0.1", port=port, retry=Retry(NoBackoff(), 0), **credentials)
+
+
+def test_the_default_user_cannot_authenticate_or_run_commands(port: int) -> None:
+    with pytest.raises(AuthenticationError, match=r"(?i)authenticat"):
+        unauthenticated(port).ping()
+    with pytest.raises(AuthenticationError, match="invalid username-password pair"):
+        unauthenticated(port, username="default", password="any").ping()
+
+
+def test_a_wrong_password_is_refused(port: int) -> None:
+    with pytest.raises(AuthenticationError, match="invalid username-password pair"):
+        unauthenticated(port, username="survey", password="guess").ping()
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_service_user_can_check_the_persistence_settings(connect, service: str) -> None:  # type: ignore[no-untyped-def]
+    client = connect(service)
+    assert client.ping()
+    assert client.config_get("appendonly") == {"appendonly": "yes"}
+    assert client.info("persistence")["aof_enabled"] == 1
+
+
+def test_the_survey_user_appends_to_its_own_stream_but_not_to_another_agencys(connect) -> None:  # type: ignore[no-untyped-def]
+    survey = connect("survey")
+    assert survey.xadd(events("survey"), {"event_id": "own"})
+    assert survey.xadd("rehab.survey.dead_letters", {"reason": "own dead letter"})
+    for other in ("assessment", "approval", "delivery"):
+        with pytest.raises(NoPermissionError):
+            survey.xadd(events(other), {"event_id": "forged"})
+    with pytest.raises(NoPermissionError):
+        survey.xadd("rehab.settlement.dead_letters", {"reason": "forged"})
+    assert connect("operator").xlen(events("approval")) == 0
+
+
+@pytest.mark.parametrize("producer", PRODUCERS)
+def test_no_service_can_append_to_another_producers_stream(connect, producer: str) -> None:  # type: ignore[no-untyped-def]
+    for service in SERVICES:
+        if service != producer:
+            with pytest.raises(NoPermissionError):
+                connect(service).xadd(events(producer), {"event_id": "forged"})
+
+
+def test_settlement_reads_and_acknowledges_all_four_streams_but_appends_to_none(connect) -> None:  # type: ignore[no-untyped-def]
+    settlement = connect("settlement")
+    for producer in PRODUCERS:
+        stream = events(producer)
+        connect(producer).xadd(stream, {"event_id": f"from-{producer}"})
+        try:
+            settlement.xgroup_create(stream, "settlement", id="0", mkstream=True)
+        except ResponseError as error:
+            assert "BUSYGROUP" in str(error)
+        [(_stream, entries)] = settlement.xreadgroup("settlement", "settlement-1", {stream: ">"}, count=10)
+        assert entries, f"settlement read nothing from {stream}"
+        assert settlement.xack(stream, "settlement", *[entry_id for entry_id, _ in entries]) == len(entries)
+        assert settlement.xpending(stream, "settlement")["pending"] == 0
+        assert settlement.xinfo_groups(stream)
+        assert settlement.xrange(stream)
+        settlement.xautoclaim(stream, "settlement", "settlement-1", 0)
+        with pytest.raises(NoPermissionError):
+            settlement.xadd(stream, {"event_id": "forged"})
+        with pytest.raises(NoPermissionError):
+            settlement.xdel(stream, entries[0][0])
+    assert settlement.xadd("rehab.settlement.dead_letters", {"reason": "own dead letter"})
+
+
+def test_a_service_cannot_read_a_stream_it_does_not_consume(connect) -> None:  # type: ignore[no-untyped-def]
+    connect("survey").xadd(events("survey"), {"event_id": "private"})
+    delivery = connect("delivery")
+    with pytest.raises(NoPermissionError):
+        delivery.xrange(events("survey"))
+    with pytest.raises(NoPermissionError):
+        delivery.xgroup_create(events("survey"), "delivery", id="0", mkstream=True)
+    with pytest.raises(NoPermissionError):
+        delivery.xreadgroup("delivery", "d", {events("survey"): ">"})
+    with pytest.raises(NoPermissionError):
+        delivery.xread({events("survey"): "0"})
+    with pytest.raises(NoPermissionError):
+        connect("survey").xrange(events("assessment"))
+
+
+def test_a_consumer_cannot_append_to_the_stream_it_consumes(connect) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(NoPermissionError):
+        connect("assessment").xadd(events("survey"), {"event_id": "forged"})
+
+
+def test_services_cannot_reach_other_keys_or_administer_redis(connect) -> None:  # type: ignore[no-untyped-def]
+    survey = connect("survey")
+    for command in (
+        ("SET", "x", "1"),
+        ("KEYS", "*"),
+        ("FLUSHALL",),
+        ("CONFIG", "SET", "appendonly", "no"),
+        ("ACL", "LIST"),
+        ("DEL", events("survey")),
+    ):
+        with pytest.raises(NoPermissionError):
+            survey.execute_command(*command)
+
+
+def test_the_operator_reads_everything_and_manages_dead_letters_only(connect) -> None:  # type: ignore[no-untyped-def]
+    operator = connect("operator")
+    dead = "rehab.assessment.dead_letters"
+    connect("assessment").xadd(dead, {"reason": "bad"})
+    [(dead_id, _fields)] = operator.xrange(dead)[-1:]
+    assert operator.xadd(events("survey"), {"event_id": "redelivered"})  # rehab dlq retry
+    assert operator.xdel(dead, dead_id) == 1
+    assert operator.xinfo_stream(events("survey"))
+    with pytest.raises(NoPermissionError):
+        operator.xdel(events("survey"), operator.xrange(events("survey"))[0][0])
+    with pytest.raises(NoPermissionError):
+        operator.execute_command("SET", "rehab.x", "1")
+
+
+def test_the_outbox_relay_and_a_consumer_work_under_their_own_users(
+    port: int,
+    connect,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+) -> None:
+    from redis.asyncio import Redis as AsyncRedis
+
+    from services.eventing.durability import durability_problems
+    from services.eventing.relay import OutboxRelay
+    from services.eventing.store import EventStore, create_store_engine
+    from tests.eventing.events import need_surveyed
+    from tests.eventing.test_consumer import consumer_of, effect_count, run_consumer_while, wait_for
+
+    survey_store = EventStore(create_store_engine(f"sqlite:///{tmp_path / 'survey.db'}"), producer="survey")
+    survey_store.create_schema()
+    with survey_store.transaction() as unit:
+        stored = unit.append("person-acl", 0, [need_surveyed()])[0]
+
+    async def relay_once() -> tuple[int, int, list[str]]:
+        client = AsyncRedis.from_url(url_of("survey", port))
+        relay = OutboxRelay(survey_store, client, events("survey"), retry_seconds=0.05)
+        try:
+            published = await relay.publish_pending()
+            return published, await relay.republish_lost_entries(), await durability_problems(client)
+        finally:
+            await client.aclose()
+
+    assert asyncio.run(relay_once()) == (1, 0, [])
+
+    assessment_store = EventStore(
+        create_store_engine(f"sqlite:///{tmp_path / 'assessment.db'}"), producer="assessment"
+    )
+    assessment_store.create_schema()
+    consumer = consumer_of(assessment_store)
+    operator = connect("operator")
+
+    def applied() -> None:
+        wait_for(lambda: effect_count(assessment_store) == 1)
+        wait_for(lambda: operator.xpending(events("survey"), "assessment")["pending"] == 0)
+
+    run_consumer_while(consumer, url_of("assessment", port), applied)
+    with assessment_store.transaction() as unit:
+        assert [envelope.event_id for envelope in unit.received()] == [stored.event_id]
+    assert operator.xlen("rehab.assessment.dead_letters") == 0
