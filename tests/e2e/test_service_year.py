@@ -1,0 +1,280 @@
+"""One service year for four persons over HTTP, across five service processes and a real Redis.
+
+Issue 3 ("Everywhere") asks for an end-to-end year in which some applications are rejected, one is
+over quota, one institution change is approved and one service record is refused. Here:
+
+- 人和 (mental, 支持性服务) and 天宫殿 (physical, 辅助器具适配): 区残联办 rejects both applications;
+  a service recorded under one of them is refused (409) with 区残联办's reason.
+- 鸳鸯 (vision, 定向行走训练): approved at 区第一人民医院, which serves June; 区残联办 approves a change
+  to 区第二人民医院 from 1 July; a later record from the old hospital is refused (409), one from the
+  new hospital is accepted.
+- 礼嘉 (vision, 中途盲者心理疏导): a record of a period outside 2025 and an unsigned record are
+  refused (422); the corrected record is accepted.
+
+Not covered: the over-quota application. Children's assistance quotas per county are not
+implemented by the approval service yet, so there is nothing to drive; add it here when they are.
+
+Settlement is then checked to the fen: rejected persons bring only the survey, management and
+assessment fees; the changed item is paid to the institution that delivered each part; refused
+records pay nothing; the ledger balances; coverage counts only the persons served.
+The new institution's part is an expected failure (strict xfail) until settlement consumes
+`approval.institution_change_approved`: today it matches a record only against the institution
+approved in `approval.application_approved` and leaves the new institution's record unsettled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rehab.journey import DISTRICT_OFFICE_SIGNATORIES, Journey
+from tests.e2e.conftest import Deployment, start_deployment, stop_deployment
+from tests.e2e.people import certified_adult
+
+pytestmark = pytest.mark.e2e
+
+ORIENTATION = "orientation_mobility_training"
+OLD_HOSPITAL = "lj-first-hospital"
+NEW_HOSPITAL = "lj-second-hospital"
+CHANGE_DAY = "2025-07-01"
+
+
+@dataclass(frozen=True)
+class Case:
+    """One person of the year: who, what they need, and whether 区残联办 approves."""
+
+    person: dict[str, Any]
+    needs: list[str]
+    approved: bool
+
+
+CASES = {
+    "changed": Case(certified_adult(11, street="鸳鸯", category="vision", digit=1), [ORIENTATION], True),
+    "rejected_mental": Case(
+        certified_adult(12, street="人和", category="mental", digit=6), ["support_service_mental"], False
+    ),
+    "rejected_physical": Case(
+        certified_adult(13, street="天宫殿", category="physical", digit=4),
+        ["assistive_device_fitting"],
+        False,
+    ),
+    "refused_record": Case(
+        certified_adult(14, street="礼嘉", category="vision", digit=1),
+        ["support_service_midlife_blind"],
+        True,
+    ),
+}
+
+
+@dataclass
+class Year:
+    journey: Journey
+    person_ids: dict[str, str]
+    application_ids: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def year(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Year]:
+    """Its own deployment, with every person surveyed, assessed, referred, applied for and decided."""
+    deployment: Deployment = start_deployment(Path(tmp_path_factory.mktemp("service-year")))
+    try:
+        yield decide_the_applications(deployment.journey)
+    finally:
+        stop_deployment(deployment)
+
+
+def decide_the_applications(journey: Journey) -> Year:
+    person_ids = {}
+    for name, case in CASES.items():
+        person_ids[name] = journey.register(case.person)
+        journey.survey(person_ids[name], case.needs)
+    journey.wait_until("the surveys reach assessment", lambda: journey.on_worklist(set(person_ids.values())))
+    for name, case in CASES.items():
+        journey.assess_and_refer(person_ids[name], case.needs, home_visit=False)
+    for name, case in CASES.items():
+        journey.wait_until(
+            f"the referrals of {name} reach approval",
+            lambda name=name, case=case: journey.referrals_reached_approval(person_ids[name], case.needs),
+        )
+    application_ids = {}
+    for serial, (name, case) in enumerate(CASES.items(), start=1):
+        application_ids[name] = journey.apply(case.person, person_ids[name], case.needs, serial=serial)
+        if case.approved:
+            journey.review_and_approve(application_ids[name], case.person["street"], case.needs)
+        else:
+            journey.review_and_reject(application_ids[name], case.person["street"], "经审核不符合救助条件")
+    for name, case in CASES.items():
+        if case.approved:
+            journey.wait_until(
+                f"the approval of {name} reaches delivery",
+                lambda name=name: journey.entitlements_reached_delivery(application_ids[name]),
+            )
+    return Year(journey, person_ids, application_ids)
+
+
+def record(year: Year, name: str, **changes: Any) -> Any:
+    """POST a service record of the person's (only) item, June to October 2025 unless changed."""
+    case = CASES[name]
+    item = case.needs[0]
+    body = {
+        "application_id": year.application_ids[name],
+        "person_id": year.person_ids[name],
+        "institution_id": "lj-rehab-centre",
+        "item": item,
+        "frequency": "每周2次，每次60分钟",
+        "period_start": "2025-06-01",
+        "period_end": "2025-10-31",
+        "staff": "康复治疗师 周敏",
+        "signed_by": "person",
+        "signed_on": "2025-11-05",
+        "charge_fen": 20_000,
+        "insurance_paid_fen": 0,
+        **changes,
+    }
+    return year.journey.client.post(year.journey.url("delivery") + "/deliveries", json=body)
+
+
+def refusal(response: Any) -> tuple[int, str, str]:
+    detail = response.json()["detail"][0]
+    return response.status_code, detail["loc"][-1], detail["msg"]
+
+
+def test_a_service_under_a_rejected_application_is_refused_with_the_rejection_reason(year: Year) -> None:
+    response = record(year, "rejected_mental")
+
+    status, field, message = refusal(response)
+    assert (status, field) == (409, "application_id")
+    assert "经审核不符合救助条件" in message
+
+
+def test_after_an_approved_institution_change_only_the_new_institution_records_later_periods(
+    year: Year,
+) -> None:
+    journey = year.journey
+    application = year.application_ids["changed"]
+    june = record(
+        year,
+        "changed",
+        institution_id=OLD_HOSPITAL,
+        period_start="2025-06-01",
+        period_end="2025-06-30",
+        signed_on="2025-06-30",
+        charge_fen=100_000,
+    )
+    assert june.status_code == 201, june.text
+
+    change = journey.post(
+        "approval",
+        f"/applications/{application}/institution-changes",
+        {
+            "item": ORIENTATION,
+            "from_institution_id": OLD_HOSPITAL,
+            "to_institution_id": NEW_HOSPITAL,
+            "reason": "本人迁居，就近至区第二人民医院训练",
+            "signatories": DISTRICT_OFFICE_SIGNATORIES,
+            "decided_on": CHANGE_DAY,
+        },
+    )
+    assert (change["from_institution_id"], change["to_institution_id"]) == (OLD_HOSPITAL, NEW_HOSPITAL)
+    journey.wait_until(
+        "the institution change reaches delivery",
+        lambda: (
+            [
+                entitlement["current_institution_id"]
+                for entitlement in journey.get("delivery", "/entitlements", application_id=application)
+            ]
+            == [NEW_HOSPITAL]
+        ),
+    )
+
+    later = {"period_start": "2025-07-01", "period_end": "2025-10-31", "charge_fen": 200_000}
+    old = record(year, "changed", institution_id=OLD_HOSPITAL, **later)
+    new = record(year, "changed", institution_id=NEW_HOSPITAL, **later)
+
+    assert refusal(old)[:2] == (409, "institution_id")
+    assert new.status_code == 201, new.text
+    delivered = journey.get("delivery", "/deliveries", application_id=application)
+    assert sorted((row["institution_id"], row["period_start"]) for row in delivered) == [
+        (OLD_HOSPITAL, "2025-06-01"),
+        (NEW_HOSPITAL, "2025-07-01"),
+    ]
+
+
+def test_a_record_outside_the_year_or_unsigned_is_refused_and_the_corrected_one_accepted(year: Year) -> None:
+    outside = record(
+        year, "refused_record", period_start="2026-01-05", period_end="2026-01-31", signed_on="2026-02-05"
+    )
+    unsigned = record(year, "refused_record", signed_by=None)
+    corrected = record(year, "refused_record")
+
+    assert refusal(outside)[:2] == (422, "period_start")
+    assert refusal(unsigned)[:2] == (422, "signed_by")
+    assert corrected.status_code == 201, corrected.text
+    delivered = year.journey.get(
+        "delivery", "/deliveries", application_id=year.application_ids["refused_record"]
+    )
+    assert [row["period_start"] for row in delivered] == ["2025-06-01"]
+
+
+PENDING_FIX = {f"service_institution:{NEW_HOSPITAL}", "fund:liangjiang-finance"}
+"""Accounts the institution change should move, checked by the expected failure below."""
+
+
+def settled_accounts(journey: Journey) -> dict[str, tuple[int, int]]:
+    journey.wait_until("every event is published", journey.producers_published_everything)
+    journey.wait_until("settlement has consumed every event", journey.settlement_caught_up)
+    ledger = journey.get("settlement", "/ledger")
+    assert ledger["balanced"] is True
+    return {row["account"]: (row["debit_fen"], row["credit_fen"]) for row in ledger["accounts"]}
+
+
+def test_settlement_pays_fees_for_everyone_and_subsidies_only_for_accepted_records_to_the_fen(
+    year: Year,
+) -> None:
+    accounts = settled_accounts(year.journey)
+
+    # The new institution's payment and the fund's total: see the expected failure below.
+    assert {account: totals for account, totals in accounts.items() if account not in PENDING_FIX} == {
+        # survey fee + management fee, 30 yuan each, for every person with needs, rejected or not
+        "street:鸳鸯": (0, 6000),
+        "street:人和": (0, 6000),
+        "street:天宫殿": (0, 6000),
+        "street:礼嘉": (0, 6000),
+        "assessment_institution:lj-assess-first-hospital": (0, 4 * 3000),
+        # free: the self-paid part of the record the old institution made before the change
+        f"service_institution:{OLD_HOSPITAL}": (0, 100_000),
+        "service_institution:lj-rehab-centre": (0, 20_000),  # support service 200 yuan per year
+    }
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="settlement ignores approval.institution_change_approved: it refuses the new institution's "
+    "record as 'approved at lj-first-hospital, not at lj-second-hospital' (services/settlement/domain.py "
+    "_mismatch) and would credit approved.institution",
+)
+def test_the_changed_item_is_paid_to_the_new_institution_for_its_part_of_the_year(year: Year) -> None:
+    accounts = settled_accounts(year.journey)
+    unsettled = year.journey.get("settlement", "/ledger/unsettled")
+
+    assert unsettled == []
+    assert accounts[f"service_institution:{NEW_HOSPITAL}"] == (0, 200_000)
+    assert accounts["fund:liangjiang-finance"] == (4 * 9000 + 100_000 + 200_000 + 20_000, 0)
+
+
+def test_coverage_counts_the_persons_served_and_not_the_rejected_ones(year: Year) -> None:
+    report = year.journey.get("settlement", "/reports/coverage", year=2025)
+    by_street = {
+        row["street"]: (row["surveyed"], row["with_needs"], row["served"])
+        for row in report["streets"]
+        if row["surveyed"]
+    }
+    overall = report["overall"]
+
+    assert (overall["surveyed"], overall["with_needs"], overall["served"]) == (4, 4, 2)
+    assert by_street == {"鸳鸯": (1, 1, 1), "人和": (1, 1, 0), "天宫殿": (1, 1, 0), "礼嘉": (1, 1, 1)}
+    assert overall["coverage_percent"] == "50.00"
