@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
+from decimal import Decimal
 from uuid import UUID, uuid5
 
 from services.settlement.facts import (
@@ -133,6 +134,8 @@ class SettlementBook:
         self._waiting: dict[str, list[ServiceRecorded]] = {}
         self._paid: dict[tuple[str, str], int] = {}
         self._unsettled: dict[str, Unsettled] = {}
+        self._in_force: dict[date, Policy | None] = {}
+        self._shares: dict[tuple[str, str | None], dict[str, Decimal]] = {}
 
     def feed(self, fact: Fact) -> list[Posting]:
         """Take in one fact (a second feed of the same event is ignored)."""
@@ -189,7 +192,9 @@ class SettlementBook:
             self._note(due.key, f"{policy.id} states no {due.rule.replace('_', ' ')}: {fee.unstated}",
                        *due.source_event_ids)
             return []
-        return self._postings(replace(due, inputs={**due.inputs, "fee_fen": fee}), policy, fee)
+        due = _Due(due.rule, due.key, due.credit_account, due.business_date, due.source_event_ids,
+                   {**due.inputs, "fee_fen": fee}, due.area)
+        return self._postings(due, policy, fee)
 
     # -- service subsidies ----------------------------------------------------------------------
     def _on_approval(self, approval: ItemsApproved) -> list[Posting]:
@@ -311,7 +316,10 @@ class SettlementBook:
 
     # -- shared ---------------------------------------------------------------------------------
     def _policy_on(self, day: date, subject: str, sources: tuple[str, ...]) -> Policy | None:
-        policy = self._policies.in_force(self._jurisdiction, day)
+        try:
+            policy = self._in_force[day]
+        except KeyError:  # the policy set never changes, so the policy in force on a day is cached
+            policy = self._in_force[day] = self._policies.in_force(self._jurisdiction, day)
         if policy is None:
             self._note(subject, f"no settlement policy in force on {day.isoformat()}", *sources)
         return policy
@@ -320,7 +328,10 @@ class SettlementBook:
         """The payment, one posting per funding source of the policy's split (to the fen)."""
         self._posted.add(due.key)
         self._unsettled.pop(due.key, None)
-        shares = policy.funding.split_for(due.area).shares
+        try:
+            shares = self._shares[policy.id, due.area]
+        except KeyError:
+            shares = self._shares[policy.id, due.area] = policy.funding.split_for(due.area).shares
         if len(shares) == 1:
             return [_posting(due, policy.funding.account_of(next(iter(shares))), amount_fen, policy)]
         postings = []

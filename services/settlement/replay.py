@@ -19,6 +19,7 @@ from services.settlement.ledger import (
     postings_table,
 )
 from services.settlement.policy import PolicySet, load_policies
+from services.settlement.translation import SETTLEMENT_EVENT_TYPES
 
 
 @dataclass(frozen=True)
@@ -65,8 +66,14 @@ def rebuild_ledger(
             metadata.create_all(connection)
 
             def build() -> SettlementBook:
-                book, postings = feed_archive(archive(connection), policies)
+                book, postings = feed_archive(archive(connection, SETTLEMENT_EVENT_TYPES), policies)
+                # Bulk load, then index: the same indexes, built once instead of row by row.
+                indexes = [index for table in metadata.sorted_tables for index in table.indexes]
+                for index in indexes:
+                    index.drop(connection)
                 insert_postings(connection, postings)
+                for index in indexes:
+                    index.create(connection)
                 return book
 
             if live is None:

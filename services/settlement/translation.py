@@ -99,6 +99,9 @@ _TRANSLATORS: dict[str, Callable[[EventEnvelope, Any], Fact]] = {
     ServiceDelivered.event_type: service_recorded,
 }
 
+SETTLEMENT_EVENT_TYPES: tuple[str, ...] = tuple(_TRANSLATORS)
+"""The event types settlement translates into facts (every other archived event is skipped)."""
+
 
 def fact_of(envelope: EventEnvelope) -> Fact | None:
     """The settlement fact an archived event carries, or None for events settlement only archives."""
