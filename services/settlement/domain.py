@@ -22,6 +22,7 @@ from services.settlement.facts import (
     ApplicationRefused,
     ApprovedItem,
     Fact,
+    InstitutionChanged,
     ItemsApproved,
     PersonAssessed,
     PersonSurveyed,
@@ -132,6 +133,10 @@ class SettlementBook:
         self._approvals: dict[str, ItemsApproved] = {}
         self._refusals: dict[str, ApplicationRefused] = {}
         self._waiting: dict[str, list[ServiceRecorded]] = {}
+        self._changes: dict[tuple[str, str], list[InstitutionChanged]] = {}
+        self._elsewhere: dict[str, list[ServiceRecorded]] = {}
+        """Records from an institution the item was not approved at, by application: an institution
+        change (whose event may arrive later, from another stream) can still make them count."""
         self._paid: dict[tuple[str, str], int] = {}
         self._unsettled: dict[str, Unsettled] = {}
         self._in_force: dict[date, Policy | None] = {}
@@ -153,6 +158,8 @@ class SettlementBook:
                 return self._on_refusal(fact)
             case ServiceRecorded():
                 return self._on_service(fact)
+            case InstitutionChanged():
+                return self._on_institution_change(fact)
         raise TypeError(f"not a settlement fact: {fact!r}")
 
     def unsettled(self) -> list[Unsettled]:
@@ -206,6 +213,18 @@ class SettlementBook:
             postings += self._settle(service, approval)
         return postings
 
+    def _on_institution_change(self, change: InstitutionChanged) -> list[Posting]:
+        self._changes.setdefault((change.application, change.item), []).append(change)
+        approval = self._approvals.get(change.application)
+        retry = self._elsewhere.pop(change.application, [])
+        if approval is None:
+            self._elsewhere[change.application] = retry
+            return []
+        postings = []
+        for service in retry:
+            postings += self._settle(service, approval)
+        return postings
+
     def _on_refusal(self, refusal: ApplicationRefused) -> list[Posting]:
         self._refusals.setdefault(refusal.application, refusal)
         for service in self._waiting.pop(refusal.application, []):
@@ -226,10 +245,13 @@ class SettlementBook:
         return []
 
     def _settle(self, service: ServiceRecorded, approval: ItemsApproved) -> list[Posting]:
-        sources = (approval.event_id, service.event_id)
-        mismatch = _mismatch(service, approval)
+        change = self._change_to(service)
+        sources = (approval.event_id, service.event_id) + ((change.event_id,) if change else ())
+        mismatch = _mismatch(service, approval, moved_here=change is not None)
         if mismatch is not None:
             self._note(service.delivery, mismatch, *sources)
+            if mismatch.startswith(AT_ANOTHER_INSTITUTION):
+                self._elsewhere.setdefault(service.application, []).append(service)
             return []
         day = max(service.signed_on, approval.approved_on)
         policy = self._policy_on(day, service.delivery, sources)
@@ -246,6 +268,12 @@ class SettlementBook:
         if standard.kind == SUPPORT_SERVICE:
             return self._support_service(match)
         return self._subsidy(match)
+
+    def _change_to(self, service: ServiceRecorded) -> InstitutionChanged | None:
+        """The approved change that moved the record's item to its institution before it was signed."""
+        changes = self._changes.get((service.application, service.item), [])
+        moved_here = [c for c in changes if c.to_institution == service.institution]
+        return next((c for c in moved_here if c.approved_on <= service.signed_on), None)
 
     def _support_service(self, match: _Match) -> list[Posting]:
         service, policy = match.service, match.policy
@@ -264,7 +292,7 @@ class SettlementBook:
                        *match.sources)
             return []
         self._support_paid_items[key] = service.item
-        institution = match.approved.institution or service.institution
+        institution = service.institution  # the approved one, or where an approved change moved it
         inputs = {**_service_inputs(service), "fee_fen": fee}
         credit = service_institution_account(institution)
         due = _Due("support_service", key, credit, match.day, match.sources, inputs)
@@ -296,8 +324,9 @@ class SettlementBook:
             self._note(service.delivery, reason, *match.sources)
             return []
         self._paid[paid_key] = already_paid + amount
+        # The record's institution: the approved one, or the one an approved change moved the item to.
         credit = (
-            service_institution_account(approved.institution)
+            service_institution_account(service.institution)
             if approved.institution is not None
             else person_account(service.person)
         )
@@ -436,7 +465,10 @@ def _service_inputs(service: ServiceRecorded) -> dict[str, object]:
     }
 
 
-def _mismatch(service: ServiceRecorded, approval: ItemsApproved) -> str | None:
+AT_ANOTHER_INSTITUTION = "approved at another institution"
+
+
+def _mismatch(service: ServiceRecorded, approval: ItemsApproved, *, moved_here: bool = False) -> str | None:
     """Why a service record does not count for settlement, or None when it matches its approval."""
     if not service.signed:
         return "the service record is not signed by the person or guardian"
@@ -447,6 +479,9 @@ def _mismatch(service: ServiceRecorded, approval: ItemsApproved) -> str | None:
     approved = approval.item(service.item)
     if approved is None:
         return f"{service.item} was not approved on application {approval.application}"
-    if approved.institution is not None and approved.institution != service.institution:
-        return f"{service.item} was approved at {approved.institution}, not at {service.institution}"
+    if approved.institution is not None and approved.institution != service.institution and not moved_here:
+        return (
+            f"{AT_ANOTHER_INSTITUTION}: {service.item} was approved at {approved.institution}, "
+            f"not at {service.institution}, and no approved institution change moved it there"
+        )
     return None

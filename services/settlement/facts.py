@@ -82,4 +82,23 @@ class ServiceRecorded:
     signed_on: date
 
 
-Fact = PersonSurveyed | PersonAssessed | ItemsApproved | ApplicationRefused | ServiceRecorded
+@dataclass(frozen=True)
+class InstitutionChanged:
+    """区残联办 moved an approved item to another institution (from InstitutionChangeApproved)."""
+
+    event_id: str
+    application: str
+    item: str
+    from_institution: str
+    to_institution: str
+    approved_on: date
+
+
+Fact = (
+    PersonSurveyed
+    | PersonAssessed
+    | ItemsApproved
+    | ApplicationRefused
+    | ServiceRecorded
+    | InstitutionChanged
+)

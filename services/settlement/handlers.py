@@ -12,6 +12,7 @@ from rehab_contracts.events import (
     ApplicationApproved,
     ApplicationRejected,
     AssessmentCompleted,
+    InstitutionChangeApproved,
     NeedSurveyed,
     ServiceDelivered,
 )
@@ -22,6 +23,7 @@ from services.eventing.store import UnitOfWork
 from services.settlement.ledger import LiveLedger
 from services.settlement.translation import (
     application_refused,
+    institution_changed,
     items_approved,
     person_assessed,
     person_surveyed,
@@ -58,6 +60,11 @@ class SettlementHandlers:
     ) -> None:
         self.ledger.record(unit, service_recorded(envelope, payload))
 
+    def on_institution_change_approved(
+        self, unit: UnitOfWork, envelope: EventEnvelope, payload: InstitutionChangeApproved
+    ) -> None:
+        self.ledger.record(unit, institution_changed(envelope, payload))
+
     def subscriptions(self) -> list[Subscription]:
         """The four producer streams settlement consumes, with the handlers of each."""
         routes: dict[str, dict[str, Callable[..., None]]] = {
@@ -66,6 +73,7 @@ class SettlementHandlers:
             APPROVAL_STREAM: {
                 ApplicationApproved.event_type: self.on_application_approved,
                 ApplicationRejected.event_type: self.on_application_rejected,
+                InstitutionChangeApproved.event_type: self.on_institution_change_approved,
             },
             DELIVERY_STREAM: {ServiceDelivered.event_type: self.on_service_delivered},
         }

@@ -10,6 +10,7 @@ from rehab_contracts.events import (
     ApplicationApproved,
     ApplicationRejected,
     AssessmentCompleted,
+    InstitutionChangeApproved,
     NeedSurveyed,
     ServiceDelivered,
 )
@@ -18,6 +19,7 @@ from services.settlement.facts import (
     ApplicationRefused,
     ApprovedItem,
     Fact,
+    InstitutionChanged,
     ItemsApproved,
     PersonAssessed,
     PersonSurveyed,
@@ -91,12 +93,24 @@ def service_recorded(envelope: EventEnvelope, delivery: ServiceDelivered) -> Ser
     )
 
 
+def institution_changed(envelope: EventEnvelope, change: InstitutionChangeApproved) -> InstitutionChanged:
+    return InstitutionChanged(
+        event_id=str(envelope.event_id),
+        application=str(change.application_id),
+        item=change.item.value,
+        from_institution=change.from_institution_id,
+        to_institution=change.to_institution_id,
+        approved_on=change.approved_on,
+    )
+
+
 _TRANSLATORS: dict[str, Callable[[EventEnvelope, Any], Fact]] = {
     NeedSurveyed.event_type: person_surveyed,
     AssessmentCompleted.event_type: person_assessed,
     ApplicationApproved.event_type: items_approved,
     ApplicationRejected.event_type: application_refused,
     ServiceDelivered.event_type: service_recorded,
+    InstitutionChangeApproved.event_type: institution_changed,
 }
 
 SETTLEMENT_EVENT_TYPES: tuple[str, ...] = tuple(_TRANSLATORS)

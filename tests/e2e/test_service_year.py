@@ -17,9 +17,6 @@ implemented by the approval service yet, so there is nothing to drive; add it he
 Settlement is then checked to the fen: rejected persons bring only the survey, management and
 assessment fees; the changed item is paid to the institution that delivered each part; refused
 records pay nothing; the ledger balances; coverage counts only the persons served.
-The new institution's part is an expected failure (strict xfail) until settlement consumes
-`approval.institution_change_approved`: today it matches a record only against the institution
-approved in `approval.application_approved` and leaves the new institution's record unsettled.
 """
 
 from __future__ import annotations
@@ -251,12 +248,6 @@ def test_settlement_pays_fees_for_everyone_and_subsidies_only_for_accepted_recor
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="settlement ignores approval.institution_change_approved: it refuses the new institution's "
-    "record as 'approved at lj-first-hospital, not at lj-second-hospital' (services/settlement/domain.py "
-    "_mismatch) and would credit approved.institution",
-)
 def test_the_changed_item_is_paid_to_the_new_institution_for_its_part_of_the_year(year: Year) -> None:
     accounts = settled_accounts(year.journey)
     unsettled = year.journey.get("settlement", "/ledger/unsettled")

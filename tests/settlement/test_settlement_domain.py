@@ -377,3 +377,41 @@ def test_a_journey_with_a_fixed_amount_pays_the_fixed_amount_to_the_service_inst
     postings = feed(surveyed("p1"), assessed("p1"), approval, low_vision_record())
     assert summary(postings)[-1] == ("service_subsidy", f"service_institution:{EYE_HOSPITAL}", 120000)
     assert sum(posting.amount_fen for posting in postings) == 9000 + 120000
+
+
+# -- institution changes approved by 区残联办 -------------------------------------------------------
+def moved(to: str, *, item_code: str = "orientation_mobility_training", on: date = date(2024, 11, 15)):  # type: ignore[no-untyped-def]
+    from services.settlement.facts import InstitutionChanged
+
+    return InstitutionChanged(f"change-{to}", "a1", item_code, "lj-first-hospital", to, on)
+
+
+ORIENTATION = item("orientation_mobility_training", institution="lj-first-hospital")
+
+
+def test_a_record_from_the_institution_an_approved_change_moved_the_item_to_is_paid_to_it() -> None:
+    postings = feed(
+        approved(ORIENTATION),
+        moved("lj-second-hospital"),
+        recorded("d1", item_code="orientation_mobility_training", institution="lj-second-hospital"),
+    )
+    assert summary(postings) == [("service_subsidy", "service_institution:lj-second-hospital", 50000)]
+
+
+def test_a_change_that_arrives_after_the_record_still_makes_it_count() -> None:
+    postings = feed(
+        approved(ORIENTATION),
+        recorded("d1", item_code="orientation_mobility_training", institution="lj-second-hospital"),
+        moved("lj-second-hospital"),
+    )
+    assert summary(postings) == [("service_subsidy", "service_institution:lj-second-hospital", 50000)]
+
+
+def test_a_record_from_another_institution_without_an_approved_change_is_not_paid() -> None:
+    book = SettlementBook(POLICIES)
+    facts = [
+        approved(ORIENTATION),
+        recorded("d1", item_code="orientation_mobility_training", institution="lj-second-hospital"),
+    ]
+    assert [posting for fact in facts for posting in book.feed(fact)] == []
+    assert any("no approved institution change" in entry.reason for entry in book.unsettled())
