@@ -6,7 +6,7 @@ from datetime import date
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 from rehab_contracts import ItemRejection, RequestedItem, Signatories
 
 from services.approval import handlers
@@ -30,15 +30,12 @@ from services.approval.schemas import (
     SubmitApplication,
 )
 from services.eventing.clock import today
-from services.eventing.http import Runtime
+from services.eventing.http import Runtime, jurisdiction_of
 from services.reference import Jurisdiction
 
 router = APIRouter(tags=["applications"])
 
 
-def jurisdiction_of(request: Request) -> Jurisdiction:
-    jurisdiction: Jurisdiction = request.app.state.jurisdiction
-    return jurisdiction
 
 
 Reference = Annotated[Jurisdiction, Depends(jurisdiction_of)]

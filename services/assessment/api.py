@@ -25,7 +25,7 @@ from services.assessment.schemas import (
     WorklistStatus,
 )
 from services.eventing.errors import CommandRejected, NotFound
-from services.eventing.http import Limit, Offset, Runtime
+from services.eventing.http import Limit, Offset, Runtime, Street
 
 router = APIRouter(tags=["assessment"])
 
@@ -38,21 +38,6 @@ def network_of(request: Request) -> Network:
 Institutions = Annotated[Network, Depends(network_of)]
 
 
-def street_filter(
-    request: Request,
-    street: Annotated[str | None, Query(description="Street 街道 of the jurisdiction.")] = None,
-) -> str | None:
-    """A street to filter by; a street the jurisdiction does not have is an error, not an empty list."""
-    streets: tuple[str, ...] = request.app.state.streets
-    if street is not None and street not in streets:
-        raise CommandRejected(
-            f"street {street!r} is not a street of this jurisdiction; one of: {'、'.join(streets)}",
-            field="street",
-        )
-    return street
-
-
-Street = Annotated[str | None, Depends(street_filter)]
 
 
 @router.get(

@@ -31,5 +31,5 @@ def create_app(settings: ServiceSettings | None = None, jurisdiction: Jurisdicti
     )
     jurisdiction = jurisdiction or load_jurisdiction("liangjiang")
     app.state.network = network_of(jurisdiction)
-    app.state.streets = jurisdiction.streets
+    app.state.jurisdiction = jurisdiction
     return app

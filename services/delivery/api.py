@@ -5,20 +5,17 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
 from services.delivery import handlers
 from services.delivery.domain import ServiceDelivered
 from services.delivery.schemas import DeliveryView, EntitlementView, RecordService
-from services.eventing.http import Runtime
+from services.eventing.http import Runtime, jurisdiction_of
 from services.reference import Jurisdiction
 
 router = APIRouter()
 
 
-def jurisdiction_of(request: Request) -> Jurisdiction:
-    jurisdiction: Jurisdiction = request.app.state.jurisdiction
-    return jurisdiction
 
 
 @router.post(

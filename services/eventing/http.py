@@ -1,13 +1,40 @@
-"""Annotations every service's HTTP API shares: the service runtime and page parameters."""
+"""Annotations every service's HTTP API shares: runtime, jurisdiction, street filter, page parameters."""
 
 from typing import Annotated
 
-from fastapi import Depends, Query
+from fastapi import Depends, Query, Request
 
+from services.eventing.rejections import CommandRejected
 from services.eventing.runtime import ServiceRuntime, runtime_of
+from services.reference import Jurisdiction
 
 Runtime = Annotated[ServiceRuntime, Depends(runtime_of)]
 """The runtime (store, relay, consumer) of the service answering the request."""
 
 Limit = Annotated[int, Query(ge=1, le=500, description="Page size.")]
 Offset = Annotated[int, Query(ge=0, description="Rows to skip.")]
+
+
+def jurisdiction_of(request: Request) -> Jurisdiction:
+    """The jurisdiction (streets, designated institutions) the service was started for."""
+    jurisdiction: Jurisdiction = request.app.state.jurisdiction
+    return jurisdiction
+
+
+Area = Annotated[Jurisdiction, Depends(jurisdiction_of)]
+
+
+def street_filter(
+    area: Area, street: Annotated[str | None, Query(description="Street 街道 of the jurisdiction.")] = None
+) -> str | None:
+    """A street to filter by; a street the jurisdiction does not have is an error, not an empty list."""
+    if street is not None and street not in area.streets:
+        raise CommandRejected(
+            f"street {street!r} is not a street of this jurisdiction; one of: {'、'.join(area.streets)}",
+            field="street",
+        )
+    return street
+
+
+Street = Annotated[str | None, Depends(street_filter)]
+"""An optional ``?street=`` query parameter, checked against the jurisdiction's streets."""

@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Query, Response, status
 
-from services.eventing.errors import CommandRejected, NotFound
-from services.eventing.http import Limit, Offset, Runtime
+from services.eventing.errors import NotFound
+from services.eventing.http import Area, Limit, Offset, Runtime, Street
 from services.eventing.runtime import ServiceRuntime
-from services.reference import Jurisdiction
 from services.survey import handlers, projection
 from services.survey.domain import Guardian, NeedsSurveyRequest, Person, PersonDetails
 from services.survey.handbook import basic_info_page
@@ -34,27 +33,6 @@ from services.survey.schemas import (
 router = APIRouter(tags=["survey"])
 
 
-def jurisdiction_of(request: Request) -> Jurisdiction:
-    jurisdiction: Jurisdiction = request.app.state.jurisdiction
-    return jurisdiction
-
-
-Area = Annotated[Jurisdiction, Depends(jurisdiction_of)]
-
-
-def street_filter(
-    area: Area, street: Annotated[str | None, Query(description="Street 街道 of the jurisdiction.")] = None
-) -> str | None:
-    """A street to filter by; a street the jurisdiction does not have is an error, not an empty list."""
-    if street is not None and street not in area.streets:
-        raise CommandRejected(
-            f"street {street!r} is not a street of this jurisdiction; one of: {'、'.join(area.streets)}",
-            field="street",
-        )
-    return street
-
-
-Street = Annotated[str | None, Depends(street_filter)]
 
 
 @router.post(
