@@ -140,7 +140,7 @@ def on_referral_issued(unit: UnitOfWork, envelope: EventEnvelope, payload: Event
 
 # -- queries ---------------------------------------------------------------------------------------
 def get_application(store: EventStore, application_id: UUID) -> Application:
-    with store.transaction() as unit:
+    with store.reading() as unit:
         return load(unit, application_id).application
 
 
@@ -152,7 +152,7 @@ def list_applications(
     status: str | None = None,
     person_id: UUID | None = None,
 ) -> list[Application]:
-    with store.transaction() as unit:
+    with store.reading() as unit:
         found = applications(unit, person_id=person_id)
     return [
         application
@@ -165,7 +165,7 @@ def list_applications(
 
 def overdue_applications(store: EventStore, as_of: date, street: str | None = None) -> list[Application]:
     """Complete applications still undecided after their 5-working-day deadline, by street and due date."""
-    with store.transaction() as unit:
+    with store.reading() as unit:
         found = applications(unit, person_id=None)
     overdue = [
         application
@@ -176,7 +176,7 @@ def overdue_applications(store: EventStore, as_of: date, street: str | None = No
 
 
 def list_referrals(store: EventStore, person_id: UUID | None = None) -> list[dict[str, object]]:
-    with store.transaction() as unit:
+    with store.reading() as unit:
         return referral_rows(unit, person_id)
 
 

@@ -70,7 +70,7 @@ def get_worklist(
         "open": projection.OPEN_STATUSES,
         "all": (*projection.OPEN_STATUSES, projection.ASSESSED),
     }.get(status_filter, (status_filter,))
-    with runtime.store.transaction() as unit:
+    with runtime.store.reading() as unit:
         page = projection.worklist(
             unit.session,
             year=year,
@@ -128,7 +128,7 @@ def list_assessments(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> AssessmentPage:
-    with runtime.store.transaction() as unit:
+    with runtime.store.reading() as unit:
         page = projection.list_assessments(
             unit.session,
             year=year,

@@ -64,7 +64,7 @@ def issue_referral(
 
 
 def load_assessment(store: EventStore, assessment_id: UUID) -> Assessment:
-    with store.transaction() as unit:
+    with store.reading() as unit:
         return Assessment.from_history(domain_events(_load(unit, assessment_id)))
 
 

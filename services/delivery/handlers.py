@@ -60,7 +60,7 @@ def on_institution_change_approved(unit: UnitOfWork, envelope: EventEnvelope, pa
 
 # -- queries ---------------------------------------------------------------------------------------
 def get_delivery(store: EventStore, delivery_id: UUID) -> ServiceDelivered:
-    with store.transaction() as unit:
+    with store.reading() as unit:
         return load(unit, delivery_id)
 
 
@@ -71,7 +71,7 @@ def list_deliveries(
     institution_id: str | None = None,
     application_id: UUID | None = None,
 ) -> list[ServiceDelivered]:
-    with store.transaction() as unit:
+    with store.reading() as unit:
         return deliveries(
             unit, person_id=person_id, institution_id=institution_id, application_id=application_id
         )
@@ -80,7 +80,7 @@ def list_deliveries(
 def list_entitlements(
     store: EventStore, *, person_id: UUID | None = None, application_id: UUID | None = None
 ) -> list[Entitlement]:
-    with store.transaction() as unit:
+    with store.reading() as unit:
         return entitlements_of(unit, person_id=person_id, application_id=application_id)
 
 

@@ -57,7 +57,7 @@ def list_persons(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> PersonPage:
-    with runtime.store.transaction() as unit:
+    with runtime.store.reading() as unit:
         page = projection.list_persons(
             unit.session, street=street, community=community, id_number=id_number, limit=limit, offset=offset
         )
@@ -153,7 +153,7 @@ def list_surveys(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> SurveyPage:
-    with runtime.store.transaction() as unit:
+    with runtime.store.reading() as unit:
         page = projection.list_surveys(
             unit.session,
             year=year,
@@ -195,7 +195,7 @@ def _domain_values(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def _surveys(runtime: ServiceRuntime, *, person_id: UUID, include_superseded: bool) -> list[SurveySummary]:
-    with runtime.store.transaction() as unit:
+    with runtime.store.reading() as unit:
         page = projection.list_surveys(
             unit.session,
             year=None,

@@ -69,7 +69,7 @@ def survey_needs(store: EventStore, person_id: UUID, request: NeedsSurveyRequest
 
 def load_person(store: EventStore, person_id: UUID) -> tuple[Person, list[EventEnvelope]]:
     """The person and its stored events, for queries."""
-    with store.transaction() as unit:
+    with store.reading() as unit:
         envelopes = unit.load(stream_of(person_id))
     if not envelopes:
         raise NotFound(f"no person {person_id} is registered", field="person_id")
