@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import unicodedata
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -11,6 +10,7 @@ from typing import Any, TypeVar
 
 from rehab.journey import Journey
 from rehab.sample_people import STREETS, SamplePerson, sample_people
+from services.settlement.replay import display_width, yuan
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -143,11 +143,11 @@ def print_summary(summary: DemoSummary) -> None:
     for account in summary.ledger["accounts"]:
         print(
             _pad(account["account"], 50)
-            + f"{_yuan(account['debit_fen']):>14}{_yuan(account['credit_fen']):>14}"
+            + f"{yuan(account['debit_fen']):>14}{yuan(account['credit_fen']):>14}"
         )
     print(
-        _pad("total", 50) + f"{_yuan(summary.ledger['total_debit_fen']):>14}"
-        f"{_yuan(summary.ledger['total_credit_fen']):>14}"
+        _pad("total", 50) + f"{yuan(summary.ledger['total_debit_fen']):>14}"
+        f"{yuan(summary.ledger['total_credit_fen']):>14}"
     )
     verdict = "balanced" if summary.ledger_balanced else "NOT BALANCED"
     print(f"\n{summary.ledger['posting_count']} postings; debits = credits: {verdict}")
@@ -160,9 +160,4 @@ def _street_order(street: str) -> int:
 
 def _pad(text: str, width: int) -> str:
     """Left-align in a terminal, where a Chinese character takes two columns."""
-    columns = sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
-    return text + " " * max(1, width - columns)
-
-
-def _yuan(fen: int) -> str:
-    return f"{fen // 100:,}.{fen % 100:02d}"
+    return text + " " * max(1, width - display_width(text))

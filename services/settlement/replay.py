@@ -148,7 +148,7 @@ def yuan(fen: int) -> str:
 
 def render(report: LedgerReport) -> str:
     """A stable text of the report: the same ledger always renders to the same bytes."""
-    width = max([len("account"), len("total"), *(_display_width(t.account) for t in report.accounts)])
+    width = max([len("account"), len("total"), *(display_width(t.account) for t in report.accounts)])
 
     def row(name: str, *amounts: str) -> str:
         return _left(name, width) + "".join(f"  {amount:>14}" for amount in amounts)
@@ -179,7 +179,7 @@ def render(report: LedgerReport) -> str:
 
 def render_table(header: tuple[str, ...], rows: list[tuple[str, ...]], total: tuple[str, ...]) -> list[str]:
     """Lines of a table: a name column padded to its display width, amounts right-aligned."""
-    width = max(_display_width(line[0]) for line in [header, *rows, total])
+    width = max(display_width(line[0]) for line in [header, *rows, total])
 
     def row(name: str, *amounts: str) -> str:
         return _left(name, width) + "".join(f"  {amount:>14}" for amount in amounts)
@@ -188,10 +188,10 @@ def render_table(header: tuple[str, ...], rows: list[tuple[str, ...]], total: tu
     return [row(*header), rule, *(row(*line) for line in rows), rule, row(*total)]
 
 
-def _display_width(text: str) -> int:
+def display_width(text: str) -> int:
     """Columns a terminal gives the text: Chinese characters (street names) take two."""
     return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
 
 
 def _left(text: str, width: int) -> str:
-    return text + " " * (width - _display_width(text))
+    return text + " " * (width - display_width(text))
