@@ -1,0 +1,129 @@
+"""`rehab replay | explain | statement | annual-summary | coverage`: settlement's read-side commands."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from datetime import date
+from pathlib import Path
+
+
+def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    replay = commands.add_parser(
+        "replay", help="rebuild settlement's ledger from its event archive and print totals"
+    )
+    replay.add_argument("--database-url", help="settlement's store (default: SQLite in --var-dir)")
+    replay.add_argument("--var-dir", type=Path, default=Path("var"))
+    replay.add_argument(
+        "--as-of",
+        type=date.fromisoformat,
+        metavar="DATE",
+        help="print the ledger as it stood at the end of DATE (CST), replayed in memory from events "
+        "settlement had received by then; the live ledger is not touched",
+    )
+    replay.add_argument(
+        "--known-by",
+        choices=("received", "recorded"),
+        default="received",
+        help="with --as-of: count events by when settlement received them (default: what the ledger "
+        "showed) or by when their producer recorded them (what it would have shown without delays)",
+    )
+    replay.add_argument(
+        "--policy",
+        type=Path,
+        metavar="FILE",
+        help="replay the whole archive in memory under this policy file (in place of the policy with its "
+        "id) and print the difference from the live ledger per payee and funding source",
+    )
+    replay.set_defaults(run=_replay)
+
+    _document_commands(commands)
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from services.eventing.runtime import ServiceSettings
+    from services.eventing.store import create_store_engine
+    from services.settlement.replay import rebuild_ledger, render
+
+    settings = ServiceSettings(service="settlement", var_dir=args.var_dir, database_url=args.database_url)
+    if args.policy is not None and args.as_of is not None:
+        print("--policy and --as-of cannot be combined", file=sys.stderr)
+        return 2
+    if args.policy is not None:
+        from services.settlement.commands import replay_under_policy
+
+        return replay_under_policy(create_store_engine(settings.store_url), args.policy)
+    if args.as_of is not None:
+        from services.settlement.commands import replay_as_of_date
+
+        return replay_as_of_date(create_store_engine(settings.store_url), args.as_of, args.known_by)
+    report = rebuild_ledger(create_store_engine(settings.store_url))
+    print(render(report), end="")
+    return 0 if report.balanced else 1
+
+
+def _document_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """explain, statement, annual-summary and coverage: read settlement's store, never write it."""
+    explain = commands.add_parser("explain", help="print why a settlement posting's amount is what it is")
+    explain.add_argument("posting_id", help="the posting id (GET /ledger/postings lists them)")
+    statement = commands.add_parser("statement", help="statement 对账单 of a payee for a year or a month")
+    statement.add_argument("--payee", required=True, metavar="ACCOUNT", help="e.g. street:鸳鸯")
+    statement.add_argument("--period", required=True, help="a year (2025) or a month (2025-03)")
+    statement.add_argument("--format", choices=("csv", "xlsx"), default="csv")
+    statement.add_argument("--out", type=Path, help="file to write (default: csv to stdout)")
+    summary = commands.add_parser("annual-summary", help="附件3 康复需求和康复服务情况汇总表 as xlsx")
+    summary.add_argument("--year", type=int, required=True)
+    summary.add_argument("--street", required=True, help="street 街道, e.g. 鸳鸯")
+    summary.add_argument("--community", help="one community 社区 (default: a sheet per community)")
+    summary.add_argument("--out", type=Path, required=True, help="the .xlsx file to write")
+    summary.add_argument("--preparer", default="", help="填表人")
+    summary.add_argument("--reviewer", default="", help="审核人")
+    summary.add_argument("--filled-on", type=date.fromisoformat, help="填表日期 (default blank)")
+    coverage = commands.add_parser(
+        "coverage", help="coverage 覆盖率 of a year per street against the policy target"
+    )
+    coverage.add_argument("--year", type=int, required=True)
+    runs = ((explain, _explain), (statement, _statement), (summary, _annual_summary), (coverage, _coverage))
+    for command, run in runs:
+        command.add_argument("--database-url", help="settlement's store (default: SQLite in --var-dir)")
+        command.add_argument("--var-dir", type=Path, default=Path(os.environ.get("REHAB_VAR_DIR", "var")))
+        command.set_defaults(run=run)
+
+
+def _settlement_store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from services.eventing.runtime import ServiceSettings
+    from services.eventing.store import create_store_engine
+
+    settings = ServiceSettings(service="settlement", var_dir=args.var_dir, database_url=args.database_url)
+    return create_store_engine(settings.store_url)
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from services.settlement.commands import explain
+
+    return explain(_settlement_store(args), args.posting_id)
+
+
+def _statement(args: argparse.Namespace) -> int:
+    from services.settlement.commands import write_statement
+
+    return write_statement(_settlement_store(args), args.payee, args.period, args.format, args.out)
+
+
+def _annual_summary(args: argparse.Namespace) -> int:
+    from services.settlement.annual_summary import Signatures
+    from services.settlement.commands import write_annual_summary
+
+    signatures = Signatures(args.preparer, args.reviewer, args.filled_on)
+    return write_annual_summary(
+        _settlement_store(args), args.year, args.street, args.community, args.out, signatures
+    )
+
+
+def _coverage(args: argparse.Namespace) -> int:
+    from services.settlement.commands import print_coverage
+
+    return print_coverage(_settlement_store(args), args.year)
+
+
