@@ -30,8 +30,9 @@ def street_filter(
     """A street to filter by; a street the jurisdiction does not have is an error, not an empty list."""
     if street is not None and street not in area.streets:
         raise CommandRejected(
-            f"street {street!r} is not a street of this jurisdiction; one of: {'、'.join(area.streets)}",
+            f"“{street}”不是本辖区的街道；可选：{'、'.join(area.streets)}",
             field="street",
+            code="street.outside_jurisdiction",
         )
     return street
 

@@ -34,6 +34,8 @@ from email.policy import HTTP
 from typing import Any, Protocol
 from uuid import uuid4
 
+from services.eventing.problems import PROBLEM_MEDIA_TYPE, field_error, problem_body
+
 log = logging.getLogger(__name__)
 
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
@@ -93,9 +95,9 @@ class IdempotencyStore(Protocol):
 def key_problem(key: str) -> str | None:
     """Why a header value is not a usable key, or None: 1-200 visible ASCII characters."""
     if not 1 <= len(key) <= MAX_KEY_LENGTH:
-        return f"{IDEMPOTENCY_KEY_HEADER} must have 1 to {MAX_KEY_LENGTH} characters"
+        return f"{IDEMPOTENCY_KEY_HEADER} 应为 1 至 {MAX_KEY_LENGTH} 个字符"
     if any(not "!" <= character <= "~" for character in key):
-        return f"{IDEMPOTENCY_KEY_HEADER} must consist of visible ASCII characters (no spaces)"
+        return f"{IDEMPOTENCY_KEY_HEADER} 只能由可见的半角 ASCII 字符组成（不含空格）"
     return None
 
 
@@ -159,7 +161,7 @@ class IdempotencyMiddleware:
             await self.app(scope, receive, send)
             return
         if problem := key_problem(key):
-            await _send_json(send, 422, _problem(problem, "invalid_idempotency_key"))
+            await _send_json(send, 422, _problem(422, problem, "idempotency.key_invalid"))
             return
         body = await _read_body(receive)
         if body is None:  # the client went away before sending its command
@@ -212,7 +214,8 @@ class IdempotencyMiddleware:
             # Another process recorded this key between our look-up and our commit.
             record = await asyncio.to_thread(store.idempotency_record, request.key)
             if record is None:  # its transaction rolled back after all: the client may retry
-                await _send_json(send, 409, _problem(_in_progress(request.key), "idempotency_key_in_use"))
+                in_use = _problem(409, _in_progress(request.key), "idempotency.key_in_use")
+                await _send_json(send, 409, in_use)
             else:
                 await _answer_known(record, request, send)
             return
@@ -250,11 +253,8 @@ class IdempotencyMiddleware:
 
 async def _answer_known(record: IdempotencyRecord, request: IdempotentRequest, send: Send) -> None:
     if record.request_hash != request.request_hash:
-        message = (
-            f"{IDEMPOTENCY_KEY_HEADER} {request.key!r} was already used for a different request; "
-            "use a new key for a new command"
-        )
-        await _send_json(send, 422, _problem(message, "idempotency_key_reused"))
+        message = f"{IDEMPOTENCY_KEY_HEADER}“{request.key}”已用于另一个不同的请求；新的命令请使用新的键"
+        await _send_json(send, 422, _problem(422, message, "idempotency.key_reused"))
         return
     replayed = (REPLAYED_HEADER.lower().encode(), b"true")
     if record.status is not None and record.body is not None:
@@ -273,11 +273,12 @@ async def _answer_known(record: IdempotencyRecord, request: IdempotentRequest, s
 
 
 def _in_progress(key: str) -> str:
-    return f"a request with {IDEMPOTENCY_KEY_HEADER} {key!r} is in progress; retry it shortly"
+    return f"使用 {IDEMPOTENCY_KEY_HEADER}“{key}”的请求正在处理，请稍后重试"
 
 
-def _problem(message: str, code: str) -> dict[str, Any]:
-    return {"detail": [{"loc": ["header", IDEMPOTENCY_KEY_HEADER], "msg": message, "type": code}]}
+def _problem(status: int, message: str, code: str) -> dict[str, Any]:
+    errors = [field_error(IDEMPOTENCY_KEY_HEADER, code, message)]
+    return problem_body(status, code, message, errors=errors)
 
 
 def _headers(scope: Scope) -> dict[str, str]:
@@ -301,8 +302,9 @@ async def _send_json(
     send: Send, status: int, content: dict[str, Any], extra: list[tuple[bytes, bytes]] | None = None
 ) -> None:
     body = json.dumps(content, ensure_ascii=False).encode()
+    media_type = PROBLEM_MEDIA_TYPE if status >= 400 else "application/json"
     headers = [
-        (b"content-type", b"application/json"),
+        (b"content-type", media_type.encode()),
         (b"content-length", str(len(body)).encode()),
         *(extra or []),
     ]

@@ -1,4 +1,9 @@
-"""Why a command was refused: plain exceptions a domain can raise without importing any framework."""
+"""Why a command was refused: plain exceptions a domain can raise without importing any framework.
+
+Each carries a stable dotted ``code`` for programs (``<service>.<field>.<reason>``, e.g.
+``survey.id_number.checksum``), a Chinese ``message`` for the user and the ``field`` (dotted path)
+it is about. The kernel answers them as ``application/problem+json`` (services/eventing/errors.py).
+"""
 
 from __future__ import annotations
 
@@ -20,8 +25,8 @@ class NotFound(CommandRejected):
 
     status_code = 404
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message, field=field, code="not_found")
+    def __init__(self, message: str, *, field: str | None = None, code: str = "not_found") -> None:
+        super().__init__(message, field=field, code=code)
 
 
 class StateConflict(CommandRejected):
@@ -29,5 +34,11 @@ class StateConflict(CommandRejected):
 
     status_code = 409
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message, field=field, code="conflict")
+    def __init__(self, message: str, *, field: str | None = None, code: str = "conflict") -> None:
+        super().__init__(message, field=field, code=code)
+
+
+class PayloadTooLarge(CommandRejected):
+    """The request body is larger than the service accepts: HTTP 413."""
+
+    status_code = 413
