@@ -1,0 +1,121 @@
+"""HTTP access control every service shares: bearer tokens, the agency's own API only, read-only
+auditors, and an audit entry for every read of personal data (routes marked `x-personal-data`)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated
+from urllib.parse import unquote
+
+from fastapi import Depends, FastAPI, Request, Response
+
+from services.eventing.audit import PURPOSE_NOT_STATED, AuditEntry, AuditTrail
+from services.eventing.auth import Agency, Principal, Role, TokenRejected, TokenVerifier
+from services.eventing.errors import problem
+from services.eventing.masking import mask_personal_data
+from services.eventing.rejections import CommandRejected
+
+__all__ = ["PERSONAL_DATA", "AccessControl", "Caller", "install_access_control", "require_role"]
+
+OPEN_PATHS = frozenset({"/health", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+PURPOSE_HEADER = "X-Purpose"
+
+PERSONAL_DATA = {"x-personal-data": True}
+"""`openapi_extra` of a route whose answer carries personal data: each successful read is audited."""
+
+
+class Forbidden(CommandRejected):
+    """The caller is authenticated but may not do this (HTTP 403)."""
+
+    status_code = 403
+
+    def __init__(self, message: str, *, code: str = "access.forbidden") -> None:
+        super().__init__(message, code=code)
+
+
+@dataclass(frozen=True)
+class AccessControl:
+    """What one service checks: whose tokens it trusts, which agency it is, where it audits."""
+
+    agency: Agency
+    verifier: TokenVerifier
+    audit: AuditTrail
+
+
+def install_access_control(app: FastAPI, access: AccessControl) -> None:
+    """Every request except health and API docs must carry a valid token of this agency or an auditor."""
+    app.state.access = access
+
+    @app.middleware("http")
+    async def authenticate(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        if request.url.path in OPEN_PATHS:
+            return await call_next(request)
+        try:
+            principal = _authorised(request, access)
+        except TokenRejected as rejected:
+            return problem(
+                401, f"未通过身份验证：{rejected}", field=None, code="access.unauthenticated",
+                headers={"WWW-Authenticate": 'Bearer realm="rehab"'},
+            )
+        except Forbidden as forbidden:
+            return problem(403, forbidden.message, field=None, code=forbidden.code)
+        request.state.principal = principal
+        response = await call_next(request)
+        if _reads_personal_data(request, response):
+            access.audit.record(_audit_entry(request, principal, response.status_code))
+        return response
+
+
+def _authorised(request: Request, access: AccessControl) -> Principal:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise TokenRejected("请求缺少 Authorization: Bearer <token>（用 rehab token 签发）")
+    principal = access.verifier.verify(token.strip(), now=datetime.now(UTC))
+    if principal.agency not in (access.agency, Agency.AUDIT):
+        raise Forbidden(f"{principal.agency} 的用户不能使用 {access.agency} 服务", code="access.wrong_agency")
+    if principal.read_only and request.method not in SAFE_METHODS:
+        raise Forbidden("审计人员只能查阅，不能提交或修改", code="access.read_only")
+    return principal
+
+
+def _reads_personal_data(request: Request, response: Response) -> bool:
+    route = request.scope.get("route")
+    extra = getattr(route, "openapi_extra", None) or {}
+    return request.method == "GET" and response.status_code < 400 and bool(extra.get("x-personal-data"))
+
+
+def _audit_entry(request: Request, principal: Principal, status: int) -> AuditEntry:
+    parameters = request.path_params
+    subject = str(parameters.get("person_id") or parameters.get("application_id") or request.url.path)
+    # Header values are ASCII on the wire: the purpose comes percent-encoded (encodeURIComponent).
+    purpose = unquote(request.headers.get(PURPOSE_HEADER, "")).strip()[:200] or PURPOSE_NOT_STATED
+    action = mask_personal_data(f"{request.method} {request.url.path}?{request.url.query}".rstrip("?"))
+    return AuditEntry(
+        read_at=datetime.now(UTC),
+        user=principal.user,
+        agency=str(principal.agency),
+        roles=",".join(sorted(principal.roles)),
+        scope=str(principal.scope),
+        action=action[:300],
+        subject=subject[:100],
+        purpose=purpose,
+        status=status,
+    )
+
+
+def caller_of(request: Request) -> Principal | None:
+    """The authenticated caller, or None when the service runs without access control (tests, demo)."""
+    return getattr(request.state, "principal", None)
+
+
+Caller = Annotated[Principal | None, Depends(caller_of)]
+
+
+def require_role(caller: Principal | None, *roles: Role) -> None:
+    """Refuse (403) a caller holding none of `roles`; no caller means access control is off."""
+    if caller is not None and not caller.has_role(*roles):
+        wanted = "、".join(str(role) for role in roles)
+        raise Forbidden(f"需要以下角色之一：{wanted}", code="access.role_required")

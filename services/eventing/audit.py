@@ -1,0 +1,75 @@
+"""The audit log 查阅记录: who read which person's personal data, when and why, in the service's store."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Column, DateTime, Engine, Integer, MetaData, String, Table, insert, select
+
+__all__ = ["PURPOSE_NOT_STATED", "AuditEntry", "AuditTrail"]
+
+PURPOSE_NOT_STATED = "未说明"
+
+_metadata = MetaData()
+audit_log = Table(
+    "audit_log",
+    _metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("read_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("user", String(100), nullable=False, index=True),
+    Column("agency", String(20), nullable=False),
+    Column("roles", String(100), nullable=False),
+    Column("scope", String(200), nullable=False),
+    Column("action", String(300), nullable=False),
+    Column("subject", String(100), nullable=False, index=True),
+    Column("purpose", String(200), nullable=False),
+    Column("status", Integer, nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One read of personal data: who (user, agency, roles, scope), what (action, subject), when, why."""
+
+    read_at: datetime
+    user: str
+    agency: str
+    roles: str
+    scope: str
+    action: str
+    subject: str
+    purpose: str
+    status: int
+
+
+class AuditTrail:
+    """Append-only audit log in one service's database; nothing here updates or deletes a row."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        _metadata.create_all(engine)
+
+    def record(self, entry: AuditEntry) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(insert(audit_log).values(**entry.__dict__))
+
+    def entries(
+        self,
+        *,
+        user: str | None = None,
+        subject: str | None = None,
+        since: datetime | None = None,
+        limit: int = 1000,
+    ) -> Sequence[AuditEntry]:
+        query = select(audit_log).order_by(audit_log.c.id).limit(limit)
+        if user is not None:
+            query = query.where(audit_log.c.user == user)
+        if subject is not None:
+            query = query.where(audit_log.c.subject == subject)
+        if since is not None:
+            query = query.where(audit_log.c.read_at >= since)
+        with self.engine.connect() as connection:
+            rows = connection.execute(query).mappings().all()
+        return [AuditEntry(**{key: value for key, value in row.items() if key != "id"}) for row in rows]
