@@ -14,8 +14,10 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 __all__ = [
@@ -26,9 +28,11 @@ __all__ = [
     "TokenIssuer",
     "TokenRejected",
     "TokenVerifier",
+    "load_public_keys",
 ]
 
 TOKEN_PREFIX = "rehab1"
+PUBLIC_KEY_SUFFIX = ".pub.pem"
 DEFAULT_LIFETIME = timedelta(hours=8)
 
 
@@ -200,3 +204,13 @@ def _encode(raw: bytes) -> str:
 
 def _decode(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def load_public_keys(folder: Path) -> tuple[Ed25519PublicKey, ...]:
+    """Every token public key (`*.pub.pem`) in `folder`: services hold these, never the private key."""
+    keys = []
+    for path in sorted(folder.glob(f"*{PUBLIC_KEY_SUFFIX}")):
+        key = serialization.load_pem_public_key(path.read_bytes())
+        if isinstance(key, Ed25519PublicKey):
+            keys.append(key)
+    return tuple(keys)

@@ -1,0 +1,115 @@
+"""`rehab users | token | audit`: who may sign in, their bearer tokens, and who read whose personal data."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+
+from services.eventing.auth import Agency, Role, Scope
+
+AGENCIES = [str(agency) for agency in Agency]
+ROLES = [str(role) for role in Role]
+SERVICES = ("survey", "assessment", "approval", "delivery", "settlement")
+
+
+def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    users = commands.add_parser("users", help="add, list or disable the users tokens are issued to")
+    users.add_argument("action", choices=("add", "list", "disable", "rotate-key"))
+    users.add_argument("name", nargs="?", help="with add/disable: the user, e.g. 孙干事")
+    users.add_argument("--agency", choices=AGENCIES, help="with add: whose service the user works in")
+    users.add_argument("--role", action="append", choices=ROLES, help="with add: a role (repeatable)")
+    users.add_argument(
+        "--scope",
+        type=Scope.parse,
+        help="with add: district, street:<街道>, community:<街道>/<社区> or institution:<id>",
+    )
+    _access_dir(users)
+    users.set_defaults(run=_users)
+
+    token = commands.add_parser("token", help="issue a bearer token to a user (printed on stdout)")
+    token.add_argument("name")
+    token.add_argument("--hours", type=float, default=8.0, help="lifetime in hours (default 8)")
+    _access_dir(token)
+    token.set_defaults(run=_token)
+
+    audit = commands.add_parser("audit", help="who read which person's personal data, when and why")
+    audit.add_argument("--service", choices=SERVICES, required=True)
+    audit.add_argument("--user", help="only this user's reads")
+    audit.add_argument("--subject", help="only reads of this person (person id) or application")
+    audit.add_argument("--since", type=date.fromisoformat, metavar="DATE", help="from this day on (UTC)")
+    audit.add_argument("--database-url", help="the service's store (default: SQLite in --var-dir)")
+    audit.add_argument("--var-dir", type=Path, default=Path(os.environ.get("REHAB_VAR_DIR", "var")))
+    audit.set_defaults(run=_audit)
+
+
+def _access_dir(parser: argparse.ArgumentParser) -> None:
+    var_dir = Path(os.environ.get("REHAB_VAR_DIR", "var"))
+    default = Path(os.environ.get("REHAB_ACCESS_DIR", var_dir / "access"))
+    parser.add_argument(
+        "--access-dir",
+        type=Path,
+        default=default,
+        help="users.json and the token key (default $REHAB_ACCESS_DIR or <var-dir>/access)",
+    )
+
+
+def _users(args: argparse.Namespace) -> int:
+    from rehab.users import User, UserDirectory, UserUnknown
+
+    directory = UserDirectory(args.access_dir)
+    if args.action == "list":
+        for user in directory.users():
+            state = "" if user.enabled else "  (disabled)"
+            print(f"{user.name}\t{user.agency}\t{','.join(sorted(user.roles))}\t{user.scope}{state}")
+        return 0
+    if args.action == "rotate-key":
+        print(f"new token key {directory.rotate_key()}; tokens already issued stay valid until they expire")
+        return 0
+    if not args.name:
+        print(f"rehab users {args.action} needs a user name", file=sys.stderr)
+        return 2
+    if args.action == "disable":
+        try:
+            directory.disable(args.name)
+        except UserUnknown as unknown:
+            print(unknown, file=sys.stderr)
+            return 1
+        print(f"{args.name} disabled: no new tokens; issued ones expire within their lifetime")
+        return 0
+    if not (args.agency and args.role and args.scope):
+        print("rehab users add needs --agency, at least one --role and --scope", file=sys.stderr)
+        return 2
+    directory.add(User(args.name, Agency(args.agency), frozenset(Role(r) for r in args.role), args.scope))
+    print(f"{args.name} added ({args.agency}, {', '.join(args.role)}, {args.scope})")
+    return 0
+
+
+def _token(args: argparse.Namespace) -> int:
+    from rehab.users import UserDirectory, UserUnknown
+
+    try:
+        token = UserDirectory(args.access_dir).issue_token(args.name, lifetime=timedelta(hours=args.hours))
+    except UserUnknown as unknown:
+        print(unknown, file=sys.stderr)
+        return 1
+    print(token)
+    return 0
+
+
+def _audit(args: argparse.Namespace) -> int:
+    from services.eventing.audit import AuditTrail
+    from services.eventing.runtime import ServiceSettings
+    from services.eventing.store import create_store_engine
+
+    settings = ServiceSettings(service=args.service, var_dir=args.var_dir, database_url=args.database_url)
+    since = datetime.combine(args.since, time(), UTC) if args.since else None
+    trail = AuditTrail(create_store_engine(settings.store_url))
+    print("read_at\tuser\tagency\troles\tscope\taction\tsubject\tpurpose\tstatus")
+    for entry in trail.entries(user=args.user, subject=args.subject, since=since):
+        who = (entry.user, entry.agency, entry.roles, entry.scope)
+        what = (entry.action, entry.subject, entry.purpose, str(entry.status))
+        print("\t".join((entry.read_at.isoformat(timespec="seconds"), *who, *what)))
+    return 0
