@@ -24,7 +24,7 @@ def problem_of(response: Any, status: int | None = None) -> dict[str, Any]:
     assert is_chinese(body["title"]) and is_chinese(body["detail"]), body
     assert "Traceback" not in response.text
     for error in body["errors"]:
-        assert set(error) == {"field", "code", "message"}, error
+        assert {"field", "code", "message"} <= set(error), error
     return body
 
 

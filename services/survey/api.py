@@ -33,8 +33,6 @@ from services.survey.schemas import (
 router = APIRouter(tags=["survey"])
 
 
-
-
 @router.post(
     "/persons",
     status_code=status.HTTP_201_CREATED,
@@ -137,7 +135,9 @@ def get_survey(person_id: UUID, survey_id: UUID, runtime: Runtime) -> SurveySumm
     for survey in _surveys(runtime, person_id=person_id, include_superseded=True):
         if survey.survey_id == survey_id:
             return survey
-    raise NotFound(f"person {person_id} has no survey {survey_id}", field="survey_id")
+    raise NotFound(
+        f"此人没有编号为 {survey_id} 的需求调查", field="survey_id", code="survey.survey.not_found"
+    )
 
 
 @router.get(

@@ -150,14 +150,16 @@ class Person:
     ) -> list[PersonRegistered]:
         """Register a person; ``registered_as`` is the person already holding this ID number, if any."""
         if self.person_id is not None:
-            raise StateConflict(f"person {self.person_id} is already registered")
+            raise StateConflict(
+                f"此人（{self.person_id}）已登记", field="person_id", code="survey.person.already_registered"
+            )
         details = normalised(details)
         check_details(details, tuple(streets), on_day=registered_on, today=today)
         if registered_as is not None:
             raise StateConflict(
-                f"ID number {details.id_number} is already registered as person {registered_as}; "
-                "correct that person's details instead of registering again",
+                f"身份证号 {details.id_number} 已登记为 {registered_as}：请更正该人的基本信息，不要重复登记",
                 field="id_number",
+                code="survey.id_number.already_registered",
             )
         return [PersonRegistered(new_aggregate_id(), details, registered_on)]
 
@@ -175,7 +177,11 @@ class Person:
         details, person_id = self._registered()
         unknown = set(changes) - CORRECTABLE
         if unknown:
-            raise CommandRejected(f"not a correctable detail: {', '.join(sorted(unknown))}", field="changes")
+            raise CommandRejected(
+                f"这些不是可更正的基本信息：{'、'.join(sorted(unknown))}",
+                field="changes",
+                code="survey.changes.not_correctable",
+            )
         corrected = normalised(replace(details, **changes))
         changed = {
             name: getattr(corrected, name)
@@ -183,12 +189,15 @@ class Person:
             if getattr(corrected, name) != getattr(details, name)
         }
         if not changed:
-            raise CommandRejected("the correction changes nothing: every given value is already recorded")
+            raise CommandRejected(
+                "更正没有改变任何信息：所填的值与已登记的相同", field="changes", code="survey.changes.nothing"
+            )
         check_details(corrected, tuple(streets), on_day=corrected_on, today=today)
         if "id_number" in changed and id_number_holder not in (None, person_id):
             raise StateConflict(
-                f"ID number {corrected.id_number} is already registered as person {id_number_holder}",
+                f"身份证号 {corrected.id_number} 已登记为另一人 {id_number_holder}",
                 field="id_number",
+                code="survey.id_number.already_registered",
             )
         return [PersonDetailsCorrected(person_id, reason, changed, corrected_on)]
 
@@ -228,7 +237,7 @@ class Person:
     # -- state -------------------------------------------------------------------------------------
     def _registered(self) -> tuple[PersonDetails, UUID]:
         if self.details is None or self.person_id is None:
-            raise StateConflict("the person is not registered")
+            raise StateConflict("此人尚未登记", field="person_id", code="survey.person.not_registered")
         return self.details, self.person_id
 
     def _check_supersedes(self, year: int, supersedes: UUID | None) -> None:
@@ -236,25 +245,28 @@ class Person:
         if supersedes is None:
             if current is not None:
                 raise StateConflict(
-                    f"this person already has a {year} survey (survey_id {current}); one survey per person "
-                    f"per year: to correct it, send supersedes={current}",
+                    f"此人 {year} 年已有需求调查（{current}）：每人每年只调查一次；"
+                    f"如需更正，请以 supersedes={current} 提交新的调查",
                     field="supersedes",
+                    code="survey.survey.one_per_year",
                 )
             return
         earlier = self.surveys.get(supersedes)
         if earlier is None:
             raise CommandRejected(
-                f"supersedes: {supersedes} is not a survey of this person", field="supersedes"
+                f"{supersedes} 不是此人的需求调查", field="supersedes", code="survey.supersedes.unknown"
             )
         if earlier.year != year:
             raise CommandRejected(
-                f"supersedes names this person's {earlier.year} survey, but this survey is for {year}",
+                f"被更正的是此人 {earlier.year} 年的调查，而本次调查是 {year} 年的",
                 field="supersedes",
+                code="survey.supersedes.other_year",
             )
         if earlier.superseded_by is not None:
             raise StateConflict(
-                f"survey {supersedes} was already superseded by {earlier.superseded_by}; supersede that one",
+                f"调查 {supersedes} 已被 {earlier.superseded_by} 更正，请更正最新的那一次",
                 field="supersedes",
+                code="survey.supersedes.already_superseded",
             )
 
     def _apply(self, event: PersonEvent) -> None:

@@ -72,14 +72,14 @@ def load_person(store: EventStore, person_id: UUID) -> tuple[Person, list[EventE
     with store.reading() as unit:
         envelopes = unit.load(stream_of(person_id))
     if not envelopes:
-        raise NotFound(f"no person {person_id} is registered", field="person_id")
+        raise NotFound(f"没有登记编号为 {person_id} 的人", field="person_id", code="survey.person.not_found")
     return Person.from_history(domain_events(envelopes)), envelopes
 
 
 def load_to_decide(unit: UnitOfWork, person_id: UUID) -> tuple[Person, int]:
     envelopes = unit.load(stream_of(person_id))
     if not envelopes:
-        raise NotFound(f"no person {person_id} is registered", field="person_id")
+        raise NotFound(f"没有登记编号为 {person_id} 的人", field="person_id", code="survey.person.not_found")
     return Person.from_history(domain_events(envelopes)), envelopes[-1].version
 
 

@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from services.survey.labels import CATEGORY_LABELS, GRADE_LABELS
+
 ID_LENGTH = 18
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 """Weights of the first 17 characters in ISO 7064 MOD 11-2, as GB 11643 prescribes."""
@@ -79,10 +81,12 @@ _ASCII_DIGITS = re.compile(r"[0-9]+")
 class IdentityError(ValueError):
     """An ID or certificate number is malformed or contradicts the other details."""
 
-    def __init__(self, message: str, field: str) -> None:
+    def __init__(self, message: str, field: str, reason: str) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        self.code = f"survey.{field}.{reason}"
+        """Stable error code, e.g. ``survey.id_number.checksum``."""
 
 
 @dataclass(frozen=True)
@@ -122,23 +126,24 @@ def parse_resident_id(text: str, field: str = "id_number") -> ResidentId:
     """Validate a resident ID number; raises IdentityError explaining the first problem found."""
     number = normalise(text)
     if len(number) != ID_LENGTH:
-        raise IdentityError(f"an ID number has 18 characters; {number!r} has {len(number)}", field)
+        raise IdentityError(f"身份证号应为 18 位，“{number}”是 {len(number)} 位", field, "length")
     body, check = number[:17], number[17]
     if not _is_ascii_digits(body) or not (_is_ascii_digits(check) or check == "X"):
         raise IdentityError(
-            "an ID number is 17 ASCII digits 0-9 followed by a digit or X "
-            "(full-width digits such as ０-９ and other characters are not accepted)",
+            "身份证号应为 17 位半角数字 0-9 加一位数字或 X；全角数字（如 ０-９）和其他字符不能使用，"
+            "请用半角重新输入",
             field,
+            "characters",
         )
     if body[:2] not in PROVINCE_CODES:
-        raise IdentityError(f"{body[:2]!r} is not a province code: the ID number cannot be right", field)
+        raise IdentityError(f"身份证号前两位“{body[:2]}”不是省级行政区代码：请核对号码", field, "province")
     birth_date = _birth_date(body[6:14], field)
     expected = check_character(body)
     if check != expected:
         raise IdentityError(
-            f"check character of the ID number is {check!r} but its first 17 digits require {expected!r}: "
-            "a digit is probably mistyped",
+            f"身份证号校验码应为 {expected}，这里是 {check}：可能有一位数字输错，请核对",
             field,
+            "checksum",
         )
     sex = "male" if int(body[16]) % 2 == 1 else "female"
     return ResidentId(number=number, address_code=body[:6], birth_date=birth_date, sex=sex)
@@ -153,10 +158,10 @@ def _birth_date(digits: str, field: str) -> date:
         born = date(int(digits[:4]), int(digits[4:6]), int(digits[6:8]))
     except ValueError:
         raise IdentityError(
-            f"digits 7-14 of the ID number ({digits}) are not a real date of birth (YYYYMMDD)", field
+            f"身份证号第 7-14 位（{digits}）不是真实的出生日期（年月日）", field, "birth_date"
         ) from None
     if born.year < 1900:
-        raise IdentityError(f"digits 7-14 of the ID number give a birth year {born.year} before 1900", field)
+        raise IdentityError(f"身份证号中的出生年份 {born.year} 早于 1900 年", field, "birth_date")
     return born
 
 
@@ -167,25 +172,22 @@ def parse_certificate_number(
     number = normalise_certificate(text)
     if len(number) != ID_LENGTH + 2:
         raise IdentityError(
-            f"a certificate number is the 18-character ID number followed by a category digit and a grade "
-            f"digit (20 characters); {number!r} has {len(number)}",
+            f"残疾人证号应为 20 位：18 位身份证号加残疾类别一位、残疾等级一位；“{number}”是 {len(number)} 位",
             field,
+            "length",
         )
     if number[:ID_LENGTH] != id_number:
-        raise IdentityError(
-            "the first 18 characters of the certificate number must be the person's ID number", field
-        )
+        raise IdentityError("残疾人证号前 18 位应与本人身份证号相同", field, "id_mismatch")
     category_digit, grade_digit = number[18], number[19]
     if category_digit not in {*CATEGORY_DIGITS.values(), MULTIPLE_DISABILITY_DIGIT}:
         raise IdentityError(
-            f"digit 19 of the certificate number is the category (1 vision .. 6 mental, 7 multiple), "
-            f"not {category_digit!r}",
+            f"残疾人证号第 19 位是残疾类别（1 视力、2 听力、3 言语、4 肢体、5 智力、6 精神、7 多重），"
+            f"不能是“{category_digit}”",
             field,
+            "category_digit",
         )
     if grade_digit not in GRADE_DIGITS.values():
-        raise IdentityError(
-            f"digit 20 of the certificate number is the grade 1-4, not {grade_digit!r}", field
-        )
+        raise IdentityError(f"残疾人证号第 20 位是残疾等级 1-4，不能是“{grade_digit}”", field, "grade_digit")
     return DisabilityCertificate(number, id_number, category_digit, grade_digit)
 
 
@@ -208,24 +210,30 @@ def check_certificate_matches(
         MULTIPLE_DISABILITY_DIGIT if len(categories) > 1 else CATEGORY_DIGITS.get(categories[0], "?")
     )
     if certificate.category_digit != expected_category:
-        declared = "multiple (7)" if len(categories) > 1 else f"{categories[0]} ({expected_category})"
+        declared = (
+            "多重（7）"
+            if len(categories) > 1
+            else f"{CATEGORY_LABELS.get(categories[0])}（{expected_category}）"
+        )
         raise IdentityError(
-            f"the certificate number's category digit is {certificate.category_digit} but the declared "
-            f"disability_categories are {declared}",
+            f"残疾人证号的类别位是 {certificate.category_digit}，与填报的残疾类别 {declared} 不一致",
             field,
+            "category_mismatch",
         )
     expected_grade = GRADE_DIGITS.get(grade)
     if expected_grade is None:
         raise IdentityError(
-            f"a certificate number carries a grade (1-4), so disability_grade cannot be {grade!r}; "
-            f"the certificate says grade_{certificate.grade_digit}",
+            f"持证人的残疾等级应为一至四级，不能是“{GRADE_LABELS.get(grade, grade)}”；"
+            f"残疾人证号上是 {certificate.grade_digit} 级",
             "disability_grade",
+            "ungraded_with_certificate",
         )
     if certificate.grade_digit != expected_grade:
         raise IdentityError(
-            f"the certificate number's grade digit is {certificate.grade_digit} "
-            f"but disability_grade is {grade}",
+            f"残疾人证号的等级位是 {certificate.grade_digit}，"
+            f"与填报的残疾等级{GRADE_LABELS.get(grade, grade)}不一致",
             field,
+            "grade_mismatch",
         )
 
 

@@ -19,8 +19,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from services.eventing.clock import today
-from services.eventing.errors import CommandRejected
 from services.eventing.http import Runtime
+from services.eventing.problems import PROBLEM_MEDIA_TYPE, problem_body
+from services.eventing.rejections import CommandRejected, PayloadTooLarge
 from services.reference import Jurisdiction
 from services.survey.import_rows import TEMPLATE_COLUMNS, TEMPLATE_NOTES, SurveyCampaign
 from services.survey.imports import ImportedRow, SheetRejected, import_survey_sheet
@@ -92,14 +93,14 @@ async def import_surveys(request: Request, response: Response, runtime: Runtime)
     upload = await _read_form(request)
     campaign = _campaign(upload.fields, jurisdiction_of(request))
     if not upload.data:
-        raise CommandRejected("请选择要上传的表格文件（file）", field="file", code="required")
+        raise CommandRejected("请选择要上传的表格文件（file）", field="file", code="survey.file.required")
     streets = jurisdiction_of(request).streets
     try:
         imported = await run_in_threadpool(
             import_survey_sheet, runtime.store, streets, campaign, upload.data, upload.filename
         )
     except SheetRejected as rejected:
-        return JSONResponse(status_code=422, content=_report(rejected).model_dump(mode="json"))
+        return _report(rejected)
     runtime.committed()
     response.headers["Location"] = "/surveys?" + urlencode(
         {"street": campaign.street, "year": campaign.survey_year}
@@ -126,17 +127,19 @@ async def _read_form(request: Request) -> _Upload:
         raise CommandRejected(
             "请以 multipart/form-data 上传：字段 street、survey_year、surveyed_on、surveyor 和文件 file",
             field="file",
-            code="not_multipart",
+            code="survey.file.not_multipart",
         )
     body = await request.body()
     if len(body) > MAX_BYTES + 64 * 1024:
-        raise CommandRejected(
-            f"文件超过 {MAX_BYTES // (1024 * 1024)} MB，请分批导入", field="file", code="file_too_large"
+        raise PayloadTooLarge(
+            f"文件超过 {MAX_BYTES // (1024 * 1024)} MB，请分批导入",
+            field="file",
+            code="survey.file.too_large",
         )
     head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1", "replace")
     message = BytesParser(policy=HTTP).parsebytes(head + body)
     if not message.is_multipart():
-        raise CommandRejected("无法读取上传的表单", field="file", code="not_multipart")
+        raise CommandRejected("无法读取上传的表单", field="file", code="survey.file.not_multipart")
     fields: dict[str, str] = {}
     filename, data = None, None
     for part in message.iter_parts():
@@ -157,24 +160,30 @@ def _campaign(fields: dict[str, str], jurisdiction: Jurisdiction) -> SurveyCampa
         raise CommandRejected(
             f"“{street}”不是本辖区的街道；可选：{'、'.join(jurisdiction.streets)}",
             field="street",
-            code="unknown_street" if street else "required",
+            code="survey.street.outside_jurisdiction" if street else "survey.street.required",
         )
     year_text = fields.get("survey_year", "")
     if not _YEAR.fullmatch(year_text) or not 2000 <= int(year_text) <= 2100:
         raise CommandRejected(
-            f"调查年度“{year_text}”应为四位半角数字的年份，如 2024", field="survey_year", code="invalid_year"
+            f"调查年度“{year_text}”应为四位半角数字的年份，如 2024",
+            field="survey_year",
+            code="survey.survey_year.invalid",
         )
     surveyed_on = _iso_date(fields.get("surveyed_on", ""))
     survey_year = int(year_text)
     if surveyed_on.year != survey_year:
         raise CommandRejected(
-            f"调查日期 {surveyed_on} 不在调查年度 {survey_year} 内", field="surveyed_on", code="rule_violated"
+            f"调查日期 {surveyed_on} 不在调查年度 {survey_year} 内",
+            field="surveyed_on",
+            code="survey.surveyed_on.outside_year",
         )
     if surveyed_on > today():
-        raise CommandRejected(f"调查日期 {surveyed_on} 晚于今天", field="surveyed_on", code="rule_violated")
+        raise CommandRejected(
+            f"调查日期 {surveyed_on} 晚于今天", field="surveyed_on", code="survey.surveyed_on.future"
+        )
     surveyor = fields.get("surveyor", "")
     if not surveyor or len(surveyor) > 200:
-        raise CommandRejected("请填写调查人（最多200字）", field="surveyor", code="required")
+        raise CommandRejected("请填写调查人（最多200字）", field="surveyor", code="survey.surveyor.required")
     return SurveyCampaign(street, survey_year, surveyed_on, surveyor)
 
 
@@ -185,24 +194,29 @@ def _iso_date(text: str) -> date:
     except ValueError:
         pass
     raise CommandRejected(
-        f"调查日期“{text}”应写成 2024-10-15（半角数字）", field="surveyed_on", code="invalid_date"
+        f"调查日期“{text}”应写成 2024-10-15（半角数字）",
+        field="surveyed_on",
+        code="survey.surveyed_on.invalid",
     )
 
 
-def _report(rejected: SheetRejected) -> SheetReport:
+def _report(rejected: SheetRejected) -> JSONResponse:
     problems = [
         RowProblem(
-            loc=["body", "file", error.row, error.column],
-            msg=error.reason,
-            type=error.code,
+            field=f"file.{error.row}.{error.column}" if error.column else "file",
+            code=error.code if "." in error.code else f"survey.import.{error.code}",
+            message=error.reason,
             row=error.row,
             column=error.column,
-            field=error.field,
-        )
+            detail_field=error.field,
+        ).model_dump()
         for error in rejected.errors
     ]
     failed = len({error.row for error in rejected.errors if error.row})
-    return SheetReport(detail=problems, rows=rejected.rows, failed_rows=failed)
+    detail = f"表格未导入：{failed or 1} 行有 {len(problems)} 处错误，请更正后重新上传整张表"
+    body = problem_body(422, "survey.import.rows_invalid", detail, errors=problems)
+    report = SheetReport.model_validate({**body, "rows": rejected.rows, "failed_rows": failed})
+    return JSONResponse(status_code=422, content=report.model_dump(), media_type=PROBLEM_MEDIA_TYPE)
 
 
 def _imported(campaign: SurveyCampaign, rows: list[ImportedRow]) -> SurveyImported:

@@ -246,7 +246,7 @@ def parse_row(row: SheetRow, campaign: SurveyCampaign) -> ParsedRow | list[RowEr
         try:
             resident = parse_resident_id(id_number)
         except IdentityError as error:
-            cells.fail("身份证号", error.message, "invalid_id_number")
+            cells.fail("身份证号", error.message, error.code)
     birth_date = cells.day("出生日期", required=False) or (resident.birth_date if resident else None)
     guardian = _guardian(cells)
     details = dict(
@@ -301,7 +301,7 @@ def _guardian(cells: _Cells) -> Guardian | None:
         try:
             sex = parse_resident_id(id_number, field="guardian.id_number").sex
         except IdentityError as error:
-            cells.fail("监护人身份证号", f"监护人{error.message}", "invalid_id_number")
+            cells.fail("监护人身份证号", f"监护人{error.message}", error.code)
     elif sex is None and not cells.has_error("监护人性别"):
         cells.fail("监护人性别", "填写了监护人时须填监护人性别（或监护人身份证号）", "required")
     name = cells.text("监护人姓名", required=True, reason="填写了监护人信息时须填监护人姓名")

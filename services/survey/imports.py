@@ -122,14 +122,14 @@ def _check_same_person(person: Person, row: ParsedRow, campaign: SurveyCampaign)
             f"与本行姓名“{row.details.name}”不符："
             "请核对身份证号；如是姓名更正，请先单独更正此人的基本信息",
             field="id_number",
-            code="registered_as_other_name",
+            code="survey.id_number.registered_as_other_name",
         )
     if registered.street != campaign.street:
         raise CommandRejected(
             f"此人已登记在{registered.street}街道，不在本表的{campaign.street}街道：请由所在街道调查，"
             "或先更正此人的街道",
             field="street",
-            code="registered_in_other_street",
+            code="survey.street.registered_in_other_street",
         )
 
 

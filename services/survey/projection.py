@@ -109,7 +109,9 @@ def _insert_person(session: Session, payload: PersonRegistered, registered_on: d
     except IntegrityError:
         # Two registrations of one ID number raced past the check: the unique index decides.
         raise StateConflict(
-            f"ID number {payload.id_number} is already registered", field="id_number"
+            f"身份证号 {payload.id_number} 已登记",
+            field="id_number",
+            code="survey.id_number.already_registered",
         ) from None
 
 

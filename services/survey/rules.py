@@ -22,6 +22,7 @@ from services.survey.identity import (
     parse_certificate_number,
     parse_resident_id,
 )
+from services.survey.labels import CATEGORY_LABELS, ITEM_LABELS, SEX_LABELS
 
 if TYPE_CHECKING:
     from services.survey.domain import Guardian, NeedsSurveyRequest, PersonDetails
@@ -39,7 +40,13 @@ ITEM_CATEGORIES: Mapping[str, str] = {
 CHILDREN_ITEMS = frozenset({"children_rehab_training"})
 """Catalogue items only for children under 18."""
 
-_PHONE = re.compile(r"\+?[0-9][0-9 -]{4,19}")
+LOOKALIKE_DOTS = frozenset("\u2022\u2027\u2219\u22c5\u30fb\uff65\u0387\u16eb\u2e31\u318d\u00b8\uff0e\u2024")
+"""Characters typed for the middle dot of minority names (•‧∙⋅・･· ᛫ ⸱ ㆍ ¸ ． ․); only U+00B7 is accepted."""
+_PHONE = re.compile(
+    r"(?:\+?86[ -]?)?1[3-9][0-9][ -]?[0-9]{4}[ -]?[0-9]{4}"  # mobile 手机: 11 digits from 13x to 19x
+    r"|0[0-9]{2,3}[ -]?[0-9]{7,8}(?:[ -]?(?:转|-)[0-9]{1,6})?"  # landline 固话 with area code, extension
+)
+"""Mainland phone formats, ASCII digits only: full-width digits are refused, not normalised."""
 
 
 def normalised(details: PersonDetails) -> PersonDetails:
@@ -66,18 +73,26 @@ def _blank_to_none(text: str | None) -> str | None:
 def check_details(details: PersonDetails, streets: tuple[str, ...], *, on_day: date, today: date) -> None:
     if details.street not in streets:
         raise CommandRejected(
-            f"street {details.street!r} is not a street of this jurisdiction; one of: {'、'.join(streets)}",
+            f"“{details.street}”不是本辖区的街道，不属于服务对象；可选：{'、'.join(streets)}",
             field="street",
+            code="survey.street.outside_jurisdiction",
         )
     if on_day > today:
-        raise CommandRejected(f"{on_day} is in the future", field="registered_on")
+        raise CommandRejected(
+            f"登记日期 {on_day} 晚于今天", field="registered_on", code="survey.registered_on.future"
+        )
+    _check_name(details.name)
     _check_lists(details)
     try:
         _check_identity(details)
     except IdentityError as error:
-        raise CommandRejected(error.message, field=error.field) from None
+        raise CommandRejected(error.message, field=error.field, code=error.code) from None
     if details.birth_date > on_day:
-        raise CommandRejected(f"birth_date {details.birth_date} is after {on_day}", field="birth_date")
+        raise CommandRejected(
+            f"出生日期 {details.birth_date} 晚于 {on_day}",
+            field="birth_date",
+            code="survey.birth_date.future",
+        )
     _check_phone(details.phone, "phone")
     _check_certified_or_child(details, on_day)
     if details.guardian is not None:
@@ -88,31 +103,53 @@ def _check_identity(details: PersonDetails) -> None:
     resident = parse_resident_id(details.id_number)
     if resident.birth_date != details.birth_date:
         raise IdentityError(
-            f"birth_date {details.birth_date} differs from the date of birth in the ID number "
-            f"({resident.birth_date})",
+            f"出生日期 {details.birth_date} 与身份证号中的出生日期 {resident.birth_date} 不一致",
             "birth_date",
+            "id_number_mismatch",
         )
     if resident.sex != details.sex:
         raise IdentityError(
-            f"sex {details.sex!r} contradicts the ID number, whose 17th digit says {resident.sex!r} "
-            "(odd = male, even = female)",
+            f"性别“{SEX_LABELS.get(details.sex, details.sex)}”与身份证号不一致：第 17 位为"
+            f"{'奇数（男）' if resident.sex == 'male' else '偶数（女）'}",
             "sex",
+            "id_number_mismatch",
         )
     if details.certificate_number is not None:
         certificate = parse_certificate_number(details.certificate_number, resident.number)
         check_certificate_matches(certificate, details.disability_categories, details.disability_grade)
 
 
+def _check_name(name: str) -> None:
+    """Minority names use the middle dot U+00B7; a look-alike would make a second spelling of one person."""
+    if found := sorted({character for character in name if character in LOOKALIKE_DOTS}):
+        shown = "、".join(f"“{c}”（U+{ord(c):04X}）" for c in found)
+        raise CommandRejected(
+            f"姓名中的 {shown} 不是间隔号：少数民族姓名请使用间隔号“·”（U+00B7）",
+            field="name",
+            code="survey.name.lookalike_middle_dot",
+        )
+
+
 def _check_lists(details: PersonDetails) -> None:
     if not details.disability_categories:
-        raise CommandRejected("at least one disability category 残疾类别", field="disability_categories")
+        raise CommandRejected(
+            "请至少选择一个残疾类别",
+            field="disability_categories",
+            code="survey.disability_categories.required",
+        )
     _require_unique(details.disability_categories, "disability_categories")
     if not details.medical_insurance:
-        raise CommandRejected("tick at least one medical insurance, or 'none'", field="medical_insurance")
+        raise CommandRejected(
+            "请至少选择一种医疗保险，没有则选“无”",
+            field="medical_insurance",
+            code="survey.medical_insurance.required",
+        )
     _require_unique(details.medical_insurance, "medical_insurance")
     if "none" in details.medical_insurance and len(details.medical_insurance) > 1:
         raise CommandRejected(
-            "medical_insurance 'none' cannot be combined with an insurance", field="medical_insurance"
+            "医疗保险选了“无”就不能再选其他保险",
+            field="medical_insurance",
+            code="survey.medical_insurance.none_combined",
         )
 
 
@@ -121,14 +158,17 @@ def _check_certified_or_child(details: PersonDetails, on_day: date) -> None:
     if age < ADULT_AGE:
         if details.guardian is None:
             raise CommandRejected(
-                f"a child under {ADULT_AGE} (aged {age}) needs a guardian 监护人", field="guardian"
+                f"未满 {ADULT_AGE} 周岁的儿童（{age} 岁）须填写监护人",
+                field="guardian",
+                code="survey.guardian.required_for_child",
             )
         return
     if not details.certified:
         raise CommandRejected(
-            f"an adult (aged {age}) needs a certificate_number 残疾人证号 or a veteran_certificate_number "
-            f"残疾军人证号; only children under {ADULT_AGE} may be registered without a certificate",
+            f"成年人（{age} 岁）须填写残疾人证号或残疾军人证号；"
+            f"只有未满 {ADULT_AGE} 周岁的儿童可以未持证登记",
             field="certificate_number",
+            code="survey.certificate_number.required_for_adult",
         )
 
 
@@ -139,55 +179,71 @@ def _check_guardian(guardian: Guardian) -> None:
     try:
         resident = parse_resident_id(guardian.id_number, field="guardian.id_number")
     except IdentityError as error:
-        raise CommandRejected(f"guardian: {error.message}", field=error.field) from None
+        raise CommandRejected(f"监护人{error.message}", field=error.field, code=error.code) from None
     if resident.sex != guardian.sex:
         raise CommandRejected(
-            f"guardian sex {guardian.sex!r} contradicts the guardian's ID number ({resident.sex!r})",
+            f"监护人性别“{SEX_LABELS.get(guardian.sex, guardian.sex)}”与监护人身份证号不一致",
             field="guardian.sex",
+            code="survey.guardian.sex.id_number_mismatch",
         )
 
 
 def _check_phone(phone: str, field_name: str) -> None:
     if not _PHONE.fullmatch(phone.strip()):
         raise CommandRejected(
-            f"{phone!r} is not a phone number: ASCII digits such as 13800138000 or 023-67881234",
+            f"“{phone}”不是有效的电话号码：请用半角数字填写手机号（如 13800138000）或固话（如 023-67881234）",
             field=field_name,
+            code=f"survey.{field_name}.format",
         )
 
 
 def check_survey_dates(request: NeedsSurveyRequest, details: PersonDetails, today: date) -> None:
     if request.surveyed_on > today:
-        raise CommandRejected(f"surveyed_on {request.surveyed_on} is in the future", field="surveyed_on")
+        raise CommandRejected(
+            f"调查日期 {request.surveyed_on} 晚于今天", field="surveyed_on", code="survey.surveyed_on.future"
+        )
     if request.surveyed_on.year != request.survey_year:
         raise CommandRejected(
-            f"surveyed_on {request.surveyed_on} is not in survey_year {request.survey_year}",
+            f"调查日期 {request.surveyed_on} 不在调查年度 {request.survey_year} 内",
             field="surveyed_on",
+            code="survey.surveyed_on.outside_year",
         )
     if request.surveyed_on < details.birth_date:
-        raise CommandRejected("surveyed_on is before the person's birth_date", field="surveyed_on")
+        raise CommandRejected(
+            "调查日期早于此人的出生日期", field="surveyed_on", code="survey.surveyed_on.before_birth"
+        )
 
 
 def check_needed_items(request: NeedsSurveyRequest, details: PersonDetails) -> None:
     if request.has_needs and not request.needed_items:
         raise CommandRejected(
-            "has_needs is true: name at least one catalogue item needed", field="needed_items"
+            "有康复需求时请至少选择一个需求项目", field="needed_items", code="survey.needed_items.required"
         )
     if not request.has_needs and request.needed_items:
-        raise CommandRejected("has_needs is false, so needed_items must be empty", field="needed_items")
+        raise CommandRejected(
+            "无康复需求时不能选择需求项目", field="needed_items", code="survey.needed_items.without_needs"
+        )
     _require_unique(request.needed_items, "needed_items")
     for item in request.needed_items:
         category = ITEM_CATEGORIES.get(item)
         if category is not None and category not in details.disability_categories:
             raise CommandRejected(
-                f"{item} is for persons with {category} disability; this person's categories are "
-                f"{', '.join(details.disability_categories)}",
+                f"“{ITEM_LABELS.get(item, item)}”只适用于{CATEGORY_LABELS[category]}残疾人；此人的残疾类别是"
+                f"{'、'.join(CATEGORY_LABELS.get(c, c) for c in details.disability_categories)}",
                 field="needed_items",
+                code="survey.needed_items.category_mismatch",
             )
         if item in CHILDREN_ITEMS and age_on(details.birth_date, request.surveyed_on) >= ADULT_AGE:
-            raise CommandRejected(f"{item} is for children under {ADULT_AGE}", field="needed_items")
+            raise CommandRejected(
+                f"“{ITEM_LABELS.get(item, item)}”只适用于未满 {ADULT_AGE} 周岁的儿童",
+                field="needed_items",
+                code="survey.needed_items.children_only",
+            )
 
 
 def _require_unique(values: tuple[str, ...], field_name: str) -> None:
     repeated = sorted({value for value in values if values.count(value) > 1})
     if repeated:
-        raise CommandRejected(f"{field_name} repeats {', '.join(repeated)}", field=field_name)
+        raise CommandRejected(
+            f"重复选择了：{'、'.join(repeated)}", field=field_name, code=f"survey.{field_name}.repeated"
+        )

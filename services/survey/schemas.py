@@ -237,18 +237,27 @@ class SurveyImported(BaseModel):
 
 
 class RowProblem(BaseModel):
-    loc: list[str | int] = Field(description='["body", "file", row, column].')
-    msg: str = Field(description="Why the row cannot be imported (Chinese for the street office).")
-    type: str = Field(description="Stable error code, e.g. invalid_id_number, duplicate_in_sheet.")
+    field: str = Field(description='Where: "file.<row>.<column>", e.g. "file.4.身份证号".')
+    code: str = Field(
+        description="Stable error code, e.g. survey.id_number.checksum, survey.import.duplicate_in_sheet."
+    )
+    message: str = Field(description="Why the row cannot be imported (Chinese for the street office).")
     row: int = Field(description="Row number as the spreadsheet shows it (0 = the file as a whole).")
     column: str = Field(description="Column label as in the sheet, e.g. 身份证号.")
-    field: str | None = Field(default=None, description="The detail the column fills, when there is one.")
+    detail_field: str | None = Field(
+        default=None, description="The detail the column fills, when there is one."
+    )
 
 
 class SheetReport(BaseModel):
-    """Nothing was imported: every failing row and column."""
+    """Nothing was imported: an application/problem+json document listing every failing row and column."""
 
-    detail: list[RowProblem]
+    type: str = Field(description="urn:rehab:problem:survey.import.rows_invalid")
+    title: str
+    status: int = 422
+    detail: str = Field(description="A Chinese summary for the street office.")
+    code: str = "survey.import.rows_invalid"
+    errors: list[RowProblem]
     rows: int = Field(description="Data rows read.")
     failed_rows: int = Field(description="Rows with at least one error.")
     imported: int = Field(default=0, description="Always 0: a sheet is imported whole or not at all.")

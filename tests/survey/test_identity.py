@@ -56,51 +56,52 @@ def test_surrounding_spaces_are_ignored() -> None:
 
 
 def test_a_wrong_check_character_says_a_digit_is_mistyped() -> None:
-    with pytest.raises(IdentityError, match="mistyped") as error:
+    with pytest.raises(IdentityError, match="可能有一位数字输错") as error:
         parse_resident_id("110105194912310021")
-    assert error.value.field == "id_number"
+    assert (error.value.field, error.value.code) == ("id_number", "survey.id_number.checksum")
 
 
 def test_swapping_two_digits_breaks_the_check() -> None:
     swapped = KNOWN_VALID[:15] + KNOWN_VALID[16] + KNOWN_VALID[15] + KNOWN_VALID[17:]
     assert swapped != KNOWN_VALID
-    with pytest.raises(IdentityError, match="check character"):
+    with pytest.raises(IdentityError, match="校验码"):
         parse_resident_id(swapped)
 
 
 @pytest.mark.parametrize("number", ["1101051949123100", "11010519491231002X1", ""])
 def test_a_number_that_is_not_18_characters_is_refused(number: str) -> None:
-    with pytest.raises(IdentityError, match="18 characters"):
+    with pytest.raises(IdentityError, match="应为 18 位"):
         parse_resident_id(number)
 
 
 def test_full_width_digits_are_refused() -> None:
     full_width = "".join(chr(ord(c) + 0xFEE0) if c.isdigit() else c for c in KNOWN_VALID)
     assert full_width != KNOWN_VALID and len(full_width) == 18
-    with pytest.raises(IdentityError, match="full-width"):
+    with pytest.raises(IdentityError, match="全角数字") as error:
         parse_resident_id(full_width)
+    assert error.value.code == "survey.id_number.characters"
 
 
 def test_other_unicode_digits_are_refused() -> None:
     arabic_indic = "١" + KNOWN_VALID[1:]
-    with pytest.raises(IdentityError, match="ASCII"):
+    with pytest.raises(IdentityError, match="半角数字"):
         parse_resident_id(arabic_indic)
 
 
 def test_an_x_anywhere_but_last_is_refused() -> None:
-    with pytest.raises(IdentityError, match="ASCII digits"):
+    with pytest.raises(IdentityError, match="半角数字"):
         parse_resident_id("1101051949123100X2")
 
 
 def test_an_impossible_date_of_birth_is_refused() -> None:
     body = "50011219570229231"  # 1957 was not a leap year
-    with pytest.raises(IdentityError, match="not a real date"):
+    with pytest.raises(IdentityError, match="不是真实的出生日期"):
         parse_resident_id(body + check_character(body))
 
 
 def test_month_thirteen_is_refused() -> None:
     body = "50011219581312231"
-    with pytest.raises(IdentityError, match="not a real date"):
+    with pytest.raises(IdentityError, match="不是真实的出生日期"):
         parse_resident_id(body + check_character(body))
 
 
@@ -110,7 +111,7 @@ def test_a_leap_day_birth_is_accepted() -> None:
 
 def test_an_unknown_province_code_is_refused() -> None:
     body = "00011219580412231"
-    with pytest.raises(IdentityError, match="province"):
+    with pytest.raises(IdentityError, match="省级行政区代码"):
         parse_resident_id(body + check_character(body))
 
 
@@ -118,6 +119,7 @@ def test_the_field_name_can_be_chosen_for_a_guardian() -> None:
     with pytest.raises(IdentityError) as error:
         parse_resident_id("123", field="guardian.id_number")
     assert error.value.field == "guardian.id_number"
+    assert error.value.code == "survey.guardian.id_number.length"
 
 
 # -- certificate numbers -------------------------------------------------------------------------------
@@ -131,25 +133,25 @@ def test_a_certificate_number_is_the_id_plus_category_and_grade() -> None:
 
 def test_a_certificate_of_someone_else_is_refused() -> None:
     other = make_id(date(1960, 1, 1))
-    with pytest.raises(IdentityError, match="person's ID number"):
+    with pytest.raises(IdentityError, match="与本人身份证号相同"):
         parse_certificate_number(other + "12", ID)
 
 
 @pytest.mark.parametrize("suffix", ["1", "123", ""])
 def test_a_certificate_number_of_the_wrong_length_is_refused(suffix: str) -> None:
-    with pytest.raises(IdentityError, match="20 characters"):
+    with pytest.raises(IdentityError, match="应为 20 位"):
         parse_certificate_number(ID + suffix, ID)
 
 
 @pytest.mark.parametrize("category_digit", ["0", "8", "9"])
 def test_an_unknown_category_digit_is_refused(category_digit: str) -> None:
-    with pytest.raises(IdentityError, match="category"):
+    with pytest.raises(IdentityError, match="残疾类别"):
         parse_certificate_number(ID + category_digit + "2", ID)
 
 
 @pytest.mark.parametrize("grade_digit", ["0", "5", "9"])
 def test_an_unknown_grade_digit_is_refused(grade_digit: str) -> None:
-    with pytest.raises(IdentityError, match="grade 1-4"):
+    with pytest.raises(IdentityError, match="残疾等级 1-4"):
         parse_certificate_number(ID + "1" + grade_digit, ID)
 
 
@@ -176,24 +178,24 @@ def test_the_category_digit_matches_the_declared_categories(digit: str, categori
 
 
 def test_a_single_category_certificate_contradicts_multiple_categories() -> None:
-    with pytest.raises(IdentityError, match="multiple"):
+    with pytest.raises(IdentityError, match="多重"):
         check_certificate_matches(
             parse_certificate_number(ID + "1" + "3", ID), ("vision", "hearing"), "grade_3"
         )
 
 
 def test_a_category_digit_contradicting_the_category_is_refused() -> None:
-    with pytest.raises(IdentityError, match="category digit is 4"):
+    with pytest.raises(IdentityError, match="类别位是 4"):
         check_certificate_matches(parse_certificate_number(ID + "43", ID), ("vision",), "grade_3")
 
 
 def test_a_grade_digit_contradicting_the_grade_is_refused() -> None:
-    with pytest.raises(IdentityError, match="grade digit is 3"):
+    with pytest.raises(IdentityError, match="等级位是 3"):
         check_certificate_matches(parse_certificate_number(ID + "13", ID), ("vision",), "grade_1")
 
 
 def test_a_certified_person_cannot_be_ungraded() -> None:
-    with pytest.raises(IdentityError, match="cannot be 'ungraded'") as error:
+    with pytest.raises(IdentityError, match="不能是“未定级”") as error:
         check_certificate_matches(parse_certificate_number(ID + "13", ID), ("vision",), "ungraded")
     assert error.value.field == "disability_grade"
 

@@ -161,8 +161,8 @@ def test_an_invalid_id_number_is_reported_once_with_the_domains_reason() -> None
     result = parse_row(SheetRow(4, base_row(身份证号=MAN_ID[:17])), CAMPAIGN)
     assert isinstance(result, list)
     [error] = result
-    assert (error.column, error.code) == ("身份证号", "invalid_id_number")
-    assert "18 characters" in error.reason
+    assert (error.column, error.code) == ("身份证号", "survey.id_number.length")
+    assert "应为 18 位" in error.reason
 
 
 def test_a_too_long_community_is_an_error() -> None:

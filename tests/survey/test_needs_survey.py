@@ -72,7 +72,7 @@ def test_a_repeated_item_is_refused() -> None:
 
 
 def test_a_vision_item_for_a_person_without_vision_disability_is_refused() -> None:
-    with pytest.raises(CommandRejected, match="vision disability"):
+    with pytest.raises(CommandRejected, match="只适用于视力残疾人"):
         survey(history(child()), needed_items=("orientation_mobility_training",))
 
 
@@ -139,7 +139,7 @@ def test_superseding_an_unknown_survey_is_refused() -> None:
 def test_superseding_a_survey_of_another_year_is_refused() -> None:
     registered = history()
     old = stored(survey(registered, survey_year=2023, surveyed_on=date(2023, 9, 1)))
-    with pytest.raises(CommandRejected, match="2023 survey"):
+    with pytest.raises(CommandRejected, match="2023 年的调查"):
         survey([*registered, old], supersedes=old.event_id)
 
 

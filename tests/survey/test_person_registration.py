@@ -41,10 +41,22 @@ def test_the_registration_date_is_kept() -> None:
 
 
 def test_a_street_outside_the_jurisdiction_is_refused_naming_the_street_field() -> None:
-    with pytest.raises(CommandRejected, match="'解放碑' is not a street") as error:
+    with pytest.raises(CommandRejected, match="“解放碑”不是本辖区的街道") as error:
         register(adult(street="解放碑"))
-    assert error.value.field == "street"
+    assert (error.value.field, error.value.code) == ("street", "survey.street.outside_jurisdiction")
     assert "鸳鸯" in error.value.message
+
+
+@pytest.mark.parametrize("dot", ["\u2022", "\u30fb", "\uff65", "\u2027", "\u22c5", "\u0387", "\uff0e"])
+def test_a_look_alike_of_the_middle_dot_in_a_name_is_refused_naming_the_right_one(dot: str) -> None:
+    with pytest.raises(CommandRejected, match="U\\+00B7") as error:
+        register(adult(name=f"阿依古丽{dot}买买提"))
+    assert (error.value.field, error.value.code) == ("name", "survey.name.lookalike_middle_dot")
+
+
+def test_a_minority_name_with_the_middle_dot_a_50_character_name_and_a_non_bmp_name_are_accepted() -> None:
+    for name in ("阿依古丽·买买提", "𠮷田", "𠮷" * 50):
+        assert register(adult(name=name))[0].details.name == name
 
 
 def test_a_mistyped_id_number_is_refused() -> None:
@@ -73,13 +85,13 @@ def test_full_width_digits_in_the_id_number_are_refused() -> None:
 
 def test_a_birth_date_differing_from_the_id_number_is_refused() -> None:
     details = adult()
-    with pytest.raises(CommandRejected, match="differs from the date of birth") as error:
+    with pytest.raises(CommandRejected, match="与身份证号中的出生日期") as error:
         register(replace(details, birth_date=date(1958, 4, 21)))
     assert error.value.field == "birth_date"
 
 
 def test_a_sex_contradicting_the_id_number_is_refused() -> None:
-    with pytest.raises(CommandRejected, match="17th digit") as error:
+    with pytest.raises(CommandRejected, match="第 17 位") as error:
         register(adult(sex="female"))
     assert error.value.field == "sex"
 
@@ -100,7 +112,7 @@ def test_a_lower_case_x_in_the_id_number_is_stored_upper_case() -> None:
 
 
 def test_an_adult_without_any_certificate_is_refused() -> None:
-    with pytest.raises(CommandRejected, match="only children under 18") as error:
+    with pytest.raises(CommandRejected, match="只有未满 18 周岁的儿童") as error:
         register(adult(certificate_number=None))
     assert error.value.field == "certificate_number"
 
@@ -121,7 +133,7 @@ def test_a_certificate_number_of_another_id_is_refused() -> None:
 
 def test_a_certificate_category_contradicting_the_declared_category_is_refused() -> None:
     details = adult()
-    with pytest.raises(CommandRejected, match="category digit is 4"):
+    with pytest.raises(CommandRejected, match="类别位是 4"):
         register(replace(details, certificate_number=details.id_number + "42"))
 
 
@@ -163,6 +175,30 @@ def test_a_guardian_whose_sex_contradicts_their_id_number_is_refused() -> None:
 
 def test_a_phone_with_letters_is_refused() -> None:
     assert rejected_field(adult(phone="138-abc")) == "phone"
+
+
+@pytest.mark.parametrize(
+    "phone",
+    [
+        "13800138000",
+        "+86 138 0013 8000",
+        "86-13800138000",
+        "138-0013-8000",
+        "0371-1234567",
+        "023 67881234转123",
+    ],
+)
+def test_mainland_mobile_and_landline_formats_are_accepted(phone: str) -> None:
+    assert register(adult(phone=phone))[0].details.phone == phone
+
+
+@pytest.mark.parametrize(
+    "phone", ["12345", "23800138000", "1380013800", "138-0013-800", "67881234", "１３８００１３８０００"]
+)
+def test_a_phone_not_in_a_mainland_format_is_refused_with_its_code(phone: str) -> None:
+    with pytest.raises(CommandRejected, match="不是有效的电话号码") as error:
+        register(adult(phone=phone))
+    assert (error.value.field, error.value.code) == ("phone", "survey.phone.format")
 
 
 def test_a_landline_with_area_code_is_accepted() -> None:
@@ -214,7 +250,7 @@ def test_a_correction_records_only_what_changed() -> None:
 
 
 def test_a_correction_that_changes_nothing_is_refused() -> None:
-    with pytest.raises(CommandRejected, match="changes nothing"):
+    with pytest.raises(CommandRejected, match="没有改变任何信息"):
         correct(registered(), name="李明")
 
 

@@ -15,6 +15,7 @@ from rehab_contracts import SURVEY_STREAM, EventEnvelope
 
 from services.eventing.runtime import ServiceSettings
 from services.survey.app import create_app
+from tests.problem_json import field_error_of
 from tests.survey.people import child, make_id, person_body
 
 
@@ -52,7 +53,7 @@ def survey_body(**changes: Any) -> dict[str, Any]:
 
 
 def error_of(response) -> dict[str, Any]:
-    return response.json()["detail"][0]
+    return field_error_of(response)
 
 
 def test_registering_a_person_stores_person_registered_and_answers_with_its_location(
@@ -84,8 +85,9 @@ def test_a_registered_person_is_published_on_the_survey_stream(client: TestClien
 def test_a_street_outside_liangjiang_is_a_422_naming_the_street(client: TestClient) -> None:
     response = client.post("/persons", json=person_body(street="解放碑"))
     assert response.status_code == 422
-    assert error_of(response)["loc"] == ["body", "street"]
-    assert "鸳鸯" in error_of(response)["msg"]
+    assert error_of(response)["field"] == "street"
+    assert error_of(response)["code"] == "survey.street.outside_jurisdiction"
+    assert "鸳鸯" in error_of(response)["message"]
 
 
 def test_a_mistyped_id_number_is_a_422_explaining_the_check(client: TestClient) -> None:
@@ -93,32 +95,40 @@ def test_a_mistyped_id_number_is_a_422_explaining_the_check(client: TestClient) 
     wrong = body["id_number"][:-1] + ("1" if body["id_number"][-1] != "1" else "2")
     response = client.post("/persons", json={**body, "id_number": wrong, "certificate_number": wrong + "12"})
     assert response.status_code == 422
-    assert error_of(response)["loc"] == ["body", "id_number"]
-    assert "mistyped" in error_of(response)["msg"]
+    assert error_of(response)["field"] == "id_number"
+    assert error_of(response)["code"] == "survey.id_number.checksum"
+    assert "可能有一位数字输错" in error_of(response)["message"]
 
 
 def test_full_width_digits_are_a_422(client: TestClient) -> None:
     full_width = "".join(chr(ord(c) + 0xFEE0) for c in person_body()["id_number"])
     response = client.post("/persons", json=person_body(id_number=full_width))
     assert response.status_code == 422
-    assert "full-width" in error_of(response)["msg"]
+    assert error_of(response)["code"] == "survey.id_number.characters"
+    assert "全角数字" in error_of(response)["message"]
 
 
 def test_an_unknown_disability_category_is_a_422(client: TestClient) -> None:
     response = client.post("/persons", json=person_body(disability_categories=["blind"]))
-    assert response.status_code == 422
+    assert error_of(response)["field"] == "disability_categories.0"
+    assert error_of(response)["message"].startswith("应为以下之一")
 
 
 def test_an_unknown_field_is_a_422_not_silently_dropped(client: TestClient) -> None:
     response = client.post("/persons", json=person_body(nickname="老李"))
-    assert response.status_code == 422
+    assert error_of(response) == {
+        "field": "nickname",
+        "code": "request.extra_forbidden",
+        "message": "不认识的字段，请删除",
+    }
 
 
 def test_registering_an_id_number_twice_is_a_409_naming_the_first_person(client: TestClient) -> None:
     person_id = register(client)
     response = client.post("/persons", json=person_body(name="李明明"))
     assert response.status_code == 409
-    assert person_id in error_of(response)["msg"]
+    assert error_of(response)["code"] == "survey.id_number.already_registered"
+    assert person_id in error_of(response)["message"]
     assert len(stored_events(client, "survey.person_registered")) == 1
 
 
@@ -206,7 +216,7 @@ def test_a_second_survey_in_a_year_is_a_409_until_it_says_what_it_supersedes(cli
     first = client.post(f"/persons/{person_id}/surveys", json=survey_body()).json()["survey_id"]
     again = client.post(f"/persons/{person_id}/surveys", json=survey_body(needed_items=["cataract_surgery"]))
     assert again.status_code == 409
-    assert first in error_of(again)["msg"]
+    assert first in error_of(again)["message"]
     corrected = client.post(
         f"/persons/{person_id}/surveys", json=survey_body(needed_items=["cataract_surgery"], supersedes=first)
     )
@@ -247,7 +257,7 @@ def test_a_survey_with_needs_but_no_items_is_a_422(client: TestClient) -> None:
     person_id = register(client)
     response = client.post(f"/persons/{person_id}/surveys", json=survey_body(needed_items=[]))
     assert response.status_code == 422
-    assert error_of(response)["loc"] == ["body", "needed_items"]
+    assert error_of(response)["field"] == "needed_items"
 
 
 def test_a_correction_changes_the_details_and_is_stored(client: TestClient) -> None:
@@ -288,4 +298,57 @@ def test_listing_by_a_street_the_jurisdiction_does_not_have_is_a_422_not_an_empt
     for path in ("/persons", "/surveys"):
         response = client.get(path, params={"street": "鸳鸯街道"})
         assert response.status_code == 422
-        assert error_of(response)["loc"] == ["body", "street"]
+        assert error_of(response)["field"] == "street"
+
+
+def test_a_certificate_number_inconsistent_with_the_declared_category_is_a_422(client: TestClient) -> None:
+    body = person_body()
+    response = client.post("/persons", json={**body, "certificate_number": body["id_number"] + "42"})
+    error = field_error_of(response, 422)
+    assert (error["field"], error["code"]) == (
+        "certificate_number",
+        "survey.certificate_number.category_mismatch",
+    )
+    assert "类别位是 4" in error["message"]
+
+
+def test_a_look_alike_middle_dot_in_a_name_is_a_422_naming_the_name(client: TestClient) -> None:
+    response = client.post("/persons", json=person_body(name="阿依古丽・买买提"))  # U+30FB katakana dot
+    error = field_error_of(response, 422)
+    assert (error["field"], error["code"]) == ("name", "survey.name.lookalike_middle_dot")
+    assert "U+00B7" in error["message"]
+
+
+def test_names_outside_the_basic_plane_with_the_middle_dot_and_of_50_characters_are_accepted(
+    client: TestClient,
+) -> None:
+    for sequence, name in (("231", "𠮷田"), ("251", "阿依古丽·买买提"), ("271", "𠮷" * 50)):
+        body = person_body(id_number=make_id(date(1958, 4, 12), sequence), name=name)
+        body["certificate_number"] = body["id_number"] + "12"
+        response = client.post("/persons", json=body)
+        assert response.status_code == 201, response.text
+        assert client.get(response.headers["location"]).json()["name"] == name
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"phone": "138-0013-800"}, "phone"),
+        ({"phone": "１３８００１３８０００"}, "phone"),
+        ({"phone": "电话"}, "phone"),
+    ],
+)
+def test_a_phone_number_not_in_a_mainland_format_is_a_422(
+    client: TestClient, changes: dict[str, str], field: str
+) -> None:
+    error = field_error_of(client.post("/persons", json=person_body(**changes)), 422)
+    assert (error["field"], error["code"]) == (field, f"survey.{field}.format")
+
+
+def test_an_adult_without_certificate_is_a_422_naming_the_certificate(client: TestClient) -> None:
+    body = {**person_body(), "certificate_number": None}
+    error = field_error_of(client.post("/persons", json=body), 422)
+    assert (error["field"], error["code"]) == (
+        "certificate_number",
+        "survey.certificate_number.required_for_adult",
+    )

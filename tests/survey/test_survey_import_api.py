@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 
 from services.eventing.runtime import ServiceSettings
 from services.survey.app import create_app
+from tests.problem_json import field_error_of, problem_of
 from tests.survey.people import person_body
 from tests.survey.sheets import (
     ELDER_ID,
@@ -54,8 +55,7 @@ def count(client: TestClient, *types: str) -> int:
 
 
 def problems(response: Any) -> list[tuple[int, str, str]]:
-    assert response.status_code == 422, response.text
-    return [(p["row"], p["column"], p["type"]) for p in response.json()["detail"]]
+    return [(p["row"], p["column"], p["code"]) for p in problem_of(response, 422)["errors"]]
 
 
 def nothing_written(client: TestClient) -> bool:
@@ -115,11 +115,12 @@ def test_a_sheet_with_one_bad_row_imports_nothing_and_names_that_row_and_column(
     rows = four_people()
     rows[2]["身份证号"] = rows[2]["身份证号"][:-1] + ("0" if rows[2]["身份证号"][-1] != "0" else "1")
     response = upload(client, csv_bytes(rows))
-    assert problems(response) == [(4, "身份证号", "invalid_id_number")]
+    assert problems(response) == [(4, "身份证号", "survey.id_number.checksum")]
     report = response.json()
+    assert report["code"] == "survey.import.rows_invalid"
     assert report["rows"] == 4 and report["failed_rows"] == 1 and report["imported"] == 0
-    assert report["detail"][0]["loc"] == ["body", "file", 4, "身份证号"]
-    assert "check character" in report["detail"][0]["msg"]
+    assert report["errors"][0]["field"] == "file.4.身份证号"
+    assert "校验码" in report["errors"][0]["message"]
     assert nothing_written(client)
 
 
@@ -129,24 +130,28 @@ def test_a_rule_of_the_domain_breaking_in_the_last_row_imports_nothing(client: T
         ELDER_ID + "11"
     )  # the certificate says vision only, the row says vision and physical
     response = upload(client, csv_bytes(rows))
-    assert problems(response) == [(5, "残疾人证号", "rule_violated")]
+    assert problems(response) == [(5, "残疾人证号", "survey.certificate_number.category_mismatch")]
     assert nothing_written(client)
 
 
 def test_full_width_digits_in_an_id_number_are_refused_not_normalised(client: TestClient) -> None:
     full_width = MAN_ID.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
     response = upload(client, csv_bytes([base_row(身份证号=full_width)]))
-    [problem] = response.json()["detail"]
-    assert (problem["row"], problem["column"]) == (2, "身份证号")
-    assert "full-width" in problem["msg"]
+    [problem] = problem_of(response, 422)["errors"]
+    assert (problem["row"], problem["column"], problem["code"]) == (
+        2,
+        "身份证号",
+        "survey.id_number.characters",
+    )
+    assert "全角数字" in problem["message"]
     assert nothing_written(client)
 
 
 def test_the_same_id_number_twice_in_a_sheet_is_reported_on_the_second_row(client: TestClient) -> None:
     rows = [*four_people(), base_row(身份证号=MAN_ID.lower(), 康复需求项目="盲人定向行走及适应训练")]
     response = upload(client, csv_bytes(rows))
-    assert problems(response) == [(6, "身份证号", "duplicate_in_sheet")]
-    assert "第 2 行" in response.json()["detail"][0]["msg"]
+    assert problems(response) == [(6, "身份证号", "survey.import.duplicate_in_sheet")]
+    assert "第 2 行" in response.json()["errors"][0]["message"]
     assert nothing_written(client)
 
 
@@ -157,10 +162,10 @@ def test_every_failing_row_and_cell_is_reported_at_once(client: TestClient) -> N
     rows[3]["康复需求项目"] = "按摩"
     response = upload(client, csv_bytes(rows))
     assert problems(response) == [
-        (2, "性别", "invalid_choice"),
-        (2, "残疾等级", "invalid_choice"),
-        (3, "监护人姓名", "required"),
-        (5, "康复需求项目", "invalid_choice"),
+        (2, "性别", "survey.import.invalid_choice"),
+        (2, "残疾等级", "survey.import.invalid_choice"),
+        (3, "监护人姓名", "survey.import.required"),
+        (5, "康复需求项目", "survey.import.invalid_choice"),
     ]
     assert nothing_written(client)
 
@@ -180,39 +185,43 @@ def test_a_person_already_registered_gets_only_the_survey(client: TestClient) ->
 def test_an_id_number_registered_under_another_name_is_refused_as_a_probable_typo(client: TestClient) -> None:
     client.post("/persons", json=person_body(name="李强"))
     response = upload(client, csv_bytes([base_row()]))
-    assert problems(response) == [(2, "身份证号", "registered_as_other_name")]
+    assert problems(response) == [(2, "身份证号", "survey.id_number.registered_as_other_name")]
 
 
 def test_importing_the_same_sheet_twice_imports_nothing_the_second_time(client: TestClient) -> None:
     assert upload(client, csv_bytes(four_people())).status_code == 201
     response = upload(client, csv_bytes(four_people()))
     assert {(row, column) for row, column, _ in problems(response)} == {(n, "身份证号") for n in (2, 3, 4, 5)}
-    assert "one survey per person per year" in response.json()["detail"][0]["msg"]
+    assert "每人每年只调查一次" in response.json()["errors"][0]["message"]
     assert count(client, "survey.need_surveyed") == 4
 
 
 def test_an_adult_without_certificate_is_reported_under_the_certificate_column(client: TestClient) -> None:
     response = upload(client, csv_bytes([base_row(残疾人证号="")]))
-    assert problems(response) == [(2, "残疾人证号", "rule_violated")]
+    assert problems(response) == [(2, "残疾人证号", "survey.certificate_number.required_for_adult")]
 
 
 def test_an_id_number_saved_as_a_number_in_excel_is_reported_as_lost_digits(client: TestClient) -> None:
     content = xlsx_bytes([base_row(身份证号=float(MAN_ID[:-1] + "0"))])
     response = upload(client, content, filename="x.xlsx")
-    assert problems(response) == [(2, "身份证号", "number_lost_digits")]
+    assert problems(response) == [(2, "身份证号", "survey.import.number_lost_digits")]
 
 
 def test_a_missing_required_column_is_reported_on_the_header_row(client: TestClient) -> None:
     headers = [h for h in HEADERS if h != "康复需求"]
     response = upload(client, csv_bytes([base_row()], headers=headers))
-    assert problems(response) == [(1, "康复需求", "missing_column")]
+    assert problems(response) == [(1, "康复需求", "survey.import.missing_column")]
 
 
 def test_a_file_that_is_no_sheet_is_refused_with_a_reason(client: TestClient) -> None:
     old_excel = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64
-    assert problems(upload(client, old_excel, filename="a.xls")) == [(0, "", "unsupported_format")]
-    assert problems(upload(client, b"hello,world\n1,2\n")) == [(1, "身份证号", "missing_header")]
-    assert problems(upload(client, csv_bytes([]))) == [(2, "", "no_rows")]
+    assert problems(upload(client, old_excel, filename="a.xls")) == [
+        (0, "", "survey.import.unsupported_format")
+    ]
+    assert problems(upload(client, b"hello,world\n1,2\n")) == [
+        (1, "身份证号", "survey.import.missing_header")
+    ]
+    assert problems(upload(client, csv_bytes([]))) == [(2, "", "survey.import.no_rows")]
 
 
 @pytest.mark.parametrize(
@@ -229,15 +238,17 @@ def test_a_bad_form_field_is_refused_before_the_sheet_is_read(
     client: TestClient, form: dict[str, str], field: str
 ) -> None:
     response = upload(client, csv_bytes(four_people()), **form)
-    assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"] == ["body", field]
+    assert field_error_of(response, 422)["field"] == field
     assert nothing_written(client)
 
 
 def test_an_upload_that_is_not_multipart_is_refused(client: TestClient) -> None:
     response = client.post("/imports/surveys", json=FORM)
-    assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"] == ["body", "file"]
+    assert field_error_of(response, 422) == {
+        "field": "file",
+        "code": "survey.file.not_multipart",
+        "message": field_error_of(response)["message"],
+    }
     response = client.post("/imports/surveys", data=FORM)
     assert response.status_code == 422
 
@@ -272,3 +283,13 @@ def test_a_girl_registered_by_import_keeps_her_id_number(client: TestClient) -> 
     upload(client, csv_bytes(four_people()))
     found = client.get("/persons", params={"id_number": GIRL_ID}).json()
     assert found["total"] == 1
+
+
+def test_a_file_over_the_size_limit_is_a_413_problem_naming_the_file(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("services.survey.import_api.MAX_BYTES", 1024)
+    response = upload(client, b"x" * (80 * 1024))
+    error = field_error_of(response, 413)
+    assert (error["field"], error["code"]) == ("file", "survey.file.too_large")
+    assert nothing_written(client)
