@@ -38,8 +38,6 @@ def network_of(request: Request) -> Network:
 Institutions = Annotated[Network, Depends(network_of)]
 
 
-
-
 @router.get(
     "/worklist", response_model=WorklistPage, summary="Persons with needs and where their assessment stands"
 )
@@ -63,7 +61,9 @@ def get_worklist(
         known = network.assessment.get(institution_id)
         if known is None:
             raise CommandRejected(
-                f"{institution_id!r} is not a designated assessment institution", field="institution_id"
+                f"“{institution_id}”不是定点康复评估机构",
+                field="institution_id",
+                code="assessment.institution_id.not_designated",
             )
         institution = (known.id, known.level or "district")
     statuses = {
@@ -183,4 +183,8 @@ def get_referral(
     for referral in record.referrals:
         if referral.referral_id == referral_id:
             return referral
-    raise NotFound(f"assessment {assessment_id} has no referral {referral_id}", field="referral_id")
+    raise NotFound(
+        f"评估 {assessment_id} 没有编号为 {referral_id} 的转介",
+        field="referral_id",
+        code="assessment.referral.not_found",
+    )

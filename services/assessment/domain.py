@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from uuid import UUID
 
+from services.assessment.labels import items_text
 from services.assessment.rules import (
     ASSESSMENT_INSTITUTION,
     CITY,
@@ -162,7 +163,11 @@ class Assessment:
     ) -> list[AssessmentCompleted]:
         """Record the assessment 康复需求评估; ``case`` is what is known of the person's year."""
         if self.record is not None:
-            raise StateConflict(f"assessment {self.record.assessment_id} is already completed")
+            raise StateConflict(
+                f"评估 {self.record.assessment_id} 已完成",
+                field="assessment_id",
+                code="assessment.assessment.already_completed",
+            )
         institution = assessment_institution(network, request.institution_id)
         survey = surveyed_with_needs(case.survey, request)
         check_assessment_date(request.assessed_on, survey, today)
@@ -193,9 +198,9 @@ class Assessment:
         record = self._completed()
         if not record.referral_needed:
             raise StateConflict(
-                "this assessment recorded that no referral is needed (是否需转介: 否); "
-                "a referral would contradict it",
+                "此评估记录为“是否需转介: 否”，不能再开转介",
                 field="referral_needed",
+                code="assessment.referral_needed.no_referral_recorded",
             )
         check_referral_items(request.items, record)
         check_referral_date(request.issued_on, record, today)
@@ -205,7 +210,11 @@ class Assessment:
         elif request.to_kind == ASSESSMENT_INSTITUTION:
             check_escalation(request, issuer, network)
         else:
-            raise CommandRejected(f"unknown to_kind {request.to_kind!r}", field="to_kind")
+            raise CommandRejected(
+                f"转介对象类型“{request.to_kind}”不存在：应为 service_institution 或 assessment_institution",
+                field="to_kind",
+                code="assessment.to_kind.unknown",
+            )
         self._check_not_referred_before(request)
         return [
             ReferralIssued(
@@ -237,7 +246,9 @@ class Assessment:
     # -- state -------------------------------------------------------------------------------------
     def _completed(self) -> AssessmentCompleted:
         if self.record is None:
-            raise StateConflict("the assessment is not completed")
+            raise StateConflict(
+                "评估尚未完成", field="assessment_id", code="assessment.assessment.not_completed"
+            )
         return self.record
 
     def _check_not_referred_before(self, request: ReferralRequest) -> None:
@@ -247,9 +258,10 @@ class Assessment:
             repeated = sorted(set(earlier.items) & set(request.items))
             if repeated:
                 raise StateConflict(
-                    f"{', '.join(repeated)} already referred to {earlier.to_institution_id} "
-                    f"by referral {earlier.referral_id}",
+                    f"{items_text(repeated)}已由转介 {earlier.referral_id} "
+                    f"转介至 {earlier.to_institution_id}",
                     field="items",
+                    code="assessment.items.already_referred",
                 )
 
     def _apply(self, event: AssessmentEvent) -> None:

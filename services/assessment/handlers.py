@@ -71,7 +71,11 @@ def load_assessment(store: EventStore, assessment_id: UUID) -> Assessment:
 def _load(unit: UnitOfWork, assessment_id: UUID) -> list[EventEnvelope]:
     envelopes = unit.load(stream_of(assessment_id))
     if not envelopes:
-        raise NotFound(f"no assessment {assessment_id}", field="assessment_id")
+        raise NotFound(
+            f"没有编号为 {assessment_id} 的评估",
+            field="assessment_id",
+            code="assessment.assessment.not_found",
+        )
     return envelopes
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from services.assessment.domain import Assessment, Institution, Network
+from services.assessment.labels import ITEM_LABELS
 from services.assessment.schemas import (
     AssessmentCreated,
     AssessmentRecord,
@@ -11,17 +12,6 @@ from services.assessment.schemas import (
     InstitutionView,
     ReferralView,
 )
-
-ITEM_LABELS = {
-    "cataract_surgery": "白内障复明手术",
-    "assistive_device_fitting": "辅助器具免费适配",
-    "self_purchased_device_subsidy": "自费购买辅助器具补贴",
-    "orientation_mobility_training": "盲人定向行走及适应训练",
-    "low_vision_training": "低视力视功能训练",
-    "support_service_midlife_blind": "支持性服务：中途盲者心理疏导",
-    "support_service_mental": "支持性服务：精神残疾人生活自理、心理疏导",
-    "children_rehab_training": "儿童康复训练",
-}
 
 
 def institution_view(network: Network, institution_id: str) -> InstitutionView:

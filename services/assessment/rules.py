@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
+from services.assessment.labels import items_text
 from services.eventing.rejections import CommandRejected, StateConflict
 
 if TYPE_CHECKING:
@@ -32,9 +33,9 @@ def assessment_institution(network: Network, institution_id: str) -> Institution
     if institution is None:
         known = ", ".join(sorted(network.assessment))
         raise CommandRejected(
-            f"{institution_id!r} is not a designated assessment institution 定点康复评估机构 of this "
-            f"jurisdiction; known: {known}",
+            f"“{institution_id}”不是本辖区的定点康复评估机构；可选：{known}",
             field="institution_id",
+            code="assessment.institution_id.not_designated",
         )
     return institution
 
@@ -42,38 +43,45 @@ def assessment_institution(network: Network, institution_id: str) -> Institution
 def surveyed_with_needs(survey: SurveyedNeeds | None, request: AssessmentRequest) -> SurveyedNeeds:
     if survey is None:
         raise StateConflict(
-            f"the needs survey of person {request.person_id} for {request.assessment_year} "
-            "has not reached the assessment service yet: the street may not have recorded it, "
-            "or it is still on its way; try again shortly",
+            f"评估服务尚未收到此人 {request.assessment_year} 年的需求调查：街道可能还没有录入，"
+            "或数据正在传送中，请稍后再试",
             field="person_id",
+            code="assessment.person_id.survey_not_received",
         )
     if not survey.has_needs:
         raise StateConflict(
-            f"the street's {survey.year} survey of person {request.person_id} found no rehabilitation needs; "
-            "the street must record a corrected survey with needs before an assessment",
+            f"街道 {survey.year} 年的需求调查记录此人没有康复需求；评估前须由街道更正调查",
             field="person_id",
+            code="assessment.person_id.no_needs",
         )
     return survey
 
 
 def check_assessment_date(assessed_on: date, survey: SurveyedNeeds, today: date) -> None:
     if assessed_on > today:
-        raise CommandRejected(f"assessed_on {assessed_on} is in the future", field="assessed_on")
+        raise CommandRejected(
+            f"评估日期 {assessed_on} 晚于今天", field="assessed_on", code="assessment.assessed_on.future"
+        )
     if assessed_on < survey.surveyed_on:
         raise CommandRejected(
-            f"assessed_on {assessed_on} is before the needs survey of {survey.surveyed_on}",
+            f"评估日期 {assessed_on} 早于需求调查日期 {survey.surveyed_on}",
             field="assessed_on",
+            code="assessment.assessed_on.before_survey",
         )
 
 
 def check_mode(mode: str, survey: SurveyedNeeds) -> None:
     if mode not in (AT_INSTITUTION, HOME_VISIT, GROUP):
-        raise CommandRejected(f"unknown assessment mode {mode!r}", field="mode")
+        raise CommandRejected(
+            f"评估方式“{mode}”不存在：应为 at_institution、home_visit 或 group",
+            field="mode",
+            code="assessment.mode.unknown",
+        )
     if survey.home_visit_required and mode == AT_INSTITUTION:
         raise CommandRejected(
-            "the survey recorded that the person cannot travel (行动不便): assess at home (home_visit) "
-            "or in a group session (group), not at the institution",
+            "需求调查记录此人行动不便：请上门评估（home_visit）或集中评估（group），不能要求到机构评估",
             field="mode",
+            code="assessment.mode.home_visit_required",
         )
 
 
@@ -83,61 +91,70 @@ def check_not_assessed_before(request: AssessmentRequest, institution: Instituti
             earlier.level == DISTRICT and institution.level == DISTRICT
         ):
             raise StateConflict(
-                f"person {request.person_id} was already assessed for {request.assessment_year} by "
-                f"{earlier.institution_id} (assessment {earlier.assessment_id}); "
-                "one district-level assessment "
-                "per person and year",
+                f"此人 {request.assessment_year} 年已由 {earlier.institution_id} "
+                f"评估（{earlier.assessment_id}）："
+                "每人每年只做一次区级评估",
                 field="person_id",
+                code="assessment.person_id.already_assessed",
             )
     if institution.level == CITY and institution.id not in case.escalated_to:
         raise StateConflict(
-            f"{institution.id} is a city-level institution: it assesses persons a district-level institution "
-            f"escalated to it, and person {request.person_id} was not escalated to it "
-            f"for {request.assessment_year}",
+            f"{institution.id} 是市级评估机构，只评估区级机构转介来的人；此人 {request.assessment_year} 年"
+            "未被转介至该机构",
             field="institution_id",
+            code="assessment.institution_id.not_escalated",
         )
 
 
 def check_escalation_declared(request: AssessmentRequest, institution: Institution, network: Network) -> None:
     outside = [item for item in request.assessed_needs if item not in institution.designated_items]
     if request.referral_needed and not request.assessed_needs:
-        raise CommandRejected("referral_needed, but no assessed needs to refer", field="referral_needed")
+        raise CommandRejected(
+            "填写了需转介，但没有评估出可转介的康复需求",
+            field="referral_needed",
+            code="assessment.referral_needed.without_needs",
+        )
     if not outside:
         return
     for item in outside:
         if not network.city_institutions_for(item, excluding=institution.id):
             raise CommandRejected(
-                f"{item} is outside {institution.id}'s designation and no city-level "
-                "assessment institution is "
-                "designated for it to escalate to",
+                f"{items_text([item])}不在 {institution.id} 的定点范围内，也没有可转介的市级评估机构",
                 field="assessed_needs",
+                code="assessment.assessed_needs.no_city_institution",
             )
     if not request.referral_needed:
         raise CommandRejected(
-            f"{', '.join(outside)} outside {institution.id}'s designation: set referral_needed and escalate "
-            "them to a city-level assessment institution (转介至市级评估机构复评)",
+            f"{items_text(outside)}不在 {institution.id} 的定点范围内："
+            "请填写需转介，并转介至市级评估机构复评",
             field="referral_needed",
+            code="assessment.referral_needed.escalation_required",
         )
 
 
 def check_referral_items(items: tuple[str, ...], record: AssessmentCompleted) -> None:
     if not items:
-        raise CommandRejected("name the items referred", field="items")
+        raise CommandRejected("请填写转介的项目", field="items", code="assessment.items.required")
     require_unique(items, "items")
     not_assessed = [item for item in items if item not in record.assessed_needs]
     if not_assessed:
         raise CommandRejected(
-            f"{', '.join(not_assessed)} not among the assessed needs ({', '.join(record.assessed_needs)})",
+            f"{items_text(not_assessed)}不在评估出的康复需求（{items_text(record.assessed_needs)}）之中",
             field="items",
+            code="assessment.items.not_assessed",
         )
 
 
 def check_referral_date(issued_on: date, record: AssessmentCompleted, today: date) -> None:
     if issued_on > today:
-        raise CommandRejected(f"issued_on {issued_on} is in the future", field="issued_on")
+        raise CommandRejected(
+            f"转介日期 {issued_on} 晚于今天", field="issued_on", code="assessment.issued_on.future"
+        )
     if issued_on < record.assessed_on:
         raise CommandRejected(
-            f"issued_on {issued_on} is before the assessment of {record.assessed_on}", field="issued_on"
+            f"转介日期 {issued_on} 早于评估日期 {record.assessed_on}",
+            field="issued_on",
+            code="assessment.issued_on.before_assessment",
         )
 
 
@@ -145,24 +162,25 @@ def check_service_referral(request: ReferralRequest, issuer: Institution, networ
     target = network.service.get(request.to_institution_id)
     if target is None:
         raise CommandRejected(
-            f"{request.to_institution_id!r} is not a designated service institution 定点康复服务机构; "
-            f"known: {', '.join(sorted(network.service))}",
+            f"“{request.to_institution_id}”不是定点康复服务机构；可选：{', '.join(sorted(network.service))}",
             field="to_institution_id",
+            code="assessment.to_institution_id.not_designated",
         )
     beyond_issuer = [item for item in request.items if item not in issuer.designated_items]
     if beyond_issuer:
         raise CommandRejected(
-            f"{', '.join(beyond_issuer)} outside {issuer.id}'s designation: escalate them to a city-level "
-            "assessment institution (to_kind assessment_institution) instead of referring them to a service",
+            f"{items_text(beyond_issuer)}不在 {issuer.id} 的定点范围内：请转介至市级评估机构复评"
+            "（to_kind 为 assessment_institution），不能直接转介至服务机构",
             field="items",
+            code="assessment.items.escalate_instead",
         )
     beyond_target = [item for item in request.items if item not in target.designated_items]
     if beyond_target:
         raise CommandRejected(
-            f"{target.id} ({target.name}) is not designated for {', '.join(beyond_target)}; "
-            "it is designated for "
-            f"{', '.join(sorted(target.designated_items))}",
+            f"{target.name}（{target.id}）不是{items_text(beyond_target)}的定点服务机构；"
+            f"它的定点项目是：{items_text(sorted(target.designated_items))}",
             field="items",
+            code="assessment.items.service_not_designated",
         )
 
 
@@ -171,21 +189,26 @@ def check_escalation(request: ReferralRequest, issuer: Institution, network: Net
     if target is None or target.level != CITY:
         cities = [i.id for i in network.assessment.values() if i.level == CITY]
         raise CommandRejected(
-            f"{request.to_institution_id!r} is not a city-level assessment institution; escalations go to "
-            f"one of: {', '.join(cities)}",
+            f"“{request.to_institution_id}”不是市级评估机构；复评只能转介至：{', '.join(cities)}",
             field="to_institution_id",
+            code="assessment.to_institution_id.not_city_level",
         )
     if target.id == issuer.id:
-        raise CommandRejected("an institution cannot escalate to itself", field="to_institution_id")
+        raise CommandRejected(
+            "评估机构不能转介给自己", field="to_institution_id", code="assessment.to_institution_id.self"
+        )
     beyond_target = [item for item in request.items if item not in target.designated_items]
     if beyond_target:
         raise CommandRejected(
-            f"{target.id} ({target.name}) is not designated to assess {', '.join(beyond_target)}",
+            f"{target.name}（{target.id}）不是{items_text(beyond_target)}的定点评估机构",
             field="items",
+            code="assessment.items.assessment_not_designated",
         )
 
 
 def require_unique(values: tuple[str, ...], field_name: str) -> None:
     repeated = sorted({value for value in values if values.count(value) > 1})
     if repeated:
-        raise CommandRejected(f"{field_name} repeats {', '.join(repeated)}", field=field_name)
+        raise CommandRejected(
+            f"重复选择了：{items_text(repeated)}", field=field_name, code=f"assessment.{field_name}.repeated"
+        )

@@ -18,6 +18,7 @@ from services.assessment.app import create_app
 from services.eventing.clock import business_time
 from services.eventing.ids import new_event_id
 from services.eventing.runtime import ServiceSettings
+from tests.problem_json import field_error_of
 
 DISTRICT = "lj-assess-first-hospital"
 CITY = "cq-assess-cqmu-second"
@@ -114,7 +115,7 @@ def assess(client: TestClient, person_id: UUID, **changes: Any) -> dict[str, Any
 
 
 def error_of(response) -> dict[str, Any]:
-    return response.json()["detail"][0]
+    return field_error_of(response)
 
 
 def test_a_survey_published_on_the_survey_stream_reaches_the_worklist(
@@ -172,21 +173,22 @@ def test_a_survey_without_needs_is_not_on_the_worklist_and_cannot_be_assessed(cl
     assert client.get("/worklist", params={"year": 2024, "status": "all"}).json()["total"] == 0
     response = client.post("/assessments", json=assessment_body(person_id))
     assert response.status_code == 409
-    assert "no rehabilitation needs" in error_of(response)["msg"]
+    assert "没有康复需求" in error_of(response)["message"]
 
 
 def test_assessing_a_person_whose_survey_has_not_arrived_is_a_409_saying_so(client: TestClient) -> None:
     response = client.post("/assessments", json=assessment_body(uuid4()))
     assert response.status_code == 409
-    assert "has not reached the assessment service yet" in error_of(response)["msg"]
-    assert error_of(response)["loc"] == ["body", "person_id"]
+    assert "尚未收到此人" in error_of(response)["message"]
+    assert error_of(response)["field"] == "person_id"
 
 
 def test_an_assessment_by_an_unknown_institution_is_a_422(client: TestClient) -> None:
     person_id, _ = surveyed_person(client)
     response = client.post("/assessments", json=assessment_body(person_id, institution_id="lj-rehab-centre"))
     assert response.status_code == 422
-    assert error_of(response)["loc"] == ["body", "institution_id"]
+    assert error_of(response)["field"] == "institution_id"
+    assert error_of(response)["code"] == "assessment.institution_id.not_designated"
 
 
 def test_an_assessment_is_stored_in_the_persons_journey(client: TestClient) -> None:
@@ -234,7 +236,8 @@ def test_a_referral_to_a_service_institution_not_designated_for_the_item_is_a_42
         f"/assessments/{assessment_id}/referrals", json=referral_body(to_institution_id="cq-aier-eye")
     )
     assert response.status_code == 422
-    assert error_of(response)["loc"] == ["body", "items"]
+    assert error_of(response)["field"] == "items"
+    assert error_of(response)["code"] == "assessment.items.service_not_designated"
 
 
 def test_needs_outside_the_designation_are_escalated_and_then_assessed_at_the_city_level(
@@ -277,14 +280,16 @@ def test_a_second_district_assessment_of_the_same_person_is_a_409(client: TestCl
         "/assessments", json=assessment_body(person_id, institution_id="lj-assess-second-hospital")
     )
     assert again.status_code == 409
-    assert first in error_of(again)["msg"]
+    assert first in error_of(again)["message"]
+    assert error_of(again)["code"] == "assessment.person_id.already_assessed"
 
 
 def test_a_person_who_cannot_travel_is_assessed_at_home(client: TestClient) -> None:
     person_id, _ = surveyed_person(client, home_visit_required=True)
     refused = client.post("/assessments", json=assessment_body(person_id))
     assert refused.status_code == 422
-    assert error_of(refused)["loc"] == ["body", "mode"]
+    assert error_of(refused)["field"] == "mode"
+    assert error_of(refused)["code"] == "assessment.mode.home_visit_required"
     assert assess(client, person_id, mode="home_visit")["person_id"] == str(person_id)
 
 
@@ -330,7 +335,7 @@ def test_assessments_and_referrals_are_published_on_the_assessment_stream(
 def test_a_worklist_for_an_unknown_street_is_a_422(client: TestClient) -> None:
     response = client.get("/worklist", params={"year": 2024, "street": "解放碑"})
     assert response.status_code == 422
-    assert "鸳鸯" in error_of(response)["msg"]
+    assert "鸳鸯" in error_of(response)["message"]
 
 
 def test_a_worklist_for_an_unknown_institution_is_a_422(client: TestClient) -> None:

@@ -50,12 +50,12 @@ def test_an_unknown_institution_is_refused_naming_the_field() -> None:
 
 
 def test_a_person_whose_survey_has_not_arrived_is_a_conflict_saying_so() -> None:
-    with pytest.raises(StateConflict, match="has not reached the assessment service yet"):
+    with pytest.raises(StateConflict, match="尚未收到此人 2024 年的需求调查"):
         complete(case(survey=None))
 
 
 def test_a_person_surveyed_without_needs_is_a_conflict() -> None:
-    with pytest.raises(StateConflict, match="found no rehabilitation needs"):
+    with pytest.raises(StateConflict, match="没有康复需求"):
         complete(case(survey=surveyed(has_needs=False, needed_items=())))
 
 
@@ -106,7 +106,8 @@ def test_needs_outside_the_designation_are_recorded_when_a_referral_is_declared(
 def test_needs_outside_the_designation_without_a_referral_are_refused() -> None:
     error = rejected(assessed_needs=("cataract_surgery",), referral_needed=False)
     assert error.field == "referral_needed"
-    assert "city-level" in error.message
+    assert error.code == "assessment.referral_needed.escalation_required"
+    assert "市级评估机构" in error.message
 
 
 def test_needs_no_city_institution_can_assess_are_refused() -> None:
@@ -117,13 +118,13 @@ def test_needs_no_city_institution_can_assess_are_refused() -> None:
 
 def test_a_second_district_assessment_in_a_year_is_a_conflict() -> None:
     earlier = EarlierAssessment(uuid4(), DISTRICT_SECOND, "district")
-    with pytest.raises(StateConflict, match="one district-level assessment"):
+    with pytest.raises(StateConflict, match="每人每年只做一次区级评估"):
         complete(case(earlier=(earlier,)))
 
 
 def test_a_city_institution_assesses_only_persons_escalated_to_it() -> None:
     earlier = (EarlierAssessment(uuid4(), DISTRICT_FIRST, "district"),)
-    with pytest.raises(StateConflict, match="not escalated to it"):
+    with pytest.raises(StateConflict, match="未被转介至该机构"):
         complete(
             case(earlier=earlier),
             institution_id=CITY,

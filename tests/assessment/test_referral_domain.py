@@ -41,7 +41,8 @@ def test_a_need_is_referred_to_a_service_institution_designated_for_it() -> None
 def test_a_referral_to_a_service_institution_not_designated_for_the_item_is_refused() -> None:
     error = rejected(assessed(), to_institution_id="cq-aier-eye")
     assert error.field == "items"
-    assert "low_vision_training" in error.message  # tells what the target does
+    assert error.code == "assessment.items.service_not_designated"
+    assert "低视力视功能训练" in error.message  # tells what the target does
 
 
 def test_a_referral_to_an_unknown_service_institution_is_refused() -> None:
@@ -55,7 +56,8 @@ def test_an_assessment_institution_is_not_a_service_institution() -> None:
 def test_items_outside_the_issuers_designation_cannot_go_to_a_service_institution() -> None:
     assessment = assessed(assessed_needs=("cataract_surgery",))
     error = rejected(assessment, to_institution_id="lj-first-hospital", items=("cataract_surgery",))
-    assert "escalate" in error.message
+    assert error.code == "assessment.items.escalate_instead"
+    assert "市级评估机构" in error.message
 
 
 def test_items_outside_the_designation_are_escalated_to_a_city_institution() -> None:
@@ -78,6 +80,7 @@ def test_an_escalation_must_go_to_a_city_level_institution() -> None:
         items=("cataract_surgery",),
     )
     assert error.field == "to_institution_id"
+    assert error.code == "assessment.to_institution_id.not_city_level"
     assert CITY in error.message
 
 
@@ -107,7 +110,8 @@ def test_a_city_institution_cannot_escalate_to_itself() -> None:
 def test_items_must_be_among_the_assessed_needs() -> None:
     error = rejected(assessed(), items=("cataract_surgery",))
     assert error.field == "items"
-    assert "not among the assessed needs" in error.message
+    assert error.code == "assessment.items.not_assessed"
+    assert "不在评估出的康复需求" in error.message
 
 
 def test_a_referral_names_at_least_one_item() -> None:
