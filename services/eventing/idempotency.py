@@ -10,13 +10,18 @@ the command's events exactly once.
   ``idempotency_keys`` in the SAME transaction as the events: a crash after the commit cannot let a
   retry record a second event. The key is the table's primary key, so a concurrent duplicate (in
   another process) fails its own transaction with ``IdempotencyKeyInUse``.
-* After a 2xx response the middleware stores status, headers and body for the key (a second small
-  transaction). Failed commands (4xx, 5xx) keep no response, so a corrected retry can succeed.
+* That transaction is not committed when the handler's ``with store.transaction()`` ends: the
+  store hands it to the middleware (``HeldCommit``), which adds the 2xx response (status, headers,
+  body) and only then commits, before the answer leaves. Events and answer are durable together or
+  not at all, so a retry after any crash gets the original status, body and ``Location``. Later
+  units of work of the same command run in that transaction. Failed commands (4xx, 5xx) keep no
+  response, so a corrected retry can succeed; a command that recorded no event keeps its 2xx
+  response in a small transaction of its own.
 
 A retry whose key is known answers at once with ``Idempotent-Replayed: true``: the stored response,
-or, when the service stopped between the commit and storing the response, 200 with the ids of the
-events already recorded. The same key with a different request is refused with 422. Requests with
-one key are serialised within a process, so concurrent retries all get the original response.
+or — only when a command recorded events and then failed — 200 with the ids of the events already
+recorded. The same key with a different request is refused with 422. Requests with one key are
+serialised within a process, so concurrent retries all get the original response.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import HTTP
 from typing import Any, Protocol
@@ -50,6 +55,36 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
+StoredResponse = tuple[int, list[tuple[str, str]], bytes]
+"""Status, headers and body of a command's successful answer, as kept for its key."""
+
+
+class HeldCommit:
+    """The still-open transaction holding a keyed command's events (and its key record).
+
+    The store hands it over instead of committing; the middleware commits it once the response is
+    known, with the response in it: a crash can no longer fall between recording the events and
+    keeping the answer. Later transactions of the same command reuse it (``session``).
+    """
+
+    def __init__(self) -> None:
+        self.session: Any = None
+        self._finish: Callable[[StoredResponse | None], None] | None = None
+
+    def hold(self, session: Any, finish: Callable[[StoredResponse | None], None]) -> None:
+        self.session, self._finish = session, finish
+
+    @property
+    def pending(self) -> bool:
+        return self._finish is not None
+
+    def finish(self, response: StoredResponse | None) -> None:
+        """Commit the held events, with ``response`` kept for the key when given (once)."""
+        finish, self._finish, self.session = self._finish, None, None
+        if finish is not None:
+            finish(response)
+
+
 @dataclass(frozen=True)
 class IdempotentRequest:
     """The command being handled under an ``Idempotency-Key``: what the store records with its events."""
@@ -58,6 +93,7 @@ class IdempotentRequest:
     request_hash: str
     request_id: str
     """One attempt: a command appending in several transactions adds to its own key record."""
+    commit: HeldCommit = field(default_factory=HeldCommit, compare=False)
 
 
 @dataclass(frozen=True)
@@ -219,22 +255,16 @@ class IdempotencyMiddleware:
             else:
                 await _answer_known(record, request, send)
             return
+        except BaseException:
+            _commit_held(request, None)  # it failed after deciding: its events stay, no answer kept
+            raise
         finally:
             current_request.reset(token)
-        start = next((m for m in messages if m["type"] == "http.response.start"), None)
-        if start is not None and 200 <= start["status"] < 300:
-            content = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
-            response_headers = [
-                (n.decode("latin-1"), v.decode("latin-1")) for n, v in start.get("headers", [])
-            ]
-            try:
-                await asyncio.to_thread(
-                    store.record_response, request, start["status"], response_headers, content
-                )
-            except Exception:  # the events are committed: a retry gets the ids of the recorded events
-                log.exception("could not keep the response for %s %r", IDEMPOTENCY_KEY_HEADER, request.key)
-        for message in messages:
-            await send(message)
+        if await _keep_response(store, request, _successful(messages)):
+            for message in messages:
+                await send(message)
+        else:
+            await _send_json(send, 503, problem_body(503, "store.not_recorded", _NOT_RECORDED))
 
     @asynccontextmanager
     async def _serialised(self, key: str) -> AsyncIterator[None]:
@@ -249,6 +279,50 @@ class IdempotencyMiddleware:
                 del self._locks[key]
             else:
                 self._locks[key] = (lock, users - 1)
+
+
+_NOT_RECORDED = "命令未能保存（事务未提交），请重新提交"
+
+
+def _successful(messages: list[Message]) -> StoredResponse | None:
+    """The captured answer when it is a success (2xx), to keep for the key."""
+    start = next((m for m in messages if m["type"] == "http.response.start"), None)
+    if start is None or not 200 <= start["status"] < 300:
+        return None
+    content = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
+    headers = [(n.decode("latin-1"), v.decode("latin-1")) for n, v in start.get("headers", [])]
+    return start["status"], headers, content
+
+
+def _commit_held(request: IdempotentRequest, response: StoredResponse | None) -> bool:
+    """Commit the command's held events (with its response); False when the commit failed.
+
+    Runs in the event loop on purpose: a worker thread could be unavailable, every one of them
+    waiting for the very database lock this transaction holds. A commit takes milliseconds.
+    """
+    if not request.commit.pending:
+        return True
+    try:
+        request.commit.finish(response)
+    except Exception:
+        log.exception("could not commit the command with %s %r", IDEMPOTENCY_KEY_HEADER, request.key)
+        return False
+    return True
+
+
+async def _keep_response(
+    store: IdempotencyStore, request: IdempotentRequest, response: StoredResponse | None
+) -> bool:
+    """Keep the answer for the key: in the events' own transaction when one is held; else (a
+    command that recorded no event) in a small transaction of its own. False: nothing recorded."""
+    if request.commit.pending:
+        return _commit_held(request, response)
+    if response is not None:
+        try:
+            await asyncio.to_thread(store.record_response, request, *response)
+        except Exception:  # the events are committed: a retry gets the ids of the recorded events
+            log.exception("could not keep the response for %s %r", IDEMPOTENCY_KEY_HEADER, request.key)
+    return True
 
 
 async def _answer_known(record: IdempotencyRecord, request: IdempotentRequest, send: Send) -> None:

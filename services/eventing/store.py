@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -45,16 +46,19 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from services.eventing.faults import fault_point
 from services.eventing.idempotency import (
     IdempotencyKeyInUse,
     IdempotencyRecord,
     IdempotentRequest,
+    StoredResponse,
     current_request,
 )
 from services.eventing.ids import new_event_id
+from services.eventing.rejections import CommandRejected
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +134,31 @@ class ConcurrencyConflict(Exception):
         self.expected_version = expected_version
 
 
+class StoreBusy(CommandRejected):
+    """The database stayed locked by another writer longer than the busy timeout: HTTP 503.
+
+    Nothing was recorded; the client sends the command again (with its Idempotency-Key).
+    """
+
+    status_code = 503
+
+    def __init__(self) -> None:
+        super().__init__(
+            f"数据库正被其他进程占用（等待超过 {busy_timeout_seconds():g} 秒），"
+            "本次命令未保存，请稍后重新提交",
+            code="store.busy",
+        )
+
+
+BUSY_TIMEOUT_VARIABLE = "REHAB_SQLITE_BUSY_SECONDS"
+DEFAULT_BUSY_TIMEOUT_SECONDS = 30.0
+
+
+def busy_timeout_seconds() -> float:
+    """How long a SQLite transaction waits for another process's write lock (default 30 s)."""
+    return float(os.environ.get(BUSY_TIMEOUT_VARIABLE, DEFAULT_BUSY_TIMEOUT_SECONDS))
+
+
 @dataclass(frozen=True)
 class NewEvent:
     """An event a command decided, before the store gives it an envelope."""
@@ -151,7 +180,9 @@ class StoredEvent:
 def create_store_engine(url: str) -> Engine:
     """An engine for a service's own database; SQLite files get WAL and full fsync."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": busy_timeout_seconds()}
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
@@ -198,13 +229,43 @@ class EventStore:
 
     @contextmanager
     def transaction(self) -> Iterator[UnitOfWork]:
-        """One atomic unit: commits on success, rolls back on any exception."""
-        with Session(self.engine) as session, session.begin():
-            yield UnitOfWork(session, self.producer)
+        """One atomic unit: commits on success, rolls back on any exception.
+
+        A keyed HTTP command's unit that appended events is not committed here but handed to the
+        idempotency middleware, which commits it with the response (see ``HeldCommit``).
+        """
+        request = current_request.get()
+        held = request.commit if request is not None else None
+        if held is not None and held.session is not None:  # a later unit of the same keyed command
+            with held.session.begin_nested():
+                yield UnitOfWork(held.session, self.producer)
+            return
+        session = Session(self.engine)
+        handed_over = False
+        try:
+            with _busy_means_retry():
+                session.begin()
+                unit = UnitOfWork(session, self.producer)
+                yield unit
+                if request is not None and unit.appended:
+                    _hand_over(session, request)
+                    handed_over = True
+                    return
+                _commit(session, appended=unit.appended)
+        finally:
+            if not handed_over:
+                session.close()
 
     @contextmanager
     def reading(self) -> Iterator[UnitOfWork]:
-        """A transaction for queries: it never takes SQLite's write lock, so it never waits for a writer."""
+        """A transaction for queries: it never takes SQLite's write lock, so it never waits for a writer.
+
+        Within a keyed command whose events await their commit, queries read that transaction.
+        """
+        request = current_request.get()
+        if request is not None and request.commit.session is not None:
+            yield UnitOfWork(request.commit.session, self.producer)
+            return
         with Session(self.read_engine) as session, session.begin():
             yield UnitOfWork(session, self.producer)
 
@@ -317,6 +378,8 @@ class UnitOfWork:
     def __init__(self, session: Session, producer: str) -> None:
         self.session = session
         self.producer = producer
+        self.appended = False
+        """Whether this unit recorded events (a command's transaction, not a query's or a consumer's)."""
 
     # -- own events -------------------------------------------------------------------------
     def load(self, stream_id: str) -> list[EventEnvelope]:
@@ -368,6 +431,7 @@ class UnitOfWork:
                     )
         except IntegrityError as error:
             raise ConcurrencyConflict(stream_id, expected_version) from error
+        self.appended = True
         return envelopes
 
     def _remember_key(self, request: IdempotentRequest, envelopes: Sequence[EventEnvelope]) -> None:
@@ -420,6 +484,50 @@ class UnitOfWork:
         if stream_id is not None:
             query = query.where(inbox_table.c.stream_id == stream_id)
         return [EventEnvelope.model_validate_json(text) for text in self.session.scalars(query)]
+
+
+@contextmanager
+def _busy_means_retry() -> Iterator[None]:
+    """A lock held by another process past the busy timeout is a 503 the client retries, not a crash."""
+    try:
+        yield
+    except OperationalError as error:
+        if "locked" in str(error.orig).lower() or "busy" in str(error.orig).lower():
+            log.warning("database locked by another writer for more than %gs", busy_timeout_seconds())
+            raise StoreBusy() from error
+        raise
+
+
+def _commit(session: Session, *, appended: bool) -> None:
+    if appended:
+        fault_point("store.before_commit")  # the fault suite kills a service here
+    session.commit()
+    if appended:
+        fault_point("store.after_commit")
+
+
+def _hand_over(session: Session, request: IdempotentRequest) -> None:
+    """Leave the keyed command's transaction open for the middleware to commit with the response."""
+
+    def finish(response: StoredResponse | None) -> None:
+        try:
+            if response is not None:
+                _keep_response(session, request, response)
+            _commit(session, appended=True)
+        finally:
+            session.close()
+
+    request.commit.hold(session, finish)
+
+
+def _keep_response(session: Session, request: IdempotentRequest, response: StoredResponse) -> None:
+    status, headers, body = response
+    table = idempotency_keys_table
+    session.execute(
+        update(table)
+        .where(table.c.key == request.key, table.c.request_id == request.request_id)
+        .values(response_status=status, response_headers=json.dumps(headers), response_body=body)
+    )
 
 
 def iter_received(engine: Engine, batch: int = 1000) -> Iterable[tuple[int, EventEnvelope]]:

@@ -12,6 +12,7 @@ import pytest
 from services.eventing.idempotency import (
     IdempotencyKeyInUse,
     IdempotentRequest,
+    StoredResponse,
     current_request,
     key_problem,
     request_hash,
@@ -25,12 +26,14 @@ def keyed(key: str = "retry-1", request_hash: str = "h1") -> IdempotentRequest:
 
 
 @contextmanager
-def handling(request: IdempotentRequest) -> Iterator[None]:
+def handling(request: IdempotentRequest, response: StoredResponse | None = None) -> Iterator[None]:
+    """As the middleware does: the command runs with its key, then its held events are committed."""
     token = current_request.set(request)
     try:
         yield
     finally:
         current_request.reset(token)
+        request.commit.finish(response)
 
 
 def test_a_keyed_append_records_the_key_with_its_event_ids_and_no_response_yet(store: EventStore) -> None:
@@ -41,6 +44,38 @@ def test_a_keyed_append_records_the_key_with_its_event_ids_and_no_response_yet(s
     assert record.request_hash == "h1"
     assert record.event_ids == [str(written[0].event_id)]
     assert record.status is None and record.body is None
+
+
+def test_a_keyed_command_commits_its_events_only_with_its_response(store: EventStore) -> None:
+    request = keyed()
+    answer = (201, [("location", "/persons/1")], b'{"person_id":"1"}')
+    with handling(request, answer):
+        with store.transaction() as unit:
+            unit.append("person-1", 0, [need_surveyed()])
+        assert request.commit.pending
+        assert store.counts()["stored"] == 0  # not committed while the answer is being written
+        assert store.idempotency_record("retry-1") is None
+        with store.reading() as unit:  # but the command itself reads what it recorded
+            assert len(unit.load("person-1")) == 1
+    record = store.idempotency_record("retry-1")
+    assert record is not None
+    assert (record.status, record.headers, record.body) == answer
+    assert store.counts()["stored"] == 1
+
+
+def test_a_keyed_command_that_fails_before_its_commit_leaves_neither_events_nor_key(
+    store: EventStore,
+) -> None:
+    request = keyed()
+    with store.transaction() as unit:
+        unit.append("person-0", 0, [need_surveyed()])
+    token = current_request.set(request)
+    with store.transaction() as unit:
+        unit.append("person-1", 0, [need_surveyed()])
+    current_request.reset(token)
+    request.commit.session.close()  # the process died: its open transaction is rolled back
+    assert store.idempotency_record("retry-1") is None
+    assert store.counts()["stored"] == 1
 
 
 def test_an_append_without_a_key_records_no_key(store: EventStore) -> None:

@@ -16,10 +16,12 @@ from fastapi import APIRouter, Depends, FastAPI, Response, status
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
+from services.eventing import store as store_module
 from services.eventing.errors import CommandRejected
 from services.eventing.runtime import ServiceRuntime, ServiceSettings, create_service_app, runtime_of
 from services.eventing.store import EventStore
 from tests.eventing.events import need_surveyed
+from tests.problem_json import field_error_of, problem_of
 
 KEY = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
@@ -29,6 +31,7 @@ class Survey(BaseModel):
     surveyor: str
     expected_version: int | None = None
     wait_for_rival: bool = False
+    fail_after_recording: bool = False
 
 
 def survey_router(barrier: threading.Barrier | None = None) -> APIRouter:
@@ -42,7 +45,7 @@ def survey_router(barrier: threading.Barrier | None = None) -> APIRouter:
         runtime: Annotated[ServiceRuntime, Depends(runtime_of)],
     ) -> dict[str, Any]:
         if body.surveyor == "":
-            raise CommandRejected("surveyor is required", field="surveyor")
+            raise CommandRejected("调查员不能为空", field="surveyor")
         stream = f"person-{person_id}"
         with runtime.store.reading() as unit:
             version = len(unit.load(stream)) if body.expected_version is None else body.expected_version
@@ -50,6 +53,8 @@ def survey_router(barrier: threading.Barrier | None = None) -> APIRouter:
             barrier.wait()
         with runtime.store.transaction() as unit:
             envelope = unit.append(stream, version, [need_surveyed(person_id)])[0]
+        if body.fail_after_recording:  # a later step of the command refuses: its events stay
+            raise CommandRejected("后续步骤失败", field="fail_after_recording")
         runtime.committed()
         response.headers["Location"] = f"/people/{person_id}/surveys/{envelope.version}"
         return {"event_id": str(envelope.event_id), "version": envelope.version}
@@ -111,9 +116,8 @@ def test_a_key_reused_with_a_different_body_is_refused_naming_the_header(client:
     person = uuid4()
     assert post(client, person, "retry-7").status_code == 201
     reused = post(client, person, "retry-7", surveyor="李调查")
-    assert reused.status_code == 422
-    assert reused.json()["detail"][0]["loc"] == ["header", KEY]
-    assert KEY in reused.json()["detail"][0]["msg"]
+    error = field_error_of(reused, 422)
+    assert (error["field"], error["code"]) == (KEY, "idempotency.key_reused")
     assert store_of(client).counts()["stored"] == 1
 
 
@@ -122,39 +126,62 @@ def test_a_malformed_key_is_refused_before_the_command_runs(client: TestClient, 
     answer = client.post(
         f"/people/{uuid4()}/surveys", json={"surveyor": "王调查"}, headers={KEY: key.encode()}
     )
-    assert answer.status_code == 422
-    assert answer.json()["detail"][0]["loc"] == ["header", KEY]
+    error = field_error_of(answer, 422)
+    assert (error["field"], error["code"]) == (KEY, "idempotency.key_invalid")
     assert store_of(client).counts()["stored"] == 0
 
 
 def test_a_rejected_command_keeps_no_key_so_a_corrected_retry_succeeds(client: TestClient) -> None:
     person = uuid4()
     rejected = post(client, person, "retry-7", surveyor="")
-    assert rejected.status_code == 422
-    assert rejected.json()["detail"][0]["loc"] == ["body", "surveyor"]
+    assert field_error_of(rejected, 422)["field"] == "surveyor"
     corrected = post(client, person, "retry-7")
     assert corrected.status_code == 201 and REPLAYED not in corrected.headers
     assert store_of(client).counts()["stored"] == 1
 
 
-def test_a_retry_after_a_crash_between_commit_and_keeping_the_response_names_the_recorded_events(
+def test_the_response_is_kept_in_the_transaction_of_the_events_so_no_crash_can_separate_them(
+    client: TestClient,
+) -> None:
+    first = post(client, uuid4(), "retry-7")
+    record = store_of(client).idempotency_record("retry-7")
+    assert record is not None
+    assert (record.status, record.body) == (201, first.content)
+    assert ("location", first.headers["location"]) in record.headers
+    assert record.event_ids == [first.json()["event_id"]]
+
+
+def test_a_command_whose_commit_fails_answers_503_records_nothing_and_a_retry_succeeds(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     person = uuid4()
 
-    def crash(*_args: object) -> None:
-        raise OSError("the process died before it kept the response")
+    def disk_full(*_args: object) -> None:
+        raise OSError("disk full")
 
     with monkeypatch.context() as patch:
-        patch.setattr(EventStore, "record_response", crash)
-        first = post(client, person, "retry-7")
-    assert first.status_code == 201
+        patch.setattr(store_module, "_keep_response", disk_full)
+        failed = post(client, person, "retry-7")
+    assert problem_of(failed, 503)["code"] == "store.not_recorded"
+    assert store_of(client).counts()["stored"] == 0
+    assert store_of(client).idempotency_record("retry-7") is None
     retry = post(client, person, "retry-7")
+    assert retry.status_code == 201 and REPLAYED not in retry.headers
+    assert store_of(client).counts()["stored"] == 1
+
+
+def test_a_retry_of_a_command_that_failed_after_recording_events_names_the_recorded_events(
+    client: TestClient,
+) -> None:
+    person = uuid4()
+    failed = post(client, person, "retry-7", fail_after_recording=True)
+    assert failed.status_code == 422
+    retry = post(client, person, "retry-7", fail_after_recording=True)
     assert retry.status_code == 200
     assert retry.headers[REPLAYED] == "true"
-    assert retry.json()["event_ids"] == [first.json()["event_id"]]
     assert retry.json()["idempotency_key"] == "retry-7"
-    assert store_of(client).counts()["stored"] == 1
+    [event_id] = retry.json()["event_ids"]
+    assert store_of(client).read()[0].envelope.event_id == UUID(event_id)
 
 
 def test_ten_concurrent_retries_of_one_command_record_one_event_and_all_get_the_original_response(
@@ -199,8 +226,7 @@ def test_of_two_concurrent_commands_on_one_aggregate_one_wins_and_the_other_gets
             )
         assert sorted(answer.status_code for answer in answers) == [201, 409]
         conflict = next(answer for answer in answers if answer.status_code == 409)
-        assert conflict.json()["detail"][0]["type"] == "concurrent_update"
-        assert "retry" in conflict.json()["detail"][0]["msg"]
+        assert problem_of(conflict, 409)["code"] == "concurrency.conflict"
         assert store_of(client).counts()["stored"] == 1
         # the loser's key kept nothing: retrying it now succeeds on the new version
         loser = "writer-0" if answers[0].status_code == 409 else "writer-1"
