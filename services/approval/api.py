@@ -36,8 +36,6 @@ from services.reference import Jurisdiction
 router = APIRouter(tags=["applications"])
 
 
-
-
 Reference = Annotated[Jurisdiction, Depends(jurisdiction_of)]
 ERRORS = {404: {"description": "No such application"}, 409: {"description": "Not in a state that allows it"}}
 

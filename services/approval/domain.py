@@ -16,8 +16,6 @@ from uuid import UUID
 
 from services.approval.catalogue import (
     COMMUNITY,
-    LEVEL_LABELS,
-    ROLE_LABELS,
     STREET,
     required_attachments,
 )
@@ -45,6 +43,7 @@ from services.approval.events import (
     Submission,
     SubmissionContext,
 )
+from services.approval.labels import LEVEL_NAMES, ROLE_NAMES, attachments_text, status_text
 from services.approval.rules import (
     check_block,
     check_card_number,
@@ -109,14 +108,17 @@ class Application:
         form = self._form()
         if self.status is not Status.INCOMPLETE:
             raise StateConflict(
-                f"the application is {self.status}, not waiting for attachments", field="attachments"
+                f"申请当前为“{status_text(self.status)}”，不在补交资料阶段",
+                field="attachments",
+                code="approval.attachments.not_incomplete",
             )
         check_certificate_copy(form.certified, attachments)
         new = attachments - self.attachments
         if not new:
             raise CommandRejected(
-                f"these are attached already; still missing: {', '.join(self.missing_attachments)}",
+                f"这些资料已附；仍缺：{attachments_text(self.missing_attachments)}",
                 field="attachments",
+                code="approval.attachments.already_attached",
             )
         check_day(
             added_on, "added_on", not_before=self.attachments_added_on or form.submitted_on, today=today
@@ -171,7 +173,7 @@ class Application:
         """区残联办 refuses the whole application."""
         self._check_decision(signatories, decided_on, today)
         if not reason.strip():
-            raise CommandRejected("a rejection must give its reason", field="reason")
+            raise CommandRejected("不予批准须写明理由", field="reason", code="approval.reason.required")
         return [ApplicationRejected(self._id(), reason, signatories, decided_on)]
 
     def change_institution(
@@ -181,8 +183,9 @@ class Application:
         form = self._form()
         if not isinstance(self.decision, ApplicationApproved):
             raise StateConflict(
-                f"only an approved application can change its service institution; it is {self.status}",
+                f"只有已批准的申请才能变更服务机构；此申请为“{status_text(self.status)}”",
                 field="item",
+                code="approval.item.not_approved",
             )
         check_institution_change(change, self.institutions(), designated, form.application_year)
         check_office_block(change.signatories)
@@ -287,7 +290,9 @@ class Application:
 
     def _form(self) -> Submission:
         if self.submission is None:
-            raise StateConflict("the application has not been submitted")
+            raise StateConflict(
+                "申请尚未提交", field="application_id", code="approval.application.not_submitted"
+            )
         return self.submission
 
     def _id(self) -> UUID:
@@ -299,34 +304,46 @@ class Application:
         if status is Status.RETURNED:
             returned = next(review for review in self.reviews.values() if not review.endorsed)
             raise StateConflict(
-                f"the application was returned by the {returned.level} on {returned.reviewed_on}: "
-                f"{returned.opinion}; a new application is needed"
+                f"申请已于 {returned.reviewed_on} 被{LEVEL_NAMES[returned.level]}退回（{returned.opinion}）："
+                "需重新申请",
+                field="application_id",
+                code="approval.application.returned",
             )
         if self.decision is not None:
-            raise StateConflict(f"the application is already {status} by 区残联办")
+            raise StateConflict(
+                f"区残联办已审批此申请（{status_text(status)}）",
+                field="application_id",
+                code="approval.application.already_decided",
+            )
 
     def _require_reviewable(self, level: str) -> None:
         self._require_open()
         if self.status is Status.INCOMPLETE:
             raise StateConflict(
-                f"the application is incomplete: {', '.join(self.missing_attachments)} missing; "
-                "add them (POST /applications/{id}/attachments) before it can be reviewed",
-                field="level",
+                f"申请资料不全，缺：{attachments_text(self.missing_attachments)}；"
+                "请先补交资料（POST /applications/{id}/attachments）再审核",
+                field="attachments",
+                code="approval.attachments.incomplete",
             )
         if level in self.reviews:
             done = self.reviews[level]
             raise StateConflict(
-                f"the {level} already reviewed this application on {done.reviewed_on}", field="level"
+                f"{LEVEL_NAMES[level]}已于 {done.reviewed_on} 审核过此申请",
+                field="level",
+                code="approval.level.already_reviewed",
             )
         if level == STREET and COMMUNITY not in self.reviews:
-            raise StateConflict("the community 居委会 reviews before the street 街道办事处", field="level")
+            raise StateConflict(
+                "须先由社区居委会审核，再由街道办事处审核", field="level", code="approval.level.out_of_order"
+            )
 
     def _check_decision(self, signatories: Signatories, decided_on: date, today: date) -> None:
         self._require_open()
         if self.status is not Status.AWAITING_DECISION:
             raise StateConflict(
-                f"区残联办 decides only after the community and the street endorsed the application; "
-                f"it is {self.status}"
+                f"区残联办须在社区和街道都同意后审批；此申请为“{status_text(self.status)}”",
+                field="level",
+                code="approval.level.out_of_order",
             )
         check_office_block(signatories)
         self._check_segregation(signatories)
@@ -344,14 +361,16 @@ class Application:
             if key in taken and taken[key] != (may_repeat, role):
                 level, held = taken[key]
                 raise CommandRejected(
-                    f"{name} already signed this application as {LEVEL_LABELS[level]} {ROLE_LABELS[held]}; "
-                    "one person cannot hold two roles on the same application",
+                    f"{name}已作为{LEVEL_NAMES[level]}{ROLE_NAMES[held]}签署此申请："
+                    "同一申请中一人不能担任两个职责（负责人、复核人、经办人分离）",
                     field=f"signatories.{role}",
+                    code="approval.signatories.segregation_of_duties",
                 )
             if key in seen:
                 raise CommandRejected(
-                    f"{name} cannot sign as both {ROLE_LABELS[seen[key]]} and {ROLE_LABELS[role]}",
+                    f"{name}不能同时作为{ROLE_NAMES[seen[key]]}和{ROLE_NAMES[role]}签字",
                     field=f"signatories.{role}",
+                    code="approval.signatories.segregation_of_duties",
                 )
             seen[key] = role
 

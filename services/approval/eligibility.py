@@ -13,6 +13,7 @@ from services.approval.catalogue import (
     SUBSISTENCE_ALLOWANCE,
     SUPPORT_SERVICE_CATEGORIES,
 )
+from services.approval.labels import CATEGORY_NAMES, items_text, status_text
 from services.eventing.rejections import CommandRejected, StateConflict
 
 if TYPE_CHECKING:
@@ -24,25 +25,35 @@ if TYPE_CHECKING:
 def check_form(submission: Submission, context: SubmissionContext) -> None:
     if submission.street not in context.streets:
         raise CommandRejected(
-            f"{submission.street} is not a street of the jurisdiction: {', '.join(sorted(context.streets))}",
+            f"“{submission.street}”不是本辖区的街道；可选：{'、'.join(sorted(context.streets))}",
             field="street",
+            code="approval.street.outside_jurisdiction",
         )
     if submission.submitted_on.year != submission.application_year:
         raise CommandRejected(
-            f"submitted_on {submission.submitted_on} is not in the year {submission.application_year}",
+            f"申请日期 {submission.submitted_on} 不在申请年度 {submission.application_year} 内",
             field="submitted_on",
+            code="approval.submitted_on.outside_year",
         )
     if submission.submitted_on > context.today:
         raise CommandRejected(
-            f"submitted_on {submission.submitted_on} is in the future", field="submitted_on"
+            f"申请日期 {submission.submitted_on} 晚于今天",
+            field="submitted_on",
+            code="approval.submitted_on.future",
         )
     check_certificate_copy(submission.certified, submission.attachments)
     items = [requested.item for requested in submission.requested_items]
     if not items:
-        raise CommandRejected("tick at least one 康复需求项目", field="requested_items")
+        raise CommandRejected(
+            "请至少勾选一个康复需求项目", field="requested_items", code="approval.requested_items.required"
+        )
     repeated = sorted({item for item in items if items.count(item) > 1})
     if repeated:
-        raise CommandRejected(f"requested more than once: {', '.join(repeated)}", field="requested_items")
+        raise CommandRejected(
+            f"重复申请了：{items_text(repeated)}",
+            field="requested_items",
+            code="approval.requested_items.repeated",
+        )
     for requested in submission.requested_items:
         _check_requested_item(requested, submission, context)
 
@@ -51,9 +62,9 @@ def check_certificate_copy(certified: bool, attachments: frozenset[str]) -> None
     """A disabled child without a certificate 未持证残疾儿童 cannot attach a copy of one."""
     if not certified and DISABILITY_CERTIFICATE_COPY in attachments:
         raise CommandRejected(
-            "the applicant holds no disability certificate 残疾人证 (certified is false), so there is no "
-            "disability_certificate_copy to attach; set certified if the applicant holds one",
+            "申请人未持残疾人证（certified 为 false），不能附残疾人证复印件；如已持证，请填写 certified",
             field="attachments",
+            code="approval.attachments.certificate_copy_without_certificate",
         )
 
 
@@ -63,23 +74,28 @@ def _check_requested_item(
     item, institution = requested.item, requested.institution_id
     if institution is None and item in ITEMS_NAMING_INSTITUTIONS:
         raise CommandRejected(
-            f"{item}: tick or write the chosen service institution 服务机构", field="requested_items"
+            f"{items_text([item])}：请勾选或填写所选的服务机构",
+            field="requested_items",
+            code="approval.requested_items.institution_required",
         )
     if institution is not None and item not in context.designated.get(institution, frozenset()):
         raise CommandRejected(
-            f"{item}: {institution} is not a designated service institution 定点康复服务机构 for it",
+            f"{items_text([item])}：{institution} 不是该项目的定点康复服务机构",
             field="requested_items",
+            code="approval.requested_items.institution_not_designated",
         )
     if requested.nutrition_allowance and submission.economic_status != SUBSISTENCE_ALLOWANCE:
         raise CommandRejected(
-            "the nutrition allowance 低保人员营养费 is for persons of 低保 families only",
+            "低保人员营养费只适用于低保家庭的申请人",
             field="requested_items",
+            code="approval.requested_items.nutrition_allowance_not_subsistence",
         )
     category = SUPPORT_SERVICE_CATEGORIES.get(item)
     if category is not None and category not in submission.disability_categories:
         raise CommandRejected(
-            f"{item} is a 支持性服务 for {category} disability, not among the applicant's categories",
+            f"{items_text([item])}是{CATEGORY_NAMES[category]}残疾人的支持性服务，申请人不是{CATEGORY_NAMES[category]}残疾",
             field="requested_items",
+            code="approval.requested_items.category_mismatch",
         )
 
 
@@ -101,17 +117,18 @@ def backing_referral(submission: Submission, referrals: Sequence[Referral]) -> U
     ]
     if not usable:
         raise StateConflict(
-            f"no referral 转介 of this person for {year} has reached approval: "
-            "the assessment 评估转介 must come first",
+            f"审批服务没有此人 {year} 年的评估转介（申请的项目须来自同一年度的转介）："
+            "须先经评估机构评估并转介",
             field="requested_items",
+            code="approval.requested_items.no_referral",
         )
     referred = frozenset().union(*(referral.items for referral in usable))
     unreferred = sorted(submission.items - referred)
     if unreferred:
         raise StateConflict(
-            f"no referral for {', '.join(unreferred)} in {year} has reached approval: "
-            "the assessment 评估转介 must come first",
+            f"{items_text(unreferred)}没有 {year} 年的评估转介：申请的项目须来自同一年度的转介",
             field="requested_items",
+            code="approval.requested_items.not_referred",
         )
     covering = [referral for referral in usable if submission.items <= referral.items]
     return covering[-1].referral_id if covering else None
@@ -128,25 +145,30 @@ def _named_referral(submission: Submission, referrals: Sequence[Referral]) -> UU
     )
     if named is None:
         raise StateConflict(
-            f"referral {submission.referral_id} of this person has not reached approval: "
-            "the assessment 评估转介 must come first",
+            f"审批服务尚未收到此人的转介 {submission.referral_id}：须先经评估机构评估并转介",
             field="referral_id",
+            code="approval.referral_id.not_received",
         )
     if not named.to_service_institution:
         raise CommandRejected(
-            f"referral {named.referral_id} escalates the case to the city-level assessment institution "
-            f"{named.to_institution_id}; the referral issued after that assessment backs the application",
+            f"转介 {named.referral_id} 是转至市级评估机构 {named.to_institution_id} 复评；"
+            "申请应依据复评后开出的转介",
             field="referral_id",
+            code="approval.referral_id.escalation",
         )
     if named.year != submission.application_year:
         raise CommandRejected(
-            f"referral {named.referral_id} was issued in {named.year}, not in {submission.application_year}",
+            f"转介 {named.referral_id} 是 {named.year} 年开出的，"
+            f"不是申请年度 {submission.application_year} 年",
             field="referral_id",
+            code="approval.referral_id.other_year",
         )
     unreferred = sorted(submission.items - named.items)
     if unreferred:
         raise StateConflict(
-            f"referral {named.referral_id} does not refer {', '.join(unreferred)}", field="requested_items"
+            f"转介 {named.referral_id} 没有转介{items_text(unreferred)}",
+            field="requested_items",
+            code="approval.requested_items.not_referred",
         )
     return named.referral_id
 
@@ -179,10 +201,11 @@ def _check_support_services(submission: Submission, other: Application) -> None:
         ]
         if earlier:
             raise StateConflict(
-                "同一残疾证同一年度只能申请一次对应残疾类别的支持性服务: application "
-                f"{other.application_id} ({other.status}) already applied for the {category} "
-                f"support service ({earlier[0]}) in {submission.application_year}",
+                "同一残疾证同一年度只能申请一次对应残疾类别的支持性服务：申请 "
+                f"{other.application_id}（{status_text(other.status)}）已于 {submission.application_year} 年"
+                f"申请了{CATEGORY_NAMES[category]}残疾的支持性服务（{items_text(earlier[:1])}）",
                 field="requested_items",
+                code="approval.requested_items.support_service_once_per_year",
             )
 
 
@@ -193,9 +216,11 @@ def _check_claimed_items(submission: Submission, other: Application) -> None:
         if earlier is None or _other_eye(requested, earlier):
             continue
         raise StateConflict(
-            f"application {other.application_id} ({other.status}) already holds {requested.item} "
-            f"for {submission.application_year}",
+            f"申请 {other.application_id}（{status_text(other.status)}）"
+            f"已有 {submission.application_year} 年的"
+            f"{items_text([requested.item])}",
             field="requested_items",
+            code="approval.requested_items.already_held",
         )
 
 

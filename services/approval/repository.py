@@ -78,7 +78,11 @@ def next_service_card_number(session: Session, year: int) -> str:
 def load(unit: UnitOfWork, application_id: UUID) -> Loaded:
     envelopes = unit.load(stream_of(application_id))
     if not envelopes:
-        raise NotFound(f"there is no application {application_id}")
+        raise NotFound(
+            f"没有编号为 {application_id} 的申请",
+            field="application_id",
+            code="approval.application.not_found",
+        )
     return Loaded(domain_events(envelopes), envelopes[-1].version, envelopes[-1].event_id)
 
 
@@ -135,7 +139,8 @@ def _save_service_card(unit: UnitOfWork, event: ApplicationApproved, year: int) 
             )
     except IntegrityError as error:
         raise StateConflict(
-            f"service card {event.service_card_number} was issued concurrently; retry the decision"
+            f"服务卡号 {event.service_card_number} 刚被另一审批占用，请重新提交审批",
+            code="approval.service_card_number.taken",
         ) from error
 
 

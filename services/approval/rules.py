@@ -26,6 +26,7 @@ from services.approval.events import (
     Signatories,
     Submission,
 )
+from services.approval.labels import items_text
 from services.eventing.rejections import CommandRejected, StateConflict
 
 SERVICE_CARD_NUMBER = re.compile(r"^LJ(?P<year>[0-9]{4})-[0-9]{6}$")
@@ -35,20 +36,27 @@ SERVICE_CARD_NUMBER = re.compile(r"^LJ(?P<year>[0-9]{4})-[0-9]{6}$")
 def check_block(level: str, signatories: Signatories) -> None:
     if level == COMMUNITY and signatories.reviewer is not None:
         raise CommandRejected(
-            "the community block 社区意见 is signed by 负责人 and 经办人 only; it has no 复核人",
+            "社区意见栏只由负责人和经办人签字，没有复核人",
             field="signatories.reviewer",
+            code="approval.signatories.reviewer.not_in_community_block",
         )
     if level == STREET and signatories.reviewer is None:
-        raise CommandRejected("the street block 街道意见 needs a 复核人", field="signatories.reviewer")
+        raise CommandRejected(
+            "街道意见栏须有复核人签字",
+            field="signatories.reviewer",
+            code="approval.signatories.reviewer.required",
+        )
 
 
 def check_day(day: date, field: str, *, not_before: date, today: date) -> None:
     if day < not_before:
         raise CommandRejected(
-            f"{field} {day} is before the previous step of the application ({not_before})", field=field
+            f"日期 {day} 早于此申请上一步的日期 {not_before}",
+            field=field,
+            code=f"approval.{field}.before_previous_step",
         )
     if day > today:
-        raise CommandRejected(f"{field} {day} is in the future", field=field)
+        raise CommandRejected(f"日期 {day} 晚于今天", field=field, code=f"approval.{field}.future")
 
 
 def check_every_item_decided_once(
@@ -57,21 +65,30 @@ def check_every_item_decided_once(
     decided = [approval.item for approval in approvals] + [rejection.item for rejection in rejections]
     repeated = sorted({item for item in decided if decided.count(item) > 1})
     if repeated:
-        raise CommandRejected(f"decided more than once: {', '.join(repeated)}", field="approved_items")
+        raise CommandRejected(
+            f"重复审批了：{items_text(repeated)}",
+            field="approved_items",
+            code="approval.approved_items.repeated",
+        )
     not_requested = sorted(set(decided) - form.items)
     if not_requested:
         raise CommandRejected(
-            f"not requested on this application: {', '.join(not_requested)}", field="approved_items"
+            f"此申请没有申请：{items_text(not_requested)}",
+            field="approved_items",
+            code="approval.approved_items.not_requested",
         )
     undecided = sorted(form.items - set(decided))
     if undecided:
         raise CommandRejected(
-            f"every requested item must be approved or refused; undecided: {', '.join(undecided)}",
+            f"每个申请项目都须批准或不予批准；未审批：{items_text(undecided)}",
             field="approved_items",
+            code="approval.approved_items.undecided",
         )
     if not approvals:
         raise CommandRejected(
-            "approve at least one item, or reject the whole application", field="approved_items"
+            "请至少批准一个项目，或不予批准整个申请",
+            field="approved_items",
+            code="approval.approved_items.none_approved",
         )
 
 
@@ -86,13 +103,15 @@ def resolve_approval(
     institution = approval.institution_id or requested.institution_id
     if institution is None and approval.item != SELF_PURCHASED_DEVICE_SUBSIDY:
         raise CommandRejected(
-            f"{approval.item}: name the service institution (the applicant chose none)",
+            f"{items_text([approval.item])}：申请人未选服务机构，请指定服务机构",
             field="approved_items",
+            code="approval.approved_items.institution_required",
         )
     if institution is not None and approval.item not in designated.get(institution, frozenset()):
         raise CommandRejected(
-            f"{approval.item}: {institution} is not a designated service institution for it",
+            f"{items_text([approval.item])}：{institution} 不是该项目的定点康复服务机构",
             field="approved_items",
+            code="approval.approved_items.institution_not_designated",
         )
     _check_subsidy(approval)
     return replace(approval, institution_id=institution)
@@ -101,14 +120,21 @@ def resolve_approval(
 def _check_subsidy(approval: ItemApproval) -> None:
     if approval.subsidy_mode == FIXED_AMOUNT and (approval.amount_fen is None or approval.amount_fen <= 0):
         raise CommandRejected(
-            f"{approval.item}: a fixed amount 定额补助 needs amount_fen greater than 0",
+            f"{items_text([approval.item])}：定额补助须填写大于 0 的金额（amount_fen，单位分）",
             field="approved_items",
+            code="approval.approved_items.amount_required",
         )
     if approval.subsidy_mode == FREE and approval.amount_fen is not None:
-        raise CommandRejected(f"{approval.item}: a free 免费 item has no amount_fen", field="approved_items")
+        raise CommandRejected(
+            f"{items_text([approval.item])}：免费项目不填金额",
+            field="approved_items",
+            code="approval.approved_items.amount_for_free",
+        )
     if approval.subsidy_mode not in (FREE, FIXED_AMOUNT):
         raise CommandRejected(
-            f"{approval.item}: unknown subsidy mode {approval.subsidy_mode}", field="approved_items"
+            f"{items_text([approval.item])}：补助方式“{approval.subsidy_mode}”不存在，应为免费或定额补助",
+            field="approved_items",
+            code="approval.approved_items.subsidy_mode_unknown",
         )
 
 
@@ -124,7 +150,11 @@ def person_key(name: str) -> str:
 
 def check_office_block(signatories: Signatories) -> None:
     if signatories.reviewer is None:
-        raise CommandRejected("the 区残联办 block is signed by a 复核人 too", field="signatories.reviewer")
+        raise CommandRejected(
+            "区残联办意见栏须有复核人签字",
+            field="signatories.reviewer",
+            code="approval.signatories.reviewer.required",
+        )
 
 
 # -- institution changes ---------------------------------------------------------------------------
@@ -137,35 +167,40 @@ def check_institution_change(
     """The item is approved, ``from`` is the institution fixed for it now, ``to`` is designated for it."""
     if change.item not in fixed:
         raise StateConflict(
-            f"{change.item} is not approved on this application (approved: {', '.join(sorted(fixed))})",
+            f"此申请没有批准{items_text([change.item])}（已批准：{items_text(sorted(fixed))}）",
             field="item",
+            code="approval.item.not_approved",
         )
     current = fixed[change.item]
     if current is None:
         raise CommandRejected(
-            f"{change.item} is reimbursed to the person; it has no service institution to change",
+            f"{items_text([change.item])}是报销给本人的，没有可变更的服务机构",
             field="item",
+            code="approval.item.reimbursed_to_person",
         )
     if change.from_institution_id != current:
         raise StateConflict(
-            f"{change.item} is fixed to {current} now, not to {change.from_institution_id}",
+            f"{items_text([change.item])}目前定在 {current}，不是 {change.from_institution_id}",
             field="from_institution_id",
+            code="approval.from_institution_id.not_current",
         )
     if change.to_institution_id == current:
         raise CommandRejected(
-            f"{change.item} is already fixed to {current}; name another institution",
+            f"{items_text([change.item])}已定在 {current}，请填写另一家机构",
             field="to_institution_id",
+            code="approval.to_institution_id.unchanged",
         )
     if change.item not in designated.get(change.to_institution_id, frozenset()):
         raise CommandRejected(
-            f"{change.item}: {change.to_institution_id} is not a designated service institution "
-            "定点康复服务机构 for it",
+            f"{items_text([change.item])}：{change.to_institution_id} 不是该项目的定点康复服务机构",
             field="to_institution_id",
+            code="approval.to_institution_id.not_designated",
         )
     if not change.reason.strip():
-        raise CommandRejected("a change of institution must give its reason", field="reason")
+        raise CommandRejected("变更服务机构须写明理由", field="reason", code="approval.reason.required")
     if change.decided_on.year != year:
         raise CommandRejected(
-            f"decided_on {change.decided_on} is outside {year}: the institution is fixed per year",
+            f"变更日期 {change.decided_on} 不在 {year} 年内：服务机构按年度确定",
             field="decided_on",
+            code="approval.decided_on.outside_year",
         )

@@ -150,9 +150,9 @@ class DecideApplication(Request):
     @model_validator(mode="after")
     def _fields_fit_outcome(self) -> DecideApplication:
         if self.outcome == "approved" and self.reason is not None:
-            raise ValueError("reason is for a rejection; refuse single items with rejected_items")
+            raise ValueError("reason 只用于整份申请不予批准；单个项目不予批准请填 rejected_items")
         if self.outcome == "rejected" and (self.reason is None or self.approved_items or self.rejected_items):
-            raise ValueError("a rejection gives a reason and no approved_items or rejected_items")
+            raise ValueError("不予批准须写明理由（reason），且不填 approved_items 和 rejected_items")
         return self
 
 

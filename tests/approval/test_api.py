@@ -18,6 +18,7 @@ from services.approval.app import create_app
 from services.eventing.clock import business_time
 from services.eventing.ids import new_event_id
 from services.eventing.runtime import ServiceRuntime, ServiceSettings
+from tests.problem_json import field_error_of
 
 OFFICE = {"responsible": "赵主任", "reviewer": "钱科长", "handler": "孙干事"}
 
@@ -162,8 +163,7 @@ def stored_payloads(client: TestClient, event_type: str) -> list[dict[str, Any]]
 
 
 def error_of(response: Any) -> dict[str, Any]:
-    detail: dict[str, Any] = response.json()["detail"][0]
-    return detail
+    return field_error_of(response)
 
 
 # -- referrals -------------------------------------------------------------------------------------
@@ -202,8 +202,8 @@ def test_an_application_before_any_referral_is_refused_because_the_assessment_co
 ) -> None:
     response = client.post("/applications", json=application(uuid4()))
     assert response.status_code == 409
-    assert "assessment 评估转介 must come first" in error_of(response)["msg"]
-    assert error_of(response)["loc"] == ["body", "requested_items"]
+    assert "须先经评估机构评估并转介" in error_of(response)["message"]
+    assert error_of(response)["field"] == "requested_items"
     assert stored_types(client) == []
 
 
@@ -215,7 +215,24 @@ def test_items_beyond_the_referral_are_refused_by_name(client: TestClient) -> No
     ]
     response = client.post("/applications", json=application(person_id, requested_items=items))
     assert response.status_code == 409
-    assert "no referral for cataract_surgery in 2024" in error_of(response)["msg"]
+    assert "白内障复明手术没有 2024 年的评估转介" in error_of(response)["message"]
+    assert error_of(response)["code"] == "approval.requested_items.not_referred"
+
+
+def test_an_item_backed_only_by_a_referral_of_another_year_is_refused(client: TestClient) -> None:
+    person_id = referred(client)
+    response = client.post(
+        "/applications", json=application(person_id, application_year=2025, submitted_on="2025-01-06")
+    )
+    error = field_error_of(response, 409)
+    assert (error["field"], error["code"]) == ("requested_items", "approval.requested_items.no_referral")
+    assert "2025" in error["message"]
+
+
+def test_an_application_from_a_street_outside_the_jurisdiction_is_refused(client: TestClient) -> None:
+    response = client.post("/applications", json=application(referred(client), street="解放碑"))
+    error = field_error_of(response, 422)
+    assert (error["field"], error["code"]) == ("street", "approval.street.outside_jurisdiction")
 
 
 # -- the form, level by level ----------------------------------------------------------------------
@@ -274,7 +291,12 @@ def test_an_incomplete_application_is_reviewed_only_once_its_attachments_are_add
 
     refused = client.post(f"/applications/{application_id}/reviews", json=community())
     assert refused.status_code == 409
-    assert "incomplete" in error_of(refused)["msg"]
+    assert "申请资料不全" in error_of(refused)["message"]
+    assert error_of(refused) == {
+        **error_of(refused),
+        "field": "attachments",
+        "code": "approval.attachments.incomplete",
+    }
 
     added = client.post(
         f"/applications/{application_id}/attachments",
@@ -400,7 +422,8 @@ def test_a_certified_adults_application_without_a_certificate_copy_is_incomplete
 def test_an_uncertified_child_attaching_a_certificate_copy_is_refused(client: TestClient) -> None:
     response = client.post("/applications", json=application(referred(client), certified=False))
     assert response.status_code == 422
-    assert error_of(response)["loc"] == ["body", "attachments"]
+    assert error_of(response)["field"] == "attachments"
+    assert error_of(response)["code"] == "approval.attachments.certificate_copy_without_certificate"
 
 
 def test_a_person_signing_two_roles_is_refused_naming_the_field(client: TestClient) -> None:
@@ -409,21 +432,28 @@ def test_a_person_signing_two_roles_is_refused_naming_the_field(client: TestClie
     block = {"responsible": "郑主任", "reviewer": "王科长", "handler": "吴干事"}
     response = client.post(f"/applications/{application_id}/reviews", json=street(signatories=block))
     assert response.status_code == 422
-    assert error_of(response)["loc"] == ["body", "signatories.handler"]
-    assert "one person cannot hold two roles" in error_of(response)["msg"]
+    assert error_of(response)["field"] == "signatories.handler"
+    assert error_of(response)["code"] == "approval.signatories.segregation_of_duties"
+    assert "一人不能担任两个职责" in error_of(response)["message"]
 
 
 def test_the_street_cannot_review_before_the_community(client: TestClient) -> None:
     application_id = submitted(client, referred(client))
     response = client.post(f"/applications/{application_id}/reviews", json=street())
     assert response.status_code == 409
+    assert error_of(response) == {
+        **error_of(response),
+        "field": "level",
+        "code": "approval.level.out_of_order",
+    }
 
 
 def test_a_decision_before_both_reviews_is_refused(client: TestClient) -> None:
     application_id = submitted(client, referred(client))
     response = client.post(f"/applications/{application_id}/decision", json=approval())
     assert response.status_code == 409
-    assert "区残联办 decides only after" in error_of(response)["msg"]
+    assert "区残联办须在社区和街道都同意后审批" in error_of(response)["message"]
+    assert error_of(response)["code"] == "approval.level.out_of_order"
 
 
 def test_a_fixed_amount_without_an_amount_is_refused(client: TestClient) -> None:
@@ -431,7 +461,7 @@ def test_a_fixed_amount_without_an_amount_is_refused(client: TestClient) -> None
     items = [{"item": "low_vision_training", "subsidy_mode": "fixed_amount"}]
     response = client.post(f"/applications/{application_id}/decision", json=approval(approved_items=items))
     assert response.status_code == 422
-    assert error_of(response)["loc"] == ["body", "approved_items"]
+    assert error_of(response)["field"] == "approved_items"
 
 
 def test_a_rejection_needs_a_reason(client: TestClient) -> None:
@@ -474,7 +504,7 @@ def test_a_second_support_service_application_in_the_year_is_refused(client: Tes
     submitted(client, person_id, requested_items=items)
     response = client.post("/applications", json=application(person_id, requested_items=items))
     assert response.status_code == 409
-    assert "支持性服务" in error_of(response)["msg"]
+    assert "支持性服务" in error_of(response)["message"]
 
 
 def test_an_unknown_application_is_not_found(client: TestClient) -> None:

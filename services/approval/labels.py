@@ -1,0 +1,58 @@
+"""Chinese names the form 附件2 uses for codes, so that error messages read as the users speak."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+ITEM_NAMES = {
+    "cataract_surgery": "白内障复明手术",
+    "assistive_device_fitting": "辅助器具免费适配",
+    "self_purchased_device_subsidy": "自费购买辅助器具补贴",
+    "orientation_mobility_training": "盲人定向行走及适应训练",
+    "low_vision_training": "低视力视功能训练",
+    "support_service_midlife_blind": "支持性服务：中途盲者心理疏导",
+    "support_service_mental": "支持性服务：精神残疾人生活自理、心理疏导",
+    "children_rehab_training": "儿童康复训练",
+}
+STATUS_NAMES = {
+    "incomplete": "资料不全",
+    "awaiting_community_review": "待社区审核",
+    "awaiting_street_review": "待街道审核",
+    "awaiting_decision": "待区残联办审批",
+    "awaiting_quota": "等待名额",
+    "returned": "已退回",
+    "approved": "已批准",
+    "rejected": "未批准",
+}
+LEVEL_NAMES = {"community": "社区居委会", "street": "街道办事处", "district_office": "区残联办"}
+ROLE_NAMES = {"responsible": "负责人", "reviewer": "复核人", "handler": "经办人"}
+ATTACHMENT_NAMES = {
+    "id_card_copy": "身份证复印件",
+    "disability_certificate_copy": "残疾人证复印件",
+    "household_register_copy": "户口簿复印件",
+    "service_handbook": "残疾人精准康复服务手册",
+    "subsistence_certificate_copy": "低保证复印件",
+}
+CATEGORY_NAMES = {
+    "vision": "视力",
+    "hearing": "听力",
+    "speech": "言语",
+    "physical": "肢体",
+    "intellectual": "智力",
+    "mental": "精神",
+}
+
+
+def items_text(items: Iterable[str]) -> str:
+    """Catalogue items as the form prints them, joined with 、."""
+    return "、".join(ITEM_NAMES.get(item, item) for item in items)
+
+
+def attachments_text(attachments: Iterable[str]) -> str:
+    """Attachments 申请需附资料 as the form prints them, joined with 、."""
+    return "、".join(ATTACHMENT_NAMES.get(name, name) for name in attachments)
+
+
+def status_text(status: str) -> str:
+    """An application's status as a reviewer says it."""
+    return STATUS_NAMES.get(str(status), str(status))
