@@ -16,8 +16,6 @@ from services.reference import Jurisdiction
 router = APIRouter()
 
 
-
-
 @router.post(
     "/deliveries",
     status_code=status.HTTP_201_CREATED,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
+from services.delivery.labels import items_text
 from services.eventing.ids import new_aggregate_id
 from services.eventing.rejections import CommandRejected, StateConflict
 
@@ -127,42 +128,49 @@ class ServiceRecord:
 def _check_record_itself(form: ServiceForm, today: date) -> None:
     if form.period_end < form.period_start:
         raise CommandRejected(
-            f"the service period ends ({form.period_end}) before it starts ({form.period_start})",
+            f"服务周期的结束日期 {form.period_end} 早于开始日期 {form.period_start}",
             field="period_end",
+            code="delivery.period_end.before_start",
         )
     if form.signed_by is None:
         raise CommandRejected(
-            "the person or guardian signs the record to confirm the service received; it is not signed",
+            "服务记录须由本人或监护人签字确认接受了服务；此记录没有签字",
             field="signed_by",
+            code="delivery.signed_by.required",
         )
     if form.signed_on is None:
-        raise CommandRejected("the date of the signature is missing", field="signed_on")
+        raise CommandRejected("缺少签字日期", field="signed_on", code="delivery.signed_on.required")
     if form.signed_on < form.period_end:
         raise CommandRejected(
-            f"signed on {form.signed_on}, before the service period ended ({form.period_end}): "
-            "the signature confirms a service received",
+            f"签字日期 {form.signed_on} 早于服务周期结束日期 {form.period_end}：签字确认的是已接受的服务",
             field="signed_on",
+            code="delivery.signed_on.before_period_end",
         )
     if form.signed_on > today:
-        raise CommandRejected(f"signed_on {form.signed_on} is in the future", field="signed_on")
+        raise CommandRejected(
+            f"签字日期 {form.signed_on} 晚于今天", field="signed_on", code="delivery.signed_on.future"
+        )
     if form.insurance_paid_fen > form.charge_fen:
         raise CommandRejected(
-            f"insurance paid {form.insurance_paid_fen} fen, more than the charge of {form.charge_fen} fen",
+            f"医保等已支付 {form.insurance_paid_fen} 分，超过发票总额 {form.charge_fen} 分",
             field="insurance_paid_fen",
+            code="delivery.insurance_paid_fen.above_charge",
         )
 
 
 def _check_designated(form: ServiceForm, designated: Mapping[str, frozenset[str]]) -> None:
     if form.institution_id not in designated:
         raise CommandRejected(
-            f"{form.institution_id} is not a designated service institution 定点康复服务机构",
+            f"“{form.institution_id}”不是定点康复服务机构",
             field="institution_id",
+            code="delivery.institution_id.not_designated",
         )
     if form.item not in designated[form.institution_id]:
         raise CommandRejected(
-            f"{form.institution_id} is not designated for {form.item}; it is for "
-            f"{', '.join(sorted(designated[form.institution_id]))}",
+            f"{form.institution_id} 不是{items_text([form.item])}的定点机构；"
+            f"它的定点项目是：{items_text(sorted(designated[form.institution_id]))}",
             field="institution_id",
+            code="delivery.institution_id.not_designated_for_item",
         )
 
 
@@ -171,21 +179,28 @@ def _matching_entitlement(form: ServiceForm, context: DeliveryContext) -> Entitl
     if not context.entitlements:
         if context.rejection_reason is not None:
             raise StateConflict(
-                f"application {application} was rejected by 区残联办: {context.rejection_reason}",
+                f"申请 {application} 未获区残联办批准（{context.rejection_reason}），不能记录服务",
                 field="application_id",
+                code="delivery.application_id.rejected",
             )
         raise StateConflict(
-            f"no approval of application {application} has reached delivery yet: "
-            "区残联办 approves before the service is recorded",
+            f"服务机构尚未收到申请 {application} 的审批结果：须经区残联办批准后才能记录服务",
             field="application_id",
+            code="delivery.application_id.not_approved",
         )
     if any(entitlement.person_id != form.person_id for entitlement in context.entitlements):
-        raise StateConflict(f"application {application} was approved for another person", field="person_id")
+        raise StateConflict(
+            f"申请 {application} 批准的是另一个人",
+            field="person_id",
+            code="delivery.person_id.not_on_approval",
+        )
     same_item = [entitlement for entitlement in context.entitlements if entitlement.item == form.item]
     if not same_item:
-        approved = ", ".join(sorted(entitlement.item for entitlement in context.entitlements))
+        approved = items_text(sorted(entitlement.item for entitlement in context.entitlements))
         raise StateConflict(
-            f"application {application} does not approve {form.item} (approved: {approved})", field="item"
+            f"申请 {application} 没有批准{items_text([form.item])}（已批准：{approved}）",
+            field="item",
+            code="delivery.item.not_on_approval",
         )
     entitlement = same_item[0]
     if entitlement.institution_id is not None:
@@ -198,27 +213,31 @@ def _check_institution(form: ServiceForm, entitlement: Entitlement) -> None:
     for change in entitlement.institution_changes:
         if form.period_start < change.effective_on <= form.period_end:
             raise StateConflict(
-                f"区残联办 moved {form.item} from {change.from_institution_id} to {change.to_institution_id} "
-                f"on {change.effective_on}, inside the service period; each institution records its own part",
+                f"区残联办已于 {change.effective_on} 将{items_text([form.item])}"
+                f"从 {change.from_institution_id} 变更至 {change.to_institution_id}，在此服务周期之内："
+                "请各机构分别记录各自的部分",
                 field="period_end",
+                code="delivery.period_end.spans_institution_change",
             )
     fixed = entitlement.institution_on(form.period_start)
     if fixed == form.institution_id:
         return
     if not entitlement.institution_changes:
         raise StateConflict(
-            f"{form.item} in {entitlement.year} is fixed to {fixed}, the institution "
-            "approved for the year; a change needs 区残联办 approval",
+            f"{entitlement.year} 年的{items_text([form.item])}定在批准的机构 {fixed}；"
+            "变更服务机构须经区残联办批准",
             field="institution_id",
+            code="delivery.institution_id.not_on_approval",
         )
     history = "; ".join(
         f"{change.from_institution_id} -> {change.to_institution_id} from {change.effective_on}"
         for change in entitlement.institution_changes
     )
     raise StateConflict(
-        f"{form.item} is fixed to {fixed} for a period starting {form.period_start} "
-        f"(approved {entitlement.institution_id}, changes by 区残联办: {history})",
+        f"自 {form.period_start} 起的{items_text([form.item])}定在 {fixed}"
+        f"（批准的机构 {entitlement.institution_id}，区残联办的变更：{history}）",
         field="institution_id",
+        code="delivery.institution_id.not_on_approval",
     )
 
 
@@ -228,13 +247,15 @@ def _check_period(form: ServiceForm, entitlement: Entitlement) -> None:
         day: date = getattr(form, field)
         if day.year != year:
             raise CommandRejected(
-                f"{field} {day} is outside {year}, the year of application {form.application_id}", field=field
+                f"日期 {day} 不在申请 {form.application_id} 的年度 {year} 内",
+                field=field,
+                code=f"delivery.{field}.outside_year",
             )
     if form.period_start < entitlement.approved_on:
         raise CommandRejected(
-            f"the service period starts {form.period_start}, before 区残联办 approved it on "
-            f"{entitlement.approved_on}",
+            f"服务周期开始于 {form.period_start}，早于区残联办批准日期 {entitlement.approved_on}",
             field="period_start",
+            code="delivery.period_start.before_approval",
         )
 
 
@@ -244,7 +265,8 @@ def _check_no_overlap(form: ServiceForm, earlier: Sequence[ServiceDelivered]) ->
         same_service = other.item == form.item and other.institution_id == form.institution_id
         if same_service and other.period_start <= form.period_end and form.period_start <= other.period_end:
             raise StateConflict(
-                f"record {event.delivery_id} already covers {other.period_start} to {other.period_end} "
-                f"of {form.item}; a period is recorded once",
+                f"服务记录 {event.delivery_id} 已记录{items_text([form.item])} {other.period_start} 至 "
+                f"{other.period_end}：同一周期只记录一次",
                 field="period_start",
+                code="delivery.period_start.overlaps",
             )

@@ -40,7 +40,9 @@ def record(unit: UnitOfWork, events: list[ServiceDelivered], causation_id: UUID 
 def load(unit: UnitOfWork, delivery_id: UUID) -> ServiceDelivered:
     envelopes = unit.load(stream_of(delivery_id))
     if not envelopes:
-        raise NotFound(f"there is no service record {delivery_id}")
+        raise NotFound(
+            f"没有编号为 {delivery_id} 的服务记录", field="delivery_id", code="delivery.record.not_found"
+        )
     return domain_event(parse_payload(envelopes[0]))
 
 

@@ -26,6 +26,7 @@ from services.delivery.app import create_app
 from services.eventing.clock import business_time
 from services.eventing.ids import new_event_id
 from services.eventing.runtime import ServiceRuntime, ServiceSettings
+from tests.problem_json import field_error_of
 
 OFFICE = Signatories(responsible="赵主任", reviewer="钱科长", handler="孙干事")
 
@@ -113,8 +114,7 @@ def eventually(check: Callable[[], Any], seconds: float = 10.0) -> Any:
 
 
 def error_of(response: Any) -> dict[str, Any]:
-    detail: dict[str, Any] = response.json()["detail"][0]
-    return detail
+    return field_error_of(response)
 
 
 def test_an_approval_published_by_approval_becomes_an_entitlement_and_backs_a_signed_record(
@@ -167,7 +167,7 @@ def test_the_same_approval_delivered_twice_grants_its_items_once(client: TestCli
 def test_a_service_before_the_approval_reached_delivery_is_refused_saying_so(client: TestClient) -> None:
     response = client.post("/deliveries", json=service(approved()))
     assert response.status_code == 409
-    assert "has reached delivery yet" in error_of(response)["msg"]
+    assert "须经区残联办批准后才能记录服务" in error_of(response)["message"]
     assert runtime(client).store.read() == []
 
 
@@ -183,7 +183,7 @@ def test_a_service_under_a_rejected_application_is_refused_with_the_reason(clien
     consume(client, rejection)
     response = client.post("/deliveries", json=service(rejection))
     assert response.status_code == 409
-    assert "不符合本年度补助条件" in error_of(response)["msg"]
+    assert "不符合本年度补助条件" in error_of(response)["message"]
 
 
 def test_an_unsigned_record_is_refused_naming_the_signature(client: TestClient) -> None:
@@ -193,7 +193,7 @@ def test_an_unsigned_record_is_refused_naming_the_signature(client: TestClient) 
     del body["signed_by"]
     response = client.post("/deliveries", json=body)
     assert response.status_code == 422
-    assert error_of(response)["loc"] == ["body", "signed_by"]
+    assert error_of(response)["field"] == "signed_by"
 
 
 def test_another_institution_than_the_one_fixed_for_the_year_is_refused(client: TestClient) -> None:
@@ -201,7 +201,7 @@ def test_another_institution_than_the_one_fixed_for_the_year_is_refused(client: 
     consume(client, approval)
     response = client.post("/deliveries", json=service(approval, institution_id="cq-aier-eye"))
     assert response.status_code == 409
-    assert error_of(response)["loc"] == ["body", "institution_id"]
+    assert error_of(response)["field"] == "institution_id"
 
 
 def test_records_are_listed_by_person_and_institution(client: TestClient) -> None:
@@ -219,4 +219,46 @@ def test_records_are_listed_by_person_and_institution(client: TestClient) -> Non
 
 
 def test_an_unknown_record_is_not_found(client: TestClient) -> None:
-    assert client.get(f"/deliveries/{uuid4()}").status_code == 404
+    error = field_error_of(client.get(f"/deliveries/{uuid4()}"), 404)
+    assert (error["field"], error["code"]) == ("delivery_id", "delivery.record.not_found")
+
+
+@pytest.mark.parametrize(
+    ("changes", "status", "field", "code"),
+    [
+        ({"item": "cataract_surgery"}, 409, "item", "delivery.item.not_on_approval"),
+        (
+            {"person_id": "7f0c1e9a-2d3b-4c5d-8e9f-0a1b2c3d4e5f"},
+            409,
+            "person_id",
+            "delivery.person_id.not_on_approval",
+        ),
+        (
+            {"period_end": "2025-01-10", "signed_on": "2025-01-10"},
+            422,
+            "period_end",
+            "delivery.period_end.outside_year",
+        ),
+        ({"period_start": "2024-10-01"}, 422, "period_start", "delivery.period_start.before_approval"),
+        (
+            {"insurance_paid_fen": 200000},
+            422,
+            "insurance_paid_fen",
+            "delivery.insurance_paid_fen.above_charge",
+        ),
+        (
+            {"institution_id": "lj-rehab-centre"},
+            422,
+            "institution_id",
+            "delivery.institution_id.not_designated_for_item",
+        ),
+    ],
+)
+def test_a_record_not_matching_its_approval_or_year_is_refused_naming_the_field(
+    client: TestClient, changes: dict[str, Any], status: int, field: str, code: str
+) -> None:
+    approval = approved()
+    consume(client, approval)
+    error = field_error_of(client.post("/deliveries", json=service(approval, **changes)), status)
+    assert (error["field"], error["code"]) == (field, code)
+    assert runtime(client).store.read() == []

@@ -87,11 +87,11 @@ def test_an_unsigned_record_is_refused() -> None:
 def test_a_signature_before_the_period_ended_is_refused() -> None:
     error = refused(CommandRejected, form(signed_on=date(2024, 12, 19)))
     assert error.field == "signed_on"
-    assert "confirms a service received" in error.message
+    assert "签字确认的是已接受的服务" in error.message
 
 
 def test_a_signature_dated_in_the_future_is_refused() -> None:
-    assert "future" in refused(CommandRejected, form(), context(today=date(2024, 12, 19))).message
+    assert "晚于今天" in refused(CommandRejected, form(), context(today=date(2024, 12, 19))).message
 
 
 def test_a_period_ending_before_it_starts_is_refused() -> None:
@@ -106,24 +106,24 @@ def test_insurance_cannot_pay_more_than_the_charge() -> None:
 def test_an_institution_that_is_not_designated_is_refused() -> None:
     error = refused(CommandRejected, form(institution_id="some-clinic"))
     assert error.field == "institution_id"
-    assert "not a designated service institution" in error.message
+    assert "不是定点康复服务机构" in error.message
 
 
 def test_an_institution_not_designated_for_the_item_is_refused() -> None:
     error = refused(CommandRejected, form(institution_id="lj-rehab-centre"))
-    assert "not designated for low_vision_training" in error.message
+    assert "不是低视力视功能训练的定点机构" in error.message
 
 
 def test_a_service_before_any_approval_reached_delivery_is_refused_saying_so() -> None:
     error = refused(StateConflict, form(), context(entitlements=()))
-    assert "no approval of application" in error.message
-    assert "has reached delivery yet" in error.message
+    assert "尚未收到申请" in error.message
+    assert "须经区残联办批准后才能记录服务" in error.message
     assert error.field == "application_id"
 
 
 def test_a_service_under_a_rejected_application_is_refused_with_the_reason() -> None:
     error = refused(StateConflict, form(), context(entitlements=(), rejection_reason="不符合本年度补助条件"))
-    assert "rejected by 区残联办: 不符合本年度补助条件" in error.message
+    assert "未获区残联办批准（不符合本年度补助条件）" in error.message
 
 
 def test_a_service_for_another_person_than_the_approved_one_is_refused() -> None:
@@ -133,13 +133,13 @@ def test_a_service_for_another_person_than_the_approved_one_is_refused() -> None
 def test_an_item_the_application_does_not_approve_is_refused() -> None:
     error = refused(StateConflict, form(item="cataract_surgery"))
     assert error.field == "item"
-    assert "approved: low_vision_training" in error.message
+    assert "已批准：低视力视功能训练" in error.message
 
 
 def test_the_institution_approved_for_the_year_is_fixed() -> None:
     error = refused(StateConflict, form(institution_id="cq-aier-eye"))
     assert error.field == "institution_id"
-    assert "fixed to cqmu-second" in error.message
+    assert "定在批准的机构 cqmu-second" in error.message
 
 
 def test_a_reimbursed_device_may_be_recorded_by_any_institution_designated_for_it() -> None:
@@ -164,7 +164,7 @@ def test_the_service_period_lies_in_the_application_year(changes: dict[str, Any]
 def test_a_service_that_started_before_the_approval_is_refused() -> None:
     error = refused(CommandRejected, form(period_start=date(2024, 10, 30)))
     assert error.field == "period_start"
-    assert "before 区残联办 approved it" in error.message
+    assert "早于区残联办批准日期" in error.message
 
 
 def test_a_period_already_recorded_is_not_recorded_twice() -> None:

@@ -45,20 +45,20 @@ def test_the_old_institution_still_records_a_period_that_ended_before_the_change
 
 def test_the_old_institution_is_refused_for_a_period_after_the_change() -> None:
     filled = form(period_start=date(2024, 11, 20))
-    with pytest.raises(StateConflict, match="fixed to cq-aier-eye") as caught:
+    with pytest.raises(StateConflict, match="定在 cq-aier-eye") as caught:
         ServiceRecord.record(filled, context(MOVED))
     assert caught.value.field == "institution_id"
 
 
 def test_the_new_institution_is_refused_for_a_period_before_the_change() -> None:
     filled = form(institution_id="cq-aier-eye", period_start=date(2024, 11, 4), period_end=date(2024, 11, 10))
-    with pytest.raises(StateConflict, match="fixed to cqmu-second") as caught:
+    with pytest.raises(StateConflict, match="定在 cqmu-second") as caught:
         ServiceRecord.record(replace(filled, signed_on=date(2024, 11, 10)), context(MOVED))
     assert caught.value.field == "institution_id"
 
 
 def test_a_period_spanning_the_change_is_refused_so_each_institution_records_its_own_part() -> None:
-    with pytest.raises(StateConflict, match="inside the service period"):
+    with pytest.raises(StateConflict, match="在此服务周期之内"):
         ServiceRecord.record(form(), context(MOVED))
 
 
@@ -99,7 +99,7 @@ def test_a_published_change_lets_the_new_institution_record_and_refuses_the_old_
     later = {"period_start": "2024-11-20", "period_end": "2024-12-20"}
     old = client.post("/deliveries", json=service(approval, **later))
     assert old.status_code == 409
-    assert error_of(old)["loc"] == ["body", "institution_id"]
+    assert error_of(old)["field"] == "institution_id"
     new = client.post("/deliveries", json=service(approval, institution_id="cq-aier-eye", **later))
     assert new.status_code == 201, new.text
     earlier = {"period_start": "2024-11-04", "period_end": "2024-11-14", "signed_on": "2024-11-14"}
