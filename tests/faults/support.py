@@ -3,8 +3,12 @@ the deployment is quiescent and `rehab verify` finds it clean (bounded waits onl
 
 from __future__ import annotations
 
+import os
+import signal
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +22,81 @@ from rehab.processes import SERVICES, ServiceProcesses
 from rehab.verify import PRODUCERS, SUBSCRIBES_TO, CheckResult, render, store_urls, verify_deployment
 from services.eventing.faults import KILLED
 from tests.e2e.conftest import Deployment
+from tests.e2e.people import certified_adult
 
 FAST_RECLAIM = {"REHAB_CLAIM_IDLE_SECONDS": "1"}
 """Entries of a killed consumer are claimed after 1 s instead of 30 s."""
 
 YEAR = 2025
+STREETS = ("鸳鸯", "人和", "天宫殿", "翠云", "大竹林", "礼嘉", "金山", "康美")
+
+
+class LoadDriver(threading.Thread):
+    """Registers and surveys persons one after another, recording each person whose survey was accepted.
+
+    ``first`` numbers the persons (their ID numbers), so each scenario uses its own range.
+    """
+
+    def __init__(self, deployment: Deployment, first: int, persons: int = 16, pause: float = 0.1) -> None:
+        super().__init__(daemon=True)
+        self.journey = deployment.journey
+        self.first, self.persons, self.pause = first, persons, pause
+        self.accepted: list[str] = []
+        self.refused: list[str] = []
+
+    def run(self) -> None:
+        for n in range(self.persons):
+            street = STREETS[n % len(STREETS)]
+            person = certified_adult(self.first + n, street=street, category="mental", digit=6)
+            try:
+                person_id = self.journey.register(person)
+                self.journey.survey(person_id, ["support_service_mental"])
+                self.accepted.append(person_id)
+            except (httpx.HTTPError, RuntimeError) as error:
+                self.refused.append(f"{n}: {error}")
+            time.sleep(self.pause)
+
+    def finish(self, timeout: float = 60.0) -> list[str]:
+        """Wait for the driver; every command it sent must have been accepted. The persons surveyed."""
+        self.join(timeout=timeout)
+        assert not self.is_alive(), "the load driver did not finish"
+        assert self.refused == []
+        assert len(self.accepted) == self.persons
+        return self.accepted
+
+
+def settled_once_each(deployment: Deployment, person_ids: list[str]) -> None:
+    """Each person's survey fee is posted exactly once."""
+    page = deployment.journey.get("settlement", "/ledger/postings", rule="survey_fee", limit=500)
+    assert page["total"] <= 500
+    keys = [posting["key"] for posting in page["items"]]
+    for person_id in person_ids:
+        assert sum(person_id in key for key in keys) == 1, person_id
+
+
+@contextmanager
+def paused(pid: int) -> Iterator[None]:
+    """SIGSTOP a process (it keeps its sockets and locks but does nothing), SIGCONT it afterwards."""
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(pid, signal.SIGCONT)
+
+
+@contextmanager
+def cut_off_from_redis(deployment: Deployment, service: str) -> Iterator[None]:
+    """Restart a service pointed at a Redis that does not answer: it accepts commands into its
+    outbox and publishes nothing. Restarted normally afterwards."""
+    services = deployment.services
+    real = services.redis_url
+    services.redis_url = f"redis://127.0.0.1:{free_port()}/0"
+    try:
+        restart(deployment, service)
+    finally:
+        services.redis_url = real
+    yield
+    restart(deployment, service)
 
 
 def start_deployment_with(var_dir: Path, env: dict[str, str] | None = None) -> Deployment:
