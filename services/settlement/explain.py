@@ -11,6 +11,7 @@ from rehab_contracts import EventEnvelope
 from sqlalchemy import Engine
 
 from services.eventing.clock import CHINA_STANDARD_TIME, business_date
+from services.settlement.adjustments import CLAW_BACK, TOP_UP, base_rule
 from services.settlement.domain import Posting
 from services.settlement.labels import (
     LEVELS,
@@ -46,6 +47,11 @@ INPUT_LABELS = {
     "total_fen": "应付总额",
     "funding_source": "资金来源",
     "share_percent": "分担比例（%）",
+    "adjustment": "调整方向",
+    "correcting_event_id": "更正事件",
+    "adjusts_posting_ids": "被调整的记账",
+    "posted_before_fen": "此前已记",
+    "due_now_fen": "更正后应付",
 }
 """The inputs a rule records, in the order they are printed, with their Chinese names."""
 
@@ -157,7 +163,7 @@ def _basis(posting: Posting, policy: Policy | None) -> PolicyBasis:
 
 
 def _clause(posting: Posting, policy: Policy) -> tuple[str, str]:
-    rule = posting.rule
+    rule = base_rule(posting.rule)
     if rule in ("survey_fee", "management_fee", "assessment_fee", "support_service"):
         field = "support_service_fen" if rule == "support_service" else f"{rule}_fen"
         description = Fees.model_fields[field].description or field
@@ -165,6 +171,9 @@ def _clause(posting: Posting, policy: Policy) -> tuple[str, str]:
     if rule == "service_subsidy":
         return _item_clause(posting, policy)
     return rule, ""
+
+
+ADJUSTMENT_DIRECTIONS = {TOP_UP: "补付 top-up", CLAW_BACK: "追回 claw-back"}
 
 
 def _item_clause(posting: Posting, policy: Policy) -> tuple[str, str]:
@@ -222,11 +231,17 @@ def _value(name: str, value: object, names: AccountNames) -> str:
         return f"{SUBSIDY_MODES.get(str(value), value)}（{value}）"
     if name == "level":
         return LEVELS.get(str(value), str(value))
+    if name == "adjustment":
+        return ADJUSTMENT_DIRECTIONS.get(str(value), str(value))
+    if isinstance(value, list):
+        return ", ".join(str(part) for part in value)
     return str(value)
 
 
 def _arithmetic(posting: Posting) -> list[str]:
     inputs = posting.inputs
+    if "adjustment" in inputs:
+        return _adjustment_arithmetic(posting)
     if posting.rule == "service_subsidy":
         lines = _subsidy_arithmetic(inputs)
         total = _fen(inputs, "total_fen") or _subsidy_total(inputs)
@@ -241,6 +256,19 @@ def _arithmetic(posting: Posting) -> list[str]:
         )
     lines.append(f"记账金额 = {yuan(posting.amount_fen)} 元（{posting.amount_fen} 分）")
     return lines
+
+
+def _adjustment_arithmetic(posting: Posting) -> list[str]:
+    inputs = posting.inputs
+    before, now = _fen(inputs, "posted_before_fen") or 0, _fen(inputs, "due_now_fen") or 0
+    direction = ADJUSTMENT_DIRECTIONS.get(str(inputs.get("adjustment")), "")
+    adjusted = ", ".join(str(posting_id) for posting_id in inputs.get("adjusts_posting_ids") or []) or "—"
+    return [
+        f"更正事件 {inputs.get('correcting_event_id')} 到达后重新结算：更正后应付 {yuan(now)} 元",
+        f"被调整的记账 {adjusted} 已记 {yuan(before)} 元（原记账不改动）",
+        f"调整 = {yuan(now)} − {yuan(before)} = {yuan(now - before)} 元 → {direction}",
+        f"记账金额 = {yuan(posting.amount_fen)} 元（{posting.amount_fen} 分）",
+    ]
 
 
 def _subsidy_arithmetic(inputs: Mapping[str, object]) -> list[str]:

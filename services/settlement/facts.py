@@ -16,6 +16,10 @@ class PersonSurveyed:
     street: str
     has_needs: bool
     surveyed_on: date
+    supersedes: str | None = None
+    """The survey this one corrects (NeedSurveyed.supersedes_event_id); None for a first survey."""
+    recorded_on: date | None = None
+    """When the producer recorded the event (China Standard Time): the day a correction arrives."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,7 @@ class ItemsApproved:
     year: int
     items: tuple[ApprovedItem, ...]
     approved_on: date
+    recorded_on: date | None = None
 
     def item(self, code: str) -> ApprovedItem | None:
         return next((approved for approved in self.items if approved.item == code), None)
@@ -80,6 +85,7 @@ class ServiceRecorded:
     insurance_paid_fen: int
     signed: bool
     signed_on: date
+    recorded_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +98,19 @@ class InstitutionChanged:
     from_institution: str
     to_institution: str
     approved_on: date
+    recorded_on: date | None = None
+
+
+def arrived_on(fact: PersonSurveyed | ItemsApproved | ServiceRecorded | InstitutionChanged) -> date:
+    """The day a fact arrived, which dates the adjustments it causes: recorded, else its business date."""
+    if fact.recorded_on is not None:
+        return fact.recorded_on
+    match fact:
+        case PersonSurveyed():
+            return fact.surveyed_on
+        case ServiceRecorded():
+            return fact.signed_on
+    return fact.approved_on
 
 
 Fact = (

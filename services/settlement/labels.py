@@ -33,8 +33,14 @@ LEVELS = {"district": "区级（一级）", "city": "市级（二级）"}
 SEXES = {"male": "男", "female": "女"}
 
 
+ADJUSTMENT_NAME = "（调整）"
+"""Appended to the rule of an adjustment posting: ``survey_fee_adjustment`` is 需求调查工作经费（调整）."""
+
+
 def rule_name(rule: str) -> str:
-    return RULE_NAMES.get(rule, rule)
+    base = rule.removesuffix("_adjustment")
+    name = RULE_NAMES.get(base, base)
+    return name + ADJUSTMENT_NAME if base != rule else name
 
 
 def item_name(item: str) -> str:

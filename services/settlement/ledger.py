@@ -200,11 +200,25 @@ class LiveLedger:
     def record(self, unit: UnitOfWork, fact: Fact) -> None:
         """Feed one consumed fact and write the postings it made due, in the consumer's transaction."""
         with self._lock:
-            event.listen(unit.session, "after_rollback", self.mark_stale)
+            self._watch(unit.session)
             if self._stale:
                 self._catch_up(unit)
                 return
             write_postings(unit.session, self._book.feed(fact))
+
+    def _watch(self, session: Session) -> None:
+        """Mark the book stale when the transaction ends without a commit (rolled back or just closed)."""
+        committed: list[bool] = []
+
+        def on_commit(_session: Session) -> None:
+            committed.append(True)
+
+        def on_end(_session: Session, transaction: Any) -> None:
+            if transaction.parent is None and not committed:
+                self.mark_stale()
+
+        event.listen(session, "after_commit", on_commit)
+        event.listen(session, "after_transaction_end", on_end)
 
     def unsettled(self) -> list[Unsettled]:
         with self._lock:

@@ -15,6 +15,7 @@ from rehab_contracts.events import (
     ServiceDelivered,
 )
 
+from services.eventing.clock import business_date
 from services.settlement.facts import (
     ApplicationRefused,
     ApprovedItem,
@@ -35,6 +36,8 @@ def person_surveyed(envelope: EventEnvelope, survey: NeedSurveyed) -> PersonSurv
         street=survey.street,
         has_needs=survey.has_needs,
         surveyed_on=survey.surveyed_on,
+        supersedes=None if survey.supersedes_event_id is None else str(survey.supersedes_event_id),
+        recorded_on=business_date(envelope.recorded_at),
     )
 
 
@@ -65,6 +68,7 @@ def items_approved(envelope: EventEnvelope, approval: ApplicationApproved) -> It
             for approved in approval.approved_items
         ),
         approved_on=approval.approved_on,
+        recorded_on=business_date(envelope.recorded_at),
     )
 
 
@@ -90,6 +94,7 @@ def service_recorded(envelope: EventEnvelope, delivery: ServiceDelivered) -> Ser
         insurance_paid_fen=delivery.insurance_paid_fen,
         signed=delivery.signed_by is not None,
         signed_on=delivery.signed_on,
+        recorded_on=business_date(envelope.recorded_at),
     )
 
 
@@ -101,6 +106,7 @@ def institution_changed(envelope: EventEnvelope, change: InstitutionChangeApprov
         from_institution=change.from_institution_id,
         to_institution=change.to_institution_id,
         approved_on=change.approved_on,
+        recorded_on=business_date(envelope.recorded_at),
     )
 
 

@@ -318,13 +318,16 @@ def test_a_service_record_that_does_not_match_its_approval_is_not_paid(record, r
     assert reason in note.reason
 
 
-def test_a_second_approval_of_the_same_application_changes_nothing():
-    postings = feed(
+def test_a_second_approval_of_the_same_application_supersedes_the_first():
+    book = SettlementBook(POLICIES)
+    facts = [
         approved(item("support_service_mental")),
         approved(item("support_service_mental", institution="lj-first-hospital")),
         recorded("d1"),
-    )
-    assert summary(postings) == [("support_service", f"service_institution:{REHAB_CENTRE}", 20000)]
+    ]
+    assert [posting for fact in facts for posting in book.feed(fact)] == []
+    [note] = book.unsettled()
+    assert "was approved at lj-first-hospital, not at lj-rehab-centre" in note.reason
 
 
 # -- policy in force, ids, idempotence --------------------------------------------------------------

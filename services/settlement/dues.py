@@ -1,0 +1,209 @@
+"""What a rule finds due, before and after pricing: postings, accounts, ids, and record matching."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from uuid import UUID, uuid5
+
+from services.settlement.facts import ItemsApproved, PersonAssessed, PersonSurveyed, ServiceRecorded
+from services.settlement.policy import Cap, Free, Percentage, Policy, Subsidy
+
+POSTING_NAMESPACE = UUID("5b0f3c2e-6a0d-5d43-9a57-2f1c8e4b7d10")
+"""uuid5 namespace of posting ids: the id of a posting is uuid5(namespace, its key)."""
+
+AT_ANOTHER_INSTITUTION = "approved at another institution"
+
+
+@dataclass(frozen=True)
+class Posting:
+    """One payment: ``amount_fen`` from the fund (debit) to the payee (credit), and why.
+
+    An adjustment 调整 (rule ``<rule>_adjustment``) corrects earlier postings of the same subject:
+    a top-up debits the fund and credits the payee, a claw-back 追回 debits the payee and credits
+    the fund; its inputs name the correcting event and the postings it adjusts.
+    """
+
+    posting_id: UUID
+    rule: str
+    key: str
+    business_date: date
+    debit_account: str
+    credit_account: str
+    amount_fen: int
+    policy_id: str
+    policy_version: int
+    source_event_ids: tuple[str, ...]
+    inputs: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Unsettled:
+    """A fact that has not (yet) made a payment due, and why."""
+
+    subject: str
+    reason: str
+    source_event_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Due:
+    """A payment a rule found due, before the policy in force prices it."""
+
+    rule: str
+    key: str
+    credit_account: str
+    business_date: date
+    source_event_ids: tuple[str, ...]
+    inputs: dict[str, object]
+    area: str | None = None  # picks an area's funding split; the facts carry no county yet
+
+
+@dataclass(frozen=True)
+class Priced:
+    """A due payment with its amount and the policy that priced it."""
+
+    due: Due
+    policy: Policy
+    amount_fen: int
+
+
+@dataclass(frozen=True)
+class Match:
+    """A signed service record that matches an approved item, with the policy in force."""
+
+    service: ServiceRecorded
+    approval: ItemsApproved
+    policy: Policy
+    day: date
+    sources: tuple[str, ...]
+
+
+def street_account(street: str) -> str:
+    return f"street:{street}"
+
+
+def assessment_institution_account(institution: str) -> str:
+    return f"assessment_institution:{institution}"
+
+
+def service_institution_account(institution: str) -> str:
+    return f"service_institution:{institution}"
+
+
+def person_account(person: str) -> str:
+    return f"person:{person}"
+
+
+def posting_id(key: str) -> UUID:
+    return uuid5(POSTING_NAMESPACE, key)
+
+
+def posting(due: Due, debit_account: str, amount_fen: int, policy: Policy) -> Posting:
+    return Posting(
+        posting_id=posting_id(due.key),
+        rule=due.rule,
+        key=due.key,
+        business_date=due.business_date,
+        debit_account=debit_account,
+        credit_account=due.credit_account,
+        amount_fen=amount_fen,
+        policy_id=policy.id,
+        policy_version=policy.version,
+        source_event_ids=due.source_event_ids,
+        inputs=due.inputs,
+    )
+
+
+def standard_of(tier: object) -> int | None:
+    """The stated standard (cap) of a tier, for the posting's inputs; None when unstated or absent."""
+    subsidy: Subsidy | None = getattr(tier, "subsidy", None)
+    match subsidy:
+        case Free(standard_fen=int(cap)) | Cap(cap_fen=int(cap)) | Percentage(cap_fen=int(cap)):
+            return cap
+    return None
+
+
+def survey_fee(survey: PersonSurveyed) -> Due:
+    return Due(
+        rule="survey_fee",
+        key=f"survey_fee:{survey.person}:{survey.year}",
+        credit_account=street_account(survey.street),
+        business_date=survey.surveyed_on,
+        source_event_ids=(survey.event_id,),
+        inputs={"person_id": survey.person, "year": survey.year, "street": survey.street},
+    )
+
+
+def management_fee(survey: PersonSurveyed, assessment: PersonAssessed) -> Due:
+    return Due(
+        rule="management_fee",
+        key=f"management_fee:{survey.person}:{survey.year}",
+        credit_account=street_account(survey.street),
+        business_date=max(survey.surveyed_on, assessment.assessed_on),
+        source_event_ids=(survey.event_id, assessment.event_id),
+        inputs={
+            "person_id": survey.person,
+            "year": survey.year,
+            "street": survey.street,
+            "assessment_institution": assessment.institution,
+        },
+    )
+
+
+def assessment_fee(assessment: PersonAssessed) -> Due:
+    return Due(
+        rule="assessment_fee",
+        key=f"assessment_fee:{assessment.person}:{assessment.year}",
+        credit_account=assessment_institution_account(assessment.institution),
+        business_date=assessment.assessed_on,
+        source_event_ids=(assessment.event_id,),
+        inputs={
+            "person_id": assessment.person,
+            "year": assessment.year,
+            "institution": assessment.institution,
+            "level": assessment.level,
+        },
+    )
+
+
+def service_inputs(service: ServiceRecorded) -> dict[str, object]:
+    return {
+        "person_id": service.person,
+        "year": service.year,
+        "item": service.item,
+        "institution": service.institution,
+        "application_id": service.application,
+        "delivery_id": service.delivery,
+        "charge_fen": service.charge_fen,
+        "insurance_paid_fen": service.insurance_paid_fen,
+    }
+
+
+def mismatch(service: ServiceRecorded, approval: ItemsApproved, institution_on_day: str | None) -> str | None:
+    """Why a service record does not count for settlement, or None when it matches its approval.
+
+    ``institution_on_day`` is the institution in charge of the item on the day the record was signed:
+    the approved one, or the one approved institution changes moved the item to by then.
+    """
+    if not service.signed:
+        return "the service record is not signed by the person or guardian"
+    if service.person != approval.person:
+        return f"application {approval.application} is another person's"
+    if service.year != approval.year:
+        return f"service year {service.year} is not the application year {approval.year}"
+    approved = approval.item(service.item)
+    if approved is None:
+        return f"{service.item} was not approved on application {approval.application}"
+    if institution_on_day is None or institution_on_day == service.institution:
+        return None
+    if institution_on_day == approved.institution:
+        return (
+            f"{AT_ANOTHER_INSTITUTION}: {service.item} was approved at {approved.institution}, "
+            f"not at {service.institution}, and no approved institution change moved it there"
+        )
+    return (
+        f"{AT_ANOTHER_INSTITUTION}: an approved institution change moved {service.item} to "
+        f"{institution_on_day} before the record from {service.institution} was signed"
+    )
