@@ -65,9 +65,12 @@ class LoadDriver(threading.Thread):
         return self.accepted
 
 
-def settled_once_each(deployment: Deployment, person_ids: list[str]) -> None:
-    """Each person's survey fee is posted exactly once."""
-    page = deployment.journey.get("settlement", "/ledger/postings", rule="survey_fee", limit=500)
+def settled_once_each(deployment: Deployment, person_ids: list[str], settlement: str | None = None) -> None:
+    """Each person's survey fee is posted exactly once (asking ``settlement``'s URL when given)."""
+    url = (settlement or deployment.services.url("settlement")) + "/ledger/postings"
+    answer = httpx.get(url, params={"rule": "survey_fee", "limit": 500}, timeout=10.0)
+    assert answer.status_code == 200, answer.text
+    page = answer.json()
     assert page["total"] <= 500
     keys = [posting["key"] for posting in page["items"]]
     for person_id in person_ids:
