@@ -1,4 +1,10 @@
-"""Run the five agency services as separate processes (for `rehab up`, the demo and end-to-end tests)."""
+"""Run the five agency services as separate processes (for `rehab up`, the demo and end-to-end tests).
+
+Events are signed: keys are generated into ``<var_dir>/keys`` (or ``$REHAB_KEYS_DIR``) when missing
+and every service runs with them, so consumers dead-letter unsigned or forged events. A service
+without its own Redis user (``redis_urls``) runs in demo mode (``REHAB_DEMO=1``) unless the
+environment says otherwise.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +16,12 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
+from rehab.keys import ensure_keys
+from rehab.local_redis import LocalRedis
 from services.eventing.runtime import SERVICE_PORTS
 
 SERVICES = tuple(SERVICE_PORTS)
@@ -29,12 +38,29 @@ class ServiceProcesses:
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
     """Extra environment of every service process (e.g. ``REHAB_CLAIM_IDLE_SECONDS``)."""
+    redis_urls: dict[str, str] = field(default_factory=dict)
+    """A service's own Redis URL (its ACL user), in place of ``redis_url``."""
+    keys_dir: Path | None = None
+    """Event-signing keys; default ``$REHAB_KEYS_DIR``, else ``<var_dir>/keys``."""
+    sign_events: bool = True
+
+    @classmethod
+    def with_agency_users(cls, var_dir: Path, redis: LocalRedis, **options: Any) -> ServiceProcesses:
+        """Each service as its own user of deploy/redis/users.acl (``redis`` started with that file)."""
+        urls = {service: redis.user_url(service) for service in options.get("services", SERVICES)}
+        return cls(var_dir, redis.user_url("operator"), redis_urls=urls, **options)
+
+    @property
+    def signing_keys(self) -> Path:
+        return self.keys_dir or Path(os.environ.get("REHAB_KEYS_DIR") or self.var_dir / "keys")
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
 
     def start(self, timeout: float = 60.0) -> ServiceProcesses:
         (self.var_dir / "logs").mkdir(parents=True, exist_ok=True)
+        if self.sign_events:
+            ensure_keys(self.signing_keys, SERVICES)
         for service in self.services:
             self.start_one(service)
         self.wait_healthy(timeout)
@@ -52,14 +78,26 @@ class ServiceProcesses:
             "--port",
             str(self.ports[service]),
             "--redis-url",
-            self.redis_url,
+            self.redis_urls.get(service, self.redis_url),
             "--var-dir",
             str(self.var_dir),
         ]
-        environment = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env, **(env or {})}
+        environment = {
+            **os.environ,
+            "PYTHONUNBUFFERED": "1",
+            **self._security_env(service),
+            **self.env,
+            **(env or {}),
+        }
         self.processes[service] = subprocess.Popen(
             command, stdout=log, stderr=subprocess.STDOUT, env=environment
         )
+
+    def _security_env(self, service: str) -> dict[str, str]:
+        security = {"REHAB_KEYS_DIR": str(self.signing_keys)} if self.sign_events else {}
+        if service not in self.redis_urls and "REHAB_DEMO" not in os.environ:
+            security["REHAB_DEMO"] = "1"  # one machine, Redis's default user: a demo deployment
+        return security
 
     def wait_healthy(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout

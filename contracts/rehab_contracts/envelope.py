@@ -82,7 +82,11 @@ class EventEnvelope(BaseModel):
     )
     signature: str | None = Field(
         default=None,
-        description="Reserved for the producing agency's signature of the canonical envelope.",
+        description=(
+            "The producing agency's Ed25519 signature of the canonical envelope (every other field), "
+            "as 'ed25519:<key id>:<base64>'; set by its outbox relay, absent where no keys are configured."
+        ),
+        examples=["ed25519:approval-20250101T000000000000Z-3f9a1c:FMOdqbYBvvb5W1R4MchG...Dw=="],
     )
     payload: dict[str, Any] = Field(description="The event's payload as a JSON object.")
 

@@ -7,7 +7,8 @@ reclaim) is :meth:`EventConsumer.handle_entry`:
 * early for its aggregate (its predecessor not applied yet) -> parked in the service's database
   and acknowledged; applied as soon as the predecessor is (see ``services.eventing.ordering``);
 * cannot ever be applied (undecodable, breaks its contract, unknown type, future schema version,
-  rejected by a handler, conflicting with what was applied) -> dead-lettered at once, acknowledged;
+  rejected by a handler, conflicting with what was applied, or — when the consumer has a key
+  ring — unsigned, tampered with or not signed by its producer) -> dead-lettered at once, acknowledged;
 * failed for another reason (database locked, a bug) -> left pending; :meth:`reclaim_forever`
   claims it again after ``claim_idle_seconds`` and, after ``max_deliveries`` deliveries,
   dead-letters it.
@@ -28,7 +29,7 @@ from faststream.redis import RedisBroker, StreamSub
 from faststream.redis.annotations import RedisStreamMessage
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
-from rehab_contracts import EventEnvelope, EventPayload, parse_payload
+from rehab_contracts import STREAM_OF_PRODUCER, EventEnvelope, EventPayload, parse_payload
 from sqlalchemy import select
 
 from services.eventing import ordering, reclaim
@@ -36,6 +37,7 @@ from services.eventing.cancellation import raise_if_cancelled
 from services.eventing.dead_letters import as_text, dead_letter_stream, new_dead_letter
 from services.eventing.faults import fault_point
 from services.eventing.outcomes import CANNOT_APPLY, EventConflict, EventRejected, Receipt, describe
+from services.eventing.signing import KeyRing, SignatureRejected
 from services.eventing.store import EventStore, UnitOfWork, inbox_table
 
 __all__ = [
@@ -96,7 +98,8 @@ class EventConsumer:
     ``max_deliveries`` (env ``REHAB_MAX_DELIVERIES``, default 5) bounds how often an entry that
     keeps failing is delivered before it is dead-lettered; ``claim_idle_seconds`` (env
     ``REHAB_CLAIM_IDLE_SECONDS``, default 30) is how long an entry stays pending with a dead or
-    stuck consumer before :meth:`reclaim_forever` claims it.
+    stuck consumer before :meth:`reclaim_forever` claims it. With a ``keyring``, an event is applied
+    or parked only when a key of its producer signed it; without one, signatures are not checked.
     """
 
     def __init__(
@@ -107,8 +110,10 @@ class EventConsumer:
         *,
         max_deliveries: int | None = None,
         claim_idle_seconds: float | None = None,
+        keyring: KeyRing | None = None,
     ) -> None:
         self.store = store
+        self.keyring = keyring
         self.service = service
         self.group = service
         self.name = consumer_name(service)
@@ -158,6 +163,7 @@ class EventConsumer:
                 _require_same_as_received(unit, envelope)
                 ordering.unpark(unit.session, str(envelope.event_id))
                 return Receipt.DUPLICATE
+            self._verify(envelope, source_stream)
             seen = ordering.seen_versions(unit.session, source_stream, envelope.stream_id)
             if envelope.version in seen:
                 raise EventConflict(
@@ -185,6 +191,18 @@ class EventConsumer:
         unit.record_received(envelope, source_stream)
         if handler is not None:
             handler(unit, envelope, payload)
+
+    def _verify(self, envelope: EventEnvelope, source_stream: str) -> None:
+        """Nothing unsigned or forged is applied or parked (a duplicate changes nothing: not checked)."""
+        if self.keyring is None:
+            return
+        expected_stream = STREAM_OF_PRODUCER.get(envelope.producer)
+        if expected_stream != source_stream:
+            raise SignatureRejected(
+                f"the event claims producer {envelope.producer!r} but arrived on {source_stream}, "
+                f"not on {expected_stream or 'a producer stream'}"
+            )
+        self.keyring.verify(envelope)
 
     def _handler(self, stream: str, event_type: str) -> EventHandler | None:
         for subscription in self.subscriptions:
@@ -351,8 +369,13 @@ def _require_same_as_received(unit: UnitOfWork, envelope: EventEnvelope) -> None
     text = unit.session.scalar(
         select(inbox_table.c.envelope).where(inbox_table.c.event_id == str(envelope.event_id))
     )
-    if text is not None and EventEnvelope.model_validate_json(text) != envelope:
+    # The signature is left out: the relay signs again when it republishes, maybe with a newer key.
+    if text is not None and _unsigned(EventEnvelope.model_validate_json(text)) != _unsigned(envelope):
         raise EventConflict(f"event {envelope.event_id} was applied before with other content")
+
+
+def _unsigned(envelope: EventEnvelope) -> EventEnvelope:
+    return envelope.model_copy(update={"signature": None})
 
 
 async def _event_id_as_message_id(raw: Any, original: Callable[[Any], Any]) -> Any:

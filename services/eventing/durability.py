@@ -1,9 +1,10 @@
-"""Does this Redis keep what it acknowledges? The relay marks an event published once XADD returns."""
+"""Start-time checks of the Redis a service uses: does it keep what it acknowledges (the relay marks an
+event published once XADD returns), and does the service connect as its own ACL user?"""
 
 from __future__ import annotations
 
 from redis.asyncio import Redis
-from redis.exceptions import ResponseError
+from redis.exceptions import NoPermissionError, ResponseError
 
 SAFE_FSYNC = {"always", "everysec"}
 
@@ -30,6 +31,36 @@ async def durability_problems(redis: Redis) -> list[str]:
     if settings.get("maxmemory-policy") != "noeviction":
         problems.append(f"maxmemory-policy is {settings.get('maxmemory-policy')!r}, not 'noeviction'")
     return problems
+
+
+async def redis_user(redis: Redis) -> str | None:
+    """The ACL user the connection authenticated as (``default`` on a Redis without ACLs); None if unknown."""
+    try:
+        return _text(await redis.execute_command("ACL", "WHOAMI"))
+    except NoPermissionError:
+        return None
+    except ResponseError as error:
+        if "unknown command" in str(error).lower():
+            return "default"  # Redis before 6.0: every connection is the default user
+        raise
+
+
+async def default_user_problems(redis: Redis, service: str, *, demo: bool) -> list[str]:
+    """Why the service must not run on this connection's Redis user; empty when it may.
+
+    Redis's ``default`` user is what every client without credentials gets, so a service running as
+    it proves nothing about who writes which stream: refused outside demo mode.
+    """
+    user = await redis_user(redis)
+    if user is None:
+        return ["cannot tell which Redis user this is: grant it +acl|whoami (deploy/redis/users.acl does)"]
+    if user != "default" or demo:
+        return []
+    return [
+        f"connected to Redis as its 'default' user, which any client without credentials gets; run {service} "
+        f"as its own ACL user (REHAB_REDIS_URL=redis://{service}:<password>@<host>:<port>/0, users in "
+        "deploy/redis/users.acl), or set REHAB_DEMO=1 for a demo"
+    ]
 
 
 def _text(value: str | bytes) -> str:

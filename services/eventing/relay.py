@@ -8,9 +8,11 @@ import logging
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
+from rehab_contracts import EventEnvelope
 
 from services.eventing.cancellation import raise_if_cancelled
 from services.eventing.faults import fault_point
+from services.eventing.signing import KeyMaterialError, KeyRing
 from services.eventing.store import EventStore, StoredEvent
 
 log = logging.getLogger(__name__)
@@ -23,6 +25,9 @@ class OutboxRelay:
     two republishes the event; consumers deduplicate on ``event_id`` (at-least-once delivery).
     Every pass starts from the lowest *unpublished* position, never from a high-water mark, so
     an event whose transaction committed after a later one is still published.
+
+    With a ``keyring``, every event is signed with the agency's newest key as it is published
+    (the store keeps it unsigned; a republished event is signed again, possibly by a newer key).
     """
 
     def __init__(
@@ -35,6 +40,7 @@ class OutboxRelay:
         idle_seconds: float = 0.1,
         retry_seconds: float = 1.0,
         loss_check_seconds: float = 5.0,
+        keyring: KeyRing | None = None,
     ) -> None:
         self.store = store
         self.redis = redis
@@ -44,6 +50,7 @@ class OutboxRelay:
         self.retry_seconds = retry_seconds
         self.wakeup = asyncio.Event()
         self.loss_check_seconds = loss_check_seconds
+        self.keyring = keyring
 
     async def republish_lost_entries(self) -> int:
         """If Redis lost published entries (restarted without its data, flushed, restored from an
@@ -106,9 +113,12 @@ class OutboxRelay:
     async def _xadd(self, events: list[StoredEvent]) -> list[str]:
         async with self.redis.pipeline(transaction=False) as pipe:
             for event in events:
-                pipe.xadd(self.stream, event.envelope.to_wire())  # type: ignore[arg-type]
+                pipe.xadd(self.stream, self._signed(event).to_wire())  # type: ignore[arg-type]
             results = await pipe.execute()
         return [entry.decode() if isinstance(entry, bytes) else str(entry) for entry in results]
+
+    def _signed(self, event: StoredEvent) -> EventEnvelope:
+        return self.keyring.sign(event.envelope) if self.keyring is not None else event.envelope
 
     async def run(self) -> None:
         """Publish until cancelled; while Redis is unreachable, keep retrying (nothing is lost)."""
@@ -124,6 +134,10 @@ class OutboxRelay:
                     log.debug("relay published %d events to %s", published, self.stream)
             except (RedisError, OSError) as error:
                 log.warning("relay cannot reach Redis (%s); retrying in %.1fs", error, self.retry_seconds)
+                await asyncio.sleep(self.retry_seconds)
+                continue
+            except KeyMaterialError as error:  # e.g. a rotated key with the wrong mode: fixable live
+                log.error("relay cannot sign events (%s); retrying in %.1fs", error, self.retry_seconds)
                 await asyncio.sleep(self.retry_seconds)
                 continue
             with contextlib.suppress(TimeoutError):

@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 from fastapi import FastAPI, Request
 from faststream.redis import RedisBroker
@@ -21,13 +22,17 @@ from sqlalchemy import MetaData
 
 from services.eventing.cancellation import raise_if_cancelled
 from services.eventing.consumer import EventConsumer, Subscription
-from services.eventing.durability import durability_problems
+from services.eventing.durability import default_user_problems, durability_problems
 from services.eventing.errors import install_error_handlers
 from services.eventing.idempotency import IdempotencyMiddleware, IdempotencyStore
 from services.eventing.relay import OutboxRelay
+from services.eventing.signing import KeyMaterialError, KeyRing
 from services.eventing.store import EventStore, create_store_engine
 
 log = logging.getLogger(__name__)
+
+LOCAL_HOSTS = {"127.0.0.1", "::1", "localhost"}
+PRODUCTION = "production"
 
 SERVICE_PORTS = {"survey": 8101, "assessment": 8102, "approval": 8103, "delivery": 8104, "settlement": 8105}
 """Default HTTP port of each service when they all run on one machine."""
@@ -50,6 +55,20 @@ class ServiceSettings(BaseSettings):
         default=False,
         description="Run even on a Redis that may lose acknowledged entries (no AOF, eviction): demos only.",
     )
+    keys_dir: Path | None = Field(
+        default=None,
+        description="Event-signing keys (rehab keys): sign what this service publishes with its own newest "
+        "key and dead-letter consumed events not signed by their producer. Unset: events travel unsigned.",
+    )
+    demo: bool | None = Field(
+        default=None,
+        description="Demo mode: may run as Redis's default user. Unset: on for a Redis on this machine "
+        "(loopback), off otherwise; always off when env is 'production'.",
+    )
+    env: str = Field(
+        default="development",
+        description="'production' makes the start-time checks strict: no default Redis user, keys required.",
+    )
 
     @property
     def store_url(self) -> str:
@@ -61,6 +80,35 @@ class ServiceSettings(BaseSettings):
     @property
     def http_port(self) -> int:
         return self.port if self.port is not None else SERVICE_PORTS[self.service]
+
+    @property
+    def production(self) -> bool:
+        return self.env.strip().lower() == PRODUCTION
+
+    @property
+    def demo_mode(self) -> bool:
+        """May the service run as Redis's default user? See ``demo``."""
+        if self.production:
+            return False
+        if self.demo is not None:
+            return self.demo
+        parsed = urlparse(self.redis_url)
+        return parsed.scheme == "unix" or (parsed.hostname or "") in LOCAL_HOSTS
+
+
+def load_keyring(settings: ServiceSettings, publishes: bool) -> KeyRing | None:
+    """The service's key ring, None when no keys are configured; KeyMaterialError when unusable."""
+    if settings.keys_dir is None:
+        if settings.production:
+            raise KeyMaterialError("REHAB_ENV=production needs REHAB_KEYS_DIR: events would travel unsigned")
+        return None
+    keyring = KeyRing.from_directory(settings.keys_dir, settings.service)
+    if publishes and keyring.signing_key is None:
+        raise KeyMaterialError(
+            f"no private key of {settings.service} in {settings.keys_dir}: run "
+            f"`rehab keys generate --agency {settings.service} --dir {settings.keys_dir}`"
+        )
+    return keyring
 
 
 @dataclass
@@ -177,13 +225,16 @@ async def _restart_stopped_subscribers(runtime: ServiceRuntime, broker: RedisBro
             log.warning("%s cannot restart its subscribers yet: %s", runtime.settings.service, error)
 
 
-async def _redis_is_durable(runtime: ServiceRuntime) -> bool:
+async def _redis_is_safe(runtime: ServiceRuntime) -> bool:
+    """Durable, and reached as the service's own user (outside demo mode); else blocked with the reason."""
+    settings = runtime.settings
     problems = await durability_problems(runtime.redis)
-    if problems and runtime.settings.allow_volatile_redis:
+    if problems and settings.allow_volatile_redis:
         log.warning(
             "Redis may lose data (%s); running anyway: allow_volatile_redis is set", "; ".join(problems)
         )
         problems = []
+    problems += await default_user_problems(runtime.redis, settings.service, demo=settings.demo_mode)
     if problems:
         runtime.blocked_by = "unsafe Redis settings: " + "; ".join(problems)
         log.error("%s refuses to publish or consume: %s", runtime.settings.service, runtime.blocked_by)
@@ -198,11 +249,14 @@ def _build_runtime(
     subscriptions: list[Subscription],
     tables: MetaData | None,
 ) -> ServiceRuntime:
+    keyring = load_keyring(settings, publishes=publishes_to is not None)
     store = EventStore(create_store_engine(settings.store_url), producer=settings.service)
     store.create_schema(tables)
     redis = Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=5)
-    relay = OutboxRelay(store, redis, publishes_to) if publishes_to else None
-    consumer = EventConsumer(store, settings.service, subscriptions) if subscriptions else None
+    relay = OutboxRelay(store, redis, publishes_to, keyring=keyring) if publishes_to else None
+    consumer = (
+        EventConsumer(store, settings.service, subscriptions, keyring=keyring) if subscriptions else None
+    )
     return ServiceRuntime(settings=settings, store=store, redis=redis, relay=relay, consumer=consumer)
 
 
@@ -215,7 +269,7 @@ async def _start_when_redis_answers(runtime: ServiceRuntime, broker: RedisBroker
     while True:
         try:
             await runtime.redis.ping()
-            if not await _redis_is_durable(runtime):
+            if not await _redis_is_safe(runtime):
                 await asyncio.sleep(5.0)  # the operator may fix the settings; check again
                 continue
             if consumer is not None:
