@@ -2,7 +2,8 @@
 
 The live ledger's tables are only read. The other policy replaces the known policy with its id (or
 the one of its jurisdiction taking effect on the same date); every other policy stays as it is.
-Differences are per payee (credits) and per funding source (debits), in integer fen.
+Differences are per payee (what it received, net of claw-backs), per funding source (what it paid,
+net) and per funding level (central_provincial, city_county, district …: the sources' levels), in fen.
 """
 
 from __future__ import annotations
@@ -56,32 +57,56 @@ class WhatIf:
     events: int
     payees: tuple[Difference, ...]
     funding_sources: tuple[Difference, ...]
+    funding_levels: tuple[Difference, ...] = ()
 
 
 def replay_under(engine: Engine, policy: Policy, policies: PolicySet | None = None) -> WhatIf:
     """Replay the whole archive with ``policy`` in force, in memory; compare with the stored ledger."""
-    policies = with_policy(policies if policies is not None else load_policies(), policy)
+    known = policies if policies is not None else load_policies()
+    replacing = with_policy(known, policy)
     envelopes = list(archive(engine))
-    _book, postings = feed_archive(envelopes, policies)
+    _book, postings = feed_archive(envelopes, replacing)
     replayed, live = report_of(postings), ledger_report(engine)
+    levels = {**levels_of(known), **levels_of(replacing)}
     return WhatIf(
         policy=policy,
         events=len(envelopes),
-        payees=_differences(_credits(live), _credits(replayed), lambda account: not _is_fund(account)),
-        funding_sources=_differences(_debits(live), _debits(replayed), _is_fund),
+        payees=_differences(_received(live), _received(replayed), lambda account: not _is_fund(account)),
+        funding_sources=_differences(_paid(live), _paid(replayed), _is_fund),
+        funding_levels=_differences(
+            _by_level(_paid(live), levels), _by_level(_paid(replayed), levels), lambda _level: True
+        ),
     )
+
+
+def levels_of(policies: PolicySet) -> dict[str, str]:
+    """The government level 资金层级 of each fund account the policies name."""
+    return {
+        source.account: source.level for known in policies for source in known.funding.sources.values()
+    }
+
+
+def _by_level(paid: Mapping[str, int], levels: Mapping[str, str]) -> dict[str, int]:
+    totals: dict[str, int] = {}
+    for account, amount in paid.items():
+        if _is_fund(account):
+            level = levels.get(account, f"unknown ({account})")
+            totals[level] = totals.get(level, 0) + amount
+    return totals
 
 
 def _is_fund(account: str) -> bool:
     return account.startswith("fund:")
 
 
-def _credits(report: LedgerReport) -> dict[str, int]:
-    return {totals.account: totals.credit_fen for totals in report.accounts}
+def _received(report: LedgerReport) -> dict[str, int]:
+    """Credits less debits: what a payee received, net of claw-backs."""
+    return {totals.account: totals.credit_fen - totals.debit_fen for totals in report.accounts}
 
 
-def _debits(report: LedgerReport) -> dict[str, int]:
-    return {totals.account: totals.debit_fen for totals in report.accounts}
+def _paid(report: LedgerReport) -> dict[str, int]:
+    """Debits less credits: what a fund paid, net of what claw-backs returned to it."""
+    return {totals.account: totals.balance_fen for totals in report.accounts}
 
 
 def _differences(
@@ -102,10 +127,11 @@ def render_what_if(what_if: WhatIf) -> str:
         "difference = replayed - live (amounts in yuan); accounts without a difference are omitted",
     ]
     sections = [
-        _section("payee (credited)", what_if.payees),
-        _section("funding source (debited)", what_if.funding_sources),
+        _section("payee (received)", what_if.payees),
+        _section("funding source (paid)", what_if.funding_sources),
+        _section("funding level (paid)", what_if.funding_levels),
     ]
-    return "\n".join([*heading, "", *sections[0], "", *sections[1]]) + "\n"
+    return "\n".join([*heading, "", *sections[0], "", *sections[1], "", *sections[2]]) + "\n"
 
 
 def _section(title: str, rows: Sequence[Difference]) -> list[str]:

@@ -212,21 +212,62 @@ def test_rehab_replay_policy_prints_the_sorted_difference_and_leaves_the_live_le
     assert lines[1] == "events replayed: 10"
     payees = [line.split() for line in lines[4:10]]
     assert payees == [
-        ["payee", "(credited)", "live", "replayed", "difference"],
+        ["payee", "(received)", "live", "replayed", "difference"],
         ["-" * len(lines[5])],
         ["street:人和", "60.00", "70.00", "10.00"],
         ["street:鸳鸯", "60.00", "70.00", "10.00"],
         ["-" * len(lines[5])],
         ["total", "120.00", "140.00", "20.00"],
     ]
-    funds = [line.split() for line in lines[11:]]
+    funds = [line.split() for line in lines[11:16]]
     assert funds[2] == [FUND, "580.00", "600.00", "20.00"]
     assert funds[-1] == ["total", "580.00", "600.00", "20.00"]
+    levels = [line.split() for line in lines[17:]]
+    assert levels[0] == ["funding", "level", "(paid)", "live", "replayed", "difference"]
+    assert levels[2] == ["district", "580.00", "600.00", "20.00"]
     main(arguments)
     assert capsys.readouterr().out == printed
     assert render(ledger_report(engine(client))) == live
     with engine(client).connect() as connection:
         assert connection.execute(select(postings_table).order_by(postings_table.c.key)).all() == before
+
+
+def half_paid_by_the_city(tmp_path: Path) -> Path:
+    """Liangjiang 2024 as if the city 重庆市财政 paid half of every amount (a what-if, not a seed)."""
+    text = (POLICY_DIR / "liangjiang-2024.toml").read_text(encoding="utf-8")
+    split = "shares = { district-finance = 100 }\n"
+    assert text.count(split) == 1
+    city = '[funding.sources.city]\nname = "重庆市财政"\nlevel = "city"\naccount = "fund:chongqing-city"\n\n'
+    modified = tmp_path / "liangjiang-2024-city-half.toml"
+    text = text.replace("[funding.splits.all]\n", city + "[funding.splits.all]\n")
+    text = text.replace(split, "shares = { district-finance = 50, city = 50 }\n")
+    modified.write_text(text, encoding="utf-8")
+    return modified
+
+
+def test_a_policy_where_the_city_pays_half_moves_half_of_every_amount_from_the_district_level_to_the_city(
+    client, tmp_path, capsys
+):
+    consume(client, Journey().events())
+    consume(client, Journey(street="人和").events())  # 2 x (30 + 30 + 30 + 200) = 580 yuan
+    what_if = replay_under(engine(client), read_policy_file(half_paid_by_the_city(tmp_path)))
+    assert what_if.payees == ()
+    assert [(row.account, row.live_fen, row.replayed_fen) for row in what_if.funding_sources] == [
+        ("fund:chongqing-city", 0, 29000),
+        (FUND, 58000, 29000),
+    ]
+    assert [(row.account, row.difference_fen) for row in what_if.funding_levels] == [
+        ("city", 29000),
+        ("district", -29000),
+    ]
+    url = str(engine(client).url)
+    assert main(["replay", "--policy", str(half_paid_by_the_city(tmp_path)), "--database-url", url]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    level_rows = printed[printed.index(next(line for line in printed if line.startswith("funding level"))):]
+    assert [line.split() for line in level_rows[2:4]] == [
+        ["city", "0.00", "290.00", "290.00"],
+        ["district", "580.00", "290.00", "-290.00"],
+    ]
 
 
 def test_an_unchanged_policy_shows_no_difference_and_a_broken_file_exits_2(client, tmp_path, capsys):
