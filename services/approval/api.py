@@ -24,6 +24,7 @@ from services.approval.schemas import (
     DecisionView,
     InstitutionChangeView,
     OverdueView,
+    QuotaView,
     ReferralView,
     ReviewApplication,
     ReviewView,
@@ -138,6 +139,34 @@ def list_overdue(
     return [
         _overdue_view(application, day)
         for application in handlers.overdue_applications(runtime.store, day, street)
+    ]
+
+
+@router.get(
+    "/quotas",
+    summary="Children's assistance places 救助名额 per area of a year, and how many are taken",
+    description=(
+        "Places are reference data (deploy/reference/<jurisdiction>.toml, `[[quotas]]`); an approval of a "
+        "children's assistance item beyond them is refused with `approval.approved_items.over_quota` and the "
+        "application keeps waiting for a decision. Empty when the jurisdiction sets no quota (Liangjiang)."
+    ),
+)
+def list_quotas(
+    runtime: Runtime,
+    area: Annotated[Jurisdiction, Depends(jurisdiction_of)],
+    year: Annotated[int, Query(ge=2000, le=2100, description="Year 年度.")],
+) -> list[QuotaView]:
+    return [
+        QuotaView(
+            area=use.area,
+            year=use.year,
+            places=use.places,
+            taken=use.taken,
+            remaining=use.remaining,
+            streets=sorted(use.streets),
+            items=sorted(use.items),
+        )
+        for use in handlers.quota_uses(runtime.store, area, year)
     ]
 
 

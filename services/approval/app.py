@@ -10,7 +10,7 @@ from services.approval.api import router
 from services.approval.tables import tables
 from services.eventing.consumer import Subscription
 from services.eventing.runtime import ServiceSettings, create_service_app
-from services.reference import load_jurisdiction
+from services.reference import deployment_reference, load_jurisdiction
 
 DESCRIPTION = """\
 补助申请审批 (附件2): the community 居委会 receives the form, the community and the street 街道办事处
@@ -22,7 +22,7 @@ Consumes the assessment institutions' referrals 转介: an application may only 
 """
 
 
-def create_app(settings: ServiceSettings | None = None, jurisdiction: str = "liangjiang") -> FastAPI:
+def create_app(settings: ServiceSettings | None = None, jurisdiction: str | None = None) -> FastAPI:
     settings = settings or ServiceSettings(service=APPROVAL)
     app = create_service_app(
         settings,
@@ -38,5 +38,5 @@ def create_app(settings: ServiceSettings | None = None, jurisdiction: str = "lia
         ],
         tables=tables,
     )
-    app.state.jurisdiction = load_jurisdiction(jurisdiction)
+    app.state.jurisdiction = load_jurisdiction(jurisdiction or deployment_reference())
     return app

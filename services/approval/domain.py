@@ -44,6 +44,7 @@ from services.approval.events import (
     SubmissionContext,
 )
 from services.approval.labels import LEVEL_NAMES, ROLE_NAMES, attachments_text, status_text
+from services.approval.quotas import QuotaUse, check_places
 from services.approval.rules import (
     check_block,
     check_card_number,
@@ -151,11 +152,14 @@ class Application:
         service_card_number: str,
         designated: Mapping[str, frozenset[str]],
         today: date,
+        places: QuotaUse | None = None,
     ) -> list[ApplicationEvent]:
-        """区残联办 decides every requested item exactly once and issues the service card 服务卡."""
+        """区残联办 decides every requested item exactly once and issues the service card 服务卡;
+        a children's assistance item needs a free place of its area and year (``places``)."""
         form = self._form()
         self._check_decision(signatories, decided_on, today)
         check_every_item_decided_once(form, approvals, rejections)
+        check_places(places, approvals)
         approved = tuple(
             resolve_approval(approval, requested_of(form, approval.item), designated)
             for approval in approvals

@@ -17,6 +17,7 @@ from services.approval.events import (
     Submission,
     SubmissionContext,
 )
+from services.approval.quotas import QuotaUse, count_taken
 from services.approval.repository import (
     applications,
     form_of,
@@ -31,7 +32,7 @@ from services.approval.repository import (
 from services.approval.translation import requested_item, signatories
 from services.eventing.clock import today
 from services.eventing.store import EventStore, UnitOfWork
-from services.reference import Jurisdiction
+from services.reference import Jurisdiction, Quota
 
 
 # -- commands --------------------------------------------------------------------------------------
@@ -94,6 +95,7 @@ def approve_application(
             service_card_number=next_service_card_number(unit.session, form_of(application).application_year),
             designated=designated_items(jurisdiction),
             today=today(),
+            places=places_for(unit, jurisdiction, form_of(application)),
         )
         record(unit, application, loaded.version, events, loaded.last_event_id)
     return loaded.after(events)
@@ -129,6 +131,31 @@ def change_institution(
         )
         record(unit, loaded.application, loaded.version, events, loaded.last_event_id)
     return loaded.after(events)
+
+
+def places_for(unit: UnitOfWork, jurisdiction: Jurisdiction, form: Submission) -> QuotaUse | None:
+    """The places 救助名额 this application's area has in its year, and how many are taken.
+
+    Approvals of one year are serialised by their service card number (unique per year), so two
+    concurrent approvals cannot both take the last place: the second one conflicts and is retried.
+    """
+    quota = jurisdiction.quota_for(form.street, form.application_year, form.items)
+    if quota is None:
+        return None
+    return quota_use(quota, applications(unit, person_id=None))
+
+
+def quota_use(quota: Quota, found: list[Application]) -> QuotaUse:
+    streets = frozenset(quota.area_streets)
+    taken = count_taken(found, quota.year, streets, quota.items)
+    return QuotaUse(quota.area, quota.year, quota.places, streets, quota.items, taken)
+
+
+def quota_uses(store: EventStore, jurisdiction: Jurisdiction, year: int) -> list[QuotaUse]:
+    """Every area's places of the year and how many are taken (for 区残联办)."""
+    with store.reading() as unit:
+        found = applications(unit, person_id=None)
+    return [quota_use(quota, found) for quota in jurisdiction.quotas if quota.year == year]
 
 
 # -- consumed events -------------------------------------------------------------------------------

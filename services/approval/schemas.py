@@ -289,3 +289,17 @@ class ReferralView(BaseModel):
     to_kind: str
     items: list[CatalogueItem]
     issued_on: date
+
+
+class QuotaView(BaseModel):
+    """One area's children's assistance places 救助名额 of a year (reference data) and their use."""
+
+    area: str = Field(description="County 县区 or street the places are for.", examples=["滑县"])
+    year: int = Field(examples=[2021])
+    places: int = Field(description="Persons that may be approved in the year.", examples=[200])
+    taken: int = Field(description="Applications approved with an item that takes a place.", examples=[12])
+    remaining: int = Field(description="Places still free.", examples=[188])
+    streets: list[str] = Field(description="Streets counted in the area.")
+    items: list[str] = Field(
+        description="Catalogue items that take a place.", examples=[["children_rehab_training"]]
+    )

@@ -10,7 +10,7 @@ from services.assessment.handlers import subscriptions
 from services.assessment.projection import tables
 from services.assessment.translation import network_of
 from services.eventing.runtime import ServiceSettings, create_service_app
-from services.reference import Jurisdiction, load_jurisdiction
+from services.reference import Jurisdiction, deployment_reference, load_jurisdiction
 
 
 def create_app(settings: ServiceSettings | None = None, jurisdiction: Jurisdiction | None = None) -> FastAPI:
@@ -29,7 +29,7 @@ def create_app(settings: ServiceSettings | None = None, jurisdiction: Jurisdicti
         subscriptions=subscriptions(),
         tables=tables,
     )
-    jurisdiction = jurisdiction or load_jurisdiction("liangjiang")
+    jurisdiction = jurisdiction or load_jurisdiction(deployment_reference())
     app.state.network = network_of(jurisdiction)
     app.state.jurisdiction = jurisdiction
     return app

@@ -16,7 +16,7 @@ from services.delivery.api import router
 from services.delivery.tables import tables
 from services.eventing.consumer import Subscription
 from services.eventing.runtime import ServiceSettings, create_service_app
-from services.reference import load_jurisdiction
+from services.reference import deployment_reference, load_jurisdiction
 
 DESCRIPTION = """\
 提供康复服务: the designated service institutions 定点康复服务机构 record each service delivered
@@ -29,7 +29,7 @@ Consumes the approvals of 区残联办 as entitlements and its approved changes 
 """
 
 
-def create_app(settings: ServiceSettings | None = None, jurisdiction: str = "liangjiang") -> FastAPI:
+def create_app(settings: ServiceSettings | None = None, jurisdiction: str | None = None) -> FastAPI:
     settings = settings or ServiceSettings(service=DELIVERY)
     approvals = {
         ApplicationApproved.event_type: handlers.on_application_approved,
@@ -45,5 +45,5 @@ def create_app(settings: ServiceSettings | None = None, jurisdiction: str = "lia
         subscriptions=[Subscription(APPROVAL_STREAM, handlers=approvals)],
         tables=tables,
     )
-    app.state.jurisdiction = load_jurisdiction(jurisdiction)
+    app.state.jurisdiction = load_jurisdiction(jurisdiction or deployment_reference())
     return app

@@ -6,8 +6,17 @@ It is data, not a service: each service reads the same file, never another servi
 from services.reference.jurisdiction import (
     AssessmentInstitution,
     Jurisdiction,
+    Quota,
     ServiceInstitution,
+    deployment_reference,
     load_jurisdiction,
 )
 
-__all__ = ["AssessmentInstitution", "Jurisdiction", "ServiceInstitution", "load_jurisdiction"]
+__all__ = [
+    "AssessmentInstitution",
+    "Jurisdiction",
+    "Quota",
+    "ServiceInstitution",
+    "deployment_reference",
+    "load_jurisdiction",
+]

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from rehab_contracts import SURVEY, SURVEY_STREAM
 
 from services.eventing.runtime import ServiceSettings, create_service_app
-from services.reference import Jurisdiction, load_jurisdiction
+from services.reference import Jurisdiction, deployment_reference, load_jurisdiction
 from services.survey.api import router
 from services.survey.import_api import router as import_router
 from services.survey.projection import tables
@@ -29,5 +29,5 @@ def create_app(settings: ServiceSettings | None = None, jurisdiction: Jurisdicti
         subscriptions=[],
         tables=tables,
     )
-    app.state.jurisdiction = jurisdiction or load_jurisdiction("liangjiang")
+    app.state.jurisdiction = jurisdiction or load_jurisdiction(deployment_reference())
     return app
