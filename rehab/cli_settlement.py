@@ -1,4 +1,4 @@
-"""`rehab replay | explain | statement | annual-summary | coverage`: settlement's read-side commands."""
+"""`rehab replay | explain | statement | annual-summary | coverage | quota-use`: settlement's read side."""
 
 from __future__ import annotations
 
@@ -84,7 +84,20 @@ def _document_commands(commands: argparse._SubParsersAction) -> None:  # type: i
         "coverage", help="coverage 覆盖率 of a year per street against the policy target"
     )
     coverage.add_argument("--year", type=int, required=True)
-    runs = ((explain, _explain), (statement, _statement), (summary, _annual_summary), (coverage, _coverage))
+    quota_use = commands.add_parser(
+        "quota-use", help="quota use 任务完成情况 of a year per county: quotas against approved children"
+    )
+    quota_use.add_argument("--year", type=int, required=True)
+    quota_use.add_argument(
+        "--jurisdiction", default="liangjiang", help="whose policy sets the quotas (e.g. anyang)"
+    )
+    runs = (
+        (explain, _explain),
+        (statement, _statement),
+        (summary, _annual_summary),
+        (coverage, _coverage),
+        (quota_use, _quota_use),
+    )
     for command, run in runs:
         command.add_argument("--database-url", help="settlement's store (default: SQLite in --var-dir)")
         command.add_argument("--var-dir", type=Path, default=Path(os.environ.get("REHAB_VAR_DIR", "var")))
@@ -125,5 +138,11 @@ def _coverage(args: argparse.Namespace) -> int:
     from services.settlement.commands import print_coverage
 
     return print_coverage(_settlement_store(args), args.year)
+
+
+def _quota_use(args: argparse.Namespace) -> int:
+    from services.settlement.commands import print_quota_use
+
+    return print_quota_use(_settlement_store(args), args.year, args.jurisdiction)
 
 

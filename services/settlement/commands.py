@@ -1,5 +1,7 @@
 """What the `rehab` settlement subcommands do, given settlement's store: explain, replay --as-of,
-replay --policy, statement, annual-summary, coverage. They read the store and never write the live ledger."""
+replay --policy, statement, annual-summary, coverage, quota-use.
+
+They read the store and never write the live ledger."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from services.settlement.domain import DEPLOYMENT_JURISDICTION
 from services.settlement.explain import explain_posting, render_explanation
 from services.settlement.labels import AccountNames
 from services.settlement.policy import PolicySet, load_policies
+from services.settlement.quotas import NoQuotas, quota_use_report, render_quota_use
 from services.settlement.reports import coverage_report, policy_of_year, render_coverage
 from services.settlement.statements import FORMATS, BadPeriod, Period, statement
 from services.settlement.what_if import read_policy_file, render_what_if, replay_under
@@ -62,6 +65,16 @@ def print_coverage(engine: Engine, year: int) -> int:
     jurisdiction = load_jurisdiction(DEPLOYMENT_JURISDICTION)
     policy = policy_of_year(load_policies(), DEPLOYMENT_JURISDICTION, year)
     print(render_coverage(coverage_report(engine, year, jurisdiction.streets, policy)), end="")
+    return 0
+
+
+def print_quota_use(engine: Engine, year: int, jurisdiction: str) -> int:
+    try:
+        use = quota_use_report(engine, load_policies(), jurisdiction, year)
+    except NoQuotas as missing:
+        print(str(missing), file=sys.stderr)
+        return 1
+    print(render_quota_use(use), end="")
     return 0
 
 

@@ -1,8 +1,10 @@
-"""HTTP API of settlement's documents: a posting's explanation, statements per payee, the annual 附件3."""
+"""HTTP API of settlement's documents: a posting's explanation, statements per payee, the annual 附件3,
+quota use per county."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated, Literal
 from urllib.parse import quote
 from uuid import UUID
@@ -18,6 +20,7 @@ from services.settlement.domain import DEPLOYMENT_JURISDICTION
 from services.settlement.explain import Explanation, explain_posting, render_explanation
 from services.settlement.labels import AccountNames
 from services.settlement.policy import PolicySet
+from services.settlement.quotas import AreaQuotaUse, NoQuotas, quota_use_report
 from services.settlement.replay import yuan
 from services.settlement.statements import FORMATS, BadPeriod, Period, statement
 
@@ -182,6 +185,61 @@ def get_annual_summary(
     content = annual_summary_xlsx(forms, Signatures(preparer, reviewer, filled_on))
     filename = f"附件3-{year}-{street}{'-' + community if community else ''}.xlsx"
     return Response(content, media_type=XLSX, headers=_attachment(filename))
+
+
+class AreaQuotaUseOut(BaseModel):
+    area: str = Field(description="County 县区 or street 街道 as the policy and the applications name it.",
+                      examples=["滑县"])
+    quota: int | None = Field(description="任务数 the policy sets; null for an area without a quota.",
+                              examples=[200])
+    approved: int = Field(description="Children with an approved item of the programme, counted once.",
+                          examples=[150])
+    percent: Decimal | None = Field(description="approved / quota in percent.", examples=["75.00"])
+    met: bool | None = Field(description="approved >= quota; null without a quota.", examples=[False])
+
+    @classmethod
+    def of(cls, area: AreaQuotaUse) -> AreaQuotaUseOut:
+        return cls(
+            area=area.area, quota=area.quota, approved=area.approved, percent=area.percent, met=area.met
+        )
+
+
+class QuotaUseOut(BaseModel):
+    year: int = Field(examples=[2021])
+    programme: str = Field(examples=["残疾儿童康复救助"])
+    minimum: bool = Field(description="The quotas are a floor (最低任务数).", examples=[True])
+    policy_id: str = Field(examples=["anyang-2021"])
+    policy_version: int = Field(examples=[1])
+    areas: list[AreaQuotaUseOut]
+    total: AreaQuotaUseOut
+
+
+@router.get(
+    "/reports/quota-use",
+    response_model=QuotaUseOut,
+    summary="Quota use of a year per county: the policy's quotas against approved children",
+)
+def get_quota_use(
+    runtime: Runtime,
+    policies: Policies,
+    year: Annotated[int, Query(ge=2000, le=2100, description="Year of the quotas and approvals.")],
+    jurisdiction: Annotated[
+        str, Query(pattern=r"^[a-z0-9][a-z0-9-]*$", description="Whose policy sets the quotas.")
+    ] = DEPLOYMENT_JURISDICTION,
+) -> QuotaUseOut:
+    try:
+        use = quota_use_report(runtime.store.engine, policies, jurisdiction, year)
+    except NoQuotas as missing:
+        raise NotFound(str(missing), field="year") from missing
+    return QuotaUseOut(
+        year=use.year,
+        programme=use.programme,
+        minimum=use.minimum,
+        policy_id=use.policy_id,
+        policy_version=use.policy_version,
+        areas=[AreaQuotaUseOut.of(area) for area in use.areas],
+        total=AreaQuotaUseOut.of(use.total),
+    )
 
 
 def _attachment(filename: str) -> dict[str, str]:

@@ -55,6 +55,8 @@ class ItemsApproved:
     items: tuple[ApprovedItem, ...]
     approved_on: date
     recorded_on: date | None = None
+    area: str | None = None
+    """The street 街道 (or county 县区, where a policy has counties) the application was made in."""
 
     def item(self, code: str) -> ApprovedItem | None:
         return next((approved for approved in self.items if approved.item == code), None)

@@ -69,6 +69,7 @@ def items_approved(envelope: EventEnvelope, approval: ApplicationApproved) -> It
         ),
         approved_on=approval.approved_on,
         recorded_on=business_date(envelope.recorded_at),
+        area=approval.street,
     )
 
 
