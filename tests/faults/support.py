@@ -117,12 +117,15 @@ def start_deployment_with(var_dir: Path, env: dict[str, str] | None = None) -> D
     return Deployment(server, services, Journey(services.url, year=YEAR, timeout=30.0))
 
 
-def restart(deployment: Deployment, service: str, fault: str | None = None) -> None:
-    """Stop a service (SIGKILL if it still runs) and start it again, with ``REHAB_FAULT`` if given."""
+def restart(
+    deployment: Deployment, service: str, fault: str | None = None, env: dict[str, str] | None = None
+) -> None:
+    """Stop a service (SIGKILL if it still runs) and start it again, with ``REHAB_FAULT`` if given
+    and extra environment ``env``."""
     services = deployment.services
     if service in services.processes:
         services.kill(service)
-    services.start_one(service, {"REHAB_FAULT": fault} if fault else None)
+    services.start_one(service, {**(env or {}), **({"REHAB_FAULT": fault} if fault else {})})
     services.wait_healthy(timeout=30.0)
 
 
