@@ -20,9 +20,12 @@ class Deployment:
     journey: Journey
 
 
-def start_deployment(var_dir: Path) -> Deployment:
+def start_deployment(var_dir: Path, env: dict[str, str] | None = None) -> Deployment:
+    """Redis and the five services; ``env`` adds to every service's environment (e.g. ``REHAB_REFERENCE``)."""
     redis = LocalRedis(var_dir / "redis", free_port()).start()
-    services = ServiceProcesses(var_dir, redis.url, ports={service: free_port() for service in SERVICES})
+    services = ServiceProcesses(
+        var_dir, redis.url, ports={service: free_port() for service in SERVICES}, env=dict(env or {})
+    )
     try:
         services.start()
     except BaseException:

@@ -29,8 +29,16 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
 
 
 def rehab_verify(deployment: Deployment) -> tuple[int, str]:
-    command = [sys.executable, "-m", "rehab.cli", "verify", "--var-dir", str(deployment.services.var_dir),
-               "--redis-url", deployment.redis.url]
+    command = [
+        sys.executable,
+        "-m",
+        "rehab.cli",
+        "verify",
+        "--var-dir",
+        str(deployment.services.var_dir),
+        "--redis-url",
+        deployment.redis.url,
+    ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=120)
     return done.returncode, done.stdout + done.stderr
 
@@ -108,8 +116,16 @@ def test_an_entry_read_but_never_acknowledged_is_reported_pending(deployment: De
 
 
 def test_verify_says_which_store_is_missing(deployment: Deployment, tmp_path: Path) -> None:
-    command = [sys.executable, "-m", "rehab.cli", "verify", "--var-dir", str(tmp_path),
-               "--redis-url", deployment.redis.url]
+    command = [
+        sys.executable,
+        "-m",
+        "rehab.cli",
+        "verify",
+        "--var-dir",
+        str(tmp_path),
+        "--redis-url",
+        deployment.redis.url,
+    ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=60)
 
     assert done.returncode == 2
