@@ -20,6 +20,7 @@ TITLES = {
     415: "不支持的内容类型",
     422: "未通过校验",
     500: "服务内部错误",
+    503: "服务暂时不可用",
 }
 """A short Chinese title per status: the same for every occurrence of the status."""
 

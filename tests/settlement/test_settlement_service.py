@@ -271,7 +271,8 @@ def test_a_posting_shows_its_journal_lines_and_the_archived_events_it_rests_on(c
 def test_an_unknown_posting_is_404_and_a_bad_page_is_422(client):
     missing = client.get("/ledger/postings/00000000-0000-0000-0000-000000000000")
     assert missing.status_code == 404
-    assert missing.json()["detail"][0]["loc"] == ["body", "posting_id"]
+    assert missing.headers["content-type"].startswith("application/problem+json")
+    assert missing.json()["errors"][0]["field"] == "posting_id"
     assert client.get("/ledger/postings", params={"limit": 0}).status_code == 422
 
 
