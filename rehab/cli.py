@@ -11,11 +11,13 @@ import sys
 import time
 from pathlib import Path
 
+from services.eventing.masking import install_log_masking
+
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 VOLATILE_OVERRIDE = "REHAB_ALLOW_VOLATILE_REDIS"
 SERVICES = ("survey", "assessment", "approval", "delivery", "settlement")
 # Modules adding their own commands with register(commands): one per area, so areas grow apart.
-COMMAND_MODULES = ("rehab.cli_settlement", "rehab.cli_security")
+COMMAND_MODULES = ("rehab.cli_settlement", "rehab.cli_security", "rehab.cli_access")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,6 +27,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    install_log_masking()
     logging.getLogger("httpx").setLevel(logging.WARNING)
     return int(args.run(args) or 0)
 
