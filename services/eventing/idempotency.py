@@ -260,11 +260,7 @@ class IdempotencyMiddleware:
             raise
         finally:
             current_request.reset(token)
-        if await _keep_response(store, request, _successful(messages)):
-            for message in messages:
-                await send(message)
-        else:
-            await _send_json(send, 503, problem_body(503, "store.not_recorded", _NOT_RECORDED))
+        await _answer(store, request, messages, send)
 
     @asynccontextmanager
     async def _serialised(self, key: str) -> AsyncIterator[None]:
@@ -282,6 +278,25 @@ class IdempotencyMiddleware:
 
 
 _NOT_RECORDED = "命令未能保存（事务未提交），请重新提交"
+
+
+async def _answer(
+    store: IdempotencyStore, request: IdempotentRequest, messages: list[Message], send: Send
+) -> None:
+    """Send the command's answer once its events and the answer are committed together."""
+    response = _successful(messages)
+    if response is None and not request.commit.pending:
+        # Refused, perhaps because a concurrent request with this key (in another process) was
+        # recorded meanwhile: then the client gets that request's answer, as on a retry.
+        record = await asyncio.to_thread(store.idempotency_record, request.key)
+        if record is not None and record.status is not None:
+            await _answer_known(record, request, send)
+            return
+    if await _keep_response(store, request, response):
+        for message in messages:
+            await send(message)
+    else:
+        await _send_json(send, 503, problem_body(503, "store.not_recorded", _NOT_RECORDED))
 
 
 def _successful(messages: list[Message]) -> StoredResponse | None:

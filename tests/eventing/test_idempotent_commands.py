@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
 from services.eventing import store as store_module
-from services.eventing.errors import CommandRejected
+from services.eventing.errors import CommandRejected, StateConflict
 from services.eventing.runtime import ServiceRuntime, ServiceSettings, create_service_app, runtime_of
 from services.eventing.store import EventStore
 from tests.eventing.events import need_surveyed
@@ -32,6 +32,7 @@ class Survey(BaseModel):
     expected_version: int | None = None
     wait_for_rival: bool = False
     fail_after_recording: bool = False
+    first_only: bool = False
 
 
 def survey_router(barrier: threading.Barrier | None = None) -> APIRouter:
@@ -51,6 +52,8 @@ def survey_router(barrier: threading.Barrier | None = None) -> APIRouter:
             version = len(unit.load(stream)) if body.expected_version is None else body.expected_version
         if barrier is not None and body.wait_for_rival:  # both decide on one version, then append
             barrier.wait()
+        if body.first_only and version > 0:  # a domain rule: only one survey per person
+            raise StateConflict("此人已有调查记录", field="person_id")
         with runtime.store.transaction() as unit:
             envelope = unit.append(stream, version, [need_surveyed(person_id)])[0]
         if body.fail_after_recording:  # a later step of the command refuses: its events stay
@@ -211,6 +214,33 @@ def test_concurrent_retries_through_two_processes_of_one_service_record_one_even
         assert sum(answer.headers.get(REPLAYED) != "true" for answer in answers) == 1
         event_ids = {answer.json().get("event_id") or answer.json()["event_ids"][0] for answer in answers}
         assert len(event_ids) == 1
+        assert store_of(one).counts()["stored"] == 1
+
+
+def test_a_retry_refused_by_a_rule_because_its_twin_in_another_process_was_recorded_gets_the_original_answer(
+    tmp_path: Path, redis_url: str
+) -> None:
+    person = uuid4()
+    database = tmp_path / "shared.db"
+    with (
+        TestClient(survey_app(database, redis_url)) as one,
+        TestClient(survey_app(database, redis_url)) as other,
+    ):
+        first = post(one, person, "retry-7", first_only=True)
+        # The other process did not see the key when the retry arrived, so it runs the command,
+        # which a rule refuses (the survey exists): it answers what the key was recorded with.
+        record = store_of(other).idempotency_record
+        with pytest.MonkeyPatch.context() as patch:
+            calls: list[str] = []
+
+            def unseen_first(key: str) -> Any:
+                calls.append(key)
+                return None if len(calls) == 1 else record(key)
+
+            patch.setattr(store_of(other), "idempotency_record", unseen_first)
+            retry = post(other, person, "retry-7", first_only=True)
+        assert (retry.status_code, retry.headers[REPLAYED]) == (201, "true")
+        assert retry.json() == first.json()
         assert store_of(one).counts()["stored"] == 1
 
 
