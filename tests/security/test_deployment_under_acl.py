@@ -5,6 +5,9 @@ by whoever can write to approval's stream are dead-lettered and paid nothing."""
 from __future__ import annotations
 
 import json
+import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from uuid import uuid4
 
@@ -140,3 +143,16 @@ def test_forged_approvals_are_dead_lettered_by_delivery_and_settlement_and_paid_
         with pytest.raises(StepFailed, match=r"answered 4\d\d"):  # no service recorded: nothing to pay
             journey.deliver(payload["application_id"], payload["person_id"], NEEDS[0], guardian=False)
     assert settled(journey) == before
+
+
+def test_rehab_verify_finds_the_deployment_clean_reading_as_the_operator_user(deployment: Deployment) -> None:
+    command = [
+        sys.executable, "-m", "rehab.cli", "verify",
+        "--var-dir", str(deployment.services.var_dir),
+        "--redis-url", deployment.redis.user_url("operator"),
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "clean: every invariant holds" in done.stdout
+    assert re.search(r"stream entries of other events +3\n", done.stdout)  # the forgeries, never applied

@@ -92,3 +92,22 @@ def test_a_service_on_the_default_user_outside_demo_mode_neither_publishes_nor_c
             time.sleep(0.05)
         assert redis_client.exists("rehab.assessment.events") == 0  # no consumer group was created
     assert status.startswith("blocked: unsafe Redis settings: connected to Redis as its 'default' user")
+
+
+def test_a_user_that_may_not_say_who_it_is_is_refused_naming_the_permission_to_grant(
+    redis_url: str, redis_client: redis.Redis
+) -> None:
+    redis_client.acl_setuser(
+        "tight-lipped", enabled=True, passwords=["+secret"], keys=["*"], commands=["+ping"]
+    )
+    try:
+        url = redis_url.replace("redis://", "redis://tight-lipped:secret@", 1)
+        user, problems = problems_as(url, "survey", demo=False)
+    finally:
+        redis_client.acl_deluser("tight-lipped")
+    if user is None:  # Redis 7.0 does not name the user in its refusal
+        assert problems == [
+            "cannot tell which Redis user this is: grant it +acl|whoami (deploy/redis/users.acl does)"
+        ]
+    else:  # Redis 7.2+ does
+        assert (user, problems) == ("tight-lipped", [])
