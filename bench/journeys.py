@@ -32,6 +32,7 @@ from sqlalchemy import Engine, insert
 
 from services.eventing.clock import business_time
 from services.eventing.store import EventStore, create_store_engine, inbox_table
+from services.settlement.ledger import derive_fact_log
 from services.settlement.ledger import metadata as ledger_metadata
 
 STREETS = ("鸳鸯", "人和", "天宫殿", "翠云", "大竹林", "礼嘉", "金山", "康美")
@@ -264,4 +265,5 @@ def build_archive(path: Path, events: list[tuple[EventEnvelope, str]]) -> Engine
     with engine.begin() as connection:
         for start in range(0, len(rows), 20_000):
             connection.execute(insert(inbox_table), rows[start : start + 20_000])
+        derive_fact_log(connection)  # what the live ledger writes event by event, as it consumes
     return engine

@@ -12,10 +12,11 @@ measures, best of ``--repeat`` runs:
      envelope (the floor); also the same through SQLAlchemy's paged query that settlement uses;
 (b)  the ``eventsourcing`` library replaying the same events into the same fee tally
      (bench/tally.py): its notification-log reader and mapper, and its process application;
-(c)  rehab's full replay: ``services.settlement.replay.rebuild_ledger`` (drop the ledger, validate
-     every envelope and payload, translate, feed the book, insert postings and journal lines, report),
-     at N and at about N/4 (a quarter of the same journeys) to show whether time is linear in N;
-     and its stages (envelope validation, + payload validation and translation, + the book).
+(c)  rehab's full replay: ``services.settlement.replay.rebuild_ledger`` (drop the ledger, read the
+     fact log the live ledger wrote at consume time, feed the book, insert postings and journal
+     lines, report), at N and at about N/4 (a quarter of the same journeys) to show whether time is
+     linear in N; the same from the archive alone (derive the log again: validate every envelope and
+     payload, translate); and the stages (read the log, + the book).
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ from sqlalchemy import Engine, select
 from bench.journeys import archive_order, build_archive, generate
 from bench.tally import FeeTally, build_library_archive, replay_with_process, replay_with_reader
 from services.eventing.store import inbox_table
-from services.settlement.ledger import archive, feed_archive
+from services.settlement import fact_log
+from services.settlement.ledger import archive, facts_table, feed_facts
 from services.settlement.policy import PolicySet, load_policies
 from services.settlement.replay import LedgerReport, rebuild_ledger
 from services.settlement.translation import fact_of
@@ -101,8 +103,12 @@ def stage_facts(engine: Engine) -> int:
     return sum(1 for envelope in archive(engine) if fact_of(envelope) is not None)
 
 
+def stage_log(engine: Engine) -> int:
+    return sum(1 for _ in fact_log.read(engine, facts_table))
+
+
 def stage_book(engine: Engine, policies: PolicySet) -> int:
-    return len(feed_archive(archive(engine), policies)[1])
+    return len(feed_facts(fact_log.read(engine, facts_table), policies)[1])
 
 
 def ledger_credits(report: LedgerReport) -> dict[str, int]:
@@ -176,11 +182,14 @@ def run(args: argparse.Namespace) -> None:
     rehab = out.rate("rebuild_ledger                               [= (c)]", seconds)
     small_seconds, _ = timed(lambda: rebuild_ledger(small_engine, policies), args.repeat)
     small_rate = out.rate("rebuild_ledger at ~N/4 (a quarter of the journeys)", small_seconds, small_n)
+    seconds, _ = timed(lambda: rebuild_ledger(engine, policies, source="archive"), args.repeat)
+    out.rate("rebuild_ledger(source='archive'): from the archive alone", seconds)
     print("    stages (in memory, cumulative):")
     for label, stage in (
+        ("fact log: read + json.loads + facts", lambda: stage_log(engine)),
+        ("  + SettlementBook.feed: postings (feed_facts)", lambda: stage_book(engine, policies)),
         ("archive(): read + EventEnvelope.model_validate_json", lambda: stage_envelopes(engine)),
         ("  + fact_of(): parse_payload + translation", lambda: stage_facts(engine)),
-        ("  + SettlementBook.feed: postings (feed_archive)", lambda: stage_book(engine, policies)),
     ):
         seconds, _ = timed(stage, args.repeat)
         out.rate(label, seconds)

@@ -34,7 +34,13 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         type=Path,
         metavar="FILE",
         help="replay the whole archive in memory under this policy file (in place of the policy with its "
-        "id) and print the difference from the live ledger per payee and funding source",
+        "id) and print the difference from the live ledger per payee, funding source and funding level",
+    )
+    replay.add_argument(
+        "--from-archive",
+        action="store_true",
+        help="derive settlement's fact log again from the archive alone (validating every event) "
+        "before rebuilding; by default the rebuild reads the fact log the live ledger wrote",
     )
     replay.set_defaults(run=_replay)
 
@@ -58,7 +64,8 @@ def _replay(args: argparse.Namespace) -> int:
         from services.settlement.commands import replay_as_of_date
 
         return replay_as_of_date(create_store_engine(settings.store_url), args.as_of, args.known_by)
-    report = rebuild_ledger(create_store_engine(settings.store_url))
+    source = "archive" if args.from_archive else "log"
+    report = rebuild_ledger(create_store_engine(settings.store_url), source=source)
     print(render(report), end="")
     return 0 if report.balanced else 1
 

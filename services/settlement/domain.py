@@ -178,7 +178,9 @@ class SettlementBook:
             self._note(due.key, f"{policy.id} states no {due.rule.replace('_', ' ')}: {fee.unstated}",
                        *due.source_event_ids)
             return None
-        return Priced(replace(due, inputs={**due.inputs, "fee_fen": fee}), policy, fee)
+        priced = Due(due.rule, due.key, due.credit_account, due.business_date, due.source_event_ids,
+                     {**due.inputs, "fee_fen": fee}, due.area)
+        return Priced(priced, policy, fee)
 
     # -- service subsidies ----------------------------------------------------------------------
     def _on_approval(self, approval: ItemsApproved) -> list[Posting]:

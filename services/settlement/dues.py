@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from uuid import UUID, uuid5
+from hashlib import sha1
+from uuid import UUID
 
 from services.settlement.facts import ItemsApproved, PersonAssessed, PersonSurveyed, ServiceRecorded
 from services.settlement.policy import Cap, Free, Percentage, Policy, Subsidy
@@ -96,8 +97,12 @@ def person_account(person: str) -> str:
     return f"person:{person}"
 
 
+_NAMESPACE_BYTES = POSTING_NAMESPACE.bytes
+
+
 def posting_id(key: str) -> UUID:
-    return uuid5(POSTING_NAMESPACE, key)
+    """uuid5(POSTING_NAMESPACE, key), without recomputing the namespace's bytes for every posting."""
+    return UUID(bytes=sha1(_NAMESPACE_BYTES + key.encode()).digest()[:16], version=5)
 
 
 def posting(due: Due, debit_account: str, amount_fen: int, policy: Policy) -> Posting:

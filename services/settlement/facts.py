@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,12 @@ class ItemsApproved:
     """The street 街道 (or county 县区, where a policy has counties) the application was made in."""
 
     def item(self, code: str) -> ApprovedItem | None:
-        return next((approved for approved in self.items if approved.item == code), None)
+        return self._by_code.get(code)
+
+    @cached_property
+    def _by_code(self) -> dict[str, ApprovedItem]:
+        # Settlement looks items up several times per service record; a dict once beats a scan each time.
+        return {approved.item: approved for approved in self.items}
 
 
 @dataclass(frozen=True)

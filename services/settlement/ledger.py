@@ -36,6 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from services.eventing.store import UnitOfWork, inbox_table
+from services.settlement import fact_log
 from services.settlement.domain import Posting, SettlementBook, Unsettled
 from services.settlement.facts import Fact
 from services.settlement.policy import PolicySet
@@ -71,6 +72,12 @@ journal_lines_table = Table(
     CheckConstraint("side in ('debit', 'credit')", name="ck_journal_lines_side"),
     CheckConstraint("amount_fen > 0", name="ck_journal_lines_amount_positive"),
 )
+
+facts_table = fact_log.fact_log_table(metadata)
+"""The fact log: what the live book was fed, in order (see fact_log)."""
+
+LEDGER_TABLES = (postings_table, journal_lines_table)
+"""The tables a replay drops and rebuilds (the fact log is kept)."""
 
 _BATCH = 5000
 Database = Session | Connection
@@ -157,13 +164,37 @@ def feed_archive(
     envelopes: Iterable[EventEnvelope], policies: PolicySet
 ) -> tuple[SettlementBook, list[Posting]]:
     """A fresh book fed with events in the given order, and every posting it made due."""
-    book = SettlementBook(policies)
-    postings: list[Posting] = []
+    return feed_facts(facts_of(envelopes), policies)
+
+
+def facts_of(envelopes: Iterable[EventEnvelope]) -> Iterator[Fact]:
+    """The settlement facts of archived events (each envelope and payload validated), in order."""
     for envelope in envelopes:
         fact = fact_of(envelope)
         if fact is not None:
-            postings += book.feed(fact)
+            yield fact
+
+
+def feed_facts(facts: Iterable[Fact], policies: PolicySet) -> tuple[SettlementBook, list[Posting]]:
+    """A fresh book fed with facts in the given order, and every posting it made due."""
+    book = SettlementBook(policies)
+    postings: list[Posting] = []
+    feed = book.feed
+    for fact in facts:
+        postings += feed(fact)
     return book, postings
+
+
+def derive_fact_log(database: Database) -> int:
+    """Rewrite the fact log from the archive alone (validating every envelope); returns its length."""
+    return fact_log.rewrite(database, facts_table, facts_of(archive(database, SETTLEMENT_EVENT_TYPES)))
+
+
+def logged_facts(database: Database) -> Iterator[Fact]:
+    """The fact log in feed order, derived from the archive first when it does not cover it."""
+    if not fact_log.covers_archive(database, facts_table, SETTLEMENT_EVENT_TYPES):
+        derive_fact_log(database)
+    return fact_log.read(database, facts_table)
 
 
 class LiveLedger:
@@ -185,8 +216,13 @@ class LiveLedger:
         return self._stale
 
     def warm(self, engine: Engine) -> None:
-        """Feed the whole archive to a fresh book, writing nothing (at start-up)."""
-        self.replace(lambda: feed_archive(archive(engine, SETTLEMENT_EVENT_TYPES), self.policies)[0])
+        """Feed the fact log to a fresh book, writing no posting (at start-up)."""
+
+        def build() -> SettlementBook:
+            with engine.begin() as connection:  # writes only when the log must be derived
+                return feed_facts(logged_facts(connection), self.policies)[0]
+
+        self.replace(build)
 
     def replace(self, build: Callable[[], SettlementBook]) -> None:
         """Swap in a book built while holding the lock (warm-up, rebuild)."""
@@ -201,6 +237,7 @@ class LiveLedger:
         """Feed one consumed fact and write the postings it made due, in the consumer's transaction."""
         with self._lock:
             self._watch(unit.session)
+            fact_log.append(unit.session, facts_table, fact)
             if self._stale:
                 self._catch_up(unit)
                 return
@@ -225,8 +262,8 @@ class LiveLedger:
             return self._book.unsettled()
 
     def _catch_up(self, unit: UnitOfWork) -> None:
-        # The archive in this transaction already holds the event being consumed.
-        book, postings = feed_archive(archive(unit.session, SETTLEMENT_EVENT_TYPES), self.policies)
+        # The archive and the log in this transaction already hold the event being consumed.
+        book, postings = feed_facts(logged_facts(unit.session), self.policies)
         write_postings(unit.session, postings)
         self._book = book
         self._stale = False

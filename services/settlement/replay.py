@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Literal
 
 from sqlalchemy import Connection, Engine, Select, case, delete, func, or_, select, text
 
 from services.eventing.store import metadata as kernel_metadata
 from services.settlement.domain import SettlementBook
 from services.settlement.ledger import (
+    LEDGER_TABLES,
     LiveLedger,
-    archive,
-    feed_archive,
+    derive_fact_log,
+    feed_facts,
     insert_postings,
     journal_lines_table,
+    logged_facts,
     metadata,
     postings_table,
 )
 from services.settlement.policy import PolicySet, load_policies
-from services.settlement.translation import SETTLEMENT_EVENT_TYPES
 
 
 @dataclass(frozen=True)
@@ -50,11 +54,19 @@ class LedgerReport:
         return self.total_debit_fen == self.total_credit_fen and self.unbalanced_postings == 0
 
 
-def rebuild_ledger(
-    engine: Engine, policies: PolicySet | None = None, live: LiveLedger | None = None
-) -> LedgerReport:
-    """Drop and recreate the ledger tables and post the whole archive again, in archive order.
+Source = Literal["log", "archive"]
 
+
+def rebuild_ledger(
+    engine: Engine,
+    policies: PolicySet | None = None,
+    live: LiveLedger | None = None,
+    source: Source = "log",
+) -> LedgerReport:
+    """Drop and recreate the ledger tables and post every settlement fact again, in feed order.
+
+    ``source="log"`` reads the fact log (derived from the archive first when it does not cover
+    it); ``"archive"`` derives the log again from the archive alone, validating every envelope.
     Runs in one transaction that first stops consumers from archiving (so no event slips between
     the replay and the swap of the live book), then takes the live book's lock.
     """
@@ -62,13 +74,15 @@ def rebuild_ledger(
     try:
         with engine.begin() as connection:
             _hold_archive(connection)
-            metadata.drop_all(connection)
-            metadata.create_all(connection)
+            metadata.drop_all(connection, tables=list(LEDGER_TABLES))
+            metadata.create_all(connection, tables=list(LEDGER_TABLES))
+            if source == "archive":
+                derive_fact_log(connection)
 
             def build() -> SettlementBook:
-                book, postings = feed_archive(archive(connection, SETTLEMENT_EVENT_TYPES), policies)
+                book, postings = feed_facts(logged_facts(connection), policies)
                 # Bulk load, then index: the same indexes, built once instead of row by row.
-                indexes = [index for table in metadata.sorted_tables for index in table.indexes]
+                indexes = [index for table in LEDGER_TABLES for index in table.indexes]
                 for index in indexes:
                     index.drop(connection)
                 insert_postings(connection, postings)
@@ -76,15 +90,30 @@ def rebuild_ledger(
                     index.create(connection)
                 return book
 
-            if live is None:
-                build()
-            else:
-                live.replace(build)
+            with _roomy_cache(connection):
+                if live is None:
+                    build()
+                else:
+                    live.replace(build)
     except Exception:
         if live is not None:
             live.mark_stale()
         raise
     return ledger_report(engine)
+
+
+@contextmanager
+def _roomy_cache(connection: Connection) -> Iterator[None]:
+    """On SQLite, a 64 MB page cache while the ledger is loaded and indexed (the default 2 MB spills)."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    before = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+    connection.exec_driver_sql("PRAGMA cache_size = -65536")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA cache_size = {int(before or -2000)}")
 
 
 def _hold_archive(connection: Connection) -> None:

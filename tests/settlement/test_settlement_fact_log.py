@@ -1,0 +1,131 @@
+"""The fact log is a faithful, compact copy of the archive's settlement facts; the archive stays the truth."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+import redis
+from fastapi.testclient import TestClient
+from rehab_contracts.events import NeedSurveyed, ServiceDelivered
+from rehab_contracts.streams import DELIVERY_STREAM, SURVEY_STREAM
+from sqlalchemy import Engine, delete, select
+
+from rehab.cli import main
+from services.eventing.runtime import ServiceSettings
+from services.settlement import fact_log
+from services.settlement.app import create_app
+from services.settlement.ledger import archive, facts_of, facts_table, postings_table
+from services.settlement.replay import ledger_report, rebuild_ledger, render
+from services.settlement.translation import SETTLEMENT_EVENT_TYPES
+from tests.settlement.settlement_builders import (
+    EYE_HOSPITAL,
+    Journey,
+    approved,
+    assessed,
+    envelope_of,
+    item,
+    payload_of,
+    recorded,
+    refused,
+    surveyed,
+)
+
+
+@pytest.mark.parametrize(
+    "fact",
+    [
+        surveyed("p1", event_id="s1"),
+        assessed("p1", event_id="as1"),
+        approved(item("low_vision_training", EYE_HOSPITAL, "fixed_amount", 50000), item(), event_id="ap1"),
+        refused("a2", event_id="r1"),
+        recorded("d1", event_id="d1"),
+    ],
+    ids=["surveyed", "assessed", "approved", "refused", "recorded"],
+)
+def test_every_kind_of_fact_comes_back_from_its_log_text_unchanged(fact):
+    assert fact_log.decode(fact_log.encode(fact)) == fact
+
+
+@pytest.fixture
+def client(tmp_path: Path, redis_url: str, redis_client: redis.Redis) -> Iterator[TestClient]:
+    settings = ServiceSettings(
+        service="settlement", database_url=f"sqlite:///{tmp_path}/settlement.db", redis_url=redis_url
+    )
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+def engine(client: TestClient) -> Engine:
+    return client.app.state.runtime.store.engine  # type: ignore[attr-defined, no-any-return]
+
+
+def consume_with_corrections(client: TestClient) -> None:
+    consumer = client.app.state.runtime.consumer  # type: ignore[attr-defined]
+    journeys = [Journey(), Journey(street="人和"),
+                Journey(item_code="low_vision_training", institution=EYE_HOSPITAL, mode="fixed_amount",
+                        amount_fen=50000, charge_fen=40000)]
+    for journey in journeys:
+        for envelope, stream in journey.events():
+            consumer.apply(envelope, stream)
+    first = journeys[0]
+    survey = payload_of(NeedSurveyed, person_id=first.person, street="礼嘉",
+                        needed_items=["support_service_mental"], supersedes_event_id=first.surveyed.event_id)
+    consumer.apply(envelope_of(survey, date(2024, 10, 15), f"person-{first.person}", 3), SURVEY_STREAM)
+    third = journeys[2]
+    delivery = payload_of(ServiceDelivered, delivery_id=third.delivery, application_id=third.application,
+                          person_id=third.person, institution_id=EYE_HOSPITAL, item="low_vision_training",
+                          charge_fen=45000)
+    corrected = envelope_of(delivery, date(2024, 12, 20), f"delivery-{third.delivery}", 2)
+    consumer.apply(corrected, DELIVERY_STREAM)
+
+
+def logged_texts(database: Engine) -> list[str]:
+    with database.connect() as connection:
+        return list(connection.scalars(select(facts_table.c.fact).order_by(facts_table.c.position)))
+
+
+def test_the_log_the_live_ledger_wrote_equals_the_log_derived_from_the_archive_alone(client):
+    consume_with_corrections(client)
+    live = logged_texts(engine(client))
+    derived = [fact_log.encode(fact) for fact in facts_of(archive(engine(client), SETTLEMENT_EVENT_TYPES))]
+    assert len(live) == 14  # 3 x (survey, assessment, approval, delivery) + 2 corrections
+    assert live == derived
+    rules = [row["rule"] for row in client.get("/ledger/postings").json()["items"]]
+    # Survey and management fees move from 鸳鸯 to 礼嘉 (a claw-back and a top-up each); 50 more yuan
+    # of the low-vision record's charge is subsidised.
+    assert sorted(rule for rule in rules if rule.endswith("_adjustment")) == [
+        "management_fee_adjustment", "management_fee_adjustment", "service_subsidy_adjustment",
+        "survey_fee_adjustment", "survey_fee_adjustment",
+    ]
+
+
+def test_a_rebuild_from_the_log_and_one_from_the_archive_alone_equal_the_live_ledger(client, capsys):
+    consume_with_corrections(client)
+    live = render(ledger_report(engine(client)))
+    with engine(client).connect() as connection:
+        rows = connection.execute(select(postings_table).order_by(postings_table.c.key)).all()
+    assert render(rebuild_ledger(engine(client))) == live
+    with engine(client).begin() as connection:
+        connection.execute(delete(facts_table).where(facts_table.c.position > 5))  # a damaged log
+    assert main(["replay", "--from-archive", "--database-url", str(engine(client).url)]) == 0
+    assert capsys.readouterr().out == live
+    with engine(client).connect() as connection:
+        assert connection.execute(select(postings_table).order_by(postings_table.c.key)).all() == rows
+    assert len(logged_texts(engine(client))) == 14
+
+
+def test_an_archive_without_a_log_is_logged_when_the_service_starts(tmp_path, redis_url, redis_client):
+    settings = ServiceSettings(
+        service="settlement", database_url=f"sqlite:///{tmp_path}/settlement.db", redis_url=redis_url
+    )
+    with TestClient(create_app(settings)) as client:
+        consume_with_corrections(client)
+        live = render(ledger_report(engine(client)))
+        with engine(client).begin() as connection:
+            connection.execute(delete(facts_table))  # as written before the log existed
+    with TestClient(create_app(settings)) as client:
+        assert len(logged_texts(engine(client))) == 14
+        assert render(rebuild_ledger(engine(client))) == live
