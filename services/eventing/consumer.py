@@ -133,7 +133,8 @@ class EventConsumer:
     def apply(self, envelope: EventEnvelope, source_stream: str) -> bool:
         """Apply one event now, whatever its version; False when it had been applied before.
 
-        For handler tests and tools: the stream path (:meth:`receive`) also keeps version order.
+        For handler tests and tools: the stream path (:meth:`receive`) also keeps version order
+        and checks signatures.
         """
         payload = parse_payload(envelope)
         handler = self._handler(source_stream, envelope.event_type)

@@ -91,11 +91,12 @@ def test_a_wrong_password_is_refused(port: int) -> None:
 
 
 @pytest.mark.parametrize("service", SERVICES)
-def test_every_service_user_can_check_the_persistence_settings(connect, service: str) -> None:  # type: ignore[no-untyped-def]
+def test_every_service_user_can_check_the_persistence_settings_and_who_it_is(connect, service: str) -> None:  # type: ignore[no-untyped-def]
     client = connect(service)
     assert client.ping()
     assert client.config_get("appendonly") == {"appendonly": "yes"}
     assert client.info("persistence")["aof_enabled"] == 1
+    assert client.execute_command("ACL", "WHOAMI") == service.encode()  # the default-user check
 
 
 def test_the_survey_user_appends_to_its_own_stream_but_not_to_another_agencys(connect) -> None:  # type: ignore[no-untyped-def]
