@@ -112,13 +112,26 @@ async def trim_forever(
     expected_groups: Collection[str] = (),
     every_seconds: float = DEFAULT_EVERY_SECONDS,
 ) -> None:
-    """Trim each stream behind its slowest group every ``every_seconds``, until cancelled."""
+    """Trim each stream behind its slowest group every ``every_seconds``, until cancelled.
+
+    Every group the loop has once seen on a stream stays expected: while one is missing (deleted,
+    Redis restarted empty) nothing is trimmed, since its re-created group must read from the start.
+    """
+    seen: dict[str, set[str]] = {stream: set(expected_groups) for stream in streams}
     while True:
         raise_if_cancelled()
         for stream in streams:
             try:
-                await trim_behind_slowest_group(redis, stream, keep_seconds, expected_groups)
+                seen[stream] |= await _group_names(redis, stream)
+                await trim_behind_slowest_group(redis, stream, keep_seconds, seen[stream])
             except (RedisError, OSError) as error:
                 log.warning("retention cannot trim %s yet: %s", stream, error)
         raise_if_cancelled()
         await asyncio.sleep(every_seconds)
+
+
+async def _group_names(redis: Redis, stream: str) -> set[str]:
+    if not await redis.exists(stream):
+        return set()
+    groups = await redis.xinfo_groups(stream)
+    return {name.decode() if isinstance(name, bytes) else str(name) for name in (g["name"] for g in groups)}

@@ -139,6 +139,26 @@ def test_the_retention_loop_trims_behind_the_slowest_group_until_cancelled(
     assert remaining(redis_client) == IDS[2:]
 
 
+def test_the_retention_loop_does_not_trim_while_a_group_it_has_seen_is_missing(
+    redis_url: str, redis_client: redis.Redis
+) -> None:
+    ten_entries(redis_client, "assessment", "settlement")
+    read(redis_client, "assessment", count=10, acknowledge=10)
+
+    async def run_briefly(client: object) -> None:
+        task = asyncio.create_task(trim_forever(client, [STREAM], keep_seconds=1.0, every_seconds=0.05))  # type: ignore[arg-type]
+        await asyncio.sleep(0.2)  # the loop has seen both groups (settlement keeps all entries)
+        redis_client.xgroup_destroy(STREAM, "settlement")  # lost: it will be re-created at 0
+        await asyncio.sleep(0.3)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    with_redis(redis_url, run_briefly)
+
+    assert remaining(redis_client) == IDS
+
+
 @pytest.mark.parametrize(
     ("environ", "expected"),
     [
