@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from services.eventing.masking import mask_personal_data
+
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:rehab:problem:"
 
@@ -33,14 +35,18 @@ def problem_body(
     errors: Iterable[Mapping[str, str]] = (),
     instance: str | None = None,
 ) -> dict[str, Any]:
-    """The problem document: ``type`` and ``code`` for programs, ``title`` and ``detail`` for people."""
+    """The problem document: ``type`` and ``code`` for programs, ``title`` and ``detail`` for people.
+
+    Identity and phone numbers quoted in a message are masked: an error body is logged, cached and
+    shown on screens, so it must not carry a person's identifiers (the caller knows what they sent).
+    """
     body: dict[str, Any] = {
         "type": TYPE_PREFIX + code,
         "title": TITLES.get(status, "请求失败"),
         "status": status,
-        "detail": detail,
+        "detail": mask_personal_data(detail),
         "code": code,
-        "errors": [dict(error) for error in errors],
+        "errors": [{**error, "message": mask_personal_data(error.get("message", ""))} for error in errors],
     }
     if instance is not None:
         body["instance"] = instance
