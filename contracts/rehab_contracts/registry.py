@@ -15,15 +15,19 @@ from rehab_contracts.events import (
     InstitutionChangeApproved,
     NeedSurveyed,
     PersonDetailsCorrected,
+    PersonDetailsCorrectedV2,
+    PersonForgotten,
     PersonRegistered,
+    PersonRegisteredV2,
     ReferralIssued,
     ServiceDelivered,
 )
 
 PAYLOAD_CLASSES: tuple[type[EventPayload], ...] = (
-    PersonRegistered,
-    PersonDetailsCorrected,
+    PersonRegisteredV2,
+    PersonDetailsCorrectedV2,
     NeedSurveyed,
+    PersonForgotten,
     AssessmentCompleted,
     ReferralIssued,
     ApplicationSubmitted,
@@ -34,7 +38,10 @@ PAYLOAD_CLASSES: tuple[type[EventPayload], ...] = (
     InstitutionChangeApproved,
     ServiceDelivered,
 )
-"""Every payload class, in workflow order."""
+"""Every payload class in its newest schema version, in workflow order."""
+
+EARLIER_PAYLOAD_CLASSES: tuple[type[EventPayload], ...] = (PersonRegistered, PersonDetailsCorrected)
+"""Older schema versions no longer produced but still stored (v1: personal details in clear)."""
 
 
 class UnknownEventType(ValueError):
@@ -59,7 +66,11 @@ def _by_type(classes: Iterable[type[EventPayload]]) -> dict[str, type[EventPaylo
 
 
 EVENT_TYPES: dict[str, type[EventPayload]] = _by_type(PAYLOAD_CLASSES)
-"""Payload class of each event type name."""
+"""Payload class of each event type name (its newest schema version)."""
+
+_BY_VERSION: dict[tuple[str, int], type[EventPayload]] = {
+    (cls.event_type, cls.schema_version): cls for cls in (*PAYLOAD_CLASSES, *EARLIER_PAYLOAD_CLASSES)
+}
 
 
 def payload_class(event_type: str) -> type[EventPayload]:
@@ -72,7 +83,7 @@ def payload_class(event_type: str) -> type[EventPayload]:
 
 
 def parse_payload(envelope: EventEnvelope) -> EventPayload:
-    """Validate the envelope's payload as its event type.
+    """Validate the envelope's payload as its event type, in the schema version it was written in.
 
     Raises UnknownEventType, UnsupportedSchemaVersion, UnexpectedProducer, or pydantic's
     ValidationError (also a ValueError) when the payload breaks its contract.
@@ -87,4 +98,4 @@ def parse_payload(envelope: EventEnvelope) -> EventPayload:
         raise UnexpectedProducer(
             f"{envelope.event_type} is produced by {cls.producer!r}, not {envelope.producer!r}"
         )
-    return cls.model_validate(envelope.payload)
+    return _BY_VERSION.get((cls.event_type, envelope.schema_version), cls).model_validate(envelope.payload)

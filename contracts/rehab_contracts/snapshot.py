@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from rehab_contracts.compatibility import breaking_changes
 from rehab_contracts.envelope import EventEnvelope, EventPayload
-from rehab_contracts.registry import PAYLOAD_CLASSES
+from rehab_contracts.registry import EARLIER_PAYLOAD_CLASSES, PAYLOAD_CLASSES
 
 SCHEMA_DIR = Path(__file__).with_name("schemas")
 ENVELOPE_SNAPSHOT = "envelope.json"
@@ -45,7 +45,9 @@ def snapshot_name(payload_class: type[EventPayload]) -> str:
 def current_schemas() -> dict[str, dict[str, Any]]:
     """Snapshot file name -> current schema, for the envelope and every payload."""
     schemas = {ENVELOPE_SNAPSHOT: schema_of(EventEnvelope)}
-    schemas.update({snapshot_name(cls): schema_of(cls) for cls in PAYLOAD_CLASSES})
+    schemas.update(
+        {snapshot_name(cls): schema_of(cls) for cls in (*PAYLOAD_CLASSES, *EARLIER_PAYLOAD_CLASSES)}
+    )
     return schemas
 
 

@@ -14,11 +14,14 @@ from uuid import UUID
 import pytest
 from pydantic import BaseModel, ValidationError
 from rehab_contracts import (
+    EARLIER_PAYLOAD_CLASSES,
     EVENT_TYPES,
     PAYLOAD_CLASSES,
     STREAM_OF_PRODUCER,
     EventEnvelope,
     EventPayload,
+    PersonalDetails,
+    PersonalDetailsCorrection,
     PersonDetailsCorrected,
     PersonRegistered,
     UnexpectedProducer,
@@ -41,7 +44,8 @@ from rehab_contracts.snapshot import (
 
 SNAPSHOTS = sorted(current_schemas())
 PAYLOAD_IDS = [cls.event_type for cls in PAYLOAD_CLASSES]
-PERSONAL_DETAIL_PAYLOADS = (PersonRegistered, PersonDetailsCorrected)
+STORED_CLASSES = (*PAYLOAD_CLASSES, *EARLIER_PAYLOAD_CLASSES)
+STORED_IDS = [f"{cls.event_type}.v{cls.schema_version}" for cls in STORED_CLASSES]
 PERSONAL_DETAIL_WORDS = (
     "name",
     "id_number",
@@ -193,14 +197,25 @@ def test_the_documented_examples_make_a_valid_payload(payload_class: type[EventP
 # (d) privacy
 
 
-@pytest.mark.parametrize(
-    "payload_class", [cls for cls in PAYLOAD_CLASSES if cls not in PERSONAL_DETAIL_PAYLOADS], ids=str
-)
-def test_no_payload_outside_the_survey_registry_carries_personal_details(
+@pytest.mark.parametrize("payload_class", PAYLOAD_CLASSES, ids=PAYLOAD_IDS)
+def test_no_payload_produced_today_carries_personal_details_in_clear(
     payload_class: type[EventPayload],
 ) -> None:
     found = personal_detail_fields(payload_class.model_json_schema())
-    assert not found, f"personal details belong only in PersonRegistered/PersonDetailsCorrected: {found}"
+    assert not found, f"personal details travel only sealed (rehab_contracts.sealed): {found}"
+
+
+def test_only_the_v1_registry_events_ever_carried_personal_details_in_clear() -> None:
+    assert set(EARLIER_PAYLOAD_CLASSES) == {PersonRegistered, PersonDetailsCorrected}
+    assert all(cls.schema_version == 1 for cls in EARLIER_PAYLOAD_CLASSES)
+
+
+@pytest.mark.parametrize("details", [PersonalDetails, PersonalDetailsCorrection], ids=lambda c: c.__name__)
+def test_what_is_sealed_holds_every_identifying_detail(details: type[BaseModel]) -> None:
+    assert set(details.model_fields) == {
+        "name", "ethnicity", "birth_date", "phone", "address", "household_registration", "residence",
+        "id_number", "certificate_number", "veteran_certificate_number", "guardian",
+    }
 
 
 def test_the_personal_detail_check_recognises_names_phones_and_guardians() -> None:
@@ -216,7 +231,7 @@ def test_the_personal_detail_check_recognises_names_phones_and_guardians() -> No
 # (e) wire round trip
 
 
-@pytest.mark.parametrize("payload_class", PAYLOAD_CLASSES, ids=PAYLOAD_IDS)
+@pytest.mark.parametrize("payload_class", STORED_CLASSES, ids=STORED_IDS)
 def test_every_event_survives_the_round_trip_through_a_stream_entry(
     payload_class: type[EventPayload],
 ) -> None:
@@ -238,8 +253,18 @@ def test_an_unknown_event_type_is_refused_by_name() -> None:
 
 def test_a_payload_newer_than_the_known_schema_is_refused() -> None:
     payload = example_payload(PersonRegistered)
+    newest = EVENT_TYPES[PersonRegistered.event_type].schema_version
     with pytest.raises(UnsupportedSchemaVersion, match="upgrade rehab-contracts"):
-        parse_payload(envelope_of(payload, schema_version=PersonRegistered.schema_version + 1))
+        parse_payload(envelope_of(payload, schema_version=newest + 1))
+
+
+def test_an_event_is_parsed_in_the_schema_version_it_was_written_in() -> None:
+    old = example_payload(PersonRegistered)
+    new = example_payload(EVENT_TYPES[PersonRegistered.event_type])
+    assert type(parse_payload(envelope_of(old))) is PersonRegistered
+    assert type(parse_payload(envelope_of(new))) is EVENT_TYPES["survey.person_registered"]
+    with pytest.raises(ValidationError):
+        parse_payload(envelope_of(old, schema_version=2))
 
 
 def test_an_event_from_the_wrong_producer_is_refused() -> None:
@@ -265,7 +290,8 @@ def test_a_payload_with_an_unknown_field_is_refused() -> None:
 # (f) immutability
 
 ALL_MODELS = sorted(
-    set().union(*(nested_models(cls) for cls in PAYLOAD_CLASSES)) | {EventEnvelope},
+    set().union(*(nested_models(cls) for cls in STORED_CLASSES))
+    | {EventEnvelope, PersonalDetails, PersonalDetailsCorrection},
     key=lambda cls: cls.__name__,
 )
 
@@ -276,7 +302,7 @@ def test_every_model_is_frozen_and_forbids_unknown_fields(model: type[BaseModel]
     assert model.model_config.get("extra") == "forbid"
 
 
-@pytest.mark.parametrize("payload_class", PAYLOAD_CLASSES, ids=PAYLOAD_IDS)
+@pytest.mark.parametrize("payload_class", STORED_CLASSES, ids=STORED_IDS)
 def test_a_payload_cannot_be_changed_after_creation(payload_class: type[EventPayload]) -> None:
     payload = example_payload(payload_class)
     for field in payload_class.model_fields:
@@ -286,4 +312,6 @@ def test_a_payload_cannot_be_changed_after_creation(payload_class: type[EventPay
 
 def test_every_nested_model_is_found_by_the_frozen_check() -> None:
     names = {cls.__name__ for cls in ALL_MODELS}
-    assert {"Guardian", "RequestedItem", "ItemApproval", "ItemRejection", "Signatories"} <= names
+    assert {
+        "Guardian", "RequestedItem", "ItemApproval", "ItemRejection", "Signatories", "SealedPersonalData"
+    } <= names

@@ -15,6 +15,13 @@ from rehab_contracts.events.approval import (
 from rehab_contracts.events.assessment import AssessmentCompleted, ReferralIssued
 from rehab_contracts.events.delivery import ServiceDelivered
 from rehab_contracts.events.survey import Guardian, NeedSurveyed, PersonDetailsCorrected, PersonRegistered
+from rehab_contracts.events.survey_v2 import (
+    PersonalDetails,
+    PersonalDetailsCorrection,
+    PersonDetailsCorrectedV2,
+    PersonForgotten,
+    PersonRegisteredV2,
+)
 
 __all__ = [
     "ApplicationApproved",
@@ -29,7 +36,12 @@ __all__ = [
     "ItemRejection",
     "NeedSurveyed",
     "PersonDetailsCorrected",
+    "PersonDetailsCorrectedV2",
+    "PersonForgotten",
     "PersonRegistered",
+    "PersonRegisteredV2",
+    "PersonalDetails",
+    "PersonalDetailsCorrection",
     "ReferralIssued",
     "RequestedItem",
     "ServiceDelivered",

@@ -64,10 +64,11 @@ def _check_insurance(insurance: list[MedicalInsurance] | None) -> None:
 
 
 class PersonRegistered(EventPayload):
-    """A street's survey team recorded a disabled person's basic information 残疾人基本信息.
+    """A street's survey team recorded a disabled person's basic information 残疾人基本信息 (schema v1).
 
-    Produced by ``survey``. One of the only two payloads that carry personal details; every other
-    event names the person by ``person_id`` alone.
+    Produced by ``survey`` until schema v2 (``PersonRegisteredV2``, personal details sealed); events
+    stored as v1 carry them in clear and stay readable forever. Every other event names the person
+    by ``person_id`` alone.
     """
 
     event_type: ClassVar[str] = "survey.person_registered"
@@ -134,9 +135,10 @@ class PersonRegistered(EventPayload):
 
 
 class PersonDetailsCorrected(EventPayload):
-    """A street's survey team corrected a registered person's basic information.
+    """A street's survey team corrected a registered person's basic information (schema v1).
 
-    Produced by ``survey``. Only the fields given are corrected; absent (null) fields keep their value.
+    Produced by ``survey`` until schema v2 (``PersonDetailsCorrectedV2``); only the fields given are
+    corrected, absent (null) fields keep their value.
     """
 
     event_type: ClassVar[str] = "survey.person_details_corrected"
