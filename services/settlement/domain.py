@@ -388,16 +388,21 @@ class SettlementBook:
         if priced is not None:
             self._unsettled.pop(key, None)
         if not history:
-            return [] if priced is None else self._record(key, self._lines(priced))
+            if priced is None:
+                return []
+            postings = self._lines(priced)
+            self._order[key] = len(self._order)
+            self._history[key] = postings
+            self._paid[key] = priced.amount_fen  # a first payment: its lines add up to the amount
+            return postings
         desired = [] if priced is None else self._lines(priced)
         assert cause is not None
         return self._record(key, adjustments(key, history, desired, cause.event_id, arrived_on(cause)))
 
     def _record(self, key: str, postings: list[Posting]) -> list[Posting]:
-        if postings:
-            self._order.setdefault(key, len(self._order))
-            self._history.setdefault(key, []).extend(postings)
-            self._paid[key] = self._paid.get(key, 0) + sum(signed_amount(p) for p in postings)
+        """Keep adjustments in the subject's history (after its first payment)."""
+        self._history[key] = self._history[key] + postings
+        self._paid[key] += sum(signed_amount(p) for p in postings)
         return postings
 
     def _policy_on(self, day: date, subject: str, sources: tuple[str, ...]) -> Policy | None:

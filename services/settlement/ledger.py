@@ -7,9 +7,11 @@ ledger never disagree; a posting's unique key is a second guard against paying t
 
 from __future__ import annotations
 
+import gc
 import json
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
@@ -180,9 +182,27 @@ def feed_facts(facts: Iterable[Fact], policies: PolicySet) -> tuple[SettlementBo
     book = SettlementBook(policies)
     postings: list[Posting] = []
     feed = book.feed
-    for fact in facts:
-        postings += feed(fact)
+    with without_cycle_collection():
+        for fact in facts:
+            postings += feed(fact)
     return book, postings
+
+
+@contextmanager
+def without_cycle_collection() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector during a bulk build, then resume it.
+
+    A replay allocates hundreds of thousands of long-lived objects and makes no reference cycles;
+    the collector's full passes over them were a third of the replay (reference counting still
+    frees everything as usual).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def derive_fact_log(database: Database) -> int:

@@ -22,6 +22,7 @@ from services.settlement.ledger import (
     logged_facts,
     metadata,
     postings_table,
+    without_cycle_collection,
 )
 from services.settlement.policy import PolicySet, load_policies
 
@@ -90,7 +91,7 @@ def rebuild_ledger(
                     index.create(connection)
                 return book
 
-            with _roomy_cache(connection):
+            with _roomy_cache(connection), without_cycle_collection():
                 if live is None:
                     build()
                 else:
