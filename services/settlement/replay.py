@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import Connection, Engine, Select, case, delete, func, or_, select, text
+from sqlalchemy import Connection, Engine, Select, case, func, or_, select, text
 
 from services.eventing.store import metadata as kernel_metadata
 from services.settlement.domain import SettlementBook
@@ -123,9 +123,8 @@ def _hold_archive(connection: Connection) -> None:
     metadata.create_all(connection)
     if connection.dialect.name == "postgresql":
         connection.execute(text("LOCK TABLE inbox IN SHARE ROW EXCLUSIVE MODE"))
-    # On SQLite the first write begins the transaction and takes the database's write lock.
-    connection.execute(delete(journal_lines_table))
-    connection.execute(delete(postings_table))
+    # On SQLite the store's transactions begin IMMEDIATE, holding the write lock from the start (and
+    # on any other SQLite engine the DROP that follows takes it, still before the live book's lock).
 
 
 def ledger_report(engine: Engine) -> LedgerReport:
