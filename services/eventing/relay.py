@@ -9,6 +9,7 @@ import logging
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
 from rehab_contracts import EventEnvelope
+from sqlalchemy.exc import SQLAlchemyError
 
 from services.eventing.cancellation import raise_if_cancelled
 from services.eventing.faults import fault_point
@@ -134,6 +135,11 @@ class OutboxRelay:
                     log.debug("relay published %d events to %s", published, self.stream)
             except (RedisError, OSError) as error:
                 log.warning("relay cannot reach Redis (%s); retrying in %.1fs", error, self.retry_seconds)
+                await asyncio.sleep(self.retry_seconds)
+                continue
+            except SQLAlchemyError as error:  # e.g. its database locked past the busy timeout
+                # An event XADDed but not marked published is published again next pass (a duplicate).
+                log.warning("relay cannot use its store (%s); retrying in %.1fs", error, self.retry_seconds)
                 await asyncio.sleep(self.retry_seconds)
                 continue
             except KeyMaterialError as error:  # e.g. a rotated key with the wrong mode: fixable live
