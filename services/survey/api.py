@@ -222,6 +222,7 @@ def _view(person: Person, version: int, surveys: list[SurveySummary]) -> PersonV
             "certified": person.details.certified,
             "registered_on": person.registered_on,
             "version": version,
+            "forgotten": person.forgotten,
             "surveys": surveys,
         }
     )

@@ -9,11 +9,22 @@ from services.eventing.runtime import ServiceSettings, create_service_app
 from services.reference import Jurisdiction, deployment_reference, load_jurisdiction
 from services.survey.api import router
 from services.survey.import_api import router as import_router
+from services.survey.keys import person_keys_table
+from services.survey.privacy import KeyRelease
+from services.survey.privacy_api import router as privacy_router
 from services.survey.projection import tables
 
 
-def create_app(settings: ServiceSettings | None = None, jurisdiction: Jurisdiction | None = None) -> FastAPI:
-    """The survey service's app; nothing connects until it starts."""
+def create_app(
+    settings: ServiceSettings | None = None,
+    jurisdiction: Jurisdiction | None = None,
+    key_release: KeyRelease | None = None,
+) -> FastAPI:
+    """The survey service's app; nothing connects until it starts.
+
+    ``key_release`` (default: from the environment, see privacy.py) says who may have data keys.
+    """
+    assert person_keys_table.metadata is tables  # the registry's keys live in the service's own store
     settings = settings or ServiceSettings(service=SURVEY)
     app = create_service_app(
         settings,
@@ -21,13 +32,15 @@ def create_app(settings: ServiceSettings | None = None, jurisdiction: Jurisdicti
         description=(
             "Registers disabled persons' basic information (精准康复服务手册 page 1) and records the yearly "
             "rehabilitation needs survey 康复需求调查, one by one or a street's whole sheet (xlsx/csv) "
-            "at once. Publishes survey.person_registered, "
-            "survey.person_details_corrected and survey.need_surveyed; consumes nothing."
+            "at once; holds each person's data key and forgets persons on request. Publishes "
+            "survey.person_registered, survey.person_details_corrected, survey.need_surveyed and "
+            "survey.person_forgotten; consumes nothing."
         ),
-        routers=[router, import_router],
+        routers=[router, import_router, privacy_router],
         publishes_to=SURVEY_STREAM,
         subscriptions=[],
         tables=tables,
     )
     app.state.jurisdiction = jurisdiction or load_jurisdiction(deployment_reference())
+    app.state.key_release = key_release or KeyRelease.from_environment()
     return app

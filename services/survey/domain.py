@@ -59,6 +59,32 @@ class PersonDetails:
 
 
 CORRECTABLE = frozenset(f.name for f in fields(PersonDetails))
+IDENTIFYING = (
+    "name",
+    "ethnicity",
+    "phone",
+    "address",
+    "household_registration",
+    "residence",
+    "id_number",
+)
+"""Text details that identify a person; besides them the birth date, certificates and guardian do."""
+REDACTED = "（已删除）"
+"""How an identifying detail reads once the person is forgotten."""
+
+
+def forgotten_details(details: PersonDetails) -> PersonDetails:
+    """The details of a forgotten person: attributes kept, identifying details redacted."""
+    certificate = REDACTED if details.certificate_number else None
+    veteran = REDACTED if details.veteran_certificate_number else None
+    return replace(
+        details,
+        **{name: REDACTED for name in IDENTIFYING},
+        birth_date=details.birth_date.replace(day=1),
+        certificate_number=certificate,
+        veteran_certificate_number=veteran,
+        guardian=None,
+    )
 
 
 # -- domain events ---------------------------------------------------------------------------------
@@ -98,7 +124,16 @@ class NeedSurveyed:
     """The stored event's id (None until stored); it is how a later survey names the one it corrects."""
 
 
-PersonEvent = PersonRegistered | PersonDetailsCorrected | NeedSurveyed
+@dataclass(frozen=True)
+class PersonForgotten:
+    """The person's data key was destroyed: their identifying details can no longer be read."""
+
+    person_id: UUID
+    forgotten_on: date
+    key_id: str | None
+
+
+PersonEvent = PersonRegistered | PersonDetailsCorrected | NeedSurveyed | PersonForgotten
 
 
 @dataclass
@@ -130,6 +165,8 @@ class Person:
     details: PersonDetails | None = None
     registered_on: date | None = None
     surveys: dict[UUID, SurveyRecord] = field(default_factory=dict)
+    forgotten: bool = False
+    """删除个人信息: the data key is destroyed; details read as redacted and nothing can be recorded."""
 
     @classmethod
     def from_history(cls, events: Iterable[PersonEvent]) -> Person:
@@ -227,6 +264,11 @@ class Person:
             )
         ]
 
+    def forget(self, *, key_id: str | None, today: date) -> list[PersonForgotten]:
+        """Forget the person: record that their data key (``key_id``, if they had one) is destroyed."""
+        _, person_id = self._registered()
+        return [PersonForgotten(person_id, today, key_id)]
+
     # -- queries -----------------------------------------------------------------------------------
     def current_survey(self, year: int) -> UUID | None:
         """The survey of ``year`` that no later survey superseded."""
@@ -238,6 +280,12 @@ class Person:
     def _registered(self) -> tuple[PersonDetails, UUID]:
         if self.details is None or self.person_id is None:
             raise StateConflict("此人尚未登记", field="person_id", code="survey.person.not_registered")
+        if self.forgotten:
+            raise StateConflict(
+                f"此人（{self.person_id}）的个人信息已删除，不能再更正、调查或删除",
+                field="person_id",
+                code="survey.person.forgotten",
+            )
         return self.details, self.person_id
 
     def _check_supersedes(self, year: int, supersedes: UUID | None) -> None:
@@ -277,6 +325,9 @@ class Person:
         elif isinstance(event, PersonDetailsCorrected):
             assert self.details is not None
             self.details = replace(self.details, **event.changes)
+        elif isinstance(event, PersonForgotten) and self.details is not None:
+            self.forgotten = True
+            self.details = forgotten_details(self.details)
         elif isinstance(event, NeedSurveyed) and event.event_id is not None:
             self.surveys[event.event_id] = SurveyRecord(event.event_id, event.survey_year)
             if event.supersedes is not None and event.supersedes in self.surveys:

@@ -12,8 +12,15 @@ from rehab_contracts import EventEnvelope
 from services.eventing.clock import today
 from services.eventing.errors import NotFound
 from services.eventing.store import EventStore, UnitOfWork
-from services.survey import projection
-from services.survey.domain import NeedsSurveyRequest, Person, PersonDetails, PersonEvent
+from services.survey import keys, projection
+from services.survey.domain import (
+    NeedsSurveyRequest,
+    Person,
+    PersonDetails,
+    PersonDetailsCorrected,
+    PersonEvent,
+    PersonRegistered,
+)
 from services.survey.identity import normalise
 from services.survey.translation import domain_events, new_event
 
@@ -67,25 +74,41 @@ def survey_needs(store: EventStore, person_id: UUID, request: NeedsSurveyRequest
     return appended[0].event_id
 
 
+def forget_person(store: EventStore, person_id: UUID) -> str | None:
+    """删除个人信息: destroy the person's data key and record it, in one transaction; the key id or None."""
+    with store.transaction() as unit:
+        person, version = load_to_decide(unit, person_id)
+        key_id = keys.destroy_key(unit.session, person_id)
+        decided = person.forget(key_id=key_id, today=today())
+        save_decided(unit, person_id, version, decided)
+    return key_id
+
+
 def load_person(store: EventStore, person_id: UUID) -> tuple[Person, list[EventEnvelope]]:
     """The person and its stored events, for queries."""
     with store.reading() as unit:
         envelopes = unit.load(stream_of(person_id))
+        key = keys.key_of(unit.session, person_id)
     if not envelopes:
         raise NotFound(f"没有登记编号为 {person_id} 的人", field="person_id", code="survey.person.not_found")
-    return Person.from_history(domain_events(envelopes)), envelopes
+    return Person.from_history(domain_events(envelopes, key)), envelopes
 
 
 def load_to_decide(unit: UnitOfWork, person_id: UUID) -> tuple[Person, int]:
     envelopes = unit.load(stream_of(person_id))
     if not envelopes:
         raise NotFound(f"没有登记编号为 {person_id} 的人", field="person_id", code="survey.person.not_found")
-    return Person.from_history(domain_events(envelopes)), envelopes[-1].version
+    key = keys.key_of(unit.session, person_id)
+    return Person.from_history(domain_events(envelopes, key)), envelopes[-1].version
 
 
 def save_decided(
     unit: UnitOfWork, person_id: UUID, version: int, decided: Sequence[PersonEvent]
 ) -> list[EventEnvelope]:
-    appended = unit.append(stream_of(person_id), version, [new_event(event) for event in decided])
-    projection.project(unit.session, appended)
+    """Append the decided events (details sealed with the person's data key, minted when first needed)."""
+    key = keys.key_of(unit.session, person_id)
+    if key is None and any(isinstance(event, PersonRegistered | PersonDetailsCorrected) for event in decided):
+        key = keys.create_key(unit.session, person_id)
+    appended = unit.append(stream_of(person_id), version, [new_event(event, key) for event in decided])
+    projection.project(unit.session, zip(appended, decided, strict=True))
     return appended

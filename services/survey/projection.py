@@ -7,17 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 from uuid import UUID
 
-from rehab_contracts import (
-    EventEnvelope,
-    NeedSurveyed,
-    PersonDetailsCorrected,
-    PersonRegistered,
-    parse_payload,
-)
+from rehab_contracts import EventEnvelope
+from rehab_contracts.sealed import REDACTED
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -35,8 +29,17 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from services.eventing.clock import business_date
 from services.eventing.errors import StateConflict
+from services.survey.domain import (
+    NeedSurveyed,
+    PersonDetailsCorrected,
+    PersonEvent,
+    PersonForgotten,
+    PersonRegistered,
+)
+
+FORGOTTEN_ID_PREFIX = "~"
+"""``id_number`` of a forgotten person: ``~`` + 17 hex digits of the person id (unique, never a real ID)."""
 
 tables = MetaData()
 
@@ -79,29 +82,31 @@ class Page:
     rows: list[dict[str, Any]]
 
 
-def project(session: Session, envelopes: Iterable[EventEnvelope]) -> None:
-    """Follow newly appended person events."""
-    for envelope in envelopes:
-        payload = parse_payload(envelope)
-        if isinstance(payload, PersonRegistered):
-            _insert_person(session, payload, business_date(envelope.occurred_at))
-        elif isinstance(payload, PersonDetailsCorrected):
-            _correct_person(session, payload)
-        elif isinstance(payload, NeedSurveyed):
-            _insert_survey(session, envelope.event_id, payload)
+def project(session: Session, appended: Iterable[tuple[EventEnvelope, PersonEvent]]) -> None:
+    """Follow newly appended person events (each with the domain event it records, details in clear)."""
+    for envelope, event in appended:
+        if isinstance(event, PersonRegistered):
+            _insert_person(session, event)
+        elif isinstance(event, PersonDetailsCorrected):
+            _correct_person(session, event)
+        elif isinstance(event, NeedSurveyed):
+            _insert_survey(session, envelope.event_id, event)
+        elif isinstance(event, PersonForgotten):
+            _forget_person(session, event)
 
 
-def _insert_person(session: Session, payload: PersonRegistered, registered_on: date) -> None:
+def _insert_person(session: Session, event: PersonRegistered) -> None:
+    details = event.details
     values = {
-        "person_id": str(payload.person_id),
-        "id_number": payload.id_number,
-        "street": payload.street,
-        "community": payload.community,
-        "name": payload.name,
-        "sex": payload.sex.value,
-        "birth_date": payload.birth_date,
-        "certified": bool(payload.certificate_number or payload.veteran_certificate_number),
-        "registered_on": registered_on,
+        "person_id": str(event.person_id),
+        "id_number": details.id_number,
+        "street": details.street,
+        "community": details.community,
+        "name": details.name,
+        "sex": details.sex,
+        "birth_date": details.birth_date,
+        "certified": details.certified,
+        "registered_on": event.registered_on,
     }
     try:
         with session.begin_nested():
@@ -109,49 +114,65 @@ def _insert_person(session: Session, payload: PersonRegistered, registered_on: d
     except IntegrityError:
         # Two registrations of one ID number raced past the check: the unique index decides.
         raise StateConflict(
-            f"身份证号 {payload.id_number} 已登记",
+            f"身份证号 {details.id_number} 已登记",
             field="id_number",
             code="survey.id_number.already_registered",
         ) from None
 
 
-def _correct_person(session: Session, payload: PersonDetailsCorrected) -> None:
+def _correct_person(session: Session, event: PersonDetailsCorrected) -> None:
     changes: dict[str, Any] = {
-        name: getattr(payload, name)
-        for name in ("id_number", "street", "community", "name", "birth_date")
-        if getattr(payload, name) is not None
+        name: event.changes[name]
+        for name in ("id_number", "street", "community", "name", "sex", "birth_date")
+        if name in event.changes
     }
-    if payload.sex is not None:
-        changes["sex"] = payload.sex.value
-    if payload.certificate_number is not None or payload.veteran_certificate_number is not None:
+    if event.changes.get("certificate_number") or event.changes.get("veteran_certificate_number"):
         changes["certified"] = True
     if changes:
         session.execute(
-            update(persons_table).where(persons_table.c.person_id == str(payload.person_id)).values(changes)
+            update(persons_table).where(persons_table.c.person_id == str(event.person_id)).values(changes)
         )
 
 
-def _insert_survey(session: Session, event_id: UUID, payload: NeedSurveyed) -> None:
+def _forget_person(session: Session, event: PersonForgotten) -> None:
+    """Drop the identifying columns; the ID number index forgets the number too."""
+    row = session.execute(
+        select(persons_table.c.birth_date).where(persons_table.c.person_id == str(event.person_id))
+    ).first()
+    if row is None:
+        return
+    session.execute(
+        update(persons_table)
+        .where(persons_table.c.person_id == str(event.person_id))
+        .values(
+            id_number=FORGOTTEN_ID_PREFIX + event.person_id.hex[:17],
+            name=REDACTED,
+            birth_date=row.birth_date.replace(day=1),
+        )
+    )
+
+
+def _insert_survey(session: Session, event_id: UUID, event: NeedSurveyed) -> None:
     session.execute(
         insert(surveys_table).values(
             survey_id=str(event_id),
-            person_id=str(payload.person_id),
-            survey_year=payload.survey_year,
-            street=payload.street,
-            community=payload.community,
-            surveyed_on=payload.surveyed_on,
-            has_needs=payload.has_needs,
-            needed_items=[item.value for item in payload.needed_items],
-            home_visit_required=payload.home_visit_required,
-            surveyor=payload.surveyor,
-            certified=payload.certified,
-            supersedes=str(payload.supersedes_event_id) if payload.supersedes_event_id else None,
+            person_id=str(event.person_id),
+            survey_year=event.survey_year,
+            street=event.street,
+            community=event.community,
+            surveyed_on=event.surveyed_on,
+            has_needs=event.has_needs,
+            needed_items=list(event.needed_items),
+            home_visit_required=event.home_visit_required,
+            surveyor=event.surveyor,
+            certified=event.certified,
+            supersedes=str(event.supersedes) if event.supersedes else None,
         )
     )
-    if payload.supersedes_event_id is not None:
+    if event.supersedes is not None:
         session.execute(
             update(surveys_table)
-            .where(surveys_table.c.survey_id == str(payload.supersedes_event_id))
+            .where(surveys_table.c.survey_id == str(event.supersedes))
             .values(superseded_by=str(event_id))
         )
 
@@ -191,7 +212,14 @@ def list_persons(
         .limit(limit)
         .offset(offset)
     ).mappings()
-    return Page(total, [dict(row) for row in rows])
+    return Page(total, [_readable(dict(row)) for row in rows])
+
+
+def _readable(row: dict[str, Any]) -> dict[str, Any]:
+    """A person row as queries show it: a forgotten person's ID number reads as redacted."""
+    if str(row.get("id_number", "")).startswith(FORGOTTEN_ID_PREFIX):
+        row.update(id_number=REDACTED, birth_date=None)
+    return row
 
 
 def list_surveys(

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from rehab_contracts import (
     CatalogueItem,
     DisabilityCategory,
@@ -164,24 +164,36 @@ class SurveySummary(BaseModel):
 
 
 class PersonView(PersonBody):
-    """A registered person's basic information, with their surveys."""
+    """A registered person's basic information, with their surveys; redacted once forgotten."""
 
     model_config = ConfigDict(extra="ignore")
 
     person_id: UUID
+    birth_date: date | None = Field(description="Date of birth 出生日期; null once the person is forgotten.")
     certified: bool = Field(description="持证: certificate or disabled veteran certificate.")
     registered_on: date
     version: int = Field(description="Number of events of the person so far.")
+    forgotten: bool = Field(
+        default=False,
+        description="删除个人信息: the data key is destroyed; identifying fields read （已删除）.",
+    )
     surveys: list[SurveySummary] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_birth_date_once_forgotten(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("forgotten"):
+            return {**data, "birth_date": None}
+        return data
 
 
 class PersonSummary(BaseModel):
     person_id: UUID
-    name: str
+    name: str = Field(description="Name 姓名; （已删除） once the person is forgotten.")
     sex: Sex
     street: str
     community: str
-    birth_date: date
+    birth_date: date | None = Field(description="Date of birth; null once the person is forgotten.")
     certified: bool
     registered_on: date
 

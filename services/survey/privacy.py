@@ -1,0 +1,92 @@
+"""Who may have a person's data key: agencies entitled by configuration, proven by a signed bearer token.
+
+Key release is off unless a token verifier is configured (``REHAB_ACCESS_DIR`` holding the deployment's
+token public keys, as `rehab users` writes them): without one nobody can prove which agency they are,
+so no key leaves the registry (see docs/adr/0007-personal-data-encryption.md).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from fastapi import Request
+
+from services.eventing.access import caller_of
+from services.eventing.auth import Agency, Principal, TokenRejected, TokenVerifier, load_public_keys
+from services.eventing.rejections import CommandRejected
+
+DEFAULT_ENTITLED = frozenset({Agency.SETTLEMENT})
+"""Settlement prints 附件3 (name, ID and certificate numbers, phone, address): it needs the keys."""
+
+
+class Unauthenticated(CommandRejected):
+    """No valid bearer token: HTTP 401."""
+
+    status_code = 401
+
+
+class KeyReleaseRefused(CommandRejected):
+    """The caller's agency is not entitled to personal data keys, or release is off: HTTP 403."""
+
+    status_code = 403
+
+
+class KeyDestroyed(CommandRejected):
+    """The person was forgotten: their key no longer exists, and never will again: HTTP 410."""
+
+    status_code = 410
+
+
+@dataclass(frozen=True)
+class KeyRelease:
+    """Whose tokens the registry trusts, and which agencies may have personal data keys."""
+
+    verifier: TokenVerifier
+    entitled: frozenset[Agency] = DEFAULT_ENTITLED
+
+    @classmethod
+    def from_environment(cls) -> KeyRelease | None:
+        """From ``REHAB_ACCESS_DIR`` (token public keys), ``REHAB_DATA_KEY_AGENCIES`` (default settlement)."""
+        folder = os.environ.get("REHAB_ACCESS_DIR")
+        public_keys = load_public_keys(Path(folder)) if folder else ()
+        if not public_keys:
+            return None
+        names = os.environ.get("REHAB_DATA_KEY_AGENCIES", "")
+        entitled = frozenset(Agency(name.strip()) for name in names.split(",") if name.strip())
+        return cls(TokenVerifier(public_keys), entitled or DEFAULT_ENTITLED)
+
+    def authorise(self, request: Request) -> Principal:
+        """The caller, if their agency is entitled to keys; raises Unauthenticated or KeyReleaseRefused."""
+        principal = caller_of(request) or self._verified(request)
+        if principal.agency not in self.entitled:
+            entitled = "、".join(sorted(self.entitled))
+            raise KeyReleaseRefused(
+                f"{principal.agency} 无权获取个人信息密钥（有权的机构：{entitled}）",
+                code="survey.data_key.not_entitled",
+            )
+        return principal
+
+    def _verified(self, request: Request) -> Principal:
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthenticated(
+                "获取个人信息密钥需要 Authorization: Bearer <token>", code="access.unauthenticated"
+            )
+        try:
+            return self.verifier.verify(token.strip(), now=datetime.now(UTC))
+        except TokenRejected as rejected:
+            raise Unauthenticated(f"未通过身份验证：{rejected}", code="access.unauthenticated") from None
+
+
+def key_release_of(request: Request) -> KeyRelease:
+    """The app's key release policy; refuses (403) when none is configured."""
+    release: KeyRelease | None = getattr(request.app.state, "key_release", None)
+    if release is None:
+        raise KeyReleaseRefused(
+            "个人信息密钥不外发：本服务未配置身份验证（REHAB_ACCESS_DIR）",
+            code="survey.data_key.release_off",
+        )
+    return release

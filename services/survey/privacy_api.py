@@ -1,0 +1,73 @@
+"""HTTP API of personal data: forget a person 删除个人信息, and release data keys to entitled agencies."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from uuid import UUID
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from services.eventing.access import PERSONAL_DATA, Caller, require_role
+from services.eventing.auth import Role
+from services.eventing.clock import today
+from services.eventing.errors import NotFound
+from services.eventing.http import Runtime
+from services.survey import handlers, keys
+from services.survey.privacy import KeyDestroyed, key_release_of
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["personal data"])
+
+
+class Forgotten(BaseModel):
+    person_id: UUID
+    forgotten_on: date = Field(description="Day the data key was destroyed.")
+    key_id: str | None = Field(description="The destroyed key; null for a person registered before sealing.")
+
+
+class ReleasedKey(BaseModel):
+    person_id: UUID
+    key_id: str = Field(
+        description="Id of the data key, as named in the sealed fields.", examples=["pdk-3f9a1c0b7d2e4f51"]
+    )
+    key: str = Field(description="The 256-bit AES key in standard base64: keep it in memory only.")
+
+
+@router.post(
+    "/persons/{person_id}/forget",
+    response_model=Forgotten,
+    summary="删除个人信息: destroy the person's data key; their details read （已删除） from now on",
+)
+def forget_person(person_id: UUID, runtime: Runtime, caller: Caller) -> Forgotten:
+    require_role(caller, Role.RESPONSIBLE)
+    key_id = handlers.forget_person(runtime.store, person_id)
+    runtime.committed()
+    log.info("person %s forgotten: data key %s destroyed", person_id, key_id)
+    return Forgotten(person_id=person_id, forgotten_on=today(), key_id=key_id)
+
+
+@router.get(
+    "/persons/{person_id}/data-key",
+    response_model=ReleasedKey,
+    summary="The person's data key, for an agency entitled to their personal data (bearer token)",
+    openapi_extra=PERSONAL_DATA,
+)
+def get_data_key(person_id: UUID, request: Request, runtime: Runtime) -> ReleasedKey:
+    principal = key_release_of(request).authorise(request)
+    person, _ = handlers.load_person(runtime.store, person_id)
+    with runtime.store.reading() as unit:
+        key = keys.key_of(unit.session, person_id)
+    if key is None and person.forgotten:
+        raise KeyDestroyed(
+            f"此人（{person_id}）的个人信息已删除", field="person_id", code="survey.data_key.destroyed"
+        )
+    if key is None:
+        raise NotFound(
+            f"此人（{person_id}）登记于加密之前，个人信息没有密钥",
+            field="person_id",
+            code="survey.data_key.none",
+        )
+    log.info("data key of person %s released to %s (%s)", person_id, principal.agency, principal.user)
+    return ReleasedKey(person_id=person_id, key_id=key.key_id, key=key.secret_text())
