@@ -30,12 +30,10 @@ from services.settlement.dues import (
     assessment_fee,
     management_fee,
     mismatch,
-    person_account,
     posting,
     posting_id,
     service_inputs,
     service_institution_account,
-    standard_of,
     survey_fee,
 )
 from services.settlement.facts import (
@@ -49,7 +47,8 @@ from services.settlement.facts import (
     arrived_on,
 )
 from services.settlement.policy import Policy, PolicySet, Unstated
-from services.settlement.standards import Claim, StandardUnstated, amount_due, split_fen, subsidy_amount
+from services.settlement.pricing import price_subsidy
+from services.settlement.standards import split_fen, subsidy_amount
 
 __all__ = [
     "AT_ANOTHER_INSTITUTION",
@@ -65,7 +64,6 @@ DEPLOYMENT_JURISDICTION = "liangjiang"
 """The jurisdiction this deployment settles: its facts are priced by its policies only."""
 
 SUPPORT_SERVICE = "support_service"
-FIXED_AMOUNT = "fixed_amount"
 DISTRICT = "district"
 
 Correction = PersonSurveyed | ItemsApproved | ServiceRecorded | InstitutionChanged
@@ -333,48 +331,11 @@ class SettlementBook:
         return self._settle(key, lambda: None, cause)
 
     def _subsidy(self, match: Match, already_paid: int) -> Priced | None:
-        service = match.service
-        approved = match.approval.item(service.item)
-        assert approved is not None  # mismatch checked it
-        tier = match.policy.items[service.item].sole_standard()
-        claim = Claim(service.charge_fen, service.insurance_paid_fen, already_paid)
-        if approved.mode == FIXED_AMOUNT:
-            standard, cap = standard_of(tier), approved.amount_fen
-            amount = subsidy_amount(service.charge_fen, service.insurance_paid_fen, cap, already_paid)
-        elif tier is None:
-            reason = (f"{service.item} has several standards by eligibility in {match.policy.id}; "
-                      "the events do not carry the person's age, categories or economic status")
-            self._note(service.delivery, reason, *match.sources)
+        priced = price_subsidy(match, already_paid)
+        if isinstance(priced, str):
+            self._note(match.service.delivery, priced, *match.sources)
             return None
-        else:
-            standard = cap = standard_of(tier)
-            try:
-                amount = amount_due(tier.subsidy, claim)
-            except StandardUnstated as unstated:
-                self._note(service.delivery, f"{match.policy.id}: {unstated}", *match.sources)
-                return None
-        if amount == 0:
-            reason = "nothing to pay: insurance paid the charge or the cap is used up"
-            self._note(service.delivery, reason, *match.sources)
-            return None
-        # The record's institution: the approved one, or the one an approved change moved the item to.
-        credit = (
-            service_institution_account(service.institution)
-            if approved.institution is not None
-            else person_account(service.person)
-        )
-        inputs = {
-            **service_inputs(service),
-            "subsidy_mode": approved.mode,
-            "approved_amount_fen": approved.amount_fen,
-            "standard_fen": standard,
-            "cap_fen": cap,
-            "already_paid_fen": already_paid,
-            "self_paid_fen": claim.self_paid_fen,
-        }
-        due = Due("service_subsidy", f"service_subsidy:{service.delivery}", credit, match.day, match.sources,
-                  inputs)
-        return Priced(due, match.policy, amount)
+        return priced
 
     # -- shared ---------------------------------------------------------------------------------
     def _settle(
