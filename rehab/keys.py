@@ -121,14 +121,22 @@ def _write_pair(directory: Path, agency: str) -> str:
     private_pem = private_key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
     public_pem = private_key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
     # The public key first: a service meeting the new key id can verify before the pair is complete.
-    (folder / (key_id + PUBLIC_SUFFIX)).write_bytes(public_pem)
-    _write_private(folder / (key_id + PRIVATE_SUFFIX), private_pem)
+    _write_atomically(folder / (key_id + PUBLIC_SUFFIX), public_pem, 0o644)
+    _write_atomically(folder / (key_id + PRIVATE_SUFFIX), private_pem, 0o600)
     return key_id
 
 
-def _write_private(path: Path, pem: bytes) -> None:
-    """Created 0600 from the start (never briefly readable by others), and never overwritten."""
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+def _write_atomically(path: Path, pem: bytes, mode: int) -> None:
+    """Written under a temporary name with its final mode from the start (a private key is never
+    readable by others, even briefly), then linked in place: a running service never reads half a key."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     with os.fdopen(descriptor, "wb") as file:
         file.write(pem)
-    os.chmod(path, 0o600)  # in case a umask or ACL widened it
+        file.flush()
+        os.fsync(file.fileno())
+    os.chmod(temporary, mode)  # the umask may have narrowed a public key's mode
+    try:
+        os.link(temporary, path)  # atomic, and fails rather than overwrite an existing key
+    finally:
+        temporary.unlink()

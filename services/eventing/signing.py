@@ -21,8 +21,10 @@ import json
 import logging
 import stat
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -202,7 +204,7 @@ def _read_directory(directory: Path, agency: str | None) -> tuple[list[PublicKey
         revoked = revoked_key_ids(folder)
         for path in sorted(folder.glob("*" + PUBLIC_SUFFIX)):
             key_id = path.name.removesuffix(PUBLIC_SUFFIX)
-            key = load_pem_public_key(path.read_bytes())
+            key = _load(load_pem_public_key, path)
             if not isinstance(key, Ed25519PublicKey):
                 raise KeyMaterialError(f"{path} is not an Ed25519 public key")
             public_keys.append(PublicKey(key_id, folder.name, key, key_id in revoked))
@@ -233,7 +235,14 @@ def _newest_private_key(folder: Path) -> SigningKey | None:
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
         raise KeyMaterialError(f"private key {path} is readable by others (mode {mode:o}): chmod 600 {path}")
-    key = load_pem_private_key(path.read_bytes(), password=None)
+    key = _load(lambda data: load_pem_private_key(data, password=None), path)
     if not isinstance(key, Ed25519PrivateKey):
         raise KeyMaterialError(f"{path} is not an Ed25519 private key")
     return SigningKey(path.name.removesuffix(PRIVATE_SUFFIX), folder.name, key)
+
+
+def _load(loader: Callable[[bytes], Any], path: Path) -> Any:
+    try:
+        return loader(path.read_bytes())
+    except (ValueError, TypeError) as error:
+        raise KeyMaterialError(f"{path} is not a readable PEM key ({error})") from error
