@@ -14,11 +14,20 @@ from pathlib import Path
 
 import httpx
 import pytest
+from rehab_contracts import SURVEY_STREAM
 
 from rehab.local_redis import free_port
+from services.eventing.store import EventStore, create_store_engine
 from tests.e2e.conftest import Deployment
 from tests.e2e.people import certified_adult
-from tests.faults.support import assert_nothing_lost_nor_paid_twice, paused, restart, wait_clean
+from tests.faults.support import (
+    assert_nothing_lost_nor_paid_twice,
+    entries_of,
+    paused,
+    restart,
+    wait_clean,
+    wait_until,
+)
 from tests.problem_json import problem_of
 
 pytestmark = pytest.mark.e2e
@@ -36,6 +45,14 @@ def write_locked(database: Path) -> Iterator[None]:
     finally:
         other.execute("ROLLBACK")
         other.close()
+
+
+def unpublished_event_ids(database: Path) -> list[str]:
+    store = EventStore(create_store_engine(f"sqlite:///{database}"), "survey")
+    try:
+        return [str(event.envelope.event_id) for event in store.unpublished(10)]
+    finally:
+        store.engine.dispose()
 
 
 def register(deployment: Deployment, key: str) -> httpx.Response:
@@ -70,14 +87,8 @@ def test_a_command_on_a_locked_database_gets_a_503_and_the_retry_after_the_lock_
         restart(deployment, "survey")  # back to the default busy timeout
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="OutboxRelay.run retries only RedisError/OSError: a sqlalchemy OperationalError from "
-    "mark_published (database locked past the busy timeout) ends the relay task for good, so the "
-    "service publishes nothing more until restarted (fix in services/eventing/relay.py, see "
-    "docs/reliability.md 'Not yet covered')",
-)
 def test_the_relay_survives_its_database_locked_past_the_busy_timeout(deployment: Deployment) -> None:
+    """The relay XADDs an event and cannot mark it published: it retries, publishing it again."""
     services = deployment.services
     busy = {"REHAB_SQLITE_BUSY_SECONDS": BUSY_SECONDS}
     real_redis, services.redis_url = services.redis_url, f"redis://127.0.0.1:{free_port()}/0"
@@ -88,11 +99,17 @@ def test_the_relay_survives_its_database_locked_past_the_busy_timeout(deployment
     assert deployment.redis.process is not None
     try:
         deployment.journey.register(certified_adult(802, street="金山"))
+        [waiting] = unpublished_event_ids(services.var_dir / "survey.db")
         with paused(deployment.redis.process.pid):
             restart(deployment, "survey", env=busy)  # started; its relay waits for Redis to answer
             with write_locked(services.var_dir / "survey.db"):
-                os.kill(deployment.redis.process.pid, signal.SIGCONT)  # the relay XADDs, then cannot
-                time.sleep(2 * float(BUSY_SECONDS) + 1.0)  # mark the event published in time
+                os.kill(deployment.redis.process.pid, signal.SIGCONT)
+                wait_until(
+                    "the relay published the event",
+                    lambda: entries_of(deployment.redis.url, SURVEY_STREAM, waiting) != [],
+                    timeout=30.0,
+                )
+                time.sleep(2 * float(BUSY_SECONDS) + 0.5)  # it cannot mark it published in time
 
         assert_nothing_lost_nor_paid_twice(wait_clean(deployment, timeout=6.0))
     finally:
