@@ -111,6 +111,6 @@ def test_the_relay_survives_its_database_locked_past_the_busy_timeout(deployment
                 )
                 time.sleep(2 * float(BUSY_SECONDS) + 0.5)  # it cannot mark it published in time
 
-        assert_nothing_lost_nor_paid_twice(wait_clean(deployment, timeout=6.0))
+        assert_nothing_lost_nor_paid_twice(wait_clean(deployment, timeout=20.0))
     finally:
         restart(deployment, "survey")

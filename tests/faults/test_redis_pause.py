@@ -28,7 +28,7 @@ STOPPED_SECONDS = 6.0
 def test_redis_stopped_for_a_while_under_load_drains_everything_once_it_resumes(
     deployment: Deployment,
 ) -> None:
-    driver = LoadDriver(deployment, first=700, persons=10, pause=0.3)
+    driver = LoadDriver(deployment, first=700, persons=8, pause=0.3)
     driver.start()
     wait_until("a few surveys were accepted", lambda: len(driver.accepted) >= 3, timeout=20.0)
     assert deployment.redis.process is not None
