@@ -41,6 +41,7 @@ def _parser() -> argparse.ArgumentParser:
 
     up = commands.add_parser("up", help="start Redis (if needed) and all five services; Ctrl-C stops them")
     _deployment_options(up)
+    _agency_users_option(up)
     up.set_defaults(run=_up)
 
     serve = commands.add_parser(
@@ -70,6 +71,7 @@ def _parser() -> argparse.ArgumentParser:
         help="with --start-services: first delete the previous demo's databases, Redis data and logs",
     )
     _deployment_options(demo)
+    _agency_users_option(demo)
     demo.set_defaults(run=_demo)
 
     for module in COMMAND_MODULES:
@@ -114,6 +116,15 @@ def _deployment_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _agency_users_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--agency-users",
+        action="store_true",
+        help="start rehab's own Redis with deploy/redis/users.acl and run each service as its own "
+        "Redis user (as production does), not as the default user in demo mode",
+    )
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -133,8 +144,11 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _up(args: argparse.Namespace) -> int:
-    with _deployment(args.var_dir, args.redis_url) as services:
-        print(f"rehab is up: Redis at {services.redis_url}")
+    from urllib.parse import urlparse
+
+    with _deployment(args.var_dir, args.redis_url, agency_users=args.agency_users) as services:
+        redis_at = urlparse(services.redis_url)
+        print(f"rehab is up: Redis at {redis_at.hostname}:{redis_at.port or 6379}")
         for service in SERVICES:
             print(f"  {service:<11} {services.url(service)}/docs")
         print("Ctrl-C stops everything.")
@@ -159,7 +173,7 @@ def _demo(args: argparse.Namespace) -> int:
         _remove_demo_data(args.var_dir)
     try:
         if args.start_services:
-            with _deployment(args.var_dir, args.redis_url) as services:
+            with _deployment(args.var_dir, args.redis_url, agency_users=args.agency_users) as services:
                 summary = run_demo(services.url, persons=args.persons, year=args.year, seed=args.seed)
         else:
             urls = ServiceProcesses(args.var_dir, args.redis_url).url
@@ -223,9 +237,10 @@ def _verify(args: argparse.Namespace) -> int:
 class _deployment:
     """Redis (ours, if none answers at the URL) plus the five services, stopped on exit."""
 
-    def __init__(self, var_dir: Path, redis_url: str) -> None:
+    def __init__(self, var_dir: Path, redis_url: str, *, agency_users: bool = False) -> None:
         self.var_dir = var_dir
         self.redis_url = redis_url
+        self.agency_users = agency_users
         self.redis = None
         self.services = None
 
@@ -235,6 +250,8 @@ class _deployment:
         from rehab.local_redis import LocalRedis, answers, unsafe_settings
         from rehab.processes import ServiceProcesses
 
+        if self.agency_users:
+            return self._start_with_agency_users()
         if not answers(self.redis_url):
             port = urlparse(self.redis_url).port or 6379
             print(f"starting redis-server on port {port} (data in {self.var_dir / 'redis'})")
@@ -247,6 +264,27 @@ class _deployment:
                 f"or set {VOLATILE_OVERRIDE}=1 for a demo."
             )
         self.services = ServiceProcesses(self.var_dir, self.redis_url)
+        try:
+            return self.services.start()
+        except BaseException:
+            self.__exit__()
+            raise
+
+    def _start_with_agency_users(self):  # type: ignore[no-untyped-def]
+        from urllib.parse import urlparse
+
+        from rehab.local_redis import AGENCY_USERS, LocalRedis, answers
+        from rehab.processes import ServiceProcesses
+
+        if answers(self.redis_url, even_unauthenticated=True):
+            raise SystemExit(
+                f"--agency-users starts a Redis of its own with {AGENCY_USERS.name}, but one already answers "
+                f"at {self.redis_url}: give --redis-url a free port (e.g. redis://127.0.0.1:6390/0)"
+            )
+        port = urlparse(self.redis_url).port or 6379
+        print(f"starting redis-server on port {port} with the agencies' ACL users")
+        self.redis = LocalRedis(self.var_dir / "redis", port, aclfile=AGENCY_USERS).start()
+        self.services = ServiceProcesses.with_agency_users(self.var_dir, self.redis)
         try:
             return self.services.start()
         except BaseException:
