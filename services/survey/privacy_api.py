@@ -56,18 +56,16 @@ def forget_person(person_id: UUID, runtime: Runtime, caller: Caller) -> Forgotte
 )
 def get_data_key(person_id: UUID, request: Request, runtime: Runtime) -> ReleasedKey:
     principal = key_release_of(request).authorise(request)
-    person, _ = handlers.load_person(runtime.store, person_id)
     with runtime.store.reading() as unit:
         key = keys.key_of(unit.session, person_id)
-    if key is None and person.forgotten:
+    if key is not None:
+        log.info("data key of person %s released to %s (%s)", person_id, principal.agency, principal.user)
+        return ReleasedKey(person_id=person_id, key_id=key.key_id, key=key.secret_text())
+    person, _ = handlers.load_person(runtime.store, person_id)  # 404 for an unknown person
+    if person.forgotten:
         raise KeyDestroyed(
             f"此人（{person_id}）的个人信息已删除", field="person_id", code="survey.data_key.destroyed"
         )
-    if key is None:
-        raise NotFound(
-            f"此人（{person_id}）登记于加密之前，个人信息没有密钥",
-            field="person_id",
-            code="survey.data_key.none",
-        )
-    log.info("data key of person %s released to %s (%s)", person_id, principal.agency, principal.user)
-    return ReleasedKey(person_id=person_id, key_id=key.key_id, key=key.secret_text())
+    raise NotFound(
+        f"此人（{person_id}）登记于加密之前，个人信息没有密钥", field="person_id", code="survey.data_key.none"
+    )

@@ -178,9 +178,11 @@ def test_the_id_number_of_a_forgotten_person_may_be_registered_again_as_a_new_pe
     assert register(client) != first
 
 
-def test_forgetting_an_unknown_person_is_a_404(client: TestClient) -> None:
-    response = client.post(f"/persons/{uuid4()}/forget")
-    assert response.status_code == 404 and response.json()["code"] == "survey.person.not_found"
+def test_forgetting_an_unknown_person_or_asking_for_their_key_is_a_404(client: TestClient) -> None:
+    forget = client.post(f"/persons/{uuid4()}/forget")
+    key = client.get(f"/persons/{uuid4()}/data-key", headers=token(Agency.SETTLEMENT))
+    for response in (forget, key):
+        assert response.status_code == 404 and response.json()["code"] == "survey.person.not_found"
 
 
 # -- key release ------------------------------------------------------------------------------------
