@@ -30,8 +30,11 @@ from services.approval.schemas import (
     ReviewView,
     SubmitApplication,
 )
+from services.eventing.access import Caller, Forbidden
+from services.eventing.auth import Principal, Role
 from services.eventing.clock import today
 from services.eventing.http import Runtime, jurisdiction_of
+from services.eventing.scopes import require_area, require_district, require_signatory, visible_area
 from services.reference import Jurisdiction
 
 router = APIRouter(tags=["applications"])
@@ -48,8 +51,9 @@ ERRORS = {404: {"description": "No such application"}, 409: {"description": "Not
     responses={409: {"description": "No referral backs the items, or the person already applied for them"}},
 )
 def submit_application(
-    body: SubmitApplication, runtime: Runtime, jurisdiction: Reference, response: Response
+    body: SubmitApplication, runtime: Runtime, jurisdiction: Reference, response: Response, caller: Caller
 ) -> ApplicationAccepted:
+    require_area(caller, body.street)
     application = handlers.submit_application(runtime.store, jurisdiction, body)
     runtime.committed()
     response.headers["Location"] = f"/applications/{application.application_id}"
@@ -61,7 +65,10 @@ def submit_application(
     summary="Hand in attachments 申请需附资料 missing from an incomplete application",
     responses=ERRORS,
 )
-def add_attachments(application_id: UUID, body: AddAttachments, runtime: Runtime) -> ApplicationAccepted:
+def add_attachments(
+    application_id: UUID, body: AddAttachments, runtime: Runtime, caller: Caller
+) -> ApplicationAccepted:
+    _application_in_area(runtime, application_id, caller)
     application = handlers.add_attachments(runtime.store, application_id, body)
     runtime.committed()
     return _accepted(application)
@@ -74,8 +81,11 @@ def add_attachments(application_id: UUID, body: AddAttachments, runtime: Runtime
     responses=ERRORS,
 )
 def review_application(
-    application_id: UUID, body: ReviewApplication, runtime: Runtime, response: Response
+    application_id: UUID, body: ReviewApplication, runtime: Runtime, response: Response, caller: Caller
 ) -> ApplicationAccepted:
+    form = _application_in_area(runtime, application_id, caller).submission
+    assert form is not None
+    _require_reviewer(caller, body, form.street)
     application = handlers.review_application(runtime.store, application_id, body)
     runtime.committed()
     response.headers["Location"] = f"/applications/{application_id}"
@@ -94,7 +104,9 @@ def decide_application(
     runtime: Runtime,
     jurisdiction: Reference,
     response: Response,
+    caller: Caller,
 ) -> ApplicationAccepted:
+    _require_district_sign_off(caller, body.signatories, "残联办审批")
     if body.outcome == "approved":
         application = handlers.approve_application(runtime.store, jurisdiction, application_id, body)
     else:
@@ -119,7 +131,9 @@ def change_institution(
     runtime: Runtime,
     jurisdiction: Reference,
     response: Response,
+    caller: Caller,
 ) -> InstitutionChangeView:
+    _require_district_sign_off(caller, body.signatories, "变更服务机构")
     application = handlers.change_institution(runtime.store, jurisdiction, application_id, body)
     runtime.committed()
     response.headers["Location"] = f"/applications/{application_id}"
@@ -132,9 +146,11 @@ def change_institution(
 )
 def list_overdue(
     runtime: Runtime,
+    caller: Caller,
     street: Annotated[str | None, Query(description="Street 街道; all streets when omitted.")] = None,
     as_of: Annotated[date | None, Query(description="Day to check on; today when omitted.")] = None,
 ) -> list[OverdueView]:
+    street = visible_area(caller, street).street
     day = as_of or today()
     return [
         _overdue_view(application, day)
@@ -171,18 +187,22 @@ def list_quotas(
 
 
 @router.get("/applications/{application_id}", summary="The 审批表 as it stands", responses=ERRORS)
-def get_application(application_id: UUID, runtime: Runtime) -> ApplicationView:
-    return application_view(handlers.get_application(runtime.store, application_id))
+def get_application(application_id: UUID, runtime: Runtime, caller: Caller) -> ApplicationView:
+    application = handlers.get_application(runtime.store, application_id)
+    _require_street(caller, application)
+    return application_view(application)
 
 
 @router.get("/applications", summary="Applications by year, street, status or person")
 def list_applications(
     runtime: Runtime,
+    caller: Caller,
     year: Annotated[int | None, Query(description="Application year （年度）.")] = None,
     street: Annotated[str | None, Query(description="Street 街道.")] = None,
     status: Annotated[Status | None, Query(description="Where the application stands.")] = None,
     person_id: Annotated[UUID | None, Query(description="The applicant.")] = None,
 ) -> list[ApplicationView]:
+    street = visible_area(caller, street).street
     found = handlers.list_applications(
         runtime.store, year=year, street=street, status=status, person_id=person_id
     )
@@ -194,6 +214,54 @@ def list_referrals(
     runtime: Runtime, person_id: Annotated[UUID | None, Query(description="The referred person.")] = None
 ) -> list[ReferralView]:
     return [ReferralView.model_validate(row) for row in handlers.list_referrals(runtime.store, person_id)]
+
+
+# -- who may sign what (docs/security.md, "Roles per agency") --------------------------------------------
+REVIEW_SCOPES = {COMMUNITY: "community", STREET: "street"}
+REVIEW_SIGNERS = {
+    COMMUNITY: (Role.HANDLER, Role.RESPONSIBLE),  # the community block has no 复核人
+    STREET: (Role.HANDLER, Role.REVIEWER, Role.RESPONSIBLE),
+}
+
+
+def _application_in_area(runtime: Runtime, application_id: UUID, caller: Principal | None) -> Application:
+    application = handlers.get_application(runtime.store, application_id)
+    _require_street(caller, application)
+    return application
+
+
+def _require_street(caller: Principal | None, application: Application) -> None:
+    if caller is not None:
+        assert application.submission is not None
+        require_area(caller, application.submission.street)
+
+
+def _require_reviewer(caller: Principal | None, body: ReviewApplication, street: str) -> None:
+    """社区意见 by the street's community, 街道意见 by the street itself, signed by the recorder."""
+    if caller is None:
+        return
+    level = str(body.level)
+    if caller.scope.kind != REVIEW_SCOPES[level]:
+        raise Forbidden(
+            f"{'社区' if level == COMMUNITY else '街道'}意见只能由{street}的"
+            f"{'社区' if level == COMMUNITY else '街道办事处'}（范围 {REVIEW_SCOPES[level]}）用户签署",
+            code="access.review_level",
+        )
+    require_signatory(caller, _signed(body.signatories), REVIEW_SIGNERS[level])
+
+
+def _require_district_sign_off(caller: Principal | None, signatories: Signatories, what: str) -> None:
+    """区残联办's blocks: a district-scoped 负责人 records them, named as 负责人."""
+    require_district(caller, what)
+    require_signatory(caller, _signed(signatories), (Role.RESPONSIBLE,))
+
+
+def _signed(signatories: Signatories) -> dict[Role, str | None]:
+    return {
+        Role.RESPONSIBLE: signatories.responsible,
+        Role.REVIEWER: signatories.reviewer,
+        Role.HANDLER: signatories.handler,
+    }
 
 
 # -- views -----------------------------------------------------------------------------------------

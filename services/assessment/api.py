@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from services.assessment import handlers, projection
-from services.assessment.domain import AssessmentRequest, Network, ReferralRequest
+from services.assessment.domain import Assessment, AssessmentRequest, Network, ReferralRequest
 from services.assessment.record import assessment_record, created, institution_view
 from services.assessment.schemas import (
     AssessmentBody,
@@ -24,8 +24,11 @@ from services.assessment.schemas import (
     WorklistPage,
     WorklistStatus,
 )
+from services.eventing.access import Caller, Forbidden
+from services.eventing.auth import Principal
 from services.eventing.errors import CommandRejected, NotFound
 from services.eventing.http import Limit, Offset, Runtime, Street
+from services.eventing.scopes import require_institution, visible_institution
 
 router = APIRouter(tags=["assessment"])
 
@@ -44,6 +47,7 @@ Institutions = Annotated[Network, Depends(network_of)]
 def get_worklist(
     runtime: Runtime,
     network: Institutions,
+    caller: Caller,
     year: Annotated[int, Query(ge=2000, le=2100, description="Survey year.")],
     street: Street,
     status_filter: Annotated[
@@ -57,6 +61,7 @@ def get_worklist(
     offset: Offset = 0,
 ) -> WorklistPage:
     institution = None
+    institution_id = visible_institution(caller, institution_id)
     if institution_id is not None:
         known = network.assessment.get(institution_id)
         if known is None:
@@ -98,8 +103,9 @@ def list_institutions(network: Institutions) -> list[InstitutionView]:
     summary="Record a 康复需求评估 of a surveyed person",
 )
 def complete_assessment(
-    body: AssessmentBody, response: Response, runtime: Runtime, network: Institutions
+    body: AssessmentBody, response: Response, runtime: Runtime, network: Institutions, caller: Caller
 ) -> AssessmentCreated:
+    require_institution(caller, body.institution_id)
     request = AssessmentRequest(
         person_id=body.person_id,
         assessment_year=body.assessment_year,
@@ -122,12 +128,14 @@ def complete_assessment(
 )
 def list_assessments(
     runtime: Runtime,
+    caller: Caller,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
     person_id: UUID | None = None,
     institution_id: str | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> AssessmentPage:
+    institution_id = visible_institution(caller, institution_id)
     with runtime.store.reading() as unit:
         page = projection.list_assessments(
             unit.session,
@@ -146,8 +154,10 @@ def list_assessments(
     response_model=AssessmentRecord,
     summary="The 康复需求评估与转介记录 of an assessment",
 )
-def get_assessment(assessment_id: UUID, runtime: Runtime, network: Institutions) -> AssessmentRecord:
-    return assessment_record(handlers.load_assessment(runtime.store, assessment_id), network)
+def get_assessment(
+    assessment_id: UUID, runtime: Runtime, network: Institutions, caller: Caller
+) -> AssessmentRecord:
+    return assessment_record(_visible_assessment(runtime, assessment_id, caller), network)
 
 
 @router.post(
@@ -157,8 +167,15 @@ def get_assessment(assessment_id: UUID, runtime: Runtime, network: Institutions)
     summary="Refer to a service institution, or escalate to the city level",
 )
 def issue_referral(
-    assessment_id: UUID, body: ReferralBody, response: Response, runtime: Runtime, network: Institutions
+    assessment_id: UUID,
+    body: ReferralBody,
+    response: Response,
+    runtime: Runtime,
+    network: Institutions,
+    caller: Caller,
 ) -> ReferralCreated:
+    assessment = handlers.load_assessment(runtime.store, assessment_id)
+    require_institution(caller, assessment.record.institution_id if assessment.record else None)
     request = ReferralRequest(
         to_institution_id=body.to_institution_id,
         to_kind=body.to_kind.value,
@@ -177,9 +194,9 @@ def issue_referral(
     summary="One referral 转介",
 )
 def get_referral(
-    assessment_id: UUID, referral_id: UUID, runtime: Runtime, network: Institutions
+    assessment_id: UUID, referral_id: UUID, runtime: Runtime, network: Institutions, caller: Caller
 ) -> ReferralView:
-    record = assessment_record(handlers.load_assessment(runtime.store, assessment_id), network)
+    record = assessment_record(_visible_assessment(runtime, assessment_id, caller), network)
     for referral in record.referrals:
         if referral.referral_id == referral_id:
             return referral
@@ -188,3 +205,22 @@ def get_referral(
         field="referral_id",
         code="assessment.referral.not_found",
     )
+
+
+def _visible_assessment(runtime: Runtime, assessment_id: UUID, caller: Principal | None) -> Assessment:
+    """An assessment the caller's institution made, or one that escalated the person to it; else 403."""
+    assessment = handlers.load_assessment(runtime.store, assessment_id)
+    own = visible_institution(caller)
+    if own is None or assessment.record is None or assessment.record.institution_id == own:
+        return assessment
+    escalated_to = {
+        referral.to_institution_id
+        for referral in assessment.referrals
+        if referral.to_kind == "assessment_institution"
+    }
+    if own not in escalated_to:
+        raise Forbidden(
+            f"此评估由 {assessment.record.institution_id} 完成，未转介到本机构（{own}）",
+            code="access.other_institution",
+        )
+    return assessment

@@ -10,7 +10,9 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from services.delivery import handlers
 from services.delivery.domain import ServiceDelivered
 from services.delivery.schemas import DeliveryView, EntitlementView, RecordService
+from services.eventing.access import Caller
 from services.eventing.http import Runtime, jurisdiction_of
+from services.eventing.scopes import require_institution, visible_institution
 from services.reference import Jurisdiction
 
 router = APIRouter()
@@ -30,7 +32,9 @@ def record_service(
     runtime: Runtime,
     jurisdiction: Annotated[Jurisdiction, Depends(jurisdiction_of)],
     response: Response,
+    caller: Caller,
 ) -> DeliveryView:
+    require_institution(caller, body.institution_id)
     delivered = handlers.record_service(runtime.store, jurisdiction, body)
     runtime.committed()
     response.headers["Location"] = f"/deliveries/{delivered.delivery_id}"
@@ -43,8 +47,10 @@ def record_service(
     summary="One service record",
     responses={404: {"description": "No such record"}},
 )
-def get_delivery(delivery_id: UUID, runtime: Runtime) -> DeliveryView:
-    return delivery_view(handlers.get_delivery(runtime.store, delivery_id))
+def get_delivery(delivery_id: UUID, runtime: Runtime, caller: Caller) -> DeliveryView:
+    delivered = handlers.get_delivery(runtime.store, delivery_id)
+    require_institution(caller, delivered.form.institution_id)
+    return delivery_view(delivered)
 
 
 @router.get(
@@ -52,10 +58,12 @@ def get_delivery(delivery_id: UUID, runtime: Runtime) -> DeliveryView:
 )
 def list_deliveries(
     runtime: Runtime,
+    caller: Caller,
     person_id: Annotated[UUID | None, Query(description="The person served.")] = None,
     institution_id: Annotated[str | None, Query(description="The service institution.")] = None,
     application_id: Annotated[UUID | None, Query(description="The approved application.")] = None,
 ) -> list[DeliveryView]:
+    institution_id = visible_institution(caller, institution_id)
     found = handlers.list_deliveries(
         runtime.store, person_id=person_id, institution_id=institution_id, application_id=application_id
     )
@@ -65,10 +73,14 @@ def list_deliveries(
 @router.get("/entitlements", tags=["entitlements"], summary="Approved items that have reached delivery")
 def list_entitlements(
     runtime: Runtime,
+    caller: Caller,
     person_id: Annotated[UUID | None, Query(description="The person approved.")] = None,
     application_id: Annotated[UUID | None, Query(description="The approved application.")] = None,
 ) -> list[EntitlementView]:
     found = handlers.list_entitlements(runtime.store, person_id=person_id, application_id=application_id)
+    own = visible_institution(caller)
+    if own is not None:  # an institution sees the items fixed for it now
+        found = [entitlement for entitlement in found if entitlement.current_institution_id == own]
     return [
         EntitlementView.model_validate(
             {

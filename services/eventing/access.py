@@ -1,5 +1,9 @@
 """HTTP access control every service shares: bearer tokens, the agency's own API only, read-only
-auditors, and an audit entry for every read of personal data (routes marked `x-personal-data`)."""
+auditors, and an audit entry for every read of personal data (routes marked `x-personal-data`).
+
+Per-route rules (whose street, which institution, which sign-off role) live in each service's API,
+with the scope helpers in services/eventing/scopes.py; this module decides who may call the service.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from typing import Annotated
 from urllib.parse import unquote
 
 from fastapi import Depends, FastAPI, Request, Response
+from starlette.routing import Match
 
 from services.eventing.audit import PURPOSE_NOT_STATED, AuditEntry, AuditTrail
 from services.eventing.auth import Agency, Principal, Role, TokenRejected, TokenVerifier
@@ -17,7 +22,15 @@ from services.eventing.errors import problem
 from services.eventing.masking import mask_personal_data
 from services.eventing.rejections import CommandRejected
 
-__all__ = ["PERSONAL_DATA", "AccessControl", "Caller", "install_access_control", "require_role"]
+__all__ = [
+    "OTHER_AGENCIES",
+    "PERSONAL_DATA",
+    "AccessControl",
+    "Caller",
+    "Forbidden",
+    "install_access_control",
+    "require_role",
+]
 
 OPEN_PATHS = frozenset({"/health", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -25,6 +38,9 @@ PURPOSE_HEADER = "X-Purpose"
 
 PERSONAL_DATA = {"x-personal-data": True}
 """`openapi_extra` of a route whose answer carries personal data: each successful read is audited."""
+
+OTHER_AGENCIES = {"x-other-agencies": True}
+"""`openapi_extra` of a route that authorises callers of other agencies itself (e.g. data-key release)."""
 
 
 class Forbidden(CommandRejected):
@@ -38,11 +54,16 @@ class Forbidden(CommandRejected):
 
 @dataclass(frozen=True)
 class AccessControl:
-    """What one service checks: whose tokens it trusts, which agency it is, where it audits."""
+    """What one service checks: whose tokens it trusts, which agency it is, where it audits.
+
+    ``audit`` None: the trail in the service's own store, ``app.state.audit_trail``, set when it starts.
+    ``command_scopes``: scope kinds allowed to send commands at all (empty: any, the API decides).
+    """
 
     agency: Agency
     verifier: TokenVerifier
-    audit: AuditTrail
+    audit: AuditTrail | None = None
+    command_scopes: frozenset[str] = frozenset()
 
 
 def install_access_control(app: FastAPI, access: AccessControl) -> None:
@@ -57,7 +78,10 @@ def install_access_control(app: FastAPI, access: AccessControl) -> None:
             principal = _authorised(request, access)
         except TokenRejected as rejected:
             return problem(
-                401, f"未通过身份验证：{rejected}", field=None, code="access.unauthenticated",
+                401,
+                f"未通过身份验证：{rejected}",
+                field=None,
+                code="access.unauthenticated",
                 headers={"WWW-Authenticate": 'Bearer realm="rehab"'},
             )
         except Forbidden as forbidden:
@@ -65,8 +89,13 @@ def install_access_control(app: FastAPI, access: AccessControl) -> None:
         request.state.principal = principal
         response = await call_next(request)
         if _reads_personal_data(request, response):
-            access.audit.record(_audit_entry(request, principal, response.status_code))
+            _trail(request, access).record(_audit_entry(request, principal, response.status_code))
         return response
+
+
+def _trail(request: Request, access: AccessControl) -> AuditTrail:
+    trail: AuditTrail = access.audit or request.app.state.audit_trail
+    return trail
 
 
 def _authorised(request: Request, access: AccessControl) -> Principal:
@@ -74,11 +103,29 @@ def _authorised(request: Request, access: AccessControl) -> Principal:
     if scheme.lower() != "bearer" or not token:
         raise TokenRejected("请求缺少 Authorization: Bearer <token>（用 rehab token 签发）")
     principal = access.verifier.verify(token.strip(), now=datetime.now(UTC))
-    if principal.agency not in (access.agency, Agency.AUDIT):
+    own = principal.agency in (access.agency, Agency.AUDIT)
+    if not own and not _route_extra(request).get("x-other-agencies"):
         raise Forbidden(f"{principal.agency} 的用户不能使用 {access.agency} 服务", code="access.wrong_agency")
-    if principal.read_only and request.method not in SAFE_METHODS:
+    if request.method in SAFE_METHODS:
+        return principal
+    if principal.read_only:
         raise Forbidden("审计人员只能查阅，不能提交或修改", code="access.read_only")
+    if access.command_scopes and principal.scope.kind not in access.command_scopes:
+        allowed = "、".join(sorted(access.command_scopes))
+        raise Forbidden(
+            f"{access.agency} 服务的命令只能由以下范围的用户提交：{allowed}（你的范围：{principal.scope}）",
+            code="access.command_scope",
+        )
     return principal
+
+
+def _route_extra(request: Request) -> dict[str, object]:
+    """The `openapi_extra` of the route the request will reach (routing has not run yet)."""
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match is Match.FULL:
+            return getattr(route, "openapi_extra", None) or {}
+    return {}
 
 
 def _reads_personal_data(request: Request, response: Response) -> bool:

@@ -20,11 +20,15 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import MetaData
 
+from services.eventing.access import AccessControl, install_access_control
+from services.eventing.audit import AuditTrail
+from services.eventing.auth import Agency, TokenVerifier, load_public_keys
 from services.eventing.cancellation import raise_if_cancelled
 from services.eventing.consumer import EventConsumer, Subscription
 from services.eventing.durability import default_user_problems, durability_problems
 from services.eventing.errors import install_error_handlers
 from services.eventing.idempotency import IdempotencyMiddleware, IdempotencyStore
+from services.eventing.limits import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_UPLOAD_BYTES, BodyLimit
 from services.eventing.relay import OutboxRelay
 from services.eventing.signing import KeyMaterialError, KeyRing
 from services.eventing.store import EventStore, create_store_engine
@@ -33,6 +37,9 @@ log = logging.getLogger(__name__)
 
 LOCAL_HOSTS = {"127.0.0.1", "::1", "localhost"}
 PRODUCTION = "production"
+
+COMMAND_SCOPES = {"settlement": frozenset({"district"})}
+"""Scope kinds whose users may send a service commands at all (settlement: only the district office)."""
 
 SERVICE_PORTS = {"survey": 8101, "assessment": 8102, "approval": 8103, "delivery": 8104, "settlement": 8105}
 """Default HTTP port of each service when they all run on one machine."""
@@ -67,7 +74,20 @@ class ServiceSettings(BaseSettings):
     )
     env: str = Field(
         default="development",
-        description="'production' makes the start-time checks strict: no default Redis user, keys required.",
+        description="'production' makes the start-time checks strict: no default Redis user, keys and "
+        "access control required.",
+    )
+    access_dir: Path | None = Field(
+        default=None,
+        description="Token public keys (*.pub.pem, as `rehab users` writes them): every request then needs "
+        "a bearer token of this agency or an auditor, and reads of personal data are audited. Unset: the "
+        "API is open to whoever reaches its port (tests, a local demo).",
+    )
+    max_body_bytes: int = Field(
+        default=DEFAULT_MAX_BODY_BYTES, gt=0, description="Largest request body accepted (413 above)."
+    )
+    max_upload_bytes: int = Field(
+        default=DEFAULT_MAX_UPLOAD_BYTES, gt=0, description="Largest multipart/form-data upload accepted."
     )
 
     @property
@@ -94,6 +114,32 @@ class ServiceSettings(BaseSettings):
             return self.demo
         parsed = urlparse(self.redis_url)
         return parsed.scheme == "unix" or (parsed.hostname or "") in LOCAL_HOSTS
+
+
+class AccessConfigurationError(Exception):
+    """Access control is required (production) or configured, but cannot be set up."""
+
+
+def load_access_control(settings: ServiceSettings) -> AccessControl | None:
+    """The service's access control from ``access_dir``; None (open API) only outside production."""
+    if settings.access_dir is None:
+        if settings.production:
+            raise AccessConfigurationError(
+                "REHAB_ENV=production needs REHAB_ACCESS_DIR (the token public keys `rehab users` writes): "
+                "without it the HTTP API would be open to whoever reaches its port"
+            )
+        return None
+    public_keys = load_public_keys(settings.access_dir)
+    if not public_keys:
+        raise AccessConfigurationError(
+            f"no token public key (*.pub.pem) in REHAB_ACCESS_DIR={settings.access_dir}: run "
+            "`rehab users rotate-key` there, or copy the deployment's public keys into it"
+        )
+    return AccessControl(
+        Agency(settings.service),
+        TokenVerifier(public_keys),
+        command_scopes=COMMAND_SCOPES.get(settings.service, frozenset()),
+    )
 
 
 def load_keyring(settings: ServiceSettings, publishes: bool) -> KeyRing | None:
@@ -153,6 +199,7 @@ def create_service_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = _build_runtime(settings, publishes_to, subscriptions, tables)
         app.state.runtime = runtime
+        app.state.audit_trail = AuditTrail(runtime.store.engine)
         if on_start is not None:
             on_start(runtime)
         broker = RedisBroker(
@@ -172,10 +219,17 @@ def create_service_app(
             await runtime.redis.aclose()
             runtime.store.engine.dispose()
 
+    access = load_access_control(settings)
     app = FastAPI(title=title, description=description, lifespan=lifespan, version="0.1.0")
     install_error_handlers(app)
+    # Middleware added last runs first: body limit, then who is calling, then idempotency.
     # Every command may carry an Idempotency-Key: a retry gets the original response, one set of events.
     app.add_middleware(IdempotencyMiddleware, store_of=_store_of)
+    if access is not None:
+        install_access_control(app, access)
+    app.add_middleware(
+        BodyLimit, max_body_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes
+    )
     for router in routers:
         app.include_router(router)
 

@@ -7,9 +7,12 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response, status
 
+from services.eventing.access import PERSONAL_DATA, Caller
+from services.eventing.auth import Principal
 from services.eventing.errors import NotFound
 from services.eventing.http import Area, Limit, Offset, Runtime, Street
 from services.eventing.runtime import ServiceRuntime
+from services.eventing.scopes import require_area, visible_area
 from services.survey import handlers, projection
 from services.survey.domain import Guardian, NeedsSurveyRequest, Person, PersonDetails
 from services.survey.handbook import basic_info_page
@@ -39,35 +42,53 @@ router = APIRouter(tags=["survey"])
     response_model=Created,
     summary="Register a person's basic information 残疾人基本信息",
 )
-def register_person(body: RegisterPersonBody, response: Response, runtime: Runtime, area: Area) -> Created:
+def register_person(
+    body: RegisterPersonBody, response: Response, runtime: Runtime, area: Area, caller: Caller
+) -> Created:
+    require_area(caller, body.street, body.community)
     person_id = handlers.register_person(runtime.store, area.streets, _details(body), body.registered_on)
     runtime.committed()
     response.headers["Location"] = f"/persons/{person_id}"
     return Created(person_id=person_id)
 
 
-@router.get("/persons", response_model=PersonPage, summary="List registered persons")
+@router.get(
+    "/persons",
+    response_model=PersonPage,
+    summary="List registered persons (of the caller's street or community)",
+    openapi_extra=PERSONAL_DATA,
+)
 def list_persons(
     runtime: Runtime,
     street: Street,
+    caller: Caller,
     community: str | None = None,
     id_number: Annotated[str | None, Query(description="Find the person with this ID number.")] = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> PersonPage:
+    area = visible_area(caller, street, community)
     with runtime.store.reading() as unit:
         page = projection.list_persons(
-            unit.session, street=street, community=community, id_number=id_number, limit=limit, offset=offset
+            unit.session,
+            street=area.street,
+            community=area.community,
+            id_number=id_number,
+            limit=limit,
+            offset=offset,
         )
     items = [PersonSummary.model_validate(row) for row in page.rows]
     return PersonPage(total=page.total, limit=limit, offset=offset, items=items)
 
 
 @router.get(
-    "/persons/{person_id}", response_model=PersonView, summary="A person's basic information and surveys"
+    "/persons/{person_id}",
+    response_model=PersonView,
+    summary="A person's basic information and surveys",
+    openapi_extra=PERSONAL_DATA,
 )
-def get_person(person_id: UUID, runtime: Runtime) -> PersonView:
-    person, envelopes = handlers.load_person(runtime.store, person_id)
+def get_person(person_id: UUID, runtime: Runtime, caller: Caller) -> PersonView:
+    person, envelopes = _person_in_area(runtime, person_id, caller)
     surveys = _surveys(runtime, person_id=person_id, include_superseded=True)
     return _view(person, len(envelopes), surveys)
 
@@ -79,9 +100,16 @@ def get_person(person_id: UUID, runtime: Runtime) -> PersonView:
     summary="Correct a person's basic information",
 )
 def correct_person(
-    person_id: UUID, body: CorrectPersonBody, response: Response, runtime: Runtime, area: Area
+    person_id: UUID, body: CorrectPersonBody, response: Response, runtime: Runtime, area: Area, caller: Caller
 ) -> Corrected:
+    person, _ = _person_in_area(runtime, person_id, caller)
     changes = _changes(body)
+    if caller is not None and ("street" in changes or "community" in changes):
+        current = person.details
+        assert current is not None
+        require_area(
+            caller, changes.get("street", current.street), changes.get("community", current.community)
+        )
     corrected = handlers.correct_person(runtime.store, area.streets, person_id, changes, body.reason)
     runtime.committed()
     response.headers["Location"] = f"/persons/{person_id}"
@@ -92,9 +120,10 @@ def correct_person(
     "/persons/{person_id}/handbook",
     response_model=HandbookPage,
     summary="附件1 精准康复服务手册, page 1: 残疾人基本信息",
+    openapi_extra=PERSONAL_DATA,
 )
-def get_handbook(person_id: UUID, runtime: Runtime) -> HandbookPage:
-    person, _ = handlers.load_person(runtime.store, person_id)
+def get_handbook(person_id: UUID, runtime: Runtime, caller: Caller) -> HandbookPage:
+    person, _ = _person_in_area(runtime, person_id, caller)
     return basic_info_page(person)
 
 
@@ -104,7 +133,10 @@ def get_handbook(person_id: UUID, runtime: Runtime) -> HandbookPage:
     response_model=SurveyCreated,
     summary="Record the year's needs survey 康复需求调查 (or correct it with `supersedes`)",
 )
-def survey_needs(person_id: UUID, body: SurveyBody, response: Response, runtime: Runtime) -> SurveyCreated:
+def survey_needs(
+    person_id: UUID, body: SurveyBody, response: Response, runtime: Runtime, caller: Caller
+) -> SurveyCreated:
+    _person_in_area(runtime, person_id, caller)
     request = NeedsSurveyRequest(
         survey_year=body.survey_year,
         surveyed_on=body.surveyed_on,
@@ -124,14 +156,21 @@ def survey_needs(person_id: UUID, body: SurveyBody, response: Response, runtime:
     "/persons/{person_id}/surveys",
     response_model=list[SurveySummary],
     summary="A person's surveys, superseded ones included",
+    openapi_extra=PERSONAL_DATA,
 )
-def list_person_surveys(person_id: UUID, runtime: Runtime) -> list[SurveySummary]:
-    handlers.load_person(runtime.store, person_id)
+def list_person_surveys(person_id: UUID, runtime: Runtime, caller: Caller) -> list[SurveySummary]:
+    _person_in_area(runtime, person_id, caller)
     return _surveys(runtime, person_id=person_id, include_superseded=True)
 
 
-@router.get("/persons/{person_id}/surveys/{survey_id}", response_model=SurveySummary, summary="One survey")
-def get_survey(person_id: UUID, survey_id: UUID, runtime: Runtime) -> SurveySummary:
+@router.get(
+    "/persons/{person_id}/surveys/{survey_id}",
+    response_model=SurveySummary,
+    summary="One survey",
+    openapi_extra=PERSONAL_DATA,
+)
+def get_survey(person_id: UUID, survey_id: UUID, runtime: Runtime, caller: Caller) -> SurveySummary:
+    _person_in_area(runtime, person_id, caller)
     for survey in _surveys(runtime, person_id=person_id, include_superseded=True):
         if survey.survey_id == survey_id:
             return survey
@@ -146,6 +185,7 @@ def get_survey(person_id: UUID, survey_id: UUID, runtime: Runtime) -> SurveySumm
 def list_surveys(
     runtime: Runtime,
     street: Street,
+    caller: Caller,
     year: Annotated[int | None, Query(ge=2000, le=2100, description="Survey year.")] = None,
     community: str | None = None,
     has_needs: bool | None = None,
@@ -153,12 +193,13 @@ def list_surveys(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> SurveyPage:
+    area = visible_area(caller, street, community)
     with runtime.store.reading() as unit:
         page = projection.list_surveys(
             unit.session,
             year=year,
-            street=street,
-            community=community,
+            street=area.street,
+            community=area.community,
             has_needs=has_needs,
             person_id=None,
             include_superseded=include_superseded,
@@ -167,6 +208,17 @@ def list_surveys(
         )
     items = [SurveySummary.model_validate(row) for row in page.rows]
     return SurveyPage(total=page.total, limit=limit, offset=offset, items=items)
+
+
+def _person_in_area(
+    runtime: ServiceRuntime, person_id: UUID, caller: Principal | None
+) -> tuple[Person, list]:
+    """The person, if registered in the caller's street (community); else 404 or 403."""
+    person, envelopes = handlers.load_person(runtime.store, person_id)
+    if caller is not None:
+        assert person.details is not None
+        require_area(caller, person.details.street, person.details.community)
+    return person, envelopes
 
 
 # -- translation between bodies and the domain -----------------------------------------------------------
