@@ -4,6 +4,10 @@ Events are signed: keys are generated into ``<var_dir>/keys`` (or ``$REHAB_KEYS_
 and every service runs with them, so consumers dead-letter unsigned or forged events. A service
 without its own Redis user (``redis_urls``) runs in demo mode (``REHAB_DEMO=1``) unless the
 environment says otherwise.
+
+HTTP access control is off by default (the local demo): ``with_access=True`` (or ``access_dir``, or
+``$REHAB_ACCESS_DIR`` in the environment) runs every service with the deployment's token keys, so each
+request needs a bearer token (`rehab users` / `rehab token`, or ``token_for``).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import sys
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +27,8 @@ import httpx
 
 from rehab.keys import ensure_keys
 from rehab.local_redis import LocalRedis
+from rehab.users import User, UserDirectory
+from services.eventing.auth import Agency, Role, Scope
 from services.eventing.runtime import SERVICE_PORTS
 
 SERVICES = tuple(SERVICE_PORTS)
@@ -43,6 +50,10 @@ class ServiceProcesses:
     keys_dir: Path | None = None
     """Event-signing keys; default ``$REHAB_KEYS_DIR``, else ``<var_dir>/keys``."""
     sign_events: bool = True
+    with_access: bool = False
+    """Run every service with access control (token keys in ``access_dir``, created when missing)."""
+    access_dir: Path | None = None
+    """users.json and token keys; default ``$REHAB_ACCESS_DIR``, else ``<var_dir>/access``."""
 
     @classmethod
     def with_agency_users(cls, var_dir: Path, redis: LocalRedis, **options: Any) -> ServiceProcesses:
@@ -54,6 +65,22 @@ class ServiceProcesses:
     def signing_keys(self) -> Path:
         return self.keys_dir or Path(os.environ.get("REHAB_KEYS_DIR") or self.var_dir / "keys")
 
+    @property
+    def access(self) -> UserDirectory | None:
+        """The deployment's users and token key when access control is on, else None."""
+        folder = self.access_dir or os.environ.get("REHAB_ACCESS_DIR")
+        if not (self.with_access or folder):
+            return None
+        return UserDirectory(Path(folder or self.var_dir / "access"))
+
+    def token_for(self, name: str, agency: str, scope: str, *roles: str, hours: float = 8.0) -> str:
+        """A bearer token of a user (added or updated with these agency, scope and roles: staff if none)."""
+        directory = self.access
+        assert directory is not None, "access control is off in this deployment"
+        granted = frozenset(Role(role) for role in roles or ("staff",))
+        directory.add(User(name, Agency(agency), granted, Scope.parse(scope)))
+        return directory.issue_token(name, lifetime=timedelta(hours=hours))
+
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
 
@@ -61,6 +88,8 @@ class ServiceProcesses:
         (self.var_dir / "logs").mkdir(parents=True, exist_ok=True)
         if self.sign_events:
             ensure_keys(self.signing_keys, SERVICES)
+        if self.access is not None:
+            self.access.private_key()  # the token key pair, created on first use
         for service in self.services:
             self.start_one(service)
         self.wait_healthy(timeout)
@@ -97,6 +126,11 @@ class ServiceProcesses:
         security = {"REHAB_KEYS_DIR": str(self.signing_keys)} if self.sign_events else {}
         if service not in self.redis_urls and "REHAB_DEMO" not in os.environ:
             security["REHAB_DEMO"] = "1"  # one machine, Redis's default user: a demo deployment
+        if self.access is not None:
+            security["REHAB_ACCESS_DIR"] = str(self.access.folder)
+        if self.access is not None and service == "settlement" and "REHAB_DATA_KEY_TOKEN" not in os.environ:
+            # Settlement prints 附件3: it fetches persons' data keys from the registry with its own token.
+            security["REHAB_DATA_KEY_TOKEN"] = self.token_for("settlement-register", "settlement", "district")
         return security
 
     def wait_healthy(self, timeout: float = 60.0) -> None:
