@@ -19,9 +19,11 @@ from typing import Protocol
 import httpx
 from rehab_contracts.sealed import REDACTED, UNAVAILABLE, DataKey
 
+from services.eventing.runtime import SERVICE_PORTS
+
 log = logging.getLogger(__name__)
 
-DEFAULT_SURVEY_URL = "http://127.0.0.1:8101"
+DEFAULT_SURVEY_URL = f"http://127.0.0.1:{SERVICE_PORTS['survey']}"
 KEEP_SECONDS = 300.0
 
 

@@ -11,6 +11,7 @@ from services.survey.api import router
 from services.survey.import_api import router as import_router
 from services.survey.keys import person_keys_table
 from services.survey.privacy import KeyRelease
+from services.survey.privacy_api import add_key_release
 from services.survey.privacy_api import router as privacy_router
 from services.survey.projection import tables
 
@@ -22,7 +23,7 @@ def create_app(
 ) -> FastAPI:
     """The survey service's app; nothing connects until it starts.
 
-    ``key_release`` (default: from the environment, see privacy.py) says who may have data keys.
+    ``key_release`` (default: from ``settings.access_dir``, see privacy.py) says who may have data keys.
     """
     assert person_keys_table.metadata is tables  # the registry's keys live in the service's own store
     settings = settings or ServiceSettings(service=SURVEY)
@@ -42,5 +43,6 @@ def create_app(
         tables=tables,
     )
     app.state.jurisdiction = jurisdiction or load_jurisdiction(deployment_reference())
-    app.state.key_release = key_release or KeyRelease.from_environment()
+    app.state.key_release = key_release or KeyRelease.configured(settings.access_dir)
+    add_key_release(app)
     return app

@@ -48,10 +48,9 @@ class KeyRelease:
     entitled: frozenset[Agency] = DEFAULT_ENTITLED
 
     @classmethod
-    def from_environment(cls) -> KeyRelease | None:
-        """From ``REHAB_ACCESS_DIR`` (token public keys), ``REHAB_DATA_KEY_AGENCIES`` (default settlement)."""
-        folder = os.environ.get("REHAB_ACCESS_DIR")
-        public_keys = load_public_keys(Path(folder)) if folder else ()
+    def configured(cls, access_dir: Path | None) -> KeyRelease | None:
+        """From the token public keys in ``access_dir`` (REHAB_ACCESS_DIR) and ``REHAB_DATA_KEY_AGENCIES``."""
+        public_keys = load_public_keys(access_dir) if access_dir is not None else ()
         if not public_keys:
             return None
         names = os.environ.get("REHAB_DATA_KEY_AGENCIES", "")

@@ -6,10 +6,10 @@ import logging
 from datetime import date
 from uuid import UUID
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
 from pydantic import BaseModel, Field
 
-from services.eventing.access import PERSONAL_DATA, Caller, require_role
+from services.eventing.access import OTHER_AGENCIES, PERSONAL_DATA, Caller, require_role
 from services.eventing.auth import Role
 from services.eventing.clock import today
 from services.eventing.errors import NotFound
@@ -48,12 +48,6 @@ def forget_person(person_id: UUID, runtime: Runtime, caller: Caller) -> Forgotte
     return Forgotten(person_id=person_id, forgotten_on=today(), key_id=key_id)
 
 
-@router.get(
-    "/persons/{person_id}/data-key",
-    response_model=ReleasedKey,
-    summary="The person's data key, for an agency entitled to their personal data (bearer token)",
-    openapi_extra=PERSONAL_DATA,
-)
 def get_data_key(person_id: UUID, request: Request, runtime: Runtime) -> ReleasedKey:
     principal = key_release_of(request).authorise(request)
     with runtime.store.reading() as unit:
@@ -68,4 +62,21 @@ def get_data_key(person_id: UUID, request: Request, runtime: Runtime) -> Release
         )
     raise NotFound(
         f"此人（{person_id}）登记于加密之前，个人信息没有密钥", field="person_id", code="survey.data_key.none"
+    )
+
+
+def add_key_release(app: FastAPI) -> None:
+    """Serve ``GET /persons/{person_id}/data-key`` on the app itself, not through an included router.
+
+    The access middleware reads the route's marks before routing, and in this FastAPI an included
+    router hides its routes' ``openapi_extra`` from it; a route of the app's own is seen.
+    """
+    app.add_api_route(
+        "/persons/{person_id}/data-key",
+        get_data_key,
+        methods=["GET"],
+        response_model=ReleasedKey,
+        tags=["personal data"],
+        summary="The person's data key, for an agency entitled to their personal data (bearer token)",
+        openapi_extra={**PERSONAL_DATA, **OTHER_AGENCIES},  # entitlement is checked here, not by agency
     )

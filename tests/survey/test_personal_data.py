@@ -27,6 +27,7 @@ from services.survey.app import create_app
 from services.survey.keys import person_keys_table
 from services.survey.privacy import KeyRelease
 from services.survey.translation import domain_event
+from tests.access.principals import Deployment, audit_entries, served
 from tests.survey.people import make_id, person_body
 
 TOKEN_KEY = Ed25519PrivateKey.generate()
@@ -267,3 +268,26 @@ def survey_body() -> dict[str, object]:
         "home_visit_required": False,
         "surveyor": "张丽",
     }
+
+
+# -- with the deployment's access control on ----------------------------------------------------------
+def test_with_access_control_on_settlement_gets_keys_others_do_not_and_only_a_responsible_forgets(
+    tmp_path: Path, redis_url: str, redis_client: redis.Redis
+) -> None:
+    deployment = Deployment(tmp_path / "access")
+    clerk = deployment.bearer("鸳鸯干事", "survey", "street:鸳鸯")
+    head = deployment.bearer("鸳鸯负责人", "survey", "street:鸳鸯", "responsible")
+    with served(create_app, "survey", tmp_path, redis_url, deployment.folder) as client:
+        person_id = client.post("/persons", json=person_body(), headers=clerk).json()["person_id"]
+        path = f"/persons/{person_id}/data-key"
+
+        released = client.get(path, headers=deployment.bearer("结算", "settlement", "district"))
+        refused = client.get(path, headers=deployment.bearer("评估", "assessment", "district"))
+        by_clerk = client.post(f"/persons/{person_id}/forget", headers=clerk)
+        by_head = client.post(f"/persons/{person_id}/forget", headers=head)
+        audited = [entry for entry in audit_entries(client) if entry.action.endswith("/data-key")]
+
+    assert released.status_code == 200, released.text
+    assert refused.status_code == 403 and refused.json()["code"] == "survey.data_key.not_entitled"
+    assert by_clerk.status_code == 403 and by_head.status_code == 200
+    assert [(entry.agency, entry.subject) for entry in audited] == [("settlement", person_id)]
