@@ -30,6 +30,8 @@ from services.eventing.errors import install_error_handlers
 from services.eventing.idempotency import IdempotencyMiddleware, IdempotencyStore
 from services.eventing.limits import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_UPLOAD_BYTES, BodyLimit
 from services.eventing.relay import OutboxRelay
+from services.eventing.retention import DEFAULT_EVERY_SECONDS as TRIM_EVERY_SECONDS
+from services.eventing.retention import retention_seconds, trim_forever
 from services.eventing.signing import KeyMaterialError, KeyRing
 from services.eventing.store import EventStore, create_store_engine
 
@@ -338,6 +340,10 @@ async def _start_when_redis_answers(runtime: ServiceRuntime, broker: RedisBroker
     raise_if_cancelled()  # the app may have stopped during broker.start()
     if runtime.relay is not None:
         runtime.tasks.append(asyncio.create_task(runtime.relay.run()))
+        if (keep_seconds := retention_seconds()) is not None:  # trims only behind the slowest group
+            every = min(TRIM_EVERY_SECONDS, keep_seconds)
+            trimming = trim_forever(runtime.redis, [runtime.relay.stream], keep_seconds, every_seconds=every)
+            runtime.tasks.append(asyncio.create_task(trimming))
     runtime.tasks.append(asyncio.create_task(_restart_stopped_subscribers(runtime, broker)))
     if consumer is not None:
         runtime.tasks.append(asyncio.create_task(consumer.reclaim_forever(runtime.redis)))

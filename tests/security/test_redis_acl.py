@@ -234,3 +234,34 @@ def test_the_outbox_relay_and_a_consumer_work_under_their_own_users(
     with assessment_store.transaction() as unit:
         assert [envelope.event_id for envelope in unit.received()] == [stored.event_id]
     assert operator.xlen("rehab.assessment.dead_letters") == 0
+
+
+@pytest.mark.parametrize("producer", PRODUCERS)
+def test_a_producer_trims_its_own_stream_behind_the_slowest_group(connect, port: int, producer: str) -> None:  # type: ignore[no-untyped-def]
+    from services.eventing.retention import trim_behind_slowest_group
+
+    operator = connect("operator")
+    operator.xadd(events(producer), {"n": "1"}, id="1000-0")
+    operator.xadd(events(producer), {"n": "2"}, id="2000-0")
+    consumer = "settlement"
+    connect(consumer).xgroup_create(events(producer), consumer, id="0")
+    connect(consumer).xreadgroup(consumer, "c1", {events(producer): ">"}, count=1)
+    connect(consumer).xack(events(producer), consumer, "1000-0")
+
+    async def trim() -> int:
+        client = redis.asyncio.Redis.from_url(url_of(producer, port))
+        try:
+            return (await trim_behind_slowest_group(client, events(producer), 1.0, now=1_000_000.0)).entries
+        finally:
+            await client.aclose()
+
+    assert asyncio.run(trim()) == 1
+    assert [entry_id for entry_id, _ in operator.xrange(events(producer))] == [b"2000-0"]
+
+
+def test_a_producer_cannot_trim_another_agencys_stream_or_its_own_dead_letters(connect) -> None:  # type: ignore[no-untyped-def]
+    survey = connect("survey")
+    with pytest.raises(NoPermissionError):
+        survey.xtrim(events("approval"), maxlen=0)
+    with pytest.raises(NoPermissionError):
+        survey.xtrim("rehab.survey.dead_letters", maxlen=0)
