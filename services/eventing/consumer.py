@@ -7,8 +7,9 @@ reclaim) is :meth:`EventConsumer.handle_entry`:
 * early for its aggregate (its predecessor not applied yet) -> parked in the service's database
   and acknowledged; applied as soon as the predecessor is (see ``services.eventing.ordering``);
 * cannot ever be applied (undecodable, breaks its contract, unknown type, future schema version,
-  rejected by a handler, conflicting with what was applied, or — when the consumer has a key
-  ring — unsigned, tampered with or not signed by its producer) -> dead-lettered at once, acknowledged;
+  rejected by a handler, conflicting with what was applied, recorded in the future beyond clock skew,
+  or — when the consumer has a key ring — unsigned, tampered with or not signed by its producer)
+  -> dead-lettered at once, acknowledged;
 * failed for another reason (database locked, a bug) -> left pending; :meth:`reclaim_forever`
   claims it again after ``claim_idle_seconds`` and, after ``max_deliveries`` deliveries,
   dead-letters it.
@@ -36,6 +37,7 @@ from services.eventing import ordering, reclaim
 from services.eventing.cancellation import raise_if_cancelled
 from services.eventing.dead_letters import as_text, dead_letter_stream, new_dead_letter
 from services.eventing.faults import fault_point
+from services.eventing.freshness import require_recorded_in_the_past
 from services.eventing.outcomes import CANNOT_APPLY, EventConflict, EventRejected, Receipt, describe
 from services.eventing.signing import KeyRing, SignatureRejected
 from services.eventing.store import EventStore, UnitOfWork, inbox_table
@@ -165,6 +167,7 @@ class EventConsumer:
                 ordering.unpark(unit.session, str(envelope.event_id))
                 return Receipt.DUPLICATE
             self._verify(envelope, source_stream)
+            require_recorded_in_the_past(envelope)
             seen = ordering.seen_versions(unit.session, source_stream, envelope.stream_id)
             if envelope.version in seen:
                 raise EventConflict(
