@@ -33,7 +33,7 @@ from services.approval.schemas import (
 from services.eventing.access import Caller, Forbidden
 from services.eventing.auth import Principal, Role
 from services.eventing.clock import today
-from services.eventing.http import Runtime, jurisdiction_of
+from services.eventing.http import MAX_QUERY_TEXT, Runtime, jurisdiction_of
 from services.eventing.scopes import require_area, require_district, require_signatory, visible_area
 from services.reference import Jurisdiction
 
@@ -147,7 +147,9 @@ def change_institution(
 def list_overdue(
     runtime: Runtime,
     caller: Caller,
-    street: Annotated[str | None, Query(description="Street 街道; all streets when omitted.")] = None,
+    street: Annotated[
+        str | None, Query(max_length=MAX_QUERY_TEXT, description="Street 街道; all streets when omitted.")
+    ] = None,
     as_of: Annotated[date | None, Query(description="Day to check on; today when omitted.")] = None,
 ) -> list[OverdueView]:
     street = visible_area(caller, street).street
@@ -198,7 +200,7 @@ def list_applications(
     runtime: Runtime,
     caller: Caller,
     year: Annotated[int | None, Query(description="Application year （年度）.")] = None,
-    street: Annotated[str | None, Query(description="Street 街道.")] = None,
+    street: Annotated[str | None, Query(max_length=MAX_QUERY_TEXT, description="Street 街道.")] = None,
     status: Annotated[Status | None, Query(description="Where the application stands.")] = None,
     person_id: Annotated[UUID | None, Query(description="The applicant.")] = None,
 ) -> list[ApplicationView]:

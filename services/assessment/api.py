@@ -27,7 +27,7 @@ from services.assessment.schemas import (
 from services.eventing.access import Caller, Forbidden
 from services.eventing.auth import Principal
 from services.eventing.errors import CommandRejected, NotFound
-from services.eventing.http import Limit, Offset, Runtime, Street
+from services.eventing.http import MAX_QUERY_TEXT, Limit, Offset, Runtime, Street
 from services.eventing.scopes import require_institution, visible_institution
 
 router = APIRouter(tags=["assessment"])
@@ -55,7 +55,11 @@ def get_worklist(
         Query(alias="status", description="'open' (default) = not yet fully assessed; 'all' = everyone."),
     ] = "open",
     institution_id: Annotated[
-        str | None, Query(description="Only cases this assessment institution can act on or has assessed.")
+        str | None,
+        Query(
+            max_length=MAX_QUERY_TEXT,
+            description="Only cases this assessment institution can act on or has assessed.",
+        ),
     ] = None,
     limit: Limit = 50,
     offset: Offset = 0,
@@ -131,7 +135,7 @@ def list_assessments(
     caller: Caller,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
     person_id: UUID | None = None,
-    institution_id: str | None = None,
+    institution_id: Annotated[str | None, Query(max_length=MAX_QUERY_TEXT)] = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> AssessmentPage:

@@ -11,7 +11,7 @@ from services.delivery import handlers
 from services.delivery.domain import ServiceDelivered
 from services.delivery.schemas import DeliveryView, EntitlementView, RecordService
 from services.eventing.access import Caller
-from services.eventing.http import Runtime, jurisdiction_of
+from services.eventing.http import MAX_QUERY_TEXT, Runtime, jurisdiction_of
 from services.eventing.scopes import require_institution, visible_institution
 from services.reference import Jurisdiction
 
@@ -60,7 +60,9 @@ def list_deliveries(
     runtime: Runtime,
     caller: Caller,
     person_id: Annotated[UUID | None, Query(description="The person served.")] = None,
-    institution_id: Annotated[str | None, Query(description="The service institution.")] = None,
+    institution_id: Annotated[
+        str | None, Query(max_length=MAX_QUERY_TEXT, description="The service institution.")
+    ] = None,
     application_id: Annotated[UUID | None, Query(description="The approved application.")] = None,
 ) -> list[DeliveryView]:
     institution_id = visible_institution(caller, institution_id)

@@ -11,6 +11,9 @@ from services.reference import Jurisdiction
 Runtime = Annotated[ServiceRuntime, Depends(runtime_of)]
 """The runtime (store, relay, consumer) of the service answering the request."""
 
+MAX_QUERY_TEXT = 100
+"""Longest text a query parameter may carry (a street, community or institution id is far shorter)."""
+
 Limit = Annotated[int, Query(ge=1, le=500, description="Page size.")]
 Offset = Annotated[int, Query(ge=0, description="Rows to skip.")]
 
@@ -25,7 +28,10 @@ Area = Annotated[Jurisdiction, Depends(jurisdiction_of)]
 
 
 def street_filter(
-    area: Area, street: Annotated[str | None, Query(description="Street 街道 of the jurisdiction.")] = None
+    area: Area,
+    street: Annotated[
+        str | None, Query(max_length=MAX_QUERY_TEXT, description="Street 街道 of the jurisdiction.")
+    ] = None,
 ) -> str | None:
     """A street to filter by; a street the jurisdiction does not have is an error, not an empty list."""
     if street is not None and street not in area.streets:

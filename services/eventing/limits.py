@@ -102,6 +102,7 @@ async def _too_large(scope: Scope, send: Send, limit: int) -> None:
 
 
 def _size(limit: int) -> str:
-    if limit % (1024 * 1024) == 0:
-        return f"{limit // (1024 * 1024)} MiB"
+    for unit, size in (("MiB", 1024 * 1024), ("KiB", 1024)):
+        if limit % size == 0:
+            return f"{limit // size} {unit}"
     return f"{limit} 字节"

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Response, status
 from services.eventing.access import PERSONAL_DATA, Caller
 from services.eventing.auth import Principal
 from services.eventing.errors import NotFound
-from services.eventing.http import Area, Limit, Offset, Runtime, Street
+from services.eventing.http import MAX_QUERY_TEXT, Area, Limit, Offset, Runtime, Street
 from services.eventing.runtime import ServiceRuntime
 from services.eventing.scopes import require_area, visible_area
 from services.survey import handlers, projection
@@ -62,8 +62,10 @@ def list_persons(
     runtime: Runtime,
     street: Street,
     caller: Caller,
-    community: str | None = None,
-    id_number: Annotated[str | None, Query(description="Find the person with this ID number.")] = None,
+    community: Annotated[str | None, Query(max_length=MAX_QUERY_TEXT)] = None,
+    id_number: Annotated[
+        str | None, Query(max_length=MAX_QUERY_TEXT, description="Find the person with this ID number.")
+    ] = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> PersonPage:
@@ -187,7 +189,7 @@ def list_surveys(
     street: Street,
     caller: Caller,
     year: Annotated[int | None, Query(ge=2000, le=2100, description="Survey year.")] = None,
-    community: str | None = None,
+    community: Annotated[str | None, Query(max_length=MAX_QUERY_TEXT)] = None,
     has_needs: bool | None = None,
     include_superseded: bool = False,
     limit: Limit = 50,
