@@ -129,3 +129,32 @@ def test_an_archive_without_a_log_is_logged_when_the_service_starts(tmp_path, re
     with TestClient(create_app(settings)) as client:
         assert len(logged_texts(engine(client))) == 14
         assert render(rebuild_ledger(engine(client))) == live
+
+
+@pytest.fixture
+def postgres_client(postgres_url: str, redis_url: str, redis_client: redis.Redis) -> Iterator[TestClient]:
+    from services.eventing.store import create_store_engine
+    from services.eventing.store import metadata as kernel_metadata
+    from services.settlement.ledger import metadata as ledger_metadata
+
+    def clean() -> None:
+        engine = create_store_engine(postgres_url)
+        ledger_metadata.drop_all(engine)
+        kernel_metadata.drop_all(engine)
+        engine.dispose()
+
+    clean()
+    settings = ServiceSettings(service="settlement", database_url=postgres_url, redis_url=redis_url)
+    with TestClient(create_app(settings)) as client:
+        yield client
+    clean()
+
+
+def test_on_postgresql_the_log_equals_the_archive_and_both_rebuilds_equal_the_live_ledger(postgres_client):
+    client = postgres_client
+    consume_with_corrections(client)
+    live = render(ledger_report(engine(client)))
+    derived = [fact_log.encode(fact) for fact in facts_of(archive(engine(client), SETTLEMENT_EVENT_TYPES))]
+    assert logged_texts(engine(client)) == derived
+    assert render(rebuild_ledger(engine(client), live=client.app.state.ledger)) == live
+    assert render(rebuild_ledger(engine(client), source="archive")) == live
