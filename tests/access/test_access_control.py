@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine
 
 from services.eventing.access import (
+    OTHER_AGENCIES,
     PERSONAL_DATA,
     AccessControl,
     Caller,
@@ -61,8 +62,38 @@ def client(audit):
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
+    @app.get("/applications/{application_id}/key", openapi_extra=OTHER_AGENCIES)
+    def key(application_id: str, caller: Caller) -> dict[str, str]:
+        assert caller is not None
+        return {"released_to": str(caller.agency)}
+
     with TestClient(app) as test_client:
         yield test_client
+
+
+def test_a_route_marked_for_other_agencies_lets_their_users_through_to_decide_itself(client):
+    survey_user = token(agency=Agency.SURVEY, roles=(Role.STAFF,))
+    assert client.get("/applications/a-1/key", headers=survey_user).json() == {"released_to": "survey"}
+    assert client.get("/applications/a-1", headers=survey_user).status_code == 403
+    assert client.get("/applications/a-1/key").status_code == 401
+
+
+def test_commands_can_be_limited_to_scope_kinds_while_reads_stay_open(audit):
+    app = FastAPI()
+    install_error_handlers(app)
+    verifier = TokenVerifier((KEY.public_key(),))
+    install_access_control(app, AccessControl(Agency.APPROVAL, verifier, audit, frozenset({"district"})))
+
+    @app.api_route("/ledger/rebuild", methods=["GET", "POST"])
+    def rebuild() -> dict[str, str]:
+        return {"rebuilt": "yes"}
+
+    with TestClient(app) as test_client:
+        street = token(scope="street:鸳鸯")
+        assert test_client.get("/ledger/rebuild", headers=street).status_code == 200
+        refused = test_client.post("/ledger/rebuild", headers=street)
+        assert (refused.status_code, refused.json()["code"]) == (403, "access.command_scope")
+        assert test_client.post("/ledger/rebuild", headers=token(scope="district")).status_code == 200
 
 
 def test_a_request_without_a_token_is_refused_401_as_problem_json(client):
@@ -122,9 +153,7 @@ def test_each_read_of_personal_data_is_audited_with_who_what_when_and_why(client
     assert entry.read_at.replace(tzinfo=entry.read_at.tzinfo or UTC) >= before - timedelta(seconds=1)
 
 
-def test_a_read_without_a_purpose_is_audited_as_not_stated_and_other_reads_are_not_audited(
-    client, audit
-):
+def test_a_read_without_a_purpose_is_audited_as_not_stated_and_other_reads_are_not_audited(client, audit):
     client.get("/applications/a-2", headers=token())
     client.get("/overdue", headers=token())
     assert [entry.purpose for entry in audit.entries()] == ["未说明"]
