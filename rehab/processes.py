@@ -131,6 +131,8 @@ class ServiceProcesses:
         if self.access is not None and service == "settlement" and "REHAB_DATA_KEY_TOKEN" not in os.environ:
             # Settlement prints 附件3: it fetches persons' data keys from the registry with its own token.
             security["REHAB_DATA_KEY_TOKEN"] = self.token_for("settlement-register", "settlement", "district")
+            if "REHAB_SURVEY_URL" not in os.environ:
+                security["REHAB_SURVEY_URL"] = self.url("survey")
         return security
 
     def wait_healthy(self, timeout: float = 60.0) -> None:

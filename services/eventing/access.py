@@ -14,7 +14,8 @@ from typing import Annotated
 from urllib.parse import unquote
 
 from fastapi import Depends, FastAPI, Request, Response
-from starlette.routing import Match
+from starlette.routing import BaseRoute, Match
+from starlette.types import Scope
 
 from services.eventing.audit import PURPOSE_NOT_STATED, AuditEntry, AuditTrail
 from services.eventing.auth import Agency, Principal, Role, TokenRejected, TokenVerifier
@@ -120,12 +121,26 @@ def _authorised(request: Request, access: AccessControl) -> Principal:
 
 
 def _route_extra(request: Request) -> dict[str, object]:
-    """The `openapi_extra` of the route the request will reach (routing has not run yet)."""
-    for route in request.app.router.routes:
-        match, _ = route.matches(request.scope)
-        if match is Match.FULL:
-            return getattr(route, "openapi_extra", None) or {}
-    return {}
+    """The `openapi_extra` of the route the request will reach (routing has not run yet); {} if unknown."""
+    route = _matching_route(request.app.router.routes, request.scope)
+    return getattr(route, "openapi_extra", None) or {}
+
+
+def _matching_route(routes: list[BaseRoute], scope: Scope) -> BaseRoute | None:
+    for route in routes:
+        match, _ = route.matches(scope)
+        if match is not Match.FULL:
+            continue
+        # FastAPI keeps an included router as one route; its private _match names the route inside.
+        inner = getattr(route, "_match", None)
+        if inner is None:
+            return route
+        try:
+            found = inner(scope)[2]
+        except (TypeError, IndexError, ValueError):  # another FastAPI: unknown, so treated as unmarked
+            return None
+        return found if found is not route and hasattr(found, "openapi_extra") else None
+    return None
 
 
 def _reads_personal_data(request: Request, response: Response) -> bool:

@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine
 
@@ -67,6 +67,15 @@ def client(audit):
         assert caller is not None
         return {"released_to": str(caller.agency)}
 
+    router = APIRouter()
+
+    @router.get("/keys/{application_id}", openapi_extra=OTHER_AGENCIES)
+    def routed_key(application_id: str, caller: Caller) -> dict[str, str]:
+        assert caller is not None
+        return {"released_to": str(caller.agency)}
+
+    app.include_router(router)
+
     with TestClient(app) as test_client:
         yield test_client
 
@@ -76,6 +85,7 @@ def test_a_route_marked_for_other_agencies_lets_their_users_through_to_decide_it
     assert client.get("/applications/a-1/key", headers=survey_user).json() == {"released_to": "survey"}
     assert client.get("/applications/a-1", headers=survey_user).status_code == 403
     assert client.get("/applications/a-1/key").status_code == 401
+    assert client.get("/keys/a-1", headers=survey_user).json() == {"released_to": "survey"}
 
 
 def test_commands_can_be_limited_to_scope_kinds_while_reads_stay_open(audit):

@@ -3,6 +3,7 @@ auditors only read, sign-offs need the right roles, and every read of a person i
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from openpyxl import load_workbook
 
 from rehab.journey import DISTRICT_ASSESSMENT, DISTRICT_OFFICE_SIGNATORIES, Journey
 from rehab.local_redis import LocalRedis, free_port
@@ -26,6 +28,7 @@ class Deployment:
 
     def __init__(self, var_dir: Path) -> None:
         self.var_dir = var_dir
+        self.person = ("", "")
         self.redis = LocalRedis(var_dir / "redis", free_port()).start()
         ports = {service: free_port() for service in SERVICES}
         self.services = ServiceProcesses(var_dir, self.redis.url, ports=ports, with_access=True)
@@ -147,6 +150,7 @@ def test_the_journey_is_signed_off_by_the_right_roles_and_every_person_read_is_a
     approved = httpx.post(decide, json=decision, headers=responsible)
     assert approved.status_code == 201, approved.text
 
+    deployment.person = (person_id, person["name"])
     reader = deployment.drivers["survey"]
     for purpose in ("%E5%85%A5%E6%88%B7%E6%A0%B8%E6%9F%A5", ""):  # 入户核查, then no purpose
         assert (
@@ -155,6 +159,39 @@ def test_the_journey_is_signed_off_by_the_right_roles_and_every_person_read_is_a
             ).status_code
             == 200
         )
+    reads = audited_reads(deployment, person_id)
+    assert [(row[1], row[5], row[7]) for row in reads] == [
+        ("鸳鸯调查员", f"GET /persons/{person_id}", "入户核查"),
+        ("鸳鸯调查员", f"GET /persons/{person_id}", "未说明"),
+    ]
+
+
+def test_settlement_prints_the_name_with_the_key_the_registry_released_to_its_token(
+    deployment: Deployment,
+) -> None:
+    person_id, name = deployment.person
+    journey = deployment.journey
+    journey.wait_until("settlement has consumed every event", journey.settlement_caught_up)
+    summary = httpx.get(
+        deployment.url("settlement", "/reports/annual-summary"),
+        params={"year": 2025, "street": "鸳鸯"},
+        headers=deployment.drivers["settlement"],
+        timeout=30.0,
+    )
+    assert summary.status_code == 200, summary.text
+    cells = {
+        str(cell)
+        for sheet in load_workbook(io.BytesIO(summary.content))
+        for row in sheet.values
+        for cell in row
+    }
+    assert name in cells
+    releases = [row for row in audited_reads(deployment, person_id) if row[5].endswith("/data-key")]
+    assert releases and {row[1] for row in releases} == {"settlement-register"}
+
+
+def audited_reads(deployment: Deployment, person_id: str) -> list[list[str]]:
+    """`rehab audit --service survey --subject <person>` as rows of fields."""
     audit = subprocess.run(
         [
             sys.executable,
@@ -172,8 +209,4 @@ def test_the_journey_is_signed_off_by_the_right_roles_and_every_person_read_is_a
         text=True,
         check=True,
     )
-    reads = [line.split("\t") for line in audit.stdout.splitlines()[1:]]
-    assert [(row[1], row[5], row[7]) for row in reads] == [
-        ("鸳鸯调查员", f"GET /persons/{person_id}", "入户核查"),
-        ("鸳鸯调查员", f"GET /persons/{person_id}", "未说明"),
-    ]
+    return [line.split("\t") for line in audit.stdout.splitlines()[1:]]
