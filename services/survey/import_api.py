@@ -18,10 +18,12 @@ from fastapi import APIRouter, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from services.eventing.access import Caller
 from services.eventing.clock import today
 from services.eventing.http import Runtime
 from services.eventing.problems import PROBLEM_MEDIA_TYPE, problem_body
 from services.eventing.rejections import CommandRejected, PayloadTooLarge
+from services.eventing.scopes import require_area
 from services.reference import Jurisdiction
 from services.survey.import_rows import TEMPLATE_COLUMNS, TEMPLATE_NOTES, SurveyCampaign
 from services.survey.imports import ImportedRow, SheetRejected, import_survey_sheet
@@ -89,9 +91,10 @@ def jurisdiction_of(request: Request) -> Jurisdiction:
         "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": _FORM_SCHEMA}}}
     },
 )
-async def import_surveys(request: Request, response: Response, runtime: Runtime) -> Any:
+async def import_surveys(request: Request, response: Response, runtime: Runtime, caller: Caller) -> Any:
     upload = await _read_form(request)
     campaign = _campaign(upload.fields, jurisdiction_of(request))
+    require_area(caller, campaign.street)  # a street's staff import only their own street's sheet
     if not upload.data:
         raise CommandRejected("请选择要上传的表格文件（file）", field="file", code="survey.file.required")
     streets = jurisdiction_of(request).streets

@@ -157,3 +157,21 @@ def test_an_auditor_reads_every_street_but_registers_nothing(
 def test_a_user_of_another_agency_is_refused(client: TestClient, deployment: Deployment) -> None:
     assessor = deployment.bearer("陈医生", "assessment", "district")
     assert code_of(client.get("/persons", headers=assessor)) == "access.wrong_agency"
+
+
+def test_a_street_clerk_imports_only_their_own_streets_survey_sheet(
+    client: TestClient, deployment: Deployment
+) -> None:
+    from tests.survey.sheets import csv_bytes, four_people
+
+    form = {"street": "人和", "survey_year": "2024", "surveyed_on": "2024-10-15", "surveyor": "张丽"}
+    before = event_count(client)
+    refused = client.post(
+        "/imports/surveys",
+        data=form,
+        files={"file": ("人和街道2024.csv", csv_bytes(four_people()), "text/csv")},
+        headers=clerk(deployment, "鸳鸯"),
+    )
+    assert refused.status_code == 403
+    assert code_of(refused) == "access.other_street"
+    assert event_count(client) == before
