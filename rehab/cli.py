@@ -42,6 +42,12 @@ def _parser() -> argparse.ArgumentParser:
     up = commands.add_parser("up", help="start Redis (if needed) and all five services; Ctrl-C stops them")
     _deployment_options(up)
     _agency_users_option(up)
+    up.add_argument(
+        "--with-access",
+        action="store_true",
+        help="every API requires a bearer token (users and token key in <var-dir>/access: "
+        "rehab users add …, rehab token NAME); the demo journey does not send tokens",
+    )
     up.set_defaults(run=_up)
 
     serve = commands.add_parser(
@@ -146,11 +152,17 @@ def _serve(args: argparse.Namespace) -> int:
 def _up(args: argparse.Namespace) -> int:
     from urllib.parse import urlparse
 
-    with _deployment(args.var_dir, args.redis_url, agency_users=args.agency_users) as services:
+    deployment = _deployment(
+        args.var_dir, args.redis_url, agency_users=args.agency_users, with_access=args.with_access
+    )
+    with deployment as services:
         redis_at = urlparse(services.redis_url)
         print(f"rehab is up: Redis at {redis_at.hostname}:{redis_at.port or 6379}")
         for service in SERVICES:
             print(f"  {service:<11} {services.url(service)}/docs")
+        if args.with_access:
+            access_dir = args.var_dir / "access"
+            print(f"access control on: rehab users add … / rehab token NAME --access-dir {access_dir}")
         print("Ctrl-C stops everything.")
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started in the background
@@ -237,10 +249,13 @@ def _verify(args: argparse.Namespace) -> int:
 class _deployment:
     """Redis (ours, if none answers at the URL) plus the five services, stopped on exit."""
 
-    def __init__(self, var_dir: Path, redis_url: str, *, agency_users: bool = False) -> None:
+    def __init__(
+        self, var_dir: Path, redis_url: str, *, agency_users: bool = False, with_access: bool = False
+    ) -> None:
         self.var_dir = var_dir
         self.redis_url = redis_url
         self.agency_users = agency_users
+        self.with_access = with_access
         self.redis = None
         self.services = None
 
@@ -263,7 +278,7 @@ class _deployment:
                 "redis://127.0.0.1:6390/0) and rehab starts a durable redis-server of its own, "
                 f"or set {VOLATILE_OVERRIDE}=1 for a demo."
             )
-        self.services = ServiceProcesses(self.var_dir, self.redis_url)
+        self.services = ServiceProcesses(self.var_dir, self.redis_url, with_access=self.with_access)
         try:
             return self.services.start()
         except BaseException:
@@ -284,7 +299,8 @@ class _deployment:
         port = urlparse(self.redis_url).port or 6379
         print(f"starting redis-server on port {port} with the agencies' ACL users")
         self.redis = LocalRedis(self.var_dir / "redis", port, aclfile=AGENCY_USERS).start()
-        self.services = ServiceProcesses.with_agency_users(self.var_dir, self.redis)
+        access = {"with_access": self.with_access}
+        self.services = ServiceProcesses.with_agency_users(self.var_dir, self.redis, **access)
         try:
             return self.services.start()
         except BaseException:
