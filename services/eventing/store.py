@@ -207,6 +207,10 @@ class EventStore:
                     handed_over = True
                     return
                 _commit(session, appended=unit.appended)
+        except BaseException:
+            if not handed_over:
+                session.rollback()  # explicit, so after_rollback listeners (settlement's live book) hear it
+            raise
         finally:
             if not handed_over:
                 session.close()

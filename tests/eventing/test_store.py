@@ -96,3 +96,22 @@ def test_a_query_does_not_wait_for_a_writer_holding_the_sqlite_lock(sqlite_store
         with sqlite_store.reading() as reader:
             assert [e.version for e in reader.load("person-1")] == [1]
         assert sqlite_store.counts()["stored"] == 1  # the writer's event is not visible yet
+
+
+def test_a_failed_transaction_is_rolled_back_so_rollback_listeners_hear_of_it(store: EventStore) -> None:
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    rolled_back: list[Session] = []
+
+    def listener(session: Session) -> None:
+        rolled_back.append(session)
+
+    event.listen(Session, "after_rollback", listener)
+    try:
+        with pytest.raises(RuntimeError), store.transaction() as unit:
+            unit.append("person-1", 0, [need_surveyed()])
+            raise RuntimeError("crash before commit")
+    finally:
+        event.remove(Session, "after_rollback", listener)
+    assert len(rolled_back) == 1
