@@ -328,15 +328,12 @@ def check_no_duplicate_effect(snapshot: Snapshot) -> CheckResult:
     result = CheckResult("I4", "no duplicate effect (settlement postings)")
     postings = _settlement(snapshot).postings or []
     by_key = Counter(posting.key for posting in postings)
-    by_cause = Counter(
-        (posting.rule, tuple(sorted(posting.source_event_ids)), posting.funding_source)
-        for posting in postings
-    )
+    by_cause = Counter(_cause(posting) for posting in postings)
     result.violations += [f"{count} postings with key {key}" for key, count in by_key.items() if count > 1]
     result.violations += [
         f"{count} {rule} postings for source events {', '.join(sources)}"
         + (f" (funding {funding})" if funding else "")
-        for (rule, sources, funding), count in by_cause.items() if count > 1
+        for (rule, sources, funding, _accounts), count in by_cause.items() if count > 1
     ]
     result.counts = {
         "postings": len(postings),
@@ -344,6 +341,15 @@ def check_no_duplicate_effect(snapshot: Snapshot) -> CheckResult:
         "rule and source events posted twice": sum(1 for count in by_cause.values() if count > 1),
     }
     return result
+
+
+def _cause(posting: PostingRow) -> tuple[str, tuple[str, ...], str | None, tuple[str, ...]]:
+    """What a posting pays for. One correction may adjust several payees (a claw-back from the old
+    institution, a top-up to the new one), so an adjustment's cause includes its two accounts."""
+    accounts = ()
+    if posting.rule.endswith("_adjustment"):
+        accounts = tuple(sorted((posting.debit_account, posting.credit_account)))
+    return posting.rule, tuple(sorted(posting.source_event_ids)), posting.funding_source, accounts
 
 
 def check_replay_equivalent(snapshot: Snapshot) -> CheckResult:

@@ -9,6 +9,7 @@ from rehab.verify import (
     EventRow,
     InboxRow,
     OutboxRow,
+    PostingRow,
     check_consumed,
     check_no_duplicate_effect,
     check_published,
@@ -216,6 +217,34 @@ def test_one_payment_split_between_funding_sources_is_not_a_duplicate() -> None:
 
     assert result.ok
     assert result.counts["postings"] == 4
+
+
+def test_one_correction_adjusting_two_payees_is_not_a_duplicate_but_adjusting_one_twice_is() -> None:
+    snapshot = clean()
+    sources = ("delivery-1", "delivery-1b")
+    claw_back = PostingRow(
+        "adj:old",
+        "service_subsidy_adjustment",
+        "service_institution:old",
+        "fund:liangjiang-finance",
+        600,
+        sources,
+    )
+    top_up = PostingRow(
+        "adj:new",
+        "service_subsidy_adjustment",
+        "fund:liangjiang-finance",
+        "service_institution:new",
+        600,
+        sources,
+    )
+    snapshot.stores["settlement"].postings += [claw_back, top_up]
+    assert check_no_duplicate_effect(snapshot).ok
+
+    snapshot.stores["settlement"].postings.append(replace(top_up, key="adj:new-again"))
+    assert only_violation(check_no_duplicate_effect(snapshot)) == (
+        "2 service_subsidy_adjustment postings for source events delivery-1, delivery-1b"
+    )
 
 
 # -- I5 ---------------------------------------------------------------------------------------------
