@@ -223,7 +223,9 @@ def get_posting(posting_id: UUID, runtime: Runtime) -> PostingDetailOut:
     engine = runtime.store.engine
     posting = find_posting(engine, posting_id)
     if posting is None:
-        raise NotFound(f"no posting {posting_id}", field="posting_id")
+        raise NotFound(
+            f"没有编号为 {posting_id} 的记账记录", field="posting_id", code="settlement.posting.not_found"
+        )
     lines = [
         JournalLineOut(side=side, account=account, amount_fen=amount)
         for side, account, amount in journal_lines_of(engine, posting_id)

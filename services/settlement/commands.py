@@ -104,7 +104,7 @@ def write_annual_summary(
     jurisdiction = load_jurisdiction(DEPLOYMENT_JURISDICTION)
     if street not in jurisdiction.streets:
         print(
-            f"{street} is not a street of {jurisdiction.name}: {'、'.join(jurisdiction.streets)}",
+            f"{street} 不是{jurisdiction.name}的街道，可选：{'、'.join(jurisdiction.streets)}",
             file=sys.stderr,
         )
         return 2

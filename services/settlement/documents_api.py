@@ -129,7 +129,9 @@ def get_explanation(
         runtime.store.engine, posting_id, policies, AccountNames(reference, policies)
     )
     if explanation is None:
-        raise NotFound(f"no posting {posting_id}", field="posting_id")
+        raise NotFound(
+            f"没有编号为 {posting_id} 的记账记录", field="posting_id", code="settlement.posting.not_found"
+        )
     return ExplanationOut.of(explanation)
 
 
@@ -149,12 +151,14 @@ def get_statement(
 ) -> Response:
     if ":" not in account:
         raise CommandRejected(
-            "account must look like 'street:鸳鸯' or 'service_institution:<id>'", field="account"
+            f"账户应写成“类型:名称”，如 street:鸳鸯 或 service_institution:<机构编号>，这里是 {account}",
+            field="account",
+            code="settlement.account.malformed",
         )
     try:
         chosen = Period.parse(period)
     except BadPeriod as bad:
-        raise CommandRejected(str(bad), field="period") from bad
+        raise CommandRejected(str(bad), field="period", code="settlement.period.malformed") from bad
     media_type, render = FORMATS[format]
     found = statement(runtime.store.engine, account, chosen, AccountNames(reference, policies))
     filename = f"statement-{account.replace(':', '-')}-{chosen.label}.{format}"
@@ -180,7 +184,11 @@ def get_annual_summary(
     filled_on: Annotated[date | None, Query(description="填表日期; blank when absent.")] = None,
 ) -> Response:
     if street not in reference.streets:
-        raise CommandRejected(f"{street} is not a street of {reference.name}", field="street")
+        raise CommandRejected(
+            f"{street} 不是{reference.name}的街道，可选：{'、'.join(reference.streets)}",
+            field="street",
+            code="settlement.street.unknown",
+        )
     forms = annual_summary_forms(runtime.store.engine, year, street, community, reference)
     content = annual_summary_xlsx(forms, Signatures(preparer, reviewer, filled_on))
     filename = f"附件3-{year}-{street}{'-' + community if community else ''}.xlsx"
@@ -230,7 +238,7 @@ def get_quota_use(
     try:
         use = quota_use_report(runtime.store.engine, policies, jurisdiction, year)
     except NoQuotas as missing:
-        raise NotFound(str(missing), field="year") from missing
+        raise NotFound(str(missing), field="year", code="settlement.year.no_quotas") from missing
     return QuotaUseOut(
         year=use.year,
         programme=use.programme,

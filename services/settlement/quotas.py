@@ -68,7 +68,7 @@ def quotas_of_year(policies: PolicySet, jurisdiction: str, year: int) -> tuple[P
         if quotas.year == year
     ]
     if not found:
-        raise NoQuotas(f"no policy of {jurisdiction} sets quotas for {year}")
+        raise NoQuotas(f"{jurisdiction} 没有哪项政策规定 {year} 年的任务数")
     return found[-1]
 
 

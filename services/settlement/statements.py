@@ -37,7 +37,7 @@ class Period:
     def parse(cls, text: str) -> Period:
         found = PERIOD.match(text.strip())
         if found is None:
-            raise BadPeriod(f"period must be a year (2025) or a month (2025-03), not {text!r}")
+            raise BadPeriod(f"期间应为年份（如 2025）或月份（如 2025-03），这里是 {text!r}")
         year = int(found["year"])
         if found["month"] is None:
             return cls(found[0], date(year, 1, 1), date(year, 12, 31))

@@ -26,6 +26,7 @@ from services.settlement.as_of import replay_as_of
 from services.settlement.ledger import find_postings, journal_lines_table, postings_table
 from services.settlement.replay import ledger_report, render
 from services.settlement.statements import BadPeriod, Period
+from tests.problem_json import field_error_of
 from tests.settlement.settlement_builders import (
     DISTRICT_ASSESSOR,
     EYE_HOSPITAL,
@@ -146,7 +147,8 @@ def test_explain_shows_insurance_first_arithmetic_of_a_fixed_amount_subsidy(clie
 def test_explaining_an_unknown_posting_is_a_404_and_exit_code_1(client):
     unknown = uuid4()
     response = client.get(f"/ledger/postings/{unknown}/explanation")
-    assert response.status_code == 404
+    error = field_error_of(response, 404)
+    assert (error["field"], error["code"]) == ("posting_id", "settlement.posting.not_found")
     assert main(["explain", str(unknown), "--database-url", str(engine(client).url)]) == 1
 
 
@@ -301,9 +303,11 @@ def test_an_xlsx_statement_written_by_the_cli_holds_the_same_lines_and_total(cli
     assert response.headers["content-type"].startswith("application/vnd.openxmlformats")
 
 
-def test_a_statement_with_a_bad_period_or_account_is_a_422(client):
-    assert client.get("/statements/street:鸳鸯", params={"period": "2024-13"}).status_code == 422
-    assert client.get("/statements/鸳鸯", params={"period": "2024"}).status_code == 422
+def test_a_statement_with_a_bad_period_or_account_is_a_422_naming_the_field(client):
+    period = field_error_of(client.get("/statements/street:鸳鸯", params={"period": "2024-13"}), 422)
+    assert (period["field"], period["code"]) == ("period", "settlement.period.malformed")
+    account = field_error_of(client.get("/statements/鸳鸯", params={"period": "2024"}), 422)
+    assert (account["field"], account["code"]) == ("account", "settlement.account.malformed")
 
 
 # -- 附件3 annual summary ------------------------------------------------------------------------
@@ -485,4 +489,6 @@ def test_the_annual_summary_of_one_community_by_the_cli_has_one_sheet_and_a_sign
 
 def test_the_annual_summary_of_an_unknown_street_is_a_422(client):
     response = client.get("/reports/annual-summary", params={"year": 2024, "street": "解放碑"})
-    assert response.status_code == 422
+    error = field_error_of(response, 422)
+    assert (error["field"], error["code"]) == ("street", "settlement.street.unknown")
+    assert "解放碑" in error["message"] and "鸳鸯" in error["message"]

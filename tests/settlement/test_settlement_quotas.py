@@ -20,6 +20,7 @@ from services.eventing.runtime import ServiceSettings
 from services.settlement.app import create_app
 from services.settlement.policy import load_policies
 from services.settlement.quotas import NoQuotas, quota_use, quotas_of_year, render_quota_use
+from tests.problem_json import field_error_of
 from tests.settlement.settlement_builders import approved, envelope_of, item, payload_of
 
 POLICIES = load_policies()
@@ -79,7 +80,7 @@ def test_a_county_that_reaches_its_quota_is_marked_done():
 
 
 def test_a_year_without_quotas_says_so():
-    with pytest.raises(NoQuotas, match="no policy of liangjiang sets quotas for 2024"):
+    with pytest.raises(NoQuotas, match="liangjiang 没有哪项政策规定 2024 年的任务数"):
         quotas_of_year(POLICIES, "liangjiang", 2024)
 
 
@@ -124,8 +125,9 @@ def test_the_quota_use_query_and_rehab_quota_use_count_the_archived_approvals(cl
 
 def test_a_year_without_quotas_is_a_404_naming_the_year_and_exit_code_1(client, capsys):
     response = client.get("/reports/quota-use", params={"year": 2024})
-    assert response.status_code == 404
-    assert "no policy of liangjiang sets quotas for 2024" in response.text
+    error = field_error_of(response, 404)
+    assert (error["field"], error["code"]) == ("year", "settlement.year.no_quotas")
+    assert "liangjiang" in error["message"] and "2024" in error["message"]
     url = str(client.app.state.runtime.store.engine.url)  # type: ignore[attr-defined]
     assert main(["quota-use", "--year", "2024", "--database-url", url]) == 1
-    assert "no policy of liangjiang sets quotas for 2024" in capsys.readouterr().err
+    assert "liangjiang 没有哪项政策规定 2024 年的任务数" in capsys.readouterr().err

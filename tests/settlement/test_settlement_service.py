@@ -26,6 +26,7 @@ from services.settlement.ledger import (
 )
 from services.settlement.replay import ledger_report, rebuild_ledger, render
 from services.settlement.translation import fact_of
+from tests.problem_json import field_error_of
 from tests.settlement.settlement_builders import DISTRICT_ASSESSOR, EYE_HOSPITAL, FUND, REHAB_CENTRE, Journey
 
 
@@ -270,9 +271,8 @@ def test_a_posting_shows_its_journal_lines_and_the_archived_events_it_rests_on(c
 
 def test_an_unknown_posting_is_404_and_a_bad_page_is_422(client):
     missing = client.get("/ledger/postings/00000000-0000-0000-0000-000000000000")
-    assert missing.status_code == 404
-    assert missing.headers["content-type"].startswith("application/problem+json")
-    assert missing.json()["errors"][0]["field"] == "posting_id"
+    error = field_error_of(missing, 404)
+    assert (error["field"], error["code"]) == ("posting_id", "settlement.posting.not_found")
     assert client.get("/ledger/postings", params={"limit": 0}).status_code == 422
 
 
