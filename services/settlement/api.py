@@ -24,6 +24,8 @@ from services.settlement.replay import LedgerReport, ledger_report, rebuild_ledg
 from services.settlement.reports import Coverage, coverage_report, policy_of_year, progress_report
 
 router = APIRouter(tags=["settlement"])
+TEXT_MAX = 100
+"""Longest text a query parameter takes: longer is a 422, never a scan for a name no one has."""
 
 
 def ledger_of(request: Request) -> LiveLedger:
@@ -204,8 +206,12 @@ def get_ledger(runtime: Runtime) -> LedgerOut:
 @router.get("/ledger/postings", response_model=PostingPage, summary="Postings, filtered by account and rule")
 def list_postings(
     runtime: Runtime,
-    account: Annotated[str | None, Query(description="Postings debiting or crediting this account.")] = None,
-    rule: Annotated[str | None, Query(description="Postings of this rule, e.g. survey_fee.")] = None,
+    account: Annotated[
+        str | None, Query(max_length=TEXT_MAX, description="Postings debiting or crediting this account.")
+    ] = None,
+    rule: Annotated[
+        str | None, Query(max_length=TEXT_MAX, description="Postings of this rule, e.g. survey_fee.")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> PostingPage:

@@ -9,13 +9,14 @@ from typing import Annotated, Literal
 from urllib.parse import quote
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from services.eventing.errors import CommandRejected, NotFound
 from services.eventing.runtime import ServiceRuntime, runtime_of
 from services.reference import Jurisdiction, load_jurisdiction
 from services.settlement.annual_summary import Signatures, annual_summary_forms, annual_summary_xlsx
+from services.settlement.api import TEXT_MAX
 from services.settlement.domain import DEPLOYMENT_JURISDICTION
 from services.settlement.explain import Explanation, explain_posting, render_explanation
 from services.settlement.labels import AccountNames
@@ -142,11 +143,13 @@ def get_explanation(
     responses={200: {"content": {"text/csv": {}, XLSX: {}}}},
 )
 def get_statement(
-    account: str,
+    account: Annotated[str, Path(max_length=TEXT_MAX, description="Payee or fund, e.g. street:鸳鸯.")],
     runtime: Runtime,
     policies: Policies,
     reference: Reference,
-    period: Annotated[str, Query(description="A year (2025) or a month (2025-03) of business dates.")],
+    period: Annotated[
+        str, Query(max_length=TEXT_MAX, description="A year (2025) or a month (2025-03) of business dates.")
+    ],
     format: Annotated[Literal["csv", "xlsx"], Query(description="File format.")] = "csv",
 ) -> Response:
     if ":" not in account:
@@ -175,12 +178,12 @@ def get_annual_summary(
     runtime: Runtime,
     reference: Reference,
     year: Annotated[int, Query(ge=2000, le=2100, description="Survey and service year 年度.")],
-    street: Annotated[str, Query(description="Street 街道, e.g. 鸳鸯.")],
+    street: Annotated[str, Query(max_length=TEXT_MAX, description="Street 街道, e.g. 鸳鸯.")],
     community: Annotated[
-        str | None, Query(description="One community 社区; all of the street if absent.")
+        str | None, Query(max_length=TEXT_MAX, description="One community 社区; all of the street if absent.")
     ] = None,
-    preparer: Annotated[str, Query(description="填表人, printed in the footer.")] = "",
-    reviewer: Annotated[str, Query(description="审核人, printed in the footer.")] = "",
+    preparer: Annotated[str, Query(max_length=TEXT_MAX, description="填表人, printed in the footer.")] = "",
+    reviewer: Annotated[str, Query(max_length=TEXT_MAX, description="审核人, printed in the footer.")] = "",
     filled_on: Annotated[date | None, Query(description="填表日期; blank when absent.")] = None,
 ) -> Response:
     if street not in reference.streets:
@@ -196,12 +199,16 @@ def get_annual_summary(
 
 
 class AreaQuotaUseOut(BaseModel):
-    area: str = Field(description="County 县区 or street 街道 as the policy and the applications name it.",
-                      examples=["滑县"])
-    quota: int | None = Field(description="任务数 the policy sets; null for an area without a quota.",
-                              examples=[200])
-    approved: int = Field(description="Children with an approved item of the programme, counted once.",
-                          examples=[150])
+    area: str = Field(
+        description="County 县区 or street 街道 as the policy and the applications name it.",
+        examples=["滑县"],
+    )
+    quota: int | None = Field(
+        description="任务数 the policy sets; null for an area without a quota.", examples=[200]
+    )
+    approved: int = Field(
+        description="Children with an approved item of the programme, counted once.", examples=[150]
+    )
     percent: Decimal | None = Field(description="approved / quota in percent.", examples=["75.00"])
     met: bool | None = Field(description="approved >= quota; null without a quota.", examples=[False])
 
@@ -232,7 +239,10 @@ def get_quota_use(
     policies: Policies,
     year: Annotated[int, Query(ge=2000, le=2100, description="Year of the quotas and approvals.")],
     jurisdiction: Annotated[
-        str, Query(pattern=r"^[a-z0-9][a-z0-9-]*$", description="Whose policy sets the quotas.")
+        str,
+        Query(
+            max_length=TEXT_MAX, pattern=r"^[a-z0-9][a-z0-9-]*$", description="Whose policy sets the quotas."
+        ),
     ] = DEPLOYMENT_JURISDICTION,
 ) -> QuotaUseOut:
     try:
