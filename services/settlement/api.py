@@ -9,6 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
+from services.eventing.access import PERSONAL_DATA
 from services.eventing.errors import NotFound
 from services.eventing.runtime import ServiceRuntime, runtime_of
 from services.reference import load_jurisdiction
@@ -224,6 +225,7 @@ def list_postings(
     "/ledger/postings/{posting_id}",
     response_model=PostingDetailOut,
     summary="One posting with its journal lines and the archived events it rests on",
+    openapi_extra=PERSONAL_DATA,  # the archived payloads: a person's survey, needs and services
 )
 def get_posting(posting_id: UUID, runtime: Runtime) -> PostingDetailOut:
     engine = runtime.store.engine

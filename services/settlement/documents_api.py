@@ -12,6 +12,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
+from services.eventing.access import PERSONAL_DATA
 from services.eventing.errors import CommandRejected, NotFound
 from services.eventing.runtime import ServiceRuntime, runtime_of
 from services.reference import Jurisdiction, load_jurisdiction
@@ -141,6 +142,7 @@ def get_explanation(
     summary="Statement 对账单 of an account for a year or a month, as csv or xlsx",
     response_class=Response,
     responses={200: {"content": {"text/csv": {}, XLSX: {}}}},
+    openapi_extra=PERSONAL_DATA,  # a person payee's statement (reimbursement) is about one person
 )
 def get_statement(
     account: Annotated[str, Path(max_length=TEXT_MAX, description="Payee or fund, e.g. street:鸳鸯.")],
@@ -173,6 +175,7 @@ def get_statement(
     summary="附件3 康复需求和康复服务情况汇总表 of a street (one sheet per community), as xlsx",
     response_class=Response,
     responses={200: {"content": {XLSX: {}}}},
+    openapi_extra=PERSONAL_DATA,  # names, ages, conditions and services of each person surveyed
 )
 def get_annual_summary(
     runtime: Runtime,
