@@ -96,7 +96,8 @@ def _document_commands(commands: argparse._SubParsersAction) -> None:  # type: i
     )
     quota_use.add_argument("--year", type=int, required=True)
     quota_use.add_argument(
-        "--jurisdiction", default="liangjiang", help="whose policy sets the quotas (e.g. anyang)"
+        "--jurisdiction",
+        help="whose policy sets the quotas (e.g. anyang); default: the deployment's (REHAB_REFERENCE)",
     )
     runs = (
         (explain, _explain),
@@ -151,5 +152,3 @@ def _quota_use(args: argparse.Namespace) -> int:
     from services.settlement.commands import print_quota_use
 
     return print_quota_use(_settlement_store(args), args.year, args.jurisdiction)
-
-

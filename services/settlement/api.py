@@ -12,8 +12,8 @@ from pydantic import BaseModel, Field
 from services.eventing.access import PERSONAL_DATA
 from services.eventing.errors import NotFound
 from services.eventing.runtime import ServiceRuntime, runtime_of
-from services.reference import load_jurisdiction
-from services.settlement.domain import DEPLOYMENT_JURISDICTION, Posting
+from services.settlement.deployment import deployment_jurisdiction
+from services.settlement.domain import Posting
 from services.settlement.ledger import (
     LiveLedger,
     archived_events,
@@ -273,8 +273,8 @@ def get_coverage(
     ledger: Ledger,
     year: Annotated[int, Query(ge=2000, le=2100, description="Year of the surveys.")],
 ) -> CoverageReportOut:
-    jurisdiction = load_jurisdiction(DEPLOYMENT_JURISDICTION)
-    policy = policy_of_year(ledger.policies, DEPLOYMENT_JURISDICTION, year)
+    jurisdiction = deployment_jurisdiction()
+    policy = policy_of_year(ledger.policies, jurisdiction.jurisdiction, year)
     report = coverage_report(runtime.store.engine, year, jurisdiction.streets, policy)
     return CoverageReportOut(
         year=report.year,

@@ -13,10 +13,9 @@ from uuid import UUID
 
 from sqlalchemy import Engine
 
-from services.reference import load_jurisdiction
 from services.settlement.annual_summary import Signatures, annual_summary_forms, annual_summary_xlsx
 from services.settlement.as_of import Basis, render_as_of, replay_as_of
-from services.settlement.domain import DEPLOYMENT_JURISDICTION
+from services.settlement.deployment import deployment_jurisdiction
 from services.settlement.explain import explain_posting, render_explanation
 from services.settlement.labels import AccountNames
 from services.settlement.policy import PolicySet, load_policies
@@ -27,7 +26,7 @@ from services.settlement.what_if import read_policy_file, render_what_if, replay
 
 
 def _names(policies: PolicySet) -> AccountNames:
-    return AccountNames(load_jurisdiction(DEPLOYMENT_JURISDICTION), policies)
+    return AccountNames(deployment_jurisdiction(), policies)
 
 
 def explain(engine: Engine, posting_id: str) -> int:
@@ -62,15 +61,16 @@ def replay_under_policy(engine: Engine, path: Path) -> int:
 
 
 def print_coverage(engine: Engine, year: int) -> int:
-    jurisdiction = load_jurisdiction(DEPLOYMENT_JURISDICTION)
-    policy = policy_of_year(load_policies(), DEPLOYMENT_JURISDICTION, year)
+    jurisdiction = deployment_jurisdiction()
+    policy = policy_of_year(load_policies(), jurisdiction.jurisdiction, year)
     print(render_coverage(coverage_report(engine, year, jurisdiction.streets, policy)), end="")
     return 0
 
 
-def print_quota_use(engine: Engine, year: int, jurisdiction: str) -> int:
+def print_quota_use(engine: Engine, year: int, jurisdiction: str | None = None) -> int:
+    chosen = jurisdiction or deployment_jurisdiction().jurisdiction
     try:
-        use = quota_use_report(engine, load_policies(), jurisdiction, year)
+        use = quota_use_report(engine, load_policies(), chosen, year)
     except NoQuotas as missing:
         print(str(missing), file=sys.stderr)
         return 1
@@ -101,7 +101,7 @@ def write_statement(
 def write_annual_summary(
     engine: Engine, year: int, street: str, community: str | None, out: Path, signatures: Signatures
 ) -> int:
-    jurisdiction = load_jurisdiction(DEPLOYMENT_JURISDICTION)
+    jurisdiction = deployment_jurisdiction()
     if street not in jurisdiction.streets:
         print(
             f"{street} 不是{jurisdiction.name}的街道，可选：{'、'.join(jurisdiction.streets)}",

@@ -15,10 +15,10 @@ from pydantic import BaseModel, Field
 from services.eventing.access import PERSONAL_DATA
 from services.eventing.errors import CommandRejected, NotFound
 from services.eventing.runtime import ServiceRuntime, runtime_of
-from services.reference import Jurisdiction, load_jurisdiction
+from services.reference import Jurisdiction
 from services.settlement.annual_summary import Signatures, annual_summary_forms, annual_summary_xlsx
 from services.settlement.api import TEXT_MAX
-from services.settlement.domain import DEPLOYMENT_JURISDICTION
+from services.settlement.deployment import deployment_jurisdiction
 from services.settlement.explain import Explanation, explain_posting, render_explanation
 from services.settlement.labels import AccountNames
 from services.settlement.policy import PolicySet
@@ -37,7 +37,8 @@ def policies_of(request: Request) -> PolicySet:
 
 
 def jurisdiction_of() -> Jurisdiction:
-    return load_jurisdiction(DEPLOYMENT_JURISDICTION)
+    """FastAPI dependency: the deployment's reference data (``REHAB_REFERENCE``)."""
+    return deployment_jurisdiction()
 
 
 Runtime = Annotated[ServiceRuntime, Depends(runtime_of)]
@@ -242,14 +243,17 @@ def get_quota_use(
     policies: Policies,
     year: Annotated[int, Query(ge=2000, le=2100, description="Year of the quotas and approvals.")],
     jurisdiction: Annotated[
-        str,
+        str | None,
         Query(
-            max_length=TEXT_MAX, pattern=r"^[a-z0-9][a-z0-9-]*$", description="Whose policy sets the quotas."
+            max_length=TEXT_MAX,
+            pattern=r"^[a-z0-9][a-z0-9-]*$",
+            description="Whose policy sets the quotas; the deployment's (REHAB_REFERENCE) if absent.",
         ),
-    ] = DEPLOYMENT_JURISDICTION,
+    ] = None,
 ) -> QuotaUseOut:
     try:
-        use = quota_use_report(runtime.store.engine, policies, jurisdiction, year)
+        chosen = jurisdiction or deployment_jurisdiction().jurisdiction
+        use = quota_use_report(runtime.store.engine, policies, chosen, year)
     except NoQuotas as missing:
         raise NotFound(str(missing), field="year", code="settlement.year.no_quotas") from missing
     return QuotaUseOut(

@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 
 from services.eventing.store import UnitOfWork, inbox_table
 from services.settlement import fact_log
+from services.settlement.deployment import settled_jurisdiction
 from services.settlement.domain import Posting, SettlementBook, Unsettled
 from services.settlement.facts import Fact
 from services.settlement.policy import PolicySet
@@ -179,7 +180,7 @@ def facts_of(envelopes: Iterable[EventEnvelope]) -> Iterator[Fact]:
 
 def feed_facts(facts: Iterable[Fact], policies: PolicySet) -> tuple[SettlementBook, list[Posting]]:
     """A fresh book fed with facts in the given order, and every posting it made due."""
-    book = SettlementBook(policies)
+    book = SettlementBook(policies, settled_jurisdiction())
     postings: list[Posting] = []
     feed = book.feed
     with without_cycle_collection():
@@ -228,7 +229,7 @@ class LiveLedger:
     def __init__(self, policies: PolicySet) -> None:
         self.policies = policies
         self._lock = threading.Lock()
-        self._book = SettlementBook(policies)
+        self._book = SettlementBook(policies, settled_jurisdiction())
         self._stale = False
 
     @property
