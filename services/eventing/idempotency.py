@@ -137,6 +137,16 @@ def key_problem(key: str) -> str | None:
     return None
 
 
+def owned_key(key: str, scope: Scope) -> str:
+    """The key as stored: with access control on, each user has their own keys, so one user's key
+    never answers another user's command (nor reveals its response)."""
+    principal = scope.get("state", {}).get("principal")
+    if principal is None:
+        return key
+    owner = hashlib.sha256(f"{principal.user}\x00{key}".encode()).hexdigest()
+    return f"user:{owner}"
+
+
 def request_hash(method: str, path: str, query: bytes, content_type: str, body: bytes) -> str:
     """A fingerprint of the command: the same JSON in another key order or a new multipart
     boundary is the same command."""
@@ -199,6 +209,7 @@ class IdempotencyMiddleware:
         if problem := key_problem(key):
             await _send_json(send, 422, _problem(422, problem, "idempotency.key_invalid"))
             return
+        key = owned_key(key, scope)
         body = await _read_body(receive)
         if body is None:  # the client went away before sending its command
             return

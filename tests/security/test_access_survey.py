@@ -175,3 +175,18 @@ def test_a_street_clerk_imports_only_their_own_streets_survey_sheet(
     assert refused.status_code == 403
     assert code_of(refused) == "access.other_street"
     assert event_count(client) == before
+
+
+def test_idempotency_keys_belong_to_their_user_so_another_users_same_key_neither_replays_nor_collides(
+    client: TestClient, deployment: Deployment
+) -> None:
+    first = {**clerk(deployment), "Idempotency-Key": "register-1"}
+    colleague = {**deployment.bearer("鸳鸯另一干事", "survey", "street:鸳鸯"), "Idempotency-Key": "register-1"}
+    original = client.post("/persons", json=resident("鸳鸯", "231"), headers=first)
+    retried = client.post("/persons", json=resident("鸳鸯", "231"), headers=first)
+    other = client.post("/persons", json=resident("鸳鸯", "241"), headers=colleague)
+
+    assert original.status_code == retried.status_code == other.status_code == 201
+    assert retried.headers.get("Idempotent-Replayed") == "true"
+    assert other.headers.get("Idempotent-Replayed") is None
+    assert other.json()["person_id"] != original.json()["person_id"]
