@@ -10,6 +10,7 @@ import pytest
 import redis
 
 from rehab.local_redis import LocalRedis, answers, free_port
+from tests.pii_scan import scan_redis
 
 
 def _docker_engine_answers() -> bool:
@@ -45,6 +46,8 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server = LocalRedis(tmp_path_factory.mktemp("redis"), free_port()).start()
     try:
         yield server.url
+        with redis.Redis.from_url(server.url) as client:
+            scan_redis(client)
     finally:
         server.stop()
 
@@ -53,8 +56,10 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def redis_client(redis_url: str) -> Iterator[redis.Redis]:
     """A client on a freshly flushed database."""
     client = redis.Redis.from_url(redis_url)
+    scan_redis(client)  # what earlier tests left, before it is flushed
     client.flushdb()
     yield client
+    scan_redis(client)
     client.close()
 
 

@@ -1,12 +1,14 @@
 """Session-wide privacy scan: the suite fails if a valid resident ID number leaked anywhere it looks.
 
 It looks at every log record emitted in the test process, every HTTP error body a test client
-received, and every log file the suite's service processes wrote under pytest's temporary
-directory. A hit is an 18-character string with a valid GB 11643 checksum and birth date.
+received, every log file the suite's service processes wrote under pytest's temporary directory,
+and the shared test Redis (key names and stream fields outside v1 person payloads) before each
+flush. A hit is an 18-character string with a valid GB 11643 checksum and birth date.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from datetime import date
@@ -40,6 +42,40 @@ def _is_resident_id(number: str) -> bool:
 def _record(where: str, text: str) -> None:
     for number in resident_ids_in(text):
         _leaks.append(f"{where}: {number[:6]}…{number[-2:]} in {text[:200]!r}")
+
+
+LEGACY_PLAIN_TYPES = frozenset({"survey.person_registered", "survey.person_details_corrected"})
+"""Version 1 of these carries personal details in clear by design (history is immutable, ADR 0007)."""
+
+
+def scan_redis(client: object, where: str = "redis") -> None:
+    """Every key name, and every stream entry's fields outside the payloads of v1 person events."""
+    for key in client.scan_iter(count=500):  # type: ignore[attr-defined]
+        name = key.decode(errors="replace")
+        _record(f"{where} key", name)
+        if client.type(key) != b"stream":  # type: ignore[attr-defined]
+            continue
+        for _entry_id, fields in client.xrange(key):  # type: ignore[attr-defined]
+            text = {
+                field.decode(errors="replace"): value.decode(errors="replace")
+                for field, value in fields.items()
+            }
+            _scan_entry(f"{where} {name}", text)
+
+
+def _scan_entry(where: str, fields: dict[str, str]) -> None:
+    if "fields" in fields:  # a dead letter carries its original entry as JSON
+        try:
+            original = json.loads(fields["fields"])
+        except ValueError:
+            original = None
+        if isinstance(original, dict):
+            _scan_entry(f"{where} (dead letter)", {str(k): str(v) for k, v in original.items()})
+            fields = {name: value for name, value in fields.items() if name != "fields"}
+    legacy = fields.get("event_type") in LEGACY_PLAIN_TYPES and fields.get("schema_version") == "1"
+    for name, value in fields.items():
+        if not (legacy and name == "payload"):
+            _record(f"{where} field {name}", value)
 
 
 class _LogScanner(logging.Handler):

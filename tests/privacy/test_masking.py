@@ -101,3 +101,50 @@ def test_the_session_scan_passes_a_run_that_logged_only_masked_numbers(pytester,
 def _run_with_the_scan(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.RunResult:
     monkeypatch.setenv("PYTHONPATH", str(REPOSITORY))
     return pytester.runpytest_subprocess("-p", "tests.pii_scan", "-p", "no:cacheprovider")
+
+
+def test_the_session_scan_fails_a_run_that_left_an_id_number_in_a_redis_stream_field(
+    pytester, monkeypatch, redis_url
+):
+    stream = "rehab.scan-test.dead_letters"
+    pytester.makepyfile(
+        f"""
+        import json
+        import redis
+        from tests.pii_scan import scan_redis
+        def test_dead_letter_reason_quotes_an_id_number():
+            client = redis.Redis.from_url({redis_url!r})
+            reason = "invalid id_number {resident_id()}"
+            client.xadd({stream!r}, {{"reason": reason, "fields": json.dumps({{}})}})
+            try:
+                scan_redis(client)
+            finally:
+                client.delete({stream!r})
+        """
+    )
+    result = _run_with_the_scan(pytester, monkeypatch)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(["*redis rehab.scan-test.dead_letters field reason: 110105…*"])
+
+
+def test_the_session_scan_accepts_the_clear_payload_of_a_version_1_person_event_in_redis(
+    pytester, monkeypatch, redis_url
+):
+    stream = "rehab.scan-test.events"
+    pytester.makepyfile(
+        f"""
+        import json
+        import redis
+        from tests.pii_scan import scan_redis
+        def test_v1_history():
+            client = redis.Redis.from_url({redis_url!r})
+            payload = json.dumps({{"id_number": {resident_id()!r}}})
+            fields = {{"event_type": "survey.person_registered", "schema_version": "1", "payload": payload}}
+            client.xadd({stream!r}, fields)
+            try:
+                scan_redis(client)
+            finally:
+                client.delete({stream!r})
+        """
+    )
+    assert _run_with_the_scan(pytester, monkeypatch).ret == pytest.ExitCode.OK
