@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-ITEM_NAMES = {
-    "cataract_surgery": "白内障复明手术",
-    "assistive_device_fitting": "辅助器具免费适配",
-    "self_purchased_device_subsidy": "自费购买辅助器具补贴",
-    "orientation_mobility_training": "盲人定向行走及适应训练",
-    "low_vision_training": "低视力视功能训练",
-    "support_service_midlife_blind": "支持性服务：中途盲者心理疏导",
-    "support_service_mental": "支持性服务：精神残疾人生活自理、心理疏导",
-    "children_rehab_training": "儿童康复训练",
-}
+from services.reference.catalogue import ITEM_NAMES, items_text
+
+__all__ = [
+    "ATTACHMENT_NAMES",
+    "CATEGORY_NAMES",
+    "ITEM_NAMES",
+    "LEVEL_NAMES",
+    "ROLE_NAMES",
+    "STATUS_NAMES",
+    "attachments_text",
+    "items_text",
+    "status_text",
+]
+
 STATUS_NAMES = {
     "incomplete": "资料不全",
     "awaiting_community_review": "待社区审核",
@@ -41,11 +45,6 @@ CATEGORY_NAMES = {
     "intellectual": "智力",
     "mental": "精神",
 }
-
-
-def items_text(items: Iterable[str]) -> str:
-    """Catalogue items as the form prints them, joined with 、."""
-    return "、".join(ITEM_NAMES.get(item, item) for item in items)
 
 
 def attachments_text(attachments: Iterable[str]) -> str:
