@@ -7,9 +7,10 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi.responses import JSONResponse
 from rehab_contracts import ItemRejection, RequestedItem, Signatories
 
-from services.approval import handlers
+from services.approval import handlers, sign_off_handlers
 from services.approval.catalogue import COMMUNITY, STREET
 from services.approval.deadlines import working_days_between
 from services.approval.domain import Application, ApplicationApproved, ApplicationReviewed, Status
@@ -30,6 +31,10 @@ from services.approval.schemas import (
     ReviewView,
     SubmitApplication,
 )
+from services.approval.sign_off_handlers import BlockCommand
+from services.approval.sign_off_schemas import SignOffView
+from services.approval.sign_off_views import sign_off_response, sign_off_view, signer_of
+from services.approval.sign_offs import DECISION_BLOCK, INSTITUTION_CHANGE_BLOCK, Proposal
 from services.eventing.access import Caller, Forbidden
 from services.eventing.auth import Principal, Role
 from services.eventing.clock import today
@@ -38,6 +43,13 @@ from services.eventing.scopes import require_area, require_district, require_sig
 from services.reference import Jurisdiction
 
 router = APIRouter(tags=["applications"])
+
+PROPOSED = (
+    "Without access control the block takes effect at once (201). With it, the caller proposes the block "
+    "(202, the pending block): it takes effect once every other signatory named in it has confirmed it with "
+    "their own token (`POST .../confirmations`); any of them may decline it (`POST .../declines`)."
+)
+PENDING = {"model": SignOffView, "description": "Proposed: waiting for the other signatories to confirm"}
 
 
 Reference = Annotated[Jurisdiction, Depends(jurisdiction_of)]
@@ -68,7 +80,7 @@ def submit_application(
 def add_attachments(
     application_id: UUID, body: AddAttachments, runtime: Runtime, caller: Caller
 ) -> ApplicationAccepted:
-    _application_in_area(runtime, application_id, caller)
+    application_in_area(runtime, application_id, caller)
     application = handlers.add_attachments(runtime.store, application_id, body)
     runtime.committed()
     return _accepted(application)
@@ -77,15 +89,24 @@ def add_attachments(
 @router.post(
     "/applications/{application_id}/reviews",
     status_code=status.HTTP_201_CREATED,
+    response_model=ApplicationAccepted,
     summary="社区意见 then 街道意见: a level's opinion and signatures",
-    responses=ERRORS,
+    description=PROPOSED,
+    responses={**ERRORS, 202: PENDING},
 )
 def review_application(
-    application_id: UUID, body: ReviewApplication, runtime: Runtime, response: Response, caller: Caller
-) -> ApplicationAccepted:
-    form = _application_in_area(runtime, application_id, caller).submission
+    application_id: UUID,
+    body: ReviewApplication,
+    runtime: Runtime,
+    jurisdiction: Reference,
+    response: Response,
+    caller: Caller,
+) -> ApplicationAccepted | JSONResponse:
+    form = application_in_area(runtime, application_id, caller).submission
     assert form is not None
     _require_reviewer(caller, body, form.street)
+    if caller is not None:
+        return _propose(runtime, jurisdiction, application_id, str(body.level), body, caller)
     application = handlers.review_application(runtime.store, application_id, body)
     runtime.committed()
     response.headers["Location"] = f"/applications/{application_id}"
@@ -95,8 +116,10 @@ def review_application(
 @router.post(
     "/applications/{application_id}/decision",
     status_code=status.HTTP_201_CREATED,
+    response_model=ApplicationAccepted,
     summary="残联办意见: approve item by item and issue the service card 服务卡, or reject",
-    responses=ERRORS,
+    description=PROPOSED,
+    responses={**ERRORS, 202: PENDING},
 )
 def decide_application(
     application_id: UUID,
@@ -105,8 +128,10 @@ def decide_application(
     jurisdiction: Reference,
     response: Response,
     caller: Caller,
-) -> ApplicationAccepted:
+) -> ApplicationAccepted | JSONResponse:
     _require_district_sign_off(caller, body.signatories, "残联办审批")
+    if caller is not None:
+        return _propose(runtime, jurisdiction, application_id, DECISION_BLOCK, body, caller)
     if body.outcome == "approved":
         application = handlers.approve_application(runtime.store, jurisdiction, application_id, body)
     else:
@@ -119,11 +144,14 @@ def decide_application(
 @router.post(
     "/applications/{application_id}/institution-changes",
     status_code=status.HTTP_201_CREATED,
+    response_model=InstitutionChangeView,
     summary="区残联办 approves a change of the service institution fixed for an approved item",
     responses={
         404: {"description": "No such application"},
         409: {"description": "Not approved, item not approved, or from_institution_id not the one fixed now"},
+        202: PENDING,
     },
+    description=PROPOSED,
 )
 def change_institution(
     application_id: UUID,
@@ -132,8 +160,10 @@ def change_institution(
     jurisdiction: Reference,
     response: Response,
     caller: Caller,
-) -> InstitutionChangeView:
+) -> InstitutionChangeView | JSONResponse:
     _require_district_sign_off(caller, body.signatories, "变更服务机构")
+    if caller is not None:
+        return _propose(runtime, jurisdiction, application_id, INSTITUTION_CHANGE_BLOCK, body, caller)
     application = handlers.change_institution(runtime.store, jurisdiction, application_id, body)
     runtime.committed()
     response.headers["Location"] = f"/applications/{application_id}"
@@ -192,7 +222,7 @@ def list_quotas(
 def get_application(application_id: UUID, runtime: Runtime, caller: Caller) -> ApplicationView:
     application = handlers.get_application(runtime.store, application_id)
     _require_street(caller, application)
-    return application_view(application)
+    return application_view(application, sign_off_handlers.pending_sign_offs(runtime.store, application_id))
 
 
 @router.get("/applications", summary="Applications by year, street, status or person")
@@ -208,7 +238,11 @@ def list_applications(
     found = handlers.list_applications(
         runtime.store, year=year, street=street, status=status, person_id=person_id
     )
-    return [application_view(application) for application in found]
+    pending = sign_off_handlers.pending_by_application(runtime.store)
+    return [
+        application_view(application, pending.get(application.application_id, []))  # type: ignore[arg-type]
+        for application in found
+    ]
 
 
 @router.get("/referrals", tags=["referrals"], summary="Referrals 转介 that have reached approval")
@@ -226,7 +260,7 @@ REVIEW_SIGNERS = {
 }
 
 
-def _application_in_area(runtime: Runtime, application_id: UUID, caller: Principal | None) -> Application:
+def application_in_area(runtime: Runtime, application_id: UUID, caller: Principal | None) -> Application:
     application = handlers.get_application(runtime.store, application_id)
     _require_street(caller, application)
     return application
@@ -242,14 +276,34 @@ def _require_reviewer(caller: Principal | None, body: ReviewApplication, street:
     """社区意见 by the street's community, 街道意见 by the street itself, signed by the recorder."""
     if caller is None:
         return
-    level = str(body.level)
+    require_review_scope(caller, str(body.level), street)
+    require_signatory(caller, _signed(body.signatories), REVIEW_SIGNERS[str(body.level)])
+
+
+def require_review_scope(caller: Principal, level: str, street: str) -> None:
+    """A level's block is signed (proposed, confirmed, declined) only from the level's own scope."""
     if caller.scope.kind != REVIEW_SCOPES[level]:
         raise Forbidden(
             f"{'社区' if level == COMMUNITY else '街道'}意见只能由{street}的"
             f"{'社区' if level == COMMUNITY else '街道办事处'}（范围 {REVIEW_SCOPES[level]}）用户签署",
             code="access.review_level",
         )
-    require_signatory(caller, _signed(body.signatories), REVIEW_SIGNERS[level])
+
+
+def _propose(
+    runtime: Runtime,
+    jurisdiction: Jurisdiction,
+    application_id: UUID,
+    block: str,
+    body: BlockCommand,
+    caller: Principal,
+) -> JSONResponse:
+    """With access control on, a block waits for its other signatories (docs/security.md, "Sign-offs")."""
+    outcome = sign_off_handlers.propose(
+        runtime.store, jurisdiction, application_id, block, body, signer_of(caller)
+    )
+    runtime.committed()
+    return sign_off_response(outcome)
 
 
 def _require_district_sign_off(caller: Principal | None, signatories: Signatories, what: str) -> None:
@@ -282,7 +336,7 @@ def _accepted(application: Application) -> ApplicationAccepted:
     )
 
 
-def application_view(application: Application) -> ApplicationView:
+def application_view(application: Application, pending: list[Proposal] | None = None) -> ApplicationView:
     form = application.submission
     assert form is not None and application.application_id is not None
     approved = application.decision if isinstance(application.decision, ApplicationApproved) else None
@@ -311,6 +365,7 @@ def application_view(application: Application) -> ApplicationView:
         decision_due_on=application.decision_due_on,
         institutions=application.institutions(),
         institution_changes=[_change_view(change) for change in application.institution_changes],
+        pending_sign_offs=[sign_off_view(proposal, application) for proposal in pending or []],
     )
 
 

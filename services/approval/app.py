@@ -7,6 +7,7 @@ from rehab_contracts import APPROVAL, APPROVAL_STREAM, ASSESSMENT_STREAM, Referr
 
 from services.approval import handlers
 from services.approval.api import router
+from services.approval.sign_off_api import router as sign_off_router
 from services.approval.tables import tables
 from services.eventing.consumer import Subscription
 from services.eventing.runtime import ServiceSettings, create_service_app
@@ -28,7 +29,7 @@ def create_app(settings: ServiceSettings | None = None, jurisdiction: str | None
         settings,
         title="Approval 申请审批",
         description=DESCRIPTION,
-        routers=[router],
+        routers=[router, sign_off_router],
         publishes_to=APPROVAL_STREAM,
         subscriptions=[
             # assessment_completed and every other type are archived in the inbox only.

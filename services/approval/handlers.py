@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from uuid import UUID
 
@@ -11,6 +11,7 @@ from rehab_contracts import EventEnvelope, EventPayload, ReferralIssued
 from services.approval import schemas
 from services.approval.domain import Application
 from services.approval.events import (
+    ApplicationEvent,
     InstitutionChange,
     ItemApproval,
     ItemRejection,
@@ -65,72 +66,94 @@ def review_application(
     store: EventStore, application_id: UUID, request: schemas.ReviewApplication
 ) -> Application:
     with store.transaction() as unit:
-        loaded = load(unit, application_id)
-        events = loaded.application.review(
-            str(request.level),
-            request.endorsed,
-            request.opinion,
-            signatories(request.signatories),
-            request.reviewed_on,
-            today(),
-        )
-        record(unit, loaded.application, loaded.version, events, loaded.last_event_id)
-    return loaded.after(events)
+        return take_effect(unit, application_id, lambda application: review(application, request))
 
 
 def approve_application(
     store: EventStore, jurisdiction: Jurisdiction, application_id: UUID, request: schemas.DecideApplication
 ) -> Application:
     with store.transaction() as unit:
-        loaded = load(unit, application_id)
-        application = loaded.application
-        events = application.approve(
-            [
-                ItemApproval(str(d.item), str(d.subsidy_mode), d.institution_id, d.amount_fen)
-                for d in request.approved_items
-            ],
-            [ItemRejection(str(r.item), r.reason) for r in request.rejected_items],
-            signatories(request.signatories),
-            request.decided_on,
-            service_card_number=next_service_card_number(unit.session, form_of(application).application_year),
-            designated=designated_items(jurisdiction),
-            today=today(),
-            places=places_for(unit, jurisdiction, form_of(application)),
+        return take_effect(
+            unit, application_id, lambda application: approve(unit, jurisdiction, application, request)
         )
-        record(unit, application, loaded.version, events, loaded.last_event_id)
-    return loaded.after(events)
 
 
 def reject_application(
     store: EventStore, application_id: UUID, request: schemas.DecideApplication
 ) -> Application:
     with store.transaction() as unit:
-        loaded = load(unit, application_id)
-        events = loaded.application.reject(
-            request.reason or "", signatories(request.signatories), request.decided_on, today()
-        )
-        record(unit, loaded.application, loaded.version, events, loaded.last_event_id)
-    return loaded.after(events)
+        return take_effect(unit, application_id, lambda application: reject(application, request))
 
 
 def change_institution(
     store: EventStore, jurisdiction: Jurisdiction, application_id: UUID, request: schemas.ChangeInstitution
 ) -> Application:
     with store.transaction() as unit:
-        loaded = load(unit, application_id)
-        change = InstitutionChange(
-            str(request.item),
-            request.from_institution_id,
-            request.to_institution_id,
-            request.reason,
-            signatories(request.signatories),
-            request.decided_on,
+        return take_effect(
+            unit, application_id, lambda application: change(jurisdiction, application, request)
         )
-        events = loaded.application.change_institution(
-            change, designated=designated_items(jurisdiction), today=today()
-        )
-        record(unit, loaded.application, loaded.version, events, loaded.last_event_id)
+
+
+Decide = Callable[[Application], list[ApplicationEvent]]
+"""One domain command on a loaded application (a sign-off block), returning its events."""
+
+
+def take_effect(unit: UnitOfWork, application_id: UUID, decide: Decide) -> Application:
+    """Load, decide, record: the block's effective event, as every sign-off ends."""
+    loaded = load(unit, application_id)
+    events = decide(loaded.application)
+    record(unit, loaded.application, loaded.version, events, loaded.last_event_id)
     return loaded.after(events)
+
+
+def review(application: Application, request: schemas.ReviewApplication) -> list[ApplicationEvent]:
+    return application.review(
+        str(request.level),
+        request.endorsed,
+        request.opinion,
+        signatories(request.signatories),
+        request.reviewed_on,
+        today(),
+    )
+
+
+def approve(
+    unit: UnitOfWork, jurisdiction: Jurisdiction, application: Application, request: schemas.DecideApplication
+) -> list[ApplicationEvent]:
+    form = form_of(application)
+    return application.approve(
+        [
+            ItemApproval(str(d.item), str(d.subsidy_mode), d.institution_id, d.amount_fen)
+            for d in request.approved_items
+        ],
+        [ItemRejection(str(r.item), r.reason) for r in request.rejected_items],
+        signatories(request.signatories),
+        request.decided_on,
+        service_card_number=next_service_card_number(unit.session, form.application_year),
+        designated=designated_items(jurisdiction),
+        today=today(),
+        places=places_for(unit, jurisdiction, form),
+    )
+
+
+def reject(application: Application, request: schemas.DecideApplication) -> list[ApplicationEvent]:
+    return application.reject(
+        request.reason or "", signatories(request.signatories), request.decided_on, today()
+    )
+
+
+def change(
+    jurisdiction: Jurisdiction, application: Application, request: schemas.ChangeInstitution
+) -> list[ApplicationEvent]:
+    requested = InstitutionChange(
+        str(request.item),
+        request.from_institution_id,
+        request.to_institution_id,
+        request.reason,
+        signatories(request.signatories),
+        request.decided_on,
+    )
+    return application.change_institution(requested, designated=designated_items(jurisdiction), today=today())
 
 
 def places_for(unit: UnitOfWork, jurisdiction: Jurisdiction, form: Submission) -> QuotaUse | None:

@@ -20,6 +20,8 @@ from rehab_contracts import (
     SubsidyMode,
 )
 
+from services.approval.sign_off_schemas import SignOffView
+
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 InstitutionId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")]
@@ -262,6 +264,10 @@ class ApplicationView(BaseModel):
     )
     institution_changes: list[InstitutionChangeView] = Field(
         default_factory=list, description="Approved changes of institution, oldest first."
+    )
+    pending_sign_offs: list[SignOffView] = Field(
+        default_factory=list,
+        description="Blocks proposed, awaiting their other signatories' confirmations (access control on).",
     )
 
 

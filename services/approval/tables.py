@@ -1,10 +1,10 @@
-"""The approval service's own tables: received referrals and issued service cards.
+"""The approval service's own tables: received referrals, issued service cards, sign-off steps.
 
 Applications themselves live only in their event streams; nothing about them is kept here."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Date, Integer, MetaData, String, Table, Text, UniqueConstraint
+from sqlalchemy import Column, Date, DateTime, Integer, MetaData, String, Table, Text, UniqueConstraint
 
 tables = MetaData()
 
@@ -34,3 +34,22 @@ service_cards = Table(
     UniqueConstraint("year", "sequence", name="uq_service_card_year_sequence"),
 )
 """Service cards 服务卡 issued, written with the ApplicationApproved issuing them: numbers stay unique."""
+
+sign_off_steps = Table(
+    "approval_sign_off_steps",
+    tables,
+    Column("position", Integer, primary_key=True, autoincrement=True),
+    Column("application_id", String(36), nullable=False, index=True),
+    Column("proposal_id", String(36), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("block", String(30), nullable=False),
+    Column("slot", String(120), nullable=False, unique=True),
+    Column("signer", String(200), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("signatories", Text),
+    Column("command", Text),
+    Column("reason", Text),
+)
+"""Two-step sign-off (docs/adr/0008-two-step-sign-off.md): append-only; ``slot`` is unique, so two
+concurrent steps on one proposal (or two proposals of one block) cannot both be recorded."""

@@ -510,3 +510,16 @@ def test_a_second_support_service_application_in_the_year_is_refused(client: Tes
 def test_an_unknown_application_is_not_found(client: TestClient) -> None:
     assert client.get(f"/applications/{uuid4()}").status_code == 404
     assert client.post(f"/applications/{uuid4()}/reviews", json=community()).status_code == 404
+
+
+def test_without_access_control_a_block_takes_effect_at_once_and_nothing_awaits_confirmation(
+    client: TestClient,
+) -> None:
+    application_id = submitted(client, referred(client))
+    signed = client.post(f"/applications/{application_id}/reviews", json=community())
+    assert signed.status_code == 201
+    assert client.get(f"/applications/{application_id}").json()["pending_sign_offs"] == []
+    confirmation = client.post(
+        f"/applications/{application_id}/reviews/community/confirmations", json={"proposal_id": str(uuid4())}
+    )
+    assert (confirmation.status_code, error_of(confirmation)["code"]) == (409, "approval.sign_off.access_off")

@@ -1,0 +1,169 @@
+"""HTTP API of the two-step sign-off: each named signatory confirms (or declines) a proposed block
+with their own token; the last confirmation makes the block take effect (docs/security.md, "Sign-offs")."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter, status
+from fastapi.responses import JSONResponse
+from rehab_contracts import ReviewLevel
+
+from services.approval import sign_off_handlers
+from services.approval.api import Reference, application_in_area, require_review_scope
+from services.approval.sign_off_schemas import ConfirmSignOff, DeclineSignOff, SignOffView
+from services.approval.sign_off_views import sign_off_response, signer_of
+from services.approval.sign_offs import DECISION_BLOCK, INSTITUTION_CHANGE_BLOCK
+from services.eventing.access import Caller
+from services.eventing.auth import Principal
+from services.eventing.http import Runtime
+from services.eventing.rejections import StateConflict
+from services.eventing.scopes import require_district
+
+router = APIRouter(tags=["sign-offs"])
+
+ANSWERS = {
+    200: {"model": SignOffView, "description": "Declined (withdrawn), or confirmed before: nothing changed"},
+    201: {"model": SignOffView, "description": "This confirmation was the last: the block took effect"},
+    202: {"model": SignOffView, "description": "Confirmed; other signatories still to confirm"},
+    403: {"description": "Not named in the block in a role the caller holds, or outside its scope"},
+    404: {"description": "No such application or pending proposal of this block"},
+    409: {"description": "Withdrawn, already effective, or the block no longer fits the application"},
+}
+
+
+@router.post(
+    "/applications/{application_id}/reviews/{level}/confirmations",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="A signatory of 社区意见 / 街道意见 confirms the proposed block with their own token",
+    responses=ANSWERS,
+)
+def confirm_review(
+    application_id: UUID,
+    level: ReviewLevel,
+    body: ConfirmSignOff,
+    runtime: Runtime,
+    jurisdiction: Reference,
+    caller: Caller,
+) -> JSONResponse:
+    signer = _level_signer(runtime, application_id, str(level), caller)
+    outcome = sign_off_handlers.confirm(
+        runtime.store, jurisdiction, application_id, str(level), body.proposal_id, signer_of(signer)
+    )
+    runtime.committed()
+    return sign_off_response(outcome)
+
+
+@router.post(
+    "/applications/{application_id}/reviews/{level}/declines",
+    summary="A signatory of 社区意见 / 街道意见 declines the proposed block: it is withdrawn",
+    responses=ANSWERS,
+)
+def decline_review(
+    application_id: UUID, level: ReviewLevel, body: DeclineSignOff, runtime: Runtime, caller: Caller
+) -> JSONResponse:
+    signer = _level_signer(runtime, application_id, str(level), caller)
+    outcome = sign_off_handlers.decline(
+        runtime.store, application_id, str(level), body.proposal_id, body.reason, signer_of(signer)
+    )
+    return sign_off_response(outcome)
+
+
+@router.post(
+    "/applications/{application_id}/decision/confirmations",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="A signatory of 残联办意见 confirms the proposed decision with their own token",
+    responses=ANSWERS,
+)
+def confirm_decision(
+    application_id: UUID, body: ConfirmSignOff, runtime: Runtime, jurisdiction: Reference, caller: Caller
+) -> JSONResponse:
+    signer = _district_signer(caller, "残联办审批")
+    outcome = sign_off_handlers.confirm(
+        runtime.store, jurisdiction, application_id, DECISION_BLOCK, body.proposal_id, signer_of(signer)
+    )
+    runtime.committed()
+    return sign_off_response(outcome)
+
+
+@router.post(
+    "/applications/{application_id}/decision/declines",
+    summary="A signatory of 残联办意见 declines the proposed decision: it is withdrawn",
+    responses=ANSWERS,
+)
+def decline_decision(
+    application_id: UUID, body: DeclineSignOff, runtime: Runtime, caller: Caller
+) -> JSONResponse:
+    signer = _district_signer(caller, "残联办审批")
+    outcome = sign_off_handlers.decline(
+        runtime.store, application_id, DECISION_BLOCK, body.proposal_id, body.reason, signer_of(signer)
+    )
+    return sign_off_response(outcome)
+
+
+@router.post(
+    "/applications/{application_id}/institution-changes/confirmations",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="A signatory of 区残联办 confirms a proposed change of service institution",
+    responses=ANSWERS,
+)
+def confirm_institution_change(
+    application_id: UUID, body: ConfirmSignOff, runtime: Runtime, jurisdiction: Reference, caller: Caller
+) -> JSONResponse:
+    signer = _district_signer(caller, "变更服务机构")
+    outcome = sign_off_handlers.confirm(
+        runtime.store,
+        jurisdiction,
+        application_id,
+        INSTITUTION_CHANGE_BLOCK,
+        body.proposal_id,
+        signer_of(signer),
+    )
+    runtime.committed()
+    return sign_off_response(outcome)
+
+
+@router.post(
+    "/applications/{application_id}/institution-changes/declines",
+    summary="A signatory of 区残联办 declines a proposed change of service institution",
+    responses=ANSWERS,
+)
+def decline_institution_change(
+    application_id: UUID, body: DeclineSignOff, runtime: Runtime, caller: Caller
+) -> JSONResponse:
+    signer = _district_signer(caller, "变更服务机构")
+    outcome = sign_off_handlers.decline(
+        runtime.store,
+        application_id,
+        INSTITUTION_CHANGE_BLOCK,
+        body.proposal_id,
+        body.reason,
+        signer_of(signer),
+    )
+    return sign_off_response(outcome)
+
+
+def _level_signer(runtime: Runtime, application_id: UUID, level: str, caller: Principal | None) -> Principal:
+    """The caller, of the application's street (community) and the level's scope."""
+    signer = _authenticated(caller)
+    form = application_in_area(runtime, application_id, signer).submission
+    assert form is not None
+    require_review_scope(signer, level, form.street)
+    return signer
+
+
+def _district_signer(caller: Principal | None, what: str) -> Principal:
+    signer = _authenticated(caller)
+    require_district(signer, what)
+    return signer
+
+
+def _authenticated(caller: Principal | None) -> Principal:
+    """Confirming needs to know who confirms: without access control every block took effect at once."""
+    if caller is None:
+        raise StateConflict(
+            "未启用访问控制：签字栏提交即生效，没有待确认的签字",
+            field="proposal_id",
+            code="approval.sign_off.access_off",
+        )
+    return caller

@@ -1,0 +1,160 @@
+"""Command handlers of the two-step sign-off: propose, confirm, decline; the last confirmation emits
+the block's effective event through the same domain command as a one-step sign-off."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from uuid import UUID
+
+from services.approval import schemas
+from services.approval.domain import Application
+from services.approval.handlers import Decide, approve, change, reject, review, take_effect
+from services.approval.repository import load
+from services.approval.sign_off_store import load_sign_offs, save_steps, sign_offs_by_application
+from services.approval.sign_offs import (
+    COMMUNITY_BLOCK,
+    DECISION_BLOCK,
+    INSTITUTION_CHANGE_BLOCK,
+    STREET_BLOCK,
+    Proposal,
+    SignOffs,
+)
+from services.approval.translation import signatories
+from services.eventing.rejections import NotFound
+from services.eventing.store import EventStore, UnitOfWork
+from services.reference import Jurisdiction
+
+BlockCommand = schemas.ReviewApplication | schemas.DecideApplication | schemas.ChangeInstitution
+
+
+@dataclass(frozen=True)
+class Signer:
+    """The authenticated user acting on a block, and the sign-off roles their token holds."""
+
+    user: str
+    roles: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A proposal after a step, the application after it, and whether this step made it take effect."""
+
+    proposal: Proposal
+    application: Application
+    took_effect: bool
+
+
+def propose(
+    store: EventStore,
+    jurisdiction: Jurisdiction,
+    application_id: UUID,
+    block: str,
+    command: BlockCommand,
+    signer: Signer,
+) -> Outcome:
+    """Check the block as it would take effect now, then keep it waiting for the other signatories."""
+    with store.transaction() as unit:
+        decide = decider(unit, jurisdiction, block, command)
+        decide(load(unit, application_id).application)  # refused now rather than at the last confirmation
+        sign_offs = load_sign_offs(unit, application_id)
+        steps = sign_offs.propose(
+            block,
+            signatories(command.signatories),
+            command.model_dump_json(),
+            signer=signer.user,
+            roles=signer.roles,
+            at=datetime.now(UTC),
+        )
+        save_steps(unit, application_id, steps)
+        return _settle(unit, application_id, sign_offs.after(steps), steps[0].proposal_id, decide)
+
+
+def confirm(
+    store: EventStore,
+    jurisdiction: Jurisdiction,
+    application_id: UUID,
+    block: str,
+    proposal_id: UUID,
+    signer: Signer,
+) -> Outcome:
+    """The signer confirms; the confirmation completing the block records its effective event."""
+    with store.transaction() as unit:
+        load(unit, application_id)
+        sign_offs = load_sign_offs(unit, application_id)
+        proposal = _proposal_of_block(sign_offs, block, proposal_id)
+        steps = sign_offs.confirm(proposal_id, signer=signer.user, roles=signer.roles, at=datetime.now(UTC))
+        save_steps(unit, application_id, steps)
+        if not steps:
+            return Outcome(proposal, load(unit, application_id).application, took_effect=False)
+        decide = decider(unit, jurisdiction, block, _command(block, proposal.proposed.command))
+        return _settle(unit, application_id, sign_offs.after(steps), proposal_id, decide)
+
+
+def decline(
+    store: EventStore, application_id: UUID, block: str, proposal_id: UUID, reason: str, signer: Signer
+) -> Outcome:
+    """The signer refuses the block as proposed: withdrawn, with the reason."""
+    with store.transaction() as unit:
+        application = load(unit, application_id).application
+        sign_offs = load_sign_offs(unit, application_id)
+        _proposal_of_block(sign_offs, block, proposal_id)
+        steps = sign_offs.decline(
+            proposal_id, reason, signer=signer.user, roles=signer.roles, at=datetime.now(UTC)
+        )
+        save_steps(unit, application_id, steps)
+        return Outcome(sign_offs.after(steps).proposal(proposal_id), application, took_effect=False)
+
+
+def pending_sign_offs(store: EventStore, application_id: UUID) -> list[Proposal]:
+    with store.reading() as unit:
+        return load_sign_offs(unit, application_id).pending()
+
+
+def decider(unit: UnitOfWork, jurisdiction: Jurisdiction, block: str, command: BlockCommand) -> Decide:
+    """The domain command a block stands for, as a one-step sign-off runs it."""
+    if isinstance(command, schemas.ReviewApplication):
+        return lambda application: review(application, command)
+    if isinstance(command, schemas.ChangeInstitution):
+        return lambda application: change(jurisdiction, application, command)
+    if command.outcome == "approved":
+        return lambda application: approve(unit, jurisdiction, application, command)
+    return lambda application: reject(application, command)
+
+
+def _settle(
+    unit: UnitOfWork, application_id: UUID, sign_offs: SignOffs, proposal_id: UUID, decide: Decide
+) -> Outcome:
+    proposal = sign_offs.proposal(proposal_id)
+    if proposal.complete:
+        return Outcome(proposal, take_effect(unit, application_id, decide), took_effect=True)
+    return Outcome(proposal, load(unit, application_id).application, took_effect=False)
+
+
+def _proposal_of_block(sign_offs: SignOffs, block: str, proposal_id: UUID) -> Proposal:
+    proposal = sign_offs.proposal(proposal_id)
+    if proposal.block != block:
+        raise NotFound(
+            f"编号为 {proposal_id} 的签字不属于此签字栏",
+            field="proposal_id",
+            code="approval.sign_off.not_found",
+        )
+    return proposal
+
+
+_COMMANDS: dict[str, type[BlockCommand]] = {
+    COMMUNITY_BLOCK: schemas.ReviewApplication,
+    STREET_BLOCK: schemas.ReviewApplication,
+    DECISION_BLOCK: schemas.DecideApplication,
+    INSTITUTION_CHANGE_BLOCK: schemas.ChangeInstitution,
+}
+
+
+def _command(block: str, text: str) -> BlockCommand:
+    return _COMMANDS[block].model_validate_json(text)
+
+
+def pending_by_application(store: EventStore) -> dict[UUID, list[Proposal]]:
+    with store.reading() as unit:
+        found = sign_offs_by_application(unit)
+    return {application_id: sign_offs.pending() for application_id, sign_offs in found.items()}
