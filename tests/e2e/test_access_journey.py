@@ -1,5 +1,6 @@
 """The five services as real processes with access control on: street clerks stay in their street,
-auditors only read, sign-offs need the right roles, and every read of a person is in `rehab audit`."""
+auditors only read, each sign-off block takes effect when every signatory has confirmed it with their
+own token, and every read of a person is in `rehab audit`."""
 
 from __future__ import annotations
 
@@ -94,7 +95,7 @@ def test_an_auditor_reads_every_service_but_writes_none(deployment: Deployment) 
     assert (refused.status_code, refused.json()["code"]) == (403, "access.read_only")
 
 
-def test_the_journey_is_signed_off_by_the_right_roles_and_every_person_read_is_audited(
+def test_the_journey_is_signed_off_by_each_signatory_in_person_and_every_person_read_is_audited(
     deployment: Deployment,
 ) -> None:
     journey = deployment.journey
@@ -108,7 +109,7 @@ def test_the_journey_is_signed_off_by_the_right_roles_and_every_person_read_is_a
     )
     application_id = journey.apply(person, person_id, NEEDS, serial=1)
 
-    # The community coordinator signs the community block as its 经办人 (Journey.review's names).
+    # Each block is proposed by one signatory and confirmed by each other one with their own token.
     community_only = deployment.drivers["approval"]
     street_block = {
         "level": "street",
@@ -121,7 +122,7 @@ def test_the_journey_is_signed_off_by_the_right_roles_and_every_person_read_is_a
             "handler": "鸳鸯街道经办人",
         },
     }
-    reviews = deployment.url("approval", f"/applications/{application_id}/reviews")
+    base = deployment.url("approval", f"/applications/{application_id}")
     community_block = {
         "level": "community",
         "endorsed": True,
@@ -129,11 +130,17 @@ def test_the_journey_is_signed_off_by_the_right_roles_and_every_person_read_is_a
         "reviewed_on": "2025-05-08",
         "signatories": {"responsible": "鸳鸯社区主任", "handler": "鸳鸯社区协调员"},
     }
-    assert httpx.post(reviews, json=community_block, headers=community_only).status_code == 201
-    wrong_level = httpx.post(reviews, json=street_block, headers=community_only)
+    community_chief = deployment.bearer(
+        "鸳鸯社区主任", "approval", "community:鸳鸯/鸳鸯第一社区", "responsible"
+    )
+    sign_off(f"{base}/reviews", community_block, [community_only, community_chief], "reviews/community")
+    wrong_level = httpx.post(f"{base}/reviews", json=street_block, headers=community_only)
     assert (wrong_level.status_code, wrong_level.json()["code"]) == (403, "access.review_level")
-    street_reviewer = deployment.bearer("鸳鸯街道复核人", "approval", "street:鸳鸯", "reviewer")
-    assert httpx.post(reviews, json=street_block, headers=street_reviewer).status_code == 201
+    street_signers = [
+        deployment.bearer(f"鸳鸯街道{title}", "approval", "street:鸳鸯", role)
+        for title, role in (("复核人", "reviewer"), ("负责人", "responsible"), ("经办人", "handler"))
+    ]
+    sign_off(f"{base}/reviews", street_block, street_signers, "reviews/street")
 
     decision = {
         "outcome": "approved",
@@ -142,13 +149,16 @@ def test_the_journey_is_signed_off_by_the_right_roles_and_every_person_read_is_a
         "decided_on": "2025-05-20",
         "approved_items": [{"item": NEEDS[0], "subsidy_mode": "fixed_amount", "amount_fen": 20000}],
     }
-    decide = deployment.url("approval", f"/applications/{application_id}/decision")
     district_handler = deployment.bearer("区残联办经办人", "approval", "district", "handler")
-    refused = httpx.post(decide, json=decision, headers=district_handler)
+    refused = httpx.post(f"{base}/decision", json=decision, headers=district_handler)
     assert (refused.status_code, refused.json()["code"]) == (403, "access.signatory")
-    responsible = deployment.bearer("区残联办负责人", "approval", "district", "responsible")
-    approved = httpx.post(decide, json=decision, headers=responsible)
-    assert approved.status_code == 201, approved.text
+    office = [
+        deployment.bearer("区残联办负责人", "approval", "district", "responsible"),
+        deployment.bearer("区残联办复核人", "approval", "district", "reviewer"),
+        district_handler,
+    ]
+    approved = sign_off(f"{base}/decision", decision, office, "decision")
+    assert approved.json()["application_status"] == "approved"
 
     deployment.person = (person_id, person["name"])
     reader = deployment.drivers["survey"]
@@ -188,6 +198,20 @@ def test_settlement_prints_the_name_with_the_key_the_registry_released_to_its_to
     assert name in cells
     releases = [row for row in audited_reads(deployment, person_id) if row[5].endswith("/data-key")]
     assert releases and {row[1] for row in releases} == {"settlement-register"}
+
+
+def sign_off(path: str, block: dict, signers: list[dict[str, str]], confirmations: str) -> httpx.Response:
+    """The first signer proposes the block (202, pending); each other one confirms with their own token."""
+    proposed = httpx.post(path, json=block, headers=signers[0])
+    assert proposed.status_code == 202, proposed.text
+    application = proposed.json()["application_id"]
+    confirm = path.split("/applications/")[0] + f"/applications/{application}/{confirmations}/confirmations"
+    answer = proposed
+    for headers in signers[1:]:
+        assert answer.json()["status"] == "pending"
+        answer = httpx.post(confirm, json={"proposal_id": proposed.json()["proposal_id"]}, headers=headers)
+    assert answer.status_code == 201, answer.text
+    return answer
 
 
 def audited_reads(deployment: Deployment, person_id: str) -> list[list[str]]:
