@@ -8,33 +8,29 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response, status
 from fastapi.responses import JSONResponse
-from rehab_contracts import ItemRejection, RequestedItem, Signatories
+from rehab_contracts import Signatories
 
 from services.approval import handlers, sign_off_handlers
 from services.approval.catalogue import COMMUNITY, STREET
-from services.approval.deadlines import working_days_between
-from services.approval.domain import Application, ApplicationApproved, ApplicationReviewed, Status
-from services.approval.events import InstitutionChangeApproved
+from services.approval.domain import Application, Status
 from services.approval.schemas import (
     AddAttachments,
     ApplicationAccepted,
     ApplicationView,
-    ApprovedItemView,
     ChangeInstitution,
     DecideApplication,
-    DecisionView,
     InstitutionChangeView,
     OverdueView,
     QuotaView,
     ReferralView,
     ReviewApplication,
-    ReviewView,
     SubmitApplication,
 )
 from services.approval.sign_off_handlers import BlockCommand
 from services.approval.sign_off_schemas import SignOffView
-from services.approval.sign_off_views import sign_off_response, sign_off_view, signer_of
-from services.approval.sign_offs import DECISION_BLOCK, INSTITUTION_CHANGE_BLOCK, Proposal
+from services.approval.sign_off_views import sign_off_response, signer_of
+from services.approval.sign_offs import DECISION_BLOCK, INSTITUTION_CHANGE_BLOCK
+from services.approval.views import accepted_view, application_view, change_view, overdue_view
 from services.eventing.access import Caller, Forbidden
 from services.eventing.auth import Principal, Role
 from services.eventing.clock import today
@@ -69,7 +65,7 @@ def submit_application(
     application = handlers.submit_application(runtime.store, jurisdiction, body)
     runtime.committed()
     response.headers["Location"] = f"/applications/{application.application_id}"
-    return _accepted(application)
+    return accepted_view(application)
 
 
 @router.post(
@@ -83,7 +79,7 @@ def add_attachments(
     application_in_area(runtime, application_id, caller)
     application = handlers.add_attachments(runtime.store, application_id, body)
     runtime.committed()
-    return _accepted(application)
+    return accepted_view(application)
 
 
 @router.post(
@@ -110,7 +106,7 @@ def review_application(
     application = handlers.review_application(runtime.store, application_id, body)
     runtime.committed()
     response.headers["Location"] = f"/applications/{application_id}"
-    return _accepted(application)
+    return accepted_view(application)
 
 
 @router.post(
@@ -138,7 +134,7 @@ def decide_application(
         application = handlers.reject_application(runtime.store, application_id, body)
     runtime.committed()
     response.headers["Location"] = f"/applications/{application_id}"
-    return _accepted(application)
+    return accepted_view(application)
 
 
 @router.post(
@@ -167,7 +163,7 @@ def change_institution(
     application = handlers.change_institution(runtime.store, jurisdiction, application_id, body)
     runtime.committed()
     response.headers["Location"] = f"/applications/{application_id}"
-    return _change_view(application.institution_changes[-1])
+    return change_view(application.institution_changes[-1])
 
 
 @router.get(
@@ -185,7 +181,7 @@ def list_overdue(
     street = visible_area(caller, street).street
     day = as_of or today()
     return [
-        _overdue_view(application, day)
+        overdue_view(application, day)
         for application in handlers.overdue_applications(runtime.store, day, street)
     ]
 
@@ -318,108 +314,3 @@ def _signed(signatories: Signatories) -> dict[Role, str | None]:
         Role.REVIEWER: signatories.reviewer,
         Role.HANDLER: signatories.handler,
     }
-
-
-# -- views -----------------------------------------------------------------------------------------
-def _accepted(application: Application) -> ApplicationAccepted:
-    assert application.application_id is not None
-    card = (
-        application.decision.service_card_number
-        if isinstance(application.decision, ApplicationApproved)
-        else None
-    )
-    return ApplicationAccepted(
-        application_id=application.application_id,
-        status=application.status,
-        missing_attachments=list(application.missing_attachments),  # type: ignore[arg-type]
-        service_card_number=card,
-    )
-
-
-def application_view(application: Application, pending: list[Proposal] | None = None) -> ApplicationView:
-    form = application.submission
-    assert form is not None and application.application_id is not None
-    approved = application.decision if isinstance(application.decision, ApplicationApproved) else None
-    return ApplicationView(
-        application_id=application.application_id,
-        person_id=form.person_id,
-        application_year=form.application_year,
-        street=form.street,
-        serial_number=form.serial_number,
-        status=application.status,
-        requested_items=[RequestedItem.model_validate(vars(requested)) for requested in form.requested_items],
-        attachments=sorted(application.attachments),  # type: ignore[arg-type]
-        missing_attachments=list(application.missing_attachments),  # type: ignore[arg-type]
-        economic_status=form.economic_status,  # type: ignore[arg-type]
-        disability_categories=sorted(form.disability_categories),  # type: ignore[arg-type]
-        certified=form.certified,
-        applicant_role=form.applicant_role,  # type: ignore[arg-type]
-        referral_id=form.referral_id,
-        submitted_on=form.submitted_on,
-        attachments_added_on=application.attachments_added_on,
-        community_review=_review_view(application.reviews.get(COMMUNITY)),
-        street_review=_review_view(application.reviews.get(STREET)),
-        decision=_decision_view(application),
-        service_card_number=approved.service_card_number if approved else None,
-        complete_on=application.complete_on,
-        decision_due_on=application.decision_due_on,
-        institutions=application.institutions(),
-        institution_changes=[_change_view(change) for change in application.institution_changes],
-        pending_sign_offs=[sign_off_view(proposal, application) for proposal in pending or []],
-    )
-
-
-def _overdue_view(application: Application, day: date) -> OverdueView:
-    form = application.submission
-    due = application.decision_due_on
-    assert form is not None and application.application_id is not None and due is not None
-    assert application.complete_on is not None
-    return OverdueView(
-        application_id=application.application_id,
-        person_id=form.person_id,
-        street=form.street,
-        serial_number=form.serial_number,
-        status=application.status,
-        complete_on=application.complete_on,
-        decision_due_on=due,
-        working_days_overdue=working_days_between(due, day),
-    )
-
-
-def _change_view(change: InstitutionChangeApproved) -> InstitutionChangeView:
-    return InstitutionChangeView.model_validate(
-        {**vars(change), "signatories": Signatories.model_validate(vars(change.signatories))}
-    )
-
-
-def _review_view(review: ApplicationReviewed | None) -> ReviewView | None:
-    if review is None:
-        return None
-    return ReviewView(
-        endorsed=review.endorsed,
-        opinion=review.opinion,
-        signatories=Signatories.model_validate(vars(review.signatories)),
-        reviewed_on=review.reviewed_on,
-    )
-
-
-def _decision_view(application: Application) -> DecisionView | None:
-    decision = application.decision
-    if decision is None:
-        return None
-    block = Signatories.model_validate(vars(decision.signatories))
-    if isinstance(decision, ApplicationApproved):
-        return DecisionView(
-            outcome="approved",
-            approved_items=[
-                ApprovedItemView.model_validate(vars(approval)) for approval in decision.approved_items
-            ],
-            rejected_items=[
-                ItemRejection.model_validate(vars(rejection)) for rejection in decision.rejected_items
-            ],
-            signatories=block,
-            decided_on=decision.approved_on,
-        )
-    return DecisionView(
-        outcome="rejected", reason=decision.reason, signatories=block, decided_on=decision.rejected_on
-    )
