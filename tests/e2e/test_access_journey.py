@@ -1,4 +1,5 @@
-"""The five services as real processes with access control on: street clerks stay in their street,
+"""The five services as real processes, each its own Redis ACL user, with signed events and access
+control on: street clerks stay in their street,
 auditors only read, each sign-off block takes effect when every signatory has confirmed it with their
 own token, and every read of a person is in `rehab audit`."""
 
@@ -15,7 +16,7 @@ import pytest
 from openpyxl import load_workbook
 
 from rehab.journey import DISTRICT_ASSESSMENT, DISTRICT_OFFICE_SIGNATORIES, Journey
-from rehab.local_redis import LocalRedis, free_port
+from rehab.local_redis import AGENCY_USERS, LocalRedis, free_port
 from rehab.processes import SERVICES, ServiceProcesses
 from tests.e2e.people import certified_adult
 
@@ -30,9 +31,10 @@ class Deployment:
     def __init__(self, var_dir: Path) -> None:
         self.var_dir = var_dir
         self.person = ("", "")
-        self.redis = LocalRedis(var_dir / "redis", free_port()).start()
+        # As production runs: each service as its own Redis ACL user, events signed, access control on.
+        self.redis = LocalRedis(var_dir / "redis", free_port(), aclfile=AGENCY_USERS).start()
         ports = {service: free_port() for service in SERVICES}
-        self.services = ServiceProcesses(var_dir, self.redis.url, ports=ports, with_access=True)
+        self.services = ServiceProcesses.with_agency_users(var_dir, self.redis, ports=ports, with_access=True)
         self.drivers = {
             "survey": self.bearer("鸳鸯调查员", "survey", "street:鸳鸯"),
             "assessment": self.bearer("评估医生", "assessment", f"institution:{DISTRICT_ASSESSMENT}"),
