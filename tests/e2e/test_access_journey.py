@@ -1,7 +1,7 @@
 """The five services as real processes, each its own Redis ACL user, with signed events and access
-control on: street clerks stay in their street,
-auditors only read, each sign-off block takes effect when every signatory has confirmed it with their
-own token, and every read of a person is in `rehab audit`."""
+control on: street clerks stay in their street, auditors only read, each sign-off block takes effect
+when every signatory has confirmed it with their own token, and every read of a person is in
+`rehab audit`."""
 
 from __future__ import annotations
 
