@@ -27,17 +27,8 @@ from uuid import UUID
 
 from rehab_contracts import EventEnvelope, EventPayload
 from sqlalchemy import (
-    BigInteger,
-    Column,
-    DateTime,
     Engine,
-    Integer,
-    LargeBinary,
     MetaData,
-    String,
-    Table,
-    Text,
-    UniqueConstraint,
     func,
     insert,
     select,
@@ -62,82 +53,37 @@ from services.eventing.sqlite import (
     busy_timeout_seconds,
     create_store_engine,
 )
+from services.eventing.tables import (
+    Position,
+    envelope_of,
+    event_row,
+    events_table,
+    idempotency_keys_table,
+    inbox_table,
+    metadata,
+    outbox_table,
+)
 
 __all__ = [
     "READ_ONLY",
     "ConcurrencyConflict",
     "EventStore",
     "NewEvent",
+    "Position",
     "StoreBusy",
     "StoredEvent",
     "UnitOfWork",
     "busy_timeout_seconds",
     "create_store_engine",
+    "events_table",
+    "idempotency_keys_table",
+    "inbox_table",
     "iter_received",
+    "metadata",
+    "outbox_table",
 ]
 
 log = logging.getLogger(__name__)
-
-metadata = MetaData()
-
-Position = BigInteger().with_variant(Integer(), "sqlite")
-
-events_table = Table(
-    "events",
-    metadata,
-    Column("position", Position, primary_key=True, autoincrement=True),
-    Column("event_id", String(36), nullable=False, unique=True),
-    Column("stream_id", String(200), nullable=False),
-    Column("version", Integer, nullable=False),
-    Column("event_type", String(100), nullable=False, index=True),
-    Column("schema_version", Integer, nullable=False),
-    Column("occurred_at", DateTime(timezone=True), nullable=False),
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
-    Column("producer", String(50), nullable=False),
-    Column("correlation_id", String(36), nullable=False),
-    Column("causation_id", String(36)),
-    Column("signature", Text),
-    Column("payload", Text, nullable=False),
-    UniqueConstraint("stream_id", "version", name="uq_events_stream_version"),
-    sqlite_autoincrement=True,
-)
-
-outbox_table = Table(
-    "outbox",
-    metadata,
-    Column("position", Position, primary_key=True, autoincrement=False),
-    Column("event_id", String(36), nullable=False, unique=True),
-    Column("published_at", DateTime(timezone=True), index=True),
-    Column("stream_entry_id", String(40)),
-)
-
-inbox_table = Table(
-    "inbox",
-    metadata,
-    Column("position", Position, primary_key=True, autoincrement=True),
-    Column("event_id", String(36), nullable=False, unique=True),
-    Column("source_stream", String(100), nullable=False),
-    Column("event_type", String(100), nullable=False, index=True),
-    Column("stream_id", String(200), nullable=False, index=True),
-    Column("occurred_at", DateTime(timezone=True), nullable=False),
-    Column("received_at", DateTime(timezone=True), nullable=False),
-    Column("envelope", Text, nullable=False),
-    sqlite_autoincrement=True,
-)
-
-idempotency_keys_table = Table(
-    "idempotency_keys",
-    metadata,
-    Column("key", String(200), primary_key=True),
-    Column("request_hash", String(64), nullable=False),
-    Column("request_id", String(36), nullable=False),
-    Column("event_ids", Text, nullable=False),
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
-    Column("response_status", Integer),
-    Column("response_headers", Text),
-    Column("response_body", LargeBinary),
-)
-
 
 class ConcurrencyConflict(Exception):
     """Another command appended to the same aggregate first."""
@@ -383,7 +329,7 @@ class UnitOfWork:
                     self._remember_key(request, envelopes)
                 for envelope in envelopes:
                     position = self.session.execute(
-                        insert(events_table).values(_row(envelope))
+                        insert(events_table).values(event_row(envelope))
                     ).inserted_primary_key[0]
                     self.session.execute(
                         insert(outbox_table).values(position=position, event_id=str(envelope.event_id))
@@ -530,41 +476,5 @@ def _envelope(
     )
 
 
-def _row(envelope: EventEnvelope) -> dict[str, Any]:
-    return {
-        "event_id": str(envelope.event_id),
-        "stream_id": envelope.stream_id,
-        "version": envelope.version,
-        "event_type": envelope.event_type,
-        "schema_version": envelope.schema_version,
-        "occurred_at": envelope.occurred_at,
-        "recorded_at": envelope.recorded_at,
-        "producer": envelope.producer,
-        "correlation_id": str(envelope.correlation_id),
-        "causation_id": str(envelope.causation_id) if envelope.causation_id else None,
-        "signature": envelope.signature,
-        "payload": json.dumps(envelope.payload, ensure_ascii=False, sort_keys=True),
-    }
-
-
 def _stored(row: Any) -> StoredEvent:
-    envelope = EventEnvelope(
-        event_id=row["event_id"],
-        event_type=row["event_type"],
-        schema_version=row["schema_version"],
-        occurred_at=_aware(row["occurred_at"]),
-        recorded_at=_aware(row["recorded_at"]),
-        producer=row["producer"],
-        stream_id=row["stream_id"],
-        version=row["version"],
-        correlation_id=row["correlation_id"],
-        causation_id=row["causation_id"],
-        signature=row["signature"],
-        payload=json.loads(row["payload"]),
-    )
-    return StoredEvent(position=row["position"], envelope=envelope)
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite drops the offset; every time this store writes is UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return StoredEvent(position=row["position"], envelope=envelope_of(row))

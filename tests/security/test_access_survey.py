@@ -181,7 +181,8 @@ def test_idempotency_keys_belong_to_their_user_so_another_users_same_key_neither
     client: TestClient, deployment: Deployment
 ) -> None:
     first = {**clerk(deployment), "Idempotency-Key": "register-1"}
-    colleague = {**deployment.bearer("鸳鸯另一干事", "survey", "street:鸳鸯"), "Idempotency-Key": "register-1"}
+    other_clerk = deployment.bearer("鸳鸯另一干事", "survey", "street:鸳鸯")
+    colleague = {**other_clerk, "Idempotency-Key": "register-1"}
     original = client.post("/persons", json=resident("鸳鸯", "231"), headers=first)
     retried = client.post("/persons", json=resident("鸳鸯", "231"), headers=first)
     other = client.post("/persons", json=resident("鸳鸯", "241"), headers=colleague)

@@ -1,0 +1,122 @@
+"""The tables every service's store has: events, outbox, inbox and idempotency keys, and their rows."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from rehab_contracts import EventEnvelope
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+Position = BigInteger().with_variant(Integer(), "sqlite")
+
+events_table = Table(
+    "events",
+    metadata,
+    Column("position", Position, primary_key=True, autoincrement=True),
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column("stream_id", String(200), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("event_type", String(100), nullable=False, index=True),
+    Column("schema_version", Integer, nullable=False),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("producer", String(50), nullable=False),
+    Column("correlation_id", String(36), nullable=False),
+    Column("causation_id", String(36)),
+    Column("signature", Text),
+    Column("payload", Text, nullable=False),
+    UniqueConstraint("stream_id", "version", name="uq_events_stream_version"),
+    sqlite_autoincrement=True,
+)
+
+outbox_table = Table(
+    "outbox",
+    metadata,
+    Column("position", Position, primary_key=True, autoincrement=False),
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column("published_at", DateTime(timezone=True), index=True),
+    Column("stream_entry_id", String(40)),
+)
+
+inbox_table = Table(
+    "inbox",
+    metadata,
+    Column("position", Position, primary_key=True, autoincrement=True),
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column("source_stream", String(100), nullable=False),
+    Column("event_type", String(100), nullable=False, index=True),
+    Column("stream_id", String(200), nullable=False, index=True),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("envelope", Text, nullable=False),
+    sqlite_autoincrement=True,
+)
+
+idempotency_keys_table = Table(
+    "idempotency_keys",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("request_id", String(36), nullable=False),
+    Column("event_ids", Text, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("response_status", Integer),
+    Column("response_headers", Text),
+    Column("response_body", LargeBinary),
+)
+
+
+def event_row(envelope: EventEnvelope) -> dict[str, Any]:
+    """The `events` row of an envelope."""
+    return {
+        "event_id": str(envelope.event_id),
+        "stream_id": envelope.stream_id,
+        "version": envelope.version,
+        "event_type": envelope.event_type,
+        "schema_version": envelope.schema_version,
+        "occurred_at": envelope.occurred_at,
+        "recorded_at": envelope.recorded_at,
+        "producer": envelope.producer,
+        "correlation_id": str(envelope.correlation_id),
+        "causation_id": str(envelope.causation_id) if envelope.causation_id else None,
+        "signature": envelope.signature,
+        "payload": json.dumps(envelope.payload, ensure_ascii=False, sort_keys=True),
+    }
+
+
+def envelope_of(row: Any) -> EventEnvelope:
+    """The envelope an `events` row holds."""
+    return EventEnvelope(
+        event_id=row["event_id"],
+        event_type=row["event_type"],
+        schema_version=row["schema_version"],
+        occurred_at=aware(row["occurred_at"]),
+        recorded_at=aware(row["recorded_at"]),
+        producer=row["producer"],
+        stream_id=row["stream_id"],
+        version=row["version"],
+        correlation_id=row["correlation_id"],
+        causation_id=row["causation_id"],
+        signature=row["signature"],
+        payload=json.loads(row["payload"]),
+    )
+
+
+def aware(moment: datetime) -> datetime:
+    # SQLite drops the offset; every time this store writes is UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
