@@ -118,8 +118,8 @@ def _check_same_person(person: Person, row: ParsedRow, campaign: SurveyCampaign)
     assert registered is not None
     if registered.name != row.details.name:
         raise CommandRejected(
-            f"身份证号 {registered.id_number} 已登记为“{registered.name}”，"
-            f"与本行姓名“{row.details.name}”不符："
+            # Neither name is quoted: an error body must not tell who holds an ID number.
+            "此身份证号已登记，登记的姓名与本行姓名不符："
             "请核对身份证号；如是姓名更正，请先单独更正此人的基本信息",
             field="id_number",
             code="survey.id_number.registered_as_other_name",

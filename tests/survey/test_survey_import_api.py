@@ -186,6 +186,7 @@ def test_an_id_number_registered_under_another_name_is_refused_as_a_probable_typ
     client.post("/persons", json=person_body(name="李强"))
     response = upload(client, csv_bytes([base_row()]))
     assert problems(response) == [(2, "身份证号", "survey.id_number.registered_as_other_name")]
+    assert "李强" not in response.text, "an error body must not tell who holds an ID number"
 
 
 def test_importing_the_same_sheet_twice_imports_nothing_the_second_time(client: TestClient) -> None:
