@@ -202,6 +202,43 @@ def test_settlement_prints_the_name_with_the_key_the_registry_released_to_its_to
     assert releases and {row[1] for row in releases} == {"settlement-register"}
 
 
+def test_a_forgotten_person_reads_as_deleted_in_survey_and_in_the_annual_summary_and_the_money_stays(
+    deployment: Deployment,
+) -> None:
+    person_id, name = deployment.person
+    journey = deployment.journey
+    ledger_before = httpx.get(
+        deployment.url("settlement", "/ledger"), headers=deployment.drivers["settlement"]
+    ).json()
+    clerk = deployment.drivers["survey"]
+    refused = httpx.post(deployment.url("survey", f"/persons/{person_id}/forget"), headers=clerk)
+    assert (refused.status_code, refused.json()["code"]) == (403, "access.role_required")
+    head = deployment.bearer("鸳鸯街道负责人", "survey", "street:鸳鸯", "responsible")
+    forgotten = httpx.post(deployment.url("survey", f"/persons/{person_id}/forget"), headers=head)
+    assert forgotten.status_code == 200, forgotten.text
+
+    shown = httpx.get(deployment.url("survey", f"/persons/{person_id}"), headers=clerk).json()
+    assert name not in str(shown) and "（已删除）" in str(shown)
+    journey.wait_until("settlement has consumed every event", journey.settlement_caught_up)
+    summary = httpx.get(
+        deployment.url("settlement", "/reports/annual-summary"),
+        params={"year": 2025, "street": "鸳鸯"},
+        headers=deployment.drivers["settlement"],
+        timeout=30.0,
+    )
+    cells = {
+        str(cell)
+        for sheet in load_workbook(io.BytesIO(summary.content))
+        for row in sheet.values
+        for cell in row
+    }
+    assert name not in cells and "（已删除）" in cells
+    ledger_after = httpx.get(
+        deployment.url("settlement", "/ledger"), headers=deployment.drivers["settlement"]
+    ).json()
+    assert ledger_after == ledger_before
+
+
 def sign_off(path: str, block: dict, signers: list[dict[str, str]], confirmations: str) -> httpx.Response:
     """The first signer proposes the block (202, pending); each other one confirms with their own token."""
     proposed = httpx.post(path, json=block, headers=signers[0])
