@@ -12,9 +12,10 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from services.eventing.access import PERSONAL_DATA
+from services.eventing.access import PERSONAL_DATA, Caller, Forbidden
 from services.eventing.errors import CommandRejected, NotFound
 from services.eventing.runtime import ServiceRuntime, runtime_of
+from services.eventing.scopes import require_area, visible_area, visible_institution
 from services.reference import Jurisdiction
 from services.settlement.annual_summary import Signatures, annual_summary_forms, annual_summary_xlsx
 from services.settlement.api import TEXT_MAX
@@ -153,6 +154,7 @@ def get_statement(
     period: Annotated[
         str, Query(max_length=TEXT_MAX, description="A year (2025) or a month (2025-03) of business dates.")
     ],
+    caller: Caller,
     format: Annotated[Literal["csv", "xlsx"], Query(description="File format.")] = "csv",
 ) -> Response:
     if ":" not in account:
@@ -161,6 +163,7 @@ def get_statement(
             field="account",
             code="settlement.account.malformed",
         )
+    _require_own_account(caller, account)
     try:
         chosen = Period.parse(period)
     except BadPeriod as bad:
@@ -183,6 +186,7 @@ def get_annual_summary(
     reference: Reference,
     year: Annotated[int, Query(ge=2000, le=2100, description="Survey and service year 年度.")],
     street: Annotated[str, Query(max_length=TEXT_MAX, description="Street 街道, e.g. 鸳鸯.")],
+    caller: Caller,
     community: Annotated[
         str | None, Query(max_length=TEXT_MAX, description="One community 社区; all of the street if absent.")
     ] = None,
@@ -190,6 +194,7 @@ def get_annual_summary(
     reviewer: Annotated[str, Query(max_length=TEXT_MAX, description="审核人, printed in the footer.")] = "",
     filled_on: Annotated[date | None, Query(description="填表日期; blank when absent.")] = None,
 ) -> Response:
+    visible_area(caller, street, community)  # a street's (community's) staff read only their own
     if street not in reference.streets:
         raise CommandRejected(
             f"{street} 不是{reference.name}的街道，可选：{'、'.join(reference.streets)}",
@@ -200,6 +205,21 @@ def get_annual_summary(
     content = annual_summary_xlsx(forms, Signatures(preparer, reviewer, filled_on))
     filename = f"附件3-{year}-{street}{'-' + community if community else ''}.xlsx"
     return Response(content, media_type=XLSX, headers=_attachment(filename))
+
+
+def _require_own_account(caller: Caller, account: str) -> None:
+    """Outside the district, a user reads the statement of their own street or institution only."""
+    kind, _, name = account.partition(":")
+    if caller is None or caller.scope.kind == "district":
+        return
+    if caller.scope.kind == "institution":
+        if visible_institution(caller) != name or not kind.endswith("institution"):
+            own = caller.scope.value
+            raise Forbidden(f"只能查阅本机构（{own}）的对账单", code="access.other_institution")
+        return
+    if kind != "street":
+        raise Forbidden("街道、社区的用户只能查阅本街道的对账单", code="access.other_street")
+    require_area(caller, name)
 
 
 class AreaQuotaUseOut(BaseModel):

@@ -95,3 +95,28 @@ def test_statements_and_a_postings_archived_events_are_audited_but_ledger_totals
     assert client.get("/ledger", headers=headers).status_code == 200
     actions = [entry.action.split("?")[0] for entry in audit_entries(client)]
     assert actions == [f"GET /statements/{person}", f"GET /ledger/postings/{posting}"]
+
+
+def test_a_street_user_reads_their_own_streets_annual_summary_and_statement_only(
+    client: TestClient, deployment: Deployment
+) -> None:
+    street = deployment.bearer("鸳鸯街道会计", "settlement", "street:鸳鸯")
+    own = client.get(ANNUAL_SUMMARY, params={"year": 2024, "street": "鸳鸯"}, headers=street)
+    assert own.status_code == 200
+    other = client.get(ANNUAL_SUMMARY, params={"year": 2024, "street": "人和"}, headers=street)
+    assert (other.status_code, code_of(other)) == (403, "access.other_street")
+    assert client.get("/statements/street:鸳鸯", params={"period": "2024"}, headers=street).status_code == 200
+    for account in ("street:人和", "service_institution:lj-rehab-centre", "fund:liangjiang-finance"):
+        refused = client.get(f"/statements/{account}", params={"period": "2024"}, headers=street)
+        assert (refused.status_code, code_of(refused)) == (403, "access.other_street"), account
+
+
+def test_an_institution_user_reads_its_own_statement_only(client: TestClient, deployment: Deployment) -> None:
+    centre = deployment.bearer("康复中心会计", "settlement", "institution:lj-rehab-centre")
+    own = client.get(
+        "/statements/service_institution:lj-rehab-centre", params={"period": "2024"}, headers=centre
+    )
+    assert own.status_code == 200
+    for account in ("service_institution:cq-aier-eye", "street:鸳鸯"):
+        refused = client.get(f"/statements/{account}", params={"period": "2024"}, headers=centre)
+        assert (refused.status_code, code_of(refused)) == (403, "access.other_institution"), account
