@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, MutableMapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -84,6 +85,12 @@ class ServiceSettings(BaseSettings):
         description="Token public keys (*.pub.pem, as `rehab users` writes them): every request then needs "
         "a bearer token of this agency or an auditor, and reads of personal data are audited. Unset: the "
         "API is open to whoever reaches its port (tests, a local demo).",
+    )
+    idempotency_key_days: float = Field(
+        default=30.0,
+        gt=0,
+        description="How long an Idempotency-Key (and the response kept with it) answers retries; "
+        "older keys are deleted every hour.",
     )
     max_body_bytes: int = Field(
         default=DEFAULT_MAX_BODY_BYTES, gt=0, description="Largest request body accepted (413 above)."
@@ -212,6 +219,7 @@ def create_service_app(
         if runtime.consumer is not None:
             runtime.consumer.register(broker, runtime.redis)
         runtime.tasks.append(asyncio.create_task(_start_when_redis_answers(runtime, broker)))
+        runtime.tasks.append(asyncio.create_task(forget_old_idempotency_keys(runtime)))
         try:
             yield
         finally:
@@ -251,6 +259,20 @@ def create_service_app(
 def _store_of(scope: MutableMapping[str, Any]) -> IdempotencyStore:
     runtime: ServiceRuntime = scope["app"].state.runtime
     return runtime.store
+
+
+async def forget_old_idempotency_keys(runtime: ServiceRuntime, every_seconds: float = 3600.0) -> None:
+    """Delete keys older than ``idempotency_key_days`` now and then, until cancelled."""
+    keep = timedelta(days=runtime.settings.idempotency_key_days)
+    while True:
+        try:
+            removed = await asyncio.to_thread(runtime.store.forget_idempotency_keys, datetime.now(UTC) - keep)
+        except Exception as error:  # a locked database: try again next time
+            log.warning("old idempotency keys not deleted: %s", error)
+        else:
+            if removed:
+                log.info("%d idempotency keys older than %s deleted", removed, keep)
+        await asyncio.sleep(every_seconds)
 
 
 async def _stop_tasks(tasks: list[asyncio.Task[None]], grace_seconds: float = 5.0) -> None:

@@ -29,6 +29,7 @@ from rehab_contracts import EventEnvelope, EventPayload
 from sqlalchemy import (
     Engine,
     MetaData,
+    delete,
     func,
     insert,
     select,
@@ -260,6 +261,16 @@ class EventStore:
                     session.execute(insert(table).values({**_key_row(request, []), **values}))
         except IntegrityError:
             log.warning("%r was recorded by another request meanwhile; its response is kept", request.key)
+
+    def forget_idempotency_keys(self, recorded_before: datetime) -> int:
+        """Delete the keys, and the responses kept with them, recorded before a time; returns how many.
+
+        A key only guards a client's retries, which come within minutes; kept forever, the table
+        would grow without end and hold every response body.
+        """
+        table = idempotency_keys_table
+        with busy_means_retry(), Session(self.engine) as session, session.begin():
+            return session.execute(delete(table).where(table.c.recorded_at < recorded_before)).rowcount
 
     def counts(self) -> dict[str, int]:
         """Events stored, published, pending publication, and received."""

@@ -194,3 +194,17 @@ def test_the_request_hash_of_a_multipart_form_ignores_its_boundary() -> None:
 
     assert of("aaa111", "a,b\n1,2") == of("zzz999", "a,b\n1,2")
     assert of("aaa111", "a,b\n1,2") != of("aaa111", "a,b\n1,3")
+
+
+def test_keys_recorded_before_a_time_are_forgotten_with_their_responses_and_later_ones_kept(
+    store: EventStore,
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    with handling(keyed("old-1"), (201, [], b'{"id":"1"}')), store.transaction() as unit:
+        unit.append("person-1", 0, [need_surveyed()])
+    cutoff = datetime.now(UTC) + timedelta(seconds=1)  # after old-1 was recorded
+    assert store.forget_idempotency_keys(recorded_before=cutoff - timedelta(days=1)) == 0
+    assert store.forget_idempotency_keys(recorded_before=cutoff) == 1
+    assert store.idempotency_record("old-1") is None
+    assert store.counts()["stored"] == 1  # the events stay: only the retry guard is gone
