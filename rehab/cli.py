@@ -260,17 +260,21 @@ class _deployment:
         self.services = None
 
     def __enter__(self):  # type: ignore[no-untyped-def]
-        from urllib.parse import urlparse
+        self.services = self._agency_users() if self.agency_users else self._shared_user()
+        try:
+            return self.services.start()
+        except BaseException:
+            self.__exit__()
+            raise
 
+    def _shared_user(self):  # type: ignore[no-untyped-def]
+        """Services as one Redis user: the one answering at the URL, or a durable redis-server of ours."""
         from rehab.local_redis import LocalRedis, answers, unsafe_settings
         from rehab.processes import ServiceProcesses
 
-        if self.agency_users:
-            return self._start_with_agency_users()
         if not answers(self.redis_url):
-            port = urlparse(self.redis_url).port or 6379
-            print(f"starting redis-server on port {port} (data in {self.var_dir / 'redis'})")
-            self.redis = LocalRedis(self.var_dir / "redis", port).start()
+            print(f"starting redis-server on port {self._port} (data in {self.var_dir / 'redis'})")
+            self.redis = LocalRedis(self.var_dir / "redis", self._port).start()
         elif (problems := unsafe_settings(self.redis_url)) and not os.environ.get(VOLATILE_OVERRIDE):
             raise SystemExit(
                 f"the Redis at {self.redis_url} may lose acknowledged events ({'; '.join(problems)}), "
@@ -278,16 +282,10 @@ class _deployment:
                 "redis://127.0.0.1:6390/0) and rehab starts a durable redis-server of its own, "
                 f"or set {VOLATILE_OVERRIDE}=1 for a demo."
             )
-        self.services = ServiceProcesses(self.var_dir, self.redis_url, with_access=self.with_access)
-        try:
-            return self.services.start()
-        except BaseException:
-            self.__exit__()
-            raise
+        return ServiceProcesses(self.var_dir, self.redis_url, with_access=self.with_access)
 
-    def _start_with_agency_users(self):  # type: ignore[no-untyped-def]
-        from urllib.parse import urlparse
-
+    def _agency_users(self):  # type: ignore[no-untyped-def]
+        """Each service as its own ACL user of a redis-server of ours started with deploy/redis/users.acl."""
         from rehab.local_redis import AGENCY_USERS, LocalRedis, answers
         from rehab.processes import ServiceProcesses
 
@@ -296,16 +294,15 @@ class _deployment:
                 f"--agency-users starts a Redis of its own with {AGENCY_USERS.name}, but one already answers "
                 f"at {self.redis_url}: give --redis-url a free port (e.g. redis://127.0.0.1:6390/0)"
             )
-        port = urlparse(self.redis_url).port or 6379
-        print(f"starting redis-server on port {port} with the agencies' ACL users")
-        self.redis = LocalRedis(self.var_dir / "redis", port, aclfile=AGENCY_USERS).start()
-        access = {"with_access": self.with_access}
-        self.services = ServiceProcesses.with_agency_users(self.var_dir, self.redis, **access)
-        try:
-            return self.services.start()
-        except BaseException:
-            self.__exit__()
-            raise
+        print(f"starting redis-server on port {self._port} with the agencies' ACL users")
+        self.redis = LocalRedis(self.var_dir / "redis", self._port, aclfile=AGENCY_USERS).start()
+        return ServiceProcesses.with_agency_users(self.var_dir, self.redis, with_access=self.with_access)
+
+    @property
+    def _port(self) -> int:
+        from urllib.parse import urlparse
+
+        return urlparse(self.redis_url).port or 6379
 
     def __exit__(self, *_exc: object) -> None:
         if self.services is not None:
