@@ -121,21 +121,26 @@ def _write_pair(directory: Path, agency: str) -> str:
     private_pem = private_key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
     public_pem = private_key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
     # The public key first: a service meeting the new key id can verify before the pair is complete.
-    _write_atomically(folder / (key_id + PUBLIC_SUFFIX), public_pem, 0o644)
-    _write_atomically(folder / (key_id + PRIVATE_SUFFIX), private_pem, 0o600)
+    write_key_file(folder / (key_id + PUBLIC_SUFFIX), public_pem, 0o644)
+    write_key_file(folder / (key_id + PRIVATE_SUFFIX), private_pem, 0o600)
     return key_id
 
 
-def _write_atomically(path: Path, pem: bytes, mode: int) -> None:
+def write_key_file(path: Path, pem: bytes, mode: int, *, replace: bool = False) -> None:
     """Written under a temporary name with its final mode from the start (a private key is never
-    readable by others, even briefly), then linked in place: a running service never reads half a key."""
+    readable by others, even briefly), then moved in place: a running service never reads half a key.
+    Without ``replace`` an existing key is never overwritten (the move fails instead)."""
     temporary = path.with_name(f".{path.name}.tmp")
+    temporary.unlink(missing_ok=True)  # left by a crash mid-write
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     with os.fdopen(descriptor, "wb") as file:
         file.write(pem)
         file.flush()
         os.fsync(file.fileno())
     os.chmod(temporary, mode)  # the umask may have narrowed a public key's mode
+    if replace:
+        temporary.replace(path)
+        return
     try:
         os.link(temporary, path)  # atomic, and fails rather than overwrite an existing key
     finally:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from rehab.keys import write_key_file
 from services.eventing.auth import PUBLIC_KEY_SUFFIX, Agency, Principal, Role, Scope, TokenIssuer
 from services.eventing.ids import new_event_id
 
@@ -105,15 +105,12 @@ class UserDirectory:
         public = key.public_key().public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )
-        (self.folder / f"token-key-{stamp}{PUBLIC_KEY_SUFFIX}").write_bytes(public)
+        write_key_file(self.folder / f"token-key-{stamp}{PUBLIC_KEY_SUFFIX}", public, 0o644)
         private = key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
         path = self.folder / PRIVATE_KEY_FILE
-        descriptor = os.open(path.with_suffix(".tmp"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(private)
-        path.with_suffix(".tmp").replace(path)
+        write_key_file(path, private, 0o600, replace=True)  # the current key; the old public half stays
         return path
 
     def _user(self, name: str) -> User:
