@@ -31,6 +31,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if url := os.environ.get("REDIS_URL"):
         assert answers(url), f"REDIS_URL={url} does not answer"
         yield url
+        _scan(url)
         return
     if _docker_engine_answers():
         from testcontainers.redis import RedisContainer
@@ -41,25 +42,30 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         )
         with durable as container:
             host = container.get_container_host_ip()
-            yield f"redis://{host}:{container.get_exposed_port(6379)}/0"
+            url = f"redis://{host}:{container.get_exposed_port(6379)}/0"
+            yield url
+            _scan(url)
         return
     server = LocalRedis(tmp_path_factory.mktemp("redis"), free_port()).start()
     try:
         yield server.url
-        with redis.Redis.from_url(server.url) as client:
-            scan_redis(client)
+        _scan(server.url)
     finally:
         server.stop()
+
+
+def _scan(url: str) -> None:
+    with redis.Redis.from_url(url) as client:
+        scan_redis(client)
 
 
 @pytest.fixture
 def redis_client(redis_url: str) -> Iterator[redis.Redis]:
     """A client on a freshly flushed database."""
     client = redis.Redis.from_url(redis_url)
-    scan_redis(client)  # what earlier tests left, before it is flushed
+    scan_redis(client)  # what earlier tests left, before the flush deletes it; the session end scans the rest
     client.flushdb()
     yield client
-    scan_redis(client)
     client.close()
 
 
