@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from services.settlement.dues import Posting, posting_id
+from services.settlement.dues import Posting, posting_id_text
 
 ADJUSTMENT_SUFFIX = "_adjustment"
 TOP_UP = "top_up"
@@ -63,7 +63,7 @@ def adjustments(
         if due_fen == posted_fen:
             continue
         template = wanted.get(pair) or next(p for p in reversed(history) if pair_of(p) == pair)
-        adjusted = [str(p.posting_id) for p in history if pair_of(p) == pair]
+        adjusted = [posting_id_text(p.key) for p in history if pair_of(p) == pair]
         result.append(_adjustment(key, pair, template, adjusted, posted_fen, due_fen, cause_event_id, day))
     return result
 
@@ -92,7 +92,6 @@ def _adjustment(
         "due_now_fen": due_fen,
     }
     return Posting(
-        posting_id=posting_id(adjustment_key),
         rule=base_rule(template.rule) + ADJUSTMENT_SUFFIX,
         key=adjustment_key,
         business_date=day,

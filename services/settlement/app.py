@@ -10,6 +10,7 @@ from services.settlement.documents_api import router as documents_router
 from services.settlement.handlers import SettlementHandlers
 from services.settlement.ledger import LiveLedger, metadata
 from services.settlement.policy import load_policies
+from services.settlement.replay import rebuild_ledger, stored_before_journal_view
 
 DESCRIPTION = """\
 区残联办 with the finance bureau 财政局: settles fees and subsidies from the records of the year.
@@ -26,7 +27,11 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     ledger = LiveLedger(load_policies())
 
     def warm(runtime: ServiceRuntime) -> None:
-        ledger.warm(runtime.store.engine)
+        engine = runtime.store.engine
+        if stored_before_journal_view(engine):
+            rebuild_ledger(engine, ledger.policies, live=ledger)  # the ledger is a projection: rebuilt
+        else:
+            ledger.warm(engine)
 
     app = create_service_app(
         settings,

@@ -14,7 +14,6 @@ and posts the difference as adjustments dated the day the correction arrived (AD
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -99,25 +98,23 @@ class SettlementBook:
         self._unsettled: dict[str, Unsettled] = {}
         self._in_force: dict[date, Policy | None] = {}
         self._shares: dict[tuple[str, str | None], dict[str, Decimal]] = {}
+        self._on_fact: dict[type, Callable[..., list[Posting]]] = {
+            PersonSurveyed: self._on_survey,
+            PersonAssessed: self._on_assessment,
+            ItemsApproved: self._on_approval,
+            ApplicationRefused: self._on_refusal,
+            ServiceRecorded: self._on_service,
+            InstitutionChanged: self._on_institution_change,
+        }
 
     def feed(self, fact: Fact) -> list[Posting]:
         """Take in one fact (a second feed of the same event is ignored)."""
         if fact.event_id in self._seen:
             return []
         self._seen.add(fact.event_id)
-        match fact:
-            case PersonSurveyed():
-                return self._on_survey(fact)
-            case PersonAssessed():
-                return self._on_assessment(fact)
-            case ItemsApproved():
-                return self._on_approval(fact)
-            case ApplicationRefused():
-                return self._on_refusal(fact)
-            case ServiceRecorded():
-                return self._on_service(fact)
-            case InstitutionChanged():
-                return self._on_institution_change(fact)
+        on_fact = self._on_fact.get(type(fact))
+        if on_fact is not None:
+            return on_fact(fact)
         raise TypeError(f"not a settlement fact: {fact!r}")
 
     def unsettled(self) -> list[Unsettled]:
@@ -148,6 +145,10 @@ class SettlementBook:
         return postings + self._management(person, year, cause)
 
     def _management(self, person: str, year: int, cause: Correction | None) -> list[Posting]:
+        key = f"management_fee:{person}:{year}"
+        if (person, year) not in self._first_assessment and key not in self._history:
+            return []  # nothing due before the assessment, and nothing paid to adjust
+
         def price() -> Priced | None:
             slots = self._surveys.get(person, [])
             survey = next((s for s in slots if s.year == year and s.has_needs), None)
@@ -156,7 +157,7 @@ class SettlementBook:
                 return None
             return self._price_fee(management_fee(survey, assessment))
 
-        return self._settle(f"management_fee:{person}:{year}", price, cause)
+        return self._settle(key, price, cause)
 
     def _on_assessment(self, assessment: PersonAssessed) -> list[Posting]:
         person_year = (assessment.person, assessment.year)
@@ -390,7 +391,7 @@ class SettlementBook:
                 continue
             inputs = {**due.inputs, "total_fen": amount_fen, "funding_source": source,
                       "share_percent": str(shares[source])}
-            share_due = replace(due, key=f"{due.key}|{source}", inputs=inputs)
+            share_due = due._replace(key=f"{due.key}|{source}", inputs=inputs)
             postings.append(posting(share_due, policy.funding.account_of(source), part, policy))
         return postings
 

@@ -2,7 +2,8 @@
 
 The ledger is a projection of the archive (the inbox): it can be dropped and rebuilt by replay.
 Postings are written in the transaction that records the consumed event, so the archive and the
-ledger never disagree; a posting's unique key is a second guard against paying twice.
+ledger never disagree; a posting's unique id (uuid5 of its key) is a second guard against paying
+twice. The journal lines are a view over the postings (ADR 0009).
 """
 
 from __future__ import annotations
@@ -13,18 +14,20 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
+from json.encoder import c_make_encoder, encode_basestring, encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any
 from uuid import UUID
 
 from rehab_contracts import EventEnvelope
 from sqlalchemy import (
+    DDL,
     BigInteger,
     CheckConstraint,
     Column,
     Connection,
     Date,
     Engine,
-    ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -41,6 +44,7 @@ from services.eventing.store import UnitOfWork, inbox_table
 from services.settlement import fact_log
 from services.settlement.deployment import settled_jurisdiction
 from services.settlement.domain import Posting, SettlementBook, Unsettled
+from services.settlement.dues import posting_id_text
 from services.settlement.facts import Fact
 from services.settlement.policy import PolicySet
 from services.settlement.translation import SETTLEMENT_EVENT_TYPES, fact_of
@@ -51,88 +55,106 @@ metadata = MetaData()
 postings_table = Table(
     "postings",
     metadata,
-    Column("posting_id", String(36), primary_key=True),
-    Column("rule", String(40), nullable=False, index=True),
-    Column("key", String(300), nullable=False, unique=True),
+    Column("posting_id", String(36), nullable=False),
+    Column("rule", String(40), nullable=False),
+    Column("key", String(300), nullable=False),
     Column("business_date", Date, nullable=False),
-    Column("debit_account", String(200), nullable=False, index=True),
-    Column("credit_account", String(200), nullable=False, index=True),
+    Column("debit_account", String(200), nullable=False),
+    Column("credit_account", String(200), nullable=False),
     Column("amount_fen", BigInteger, nullable=False),
     Column("policy_id", String(100), nullable=False),
     Column("policy_version", Integer, nullable=False),
     Column("source_event_ids", Text, nullable=False, comment="JSON list of the events that made it due"),
     Column("inputs", Text, nullable=False, comment="JSON object of the values the rule used"),
     CheckConstraint("amount_fen > 0", name="ck_postings_amount_positive"),
+    CheckConstraint("debit_account <> credit_account", name="ck_postings_two_accounts"),
+    # The id is a unique index rather than a primary key so that a replay can load the rows first
+    # and build each index once, sorted (ADR 0009). The id is uuid5 of the key: one posting per key.
+    Index("ux_postings_posting_id", "posting_id", unique=True),
+    Index("ix_postings_debit_account", "debit_account"),
+    Index("ix_postings_credit_account", "credit_account"),
 )
 
 journal_lines_table = Table(
     "journal_lines",
-    metadata,
-    Column("posting_id", String(36), ForeignKey("postings.posting_id"), primary_key=True),
-    Column("side", String(6), primary_key=True),
-    Column("account", String(200), nullable=False, index=True),
-    Column("amount_fen", BigInteger, nullable=False),
-    CheckConstraint("side in ('debit', 'credit')", name="ck_journal_lines_side"),
-    CheckConstraint("amount_fen > 0", name="ck_journal_lines_amount_positive"),
+    MetaData(),  # a view, created with the postings table: never created or dropped as a table
+    Column("posting_id", String(36)),
+    Column("side", String(6)),
+    Column("account", String(200)),
+    Column("amount_fen", BigInteger),
 )
+"""The journal lines 分录 of every posting: its debit line and its credit line, of the same amount.
+
+A view over the postings (ADR 0009): each posting moves one amount from one account to another, so
+its two lines are derived, never stored twice, and every posting balances by construction.
+"""
+
+_JOURNAL_LINES_VIEW = """\
+CREATE VIEW journal_lines (posting_id, side, account, amount_fen) AS
+SELECT posting_id, 'debit', debit_account, amount_fen FROM postings
+UNION ALL
+SELECT posting_id, 'credit', credit_account, amount_fen FROM postings"""
+
+event.listen(postings_table, "after_create", DDL(_JOURNAL_LINES_VIEW))
+event.listen(postings_table, "before_drop", DDL("DROP VIEW IF EXISTS journal_lines"))
 
 facts_table = fact_log.fact_log_table(metadata)
 """The fact log: what the live book was fed, in order (see fact_log)."""
 
-LEDGER_TABLES = (postings_table, journal_lines_table)
-"""The tables a replay drops and rebuilds (the fact log is kept)."""
+LEDGER_TABLES = (postings_table,)
+"""The tables a replay drops and rebuilds, with the journal-lines view (the fact log is kept)."""
 
 _BATCH = 5000
 Database = Session | Connection
 
 
 def insert_postings(database: Database, postings: Sequence[Posting]) -> None:
-    """Insert postings and their two journal lines each (no check for existing keys)."""
-    posting_rows: list[tuple[object, ...]] = []
-    line_rows: list[tuple[object, ...]] = []
-    for posting in postings:
-        posting_id, amount = str(posting.posting_id), posting.amount_fen
-        posting_rows.append((
-            posting_id,
-            posting.rule,
-            posting.key,
-            posting.business_date,
-            posting.debit_account,
-            posting.credit_account,
-            amount,
-            posting.policy_id,
-            posting.policy_version,
-            json.dumps(list(posting.source_event_ids)),
-            _INPUTS_JSON.encode(dict(posting.inputs)),
-        ))
-        line_rows.append((posting_id, "debit", posting.debit_account, amount))
-        line_rows.append((posting_id, "credit", posting.credit_account, amount))
+    """Insert postings (their journal lines are the view's); no check for existing keys."""
+    rows = [posting_row(posting) for posting in postings]
     connection = database.connection() if isinstance(database, Session) else database
-    for table, rows in ((postings_table, posting_rows), (journal_lines_table, line_rows)):
-        names = [column.name for column in table.columns]
-        if connection.dialect.name == "sqlite":
-            # Straight to the driver: SQLAlchemy's per-row parameter processing was most of the time.
-            # Dates as SQLAlchemy's SQLite Date stores them (ISO 'YYYY-MM-DD').
-            quote = connection.dialect.identifier_preparer.quote
-            columns = ", ".join(quote(name) for name in names)
-            sql = f"INSERT INTO {quote(table.name)} ({columns}) VALUES ({', '.join('?' * len(names))})"
-            if table is postings_table:
-                rows = [(*row[:3], row[3].isoformat(), *row[4:]) for row in rows]  # type: ignore[attr-defined]
-            for start in range(0, len(rows), _BATCH):
-                connection.exec_driver_sql(sql, rows[start : start + _BATCH])
-        else:
-            for start in range(0, len(rows), _BATCH):
-                batch = [dict(zip(names, row, strict=True)) for row in rows[start : start + _BATCH]]
-                connection.execute(insert(table), batch)
+    if connection.dialect.name == "sqlite":
+        # Straight to the driver: SQLAlchemy's per-row parameter processing was most of the time.
+        for start in range(0, len(rows), _BATCH):
+            connection.exec_driver_sql(_SQLITE_INSERT, rows[start : start + _BATCH])
+        return
+    names = [column.name for column in postings_table.columns]
+    for start in range(0, len(rows), _BATCH):
+        batch = [dict(zip(names, row, strict=True)) for row in rows[start : start + _BATCH]]
+        for values in batch:
+            values["business_date"] = date.fromisoformat(values["business_date"])
+        connection.execute(insert(postings_table), batch)
+
+
+def posting_row(posting: Posting) -> tuple[object, ...]:
+    """A posting as the row of the postings table: columns in order, the date as ISO text, provenance
+    as JSON (the source event ids are UUIDs, so their list needs no escaping)."""
+    return (
+        posting_id_text(posting.key),
+        posting.rule,
+        posting.key,
+        posting.business_date.isoformat(),
+        posting.debit_account,
+        posting.credit_account,
+        posting.amount_fen,
+        posting.policy_id,
+        posting.policy_version,
+        "".join(_EVENT_IDS_JSON(list(posting.source_event_ids), 0)),
+        "".join(_INPUTS_JSON(posting.inputs if type(posting.inputs) is dict else dict(posting.inputs), 0)),
+    )
+
+
+_COLUMNS = ", ".join(f'"{column.name}"' for column in postings_table.columns)
+_SQLITE_INSERT = f"INSERT INTO postings ({_COLUMNS}) VALUES ({', '.join('?' * len(postings_table.columns))})"
 
 
 def write_postings(database: Database, postings: Sequence[Posting]) -> int:
     """Insert the postings whose key is not in the ledger yet; returns how many were new."""
     existing: set[str] = set()
     for start in range(0, len(postings), _BATCH):
-        keys = [posting.key for posting in postings[start : start + _BATCH]]
-        existing.update(database.scalars(select(postings_table.c.key).where(postings_table.c.key.in_(keys))))
-    fresh = [posting for posting in postings if posting.key not in existing]
+        ids = [posting_id_text(posting.key) for posting in postings[start : start + _BATCH]]
+        found = select(postings_table.c.posting_id).where(postings_table.c.posting_id.in_(ids))
+        existing.update(database.scalars(found))
+    fresh = [posting for posting in postings if posting_id_text(posting.key) not in existing]
     insert_postings(database, fresh)
     return len(fresh)
 
@@ -293,7 +315,6 @@ class LiveLedger:
 def posting_of(row: Any) -> Posting:
     """A stored posting as the domain value."""
     return Posting(
-        posting_id=UUID(row.posting_id),
         rule=row.rule,
         key=row.key,
         business_date=row.business_date,
@@ -313,9 +334,11 @@ def _json_value(value: object) -> str:
     raise TypeError(f"{type(value).__name__} is not JSON")
 
 
-# The encoder json.dumps(..., ensure_ascii=False, sort_keys=True, default=_json_value) would build
-# on every call, built once: the same text.
-_INPUTS_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=_json_value)
+# The C encoders that json.dumps(ids) and json.dumps(inputs, ensure_ascii=False, sort_keys=True,
+# default=_json_value) build on every call, built once (the same text; no circular-reference check,
+# which provenance, made of plain values, never needs).
+_EVENT_IDS_JSON = c_make_encoder(None, None, encode_basestring_ascii, None, ": ", ", ", False, False, True)
+_INPUTS_JSON = c_make_encoder(None, _json_value, encode_basestring, None, ": ", ", ", True, False, True)
 
 
 # -- read side ---------------------------------------------------------------------------------

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import threading
 import unicodedata
-from collections.abc import Iterator
+from collections import defaultdict
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import Connection, Engine, Select, case, func, or_, select, text
+from sqlalchemy import Connection, Engine, Select, func, inspect, or_, select, text
 
 from services.eventing.store import metadata as kernel_metadata
 from services.settlement.domain import SettlementBook
@@ -18,7 +20,6 @@ from services.settlement.ledger import (
     derive_fact_log,
     feed_facts,
     insert_postings,
-    journal_lines_table,
     logged_facts,
     metadata,
     postings_table,
@@ -75,19 +76,16 @@ def rebuild_ledger(
     try:
         with engine.begin() as connection:
             _hold_archive(connection)
-            metadata.drop_all(connection, tables=list(LEDGER_TABLES))
-            metadata.create_all(connection, tables=list(LEDGER_TABLES))
             if source == "archive":
                 derive_fact_log(connection)
+            facts = logged_facts(connection)  # read now, decoded as the book takes them
 
             def build() -> SettlementBook:
-                book, postings = feed_facts(logged_facts(connection), policies)
-                # Bulk load, then index: the same indexes, built once instead of row by row.
-                indexes = [index for table in LEDGER_TABLES for index in table.indexes]
-                for index in indexes:
-                    index.drop(connection)
+                # The old ledger is dropped (in C, without the GIL) while the book settles the facts.
+                with _meanwhile(lambda: _recreate_ledger(connection)):
+                    book, postings = feed_facts(facts, policies)
                 insert_postings(connection, postings)
-                for index in indexes:
+                for index in _INDEXES:
                     index.create(connection)
                 return book
 
@@ -96,11 +94,47 @@ def rebuild_ledger(
                     build()
                 else:
                     live.replace(build)
+                return ledger_report(connection)
     except Exception:
         if live is not None:
             live.mark_stale()
         raise
-    return ledger_report(engine)
+
+
+_INDEXES = [index for table in LEDGER_TABLES for index in table.indexes]
+
+
+def _recreate_ledger(connection: Connection) -> None:
+    """Empty ledger tables without their indexes: bulk load, then index (each index built once, sorted)."""
+    _drop_stored_journal_lines(connection)
+    metadata.drop_all(connection, tables=list(LEDGER_TABLES))
+    metadata.create_all(connection, tables=list(LEDGER_TABLES))
+    for index in _INDEXES:
+        index.drop(connection)
+
+
+@contextmanager
+def _meanwhile(task: Callable[[], None]) -> Iterator[None]:
+    """Run ``task`` in a thread while the block runs; wait for it, then raise its error if it failed.
+
+    The block must not use what the task uses (here: the connection the task drops tables with).
+    """
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            task()
+        except BaseException as error:  # handed to the caller's thread below
+            errors.append(error)
+
+    thread = threading.Thread(target=run, name="ledger-recreate", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        thread.join()
+    if errors:
+        raise errors[0]
 
 
 @contextmanager
@@ -127,21 +161,35 @@ def _hold_archive(connection: Connection) -> None:
     # on any other SQLite engine the DROP that follows takes it, still before the live book's lock).
 
 
-def ledger_report(engine: Engine) -> LedgerReport:
-    """Totals per account (sorted), grand totals and the balance checks."""
-    lines = journal_lines_table
+def stored_before_journal_view(engine: Engine) -> bool:
+    """Whether the ledger was written before ADR 0009 (journal lines stored as a table): replay it."""
     with engine.connect() as connection:
-        sums = connection.execute(
-            select(lines.c.account, lines.c.side, func.sum(lines.c.amount_fen))
-            .group_by(lines.c.account, lines.c.side)
-        ).all()
-        posting_count = connection.scalar(select(func.count()).select_from(postings_table)) or 0
-        unbalanced_query = select(func.count()).select_from(_unbalanced_postings().subquery())
-        unbalanced = connection.scalar(unbalanced_query) or 0
-    debits: dict[str, int] = {}
-    credits: dict[str, int] = {}
-    for account, side, amount in sums:
-        (debits if side == "debit" else credits)[account] = int(amount)
+        return "journal_lines" in inspect(connection).get_table_names()
+
+
+def _drop_stored_journal_lines(connection: Connection) -> None:
+    """Ledgers written before ADR 0009 stored journal lines as a table: the replay drops it for the view."""
+    if "journal_lines" in inspect(connection).get_table_names():
+        connection.exec_driver_sql("DROP TABLE journal_lines")
+
+
+def ledger_report(database: Engine | Connection) -> LedgerReport:
+    """Totals per account (sorted), grand totals and the balance checks.
+
+    One pass over the postings grouped by (debit account, credit account), folded into the accounts:
+    the same sums as the journal lines grouped by account and side, at half the reading.
+    """
+    postings = postings_table.c
+    pair = (postings.debit_account, postings.credit_account)
+    sums = select(*pair, func.sum(postings.amount_fen), func.count()).group_by(*pair)
+    with _connected(database) as connection:
+        pairs = connection.execute(sums).all()
+        unbalanced = connection.scalar(_unbalanced_postings()) or 0
+    debits: dict[str, int] = defaultdict(int)
+    credits: dict[str, int] = defaultdict(int)
+    for debit_account, credit_account, amount, _count in pairs:
+        debits[debit_account] += int(amount)
+        credits[credit_account] += int(amount)
     accounts = tuple(
         AccountTotals(account, debits.get(account, 0), credits.get(account, 0))
         for account in sorted(debits.keys() | credits.keys())
@@ -150,21 +198,29 @@ def ledger_report(engine: Engine) -> LedgerReport:
         accounts=accounts,
         total_debit_fen=sum(debits.values()),
         total_credit_fen=sum(credits.values()),
-        posting_count=posting_count,
+        posting_count=sum(count for *_pair, count in pairs),
         unbalanced_postings=unbalanced,
     )
 
 
-def _unbalanced_postings() -> Select[tuple[str]]:
-    """Postings without exactly one debit and one credit line of equal amounts."""
-    lines = journal_lines_table
-    signed = case((lines.c.side == "debit", lines.c.amount_fen), else_=-lines.c.amount_fen)
-    joined = postings_table.outerjoin(lines, lines.c.posting_id == postings_table.c.posting_id)
-    return (
-        select(postings_table.c.posting_id)
-        .select_from(joined)
-        .group_by(postings_table.c.posting_id)
-        .having(or_(func.count(lines.c.posting_id) != 2, func.coalesce(func.sum(signed), 0) != 0))
+@contextmanager
+def _connected(database: Engine | Connection) -> Iterator[Connection]:
+    if isinstance(database, Connection):
+        yield database
+        return
+    with database.connect() as connection:
+        yield connection
+
+
+def _unbalanced_postings() -> Select[tuple[int]]:
+    """Postings that do not move a positive amount between two accounts.
+
+    The schema's checks forbid them (each posting is one amount, debited once and credited once, so
+    it balances by construction): a count above zero means the ledger was written around them.
+    """
+    postings = postings_table.c
+    return select(func.count()).where(
+        or_(postings.amount_fen <= 0, postings.debit_account == postings.credit_account)
     )
 
 

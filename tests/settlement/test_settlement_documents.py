@@ -225,7 +225,9 @@ def test_periods_are_a_year_or_a_month():
 
 
 def ledger_credits(database: Engine, account: str, period: Period) -> int:
-    joined = journal_lines_table.join(postings_table)
+    joined = journal_lines_table.join(
+        postings_table, journal_lines_table.c.posting_id == postings_table.c.posting_id
+    )
     query = (
         select(func.coalesce(func.sum(journal_lines_table.c.amount_fen), 0))
         .select_from(joined)

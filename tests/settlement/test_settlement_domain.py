@@ -8,6 +8,7 @@ from uuid import uuid5
 import pytest
 
 from services.settlement.domain import POSTING_NAMESPACE, Posting, SettlementBook, subsidy_amount
+from services.settlement.dues import posting_id_text
 from services.settlement.facts import Fact
 from services.settlement.policy import Free, ItemStandard, PolicySet, Standard, load_policies
 from tests.settlement.settlement_builders import (
@@ -348,6 +349,11 @@ def test_a_posting_id_is_the_uuid5_of_its_key_so_every_replay_gives_the_same_id(
     [again] = feed(surveyed("p1", event_id="s1"))
     assert first.posting_id == again.posting_id == uuid5(POSTING_NAMESPACE, "survey_fee:p1:2024")
     assert first == again
+
+
+def test_the_posting_id_text_a_replay_stores_is_the_uuid5_of_the_key_for_any_key():
+    for key in ("survey_fee:p1:2024", "service_subsidy:d1|central", "", "street:鸳鸯", "x" * 300):
+        assert posting_id_text(key) == str(uuid5(POSTING_NAMESPACE, key))
 
 
 def test_the_same_event_fed_twice_posts_once():

@@ -16,6 +16,7 @@ from rehab_contracts.streams import APPROVAL_STREAM, DELIVERY_STREAM
 from sqlalchemy import Engine, func, select, text
 
 from services.eventing.runtime import ServiceRuntime, ServiceSettings
+from services.settlement import replay
 from services.settlement.app import create_app
 from services.settlement.ledger import (
     find_postings,
@@ -179,6 +180,27 @@ def test_the_live_book_is_warmed_from_the_archive_at_start_up(tmp_path, redis_ur
     assert sorted(rules) == ["assessment_fee", "management_fee", "survey_fee"]
 
 
+def test_a_ledger_stored_before_the_journal_view_is_replayed_at_start_up(tmp_path, redis_url, redis_client):
+    journey = Journey()
+    with settlement_app(tmp_path, redis_url) as first:
+        consume_journey(first, journey)
+        rows_before = ledger_rows(engine(first))
+        # The layout before ADR 0009: the lines stored in their own table, one stale line too many.
+        with engine(first).begin() as connection:
+            connection.exec_driver_sql("DROP VIEW journal_lines")
+            connection.exec_driver_sql(
+                "CREATE TABLE journal_lines (posting_id VARCHAR(36), side VARCHAR(6), account VARCHAR(200),"
+                " amount_fen BIGINT, PRIMARY KEY (posting_id, side))"
+            )
+            connection.exec_driver_sql("INSERT INTO journal_lines VALUES ('stale', 'debit', 'fund:x', 1)")
+    with settlement_app(tmp_path, redis_url) as second:
+        with engine(second).connect() as connection:
+            views = connection.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'view'").scalars()
+            assert list(views) == ["journal_lines"]
+        assert ledger_rows(engine(second)) == rows_before
+        assert second.get("/ledger").json()["posting_count"] == len(rows_before[0]) > 0
+
+
 def test_a_rolled_back_event_leaves_the_book_stale_and_the_next_event_catches_up(client):
     journey = Journey()
     ledger = client.app.state.ledger
@@ -224,6 +246,27 @@ def test_a_rebuild_recreates_dropped_ledger_tables_from_the_archive_alone(client
     report = rebuild_ledger(engine(client))
     assert report.posting_count == 4 and report.balanced
     assert ledger_rows(engine(client)) == live_rows
+
+
+@pytest.mark.parametrize("failing", ["book", "drop"])
+def test_a_rebuild_that_fails_midway_leaves_the_ledger_and_the_live_book_as_they_were(
+    client, monkeypatch, failing
+):
+    consume_journey(client, Journey())
+    live_rows = ledger_rows(engine(client))
+
+    def fail(*_args: object) -> None:
+        raise RuntimeError(f"the {failing} fails")
+
+    # The book settles while another thread drops the old ledger: either failing must roll back both.
+    monkeypatch.setattr(replay, "feed_facts" if failing == "book" else "_drop_stored_journal_lines", fail)
+    with pytest.raises(RuntimeError, match=f"the {failing} fails"):
+        rebuild_ledger(engine(client), live=client.app.state.ledger)
+    assert ledger_rows(engine(client)) == live_rows
+    monkeypatch.undo()
+    journey = Journey(street="人和")
+    consume_journey(client, journey)  # the book, marked stale, catches up from the archive
+    assert client.get("/ledger").json()["posting_count"] == 8
 
 
 def test_the_live_book_keeps_settling_after_a_rebuild(client):
