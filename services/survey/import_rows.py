@@ -11,15 +11,16 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from services.eventing.rejections import CommandRejected
 from services.survey import labels
 from services.survey.domain import Guardian, NeedsSurveyRequest, PersonDetails
 from services.survey.identity import IdentityError, parse_resident_id
-from services.survey.sheet import Cell, Sheet, SheetRow, TemplateColumn
+from services.survey.sheet import Sheet, SheetRow, TemplateColumn
+from services.survey.sheet_cells import RowCells, RowError
 
-TEXT_MAX, SHORT_MAX = 200, 50
+SHORT_MAX = 50
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,8 @@ COLUMNS: tuple[Column, ...] = (
 STREET_COLUMN = Column("街道", "street", False, "可省略；填写时须与本次导入的街道一致")
 ALL_COLUMNS = (*COLUMNS, STREET_COLUMN)
 BY_LABEL = {column.label: column for column in ALL_COLUMNS}
+FIELDS = {column.label: column.field for column in ALL_COLUMNS}
+"""Column label -> the domain field its cell errors are reported under."""
 HEADERS = {alias: column.label for column in ALL_COLUMNS for alias in (column.label, *column.aliases)}
 ANCHOR = "身份证号"
 
@@ -195,25 +198,17 @@ class SurveyCampaign:
     surveyor: str
 
 
-@dataclass(frozen=True, order=True)
-class RowError:
-    row: int
-    column: str
-    reason: str
-    code: str = "invalid_cell"
-    field: str | None = None
-
-    @classmethod
-    def of_rejection(cls, row: int, error: CommandRejected) -> RowError:
-        column = FIELD_LABELS.get(error.field, error.field) if error.field else WHOLE_ROW
-        return cls(row, column, error.message, error.code, error.field)
-
-
 @dataclass(frozen=True)
 class ParsedRow:
     number: int
     details: PersonDetails
     needs: NeedsSurveyRequest
+
+
+def rejection_error(row: int, error: CommandRejected) -> RowError:
+    """A rule of the person aggregate that refused a row, reported under the column of its field."""
+    column = FIELD_LABELS.get(error.field, error.field) if error.field else WHOLE_ROW
+    return RowError(row, column, error.message, error.code, error.field)
 
 
 def parse_rows(sheet: Sheet, campaign: SurveyCampaign) -> tuple[list[ParsedRow], list[RowError]]:
@@ -236,7 +231,7 @@ def parse_rows(sheet: Sheet, campaign: SurveyCampaign) -> tuple[list[ParsedRow],
 
 
 def parse_row(row: SheetRow, campaign: SurveyCampaign) -> ParsedRow | list[RowError]:
-    cells = _Cells(row)
+    cells = RowCells(row, FIELDS)
     street = cells.text("街道", required=False)
     if street and street != campaign.street:
         cells.fail("街道", f"本表导入的是{campaign.street}街道的调查，此行写的是“{street}”", "other_street")
@@ -291,7 +286,7 @@ def parse_row(row: SheetRow, campaign: SurveyCampaign) -> ParsedRow | list[RowEr
     return ParsedRow(row.number, person, needs)
 
 
-def _guardian(cells: _Cells) -> Guardian | None:
+def _guardian(cells: RowCells) -> Guardian | None:
     labels_ = ("监护人姓名", "监护人性别", "与残疾人关系", "监护人联系电话", "监护人身份证号")
     if all(cells.blank(label) for label in labels_):
         return None
@@ -312,7 +307,7 @@ def _guardian(cells: _Cells) -> Guardian | None:
     return Guardian(name=name, sex=sex, phone=phone, relation=relation, id_number=id_number)
 
 
-def _categories(cells: _Cells) -> tuple[str, ...]:
+def _categories(cells: RowCells) -> tuple[str, ...]:
     text = cells.text("残疾类别") or ""
     multiple = "多重" in text
     text = re.sub(r"多重(残疾)?|[()（）]", " ", text)
@@ -322,165 +317,8 @@ def _categories(cells: _Cells) -> tuple[str, ...]:
     return found
 
 
-def _needed_items(cells: _Cells) -> tuple[str, ...]:
+def _needed_items(cells: RowCells) -> tuple[str, ...]:
     text = cells.text("康复需求项目", required=False) or ""
     text = text.replace("生活自理、心理疏导", "生活自理及心理疏导")
     allowed = "、".join(labels.ITEM_LABELS.values())
     return cells.many("康复需求项目", labels.ITEM_ALIASES, allowed, text=text, prefix="□")
-
-
-_SEPARATORS = re.compile(r"[、,，;；/／\s]+")
-_DATE = re.compile(
-    r"([0-9]{4})\s*[-/.年]\s*([0-9]{1,2})\s*[-/.月]\s*([0-9]{1,2})\s*日?(\s+00:00(:00)?)?", re.ASCII
-)
-_COMPACT_DATE = re.compile(r"([0-9]{4})([0-9]{2})([0-9]{2})", re.ASCII)
-_SCIENTIFIC = re.compile(r"[0-9.]+[eE]\+?[0-9]+")
-_FULL_WIDTH = str.maketrans("（）", "()")
-
-
-class _Cells:
-    """Reads one row's cells, collecting a RowError per bad cell instead of stopping at the first."""
-
-    def __init__(self, row: SheetRow) -> None:
-        self.row = row
-        self.errors: list[RowError] = []
-
-    def fail(self, label: str, reason: str, code: str = "invalid_cell") -> None:
-        self.errors.append(RowError(self.row.number, label, reason, code, BY_LABEL[label].field))
-
-    def has_error(self, label: str) -> bool:
-        return any(error.column == label for error in self.errors)
-
-    def raw(self, label: str) -> Cell:
-        return self.row.cells.get(label)
-
-    def blank(self, label: str) -> bool:
-        return not _as_text(self.raw(label))
-
-    def text(
-        self, label: str, *, required: bool = True, max_length: int = TEXT_MAX, reason: str | None = None
-    ) -> str | None:
-        value = _as_text(self.raw(label))
-        if not value:
-            if required:
-                self.fail(label, reason or f"“{label}”必填", "required")
-            return None
-        if len(value) > max_length:
-            self.fail(label, f"“{label}”最多 {max_length} 个字，此处 {len(value)} 个", "too_long")
-            return None
-        return value
-
-    def code(self, label: str, *, required: bool = True, reason: str | None = None) -> str | None:
-        """A number kept as text (ID, certificate, phone): a long number stored as a number lost digits."""
-        value = self.raw(label)
-        if isinstance(value, float) and (not value.is_integer() or abs(value) >= 1e15):
-            self.fail(
-                label,
-                f"“{label}”被保存成了数字（{value:g}），已丢失位数：请把该列设为文本格式后重新填写",
-                "number_lost_digits",
-            )
-            return None
-        text = self.text(label, required=required, max_length=40, reason=reason)
-        if text and _SCIENTIFIC.fullmatch(text):
-            self.fail(
-                label,
-                f"“{label}”是科学计数法（{text}），已丢失位数：请把该列设为文本格式后重新填写",
-                "number_lost_digits",
-            )
-            return None
-        return text
-
-    def choice(
-        self, label: str, aliases: Mapping[str, str], allowed: str, *, required: bool = True
-    ) -> str | None:
-        text = self.text(label, required=required)
-        if text is None:
-            return None
-        code = aliases.get(_token(text))
-        if code is None:
-            self.fail(label, f"“{text}”不是可选的{label}：请填 {allowed}", "invalid_choice")
-        return code
-
-    def many(
-        self,
-        label: str,
-        aliases: Mapping[str, str],
-        allowed: str,
-        *,
-        text: str | None = None,
-        prefix: str = "",
-    ) -> tuple[str, ...]:
-        """Several choices in one cell separated by 、 , ; / or spaces; in order, each once."""
-        if text is None:
-            text = self.text(label) or ""
-        found, unknown = [], []
-        for part in _SEPARATORS.split(text):
-            token = _token(part)
-            if prefix and token.startswith(prefix) and token != prefix:
-                token = token.removeprefix(prefix)
-            if not token:
-                continue
-            code = aliases.get(token)
-            if code is None:
-                unknown.append(part)
-            else:
-                found.append(code)
-        if unknown:
-            self.fail(label, f"“{'、'.join(unknown)}”不是可选的{label}；可填：{allowed}", "invalid_choice")
-        return tuple(dict.fromkeys(found))
-
-    def flag(self, label: str, *, required: bool) -> bool | None:
-        value = self.raw(label)
-        if isinstance(value, bool):
-            return value
-        text = _as_text(value)
-        if not text:
-            if required:
-                self.fail(label, f"“{label}”必填：有 或 无", "required")
-                return None
-            return False
-        if text in labels.YES_WORDS:
-            return True
-        if text in labels.NO_WORDS:
-            return False
-        self.fail(label, f"“{text}”看不出是有还是无：请填 有/是 或 无/否", "invalid_choice")
-        return None
-
-    def day(self, label: str, *, required: bool) -> date | None:
-        value = self.raw(label)
-        if isinstance(value, datetime):
-            return value.date()
-        if isinstance(value, date):
-            return value
-        text = _as_text(value)
-        if not text:
-            if required:
-                self.fail(label, f"“{label}”必填", "required")
-            return None
-        match = _DATE.fullmatch(text) or _COMPACT_DATE.fullmatch(text)
-        if match is None:
-            self.fail(
-                label, f"“{text}”不是日期：请写成 1958-04-12 或 1958年4月12日（半角数字）", "invalid_date"
-            )
-            return None
-        try:
-            return date(int(match[1]), int(match[2]), int(match[3]))
-        except ValueError:
-            self.fail(label, f"{text} 不是真实存在的日期", "invalid_date")
-            return None
-
-
-def _as_text(value: Cell) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value).strip()
-
-
-def _token(text: str) -> str:
-    return re.sub(r"[\s\u3000]", "", text.translate(_FULL_WIDTH))

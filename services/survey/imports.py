@@ -20,7 +20,15 @@ from services.survey import projection
 from services.survey.domain import Person, PersonEvent
 from services.survey.handlers import load_to_decide, save_decided
 from services.survey.identity import normalise
-from services.survey.import_rows import ANCHOR, HEADERS, ParsedRow, RowError, SurveyCampaign, parse_rows
+from services.survey.import_rows import (
+    ANCHOR,
+    HEADERS,
+    ParsedRow,
+    RowError,
+    SurveyCampaign,
+    parse_rows,
+    rejection_error,
+)
 from services.survey.sheet import UnreadableSheet, read_sheet
 
 
@@ -90,7 +98,7 @@ def _decide(
         try:
             decisions.append(_decide_row(unit, streets, campaign, row, id_number))
         except CommandRejected as rejection:
-            errors.append(RowError.of_rejection(row.number, rejection))
+            errors.append(rejection_error(row.number, rejection))
     return decisions, errors
 
 

@@ -12,10 +12,10 @@ from services.survey.import_rows import (
     ANCHOR,
     HEADERS,
     ParsedRow,
-    RowError,
     SurveyCampaign,
     parse_row,
     parse_rows,
+    rejection_error,
 )
 from services.survey.sheet import SheetRow, UnreadableSheet, canonical_header, read_sheet
 from tests.survey.people import make_id
@@ -186,7 +186,7 @@ def test_names_with_the_middle_dot_and_characters_outside_the_bmp_are_kept() -> 
     ],
 )
 def test_a_domain_rejection_is_reported_under_the_column_users_know(field: str | None, column: str) -> None:
-    assert RowError.of_rejection(9, CommandRejected("no", field=field)).column == column
+    assert rejection_error(9, CommandRejected("no", field=field)).column == column
 
 
 # -- the sheet itself --------------------------------------------------------------------------------------
