@@ -1,4 +1,7 @@
-"""HTTP API of settlement: the ledger, its postings with provenance, coverage, and rebuild by replay."""
+"""HTTP API of settlement: the ledger, its postings with provenance, coverage, and rebuild by replay.
+
+With access control on, each query is narrowed to the caller's scope (ledger_scopes.py, docs/security.md).
+"""
 
 from __future__ import annotations
 
@@ -9,9 +12,10 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
-from services.eventing.access import PERSONAL_DATA
+from services.eventing.access import PERSONAL_DATA, Caller, Forbidden
 from services.eventing.errors import NotFound
 from services.eventing.runtime import ServiceRuntime, runtime_of
+from services.eventing.scopes import area_of
 from services.settlement.deployment import deployment_jurisdiction
 from services.settlement.domain import Posting
 from services.settlement.ledger import (
@@ -20,6 +24,15 @@ from services.settlement.ledger import (
     find_posting,
     find_postings,
     journal_lines_of,
+)
+from services.settlement.ledger_scopes import (
+    find_postings_in,
+    ledger_scope,
+    require_posting_visible,
+    require_whole_ledger,
+    street_progress,
+    visible_accounts,
+    visible_unsettled,
 )
 from services.settlement.replay import LedgerReport, ledger_report, rebuild_ledger, yuan
 from services.settlement.reports import Coverage, coverage_report, policy_of_year, progress_report
@@ -175,9 +188,10 @@ class CoverageReportOut(BaseModel):
     policy_id: str | None = Field(description="The policy in force for the year, whose target applies.")
     policy_version: int | None = Field(description="Its version.")
     streets: list[CoverageOut] = Field(
-        description="Every street of the jurisdiction in its order (then any other street surveyed, by name)."
+        description="Every street of the jurisdiction in its order (then any other street surveyed, by "
+        "name); a street's user gets their street's row only."
     )
-    overall: CoverageOut
+    overall: CoverageOut = Field(description="The whole district, for every caller: counts naming no one.")
 
 
 class MonthProgressOut(BaseModel):
@@ -200,13 +214,15 @@ class UnsettledOut(BaseModel):
 
 # -- endpoints -----------------------------------------------------------------------------------
 @router.get("/ledger", response_model=LedgerOut, summary="Totals per account, grand totals, balance check")
-def get_ledger(runtime: Runtime) -> LedgerOut:
+def get_ledger(runtime: Runtime, caller: Caller) -> LedgerOut:
+    require_whole_ledger(caller, "全账合计（各账户合计与平衡检查）")
     return LedgerOut.of(ledger_report(runtime.store.engine))
 
 
 @router.get("/ledger/postings", response_model=PostingPage, summary="Postings, filtered by account and rule")
 def list_postings(
     runtime: Runtime,
+    caller: Caller,
     account: Annotated[
         str | None, Query(max_length=TEXT_MAX, description="Postings debiting or crediting this account.")
     ] = None,
@@ -217,7 +233,11 @@ def list_postings(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> PostingPage:
     engine = runtime.store.engine
-    total, postings = find_postings(engine, account=account, rule=rule, limit=limit, offset=offset)
+    accounts = visible_accounts(ledger_scope(caller), account)
+    if accounts is None or accounts == (account,):
+        total, postings = find_postings(engine, account=account, rule=rule, limit=limit, offset=offset)
+    else:
+        total, postings = find_postings_in(engine, accounts, rule=rule, limit=limit, offset=offset)
     return PostingPage(total=total, limit=limit, offset=offset, items=[PostingOut.of(p) for p in postings])
 
 
@@ -227,13 +247,14 @@ def list_postings(
     summary="One posting with its journal lines and the archived events it rests on",
     openapi_extra=PERSONAL_DATA,  # the archived payloads: a person's survey, needs and services
 )
-def get_posting(posting_id: UUID, runtime: Runtime) -> PostingDetailOut:
+def get_posting(posting_id: UUID, runtime: Runtime, caller: Caller) -> PostingDetailOut:
     engine = runtime.store.engine
     posting = find_posting(engine, posting_id)
     if posting is None:
         raise NotFound(
             f"没有编号为 {posting_id} 的记账记录", field="posting_id", code="settlement.posting.not_found"
         )
+    require_posting_visible(ledger_scope(caller), posting)
     lines = [
         JournalLineOut(side=side, account=account, amount_fen=amount)
         for side, account, amount in journal_lines_of(engine, posting_id)
@@ -254,10 +275,11 @@ def get_posting(posting_id: UUID, runtime: Runtime) -> PostingDetailOut:
 
 
 @router.get("/ledger/unsettled", response_model=list[UnsettledOut], summary="Facts not yet settled, and why")
-def list_unsettled(ledger: Ledger) -> list[UnsettledOut]:
+def list_unsettled(runtime: Runtime, ledger: Ledger, caller: Caller) -> list[UnsettledOut]:
+    items = visible_unsettled(runtime.store.engine, ledger_scope(caller), ledger.unsettled())
     return [
         UnsettledOut(subject=item.subject, reason=item.reason, source_event_ids=list(item.source_event_ids))
-        for item in ledger.unsettled()
+        for item in items
     ]
 
 
@@ -272,7 +294,9 @@ def get_coverage(
     runtime: Runtime,
     ledger: Ledger,
     year: Annotated[int, Query(ge=2000, le=2100, description="Year of the surveys.")],
+    caller: Caller,
 ) -> CoverageReportOut:
+    street = _report_street(caller)
     jurisdiction = deployment_jurisdiction()
     policy = policy_of_year(ledger.policies, jurisdiction.jurisdiction, year)
     report = coverage_report(runtime.store.engine, year, jurisdiction.streets, policy)
@@ -280,7 +304,7 @@ def get_coverage(
         year=report.year,
         policy_id=report.policy_id,
         policy_version=report.policy_version,
-        streets=[CoverageOut.of(row) for row in report.streets],
+        streets=[CoverageOut.of(row) for row in report.streets if street in (None, row.street)],
         overall=CoverageOut.of(report.overall),
     )
 
@@ -289,9 +313,13 @@ def get_coverage(
     "/reports/progress", response_model=ProgressReportOut, summary="Monthly progress of a year, cumulative"
 )
 def get_progress(
-    runtime: Runtime, year: Annotated[int, Query(ge=2000, le=2100, description="Year of the surveys.")]
+    runtime: Runtime,
+    year: Annotated[int, Query(ge=2000, le=2100, description="Year of the surveys.")],
+    caller: Caller,
 ) -> ProgressReportOut:
-    months = progress_report(runtime.store.engine, year)
+    street = _report_street(caller)
+    engine = runtime.store.engine
+    months = progress_report(engine, year) if street is None else street_progress(engine, year, street)
     return ProgressReportOut(
         year=year,
         months=[
@@ -299,3 +327,13 @@ def get_progress(
             for m in months
         ],
     )
+
+
+def _report_street(caller: Caller) -> str | None:
+    """The street a report is limited to (None: the district's); institutions have no row (403)."""
+    if caller is not None and caller.scope.kind == "institution":
+        raise Forbidden(
+            "覆盖率和进度按街道统计，机构用户不能查阅；请查阅本机构的记账记录（/ledger/postings）或对账单",
+            code="access.scope_not_applicable",
+        )
+    return area_of(caller).street
