@@ -18,6 +18,7 @@ from services.approval.events import (
     Submission,
     SubmissionContext,
 )
+from services.approval.places import ensure_built, is_built, lock_places, places_taken
 from services.approval.quotas import QuotaUse, count_taken
 from services.approval.repository import (
     applications,
@@ -121,6 +122,7 @@ def approve(
     unit: UnitOfWork, jurisdiction: Jurisdiction, application: Application, request: schemas.DecideApplication
 ) -> list[ApplicationEvent]:
     form = form_of(application)
+    places = places_for(unit, jurisdiction, form)  # its lock before the card number's: one order, no deadlock
     return application.approve(
         [
             ItemApproval(str(d.item), str(d.subsidy_mode), d.institution_id, d.amount_fen)
@@ -129,10 +131,10 @@ def approve(
         [ItemRejection(str(r.item), r.reason) for r in request.rejected_items],
         signatories(request.signatories),
         request.decided_on,
-        service_card_number=next_service_card_number(unit.session, form.application_year),
+        service_card_number=next_service_card_number(unit, form.application_year),
         designated=designated_items(jurisdiction),
         today=today(),
-        places=places_for(unit, jurisdiction, form),
+        places=places,
     )
 
 
@@ -159,26 +161,34 @@ def change(
 def places_for(unit: UnitOfWork, jurisdiction: Jurisdiction, form: Submission) -> QuotaUse | None:
     """The places 救助名额 this application's area has in its year, and how many are taken.
 
-    Approvals of one year are serialised by their service card number (unique per year), so two
-    concurrent approvals cannot both take the last place: the second one conflicts and is retried.
+    The area's places stay locked until this approval commits, so a concurrent approval of the area
+    counts after it and two cannot both take the last place (docs/adr/0010).
     """
+    ensure_built(unit, lambda: applications(unit, person_id=None))
     quota = jurisdiction.quota_for(form.street, form.application_year, form.items)
     if quota is None:
         return None
-    return quota_use(quota, applications(unit, person_id=None))
+    lock_places(unit, quota)
+    return quota_use(quota, places_taken(unit, quota))
 
 
-def quota_use(quota: Quota, found: list[Application]) -> QuotaUse:
-    streets = frozenset(quota.area_streets)
-    taken = count_taken(found, quota.year, streets, quota.items)
-    return QuotaUse(quota.area, quota.year, quota.places, streets, quota.items, taken)
+def quota_use(quota: Quota, taken: int) -> QuotaUse:
+    return QuotaUse(quota.area, quota.year, quota.places, frozenset(quota.area_streets), quota.items, taken)
 
 
 def quota_uses(store: EventStore, jurisdiction: Jurisdiction, year: int) -> list[QuotaUse]:
     """Every area's places of the year and how many are taken (for 区残联办)."""
     with store.reading() as unit:
-        found = applications(unit, person_id=None)
-    return [quota_use(quota, found) for quota in jurisdiction.quotas if quota.year == year]
+        taken = _taken_counter(unit)
+        return [quota_use(quota, taken(quota)) for quota in jurisdiction.quotas if quota.year == year]
+
+
+def _taken_counter(unit: UnitOfWork) -> Callable[[Quota], int]:
+    """Count from the approved items; a store whose projection no approval has built yet is scanned."""
+    if is_built(unit):
+        return lambda quota: places_taken(unit, quota)
+    found = applications(unit, person_id=None)
+    return lambda quota: count_taken(found, quota.year, frozenset(quota.area_streets), quota.items)
 
 
 # -- consumed events -------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Where applications live: their event streams (their whole state), and the referral and card tables."""
+"""Where applications live: their event streams (their whole state); referrals, cards, approved items."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ from rehab_contracts import EventEnvelope, ReferralIssued
 from rehab_contracts import InstitutionChangeApproved as ChangeApprovedContract
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from services.approval import tables
 from services.approval.domain import Application
@@ -32,6 +31,7 @@ from services.approval.events import (
     Referral,
     Submission,
 )
+from services.approval.places import lock_service_cards, save_approved_items
 from services.approval.translation import contract_payload, domain_events
 from services.eventing.clock import business_time
 from services.eventing.errors import NotFound, StateConflict
@@ -67,9 +67,10 @@ class Loaded:
         return Application([*self.history, *new])
 
 
-def next_service_card_number(session: Session, year: int) -> str:
-    """服务卡号 LJ<year>-<sequence>: the next number of the year."""
-    issued = session.scalar(
+def next_service_card_number(unit: UnitOfWork, year: int) -> str:
+    """服务卡号 LJ<year>-<sequence>: the next number of the year, held for this transaction until commit."""
+    lock_service_cards(unit, year)
+    issued = unit.session.scalar(
         select(func.max(tables.service_cards.c.sequence)).where(tables.service_cards.c.year == year)
     )
     return f"LJ{year}-{(issued or 0) + 1:06d}"
@@ -102,12 +103,13 @@ def record(
     events: list[ApplicationEvent],
     causation_id: UUID | None,
 ) -> None:
-    """Append the contract events; reserve the service card number an approval issues."""
+    """Append the contract events; reserve the service card number an approval issues and keep its items."""
     new: list[NewEvent] = []
     for event in events:
         form = event.submission if isinstance(event, ApplicationSubmitted) else form_of(application)
         if isinstance(event, ApplicationApproved):
             _save_service_card(unit, event, form.application_year)
+            save_approved_items(unit, event, form)
         payload = contract_payload(event, form, _card_number(application, events))
         new.append(
             NewEvent(

@@ -1,10 +1,22 @@
-"""The approval service's own tables: received referrals, issued service cards, sign-off steps.
+"""The approval service's own tables: received referrals, issued service cards, sign-off steps, and the
+approved items that places 救助名额 are counted from.
 
-Applications themselves live only in their event streams; nothing about them is kept here."""
+Applications themselves live in their event streams; the approved items are a projection of them."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Date, DateTime, Integer, MetaData, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    Column,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
 tables = MetaData()
 
@@ -53,3 +65,23 @@ sign_off_steps = Table(
 )
 """Two-step sign-off (docs/adr/0008-two-step-sign-off.md): append-only; ``slot`` is unique, so two
 concurrent steps on one proposal (or two proposals of one block) cannot both be recorded."""
+
+approved_items = Table(
+    "approval_approved_items",
+    tables,
+    Column("application_id", String(36), primary_key=True),
+    Column("item", String(60), primary_key=True),
+    Column("year", Integer, nullable=False),
+    Column("street", String(50), nullable=False),
+    Index("ix_approval_approved_items_year_street", "year", "street"),
+)
+"""Projection of ApplicationApproved, written in its transaction: one row per approved item, so the places
+an area has taken in a year are counted here instead of by replaying every application."""
+
+projection_builds = Table(
+    "approval_projection_builds",
+    tables,
+    Column("projection", String(60), primary_key=True),
+    Column("built_at", DateTime(timezone=True), nullable=False),
+)
+"""Which projections were built from the events: a store created before one existed rebuilds it once."""

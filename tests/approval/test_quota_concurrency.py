@@ -1,0 +1,157 @@
+"""Places 救助名额 hold under concurrent approvals on SQLite and PostgreSQL: N approvals racing for P < N
+places leave exactly P approved and N - P refused with over_quota; a store older than the approved-items
+projection builds it from its events on the first approval (docs/adr/0010)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from uuid import UUID
+
+import pytest
+from sqlalchemy import delete
+
+from services.approval import handlers, schemas, tables
+from services.approval.domain import Application
+from services.approval.events import ApplicationApproved
+from services.approval.places import ensure_built
+from services.approval.repository import record
+from services.approval.tables import tables as approval_tables
+from services.eventing.rejections import StateConflict
+from services.eventing.store import EventStore, create_store_engine, metadata
+from services.reference import Jurisdiction, load_jurisdiction
+from services.reference.jurisdiction import REFERENCE_DIR
+from tests.approval.test_quotas import endorsed_child
+
+OFFICE = {"responsible": "赵主任", "reviewer": "钱科长", "handler": "孙干事"}
+DECISION = schemas.DecideApplication.model_validate(
+    {
+        "outcome": "approved",
+        "approved_items": [
+            {"item": "children_rehab_training", "institution_id": "lj-rehab-centre", "subsidy_mode": "free"}
+        ],
+        "signatories": OFFICE,
+        "decided_on": "2024-11-01",
+    }
+)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EventStore]:
+    if request.param == "sqlite":
+        engine = create_store_engine(f"sqlite:///{tmp_path / 'approval.db'}")
+    else:
+        engine = create_store_engine(request.getfixturevalue("postgres_url"))
+        approval_tables.drop_all(engine)
+        metadata.drop_all(engine)
+    event_store = EventStore(engine, producer="approval")
+    event_store.create_schema(approval_tables)
+    with event_store.transaction() as unit:  # built up front: the first approval does not serialise the rest
+        ensure_built(unit, list)
+    yield event_store
+    if request.param == "postgresql":
+        approval_tables.drop_all(engine)
+        metadata.drop_all(engine)
+    engine.dispose()
+
+
+def jurisdiction_with_places(tmp_path: Path, places: int) -> Jurisdiction:
+    reference = tmp_path / f"liangjiang-{places}-places.toml"
+    quota = f'\n[[quotas]]\nyear = 2024\narea = "鸳鸯"\nplaces = {places}\n'
+    reference.write_text((REFERENCE_DIR / "liangjiang.toml").read_text(encoding="utf-8") + quota, "utf-8")
+    return load_jurisdiction(str(reference))
+
+
+def awaiting_decision(store: EventStore, count: int, street: str = "鸳鸯") -> list[UUID]:
+    """Children's applications reviewed by community and street, stored as their events."""
+    found = []
+    for _ in range(count):
+        history = endorsed_child(street=street)
+        with store.transaction() as unit:
+            for version, event in enumerate(history):
+                record(unit, Application(history[:version]), version, [event], causation_id=None)
+        found.append(history[0].application_id)
+    return found
+
+
+def approve_all_at_once(store: EventStore, jurisdiction: Jurisdiction, waiting: list[UUID]) -> list[object]:
+    """Each application approved on its own thread and transaction, all released together."""
+    start = threading.Barrier(len(waiting))
+    outcomes: list[object] = [None] * len(waiting)
+
+    def approve(index: int) -> None:
+        start.wait()
+        try:
+            outcomes[index] = handlers.approve_application(store, jurisdiction, waiting[index], DECISION)
+        except Exception as error:  # the outcome is what the test looks at
+            outcomes[index] = error
+
+    threads = [threading.Thread(target=approve, args=(index,)) for index in range(len(waiting))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+def test_concurrent_approvals_beyond_the_areas_places_leave_exactly_the_places_approved(
+    store: EventStore, tmp_path: Path
+) -> None:
+    jurisdiction = jurisdiction_with_places(tmp_path, places=3)
+    outcomes = approve_all_at_once(store, jurisdiction, awaiting_decision(store, 8))
+    approved = [outcome for outcome in outcomes if isinstance(outcome, Application)]
+    refused = [outcome for outcome in outcomes if not isinstance(outcome, Application)]
+    assert len(approved) == 3, outcomes
+    assert all(
+        isinstance(error, StateConflict)
+        and (error.status_code, error.code) == (409, "approval.approved_items.over_quota")
+        for error in refused
+    ), refused
+    cards = sorted(
+        application.decision.service_card_number
+        for application in approved
+        if isinstance(application.decision, ApplicationApproved)
+    )
+    assert cards == ["LJ2024-000001", "LJ2024-000002", "LJ2024-000003"]
+    [use] = handlers.quota_uses(store, jurisdiction, 2024)
+    assert (use.taken, use.remaining) == (3, 0)
+    statuses = [application.status for application in handlers.list_applications(store)]
+    assert sorted(statuses) == ["approved"] * 3 + ["awaiting_decision"] * 5
+
+
+def test_concurrent_approvals_in_different_areas_all_succeed_with_distinct_cards(
+    store: EventStore, tmp_path: Path
+) -> None:
+    jurisdiction = jurisdiction_with_places(tmp_path, places=2)
+    waiting = awaiting_decision(store, 2) + awaiting_decision(store, 4, street="人和")  # 人和 has no quota
+    outcomes = approve_all_at_once(store, jurisdiction, waiting)
+    assert all(isinstance(outcome, Application) for outcome in outcomes), outcomes
+    cards = {
+        outcome.decision.service_card_number
+        for outcome in outcomes
+        if isinstance(outcome, Application) and isinstance(outcome.decision, ApplicationApproved)
+    }
+    assert len(cards) == 6
+
+
+def test_a_store_older_than_the_projection_counts_its_earlier_approvals_on_the_first_approval(
+    store: EventStore, tmp_path: Path
+) -> None:
+    jurisdiction = jurisdiction_with_places(tmp_path, places=2)
+    first, second, third = awaiting_decision(store, 3)
+    [elsewhere] = awaiting_decision(store, 1, street="人和")
+    for application_id in (first, second):
+        handlers.approve_application(store, jurisdiction, application_id, DECISION)
+    with store.transaction() as unit:  # as a store written before the projection existed
+        unit.session.execute(delete(tables.approved_items))
+        unit.session.execute(delete(tables.projection_builds))
+    [use] = handlers.quota_uses(store, jurisdiction, 2024)
+    assert use.taken == 2  # read from the events while the projection is not built
+    with pytest.raises(StateConflict) as refused:
+        handlers.approve_application(store, jurisdiction, third, DECISION)
+    assert refused.value.code == "approval.approved_items.over_quota"
+    handlers.approve_application(store, jurisdiction, elsewhere, DECISION)  # built, and kept with it
+    with store.reading() as unit:
+        assert unit.session.query(tables.approved_items).count() == 3
+        assert unit.session.query(tables.projection_builds).count() == 1
