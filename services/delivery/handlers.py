@@ -18,6 +18,7 @@ from services.delivery.domain import (
 from services.delivery.repository import (
     approval_event_id,
     deliveries,
+    earlier_records,
     entitlements_of,
     load,
     record,
@@ -39,7 +40,7 @@ def record_service(
             designated=designated_items(jurisdiction),
             entitlements=tuple(entitlements_of(unit, application_id=request.application_id)),
             rejection_reason=rejection_reason(unit, request.application_id),
-            earlier=tuple(deliveries(unit, application_id=request.application_id)),
+            earlier=tuple(earlier_records(unit, request.application_id, str(request.item))),
         )
         events = ServiceRecord.record(_form(request), context)
         record(unit, events, causation_id=approval_event_id(unit, request.application_id))

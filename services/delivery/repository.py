@@ -1,7 +1,9 @@
-"""Where service records and entitlements live: the event store, the inbox and the entitlements table."""
+"""Where service records and entitlements live: the event store, the inbox, the records index and the
+entitlements table."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from uuid import UUID
 
 from rehab_contracts import (
@@ -12,14 +14,17 @@ from rehab_contracts import (
     parse_payload,
 )
 from rehab_contracts import ServiceDelivered as ServiceDeliveredContract
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 
 from services.delivery import tables
 from services.delivery.domain import Entitlement, InstitutionChange, ServiceDelivered
+from services.delivery.locks import lock_scope
 from services.delivery.translation import contract_payload, domain_event, entitlements
 from services.eventing.clock import business_time
 from services.eventing.errors import NotFound
 from services.eventing.store import NewEvent, UnitOfWork
+
+RECORDS_PROJECTION = "delivery.records"
 
 
 def stream_of(delivery_id: UUID) -> str:
@@ -35,6 +40,7 @@ def record(unit: UnitOfWork, events: list[ServiceDelivered], causation_id: UUID 
             causation_id=causation_id,
         )
         unit.append(stream_of(event.delivery_id), 0, [new])
+        _index_record(unit, event)
 
 
 def load(unit: UnitOfWork, delivery_id: UUID) -> ServiceDelivered:
@@ -62,6 +68,57 @@ def deliveries(
         and (person_id is None or event.form.person_id == person_id)
         and (institution_id is None or event.form.institution_id == institution_id)
     ]
+
+
+def earlier_records(unit: UnitOfWork, application_id: UUID, item: str) -> list[ServiceDelivered]:
+    """Records of the item already kept under the application, in the order they were kept.
+
+    The item of the application stays locked until this transaction ends, so a concurrent record of it
+    checks its period only after this one is kept or refused (docs/adr/0010).
+    """
+    _ensure_indexed(unit)
+    lock_scope(unit, f"delivery.service_periods:{application_id}:{item}")
+    column = tables.records.c
+    found = unit.session.scalars(
+        select(column.delivery_id).where(column.application_id == str(application_id), column.item == item)
+    )
+    envelopes = [unit.load(stream_of(UUID(delivery_id)))[0] for delivery_id in found]
+    return [domain_event(parse_payload(envelope)) for envelope in sorted(envelopes, key=_recorded_at)]
+
+
+def _recorded_at(envelope: EventEnvelope) -> datetime:
+    return envelope.recorded_at
+
+
+def _index_record(unit: UnitOfWork, event: ServiceDelivered) -> None:
+    unit.session.execute(
+        insert(tables.records).values(
+            delivery_id=str(event.delivery_id),
+            application_id=str(event.form.application_id),
+            item=event.form.item,
+        )
+    )
+
+
+def _ensure_indexed(unit: UnitOfWork) -> None:
+    """Index the records kept before the index existed, once; later calls read one row."""
+    if _is_indexed(unit):
+        return
+    lock_scope(unit, f"rebuild:{RECORDS_PROJECTION}")
+    if _is_indexed(unit):  # another transaction built it while this one waited for the lock
+        return
+    unit.session.execute(delete(tables.records))
+    for event in deliveries(unit):
+        _index_record(unit, event)
+    unit.session.execute(
+        insert(tables.projection_builds).values(projection=RECORDS_PROJECTION, built_at=datetime.now(UTC))
+    )
+
+
+def _is_indexed(unit: UnitOfWork) -> bool:
+    column = tables.projection_builds.c
+    found = unit.session.scalar(select(column.projection).where(column.projection == RECORDS_PROJECTION))
+    return found is not None
 
 
 # -- entitlements ----------------------------------------------------------------------------------

@@ -1,8 +1,9 @@
-"""The delivery service's own tables: the entitlements and institution changes projected from approvals."""
+"""The delivery service's own tables: the entitlements and institution changes projected from approvals, and
+the index of its own service records by application."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Date, Index, Integer, MetaData, String, Table
+from sqlalchemy import Column, Date, DateTime, Index, Integer, MetaData, String, Table
 
 tables = MetaData()
 
@@ -35,3 +36,21 @@ institution_changes = Table(
     Index("ix_delivery_institution_changes_item", "application_id", "item"),
 )
 """Projection of approval.institution_change_approved: from effective_on the item has another institution."""
+
+records = Table(
+    "delivery_records",
+    tables,
+    Column("delivery_id", String(36), primary_key=True),
+    Column("application_id", String(36), nullable=False, index=True),
+    Column("item", String(60), nullable=False),
+)
+"""Projection of this service's ServiceDelivered, written in its transaction: the records of an application
+are found here instead of by reading every record ever kept."""
+
+projection_builds = Table(
+    "delivery_projection_builds",
+    tables,
+    Column("projection", String(60), primary_key=True),
+    Column("built_at", DateTime(timezone=True), nullable=False),
+)
+"""Which projections were built from the events: a store created before one existed rebuilds it once."""

@@ -1,0 +1,121 @@
+"""One period of an approved item is recorded once even when institutions record it concurrently, on SQLite
+and PostgreSQL; a store older than the records index builds it from its events (docs/adr/0010)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+from rehab_contracts import ApplicationApproved, EventEnvelope
+from sqlalchemy import delete
+
+from services.delivery import handlers, schemas, tables
+from services.delivery.domain import ServiceDelivered
+from services.delivery.tables import tables as delivery_tables
+from services.eventing.rejections import StateConflict
+from services.eventing.store import EventStore, create_store_engine, metadata
+from services.reference import load_jurisdiction
+from tests.delivery.test_api import approved, service
+
+LIANGJIANG = load_jurisdiction()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EventStore]:
+    if request.param == "sqlite":
+        engine = create_store_engine(f"sqlite:///{tmp_path / 'delivery.db'}")
+    else:
+        engine = create_store_engine(request.getfixturevalue("postgres_url"))
+        delivery_tables.drop_all(engine)
+        metadata.drop_all(engine)
+    event_store = EventStore(engine, producer="delivery")
+    event_store.create_schema(delivery_tables)
+    earlier = service(
+        approval_known(event_store)
+    )  # builds the records index: no first record serialises the rest
+    handlers.record_service(event_store, LIANGJIANG, schemas.RecordService.model_validate(earlier))
+    yield event_store
+    if request.param == "postgresql":
+        delivery_tables.drop_all(engine)
+        metadata.drop_all(engine)
+    engine.dispose()
+
+
+def approval_known(store: EventStore) -> EventEnvelope:
+    approval = approved()
+    with store.transaction() as unit:
+        handlers.on_application_approved(unit, approval, ApplicationApproved.model_validate(approval.payload))
+    return approval
+
+
+def week(number: int) -> dict[str, Any]:
+    start = date(2024, 11, 4) + timedelta(weeks=number)
+    end = start + timedelta(days=6)
+    return {"period_start": str(start), "period_end": str(end), "signed_on": str(end)}
+
+
+def record_all_at_once(store: EventStore, bodies: list[dict[str, Any]]) -> list[object]:
+    """Each record kept on its own thread and transaction, all released together."""
+    start = threading.Barrier(len(bodies))
+    outcomes: list[object] = [None] * len(bodies)
+
+    def record(index: int) -> None:
+        request = schemas.RecordService.model_validate(bodies[index])
+        start.wait()
+        try:
+            outcomes[index] = handlers.record_service(store, LIANGJIANG, request)
+        except Exception as error:  # the outcome is what the test looks at
+            outcomes[index] = error
+
+    threads = [threading.Thread(target=record, args=(index,)) for index in range(len(bodies))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+def test_one_period_recorded_concurrently_is_kept_once_and_refused_as_overlapping_otherwise(
+    store: EventStore,
+) -> None:
+    approval = approval_known(store)
+    outcomes = record_all_at_once(store, [service(approval) for _ in range(6)])
+    kept = [outcome for outcome in outcomes if isinstance(outcome, ServiceDelivered)]
+    refused = [outcome for outcome in outcomes if not isinstance(outcome, ServiceDelivered)]
+    assert len(kept) == 1, outcomes
+    assert all(
+        isinstance(error, StateConflict)
+        and (error.status_code, error.code) == (409, "delivery.period_start.overlaps")
+        for error in refused
+    ), refused
+    assert len(handlers.list_deliveries(store, application_id=UUID(approval.payload["application_id"]))) == 1
+
+
+def test_distinct_periods_recorded_concurrently_are_all_kept(store: EventStore) -> None:
+    approval = approval_known(store)
+    outcomes = record_all_at_once(store, [service(approval, **week(number)) for number in range(6)])
+    assert all(isinstance(outcome, ServiceDelivered) for outcome in outcomes), outcomes
+    assert len(handlers.list_deliveries(store, application_id=UUID(approval.payload["application_id"]))) == 6
+
+
+def test_a_store_older_than_the_records_index_still_refuses_an_overlap(store: EventStore) -> None:
+    approval = approval_known(store)
+    [first] = record_all_at_once(store, [service(approval, **week(0))])
+    with store.transaction() as unit:  # as a store written before the index existed
+        unit.session.execute(delete(tables.records))
+        unit.session.execute(delete(tables.projection_builds))
+    with pytest.raises(StateConflict) as refused:
+        handlers.record_service(store, LIANGJIANG, schemas.RecordService.model_validate(service(approval)))
+    assert refused.value.code == "delivery.period_start.overlaps"
+    assert isinstance(first, ServiceDelivered) and str(first.delivery_id) in refused.value.message
+    handlers.record_service(
+        store, LIANGJIANG, schemas.RecordService.model_validate(service(approval, **week(3)))
+    )
+    with store.reading() as unit:
+        assert unit.session.query(tables.records).count() == 3  # with the fixture's record
+        assert unit.session.query(tables.projection_builds).count() == 1
