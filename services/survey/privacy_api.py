@@ -7,14 +7,16 @@ from datetime import date
 from uuid import UUID
 
 from fastapi import APIRouter, FastAPI, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.eventing.access import OTHER_AGENCIES, PERSONAL_DATA, Caller, require_role
 from services.eventing.auth import Role
 from services.eventing.clock import today
-from services.eventing.errors import NotFound
+from services.eventing.errors import CommandRejected, NotFound
 from services.eventing.http import Runtime
+from services.eventing.idempotency import IDEMPOTENCY_KEY_HEADER
 from services.survey import handlers, keys
+from services.survey.key_release import MAX_PERSONS_PER_RELEASE, audit_release, release_keys
 from services.survey.privacy import KeyDestroyed, key_release_of
 
 log = logging.getLogger(__name__)
@@ -33,6 +35,26 @@ class ReleasedKey(BaseModel):
         description="Id of the data key, as named in the sealed fields.", examples=["pdk-3f9a1c0b7d2e4f51"]
     )
     key: str = Field(description="The 256-bit AES key in standard base64: keep it in memory only.")
+
+
+class KeyReleaseRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    person_ids: list[UUID] = Field(
+        min_length=1,
+        max_length=MAX_PERSONS_PER_RELEASE,
+        description=f"Persons whose keys are wanted, at most {MAX_PERSONS_PER_RELEASE}; repeats count once.",
+        examples=[["6f1c2a9e-4b7d-4c1e-9a55-2d8f0e3b7c41"]],
+    )
+
+
+class ReleasedKeys(BaseModel):
+    keys: list[ReleasedKey] = Field(description="The keys released, in the order asked.")
+    forgotten: list[UUID] = Field(description="Persons forgotten 删除个人信息: their keys are gone for good.")
+    without_key: list[UUID] = Field(
+        description="Persons registered before sealing (schema v1): their details travel in clear."
+    )
+    unknown: list[UUID] = Field(description="Ids the registry never registered.")
 
 
 @router.post(
@@ -65,8 +87,33 @@ def get_data_key(person_id: UUID, request: Request, runtime: Runtime) -> Release
     )
 
 
+def release_data_keys(body: KeyReleaseRequest, request: Request, runtime: Runtime) -> ReleasedKeys:
+    principal = key_release_of(request).authorise(request)
+    if IDEMPOTENCY_KEY_HEADER in request.headers:
+        # A keyed command keeps its answer in the store: the keys would lie there in clear.
+        raise CommandRejected(
+            f"释放密钥不接受 {IDEMPOTENCY_KEY_HEADER}：重复请求本身是安全的，密钥不能留存在应答记录中",
+            field=IDEMPOTENCY_KEY_HEADER,
+            code="survey.data_key.idempotency_key",
+        )
+    person_ids = list(dict.fromkeys(body.person_ids))
+    with runtime.store.reading() as unit:
+        batch = release_keys(unit.session, person_ids)
+    audit_release(request, principal, list(batch.keys))  # before any key leaves
+    log.info("data keys of %d persons released to %s (%s)", len(batch.keys), principal.agency, principal.user)
+    return ReleasedKeys(
+        keys=[
+            ReleasedKey(person_id=person_id, key_id=key.key_id, key=key.secret_text())
+            for person_id, key in batch.keys.items()
+        ],
+        forgotten=batch.forgotten,
+        without_key=batch.without_key,
+        unknown=batch.unknown,
+    )
+
+
 def add_key_release(app: FastAPI) -> None:
-    """Serve ``GET /persons/{person_id}/data-key`` on the app itself, not through an included router.
+    """Serve the key release routes on the app itself, not through an included router.
 
     The access middleware reads the route's marks before routing, and in this FastAPI an included
     router hides its routes' ``openapi_extra`` from it; a route of the app's own is seen.
@@ -79,4 +126,13 @@ def add_key_release(app: FastAPI) -> None:
         tags=["personal data"],
         summary="The person's data key, for an agency entitled to their personal data (bearer token)",
         openapi_extra={**PERSONAL_DATA, **OTHER_AGENCIES},  # entitlement is checked here, not by agency
+    )
+    app.add_api_route(
+        "/persons/data-keys:batch",
+        release_data_keys,
+        methods=["POST"],
+        response_model=ReleasedKeys,
+        tags=["personal data"],
+        summary=f"Data keys of up to {MAX_PERSONS_PER_RELEASE} persons, to an entitled agency (bearer token)",
+        openapi_extra={**PERSONAL_DATA, **OTHER_AGENCIES},  # audited here: one entry per released key
     )

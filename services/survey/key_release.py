@@ -1,0 +1,106 @@
+"""Release of many persons' data keys at once (附件3 names hundreds): which keys leave, and their audit."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import unquote
+from uuid import UUID
+
+from fastapi import Request
+from rehab_contracts.sealed import DataKey
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from services.eventing.audit import PURPOSE_NOT_STATED, AuditEntry, AuditTrail, audit_log
+from services.eventing.auth import Principal
+from services.survey.keys import person_keys_table
+from services.survey.projection import FORGOTTEN_ID_PREFIX, persons_table
+
+MAX_PERSONS_PER_RELEASE = 500
+"""Persons one request may ask for: 附件3 of a district takes a few requests, a request stays small."""
+
+
+@dataclass(frozen=True)
+class BatchRelease:
+    """The answer for each person asked about: their key, or why there is none."""
+
+    keys: dict[UUID, DataKey]
+    forgotten: list[UUID]
+    without_key: list[UUID]
+    unknown: list[UUID]
+
+
+def release_keys(session: Session, person_ids: Sequence[UUID]) -> BatchRelease:
+    """The keys of ``person_ids`` that exist; the others sorted into forgotten, without a key, unknown."""
+    live = _live_keys(session, person_ids)
+    keys = {person_id: live[person_id] for person_id in person_ids if person_id in live}  # as asked
+    rest = [person_id for person_id in person_ids if person_id not in live]
+    id_numbers = _registered_id_numbers(session, rest)
+    forgotten = [p for p in rest if id_numbers.get(p, "").startswith(FORGOTTEN_ID_PREFIX)]
+    # Registered before sealing (schema v1): their details travel in clear, so no key exists.
+    without_key = [p for p in rest if p in id_numbers and not id_numbers[p].startswith(FORGOTTEN_ID_PREFIX)]
+    unknown = [p for p in rest if p not in id_numbers]
+    return BatchRelease(keys, forgotten, without_key, unknown)
+
+
+def _live_keys(session: Session, person_ids: Sequence[UUID]) -> dict[UUID, DataKey]:
+    table = person_keys_table.c
+    rows = session.execute(
+        select(table.person_id, table.key_id, table.key).where(
+            table.person_id.in_([str(person_id) for person_id in person_ids]), table.destroyed_at.is_(None)
+        )
+    )
+    return {UUID(row.person_id): DataKey(row.key_id, bytes(row.key)) for row in rows}
+
+
+def _registered_id_numbers(session: Session, person_ids: Sequence[UUID]) -> dict[UUID, str]:
+    if not person_ids:
+        return {}
+    table = persons_table.c
+    rows = session.execute(
+        select(table.person_id, table.id_number).where(table.person_id.in_([str(p) for p in person_ids]))
+    )
+    return {UUID(row.person_id): row.id_number for row in rows}
+
+
+def audit_release(request: Request, principal: Principal, released: Sequence[UUID]) -> None:
+    """One audit entry per person whose key leaves, with the caller's ``X-Purpose``, in one transaction.
+
+    The access middleware audits reads by GET only, so this POST records its own entries, as the
+    single-person route's would read: who, which person, why, status 200.
+    """
+    if not released:
+        return
+    now = datetime.now(UTC)
+    action = f"POST {request.url.path}"
+    purpose = unquote(request.headers.get("X-Purpose", "")).strip()[:200] or PURPOSE_NOT_STATED
+    entries = [
+        AuditEntry(
+            read_at=now,
+            user=principal.user,
+            agency=str(principal.agency),
+            roles=",".join(sorted(principal.roles)),
+            scope=str(principal.scope),
+            action=action[:300],
+            subject=str(person_id),
+            purpose=purpose,
+            status=200,
+        )
+        for person_id in released
+    ]
+    _record_all(_trail_of(request), entries)
+
+
+def _trail_of(request: Request) -> AuditTrail:
+    """The trail the access middleware writes to (its own, or the service store's)."""
+    access = getattr(request.app.state, "access", None)
+    trail: AuditTrail = getattr(access, "audit", None) or request.app.state.audit_trail
+    return trail
+
+
+def _record_all(trail: AuditTrail, entries: Sequence[AuditEntry]) -> None:
+    # AuditTrail.record commits one entry per transaction: 500 commits would cost more than the release.
+    with trail.engine.begin() as connection:
+        connection.execute(insert(audit_log), [entry.__dict__ for entry in entries])
