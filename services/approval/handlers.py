@@ -22,6 +22,7 @@ from services.approval.places import ensure_built, is_built, lock_places, places
 from services.approval.quotas import QuotaUse, count_taken
 from services.approval.repository import (
     applications,
+    applications_held,
     form_of,
     load,
     next_service_card_number,
@@ -47,7 +48,7 @@ def submit_application(
             streets=frozenset(jurisdiction.streets),
             designated=designated_items(jurisdiction),
             referrals=tuple(referrals_of(unit, request.person_id)),
-            other_applications=tuple(applications(unit, person_id=request.person_id)),
+            other_applications=tuple(applications_held(unit, request.person_id)),
         )
         events = Application.submit(_submission(request), context)
         record(unit, Application(), 0, events, causation_id=referral_event_id(unit, events))

@@ -31,6 +31,7 @@ from services.approval.events import (
     Referral,
     Submission,
 )
+from services.approval.locks import lock_scope
 from services.approval.places import lock_service_cards, save_approved_items
 from services.approval.translation import contract_payload, domain_events
 from services.eventing.clock import business_time
@@ -94,6 +95,13 @@ def applications(unit: UnitOfWork, *, person_id: UUID | None) -> list[Applicatio
     if person_id is not None:
         streams = {key: got for key, got in streams.items() if got[0].payload["person_id"] == str(person_id)}
     return [Application(domain_events(envelopes)) for envelopes in streams.values()]
+
+
+def applications_held(unit: UnitOfWork, person_id: UUID) -> list[Application]:
+    """The person's applications, with the person locked until commit: a concurrent submission of theirs
+    checks its items only after this one is recorded or refused (docs/adr/0010)."""
+    lock_scope(unit, f"approval.applications_of:{person_id}")
+    return applications(unit, person_id=person_id)
 
 
 def record(

@@ -1,15 +1,18 @@
-"""Places 救助名额 hold under concurrent approvals on SQLite and PostgreSQL: N approvals racing for P < N
-places leave exactly P approved and N - P refused with over_quota; a store older than the approved-items
-projection builds it from its events on the first approval (docs/adr/0010)."""
+"""Rules across applications hold under concurrency on SQLite and PostgreSQL (docs/adr/0010): N approvals
+racing for P < N places 救助名额 leave exactly P approved and N - P refused with over_quota; a store older
+than the approved-items projection builds it on its first approval; one person's racing submissions of one
+item leave one application holding it."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
+from rehab_contracts import ReferralIssued
 from sqlalchemy import delete
 
 from services.approval import handlers, schemas, tables
@@ -22,6 +25,7 @@ from services.eventing.rejections import StateConflict
 from services.eventing.store import EventStore, create_store_engine, metadata
 from services.reference import Jurisdiction, load_jurisdiction
 from services.reference.jurisdiction import REFERENCE_DIR
+from tests.approval.test_api import application, referral_envelope
 from tests.approval.test_quotas import endorsed_child
 
 OFFICE = {"responsible": "赵主任", "reviewer": "钱科长", "handler": "孙干事"}
@@ -75,24 +79,32 @@ def awaiting_decision(store: EventStore, count: int, street: str = "鸳鸯") -> 
     return found
 
 
-def approve_all_at_once(store: EventStore, jurisdiction: Jurisdiction, waiting: list[UUID]) -> list[object]:
-    """Each application approved on its own thread and transaction, all released together."""
-    start = threading.Barrier(len(waiting))
-    outcomes: list[object] = [None] * len(waiting)
+def all_at_once(calls: list[Callable[[], object]]) -> list[object]:
+    """Each call on its own thread (and so its own transaction), all released together; what each returned
+    or raised, in order."""
+    start = threading.Barrier(len(calls))
+    outcomes: list[object] = [None] * len(calls)
 
-    def approve(index: int) -> None:
+    def run(index: int) -> None:
         start.wait()
         try:
-            outcomes[index] = handlers.approve_application(store, jurisdiction, waiting[index], DECISION)
+            outcomes[index] = calls[index]()
         except Exception as error:  # the outcome is what the test looks at
             outcomes[index] = error
 
-    threads = [threading.Thread(target=approve, args=(index,)) for index in range(len(waiting))]
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(len(calls))]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     return outcomes
+
+
+def approve_all_at_once(store: EventStore, jurisdiction: Jurisdiction, waiting: list[UUID]) -> list[object]:
+    return all_at_once(
+        [partial(handlers.approve_application, store, jurisdiction, application_id, DECISION)
+         for application_id in waiting]
+    )  # fmt: skip
 
 
 def test_concurrent_approvals_beyond_the_areas_places_leave_exactly_the_places_approved(
@@ -155,3 +167,19 @@ def test_a_store_older_than_the_projection_counts_its_earlier_approvals_on_the_f
     with store.reading() as unit:
         assert unit.session.query(tables.approved_items).count() == 3
         assert unit.session.query(tables.projection_builds).count() == 1
+
+
+def test_one_persons_concurrent_submissions_of_one_item_leave_one_application_holding_it(
+    store: EventStore,
+) -> None:
+    person_id = uuid4()
+    referral = referral_envelope(person_id, "low_vision_training")
+    with store.transaction() as unit:
+        handlers.on_referral_issued(unit, referral, ReferralIssued.model_validate(referral.payload))
+    request = schemas.SubmitApplication.model_validate(application(person_id))
+    submit = partial(handlers.submit_application, store, load_jurisdiction("liangjiang"), request)
+    outcomes = all_at_once([submit] * 5)
+    refused = [outcome for outcome in outcomes if not isinstance(outcome, Application)]
+    assert len(refused) == 4, outcomes
+    assert {getattr(error, "code", error) for error in refused} == {"approval.requested_items.already_held"}
+    assert len(handlers.list_applications(store, person_id=person_id)) == 1
