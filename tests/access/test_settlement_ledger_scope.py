@@ -193,3 +193,14 @@ def test_without_access_control_every_ledger_query_answers_for_the_whole_distric
         assert len(coverage["streets"]) == 8
         detail = open_client.get(f"/ledger/postings/{everything[0]['posting_id']}")
         assert detail.status_code == 200
+
+
+def test_a_community_user_reads_the_postings_and_coverage_row_of_its_street_as_its_statement(
+    client: TestClient, deployment: Deployment
+) -> None:
+    community = deployment.bearer("鸳鸯社区会计", "settlement", "community:鸳鸯/鸳鸯第一社区")
+    assert postings(client, community) == postings(client, street(deployment))
+    coverage = client.get("/reports/coverage", params={"year": 2024}, headers=community).json()
+    assert [row["street"] for row in coverage["streets"]] == ["鸳鸯"]
+    refused = client.get("/ledger/postings", params={"account": "street:人和"}, headers=community)
+    assert refusal(refused) == (403, "access.other_street", ["account"])
