@@ -22,6 +22,7 @@ from services.settlement.api import TEXT_MAX
 from services.settlement.deployment import deployment_jurisdiction
 from services.settlement.explain import Explanation, explain_posting, render_explanation
 from services.settlement.labels import AccountNames
+from services.settlement.ledger_scopes import ledger_scope, require_posting_visible
 from services.settlement.policy import PolicySet
 from services.settlement.quotas import AreaQuotaUse, NoQuotas, quota_use_report
 from services.settlement.replay import yuan
@@ -127,7 +128,7 @@ class ExplanationOut(BaseModel):
     summary="Why a posting's amount is what it is: rule, policy, inputs, arithmetic, sources",
 )
 def get_explanation(
-    posting_id: UUID, runtime: Runtime, policies: Policies, reference: Reference
+    posting_id: UUID, runtime: Runtime, policies: Policies, reference: Reference, caller: Caller
 ) -> ExplanationOut:
     explanation = explain_posting(
         runtime.store.engine, posting_id, policies, AccountNames(reference, policies)
@@ -136,6 +137,7 @@ def get_explanation(
         raise NotFound(
             f"没有编号为 {posting_id} 的记账记录", field="posting_id", code="settlement.posting.not_found"
         )
+    require_posting_visible(ledger_scope(caller), explanation.posting)  # as the posting's own route
     return ExplanationOut.of(explanation)
 
 

@@ -106,6 +106,23 @@ def test_a_street_user_reads_the_detail_of_their_streets_postings_only_and_only_
     assert [entry.action for entry in audit_entries(client)] == [f"GET /ledger/postings/{own['posting_id']}"]
 
 
+def test_the_explanation_of_a_posting_is_read_by_those_who_may_read_the_posting(
+    client: TestClient, deployment: Deployment
+) -> None:
+    everything = postings(client, district(deployment))
+    own = next(item for item in everything if item["credit_account"] == "street:鸳鸯")
+    other = next(item for item in everything if item["credit_account"] == "street:人和")
+    explained = client.get(f"/ledger/postings/{own['posting_id']}/explanation", headers=street(deployment))
+    assert explained.status_code == 200
+    refused = client.get(f"/ledger/postings/{other['posting_id']}/explanation", headers=street(deployment))
+    assert refusal(refused) == (403, "access.other_street", ["posting_id"])
+    rehab_centre = institution(deployment, REHAB_CENTRE)
+    refused = client.get(f"/ledger/postings/{own['posting_id']}/explanation", headers=rehab_centre)
+    assert refusal(refused) == (403, "access.other_institution", ["posting_id"])
+    explanation_of_other = f"/ledger/postings/{other['posting_id']}/explanation"
+    assert client.get(explanation_of_other, headers=district(deployment)).status_code == 200
+
+
 def test_an_institution_user_reads_only_the_postings_crediting_or_debiting_its_own_accounts(
     client: TestClient, deployment: Deployment
 ) -> None:

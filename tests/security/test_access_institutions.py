@@ -127,7 +127,7 @@ def test_settlement_is_read_only_except_for_the_districts_commands(
 ) -> None:
     with served(create_settlement, "settlement", tmp_path, redis_url, deployment.folder) as settlement:
         street = deployment.bearer("鸳鸯出纳", "settlement", "street:鸳鸯")
-        assert settlement.get("/ledger", headers=street).status_code == 200
+        assert code_of(settlement.get("/ledger", headers=street)) == "access.district_only"
         assert code_of(settlement.post("/ledger/rebuild", headers=street)) == "access.command_scope"
         assert code_of(settlement.post("/ledger/rebuild", headers=deployment.auditor())) == "access.read_only"
         assert settlement.get("/ledger", headers=deployment.auditor()).status_code == 200
