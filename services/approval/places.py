@@ -11,7 +11,6 @@ from sqlalchemy import delete, func, insert, select
 from services.approval import tables
 from services.approval.domain import Application
 from services.approval.events import ApplicationApproved, Submission
-from services.approval.locks import lock_scope
 from services.eventing.store import UnitOfWork
 from services.reference import Quota
 
@@ -20,12 +19,12 @@ PROJECTION = "approval.approved_items"
 
 def lock_places(unit: UnitOfWork, quota: Quota) -> None:
     """Hold the area's places of the year until commit: the count read next stays true until then."""
-    lock_scope(unit, f"approval.places:{quota.area}:{quota.year}")
+    unit.lock(f"approval.places:{quota.area}:{quota.year}")
 
 
 def lock_service_cards(unit: UnitOfWork, year: int) -> None:
     """Hold the year's service card numbers until commit: the next number read stays free until then."""
-    lock_scope(unit, f"approval.service_cards:{year}")
+    unit.lock(f"approval.service_cards:{year}")
 
 
 def save_approved_items(unit: UnitOfWork, event: ApplicationApproved, form: Submission) -> None:
@@ -59,7 +58,7 @@ def ensure_built(unit: UnitOfWork, every_application: Callable[[], Iterable[Appl
     """Build the projection from the events once (a store older than it); later calls read one row."""
     if is_built(unit):
         return
-    lock_scope(unit, f"rebuild:{PROJECTION}")
+    unit.lock(f"rebuild:{PROJECTION}")
     if is_built(unit):  # another transaction built it while this one waited for the lock
         return
     unit.session.execute(delete(tables.approved_items))

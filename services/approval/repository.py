@@ -31,7 +31,6 @@ from services.approval.events import (
     Referral,
     Submission,
 )
-from services.approval.locks import lock_scope
 from services.approval.places import lock_service_cards, save_approved_items
 from services.approval.translation import contract_payload, domain_events
 from services.eventing.clock import business_time
@@ -100,7 +99,7 @@ def applications(unit: UnitOfWork, *, person_id: UUID | None) -> list[Applicatio
 def applications_held(unit: UnitOfWork, person_id: UUID) -> list[Application]:
     """The person's applications, with the person locked until commit: a concurrent submission of theirs
     checks its items only after this one is recorded or refused (docs/adr/0010)."""
-    lock_scope(unit, f"approval.applications_of:{person_id}")
+    unit.lock(f"approval.applications_of:{person_id}")
     return applications(unit, person_id=person_id)
 
 

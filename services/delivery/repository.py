@@ -18,7 +18,6 @@ from sqlalchemy import delete, insert, select
 
 from services.delivery import tables
 from services.delivery.domain import Entitlement, InstitutionChange, ServiceDelivered
-from services.delivery.locks import lock_scope
 from services.delivery.translation import contract_payload, domain_event, entitlements
 from services.eventing.clock import business_time
 from services.eventing.errors import NotFound
@@ -77,7 +76,7 @@ def earlier_records(unit: UnitOfWork, application_id: UUID, item: str) -> list[S
     checks its period only after this one is kept or refused (docs/adr/0010).
     """
     _ensure_indexed(unit)
-    lock_scope(unit, f"delivery.service_periods:{application_id}:{item}")
+    unit.lock(f"delivery.service_periods:{application_id}:{item}")
     column = tables.records.c
     found = unit.session.scalars(
         select(column.delivery_id).where(column.application_id == str(application_id), column.item == item)
@@ -104,7 +103,7 @@ def _ensure_indexed(unit: UnitOfWork) -> None:
     """Index the records kept before the index existed, once; later calls read one row."""
     if _is_indexed(unit):
         return
-    lock_scope(unit, f"rebuild:{RECORDS_PROJECTION}")
+    unit.lock(f"rebuild:{RECORDS_PROJECTION}")
     if _is_indexed(unit):  # another transaction built it while this one waited for the lock
         return
     unit.session.execute(delete(tables.records))

@@ -16,6 +16,7 @@ One database per service. Four tables:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Iterable, Iterator, Sequence
@@ -33,6 +34,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
     update,
 )
 from sqlalchemy.exc import IntegrityError
@@ -288,6 +290,12 @@ class EventStore:
         return {"stored": stored, "published": stored - pending, "unpublished": pending, "received": received}
 
 
+def scope_key(scope: str) -> int:
+    """A stable signed 64-bit key for a lock's scope (the same in every process and release)."""
+    digest = hashlib.blake2b(scope.encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
 class UnitOfWork:
     """What a command or an event handler may do inside one transaction."""
 
@@ -296,6 +304,16 @@ class UnitOfWork:
         self.producer = producer
         self.appended = False
         """Whether this unit recorded events (a command's transaction, not a query's or a consumer's)."""
+
+    def lock(self, scope: str) -> None:
+        """Wait for, then hold until commit or rollback, the lock on ``scope`` (ADR 0010).
+
+        A rule that reads other aggregates locks its scope first. On PostgreSQL: an advisory lock on a
+        stable 64-bit hash of the scope. SQLite needs none: its write transactions begin IMMEDIATE.
+        """
+        if self.session.get_bind().dialect.name != "postgresql":
+            return
+        self.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": scope_key(scope)})
 
     # -- own events -------------------------------------------------------------------------
     def load(self, stream_id: str) -> list[EventEnvelope]:
@@ -448,8 +466,8 @@ def iter_received(engine: Engine, batch: int = 1000) -> Iterable[tuple[int, Even
             ).all()
         if not rows:
             return
-        for position, text in rows:
-            yield position, EventEnvelope.model_validate_json(text)
+        for position, envelope_text in rows:
+            yield position, EventEnvelope.model_validate_json(envelope_text)
         after = rows[-1][0]
 
 
