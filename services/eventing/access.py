@@ -90,12 +90,14 @@ def install_access_control(app: FastAPI, access: AccessControl) -> None:
         request.state.principal = principal
         response = await call_next(request)
         if _reads_personal_data(request, response):
-            _trail(request, access).record(_audit_entry(request, principal, response.status_code))
+            audit_trail_of(request).record(audit_entry(request, principal, response.status_code))
         return response
 
 
-def _trail(request: Request, access: AccessControl) -> AuditTrail:
-    trail: AuditTrail = access.audit or request.app.state.audit_trail
+def audit_trail_of(request: Request) -> AuditTrail:
+    """The trail this app's reads of personal data go to: access control's own, or the service store's."""
+    access: AccessControl | None = getattr(request.app.state, "access", None)
+    trail: AuditTrail = (access.audit if access is not None else None) or request.app.state.audit_trail
     return trail
 
 
@@ -149,9 +151,13 @@ def _reads_personal_data(request: Request, response: Response) -> bool:
     return request.method == "GET" and response.status_code < 400 and bool(extra.get("x-personal-data"))
 
 
-def _audit_entry(request: Request, principal: Principal, status: int) -> AuditEntry:
-    parameters = request.path_params
-    subject = str(parameters.get("person_id") or parameters.get("application_id") or request.url.path)
+def audit_entry(
+    request: Request, principal: Principal, status: int, subject: str | None = None
+) -> AuditEntry:
+    """Who read whose data (the route's person or application unless ``subject`` names it), when and why."""
+    if subject is None:
+        parameters = request.path_params
+        subject = str(parameters.get("person_id") or parameters.get("application_id") or request.url.path)
     # Header values are ASCII on the wire: the purpose comes percent-encoded (encodeURIComponent).
     purpose = unquote(request.headers.get(PURPOSE_HEADER, "")).strip()[:200] or PURPOSE_NOT_STATED
     action = mask_personal_data(f"{request.method} {request.url.path}?{request.url.query}".rstrip("?"))

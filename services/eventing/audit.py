@@ -52,8 +52,13 @@ class AuditTrail:
         _metadata.create_all(engine)
 
     def record(self, entry: AuditEntry) -> None:
-        with self.engine.begin() as connection:
-            connection.execute(insert(audit_log).values(**entry.__dict__))
+        self.record_all([entry])
+
+    def record_all(self, entries: Sequence[AuditEntry]) -> None:
+        """Several entries in one transaction (a batch read of many persons' data)."""
+        if entries:
+            with self.engine.begin() as connection:
+                connection.execute(insert(audit_log), [entry.__dict__ for entry in entries])
 
     def entries(
         self,

@@ -144,6 +144,8 @@ def year_register(
         current = [survey for event_id, survey in candidates if event_id not in archive.superseded]
         if current:
             standing[person] = current[-1]
+    # One batch request for the year's keys, rather than one request per person (附件3 of 1,000 names).
+    keys.prefetch(p for p in standing if _needs_key(archive.records.get(p, []), p in archive.forgotten))
     persons = {}
     for person in standing:
         details = _details_of(person, archive.records.get(person, []), person in archive.forgotten, keys)
@@ -157,15 +159,19 @@ def _details_of(
 ) -> PersonDetails | None:
     if not records or not isinstance(records[0], PersonRegistered | PersonRegisteredV2):
         return None
-    key: DataKey | str = REDACTED
-    if not forgotten and any(isinstance(r, PersonRegisteredV2 | PersonDetailsCorrectedV2) for r in records):
-        key = keys.key_for(person)
+    key: DataKey | str = keys.key_for(person) if _needs_key(records, forgotten) else REDACTED
     details = _registered(records[0], key)
     for correction in records[1:]:
         details = replace(details, **_changes(correction, key))
     if forgotten:
         details = replace(details, **{name: _marker(getattr(details, name), REDACTED) for name in _PERSONAL})
     return details
+
+
+def _needs_key(records: list[PersonRecord], forgotten: bool) -> bool:
+    """Sealed details (schema v2) open with the person's key, unless the person was forgotten."""
+    sealed = (PersonRegisteredV2, PersonDetailsCorrectedV2)
+    return not forgotten and any(isinstance(record, sealed) for record in records)
 
 
 def _registered(registered: PersonRegistered | PersonRegisteredV2, key: DataKey | str) -> PersonDetails:

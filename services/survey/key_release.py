@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from urllib.parse import unquote
 from uuid import UUID
 
 from fastapi import Request
 from rehab_contracts.sealed import DataKey
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.eventing.audit import PURPOSE_NOT_STATED, AuditEntry, AuditTrail, audit_log
+from services.eventing.access import audit_entry, audit_trail_of
 from services.eventing.auth import Principal
 from services.survey.keys import person_keys_table
 from services.survey.projection import FORGOTTEN_ID_PREFIX, persons_table
@@ -71,36 +69,5 @@ def audit_release(request: Request, principal: Principal, released: Sequence[UUI
     The access middleware audits reads by GET only, so this POST records its own entries, as the
     single-person route's would read: who, which person, why, status 200.
     """
-    if not released:
-        return
-    now = datetime.now(UTC)
-    action = f"POST {request.url.path}"
-    purpose = unquote(request.headers.get("X-Purpose", "")).strip()[:200] or PURPOSE_NOT_STATED
-    entries = [
-        AuditEntry(
-            read_at=now,
-            user=principal.user,
-            agency=str(principal.agency),
-            roles=",".join(sorted(principal.roles)),
-            scope=str(principal.scope),
-            action=action[:300],
-            subject=str(person_id),
-            purpose=purpose,
-            status=200,
-        )
-        for person_id in released
-    ]
-    _record_all(_trail_of(request), entries)
-
-
-def _trail_of(request: Request) -> AuditTrail:
-    """The trail the access middleware writes to (its own, or the service store's)."""
-    access = getattr(request.app.state, "access", None)
-    trail: AuditTrail = getattr(access, "audit", None) or request.app.state.audit_trail
-    return trail
-
-
-def _record_all(trail: AuditTrail, entries: Sequence[AuditEntry]) -> None:
-    # AuditTrail.record commits one entry per transaction: 500 commits would cost more than the release.
-    with trail.engine.begin() as connection:
-        connection.execute(insert(audit_log), [entry.__dict__ for entry in entries])
+    entries = [audit_entry(request, principal, 200, subject=str(person_id)) for person_id in released]
+    audit_trail_of(request).record_all(entries)

@@ -22,11 +22,12 @@ from services.approval.places import ensure_built
 from services.approval.repository import record
 from services.approval.tables import tables as approval_tables
 from services.eventing.rejections import StateConflict
-from services.eventing.store import EventStore, create_store_engine, metadata
+from services.eventing.store import EventStore
 from services.reference import Jurisdiction, load_jurisdiction
 from services.reference.jurisdiction import REFERENCE_DIR
 from tests.approval.test_api import application, referral_envelope
 from tests.approval.test_quotas import endorsed_child
+from tests.backends import BACKENDS, store_on
 
 OFFICE = {"responsible": "赵主任", "reviewer": "钱科长", "handler": "孙干事"}
 DECISION = schemas.DecideApplication.model_validate(
@@ -41,23 +42,13 @@ DECISION = schemas.DecideApplication.model_validate(
 )
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=BACKENDS)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EventStore]:
-    if request.param == "sqlite":
-        engine = create_store_engine(f"sqlite:///{tmp_path / 'approval.db'}")
-    else:
-        engine = create_store_engine(request.getfixturevalue("postgres_url"))
-        approval_tables.drop_all(engine)
-        metadata.drop_all(engine)
-    event_store = EventStore(engine, producer="approval")
-    event_store.create_schema(approval_tables)
-    with event_store.transaction() as unit:  # built up front: the first approval does not serialise the rest
-        ensure_built(unit, list)
-    yield event_store
-    if request.param == "postgresql":
-        approval_tables.drop_all(engine)
-        metadata.drop_all(engine)
-    engine.dispose()
+    with store_on(request, tmp_path, "approval", approval_tables) as event_store:
+        # Built up front, so that the first approval does not serialise the rest.
+        with event_store.transaction() as unit:
+            ensure_built(unit, list)
+        yield event_store
 
 
 def jurisdiction_with_places(tmp_path: Path, places: int) -> Jurisdiction:

@@ -15,27 +15,17 @@ from services.approval.sign_off_store import load_sign_offs, save_steps, sign_of
 from services.approval.sign_offs import SignOffConfirmed, SignOffs
 from services.approval.tables import tables
 from services.eventing.rejections import StateConflict
-from services.eventing.store import EventStore, create_store_engine, metadata
+from services.eventing.store import EventStore
+from tests.backends import BACKENDS, store_on
 
 AT = datetime(2024, 10, 28, 9, 30, tzinfo=UTC)
 BLOCK = Signatories(responsible="郑主任", reviewer="王科长", handler="冯干事")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=BACKENDS)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EventStore]:
-    if request.param == "sqlite":
-        engine = create_store_engine(f"sqlite:///{tmp_path / 'approval.db'}")
-    else:
-        engine = create_store_engine(request.getfixturevalue("postgres_url"))
-        tables.drop_all(engine)
-        metadata.drop_all(engine)
-    event_store = EventStore(engine, producer="approval")
-    event_store.create_schema(tables)
-    yield event_store
-    if request.param == "postgresql":
-        tables.drop_all(engine)
-        metadata.drop_all(engine)
-    engine.dispose()
+    with store_on(request, tmp_path, "approval", tables) as event_store:
+        yield event_store
 
 
 def test_proposed_confirmed_and_declined_steps_read_back_as_written(store: EventStore) -> None:

@@ -18,32 +18,21 @@ from services.delivery import handlers, schemas, tables
 from services.delivery.domain import ServiceDelivered
 from services.delivery.tables import tables as delivery_tables
 from services.eventing.rejections import StateConflict
-from services.eventing.store import EventStore, create_store_engine, metadata
+from services.eventing.store import EventStore
 from services.reference import load_jurisdiction
+from tests.backends import BACKENDS, store_on
 from tests.delivery.test_api import approved, service
 
 LIANGJIANG = load_jurisdiction()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=BACKENDS)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EventStore]:
-    if request.param == "sqlite":
-        engine = create_store_engine(f"sqlite:///{tmp_path / 'delivery.db'}")
-    else:
-        engine = create_store_engine(request.getfixturevalue("postgres_url"))
-        delivery_tables.drop_all(engine)
-        metadata.drop_all(engine)
-    event_store = EventStore(engine, producer="delivery")
-    event_store.create_schema(delivery_tables)
-    earlier = service(
-        approval_known(event_store)
-    )  # builds the records index: no first record serialises the rest
-    handlers.record_service(event_store, LIANGJIANG, schemas.RecordService.model_validate(earlier))
-    yield event_store
-    if request.param == "postgresql":
-        delivery_tables.drop_all(engine)
-        metadata.drop_all(engine)
-    engine.dispose()
+    with store_on(request, tmp_path, "delivery", delivery_tables) as event_store:
+        # A first record builds the records index, so that no first record serialises the rest.
+        earlier = service(approval_known(event_store))
+        handlers.record_service(event_store, LIANGJIANG, schemas.RecordService.model_validate(earlier))
+        yield event_store
 
 
 def approval_known(store: EventStore) -> EventEnvelope:

@@ -8,23 +8,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from services.eventing.store import EventStore, create_store_engine, metadata
+from services.eventing.store import EventStore, create_store_engine
+from tests.backends import BACKENDS, store_on
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=BACKENDS)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EventStore]:
     """The same store tests run on SQLite and on a real PostgreSQL."""
-    if request.param == "sqlite":
-        engine = create_store_engine(f"sqlite:///{tmp_path / 'store.db'}")
-    else:
-        engine = create_store_engine(request.getfixturevalue("postgres_url"))
-        metadata.drop_all(engine)
-    event_store = EventStore(engine, producer="survey")
-    event_store.create_schema()
-    yield event_store
-    if request.param == "postgresql":
-        metadata.drop_all(engine)
-    engine.dispose()
+    with store_on(request, tmp_path, "survey") as event_store:
+        yield event_store
 
 
 @pytest.fixture

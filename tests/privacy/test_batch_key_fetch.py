@@ -171,3 +171,18 @@ def test_prefetch_asks_a_source_without_batches_once_per_person_and_serves_each_
 
     assert answers == [UNAVAILABLE, UNAVAILABLE] and retried == UNAVAILABLE
     assert source.asked == ["a", "b", "a"]
+
+
+def test_the_year_register_fetches_its_keys_in_one_batch_request_and_asks_nothing_for_the_forgotten(
+    survey: TestClient, settlement: TestClient
+) -> None:
+    for serial, name in (("231", "张华"), ("233", "王五"), ("235", "李四")):
+        register_and_survey(survey, name, make_id(date(1958, 4, 12), serial))
+    gone = register_and_survey(survey, "赵六", make_id(date(1958, 4, 12), "237"))
+    assert survey.post(f"/persons/{gone}/forget").status_code == 200
+    forward(survey, settlement)
+    keys = PersonKeys(SurveyKeyClient(survey, token(Agency.SETTLEMENT)))
+    sent = counted(survey)
+    register = year_register(archive(engine_of(settlement), REGISTER_EVENT_TYPES), 2024, keys)
+    assert sent == ["POST /persons/data-keys:batch"]
+    assert sorted(details.name for details in register.persons.values()) == ["张华", "李四", "王五", REDACTED]

@@ -180,3 +180,4 @@ def test_a_seal_moved_into_another_event_reads_unavailable_rather_than_failing(
     shown = names(settlement, PersonKeys(SurveyKeyClient(survey, token(Agency.SETTLEMENT))))
 
     assert shown == [(UNAVAILABLE, UNAVAILABLE, UNAVAILABLE)]
+
