@@ -3,10 +3,11 @@
     .venv/bin/python -m bench.replay                  # 100,000 events
     .venv/bin/python -m bench.replay --events 1000000
     .venv/bin/python -m bench.replay --profile        # and a cProfile of (c)
+    .venv/bin/python -m bench.replay --keep ...       # then --archive DIR measures the same archives again
 
 Generates N events of complete Liangjiang journeys (real contract envelopes, see bench/journeys.py),
 stores them in a fresh settlement database's archive (the kernel's inbox table) in a temp dir, and
-measures, best of ``--repeat`` runs:
+measures in a fresh interpreter (as a service or `rehab replay` runs), best of ``--repeat`` runs:
 
 (a)  the raw rate of reading the archive and decoding JSON: sqlite3 cursor, ``json.loads`` of each
      envelope (the floor); also the same through SQLAlchemy's paged query that settlement uses;
@@ -26,7 +27,9 @@ import cProfile
 import gc
 import json
 import pstats
+import shutil
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
@@ -39,7 +42,7 @@ from sqlalchemy import Engine, select
 
 from bench.journeys import archive_order, build_archive, generate
 from bench.tally import FeeTally, build_library_archive, replay_with_process, replay_with_reader
-from services.eventing.store import inbox_table
+from services.eventing.store import create_store_engine, inbox_table
 from services.settlement import fact_log
 from services.settlement.ledger import archive, facts_table, feed_facts
 from services.settlement.policy import PolicySet, load_policies
@@ -48,6 +51,8 @@ from services.settlement.translation import fact_of
 
 T = TypeVar("T")
 TARGET_RATE, TARGET_RAW_RATIO, TARGET_LIBRARY_RATIO = 300_000, 0.65, 3.0
+ABOUT = "bench.json"
+"""What a generated directory holds: counts, seed and how long generating and storing took."""
 
 
 def timed(run: Callable[[], T], repeat: int) -> tuple[float, T]:
@@ -132,30 +137,60 @@ def verdict(value: float, target: float) -> str:
 
 
 def run(args: argparse.Namespace) -> None:
-    policies = load_policies()
-    liangjiang = policies.in_force("liangjiang", date(2024, 10, 1))
-    assert liangjiang is not None
-    fees = liangjiang.fees
+    """Generate and store the archives, then measure them in a fresh interpreter (or measure a kept one)."""
+    if args.archive:
+        measure(args, Path(args.archive))
+        return
     workdir = Path(tempfile.mkdtemp(prefix="rehab-bench-", dir=args.tmp))
+    generate_archives(args, workdir)
+    # A replay runs in a service or in `rehab replay`, not beside the generator's millions of objects:
+    # the same measurements in a new interpreter, as `--archive DIR` would run them.
+    try:
+        command = [sys.executable, "-m", "bench.replay", *args.argv, "--archive", str(workdir)]
+        subprocess.run(command, check=True)
+    finally:
+        if args.keep:
+            print(f"\nkept: {workdir} (measure again with --archive {workdir})")
+        else:
+            shutil.rmtree(workdir)
 
+
+def generate_archives(args: argparse.Namespace, workdir: Path) -> None:
+    """The archives of N events and of a quarter of the same journeys, and the library's, in ``workdir``."""
     start = time.perf_counter()
     journeys = generate(args.events, seed=args.seed)
     events = archive_order(journeys)
     small_events = archive_order(journeys[: max(1, len(journeys) // 4)])
     generated = time.perf_counter() - start
-    engine = build_archive(workdir / "settlement.db", events)
-    small_engine = build_archive(workdir / "settlement-quarter.db", small_events)
+    build_archive(workdir / "settlement.db", events).dispose()
+    build_archive(workdir / "settlement-quarter.db", small_events).dispose()
     library = build_library_archive(workdir / "eventsourcing.db", [envelope for envelope, _ in events])
     library.close()
-    stored = time.perf_counter() - start - generated
-    n, small_n, journey_count = len(events), len(small_events), len(journeys)
-    del journeys, events, small_events  # measure in a process that holds no generated events, as a service's
-    gc.collect()
+    about = {
+        "events": len(events),
+        "small_events": len(small_events),
+        "journeys": len(journeys),
+        "seed": args.seed,
+        "generated_seconds": round(generated, 1),
+        "stored_seconds": round(time.perf_counter() - start - generated, 1),
+    }
+    (workdir / ABOUT).write_text(json.dumps(about, indent=2))
+
+
+def measure(args: argparse.Namespace, workdir: Path) -> None:
+    about = json.loads((workdir / ABOUT).read_text())
+    policies = load_policies()
+    liangjiang = policies.in_force("liangjiang", date(2024, 10, 1))
+    assert liangjiang is not None
+    fees = liangjiang.fees
+    engine = create_store_engine(f"sqlite:///{workdir / 'settlement.db'}")
+    small_engine = create_store_engine(f"sqlite:///{workdir / 'settlement-quarter.db'}")
+    n, small_n = about["events"], about["small_events"]
     size_mb = (workdir / "settlement.db").stat().st_size / 1e6
-    print(f"rehab settlement replay benchmark: {n:,} events of {journey_count:,} journeys "
-          f"(generated in {generated:.1f} s, stored in {stored:.1f} s; "
+    print(f"rehab settlement replay benchmark: {n:,} events of {about['journeys']:,} journeys "
+          f"(generated in {about['generated_seconds']} s, stored in {about['stored_seconds']} s; "
           f"archive {size_mb:.0f} MB in {workdir})")
-    print(f"python {sys.version.split()[0]}, best of {args.repeat} run(s)\n")
+    print(f"python {sys.version.split()[0]}, best of {args.repeat} run(s), measured in a fresh interpreter\n")
     out = Printer(n)
 
     print("(a) raw: read the archive and decode JSON")
@@ -209,10 +244,6 @@ def run(args: argparse.Namespace) -> None:
 
     if args.profile:
         profile_rebuild(engine, policies, args.profile_lines)
-    if not args.keep:
-        for path in workdir.iterdir():
-            path.unlink()
-        workdir.rmdir()
 
 
 def seconds_per_event(rate: float) -> float:
@@ -240,9 +271,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--tmp", help="directory for the temp dir (default: the system's)")
     parser.add_argument("--keep", action="store_true", help="keep the databases")
+    parser.add_argument("--archive", help="measure the databases a --keep run left in this directory")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of (c)")
     parser.add_argument("--profile-lines", type=int, default=30)
     args: Any = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     if args.repeat is None:
         args.repeat = 3 if args.events < 500_000 else 1
     run(args)
