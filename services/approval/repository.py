@@ -88,12 +88,15 @@ def load(unit: UnitOfWork, application_id: UUID) -> Loaded:
 
 
 def applications(unit: UnitOfWork, *, person_id: UUID | None) -> list[Application]:
-    streams: dict[str, list[EventEnvelope]] = defaultdict(list)
-    for envelope in unit.events_of_type(*APPLICATION_EVENT_TYPES):
-        streams[envelope.stream_id].append(envelope)
+    """Every application, or one person's: found by the person their events are correlated with (each
+    application event is recorded with correlation id = the person), then loaded stream by stream."""
     if person_id is not None:
-        streams = {key: got for key, got in streams.items() if got[0].payload["person_id"] == str(person_id)}
-    return [Application(domain_events(envelopes)) for envelopes in streams.values()]
+        streams = unit.streams_correlated_with(str(person_id), SubmittedContract.event_type)
+        return [Application(domain_events(unit.load(stream))) for stream in streams]
+    every: dict[str, list[EventEnvelope]] = defaultdict(list)
+    for envelope in unit.events_of_type(*APPLICATION_EVENT_TYPES):
+        every[envelope.stream_id].append(envelope)
+    return [Application(domain_events(envelopes)) for envelopes in every.values()]
 
 
 def applications_held(unit: UnitOfWork, person_id: UUID) -> list[Application]:

@@ -126,8 +126,12 @@ class EventStore:
         self.read_engine = engine.execution_options(**{READ_ONLY: True})
 
     def create_schema(self, extra: MetaData | None = None) -> None:
-        """Create the kernel's tables (and a service's own projection tables)."""
+        """Create the kernel's tables (and a service's own projection tables), and any index of the
+        kernel's tables that a store created by an older release lacks."""
         metadata.create_all(self.engine)
+        for table in metadata.sorted_tables:
+            for index in table.indexes:
+                index.create(self.engine, checkfirst=True)
         if extra is not None:
             extra.create_all(self.engine)
 
@@ -332,6 +336,16 @@ class UnitOfWork:
         if limit is not None:
             query = query.limit(limit)
         return [_stored(row) for row in self.session.execute(query).mappings()]
+
+    def streams_correlated_with(self, correlation_id: str, event_type: str) -> list[str]:
+        """Streams of this service whose ``event_type`` events carry ``correlation_id`` (the case they
+        belong to, e.g. a person), in the order those events were recorded."""
+        query = (
+            select(events_table.c.stream_id)
+            .where(events_table.c.correlation_id == correlation_id, events_table.c.event_type == event_type)
+            .order_by(events_table.c.position)
+        )
+        return list(dict.fromkeys(self.session.scalars(query)))
 
     def events_of_type(self, *event_types: str) -> list[EventEnvelope]:
         """This service's own events of the given types, in global order."""

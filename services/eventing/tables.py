@@ -36,7 +36,7 @@ events_table = Table(
     Column("occurred_at", DateTime(timezone=True), nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
     Column("producer", String(50), nullable=False),
-    Column("correlation_id", String(36), nullable=False),
+    Column("correlation_id", String(36), nullable=False, index=True),
     Column("causation_id", String(36)),
     Column("signature", Text),
     Column("payload", Text, nullable=False),

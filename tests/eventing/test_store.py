@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from uuid import uuid4
+from dataclasses import replace
+from uuid import UUID, uuid4
 
 import pytest
+from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
 
-from services.eventing.store import ConcurrencyConflict, EventStore
+from services.eventing.store import ConcurrencyConflict, EventStore, NewEvent
 from tests.eventing.conftest import journal_mode
 from tests.eventing.events import need_surveyed
 
@@ -22,6 +24,23 @@ def test_appended_events_load_back_in_version_order_with_their_envelope(store: E
     assert loaded[0].producer == "survey"
     assert loaded[0].event_type == "survey.need_surveyed"
     assert loaded[0].occurred_at.utcoffset() is not None
+
+
+def test_the_streams_of_one_case_are_found_by_the_correlation_id_of_their_events(store: EventStore) -> None:
+    person, other = uuid4(), uuid4()
+
+    def of(case: UUID) -> NewEvent:
+        return replace(need_surveyed(), correlation_id=case)
+
+    with store.transaction() as unit:
+        unit.append("case-b", 0, [of(person)])
+        unit.append("case-other", 0, [of(other)])
+        unit.append("case-a", 0, [of(person)])
+    with store.transaction() as unit:
+        unit.append("case-b", 1, [of(person)])
+        assert unit.streams_correlated_with(str(person), "survey.need_surveyed") == ["case-b", "case-a"]
+        assert unit.streams_correlated_with(str(other), "survey.need_surveyed") == ["case-other"]
+        assert unit.streams_correlated_with(str(person), "survey.person_registered") == []
 
 
 def test_a_second_writer_with_the_same_expected_version_gets_a_conflict(store: EventStore) -> None:
@@ -115,3 +134,13 @@ def test_a_failed_transaction_is_rolled_back_so_rollback_listeners_hear_of_it(st
     finally:
         event.remove(Session, "after_rollback", listener)
     assert len(rolled_back) == 1
+
+
+def test_a_store_created_before_an_index_of_the_kernel_gets_it_when_its_schema_is_created_again(
+    store: EventStore,
+) -> None:
+    with store.engine.begin() as connection:
+        connection.exec_driver_sql("DROP INDEX ix_events_correlation_id")
+    store.create_schema()
+    names = {index["name"] for index in inspect(store.engine).get_indexes("events")}
+    assert "ix_events_correlation_id" in names
