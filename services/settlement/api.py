@@ -26,7 +26,6 @@ from services.settlement.ledger import (
     journal_lines_of,
 )
 from services.settlement.ledger_scopes import (
-    find_postings_in,
     ledger_scope,
     require_posting_visible,
     require_whole_ledger,
@@ -233,11 +232,8 @@ def list_postings(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> PostingPage:
     engine = runtime.store.engine
-    accounts = visible_accounts(ledger_scope(caller), account)
-    if accounts is None or accounts == (account,):
-        total, postings = find_postings(engine, account=account, rule=rule, limit=limit, offset=offset)
-    else:
-        total, postings = find_postings_in(engine, accounts, rule=rule, limit=limit, offset=offset)
+    within = visible_accounts(ledger_scope(caller), account)  # the account asked for, in the caller's scope
+    total, postings = find_postings(engine, within=within, rule=rule, limit=limit, offset=offset)
     return PostingPage(total=total, limit=limit, offset=offset, items=[PostingOut.of(p) for p in postings])
 
 

@@ -343,14 +343,22 @@ _INPUTS_JSON = c_make_encoder(None, _json_value, encode_basestring, None, ": ", 
 
 # -- read side ---------------------------------------------------------------------------------
 def find_postings(
-    engine: Engine, *, account: str | None = None, rule: str | None = None, limit: int = 100, offset: int = 0
+    engine: Engine,
+    *,
+    account: str | None = None,
+    rule: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+    within: Sequence[str] | None = None,
 ) -> tuple[int, list[Posting]]:
-    """Postings touching an account and/or of a rule, by business date then key; and how many match."""
+    """Postings touching an account (or any account ``within``) and/or of a rule, by business date then
+    key; and how many match."""
     query = select(postings_table)
-    if account is not None:
-        query = query.where(
-            (postings_table.c.debit_account == account) | (postings_table.c.credit_account == account)
-        )
+    for accounts in ([account] if account is not None else None, within):
+        if accounts is not None:
+            query = query.where(
+                postings_table.c.debit_account.in_(accounts) | postings_table.c.credit_account.in_(accounts)
+            )
     if rule is not None:
         query = query.where(postings_table.c.rule == rule)
     page = query.order_by(postings_table.c.business_date, postings_table.c.key).limit(limit).offset(offset)

@@ -3,10 +3,9 @@ a street 街道 its own account's, an institution its own accounts' (docs/securi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, func, or_, select
+from sqlalchemy import Engine
 
 from services.eventing.access import Forbidden
 from services.eventing.auth import Principal
@@ -18,13 +17,12 @@ from services.settlement.dues import (
     street_account,
 )
 from services.settlement.facts import Fact, InstitutionChanged, ItemsApproved, PersonSurveyed
-from services.settlement.ledger import archive, archived_events, posting_of, postings_table
+from services.settlement.ledger import archive, archived_events
 from services.settlement.reports import COVERAGE_EVENT_TYPES, MonthProgress, progress
 from services.settlement.translation import fact_of
 
 __all__ = [
     "LedgerScope",
-    "find_postings_in",
     "ledger_scope",
     "require_posting_visible",
     "require_whole_ledger",
@@ -108,21 +106,6 @@ def require_posting_visible(scope: LedgerScope, posting: Posting) -> None:
         return
     if posting.debit_account not in scope.accounts and posting.credit_account not in scope.accounts:
         raise scope.refuse("记账记录：这笔记录不涉及你的账户", field="posting_id")
-
-
-def find_postings_in(
-    engine: Engine, accounts: Sequence[str], *, rule: str | None, limit: int, offset: int
-) -> tuple[int, list[Posting]]:
-    """Postings debiting or crediting any of `accounts` (and of a rule), by business date then key."""
-    query = select(postings_table).where(
-        or_(postings_table.c.debit_account.in_(accounts), postings_table.c.credit_account.in_(accounts))
-    )
-    if rule is not None:
-        query = query.where(postings_table.c.rule == rule)
-    page = query.order_by(postings_table.c.business_date, postings_table.c.key).limit(limit).offset(offset)
-    with engine.connect() as connection:
-        total = connection.scalar(select(func.count()).select_from(query.subquery())) or 0
-        return total, [posting_of(row) for row in connection.execute(page)]
 
 
 # -- unsettled facts -----------------------------------------------------------------------------
