@@ -57,14 +57,15 @@ def propose(
     with store.transaction() as unit:
         decide = decider(unit, jurisdiction, block, command)
         decide(load(unit, application_id).application)  # refused now rather than at the last confirmation
-        sign_offs = load_sign_offs(unit, application_id)
+        now = datetime.now(UTC)
+        sign_offs = load_sign_offs(unit, application_id, now)
         steps = sign_offs.propose(
             block,
             signatories(command.signatories),
             command.model_dump_json(),
             signer=signer.user,
             roles=signer.roles,
-            at=datetime.now(UTC),
+            at=now,
         )
         save_steps(unit, application_id, steps)
         return _settle(unit, application_id, sign_offs.after(steps), steps[0].proposal_id, decide)
@@ -81,9 +82,10 @@ def confirm(
     """The signer confirms; the confirmation completing the block records its effective event."""
     with store.transaction() as unit:
         load(unit, application_id)
-        sign_offs = load_sign_offs(unit, application_id)
+        now = datetime.now(UTC)
+        sign_offs = load_sign_offs(unit, application_id, now)
         proposal = _proposal_of_block(sign_offs, block, proposal_id)
-        steps = sign_offs.confirm(proposal_id, signer=signer.user, roles=signer.roles, at=datetime.now(UTC))
+        steps = sign_offs.confirm(proposal_id, signer=signer.user, roles=signer.roles, at=now)
         save_steps(unit, application_id, steps)
         if not steps:
             return Outcome(proposal, load(unit, application_id).application, took_effect=False)
@@ -97,18 +99,17 @@ def decline(
     """The signer refuses the block as proposed: withdrawn, with the reason."""
     with store.transaction() as unit:
         application = load(unit, application_id).application
-        sign_offs = load_sign_offs(unit, application_id)
+        now = datetime.now(UTC)
+        sign_offs = load_sign_offs(unit, application_id, now)
         _proposal_of_block(sign_offs, block, proposal_id)
-        steps = sign_offs.decline(
-            proposal_id, reason, signer=signer.user, roles=signer.roles, at=datetime.now(UTC)
-        )
+        steps = sign_offs.decline(proposal_id, reason, signer=signer.user, roles=signer.roles, at=now)
         save_steps(unit, application_id, steps)
         return Outcome(sign_offs.after(steps).proposal(proposal_id), application, took_effect=False)
 
 
 def pending_sign_offs(store: EventStore, application_id: UUID) -> list[Proposal]:
     with store.reading() as unit:
-        return load_sign_offs(unit, application_id).pending()
+        return load_sign_offs(unit, application_id, datetime.now(UTC)).pending()
 
 
 def decider(unit: UnitOfWork, jurisdiction: Jurisdiction, block: str, command: BlockCommand) -> Decide:
@@ -156,5 +157,5 @@ def _command(block: str, text: str) -> BlockCommand:
 
 def pending_by_application(store: EventStore) -> dict[UUID, list[Proposal]]:
     with store.reading() as unit:
-        found = sign_offs_by_application(unit)
+        found = sign_offs_by_application(unit, datetime.now(UTC))
     return {application_id: sign_offs.pending() for application_id, sign_offs in found.items()}

@@ -44,9 +44,10 @@ class SignOffView(BaseModel):
     proposal_id: UUID
     application_id: UUID
     block: Block = Field(description="社区意见, 街道意见, 残联办意见 or a change of institution 变更.")
-    status: Literal["pending", "effective", "withdrawn"] = Field(
+    status: Literal["pending", "effective", "withdrawn", "lapsed"] = Field(
         description="pending: awaiting confirmations; effective: all confirmed, the block took effect; "
-        "withdrawn: a signatory declined it."
+        "withdrawn: a signatory declined it; lapsed: not confirmed by everyone within 7 days, to be "
+        "proposed again."
     )
     proposed_by: str
     proposed_at: datetime

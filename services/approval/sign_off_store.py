@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from datetime import UTC
+from datetime import UTC, datetime
 from uuid import UUID
 
 from sqlalchemy import insert, select
@@ -25,21 +25,22 @@ from services.eventing.store import UnitOfWork
 steps_table = tables.sign_off_steps
 
 
-def load_sign_offs(unit: UnitOfWork, application_id: UUID) -> SignOffs:
+def load_sign_offs(unit: UnitOfWork, application_id: UUID, now: datetime) -> SignOffs:
+    """The application's sign-offs as they stand at ``now`` (proposals left unconfirmed too long lapse)."""
     query = (
         select(steps_table)
         .where(steps_table.c.application_id == str(application_id))
         .order_by(steps_table.c.position)
     )
-    return SignOffs(_step(row) for row in unit.session.execute(query).mappings())
+    return SignOffs((_step(row) for row in unit.session.execute(query).mappings()), now)
 
 
-def sign_offs_by_application(unit: UnitOfWork) -> dict[UUID, SignOffs]:
-    """Every application's sign-offs (for lists)."""
+def sign_offs_by_application(unit: UnitOfWork, now: datetime) -> dict[UUID, SignOffs]:
+    """Every application's sign-offs as they stand at ``now`` (for lists)."""
     found: dict[UUID, list[SignOffStep]] = defaultdict(list)
     for row in unit.session.execute(select(steps_table).order_by(steps_table.c.position)).mappings():
         found[UUID(row["application_id"])].append(_step(row))
-    return {application_id: SignOffs(steps) for application_id, steps in found.items()}
+    return {application_id: SignOffs(steps, now) for application_id, steps in found.items()}
 
 
 def save_steps(unit: UnitOfWork, application_id: UUID, steps: list[SignOffStep]) -> None:

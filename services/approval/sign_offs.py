@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
 from services.approval.events import Signatories
 from services.approval.labels import ROLE_NAMES
 from services.approval.rules import person_key
+from services.eventing.clock import business_date
 from services.eventing.rejections import CommandRejected, NotFound, StateConflict
 
 COMMUNITY_BLOCK = "community"
@@ -78,14 +79,21 @@ SignOffStep = SignOffProposed | SignOffConfirmed | SignOffDeclined
 
 
 # -- state -----------------------------------------------------------------------------------------
+PROPOSAL_LIFETIME = timedelta(days=7)
+"""A proposal not confirmed by every signatory within a week lapses 失效 and must be proposed again:
+a signature should not confirm an opinion written when the application stood otherwise."""
+
+
 @dataclass
 class Proposal:
-    """One proposed block, its confirmations (role -> (name, when)) and whether it was declined."""
+    """One proposed block, its confirmations (role -> (name, when)), whether it was declined, and
+    whether it lapsed unconfirmed (as of the moment its application's sign-offs were loaded)."""
 
     proposed: SignOffProposed
     confirmed: dict[str, tuple[str, datetime]] = field(default_factory=dict)
     declined: SignOffDeclined | None = None
     steps: int = 0
+    lapsed: bool = False
 
     @property
     def proposal_id(self) -> UUID:
@@ -106,23 +114,33 @@ class Proposal:
         return self.declined is None and not self.awaiting
 
     @property
+    def lapses_at(self) -> datetime:
+        return self.proposed.at + PROPOSAL_LIFETIME
+
+    @property
     def open(self) -> bool:
-        return self.declined is None and not self.complete
+        return self.declined is None and not self.complete and not self.lapsed
 
     @property
     def status(self) -> str:
         if self.declined is not None:
             return "withdrawn"
-        return "effective" if self.complete else "pending"
+        if self.complete:
+            return "effective"
+        return "lapsed" if self.lapsed else "pending"
 
 
 class SignOffs:
-    """The sign-off proposals of one application, built from its steps on every load."""
+    """The sign-off proposals of one application, built from its steps on every load; with ``now``,
+    the proposals left unconfirmed for PROPOSAL_LIFETIME are lapsed."""
 
-    def __init__(self, history: Iterable[SignOffStep] = ()) -> None:
+    def __init__(self, history: Iterable[SignOffStep] = (), now: datetime | None = None) -> None:
         self.proposals: dict[UUID, Proposal] = {}
         for step in history:
             self._apply(step)
+        if now is not None:
+            for proposal in self.proposals.values():
+                proposal.lapsed = proposal.open and now >= proposal.lapses_at
 
     # -- commands ----------------------------------------------------------------------------------
     def propose(
@@ -211,7 +229,9 @@ class SignOffs:
 
 
 def _copy(proposal: Proposal) -> Proposal:
-    return Proposal(proposal.proposed, dict(proposal.confirmed), proposal.declined, proposal.steps)
+    return Proposal(
+        proposal.proposed, dict(proposal.confirmed), proposal.declined, proposal.steps, proposal.lapsed
+    )
 
 
 def _require_open(proposal: Proposal) -> None:
@@ -227,6 +247,14 @@ def _require_open(proposal: Proposal) -> None:
             f"{BLOCK_NAMES[proposal.block]}已经全部签字确认并生效",
             field="proposal_id",
             code="approval.sign_off.already_effective",
+        )
+    if proposal.lapsed:
+        proposed = proposal.proposed
+        raise StateConflict(
+            f"此签字由{proposed.signer}于 {business_date(proposed.at).isoformat()} 提出，"
+            f"{PROPOSAL_LIFETIME.days} 天内未全部确认，已失效；须重新提出",
+            field="proposal_id",
+            code="approval.sign_off.lapsed",
         )
 
 

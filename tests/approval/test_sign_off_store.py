@@ -41,8 +41,8 @@ def test_proposed_confirmed_and_declined_steps_read_back_as_written(store: Event
     with store.transaction() as unit:
         save_steps(unit, application_id, [*proposal, *confirmed, *declined])
     with store.reading() as unit:
-        loaded = load_sign_offs(unit, application_id)
-        everything = sign_offs_by_application(unit)
+        loaded = load_sign_offs(unit, application_id, AT)
+        everything = sign_offs_by_application(unit, AT)
     read = loaded.proposal(proposal_id)
     assert read.proposed == proposal[0]
     assert read.confirmed == {"reviewer": ("王科长", AT), "responsible": ("郑主任", AT)}
@@ -69,4 +69,5 @@ def test_two_steps_taking_the_same_slot_conflict(store: EventStore) -> None:
     with pytest.raises(StateConflict), store.transaction() as unit:
         save_steps(unit, application_id, second_proposal)  # round 1 of the block again
     with store.reading() as unit:
-        assert load_sign_offs(unit, application_id).proposal(proposal_id).awaiting == [("handler", "冯干事")]
+        proposal = load_sign_offs(unit, application_id, AT).proposal(proposal_id)
+    assert proposal.awaiting == [("handler", "冯干事")]

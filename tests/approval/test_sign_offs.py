@@ -3,18 +3,20 @@ confirms or declines, then the new steps or the refusal."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import pytest
 
 from services.approval.events import Signatories
 from services.approval.sign_offs import (
+    PROPOSAL_LIFETIME,
     NotTheirSignature,
     SignOffConfirmed,
     SignOffDeclined,
     SignOffProposed,
     SignOffs,
+    SignOffStep,
 )
 from services.eventing.rejections import CommandRejected, NotFound, StateConflict
 
@@ -149,3 +151,36 @@ def test_blocks_of_different_levels_are_pending_independently() -> None:
     community = Signatories(responsible="周书记", handler="吴干事")
     steps = sign_offs.propose("community", community, "{}", signer="吴干事", roles=HANDLER, at=AT)
     assert len(sign_offs.after(steps).pending()) == 2
+
+
+def test_a_proposal_left_unconfirmed_for_a_week_lapses_and_the_block_may_be_proposed_again() -> None:
+    _, step = proposed()
+    history = [step]
+    almost = SignOffs(history, now=AT + PROPOSAL_LIFETIME - timedelta(seconds=1))
+    assert almost.proposal(step.proposal_id).status == "pending"
+    assert almost.confirm(step.proposal_id, signer="郑主任", roles=RESPONSIBLE, at=AT)
+
+    week_later = AT + PROPOSAL_LIFETIME
+    lapsed = SignOffs(history, now=week_later)
+    assert lapsed.proposal(step.proposal_id).status == "lapsed"
+    assert lapsed.pending() == []
+    for refuse in (
+        lambda: lapsed.confirm(step.proposal_id, signer="郑主任", roles=RESPONSIBLE, at=week_later),
+        lambda: lapsed.decline(step.proposal_id, "过期", signer="郑主任", roles=RESPONSIBLE, at=week_later),
+    ):
+        with pytest.raises(StateConflict) as refused:
+            refuse()
+        assert (refused.value.code, refused.value.field) == ("approval.sign_off.lapsed", "proposal_id")
+        assert "2024-10-28" in refused.value.message and "失效" in refused.value.message
+    [again] = lapsed.propose("street", STREET_BLOCK, "{}", signer="郑主任", roles=RESPONSIBLE, at=week_later)
+    assert isinstance(again, SignOffProposed) and again.round == 2
+
+
+def test_a_block_that_took_effect_never_lapses() -> None:
+    sign_offs, step = proposed()
+    steps: list[SignOffStep] = [step]
+    for name, roles in (("郑主任", RESPONSIBLE), ("冯干事", HANDLER)):
+        confirmed = sign_offs.confirm(step.proposal_id, signer=name, roles=roles, at=AT)
+        sign_offs, steps = sign_offs.after(confirmed), steps + confirmed
+    years_later = SignOffs(steps, now=AT + 100 * PROPOSAL_LIFETIME)
+    assert years_later.proposal(step.proposal_id).status == "effective"

@@ -5,6 +5,7 @@ token; any of them may decline it. Lists stay per street."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -12,7 +13,9 @@ from uuid import UUID
 import pytest
 import redis
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 
+from services.approval import tables
 from services.approval.app import create_app
 from tests.access.principals import Deployment, code_of, served
 from tests.approval.test_api import (
@@ -317,3 +320,28 @@ def test_an_auditor_reads_applications_but_proposes_and_confirms_nothing(
     assert code_of(review(client, application_id, community(), auditor)) == "access.read_only"
     confirmations = f"/applications/{application_id}/reviews/community/confirmations"
     assert code_of(act(client, confirmations, proposal_id, auditor)) == "access.read_only"
+
+
+def test_a_proposal_nobody_confirmed_for_a_week_lapses_and_the_block_is_proposed_again(
+    client: TestClient, deployment: Deployment
+) -> None:
+    application_id = submitted(client, deployment, referred(client))
+    community_signed(client, deployment, application_id)
+    reviewer, responsible, handler = street_signers(deployment)
+    proposal_id = review(client, application_id, street(), reviewer).json()["proposal_id"]
+    engine = client.app.state.runtime.store.engine  # type: ignore[attr-defined]
+    with engine.begin() as connection:  # proposed eight days ago
+        steps = tables.sign_off_steps
+        eight_days_ago = datetime.now(UTC) - timedelta(days=8)
+        connection.execute(update(steps).where(steps.c.proposal_id == proposal_id).values(at=eight_days_ago))
+    confirmations = f"/applications/{application_id}/reviews/street/confirmations"
+    refused = act(client, confirmations, proposal_id, responsible)
+    assert (refused.status_code, code_of(refused)) == (409, "approval.sign_off.lapsed")
+    shown = client.get(f"/applications/{application_id}", headers=reviewer).json()
+    assert shown["pending_sign_offs"] == []
+    again = review(client, application_id, street(), reviewer)
+    assert again.status_code == 202 and again.json()["proposal_id"] != proposal_id
+    for headers in (responsible, handler):
+        answer = act(client, confirmations, again.json()["proposal_id"], headers)
+    assert answer.status_code == 201
+    assert stored_types(client).count(REVIEWED) == 2
