@@ -12,6 +12,9 @@ One database per service. Four tables:
   whole envelope, so it is also the service's archive of what it received (settlement replays it).
 * ``idempotency_keys`` — the ``Idempotency-Key`` of a command, written in the same transaction as
   its events (see ``services.eventing.idempotency``), and later the response the command got.
+
+The tables are in ``tables.py``; the outbox queries in ``outbox.py`` and the kept answers in
+``kept_answers.py`` are parts of ``EventStore``.
 """
 
 from __future__ import annotations
@@ -23,14 +26,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 from uuid import UUID
 
 from rehab_contracts import EventEnvelope, EventPayload
 from sqlalchemy import (
     Engine,
     MetaData,
-    delete,
     func,
     insert,
     select,
@@ -43,12 +44,13 @@ from sqlalchemy.orm import Session
 from services.eventing.faults import fault_point
 from services.eventing.idempotency import (
     IdempotencyKeyInUse,
-    IdempotencyRecord,
     IdempotentRequest,
     StoredResponse,
     current_request,
 )
 from services.eventing.ids import new_event_id
+from services.eventing.kept_answers import KeptAnswers, keep_response, key_row
+from services.eventing.outbox import Outbox
 from services.eventing.sqlite import (
     READ_ONLY,
     StoreBusy,
@@ -58,13 +60,14 @@ from services.eventing.sqlite import (
 )
 from services.eventing.tables import (
     Position,
-    envelope_of,
+    StoredEvent,
     event_row,
     events_table,
     idempotency_keys_table,
     inbox_table,
     metadata,
     outbox_table,
+    stored_event,
 )
 
 __all__ = [
@@ -109,16 +112,9 @@ class NewEvent:
     causation_id: UUID | None = None
 
 
-@dataclass(frozen=True)
-class StoredEvent:
-    """An event as the store keeps it: its envelope and global position."""
-
-    position: int
-    envelope: EventEnvelope
-
-
-class EventStore:
-    """The event store of one producing service (agency)."""
+class EventStore(Outbox, KeptAnswers):
+    """The event store of one producing service (agency): its events, outbox (``Outbox``), inbox and
+    kept answers of keyed commands (``KeptAnswers``)."""
 
     def __init__(self, engine: Engine, producer: str) -> None:
         self.engine = engine
@@ -186,98 +182,6 @@ class EventStore:
         with self.reading() as unit:
             return unit.read(after_position, limit)
 
-    def unpublished(self, limit: int) -> list[StoredEvent]:
-        """The lowest-positioned events the relay has not yet published."""
-        query = (
-            select(events_table)
-            .join(outbox_table, outbox_table.c.position == events_table.c.position)
-            .where(outbox_table.c.published_at.is_(None))
-            .order_by(events_table.c.position)
-            .limit(limit)
-        )
-        with Session(self.read_engine) as session:
-            return [_stored(row) for row in session.execute(query).mappings()]
-
-    def mark_published(self, published: Sequence[tuple[int, str]]) -> None:
-        """Record the Redis entry id of each published position."""
-        now = _now()
-        with Session(self.engine) as session, session.begin():
-            for position, entry_id in published:
-                session.execute(
-                    update(outbox_table)
-                    .where(outbox_table.c.position == position)
-                    .values(published_at=now, stream_entry_id=entry_id)
-                )
-
-    def published_entries(self) -> list[tuple[int, str]]:
-        """(position, Redis entry id) of every published event."""
-        query = select(outbox_table.c.position, outbox_table.c.stream_entry_id).where(
-            outbox_table.c.published_at.is_not(None)
-        )
-        with Session(self.read_engine) as session:
-            return [(position, entry_id) for position, entry_id in session.execute(query).all()]
-
-    def republish(self, positions: Sequence[int]) -> None:
-        """Mark events unpublished again, so the relay publishes them on its next pass."""
-        with Session(self.engine) as session, session.begin():
-            for start in range(0, len(positions), 500):
-                session.execute(
-                    update(outbox_table)
-                    .where(outbox_table.c.position.in_(positions[start : start + 500]))
-                    .values(published_at=None, stream_entry_id=None)
-                )
-
-    def idempotency_record(self, key: str) -> IdempotencyRecord | None:
-        """What is known of an ``Idempotency-Key``: its request, its events, its response."""
-        with Session(self.read_engine) as session, session.begin():
-            row = (
-                session.execute(select(idempotency_keys_table).where(idempotency_keys_table.c.key == key))
-                .mappings()
-                .first()
-            )
-        if row is None:
-            return None
-        return IdempotencyRecord(
-            key=row["key"],
-            request_hash=row["request_hash"],
-            event_ids=json.loads(row["event_ids"]),
-            status=row["response_status"],
-            headers=[tuple(pair) for pair in json.loads(row["response_headers"] or "[]")],
-            body=row["response_body"],
-        )
-
-    def record_response(
-        self, request: IdempotentRequest, status: int, headers: list[tuple[str, str]], body: bytes
-    ) -> None:
-        """Keep the successful response of a keyed command (which may have recorded no event)."""
-        values = {
-            "response_status": status,
-            "response_headers": json.dumps(headers),
-            "response_body": body,
-        }
-        table = idempotency_keys_table
-        try:
-            with Session(self.engine) as session, session.begin():
-                updated = session.execute(
-                    update(table)
-                    .where(table.c.key == request.key, table.c.request_id == request.request_id)
-                    .values(**values)
-                ).rowcount
-                if not updated:
-                    session.execute(insert(table).values({**_key_row(request, []), **values}))
-        except IntegrityError:
-            log.warning("%r was recorded by another request meanwhile; its response is kept", request.key)
-
-    def forget_idempotency_keys(self, recorded_before: datetime) -> int:
-        """Delete the keys, and the responses kept with them, recorded before a time; returns how many.
-
-        A key only guards a client's retries, which come within minutes; kept forever, the table
-        would grow without end and hold every response body.
-        """
-        table = idempotency_keys_table
-        with busy_means_retry(), Session(self.engine) as session, session.begin():
-            return session.execute(delete(table).where(table.c.recorded_at < recorded_before)).rowcount
-
     def counts(self) -> dict[str, int]:
         """Events stored, published, pending publication, and received."""
         with Session(self.read_engine) as session:
@@ -325,7 +229,7 @@ class UnitOfWork:
         query = (
             select(events_table).where(events_table.c.stream_id == stream_id).order_by(events_table.c.version)
         )
-        return [_stored(row).envelope for row in self.session.execute(query).mappings()]
+        return [stored_event(row).envelope for row in self.session.execute(query).mappings()]
 
     def read(self, after_position: int = 0, limit: int | None = None) -> list[StoredEvent]:
         query = (
@@ -335,7 +239,7 @@ class UnitOfWork:
         )
         if limit is not None:
             query = query.limit(limit)
-        return [_stored(row) for row in self.session.execute(query).mappings()]
+        return [stored_event(row) for row in self.session.execute(query).mappings()]
 
     def streams_correlated_with(self, correlation_id: str, event_type: str) -> list[str]:
         """Streams of this service whose ``event_type`` events carry ``correlation_id`` (the case they
@@ -354,7 +258,7 @@ class UnitOfWork:
             .where(events_table.c.event_type.in_(event_types))
             .order_by(events_table.c.position)
         )
-        return [_stored(row).envelope for row in self.session.execute(query).mappings()]
+        return [stored_event(row).envelope for row in self.session.execute(query).mappings()]
 
     def append(
         self, stream_id: str, expected_version: int, events: Sequence[NewEvent]
@@ -393,7 +297,7 @@ class UnitOfWork:
         if row is None:
             try:
                 with self.session.begin_nested():
-                    self.session.execute(insert(table).values(_key_row(request, event_ids)))
+                    self.session.execute(insert(table).values(key_row(request, event_ids)))
             except IntegrityError as error:  # a concurrent request with this key committed first
                 raise IdempotencyKeyInUse(request.key) from error
         elif row.request_id == request.request_id:  # the same command, appending again
@@ -448,22 +352,12 @@ def _hand_over(session: Session, request: IdempotentRequest) -> None:
     def finish(response: StoredResponse | None) -> None:
         try:
             if response is not None:
-                _keep_response(session, request, response)
+                keep_response(session, request, response)
             _commit(session, appended=True)
         finally:
             session.close()
 
     request.commit.hold(session, finish)
-
-
-def _keep_response(session: Session, request: IdempotentRequest, response: StoredResponse) -> None:
-    status, headers, body = response
-    table = idempotency_keys_table
-    session.execute(
-        update(table)
-        .where(table.c.key == request.key, table.c.request_id == request.request_id)
-        .values(response_status=status, response_headers=json.dumps(headers), response_body=body)
-    )
 
 
 def iter_received(engine: Engine, batch: int = 1000) -> Iterable[tuple[int, EventEnvelope]]:
@@ -483,16 +377,6 @@ def iter_received(engine: Engine, batch: int = 1000) -> Iterable[tuple[int, Even
         for position, envelope_text in rows:
             yield position, EventEnvelope.model_validate_json(envelope_text)
         after = rows[-1][0]
-
-
-def _key_row(request: IdempotentRequest, event_ids: list[str]) -> dict[str, Any]:
-    return {
-        "key": request.key,
-        "request_hash": request.request_hash,
-        "request_id": request.request_id,
-        "event_ids": json.dumps(event_ids),
-        "recorded_at": _now(),
-    }
 
 
 def _now() -> datetime:
@@ -517,7 +401,3 @@ def _envelope(
         causation_id=new.causation_id,
         payload=payload.model_dump(mode="json"),
     )
-
-
-def _stored(row: Any) -> StoredEvent:
-    return StoredEvent(position=row["position"], envelope=envelope_of(row))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -120,3 +121,15 @@ def envelope_of(row: Any) -> EventEnvelope:
 def aware(moment: datetime) -> datetime:
     # SQLite drops the offset; every time this store writes is UTC.
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """An event as the store keeps it: its envelope and global position."""
+
+    position: int
+    envelope: EventEnvelope
+
+
+def stored_event(row: Any) -> StoredEvent:
+    return StoredEvent(position=row["position"], envelope=envelope_of(row))

@@ -163,7 +163,7 @@ def test_a_command_whose_commit_fails_answers_503_records_nothing_and_a_retry_su
         raise OSError("disk full")
 
     with monkeypatch.context() as patch:
-        patch.setattr(store_module, "_keep_response", disk_full)
+        patch.setattr(store_module, "keep_response", disk_full)
         failed = post(client, person, "retry-7")
     assert problem_of(failed, 503)["code"] == "store.not_recorded"
     assert store_of(client).counts()["stored"] == 0
