@@ -55,6 +55,7 @@ def propose(
 ) -> Outcome:
     """Check the block as it would take effect now, then keep it waiting for the other signatories."""
     with store.transaction() as unit:
+        _lock_block(unit, application_id, block)  # before the decision's own locks (places, cards)
         decide = decider(unit, jurisdiction, block, command)
         decide(load(unit, application_id).application)  # refused now rather than at the last confirmation
         now = datetime.now(UTC)
@@ -81,6 +82,7 @@ def confirm(
 ) -> Outcome:
     """The signer confirms; the confirmation completing the block records its effective event."""
     with store.transaction() as unit:
+        _lock_block(unit, application_id, block)
         load(unit, application_id)
         now = datetime.now(UTC)
         sign_offs = load_sign_offs(unit, application_id, now)
@@ -98,6 +100,7 @@ def decline(
 ) -> Outcome:
     """The signer refuses the block as proposed: withdrawn, with the reason."""
     with store.transaction() as unit:
+        _lock_block(unit, application_id, block)
         application = load(unit, application_id).application
         now = datetime.now(UTC)
         sign_offs = load_sign_offs(unit, application_id, now)
@@ -105,6 +108,12 @@ def decline(
         steps = sign_offs.decline(proposal_id, reason, signer=signer.user, roles=signer.roles, at=now)
         save_steps(unit, application_id, steps)
         return Outcome(sign_offs.after(steps).proposal(proposal_id), application, took_effect=False)
+
+
+def _lock_block(unit: UnitOfWork, application_id: UUID, block: str) -> None:
+    """Hold the application's block until commit (docs/adr/0010), first of all locks: a confirmation
+    just before a proposal lapses and a new proposal just after cannot both be recorded."""
+    unit.lock(f"approval.sign_off:{application_id}:{block}")
 
 
 def pending_sign_offs(store: EventStore, application_id: UUID) -> list[Proposal]:

@@ -15,7 +15,9 @@ MAX_QUERY_TEXT = 100
 """Longest text a query parameter may carry (a street, community or institution id is far shorter)."""
 
 Limit = Annotated[int, Query(ge=1, le=500, description="Page size.")]
-Offset = Annotated[int, Query(ge=0, description="Rows to skip.")]
+MAX_OFFSET = 1_000_000_000
+"""Past any real list, and within every database's integer range (a larger offset was a 500)."""
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Rows to skip.")]
 
 
 def jurisdiction_of(request: Request) -> Jurisdiction:

@@ -35,6 +35,7 @@ from services.eventing.retention import DEFAULT_EVERY_SECONDS as TRIM_EVERY_SECO
 from services.eventing.retention import retention_seconds, trim_forever
 from services.eventing.signing import KeyMaterialError, KeyRing
 from services.eventing.store import EventStore, create_store_engine
+from services.eventing.text_guard import NulGuard
 
 log = logging.getLogger(__name__)
 
@@ -232,9 +233,10 @@ def create_service_app(
     access = load_access_control(settings)
     app = FastAPI(title=title, description=description, lifespan=lifespan, version="0.1.0")
     install_error_handlers(app)
-    # Middleware added last runs first: body limit, then who is calling, then idempotency.
-    # Every command may carry an Idempotency-Key: a retry gets the original response, one set of events.
+    # Middleware added last runs first: body limit, then who is calling, then NUL characters, then
+    # idempotency. Every command may carry an Idempotency-Key: a retry gets the original response.
     app.add_middleware(IdempotencyMiddleware, store_of=_store_of)
+    app.add_middleware(NulGuard)
     if access is not None:
         install_access_control(app, access)
     app.add_middleware(

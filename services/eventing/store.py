@@ -40,6 +40,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.schema import CreateIndex
 
 from services.eventing.faults import fault_point
 from services.eventing.idempotency import (
@@ -125,9 +126,10 @@ class EventStore(Outbox, KeptAnswers):
         """Create the kernel's tables (and a service's own projection tables), and any index of the
         kernel's tables that a store created by an older release lacks."""
         metadata.create_all(self.engine)
-        for table in metadata.sorted_tables:
-            for index in table.indexes:
-                index.create(self.engine, checkfirst=True)
+        with self.engine.begin() as connection:  # IF NOT EXISTS: two processes starting together
+            for table in metadata.sorted_tables:
+                for index in table.indexes:
+                    connection.execute(CreateIndex(index, if_not_exists=True))
         if extra is not None:
             extra.create_all(self.engine)
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from services.eventing.access import PERSONAL_DATA, Caller, Forbidden
 from services.eventing.errors import NotFound
+from services.eventing.http import Offset
 from services.eventing.runtime import ServiceRuntime, runtime_of
 from services.eventing.scopes import area_of
 from services.settlement.deployment import deployment_jurisdiction
@@ -229,7 +230,7 @@ def list_postings(
         str | None, Query(max_length=TEXT_MAX, description="Postings of this rule, e.g. survey_fee.")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> PostingPage:
     engine = runtime.store.engine
     within = visible_accounts(ledger_scope(caller), account)  # the account asked for, in the caller's scope

@@ -105,7 +105,11 @@ def append(database: Database, table: Table, fact: Fact) -> None:
 
 
 def read(database: Database | Engine, table: Table) -> Iterator[Fact]:
-    """Every logged fact in the order the live book was fed, decoded without pydantic."""
+    """Every logged fact in the order the live book was fed, decoded without pydantic.
+
+    The rows are all read before this returns (only the decoding is lazy): a replay drops the old
+    ledger on the same connection in another thread while it decodes (replay.rebuild_ledger).
+    """
     return decoded(texts(database, table))
 
 

@@ -157,8 +157,10 @@ def _hold_archive(connection: Connection) -> None:
     metadata.create_all(connection)
     if connection.dialect.name == "postgresql":
         connection.execute(text("LOCK TABLE inbox IN SHARE ROW EXCLUSIVE MODE"))
-    # On SQLite the store's transactions begin IMMEDIATE, holding the write lock from the start (and
-    # on any other SQLite engine the DROP that follows takes it, still before the live book's lock).
+    elif connection.dialect.name == "sqlite":
+        # The store's engines begin IMMEDIATE, holding the write lock from the start; on any other
+        # SQLite engine, a write takes it now (the ledger's DROP comes later, under the book's lock).
+        connection.exec_driver_sql("DELETE FROM settlement_facts WHERE 0")
 
 
 def stored_before_journal_view(engine: Engine) -> bool:

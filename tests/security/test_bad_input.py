@@ -216,3 +216,27 @@ def test_sql_injection_in_a_query_matches_nothing_and_changes_nothing(client: Te
     street = client.get("/persons", params={"street": text})
     assert field_error_of(street)["field"] == "street"
     assert accepted(client) == before
+
+
+# -- NUL characters (PostgreSQL text cannot hold them) ----------------------------------------------------
+def test_a_nul_character_in_a_json_body_is_refused_and_an_escaped_backslash_before_u0000_is_not(
+    client: TestClient,
+) -> None:
+    body = person("253", address="重庆市\x00两江新区")
+    assert error(refused(client, body))[:2] == ("body", "request.nul_character")
+    literal = register(client, person("253", address="重庆市\\u0000两江新区"))  # a backslash, then "u0000"
+    assert literal["address"] == "重庆市\\u0000两江新区"
+
+
+def test_a_nul_character_in_a_query_parameter_or_the_path_is_refused_naming_it(client: TestClient) -> None:
+    before = accepted(client)
+    assert error(client.get("/persons", params={"community": "金渝\x00"}).json())[:2] == (
+        "community", "request.nul_character"
+    )
+    assert error(client.get("/persons/a%00b").json())[:2] == ("path", "request.nul_character")
+    assert accepted(client) == before
+
+
+def test_an_offset_beyond_any_list_is_refused_naming_it_rather_than_overflowing(client: TestClient) -> None:
+    found, code, _ = error(client.get("/persons", params={"offset": 10**20}).json())
+    assert (found, code) == ("offset", "request.less_than_equal")

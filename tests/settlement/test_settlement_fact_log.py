@@ -158,3 +158,13 @@ def test_on_postgresql_the_log_equals_the_archive_and_both_rebuilds_equal_the_li
     assert logged_texts(engine(client)) == derived
     assert render(rebuild_ledger(engine(client), live=client.app.state.ledger)) == live
     assert render(rebuild_ledger(engine(client), source="archive")) == live
+
+
+def test_on_postgresql_a_nul_character_in_a_filter_is_refused_rather_than_failing_in_the_database(
+    postgres_client: TestClient,
+) -> None:
+    for path, params in (("/ledger/postings", {"rule": "\x00"}), ("/ledger/postings", {"account": "a\x00b"})):
+        answer = postgres_client.get(path, params=params)
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["errors"][0]["code"] == "request.nul_character"
+    assert postgres_client.get("/statements/street:a%00b", params={"period": "2024"}).status_code == 422

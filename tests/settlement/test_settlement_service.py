@@ -280,6 +280,10 @@ def test_the_live_book_keeps_settling_after_a_rebuild(client):
 
 
 # -- queries ----------------------------------------------------------------------------------------
+def test_a_page_offset_beyond_any_ledger_is_refused_naming_it(client):
+    assert field_error_of(client.get("/ledger/postings", params={"offset": 10**20}))["field"] == "offset"
+
+
 def test_postings_can_be_filtered_by_account_and_rule_and_paged(client):
     consume_journey(client, Journey())
     consume_journey(client, Journey(street="人和"))
