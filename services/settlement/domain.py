@@ -30,7 +30,6 @@ from services.settlement.dues import (
     management_fee,
     mismatch,
     posting,
-    posting_id,
     service_inputs,
     service_institution_account,
     survey_fee,
@@ -55,7 +54,6 @@ __all__ = [
     "Posting",
     "SettlementBook",
     "Unsettled",
-    "posting_id",
     "subsidy_amount",
 ]
 

@@ -105,11 +105,6 @@ def person_account(person: str) -> str:
 _NAMESPACE_BYTES = POSTING_NAMESPACE.bytes
 
 
-def posting_id(key: str) -> UUID:
-    """uuid5(POSTING_NAMESPACE, key): the id of the posting with that key."""
-    return UUID(posting_id_text(key))
-
-
 def posting_id_text(key: str) -> str:
     """uuid5(POSTING_NAMESPACE, key) as text, computed without a UUID object (a replay makes one per
     posting): SHA-1 of namespace and key, version 5 and the RFC 4122 variant set in its bits."""

@@ -148,13 +148,13 @@ _SQLITE_INSERT = f"INSERT INTO postings ({_COLUMNS}) VALUES ({', '.join('?' * le
 
 
 def write_postings(database: Database, postings: Sequence[Posting]) -> int:
-    """Insert the postings whose key is not in the ledger yet; returns how many were new."""
-    existing: set[str] = set()
-    for start in range(0, len(postings), _BATCH):
-        ids = [posting_id_text(posting.key) for posting in postings[start : start + _BATCH]]
-        found = select(postings_table.c.posting_id).where(postings_table.c.posting_id.in_(ids))
-        existing.update(database.scalars(found))
-    fresh = [posting for posting in postings if posting_id_text(posting.key) not in existing]
+    """Insert the postings whose id (uuid5 of the key) is not in the ledger yet; returns how many were new."""
+    by_id = {posting_id_text(posting.key): posting for posting in postings}
+    ids, existing = list(by_id), set[str]()
+    for start in range(0, len(ids), _BATCH):
+        stored = postings_table.c.posting_id
+        existing.update(database.scalars(select(stored).where(stored.in_(ids[start : start + _BATCH]))))
+    fresh = [posting for posting_id, posting in by_id.items() if posting_id not in existing]
     insert_postings(database, fresh)
     return len(fresh)
 
