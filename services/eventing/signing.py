@@ -120,7 +120,7 @@ class KeyRing:
         self.directory = directory
         self.agency = agency
         self._lock = threading.Lock()
-        self._seen_change = _folder_change(directory, agency)
+        self._seen_change = _directory_change(directory)
 
     @classmethod
     def from_directory(cls, directory: Path, agency: str | None = None) -> KeyRing:
@@ -134,7 +134,7 @@ class KeyRing:
 
     def sign(self, envelope: EventEnvelope) -> EventEnvelope:
         """Sign with the own agency's newest key; KeyMaterialError when this service has none."""
-        self._reload_if_own_keys_changed()
+        self._reload_if_changed()
         signing_key = self.signing_key
         if signing_key is None:
             raise KeyMaterialError(f"no private key of {self.agency} in {self.directory}")
@@ -143,6 +143,7 @@ class KeyRing:
     def verify(self, envelope: EventEnvelope) -> str:
         """The key id that signed the envelope; SignatureRejected unless a key of its producer did."""
         key_id, raw = parse_signature(envelope.signature)
+        self._reload_if_changed()  # a key revoked (or issued) since the last event
         key = self._public_key(key_id)
         if key.agency != envelope.producer:
             raise SignatureRejected(
@@ -176,26 +177,33 @@ class KeyRing:
         if self.directory is None:
             return
         with self._lock:
-            self._seen_change = _folder_change(self.directory, self.agency)
+            self._seen_change = _directory_change(self.directory)
             public_keys, signing_key = _read_directory(self.directory, self.agency)
             self.public_keys = {key.key_id: key for key in public_keys}
             if signing_key is not None or self.agency is not None:
                 self.signing_key = signing_key
 
-    def _reload_if_own_keys_changed(self) -> None:
-        if self.directory is not None and _folder_change(self.directory, self.agency) != self._seen_change:
+    def _reload_if_changed(self) -> None:
+        if self.directory is not None and _directory_change(self.directory) != self._seen_change:
+            before = self.signing_key
             self.reload()
-            if self.signing_key is not None:
+            if self.signing_key is not None and self.signing_key != before:
                 log.info("%s now signs with key %s", self.agency, self.signing_key.key_id)
 
 
-def _folder_change(directory: Path | None, agency: str | None) -> int | None:
-    if directory is None or agency is None:
+def _directory_change(directory: Path | None) -> tuple[int, ...] | None:
+    """When the key directory, an agency's folder or its ``revoked`` file last changed: a new, rotated
+    or revoked key changes one of them (appending to ``revoked`` leaves its folder's time alone)."""
+    if directory is None:
         return None
     try:
-        return (directory / agency).stat().st_mtime_ns
+        times = [directory.stat().st_mtime_ns]
+        for folder in sorted(path for path in directory.iterdir() if path.is_dir()):
+            revoked = folder / REVOKED_FILE
+            times += [folder.stat().st_mtime_ns, revoked.stat().st_mtime_ns if revoked.exists() else 0]
     except OSError:
         return None
+    return tuple(times)
 
 
 def _read_directory(directory: Path, agency: str | None) -> tuple[list[PublicKey], SigningKey | None]:

@@ -190,3 +190,14 @@ def test_production_refuses_to_run_without_keys(tmp_path: Path) -> None:
     settings = ServiceSettings(service="settlement", var_dir=tmp_path, env="production")
     with pytest.raises(KeyMaterialError, match="REHAB_ENV=production needs REHAB_KEYS_DIR"):
         load_keyring(settings, publishes=False)
+
+
+def test_a_running_consumer_refuses_a_key_revoked_after_it_started(keys: Path) -> None:
+    approval, consumer = ring(keys, "approval"), ring(keys, "delivery")
+    old_key = approval.signing_key.key_id  # type: ignore[union-attr]
+    signed = approval.sign(envelope_of("approval"))
+    assert consumer.verify(signed) == old_key
+    rotate(keys, "approval")
+    revoke(keys, "approval", old_key)  # appends to approval's revoked file
+    with pytest.raises(SignatureRejected, match="which was revoked"):
+        consumer.verify(signed)
