@@ -10,6 +10,7 @@ read ``（不可用）``; a destroyed key reads ``（已删除）``. Money never
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import time
@@ -124,7 +125,7 @@ class PersonKeys:
         token = os.environ.get("REHAB_DATA_KEY_TOKEN", "").strip()
         if not token:
             return cls()
-        return cls(SurveyKeyClient.to(os.environ.get("REHAB_SURVEY_URL", DEFAULT_SURVEY_URL), token))
+        return cls(_survey_client(os.environ.get("REHAB_SURVEY_URL", DEFAULT_SURVEY_URL), token))
 
     def prefetch(self, person_ids: Iterable[str]) -> None:
         """Fetch the keys of all these persons not cached, in batches, before a document asks one by one.
@@ -173,3 +174,9 @@ class PersonKeys:
 
     def holds(self, person_id: str) -> bool:
         return person_id in self._cached
+
+
+@functools.cache
+def _survey_client(base_url: str, token: str) -> SurveyKeyClient:
+    """One client (and its connection pool) per survey and token for the process, not one per document."""
+    return SurveyKeyClient.to(base_url, token)
