@@ -35,17 +35,6 @@ STREET: Final = "street"
 FREE: Final = "free"
 FIXED_AMOUNT: Final = "fixed_amount"
 
-LEVEL_LABELS: Final[Mapping[str, str]] = {
-    "community": "社区 community",
-    "street": "街道 street",
-    "district_office": "区残联办 district office",
-}
-ROLE_LABELS: Final[Mapping[str, str]] = {
-    "responsible": "负责人 responsible",
-    "reviewer": "复核人 reviewer",
-    "handler": "经办人 handler",
-}
-
 ID_CARD_COPY: Final = "id_card_copy"
 DISABILITY_CERTIFICATE_COPY: Final = "disability_certificate_copy"
 HOUSEHOLD_REGISTER_COPY: Final = "household_register_copy"

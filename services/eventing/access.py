@@ -7,6 +7,7 @@ with the scope helpers in services/eventing/scopes.py; this module decides who m
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -89,8 +90,9 @@ def install_access_control(app: FastAPI, access: AccessControl) -> None:
             return problem(403, forbidden.message, field=None, code=forbidden.code)
         request.state.principal = principal
         response = await call_next(request)
-        if _reads_personal_data(request, response):
-            audit_trail_of(request).record(audit_entry(request, principal, response.status_code))
+        if _reads_personal_data(request, response):  # a database write: off the event loop
+            entry = audit_entry(request, principal, response.status_code)
+            await asyncio.to_thread(audit_trail_of(request).record, entry)
         return response
 
 

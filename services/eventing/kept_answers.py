@@ -48,21 +48,12 @@ class KeptAnswers:
         self, request: IdempotentRequest, status: int, headers: list[tuple[str, str]], body: bytes
     ) -> None:
         """Keep the successful response of a keyed command (which may have recorded no event)."""
-        values = {
-            "response_status": status,
-            "response_headers": json.dumps(headers),
-            "response_body": body,
-        }
-        table = idempotency_keys_table
         try:
             with Session(self.engine) as session, session.begin():
-                updated = session.execute(
-                    update(table)
-                    .where(table.c.key == request.key, table.c.request_id == request.request_id)
-                    .values(**values)
-                ).rowcount
-                if not updated:
-                    session.execute(insert(table).values({**key_row(request, []), **values}))
+                if not keep_response(session, request, (status, headers, body)):
+                    values = {"response_status": status, "response_headers": json.dumps(headers)}
+                    row = {**key_row(request, []), **values, "response_body": body}
+                    session.execute(insert(idempotency_keys_table).values(row))
         except IntegrityError:
             log.warning("%r was recorded by another request meanwhile; its response is kept", request.key)
 
@@ -87,11 +78,13 @@ def key_row(request: IdempotentRequest, event_ids: list[str]) -> dict[str, Any]:
     }
 
 
-def keep_response(session: Session, request: IdempotentRequest, response: StoredResponse) -> None:
+def keep_response(session: Session, request: IdempotentRequest, response: StoredResponse) -> int:
+    """Keep the response with the request's key row; returns how many rows had it (0: none yet)."""
     status, headers, body = response
     table = idempotency_keys_table
-    session.execute(
+    kept = session.execute(
         update(table)
         .where(table.c.key == request.key, table.c.request_id == request.request_id)
         .values(response_status=status, response_headers=json.dumps(headers), response_body=body)
     )
+    return int(kept.rowcount)

@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 
 from services.settlement.annual_summary import Signatures, annual_summary_forms, annual_summary_xlsx
 from services.settlement.as_of import Basis, render_as_of, replay_as_of
-from services.settlement.deployment import deployment_jurisdiction
+from services.settlement.deployment import deployment_jurisdiction, settled_jurisdiction
 from services.settlement.explain import explain_posting, render_explanation
 from services.settlement.labels import AccountNames
 from services.settlement.policy import PolicySet, load_policies
@@ -68,7 +68,7 @@ def print_coverage(engine: Engine, year: int) -> int:
 
 
 def print_quota_use(engine: Engine, year: int, jurisdiction: str | None = None) -> int:
-    chosen = jurisdiction or deployment_jurisdiction().jurisdiction
+    chosen = jurisdiction or settled_jurisdiction()
     try:
         use = quota_use_report(engine, load_policies(), chosen, year)
     except NoQuotas as missing:

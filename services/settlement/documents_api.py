@@ -19,7 +19,7 @@ from services.eventing.scopes import require_area, visible_area, visible_institu
 from services.reference import Jurisdiction
 from services.settlement.annual_summary import Signatures, annual_summary_forms, annual_summary_xlsx
 from services.settlement.api import TEXT_MAX
-from services.settlement.deployment import deployment_jurisdiction
+from services.settlement.deployment import deployment_jurisdiction, settled_jurisdiction
 from services.settlement.explain import Explanation, explain_posting, render_explanation
 from services.settlement.labels import AccountNames
 from services.settlement.ledger_scopes import ledger_scope, require_posting_visible
@@ -274,7 +274,7 @@ def get_quota_use(
     ] = None,
 ) -> QuotaUseOut:
     try:
-        chosen = jurisdiction or deployment_jurisdiction().jurisdiction
+        chosen = jurisdiction or settled_jurisdiction()
         use = quota_use_report(runtime.store.engine, policies, chosen, year)
     except NoQuotas as missing:
         raise NotFound(str(missing), field="year", code="settlement.year.no_quotas") from missing

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from services.reference import Jurisdiction
+from services.settlement.adjustments import base_rule
 from services.settlement.policy import Policy
 
 RULE_NAMES = {
@@ -38,7 +39,7 @@ ADJUSTMENT_NAME = "（调整）"
 
 
 def rule_name(rule: str) -> str:
-    base = rule.removesuffix("_adjustment")
+    base = base_rule(rule)
     name = RULE_NAMES.get(base, base)
     return name + ADJUSTMENT_NAME if base != rule else name
 

@@ -18,7 +18,7 @@ from services.settlement.dues import (
 )
 from services.settlement.facts import Fact, InstitutionChanged, ItemsApproved, PersonSurveyed
 from services.settlement.ledger import archive, archived_events
-from services.settlement.reports import COVERAGE_EVENT_TYPES, MonthProgress, progress
+from services.settlement.reports import MonthProgress, archived_facts, progress, year_facts
 from services.settlement.translation import fact_of
 
 __all__ = [
@@ -161,10 +161,7 @@ def _persons_surveyed_in(engine: Engine, street: str | None) -> set[str]:
 def street_progress(engine: Engine, year: int, street: str) -> tuple[MonthProgress, ...]:
     """Monthly progress of the persons whose last survey of the year is in `street`: the persons its
     coverage row counts, so December equals that row."""
-    facts = [fact for fact in map(fact_of, archive(engine, COVERAGE_EVENT_TYPES)) if fact is not None]
-    last: dict[str, str] = {}
-    for fact in facts:
-        if isinstance(fact, PersonSurveyed) and fact.year == year:
-            last[fact.person] = fact.street
-    persons = {person for person, surveyed_in in last.items() if surveyed_in == street}
+    facts = list(archived_facts(engine))
+    last_survey, _served = year_facts(facts, year)
+    persons = {person for person, survey in last_survey.items() if survey.street == street}
     return progress((fact for fact in facts if getattr(fact, "person", None) in persons), year)

@@ -166,13 +166,17 @@ def _hold_archive(connection: Connection) -> None:
 def stored_before_journal_view(engine: Engine) -> bool:
     """Whether the ledger was written before ADR 0009 (journal lines stored as a table): replay it."""
     with engine.connect() as connection:
-        return "journal_lines" in inspect(connection).get_table_names()
+        return _stores_journal_lines(connection)
 
 
 def _drop_stored_journal_lines(connection: Connection) -> None:
     """Ledgers written before ADR 0009 stored journal lines as a table: the replay drops it for the view."""
-    if "journal_lines" in inspect(connection).get_table_names():
+    if _stores_journal_lines(connection):
         connection.exec_driver_sql("DROP TABLE journal_lines")
+
+
+def _stores_journal_lines(connection: Connection) -> bool:
+    return "journal_lines" in inspect(connection).get_table_names()  # a table, not the view
 
 
 def ledger_report(database: Engine | Connection) -> LedgerReport:

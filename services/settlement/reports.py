@@ -76,7 +76,7 @@ def coverage(
     outside it follow by name. ``policy`` gives the targets: a street meets the each-area target,
     or the jurisdiction's when the policy sets none per area.
     """
-    last_survey, served = _year_facts(facts, year)
+    last_survey, served = year_facts(facts, year)
     surveys = list(last_survey.values())
     found = {survey.street for survey in surveys}
     ordered = [*streets, *sorted(found - set(streets))]
@@ -93,7 +93,7 @@ def coverage(
     )
 
 
-def _year_facts(facts: Iterable[Fact], year: int) -> tuple[dict[str, PersonSurveyed], dict[str, date]]:
+def year_facts(facts: Iterable[Fact], year: int) -> tuple[dict[str, PersonSurveyed], dict[str, date]]:
     """The last survey of each person in the year, and the first service date of each person served."""
     last_survey: dict[str, PersonSurveyed] = {}
     served: dict[str, date] = {}
@@ -141,7 +141,8 @@ def policy_of_year(policies: PolicySet, jurisdiction: str, year: int) -> Policy 
     return during[-1] if during else None
 
 
-def _archived_facts(engine: Engine) -> Iterable[Fact]:
+def archived_facts(engine: Engine) -> Iterable[Fact]:
+    """The facts coverage and progress count, from the archive."""
     facts = (fact_of(envelope) for envelope in archive(engine, COVERAGE_EVENT_TYPES))
     return (fact for fact in facts if fact is not None)
 
@@ -150,7 +151,7 @@ def coverage_report(
     engine: Engine, year: int, streets: Sequence[str] = (), policy: Policy | None = None
 ) -> CoverageReport:
     """Coverage of a year from everything settlement has archived."""
-    return coverage(_archived_facts(engine), year, streets, policy)
+    return coverage(archived_facts(engine), year, streets, policy)
 
 
 # -- monthly progress ------------------------------------------------------------------------------
@@ -172,7 +173,7 @@ def progress(facts: Iterable[Fact], year: int) -> tuple[MonthProgress, ...]:
     """
     facts = list(facts)
     surveys = [fact for fact in facts if isinstance(fact, PersonSurveyed) and fact.year == year]
-    _last, served = _year_facts(facts, year)
+    _last, served = year_facts(facts, year)
     served_in = {person: _month_in(day, year) for person, day in served.items()}
     months = []
     for month in range(1, 13):
@@ -199,7 +200,7 @@ def _month_in(day: date, year: int) -> int:
 
 def progress_report(engine: Engine, year: int) -> tuple[MonthProgress, ...]:
     """Monthly progress of a year from everything settlement has archived."""
-    return progress(_archived_facts(engine), year)
+    return progress(archived_facts(engine), year)
 
 
 # -- text ------------------------------------------------------------------------------------------

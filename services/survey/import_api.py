@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse
 
 from services.eventing.access import Caller
 from services.eventing.clock import today
-from services.eventing.http import Runtime
+from services.eventing.http import Runtime, jurisdiction_of
 from services.eventing.problems import PROBLEM_MEDIA_TYPE, problem_body
 from services.eventing.rejections import CommandRejected, PayloadTooLarge
 from services.eventing.scopes import require_area
@@ -65,11 +65,6 @@ class _Upload:
     fields: dict[str, str]
     filename: str | None
     data: bytes | None
-
-
-def jurisdiction_of(request: Request) -> Jurisdiction:
-    jurisdiction: Jurisdiction = request.app.state.jurisdiction
-    return jurisdiction
 
 
 @router.post(

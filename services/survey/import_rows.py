@@ -150,7 +150,6 @@ COLUMNS: tuple[Column, ...] = (
 )
 STREET_COLUMN = Column("街道", "street", False, "可省略；填写时须与本次导入的街道一致")
 ALL_COLUMNS = (*COLUMNS, STREET_COLUMN)
-BY_LABEL = {column.label: column for column in ALL_COLUMNS}
 FIELDS = {column.label: column.field for column in ALL_COLUMNS}
 """Column label -> the domain field its cell errors are reported under."""
 HEADERS = {alias: column.label for column in ALL_COLUMNS for alias in (column.label, *column.aliases)}
