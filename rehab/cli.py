@@ -11,11 +11,11 @@ import sys
 import time
 from pathlib import Path
 
+from rehab.services import SERVICES
 from services.eventing.masking import install_log_masking
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 VOLATILE_OVERRIDE = "REHAB_ALLOW_VOLATILE_REDIS"
-SERVICES = ("survey", "assessment", "approval", "delivery", "settlement")
 # Modules adding their own commands with register(commands): one per area, so areas grow apart.
 COMMAND_MODULES = ("rehab.cli_settlement", "rehab.cli_security", "rehab.cli_access", "rehab.cli_privacy")
 

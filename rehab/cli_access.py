@@ -8,11 +8,11 @@ import sys
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
+from rehab.services import SERVICES
 from services.eventing.auth import Agency, Role, Scope
 
 AGENCIES = [str(agency) for agency in Agency]
 ROLES = [str(role) for role in Role]
-SERVICES = ("survey", "assessment", "approval", "delivery", "settlement")
 
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-AGENCIES = ("survey", "assessment", "approval", "delivery", "settlement")
+from rehab.services import SERVICES
 
 
 def default_keys_dir() -> Path:
@@ -31,7 +31,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     revoke = actions.add_parser("revoke", help="stop trusting a key (events it signed are dead-lettered)")
     listing = actions.add_parser("list", help="every key, with the one each agency signs with")
     for parser in (generate, rotate, revoke):
-        parser.add_argument("--agency", required=True, choices=AGENCIES)
+        parser.add_argument("--agency", required=True, choices=SERVICES)
     revoke.add_argument("--key-id", required=True, help="as `rehab keys list` shows it")
     for parser in (generate, rotate, revoke, listing):
         parser.add_argument(

@@ -16,10 +16,10 @@ from redis.exceptions import ResponseError
 from rehab_contracts import STREAM_OF_PRODUCER
 from sqlalchemy import Connection, Engine, MetaData, Table, inspect, select
 
+from rehab.services import SERVICES
 from services.eventing.dead_letters import DeadLetter, dead_letter_stream
 from services.eventing.store import READ_ONLY, create_store_engine, events_table, inbox_table, outbox_table
 
-SERVICES = ("survey", "assessment", "approval", "delivery", "settlement")
 PRODUCERS = tuple(STREAM_OF_PRODUCER)
 SUBSCRIBES_TO: dict[str, tuple[str, ...]] = {
     "assessment": ("survey",),

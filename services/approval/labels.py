@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from services.reference.catalogue import ITEM_NAMES, items_text
+from services.reference.catalogue import CATEGORY_NAMES, ITEM_NAMES, items_text
 
 __all__ = [
     "ATTACHMENT_NAMES",
@@ -36,14 +36,6 @@ ATTACHMENT_NAMES = {
     "household_register_copy": "户口簿复印件",
     "service_handbook": "残疾人精准康复服务手册",
     "subsistence_certificate_copy": "低保证复印件",
-}
-CATEGORY_NAMES = {
-    "vision": "视力",
-    "hearing": "听力",
-    "speech": "言语",
-    "physical": "肢体",
-    "intellectual": "智力",
-    "mental": "精神",
 }
 
 

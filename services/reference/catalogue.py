@@ -1,4 +1,5 @@
-"""Chinese names of the catalogue items 基本康复服务目录 as the forms 附件1 and 附件2 print them."""
+"""Chinese names of the catalogue items 基本康复服务目录 and the disability categories 残疾类别, as the
+forms 附件1 and 附件2 print them."""
 
 from __future__ import annotations
 
@@ -13,6 +14,15 @@ ITEM_NAMES = {
     "support_service_midlife_blind": "支持性服务：中途盲者心理疏导",
     "support_service_mental": "支持性服务：精神残疾人生活自理、心理疏导",
     "children_rehab_training": "儿童康复训练",
+}
+
+CATEGORY_NAMES = {
+    "vision": "视力",
+    "hearing": "听力",
+    "speech": "言语",
+    "physical": "肢体",
+    "intellectual": "智力",
+    "mental": "精神",
 }
 
 

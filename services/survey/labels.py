@@ -8,15 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from services.reference.catalogue import CATEGORY_NAMES
+
 SEX_LABELS = {"male": "男", "female": "女"}
-CATEGORY_LABELS = {
-    "vision": "视力",
-    "hearing": "听力",
-    "speech": "言语",
-    "physical": "肢体",
-    "intellectual": "智力",
-    "mental": "精神",
-}
+CATEGORY_LABELS = CATEGORY_NAMES
 GRADE_LABELS = {
     "grade_1": "一级",
     "grade_2": "二级",
