@@ -39,7 +39,7 @@ from email.policy import HTTP
 from typing import Any, Protocol
 from uuid import uuid4
 
-from services.eventing.problems import PROBLEM_MEDIA_TYPE, field_error, problem_body
+from services.eventing.problems import field_error, problem_body, send_json
 
 log = logging.getLogger(__name__)
 
@@ -207,7 +207,7 @@ class IdempotencyMiddleware:
             await self.app(scope, receive, send)
             return
         if problem := key_problem(key):
-            await _send_json(send, 422, _problem(422, problem, "idempotency.key_invalid"))
+            await send_json(send, 422, _problem(422, problem, "idempotency.key_invalid"))
             return
         key = owned_key(key, scope)
         body = await _read_body(receive)
@@ -262,7 +262,7 @@ class IdempotencyMiddleware:
             record = await asyncio.to_thread(store.idempotency_record, request.key)
             if record is None:  # its transaction rolled back after all: the client may retry
                 in_use = _problem(409, _in_progress(request.key), "idempotency.key_in_use")
-                await _send_json(send, 409, in_use)
+                await send_json(send, 409, in_use)
             else:
                 await _answer_known(record, request, send)
             return
@@ -307,7 +307,7 @@ async def _answer(
         for message in messages:
             await send(message)
     else:
-        await _send_json(send, 503, problem_body(503, "store.not_recorded", _NOT_RECORDED))
+        await send_json(send, 503, problem_body(503, "store.not_recorded", _NOT_RECORDED))
 
 
 def _successful(messages: list[Message]) -> StoredResponse | None:
@@ -354,7 +354,7 @@ async def _keep_response(
 async def _answer_known(record: IdempotencyRecord, request: IdempotentRequest, send: Send) -> None:
     if record.request_hash != request.request_hash:
         message = f"{IDEMPOTENCY_KEY_HEADER}“{request.key}”已用于另一个不同的请求；新的命令请使用新的键"
-        await _send_json(send, 422, _problem(422, message, "idempotency.key_reused"))
+        await send_json(send, 422, _problem(422, message, "idempotency.key_reused"))
         return
     replayed = (REPLAYED_HEADER.lower().encode(), b"true")
     if record.status is not None and record.body is not None:
@@ -369,7 +369,7 @@ async def _answer_known(record: IdempotencyRecord, request: IdempotentRequest, s
             "this command was already accepted and its events recorded; its original response was not kept"
         ),
     }
-    await _send_json(send, 200, content, extra=[replayed])
+    await send_json(send, 200, content, extra=[replayed])
 
 
 def _in_progress(key: str) -> str:
@@ -398,15 +398,3 @@ async def _read_body(receive: Receive) -> bytes | None:
             return b"".join(chunks)
 
 
-async def _send_json(
-    send: Send, status: int, content: dict[str, Any], extra: list[tuple[bytes, bytes]] | None = None
-) -> None:
-    body = json.dumps(content, ensure_ascii=False).encode()
-    media_type = PROBLEM_MEDIA_TYPE if status >= 400 else "application/json"
-    headers = [
-        (b"content-type", media_type.encode()),
-        (b"content-length", str(len(body)).encode()),
-        *(extra or []),
-    ]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})

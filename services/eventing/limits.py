@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import MutableMapping
 from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.eventing.problems import PROBLEM_MEDIA_TYPE, problem_body
+from services.eventing.problems import problem_body, send_json
 
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "DEFAULT_MAX_UPLOAD_BYTES", "BodyLimit"]
 
@@ -90,15 +89,8 @@ def _header(scope: MutableMapping[str, Any], name: bytes) -> str | None:
 async def _too_large(scope: Scope, send: Send, limit: int) -> None:
     detail = f"请求内容超过 {_size(limit)} 的上限，请精简后重试（文件请分批上传）"
     body = problem_body(413, "http.payload_too_large", detail, instance=scope.get("path"))
-    payload = json.dumps(body, ensure_ascii=False).encode()
-    headers = [
-        (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
-        (b"content-length", str(len(payload)).encode()),
-    ]
     # The client may still be sending: tell it the connection will not read the rest.
-    headers.append((b"connection", b"close"))
-    await send({"type": "http.response.start", "status": 413, "headers": headers})
-    await send({"type": "http.response.body", "body": payload})
+    await send_json(send, 413, body, extra=[(b"connection", b"close")])
 
 
 def _size(limit: int) -> str:

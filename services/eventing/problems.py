@@ -5,7 +5,8 @@ Framework-free, so the ASGI idempotency middleware and FastAPI's handlers build 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import json
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from services.eventing.masking import mask_personal_data
@@ -139,3 +140,17 @@ _VALIDATION_MESSAGES = {
     "bytes_type": "应为文件内容",
 }
 """Chinese messages for the pydantic error types a request can hit; ``{ctx}`` keys come from pydantic."""
+
+
+async def send_json(
+    send: Callable[[dict[str, Any]], Awaitable[None]],
+    status: int,
+    content: Mapping[str, Any],
+    extra: Sequence[tuple[bytes, bytes]] = (),
+) -> None:
+    """Answer from ASGI middleware, before any route: JSON (problem+json from 400 on), with its length."""
+    body = json.dumps(content, ensure_ascii=False).encode()
+    media_type = PROBLEM_MEDIA_TYPE if status >= 400 else "application/json"
+    headers = [(b"content-type", media_type.encode()), (b"content-length", str(len(body)).encode()), *extra]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

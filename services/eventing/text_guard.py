@@ -3,13 +3,12 @@ JSON body: no form needs one, and PostgreSQL text cannot store it, so it would f
 
 from __future__ import annotations
 
-import json
 import re
 from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.eventing.problems import PROBLEM_MEDIA_TYPE, problem_body
+from services.eventing.problems import field_error, problem_body, send_json
 
 __all__ = ["NulGuard", "nul_field"]
 
@@ -78,12 +77,6 @@ async def _buffered(receive: Receive) -> tuple[bytes, Receive]:
 
 async def _refuse(scope: Scope, send: Send, field: str) -> None:
     message = f"“{field}”含有空字符（\\u0000），请删除后重试"
-    error = {"field": field, "code": "request.nul_character", "message": message}
+    error = field_error(field, "request.nul_character", message)
     body = problem_body(422, "request.invalid", message, errors=[error], instance=scope.get("path"))
-    payload = json.dumps(body, ensure_ascii=False).encode()
-    headers = [
-        (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
-        (b"content-length", str(len(payload)).encode()),
-    ]
-    await send({"type": "http.response.start", "status": 422, "headers": headers})
-    await send({"type": "http.response.body", "body": payload})
+    await send_json(send, 422, body)
