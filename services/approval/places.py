@@ -4,13 +4,13 @@ two concurrent approvals from both taking an area's last place (docs/adr/0010)."
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
 
 from sqlalchemy import delete, func, insert, select
 
 from services.approval import tables
 from services.approval.domain import Application
 from services.approval.events import ApplicationApproved, Submission
+from services.eventing import projections
 from services.eventing.store import UnitOfWork
 from services.reference import Quota
 
@@ -50,21 +50,16 @@ def places_taken(unit: UnitOfWork, quota: Quota) -> int:
 
 
 def is_built(unit: UnitOfWork) -> bool:
-    column = tables.projection_builds.c
-    return unit.session.scalar(select(column.projection).where(column.projection == PROJECTION)) is not None
+    return projections.is_built(unit, tables.projection_builds, PROJECTION)
 
 
 def ensure_built(unit: UnitOfWork, every_application: Callable[[], Iterable[Application]]) -> None:
     """Build the projection from the events once (a store older than it); later calls read one row."""
-    if is_built(unit):
-        return
-    unit.lock(f"rebuild:{PROJECTION}")
-    if is_built(unit):  # another transaction built it while this one waited for the lock
-        return
-    unit.session.execute(delete(tables.approved_items))
-    for application in every_application():
-        if isinstance(application.decision, ApplicationApproved) and application.submission is not None:
-            save_approved_items(unit, application.decision, application.submission)
-    unit.session.execute(
-        insert(tables.projection_builds).values(projection=PROJECTION, built_at=datetime.now(UTC))
-    )
+
+    def build() -> None:
+        unit.session.execute(delete(tables.approved_items))
+        for application in every_application():
+            if isinstance(application.decision, ApplicationApproved) and application.submission is not None:
+                save_approved_items(unit, application.decision, application.submission)
+
+    projections.build_once(unit, tables.projection_builds, PROJECTION, build)

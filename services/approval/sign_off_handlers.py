@@ -57,7 +57,8 @@ def propose(
     with store.transaction() as unit:
         _lock_block(unit, application_id, block)  # before the decision's own locks (places, cards)
         decide = decider(unit, jurisdiction, block, command)
-        decide(load(unit, application_id).application)  # refused now rather than at the last confirmation
+        application = load(unit, application_id).application
+        decide(application)  # refused now rather than at the last confirmation
         now = datetime.now(UTC)
         sign_offs = load_sign_offs(unit, application_id, now)
         steps = sign_offs.propose(
@@ -69,7 +70,7 @@ def propose(
             at=now,
         )
         save_steps(unit, application_id, steps)
-        return _settle(unit, application_id, sign_offs.after(steps), steps[0].proposal_id, decide)
+        return _settle(unit, application, sign_offs.after(steps), steps[0].proposal_id, decide)
 
 
 def confirm(
@@ -83,16 +84,16 @@ def confirm(
     """The signer confirms; the confirmation completing the block records its effective event."""
     with store.transaction() as unit:
         _lock_block(unit, application_id, block)
-        load(unit, application_id)
+        application = load(unit, application_id).application
         now = datetime.now(UTC)
         sign_offs = load_sign_offs(unit, application_id, now)
         proposal = _proposal_of_block(sign_offs, block, proposal_id)
         steps = sign_offs.confirm(proposal_id, signer=signer.user, roles=signer.roles, at=now)
         save_steps(unit, application_id, steps)
         if not steps:
-            return Outcome(proposal, load(unit, application_id).application, took_effect=False)
+            return Outcome(proposal, application, took_effect=False)
         decide = decider(unit, jurisdiction, block, _command(block, proposal.proposed.command))
-        return _settle(unit, application_id, sign_offs.after(steps), proposal_id, decide)
+        return _settle(unit, application, sign_offs.after(steps), proposal_id, decide)
 
 
 def decline(
@@ -133,12 +134,14 @@ def decider(unit: UnitOfWork, jurisdiction: Jurisdiction, block: str, command: B
 
 
 def _settle(
-    unit: UnitOfWork, application_id: UUID, sign_offs: SignOffs, proposal_id: UUID, decide: Decide
+    unit: UnitOfWork, application: Application, sign_offs: SignOffs, proposal_id: UUID, decide: Decide
 ) -> Outcome:
+    """The block takes effect (its event recorded) once complete; until then the application is as loaded."""
     proposal = sign_offs.proposal(proposal_id)
-    if proposal.complete:
-        return Outcome(proposal, take_effect(unit, application_id, decide), took_effect=True)
-    return Outcome(proposal, load(unit, application_id).application, took_effect=False)
+    if not proposal.complete:
+        return Outcome(proposal, application, took_effect=False)
+    assert application.application_id is not None
+    return Outcome(proposal, take_effect(unit, application.application_id, decide), took_effect=True)
 
 
 def _proposal_of_block(sign_offs: SignOffs, block: str, proposal_id: UUID) -> Proposal:

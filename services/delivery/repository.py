@@ -3,7 +3,7 @@ entitlements table."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from uuid import UUID
 
 from rehab_contracts import (
@@ -19,6 +19,7 @@ from sqlalchemy import delete, insert, select
 from services.delivery import tables
 from services.delivery.domain import Entitlement, InstitutionChange, ServiceDelivered
 from services.delivery.translation import contract_payload, domain_event, entitlements
+from services.eventing import projections
 from services.eventing.clock import business_time
 from services.eventing.errors import NotFound
 from services.eventing.store import NewEvent, UnitOfWork
@@ -101,23 +102,13 @@ def _index_record(unit: UnitOfWork, event: ServiceDelivered) -> None:
 
 def _ensure_indexed(unit: UnitOfWork) -> None:
     """Index the records kept before the index existed, once; later calls read one row."""
-    if _is_indexed(unit):
-        return
-    unit.lock(f"rebuild:{RECORDS_PROJECTION}")
-    if _is_indexed(unit):  # another transaction built it while this one waited for the lock
-        return
-    unit.session.execute(delete(tables.records))
-    for event in deliveries(unit):
-        _index_record(unit, event)
-    unit.session.execute(
-        insert(tables.projection_builds).values(projection=RECORDS_PROJECTION, built_at=datetime.now(UTC))
-    )
 
+    def build() -> None:
+        unit.session.execute(delete(tables.records))
+        for event in deliveries(unit):
+            _index_record(unit, event)
 
-def _is_indexed(unit: UnitOfWork) -> bool:
-    column = tables.projection_builds.c
-    found = unit.session.scalar(select(column.projection).where(column.projection == RECORDS_PROJECTION))
-    return found is not None
+    projections.build_once(unit, tables.projection_builds, RECORDS_PROJECTION, build)
 
 
 # -- entitlements ----------------------------------------------------------------------------------
