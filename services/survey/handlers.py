@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from rehab_contracts import EventEnvelope
+from rehab_contracts.sealed import DataKey
 
 from services.eventing.clock import today
 from services.eventing.errors import NotFound
@@ -106,9 +107,9 @@ def save_decided(
     unit: UnitOfWork, person_id: UUID, version: int, decided: Sequence[PersonEvent]
 ) -> list[EventEnvelope]:
     """Append the decided events (details sealed with the person's data key, minted when first needed)."""
-    key = keys.key_of(unit.session, person_id)
-    if key is None and any(isinstance(event, PersonRegistered | PersonDetailsCorrected) for event in decided):
-        key = keys.create_key(unit.session, person_id)
+    key: DataKey | None = None  # only registrations and corrections are sealed with it
+    if any(isinstance(event, PersonRegistered | PersonDetailsCorrected) for event in decided):
+        key = keys.key_of(unit.session, person_id) or keys.create_key(unit.session, person_id)
     appended = unit.append(stream_of(person_id), version, [new_event(event, key) for event in decided])
     projection.project(unit.session, zip(appended, decided, strict=True))
     return appended
