@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from services.eventing.access import Forbidden
 from services.eventing.auth import Principal
 from services.eventing.scopes import area_of
+from services.settlement import fact_log
 from services.settlement.domain import Posting, Unsettled
 from services.settlement.dues import (
     assessment_institution_account,
@@ -17,9 +18,8 @@ from services.settlement.dues import (
     street_account,
 )
 from services.settlement.facts import Fact, InstitutionChanged, ItemsApproved, PersonSurveyed
-from services.settlement.ledger import archive, archived_events
+from services.settlement.ledger import facts_table
 from services.settlement.reports import MonthProgress, archived_facts, progress, year_facts
-from services.settlement.translation import fact_of
 
 __all__ = [
     "LedgerScope",
@@ -31,8 +31,6 @@ __all__ = [
     "visible_unsettled",
 ]
 
-SURVEY_EVENT_TYPE = "survey.need_surveyed"
-_IDS_PER_QUERY = 500
 
 
 class ScopeRefused(Forbidden):
@@ -114,25 +112,15 @@ def visible_unsettled(engine: Engine, scope: LedgerScope, items: list[Unsettled]
     approvals and services; a street's applications and the persons surveyed in the street."""
     if scope.accounts is None or not items:
         return items
-    facts = _source_facts(engine, [event_id for item in items for event_id in item.source_event_ids])
+    logged = list(fact_log.read(engine, facts_table))  # the facts the book was fed, decoded once
+    wanted = {event_id for item in items for event_id in item.source_event_ids}
+    facts = {fact.event_id: fact for fact in logged if fact.event_id in wanted}
     if scope.institution is not None:
         mine = {event_id for event_id, fact in facts.items() if _names_institution(fact, scope.institution)}
     else:
-        persons = _persons_surveyed_in(engine, scope.street)
+        persons = {f.person for f in logged if isinstance(f, PersonSurveyed) and f.street == scope.street}
         mine = {event_id for event_id, fact in facts.items() if _of_street(fact, scope.street, persons)}
     return [item for item in items if mine.intersection(item.source_event_ids)]
-
-
-def _source_facts(engine: Engine, event_ids: list[str]) -> dict[str, Fact]:
-    """The settlement facts of the archived events among `event_ids`, by event id."""
-    unique = list(dict.fromkeys(event_ids))
-    facts: dict[str, Fact] = {}
-    for start in range(0, len(unique), _IDS_PER_QUERY):
-        for envelope, _received_at in archived_events(engine, unique[start : start + _IDS_PER_QUERY]):
-            fact = fact_of(envelope)
-            if fact is not None:
-                facts[str(envelope.event_id)] = fact
-    return facts
 
 
 def _names_institution(fact: Fact, institution: str) -> bool:
@@ -149,12 +137,6 @@ def _of_street(fact: Fact, street: str | None, persons: set[str]) -> bool:
     if isinstance(fact, ItemsApproved) and fact.area == street:
         return True
     return getattr(fact, "person", None) in persons
-
-
-def _persons_surveyed_in(engine: Engine, street: str | None) -> set[str]:
-    """Persons any archived survey places in `street` (a correction may have moved one since)."""
-    surveys = map(fact_of, archive(engine, (SURVEY_EVENT_TYPE,)))
-    return {fact.person for fact in surveys if isinstance(fact, PersonSurveyed) and fact.street == street}
 
 
 # -- reports -------------------------------------------------------------------------------------
