@@ -48,24 +48,21 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from services.eventing.runtime import ServiceSettings
-    from services.eventing.store import create_store_engine
     from services.settlement.replay import rebuild_ledger, render
 
-    settings = ServiceSettings(service="settlement", var_dir=args.var_dir, database_url=args.database_url)
     if args.policy is not None and args.as_of is not None:
         print("--policy and --as-of cannot be combined", file=sys.stderr)
         return 2
+    engine = _settlement_store(args)
     if args.policy is not None:
         from services.settlement.commands import replay_under_policy
 
-        return replay_under_policy(create_store_engine(settings.store_url), args.policy)
+        return replay_under_policy(engine, args.policy)
     if args.as_of is not None:
         from services.settlement.commands import replay_as_of_date
 
-        return replay_as_of_date(create_store_engine(settings.store_url), args.as_of, args.known_by)
-    source = "archive" if args.from_archive else "log"
-    report = rebuild_ledger(create_store_engine(settings.store_url), source=source)
+        return replay_as_of_date(engine, args.as_of, args.known_by)
+    report = rebuild_ledger(engine, source="archive" if args.from_archive else "log")
     print(render(report), end="")
     return 0 if report.balanced else 1
 

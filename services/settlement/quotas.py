@@ -7,7 +7,6 @@ the item takes the child out). The area is the one the application was made in.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -15,9 +14,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import Engine
 
 from services.settlement.facts import ItemsApproved
-from services.settlement.ledger import archive
+from services.settlement.ledger import archive, facts_of
 from services.settlement.policy import Policy, PolicySet, Quotas
-from services.settlement.translation import fact_of
+from services.settlement.replay import display_width
 
 QUOTA_EVENT_TYPES = ("approval.application_approved",)
 PROGRAMME_ITEMS = {"残疾儿童康复救助": frozenset({"children_rehab_training"})}
@@ -100,7 +99,7 @@ def quota_use(approvals: Iterable[ItemsApproved], policy: Policy, quotas: Quotas
 def quota_use_report(engine: Engine, policies: PolicySet, jurisdiction: str, year: int) -> QuotaUse:
     """Quota use of a year from the approvals settlement has archived; raises ``NoQuotas``."""
     policy, quotas = quotas_of_year(policies, jurisdiction, year)
-    facts = (fact_of(envelope) for envelope in archive(engine, QUOTA_EVENT_TYPES))
+    facts = facts_of(archive(engine, QUOTA_EVENT_TYPES))
     return quota_use((fact for fact in facts if isinstance(fact, ItemsApproved)), policy, quotas)
 
 
@@ -111,11 +110,11 @@ def render_quota_use(use: QuotaUse) -> str:
     policy = f"政策 {use.policy_id} 第 {use.policy_version} 版"
     columns = ("地区", "任务数", "已审批", "完成率", "完成")
     rows = [_row(area) for area in (*use.areas, use.total)]
-    widths = [max(_width(line[index]) for line in [columns, *rows]) for index in range(len(columns))]
+    widths = [max(display_width(line[index]) for line in [columns, *rows]) for index in range(len(columns))]
 
     def line(cells: Sequence[str]) -> str:
-        first = cells[0] + " " * (widths[0] - _width(cells[0]))
-        rest = ("  " + " " * (widths[i] - _width(cell)) + cell for i, cell in enumerate(cells) if i)
+        first = cells[0] + " " * (widths[0] - display_width(cells[0]))
+        rest = ("  " + " " * (widths[i] - display_width(cell)) + cell for i, cell in enumerate(cells) if i)
         return (first + "".join(rest)).rstrip()
 
     rule = "-" * (sum(widths) + 2 * (len(widths) - 1))
@@ -128,7 +127,3 @@ def _row(area: AreaQuotaUse) -> tuple[str, ...]:
     percent = "-" if area.percent is None else f"{area.percent}%"
     met = {None: "-", True: "是", False: "否"}[area.met]
     return (area.area or "（未填）", quota, str(area.approved), percent, met)
-
-
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)

@@ -13,11 +13,13 @@ from typing import Literal
 from sqlalchemy import Connection, Engine, Select, func, inspect, or_, select, text
 
 from services.eventing.store import metadata as kernel_metadata
+from services.settlement import fact_log
 from services.settlement.domain import SettlementBook
 from services.settlement.ledger import (
     LEDGER_TABLES,
     LiveLedger,
     derive_fact_log,
+    facts_table,
     feed_facts,
     insert_postings,
     logged_facts,
@@ -78,7 +80,9 @@ def rebuild_ledger(
             _hold_archive(connection)
             if source == "archive":
                 derive_fact_log(connection)
-            facts = logged_facts(connection)  # read now, decoded as the book takes them
+                facts = fact_log.read(connection, facts_table)  # read now, decoded as the book takes them
+            else:
+                facts = logged_facts(connection)  # the log, derived first when it does not cover the archive
 
             def build() -> SettlementBook:
                 # The old ledger is dropped (in C, without the GIL) while the book settles the facts.

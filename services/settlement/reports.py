@@ -15,9 +15,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import Engine
 
 from services.settlement.facts import Fact, PersonSurveyed, ServiceRecorded
-from services.settlement.ledger import archive
+from services.settlement.ledger import archive, facts_of
 from services.settlement.policy import CoverageTarget, Policy, PolicySet
-from services.settlement.translation import fact_of
 
 COVERAGE_EVENT_TYPES = ("survey.need_surveyed", "delivery.service_delivered")
 """The archived events coverage is counted from."""
@@ -143,8 +142,7 @@ def policy_of_year(policies: PolicySet, jurisdiction: str, year: int) -> Policy 
 
 def archived_facts(engine: Engine) -> Iterable[Fact]:
     """The facts coverage and progress count, from the archive."""
-    facts = (fact_of(envelope) for envelope in archive(engine, COVERAGE_EVENT_TYPES))
-    return (fact for fact in facts if fact is not None)
+    return facts_of(archive(engine, COVERAGE_EVENT_TYPES))
 
 
 def coverage_report(
