@@ -39,6 +39,7 @@ from email.policy import HTTP
 from typing import Any, Protocol
 from uuid import uuid4
 
+from services.eventing.asgi import read_body
 from services.eventing.problems import field_error, problem_body, send_json
 
 log = logging.getLogger(__name__)
@@ -210,7 +211,7 @@ class IdempotencyMiddleware:
             await send_json(send, 422, _problem(422, problem, "idempotency.key_invalid"))
             return
         key = owned_key(key, scope)
-        body = await _read_body(receive)
+        body = await read_body(receive)
         if body is None:  # the client went away before sending its command
             return
         request = IdempotentRequest(
@@ -385,16 +386,5 @@ def _headers(scope: Scope) -> dict[str, str]:
     return {
         name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope.get("headers", [])
     }
-
-
-async def _read_body(receive: Receive) -> bytes | None:
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return None
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks)
 
 

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
-from typing import Any
-
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services.eventing.asgi import header
 from services.eventing.problems import problem_body, send_json
 
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "DEFAULT_MAX_UPLOAD_BYTES", "BodyLimit"]
@@ -39,7 +37,7 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         limit = self._limit(scope)
-        declared = _header(scope, b"content-length")
+        declared = header(scope, b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             await _too_large(scope, send, limit)
             return
@@ -58,7 +56,7 @@ class BodyLimit:
             await _too_large(scope, send, limit)
 
     def _limit(self, scope: Scope) -> int:
-        content_type = _header(scope, b"content-type") or ""
+        content_type = header(scope, b"content-type") or ""
         if content_type.lower().startswith("multipart/form-data"):
             return self.max_upload_bytes
         return self.max_body_bytes
@@ -77,13 +75,6 @@ def _counting(receive: Receive, limit: int) -> Receive:
         return message
 
     return counted
-
-
-def _header(scope: MutableMapping[str, Any], name: bytes) -> str | None:
-    for key, value in scope.get("headers", []):
-        if key.lower() == name:
-            return str(value.decode("latin-1")).strip()
-    return None
 
 
 async def _too_large(scope: Scope, send: Send, limit: int) -> None:

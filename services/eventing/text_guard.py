@@ -8,6 +8,7 @@ from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services.eventing.asgi import header, read_body
 from services.eventing.problems import field_error, problem_body, send_json
 
 __all__ = ["NulGuard", "nul_field"]
@@ -47,32 +48,25 @@ def nul_field(path: str, query_string: bytes) -> str | None:
 
 
 def _is_json(scope: Scope) -> bool:
-    for key, value in scope.get("headers", []):
-        if key.lower() == b"content-type":
-            media = value.decode("latin-1").split(";")[0].strip().lower()
-            return media == "application/json" or media.endswith("+json")
-    return False
+    media = (header(scope, b"content-type") or "").split(";")[0].strip().lower()
+    return media == "application/json" or media.endswith("+json")
 
 
 async def _buffered(receive: Receive) -> tuple[bytes, Receive]:
     """The whole body (the body limit outside this middleware bounds it), and a receive replaying it."""
-    chunks, more = [], True
-    while more:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunks.append(message.get("body", b""))
-        more = message.get("more_body", False)
-    body, replayed = b"".join(chunks), False
+    body = await read_body(receive)
+    replayed = False
 
     async def replay() -> Message:
         nonlocal replayed
+        if body is None:  # the client went away before sending all of it: the app hears so
+            return {"type": "http.disconnect"}
         if replayed:
             return await receive()
         replayed = True
         return {"type": "http.request", "body": body, "more_body": False}
 
-    return body, replay
+    return body or b"", replay
 
 
 async def _refuse(scope: Scope, send: Send, field: str) -> None:
