@@ -77,7 +77,8 @@ class HeldCommit:
 
     @property
     def pending(self) -> bool:
-        return self._finish is not None
+        """Whether a transaction is held (``session`` and its finish are set and cleared together)."""
+        return self.session is not None
 
     def finish(self, response: StoredResponse | None) -> None:
         """Commit the held events, with ``response`` kept for the key when given (once)."""

@@ -142,7 +142,7 @@ class EventStore(Outbox, KeptAnswers):
         """
         request = current_request.get()
         held = request.commit if request is not None else None
-        if held is not None and held.session is not None:  # a later unit of the same keyed command
+        if held is not None and held.pending:  # a later unit of the same keyed command
             with held.session.begin_nested():
                 yield UnitOfWork(held.session, self.producer)
             return
@@ -173,7 +173,7 @@ class EventStore(Outbox, KeptAnswers):
         Within a keyed command whose events await their commit, queries read that transaction.
         """
         request = current_request.get()
-        if request is not None and request.commit.session is not None:
+        if request is not None and request.commit.pending:
             yield UnitOfWork(request.commit.session, self.producer)
             return
         with Session(self.read_engine) as session, session.begin():
