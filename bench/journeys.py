@@ -30,8 +30,8 @@ from rehab_contracts.events import (
 )
 from sqlalchemy import Engine, insert
 
-from services.eventing.clock import business_time
-from services.eventing.store import EventStore, create_store_engine, inbox_table
+from kernel.domain.clock import business_time
+from kernel.store.store import EventStore, create_store_engine, inbox_table
 from services.settlement.ledger import derive_fact_log
 from services.settlement.ledger import metadata as ledger_metadata
 
@@ -57,21 +57,84 @@ class ItemProfile:
 
 
 PROFILES = (
-    ItemProfile("support_service_mental", 30, ("lj-rehab-centre",), False, "free", None,
-                (20000, 60000), (0.0, 0.0), ("mental",)),
-    ItemProfile("support_service_midlife_blind", 8, ("lj-rehab-centre",), False, "free", None,
-                (20000, 40000), (0.0, 0.0), ("vision",)),
-    ItemProfile("assistive_device_fitting", 20, ("lj-rehab-centre",), False, "fixed_amount", 80000,
-                (50000, 150000), (0.0, 0.3), ("physical",)),
-    ItemProfile("cataract_surgery", 18, ("cqmu-second", "cq-aier-eye", "lj-first-hospital"), True,
-                "fixed_amount", 120000, (300000, 600000), (0.5, 0.8), ("vision",)),
-    ItemProfile("low_vision_training", 8, ("cqmu-second", "cq-aier-eye"), True, "fixed_amount", 50000,
-                (30000, 80000), (0.0, 0.0), ("vision",)),
+    ItemProfile(
+        "support_service_mental",
+        30,
+        ("lj-rehab-centre",),
+        False,
+        "free",
+        None,
+        (20000, 60000),
+        (0.0, 0.0),
+        ("mental",),
+    ),
+    ItemProfile(
+        "support_service_midlife_blind",
+        8,
+        ("lj-rehab-centre",),
+        False,
+        "free",
+        None,
+        (20000, 40000),
+        (0.0, 0.0),
+        ("vision",),
+    ),
+    ItemProfile(
+        "assistive_device_fitting",
+        20,
+        ("lj-rehab-centre",),
+        False,
+        "fixed_amount",
+        80000,
+        (50000, 150000),
+        (0.0, 0.3),
+        ("physical",),
+    ),
+    ItemProfile(
+        "cataract_surgery",
+        18,
+        ("cqmu-second", "cq-aier-eye", "lj-first-hospital"),
+        True,
+        "fixed_amount",
+        120000,
+        (300000, 600000),
+        (0.5, 0.8),
+        ("vision",),
+    ),
+    ItemProfile(
+        "low_vision_training",
+        8,
+        ("cqmu-second", "cq-aier-eye"),
+        True,
+        "fixed_amount",
+        50000,
+        (30000, 80000),
+        (0.0, 0.0),
+        ("vision",),
+    ),
     # The policy leaves this item's standard unstated: settlement shows it as unsettled, pays nothing.
-    ItemProfile("orientation_mobility_training", 6, ("lj-first-hospital", "lj-second-hospital"), False,
-                "free", None, (20000, 50000), (0.0, 0.0), ("vision",)),
-    ItemProfile("self_purchased_device_subsidy", 10, (None,), False, "fixed_amount", 30000,
-                (20000, 100000), (0.0, 0.0), ("physical", "hearing")),
+    ItemProfile(
+        "orientation_mobility_training",
+        6,
+        ("lj-first-hospital", "lj-second-hospital"),
+        False,
+        "free",
+        None,
+        (20000, 50000),
+        (0.0, 0.0),
+        ("vision",),
+    ),
+    ItemProfile(
+        "self_purchased_device_subsidy",
+        10,
+        (None,),
+        False,
+        "fixed_amount",
+        30000,
+        (20000, 100000),
+        (0.0, 0.0),
+        ("physical", "hearing"),
+    ),
 )
 _WEIGHTS = [profile.weight for profile in PROFILES]
 _SIGNATORIES = {"responsible": "赵主任", "reviewer": "钱科长", "handler": "孙干事"}
@@ -130,25 +193,41 @@ class _Journey:
     def registered(self, profile: ItemProfile, birth: date) -> PersonRegistered:
         id_number = f"500112{birth:%Y%m%d}{self.index % 1000:03d}{self.rng.choice('0123456789X')}"
         return PersonRegistered(
-            person_id=self.person, street=self.street, community=self.community,
-            name=f"居民{self.index}", sex=self.rng.choice(("male", "female")), ethnicity="汉族",
-            birth_date=birth, phone=f"138{self.index % 100_000_000:08d}",
+            person_id=self.person,
+            street=self.street,
+            community=self.community,
+            name=f"居民{self.index}",
+            sex=self.rng.choice(("male", "female")),
+            ethnicity="汉族",
+            birth_date=birth,
+            phone=f"138{self.index % 100_000_000:08d}",
             address=f"重庆市两江新区{self.street}街道{self.rng.randint(1, 300)}号",
-            household_registration="重庆市渝北区", residence=f"重庆市两江新区{self.street}街道",
+            household_registration="重庆市渝北区",
+            residence=f"重庆市两江新区{self.street}街道",
             id_number=id_number,
             certificate_number=f"{id_number}{self.rng.randint(1, 7)}{self.rng.randint(1, 4)}",
-            disability_categories=list(profile.categories), disability_grade="grade_2",
+            disability_categories=list(profile.categories),
+            disability_grade="grade_2",
             economic_status=self.rng.choice(("subsistence_allowance", "low_income", "other")),
             medical_insurance=["urban_rural_resident"],
         )
 
     def surveyed(self, profile: ItemProfile, birth: date, has_needs: bool) -> NeedSurveyed:
         return NeedSurveyed(
-            person_id=self.person, survey_year=self.year, street=self.street, community=self.community,
-            surveyed_on=self.day, has_needs=has_needs, needed_items=[profile.item] if has_needs else [],
-            home_visit_required=self.rng.random() < 0.2, surveyor="张丽", certified=True,
-            disability_categories=list(profile.categories), disability_grade="grade_2",
-            birth_month=f"{birth:%Y-%m}", economic_status="other",
+            person_id=self.person,
+            survey_year=self.year,
+            street=self.street,
+            community=self.community,
+            surveyed_on=self.day,
+            has_needs=has_needs,
+            needed_items=[profile.item] if has_needs else [],
+            home_visit_required=self.rng.random() < 0.2,
+            surveyor="张丽",
+            certified=True,
+            disability_categories=list(profile.categories),
+            disability_grade="grade_2",
+            birth_month=f"{birth:%Y-%m}",
+            economic_status="other",
         )
 
     def workflow(self, profile: ItemProfile) -> None:
@@ -158,17 +237,39 @@ class _Journey:
         assessment, referral = self.uuid(), self.uuid()
         assessment_stream = f"assessment-{assessment}"
         assessed_on = self.later(3, 10)
-        self.add(AssessmentCompleted(
-            assessment_id=assessment, person_id=self.person, assessment_year=self.year,
-            institution_id=assessor, institution_level="city" if profile.city_assessed else "district",
-            assessor="陈医生", assessed_on=assessed_on, mode="at_institution",
-            assessed_needs=[profile.item], referral_needed=True, opinion="建议康复服务",
-        ), assessment_stream, 1, assessed_on)
-        self.add(ReferralIssued(
-            referral_id=referral, assessment_id=assessment, person_id=self.person,
-            from_institution_id=assessor, to_institution_id=institution or "lj-rehab-centre",
-            to_kind="service_institution", items=[profile.item], issued_on=assessed_on,
-        ), assessment_stream, 2, assessed_on)
+        self.add(
+            AssessmentCompleted(
+                assessment_id=assessment,
+                person_id=self.person,
+                assessment_year=self.year,
+                institution_id=assessor,
+                institution_level="city" if profile.city_assessed else "district",
+                assessor="陈医生",
+                assessed_on=assessed_on,
+                mode="at_institution",
+                assessed_needs=[profile.item],
+                referral_needed=True,
+                opinion="建议康复服务",
+            ),
+            assessment_stream,
+            1,
+            assessed_on,
+        )
+        self.add(
+            ReferralIssued(
+                referral_id=referral,
+                assessment_id=assessment,
+                person_id=self.person,
+                from_institution_id=assessor,
+                to_institution_id=institution or "lj-rehab-centre",
+                to_kind="service_institution",
+                items=[profile.item],
+                issued_on=assessed_on,
+            ),
+            assessment_stream,
+            2,
+            assessed_on,
+        )
         application = self.uuid()
         self.application(profile, application, institution, referral)
         self.delivery(profile, application, institution)
@@ -183,29 +284,69 @@ class _Journey:
         if profile.item == "self_purchased_device_subsidy":
             requested["poor"] = False
         submitted_on = self.later(2, 7)
-        self.add(ApplicationSubmitted(
-            application_id=application, person_id=self.person, application_year=self.year,
-            street=self.street, serial_number=f"2024-{self.index:06d}", requested_items=[requested],
-            attachments=["id_card_copy", "disability_certificate_copy", "household_register_copy",
-                         "service_handbook"],
-            submitted_on=submitted_on, applicant_role="person", referral_id=referral,
-            economic_status="other", disability_categories=list(profile.categories),
-        ), stream, 1, submitted_on)
+        self.add(
+            ApplicationSubmitted(
+                application_id=application,
+                person_id=self.person,
+                application_year=self.year,
+                street=self.street,
+                serial_number=f"2024-{self.index:06d}",
+                requested_items=[requested],
+                attachments=[
+                    "id_card_copy",
+                    "disability_certificate_copy",
+                    "household_register_copy",
+                    "service_handbook",
+                ],
+                submitted_on=submitted_on,
+                applicant_role="person",
+                referral_id=referral,
+                economic_status="other",
+                disability_categories=list(profile.categories),
+            ),
+            stream,
+            1,
+            submitted_on,
+        )
         for version, level in ((2, "community"), (3, "street")):
             reviewed_on = self.later(1, 3)
-            self.add(ApplicationReviewed(
-                application_id=application, person_id=self.person, level=level, endorsed=True,
-                opinion="情况属实，同意上报", signatories={"responsible": "周书记", "handler": "吴干事"},
-                reviewed_on=reviewed_on,
-            ), stream, version, reviewed_on)
+            self.add(
+                ApplicationReviewed(
+                    application_id=application,
+                    person_id=self.person,
+                    level=level,
+                    endorsed=True,
+                    opinion="情况属实，同意上报",
+                    signatories={"responsible": "周书记", "handler": "吴干事"},
+                    reviewed_on=reviewed_on,
+                ),
+                stream,
+                version,
+                reviewed_on,
+            )
         approved_on = self.later(2, 7)
-        self.add(ApplicationApproved(
-            application_id=application, person_id=self.person, application_year=self.year,
-            street=self.street, service_card_number=f"LJ2024-{self.index:06d}",
-            approved_items=[{"item": profile.item, "institution_id": institution,
-                             "subsidy_mode": profile.mode, "amount_fen": profile.amount_fen}],
-            signatories=_SIGNATORIES, approved_on=approved_on,
-        ), stream, 4, approved_on)
+        self.add(
+            ApplicationApproved(
+                application_id=application,
+                person_id=self.person,
+                application_year=self.year,
+                street=self.street,
+                service_card_number=f"LJ2024-{self.index:06d}",
+                approved_items=[
+                    {
+                        "item": profile.item,
+                        "institution_id": institution,
+                        "subsidy_mode": profile.mode,
+                        "amount_fen": profile.amount_fen,
+                    }
+                ],
+                signatories=_SIGNATORIES,
+                approved_on=approved_on,
+            ),
+            stream,
+            4,
+            approved_on,
+        )
 
     def delivery(self, profile: ItemProfile, application: UUID, institution: str | None) -> None:
         rng = self.rng
@@ -214,12 +355,27 @@ class _Journey:
         charge = rng.randrange(profile.charge_fen[0], profile.charge_fen[1], 100)
         insured = int(charge * rng.uniform(*profile.insured_share)) // 100 * 100
         delivery = self.uuid()
-        self.add(ServiceDelivered(
-            delivery_id=delivery, application_id=application, person_id=self.person,
-            service_year=self.year, institution_id=institution or "lj-rehab-centre", item=profile.item,
-            frequency="每周2次，每次45分钟", period_start=start, period_end=end, staff="刘康复师",
-            signed_by="person", signed_on=end, charge_fen=charge, insurance_paid_fen=insured,
-        ), f"delivery-{delivery}", 1, end)
+        self.add(
+            ServiceDelivered(
+                delivery_id=delivery,
+                application_id=application,
+                person_id=self.person,
+                service_year=self.year,
+                institution_id=institution or "lj-rehab-centre",
+                item=profile.item,
+                frequency="每周2次，每次45分钟",
+                period_start=start,
+                period_end=end,
+                staff="刘康复师",
+                signed_by="person",
+                signed_on=end,
+                charge_fen=charge,
+                insurance_paid_fen=insured,
+            ),
+            f"delivery-{delivery}",
+            1,
+            end,
+        )
 
 
 def generate(events: int, seed: int = 2024) -> list[list[tuple[EventEnvelope, str]]]:

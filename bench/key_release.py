@@ -28,9 +28,9 @@ from uuid import uuid4
 from fastapi.testclient import TestClient
 from rehab_contracts.sealed import DataKey
 
+from kernel.access.auth import Agency, Role, Scope
+from kernel.runtime import ServiceSettings
 from rehab.users import User, UserDirectory
-from services.eventing.auth import Agency, Role, Scope
-from services.eventing.runtime import ServiceSettings
 from services.settlement.person_keys import PersonKeys, SurveyKeyClient
 from services.survey.app import create_app
 from services.survey.keys import create_key
@@ -93,7 +93,7 @@ def main() -> None:
     parser.add_argument("--persons", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=3)
     arguments = parser.parse_args()
-    logging.getLogger("services.eventing.runtime").setLevel(logging.ERROR)  # "waits for Redis", on purpose
+    logging.getLogger("kernel.runtime").setLevel(logging.ERROR)  # "waits for Redis", on purpose
     with tempfile.TemporaryDirectory() as folder:
         client, token = survey_app(Path(folder))
         with client:

@@ -42,7 +42,7 @@ from sqlalchemy import Engine, select
 
 from bench.journeys import archive_order, build_archive, generate
 from bench.tally import FeeTally, build_library_archive, replay_with_process, replay_with_reader
-from services.eventing.store import create_store_engine, inbox_table
+from kernel.store.store import create_store_engine, inbox_table
 from services.settlement import fact_log
 from services.settlement.ledger import archive, facts_table, feed_facts
 from services.settlement.policy import PolicySet, load_policies
@@ -187,9 +187,11 @@ def measure(args: argparse.Namespace, workdir: Path) -> None:
     small_engine = create_store_engine(f"sqlite:///{workdir / 'settlement-quarter.db'}")
     n, small_n = about["events"], about["small_events"]
     size_mb = (workdir / "settlement.db").stat().st_size / 1e6
-    print(f"rehab settlement replay benchmark: {n:,} events of {about['journeys']:,} journeys "
-          f"(generated in {about['generated_seconds']} s, stored in {about['stored_seconds']} s; "
-          f"archive {size_mb:.0f} MB in {workdir})")
+    print(
+        f"rehab settlement replay benchmark: {n:,} events of {about['journeys']:,} journeys "
+        f"(generated in {about['generated_seconds']} s, stored in {about['stored_seconds']} s; "
+        f"archive {size_mb:.0f} MB in {workdir})"
+    )
     print(f"python {sys.version.split()[0]}, best of {args.repeat} run(s), measured in a fresh interpreter\n")
     out = Printer(n)
 
@@ -211,8 +213,12 @@ def measure(args: argparse.Namespace, workdir: Path) -> None:
         return replay_with_process(workdir / "eventsourcing.db", workdir / "process.db", fees, process_n)
 
     seconds, _ = timed(process_run, 1)
-    out.rate("ProcessApplication.pull_and_process (tracking/event)", seconds, process_n,
-             "(first events only)" if process_n < n else "")
+    out.rate(
+        "ProcessApplication.pull_and_process (tracking/event)",
+        seconds,
+        process_n,
+        "(first events only)" if process_n < n else "",
+    )
 
     print("(c) rehab: full replay into the ledger")
     seconds, report = timed(lambda: rebuild_ledger(engine, policies), args.repeat)
@@ -231,8 +237,10 @@ def measure(args: argparse.Namespace, workdir: Path) -> None:
         seconds, _ = timed(stage, args.repeat)
         out.rate(label, seconds)
     same = ledger_credits(report) == tally.credits
-    print(f"    postings {report.posting_count:,}, balanced: {'yes' if report.balanced else 'NO'}; "
-          f"same payee totals as the library's tally: {'yes' if same else 'NO'}")
+    print(
+        f"    postings {report.posting_count:,}, balanced: {'yes' if report.balanced else 'NO'}; "
+        f"same payee totals as the library's tally: {'yes' if same else 'NO'}"
+    )
 
     print("\nratios and targets (2-core machine)")
     print(f"  (c)             {rehab:>11,.0f} ev/s  {verdict(rehab, TARGET_RATE)}")
@@ -266,8 +274,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--events", type=int, default=100_000, help="events to generate (default 100000)")
     parser.add_argument("--repeat", type=int, help="runs per measurement, best kept (default 3; 1 from 500k)")
-    parser.add_argument("--process-events", type=int, default=100_000,
-                        help="events the library's process application replays (slow; default 100000)")
+    parser.add_argument(
+        "--process-events",
+        type=int,
+        default=100_000,
+        help="events the library's process application replays (slow; default 100000)",
+    )
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--tmp", help="directory for the temp dir (default: the system's)")
     parser.add_argument("--keep", action="store_true", help="keep the databases")

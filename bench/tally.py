@@ -109,8 +109,9 @@ class FeeTally:
             key = (delivery["person_id"], delivery["service_year"])
             if key not in self._support_paid:
                 self._support_paid.add(key)
-                self._credit(f"service_institution:{institution or delivery['institution_id']}",
-                             self.support_fen)
+                self._credit(
+                    f"service_institution:{institution or delivery['institution_id']}", self.support_fen
+                )
             return
         self_paid = max(delivery["charge_fen"] - delivery["insurance_paid_fen"], 0)
         amount = self_paid if approved["amount_fen"] is None else min(self_paid, approved["amount_fen"])
@@ -166,18 +167,22 @@ def build_library_archive(path: Path, envelopes: Sequence[EventEnvelope]) -> Arc
     app = ArchiveApplication(env=sqlite_env(path))
     batch = []
     for envelope in envelopes:
-        batch.append(app.mapper.to_stored_event(ArchivedEvent(
-            originator_id=UUID(envelope.stream_id.split("-", 1)[1]),
-            originator_version=envelope.version,
-            timestamp=envelope.occurred_at,
-            event_id=envelope.event_id,
-            event_type=envelope.event_type,
-            recorded_at=envelope.recorded_at,
-            producer=envelope.producer,
-            correlation_id=envelope.correlation_id,
-            causation_id=envelope.causation_id,
-            payload=envelope.payload,
-        )))
+        batch.append(
+            app.mapper.to_stored_event(
+                ArchivedEvent(
+                    originator_id=UUID(envelope.stream_id.split("-", 1)[1]),
+                    originator_version=envelope.version,
+                    timestamp=envelope.occurred_at,
+                    event_id=envelope.event_id,
+                    event_type=envelope.event_type,
+                    recorded_at=envelope.recorded_at,
+                    producer=envelope.producer,
+                    correlation_id=envelope.correlation_id,
+                    causation_id=envelope.causation_id,
+                    payload=envelope.payload,
+                )
+            )
+        )
         if len(batch) == 10_000:
             app.recorder.insert_events(batch)
             batch = []

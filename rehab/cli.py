@@ -11,8 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+from kernel.masking import install_log_masking
 from rehab.services import SERVICES
-from services.eventing.masking import install_log_masking
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 VOLATILE_OVERRIDE = "REHAB_ALLOW_VOLATILE_REDIS"
@@ -134,7 +134,7 @@ def _agency_users_option(parser: argparse.ArgumentParser) -> None:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from services.eventing.runtime import ServiceSettings
+    from kernel.runtime import ServiceSettings
 
     options = {"database_url": args.database_url, "port": args.port, "host": args.host}
     # Options not given on the command line fall back to REHAB_* variables, then to defaults.

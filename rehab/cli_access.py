@@ -8,8 +8,8 @@ import sys
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
+from kernel.access.auth import Agency, Role, Scope
 from rehab.services import SERVICES
-from services.eventing.auth import Agency, Role, Scope
 
 AGENCIES = [str(agency) for agency in Agency]
 ROLES = [str(role) for role in Role]
@@ -100,9 +100,9 @@ def _token(args: argparse.Namespace) -> int:
 
 
 def _audit(args: argparse.Namespace) -> int:
-    from services.eventing.audit import AuditTrail
-    from services.eventing.runtime import ServiceSettings
-    from services.eventing.store import create_store_engine
+    from kernel.access.audit import AuditTrail
+    from kernel.runtime import ServiceSettings
+    from kernel.store.store import create_store_engine
 
     settings = ServiceSettings(service=args.service, var_dir=args.var_dir, database_url=args.database_url)
     since = datetime.combine(args.since, time(), UTC) if args.since else None

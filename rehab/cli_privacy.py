@@ -25,9 +25,9 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
 
 
 def _forget(args: argparse.Namespace) -> int:
-    from services.eventing.rejections import CommandRejected
-    from services.eventing.runtime import ServiceSettings
-    from services.eventing.store import EventStore, create_store_engine
+    from kernel.domain.rejections import CommandRejected
+    from kernel.runtime import ServiceSettings
+    from kernel.store.store import EventStore, create_store_engine
     from services.survey import handlers
     from services.survey.projection import tables
 

@@ -110,8 +110,8 @@ def _document_commands(commands: argparse._SubParsersAction) -> None:  # type: i
 
 
 def _settlement_store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from services.eventing.runtime import ServiceSettings
-    from services.eventing.store import create_store_engine
+    from kernel.runtime import ServiceSettings
+    from kernel.store.store import create_store_engine
 
     settings = ServiceSettings(service="settlement", var_dir=args.var_dir, database_url=args.database_url)
     return create_store_engine(settings.store_url)

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 import redis
 
-from services.eventing.dead_letters import DeadLetter, dead_letter_stream
+from kernel.messaging.dead_letters import DeadLetter, dead_letter_stream
 
 
 class DeadLetterNotFound(LookupError):

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.serialization import (
     PublicFormat,
 )
 
-from services.eventing.signing import PRIVATE_SUFFIX, PUBLIC_SUFFIX, REVOKED_FILE, revoked_key_ids
+from kernel.messaging.signing import PRIVATE_SUFFIX, PUBLIC_SUFFIX, REVOKED_FILE, revoked_key_ids
 
 
 class KeysExist(Exception):

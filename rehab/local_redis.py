@@ -125,12 +125,12 @@ class LocalRedis:
 
 
 def unsafe_settings(url: str) -> list[str]:
-    """What makes the Redis at ``url`` able to lose acknowledged entries (services.eventing.durability)."""
+    """What makes the Redis at ``url`` able to lose acknowledged entries (kernel.messaging.durability)."""
     import asyncio
 
     from redis.asyncio import Redis as AsyncRedis
 
-    from services.eventing.durability import durability_problems
+    from kernel.messaging.durability import durability_problems
 
     async def check() -> list[str]:
         client = AsyncRedis.from_url(url, socket_connect_timeout=2)

@@ -25,11 +25,11 @@ from typing import Any
 
 import httpx
 
+from kernel.access.auth import Agency, Role, Scope
+from kernel.runtime import SERVICE_PORTS
 from rehab.keys import ensure_keys
 from rehab.local_redis import LocalRedis
 from rehab.users import User, UserDirectory
-from services.eventing.auth import Agency, Role, Scope
-from services.eventing.runtime import SERVICE_PORTS
 
 SERVICES = tuple(SERVICE_PORTS)
 

@@ -10,9 +10,9 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from kernel.access.auth import PUBLIC_KEY_SUFFIX, Agency, Principal, Role, Scope, TokenIssuer
+from kernel.domain.ids import new_event_id
 from rehab.keys import write_key_file
-from services.eventing.auth import PUBLIC_KEY_SUFFIX, Agency, Principal, Role, Scope, TokenIssuer
-from services.eventing.ids import new_event_id
 
 __all__ = ["User", "UserDirectory", "UserUnknown"]
 

@@ -90,17 +90,27 @@ def check_recorded_once(snapshot: Snapshot) -> CheckResult:
         for event in store.events:
             owners[event.event_id].append(store.service)
     duplicates = {event_id: where for event_id, where in owners.items() if len(where) > 1}
-    result.violations += [f"event {event_id} recorded {len(where)} times ({', '.join(where)})"
-                          for event_id, where in duplicates.items()]
+    result.violations += [
+        f"event {event_id} recorded {len(where)} times ({', '.join(where)})"
+        for event_id, where in duplicates.items()
+    ]
     tally: Counter[str] = Counter()
     for store in snapshot.stores.values():
         if store.idempotency is not None:
             _check_keys(store, tally, result.violations)
-    result.counts = {"events recorded": sum(len(where) for where in owners.values()),
-                     "event ids recorded twice": len(duplicates),
-                     **{name: tally[name] for name in ("idempotency keys", "keys with two event sets",
-                                                       "keys naming unrecorded events",
-                                                       "events named by two keys")}}
+    result.counts = {
+        "events recorded": sum(len(where) for where in owners.values()),
+        "event ids recorded twice": len(duplicates),
+        **{
+            name: tally[name]
+            for name in (
+                "idempotency keys",
+                "keys with two event sets",
+                "keys naming unrecorded events",
+                "events named by two keys",
+            )
+        },
+    }
     return result
 
 
@@ -119,8 +129,10 @@ def _check_keys(store: StoreData, tally: Counter[str], violations: list[str]) ->
         named = frozenset().union(*distinct)
         if named - recorded:
             tally["keys naming unrecorded events"] += 1
-            violations.append(f"{store.service}: idempotency key {key!r} names events not recorded: "
-                              + ", ".join(sorted(named - recorded)))
+            violations.append(
+                f"{store.service}: idempotency key {key!r} names events not recorded: "
+                + ", ".join(sorted(named - recorded))
+            )
         for event_id in named:
             keys_of[event_id].add(key)
     for event_id, keys in keys_of.items():
@@ -137,8 +149,9 @@ def check_published(snapshot: Snapshot) -> CheckResult:
         store = snapshot.stores.get(producer)
         if store is None:
             continue
-        stream = snapshot.streams.get(STREAM_OF_PRODUCER[producer], StreamData(STREAM_OF_PRODUCER[producer],
-                                                                               exists=False))
+        stream = snapshot.streams.get(
+            STREAM_OF_PRODUCER[producer], StreamData(STREAM_OF_PRODUCER[producer], exists=False)
+        )
         outbox = {row.event_id: row for row in store.outbox}
         tally["events"] += len(store.events)
         for event in store.events:
@@ -147,10 +160,19 @@ def check_published(snapshot: Snapshot) -> CheckResult:
                 result.violations.append(f"{producer}: event {event.event_id} {problem}")
         known = {event.event_id for event in store.events}
         tally["stream entries of other events"] += sum(1 for e in stream.entries.values() if e not in known)
-    result.counts = {name: tally[name] for name in (
-        "events", "published, entry on stream", "published, entry trimmed", "unpublished",
-        "without outbox row", "entry missing from stream", "entry holds another event",
-        "stream entries of other events")}
+    result.counts = {
+        name: tally[name]
+        for name in (
+            "events",
+            "published, entry on stream",
+            "published, entry trimmed",
+            "unpublished",
+            "without outbox row",
+            "entry missing from stream",
+            "entry holds another event",
+            "stream entries of other events",
+        )
+    }
     return result
 
 
@@ -213,10 +235,21 @@ def check_consumed(snapshot: Snapshot) -> CheckResult:
             elif pending:
                 result.violations.append(f"{stream.stream}: {pending} entries pending in group {group}")
                 tally["pending entries"] += pending
-    result.counts = {name: tally[name] for name in (
-        "deliveries due", "consumed", "dead-lettered with a reason", "dead-lettered without a reason",
-        "lost (neither)", "consumed but never recorded", "consumed with other content", "pending entries",
-        "missing groups", "parked")}
+    result.counts = {
+        name: tally[name]
+        for name in (
+            "deliveries due",
+            "consumed",
+            "dead-lettered with a reason",
+            "dead-lettered without a reason",
+            "lost (neither)",
+            "consumed but never recorded",
+            "consumed with other content",
+            "pending entries",
+            "missing groups",
+            "parked",
+        )
+    }
     return result
 
 
@@ -225,8 +258,11 @@ def _check_pair(
 ) -> None:
     stream = STREAM_OF_PRODUCER[producer.service]
     inbox = {row.event_id: row for row in consumer.inbox if row.source_stream == stream}
-    letters = {letter.event_id: letter for letter in snapshot.dead_letters.get(consumer.service, [])
-               if letter.source_stream == stream}
+    letters = {
+        letter.event_id: letter
+        for letter in snapshot.dead_letters.get(consumer.service, [])
+        if letter.source_stream == stream
+    }
     where = f"{consumer.service} <- {producer.service}"
     for event in producer.events:
         tally["deliveries due"] += 1
@@ -244,8 +280,10 @@ def _check_pair(
                 violations.append(f"{where}: event {event.event_id} dead-lettered without a reason")
         else:
             tally["lost (neither)"] += 1
-            violations.append(f"{where}: event {event.event_id} ({event.stream_id} v{event.version}) "
-                              "neither consumed nor dead-lettered")
+            violations.append(
+                f"{where}: event {event.event_id} ({event.stream_id} v{event.version}) "
+                "neither consumed nor dead-lettered"
+            )
     for event_id in inbox:
         tally["consumed but never recorded"] += 1
         violations.append(f"{where}: consumed event {event_id} that {producer.service} never recorded")
@@ -261,7 +299,8 @@ def check_no_duplicate_effect(snapshot: Snapshot) -> CheckResult:
     result.violations += [
         f"{count} {rule} postings for source events {', '.join(sources)}"
         + (f" (funding {funding})" if funding else "")
-        for (rule, sources, funding, _accounts), count in by_cause.items() if count > 1
+        for (rule, sources, funding, _accounts), count in by_cause.items()
+        if count > 1
     ]
     result.counts = {
         "postings": len(postings),
@@ -291,8 +330,9 @@ def check_replay_equivalent(snapshot: Snapshot) -> CheckResult:
     different = sorted(key for key in live.keys() & replayed.keys() if live[key] != replayed[key])
     result.violations += [f"live ledger lacks posting {key}" for key in missing]
     result.violations += [f"live ledger has posting {key} that the replay does not make" for key in extra]
-    result.violations += [f"posting {key} differs: live {live[key]} vs replayed {replayed[key]}"
-                          for key in different]
+    result.violations += [
+        f"posting {key} differs: live {live[key]} vs replayed {replayed[key]}" for key in different
+    ]
     if settlement.unbalanced_postings:
         result.violations.append(f"{settlement.unbalanced_postings} live postings do not balance")
     result.counts = {
@@ -324,8 +364,12 @@ def check_versions(snapshot: Snapshot) -> CheckResult:
             if versions != list(range(1, len(versions) + 1)):
                 consumed_broken += 1
                 result.violations.append(f"{store.service} consumed {name} as versions {_shown(versions)}")
-    result.counts = {"aggregates": aggregates, "with a gap or out of order": broken,
-                     "consumed aggregates": consumed, "consumed with a gap or out of order": consumed_broken}
+    result.counts = {
+        "aggregates": aggregates,
+        "with a gap or out of order": broken,
+        "consumed aggregates": consumed,
+        "consumed with a gap or out of order": consumed_broken,
+    }
     return result
 
 
@@ -344,8 +388,14 @@ def _settlement(snapshot: Snapshot) -> StoreData:
     return snapshot.stores.get("settlement") or StoreData("settlement")
 
 
-CHECKS = (check_recorded_once, check_published, check_consumed, check_no_duplicate_effect,
-          check_replay_equivalent, check_versions)
+CHECKS = (
+    check_recorded_once,
+    check_published,
+    check_consumed,
+    check_no_duplicate_effect,
+    check_replay_equivalent,
+    check_versions,
+)
 
 
 def run_checks(snapshot: Snapshot) -> list[CheckResult]:
@@ -361,8 +411,10 @@ def render(results: list[CheckResult]) -> str:
         lines += [f"    {name:<{width}}  {count:>8}" for name, count in result.counts.items()]
         if result.violations:
             shown = result.violations[:SHOWN_VIOLATIONS]
-            lines.append(f"    violations: {len(result.violations)}" + (
-                f" (first {len(shown)})" if len(shown) < len(result.violations) else ""))
+            lines.append(
+                f"    violations: {len(result.violations)}"
+                + (f" (first {len(shown)})" if len(shown) < len(result.violations) else "")
+            )
             lines += [f"      - {violation}" for violation in shown]
         lines.append("")
     failed = [result.code for result in results if not result.ok]

@@ -16,9 +16,9 @@ from redis.exceptions import ResponseError
 from rehab_contracts import STREAM_OF_PRODUCER
 from sqlalchemy import Connection, Engine, MetaData, Table, inspect, select
 
+from kernel.messaging.dead_letters import DeadLetter, dead_letter_stream
+from kernel.store.store import READ_ONLY, create_store_engine, events_table, inbox_table, outbox_table
 from rehab.services import SERVICES
-from services.eventing.dead_letters import DeadLetter, dead_letter_stream
-from services.eventing.store import READ_ONLY, create_store_engine, events_table, inbox_table, outbox_table
 
 PRODUCERS = tuple(STREAM_OF_PRODUCER)
 SUBSCRIBES_TO: dict[str, tuple[str, ...]] = {
@@ -28,6 +28,7 @@ SUBSCRIBES_TO: dict[str, tuple[str, ...]] = {
     "settlement": ("survey", "assessment", "approval", "delivery"),
 }
 """Consumer service -> the producers whose streams it consumes (as in services/*/app.py)."""
+
 
 class StoreMissing(LookupError):
     """A service's store cannot be found (a SQLite file that does not exist)."""
@@ -160,8 +161,13 @@ def _fingerprint(stream_id: str, version: int, event_type: str, payload: Any) ->
 
 
 def _events(connection: Connection) -> list[EventRow]:
-    query = select(events_table.c.event_id, events_table.c.stream_id, events_table.c.version,
-                   events_table.c.event_type, events_table.c.payload).order_by(events_table.c.position)
+    query = select(
+        events_table.c.event_id,
+        events_table.c.stream_id,
+        events_table.c.version,
+        events_table.c.event_type,
+        events_table.c.payload,
+    ).order_by(events_table.c.position)
     return [
         EventRow(
             event_id, stream_id, version, _fingerprint(stream_id, version, event_type, json.loads(payload))
@@ -172,8 +178,10 @@ def _events(connection: Connection) -> list[EventRow]:
 
 def _outbox(connection: Connection) -> list[OutboxRow]:
     query = select(outbox_table.c.event_id, outbox_table.c.published_at, outbox_table.c.stream_entry_id)
-    return [OutboxRow(event_id, published is not None, entry) for event_id, published, entry in
-            connection.execute(query)]
+    return [
+        OutboxRow(event_id, published is not None, entry)
+        for event_id, published, entry in connection.execute(query)
+    ]
 
 
 def _inbox(connection: Connection) -> list[InboxRow]:
@@ -190,7 +198,7 @@ def _inbox(connection: Connection) -> list[InboxRow]:
 
 
 def _parked(connection: Connection) -> int:
-    from services.eventing.ordering import parked_count
+    from kernel.messaging.ordering import parked_count
 
     return parked_count(connection)  # type: ignore[arg-type]
 
@@ -231,15 +239,29 @@ def _read_ledger(engine: Engine, data: StoreData) -> None:
 
     with engine.connect() as connection:
         data.postings = [
-            PostingRow(row.key, row.rule, row.debit_account, row.credit_account, row.amount_fen,
-                       tuple(json.loads(row.source_event_ids)), json.loads(row.inputs).get("funding_source"))
+            PostingRow(
+                row.key,
+                row.rule,
+                row.debit_account,
+                row.credit_account,
+                row.amount_fen,
+                tuple(json.loads(row.source_event_ids)),
+                json.loads(row.inputs).get("funding_source"),
+            )
             for row in connection.execute(select(postings_table))
         ]
     # Rebuilt in memory from the archive, exactly as `rehab replay` would: the live ledger is untouched.
     _book, postings = feed_archive(archive(engine), load_policies())
     data.replayed = [
-        PostingRow(p.key, p.rule, p.debit_account, p.credit_account, p.amount_fen, tuple(p.source_event_ids),
-                   _funding_source(p.inputs))
+        PostingRow(
+            p.key,
+            p.rule,
+            p.debit_account,
+            p.credit_account,
+            p.amount_fen,
+            tuple(p.source_event_ids),
+            _funding_source(p.inputs),
+        )
         for p in postings
     ]
     data.unbalanced_postings = ledger_report(engine).unbalanced_postings
@@ -260,8 +282,10 @@ def load_redis(client: redis.Redis) -> tuple[dict[str, StreamData], dict[str, li
     for consumer in SUBSCRIBES_TO:
         letters[consumer] = [
             DeadLetterRow(letter.event_id, letter.source_stream, letter.reason)
-            for letter in (DeadLetter.from_entry(entry_id, fields)
-                           for entry_id, fields in _entries(client, dead_letter_stream(consumer)))
+            for letter in (
+                DeadLetter.from_entry(entry_id, fields)
+                for entry_id, fields in _entries(client, dead_letter_stream(consumer))
+            )
         ]
     return streams, letters
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import MetaData
 
-from services.eventing.store import EventStore, create_store_engine, metadata
+from kernel.store.store import EventStore, create_store_engine, metadata
 
 BACKENDS = ["sqlite", "postgresql"]
 """The params of a store fixture: ``@pytest.fixture(params=BACKENDS)``."""

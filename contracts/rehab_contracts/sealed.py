@@ -102,9 +102,7 @@ def associated_data(*, person_id: UUID, event_type: str, key_id: str) -> bytes:
     return f"rehab-sealed/1|{event_type}|{person_id}|{key_id}".encode()
 
 
-def seal(
-    details: BaseModel, key: DataKey, *, person_id: UUID, event_type: str
-) -> SealedPersonalData:
+def seal(details: BaseModel, key: DataKey, *, person_id: UUID, event_type: str) -> SealedPersonalData:
     """Seal ``details`` (absent fields left out) for ``person_id``'s event of ``event_type``."""
     plaintext = json.dumps(
         details.model_dump(mode="json", exclude_none=True), ensure_ascii=False, sort_keys=True
@@ -134,9 +132,7 @@ def open_sealed(
     aad = associated_data(person_id=person_id, event_type=event_type, key_id=key.key_id)
     try:
         nonce = base64.b64decode(sealed.nonce, validate=True)
-        plaintext = AESGCM(key.secret).decrypt(
-            nonce, base64.b64decode(sealed.ciphertext, validate=True), aad
-        )
+        plaintext = AESGCM(key.secret).decrypt(nonce, base64.b64decode(sealed.ciphertext, validate=True), aad)
     except (InvalidTag, binascii.Error, ValueError):
         raise SealBroken(
             f"sealed personal data of {event_type} does not open for person {person_id}: "
@@ -145,6 +141,4 @@ def open_sealed(
     try:
         return as_model.model_validate_json(plaintext)
     except ValidationError as error:
-        raise SealBroken(
-            f"sealed personal data is not a valid {as_model.__name__}: {error}"
-        ) from None
+        raise SealBroken(f"sealed personal data is not a valid {as_model.__name__}: {error}") from None

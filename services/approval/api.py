@@ -10,6 +10,12 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from fastapi.responses import JSONResponse
 from rehab_contracts import Signatories
 
+from kernel.access.access import Caller, Forbidden
+from kernel.access.auth import Principal, Role
+from kernel.access.scopes import require_area, require_district, require_signatory, visible_area
+from kernel.domain.clock import today
+from kernel.http import MAX_QUERY_TEXT, Runtime, jurisdiction_of
+from kernel.reference import Jurisdiction
 from services.approval import handlers, sign_off_handlers
 from services.approval.catalogue import COMMUNITY, STREET
 from services.approval.domain import Application, Status
@@ -31,12 +37,6 @@ from services.approval.sign_off_schemas import SignOffView
 from services.approval.sign_off_views import sign_off_response, signer_of
 from services.approval.sign_offs import DECISION_BLOCK, INSTITUTION_CHANGE_BLOCK
 from services.approval.views import accepted_view, application_view, change_view, overdue_view
-from services.eventing.access import Caller, Forbidden
-from services.eventing.auth import Principal, Role
-from services.eventing.clock import today
-from services.eventing.http import MAX_QUERY_TEXT, Runtime, jurisdiction_of
-from services.eventing.scopes import require_area, require_district, require_signatory, visible_area
-from services.reference import Jurisdiction
 
 router = APIRouter(tags=["applications"])
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from fastapi import FastAPI
 from rehab_contracts import APPROVAL, APPROVAL_STREAM, ASSESSMENT_STREAM, ReferralIssued
 
+from kernel.messaging.consumer import Subscription
+from kernel.reference import deployment_reference, load_jurisdiction
+from kernel.runtime import ServiceSettings, create_service_app
 from services.approval import handlers
 from services.approval.api import router
 from services.approval.sign_off_api import router as sign_off_router
 from services.approval.tables import tables
-from services.eventing.consumer import Subscription
-from services.eventing.runtime import ServiceSettings, create_service_app
-from services.reference import deployment_reference, load_jurisdiction
 
 DESCRIPTION = """\
 补助申请审批 (附件2): the community 居委会 receives the form, the community and the street 街道办事处

@@ -14,6 +14,8 @@ from datetime import date
 from enum import StrEnum
 from uuid import UUID
 
+from kernel.domain.ids import new_aggregate_id
+from kernel.domain.rejections import CommandRejected, StateConflict
 from services.approval.catalogue import (
     COMMUNITY,
     STREET,
@@ -56,8 +58,6 @@ from services.approval.rules import (
     requested_of,
     resolve_approval,
 )
-from services.eventing.ids import new_aggregate_id
-from services.eventing.rejections import CommandRejected, StateConflict
 
 DISTRICT_OFFICE = "district_office"
 """The deciding level 区残联办, as it appears in signature labels."""

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from uuid import UUID
 
+from kernel.domain.rejections import CommandRejected, StateConflict
 from services.approval.catalogue import (
     CATARACT_SURGERY,
     DISABILITY_CERTIFICATE_COPY,
@@ -14,7 +15,6 @@ from services.approval.catalogue import (
     SUPPORT_SERVICE_CATEGORIES,
 )
 from services.approval.labels import CATEGORY_NAMES, items_text, status_text
-from services.eventing.rejections import CommandRejected, StateConflict
 
 if TYPE_CHECKING:
     from services.approval.domain import Application

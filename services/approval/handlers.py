@@ -8,6 +8,9 @@ from uuid import UUID
 
 from rehab_contracts import EventEnvelope, EventPayload, ReferralIssued
 
+from kernel.domain.clock import today
+from kernel.reference import Jurisdiction, Quota
+from kernel.store.store import EventStore, UnitOfWork
 from services.approval import schemas
 from services.approval.domain import Application
 from services.approval.events import (
@@ -33,9 +36,6 @@ from services.approval.repository import (
     save_referral,
 )
 from services.approval.translation import requested_item, signatories
-from services.eventing.clock import today
-from services.eventing.store import EventStore, UnitOfWork
-from services.reference import Jurisdiction, Quota
 
 
 # -- commands --------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from services.reference.catalogue import CATEGORY_NAMES, ITEM_NAMES, items_text
+from kernel.reference.catalogue import CATEGORY_NAMES, ITEM_NAMES, items_text
 
 __all__ = [
     "ATTACHMENT_NAMES",

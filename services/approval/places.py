@@ -7,12 +7,12 @@ from collections.abc import Callable, Iterable
 
 from sqlalchemy import delete, func, insert, select
 
+from kernel.reference import Quota
+from kernel.store import projections
+from kernel.store.store import UnitOfWork
 from services.approval import tables
 from services.approval.domain import Application
 from services.approval.events import ApplicationApproved, Submission
-from services.eventing import projections
-from services.eventing.store import UnitOfWork
-from services.reference import Quota
 
 PROJECTION = "approval.approved_items"
 

@@ -11,9 +11,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from kernel.domain.rejections import StateConflict
 from services.approval.events import ApplicationApproved
 from services.approval.labels import items_text
-from services.eventing.rejections import StateConflict
 
 if TYPE_CHECKING:
     from services.approval.domain import Application

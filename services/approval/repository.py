@@ -18,6 +18,9 @@ from rehab_contracts import InstitutionChangeApproved as ChangeApprovedContract
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from kernel.domain.clock import business_time
+from kernel.domain.rejections import NotFound, StateConflict
+from kernel.store.store import NewEvent, UnitOfWork
 from services.approval import tables
 from services.approval.domain import Application
 from services.approval.events import (
@@ -33,9 +36,6 @@ from services.approval.events import (
 )
 from services.approval.places import lock_service_cards, save_approved_items
 from services.approval.translation import contract_payload, domain_events
-from services.eventing.clock import business_time
-from services.eventing.errors import NotFound, StateConflict
-from services.eventing.store import NewEvent, UnitOfWork
 
 APPLICATION_EVENT_TYPES = (
     SubmittedContract.event_type,

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date
 
+from kernel.domain.rejections import CommandRejected, StateConflict
 from services.approval.catalogue import (
     COMMUNITY,
     FIXED_AMOUNT,
@@ -27,7 +28,6 @@ from services.approval.events import (
     Submission,
 )
 from services.approval.labels import items_text
-from services.eventing.rejections import CommandRejected, StateConflict
 
 SERVICE_CARD_NUMBER = re.compile(r"^LJ(?P<year>[0-9]{4})-[0-9]{6}$")
 

@@ -9,16 +9,16 @@ from fastapi import APIRouter, status
 from fastapi.responses import JSONResponse
 from rehab_contracts import ReviewLevel
 
+from kernel.access.access import Caller
+from kernel.access.auth import Principal
+from kernel.access.scopes import require_district
+from kernel.domain.rejections import StateConflict
+from kernel.http import Runtime
 from services.approval import sign_off_handlers
 from services.approval.api import Reference, application_in_area, require_review_scope
 from services.approval.sign_off_schemas import ConfirmSignOff, DeclineSignOff, SignOffView
 from services.approval.sign_off_views import sign_off_response, signer_of
 from services.approval.sign_offs import DECISION_BLOCK, INSTITUTION_CHANGE_BLOCK
-from services.eventing.access import Caller
-from services.eventing.auth import Principal
-from services.eventing.http import Runtime
-from services.eventing.rejections import StateConflict
-from services.eventing.scopes import require_district
 
 router = APIRouter(tags=["sign-offs"])
 

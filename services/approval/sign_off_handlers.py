@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
 
+from kernel.domain.rejections import NotFound
+from kernel.reference import Jurisdiction
+from kernel.store.store import EventStore, UnitOfWork
 from services.approval import schemas
 from services.approval.domain import Application
 from services.approval.handlers import Decide, approve, change, reject, review, take_effect
@@ -21,9 +24,6 @@ from services.approval.sign_offs import (
     SignOffs,
 )
 from services.approval.translation import signatories
-from services.eventing.rejections import NotFound
-from services.eventing.store import EventStore, UnitOfWork
-from services.reference import Jurisdiction
 
 BlockCommand = schemas.ReviewApplication | schemas.DecideApplication | schemas.ChangeInstitution
 

@@ -10,6 +10,8 @@ from uuid import UUID
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
+from kernel.domain.rejections import StateConflict
+from kernel.store.store import UnitOfWork
 from services.approval import tables
 from services.approval.events import Signatories
 from services.approval.sign_offs import (
@@ -19,8 +21,6 @@ from services.approval.sign_offs import (
     SignOffs,
     SignOffStep,
 )
-from services.eventing.rejections import StateConflict
-from services.eventing.store import UnitOfWork
 
 steps_table = tables.sign_off_steps
 

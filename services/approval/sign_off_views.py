@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi.responses import JSONResponse
 
+from kernel.access.auth import Principal
 from services.approval.domain import Application
 from services.approval.sign_off_handlers import Outcome, Signer
 from services.approval.sign_off_schemas import SignatureView, SignOffView
 from services.approval.sign_offs import Proposal
-from services.eventing.auth import Principal
 
 
 def signer_of(caller: Principal) -> Signer:

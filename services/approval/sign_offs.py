@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
+from kernel.domain.clock import business_date
+from kernel.domain.rejections import CommandRejected, NotFound, StateConflict
 from services.approval.events import Signatories
 from services.approval.labels import ROLE_NAMES
 from services.approval.rules import person_key
-from services.eventing.clock import business_date
-from services.eventing.rejections import CommandRejected, NotFound, StateConflict
 
 COMMUNITY_BLOCK = "community"
 STREET_BLOCK = "street"

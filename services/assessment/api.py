@@ -7,6 +7,11 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
+from kernel.access.access import Caller, Forbidden
+from kernel.access.auth import Principal
+from kernel.access.scopes import require_institution, visible_institution
+from kernel.domain.rejections import CommandRejected, NotFound
+from kernel.http import MAX_QUERY_TEXT, Limit, Offset, Runtime, Street
 from services.assessment import handlers, projection
 from services.assessment.domain import Assessment, AssessmentRequest, Network, ReferralRequest
 from services.assessment.record import assessment_record, created, institution_view
@@ -24,11 +29,6 @@ from services.assessment.schemas import (
     WorklistPage,
     WorklistStatus,
 )
-from services.eventing.access import Caller, Forbidden
-from services.eventing.auth import Principal
-from services.eventing.errors import CommandRejected, NotFound
-from services.eventing.http import MAX_QUERY_TEXT, Limit, Offset, Runtime, Street
-from services.eventing.scopes import require_institution, visible_institution
 
 router = APIRouter(tags=["assessment"])
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from fastapi import FastAPI
 from rehab_contracts import ASSESSMENT, ASSESSMENT_STREAM
 
+from kernel.reference import Jurisdiction, deployment_reference, load_jurisdiction
+from kernel.runtime import ServiceSettings, create_service_app
 from services.assessment.api import router
 from services.assessment.handlers import subscriptions
 from services.assessment.projection import tables
 from services.assessment.translation import network_of
-from services.eventing.runtime import ServiceSettings, create_service_app
-from services.reference import Jurisdiction, deployment_reference, load_jurisdiction
 
 
 def create_app(settings: ServiceSettings | None = None, jurisdiction: Jurisdiction | None = None) -> FastAPI:

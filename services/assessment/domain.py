@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from uuid import UUID
 
+from kernel.domain.ids import new_aggregate_id
+from kernel.domain.rejections import CommandRejected, StateConflict
 from services.assessment.labels import items_text
 from services.assessment.rules import (
     ASSESSMENT_INSTITUTION,
@@ -31,8 +33,6 @@ from services.assessment.rules import (
     require_unique,
     surveyed_with_needs,
 )
-from services.eventing.ids import new_aggregate_id
-from services.eventing.rejections import CommandRejected, StateConflict
 
 
 @dataclass(frozen=True)

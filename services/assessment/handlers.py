@@ -7,6 +7,10 @@ from uuid import UUID
 
 from rehab_contracts import SURVEY_STREAM, EventEnvelope, EventPayload, NeedSurveyed
 
+from kernel.domain.clock import today
+from kernel.domain.rejections import NotFound
+from kernel.messaging.consumer import Subscription
+from kernel.store.store import EventStore, UnitOfWork
 from services.assessment import projection
 from services.assessment.domain import (
     Assessment,
@@ -16,10 +20,6 @@ from services.assessment.domain import (
     ReferralRequest,
 )
 from services.assessment.translation import domain_events, new_event
-from services.eventing.clock import today
-from services.eventing.consumer import Subscription
-from services.eventing.errors import NotFound
-from services.eventing.store import EventStore, UnitOfWork
 
 
 def stream_of(assessment_id: UUID) -> str:

@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
+from kernel.domain.rejections import CommandRejected, StateConflict
 from services.assessment.labels import items_text
-from services.eventing.rejections import CommandRejected, StateConflict
 
 if TYPE_CHECKING:
     from services.assessment.domain import (

@@ -8,6 +8,9 @@ from rehab_contracts import AssessmentCompleted as AssessmentCompletedContract
 from rehab_contracts import EventEnvelope, parse_payload
 from rehab_contracts import ReferralIssued as ReferralIssuedContract
 
+from kernel.domain.clock import business_time
+from kernel.reference import Jurisdiction
+from kernel.store.store import NewEvent
 from services.assessment.domain import (
     AssessmentCompleted,
     AssessmentEvent,
@@ -15,9 +18,6 @@ from services.assessment.domain import (
     Network,
     ReferralIssued,
 )
-from services.eventing.clock import business_time
-from services.eventing.store import NewEvent
-from services.reference import Jurisdiction
 
 
 def network_of(jurisdiction: Jurisdiction) -> Network:

@@ -7,13 +7,13 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
+from kernel.access.access import Caller
+from kernel.access.scopes import require_institution, visible_institution
+from kernel.http import MAX_QUERY_TEXT, Runtime, jurisdiction_of
+from kernel.reference import Jurisdiction
 from services.delivery import handlers
 from services.delivery.domain import ServiceDelivered
 from services.delivery.schemas import DeliveryView, EntitlementView, RecordService
-from services.eventing.access import Caller
-from services.eventing.http import MAX_QUERY_TEXT, Runtime, jurisdiction_of
-from services.eventing.scopes import require_institution, visible_institution
-from services.reference import Jurisdiction
 
 router = APIRouter()
 

@@ -11,12 +11,12 @@ from rehab_contracts import (
     InstitutionChangeApproved,
 )
 
+from kernel.messaging.consumer import Subscription
+from kernel.reference import deployment_reference, load_jurisdiction
+from kernel.runtime import ServiceSettings, create_service_app
 from services.delivery import handlers
 from services.delivery.api import router
 from services.delivery.tables import tables
-from services.eventing.consumer import Subscription
-from services.eventing.runtime import ServiceSettings, create_service_app
-from services.reference import deployment_reference, load_jurisdiction
 
 DESCRIPTION = """\
 提供康复服务: the designated service institutions 定点康复服务机构 record each service delivered

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
+from kernel.domain.ids import new_aggregate_id
+from kernel.domain.rejections import CommandRejected, StateConflict
 from services.delivery.labels import items_text
-from services.eventing.ids import new_aggregate_id
-from services.eventing.rejections import CommandRejected, StateConflict
 
 
 # -- value objects ---------------------------------------------------------------------------------

@@ -7,6 +7,9 @@ from uuid import UUID
 
 from rehab_contracts import ApplicationApproved, EventEnvelope, EventPayload, InstitutionChangeApproved
 
+from kernel.domain.clock import today
+from kernel.reference import Jurisdiction
+from kernel.store.store import EventStore, UnitOfWork
 from services.delivery import schemas
 from services.delivery.domain import (
     DeliveryContext,
@@ -26,9 +29,6 @@ from services.delivery.repository import (
     save_entitlements,
     save_institution_change,
 )
-from services.eventing.clock import today
-from services.eventing.store import EventStore, UnitOfWork
-from services.reference import Jurisdiction
 
 
 def record_service(

@@ -16,13 +16,13 @@ from rehab_contracts import (
 from rehab_contracts import ServiceDelivered as ServiceDeliveredContract
 from sqlalchemy import delete, insert, select
 
+from kernel.domain.clock import business_time
+from kernel.domain.rejections import NotFound
+from kernel.store import projections
+from kernel.store.store import NewEvent, UnitOfWork
 from services.delivery import tables
 from services.delivery.domain import Entitlement, InstitutionChange, ServiceDelivered
 from services.delivery.translation import contract_payload, domain_event, entitlements
-from services.eventing import projections
-from services.eventing.clock import business_time
-from services.eventing.errors import NotFound
-from services.eventing.store import NewEvent, UnitOfWork
 
 RECORDS_PROJECTION = "delivery.records"
 

@@ -18,7 +18,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from rehab_contracts import EventEnvelope
 from sqlalchemy import Engine
 
-from services.reference import Jurisdiction
+from kernel.reference import Jurisdiction
 from services.settlement.labels import SEXES, item_name
 from services.settlement.ledger import archive
 from services.settlement.register import (

@@ -12,11 +12,11 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
-from services.eventing.access import PERSONAL_DATA, Caller, Forbidden
-from services.eventing.errors import NotFound
-from services.eventing.http import Offset
-from services.eventing.runtime import ServiceRuntime, runtime_of
-from services.eventing.scopes import area_of
+from kernel.access.access import PERSONAL_DATA, Caller, Forbidden
+from kernel.access.scopes import area_of
+from kernel.domain.rejections import NotFound
+from kernel.http import Offset
+from kernel.runtime import ServiceRuntime, runtime_of
 from services.settlement.deployment import deployment_jurisdiction
 from services.settlement.domain import Posting
 from services.settlement.ledger import (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.eventing.runtime import ServiceRuntime, ServiceSettings, create_service_app
+from kernel.runtime import ServiceRuntime, ServiceSettings, create_service_app
 from services.settlement.api import router
 from services.settlement.documents_api import router as documents_router
 from services.settlement.handlers import SettlementHandlers

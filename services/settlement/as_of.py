@@ -22,8 +22,8 @@ from typing import Literal
 from rehab_contracts import EventEnvelope
 from sqlalchemy import Engine, select
 
-from services.eventing.clock import CHINA_STANDARD_TIME, business_time
-from services.eventing.store import inbox_table
+from kernel.domain.clock import CHINA_STANDARD_TIME, business_time
+from kernel.store.store import inbox_table
 from services.settlement.domain import Posting
 from services.settlement.ledger import feed_archive
 from services.settlement.policy import PolicySet, load_policies

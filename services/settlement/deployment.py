@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from services.reference import Jurisdiction, deployment_reference, load_jurisdiction
+from kernel.reference import Jurisdiction, deployment_reference, load_jurisdiction
 
 
 def deployment_jurisdiction() -> Jurisdiction:

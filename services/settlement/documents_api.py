@@ -12,11 +12,11 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from services.eventing.access import PERSONAL_DATA, Caller, Forbidden
-from services.eventing.errors import CommandRejected, NotFound
-from services.eventing.runtime import ServiceRuntime, runtime_of
-from services.eventing.scopes import require_area, visible_area, visible_institution
-from services.reference import Jurisdiction
+from kernel.access.access import PERSONAL_DATA, Caller, Forbidden
+from kernel.access.scopes import require_area, visible_area, visible_institution
+from kernel.domain.rejections import CommandRejected, NotFound
+from kernel.reference import Jurisdiction
+from kernel.runtime import ServiceRuntime, runtime_of
 from services.settlement.annual_summary import Signatures, annual_summary_forms, annual_summary_xlsx
 from services.settlement.api import TEXT_MAX
 from services.settlement.deployment import deployment_jurisdiction, settled_jurisdiction

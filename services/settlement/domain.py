@@ -172,11 +172,21 @@ class SettlementBook:
             return None
         fee = _FEES[due.rule](policy)
         if isinstance(fee, Unstated):
-            self._note(due.key, f"{policy.id} states no {due.rule.replace('_', ' ')}: {fee.unstated}",
-                       *due.source_event_ids)
+            self._note(
+                due.key,
+                f"{policy.id} states no {due.rule.replace('_', ' ')}: {fee.unstated}",
+                *due.source_event_ids,
+            )
             return None
-        priced = Due(due.rule, due.key, due.credit_account, due.business_date, due.source_event_ids,
-                     {**due.inputs, "fee_fen": fee}, due.area)
+        priced = Due(
+            due.rule,
+            due.key,
+            due.credit_account,
+            due.business_date,
+            due.source_event_ids,
+            {**due.inputs, "fee_fen": fee},
+            due.area,
+        )
         return Priced(priced, policy, fee)
 
     # -- service subsidies ----------------------------------------------------------------------
@@ -246,8 +256,11 @@ class SettlementBook:
         if refusal is not None:
             self._note(service.delivery, "the application was refused", service.event_id, refusal.event_id)
         else:
-            self._note(service.delivery, f"waiting for the approval of application {service.application}",
-                       service.event_id)
+            self._note(
+                service.delivery,
+                f"waiting for the approval of application {service.application}",
+                service.event_id,
+            )
 
     def _settle_service(
         self, service: ServiceRecorded, approval: ItemsApproved, cause: Correction | None, already: int
@@ -311,8 +324,11 @@ class SettlementBook:
             return []
         fee = policy.fees.support_service_fen
         if isinstance(fee, Unstated):
-            self._note(service.delivery, f"{policy.id} states no support service rate: {fee.unstated}",
-                       *match.sources)
+            self._note(
+                service.delivery,
+                f"{policy.id} states no support service rate: {fee.unstated}",
+                *match.sources,
+            )
             return self._withdraw(service, cause)
         self._support_owner[key] = service.delivery
         self._support_key_of[service.delivery] = key
@@ -387,8 +403,12 @@ class SettlementBook:
         for source, part in split_fen(amount_fen, shares).items():
             if part == 0:
                 continue
-            inputs = {**due.inputs, "total_fen": amount_fen, "funding_source": source,
-                      "share_percent": str(shares[source])}
+            inputs = {
+                **due.inputs,
+                "total_fen": amount_fen,
+                "funding_source": source,
+                "share_percent": str(shares[source]),
+            }
             share_due = due._replace(key=f"{due.key}|{source}", inputs=inputs)
             postings.append(posting(share_due, policy.funding.account_of(source), part, policy))
         return postings

@@ -10,7 +10,7 @@ from uuid import UUID
 from rehab_contracts import EventEnvelope
 from sqlalchemy import Engine
 
-from services.eventing.clock import CHINA_STANDARD_TIME, business_date
+from kernel.domain.clock import CHINA_STANDARD_TIME, business_date
 from services.settlement.adjustments import CLAW_BACK, TOP_UP, base_rule
 from services.settlement.domain import Posting
 from services.settlement.labels import (

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Column, Connection, Engine, Integer, String, Table, Text, delete, func, select
 from sqlalchemy.orm import Session
 
-from services.eventing.store import inbox_table
+from kernel.store.store import inbox_table
 from services.settlement.facts import (
     ApplicationRefused,
     ApprovedItem,

@@ -18,8 +18,8 @@ from rehab_contracts.events import (
 )
 from rehab_contracts.streams import APPROVAL_STREAM, ASSESSMENT_STREAM, DELIVERY_STREAM, SURVEY_STREAM
 
-from services.eventing.consumer import Subscription
-from services.eventing.store import UnitOfWork
+from kernel.messaging.consumer import Subscription
+from kernel.store.store import UnitOfWork
 from services.settlement.ledger import LiveLedger
 from services.settlement.translation import (
     application_refused,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from services.reference import Jurisdiction
+from kernel.reference import Jurisdiction
 from services.settlement.adjustments import base_rule
 from services.settlement.policy import Policy
 

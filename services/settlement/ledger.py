@@ -40,7 +40,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from services.eventing.store import UnitOfWork, inbox_table
+from kernel.store.store import UnitOfWork, inbox_table
 from services.settlement import fact_log
 from services.settlement.deployment import settled_jurisdiction
 from services.settlement.domain import Posting, SettlementBook, Unsettled

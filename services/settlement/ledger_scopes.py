@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
-from services.eventing.access import Forbidden
-from services.eventing.auth import Principal
-from services.eventing.scopes import area_of
+from kernel.access.access import Forbidden
+from kernel.access.auth import Principal
+from kernel.access.scopes import area_of
 from services.settlement import fact_log
 from services.settlement.domain import Posting, Unsettled
 from services.settlement.dues import (
@@ -30,7 +30,6 @@ __all__ = [
     "visible_accounts",
     "visible_unsettled",
 ]
-
 
 
 class ScopeRefused(Forbidden):

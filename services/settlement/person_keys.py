@@ -21,7 +21,7 @@ from typing import Any, Protocol
 import httpx
 from rehab_contracts.sealed import REDACTED, UNAVAILABLE, DataKey
 
-from services.eventing.runtime import SERVICE_PORTS
+from kernel.runtime import SERVICE_PORTS
 
 log = logging.getLogger(__name__)
 

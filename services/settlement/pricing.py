@@ -27,8 +27,10 @@ def price_subsidy(match: Match, already_paid: int) -> Priced | str:
         standard, cap = standard_of(tier), approved.amount_fen
         amount = subsidy_amount(service.charge_fen, service.insurance_paid_fen, cap, already_paid)
     elif tier is None:
-        return (f"{service.item} has several standards by eligibility in {match.policy.id}; "
-                "the events do not carry the person's age, categories or economic status")
+        return (
+            f"{service.item} has several standards by eligibility in {match.policy.id}; "
+            "the events do not carry the person's age, categories or economic status"
+        )
     else:
         standard = cap = standard_of(tier)
         try:

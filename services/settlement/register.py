@@ -106,8 +106,11 @@ class _Archive:
     def take(self, envelope: EventEnvelope, year: int) -> None:
         payload = parse_payload(envelope)
         match payload:
-            case PersonRegistered() | PersonRegisteredV2() | PersonDetailsCorrected() | (
-                PersonDetailsCorrectedV2()
+            case (
+                PersonRegistered()
+                | PersonRegisteredV2()
+                | PersonDetailsCorrected()
+                | (PersonDetailsCorrectedV2())
             ):
                 self.records.setdefault(str(payload.person_id), []).append(payload)
             case PersonForgotten():

@@ -12,7 +12,7 @@ from typing import Literal
 
 from sqlalchemy import Connection, Engine, Select, func, inspect, or_, select, text
 
-from services.eventing.store import metadata as kernel_metadata
+from kernel.store.store import metadata as kernel_metadata
 from services.settlement import fact_log
 from services.settlement.domain import SettlementBook
 from services.settlement.ledger import (

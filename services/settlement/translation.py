@@ -15,7 +15,7 @@ from rehab_contracts.events import (
     ServiceDelivered,
 )
 
-from services.eventing.clock import business_date
+from kernel.domain.clock import business_date
 from services.settlement.facts import (
     ApplicationRefused,
     ApprovedItem,

@@ -81,9 +81,7 @@ def replay_under(engine: Engine, policy: Policy, policies: PolicySet | None = No
 
 def levels_of(policies: PolicySet) -> dict[str, str]:
     """The government level 资金层级 of each fund account the policies name."""
-    return {
-        source.account: source.level for known in policies for source in known.funding.sources.values()
-    }
+    return {source.account: source.level for known in policies for source in known.funding.sources.values()}
 
 
 def _by_level(paid: Mapping[str, int], levels: Mapping[str, str]) -> dict[str, int]:
@@ -135,9 +133,7 @@ def render_what_if(what_if: WhatIf) -> str:
 
 
 def _section(title: str, rows: Sequence[Difference]) -> list[str]:
-    total = Difference(
-        "total", sum(row.live_fen for row in rows), sum(row.replayed_fen for row in rows)
-    )
+    total = Difference("total", sum(row.live_fen for row in rows), sum(row.replayed_fen for row in rows))
     return render_table(
         (title, "live", "replayed", "difference"),
         [(row.account, yuan(row.live_fen), yuan(row.replayed_fen), yuan(row.difference_fen)) for row in rows],

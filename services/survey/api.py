@@ -7,12 +7,12 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response, status
 
-from services.eventing.access import PERSONAL_DATA, Caller
-from services.eventing.auth import Principal
-from services.eventing.errors import NotFound
-from services.eventing.http import MAX_QUERY_TEXT, Area, Limit, Offset, Runtime, Street
-from services.eventing.runtime import ServiceRuntime
-from services.eventing.scopes import require_area, visible_area
+from kernel.access.access import PERSONAL_DATA, Caller
+from kernel.access.auth import Principal
+from kernel.access.scopes import require_area, visible_area
+from kernel.domain.rejections import NotFound
+from kernel.http import MAX_QUERY_TEXT, Area, Limit, Offset, Runtime, Street
+from kernel.runtime import ServiceRuntime
 from services.survey import handlers, projection
 from services.survey.domain import Guardian, NeedsSurveyRequest, Person, PersonDetails
 from services.survey.handbook import basic_info_page

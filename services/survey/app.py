@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import FastAPI
 from rehab_contracts import SURVEY, SURVEY_STREAM
 
-from services.eventing.runtime import ServiceSettings, create_service_app
-from services.reference import Jurisdiction, deployment_reference, load_jurisdiction
+from kernel.reference import Jurisdiction, deployment_reference, load_jurisdiction
+from kernel.runtime import ServiceSettings, create_service_app
 from services.survey.api import router
 from services.survey.import_api import router as import_router
 from services.survey.keys import person_keys_table

@@ -13,8 +13,8 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from services.eventing.ids import new_aggregate_id
-from services.eventing.rejections import CommandRejected, StateConflict
+from kernel.domain.ids import new_aggregate_id
+from kernel.domain.rejections import CommandRejected, StateConflict
 from services.survey.rules import check_details, check_needed_items, check_survey_dates, normalised
 
 

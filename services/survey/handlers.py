@@ -10,9 +10,9 @@ from uuid import UUID
 from rehab_contracts import EventEnvelope
 from rehab_contracts.sealed import DataKey
 
-from services.eventing.clock import today
-from services.eventing.errors import NotFound
-from services.eventing.store import EventStore, UnitOfWork
+from kernel.domain.clock import today
+from kernel.domain.rejections import NotFound
+from kernel.store.store import EventStore, UnitOfWork
 from services.survey import keys, projection
 from services.survey.domain import (
     NeedsSurveyRequest,

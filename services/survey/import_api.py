@@ -18,13 +18,13 @@ from fastapi import APIRouter, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from services.eventing.access import Caller
-from services.eventing.clock import today
-from services.eventing.http import Runtime, jurisdiction_of
-from services.eventing.problems import PROBLEM_MEDIA_TYPE, problem_body
-from services.eventing.rejections import CommandRejected, PayloadTooLarge
-from services.eventing.scopes import require_area
-from services.reference import Jurisdiction
+from kernel.access.access import Caller
+from kernel.access.scopes import require_area
+from kernel.domain.clock import today
+from kernel.domain.rejections import CommandRejected, PayloadTooLarge
+from kernel.http import Runtime, jurisdiction_of
+from kernel.reference import Jurisdiction
+from kernel.web.problems import PROBLEM_MEDIA_TYPE, problem_body
 from services.survey.import_rows import TEMPLATE_COLUMNS, TEMPLATE_NOTES, SurveyCampaign
 from services.survey.imports import ImportedRow, SheetRejected, import_survey_sheet
 from services.survey.schemas import ImportedPerson, RowProblem, SheetReport, SurveyImported

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from services.eventing.rejections import CommandRejected
+from kernel.domain.rejections import CommandRejected
 from services.survey import labels
 from services.survey.domain import Guardian, NeedsSurveyRequest, PersonDetails
 from services.survey.identity import IdentityError, parse_resident_id

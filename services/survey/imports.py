@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
-from services.eventing.clock import today
-from services.eventing.rejections import CommandRejected
-from services.eventing.store import EventStore, UnitOfWork
+from kernel.domain.clock import today
+from kernel.domain.rejections import CommandRejected
+from kernel.store.store import EventStore, UnitOfWork
 from services.survey import projection
 from services.survey.domain import Person, PersonEvent
 from services.survey.handlers import load_to_decide, save_decided

@@ -11,8 +11,8 @@ from rehab_contracts.sealed import DataKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.eventing.access import audit_entry, audit_trail_of
-from services.eventing.auth import Principal
+from kernel.access.access import audit_entry, audit_trail_of
+from kernel.access.auth import Principal
 from services.survey.keys import person_keys_table
 from services.survey.projection import FORGOTTEN_ID_PREFIX, persons_table
 

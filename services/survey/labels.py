@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from services.reference.catalogue import CATEGORY_NAMES
+from kernel.reference.catalogue import CATEGORY_NAMES
 
 SEX_LABELS = {"male": "男", "female": "女"}
 CATEGORY_LABELS = CATEGORY_NAMES

@@ -14,9 +14,9 @@ from pathlib import Path
 
 from fastapi import Request
 
-from services.eventing.access import caller_of
-from services.eventing.auth import Agency, Principal, TokenRejected, TokenVerifier, load_public_keys
-from services.eventing.rejections import CommandRejected
+from kernel.access.access import caller_of
+from kernel.access.auth import Agency, Principal, TokenRejected, TokenVerifier, load_public_keys
+from kernel.domain.rejections import CommandRejected
 
 DEFAULT_ENTITLED = frozenset({Agency.SETTLEMENT})
 """Settlement prints 附件3 (name, ID and certificate numbers, phone, address): it needs the keys."""

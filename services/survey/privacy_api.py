@@ -9,12 +9,12 @@ from uuid import UUID
 from fastapi import APIRouter, FastAPI, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.eventing.access import OTHER_AGENCIES, PERSONAL_DATA, Caller, require_role
-from services.eventing.auth import Role
-from services.eventing.clock import today
-from services.eventing.errors import CommandRejected, NotFound
-from services.eventing.http import Runtime
-from services.eventing.idempotency import IDEMPOTENCY_KEY_HEADER
+from kernel.access.access import OTHER_AGENCIES, PERSONAL_DATA, Caller, require_role
+from kernel.access.auth import Role
+from kernel.domain.clock import today
+from kernel.domain.rejections import CommandRejected, NotFound
+from kernel.http import Runtime
+from kernel.web.idempotency import IDEMPOTENCY_KEY_HEADER
 from services.survey import handlers, keys
 from services.survey.key_release import MAX_PERSONS_PER_RELEASE, audit_release, release_keys
 from services.survey.privacy import KeyDestroyed, key_release_of

@@ -29,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from services.eventing.errors import StateConflict
+from kernel.domain.rejections import StateConflict
 from services.survey.domain import (
     NeedSurveyed,
     PersonDetailsCorrected,

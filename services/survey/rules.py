@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING
 
-from services.eventing.rejections import CommandRejected
+from kernel.domain.rejections import CommandRejected
 from services.survey.identity import (
     IdentityError,
     age_on,

@@ -16,8 +16,8 @@ from rehab_contracts import PersonForgotten as PersonForgottenContract
 from rehab_contracts import PersonRegistered as PersonRegisteredV1
 from rehab_contracts.sealed import DataKey
 
-from services.eventing.clock import business_date, business_time
-from services.eventing.store import NewEvent
+from kernel.domain.clock import business_date, business_time
+from kernel.store.store import NewEvent
 from services.survey.domain import (
     NeedSurveyed,
     PersonDetails,

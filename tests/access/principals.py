@@ -11,10 +11,10 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from kernel.access.audit import AuditEntry
+from kernel.access.auth import Agency, Role, Scope
+from kernel.runtime import ServiceSettings
 from rehab.users import User, UserDirectory
-from services.eventing.audit import AuditEntry
-from services.eventing.auth import Agency, Role, Scope
-from services.eventing.runtime import ServiceSettings
 
 
 class Deployment:

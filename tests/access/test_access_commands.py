@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import create_engine
 
+from kernel.access.audit import AuditEntry, AuditTrail
+from kernel.access.auth import Agency, Role, Scope, TokenRejected, TokenVerifier, load_public_keys
 from rehab.cli_access import register
-from services.eventing.audit import AuditEntry, AuditTrail
-from services.eventing.auth import Agency, Role, Scope, TokenRejected, TokenVerifier, load_public_keys
 
 
 def rehab(*argv: str) -> int:

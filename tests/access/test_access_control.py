@@ -11,7 +11,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine
 
-from services.eventing.access import (
+from kernel.access.access import (
     OTHER_AGENCIES,
     PERSONAL_DATA,
     AccessControl,
@@ -19,9 +19,9 @@ from services.eventing.access import (
     install_access_control,
     require_role,
 )
-from services.eventing.audit import AuditTrail
-from services.eventing.auth import Agency, Principal, Role, Scope, TokenIssuer, TokenVerifier
-from services.eventing.errors import install_error_handlers
+from kernel.access.audit import AuditTrail
+from kernel.access.auth import Agency, Principal, Role, Scope, TokenIssuer, TokenVerifier
+from kernel.web.errors import install_error_handlers
 
 KEY = Ed25519PrivateKey.generate()
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from services.eventing.access import Forbidden
-from services.eventing.auth import Agency, Principal, Role, Scope
-from services.eventing.scopes import (
+from kernel.access.access import Forbidden
+from kernel.access.auth import Agency, Principal, Role, Scope
+from kernel.access.scopes import (
     Territory,
     require_area,
     require_signatory,

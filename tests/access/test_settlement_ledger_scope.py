@@ -12,7 +12,7 @@ import pytest
 import redis
 from fastapi.testclient import TestClient
 
-from services.eventing.runtime import ServiceSettings
+from kernel.runtime import ServiceSettings
 from services.settlement.app import create_app
 from tests.access.principals import Deployment, audit_entries, code_of, served
 from tests.settlement.settlement_builders import DISTRICT_ASSESSOR, EYE_HOSPITAL, REHAB_CENTRE, Journey

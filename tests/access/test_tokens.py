@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from services.eventing.auth import Agency, Principal, Role, Scope, TokenIssuer, TokenRejected, TokenVerifier
+from kernel.access.auth import Agency, Principal, Role, Scope, TokenIssuer, TokenRejected, TokenVerifier
 
 NOW = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 KEY = Ed25519PrivateKey.generate()
@@ -21,7 +21,10 @@ def issue(principal: Principal = CLERK, key: Ed25519PrivateKey = KEY, lifetime=t
 def test_a_token_verifies_back_to_the_user_agency_roles_and_scope():
     principal = TokenVerifier((KEY.public_key(),)).verify(issue(), now=NOW + timedelta(hours=1))
     assert (principal.user, principal.agency, principal.roles, principal.scope) == (
-        "孙干事", Agency.APPROVAL, frozenset({Role.HANDLER}), Scope("street", "鸳鸯")
+        "孙干事",
+        Agency.APPROVAL,
+        frozenset({Role.HANDLER}),
+        Scope("street", "鸳鸯"),
     )
     assert principal.expires_at == NOW + timedelta(hours=8)
 

@@ -9,6 +9,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from kernel.domain.rejections import CommandRejected, StateConflict
 from services.approval.domain import Application, Status
 from services.approval.events import (
     ApplicationApproved,
@@ -25,7 +26,6 @@ from services.approval.events import (
     Submission,
     SubmissionContext,
 )
-from services.eventing.errors import CommandRejected, StateConflict
 
 TODAY = date(2024, 12, 31)
 PERSON = UUID("7f0c1e9a-2d3b-4c5d-8e9f-0a1b2c3d4e5f")

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from kernel.domain.rejections import CommandRejected, StateConflict
 from services.approval.domain import Application, Status
 from services.approval.events import (
     InstitutionChange,
@@ -17,7 +18,6 @@ from services.approval.events import (
     RequestedItem,
     Signatories,
 )
-from services.eventing.errors import CommandRejected, StateConflict
 from tests.approval.test_api import approval, client, endorsed, error_of, referred, stored_payloads
 from tests.approval.test_domain import (
     DESIGNATED,

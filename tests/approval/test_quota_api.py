@@ -13,9 +13,9 @@ import redis
 from fastapi.testclient import TestClient
 from rehab_contracts import ASSESSMENT_STREAM
 
+from kernel.reference.jurisdiction import REFERENCE_DIR
+from kernel.runtime import ServiceSettings
 from services.approval.app import create_app
-from services.eventing.runtime import ServiceSettings
-from services.reference.jurisdiction import REFERENCE_DIR
 from tests.approval.test_api import OFFICE, application, community, referral_envelope, runtime, street
 from tests.problem_json import field_error_of
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from kernel.domain.rejections import StateConflict
 from services.approval.domain import Application, Status
 from services.approval.events import (
     ApplicationApproved,
@@ -16,7 +17,6 @@ from services.approval.events import (
     SubmissionContext,
 )
 from services.approval.quotas import QuotaUse, count_taken
-from services.eventing.rejections import StateConflict
 from tests.approval.test_domain import (
     DESIGNATED,
     LOW_VISION,

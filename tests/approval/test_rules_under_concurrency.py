@@ -15,16 +15,16 @@ import pytest
 from rehab_contracts import ReferralIssued
 from sqlalchemy import delete
 
+from kernel.domain.rejections import StateConflict
+from kernel.reference import Jurisdiction, load_jurisdiction
+from kernel.reference.jurisdiction import REFERENCE_DIR
+from kernel.store.store import EventStore
 from services.approval import handlers, schemas, tables
 from services.approval.domain import Application
 from services.approval.events import ApplicationApproved
 from services.approval.places import ensure_built
 from services.approval.repository import record
 from services.approval.tables import tables as approval_tables
-from services.eventing.rejections import StateConflict
-from services.eventing.store import EventStore
-from services.reference import Jurisdiction, load_jurisdiction
-from services.reference.jurisdiction import REFERENCE_DIR
 from tests.approval.test_api import application, referral_envelope
 from tests.approval.test_quotas import endorsed_child
 from tests.backends import BACKENDS, store_on

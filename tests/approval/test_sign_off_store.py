@@ -10,12 +10,12 @@ from uuid import uuid4
 
 import pytest
 
+from kernel.domain.rejections import StateConflict
+from kernel.store.store import EventStore
 from services.approval.events import Signatories
 from services.approval.sign_off_store import load_sign_offs, save_steps, sign_offs_by_application
 from services.approval.sign_offs import SignOffConfirmed, SignOffs
 from services.approval.tables import tables
-from services.eventing.rejections import StateConflict
-from services.eventing.store import EventStore
 from tests.backends import BACKENDS, store_on
 
 AT = datetime(2024, 10, 28, 9, 30, tzinfo=UTC)

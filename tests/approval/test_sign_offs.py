@@ -8,6 +8,7 @@ from uuid import uuid4
 
 import pytest
 
+from kernel.domain.rejections import CommandRejected, NotFound, StateConflict
 from services.approval.events import Signatories
 from services.approval.sign_offs import (
     PROPOSAL_LIFETIME,
@@ -18,7 +19,6 @@ from services.approval.sign_offs import (
     SignOffs,
     SignOffStep,
 )
-from services.eventing.rejections import CommandRejected, NotFound, StateConflict
 
 AT = datetime(2024, 10, 28, 9, 30, tzinfo=UTC)
 STREET_BLOCK = Signatories(responsible="郑主任", reviewer="王科长", handler="冯干事")

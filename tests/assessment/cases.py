@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID, uuid4
 
+from kernel.reference import load_jurisdiction
 from services.assessment.domain import (
     Assessment,
     AssessmentCompleted,
@@ -16,7 +17,6 @@ from services.assessment.domain import (
     SurveyedNeeds,
 )
 from services.assessment.translation import network_of
-from services.reference import load_jurisdiction
 
 NETWORK = network_of(load_jurisdiction("liangjiang"))
 TODAY = date(2024, 11, 1)

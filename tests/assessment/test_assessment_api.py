@@ -14,10 +14,10 @@ import redis
 from fastapi.testclient import TestClient
 from rehab_contracts import ASSESSMENT_STREAM, SURVEY_STREAM, EventEnvelope, NeedSurveyed
 
+from kernel.domain.clock import business_time
+from kernel.domain.ids import new_event_id
+from kernel.runtime import ServiceSettings
 from services.assessment.app import create_app
-from services.eventing.clock import business_time
-from services.eventing.ids import new_event_id
-from services.eventing.runtime import ServiceSettings
 from tests.problem_json import field_error_of
 
 DISTRICT = "lj-assess-first-hospital"

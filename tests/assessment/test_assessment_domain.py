@@ -8,8 +8,8 @@ from uuid import uuid4
 
 import pytest
 
+from kernel.domain.rejections import CommandRejected, StateConflict
 from services.assessment.domain import Assessment, EarlierAssessment
-from services.eventing.errors import CommandRejected, StateConflict
 from tests.assessment.cases import (
     CITY,
     DISTRICT_FIRST,

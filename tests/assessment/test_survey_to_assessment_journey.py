@@ -8,8 +8,8 @@ from pathlib import Path
 import redis
 from fastapi.testclient import TestClient
 
+from kernel.runtime import ServiceSettings
 from services.assessment.app import create_app as create_assessment_app
-from services.eventing.runtime import ServiceSettings
 from services.survey.app import create_app as create_survey_app
 from tests.survey.people import person_body
 

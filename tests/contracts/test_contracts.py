@@ -213,8 +213,17 @@ def test_only_the_v1_registry_events_ever_carried_personal_details_in_clear() ->
 @pytest.mark.parametrize("details", [PersonalDetails, PersonalDetailsCorrection], ids=lambda c: c.__name__)
 def test_what_is_sealed_holds_every_identifying_detail(details: type[BaseModel]) -> None:
     assert set(details.model_fields) == {
-        "name", "ethnicity", "birth_date", "phone", "address", "household_registration", "residence",
-        "id_number", "certificate_number", "veteran_certificate_number", "guardian",
+        "name",
+        "ethnicity",
+        "birth_date",
+        "phone",
+        "address",
+        "household_registration",
+        "residence",
+        "id_number",
+        "certificate_number",
+        "veteran_certificate_number",
+        "guardian",
     }
 
 
@@ -313,5 +322,10 @@ def test_a_payload_cannot_be_changed_after_creation(payload_class: type[EventPay
 def test_every_nested_model_is_found_by_the_frozen_check() -> None:
     names = {cls.__name__ for cls in ALL_MODELS}
     assert {
-        "Guardian", "RequestedItem", "ItemApproval", "ItemRejection", "Signatories", "SealedPersonalData"
+        "Guardian",
+        "RequestedItem",
+        "ItemApproval",
+        "ItemRejection",
+        "Signatories",
+        "SealedPersonalData",
     } <= names

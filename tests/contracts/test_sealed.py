@@ -61,7 +61,10 @@ def test_a_seal_moved_to_another_event_type_does_not_open() -> None:
 
     with pytest.raises(SealBroken):
         open_sealed(
-            sealed, key, person_id=person, event_type="survey.person_details_corrected",
+            sealed,
+            key,
+            person_id=person,
+            event_type="survey.person_details_corrected",
             as_model=PersonalDetails,
         )
 

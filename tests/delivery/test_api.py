@@ -22,10 +22,10 @@ from rehab_contracts import (
     Signatories,
 )
 
+from kernel.domain.clock import business_time
+from kernel.domain.ids import new_event_id
+from kernel.runtime import ServiceRuntime, ServiceSettings
 from services.delivery.app import create_app
-from services.eventing.clock import business_time
-from services.eventing.ids import new_event_id
-from services.eventing.runtime import ServiceRuntime, ServiceSettings
 from tests.problem_json import field_error_of
 
 OFFICE = Signatories(responsible="赵主任", reviewer="钱科长", handler="孙干事")

@@ -10,6 +10,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from kernel.domain.rejections import CommandRejected, StateConflict
 from services.delivery.domain import (
     DeliveryContext,
     Entitlement,
@@ -17,7 +18,6 @@ from services.delivery.domain import (
     ServiceForm,
     ServiceRecord,
 )
-from services.eventing.errors import CommandRejected, StateConflict
 
 TODAY = date(2024, 12, 31)
 PERSON = UUID("7f0c1e9a-2d3b-4c5d-8e9f-0a1b2c3d4e5f")

@@ -11,8 +11,8 @@ import redis
 from fastapi.testclient import TestClient
 from rehab_contracts import APPROVAL_STREAM, InstitutionChangeApproved
 
+from kernel.domain.rejections import StateConflict
 from services.delivery.domain import InstitutionChange, ServiceRecord
-from services.eventing.errors import StateConflict
 from tests.delivery.test_api import (
     OFFICE,
     approved,

@@ -14,12 +14,12 @@ import pytest
 from rehab_contracts import ApplicationApproved, EventEnvelope
 from sqlalchemy import delete
 
+from kernel.domain.rejections import StateConflict
+from kernel.reference import load_jurisdiction
+from kernel.store.store import EventStore
 from services.delivery import handlers, schemas, tables
 from services.delivery.domain import ServiceDelivered
 from services.delivery.tables import tables as delivery_tables
-from services.eventing.rejections import StateConflict
-from services.eventing.store import EventStore
-from services.reference import load_jurisdiction
 from tests.backends import BACKENDS, store_on
 from tests.delivery.test_api import approved, service
 

@@ -29,8 +29,8 @@ from typing import Any
 
 import pytest
 
+from kernel.reference.jurisdiction import REFERENCE_DIR
 from rehab.journey import DISTRICT_OFFICE_SIGNATORIES, SERVICE_PLAN, Journey
-from services.reference.jurisdiction import REFERENCE_DIR
 from tests.e2e.conftest import Deployment, start_deployment, stop_deployment
 from tests.e2e.people import certified_adult, uncertified_child
 from tests.problem_json import field_error_of

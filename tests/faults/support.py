@@ -16,11 +16,11 @@ import httpx
 import redis
 from rehab_contracts import STREAM_OF_PRODUCER
 
+from kernel.faults import KILLED
 from rehab.journey import Journey
 from rehab.local_redis import LocalRedis, free_port
 from rehab.processes import SERVICES, ServiceProcesses
 from rehab.verify import PRODUCERS, SUBSCRIBES_TO, CheckResult, render, store_urls, verify_deployment
-from services.eventing.faults import KILLED
 from tests.e2e.conftest import Deployment
 from tests.e2e.people import certified_adult
 

@@ -16,8 +16,8 @@ import httpx
 import pytest
 from rehab_contracts import SURVEY_STREAM
 
+from kernel.store.store import EventStore, create_store_engine
 from rehab.local_redis import free_port
-from services.eventing.store import EventStore, create_store_engine
 from tests.e2e.conftest import Deployment
 from tests.e2e.people import certified_adult
 from tests.faults.support import (

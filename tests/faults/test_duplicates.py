@@ -9,7 +9,7 @@ import pytest
 import redis
 from rehab_contracts import SURVEY_STREAM
 
-from services.eventing.dead_letters import DeadLetter, dead_letter_stream
+from kernel.messaging.dead_letters import DeadLetter, dead_letter_stream
 from tests.e2e.conftest import Deployment
 from tests.e2e.people import certified_adult
 from tests.faults.support import assert_nothing_lost_nor_paid_twice, postings_for, wait_clean

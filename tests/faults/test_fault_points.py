@@ -6,10 +6,10 @@ import os
 import subprocess
 import sys
 
-from services.eventing.faults import KILLED
+from kernel.faults import KILLED
 
 SCRIPT = """
-from services.eventing.faults import fault_point
+from kernel.faults import fault_point
 for hit in range(1, 4):
     fault_point("other.point")
     print("before", hit, flush=True)

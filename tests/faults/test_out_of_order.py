@@ -7,7 +7,7 @@ import pytest
 import redis
 from rehab_contracts import SURVEY_STREAM
 
-from services.eventing.store import EventStore, create_store_engine
+from kernel.store.store import EventStore, create_store_engine
 from tests.e2e.conftest import Deployment
 from tests.e2e.people import certified_adult
 from tests.faults.support import (

@@ -12,8 +12,8 @@ import pytest
 import redis
 from rehab_contracts import SURVEY_STREAM, EventPayload, NeedSurveyed
 
-from services.eventing.dead_letters import DeadLetter, dead_letter_stream
-from services.eventing.store import EventStore, NewEvent, create_store_engine
+from kernel.messaging.dead_letters import DeadLetter, dead_letter_stream
+from kernel.store.store import EventStore, NewEvent, create_store_engine
 from tests.e2e.conftest import Deployment
 from tests.e2e.people import certified_adult
 from tests.faults.support import assert_nothing_lost_nor_paid_twice, count, verify, wait_clean

@@ -7,7 +7,7 @@ import httpx
 import pytest
 from rehab_contracts import SURVEY_STREAM
 
-from services.eventing.store import create_store_engine
+from kernel.store.store import create_store_engine
 from tests.e2e.conftest import Deployment
 from tests.e2e.people import certified_adult
 from tests.faults.support import (

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from rehab_contracts.sealed import REDACTED, UNAVAILABLE, DataKey
 
-from services.eventing.auth import Agency
+from kernel.access.auth import Agency
 from services.settlement import person_keys
 from services.settlement.ledger import archive
 from services.settlement.person_keys import PersonKeys, SurveyKeyClient

@@ -13,8 +13,8 @@ import redis
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 
-from services.eventing.auth import Agency, Principal, Role, Scope, TokenIssuer, TokenVerifier
-from services.eventing.runtime import ServiceSettings
+from kernel.access.auth import Agency, Principal, Role, Scope, TokenIssuer, TokenVerifier
+from kernel.runtime import ServiceSettings
 from services.survey.app import create_app
 from services.survey.key_release import MAX_PERSONS_PER_RELEASE
 from services.survey.privacy import KeyRelease

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from services.eventing.masking import install_log_masking, mask_personal_data
+from kernel.masking import install_log_masking, mask_personal_data
 from services.survey.identity import check_character
 from tests.pii_scan import resident_ids_in
 
@@ -42,7 +42,8 @@ def test_event_ids_uuids_and_redis_entry_ids_are_left_alone():
 
 def test_an_id_number_ending_in_x_is_found_and_masked():
     number = next(
-        resident_id(f"1101051949123{serial:03d}1") for serial in range(1000)
+        resident_id(f"1101051949123{serial:03d}1")
+        for serial in range(1000)
         if check_character(f"1101051949123{serial:03d}1") == "X"
     )
     assert resident_ids_in(number) == [number]
@@ -89,7 +90,7 @@ def test_the_session_scan_passes_a_run_that_logged_only_masked_numbers(pytester,
     pytester.makepyfile(
         f"""
         import logging
-        from services.eventing.masking import mask_personal_data
+        from kernel.masking import mask_personal_data
         def test_logs_masked():
             logging.getLogger('x').error('person %s', mask_personal_data({resident_id()!r}))
         """

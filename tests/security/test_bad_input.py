@@ -17,7 +17,7 @@ import pytest
 import redis
 from fastapi.testclient import TestClient
 
-from services.eventing.runtime import ServiceSettings
+from kernel.runtime import ServiceSettings
 from services.survey.app import create_app
 from tests.problem_json import field_error_of
 from tests.security.openapi_bounds import unbounded_strings
@@ -231,7 +231,8 @@ def test_a_nul_character_in_a_json_body_is_refused_and_an_escaped_backslash_befo
 def test_a_nul_character_in_a_query_parameter_or_the_path_is_refused_naming_it(client: TestClient) -> None:
     before = accepted(client)
     assert error(client.get("/persons", params={"community": "金渝\x00"}).json())[:2] == (
-        "community", "request.nul_character"
+        "community",
+        "request.nul_character",
     )
     assert error(client.get("/persons/a%00b").json())[:2] == ("path", "request.nul_character")
     assert accepted(client) == before

@@ -16,12 +16,12 @@ import redis
 from fastapi.testclient import TestClient
 from rehab_contracts import SURVEY_STREAM, EventEnvelope
 
+from kernel.messaging.dead_letters import dead_letter_stream
+from kernel.messaging.signing import KeyRing
+from kernel.runtime import ServiceSettings
 from rehab.keys import ensure_keys
 from rehab.processes import SERVICES
 from services.assessment.app import create_app
-from services.eventing.dead_letters import dead_letter_stream
-from services.eventing.runtime import ServiceSettings
-from services.eventing.signing import KeyRing
 from tests.assessment.test_assessment_api import need_surveyed
 
 DEAD = dead_letter_stream("assessment")

@@ -16,11 +16,11 @@ import redis
 from redis.exceptions import AuthenticationError, NoPermissionError
 from rehab_contracts import APPROVAL_STREAM, EventEnvelope
 
+from kernel.messaging.dead_letters import DeadLetter, dead_letter_stream
+from kernel.messaging.signing import KeyRing
 from rehab.journey import Journey, StepFailed
 from rehab.local_redis import AGENCY_USERS, LocalRedis, free_port
 from rehab.processes import SERVICES, ServiceProcesses
-from services.eventing.dead_letters import DeadLetter, dead_letter_stream
-from services.eventing.signing import KeyRing
 from tests.e2e.conftest import Deployment
 from tests.e2e.people import certified_adult
 from tests.e2e.test_journey import drive_one_person_through_the_journey, settled

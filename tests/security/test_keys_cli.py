@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from kernel.messaging.signing import KeyRing
 from rehab.cli import main
 from rehab.keys import key_ids
-from services.eventing.signing import KeyRing
 
 
 def keys(*argv: str) -> int:

@@ -197,11 +197,11 @@ def test_the_outbox_relay_and_a_consumer_work_under_their_own_users(
 ) -> None:
     from redis.asyncio import Redis as AsyncRedis
 
-    from services.eventing.durability import durability_problems
-    from services.eventing.relay import OutboxRelay
-    from services.eventing.store import EventStore, create_store_engine
-    from tests.eventing.events import need_surveyed
-    from tests.eventing.test_consumer import consumer_of, effect_count, run_consumer_while, wait_for
+    from kernel.messaging.durability import durability_problems
+    from kernel.messaging.relay import OutboxRelay
+    from kernel.store.store import EventStore, create_store_engine
+    from tests.kernel.events import need_surveyed
+    from tests.kernel.test_consumer import consumer_of, effect_count, run_consumer_while, wait_for
 
     survey_store = EventStore(create_store_engine(f"sqlite:///{tmp_path / 'survey.db'}"), producer="survey")
     survey_store.create_schema()
@@ -238,7 +238,7 @@ def test_the_outbox_relay_and_a_consumer_work_under_their_own_users(
 
 @pytest.mark.parametrize("producer", PRODUCERS)
 def test_a_producer_trims_its_own_stream_behind_the_slowest_group(connect, port: int, producer: str) -> None:  # type: ignore[no-untyped-def]
-    from services.eventing.retention import trim_behind_slowest_group
+    from kernel.messaging.retention import trim_behind_slowest_group
 
     operator = connect("operator")
     operator.xadd(events(producer), {"n": "1"}, id="1000-0")

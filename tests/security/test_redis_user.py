@@ -12,9 +12,9 @@ import redis
 from fastapi.testclient import TestClient
 from redis.asyncio import Redis
 
+from kernel.messaging.durability import default_user_problems, redis_user
+from kernel.runtime import ServiceSettings
 from rehab.local_redis import AGENCY_USERS, LocalRedis, free_port
-from services.eventing.durability import default_user_problems, redis_user
-from services.eventing.runtime import ServiceSettings
 
 
 def problems_as(url: str, service: str, demo: bool) -> tuple[str | None, list[str]]:

@@ -13,14 +13,14 @@ import redis
 from redis.asyncio import Redis
 from rehab_contracts import EventEnvelope
 
+from kernel.messaging.consumer import EventConsumer, Subscription, dead_letter_stream
+from kernel.messaging.outcomes import Receipt
+from kernel.messaging.relay import OutboxRelay
+from kernel.messaging.signing import KeyRing, sign
+from kernel.store.store import EventStore, create_store_engine
 from rehab.keys import ensure_keys, rotate
-from services.eventing.consumer import EventConsumer, Subscription, dead_letter_stream
-from services.eventing.outcomes import Receipt
-from services.eventing.relay import OutboxRelay
-from services.eventing.signing import KeyRing, sign
-from services.eventing.store import EventStore, create_store_engine
-from tests.eventing.events import need_surveyed
-from tests.eventing.test_consumer import count_effect, effect_count, effects, run_consumer_while, wait_for
+from tests.kernel.events import need_surveyed
+from tests.kernel.test_consumer import count_effect, effect_count, effects, run_consumer_while, wait_for
 
 STREAM = "rehab.survey.events"
 DEAD = dead_letter_stream("assessment")

@@ -12,15 +12,15 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from rehab_contracts import EventEnvelope
 
-from rehab.keys import ensure_keys, revoke, rotate
-from services.eventing.runtime import ServiceSettings, load_keyring
-from services.eventing.signing import (
+from kernel.messaging.signing import (
     KeyMaterialError,
     KeyRing,
     SignatureRejected,
     canonical_bytes,
     sign,
 )
+from kernel.runtime import ServiceSettings, load_keyring
+from rehab.keys import ensure_keys, revoke, rotate
 
 GOLDEN_KEY_ID = "approval-20250101T000000000000Z-000000"
 GOLDEN_CANONICAL = (

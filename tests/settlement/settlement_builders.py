@@ -19,8 +19,8 @@ from rehab_contracts.events import (
 from rehab_contracts.examples import example_payload
 from rehab_contracts.streams import APPROVAL_STREAM, ASSESSMENT_STREAM, DELIVERY_STREAM, SURVEY_STREAM
 
-from services.eventing.clock import business_time
-from services.eventing.ids import new_event_id
+from kernel.domain.clock import business_time
+from kernel.domain.ids import new_event_id
 from services.settlement.facts import (
     ApplicationRefused,
     ApprovedItem,
@@ -108,8 +108,17 @@ def recorded(
     event_id: str | None = None,
 ) -> ServiceRecorded:
     return ServiceRecorded(
-        _event_id(event_id), delivery, application, person, item_code, institution, year,
-        charge_fen, insurance_paid_fen, signed, on,
+        _event_id(event_id),
+        delivery,
+        application,
+        person,
+        item_code,
+        institution,
+        year,
+        charge_fen,
+        insurance_paid_fen,
+        signed,
+        on,
     )
 
 
@@ -146,9 +155,17 @@ def envelope_of(payload: EventPayload, day: date, stream_id: str, version: int =
 class Journey:
     """One person's events through the whole workflow, as the four producers would publish them."""
 
-    def __init__(self, *, item_code: str = "support_service_mental", mode: str = "free",
-                 amount_fen: int | None = None, institution: str = REHAB_CENTRE,
-                 charge_fen: int = 50000, insurance_paid_fen: int = 0, street: str = STREET) -> None:
+    def __init__(
+        self,
+        *,
+        item_code: str = "support_service_mental",
+        mode: str = "free",
+        amount_fen: int | None = None,
+        institution: str = REHAB_CENTRE,
+        charge_fen: int = 50000,
+        insurance_paid_fen: int = 0,
+        street: str = STREET,
+    ) -> None:
         self.person = uuid4()
         self.application = uuid4()
         self.delivery = uuid4()
@@ -157,41 +174,63 @@ class Journey:
         self.registered = envelope_of(registered, date(2024, 10, 15), person_stream)
         self.surveyed = envelope_of(
             payload_of(
-                NeedSurveyed, person_id=self.person, street=street, supersedes_event_id=None,
+                NeedSurveyed,
+                person_id=self.person,
+                street=street,
+                supersedes_event_id=None,
                 needed_items=[item_code],
             ),
-            date(2024, 10, 15), person_stream, version=2,
+            date(2024, 10, 15),
+            person_stream,
+            version=2,
         )
         self.assessed = envelope_of(
             payload_of(
-                AssessmentCompleted, person_id=self.person, institution_id=DISTRICT_ASSESSOR,
-                institution_level="district", assessed_needs=[item_code],
+                AssessmentCompleted,
+                person_id=self.person,
+                institution_id=DISTRICT_ASSESSOR,
+                institution_level="district",
+                assessed_needs=[item_code],
             ),
-            date(2024, 10, 22), f"assessment-{uuid4()}",
+            date(2024, 10, 22),
+            f"assessment-{uuid4()}",
         )
         approval_items = [
             {"item": item_code, "institution_id": institution, "subsidy_mode": mode, "amount_fen": amount_fen}
         ]
         self.approved = envelope_of(
             payload_of(
-                ApplicationApproved, application_id=self.application, person_id=self.person, street=street,
-                approved_items=approval_items, rejected_items=[],
+                ApplicationApproved,
+                application_id=self.application,
+                person_id=self.person,
+                street=street,
+                approved_items=approval_items,
+                rejected_items=[],
             ),
-            date(2024, 11, 1), f"application-{self.application}",
+            date(2024, 11, 1),
+            f"application-{self.application}",
         )
         self.delivered = envelope_of(
             payload_of(
-                ServiceDelivered, delivery_id=self.delivery, application_id=self.application,
-                person_id=self.person, institution_id=institution, item=item_code,
-                charge_fen=charge_fen, insurance_paid_fen=insurance_paid_fen,
+                ServiceDelivered,
+                delivery_id=self.delivery,
+                application_id=self.application,
+                person_id=self.person,
+                institution_id=institution,
+                item=item_code,
+                charge_fen=charge_fen,
+                insurance_paid_fen=insurance_paid_fen,
             ),
-            date(2024, 12, 20), f"delivery-{self.delivery}",
+            date(2024, 12, 20),
+            f"delivery-{self.delivery}",
         )
 
     def rejected(self) -> EventEnvelope:
         return envelope_of(
             payload_of(ApplicationRejected, application_id=self.application, person_id=self.person),
-            date(2024, 11, 1), f"application-{self.application}", version=2,
+            date(2024, 11, 1),
+            f"application-{self.application}",
+            version=2,
         )
 
     def events(self) -> list[tuple[EventEnvelope, str]]:

@@ -9,7 +9,7 @@ import pytest
 import redis
 from fastapi.testclient import TestClient
 
-from services.eventing.runtime import ServiceSettings
+from kernel.runtime import ServiceSettings
 from services.settlement.app import create_app
 from tests.problem_json import field_error_of
 from tests.security.openapi_bounds import unbounded_strings

@@ -73,7 +73,9 @@ def test_a_corrected_survey_without_needs_claws_back_the_management_fee_and_keep
     adjustments = feed(book, corrected_survey(has_needs=False))
     assert moves(adjustments) == [("management_fee_adjustment", "street:鸳鸯", FUND, 3000, ARRIVED)]
     assert balances(first + adjustments) == {
-        f"assessment_institution:{DISTRICT_ASSESSOR}": 3000, "street:鸳鸯": 3000, FUND: -6000,
+        f"assessment_institution:{DISTRICT_ASSESSOR}": 3000,
+        "street:鸳鸯": 3000,
+        FUND: -6000,
     }
 
 
@@ -99,8 +101,13 @@ LOW_VISION = item("low_vision_training", EYE_HOSPITAL, "fixed_amount", 100000)
 
 
 def low_vision(delivery: str, charge_fen: int, insurance_paid_fen: int = 0, **changes: object):  # type: ignore[no-untyped-def]
-    record = recorded(delivery, item_code="low_vision_training", institution=EYE_HOSPITAL,
-                      charge_fen=charge_fen, insurance_paid_fen=insurance_paid_fen)
+    record = recorded(
+        delivery,
+        item_code="low_vision_training",
+        institution=EYE_HOSPITAL,
+        charge_fen=charge_fen,
+        insurance_paid_fen=insurance_paid_fen,
+    )
     return replace(record, **changes)
 
 
@@ -161,7 +168,9 @@ def test_an_approval_that_drops_a_paid_item_claws_the_whole_payment_back():
     dropped = approved(LOW_VISION, event_id="ap2", on=date(2024, 11, 2))
     [claw_back] = feed(book, replace(dropped, recorded_on=ARRIVED))
     assert (claw_back.rule, claw_back.inputs["adjustment"], claw_back.amount_fen) == (
-        "support_service_adjustment", "claw_back", 20000,
+        "support_service_adjustment",
+        "claw_back",
+        20000,
     )
     assert balances([*paid, claw_back]) == {}
 
@@ -171,8 +180,15 @@ ORIENTATION = item("orientation_mobility_training", institution="lj-first-hospit
 
 
 def change(on: date, event_id: str = "change-1") -> InstitutionChanged:
-    return InstitutionChanged(event_id, "a1", "orientation_mobility_training", "lj-first-hospital",
-                              "lj-second-hospital", on, recorded_on=ARRIVED)
+    return InstitutionChanged(
+        event_id,
+        "a1",
+        "orientation_mobility_training",
+        "lj-first-hospital",
+        "lj-second-hospital",
+        on,
+        recorded_on=ARRIVED,
+    )
 
 
 def orientation(delivery: str, institution: str, on: date):  # type: ignore[no-untyped-def]

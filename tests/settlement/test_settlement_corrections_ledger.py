@@ -14,10 +14,10 @@ from rehab_contracts.events import ServiceDelivered
 from rehab_contracts.streams import DELIVERY_STREAM
 from sqlalchemy import Engine, select, update
 
+from kernel.domain.clock import business_date
+from kernel.runtime import ServiceSettings
+from kernel.store.store import inbox_table
 from rehab.cli import main
-from services.eventing.clock import business_date
-from services.eventing.runtime import ServiceSettings
-from services.eventing.store import inbox_table
 from services.settlement.app import create_app
 from services.settlement.as_of import replay_as_of
 from services.settlement.ledger import postings_table
@@ -47,9 +47,14 @@ def consume(client: TestClient, envelope: EventEnvelope, stream: str) -> None:
 def corrected_delivery(journey: Journey, charge_fen: int, insurance_paid_fen: int) -> EventEnvelope:
     """The delivery service's second record of the same delivery, with corrected amounts."""
     payload = payload_of(
-        ServiceDelivered, delivery_id=journey.delivery, application_id=journey.application,
-        person_id=journey.person, institution_id=EYE_HOSPITAL, item="low_vision_training",
-        charge_fen=charge_fen, insurance_paid_fen=insurance_paid_fen,
+        ServiceDelivered,
+        delivery_id=journey.delivery,
+        application_id=journey.application,
+        person_id=journey.person,
+        institution_id=EYE_HOSPITAL,
+        item="low_vision_training",
+        charge_fen=charge_fen,
+        insurance_paid_fen=insurance_paid_fen,
     )
     return envelope_of(payload, date(2024, 12, 20), f"delivery-{journey.delivery}", version=2)
 
@@ -57,7 +62,9 @@ def corrected_delivery(journey: Journey, charge_fen: int, insurance_paid_fen: in
 def received_at(client: TestClient, envelopes: list[EventEnvelope], moment: datetime) -> None:
     ids = [str(envelope.event_id) for envelope in envelopes]
     with engine(client).begin() as connection:
-        connection.execute(update(inbox_table).where(inbox_table.c.event_id.in_(ids)).values(received_at=moment))
+        connection.execute(
+            update(inbox_table).where(inbox_table.c.event_id.in_(ids)).values(received_at=moment)
+        )
 
 
 def stored_postings(client: TestClient) -> list[tuple[object, ...]]:
@@ -69,8 +76,13 @@ def stored_postings(client: TestClient) -> list[tuple[object, ...]]:
 @pytest.fixture
 def corrected(client: TestClient) -> tuple[Journey, EventEnvelope]:
     """A 600-yuan low-vision record under a 1,000-yuan fixed amount, corrected to 800 - 100 insurance."""
-    journey = Journey(item_code="low_vision_training", institution=EYE_HOSPITAL, mode="fixed_amount",
-                      amount_fen=100000, charge_fen=60000)
+    journey = Journey(
+        item_code="low_vision_training",
+        institution=EYE_HOSPITAL,
+        mode="fixed_amount",
+        amount_fen=100000,
+        charge_fen=60000,
+    )
     for envelope, stream in journey.events():
         consume(client, envelope, stream)
     correction = corrected_delivery(journey, 80000, 10000)

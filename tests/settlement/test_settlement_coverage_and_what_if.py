@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 from rehab_contracts import EventEnvelope
 from sqlalchemy import Engine, select
 
+from kernel.reference import load_jurisdiction
+from kernel.runtime import ServiceRuntime, ServiceSettings
 from rehab.cli import main
-from services.eventing.runtime import ServiceRuntime, ServiceSettings
-from services.reference import load_jurisdiction
 from services.settlement.app import create_app
 from services.settlement.ledger import postings_table
 from services.settlement.policy import POLICY_DIR, load_policies
@@ -120,7 +120,9 @@ def test_december_progress_equals_the_years_coverage():
     december = progress(facts, 2024)[-1]
     overall = coverage(facts, 2024).overall
     assert (december.surveyed, december.with_needs, december.served) == (
-        overall.surveyed, overall.with_needs, overall.served,
+        overall.surveyed,
+        overall.with_needs,
+        overall.served,
     )
 
 
@@ -202,7 +204,11 @@ def test_rehab_replay_policy_prints_the_sorted_difference_and_leaves_the_live_le
     with engine(client).connect() as connection:
         before = connection.execute(select(postings_table).order_by(postings_table.c.key)).all()
     arguments = [
-        "replay", "--policy", str(survey_fee_of_40_yuan(tmp_path)), "--database-url", str(engine(client).url),
+        "replay",
+        "--policy",
+        str(survey_fee_of_40_yuan(tmp_path)),
+        "--database-url",
+        str(engine(client).url),
     ]
 
     assert main(arguments) == 0
@@ -263,7 +269,7 @@ def test_a_policy_where_the_city_pays_half_moves_half_of_every_amount_from_the_d
     url = str(engine(client).url)
     assert main(["replay", "--policy", str(half_paid_by_the_city(tmp_path)), "--database-url", url]) == 0
     printed = capsys.readouterr().out.splitlines()
-    level_rows = printed[printed.index(next(line for line in printed if line.startswith("funding level"))):]
+    level_rows = printed[printed.index(next(line for line in printed if line.startswith("funding level"))) :]
     assert [line.split() for line in level_rows[2:4]] == [
         ["city", "0.00", "290.00", "290.00"],
         ["district", "580.00", "290.00", "-290.00"],

@@ -10,8 +10,8 @@ import pytest
 import redis
 from fastapi.testclient import TestClient
 
+from kernel.runtime import ServiceSettings
 from rehab.cli import main
-from services.eventing.runtime import ServiceSettings
 from services.settlement.app import create_app
 from services.settlement.deployment import deployment_jurisdiction, settled_jurisdiction
 from services.settlement.ledger import facts_of, feed_facts

@@ -18,9 +18,9 @@ from rehab_contracts.events import NeedSurveyed, PersonDetailsCorrected, PersonR
 from rehab_contracts.streams import DELIVERY_STREAM, SURVEY_STREAM
 from sqlalchemy import Engine, func, select, update
 
+from kernel.runtime import ServiceRuntime, ServiceSettings
+from kernel.store.store import inbox_table
 from rehab.cli import main
-from services.eventing.runtime import ServiceRuntime, ServiceSettings
-from services.eventing.store import inbox_table
 from services.settlement.app import create_app
 from services.settlement.as_of import replay_as_of
 from services.settlement.ledger import find_postings, journal_lines_table, postings_table

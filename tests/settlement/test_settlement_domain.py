@@ -167,8 +167,10 @@ def test_a_second_support_service_item_in_a_year_is_not_paid_again_and_is_shown_
 
 
 def test_a_support_service_pays_the_flat_rate_whatever_the_charge_and_insurance():
-    postings = feed(approved(item("support_service_midlife_blind")),
-                    recorded("d1", item_code="support_service_midlife_blind", charge_fen=0))
+    postings = feed(
+        approved(item("support_service_midlife_blind")),
+        recorded("d1", item_code="support_service_midlife_blind", charge_fen=0),
+    )
     assert summary(postings) == [("support_service", f"service_institution:{REHAB_CENTRE}", 20000)]
 
 
@@ -178,8 +180,13 @@ def low_vision(mode: str = "fixed_amount", amount_fen: int | None = 100000):
 
 
 def low_vision_record(delivery: str = "d1", charge_fen: int = 150000, insurance_paid_fen: int = 0):
-    return recorded(delivery, item_code="low_vision_training", institution=EYE_HOSPITAL,
-                    charge_fen=charge_fen, insurance_paid_fen=insurance_paid_fen)
+    return recorded(
+        delivery,
+        item_code="low_vision_training",
+        institution=EYE_HOSPITAL,
+        charge_fen=charge_fen,
+        insurance_paid_fen=insurance_paid_fen,
+    )
 
 
 def test_a_fixed_amount_pays_the_approved_amount_when_the_self_paid_part_is_larger():
@@ -191,8 +198,10 @@ def test_a_fixed_amount_pays_the_approved_amount_when_the_self_paid_part_is_larg
 
 
 def test_a_fixed_amount_pays_only_the_self_paid_part_after_insurance():
-    [posting] = feed(approved(low_vision(amount_fen=100000)),
-                     low_vision_record(charge_fen=150000, insurance_paid_fen=90000))
+    [posting] = feed(
+        approved(low_vision(amount_fen=100000)),
+        low_vision_record(charge_fen=150000, insurance_paid_fen=90000),
+    )
     assert posting.amount_fen == 60000
     assert posting.inputs["self_paid_fen"] == 60000
     assert posting.inputs["insurance_paid_fen"] == 90000
@@ -213,8 +222,10 @@ def test_a_fixed_amount_is_a_cap_shared_by_every_record_of_the_approved_item():
 
 
 def test_free_mode_without_a_stated_standard_pays_the_whole_self_paid_part():
-    postings = feed(approved(low_vision(mode="free", amount_fen=None)),
-                    low_vision_record(charge_fen=150000, insurance_paid_fen=30000))
+    postings = feed(
+        approved(low_vision(mode="free", amount_fen=None)),
+        low_vision_record(charge_fen=150000, insurance_paid_fen=30000),
+    )
     assert summary(postings) == [("service_subsidy", f"service_institution:{EYE_HOSPITAL}", 120000)]
     assert postings[0].inputs["standard_fen"] is None
 
@@ -224,12 +235,20 @@ def test_free_mode_is_capped_by_the_standard_when_a_policy_states_one():
     assert policy is not None
     standard = Standard(name="低视力视功能训练", subsidy=Free(mode="free", standard_fen=80000))
     capped = policy.model_copy(
-        update={"items": {**policy.items, "low_vision_training": ItemStandard(
-            name="低视力视功能训练", kind="training", standards={"training": standard})}}
+        update={
+            "items": {
+                **policy.items,
+                "low_vision_training": ItemStandard(
+                    name="低视力视功能训练", kind="training", standards={"training": standard}
+                ),
+            }
+        }
     )
-    postings = feed(approved(low_vision(mode="free", amount_fen=None)),
-                    low_vision_record(charge_fen=150000, insurance_paid_fen=30000),
-                    policies=PolicySet([capped]))
+    postings = feed(
+        approved(low_vision(mode="free", amount_fen=None)),
+        low_vision_record(charge_fen=150000, insurance_paid_fen=30000),
+        policies=PolicySet([capped]),
+    )
     assert [posting.amount_fen for posting in postings] == [80000]
 
 

@@ -13,8 +13,8 @@ from rehab_contracts.events import NeedSurveyed, ServiceDelivered
 from rehab_contracts.streams import DELIVERY_STREAM, SURVEY_STREAM
 from sqlalchemy import Engine, delete, select
 
+from kernel.runtime import ServiceSettings
 from rehab.cli import main
-from services.eventing.runtime import ServiceSettings
 from services.settlement import fact_log
 from services.settlement.app import create_app
 from services.settlement.ledger import archive, facts_of, facts_table, postings_table
@@ -64,20 +64,39 @@ def engine(client: TestClient) -> Engine:
 
 def consume_with_corrections(client: TestClient) -> None:
     consumer = client.app.state.runtime.consumer  # type: ignore[attr-defined]
-    journeys = [Journey(), Journey(street="人和"),
-                Journey(item_code="low_vision_training", institution=EYE_HOSPITAL, mode="fixed_amount",
-                        amount_fen=50000, charge_fen=40000)]
+    journeys = [
+        Journey(),
+        Journey(street="人和"),
+        Journey(
+            item_code="low_vision_training",
+            institution=EYE_HOSPITAL,
+            mode="fixed_amount",
+            amount_fen=50000,
+            charge_fen=40000,
+        ),
+    ]
     for journey in journeys:
         for envelope, stream in journey.events():
             consumer.apply(envelope, stream)
     first = journeys[0]
-    survey = payload_of(NeedSurveyed, person_id=first.person, street="礼嘉",
-                        needed_items=["support_service_mental"], supersedes_event_id=first.surveyed.event_id)
+    survey = payload_of(
+        NeedSurveyed,
+        person_id=first.person,
+        street="礼嘉",
+        needed_items=["support_service_mental"],
+        supersedes_event_id=first.surveyed.event_id,
+    )
     consumer.apply(envelope_of(survey, date(2024, 10, 15), f"person-{first.person}", 3), SURVEY_STREAM)
     third = journeys[2]
-    delivery = payload_of(ServiceDelivered, delivery_id=third.delivery, application_id=third.application,
-                          person_id=third.person, institution_id=EYE_HOSPITAL, item="low_vision_training",
-                          charge_fen=45000)
+    delivery = payload_of(
+        ServiceDelivered,
+        delivery_id=third.delivery,
+        application_id=third.application,
+        person_id=third.person,
+        institution_id=EYE_HOSPITAL,
+        item="low_vision_training",
+        charge_fen=45000,
+    )
     corrected = envelope_of(delivery, date(2024, 12, 20), f"delivery-{third.delivery}", 2)
     consumer.apply(corrected, DELIVERY_STREAM)
 
@@ -97,8 +116,11 @@ def test_the_log_the_live_ledger_wrote_equals_the_log_derived_from_the_archive_a
     # Survey and management fees move from 鸳鸯 to 礼嘉 (a claw-back and a top-up each); 50 more yuan
     # of the low-vision record's charge is subsidised.
     assert sorted(rule for rule in rules if rule.endswith("_adjustment")) == [
-        "management_fee_adjustment", "management_fee_adjustment", "service_subsidy_adjustment",
-        "survey_fee_adjustment", "survey_fee_adjustment",
+        "management_fee_adjustment",
+        "management_fee_adjustment",
+        "service_subsidy_adjustment",
+        "survey_fee_adjustment",
+        "survey_fee_adjustment",
     ]
 
 
@@ -133,8 +155,8 @@ def test_an_archive_without_a_log_is_logged_when_the_service_starts(tmp_path, re
 
 @pytest.fixture
 def postgres_client(postgres_url: str, redis_url: str, redis_client: redis.Redis) -> Iterator[TestClient]:
-    from services.eventing.store import create_store_engine
-    from services.eventing.store import metadata as kernel_metadata
+    from kernel.store.store import create_store_engine
+    from kernel.store.store import metadata as kernel_metadata
     from services.settlement.ledger import metadata as ledger_metadata
 
     def clean() -> None:

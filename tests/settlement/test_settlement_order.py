@@ -53,9 +53,17 @@ def one_fact_per_payment(rng: random.Random, persons: int = 12) -> list[Fact]:
             facts.append(refused(application, person))
         facts.append(recorded(f"d{number}-1", application=application, person=person))
         charge = rng.randint(0, 20) * 10000
-        facts.append(recorded(f"d{number}-2", application=application, person=person,
-                              item_code="low_vision_training", institution=EYE_HOSPITAL,
-                              charge_fen=charge, insurance_paid_fen=rng.randint(0, charge)))
+        facts.append(
+            recorded(
+                f"d{number}-2",
+                application=application,
+                person=person,
+                item_code="low_vision_training",
+                institution=EYE_HOSPITAL,
+                charge_fen=charge,
+                insurance_paid_fen=rng.randint(0, charge),
+            )
+        )
     return facts
 
 

@@ -16,10 +16,10 @@ from rehab_contracts import SURVEY_STREAM, EventEnvelope, PersonDetailsCorrected
 from rehab_contracts.sealed import REDACTED, UNAVAILABLE
 from sqlalchemy import Engine
 
+from kernel.access.auth import Agency, Principal, Role, Scope, TokenIssuer, TokenVerifier
+from kernel.reference import deployment_reference, load_jurisdiction
+from kernel.runtime import ServiceSettings
 from rehab.cli import main
-from services.eventing.auth import Agency, Principal, Role, Scope, TokenIssuer, TokenVerifier
-from services.eventing.runtime import ServiceSettings
-from services.reference import deployment_reference, load_jurisdiction
 from services.settlement.annual_summary import SummaryRow, community_forms
 from services.settlement.app import create_app as create_settlement
 from services.settlement.ledger import archive
@@ -180,4 +180,3 @@ def test_a_seal_moved_into_another_event_reads_unavailable_rather_than_failing(
     shown = names(settlement, PersonKeys(SurveyKeyClient(survey, token(Agency.SETTLEMENT))))
 
     assert shown == [(UNAVAILABLE, UNAVAILABLE, UNAVAILABLE)]
-

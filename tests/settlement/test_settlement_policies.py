@@ -39,7 +39,10 @@ def tier(policy: Policy, item: str, code: str):
 # -- the four files ----------------------------------------------------------------------------------
 def test_the_policy_directory_holds_the_four_policies_of_the_seeds():
     assert sorted(policy.id for policy in POLICIES) == [
-        "anyang-2021", "liangjiang-2024", "shapingba-2023", "zhuhai-2017"
+        "anyang-2021",
+        "liangjiang-2024",
+        "shapingba-2023",
+        "zhuhai-2017",
     ]
 
 
@@ -79,11 +82,16 @@ def test_no_liangjiang_catalogue_standard_is_stated_because_the_catalogue_is_pub
 
 
 def test_shapingba_states_the_childrens_training_standards_by_age_category_and_hardship():
-    caps = {code: standard.subsidy.cap_fen for code, standard in
-            SHAPINGBA.items["children_rehab_training"].standards.items()}
+    caps = {
+        code: standard.subsidy.cap_fen
+        for code, standard in SHAPINGBA.items["children_rehab_training"].standards.items()
+    }
     assert caps == {
-        "age-0-6": 2_000_000, "age-0-6-low-vision": 1_000_000, "age-0-6-blind": 500_000,
-        "age-7-14-hardship": 2_000_000, "age-7-14-hardship-low-vision": 500_000,
+        "age-0-6": 2_000_000,
+        "age-0-6-low-vision": 1_000_000,
+        "age-0-6-blind": 500_000,
+        "age-7-14-hardship": 2_000_000,
+        "age-7-14-hardship-low-vision": 500_000,
         "age-7-14-hardship-blind": 300_000,
     }
     hardship = SHAPINGBA.items["children_rehab_training"].standards["age-7-14-hardship"].eligibility
@@ -95,17 +103,23 @@ def test_shapingba_states_allowances_cataract_diagnosis_medication_and_medical_a
     allowance = SHAPINGBA.items["children_transport_living_allowance"].standards
     assert [s.subsidy.monthly_fen for s in allowance.values()] == [40000, 50000]
     assert tier(SHAPINGBA, "cataract_surgery", "hardship") == FixedAmount(
-        mode="fixed_amount", amount_fen=120000, per="case")
+        mode="fixed_amount", amount_fen=120000, per="case"
+    )
     assert tier(SHAPINGBA, "suspected_disability_diagnosis", "once") == FixedAmount(
-        mode="fixed_amount", amount_fen=30000, per="once")
+        mode="fixed_amount", amount_fen=30000, per="once"
+    )
     assert tier(SHAPINGBA, "mental_medication_aid", "medication") == Range(
-        mode="range", min_fen=60000, max_fen=120000, per="person_year")
+        mode="range", min_fen=60000, max_fen=120000, per="person_year"
+    )
     assert tier(SHAPINGBA, "mental_inpatient_aid", "inpatient") == Cap(
-        mode="cap", cap_fen=500000, per="person_year")
+        mode="cap", cap_fen=500000, per="person_year"
+    )
     assert tier(SHAPINGBA, "inpatient_medical_aid", "person") == Percentage(
-        mode="percentage", percent=Decimal(80), cap_fen=1_000_000, per="person_year")
+        mode="percentage", percent=Decimal(80), cap_fen=1_000_000, per="person_year"
+    )
     assert tier(SHAPINGBA, "family_inpatient_medical_aid", "family") == Percentage(
-        mode="percentage", percent=Decimal(80), cap_fen=300_000, per="person_year")
+        mode="percentage", percent=Decimal(80), cap_fen=300_000, per="person_year"
+    )
 
 
 def test_anyang_states_ten_months_the_funding_split_and_the_county_quotas_but_not_the_monthly_standard():
@@ -121,8 +135,10 @@ def test_anyang_states_ten_months_the_funding_split_and_the_county_quotas_but_no
 
 
 def test_zhuhai_states_the_yearly_coverage_targets_per_district_and_the_2020_city_target():
-    per_district = {year: ZHUHAI.coverage_target("basic_rehab_service", year, "each_district").percent
-                    for year in (2017, 2018, 2019, 2020)}
+    per_district = {
+        year: ZHUHAI.coverage_target("basic_rehab_service", year, "each_district").percent
+        for year in (2017, 2018, 2019, 2020)
+    }
     assert per_district == {2017: 60, 2018: 80, 2019: 85, 2020: 90}
     assert ZHUHAI.coverage_target("basic_rehab_service", 2020).percent == 80
     assert ZHUHAI.coverage_target("basic_rehab_service", 2018) is None

@@ -15,10 +15,10 @@ from fastapi.testclient import TestClient
 from rehab_contracts.events import ApplicationApproved
 from rehab_contracts.streams import APPROVAL_STREAM
 
+from kernel.reference import Jurisdiction, load_jurisdiction
+from kernel.reference.jurisdiction import REFERENCE_DIR
+from kernel.runtime import ServiceSettings
 from rehab.cli import main
-from services.eventing.runtime import ServiceSettings
-from services.reference import Jurisdiction, load_jurisdiction
-from services.reference.jurisdiction import REFERENCE_DIR
 from services.settlement.app import create_app
 from services.settlement.policy import Quotas, load_policies
 from services.settlement.quotas import NoQuotas, quota_use, quotas_of_year, render_quota_use
@@ -30,8 +30,13 @@ CHILDREN = item("children_rehab_training", "ay-rehab-centre")
 
 
 def child(person: str, area: str, *, year: int = 2021, application: str | None = None, items=(CHILDREN,)):  # type: ignore[no-untyped-def]
-    approval = approved(*items, application=application or f"app-{person}-{area}", person=person, year=year,
-                        on=date(year, 5, 1))
+    approval = approved(
+        *items,
+        application=application or f"app-{person}-{area}",
+        person=person,
+        year=year,
+        on=date(year, 5, 1),
+    )
     return replace(approval, area=area)
 
 
@@ -42,7 +47,9 @@ def anyang_2021():  # type: ignore[no-untyped-def]
 def test_each_county_shows_its_quota_and_the_children_approved_there_counted_once():
     policy, quotas = anyang_2021()
     approvals = [
-        child("c1", "滑县"), child("c2", "滑县"), child("c3", "滑县"),
+        child("c1", "滑县"),
+        child("c2", "滑县"),
+        child("c3", "滑县"),
         child("c3", "滑县", application="second-application-of-c3"),  # the same child again
         child("c4", "文峰区"),
         child("c5", "文峰区", items=(item("cataract_surgery", "ay-eye"),)),  # not a children's item
@@ -99,10 +106,21 @@ def client(tmp_path: Path, redis_url: str, redis_client: redis.Redis) -> Iterato
 def approve_child(client: TestClient, county: str) -> None:
     application = uuid4()
     payload = payload_of(
-        ApplicationApproved, application_id=application, person_id=uuid4(), street=county,
-        application_year=2021, approved_on="2021-05-01", rejected_items=[],
-        approved_items=[{"item": "children_rehab_training", "institution_id": "ay-rehab-centre",
-                         "subsidy_mode": "free", "amount_fen": None}],
+        ApplicationApproved,
+        application_id=application,
+        person_id=uuid4(),
+        street=county,
+        application_year=2021,
+        approved_on="2021-05-01",
+        rejected_items=[],
+        approved_items=[
+            {
+                "item": "children_rehab_training",
+                "institution_id": "ay-rehab-centre",
+                "subsidy_mode": "free",
+                "amount_fen": None,
+            }
+        ],
     )
     envelope = envelope_of(payload, date(2021, 5, 1), f"application-{application}")
     client.app.state.runtime.consumer.apply(envelope, APPROVAL_STREAM)  # type: ignore[attr-defined]

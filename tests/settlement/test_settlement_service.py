@@ -15,7 +15,7 @@ from rehab_contracts import EventEnvelope
 from rehab_contracts.streams import APPROVAL_STREAM, DELIVERY_STREAM
 from sqlalchemy import Engine, func, select, text
 
-from services.eventing.runtime import ServiceRuntime, ServiceSettings
+from kernel.runtime import ServiceRuntime, ServiceSettings
 from services.settlement import replay
 from services.settlement.app import create_app
 from services.settlement.ledger import (
@@ -96,8 +96,14 @@ def test_one_persons_journey_pays_the_street_the_district_assessor_and_the_servi
 
 
 def test_a_journey_with_a_fixed_amount_pays_the_amount_after_insurance_to_the_service_institution(client):
-    journey = Journey(item_code="low_vision_training", institution=EYE_HOSPITAL, mode="fixed_amount",
-                      amount_fen=100000, charge_fen=150000, insurance_paid_fen=30000)
+    journey = Journey(
+        item_code="low_vision_training",
+        institution=EYE_HOSPITAL,
+        mode="fixed_amount",
+        amount_fen=100000,
+        charge_fen=150000,
+        insurance_paid_fen=30000,
+    )
     consume_journey(client, journey)
     assert balances(client)[f"service_institution:{EYE_HOSPITAL}"] == -100000
     assert balances(client)[FUND] == 9000 + 100000
@@ -149,15 +155,20 @@ def test_a_service_under_a_rejected_application_is_never_paid(client):
 
 
 def test_every_posting_has_one_debit_and_one_credit_line_of_equal_amount_and_the_ledger_balances(client):
-    for journey in (Journey(), Journey(street="人和"), Journey(item_code="low_vision_training",
-                                                             institution=EYE_HOSPITAL, mode="free")):
+    for journey in (
+        Journey(),
+        Journey(street="人和"),
+        Journey(item_code="low_vision_training", institution=EYE_HOSPITAL, mode="free"),
+    ):
         consume_journey(client, journey)
     with engine(client).connect() as connection:
-        per_posting = connection.execute(text(
-            "select posting_id, sum(case side when 'debit' then amount_fen else 0 end),"
-            " sum(case side when 'credit' then amount_fen else 0 end), count(*)"
-            " from journal_lines group by posting_id"
-        )).all()
+        per_posting = connection.execute(
+            text(
+                "select posting_id, sum(case side when 'debit' then amount_fen else 0 end),"
+                " sum(case side when 'credit' then amount_fen else 0 end), count(*)"
+                " from journal_lines group by posting_id"
+            )
+        ).all()
         posting_count = connection.scalar(select(func.count()).select_from(postings_table))
     assert len(per_posting) == posting_count == 12
     assert all(debit == credit and lines == 2 for _id, debit, credit, lines in per_posting)
@@ -221,8 +232,13 @@ def test_a_rolled_back_event_leaves_the_book_stale_and_the_next_event_catches_up
 
 # -- replay -----------------------------------------------------------------------------------------
 def test_the_ledger_rebuilt_by_replay_equals_the_ledger_built_event_by_event(client):
-    fixed = Journey(street="礼嘉", item_code="low_vision_training", institution=EYE_HOSPITAL,
-                    mode="fixed_amount", amount_fen=60000)
+    fixed = Journey(
+        street="礼嘉",
+        item_code="low_vision_training",
+        institution=EYE_HOSPITAL,
+        mode="fixed_amount",
+        amount_fen=60000,
+    )
     for journey in (Journey(), fixed):
         consume_journey(client, journey)
     live_rows = ledger_rows(engine(client))
@@ -330,8 +346,13 @@ def test_coverage_counts_persons_with_needs_served_per_street(client):
         consume(client, envelope, stream)
     report = client.get("/reports/coverage", params={"year": 2024}).json()
     assert report["overall"] == {
-        "street": None, "surveyed": 2, "with_needs": 2, "served": 1, "coverage_percent": "50.00",
-        "target_percent": "100", "target_met": False,
+        "street": None,
+        "surveyed": 2,
+        "with_needs": 2,
+        "served": 1,
+        "coverage_percent": "50.00",
+        "target_percent": "100",
+        "target_met": False,
     }
     assert (report["policy_id"], report["policy_version"]) == ("liangjiang-2024", 2)
     rows = [(row["street"], row["coverage_percent"], row["target_met"]) for row in report["streets"]]

@@ -119,8 +119,10 @@ def test_a_50_50_split_of_an_odd_amount_gives_the_odd_fen_to_the_first_source_by
 
 @pytest.mark.parametrize("amount", [0, 1, 2, 3, 99, 100, 333, 10_001, 1_234_567, 99_999_999])
 def test_a_split_always_adds_up_to_the_amount(amount):
-    for shares in ({"a": Decimal(65), "b": Decimal(35)}, {"a": Decimal("33.33"), "b": Decimal("33.33"),
-                                                         "c": Decimal("33.34")}):
+    for shares in (
+        {"a": Decimal(65), "b": Decimal(35)},
+        {"a": Decimal("33.33"), "b": Decimal("33.33"), "c": Decimal("33.34")},
+    ):
         parts = split_fen(amount, shares)
         assert sum(parts.values()) == amount and all(part >= 0 for part in parts.values())
 
@@ -138,10 +140,13 @@ def test_the_liangjiang_book_settles_only_under_liangjiang_policies():
 
 
 def test_replaying_2023_facts_pays_2023_rates():
-    older = LIANGJIANG.model_copy(update={
-        "id": "liangjiang-2023", "effective_from": date(2023, 1, 1),
-        "fees": LIANGJIANG.fees.model_copy(update={"survey_fee_fen": 2000}),
-    })
+    older = LIANGJIANG.model_copy(
+        update={
+            "id": "liangjiang-2023",
+            "effective_from": date(2023, 1, 1),
+            "fees": LIANGJIANG.fees.model_copy(update={"survey_fee_fen": 2000}),
+        }
+    )
     book = SettlementBook(PolicySet([*POLICIES, older]))
     postings = book.feed(surveyed("p1", year=2023, on=date(2023, 11, 1), has_needs=False))
     postings += book.feed(surveyed("p1", year=2024, on=date(2024, 10, 15), has_needs=False))
@@ -159,8 +164,9 @@ def test_a_fee_the_policy_leaves_unstated_is_not_paid_and_says_why():
 def split_policy():
     funding = Funding(
         sources={
-            "central-provincial": FundingSource(name="中央和省财政", level="central_provincial",
-                                                account="fund:central-provincial"),
+            "central-provincial": FundingSource(
+                name="中央和省财政", level="central_provincial", account="fund:central-provincial"
+            ),
             "county": FundingSource(name="县财政", level="county", account="fund:county"),
         },
         splits={"all": FundingSplit(shares={"central-provincial": Decimal(65), "county": Decimal(35)})},

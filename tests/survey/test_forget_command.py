@@ -10,8 +10,8 @@ import redis
 from fastapi.testclient import TestClient
 from rehab_contracts.sealed import REDACTED
 
+from kernel.runtime import ServiceSettings
 from rehab import cli_privacy
-from services.eventing.runtime import ServiceSettings
 from services.survey.app import create_app
 from tests.survey.people import person_body
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from services.eventing.rejections import CommandRejected
+from kernel.domain.rejections import CommandRejected
 from services.survey.import_rows import (
     ANCHOR,
     HEADERS,

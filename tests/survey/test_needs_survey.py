@@ -8,7 +8,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from services.eventing.errors import CommandRejected, StateConflict
+from kernel.domain.rejections import CommandRejected, StateConflict
 from services.survey.domain import NeedSurveyed, Person, PersonDetailsCorrected
 from tests.survey.people import STREETS, TODAY, adult, child, survey_request
 

@@ -8,7 +8,7 @@ from uuid import uuid4
 
 import pytest
 
-from services.eventing.errors import CommandRejected, StateConflict
+from kernel.domain.rejections import CommandRejected, StateConflict
 from services.survey.domain import Person, PersonDetailsCorrected, PersonRegistered
 from tests.survey.people import STREETS, TODAY, adult, child, make_id, mother
 

@@ -18,10 +18,10 @@ from rehab_contracts.examples import example_payload
 from rehab_contracts.sealed import REDACTED, DataKey, open_sealed
 from sqlalchemy import select
 
-from services.eventing.auth import Agency, Principal, Role, Scope, TokenIssuer, TokenVerifier
-from services.eventing.clock import business_time
-from services.eventing.runtime import ServiceSettings
-from services.eventing.store import NewEvent
+from kernel.access.auth import Agency, Principal, Role, Scope, TokenIssuer, TokenVerifier
+from kernel.domain.clock import business_time
+from kernel.runtime import ServiceSettings
+from kernel.store.store import NewEvent
 from services.survey import projection
 from services.survey.app import create_app
 from services.survey.keys import person_keys_table
@@ -143,8 +143,7 @@ def test_a_forgotten_person_reads_redacted_everywhere_in_the_registry_and_their_
     [survey] = client.get("/surveys", params={"street": "鸳鸯"}).json()["items"]
     assert survey["name"] == REDACTED
     handbook = {
-        line["label"]: line["value"]
-        for line in client.get(f"/persons/{person_id}/handbook").json()["lines"]
+        line["label"]: line["value"] for line in client.get(f"/persons/{person_id}/handbook").json()["lines"]
     }
     assert handbook["姓名"] == REDACTED and handbook["身份证号"] == REDACTED
     assert client.get("/persons", params={"id_number": person_body()["id_number"]}).json()["total"] == 0
@@ -239,9 +238,7 @@ def store_v1_person(client: TestClient) -> str:
     )
     store = client.app.state.runtime.store  # type: ignore[attr-defined]
     with store.transaction() as unit:
-        appended = unit.append(
-            f"person-{person_id}", 0, [NewEvent(payload, business_time(date(2024, 3, 1)))]
-        )
+        appended = unit.append(f"person-{person_id}", 0, [NewEvent(payload, business_time(date(2024, 3, 1)))])
         projection.project(unit.session, [(appended[0], domain_event(appended[0]))])
     return str(person_id)
 

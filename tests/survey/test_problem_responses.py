@@ -10,8 +10,8 @@ import pytest
 import redis
 from fastapi.testclient import TestClient
 
-from services.eventing.runtime import ServiceSettings
-from services.eventing.store import ConcurrencyConflict
+from kernel.runtime import ServiceSettings
+from kernel.store.store import ConcurrencyConflict
 from services.survey.app import create_app
 from tests.problem_json import field_error_of, problem_of
 from tests.survey.people import person_body

@@ -13,7 +13,7 @@ import redis
 from fastapi.testclient import TestClient
 from rehab_contracts import SURVEY_STREAM, EventEnvelope
 
-from services.eventing.runtime import ServiceSettings
+from kernel.runtime import ServiceSettings
 from services.survey.app import create_app
 from tests.problem_json import field_error_of
 from tests.survey.people import child, make_id, person_body

@@ -13,7 +13,7 @@ import redis
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
-from services.eventing.runtime import ServiceSettings
+from kernel.runtime import ServiceSettings
 from services.survey.app import create_app
 from tests.problem_json import field_error_of, problem_of
 from tests.survey.people import person_body

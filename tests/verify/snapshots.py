@@ -35,8 +35,9 @@ def posting(key: str, rule: str, amount_fen: int, *sources: str, funding: str | 
 POSTINGS = [
     posting("survey_fee:a:2025", "survey_fee", 3000, "survey-2"),
     posting("management_fee:a:2025", "management_fee", 3000, "survey-2", "assessment-2"),
-    posting("service_subsidy:d|district", "service_subsidy", 600, "approval-1", "delivery-1",
-            funding="district"),
+    posting(
+        "service_subsidy:d|district", "service_subsidy", 600, "approval-1", "delivery-1", funding="district"
+    ),
     posting("service_subsidy:d|city", "service_subsidy", 400, "approval-1", "delivery-1", funding="city"),
 ]
 
@@ -47,8 +48,10 @@ def entry_id(n: int) -> str:
 
 def clean() -> Snapshot:
     """Every event recorded once, published, consumed by each subscriber; ledger = replay."""
-    stores = {service: StoreData(service) for service in ("survey", "assessment", "approval", "delivery",
-                                                          "settlement")}
+    stores = {
+        service: StoreData(service)
+        for service in ("survey", "assessment", "approval", "delivery", "settlement")
+    }
     streams: dict[str, StreamData] = {}
     for producer, rows in EVENTS.items():
         stream = StreamData(STREAM_OF_PRODUCER[producer], first_entry_id=entry_id(0))

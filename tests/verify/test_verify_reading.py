@@ -13,12 +13,12 @@ from fastapi import FastAPI
 from rehab_contracts import STREAM_OF_PRODUCER, NeedSurveyed
 from rehab_contracts.examples import example_payload
 
+from kernel.domain.clock import business_time
+from kernel.messaging.consumer import EventConsumer
+from kernel.messaging.dead_letters import dead_letter_stream, new_dead_letter
+from kernel.runtime import ServiceSettings
+from kernel.store.store import EventStore, NewEvent, create_store_engine
 from rehab.verify import SUBSCRIBES_TO, StoreMissing, load_redis, load_store, store_urls
-from services.eventing.clock import business_time
-from services.eventing.consumer import EventConsumer
-from services.eventing.dead_letters import dead_letter_stream, new_dead_letter
-from services.eventing.runtime import ServiceSettings
-from services.eventing.store import EventStore, NewEvent, create_store_engine
 
 
 @pytest.mark.parametrize("service", ["survey", "assessment", "approval", "delivery", "settlement"])
@@ -71,7 +71,9 @@ def test_a_store_is_read_with_its_events_outbox_inbox_and_parked_events(tmp_path
 
     assert [(e.stream_id, e.version) for e in data.events] == [("person-1", 1), ("person-1", 2)]
     assert [(row.published, row.stream_entry_id) for row in data.outbox] == [
-        (True, "1700000000000-0"), (False, None)]
+        (True, "1700000000000-0"),
+        (False, None),
+    ]
     assert [(row.source_stream, row.version) for row in data.inbox] == [("rehab.survey.events", 1)]
     assert data.inbox[0].fingerprint == data.events[0].fingerprint
     assert (data.parked, data.postings) == (0, None)
@@ -85,8 +87,14 @@ def test_redis_is_read_with_entries_pending_counts_missing_groups_and_dead_lette
     redis_client.xadd(survey, {"event_id": "e2"})
     redis_client.xgroup_create(survey, "settlement", id="0")
     redis_client.xreadgroup("settlement", "c1", {survey: ">"}, count=1)
-    letter = new_dead_letter(source_stream=survey, source_entry_id=first, consumer_group="assessment",
-                             reason="unknown event type", delivery_count=1, fields={"event_id": "e1"})
+    letter = new_dead_letter(
+        source_stream=survey,
+        source_entry_id=first,
+        consumer_group="assessment",
+        reason="unknown event type",
+        delivery_count=1,
+        fields={"event_id": "e1"},
+    )
     redis_client.xadd(dead_letter_stream("assessment"), letter.to_entry())
 
     with redis.Redis.from_url(redis_url, decode_responses=True) as client:
@@ -97,5 +105,5 @@ def test_redis_is_read_with_entries_pending_counts_missing_groups_and_dead_lette
     assert streams[survey].pending == {"assessment": None, "settlement": 1}
     assert streams["rehab.delivery.events"].exists is False
     assert [(row.event_id, row.source_stream, row.reason) for row in letters["assessment"]] == [
-        ("e1", survey, "unknown event type")]
-
+        ("e1", survey, "unknown event type")
+    ]

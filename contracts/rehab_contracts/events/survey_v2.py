@@ -83,15 +83,11 @@ class PersonalDetailsCorrection(ContractModel):
     """What ``PersonDetailsCorrectedV2.personal_data`` seals: the corrected identifying details only."""
 
     name: Text | None = Field(default=None, description="Corrected name 姓名.", examples=["李鸣"])
-    ethnicity: Text | None = Field(
-        default=None, description="Corrected ethnic group.", examples=["土家族"]
-    )
+    ethnicity: Text | None = Field(default=None, description="Corrected ethnic group.", examples=["土家族"])
     birth_date: date | None = Field(
         default=None, description="Corrected date of birth.", examples=["1958-04-21"]
     )
-    phone: Phone | None = Field(
-        default=None, description="Corrected phone.", examples=["13800138001"]
-    )
+    phone: Phone | None = Field(default=None, description="Corrected phone.", examples=["13800138001"])
     address: Text | None = Field(
         default=None,
         description="Corrected home address.",
@@ -150,9 +146,7 @@ class PersonRegisteredV2(EventPayload):
         description="Disability categories 残疾类别; more than one means 多重残疾.",
         examples=[["vision"], ["physical", "speech"]],
     )
-    disability_grade: DisabilityGrade = Field(
-        description="Disability grade 残疾等级.", examples=["grade_2"]
-    )
+    disability_grade: DisabilityGrade = Field(description="Disability grade 残疾等级.", examples=["grade_2"])
     economic_status: EconomicStatus = Field(
         description="Family economic status 家庭经济状况.", examples=["subsistence_allowance"]
     )
@@ -186,12 +180,8 @@ class PersonDetailsCorrectedV2(EventPayload):
     producer: ClassVar[str] = SURVEY
 
     person_id: PersonId
-    reason: Text = Field(
-        description="Why the details were corrected.", examples=["身份证号录入错误"]
-    )
-    street: Text | None = Field(
-        default=None, description="Corrected street 街道.", examples=["人和"]
-    )
+    reason: Text = Field(description="Why the details were corrected.", examples=["身份证号录入错误"])
+    street: Text | None = Field(default=None, description="Corrected street 街道.", examples=["人和"])
     community: Text | None = Field(
         default=None, description="Corrected community 社区.", examples=["人和社区"]
     )
@@ -231,9 +221,7 @@ class PersonDetailsCorrectedV2(EventPayload):
     @model_validator(mode="after")
     def _corrects_something(self) -> PersonDetailsCorrectedV2:
         unchanged = {"person_id", "reason"}
-        if all(
-            getattr(self, name) is None for name in type(self).model_fields if name not in unchanged
-        ):
+        if all(getattr(self, name) is None for name in type(self).model_fields if name not in unchanged):
             raise ValueError("a correction must change at least one detail")
         require_unique(self.disability_categories or [], "disability_categories")
         _check_insurance(self.medical_insurance)

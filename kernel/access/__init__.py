@@ -1,0 +1,1 @@
+"""Access control: tokens, the caller's agency and scope, the audit log of personal-data reads."""

@@ -1,0 +1,191 @@
+"""HTTP access control every service shares: bearer tokens, the agency's own API only, read-only
+auditors, and an audit entry for every read of personal data (routes marked `x-personal-data`).
+
+Per-route rules (whose street, which institution, which sign-off role) live in each service's API,
+with the scope helpers in kernel/access/scopes.py; this module decides who may call the service.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated
+from urllib.parse import unquote
+
+from fastapi import Depends, FastAPI, Request, Response
+from starlette.routing import BaseRoute, Match
+from starlette.types import Scope
+
+from kernel.access.audit import PURPOSE_NOT_STATED, AuditEntry, AuditTrail
+from kernel.access.auth import Agency, Principal, Role, TokenRejected, TokenVerifier
+from kernel.domain.rejections import CommandRejected
+from kernel.masking import mask_personal_data
+from kernel.web.errors import problem
+
+__all__ = [
+    "OTHER_AGENCIES",
+    "PERSONAL_DATA",
+    "AccessControl",
+    "Caller",
+    "Forbidden",
+    "install_access_control",
+    "require_role",
+]
+
+OPEN_PATHS = frozenset({"/health", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+PURPOSE_HEADER = "X-Purpose"
+
+PERSONAL_DATA = {"x-personal-data": True}
+"""`openapi_extra` of a route whose answer carries personal data: each successful read is audited."""
+
+OTHER_AGENCIES = {"x-other-agencies": True}
+"""`openapi_extra` of a route that authorises callers of other agencies itself (e.g. data-key release)."""
+
+
+class Forbidden(CommandRejected):
+    """The caller is authenticated but may not do this (HTTP 403)."""
+
+    status_code = 403
+
+    def __init__(self, message: str, *, code: str = "access.forbidden") -> None:
+        super().__init__(message, code=code)
+
+
+@dataclass(frozen=True)
+class AccessControl:
+    """What one service checks: whose tokens it trusts, which agency it is, where it audits.
+
+    ``audit`` None: the trail in the service's own store, ``app.state.audit_trail``, set when it starts.
+    ``command_scopes``: scope kinds allowed to send commands at all (empty: any, the API decides).
+    """
+
+    agency: Agency
+    verifier: TokenVerifier
+    audit: AuditTrail | None = None
+    command_scopes: frozenset[str] = frozenset()
+
+
+def install_access_control(app: FastAPI, access: AccessControl) -> None:
+    """Every request except health and API docs must carry a valid token of this agency or an auditor."""
+    app.state.access = access
+
+    @app.middleware("http")
+    async def authenticate(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        if request.url.path in OPEN_PATHS:
+            return await call_next(request)
+        try:
+            principal = _authorised(request, access)
+        except TokenRejected as rejected:
+            return problem(
+                401,
+                f"未通过身份验证：{rejected}",
+                field=None,
+                code="access.unauthenticated",
+                headers={"WWW-Authenticate": 'Bearer realm="rehab"'},
+            )
+        except Forbidden as forbidden:
+            return problem(403, forbidden.message, field=None, code=forbidden.code)
+        request.state.principal = principal
+        response = await call_next(request)
+        if _reads_personal_data(request, response):  # a database write: off the event loop
+            entry = audit_entry(request, principal, response.status_code)
+            await asyncio.to_thread(audit_trail_of(request).record, entry)
+        return response
+
+
+def audit_trail_of(request: Request) -> AuditTrail:
+    """The trail this app's reads of personal data go to: access control's own, or the service store's."""
+    access: AccessControl | None = getattr(request.app.state, "access", None)
+    trail: AuditTrail = (access.audit if access is not None else None) or request.app.state.audit_trail
+    return trail
+
+
+def _authorised(request: Request, access: AccessControl) -> Principal:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise TokenRejected("请求缺少 Authorization: Bearer <token>（用 rehab token 签发）")
+    principal = access.verifier.verify(token.strip(), now=datetime.now(UTC))
+    own = principal.agency in (access.agency, Agency.AUDIT)
+    if not own and not _route_extra(request).get("x-other-agencies"):
+        raise Forbidden(f"{principal.agency} 的用户不能使用 {access.agency} 服务", code="access.wrong_agency")
+    if request.method in SAFE_METHODS:
+        return principal
+    if principal.read_only:
+        raise Forbidden("审计人员只能查阅，不能提交或修改", code="access.read_only")
+    if access.command_scopes and principal.scope.kind not in access.command_scopes:
+        allowed = "、".join(sorted(access.command_scopes))
+        raise Forbidden(
+            f"{access.agency} 服务的命令只能由以下范围的用户提交：{allowed}（你的范围：{principal.scope}）",
+            code="access.command_scope",
+        )
+    return principal
+
+
+def _route_extra(request: Request) -> dict[str, object]:
+    """The `openapi_extra` of the route the request will reach (routing has not run yet); {} if unknown."""
+    route = _matching_route(request.app.router.routes, request.scope)
+    return getattr(route, "openapi_extra", None) or {}
+
+
+def _matching_route(routes: list[BaseRoute], scope: Scope) -> BaseRoute | None:
+    for route in routes:
+        match, _ = route.matches(scope)
+        if match is not Match.FULL:
+            continue
+        # FastAPI keeps an included router as one route; its private _match names the route inside.
+        inner = getattr(route, "_match", None)
+        if inner is None:
+            return route
+        try:
+            found = inner(scope)[2]
+        except (TypeError, IndexError, ValueError):  # another FastAPI: unknown, so treated as unmarked
+            return None
+        return found if found is not route and hasattr(found, "openapi_extra") else None
+    return None
+
+
+def _reads_personal_data(request: Request, response: Response) -> bool:
+    route = request.scope.get("route")
+    extra = getattr(route, "openapi_extra", None) or {}
+    return request.method == "GET" and response.status_code < 400 and bool(extra.get("x-personal-data"))
+
+
+def audit_entry(
+    request: Request, principal: Principal, status: int, subject: str | None = None
+) -> AuditEntry:
+    """Who read whose data (the route's person or application unless ``subject`` names it), when and why."""
+    if subject is None:
+        parameters = request.path_params
+        subject = str(parameters.get("person_id") or parameters.get("application_id") or request.url.path)
+    # Header values are ASCII on the wire: the purpose comes percent-encoded (encodeURIComponent).
+    purpose = unquote(request.headers.get(PURPOSE_HEADER, "")).strip()[:200] or PURPOSE_NOT_STATED
+    action = mask_personal_data(f"{request.method} {request.url.path}?{request.url.query}".rstrip("?"))
+    return AuditEntry(
+        read_at=datetime.now(UTC),
+        user=principal.user,
+        agency=str(principal.agency),
+        roles=",".join(sorted(principal.roles)),
+        scope=str(principal.scope),
+        action=action[:300],
+        subject=subject[:100],
+        purpose=purpose,
+        status=status,
+    )
+
+
+def caller_of(request: Request) -> Principal | None:
+    """The authenticated caller, or None when the service runs without access control (tests, demo)."""
+    return getattr(request.state, "principal", None)
+
+
+Caller = Annotated[Principal | None, Depends(caller_of)]
+
+
+def require_role(caller: Principal | None, *roles: Role) -> None:
+    """Refuse (403) a caller holding none of `roles`; no caller means access control is off."""
+    if caller is not None and not caller.has_role(*roles):
+        wanted = "、".join(str(role) for role in roles)
+        raise Forbidden(f"需要以下角色之一：{wanted}", code="access.role_required")

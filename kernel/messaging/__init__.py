@@ -1,0 +1,1 @@
+"""The messaging layer: outbox relay, ordered idempotent consumers, signing, dead letters, retention."""

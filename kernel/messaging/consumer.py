@@ -1,0 +1,396 @@
+"""Idempotent consumers, in version order per aggregate: effect and inbox in one transaction.
+
+The path of every stream entry (first delivery through FastStream, or a later one through
+reclaim) is :meth:`EventConsumer.handle_entry`:
+
+* applied (effect and inbox row committed together) or a known duplicate -> acknowledged;
+* early for its aggregate (its predecessor not applied yet) -> parked in the service's database
+  and acknowledged; applied as soon as the predecessor is (see ``kernel.messaging.ordering``);
+* cannot ever be applied (undecodable, breaks its contract, unknown type, future schema version,
+  rejected by a handler, conflicting with what was applied, recorded in the future beyond clock skew,
+  or — when the consumer has a key ring — unsigned, tampered with or not signed by its producer)
+  -> dead-lettered at once, acknowledged;
+* failed for another reason (database locked, a bug) -> left pending; :meth:`reclaim_forever`
+  claims it again after ``claim_idle_seconds`` and, after ``max_deliveries`` deliveries,
+  dead-letters it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+from uuid import UUID, uuid4
+
+from faststream.redis import RedisBroker, StreamSub
+from faststream.redis.annotations import RedisStreamMessage
+from redis.asyncio import Redis
+from redis.exceptions import RedisError, ResponseError
+from rehab_contracts import STREAM_OF_PRODUCER, EventEnvelope, EventPayload, parse_payload
+from sqlalchemy import select
+
+from kernel.faults import fault_point
+from kernel.messaging import ordering, reclaim
+from kernel.messaging.cancellation import raise_if_cancelled
+from kernel.messaging.dead_letters import as_text, dead_letter_stream, new_dead_letter
+from kernel.messaging.freshness import require_recorded_in_the_past
+from kernel.messaging.outcomes import CANNOT_APPLY, EventConflict, EventRejected, Receipt, describe
+from kernel.messaging.signing import KeyRing, SignatureRejected
+from kernel.store.store import EventStore, UnitOfWork, inbox_table
+
+__all__ = [
+    "EventConflict",
+    "EventConsumer",
+    "EventHandler",
+    "EventRejected",
+    "Receipt",
+    "Subscription",
+    "consumer_name",
+    "dead_letter_stream",
+]
+
+log = logging.getLogger(__name__)
+
+EventHandler = Callable[[UnitOfWork, EventEnvelope, EventPayload], None]
+"""Applies one consumed event inside the transaction that also records it in the inbox."""
+
+DEFAULT_MAX_DELIVERIES = 5
+DEFAULT_CLAIM_IDLE_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """The producer stream a service consumes and what it does with each event type.
+
+    Every event on the stream is archived in the inbox; types without a handler are only archived.
+    """
+
+    stream: str
+    handlers: Mapping[str, EventHandler] = field(default_factory=dict)
+
+
+@dataclass
+class ConsumerStats:
+    """Counters since the process started (for /health and `rehab verify`)."""
+
+    reclaimed: int = 0
+    """Entries claimed from a dead or stuck consumer and handled again."""
+    lost_before_processing: int = 0
+    """Pending entries XAUTOCLAIM reported deleted (trimmed) before anyone processed them."""
+    dead_lettered: int = 0
+    parked: int = 0
+    """Early events parked (the number waiting now is ``EventConsumer.health()['parked_now']``)."""
+    unparked: int = 0
+    failed_deliveries: int = 0
+    """Deliveries that failed for a reason other than the event itself and were left pending."""
+
+
+def consumer_name(service: str) -> str:
+    """A name unique to this process, so two replicas of one service never share pending entries."""
+    return f"{service}-{socket.gethostname()}-{os.getpid()}-{uuid4().hex[:6]}"
+
+
+class EventConsumer:
+    """Turns stream entries into effects exactly once per ``event_id``, in version order per aggregate.
+
+    ``max_deliveries`` (env ``REHAB_MAX_DELIVERIES``, default 5) bounds how often an entry that
+    keeps failing is delivered before it is dead-lettered; ``claim_idle_seconds`` (env
+    ``REHAB_CLAIM_IDLE_SECONDS``, default 30) is how long an entry stays pending with a dead or
+    stuck consumer before :meth:`reclaim_forever` claims it. With a ``keyring``, an event is applied
+    or parked only when a key of its producer signed it; without one, signatures are not checked.
+    """
+
+    def __init__(
+        self,
+        store: EventStore,
+        service: str,
+        subscriptions: list[Subscription],
+        *,
+        max_deliveries: int | None = None,
+        claim_idle_seconds: float | None = None,
+        keyring: KeyRing | None = None,
+    ) -> None:
+        self.store = store
+        self.keyring = keyring
+        self.service = service
+        self.group = service
+        self.name = consumer_name(service)
+        self.subscriptions = subscriptions
+        self.max_deliveries = max_deliveries or int(
+            os.environ.get("REHAB_MAX_DELIVERIES", DEFAULT_MAX_DELIVERIES)
+        )
+        self.claim_idle_seconds = (
+            claim_idle_seconds
+            if claim_idle_seconds is not None
+            else float(os.environ.get("REHAB_CLAIM_IDLE_SECONDS", DEFAULT_CLAIM_IDLE_SECONDS))
+        )
+        self.stats = ConsumerStats()
+        ordering.create_parking(store.engine)
+
+    # -- applying one event ---------------------------------------------------------------------
+    def apply(self, envelope: EventEnvelope, source_stream: str) -> bool:
+        """Apply one event now, whatever its version; False when it had been applied before.
+
+        For handler tests and tools: the stream path (:meth:`receive`) also keeps version order
+        and checks signatures.
+        """
+        payload = parse_payload(envelope)
+        handler = self._handler(source_stream, envelope.event_type)
+        with self.store.transaction() as unit:
+            if unit.has_received(envelope.event_id):
+                _require_same_as_received(unit, envelope)
+                return False
+            self._take(unit, envelope, payload, handler, source_stream)
+        return True
+
+    def receive(
+        self,
+        envelope: EventEnvelope,
+        source_stream: str,
+        source_entry_id: str = "",
+        fields: Mapping[str, str] | None = None,
+    ) -> Receipt:
+        """Apply one delivered event if its predecessor was applied; else park it.
+
+        Raises for an event that can never be applied (ValueError, ValidationError, EventRejected
+        — EventConflict included) and lets any other failure through (nothing is recorded).
+        """
+        payload = parse_payload(envelope)
+        handler = self._handler(source_stream, envelope.event_type)
+        with self.store.transaction() as unit:
+            if unit.has_received(envelope.event_id):
+                _require_same_as_received(unit, envelope)
+                ordering.unpark(unit.session, str(envelope.event_id))
+                return Receipt.DUPLICATE
+            self._verify(envelope, source_stream)
+            require_recorded_in_the_past(envelope)
+            seen = ordering.seen_versions(unit.session, source_stream, envelope.stream_id)
+            if envelope.version in seen:
+                raise EventConflict(
+                    f"{envelope.stream_id} version {envelope.version} was already applied "
+                    f"from another event than {envelope.event_id}"
+                )
+            if envelope.version > 1 and envelope.version - 1 not in seen:
+                wire = dict(fields) if fields is not None else envelope.to_wire()
+                ordering.park(unit.session, envelope, source_stream, source_entry_id, wire)
+                return Receipt.PARKED
+            self._take(unit, envelope, payload, handler, source_stream)
+            ordering.unpark(unit.session, str(envelope.event_id))
+            fault_point("consumer.before_commit")
+        fault_point("consumer.after_commit")
+        return Receipt.APPLIED
+
+    def _take(
+        self,
+        unit: UnitOfWork,
+        envelope: EventEnvelope,
+        payload: EventPayload,
+        handler: EventHandler | None,
+        source_stream: str,
+    ) -> None:
+        unit.record_received(envelope, source_stream)
+        if handler is not None:
+            handler(unit, envelope, payload)
+
+    def _verify(self, envelope: EventEnvelope, source_stream: str) -> None:
+        """Nothing unsigned or forged is applied or parked (a duplicate changes nothing: not checked)."""
+        if self.keyring is None:
+            return
+        expected_stream = STREAM_OF_PRODUCER.get(envelope.producer)
+        if expected_stream != source_stream:
+            raise SignatureRejected(
+                f"the event claims producer {envelope.producer!r} but arrived on {source_stream}, "
+                f"not on {expected_stream or 'a producer stream'}"
+            )
+        self.keyring.verify(envelope)
+
+    def _handler(self, stream: str, event_type: str) -> EventHandler | None:
+        for subscription in self.subscriptions:
+            if subscription.stream == stream:
+                return subscription.handlers.get(event_type)
+        return None
+
+    def _applied_meanwhile(self, event_id: UUID) -> bool:
+        try:
+            with self.store.transaction() as unit:
+                return unit.has_received(event_id)
+        except Exception:
+            return False  # the store itself is failing: the delivery counts as failed
+
+    # -- one stream entry ----------------------------------------------------------------------
+    async def handle_entry(
+        self, redis: Redis, stream: str, entry_id: str, fields: Mapping[Any, Any], deliveries: int = 1
+    ) -> bool:
+        """Handle one delivery of a stream entry; True when the entry may be acknowledged."""
+        text = {as_text(key): as_text(value) for key, value in fields.items()}
+        envelope: EventEnvelope | None = None
+        try:
+            envelope = EventEnvelope.from_wire(text)
+            receipt = await asyncio.to_thread(self.receive, envelope, stream, entry_id, text)
+        except CANNOT_APPLY as error:
+            await self.dead_letter(redis, stream, entry_id, text, describe(error), deliveries)
+            return True
+        except Exception as error:
+            if envelope is not None and await asyncio.to_thread(self._applied_meanwhile, envelope.event_id):
+                return True  # a concurrent delivery (a zombie consumer, a replica) applied it first
+            return await self._failed(redis, stream, entry_id, text, error, deliveries)
+        if receipt is Receipt.PARKED:
+            self.stats.parked += 1
+            log.info(
+                "parked %s v%d of %s: its predecessor is not applied yet",
+                envelope.stream_id,
+                envelope.version,
+                stream,
+            )
+        elif receipt is Receipt.APPLIED:
+            await self._drain_safely(redis, stream, envelope.stream_id)
+        return True
+
+    async def _failed(
+        self,
+        redis: Redis,
+        stream: str,
+        entry_id: str,
+        fields: dict[str, str],
+        error: Exception,
+        deliveries: int,
+    ) -> bool:
+        if deliveries >= self.max_deliveries:
+            reason = f"failed on each of {deliveries} deliveries; last: {describe(error)}"
+            await self.dead_letter(redis, stream, entry_id, fields, reason, deliveries)
+            return True
+        self.stats.failed_deliveries += 1
+        log.warning(
+            "entry %s of %s failed (delivery %d of at most %d), left pending: %s",
+            entry_id,
+            stream,
+            deliveries,
+            self.max_deliveries,
+            describe(error),
+            exc_info=error,
+        )
+        return False
+
+    async def dead_letter(
+        self,
+        redis: Redis,
+        stream: str,
+        entry_id: str,
+        fields: Mapping[Any, Any],
+        reason: str,
+        deliveries: int,
+    ) -> str:
+        """Write the entry to this service's dead-letter stream; returns the dead letter's id."""
+        log.warning("dead-lettering entry %s of %s: %s", entry_id, stream, reason)
+        letter = new_dead_letter(
+            source_stream=stream,
+            source_entry_id=entry_id,
+            consumer_group=self.group,
+            reason=reason,
+            delivery_count=deliveries,
+            fields=fields,
+        )
+        dead_id = await redis.xadd(dead_letter_stream(self.service), letter.to_entry())  # type: ignore[arg-type]
+        self.stats.dead_lettered += 1
+        return as_text(dead_id)
+
+    # -- later deliveries (kernel.messaging.reclaim) ------------------------------------------
+    async def drain_parked(self, redis: Redis, source_stream: str, stream_id: str) -> int:
+        """Apply the parked events of one aggregate that are now next in line; returns how many."""
+        return await reclaim.drain_parked(self, redis, source_stream, stream_id)
+
+    async def drain_all_parked(self, redis: Redis) -> int:
+        """Apply every parked event whose predecessor has been applied meanwhile (by any process)."""
+        return await reclaim.drain_all_parked(self, redis)
+
+    async def reclaim_once(
+        self, redis: Redis, min_idle_seconds: float | None = None, batch: int = 100
+    ) -> int:
+        """Claim (XAUTOCLAIM) and handle the group's entries idle longer than the claim time."""
+        return await reclaim.reclaim_once(self, redis, min_idle_seconds, batch)
+
+    async def reclaim_forever(
+        self, redis: Redis, every_seconds: float | None = None, min_idle_seconds: float | None = None
+    ) -> None:
+        """Reclaim idle entries and apply parked events whose turn came, until cancelled."""
+        await reclaim.reclaim_forever(self, redis, every_seconds, min_idle_seconds)
+
+    def health(self) -> dict[str, int]:
+        """The counters plus how many events wait parked now."""
+        with self.store.reading() as unit:
+            parked_now = ordering.parked_count(unit.session)
+        return {**asdict(self.stats), "parked_now": parked_now}
+
+    async def _drain_safely(self, redis: Redis, source_stream: str, stream_id: str) -> None:
+        # The entry itself is applied and will be acknowledged whatever happens here: a failure
+        # to drain leaves the successors parked for the next reclaim pass.
+        try:
+            await self.drain_parked(redis, source_stream, stream_id)
+        except Exception as error:
+            log.warning("cannot apply parked successors of %s yet: %s", stream_id, error)
+
+    # -- groups and subscribers ------------------------------------------------------------------
+    async def ensure_groups(self, redis: Redis) -> None:
+        """Create each group at the start of its stream, so a new consumer gets the whole backlog."""
+        for subscription in self.subscriptions:
+            try:
+                await redis.xgroup_create(subscription.stream, self.group, id="0", mkstream=True)
+            except ResponseError as error:
+                if "BUSYGROUP" not in str(error):
+                    raise
+
+    async def keep_groups(self, redis: Redis, every_seconds: float = 2.0) -> None:
+        """Re-create groups that vanished (Redis restarted without its data) until cancelled."""
+        while True:
+            raise_if_cancelled()
+            try:
+                await self.ensure_groups(redis)
+            except (RedisError, OSError) as error:
+                log.debug("cannot check consumer groups yet: %s", error)
+            raise_if_cancelled()
+            await asyncio.sleep(every_seconds)
+
+    def register(self, broker: RedisBroker, redis: Redis) -> None:
+        """Add one FastStream subscriber per consumed stream to the broker."""
+        for subscription in self.subscriptions:
+            self._register_one(broker, redis, subscription.stream)
+
+    def _register_one(self, broker: RedisBroker, redis: Redis, stream: str) -> None:
+        sub = StreamSub(stream, group=self.group, consumer=self.name, last_id=">", polling_interval=500)
+
+        @broker.subscriber(stream=sub, parser=_event_id_as_message_id)
+        async def on_stream_entry(message: RedisStreamMessage) -> None:
+            done = await self.handle_entry(redis, stream, _entry_id(message), message.raw_message["data"])
+            if not done:
+                await message.nack()  # stays pending: reclaim delivers it again after the idle time
+
+
+def _require_same_as_received(unit: UnitOfWork, envelope: EventEnvelope) -> None:
+    text = unit.session.scalar(
+        select(inbox_table.c.envelope).where(inbox_table.c.event_id == str(envelope.event_id))
+    )
+    # The signature is left out: the relay signs again when it republishes, maybe with a newer key.
+    if text is not None and _unsigned(EventEnvelope.model_validate_json(text)) != _unsigned(envelope):
+        raise EventConflict(f"event {envelope.event_id} was applied before with other content")
+
+
+def _unsigned(envelope: EventEnvelope) -> EventEnvelope:
+    return envelope.model_copy(update={"signature": None})
+
+
+async def _event_id_as_message_id(raw: Any, original: Callable[[Any], Any]) -> Any:
+    """FastStream gives plain-field entries a random message id; ours is the event id."""
+    message = await original(raw)
+    event_id = raw.get("data", {}).get(b"event_id")
+    if event_id:
+        message.message_id = event_id.decode()
+    return message
+
+
+def _entry_id(message: RedisStreamMessage) -> str:
+    ids = message.raw_message.get("message_ids") or []
+    return as_text(ids[0]) if ids else ""

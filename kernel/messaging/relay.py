@@ -1,0 +1,155 @@
+"""Outbox relay: publishes a service's stored events to its Redis stream as plain JSON fields."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError, ResponseError
+from rehab_contracts import EventEnvelope
+from sqlalchemy.exc import SQLAlchemyError
+
+from kernel.faults import fault_point
+from kernel.messaging.cancellation import raise_if_cancelled
+from kernel.messaging.signing import KeyMaterialError, KeyRing
+from kernel.store.store import EventStore, StoredEvent
+
+log = logging.getLogger(__name__)
+
+
+class OutboxRelay:
+    """Moves committed events from the service's outbox to its Redis stream, in position order.
+
+    An event is marked published only after its XADD returned an entry id. A crash between the
+    two republishes the event; consumers deduplicate on ``event_id`` (at-least-once delivery).
+    Every pass starts from the lowest *unpublished* position, never from a high-water mark, so
+    an event whose transaction committed after a later one is still published.
+
+    With a ``keyring``, every event is signed with the agency's newest key as it is published
+    (the store keeps it unsigned; a republished event is signed again, possibly by a newer key).
+    """
+
+    def __init__(
+        self,
+        store: EventStore,
+        redis: Redis,
+        stream: str,
+        *,
+        batch_size: int = 200,
+        idle_seconds: float = 0.1,
+        retry_seconds: float = 1.0,
+        loss_check_seconds: float = 5.0,
+        keyring: KeyRing | None = None,
+    ) -> None:
+        self.store = store
+        self.redis = redis
+        self.stream = stream
+        self.batch_size = batch_size
+        self.idle_seconds = idle_seconds
+        self.retry_seconds = retry_seconds
+        self.wakeup = asyncio.Event()
+        self.loss_check_seconds = loss_check_seconds
+        self.keyring = keyring
+
+    async def republish_lost_entries(self) -> int:
+        """If Redis lost published entries (restarted without its data, flushed, restored from an
+        older snapshot), mark those events unpublished so the next pass publishes them again.
+
+        Redis counts every entry ever added to a stream (``entries-added``, trimming included);
+        fewer than this store has published means entries were lost. The events whose entries
+        are no longer on the stream are then published again; consumers deduplicate the ones
+        they had already applied.
+        """
+        published = await asyncio.to_thread(self.store.published_entries)
+        if not published or await self._entries_added() >= len(published):
+            return 0
+        present = await self._entry_ids()
+        lost = [position for position, entry_id in published if entry_id not in present]
+        if lost:
+            await asyncio.to_thread(self.store.republish, lost)
+            log.warning("Redis lost %d published events of %s; publishing them again", len(lost), self.stream)
+        return len(lost)
+
+    async def _entries_added(self) -> int:
+        try:
+            info = await self.redis.xinfo_stream(self.stream)
+        except ResponseError as error:
+            if "no such key" in str(error).lower():
+                return 0
+            raise
+        added = info.get("entries-added", info.get(b"entries-added"))
+        return int(added) if added is not None else int(info.get("length", 0))
+
+    async def _entry_ids(self) -> set[str]:
+        ids: set[str] = set()
+        start = "-"
+        while True:
+            page = await self.redis.xrange(self.stream, min=start, count=1000)
+            ids.update(_text(entry_id) for entry_id, _fields in page)
+            if len(page) < 1000:
+                return ids
+            start = "(" + _text(page[-1][0])
+
+    def notify(self) -> None:
+        """Tell the relay new events were committed, so it need not wait for its next poll."""
+        self.wakeup.set()
+
+    async def publish_pending(self) -> int:
+        """Publish every unpublished event; returns how many were published."""
+        total = 0
+        while True:
+            pending = await asyncio.to_thread(self.store.unpublished, self.batch_size)
+            if not pending:
+                return total
+            entry_ids = await self._xadd(pending)
+            fault_point("relay.after_xadd")
+            published = [
+                (event.position, entry_id) for event, entry_id in zip(pending, entry_ids, strict=True)
+            ]
+            await asyncio.to_thread(self.store.mark_published, published)
+            total += len(published)
+
+    async def _xadd(self, events: list[StoredEvent]) -> list[str]:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for event in events:
+                pipe.xadd(self.stream, self._signed(event).to_wire())  # type: ignore[arg-type]
+            results = await pipe.execute()
+        return [entry.decode() if isinstance(entry, bytes) else str(entry) for entry in results]
+
+    def _signed(self, event: StoredEvent) -> EventEnvelope:
+        return self.keyring.sign(event.envelope) if self.keyring is not None else event.envelope
+
+    async def run(self) -> None:
+        """Publish until cancelled; while Redis is unreachable, keep retrying (nothing is lost)."""
+        next_check = 0.0
+        while True:
+            raise_if_cancelled()
+            try:
+                if asyncio.get_running_loop().time() >= next_check:
+                    await self.republish_lost_entries()
+                    next_check = asyncio.get_running_loop().time() + self.loss_check_seconds
+                published = await self.publish_pending()
+                if published:
+                    log.debug("relay published %d events to %s", published, self.stream)
+            except (RedisError, OSError) as error:
+                log.warning("relay cannot reach Redis (%s); retrying in %.1fs", error, self.retry_seconds)
+                await asyncio.sleep(self.retry_seconds)
+                continue
+            except SQLAlchemyError as error:  # e.g. its database locked past the busy timeout
+                # An event XADDed but not marked published is published again next pass (a duplicate).
+                log.warning("relay cannot use its store (%s); retrying in %.1fs", error, self.retry_seconds)
+                await asyncio.sleep(self.retry_seconds)
+                continue
+            except KeyMaterialError as error:  # e.g. a rotated key with the wrong mode: fixable live
+                log.error("relay cannot sign events (%s); retrying in %.1fs", error, self.retry_seconds)
+                await asyncio.sleep(self.retry_seconds)
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wakeup.wait(), timeout=self.idle_seconds)
+            self.wakeup.clear()
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else value

@@ -1,0 +1,137 @@
+"""Stream retention: trim old entries of a stream, but never one a consumer group still needs.
+
+The relay XADDs without MAXLEN, so without retention a stream grows for ever. With a retention
+period configured (``REHAB_STREAM_RETENTION_SECONDS``; unset or 0: never trim), entries older than
+the period are removed with ``XTRIM MINID`` — but only behind the slowest group: for every group,
+nothing at or after its oldest pending entry and nothing after its last-delivered id is removed.
+The bound is computed and applied in one Lua script, so a group cannot move between the two.
+A stream with no group, or missing one of the groups expected to read it, is not trimmed at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from kernel.messaging.cancellation import raise_if_cancelled
+
+log = logging.getLogger(__name__)
+
+RETENTION_VARIABLE = "REHAB_STREAM_RETENTION_SECONDS"
+DEFAULT_EVERY_SECONDS = 60.0
+
+# Returns {entries trimmed, the MINID used or why nothing was trimmed}.
+# Entry ids are "<ms>-<seq>"; both parts fit a Lua number exactly (ms < 2^53).
+_TRIM_BEHIND_SLOWEST_GROUP = """
+local function parse(id)
+  local ms, seq = string.match(id, '^(%d+)-(%d+)$')
+  return tonumber(ms), tonumber(seq)
+end
+local function lower(a, b)
+  local am, as = parse(a)
+  local bm, bs = parse(b)
+  if am < bm or (am == bm and as < bs) then return a end
+  return b
+end
+local function after(id)
+  local ms, seq = parse(id)
+  return string.format('%.0f-%.0f', ms, seq + 1)
+end
+local stream = KEYS[1]
+if redis.call('EXISTS', stream) == 0 then return {0, 'no stream'} end
+local groups = redis.call('XINFO', 'GROUPS', stream)
+if #groups == 0 then return {0, 'no consumer group'} end
+local bound = ARGV[1]
+local present = {}
+for _, group in ipairs(groups) do
+  local info = {}
+  for i = 1, #group, 2 do info[group[i]] = group[i + 1] end
+  present[info['name']] = true
+  bound = lower(bound, after(info['last-delivered-id']))
+  if tonumber(info['pending']) > 0 then
+    bound = lower(bound, redis.call('XPENDING', stream, info['name'])[2])
+  end
+end
+for i = 2, #ARGV do
+  if not present[ARGV[i]] then return {0, 'group ' .. ARGV[i] .. ' missing'} end
+end
+return {redis.call('XTRIM', stream, 'MINID', bound), bound}
+"""
+
+
+@dataclass(frozen=True)
+class Trimmed:
+    """What one trim pass did to one stream."""
+
+    stream: str
+    entries: int
+    note: str
+    """The MINID used, or why nothing was trimmed (no stream, no group, a group missing)."""
+
+
+def retention_seconds(environ: dict[str, str] | None = None) -> float | None:
+    """The configured retention period, or None when streams must not be trimmed."""
+    value = (environ if environ is not None else os.environ).get(RETENTION_VARIABLE, "").strip()
+    if not value:
+        return None
+    seconds = float(value)
+    if seconds < 0:
+        raise ValueError(f"{RETENTION_VARIABLE} must be 0 (never trim) or a positive number of seconds")
+    return seconds or None
+
+
+async def trim_behind_slowest_group(
+    redis: Redis,
+    stream: str,
+    keep_seconds: float,
+    expected_groups: Collection[str] = (),
+    now: float | None = None,
+) -> Trimmed:
+    """Remove entries older than ``keep_seconds`` that every group has delivered and acknowledged."""
+    cutoff_ms = max(0, int(((time.time() if now is None else now) - keep_seconds) * 1000))
+    entries, note = await redis.eval(  # type: ignore[misc]
+        _TRIM_BEHIND_SLOWEST_GROUP, 1, stream, f"{cutoff_ms}-0", *sorted(expected_groups)
+    )
+    note = note.decode() if isinstance(note, bytes) else str(note)
+    if entries:
+        log.info("retention trimmed %d entries of %s below %s", entries, stream, note)
+    return Trimmed(stream, int(entries), note)
+
+
+async def trim_forever(
+    redis: Redis,
+    streams: Sequence[str],
+    keep_seconds: float,
+    expected_groups: Collection[str] = (),
+    every_seconds: float = DEFAULT_EVERY_SECONDS,
+) -> None:
+    """Trim each stream behind its slowest group every ``every_seconds``, until cancelled.
+
+    Every group the loop has once seen on a stream stays expected: while one is missing (deleted,
+    Redis restarted empty) nothing is trimmed, since its re-created group must read from the start.
+    """
+    seen: dict[str, set[str]] = {stream: set(expected_groups) for stream in streams}
+    while True:
+        raise_if_cancelled()
+        for stream in streams:
+            try:
+                seen[stream] |= await _group_names(redis, stream)
+                await trim_behind_slowest_group(redis, stream, keep_seconds, seen[stream])
+            except (RedisError, OSError) as error:
+                log.warning("retention cannot trim %s yet: %s", stream, error)
+        raise_if_cancelled()
+        await asyncio.sleep(every_seconds)
+
+
+async def _group_names(redis: Redis, stream: str) -> set[str]:
+    if not await redis.exists(stream):
+        return set()
+    groups = await redis.xinfo_groups(stream)
+    return {name.decode() if isinstance(name, bytes) else str(name) for name in (g["name"] for g in groups)}

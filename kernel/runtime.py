@@ -1,0 +1,374 @@
+"""Process runtime shared by every service: settings, the FastAPI app with its relay and consumers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable, MutableMapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from fastapi import FastAPI, Request
+from faststream.redis import RedisBroker
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+from sqlalchemy import MetaData
+
+from kernel.access.access import AccessControl, install_access_control
+from kernel.access.audit import AuditTrail
+from kernel.access.auth import Agency, TokenVerifier, load_public_keys
+from kernel.messaging.cancellation import raise_if_cancelled
+from kernel.messaging.consumer import EventConsumer, Subscription
+from kernel.messaging.durability import default_user_problems, durability_problems
+from kernel.messaging.relay import OutboxRelay
+from kernel.messaging.retention import DEFAULT_EVERY_SECONDS as TRIM_EVERY_SECONDS
+from kernel.messaging.retention import retention_seconds, trim_forever
+from kernel.messaging.signing import KeyMaterialError, KeyRing
+from kernel.store.store import EventStore, create_store_engine
+from kernel.web.errors import install_error_handlers
+from kernel.web.idempotency import IdempotencyMiddleware, IdempotencyStore
+from kernel.web.limits import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_UPLOAD_BYTES, BodyLimit
+from kernel.web.text_guard import NulGuard
+
+log = logging.getLogger(__name__)
+
+LOCAL_HOSTS = {"127.0.0.1", "::1", "localhost"}
+PRODUCTION = "production"
+
+COMMAND_SCOPES = {"settlement": frozenset({"district"})}
+"""Scope kinds whose users may send a service commands at all (settlement: only the district office)."""
+
+SERVICE_PORTS = {"survey": 8101, "assessment": 8102, "approval": 8103, "delivery": 8104, "settlement": 8105}
+"""Default HTTP port of each service when they all run on one machine."""
+
+
+class ServiceSettings(BaseSettings):
+    """How one service process runs. Every field can be set by a ``REHAB_`` environment variable."""
+
+    model_config = SettingsConfigDict(env_prefix="REHAB_", extra="ignore")
+
+    service: str = Field(description="Which agency service this process is.")
+    var_dir: Path = Field(default=Path("var"), description="Where SQLite files live by default.")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL of the service's own store; default SQLite in var_dir."
+    )
+    redis_url: str = Field(default="redis://127.0.0.1:6379/0", description="The shared Redis.")
+    host: str = Field(default="127.0.0.1")
+    port: int | None = Field(default=None, description="HTTP port; default from SERVICE_PORTS.")
+    allow_volatile_redis: bool = Field(
+        default=False,
+        description="Run even on a Redis that may lose acknowledged entries (no AOF, eviction): demos only.",
+    )
+    keys_dir: Path | None = Field(
+        default=None,
+        description="Event-signing keys (rehab keys): sign what this service publishes with its own newest "
+        "key and dead-letter consumed events not signed by their producer. Unset: events travel unsigned.",
+    )
+    demo: bool | None = Field(
+        default=None,
+        description="Demo mode: may run as Redis's default user. Unset: on for a Redis on this machine "
+        "(loopback), off otherwise; always off when env is 'production'.",
+    )
+    env: str = Field(
+        default="development",
+        description="'production' makes the start-time checks strict: no default Redis user, keys and "
+        "access control required.",
+    )
+    access_dir: Path | None = Field(
+        default=None,
+        description="Token public keys (*.pub.pem, as `rehab users` writes them): every request then needs "
+        "a bearer token of this agency or an auditor, and reads of personal data are audited. Unset: the "
+        "API is open to whoever reaches its port (tests, a local demo).",
+    )
+    idempotency_key_days: float = Field(
+        default=30.0,
+        gt=0,
+        description="How long an Idempotency-Key (and the response kept with it) answers retries; "
+        "older keys are deleted every hour.",
+    )
+    max_body_bytes: int = Field(
+        default=DEFAULT_MAX_BODY_BYTES, gt=0, description="Largest request body accepted (413 above)."
+    )
+    max_upload_bytes: int = Field(
+        default=DEFAULT_MAX_UPLOAD_BYTES, gt=0, description="Largest multipart/form-data upload accepted."
+    )
+
+    @property
+    def store_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{self.var_dir / (self.service + '.db')}"
+
+    @property
+    def http_port(self) -> int:
+        return self.port if self.port is not None else SERVICE_PORTS[self.service]
+
+    @property
+    def production(self) -> bool:
+        return self.env.strip().lower() == PRODUCTION
+
+    @property
+    def demo_mode(self) -> bool:
+        """May the service run as Redis's default user? See ``demo``."""
+        if self.production:
+            return False
+        if self.demo is not None:
+            return self.demo
+        parsed = urlparse(self.redis_url)
+        return parsed.scheme == "unix" or (parsed.hostname or "") in LOCAL_HOSTS
+
+
+class AccessConfigurationError(Exception):
+    """Access control is required (production) or configured, but cannot be set up."""
+
+
+def load_access_control(settings: ServiceSettings) -> AccessControl | None:
+    """The service's access control from ``access_dir``; None (open API) only outside production."""
+    if settings.access_dir is None:
+        if settings.production:
+            raise AccessConfigurationError(
+                "REHAB_ENV=production needs REHAB_ACCESS_DIR (the token public keys `rehab users` writes): "
+                "without it the HTTP API would be open to whoever reaches its port"
+            )
+        return None
+    public_keys = load_public_keys(settings.access_dir)
+    if not public_keys:
+        raise AccessConfigurationError(
+            f"no token public key (*.pub.pem) in REHAB_ACCESS_DIR={settings.access_dir}: run "
+            "`rehab users rotate-key` there, or copy the deployment's public keys into it"
+        )
+    return AccessControl(
+        Agency(settings.service),
+        TokenVerifier(public_keys),
+        command_scopes=COMMAND_SCOPES.get(settings.service, frozenset()),
+    )
+
+
+def load_keyring(settings: ServiceSettings, publishes: bool) -> KeyRing | None:
+    """The service's key ring, None when no keys are configured; KeyMaterialError when unusable."""
+    if settings.keys_dir is None:
+        if settings.production:
+            raise KeyMaterialError("REHAB_ENV=production needs REHAB_KEYS_DIR: events would travel unsigned")
+        return None
+    keyring = KeyRing.from_directory(settings.keys_dir, settings.service)
+    if publishes and keyring.signing_key is None:
+        raise KeyMaterialError(
+            f"no private key of {settings.service} in {settings.keys_dir}: run "
+            f"`rehab keys generate --agency {settings.service} --dir {settings.keys_dir}`"
+        )
+    return keyring
+
+
+@dataclass
+class ServiceRuntime:
+    """Everything one service process owns: its store, relay, consumer and Redis connection."""
+
+    settings: ServiceSettings
+    store: EventStore
+    redis: Redis
+    relay: OutboxRelay | None
+    consumer: EventConsumer | None
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    blocked_by: str | None = None
+    """Why the service does not publish or consume yet (e.g. unsafe Redis settings), if it does not."""
+
+    def committed(self) -> None:
+        """Called after a command committed events: publish them now rather than at the next poll."""
+        if self.relay is not None:
+            self.relay.notify()
+
+
+def runtime_of(request: Request) -> ServiceRuntime:
+    """FastAPI dependency: the runtime of the service handling the request."""
+    runtime: ServiceRuntime = request.app.state.runtime
+    return runtime
+
+
+def create_service_app(
+    settings: ServiceSettings,
+    *,
+    title: str,
+    description: str,
+    routers: list,
+    publishes_to: str | None,
+    subscriptions: list[Subscription],
+    tables: MetaData | None = None,
+    on_start: Callable[[ServiceRuntime], None] | None = None,
+) -> FastAPI:
+    """The composition root of a service: nothing connects until the app starts."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = _build_runtime(settings, publishes_to, subscriptions, tables)
+        app.state.runtime = runtime
+        app.state.audit_trail = AuditTrail(runtime.store.engine)
+        if on_start is not None:
+            on_start(runtime)
+        broker = RedisBroker(
+            settings.redis_url,
+            logger=logging.getLogger(f"faststream.{settings.service}"),
+            log_level=logging.DEBUG,  # one line per consumed message is for debugging, not the service log
+        )
+        if runtime.consumer is not None:
+            runtime.consumer.register(broker, runtime.redis)
+        runtime.tasks.append(asyncio.create_task(_start_when_redis_answers(runtime, broker)))
+        runtime.tasks.append(asyncio.create_task(forget_old_idempotency_keys(runtime)))
+        try:
+            yield
+        finally:
+            await _stop_tasks(runtime.tasks)
+            with contextlib.suppress(Exception):
+                await broker.stop()
+            await runtime.redis.aclose()
+            runtime.store.engine.dispose()
+
+    access = load_access_control(settings)
+    app = FastAPI(title=title, description=description, lifespan=lifespan, version="0.1.0")
+    install_error_handlers(app)
+    # Middleware added last runs first: body limit, then who is calling, then NUL characters, then
+    # idempotency. Every command may carry an Idempotency-Key: a retry gets the original response.
+    app.add_middleware(IdempotencyMiddleware, store_of=_store_of)
+    app.add_middleware(NulGuard)
+    if access is not None:
+        install_access_control(app, access)
+    app.add_middleware(
+        BodyLimit, max_body_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes
+    )
+    for router in routers:
+        app.include_router(router)
+
+    @app.get("/health", tags=["operations"], summary="Liveness and outbox state of this service")
+    def health(request: Request) -> dict[str, object]:
+        runtime = runtime_of(request)
+        status = "ok" if runtime.blocked_by is None else f"blocked: {runtime.blocked_by}"
+        events = runtime.store.counts()
+        body: dict[str, object] = {"service": settings.service, "status": status, "events": events}
+        if runtime.consumer is not None:
+            body["consumer"] = runtime.consumer.health()
+        return body
+
+    return app
+
+
+def _store_of(scope: MutableMapping[str, Any]) -> IdempotencyStore:
+    runtime: ServiceRuntime = scope["app"].state.runtime
+    return runtime.store
+
+
+async def forget_old_idempotency_keys(runtime: ServiceRuntime, every_seconds: float = 3600.0) -> None:
+    """Delete keys older than ``idempotency_key_days`` now and then, until cancelled."""
+    keep = timedelta(days=runtime.settings.idempotency_key_days)
+    while True:
+        try:
+            removed = await asyncio.to_thread(runtime.store.forget_idempotency_keys, datetime.now(UTC) - keep)
+        except Exception as error:  # a locked database: try again next time
+            log.warning("old idempotency keys not deleted: %s", error)
+        else:
+            if removed:
+                log.info("%d idempotency keys older than %s deleted", removed, keep)
+        await asyncio.sleep(every_seconds)
+
+
+async def _stop_tasks(tasks: list[asyncio.Task[None]], grace_seconds: float = 5.0) -> None:
+    """Cancel the background tasks and wait a bounded time: a shutdown must never hang."""
+    for task in tasks:
+        task.cancel()
+    if not tasks:
+        return
+    _done, stuck = await asyncio.wait(tasks, timeout=grace_seconds)
+    for task in stuck:
+        log.warning("background task %s did not stop within %.0fs", task.get_name(), grace_seconds)
+
+
+async def _restart_stopped_subscribers(runtime: ServiceRuntime, broker: RedisBroker) -> None:
+    """FastStream stops a subscriber for good when its group vanished (NOGROUP, e.g. Redis lost its
+    data); re-create the group and start the subscriber again, so consuming resumes without a restart."""
+    while True:
+        await asyncio.sleep(2.0)
+        stopped = [subscriber for subscriber in broker.subscribers if not subscriber.running]
+        if not stopped or runtime.consumer is None:
+            continue
+        try:
+            await runtime.consumer.ensure_groups(runtime.redis)
+            for subscriber in stopped:
+                log.warning("%s restarts a stopped subscriber", runtime.settings.service)
+                await subscriber.start()
+        except (RedisError, OSError) as error:
+            log.warning("%s cannot restart its subscribers yet: %s", runtime.settings.service, error)
+
+
+async def _redis_is_safe(runtime: ServiceRuntime) -> bool:
+    """Durable, and reached as the service's own user (outside demo mode); else blocked with the reason."""
+    settings = runtime.settings
+    problems = await durability_problems(runtime.redis)
+    if problems and settings.allow_volatile_redis:
+        log.warning(
+            "Redis may lose data (%s); running anyway: allow_volatile_redis is set", "; ".join(problems)
+        )
+        problems = []
+    problems += await default_user_problems(runtime.redis, settings.service, demo=settings.demo_mode)
+    if problems:
+        runtime.blocked_by = "unsafe Redis settings: " + "; ".join(problems)
+        log.error("%s refuses to publish or consume: %s", runtime.settings.service, runtime.blocked_by)
+        return False
+    runtime.blocked_by = None
+    return True
+
+
+def _build_runtime(
+    settings: ServiceSettings,
+    publishes_to: str | None,
+    subscriptions: list[Subscription],
+    tables: MetaData | None,
+) -> ServiceRuntime:
+    keyring = load_keyring(settings, publishes=publishes_to is not None)
+    store = EventStore(create_store_engine(settings.store_url), producer=settings.service)
+    store.create_schema(tables)
+    redis = Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=5)
+    relay = OutboxRelay(store, redis, publishes_to, keyring=keyring) if publishes_to else None
+    consumer = (
+        EventConsumer(store, settings.service, subscriptions, keyring=keyring) if subscriptions else None
+    )
+    return ServiceRuntime(settings=settings, store=store, redis=redis, relay=relay, consumer=consumer)
+
+
+async def _start_when_redis_answers(runtime: ServiceRuntime, broker: RedisBroker) -> None:
+    """Publish and consume once Redis answers and keeps what it acknowledges.
+
+    The HTTP API works meanwhile: commands are committed to the outbox and published later.
+    """
+    consumer = runtime.consumer
+    while True:
+        try:
+            await runtime.redis.ping()
+            if not await _redis_is_safe(runtime):
+                await asyncio.sleep(5.0)  # the operator may fix the settings; check again
+                continue
+            if consumer is not None:
+                await consumer.ensure_groups(runtime.redis)
+            await broker.start()
+            break
+        except Exception as error:
+            log.warning("%s waits for Redis: %s", runtime.settings.service, error)
+            with contextlib.suppress(Exception):
+                await broker.stop()
+            await asyncio.sleep(1.0)
+    raise_if_cancelled()  # the app may have stopped during broker.start()
+    if runtime.relay is not None:
+        runtime.tasks.append(asyncio.create_task(runtime.relay.run()))
+        if (keep_seconds := retention_seconds()) is not None:  # trims only behind the slowest group
+            every = min(TRIM_EVERY_SECONDS, keep_seconds)
+            trimming = trim_forever(runtime.redis, [runtime.relay.stream], keep_seconds, every_seconds=every)
+            runtime.tasks.append(asyncio.create_task(trimming))
+    runtime.tasks.append(asyncio.create_task(_restart_stopped_subscribers(runtime, broker)))
+    if consumer is not None:
+        runtime.tasks.append(asyncio.create_task(consumer.reclaim_forever(runtime.redis)))
+        await consumer.keep_groups(runtime.redis)

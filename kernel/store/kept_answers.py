@@ -1,0 +1,90 @@
+"""The event store's ``idempotency_keys`` rows: a keyed command's key, its events and the answer it got
+(see ``kernel.web.idempotency`` for how they are used)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from kernel.store.keyed import IdempotencyRecord, IdempotentRequest, StoredResponse
+from kernel.store.sqlite import busy_means_retry
+from kernel.store.tables import idempotency_keys_table
+
+log = logging.getLogger("kernel.store.store")
+
+
+class KeptAnswers:
+    """Reading, completing and expiring the kept keys (a part of ``EventStore``)."""
+
+    engine: Engine
+    read_engine: Engine
+
+    def idempotency_record(self, key: str) -> IdempotencyRecord | None:
+        """What is known of an ``Idempotency-Key``: its request, its events, its response."""
+        with Session(self.read_engine) as session, session.begin():
+            row = (
+                session.execute(select(idempotency_keys_table).where(idempotency_keys_table.c.key == key))
+                .mappings()
+                .first()
+            )
+        if row is None:
+            return None
+        return IdempotencyRecord(
+            key=row["key"],
+            request_hash=row["request_hash"],
+            event_ids=json.loads(row["event_ids"]),
+            status=row["response_status"],
+            headers=[tuple(pair) for pair in json.loads(row["response_headers"] or "[]")],
+            body=row["response_body"],
+        )
+
+    def record_response(
+        self, request: IdempotentRequest, status: int, headers: list[tuple[str, str]], body: bytes
+    ) -> None:
+        """Keep the successful response of a keyed command (which may have recorded no event)."""
+        try:
+            with Session(self.engine) as session, session.begin():
+                if not keep_response(session, request, (status, headers, body)):
+                    values = {"response_status": status, "response_headers": json.dumps(headers)}
+                    row = {**key_row(request, []), **values, "response_body": body}
+                    session.execute(insert(idempotency_keys_table).values(row))
+        except IntegrityError:
+            log.warning("%r was recorded by another request meanwhile; its response is kept", request.key)
+
+    def forget_idempotency_keys(self, recorded_before: datetime) -> int:
+        """Delete the keys, and the responses kept with them, recorded before a time; returns how many.
+
+        A key only guards a client's retries, which come within minutes; kept forever, the table
+        would grow without end and hold every response body.
+        """
+        table = idempotency_keys_table
+        with busy_means_retry(), Session(self.engine) as session, session.begin():
+            return session.execute(delete(table).where(table.c.recorded_at < recorded_before)).rowcount
+
+
+def key_row(request: IdempotentRequest, event_ids: list[str]) -> dict[str, Any]:
+    return {
+        "key": request.key,
+        "request_hash": request.request_hash,
+        "request_id": request.request_id,
+        "event_ids": json.dumps(event_ids),
+        "recorded_at": datetime.now(UTC),
+    }
+
+
+def keep_response(session: Session, request: IdempotentRequest, response: StoredResponse) -> int:
+    """Keep the response with the request's key row; returns how many rows had it (0: none yet)."""
+    status, headers, body = response
+    table = idempotency_keys_table
+    kept = session.execute(
+        update(table)
+        .where(table.c.key == request.key, table.c.request_id == request.request_id)
+        .values(response_status=status, response_headers=json.dumps(headers), response_body=body)
+    )
+    return int(kept.rowcount)

@@ -1,0 +1,386 @@
+"""Append-only event store on SQLAlchemy 2: events, their outbox, and the inbox of consumed events.
+
+One database per service. Four tables:
+
+* ``events``   — what this service decided; unique ``(stream_id, version)`` for optimistic
+  concurrency, unique ``event_id``, and ``position`` as the global order.
+* ``outbox``   — one row per stored event, written in the same transaction; the relay marks a
+  row published only after XADD succeeded and always picks the lowest unpublished positions,
+  so an event whose transaction committed late is never skipped.
+* ``inbox``    — every event this service consumed, written in the same transaction as the
+  effect; a redelivered event finds its ``event_id`` here and is a no-op. The inbox keeps the
+  whole envelope, so it is also the service's archive of what it received (settlement replays it).
+* ``idempotency_keys`` — the ``Idempotency-Key`` of a command, written in the same transaction as
+  its events (see ``kernel.web.idempotency``), and later the response the command got.
+
+The tables are in ``tables.py``; the outbox queries in ``outbox.py`` and the kept answers in
+``kept_answers.py`` are parts of ``EventStore``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from uuid import UUID
+
+from rehab_contracts import EventEnvelope, EventPayload
+from sqlalchemy import (
+    Engine,
+    MetaData,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.schema import CreateIndex
+
+from kernel.domain.ids import new_event_id
+from kernel.faults import fault_point
+from kernel.store.kept_answers import KeptAnswers, keep_response, key_row
+from kernel.store.keyed import (
+    IdempotencyKeyInUse,
+    IdempotentRequest,
+    StoredResponse,
+    current_request,
+)
+from kernel.store.outbox import Outbox
+from kernel.store.sqlite import (
+    READ_ONLY,
+    StoreBusy,
+    busy_means_retry,
+    busy_timeout_seconds,
+    create_store_engine,
+)
+from kernel.store.tables import (
+    Position,
+    StoredEvent,
+    event_row,
+    events_table,
+    idempotency_keys_table,
+    inbox_table,
+    metadata,
+    outbox_table,
+    stored_event,
+)
+
+__all__ = [
+    "READ_ONLY",
+    "ConcurrencyConflict",
+    "EventStore",
+    "NewEvent",
+    "Position",
+    "StoreBusy",
+    "StoredEvent",
+    "UnitOfWork",
+    "busy_timeout_seconds",
+    "create_store_engine",
+    "events_table",
+    "idempotency_keys_table",
+    "inbox_table",
+    "metadata",
+    "outbox_table",
+]
+
+log = logging.getLogger(__name__)
+
+
+class ConcurrencyConflict(Exception):
+    """Another command appended to the same aggregate first."""
+
+    def __init__(self, stream_id: str, expected_version: int) -> None:
+        super().__init__(
+            f"{stream_id} changed while this command was decided (expected version {expected_version})"
+        )
+        self.stream_id = stream_id
+        self.expected_version = expected_version
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """An event a command decided, before the store gives it an envelope."""
+
+    payload: EventPayload
+    occurred_at: datetime
+    correlation_id: UUID | None = None
+    causation_id: UUID | None = None
+
+
+class EventStore(Outbox, KeptAnswers):
+    """The event store of one producing service (agency): its events, outbox (``Outbox``), inbox and
+    kept answers of keyed commands (``KeptAnswers``)."""
+
+    def __init__(self, engine: Engine, producer: str) -> None:
+        self.engine = engine
+        self.producer = producer
+        self.read_engine = engine.execution_options(**{READ_ONLY: True})
+
+    def create_schema(self, extra: MetaData | None = None) -> None:
+        """Create the kernel's tables (and a service's own projection tables), and any index of the
+        kernel's tables that a store created by an older release lacks."""
+        metadata.create_all(self.engine)
+        with self.engine.begin() as connection:  # IF NOT EXISTS: two processes starting together
+            for table in metadata.sorted_tables:
+                for index in table.indexes:
+                    connection.execute(CreateIndex(index, if_not_exists=True))
+        if extra is not None:
+            extra.create_all(self.engine)
+
+    @contextmanager
+    def transaction(self) -> Iterator[UnitOfWork]:
+        """One atomic unit: commits on success, rolls back on any exception.
+
+        A keyed HTTP command's unit that appended events is not committed here but handed to the
+        idempotency middleware, which commits it with the response (see ``HeldCommit``).
+        """
+        request = current_request.get()
+        held = request.commit if request is not None else None
+        if held is not None and held.pending:  # a later unit of the same keyed command
+            with held.session.begin_nested():
+                yield UnitOfWork(held.session, self.producer)
+            return
+        session = Session(self.engine)
+        handed_over = False
+        try:
+            with busy_means_retry():
+                session.begin()
+                unit = UnitOfWork(session, self.producer)
+                yield unit
+                if request is not None and unit.appended:
+                    _hand_over(session, request)
+                    handed_over = True
+                    return
+                _commit(session, appended=unit.appended)
+        except BaseException:
+            if not handed_over:
+                session.rollback()  # explicit, so after_rollback listeners (settlement's live book) hear it
+            raise
+        finally:
+            if not handed_over:
+                session.close()
+
+    @contextmanager
+    def reading(self) -> Iterator[UnitOfWork]:
+        """A transaction for queries: it never takes SQLite's write lock, so it never waits for a writer.
+
+        Within a keyed command whose events await their commit, queries read that transaction.
+        """
+        request = current_request.get()
+        if request is not None and request.commit.pending:
+            yield UnitOfWork(request.commit.session, self.producer)
+            return
+        with Session(self.read_engine) as session, session.begin():
+            yield UnitOfWork(session, self.producer)
+
+    def read(self, after_position: int = 0, limit: int | None = None) -> list[StoredEvent]:
+        """This service's events in global order, after a position."""
+        with self.reading() as unit:
+            return unit.read(after_position, limit)
+
+    def counts(self) -> dict[str, int]:
+        """Events stored, published, pending publication, and received."""
+        with Session(self.read_engine) as session:
+            stored = session.scalar(select(func.count()).select_from(events_table)) or 0
+            pending = (
+                session.scalar(
+                    select(func.count())
+                    .select_from(outbox_table)
+                    .where(outbox_table.c.published_at.is_(None))
+                )
+                or 0
+            )
+            received = session.scalar(select(func.count()).select_from(inbox_table)) or 0
+        return {"stored": stored, "published": stored - pending, "unpublished": pending, "received": received}
+
+
+def scope_key(scope: str) -> int:
+    """A stable signed 64-bit key for a lock's scope (the same in every process and release)."""
+    digest = hashlib.blake2b(scope.encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+class UnitOfWork:
+    """What a command or an event handler may do inside one transaction."""
+
+    def __init__(self, session: Session, producer: str) -> None:
+        self.session = session
+        self.producer = producer
+        self.appended = False
+        """Whether this unit recorded events (a command's transaction, not a query's or a consumer's)."""
+
+    def lock(self, scope: str) -> None:
+        """Wait for, then hold until commit or rollback, the lock on ``scope`` (ADR 0010).
+
+        A rule that reads other aggregates locks its scope first. On PostgreSQL: an advisory lock on a
+        stable 64-bit hash of the scope. SQLite needs none: its write transactions begin IMMEDIATE.
+        """
+        if self.session.get_bind().dialect.name != "postgresql":
+            return
+        self.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": scope_key(scope)})
+
+    # -- own events -------------------------------------------------------------------------
+    def load(self, stream_id: str) -> list[EventEnvelope]:
+        """Every event of one aggregate, in version order."""
+        query = (
+            select(events_table).where(events_table.c.stream_id == stream_id).order_by(events_table.c.version)
+        )
+        return [stored_event(row).envelope for row in self.session.execute(query).mappings()]
+
+    def read(self, after_position: int = 0, limit: int | None = None) -> list[StoredEvent]:
+        query = (
+            select(events_table)
+            .where(events_table.c.position > after_position)
+            .order_by(events_table.c.position)
+        )
+        if limit is not None:
+            query = query.limit(limit)
+        return [stored_event(row) for row in self.session.execute(query).mappings()]
+
+    def streams_correlated_with(self, correlation_id: str, event_type: str) -> list[str]:
+        """Streams of this service whose ``event_type`` events carry ``correlation_id`` (the case they
+        belong to, e.g. a person), in the order those events were recorded."""
+        query = (
+            select(events_table.c.stream_id)
+            .where(events_table.c.correlation_id == correlation_id, events_table.c.event_type == event_type)
+            .order_by(events_table.c.position)
+        )
+        return list(dict.fromkeys(self.session.scalars(query)))
+
+    def events_of_type(self, *event_types: str) -> list[EventEnvelope]:
+        """This service's own events of the given types, in global order."""
+        query = (
+            select(events_table)
+            .where(events_table.c.event_type.in_(event_types))
+            .order_by(events_table.c.position)
+        )
+        return [stored_event(row).envelope for row in self.session.execute(query).mappings()]
+
+    def append(
+        self, stream_id: str, expected_version: int, events: Sequence[NewEvent]
+    ) -> list[EventEnvelope]:
+        """Append after ``expected_version``; raises ConcurrencyConflict if someone was first."""
+        recorded_at = _now()
+        envelopes = [
+            _envelope(self.producer, stream_id, expected_version + offset, new, recorded_at)
+            for offset, new in enumerate(events, start=1)
+        ]
+        request = current_request.get()
+        try:
+            with self.session.begin_nested():
+                if request is not None:
+                    self._remember_key(request, envelopes)
+                for envelope in envelopes:
+                    position = self.session.execute(
+                        insert(events_table).values(event_row(envelope))
+                    ).inserted_primary_key[0]
+                    self.session.execute(
+                        insert(outbox_table).values(position=position, event_id=str(envelope.event_id))
+                    )
+        except IntegrityError as error:
+            raise ConcurrencyConflict(stream_id, expected_version) from error
+        self.appended = True
+        return envelopes
+
+    def _remember_key(self, request: IdempotentRequest, envelopes: Sequence[EventEnvelope]) -> None:
+        """Record the command's key with its events, in their transaction; a key another request
+        recorded first raises IdempotencyKeyInUse (and this transaction records nothing)."""
+        table = idempotency_keys_table
+        event_ids = [str(envelope.event_id) for envelope in envelopes]
+        row = self.session.execute(
+            select(table.c.request_id, table.c.event_ids).where(table.c.key == request.key)
+        ).first()
+        if row is None:
+            try:
+                with self.session.begin_nested():
+                    self.session.execute(insert(table).values(key_row(request, event_ids)))
+            except IntegrityError as error:  # a concurrent request with this key committed first
+                raise IdempotencyKeyInUse(request.key) from error
+        elif row.request_id == request.request_id:  # the same command, appending again
+            self.session.execute(
+                update(table)
+                .where(table.c.key == request.key)
+                .values(event_ids=json.dumps([*json.loads(row.event_ids), *event_ids]))
+            )
+        else:
+            raise IdempotencyKeyInUse(request.key)
+
+    # -- consumed events ---------------------------------------------------------------------
+    def has_received(self, event_id: UUID) -> bool:
+        query = select(inbox_table.c.position).where(inbox_table.c.event_id == str(event_id))
+        return self.session.execute(query).first() is not None
+
+    def record_received(self, envelope: EventEnvelope, source_stream: str) -> None:
+        """Keep the consumed event; its unique event_id makes a second delivery fail the transaction."""
+        self.session.execute(
+            insert(inbox_table).values(
+                event_id=str(envelope.event_id),
+                source_stream=source_stream,
+                event_type=envelope.event_type,
+                stream_id=envelope.stream_id,
+                occurred_at=envelope.occurred_at.astimezone(UTC),
+                received_at=_now(),
+                envelope=envelope.model_dump_json(),
+            )
+        )
+
+    def received(self, *event_types: str, stream_id: str | None = None) -> list[EventEnvelope]:
+        """Consumed events of the given types (all when none given), in the order received."""
+        query = select(inbox_table.c.envelope).order_by(inbox_table.c.position)
+        if event_types:
+            query = query.where(inbox_table.c.event_type.in_(event_types))
+        if stream_id is not None:
+            query = query.where(inbox_table.c.stream_id == stream_id)
+        return [EventEnvelope.model_validate_json(text) for text in self.session.scalars(query)]
+
+
+def _commit(session: Session, *, appended: bool) -> None:
+    if appended:
+        fault_point("store.before_commit")  # the fault suite kills a service here
+    session.commit()
+    if appended:
+        fault_point("store.after_commit")
+
+
+def _hand_over(session: Session, request: IdempotentRequest) -> None:
+    """Leave the keyed command's transaction open for the middleware to commit with the response."""
+
+    def finish(response: StoredResponse | None) -> None:
+        try:
+            if response is not None:
+                keep_response(session, request, response)
+            _commit(session, appended=True)
+        finally:
+            session.close()
+
+    request.commit.hold(session, finish)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _envelope(
+    producer: str, stream_id: str, version: int, new: NewEvent, recorded_at: datetime
+) -> EventEnvelope:
+    event_id = new_event_id()
+    payload = new.payload
+    return EventEnvelope(
+        event_id=event_id,
+        event_type=payload.event_type,
+        schema_version=payload.schema_version,
+        occurred_at=new.occurred_at.astimezone(UTC),
+        recorded_at=recorded_at,
+        producer=producer,
+        stream_id=stream_id,
+        version=version,
+        correlation_id=new.correlation_id or event_id,
+        causation_id=new.causation_id,
+        payload=payload.model_dump(mode="json"),
+    )

@@ -1,0 +1,1 @@
+"""The HTTP layer: problem+json errors, idempotent commands, request limits and guards."""

@@ -1,0 +1,100 @@
+"""Errors a command can end in, and how every service answers them: ``application/problem+json``
+(RFC 9457, see docs/adr/0005-problem-json-errors.md), never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from kernel.domain.rejections import CommandRejected, NotFound, StateConflict
+from kernel.store.store import ConcurrencyConflict
+from kernel.web.problems import (
+    PROBLEM_MEDIA_TYPE,
+    field_error,
+    field_path,
+    problem_body,
+    validation_message,
+)
+
+__all__ = ["CommandRejected", "NotFound", "StateConflict", "install_error_handlers", "problem"]
+
+log = logging.getLogger(__name__)
+
+HTTP_PROBLEMS = {
+    400: ("http.bad_request", "请求有误"),
+    404: ("http.not_found", "没有这个地址，请检查路径"),
+    405: ("http.method_not_allowed", "此地址不支持该请求方法"),
+    413: ("http.payload_too_large", "请求内容过大"),
+    415: ("http.unsupported_media_type", "不支持该内容类型"),
+}
+"""Errors raised by routing itself (unknown path, wrong method): a code and a Chinese detail."""
+
+
+def problem(
+    status_code: int,
+    message: str,
+    *,
+    field: str | None,
+    code: str,
+    instance: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    """A problem+json response naming one field (or none) and the reason."""
+    errors = [field_error(field, code, message)] if field else []
+    return _respond(problem_body(status_code, code, message, errors=errors, instance=instance), headers)
+
+
+def _respond(body: dict[str, Any], headers: Mapping[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(
+        status_code=body["status"], content=body, media_type=PROBLEM_MEDIA_TYPE, headers=headers
+    )
+
+
+def validation_problem(error: RequestValidationError, instance: str | None = None) -> dict[str, Any]:
+    """One entry per field pydantic refused, each with a Chinese message."""
+    errors = []
+    for item in error.errors():
+        field = field_path(item.get("loc", ())) or "body"
+        kind = str(item.get("type", "invalid"))
+        message = validation_message(kind, item.get("ctx") or {}, str(item.get("msg", "")))
+        errors.append(field_error(field, f"request.{kind}", message))
+    summary = "；".join(f"{entry['field']}：{entry['message']}" for entry in errors[:5])
+    detail = f"请求有 {len(errors)} 处需要更正：{summary}"
+    return problem_body(422, "request.invalid", detail, errors=errors, instance=instance)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Every error a service can answer becomes problem+json, including routing errors and crashes."""
+
+    @app.exception_handler(CommandRejected)
+    async def on_rejected(request: Request, error: CommandRejected) -> JSONResponse:
+        return problem(
+            error.status_code, error.message, field=error.field, code=error.code, instance=request.url.path
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def on_invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        return _respond(validation_problem(error, request.url.path))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        code, message = HTTP_PROBLEMS.get(error.status_code, (f"http.{error.status_code}", "请求失败"))
+        body = problem_body(error.status_code, code, message, instance=request.url.path)
+        return _respond(body, error.headers)
+
+    @app.exception_handler(ConcurrencyConflict)
+    async def on_conflict(request: Request, error: ConcurrencyConflict) -> JSONResponse:
+        message = "该记录刚被另一个请求修改，请重新提交"
+        return problem(409, message, field=None, code="concurrency.conflict", instance=request.url.path)
+
+    @app.exception_handler(Exception)
+    async def on_unexpected(request: Request, error: Exception) -> JSONResponse:
+        log.exception("unexpected error")
+        message = "服务内部错误，已记录日志；请稍后重试或联系管理员"
+        return problem(500, message, field=None, code="internal", instance=request.url.path)

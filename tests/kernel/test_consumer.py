@@ -1,0 +1,143 @@
+"""Idempotent consumers: effects once per event_id, bad entries dead-lettered with a reason."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from uuid import UUID
+
+import pytest
+import redis
+from faststream.redis import RedisBroker
+from redis.asyncio import Redis
+from rehab_contracts import EventEnvelope, EventPayload
+from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select
+
+from kernel.messaging.consumer import EventConsumer, EventRejected, Subscription, dead_letter_stream
+from kernel.store.store import EventStore, UnitOfWork
+from tests.kernel.events import need_surveyed
+
+STREAM = "rehab.survey.events"
+effects = MetaData()
+effect_table = Table(
+    "effects", effects, Column("id", Integer, primary_key=True), Column("person_id", String(36))
+)
+
+
+def count_effect(unit: UnitOfWork, _envelope: EventEnvelope, payload: EventPayload) -> None:
+    unit.session.execute(insert(effect_table).values(person_id=str(payload.person_id)))  # type: ignore[attr-defined]
+
+
+def effect_count(store: EventStore) -> int:
+    with store.transaction() as unit:
+        return len(unit.session.execute(select(effect_table)).all())
+
+
+def consumer_of(store: EventStore, handler=count_effect) -> EventConsumer:  # type: ignore[no-untyped-def]
+    store.create_schema(effects)
+    return EventConsumer(store, "assessment", [Subscription(STREAM, {"survey.need_surveyed": handler})])
+
+
+def a_published_envelope(sqlite_store: EventStore) -> EventEnvelope:
+    with sqlite_store.transaction() as unit:
+        return unit.append("person-x", 0, [need_surveyed(UUID(int=7))])[0]
+
+
+def test_the_same_event_applied_twice_has_one_effect(sqlite_store: EventStore) -> None:
+    consumer = consumer_of(sqlite_store)
+    envelope = a_published_envelope(sqlite_store)
+    assert consumer.apply(envelope, STREAM) is True
+    assert consumer.apply(envelope, STREAM) is False
+    assert effect_count(sqlite_store) == 1
+
+
+def test_a_failing_effect_records_nothing_so_the_event_can_be_retried(sqlite_store: EventStore) -> None:
+    def failing(unit: UnitOfWork, envelope: EventEnvelope, payload: EventPayload) -> None:
+        count_effect(unit, envelope, payload)
+        raise RuntimeError("database went away")
+
+    envelope = a_published_envelope(sqlite_store)
+    consumer = consumer_of(sqlite_store, failing)
+    with pytest.raises(RuntimeError):
+        consumer.apply(envelope, STREAM)
+    assert effect_count(sqlite_store) == 0
+    assert consumer_of(sqlite_store).apply(envelope, STREAM) is True
+    assert effect_count(sqlite_store) == 1
+
+
+def wait_for(condition, seconds: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)
+
+
+def run_consumer_while(consumer: EventConsumer, redis_url: str, action) -> None:  # type: ignore[no-untyped-def]
+    async def main() -> None:
+        client = Redis.from_url(redis_url)
+        broker = RedisBroker(redis_url)
+        await consumer.ensure_groups(client)
+        consumer.register(broker, client)
+        await broker.start()
+        try:
+            await asyncio.to_thread(action)
+        finally:
+            await broker.stop()
+            await client.aclose()
+
+    asyncio.run(main())
+
+
+def test_a_delivered_event_redelivered_on_the_stream_has_one_effect_and_is_acknowledged(
+    sqlite_store: EventStore, redis_url: str, redis_client: redis.Redis
+) -> None:
+    envelope = a_published_envelope(sqlite_store)
+    consumer = consumer_of(sqlite_store)
+    redis_client.xadd(STREAM, envelope.to_wire())  # type: ignore[arg-type]
+    redis_client.xadd(STREAM, envelope.to_wire())  # the relay republished after a crash
+
+    def both_processed() -> None:
+        wait_for(lambda: redis_client.xinfo_groups(STREAM)[0]["entries-read"] == 2)
+        wait_for(lambda: redis_client.xpending(STREAM, "assessment")["pending"] == 0)
+
+    run_consumer_while(consumer, redis_url, both_processed)
+    assert effect_count(sqlite_store) == 1
+
+
+def test_a_consumer_started_late_gets_the_backlog(
+    sqlite_store: EventStore, redis_url: str, redis_client: redis.Redis
+) -> None:
+    envelope = a_published_envelope(sqlite_store)
+    redis_client.xadd(STREAM, envelope.to_wire())  # published before the group existed
+    consumer = consumer_of(sqlite_store)
+    run_consumer_while(consumer, redis_url, lambda: wait_for(lambda: effect_count(sqlite_store) == 1))
+
+
+def test_an_undecodable_entry_goes_to_the_dead_letter_stream_with_its_reason(
+    sqlite_store: EventStore, redis_url: str, redis_client: redis.Redis
+) -> None:
+    consumer = consumer_of(sqlite_store)
+    redis_client.xadd(STREAM, {"event_id": "not-a-uuid", "payload": "{"})
+    dead = dead_letter_stream("assessment")
+    run_consumer_while(consumer, redis_url, lambda: wait_for(lambda: redis_client.xlen(dead) == 1))
+    [(_id, fields)] = redis_client.xrange(dead)
+    assert b"lacks fields" in fields[b"reason"]
+    assert json.loads(fields[b"fields"])["event_id"] == "not-a-uuid"
+    assert redis_client.xpending(STREAM, "assessment")["pending"] == 0
+    assert effect_count(sqlite_store) == 0
+
+
+def test_an_event_a_handler_rejects_is_dead_lettered_and_has_no_effect(
+    sqlite_store: EventStore, redis_url: str, redis_client: redis.Redis
+) -> None:
+    def rejecting(unit: UnitOfWork, envelope: EventEnvelope, payload: EventPayload) -> None:
+        count_effect(unit, envelope, payload)
+        raise EventRejected("person is not in this jurisdiction")
+
+    consumer = consumer_of(sqlite_store, rejecting)
+    redis_client.xadd(STREAM, a_published_envelope(sqlite_store).to_wire())  # type: ignore[arg-type]
+    dead = dead_letter_stream("assessment")
+    run_consumer_while(consumer, redis_url, lambda: wait_for(lambda: redis_client.xlen(dead) == 1))
+    assert b"not in this jurisdiction" in redis_client.xrange(dead)[0][1][b"reason"]
+    assert effect_count(sqlite_store) == 0

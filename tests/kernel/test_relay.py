@@ -1,0 +1,163 @@
+"""The outbox relay against a real Redis: plain JSON fields, order, no skipped events, Redis outages."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import redis
+from rehab_contracts import EventEnvelope
+from sqlalchemy.orm import Session
+
+from kernel.messaging.relay import OutboxRelay
+from kernel.store.store import EventStore, UnitOfWork
+from tests.kernel.events import need_surveyed
+
+STREAM = "rehab.survey.events"
+
+
+def relay_for(store: EventStore, redis_url: str) -> OutboxRelay:
+    from redis.asyncio import Redis
+
+    return OutboxRelay(store, Redis.from_url(redis_url), STREAM, retry_seconds=0.05)
+
+
+def publish(store: EventStore, redis_url: str) -> int:
+    async def once() -> int:
+        relay = relay_for(store, redis_url)
+        try:
+            return await relay.publish_pending()
+        finally:
+            await relay.redis.aclose()
+
+    return asyncio.run(once())
+
+
+def test_published_entries_are_plain_json_fields_any_client_can_read(
+    store: EventStore, redis_url: str, redis_client: redis.Redis
+) -> None:
+    with store.transaction() as unit:
+        stored = unit.append("person-1", 0, [need_surveyed()])[0]
+    assert publish(store, redis_url) == 1
+    [(_entry_id, fields)] = redis_client.xrange(STREAM)
+    text = {key.decode(): value.decode() for key, value in fields.items()}
+    assert text["event_id"] == str(stored.event_id)
+    assert text["event_type"] == "survey.need_surveyed"
+    assert json.loads(text["payload"])["person_id"] == stored.payload["person_id"]
+    assert EventEnvelope.from_wire(fields) == stored
+
+
+def test_events_are_published_once_in_position_order(
+    store: EventStore, redis_url: str, redis_client: redis.Redis
+) -> None:
+    with store.transaction() as unit:
+        unit.append("person-1", 0, [need_surveyed(), need_surveyed(), need_surveyed()])
+    assert publish(store, redis_url) == 3
+    assert publish(store, redis_url) == 0
+    versions = [int(fields[b"version"]) for _id, fields in redis_client.xrange(STREAM)]
+    assert versions == [1, 2, 3]
+    assert store.counts()["unpublished"] == 0
+
+
+def test_an_event_whose_transaction_commits_late_is_still_published(
+    store: EventStore, redis_url: str, redis_client: redis.Redis
+) -> None:
+    """Commit-order gap: position 1 commits after position 2 was published."""
+    with Session(store.engine) as slow_session:
+        slow_session.begin()
+        UnitOfWork(slow_session, "survey").append("person-slow", 0, [need_surveyed()])
+        slow_session.flush()
+        if store.engine.dialect.name == "sqlite":
+            # SQLite has one writer at a time: commit the slow one first, then the fast one.
+            slow_session.commit()
+            with store.transaction() as unit:
+                unit.append("person-fast", 0, [need_surveyed()])
+            assert publish(store, redis_url) == 2
+        else:
+            with store.transaction() as unit:
+                unit.append("person-fast", 0, [need_surveyed()])
+            assert publish(store, redis_url) == 1  # only the fast one is visible yet
+            slow_session.commit()
+            assert publish(store, redis_url) == 1  # the late one is not skipped
+    streams = sorted(fields[b"stream_id"].decode() for _id, fields in redis_client.xrange(STREAM))
+    assert streams == ["person-fast", "person-slow"]
+
+
+def test_the_relay_keeps_events_while_redis_is_unreachable_and_publishes_them_later(
+    store: EventStore, redis_url: str, redis_client: redis.Redis
+) -> None:
+    with store.transaction() as unit:
+        unit.append("person-1", 0, [need_surveyed()])
+
+    async def run_against_dead_redis() -> None:
+        from redis.asyncio import Redis
+
+        relay = OutboxRelay(store, Redis.from_url("redis://127.0.0.1:1/0"), STREAM, retry_seconds=0.05)
+        task = asyncio.create_task(relay.run())
+        await asyncio.sleep(0.3)
+        task.cancel()
+        await relay.redis.aclose()
+
+    asyncio.run(run_against_dead_redis())
+    assert store.counts()["unpublished"] == 1
+    assert publish(store, redis_url) == 1
+    assert redis_client.xlen(STREAM) == 1
+
+
+def republish_lost(store: EventStore, redis_url: str) -> int:
+    async def once() -> int:
+        relay = relay_for(store, redis_url)
+        try:
+            return await relay.republish_lost_entries()
+        finally:
+            await relay.redis.aclose()
+
+    return asyncio.run(once())
+
+
+def test_events_whose_stream_redis_lost_are_published_again(
+    store: EventStore, redis_url: str, redis_client: redis.Redis
+) -> None:
+    with store.transaction() as unit:
+        unit.append("person-1", 0, [need_surveyed(), need_surveyed(), need_surveyed()])
+    publish(store, redis_url)
+    assert republish_lost(store, redis_url) == 0  # nothing lost yet
+
+    redis_client.flushall()  # Redis restarted without its data
+    assert republish_lost(store, redis_url) == 3
+    assert publish(store, redis_url) == 3
+    assert [int(fields[b"version"]) for _id, fields in redis_client.xrange(STREAM)] == [1, 2, 3]
+
+
+def test_only_the_entries_newer_than_what_redis_kept_are_published_again(
+    store: EventStore, redis_url: str, redis_client: redis.Redis
+) -> None:
+    with store.transaction() as unit:
+        unit.append("person-1", 0, [need_surveyed()])
+    publish(store, redis_url)
+    [(kept_id, kept_fields)] = redis_client.xrange(STREAM)
+    with store.transaction() as unit:
+        unit.append("person-1", 1, [need_surveyed(), need_surveyed()])
+    publish(store, redis_url)
+
+    # Redis comes back from an older snapshot that holds only the first entry.
+    redis_client.delete(STREAM)
+    redis_client.xadd(STREAM, kept_fields, id=kept_id)
+    assert republish_lost(store, redis_url) == 2
+    assert publish(store, redis_url) == 2
+    assert [int(fields[b"version"]) for _id, fields in redis_client.xrange(STREAM)] == [1, 2, 3]
+
+
+def test_lost_entries_are_found_even_when_new_events_were_published_after_the_loss(
+    store: EventStore, redis_url: str, redis_client: redis.Redis
+) -> None:
+    with store.transaction() as unit:
+        unit.append("person-1", 0, [need_surveyed(), need_surveyed()])
+    publish(store, redis_url)
+    redis_client.flushall()
+    with store.transaction() as unit:
+        unit.append("person-2", 0, [need_surveyed()])
+    assert publish(store, redis_url) == 1  # the stream is re-created by the new event
+    assert republish_lost(store, redis_url) == 2
+    assert publish(store, redis_url) == 2
+    assert redis_client.xlen(STREAM) == 3

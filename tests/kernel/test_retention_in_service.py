@@ -1,0 +1,47 @@
+"""With REHAB_STREAM_RETENTION_SECONDS a service trims its own stream, only behind its slowest group."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from uuid import uuid4
+
+import pytest
+import redis
+from fastapi.testclient import TestClient
+
+from kernel.runtime import ServiceSettings, create_service_app
+from tests.kernel.test_idempotent_commands import post, survey_router
+
+
+def wait_until(condition, seconds: float = 15.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+def test_a_service_trims_what_every_group_acknowledged_and_keeps_what_is_pending(
+    tmp_path: Path, redis_url: str, redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REHAB_STREAM_RETENTION_SECONDS", "1")
+    stream = f"rehab.retention-{uuid4().hex[:8]}.events"
+    redis_client.xgroup_create(stream, "settlement", id="0", mkstream=True)
+    settings = ServiceSettings(
+        service="survey", database_url=f"sqlite:///{tmp_path}/survey.db", redis_url=redis_url
+    )
+    app = create_service_app(
+        settings, title="t", description="d", routers=[survey_router()], publishes_to=stream, subscriptions=[]
+    )
+    with TestClient(app) as client:
+        for _ in range(3):
+            assert post(client, uuid4(), key=None).status_code == 201
+        wait_until(lambda: redis_client.xlen(stream) == 3)
+        [[_name, entries]] = redis_client.xreadgroup("settlement", "c1", {stream: ">"})
+        for entry_id, _fields in entries[:2]:  # the third stays pending
+            redis_client.xack(stream, "settlement", entry_id)
+
+        wait_until(lambda: redis_client.xlen(stream) == 1)
+        time.sleep(2.5)  # more trimming passes: the pending entry must survive them
+
+        assert [entry_id for entry_id, _ in redis_client.xrange(stream)] == [entries[2][0]]
