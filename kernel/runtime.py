@@ -24,6 +24,7 @@ from sqlalchemy import MetaData
 from kernel.access.access import AccessControl, install_access_control
 from kernel.access.audit import AuditTrail
 from kernel.access.auth import Agency, TokenVerifier, load_public_keys
+from kernel.deployment import load_deployment
 from kernel.messaging.cancellation import raise_if_cancelled
 from kernel.messaging.consumer import EventConsumer, Subscription
 from kernel.messaging.durability import default_user_problems, durability_problems
@@ -42,12 +43,6 @@ log = logging.getLogger(__name__)
 LOCAL_HOSTS = {"127.0.0.1", "::1", "localhost"}
 PRODUCTION = "production"
 
-COMMAND_SCOPES = {"settlement": frozenset({"district"})}
-"""Scope kinds whose users may send a service commands at all (settlement: only the district office)."""
-
-SERVICE_PORTS = {"survey": 8101, "assessment": 8102, "approval": 8103, "delivery": 8104, "settlement": 8105}
-"""Default HTTP port of each service when they all run on one machine."""
-
 
 class ServiceSettings(BaseSettings):
     """How one service process runs. Every field can be set by a ``REHAB_`` environment variable."""
@@ -61,7 +56,7 @@ class ServiceSettings(BaseSettings):
     )
     redis_url: str = Field(default="redis://127.0.0.1:6379/0", description="The shared Redis.")
     host: str = Field(default="127.0.0.1")
-    port: int | None = Field(default=None, description="HTTP port; default from SERVICE_PORTS.")
+    port: int | None = Field(default=None, description="HTTP port; default from deploy/services.toml.")
     allow_volatile_redis: bool = Field(
         default=False,
         description="Run even on a Redis that may lose acknowledged entries (no AOF, eviction): demos only.",
@@ -109,7 +104,7 @@ class ServiceSettings(BaseSettings):
 
     @property
     def http_port(self) -> int:
-        return self.port if self.port is not None else SERVICE_PORTS[self.service]
+        return self.port if self.port is not None else load_deployment().spec(self.service).port
 
     @property
     def production(self) -> bool:
@@ -148,7 +143,7 @@ def load_access_control(settings: ServiceSettings) -> AccessControl | None:
     return AccessControl(
         Agency(settings.service),
         TokenVerifier(public_keys),
-        command_scopes=COMMAND_SCOPES.get(settings.service, frozenset()),
+        command_scopes=load_deployment().spec(settings.service).command_scopes or frozenset(),
     )
 
 

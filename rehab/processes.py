@@ -26,12 +26,11 @@ from typing import Any
 import httpx
 
 from kernel.access.auth import Agency, Role, Scope
-from kernel.runtime import SERVICE_PORTS
+from kernel.deployment import load_deployment
 from rehab.keys import ensure_keys
 from rehab.local_redis import LocalRedis
+from rehab.services import SERVICES
 from rehab.users import User, UserDirectory
-
-SERVICES = tuple(SERVICE_PORTS)
 
 
 @dataclass
@@ -40,7 +39,7 @@ class ServiceProcesses:
 
     var_dir: Path
     redis_url: str
-    ports: dict[str, int] = field(default_factory=lambda: dict(SERVICE_PORTS))
+    ports: dict[str, int] = field(default_factory=lambda: load_deployment().ports)
     services: Iterable[str] = SERVICES
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)

@@ -1,3 +1,6 @@
-"""The five agency services, in the order of the workflow (one name each for the CLI's choices)."""
+"""The agency services of this deployment, in the order of the workflow (one name each for the CLI's
+choices), read from deploy/services.toml."""
 
-SERVICES = ("survey", "assessment", "approval", "delivery", "settlement")
+from kernel.deployment import load_deployment
+
+SERVICES = load_deployment().names

@@ -16,18 +16,14 @@ from redis.exceptions import ResponseError
 from rehab_contracts import STREAM_OF_PRODUCER
 from sqlalchemy import Connection, Engine, MetaData, Table, inspect, select
 
+from kernel.deployment import load_deployment
 from kernel.messaging.dead_letters import DeadLetter, dead_letter_stream
 from kernel.store.store import READ_ONLY, create_store_engine, events_table, inbox_table, outbox_table
 from rehab.services import SERVICES
 
 PRODUCERS = tuple(STREAM_OF_PRODUCER)
-SUBSCRIBES_TO: dict[str, tuple[str, ...]] = {
-    "assessment": ("survey",),
-    "approval": ("assessment",),
-    "delivery": ("approval",),
-    "settlement": ("survey", "assessment", "approval", "delivery"),
-}
-"""Consumer service -> the producers whose streams it consumes (as in services/*/app.py)."""
+SUBSCRIBES_TO: dict[str, tuple[str, ...]] = load_deployment().subscriptions
+"""Consumer service -> the producers whose streams it consumes (deploy/services.toml)."""
 
 
 class StoreMissing(LookupError):

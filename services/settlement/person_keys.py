@@ -21,11 +21,11 @@ from typing import Any, Protocol
 import httpx
 from rehab_contracts.sealed import REDACTED, UNAVAILABLE, DataKey
 
-from kernel.runtime import SERVICE_PORTS
+from kernel.deployment import load_deployment
 
 log = logging.getLogger(__name__)
 
-DEFAULT_SURVEY_URL = f"http://127.0.0.1:{SERVICE_PORTS['survey']}"
+DEFAULT_SURVEY_URL = f"http://127.0.0.1:{load_deployment().spec('survey').port}"
 KEEP_SECONDS = 300.0
 BATCH_SIZE = 500
 """Persons per batch request: the registry's maximum (services/survey/key_release.py)."""
