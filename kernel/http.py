@@ -1,15 +1,81 @@
-"""Annotations every service's HTTP API shares: runtime, jurisdiction, street filter, page parameters."""
+"""Annotations every service's HTTP API shares: runtime, the command's unit of work, jurisdiction,
+street filter, page parameters."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from kernel.domain.rejections import CommandRejected
 from kernel.reference import Jurisdiction
 from kernel.runtime import ServiceRuntime, runtime_of
+from kernel.store.keyed import IdempotentRequest, StoredResponse
+from kernel.store.store import UnitOfWork
+from kernel.web.idempotency import keyed_request
 
 Runtime = Annotated[ServiceRuntime, Depends(runtime_of)]
 """The runtime (store, relay, consumer) of the service answering the request."""
+
+
+class KeyedCommand:
+    """The command a route handles: the unit of work it writes in, and the answer it gives.
+
+    ``with command.unit() as unit:`` opens one transaction; ``command.answer(...)`` inside it keeps
+    the answer for the command's ``Idempotency-Key`` in that transaction; the end of the ``with``
+    block commits events, key and answer together, then wakes the relay. Without a key the unit
+    is a plain transaction and the answer is kept nowhere.
+    """
+
+    def __init__(self, runtime: ServiceRuntime, keyed: IdempotentRequest | None) -> None:
+        self.runtime = runtime
+        self.keyed = keyed
+        self._unit: UnitOfWork | None = None
+
+    @contextmanager
+    def unit(self) -> Iterator[UnitOfWork]:
+        """The command's unit of work: committed (with its answer) when the ``with`` block ends."""
+        with self.runtime.store.transaction(self.keyed) as unit:
+            self._unit = unit
+            try:
+                yield unit
+            finally:
+                self._unit = None
+        if unit.appended and self.runtime.relay is not None:
+            self.runtime.relay.notify()  # publish now rather than at the next poll
+
+    def answer(self, body: BaseModel, *, status: int = 200, location: str | None = None) -> JSONResponse:
+        """The command's JSON answer, kept for its key (see ``keep``)."""
+        headers = {"Location": location} if location is not None else None
+        response = JSONResponse(body.model_dump(mode="json"), status_code=status, headers=headers)
+        self.keep(response)
+        return response
+
+    def keep(self, response: Response) -> None:
+        """Keep a successful answer for the command's key: with the open unit's events when inside
+        ``unit()``; else (a command that recorded no event) in a small transaction of its own."""
+        if self.keyed is None or not 200 <= response.status_code < 300:
+            return
+        answer: StoredResponse = (
+            response.status_code,
+            [(name.decode("latin-1"), value.decode("latin-1")) for name, value in response.raw_headers],
+            bytes(response.body),
+        )
+        if self._unit is not None:
+            self._unit.keep_answer(answer)
+        else:
+            self.runtime.store.record_response(self.keyed, *answer)
+
+
+def command_of(request: Request) -> KeyedCommand:
+    """FastAPI dependency: the command being handled, with the Idempotency-Key the middleware read."""
+    return KeyedCommand(runtime_of(request), keyed_request(request.scope))
+
+
+Command = Annotated[KeyedCommand, Depends(command_of)]
+"""The command a route handles (``KeyedCommand``): its unit of work and its kept answer."""
 
 MAX_QUERY_TEXT = 100
 """Longest text a query parameter may carry (a street, community or institution id is far shorter)."""

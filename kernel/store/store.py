@@ -11,7 +11,8 @@ One database per service. Four tables:
   effect; a redelivered event finds its ``event_id`` here and is a no-op. The inbox keeps the
   whole envelope, so it is also the service's archive of what it received (settlement replays it).
 * ``idempotency_keys`` — the ``Idempotency-Key`` of a command, written in the same transaction as
-  its events (see ``kernel.web.idempotency``), and later the response the command got.
+  its events and the answer the command gave (a unit of work opened with ``keyed=``; see
+  ``kernel.web.idempotency`` and ``kernel.http.Command``).
 
 The tables are in ``tables.py``; the outbox queries in ``outbox.py`` and the kept answers in
 ``kept_answers.py`` are parts of ``EventStore``.
@@ -43,14 +44,10 @@ from sqlalchemy.orm import Session
 from sqlalchemy.schema import CreateIndex
 
 from kernel.domain.ids import new_event_id
+from kernel.domain.rejections import CommandRejected
 from kernel.faults import fault_point
 from kernel.store.kept_answers import KeptAnswers, keep_response, key_row
-from kernel.store.keyed import (
-    IdempotencyKeyInUse,
-    IdempotentRequest,
-    StoredResponse,
-    current_request,
-)
+from kernel.store.keyed import IdempotencyKeyInUse, IdempotentRequest, StoredResponse
 from kernel.store.outbox import Outbox
 from kernel.store.sqlite import (
     READ_ONLY,
@@ -76,6 +73,7 @@ __all__ = [
     "ConcurrencyConflict",
     "EventStore",
     "NewEvent",
+    "NotRecorded",
     "Position",
     "StoreBusy",
     "StoredEvent",
@@ -101,6 +99,18 @@ class ConcurrencyConflict(Exception):
         )
         self.stream_id = stream_id
         self.expected_version = expected_version
+
+
+class NotRecorded(CommandRejected):
+    """A keyed command's commit failed: neither its events nor its key nor its answer are recorded.
+
+    HTTP 503: the client sends the command again with its Idempotency-Key, and it runs anew.
+    """
+
+    status_code = 503
+
+    def __init__(self) -> None:
+        super().__init__("命令未能保存（事务未提交），请重新提交", code="store.not_recorded")
 
 
 @dataclass(frozen=True)
@@ -134,48 +144,29 @@ class EventStore(Outbox, KeptAnswers):
             extra.create_all(self.engine)
 
     @contextmanager
-    def transaction(self) -> Iterator[UnitOfWork]:
-        """One atomic unit: commits on success, rolls back on any exception.
+    def transaction(self, keyed: IdempotentRequest | None = None) -> Iterator[UnitOfWork]:
+        """One atomic unit: commits when the ``with`` block ends, rolls back on any exception.
 
-        A keyed HTTP command's unit that appended events is not committed here but handed to the
-        idempotency middleware, which commits it with the response (see ``HeldCommit``).
+        ``keyed``: the keyed command this unit belongs to. Its key is recorded with the unit's events,
+        and the answer the unit keeps (``UnitOfWork.keep_answer``) is committed with them, so no crash
+        can separate a command's events from its answer.
         """
-        request = current_request.get()
-        held = request.commit if request is not None else None
-        if held is not None and held.pending:  # a later unit of the same keyed command
-            with held.session.begin_nested():
-                yield UnitOfWork(held.session, self.producer)
-            return
         session = Session(self.engine)
-        handed_over = False
         try:
             with busy_means_retry():
                 session.begin()
-                unit = UnitOfWork(session, self.producer)
+                unit = UnitOfWork(session, self.producer, keyed)
                 yield unit
-                if request is not None and unit.appended:
-                    _hand_over(session, request)
-                    handed_over = True
-                    return
-                _commit(session, appended=unit.appended)
+                _commit(unit)
         except BaseException:
-            if not handed_over:
-                session.rollback()  # explicit, so after_rollback listeners (settlement's live book) hear it
+            session.rollback()  # explicit, so after_rollback listeners (settlement's live book) hear it
             raise
         finally:
-            if not handed_over:
-                session.close()
+            session.close()
 
     @contextmanager
     def reading(self) -> Iterator[UnitOfWork]:
-        """A transaction for queries: it never takes SQLite's write lock, so it never waits for a writer.
-
-        Within a keyed command whose events await their commit, queries read that transaction.
-        """
-        request = current_request.get()
-        if request is not None and request.commit.pending:
-            yield UnitOfWork(request.commit.session, self.producer)
-            return
+        """A transaction for queries: it never takes SQLite's write lock, so it never waits for a writer."""
         with Session(self.read_engine) as session, session.begin():
             yield UnitOfWork(session, self.producer)
 
@@ -209,11 +200,20 @@ def scope_key(scope: str) -> int:
 class UnitOfWork:
     """What a command or an event handler may do inside one transaction."""
 
-    def __init__(self, session: Session, producer: str) -> None:
+    def __init__(self, session: Session, producer: str, keyed: IdempotentRequest | None = None) -> None:
         self.session = session
         self.producer = producer
+        self.keyed = keyed
+        """The keyed command this unit belongs to: its key is recorded with the events appended."""
         self.appended = False
         """Whether this unit recorded events (a command's transaction, not a query's or a consumer's)."""
+        self.answer: StoredResponse | None = None
+        """The answer kept for the command's key when the unit commits (``keep_answer``)."""
+
+    def keep_answer(self, answer: StoredResponse) -> None:
+        """Keep the command's successful answer for its key, committed with this unit (keyed units only)."""
+        if self.keyed is not None:
+            self.answer = answer
 
     def lock(self, scope: str) -> None:
         """Wait for, then hold until commit or rollback, the lock on ``scope`` (ADR 0010).
@@ -271,11 +271,10 @@ class UnitOfWork:
             _envelope(self.producer, stream_id, expected_version + offset, new, recorded_at)
             for offset, new in enumerate(events, start=1)
         ]
-        request = current_request.get()
         try:
             with self.session.begin_nested():
-                if request is not None:
-                    self._remember_key(request, envelopes)
+                if self.keyed is not None:
+                    self._remember_key(self.keyed, envelopes)
                 for envelope in envelopes:
                     position = self.session.execute(
                         insert(events_table).values(event_row(envelope))
@@ -340,26 +339,38 @@ class UnitOfWork:
         return [EventEnvelope.model_validate_json(text) for text in self.session.scalars(query)]
 
 
-def _commit(session: Session, *, appended: bool) -> None:
-    if appended:
-        fault_point("store.before_commit")  # the fault suite kills a service here
-    session.commit()
-    if appended:
+def _commit(unit: UnitOfWork) -> None:
+    """Commit the unit, with the answer it keeps for its key; a keyed unit whose commit fails raises
+    NotRecorded (a busy database stays StoreBusy, a key another request recorded IdempotencyKeyInUse)."""
+    try:
+        with busy_means_retry():
+            if unit.keyed is not None and unit.answer is not None:
+                _keep_answer(unit.session, unit.keyed, unit.answer)
+            if unit.appended:
+                fault_point("store.before_commit")  # the fault suite kills a service here
+            unit.session.commit()
+    except (StoreBusy, IdempotencyKeyInUse):
+        raise
+    except Exception as error:
+        if unit.keyed is None:
+            raise
+        log.exception("could not commit the command with Idempotency-Key %r", unit.keyed.key)
+        raise NotRecorded() from error
+    if unit.appended:
         fault_point("store.after_commit")
 
 
-def _hand_over(session: Session, request: IdempotentRequest) -> None:
-    """Leave the keyed command's transaction open for the middleware to commit with the response."""
-
-    def finish(response: StoredResponse | None) -> None:
-        try:
-            if response is not None:
-                keep_response(session, request, response)
-            _commit(session, appended=True)
-        finally:
-            session.close()
-
-    request.commit.hold(session, finish)
+def _keep_answer(session: Session, request: IdempotentRequest, answer: StoredResponse) -> None:
+    """Keep the answer with the key's row; a command that recorded no event gets a row of its own."""
+    if keep_response(session, request, answer):
+        return
+    status, headers, body = answer
+    answered = {"response_status": status, "response_headers": json.dumps(headers), "response_body": body}
+    try:
+        with session.begin_nested():
+            session.execute(insert(idempotency_keys_table).values({**key_row(request, []), **answered}))
+    except IntegrityError as error:  # a concurrent request with this key recorded it first
+        raise IdempotencyKeyInUse(request.key) from error
 
 
 def _now() -> datetime:

@@ -5,18 +5,18 @@ again with the same ``Idempotency-Key`` and gets the original result, while the 
 the command's events exactly once.
 
 * The middleware reads the header of every command (POST, PUT, PATCH, DELETE), hashes method,
-  path, query and body, and puts an ``IdempotentRequest`` in a context variable.
-* ``UnitOfWork.append`` records the key, the request hash and the new event ids in the table
-  ``idempotency_keys`` in the SAME transaction as the events: a crash after the commit cannot let a
-  retry record a second event. The key is the table's primary key, so a concurrent duplicate (in
-  another process) fails its own transaction with ``IdempotencyKeyInUse``.
-* That transaction is not committed when the handler's ``with store.transaction()`` ends: the
-  store hands it to the middleware (``HeldCommit``), which adds the 2xx response (status, headers,
-  body) and only then commits, before the answer leaves. Events and answer are durable together or
-  not at all, so a retry after any crash gets the original status, body and ``Location``. Later
-  units of work of the same command run in that transaction. Failed commands (4xx, 5xx) keep no
-  response, so a corrected retry can succeed; a command that recorded no event keeps its 2xx
-  response in a small transaction of its own.
+  path, query and body, and hands the route an ``IdempotentRequest`` in the request's state
+  (``keyed_request``). It answers a known key itself and serialises requests with one key within the
+  process; it commits nothing.
+* The route opens its unit of work with that request (``kernel.http.Command``): ``UnitOfWork.append``
+  records the key, the request hash and the new event ids in the table ``idempotency_keys`` in the
+  SAME transaction as the events, and the route's 2xx answer (status, headers, body) is kept in it
+  too, before the ``with`` block commits. Events and answer are durable together or not at all, so a
+  retry after any crash gets the original status, body and ``Location``. The key is the table's
+  primary key, so a concurrent duplicate (in another process) fails its own transaction with
+  ``IdempotencyKeyInUse``, which the middleware answers as a retry. Failed commands (4xx, 5xx) keep no
+  answer, so a corrected retry can succeed; a command that recorded no event keeps its 2xx answer in a
+  small transaction of its own.
 
 A retry whose key is known answers at once with ``Idempotent-Replayed: true``: the stored response,
 or — only when a command recorded events and then failed — 200 with the ids of the events already
@@ -42,8 +42,6 @@ from kernel.store.keyed import (
     IdempotencyKeyInUse,
     IdempotencyRecord,
     IdempotentRequest,
-    StoredResponse,
-    current_request,
 )
 from kernel.web.asgi import read_body
 from kernel.web.problems import field_error, problem_body, send_json
@@ -53,6 +51,8 @@ log = logging.getLogger(__name__)
 REPLAYED_HEADER = "Idempotent-Replayed"
 COMMAND_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MAX_KEY_LENGTH = 200
+KEYED_REQUEST = "keyed_request"
+"""Where in the request's state (``scope["state"]``) the middleware puts the ``IdempotentRequest``."""
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -64,9 +64,11 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 class IdempotencyStore(Protocol):
     def idempotency_record(self, key: str) -> IdempotencyRecord | None: ...
 
-    def record_response(
-        self, request: IdempotentRequest, status: int, headers: list[tuple[str, str]], body: bytes
-    ) -> None: ...
+
+def keyed_request(scope: Scope) -> IdempotentRequest | None:
+    """The keyed command the middleware handed to the route, or None for a command without a key."""
+    request: IdempotentRequest | None = scope.get("state", {}).get(KEYED_REQUEST)
+    return request
 
 
 def key_problem(key: str) -> str | None:
@@ -195,7 +197,7 @@ class IdempotencyMiddleware:
         async def capture(message: Message) -> None:
             messages.append(message)
 
-        token = current_request.set(request)
+        scope.setdefault("state", {})[KEYED_REQUEST] = request
         try:
             await self.app(scope, replay_body, capture)
         except IdempotencyKeyInUse:
@@ -207,11 +209,6 @@ class IdempotencyMiddleware:
             else:
                 await _answer_known(record, request, send)
             return
-        except BaseException:
-            _commit_held(request, None)  # it failed after deciding: its events stay, no answer kept
-            raise
-        finally:
-            current_request.reset(token)
         await _answer(store, request, messages, send)
 
     @asynccontextmanager
@@ -229,67 +226,24 @@ class IdempotencyMiddleware:
                 self._locks[key] = (lock, users - 1)
 
 
-_NOT_RECORDED = "命令未能保存（事务未提交），请重新提交"
-
-
 async def _answer(
     store: IdempotencyStore, request: IdempotentRequest, messages: list[Message], send: Send
 ) -> None:
-    """Send the command's answer once its events and the answer are committed together."""
-    response = _successful(messages)
-    if response is None and not request.commit.pending:
+    """Send the command's answer (its unit of work committed it with the events, when it succeeded)."""
+    if not _successful(messages):
         # Refused, perhaps because a concurrent request with this key (in another process) was
         # recorded meanwhile: then the client gets that request's answer, as on a retry.
         record = await asyncio.to_thread(store.idempotency_record, request.key)
         if record is not None and record.status is not None:
             await _answer_known(record, request, send)
             return
-    if await _keep_response(store, request, response):
-        for message in messages:
-            await send(message)
-    else:
-        await send_json(send, 503, problem_body(503, "store.not_recorded", _NOT_RECORDED))
+    for message in messages:
+        await send(message)
 
 
-def _successful(messages: list[Message]) -> StoredResponse | None:
-    """The captured answer when it is a success (2xx), to keep for the key."""
+def _successful(messages: list[Message]) -> bool:
     start = next((m for m in messages if m["type"] == "http.response.start"), None)
-    if start is None or not 200 <= start["status"] < 300:
-        return None
-    content = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
-    headers = [(n.decode("latin-1"), v.decode("latin-1")) for n, v in start.get("headers", [])]
-    return start["status"], headers, content
-
-
-def _commit_held(request: IdempotentRequest, response: StoredResponse | None) -> bool:
-    """Commit the command's held events (with its response); False when the commit failed.
-
-    Runs in the event loop on purpose: a worker thread could be unavailable, every one of them
-    waiting for the very database lock this transaction holds. A commit takes milliseconds.
-    """
-    if not request.commit.pending:
-        return True
-    try:
-        request.commit.finish(response)
-    except Exception:
-        log.exception("could not commit the command with %s %r", IDEMPOTENCY_KEY_HEADER, request.key)
-        return False
-    return True
-
-
-async def _keep_response(
-    store: IdempotencyStore, request: IdempotentRequest, response: StoredResponse | None
-) -> bool:
-    """Keep the answer for the key: in the events' own transaction when one is held; else (a
-    command that recorded no event) in a small transaction of its own. False: nothing recorded."""
-    if request.commit.pending:
-        return _commit_held(request, response)
-    if response is not None:
-        try:
-            await asyncio.to_thread(store.record_response, request, *response)
-        except Exception:  # the events are committed: a retry gets the ids of the recorded events
-            log.exception("could not keep the response for %s %r", IDEMPOTENCY_KEY_HEADER, request.key)
-    return True
+    return start is not None and 200 <= start["status"] < 300
 
 
 async def _answer_known(record: IdempotencyRecord, request: IdempotentRequest, send: Send) -> None:

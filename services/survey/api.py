@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -11,7 +12,7 @@ from kernel.access.access import PERSONAL_DATA, Caller
 from kernel.access.auth import Principal
 from kernel.access.scopes import require_area, visible_area
 from kernel.domain.rejections import NotFound
-from kernel.http import MAX_QUERY_TEXT, Area, Limit, Offset, Runtime, Street
+from kernel.http import MAX_QUERY_TEXT, Area, Command, Limit, Offset, Runtime, Street
 from kernel.runtime import ServiceRuntime
 from services.survey import handlers, projection
 from services.survey.domain import Guardian, NeedsSurveyRequest, Person, PersonDetails
@@ -42,14 +43,12 @@ router = APIRouter(tags=["survey"])
     response_model=Created,
     summary="Register a person's basic information 残疾人基本信息",
 )
-def register_person(
-    body: RegisterPersonBody, response: Response, runtime: Runtime, area: Area, caller: Caller
-) -> Created:
+def register_person(body: RegisterPersonBody, command: Command, area: Area, caller: Caller) -> Response:
     require_area(caller, body.street, body.community)
-    person_id = handlers.register_person(runtime.store, area.streets, _details(body), body.registered_on)
-    runtime.committed()
-    response.headers["Location"] = f"/persons/{person_id}"
-    return Created(person_id=person_id)
+    details = _details(body)
+    with command.unit() as unit:
+        person_id = handlers.register_person(unit, area.streets, details, body.registered_on)
+        return command.answer(Created(person_id=person_id), status=201, location=f"/persons/{person_id}")
 
 
 @router.get(
@@ -102,20 +101,14 @@ def get_person(person_id: UUID, runtime: Runtime, caller: Caller) -> PersonView:
     summary="Correct a person's basic information",
 )
 def correct_person(
-    person_id: UUID, body: CorrectPersonBody, response: Response, runtime: Runtime, area: Area, caller: Caller
-) -> Corrected:
-    person, _ = _person_in_area(runtime, person_id, caller)
+    person_id: UUID, body: CorrectPersonBody, command: Command, area: Area, caller: Caller
+) -> Response:
     changes = _changes(body)
-    if caller is not None and ("street" in changes or "community" in changes):
-        current = person.details
-        assert current is not None
-        require_area(
-            caller, changes.get("street", current.street), changes.get("community", current.community)
-        )
-    corrected = handlers.correct_person(runtime.store, area.streets, person_id, changes, body.reason)
-    runtime.committed()
-    response.headers["Location"] = f"/persons/{person_id}"
-    return Corrected(person_id=person_id, corrected=corrected)
+    check = _in_area(caller, moving_to=changes)
+    with command.unit() as unit:
+        corrected = handlers.correct_person(unit, area.streets, person_id, changes, body.reason, check)
+        answer = Corrected(person_id=person_id, corrected=corrected)
+        return command.answer(answer, status=201, location=f"/persons/{person_id}")
 
 
 @router.get(
@@ -135,10 +128,7 @@ def get_handbook(person_id: UUID, runtime: Runtime, caller: Caller) -> HandbookP
     response_model=SurveyCreated,
     summary="Record the year's needs survey 康复需求调查 (or correct it with `supersedes`)",
 )
-def survey_needs(
-    person_id: UUID, body: SurveyBody, response: Response, runtime: Runtime, caller: Caller
-) -> SurveyCreated:
-    _person_in_area(runtime, person_id, caller)
+def survey_needs(person_id: UUID, body: SurveyBody, command: Command, caller: Caller) -> Response:
     request = NeedsSurveyRequest(
         survey_year=body.survey_year,
         surveyed_on=body.surveyed_on,
@@ -148,10 +138,10 @@ def survey_needs(
         surveyor=body.surveyor,
         supersedes=body.supersedes,
     )
-    survey_id = handlers.survey_needs(runtime.store, person_id, request)
-    runtime.committed()
-    response.headers["Location"] = f"/persons/{person_id}/surveys/{survey_id}"
-    return SurveyCreated(survey_id=survey_id, person_id=person_id, survey_year=body.survey_year)
+    with command.unit() as unit:
+        survey_id = handlers.survey_needs(unit, person_id, request, _in_area(caller))
+        answer = SurveyCreated(survey_id=survey_id, person_id=person_id, survey_year=body.survey_year)
+        return command.answer(answer, status=201, location=f"/persons/{person_id}/surveys/{survey_id}")
 
 
 @router.get(
@@ -217,10 +207,26 @@ def _person_in_area(
 ) -> tuple[Person, list]:
     """The person, if registered in the caller's street (community); else 404 or 403."""
     person, envelopes = handlers.load_person(runtime.store, person_id)
-    if caller is not None:
-        assert person.details is not None
-        require_area(caller, person.details.street, person.details.community)
+    _in_area(caller)(person)
     return person, envelopes
+
+
+def _in_area(caller: Principal | None, moving_to: Mapping[str, Any] | None = None) -> handlers.Guard:
+    """The check of a loaded person: registered in the caller's street (community), and so is the
+    street (community) a correction ``moving_to`` gives them."""
+
+    def check(person: Person) -> None:
+        if caller is None:
+            return
+        details = person.details
+        assert details is not None
+        require_area(caller, details.street, details.community)
+        changes = moving_to or {}
+        if "street" in changes or "community" in changes:
+            street = changes.get("street", details.street)
+            require_area(caller, street, changes.get("community", details.community))
+
+    return check
 
 
 # -- translation between bodies and the domain -----------------------------------------------------------

@@ -1,8 +1,9 @@
-"""Command handlers of the survey service: load the person, one domain call, append, project."""
+"""Command handlers of the survey service, each in the command's unit of work: load the person, one domain
+call, append, project."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -30,59 +31,61 @@ def stream_of(person_id: UUID) -> str:
     return f"person-{person_id}"
 
 
+Guard = Callable[[Person], None]
+"""The caller's check of the person a command loaded (the access layer's area check); raises to refuse."""
+
+
 def register_person(
-    store: EventStore, streets: Sequence[str], details: PersonDetails, registered_on: date | None
+    unit: UnitOfWork, streets: Sequence[str], details: PersonDetails, registered_on: date | None
 ) -> UUID:
-    with store.transaction() as unit:
-        holder = projection.person_holding(unit.session, normalise(details.id_number))
-        decided = Person().register(
-            details,
-            registered_on=registered_on or today(),
-            today=today(),
-            streets=streets,
-            registered_as=holder,
-        )
-        person_id = decided[0].person_id
-        save_decided(unit, person_id, 0, decided)
+    holder = projection.person_holding(unit.session, normalise(details.id_number))
+    decided = Person().register(
+        details, registered_on=registered_on or today(), today=today(), streets=streets, registered_as=holder
+    )
+    person_id = decided[0].person_id
+    save_decided(unit, person_id, 0, decided)
     return person_id
 
 
 def correct_person(
-    store: EventStore, streets: Sequence[str], person_id: UUID, changes: Mapping[str, Any], reason: str
+    unit: UnitOfWork,
+    streets: Sequence[str],
+    person_id: UUID,
+    changes: Mapping[str, Any],
+    reason: str,
+    check: Guard,
 ) -> list[str]:
-    with store.transaction() as unit:
-        person, version = load_to_decide(unit, person_id)
-        new_id_number = changes.get("id_number")
-        holder = projection.person_holding(unit.session, normalise(new_id_number)) if new_id_number else None
-        decided = person.correct(
-            changes,
-            reason=reason,
-            corrected_on=today(),
-            today=today(),
-            streets=streets,
-            id_number_holder=holder,
-        )
-        save_decided(unit, person_id, version, decided)
+    """Correct basic information; returns the names of the corrected fields."""
+    person, version = load_to_decide(unit, person_id, check)
+    new_id_number = changes.get("id_number")
+    holder = projection.person_holding(unit.session, normalise(new_id_number)) if new_id_number else None
+    decided = person.correct(
+        changes, reason=reason, corrected_on=today(), today=today(), streets=streets, id_number_holder=holder
+    )
+    save_decided(unit, person_id, version, decided)
     return sorted(decided[0].changes)
 
 
-def survey_needs(store: EventStore, person_id: UUID, request: NeedsSurveyRequest) -> UUID:
+def survey_needs(unit: UnitOfWork, person_id: UUID, request: NeedsSurveyRequest, check: Guard) -> UUID:
     """Record a needs survey; returns its survey id (the event id a later correction supersedes)."""
-    with store.transaction() as unit:
-        person, version = load_to_decide(unit, person_id)
-        decided = person.survey(request, today=today())
-        appended = save_decided(unit, person_id, version, decided)
-    return appended[0].event_id
+    person, version = load_to_decide(unit, person_id, check)
+    decided = person.survey(request, today=today())
+    return save_decided(unit, person_id, version, decided)[0].event_id
+
+
+def forget(unit: UnitOfWork, person_id: UUID) -> str | None:
+    """删除个人信息: destroy the person's data key and record it, in one transaction; the key id or None."""
+    person, version = load_to_decide(unit, person_id)
+    key_id = keys.destroy_key(unit.session, person_id)
+    decided = person.forget(key_id=key_id, today=today())
+    save_decided(unit, person_id, version, decided)
+    return key_id
 
 
 def forget_person(store: EventStore, person_id: UUID) -> str | None:
-    """删除个人信息: destroy the person's data key and record it, in one transaction; the key id or None."""
+    """``forget`` in a unit of work of its own, for the command line (``rehab forget``)."""
     with store.transaction() as unit:
-        person, version = load_to_decide(unit, person_id)
-        key_id = keys.destroy_key(unit.session, person_id)
-        decided = person.forget(key_id=key_id, today=today())
-        save_decided(unit, person_id, version, decided)
-    return key_id
+        return forget(unit, person_id)
 
 
 def load_person(store: EventStore, person_id: UUID) -> tuple[Person, list[EventEnvelope]]:
@@ -95,12 +98,16 @@ def load_person(store: EventStore, person_id: UUID) -> tuple[Person, list[EventE
     return Person.from_history(domain_events(envelopes, key)), envelopes
 
 
-def load_to_decide(unit: UnitOfWork, person_id: UUID) -> tuple[Person, int]:
+def load_to_decide(unit: UnitOfWork, person_id: UUID, check: Guard | None = None) -> tuple[Person, int]:
+    """The person (decrypted once) and its version, after the caller's ``check`` of it."""
     envelopes = unit.load(stream_of(person_id))
     if not envelopes:
         raise NotFound(f"没有登记编号为 {person_id} 的人", field="person_id", code="survey.person.not_found")
     key = keys.key_of(unit.session, person_id)
-    return Person.from_history(domain_events(envelopes, key)), envelopes[-1].version
+    person = Person.from_history(domain_events(envelopes, key))
+    if check is not None:
+        check(person)
+    return person, envelopes[-1].version
 
 
 def save_decided(

@@ -7,11 +7,11 @@ form-parsing package.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from email.parser import BytesParser
 from email.policy import HTTP
-from typing import Any
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request, Response, status
@@ -22,11 +22,17 @@ from kernel.access.access import Caller
 from kernel.access.scopes import require_area
 from kernel.domain.clock import today
 from kernel.domain.rejections import CommandRejected, PayloadTooLarge
-from kernel.http import Runtime, jurisdiction_of
+from kernel.http import Command, KeyedCommand, jurisdiction_of
 from kernel.reference import Jurisdiction
 from kernel.web.problems import PROBLEM_MEDIA_TYPE, problem_body
 from services.survey.import_rows import TEMPLATE_COLUMNS, TEMPLATE_NOTES, SurveyCampaign
-from services.survey.imports import ImportedRow, SheetRejected, import_survey_sheet
+from services.survey.imports import (
+    ImportedRow,
+    SheetRejected,
+    SurveySheet,
+    import_survey_sheet,
+    read_survey_sheet,
+)
 from services.survey.schemas import ImportedPerson, RowProblem, SheetReport, SurveyImported
 from services.survey.sheet import MAX_BYTES, template
 
@@ -86,7 +92,7 @@ class _Upload:
         "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": _FORM_SCHEMA}}}
     },
 )
-async def import_surveys(request: Request, response: Response, runtime: Runtime, caller: Caller) -> Any:
+async def import_surveys(request: Request, command: Command, caller: Caller) -> Response:
     upload = await _read_form(request)
     campaign = _campaign(upload.fields, jurisdiction_of(request))
     require_area(caller, campaign.street)  # a street's staff import only their own street's sheet
@@ -94,16 +100,20 @@ async def import_surveys(request: Request, response: Response, runtime: Runtime,
         raise CommandRejected("请选择要上传的表格文件（file）", field="file", code="survey.file.required")
     streets = jurisdiction_of(request).streets
     try:
-        imported = await run_in_threadpool(
-            import_survey_sheet, runtime.store, streets, campaign, upload.data, upload.filename
-        )
+        sheet = await run_in_threadpool(read_survey_sheet, campaign, upload.data, upload.filename)
+        return await run_in_threadpool(_import, command, streets, campaign, sheet)
     except SheetRejected as rejected:
         return _report(rejected)
-    runtime.committed()
-    response.headers["Location"] = "/surveys?" + urlencode(
-        {"street": campaign.street, "year": campaign.survey_year}
-    )
-    return _imported(campaign, imported)
+
+
+def _import(
+    command: KeyedCommand, streets: Sequence[str], campaign: SurveyCampaign, sheet: SurveySheet
+) -> Response:
+    """All rows in the command's unit of work, answered with the persons imported."""
+    with command.unit() as unit:
+        imported = import_survey_sheet(unit, streets, campaign, sheet)
+        location = "/surveys?" + urlencode({"street": campaign.street, "year": campaign.survey_year})
+        return command.answer(_imported(campaign, imported), status=201, location=location)
 
 
 @router.get(

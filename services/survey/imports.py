@@ -1,9 +1,10 @@
 """Bulk import of a street's needs survey from a sheet: each row through the person aggregate, all or none.
 
-All rows are read and decided first, in one transaction; if any row fails, nothing is appended and
-the whole report of failing rows is raised. A person already registered (same ID number) only gets
-the year's survey; a new one is registered and surveyed. Usable without HTTP:
-``import_survey_sheet(store, streets, campaign, data, filename)``.
+The sheet is read first (``read_survey_sheet``), then all rows are decided in the command's unit of
+work (``import_survey_sheet``); if any row fails, nothing is appended and the whole report of failing
+rows is raised. A person already registered (same ID number) only gets the year's survey; a new one is
+registered and surveyed. Usable without HTTP: ``import_survey_sheet(unit, streets, campaign, sheet)``
+inside ``with store.transaction() as unit``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from uuid import UUID
 
 from kernel.domain.clock import today
 from kernel.domain.rejections import CommandRejected
-from kernel.store.store import EventStore, UnitOfWork
+from kernel.store.store import UnitOfWork
 from services.survey import projection
 from services.survey.domain import Person, PersonEvent
 from services.survey.handlers import load_to_decide, save_decided
@@ -51,6 +52,15 @@ class ImportedRow:
 
 
 @dataclass(frozen=True)
+class SurveySheet:
+    """A sheet read into rows, with the errors of its cells (reported only if the import fails)."""
+
+    rows: list[ParsedRow]
+    errors: list[RowError]
+    row_count: int
+
+
+@dataclass(frozen=True)
 class _Decision:
     row: ParsedRow
     person_id: UUID
@@ -58,10 +68,8 @@ class _Decision:
     events: list[PersonEvent]
 
 
-def import_survey_sheet(
-    store: EventStore, streets: Sequence[str], campaign: SurveyCampaign, data: bytes, filename: str | None
-) -> list[ImportedRow]:
-    """Import a sheet for ``campaign`` (street, year, date, surveyor); SheetRejected: nothing written."""
+def read_survey_sheet(campaign: SurveyCampaign, data: bytes, filename: str | None) -> SurveySheet:
+    """Read the sheet's rows for ``campaign``; SheetRejected when it cannot be read at all."""
     try:
         sheet = read_sheet(data, filename, HEADERS, ANCHOR)
     except UnreadableSheet as error:
@@ -69,11 +77,17 @@ def import_survey_sheet(
             [RowError(p.row, p.column, p.reason, p.code) for p in error.problems], rows=0
         ) from None
     parsed, errors = parse_rows(sheet, campaign)
-    with store.transaction() as unit:
-        decisions, rejected = _decide(unit, streets, campaign, parsed)
-        if errors or rejected:
-            raise SheetRejected([*errors, *rejected], rows=len(sheet.rows))
-        return [_save(unit, decision) for decision in decisions]
+    return SurveySheet(parsed, errors, len(sheet.rows))
+
+
+def import_survey_sheet(
+    unit: UnitOfWork, streets: Sequence[str], campaign: SurveyCampaign, sheet: SurveySheet
+) -> list[ImportedRow]:
+    """Import a sheet for ``campaign`` (street, year, date, surveyor); SheetRejected: nothing appended."""
+    decisions, rejected = _decide(unit, streets, campaign, sheet.rows)
+    if sheet.errors or rejected:
+        raise SheetRejected([*sheet.errors, *rejected], rows=sheet.row_count)
+    return [_save(unit, decision) for decision in decisions]
 
 
 def _decide(

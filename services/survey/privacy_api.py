@@ -6,14 +6,14 @@ import logging
 from datetime import date
 from uuid import UUID
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from kernel.access.access import OTHER_AGENCIES, PERSONAL_DATA, Caller, require_role
 from kernel.access.auth import Role
 from kernel.domain.clock import today
 from kernel.domain.rejections import CommandRejected, NotFound
-from kernel.http import Runtime
+from kernel.http import Command, Runtime
 from kernel.web.idempotency import IDEMPOTENCY_KEY_HEADER
 from services.survey import handlers, keys
 from services.survey.key_release import MAX_PERSONS_PER_RELEASE, audit_release, release_keys
@@ -62,12 +62,13 @@ class ReleasedKeys(BaseModel):
     response_model=Forgotten,
     summary="删除个人信息: destroy the person's data key; their details read （已删除） from now on",
 )
-def forget_person(person_id: UUID, runtime: Runtime, caller: Caller) -> Forgotten:
+def forget_person(person_id: UUID, command: Command, caller: Caller) -> Response:
     require_role(caller, Role.RESPONSIBLE)
-    key_id = handlers.forget_person(runtime.store, person_id)
-    runtime.committed()
+    with command.unit() as unit:
+        key_id = handlers.forget(unit, person_id)
+        answer = command.answer(Forgotten(person_id=person_id, forgotten_on=today(), key_id=key_id))
     log.info("person %s forgotten: data key %s destroyed", person_id, key_id)
-    return Forgotten(person_id=person_id, forgotten_on=today(), key_id=key_id)
+    return answer
 
 
 def get_data_key(person_id: UUID, request: Request, runtime: Runtime) -> ReleasedKey:

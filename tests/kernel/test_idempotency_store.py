@@ -3,21 +3,12 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from uuid import uuid4
 
 import pytest
 
 from kernel.store.store import EventStore
-from kernel.web.idempotency import (
-    IdempotencyKeyInUse,
-    IdempotentRequest,
-    StoredResponse,
-    current_request,
-    key_problem,
-    request_hash,
-)
+from kernel.web.idempotency import IdempotencyKeyInUse, IdempotentRequest, key_problem, request_hash
 from tests.kernel.events import need_surveyed
 
 
@@ -25,19 +16,8 @@ def keyed(key: str = "retry-1", request_hash: str = "h1") -> IdempotentRequest:
     return IdempotentRequest(key=key, request_hash=request_hash, request_id=str(uuid4()))
 
 
-@contextmanager
-def handling(request: IdempotentRequest, response: StoredResponse | None = None) -> Iterator[None]:
-    """As the middleware does: the command runs with its key, then its held events are committed."""
-    token = current_request.set(request)
-    try:
-        yield
-    finally:
-        current_request.reset(token)
-        request.commit.finish(response)
-
-
 def test_a_keyed_append_records_the_key_with_its_event_ids_and_no_response_yet(store: EventStore) -> None:
-    with handling(keyed()), store.transaction() as unit:
+    with store.transaction(keyed()) as unit:
         written = unit.append("person-1", 0, [need_surveyed()])
     record = store.idempotency_record("retry-1")
     assert record is not None
@@ -49,14 +29,12 @@ def test_a_keyed_append_records_the_key_with_its_event_ids_and_no_response_yet(s
 def test_a_keyed_command_commits_its_events_only_with_its_response(store: EventStore) -> None:
     request = keyed()
     answer = (201, [("location", "/persons/1")], b'{"person_id":"1"}')
-    with handling(request, answer):
-        with store.transaction() as unit:
-            unit.append("person-1", 0, [need_surveyed()])
-        assert request.commit.pending
+    with store.transaction(request) as unit:
+        unit.append("person-1", 0, [need_surveyed()])
         assert store.counts()["stored"] == 0  # not committed while the answer is being written
         assert store.idempotency_record("retry-1") is None
-        with store.reading() as unit:  # but the command itself reads what it recorded
-            assert len(unit.load("person-1")) == 1
+        assert len(unit.load("person-1")) == 1  # but the command itself reads what it recorded
+        unit.keep_answer(answer)
     record = store.idempotency_record("retry-1")
     assert record is not None
     assert (record.status, record.headers, record.body) == answer
@@ -69,11 +47,9 @@ def test_a_keyed_command_that_fails_before_its_commit_leaves_neither_events_nor_
     request = keyed()
     with store.transaction() as unit:
         unit.append("person-0", 0, [need_surveyed()])
-    token = current_request.set(request)
-    with store.transaction() as unit:
+    with pytest.raises(SystemExit), store.transaction(request) as unit:
         unit.append("person-1", 0, [need_surveyed()])
-    current_request.reset(token)
-    request.commit.session.close()  # the process died: its open transaction is rolled back
+        raise SystemExit  # the process died: its open transaction is rolled back
     assert store.idempotency_record("retry-1") is None
     assert store.counts()["stored"] == 1
 
@@ -85,7 +61,7 @@ def test_an_append_without_a_key_records_no_key(store: EventStore) -> None:
 
 
 def test_a_rolled_back_command_leaves_neither_its_events_nor_its_key(store: EventStore) -> None:
-    with pytest.raises(RuntimeError), handling(keyed()), store.transaction() as unit:
+    with pytest.raises(RuntimeError), store.transaction(keyed()) as unit:
         unit.append("person-1", 0, [need_surveyed()])
         raise RuntimeError("crash before commit")
     assert store.idempotency_record("retry-1") is None
@@ -93,21 +69,20 @@ def test_a_rolled_back_command_leaves_neither_its_events_nor_its_key(store: Even
 
 
 def test_another_request_with_a_recorded_key_fails_and_records_no_event(store: EventStore) -> None:
-    with handling(keyed()), store.transaction() as unit:
+    with store.transaction(keyed()) as unit:
         unit.append("person-1", 0, [need_surveyed()])
-    with pytest.raises(IdempotencyKeyInUse), handling(keyed()), store.transaction() as unit:
+    with pytest.raises(IdempotencyKeyInUse), store.transaction(keyed()) as unit:
         unit.append("person-2", 0, [need_surveyed()])
     assert store.counts()["stored"] == 1
 
 
 def test_one_command_appending_in_two_transactions_keeps_all_its_event_ids(store: EventStore) -> None:
     request = keyed()
-    with handling(request):
-        with store.transaction() as unit:
-            first = unit.append("person-1", 0, [need_surveyed()])
-            second = unit.append("person-2", 0, [need_surveyed()])
-        with store.transaction() as unit:
-            third = unit.append("person-3", 0, [need_surveyed()])
+    with store.transaction(request) as unit:
+        first = unit.append("person-1", 0, [need_surveyed()])
+        second = unit.append("person-2", 0, [need_surveyed()])
+    with store.transaction(request) as unit:
+        third = unit.append("person-3", 0, [need_surveyed()])
     record = store.idempotency_record("retry-1")
     assert record is not None
     assert record.event_ids == [str(e.event_id) for e in (*first, *second, *third)]
@@ -115,7 +90,7 @@ def test_one_command_appending_in_two_transactions_keeps_all_its_event_ids(store
 
 def test_the_response_of_a_keyed_command_is_kept_with_its_key(store: EventStore) -> None:
     request = keyed()
-    with handling(request), store.transaction() as unit:
+    with store.transaction(request) as unit:
         unit.append("person-1", 0, [need_surveyed()])
     store.record_response(request, 201, [("content-type", "application/json")], b'{"id":"1"}')
     record = store.idempotency_record("retry-1")
@@ -143,7 +118,7 @@ def test_of_concurrent_transactions_with_one_key_exactly_one_records_its_event(s
     def attempt() -> None:
         barrier.wait()
         try:
-            with handling(keyed()), store.transaction() as unit:
+            with store.transaction(keyed()) as unit:
                 unit.append(f"person-{uuid4()}", 0, [need_surveyed()])
             outcomes.append("recorded")
         except IdempotencyKeyInUse:
@@ -201,8 +176,9 @@ def test_keys_recorded_before_a_time_are_forgotten_with_their_responses_and_late
 ) -> None:
     from datetime import UTC, datetime, timedelta
 
-    with handling(keyed("old-1"), (201, [], b'{"id":"1"}')), store.transaction() as unit:
+    with store.transaction(keyed("old-1")) as unit:
         unit.append("person-1", 0, [need_surveyed()])
+        unit.keep_answer((201, [], b'{"id":"1"}'))
     cutoff = datetime.now(UTC) + timedelta(seconds=1)  # after old-1 was recorded
     assert store.forget_idempotency_keys(recorded_before=cutoff - timedelta(days=1)) == 0
     assert store.forget_idempotency_keys(recorded_before=cutoff) == 1

@@ -7,17 +7,18 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID, uuid4
 
 import httpx
 import pytest
-from fastapi import APIRouter, Depends, FastAPI, Response, status
+from fastapi import APIRouter, FastAPI, Response, status
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
 from kernel.domain.rejections import CommandRejected, StateConflict
-from kernel.runtime import ServiceRuntime, ServiceSettings, create_service_app, runtime_of
+from kernel.http import Command
+from kernel.runtime import ServiceRuntime, ServiceSettings, create_service_app
 from kernel.store import store as store_module
 from kernel.store.store import EventStore
 from tests.kernel.events import need_surveyed
@@ -35,32 +36,33 @@ class Survey(BaseModel):
     first_only: bool = False
 
 
+class Recorded(BaseModel):
+    event_id: str
+    version: int
+
+
 def survey_router(barrier: threading.Barrier | None = None) -> APIRouter:
     router = APIRouter()
 
     @router.post("/people/{person_id}/surveys", status_code=status.HTTP_201_CREATED)
-    def survey(
-        person_id: UUID,
-        body: Survey,
-        response: Response,
-        runtime: Annotated[ServiceRuntime, Depends(runtime_of)],
-    ) -> dict[str, Any]:
+    def survey(person_id: UUID, body: Survey, command: Command) -> Response:
         if body.surveyor == "":
             raise CommandRejected("调查员不能为空", field="surveyor")
         stream = f"person-{person_id}"
-        with runtime.store.reading() as unit:
+        with command.runtime.store.reading() as unit:
             version = len(unit.load(stream)) if body.expected_version is None else body.expected_version
         if barrier is not None and body.wait_for_rival:  # both decide on one version, then append
             barrier.wait()
         if body.first_only and version > 0:  # a domain rule: only one survey per person
             raise StateConflict("此人已有调查记录", field="person_id")
-        with runtime.store.transaction() as unit:
+        with command.unit() as unit:
             envelope = unit.append(stream, version, [need_surveyed(person_id)])[0]
-        if body.fail_after_recording:  # a later step of the command refuses: its events stay
-            raise CommandRejected("后续步骤失败", field="fail_after_recording")
-        runtime.committed()
-        response.headers["Location"] = f"/people/{person_id}/surveys/{envelope.version}"
-        return {"event_id": str(envelope.event_id), "version": envelope.version}
+            if not body.fail_after_recording:
+                recorded = Recorded(event_id=str(envelope.event_id), version=envelope.version)
+                location = f"/people/{person_id}/surveys/{envelope.version}"
+                return command.answer(recorded, status=201, location=location)
+        # a later step of the command refuses after its unit committed: its events stay
+        raise CommandRejected("后续步骤失败", field="fail_after_recording")
 
     return router
 
