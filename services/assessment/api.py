@@ -11,7 +11,7 @@ from kernel.access.access import Caller, Forbidden
 from kernel.access.auth import Principal
 from kernel.access.scopes import require_institution, visible_institution
 from kernel.domain.rejections import CommandRejected, NotFound
-from kernel.http import MAX_QUERY_TEXT, Limit, Offset, Runtime, Street
+from kernel.http import MAX_QUERY_TEXT, Command, Limit, Offset, Runtime, Street
 from services.assessment import handlers, projection
 from services.assessment.domain import Assessment, AssessmentRequest, Network, ReferralRequest
 from services.assessment.record import assessment_record, created, institution_view
@@ -107,8 +107,8 @@ def list_institutions(network: Institutions) -> list[InstitutionView]:
     summary="Record a 康复需求评估 of a surveyed person",
 )
 def complete_assessment(
-    body: AssessmentBody, response: Response, runtime: Runtime, network: Institutions, caller: Caller
-) -> AssessmentCreated:
+    body: AssessmentBody, command: Command, network: Institutions, caller: Caller
+) -> Response:
     require_institution(caller, body.institution_id)
     request = AssessmentRequest(
         person_id=body.person_id,
@@ -121,10 +121,11 @@ def complete_assessment(
         referral_needed=body.referral_needed,
         opinion=body.opinion,
     )
-    assessment_id = handlers.complete_assessment(runtime.store, network, request)
-    runtime.committed()
-    response.headers["Location"] = f"/assessments/{assessment_id}"
-    return created(handlers.load_assessment(runtime.store, assessment_id), network)
+    with command.unit() as unit:
+        assessment = handlers.complete_assessment(unit, network, request)
+        assert assessment.record is not None
+        location = f"/assessments/{assessment.record.assessment_id}"
+        return command.answer(created(assessment, network), status=201, location=location)
 
 
 @router.get(
@@ -171,25 +172,19 @@ def get_assessment(
     summary="Refer to a service institution, or escalate to the city level",
 )
 def issue_referral(
-    assessment_id: UUID,
-    body: ReferralBody,
-    response: Response,
-    runtime: Runtime,
-    network: Institutions,
-    caller: Caller,
-) -> ReferralCreated:
-    assessment = handlers.load_assessment(runtime.store, assessment_id)
-    require_institution(caller, assessment.record.institution_id if assessment.record else None)
+    assessment_id: UUID, body: ReferralBody, command: Command, network: Institutions, caller: Caller
+) -> Response:
     request = ReferralRequest(
         to_institution_id=body.to_institution_id,
         to_kind=body.to_kind.value,
         items=tuple(item.value for item in body.items),
         issued_on=body.issued_on,
     )
-    referral_id = handlers.issue_referral(runtime.store, network, assessment_id, request)
-    runtime.committed()
-    response.headers["Location"] = f"/assessments/{assessment_id}/referrals/{referral_id}"
-    return ReferralCreated(referral_id=referral_id, assessment_id=assessment_id)
+    with command.unit() as unit:
+        referral_id = handlers.issue_referral(unit, network, assessment_id, request, _made_by(caller))
+        answer = ReferralCreated(referral_id=referral_id, assessment_id=assessment_id)
+        location = f"/assessments/{assessment_id}/referrals/{referral_id}"
+        return command.answer(answer, status=201, location=location)
 
 
 @router.get(
@@ -209,6 +204,15 @@ def get_referral(
         field="referral_id",
         code="assessment.referral.not_found",
     )
+
+
+def _made_by(caller: Principal | None) -> handlers.Guard:
+    """The check of a loaded assessment: made by the caller's institution."""
+
+    def check(assessment: Assessment) -> None:
+        require_institution(caller, assessment.record.institution_id if assessment.record else None)
+
+    return check
 
 
 def _visible_assessment(runtime: Runtime, assessment_id: UUID, caller: Principal | None) -> Assessment:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from uuid import UUID
 
 from rehab_contracts import SURVEY_STREAM, EventEnvelope, EventPayload, NeedSurveyed
@@ -26,40 +26,43 @@ def stream_of(assessment_id: UUID) -> str:
     return f"assessment-{assessment_id}"
 
 
-# -- commands ----------------------------------------------------------------------------------------
-def complete_assessment(store: EventStore, network: Network, request: AssessmentRequest) -> UUID:
-    with store.transaction() as unit:
-        case = projection.case_of(unit.session, request.person_id, request.assessment_year)
-        decided = Assessment().complete(request, case=case.facts, network=network, today=today())
-        assessment_id = decided[0].assessment_id
-        _save(
-            unit,
-            assessment_id,
-            0,
-            decided,
-            correlation_id=case.correlation_id,
-            causation_id=case.survey_event_id,
-        )
-    return assessment_id
+# -- commands (each in the command's unit of work) -----------------------------------------------------
+Guard = Callable[[Assessment], None]
+"""The caller's check of the assessment a command loaded (the access layer's institution check)."""
+
+
+def complete_assessment(unit: UnitOfWork, network: Network, request: AssessmentRequest) -> Assessment:
+    """Record a 康复需求评估; returns the assessment as recorded."""
+    case = projection.case_of(unit.session, request.person_id, request.assessment_year)
+    decided = Assessment().complete(request, case=case.facts, network=network, today=today())
+    _save(
+        unit,
+        decided[0].assessment_id,
+        0,
+        decided,
+        correlation_id=case.correlation_id,
+        causation_id=case.survey_event_id,
+    )
+    return Assessment.from_history(decided)
 
 
 def issue_referral(
-    store: EventStore, network: Network, assessment_id: UUID, request: ReferralRequest
+    unit: UnitOfWork, network: Network, assessment_id: UUID, request: ReferralRequest, check: Guard
 ) -> UUID:
-    with store.transaction() as unit:
-        envelopes = _load(unit, assessment_id)
-        decided = Assessment.from_history(domain_events(envelopes)).issue_referral(
-            request, network=network, today=today()
-        )
-        completed = envelopes[0]
-        _save(
-            unit,
-            assessment_id,
-            envelopes[-1].version,
-            decided,
-            correlation_id=completed.correlation_id,
-            causation_id=completed.event_id,
-        )
+    """Refer (or escalate) the assessment's needs; returns the referral id."""
+    envelopes = _load(unit, assessment_id)
+    assessment = Assessment.from_history(domain_events(envelopes))
+    check(assessment)
+    decided = assessment.issue_referral(request, network=network, today=today())
+    completed = envelopes[0]
+    _save(
+        unit,
+        assessment_id,
+        envelopes[-1].version,
+        decided,
+        correlation_id=completed.correlation_id,
+        causation_id=completed.event_id,
+    )
     return decided[0].referral_id
 
 

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Depends, Query, Response, status
 
 from kernel.access.access import Caller
 from kernel.access.scopes import require_institution, visible_institution
-from kernel.http import MAX_QUERY_TEXT, Runtime, jurisdiction_of
+from kernel.http import MAX_QUERY_TEXT, Command, Runtime, jurisdiction_of
 from kernel.reference import Jurisdiction
 from services.delivery import handlers
-from services.delivery.domain import ServiceDelivered
+from services.delivery.domain import ServiceDelivered, ServiceForm
 from services.delivery.schemas import DeliveryView, EntitlementView, RecordService
 
 router = APIRouter()
@@ -21,6 +21,7 @@ router = APIRouter()
 @router.post(
     "/deliveries",
     status_code=status.HTTP_201_CREATED,
+    response_model=DeliveryView,
     tags=["deliveries"],
     summary="Record a signed 康复服务记录 under an approved entitlement",
     responses={
@@ -29,16 +30,16 @@ router = APIRouter()
 )
 def record_service(
     body: RecordService,
-    runtime: Runtime,
+    command: Command,
     jurisdiction: Annotated[Jurisdiction, Depends(jurisdiction_of)],
-    response: Response,
     caller: Caller,
-) -> DeliveryView:
+) -> Response:
     require_institution(caller, body.institution_id)
-    delivered = handlers.record_service(runtime.store, jurisdiction, body)
-    runtime.committed()
-    response.headers["Location"] = f"/deliveries/{delivered.delivery_id}"
-    return delivery_view(delivered)
+    form = service_form(body)
+    with command.unit() as unit:
+        delivered = handlers.record_service(unit, jurisdiction, form)
+        location = f"/deliveries/{delivered.delivery_id}"
+        return command.answer(delivery_view(delivered), status=201, location=location)
 
 
 @router.get(
@@ -104,4 +105,22 @@ def delivery_view(delivered: ServiceDelivered) -> DeliveryView:
             "service_year": delivered.service_year,
             "remaining_fen": form.charge_fen - form.insurance_paid_fen,
         }
+    )
+
+
+def service_form(body: RecordService) -> ServiceForm:
+    """The signed 康复服务记录 as the domain knows it."""
+    return ServiceForm(
+        application_id=body.application_id,
+        person_id=body.person_id,
+        institution_id=body.institution_id,
+        item=str(body.item),
+        frequency=body.frequency,
+        period_start=body.period_start,
+        period_end=body.period_end,
+        staff=body.staff,
+        charge_fen=body.charge_fen,
+        insurance_paid_fen=body.insurance_paid_fen,
+        signed_by=str(body.signed_by) if body.signed_by is not None else None,
+        signed_on=body.signed_on,
     )

@@ -10,7 +10,6 @@ from rehab_contracts import ApplicationApproved, EventEnvelope, EventPayload, In
 from kernel.domain.clock import today
 from kernel.reference import Jurisdiction
 from kernel.store.store import EventStore, UnitOfWork
-from services.delivery import schemas
 from services.delivery.domain import (
     DeliveryContext,
     Entitlement,
@@ -31,19 +30,17 @@ from services.delivery.repository import (
 )
 
 
-def record_service(
-    store: EventStore, jurisdiction: Jurisdiction, request: schemas.RecordService
-) -> ServiceDelivered:
-    with store.transaction() as unit:
-        context = DeliveryContext(
-            today=today(),
-            designated=designated_items(jurisdiction),
-            entitlements=tuple(entitlements_of(unit, application_id=request.application_id)),
-            rejection_reason=rejection_reason(unit, request.application_id),
-            earlier=tuple(earlier_records(unit, request.application_id, str(request.item))),
-        )
-        events = ServiceRecord.record(_form(request), context)
-        record(unit, events, causation_id=approval_event_id(unit, request.application_id))
+def record_service(unit: UnitOfWork, jurisdiction: Jurisdiction, form: ServiceForm) -> ServiceDelivered:
+    """Record a signed service (in the command's unit of work) under an approved entitlement."""
+    context = DeliveryContext(
+        today=today(),
+        designated=designated_items(jurisdiction),
+        entitlements=tuple(entitlements_of(unit, application_id=form.application_id)),
+        rejection_reason=rejection_reason(unit, form.application_id),
+        earlier=tuple(earlier_records(unit, form.application_id, form.item)),
+    )
+    events = ServiceRecord.record(form, context)
+    record(unit, events, causation_id=approval_event_id(unit, form.application_id))
     return events[0]
 
 
@@ -87,20 +84,3 @@ def list_entitlements(
 
 def designated_items(jurisdiction: Jurisdiction) -> Mapping[str, frozenset[str]]:
     return {institution.id: institution.designated_items for institution in jurisdiction.service_institutions}
-
-
-def _form(request: schemas.RecordService) -> ServiceForm:
-    return ServiceForm(
-        application_id=request.application_id,
-        person_id=request.person_id,
-        institution_id=request.institution_id,
-        item=str(request.item),
-        frequency=request.frequency,
-        period_start=request.period_start,
-        period_end=request.period_end,
-        staff=request.staff,
-        charge_fen=request.charge_fen,
-        insurance_paid_fen=request.insurance_paid_fen,
-        signed_by=str(request.signed_by) if request.signed_by is not None else None,
-        signed_on=request.signed_on,
-    )

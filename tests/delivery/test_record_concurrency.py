@@ -18,6 +18,7 @@ from kernel.domain.rejections import StateConflict
 from kernel.reference import load_jurisdiction
 from kernel.store.store import EventStore
 from services.delivery import handlers, schemas, tables
+from services.delivery.api import service_form
 from services.delivery.domain import ServiceDelivered
 from services.delivery.tables import tables as delivery_tables
 from tests.backends import BACKENDS, store_on
@@ -31,8 +32,15 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EventStore
     with store_on(request, tmp_path, "delivery", delivery_tables) as event_store:
         # A first record builds the records index, so that no first record serialises the rest.
         earlier = service(approval_known(event_store))
-        handlers.record_service(event_store, LIANGJIANG, schemas.RecordService.model_validate(earlier))
+        record_service(event_store, earlier)
         yield event_store
+
+
+def record_service(store: EventStore, body: dict[str, Any]) -> ServiceDelivered:
+    """The record command in a unit of work of its own, as the API runs it."""
+    form = service_form(schemas.RecordService.model_validate(body))
+    with store.transaction() as unit:
+        return handlers.record_service(unit, LIANGJIANG, form)
 
 
 def approval_known(store: EventStore) -> EventEnvelope:
@@ -54,10 +62,9 @@ def record_all_at_once(store: EventStore, bodies: list[dict[str, Any]]) -> list[
     outcomes: list[object] = [None] * len(bodies)
 
     def record(index: int) -> None:
-        request = schemas.RecordService.model_validate(bodies[index])
         start.wait()
         try:
-            outcomes[index] = handlers.record_service(store, LIANGJIANG, request)
+            outcomes[index] = record_service(store, bodies[index])
         except Exception as error:  # the outcome is what the test looks at
             outcomes[index] = error
 
@@ -99,12 +106,10 @@ def test_a_store_older_than_the_records_index_still_refuses_an_overlap(store: Ev
         unit.session.execute(delete(tables.records))
         unit.session.execute(delete(tables.projection_builds))
     with pytest.raises(StateConflict) as refused:
-        handlers.record_service(store, LIANGJIANG, schemas.RecordService.model_validate(service(approval)))
+        record_service(store, service(approval))
     assert refused.value.code == "delivery.period_start.overlaps"
     assert isinstance(first, ServiceDelivered) and str(first.delivery_id) in refused.value.message
-    handlers.record_service(
-        store, LIANGJIANG, schemas.RecordService.model_validate(service(approval, **week(3)))
-    )
+    record_service(store, service(approval, **week(3)))
     with store.reading() as unit:
         assert unit.session.query(tables.records).count() == 3  # with the fixture's record
         assert unit.session.query(tables.projection_builds).count() == 1
