@@ -16,7 +16,7 @@ from kernel.access.scopes import require_area, require_district, require_signato
 from kernel.domain.clock import today
 from kernel.http import MAX_QUERY_TEXT, Runtime, jurisdiction_of
 from kernel.reference import Jurisdiction
-from services.approval import handlers, sign_off_handlers
+from services.approval import handlers
 from services.approval.catalogue import COMMUNITY, STREET
 from services.approval.domain import Application, Status
 from services.approval.schemas import (
@@ -32,10 +32,11 @@ from services.approval.schemas import (
     ReviewApplication,
     SubmitApplication,
 )
-from services.approval.sign_off_handlers import BlockCommand
-from services.approval.sign_off_schemas import SignOffView
-from services.approval.sign_off_views import sign_off_response, signer_of
-from services.approval.sign_offs import DECISION_BLOCK, INSTITUTION_CHANGE_BLOCK
+from services.approval.sign_off import handlers as sign_offs
+from services.approval.sign_off.domain import DECISION_BLOCK, INSTITUTION_CHANGE_BLOCK
+from services.approval.sign_off.handlers import BlockCommand
+from services.approval.sign_off.schemas import SignOffView
+from services.approval.sign_off.views import sign_off_response, signer_of
 from services.approval.views import accepted_view, application_view, change_view, overdue_view
 
 router = APIRouter(tags=["applications"])
@@ -218,7 +219,7 @@ def list_quotas(
 def get_application(application_id: UUID, runtime: Runtime, caller: Caller) -> ApplicationView:
     application = handlers.get_application(runtime.store, application_id)
     _require_street(caller, application)
-    return application_view(application, sign_off_handlers.pending_sign_offs(runtime.store, application_id))
+    return application_view(application, sign_offs.pending_sign_offs(runtime.store, application_id))
 
 
 @router.get("/applications", summary="Applications by year, street, status or person")
@@ -234,7 +235,7 @@ def list_applications(
     found = handlers.list_applications(
         runtime.store, year=year, street=street, status=status, person_id=person_id
     )
-    pending = sign_off_handlers.pending_by_application(runtime.store)
+    pending = sign_offs.pending_by_application(runtime.store)
     return [
         application_view(application, pending.get(application.application_id, []))  # type: ignore[arg-type]
         for application in found
@@ -295,9 +296,7 @@ def _propose(
     caller: Principal,
 ) -> JSONResponse:
     """With access control on, a block waits for its other signatories (docs/security.md, "Sign-offs")."""
-    outcome = sign_off_handlers.propose(
-        runtime.store, jurisdiction, application_id, block, body, signer_of(caller)
-    )
+    outcome = sign_offs.propose(runtime.store, jurisdiction, application_id, block, body, signer_of(caller))
     runtime.committed()
     return sign_off_response(outcome)
 

@@ -10,7 +10,7 @@ from kernel.reference import deployment_reference, load_jurisdiction
 from kernel.runtime import ServiceSettings, create_service_app
 from services.approval import handlers
 from services.approval.api import router
-from services.approval.sign_off_api import router as sign_off_router
+from services.approval.sign_off.api import router as sign_off_router
 from services.approval.tables import tables
 
 DESCRIPTION = """\

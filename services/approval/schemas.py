@@ -20,7 +20,7 @@ from rehab_contracts import (
     SubsidyMode,
 )
 
-from services.approval.sign_off_schemas import SignOffView
+from services.approval.sign_off.schemas import SignOffView
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]

@@ -19,8 +19,8 @@ from services.approval.schemas import (
     OverdueView,
     ReviewView,
 )
-from services.approval.sign_off_views import sign_off_view
-from services.approval.sign_offs import Proposal
+from services.approval.sign_off.domain import Proposal
+from services.approval.sign_off.views import sign_off_view
 
 
 def accepted_view(application: Application) -> ApplicationAccepted:

@@ -13,8 +13,8 @@ import pytest
 from kernel.domain.rejections import StateConflict
 from kernel.store.store import EventStore
 from services.approval.events import Signatories
-from services.approval.sign_off_store import load_sign_offs, save_steps, sign_offs_by_application
-from services.approval.sign_offs import SignOffConfirmed, SignOffs
+from services.approval.sign_off.domain import SignOffConfirmed, SignOffs
+from services.approval.sign_off.store import load_sign_offs, save_steps, sign_offs_by_application
 from services.approval.tables import tables
 from tests.backends import BACKENDS, store_on
 

@@ -10,7 +10,7 @@ import pytest
 
 from kernel.domain.rejections import CommandRejected, NotFound, StateConflict
 from services.approval.events import Signatories
-from services.approval.sign_offs import (
+from services.approval.sign_off.domain import (
     PROPOSAL_LIFETIME,
     NotTheirSignature,
     SignOffConfirmed,

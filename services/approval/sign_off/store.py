@@ -14,7 +14,7 @@ from kernel.domain.rejections import StateConflict
 from kernel.store.store import UnitOfWork
 from services.approval import tables
 from services.approval.events import Signatories
-from services.approval.sign_offs import (
+from services.approval.sign_off.domain import (
     SignOffConfirmed,
     SignOffDeclined,
     SignOffProposed,

@@ -14,11 +14,11 @@ from kernel.access.auth import Principal
 from kernel.access.scopes import require_district
 from kernel.domain.rejections import StateConflict
 from kernel.http import Runtime
-from services.approval import sign_off_handlers
 from services.approval.api import Reference, application_in_area, require_review_scope
-from services.approval.sign_off_schemas import ConfirmSignOff, DeclineSignOff, SignOffView
-from services.approval.sign_off_views import sign_off_response, signer_of
-from services.approval.sign_offs import DECISION_BLOCK, INSTITUTION_CHANGE_BLOCK
+from services.approval.sign_off import handlers
+from services.approval.sign_off.domain import DECISION_BLOCK, INSTITUTION_CHANGE_BLOCK
+from services.approval.sign_off.schemas import ConfirmSignOff, DeclineSignOff, SignOffView
+from services.approval.sign_off.views import sign_off_response, signer_of
 
 router = APIRouter(tags=["sign-offs"])
 
@@ -47,7 +47,7 @@ def confirm_review(
     caller: Caller,
 ) -> JSONResponse:
     signer = _level_signer(runtime, application_id, str(level), caller)
-    outcome = sign_off_handlers.confirm(
+    outcome = handlers.confirm(
         runtime.store, jurisdiction, application_id, str(level), body.proposal_id, signer_of(signer)
     )
     runtime.committed()
@@ -63,7 +63,7 @@ def decline_review(
     application_id: UUID, level: ReviewLevel, body: DeclineSignOff, runtime: Runtime, caller: Caller
 ) -> JSONResponse:
     signer = _level_signer(runtime, application_id, str(level), caller)
-    outcome = sign_off_handlers.decline(
+    outcome = handlers.decline(
         runtime.store, application_id, str(level), body.proposal_id, body.reason, signer_of(signer)
     )
     return sign_off_response(outcome)
@@ -79,7 +79,7 @@ def confirm_decision(
     application_id: UUID, body: ConfirmSignOff, runtime: Runtime, jurisdiction: Reference, caller: Caller
 ) -> JSONResponse:
     signer = _district_signer(caller, "残联办审批")
-    outcome = sign_off_handlers.confirm(
+    outcome = handlers.confirm(
         runtime.store, jurisdiction, application_id, DECISION_BLOCK, body.proposal_id, signer_of(signer)
     )
     runtime.committed()
@@ -95,7 +95,7 @@ def decline_decision(
     application_id: UUID, body: DeclineSignOff, runtime: Runtime, caller: Caller
 ) -> JSONResponse:
     signer = _district_signer(caller, "残联办审批")
-    outcome = sign_off_handlers.decline(
+    outcome = handlers.decline(
         runtime.store, application_id, DECISION_BLOCK, body.proposal_id, body.reason, signer_of(signer)
     )
     return sign_off_response(outcome)
@@ -111,7 +111,7 @@ def confirm_institution_change(
     application_id: UUID, body: ConfirmSignOff, runtime: Runtime, jurisdiction: Reference, caller: Caller
 ) -> JSONResponse:
     signer = _district_signer(caller, "变更服务机构")
-    outcome = sign_off_handlers.confirm(
+    outcome = handlers.confirm(
         runtime.store,
         jurisdiction,
         application_id,
@@ -132,7 +132,7 @@ def decline_institution_change(
     application_id: UUID, body: DeclineSignOff, runtime: Runtime, caller: Caller
 ) -> JSONResponse:
     signer = _district_signer(caller, "变更服务机构")
-    outcome = sign_off_handlers.decline(
+    outcome = handlers.decline(
         runtime.store,
         application_id,
         INSTITUTION_CHANGE_BLOCK,

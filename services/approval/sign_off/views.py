@@ -6,9 +6,9 @@ from fastapi.responses import JSONResponse
 
 from kernel.access.auth import Principal
 from services.approval.domain import Application
-from services.approval.sign_off_handlers import Outcome, Signer
-from services.approval.sign_off_schemas import SignatureView, SignOffView
-from services.approval.sign_offs import Proposal
+from services.approval.sign_off.domain import Proposal
+from services.approval.sign_off.handlers import Outcome, Signer
+from services.approval.sign_off.schemas import SignatureView, SignOffView
 
 
 def signer_of(caller: Principal) -> Signer:

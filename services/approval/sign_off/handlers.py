@@ -14,8 +14,7 @@ from services.approval import schemas
 from services.approval.domain import Application
 from services.approval.handlers import Decide, approve, change, reject, review, take_effect
 from services.approval.repository import load
-from services.approval.sign_off_store import load_sign_offs, save_steps, sign_offs_by_application
-from services.approval.sign_offs import (
+from services.approval.sign_off.domain import (
     COMMUNITY_BLOCK,
     DECISION_BLOCK,
     INSTITUTION_CHANGE_BLOCK,
@@ -23,6 +22,7 @@ from services.approval.sign_offs import (
     Proposal,
     SignOffs,
 )
+from services.approval.sign_off.store import load_sign_offs, save_steps, sign_offs_by_application
 from services.approval.translation import signatories
 
 BlockCommand = schemas.ReviewApplication | schemas.DecideApplication | schemas.ChangeInstitution
