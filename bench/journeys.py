@@ -32,8 +32,8 @@ from sqlalchemy import Engine, insert
 
 from kernel.domain.clock import business_time
 from kernel.store.store import EventStore, create_store_engine, inbox_table
-from services.settlement.ledger import derive_fact_log
-from services.settlement.ledger import metadata as ledger_metadata
+from services.settlement.ledger.fact_log import derive_fact_log
+from services.settlement.ledger.tables import metadata as ledger_metadata
 
 STREETS = ("鸳鸯", "人和", "天宫殿", "翠云", "大竹林", "礼嘉", "金山", "康美")
 DISTRICT_ASSESSORS = ("lj-assess-first-hospital", "lj-assess-second-hospital")

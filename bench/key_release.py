@@ -31,7 +31,7 @@ from rehab_contracts.sealed import DataKey
 from kernel.access.auth import Agency, Role, Scope
 from kernel.runtime import ServiceSettings
 from rehab.users import User, UserDirectory
-from services.settlement.person_keys import PersonKeys, SurveyKeyClient
+from services.settlement.documents.person_keys import PersonKeys, SurveyKeyClient
 from services.survey.app import create_app
 from services.survey.keys import create_key
 

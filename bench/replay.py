@@ -43,11 +43,14 @@ from sqlalchemy import Engine, select
 from bench.journeys import archive_order, build_archive, generate
 from bench.tally import FeeTally, build_library_archive, replay_with_process, replay_with_reader
 from kernel.store.store import create_store_engine, inbox_table
-from services.settlement import fact_log
-from services.settlement.ledger import archive, facts_table, feed_facts
-from services.settlement.policy import PolicySet, load_policies
-from services.settlement.replay import LedgerReport, rebuild_ledger
-from services.settlement.translation import fact_of
+from services.settlement.book.policy import PolicySet, load_policies
+from services.settlement.fact_types import fact_of
+from services.settlement.ledger import fact_log
+from services.settlement.ledger.archive import archive
+from services.settlement.ledger.live import feed_facts
+from services.settlement.ledger.replay import rebuild_ledger
+from services.settlement.ledger.report import LedgerReport
+from services.settlement.ledger.tables import facts_table
 
 T = TypeVar("T")
 TARGET_RATE, TARGET_RAW_RATIO, TARGET_LIBRARY_RATIO = 300_000, 0.65, 3.0

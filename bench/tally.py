@@ -30,7 +30,7 @@ from eventsourcing.domain import DomainEvent
 from eventsourcing.system import NotificationLogReader, ProcessApplication
 from rehab_contracts import EventEnvelope
 
-from services.settlement.policy import Fees
+from services.settlement.book.policy import Fees
 
 
 class FeeTally:

@@ -48,7 +48,8 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from services.settlement.replay import rebuild_ledger, render
+    from services.settlement.ledger.replay import rebuild_ledger
+    from services.settlement.ledger.report import render
 
     if args.policy is not None and args.as_of is not None:
         print("--policy and --as-of cannot be combined", file=sys.stderr)
@@ -130,8 +131,8 @@ def _statement(args: argparse.Namespace) -> int:
 
 
 def _annual_summary(args: argparse.Namespace) -> int:
-    from services.settlement.annual_summary import Signatures
     from services.settlement.commands import write_annual_summary
+    from services.settlement.documents.annual_summary import Signatures
 
     signatures = Signatures(args.preparer, args.reviewer, args.filled_on)
     return write_annual_summary(

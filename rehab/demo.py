@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from rehab.journey import Journey
 from rehab.sample_people import STREETS, SamplePerson, sample_people
-from services.settlement.replay import display_width, yuan
+from services.settlement.ledger.report import display_width, yuan
 
 T = TypeVar("T")
 R = TypeVar("R")

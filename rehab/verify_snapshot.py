@@ -229,9 +229,11 @@ def _event_ids(value: Any) -> frozenset[str]:
 
 
 def _read_ledger(engine: Engine, data: StoreData) -> None:
-    from services.settlement.ledger import archive, feed_archive, postings_table
-    from services.settlement.policy import load_policies
-    from services.settlement.replay import ledger_report
+    from services.settlement.book.policy import load_policies
+    from services.settlement.ledger.archive import archive
+    from services.settlement.ledger.live import feed_archive
+    from services.settlement.ledger.report import ledger_report
+    from services.settlement.ledger.tables import postings_table
 
     with engine.connect() as connection:
         data.postings = [

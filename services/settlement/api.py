@@ -17,15 +17,14 @@ from kernel.access.scopes import area_of
 from kernel.domain.rejections import NotFound
 from kernel.http import Offset
 from kernel.runtime import ServiceRuntime, runtime_of
+from services.settlement.book.settlement_book import Posting
 from services.settlement.deployment import deployment_jurisdiction
-from services.settlement.domain import Posting
-from services.settlement.ledger import (
-    LiveLedger,
-    archived_events,
-    find_posting,
-    find_postings,
-    journal_lines_of,
-)
+from services.settlement.documents.reports import Coverage, coverage_report, policy_of_year, progress_report
+from services.settlement.ledger.archive import archived_events
+from services.settlement.ledger.live import LiveLedger
+from services.settlement.ledger.queries import find_posting, find_postings, journal_lines_of
+from services.settlement.ledger.replay import rebuild_ledger
+from services.settlement.ledger.report import LedgerReport, ledger_report, yuan
 from services.settlement.ledger_scopes import (
     ledger_scope,
     require_posting_visible,
@@ -34,8 +33,6 @@ from services.settlement.ledger_scopes import (
     visible_accounts,
     visible_unsettled,
 )
-from services.settlement.replay import LedgerReport, ledger_report, rebuild_ledger, yuan
-from services.settlement.reports import Coverage, coverage_report, policy_of_year, progress_report
 
 router = APIRouter(tags=["settlement"])
 TEXT_MAX = 100

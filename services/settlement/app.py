@@ -6,11 +6,12 @@ from fastapi import FastAPI
 
 from kernel.runtime import ServiceRuntime, ServiceSettings, create_service_app
 from services.settlement.api import router
+from services.settlement.book.policy import load_policies
 from services.settlement.documents_api import router as documents_router
 from services.settlement.handlers import SettlementHandlers
-from services.settlement.ledger import LiveLedger, metadata
-from services.settlement.policy import load_policies
-from services.settlement.replay import rebuild_ledger, stored_before_journal_view
+from services.settlement.ledger.live import LiveLedger
+from services.settlement.ledger.replay import rebuild_ledger, stored_before_journal_view
+from services.settlement.ledger.tables import metadata
 
 DESCRIPTION = """\
 区残联办 with the finance bureau 财政局: settles fees and subsidies from the records of the year.

@@ -13,16 +13,16 @@ from uuid import UUID
 
 from sqlalchemy import Engine
 
-from services.settlement.annual_summary import Signatures, annual_summary_forms, annual_summary_xlsx
-from services.settlement.as_of import Basis, render_as_of, replay_as_of
+from services.settlement.book.policy import PolicySet, load_policies
 from services.settlement.deployment import deployment_jurisdiction, settled_jurisdiction
-from services.settlement.explain import explain_posting, render_explanation
-from services.settlement.labels import AccountNames
-from services.settlement.policy import PolicySet, load_policies
-from services.settlement.quotas import NoQuotas, quota_use_report, render_quota_use
-from services.settlement.reports import coverage_report, policy_of_year, render_coverage
-from services.settlement.statements import FORMATS, BadPeriod, Period, statement
-from services.settlement.what_if import read_policy_file, render_what_if, replay_under
+from services.settlement.documents.annual_summary import Signatures, annual_summary_forms, annual_summary_xlsx
+from services.settlement.documents.explain import explain_posting, render_explanation
+from services.settlement.documents.labels import AccountNames
+from services.settlement.documents.quotas import NoQuotas, quota_use_report, render_quota_use
+from services.settlement.documents.reports import coverage_report, policy_of_year, render_coverage
+from services.settlement.documents.statements import FORMATS, BadPeriod, Period, statement
+from services.settlement.ledger.as_of import Basis, render_as_of, replay_as_of
+from services.settlement.ledger.what_if import read_policy_file, render_what_if, replay_under
 
 
 def _names(policies: PolicySet) -> AccountNames:

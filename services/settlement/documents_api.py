@@ -17,16 +17,16 @@ from kernel.access.scopes import require_area, visible_area, visible_institution
 from kernel.domain.rejections import CommandRejected, NotFound
 from kernel.reference import Jurisdiction
 from kernel.runtime import ServiceRuntime, runtime_of
-from services.settlement.annual_summary import Signatures, annual_summary_forms, annual_summary_xlsx
 from services.settlement.api import TEXT_MAX
+from services.settlement.book.policy import PolicySet
 from services.settlement.deployment import deployment_jurisdiction, settled_jurisdiction
-from services.settlement.explain import Explanation, explain_posting, render_explanation
-from services.settlement.labels import AccountNames
+from services.settlement.documents.annual_summary import Signatures, annual_summary_forms, annual_summary_xlsx
+from services.settlement.documents.explain import Explanation, explain_posting, render_explanation
+from services.settlement.documents.labels import AccountNames
+from services.settlement.documents.quotas import AreaQuotaUse, NoQuotas, quota_use_report
+from services.settlement.documents.statements import FORMATS, BadPeriod, Period, statement
+from services.settlement.ledger.report import yuan
 from services.settlement.ledger_scopes import ledger_scope, require_posting_visible
-from services.settlement.policy import PolicySet
-from services.settlement.quotas import AreaQuotaUse, NoQuotas, quota_use_report
-from services.settlement.replay import yuan
-from services.settlement.statements import FORMATS, BadPeriod, Period, statement
 
 router = APIRouter(tags=["settlement documents"])
 XLSX = FORMATS["xlsx"][0]

@@ -10,16 +10,16 @@ from sqlalchemy import Engine
 from kernel.access.access import Forbidden
 from kernel.access.auth import Principal
 from kernel.access.scopes import area_of
-from services.settlement import fact_log
-from services.settlement.domain import Posting, Unsettled
-from services.settlement.dues import (
+from services.settlement.book.dues import (
     assessment_institution_account,
     service_institution_account,
     street_account,
 )
-from services.settlement.facts import Fact, InstitutionChanged, ItemsApproved, PersonSurveyed
-from services.settlement.ledger import facts_table
-from services.settlement.reports import MonthProgress, archived_facts, progress, year_facts
+from services.settlement.book.facts import Fact, InstitutionChanged, ItemsApproved, PersonSurveyed
+from services.settlement.book.settlement_book import Posting, Unsettled
+from services.settlement.documents.reports import MonthProgress, archived_facts, progress, year_facts
+from services.settlement.ledger import fact_log
+from services.settlement.ledger.tables import facts_table
 
 __all__ = [
     "LedgerScope",

@@ -1,11 +1,8 @@
-"""The edge where contract payloads become settlement facts (the only module that reads payloads)."""
+"""The edge where contract payloads become settlement facts: one translator per fact type (see fact_types)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-from rehab_contracts import EventEnvelope, parse_payload
+from rehab_contracts import EventEnvelope
 from rehab_contracts.events import (
     ApplicationApproved,
     ApplicationRejected,
@@ -16,10 +13,9 @@ from rehab_contracts.events import (
 )
 
 from kernel.domain.clock import business_date
-from services.settlement.facts import (
+from services.settlement.book.facts import (
     ApplicationRefused,
     ApprovedItem,
-    Fact,
     InstitutionChanged,
     ItemsApproved,
     PersonAssessed,
@@ -109,22 +105,3 @@ def institution_changed(envelope: EventEnvelope, change: InstitutionChangeApprov
         approved_on=change.approved_on,
         recorded_on=business_date(envelope.recorded_at),
     )
-
-
-_TRANSLATORS: dict[str, Callable[[EventEnvelope, Any], Fact]] = {
-    NeedSurveyed.event_type: person_surveyed,
-    AssessmentCompleted.event_type: person_assessed,
-    ApplicationApproved.event_type: items_approved,
-    ApplicationRejected.event_type: application_refused,
-    ServiceDelivered.event_type: service_recorded,
-    InstitutionChangeApproved.event_type: institution_changed,
-}
-
-SETTLEMENT_EVENT_TYPES: tuple[str, ...] = tuple(_TRANSLATORS)
-"""The event types settlement translates into facts (every other archived event is skipped)."""
-
-
-def fact_of(envelope: EventEnvelope) -> Fact | None:
-    """The settlement fact an archived event carries, or None for events settlement only archives."""
-    translate = _TRANSLATORS.get(envelope.event_type)
-    return None if translate is None else translate(envelope, parse_payload(envelope))

@@ -13,10 +13,10 @@ from fastapi.testclient import TestClient
 from rehab_contracts.sealed import REDACTED, UNAVAILABLE, DataKey
 
 from kernel.access.auth import Agency
-from services.settlement import person_keys
-from services.settlement.ledger import archive
-from services.settlement.person_keys import PersonKeys, SurveyKeyClient
-from services.settlement.register import REGISTER_EVENT_TYPES, year_register
+from services.settlement.documents import person_keys
+from services.settlement.documents.person_keys import PersonKeys, SurveyKeyClient
+from services.settlement.documents.register import REGISTER_EVENT_TYPES, year_register
+from services.settlement.ledger.archive import archive
 from tests.settlement import test_settlement_personal_data as personal_data
 from tests.settlement.test_settlement_personal_data import (
     WANG_ID,

@@ -21,7 +21,7 @@ from rehab_contracts.streams import APPROVAL_STREAM, ASSESSMENT_STREAM, DELIVERY
 
 from kernel.domain.clock import business_time
 from kernel.domain.ids import new_event_id
-from services.settlement.facts import (
+from services.settlement.book.facts import (
     ApplicationRefused,
     ApprovedItem,
     ItemsApproved,

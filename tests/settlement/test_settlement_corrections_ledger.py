@@ -19,9 +19,10 @@ from kernel.runtime import ServiceSettings
 from kernel.store.store import inbox_table
 from rehab.cli import main
 from services.settlement.app import create_app
-from services.settlement.as_of import replay_as_of
-from services.settlement.ledger import postings_table
-from services.settlement.replay import ledger_report, rebuild_ledger, render
+from services.settlement.ledger.as_of import replay_as_of
+from services.settlement.ledger.replay import rebuild_ledger
+from services.settlement.ledger.report import ledger_report, render
+from services.settlement.ledger.tables import postings_table
 from tests.settlement.settlement_builders import EYE_HOSPITAL, Journey, envelope_of, payload_of
 
 INSTITUTION = f"service_institution:{EYE_HOSPITAL}"

@@ -17,11 +17,11 @@ from kernel.reference import load_jurisdiction
 from kernel.runtime import ServiceRuntime, ServiceSettings
 from rehab.cli import main
 from services.settlement.app import create_app
-from services.settlement.ledger import postings_table
-from services.settlement.policy import POLICY_DIR, load_policies
-from services.settlement.replay import ledger_report, render
-from services.settlement.reports import coverage, policy_of_year, progress, render_coverage
-from services.settlement.what_if import read_policy_file, replay_under, with_policy
+from services.settlement.book.policy import POLICY_DIR, load_policies
+from services.settlement.documents.reports import coverage, policy_of_year, progress, render_coverage
+from services.settlement.ledger.report import ledger_report, render
+from services.settlement.ledger.tables import postings_table
+from services.settlement.ledger.what_if import read_policy_file, replay_under, with_policy
 from tests.settlement.settlement_builders import FUND, Journey, recorded, surveyed
 
 POLICIES = load_policies()

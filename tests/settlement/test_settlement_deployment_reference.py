@@ -13,9 +13,10 @@ from fastapi.testclient import TestClient
 from kernel.runtime import ServiceSettings
 from rehab.cli import main
 from services.settlement.app import create_app
+from services.settlement.book.policy import load_policies
 from services.settlement.deployment import deployment_jurisdiction, settled_jurisdiction
-from services.settlement.ledger import facts_of, feed_facts
-from services.settlement.policy import load_policies
+from services.settlement.ledger.archive import facts_of
+from services.settlement.ledger.live import feed_facts
 from tests.problem_json import field_error_of
 from tests.settlement.settlement_builders import Journey
 

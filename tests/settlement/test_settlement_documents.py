@@ -22,10 +22,11 @@ from kernel.runtime import ServiceRuntime, ServiceSettings
 from kernel.store.store import inbox_table
 from rehab.cli import main
 from services.settlement.app import create_app
-from services.settlement.as_of import replay_as_of
-from services.settlement.ledger import find_postings, journal_lines_table, postings_table
-from services.settlement.replay import ledger_report, render
-from services.settlement.statements import BadPeriod, Period
+from services.settlement.documents.statements import BadPeriod, Period
+from services.settlement.ledger.as_of import replay_as_of
+from services.settlement.ledger.queries import find_postings
+from services.settlement.ledger.report import ledger_report, render
+from services.settlement.ledger.tables import journal_lines_table, postings_table
 from tests.problem_json import field_error_of
 from tests.settlement.settlement_builders import (
     DISTRICT_ASSESSOR,

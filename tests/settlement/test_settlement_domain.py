@@ -7,10 +7,15 @@ from uuid import uuid5
 
 import pytest
 
-from services.settlement.domain import POSTING_NAMESPACE, Posting, SettlementBook, subsidy_amount
-from services.settlement.dues import posting_id_text
-from services.settlement.facts import Fact
-from services.settlement.policy import Free, ItemStandard, PolicySet, Standard, load_policies
+from services.settlement.book.dues import posting_id_text
+from services.settlement.book.facts import Fact
+from services.settlement.book.policy import Free, ItemStandard, PolicySet, Standard, load_policies
+from services.settlement.book.settlement_book import (
+    POSTING_NAMESPACE,
+    Posting,
+    SettlementBook,
+    subsidy_amount,
+)
 from tests.settlement.settlement_builders import (
     CITY_ASSESSOR,
     DISTRICT_ASSESSOR,
@@ -409,7 +414,7 @@ def test_a_journey_with_a_fixed_amount_pays_the_fixed_amount_to_the_service_inst
 
 # -- institution changes approved by 区残联办 -------------------------------------------------------
 def moved(to: str, *, item_code: str = "orientation_mobility_training", on: date = date(2024, 11, 15)):  # type: ignore[no-untyped-def]
-    from services.settlement.facts import InstitutionChanged
+    from services.settlement.book.facts import InstitutionChanged
 
     return InstitutionChanged(f"change-{to}", "a1", item_code, "lj-first-hospital", to, on)
 

@@ -15,11 +15,13 @@ from sqlalchemy import Engine, delete, select
 
 from kernel.runtime import ServiceSettings
 from rehab.cli import main
-from services.settlement import fact_log
 from services.settlement.app import create_app
-from services.settlement.ledger import archive, facts_of, facts_table, postings_table
-from services.settlement.replay import ledger_report, rebuild_ledger, render
-from services.settlement.translation import SETTLEMENT_EVENT_TYPES
+from services.settlement.fact_types import SETTLEMENT_EVENT_TYPES
+from services.settlement.ledger import fact_log
+from services.settlement.ledger.archive import archive, facts_of
+from services.settlement.ledger.replay import rebuild_ledger
+from services.settlement.ledger.report import ledger_report, render
+from services.settlement.ledger.tables import facts_table, postings_table
 from tests.settlement.settlement_builders import (
     EYE_HOSPITAL,
     Journey,
@@ -157,7 +159,7 @@ def test_an_archive_without_a_log_is_logged_when_the_service_starts(tmp_path, re
 def postgres_client(postgres_url: str, redis_url: str, redis_client: redis.Redis) -> Iterator[TestClient]:
     from kernel.store.store import create_store_engine
     from kernel.store.store import metadata as kernel_metadata
-    from services.settlement.ledger import metadata as ledger_metadata
+    from services.settlement.ledger.tables import metadata as ledger_metadata
 
     def clean() -> None:
         engine = create_store_engine(postgres_url)

@@ -20,11 +20,11 @@ from kernel.access.auth import Agency, Principal, Role, Scope, TokenIssuer, Toke
 from kernel.reference import deployment_reference, load_jurisdiction
 from kernel.runtime import ServiceSettings
 from rehab.cli import main
-from services.settlement.annual_summary import SummaryRow, community_forms
 from services.settlement.app import create_app as create_settlement
-from services.settlement.ledger import archive
-from services.settlement.person_keys import PersonKeys, SurveyKeyClient
-from services.settlement.register import REGISTER_EVENT_TYPES, year_register
+from services.settlement.documents.annual_summary import SummaryRow, community_forms
+from services.settlement.documents.person_keys import PersonKeys, SurveyKeyClient
+from services.settlement.documents.register import REGISTER_EVENT_TYPES, year_register
+from services.settlement.ledger.archive import archive
 from services.survey.app import create_app as create_survey
 from services.survey.privacy import KeyRelease
 from tests.settlement.settlement_builders import Journey, envelope_of, payload_of

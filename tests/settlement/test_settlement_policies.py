@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 from rehab_contracts.vocabulary import SUPPORT_SERVICE_ITEMS, CatalogueItem
 
-from services.settlement.policy import (
+from services.settlement.book.policy import (
     POLICY_DIR,
     Cap,
     FixedAmount,

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from services.settlement.replay import AccountTotals, LedgerReport, render, yuan
-from services.settlement.reports import coverage
+from services.settlement.documents.reports import coverage
+from services.settlement.ledger.report import AccountTotals, LedgerReport, render, yuan
 from tests.settlement.settlement_builders import recorded, surveyed
 
 

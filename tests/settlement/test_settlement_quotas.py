@@ -20,8 +20,8 @@ from kernel.reference.jurisdiction import REFERENCE_DIR
 from kernel.runtime import ServiceSettings
 from rehab.cli import main
 from services.settlement.app import create_app
-from services.settlement.policy import Quotas, load_policies
-from services.settlement.quotas import NoQuotas, quota_use, quotas_of_year, render_quota_use
+from services.settlement.book.policy import Quotas, load_policies
+from services.settlement.documents.quotas import NoQuotas, quota_use, quotas_of_year, render_quota_use
 from tests.problem_json import field_error_of
 from tests.settlement.settlement_builders import approved, envelope_of, item, payload_of
 

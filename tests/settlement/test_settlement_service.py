@@ -16,17 +16,14 @@ from rehab_contracts.streams import APPROVAL_STREAM, DELIVERY_STREAM
 from sqlalchemy import Engine, func, select, text
 
 from kernel.runtime import ServiceRuntime, ServiceSettings
-from services.settlement import replay
 from services.settlement.app import create_app
-from services.settlement.ledger import (
-    find_postings,
-    journal_lines_table,
-    metadata,
-    postings_table,
-    write_postings,
-)
-from services.settlement.replay import ledger_report, rebuild_ledger, render
-from services.settlement.translation import fact_of
+from services.settlement.fact_types import fact_of
+from services.settlement.ledger import replay
+from services.settlement.ledger.posting_rows import write_postings
+from services.settlement.ledger.queries import find_postings
+from services.settlement.ledger.replay import rebuild_ledger
+from services.settlement.ledger.report import ledger_report, render
+from services.settlement.ledger.tables import journal_lines_table, metadata, postings_table
 from tests.problem_json import field_error_of
 from tests.settlement.settlement_builders import DISTRICT_ASSESSOR, EYE_HOSPITAL, FUND, REHAB_CENTRE, Journey
 

@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from services.settlement.domain import SettlementBook
-from services.settlement.eligibility import Applicant
-from services.settlement.policy import Funding, FundingSource, FundingSplit, PolicySet, load_policies
-from services.settlement.standards import Claim, StandardUnstated, amount_due, pro_rated, split_fen
+from services.settlement.book.eligibility import Applicant
+from services.settlement.book.policy import Funding, FundingSource, FundingSplit, PolicySet, load_policies
+from services.settlement.book.settlement_book import SettlementBook
+from services.settlement.book.standards import Claim, StandardUnstated, amount_due, pro_rated, split_fen
 from tests.settlement.settlement_builders import approved, item, recorded, surveyed
 
 POLICIES = load_policies()

@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterable
 from datetime import date
 from decimal import Decimal
 
-from services.settlement.adjustments import adjustments, signed_amount
-from services.settlement.dues import (
+from services.settlement.book.adjustments import adjustments, signed_amount
+from services.settlement.book.dues import (
     AT_ANOTHER_INSTITUTION,
     POSTING_NAMESPACE,
     Due,
@@ -34,7 +34,7 @@ from services.settlement.dues import (
     service_institution_account,
     survey_fee,
 )
-from services.settlement.facts import (
+from services.settlement.book.facts import (
     ApplicationRefused,
     Fact,
     InstitutionChanged,
@@ -44,9 +44,9 @@ from services.settlement.facts import (
     ServiceRecorded,
     arrived_on,
 )
-from services.settlement.policy import Policy, PolicySet, Unstated
-from services.settlement.pricing import price_subsidy
-from services.settlement.standards import split_fen, subsidy_amount
+from services.settlement.book.policy import Policy, PolicySet, Unstated
+from services.settlement.book.pricing import price_subsidy
+from services.settlement.book.standards import split_fen, subsidy_amount
 
 __all__ = [
     "AT_ANOTHER_INSTITUTION",

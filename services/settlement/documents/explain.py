@@ -11,9 +11,10 @@ from rehab_contracts import EventEnvelope
 from sqlalchemy import Engine
 
 from kernel.domain.clock import CHINA_STANDARD_TIME, business_date
-from services.settlement.adjustments import CLAW_BACK, TOP_UP, base_rule
-from services.settlement.domain import Posting
-from services.settlement.labels import (
+from services.settlement.book.adjustments import CLAW_BACK, TOP_UP, base_rule
+from services.settlement.book.policy import Fees, Policy, PolicySet, Unstated
+from services.settlement.book.settlement_book import Posting
+from services.settlement.documents.labels import (
     LEVELS,
     SUBSIDY_MODES,
     AccountNames,
@@ -21,9 +22,9 @@ from services.settlement.labels import (
     item_name,
     rule_name,
 )
-from services.settlement.ledger import archived_events, find_posting
-from services.settlement.policy import Fees, Policy, PolicySet, Unstated
-from services.settlement.replay import yuan
+from services.settlement.ledger.archive import archived_events
+from services.settlement.ledger.queries import find_posting
+from services.settlement.ledger.report import yuan
 
 INPUT_LABELS = {
     "person_id": "人员编号",

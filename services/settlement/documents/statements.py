@@ -13,8 +13,9 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from sqlalchemy import Engine, or_, select
 
-from services.settlement.labels import AccountNames, item_name, rule_name, yuan_plain
-from services.settlement.ledger import posting_of, postings_table
+from services.settlement.documents.labels import AccountNames, item_name, rule_name, yuan_plain
+from services.settlement.ledger.posting_rows import posting_of
+from services.settlement.ledger.tables import postings_table
 
 PERIOD = re.compile(r"^(?P<year>\d{4})(?:-(?P<month>0[1-9]|1[0-2]))?$")
 COLUMNS = ("日期", "规则", "人员编号", "服务项目", "金额（元）", "借/贷", "记账编号")

@@ -10,8 +10,8 @@ from types import MappingProxyType
 from typing import NamedTuple
 from uuid import UUID
 
-from services.settlement.facts import ItemsApproved, PersonAssessed, PersonSurveyed, ServiceRecorded
-from services.settlement.policy import Cap, Free, Percentage, Policy, Subsidy
+from services.settlement.book.facts import ItemsApproved, PersonAssessed, PersonSurveyed, ServiceRecorded
+from services.settlement.book.policy import Cap, Free, Percentage, Policy, Subsidy
 
 POSTING_NAMESPACE = UUID("5b0f3c2e-6a0d-5d43-9a57-2f1c8e4b7d10")
 """uuid5 namespace of posting ids: the id of a posting is uuid5(namespace, its key)."""

@@ -14,20 +14,20 @@ and date always give byte-identical output.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
 from rehab_contracts import EventEnvelope
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from kernel.domain.clock import CHINA_STANDARD_TIME, business_time
-from kernel.store.store import inbox_table
-from services.settlement.domain import Posting
-from services.settlement.ledger import feed_archive
-from services.settlement.policy import PolicySet, load_policies
-from services.settlement.replay import AccountTotals, LedgerReport, render
+from services.settlement.book.dues import Posting
+from services.settlement.book.policy import PolicySet, load_policies
+from services.settlement.ledger.archive import archive
+from services.settlement.ledger.live import feed_archive
+from services.settlement.ledger.report import LedgerReport, render, report_of
 
 Basis = Literal["received", "recorded"]
 
@@ -61,47 +61,9 @@ def replay_as_of(
 
 
 def _known_by(engine: Engine, cutoff: datetime, basis: Basis) -> Iterator[EventEnvelope]:
-    after = 0
-    while True:
-        query = (
-            select(inbox_table.c.position, inbox_table.c.envelope)
-            .where(inbox_table.c.position > after)
-            .order_by(inbox_table.c.position)
-            .limit(1000)
-        )
-        if basis == "received":
-            # SQLite keeps the kernel's UTC times without an offset; a naive UTC bound compares right there.
-            bound = cutoff if engine.dialect.name != "sqlite" else cutoff.replace(tzinfo=None)
-            query = query.where(inbox_table.c.received_at < bound)
-        with engine.connect() as connection:
-            rows = connection.execute(query).all()
-        if not rows:
-            return
-        for _position, text in rows:
-            envelope = EventEnvelope.model_validate_json(text)
-            if basis == "received" or envelope.recorded_at < cutoff:
-                yield envelope
-        after = rows[-1][0]
-
-
-def report_of(postings: Sequence[Posting]) -> LedgerReport:
-    """Totals of postings held in memory, as ``ledger_report`` gives them for the stored ledger."""
-    debits: dict[str, int] = {}
-    credits: dict[str, int] = {}
-    for posting in postings:
-        debits[posting.debit_account] = debits.get(posting.debit_account, 0) + posting.amount_fen
-        credits[posting.credit_account] = credits.get(posting.credit_account, 0) + posting.amount_fen
-    accounts = tuple(
-        AccountTotals(account, debits.get(account, 0), credits.get(account, 0))
-        for account in sorted(debits.keys() | credits.keys())
-    )
-    return LedgerReport(
-        accounts=accounts,
-        total_debit_fen=sum(debits.values()),
-        total_credit_fen=sum(credits.values()),
-        posting_count=len(postings),
-        unbalanced_postings=sum(1 for posting in postings if posting.amount_fen <= 0),
-    )
+    if basis == "received":
+        return archive(engine, received_before=cutoff)
+    return (envelope for envelope in archive(engine) if envelope.recorded_at < cutoff)
 
 
 def render_as_of(replay: AsOfReplay) -> str:

@@ -29,7 +29,7 @@ from rehab_contracts.events import (
 )
 from rehab_contracts.sealed import REDACTED, UNAVAILABLE, DataKey, SealBroken, SealedPersonalData, open_sealed
 
-from services.settlement.person_keys import PersonKeys
+from services.settlement.documents.person_keys import PersonKeys
 
 log = logging.getLogger(__name__)
 

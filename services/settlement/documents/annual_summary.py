@@ -19,15 +19,15 @@ from rehab_contracts import EventEnvelope
 from sqlalchemy import Engine
 
 from kernel.reference import Jurisdiction
-from services.settlement.labels import SEXES, item_name
-from services.settlement.ledger import archive
-from services.settlement.register import (
+from services.settlement.documents.labels import SEXES, item_name
+from services.settlement.documents.register import (
     REGISTER_EVENT_TYPES,
     PersonDetails,
     ServiceReceived,
     YearRegister,
     year_register,
 )
+from services.settlement.ledger.archive import archive
 
 TITLE = "两江新区残疾人康复需求和康复服务情况汇总表"
 HEADERS = (

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from kernel.reference import Jurisdiction
-from services.settlement.adjustments import base_rule
-from services.settlement.policy import Policy
+from services.settlement.book.adjustments import base_rule
+from services.settlement.book.policy import Policy
 
 RULE_NAMES = {
     "survey_fee": "需求调查工作经费",

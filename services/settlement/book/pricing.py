@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.settlement.dues import (
+from services.settlement.book.dues import (
     Due,
     Match,
     Priced,
@@ -11,7 +11,7 @@ from services.settlement.dues import (
     service_institution_account,
     standard_of,
 )
-from services.settlement.standards import Claim, StandardUnstated, amount_due, subsidy_amount
+from services.settlement.book.standards import Claim, StandardUnstated, amount_due, subsidy_amount
 
 FIXED_AMOUNT = "fixed_amount"
 

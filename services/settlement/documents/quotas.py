@@ -13,10 +13,10 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import Engine
 
-from services.settlement.facts import ItemsApproved
-from services.settlement.ledger import archive, facts_of
-from services.settlement.policy import Policy, PolicySet, Quotas
-from services.settlement.replay import display_width
+from services.settlement.book.facts import ItemsApproved
+from services.settlement.book.policy import Policy, PolicySet, Quotas
+from services.settlement.ledger.archive import archive, facts_of
+from services.settlement.ledger.report import display_width
 
 QUOTA_EVENT_TYPES = ("approval.application_approved",)
 PROGRAMME_ITEMS = {"残疾儿童康复救助": frozenset({"children_rehab_training"})}

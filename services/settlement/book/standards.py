@@ -6,7 +6,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from services.settlement.policy import Cap, FixedAmount, Free, Monthly, Percentage, Range, Subsidy, Unstated
+from services.settlement.book.policy import (
+    Cap,
+    FixedAmount,
+    Free,
+    Monthly,
+    Percentage,
+    Range,
+    Subsidy,
+    Unstated,
+)
 
 
 class StandardUnstated(Exception):

@@ -14,9 +14,9 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import Engine
 
-from services.settlement.facts import Fact, PersonSurveyed, ServiceRecorded
-from services.settlement.ledger import archive, facts_of
-from services.settlement.policy import CoverageTarget, Policy, PolicySet
+from services.settlement.book.facts import Fact, PersonSurveyed, ServiceRecorded
+from services.settlement.book.policy import CoverageTarget, Policy, PolicySet
+from services.settlement.ledger.archive import archive, facts_of
 
 COVERAGE_EVENT_TYPES = ("survey.need_surveyed", "delivery.service_delivered")
 """The archived events coverage is counted from."""

@@ -15,10 +15,11 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from services.settlement.as_of import report_of
-from services.settlement.ledger import archive, feed_archive
-from services.settlement.policy import Policy, PolicySet, load_policies
-from services.settlement.replay import LedgerReport, ledger_report, render_table, yuan
+from services.settlement.book.policy import Policy, PolicySet, load_policies
+from services.settlement.ledger.archive import archive
+from services.settlement.ledger.as_of import report_of
+from services.settlement.ledger.live import feed_archive
+from services.settlement.ledger.report import LedgerReport, ledger_report, render_table, yuan
 
 
 def read_policy_file(path: Path) -> Policy:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from services.settlement.dues import Posting, posting_id_text
+from services.settlement.book.dues import Posting, posting_id_text
 
 ADJUSTMENT_SUFFIX = "_adjustment"
 TOP_UP = "top_up"

@@ -15,10 +15,10 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
 
-from services.settlement.eligibility import Applicant, Eligibility
+from services.settlement.book.eligibility import Applicant, Eligibility
 
-POLICY_DIR = Path(__file__).resolve().parent / "policies"
-"""Where the policy files live, one ``<jurisdiction>-<year>.toml`` per policy."""
+POLICY_DIR = Path(__file__).resolve().parent.parent / "policies"
+"""The policy files (services/settlement/policies), one ``<jurisdiction>-<year>.toml`` per policy."""
 
 ItemKind = Literal["assistive_device", "training", "medical", "support_service", "allowance"]
 """辅助器具适配, 康复训练, 康复医疗, 支持性服务, and allowances 补贴 to the person (transport, living)."""

@@ -1,0 +1,112 @@
+"""The fact log 结算事实表: the settlement facts, in the order the live book was fed them, as compact rows.
+
+Written by the live ledger in the consumer's transaction, next to the inbox row of the same event,
+so the archive (the source of truth) and the log never disagree. Each row is one fact, already
+validated and translated at the edge, in its fact type's row codec (fact_rows.py, one per entry of
+fact_types.py): a replay reads these rows instead of validating every envelope and payload again.
+``derive_fact_log`` rebuilds the log from the archive alone (the same rows, tested), for archives
+written before the log existed and for audits.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+
+from sqlalchemy import Connection, Engine, Table, delete, func, select
+from sqlalchemy.orm import Session
+
+from kernel.store.store import inbox_table
+from services.settlement.book.facts import Fact
+from services.settlement.fact_types import BY_FACT, BY_NAME, SETTLEMENT_EVENT_TYPES
+from services.settlement.ledger.archive import archive, facts_of
+from services.settlement.ledger.tables import facts_table
+
+Database = Session | Connection
+
+_BATCH = 5000
+
+
+def encode(fact: Fact) -> str:
+    """One fact as its log text (its fact type's row codec)."""
+    return BY_FACT[type(fact)].codec.encode(fact)
+
+
+_DECODERS = {name: fact_type.codec.decode for name, fact_type in BY_NAME.items()}
+
+
+def decode(text: str) -> Fact:
+    row = json.loads(text)
+    return _DECODERS[row[0]](row)
+
+
+def append(database: Database, table: Table, fact: Fact) -> None:
+    """Log one fact the live book is being fed (in the consumer's transaction)."""
+    database.execute(table.insert().values(event_id=fact.event_id, fact=encode(fact)))
+
+
+def read(database: Database | Engine, table: Table) -> Iterator[Fact]:
+    """Every logged fact in the order the live book was fed, decoded without pydantic.
+
+    The rows are all read before this returns (only the decoding is lazy): a replay drops the old
+    ledger on the same connection in another thread while it decodes (replay.rebuild_ledger).
+    """
+    return decoded(texts(database, table))
+
+
+def texts(database: Database | Engine, table: Table) -> list[str]:
+    """The log's rows as stored (JSON text), in feed order: one query, decoded later."""
+    query = select(table.c.fact).order_by(table.c.position)
+    if isinstance(database, Engine):
+        with database.connect() as connection:
+            return list(connection.scalars(query))
+    return list(database.scalars(query))
+
+
+def decoded(rows: Iterable[str]) -> Iterator[Fact]:
+    """Facts of the log's rows, in their order."""
+    decoders, loads = _DECODERS, json.loads
+    for text in rows:
+        row = loads(text)
+        yield decoders[row[0]](row)
+
+
+def rewrite(database: Database, table: Table, facts: Iterable[Fact]) -> int:
+    """Replace the log with these facts, in order; returns how many."""
+    database.execute(delete(table))
+    rows: list[dict[str, str]] = []
+    count = 0
+    for fact in facts:
+        rows.append({"event_id": fact.event_id, "fact": encode(fact)})
+        if len(rows) == _BATCH:
+            count += _insert(database, table, rows)
+            rows = []
+    return count + _insert(database, table, rows)
+
+
+def _insert(database: Database, table: Table, rows: Sequence[dict[str, str]]) -> int:
+    if rows:
+        database.execute(table.insert(), list(rows))
+    return len(rows)
+
+
+def covers_archive(database: Database | Engine, table: Table, event_types: Sequence[str]) -> bool:
+    """Whether the log holds one row per archived settlement event (else derive it from the archive)."""
+    archived = select(func.count()).select_from(inbox_table).where(inbox_table.c.event_type.in_(event_types))
+    logged = select(func.count()).select_from(table)
+    if isinstance(database, Engine):
+        with database.connect() as connection:
+            return connection.scalar(archived) == connection.scalar(logged)
+    return database.scalar(archived) == database.scalar(logged)
+
+
+def derive_fact_log(database: Database) -> int:
+    """Rewrite the fact log from the archive alone (validating every envelope); returns its length."""
+    return rewrite(database, facts_table, facts_of(archive(database, SETTLEMENT_EVENT_TYPES)))
+
+
+def logged_facts(database: Database) -> Iterator[Fact]:
+    """The fact log in feed order, derived from the archive first when it does not cover it."""
+    if not covers_archive(database, facts_table, SETTLEMENT_EVENT_TYPES):
+        derive_fact_log(database)
+    return read(database, facts_table)

@@ -1,0 +1,100 @@
+"""Postings as rows of the postings table and back, and their bulk insert (a driver fast path on SQLite)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import date
+from json.encoder import c_make_encoder, encode_basestring, encode_basestring_ascii  # type: ignore[attr-defined]
+from typing import Any
+
+from sqlalchemy import Connection, insert, select
+from sqlalchemy.orm import Session
+
+from services.settlement.book.dues import Posting, posting_id_text
+from services.settlement.ledger.tables import postings_table
+
+Database = Session | Connection
+
+_BATCH = 5000
+
+
+def insert_postings(database: Database, postings: Sequence[Posting]) -> None:
+    """Insert postings (their journal lines are the view's); no check for existing keys."""
+    rows = [posting_row(posting) for posting in postings]
+    connection = database.connection() if isinstance(database, Session) else database
+    if connection.dialect.name == "sqlite":
+        # Straight to the driver: SQLAlchemy's per-row parameter processing was most of the time.
+        for start in range(0, len(rows), _BATCH):
+            connection.exec_driver_sql(_SQLITE_INSERT, rows[start : start + _BATCH])
+        return
+    names = [column.name for column in postings_table.columns]
+    for start in range(0, len(rows), _BATCH):
+        batch = [dict(zip(names, row, strict=True)) for row in rows[start : start + _BATCH]]
+        for values in batch:
+            values["business_date"] = date.fromisoformat(values["business_date"])
+        connection.execute(insert(postings_table), batch)
+
+
+def write_postings(database: Database, postings: Sequence[Posting]) -> int:
+    """Insert the postings whose id (uuid5 of the key) is not in the ledger yet; returns how many were new."""
+    by_id = {posting_id_text(posting.key): posting for posting in postings}
+    ids, existing = list(by_id), set[str]()
+    for start in range(0, len(ids), _BATCH):
+        stored = postings_table.c.posting_id
+        existing.update(database.scalars(select(stored).where(stored.in_(ids[start : start + _BATCH]))))
+    fresh = [posting for posting_id, posting in by_id.items() if posting_id not in existing]
+    insert_postings(database, fresh)
+    return len(fresh)
+
+
+def posting_row(posting: Posting) -> tuple[object, ...]:
+    """A posting as the row of the postings table: columns in order, the date as ISO text, provenance
+    as JSON (the source event ids are UUIDs, so their list needs no escaping)."""
+    return (
+        posting_id_text(posting.key),
+        posting.rule,
+        posting.key,
+        posting.business_date.isoformat(),
+        posting.debit_account,
+        posting.credit_account,
+        posting.amount_fen,
+        posting.policy_id,
+        posting.policy_version,
+        "".join(_EVENT_IDS_JSON(list(posting.source_event_ids), 0)),
+        "".join(_INPUTS_JSON(posting.inputs if type(posting.inputs) is dict else dict(posting.inputs), 0)),
+    )
+
+
+def posting_of(row: Any) -> Posting:
+    """A stored posting as the domain value."""
+    return Posting(
+        rule=row.rule,
+        key=row.key,
+        business_date=row.business_date,
+        debit_account=row.debit_account,
+        credit_account=row.credit_account,
+        amount_fen=row.amount_fen,
+        policy_id=row.policy_id,
+        policy_version=row.policy_version,
+        source_event_ids=tuple(json.loads(row.source_event_ids)),
+        inputs=json.loads(row.inputs),
+    )
+
+
+_COLUMNS = ", ".join(f'"{column.name}"' for column in postings_table.columns)
+_SQLITE_INSERT = f"INSERT INTO postings ({_COLUMNS}) VALUES ({', '.join('?' * len(postings_table.columns))})"
+
+
+def _json_value(value: object) -> str:
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+# The C encoders that json.dumps(ids) and json.dumps(inputs, ensure_ascii=False, sort_keys=True,
+# default=_json_value) build on every call, built once (the same text; no circular-reference check,
+# which provenance, made of plain values, never needs). CPython's private helper: if a Python
+# release drops it, json.dumps with those arguments gives the same text, only slower.
+_EVENT_IDS_JSON = c_make_encoder(None, None, encode_basestring_ascii, None, ": ", ", ", False, False, True)
+_INPUTS_JSON = c_make_encoder(None, _json_value, encode_basestring, None, ": ", ", ", True, False, True)

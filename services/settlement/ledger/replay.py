@@ -1,0 +1,144 @@
+"""Replay 重放: drop the ledger and rebuild it from the fact log (or the archive alone) in one transaction."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Literal
+
+from sqlalchemy import Connection, Engine, inspect, text
+
+from kernel.store.store import metadata as kernel_metadata
+from services.settlement.book.policy import PolicySet, load_policies
+from services.settlement.book.settlement_book import SettlementBook
+from services.settlement.ledger import fact_log
+from services.settlement.ledger.fact_log import derive_fact_log, logged_facts
+from services.settlement.ledger.live import LiveLedger, feed_facts, without_cycle_collection
+from services.settlement.ledger.posting_rows import insert_postings
+from services.settlement.ledger.report import LedgerReport, ledger_report
+from services.settlement.ledger.tables import LEDGER_TABLES, facts_table, metadata
+
+Source = Literal["log", "archive"]
+
+
+def rebuild_ledger(
+    engine: Engine,
+    policies: PolicySet | None = None,
+    live: LiveLedger | None = None,
+    source: Source = "log",
+) -> LedgerReport:
+    """Drop and recreate the ledger tables and post every settlement fact again, in feed order.
+
+    ``source="log"`` reads the fact log (derived from the archive first when it does not cover
+    it); ``"archive"`` derives the log again from the archive alone, validating every envelope.
+    Runs in one transaction that first stops consumers from archiving (so no event slips between
+    the replay and the swap of the live book), then takes the live book's lock.
+    """
+    policies = policies if policies is not None else load_policies()
+    try:
+        with engine.begin() as connection:
+            _hold_archive(connection)
+            if source == "archive":
+                derive_fact_log(connection)
+                facts = fact_log.read(connection, facts_table)  # read now, decoded as the book takes them
+            else:
+                facts = logged_facts(connection)  # the log, derived first when it does not cover the archive
+
+            def build() -> SettlementBook:
+                # The old ledger is dropped (in C, without the GIL) while the book settles the facts.
+                with _meanwhile(lambda: _recreate_ledger(connection)):
+                    book, postings = feed_facts(facts, policies)
+                insert_postings(connection, postings)
+                for index in _INDEXES:
+                    index.create(connection)
+                return book
+
+            with _roomy_cache(connection), without_cycle_collection():
+                if live is None:
+                    build()
+                else:
+                    live.replace(build)
+                return ledger_report(connection)
+    except Exception:
+        if live is not None:
+            live.mark_stale()
+        raise
+
+
+_INDEXES = [index for table in LEDGER_TABLES for index in table.indexes]
+
+
+def _recreate_ledger(connection: Connection) -> None:
+    """Empty ledger tables without their indexes: bulk load, then index (each index built once, sorted)."""
+    _drop_stored_journal_lines(connection)
+    metadata.drop_all(connection, tables=list(LEDGER_TABLES))
+    metadata.create_all(connection, tables=list(LEDGER_TABLES))
+    for index in _INDEXES:
+        index.drop(connection)
+
+
+@contextmanager
+def _meanwhile(task: Callable[[], None]) -> Iterator[None]:
+    """Run ``task`` in a thread while the block runs; wait for it, then raise its error if it failed.
+
+    The block must not use what the task uses (here: the connection the task drops tables with).
+    """
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            task()
+        except BaseException as error:  # handed to the caller's thread below
+            errors.append(error)
+
+    thread = threading.Thread(target=run, name="ledger-recreate", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        thread.join()
+    if errors:
+        raise errors[0]
+
+
+@contextmanager
+def _roomy_cache(connection: Connection) -> Iterator[None]:
+    """On SQLite, a 64 MB page cache while the ledger is loaded and indexed (the default 2 MB spills)."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    before = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+    connection.exec_driver_sql("PRAGMA cache_size = -65536")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA cache_size = {int(before or -2000)}")
+
+
+def _hold_archive(connection: Connection) -> None:
+    # Take the write lock consumers need before they take the live book's lock, never after.
+    kernel_metadata.create_all(connection)
+    metadata.create_all(connection)
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("LOCK TABLE inbox IN SHARE ROW EXCLUSIVE MODE"))
+    elif connection.dialect.name == "sqlite":
+        # The store's engines begin IMMEDIATE, holding the write lock from the start; on any other
+        # SQLite engine, a write takes it now (the ledger's DROP comes later, under the book's lock).
+        connection.exec_driver_sql("DELETE FROM settlement_facts WHERE 0")
+
+
+def stored_before_journal_view(engine: Engine) -> bool:
+    """Whether the ledger was written before ADR 0009 (journal lines stored as a table): replay it."""
+    with engine.connect() as connection:
+        return _stores_journal_lines(connection)
+
+
+def _drop_stored_journal_lines(connection: Connection) -> None:
+    """Ledgers written before ADR 0009 stored journal lines as a table: the replay drops it for the view."""
+    if _stores_journal_lines(connection):
+        connection.exec_driver_sql("DROP TABLE journal_lines")
+
+
+def _stores_journal_lines(connection: Connection) -> bool:
+    return "journal_lines" in inspect(connection).get_table_names()  # a table, not the view
