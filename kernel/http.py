@@ -3,7 +3,7 @@ street filter, page parameters."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
@@ -15,6 +15,8 @@ from kernel.runtime import ServiceRuntime, runtime_of
 from kernel.store.keyed import IdempotentRequest, StoredResponse
 from kernel.store.store import UnitOfWork
 from kernel.web.idempotency import keyed_request
+
+ResponseT = TypeVar("ResponseT", bound=Response)
 
 Runtime = Annotated[ServiceRuntime, Depends(runtime_of)]
 """The runtime (store, relay, consumer) of the service answering the request."""
@@ -53,11 +55,11 @@ class KeyedCommand:
         self.keep(response)
         return response
 
-    def keep(self, response: Response) -> None:
+    def keep(self, response: ResponseT) -> ResponseT:
         """Keep a successful answer for the command's key: with the open unit's events when inside
         ``unit()``; else (a command that recorded no event) in a small transaction of its own."""
         if self.keyed is None or not 200 <= response.status_code < 300:
-            return
+            return response
         answer: StoredResponse = (
             response.status_code,
             [(name.decode("latin-1"), value.decode("latin-1")) for name, value in response.raw_headers],
@@ -67,6 +69,7 @@ class KeyedCommand:
             self._unit.keep_answer(answer)
         else:
             self.runtime.store.record_response(self.keyed, *answer)
+        return response
 
 
 def command_of(request: Request) -> KeyedCommand:

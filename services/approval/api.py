@@ -7,18 +7,20 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response, status
-from fastapi.responses import JSONResponse
 from rehab_contracts import Signatories
 
 from kernel.access.access import Caller, Forbidden
 from kernel.access.auth import Principal, Role
 from kernel.access.scopes import require_area, require_district, require_signatory, visible_area
 from kernel.domain.clock import today
-from kernel.http import MAX_QUERY_TEXT, Runtime, jurisdiction_of
+from kernel.http import MAX_QUERY_TEXT, Command, KeyedCommand, Runtime, jurisdiction_of
 from kernel.reference import Jurisdiction
-from services.approval import handlers
+from kernel.store.store import UnitOfWork
+from services.approval import commands, handlers
 from services.approval.catalogue import COMMUNITY, STREET
+from services.approval.commands import BlockBody
 from services.approval.domain import Application, Status
+from services.approval.events import Approval
 from services.approval.schemas import (
     AddAttachments,
     ApplicationAccepted,
@@ -34,7 +36,6 @@ from services.approval.schemas import (
 )
 from services.approval.sign_off import handlers as sign_offs
 from services.approval.sign_off.domain import DECISION_BLOCK, INSTITUTION_CHANGE_BLOCK
-from services.approval.sign_off.handlers import BlockCommand
 from services.approval.sign_off.schemas import SignOffView
 from services.approval.sign_off.views import sign_off_response, signer_of
 from services.approval.views import accepted_view, application_view, change_view, overdue_view
@@ -56,31 +57,34 @@ ERRORS = {404: {"description": "No such application"}, 409: {"description": "Not
 @router.post(
     "/applications",
     status_code=status.HTTP_201_CREATED,
+    response_model=ApplicationAccepted,
     summary="Hand in a 补助申请审批表 (附件2) through the community",
     responses={409: {"description": "No referral backs the items, or the person already applied for them"}},
 )
 def submit_application(
-    body: SubmitApplication, runtime: Runtime, jurisdiction: Reference, response: Response, caller: Caller
-) -> ApplicationAccepted:
+    body: SubmitApplication, command: Command, jurisdiction: Reference, caller: Caller
+) -> Response:
     require_area(caller, body.street)
-    application = handlers.submit_application(runtime.store, jurisdiction, body)
-    runtime.committed()
-    response.headers["Location"] = f"/applications/{application.application_id}"
-    return accepted_view(application)
+    submission = commands.submission(body)
+    with command.unit() as unit:
+        application = handlers.submit_application(unit, jurisdiction, submission)
+        location = f"/applications/{application.application_id}"
+        return command.answer(accepted_view(application), status=201, location=location)
 
 
 @router.post(
     "/applications/{application_id}/attachments",
+    response_model=ApplicationAccepted,
     summary="Hand in attachments 申请需附资料 missing from an incomplete application",
     responses=ERRORS,
 )
-def add_attachments(
-    application_id: UUID, body: AddAttachments, runtime: Runtime, caller: Caller
-) -> ApplicationAccepted:
-    application_in_area(runtime, application_id, caller)
-    application = handlers.add_attachments(runtime.store, application_id, body)
-    runtime.committed()
-    return accepted_view(application)
+def add_attachments(application_id: UUID, body: AddAttachments, command: Command, caller: Caller) -> Response:
+    attachments = commands.attachments(body)
+    with command.unit() as unit:
+        application = handlers.add_attachments(
+            unit, application_id, attachments, body.added_on, in_street(caller)
+        )
+        return command.answer(accepted_view(application))
 
 
 @router.post(
@@ -92,22 +96,15 @@ def add_attachments(
     responses={**ERRORS, 202: PENDING},
 )
 def review_application(
-    application_id: UUID,
-    body: ReviewApplication,
-    runtime: Runtime,
-    jurisdiction: Reference,
-    response: Response,
-    caller: Caller,
-) -> ApplicationAccepted | JSONResponse:
-    form = application_in_area(runtime, application_id, caller).submission
-    assert form is not None
-    _require_reviewer(caller, body, form.street)
-    if caller is not None:
-        return _propose(runtime, jurisdiction, application_id, str(body.level), body, caller)
-    application = handlers.review_application(runtime.store, application_id, body)
-    runtime.committed()
-    response.headers["Location"] = f"/applications/{application_id}"
-    return accepted_view(application)
+    application_id: UUID, body: ReviewApplication, command: Command, jurisdiction: Reference, caller: Caller
+) -> Response:
+    check = _reviewable_by(caller, body)
+    with command.unit() as unit:
+        if caller is not None:
+            return _propose(command, unit, jurisdiction, application_id, str(body.level), body, check, caller)
+        application = handlers.review_application(unit, application_id, commands.review(body), check)
+        location = f"/applications/{application_id}"
+        return command.answer(accepted_view(application), status=201, location=location)
 
 
 @router.post(
@@ -119,23 +116,19 @@ def review_application(
     responses={**ERRORS, 202: PENDING},
 )
 def decide_application(
-    application_id: UUID,
-    body: DecideApplication,
-    runtime: Runtime,
-    jurisdiction: Reference,
-    response: Response,
-    caller: Caller,
-) -> ApplicationAccepted | JSONResponse:
+    application_id: UUID, body: DecideApplication, command: Command, jurisdiction: Reference, caller: Caller
+) -> Response:
     _require_district_sign_off(caller, body.signatories, "残联办审批")
-    if caller is not None:
-        return _propose(runtime, jurisdiction, application_id, DECISION_BLOCK, body, caller)
-    if body.outcome == "approved":
-        application = handlers.approve_application(runtime.store, jurisdiction, application_id, body)
-    else:
-        application = handlers.reject_application(runtime.store, application_id, body)
-    runtime.committed()
-    response.headers["Location"] = f"/applications/{application_id}"
-    return accepted_view(application)
+    decision = commands.decision(body)
+    with command.unit() as unit:
+        if caller is not None:
+            return _propose(command, unit, jurisdiction, application_id, DECISION_BLOCK, body, anyone, caller)
+        if isinstance(decision, Approval):
+            application = handlers.approve_application(unit, jurisdiction, application_id, decision)
+        else:
+            application = handlers.reject_application(unit, application_id, decision)
+        location = f"/applications/{application_id}"
+        return command.answer(accepted_view(application), status=201, location=location)
 
 
 @router.post(
@@ -151,20 +144,17 @@ def decide_application(
     description=PROPOSED,
 )
 def change_institution(
-    application_id: UUID,
-    body: ChangeInstitution,
-    runtime: Runtime,
-    jurisdiction: Reference,
-    response: Response,
-    caller: Caller,
-) -> InstitutionChangeView | JSONResponse:
+    application_id: UUID, body: ChangeInstitution, command: Command, jurisdiction: Reference, caller: Caller
+) -> Response:
     _require_district_sign_off(caller, body.signatories, "变更服务机构")
-    if caller is not None:
-        return _propose(runtime, jurisdiction, application_id, INSTITUTION_CHANGE_BLOCK, body, caller)
-    application = handlers.change_institution(runtime.store, jurisdiction, application_id, body)
-    runtime.committed()
-    response.headers["Location"] = f"/applications/{application_id}"
-    return change_view(application.institution_changes[-1])
+    change = commands.institution_change(body)
+    with command.unit() as unit:
+        if caller is not None:
+            block = INSTITUTION_CHANGE_BLOCK
+            return _propose(command, unit, jurisdiction, application_id, block, body, anyone, caller)
+        application = handlers.change_institution(unit, jurisdiction, application_id, change)
+        location = f"/applications/{application_id}"
+        return command.answer(change_view(application.institution_changes[-1]), status=201, location=location)
 
 
 @router.get(
@@ -257,10 +247,17 @@ REVIEW_SIGNERS = {
 }
 
 
-def application_in_area(runtime: Runtime, application_id: UUID, caller: Principal | None) -> Application:
-    application = handlers.get_application(runtime.store, application_id)
-    _require_street(caller, application)
-    return application
+def anyone(application: Application) -> None:
+    """The check of a command whose caller was checked before loading (a district's block)."""
+
+
+def in_street(caller: Principal | None) -> handlers.Guard:
+    """The check of a loaded application: of the caller's street (community)."""
+
+    def check(application: Application) -> None:
+        _require_street(caller, application)
+
+    return check
 
 
 def _require_street(caller: Principal | None, application: Application) -> None:
@@ -269,12 +266,19 @@ def _require_street(caller: Principal | None, application: Application) -> None:
         require_area(caller, application.submission.street)
 
 
-def _require_reviewer(caller: Principal | None, body: ReviewApplication, street: str) -> None:
-    """社区意见 by the street's community, 街道意见 by the street itself, signed by the recorder."""
-    if caller is None:
-        return
-    require_review_scope(caller, str(body.level), street)
-    require_signatory(caller, _signed(body.signatories), REVIEW_SIGNERS[str(body.level)])
+def _reviewable_by(caller: Principal | None, body: ReviewApplication) -> handlers.Guard:
+    """The check of a loaded application: of the caller's street, and the level's block signed from the
+    level's own scope (社区意见 by the street's community, 街道意见 by the street) by the recorder."""
+
+    def check(application: Application) -> None:
+        if caller is None:
+            return
+        _require_street(caller, application)
+        assert application.submission is not None
+        require_review_scope(caller, str(body.level), application.submission.street)
+        require_signatory(caller, _signed(body.signatories), REVIEW_SIGNERS[str(body.level)])
+
+    return check
 
 
 def require_review_scope(caller: Principal, level: str, street: str) -> None:
@@ -288,17 +292,21 @@ def require_review_scope(caller: Principal, level: str, street: str) -> None:
 
 
 def _propose(
-    runtime: Runtime,
+    command: KeyedCommand,
+    unit: UnitOfWork,
     jurisdiction: Jurisdiction,
     application_id: UUID,
     block: str,
-    body: BlockCommand,
+    body: BlockBody,
+    check: handlers.Guard,
     caller: Principal,
-) -> JSONResponse:
+) -> Response:
     """With access control on, a block waits for its other signatories (docs/security.md, "Sign-offs")."""
-    outcome = sign_offs.propose(runtime.store, jurisdiction, application_id, block, body, signer_of(caller))
-    runtime.committed()
-    return sign_off_response(outcome)
+    proposed, kept_as = commands.block_command(body), body.model_dump_json()
+    outcome = sign_offs.propose(
+        unit, jurisdiction, application_id, block, proposed, kept_as, signer_of(caller), check
+    )
+    return command.keep(sign_off_response(outcome))
 
 
 def _require_district_sign_off(caller: Principal | None, signatories: Signatories, what: str) -> None:

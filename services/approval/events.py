@@ -174,6 +174,36 @@ class InstitutionChange:
     decided_on: date
 
 
+@dataclass(frozen=True)
+class Review:
+    """社区意见 or 街道意见 as a level signs it (the command's input)."""
+
+    level: str
+    endorsed: bool
+    opinion: str
+    signatories: Signatories
+    reviewed_on: date
+
+
+@dataclass(frozen=True)
+class Approval:
+    """残联办意见 approving item by item, as 区残联办 signs it (the command's input)."""
+
+    approvals: tuple[ItemApproval, ...]
+    rejections: tuple[ItemRejection, ...]
+    signatories: Signatories
+    decided_on: date
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """残联办意见 refusing the whole application, as 区残联办 signs it (the command's input)."""
+
+    reason: str
+    signatories: Signatories
+    decided_on: date
+
+
 ApplicationEvent = (
     ApplicationSubmitted
     | AttachmentsAdded

@@ -1,4 +1,5 @@
-"""Command handlers (load, one domain call, save), the referral projection, and the queries of approval."""
+"""Command handlers (in the command's unit of work: load, one domain call, save), the referral projection,
+and the queries of approval."""
 
 from __future__ import annotations
 
@@ -11,13 +12,13 @@ from rehab_contracts import EventEnvelope, EventPayload, ReferralIssued
 from kernel.domain.clock import today
 from kernel.reference import Jurisdiction, Quota
 from kernel.store.store import EventStore, UnitOfWork
-from services.approval import schemas
 from services.approval.domain import Application
 from services.approval.events import (
     ApplicationEvent,
+    Approval,
     InstitutionChange,
-    ItemApproval,
-    ItemRejection,
+    Rejection,
+    Review,
     Submission,
     SubmissionContext,
 )
@@ -35,103 +36,90 @@ from services.approval.repository import (
     referrals_of,
     save_referral,
 )
-from services.approval.translation import requested_item, signatories
+
+# -- commands (each in the command's unit of work) -------------------------------------------------------
+Guard = Callable[[Application], None]
+"""The caller's check of the application a command loaded (the access layer's street check); raises."""
 
 
-# -- commands --------------------------------------------------------------------------------------
-def submit_application(
-    store: EventStore, jurisdiction: Jurisdiction, request: schemas.SubmitApplication
-) -> Application:
-    with store.transaction() as unit:
-        context = SubmissionContext(
-            today=today(),
-            streets=frozenset(jurisdiction.streets),
-            designated=designated_items(jurisdiction),
-            referrals=tuple(referrals_of(unit, request.person_id)),
-            other_applications=tuple(applications_held(unit, request.person_id)),
-        )
-        events = Application.submit(_submission(request), context)
-        record(unit, Application(), 0, events, causation_id=referral_event_id(unit, events))
+def submit_application(unit: UnitOfWork, jurisdiction: Jurisdiction, submission: Submission) -> Application:
+    context = SubmissionContext(
+        today=today(),
+        streets=frozenset(jurisdiction.streets),
+        designated=designated_items(jurisdiction),
+        referrals=tuple(referrals_of(unit, submission.person_id)),
+        other_applications=tuple(applications_held(unit, submission.person_id)),
+    )
+    events = Application.submit(submission, context)
+    record(unit, Application(), 0, events, causation_id=referral_event_id(unit, events))
     return Application(events)
 
 
-def add_attachments(store: EventStore, application_id: UUID, request: schemas.AddAttachments) -> Application:
-    with store.transaction() as unit:
-        loaded = load(unit, application_id)
-        attachments = frozenset(str(attachment) for attachment in request.attachments)
-        events = loaded.application.add_attachments(attachments, request.added_on, today())
-        record(unit, loaded.application, loaded.version, events, loaded.last_event_id)
-    return loaded.after(events)
-
-
-def review_application(
-    store: EventStore, application_id: UUID, request: schemas.ReviewApplication
+def add_attachments(
+    unit: UnitOfWork, application_id: UUID, attachments: frozenset[str], added_on: date, check: Guard
 ) -> Application:
-    with store.transaction() as unit:
-        return take_effect(unit, application_id, lambda application: review(application, request))
+    return take_effect(
+        unit,
+        application_id,
+        lambda application: application.add_attachments(attachments, added_on, today()),
+        check,
+    )
+
+
+def review_application(unit: UnitOfWork, application_id: UUID, request: Review, check: Guard) -> Application:
+    return take_effect(unit, application_id, lambda application: review(application, request), check)
 
 
 def approve_application(
-    store: EventStore, jurisdiction: Jurisdiction, application_id: UUID, request: schemas.DecideApplication
+    unit: UnitOfWork, jurisdiction: Jurisdiction, application_id: UUID, approval: Approval
 ) -> Application:
-    with store.transaction() as unit:
-        return take_effect(
-            unit, application_id, lambda application: approve(unit, jurisdiction, application, request)
-        )
+    return take_effect(
+        unit, application_id, lambda application: approve(unit, jurisdiction, application, approval)
+    )
 
 
-def reject_application(
-    store: EventStore, application_id: UUID, request: schemas.DecideApplication
-) -> Application:
-    with store.transaction() as unit:
-        return take_effect(unit, application_id, lambda application: reject(application, request))
+def reject_application(unit: UnitOfWork, application_id: UUID, rejection: Rejection) -> Application:
+    return take_effect(unit, application_id, lambda application: reject(application, rejection))
 
 
 def change_institution(
-    store: EventStore, jurisdiction: Jurisdiction, application_id: UUID, request: schemas.ChangeInstitution
+    unit: UnitOfWork, jurisdiction: Jurisdiction, application_id: UUID, change: InstitutionChange
 ) -> Application:
-    with store.transaction() as unit:
-        return take_effect(
-            unit, application_id, lambda application: change(jurisdiction, application, request)
-        )
+    return take_effect(unit, application_id, lambda application: change_to(jurisdiction, application, change))
 
 
 Decide = Callable[[Application], list[ApplicationEvent]]
 """One domain command on a loaded application (a sign-off block), returning its events."""
 
 
-def take_effect(unit: UnitOfWork, application_id: UUID, decide: Decide) -> Application:
-    """Load, decide, record: the block's effective event, as every sign-off ends."""
+def take_effect(
+    unit: UnitOfWork, application_id: UUID, decide: Decide, check: Guard | None = None
+) -> Application:
+    """Load (and let the caller ``check`` it), decide, record: as every command on an application ends."""
     loaded = load(unit, application_id)
+    if check is not None:
+        check(loaded.application)
     events = decide(loaded.application)
     record(unit, loaded.application, loaded.version, events, loaded.last_event_id)
     return loaded.after(events)
 
 
-def review(application: Application, request: schemas.ReviewApplication) -> list[ApplicationEvent]:
+def review(application: Application, request: Review) -> list[ApplicationEvent]:
     return application.review(
-        str(request.level),
-        request.endorsed,
-        request.opinion,
-        signatories(request.signatories),
-        request.reviewed_on,
-        today(),
+        request.level, request.endorsed, request.opinion, request.signatories, request.reviewed_on, today()
     )
 
 
 def approve(
-    unit: UnitOfWork, jurisdiction: Jurisdiction, application: Application, request: schemas.DecideApplication
+    unit: UnitOfWork, jurisdiction: Jurisdiction, application: Application, approval: Approval
 ) -> list[ApplicationEvent]:
     form = form_of(application)
     places = places_for(unit, jurisdiction, form)  # its lock before the card number's: one order, no deadlock
     return application.approve(
-        [
-            ItemApproval(str(d.item), str(d.subsidy_mode), d.institution_id, d.amount_fen)
-            for d in request.approved_items
-        ],
-        [ItemRejection(str(r.item), r.reason) for r in request.rejected_items],
-        signatories(request.signatories),
-        request.decided_on,
+        approval.approvals,
+        approval.rejections,
+        approval.signatories,
+        approval.decided_on,
         service_card_number=next_service_card_number(unit, form.application_year),
         designated=designated_items(jurisdiction),
         today=today(),
@@ -139,24 +127,14 @@ def approve(
     )
 
 
-def reject(application: Application, request: schemas.DecideApplication) -> list[ApplicationEvent]:
-    return application.reject(
-        request.reason or "", signatories(request.signatories), request.decided_on, today()
-    )
+def reject(application: Application, rejection: Rejection) -> list[ApplicationEvent]:
+    return application.reject(rejection.reason, rejection.signatories, rejection.decided_on, today())
 
 
-def change(
-    jurisdiction: Jurisdiction, application: Application, request: schemas.ChangeInstitution
+def change_to(
+    jurisdiction: Jurisdiction, application: Application, change: InstitutionChange
 ) -> list[ApplicationEvent]:
-    requested = InstitutionChange(
-        str(request.item),
-        request.from_institution_id,
-        request.to_institution_id,
-        request.reason,
-        signatories(request.signatories),
-        request.decided_on,
-    )
-    return application.change_institution(requested, designated=designated_items(jurisdiction), today=today())
+    return application.change_institution(change, designated=designated_items(jurisdiction), today=today())
 
 
 def places_for(unit: UnitOfWork, jurisdiction: Jurisdiction, form: Submission) -> QuotaUse | None:
@@ -243,20 +221,3 @@ def list_referrals(store: EventStore, person_id: UUID | None = None) -> list[dic
 
 def designated_items(jurisdiction: Jurisdiction) -> Mapping[str, frozenset[str]]:
     return {institution.id: institution.designated_items for institution in jurisdiction.service_institutions}
-
-
-def _submission(request: schemas.SubmitApplication) -> Submission:
-    return Submission(
-        person_id=request.person_id,
-        application_year=request.application_year,
-        street=request.street,
-        serial_number=request.serial_number,
-        requested_items=tuple(requested_item(requested) for requested in request.requested_items),
-        attachments=frozenset(str(attachment) for attachment in request.attachments),
-        economic_status=str(request.economic_status),
-        disability_categories=frozenset(str(category) for category in request.disability_categories),
-        applicant_role=str(request.applicant_role),
-        submitted_on=request.submitted_on,
-        referral_id=request.referral_id,
-        certified=request.certified,
-    )

@@ -19,7 +19,7 @@ from kernel.domain.rejections import StateConflict
 from kernel.reference import Jurisdiction, load_jurisdiction
 from kernel.reference.jurisdiction import REFERENCE_DIR
 from kernel.store.store import EventStore
-from services.approval import handlers, schemas, tables
+from services.approval import commands, handlers, schemas, tables
 from services.approval.domain import Application
 from services.approval.events import ApplicationApproved
 from services.approval.places import ensure_built
@@ -30,15 +30,21 @@ from tests.approval.test_quotas import endorsed_child
 from tests.backends import BACKENDS, store_on
 
 OFFICE = {"responsible": "赵主任", "reviewer": "钱科长", "handler": "孙干事"}
-DECISION = schemas.DecideApplication.model_validate(
-    {
-        "outcome": "approved",
-        "approved_items": [
-            {"item": "children_rehab_training", "institution_id": "lj-rehab-centre", "subsidy_mode": "free"}
-        ],
-        "signatories": OFFICE,
-        "decided_on": "2024-11-01",
-    }
+DECISION = commands.decision(
+    schemas.DecideApplication.model_validate(
+        {
+            "outcome": "approved",
+            "approved_items": [
+                {
+                    "item": "children_rehab_training",
+                    "institution_id": "lj-rehab-centre",
+                    "subsidy_mode": "free",
+                }
+            ],
+            "signatories": OFFICE,
+            "decided_on": "2024-11-01",
+        }
+    )
 )
 
 
@@ -49,6 +55,12 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EventStore
         with event_store.transaction() as unit:
             ensure_built(unit, list)
         yield event_store
+
+
+def in_a_unit(store: EventStore, handler: Callable[..., Application], *arguments: object) -> Application:
+    """The command handler in a unit of work of its own, as the API runs it."""
+    with store.transaction() as unit:
+        return handler(unit, *arguments)
 
 
 def jurisdiction_with_places(tmp_path: Path, places: int) -> Jurisdiction:
@@ -93,7 +105,7 @@ def all_at_once(calls: list[Callable[[], object]]) -> list[object]:
 
 def approve_all_at_once(store: EventStore, jurisdiction: Jurisdiction, waiting: list[UUID]) -> list[object]:
     return all_at_once(
-        [partial(handlers.approve_application, store, jurisdiction, application_id, DECISION)
+        [partial(in_a_unit, store, handlers.approve_application, jurisdiction, application_id, DECISION)
          for application_id in waiting]
     )  # fmt: skip
 
@@ -145,16 +157,18 @@ def test_a_store_older_than_the_projection_counts_its_earlier_approvals_on_the_f
     first, second, third = awaiting_decision(store, 3)
     [elsewhere] = awaiting_decision(store, 1, street="人和")
     for application_id in (first, second):
-        handlers.approve_application(store, jurisdiction, application_id, DECISION)
+        in_a_unit(store, handlers.approve_application, jurisdiction, application_id, DECISION)
     with store.transaction() as unit:  # as a store written before the projection existed
         unit.session.execute(delete(tables.approved_items))
         unit.session.execute(delete(tables.projection_builds))
     [use] = handlers.quota_uses(store, jurisdiction, 2024)
     assert use.taken == 2  # read from the events while the projection is not built
     with pytest.raises(StateConflict) as refused:
-        handlers.approve_application(store, jurisdiction, third, DECISION)
+        in_a_unit(store, handlers.approve_application, jurisdiction, third, DECISION)
     assert refused.value.code == "approval.approved_items.over_quota"
-    handlers.approve_application(store, jurisdiction, elsewhere, DECISION)  # built, and kept with it
+    in_a_unit(
+        store, handlers.approve_application, jurisdiction, elsewhere, DECISION
+    )  # built, and kept with it
     with store.reading() as unit:
         assert unit.session.query(tables.approved_items).count() == 3
         assert unit.session.query(tables.projection_builds).count() == 1
@@ -167,8 +181,8 @@ def test_one_persons_concurrent_submissions_of_one_item_leave_one_application_ho
     referral = referral_envelope(person_id, "low_vision_training")
     with store.transaction() as unit:
         handlers.on_referral_issued(unit, referral, ReferralIssued.model_validate(referral.payload))
-    request = schemas.SubmitApplication.model_validate(application(person_id))
-    submit = partial(handlers.submit_application, store, load_jurisdiction("liangjiang"), request)
+    request = commands.submission(schemas.SubmitApplication.model_validate(application(person_id)))
+    submit = partial(in_a_unit, store, handlers.submit_application, load_jurisdiction("liangjiang"), request)
     outcomes = all_at_once([submit] * 5)
     refused = [outcome for outcome in outcomes if not isinstance(outcome, Application)]
     assert len(refused) == 4, outcomes

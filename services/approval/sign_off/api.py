@@ -13,8 +13,10 @@ from kernel.access.access import Caller
 from kernel.access.auth import Principal
 from kernel.access.scopes import require_district
 from kernel.domain.rejections import StateConflict
-from kernel.http import Runtime
-from services.approval.api import Reference, application_in_area, require_review_scope
+from kernel.http import Command
+from services.approval.api import Reference, anyone, in_street, require_review_scope
+from services.approval.domain import Application
+from services.approval.handlers import Guard
 from services.approval.sign_off import handlers
 from services.approval.sign_off.domain import DECISION_BLOCK, INSTITUTION_CHANGE_BLOCK
 from services.approval.sign_off.schemas import ConfirmSignOff, DeclineSignOff, SignOffView
@@ -42,16 +44,22 @@ def confirm_review(
     application_id: UUID,
     level: ReviewLevel,
     body: ConfirmSignOff,
-    runtime: Runtime,
+    command: Command,
     jurisdiction: Reference,
     caller: Caller,
 ) -> JSONResponse:
-    signer = _level_signer(runtime, application_id, str(level), caller)
-    outcome = handlers.confirm(
-        runtime.store, jurisdiction, application_id, str(level), body.proposal_id, signer_of(signer)
-    )
-    runtime.committed()
-    return sign_off_response(outcome)
+    signer = _authenticated(caller)
+    with command.unit() as unit:
+        outcome = handlers.confirm(
+            unit,
+            jurisdiction,
+            application_id,
+            str(level),
+            body.proposal_id,
+            signer_of(signer),
+            _of_level(signer, str(level)),
+        )
+        return command.keep(sign_off_response(outcome))
 
 
 @router.post(
@@ -60,13 +68,15 @@ def confirm_review(
     responses=ANSWERS,
 )
 def decline_review(
-    application_id: UUID, level: ReviewLevel, body: DeclineSignOff, runtime: Runtime, caller: Caller
+    application_id: UUID, level: ReviewLevel, body: DeclineSignOff, command: Command, caller: Caller
 ) -> JSONResponse:
-    signer = _level_signer(runtime, application_id, str(level), caller)
-    outcome = handlers.decline(
-        runtime.store, application_id, str(level), body.proposal_id, body.reason, signer_of(signer)
-    )
-    return sign_off_response(outcome)
+    signer = _authenticated(caller)
+    check = _of_level(signer, str(level))
+    with command.unit() as unit:
+        outcome = handlers.decline(
+            unit, application_id, str(level), body.proposal_id, body.reason, signer_of(signer), check
+        )
+        return command.keep(sign_off_response(outcome))
 
 
 @router.post(
@@ -76,14 +86,14 @@ def decline_review(
     responses=ANSWERS,
 )
 def confirm_decision(
-    application_id: UUID, body: ConfirmSignOff, runtime: Runtime, jurisdiction: Reference, caller: Caller
+    application_id: UUID, body: ConfirmSignOff, command: Command, jurisdiction: Reference, caller: Caller
 ) -> JSONResponse:
     signer = _district_signer(caller, "残联办审批")
-    outcome = handlers.confirm(
-        runtime.store, jurisdiction, application_id, DECISION_BLOCK, body.proposal_id, signer_of(signer)
-    )
-    runtime.committed()
-    return sign_off_response(outcome)
+    with command.unit() as unit:
+        outcome = handlers.confirm(
+            unit, jurisdiction, application_id, DECISION_BLOCK, body.proposal_id, signer_of(signer), anyone
+        )
+        return command.keep(sign_off_response(outcome))
 
 
 @router.post(
@@ -92,13 +102,14 @@ def confirm_decision(
     responses=ANSWERS,
 )
 def decline_decision(
-    application_id: UUID, body: DeclineSignOff, runtime: Runtime, caller: Caller
+    application_id: UUID, body: DeclineSignOff, command: Command, caller: Caller
 ) -> JSONResponse:
     signer = _district_signer(caller, "残联办审批")
-    outcome = handlers.decline(
-        runtime.store, application_id, DECISION_BLOCK, body.proposal_id, body.reason, signer_of(signer)
-    )
-    return sign_off_response(outcome)
+    with command.unit() as unit:
+        outcome = handlers.decline(
+            unit, application_id, DECISION_BLOCK, body.proposal_id, body.reason, signer_of(signer), anyone
+        )
+        return command.keep(sign_off_response(outcome))
 
 
 @router.post(
@@ -108,19 +119,15 @@ def decline_decision(
     responses=ANSWERS,
 )
 def confirm_institution_change(
-    application_id: UUID, body: ConfirmSignOff, runtime: Runtime, jurisdiction: Reference, caller: Caller
+    application_id: UUID, body: ConfirmSignOff, command: Command, jurisdiction: Reference, caller: Caller
 ) -> JSONResponse:
     signer = _district_signer(caller, "变更服务机构")
-    outcome = handlers.confirm(
-        runtime.store,
-        jurisdiction,
-        application_id,
-        INSTITUTION_CHANGE_BLOCK,
-        body.proposal_id,
-        signer_of(signer),
-    )
-    runtime.committed()
-    return sign_off_response(outcome)
+    block = INSTITUTION_CHANGE_BLOCK
+    with command.unit() as unit:
+        outcome = handlers.confirm(
+            unit, jurisdiction, application_id, block, body.proposal_id, signer_of(signer), anyone
+        )
+        return command.keep(sign_off_response(outcome))
 
 
 @router.post(
@@ -129,27 +136,26 @@ def confirm_institution_change(
     responses=ANSWERS,
 )
 def decline_institution_change(
-    application_id: UUID, body: DeclineSignOff, runtime: Runtime, caller: Caller
+    application_id: UUID, body: DeclineSignOff, command: Command, caller: Caller
 ) -> JSONResponse:
     signer = _district_signer(caller, "变更服务机构")
-    outcome = handlers.decline(
-        runtime.store,
-        application_id,
-        INSTITUTION_CHANGE_BLOCK,
-        body.proposal_id,
-        body.reason,
-        signer_of(signer),
-    )
-    return sign_off_response(outcome)
+    block = INSTITUTION_CHANGE_BLOCK
+    with command.unit() as unit:
+        outcome = handlers.decline(
+            unit, application_id, block, body.proposal_id, body.reason, signer_of(signer), anyone
+        )
+        return command.keep(sign_off_response(outcome))
 
 
-def _level_signer(runtime: Runtime, application_id: UUID, level: str, caller: Principal | None) -> Principal:
-    """The caller, of the application's street (community) and the level's scope."""
-    signer = _authenticated(caller)
-    form = application_in_area(runtime, application_id, signer).submission
-    assert form is not None
-    require_review_scope(signer, level, form.street)
-    return signer
+def _of_level(signer: Principal, level: str) -> Guard:
+    """The check of a loaded application: of the signer's street (community), from the level's scope."""
+
+    def check(application: Application) -> None:
+        in_street(signer)(application)
+        assert application.submission is not None
+        require_review_scope(signer, level, application.submission.street)
+
+    return check
 
 
 def _district_signer(caller: Principal | None, what: str) -> Principal:

@@ -10,22 +10,13 @@ from uuid import UUID
 from kernel.domain.rejections import NotFound
 from kernel.reference import Jurisdiction
 from kernel.store.store import EventStore, UnitOfWork
-from services.approval import schemas
+from services.approval.commands import BlockCommand, kept_block_command
 from services.approval.domain import Application
-from services.approval.handlers import Decide, approve, change, reject, review, take_effect
+from services.approval.events import Approval, InstitutionChange, Review
+from services.approval.handlers import Decide, Guard, approve, change_to, reject, review, take_effect
 from services.approval.repository import load
-from services.approval.sign_off.domain import (
-    COMMUNITY_BLOCK,
-    DECISION_BLOCK,
-    INSTITUTION_CHANGE_BLOCK,
-    STREET_BLOCK,
-    Proposal,
-    SignOffs,
-)
+from services.approval.sign_off.domain import Proposal, SignOffs
 from services.approval.sign_off.store import load_sign_offs, save_steps, sign_offs_by_application
-from services.approval.translation import signatories
-
-BlockCommand = schemas.ReviewApplication | schemas.DecideApplication | schemas.ChangeInstitution
 
 
 @dataclass(frozen=True)
@@ -45,70 +36,79 @@ class Outcome:
     took_effect: bool
 
 
+# -- commands (each in the command's unit of work) ---------------------------------------------------------
 def propose(
-    store: EventStore,
+    unit: UnitOfWork,
     jurisdiction: Jurisdiction,
     application_id: UUID,
     block: str,
     command: BlockCommand,
+    body: str,
     signer: Signer,
+    check: Guard,
 ) -> Outcome:
-    """Check the block as it would take effect now, then keep it waiting for the other signatories."""
-    with store.transaction() as unit:
-        _lock_block(unit, application_id, block)  # before the decision's own locks (places, cards)
-        decide = decider(unit, jurisdiction, block, command)
-        application = load(unit, application_id).application
-        decide(application)  # refused now rather than at the last confirmation
-        now = datetime.now(UTC)
-        sign_offs = load_sign_offs(unit, application_id, now)
-        steps = sign_offs.propose(
-            block,
-            signatories(command.signatories),
-            command.model_dump_json(),
-            signer=signer.user,
-            roles=signer.roles,
-            at=now,
-        )
-        save_steps(unit, application_id, steps)
-        return _settle(unit, application, sign_offs.after(steps), steps[0].proposal_id, decide)
+    """Check the block as it would take effect now, then keep it (``body``: the command as proposed,
+    JSON) waiting for the other signatories."""
+    _lock_block(unit, application_id, block)  # before the decision's own locks (places, cards)
+    decide = decider(unit, jurisdiction, command)
+    application = _loaded(unit, application_id, check)
+    decide(application)  # refused now rather than at the last confirmation
+    now = datetime.now(UTC)
+    sign_offs = load_sign_offs(unit, application_id, now)
+    steps = sign_offs.propose(
+        block, command.signatories, body, signer=signer.user, roles=signer.roles, at=now
+    )
+    save_steps(unit, application_id, steps)
+    return _settle(unit, application, sign_offs.after(steps), steps[0].proposal_id, decide)
 
 
 def confirm(
-    store: EventStore,
+    unit: UnitOfWork,
     jurisdiction: Jurisdiction,
     application_id: UUID,
     block: str,
     proposal_id: UUID,
     signer: Signer,
+    check: Guard,
 ) -> Outcome:
     """The signer confirms; the confirmation completing the block records its effective event."""
-    with store.transaction() as unit:
-        _lock_block(unit, application_id, block)
-        application = load(unit, application_id).application
-        now = datetime.now(UTC)
-        sign_offs = load_sign_offs(unit, application_id, now)
-        proposal = _proposal_of_block(sign_offs, block, proposal_id)
-        steps = sign_offs.confirm(proposal_id, signer=signer.user, roles=signer.roles, at=now)
-        save_steps(unit, application_id, steps)
-        if not steps:
-            return Outcome(proposal, application, took_effect=False)
-        decide = decider(unit, jurisdiction, block, _command(block, proposal.proposed.command))
-        return _settle(unit, application, sign_offs.after(steps), proposal_id, decide)
+    _lock_block(unit, application_id, block)
+    application = _loaded(unit, application_id, check)
+    now = datetime.now(UTC)
+    sign_offs = load_sign_offs(unit, application_id, now)
+    proposal = _proposal_of_block(sign_offs, block, proposal_id)
+    steps = sign_offs.confirm(proposal_id, signer=signer.user, roles=signer.roles, at=now)
+    save_steps(unit, application_id, steps)
+    if not steps:
+        return Outcome(proposal, application, took_effect=False)
+    decide = decider(unit, jurisdiction, kept_block_command(block, proposal.proposed.command))
+    return _settle(unit, application, sign_offs.after(steps), proposal_id, decide)
 
 
 def decline(
-    store: EventStore, application_id: UUID, block: str, proposal_id: UUID, reason: str, signer: Signer
+    unit: UnitOfWork,
+    application_id: UUID,
+    block: str,
+    proposal_id: UUID,
+    reason: str,
+    signer: Signer,
+    check: Guard,
 ) -> Outcome:
     """The signer refuses the block as proposed: withdrawn, with the reason."""
-    with store.transaction() as unit:
-        _lock_block(unit, application_id, block)
-        application = load(unit, application_id).application
-        now = datetime.now(UTC)
-        sign_offs = load_sign_offs(unit, application_id, now)
-        _proposal_of_block(sign_offs, block, proposal_id)
-        steps = sign_offs.decline(proposal_id, reason, signer=signer.user, roles=signer.roles, at=now)
-        save_steps(unit, application_id, steps)
-        return Outcome(sign_offs.after(steps).proposal(proposal_id), application, took_effect=False)
+    _lock_block(unit, application_id, block)
+    application = _loaded(unit, application_id, check)
+    now = datetime.now(UTC)
+    sign_offs = load_sign_offs(unit, application_id, now)
+    _proposal_of_block(sign_offs, block, proposal_id)
+    steps = sign_offs.decline(proposal_id, reason, signer=signer.user, roles=signer.roles, at=now)
+    save_steps(unit, application_id, steps)
+    return Outcome(sign_offs.after(steps).proposal(proposal_id), application, took_effect=False)
+
+
+def _loaded(unit: UnitOfWork, application_id: UUID, check: Guard) -> Application:
+    application = load(unit, application_id).application
+    check(application)
+    return application
 
 
 def _lock_block(unit: UnitOfWork, application_id: UUID, block: str) -> None:
@@ -122,13 +122,13 @@ def pending_sign_offs(store: EventStore, application_id: UUID) -> list[Proposal]
         return load_sign_offs(unit, application_id, datetime.now(UTC)).pending()
 
 
-def decider(unit: UnitOfWork, jurisdiction: Jurisdiction, block: str, command: BlockCommand) -> Decide:
+def decider(unit: UnitOfWork, jurisdiction: Jurisdiction, command: BlockCommand) -> Decide:
     """The domain command a block stands for, as a one-step sign-off runs it."""
-    if isinstance(command, schemas.ReviewApplication):
+    if isinstance(command, Review):
         return lambda application: review(application, command)
-    if isinstance(command, schemas.ChangeInstitution):
-        return lambda application: change(jurisdiction, application, command)
-    if command.outcome == "approved":
+    if isinstance(command, InstitutionChange):
+        return lambda application: change_to(jurisdiction, application, command)
+    if isinstance(command, Approval):
         return lambda application: approve(unit, jurisdiction, application, command)
     return lambda application: reject(application, command)
 
@@ -153,18 +153,6 @@ def _proposal_of_block(sign_offs: SignOffs, block: str, proposal_id: UUID) -> Pr
             code="approval.sign_off.not_found",
         )
     return proposal
-
-
-_COMMANDS: dict[str, type[BlockCommand]] = {
-    COMMUNITY_BLOCK: schemas.ReviewApplication,
-    STREET_BLOCK: schemas.ReviewApplication,
-    DECISION_BLOCK: schemas.DecideApplication,
-    INSTITUTION_CHANGE_BLOCK: schemas.ChangeInstitution,
-}
-
-
-def _command(block: str, text: str) -> BlockCommand:
-    return _COMMANDS[block].model_validate_json(text)
 
 
 def pending_by_application(store: EventStore) -> dict[UUID, list[Proposal]]:
