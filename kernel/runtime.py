@@ -175,11 +175,6 @@ class ServiceRuntime:
     blocked_by: str | None = None
     """Why the service does not publish or consume yet (e.g. unsafe Redis settings), if it does not."""
 
-    def committed(self) -> None:
-        """Called after a command committed events: publish them now rather than at the next poll."""
-        if self.relay is not None:
-            self.relay.notify()
-
 
 def runtime_of(request: Request) -> ServiceRuntime:
     """FastAPI dependency: the runtime of the service handling the request."""
