@@ -17,7 +17,7 @@ from kernel.access.scopes import area_of
 from kernel.domain.rejections import NotFound
 from kernel.http import Offset
 from kernel.runtime import ServiceRuntime, runtime_of
-from services.settlement.book.settlement_book import Posting
+from services.settlement.book.dues import Posting
 from services.settlement.deployment import deployment_jurisdiction
 from services.settlement.documents.reports import Coverage, coverage_report, policy_of_year, progress_report
 from services.settlement.ledger.archive import archived_events

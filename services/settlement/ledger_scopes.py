@@ -11,12 +11,13 @@ from kernel.access.access import Forbidden
 from kernel.access.auth import Principal
 from kernel.access.scopes import area_of
 from services.settlement.book.dues import (
+    Posting,
+    Unsettled,
     assessment_institution_account,
     service_institution_account,
     street_account,
 )
 from services.settlement.book.facts import Fact, InstitutionChanged, ItemsApproved, PersonSurveyed
-from services.settlement.book.settlement_book import Posting, Unsettled
 from services.settlement.documents.reports import MonthProgress, archived_facts, progress, year_facts
 from services.settlement.ledger import fact_log
 from services.settlement.ledger.tables import facts_table

@@ -8,9 +8,10 @@ from datetime import date
 
 import pytest
 
+from services.settlement.book.dues import Posting
 from services.settlement.book.facts import Fact, InstitutionChanged
 from services.settlement.book.policy import load_policies
-from services.settlement.book.settlement_book import Posting, SettlementBook
+from services.settlement.book.settlement_book import SettlementBook
 from tests.settlement.settlement_builders import (
     DISTRICT_ASSESSOR,
     EYE_HOSPITAL,

@@ -7,15 +7,11 @@ from uuid import uuid5
 
 import pytest
 
-from services.settlement.book.dues import posting_id_text
+from services.settlement.book.dues import POSTING_NAMESPACE, Posting, posting_id_text
 from services.settlement.book.facts import Fact
 from services.settlement.book.policy import Free, ItemStandard, PolicySet, Standard, load_policies
-from services.settlement.book.settlement_book import (
-    POSTING_NAMESPACE,
-    Posting,
-    SettlementBook,
-    subsidy_amount,
-)
+from services.settlement.book.settlement_book import SettlementBook
+from services.settlement.book.standards import subsidy_amount
 from tests.settlement.settlement_builders import (
     CITY_ASSESSOR,
     DISTRICT_ASSESSOR,

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import get_args
 
 import pytest
 import redis
@@ -16,7 +19,8 @@ from sqlalchemy import Engine, delete, select
 from kernel.runtime import ServiceSettings
 from rehab.cli import main
 from services.settlement.app import create_app
-from services.settlement.fact_types import SETTLEMENT_EVENT_TYPES
+from services.settlement.book.facts import Fact, PersonSurveyed
+from services.settlement.fact_types import BY_FACT, BY_NAME, FACT_TYPES, SETTLEMENT_EVENT_TYPES
 from services.settlement.ledger import fact_log
 from services.settlement.ledger.archive import archive, facts_of
 from services.settlement.ledger.replay import rebuild_ledger
@@ -49,6 +53,67 @@ from tests.settlement.settlement_builders import (
 )
 def test_every_kind_of_fact_comes_back_from_its_log_text_unchanged(fact):
     assert fact_log.decode(fact_log.encode(fact)) == fact
+
+
+LOGGED_FIELDS = {
+    "surveyed": (
+        "event_id",
+        "person",
+        "year",
+        "street",
+        "has_needs",
+        "surveyed_on",
+        "supersedes",
+        "recorded_on",
+    ),
+    "assessed": ("event_id", "person", "year", "institution", "level", "assessed_on"),
+    "approved": ("event_id", "application", "person", "year", "items", "approved_on", "recorded_on", "area"),
+    "refused": ("event_id", "application", "person", "refused_on"),
+    "recorded": (
+        "event_id",
+        "delivery",
+        "application",
+        "person",
+        "item",
+        "institution",
+        "year",
+        "charge_fen",
+        "insurance_paid_fen",
+        "signed",
+        "signed_on",
+        "recorded_on",
+    ),
+    "changed": (
+        "event_id",
+        "application",
+        "item",
+        "from_institution",
+        "to_institution",
+        "approved_on",
+        "recorded_on",
+    ),
+}
+"""The columns of each fact type's rows, as logged by every release: a new field goes last, with a default."""
+
+
+def test_each_fact_type_logs_its_fields_in_the_order_rows_were_always_written():
+    assert {name: fact_type.codec.fields for name, fact_type in BY_NAME.items()} == LOGGED_FIELDS
+
+
+def test_every_fact_the_book_takes_has_one_registry_entry_with_its_own_name_and_event_type():
+    assert set(BY_FACT) == set(get_args(Fact))
+    assert len({fact_type.name for fact_type in FACT_TYPES}) == len(FACT_TYPES)
+    assert len({fact_type.event_type for fact_type in FACT_TYPES}) == len(FACT_TYPES)
+
+
+def test_rows_logged_before_a_field_existed_decode_with_its_default():
+    before_recorded_on = '["surveyed", "s1", "p1", 2024, "鸳鸯", true, "2024-10-15", null]'
+    assert fact_log.decode(before_recorded_on) == PersonSurveyed(
+        "s1", "p1", 2024, "鸳鸯", True, date(2024, 10, 15), supersedes=None, recorded_on=None
+    )
+    fact = approved(item("low_vision_training", EYE_HOSPITAL, "fixed_amount", 50000), event_id="ap1")
+    before_area = json.loads(fact_log.encode(replace(fact, area="鸳鸯")))[:-1]
+    assert fact_log.decode(json.dumps(before_area, ensure_ascii=False)) == replace(fact, area=None)
 
 
 @pytest.fixture

@@ -1,6 +1,8 @@
-"""The price of a catalogue item's service record: insurance first, up to the standard or fixed amount."""
+"""Prices: a fee at the policy's rate; an item's record, insurance first, up to its standard or cap."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from services.settlement.book.dues import (
     Due,
@@ -11,9 +13,26 @@ from services.settlement.book.dues import (
     service_institution_account,
     standard_of,
 )
+from services.settlement.book.policy import Fees, Policy, Unstated
 from services.settlement.book.standards import Claim, StandardUnstated, amount_due, subsidy_amount
 
 FIXED_AMOUNT = "fixed_amount"
+
+_FEES: dict[str, Callable[[Fees], int | Unstated]] = {
+    "survey_fee": lambda fees: fees.survey_fee_fen,
+    "management_fee": lambda fees: fees.management_fee_fen,
+    "assessment_fee": lambda fees: fees.assessment_fee_fen,
+}
+"""The policy's figure of each fee rule."""
+
+
+def price_fee(due: Due, policy: Policy) -> Priced | str:
+    """A survey, management or assessment fee at the policy's rate; or why the policy states none."""
+    fee = _FEES[due.rule](policy.fees)
+    if isinstance(fee, Unstated):
+        return f"{policy.id} states no {due.rule.replace('_', ' ')}: {fee.unstated}"
+    inputs = {**due.inputs, "fee_fen": fee}
+    return Priced(due._replace(inputs=inputs), policy, fee)
 
 
 def price_subsidy(match: Match, already_paid: int) -> Priced | str:

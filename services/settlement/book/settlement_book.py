@@ -15,12 +15,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import date
-from decimal import Decimal
 
 from services.settlement.book.adjustments import adjustments, signed_amount
+from services.settlement.book.book_state import (
+    FeeFacts,
+    Group,
+    Payments,
+    PolicyCache,
+    SubsidyFacts,
+    SupportServiceHolders,
+)
 from services.settlement.book.dues import (
-    AT_ANOTHER_INSTITUTION,
-    POSTING_NAMESPACE,
     Due,
     Match,
     Posting,
@@ -45,17 +50,8 @@ from services.settlement.book.facts import (
     arrived_on,
 )
 from services.settlement.book.policy import Policy, PolicySet, Unstated
-from services.settlement.book.pricing import price_subsidy
-from services.settlement.book.standards import split_fen, subsidy_amount
-
-__all__ = [
-    "AT_ANOTHER_INSTITUTION",
-    "POSTING_NAMESPACE",
-    "Posting",
-    "SettlementBook",
-    "Unsettled",
-    "subsidy_amount",
-]
+from services.settlement.book.pricing import price_fee, price_subsidy
+from services.settlement.book.standards import split_fen
 
 DEPLOYMENT_JURISDICTION = "liangjiang"
 """The jurisdiction this deployment settles: its facts are priced by its policies only."""
@@ -64,8 +60,6 @@ SUPPORT_SERVICE = "support_service"
 DISTRICT = "district"
 
 Correction = PersonSurveyed | ItemsApproved | ServiceRecorded | InstitutionChanged
-Group = tuple[str, str]
-"""(application, item): the service records that share one approved item and its cap."""
 
 
 class SettlementBook:
@@ -79,23 +73,12 @@ class SettlementBook:
         self._policies = policies
         self._jurisdiction = jurisdiction
         self._seen: set[str] = set()
-        self._history: dict[str, list[Posting]] = {}
-        self._paid: dict[str, int] = {}
-        self._order: dict[str, int] = {}
-        self._surveys: dict[str, list[PersonSurveyed]] = {}
-        self._survey_slot: dict[str, tuple[str, int]] = {}
-        self._first_assessment: dict[tuple[str, int], PersonAssessed] = {}
-        self._approvals: dict[str, ItemsApproved] = {}
-        self._refusals: dict[str, ApplicationRefused] = {}
-        self._services: dict[str, ServiceRecorded] = {}
-        self._groups: dict[Group, list[str]] = {}
-        self._groups_of: dict[str, list[Group]] = {}
-        self._changes: dict[Group, list[InstitutionChanged]] = {}
-        self._support_owner: dict[str, str] = {}
-        self._support_key_of: dict[str, str] = {}
+        self._payments = Payments()
+        self._fees = FeeFacts()
+        self._subsidies = SubsidyFacts()
+        self._support = SupportServiceHolders()
         self._unsettled: dict[str, Unsettled] = {}
-        self._in_force: dict[date, Policy | None] = {}
-        self._shares: dict[tuple[str, str | None], dict[str, Decimal]] = {}
+        self._cache = PolicyCache()
         self._on_fact: dict[type, Callable[..., list[Posting]]] = {
             PersonSurveyed: self._on_survey,
             PersonAssessed: self._on_assessment,
@@ -121,36 +104,38 @@ class SettlementBook:
 
     # -- survey and assessment fees -------------------------------------------------------------
     def _on_survey(self, survey: PersonSurveyed) -> list[Posting]:
-        slots = self._surveys.setdefault(survey.person, [])
-        slot = self._survey_slot.get(survey.supersedes) if survey.supersedes is not None else None
+        slots = self._fees.surveys.setdefault(survey.person, [])
+        slot = self._fees.survey_slot.get(survey.supersedes) if survey.supersedes is not None else None
         if slot is not None and slot[0] == survey.person:
             # The correction takes the place of the survey it supersedes (first in the year still pays).
             replaced = slots[slot[1]]
             slots[slot[1]] = survey
-            self._survey_slot[survey.event_id] = slot
+            self._fees.survey_slot[survey.event_id] = slot
             years = sorted({replaced.year, survey.year})
             return [p for year in years for p in self._survey_year(survey.person, year, survey)]
-        self._survey_slot[survey.event_id] = (survey.person, len(slots))
+        self._fees.survey_slot[survey.event_id] = (survey.person, len(slots))
         slots.append(survey)
         return self._survey_year(survey.person, survey.year, None)
 
     def _survey_year(self, person: str, year: int, cause: Correction | None) -> list[Posting]:
-        slots = self._surveys.get(person, [])
+        slots = self._fees.surveys.get(person, [])
         first = next((survey for survey in slots if survey.year == year), None)
-        postings = self._settle(
-            f"survey_fee:{person}:{year}", lambda: first and self._price_fee(survey_fee(first)), cause
-        )
+
+        def price() -> Priced | None:
+            return None if first is None else self._price_fee(survey_fee(first))
+
+        postings = self._settle(f"survey_fee:{person}:{year}", price, cause)
         return postings + self._management(person, year, cause)
 
     def _management(self, person: str, year: int, cause: Correction | None) -> list[Posting]:
         key = f"management_fee:{person}:{year}"
-        if (person, year) not in self._first_assessment and key not in self._history:
+        if (person, year) not in self._fees.first_assessment and key not in self._payments.history:
             return []  # nothing due before the assessment, and nothing paid to adjust
 
         def price() -> Priced | None:
-            slots = self._surveys.get(person, [])
+            slots = self._fees.surveys.get(person, [])
             survey = next((s for s in slots if s.year == year and s.has_needs), None)
-            assessment = self._first_assessment.get((person, year))
+            assessment = self._fees.first_assessment.get((person, year))
             if survey is None or assessment is None:
                 return None
             return self._price_fee(management_fee(survey, assessment))
@@ -159,7 +144,7 @@ class SettlementBook:
 
     def _on_assessment(self, assessment: PersonAssessed) -> list[Posting]:
         person_year = (assessment.person, assessment.year)
-        self._first_assessment.setdefault(person_year, assessment)
+        self._fees.first_assessment.setdefault(person_year, assessment)
         postings = []
         if assessment.level == DISTRICT:
             key = f"assessment_fee:{assessment.person}:{assessment.year}"
@@ -170,59 +155,47 @@ class SettlementBook:
         policy = self._policy_on(due.business_date, due.key, due.source_event_ids)
         if policy is None:
             return None
-        fee = _FEES[due.rule](policy)
-        if isinstance(fee, Unstated):
-            self._note(
-                due.key,
-                f"{policy.id} states no {due.rule.replace('_', ' ')}: {fee.unstated}",
-                *due.source_event_ids,
-            )
+        priced = price_fee(due, policy)
+        if isinstance(priced, str):
+            self._note(due.key, priced, *due.source_event_ids)
             return None
-        priced = Due(
-            due.rule,
-            due.key,
-            due.credit_account,
-            due.business_date,
-            due.source_event_ids,
-            {**due.inputs, "fee_fen": fee},
-            due.area,
-        )
-        return Priced(priced, policy, fee)
+        return priced
 
     # -- service subsidies ----------------------------------------------------------------------
     def _on_approval(self, approval: ItemsApproved) -> list[Posting]:
-        corrects = approval.application in self._approvals
-        self._approvals[approval.application] = approval
-        groups = self._groups_of.get(approval.application, [])
+        corrects = approval.application in self._subsidies.approvals
+        self._subsidies.approvals[approval.application] = approval
+        groups = self._subsidies.groups_of.get(approval.application, [])
         return self._settle_groups(groups, approval if corrects else None)
 
     def _on_refusal(self, refusal: ApplicationRefused) -> list[Posting]:
-        self._refusals.setdefault(refusal.application, refusal)
-        return self._settle_groups(self._groups_of.get(refusal.application, []), None)
+        self._subsidies.refusals.setdefault(refusal.application, refusal)
+        return self._settle_groups(self._subsidies.groups_of.get(refusal.application, []), None)
 
     def _on_institution_change(self, change: InstitutionChanged) -> list[Posting]:
         group = (change.application, change.item)
-        self._changes.setdefault(group, []).append(change)
-        self._changes[group].sort(key=lambda known: known.approved_on)  # stable: ties keep arrival order
+        changes = self._subsidies.changes.setdefault(group, [])
+        changes.append(change)
+        changes.sort(key=lambda known: known.approved_on)  # stable: ties keep arrival order
         return self._settle_groups([group], change)
 
     def _on_service(self, service: ServiceRecorded) -> list[Posting]:
-        earlier = self._services.get(service.delivery)
-        self._services[service.delivery] = service
+        earlier = self._subsidies.records.get(service.delivery)
+        self._subsidies.records[service.delivery] = service
         group = (service.application, service.item)
         if earlier is None:
             self._join(group, service.delivery)
             return self._settle_groups([group], None)
         old_group = (earlier.application, earlier.item)
         if old_group != group:
-            self._groups[old_group].remove(service.delivery)
+            self._subsidies.groups[old_group].remove(service.delivery)
             self._join(group, service.delivery)
         return self._settle_groups([old_group, group], service)
 
     def _join(self, group: Group, delivery: str) -> None:
-        members = self._groups.setdefault(group, [])
+        members = self._subsidies.groups.setdefault(group, [])
         if not members:
-            self._groups_of.setdefault(group[0], []).append(group)
+            self._subsidies.groups_of.setdefault(group[0], []).append(group)
         members.append(delivery)
 
     def _settle_groups(self, groups: Iterable[Group], cause: Correction | None) -> list[Posting]:
@@ -233,26 +206,27 @@ class SettlementBook:
 
     def _settle_group(self, group: Group, cause: Correction | None) -> list[Posting]:
         """Settle each record of an approved item in turn; they share the item's cap."""
-        approval = self._approvals.get(group[0])
-        deliveries = self._groups.get(group, [])
+        approval = self._subsidies.approvals.get(group[0])
+        deliveries = self._subsidies.groups.get(group, [])
         if approval is None:
             for delivery in deliveries:
-                self._wait(self._services[delivery])
+                self._wait(self._subsidies.records[delivery])
             return []
         # Records already paid keep their turn at the cap; the others follow in arrival order.
-        unpaid = len(self._order)
-        turn = {d: self._order.get(f"service_subsidy:{d}", unpaid + n) for n, d in enumerate(deliveries)}
+        paid_turn = self._payments.turn
+        unpaid = len(paid_turn)
+        turn = {d: paid_turn.get(f"service_subsidy:{d}", unpaid + n) for n, d in enumerate(deliveries)}
         ordered = sorted(deliveries, key=turn.__getitem__)
         postings: list[Posting] = []
         already = 0
         for delivery in ordered:
-            paid, amount = self._settle_service(self._services[delivery], approval, cause, already)
+            paid, amount = self._settle_service(self._subsidies.records[delivery], approval, cause, already)
             postings += paid
             already += amount
         return postings
 
     def _wait(self, service: ServiceRecorded) -> None:
-        refusal = self._refusals.get(service.application)
+        refusal = self._subsidies.refusals.get(service.application)
         if refusal is not None:
             self._note(service.delivery, "the application was refused", service.event_id, refusal.event_id)
         else:
@@ -266,8 +240,8 @@ class SettlementBook:
         self, service: ServiceRecorded, approval: ItemsApproved, cause: Correction | None, already: int
     ) -> tuple[list[Posting], int]:
         key = f"service_subsidy:{service.delivery}"
-        if cause is None and (key in self._history or self._support_key_of.get(service.delivery)):
-            return [], self._paid.get(key, 0)  # settled before, and nothing it rests on changed
+        if cause is None and (key in self._payments.history or self._support.key_of.get(service.delivery)):
+            return [], self._payments.paid.get(key, 0)  # settled before, and nothing it rests on changed
         match = self._match(service, approval)
         if match is None:
             return self._withdraw(service, cause) + self._settle(key, lambda: None, cause), 0
@@ -302,7 +276,7 @@ class SettlementBook:
         if approved is None or approved.institution is None:
             return None, ()
         institution, applied = approved.institution, []
-        for change in self._changes.get((service.application, service.item), []):
+        for change in self._subsidies.changes.get((service.application, service.item), []):
             if change.approved_on > service.signed_on:
                 break
             if change.from_institution == institution:
@@ -315,9 +289,9 @@ class SettlementBook:
         # 每人每年 200 元: one payment per person and year, however many support-service items
         # (one per disability category) the person receives; a second one is shown as unsettled.
         key = f"support_service:{service.person}:{service.year}"
-        owner = self._support_owner.get(key)
+        owner = self._support.owner.get(key)
         if owner is not None and owner != service.delivery:
-            paid_item = self._services[owner].item
+            paid_item = self._subsidies.records[owner].item
             if paid_item != service.item:
                 reason = f"support service already paid this year for {paid_item} (每人每年 200 元)"
                 self._note(service.delivery, reason, *match.sources)
@@ -330,8 +304,8 @@ class SettlementBook:
                 *match.sources,
             )
             return self._withdraw(service, cause)
-        self._support_owner[key] = service.delivery
-        self._support_key_of[service.delivery] = key
+        self._support.owner[key] = service.delivery
+        self._support.key_of[service.delivery] = key
         inputs = {**service_inputs(service), "fee_fen": fee}
         credit = service_institution_account(service.institution)
         due = Due("support_service", key, credit, match.day, match.sources, inputs)
@@ -339,10 +313,10 @@ class SettlementBook:
 
     def _withdraw(self, service: ServiceRecorded, cause: Correction | None) -> list[Posting]:
         """A record that no longer counts gives up the support-service payment it held."""
-        key = self._support_key_of.pop(service.delivery, None)
+        key = self._support.key_of.pop(service.delivery, None)
         if key is None:
             return []
-        del self._support_owner[key]
+        del self._support.owner[key]
         return self._settle(key, lambda: None, cause)
 
     def _subsidy(self, match: Match, already_paid: int) -> Priced | None:
@@ -357,7 +331,7 @@ class SettlementBook:
         self, key: str, price: Callable[[], Priced | None], cause: Correction | None
     ) -> list[Posting]:
         """Post a subject for the first time, or (after a correction) post what changed in it."""
-        history = self._history.get(key)
+        history = self._payments.history.get(key)
         if history and cause is None:
             return []  # the first fact to make it due paid it
         priced = price()
@@ -367,9 +341,9 @@ class SettlementBook:
             if priced is None:
                 return []
             postings = self._lines(priced)
-            self._order[key] = len(self._order)
-            self._history[key] = postings
-            self._paid[key] = priced.amount_fen  # a first payment: its lines add up to the amount
+            self._payments.turn[key] = len(self._payments.turn)
+            self._payments.history[key] = postings
+            self._payments.paid[key] = priced.amount_fen  # a first payment: its lines add up to the amount
             return postings
         desired = [] if priced is None else self._lines(priced)
         assert cause is not None
@@ -377,15 +351,15 @@ class SettlementBook:
 
     def _record(self, key: str, postings: list[Posting]) -> list[Posting]:
         """Keep adjustments in the subject's history (after its first payment)."""
-        self._history[key] = self._history[key] + postings
-        self._paid[key] += sum(signed_amount(p) for p in postings)
+        self._payments.history[key] = self._payments.history[key] + postings
+        self._payments.paid[key] += sum(signed_amount(p) for p in postings)
         return postings
 
     def _policy_on(self, day: date, subject: str, sources: tuple[str, ...]) -> Policy | None:
         try:
-            policy = self._in_force[day]
+            policy = self._cache.in_force[day]
         except KeyError:  # the policy set never changes, so the policy in force on a day is cached
-            policy = self._in_force[day] = self._policies.in_force(self._jurisdiction, day)
+            policy = self._cache.in_force[day] = self._policies.in_force(self._jurisdiction, day)
         if policy is None:
             self._note(subject, f"no settlement policy in force on {day.isoformat()}", *sources)
         return policy
@@ -394,9 +368,9 @@ class SettlementBook:
         """The payment, one posting per funding source of the policy's split (to the fen)."""
         due, policy, amount_fen = priced.due, priced.policy, priced.amount_fen
         try:
-            shares = self._shares[policy.id, due.area]
+            shares = self._cache.shares[policy.id, due.area]
         except KeyError:
-            shares = self._shares[policy.id, due.area] = policy.funding.split_for(due.area).shares
+            shares = self._cache.shares[policy.id, due.area] = policy.funding.split_for(due.area).shares
         if len(shares) == 1:
             return [posting(due, policy.funding.account_of(next(iter(shares))), amount_fen, policy)]
         postings = []
@@ -415,10 +389,3 @@ class SettlementBook:
 
     def _note(self, subject: str, reason: str, *sources: str) -> None:
         self._unsettled[subject] = Unsettled(subject, reason, tuple(sources))
-
-
-_FEES = {
-    "survey_fee": lambda policy: policy.fees.survey_fee_fen,
-    "management_fee": lambda policy: policy.fees.management_fee_fen,
-    "assessment_fee": lambda policy: policy.fees.assessment_fee_fen,
-}

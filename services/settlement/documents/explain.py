@@ -12,8 +12,8 @@ from sqlalchemy import Engine
 
 from kernel.domain.clock import CHINA_STANDARD_TIME, business_date
 from services.settlement.book.adjustments import CLAW_BACK, TOP_UP, base_rule
+from services.settlement.book.dues import Posting
 from services.settlement.book.policy import Fees, Policy, PolicySet, Unstated
-from services.settlement.book.settlement_book import Posting
 from services.settlement.documents.labels import (
     LEVELS,
     SUBSIDY_MODES,

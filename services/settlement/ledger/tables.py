@@ -76,7 +76,7 @@ facts_table = Table(
     metadata,
     Column("position", Integer, primary_key=True, autoincrement=True),
     Column("event_id", String(36), nullable=False),
-    Column("fact", Text, nullable=False, comment="JSON array: the fact's kind, then its fields in order"),
+    Column("fact", Text, nullable=False, comment="JSON array: the fact type's name, then its fields"),
     sqlite_autoincrement=True,
 )
 """The fact log: what the live book was fed, in order (see fact_log)."""
