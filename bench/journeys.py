@@ -14,7 +14,6 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 from uuid import UUID
 
 from rehab_contracts import EventEnvelope, EventPayload
@@ -23,10 +22,29 @@ from rehab_contracts.events import (
     ApplicationReviewed,
     ApplicationSubmitted,
     AssessmentCompleted,
+    ItemApproval,
     NeedSurveyed,
     PersonRegistered,
     ReferralIssued,
+    RequestedItem,
     ServiceDelivered,
+    Signatories,
+)
+from rehab_contracts.vocabulary import (
+    AssessmentMode,
+    Attachment,
+    CatalogueItem,
+    DisabilityCategory,
+    DisabilityGrade,
+    EconomicStatus,
+    Eye,
+    InstitutionLevel,
+    MedicalInsurance,
+    ReferralTarget,
+    ReviewLevel,
+    Sex,
+    SignerRole,
+    SubsidyMode,
 )
 from sqlalchemy import Engine, insert
 
@@ -45,99 +63,99 @@ NO_NEEDS_SHARE = 0.10
 class ItemProfile:
     """How one catalogue item is typically assessed, approved, delivered and charged."""
 
-    item: str
+    item: CatalogueItem
     weight: int
     institutions: tuple[str | None, ...]  # approved institution; None = reimbursed to the person
     city_assessed: bool
-    mode: str
+    mode: SubsidyMode
     amount_fen: int | None
     charge_fen: tuple[int, int]
     insured_share: tuple[float, float]
-    categories: tuple[str, ...]
+    categories: tuple[DisabilityCategory, ...]
 
 
 PROFILES = (
     ItemProfile(
-        "support_service_mental",
+        CatalogueItem.SUPPORT_SERVICE_MENTAL,
         30,
         ("lj-rehab-centre",),
         False,
-        "free",
+        SubsidyMode.FREE,
         None,
         (20000, 60000),
         (0.0, 0.0),
-        ("mental",),
+        (DisabilityCategory.MENTAL,),
     ),
     ItemProfile(
-        "support_service_midlife_blind",
+        CatalogueItem.SUPPORT_SERVICE_MIDLIFE_BLIND,
         8,
         ("lj-rehab-centre",),
         False,
-        "free",
+        SubsidyMode.FREE,
         None,
         (20000, 40000),
         (0.0, 0.0),
-        ("vision",),
+        (DisabilityCategory.VISION,),
     ),
     ItemProfile(
-        "assistive_device_fitting",
+        CatalogueItem.ASSISTIVE_DEVICE_FITTING,
         20,
         ("lj-rehab-centre",),
         False,
-        "fixed_amount",
+        SubsidyMode.FIXED_AMOUNT,
         80000,
         (50000, 150000),
         (0.0, 0.3),
-        ("physical",),
+        (DisabilityCategory.PHYSICAL,),
     ),
     ItemProfile(
-        "cataract_surgery",
+        CatalogueItem.CATARACT_SURGERY,
         18,
         ("cqmu-second", "cq-aier-eye", "lj-first-hospital"),
         True,
-        "fixed_amount",
+        SubsidyMode.FIXED_AMOUNT,
         120000,
         (300000, 600000),
         (0.5, 0.8),
-        ("vision",),
+        (DisabilityCategory.VISION,),
     ),
     ItemProfile(
-        "low_vision_training",
+        CatalogueItem.LOW_VISION_TRAINING,
         8,
         ("cqmu-second", "cq-aier-eye"),
         True,
-        "fixed_amount",
+        SubsidyMode.FIXED_AMOUNT,
         50000,
         (30000, 80000),
         (0.0, 0.0),
-        ("vision",),
+        (DisabilityCategory.VISION,),
     ),
     # The policy leaves this item's standard unstated: settlement shows it as unsettled, pays nothing.
     ItemProfile(
-        "orientation_mobility_training",
+        CatalogueItem.ORIENTATION_MOBILITY_TRAINING,
         6,
         ("lj-first-hospital", "lj-second-hospital"),
         False,
-        "free",
+        SubsidyMode.FREE,
         None,
         (20000, 50000),
         (0.0, 0.0),
-        ("vision",),
+        (DisabilityCategory.VISION,),
     ),
     ItemProfile(
-        "self_purchased_device_subsidy",
+        CatalogueItem.SELF_PURCHASED_DEVICE_SUBSIDY,
         10,
         (None,),
         False,
-        "fixed_amount",
+        SubsidyMode.FIXED_AMOUNT,
         30000,
         (20000, 100000),
         (0.0, 0.0),
-        ("physical", "hearing"),
+        (DisabilityCategory.PHYSICAL, DisabilityCategory.HEARING),
     ),
 )
 _WEIGHTS = [profile.weight for profile in PROFILES]
-_SIGNATORIES = {"responsible": "赵主任", "reviewer": "钱科长", "handler": "孙干事"}
+_SIGNATORIES = Signatories(responsible="赵主任", reviewer="钱科长", handler="孙干事")
 
 
 class _Journey:
@@ -197,7 +215,7 @@ class _Journey:
             street=self.street,
             community=self.community,
             name=f"居民{self.index}",
-            sex=self.rng.choice(("male", "female")),
+            sex=self.rng.choice((Sex.MALE, Sex.FEMALE)),
             ethnicity="汉族",
             birth_date=birth,
             phone=f"138{self.index % 100_000_000:08d}",
@@ -207,9 +225,11 @@ class _Journey:
             id_number=id_number,
             certificate_number=f"{id_number}{self.rng.randint(1, 7)}{self.rng.randint(1, 4)}",
             disability_categories=list(profile.categories),
-            disability_grade="grade_2",
-            economic_status=self.rng.choice(("subsistence_allowance", "low_income", "other")),
-            medical_insurance=["urban_rural_resident"],
+            disability_grade=DisabilityGrade.GRADE_2,
+            economic_status=self.rng.choice(
+                (EconomicStatus.SUBSISTENCE_ALLOWANCE, EconomicStatus.LOW_INCOME, EconomicStatus.OTHER)
+            ),
+            medical_insurance=[MedicalInsurance.URBAN_RURAL_RESIDENT],
         )
 
     def surveyed(self, profile: ItemProfile, birth: date, has_needs: bool) -> NeedSurveyed:
@@ -225,15 +245,16 @@ class _Journey:
             surveyor="张丽",
             certified=True,
             disability_categories=list(profile.categories),
-            disability_grade="grade_2",
+            disability_grade=DisabilityGrade.GRADE_2,
             birth_month=f"{birth:%Y-%m}",
-            economic_status="other",
+            economic_status=EconomicStatus.OTHER,
         )
 
     def workflow(self, profile: ItemProfile) -> None:
         rng = self.rng
         institution = rng.choice(profile.institutions)
         assessor = CITY_ASSESSOR if profile.city_assessed else rng.choice(DISTRICT_ASSESSORS)
+        level = InstitutionLevel.CITY if profile.city_assessed else InstitutionLevel.DISTRICT
         assessment, referral = self.uuid(), self.uuid()
         assessment_stream = f"assessment-{assessment}"
         assessed_on = self.later(3, 10)
@@ -243,10 +264,10 @@ class _Journey:
                 person_id=self.person,
                 assessment_year=self.year,
                 institution_id=assessor,
-                institution_level="city" if profile.city_assessed else "district",
+                institution_level=level,
                 assessor="陈医生",
                 assessed_on=assessed_on,
-                mode="at_institution",
+                mode=AssessmentMode.AT_INSTITUTION,
                 assessed_needs=[profile.item],
                 referral_needed=True,
                 opinion="建议康复服务",
@@ -262,7 +283,7 @@ class _Journey:
                 person_id=self.person,
                 from_institution_id=assessor,
                 to_institution_id=institution or "lj-rehab-centre",
-                to_kind="service_institution",
+                to_kind=ReferralTarget.SERVICE_INSTITUTION,
                 items=[profile.item],
                 issued_on=assessed_on,
             ),
@@ -278,11 +299,13 @@ class _Journey:
         self, profile: ItemProfile, application: UUID, institution: str | None, referral: UUID
     ) -> None:
         stream = f"application-{application}"
-        requested: dict[str, Any] = {"item": profile.item, "institution_id": institution}
-        if profile.item == "cataract_surgery":
-            requested["eyes"] = [self.rng.choice(("left", "right"))]
-        if profile.item == "self_purchased_device_subsidy":
-            requested["poor"] = False
+        cataract = profile.item == CatalogueItem.CATARACT_SURGERY
+        requested = RequestedItem(
+            item=profile.item,
+            institution_id=institution,
+            eyes=[self.rng.choice((Eye.LEFT, Eye.RIGHT))] if cataract else [],
+            poor=False if profile.item == CatalogueItem.SELF_PURCHASED_DEVICE_SUBSIDY else None,
+        )
         submitted_on = self.later(2, 7)
         self.add(
             ApplicationSubmitted(
@@ -293,22 +316,22 @@ class _Journey:
                 serial_number=f"2024-{self.index:06d}",
                 requested_items=[requested],
                 attachments=[
-                    "id_card_copy",
-                    "disability_certificate_copy",
-                    "household_register_copy",
-                    "service_handbook",
+                    Attachment.ID_CARD_COPY,
+                    Attachment.DISABILITY_CERTIFICATE_COPY,
+                    Attachment.HOUSEHOLD_REGISTER_COPY,
+                    Attachment.SERVICE_HANDBOOK,
                 ],
                 submitted_on=submitted_on,
-                applicant_role="person",
+                applicant_role=SignerRole.PERSON,
                 referral_id=referral,
-                economic_status="other",
+                economic_status=EconomicStatus.OTHER,
                 disability_categories=list(profile.categories),
             ),
             stream,
             1,
             submitted_on,
         )
-        for version, level in ((2, "community"), (3, "street")):
+        for version, level in ((2, ReviewLevel.COMMUNITY), (3, ReviewLevel.STREET)):
             reviewed_on = self.later(1, 3)
             self.add(
                 ApplicationReviewed(
@@ -317,7 +340,7 @@ class _Journey:
                     level=level,
                     endorsed=True,
                     opinion="情况属实，同意上报",
-                    signatories={"responsible": "周书记", "handler": "吴干事"},
+                    signatories=Signatories(responsible="周书记", handler="吴干事"),
                     reviewed_on=reviewed_on,
                 ),
                 stream,
@@ -333,12 +356,12 @@ class _Journey:
                 street=self.street,
                 service_card_number=f"LJ2024-{self.index:06d}",
                 approved_items=[
-                    {
-                        "item": profile.item,
-                        "institution_id": institution,
-                        "subsidy_mode": profile.mode,
-                        "amount_fen": profile.amount_fen,
-                    }
+                    ItemApproval(
+                        item=profile.item,
+                        institution_id=institution,
+                        subsidy_mode=profile.mode,
+                        amount_fen=profile.amount_fen,
+                    )
                 ],
                 signatories=_SIGNATORIES,
                 approved_on=approved_on,
@@ -367,7 +390,7 @@ class _Journey:
                 period_start=start,
                 period_end=end,
                 staff="刘康复师",
-                signed_by="person",
+                signed_by=SignerRole.PERSON,
                 signed_on=end,
                 charge_fen=charge,
                 insurance_paid_fen=insured,

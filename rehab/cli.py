@@ -10,9 +10,14 @@ import signal
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kernel.masking import install_log_masking
 from rehab.services import SERVICES
+
+if TYPE_CHECKING:  # imported where used, so each command loads only what it needs
+    from rehab.local_redis import LocalRedis
+    from rehab.processes import ServiceProcesses
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 VOLATILE_OVERRIDE = "REHAB_ALLOW_VOLATILE_REDIS"
@@ -256,10 +261,10 @@ class _deployment:
         self.redis_url = redis_url
         self.agency_users = agency_users
         self.with_access = with_access
-        self.redis = None
-        self.services = None
+        self.redis: LocalRedis | None = None
+        self.services: ServiceProcesses | None = None
 
-    def __enter__(self):  # type: ignore[no-untyped-def]
+    def __enter__(self) -> ServiceProcesses:
         self.services = self._agency_users() if self.agency_users else self._shared_user()
         try:
             return self.services.start()
@@ -267,7 +272,7 @@ class _deployment:
             self.__exit__()
             raise
 
-    def _shared_user(self):  # type: ignore[no-untyped-def]
+    def _shared_user(self) -> ServiceProcesses:
         """Services as one Redis user: the one answering at the URL, or a durable redis-server of ours."""
         from rehab.local_redis import LocalRedis, answers, unsafe_settings
         from rehab.processes import ServiceProcesses
@@ -284,7 +289,7 @@ class _deployment:
             )
         return ServiceProcesses(self.var_dir, self.redis_url, with_access=self.with_access)
 
-    def _agency_users(self):  # type: ignore[no-untyped-def]
+    def _agency_users(self) -> ServiceProcesses:
         """Each service as its own ACL user of a redis-server of ours started with deploy/redis/users.acl."""
         from rehab.local_redis import AGENCY_USERS, LocalRedis, answers
         from rehab.processes import ServiceProcesses

@@ -8,7 +8,7 @@ from pathlib import Path
 from uuid import UUID
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     forget = commands.add_parser(
         "forget",
         help="destroy a person's data key: their personal details read （已删除） everywhere; money is kept",

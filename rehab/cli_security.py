@@ -17,7 +17,7 @@ def default_keys_dir() -> Path:
     return Path(os.environ.get("REHAB_VAR_DIR", "var")) / "keys"
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     keys = commands.add_parser(
         "keys",
         help="the agencies' Ed25519 keys that sign events (docs/security.md)",

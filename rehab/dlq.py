@@ -17,7 +17,7 @@ def dead_letters(client: redis.Redis, services: Iterable[str]) -> list[tuple[str
     """(service, dead letter) of the given services, oldest first within each service."""
     found = []
     for service in services:
-        for entry_id, fields in client.xrange(dead_letter_stream(service)):
+        for entry_id, fields in client.xrange(dead_letter_stream(service)) or []:
             found.append((service, DeadLetter.from_entry(entry_id, fields)))
     return found
 

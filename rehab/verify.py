@@ -313,7 +313,7 @@ def check_no_duplicate_effect(snapshot: Snapshot) -> CheckResult:
 def _cause(posting: PostingRow) -> tuple[str, tuple[str, ...], str | None, tuple[str, ...]]:
     """What a posting pays for. One correction may adjust several payees (a claw-back from the old
     institution, a top-up to the new one), so an adjustment's cause includes its two accounts."""
-    accounts = ()
+    accounts: tuple[str, ...] = ()
     if posting.rule.endswith("_adjustment"):
         accounts = tuple(sorted((posting.debit_account, posting.credit_account)))
     return posting.rule, tuple(sorted(posting.source_event_ids)), posting.funding_source, accounts

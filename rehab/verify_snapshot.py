@@ -6,7 +6,7 @@ Read-only: stores are read in read-only transactions, Redis with XRANGE / XPENDI
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,7 @@ from rehab_contracts import STREAM_OF_PRODUCER
 from sqlalchemy import Connection, Engine, MetaData, Table, inspect, select
 
 from kernel.deployment import load_deployment
-from kernel.messaging.dead_letters import DeadLetter, dead_letter_stream
+from kernel.messaging.dead_letters import DeadLetter, as_text, dead_letter_stream
 from kernel.store.store import READ_ONLY, create_store_engine, events_table, inbox_table, outbox_table
 from rehab.services import SERVICES
 
@@ -196,7 +196,7 @@ def _inbox(connection: Connection) -> list[InboxRow]:
 def _parked(connection: Connection) -> int:
     from kernel.messaging.ordering import parked_count
 
-    return parked_count(connection)  # type: ignore[arg-type]
+    return parked_count(connection)
 
 
 KEY_COLUMNS = ("scope", "service", "command", "endpoint", "method", "path", "route")
@@ -308,11 +308,12 @@ def _stream(client: redis.Redis, stream: str, groups: list[str]) -> StreamData:
     return data
 
 
-def _entries(client: redis.Redis, stream: str, page: int = 1000) -> Iterable[tuple[str, dict[str, str]]]:
+def _entries(client: redis.Redis, stream: str, page: int = 1000) -> Iterator[tuple[str, dict[str, str]]]:
     start = "-"
     while True:
-        batch = client.xrange(stream, min=start, max="+", count=page)
-        yield from batch
+        batch = client.xrange(stream, min=start, max="+", count=page) or []
+        for entry_id, fields in batch:
+            yield as_text(entry_id), {as_text(name): as_text(value) for name, value in (fields or {}).items()}
         if len(batch) < page:
             return
-        start = "(" + batch[-1][0]
+        start = "(" + as_text(batch[-1][0])

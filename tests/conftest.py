@@ -17,7 +17,7 @@ def _docker_engine_answers() -> bool:
     if shutil.which("docker") is None:
         return False
     try:
-        import docker  # type: ignore[import-untyped]
+        import docker
 
         docker.from_env(timeout=2).ping()
         return True

@@ -17,7 +17,7 @@ import json
 import os
 import secrets
 from dataclasses import dataclass
-from typing import Literal, TypeVar
+from typing import Final, Literal, TypeVar
 from uuid import UUID
 
 from cryptography.exceptions import InvalidTag
@@ -26,7 +26,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from rehab_contracts.events.common import ContractModel
 
-ALGORITHM = "AES-256-GCM"
+ALGORITHM: Final = "AES-256-GCM"
 KEY_BYTES = 32
 NONCE_BYTES = 12
 KEY_ID_PATTERN = r"^pdk-[0-9a-f]{16}$"

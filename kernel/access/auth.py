@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -173,23 +174,23 @@ def _signed_by(key: Ed25519PublicKey, signed: bytes, signature: bytes) -> bool:
     return True
 
 
-def _claims(body: str) -> dict[str, object]:
+def _claims(body: str) -> dict[str, Any]:
     try:
-        claims = json.loads(_decode(body))
+        claims: dict[str, Any] = json.loads(_decode(body))
     except (binascii.Error, ValueError) as error:
         raise TokenRejected("token claims are not base64url JSON") from error
     missing = {"sub", "agency", "roles", "scope", "exp", "jti"} - set(claims)
     if missing:
         raise TokenRejected(f"token lacks {', '.join(sorted(missing))}")
-    return claims  # type: ignore[no-any-return]
+    return claims
 
 
-def _principal(claims: dict[str, object], expires_at: datetime) -> Principal:
+def _principal(claims: dict[str, Any], expires_at: datetime) -> Principal:
     try:
         return Principal(
             user=str(claims["sub"]),
             agency=Agency(claims["agency"]),
-            roles=frozenset(Role(role) for role in claims["roles"]),  # type: ignore[attr-defined]
+            roles=frozenset(Role(role) for role in claims["roles"]),
             scope=Scope.parse(str(claims["scope"])),
             token_id=str(claims["jti"]),
             expires_at=expires_at,

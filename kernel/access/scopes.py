@@ -3,6 +3,7 @@ institution, district. Every helper takes the caller (None when access control i
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from kernel.access.access import Forbidden
@@ -107,7 +108,7 @@ def require_district(caller: Principal | None, what: str) -> None:
 
 
 def require_signatory(
-    caller: Principal | None, signed: dict[Role, str | None], allowed: tuple[Role, ...]
+    caller: Principal | None, signed: Mapping[Role, str | None], allowed: tuple[Role, ...]
 ) -> None:
     """The caller signs in person: named in the block in one of `allowed` roles that they hold.
 

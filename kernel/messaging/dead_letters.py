@@ -53,9 +53,13 @@ class DeadLetter:
         }
 
     @classmethod
-    def from_entry(cls, entry_id: Any, raw: Mapping[Any, Any]) -> DeadLetter:
-        """Read a dead letter back; tolerant of entries written before every field existed."""
-        text = {as_text(key): as_text(value) for key, value in raw.items()}
+    def from_entry(cls, entry_id: Any, raw: Mapping[Any, Any] | None) -> DeadLetter:
+        """Read a dead letter back; tolerant of entries written before every field existed.
+
+        Takes an entry as redis-py returns it, whose fields it types as optional (none for an entry
+        deleted while pending).
+        """
+        text = {as_text(key): as_text(value) for key, value in (raw or {}).items()}
         dead_id = as_text(entry_id)
         at = text.get("dead_lettered_at")
         return cls(

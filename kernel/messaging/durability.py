@@ -22,7 +22,8 @@ async def durability_problems(redis: Redis) -> list[str]:
     try:
         settings = {}
         for name in ("appendonly", "appendfsync", "maxmemory-policy"):
-            settings.update({_text(k): _text(v) for k, v in (await redis.config_get(name)).items()})
+            reply = await redis.config_get(name)
+            settings.update({_text(k): _text(v) for k, v in reply.items() if k is not None and v is not None})
     except ResponseError as error:
         return [f"cannot read Redis persistence settings ({error}); grant CONFIG GET or allow volatile Redis"]
     problems = []
@@ -38,7 +39,7 @@ async def durability_problems(redis: Redis) -> list[str]:
 async def redis_user(redis: Redis) -> str | None:
     """The ACL user the connection authenticated as (``default`` on a Redis without ACLs); None if unknown."""
     try:
-        return _text(await redis.execute_command("ACL", "WHOAMI"))
+        return _text(await redis.acl_whoami())
     except NoPermissionError as error:
         # Redis names the user in the refusal: "NOPERM User <name> has no permissions to run ..."
         named = re.search(r"User (\S+) has no permissions", str(error))

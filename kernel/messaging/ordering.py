@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from rehab_contracts import EventEnvelope
 from sqlalchemy import (
     Column,
+    Connection,
     DateTime,
     Engine,
     Index,
@@ -163,5 +164,6 @@ def record_attempt(session: Session, event_id: str, error: str) -> int:
     return int(attempts or 0)
 
 
-def parked_count(session: Session) -> int:
+def parked_count(session: Session | Connection) -> int:
+    """How many events wait parked; ``rehab verify`` counts them on a plain read-only connection."""
     return int(session.scalar(select(func.count()).select_from(parked_table)) or 0)

@@ -13,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from kernel.faults import fault_point
 from kernel.messaging.cancellation import raise_if_cancelled
+from kernel.messaging.dead_letters import as_text
 from kernel.messaging.signing import KeyMaterialError, KeyRing
 from kernel.store.store import EventStore, StoredEvent
 
@@ -79,18 +80,18 @@ class OutboxRelay:
             if "no such key" in str(error).lower():
                 return 0
             raise
-        added = info.get("entries-added", info.get(b"entries-added"))
+        added = info.get("entries-added")  # redis-py decodes the keys of XINFO STREAM
         return int(added) if added is not None else int(info.get("length", 0))
 
     async def _entry_ids(self) -> set[str]:
         ids: set[str] = set()
         start = "-"
         while True:
-            page = await self.redis.xrange(self.stream, min=start, count=1000)
-            ids.update(_text(entry_id) for entry_id, _fields in page)
+            page = await self.redis.xrange(self.stream, min=start, count=1000) or []
+            ids.update(as_text(entry_id) for entry_id, _fields in page)
             if len(page) < 1000:
                 return ids
-            start = "(" + _text(page[-1][0])
+            start = "(" + as_text(page[-1][0])
 
     def notify(self) -> None:
         """Tell the relay new events were committed, so it need not wait for its next poll."""
@@ -149,7 +150,3 @@ class OutboxRelay:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wakeup.wait(), timeout=self.idle_seconds)
             self.wakeup.clear()
-
-
-def _text(value: str | bytes) -> str:
-    return value.decode() if isinstance(value, bytes) else value

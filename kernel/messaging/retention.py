@@ -96,7 +96,7 @@ async def trim_behind_slowest_group(
 ) -> Trimmed:
     """Remove entries older than ``keep_seconds`` that every group has delivered and acknowledged."""
     cutoff_ms = max(0, int(((time.time() if now is None else now) - keep_seconds) * 1000))
-    entries, note = await redis.eval(  # type: ignore[misc]
+    entries, note = await redis.eval(
         _TRIM_BEHIND_SLOWEST_GROUP, 1, stream, f"{cutoff_ms}-0", *sorted(expected_groups)
     )
     note = note.decode() if isinstance(note, bytes) else str(note)

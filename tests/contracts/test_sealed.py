@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import base64
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
+from pydantic import BaseModel
 from rehab_contracts import PersonalDetails, PersonRegisteredV2
 from rehab_contracts.examples import example_payload
-from rehab_contracts.sealed import DataKey, SealBroken, open_sealed, seal
+from rehab_contracts.sealed import DataKey, SealBroken, SealedPersonalData, open_sealed, seal
 
 REGISTERED = PersonRegisteredV2.event_type
 
 
-def sealed_for(person, key, details=None):  # type: ignore[no-untyped-def]
+def sealed_for(person: UUID, key: DataKey, details: BaseModel | None = None) -> SealedPersonalData:
     return seal(details or example_payload(PersonalDetails), key, person_id=person, event_type=REGISTERED)
 
 

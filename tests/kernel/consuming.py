@@ -17,6 +17,7 @@ from kernel.domain.clock import business_time
 from kernel.messaging.consumer import EventConsumer, EventHandler, Subscription
 from kernel.store.store import EventStore, NewEvent, UnitOfWork
 from tests.kernel.events import need_surveyed
+from tests.streams import add, read_group
 
 STREAM = "rehab.survey.events"
 GROUP = "assessment"
@@ -85,9 +86,8 @@ def delivered_to_a_consumer_that_dies(redis_client: redis.Redis, envelopes: list
     """Publish the events and let a consumer read them and never acknowledge (it was killed)."""
     redis_client.xgroup_create(STREAM, GROUP, id="0", mkstream=True)
     for envelope in envelopes:
-        redis_client.xadd(STREAM, envelope.to_wire())  # type: ignore[arg-type]
-    [(_stream, entries)] = redis_client.xreadgroup(GROUP, "killed-consumer", {STREAM: ">"})
-    return [entry_id.decode() for entry_id, _fields in entries]
+        add(redis_client, STREAM, envelope.to_wire())
+    return [entry_id for entry_id, _fields in read_group(redis_client, STREAM, GROUP, "killed-consumer")]
 
 
 def pending_count(redis_client: redis.Redis) -> int:

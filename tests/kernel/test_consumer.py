@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Callable
 from uuid import UUID
 
 import pytest
@@ -14,9 +15,16 @@ from redis.asyncio import Redis
 from rehab_contracts import EventEnvelope, EventPayload
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select
 
-from kernel.messaging.consumer import EventConsumer, EventRejected, Subscription, dead_letter_stream
+from kernel.messaging.consumer import (
+    EventConsumer,
+    EventHandler,
+    EventRejected,
+    Subscription,
+    dead_letter_stream,
+)
 from kernel.store.store import EventStore, UnitOfWork
 from tests.kernel.events import need_surveyed
+from tests.streams import add, entries
 
 STREAM = "rehab.survey.events"
 effects = MetaData()
@@ -34,7 +42,7 @@ def effect_count(store: EventStore) -> int:
         return len(unit.session.execute(select(effect_table)).all())
 
 
-def consumer_of(store: EventStore, handler=count_effect) -> EventConsumer:  # type: ignore[no-untyped-def]
+def consumer_of(store: EventStore, handler: EventHandler = count_effect) -> EventConsumer:
     store.create_schema(effects)
     return EventConsumer(store, "assessment", [Subscription(STREAM, {"survey.need_surveyed": handler})])
 
@@ -66,14 +74,14 @@ def test_a_failing_effect_records_nothing_so_the_event_can_be_retried(sqlite_sto
     assert effect_count(sqlite_store) == 1
 
 
-def wait_for(condition, seconds: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+def wait_for(condition: Callable[[], bool], seconds: float = 10.0) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
         assert time.monotonic() < deadline, "condition not met in time"
         time.sleep(0.05)
 
 
-def run_consumer_while(consumer: EventConsumer, redis_url: str, action) -> None:  # type: ignore[no-untyped-def]
+def run_consumer_while(consumer: EventConsumer, redis_url: str, action: Callable[[], object]) -> None:
     async def main() -> None:
         client = Redis.from_url(redis_url)
         broker = RedisBroker(redis_url)
@@ -94,8 +102,8 @@ def test_a_delivered_event_redelivered_on_the_stream_has_one_effect_and_is_ackno
 ) -> None:
     envelope = a_published_envelope(sqlite_store)
     consumer = consumer_of(sqlite_store)
-    redis_client.xadd(STREAM, envelope.to_wire())  # type: ignore[arg-type]
-    redis_client.xadd(STREAM, envelope.to_wire())  # the relay republished after a crash
+    add(redis_client, STREAM, envelope.to_wire())
+    add(redis_client, STREAM, envelope.to_wire())  # the relay republished after a crash
 
     def both_processed() -> None:
         wait_for(lambda: redis_client.xinfo_groups(STREAM)[0]["entries-read"] == 2)
@@ -109,7 +117,7 @@ def test_a_consumer_started_late_gets_the_backlog(
     sqlite_store: EventStore, redis_url: str, redis_client: redis.Redis
 ) -> None:
     envelope = a_published_envelope(sqlite_store)
-    redis_client.xadd(STREAM, envelope.to_wire())  # published before the group existed
+    add(redis_client, STREAM, envelope.to_wire())  # published before the group existed
     consumer = consumer_of(sqlite_store)
     run_consumer_while(consumer, redis_url, lambda: wait_for(lambda: effect_count(sqlite_store) == 1))
 
@@ -118,12 +126,12 @@ def test_an_undecodable_entry_goes_to_the_dead_letter_stream_with_its_reason(
     sqlite_store: EventStore, redis_url: str, redis_client: redis.Redis
 ) -> None:
     consumer = consumer_of(sqlite_store)
-    redis_client.xadd(STREAM, {"event_id": "not-a-uuid", "payload": "{"})
+    add(redis_client, STREAM, {"event_id": "not-a-uuid", "payload": "{"})
     dead = dead_letter_stream("assessment")
     run_consumer_while(consumer, redis_url, lambda: wait_for(lambda: redis_client.xlen(dead) == 1))
-    [(_id, fields)] = redis_client.xrange(dead)
-    assert b"lacks fields" in fields[b"reason"]
-    assert json.loads(fields[b"fields"])["event_id"] == "not-a-uuid"
+    [(_id, fields)] = entries(redis_client, dead)
+    assert "lacks fields" in fields["reason"]
+    assert json.loads(fields["fields"])["event_id"] == "not-a-uuid"
     assert redis_client.xpending(STREAM, "assessment")["pending"] == 0
     assert effect_count(sqlite_store) == 0
 
@@ -136,8 +144,8 @@ def test_an_event_a_handler_rejects_is_dead_lettered_and_has_no_effect(
         raise EventRejected("person is not in this jurisdiction")
 
     consumer = consumer_of(sqlite_store, rejecting)
-    redis_client.xadd(STREAM, a_published_envelope(sqlite_store).to_wire())  # type: ignore[arg-type]
+    add(redis_client, STREAM, a_published_envelope(sqlite_store).to_wire())
     dead = dead_letter_stream("assessment")
     run_consumer_while(consumer, redis_url, lambda: wait_for(lambda: redis_client.xlen(dead) == 1))
-    assert b"not in this jurisdiction" in redis_client.xrange(dead)[0][1][b"reason"]
+    assert "not in this jurisdiction" in entries(redis_client, dead)[0][1]["reason"]
     assert effect_count(sqlite_store) == 0

@@ -12,6 +12,7 @@ from kernel.messaging.dead_letters import DeadLetter
 from kernel.store.store import EventStore
 from tests.kernel.consuming import GROUP, STREAM, applied, consumer_for, surveys_of_one_person
 from tests.kernel.test_consumer import run_consumer_while, wait_for
+from tests.streams import add, entries
 
 
 def test_an_unknown_type_a_future_schema_and_a_broken_contract_are_dead_lettered_at_once_each_with_its_reason(
@@ -25,12 +26,12 @@ def test_an_unknown_type_a_future_schema_and_a_broken_contract_are_dead_lettered
     ]
     other = surveys_of_one_person(sqlite_store, 1, "person-good")[0]
     for envelope in [*poison, other]:
-        redis_client.xadd(STREAM, envelope.to_wire())  # type: ignore[arg-type]
+        add(redis_client, STREAM, envelope.to_wire())
     consumer = consumer_for(sqlite_store)
     dead = dead_letter_stream(GROUP)
 
     run_consumer_while(consumer, redis_url, lambda: wait_for(lambda: redis_client.xlen(dead) == 3))
-    letters = [DeadLetter.from_entry(*entry) for entry in redis_client.xrange(dead)]
+    letters = [DeadLetter.from_entry(*entry) for entry in entries(redis_client, dead)]
     reasons = [letter.reason for letter in letters]
     assert reasons[0].startswith("UnknownEventType")
     assert reasons[1].startswith("UnsupportedSchemaVersion")

@@ -22,6 +22,7 @@ from tests.kernel.consuming import (
     surveys_of_one_person,
 )
 from tests.kernel.test_consumer import run_consumer_while, wait_for
+from tests.streams import add, entries
 
 
 class SwitchableHandler:
@@ -37,7 +38,7 @@ class SwitchableHandler:
 
 
 def dead_letter_ids(redis_client: redis.Redis) -> list[str]:
-    return [entry_id.decode() for entry_id, _fields in redis_client.xrange(dead_letter_stream(GROUP))]
+    return [entry_id for entry_id, _fields in entries(redis_client, dead_letter_stream(GROUP))]
 
 
 def test_a_fixed_poison_event_is_applied_once_after_retry_and_its_dead_letter_removed(
@@ -47,7 +48,7 @@ def test_a_fixed_poison_event_is_applied_once_after_retry_and_its_dead_letter_re
     consumer = consumer_for(sqlite_store, {SURVEYED: handler})
     first, second = surveys_of_one_person(sqlite_store, 2)
     for envelope in (first, second):
-        redis_client.xadd(STREAM, envelope.to_wire())  # type: ignore[arg-type]
+        add(redis_client, STREAM, envelope.to_wire())
 
     def poison_then_fix_and_retry() -> None:
         wait_for(lambda: len(dead_letter_ids(redis_client)) == 1)  # version 2 is parked behind it
@@ -67,10 +68,11 @@ def test_retrying_an_event_that_was_already_applied_has_no_second_effect(
     consumer = consumer_for(sqlite_store)
     [envelope] = surveys_of_one_person(sqlite_store, 1)
     consumer.receive(envelope, STREAM)
-    dead_id = redis_client.xadd(
+    dead_id = add(
+        redis_client,
         dead_letter_stream(GROUP),
         {"source_stream": STREAM, "reason": "timed out", "fields": _json_fields(envelope)},
-    ).decode()
+    )
 
     retry(redis_client, GROUP, dead_id)
 
@@ -88,9 +90,11 @@ def test_a_dead_letter_stays_when_republishing_it_fails(
 ) -> None:
     [envelope] = surveys_of_one_person(sqlite_store, 1)
     redis_client.set(STREAM, "not a stream")  # XADD to it fails with WRONGTYPE
-    dead_id = redis_client.xadd(
-        dead_letter_stream(GROUP), {"source_stream": STREAM, "reason": "x", "fields": _json_fields(envelope)}
-    ).decode()
+    dead_id = add(
+        redis_client,
+        dead_letter_stream(GROUP),
+        {"source_stream": STREAM, "reason": "x", "fields": _json_fields(envelope)},
+    )
 
     with pytest.raises(redis.ResponseError):
         retry(redis_client, GROUP, dead_id)
@@ -101,7 +105,8 @@ def test_rehab_dlq_list_shows_each_dead_letter_with_its_id_source_reason_and_tim
     sqlite_store: EventStore, redis_url: str, redis_client: redis.Redis, capsys: pytest.CaptureFixture[str]
 ) -> None:
     [envelope] = surveys_of_one_person(sqlite_store, 1)
-    dead_id = redis_client.xadd(
+    dead_id = add(
+        redis_client,
         dead_letter_stream(GROUP),
         {
             "source_stream": STREAM,
@@ -112,7 +117,7 @@ def test_rehab_dlq_list_shows_each_dead_letter_with_its_id_source_reason_and_tim
             "dead_lettered_at": "2026-11-22T10:00:00+00:00",
             "fields": _json_fields(envelope),
         },
-    ).decode()
+    )
 
     assert main(["dlq", "list", "--redis-url", redis_url]) == 0
     out = capsys.readouterr().out
@@ -131,12 +136,14 @@ def test_rehab_dlq_retry_republishes_and_an_unknown_id_is_refused(
     sqlite_store: EventStore, redis_url: str, redis_client: redis.Redis, capsys: pytest.CaptureFixture[str]
 ) -> None:
     [envelope] = surveys_of_one_person(sqlite_store, 1)
-    dead_id = redis_client.xadd(
-        dead_letter_stream(GROUP), {"source_stream": STREAM, "reason": "x", "fields": _json_fields(envelope)}
-    ).decode()
+    dead_id = add(
+        redis_client,
+        dead_letter_stream(GROUP),
+        {"source_stream": STREAM, "reason": "x", "fields": _json_fields(envelope)},
+    )
 
     assert main(["dlq", "retry", dead_id, "--service", GROUP, "--redis-url", redis_url]) == 0
-    [(_id, fields)] = redis_client.xrange(STREAM)
+    [(_id, fields)] = entries(redis_client, STREAM)
     assert EventEnvelope.from_wire(fields) == envelope
     assert main(["dlq", "retry", dead_id, "--service", GROUP, "--redis-url", redis_url]) == 1
     assert "no dead letter" in capsys.readouterr().err

@@ -8,7 +8,7 @@ import redis
 from redis.asyncio import Redis
 from rehab_contracts import EventEnvelope, EventPayload
 
-from kernel.messaging.consumer import EventRejected, Receipt, dead_letter_stream
+from kernel.messaging.consumer import EventConsumer, EventRejected, Receipt, dead_letter_stream
 from kernel.store.store import EventStore, UnitOfWork
 from tests.kernel.consuming import (
     GROUP,
@@ -22,9 +22,10 @@ from tests.kernel.consuming import (
     with_redis,
 )
 from tests.kernel.test_consumer import run_consumer_while, wait_for
+from tests.streams import add, entries
 
 
-def deliver(redis_url: str, consumer, envelopes: list[EventEnvelope]) -> list[bool]:  # type: ignore[no-untyped-def]
+def deliver(redis_url: str, consumer: EventConsumer, envelopes: list[EventEnvelope]) -> list[bool]:
     """Hand each event to the consumer as a first delivery of a stream entry."""
 
     async def each(client: Redis) -> list[bool]:
@@ -33,14 +34,11 @@ def deliver(redis_url: str, consumer, envelopes: list[EventEnvelope]) -> list[bo
             for index, envelope in enumerate(envelopes, start=1)
         ]
 
-    return with_redis(redis_url, each)  # type: ignore[no-any-return]
+    return with_redis(redis_url, each)
 
 
 def dead_letters(redis_client: redis.Redis) -> list[dict[str, str]]:
-    return [
-        {key.decode(): value.decode() for key, value in fields.items()}
-        for _id, fields in redis_client.xrange(dead_letter_stream(GROUP))
-    ]
+    return [fields for _id, fields in entries(redis_client, dead_letter_stream(GROUP))]
 
 
 def test_an_event_before_its_predecessor_is_parked_acknowledged_and_applied_right_after_it(
@@ -156,7 +154,7 @@ def test_version_three_published_before_version_two_is_applied_after_it(
 ) -> None:
     first, second, third = surveys_of_one_person(sqlite_store, 3)
     for envelope in (first, third, second):
-        redis_client.xadd(STREAM, envelope.to_wire())  # type: ignore[arg-type]
+        add(redis_client, STREAM, envelope.to_wire())
     consumer = consumer_for(sqlite_store)
 
     run_consumer_while(consumer, redis_url, lambda: wait_for(lambda: len(applied(sqlite_store)) == 3))

@@ -26,6 +26,7 @@ from tests.kernel.consuming import (
     surveys_of_one_person,
     with_redis,
 )
+from tests.streams import entries
 
 
 def test_an_entry_left_pending_by_a_dead_consumer_is_claimed_applied_once_and_acknowledged(
@@ -92,8 +93,7 @@ def test_an_entry_that_keeps_failing_is_dead_lettered_after_the_bounded_number_o
     with_redis(redis_url, reclaim_twice)
 
     assert pending_count(redis_client) == 0
-    [(_id, letter)] = redis_client.xrange(dead_letter_stream(GROUP))
-    fields = {key.decode(): value.decode() for key, value in letter.items()}
+    [(_id, fields)] = entries(redis_client, dead_letter_stream(GROUP))
     assert fields["source_stream"] == STREAM
     assert fields["source_entry_id"] == entry_id
     assert fields["consumer_group"] == GROUP

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from kernel.messaging.relay import OutboxRelay
 from kernel.store.store import EventStore, UnitOfWork
 from tests.kernel.events import need_surveyed
+from tests.streams import add, entries
 
 STREAM = "rehab.survey.events"
 
@@ -39,11 +40,10 @@ def test_published_entries_are_plain_json_fields_any_client_can_read(
     with store.transaction() as unit:
         stored = unit.append("person-1", 0, [need_surveyed()])[0]
     assert publish(store, redis_url) == 1
-    [(_entry_id, fields)] = redis_client.xrange(STREAM)
-    text = {key.decode(): value.decode() for key, value in fields.items()}
-    assert text["event_id"] == str(stored.event_id)
-    assert text["event_type"] == "survey.need_surveyed"
-    assert json.loads(text["payload"])["person_id"] == stored.payload["person_id"]
+    [(_entry_id, fields)] = entries(redis_client, STREAM)
+    assert fields["event_id"] == str(stored.event_id)
+    assert fields["event_type"] == "survey.need_surveyed"
+    assert json.loads(fields["payload"])["person_id"] == stored.payload["person_id"]
     assert EventEnvelope.from_wire(fields) == stored
 
 
@@ -54,7 +54,7 @@ def test_events_are_published_once_in_position_order(
         unit.append("person-1", 0, [need_surveyed(), need_surveyed(), need_surveyed()])
     assert publish(store, redis_url) == 3
     assert publish(store, redis_url) == 0
-    versions = [int(fields[b"version"]) for _id, fields in redis_client.xrange(STREAM)]
+    versions = [int(fields["version"]) for _id, fields in entries(redis_client, STREAM)]
     assert versions == [1, 2, 3]
     assert store.counts()["unpublished"] == 0
 
@@ -79,7 +79,7 @@ def test_an_event_whose_transaction_commits_late_is_still_published(
             assert publish(store, redis_url) == 1  # only the fast one is visible yet
             slow_session.commit()
             assert publish(store, redis_url) == 1  # the late one is not skipped
-    streams = sorted(fields[b"stream_id"].decode() for _id, fields in redis_client.xrange(STREAM))
+    streams = sorted(fields["stream_id"] for _id, fields in entries(redis_client, STREAM))
     assert streams == ["person-fast", "person-slow"]
 
 
@@ -126,7 +126,7 @@ def test_events_whose_stream_redis_lost_are_published_again(
     redis_client.flushall()  # Redis restarted without its data
     assert republish_lost(store, redis_url) == 3
     assert publish(store, redis_url) == 3
-    assert [int(fields[b"version"]) for _id, fields in redis_client.xrange(STREAM)] == [1, 2, 3]
+    assert [int(fields["version"]) for _id, fields in entries(redis_client, STREAM)] == [1, 2, 3]
 
 
 def test_only_the_entries_newer_than_what_redis_kept_are_published_again(
@@ -135,17 +135,17 @@ def test_only_the_entries_newer_than_what_redis_kept_are_published_again(
     with store.transaction() as unit:
         unit.append("person-1", 0, [need_surveyed()])
     publish(store, redis_url)
-    [(kept_id, kept_fields)] = redis_client.xrange(STREAM)
+    [(kept_id, kept_fields)] = entries(redis_client, STREAM)
     with store.transaction() as unit:
         unit.append("person-1", 1, [need_surveyed(), need_surveyed()])
     publish(store, redis_url)
 
     # Redis comes back from an older snapshot that holds only the first entry.
     redis_client.delete(STREAM)
-    redis_client.xadd(STREAM, kept_fields, id=kept_id)
+    add(redis_client, STREAM, kept_fields, entry_id=kept_id)
     assert republish_lost(store, redis_url) == 2
     assert publish(store, redis_url) == 2
-    assert [int(fields[b"version"]) for _id, fields in redis_client.xrange(STREAM)] == [1, 2, 3]
+    assert [int(fields["version"]) for _id, fields in entries(redis_client, STREAM)] == [1, 2, 3]
 
 
 def test_lost_entries_are_found_even_when_new_events_were_published_after_the_loss(

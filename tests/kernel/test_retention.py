@@ -7,9 +7,11 @@ import contextlib
 
 import pytest
 import redis
+from redis.asyncio import Redis
 
-from kernel.messaging.retention import retention_seconds, trim_behind_slowest_group, trim_forever
+from kernel.messaging.retention import Trimmed, retention_seconds, trim_behind_slowest_group, trim_forever
 from tests.kernel.consuming import with_redis
+from tests.streams import add, entries, read_group
 
 STREAM = "rehab.test.events"
 IDS = [f"{second * 1000}-0" for second in range(1, 11)]
@@ -20,23 +22,24 @@ LONG_AFTER = 1_000_000.0
 
 def ten_entries(client: redis.Redis, *groups: str) -> None:
     for entry_id in IDS:
-        client.xadd(STREAM, {"n": entry_id}, id=entry_id)
+        add(client, STREAM, {"n": entry_id}, entry_id=entry_id)
     for group in groups:
         client.xgroup_create(STREAM, group, id="0")
 
 
 def read(client: redis.Redis, group: str, count: int, acknowledge: int) -> None:
     """The group's consumer reads ``count`` entries and acknowledges the first ``acknowledge``."""
-    [[_stream, entries]] = client.xreadgroup(group, f"{group}-1", {STREAM: ">"}, count=count)
-    for entry_id, _fields in entries[:acknowledge]:
+    for entry_id, _fields in read_group(client, STREAM, group, f"{group}-1", count=count)[:acknowledge]:
         client.xack(STREAM, group, entry_id)
 
 
 def remaining(client: redis.Redis) -> list[str]:
-    return [entry_id.decode() for entry_id, _fields in client.xrange(STREAM)]
+    return [entry_id for entry_id, _fields in entries(client, STREAM)]
 
 
-def trim(redis_url: str, keep_seconds: float = 60.0, expected: tuple[str, ...] = (), now: float = LONG_AFTER):
+def trim(
+    redis_url: str, keep_seconds: float = 60.0, expected: tuple[str, ...] = (), now: float = LONG_AFTER
+) -> Trimmed:
     return with_redis(
         redis_url, lambda client: trim_behind_slowest_group(client, STREAM, keep_seconds, expected, now)
     )
@@ -75,10 +78,11 @@ def test_after_trimming_the_slowest_group_still_gets_every_entry_it_had_not_ackn
     trim(redis_url)
 
     _next, claimed, deleted = redis_client.xautoclaim(STREAM, "settlement", "settlement-2", 0, "0-0")
-    [[_stream, unread]] = redis_client.xreadgroup("settlement", "settlement-2", {STREAM: ">"})
+    unread = read_group(redis_client, STREAM, "settlement", "settlement-2")
 
     assert deleted == []  # no pending entry was trimmed from under its group
-    assert [entry_id.decode() for entry_id, _fields in claimed + unread] == IDS[3:]
+    claimed_ids = [entry_id.decode() for entry_id, _fields in claimed]
+    assert claimed_ids + [entry_id for entry_id, _fields in unread] == IDS[3:]
 
 
 def test_entries_younger_than_the_retention_period_are_kept_even_when_every_group_consumed_them(
@@ -124,8 +128,8 @@ def test_the_retention_loop_trims_behind_the_slowest_group_until_cancelled(
     read(redis_client, "assessment", count=10, acknowledge=10)
     read(redis_client, "settlement", count=8, acknowledge=2)
 
-    async def run_briefly(client: object) -> None:
-        task = asyncio.create_task(trim_forever(client, [STREAM], keep_seconds=1.0, every_seconds=0.05))  # type: ignore[arg-type]
+    async def run_briefly(client: Redis) -> None:
+        task = asyncio.create_task(trim_forever(client, [STREAM], keep_seconds=1.0, every_seconds=0.05))
         for _ in range(100):
             await asyncio.sleep(0.05)
             if redis_client.xlen(STREAM) < len(IDS):
@@ -145,8 +149,8 @@ def test_the_retention_loop_does_not_trim_while_a_group_it_has_seen_is_missing(
     ten_entries(redis_client, "assessment", "settlement")
     read(redis_client, "assessment", count=10, acknowledge=10)
 
-    async def run_briefly(client: object) -> None:
-        task = asyncio.create_task(trim_forever(client, [STREAM], keep_seconds=1.0, every_seconds=0.05))  # type: ignore[arg-type]
+    async def run_briefly(client: Redis) -> None:
+        task = asyncio.create_task(trim_forever(client, [STREAM], keep_seconds=1.0, every_seconds=0.05))
         await asyncio.sleep(0.2)  # the loop has seen both groups (settlement keeps all entries)
         redis_client.xgroup_destroy(STREAM, "settlement")  # lost: it will be re-created at 0
         await asyncio.sleep(0.3)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from uuid import uuid4
 
@@ -12,9 +13,10 @@ from fastapi.testclient import TestClient
 
 from kernel.runtime import ServiceSettings, create_service_app
 from tests.kernel.test_idempotent_commands import post, survey_router
+from tests.streams import entries, read_group
 
 
-def wait_until(condition, seconds: float = 15.0) -> None:  # type: ignore[no-untyped-def]
+def wait_until(condition: Callable[[], bool], seconds: float = 15.0) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
         assert time.monotonic() < deadline, "timed out"
@@ -37,11 +39,11 @@ def test_a_service_trims_what_every_group_acknowledged_and_keeps_what_is_pending
         for _ in range(3):
             assert post(client, uuid4(), key=None).status_code == 201
         wait_until(lambda: redis_client.xlen(stream) == 3)
-        [[_name, entries]] = redis_client.xreadgroup("settlement", "c1", {stream: ">"})
-        for entry_id, _fields in entries[:2]:  # the third stays pending
+        delivered = read_group(redis_client, stream, "settlement", "c1")
+        for entry_id, _fields in delivered[:2]:  # the third stays pending
             redis_client.xack(stream, "settlement", entry_id)
 
         wait_until(lambda: redis_client.xlen(stream) == 1)
         time.sleep(2.5)  # more trimming passes: the pending entry must survive them
 
-        assert [entry_id for entry_id, _ in redis_client.xrange(stream)] == [entries[2][0]]
+        assert [entry_id for entry_id, _ in entries(redis_client, stream)] == [delivered[2][0]]

@@ -23,6 +23,7 @@ from rehab.keys import ensure_keys
 from rehab.processes import SERVICES
 from services.assessment.app import create_app
 from tests.assessment.test_assessment_api import need_surveyed
+from tests.streams import add, entries
 
 DEAD = dead_letter_stream("assessment")
 
@@ -53,9 +54,9 @@ def signed(keys: Path, envelope: EventEnvelope, agency: str = "survey") -> dict[
     return KeyRing.from_directory(keys, agency).sign(envelope).to_wire()
 
 
-def publish(redis_client: redis.Redis, *entries: dict[str, str]) -> None:
-    for fields in entries:
-        redis_client.xadd(SURVEY_STREAM, fields)  # type: ignore[arg-type]
+def publish(redis_client: redis.Redis, *published: dict[str, str]) -> None:
+    for fields in published:
+        add(redis_client, SURVEY_STREAM, fields)
 
 
 def wait_for(condition: Callable[[], bool], seconds: float = 20.0) -> None:
@@ -79,7 +80,7 @@ def accepted(client: TestClient) -> dict[str, Any]:
 def dead_letters(redis_client: redis.Redis, count: int) -> list[str]:
     """The reasons of the first `count` dead letters, once there are that many."""
     wait_for(lambda: redis_client.xlen(DEAD) >= count)
-    return [fields[b"reason"].decode() for _id, fields in redis_client.xrange(DEAD)]
+    return [fields["reason"] for _id, fields in entries(redis_client, DEAD)]
 
 
 def rewired(envelope: EventEnvelope, **fields: str) -> dict[str, str]:

@@ -24,6 +24,7 @@ from rehab.processes import SERVICES, ServiceProcesses
 from tests.e2e.conftest import Deployment
 from tests.e2e.people import certified_adult
 from tests.e2e.test_journey import drive_one_person_through_the_journey, settled
+from tests.streams import add, entries
 
 pytestmark = pytest.mark.e2e
 
@@ -84,7 +85,7 @@ def forged_approvals(deployment: Deployment) -> dict[str, dict[str, str]]:
     """Copies of a genuine approval for an application that was never made, as a forger would write them."""
     operator = as_user(deployment, "operator")
     genuine = next(
-        fields for _id, fields in operator.xrange(APPROVAL_STREAM) if fields["event_type"] == APPROVED
+        fields for _id, fields in entries(operator, APPROVAL_STREAM) if fields["event_type"] == APPROVED
     )
     operator.close()
     application_id = json.loads(genuine["payload"])["application_id"]
@@ -109,16 +110,16 @@ def test_forged_approvals_are_dead_lettered_by_delivery_and_settlement_and_paid_
     before = settled(journey)
     forged = forged_approvals(deployment)
     approval = as_user(deployment, "approval")  # approval's Redis password leaked, its key did not
-    approval.xadd(APPROVAL_STREAM, forged["unsigned"])  # type: ignore[arg-type]
+    add(approval, APPROVAL_STREAM, forged["unsigned"])
     approval.close()
     operator = as_user(deployment, "operator")  # may write any event stream (rehab dlq retry)
     for name in ("tampered", "survey's key"):
-        operator.xadd(APPROVAL_STREAM, forged[name])  # type: ignore[arg-type]
+        add(operator, APPROVAL_STREAM, forged[name])
 
     def letters(service: str) -> dict[str, str]:
-        entries = operator.xrange(dead_letter_stream(service))
+        written = entries(operator, dead_letter_stream(service))
         return {
-            letter.event_id: letter.reason for letter in (DeadLetter.from_entry(i, f) for i, f in entries)
+            letter.event_id: letter.reason for letter in (DeadLetter.from_entry(i, f) for i, f in written)
         }
 
     journey.wait_until(

@@ -7,7 +7,7 @@ import asyncio
 import shutil
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -17,10 +17,14 @@ from redis.exceptions import AuthenticationError, NoPermissionError, ResponseErr
 from redis.retry import Retry
 
 from rehab.local_redis import answers, free_port
+from tests.streams import entries, read_group
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "redis"
 SERVICES = ("survey", "assessment", "approval", "delivery", "settlement")
 PRODUCERS = ("survey", "assessment", "approval", "delivery")
+
+Connect = Callable[[str], redis.Redis]
+"""A client of Redis as the named ACL user."""
 
 
 def events(service: str) -> str:
@@ -61,7 +65,7 @@ def url_of(user: str, port: int) -> str:
 
 
 @pytest.fixture
-def connect(port: int) -> Iterator:  # type: ignore[type-arg]
+def connect(port: int) -> Iterator[Connect]:
     clients: list[redis.Redis] = []
 
     def as_user(user: str) -> redis.Redis:
@@ -74,8 +78,10 @@ def connect(port: int) -> Iterator:  # type: ignore[type-arg]
         client.close()
 
 
-def unauthenticated(port: int, **credentials: str) -> redis.Redis:
-    return redis.Redis(host="127.0.0.1", port=port, retry=Retry(NoBackoff(), 0), **credentials)
+def unauthenticated(port: int, username: str | None = None, password: str | None = None) -> redis.Redis:
+    return redis.Redis(
+        host="127.0.0.1", port=port, retry=Retry(NoBackoff(), 0), username=username, password=password
+    )
 
 
 def test_the_default_user_cannot_authenticate_or_run_commands(port: int) -> None:
@@ -91,7 +97,9 @@ def test_a_wrong_password_is_refused(port: int) -> None:
 
 
 @pytest.mark.parametrize("service", SERVICES)
-def test_every_service_user_can_check_the_persistence_settings_and_who_it_is(connect, service: str) -> None:  # type: ignore[no-untyped-def]
+def test_every_service_user_can_check_the_persistence_settings_and_who_it_is(
+    connect: Connect, service: str
+) -> None:
     client = connect(service)
     assert client.ping()
     assert client.config_get("appendonly") == {"appendonly": "yes"}
@@ -99,7 +107,7 @@ def test_every_service_user_can_check_the_persistence_settings_and_who_it_is(con
     assert client.execute_command("ACL", "WHOAMI") == service.encode()  # the default-user check
 
 
-def test_the_survey_user_appends_to_its_own_stream_but_not_to_another_agencys(connect) -> None:  # type: ignore[no-untyped-def]
+def test_the_survey_user_appends_to_its_own_stream_but_not_to_another_agencys(connect: Connect) -> None:
     survey = connect("survey")
     assert survey.xadd(events("survey"), {"event_id": "own"})
     assert survey.xadd("rehab.survey.dead_letters", {"reason": "own dead letter"})
@@ -112,14 +120,14 @@ def test_the_survey_user_appends_to_its_own_stream_but_not_to_another_agencys(co
 
 
 @pytest.mark.parametrize("producer", PRODUCERS)
-def test_no_service_can_append_to_another_producers_stream(connect, producer: str) -> None:  # type: ignore[no-untyped-def]
+def test_no_service_can_append_to_another_producers_stream(connect: Connect, producer: str) -> None:
     for service in SERVICES:
         if service != producer:
             with pytest.raises(NoPermissionError):
                 connect(service).xadd(events(producer), {"event_id": "forged"})
 
 
-def test_settlement_reads_and_acknowledges_all_four_streams_but_appends_to_none(connect) -> None:  # type: ignore[no-untyped-def]
+def test_settlement_reads_and_acknowledges_all_four_streams_but_appends_to_none(connect: Connect) -> None:
     settlement = connect("settlement")
     for producer in PRODUCERS:
         stream = events(producer)
@@ -128,9 +136,11 @@ def test_settlement_reads_and_acknowledges_all_four_streams_but_appends_to_none(
             settlement.xgroup_create(stream, "settlement", id="0", mkstream=True)
         except ResponseError as error:
             assert "BUSYGROUP" in str(error)
-        [(_stream, entries)] = settlement.xreadgroup("settlement", "settlement-1", {stream: ">"}, count=10)
-        assert entries, f"settlement read nothing from {stream}"
-        assert settlement.xack(stream, "settlement", *[entry_id for entry_id, _ in entries]) == len(entries)
+        delivered = read_group(settlement, stream, "settlement", "settlement-1", count=10)
+        assert delivered, f"settlement read nothing from {stream}"
+        assert settlement.xack(stream, "settlement", *[entry_id for entry_id, _ in delivered]) == len(
+            delivered
+        )
         assert settlement.xpending(stream, "settlement")["pending"] == 0
         assert settlement.xinfo_groups(stream)
         assert settlement.xrange(stream)
@@ -138,11 +148,11 @@ def test_settlement_reads_and_acknowledges_all_four_streams_but_appends_to_none(
         with pytest.raises(NoPermissionError):
             settlement.xadd(stream, {"event_id": "forged"})
         with pytest.raises(NoPermissionError):
-            settlement.xdel(stream, entries[0][0])
+            settlement.xdel(stream, delivered[0][0])
     assert settlement.xadd("rehab.settlement.dead_letters", {"reason": "own dead letter"})
 
 
-def test_a_service_cannot_read_a_stream_it_does_not_consume(connect) -> None:  # type: ignore[no-untyped-def]
+def test_a_service_cannot_read_a_stream_it_does_not_consume(connect: Connect) -> None:
     connect("survey").xadd(events("survey"), {"event_id": "private"})
     delivery = connect("delivery")
     with pytest.raises(NoPermissionError):
@@ -157,12 +167,12 @@ def test_a_service_cannot_read_a_stream_it_does_not_consume(connect) -> None:  #
         connect("survey").xrange(events("assessment"))
 
 
-def test_a_consumer_cannot_append_to_the_stream_it_consumes(connect) -> None:  # type: ignore[no-untyped-def]
+def test_a_consumer_cannot_append_to_the_stream_it_consumes(connect: Connect) -> None:
     with pytest.raises(NoPermissionError):
         connect("assessment").xadd(events("survey"), {"event_id": "forged"})
 
 
-def test_services_cannot_reach_other_keys_or_administer_redis(connect) -> None:  # type: ignore[no-untyped-def]
+def test_services_cannot_reach_other_keys_or_administer_redis(connect: Connect) -> None:
     survey = connect("survey")
     for command in (
         ("SET", "x", "1"),
@@ -176,24 +186,22 @@ def test_services_cannot_reach_other_keys_or_administer_redis(connect) -> None: 
             survey.execute_command(*command)
 
 
-def test_the_operator_reads_everything_and_manages_dead_letters_only(connect) -> None:  # type: ignore[no-untyped-def]
+def test_the_operator_reads_everything_and_manages_dead_letters_only(connect: Connect) -> None:
     operator = connect("operator")
     dead = "rehab.assessment.dead_letters"
     connect("assessment").xadd(dead, {"reason": "bad"})
-    [(dead_id, _fields)] = operator.xrange(dead)[-1:]
+    [(dead_id, _fields)] = entries(operator, dead)[-1:]
     assert operator.xadd(events("survey"), {"event_id": "redelivered"})  # rehab dlq retry
     assert operator.xdel(dead, dead_id) == 1
     assert operator.xinfo_stream(events("survey"))
     with pytest.raises(NoPermissionError):
-        operator.xdel(events("survey"), operator.xrange(events("survey"))[0][0])
+        operator.xdel(events("survey"), entries(operator, events("survey"))[0][0])
     with pytest.raises(NoPermissionError):
         operator.execute_command("SET", "rehab.x", "1")
 
 
 def test_the_outbox_relay_and_a_consumer_work_under_their_own_users(
-    port: int,
-    connect,
-    tmp_path: Path,  # type: ignore[no-untyped-def]
+    port: int, connect: Connect, tmp_path: Path
 ) -> None:
     from redis.asyncio import Redis as AsyncRedis
 
@@ -237,7 +245,9 @@ def test_the_outbox_relay_and_a_consumer_work_under_their_own_users(
 
 
 @pytest.mark.parametrize("producer", PRODUCERS)
-def test_a_producer_trims_its_own_stream_behind_the_slowest_group(connect, port: int, producer: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_producer_trims_its_own_stream_behind_the_slowest_group(
+    connect: Connect, port: int, producer: str
+) -> None:
     from kernel.messaging.retention import trim_behind_slowest_group
 
     operator = connect("operator")
@@ -256,10 +266,10 @@ def test_a_producer_trims_its_own_stream_behind_the_slowest_group(connect, port:
             await client.aclose()
 
     assert asyncio.run(trim()) == 1
-    assert [entry_id for entry_id, _ in operator.xrange(events(producer))] == [b"2000-0"]
+    assert [entry_id for entry_id, _ in entries(operator, events(producer))] == ["2000-0"]
 
 
-def test_a_producer_cannot_trim_another_agencys_stream_or_its_own_dead_letters(connect) -> None:  # type: ignore[no-untyped-def]
+def test_a_producer_cannot_trim_another_agencys_stream_or_its_own_dead_letters(connect: Connect) -> None:
     survey = connect("survey")
     with pytest.raises(NoPermissionError):
         survey.xtrim(events("approval"), maxlen=0)

@@ -16,11 +16,12 @@ from rehab_contracts import EventEnvelope
 from kernel.messaging.consumer import EventConsumer, Subscription, dead_letter_stream
 from kernel.messaging.outcomes import Receipt
 from kernel.messaging.relay import OutboxRelay
-from kernel.messaging.signing import KeyRing, sign
+from kernel.messaging.signing import KeyRing, SigningKey, sign
 from kernel.store.store import EventStore, create_store_engine
 from rehab.keys import ensure_keys, rotate
 from tests.kernel.events import need_surveyed
 from tests.kernel.test_consumer import count_effect, effect_count, effects, run_consumer_while, wait_for
+from tests.streams import add, entries
 
 STREAM = "rehab.survey.events"
 DEAD = dead_letter_stream("assessment")
@@ -71,12 +72,19 @@ def publish(store: EventStore, redis_url: str, keys: Path) -> int:
 
 def reasons(redis_client: redis.Redis) -> dict[str, str]:
     """The reason of each dead letter, by the event id it carried."""
-    letters = [fields for _id, fields in redis_client.xrange(DEAD)]
-    return {json.loads(f[b"fields"]).get("event_id", ""): f[b"reason"].decode() for f in letters}
+    letters = [fields for _id, fields in entries(redis_client, DEAD)]
+    return {json.loads(f["fields"]).get("event_id", ""): f["reason"] for f in letters}
 
 
 def signer(keys: Path, agency: str) -> KeyRing:
     return KeyRing.from_directory(keys, agency)
+
+
+def signing_key(keys: Path, agency: str) -> SigningKey:
+    """The agency's newest private key."""
+    key = signer(keys, agency).signing_key
+    assert key is not None, f"{agency} has no private key in {keys}"
+    return key
 
 
 def test_an_event_the_relay_signed_is_applied_by_a_consumer_that_verifies(
@@ -85,16 +93,16 @@ def test_an_event_the_relay_signed_is_applied_by_a_consumer_that_verifies(
     survey = store_of(tmp_path, "survey")
     [event] = surveyed(survey)
     assert publish(survey, redis_url, keys) == 1
-    [(_id, fields)] = redis_client.xrange(STREAM)
-    survey_key = signer(keys, "survey").signing_key.key_id  # type: ignore[union-attr]
-    assert fields[b"signature"].decode().startswith(f"ed25519:{survey_key}:")
+    [(_id, fields)] = entries(redis_client, STREAM)
+    survey_key = signing_key(keys, "survey").key_id
+    assert fields["signature"].startswith(f"ed25519:{survey_key}:")
 
     store, consumer = assessment(tmp_path, keys)
     run_consumer_while(consumer, redis_url, lambda: wait_for(lambda: effect_count(store) == 1))
     assert redis_client.xlen(DEAD) == 0
     with store.transaction() as unit:
         [received] = unit.received()
-    assert received.event_id == event.event_id and received.signature == fields[b"signature"].decode()
+    assert received.event_id == event.event_id and received.signature == fields["signature"]
 
 
 def forgeries(survey: EventStore, keys: Path) -> dict[str, dict[str, str]]:
@@ -103,9 +111,7 @@ def forgeries(survey: EventStore, keys: Path) -> dict[str, dict[str, str]]:
     tampered = genuine[1].to_wire()
     payload = json.loads(tampered["payload"])
     tampered["payload"] = json.dumps({**payload, "surveyor": "someone else"}, ensure_ascii=False)
-    stranger = sign(
-        genuine[3], "survey-20990101T000000000000Z-abcdef", signer(keys, "approval").signing_key.key
-    )  # type: ignore[union-attr]
+    stranger = sign(genuine[3], "survey-20990101T000000000000Z-abcdef", signing_key(keys, "approval").key)
     return {
         "unsigned": genuine[0].model_copy(update={"signature": None}).to_wire(),
         "tampered": tampered,
@@ -120,7 +126,7 @@ def test_unsigned_tampered_or_wrongly_signed_events_are_dead_lettered_with_the_r
     forged = forgeries(store_of(tmp_path, "survey", "scratch"), keys)  # never in survey's outbox
     survey = store_of(tmp_path, "survey")
     for fields in forged.values():
-        redis_client.xadd(STREAM, fields)  # type: ignore[arg-type]
+        add(redis_client, STREAM, fields)
     [good] = surveyed(survey)
     publish(survey, redis_url, keys)
 
@@ -147,7 +153,7 @@ def test_without_keys_a_consumer_applies_unsigned_events_as_unit_and_api_tests_p
     tmp_path: Path, redis_url: str, redis_client: redis.Redis
 ) -> None:
     [event] = surveyed(store_of(tmp_path, "survey"))
-    redis_client.xadd(STREAM, event.to_wire())  # type: ignore[arg-type]
+    add(redis_client, STREAM, event.to_wire())
     store, consumer = assessment(tmp_path, keys=None)
     run_consumer_while(consumer, redis_url, lambda: wait_for(lambda: effect_count(store) == 1))
     assert redis_client.xlen(DEAD) == 0
@@ -162,7 +168,7 @@ def test_after_rotation_a_replay_from_the_start_verifies_old_and_new_events(
     new_key = rotate(keys, "survey")
     surveyed(survey)
     publish(survey, redis_url, keys)
-    signatures = [fields[b"signature"].decode() for _id, fields in redis_client.xrange(STREAM)]
+    signatures = [fields["signature"] for _id, fields in entries(redis_client, STREAM)]
     assert [signature.split(":")[1] == new_key for signature in signatures] == [False, True]
 
     store, consumer = assessment(tmp_path, keys, name="assessment-replica")  # a new consumer: whole stream

@@ -72,6 +72,13 @@ def clean() -> Snapshot:
     return Snapshot(stores, streams, {consumer: [] for consumer in SUBSCRIBES_TO})
 
 
+def live_postings(snapshot: Snapshot) -> list[PostingRow]:
+    """The live ledger read from settlement's store (present in every snapshot ``clean()`` makes)."""
+    postings = snapshot.stores["settlement"].postings
+    assert postings is not None, "the snapshot has no settlement ledger"
+    return postings
+
+
 def dead_letter(event_id: str, producer: str, reason: str = "rejected: not designated") -> DeadLetterRow:
     return DeadLetterRow(event_id, STREAM_OF_PRODUCER[producer], reason)
 

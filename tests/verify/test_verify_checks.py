@@ -19,7 +19,7 @@ from rehab.verify import (
     render,
     run_checks,
 )
-from tests.verify.snapshots import clean, dead_letter, drop_from_inbox, entry_id, posting
+from tests.verify.snapshots import clean, dead_letter, drop_from_inbox, entry_id, live_postings, posting
 
 
 def only_violation(result: CheckResult) -> str:
@@ -196,7 +196,7 @@ def test_consuming_an_event_its_producer_never_recorded_or_with_other_content_vi
 def test_two_postings_for_one_rule_and_the_same_source_events_violate_i4() -> None:
     snapshot = clean()
     again = posting("survey_fee:a:2025-again", "survey_fee", 3000, "survey-2")
-    snapshot.stores["settlement"].postings.append(again)
+    live_postings(snapshot).append(again)
 
     result = check_no_duplicate_effect(snapshot)
 
@@ -206,7 +206,7 @@ def test_two_postings_for_one_rule_and_the_same_source_events_violate_i4() -> No
 
 def test_two_postings_with_one_key_violate_i4() -> None:
     snapshot = clean()
-    postings = snapshot.stores["settlement"].postings
+    postings = live_postings(snapshot)
     postings.append(replace(postings[0], source_event_ids=("survey-9",)))
 
     assert "2 postings with key survey_fee:a:2025" in check_no_duplicate_effect(snapshot).violations
@@ -238,10 +238,10 @@ def test_one_correction_adjusting_two_payees_is_not_a_duplicate_but_adjusting_on
         600,
         sources,
     )
-    snapshot.stores["settlement"].postings += [claw_back, top_up]
+    live_postings(snapshot).extend([claw_back, top_up])
     assert check_no_duplicate_effect(snapshot).ok
 
-    snapshot.stores["settlement"].postings.append(replace(top_up, key="adj:new-again"))
+    live_postings(snapshot).append(replace(top_up, key="adj:new-again"))
     assert only_violation(check_no_duplicate_effect(snapshot)) == (
         "2 service_subsidy_adjustment postings for source events delivery-1, delivery-1b"
     )
@@ -250,9 +250,12 @@ def test_one_correction_adjusting_two_payees_is_not_a_duplicate_but_adjusting_on
 # -- I5 ---------------------------------------------------------------------------------------------
 def test_a_live_ledger_that_differs_from_its_replay_violates_i5() -> None:
     snapshot = clean()
-    settlement = snapshot.stores["settlement"]
-    settlement.postings = [replace(settlement.postings[0], amount_fen=6000), *settlement.postings[1:3]]
-    settlement.postings.append(posting("assessment_fee:a:2025", "assessment_fee", 3000, "assessment-2"))
+    postings = live_postings(snapshot)
+    snapshot.stores["settlement"].postings = [
+        replace(postings[0], amount_fen=6000),
+        *postings[1:3],
+        posting("assessment_fee:a:2025", "assessment_fee", 3000, "assessment-2"),
+    ]
 
     result = check_replay_equivalent(snapshot)
 

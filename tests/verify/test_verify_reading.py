@@ -19,6 +19,7 @@ from kernel.messaging.dead_letters import dead_letter_stream, new_dead_letter
 from kernel.runtime import ServiceSettings
 from kernel.store.store import EventStore, NewEvent, create_store_engine
 from rehab.verify import SUBSCRIBES_TO, StoreMissing, load_redis, load_store, store_urls
+from tests.streams import add
 
 
 @pytest.mark.parametrize("service", ["survey", "assessment", "approval", "delivery", "settlement"])
@@ -83,8 +84,8 @@ def test_redis_is_read_with_entries_pending_counts_missing_groups_and_dead_lette
     redis_client: redis.Redis, redis_url: str
 ) -> None:
     survey = "rehab.survey.events"
-    first = redis_client.xadd(survey, {"event_id": "e1"}).decode()
-    redis_client.xadd(survey, {"event_id": "e2"})
+    first = add(redis_client, survey, {"event_id": "e1"})
+    add(redis_client, survey, {"event_id": "e2"})
     redis_client.xgroup_create(survey, "settlement", id="0")
     redis_client.xreadgroup("settlement", "c1", {survey: ">"}, count=1)
     letter = new_dead_letter(
@@ -95,7 +96,7 @@ def test_redis_is_read_with_entries_pending_counts_missing_groups_and_dead_lette
         delivery_count=1,
         fields={"event_id": "e1"},
     )
-    redis_client.xadd(dead_letter_stream("assessment"), letter.to_entry())
+    add(redis_client, dead_letter_stream("assessment"), letter.to_entry())
 
     with redis.Redis.from_url(redis_url, decode_responses=True) as client:
         streams, letters = load_redis(client)
