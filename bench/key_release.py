@@ -25,6 +25,7 @@ from datetime import timedelta
 from pathlib import Path
 from uuid import uuid4
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from rehab_contracts.sealed import DataKey
 
@@ -36,7 +37,7 @@ from services.survey.app import create_app
 from services.survey.keys import create_key
 
 
-def survey_app(folder: Path) -> tuple[TestClient, str]:
+def survey_app(folder: Path) -> tuple[FastAPI, str]:
     """The survey app with access control on, and a bearer token of settlement."""
     users = UserDirectory(folder / "access")
     users.rotate_key()
@@ -48,13 +49,13 @@ def survey_app(folder: Path) -> tuple[TestClient, str]:
         redis_url="redis://127.0.0.1:1/0",  # nobody answers: the relay waits, keys do not need it
         access_dir=folder / "access",
     )
-    return TestClient(create_app(settings)), token
+    return create_app(settings), token
 
 
-def mint_keys(client: TestClient, persons: int) -> list[str]:
+def mint_keys(app: FastAPI, persons: int) -> list[str]:
     """Keys of ``persons`` new person ids, as registration mints them, in one transaction."""
     person_ids = [uuid4() for _ in range(persons)]
-    with client.app.state.runtime.store.transaction() as unit:  # type: ignore[attr-defined]
+    with app.state.runtime.store.transaction() as unit:
         for person_id in person_ids:
             create_key(unit.session, person_id)
     return [str(person_id) for person_id in person_ids]
@@ -95,9 +96,9 @@ def main() -> None:
     arguments = parser.parse_args()
     logging.getLogger("kernel.runtime").setLevel(logging.ERROR)  # "waits for Redis", on purpose
     with tempfile.TemporaryDirectory() as folder:
-        client, token = survey_app(Path(folder))
-        with client:
-            person_ids = mint_keys(client, arguments.persons)
+        app, token = survey_app(Path(folder))
+        with TestClient(app) as client:
+            person_ids = mint_keys(app, arguments.persons)
             source = SurveyKeyClient(client, token)
             for label, fetch in (
                 ("one by one (GET per person)", one_by_one),
@@ -105,7 +106,7 @@ def main() -> None:
             ):
                 seconds = best_of(arguments.repeat, fetch, source, person_ids)
                 report(label, arguments.persons, seconds)
-            audited = len(client.app.state.audit_trail.entries(limit=10**9))  # type: ignore[attr-defined]
+            audited = len(app.state.audit_trail.entries(limit=10**9))
             print(f"audit entries written: {audited:,} (one per released key)")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 
 __all__ = ["install_log_masking", "mask_personal_data"]
 
@@ -35,14 +36,22 @@ def install_log_masking() -> None:
     current = logging.getLogRecordFactory()
     if getattr(current, "masks_personal_data", False):
         return
+    logging.setLogRecordFactory(_MaskedRecordFactory(current))
 
-    def masked_record(*args: object, **kwargs: object) -> logging.LogRecord:
-        record = current(*args, **kwargs)
+
+class _MaskedRecordFactory:
+    """The record factory that was installed, with each record masked as it is made."""
+
+    masks_personal_data = True
+    """Marks an installed masking, so that installing it again changes nothing."""
+
+    def __init__(self, make_record: Callable[..., logging.LogRecord]) -> None:
+        self.make_record = make_record
+
+    def __call__(self, *args: object, **kwargs: object) -> logging.LogRecord:
+        record = self.make_record(*args, **kwargs)
         _mask_record(record)
         return record
-
-    masked_record.masks_personal_data = True  # type: ignore[attr-defined]
-    logging.setLogRecordFactory(masked_record)
 
 
 def _mask_record(record: logging.LogRecord) -> None:

@@ -36,6 +36,7 @@ def retry(client: redis.Redis, service: str, dead_letter_id: str) -> str:
     letter = DeadLetter.from_entry(*entries[0])
     if not letter.source_stream or not letter.fields:
         raise DeadLetterNotFound(f"dead letter {dead_letter_id} names no source stream or fields")
+    # redis-py types XADD's fields as an invariant dict of its own unions: dict[str, str] is refused
     new_id = client.xadd(letter.source_stream, letter.fields)  # type: ignore[arg-type]
     client.xdel(stream, dead_letter_id)
     return new_id.decode() if isinstance(new_id, bytes) else str(new_id)

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import MetaData
+from sqlalchemy import Engine, MetaData
 
 from kernel.store.store import EventStore, create_store_engine, metadata
 
@@ -38,7 +38,7 @@ def store_on(
         engine.dispose()
 
 
-def _drop(engine: object, tables: MetaData | None) -> None:
+def _drop(engine: Engine, tables: MetaData | None) -> None:
     if tables is not None:
-        tables.drop_all(engine)  # type: ignore[arg-type]
-    metadata.drop_all(engine)  # type: ignore[arg-type]
+        tables.drop_all(engine)
+    metadata.drop_all(engine)

@@ -13,11 +13,15 @@ import logging
 import re
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+import redis
 
+from kernel.messaging.dead_letters import as_text
 from services.survey.identity import check_character
+from tests.streams import entries
 
 _CANDIDATE = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dX](?![0-9A-Za-z])")
 
@@ -48,19 +52,15 @@ LEGACY_PLAIN_TYPES = frozenset({"survey.person_registered", "survey.person_detai
 """Version 1 of these carries personal details in clear by design (history is immutable, ADR 0007)."""
 
 
-def scan_redis(client: object, where: str = "redis") -> None:
+def scan_redis(client: redis.Redis, where: str = "redis") -> None:
     """Every key name, and every stream entry's fields outside the payloads of v1 person events."""
-    for key in client.scan_iter(count=500):  # type: ignore[attr-defined]
-        name = key.decode(errors="replace")
+    for key in client.scan_iter(count=500):
+        name = as_text(key)
         _record(f"{where} key", name)
-        if client.type(key) != b"stream":  # type: ignore[attr-defined]
+        if client.type(key) != b"stream":
             continue
-        for _entry_id, fields in client.xrange(key):  # type: ignore[attr-defined]
-            text = {
-                field.decode(errors="replace"): value.decode(errors="replace")
-                for field, value in fields.items()
-            }
-            _scan_entry(f"{where} {name}", text)
+        for _entry_id, fields in entries(client, key):
+            _scan_entry(f"{where} {name}", fields)
 
 
 def _scan_entry(where: str, fields: dict[str, str]) -> None:
@@ -90,13 +90,13 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     logging.getLogger().addHandler(_LogScanner(level=logging.DEBUG))
     original_send = httpx.Client.send
 
-    def scanning_send(self: httpx.Client, request: httpx.Request, **kwargs: object) -> httpx.Response:
-        response = original_send(self, request, **kwargs)  # type: ignore[arg-type]
+    def scanning_send(self: httpx.Client, request: httpx.Request, **kwargs: Any) -> httpx.Response:
+        response = original_send(self, request, **kwargs)
         if response.status_code >= 400:
             _record(f"HTTP {response.status_code} body of {request.method} {request.url.path}", response.text)
         return response
 
-    httpx.Client.send = scanning_send  # type: ignore[method-assign]
+    httpx.Client.send = scanning_send  # type: ignore[method-assign]  # on purpose: every client, all session
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -294,6 +294,7 @@ class EventConsumer:
             delivery_count=deliveries,
             fields=fields,
         )
+        # redis-py types XADD's fields as an invariant dict of its own unions: dict[str, str] is refused
         dead_id = await redis.xadd(dead_letter_stream(self.service), letter.to_entry())  # type: ignore[arg-type]
         self.stats.dead_lettered += 1
         return as_text(dead_id)

@@ -115,6 +115,7 @@ class OutboxRelay:
     async def _xadd(self, events: list[StoredEvent]) -> list[str]:
         async with self.redis.pipeline(transaction=False) as pipe:
             for event in events:
+                # redis-py types XADD's fields as an invariant dict: it refuses a dict[str, str]
                 pipe.xadd(self.stream, self._signed(event).to_wire())  # type: ignore[arg-type]
             results = await pipe.execute()
         return [entry.decode() if isinstance(entry, bytes) else str(entry) for entry in results]

@@ -15,6 +15,7 @@ from kernel.access.audit import AuditEntry
 from kernel.access.auth import Agency, Role, Scope
 from kernel.runtime import ServiceSettings
 from rehab.users import User, UserDirectory
+from tests.apps import state_of
 
 
 class Deployment:
@@ -52,7 +53,7 @@ def served(
 
 
 def audit_entries(client: TestClient, **filters: Any) -> list[AuditEntry]:
-    return list(client.app.state.audit_trail.entries(**filters))  # type: ignore[attr-defined]
+    return list(state_of(client).audit_trail.entries(**filters))
 
 
 def code_of(response: Any) -> str:

@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from kernel.runtime import ServiceSettings
 from services.settlement.app import create_app
 from tests.access.principals import Deployment, audit_entries, code_of, served
+from tests.apps import state_of
 from tests.settlement.settlement_builders import DISTRICT_ASSESSOR, EYE_HOSPITAL, REHAB_CENTRE, Journey
 
 YUANYANG = Journey(street="鸳鸯", institution=REHAB_CENTRE)
@@ -39,7 +40,7 @@ def client(
     tmp_path: Path, redis_url: str, redis_client: redis.Redis, deployment: Deployment
 ) -> Iterator[TestClient]:
     with served(create_app, "settlement", tmp_path, redis_url, deployment.folder) as test_client:
-        consumer = test_client.app.state.runtime.consumer  # type: ignore[attr-defined]
+        consumer = state_of(test_client).runtime.consumer
         for envelope, stream in events():
             consumer.apply(envelope, stream)
         yield test_client
@@ -198,7 +199,7 @@ def test_without_access_control_every_ledger_query_answers_for_the_whole_distric
         service="settlement", database_url=f"sqlite:///{tmp_path}/open.db", redis_url=redis_url
     )
     with TestClient(create_app(settings)) as open_client:
-        consumer = open_client.app.state.runtime.consumer  # type: ignore[attr-defined]
+        consumer = state_of(open_client).runtime.consumer
         for envelope, stream in events():
             consumer.apply(envelope, stream)
         everything = postings(open_client, {})

@@ -12,7 +12,7 @@ import pytest
 import redis
 from faststream.redis import RedisBroker
 from redis.asyncio import Redis
-from rehab_contracts import EventEnvelope, EventPayload
+from rehab_contracts import EventEnvelope, EventPayload, NeedSurveyed
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select
 
 from kernel.messaging.consumer import (
@@ -34,7 +34,8 @@ effect_table = Table(
 
 
 def count_effect(unit: UnitOfWork, _envelope: EventEnvelope, payload: EventPayload) -> None:
-    unit.session.execute(insert(effect_table).values(person_id=str(payload.person_id)))  # type: ignore[attr-defined]
+    assert isinstance(payload, NeedSurveyed)
+    unit.session.execute(insert(effect_table).values(person_id=str(payload.person_id)))
 
 
 def effect_count(store: EventStore) -> int:

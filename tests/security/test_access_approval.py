@@ -28,6 +28,7 @@ from tests.approval.test_api import (
     street,
 )
 from tests.approval.test_institution_change import change_body
+from tests.apps import state_of
 
 REVIEWED = "approval.application_reviewed"
 COMMUNITY = "community:鸳鸯/金渝社区"
@@ -329,7 +330,7 @@ def test_a_proposal_nobody_confirmed_for_a_week_lapses_and_the_block_is_proposed
     community_signed(client, deployment, application_id)
     reviewer, responsible, handler = street_signers(deployment)
     proposal_id = review(client, application_id, street(), reviewer).json()["proposal_id"]
-    engine = client.app.state.runtime.store.engine  # type: ignore[attr-defined]
+    engine = state_of(client).runtime.store.engine
     with engine.begin() as connection:  # proposed eight days ago
         steps = tables.sign_off_steps
         eight_days_ago = datetime.now(UTC) - timedelta(days=8)

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from services.settlement.app import create_app
 from tests.access.principals import Deployment, audit_entries, code_of, served
+from tests.apps import state_of
 from tests.settlement.settlement_builders import Journey
 
 ANNUAL_SUMMARY = "/reports/annual-summary"
@@ -29,7 +30,7 @@ def client(
     tmp_path: Path, redis_url: str, redis_client: redis.Redis, deployment: Deployment
 ) -> Iterator[TestClient]:
     with served(create_app, "settlement", tmp_path, redis_url, deployment.folder) as test_client:
-        consumer = test_client.app.state.runtime.consumer  # type: ignore[attr-defined]
+        consumer = state_of(test_client).runtime.consumer
         for envelope, stream in Journey().events():
             consumer.apply(envelope, stream)
         yield test_client

@@ -23,7 +23,8 @@ def test_generate_writes_a_key_pair_with_the_private_key_readable_by_its_owner_o
     private = tmp_path / "approval" / f"{key_id}.key"
     assert private.stat().st_mode & 0o777 == 0o600
     assert f"approval signs with new key {key_id}" in capsys.readouterr().out
-    assert KeyRing.from_directory(tmp_path, "approval").signing_key.key_id == key_id  # type: ignore[union-attr]
+    signing_key = KeyRing.from_directory(tmp_path, "approval").signing_key
+    assert signing_key is not None and signing_key.key_id == key_id
 
 
 def test_generate_refuses_an_agency_that_has_keys_and_points_to_rotate(

@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -66,9 +67,9 @@ def test_a_service_connected_as_its_own_acl_user_passes_outside_demo_mode(acl_re
     ],
 )
 def test_demo_mode_is_on_for_a_local_redis_unless_said_otherwise_and_never_in_production(
-    settings: dict[str, object], demo: bool
+    settings: dict[str, Any], demo: bool
 ) -> None:
-    assert ServiceSettings(service="survey", **settings).demo_mode is demo  # type: ignore[arg-type]
+    assert ServiceSettings(service="survey", **settings).demo_mode is demo
 
 
 def test_demo_mode_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

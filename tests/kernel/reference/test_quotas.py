@@ -51,7 +51,8 @@ def test_a_quota_may_group_streets_into_a_county() -> None:
             "quotas": [{"year": 2024, "area": "东片", "streets": ["甲", "乙"], "places": 3}],
         }
     )
-    assert area.quota_for("乙", 2024, ["children_rehab_training"]).area == "东片"  # type: ignore[union-attr]
+    quota = area.quota_for("乙", 2024, ["children_rehab_training"])
+    assert quota is not None and quota.area == "东片"
     assert area.quota_for("丙", 2024, ["children_rehab_training"]) is None
 
 
