@@ -243,6 +243,7 @@ def _arithmetic(posting: Posting) -> list[str]:
     inputs = posting.inputs
     if "adjustment" in inputs:
         return _adjustment_arithmetic(posting)
+    total: int | None
     if posting.rule == "service_subsidy":
         lines = _subsidy_arithmetic(inputs)
         total = _fen(inputs, "total_fen") or _subsidy_total(inputs)
@@ -263,7 +264,9 @@ def _adjustment_arithmetic(posting: Posting) -> list[str]:
     inputs = posting.inputs
     before, now = _fen(inputs, "posted_before_fen") or 0, _fen(inputs, "due_now_fen") or 0
     direction = ADJUSTMENT_DIRECTIONS.get(str(inputs.get("adjustment")), "")
-    adjusted = ", ".join(str(posting_id) for posting_id in inputs.get("adjusts_posting_ids") or []) or "—"
+    adjusts = inputs.get("adjusts_posting_ids")
+    ids = adjusts if isinstance(adjusts, list | tuple) else []
+    adjusted = ", ".join(str(posting_id) for posting_id in ids) or "—"
     return [
         f"更正事件 {inputs.get('correcting_event_id')} 到达后重新结算：更正后应付 {yuan(now)} 元",
         f"被调整的记账 {adjusted} 已记 {yuan(before)} 元（原记账不改动）",

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 from uuid import UUID
 
 from rehab_contracts import EventEnvelope, parse_payload
@@ -167,7 +168,8 @@ def _details_of(
     for correction in records[1:]:
         details = replace(details, **_changes(correction, key))
     if forgotten:
-        details = replace(details, **{name: _marker(getattr(details, name), REDACTED) for name in _PERSONAL})
+        erased: dict[str, Any] = {name: _marker(getattr(details, name), REDACTED) for name in _PERSONAL}
+        details = replace(details, **erased)
     return details
 
 
@@ -195,7 +197,7 @@ def _registered(registered: PersonRegistered | PersonRegisteredV2, key: DataKey 
     return PersonDetails(person_id=str(registered.person_id), **clear, **personal)
 
 
-def _changes(correction: PersonRecord, key: DataKey | str) -> dict[str, object]:
+def _changes(correction: PersonRecord, key: DataKey | str) -> dict[str, Any]:
     if isinstance(correction, PersonRegistered | PersonRegisteredV2):
         return {}  # a second registration of one person id does not happen; ignore it as before
     changes = {name: getattr(correction, name) for name in _CLEAR if getattr(correction, name) is not None}

@@ -15,13 +15,13 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import Engine
 
 from services.settlement.book.facts import Fact, PersonSurveyed, ServiceRecorded
-from services.settlement.book.policy import CoverageTarget, Policy, PolicySet
+from services.settlement.book.policy import CoverageTarget, Indicator, Policy, PolicySet
 from services.settlement.ledger.archive import archive, facts_of
 
 COVERAGE_EVENT_TYPES = ("survey.need_surveyed", "delivery.service_delivered")
 """The archived events coverage is counted from."""
 
-COVERAGE_INDICATOR = "basic_rehab_service"
+COVERAGE_INDICATOR: Indicator = "basic_rehab_service"
 """The target coverage is measured against: 接受基本康复服务比例."""
 
 

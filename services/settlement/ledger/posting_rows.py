@@ -32,7 +32,7 @@ def insert_postings(database: Database, postings: Sequence[Posting]) -> None:
     for start in range(0, len(rows), _BATCH):
         batch = [dict(zip(names, row, strict=True)) for row in rows[start : start + _BATCH]]
         for values in batch:
-            values["business_date"] = date.fromisoformat(values["business_date"])
+            values["business_date"] = date.fromisoformat(str(values["business_date"]))
         connection.execute(insert(postings_table), batch)
 
 

@@ -81,7 +81,7 @@ def _connected(database: Engine | Connection) -> Iterator[Connection]:
         yield connection
 
 
-def _unbalanced_postings() -> Select[tuple[int]]:
+def _unbalanced_postings() -> Select[int]:
     """Postings that do not move a positive amount between two accounts.
 
     The schema's checks forbid them (each posting is one amount, debited once and credited once, so
