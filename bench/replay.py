@@ -13,7 +13,7 @@ measures in a fresh interpreter (as a service or `rehab replay` runs), best of `
      envelope (the floor); also the same through SQLAlchemy's paged query that settlement uses;
 (b)  the ``eventsourcing`` library replaying the same events into the same fee tally
      (bench/tally.py): its notification-log reader and mapper, and its process application;
-(c)  rehab's full replay: ``services.settlement.replay.rebuild_ledger`` (read the fact log the live
+(c)  rehab's full replay: ``services.settlement.ledger.replay.rebuild_ledger`` (read the fact log the live
      ledger wrote at consume time, drop the old ledger meanwhile, feed the book, insert the postings,
      build their indexes, report, commit), at N and at about N/4 (a quarter of the same journeys)
      to show whether time is linear in N; the same from the archive alone (derive the log again:
