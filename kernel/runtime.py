@@ -33,6 +33,7 @@ from kernel.messaging.retention import DEFAULT_EVERY_SECONDS as TRIM_EVERY_SECON
 from kernel.messaging.retention import retention_seconds, trim_forever
 from kernel.messaging.signing import KeyMaterialError, KeyRing
 from kernel.store.store import EventStore, create_store_engine
+from kernel.web.api_docs import install_api_docs
 from kernel.web.errors import install_error_handlers
 from kernel.web.idempotency import IdempotencyMiddleware, IdempotencyStore
 from kernel.web.limits import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_UPLOAD_BYTES, BodyLimit
@@ -232,6 +233,7 @@ def create_service_app(
     app.add_middleware(
         BodyLimit, max_body_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes
     )
+    install_api_docs(app)  # /docs and /redoc from local assets, answered before access control
     for router in routers:
         app.include_router(router)
 
