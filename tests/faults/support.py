@@ -68,13 +68,27 @@ class LoadDriver(threading.Thread):
 def settled_once_each(deployment: Deployment, person_ids: list[str], settlement: str | None = None) -> None:
     """Each person's survey fee is posted exactly once (asking ``settlement``'s URL when given)."""
     url = (settlement or deployment.services.url("settlement")) + "/ledger/postings"
-    answer = httpx.get(url, params={"rule": "survey_fee", "limit": 500}, timeout=10.0)
-    assert answer.status_code == 200, answer.text
-    page = answer.json()
-    assert page["total"] <= 500
-    keys = [posting["key"] for posting in page["items"]]
+    keys = [posting["key"] for posting in every_posting(url, rule="survey_fee")]
     for person_id in person_ids:
         assert sum(person_id in key for key in keys) == 1, person_id
+
+
+def every_posting(url: str, **filters: str) -> list[dict[str, Any]]:
+    """Every posting GET ``url`` (settlement's /ledger/postings) answers, page by page: a long soak
+    posts far more than one page of 500."""
+    postings: list[dict[str, Any]] = []
+    while True:
+        params = {**filters, "limit": PAGE, "offset": len(postings)}
+        answer = httpx.get(url, params=params, timeout=10.0)
+        assert answer.status_code == 200, answer.text
+        page = answer.json()
+        postings += page["items"]
+        if not page["items"] or len(postings) >= page["total"]:
+            return postings
+
+
+PAGE = 500
+"""The largest page settlement answers."""
 
 
 @contextmanager
@@ -196,9 +210,8 @@ def assert_nothing_lost_nor_paid_twice(results: list[CheckResult]) -> None:
 
 
 def postings_for(deployment: Deployment, person_id: str, rule: str = "survey_fee") -> list[dict[str, Any]]:
-    page = deployment.journey.get("settlement", "/ledger/postings", rule=rule, limit=500)
-    assert page["total"] <= 500
-    return [posting for posting in page["items"] if person_id in posting["key"]]
+    postings = every_posting(deployment.services.url("settlement") + "/ledger/postings", rule=rule)
+    return [posting for posting in postings if person_id in posting["key"]]
 
 
 def consumer_health(deployment: Deployment, service: str) -> dict[str, int]:
