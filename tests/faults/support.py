@@ -78,7 +78,7 @@ def every_posting(url: str, **filters: str) -> list[dict[str, Any]]:
     posts far more than one page of 500."""
     postings: list[dict[str, Any]] = []
     while True:
-        params = {**filters, "limit": PAGE, "offset": len(postings)}
+        params: dict[str, str | int] = {**filters, "limit": PAGE, "offset": len(postings)}
         answer = httpx.get(url, params=params, timeout=10.0)
         assert answer.status_code == 200, answer.text
         page = answer.json()
