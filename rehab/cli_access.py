@@ -7,24 +7,43 @@ import os
 import sys
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kernel.access.auth import Agency, Role, Scope
 from rehab.services import SERVICES
+
+if TYPE_CHECKING:
+    from rehab.users import UserDirectory
 
 AGENCIES = [str(agency) for agency in Agency]
 ROLES = [str(role) for role in Role]
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    users = commands.add_parser("users", help="add, list or disable the users tokens are issued to")
-    users.add_argument("action", choices=("add", "list", "disable", "rotate-key"))
-    users.add_argument("name", nargs="?", help="with add/disable: the user, e.g. 孙干事")
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    users = commands.add_parser(
+        "users", help="add, list or disable the users tokens are issued to; set their console passwords"
+    )
+    users.add_argument("action", choices=("add", "list", "disable", "rotate-key", "set-password"))
+    users.add_argument("name", nargs="?", help="with add/disable/set-password: the user, e.g. 孙干事")
     users.add_argument("--agency", choices=AGENCIES, help="with add: whose service the user works in")
     users.add_argument("--role", action="append", choices=ROLES, help="with add: a role (repeatable)")
     users.add_argument(
         "--scope",
         type=Scope.parse,
         help="with add: district, street:<街道>, community:<街道>/<社区> or institution:<id>",
+    )
+    users.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="with add/set-password: read the console password from stdin (else set-password prints a "
+        "generated one-time password); the user must change it at first login",
+    )
+    users.add_argument(
+        "--console-var-dir",
+        type=Path,
+        default=Path(os.environ.get("REHAB_VAR_DIR", "var")),
+        help="the staff console's var dir holding console.db (default $REHAB_VAR_DIR or var; "
+        "$REHAB_CONSOLE_DATABASE_URL wins)",
     )
     _access_dir(users)
     users.set_defaults(run=_users)
@@ -79,11 +98,32 @@ def _users(args: argparse.Namespace) -> int:
             return 1
         print(f"{args.name} disabled: no new tokens; issued ones expire within their lifetime")
         return 0
+    if args.action == "set-password":
+        return _set_password(args, directory, generated=not args.password_stdin)
     if not (args.agency and args.role and args.scope):
         print("rehab users add needs --agency, at least one --role and --scope", file=sys.stderr)
         return 2
     directory.add(User(args.name, Agency(args.agency), frozenset(Role(r) for r in args.role), args.scope))
     print(f"{args.name} added ({args.agency}, {', '.join(args.role)}, {args.scope})")
+    if args.password_stdin:
+        return _set_password(args, directory, generated=False)
+    print(f"console password: rehab users set-password {args.name}")
+    return 0
+
+
+def _set_password(args: argparse.Namespace, directory: UserDirectory, *, generated: bool) -> int:
+    """The user's staff-console password: read from stdin, or generated and printed once."""
+    from rehab.users import UserUnknown, console_store_url, set_console_password
+
+    given = None if generated else sys.stdin.readline().rstrip("\r\n")
+    try:
+        password = set_console_password(directory, console_store_url(args.console_var_dir), args.name, given)
+    except (UserUnknown, ValueError) as refused:
+        print(f"rehab users {args.action}: {refused}", file=sys.stderr)
+        return 1
+    if generated:
+        print(f"one-time console password of {args.name}: {password}")
+    print(f"{args.name} must choose a new console password at first login (account unlocked)")
     return 0
 
 

@@ -1,8 +1,10 @@
-"""A deployment's users and its token key: who may be issued a token, for which agency, roles and scope."""
+"""A deployment's users and its token key: who may be issued a token, for which agency, roles and scope;
+and their staff-console passwords (kept in the console's own store, docs/adr/0012-staff-console.md)."""
 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,7 +16,7 @@ from kernel.access.auth import PUBLIC_KEY_SUFFIX, Agency, Principal, Role, Scope
 from kernel.domain.ids import new_event_id
 from rehab.keys import write_key_file
 
-__all__ = ["User", "UserDirectory", "UserUnknown"]
+__all__ = ["User", "UserDirectory", "UserUnknown", "console_store_url", "set_console_password"]
 
 PRIVATE_KEY_FILE = "token-key.pem"
 
@@ -46,7 +48,7 @@ class User:
     def from_json(cls, data: dict[str, object]) -> User:
         return cls(
             name=str(data["name"]),
-            agency=Agency(data["agency"]),
+            agency=Agency(str(data["agency"])),
             roles=frozenset(Role(role) for role in data["roles"]),  # type: ignore[attr-defined]
             scope=Scope.parse(str(data["scope"])),
             enabled=bool(data.get("enabled", True)),
@@ -113,6 +115,10 @@ class UserDirectory:
         write_key_file(path, private, 0o600, replace=True)  # the current key; the old public half stays
         return path
 
+    def user(self, name: str) -> User:
+        """The user of that name (enabled or not); UserUnknown when there is none."""
+        return self._user(name)
+
     def _user(self, name: str) -> User:
         for user in self.users():
             if user.name == name:
@@ -127,3 +133,40 @@ class UserDirectory:
         temporary = self.users_file.with_suffix(".tmp")
         temporary.write_text(text + "\n", encoding="utf-8")
         temporary.replace(self.users_file)
+
+
+def console_store_url(var_dir: Path) -> str:
+    """Where the console keeps its store: $REHAB_CONSOLE_DATABASE_URL, else <var-dir>/console.db."""
+    if url := os.environ.get("REHAB_CONSOLE_DATABASE_URL"):
+        return url
+    var_dir.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{var_dir / 'console.db'}"
+
+
+def set_console_password(
+    directory: UserDirectory,
+    store_url: str,
+    name: str,
+    password: str | None = None,
+    *,
+    must_change: bool = True,
+) -> str:
+    """Set a user's console password (a generated one-time password when None) and unlock them.
+
+    The user must choose their own at first login unless ``must_change`` is False (the demo's logins).
+    Returns the password set. Raises UserUnknown for a user not in the directory, ValueError for a
+    password the console would refuse.
+    """
+    from console.passwords import Credentials, generate_password, password_problem
+    from console.store import create_console_engine
+
+    directory.user(name)
+    password = password if password is not None else generate_password()
+    if problem := password_problem(name, password):
+        raise ValueError(problem)
+    engine = create_console_engine(store_url)
+    try:
+        Credentials(engine).set_password(name, password, must_change=must_change, now=datetime.now(UTC))
+    finally:
+        engine.dispose()
+    return password

@@ -1,0 +1,141 @@
+"""Calls to the agencies' HTTP APIs as the signed-in clerk: a short-lived token of theirs on each call.
+
+The console decides no rule: whatever a service answers is what the clerk gets. Refusals come back
+as ``Problem`` (the service's problem+json, in Chinese), unreachable services as ``ServiceUnavailable``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+__all__ = ["AgencyClient", "Answer", "Problem", "ServiceRefused", "ServiceUnavailable"]
+
+SERVICE_NAMES = {
+    "survey": "街道康复需求调查系统",
+    "assessment": "康复评估系统",
+    "approval": "补助申请审批系统",
+    "delivery": "康复服务记录系统",
+    "settlement": "结算系统",
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A service's refusal: status, stable code, the Chinese detail and the messages per field."""
+
+    status: int
+    code: str
+    detail: str
+    errors: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def of(cls, response: httpx.Response) -> Problem:
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        if not isinstance(body, dict):
+            body = {}
+        errors = tuple(
+            (str(entry.get("field") or ""), str(entry.get("message") or ""))
+            for entry in body.get("errors") or []
+            if isinstance(entry, dict)
+        )
+        detail = str(body.get("detail") or body.get("title") or f"服务返回 {response.status_code}")
+        return cls(response.status_code, str(body.get("code") or "unknown"), detail, errors)
+
+    def by_field(self) -> dict[str, list[str]]:
+        """Messages by form field: ``guardian.phone`` stays, list positions (``needed_items.0``) go."""
+        fields: dict[str, list[str]] = {}
+        for name, message in self.errors:
+            parts = [part for part in name.split(".") if not part.isdigit()]
+            fields.setdefault(".".join(parts), []).append(message)
+        return fields
+
+
+class ServiceRefused(Exception):
+    """A query was refused (403 another street's person, 404, …)."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.detail)
+        self.problem = problem
+
+
+class ServiceUnavailable(Exception):
+    """The agency's service did not answer (down, time-out)."""
+
+    def __init__(self, service: str) -> None:
+        super().__init__(f"{SERVICE_NAMES.get(service, service)}暂时无法访问，请稍后再试")
+        self.service = service
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A command's answer: the body of a success, or the problem of a refusal."""
+
+    status: int
+    body: Any = None
+    problem: Problem | None = None
+    replayed: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+@dataclass
+class AgencyClient:
+    """One HTTP client for every agency; ``token_for(user)`` mints the clerk's token for each call."""
+
+    urls: Mapping[str, str]
+    token_for: Callable[[str], str]
+    timeout: float = 15.0
+    client: httpx.Client = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.client = httpx.Client(timeout=self.timeout)
+
+    def close(self) -> None:
+        self.client.close()
+
+    def get(
+        self, service: str, path: str, *, user: str, purpose: str, params: Mapping[str, Any] | None = None
+    ) -> Any:
+        """A query; personal-data reads are audited by the service with ``purpose`` (X-Purpose)."""
+        headers = {**self._auth(user), "X-Purpose": quote(purpose, safe="")}
+        response = self._send(service, "GET", path, headers=headers, params=_clean(params))
+        if response.status_code >= 400:
+            raise ServiceRefused(Problem.of(response))
+        return response.json()
+
+    def post(
+        self, service: str, path: str, body: Mapping[str, Any], *, user: str, idempotency_key: str
+    ) -> Answer:
+        """A command, keyed by the form it came from: a double submit records once."""
+        headers = {**self._auth(user), "Idempotency-Key": idempotency_key}
+        response = self._send(service, "POST", path, headers=headers, json=dict(body))
+        replayed = response.headers.get("Idempotent-Replayed") == "true"
+        if response.status_code >= 400:
+            return Answer(response.status_code, problem=Problem.of(response))
+        return Answer(
+            response.status_code, body=response.json() if response.content else None, replayed=replayed
+        )
+
+    def _auth(self, user: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token_for(user)}"}
+
+    def _send(self, service: str, method: str, path: str, **options: Any) -> httpx.Response:
+        try:
+            return self.client.request(method, self.urls[service] + path, **options)
+        except httpx.HTTPError as error:
+            raise ServiceUnavailable(service) from error
+
+
+def _clean(params: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Query parameters without the empty ones (an empty filter means no filter)."""
+    return {name: value for name, value in (params or {}).items() if value not in (None, "")}

@@ -1,0 +1,154 @@
+"""The console's composition root: its store, the user directory, the agencies' client, pages and assets."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.responses import RedirectResponse, Response
+
+from console import labels
+from console.agencies import SERVICE_NAMES, AgencyClient, ServiceRefused, ServiceUnavailable
+from console.assets import router as assets_router
+from console.login import router as login_router
+from console.passwords import Credentials, LoginPolicy
+from console.sessions import Sessions
+from console.settings import ConsoleSettings
+from console.store import create_console_engine
+from console.street.pages import router as street_router
+from console.web import Console, CsrfRefused, LoginRequired, Redirect, SignedIn, render
+from kernel.access.auth import Agency
+from kernel.reference import load_jurisdiction
+from kernel.reference.jurisdiction import deployment_reference
+from rehab.users import UserDirectory
+
+HERE = Path(__file__).resolve().parent
+HOMES = {Agency.SURVEY: "/street"}
+"""Each agency's first page; agencies without pages yet see the console's own start page."""
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
+def create_console_app(settings: ConsoleSettings | None = None) -> FastAPI:
+    settings = settings or ConsoleSettings()
+    engine = create_console_engine(settings.store_url)
+    directory = UserDirectory(settings.user_directory)
+    lifetime = timedelta(minutes=settings.console_token_minutes)
+    console = Console(
+        settings=settings,
+        credentials=Credentials(
+            engine,
+            LoginPolicy(
+                backoff=timedelta(seconds=settings.console_login_backoff_seconds),
+                lockout_failures=settings.console_lockout_failures,
+                lockout=timedelta(minutes=settings.console_lockout_minutes),
+            ),
+        ),
+        sessions=Sessions(engine, idle=settings.idle_timeout, lifetime=settings.session_lifetime),
+        directory=directory,
+        agencies=AgencyClient(
+            settings.service_urls(), lambda user: directory.issue_token(user, lifetime=lifetime)
+        ),
+        templates=_templates(),
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            console.agencies.close()
+            engine.dispose()
+
+    app = FastAPI(title="康复服务工作台", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.console = console
+    app.state.jurisdiction = load_jurisdiction(deployment_reference())
+    _install_handlers(app)
+    app.mount("/static/console", StaticFiles(directory=HERE / "static"), name="static")
+    app.include_router(assets_router)
+    app.include_router(login_router)
+    app.include_router(street_router)
+
+    @app.get("/")
+    def home(request: Request, clerk: SignedIn) -> Response:
+        if home := HOMES.get(clerk.agency):
+            return RedirectResponse(home, status_code=303)
+        return render(request, "home.html")
+
+    @app.get("/health")
+    def health() -> dict[str, str]:
+        return {"service": "console", "status": "ok"}
+
+    @app.middleware("http")
+    async def security_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        response.headers.update(SECURITY_HEADERS)
+        if not request.url.path.startswith("/static/"):
+            response.headers["Cache-Control"] = "no-store"  # pages carry personal data
+        return response
+
+    return app
+
+
+def _templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=HERE / "templates")
+    environment = templates.env
+    environment.filters["cn_date"] = labels.cn_date
+    environment.filters["labels"] = labels.labels_of
+    environment.globals.update(
+        SEX=labels.SEX_LABELS,
+        CATEGORIES=labels.CATEGORY_LABELS,
+        GRADES=labels.GRADE_LABELS,
+        ECONOMIC=labels.ECONOMIC_LABELS,
+        INSURANCE=labels.INSURANCE_LABELS,
+        ITEMS=labels.ITEM_LABELS,
+        AGENCIES=labels.AGENCY_LABELS,
+        ROLES=labels.ROLE_LABELS,
+        scope_label=labels.scope_label,
+    )
+    return templates
+
+
+def _install_handlers(app: FastAPI) -> None:
+    @app.exception_handler(LoginRequired)
+    async def to_login(request: Request, error: LoginRequired) -> Response:
+        if request.headers.get("HX-Request"):
+            return Response(status_code=401, headers={"HX-Redirect": error.location()})
+        return RedirectResponse(error.location(), status_code=303)
+
+    @app.exception_handler(Redirect)
+    async def redirect(_request: Request, error: Redirect) -> Response:
+        return RedirectResponse(error.location, status_code=303)
+
+    @app.exception_handler(CsrfRefused)
+    async def csrf(request: Request, _error: CsrfRefused) -> Response:
+        message = "表单校验码不符（页面可能已过期或来自其他网站），未作任何处理。请返回刷新页面后重试。"
+        return render(request, "refused.html", 403, title="请求已拒绝", message=message)
+
+    @app.exception_handler(ServiceRefused)
+    async def refused(request: Request, error: ServiceRefused) -> Response:
+        titles = {403: "无权查看", 404: "未找到", 401: "工作台配置有误"}
+        title = titles.get(error.problem.status, "无法完成")
+        return render(
+            request, "refused.html", error.problem.status, title=title, message=error.problem.detail
+        )
+
+    @app.exception_handler(ServiceUnavailable)
+    async def unavailable(request: Request, error: ServiceUnavailable) -> Response:
+        title = f"{SERVICE_NAMES.get(error.service, error.service)}暂时无法访问"
+        return render(request, "refused.html", 503, title=title, message=str(error))

@@ -1,0 +1,49 @@
+"""Demo logins of the console for `rehab up` and the demo: public passwords, a demo deployment only.
+
+`rehab up` (rehab/processes.py) may call ``demo_logins`` once the user directory exists and print what it
+returns next to the console's address; a production deployment gives each clerk a one-time password
+with `rehab users set-password` instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kernel.access.auth import Agency, Role, Scope
+from rehab.users import User, UserDirectory, set_console_password
+
+__all__ = ["DEMO_LOGINS", "DemoLogin", "demo_logins"]
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    name: str
+    agency: Agency
+    roles: frozenset[Role]
+    scope: Scope
+    password: str
+
+
+DEMO_LOGINS = (
+    DemoLogin(
+        "鸳鸯街道调查员",
+        Agency.SURVEY,
+        frozenset({Role.STAFF}),
+        Scope("street", "鸳鸯"),
+        "demo-yuanyang-2025",
+    ),
+    DemoLogin(
+        "人和街道调查员", Agency.SURVEY, frozenset({Role.STAFF}), Scope("street", "人和"), "demo-renhe-2025"
+    ),
+)
+"""One street clerk per street the demo drives most; the other agencies' pages come with their logins."""
+
+
+def demo_logins(directory: UserDirectory, store_url: str) -> list[DemoLogin]:
+    """Add the demo users to the directory (if missing) with their public passwords; no change at login."""
+    known = {user.name for user in directory.users()}
+    for login in DEMO_LOGINS:
+        if login.name not in known:
+            directory.add(User(login.name, login.agency, login.roles, login.scope))
+        set_console_password(directory, store_url, login.name, login.password, must_change=False)
+    return list(DEMO_LOGINS)

@@ -1,0 +1,94 @@
+"""The street office's forms as the survey API's bodies, and a person's record back as a form."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from console.web import FormValues
+
+DATE = re.compile(r"^(\d{4})\s*(?:[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?|(\d{2})(\d{2}))$")
+"""A date as clerks write it: 1968-04-02, 1968/4/2, 1968.4.2, 1968年4月2日 or 19680402."""
+DATE_FIELDS = frozenset({"birth_date", "registered_on", "surveyed_on"})
+
+
+def iso_date(text: str) -> str:
+    """A written date as the API reads it (1968-04-02); anything else as typed, for the service to refuse."""
+    found = DATE.match(text.strip())
+    if found is None:
+        return text.strip()
+    year, month, day = found.group(1), found.group(2) or found.group(4), found.group(3) or found.group(5)
+    return f"{year}-{int(month):02d}-{int(day):02d}"
+
+PERSON_TEXT = (
+    "street",
+    "community",
+    "name",
+    "sex",
+    "ethnicity",
+    "birth_date",
+    "phone",
+    "address",
+    "household_registration",
+    "residence",
+    "id_number",
+    "certificate_number",
+    "veteran_certificate_number",
+    "disability_grade",
+    "economic_status",
+)
+PERSON_LISTS = ("disability_categories", "medical_insurance")
+GUARDIAN = ("name", "sex", "phone", "relation", "id_number")
+
+
+def person_body(form: FormValues) -> dict[str, Any]:
+    """附件1 basic information for POST /persons: blanks left out, so the service names what is missing."""
+    body: dict[str, Any] = {}
+    for name in PERSON_TEXT:
+        if value := form.get(name).strip():
+            body[name] = iso_date(value) if name in DATE_FIELDS else value
+    for name in PERSON_LISTS:
+        body[name] = form.all(name)
+    guardian = {part: value for part in GUARDIAN if (value := form.get(f"guardian.{part}").strip())}
+    if guardian:
+        body["guardian"] = guardian
+    if registered_on := form.get("registered_on").strip():
+        body["registered_on"] = iso_date(registered_on)
+    return body
+
+
+def person_form(person: dict[str, Any]) -> FormValues:
+    """A registered person's details as the form shows them (for a correction)."""
+    values: dict[str, Any] = {name: person.get(name) or "" for name in PERSON_TEXT}
+    for name in PERSON_LISTS:
+        values[name] = list(person.get(name) or [])
+    for part in GUARDIAN:
+        values[f"guardian.{part}"] = (person.get("guardian") or {}).get(part) or ""
+    return FormValues.of(values)
+
+
+def corrections(current: FormValues, form: FormValues) -> dict[str, Any]:
+    """POST /persons/{id}/corrections: the reason and only what the clerk changed (a guardian in full)."""
+    wanted = person_body(form)
+    before = person_body(current)
+    changes: dict[str, Any] = {"reason": form.get("reason").strip()} if form.get("reason").strip() else {}
+    for name in (*PERSON_TEXT, *PERSON_LISTS):
+        if name in wanted and wanted[name] != before.get(name):
+            changes[name] = wanted[name]  # a blanked detail is not sent: the API cannot clear one
+    if wanted.get("guardian") != before.get("guardian") and "guardian" in wanted:
+        changes["guardian"] = wanted["guardian"]
+    return changes
+
+
+def survey_body(form: FormValues) -> dict[str, Any]:
+    """POST /persons/{id}/surveys: one visit of the community survey team."""
+    body: dict[str, Any] = {
+        "needed_items": form.all("needed_items"),
+        "home_visit_required": form.get("home_visit_required") == "yes",
+    }
+    for name in ("survey_year", "surveyed_on", "surveyor", "supersedes"):
+        if value := form.get(name).strip():
+            body[name] = iso_date(value) if name in DATE_FIELDS else value
+    if form.get("has_needs") in ("yes", "no"):
+        body["has_needs"] = form.get("has_needs") == "yes"
+    return body

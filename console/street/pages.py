@@ -1,0 +1,216 @@
+"""The street office's pages 街道: worklist, the street's persons, one person, register, correct, survey.
+
+Every read and command goes to the survey service as the signed-in clerk; a read of personal data
+says why (X-Purpose), so the service's audit log names the clerk and the purpose.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, Request
+from starlette.responses import RedirectResponse, Response
+
+from console.agencies import Answer, ServiceRefused
+from console.street.forms import corrections, person_body, person_form, survey_body
+from console.web import Clerk, FormValues, Sent, SignedIn, console_of, kept_form, new_form_key, render
+
+router = APIRouter(prefix="/street")
+
+SURVEY = "survey"
+PAGE = 500
+NAME_SEARCH_PAGES = 10
+"""GET /persons has no name filter: a name is looked for in the street's first 5,000 persons."""
+
+
+def _get(request: Request, clerk: Clerk, path: str, purpose: str, **params: Any) -> Any:
+    return console_of(request).agencies.get(SURVEY, path, user=clerk.name, purpose=purpose, params=params)
+
+
+def _post(request: Request, sent: Sent, path: str, body: dict[str, Any]) -> Answer:
+    key = sent.form_key or new_form_key()
+    return console_of(request).agencies.post(SURVEY, path, body, user=sent.clerk.name, idempotency_key=key)
+
+
+def _area(clerk: Clerk) -> dict[str, str | None]:
+    return {"street": clerk.street, "community": clerk.community}
+
+
+@router.get("")
+def worklist(request: Request, clerk: SignedIn) -> Response:
+    """工作台: the year's counts and who is waiting for what."""
+    year = console_of(request).year()
+    purpose = "工作台：本年度调查进度"
+    persons = _get(request, clerk, "/persons", purpose, limit=PAGE, **_area(clerk))
+    surveys = _get(request, clerk, "/surveys", purpose, year=year, limit=PAGE, **_area(clerk))
+    needs = _get(request, clerk, "/surveys", purpose, year=year, has_needs="true", limit=PAGE, **_area(clerk))
+    surveyed = {item["person_id"] for item in surveys["items"]}
+    unsurveyed = [person for person in persons["items"] if person["person_id"] not in surveyed]
+    counts = {
+        "registered": persons["total"],
+        "surveyed": surveys["total"],
+        "with_needs": needs["total"],
+        "unsurveyed": max(persons["total"] - surveys["total"], 0),
+    }
+    newest_needs = sorted(needs["items"], key=lambda item: item["surveyed_on"], reverse=True)
+    return render(
+        request,
+        "street/worklist.html",
+        year=year,
+        counts=counts,
+        unsurveyed=unsurveyed[:20],
+        needs=newest_needs[:20],
+        partial=persons["total"] > PAGE or surveys["total"] > PAGE,
+    )
+
+
+@router.get("/persons")
+def persons(request: Request, clerk: SignedIn, q: str = "", offset: int = 0) -> Response:
+    """人员名单: the street's persons, found by 姓名 or 身份证号 (htmx refreshes only the table)."""
+    found = _find(request, clerk, q.strip(), max(offset, 0))
+    template = "street/person_rows.html" if request.headers.get("HX-Request") else "street/persons.html"
+    return render(request, template, q=q, **found)
+
+
+def _find(request: Request, clerk: Clerk, query: str, offset: int) -> dict[str, Any]:
+    purpose = "查找人员"
+    area = _area(clerk)
+    if not query:
+        page = _get(request, clerk, "/persons", purpose, limit=50, offset=offset, **area)
+        return {"items": page["items"], "total": page["total"], "offset": offset, "limit": 50}
+    if _looks_like_id_number(query):
+        page = _get(request, clerk, "/persons", purpose, id_number=query.upper(), limit=50, **area)
+        return {"items": page["items"], "total": page["total"], "offset": 0, "limit": 50}
+    matches: list[dict[str, Any]] = []
+    for number in range(NAME_SEARCH_PAGES):
+        page = _get(
+            request, clerk, "/persons", f"{purpose}（按姓名）", limit=PAGE, offset=number * PAGE, **area
+        )
+        matches += [item for item in page["items"] if query in item["name"]]
+        if (number + 1) * PAGE >= page["total"]:
+            break
+    return {"items": matches, "total": len(matches), "offset": 0, "limit": len(matches) or 1}
+
+
+def _looks_like_id_number(text: str) -> bool:
+    return len(text) >= 6 and text[:-1].isascii() and text[:-1].isdigit()
+
+
+@router.get("/persons/new")
+def new_person(request: Request, clerk: SignedIn) -> Response:
+    form = kept_form(request, clerk) or FormValues.of(
+        {**_area(clerk), "ethnicity": "汉族", "registered_on": date.today().isoformat()}
+    )
+    return _person_page(request, clerk, form, new_form_key())
+
+
+@router.post("/persons/new")
+def register(request: Request, sent: Sent) -> Response:
+    answer = _post(request, sent, "/persons", person_body(sent.form))
+    if not answer.ok:
+        return _person_page(request, sent.clerk, sent.form, sent.form_key, answer)
+    return RedirectResponse(f"/street/persons/{answer.body['person_id']}?done=registered", status_code=303)
+
+
+def _person_page(
+    request: Request,
+    clerk: Clerk,
+    form: FormValues,
+    form_key: str,
+    answer: Answer | None = None,
+    **extra: Any,
+) -> Response:
+    problem = answer.problem if answer is not None else None
+    return render(
+        request,
+        "street/person_form.html",
+        422 if problem is not None else 200,
+        form=form,
+        form_key=form_key,
+        problem=problem,
+        errors=problem.by_field() if problem else {},
+        **extra,
+    )
+
+
+@router.get("/persons/{person_id}")
+def person(request: Request, clerk: SignedIn, person_id: UUID, done: str = "") -> Response:
+    """一人一档: basic information and every survey of one person."""
+    record = _get(request, clerk, f"/persons/{person_id}", "查看人员档案")
+    year = console_of(request).year()
+    current = _current_survey(record, year)
+    return render(request, "street/person.html", person=record, year=year, current=current, done=done)
+
+
+def _current_survey(record: dict[str, Any], year: int) -> dict[str, Any] | None:
+    return next(
+        (s for s in record.get("surveys", []) if s["survey_year"] == year and not s.get("superseded_by")),
+        None,
+    )
+
+
+@router.get("/persons/{person_id}/correct")
+def correction_form(request: Request, clerk: SignedIn, person_id: UUID) -> Response:
+    record = _get(request, clerk, f"/persons/{person_id}", "更正基本信息")
+    form = kept_form(request, clerk) or person_form(record)
+    return _person_page(request, clerk, form, new_form_key(), person=record)
+
+
+@router.post("/persons/{person_id}/correct")
+def correct(request: Request, sent: Sent, person_id: UUID) -> Response:
+    record = _get(request, sent.clerk, f"/persons/{person_id}", "更正基本信息")
+    answer = _post(
+        request, sent, f"/persons/{person_id}/corrections", corrections(person_form(record), sent.form)
+    )
+    if not answer.ok:
+        return _person_page(request, sent.clerk, sent.form, sent.form_key, answer, person=record)
+    return RedirectResponse(f"/street/persons/{person_id}?done=corrected", status_code=303)
+
+
+@router.get("/persons/{person_id}/survey")
+def survey_form(request: Request, clerk: SignedIn, person_id: UUID) -> Response:
+    record = _get(request, clerk, f"/persons/{person_id}", "康复需求调查")
+    year = console_of(request).year()
+    current = _current_survey(record, year)
+    defaults = {"survey_year": year, "surveyed_on": date.today().isoformat(), "surveyor": clerk.name}
+    if current is not None:  # a second survey in a year corrects the first
+        defaults["supersedes"] = current["survey_id"]
+    form = kept_form(request, clerk) or FormValues.of(defaults)
+    return _survey_page(request, record, form, new_form_key(), current)
+
+
+@router.post("/persons/{person_id}/survey")
+def record_survey(request: Request, sent: Sent, person_id: UUID) -> Response:
+    answer = _post(request, sent, f"/persons/{person_id}/surveys", survey_body(sent.form))
+    if answer.ok:
+        return RedirectResponse(f"/street/persons/{person_id}?done=surveyed", status_code=303)
+    try:
+        record = _get(request, sent.clerk, f"/persons/{person_id}", "康复需求调查")
+    except ServiceRefused:
+        record = {"person_id": str(person_id), "name": ""}
+    current = _current_survey(record, console_of(request).year())
+    return _survey_page(request, record, sent.form, sent.form_key, current, answer)
+
+
+def _survey_page(
+    request: Request,
+    record: dict[str, Any],
+    form: FormValues,
+    form_key: str,
+    current: dict[str, Any] | None,
+    answer: Answer | None = None,
+) -> Response:
+    problem = answer.problem if answer is not None else None
+    return render(
+        request,
+        "street/survey_form.html",
+        422 if problem is not None else 200,
+        person=record,
+        form=form,
+        form_key=form_key,
+        current=current,
+        problem=problem,
+        errors=problem.by_field() if problem else {},
+    )

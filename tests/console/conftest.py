@@ -1,0 +1,217 @@
+"""Browser tests of the staff console: Redis, the survey service with access control and the console as
+real processes (shared by every test of the session), driven by Debian's headless Chromium."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from kernel.access.auth import Agency, Role, Scope
+from kernel.web.api_docs import asset_file
+from rehab.local_redis import LocalRedis, free_port
+from rehab.processes import ServiceProcesses
+from rehab.users import User, UserDirectory, set_console_password
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = Path(os.environ.get("REHAB_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--lang=zh-CN",  # date inputs as a Chinese clerk's browser shows them (2025/03/05)
+]
+VIEWPORT = {"width": 1366, "height": 768}
+SCREENSHOTS = Path(
+    os.environ.get("REHAB_SCREENSHOTS", Path(__file__).resolve().parents[2] / "var" / "screenshots")
+)
+
+PASSWORD = "Liangjiang-2025"
+"""Every test clerk's password (already changed from the one-time password, except 新调查员's)."""
+CLERKS = {
+    "鸳鸯调查员": ("survey", "street:鸳鸯", "staff"),
+    "人和调查员": ("survey", "street:人和", "staff"),
+    "锁定测试员": ("survey", "street:鸳鸯", "staff"),
+    "新调查员": ("survey", "street:鸳鸯", "staff"),
+}
+
+
+@dataclass
+class Stack:
+    """The running processes and what the tests need to reach them."""
+
+    var_dir: Path
+    redis: LocalRedis
+    services: ServiceProcesses
+    console: subprocess.Popen[bytes] | None = None
+    console_port: int = field(default_factory=free_port)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.console_port}"
+
+    @property
+    def directory(self) -> UserDirectory:
+        directory = self.services.access
+        assert directory is not None
+        return directory
+
+    def survey_api(self, user: str) -> httpx.Client:
+        """The survey service's API as a user (the tests' own look behind the console)."""
+        token = self.directory.issue_token(user, lifetime=timedelta(minutes=10))
+        return httpx.Client(
+            base_url=self.services.url("survey"), headers={"Authorization": f"Bearer {token}"}, timeout=10.0
+        )
+
+    def expire_sessions(self, user: str) -> None:
+        """As if the clerk had left the page open past the idle timeout."""
+        with sqlite3.connect(self.var_dir / "console.db") as database:
+            database.execute("UPDATE console_sessions SET seen_at = seen_at - 7200 WHERE user = ?", (user,))
+
+    def audit(self, person_id: str) -> list[list[str]]:
+        shown = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "rehab.cli",
+                "audit",
+                "--service",
+                "survey",
+                "--subject",
+                person_id,
+                "--var-dir",
+                str(self.var_dir),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        return [line.split("\t") for line in shown.splitlines()[1:]]
+
+
+def _start_console(stack: Stack) -> None:
+    log = (stack.var_dir / "logs" / "console.log").open("ab")
+    environment = {
+        **os.environ,
+        "PYTHONUNBUFFERED": "1",
+        "REHAB_SURVEY_URL": stack.services.url("survey"),
+        "REHAB_CONSOLE_LOGIN_BACKOFF_SECONDS": "0.2",
+    }
+    stack.console = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "console",
+            "--port",
+            str(stack.console_port),
+            "--var-dir",
+            str(stack.var_dir),
+            "--access-dir",
+            str(stack.directory.folder),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=environment,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if stack.console.poll() is not None:
+            raise RuntimeError(f"the console exited; see {stack.var_dir}/logs/console.log")
+        try:
+            if httpx.get(stack.url + "/health", timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("the console did not answer within 30 s")
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: scripts/setup installs chromium from apt")
+    if not asset_file("htmx.org", "dist/htmx.min.js").is_file():
+        pytest.skip("node_modules is missing: scripts/setup installs the console's assets (npm ci)")
+    var_dir = tmp_path_factory.mktemp("console")
+    redis = LocalRedis(var_dir / "redis", free_port()).start()
+    services = ServiceProcesses(
+        var_dir, redis.url, ports={"survey": free_port()}, services=("survey",), with_access=True
+    )
+    running = Stack(var_dir, redis, services)
+    try:
+        services.start()
+        store = f"sqlite:///{var_dir / 'console.db'}"
+        for name, (agency, scope, role) in CLERKS.items():
+            running.directory.add(User(name, Agency(agency), frozenset({Role(role)}), Scope.parse(scope)))
+            one_time = name == "新调查员"
+            set_console_password(running.directory, store, name, PASSWORD, must_change=one_time)
+        _start_console(running)
+        yield running
+    finally:
+        if running.console is not None:
+            running.console.terminate()
+            running.console.wait(timeout=10)
+        services.stop()
+        redis.stop()
+
+
+@pytest.fixture(scope="session")
+def browser(stack: Stack) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Any, stack: Stack) -> Iterator[Any]:
+    """A fresh browser context (no cookies) in Chinese at 1366×768; axe may be injected (bypass_csp)."""
+    context = browser.new_context(viewport=VIEWPORT, locale="zh-CN", bypass_csp=True, base_url=stack.url)
+    context.set_default_timeout(15_000)
+    opened = context.new_page()
+    yield opened
+    context.close()
+
+
+def screenshot(page: Any, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=False)
+    return path
+
+
+def assert_accessible(page: Any) -> None:
+    """axe-core (npm) in the page: no serious or critical violation."""
+    page.add_script_tag(path=str(asset_file("axe-core", "axe.min.js")))
+    results = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    serious = [
+        f"{violation['id']} ({violation['impact']}): {[node['target'] for node in violation['nodes']][:3]}"
+        for violation in results["violations"]
+        if violation["impact"] in ("serious", "critical")
+    ]
+    assert not serious, serious
+
+
+def login(page: Any, user: str, password: str = PASSWORD) -> None:
+    page.goto("/login")
+    page.get_by_label("用户名").fill(user)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
