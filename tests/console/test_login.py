@@ -71,3 +71,20 @@ def test_logout_ends_the_session(page: Any) -> None:
     assert "/login" in page.url and "已安全退出" in page.content()
     page.goto("/street/persons")
     assert "/login" in page.url
+
+
+def test_a_clerk_signs_in_and_reaches_the_persons_list_with_the_keyboard_alone(page: Any) -> None:
+    page.goto("/login")
+    page.keyboard.type("鸳鸯调查员")  # the user name field has the focus
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/street")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "跳到正文"
+    for _ in range(3):  # skip link, the site's name, 工作台
+        page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "人员名单"
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") == "solid"  # visible focus
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/street/persons")
