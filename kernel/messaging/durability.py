@@ -18,22 +18,47 @@ async def durability_problems(redis: Redis) -> list[str]:
     - ``appendfsync no``: the OS decides when the log reaches the disk;
     - any ``maxmemory-policy`` but ``noeviction``: Redis may evict whole streams under memory pressure.
     ``appendfsync everysec`` is accepted: a killed redis-server loses nothing, a power cut up to a second.
+
+    Read with CONFIG GET where the user may run it (a local demo Redis), else from INFO: the agencies'
+    ACL users may not read the configuration (it names files, addresses and replication passwords), and
+    INFO tells the log and the eviction policy but not the fsync policy, which is then the operator's
+    (deploy/redis/redis.conf sets ``always``; with ``no`` a killed redis-server still loses nothing).
     """
     try:
-        settings = {}
-        for name in ("appendonly", "appendfsync", "maxmemory-policy"):
-            reply = await redis.config_get(name)
-            settings.update({_text(k): _text(v) for k, v in reply.items() if k is not None and v is not None})
+        settings = await _configuration(redis)
+    except NoPermissionError:
+        try:
+            settings = await _reported_by_info(redis)
+        except ResponseError as error:
+            return [f"cannot read Redis persistence settings ({error}); grant INFO (or CONFIG GET)"]
     except ResponseError as error:
-        return [f"cannot read Redis persistence settings ({error}); grant CONFIG GET or allow volatile Redis"]
+        return [f"cannot read Redis persistence settings ({error}); grant INFO or allow volatile Redis"]
     problems = []
     if settings.get("appendonly") != "yes":
         problems.append("appendonly is not 'yes' (a crash loses acknowledged stream entries)")
-    elif settings.get("appendfsync") not in SAFE_FSYNC:
+    elif settings.get("appendfsync", "unknown") not in SAFE_FSYNC | {"unknown"}:
         problems.append(f"appendfsync is {settings.get('appendfsync')!r}, not 'always' or 'everysec'")
     if settings.get("maxmemory-policy") != "noeviction":
         problems.append(f"maxmemory-policy is {settings.get('maxmemory-policy')!r}, not 'noeviction'")
     return problems
+
+
+async def _configuration(redis: Redis) -> dict[str, str]:
+    settings = {}
+    for name in ("appendonly", "appendfsync", "maxmemory-policy"):
+        reply = await redis.config_get(name)
+        settings.update({_text(k): _text(v) for k, v in reply.items() if k is not None and v is not None})
+    return settings
+
+
+async def _reported_by_info(redis: Redis) -> dict[str, str]:
+    """What INFO tells of the same settings (no CONFIG needed); the fsync policy stays unknown."""
+    persistence = await redis.info("persistence")
+    memory = await redis.info("memory")
+    return {
+        "appendonly": "yes" if int(persistence.get("aof_enabled", 0)) == 1 else "no",
+        "maxmemory-policy": _text(memory.get("maxmemory_policy", "unknown")),
+    }
 
 
 async def redis_user(redis: Redis) -> str | None:

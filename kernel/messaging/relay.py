@@ -19,6 +19,14 @@ from kernel.store.store import EventStore, StoredEvent
 
 log = logging.getLogger(__name__)
 
+EntryKey = tuple[int, int]
+"""A stream entry id ``<milliseconds>-<sequence>`` as numbers, in the stream's order."""
+
+
+def entry_key(entry_id: str) -> EntryKey:
+    milliseconds, _, sequence = entry_id.partition("-")
+    return int(milliseconds or 0), int(sequence or 0)
+
 
 class OutboxRelay:
     """Moves committed events from the service's outbox to its Redis stream, in position order.
@@ -53,39 +61,66 @@ class OutboxRelay:
         self.wakeup = asyncio.Event()
         self.loss_check_seconds = loss_check_seconds
         self.keyring = keyring
+        self._last_floor: EntryKey | None = None
 
     async def republish_lost_entries(self) -> int:
-        """If Redis lost published entries (restarted without its data, flushed, restored from an
-        older snapshot), mark those events unpublished so the next pass publishes them again.
+        """Mark unpublished the events whose entries left the stream before every group had them, so
+        the next pass publishes them again; returns how many.
 
-        Redis counts every entry ever added to a stream (``entries-added``, trimming included);
-        fewer than this store has published means entries were lost. The events whose entries
-        are no longer on the stream are then published again; consumers deduplicate the ones
-        they had already applied.
+        Entries leave a stream when Redis loses data (restarted without it, flushed, restored from an
+        older snapshot), when retention trims what every group acknowledged, and when someone trims by
+        hand (``XTRIM``, or an ``XADD`` with ``MAXLEN``: ACLs cannot forbid that option). Redis's
+        ``entries-added`` does not fall when a stream is trimmed, so it cannot tell them apart; the
+        groups can. An entry before the *delivery floor* (every group was delivered it and none holds
+        it pending) was received by every consumer; a published entry at or after the floor that is
+        not on the stream is lost. The floor of the previous check counts too, so an entry trimmed
+        while pending is found even after a consumer's XAUTOCLAIM dropped it from the pending list.
+        Consumers deduplicate what they had already applied. Costs two small commands per group, and
+        an XRANGE of the entries after the floor only when published events lie after it.
         """
+        floor = await self._delivery_floor()
+        checked_from = floor if self._last_floor is None else min(floor, self._last_floor)
+        self._last_floor = floor
         published = await asyncio.to_thread(self.store.published_entries)
-        if not published or await self._entries_added() >= len(published):
+        candidates = [
+            (position, entry_id) for position, entry_id in published if entry_key(entry_id) >= checked_from
+        ]
+        if not candidates:
             return 0
-        present = await self._entry_ids()
-        lost = [position for position, entry_id in published if entry_id not in present]
+        present = await self._entry_ids(since=checked_from)
+        lost = [position for position, entry_id in candidates if entry_id not in present]
         if lost:
             await asyncio.to_thread(self.store.republish, lost)
-            log.warning("Redis lost %d published events of %s; publishing them again", len(lost), self.stream)
+            log.warning(
+                "%d published events of %s left the stream before every consumer group had them "
+                "(Redis lost data, or the stream was trimmed); publishing them again",
+                len(lost),
+                self.stream,
+            )
         return len(lost)
 
-    async def _entries_added(self) -> int:
+    async def _delivery_floor(self) -> EntryKey:
+        """The lowest entry some group has not been delivered or not acknowledged; (0, 0) when the
+        stream or its groups are gone (every published entry missing from it is then lost)."""
         try:
-            info = await self.redis.xinfo_stream(self.stream)
+            groups = await self.redis.xinfo_groups(self.stream)
         except ResponseError as error:
             if "no such key" in str(error).lower():
-                return 0
+                return (0, 0)
             raise
-        added = info.get("entries-added")  # redis-py decodes the keys of XINFO STREAM
-        return int(added) if added is not None else int(info.get("length", 0))
+        floors = []
+        for group in groups:
+            last = entry_key(as_text(group["last-delivered-id"]))
+            floor = (last[0], last[1] + 1)
+            if int(group["pending"]):
+                summary = await self.redis.xpending(self.stream, as_text(group["name"]))
+                floor = min(floor, entry_key(as_text(summary["min"])))
+            floors.append(floor)
+        return min(floors, default=(0, 0))
 
-    async def _entry_ids(self) -> set[str]:
+    async def _entry_ids(self, since: EntryKey = (0, 0)) -> set[str]:
         ids: set[str] = set()
-        start = "-"
+        start = f"{since[0]}-{since[1]}"
         while True:
             page = await self.redis.xrange(self.stream, min=start, count=1000) or []
             ids.update(as_text(entry_id) for entry_id, _fields in page)

@@ -6,6 +6,10 @@ the period are removed with ``XTRIM MINID`` — but only behind the slowest grou
 nothing at or after its oldest pending entry and nothing after its last-delivered id is removed.
 The bound is computed and applied in one Lua script, so a group cannot move between the two.
 A stream with no group, or missing one of the groups expected to read it, is not trimmed at all.
+
+Trimming runs as its own Redis user (``REHAB_RETENTION_REDIS_URL``, the ``retention`` user of
+deploy/redis/users.acl): the agencies' users may not trim (issue 14), so without that URL the loop
+runs on the service's connection and, under those users, only logs that it may not.
 """
 
 from __future__ import annotations
@@ -18,13 +22,14 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from redis.exceptions import NoPermissionError, RedisError
 
 from kernel.messaging.cancellation import raise_if_cancelled
 
 log = logging.getLogger(__name__)
 
 RETENTION_VARIABLE = "REHAB_STREAM_RETENTION_SECONDS"
+RETENTION_REDIS_VARIABLE = "REHAB_RETENTION_REDIS_URL"
 DEFAULT_EVERY_SECONDS = 60.0
 
 # Returns {entries trimmed, the MINID used or why nothing was trimmed}.
@@ -114,9 +119,28 @@ async def trim_forever(
 ) -> None:
     """Trim each stream behind its slowest group every ``every_seconds``, until cancelled.
 
+    Connects as ``REHAB_RETENTION_REDIS_URL`` when it is set, else trims through ``redis``.
     Every group the loop has once seen on a stream stays expected: while one is missing (deleted,
     Redis restarted empty) nothing is trimmed, since its re-created group must read from the start.
     """
+    url = os.environ.get(RETENTION_REDIS_VARIABLE, "").strip()
+    if not url:
+        await _trim_with(redis, streams, keep_seconds, expected_groups, every_seconds)
+        return
+    own = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+    try:
+        await _trim_with(own, streams, keep_seconds, expected_groups, every_seconds)
+    finally:
+        await own.aclose()
+
+
+async def _trim_with(
+    redis: Redis,
+    streams: Sequence[str],
+    keep_seconds: float,
+    expected_groups: Collection[str],
+    every_seconds: float,
+) -> None:
     seen: dict[str, set[str]] = {stream: set(expected_groups) for stream in streams}
     while True:
         raise_if_cancelled()
@@ -124,6 +148,13 @@ async def trim_forever(
             try:
                 seen[stream] |= await _group_names(redis, stream)
                 await trim_behind_slowest_group(redis, stream, keep_seconds, seen[stream])
+            except NoPermissionError as error:
+                log.warning(
+                    "retention may not trim %s as this Redis user (%s): set %s to the retention user's URL",
+                    stream,
+                    error,
+                    RETENTION_REDIS_VARIABLE,
+                )
             except (RedisError, OSError) as error:
                 log.warning("retention cannot trim %s yet: %s", stream, error)
         raise_if_cancelled()

@@ -169,15 +169,24 @@ def groups_caught_up(redis_url: str) -> bool:
         for producer in PRODUCERS:
             stream = STREAM_OF_PRODUCER[producer]
             groups = {group["name"]: group for group in client.xinfo_groups(stream)}
+            last = client.xinfo_stream(stream)["last-generated-id"]
             for consumer, producers in SUBSCRIBES_TO.items():
                 group = groups.get(consumer)
-                if producer in producers and (group is None or group["lag"] != 0 or group["pending"] != 0):
+                if producer in producers and (group is None or not _read_everything(group, last)):
                     return False
         return True
     except (redis.RedisError, OSError):
         return False
     finally:
         client.close()
+
+
+def _read_everything(group: dict[str, Any], last_generated_id: str) -> bool:
+    """Nothing pending and nothing left to read. After a trim Redis 7.0 may count a lag that is not
+    there (entries trimmed before the group read them stay in it), so the last-delivered id decides."""
+    if group["pending"] != 0:
+        return False
+    return bool(group["lag"] == 0 or group["last-delivered-id"] == last_generated_id)
 
 
 def verify(deployment: Deployment) -> list[CheckResult]:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from kernel.messaging.relay import OutboxRelay
 from kernel.store.store import EventStore, UnitOfWork
 from tests.kernel.events import need_surveyed
-from tests.streams import add, entries
+from tests.streams import add, entries, read_group
 
 STREAM = "rehab.survey.events"
 
@@ -161,3 +161,60 @@ def test_lost_entries_are_found_even_when_new_events_were_published_after_the_lo
     assert republish_lost(store, redis_url) == 2
     assert publish(store, redis_url) == 2
     assert redis_client.xlen(STREAM) == 3
+
+
+# -- trimming by hand (issue 14, defect 9): entries-added does not fall, the groups tell what is lost --
+def five_published_and_settlement_read(
+    store: EventStore, redis_url: str, redis_client: redis.Redis, read: int, acked: int
+) -> list[str]:
+    """Five events published; settlement's group was delivered the first ``read``, acknowledged ``acked``."""
+    with store.transaction() as unit:
+        unit.append("person-1", 0, [need_surveyed() for _ in range(5)])
+    publish(store, redis_url)
+    redis_client.xgroup_create(STREAM, "settlement", id="0")
+    delivered = [entry_id for entry_id, _ in read_group(redis_client, STREAM, "settlement", "c1", count=read)]
+    if acked:
+        redis_client.xack(STREAM, "settlement", *delivered[:acked])
+    return delivered
+
+
+def test_entries_a_producer_trimmed_before_its_groups_were_delivered_them_are_published_again(
+    store: EventStore, redis_url: str, redis_client: redis.Redis
+) -> None:
+    five_published_and_settlement_read(store, redis_url, redis_client, read=2, acked=2)
+    redis_client.xtrim(STREAM, maxlen=0)  # entries-added stays 5: the old check saw nothing lost
+
+    assert republish_lost(store, redis_url) == 3  # the two delivered and acknowledged are not lost
+    assert publish(store, redis_url) == 3
+    assert [int(fields["version"]) for _id, fields in entries(redis_client, STREAM)] == [3, 4, 5]
+
+
+def test_entries_trimmed_while_pending_in_a_group_are_published_again(
+    store: EventStore, redis_url: str, redis_client: redis.Redis
+) -> None:
+    five_published_and_settlement_read(store, redis_url, redis_client, read=3, acked=1)
+    redis_client.execute_command("XADD", STREAM, "MAXLEN", "0", "*", "event_id", "a trimming XADD")
+
+    assert republish_lost(store, redis_url) == 4  # two pending, two never delivered
+    assert publish(store, redis_url) == 4
+
+
+def test_entries_of_a_stream_missing_a_group_it_had_are_published_again_when_trimmed(
+    store: EventStore, redis_url: str, redis_client: redis.Redis
+) -> None:
+    five_published_and_settlement_read(store, redis_url, redis_client, read=5, acked=5)
+    redis_client.xtrim(STREAM, maxlen=0)
+    redis_client.xgroup_destroy(STREAM, "settlement")
+    redis_client.xgroup_create(STREAM, "settlement", id="0")  # re-created from the start, as keep_groups does
+
+    assert republish_lost(store, redis_url) == 5
+
+
+def test_entries_retention_trimmed_behind_every_group_are_not_published_again(
+    store: EventStore, redis_url: str, redis_client: redis.Redis
+) -> None:
+    delivered = five_published_and_settlement_read(store, redis_url, redis_client, read=4, acked=3)
+    redis_client.xtrim(STREAM, minid=delivered[3], approximate=False)  # below the oldest pending entry
+
+    assert republish_lost(store, redis_url) == 0
+    assert redis_client.xlen(STREAM) == 2

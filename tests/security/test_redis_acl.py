@@ -7,11 +7,13 @@ import asyncio
 import shutil
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 import redis
+from redis.asyncio import Redis as AsyncRedis
 from redis.backoff import NoBackoff
 from redis.exceptions import AuthenticationError, NoPermissionError, ResponseError
 from redis.retry import Retry
@@ -22,6 +24,10 @@ from tests.streams import entries, read_group
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "redis"
 SERVICES = ("survey", "assessment", "approval", "delivery", "settlement")
 PRODUCERS = ("survey", "assessment", "approval", "delivery")
+RETENTION = "retention"
+USERS = (*SERVICES, "operator", RETENTION)
+
+T = TypeVar("T")
 
 Connect = Callable[[str], redis.Redis]
 """A client of Redis as the named ACL user."""
@@ -64,6 +70,15 @@ def url_of(user: str, port: int) -> str:
     return f"redis://{user}:{password(user)}@127.0.0.1:{port}/0"
 
 
+async def as_user(user: str, port: int, action: Callable[[AsyncRedis], Awaitable[T]]) -> T:
+    """Run an async action with an asyncio client of Redis as the named ACL user."""
+    client = AsyncRedis.from_url(url_of(user, port))
+    try:
+        return await action(client)
+    finally:
+        await client.aclose()
+
+
 @pytest.fixture
 def connect(port: int) -> Iterator[Connect]:
     clients: list[redis.Redis] = []
@@ -98,13 +113,80 @@ def test_a_wrong_password_is_refused(port: int) -> None:
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_every_service_user_can_check_the_persistence_settings_and_who_it_is(
-    connect: Connect, service: str
+    connect: Connect, port: int, service: str
 ) -> None:
+    from kernel.messaging.durability import durability_problems
+
     client = connect(service)
     assert client.ping()
-    assert client.config_get("appendonly") == {"appendonly": "yes"}
     assert client.info("persistence")["aof_enabled"] == 1
+    assert client.info("memory")["maxmemory_policy"] == "noeviction"
     assert client.execute_command("ACL", "WHOAMI") == service.encode()  # the default-user check
+    assert asyncio.run(as_user(service, port, durability_problems)) == []  # read from INFO, not CONFIG
+
+
+@pytest.mark.parametrize("user", USERS)
+def test_no_user_may_read_or_change_the_configuration_of_redis(connect: Connect, user: str) -> None:
+    client = connect(user)
+    for command in (
+        ("CONFIG", "GET", "*"),
+        ("CONFIG", "GET", "requirepass"),
+        ("CONFIG", "SET", "appendonly", "no"),
+    ):
+        with pytest.raises(NoPermissionError):
+            client.execute_command(*command)
+
+
+@pytest.mark.parametrize("user", [user for user in USERS if user != RETENTION])
+def test_no_agency_user_nor_the_operator_may_trim_or_delete_entries_of_an_event_stream(
+    connect: Connect, user: str
+) -> None:
+    for producer in PRODUCERS:
+        connect(producer).xadd(events(producer), {"event_id": f"kept-{producer}"})
+        entry_id = entries(connect("operator"), events(producer))[0][0]
+        for command in (
+            ("XTRIM", events(producer), "MAXLEN", "0"),
+            ("XTRIM", events(producer), "MINID", "9999999999999-0"),
+            ("XDEL", events(producer), entry_id),
+            ("EVAL", "return redis.call('XTRIM', KEYS[1], 'MAXLEN', 0)", "1", events(producer)),
+        ):
+            with pytest.raises(NoPermissionError):
+                connect(user).execute_command(*command)
+        assert connect("operator").xlen(events(producer)) >= 1
+
+
+def test_the_retention_user_trims_behind_the_slowest_group_and_can_do_nothing_else(
+    connect: Connect, port: int
+) -> None:
+    from kernel.messaging.retention import trim_behind_slowest_group
+
+    stream = events("survey")
+    operator = connect("operator")
+    operator.xadd(stream, {"n": "1"}, id="1000-0")
+    operator.xadd(stream, {"n": "2"}, id="2000-0")
+    for group in ("assessment", "settlement"):
+        connect(group).xgroup_create(stream, group, id="0")
+        connect(group).xreadgroup(group, "c1", {stream: ">"}, count=1)
+        connect(group).xack(stream, group, "1000-0")
+
+    trimmed = asyncio.run(
+        as_user(RETENTION, port, lambda client: trim_behind_slowest_group(client, stream, 1.0, now=1e6))
+    )
+
+    assert trimmed.entries == 1
+    assert [entry_id for entry_id, _ in entries(operator, stream)] == ["2000-0"]
+    retention = connect(RETENTION)
+    for command in (
+        ("XADD", stream, "*", "event_id", "forged"),
+        ("XRANGE", stream, "-", "+"),
+        ("XREADGROUP", "GROUP", "assessment", "r", "STREAMS", stream, ">"),
+        ("XACK", stream, "assessment", "2000-0"),
+        ("XGROUP", "DESTROY", stream, "assessment"),
+        ("XDEL", stream, "2000-0"),
+        ("XTRIM", "rehab.survey.dead_letters", "MAXLEN", "0"),
+    ):
+        with pytest.raises(NoPermissionError):
+            retention.execute_command(*command)
 
 
 def test_the_survey_user_appends_to_its_own_stream_but_not_to_another_agencys(connect: Connect) -> None:
@@ -242,31 +324,6 @@ def test_the_outbox_relay_and_a_consumer_work_under_their_own_users(
     with assessment_store.transaction() as unit:
         assert [envelope.event_id for envelope in unit.received()] == [stored.event_id]
     assert operator.xlen("rehab.assessment.dead_letters") == 0
-
-
-@pytest.mark.parametrize("producer", PRODUCERS)
-def test_a_producer_trims_its_own_stream_behind_the_slowest_group(
-    connect: Connect, port: int, producer: str
-) -> None:
-    from kernel.messaging.retention import trim_behind_slowest_group
-
-    operator = connect("operator")
-    operator.xadd(events(producer), {"n": "1"}, id="1000-0")
-    operator.xadd(events(producer), {"n": "2"}, id="2000-0")
-    consumer = "settlement"
-    connect(consumer).xgroup_create(events(producer), consumer, id="0")
-    connect(consumer).xreadgroup(consumer, "c1", {events(producer): ">"}, count=1)
-    connect(consumer).xack(events(producer), consumer, "1000-0")
-
-    async def trim() -> int:
-        client = redis.asyncio.Redis.from_url(url_of(producer, port))
-        try:
-            return (await trim_behind_slowest_group(client, events(producer), 1.0, now=1_000_000.0)).entries
-        finally:
-            await client.aclose()
-
-    assert asyncio.run(trim()) == 1
-    assert [entry_id for entry_id, _ in entries(operator, events(producer))] == ["2000-0"]
 
 
 def test_a_producer_cannot_trim_another_agencys_stream_or_its_own_dead_letters(connect: Connect) -> None:
