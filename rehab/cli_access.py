@@ -140,7 +140,7 @@ def _token(args: argparse.Namespace) -> int:
 
 
 def _audit(args: argparse.Namespace) -> int:
-    from kernel.access.audit import AuditTrail
+    from kernel.access.audit import AuditTrail, printable
     from kernel.runtime import ServiceSettings
     from kernel.store.store import create_store_engine
 
@@ -151,5 +151,6 @@ def _audit(args: argparse.Namespace) -> int:
     for entry in trail.entries(user=args.user, subject=args.subject, since=since):
         who = (entry.user, entry.agency, entry.roles, entry.scope)
         what = (entry.action, entry.subject, entry.purpose, str(entry.status))
-        print("\t".join((entry.read_at.isoformat(timespec="seconds"), *who, *what)))
+        cells = (entry.read_at.isoformat(timespec="seconds"), *who, *what)
+        print("\t".join(map(printable, cells)))  # a stored value cannot forge a row (issue 14)
     return 0

@@ -18,7 +18,7 @@ from fastapi import Depends, FastAPI, Request, Response
 from starlette.routing import BaseRoute, Match
 from starlette.types import Scope
 
-from kernel.access.audit import PURPOSE_NOT_STATED, AuditEntry, AuditTrail
+from kernel.access.audit import PURPOSE_NOT_STATED, AuditEntry, AuditTrail, control_characters
 from kernel.access.auth import Agency, Principal, Role, TokenRejected, TokenVerifier
 from kernel.domain.rejections import CommandRejected
 from kernel.masking import mask_personal_data
@@ -88,6 +88,8 @@ def install_access_control(app: FastAPI, access: AccessControl) -> None:
             )
         except Forbidden as forbidden:
             return problem(403, forbidden.message, field=None, code=forbidden.code)
+        if unprintable := control_characters(_purpose_sent(request)):
+            return _purpose_refused(unprintable)
         request.state.principal = principal
         response = await call_next(request)
         if _reads_personal_data(request, response):  # a database write: off the event loop
@@ -160,8 +162,7 @@ def audit_entry(
     if subject is None:
         parameters = request.path_params
         subject = str(parameters.get("person_id") or parameters.get("application_id") or request.url.path)
-    # Header values are ASCII on the wire: the purpose comes percent-encoded (encodeURIComponent).
-    purpose = unquote(request.headers.get(PURPOSE_HEADER, "")).strip()[:200] or PURPOSE_NOT_STATED
+    purpose = _purpose_sent(request).strip()[:200] or PURPOSE_NOT_STATED
     action = mask_personal_data(f"{request.method} {request.url.path}?{request.url.query}".rstrip("?"))
     return AuditEntry(
         read_at=datetime.now(UTC),
@@ -173,6 +174,23 @@ def audit_entry(
         subject=subject[:100],
         purpose=purpose,
         status=status,
+    )
+
+
+def _purpose_sent(request: Request) -> str:
+    """The ``X-Purpose`` header decoded: header values are ASCII on the wire, so the purpose comes
+    percent-encoded (encodeURIComponent)."""
+    return unquote(request.headers.get(PURPOSE_HEADER, ""))
+
+
+def _purpose_refused(unprintable: list[str]) -> Response:
+    """An ``X-Purpose`` holding control characters could forge rows of `rehab audit` (issue 14)."""
+    shown = "、".join(dict.fromkeys(unprintable))
+    return problem(
+        422,
+        f"{PURPOSE_HEADER} 含有控制字符或不可见字符（{shown}），请只写查阅目的的文字",
+        field=PURPOSE_HEADER,
+        code="request.control_character",
     )
 
 

@@ -2,15 +2,41 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Column, DateTime, Engine, Integer, MetaData, String, Table, insert, select
 
-__all__ = ["PURPOSE_NOT_STATED", "AuditEntry", "AuditTrail"]
+__all__ = ["PURPOSE_NOT_STATED", "AuditEntry", "AuditTrail", "control_characters", "printable"]
 
 PURPOSE_NOT_STATED = "未说明"
+
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_UNPRINTABLE = frozenset({"Cc", "Cf", "Zl", "Zp"})
+"""Control characters (C0, DEL, C1), format characters (bidi overrides, zero-width), line and
+paragraph separators: what can break a row of a terminal table or make it lie."""
+
+
+def control_characters(text: str) -> list[str]:
+    """The characters of ``text`` that :func:`printable` would escape, as code points (``U+000A``)."""
+    return [f"U+{ord(char):04X}" for char in text if unicodedata.category(char) in _UNPRINTABLE]
+
+
+def printable(text: str) -> str:
+    """``text`` safe for one cell of an operator's table (``rehab audit``, ``rehab dlq list``,
+    ``rehab verify``): every control or format character escaped (``\\n``, ``\\x1b``, ``\\u202e``), so
+    a value can neither start a forged row nor reorder what the terminal shows (issue 14)."""
+    if not any(unicodedata.category(char) in _UNPRINTABLE for char in text):
+        return text
+    return "".join(_escaped(char) if unicodedata.category(char) in _UNPRINTABLE else char for char in text)
+
+
+def _escaped(char: str) -> str:
+    code = ord(char)
+    return _ESCAPES.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
 
 _metadata = MetaData()
 audit_log = Table(
