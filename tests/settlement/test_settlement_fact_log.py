@@ -20,9 +20,12 @@ from kernel.runtime import ServiceSettings
 from rehab.cli import main
 from services.settlement.app import create_app
 from services.settlement.book.facts import Fact, PersonSurveyed
+from services.settlement.book.policy import load_policies
 from services.settlement.fact_types import BY_FACT, BY_NAME, FACT_TYPES, SETTLEMENT_EVENT_TYPES
+from services.settlement.handlers import SettlementHandlers
 from services.settlement.ledger import fact_log
 from services.settlement.ledger.archive import archive, facts_of
+from services.settlement.ledger.live import LiveLedger
 from services.settlement.ledger.replay import rebuild_ledger
 from services.settlement.ledger.report import ledger_report, render
 from services.settlement.ledger.tables import facts_table, postings_table
@@ -104,6 +107,19 @@ def test_every_fact_the_book_takes_has_one_registry_entry_with_its_own_name_and_
     assert set(BY_FACT) == set(get_args(Fact))
     assert len({fact_type.name for fact_type in FACT_TYPES}) == len(FACT_TYPES)
     assert len({fact_type.event_type for fact_type in FACT_TYPES}) == len(FACT_TYPES)
+
+
+def test_settlement_subscribes_to_each_registered_event_on_its_stream_with_an_on_event_handler():
+    subscriptions = SettlementHandlers(LiveLedger(load_policies())).subscriptions()
+    routed = {
+        (subscription.stream, event_type, handler.__name__)
+        for subscription in subscriptions
+        for event_type, handler in subscription.handlers.items()
+    }
+    assert (SURVEY_STREAM, NeedSurveyed.event_type, "on_need_surveyed") in routed
+    assert {(stream, event_type) for stream, event_type, _name in routed} == {
+        (fact_type.stream, fact_type.event_type) for fact_type in FACT_TYPES
+    }
 
 
 def test_rows_logged_before_a_field_existed_decode_with_its_default():
