@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 import logging
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import CursorResult, Engine, Result, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -65,7 +65,8 @@ class KeptAnswers:
         """
         table = idempotency_keys_table
         with busy_means_retry(), Session(self.engine) as session, session.begin():
-            return session.execute(delete(table).where(table.c.recorded_at < recorded_before)).rowcount
+            deleted = session.execute(delete(table).where(table.c.recorded_at < recorded_before))
+            return _rows(deleted)
 
 
 def key_row(request: IdempotentRequest, event_ids: list[str]) -> dict[str, Any]:
@@ -87,4 +88,9 @@ def keep_response(session: Session, request: IdempotentRequest, response: Stored
         .where(table.c.key == request.key, table.c.request_id == request.request_id)
         .values(response_status=status, response_headers=json.dumps(headers), response_body=body)
     )
-    return int(kept.rowcount)
+    return _rows(kept)
+
+
+def _rows(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE touched."""
+    return int(cast("CursorResult[Any]", result).rowcount)

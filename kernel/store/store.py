@@ -27,12 +27,15 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, cast
 from uuid import UUID
 
 from rehab_contracts import EventEnvelope, EventPayload
 from sqlalchemy import (
+    CursorResult,
     Engine,
     MetaData,
+    Result,
     func,
     insert,
     select,
@@ -276,9 +279,8 @@ class UnitOfWork:
                 if self.keyed is not None:
                     self._remember_key(self.keyed, envelopes)
                 for envelope in envelopes:
-                    position = self.session.execute(
-                        insert(events_table).values(event_row(envelope))
-                    ).inserted_primary_key[0]
+                    inserted = self.session.execute(insert(events_table).values(event_row(envelope)))
+                    position = _position(inserted)
                     self.session.execute(
                         insert(outbox_table).values(position=position, event_id=str(envelope.event_id))
                     )
@@ -371,6 +373,13 @@ def _keep_answer(session: Session, request: IdempotentRequest, answer: StoredRes
             session.execute(insert(idempotency_keys_table).values({**key_row(request, []), **answered}))
     except IntegrityError as error:  # a concurrent request with this key recorded it first
         raise IdempotencyKeyInUse(request.key) from error
+
+
+def _position(inserted: Result[Any]) -> int:
+    """The global position the database gave an inserted event."""
+    key = cast("CursorResult[Any]", inserted).inserted_primary_key
+    assert key is not None
+    return int(key[0])
 
 
 def _now() -> datetime:

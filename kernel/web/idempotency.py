@@ -127,7 +127,9 @@ def _canonical_multipart(content_type: str, body: bytes) -> bytes:
             part.get_content_type(),
         ):
             digest.update(piece.encode() + b"\0")
-        payload = part.get_payload(decode=True) or b""
+        payload = part.get_payload(decode=True)
+        if not isinstance(payload, bytes):
+            payload = b""
         digest.update(len(payload).to_bytes(8, "big") + payload)
     return digest.digest()
 
