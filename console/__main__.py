@@ -8,7 +8,7 @@ from pathlib import Path
 
 import uvicorn
 
-from console.settings import CONSOLE_PORT
+from console.settings import CONSOLE_PORT, ConsoleSettings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,20 +20,37 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--proxy-headers", action="store_true", help="behind a TLS proxy: trust X-Forwarded-*"
     )
+    parser.add_argument(
+        "--demo-logins",
+        action="store_true",
+        help="a demo deployment: add the demo clerks (public passwords, console/demo.py) and print them",
+    )
     args = parser.parse_args(argv)
     if args.var_dir is not None:
         os.environ["REHAB_VAR_DIR"] = str(args.var_dir)
     if args.access_dir is not None:
         os.environ["REHAB_ACCESS_DIR"] = str(args.access_dir)
     from console.app import create_console_app
-    from console.settings import ConsoleSettings
     from kernel.masking import install_log_masking
 
     install_log_masking()
 
-    app = create_console_app(ConsoleSettings(console_host=args.host, console_port=args.port))
+    settings = ConsoleSettings(console_host=args.host, console_port=args.port)
+    app = create_console_app(settings)
+    print(f"工作台 staff console: http://{args.host}:{args.port}", flush=True)
+    if args.demo_logins:
+        print_demo_logins(settings)
     uvicorn.run(app, host=args.host, port=args.port, proxy_headers=args.proxy_headers, log_level="warning")
     return 0
+
+
+def print_demo_logins(settings: ConsoleSettings) -> None:
+    from console.demo import demo_logins
+    from console.labels import scope_label
+    from rehab.users import UserDirectory
+
+    for login in demo_logins(UserDirectory(settings.user_directory), settings.store_url):
+        print(f"  demo login {login.name} / {login.password}  ({scope_label(login.scope)})", flush=True)
 
 
 if __name__ == "__main__":

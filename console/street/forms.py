@@ -20,6 +20,7 @@ def iso_date(text: str) -> str:
     year, month, day = found.group(1), found.group(2) or found.group(4), found.group(3) or found.group(5)
     return f"{year}-{int(month):02d}-{int(day):02d}"
 
+
 PERSON_TEXT = (
     "street",
     "community",

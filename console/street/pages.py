@@ -13,7 +13,7 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
-from console.agencies import Answer, ServiceRefused
+from console.agencies import Answer, Problem, ServiceRefused, ServiceUnavailable
 from console.street.forms import corrections, person_body, person_form, survey_body
 from console.web import Clerk, FormValues, Sent, SignedIn, console_of, kept_form, new_form_key, render
 
@@ -30,8 +30,15 @@ def _get(request: Request, clerk: Clerk, path: str, purpose: str, **params: Any)
 
 
 def _post(request: Request, sent: Sent, path: str, body: dict[str, Any]) -> Answer:
+    """Send a form's command; a service that does not answer leaves the form as typed, to send again."""
     key = sent.form_key or new_form_key()
-    return console_of(request).agencies.post(SURVEY, path, body, user=sent.clerk.name, idempotency_key=key)
+    try:
+        return console_of(request).agencies.post(
+            SURVEY, path, body, user=sent.clerk.name, idempotency_key=key
+        )
+    except ServiceUnavailable as unavailable:
+        message = f"{unavailable}。填写的内容仍在本页，可稍后再次提交（不会重复记录）。"
+        return Answer(503, problem=Problem(503, "console.service_unavailable", message))
 
 
 def _area(clerk: Clerk) -> dict[str, str | None]:
@@ -126,7 +133,7 @@ def _person_page(
     return render(
         request,
         "street/person_form.html",
-        422 if problem is not None else 200,
+        problem.status if problem is not None else 200,
         form=form,
         form_key=form_key,
         problem=problem,
@@ -160,7 +167,14 @@ def correction_form(request: Request, clerk: SignedIn, person_id: UUID) -> Respo
 
 @router.post("/persons/{person_id}/correct")
 def correct(request: Request, sent: Sent, person_id: UUID) -> Response:
-    record = _get(request, sent.clerk, f"/persons/{person_id}", "更正基本信息")
+    try:
+        record = _get(request, sent.clerk, f"/persons/{person_id}", "更正基本信息")
+    except ServiceUnavailable as unavailable:
+        answer = Answer(
+            503, problem=Problem(503, "console.service_unavailable", f"{unavailable}；填写的内容仍在本页")
+        )
+        stand_in = {"person_id": str(person_id), "name": ""}
+        return _person_page(request, sent.clerk, sent.form, sent.form_key, answer, person=stand_in)
     answer = _post(
         request, sent, f"/persons/{person_id}/corrections", corrections(person_form(record), sent.form)
     )
@@ -188,7 +202,7 @@ def record_survey(request: Request, sent: Sent, person_id: UUID) -> Response:
         return RedirectResponse(f"/street/persons/{person_id}?done=surveyed", status_code=303)
     try:
         record = _get(request, sent.clerk, f"/persons/{person_id}", "康复需求调查")
-    except ServiceRefused:
+    except (ServiceRefused, ServiceUnavailable):
         record = {"person_id": str(person_id), "name": ""}
     current = _current_survey(record, console_of(request).year())
     return _survey_page(request, record, sent.form, sent.form_key, current, answer)
@@ -206,7 +220,7 @@ def _survey_page(
     return render(
         request,
         "street/survey_form.html",
-        422 if problem is not None else 200,
+        problem.status if problem is not None else 200,
         person=record,
         form=form,
         form_key=form_key,

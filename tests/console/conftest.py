@@ -1,5 +1,5 @@
 """Browser tests of the staff console: Redis, the survey service with access control and the console as
-real processes (shared by every test of the session), driven by Debian's headless Chromium."""
+real processes (shared by every test of this package), driven by Debian's headless Chromium."""
 
 from __future__ import annotations
 
@@ -142,7 +142,7 @@ def _start_console(stack: Stack) -> None:
     raise RuntimeError("the console did not answer within 30 s")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is missing: scripts/setup installs chromium from apt")
@@ -171,7 +171,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         redis.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(stack: Stack) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
