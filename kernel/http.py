@@ -51,9 +51,7 @@ class KeyedCommand:
     def answer(self, body: BaseModel, *, status: int = 200, location: str | None = None) -> JSONResponse:
         """The command's JSON answer, kept for its key (see ``keep``)."""
         headers = {"Location": location} if location is not None else None
-        response = JSONResponse(body.model_dump(mode="json"), status_code=status, headers=headers)
-        self.keep(response)
-        return response
+        return self.keep(JSONResponse(body.model_dump(mode="json"), status_code=status, headers=headers))
 
     def keep(self, response: ResponseT) -> ResponseT:
         """Keep a successful answer for the command's key: with the open unit's events when inside
