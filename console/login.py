@@ -21,7 +21,11 @@ def safe_next(target: str | None) -> str:
     """Only a path of this console (never another site) to go back to after signing in."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return "/"
+    if any(ord(character) < 0x20 or ord(character) == 0x7F for character in target):
+        return "/"  # urlsplit drops tabs and newlines: "/\t/evil.example" would become "//evil.example"
     parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/"):
+        return "/"
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
