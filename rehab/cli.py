@@ -16,6 +16,8 @@ from kernel.masking import install_log_masking
 from rehab.services import SERVICES
 
 if TYPE_CHECKING:  # imported where used, so each command loads only what it needs
+    import redis
+
     from rehab.local_redis import LocalRedis
     from rehab.processes import ServiceProcesses
 
@@ -88,10 +90,18 @@ def _parser() -> argparse.ArgumentParser:
     for module in COMMAND_MODULES:
         importlib.import_module(module).register(commands)
 
-    dlq = commands.add_parser("dlq", help="list dead letters, or re-deliver one after a fix")
+    dlq = commands.add_parser("dlq", help="list dead letters, or re-deliver one (or all) after a fix")
     dlq.add_argument("action", choices=("list", "retry"))
     dlq.add_argument("dead_letter_id", nargs="?", help="with retry: the id `rehab dlq list` shows")
-    dlq.add_argument("--service", choices=SERVICES, help="whose dead letters (list: default all)")
+    dlq.add_argument(
+        "--service", choices=SERVICES, help="whose dead letters (list and retry --all: default all)"
+    )
+    dlq.add_argument(
+        "--all", action="store_true", help="with retry: every dead letter (of --service, with --reason)"
+    )
+    dlq.add_argument(
+        "--reason", help="with retry --all: only dead letters whose reason contains this text (any case)"
+    )
     dlq.add_argument(
         "--redis-url", default=DEFAULT_REDIS_URL, help=f"the shared Redis (default {DEFAULT_REDIS_URL})"
     )
@@ -226,8 +236,10 @@ def _dlq(args: argparse.Namespace) -> int:
     if args.action == "list":
         print(render(dead_letters(client, [args.service] if args.service else SERVICES)), end="")
         return 0
+    if args.all:
+        return _dlq_retry_all(client, args)
     if not (args.dead_letter_id and args.service):
-        print("rehab dlq retry needs a dead-letter id and --service", file=sys.stderr)
+        print("rehab dlq retry needs a dead-letter id and --service, or --all", file=sys.stderr)
         return 2
     try:
         entry_id = retry(client, args.service, args.dead_letter_id)
@@ -235,6 +247,22 @@ def _dlq(args: argparse.Namespace) -> int:
         print(missing, file=sys.stderr)
         return 1
     print(f"re-published dead letter {args.dead_letter_id} as entry {entry_id}")
+    return 0
+
+
+def _dlq_retry_all(client: redis.Redis, args: argparse.Namespace) -> int:
+    from rehab.dlq import retry_all
+
+    if args.dead_letter_id:
+        print("rehab dlq retry takes either a dead-letter id or --all", file=sys.stderr)
+        return 2
+    done = retry_all(client, [args.service] if args.service else SERVICES, reason=args.reason)
+    if not done.dead_letters:
+        print("no dead letters to re-publish")
+        return 0
+    print(
+        f"re-published {done.dead_letters} dead letters of {', '.join(done.services)} ({done.events} events)"
+    )
     return 0
 
 

@@ -1,11 +1,13 @@
-"""`rehab dlq`: list the dead letters of the services and re-deliver one after a fix."""
+"""`rehab dlq`: list the dead letters of the services and re-deliver one, or all of them, after a fix."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import redis
 
+from kernel.access.audit import printable
 from kernel.messaging.dead_letters import DeadLetter, dead_letter_stream
 
 
@@ -42,16 +44,53 @@ def retry(client: redis.Redis, service: str, dead_letter_id: str) -> str:
     return new_id.decode() if isinstance(new_id, bytes) else str(new_id)
 
 
+@dataclass(frozen=True)
+class Retried:
+    """What a bulk retry did."""
+
+    dead_letters: int
+    events: int
+    services: tuple[str, ...]
+
+
+def retry_all(client: redis.Redis, services: Iterable[str], reason: str | None = None) -> Retried:
+    """Re-publish every dead letter of ``services`` (those whose reason contains ``reason``, ignoring
+    case, when given), e.g. after an outage that dead-lettered good events (issue 14).
+
+    An event several services dead-lettered is published once: every group of its stream sees it
+    again, and those that applied it skip it. Each dead letter is deleted only after its event's
+    XADD succeeded, as in :func:`retry`.
+    """
+    wanted = reason.casefold() if reason else None
+    chosen = [
+        (service, letter)
+        for service, letter in dead_letters(client, services)
+        if letter.source_stream and letter.fields and (wanted is None or wanted in letter.reason.casefold())
+    ]
+    published: set[tuple[str, str]] = set()
+    for service, letter in chosen:
+        event = (letter.source_stream, letter.event_id or letter.id)
+        if event not in published:
+            # redis-py types XADD's fields as an invariant dict of its own unions: dict[str, str] is refused
+            client.xadd(letter.source_stream, letter.fields)  # type: ignore[arg-type]
+            published.add(event)
+        client.xdel(dead_letter_stream(service), letter.id)
+    return Retried(len(chosen), len(published), tuple(sorted({service for service, _letter in chosen})))
+
+
 def render(letters: list[tuple[str, DeadLetter]]) -> str:
-    """One line per dead letter: service, id, when, source entry, reason, deliveries, event."""
+    """One line per dead letter: service, id, when, source entry, reason, deliveries, event.
+
+    Every value that came from a stream entry is :func:`printable`: a reason or an event type holding
+    a newline or a terminal escape cannot forge a row (issue 14)."""
     if not letters:
         return "no dead letters\n"
     lines = [f"{'service':<11} {'dead letter id':<16} {'when (UTC)':<20} {'source':<36} reason"]
     for service, letter in letters:
         when = letter.dead_lettered_at.strftime("%Y-%m-%d %H:%M:%S")
-        source = f"{letter.source_stream} {letter.source_entry_id}"
-        event = f" [{letter.event_type} {letter.event_id}]" if letter.event_id else ""
-        reason = letter.reason.splitlines()[0] if letter.reason else ""
+        source = printable(f"{letter.source_stream} {letter.source_entry_id}")
+        event = printable(f" [{letter.event_type} {letter.event_id}]") if letter.event_id else ""
+        reason = printable(letter.reason)
         lines.append(
             f"{service:<11} {letter.id:<16} {when:<20} {source:<36} "
             f"{reason} (deliveries: {letter.delivery_count}){event}"

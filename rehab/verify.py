@@ -9,7 +9,9 @@ The checks are pure functions of a :class:`Snapshot`, so each can be tested on h
 * I1 every accepted command recorded exactly once: no event id twice (within or across stores);
   no idempotency key (where an ``idempotency_keys`` table exists) mapped to two event sets.
 * I2 every recorded event published: no outbox row unpublished or missing, and each published
-  entry id still on its stream holding that event (entries older than the stream's first are trimmed).
+  entry id still on its stream holding that event, unless retention trimmed it after every
+  subscribing group was delivered it and acknowledged it (older than the stream's first entry and
+  than the groups' delivery floor); an entry trimmed before that is a violation.
 * I3 every published event consumed by every subscribing service, or dead-lettered with a reason;
   no entry pending in any group; nothing parked; nothing consumed that its producer did not record.
 * I4 no duplicate effect: no two postings with one key, nor for the same rule and source events.
@@ -26,6 +28,7 @@ from dataclasses import dataclass, field
 import redis
 from rehab_contracts import STREAM_OF_PRODUCER
 
+from kernel.access.audit import printable
 from rehab.verify_snapshot import (
     PRODUCERS,
     SERVICES,
@@ -166,6 +169,7 @@ def check_published(snapshot: Snapshot) -> CheckResult:
             "events",
             "published, entry on stream",
             "published, entry trimmed",
+            "entry trimmed before every group had it",
             "unpublished",
             "without outbox row",
             "entry missing from stream",
@@ -193,8 +197,14 @@ def _publication_problem(
         tally["entry holds another event"] += 1
         return f"was published as {row.stream_entry_id} but that entry holds event {found}"
     if _trimmed(row.stream_entry_id, stream):
-        tally["published, entry trimmed"] += 1
-        return ""
+        if _delivered_to_every_group(row.stream_entry_id, stream):
+            tally["published, entry trimmed"] += 1
+            return ""
+        tally["entry trimmed before every group had it"] += 1
+        return (
+            f"was published as {row.stream_entry_id} but {stream.stream} was trimmed past it "
+            "before every consumer group had it"
+        )
     tally["entry missing from stream"] += 1
     return f"was published as {row.stream_entry_id} but {stream.stream} has no such entry"
 
@@ -208,22 +218,32 @@ def _trimmed(entry_id: str, stream: StreamData) -> bool:
     return last is not None and _entry_key(entry_id) <= _entry_key(last)
 
 
+def _delivered_to_every_group(entry_id: str, stream: StreamData) -> bool:
+    """Trimming it lost nothing: every group was delivered it and acknowledged it (issue 14)."""
+    floor = stream.delivered_floor
+    return floor is not None and _entry_key(entry_id) < _entry_key(floor)
+
+
 def _entry_key(entry_id: str) -> tuple[int, int]:
     milliseconds, _, sequence = entry_id.partition("-")
     return int(milliseconds or 0), int(sequence or 0)
 
 
 def check_consumed(snapshot: Snapshot) -> CheckResult:
-    """I3: each subscriber consumed or dead-lettered (with a reason) each event of its producers."""
-    result = CheckResult("I3", "every published event consumed by every subscriber or dead-lettered")
+    """I3: each subscriber consumed each event of its producers; every dead letter is a violation
+    with its reason, since a dead-lettered event was not applied (issue 14: dead letters after a full
+    disk were called clean) and a dead letter of a forged or poison entry waits for the operator."""
+    result = CheckResult("I3", "every published event consumed by every subscriber, no dead letter waiting")
     tally: Counter[str] = Counter()
     for consumer, producers in SUBSCRIBES_TO.items():
         store = snapshot.stores.get(consumer)
         if store is None:
             continue
+        letters = list(snapshot.dead_letters.get(consumer, []))
         for producer in producers:
             if producer in snapshot.stores:
-                _check_pair(snapshot, store, snapshot.stores[producer], tally, result.violations)
+                letters = _check_pair(snapshot.stores[producer], store, letters, tally, result.violations)
+        _unrecorded_dead_letters(consumer, letters, tally, result.violations)
         if store.parked:
             result.violations.append(f"{consumer}: {store.parked} events parked, waiting for a predecessor")
         tally["parked"] += store.parked
@@ -240,11 +260,12 @@ def check_consumed(snapshot: Snapshot) -> CheckResult:
         for name in (
             "deliveries due",
             "consumed",
-            "dead-lettered with a reason",
+            "dead-lettered (not applied)",
             "dead-lettered without a reason",
             "lost (neither)",
             "consumed but never recorded",
             "consumed with other content",
+            "dead letters of entries never recorded",
             "pending entries",
             "missing groups",
             "parked",
@@ -254,30 +275,36 @@ def check_consumed(snapshot: Snapshot) -> CheckResult:
 
 
 def _check_pair(
-    snapshot: Snapshot, consumer: StoreData, producer: StoreData, tally: Counter[str], violations: list[str]
-) -> None:
+    producer: StoreData,
+    consumer: StoreData,
+    letters: list[DeadLetterRow],
+    tally: Counter[str],
+    violations: list[str],
+) -> list[DeadLetterRow]:
+    """Check one subscription; returns the dead letters not about one of the producer's events."""
     stream = STREAM_OF_PRODUCER[producer.service]
     inbox = {row.event_id: row for row in consumer.inbox if row.source_stream == stream}
-    letters = {
-        letter.event_id: letter
-        for letter in snapshot.dead_letters.get(consumer.service, [])
-        if letter.source_stream == stream
-    }
+    recorded = {event.event_id for event in producer.events}
+    mine = {letter.event_id: letter for letter in letters if letter.source_stream == stream}
     where = f"{consumer.service} <- {producer.service}"
     for event in producer.events:
         tally["deliveries due"] += 1
         received = inbox.pop(event.event_id, None)
+        letter = mine.get(event.event_id)
         if received is not None:
             tally["consumed"] += 1
             if event.fingerprint and received.fingerprint and event.fingerprint != received.fingerprint:
                 tally["consumed with other content"] += 1
                 violations.append(f"{where}: event {event.event_id} was consumed with other content")
-        elif event.event_id in letters:
-            if letters[event.event_id].reason.strip():
-                tally["dead-lettered with a reason"] += 1
-            else:
-                tally["dead-lettered without a reason"] += 1
-                violations.append(f"{where}: event {event.event_id} dead-lettered without a reason")
+        elif letter is not None and letter.reason.strip():
+            tally["dead-lettered (not applied)"] += 1
+            violations.append(
+                f"{where}: event {event.event_id} ({event.stream_id} v{event.version}) dead-lettered, "
+                f"not applied: {printable(letter.reason)}"
+            )
+        elif letter is not None:
+            tally["dead-lettered without a reason"] += 1
+            violations.append(f"{where}: event {event.event_id} dead-lettered without a reason")
         else:
             tally["lost (neither)"] += 1
             violations.append(
@@ -287,6 +314,21 @@ def _check_pair(
     for event_id in inbox:
         tally["consumed but never recorded"] += 1
         violations.append(f"{where}: consumed event {event_id} that {producer.service} never recorded")
+    # A dead letter of an event that was applied after all (a conflicting copy, a retried one) is
+    # about that event too: only dead letters of entries the producer never recorded remain.
+    return [letter for letter in letters if letter.source_stream != stream or letter.event_id not in recorded]
+
+
+def _unrecorded_dead_letters(
+    consumer: str, letters: list[DeadLetterRow], tally: Counter[str], violations: list[str]
+) -> None:
+    """Dead letters of forged, poison or foreign entries: right to refuse, but the operator must look."""
+    for letter in letters:
+        tally["dead letters of entries never recorded"] += 1
+        violations.append(
+            f"{consumer}: dead letter of {letter.source_stream or '(no stream)'}, event "
+            f"{letter.event_id or '(none)'}, that its producer never recorded: {printable(letter.reason)}"
+        )
 
 
 def check_no_duplicate_effect(snapshot: Snapshot) -> CheckResult:
@@ -415,7 +457,7 @@ def render(results: list[CheckResult]) -> str:
                 f"    violations: {len(result.violations)}"
                 + (f" (first {len(shown)})" if len(shown) < len(result.violations) else "")
             )
-            lines += [f"      - {violation}" for violation in shown]
+            lines += [f"      - {printable(violation)}" for violation in shown]
         lines.append("")
     failed = [result.code for result in results if not result.ok]
     lines.append("clean: every invariant holds" if not failed else f"VIOLATED: {', '.join(failed)}")

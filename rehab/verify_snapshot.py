@@ -103,6 +103,10 @@ class StreamData:
     last_generated_id: str | None = None
     pending: dict[str, int | None] = field(default_factory=dict)
     """consumer group -> XPENDING count; None when the group does not exist."""
+    delivered_floor: str | None = None
+    """Every entry before this id was delivered to every subscribing group and none holds it pending:
+    the lowest of each group's oldest pending entry and the entry after its last-delivered id. None
+    when unknown (no stream, a group missing): no missing entry then counts as trimmed."""
 
 
 @dataclass(frozen=True)
@@ -300,12 +304,28 @@ def _stream(client: redis.Redis, stream: str, groups: list[str]) -> StreamData:
         last_generated_id=info.get("last-generated-id"),
         entries={entry_id: fields.get("event_id", "") for entry_id, fields in _entries(client, stream)},
     )
+    delivered = {as_text(group["name"]): group for group in client.xinfo_groups(stream)}
+    floors = []
     for group in groups:
-        try:
-            data.pending[group] = int(client.xpending(stream, group)["pending"])
-        except ResponseError:
+        if group not in delivered:
             data.pending[group] = None
+            continue
+        summary = client.xpending(stream, group)
+        data.pending[group] = int(summary["pending"])
+        floors.append(_group_floor(as_text(delivered[group]["last-delivered-id"]), summary))
+    if floors and len(floors) == len(groups):
+        data.delivered_floor = "{}-{}".format(*min(floors))
     return data
+
+
+def _group_floor(last_delivered: str, pending: Mapping[str, Any]) -> tuple[int, int]:
+    """The first entry of the stream this group was not delivered, or holds pending."""
+    milliseconds, _, sequence = last_delivered.partition("-")
+    floor = (int(milliseconds), int(sequence) + 1)
+    if int(pending["pending"]) and pending.get("min"):
+        milliseconds, _, sequence = as_text(pending["min"]).partition("-")
+        floor = min(floor, (int(milliseconds), int(sequence)))
+    return floor
 
 
 def _entries(client: redis.Redis, stream: str, page: int = 1000) -> Iterator[tuple[str, dict[str, str]]]:

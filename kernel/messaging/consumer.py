@@ -10,9 +10,13 @@ reclaim) is :meth:`EventConsumer.handle_entry`:
   rejected by a handler, conflicting with what was applied, recorded in the future beyond clock skew,
   or — when the consumer has a key ring — unsigned, tampered with or not signed by its producer)
   -> dead-lettered at once, acknowledged;
-* failed for another reason (database locked, a bug) -> left pending; :meth:`reclaim_forever`
-  claims it again after ``claim_idle_seconds`` and, after ``max_deliveries`` deliveries,
-  dead-letters it.
+* failed because the infrastructure failed (disk full, database locked or down, a network error:
+  ``outcomes.is_infrastructure_failure``) -> left pending and retried, the consumer backing off
+  (``backoff_seconds`` doubling up to 30 s, reset by the next success); these deliveries spend no
+  delivery budget, so a minute of full disk dead-letters nothing;
+* failed for another reason (a bug) -> left pending; :meth:`reclaim_forever` claims it again after
+  ``claim_idle_seconds`` and, after ``max_deliveries`` deliveries (not counting infrastructure
+  failures), dead-letters it.
 """
 
 from __future__ import annotations
@@ -34,11 +38,18 @@ from rehab_contracts import STREAM_OF_PRODUCER, EventEnvelope, EventPayload, par
 from sqlalchemy import select
 
 from kernel.faults import fault_point
-from kernel.messaging import ordering, reclaim
+from kernel.messaging import ordering, reclaim, reconcile
 from kernel.messaging.cancellation import raise_if_cancelled
 from kernel.messaging.dead_letters import as_text, dead_letter_stream, new_dead_letter
 from kernel.messaging.freshness import require_recorded_in_the_past
-from kernel.messaging.outcomes import CANNOT_APPLY, EventConflict, EventRejected, Receipt, describe
+from kernel.messaging.outcomes import (
+    CANNOT_APPLY,
+    EventConflict,
+    EventRejected,
+    Receipt,
+    describe,
+    is_infrastructure_failure,
+)
 from kernel.messaging.signing import KeyRing, SignatureRejected
 from kernel.store.store import EventStore, UnitOfWork, inbox_table
 
@@ -60,6 +71,28 @@ EventHandler = Callable[[UnitOfWork, EventEnvelope, EventPayload], None]
 
 DEFAULT_MAX_DELIVERIES = 5
 DEFAULT_CLAIM_IDLE_SECONDS = 30.0
+DEFAULT_BACKOFF_SECONDS = 0.5
+DEFAULT_RECONCILE_SECONDS = 10.0
+MOST_BACKOFF_SECONDS = 30.0
+
+
+@dataclass
+class Backoff:
+    """How long the consumer waits after an infrastructure failure: doubling, reset by a success."""
+
+    first: float = DEFAULT_BACKOFF_SECONDS
+    most: float = MOST_BACKOFF_SECONDS
+    seconds: float = 0.0
+    failures: int = 0
+    """Infrastructure failures in a row (0: the store works)."""
+
+    def failed(self) -> float:
+        self.failures += 1
+        self.seconds = min(self.most, self.seconds * 2 if self.seconds else self.first)
+        return self.seconds
+
+    def succeeded(self) -> None:
+        self.failures, self.seconds = 0, 0.0
 
 
 @dataclass(frozen=True)
@@ -87,6 +120,12 @@ class ConsumerStats:
     unparked: int = 0
     failed_deliveries: int = 0
     """Deliveries that failed for a reason other than the event itself and were left pending."""
+    infrastructure_failures: int = 0
+    """Deliveries that failed because the store, the disk or the network did (no budget spent)."""
+    recovered: int = 0
+    """Entries another client read and acknowledged in this service's group, found and handled."""
+    reconciled_entries: int = 0
+    """Entries the group passed that reconciliation checked against the inbox."""
 
 
 def consumer_name(service: str) -> str:
@@ -100,8 +139,12 @@ class EventConsumer:
     ``max_deliveries`` (env ``REHAB_MAX_DELIVERIES``, default 5) bounds how often an entry that
     keeps failing is delivered before it is dead-lettered; ``claim_idle_seconds`` (env
     ``REHAB_CLAIM_IDLE_SECONDS``, default 30) is how long an entry stays pending with a dead or
-    stuck consumer before :meth:`reclaim_forever` claims it. With a ``keyring``, an event is applied
-    or parked only when a key of its producer signed it; without one, signatures are not checked.
+    stuck consumer before :meth:`reclaim_forever` claims it. ``backoff_seconds`` (env
+    ``REHAB_BACKOFF_SECONDS``, default 0.5) is the first wait after an infrastructure failure;
+    ``reconcile_seconds`` (env ``REHAB_RECONCILE_SECONDS``, default 10) how often the reclaim loop
+    looks for entries another client took from the group (``kernel.messaging.reconcile``). With a
+    ``keyring``, an event is applied or parked only when a key of its producer signed it; without one,
+    signatures are not checked.
     """
 
     def __init__(
@@ -113,6 +156,8 @@ class EventConsumer:
         max_deliveries: int | None = None,
         claim_idle_seconds: float | None = None,
         keyring: KeyRing | None = None,
+        backoff_seconds: float | None = None,
+        reconcile_seconds: float | None = None,
     ) -> None:
         self.store = store
         self.keyring = keyring
@@ -129,7 +174,20 @@ class EventConsumer:
             else float(os.environ.get("REHAB_CLAIM_IDLE_SECONDS", DEFAULT_CLAIM_IDLE_SECONDS))
         )
         self.stats = ConsumerStats()
+        self.backoff = Backoff(
+            first=backoff_seconds
+            if backoff_seconds is not None
+            else float(os.environ.get("REHAB_BACKOFF_SECONDS", DEFAULT_BACKOFF_SECONDS))
+        )
+        self.reconcile_seconds = (
+            reconcile_seconds
+            if reconcile_seconds is not None
+            else float(os.environ.get("REHAB_RECONCILE_SECONDS", DEFAULT_RECONCILE_SECONDS))
+        )
+        self._infrastructure_deliveries: dict[tuple[str, str], int] = {}
+        """(stream, entry id) -> deliveries of it that failed on the infrastructure, in this process."""
         ordering.create_parking(store.engine)
+        reconcile.create_reconciliation(store.engine)
 
     # -- applying one event ---------------------------------------------------------------------
     def apply(self, envelope: EventEnvelope, source_stream: str) -> bool:
@@ -232,12 +290,17 @@ class EventConsumer:
             envelope = EventEnvelope.from_wire(text)
             receipt = await asyncio.to_thread(self.receive, envelope, stream, entry_id, text)
         except CANNOT_APPLY as error:
+            self._infrastructure_deliveries.pop((stream, entry_id), None)
             await self.dead_letter(redis, stream, entry_id, text, describe(error), deliveries)
             return True
         except Exception as error:
             if envelope is not None and await asyncio.to_thread(self._applied_meanwhile, envelope.event_id):
                 return True  # a concurrent delivery (a zombie consumer, a replica) applied it first
+            if is_infrastructure_failure(error):
+                return await self._wait_for_infrastructure(stream, entry_id, error)
             return await self._failed(redis, stream, entry_id, text, error, deliveries)
+        self.backoff.succeeded()
+        self._infrastructure_deliveries.pop((stream, entry_id), None)
         if receipt is Receipt.PARKED:
             self.stats.parked += 1
             log.info(
@@ -259,8 +322,10 @@ class EventConsumer:
         error: Exception,
         deliveries: int,
     ) -> bool:
-        if deliveries >= self.max_deliveries:
-            reason = f"failed on each of {deliveries} deliveries; last: {describe(error)}"
+        spent = deliveries - self._infrastructure_deliveries.get((stream, entry_id), 0)
+        if spent >= self.max_deliveries:
+            reason = f"failed on each of {spent} deliveries; last: {describe(error)}"
+            self._infrastructure_deliveries.pop((stream, entry_id), None)
             await self.dead_letter(redis, stream, entry_id, fields, reason, deliveries)
             return True
         self.stats.failed_deliveries += 1
@@ -273,6 +338,25 @@ class EventConsumer:
             describe(error),
             exc_info=error,
         )
+        return False
+
+    async def _wait_for_infrastructure(self, stream: str, entry_id: str, error: Exception) -> bool:
+        """Leave the entry pending without spending its delivery budget, and back off."""
+        self.stats.infrastructure_failures += 1
+        key = (stream, entry_id)
+        if len(self._infrastructure_deliveries) > 100_000:  # entries claimed elsewhere since: forget them
+            self._infrastructure_deliveries.clear()
+        self._infrastructure_deliveries[key] = self._infrastructure_deliveries.get(key, 0) + 1
+        wait = self.backoff.failed()
+        log.warning(
+            "entry %s of %s not applied: the infrastructure failed (%s); left pending without spending "
+            "its delivery budget, retrying in %.1fs",
+            entry_id,
+            stream,
+            describe(error),
+            wait,
+        )
+        await asyncio.sleep(wait)
         return False
 
     async def dead_letter(
@@ -319,6 +403,14 @@ class EventConsumer:
     ) -> None:
         """Reclaim idle entries and apply parked events whose turn came, until cancelled."""
         await reclaim.reclaim_forever(self, redis, every_seconds, min_idle_seconds)
+
+    async def reconcile_once(self, redis: Redis) -> int:
+        """Handle what the group passed without this service receiving it (``kernel.messaging.reconcile``)."""
+        return await reconcile.reconcile_once(self, redis)
+
+    def checkpoint(self, stream: str) -> str:
+        """The last entry of ``stream`` reconciliation has accounted for."""
+        return reconcile.checkpoint(self, stream)
 
     def health(self) -> dict[str, int]:
         """The counters plus how many events wait parked now."""

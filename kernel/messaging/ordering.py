@@ -118,6 +118,12 @@ def park(
     )
 
 
+def is_parked(session: Session, event_id: str) -> bool:
+    return (
+        session.scalar(select(parked_table.c.position).where(parked_table.c.event_id == event_id)) is not None
+    )
+
+
 def unpark(session: Session, event_id: str) -> None:
     session.execute(delete(parked_table).where(parked_table.c.event_id == event_id))
 

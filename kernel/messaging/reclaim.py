@@ -4,8 +4,9 @@ Redis keeps an entry pending in the group until someone acknowledges it; nothing
 by itself. :func:`reclaim_once` takes over (XAUTOCLAIM) every entry of the service's group idle
 longer than the claim time, whoever holds it, and handles it on the same path as a first
 delivery, with the delivery count Redis keeps for it (so a poison entry is dead-lettered after
-``max_deliveries``). Entries XAUTOCLAIM reports deleted (trimmed before anyone processed them)
-are logged at ERROR and counted, never silently dropped.
+``max_deliveries``; deliveries that failed on the infrastructure are not counted, and a pass stops at
+the first such failure, the loop backing off). Entries XAUTOCLAIM reports deleted (trimmed before
+anyone processed them) are logged at ERROR and counted, never silently dropped.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from rehab_contracts import EventEnvelope
 from kernel.messaging import ordering
 from kernel.messaging.cancellation import raise_if_cancelled
 from kernel.messaging.dead_letters import as_text
-from kernel.messaging.outcomes import CANNOT_APPLY, Receipt, describe
+from kernel.messaging.outcomes import CANNOT_APPLY, Receipt, describe, is_infrastructure_failure
 
 if TYPE_CHECKING:
     from kernel.messaging.consumer import EventConsumer
@@ -60,6 +61,8 @@ async def _reclaim_stream(
             if await consumer.handle_entry(redis, stream, entry_id, fields, deliveries):
                 await redis.xack(stream, consumer.group, entry_id)
             handled += 1
+            if consumer.backoff.failures:
+                return handled  # the store is failing: the rest of this pass would fail too
         start = as_text(reply[0])
         if start == "0-0":
             return handled
@@ -88,13 +91,20 @@ async def reclaim_forever(
     every_seconds: float | None = None,
     min_idle_seconds: float | None = None,
 ) -> None:
-    """Reclaim idle entries and apply parked events whose turn came, until cancelled."""
+    """Reclaim idle entries, apply parked events whose turn came and, every ``reconcile_seconds``,
+    handle what another client took from the group, until cancelled."""
     pause = every_seconds if every_seconds is not None else max(1.0, consumer.claim_idle_seconds / 4)
+    next_reconcile = 0.0
     while True:
         raise_if_cancelled()
+        if consumer.backoff.failures:  # the store was failing: wait before trying it again
+            await asyncio.sleep(consumer.backoff.seconds)
         try:
             await reclaim_once(consumer, redis, min_idle_seconds)
             await drain_all_parked(consumer, redis)
+            if asyncio.get_running_loop().time() >= next_reconcile:
+                next_reconcile = asyncio.get_running_loop().time() + consumer.reconcile_seconds
+                await consumer.reconcile_once(redis)
         except (RedisError, OSError) as error:
             log.debug("cannot reclaim yet: %s", error)  # NOGROUP included: keep_groups re-creates it
         except Exception as error:
@@ -142,6 +152,10 @@ async def _apply_parked(
     except CANNOT_APPLY as error:
         reason = describe(error)
     except Exception as error:
+        if is_infrastructure_failure(error):
+            consumer.stats.infrastructure_failures += 1
+            log.warning("parked event %s waits: the infrastructure failed (%s)", parked.event_id, error)
+            return Receipt.PARKED  # no attempt counted: the event is not at fault
         attempts = await asyncio.to_thread(
             _in_transaction, consumer, ordering.record_attempt, parked.event_id, describe(error)
         )

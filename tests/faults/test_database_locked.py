@@ -14,17 +14,21 @@ from pathlib import Path
 
 import httpx
 import pytest
+import redis
 from rehab_contracts import SURVEY_STREAM
 
+from kernel.messaging.dead_letters import dead_letter_stream
 from kernel.store.store import EventStore, create_store_engine
 from rehab.local_redis import free_port
 from tests.e2e.conftest import Deployment
 from tests.e2e.people import certified_adult
 from tests.faults.support import (
+    LoadDriver,
     assert_nothing_lost_nor_paid_twice,
     entries_of,
     paused,
     restart,
+    settled_once_each,
     wait_clean,
     wait_until,
 )
@@ -114,3 +118,30 @@ def test_the_relay_survives_its_database_locked_past_the_busy_timeout(deployment
         assert_nothing_lost_nor_paid_twice(wait_clean(deployment, timeout=20.0))
     finally:
         restart(deployment, "survey")
+
+
+def test_a_consumer_whose_database_stays_locked_past_its_delivery_budget_dead_letters_nothing(
+    deployment: Deployment,
+) -> None:
+    """Issue 14, defect 8: settlement's disk full for ~60 s dead-lettered 41 good events after 5
+    deliveries. Its database is locked here for many claim periods, with a budget of 3 deliveries."""
+    services = deployment.services
+    letters = redis.Redis.from_url(deployment.redis.url, decode_responses=True)
+    before = letters.xlen(dead_letter_stream("settlement"))
+    tight = {"REHAB_SQLITE_BUSY_SECONDS": "0.2", "REHAB_MAX_DELIVERIES": "3", "REHAB_BACKOFF_SECONDS": "0.2"}
+    restart(deployment, "settlement", env=tight)
+    try:
+        with write_locked(services.var_dir / "settlement.db"):
+            driver = LoadDriver(deployment, first=2800, persons=6, pause=0.05)
+            driver.start()
+            accepted = driver.finish()
+            time.sleep(10.0)  # claimed every second: far more deliveries than the budget of 3
+
+        results = wait_clean(deployment, timeout=45.0)
+
+        assert letters.xlen(dead_letter_stream("settlement")) == before
+        assert_nothing_lost_nor_paid_twice(results)
+        settled_once_each(deployment, accepted)
+    finally:
+        letters.close()
+        restart(deployment, "settlement")

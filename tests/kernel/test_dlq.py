@@ -154,3 +154,71 @@ def test_rehab_dlq_retry_republishes_and_an_unknown_id_is_refused(
 
 def _json_fields(envelope: EventEnvelope) -> str:
     return json.dumps(envelope.to_wire(), ensure_ascii=False)
+
+
+def dead_letter_of(redis_client: redis.Redis, service: str, envelope: EventEnvelope, reason: str) -> str:
+    fields = {"source_stream": STREAM, "consumer_group": service, "reason": reason, "delivery_count": "5"}
+    return add(redis_client, dead_letter_stream(service), {**fields, "fields": _json_fields(envelope)})
+
+
+DISK_FULL = "failed on each of 5 deliveries; last: OperationalError: database or disk is full"
+
+
+def test_rehab_dlq_retry_all_republishes_the_dead_letters_of_a_reason_and_a_service_each_event_once(
+    sqlite_store: EventStore, redis_url: str, redis_client: redis.Redis, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 14, defect 8: after a full disk, 41 dead letters had to be retried one by one."""
+    first, second, rejected = surveys_of_one_person(sqlite_store, 3)
+    for envelope in (first, second):
+        dead_letter_of(redis_client, "assessment", envelope, DISK_FULL)
+        dead_letter_of(redis_client, "settlement", envelope, DISK_FULL)
+    kept = dead_letter_of(redis_client, "assessment", rejected, "EventRejected: not in this jurisdiction")
+
+    command = ["dlq", "retry", "--all", "--reason", "DISK IS FULL", "--redis-url", redis_url]
+    assert main([*command, "--service", "assessment"]) == 0
+
+    assert "re-published 2 dead letters of assessment (2 events)" in capsys.readouterr().out
+    assert [EventEnvelope.from_wire(fields) for _id, fields in entries(redis_client, STREAM)] == [
+        first,
+        second,
+    ]
+    assert dead_letter_ids_of(redis_client, "assessment") == [kept]
+    assert len(dead_letter_ids_of(redis_client, "settlement")) == 2
+
+    assert main(["dlq", "retry", "--all", "--redis-url", redis_url]) == 0
+
+    assert "re-published 3 dead letters of assessment, settlement (3 events)" in capsys.readouterr().out
+    assert (
+        dead_letter_ids_of(redis_client, "assessment") == dead_letter_ids_of(redis_client, "settlement") == []
+    )
+    republished = [EventEnvelope.from_wire(fields) for _id, fields in entries(redis_client, STREAM)]
+    assert republished == [first, second, rejected, first, second]  # each event once per bulk retry
+
+
+def test_rehab_dlq_retry_all_with_an_id_or_without_any_match_is_refused_or_a_no_op(
+    redis_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["dlq", "retry", "1-0", "--all", "--redis-url", redis_url]) == 2
+    assert "either a dead-letter id or --all" in capsys.readouterr().err
+    assert main(["dlq", "retry", "--all", "--reason", "nothing like it", "--redis-url", redis_url]) == 0
+    assert "no dead letters to re-publish" in capsys.readouterr().out
+
+
+def test_rehab_dlq_list_escapes_control_characters_so_a_reason_cannot_forge_a_row(
+    sqlite_store: EventStore, redis_url: str, redis_client: redis.Redis, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 14, defect 7: text from an entry reaches the operator's table."""
+    [envelope] = surveys_of_one_person(sqlite_store, 1)
+    forged_row = "\nsettlement  1700000000000-0 2026-11-22 10:00:00 rehab.survey.events ok\x1b[2K\u202e"
+    dead_letter_of(redis_client, "assessment", envelope, "EventRejected: no" + forged_row)
+
+    assert main(["dlq", "list", "--redis-url", redis_url]) == 0
+
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2  # the header and the one dead letter
+    assert "EventRejected: no\\nsettlement  1700000000000-0" in lines[1]
+    assert "\\x1b[2K\\u202e" in lines[1]
+
+
+def dead_letter_ids_of(redis_client: redis.Redis, service: str) -> list[str]:
+    return [entry_id for entry_id, _fields in entries(redis_client, dead_letter_stream(service))]

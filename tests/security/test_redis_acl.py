@@ -332,3 +332,43 @@ def test_a_producer_cannot_trim_another_agencys_stream_or_its_own_dead_letters(c
         survey.xtrim(events("approval"), maxlen=0)
     with pytest.raises(NoPermissionError):
         survey.xtrim("rehab.survey.dead_letters", maxlen=0)
+
+
+def test_another_agencys_user_can_drain_a_group_acls_cannot_stop_it_and_the_consumer_recovers(
+    connect: Connect, port: int, tmp_path: Path
+) -> None:
+    """Issue 14, defect 5: ACLs name keys, not groups, so settlement's user may read and acknowledge in
+    assessment's group; assessment's reconciliation (as its own user) finds the entry and applies it."""
+    from kernel.store.store import EventStore, create_store_engine
+    from tests.kernel.events import need_surveyed
+    from tests.kernel.test_consumer import consumer_of, effect_count
+
+    survey_store = EventStore(create_store_engine(f"sqlite:///{tmp_path / 'survey.db'}"), producer="survey")
+    survey_store.create_schema()
+    with survey_store.transaction() as unit:
+        stored = unit.append("person-drained", 0, [need_surveyed()])[0]
+    connect("assessment").xgroup_create(events("survey"), "assessment", id="0", mkstream=True)
+    connect("survey").xadd(events("survey"), stored.to_wire())  # type: ignore[arg-type]
+    intruder = connect("settlement")
+    taken = read_group(intruder, events("survey"), "assessment", "settlement-in-disguise")
+    assert intruder.xack(events("survey"), "assessment", *[entry_id for entry_id, _ in taken]) == 1
+
+    assessment_store = EventStore(
+        create_store_engine(f"sqlite:///{tmp_path / 'assessment.db'}"), producer="assessment"
+    )
+    assessment_store.create_schema()
+    consumer = consumer_of(assessment_store)
+
+    assert asyncio.run(as_user("assessment", port, consumer.reconcile_once)) == 1
+    assert effect_count(assessment_store) == 1
+
+
+def test_a_consumer_may_not_destroy_or_move_another_agencys_group(connect: Connect) -> None:
+    connect("assessment").xgroup_create(events("survey"), "assessment", id="0", mkstream=True)
+    for command in (
+        ("XGROUP", "DESTROY", events("survey"), "assessment"),
+        ("XGROUP", "SETID", events("survey"), "assessment", "$"),
+        ("XGROUP", "DELCONSUMER", events("survey"), "assessment", "assessment-1"),
+    ):
+        with pytest.raises(NoPermissionError):
+            connect("settlement").execute_command(*command)

@@ -107,10 +107,31 @@ def test_a_published_entry_gone_from_its_stream_violates_i2_unless_the_stream_wa
     assert "rehab.survey.events has no such entry" in only_violation(check_published(snapshot))
 
     stream.first_entry_id = entry_id(1)  # trimmed (XTRIM MINID) behind the slowest group
+    stream.delivered_floor = entry_id(1)
 
     result = check_published(snapshot)
     assert result.ok
     assert result.counts["published, entry trimmed"] == 1
+
+
+def test_an_entry_trimmed_before_every_group_was_delivered_it_violates_i2() -> None:
+    """Issue 14, defect 9: `XTRIM … MAXLEN 0` by a producer's user lost deliveries and I2 said ok."""
+    snapshot = clean()
+    stream = snapshot.streams["rehab.survey.events"]
+    stream.entries.clear()
+    stream.first_entry_id = None  # empty: every entry is older than the last generated id
+    stream.last_generated_id = entry_id(2)
+    stream.delivered_floor = entry_id(1)  # a group was delivered (and acknowledged) only survey-1
+
+    result = check_published(snapshot)
+
+    assert result.counts["published, entry trimmed"] == 1
+    assert result.counts["entry trimmed before every group had it"] == 2
+    assert result.violations == [
+        f"survey: event survey-{n + 1} was published as {entry_id(n)} but {stream.stream} was trimmed "
+        "past it before every consumer group had it"
+        for n in (1, 2)
+    ]
 
 
 def test_published_events_on_a_vanished_stream_violate_i2() -> None:
@@ -144,23 +165,52 @@ def test_an_event_neither_consumed_nor_dead_lettered_violates_i3() -> None:
     assert result.counts["lost (neither)"] == 1
 
 
-def test_an_event_dead_lettered_with_a_reason_counts_as_handled() -> None:
+def test_an_event_dead_lettered_is_not_consumed_and_violates_i3_with_its_reason() -> None:
+    """Issue 14, defect 8: 41 good events dead-lettered during a full disk, no fees paid, and I3 said ok."""
     snapshot = drop_from_inbox(clean(), "delivery", "approval-1")
-    snapshot.dead_letters["delivery"] = [dead_letter("approval-1", "approval")]
+    snapshot.dead_letters["delivery"] = [
+        dead_letter("approval-1", "approval", reason="failed on each of 5 deliveries; last: disk full")
+    ]
 
     result = check_consumed(snapshot)
 
-    assert result.ok
-    assert result.counts["dead-lettered with a reason"] == 1
+    assert only_violation(result) == (
+        "delivery <- approval: event approval-1 (application-a v1) dead-lettered, not applied: "
+        "failed on each of 5 deliveries; last: disk full"
+    )
+    assert result.counts["dead-lettered (not applied)"] == 1
 
 
-def test_a_dead_letter_without_a_reason_or_on_another_stream_does_not_count() -> None:
+def test_a_dead_letter_without_a_reason_or_on_another_stream_does_not_count_as_the_event() -> None:
     snapshot = drop_from_inbox(clean(), "delivery", "approval-1")
     snapshot.dead_letters["delivery"] = [dead_letter("approval-1", "approval", reason=" ")]
     assert only_violation(check_consumed(snapshot)).endswith("dead-lettered without a reason")
 
     snapshot.dead_letters["delivery"] = [dead_letter("approval-1", "survey")]
-    assert only_violation(check_consumed(snapshot)).endswith("neither consumed nor dead-lettered")
+    assert sorted(check_consumed(snapshot).violations) == [
+        "delivery <- approval: event approval-1 (application-a v1) neither consumed nor dead-lettered",
+        "delivery: dead letter of rehab.survey.events, event approval-1, that its producer never recorded: "
+        "rejected: not designated",
+    ]
+
+
+def test_dead_letters_of_entries_no_producer_recorded_violate_i3_with_their_reasons() -> None:
+    """Forged or poison entries are dead-lettered, as they should be, and wait for the operator."""
+    snapshot = clean()
+    snapshot.dead_letters["settlement"] = [
+        dead_letter("forged-1", "approval", reason="SignatureRejected: unsigned: …\nline two"),
+        dead_letter("", "survey", reason="ValueError: undecodable"),
+    ]
+
+    result = check_consumed(snapshot)
+
+    assert result.violations == [
+        "settlement: dead letter of rehab.approval.events, event forged-1, that its producer never recorded: "
+        "SignatureRejected: unsigned: …\\nline two",
+        "settlement: dead letter of rehab.survey.events, event (none), that its producer never recorded: "
+        "ValueError: undecodable",
+    ]
+    assert result.counts["dead letters of entries never recorded"] == 2
 
 
 def test_pending_entries_missing_groups_and_parked_events_violate_i3() -> None:

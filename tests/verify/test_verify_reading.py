@@ -108,3 +108,20 @@ def test_redis_is_read_with_entries_pending_counts_missing_groups_and_dead_lette
     assert [(row.event_id, row.source_stream, row.reason) for row in letters["assessment"]] == [
         ("e1", survey, "unknown event type")
     ]
+
+
+def test_the_delivery_floor_is_the_first_entry_a_subscribing_group_was_not_delivered_or_holds_pending(
+    redis_client: redis.Redis, redis_url: str
+) -> None:
+    approval = "rehab.approval.events"  # consumed by delivery and settlement
+    ids = [add(redis_client, approval, {"event_id": f"e{n}"}) for n in range(4)]
+    for group, read, acked in (("delivery", 3, 1), ("settlement", 4, 4)):
+        redis_client.xgroup_create(approval, group, id="0")
+        delivered = redis_client.xreadgroup(group, "c1", {approval: ">"}, count=read)[0][1]
+        redis_client.xack(approval, group, *[entry_id for entry_id, _ in delivered[:acked]])
+
+    with redis.Redis.from_url(redis_url, decode_responses=True) as client:
+        streams, _letters = load_redis(client)
+
+    assert streams[approval].delivered_floor == ids[1]  # delivery holds e1 and e2 pending
+    assert streams["rehab.survey.events"].delivered_floor is None  # no stream
