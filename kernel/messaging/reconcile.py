@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 
 EntryKey = tuple[int, int]
 PAGE = 500
+MOST_PER_CHECK = 5000
+"""Entries one check reads at most: the first check of a long stream (no checkpoint yet) is spread
+over several, so it never holds up the reclaim loop for long."""
 
 reconciliation_metadata = MetaData()
 
@@ -87,7 +90,7 @@ async def _reconcile_stream(consumer: EventConsumer, redis: Redis, stream: str) 
     recovered = 0
     letters: set[str] | None = None
     last = start
-    while True:
+    for _ in range(MOST_PER_CHECK // PAGE):
         page = await redis.xrange(stream, min="(" + last, max=_text(passed), count=PAGE) or []
         for raw_id, raw_fields in page:
             entry_id, fields = as_text(raw_id), _decoded(raw_fields or {})
@@ -102,7 +105,8 @@ async def _reconcile_stream(consumer: EventConsumer, redis: Redis, stream: str) 
                 recovered += 1
             last = entry_id
         if len(page) < PAGE:
-            return await _keep(consumer, stream, start, last, recovered)
+            break
+    return await _keep(consumer, stream, start, last, recovered)
 
 
 async def _keep(consumer: EventConsumer, stream: str, start: str, last: str, recovered: int) -> int:

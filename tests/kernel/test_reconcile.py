@@ -8,10 +8,12 @@ from __future__ import annotations
 import asyncio
 import time
 
+import pytest
 import redis
 from redis.asyncio import Redis
 from rehab_contracts import EventEnvelope
 
+from kernel.messaging import reconcile
 from kernel.messaging.consumer import dead_letter_stream
 from kernel.store.store import EventStore
 from tests.kernel.consuming import (
@@ -130,3 +132,16 @@ def test_the_reclaim_loop_reconciles_now_and_then(
 
     with_redis(redis_url, run_loop)
     assert consumer.health()["recovered"] == 2
+
+
+def test_a_long_stream_without_a_checkpoint_is_reconciled_over_several_checks(
+    sqlite_store: EventStore, redis_url: str, redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reconcile, "PAGE", 2)
+    monkeypatch.setattr(reconcile, "MOST_PER_CHECK", 2)
+    published(redis_client, surveys_of_one_person(sqlite_store, 5))
+    drained_by_an_intruder(redis_client, 5)
+    consumer = consumer_for(sqlite_store)
+
+    assert [with_redis(redis_url, consumer.reconcile_once) for _ in range(4)] == [2, 2, 1, 0]
+    assert len(applied(sqlite_store)) == 5
