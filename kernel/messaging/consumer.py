@@ -11,7 +11,7 @@ reclaim) is :meth:`EventConsumer.handle_entry`:
   or — when the consumer has a key ring — unsigned, tampered with or not signed by its producer)
   -> dead-lettered at once, acknowledged;
 * failed because the infrastructure failed (disk full, database locked or down, a network error:
-  ``outcomes.is_infrastructure_failure``) -> left pending and retried, the consumer backing off
+  ``infrastructure.is_infrastructure_failure``) -> left pending and retried, the consumer backing off
   (``backoff_seconds`` doubling up to 30 s, reset by the next success); these deliveries spend no
   delivery budget, so a minute of full disk dead-letters nothing;
 * failed for another reason (a bug) -> left pending; :meth:`reclaim_forever` claims it again after
@@ -42,14 +42,13 @@ from kernel.messaging import ordering, reclaim, reconcile
 from kernel.messaging.cancellation import raise_if_cancelled
 from kernel.messaging.dead_letters import as_text, dead_letter_stream, new_dead_letter
 from kernel.messaging.freshness import require_recorded_in_the_past
-from kernel.messaging.outcomes import (
-    CANNOT_APPLY,
-    EventConflict,
-    EventRejected,
-    Receipt,
-    describe,
+from kernel.messaging.infrastructure import (
+    DEFAULT_BACKOFF_SECONDS,
+    Backoff,
+    InfrastructureFailures,
     is_infrastructure_failure,
 )
+from kernel.messaging.outcomes import CANNOT_APPLY, EventConflict, EventRejected, Receipt, describe
 from kernel.messaging.signing import KeyRing, SignatureRejected
 from kernel.store.store import EventStore, UnitOfWork, inbox_table
 
@@ -71,28 +70,7 @@ EventHandler = Callable[[UnitOfWork, EventEnvelope, EventPayload], None]
 
 DEFAULT_MAX_DELIVERIES = 5
 DEFAULT_CLAIM_IDLE_SECONDS = 30.0
-DEFAULT_BACKOFF_SECONDS = 0.5
 DEFAULT_RECONCILE_SECONDS = 10.0
-MOST_BACKOFF_SECONDS = 30.0
-
-
-@dataclass
-class Backoff:
-    """How long the consumer waits after an infrastructure failure: doubling, reset by a success."""
-
-    first: float = DEFAULT_BACKOFF_SECONDS
-    most: float = MOST_BACKOFF_SECONDS
-    seconds: float = 0.0
-    failures: int = 0
-    """Infrastructure failures in a row (0: the store works)."""
-
-    def failed(self) -> float:
-        self.failures += 1
-        self.seconds = min(self.most, self.seconds * 2 if self.seconds else self.first)
-        return self.seconds
-
-    def succeeded(self) -> None:
-        self.failures, self.seconds = 0, 0.0
 
 
 @dataclass(frozen=True)
@@ -174,18 +152,19 @@ class EventConsumer:
             else float(os.environ.get("REHAB_CLAIM_IDLE_SECONDS", DEFAULT_CLAIM_IDLE_SECONDS))
         )
         self.stats = ConsumerStats()
-        self.backoff = Backoff(
-            first=backoff_seconds
-            if backoff_seconds is not None
-            else float(os.environ.get("REHAB_BACKOFF_SECONDS", DEFAULT_BACKOFF_SECONDS))
+        self.infrastructure = InfrastructureFailures(
+            Backoff(
+                first=backoff_seconds
+                if backoff_seconds is not None
+                else float(os.environ.get("REHAB_BACKOFF_SECONDS", DEFAULT_BACKOFF_SECONDS))
+            )
         )
+        self.backoff = self.infrastructure.backoff
         self.reconcile_seconds = (
             reconcile_seconds
             if reconcile_seconds is not None
             else float(os.environ.get("REHAB_RECONCILE_SECONDS", DEFAULT_RECONCILE_SECONDS))
         )
-        self._infrastructure_deliveries: dict[tuple[str, str], int] = {}
-        """(stream, entry id) -> deliveries of it that failed on the infrastructure, in this process."""
         ordering.create_parking(store.engine)
         reconcile.create_reconciliation(store.engine)
 
@@ -274,7 +253,7 @@ class EventConsumer:
 
     def _applied_meanwhile(self, event_id: UUID) -> bool:
         try:
-            with self.store.transaction() as unit:
+            with self.store.reading() as unit:  # never waits for a writer holding the database
                 return unit.has_received(event_id)
         except Exception:
             return False  # the store itself is failing: the delivery counts as failed
@@ -290,7 +269,7 @@ class EventConsumer:
             envelope = EventEnvelope.from_wire(text)
             receipt = await asyncio.to_thread(self.receive, envelope, stream, entry_id, text)
         except CANNOT_APPLY as error:
-            self._infrastructure_deliveries.pop((stream, entry_id), None)
+            self.infrastructure.settled(stream, entry_id)
             await self.dead_letter(redis, stream, entry_id, text, describe(error), deliveries)
             return True
         except Exception as error:
@@ -299,8 +278,7 @@ class EventConsumer:
             if is_infrastructure_failure(error):
                 return await self._wait_for_infrastructure(stream, entry_id, error)
             return await self._failed(redis, stream, entry_id, text, error, deliveries)
-        self.backoff.succeeded()
-        self._infrastructure_deliveries.pop((stream, entry_id), None)
+        self.infrastructure.settled(stream, entry_id, succeeded=True)
         if receipt is Receipt.PARKED:
             self.stats.parked += 1
             log.info(
@@ -322,10 +300,10 @@ class EventConsumer:
         error: Exception,
         deliveries: int,
     ) -> bool:
-        spent = deliveries - self._infrastructure_deliveries.get((stream, entry_id), 0)
+        spent = self.infrastructure.budget_spent(stream, entry_id, deliveries)
         if spent >= self.max_deliveries:
             reason = f"failed on each of {spent} deliveries; last: {describe(error)}"
-            self._infrastructure_deliveries.pop((stream, entry_id), None)
+            self.infrastructure.settled(stream, entry_id)
             await self.dead_letter(redis, stream, entry_id, fields, reason, deliveries)
             return True
         self.stats.failed_deliveries += 1
@@ -343,11 +321,7 @@ class EventConsumer:
     async def _wait_for_infrastructure(self, stream: str, entry_id: str, error: Exception) -> bool:
         """Leave the entry pending without spending its delivery budget, and back off."""
         self.stats.infrastructure_failures += 1
-        key = (stream, entry_id)
-        if len(self._infrastructure_deliveries) > 100_000:  # entries claimed elsewhere since: forget them
-            self._infrastructure_deliveries.clear()
-        self._infrastructure_deliveries[key] = self._infrastructure_deliveries.get(key, 0) + 1
-        wait = self.backoff.failed()
+        wait = self.infrastructure.failed(stream, entry_id)
         log.warning(
             "entry %s of %s not applied: the infrastructure failed (%s); left pending without spending "
             "its delivery budget, retrying in %.1fs",

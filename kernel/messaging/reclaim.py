@@ -22,7 +22,8 @@ from rehab_contracts import EventEnvelope
 from kernel.messaging import ordering
 from kernel.messaging.cancellation import raise_if_cancelled
 from kernel.messaging.dead_letters import as_text
-from kernel.messaging.outcomes import CANNOT_APPLY, Receipt, describe, is_infrastructure_failure
+from kernel.messaging.infrastructure import is_infrastructure_failure
+from kernel.messaging.outcomes import CANNOT_APPLY, Receipt, describe
 
 if TYPE_CHECKING:
     from kernel.messaging.consumer import EventConsumer

@@ -14,7 +14,7 @@ from rehab_contracts import EventEnvelope, EventPayload
 from sqlalchemy.exc import OperationalError
 
 from kernel.messaging.consumer import EventRejected, dead_letter_stream
-from kernel.messaging.outcomes import is_infrastructure_failure
+from kernel.messaging.infrastructure import is_infrastructure_failure
 from kernel.store.sqlite import StoreBusy
 from kernel.store.store import EventStore, UnitOfWork
 from tests.kernel.consuming import (
