@@ -18,7 +18,7 @@ from fastapi import Depends, FastAPI, Request, Response
 from starlette.routing import BaseRoute, Match
 from starlette.types import Scope
 
-from kernel.access.audit import PURPOSE_NOT_STATED, AuditEntry, AuditTrail, control_characters
+from kernel.access.audit import PURPOSE_NOT_STATED, AuditEntry, AuditTrail, control_characters, printable
 from kernel.access.auth import Agency, Principal, Role, TokenRejected, TokenVerifier
 from kernel.domain.rejections import CommandRejected
 from kernel.masking import mask_personal_data
@@ -164,15 +164,16 @@ def audit_entry(
         subject = str(parameters.get("person_id") or parameters.get("application_id") or request.url.path)
     purpose = _purpose_sent(request).strip()[:200] or PURPOSE_NOT_STATED
     action = mask_personal_data(f"{request.method} {request.url.path}?{request.url.query}".rstrip("?"))
+    # Every text field is stored with control characters escaped, so no row can forge another (issue 14).
     return AuditEntry(
         read_at=datetime.now(UTC),
-        user=principal.user,
+        user=printable(principal.user),
         agency=str(principal.agency),
         roles=",".join(sorted(principal.roles)),
-        scope=str(principal.scope),
-        action=action[:300],
-        subject=subject[:100],
-        purpose=purpose,
+        scope=printable(str(principal.scope)),
+        action=printable(action)[:300],
+        subject=printable(subject)[:100],
+        purpose=printable(purpose),
         status=status,
     )
 

@@ -98,3 +98,14 @@ def test_rehab_audit_escapes_control_characters_in_every_field_so_no_row_is_forg
     assert cells[1] == "孙干事\\x1b[2K"
     assert cells[6] == "p-1\\r"
     assert cells[7].startswith("入户核查\\n2026-01-01T00:00:00+00:00\\t审计员\\t")
+
+
+def test_control_characters_in_the_path_are_stored_escaped_in_the_action_and_the_subject(
+    client: TestClient, audit: AuditTrail
+) -> None:
+    assert client.get("/applications/a-1%0Aforged%1B", headers=token()).status_code == 200
+
+    [entry] = audit.entries()
+    assert entry.subject == "a-1\\nforged\\x1b"
+    assert entry.action.endswith("forged\\x1b")  # the URL parser drops the newline itself
+    assert "\n" not in entry.action
