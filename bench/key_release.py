@@ -29,7 +29,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from rehab_contracts.sealed import DataKey
 
-from kernel.access.auth import Agency, Role, Scope
+from kernel.access.auth import Role, Scope
 from kernel.runtime import ServiceSettings
 from rehab.users import User, UserDirectory
 from services.settlement.documents.person_keys import PersonKeys, SurveyKeyClient
@@ -41,7 +41,7 @@ def survey_app(folder: Path) -> tuple[FastAPI, str]:
     """The survey app with access control on, and a bearer token of settlement."""
     users = UserDirectory(folder / "access")
     users.rotate_key()
-    users.add(User("结算", Agency.SETTLEMENT, frozenset({Role.STAFF}), Scope.parse("district")))
+    users.add(User("结算", "settlement", frozenset({Role.STAFF}), Scope.parse("district")))
     token = users.issue_token("结算", lifetime=timedelta(hours=1))
     settings = ServiceSettings(
         service="survey",

@@ -23,7 +23,7 @@ from sqlalchemy import MetaData
 
 from kernel.access.access import AccessControl, install_access_control
 from kernel.access.audit import AuditTrail
-from kernel.access.auth import Agency, TokenVerifier, load_public_keys
+from kernel.access.auth import TokenVerifier, load_public_keys
 from kernel.deployment import load_deployment
 from kernel.messaging.cancellation import raise_if_cancelled
 from kernel.messaging.consumer import EventConsumer, Subscription
@@ -142,7 +142,7 @@ def load_access_control(settings: ServiceSettings) -> AccessControl | None:
             "`rehab users rotate-key` there, or copy the deployment's public keys into it"
         )
     return AccessControl(
-        Agency(settings.service),
+        settings.service,
         TokenVerifier(public_keys),
         command_scopes=load_deployment().spec(settings.service).command_scopes or frozenset(),
     )

@@ -9,13 +9,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kernel.access.auth import Agency, Role, Scope
+from kernel.access.auth import AUDIT, Agency, Role, Scope
 from rehab.services import SERVICES
 
 if TYPE_CHECKING:
     from rehab.users import UserDirectory
 
-AGENCIES = [str(agency) for agency in Agency]
+AGENCIES = [*SERVICES, AUDIT]
 ROLES = [str(role) for role in Role]
 
 

@@ -19,7 +19,7 @@ from starlette.routing import BaseRoute, Match
 from starlette.types import Scope
 
 from kernel.access.audit import PURPOSE_NOT_STATED, AuditEntry, AuditTrail, control_characters, printable
-from kernel.access.auth import Agency, Principal, Role, TokenRejected, TokenVerifier
+from kernel.access.auth import AUDIT, Agency, Principal, Role, TokenRejected, TokenVerifier
 from kernel.domain.rejections import CommandRejected
 from kernel.masking import mask_personal_data
 from kernel.web.errors import problem
@@ -110,7 +110,7 @@ def _authorised(request: Request, access: AccessControl) -> Principal:
     if scheme.lower() != "bearer" or not token:
         raise TokenRejected("请求缺少 Authorization: Bearer <token>（用 rehab token 签发）")
     principal = access.verifier.verify(token.strip(), now=datetime.now(UTC))
-    own = principal.agency in (access.agency, Agency.AUDIT)
+    own = principal.agency in (access.agency, AUDIT)
     if not own and not _route_extra(request).get("x-other-agencies"):
         raise Forbidden(f"{principal.agency} 的用户不能使用 {access.agency} 服务", code="access.wrong_agency")
     if request.method in SAFE_METHODS:

@@ -18,7 +18,7 @@ from kernel.access.access import caller_of
 from kernel.access.auth import Agency, Principal, TokenRejected, TokenVerifier, load_public_keys
 from kernel.domain.rejections import CommandRejected
 
-DEFAULT_ENTITLED = frozenset({Agency.SETTLEMENT})
+DEFAULT_ENTITLED = frozenset({"settlement"})
 """Settlement prints 附件3 (name, ID and certificate numbers, phone, address): it needs the keys."""
 
 

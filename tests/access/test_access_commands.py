@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import create_engine
 
 from kernel.access.audit import AuditEntry, AuditTrail
-from kernel.access.auth import Agency, Role, Scope, TokenRejected, TokenVerifier, load_public_keys
+from kernel.access.auth import Role, Scope, TokenRejected, TokenVerifier, load_public_keys
 from rehab.cli_access import register
 
 
@@ -53,7 +53,7 @@ def test_a_token_issued_to_a_user_verifies_with_the_public_keys_services_hold(ac
     principal = verify(access_dir, issued_token(access_dir, capsys))
     assert (principal.user, principal.agency, principal.roles, principal.scope) == (
         "孙干事",
-        Agency.APPROVAL,
+        "approval",
         frozenset({Role.HANDLER}),
         Scope("street", "鸳鸯"),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kernel.access.access import Forbidden
-from kernel.access.auth import Agency, Principal, Role, Scope
+from kernel.access.auth import Principal, Role, Scope
 from kernel.access.scopes import (
     Territory,
     require_area,
@@ -16,7 +16,7 @@ from kernel.access.scopes import (
 
 
 def caller(scope: str, *roles: Role, user: str = "孙干事") -> Principal:
-    return Principal(user, Agency.APPROVAL, frozenset(roles or (Role.STAFF,)), Scope.parse(scope))
+    return Principal(user, "approval", frozenset(roles or (Role.STAFF,)), Scope.parse(scope))
 
 
 def test_without_a_caller_nothing_is_limited():

@@ -12,7 +12,6 @@ import pytest
 from fastapi.testclient import TestClient
 from rehab_contracts.sealed import REDACTED, UNAVAILABLE, DataKey
 
-from kernel.access.auth import Agency
 from services.settlement.documents import person_keys
 from services.settlement.documents.person_keys import PersonKeys, SurveyKeyClient
 from services.settlement.documents.register import REGISTER_EVENT_TYPES, year_register
@@ -45,7 +44,7 @@ def test_a_year_register_prefetched_in_one_request_names_every_person_and_asks_n
     wang = register_and_survey(survey, "王五", WANG_ID)
     third = register_and_survey(survey, "李四", make_id(date(1958, 4, 12), "235"))
     forward(survey, settlement)
-    keys, sent = PersonKeys(SurveyKeyClient(survey, token(Agency.SETTLEMENT))), counted(survey)
+    keys, sent = PersonKeys(SurveyKeyClient(survey, token("settlement"))), counted(survey)
 
     keys.prefetch([zhang, wang, third])
     register = year_register(archive(engine_of(settlement), REGISTER_EVENT_TYPES), 2024, keys)
@@ -60,7 +59,7 @@ def test_a_forgotten_person_reads_redacted_from_the_batch_without_asking_again(
     kept = register_and_survey(survey, "张华", ZHANG_ID)
     gone = register_and_survey(survey, "王五", WANG_ID)
     survey.post(f"/persons/{gone}/forget")
-    keys, sent = PersonKeys(SurveyKeyClient(survey, token(Agency.SETTLEMENT))), counted(survey)
+    keys, sent = PersonKeys(SurveyKeyClient(survey, token("settlement"))), counted(survey)
 
     keys.prefetch([kept, gone, kept])
 
@@ -71,9 +70,7 @@ def test_a_forgotten_person_reads_redacted_from_the_batch_without_asking_again(
 def test_a_fresh_key_is_not_fetched_again_and_an_expired_one_is(survey: TestClient) -> None:
     person = register_and_survey(survey, "张华", ZHANG_ID)
     now = [0.0]
-    keys = PersonKeys(
-        SurveyKeyClient(survey, token(Agency.SETTLEMENT)), keep_seconds=300, clock=lambda: now[0]
-    )
+    keys = PersonKeys(SurveyKeyClient(survey, token("settlement")), keep_seconds=300, clock=lambda: now[0])
     keys.prefetch([person])
     sent = counted(survey)
 
@@ -181,7 +178,7 @@ def test_the_year_register_fetches_its_keys_in_one_batch_request_and_asks_nothin
     gone = register_and_survey(survey, "赵六", make_id(date(1958, 4, 12), "237"))
     assert survey.post(f"/persons/{gone}/forget").status_code == 200
     forward(survey, settlement)
-    keys = PersonKeys(SurveyKeyClient(survey, token(Agency.SETTLEMENT)))
+    keys = PersonKeys(SurveyKeyClient(survey, token("settlement")))
     sent = counted(survey)
     register = year_register(archive(engine_of(settlement), REGISTER_EVENT_TYPES), 2024, keys)
     assert sent == ["POST /persons/data-keys:batch"]

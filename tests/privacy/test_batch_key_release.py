@@ -13,7 +13,7 @@ import redis
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 
-from kernel.access.auth import Agency, Principal, Role, Scope, TokenIssuer, TokenVerifier
+from kernel.access.auth import AUDIT, Agency, Principal, Role, Scope, TokenIssuer, TokenVerifier
 from kernel.runtime import ServiceSettings
 from services.survey.app import create_app
 from services.survey.key_release import MAX_PERSONS_PER_RELEASE
@@ -58,20 +58,20 @@ def test_one_request_releases_each_key_the_single_route_releases_and_sorts_the_r
     legacy, unknown = store_v1_person(client), str(uuid4())
     asked = [second, unknown, forgotten, first, legacy, second]
 
-    response = client.post(BATCH, json={"person_ids": asked}, headers=token(Agency.SETTLEMENT))
+    response = client.post(BATCH, json={"person_ids": asked}, headers=token("settlement"))
 
     assert response.status_code == 200, response.text
     body = response.json()
     assert [released["person_id"] for released in body["keys"]] == [second, first]
     for released in body["keys"]:
-        single = client.get(f"/persons/{released['person_id']}/data-key", headers=token(Agency.SETTLEMENT))
+        single = client.get(f"/persons/{released['person_id']}/data-key", headers=token("settlement"))
         assert single.status_code == 200 and single.json() == released
     assert (body["forgotten"], body["without_key"], body["unknown"]) == ([forgotten], [legacy], [unknown])
 
 
 def test_an_agency_not_entitled_or_a_caller_without_a_valid_token_gets_no_key(client: TestClient) -> None:
     person_id = register(client, 231)
-    for agency in (Agency.ASSESSMENT, Agency.DELIVERY, Agency.SURVEY, Agency.AUDIT):
+    for agency in ("assessment", "delivery", "survey", AUDIT):
         refused = client.post(BATCH, json={"person_ids": [person_id]}, headers=token(agency))
         assert refused.status_code == 403 and code_of(refused) == "survey.data_key.not_entitled"
         assert "keys" not in refused.json()
@@ -93,14 +93,14 @@ def test_an_agency_not_entitled_or_a_caller_without_a_valid_token_gets_no_key(cl
     ids=["missing", "empty", "not a list", "not an id", "too many", "unknown field"],
 )
 def test_a_bad_body_is_a_422_naming_the_field(client: TestClient, body: object, field: str) -> None:
-    response = client.post(BATCH, json=body, headers=token(Agency.SETTLEMENT))
+    response = client.post(BATCH, json=body, headers=token("settlement"))
 
     assert response.status_code == 422 and code_of(response) == "request.invalid"
     assert [error["field"] for error in response.json()["errors"]] == [field]
 
 
 def test_a_body_that_is_not_json_is_a_422_not_a_stack_trace(client: TestClient) -> None:
-    headers = token(Agency.SETTLEMENT) | {"Content-Type": "application/json"}
+    headers = token("settlement") | {"Content-Type": "application/json"}
     response = client.post(BATCH, content=b"{person_ids: [", headers=headers)
     assert response.status_code == 422 and code_of(response) == "request.invalid"
 
@@ -109,7 +109,7 @@ def test_the_most_persons_one_request_may_name_are_all_answered(client: TestClie
     person_id = register(client, 231)
     asked = [person_id] + [str(uuid4()) for _ in range(MAX_PERSONS_PER_RELEASE - 1)]
 
-    response = client.post(BATCH, json={"person_ids": asked}, headers=token(Agency.SETTLEMENT))
+    response = client.post(BATCH, json={"person_ids": asked}, headers=token("settlement"))
 
     assert response.status_code == 200, response.text
     assert (
@@ -121,10 +121,10 @@ def test_an_idempotency_key_is_refused_so_no_released_key_is_kept_in_the_store(
     client: TestClient, tmp_path: Path
 ) -> None:
     person_id = register(client, 231)
-    headers = token(Agency.SETTLEMENT) | {"Idempotency-Key": "annual-summary-2024"}
+    headers = token("settlement") | {"Idempotency-Key": "annual-summary-2024"}
 
     refused = client.post(BATCH, json={"person_ids": [person_id]}, headers=headers)
-    released = client.post(BATCH, json={"person_ids": [person_id]}, headers=token(Agency.SETTLEMENT))
+    released = client.post(BATCH, json={"person_ids": [person_id]}, headers=token("settlement"))
 
     assert refused.status_code == 422 and code_of(refused) == "survey.data_key.idempotency_key"
     assert refused.json()["errors"][0]["field"] == "Idempotency-Key"
@@ -142,7 +142,7 @@ def test_no_key_leaves_a_registry_running_without_access_control(
     )
     with TestClient(create_app(settings)) as open_client:
         person_id = register(open_client, 231)
-        response = open_client.post(BATCH, json={"person_ids": [person_id]}, headers=token(Agency.SETTLEMENT))
+        response = open_client.post(BATCH, json={"person_ids": [person_id]}, headers=token("settlement"))
     assert response.status_code == 403 and code_of(response) == "survey.data_key.release_off"
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import create_engine
 
 from kernel.access.access import PERSONAL_DATA, AccessControl, install_access_control
 from kernel.access.audit import AuditEntry, AuditTrail
-from kernel.access.auth import Agency, TokenVerifier
+from kernel.access.auth import TokenVerifier
 from kernel.web.errors import install_error_handlers
 from rehab.cli import main
 from tests.access.test_access_control import KEY, token
@@ -35,7 +35,7 @@ def audit(tmp_path: Path) -> AuditTrail:
 def client(audit: AuditTrail) -> Iterator[TestClient]:
     app = FastAPI()
     install_error_handlers(app)
-    install_access_control(app, AccessControl(Agency.APPROVAL, TokenVerifier((KEY.public_key(),)), audit))
+    install_access_control(app, AccessControl("approval", TokenVerifier((KEY.public_key(),)), audit))
 
     @app.get("/applications/{application_id}", openapi_extra=PERSONAL_DATA)
     def application(application_id: str) -> dict[str, str]:

@@ -130,7 +130,7 @@ def test_settlement_names_persons_with_released_keys_and_redacts_them_once_forgo
     legacy = Journey()  # registered as schema v1 (details in clear), with a paid service
     for envelope, stream in legacy.events():
         apply(settlement, envelope, stream)
-    keys = PersonKeys(SurveyKeyClient(survey, token(Agency.SETTLEMENT)))
+    keys = PersonKeys(SurveyKeyClient(survey, token("settlement")))
     before = names(settlement, keys)
     money_before = money(settlement, capsys), money(settlement, capsys, "--from-archive")
     assert ("张华", ZHANG_ID, "13800138000") in before and ("王五", WANG_ID, "13800138000") in before
@@ -145,7 +145,7 @@ def test_settlement_names_persons_with_released_keys_and_redacts_them_once_forgo
     assert (REDACTED, REDACTED, REDACTED) in after and ("王五", WANG_ID, "13800138000") in after
     assert len([row for row in after if row[0] == REDACTED]) == 2  # the v1 person too
     assert not any(ZHANG_ID in str(row) or "张华" in str(row) for row in after)
-    assert names(settlement, PersonKeys(SurveyKeyClient(survey, token(Agency.SETTLEMENT)))) == after
+    assert names(settlement, PersonKeys(SurveyKeyClient(survey, token("settlement")))) == after
     assert (money(settlement, capsys), money(settlement, capsys, "--from-archive")) == money_before
     assert "street:鸳鸯" in money_before[0] and "balanced: yes" in money_before[0]
 
@@ -159,7 +159,7 @@ def test_without_a_released_key_names_read_unavailable_and_v1_names_still_show(
     for envelope, stream in legacy.events():
         apply(settlement, envelope, stream)
 
-    for keys in (PersonKeys(), PersonKeys(SurveyKeyClient(survey, token(Agency.ASSESSMENT)))):
+    for keys in (PersonKeys(), PersonKeys(SurveyKeyClient(survey, token("assessment")))):
         shown = names(settlement, keys)
         assert (UNAVAILABLE, UNAVAILABLE, UNAVAILABLE) in shown
         assert not any("张华" in str(row) for row in shown)
@@ -177,6 +177,6 @@ def test_a_seal_moved_into_another_event_reads_unavailable_rather_than_failing(
     )
     apply(settlement, envelope_of(moved, date(2024, 11, 1), f"person-{zhang}", version=3))
 
-    shown = names(settlement, PersonKeys(SurveyKeyClient(survey, token(Agency.SETTLEMENT))))
+    shown = names(settlement, PersonKeys(SurveyKeyClient(survey, token("settlement"))))
 
     assert shown == [(UNAVAILABLE, UNAVAILABLE, UNAVAILABLE)]
