@@ -32,6 +32,8 @@ class Problem:
     code: str
     detail: str
     errors: tuple[tuple[str, str], ...] = ()
+    body: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    """The whole problem document (a sheet import's report has each error's row and column)."""
 
     @classmethod
     def of(cls, response: httpx.Response) -> Problem:
@@ -47,7 +49,7 @@ class Problem:
             if isinstance(entry, dict)
         )
         detail = str(body.get("detail") or body.get("title") or f"服务返回 {response.status_code}")
-        return cls(response.status_code, str(body.get("code") or "unknown"), detail, errors)
+        return cls(response.status_code, str(body.get("code") or "unknown"), detail, errors, body)
 
     def by_field(self) -> dict[str, list[str]]:
         """Messages by form field: ``guardian.phone`` stays, list positions (``needed_items.0``) go."""
@@ -118,13 +120,29 @@ class AgencyClient:
     ) -> Answer:
         """A command, keyed by the form it came from: a double submit records once."""
         headers = {**self._auth(user), "Idempotency-Key": idempotency_key}
-        response = self._send(service, "POST", path, headers=headers, json=dict(body))
-        replayed = response.headers.get("Idempotent-Replayed") == "true"
+        return _answer(self._send(service, "POST", path, headers=headers, json=dict(body)))
+
+    def upload(
+        self,
+        service: str,
+        path: str,
+        fields: Mapping[str, str],
+        file: tuple[str, bytes, str],
+        *,
+        user: str,
+        idempotency_key: str,
+    ) -> Answer:
+        """A multipart command (a sheet import): the form's fields and one file."""
+        headers = {**self._auth(user), "Idempotency-Key": idempotency_key}
+        response = self._send(service, "POST", path, headers=headers, data=dict(fields), files={"file": file})
+        return _answer(response)
+
+    def download(self, service: str, path: str, *, user: str) -> httpx.Response:
+        """A file the service serves (a template): its bytes and headers, passed on as they are."""
+        response = self._send(service, "GET", path, headers=self._auth(user))
         if response.status_code >= 400:
-            return Answer(response.status_code, problem=Problem.of(response))
-        return Answer(
-            response.status_code, body=response.json() if response.content else None, replayed=replayed
-        )
+            raise ServiceRefused(Problem.of(response))
+        return response
 
     def _auth(self, user: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token_for(user)}"}
@@ -134,6 +152,13 @@ class AgencyClient:
             return self.client.request(method, self.urls[service] + path, **options)
         except httpx.HTTPError as error:
             raise ServiceUnavailable(service) from error
+
+
+def _answer(response: httpx.Response) -> Answer:
+    replayed = response.headers.get("Idempotent-Replayed") == "true"
+    if response.status_code >= 400:
+        return Answer(response.status_code, problem=Problem.of(response))
+    return Answer(response.status_code, body=response.json() if response.content else None, replayed=replayed)
 
 
 def _clean(params: Mapping[str, Any] | None) -> dict[str, Any]:

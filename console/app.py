@@ -20,15 +20,15 @@ from console.passwords import Credentials, LoginPolicy
 from console.sessions import Sessions
 from console.settings import ConsoleSettings
 from console.store import create_console_engine
+from console.street.imports import router as import_router
 from console.street.pages import router as street_router
 from console.web import Console, CsrfRefused, LoginRequired, Redirect, SignedIn, render
-from kernel.access.auth import Agency
 from kernel.reference import load_jurisdiction
 from kernel.reference.jurisdiction import deployment_reference
 from rehab.users import UserDirectory
 
 HERE = Path(__file__).resolve().parent
-HOMES = {Agency.SURVEY: "/street"}
+HOMES = {"survey": "/street"}
 """Each agency's first page; agencies without pages yet see the console's own start page."""
 
 SECURITY_HEADERS = {
@@ -81,6 +81,7 @@ def create_console_app(settings: ConsoleSettings | None = None) -> FastAPI:
     app.include_router(assets_router)
     app.include_router(login_router)
     app.include_router(street_router)
+    app.include_router(import_router)
 
     @app.get("/")
     def home(request: Request, clerk: SignedIn) -> Response:

@@ -27,13 +27,13 @@ class DemoLogin:
 DEMO_LOGINS = (
     DemoLogin(
         "鸳鸯街道调查员",
-        Agency.SURVEY,
+        "survey",
         frozenset({Role.STAFF}),
         Scope("street", "鸳鸯"),
         "demo-yuanyang-2025",
     ),
     DemoLogin(
-        "人和街道调查员", Agency.SURVEY, frozenset({Role.STAFF}), Scope("street", "人和"), "demo-renhe-2025"
+        "人和街道调查员", "survey", frozenset({Role.STAFF}), Scope("street", "人和"), "demo-renhe-2025"
     ),
 )
 """One street clerk per street the demo drives most; the other agencies' pages come with their logins."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from kernel.access.auth import Agency, Role, Scope
+from kernel.access.auth import AUDIT, Role, Scope
 from services.survey.labels import (
     CATEGORY_LABELS,
     ECONOMIC_LABELS,
@@ -30,12 +30,12 @@ __all__ = [
 ]
 
 AGENCY_LABELS = {
-    Agency.SURVEY: "街道",
-    Agency.ASSESSMENT: "定点康复评估机构",
-    Agency.APPROVAL: "社区 · 街道 · 区残联办（审批）",
-    Agency.DELIVERY: "定点康复服务机构",
-    Agency.SETTLEMENT: "区残联办 · 财政（结算）",
-    Agency.AUDIT: "审计",
+    "survey": "街道",
+    "assessment": "定点康复评估机构",
+    "approval": "社区 · 街道 · 区残联办（审批）",
+    "delivery": "定点康复服务机构",
+    "settlement": "区残联办 · 财政（结算）",
+    AUDIT: "审计",
 }
 ROLE_LABELS = {
     Role.STAFF: "工作人员",

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from console.app import create_console_app
 from console.settings import ConsoleSettings
-from kernel.access.auth import Agency, Role, Scope
+from kernel.access.auth import Role, Scope
 from rehab.local_redis import free_port
 from rehab.users import User, UserDirectory, set_console_password
 
@@ -27,7 +27,7 @@ def hidden(page: str, name: str) -> str:
 @pytest.fixture
 def console(tmp_path: Path) -> TestClient:
     directory = UserDirectory(tmp_path / "access")
-    directory.add(User("孙干事", Agency.SURVEY, frozenset({Role.STAFF}), Scope("street", "鸳鸯")))
+    directory.add(User("孙干事", "survey", frozenset({Role.STAFF}), Scope("street", "鸳鸯")))
     store = f"sqlite:///{tmp_path / 'console.db'}"
     set_console_password(directory, store, "孙干事", "Liangjiang-2025", must_change=False)
     settings = ConsoleSettings(
