@@ -158,6 +158,13 @@ def _current_survey(record: dict[str, Any], year: int) -> dict[str, Any] | None:
     )
 
 
+@router.get("/persons/{person_id}/handbook")
+def handbook(request: Request, clerk: SignedIn, person_id: UUID) -> Response:
+    """附件1《精准康复服务手册》 page 1 as the service fills it in, to print."""
+    page = _get(request, clerk, f"/persons/{person_id}/handbook", "打印精准康复服务手册")
+    return render(request, "street/handbook.html", handbook=page, person_id=person_id)
+
+
 @router.get("/persons/{person_id}/correct")
 def correction_form(request: Request, clerk: SignedIn, person_id: UUID) -> Response:
     record = _get(request, clerk, f"/persons/{person_id}", "更正基本信息")

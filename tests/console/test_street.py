@@ -96,6 +96,11 @@ def test_the_street_journey_register_with_a_typo_corrected_survey_and_find_the_p
     assert_accessible(page)
     screenshot(page, "06-person")
 
+    page.get_by_role("link", name="打印手册首页（附件1）").click()
+    assert "残疾人基本信息" in page.get_by_role("heading", level=1).inner_text()
+    assert "二级" in page.get_by_role("table").inner_text()
+    assert_accessible(page)
+    page.goto(person_url)
     page.get_by_role("link", name="更正基本信息").click()
     page.get_by_label(re.compile("^联系电话")).fill("023-67881234")
     page.get_by_label(re.compile("^更正原因")).fill("电话号码变更")
