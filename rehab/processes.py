@@ -58,7 +58,9 @@ class ServiceProcesses:
     def with_agency_users(cls, var_dir: Path, redis: LocalRedis, **options: Any) -> ServiceProcesses:
         """Each service as its own user of deploy/redis/users.acl (``redis`` started with that file)."""
         urls = {service: redis.user_url(service) for service in options.get("services", SERVICES)}
-        return cls(var_dir, redis.user_url("operator"), redis_urls=urls, **options)
+        # Only the retention user may trim the streams (deploy/redis/users.acl): the producers trim as it.
+        env = {"REHAB_RETENTION_REDIS_URL": redis.user_url("retention"), **options.pop("env", {})}
+        return cls(var_dir, redis.user_url("operator"), redis_urls=urls, env=env, **options)
 
     @property
     def signing_keys(self) -> Path:
