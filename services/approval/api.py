@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response, status
@@ -47,11 +47,17 @@ PROPOSED = (
     "(202, the pending block): it takes effect once every other signatory named in it has confirmed it with "
     "their own token (`POST .../confirmations`); any of them may decline it (`POST .../declines`)."
 )
-PENDING = {"model": SignOffView, "description": "Proposed: waiting for the other signatories to confirm"}
+PENDING: dict[str, Any] = {
+    "model": SignOffView,
+    "description": "Proposed: waiting for the other signatories to confirm",
+}
 
 
 Reference = Annotated[Jurisdiction, Depends(jurisdiction_of)]
-ERRORS = {404: {"description": "No such application"}, 409: {"description": "Not in a state that allows it"}}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such application"},
+    409: {"description": "Not in a state that allows it"},
+}
 
 
 @router.post(

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
-    from services.approval.domain import Submission
+    from services.approval.events import Submission
 
 CATARACT_SURGERY: Final = "cataract_surgery"
 SELF_PURCHASED_DEVICE_SUBSIDY: Final = "self_purchased_device_subsidy"

@@ -194,10 +194,12 @@ def _check_support_services(submission: Submission, other: Application) -> None:
         return
     for requested in submission.requested_items:
         category = SUPPORT_SERVICE_CATEGORIES.get(requested.item)
+        if category is None:
+            continue
         earlier = [
             earlier.item
             for earlier in other.submission.requested_items
-            if category is not None and SUPPORT_SERVICE_CATEGORIES.get(earlier.item) == category
+            if SUPPORT_SERVICE_CATEGORIES.get(earlier.item) == category
         ]
         if earlier:
             raise StateConflict(

@@ -17,8 +17,17 @@ from rehab_contracts import ItemApproval as ItemApprovalContract
 from rehab_contracts import ItemRejection as ItemRejectionContract
 from rehab_contracts import RequestedItem as RequestedItemContract
 from rehab_contracts import Signatories as SignatoriesContract
+from rehab_contracts.vocabulary import (
+    Attachment,
+    CatalogueItem,
+    DisabilityCategory,
+    EconomicStatus,
+    Eye,
+    ReviewLevel,
+    SignerRole,
+)
 
-from services.approval.domain import (
+from services.approval.events import (
     ApplicationApproved,
     ApplicationEvent,
     ApplicationRejected,
@@ -126,14 +135,14 @@ def contract_payload(
         return AttachmentsAddedContract(
             application_id=event.application_id,
             person_id=form.person_id,
-            attachments=sorted(event.attachments),
+            attachments=sorted(Attachment(attachment) for attachment in event.attachments),
             added_on=event.added_on,
         )
     if isinstance(event, ApplicationReviewed):
         return ReviewedContract(
             application_id=event.application_id,
             person_id=form.person_id,
-            level=event.level,
+            level=ReviewLevel(event.level),
             endorsed=event.endorsed,
             opinion=event.opinion,
             signatories=_signatories_contract(event.signatories),
@@ -167,7 +176,7 @@ def contract_payload(
             application_year=form.application_year,
             street=form.street,
             service_card_number=service_card_number,
-            item=event.item,
+            item=CatalogueItem(event.item),
             from_institution_id=event.from_institution_id,
             to_institution_id=event.to_institution_id,
             reason=event.reason,
@@ -187,20 +196,20 @@ def _submitted(event: ApplicationSubmitted) -> SubmittedContract:
         serial_number=form.serial_number,
         requested_items=[
             RequestedItemContract(
-                item=requested.item,
+                item=CatalogueItem(requested.item),
                 institution_id=requested.institution_id,
-                eyes=list(requested.eyes),
+                eyes=[Eye(eye) for eye in requested.eyes],
                 nutrition_allowance=requested.nutrition_allowance,
                 poor=requested.poor,
             )
             for requested in form.requested_items
         ],
-        attachments=sorted(form.attachments),
+        attachments=sorted(Attachment(attachment) for attachment in form.attachments),
         submitted_on=form.submitted_on,
-        applicant_role=form.applicant_role,
+        applicant_role=SignerRole(form.applicant_role),
         referral_id=form.referral_id,
-        economic_status=form.economic_status,
-        disability_categories=sorted(form.disability_categories),
+        economic_status=None if form.economic_status is None else EconomicStatus(form.economic_status),
+        disability_categories=sorted(DisabilityCategory(category) for category in form.disability_categories),
         certified=form.certified,
     )
 

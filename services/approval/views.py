@@ -8,8 +8,8 @@ from rehab_contracts import ItemRejection, RequestedItem, Signatories
 
 from services.approval.catalogue import COMMUNITY, STREET
 from services.approval.deadlines import working_days_between
-from services.approval.domain import Application, ApplicationApproved, ApplicationReviewed
-from services.approval.events import InstitutionChangeApproved
+from services.approval.domain import Application
+from services.approval.events import ApplicationApproved, ApplicationReviewed, InstitutionChangeApproved
 from services.approval.schemas import (
     ApplicationAccepted,
     ApplicationView,

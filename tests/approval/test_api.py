@@ -12,13 +12,21 @@ import pytest
 import redis
 import sqlalchemy
 from fastapi.testclient import TestClient
-from rehab_contracts import APPROVAL_STREAM, ASSESSMENT_STREAM, EventEnvelope, ReferralIssued
+from rehab_contracts import (
+    APPROVAL_STREAM,
+    ASSESSMENT_STREAM,
+    CatalogueItem,
+    EventEnvelope,
+    ReferralIssued,
+    ReferralTarget,
+)
 
 from kernel.domain.clock import business_time
 from kernel.domain.ids import new_event_id
 from kernel.runtime import ServiceRuntime, ServiceSettings
 from services.approval.app import create_app
 from tests.problem_json import field_error_of
+from tests.streams import entries
 
 OFFICE = {"responsible": "赵主任", "reviewer": "钱科长", "handler": "孙干事"}
 
@@ -46,8 +54,8 @@ def referral_envelope(
         person_id=person_id,
         from_institution_id="cq-assess-cqmu-second",
         to_institution_id=institution,
-        to_kind="service_institution",
-        items=list(items or ("low_vision_training",)),
+        to_kind=ReferralTarget.SERVICE_INSTITUTION,
+        items=[CatalogueItem(item) for item in items or ("low_vision_training",)],
         issued_on=date(2024, 10, 22),
     )
     return EventEnvelope(
@@ -268,7 +276,7 @@ def test_the_form_is_reviewed_by_community_and_street_then_approved_with_a_servi
         "approval.application_reviewed",
         "approval.application_approved",
     ]
-    published = eventually(lambda: len(redis_client.xrange(APPROVAL_STREAM)) == 4)
+    published = eventually(lambda: len(entries(redis_client, APPROVAL_STREAM)) == 4)
     assert published, "the relay publishes the four events to the approval stream"
 
 
@@ -339,7 +347,7 @@ def test_attachments_handed_in_later_are_published_as_an_event_of_the_applicatio
             "added_on": "2024-10-27",
         }
     ]
-    published = eventually(lambda: len(redis_client.xrange(APPROVAL_STREAM)) == 2)
+    published = eventually(lambda: len(entries(redis_client, APPROVAL_STREAM)) == 2)
     assert published, "the relay publishes the submission and the added attachments"
 
 

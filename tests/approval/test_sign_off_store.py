@@ -69,5 +69,5 @@ def test_two_steps_taking_the_same_slot_conflict(store: EventStore) -> None:
     with pytest.raises(StateConflict), store.transaction() as unit:
         save_steps(unit, application_id, second_proposal)  # round 1 of the block again
     with store.reading() as unit:
-        proposal = load_sign_offs(unit, application_id, AT).proposal(proposal_id)
-    assert proposal.awaiting == [("handler", "冯干事")]
+        pending = load_sign_offs(unit, application_id, AT).proposal(proposal_id)
+    assert pending.awaiting == [("handler", "冯干事")]

@@ -3,6 +3,7 @@ with their own token; the last confirmation makes the block take effect (docs/se
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, status
@@ -24,7 +25,7 @@ from services.approval.sign_off.views import sign_off_response, signer_of
 
 router = APIRouter(tags=["sign-offs"])
 
-ANSWERS = {
+ANSWERS: dict[int | str, dict[str, Any]] = {
     200: {"model": SignOffView, "description": "Declined (withdrawn), or confirmed before: nothing changed"},
     201: {"model": SignOffView, "description": "This confirmation was the last: the block took effect"},
     202: {"model": SignOffView, "description": "Confirmed; other signatories still to confirm"},

@@ -7,7 +7,7 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from uuid import UUID
 
-from sqlalchemy import insert, select
+from sqlalchemy import RowMapping, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from kernel.domain.rejections import StateConflict
@@ -79,10 +79,10 @@ def _row(application_id: UUID, step: SignOffStep) -> dict[str, object]:
     return {**row, "kind": kind, "block": "", "slot": f"{step.proposal_id}/{step.step}", "reason": reason}
 
 
-def _step(row: dict[str, object]) -> SignOffStep:
+def _step(row: RowMapping) -> SignOffStep:
     proposal_id = UUID(str(row["proposal_id"]))
     at = row["at"]
-    assert hasattr(at, "tzinfo")
+    assert isinstance(at, datetime)
     when = at if at.tzinfo is not None else at.replace(tzinfo=UTC)  # SQLite forgets the zone
     signer, role = str(row["signer"]), str(row["role"])
     if row["kind"] == "proposed":
