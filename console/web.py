@@ -208,7 +208,8 @@ async def posted(request: Request) -> Posted:
         if expired is not None and secrets.compare_digest(token, expired.csrf):
             kept_fields = [(name, value) for name, value in fields if name != CSRF_FIELD]
             kept = console.sessions.keep_form(expired.user, request.url.path, kept_fields, now())
-        raise LoginRequired(request.url.path, kept, reason="登录已超时，请重新登录；填写的内容已保留")
+        reason = "登录已超时，请重新登录；填写的内容已保留" if kept else "登录已超时，请重新登录"
+        raise LoginRequired(request.url.path, kept, reason=reason)
     signed_in = clerk(request)
     if not secrets.compare_digest(token, signed_in.session.csrf):
         raise CsrfRefused()

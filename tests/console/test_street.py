@@ -116,6 +116,8 @@ def test_the_street_journey_register_with_a_typo_corrected_survey_and_find_the_p
     page.goto("/street/persons?q=" + person["id_number"])
     assert page.get_by_role("link", name="王秀英").is_visible()
     assert_accessible(page)
+    page.goto("/street/persons")
+    screenshot(page, "13-persons")
     page.goto("/street")
     assert (
         "王秀英"
