@@ -7,6 +7,7 @@ from uuid import UUID
 from rehab_contracts import AssessmentCompleted as AssessmentCompletedContract
 from rehab_contracts import EventEnvelope, parse_payload
 from rehab_contracts import ReferralIssued as ReferralIssuedContract
+from rehab_contracts.vocabulary import AssessmentMode, CatalogueItem, InstitutionLevel, ReferralTarget
 
 from kernel.domain.clock import business_time
 from kernel.reference import Jurisdiction
@@ -76,11 +77,11 @@ def new_event(event: AssessmentEvent, *, correlation_id: UUID | None, causation_
             person_id=event.person_id,
             assessment_year=event.assessment_year,
             institution_id=event.institution_id,
-            institution_level=event.institution_level,
+            institution_level=InstitutionLevel(event.institution_level),
             assessor=event.assessor,
             assessed_on=event.assessed_on,
-            mode=event.mode,
-            assessed_needs=list(event.assessed_needs),
+            mode=AssessmentMode(event.mode),
+            assessed_needs=[CatalogueItem(item) for item in event.assessed_needs],
             referral_needed=event.referral_needed,
             opinion=event.opinion,
         )
@@ -92,8 +93,8 @@ def new_event(event: AssessmentEvent, *, correlation_id: UUID | None, causation_
             person_id=event.person_id,
             from_institution_id=event.from_institution_id,
             to_institution_id=event.to_institution_id,
-            to_kind=event.to_kind,
-            items=list(event.items),
+            to_kind=ReferralTarget(event.to_kind),
+            items=[CatalogueItem(item) for item in event.items],
             issued_on=event.issued_on,
         )
         day = event.issued_on

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rehab_contracts import ApplicationApproved, EventPayload
 from rehab_contracts import ServiceDelivered as ServiceDeliveredContract
+from rehab_contracts.vocabulary import CatalogueItem, SignerRole
 
 from services.delivery.domain import Entitlement, ServiceDelivered, ServiceForm
 
@@ -30,18 +31,19 @@ def domain_event(payload: EventPayload) -> ServiceDelivered:
 
 def contract_payload(event: ServiceDelivered) -> ServiceDeliveredContract:
     form = event.form
+    assert form.signed_by is not None and form.signed_on is not None, "the domain records signed forms only"
     return ServiceDeliveredContract(
         delivery_id=event.delivery_id,
         application_id=form.application_id,
         person_id=form.person_id,
         service_year=event.service_year,
         institution_id=form.institution_id,
-        item=form.item,
+        item=CatalogueItem(form.item),
         frequency=form.frequency,
         period_start=form.period_start,
         period_end=form.period_end,
         staff=form.staff,
-        signed_by=form.signed_by,
+        signed_by=SignerRole(form.signed_by),
         signed_on=form.signed_on,
         charge_fen=form.charge_fen,
         insurance_paid_fen=form.insurance_paid_fen,

@@ -77,9 +77,10 @@ def forgotten_details(details: PersonDetails) -> PersonDetails:
     """The details of a forgotten person: attributes kept, identifying details redacted."""
     certificate = REDACTED if details.certificate_number else None
     veteran = REDACTED if details.veteran_certificate_number else None
+    redacted: dict[str, Any] = {name: REDACTED for name in IDENTIFYING}  # each a str field of PersonDetails
     return replace(
         details,
-        **{name: REDACTED for name in IDENTIFYING},
+        **redacted,
         birth_date=details.birth_date.replace(day=1),
         certificate_number=certificate,
         veteran_certificate_number=veteran,

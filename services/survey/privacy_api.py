@@ -14,7 +14,7 @@ from kernel.access.auth import Role
 from kernel.domain.clock import today
 from kernel.domain.rejections import CommandRejected, NotFound
 from kernel.http import Command, Runtime
-from kernel.web.idempotency import IDEMPOTENCY_KEY_HEADER
+from kernel.store.keyed import IDEMPOTENCY_KEY_HEADER
 from services.survey import handlers, keys
 from services.survey.key_release import MAX_PERSONS_PER_RELEASE, audit_release, release_keys
 from services.survey.privacy import KeyDestroyed, key_release_of

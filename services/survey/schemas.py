@@ -169,7 +169,10 @@ class PersonView(PersonBody):
     model_config = ConfigDict(extra="ignore")
 
     person_id: UUID
-    birth_date: date | None = Field(description="Date of birth 出生日期; null once the person is forgotten.")
+    # A view widens the body's field (null once forgotten); pydantic keeps its place among the body's fields.
+    birth_date: date | None = Field(  # type: ignore[assignment]
+        description="Date of birth 出生日期; null once the person is forgotten."
+    )
     certified: bool = Field(description="持证: certificate or disabled veteran certificate.")
     registered_on: date
     version: int = Field(description="Number of events of the person so far.")

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import fields
 from datetime import date
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from rehab_contracts import Guardian as GuardianContract
@@ -32,6 +32,8 @@ from rehab_contracts.sealed import (
 )
 
 from services.survey.domain import Guardian, PersonDetails, PersonDetailsCorrected, PersonRegistered
+
+Opened = TypeVar("Opened", PersonalDetails, PersonalDetailsCorrection)
 
 log = logging.getLogger(__name__)
 
@@ -105,8 +107,8 @@ def _open(
     key: DataKey | None,
     person_id: UUID,
     event_type: str,
-    as_model: type[PersonalDetails] | type[PersonalDetailsCorrection],
-) -> PersonalDetails | PersonalDetailsCorrection | str:
+    as_model: type[Opened],
+) -> Opened | str:
     """The opened details, or the marker the unreadable fields show."""
     if key is None:
         return REDACTED

@@ -15,6 +15,7 @@ from rehab_contracts import PersonDetailsCorrected as PersonDetailsCorrectedV1
 from rehab_contracts import PersonForgotten as PersonForgottenContract
 from rehab_contracts import PersonRegistered as PersonRegisteredV1
 from rehab_contracts.sealed import DataKey
+from rehab_contracts.vocabulary import CatalogueItem, DisabilityCategory, DisabilityGrade, EconomicStatus
 
 from kernel.domain.clock import business_date, business_time
 from kernel.store.store import NewEvent
@@ -126,13 +127,13 @@ def _need_surveyed_payload(event: NeedSurveyed) -> NeedSurveyedContract:
         community=event.community,
         surveyed_on=event.surveyed_on,
         has_needs=event.has_needs,
-        needed_items=list(event.needed_items),
+        needed_items=[CatalogueItem(item) for item in event.needed_items],
         home_visit_required=event.home_visit_required,
         surveyor=event.surveyor,
         supersedes_event_id=event.supersedes,
         certified=event.certified,
-        disability_categories=list(event.disability_categories),
-        disability_grade=event.disability_grade,
+        disability_categories=[DisabilityCategory(category) for category in event.disability_categories],
+        disability_grade=DisabilityGrade(event.disability_grade),
         birth_month=event.birth_month,
-        economic_status=event.economic_status,
+        economic_status=EconomicStatus(event.economic_status),
     )

@@ -8,12 +8,18 @@ from uuid import UUID
 import pytest
 
 from kernel.domain.rejections import CommandRejected, StateConflict
-from services.assessment.domain import Assessment, EarlierAssessment
+from services.assessment.domain import Assessment, AssessmentCompleted, EarlierAssessment
 from tests.assessment.cases import CITY, DISTRICT_FIRST, NETWORK, TODAY, case, complete, referral
 
 
 def assessed(**changes) -> Assessment:
     return Assessment.from_history([complete(**changes)])
+
+
+def record_of(assessment: Assessment) -> AssessmentCompleted:
+    """The completed assessment an assessed case was built from."""
+    assert assessment.record is not None
+    return assessment.record
 
 
 def refer(assessment: Assessment, **changes):
@@ -29,7 +35,7 @@ def rejected(assessment: Assessment, **changes) -> CommandRejected:
 def test_a_need_is_referred_to_a_service_institution_designated_for_it() -> None:
     assessment = assessed()
     event = refer(assessment)
-    assert event.assessment_id == assessment.record.assessment_id
+    assert event.assessment_id == record_of(assessment).assessment_id
     assert event.from_institution_id == DISTRICT_FIRST
     assert (event.to_institution_id, event.to_kind, event.items) == (
         "lj-first-hospital",
@@ -66,7 +72,7 @@ def test_items_outside_the_designation_are_escalated_to_a_city_institution() -> 
     event = refer(
         assessment, to_institution_id=CITY, to_kind="assessment_institution", items=("cataract_surgery",)
     )
-    after = Assessment.from_history([assessment.record, event])
+    after = Assessment.from_history([record_of(assessment), event])
     assert after.items_to_escalate(NETWORK) == ()
     assert not after.referral_pending(NETWORK)
 
@@ -135,13 +141,13 @@ def test_referring_the_same_item_twice_is_a_conflict() -> None:
     assessment = assessed()
     first = refer(assessment)
     with pytest.raises(StateConflict, match=str(first.referral_id)):
-        refer(Assessment.from_history([assessment.record, first]), to_institution_id="lj-second-hospital")
+        refer(Assessment.from_history([record_of(assessment), first]), to_institution_id="lj-second-hospital")
 
 
 def test_an_assessment_needing_a_referral_is_pending_until_one_is_issued() -> None:
     assessment = assessed()
     assert assessment.referral_pending(NETWORK)
-    assert not Assessment.from_history([assessment.record, refer(assessment)]).referral_pending(NETWORK)
+    assert not Assessment.from_history([record_of(assessment), refer(assessment)]).referral_pending(NETWORK)
 
 
 def test_an_unknown_kind_of_target_is_refused() -> None:

@@ -27,6 +27,7 @@ from kernel.domain.ids import new_event_id
 from kernel.runtime import ServiceRuntime, ServiceSettings
 from services.delivery.app import create_app
 from tests.problem_json import field_error_of
+from tests.streams import entries
 
 OFFICE = Signatories(responsible="赵主任", reviewer="钱科长", handler="孙干事")
 
@@ -154,7 +155,7 @@ def test_an_approval_published_by_approval_becomes_an_entitlement_and_backs_a_si
     assert stored.envelope.event_type == "delivery.service_delivered"
     assert stored.envelope.stream_id == f"delivery-{record['delivery_id']}"
     assert stored.envelope.causation_id == approval.event_id
-    assert eventually(lambda: len(redis_client.xrange(DELIVERY_STREAM)) == 1)
+    assert eventually(lambda: len(entries(redis_client, DELIVERY_STREAM)) == 1)
 
 
 def test_the_same_approval_delivered_twice_grants_its_items_once(client: TestClient) -> None:

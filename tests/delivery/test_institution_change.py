@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from uuid import UUID
 
 import pytest
 import redis
 from fastapi.testclient import TestClient
-from rehab_contracts import APPROVAL_STREAM, InstitutionChangeApproved
+from rehab_contracts import APPROVAL_STREAM, CatalogueItem, InstitutionChangeApproved
 
 from kernel.domain.rejections import StateConflict
 from services.delivery.domain import InstitutionChange, ServiceRecord
@@ -67,12 +68,12 @@ def change_of(
     approval_envelope_payload: dict[str, str], day: date = date(2024, 11, 15)
 ) -> InstitutionChangeApproved:
     return InstitutionChangeApproved(
-        application_id=approval_envelope_payload["application_id"],
-        person_id=approval_envelope_payload["person_id"],
+        application_id=UUID(approval_envelope_payload["application_id"]),
+        person_id=UUID(approval_envelope_payload["person_id"]),
         application_year=2024,
         street="鸳鸯",
         service_card_number="LJ2024-000001",
-        item="low_vision_training",
+        item=CatalogueItem.LOW_VISION_TRAINING,
         from_institution_id="cqmu-second",
         to_institution_id="cq-aier-eye",
         reason="申请人迁居，就近康复",

@@ -246,7 +246,9 @@ def test_a_correction_records_only_what_changed() -> None:
     person = registered()
     event = correct(person, phone="13800138001", name="李明")[0]
     assert event.changes == {"phone": "13800138001"}
-    assert Person.from_history([*register(adult()), event]).details.phone == "13800138001"
+    details = Person.from_history([*register(adult()), event]).details
+    assert details is not None
+    assert details.phone == "13800138001"
 
 
 def test_a_correction_that_changes_nothing_is_refused() -> None:

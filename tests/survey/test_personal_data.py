@@ -13,7 +13,14 @@ import pytest
 import redis
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
-from rehab_contracts import SURVEY_STREAM, EventEnvelope, PersonalDetails, PersonRegistered, parse_payload
+from rehab_contracts import (
+    SURVEY_STREAM,
+    EventEnvelope,
+    PersonalDetails,
+    PersonRegistered,
+    PersonRegisteredV2,
+    parse_payload,
+)
 from rehab_contracts.examples import example_payload
 from rehab_contracts.sealed import REDACTED, DataKey, open_sealed
 from sqlalchemy import select
@@ -28,6 +35,7 @@ from services.survey.keys import person_keys_table
 from services.survey.privacy import KeyRelease
 from services.survey.translation import domain_event
 from tests.access.principals import Deployment, audit_entries, served
+from tests.streams import entries
 from tests.survey.people import make_id, person_body
 
 TOKEN_KEY = Ed25519PrivateKey.generate()
@@ -60,13 +68,11 @@ def published(redis_client: redis.Redis, event_type: str) -> list[dict[str, str]
     """The survey stream's entries of ``event_type``, waiting for the relay to publish one."""
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        entries = [
-            {key.decode(): value.decode() for key, value in fields.items()}
-            for _, fields in redis_client.xrange(SURVEY_STREAM)
+        found = [
+            fields for _, fields in entries(redis_client, SURVEY_STREAM) if fields["event_type"] == event_type
         ]
-        entries = [fields for fields in entries if fields["event_type"] == event_type]
-        if entries:
-            return entries
+        if found:
+            return found
         time.sleep(0.05)
     raise AssertionError(f"no {event_type} on {SURVEY_STREAM}")
 
@@ -111,6 +117,7 @@ def test_an_entitled_agency_opens_the_published_details_with_the_released_key(
     key = data_key(client, person_id)
     [fields] = published(redis_client, "survey.person_registered")
     payload = parse_payload(EventEnvelope.from_wire(fields))
+    assert isinstance(payload, PersonRegisteredV2)
 
     opened = open_sealed(
         payload.personal_data,
