@@ -20,6 +20,7 @@ the payload dict. The library then replays them two ways:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -127,6 +128,7 @@ def _stated(figure: object) -> int:
 
 
 # -- eventsourcing -------------------------------------------------------------------------------
+@dataclass(frozen=True)  # what the library's metaclass makes it, spelled out for type checkers
 class ArchivedEvent(DomainEvent):
     """An archived rehab envelope as an eventsourcing domain event (timestamp = occurred_at)."""
 
@@ -154,7 +156,7 @@ class TallyProcess(ProcessApplication[UUID]):
         super().__init__(env)
         self.tally = FeeTally(fees)
 
-    def policy(self, domain_event: Any, processing_event: ProcessingEvent[UUID]) -> None:  # type: ignore[override]
+    def policy(self, domain_event: Any, processing_event: ProcessingEvent[UUID]) -> None:
         self.tally.take(domain_event.event_type, domain_event.payload)
 
 

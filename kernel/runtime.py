@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from faststream.redis import RedisBroker
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -188,7 +188,7 @@ def create_service_app(
     *,
     title: str,
     description: str,
-    routers: list,
+    routers: list[APIRouter],
     publishes_to: str | None,
     subscriptions: list[Subscription],
     tables: MetaData | None = None,

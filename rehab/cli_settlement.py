@@ -7,9 +7,13 @@ import os
 import sys
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     replay = commands.add_parser(
         "replay", help="rebuild settlement's ledger from its event archive and print totals"
     )
@@ -68,7 +72,7 @@ def _replay(args: argparse.Namespace) -> int:
     return 0 if report.balanced else 1
 
 
-def _document_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _document_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """explain, statement, annual-summary and coverage: read settlement's store, never write it."""
     explain = commands.add_parser("explain", help="print why a settlement posting's amount is what it is")
     explain.add_argument("posting_id", help="the posting id (GET /ledger/postings lists them)")
@@ -110,7 +114,7 @@ def _document_commands(commands: argparse._SubParsersAction) -> None:  # type: i
         command.set_defaults(run=run)
 
 
-def _settlement_store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _settlement_store(args: argparse.Namespace) -> Engine:
     from kernel.runtime import ServiceSettings
     from kernel.store.store import create_store_engine
 
