@@ -178,6 +178,9 @@ def _up(args: argparse.Namespace) -> int:
         if args.with_access:
             access_dir = args.var_dir / "access"
             print(f"access control on: rehab users add … / rehab token NAME --access-dir {access_dir}")
+            _print_console(services)
+        else:
+            print("工作台 (staff console): needs access control, run `rehab up --with-access`")
         print("Ctrl-C stops everything.")
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started in the background
@@ -189,6 +192,20 @@ def _up(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             print("\nstopping…")
     return 0
+
+
+def _print_console(services: ServiceProcesses) -> None:
+    """Start the staff console with the demo clerks (public passwords: a demo deployment) and print them."""
+    from console.demo import demo_logins
+    from console.labels import scope_label
+    from console.settings import ConsoleSettings
+
+    assert services.access is not None
+    settings = ConsoleSettings(var_dir=services.var_dir, access_dir=services.access.folder)
+    logins = demo_logins(services.access, settings.store_url)
+    print(f"工作台 staff console: {services.start_console()}")
+    for login in logins:
+        print(f"  demo login {login.name} / {login.password}  ({scope_label(login.scope)})")
 
 
 def _demo(args: argparse.Namespace) -> int:

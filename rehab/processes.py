@@ -25,6 +25,7 @@ from typing import Any
 
 import httpx
 
+from console.settings import CONSOLE_PORT
 from kernel.access.auth import Agency, Role, Scope
 from kernel.deployment import load_deployment
 from rehab.keys import ensure_keys
@@ -136,24 +137,52 @@ class ServiceProcesses:
                 security["REHAB_SURVEY_URL"] = self.url("survey")
         return security
 
+    def start_console(self, port: int = CONSOLE_PORT, timeout: float = 30.0) -> str:
+        """Start the staff console (ADR 0012) against these services; its address.
+
+        Only with access control on: without it the services take no token, so no scope and no audit.
+        """
+        if self.access is None:
+            raise RuntimeError("the console needs access control on (rehab up --with-access)")
+        log = (self.var_dir / "logs" / "console.log").open("ab")
+        command = [sys.executable, "-m", "console", "--port", str(port), "--var-dir", str(self.var_dir)]
+        urls = {f"REHAB_{service.upper()}_URL": self.url(service) for service in self.services}
+        environment = {
+            **os.environ,
+            "PYTHONUNBUFFERED": "1",
+            "REHAB_ACCESS_DIR": str(self.access.folder),
+            **urls,
+        }
+        self.processes["console"] = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, env=environment
+        )
+        address = f"http://127.0.0.1:{port}"
+        self._wait_for("console", address, time.monotonic() + timeout)
+        return address
+
     def wait_healthy(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
         for service in self.processes:
-            while True:
-                process = self.processes[service]
-                if process.poll() is not None:
-                    raise RuntimeError(
-                        f"{service} exited with code {process.returncode}; "
-                        f"see {self.var_dir}/logs/{service}.log"
-                    )
-                try:
-                    if httpx.get(self.url(service) + "/health", timeout=1.0).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"{service} did not become healthy within {timeout:.0f}s")
-                time.sleep(0.1)
+            if service in self.ports:
+                self._wait_for(service, self.url(service), deadline)
+
+    def _wait_for(self, name: str, address: str, deadline: float) -> None:
+        while True:
+            process = self.processes[name]
+            if process.poll() is not None:
+                raise RuntimeError(
+                    f"{name} exited with code {process.returncode}; see {self.var_dir}/logs/{name}.log"
+                )
+            try:
+                if httpx.get(address + "/health", timeout=1.0).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"{name} did not become healthy in time; see {self.var_dir}/logs/{name}.log"
+                )
+            time.sleep(0.1)
 
     def kill(self, service: str) -> None:
         """Stop one service the hard way (SIGKILL), as a crash would."""
