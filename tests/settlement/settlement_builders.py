@@ -29,6 +29,7 @@ from services.settlement.book.facts import (
     PersonSurveyed,
     ServiceRecorded,
 )
+from services.settlement.book.policy import Policy, PolicySet
 
 _ids = itertools.count(1)
 
@@ -38,6 +39,13 @@ CITY_ASSESSOR = "cq-assess-cqmu-second"
 REHAB_CENTRE = "lj-rehab-centre"
 EYE_HOSPITAL = "cqmu-second"
 FUND = "fund:liangjiang-finance"
+
+
+def policy_in(policies: PolicySet, policy_id: str) -> Policy:
+    """The policy ``policy_id``, which the seeds' policy files hold."""
+    found = policies.get(policy_id)
+    assert found is not None, policy_id
+    return found
 
 
 def _event_id(event_id: str | None) -> str:

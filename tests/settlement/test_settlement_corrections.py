@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import replace
 from datetime import date
+from typing import Any
 
 import pytest
 
@@ -45,7 +46,7 @@ def balances(postings: list[Posting]) -> dict[str, int]:
     return {account: amount for account, amount in sorted(totals.items()) if amount != 0}
 
 
-def corrected_survey(**changes: object):  # type: ignore[no-untyped-def]
+def corrected_survey(**changes: Any):
     return replace(surveyed("p1", event_id="s2"), supersedes="s1", recorded_on=ARRIVED, **changes)
 
 
@@ -101,7 +102,7 @@ LOW_VISION = item("low_vision_training", EYE_HOSPITAL, "fixed_amount", 100000)
 """Fixed amount 1,000 yuan: the subsidy covers the self-paid part up to it."""
 
 
-def low_vision(delivery: str, charge_fen: int, insurance_paid_fen: int = 0, **changes: object):  # type: ignore[no-untyped-def]
+def low_vision(delivery: str, charge_fen: int, insurance_paid_fen: int = 0, **changes: Any):
     record = recorded(
         delivery,
         item_code="low_vision_training",
@@ -192,7 +193,7 @@ def change(on: date, event_id: str = "change-1") -> InstitutionChanged:
     )
 
 
-def orientation(delivery: str, institution: str, on: date):  # type: ignore[no-untyped-def]
+def orientation(delivery: str, institution: str, on: date):
     return recorded(delivery, item_code="orientation_mobility_training", institution=institution, on=on)
 
 

@@ -38,7 +38,7 @@ def client(tmp_path: Path, redis_url: str, redis_client: redis.Redis) -> Iterato
 
 
 def engine(client: TestClient) -> Engine:
-    return client.app.state.runtime.store.engine  # type: ignore[attr-defined, no-any-return]
+    return client.app.state.runtime.store.engine  # type: ignore[attr-defined]
 
 
 def consume(client: TestClient, envelope: EventEnvelope, stream: str) -> None:

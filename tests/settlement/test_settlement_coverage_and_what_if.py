@@ -17,15 +17,16 @@ from kernel.reference import load_jurisdiction
 from kernel.runtime import ServiceRuntime, ServiceSettings
 from rehab.cli import main
 from services.settlement.app import create_app
+from services.settlement.book.facts import Fact
 from services.settlement.book.policy import POLICY_DIR, load_policies
 from services.settlement.documents.reports import coverage, policy_of_year, progress, render_coverage
 from services.settlement.ledger.report import ledger_report, render
 from services.settlement.ledger.tables import postings_table
 from services.settlement.ledger.what_if import read_policy_file, replay_under, with_policy
-from tests.settlement.settlement_builders import FUND, Journey, recorded, surveyed
+from tests.settlement.settlement_builders import FUND, Journey, policy_in, recorded, surveyed
 
 POLICIES = load_policies()
-LIANGJIANG = POLICIES.get("liangjiang-2024")
+LIANGJIANG = policy_in(POLICIES, "liangjiang-2024")
 STREETS = load_jurisdiction("liangjiang").streets
 
 
@@ -62,7 +63,7 @@ def test_streets_follow_the_jurisdictions_order_and_unknown_streets_come_last_by
 
 def test_a_zhuhai_year_measures_each_district_against_that_years_target():
     zhuhai = POLICIES.get("zhuhai-2017")
-    facts = [surveyed(f"p{n}", year=2018, street="香洲") for n in range(5)]
+    facts: list[Fact] = [surveyed(f"p{n}", year=2018, street="香洲") for n in range(5)]
     facts += [recorded(f"d{n}", person=f"p{n}", year=2018) for n in range(4)]
     report = coverage(facts, 2018, (), zhuhai)
     [district] = report.streets
@@ -116,7 +117,7 @@ def test_a_later_survey_of_the_month_changes_a_persons_needs_from_that_month_on(
 
 
 def test_december_progress_equals_the_years_coverage():
-    facts = [surveyed("p1"), surveyed("p2", has_needs=False), recorded("d1", person="p1")]
+    facts: list[Fact] = [surveyed("p1"), surveyed("p2", has_needs=False), recorded("d1", person="p1")]
     december = progress(facts, 2024)[-1]
     overall = coverage(facts, 2024).overall
     assert (december.surveyed, december.with_needs, december.served) == (

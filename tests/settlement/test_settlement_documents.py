@@ -364,7 +364,7 @@ def deliver(client: TestClient, person: str, item: str, institution: str, year: 
     consume(client, envelope_of(delivered, date(year, 12, 20), f"delivery-{uuid4()}"), DELIVERY_STREAM)
 
 
-def rows_of(sheet) -> list[tuple]:  # type: ignore[no-untyped-def]
+def rows_of(sheet) -> list[tuple]:
     rows = []
     for row in sheet.iter_rows(min_row=6, values_only=True):
         if not isinstance(row[0], int):

@@ -157,7 +157,7 @@ def test_a_support_service_is_paid_once_per_person_year_however_many_records():
 
 def test_a_second_support_service_item_in_a_year_is_not_paid_again_and_is_shown_unsettled():
     book = SettlementBook(POLICIES)
-    facts = [
+    facts: list[Fact] = [
         approved(item("support_service_mental"), item("support_service_midlife_blind")),
         recorded("d1", item_code="support_service_mental"),
         recorded("d2", item_code="support_service_midlife_blind"),
@@ -341,7 +341,7 @@ def test_a_service_record_that_does_not_match_its_approval_is_not_paid(record, r
 
 def test_a_second_approval_of_the_same_application_supersedes_the_first():
     book = SettlementBook(POLICIES)
-    facts = [
+    facts: list[Fact] = [
         approved(item("support_service_mental")),
         approved(item("support_service_mental", institution="lj-first-hospital")),
         recorded("d1"),
@@ -409,7 +409,7 @@ def test_a_journey_with_a_fixed_amount_pays_the_fixed_amount_to_the_service_inst
 
 
 # -- institution changes approved by 区残联办 -------------------------------------------------------
-def moved(to: str, *, item_code: str = "orientation_mobility_training", on: date = date(2024, 11, 15)):  # type: ignore[no-untyped-def]
+def moved(to: str, *, item_code: str = "orientation_mobility_training", on: date = date(2024, 11, 15)):
     from services.settlement.book.facts import InstitutionChanged
 
     return InstitutionChanged(f"change-{to}", "a1", item_code, "lj-first-hospital", to, on)
@@ -438,7 +438,7 @@ def test_a_change_that_arrives_after_the_record_still_makes_it_count() -> None:
 
 def test_a_record_from_another_institution_without_an_approved_change_is_not_paid() -> None:
     book = SettlementBook(POLICIES)
-    facts = [
+    facts: list[Fact] = [
         approved(ORIENTATION),
         recorded("d1", item_code="orientation_mobility_training", institution="lj-second-hospital"),
     ]

@@ -142,7 +142,7 @@ def client(tmp_path: Path, redis_url: str, redis_client: redis.Redis) -> Iterato
 
 
 def engine(client: TestClient) -> Engine:
-    return client.app.state.runtime.store.engine  # type: ignore[attr-defined, no-any-return]
+    return client.app.state.runtime.store.engine  # type: ignore[attr-defined]
 
 
 def consume_with_corrections(client: TestClient) -> None:

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from services.settlement.book.dues import Posting
+from services.settlement.book.dues import Posting, Unsettled
 from services.settlement.book.facts import Fact
 from services.settlement.book.policy import load_policies
 from services.settlement.book.settlement_book import SettlementBook
@@ -26,7 +26,7 @@ POLICIES = load_policies()
 SEEDS = range(8)
 
 
-def settle(facts: list[Fact]) -> tuple[list[Posting], list[object]]:
+def settle(facts: list[Fact]) -> tuple[list[Posting], list[Unsettled]]:
     book = SettlementBook(POLICIES)
     postings = [posting for fact in facts for posting in book.feed(fact)]
     return sorted(postings, key=lambda posting: posting.key), book.unsettled()

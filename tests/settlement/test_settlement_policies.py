@@ -13,8 +13,11 @@ from rehab_contracts.vocabulary import SUPPORT_SERVICE_ITEMS, CatalogueItem
 from services.settlement.book.policy import (
     POLICY_DIR,
     Cap,
+    CoverageTarget,
+    FenFigure,
     FixedAmount,
     Free,
+    Indicator,
     Monthly,
     Percentage,
     Policy,
@@ -34,6 +37,22 @@ ZHUHAI = load_policy(POLICY_DIR / "zhuhai-2017.toml")
 
 def tier(policy: Policy, item: str, code: str):
     return policy.items[item].standards[code].subsidy
+
+
+def cap_of(subsidy: object) -> FenFigure:
+    assert isinstance(subsidy, Cap), subsidy
+    return subsidy.cap_fen
+
+
+def monthly_of(subsidy: object) -> FenFigure:
+    assert isinstance(subsidy, Monthly), subsidy
+    return subsidy.monthly_fen
+
+
+def target(policy: Policy, indicator: Indicator, year: int, scope: str = "jurisdiction") -> CoverageTarget:
+    found = policy.coverage_target(indicator, year, scope)
+    assert found is not None, (policy.id, indicator, year, scope)
+    return found
 
 
 # -- the four files ----------------------------------------------------------------------------------
@@ -83,7 +102,7 @@ def test_no_liangjiang_catalogue_standard_is_stated_because_the_catalogue_is_pub
 
 def test_shapingba_states_the_childrens_training_standards_by_age_category_and_hardship():
     caps = {
-        code: standard.subsidy.cap_fen
+        code: cap_of(standard.subsidy)
         for code, standard in SHAPINGBA.items["children_rehab_training"].standards.items()
     }
     assert caps == {
@@ -95,13 +114,14 @@ def test_shapingba_states_the_childrens_training_standards_by_age_category_and_h
         "age-7-14-hardship-blind": 300_000,
     }
     hardship = SHAPINGBA.items["children_rehab_training"].standards["age-7-14-hardship"].eligibility
+    assert hardship.age is not None
     assert (hardship.age.min_years, hardship.age.max_years) == (7, 14)
     assert "hardship" in hardship.economic_status and hardship.certificate == "required"
 
 
 def test_shapingba_states_allowances_cataract_diagnosis_medication_and_medical_aid():
     allowance = SHAPINGBA.items["children_transport_living_allowance"].standards
-    assert [s.subsidy.monthly_fen for s in allowance.values()] == [40000, 50000]
+    assert [monthly_of(s.subsidy) for s in allowance.values()] == [40000, 50000]
     assert tier(SHAPINGBA, "cataract_surgery", "hardship") == FixedAmount(
         mode="fixed_amount", amount_fen=120000, per="case"
     )
@@ -136,19 +156,19 @@ def test_anyang_states_ten_months_the_funding_split_and_the_county_quotas_but_no
 
 def test_zhuhai_states_the_yearly_coverage_targets_per_district_and_the_2020_city_target():
     per_district = {
-        year: ZHUHAI.coverage_target("basic_rehab_service", year, "each_district").percent
+        year: target(ZHUHAI, "basic_rehab_service", year, "each_district").percent
         for year in (2017, 2018, 2019, 2020)
     }
     assert per_district == {2017: 60, 2018: 80, 2019: 85, 2020: 90}
-    assert ZHUHAI.coverage_target("basic_rehab_service", 2020).percent == 80
+    assert target(ZHUHAI, "basic_rehab_service", 2020).percent == 80
     assert ZHUHAI.coverage_target("basic_rehab_service", 2018) is None
 
 
 def test_coverage_targets_of_liangjiang_and_shapingba_apply_to_every_year_in_force():
-    assert LIANGJIANG.coverage_target("basic_rehab_service", 2025).percent == 100
-    assert SHAPINGBA.coverage_target("basic_rehab_service", 2024).percent == 90
-    assert SHAPINGBA.coverage_target("assistive_device_fitting", 2024).percent == 85
-    assert SHAPINGBA.coverage_target("family_doctor_signing", 2024).percent == 86
+    assert target(LIANGJIANG, "basic_rehab_service", 2025).percent == 100
+    assert target(SHAPINGBA, "basic_rehab_service", 2024).percent == 90
+    assert target(SHAPINGBA, "assistive_device_fitting", 2024).percent == 85
+    assert target(SHAPINGBA, "family_doctor_signing", 2024).percent == 86
 
 
 def test_every_policy_says_which_figures_its_seed_leaves_unstated():

@@ -29,7 +29,7 @@ POLICIES = load_policies()
 CHILDREN = item("children_rehab_training", "ay-rehab-centre")
 
 
-def child(person: str, area: str, *, year: int = 2021, application: str | None = None, items=(CHILDREN,)):  # type: ignore[no-untyped-def]
+def child(person: str, area: str, *, year: int = 2021, application: str | None = None, items=(CHILDREN,)):
     approval = approved(
         *items,
         application=application or f"app-{person}-{area}",
@@ -40,7 +40,7 @@ def child(person: str, area: str, *, year: int = 2021, application: str | None =
     return replace(approval, area=area)
 
 
-def anyang_2021():  # type: ignore[no-untyped-def]
+def anyang_2021():
     return quotas_of_year(POLICIES, "anyang", 2021)
 
 
@@ -135,7 +135,7 @@ def test_the_quota_use_query_and_rehab_quota_use_count_the_archived_approvals(cl
     assert areas["内黄县"] == (98, 1, "1.02")
     assert (body["total"]["quota"], body["total"]["approved"], body["policy_id"]) == (1015, 3, "anyang-2021")
 
-    url = str(client.app.state.runtime.store.engine.url)  # type: ignore[attr-defined]
+    url = str(client.app.state.runtime.store.engine.url)
     assert main(["quota-use", "--year", "2021", "--jurisdiction", "anyang", "--database-url", url]) == 0
     lines = capsys.readouterr().out.splitlines()
     huaxian = [line.split() for line in lines if line.startswith("滑县")]
@@ -148,7 +148,7 @@ def test_a_year_without_quotas_is_a_404_naming_the_year_and_exit_code_1(client, 
     error = field_error_of(response, 404)
     assert (error["field"], error["code"]) == ("year", "settlement.year.no_quotas")
     assert "liangjiang" in error["message"] and "2024" in error["message"]
-    url = str(client.app.state.runtime.store.engine.url)  # type: ignore[attr-defined]
+    url = str(client.app.state.runtime.store.engine.url)
     assert main(["quota-use", "--year", "2024", "--database-url", url]) == 1
     assert "liangjiang 没有哪项政策规定 2024 年的任务数" in capsys.readouterr().err
 

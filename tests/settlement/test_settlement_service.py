@@ -42,7 +42,7 @@ def client(tmp_path: Path, redis_url: str, redis_client: redis.Redis) -> Iterato
 
 
 def runtime(client: TestClient) -> ServiceRuntime:
-    return client.app.state.runtime  # type: ignore[attr-defined, no-any-return]
+    return client.app.state.runtime  # type: ignore[attr-defined]
 
 
 def engine(client: TestClient) -> Engine:
@@ -363,7 +363,7 @@ def test_coverage_counts_persons_with_needs_served_per_street(client):
 def test_events_published_on_the_four_streams_are_settled_by_the_running_service(client, redis_client):
     journey = Journey()
     for envelope, stream in reversed(journey.events()):  # the delivery first: arrival order is free
-        redis_client.xadd(stream, envelope.to_wire())  # type: ignore[arg-type]
+        redis_client.xadd(stream, envelope.to_wire())
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and client.get("/ledger").json()["posting_count"] < 4:
         time.sleep(0.1)

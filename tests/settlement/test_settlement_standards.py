@@ -11,12 +11,12 @@ from services.settlement.book.eligibility import Applicant
 from services.settlement.book.policy import Funding, FundingSource, FundingSplit, PolicySet, load_policies
 from services.settlement.book.settlement_book import SettlementBook
 from services.settlement.book.standards import Claim, StandardUnstated, amount_due, pro_rated, split_fen
-from tests.settlement.settlement_builders import approved, item, recorded, surveyed
+from tests.settlement.settlement_builders import approved, item, policy_in, recorded, surveyed
 
 POLICIES = load_policies()
-SHAPINGBA = POLICIES.get("shapingba-2023")
-ANYANG = POLICIES.get("anyang-2021")
-LIANGJIANG = POLICIES.get("liangjiang-2024")
+SHAPINGBA = policy_in(POLICIES, "shapingba-2023")
+ANYANG = policy_in(POLICIES, "anyang-2021")
+LIANGJIANG = policy_in(POLICIES, "liangjiang-2024")
 
 
 def subsidy(policy, item_code: str, tier: str):
