@@ -45,7 +45,9 @@ class Deployment:
         service_of_port = {port: service for service, port in ports.items()}
 
         def with_token(request: httpx.Request) -> None:
-            request.headers.update(self.drivers[service_of_port[request.url.port]])
+            port = request.url.port
+            assert port is not None, request.url
+            request.headers.update(self.drivers[service_of_port[port]])
 
         client = httpx.Client(timeout=10.0, event_hooks={"request": [with_token]})
         self.journey = Journey(self.services.url, year=2025, timeout=60.0, client=client)

@@ -8,6 +8,7 @@ import redis
 from rehab.journey import Journey
 from tests.e2e.conftest import Deployment
 from tests.e2e.people import certified_adult
+from tests.streams import add, entries
 
 pytestmark = pytest.mark.e2e
 
@@ -62,8 +63,8 @@ def test_an_event_delivered_twice_is_settled_once(deployment: Deployment) -> Non
     before = settled(journey)
     client = redis.Redis.from_url(deployment.redis.url)
     stream = "rehab.delivery.events"
-    _entry_id, fields = client.xrange(stream)[0]
-    client.xadd(stream, fields)  # the same event again, as a relay crash between XADD and mark would do
+    _entry_id, fields = entries(client, stream)[0]
+    add(client, stream, fields)  # the same event again, as a relay crash between XADD and mark would do
     journey.wait_until(
         "settlement has read the duplicate",
         lambda: (

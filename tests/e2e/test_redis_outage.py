@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 
 import httpx
 import pytest
@@ -48,12 +49,12 @@ def test_commands_accepted_while_redis_is_down_are_published_and_settled_when_it
         journey.assess_and_refer(person_id, ["support_service_mental"], home_visit=False)
         journey.wait_until(
             "referral reaches approval",
-            lambda p=person_id: journey.referrals_reached_approval(p, ["support_service_mental"]),
+            partial(journey.referrals_reached_approval, person_id, ["support_service_mental"]),
         )
         application_id = journey.apply(person, person_id, ["support_service_mental"], serial=2)
         journey.review_and_approve(application_id, person["street"], ["support_service_mental"])
         journey.wait_until(
-            "approval reaches delivery", lambda a=application_id: journey.entitlements_reached_delivery(a)
+            "approval reaches delivery", partial(journey.entitlements_reached_delivery, application_id)
         )
         journey.deliver(application_id, person_id, "support_service_mental", guardian=False)
 
@@ -94,6 +95,6 @@ def test_after_redis_loses_its_data_the_lost_events_are_published_again_and_new_
         return int(client.xlen(f"rehab.{service}.events")) >= stored
 
     for service in ("survey", "assessment", "approval", "delivery"):
-        journey.wait_until(f"{service} republishes its lost events", lambda s=service: history_is_back(s))
+        journey.wait_until(f"{service} republishes its lost events", partial(history_is_back, service))
     assert settled(journey)["street:翠云"] == (0, 6000)  # consumers deduplicated the republished events
     client.close()

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -119,7 +120,7 @@ def decide_the_applications(journey: Journey) -> Year:
     for name, case in CASES.items():
         journey.wait_until(
             f"the referrals of {name} reach approval",
-            lambda name=name, case=case: journey.referrals_reached_approval(person_ids[name], case.needs),
+            partial(journey.referrals_reached_approval, person_ids[name], case.needs),
         )
     year = Year(journey, person_ids, {})
     for serial, (name, case) in enumerate(CASES.items(), start=1):
@@ -129,7 +130,7 @@ def decide_the_applications(journey: Journey) -> Year:
         if case.outcome == "approved":
             journey.wait_until(
                 f"the approval of {name} reaches delivery",
-                lambda name=name: journey.entitlements_reached_delivery(year.application_ids[name]),
+                partial(journey.entitlements_reached_delivery, year.application_ids[name]),
             )
     return year
 
