@@ -18,9 +18,11 @@ Entry = tuple[str, dict[str, str]]
 """An entry id and its fields, decoded."""
 
 
-def entries(client: redis.Redis, stream: str | bytes, first: str = "-", last: str = "+") -> list[Entry]:
-    """The entries of ``stream`` from ``first`` to ``last``, oldest first."""
-    return [_decoded(entry) for entry in client.xrange(stream, min=first, max=last) or []]
+def entries(
+    client: redis.Redis, stream: str | bytes, first: str = "-", last: str = "+", count: int | None = None
+) -> list[Entry]:
+    """The entries of ``stream`` from ``first`` to ``last``, oldest first (``count`` of them, when given)."""
+    return [_decoded(entry) for entry in client.xrange(stream, min=first, max=last, count=count) or []]
 
 
 def add(

@@ -7,8 +7,9 @@ from uuid import uuid4
 
 import pytest
 
+from kernel.store.keyed import IdempotencyKeyInUse, IdempotentRequest
 from kernel.store.store import EventStore
-from kernel.web.idempotency import IdempotencyKeyInUse, IdempotentRequest, key_problem, request_hash
+from kernel.web.idempotency import key_problem, request_hash
 from tests.kernel.events import need_surveyed
 
 

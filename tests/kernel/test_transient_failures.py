@@ -13,7 +13,7 @@ from redis.asyncio import Redis
 from rehab_contracts import EventEnvelope, EventPayload
 from sqlalchemy.exc import OperationalError
 
-from kernel.messaging.consumer import EventRejected, dead_letter_stream
+from kernel.messaging.consumer import EventHandler, EventRejected, dead_letter_stream
 from kernel.messaging.infrastructure import is_infrastructure_failure
 from kernel.store.sqlite import StoreBusy
 from kernel.store.store import EventStore, UnitOfWork
@@ -36,7 +36,7 @@ DATABASE_DOWN = OperationalError("SELECT 1", {}, Exception("connection to server
 NO_SPACE = OSError(errno.ENOSPC, "No space left on device")
 
 
-def failing(times: int, error: Exception) -> object:
+def failing(times: int, error: Exception) -> EventHandler:
     """A handler whose store fails ``times`` times with ``error``, then applies the event."""
     failures = [error] * times
 

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from kernel.runtime import ServiceSettings, create_service_app
 from rehab.local_redis import AGENCY_USERS, LocalRedis, free_port
 from tests.kernel.test_idempotent_commands import post, survey_router
-from tests.streams import read_group
+from tests.streams import entries, read_group
 
 STREAM = "rehab.survey.events"
 
@@ -57,7 +57,7 @@ def run_survey_with_retention(
         delivered = read_group(settlement, STREAM, "settlement", "c1")
         settlement.xack(STREAM, "settlement", *[entry_id for entry_id, _ in delivered[:2]])
         time.sleep(3.0)  # several trimming passes (every second with a 1 s retention)
-        return [entry_id for entry_id, _ in operator.xrange(STREAM)]
+        return [entry_id for entry_id, _ in entries(operator, STREAM)]
 
 
 def test_a_service_trims_its_stream_as_the_retention_user_behind_the_slowest_group(

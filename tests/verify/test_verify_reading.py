@@ -19,7 +19,7 @@ from kernel.messaging.dead_letters import dead_letter_stream, new_dead_letter
 from kernel.runtime import ServiceSettings
 from kernel.store.store import EventStore, NewEvent, create_store_engine
 from rehab.verify import SUBSCRIBES_TO, StoreMissing, load_redis, load_store, store_urls
-from tests.streams import add
+from tests.streams import add, read_group
 
 
 @pytest.mark.parametrize("service", ["survey", "assessment", "approval", "delivery", "settlement"])
@@ -117,7 +117,7 @@ def test_the_delivery_floor_is_the_first_entry_a_subscribing_group_was_not_deliv
     ids = [add(redis_client, approval, {"event_id": f"e{n}"}) for n in range(4)]
     for group, read, acked in (("delivery", 3, 1), ("settlement", 4, 4)):
         redis_client.xgroup_create(approval, group, id="0")
-        delivered = redis_client.xreadgroup(group, "c1", {approval: ">"}, count=read)[0][1]
+        delivered = read_group(redis_client, approval, group, "c1", count=read)
         redis_client.xack(approval, group, *[entry_id for entry_id, _ in delivered[:acked]])
 
     with redis.Redis.from_url(redis_url, decode_responses=True) as client:
