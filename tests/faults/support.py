@@ -23,6 +23,7 @@ from rehab.processes import SERVICES, ServiceProcesses
 from rehab.verify import PRODUCERS, SUBSCRIBES_TO, CheckResult, render, store_urls, verify_deployment
 from tests.e2e.conftest import Deployment
 from tests.e2e.people import certified_adult
+from tests.streams import entries
 
 FAST_RECLAIM = {"REHAB_CLAIM_IDLE_SECONDS": "1"}
 """Entries of a killed consumer are claimed after 1 s instead of 30 s."""
@@ -253,6 +254,7 @@ def entries_of(redis_url: str, stream: str, event_id: str) -> list[str]:
     """Entry ids on ``stream`` carrying the event."""
     client = redis.Redis.from_url(redis_url, decode_responses=True)
     try:
-        return [entry_id for entry_id, fields in client.xrange(stream) if fields.get("event_id") == event_id]
+        found = entries(client, stream)
+        return [entry_id for entry_id, fields in found if fields.get("event_id") == event_id]
     finally:
         client.close()

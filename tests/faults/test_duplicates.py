@@ -13,6 +13,7 @@ from kernel.messaging.dead_letters import DeadLetter, dead_letter_stream
 from tests.e2e.conftest import Deployment
 from tests.e2e.people import certified_adult
 from tests.faults.support import assert_nothing_lost_nor_paid_twice, postings_for, wait_clean
+from tests.streams import add, entries
 
 pytestmark = pytest.mark.e2e
 
@@ -26,13 +27,13 @@ def surveyed_person(deployment: Deployment, sequence: int, street: str) -> tuple
 
 
 def entry_of(client: redis.Redis, event_id: str) -> dict[str, str]:
-    return next(fields for _id, fields in client.xrange(SURVEY_STREAM) if fields["event_id"] == event_id)
+    return next(fields for _id, fields in entries(client, SURVEY_STREAM) if fields["event_id"] == event_id)
 
 
 def test_an_event_published_twice_is_applied_once(deployment: Deployment) -> None:
     person_id, survey_id = surveyed_person(deployment, 41, "金山")
     client = redis.Redis.from_url(deployment.redis.url, decode_responses=True)
-    client.xadd(SURVEY_STREAM, entry_of(client, survey_id))  # type: ignore[arg-type]
+    add(client, SURVEY_STREAM, entry_of(client, survey_id))
     client.close()
 
     results = wait_clean(deployment)
@@ -48,12 +49,12 @@ def test_the_same_event_id_with_other_content_is_dead_lettered_as_a_conflict_and
     forged = entry_of(client, survey_id)
     payload = json.loads(forged["payload"])
     payload["surveyor"] = "someone else"
-    client.xadd(SURVEY_STREAM, {**forged, "payload": json.dumps(payload, ensure_ascii=False)})  # type: ignore[arg-type]
+    add(client, SURVEY_STREAM, {**forged, "payload": json.dumps(payload, ensure_ascii=False)})
 
     results = wait_clean(deployment)
     assert_nothing_lost_nor_paid_twice(results)
     for service in ("assessment", "settlement"):
-        letters = [DeadLetter.from_entry(i, f) for i, f in client.xrange(dead_letter_stream(service))]
+        letters = [DeadLetter.from_entry(i, f) for i, f in entries(client, dead_letter_stream(service))]
         [conflict] = [letter for letter in letters if letter.event_id == survey_id]
         assert "EventConflict" in conflict.reason
     client.close()

@@ -29,7 +29,8 @@ def drain(redis_url: str, group: str, stop: threading.Event) -> list[str]:
     try:
         while not stop.is_set():
             reply = client.xreadgroup(group, "intruder", {SURVEY_STREAM: ">"}, count=5, block=100)
-            for _stream, entries in reply or []:
+            assert isinstance(reply, list), "XREADGROUP answers a list of (stream, entries) over RESP2"
+            for _stream, entries in reply:
                 ids = [entry_id for entry_id, _fields in entries]
                 client.xack(SURVEY_STREAM, group, *ids)
                 taken += ids

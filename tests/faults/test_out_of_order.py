@@ -3,6 +3,8 @@ and settlement park version 3, apply version 2 when it arrives, then version 3; 
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 import redis
 from rehab_contracts import SURVEY_STREAM
@@ -18,10 +20,15 @@ from tests.faults.support import (
     wait_clean,
     wait_until,
 )
+from tests.streams import entries
 
 pytestmark = pytest.mark.e2e
 
 SUBSCRIBERS = ("assessment", "settlement")
+
+
+def parks(deployment: Deployment, service: str) -> bool:
+    return consumer_health(deployment, service)["parked_now"] >= 1
 
 
 def survey_store(deployment: Deployment) -> EventStore:
@@ -31,7 +38,7 @@ def survey_store(deployment: Deployment) -> EventStore:
 def first_entry_id(redis_url: str) -> str:
     client = redis.Redis.from_url(redis_url, decode_responses=True)
     try:
-        [(entry_id, _fields)] = client.xrange(SURVEY_STREAM, count=1)
+        [(entry_id, _fields)] = entries(client, SURVEY_STREAM, count=1)
     finally:
         client.close()
     return str(entry_id)
@@ -69,7 +76,7 @@ def test_version_3_published_before_version_2_is_parked_and_applied_after_it(dep
     for service in SUBSCRIBERS:
         wait_until(
             f"{service} parks version 3",
-            lambda s=service: consumer_health(deployment, s)["parked_now"] >= 1,
+            partial(parks, deployment, service),
             timeout=20.0,
         )
     store.republish([second])  # now version 2 is published, after version 3

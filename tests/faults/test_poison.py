@@ -23,6 +23,7 @@ from tests.faults.support import (
     verify,
     wait_clean,
 )
+from tests.streams import entries
 
 pytestmark = pytest.mark.e2e
 
@@ -61,10 +62,10 @@ def future_survey() -> EventPayload:
 def dead_letters(deployment: Deployment, service: str) -> dict[str, DeadLetter]:
     client = redis.Redis.from_url(deployment.redis.url, decode_responses=True)
     try:
-        entries = client.xrange(dead_letter_stream(service))
+        found = entries(client, dead_letter_stream(service))
     finally:
         client.close()
-    letters = (DeadLetter.from_entry(entry_id, fields) for entry_id, fields in entries)
+    letters = (DeadLetter.from_entry(entry_id, fields) for entry_id, fields in found)
     return {letter.event_id: letter for letter in letters}
 
 

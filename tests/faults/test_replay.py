@@ -4,6 +4,7 @@ arriving neither loses nor doubles a posting of the live ledger."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import httpx
@@ -19,6 +20,10 @@ from tests.faults.support import (
 )
 
 pytestmark = pytest.mark.e2e
+
+
+def accepted_at_least(driver: LoadDriver, surveys: int) -> bool:
+    return len(driver.accepted) >= surveys
 
 
 def rebuild(deployment: Deployment) -> dict[str, Any]:
@@ -60,7 +65,7 @@ def test_a_replay_during_live_traffic_neither_loses_nor_doubles_a_posting(deploy
     driver.start()
     for surveys in (2, 6):
         wait_until(
-            f"{surveys} surveys were accepted", lambda n=surveys: len(driver.accepted) >= n, timeout=20.0
+            f"{surveys} surveys were accepted", partial(accepted_at_least, driver, surveys), timeout=20.0
         )
         rebuild(deployment)  # while events keep arriving
     accepted = driver.finish()

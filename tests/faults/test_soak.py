@@ -32,6 +32,7 @@ from tests.faults.support import (
     settled_once_each,
     wait_clean,
 )
+from tests.streams import add, entries
 
 pytestmark = [pytest.mark.e2e, pytest.mark.soak]
 
@@ -139,9 +140,9 @@ def delete_stream(deployment: Deployment, rng: random.Random) -> None:
 
 def duplicate_entry(deployment: Deployment, rng: random.Random) -> None:
     def again(client: redis.Redis) -> None:
-        entries = client.xrange(STREAM_OF_PRODUCER["survey"])
-        if entries:
-            client.xadd(STREAM_OF_PRODUCER["survey"], rng.choice(entries)[1])
+        found = entries(client, STREAM_OF_PRODUCER["survey"])
+        if found:
+            add(client, STREAM_OF_PRODUCER["survey"], rng.choice(found)[1])
 
     with_client(deployment, again)
 
