@@ -46,11 +46,13 @@ def main(argv: list[str] | None = None) -> int:
 
 def print_demo_logins(settings: ConsoleSettings) -> None:
     from console.demo import demo_logins
-    from console.labels import scope_label
+    from console.labels import AGENCY_LABELS, ROLE_LABELS, scope_label
     from rehab.users import UserDirectory
 
     for login in demo_logins(UserDirectory(settings.user_directory), settings.store_url):
-        print(f"  demo login {login.name} / {login.password}  ({scope_label(login.scope)})", flush=True)
+        roles = "、".join(ROLE_LABELS[role] for role in sorted(login.roles))
+        where = f"{AGENCY_LABELS[login.agency]} · {scope_label(login.scope)} · {roles}"
+        print(f"  demo login {login.name} / {login.password}  ({where})", flush=True)
 
 
 if __name__ == "__main__":

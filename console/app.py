@@ -14,6 +14,7 @@ from starlette.responses import RedirectResponse, Response
 
 from console import labels
 from console.agencies import SERVICE_NAMES, AgencyClient, ServiceRefused, ServiceUnavailable
+from console.approval.pages import router as approval_router
 from console.assets import router as assets_router
 from console.login import router as login_router
 from console.passwords import Credentials, LoginPolicy
@@ -28,7 +29,7 @@ from kernel.reference.jurisdiction import deployment_reference
 from rehab.users import UserDirectory
 
 HERE = Path(__file__).resolve().parent
-HOMES = {"survey": "/street"}
+HOMES = {"survey": "/street", "approval": "/approval"}
 """Each agency's first page; agencies without pages yet see the console's own start page."""
 
 SECURITY_HEADERS = {
@@ -82,6 +83,7 @@ def create_console_app(settings: ConsoleSettings | None = None) -> FastAPI:
     app.include_router(login_router)
     app.include_router(street_router)
     app.include_router(import_router)
+    app.include_router(approval_router)
 
     @app.get("/")
     def home(request: Request, clerk: SignedIn) -> Response:
@@ -111,6 +113,7 @@ def _templates() -> Jinja2Templates:
     environment = templates.env
     environment.filters["cn_date"] = labels.cn_date
     environment.filters["labels"] = labels.labels_of
+    environment.filters["yuan"] = labels.yuan
     environment.globals.update(
         SEX=labels.SEX_LABELS,
         CATEGORIES=labels.CATEGORY_LABELS,
@@ -120,6 +123,11 @@ def _templates() -> Jinja2Templates:
         ITEMS=labels.ITEM_LABELS,
         AGENCIES=labels.AGENCY_LABELS,
         ROLES=labels.ROLE_LABELS,
+        STATUSES=labels.STATUS_LABELS,
+        BLOCKS=labels.BLOCK_LABELS,
+        SIGNERS=labels.SIGNER_LABELS,
+        SUBSIDIES=labels.SUBSIDY_LABELS,
+        ATTACHMENTS=labels.ATTACHMENT_LABELS,
         scope_label=labels.scope_label,
     )
     return templates

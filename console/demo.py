@@ -35,8 +35,22 @@ DEMO_LOGINS = (
     DemoLogin(
         "人和街道调查员", "survey", frozenset({Role.STAFF}), Scope("street", "人和"), "demo-renhe-2025"
     ),
+    *(
+        DemoLogin(name, "approval", frozenset({role}), Scope.parse(scope), password)
+        for name, role, scope, password in (
+            ("鸳鸯社区经办人", Role.HANDLER, "community:鸳鸯/鸳鸯第一社区", "demo-community-handler-2025"),
+            ("鸳鸯社区负责人", Role.RESPONSIBLE, "community:鸳鸯/鸳鸯第一社区", "demo-community-head-2025"),
+            ("鸳鸯街道经办人", Role.HANDLER, "street:鸳鸯", "demo-street-handler-2025"),
+            ("鸳鸯街道复核人", Role.REVIEWER, "street:鸳鸯", "demo-street-reviewer-2025"),
+            ("鸳鸯街道负责人", Role.RESPONSIBLE, "street:鸳鸯", "demo-street-head-2025"),
+            ("区残联办经办人", Role.HANDLER, "district", "demo-office-handler-2025"),
+            ("区残联办复核人", Role.REVIEWER, "district", "demo-office-reviewer-2025"),
+            ("区残联办负责人", Role.RESPONSIBLE, "district", "demo-office-head-2025"),
+        )
+    ),
 )
-"""One street clerk per street the demo drives most; the other agencies' pages come with their logins."""
+"""The street clerks of the streets the demo drives most, and the signatories of 附件2: 鸳鸯第一社区's
+负责人 and 经办人, 鸳鸯街道's three, 区残联办's three (each confirms a block with their own login)."""
 
 
 def demo_logins(directory: UserDirectory, store_url: str) -> list[DemoLogin]:

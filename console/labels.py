@@ -17,6 +17,8 @@ from services.survey.labels import (
 
 __all__ = [
     "AGENCY_LABELS",
+    "ATTACHMENT_LABELS",
+    "BLOCK_LABELS",
     "CATEGORY_LABELS",
     "ECONOMIC_LABELS",
     "GRADE_LABELS",
@@ -24,9 +26,13 @@ __all__ = [
     "ITEM_LABELS",
     "ROLE_LABELS",
     "SEX_LABELS",
+    "SIGNER_LABELS",
+    "STATUS_LABELS",
+    "SUBSIDY_LABELS",
     "cn_date",
     "labels_of",
     "scope_label",
+    "yuan",
 ]
 
 AGENCY_LABELS = {
@@ -44,6 +50,46 @@ ROLE_LABELS = {
     Role.RESPONSIBLE: "负责人",
     Role.AUDITOR: "审计人员",
 }
+
+STATUS_LABELS = {
+    "incomplete": "资料不全",
+    "awaiting_community_review": "待社区审核",
+    "awaiting_street_review": "待街道审核",
+    "awaiting_decision": "待区残联办审批",
+    "awaiting_quota": "等待名额",
+    "returned": "已退回",
+    "approved": "已批准",
+    "rejected": "未批准",
+}
+"""Where an application 附件2 stands."""
+BLOCK_LABELS = {
+    "community": "社区意见",
+    "street": "街道意见",
+    "decision": "残联办意见",
+    "institution_change": "变更服务机构",
+}
+SIGNER_LABELS = {"responsible": "负责人", "reviewer": "复核人", "handler": "经办人"}
+SUBSIDY_LABELS = {"free": "免费", "fixed_amount": "定额补助"}
+ATTACHMENT_LABELS = {
+    "id_card_copy": "身份证复印件",
+    "disability_certificate_copy": "残疾人证复印件",
+    "household_register_copy": "户口簿复印件",
+    "service_handbook": "残疾人精准康复服务手册",
+    "subsistence_certificate_copy": "低保证复印件",
+}
+
+
+def yuan(fen: object) -> str:
+    """An amount in fen as 元 (120000 -> 1,200.00元); blank for nothing."""
+    if fen in (None, ""):
+        return ""
+    try:
+        value = int(str(fen))
+    except ValueError:
+        return str(fen)
+    sign = "-" if value < 0 else ""
+    whole, cents = divmod(abs(value), 100)
+    return f"{sign}{whole:,}.{cents:02d}元"
 
 
 def cn_date(value: object) -> str:

@@ -8,9 +8,9 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +19,9 @@ import pytest
 
 from kernel.access.auth import Agency, Role, Scope
 from kernel.web.api_docs import asset_file
+from rehab.journey import DISTRICT_ASSESSMENT, Journey
 from rehab.local_redis import LocalRedis, free_port
-from rehab.processes import ServiceProcesses
+from rehab.processes import SERVICES, ServiceProcesses
 from rehab.users import User, UserDirectory, set_console_password
 
 pytestmark = pytest.mark.e2e
@@ -49,7 +50,24 @@ CLERKS = {
     "人和调查员": ("survey", "street:人和", "staff"),
     "锁定测试员": ("survey", "street:鸳鸯", "staff"),
     "新调查员": ("survey", "street:鸳鸯", "staff"),
+    "鸳鸯社区协调员": ("approval", "community:鸳鸯/鸳鸯第一社区", "handler"),
+    "鸳鸯社区主任": ("approval", "community:鸳鸯/鸳鸯第一社区", "responsible"),
+    "鸳鸯街道负责人": ("approval", "street:鸳鸯", "responsible"),
+    "鸳鸯街道复核人": ("approval", "street:鸳鸯", "reviewer"),
+    "鸳鸯街道经办人": ("approval", "street:鸳鸯", "handler"),
+    "区残联办负责人": ("approval", "district", "responsible"),
+    "区残联办复核人": ("approval", "district", "reviewer"),
+    "区残联办经办人": ("approval", "district", "handler"),
 }
+AGENCY_USERS = {"assessment": "评估医生", "delivery": "区康复中心", "settlement": "财务科"}
+"""Users of the journey's steps that the console's pages do not take yet (no console password)."""
+AGENCY_SCOPES = {
+    "assessment": f"institution:{DISTRICT_ASSESSMENT}",
+    "delivery": "district",
+    "settlement": "district",
+}
+JOURNEY_YEAR = date.today().year - 1
+"""The year the tests' applications are of: every date of rehab.journey lies in the past."""
 
 
 @dataclass
@@ -78,6 +96,26 @@ class Stack:
         return httpx.Client(
             base_url=self.services.url("survey"), headers={"Authorization": f"Bearer {token}"}, timeout=10.0
         )
+
+    def api(self, service: str, user: str) -> httpx.Client:
+        """A service's API as a user of the directory (the tests' own look behind the console)."""
+        token = self.directory.issue_token(user, lifetime=timedelta(minutes=10))
+        return httpx.Client(
+            base_url=self.services.url(service), headers={"Authorization": f"Bearer {token}"}, timeout=10.0
+        )
+
+    def journey(self) -> Journey:
+        """rehab.journey's steps as each agency's user: register, survey, assess and refer, apply."""
+        drivers = {"survey": "鸳鸯调查员", "approval": "鸳鸯社区协调员", **AGENCY_USERS}
+        service_of_port = {self.services.ports[service]: service for service in SERVICES}
+
+        def with_token(request: httpx.Request) -> None:
+            user = drivers[service_of_port[request.url.port or 0]]
+            token = self.directory.issue_token(user, lifetime=timedelta(minutes=10))
+            request.headers["Authorization"] = f"Bearer {token}"
+
+        client = httpx.Client(timeout=10.0, event_hooks={"request": [with_token]})
+        return Journey(self.services.url, year=JOURNEY_YEAR, timeout=60.0, client=client)
 
     def expire_sessions(self, user: str) -> None:
         """As if the clerk had left the page open past the idle timeout."""
@@ -110,7 +148,7 @@ def _start_console(stack: Stack) -> None:
     environment = {
         **os.environ,
         "PYTHONUNBUFFERED": "1",
-        "REHAB_SURVEY_URL": stack.services.url("survey"),
+        **{f"REHAB_{service.upper()}_URL": stack.services.url(service) for service in SERVICES},
         "REHAB_CONSOLE_LOGIN_BACKOFF_SECONDS": "0.2",
     }
     stack.console = subprocess.Popen(
@@ -150,9 +188,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         pytest.skip("node_modules is missing: scripts/setup installs the console's assets (npm ci)")
     var_dir = tmp_path_factory.mktemp("console")
     redis = LocalRedis(var_dir / "redis", free_port()).start()
-    services = ServiceProcesses(
-        var_dir, redis.url, ports={"survey": free_port()}, services=("survey",), with_access=True
-    )
+    ports = {service: free_port() for service in SERVICES}
+    services = ServiceProcesses(var_dir, redis.url, ports=ports, with_access=True)
     running = Stack(var_dir, redis, services)
     try:
         services.start()
@@ -161,6 +198,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             running.directory.add(User(name, Agency(agency), frozenset({Role(role)}), Scope.parse(scope)))
             one_time = name == "新调查员"
             set_console_password(running.directory, store, name, PASSWORD, must_change=one_time)
+        for service, name in AGENCY_USERS.items():
+            running.services.token_for(name, service, AGENCY_SCOPES[service])
         _start_console(running)
         yield running
     finally:
@@ -189,6 +228,25 @@ def page(browser: Any, stack: Stack) -> Iterator[Any]:
     opened = context.new_page()
     yield opened
     context.close()
+
+
+@pytest.fixture
+def pages(browser: Any, stack: Stack) -> Iterator[Callable[[str], Any]]:
+    """Each clerk in a browser context of their own, signed in: ``pages("鸳鸯社区主任")``."""
+    contexts: list[Any] = []
+
+    def signed_in(user: str) -> Any:
+        context = browser.new_context(viewport=VIEWPORT, locale="zh-CN", bypass_csp=True, base_url=stack.url)
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        opened = context.new_page()
+        login(opened, user)
+        opened.wait_for_url(lambda url: "/login" not in url)
+        return opened
+
+    yield signed_in
+    for context in contexts:
+        context.close()
 
 
 def screenshot(page: Any, name: str) -> Path:

@@ -68,7 +68,8 @@ def test_a_form_sent_without_the_session_csrf_token_is_refused_and_records_nothi
 def test_logout_ends_the_session(page: Any) -> None:
     login(page, "鸳鸯调查员")
     page.get_by_role("button", name="退出").click()
-    assert "/login" in page.url and "已安全退出" in page.content()
+    page.wait_for_url("**/login**")
+    assert "已安全退出" in page.content()
     page.goto("/street/persons")
     assert "/login" in page.url
 

@@ -1,0 +1,85 @@
+"""The sign-off blocks of 附件2 as the approval API's bodies: a level's opinion, the office's decision."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from console.agencies import Problem
+from console.street.forms import iso_date
+from console.web import FormValues
+
+ROLES = ("responsible", "reviewer", "handler")
+
+
+def signatories(form: FormValues, roles: tuple[str, ...] = ROLES) -> dict[str, str]:
+    """负责人 / 复核人 / 经办人 as written: blanks left out, so the service names the missing one."""
+    return {role: value for role in roles if (value := form.get(f"signatories.{role}").strip())}
+
+
+def review_body(form: FormValues, level: str) -> dict[str, Any]:
+    """POST /applications/{id}/reviews: 社区意见 (负责人, 经办人) or 街道意见 (with a 复核人)."""
+    roles = ("responsible", "handler") if level == "community" else ROLES
+    body: dict[str, Any] = {"level": level, "signatories": signatories(form, roles)}
+    if form.get("endorsed") in ("yes", "no"):
+        body["endorsed"] = form.get("endorsed") == "yes"
+    for name in ("opinion", "reviewed_on"):
+        if value := form.get(name).strip():
+            body[name] = iso_date(value) if name == "reviewed_on" else value
+    return body
+
+
+def fen(text: str) -> int | str | None:
+    """An amount in 元 as typed (1200, 1,200.50, 1200元) in fen; blank None (the service says it is
+    required); anything else as typed, to be refused."""
+    if not text.strip():
+        return None
+    cleaned = text.strip().replace(",", "").replace("，", "").removesuffix("元").strip()
+    try:
+        amount = Decimal(cleaned)
+    except InvalidOperation:
+        return text.strip()
+    cents = amount * 100
+    return int(cents) if cents == cents.to_integral_value() else text.strip()
+
+
+def decision_body(form: FormValues, requested: list[dict[str, Any]]) -> dict[str, Any]:
+    """POST /applications/{id}/decision: each requested item 免费, 定额 (amount) or refused with a reason;
+    or the whole application rejected with a reason."""
+    body: dict[str, Any] = {"signatories": signatories(form)}
+    if decided_on := form.get("decided_on").strip():
+        body["decided_on"] = iso_date(decided_on)
+    if form.get("outcome") == "rejected":
+        body.update(outcome="rejected", reason=form.get("reason").strip() or None)
+        return body
+    approved: list[dict[str, Any]] = []
+    refused: list[dict[str, Any]] = []
+    for entry in requested:
+        item = entry["item"]
+        mode = form.get(f"mode.{item}")
+        if mode == "refused":
+            refused.append({"item": item, "reason": form.get(f"item_reason.{item}").strip()})
+        elif mode in ("free", "fixed_amount"):
+            decided: dict[str, Any] = {"item": item, "subsidy_mode": mode}
+            if entry.get("institution_id"):
+                decided["institution_id"] = entry["institution_id"]
+            if mode == "fixed_amount" and (amount := fen(form.get(f"amount.{item}"))) is not None:
+                decided["amount_fen"] = amount
+            approved.append(decided)
+    body.update(outcome="approved", approved_items=approved, rejected_items=refused)
+    return body
+
+
+def at_item_fields(problem: Problem, body: dict[str, Any]) -> Problem:
+    """Messages about ``approved_items.0.amount_fen`` at the item's own field (amount.<item>)."""
+    fields = {"approved_items": ("amount", "amount_fen"), "rejected_items": ("item_reason", "reason")}
+    errors: list[tuple[str, str]] = []
+    for name, message in problem.errors:
+        parts = name.split(".")
+        if len(parts) == 3 and parts[0] in fields and parts[1].isdigit() and parts[2] == fields[parts[0]][1]:
+            entries = body.get(parts[0]) or []
+            if int(parts[1]) < len(entries):
+                name = f"{fields[parts[0]][0]}.{entries[int(parts[1])]['item']}"
+        errors.append((name, message))
+    return replace(problem, errors=tuple(errors))

@@ -1,0 +1,243 @@
+"""The pages of 附件2's sign-offs: the worklist of applications waiting for the clerk's level, one
+application as the form reads, a level's opinion (社区意见, 街道意见), the 区残联办 decision item by item,
+and each named signatory's own confirmation (or decline) of a proposed block (ADR 0008).
+
+Every call goes to the approval service as the signed-in clerk; it decides who may sign what.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, Request
+from starlette.responses import RedirectResponse, Response
+
+from console.agencies import Answer, Problem, ServiceRefused, ServiceUnavailable
+from console.approval.forms import at_item_fields, decision_body, review_body
+from console.web import Clerk, FormValues, Sent, SignedIn, console_of, kept_form, new_form_key, render
+
+router = APIRouter(prefix="/approval")
+
+APPROVAL = "approval"
+LEVEL_OF_SCOPE = {"community": "community", "street": "street", "district": "decision"}
+"""The block a clerk's scope signs: 社区意见, 街道意见 or 残联办意见."""
+AWAITING = {
+    "community": "awaiting_community_review",
+    "street": "awaiting_street_review",
+    "decision": "awaiting_decision",
+}
+BLOCK_PATHS = {
+    "community": "reviews/community",
+    "street": "reviews/street",
+    "decision": "decision",
+    "institution_change": "institution-changes",
+}
+
+
+def _get(request: Request, clerk: Clerk, path: str, purpose: str, **params: Any) -> Any:
+    return console_of(request).agencies.get(APPROVAL, path, user=clerk.name, purpose=purpose, params=params)
+
+
+def _post(request: Request, sent: Sent, path: str, body: dict[str, Any]) -> Answer:
+    """Send a form's command; a service that does not answer leaves the form as typed, to send again."""
+    try:
+        return console_of(request).agencies.post(
+            APPROVAL, path, body, user=sent.clerk.name, idempotency_key=sent.form_key or new_form_key()
+        )
+    except ServiceUnavailable as unavailable:
+        message = f"{unavailable}。填写的内容仍在本页，可稍后再次提交（不会重复记录）。"
+        return Answer(503, problem=Problem(503, "console.service_unavailable", message))
+
+
+def _level(clerk: Clerk) -> str:
+    return LEVEL_OF_SCOPE.get(clerk.scope.kind, "")
+
+
+def _institutions(request: Request) -> dict[str, str]:
+    jurisdiction = request.app.state.jurisdiction
+    return {
+        institution.id: institution.name
+        for institution in (*jurisdiction.service_institutions, *jurisdiction.assessment_institutions)
+    }
+
+
+@router.get("")
+def worklist(request: Request, clerk: SignedIn) -> Response:
+    """工作台: applications waiting for this level, blocks waiting for the clerk's signature, overdue."""
+    level = _level(clerk)
+    purpose = "工作台：待审核申请"
+    applications = _get(request, clerk, "/applications", purpose)
+    waiting = [item for item in applications if item["status"] == AWAITING.get(level)]
+    waiting.sort(key=lambda item: (item.get("decision_due_on") or "9999", item["serial_number"]))
+    to_sign = [
+        (application, sign_off)
+        for application in applications
+        for sign_off in application.get("pending_sign_offs", [])
+        if clerk.name in sign_off["awaiting"]
+    ]
+    overdue = _get(request, clerk, "/applications/overdue", purpose) if level != "community" else []
+    counts: dict[str, int] = {}
+    for application in applications:
+        counts[application["status"]] = counts.get(application["status"], 0) + 1
+    return render(
+        request,
+        "approval/worklist.html",
+        level=level,
+        waiting=waiting,
+        to_sign=to_sign,
+        overdue=overdue,
+        counts=counts,
+        total=len(applications),
+        today=date.today().isoformat(),
+        institutions=_institutions(request),
+    )
+
+
+@router.get("/applications/{application_id}")
+def application(request: Request, clerk: SignedIn, application_id: UUID, done: str = "") -> Response:
+    """补助申请审批表 (附件2) as it stands: the form, each level's block, pending signatures."""
+    form = _get(request, clerk, f"/applications/{application_id}", "查看补助申请审批表")
+    return _application_page(request, clerk, form, done)
+
+
+def _application_page(
+    request: Request,
+    clerk: Clerk,
+    form: dict[str, Any],
+    done: str = "",
+    answer: Answer | None = None,
+    declining: str = "",
+    reason: str = "",
+) -> Response:
+    problem = answer.problem if answer is not None else None
+    return render(
+        request,
+        "approval/application.html",
+        problem.status if problem is not None else 200,
+        application=form,
+        level=_level(clerk),
+        done=done,
+        problem=problem,
+        errors=problem.by_field() if problem else {},
+        declining=declining,
+        reason=reason,
+        form_key=new_form_key(),
+        institutions=_institutions(request),
+    )
+
+
+@router.post("/applications/{application_id}/sign-offs/{block}/{decision}")
+def sign(request: Request, sent: Sent, application_id: UUID, block: str, decision: str) -> Response:
+    """The clerk's own confirmation (确认签字) or decline (不同意, with a reason) of a proposed block."""
+    if block not in BLOCK_PATHS or decision not in ("confirmations", "declines"):
+        raise ServiceRefused(Problem(404, "console.not_found", "没有这个签字栏"))
+    body: dict[str, Any] = {"proposal_id": sent.form.get("proposal_id")}
+    if decision == "declines":
+        body["reason"] = sent.form.get("reason").strip()
+    path = f"/applications/{application_id}/{BLOCK_PATHS[block]}/{decision}"
+    answer = _post(request, sent, path, body)
+    if answer.ok:
+        done = "declined" if decision == "declines" else "confirmed"
+        if decision == "confirmations" and answer.status == 201:
+            done = "effective"
+        return RedirectResponse(f"/approval/applications/{application_id}?done={done}", status_code=303)
+    form = _get(request, sent.clerk, f"/applications/{application_id}", "查看补助申请审批表")
+    declining = body["proposal_id"] if decision == "declines" else ""
+    return _application_page(
+        request, sent.clerk, form, answer=answer, declining=declining, reason=body.get("reason", "")
+    )
+
+
+@router.get("/applications/{application_id}/review")
+def review_form(request: Request, clerk: SignedIn, application_id: UUID) -> Response:
+    form = _get(request, clerk, f"/applications/{application_id}", "填写审核意见")
+    defaults = {"reviewed_on": date.today().isoformat(), "endorsed": "yes", **_own_role(clerk)}
+    typed = kept_form(request, clerk) or FormValues.of(defaults)
+    return _block_page(request, clerk, form, typed, new_form_key())
+
+
+@router.post("/applications/{application_id}/review")
+def review(request: Request, sent: Sent, application_id: UUID) -> Response:
+    level = _level(sent.clerk)
+    answer = _post(request, sent, f"/applications/{application_id}/reviews", review_body(sent.form, level))
+    return _after_block(request, sent, application_id, answer)
+
+
+@router.get("/applications/{application_id}/decision")
+def decision_form(request: Request, clerk: SignedIn, application_id: UUID) -> Response:
+    form = _get(request, clerk, f"/applications/{application_id}", "区残联办审批")
+    defaults: dict[str, Any] = {
+        "decided_on": date.today().isoformat(),
+        "outcome": "approved",
+        **_own_role(clerk),
+    }
+    typed = kept_form(request, clerk) or FormValues.of(defaults)
+    return _block_page(request, clerk, form, typed, new_form_key())
+
+
+@router.post("/applications/{application_id}/decision")
+def decide(request: Request, sent: Sent, application_id: UUID) -> Response:
+    try:
+        form = _get(request, sent.clerk, f"/applications/{application_id}", "区残联办审批")
+    except ServiceUnavailable as unavailable:
+        problem = Problem(503, "console.service_unavailable", f"{unavailable}；填写的内容仍在本页")
+        return _block_page(request, sent.clerk, None, sent.form, sent.form_key, Answer(503, problem=problem))
+    body = decision_body(sent.form, form["requested_items"])
+    answer = _post(request, sent, f"/applications/{application_id}/decision", body)
+    if answer.problem is not None:
+        answer = replace(answer, problem=at_item_fields(answer.problem, body))
+    return _after_block(request, sent, application_id, answer, form)
+
+
+def _after_block(
+    request: Request,
+    sent: Sent,
+    application_id: UUID,
+    answer: Answer,
+    form: dict[str, Any] | None = None,
+) -> Response:
+    if answer.ok:
+        done = "proposed" if answer.status == 202 else "signed"
+        return RedirectResponse(f"/approval/applications/{application_id}?done={done}", status_code=303)
+    if form is None:
+        try:
+            form = _get(request, sent.clerk, f"/applications/{application_id}", "填写审核意见")
+        except (ServiceRefused, ServiceUnavailable):
+            form = None
+    return _block_page(request, sent.clerk, form, sent.form, sent.form_key, answer)
+
+
+def _own_role(clerk: Clerk) -> dict[str, str]:
+    """The clerk's own name in the first sign-off role they hold: they propose the block."""
+    for role in ("responsible", "reviewer", "handler"):
+        if any(str(held) == role for held in clerk.user.roles):
+            return {f"signatories.{role}": clerk.name}
+    return {}
+
+
+def _block_page(
+    request: Request,
+    clerk: Clerk,
+    form: dict[str, Any] | None,
+    typed: FormValues,
+    form_key: str,
+    answer: Answer | None = None,
+) -> Response:
+    problem = answer.problem if answer is not None else None
+    level = _level(clerk)
+    template = "approval/decision_form.html" if level == "decision" else "approval/review_form.html"
+    return render(
+        request,
+        template,
+        problem.status if problem is not None else 200,
+        application=form or {"application_id": "", "requested_items": [], "serial_number": "", "street": ""},
+        level=level,
+        form=typed,
+        form_key=form_key,
+        problem=problem,
+        errors=problem.by_field() if problem else {},
+        institutions=_institutions(request),
+    )

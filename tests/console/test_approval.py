@@ -1,0 +1,142 @@
+"""The sign-offs of 附件2 in the browser: a community clerk proposes 社区意见 and its 负责人 confirms it with
+their own login; the street's three signatories; 区残联办 decides item by item (定额 and amount) and its
+复核人 and 经办人 confirm. Refused blocks come back as typed with the service's message at the field."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from tests.console.conftest import JOURNEY_YEAR, Stack, assert_accessible, screenshot
+from tests.e2e.people import certified_adult
+
+pytestmark = pytest.mark.e2e
+
+NEEDS = ["support_service_midlife_blind"]
+
+
+def applied(stack: Stack, sequence: int) -> str:
+    """A 鸳鸯 person registered, surveyed, assessed, referred and applied for (over the APIs)."""
+    journey = stack.journey()
+    person = certified_adult(sequence)
+    person_id = journey.register(person)
+    journey.survey(person_id, NEEDS)
+    journey.wait_until("the survey reaches assessment", lambda: journey.on_worklist({person_id}))
+    journey.assess_and_refer(person_id, NEEDS, home_visit=False)
+    journey.wait_until(
+        "the referral reaches approval", lambda: journey.referrals_reached_approval(person_id, NEEDS)
+    )
+    return journey.apply(person, person_id, NEEDS, serial=sequence)
+
+
+def confirm(page: Any, application_id: str, block: str) -> None:
+    page.goto("/approval")
+    row = page.locator("section[aria-labelledby=to-sign] tr", has_text=block)
+    row.get_by_role("link", name=re.compile("查看并确认")).click()
+    page.get_by_role("button", name=f"本人确认签字（{block}）").click()
+    page.wait_for_url(re.compile(rf"/approval/applications/{application_id}\?done="))
+
+
+def test_each_level_signs_in_person_and_the_district_office_decides_item_by_item(
+    pages: Any, stack: Stack
+) -> None:
+    application_id = applied(stack, 61)
+    label = "鸳鸯街道 第61号申请"
+
+    community = pages("鸳鸯社区协调员")
+    community.goto("/approval")
+    assert community.get_by_role("heading", level=1).inner_text() == "鸳鸯街道鸳鸯第一社区 · 社区审核"
+    community.get_by_role("link", name=label).click()
+    assert "中途盲者心理疏导" in community.get_by_role("table").first.inner_text()
+    assert_accessible(community)
+    community.get_by_role("link", name="填写社区意见").click()
+    assert community.get_by_label(re.compile("^经办人")).input_value() == "鸳鸯社区协调员"
+    community.get_by_label(re.compile("^意见")).fill("情况属实，同意上报")
+    community.get_by_label(re.compile("^签署日期")).fill(f"{JOURNEY_YEAR}年5月8日")
+    community.get_by_role("button", name="提出本栏意见并签字").click()
+    # No 负责人: refused by the service, the message at the field and the opinion kept.
+    assert "未能保存" in community.get_by_role("alert").inner_text()
+    assert community.get_by_label(re.compile("^意见")).input_value() == "情况属实，同意上报"
+    assert community.locator("#f-signatories-responsible").get_attribute("aria-invalid") == "true"
+    assert_accessible(community)
+    screenshot(community, "20-community-block-error")
+    community.get_by_label(re.compile("^负责人")).fill("鸳鸯社区主任")
+    community.get_by_role("button", name="提出本栏意见并签字").click()
+    community.wait_for_url(re.compile(r"\?done=proposed"))
+    assert "待本人登录确认" in community.locator("#sign-offs").inner_text()
+
+    chief = pages("鸳鸯社区主任")
+    confirm(chief, application_id, "社区意见")
+    assert "意见已生效" in chief.get_by_role("status").inner_text()
+
+    handler = pages("鸳鸯街道经办人")
+    handler.goto(f"/approval/applications/{application_id}")
+    handler.get_by_role("link", name="填写街道意见").click()
+    handler.get_by_label(re.compile("^意见")).fill("同意")
+    handler.get_by_label(re.compile("^签署日期")).fill(f"{JOURNEY_YEAR}-05-12")
+    handler.get_by_label(re.compile("^负责人")).fill("鸳鸯街道负责人")
+    handler.get_by_label(re.compile("^复核人")).fill("鸳鸯街道复核人")
+    handler.get_by_role("button", name="提出本栏意见并签字").click()
+    handler.wait_for_url(re.compile(r"\?done=proposed"))
+    for signer in ("鸳鸯街道复核人", "鸳鸯街道负责人"):
+        confirm(pages(signer), application_id, "街道意见")
+
+    office = pages("区残联办负责人")
+    office.goto("/approval")
+    waiting = office.locator("section[aria-labelledby=waiting]").inner_text()
+    assert label in waiting and "已超期" in waiting
+    assert label in office.locator("section[aria-labelledby=overdue]").inner_text()
+    assert_accessible(office)
+    screenshot(office, "21-district-worklist")
+    office.get_by_role("link", name=label).first.click()
+    office.get_by_role("link", name=re.compile("填写残联办意见")).click()
+    office.get_by_label("定额补助", exact=True).check()
+    office.get_by_label(re.compile("^审批日期")).fill(f"{JOURNEY_YEAR}/5/20")
+    office.get_by_label(re.compile("^复核人")).fill("区残联办复核人")
+    office.get_by_label(re.compile("^经办人")).fill("区残联办经办人")
+    office.get_by_role("button", name="提出残联办意见并签字").click()
+    # 定额 without an amount: refused, everything typed still there.
+    assert "未能保存" in office.get_by_role("alert").inner_text()
+    assert office.get_by_label("定额补助", exact=True).is_checked()
+    assert office.get_by_label(re.compile("^复核人")).input_value() == "区残联办复核人"
+    assert_accessible(office)
+    office.get_by_label("定额补助金额（元）").fill("200")
+    screenshot(office, "22-decision-form")
+    office.get_by_role("button", name="提出残联办意见并签字").click()
+    office.wait_for_url(re.compile(r"\?done=proposed"))
+    for signer in ("区残联办复核人", "区残联办经办人"):
+        confirm(pages(signer), application_id, "残联办意见")
+    office.goto(f"/approval/applications/{application_id}")
+    assert "已批准" in office.locator(".subtitle").inner_text()
+    assert "定额补助 200.00元" in office.get_by_role("table").first.inner_text()
+    assert "区残联办复核人" in office.locator(".blocks").inner_text()
+    assert_accessible(office)
+    screenshot(office, "23-application")
+    with stack.api("approval", "区残联办经办人") as api:
+        decided = api.get(f"/applications/{application_id}").json()
+    assert decided["decision"]["approved_items"][0]["amount_fen"] == 20000
+
+
+def test_a_signatory_declines_with_a_reason_and_the_block_is_withdrawn(pages: Any, stack: Stack) -> None:
+    application_id = applied(stack, 62)
+    community = pages("鸳鸯社区协调员")
+    community.goto(f"/approval/applications/{application_id}/review")
+    community.get_by_label(re.compile("^意见")).fill("同意上报")
+    community.get_by_label(re.compile("^签署日期")).fill(f"{JOURNEY_YEAR}-05-08")
+    community.get_by_label(re.compile("^负责人")).fill("鸳鸯社区主任")
+    community.get_by_role("button", name="提出本栏意见并签字").click()
+    community.wait_for_url(re.compile(r"\?done=proposed"))
+
+    chief = pages("鸳鸯社区主任")
+    chief.goto(f"/approval/applications/{application_id}")
+    chief.get_by_role("button", name="不同意，撤回该签字栏").click()
+    assert chief.get_by_role("alert").is_visible()  # a decline needs its reason
+    chief.get_by_label("拒签理由（不同意时填写）").fill("意见与入户核查情况不符")
+    chief.get_by_role("button", name="不同意，撤回该签字栏").click()
+    chief.wait_for_url(re.compile(r"\?done=declined"))
+    assert "填写社区意见" not in chief.content() or chief.locator("#sign-offs").count() == 0
+    with stack.api("approval", "鸳鸯社区主任") as api:
+        application = api.get(f"/applications/{application_id}").json()
+    assert application["pending_sign_offs"] == [] and application["status"] == "awaiting_community_review"
