@@ -9,13 +9,13 @@ from datetime import date, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from kernel.access.access import PERSONAL_DATA, Caller, Forbidden
 from kernel.access.scopes import area_of
 from kernel.domain.rejections import NotFound
-from kernel.http import Offset
+from kernel.http import Command, Offset
 from kernel.runtime import ServiceRuntime, runtime_of
 from services.settlement.book.dues import Posting
 from services.settlement.deployment import deployment_jurisdiction
@@ -278,9 +278,9 @@ def list_unsettled(runtime: Runtime, ledger: Ledger, caller: Caller) -> list[Uns
 
 
 @router.post("/ledger/rebuild", response_model=LedgerOut, summary="Drop the ledger and rebuild it by replay")
-def rebuild(runtime: Runtime, ledger: Ledger) -> LedgerOut:
+def rebuild(runtime: Runtime, ledger: Ledger, command: Command) -> Response:
     report = rebuild_ledger(runtime.store.engine, ledger.policies, live=ledger)
-    return LedgerOut.of(report)
+    return command.answer(LedgerOut.of(report))  # kept for an Idempotency-Key: a retry is not rebuilt
 
 
 @router.get("/reports/coverage", response_model=CoverageReportOut, summary="Coverage of a year per street")
