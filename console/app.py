@@ -15,7 +15,9 @@ from starlette.responses import RedirectResponse, Response
 from console import labels
 from console.agencies import SERVICE_NAMES, AgencyClient, ServiceRefused, ServiceUnavailable
 from console.approval.pages import router as approval_router
+from console.assessment.pages import router as assessment_router
 from console.assets import router as assets_router
+from console.delivery.pages import router as delivery_router
 from console.login import router as login_router
 from console.passwords import Credentials, LoginPolicy
 from console.sessions import Sessions
@@ -29,7 +31,7 @@ from kernel.reference.jurisdiction import deployment_reference
 from rehab.users import UserDirectory
 
 HERE = Path(__file__).resolve().parent
-HOMES = {"survey": "/street", "approval": "/approval"}
+HOMES = {"survey": "/street", "approval": "/approval", "assessment": "/assessment", "delivery": "/delivery"}
 """Each agency's first page; agencies without pages yet see the console's own start page."""
 
 SECURITY_HEADERS = {
@@ -76,7 +78,10 @@ def create_console_app(settings: ConsoleSettings | None = None) -> FastAPI:
 
     app = FastAPI(title="康复服务工作台", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.console = console
-    app.state.jurisdiction = load_jurisdiction(deployment_reference())
+    app.state.jurisdiction = jurisdiction = load_jurisdiction(deployment_reference())
+    names = {institution.id: institution.name for institution in jurisdiction.assessment_institutions}
+    names.update({institution.id: institution.name for institution in jurisdiction.service_institutions})
+    console.templates.env.globals["scope_label"] = lambda scope: labels.scope_label(scope, names)
     _install_handlers(app)
     app.mount("/static/console", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(assets_router)
@@ -84,6 +89,8 @@ def create_console_app(settings: ConsoleSettings | None = None) -> FastAPI:
     app.include_router(street_router)
     app.include_router(import_router)
     app.include_router(approval_router)
+    app.include_router(assessment_router)
+    app.include_router(delivery_router)
 
     @app.get("/")
     def home(request: Request, clerk: SignedIn) -> Response:

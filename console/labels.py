@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 
 from kernel.access.auth import AUDIT, Role, Scope
@@ -108,7 +108,10 @@ def labels_of(codes: Iterable[str] | None, table: dict[str, str], joiner: str = 
     return joiner.join(table.get(code, code) for code in codes or ())
 
 
-def scope_label(scope: Scope) -> str:
+def scope_label(scope: Scope, institutions: Mapping[str, str] | None = None) -> str:
+    """全区, 鸳鸯街道, 鸳鸯街道鸳鸯第一社区, or an institution's name (from the jurisdiction)."""
+    if scope.kind == "institution":
+        return (institutions or {}).get(scope.value, scope.value)
     if scope.kind == "district":
         return "全区"
     if scope.kind == "street":

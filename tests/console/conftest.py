@@ -19,10 +19,11 @@ import pytest
 
 from kernel.access.auth import Agency, Role, Scope
 from kernel.web.api_docs import asset_file
-from rehab.journey import DISTRICT_ASSESSMENT, Journey
+from rehab.journey import CITY_ASSESSMENT, DISTRICT_ASSESSMENT, SERVICE_PLAN, Journey
 from rehab.local_redis import LocalRedis, free_port
 from rehab.processes import SERVICES, ServiceProcesses
 from rehab.users import User, UserDirectory, set_console_password
+from tests.e2e.people import certified_adult
 
 pytestmark = pytest.mark.e2e
 
@@ -58,8 +59,11 @@ CLERKS = {
     "区残联办负责人": ("approval", "district", "responsible"),
     "区残联办复核人": ("approval", "district", "reviewer"),
     "区残联办经办人": ("approval", "district", "handler"),
+    "康复中心治疗师": ("delivery", "institution:lj-rehab-centre", "staff"),
+    "评估医生": ("assessment", f"institution:{DISTRICT_ASSESSMENT}", "staff"),
+    "市级评估医生": ("assessment", f"institution:{CITY_ASSESSMENT}", "staff"),
 }
-AGENCY_USERS = {"assessment": "评估医生", "delivery": "区康复中心", "settlement": "财务科"}
+AGENCY_USERS = {"delivery": "区康复中心", "settlement": "财务科"}
 """Users of the journey's steps that the console's pages do not take yet (no console password)."""
 AGENCY_SCOPES = {
     "assessment": f"institution:{DISTRICT_ASSESSMENT}",
@@ -106,7 +110,12 @@ class Stack:
 
     def journey(self) -> Journey:
         """rehab.journey's steps as each agency's user: register, survey, assess and refer, apply."""
-        drivers = {"survey": "鸳鸯调查员", "approval": "鸳鸯社区协调员", **AGENCY_USERS}
+        drivers = {
+            "survey": "鸳鸯调查员",
+            "assessment": "评估医生",
+            "approval": "鸳鸯社区协调员",
+            **AGENCY_USERS,
+        }
         service_of_port = {self.services.ports[service]: service for service in SERVICES}
 
         def with_token(request: httpx.Request) -> None:
@@ -116,6 +125,54 @@ class Stack:
 
         client = httpx.Client(timeout=10.0, event_hooks={"request": [with_token]})
         return Journey(self.services.url, year=JOURNEY_YEAR, timeout=60.0, client=client)
+
+    def applied(self, sequence: int, needs: list[str]) -> tuple[str, str]:
+        """A 鸳鸯 person registered, surveyed, assessed, referred and applied for over the APIs: the
+        application's and the person's ids (the application's serial number is ``sequence``)."""
+        journey = self.journey()
+        person = certified_adult(sequence)
+        person_id = journey.register(person)
+        journey.survey(person_id, needs)
+        journey.wait_until("the survey reaches assessment", lambda: journey.on_worklist({person_id}))
+        journey.assess_and_refer(person_id, needs, home_visit=False)
+        journey.wait_until(
+            "the referral reaches approval", lambda: journey.referrals_reached_approval(person_id, needs)
+        )
+        return journey.apply(person, person_id, needs, serial=sequence), person_id
+
+    def approved(self, sequence: int, needs: list[str]) -> tuple[str, str]:
+        """An application signed off over the APIs, each block by its signatories' own tokens."""
+        application_id, person_id = self.applied(sequence, needs)
+        day = f"{JOURNEY_YEAR}-05-"
+        community = {"responsible": "鸳鸯社区主任", "handler": "鸳鸯社区协调员"}
+        street = {"responsible": "鸳鸯街道负责人", "reviewer": "鸳鸯街道复核人", "handler": "鸳鸯街道经办人"}
+        office = {"responsible": "区残联办负责人", "reviewer": "区残联办复核人", "handler": "区残联办经办人"}
+        for level, signatories, on in (("community", community, "08"), ("street", street, "12")):
+            body = {"level": level, "endorsed": True, "opinion": "同意", "signatories": signatories}
+            self._sign(application_id, "reviews", f"reviews/{level}", {**body, "reviewed_on": day + on})
+        items = [{"item": item, "subsidy_mode": SERVICE_PLAN[item]["mode"]} for item in needs]
+        decision = {
+            "outcome": "approved",
+            "approved_items": items,
+            "signatories": office,
+            "decided_on": day + "20",
+        }
+        self._sign(application_id, "decision", "decision", decision)
+        return application_id, person_id
+
+    def _sign(self, application_id: str, path: str, confirmations: str, block: dict[str, Any]) -> None:
+        names = list(block["signatories"].values())
+        base = f"/applications/{application_id}"
+        with self.api("approval", names[0]) as proposer:
+            proposed = proposer.post(f"{base}/{path}", json=block)
+            assert proposed.status_code == 202, proposed.text
+        for name in names[1:]:
+            with self.api("approval", name) as signer:
+                answer = signer.post(
+                    f"{base}/{confirmations}/confirmations",
+                    json={"proposal_id": proposed.json()["proposal_id"]},
+                )
+                assert answer.status_code in (201, 202), answer.text
 
     def expire_sessions(self, user: str) -> None:
         """As if the clerk had left the page open past the idle timeout."""

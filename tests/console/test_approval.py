@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from tests.console.conftest import JOURNEY_YEAR, Stack, assert_accessible, screenshot
-from tests.e2e.people import certified_adult
 
 pytestmark = pytest.mark.e2e
 
@@ -18,17 +17,7 @@ NEEDS = ["support_service_midlife_blind"]
 
 
 def applied(stack: Stack, sequence: int) -> str:
-    """A 鸳鸯 person registered, surveyed, assessed, referred and applied for (over the APIs)."""
-    journey = stack.journey()
-    person = certified_adult(sequence)
-    person_id = journey.register(person)
-    journey.survey(person_id, NEEDS)
-    journey.wait_until("the survey reaches assessment", lambda: journey.on_worklist({person_id}))
-    journey.assess_and_refer(person_id, NEEDS, home_visit=False)
-    journey.wait_until(
-        "the referral reaches approval", lambda: journey.referrals_reached_approval(person_id, NEEDS)
-    )
-    return journey.apply(person, person_id, NEEDS, serial=sequence)
+    return stack.applied(sequence, NEEDS)[0]
 
 
 def confirm(page: Any, application_id: str, block: str) -> None:

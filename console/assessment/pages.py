@@ -1,0 +1,214 @@
+"""The assessment institution's pages: persons to assess (its worklist), the 康复需求评估与转介记录 form,
+one record as the handbook prints it, a referral to a service institution or an escalation to a
+city-level assessment institution. Every call goes to the assessment service as the signed-in clerk.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, Request
+from starlette.responses import RedirectResponse, Response
+
+from console.agencies import Answer, Problem, ServiceRefused, ServiceUnavailable
+from console.street.forms import iso_date
+from console.web import Clerk, FormValues, Sent, SignedIn, console_of, kept_form, new_form_key, render
+
+router = APIRouter(prefix="/assessment")
+
+ASSESSMENT = "assessment"
+STATUS_LABELS = {
+    "awaiting_assessment": "待评估",
+    "awaiting_referral": "待转介",
+    "awaiting_city_assessment": "已转市级复评",
+    "assessed": "已评估",
+}
+MODE_LABELS = {"at_institution": "到机构评估", "home_visit": "入户评估", "group": "集中评估"}
+
+
+def _get(request: Request, clerk: Clerk, path: str, purpose: str, **params: Any) -> Any:
+    return console_of(request).agencies.get(ASSESSMENT, path, user=clerk.name, purpose=purpose, params=params)
+
+
+def _post(request: Request, sent: Sent, path: str, body: dict[str, Any]) -> Answer:
+    try:
+        return console_of(request).agencies.post(
+            ASSESSMENT, path, body, user=sent.clerk.name, idempotency_key=sent.form_key or new_form_key()
+        )
+    except ServiceUnavailable as unavailable:
+        message = f"{unavailable}。填写的内容仍在本页，可稍后再次提交（不会重复记录）。"
+        return Answer(503, problem=Problem(503, "console.service_unavailable", message))
+
+
+def _institution(clerk: Clerk) -> str | None:
+    return clerk.scope.value if clerk.scope.kind == "institution" else None
+
+
+def _year(request: Request, year: int | None) -> int:
+    return year or console_of(request).year()
+
+
+@router.get("")
+def worklist(request: Request, clerk: SignedIn, year: int | None = None, show: str = "open") -> Response:
+    """待评估: persons with needs waiting for this institution's assessment or referral."""
+    work_year = _year(request, year)
+    page = _get(
+        request,
+        clerk,
+        "/worklist",
+        "工作台：待评估人员",
+        year=work_year,
+        status="all" if show == "all" else "open",
+        institution_id=_institution(clerk),
+        limit=200,
+    )
+    counts: dict[str, int] = {}
+    for entry in page["items"]:
+        counts[entry["status"]] = counts.get(entry["status"], 0) + 1
+    return render(
+        request,
+        "assessment/worklist.html",
+        year=work_year,
+        show=show,
+        page=page,
+        counts=counts,
+        STATUS=STATUS_LABELS,
+    )
+
+
+def _entry(request: Request, clerk: Clerk, person_id: UUID, year: int) -> dict[str, Any]:
+    """The person's worklist entry (the survey's needs and mobility): what the form starts from."""
+    page = _get(
+        request,
+        clerk,
+        "/worklist",
+        "康复需求评估",
+        year=year,
+        status="all",
+        institution_id=_institution(clerk),
+        limit=500,
+    )
+    for entry in page["items"]:
+        if entry["person_id"] == str(person_id):
+            return dict(entry)
+    raise ServiceRefused(Problem(404, "console.not_on_worklist", "此人不在本机构本年度的待评估名单中"))
+
+
+@router.get("/persons/{person_id}/assess")
+def assessment_form(request: Request, clerk: SignedIn, person_id: UUID, year: int | None = None) -> Response:
+    work_year = _year(request, year)
+    entry = _entry(request, clerk, person_id, work_year)
+    defaults: dict[str, Any] = {
+        "assessed_on": date.today().isoformat(),
+        "assessed_needs": entry["needed_items"],
+        "mode": "home_visit" if entry["home_visit_required"] else "at_institution",
+        "referral_needed": "yes",
+        "assessor": clerk.name,
+    }
+    form = kept_form(request, clerk) or FormValues.of(defaults)
+    return _assessment_page(request, entry, form, new_form_key())
+
+
+@router.post("/persons/{person_id}/assess")
+def assess(request: Request, sent: Sent, person_id: UUID, year: int | None = None) -> Response:
+    work_year = _year(request, year)
+    form = sent.form
+    body: dict[str, Any] = {
+        "person_id": str(person_id),
+        "assessment_year": work_year,
+        "institution_id": _institution(sent.clerk) or form.get("institution_id"),
+        "assessed_needs": form.all("assessed_needs"),
+        "referral_needed": form.get("referral_needed") == "yes",
+    }
+    for name in ("assessor", "assessed_on", "mode", "opinion"):
+        if value := form.get(name).strip():
+            body[name] = iso_date(value) if name == "assessed_on" else value
+    answer = _post(request, sent, "/assessments", body)
+    if answer.ok:
+        assessment_id = answer.body["assessment_id"]
+        return RedirectResponse(f"/assessment/assessments/{assessment_id}?done=assessed", status_code=303)
+    try:
+        entry = _entry(request, sent.clerk, person_id, work_year)
+    except (ServiceRefused, ServiceUnavailable):
+        entry = {"person_id": str(person_id), "year": work_year, "street": "", "community": ""}
+    return _assessment_page(request, entry, form, sent.form_key, answer)
+
+
+def _assessment_page(
+    request: Request, entry: dict[str, Any], form: FormValues, form_key: str, answer: Answer | None = None
+) -> Response:
+    problem = answer.problem if answer is not None else None
+    return render(
+        request,
+        "assessment/assessment_form.html",
+        problem.status if problem is not None else 200,
+        entry=entry,
+        form=form,
+        form_key=form_key,
+        problem=problem,
+        errors=problem.by_field() if problem else {},
+        MODES=MODE_LABELS,
+    )
+
+
+@router.get("/assessments/{assessment_id}")
+def record(request: Request, clerk: SignedIn, assessment_id: UUID, done: str = "") -> Response:
+    """康复需求评估与转介记录 as the handbook prints it, its referrals, and the referral form."""
+    found = _get(request, clerk, f"/assessments/{assessment_id}", "查看评估与转介记录")
+    form = kept_form(request, clerk) or FormValues.of(
+        {"issued_on": date.today().isoformat(), "to_kind": _default_kind(found)}
+    )
+    return _record_page(request, clerk, found, form, new_form_key(), done=done)
+
+
+def _default_kind(found: dict[str, Any]) -> str:
+    return "assessment_institution" if found.get("items_to_escalate") else "service_institution"
+
+
+@router.post("/assessments/{assessment_id}/referrals")
+def refer(request: Request, sent: Sent, assessment_id: UUID) -> Response:
+    form = sent.form
+    body: dict[str, Any] = {"to_kind": form.get("to_kind"), "items": form.all("items")}
+    target = form.get("to_institution_id") if body["to_kind"] != "assessment_institution" else ""
+    target = target or form.get("to_city_institution_id")
+    if target:
+        body["to_institution_id"] = target
+    if issued_on := form.get("issued_on").strip():
+        body["issued_on"] = iso_date(issued_on)
+    answer = _post(request, sent, f"/assessments/{assessment_id}/referrals", body)
+    if answer.ok:
+        done = "escalated" if body["to_kind"] == "assessment_institution" else "referred"
+        return RedirectResponse(f"/assessment/assessments/{assessment_id}?done={done}", status_code=303)
+    found = _get(request, sent.clerk, f"/assessments/{assessment_id}", "转介")
+    return _record_page(request, sent.clerk, found, form, sent.form_key, answer)
+
+
+def _record_page(
+    request: Request,
+    clerk: Clerk,
+    found: dict[str, Any],
+    form: FormValues,
+    form_key: str,
+    answer: Answer | None = None,
+    done: str = "",
+) -> Response:
+    problem = answer.problem if answer is not None else None
+    jurisdiction = request.app.state.jurisdiction
+    return render(
+        request,
+        "assessment/record.html",
+        problem.status if problem is not None else 200,
+        record=found,
+        form=form,
+        form_key=form_key,
+        problem=problem,
+        errors=problem.by_field() if problem else {},
+        done=done,
+        MODES=MODE_LABELS,
+        service_institutions=jurisdiction.service_institutions,
+        city_institutions=[
+            institution for institution in jurisdiction.assessment_institutions if institution.level == "city"
+        ],
+    )

@@ -1,0 +1,175 @@
+"""The service institution's pages: the approved items it is to serve (entitlements, by service card
+服务卡号), the records it kept, and the 康复服务记录 form (项目, 频次, 周期, staff, signed by the person or
+guardian). A record the service refuses comes back as typed with its reason at the field; nothing is kept.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, Request
+from starlette.responses import RedirectResponse, Response
+
+from console.agencies import Answer, Problem, ServiceRefused, ServiceUnavailable
+from console.approval.forms import fen
+from console.street.forms import iso_date
+from console.web import Clerk, FormValues, Sent, SignedIn, console_of, kept_form, new_form_key, render
+
+router = APIRouter(prefix="/delivery")
+
+DELIVERY = "delivery"
+
+
+def _get(request: Request, clerk: Clerk, path: str, purpose: str, **params: Any) -> Any:
+    return console_of(request).agencies.get(DELIVERY, path, user=clerk.name, purpose=purpose, params=params)
+
+
+def _post(request: Request, sent: Sent, body: dict[str, Any]) -> Answer:
+    try:
+        return console_of(request).agencies.post(
+            DELIVERY,
+            "/deliveries",
+            body,
+            user=sent.clerk.name,
+            idempotency_key=sent.form_key or new_form_key(),
+        )
+    except ServiceUnavailable as unavailable:
+        message = f"{unavailable}。填写的内容仍在本页，可稍后再次提交（不会重复记录）。"
+        return Answer(503, problem=Problem(503, "console.service_unavailable", message))
+
+
+def _institutions(request: Request) -> dict[str, str]:
+    return {
+        institution.id: institution.name
+        for institution in request.app.state.jurisdiction.service_institutions
+    }
+
+
+def _institution(clerk: Clerk) -> str | None:
+    return clerk.scope.value if clerk.scope.kind == "institution" else None
+
+
+@router.get("")
+def worklist(request: Request, clerk: SignedIn) -> Response:
+    """待服务项目: approved items fixed to this institution now, and the records kept for each."""
+    purpose = "工作台：待服务项目"
+    entitlements = _get(request, clerk, "/entitlements", purpose)
+    records = _get(request, clerk, "/deliveries", purpose, institution_id=_institution(clerk))
+    kept: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for record in records:
+        kept.setdefault((record["application_id"], record["item"]), []).append(record)
+    mine = _institution(clerk)
+    to_serve = [
+        entitlement
+        for entitlement in entitlements
+        if entitlement.get("current_institution_id")
+        and (mine is None or entitlement["current_institution_id"] == mine)
+    ]
+    to_serve.sort(
+        key=lambda entitlement: (
+            bool(kept.get((entitlement["application_id"], entitlement["item"]))),
+            entitlement["service_card_number"],
+        )
+    )
+    return render(
+        request,
+        "delivery/worklist.html",
+        to_serve=to_serve,
+        kept=kept,
+        records=sorted(records, key=lambda record: record["signed_on"], reverse=True),
+        cards={
+            entitlement["application_id"]: entitlement["service_card_number"] for entitlement in entitlements
+        },
+        institutions=_institutions(request),
+    )
+
+
+def _entitlement(request: Request, clerk: Clerk, application_id: UUID, item: str) -> dict[str, Any]:
+    found = _get(request, clerk, "/entitlements", "康复服务记录", application_id=application_id)
+    for entitlement in found:
+        if entitlement["item"] == item:
+            return dict(entitlement)
+    raise ServiceRefused(
+        Problem(404, "console.not_entitled", "该申请没有批准此项目，或批准尚未送达服务记录系统")
+    )
+
+
+@router.get("/entitlements/{application_id}/{item}/record")
+def record_form(request: Request, clerk: SignedIn, application_id: UUID, item: str) -> Response:
+    entitlement = _entitlement(request, clerk, application_id, item)
+    form = kept_form(request, clerk) or FormValues.of({"signed_by": "person", "insurance_paid": "0"})
+    return _record_page(request, entitlement, form, new_form_key())
+
+
+@router.post("/entitlements/{application_id}/{item}/record")
+def record(request: Request, sent: Sent, application_id: UUID, item: str) -> Response:
+    try:
+        entitlement = _entitlement(request, sent.clerk, application_id, item)
+    except ServiceUnavailable as unavailable:
+        problem = Problem(503, "console.service_unavailable", f"{unavailable}；填写的内容仍在本页")
+        stand_in = {"application_id": str(application_id), "item": item, "service_card_number": ""}
+        return _record_page(request, stand_in, sent.form, sent.form_key, Answer(503, problem=problem))
+    form = sent.form
+    body: dict[str, Any] = {
+        "application_id": str(application_id),
+        "person_id": entitlement["person_id"],
+        "institution_id": _institution(sent.clerk) or entitlement.get("current_institution_id"),
+        "item": item,
+    }
+    for name in ("frequency", "staff", "signed_by"):
+        if value := form.get(name).strip():
+            body[name] = value
+    for name in ("period_start", "period_end", "signed_on"):
+        if value := form.get(name).strip():
+            body[name] = iso_date(value)
+    for name in ("charge", "insurance_paid"):
+        if (amount := fen(form.get(name))) is not None:
+            body[f"{name}_fen"] = amount
+    answer = _post(request, sent, body)
+    if answer.ok:
+        return RedirectResponse(
+            f"/delivery/deliveries/{answer.body['delivery_id']}?done=recorded", status_code=303
+        )
+    return _record_page(request, entitlement, form, sent.form_key, answer)
+
+
+def _record_page(
+    request: Request,
+    entitlement: dict[str, Any],
+    form: FormValues,
+    form_key: str,
+    answer: Answer | None = None,
+) -> Response:
+    problem = answer.problem if answer is not None else None
+    errors = problem.by_field() if problem else {}
+    for api_name, field in (("charge_fen", "charge"), ("insurance_paid_fen", "insurance_paid")):
+        if api_name in errors:
+            errors.setdefault(field, []).extend(errors.pop(api_name))
+    return render(
+        request,
+        "delivery/record_form.html",
+        problem.status if problem is not None else 200,
+        entitlement=entitlement,
+        form=form,
+        form_key=form_key,
+        problem=problem,
+        errors=errors,
+        institutions=_institutions(request),
+    )
+
+
+@router.get("/deliveries/{delivery_id}")
+def delivery(request: Request, clerk: SignedIn, delivery_id: UUID, done: str = "") -> Response:
+    """一份康复服务记录 as kept."""
+    kept = _get(request, clerk, f"/deliveries/{delivery_id}", "查看康复服务记录")
+    found = _get(request, clerk, "/entitlements", "查看康复服务记录", application_id=kept["application_id"])
+    entitlement: dict[str, Any] = next((entry for entry in found if entry["item"] == kept["item"]), {})
+    return render(
+        request,
+        "delivery/delivery.html",
+        record=kept,
+        entitlement=entitlement,
+        done=done,
+        institutions=_institutions(request),
+    )
