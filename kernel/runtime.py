@@ -27,6 +27,7 @@ from kernel.access.auth import TokenVerifier, load_public_keys
 from kernel.deployment import load_deployment
 from kernel.messaging.cancellation import raise_if_cancelled
 from kernel.messaging.consumer import EventConsumer, Subscription
+from kernel.messaging.dead_letters import dead_letter_stream
 from kernel.messaging.durability import default_user_problems, durability_problems
 from kernel.messaging.relay import OutboxRelay
 from kernel.messaging.retention import DEFAULT_EVERY_SECONDS as TRIM_EVERY_SECONDS
@@ -34,9 +35,13 @@ from kernel.messaging.retention import retention_seconds, trim_forever
 from kernel.messaging.signing import KeyMaterialError, KeyRing
 from kernel.store.store import EventStore, create_store_engine
 from kernel.web.api_docs import install_api_docs
+from kernel.web.asyncapi import StreamTopology
+from kernel.web.asyncapi_page import AsyncApiDocs
 from kernel.web.errors import install_error_handlers
 from kernel.web.idempotency import IdempotencyMiddleware, IdempotencyStore
 from kernel.web.limits import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_UPLOAD_BYTES, BodyLimit
+from kernel.web.openapi import install_openapi
+from kernel.web.query_check import install_query_check
 from kernel.web.text_guard import NulGuard
 
 log = logging.getLogger(__name__)
@@ -224,6 +229,8 @@ def create_service_app(
     access = load_access_control(settings)
     app = FastAPI(title=title, description=description, lifespan=lifespan, version="0.1.0")
     install_error_handlers(app)
+    install_query_check(app)  # before any route: an unknown query parameter is a 422, not ignored
+    install_openapi(app, bearer_required=access is not None)
     # Middleware added last runs first: body limit, then who is calling, then NUL characters, then
     # idempotency. Every command may carry an Idempotency-Key: a retry gets the original response.
     app.add_middleware(IdempotencyMiddleware, store_of=_store_of)
@@ -233,6 +240,15 @@ def create_service_app(
     app.add_middleware(
         BodyLimit, max_body_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes
     )
+    topology = StreamTopology(
+        service=settings.service,
+        title=title,
+        publishes_to=publishes_to,
+        subscribes_to=tuple(subscription.stream for subscription in subscriptions),
+        dead_letters=dead_letter_stream(settings.service) if subscriptions else None,
+        redis_url=settings.redis_url,
+    )
+    app.add_middleware(AsyncApiDocs, topology=topology)  # /asyncapi.json and /asyncapi, like /docs
     install_api_docs(app)  # /docs and /redoc from local assets, answered before access control
     for router in routers:
         app.include_router(router)

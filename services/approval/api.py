@@ -6,16 +6,17 @@ from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from rehab_contracts import Signatories
 
 from kernel.access.access import Caller, Forbidden
 from kernel.access.auth import Principal, Role
 from kernel.access.scopes import require_area, require_district, require_signatory, visible_area
 from kernel.domain.clock import today
-from kernel.http import MAX_QUERY_TEXT, Command, KeyedCommand, Runtime, jurisdiction_of
+from kernel.http import MAX_QUERY_TEXT, Command, KeyedCommand, Limit, Offset, Runtime, jurisdiction_of
 from kernel.reference import Jurisdiction
 from kernel.store.store import UnitOfWork
+from kernel.web.paging import MAX_PAGE, PAGED, page_of
 from services.approval import commands, handlers
 from services.approval.catalogue import COMMUNITY, STREET
 from services.approval.commands import BlockBody
@@ -218,31 +219,52 @@ def get_application(application_id: UUID, runtime: Runtime, caller: Caller) -> A
     return application_view(application, sign_offs.pending_sign_offs(runtime.store, application_id))
 
 
-@router.get("/applications", summary="Applications by year, street, status or person")
+@router.get(
+    "/applications",
+    summary="Applications by year, street, status or person, a page at a time (X-Total-Count)",
+    responses=PAGED,
+)
 def list_applications(
     runtime: Runtime,
     caller: Caller,
+    request: Request,
+    response: Response,
     year: Annotated[int | None, Query(description="Application year （年度）.")] = None,
     street: Annotated[str | None, Query(max_length=MAX_QUERY_TEXT, description="Street 街道.")] = None,
     status: Annotated[Status | None, Query(description="Where the application stands.")] = None,
     person_id: Annotated[UUID | None, Query(description="The applicant.")] = None,
+    limit: Limit = MAX_PAGE,
+    offset: Offset = 0,
 ) -> list[ApplicationView]:
     street = visible_area(caller, street).street
     found = handlers.list_applications(
         runtime.store, year=year, street=street, status=status, person_id=person_id
     )
+    shown = page_of(found, limit=limit, offset=offset, request=request, response=response)
     pending = sign_offs.pending_by_application(runtime.store)
     return [
         application_view(application, pending.get(application.application_id, []))  # type: ignore[arg-type]
-        for application in found
+        for application in shown
     ]
 
 
-@router.get("/referrals", tags=["referrals"], summary="Referrals 转介 that have reached approval")
+@router.get(
+    "/referrals",
+    tags=["referrals"],
+    summary="Referrals 转介 that have reached approval, a page at a time (X-Total-Count)",
+    responses=PAGED,
+)
 def list_referrals(
-    runtime: Runtime, person_id: Annotated[UUID | None, Query(description="The referred person.")] = None
+    runtime: Runtime,
+    request: Request,
+    response: Response,
+    person_id: Annotated[UUID | None, Query(description="The referred person.")] = None,
+    limit: Limit = MAX_PAGE,
+    offset: Offset = 0,
 ) -> list[ReferralView]:
-    return [ReferralView.model_validate(row) for row in handlers.list_referrals(runtime.store, person_id)]
+    found = handlers.list_referrals(runtime.store, person_id)
+    shown = page_of(found, limit=limit, offset=offset, request=request, response=response)
+    return [ReferralView.model_validate(row) for row in shown]
 
 
 # -- who may sign what (docs/security.md, "Roles per agency") --------------------------------------------

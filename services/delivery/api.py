@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from kernel.access.access import Caller
 from kernel.access.scopes import require_institution, visible_institution
-from kernel.http import MAX_QUERY_TEXT, Command, Runtime, jurisdiction_of
+from kernel.http import MAX_QUERY_TEXT, Command, Limit, Offset, Runtime, jurisdiction_of
 from kernel.reference import Jurisdiction
+from kernel.web.paging import MAX_PAGE, PAGED, page_of
 from services.delivery import handlers
 from services.delivery.domain import ServiceDelivered, ServiceForm
 from services.delivery.schemas import DeliveryView, EntitlementView, RecordService
@@ -55,35 +56,53 @@ def get_delivery(delivery_id: UUID, runtime: Runtime, caller: Caller) -> Deliver
 
 
 @router.get(
-    "/deliveries", tags=["deliveries"], summary="Service records by person, institution or application"
+    "/deliveries",
+    tags=["deliveries"],
+    summary="Service records by person, institution or application, a page at a time (X-Total-Count)",
+    responses=PAGED,
 )
 def list_deliveries(
     runtime: Runtime,
     caller: Caller,
+    request: Request,
+    response: Response,
     person_id: Annotated[UUID | None, Query(description="The person served.")] = None,
     institution_id: Annotated[
         str | None, Query(max_length=MAX_QUERY_TEXT, description="The service institution.")
     ] = None,
     application_id: Annotated[UUID | None, Query(description="The approved application.")] = None,
+    limit: Limit = MAX_PAGE,
+    offset: Offset = 0,
 ) -> list[DeliveryView]:
     institution_id = visible_institution(caller, institution_id)
     found = handlers.list_deliveries(
         runtime.store, person_id=person_id, institution_id=institution_id, application_id=application_id
     )
-    return [delivery_view(delivered) for delivered in found]
+    shown = page_of(found, limit=limit, offset=offset, request=request, response=response)
+    return [delivery_view(delivered) for delivered in shown]
 
 
-@router.get("/entitlements", tags=["entitlements"], summary="Approved items that have reached delivery")
+@router.get(
+    "/entitlements",
+    tags=["entitlements"],
+    summary="Approved items that have reached delivery, a page at a time (X-Total-Count)",
+    responses=PAGED,
+)
 def list_entitlements(
     runtime: Runtime,
     caller: Caller,
+    request: Request,
+    response: Response,
     person_id: Annotated[UUID | None, Query(description="The person approved.")] = None,
     application_id: Annotated[UUID | None, Query(description="The approved application.")] = None,
+    limit: Limit = MAX_PAGE,
+    offset: Offset = 0,
 ) -> list[EntitlementView]:
     found = handlers.list_entitlements(runtime.store, person_id=person_id, application_id=application_id)
     own = visible_institution(caller)
     if own is not None:  # an institution sees the items fixed for it now
         found = [entitlement for entitlement in found if entitlement.current_institution_id == own]
+    found = list(page_of(found, limit=limit, offset=offset, request=request, response=response))
     return [
         EntitlementView.model_validate(
             {
