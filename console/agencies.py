@@ -137,9 +137,21 @@ class AgencyClient:
         response = self._send(service, "POST", path, headers=headers, data=dict(fields), files={"file": file})
         return _answer(response)
 
-    def download(self, service: str, path: str, *, user: str) -> httpx.Response:
-        """A file the service serves (a template): its bytes and headers, passed on as they are."""
-        response = self._send(service, "GET", path, headers=self._auth(user))
+    def download(
+        self,
+        service: str,
+        path: str,
+        *,
+        user: str,
+        purpose: str | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> httpx.Response:
+        """A file the service serves (a template, a statement): its bytes and headers, passed on as they
+        are; a file of personal data says why it is read (``purpose``, X-Purpose)."""
+        headers = self._auth(user)
+        if purpose is not None:
+            headers["X-Purpose"] = quote(purpose, safe="")
+        response = self._send(service, "GET", path, headers=headers, params=_clean(params))
         if response.status_code >= 400:
             raise ServiceRefused(Problem.of(response))
         return response

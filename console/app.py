@@ -22,16 +22,25 @@ from console.login import router as login_router
 from console.passwords import Credentials, LoginPolicy
 from console.sessions import Sessions
 from console.settings import ConsoleSettings
+from console.settlement.pages import router as settlement_router
 from console.store import create_console_engine
 from console.street.imports import router as import_router
 from console.street.pages import router as street_router
 from console.web import Console, CsrfRefused, LoginRequired, Redirect, SignedIn, render
+from kernel.access.auth import AUDIT
 from kernel.reference import load_jurisdiction
 from kernel.reference.jurisdiction import deployment_reference
 from rehab.users import UserDirectory
 
 HERE = Path(__file__).resolve().parent
-HOMES = {"survey": "/street", "approval": "/approval", "assessment": "/assessment", "delivery": "/delivery"}
+HOMES = {
+    "survey": "/street",
+    "approval": "/approval",
+    "assessment": "/assessment",
+    "delivery": "/delivery",
+    "settlement": "/settlement",
+    AUDIT: "/settlement",
+}
 """Each agency's first page; agencies without pages yet see the console's own start page."""
 
 SECURITY_HEADERS = {
@@ -91,6 +100,7 @@ def create_console_app(settings: ConsoleSettings | None = None) -> FastAPI:
     app.include_router(approval_router)
     app.include_router(assessment_router)
     app.include_router(delivery_router)
+    app.include_router(settlement_router)
 
     @app.get("/")
     def home(request: Request, clerk: SignedIn) -> Response:

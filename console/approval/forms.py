@@ -83,3 +83,25 @@ def at_item_fields(problem: Problem, body: dict[str, Any]) -> Problem:
                 name = f"{fields[parts[0]][0]}.{entries[int(parts[1])]['item']}"
         errors.append((name, message))
     return replace(problem, errors=tuple(errors))
+
+
+def submission_body(form: FormValues, referral: dict[str, Any], street: str) -> dict[str, Any]:
+    """POST /applications: the 补助申请审批表 as the community hands it in, backed by one referral."""
+    body: dict[str, Any] = {
+        "person_id": referral["person_id"],
+        "referral_id": referral["referral_id"],
+        "street": street,
+        "requested_items": [
+            {"item": item, "institution_id": referral["to_institution_id"]}
+            for item in form.all("requested_items")
+        ],
+        "attachments": form.all("attachments"),
+        "disability_categories": form.all("disability_categories"),
+        "certified": form.get("certified") != "no",
+    }
+    for name in ("serial_number", "economic_status", "applicant_role", "application_year"):
+        if value := form.get(name).strip():
+            body[name] = value
+    if submitted_on := form.get("submitted_on").strip():
+        body["submitted_on"] = iso_date(submitted_on)
+    return body

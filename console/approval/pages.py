@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
 from console.agencies import Answer, Problem, ServiceRefused, ServiceUnavailable
-from console.approval.forms import at_item_fields, decision_body, review_body
+from console.approval.forms import at_item_fields, decision_body, review_body, submission_body
 from console.web import Clerk, FormValues, Sent, SignedIn, console_of, kept_form, new_form_key, render
 
 router = APIRouter(prefix="/approval")
@@ -235,6 +235,77 @@ def _block_page(
         problem.status if problem is not None else 200,
         application=form or {"application_id": "", "requested_items": [], "serial_number": "", "street": ""},
         level=level,
+        form=typed,
+        form_key=form_key,
+        problem=problem,
+        errors=problem.by_field() if problem else {},
+        institutions=_institutions(request),
+    )
+
+
+@router.get("/referrals")
+def referrals(request: Request, clerk: SignedIn) -> Response:
+    """已转介、尚未申请: referrals to service institutions with no application of this street yet."""
+    found = _get(request, clerk, "/referrals", "待提交申请：已转介人员")
+    applied = {item["person_id"] for item in _get(request, clerk, "/applications", "待提交申请：已转介人员")}
+    waiting = [
+        referral
+        for referral in found
+        if referral["to_kind"] == "service_institution" and referral["person_id"] not in applied
+    ]
+    waiting.sort(key=lambda referral: referral["issued_on"], reverse=True)
+    return render(request, "approval/referrals.html", referrals=waiting, institutions=_institutions(request))
+
+
+def _referral(request: Request, clerk: Clerk, referral_id: UUID) -> dict[str, Any]:
+    for referral in _get(request, clerk, "/referrals", "填写补助申请审批表"):
+        if referral["referral_id"] == str(referral_id):
+            return dict(referral)
+    raise ServiceRefused(Problem(404, "console.referral_not_found", "审批系统尚未收到这份转介"))
+
+
+@router.get("/referrals/{referral_id}/apply")
+def application_form(request: Request, clerk: SignedIn, referral_id: UUID) -> Response:
+    referral = _referral(request, clerk, referral_id)
+    defaults: dict[str, Any] = {
+        "submitted_on": date.today().isoformat(),
+        "application_year": referral["issued_on"][:4],
+        "requested_items": referral["items"],
+        "applicant_role": "person",
+        "certified": "yes",
+        "economic_status": "other",
+        "attachments": [
+            "id_card_copy",
+            "disability_certificate_copy",
+            "household_register_copy",
+            "service_handbook",
+        ],
+    }
+    typed = kept_form(request, clerk) or FormValues.of(defaults)
+    return _submission_page(request, referral, typed, new_form_key())
+
+
+@router.post("/referrals/{referral_id}/apply")
+def submit(request: Request, sent: Sent, referral_id: UUID) -> Response:
+    referral = _referral(request, sent.clerk, referral_id)
+    body = submission_body(sent.form, referral, sent.clerk.street or "")
+    answer = _post(request, sent, "/applications", body)
+    if answer.ok:
+        return RedirectResponse(
+            f"/approval/applications/{answer.body['application_id']}?done=submitted", status_code=303
+        )
+    return _submission_page(request, referral, sent.form, sent.form_key, answer)
+
+
+def _submission_page(
+    request: Request, referral: dict[str, Any], typed: FormValues, form_key: str, answer: Answer | None = None
+) -> Response:
+    problem = answer.problem if answer is not None else None
+    return render(
+        request,
+        "approval/submission_form.html",
+        problem.status if problem is not None else 200,
+        referral=referral,
         form=typed,
         form_key=form_key,
         problem=problem,

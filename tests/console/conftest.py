@@ -59,17 +59,14 @@ CLERKS = {
     "区残联办负责人": ("approval", "district", "responsible"),
     "区残联办复核人": ("approval", "district", "reviewer"),
     "区残联办经办人": ("approval", "district", "handler"),
+    "财务科": ("settlement", "district", "staff"),
     "康复中心治疗师": ("delivery", "institution:lj-rehab-centre", "staff"),
     "评估医生": ("assessment", f"institution:{DISTRICT_ASSESSMENT}", "staff"),
     "市级评估医生": ("assessment", f"institution:{CITY_ASSESSMENT}", "staff"),
 }
-AGENCY_USERS = {"delivery": "区康复中心", "settlement": "财务科"}
+AGENCY_USERS = {"delivery": "区康复中心"}
 """Users of the journey's steps that the console's pages do not take yet (no console password)."""
-AGENCY_SCOPES = {
-    "assessment": f"institution:{DISTRICT_ASSESSMENT}",
-    "delivery": "district",
-    "settlement": "district",
-}
+AGENCY_SCOPES = {"delivery": "district"}
 JOURNEY_YEAR = date.today().year - 1
 """The year the tests' applications are of: every date of rehab.journey lies in the past."""
 
@@ -114,6 +111,7 @@ class Stack:
             "survey": "鸳鸯调查员",
             "assessment": "评估医生",
             "approval": "鸳鸯社区协调员",
+            "settlement": "财务科",
             **AGENCY_USERS,
         }
         service_of_port = {self.services.ports[service]: service for service in SERVICES}

@@ -1,0 +1,1 @@
+"""The pages of settlement 结算: finance, the district office and auditors (settlement service)."""
