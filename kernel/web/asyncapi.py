@@ -224,7 +224,7 @@ def _entry_schema(payload_class: type[EventPayload], schema_name: str) -> dict[s
         if name in fixed:
             field["const"] = fixed[name]
         properties[name] = field
-    properties["signature"]["description"] += " " + SIGNING
+    properties["signature"]["description"] += " Verify it before use (the document's description says how)."
     properties["payload"].update(
         contentMediaType="application/json",
         description=f"The event's fields as JSON text: parse it, then check it against "

@@ -105,7 +105,7 @@ def _channels(document: Mapping[str, Any]) -> Iterator[str]:
         messages = ", ".join(
             f"<a href='#{escape(name)}'><code>{escape(name)}</code></a>" for name in channel["messages"]
         )
-        ours = "<br>".join(escape(text) for text in operations_of.get(channel_id, [])) or "—"
+        ours = "<br>".join(_inline_code(text) for text in operations_of.get(channel_id, [])) or "—"
         yield f"<tr><td><code>{escape(channel['address'])}</code></td><td>{messages}</td><td>{ours}</td></tr>"
     yield "</table>"
 
