@@ -47,11 +47,17 @@ def main(argv: list[str] | None = None) -> int:
 def print_demo_logins(settings: ConsoleSettings) -> None:
     from console.demo import demo_logins
     from console.labels import AGENCY_LABELS, ROLE_LABELS, scope_label
+    from kernel.reference import load_jurisdiction
+    from kernel.reference.jurisdiction import deployment_reference
     from rehab.users import UserDirectory
+
+    jurisdiction = load_jurisdiction(deployment_reference())
+    names = {institution.id: institution.name for institution in jurisdiction.assessment_institutions}
+    names.update({institution.id: institution.name for institution in jurisdiction.service_institutions})
 
     for login in demo_logins(UserDirectory(settings.user_directory), settings.store_url):
         roles = "、".join(ROLE_LABELS[role] for role in sorted(login.roles))
-        where = f"{AGENCY_LABELS[login.agency]} · {scope_label(login.scope)} · {roles}"
+        where = f"{AGENCY_LABELS[login.agency]} · {scope_label(login.scope, names)} · {roles}"
         print(f"  demo login {login.name} / {login.password}  ({where})", flush=True)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kernel.access.auth import Agency, Role, Scope
+from kernel.access.auth import AUDIT, Agency, Role, Scope
 from rehab.users import User, UserDirectory, set_console_password
 
 __all__ = ["DEMO_LOGINS", "DemoLogin", "demo_logins"]
@@ -48,9 +48,27 @@ DEMO_LOGINS = (
             ("区残联办负责人", Role.RESPONSIBLE, "district", "demo-office-head-2025"),
         )
     ),
+    DemoLogin(
+        "区第一医院评估医生",
+        "assessment",
+        frozenset({Role.STAFF}),
+        Scope("institution", "lj-assess-first-hospital"),
+        "demo-assessor-2025",
+    ),
+    DemoLogin(
+        "康复中心治疗师",
+        "delivery",
+        frozenset({Role.STAFF}),
+        Scope("institution", "lj-rehab-centre"),
+        "demo-service-2025",
+    ),
+    DemoLogin("区财政结算员", "settlement", frozenset({Role.STAFF}), Scope("district"), "demo-finance-2025"),
+    DemoLogin("审计员", AUDIT, frozenset({Role.AUDITOR}), Scope("district"), "demo-auditor-2025"),
 )
-"""The street clerks of the streets the demo drives most, and the signatories of 附件2: 鸳鸯第一社区's
-负责人 and 经办人, 鸳鸯街道's three, 区残联办's three (each confirms a block with their own login)."""
+"""The street clerks of the streets the demo drives most; the signatories of 附件2 (鸳鸯第一社区's
+负责人 and 经办人, 鸳鸯街道's three, 区残联办's three: each confirms a block with their own login); an
+assessor of the district-level assessment institution, a therapist of the rehabilitation centre, the
+finance bureau's clerk and an auditor."""
 
 
 def demo_logins(directory: UserDirectory, store_url: str) -> list[DemoLogin]:

@@ -129,6 +129,12 @@ def _application_page(
     )
 
 
+@router.get("/applications/{application_id}/sign-offs/{block}/{decision}")
+def sign_again(_clerk: SignedIn, application_id: UUID, block: str, decision: str) -> Response:
+    """After a login that interrupted a signature: back to the application, to sign it there."""
+    return RedirectResponse(f"/approval/applications/{application_id}#sign-offs", status_code=303)
+
+
 @router.post("/applications/{application_id}/sign-offs/{block}/{decision}")
 def sign(request: Request, sent: Sent, application_id: UUID, block: str, decision: str) -> Response:
     """The clerk's own confirmation (确认签字) or decline (不同意, with a reason) of a proposed block."""

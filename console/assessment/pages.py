@@ -167,6 +167,12 @@ def _default_kind(found: dict[str, Any]) -> str:
     return "assessment_institution" if found.get("items_to_escalate") else "service_institution"
 
 
+@router.get("/assessments/{assessment_id}/referrals")
+def referral_form(request: Request, clerk: SignedIn, assessment_id: UUID) -> Response:
+    """The record with its referral form (where a referral kept through a login comes back filled in)."""
+    return record(request, clerk, assessment_id)
+
+
 @router.post("/assessments/{assessment_id}/referrals")
 def refer(request: Request, sent: Sent, assessment_id: UUID) -> Response:
     form = sent.form

@@ -60,6 +60,8 @@ CLERKS = {
     "区残联办复核人": ("approval", "district", "reviewer"),
     "区残联办经办人": ("approval", "district", "handler"),
     "财务科": ("settlement", "district", "staff"),
+    "鸳鸯街道结算员": ("settlement", "street:鸳鸯", "staff"),
+    "审计员": ("audit", "district", "auditor"),
     "康复中心治疗师": ("delivery", "institution:lj-rehab-centre", "staff"),
     "评估医生": ("assessment", f"institution:{DISTRICT_ASSESSMENT}", "staff"),
     "市级评估医生": ("assessment", f"institution:{CITY_ASSESSMENT}", "staff"),

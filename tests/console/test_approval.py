@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.console.conftest import JOURNEY_YEAR, Stack, assert_accessible, screenshot
+from tests.console.conftest import JOURNEY_YEAR, PASSWORD, Stack, assert_accessible, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -55,6 +55,8 @@ def test_each_level_signs_in_person_and_the_district_office_decides_item_by_item
     community.get_by_role("button", name="提出本栏意见并签字").click()
     community.wait_for_url(re.compile(r"\?done=proposed"))
     assert "待本人登录确认" in community.locator("#sign-offs").inner_text()
+    assert_accessible(community)
+    screenshot(community, "25-pending-sign-off")
 
     chief = pages("鸳鸯社区主任")
     confirm(chief, application_id, "社区意见")
@@ -129,3 +131,23 @@ def test_a_signatory_declines_with_a_reason_and_the_block_is_withdrawn(pages: An
     with stack.api("approval", "鸳鸯社区主任") as api:
         application = api.get(f"/applications/{application_id}").json()
     assert application["pending_sign_offs"] == [] and application["status"] == "awaiting_community_review"
+
+
+def test_a_block_sent_after_the_session_expired_comes_back_filled_in_after_the_login(
+    pages: Any, stack: Stack
+) -> None:
+    application_id = applied(stack, 63)
+    community = pages("鸳鸯社区协调员")
+    community.goto(f"/approval/applications/{application_id}/review")
+    community.get_by_label(re.compile("^意见")).fill("经入户核查，情况属实")
+    community.get_by_label(re.compile("^负责人")).fill("鸳鸯社区主任")
+    stack.expire_sessions("鸳鸯社区协调员")
+    community.get_by_role("button", name="提出本栏意见并签字").click()
+    assert "/login" in community.url and "填写的内容已保留" in community.content()
+    login_form = community.locator("form[action='/login']")
+    login_form.get_by_label("用户名").fill("鸳鸯社区协调员")
+    login_form.get_by_label("密码").fill(PASSWORD)
+    community.get_by_role("button", name="登录").click()
+    community.wait_for_url(re.compile(rf"/approval/applications/{application_id}/review\?kept="))
+    assert community.get_by_label(re.compile("^意见")).input_value() == "经入户核查，情况属实"
+    assert community.get_by_label(re.compile("^负责人")).input_value() == "鸳鸯社区主任"
