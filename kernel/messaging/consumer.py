@@ -25,20 +25,20 @@ import asyncio
 import logging
 import os
 import socket
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 from uuid import UUID, uuid4
 
 from faststream.redis import RedisBroker, StreamSub
-from faststream.redis.annotations import RedisStreamMessage
+from faststream.redis.annotations import RedisBatchStreamMessage
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
 from rehab_contracts import STREAM_OF_PRODUCER, EventEnvelope, EventPayload, parse_payload
 from sqlalchemy import select
 
 from kernel.faults import fault_point
-from kernel.messaging import ordering, reclaim, reconcile
+from kernel.messaging import batch, ordering, reclaim, reconcile
 from kernel.messaging.cancellation import raise_if_cancelled
 from kernel.messaging.dead_letters import as_text, dead_letter_stream, new_dead_letter
 from kernel.messaging.freshness import require_recorded_in_the_past
@@ -71,6 +71,8 @@ EventHandler = Callable[[UnitOfWork, EventEnvelope, EventPayload], None]
 DEFAULT_MAX_DELIVERIES = 5
 DEFAULT_CLAIM_IDLE_SECONDS = 30.0
 DEFAULT_RECONCILE_SECONDS = 10.0
+DEFAULT_MAX_RECORDS = 100
+"""Entries one read takes at most (``REHAB_MAX_RECORDS``): the size of a batch applied in one transaction."""
 
 
 @dataclass(frozen=True)
@@ -136,8 +138,10 @@ class EventConsumer:
         keyring: KeyRing | None = None,
         backoff_seconds: float | None = None,
         reconcile_seconds: float | None = None,
+        max_records: int | None = None,
     ) -> None:
         self.store = store
+        self.max_records = max_records or int(os.environ.get("REHAB_MAX_RECORDS", DEFAULT_MAX_RECORDS))
         self.keyring = keyring
         self.service = service
         self.group = service
@@ -176,7 +180,7 @@ class EventConsumer:
         and checks signatures.
         """
         payload = parse_payload(envelope)
-        handler = self._handler(source_stream, envelope.event_type)
+        handler = self.handler_of(source_stream, envelope.event_type)
         with self.store.transaction() as unit:
             if unit.has_received(envelope.event_id):
                 _require_same_as_received(unit, envelope)
@@ -197,13 +201,13 @@ class EventConsumer:
         — EventConflict included) and lets any other failure through (nothing is recorded).
         """
         payload = parse_payload(envelope)
-        handler = self._handler(source_stream, envelope.event_type)
+        handler = self.handler_of(source_stream, envelope.event_type)
         with self.store.transaction() as unit:
             if unit.has_received(envelope.event_id):
                 _require_same_as_received(unit, envelope)
                 ordering.unpark(unit.session, str(envelope.event_id))
                 return Receipt.DUPLICATE
-            self._verify(envelope, source_stream)
+            self.verify(envelope, source_stream)
             require_recorded_in_the_past(envelope)
             seen = ordering.seen_versions(unit.session, source_stream, envelope.stream_id)
             if envelope.version in seen:
@@ -233,8 +237,11 @@ class EventConsumer:
         if handler is not None:
             handler(unit, envelope, payload)
 
-    def _verify(self, envelope: EventEnvelope, source_stream: str) -> None:
-        """Nothing unsigned or forged is applied or parked (a duplicate changes nothing: not checked)."""
+    def verify(self, envelope: EventEnvelope, source_stream: str, *, recheck: bool = True) -> None:
+        """Nothing unsigned or forged is applied or parked (a duplicate changes nothing: not checked).
+
+        ``recheck=False``: the key directory was looked at for the whole batch.
+        """
         if self.keyring is None:
             return
         expected_stream = STREAM_OF_PRODUCER.get(envelope.producer)
@@ -243,9 +250,9 @@ class EventConsumer:
                 f"the event claims producer {envelope.producer!r} but arrived on {source_stream}, "
                 f"not on {expected_stream or 'a producer stream'}"
             )
-        self.keyring.verify(envelope)
+        self.keyring.verify(envelope, recheck=recheck)
 
-    def _handler(self, stream: str, event_type: str) -> EventHandler | None:
+    def handler_of(self, stream: str, event_type: str) -> EventHandler | None:
         for subscription in self.subscriptions:
             if subscription.stream == stream:
                 return subscription.handlers.get(event_type)
@@ -290,6 +297,82 @@ class EventConsumer:
         elif receipt is Receipt.APPLIED:
             await self._drain_safely(redis, stream, envelope.stream_id)
         return True
+
+    async def handle_batch(
+        self, redis: Redis, stream: str, entries: Sequence[tuple[Any, Mapping[Any, Any]]]
+    ) -> list[str]:
+        """Handle one read of entries (first deliveries); returns the ids that may be acknowledged.
+
+        The decodable entries are applied in one transaction (``kernel.messaging.batch``); when one of
+        them cannot be, the transaction records nothing and every entry takes the one-by-one path of
+        :meth:`handle_entry`. A failing store leaves them all pending, with one back-off.
+        """
+        done: list[str] = []
+        deliveries: list[batch.Delivery] = []
+        for raw_id, fields in entries:
+            entry_id = as_text(raw_id)
+            text = {as_text(key): as_text(value) for key, value in fields.items()}
+            try:
+                deliveries.append(batch.Delivery(entry_id, text, EventEnvelope.from_wire(text)))
+            except CANNOT_APPLY as error:
+                await self.dead_letter(redis, stream, entry_id, text, describe(error), 1)
+                done.append(entry_id)
+        if not deliveries:
+            return done
+        try:
+            outcome = await asyncio.to_thread(batch.receive_batch, self, deliveries, stream)
+        except Exception as error:
+            return done + await self._one_by_one(redis, stream, deliveries, error)
+        return done + await self._settle_batch(redis, stream, deliveries, outcome)
+
+    async def _settle_batch(
+        self, redis: Redis, stream: str, deliveries: list[batch.Delivery], outcome: batch.Outcome
+    ) -> list[str]:
+        applied: dict[str, None] = {}
+        for delivery, receipt in zip(deliveries, outcome.receipts, strict=True):
+            self.infrastructure.settled(stream, delivery.entry_id, succeeded=True)
+            if receipt is Receipt.PARKED:
+                self.stats.parked += 1
+                log.info(
+                    "parked %s v%d of %s: its predecessor is not applied yet",
+                    delivery.envelope.stream_id,
+                    delivery.envelope.version,
+                    stream,
+                )
+            elif receipt is Receipt.APPLIED:
+                applied[delivery.envelope.stream_id] = None
+        if outcome.parking_possible:  # only then can an applied event have parked successors
+            for stream_id in applied:
+                await self._drain_safely(redis, stream, stream_id)
+        return [delivery.entry_id for delivery in deliveries]
+
+    async def _one_by_one(
+        self, redis: Redis, stream: str, deliveries: list[batch.Delivery], error: Exception
+    ) -> list[str]:
+        if is_infrastructure_failure(error):
+            wait = self.infrastructure.failed_together(stream, [d.entry_id for d in deliveries])
+            self.stats.infrastructure_failures += len(deliveries)
+            log.warning(
+                "%d entries of %s not applied: the infrastructure failed (%s); left pending without "
+                "spending their delivery budget, retrying in %.1fs",
+                len(deliveries),
+                stream,
+                describe(error),
+                wait,
+            )
+            await asyncio.sleep(wait)
+            return []
+        log.info(
+            "a batch of %d entries of %s failed (%s); applying them one by one",
+            len(deliveries),
+            stream,
+            describe(error),
+        )
+        done = []
+        for delivery in deliveries:
+            if await self.handle_entry(redis, stream, delivery.entry_id, delivery.fields):
+                done.append(delivery.entry_id)
+        return done
 
     async def _failed(
         self,
@@ -427,13 +510,29 @@ class EventConsumer:
             self._register_one(broker, redis, subscription.stream)
 
     def _register_one(self, broker: RedisBroker, redis: Redis, stream: str) -> None:
-        sub = StreamSub(stream, group=self.group, consumer=self.name, last_id=">", polling_interval=500)
+        # Bounded reads: XREADGROUP COUNT max_records, so a large backlog never outgrows the socket timeout.
+        sub = StreamSub(
+            stream,
+            group=self.group,
+            consumer=self.name,
+            last_id=">",
+            polling_interval=500,
+            batch=True,
+            max_records=self.max_records,
+        )
 
-        @broker.subscriber(stream=sub, parser=_event_id_as_message_id)
-        async def on_stream_entry(message: RedisStreamMessage) -> None:
-            done = await self.handle_entry(redis, stream, _entry_id(message), message.raw_message["data"])
-            if not done:
-                await message.nack()  # stays pending: reclaim delivers it again after the idle time
+        @broker.subscriber(stream=sub)
+        async def on_stream_entries(message: RedisBatchStreamMessage) -> None:
+            ids = message.raw_message["message_ids"]
+            done = await self.handle_batch(
+                redis, stream, list(zip(ids, message.raw_message["data"], strict=True))
+            )
+            if len(done) == len(ids):
+                await message.ack()  # one XACK of the whole batch
+                return
+            if done:
+                await redis.xack(stream, self.group, *done)
+            await message.nack()  # the rest stays pending: reclaim delivers it again after the idle time
 
 
 def _require_same_as_received(unit: UnitOfWork, envelope: EventEnvelope) -> None:
@@ -447,17 +546,3 @@ def _require_same_as_received(unit: UnitOfWork, envelope: EventEnvelope) -> None
 
 def _unsigned(envelope: EventEnvelope) -> EventEnvelope:
     return envelope.model_copy(update={"signature": None})
-
-
-async def _event_id_as_message_id(raw: Any, original: Callable[[Any], Any]) -> Any:
-    """FastStream gives plain-field entries a random message id; ours is the event id."""
-    message = await original(raw)
-    event_id = raw.get("data", {}).get(b"event_id")
-    if event_id:
-        message.message_id = event_id.decode()
-    return message
-
-
-def _entry_id(message: RedisStreamMessage) -> str:
-    ids = message.raw_message.get("message_ids") or []
-    return as_text(ids[0]) if ids else ""

@@ -77,6 +77,15 @@ class InfrastructureFailures:
         self._deliveries[key] = self._deliveries.get(key, 0) + 1
         return self.backoff.failed()
 
+    def failed_together(self, stream: str, entry_ids: list[str]) -> float:
+        """Count one failed delivery of each of a batch's entries and back off once; how long to wait."""
+        if len(self._deliveries) > REMEMBERED_ENTRIES:
+            self._deliveries.clear()
+        for entry_id in entry_ids:
+            key = (stream, entry_id)
+            self._deliveries[key] = self._deliveries.get(key, 0) + 1
+        return self.backoff.failed()
+
     def budget_spent(self, stream: str, entry_id: str, deliveries: int) -> int:
         """The deliveries that count against the budget: those not failed on the infrastructure."""
         return deliveries - self._deliveries.get((stream, entry_id), 0)

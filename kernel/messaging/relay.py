@@ -8,7 +8,6 @@ import logging
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
-from rehab_contracts import EventEnvelope
 from sqlalchemy.exc import SQLAlchemyError
 
 from kernel.faults import fault_point
@@ -148,15 +147,14 @@ class OutboxRelay:
             total += len(published)
 
     async def _xadd(self, events: list[StoredEvent]) -> list[str]:
+        envelopes = [event.envelope for event in events]
+        signed = self.keyring.sign_all(envelopes) if self.keyring is not None else envelopes
         async with self.redis.pipeline(transaction=False) as pipe:
-            for event in events:
+            for envelope in signed:
                 # redis-py types XADD's fields as an invariant dict: it refuses a dict[str, str]
-                pipe.xadd(self.stream, self._signed(event).to_wire())  # type: ignore[arg-type]
+                pipe.xadd(self.stream, envelope.to_wire())  # type: ignore[arg-type]
             results = await pipe.execute()
         return [entry.decode() if isinstance(entry, bytes) else str(entry) for entry in results]
-
-    def _signed(self, event: StoredEvent) -> EventEnvelope:
-        return self.keyring.sign(event.envelope) if self.keyring is not None else event.envelope
 
     async def run(self) -> None:
         """Publish until cancelled; while Redis is unreachable, keep retrying (nothing is lost)."""

@@ -140,10 +140,22 @@ class KeyRing:
             raise KeyMaterialError(f"no private key of {self.agency} in {self.directory}")
         return sign(envelope, signing_key.key_id, signing_key.key)
 
-    def verify(self, envelope: EventEnvelope) -> str:
-        """The key id that signed the envelope; SignatureRejected unless a key of its producer did."""
+    def sign_all(self, envelopes: list[EventEnvelope]) -> list[EventEnvelope]:
+        """Sign a batch: the key directory is looked at once, not once per event."""
+        self.refresh()
+        signing_key = self.signing_key
+        if signing_key is None:
+            raise KeyMaterialError(f"no private key of {self.agency} in {self.directory}")
+        return [sign(envelope, signing_key.key_id, signing_key.key) for envelope in envelopes]
+
+    def verify(self, envelope: EventEnvelope, *, recheck: bool = True) -> str:
+        """The key id that signed the envelope; SignatureRejected unless a key of its producer did.
+
+        ``recheck=False``: the caller looked at the key directory (:meth:`refresh`) for its whole batch.
+        """
         key_id, raw = parse_signature(envelope.signature)
-        self._reload_if_changed()  # a key revoked (or issued) since the last event
+        if recheck:
+            self.refresh()  # a key revoked (or issued) since the last event
         key = self._public_key(key_id)
         if key.agency != envelope.producer:
             raise SignatureRejected(
@@ -182,6 +194,10 @@ class KeyRing:
             self.public_keys = {key.key_id: key for key in public_keys}
             if signing_key is not None or self.agency is not None:
                 self.signing_key = signing_key
+
+    def refresh(self) -> None:
+        """Read the key directory again if a key was issued, rotated or revoked since it was read."""
+        self._reload_if_changed()
 
     def _reload_if_changed(self) -> None:
         if self.directory is not None and _directory_change(self.directory) != self._seen_change:

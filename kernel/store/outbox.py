@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from kernel.store.tables import StoredEvent, events_table, outbox_table, stored_event
@@ -30,15 +30,18 @@ class Outbox:
             return [stored_event(row) for row in session.execute(query).mappings()]
 
     def mark_published(self, published: Sequence[tuple[int, str]]) -> None:
-        """Record the Redis entry id of each published position."""
+        """Record the Redis entry id of each published position: one statement (executemany), one commit."""
+        if not published:
+            return
         now = datetime.now(UTC)
+        statement = (
+            update(outbox_table)
+            .where(outbox_table.c.position == bindparam("published_position"))
+            .values(published_at=now, stream_entry_id=bindparam("entry_id"))
+        )
+        rows = [{"published_position": position, "entry_id": entry_id} for position, entry_id in published]
         with Session(self.engine) as session, session.begin():
-            for position, entry_id in published:
-                session.execute(
-                    update(outbox_table)
-                    .where(outbox_table.c.position == position)
-                    .values(published_at=now, stream_entry_id=entry_id)
-                )
+            session.connection().execute(statement, rows)
 
     def published_entries(self) -> list[tuple[int, str]]:
         """(position, Redis entry id) of every published event."""

@@ -12,6 +12,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -19,7 +20,11 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    inspect,
+    text,
 )
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 metadata = MetaData()
 
@@ -62,9 +67,15 @@ inbox_table = Table(
     Column("source_stream", String(100), nullable=False),
     Column("event_type", String(100), nullable=False, index=True),
     Column("stream_id", String(200), nullable=False, index=True),
+    Column(
+        "version",
+        Integer,
+        comment="The envelope's version; NULL only in rows written before the column (read the envelope).",
+    ),
     Column("occurred_at", DateTime(timezone=True), nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False),
     Column("envelope", Text, nullable=False),
+    Index("ix_inbox_aggregate_version", "source_stream", "stream_id", "version"),
     sqlite_autoincrement=True,
 )
 
@@ -133,3 +144,20 @@ class StoredEvent:
 
 def stored_event(row: Any) -> StoredEvent:
     return StoredEvent(position=row["position"], envelope=envelope_of(row))
+
+
+def add_missing_columns(engine: Engine) -> None:
+    """Add the inbox's ``version`` column to a store an older release created (until migrations, issue 16).
+
+    Rows written before keep NULL there; readers of versions fall back to their envelopes.
+    """
+    columns = {column["name"] for column in inspect(engine).get_columns("inbox")}
+    if "version" in columns:
+        return
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("ALTER TABLE inbox ADD COLUMN version INTEGER"))
+    except (OperationalError, ProgrammingError):  # another process starting together added it first
+        columns = {column["name"] for column in inspect(engine).get_columns("inbox")}
+        if "version" not in columns:
+            raise

@@ -137,7 +137,7 @@ def test_the_reclaim_loop_takes_over_what_a_stopped_consumer_holds(
     async def run_loop(client: Redis) -> None:
         task = asyncio.create_task(consumer.reclaim_forever(client, every_seconds=0.05))
         deadline = time.monotonic() + 10
-        while len(applied(sqlite_store)) < 3:
+        while len(applied(sqlite_store)) < 3 or pending_count(redis_client):  # applied, then acknowledged
             assert time.monotonic() < deadline, "the reclaim loop did not take the entries over"
             await asyncio.sleep(0.05)
         task.cancel()

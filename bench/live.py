@@ -1,0 +1,369 @@
+"""The live paths beside their baselines, measured in the same run: `python -m bench.live`.
+
+Each path runs interleaved with its baseline (rehab, baseline, rehab, baseline, ...), the median of
+``--rounds`` (default 3) is printed with the ratio and the load average at the end of the path:
+
+* settlement consuming a backlog of ``--events`` events (real journeys, signed by their producers,
+  XADDed while settlement runs as its own process) against a bare FastStream ``StreamSub(batch=True)``
+  consumer reading and XACKing the same entries on a stream of its own;
+* the outbox relay, commit -> XADD, of ``--events`` committed events (signed, as deployed) against
+  redis-py XADD pipelined by 200 of the same entries;
+* survey commands (register a person) with 1 and 16 clients against FastAPI + one SQLite insert per
+  request (p50 and p99 latency).
+
+Redis and the services start as the tests start them (``rehab.local_redis``, ``rehab.processes``).
+The machine is shared: compare ratios, not absolute rates. Results: bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import httpx
+from faststream.redis import RedisBroker, StreamSub
+from faststream.redis.annotations import RedisBatchStreamMessage
+from redis.asyncio import Redis
+from rehab_contracts import EventEnvelope, parse_payload
+
+from bench.journeys import archive_order, generate
+from kernel.messaging.relay import OutboxRelay
+from kernel.messaging.signing import KeyRing
+from kernel.store.store import EventStore, NewEvent, create_store_engine
+from rehab.local_redis import LocalRedis, free_port
+from rehab.processes import ServiceProcesses
+from rehab.sample_people import sample_people
+
+QUIET = logging.getLogger("bench.live.faststream")
+QUIET.disabled = True
+
+Row = tuple[str, float, float, str]
+"""(path, rehab's rate, the baseline's rate, unit)."""
+
+
+def load() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else 0.0
+
+
+# -- (a) settlement consuming a backlog -------------------------------------------------------------
+def signed_backlog(events: int, seed: int, keys: Path) -> list[tuple[str, dict[str, str]]]:
+    """(stream, wire fields) of whole journeys, in the order settlement receives them, each signed."""
+    rings: dict[str, KeyRing] = {}
+    backlog = []
+    for envelope, stream in archive_order(generate(events, seed))[:events]:
+        ring = rings.setdefault(envelope.producer, KeyRing.from_directory(keys, envelope.producer))
+        backlog.append((stream, ring.sign(envelope).to_wire()))
+    return backlog
+
+
+async def xadd_all(redis: Redis, entries: list[tuple[str, dict[str, str]]]) -> None:
+    for start in range(0, len(entries), 500):
+        async with redis.pipeline(transaction=False) as pipe:
+            for stream, fields in entries[start : start + 500]:
+                pipe.xadd(stream, fields)  # type: ignore[arg-type]
+            await pipe.execute()
+
+
+def settlement_received(url: str) -> int:
+    body = httpx.get(url + "/health", timeout=30).json()
+    return int(body["events"]["received"]) + int(body["consumer"]["dead_lettered"])
+
+
+async def rehab_settlement(
+    redis: Redis, services: ServiceProcesses, backlog: list[tuple[str, dict[str, str]]]
+) -> float:
+    """Settlement stopped (SIGSTOP) while the backlog is XADDed, then timed from SIGCONT until it has all."""
+    url = services.url("settlement")
+    process = services.processes["settlement"]
+    before = await asyncio.to_thread(settlement_received, url)
+    process.send_signal(signal.SIGSTOP)
+    try:
+        await xadd_all(redis, backlog)
+    finally:
+        began = time.perf_counter()
+        process.send_signal(signal.SIGCONT)
+    while await asyncio.to_thread(settlement_received, url) < before + len(backlog):
+        await asyncio.sleep(0.05)
+    return len(backlog) / (time.perf_counter() - began)
+
+
+async def bare_batch_consumer(
+    redis_url: str, backlog: list[tuple[str, dict[str, str]]], round_: int
+) -> float:
+    """FastStream's own batch subscriber reading and XACKing the same entries, XADDed before it starts."""
+    stream = f"bench.baseline.{round_}"
+    redis = Redis.from_url(redis_url)
+    await redis.xgroup_create(stream, "bench", id="0", mkstream=True)
+    await xadd_all(redis, [(stream, fields) for _stream, fields in backlog])
+    broker = RedisBroker(redis_url, logger=QUIET)
+    done = asyncio.Event()
+    seen = 0
+
+    @broker.subscriber(
+        stream=StreamSub(
+            stream,
+            group="bench",
+            consumer="bench-1",
+            batch=True,
+            max_records=100,
+            last_id=">",
+            polling_interval=10,
+        )
+    )
+    async def on_batch(message: RedisBatchStreamMessage) -> None:
+        nonlocal seen
+        seen += len(message.raw_message["data"])
+        await message.ack()
+        if seen >= len(backlog):
+            done.set()
+
+    began = time.perf_counter()
+    await broker.start()
+    await done.wait()
+    rate = len(backlog) / (time.perf_counter() - began)
+    await broker.stop()
+    await redis.aclose()
+    return rate
+
+
+async def settlement_path(args: argparse.Namespace, redis_url: str, services: ServiceProcesses) -> Row:
+    redis = Redis.from_url(redis_url)
+    rehab, base = [], []
+    for round_ in range(args.rounds):
+        backlog = signed_backlog(args.events, seed=1000 + round_, keys=services.signing_keys)
+        rehab.append(await rehab_settlement(redis, services, backlog))
+        base.append(await bare_batch_consumer(redis_url, backlog, round_))
+    await redis.aclose()
+    return ("settlement consuming a backlog", median(rehab), median(base), "events/s")
+
+
+# -- (b) the outbox relay ---------------------------------------------------------------------------
+def committed_store(folder: Path, events: list[EventEnvelope]) -> EventStore:
+    """A survey store holding the events (re-appended as survey's own), none published yet."""
+    store = EventStore(create_store_engine(f"sqlite:///{folder / 'relay.db'}"), "survey")
+    store.create_schema()
+    versions: dict[str, int] = {}
+    with store.transaction() as unit:
+        for envelope in events:
+            version = versions.get(envelope.stream_id, 0)
+            unit.append(
+                envelope.stream_id, version, [NewEvent(parse_payload(envelope), envelope.occurred_at)]
+            )
+            versions[envelope.stream_id] = version + 1
+    return store
+
+
+async def rehab_relay(redis: Redis, store: EventStore, keyring: KeyRing, stream: str) -> float:
+    relay = OutboxRelay(store, redis, stream, keyring=keyring)
+    began = time.perf_counter()
+    published = await relay.publish_pending()
+    return published / (time.perf_counter() - began)
+
+
+async def pipelined_xadd(redis: Redis, store: EventStore, keyring: KeyRing, stream: str) -> float:
+    entries = [keyring.sign(event.envelope).to_wire() for event in store.read()]
+    began = time.perf_counter()
+    for start in range(0, len(entries), 200):
+        async with redis.pipeline(transaction=False) as pipe:
+            for fields in entries[start : start + 200]:
+                pipe.xadd(stream, fields)  # type: ignore[arg-type]
+            await pipe.execute()
+    return len(entries) / (time.perf_counter() - began)
+
+
+async def relay_path(args: argparse.Namespace, redis_url: str, keys: Path, folder: Path) -> Row:
+    redis = Redis.from_url(redis_url)
+    keyring = KeyRing.from_directory(keys, "survey")
+    rehab, base = [], []
+    for round_ in range(args.rounds):
+        envelopes = [envelope for envelope, _stream in archive_order(generate(args.events, 2000 + round_))]
+        round_folder = folder / f"relay-{round_}"
+        round_folder.mkdir()
+        store = await asyncio.to_thread(committed_store, round_folder, envelopes[: args.events])
+        rehab.append(await rehab_relay(redis, store, keyring, f"bench.relay.{round_}"))
+        base.append(await pipelined_xadd(redis, store, keyring, f"bench.xadd.{round_}"))
+        store.engine.dispose()
+    await redis.aclose()
+    return ("outbox relay, commit -> XADD", median(rehab), median(base), "events/s")
+
+
+# -- (c) survey commands ----------------------------------------------------------------------------
+BASELINE_APP = textwrap.dedent(
+    """
+    import json, sqlite3, sys, threading, uuid
+    from fastapi import FastAPI, Request
+    import uvicorn
+
+    connection = sqlite3.connect(sys.argv[1], check_same_thread=False, isolation_level=None)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=FULL")
+    connection.execute("CREATE TABLE IF NOT EXISTS persons (id TEXT PRIMARY KEY, body TEXT NOT NULL)")
+    lock = threading.Lock()
+    app = FastAPI()
+
+    @app.post("/persons", status_code=201)
+    def register(body: dict) -> dict:
+        person_id = str(uuid.uuid4())
+        with lock:
+            connection.execute("INSERT INTO persons VALUES (?, ?)", (person_id, json.dumps(body)))
+        return {"person_id": person_id}
+
+    @app.get("/health")
+    def health() -> dict:
+        return {"status": "ok"}
+
+    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
+    """
+)
+
+
+async def drive(url: str, bodies: list[dict[str, object]], clients: int) -> tuple[float, float, float]:
+    """(commands/s, p50 ms, p99 ms) of POST /persons, ``clients`` at a time."""
+    latencies: list[float] = []
+    queue = list(reversed(bodies))
+
+    async def client(http: httpx.AsyncClient) -> None:
+        while queue:
+            body = queue.pop()
+            began = time.perf_counter()
+            response = await http.post(url + "/persons", json=body)
+            latencies.append(time.perf_counter() - began)
+            if response.status_code != 201:
+                raise RuntimeError(f"{response.status_code}: {response.text[:300]}")
+
+    async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=clients)) as http:
+        began = time.perf_counter()
+        await asyncio.gather(*(client(http) for _ in range(clients)))
+        seconds = time.perf_counter() - began
+    latencies.sort()
+    p50 = latencies[len(latencies) // 2] * 1000
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000
+    return len(bodies) / seconds, p50, p99
+
+
+def wait_answering(url: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url + "/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer")
+
+
+async def commands_path(args: argparse.Namespace, services: ServiceProcesses, folder: Path) -> list[Row]:
+    port = free_port()
+    baseline = subprocess.Popen(
+        [sys.executable, "-c", BASELINE_APP, str(folder / "baseline.db"), str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    rows: list[Row] = []
+    try:
+        base_url = f"http://127.0.0.1:{port}"
+        await asyncio.to_thread(wait_answering, base_url)
+        people = iter(sample_people(args.commands * args.rounds * 4, 2025, seed=7))
+        for clients in (1, 16):
+            results: dict[str, list[tuple[float, float, float]]] = {"rehab": [], "base": []}
+            for _round in range(args.rounds):
+                for name, url in (("rehab", services.url("survey")), ("base", base_url)):
+                    bodies = [
+                        {**next(people).registration, "registered_on": "2025-03-01"}
+                        for _ in range(args.commands)
+                    ]
+                    results[name].append(await drive(url, bodies, clients))
+            rows.append(_command_row(clients, results))
+    finally:
+        baseline.terminate()
+        baseline.wait(timeout=10)
+    return rows
+
+
+def _command_row(clients: int, results: dict[str, list[tuple[float, float, float]]]) -> Row:
+    rate = {name: median([r[0] for r in runs]) for name, runs in results.items()}
+    p50 = {name: median([r[1] for r in runs]) for name, runs in results.items()}
+    p99 = {name: median([r[2] for r in runs]) for name, runs in results.items()}
+    unit = (
+        f"commands/s; p50/p99 ms rehab {p50['rehab']:.0f}/{p99['rehab']:.0f}, "
+        f"baseline {p50['base']:.0f}/{p99['base']:.0f}"
+    )
+    return (
+        f"survey commands, {clients} client{'s' if clients > 1 else ''}",
+        rate["rehab"],
+        rate["base"],
+        unit,
+    )
+
+
+# -- the run ------------------------------------------------------------------------------------------
+async def timed_path(rows: list[tuple[Row, str]], run: Callable[[], Awaitable[Row | list[Row]]]) -> None:
+    result = await run()
+    for row in result if isinstance(result, list) else [result]:
+        rows.append((row, load()))
+        print_row(row, load())
+
+
+def print_row(row: Row, load_average: str) -> None:
+    path, rehab, base, unit = row
+    ratio = rehab / base if base else 0.0
+    print(f"| {path} | {rehab:,.0f} | {base:,.0f} | {ratio:.3f} | {load_average} | {unit} |", flush=True)
+
+
+async def run(args: argparse.Namespace, folder: Path) -> None:
+    redis_server = LocalRedis(folder / "redis", free_port()).start()
+    services = ServiceProcesses(
+        folder / "var",
+        redis_server.url,
+        ports={service: free_port() for service in ("survey", "settlement")},
+        services=("survey", "settlement"),
+        env={"REHAB_SQLITE_BUSY_SECONDS": "30"},
+    )
+    rows: list[tuple[Row, str]] = []
+    try:
+        services.start()
+        print(f"events {args.events}, commands {args.commands}, rounds {args.rounds}; median of the rounds")
+        print("| path | rehab | baseline | ratio | load average (1 5 15 min) | unit |")
+        print("|---|---|---|---|---|---|")
+        if "settlement" in args.paths:
+            await timed_path(rows, lambda: settlement_path(args, redis_server.url, services))
+        if "relay" in args.paths:
+            await timed_path(rows, lambda: relay_path(args, redis_server.url, services.signing_keys, folder))
+        if "commands" in args.paths:
+            await timed_path(rows, lambda: commands_path(args, services, folder))
+    finally:
+        services.stop()
+        redis_server.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=3000, help="backlog and relay events per round")
+    parser.add_argument(
+        "--commands", type=int, default=300, help="survey commands per round and client count"
+    )
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--paths", nargs="*", default=["settlement", "relay", "commands"])
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="rehab-bench-") as folder:
+        asyncio.run(run(args, Path(folder)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,149 @@
+"""A batch of stream entries applied in one transaction: one dedupe read, one version read, one commit.
+
+The consumer reads up to ``max_records`` entries at a time (FastStream ``StreamSub(batch=True)``) and
+hands the decoded ones here. :func:`receive_batch` decides every event first, reading what it needs
+once for the whole batch (which event ids the inbox holds, with their envelopes; the versions seen
+of the batch's aggregates, from the inbox's indexed ``version`` column; whether anything is parked),
+then applies the decisions in the same transaction: effect and inbox row of each applied event,
+parked rows of early ones. An event decided after an earlier one of the same batch sees it (a
+duplicate within the batch, version n+1 after version n).
+
+Any event that cannot be applied raises, and the whole transaction rolls back: the consumer then
+handles the batch's entries one by one on the ordinary path (``EventConsumer.handle_entry``), so the
+others still apply and only the bad one is dead-lettered or left pending. The decisions are taken
+before any handler runs, so a refused envelope (conflict, forged signature, recorded in the future)
+costs no handler's work; only a handler's own refusal rolls back effects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from rehab_contracts import EventEnvelope, EventPayload, parse_payload
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kernel.faults import fault_point
+from kernel.messaging import ordering
+from kernel.messaging.freshness import require_recorded_in_the_past
+from kernel.messaging.outcomes import EventConflict, Receipt
+from kernel.store.store import UnitOfWork, inbox_table
+
+if TYPE_CHECKING:
+    from kernel.messaging.consumer import EventConsumer, EventHandler
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One decoded stream entry of a batch."""
+
+    entry_id: str
+    fields: dict[str, str]
+    envelope: EventEnvelope
+
+
+@dataclass
+class Known:
+    """What the store held when the batch began, updated as the batch's events are decided."""
+
+    received: dict[str, EventEnvelope | str]
+    """Event id -> the envelope received (inbox rows as their JSON text, parsed only when needed)."""
+    versions: dict[str, set[int]]
+    any_parked: bool
+
+
+@dataclass
+class Decision:
+    delivery: Delivery
+    receipt: Receipt
+    payload: EventPayload | None = None
+    handler: EventHandler | None = None
+
+
+@dataclass
+class Outcome:
+    """What became of a batch: a receipt per delivery, in order."""
+
+    receipts: list[Receipt] = field(default_factory=list)
+    parking_possible: bool = False
+    """Something was or is parked: applied aggregates may have successors to drain."""
+
+
+def receive_batch(consumer: EventConsumer, deliveries: Sequence[Delivery], stream: str) -> Outcome:
+    """Decide and apply every delivery in one transaction; raises (and records nothing) if one cannot be."""
+    if consumer.keyring is not None:
+        consumer.keyring.refresh()  # keys issued, rotated or revoked: looked at once per batch
+    with consumer.store.transaction() as unit:
+        known = _known(unit.session, stream, [delivery.envelope for delivery in deliveries])
+        decisions = [_decide(consumer, known, delivery, stream) for delivery in deliveries]
+        for decision in decisions:
+            _carry_out(unit, known, decision, stream)
+    for decision in decisions:
+        if decision.receipt is Receipt.APPLIED:
+            fault_point("consumer.after_commit")
+    return Outcome([decision.receipt for decision in decisions], parking_possible=known.any_parked)
+
+
+def _known(session: Session, stream: str, envelopes: list[EventEnvelope]) -> Known:
+    event_ids = list(dict.fromkeys(str(envelope.event_id) for envelope in envelopes))
+    query = select(inbox_table.c.event_id, inbox_table.c.envelope).where(
+        inbox_table.c.event_id.in_(event_ids)
+    )
+    received: dict[str, EventEnvelope | str] = {event_id: text for event_id, text in session.execute(query)}
+    versions = ordering.versions_seen(session, stream, (envelope.stream_id for envelope in envelopes))
+    return Known(received, versions, ordering.any_parked(session))
+
+
+def _decide(consumer: EventConsumer, known: Known, delivery: Delivery, stream: str) -> Decision:
+    envelope = delivery.envelope
+    event_id = str(envelope.event_id)
+    payload = parse_payload(envelope)
+    handler = consumer.handler_of(stream, envelope.event_type)
+    before = known.received.get(event_id)
+    if before is not None:
+        _require_same(before, envelope)
+        return Decision(delivery, Receipt.DUPLICATE)
+    consumer.verify(envelope, stream, recheck=False)
+    require_recorded_in_the_past(envelope)
+    seen = known.versions.setdefault(envelope.stream_id, set())
+    if envelope.version in seen:
+        raise EventConflict(
+            f"{envelope.stream_id} version {envelope.version} was already applied "
+            f"from another event than {envelope.event_id}"
+        )
+    if envelope.version > 1 and envelope.version - 1 not in seen:
+        # Parked, it is neither received nor seen: a second delivery of it parks it again (a no-op),
+        # and its successor in the batch waits for it too.
+        known.any_parked = True
+        return Decision(delivery, Receipt.PARKED)
+    known.received[event_id] = envelope
+    seen.add(envelope.version)
+    return Decision(delivery, Receipt.APPLIED, payload, handler)
+
+
+def _carry_out(unit: UnitOfWork, known: Known, decision: Decision, stream: str) -> None:
+    delivery = decision.delivery
+    envelope = delivery.envelope
+    if decision.receipt is Receipt.PARKED:
+        ordering.park(unit.session, envelope, stream, delivery.entry_id, delivery.fields)
+        return
+    if known.any_parked:  # a duplicate or applied event may be parked from an earlier delivery
+        ordering.unpark(unit.session, str(envelope.event_id))
+    if decision.receipt is Receipt.APPLIED:
+        unit.record_received(envelope, stream)
+        if decision.handler is not None and decision.payload is not None:
+            decision.handler(unit, envelope, decision.payload)
+        fault_point("consumer.before_commit")
+
+
+def _require_same(before: EventEnvelope | str, envelope: EventEnvelope) -> None:
+    # The signature is left out: the relay signs again when it republishes, maybe with a newer key.
+    received = EventEnvelope.model_validate_json(before) if isinstance(before, str) else before
+    if _unsigned(received) != _unsigned(envelope):
+        raise EventConflict(f"event {envelope.event_id} was applied before with other content")
+
+
+def _unsigned(envelope: EventEnvelope) -> EventEnvelope:
+    return envelope.model_copy(update={"signature": None})
