@@ -16,7 +16,8 @@ from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
 from console.agencies import Answer, Problem, ServiceRefused, ServiceUnavailable
-from console.approval.forms import at_item_fields, decision_body, review_body, submission_body
+from console.approval.forms import at_item_fields, decision_body, review_body, signatories, submission_body
+from console.street.forms import iso_date
 from console.web import Clerk, FormValues, Sent, SignedIn, console_of, kept_form, new_form_key, render
 
 router = APIRouter(prefix="/approval")
@@ -317,4 +318,56 @@ def _submission_page(
         problem=problem,
         errors=problem.by_field() if problem else {},
         institutions=_institutions(request),
+    )
+
+
+@router.get("/applications/{application_id}/institution-change")
+def institution_change_form(request: Request, clerk: SignedIn, application_id: UUID) -> Response:
+    form = _get(request, clerk, f"/applications/{application_id}", "变更服务机构")
+    defaults = {"decided_on": date.today().isoformat(), **_own_role(clerk)}
+    typed = kept_form(request, clerk) or FormValues.of(defaults)
+    return _change_page(request, form, typed, new_form_key())
+
+
+@router.post("/applications/{application_id}/institution-change")
+def change_institution(request: Request, sent: Sent, application_id: UUID) -> Response:
+    form = _get(request, sent.clerk, f"/applications/{application_id}", "变更服务机构")
+    item = sent.form.get("item")
+    body: dict[str, Any] = {
+        "item": item,
+        "from_institution_id": (form.get("institutions") or {}).get(item) or "",
+        "to_institution_id": sent.form.get("to_institution_id"),
+        "reason": sent.form.get("reason").strip(),
+        "signatories": signatories(sent.form),
+    }
+    if decided_on := sent.form.get("decided_on").strip():
+        body["decided_on"] = iso_date(decided_on)
+    body = {name: value for name, value in body.items() if value != ""}
+    answer = _post(request, sent, f"/applications/{application_id}/institution-changes", body)
+    if answer.ok:
+        done = "proposed" if answer.status == 202 else "signed"
+        return RedirectResponse(f"/approval/applications/{application_id}?done={done}", status_code=303)
+    return _change_page(request, form, sent.form, sent.form_key, answer)
+
+
+def _change_page(
+    request: Request, form: dict[str, Any], typed: FormValues, form_key: str, answer: Answer | None = None
+) -> Response:
+    problem = answer.problem if answer is not None else None
+    jurisdiction = request.app.state.jurisdiction
+    designated = {
+        institution.id: sorted(institution.designated_items)
+        for institution in jurisdiction.service_institutions
+    }
+    return render(
+        request,
+        "approval/institution_change.html",
+        problem.status if problem is not None else 200,
+        application=form,
+        form=typed,
+        form_key=form_key,
+        problem=problem,
+        errors=problem.by_field() if problem else {},
+        institutions=_institutions(request),
+        designated=designated,
     )

@@ -151,3 +151,31 @@ def test_a_block_sent_after_the_session_expired_comes_back_filled_in_after_the_l
     community.wait_for_url(re.compile(rf"/approval/applications/{application_id}/review\?kept="))
     assert community.get_by_label(re.compile("^意见")).input_value() == "经入户核查，情况属实"
     assert community.get_by_label(re.compile("^负责人")).input_value() == "鸳鸯社区主任"
+
+
+def test_the_district_office_changes_an_items_institution_with_its_three_signatures(
+    pages: Any, stack: Stack
+) -> None:
+    application_id, _person = stack.approved(64, ["orientation_mobility_training"])
+    office = pages("区残联办负责人")
+    office.goto(f"/approval/applications/{application_id}")
+    office.get_by_role("link", name="变更服务机构").click()
+    office.get_by_label(re.compile("盲人定向行走及适应训练（现为")).check()
+    office.get_by_label(re.compile("^新的服务机构")).select_option(label="区第二人民医院")
+    office.get_by_label(re.compile("^变更理由")).fill("申请人迁居，就近康复")
+    office.get_by_label(re.compile("^复核人")).fill("区残联办复核人")
+    office.get_by_label(re.compile("^经办人")).fill("区残联办经办人")
+    office.get_by_role("button", name="提出变更并签字").click()  # 核定日期 today: not in the application year
+    assert office.locator("#f-decided_on").get_attribute("aria-invalid") == "true"
+    assert office.get_by_label(re.compile("^变更理由")).input_value() == "申请人迁居，就近康复"
+    assert_accessible(office)
+    screenshot(office, "26-institution-change-refused")
+    office.get_by_label(re.compile("^核定日期")).fill(f"{JOURNEY_YEAR}-06-01")
+    office.get_by_role("button", name="提出变更并签字").click()
+    office.wait_for_url(re.compile(r"\?done=proposed"))
+    for signer in ("区残联办复核人", "区残联办经办人"):
+        confirm(pages(signer), application_id, "变更服务机构")
+    office.goto(f"/approval/applications/{application_id}")
+    changes = office.locator("section[aria-labelledby=changes]").inner_text()
+    assert "区第二人民医院" in changes and f"{JOURNEY_YEAR}年6月1日" in changes
+    assert_accessible(office)
