@@ -47,8 +47,17 @@ def test_a_service_institution_records_an_approved_item_signed_by_the_person(
     assert_accessible(staff)
     screenshot(staff, "40-service-record-refused")
     staff.get_by_label(re.compile("^签字日期")).fill(f"{JOURNEY_YEAR}-11-05")
-    staff.get_by_role("button", name="保存服务记录").click()
-    staff.wait_for_url(re.compile(r"/delivery/deliveries/[0-9a-f-]{36}\?done=recorded"))
+    # Sent twice (a double click, a retry after a time-out): the form's Idempotency-Key records it once.
+    form = staff.locator("form.record-form")
+    fields = form.evaluate("f => Object.fromEntries(new FormData(f))")
+    action = form.get_attribute("action")
+    first = staff.request.post(action, form=fields, max_redirects=0)
+    second = staff.request.post(action, form=fields, max_redirects=0)
+    assert (first.status, second.status) == (303, 303)
+    assert first.headers["location"] == second.headers["location"]
+    with stack.api("delivery", "区康复中心") as api:
+        assert len(api.get("/deliveries", params={"application_id": application_id}).json()) == 1
+    staff.goto(first.headers["location"])
     facts = staff.locator("dl.facts").inner_text()
     assert "200.00元" in facts and f"{JOURNEY_YEAR}年6月1日" in facts and "残疾人本人" in facts
     assert_accessible(staff)
