@@ -73,9 +73,13 @@ def survey_needs(unit: UnitOfWork, person_id: UUID, request: NeedsSurveyRequest,
     return save_decided(unit, person_id, version, decided)[0].event_id
 
 
-def forget(unit: UnitOfWork, person_id: UUID) -> str | None:
-    """删除个人信息: destroy the person's data key and record it, in one transaction; the key id or None."""
-    person, version = load_to_decide(unit, person_id)
+def forget(unit: UnitOfWork, person_id: UUID, check: Guard | None = None) -> str | None:
+    """删除个人信息: destroy the person's data key and record it, in one transaction; the key id or None.
+
+    ``check`` is the caller's area check of the person (a street's 负责人 forgets only its persons).
+    Once the transaction commits, ``keys.erase_from_log`` must run so the key leaves the log too.
+    """
+    person, version = load_to_decide(unit, person_id, check)
     key_id = keys.destroy_key(unit.session, person_id)
     decided = person.forget(key_id=key_id, today=today())
     save_decided(unit, person_id, version, decided)
@@ -85,7 +89,9 @@ def forget(unit: UnitOfWork, person_id: UUID) -> str | None:
 def forget_person(store: EventStore, person_id: UUID) -> str | None:
     """``forget`` in a unit of work of its own, for the command line (``rehab forget``)."""
     with store.transaction() as unit:
-        return forget(unit, person_id)
+        key_id = forget(unit, person_id)
+    keys.erase_from_log(store.engine)
+    return key_id
 
 
 def load_person(store: EventStore, person_id: UUID) -> tuple[Person, list[EventEnvelope]]:

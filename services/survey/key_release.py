@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -11,8 +11,9 @@ from rehab_contracts.sealed import DataKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kernel.access.access import audit_entry, audit_trail_of
+from kernel.access.access import Forbidden, audit_entry, audit_trail_of
 from kernel.access.auth import Principal
+from kernel.access.scopes import require_area
 from services.survey.keys import person_keys_table
 from services.survey.projection import FORGOTTEN_ID_PREFIX, persons_table
 
@@ -61,6 +62,36 @@ def _registered_id_numbers(session: Session, person_ids: Sequence[UUID]) -> dict
         select(table.person_id, table.id_number).where(table.person_id.in_([str(p) for p in person_ids]))
     )
     return {UUID(row.person_id): row.id_number for row in rows}
+
+
+def areas_of(session: Session, person_ids: Sequence[UUID]) -> dict[UUID, tuple[str, str]]:
+    """(street, community) of each registered person among ``person_ids`` (forgotten ones included)."""
+    if not person_ids:
+        return {}
+    table = persons_table.c
+    rows = session.execute(
+        select(table.person_id, table.street, table.community).where(
+            table.person_id.in_([str(person_id) for person_id in person_ids])
+        )
+    )
+    return {UUID(row.person_id): (row.street, row.community) for row in rows}
+
+
+def require_scope_covers(principal: Principal, areas: Mapping[UUID, tuple[str, str]]) -> None:
+    """Refuse (403) keys of persons outside the caller's scope (issue 14, defect 4).
+
+    A district user gets any key; a street's (community's) user the keys of its persons only. An
+    institution's user gets none: the survey names no institution, so the registry cannot know whom an
+    institution serves, and it refuses rather than guesses.
+    """
+    if principal.scope.kind == "institution":
+        raise Forbidden(
+            f"机构范围（{principal.scope}）的用户不能获取个人信息密钥：登记处不知道机构为哪些人服务；"
+            "请由区级（district）或街道范围的用户获取",
+            code="access.scope_not_applicable",
+        )
+    for street, community in areas.values():
+        require_area(principal, street, community)
 
 
 def audit_release(request: Request, principal: Principal, released: Sequence[UUID]) -> None:

@@ -2,19 +2,36 @@
 
 A key lives only here (and, for a while, in the memory of agencies it was released to). Destroying it
 overwrites the secret and deletes the row in the caller's transaction, so the person's sealed details
-in every copy of every event become unreadable.
+in every copy of every event become unreadable. On SQLite the table is written with ``secure_delete``
+(freed space zeroed) and, after the forget commits, the write-ahead log is checkpointed and truncated,
+so the key's bytes are left in no file (issue 14, defect 2; PostgreSQL: docs/security.md).
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from uuid import UUID
 
 from rehab_contracts.sealed import KEY_BYTES, DataKey
-from sqlalchemy import Column, DateTime, LargeBinary, String, Table, delete, insert, select, text, update
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Engine,
+    LargeBinary,
+    String,
+    Table,
+    delete,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from services.survey.projection import tables
+
+log = logging.getLogger(__name__)
 
 person_keys_table = Table(
     "person_keys",
@@ -30,6 +47,7 @@ person_keys_table = Table(
 def create_key(session: Session, person_id: UUID) -> DataKey:
     """Mint and store the data key of a newly registered person."""
     key = DataKey.new()
+    _zero_freed_space(session)  # a page split moves keys: the space they leave is zeroed too
     session.execute(
         insert(person_keys_table).values(
             person_id=str(person_id), key_id=key.key_id, key=key.secret, created_at=datetime.now(UTC)
@@ -55,13 +73,36 @@ def destroy_key(session: Session, person_id: UUID) -> str | None:
     ).first()
     if row is None:
         return None
-    if session.get_bind().dialect.name == "sqlite":
-        # Deleted content stays in free pages unless SQLite zeroes it; the WAL and backups are the
-        # operator's to expire (docs/adr/0007-personal-data-encryption.md).
-        session.execute(text("PRAGMA secure_delete = ON"))
+    _zero_freed_space(session)
     where = person_keys_table.c.person_id == str(person_id)
     session.execute(
         update(person_keys_table).where(where).values(key=bytes(KEY_BYTES), destroyed_at=datetime.now(UTC))
     )
     session.execute(delete(person_keys_table).where(where))
     return str(row.key_id)
+
+
+def erase_from_log(engine: Engine) -> bool:
+    """After a forget commits: copy SQLite's write-ahead log into the database and cut it to zero bytes.
+
+    The log's frames still hold the key's page as it was before the forget, and SQLite reuses the log
+    from its start without clearing it, so only a checkpoint with TRUNCATE leaves the key in no file.
+    It waits (the busy timeout) for readers of an older snapshot; False when one outlasted it (the key then
+    stays in the log until the next forget truncates it). A no-op on other databases.
+    """
+    if engine.dialect.name != "sqlite":
+        return True
+    connection = engine.raw_connection()  # outside any transaction: a checkpoint cannot run inside one
+    try:
+        busy, _log_frames, _copied = connection.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    finally:
+        connection.close()
+    if busy:
+        log.warning("write-ahead log not truncated after a forget: a reader held it past the busy timeout")
+    return not busy
+
+
+def _zero_freed_space(session: Session) -> None:
+    """SQLite keeps deleted and moved content in free space unless told to zero it (per connection)."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("PRAGMA secure_delete = ON"))

@@ -10,13 +10,21 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from kernel.access.access import OTHER_AGENCIES, PERSONAL_DATA, Caller, require_role
-from kernel.access.auth import Role
+from kernel.access.auth import Principal, Role
+from kernel.access.scopes import require_area
 from kernel.domain.clock import today
 from kernel.domain.rejections import CommandRejected, NotFound
 from kernel.http import Command, Runtime
 from kernel.store.keyed import IDEMPOTENCY_KEY_HEADER
 from services.survey import handlers, keys
-from services.survey.key_release import MAX_PERSONS_PER_RELEASE, audit_release, release_keys
+from services.survey.domain import Person
+from services.survey.key_release import (
+    MAX_PERSONS_PER_RELEASE,
+    areas_of,
+    audit_release,
+    release_keys,
+    require_scope_covers,
+)
 from services.survey.privacy import KeyDestroyed, key_release_of
 
 log = logging.getLogger(__name__)
@@ -65,15 +73,27 @@ class ReleasedKeys(BaseModel):
 def forget_person(person_id: UUID, command: Command, caller: Caller) -> Response:
     require_role(caller, Role.RESPONSIBLE)
     with command.unit() as unit:
-        key_id = handlers.forget(unit, person_id)
+        key_id = handlers.forget(unit, person_id, _in_area_of(caller))
         answer = command.answer(Forgotten(person_id=person_id, forgotten_on=today(), key_id=key_id))
+    keys.erase_from_log(command.runtime.store.engine)  # the key's old page leaves the write-ahead log
     log.info("person %s forgotten: data key %s destroyed", person_id, key_id)
     return answer
+
+
+def _in_area_of(caller: Principal | None) -> handlers.Guard:
+    """The person must be registered in the caller's street (community): 403 otherwise (issue 14)."""
+
+    def check(person: Person) -> None:
+        if caller is not None and person.details is not None:
+            require_area(caller, person.details.street, person.details.community)
+
+    return check
 
 
 def get_data_key(person_id: UUID, request: Request, runtime: Runtime) -> ReleasedKey:
     principal = key_release_of(request).authorise(request)
     with runtime.store.reading() as unit:
+        require_scope_covers(principal, areas_of(unit.session, [person_id]))
         key = keys.key_of(unit.session, person_id)
     if key is not None:
         log.info("data key of person %s released to %s (%s)", person_id, principal.agency, principal.user)
@@ -99,6 +119,7 @@ def release_data_keys(body: KeyReleaseRequest, request: Request, runtime: Runtim
         )
     person_ids = list(dict.fromkeys(body.person_ids))
     with runtime.store.reading() as unit:
+        require_scope_covers(principal, areas_of(unit.session, person_ids))  # one outside: none leaves
         batch = release_keys(unit.session, person_ids)
     audit_release(request, principal, list(batch.keys))  # before any key leaves
     log.info("data keys of %d persons released to %s (%s)", len(batch.keys), principal.agency, principal.user)
