@@ -19,6 +19,7 @@ from rehab_contracts.envelope import EventPayload
 from rehab_contracts.events import (
     ApplicationApproved,
     ApplicationRejected,
+    ApplicationSubmitted,
     AssessmentCompleted,
     InstitutionChangeApproved,
     NeedSurveyed,
@@ -26,6 +27,7 @@ from rehab_contracts.events import (
 )
 
 from services.settlement.book.facts import (
+    ApplicationDescribed,
     ApplicationRefused,
     Fact,
     InstitutionChanged,
@@ -36,6 +38,7 @@ from services.settlement.book.facts import (
 )
 from services.settlement.ledger.fact_rows import FactRowCodec
 from services.settlement.translation import (
+    application_described,
     application_refused,
     institution_changed,
     items_approved,
@@ -80,6 +83,7 @@ FACT_TYPES: tuple[FactType[Any, Any], ...] = (
     FactType("refused", ApplicationRejected, application_refused, ApplicationRefused),
     FactType("recorded", ServiceDelivered, service_recorded, ServiceRecorded),
     FactType("changed", InstitutionChangeApproved, institution_changed, InstitutionChanged),
+    FactType("described", ApplicationSubmitted, application_described, ApplicationDescribed),
 )
 
 BY_EVENT_TYPE: dict[str, FactType[Any, Any]] = {fact_type.event_type: fact_type for fact_type in FACT_TYPES}

@@ -6,6 +6,7 @@ from rehab_contracts import EventEnvelope
 from rehab_contracts.events import (
     ApplicationApproved,
     ApplicationRejected,
+    ApplicationSubmitted,
     AssessmentCompleted,
     InstitutionChangeApproved,
     NeedSurveyed,
@@ -14,6 +15,7 @@ from rehab_contracts.events import (
 
 from kernel.domain.clock import business_date
 from services.settlement.book.facts import (
+    ApplicationDescribed,
     ApplicationRefused,
     ApprovedItem,
     InstitutionChanged,
@@ -92,6 +94,8 @@ def service_recorded(envelope: EventEnvelope, delivery: ServiceDelivered) -> Ser
         signed=delivery.signed_by is not None,
         signed_on=delivery.signed_on,
         recorded_on=business_date(envelope.recorded_at),
+        period_start=delivery.period_start,
+        period_end=delivery.period_end,
     )
 
 
@@ -104,4 +108,15 @@ def institution_changed(envelope: EventEnvelope, change: InstitutionChangeApprov
         to_institution=change.to_institution_id,
         approved_on=change.approved_on,
         recorded_on=business_date(envelope.recorded_at),
+    )
+
+
+def application_described(envelope: EventEnvelope, submission: ApplicationSubmitted) -> ApplicationDescribed:
+    return ApplicationDescribed(
+        event_id=str(envelope.event_id),
+        application=str(submission.application_id),
+        person=str(submission.person_id),
+        categories=",".join(category.value for category in submission.disability_categories),
+        economic_status=None if submission.economic_status is None else submission.economic_status.value,
+        certified=submission.certified,
     )

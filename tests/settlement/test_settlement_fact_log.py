@@ -19,7 +19,7 @@ from sqlalchemy import Engine, delete, select
 from kernel.runtime import ServiceSettings
 from rehab.cli import main
 from services.settlement.app import create_app
-from services.settlement.book.facts import Fact, PersonSurveyed
+from services.settlement.book.facts import ApplicationDescribed, Fact, PersonSurveyed
 from services.settlement.book.policy import load_policies
 from services.settlement.fact_types import BY_FACT, BY_NAME, FACT_TYPES, SETTLEMENT_EVENT_TYPES
 from services.settlement.handlers import SettlementHandlers
@@ -51,8 +51,10 @@ from tests.settlement.settlement_builders import (
         approved(item("low_vision_training", EYE_HOSPITAL, "fixed_amount", 50000), item(), event_id="ap1"),
         refused("a2", event_id="r1"),
         recorded("d1", event_id="d1"),
+        replace(recorded("d2", event_id="d2"), period_start=date(2024, 12, 1), period_end=date(2024, 12, 20)),
+        ApplicationDescribed("sub1", "a1", "p1", "hearing,speech", "subsistence_allowance", False),
     ],
-    ids=["surveyed", "assessed", "approved", "refused", "recorded"],
+    ids=["surveyed", "assessed", "approved", "refused", "recorded", "recorded with its period", "described"],
 )
 def test_every_kind_of_fact_comes_back_from_its_log_text_unchanged(fact):
     assert fact_log.decode(fact_log.encode(fact)) == fact
@@ -85,6 +87,8 @@ LOGGED_FIELDS = {
         "signed",
         "signed_on",
         "recorded_on",
+        "period_start",
+        "period_end",
     ),
     "changed": (
         "event_id",
@@ -95,6 +99,7 @@ LOGGED_FIELDS = {
         "approved_on",
         "recorded_on",
     ),
+    "described": ("event_id", "application", "person", "categories", "economic_status", "certified"),
 }
 """The columns of each fact type's rows, as logged by every release: a new field goes last, with a default."""
 

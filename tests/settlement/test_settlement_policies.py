@@ -14,6 +14,7 @@ from services.settlement.book.policy import (
     POLICY_DIR,
     Cap,
     CoverageTarget,
+    DeploymentInput,
     FenFigure,
     FixedAmount,
     Free,
@@ -44,7 +45,7 @@ def cap_of(subsidy: object) -> FenFigure:
     return subsidy.cap_fen
 
 
-def monthly_of(subsidy: object) -> FenFigure:
+def monthly_of(subsidy: object) -> FenFigure | DeploymentInput:
     assert isinstance(subsidy, Monthly), subsidy
     return subsidy.monthly_fen
 
@@ -145,8 +146,9 @@ def test_shapingba_states_allowances_cataract_diagnosis_medication_and_medical_a
 def test_anyang_states_ten_months_the_funding_split_and_the_county_quotas_but_not_the_monthly_standard():
     training = tier(ANYANG, "children_rehab_training", "ten-months")
     assert isinstance(training, Monthly) and training.max_months == 10 and training.against_cost
-    assert isinstance(training.monthly_fen, Unstated)
-    assert "安政办〔2019〕23号" in training.monthly_fen.unstated
+    # 当地每月补助标准 is set by 安政办〔2019〕23号, not among the seeds: the deployment gives it.
+    assert isinstance(training.monthly_fen, DeploymentInput) and training.monthly_fen.fen is None
+    assert "安政办〔2019〕23号" in training.monthly_fen.deployment_input
     assert ANYANG.funding.split_for("文峰区").shares == {"central-provincial": 50, "city-county": 50}
     assert ANYANG.funding.split_for("滑县").shares == {"central-provincial": 65, "huaxian": 35}
     [quotas] = ANYANG.quotas
@@ -269,7 +271,10 @@ def test_two_policies_of_one_jurisdiction_starting_the_same_day_are_refused():
         ("liangjiang", date(2031, 1, 1), "liangjiang-2024"),
         ("shapingba", date(2023, 12, 26), None),
         ("shapingba", date(2023, 12, 27), "shapingba-2023"),
-        ("anyang", date(2021, 5, 24), None),
+        # 004: issued 2021-05-25, the plan governs 2021 (全年救助不少于1015名): in force before its notice.
+        ("anyang", date(2020, 12, 31), None),
+        ("anyang", date(2021, 1, 1), "anyang-2021"),
+        ("anyang", date(2021, 5, 24), "anyang-2021"),
         ("anyang", date(2021, 12, 31), "anyang-2021"),
         ("anyang", date(2022, 1, 1), None),
         ("zhuhai", date(2017, 6, 19), "zhuhai-2017"),

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from services.settlement.book.dues import Posting
 from services.settlement.book.facts import (
+    ApplicationDescribed,
     ApplicationRefused,
     InstitutionChanged,
     ItemsApproved,
@@ -60,6 +61,8 @@ class SubsidyFacts:
     """The groups of each application."""
     changes: dict[Group, list[InstitutionChanged]] = field(default_factory=dict)
     """Approved institution changes of each item, by the day approved."""
+    descriptions: dict[str, ApplicationDescribed] = field(default_factory=dict)
+    """What each application's form says about the applicant (it picks a tier by eligibility)."""
 
 
 @dataclass(slots=True)

@@ -10,6 +10,7 @@ from types import MappingProxyType
 from typing import NamedTuple
 from uuid import UUID
 
+from services.settlement.book.eligibility import Applicant
 from services.settlement.book.facts import ItemsApproved, PersonAssessed, PersonSurveyed, ServiceRecorded
 from services.settlement.book.policy import Cap, Free, Percentage, Policy, Subsidy
 
@@ -65,7 +66,7 @@ class Due(NamedTuple):
     business_date: date
     source_event_ids: tuple[str, ...]
     inputs: dict[str, object]
-    area: str | None = None  # picks an area's funding split; the facts carry no county yet
+    area: str | None = None  # picks an area's funding split: the street or county the application was made in
 
 
 class Priced(NamedTuple):
@@ -84,6 +85,8 @@ class Match(NamedTuple):
     policy: Policy
     day: date
     sources: tuple[str, ...]
+    applicant: Applicant | None = None
+    """The applicant as the application's form describes them, when settlement has the form."""
 
 
 def street_account(street: str) -> str:
@@ -198,8 +201,8 @@ def service_inputs(service: ServiceRecorded) -> dict[str, object]:
 def mismatch(service: ServiceRecorded, approval: ItemsApproved, institution_on_day: str | None) -> str | None:
     """Why a service record does not count for settlement, or None when it matches its approval.
 
-    ``institution_on_day`` is the institution in charge of the item on the day the record was signed:
-    the approved one, or the one approved institution changes moved the item to by then.
+    ``institution_on_day`` is the institution in charge of the item over the record's service period:
+    the approved one, or the one approved institution changes moved the item to by its first day.
     """
     if not service.signed:
         return "the service record is not signed by the person or guardian"
@@ -219,5 +222,5 @@ def mismatch(service: ServiceRecorded, approval: ItemsApproved, institution_on_d
         )
     return (
         f"{AT_ANOTHER_INSTITUTION}: an approved institution change moved {service.item} to "
-        f"{institution_on_day} before the record from {service.institution} was signed"
+        f"{institution_on_day} before the service period of the record from {service.institution} began"
     )

@@ -54,7 +54,7 @@ class Eligibility(BaseModel):
         """Whether the applicant meets every stated condition (the note is for people, not checked)."""
         checks = (
             not self.conditions or bool(set(self.conditions) & applicant.conditions),
-            self.age is None or self.age.min_years <= applicant.age_years <= self.age.max_years,
+            self.age is None or _in_band(self.age, applicant.age_years),
             not self.economic_status or bool(set(self.economic_status) & applicant.economic_status),
             not self.residence or applicant.residence in self.residence,
             self.certificate != "required" or applicant.certified,
@@ -62,11 +62,16 @@ class Eligibility(BaseModel):
         return all(checks)
 
 
+def _in_band(band: AgeBand, age_years: int | None) -> bool:
+    """An unknown age (the form 附件2 states none) meets no age band."""
+    return age_years is not None and band.min_years <= age_years <= band.max_years
+
+
 @dataclass(frozen=True)
 class Applicant:
     """What eligibility is checked against: facts about the person on the business date."""
 
-    age_years: int
+    age_years: int | None
     conditions: frozenset[str]
     economic_status: frozenset[str] = frozenset()
     residence: str = "household_registration"

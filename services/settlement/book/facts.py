@@ -94,6 +94,26 @@ class ServiceRecorded:
     signed: bool
     signed_on: date
     recorded_on: date | None = None
+    period_start: date | None = None
+    """First day of the service period 服务周期: it decides the institution in charge and months trained."""
+    period_end: date | None = None
+    """Last day of the service period (None in rows logged before periods were kept)."""
+
+
+@dataclass(frozen=True)
+class ApplicationDescribed:
+    """What the form 附件2 says about the applicant (from ApplicationSubmitted): it picks an item's tier
+    when its standard depends on the person (Anyang's 10-month training names hearing, speech, physical,
+    intellectual and autism; vision is another tier)."""
+
+    event_id: str
+    application: str
+    person: str
+    categories: str
+    """The disability categories 残疾类别 ticked, comma-separated codes (``hearing,speech``)."""
+    economic_status: str | None
+    """家庭经济状况: subsistence_allowance, low_income or other; None when the form did not say."""
+    certified: bool
 
 
 @dataclass(frozen=True)
@@ -128,4 +148,5 @@ Fact = (
     | ApplicationRefused
     | ServiceRecorded
     | InstitutionChanged
+    | ApplicationDescribed
 )

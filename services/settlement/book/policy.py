@@ -37,6 +37,18 @@ class Unstated(_Frozen):
     unstated: str = Field(min_length=1, description="Why there is no number, quoting the seed.")
 
 
+class DeploymentInput(_Frozen):
+    """A figure the seed defers to a document not among the seeds: the deployment gives it (``fen``).
+
+    Until it does, the figure is unstated: a payment that needs it waits, listed as unsettled with the
+    document named (Anyang's 当地每月补助标准, set by 安政办〔2019〕23号)."""
+
+    deployment_input: str = Field(min_length=1, description="What the figure is and which document sets it.")
+    fen: Annotated[int, Field(gt=0)] | None = Field(
+        default=None, description="The figure the deployment gives, in fen 分; None until it does."
+    )
+
+
 Fen = Annotated[int, Field(gt=0, description="An amount in fen 分.")]
 FenFigure = Fen | Unstated
 Percent = Annotated[Decimal, Field(gt=0, le=100, description="A percentage, 80 = 80%.")]
@@ -44,6 +56,13 @@ Percent = Annotated[Decimal, Field(gt=0, le=100, description="A percentage, 80 =
 
 def stated(figure: int | Decimal | Unstated | None) -> int | Decimal | None:
     """The number, or None when the seed leaves it unstated (or the field is absent)."""
+    return None if isinstance(figure, Unstated) else figure
+
+
+def fen_of(figure: int | Unstated | DeploymentInput) -> int | None:
+    """The amount of a figure: its number, what the deployment gave, or None when nobody states one."""
+    if isinstance(figure, DeploymentInput):
+        return figure.fen
     return None if isinstance(figure, Unstated) else figure
 
 
@@ -88,7 +107,7 @@ class Monthly(_Frozen):
     """
 
     mode: Literal["monthly"]
-    monthly_fen: FenFigure
+    monthly_fen: FenFigure | DeploymentInput
     max_months: PositiveInt | Unstated | None = Field(default=None, description="None = no limit.")
     against_cost: bool
 
@@ -236,7 +255,11 @@ class Policy(_Frozen):
     jurisdiction: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     title: str = Field(min_length=1)
     source: str = Field(min_length=1, description="The document the rates are quoted from.")
-    effective_from: date = Field(description="First business date the policy applies to.")
+    issued_on: date = Field(description="The day the document was issued 印发 (not when it governs from).")
+    effective_from: date = Field(
+        description="First business date of the period the policy governs: its commencement 施行, or the "
+        "start of the year a plan is written for (Anyang's 2021 plan, issued 2021-05-25, governs 2021)."
+    )
     effective_until: date | None = Field(default=None, description="Last business date; None = open.")
     insurance_first: bool | Unstated = Field(description="Insurance etc. pay first; subsidies cover 自付.")
     review_deadline_working_days: PositiveInt | Unstated
@@ -283,6 +306,9 @@ class Policy(_Frozen):
 def _unstated(model: object, path: str) -> Iterator[tuple[str, str]]:
     if isinstance(model, Unstated):
         yield path, model.unstated
+    elif isinstance(model, DeploymentInput):
+        if model.fen is None:
+            yield path, f"a deployment input not given: {model.deployment_input}"
     elif isinstance(model, BaseModel):
         for name in type(model).model_fields:
             yield from _unstated(getattr(model, name), f"{path}.{name}")

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import date
 
+from kernel.domain.institutions import InstitutionMove, institution_in_charge
 from services.settlement.book.adjustments import adjustments, signed_amount
 from services.settlement.book.book_state import (
     FeeFacts,
@@ -39,7 +40,9 @@ from services.settlement.book.dues import (
     service_institution_account,
     survey_fee,
 )
+from services.settlement.book.eligibility import Applicant
 from services.settlement.book.facts import (
+    ApplicationDescribed,
     ApplicationRefused,
     Fact,
     InstitutionChanged,
@@ -50,7 +53,7 @@ from services.settlement.book.facts import (
     arrived_on,
 )
 from services.settlement.book.policy import Policy, PolicySet, Unstated
-from services.settlement.book.pricing import price_fee, price_subsidy
+from services.settlement.book.pricing import applicant_of, price_fee, price_subsidy
 from services.settlement.book.standards import split_fen
 
 DEPLOYMENT_JURISDICTION = "liangjiang"
@@ -86,6 +89,7 @@ class SettlementBook:
             ApplicationRefused: self._on_refusal,
             ServiceRecorded: self._on_service,
             InstitutionChanged: self._on_institution_change,
+            ApplicationDescribed: self._on_description,
         }
 
     def feed(self, fact: Fact) -> list[Posting]:
@@ -172,6 +176,11 @@ class SettlementBook:
         self._subsidies.refusals.setdefault(refusal.application, refusal)
         return self._settle_groups(self._subsidies.groups_of.get(refusal.application, []), None)
 
+    def _on_description(self, description: ApplicationDescribed) -> list[Posting]:
+        """The form's description of the applicant may decide the tier of a record that waited for it."""
+        self._subsidies.descriptions[description.application] = description
+        return self._settle_groups(self._subsidies.groups_of.get(description.application, []), None)
+
     def _on_institution_change(self, change: InstitutionChanged) -> list[Posting]:
         group = (change.application, change.item)
         changes = self._subsidies.changes.setdefault(group, [])
@@ -219,8 +228,10 @@ class SettlementBook:
         ordered = sorted(deliveries, key=turn.__getitem__)
         postings: list[Posting] = []
         already = 0
+        counted: list[ServiceRecorded] = []  # the records that count, for the months they cover
         for delivery in ordered:
-            paid, amount = self._settle_service(self._subsidies.records[delivery], approval, cause, already)
+            service = self._subsidies.records[delivery]
+            paid, amount = self._settle_service(service, approval, cause, already, counted)
             postings += paid
             already += amount
         return postings
@@ -237,17 +248,24 @@ class SettlementBook:
             )
 
     def _settle_service(
-        self, service: ServiceRecorded, approval: ItemsApproved, cause: Correction | None, already: int
+        self,
+        service: ServiceRecorded,
+        approval: ItemsApproved,
+        cause: Correction | None,
+        already: int,
+        counted: list[ServiceRecorded],
     ) -> tuple[list[Posting], int]:
         key = f"service_subsidy:{service.delivery}"
         if cause is None and (key in self._payments.history or self._support.key_of.get(service.delivery)):
+            counted.append(service)
             return [], self._payments.paid.get(key, 0)  # settled before, and nothing it rests on changed
         match = self._match(service, approval)
         if match is None:
             return self._withdraw(service, cause) + self._settle(key, lambda: None, cause), 0
+        counted.append(service)
         if match.policy.items[service.item].kind == SUPPORT_SERVICE:
             return self._settle(key, lambda: None, cause) + self._support_service(match, cause), 0
-        priced = self._subsidy(match, already)
+        priced = self._subsidy(match, already, counted)
         return self._settle(key, lambda: priced, cause), 0 if priced is None else priced.amount_fen
 
     def _match(self, service: ServiceRecorded, approval: ItemsApproved) -> Match | None:
@@ -266,23 +284,27 @@ class SettlementBook:
             self._note(service.delivery, f"{service.item} is not in the catalogue of {policy.id}", *sources)
             return None
         self._unsettled.pop(service.delivery, None)
-        return Match(service, approval, policy, day, sources)
+        return Match(service, approval, policy, day, sources, self._applicant(service.application))
+
+    def _applicant(self, application: str) -> Applicant | None:
+        description = self._subsidies.descriptions.get(application)
+        return None if description is None else applicant_of(description)
 
     def _institution_on(
         self, service: ServiceRecorded, approval: ItemsApproved
     ) -> tuple[str | None, tuple[str, ...]]:
-        """Who was to deliver the item when the record was signed, and the changes that decided it."""
+        """Who was in charge of the item over the record's service period (the rule delivery applies too),
+        and the changes that decided it; a record logged without its period is judged by its signature."""
         approved = approval.item(service.item)
         if approved is None or approved.institution is None:
             return None, ()
-        institution, applied = approved.institution, []
-        for change in self._subsidies.changes.get((service.application, service.item), []):
-            if change.approved_on > service.signed_on:
-                break
-            if change.from_institution == institution:
-                institution = change.to_institution
-                applied.append(change.event_id)
-        return institution, tuple(applied)
+        changes = self._subsidies.changes.get((service.application, service.item), [])
+        if not changes:
+            return approved.institution, ()
+        moves = [InstitutionMove(c.from_institution, c.to_institution, c.approved_on) for c in changes]
+        first_day = service.period_start or service.signed_on
+        institution, applied = institution_in_charge(approved.institution, moves, first_day)
+        return institution, tuple(changes[index].event_id for index in applied)
 
     def _support_service(self, match: Match, cause: Correction | None) -> list[Posting]:
         service, policy = match.service, match.policy
@@ -319,8 +341,9 @@ class SettlementBook:
         del self._support.owner[key]
         return self._settle(key, lambda: None, cause)
 
-    def _subsidy(self, match: Match, already_paid: int) -> Priced | None:
-        priced = price_subsidy(match, already_paid)
+    def _subsidy(self, match: Match, already_paid: int, counted: list[ServiceRecorded]) -> Priced | None:
+        periods = [(service.period_start, service.period_end) for service in counted]
+        priced = price_subsidy(match, already_paid, periods)
         if isinstance(priced, str):
             self._note(match.service.delivery, priced, *match.sources)
             return None

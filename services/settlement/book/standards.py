@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from services.settlement.book.policy import (
     Cap,
+    DeploymentInput,
     FixedAmount,
     Free,
     Monthly,
@@ -15,6 +17,7 @@ from services.settlement.book.policy import (
     Range,
     Subsidy,
     Unstated,
+    fen_of,
 )
 
 
@@ -111,10 +114,59 @@ def _range(subsidy: Range, claim: Claim) -> int:
     return max(claim.decided_fen - claim.already_paid_fen, 0)
 
 
-def _figure(figure: int | Unstated) -> int:
-    if isinstance(figure, Unstated):
-        raise StandardUnstated(f"the standard is unstated: {figure.unstated}")
-    return figure
+def _figure(figure: int | Unstated | DeploymentInput) -> int:
+    amount = fen_of(figure)
+    if amount is None:
+        raise StandardUnstated(f"the standard is {_why(figure)}")
+    return amount
+
+
+def _why(figure: int | Unstated | DeploymentInput) -> str:
+    """Why a figure has no amount, for the unsettled list."""
+    if isinstance(figure, DeploymentInput):
+        return f"a deployment input not given: {figure.deployment_input}"
+    return f"unstated: {figure.unstated}" if isinstance(figure, Unstated) else "stated"
+
+
+def months_trained(periods: Iterable[tuple[date | None, date | None]]) -> int | None:
+    """训练月数: the calendar months the service periods cover, each counted once; None when a record carries
+    no period. A month with any day of training counts (the seeds do not define part of a month)."""
+    months: set[int] = set()
+    for start, end in periods:
+        if start is None or end is None:
+            return None
+        months.update(range(start.year * 12 + start.month, end.year * 12 + end.month + 1))
+    return len(months)
+
+
+def bound_of(subsidy: Subsidy, claim: Claim) -> int | None:
+    """The most a tier pays for a claim, its standard 标准 (Anyang: the monthly standard times the months
+    trained); None when the policy leaves it open. It bounds a fixed amount 区残联办 approves."""
+    match subsidy:
+        case (
+            Free(standard_fen=int(bound))
+            | Cap(cap_fen=int(bound))
+            | Percentage(cap_fen=int(bound))
+            | FixedAmount(amount_fen=int(bound))
+            | Range(max_fen=int(bound))
+        ):
+            return bound
+        case Monthly():
+            return _months_bound(subsidy, claim)
+    return None
+
+
+def _months_bound(subsidy: Monthly, claim: Claim) -> int | None:
+    if claim.months is None:
+        raise StandardUnstated("the months trained are not known: the service records carry no period")
+    max_months = subsidy.max_months if isinstance(subsidy.max_months, int) else None
+    monthly = fen_of(subsidy.monthly_fen)
+    if monthly is not None:
+        return pro_rated(monthly, claim.months, max_months)
+    if max_months is not None and claim.months >= max_months:
+        return None  # a full training: the months change nothing, the approval is the only limit
+    why = _why(subsidy.monthly_fen)
+    raise StandardUnstated(f"{claim.months} months trained are paid by the monthly standard, which is {why}")
 
 
 def split_fen(amount_fen: int, shares: Mapping[str, Decimal]) -> dict[str, int]:
