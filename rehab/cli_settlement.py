@@ -52,13 +52,24 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from services.settlement.ledger.replay import rebuild_ledger
-    from services.settlement.ledger.report import render
+    from sqlalchemy.exc import SQLAlchemyError
 
     if args.policy is not None and args.as_of is not None:
         print("--policy and --as-of cannot be combined", file=sys.stderr)
         return 2
     engine = _settlement_store(args)
+    try:
+        return _replay_in(engine, args)
+    except (ValueError, ArithmeticError, SQLAlchemyError) as error:  # a stored value, not a bug to trace
+        print(f"rehab replay: the stored events cannot be replayed: {_shown(error)}", file=sys.stderr)
+        _print_amounts_beyond_bound(engine, whole_archive=True)
+        return 1
+
+
+def _replay_in(engine: Engine, args: argparse.Namespace) -> int:
+    from services.settlement.ledger.replay import rebuild_ledger
+    from services.settlement.ledger.report import render
+
     if args.policy is not None:
         from services.settlement.commands import replay_under_policy
 
@@ -69,7 +80,27 @@ def _replay(args: argparse.Namespace) -> int:
         return replay_as_of_date(engine, args.as_of, args.known_by)
     report = rebuild_ledger(engine, source="archive" if args.from_archive else "log")
     print(render(report), end="")
-    return 0 if report.balanced else 1
+    beyond = _print_amounts_beyond_bound(engine, whole_archive=False)
+    return 0 if report.balanced and not beyond else 1
+
+
+def _print_amounts_beyond_bound(engine: Engine, *, whole_archive: bool) -> int:
+    """Name each stored amount beyond MAX_AMOUNT_FEN (issue 14: recorded before the bound existed)."""
+    from kernel.access.audit import printable
+    from rehab.verify_amounts import stored_amounts_beyond_bound
+
+    with engine.connect() as connection:
+        lines = stored_amounts_beyond_bound(connection, whole_archive=whole_archive)
+    for line in lines:
+        print(f"rehab replay: stored beyond the bound: {printable(line)}", file=sys.stderr)
+    return len(lines)
+
+
+def _shown(error: BaseException) -> str:
+    from kernel.access.audit import printable
+
+    first = str(error).splitlines()[0] if str(error) else ""
+    return printable(f"{type(error).__name__}: {first}")
 
 
 def _document_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

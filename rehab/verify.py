@@ -365,6 +365,11 @@ def check_replay_equivalent(snapshot: Snapshot) -> CheckResult:
     """I5: the ledger rebuilt from settlement's archive equals the live ledger, posting by posting."""
     result = CheckResult("I5", "replay equivalence (ledger rebuilt from the archive = live ledger)")
     settlement = _settlement(snapshot)
+    result.violations += [f"stored beyond the bound: {line}" for line in settlement.amounts_beyond_bound]
+    if settlement.replay_error is not None:
+        result.violations.append(f"the archive cannot be replayed: {settlement.replay_error}")
+        result.counts = {"amounts beyond the bound": len(settlement.amounts_beyond_bound)}
+        return result
     live = {posting.key: posting for posting in settlement.postings or []}
     replayed = {posting.key: posting for posting in settlement.replayed or []}
     missing = sorted(replayed.keys() - live.keys())
@@ -386,6 +391,7 @@ def check_replay_equivalent(snapshot: Snapshot) -> CheckResult:
         "only in live": len(extra),
         "different": len(different),
         "unbalanced live postings": settlement.unbalanced_postings,
+        "amounts beyond the bound": len(settlement.amounts_beyond_bound),
     }
     return result
 

@@ -15,6 +15,7 @@ import redis
 from redis.exceptions import ResponseError
 from rehab_contracts import STREAM_OF_PRODUCER
 from sqlalchemy import Connection, Engine, MetaData, Table, inspect, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from kernel.deployment import load_deployment
 from kernel.messaging.dead_letters import DeadLetter, as_text, dead_letter_stream
@@ -87,7 +88,11 @@ class StoreData:
     postings: list[PostingRow] | None = None
     """Settlement's live ledger; None for other services."""
     replayed: list[PostingRow] | None = None
-    """Settlement's ledger as a rebuild from its archive makes it."""
+    """Settlement's ledger as a rebuild from its archive makes it; None when the archive cannot replay."""
+    replay_error: str | None = None
+    """Why settlement's archive could not be replayed (a stored value the book cannot take)."""
+    amounts_beyond_bound: list[str] = field(default_factory=list)
+    """Settlement's postings and archived amounts beyond MAX_AMOUNT_FEN (stored before the bound)."""
     unbalanced_postings: int = 0
 
 
@@ -233,6 +238,7 @@ def _event_ids(value: Any) -> frozenset[str]:
 
 
 def _read_ledger(engine: Engine, data: StoreData) -> None:
+    from rehab.verify_amounts import stored_amounts_beyond_bound
     from services.settlement.book.policy import load_policies
     from services.settlement.ledger.archive import archive
     from services.settlement.ledger.live import feed_archive
@@ -252,20 +258,25 @@ def _read_ledger(engine: Engine, data: StoreData) -> None:
             )
             for row in connection.execute(select(postings_table))
         ]
+        data.amounts_beyond_bound = stored_amounts_beyond_bound(connection, whole_archive=True)
     # Rebuilt in memory from the archive, exactly as `rehab replay` would: the live ledger is untouched.
-    _book, postings = feed_archive(archive(engine), load_policies())
-    data.replayed = [
-        PostingRow(
-            p.key,
-            p.rule,
-            p.debit_account,
-            p.credit_account,
-            p.amount_fen,
-            tuple(p.source_event_ids),
-            _funding_source(p.inputs),
-        )
-        for p in postings
-    ]
+    try:
+        _book, postings = feed_archive(archive(engine), load_policies())
+    except (ValueError, ArithmeticError, SQLAlchemyError) as error:  # a stored value: reported under I5
+        data.replay_error = f"{type(error).__name__}: {error}"
+    else:
+        data.replayed = [
+            PostingRow(
+                p.key,
+                p.rule,
+                p.debit_account,
+                p.credit_account,
+                p.amount_fen,
+                tuple(p.source_event_ids),
+                _funding_source(p.inputs),
+            )
+            for p in postings
+        ]
     data.unbalanced_postings = ledger_report(engine).unbalanced_postings
 
 

@@ -25,6 +25,7 @@ from rehab_contracts.events import (
     ServiceDelivered,
     Signatories,
 )
+from rehab_contracts.money import MAX_AMOUNT_FEN
 from rehab_contracts.registry import (
     EARLIER_PAYLOAD_CLASSES,
     EVENT_TYPES,
@@ -76,6 +77,7 @@ __all__ = [
     "DELIVERY_STREAM",
     "EARLIER_PAYLOAD_CLASSES",
     "EVENT_TYPES",
+    "MAX_AMOUNT_FEN",
     "PAYLOAD_CLASSES",
     "SETTLEMENT",
     "STREAM_OF_PRODUCER",

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from rehab_contracts import (
+    MAX_AMOUNT_FEN,
     Attachment,
     CatalogueItem,
     DisabilityCategory,
@@ -124,7 +125,11 @@ class ItemDecision(Request):
     amount_fen: int | None = Field(
         default=None,
         strict=True,
-        description="金额 in fen 分: required and above 0 exactly when subsidy_mode is fixed_amount.",
+        le=MAX_AMOUNT_FEN,
+        description=(
+            "金额 in fen 分: required and above 0 exactly when subsidy_mode is fixed_amount; "
+            f"at most {MAX_AMOUNT_FEN:,} (100万元)."
+        ),
         examples=[120000],
     )
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
-from rehab_contracts import CatalogueItem, SignerRole, SubsidyMode
+from rehab_contracts import MAX_AMOUNT_FEN, CatalogueItem, SignerRole, SubsidyMode
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 InstitutionId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")]
@@ -33,10 +33,17 @@ class RecordService(BaseModel):
         description="Who signed: the person 残疾人 or the guardian 监护人. Unsigned records are refused.",
     )
     signed_on: date | None = Field(default=None, description="日期 of the signature, after the period ended.")
-    charge_fen: int = Field(ge=0, strict=True, description="Total charge in fen 分.", examples=[150000])
+    charge_fen: int = Field(
+        ge=0,
+        le=MAX_AMOUNT_FEN,
+        strict=True,
+        description=f"Total charge in fen 分, at most {MAX_AMOUNT_FEN:,} (100万元).",
+        examples=[150000],
+    )
     insurance_paid_fen: int = Field(
         default=0,
         ge=0,
+        le=MAX_AMOUNT_FEN,
         strict=True,
         description="Paid first by insurance, medical aid and other programmes, in fen; at most the charge.",
         examples=[30000],

@@ -19,6 +19,7 @@ from rehab_contracts.events.common import (
     Year,
     require_unique,
 )
+from rehab_contracts.money import AMOUNT_BOUND
 from rehab_contracts.streams import APPROVAL, APPROVAL_STREAM
 from rehab_contracts.vocabulary import (
     Attachment,
@@ -100,7 +101,8 @@ class ItemApproval(ContractModel):
         gt=0,
         strict=True,
         description=(
-            "Fixed subsidy amount 金额 in fen 分, above 0; given exactly when subsidy_mode is fixed_amount."
+            "Fixed subsidy amount 金额 in fen 分, above 0; given exactly when subsidy_mode is fixed_amount. "
+            + AMOUNT_BOUND
         ),
         examples=[120000],
     )

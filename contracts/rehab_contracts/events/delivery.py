@@ -10,6 +10,7 @@ from pydantic import Field, model_validator
 
 from rehab_contracts.envelope import EventPayload
 from rehab_contracts.events.common import InstitutionId, PersonId, Text, Year
+from rehab_contracts.money import AMOUNT_BOUND
 from rehab_contracts.streams import DELIVERY, DELIVERY_STREAM
 from rehab_contracts.vocabulary import CatalogueItem, SignerRole
 
@@ -59,7 +60,10 @@ class ServiceDelivered(EventPayload):
     )
     signed_on: date = Field(description="Date of that signature.", examples=["2024-12-20"])
     charge_fen: int = Field(
-        ge=0, strict=True, description="Total charge of the service, in fen 分.", examples=[150000]
+        ge=0,
+        strict=True,
+        description="Total charge of the service, in fen 分. " + AMOUNT_BOUND,
+        examples=[150000],
     )
     insurance_paid_fen: int = Field(
         default=0,
@@ -67,7 +71,7 @@ class ServiceDelivered(EventPayload):
         strict=True,
         description=(
             "Part paid first by basic medical insurance, critical-illness insurance, medical aid and other "
-            "programmes, in fen 分; at most charge_fen."
+            "programmes, in fen 分; at most charge_fen. " + AMOUNT_BOUND
         ),
         examples=[30000],
     )

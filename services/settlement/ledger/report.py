@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, Select, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Engine, Select, func, or_, select
 
 from services.settlement.book.dues import Posting
 from services.settlement.ledger.tables import postings_table
@@ -50,15 +50,16 @@ def ledger_report(database: Engine | Connection) -> LedgerReport:
     """
     postings = postings_table.c
     pair = (postings.debit_account, postings.credit_account)
-    sums = select(*pair, func.sum(postings.amount_fen), func.count()).group_by(*pair)
+    sums = select(*pair, *_exact_sum(postings.amount_fen), func.count()).group_by(*pair)
     with _connected(database) as connection:
         pairs = connection.execute(sums).all()
         unbalanced = connection.scalar(_unbalanced_postings()) or 0
     debits: dict[str, int] = defaultdict(int)
     credits: dict[str, int] = defaultdict(int)
-    for debit_account, credit_account, amount, _count in pairs:
-        debits[debit_account] += int(amount)
-        credits[credit_account] += int(amount)
+    for debit_account, credit_account, high, low, _count in pairs:
+        amount = int(high) * _HALF + int(low)
+        debits[debit_account] += amount
+        credits[credit_account] += amount
     accounts = tuple(
         AccountTotals(account, debits.get(account, 0), credits.get(account, 0))
         for account in sorted(debits.keys() | credits.keys())
@@ -70,6 +71,22 @@ def ledger_report(database: Engine | Connection) -> LedgerReport:
         posting_count=sum(count for *_pair, count in pairs),
         unbalanced_postings=unbalanced,
     )
+
+
+_HALF = 2**32
+
+
+def _exact_sum(amount: ColumnElement[int]) -> tuple[ColumnElement[int], ColumnElement[int]]:
+    """SUM of a 64-bit amount that cannot overflow (issue 14, defect 3): the high and the low 32 bits of
+    each amount summed apart, joined in Python as ``high * 2**32 + low``.
+
+    SQLite's SUM fails with "integer overflow" past 2**63 (two stored amounts of 5 x 10^18 made every
+    `GET /ledger` a 500); each half is below 2**31, so the halves' sums stay exact for up to 2**32
+    postings. Amounts are positive (the postings' check), where both databases' integer division and
+    remainder give the same halves. PostgreSQL's SUM of a bigint would not overflow; the same query
+    keeps the two databases' totals identical.
+    """
+    return func.sum(amount // _HALF), func.sum(amount % _HALF)
 
 
 @contextmanager
