@@ -172,7 +172,10 @@ def get_survey(person_id: UUID, survey_id: UUID, runtime: Runtime, caller: Calle
 
 
 @router.get(
-    "/surveys", response_model=SurveyPage, summary="Survey results, current (not superseded) by default"
+    "/surveys",
+    response_model=SurveyPage,
+    summary="Survey results, current (not superseded) by default",
+    openapi_extra=PERSONAL_DATA,  # each result names its person (issue 14: listed without an audit entry)
 )
 def list_surveys(
     runtime: Runtime,

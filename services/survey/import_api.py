@@ -18,7 +18,7 @@ from fastapi import APIRouter, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from kernel.access.access import Caller
+from kernel.access.access import PERSONAL_DATA, Caller, audit_entry, audit_trail_of
 from kernel.access.scopes import require_area
 from kernel.domain.clock import today
 from kernel.domain.rejections import CommandRejected, PayloadTooLarge
@@ -89,7 +89,8 @@ class _Upload:
         422: {"model": SheetReport, "description": "Nothing imported; the rows and columns at fault."}
     },
     openapi_extra={
-        "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": _FORM_SCHEMA}}}
+        "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": _FORM_SCHEMA}}},
+        **PERSONAL_DATA,  # the answer names each person imported: audited here, one entry per person
     },
 )
 async def import_surveys(request: Request, command: Command, caller: Caller) -> Response:
@@ -101,19 +102,25 @@ async def import_surveys(request: Request, command: Command, caller: Caller) -> 
     streets = jurisdiction_of(request).streets
     try:
         sheet = await run_in_threadpool(read_survey_sheet, campaign, upload.data, upload.filename)
-        return await run_in_threadpool(_import, command, streets, campaign, sheet)
+        answer, imported = await run_in_threadpool(_import, command, streets, campaign, sheet)
     except SheetRejected as rejected:
         return _report(rejected)
+    if caller is not None:  # the access middleware audits reads by GET only
+        entries = [
+            audit_entry(request, caller, answer.status_code, subject=str(row.person_id)) for row in imported
+        ]
+        await run_in_threadpool(audit_trail_of(request).record_all, entries)
+    return answer
 
 
 def _import(
     command: KeyedCommand, streets: Sequence[str], campaign: SurveyCampaign, sheet: SurveySheet
-) -> Response:
+) -> tuple[Response, list[ImportedRow]]:
     """All rows in the command's unit of work, answered with the persons imported."""
     with command.unit() as unit:
         imported = import_survey_sheet(unit, streets, campaign, sheet)
         location = "/surveys?" + urlencode({"street": campaign.street, "year": campaign.survey_year})
-        return command.answer(_imported(campaign, imported), status=201, location=location)
+        return command.answer(_imported(campaign, imported), status=201, location=location), imported
 
 
 @router.get(
