@@ -43,7 +43,8 @@ class Quota(BaseModel):
     """Places 名额 of children's assistance 残疾儿童康复救助 for one area and year (Anyang 2021, per county).
 
     Counted at approval: an application approved for one of ``items`` in one of the area's streets takes
-    one place of the year.
+    one place of the year. A number the policy calls a minimum (Anyang: 最低任务数, 应救尽救) is a target:
+    approval never refuses a child for it and reports the use above it; otherwise it is a cap.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -56,6 +57,10 @@ class Quota(BaseModel):
     places: int = Field(ge=0, description="Persons that may be approved in the year.")
     items: frozenset[str] = Field(
         default=CHILDREN_ASSISTANCE_ITEMS, description="Catalogue items that take a place."
+    )
+    minimum: bool = Field(
+        default=False,
+        description="A minimum 最低任务数 (a target, never refused); false: a hard cap.",
     )
 
     @property
@@ -79,6 +84,11 @@ class Jurisdiction(BaseModel):
     service_institutions: tuple[ServiceInstitution, ...] = ()
     quotas: tuple[Quota, ...] = Field(
         default=(), description="Children's assistance places per area and year; none: no quota applies."
+    )
+    item_standards_fen: dict[str, int] = Field(
+        default_factory=dict,
+        description="目录标准 per catalogue item, in fen, where the policy states one: the most 区残联办 may "
+        "approve as a fixed amount 定额 for it (定额不超过目录标准). An item absent: the seed states none.",
     )
 
     @model_validator(mode="after")

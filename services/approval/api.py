@@ -188,9 +188,11 @@ def list_overdue(
     "/quotas",
     summary="Children's assistance places 救助名额 per area of a year, and how many are taken",
     description=(
-        "Places are reference data (deploy/reference/<jurisdiction>.toml, `[[quotas]]`); an approval of a "
-        "children's assistance item beyond them is refused with `approval.approved_items.over_quota` and the "
-        "application keeps waiting for a decision. Empty when the jurisdiction sets no quota (Liangjiang)."
+        "Numbers are reference data (deploy/reference/<jurisdiction>.toml, `[[quotas]]`). A minimum task "
+        "number (`minimum`, Anyang's 最低任务数) never refuses a child: `above_target` counts those approved "
+        "beyond it. Beyond a cap, an approval of a children's assistance item is refused with "
+        "`approval.approved_items.over_quota` and the application keeps waiting for a decision. Empty when "
+        "the jurisdiction sets no quota (Liangjiang)."
     ),
 )
 def list_quotas(
@@ -203,8 +205,10 @@ def list_quotas(
             area=use.area,
             year=use.year,
             places=use.places,
+            minimum=use.minimum,
             taken=use.taken,
             remaining=use.remaining,
+            above_target=use.above_target,
             streets=sorted(use.streets),
             items=sorted(use.items),
         )

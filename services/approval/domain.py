@@ -153,15 +153,17 @@ class Application:
         designated: Mapping[str, frozenset[str]],
         today: date,
         places: QuotaUse | None = None,
+        standards: Mapping[str, int] | None = None,
     ) -> list[ApplicationEvent]:
         """区残联办 decides every requested item exactly once and issues the service card 服务卡;
-        a children's assistance item needs a free place of its area and year (``places``)."""
+        a children's assistance item needs a free place of its area and year where the number is a cap
+        (``places``); a fixed amount is at most the item's standard (``standards``, fen per item)."""
         form = self._form()
         self._check_decision(signatories, decided_on, today)
         check_every_item_decided_once(form, approvals, rejections)
         check_places(places, approvals)
         approved = tuple(
-            resolve_approval(approval, requested_of(form, approval.item), designated)
+            resolve_approval(approval, requested_of(form, approval.item), designated, standards or {})
             for approval in approvals
         )
         check_card_number(service_card_number, form.application_year)

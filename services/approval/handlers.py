@@ -124,6 +124,7 @@ def approve(
         designated=designated_items(jurisdiction),
         today=today(),
         places=places,
+        standards=jurisdiction.item_standards_fen,
     )
 
 
@@ -152,7 +153,8 @@ def places_for(unit: UnitOfWork, jurisdiction: Jurisdiction, form: Submission) -
 
 
 def quota_use(quota: Quota, taken: int) -> QuotaUse:
-    return QuotaUse(quota.area, quota.year, quota.places, frozenset(quota.area_streets), quota.items, taken)
+    streets = frozenset(quota.area_streets)
+    return QuotaUse(quota.area, quota.year, quota.places, streets, quota.items, taken, quota.minimum)
 
 
 def quota_uses(store: EventStore, jurisdiction: Jurisdiction, year: int) -> list[QuotaUse]:

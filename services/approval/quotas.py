@@ -1,8 +1,10 @@
-"""Children's assistance places 救助名额 per area and year, enforced when 区残联办 approves (Anyang 2021).
+"""Children's assistance places 救助名额 per area and year, counted when 区残联办 approves.
 
-The places are reference data (deploy/reference/*.toml). An approval that would take a place beyond the
-area's number is refused with a reason; the application keeps waiting for a decision (待区残联办审批),
-so it can be approved once the federation raises the number, or be refused item by item.
+The numbers are reference data (deploy/reference/*.toml). A minimum task number 最低任务数 (Anyang 2021:
+应救尽救) never refuses a child: the use above it is reported. Where a policy sets a hard cap, an
+approval that would take a place beyond it is refused with a reason; the application keeps waiting for a
+decision (待区残联办审批), so it can be approved once the federation raises the number, or be refused item
+by item.
 """
 
 from __future__ import annotations
@@ -30,10 +32,17 @@ class QuotaUse:
     streets: frozenset[str]
     items: frozenset[str]
     taken: int
+    minimum: bool = False
+    """The number is a minimum 最低任务数 (a target), not a cap."""
 
     @property
     def remaining(self) -> int:
         return max(self.places - self.taken, 0)
+
+    @property
+    def above_target(self) -> int:
+        """Children approved beyond the number (应救尽救: expected of a minimum, never of a cap)."""
+        return max(self.taken - self.places, 0)
 
 
 def takes_place(application: Application, year: int, streets: frozenset[str], items: frozenset[str]) -> bool:
@@ -53,8 +62,9 @@ def count_taken(
 
 
 def check_places(quota: QuotaUse | None, approvals: Sequence[ItemApproval]) -> None:
-    """Refuse an approval of a place-taking item when the area's places of the year are all taken."""
-    if quota is None or quota.remaining > 0:
+    """Refuse an approval of a place-taking item when the area's capped places of the year are all taken;
+    a minimum task number never refuses (最低任务数, 应救尽救)."""
+    if quota is None or quota.minimum or quota.remaining > 0:
         return
     needing = sorted({approval.item for approval in approvals} & quota.items)
     if not needing:

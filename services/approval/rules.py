@@ -10,6 +10,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date
+from decimal import Decimal
 
 from kernel.domain.rejections import CommandRejected, StateConflict
 from services.approval.catalogue import (
@@ -97,7 +98,10 @@ def requested_of(form: Submission, item: str) -> RequestedItem:
 
 
 def resolve_approval(
-    approval: ItemApproval, requested: RequestedItem, designated: Mapping[str, frozenset[str]]
+    approval: ItemApproval,
+    requested: RequestedItem,
+    designated: Mapping[str, frozenset[str]],
+    standards: Mapping[str, int],
 ) -> ItemApproval:
     """The approval as decided: the applicant's chosen institution unless 区残联办 names another."""
     institution = approval.institution_id or requested.institution_id
@@ -114,6 +118,7 @@ def resolve_approval(
             code="approval.approved_items.institution_not_designated",
         )
     _check_subsidy(approval)
+    _check_within_standard(approval, standards.get(approval.item))
     return replace(approval, institution_id=institution)
 
 
@@ -136,6 +141,24 @@ def _check_subsidy(approval: ItemApproval) -> None:
             field="approved_items",
             code="approval.approved_items.subsidy_mode_unknown",
         )
+
+
+def _check_within_standard(approval: ItemApproval, standard_fen: int | None) -> None:
+    """定额不超过目录标准: a fixed amount above the item's standard is refused, the standard named."""
+    amount = approval.amount_fen
+    if approval.subsidy_mode != FIXED_AMOUNT or standard_fen is None or amount is None:
+        return
+    if amount > standard_fen:
+        raise CommandRejected(
+            f"{items_text([approval.item])}：定额 {_yuan(amount)} 元高于目录标准 {_yuan(standard_fen)} 元，"
+            "定额补助不得超过目录标准",
+            field="approved_items",
+            code="approval.approved_items.amount_above_standard",
+        )
+
+
+def _yuan(fen: int) -> str:
+    return f"{Decimal(fen) / 100:,.2f}"
 
 
 def check_card_number(number: str, year: int) -> None:

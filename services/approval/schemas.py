@@ -307,9 +307,19 @@ class QuotaView(BaseModel):
 
     area: str = Field(description="County 县区 or street the places are for.", examples=["滑县"])
     year: int = Field(examples=[2021])
-    places: int = Field(description="Persons that may be approved in the year.", examples=[200])
+    places: int = Field(
+        description="The area's number for the year: a minimum 最低任务数 to reach, or a cap.", examples=[200]
+    )
+    minimum: bool = Field(
+        default=False,
+        description="True: a minimum task number (Anyang: 应救尽救), never refused; false: a hard cap.",
+        examples=[True],
+    )
     taken: int = Field(description="Applications approved with an item that takes a place.", examples=[12])
-    remaining: int = Field(description="Places still free.", examples=[188])
+    remaining: int = Field(description="Places still free (up to the number).", examples=[188])
+    above_target: int = Field(
+        default=0, description="Children approved beyond a minimum number (never beyond a cap).", examples=[0]
+    )
     streets: list[str] = Field(description="Streets counted in the area.")
     items: list[str] = Field(
         description="Catalogue items that take a place.", examples=[["children_rehab_training"]]

@@ -97,3 +97,31 @@ def test_a_child_beyond_the_areas_places_is_refused_and_waits_until_rejected_or_
     )
     assert rejected.status_code == 201, rejected.text
     assert client.get("/quotas", params={"year": 2025}).json() == []
+
+
+MINIMUM = QUOTA + "minimum = true\n"
+"""004 附件 说明: 「任务数为最低任务数 ... 基本实现有需求残疾儿童应救尽救」: a number to reach, not a cap."""
+
+
+@pytest.fixture
+def minimum_client(tmp_path: Path, redis_url: str, redis_client: redis.Redis) -> Iterator[TestClient]:
+    reference = tmp_path / "liangjiang-with-minimum.toml"
+    reference.write_text(
+        (REFERENCE_DIR / "liangjiang.toml").read_text(encoding="utf-8") + MINIMUM, encoding="utf-8"
+    )
+    settings = ServiceSettings(
+        service="approval", database_url=f"sqlite:///{tmp_path}/approval.db", redis_url=redis_url
+    )
+    with TestClient(create_app(settings, jurisdiction=str(reference))) as test_client:
+        yield test_client
+
+
+def test_a_child_beyond_a_minimum_task_number_is_approved_and_reported_above_the_target(
+    minimum_client: TestClient,
+) -> None:
+    # 1 place as a minimum, 2 children approved: none refused, 1 above the target.
+    first, second = endorsed_child(minimum_client), endorsed_child(minimum_client)
+    assert approve_child(minimum_client, first).status_code == 201
+    assert approve_child(minimum_client, second).status_code == 201
+    [places] = minimum_client.get("/quotas", params={"year": 2024}).json()
+    assert places == {**places, "places": 1, "minimum": True, "taken": 2, "remaining": 0, "above_target": 1}

@@ -182,6 +182,9 @@ def test_every_policy_setting_quotas_has_reference_data_that_agrees_with_it():
     for policy, quotas in with_quotas:
         assert (REFERENCE_DIR / f"{policy.jurisdiction}.toml").is_file(), policy.id
         assert quota_drift(quotas, load_jurisdiction(policy.jurisdiction)) == {}, (policy.id, quotas.year)
+        # A minimum 最低任务数 in the policy is a minimum where approval counts it too (never a refusal).
+        reference = load_jurisdiction(policy.jurisdiction).quotas
+        assert {quota.minimum for quota in reference if quota.year == quotas.year} == {quotas.minimum}
 
 
 def test_a_reference_drifting_from_the_policy_is_caught_area_by_area_and_in_total():
