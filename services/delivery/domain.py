@@ -15,6 +15,7 @@ from datetime import date
 from uuid import UUID
 
 from kernel.domain.ids import new_aggregate_id
+from kernel.domain.institutions import InstitutionMove, institution_in_charge
 from kernel.domain.rejections import CommandRejected, StateConflict
 from services.delivery.labels import items_text
 
@@ -52,12 +53,15 @@ class Entitlement:
         return self.institution_on(date.max)
 
     def institution_on(self, day: date) -> str | None:
-        """The institution fixed for the item on ``day``."""
-        fixed = self.institution_id
-        for change in self.institution_changes:
-            if change.effective_on <= day:
-                fixed = change.to_institution_id
-        return fixed
+        """The institution in charge of the item over a service period beginning on ``day``: the rule
+        settlement applies too (kernel/domain/institutions.py)."""
+        if self.institution_id is None:
+            return None
+        moves = [
+            InstitutionMove(change.from_institution_id, change.to_institution_id, change.effective_on)
+            for change in self.institution_changes
+        ]
+        return institution_in_charge(self.institution_id, moves, day)[0]
 
 
 @dataclass(frozen=True)

@@ -122,3 +122,13 @@ def test_the_same_change_delivered_twice_is_applied_once(client: TestClient) -> 
     ]
     assert found["institution_id"] == "cqmu-second"
     assert found["current_institution_id"] == "cq-aier-eye"
+
+
+def test_the_old_institutions_last_period_signed_after_the_change_is_recorded_as_its_own() -> None:
+    # 000: 「残疾人选择定点康复机构后当年度原则上不作变更。确需变更的，须报区残联办核定」.
+    # The period 11-04..11-14 began before the change of 11-15, so it is cqmu-second's, though signed on
+    # 11-20: the service period decides, as settlement judges it (kernel/domain/institutions.py), so that
+    # last period is paid.
+    filled = form(period_start=date(2024, 11, 4), period_end=date(2024, 11, 14), signed_on=date(2024, 11, 20))
+    [event] = ServiceRecord.record(filled, context(MOVED))
+    assert event.form.institution_id == "cqmu-second"
