@@ -1,9 +1,17 @@
-"""NUL characters 空字符 are refused (422 problem+json naming the field) in a request's path, query and
-JSON body: no form needs one, and PostgreSQL text cannot store it, so it would fail late as a 500."""
+"""Characters no form needs are refused (422 problem+json naming the field) before a request reaches a
+route: a NUL 空字符 in the path, a query parameter or a JSON body (PostgreSQL text cannot store it, so it
+would fail late as a 500); and in every text of a command's JSON body, control characters, bidi
+overrides and invisible characters (issue 14, defect 10: ``"康美\\x01社区"`` was stored, and 附件3 of
+that street then failed for everyone). ``hidden_characters`` is the one rule, also applied by services
+to text that does not come as JSON (an uploaded sheet's cells, a form's fields)."""
 
 from __future__ import annotations
 
+import json
 import re
+import unicodedata
+from collections.abc import Iterator
+from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -11,14 +19,48 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from kernel.web.asgi import header, read_body
 from kernel.web.problems import field_error, problem_body, send_json
 
-__all__ = ["NulGuard", "nul_field"]
+__all__ = ["NulGuard", "TextGuard", "hidden_characters", "hidden_characters_message", "nul_field"]
 
 _JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 """A \\u0000 escape in JSON text (its backslash not itself escaped), or a raw NUL byte."""
 
+_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
+"""Control characters (C0 including tab and newline, DEL, C1), format characters (bidi embeddings,
+overrides and isolates U+202A-U+202E and U+2066-U+2069, zero-width characters U+200B-U+200F, the byte
+order mark U+FEFF, soft hyphen...), line and paragraph separators, lone surrogates. Private-use
+characters (Co) are kept: rare characters of names are written with them."""
 
-class NulGuard:
-    """ASGI middleware: 422 for a NUL character in the path, a query parameter or a JSON body."""
+_MAYBE_HIDDEN = re.compile(rb"[\x00-\x1f\x7f-\xff]|\\u")
+"""Bytes of a JSON body that may spell a hidden character (a control byte, any UTF-8 beyond ASCII, a
+``\\u`` escape); a body of plain ASCII text is passed on without being decoded."""
+
+COMMAND_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def hidden_characters(text: str) -> list[str]:
+    """The control, format and separator characters of ``text``, as code points (``U+202E``), once each."""
+    found = (char for char in text if unicodedata.category(char) in _HIDDEN_CATEGORIES)
+    return list(dict.fromkeys(f"U+{ord(char):04X}" for char in found))
+
+
+def hidden_characters_message(label: str, characters: list[str]) -> str:
+    """The Chinese reason of a refusal: which field, which characters, what to do."""
+    shown = "、".join(characters[:5])
+    return (
+        f"“{_visible(label)}”含有控制字符或不可见字符（{shown}），请删除后重试（常见于从其他文档复制的文字）"
+    )
+
+
+def _visible(text: str) -> str:
+    """``text`` with its hidden characters written as escapes, so a message shows where they are."""
+    return "".join(
+        f"\\u{ord(char):04x}" if unicodedata.category(char) in _HIDDEN_CATEGORIES else char for char in text
+    )
+
+
+class TextGuard:
+    """ASGI middleware: 422 for a NUL character in the path, a query parameter or a JSON body, and for a
+    hidden character in any string of a command's JSON body."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -28,13 +70,23 @@ class NulGuard:
             await self.app(scope, receive, send)
             return
         field = nul_field(scope["path"], scope.get("query_string", b""))
+        hidden: tuple[str, list[str]] | None = None
         if field is None and _is_json(scope):
             body, receive = await _buffered(receive)
             field = "body" if b"\x00" in body or _JSON_NUL.search(body) else None
+            if field is None and scope.get("method") in COMMAND_METHODS and _MAYBE_HIDDEN.search(body):
+                hidden = _hidden_field(body)
         if field is not None:
             await _refuse(scope, send, field)
             return
+        if hidden is not None:
+            await _refuse_hidden(scope, send, *hidden)
+            return
         await self.app(scope, receive, send)
+
+
+NulGuard = TextGuard
+"""The name the runtime installs it by (it guarded NUL characters only before issue 14)."""
 
 
 def nul_field(path: str, query_string: bytes) -> str | None:
@@ -45,6 +97,32 @@ def nul_field(path: str, query_string: bytes) -> str | None:
         if "\x00" in name or "\x00" in value:
             return name.replace("\x00", "") or "query"
     return None
+
+
+def _hidden_field(body: bytes) -> tuple[str, list[str]] | None:
+    """The first field of a JSON body whose text (or name) holds hidden characters, with them; None if
+    none does or the body is not JSON (the route's validation then says so)."""
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    for path, text in _texts(document, ()):
+        if characters := hidden_characters(text):
+            return _visible(".".join(str(part) for part in path)) or "body", characters
+    return None
+
+
+def _texts(value: Any, path: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """(path, text) of every string of a decoded JSON document, names of members included."""
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for name, item in value.items():
+            yield (*path, name), name
+            yield from _texts(item, (*path, name))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _texts(item, (*path, index))
 
 
 def _is_json(scope: Scope) -> bool:
@@ -72,5 +150,12 @@ async def _buffered(receive: Receive) -> tuple[bytes, Receive]:
 async def _refuse(scope: Scope, send: Send, field: str) -> None:
     message = f"“{field}”含有空字符（\\u0000），请删除后重试"
     error = field_error(field, "request.nul_character", message)
+    body = problem_body(422, "request.invalid", message, errors=[error], instance=scope.get("path"))
+    await send_json(send, 422, body)
+
+
+async def _refuse_hidden(scope: Scope, send: Send, field: str, characters: list[str]) -> None:
+    message = hidden_characters_message(field, characters)
+    error = field_error(field, "request.control_character", message)
     body = problem_body(422, "request.invalid", message, errors=[error], instance=scope.get("path"))
     await send_json(send, 422, body)

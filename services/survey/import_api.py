@@ -25,6 +25,7 @@ from kernel.domain.rejections import CommandRejected, PayloadTooLarge
 from kernel.http import Command, KeyedCommand, jurisdiction_of
 from kernel.reference import Jurisdiction
 from kernel.web.problems import PROBLEM_MEDIA_TYPE, problem_body
+from kernel.web.text_guard import hidden_characters, hidden_characters_message
 from services.survey.import_rows import TEMPLATE_COLUMNS, TEMPLATE_NOTES, SurveyCampaign
 from services.survey.imports import (
     ImportedRow,
@@ -199,6 +200,9 @@ def _campaign(fields: dict[str, str], jurisdiction: Jurisdiction) -> SurveyCampa
     surveyor = fields.get("surveyor", "")
     if not surveyor or len(surveyor) > 200:
         raise CommandRejected("请填写调查人（最多200字）", field="surveyor", code="survey.surveyor.required")
+    if hidden := hidden_characters(surveyor):
+        message = hidden_characters_message("surveyor", hidden)
+        raise CommandRejected(message, field="surveyor", code="request.control_character")
     return SurveyCampaign(street, survey_year, surveyed_on, surveyor)
 
 

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from kernel.web.text_guard import hidden_characters, hidden_characters_message
 from services.survey import labels
 from services.survey.sheet import Cell, SheetRow
 
@@ -64,6 +65,9 @@ class RowCells:
             return None
         if len(value) > max_length:
             self.fail(label, f"“{label}”最多 {max_length} 个字，此处 {len(value)} 个", "too_long")
+            return None
+        if hidden := hidden_characters(value):  # they break the documents printed from it (issue 14)
+            self.fail(label, hidden_characters_message(label, hidden), "control_character")
             return None
         return value
 
