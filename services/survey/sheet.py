@@ -20,9 +20,14 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from kernel.domain.rejections import PayloadTooLarge
+
 Cell = str | int | float | date | datetime | None
 
 MAX_BYTES = 10 * 1024 * 1024
+MAX_UNPACKED_BYTES = 32 * 1024 * 1024
+"""What an xlsx may unpack to, all its parts together: a full sheet of 5,000 rows unpacks to about 6 MB,
+while a shared-strings bomb of 66 KiB unpacked to tens of MiB (issue 14, defect 11)."""
 MAX_ROWS = 5000
 HEADER_SEARCH_ROWS = 10
 """The header row may follow a title row or two (表头); it is looked for in the first rows."""
@@ -95,6 +100,7 @@ def _unreadable(reason: str, code: str, row: int = 0, column: str = "") -> Unrea
 
 
 def _xlsx_grid(data: bytes) -> list[tuple[Cell, ...]]:
+    _check_unpacked_size(data)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
@@ -111,6 +117,23 @@ def _xlsx_grid(data: bytes) -> list[tuple[Cell, ...]]:
         return grid
     finally:
         workbook.close()
+
+
+def _check_unpacked_size(data: bytes) -> None:
+    """Refuse (413) an xlsx whose parts unpack to more than MAX_UNPACKED_BYTES, from the zip's directory
+    alone: nothing is unpacked. The sizes cannot lie: zipfile stops a part at its declared size."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as package:
+            unpacked = sum(member.file_size for member in package.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return  # openpyxl says why it cannot read it
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise PayloadTooLarge(
+            f"表格解压后有 {unpacked / (1024 * 1024):.0f} MB，超过 {MAX_UNPACKED_BYTES // (1024 * 1024)} MB："
+            "文件可能已损坏或含有大量无用内容，请把数据复制到新的表格后重新上传",
+            field="file",
+            code="survey.file.unpacked_too_large",
+        )
 
 
 def _csv_grid(data: bytes) -> list[tuple[Cell, ...]]:
