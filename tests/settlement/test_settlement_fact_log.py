@@ -12,14 +12,14 @@ from typing import get_args
 import pytest
 import redis
 from fastapi.testclient import TestClient
-from rehab_contracts.events import NeedSurveyed, ServiceDelivered
-from rehab_contracts.streams import DELIVERY_STREAM, SURVEY_STREAM
+from rehab_contracts.events import ApplicationSubmitted, NeedSurveyed, ServiceDelivered
+from rehab_contracts.streams import APPROVAL_STREAM, DELIVERY_STREAM, SURVEY_STREAM
 from sqlalchemy import Engine, delete, select
 
 from kernel.runtime import ServiceSettings
 from rehab.cli import main
 from services.settlement.app import create_app
-from services.settlement.book.facts import ApplicationDescribed, Fact, PersonSurveyed
+from services.settlement.book.facts import ApplicationDescribed, Fact, PersonSurveyed, ServiceRecorded
 from services.settlement.book.policy import load_policies
 from services.settlement.fact_types import BY_FACT, BY_NAME, FACT_TYPES, SETTLEMENT_EVENT_TYPES
 from services.settlement.handlers import SettlementHandlers
@@ -278,3 +278,30 @@ def test_on_postgresql_a_nul_character_in_a_filter_is_refused_rather_than_failin
         assert answer.status_code == 422, answer.text
         assert answer.json()["errors"][0]["code"] == "request.nul_character"
     assert postgres_client.get("/statements/street:a%00b", params={"period": "2024"}).status_code == 422
+
+
+def test_the_applicants_form_and_the_service_period_are_logged_as_the_archive_derives_them(client):
+    consumer = client.app.state.runtime.consumer
+    journey = Journey()
+    form = payload_of(
+        ApplicationSubmitted,
+        application_id=journey.application,
+        person_id=journey.person,
+        disability_categories=["mental"],
+        economic_status="subsistence_allowance",
+    )
+    consumer.apply(envelope_of(form, date(2024, 10, 25), f"form-{journey.application}"), APPROVAL_STREAM)
+    for envelope, stream in journey.events():
+        consumer.apply(envelope, stream)
+    live = logged_texts(engine(client))
+    derived = [fact_log.encode(fact) for fact in facts_of(archive(engine(client), SETTLEMENT_EVENT_TYPES))]
+    assert live == derived
+    facts = [fact_log.decode(text) for text in live]
+    [described] = [fact for fact in facts if isinstance(fact, ApplicationDescribed)]
+    assert (described.categories, described.economic_status) == ("mental", "subsistence_allowance")
+    [recorded_fact] = [fact for fact in facts if isinstance(fact, ServiceRecorded)]
+    delivered = journey.delivered.payload
+    assert (str(recorded_fact.period_start), str(recorded_fact.period_end)) == (
+        delivered["period_start"],
+        delivered["period_end"],
+    )
