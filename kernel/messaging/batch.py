@@ -17,22 +17,29 @@ costs no handler's work; only a handler's own refusal rolls back effects.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from redis.asyncio import Redis
 from rehab_contracts import EventEnvelope, EventPayload, parse_payload
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kernel.faults import fault_point
 from kernel.messaging import ordering
+from kernel.messaging.dead_letters import as_text
 from kernel.messaging.freshness import require_recorded_in_the_past
-from kernel.messaging.outcomes import EventConflict, Receipt
+from kernel.messaging.infrastructure import is_infrastructure_failure
+from kernel.messaging.outcomes import CANNOT_APPLY, EventConflict, Receipt, describe
 from kernel.store.store import UnitOfWork, inbox_table
 
 if TYPE_CHECKING:
     from kernel.messaging.consumer import EventConsumer, EventHandler
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -69,6 +76,83 @@ class Outcome:
     receipts: list[Receipt] = field(default_factory=list)
     parking_possible: bool = False
     """Something was or is parked: applied aggregates may have successors to drain."""
+
+
+async def handle_batch(
+    consumer: EventConsumer, redis: Redis, stream: str, entries: Sequence[tuple[Any, Mapping[Any, Any]]]
+) -> list[str]:
+    """Handle one read of first deliveries; returns the entry ids that may be acknowledged."""
+    done: list[str] = []
+    deliveries: list[Delivery] = []
+    for raw_id, fields in entries:
+        entry_id = as_text(raw_id)
+        text = {as_text(key): as_text(value) for key, value in fields.items()}
+        try:
+            deliveries.append(Delivery(entry_id, text, EventEnvelope.from_wire(text)))
+        except CANNOT_APPLY as error:  # undecodable: dead-lettered at once, the batch goes on
+            await consumer.dead_letter(redis, stream, entry_id, text, describe(error), 1)
+            done.append(entry_id)
+    if not deliveries:
+        return done
+    try:
+        outcome = await asyncio.to_thread(receive_batch, consumer, deliveries, stream)
+    except Exception as error:
+        return done + await _one_by_one(consumer, redis, stream, deliveries, error)
+    return done + await _settle(consumer, redis, stream, deliveries, outcome)
+
+
+async def _settle(
+    consumer: EventConsumer, redis: Redis, stream: str, deliveries: list[Delivery], outcome: Outcome
+) -> list[str]:
+    applied: dict[str, None] = {}
+    for delivery, receipt in zip(deliveries, outcome.receipts, strict=True):
+        consumer.infrastructure.settled(stream, delivery.entry_id, succeeded=True)
+        envelope = delivery.envelope
+        if receipt is Receipt.PARKED:
+            consumer.stats.parked += 1
+            log.info(
+                "parked %s v%d of %s: its predecessor is not applied yet",
+                envelope.stream_id,
+                envelope.version,
+                stream,
+            )
+        elif receipt is Receipt.APPLIED:
+            applied[envelope.stream_id] = None
+    if outcome.parking_possible:  # only then can an applied event have parked successors
+        for stream_id in applied:
+            await consumer.drain_safely(redis, stream, stream_id)
+    return [delivery.entry_id for delivery in deliveries]
+
+
+async def _one_by_one(
+    consumer: EventConsumer, redis: Redis, stream: str, deliveries: list[Delivery], error: Exception
+) -> list[str]:
+    """After a failed batch: a failing store leaves every entry pending (one back-off, no budget spent);
+    anything else sends each entry down the one-by-one path, so only the bad one is set aside."""
+    if is_infrastructure_failure(error):
+        wait = consumer.infrastructure.failed_together(stream, [d.entry_id for d in deliveries])
+        consumer.stats.infrastructure_failures += len(deliveries)
+        log.warning(
+            "%d entries of %s not applied: the infrastructure failed (%s); left pending without "
+            "spending their delivery budget, retrying in %.1fs",
+            len(deliveries),
+            stream,
+            describe(error),
+            wait,
+        )
+        await asyncio.sleep(wait)
+        return []
+    log.info(
+        "a batch of %d entries of %s failed (%s); applying them one by one",
+        len(deliveries),
+        stream,
+        describe(error),
+    )
+    done = []
+    for delivery in deliveries:
+        if await consumer.handle_entry(redis, stream, delivery.entry_id, delivery.fields):
+            done.append(delivery.entry_id)
+    return done
 
 
 def receive_batch(consumer: EventConsumer, deliveries: Sequence[Delivery], stream: str) -> Outcome:

@@ -1,7 +1,10 @@
 """Idempotent consumers, in version order per aggregate: effect and inbox in one transaction.
 
-The path of every stream entry (first delivery through FastStream, or a later one through
-reclaim) is :meth:`EventConsumer.handle_entry`:
+First deliveries arrive through FastStream in bounded reads (``max_records``, env
+``REHAB_MAX_RECORDS``, default 100) and are applied a read at a time in one transaction
+(:meth:`EventConsumer.handle_batch`, ``kernel.messaging.batch``, ADR 0014); when an entry of a read
+cannot be applied, every entry of it takes the one-by-one path, as later deliveries (reclaim,
+reconciliation) always do: :meth:`EventConsumer.handle_entry`. Either way each entry is:
 
 * applied (effect and inbox row committed together) or a known duplicate -> acknowledged;
 * early for its aggregate (its predecessor not applied yet) -> parked in the service's database
@@ -295,7 +298,7 @@ class EventConsumer:
                 stream,
             )
         elif receipt is Receipt.APPLIED:
-            await self._drain_safely(redis, stream, envelope.stream_id)
+            await self.drain_safely(redis, stream, envelope.stream_id)
         return True
 
     async def handle_batch(
@@ -307,72 +310,7 @@ class EventConsumer:
         them cannot be, the transaction records nothing and every entry takes the one-by-one path of
         :meth:`handle_entry`. A failing store leaves them all pending, with one back-off.
         """
-        done: list[str] = []
-        deliveries: list[batch.Delivery] = []
-        for raw_id, fields in entries:
-            entry_id = as_text(raw_id)
-            text = {as_text(key): as_text(value) for key, value in fields.items()}
-            try:
-                deliveries.append(batch.Delivery(entry_id, text, EventEnvelope.from_wire(text)))
-            except CANNOT_APPLY as error:
-                await self.dead_letter(redis, stream, entry_id, text, describe(error), 1)
-                done.append(entry_id)
-        if not deliveries:
-            return done
-        try:
-            outcome = await asyncio.to_thread(batch.receive_batch, self, deliveries, stream)
-        except Exception as error:
-            return done + await self._one_by_one(redis, stream, deliveries, error)
-        return done + await self._settle_batch(redis, stream, deliveries, outcome)
-
-    async def _settle_batch(
-        self, redis: Redis, stream: str, deliveries: list[batch.Delivery], outcome: batch.Outcome
-    ) -> list[str]:
-        applied: dict[str, None] = {}
-        for delivery, receipt in zip(deliveries, outcome.receipts, strict=True):
-            self.infrastructure.settled(stream, delivery.entry_id, succeeded=True)
-            if receipt is Receipt.PARKED:
-                self.stats.parked += 1
-                log.info(
-                    "parked %s v%d of %s: its predecessor is not applied yet",
-                    delivery.envelope.stream_id,
-                    delivery.envelope.version,
-                    stream,
-                )
-            elif receipt is Receipt.APPLIED:
-                applied[delivery.envelope.stream_id] = None
-        if outcome.parking_possible:  # only then can an applied event have parked successors
-            for stream_id in applied:
-                await self._drain_safely(redis, stream, stream_id)
-        return [delivery.entry_id for delivery in deliveries]
-
-    async def _one_by_one(
-        self, redis: Redis, stream: str, deliveries: list[batch.Delivery], error: Exception
-    ) -> list[str]:
-        if is_infrastructure_failure(error):
-            wait = self.infrastructure.failed_together(stream, [d.entry_id for d in deliveries])
-            self.stats.infrastructure_failures += len(deliveries)
-            log.warning(
-                "%d entries of %s not applied: the infrastructure failed (%s); left pending without "
-                "spending their delivery budget, retrying in %.1fs",
-                len(deliveries),
-                stream,
-                describe(error),
-                wait,
-            )
-            await asyncio.sleep(wait)
-            return []
-        log.info(
-            "a batch of %d entries of %s failed (%s); applying them one by one",
-            len(deliveries),
-            stream,
-            describe(error),
-        )
-        done = []
-        for delivery in deliveries:
-            if await self.handle_entry(redis, stream, delivery.entry_id, delivery.fields):
-                done.append(delivery.entry_id)
-        return done
+        return await batch.handle_batch(self, redis, stream, entries)
 
     async def _failed(
         self,
@@ -475,7 +413,7 @@ class EventConsumer:
             parked_now = ordering.parked_count(unit.session)
         return {**asdict(self.stats), "parked_now": parked_now}
 
-    async def _drain_safely(self, redis: Redis, source_stream: str, stream_id: str) -> None:
+    async def drain_safely(self, redis: Redis, source_stream: str, stream_id: str) -> None:
         # The entry itself is applied and will be acknowledged whatever happens here: a failure
         # to drain leaves the successors parked for the next reclaim pass.
         try:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -43,15 +45,57 @@ def busy_timeout_seconds() -> float:
 
 
 def create_store_engine(url: str) -> Engine:
-    """An engine for a service's own database; SQLite files get WAL and full fsync."""
+    """An engine for a service's own database; SQLite files get WAL, full fsync and one writer at a time
+    per process (``OneWriter``)."""
     if url.startswith("sqlite"):
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": busy_timeout_seconds()}
         )
+        writer = OneWriter()
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "begin", writer.begin)
+        event.listen(engine, "commit", writer.end)
+        event.listen(engine, "rollback", writer.end)
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+class OneWriter:
+    """Write transactions of one process take turns on a lock before ``BEGIN IMMEDIATE``.
+
+    SQLite lets one writer in at a time; left to itself, a second thread waits in SQLite's busy handler,
+    which sleeps 1 to 100 ms between tries, so 16 concurrent commands spent most of their time asleep
+    (issue 17). Here the next writer of the process starts when the previous one ends (commit or
+    rollback). Another process's writer is still waited for by the busy handler; the lock itself is
+    waited for at most the busy timeout, then the transaction fails as busy (503 ``store.busy``).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._holder: int | None = None
+        """``id`` of the connection whose transaction holds the lock."""
+
+    def begin(self, connection: Any) -> None:
+        # IMMEDIATE takes the write lock up front, so two read-then-write transactions of one service
+        # wait for each other instead of failing when both try to upgrade. Reads
+        # (``EventStore.reading``) begin DEFERRED: in WAL mode they never wait for a writer.
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("BEGIN")
+            return
+        if not self._lock.acquire(timeout=busy_timeout_seconds()):
+            raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked"))
+        self._holder = id(connection)
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            self.end(connection)
+            raise
+
+    def end(self, connection: Any) -> None:
+        """The connection's transaction ends (SQLAlchemy tells before it sends COMMIT or ROLLBACK)."""
+        if self._holder == id(connection):
+            self._holder = None
+            self._lock.release()
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
@@ -63,16 +107,6 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
-
-
-def _sqlite_begin(connection: Any) -> None:
-    # IMMEDIATE takes the write lock up front, so two read-then-write transactions of one service
-    # wait for each other (busy timeout) instead of failing when both try to upgrade. Reads
-    # (``EventStore.reading``) begin DEFERRED: in WAL mode they never wait for a writer.
-    if connection.get_execution_options().get(READ_ONLY):
-        connection.exec_driver_sql("BEGIN")
-    else:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 READ_ONLY = "rehab_read_only"
