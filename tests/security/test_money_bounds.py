@@ -209,7 +209,7 @@ def store_huge_amounts_as_before_the_bound(client: TestClient) -> list[str]:
                 (journey.approved, "amount_fen", 2**63 - 1),
             ):
                 stored = json.loads(
-                    connection.scalar(
+                    connection.scalar(  # type: ignore[arg-type]
                         select(inbox_table.c.envelope).where(inbox_table.c.event_id == str(envelope.event_id))
                     )
                 )
