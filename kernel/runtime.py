@@ -42,7 +42,7 @@ from kernel.web.idempotency import IdempotencyMiddleware, IdempotencyStore
 from kernel.web.limits import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_UPLOAD_BYTES, BodyLimit
 from kernel.web.openapi import install_openapi
 from kernel.web.query_check import install_query_check
-from kernel.web.text_guard import NulGuard
+from kernel.web.text_guard import TextGuard
 
 log = logging.getLogger(__name__)
 
@@ -234,7 +234,7 @@ def create_service_app(
     # Middleware added last runs first: body limit, then who is calling, then NUL characters, then
     # idempotency. Every command may carry an Idempotency-Key: a retry gets the original response.
     app.add_middleware(IdempotencyMiddleware, store_of=_store_of)
-    app.add_middleware(NulGuard)
+    app.add_middleware(TextGuard)
     if access is not None:
         install_access_control(app, access)
     app.add_middleware(

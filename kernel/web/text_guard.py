@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from kernel.web.asgi import header, read_body
 from kernel.web.problems import field_error, problem_body, send_json
 
-__all__ = ["NulGuard", "TextGuard", "hidden_characters", "hidden_characters_message", "nul_field"]
+__all__ = ["TextGuard", "hidden_characters", "hidden_characters_message", "nul_field"]
 
 _JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 """A \\u0000 escape in JSON text (its backslash not itself escaped), or a raw NUL byte."""
@@ -83,10 +83,6 @@ class TextGuard:
             await _refuse_hidden(scope, send, *hidden)
             return
         await self.app(scope, receive, send)
-
-
-NulGuard = TextGuard
-"""The name the runtime installs it by (it guarded NUL characters only before issue 14)."""
 
 
 def nul_field(path: str, query_string: bytes) -> str | None:
