@@ -12,7 +12,7 @@ from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
-from console.agencies import AgencyClient
+from console.agencies import AgencyClient, Problem
 from console.passwords import Credentials
 from console.sessions import FormFields, Session, Sessions
 from console.settings import ConsoleSettings
@@ -237,6 +237,14 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     context.setdefault("clerk", signed_in)
     context.setdefault("csrf_token", signed_in.session.csrf if signed_in else "")
     return console.templates.TemplateResponse(request, template, context, status_code=status_code)
+
+
+def render_answer(request: Request, template: str, problem: Problem | None, **context: Any) -> Response:
+    """A page with a form: 200 when first shown; when the service refused it, the service's status, its
+    problem at the top and its errors at their fields (``errors`` when given, already rearranged)."""
+    context.setdefault("errors", problem.by_field() if problem is not None else {})
+    status = problem.status if problem is not None else 200
+    return render(request, template, status, problem=problem, **context)
 
 
 SignedIn = Annotated[Clerk, Depends(clerk)]

@@ -18,7 +18,17 @@ from starlette.responses import RedirectResponse, Response
 from console.agencies import Answer, Problem, ServiceRefused, ServiceUnavailable
 from console.approval.forms import at_item_fields, decision_body, review_body, signatories, submission_body
 from console.street.forms import iso_date
-from console.web import Clerk, FormValues, Sent, SignedIn, console_of, kept_form, new_form_key, render
+from console.web import (
+    Clerk,
+    FormValues,
+    Sent,
+    SignedIn,
+    console_of,
+    kept_form,
+    new_form_key,
+    render,
+    render_answer,
+)
 
 router = APIRouter(prefix="/approval")
 
@@ -114,15 +124,13 @@ def _application_page(
     reason: str = "",
 ) -> Response:
     problem = answer.problem if answer is not None else None
-    return render(
+    return render_answer(
         request,
         "approval/application.html",
-        problem.status if problem is not None else 200,
+        problem,
         application=form,
         level=_level(clerk),
         done=done,
-        problem=problem,
-        errors=problem.by_field() if problem else {},
         declining=declining,
         reason=reason,
         form_key=new_form_key(),
@@ -236,16 +244,14 @@ def _block_page(
     problem = answer.problem if answer is not None else None
     level = _level(clerk)
     template = "approval/decision_form.html" if level == "decision" else "approval/review_form.html"
-    return render(
+    return render_answer(
         request,
         template,
-        problem.status if problem is not None else 200,
+        problem,
         application=form or {"application_id": "", "requested_items": [], "serial_number": "", "street": ""},
         level=level,
         form=typed,
         form_key=form_key,
-        problem=problem,
-        errors=problem.by_field() if problem else {},
         institutions=_institutions(request),
     )
 
@@ -308,15 +314,13 @@ def _submission_page(
     request: Request, referral: dict[str, Any], typed: FormValues, form_key: str, answer: Answer | None = None
 ) -> Response:
     problem = answer.problem if answer is not None else None
-    return render(
+    return render_answer(
         request,
         "approval/submission_form.html",
-        problem.status if problem is not None else 200,
+        problem,
         referral=referral,
         form=typed,
         form_key=form_key,
-        problem=problem,
-        errors=problem.by_field() if problem else {},
         institutions=_institutions(request),
     )
 
@@ -359,15 +363,13 @@ def _change_page(
         institution.id: sorted(institution.designated_items)
         for institution in jurisdiction.service_institutions
     }
-    return render(
+    return render_answer(
         request,
         "approval/institution_change.html",
-        problem.status if problem is not None else 200,
+        problem,
         application=form,
         form=typed,
         form_key=form_key,
-        problem=problem,
-        errors=problem.by_field() if problem else {},
         institutions=_institutions(request),
         designated=designated,
     )

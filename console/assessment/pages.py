@@ -14,7 +14,17 @@ from starlette.responses import RedirectResponse, Response
 
 from console.agencies import Answer, Problem, ServiceRefused, ServiceUnavailable
 from console.street.forms import iso_date
-from console.web import Clerk, FormValues, Sent, SignedIn, console_of, kept_form, new_form_key, render
+from console.web import (
+    Clerk,
+    FormValues,
+    Sent,
+    SignedIn,
+    console_of,
+    kept_form,
+    new_form_key,
+    render,
+    render_answer,
+)
 
 router = APIRouter(prefix="/assessment")
 
@@ -140,15 +150,13 @@ def _assessment_page(
     request: Request, entry: dict[str, Any], form: FormValues, form_key: str, answer: Answer | None = None
 ) -> Response:
     problem = answer.problem if answer is not None else None
-    return render(
+    return render_answer(
         request,
         "assessment/assessment_form.html",
-        problem.status if problem is not None else 200,
+        problem,
         entry=entry,
         form=form,
         form_key=form_key,
-        problem=problem,
-        errors=problem.by_field() if problem else {},
         MODES=MODE_LABELS,
     )
 
@@ -202,15 +210,13 @@ def _record_page(
 ) -> Response:
     problem = answer.problem if answer is not None else None
     jurisdiction = request.app.state.jurisdiction
-    return render(
+    return render_answer(
         request,
         "assessment/record.html",
-        problem.status if problem is not None else 200,
+        problem,
         record=found,
         form=form,
         form_key=form_key,
-        problem=problem,
-        errors=problem.by_field() if problem else {},
         done=done,
         MODES=MODE_LABELS,
         service_institutions=jurisdiction.service_institutions,

@@ -14,7 +14,17 @@ from starlette.responses import RedirectResponse, Response
 from console.agencies import Answer, Problem, ServiceRefused, ServiceUnavailable
 from console.approval.forms import fen
 from console.street.forms import iso_date
-from console.web import Clerk, FormValues, Sent, SignedIn, console_of, kept_form, new_form_key, render
+from console.web import (
+    Clerk,
+    FormValues,
+    Sent,
+    SignedIn,
+    console_of,
+    kept_form,
+    new_form_key,
+    render,
+    render_answer,
+)
 
 router = APIRouter(prefix="/delivery")
 
@@ -146,14 +156,13 @@ def _record_page(
     for api_name, field in (("charge_fen", "charge"), ("insurance_paid_fen", "insurance_paid")):
         if api_name in errors:
             errors.setdefault(field, []).extend(errors.pop(api_name))
-    return render(
+    return render_answer(
         request,
         "delivery/record_form.html",
-        problem.status if problem is not None else 200,
+        problem,
         entitlement=entitlement,
         form=form,
         form_key=form_key,
-        problem=problem,
         errors=errors,
         institutions=_institutions(request),
     )

@@ -15,7 +15,7 @@ from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
 from console.agencies import Answer, Problem, ServiceUnavailable
-from console.web import FormValues, Sent, SignedIn, console_of, kept_form, new_form_key, render
+from console.web import FormValues, Sent, SignedIn, console_of, kept_form, new_form_key, render, render_answer
 
 router = APIRouter(prefix="/street")
 
@@ -83,13 +83,12 @@ def _page(request: Request, form: FormValues, form_key: str, answer: Answer | No
     problem = answer.problem if answer is not None else None
     rows = _row_errors(problem) if problem is not None else []
     errors = {} if rows or problem is None else problem.by_field()
-    return render(
+    return render_answer(
         request,
         "street/import.html",
-        problem.status if problem is not None else 200,
+        problem,
         form=form,
         form_key=form_key,
-        problem=problem,
         errors=errors,
         rows=rows,
         report=problem.body if problem is not None else {},

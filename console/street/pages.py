@@ -15,7 +15,17 @@ from starlette.responses import RedirectResponse, Response
 
 from console.agencies import Answer, Problem, ServiceRefused, ServiceUnavailable
 from console.street.forms import corrections, person_body, person_form, survey_body
-from console.web import Clerk, FormValues, Sent, SignedIn, console_of, kept_form, new_form_key, render
+from console.web import (
+    Clerk,
+    FormValues,
+    Sent,
+    SignedIn,
+    console_of,
+    kept_form,
+    new_form_key,
+    render,
+    render_answer,
+)
 
 router = APIRouter(prefix="/street")
 
@@ -130,14 +140,12 @@ def _person_page(
     **extra: Any,
 ) -> Response:
     problem = answer.problem if answer is not None else None
-    return render(
+    return render_answer(
         request,
         "street/person_form.html",
-        problem.status if problem is not None else 200,
+        problem,
         form=form,
         form_key=form_key,
-        problem=problem,
-        errors=problem.by_field() if problem else {},
         **extra,
     )
 
@@ -224,14 +232,12 @@ def _survey_page(
     answer: Answer | None = None,
 ) -> Response:
     problem = answer.problem if answer is not None else None
-    return render(
+    return render_answer(
         request,
         "street/survey_form.html",
-        problem.status if problem is not None else 200,
+        problem,
         person=record,
         form=form,
         form_key=form_key,
         current=current,
-        problem=problem,
-        errors=problem.by_field() if problem else {},
     )
