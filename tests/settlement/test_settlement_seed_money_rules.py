@@ -161,6 +161,7 @@ def test_an_approval_of_1500_yuan_for_a_1200_yuan_cataract_case_pays_1200_and_sa
     names = AccountNames(load_jurisdiction("liangjiang"), POLICIES)
     text = render_explanation(explain(posting, POLICIES.get("shapingba-2023"), [], names))
     assert "审批定额 1,500.00 元高于目录标准 1,200.00 元" in text
+    assert "标准上限" in text and "standard_bound" not in text  # printed under its Chinese name
 
 
 def test_an_approval_below_the_standard_pays_the_approved_amount():
