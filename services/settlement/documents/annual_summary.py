@@ -18,6 +18,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from rehab_contracts import EventEnvelope
 from sqlalchemy import Engine
 
+from kernel.access.audit import printable
 from kernel.reference import Jurisdiction
 from services.settlement.documents.labels import SEXES, item_name
 from services.settlement.documents.register import (
@@ -169,7 +170,7 @@ def annual_summary_xlsx(forms: list[CommunityForm], signatures: Signatures = Sig
 
 
 def _sheet_title(community: str) -> str:
-    cleaned = "".join("_" if char in "[]:*?/\\" else char for char in community)
+    cleaned = "".join("_" if char in "[]:*?/\\" else char for char in printable(community))
     return cleaned[:31] or "社区"
 
 
@@ -182,9 +183,9 @@ def _sheet(sheet: Worksheet, form: CommunityForm, signatures: Signatures) -> Non
     sheet["A2"] = f"（{form.year}）年度"
     sheet["A2"].alignment = _CENTRE
     sheet.merge_cells("A3:E3")
-    sheet["A3"] = f"街道：{form.street}"
+    sheet["A3"] = f"街道：{printable(form.street)}"
     sheet.merge_cells("F3:J3")
-    sheet["F3"] = f"社区：{form.community}"
+    sheet["F3"] = f"社区：{printable(form.community)}"
     _headers(sheet)
     for number, row in enumerate(form.rows, start=1):
         _person(sheet, FIRST_DATA_ROW + number - 1, number, row)
@@ -223,7 +224,9 @@ def _person(sheet: Worksheet, row_number: int, number: int, row: SummaryRow) -> 
         "、".join(row.institutions),
     )
     for index, value in enumerate(values):
-        cell = sheet.cell(row=row_number, column=index + 1, value=value)
+        # Text recorded before control characters were refused (issue 14) is shown escaped, never a 500.
+        shown = printable(value) if isinstance(value, str) else value
+        cell = sheet.cell(row=row_number, column=index + 1, value=shown)
         cell.border = _BOX
         cell.alignment = Alignment(vertical="center", wrap_text=True)
         if index in (4, 5, 6):
