@@ -12,7 +12,7 @@ from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
-from console.agencies import AgencyClient, Problem
+from console.agencies import AgencyClient, Answer, Problem, ServiceUnavailable
 from console.passwords import Credentials
 from console.sessions import FormFields, Session, Sessions
 from console.settings import ConsoleSettings
@@ -245,6 +245,18 @@ def render_answer(request: Request, template: str, problem: Problem | None, **co
     context.setdefault("errors", problem.by_field() if problem is not None else {})
     status = problem.status if problem is not None else 200
     return render(request, template, status, problem=problem, **context)
+
+
+def send_form(request: Request, sent: Posted, agency: str, path: str, body: dict[str, Any]) -> Answer:
+    """Send a form's command to an agency with the form's Idempotency-Key; a service that does not answer
+    leaves the form as typed (503 at the top), to be sent again without being recorded twice."""
+    try:
+        return console_of(request).agencies.post(
+            agency, path, body, user=sent.clerk.name, idempotency_key=sent.form_key or new_form_key()
+        )
+    except ServiceUnavailable as unavailable:
+        message = f"{unavailable}。填写的内容仍在本页，可稍后再次提交（不会重复记录）。"
+        return Answer(503, problem=Problem(503, "console.service_unavailable", message))
 
 
 SignedIn = Annotated[Clerk, Depends(clerk)]

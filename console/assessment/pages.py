@@ -24,6 +24,7 @@ from console.web import (
     new_form_key,
     render,
     render_answer,
+    send_form,
 )
 
 router = APIRouter(prefix="/assessment")
@@ -43,13 +44,7 @@ def _get(request: Request, clerk: Clerk, path: str, purpose: str, **params: Any)
 
 
 def _post(request: Request, sent: Sent, path: str, body: dict[str, Any]) -> Answer:
-    try:
-        return console_of(request).agencies.post(
-            ASSESSMENT, path, body, user=sent.clerk.name, idempotency_key=sent.form_key or new_form_key()
-        )
-    except ServiceUnavailable as unavailable:
-        message = f"{unavailable}。填写的内容仍在本页，可稍后再次提交（不会重复记录）。"
-        return Answer(503, problem=Problem(503, "console.service_unavailable", message))
+    return send_form(request, sent, ASSESSMENT, path, body)
 
 
 def _institution(clerk: Clerk) -> str | None:

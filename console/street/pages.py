@@ -25,6 +25,7 @@ from console.web import (
     new_form_key,
     render,
     render_answer,
+    send_form,
 )
 
 router = APIRouter(prefix="/street")
@@ -40,15 +41,7 @@ def _get(request: Request, clerk: Clerk, path: str, purpose: str, **params: Any)
 
 
 def _post(request: Request, sent: Sent, path: str, body: dict[str, Any]) -> Answer:
-    """Send a form's command; a service that does not answer leaves the form as typed, to send again."""
-    key = sent.form_key or new_form_key()
-    try:
-        return console_of(request).agencies.post(
-            SURVEY, path, body, user=sent.clerk.name, idempotency_key=key
-        )
-    except ServiceUnavailable as unavailable:
-        message = f"{unavailable}。填写的内容仍在本页，可稍后再次提交（不会重复记录）。"
-        return Answer(503, problem=Problem(503, "console.service_unavailable", message))
+    return send_form(request, sent, SURVEY, path, body)
 
 
 def _area(clerk: Clerk) -> dict[str, str | None]:
