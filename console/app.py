@@ -17,9 +17,12 @@ from console.agencies import SERVICE_NAMES, AgencyClient, ServiceRefused, Servic
 from console.approval.pages import router as approval_router
 from console.assessment.pages import router as assessment_router
 from console.assets import router as assets_router
+from console.dashboards.pages import router as dashboards_router
 from console.delivery.pages import router as delivery_router
 from console.login import router as login_router
 from console.passwords import Credentials, LoginPolicy
+from console.person.pages import router as person_router
+from console.printing.pages import router as printing_router
 from console.sessions import Sessions
 from console.settings import ConsoleSettings
 from console.settlement.pages import router as settlement_router
@@ -101,6 +104,9 @@ def create_console_app(settings: ConsoleSettings | None = None) -> FastAPI:
     app.include_router(assessment_router)
     app.include_router(delivery_router)
     app.include_router(settlement_router)
+    app.include_router(person_router)
+    app.include_router(printing_router)
+    app.include_router(dashboards_router)
 
     @app.get("/")
     def home(request: Request, clerk: SignedIn) -> Response:

@@ -1,0 +1,1 @@
+"""person pages of the console."""

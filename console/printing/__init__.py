@@ -1,0 +1,1 @@
+"""printing pages of the console."""
