@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
@@ -13,6 +13,7 @@ from kernel.access.access import Caller, Forbidden
 from kernel.access.auth import Principal, Role
 from kernel.access.scopes import require_area, require_district, require_signatory, visible_area
 from kernel.domain.clock import today
+from kernel.domain.rejections import CommandRejected
 from kernel.http import MAX_QUERY_TEXT, Command, KeyedCommand, Limit, Offset, Runtime, jurisdiction_of
 from kernel.reference import Jurisdiction
 from kernel.store.store import UnitOfWork
@@ -225,7 +226,8 @@ def get_application(application_id: UUID, runtime: Runtime, caller: Caller) -> A
 
 @router.get(
     "/applications",
-    summary="Applications by year, street, status or person, a page at a time (X-Total-Count)",
+    summary="Applications by year, street, status, person or awaiting my signature, a page at a time "
+    "(X-Total-Count)",
     responses=PAGED,
 )
 def list_applications(
@@ -237,6 +239,14 @@ def list_applications(
     street: Annotated[str | None, Query(max_length=MAX_QUERY_TEXT, description="Street 街道.")] = None,
     status: Annotated[Status | None, Query(description="Where the application stands.")] = None,
     person_id: Annotated[UUID | None, Query(description="The applicant.")] = None,
+    awaiting_signature: Annotated[
+        Literal["me"] | None,
+        Query(
+            description="`me`: only applications with a proposed block waiting for the caller's own "
+            "confirmation (待我签字: named in it, in a role their token holds, not confirmed yet). Needs "
+            "access control (a caller); any other value is refused (422)."
+        ),
+    ] = None,
     limit: Limit = MAX_PAGE,
     offset: Offset = 0,
 ) -> list[ApplicationView]:
@@ -244,8 +254,11 @@ def list_applications(
     found = handlers.list_applications(
         runtime.store, year=year, street=street, status=status, person_id=person_id
     )
-    shown = page_of(found, limit=limit, offset=offset, request=request, response=response)
     pending = sign_offs.pending_by_application(runtime.store)
+    if awaiting_signature is not None:
+        mine = sign_offs.awaiting(pending, signer_of(_awaited(caller)))
+        found = [application for application in found if application.application_id in mine]
+    shown = page_of(found, limit=limit, offset=offset, request=request, response=response)
     return [
         application_view(application, pending.get(application.application_id, []))  # type: ignore[arg-type]
         for application in shown
@@ -339,6 +352,18 @@ def _propose(
         unit, jurisdiction, application_id, block, proposed, kept_as, signer_of(caller), check
     )
     return command.keep(sign_off_response(outcome))
+
+
+def _awaited(caller: Principal | None) -> Principal:
+    """Whose signature ``awaiting_signature=me`` asks about: without access control there is no caller,
+    and every block took effect when it was recorded."""
+    if caller is None:
+        raise CommandRejected(
+            "未启用访问控制：签字栏提交即生效，没有等待“我”确认的签字",
+            field="awaiting_signature",
+            code="approval.awaiting_signature.access_off",
+        )
+    return caller
 
 
 def _require_district_sign_off(caller: Principal | None, signatories: Signatories, what: str) -> None:

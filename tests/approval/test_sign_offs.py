@@ -184,3 +184,16 @@ def test_a_block_that_took_effect_never_lapses() -> None:
         sign_offs, steps = sign_offs.after(confirmed), steps + confirmed
     years_later = SignOffs(steps, now=AT + 100 * PROPOSAL_LIFETIME)
     assert years_later.proposal(step.proposal_id).status == "effective"
+
+
+def test_a_proposal_awaits_only_the_named_signatories_still_to_confirm_in_the_role_they_hold() -> None:
+    sign_offs, step = proposed()
+    proposal = sign_offs.proposal(step.proposal_id)
+    assert proposal.awaits("郑主任", RESPONSIBLE) and proposal.awaits("冯干事", HANDLER)
+    assert not proposal.awaits("王科长", REVIEWER)  # the proposer counts as confirmed
+    assert not proposal.awaits("郑主任", HANDLER)  # named as 负责人, holding another role
+    assert not proposal.awaits("吴干事", HANDLER | RESPONSIBLE)  # not named
+    sign_offs = sign_offs.after(
+        sign_offs.decline(step.proposal_id, "意见不实", signer="冯干事", roles=HANDLER, at=AT)
+    )
+    assert not sign_offs.proposal(step.proposal_id).awaits("郑主任", RESPONSIBLE)  # withdrawn

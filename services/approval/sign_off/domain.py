@@ -121,6 +121,12 @@ class Proposal:
     def open(self) -> bool:
         return self.declined is None and not self.complete and not self.lapsed
 
+    def awaits(self, signer: str, roles: frozenset[str]) -> bool:
+        """Whether the open proposal waits for ``signer``'s own confirmation in a role they hold: what
+        they could confirm now (待我签字), the same test ``confirm`` applies."""
+        key = person_key(signer)
+        return self.open and any(person_key(name) == key and role in roles for role, name in self.awaiting)
+
     @property
     def status(self) -> str:
         if self.declined is not None:

@@ -159,3 +159,13 @@ def pending_by_application(store: EventStore) -> dict[UUID, list[Proposal]]:
     with store.reading() as unit:
         found = sign_offs_by_application(unit, datetime.now(UTC))
     return {application_id: sign_offs.pending() for application_id, sign_offs in found.items()}
+
+
+def awaiting(pending: dict[UUID, list[Proposal]], signer: Signer) -> set[UUID]:
+    """The applications (of ``pending_by_application``) with a block waiting for ``signer``'s own
+    confirmation (待我签字)."""
+    return {
+        application_id
+        for application_id, proposals in pending.items()
+        if any(proposal.awaits(signer.user, signer.roles) for proposal in proposals)
+    }
