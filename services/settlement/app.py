@@ -12,6 +12,7 @@ from services.settlement.handlers import SettlementHandlers
 from services.settlement.ledger.live import LiveLedger
 from services.settlement.ledger.replay import rebuild_ledger, stored_before_journal_view
 from services.settlement.ledger.tables import metadata
+from services.settlement.replay_api import router as replay_router
 
 DESCRIPTION = """\
 区残联办 with the finance bureau 财政局: settles fees and subsidies from the records of the year.
@@ -38,7 +39,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         settings,
         title="Settlement 费用结算",
         description=DESCRIPTION,
-        routers=[router, documents_router],
+        routers=[router, documents_router, replay_router],
         publishes_to=None,
         subscriptions=SettlementHandlers(ledger).subscriptions(),
         tables=metadata,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
+from typing import Generic, TypeVar
 
 from rehab_contracts import EventEnvelope
 from sqlalchemy import Connection, Engine, Row, Select, select
@@ -20,6 +21,25 @@ from services.settlement.fact_types import fact_of
 Database = Session | Connection
 
 _PAGE = 1000
+
+Item = TypeVar("Item")
+
+
+class Counted(Generic[Item]):
+    """An iterator that counts what went through it: a replay reports how many events it read without
+    holding them in a list."""
+
+    def __init__(self, items: Iterable[Item]) -> None:
+        self._items = iter(items)
+        self.count = 0
+
+    def __iter__(self) -> Iterator[Item]:
+        return self
+
+    def __next__(self) -> Item:
+        item = next(self._items)
+        self.count += 1
+        return item
 
 
 def archive(

@@ -25,8 +25,8 @@ from sqlalchemy import Engine
 from kernel.domain.clock import CHINA_STANDARD_TIME, business_time
 from services.settlement.book.dues import Posting
 from services.settlement.book.policy import PolicySet, load_policies
-from services.settlement.ledger.archive import archive
-from services.settlement.ledger.live import feed_archive
+from services.settlement.ledger.archive import Counted, archive
+from services.settlement.ledger.live import feed_archive, fold_archive
 from services.settlement.ledger.report import LedgerReport, render, report_of
 
 Basis = Literal["received", "recorded"]
@@ -55,12 +55,39 @@ def replay_as_of(
     """Rebuild the ledger from the archive events known by the end of ``day``, in memory only."""
     policies = policies if policies is not None else load_policies()
     cutoff = end_of_day(day)
-    envelopes = list(_known_by(engine, cutoff, basis))
+    envelopes = Counted(known_by(engine, cutoff, basis))  # read a page at a time, never listed
     _book, postings = feed_archive(envelopes, policies)
-    return AsOfReplay(day, basis, cutoff, len(envelopes), tuple(postings), report_of(postings))
+    return AsOfReplay(day, basis, cutoff, envelopes.count, tuple(postings), report_of(postings))
 
 
-def _known_by(engine: Engine, cutoff: datetime, basis: Basis) -> Iterator[EventEnvelope]:
+@dataclass(frozen=True)
+class AsOfTotals:
+    """The ledger's totals at the end of ``day`` (as ``replay_as_of`` gives them), without its postings,
+    and how many facts then waited unsettled."""
+
+    day: date
+    basis: Basis
+    cutoff: datetime
+    events: int
+    report: LedgerReport
+    unsettled: int
+
+
+def totals_as_of(
+    engine: Engine, day: date, policies: PolicySet | None = None, basis: Basis = "received"
+) -> AsOfTotals:
+    """The totals of ``replay_as_of``, folded as the postings come: memory holds the book, not the ledger."""
+    policies = policies if policies is not None else load_policies()
+    cutoff = end_of_day(day)
+    envelopes = Counted(known_by(engine, cutoff, basis))
+    book, report = fold_archive(envelopes, policies)
+    return AsOfTotals(day, basis, cutoff, envelopes.count, report, len(book.unsettled()))
+
+
+def known_by(engine: Engine, cutoff: datetime | None, basis: Basis = "received") -> Iterator[EventEnvelope]:
+    """The archived events known before ``cutoff`` (every one when None), in archive order."""
+    if cutoff is None:
+        return archive(engine)
     if basis == "received":
         return archive(engine, received_before=cutoff)
     return (envelope for envelope in archive(engine) if envelope.recorded_at < cutoff)

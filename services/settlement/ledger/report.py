@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -110,24 +110,43 @@ def _unbalanced_postings() -> Select[int]:
     )
 
 
-def report_of(postings: Sequence[Posting]) -> LedgerReport:
+def report_of(postings: Iterable[Posting]) -> LedgerReport:
     """Totals of postings held in memory, as ``ledger_report`` gives them for the stored ledger."""
-    debits: dict[str, int] = {}
-    credits: dict[str, int] = {}
+    totals = RunningTotals()
     for posting in postings:
+        totals.add(posting)
+    return totals.report()
+
+
+class RunningTotals:
+    """Totals folded one posting at a time, so a replay in memory need not keep its postings."""
+
+    def __init__(self) -> None:
+        self._debits: dict[str, int] = {}
+        self._credits: dict[str, int] = {}
+        self._count = 0
+        self._unbalanced = 0
+
+    def add(self, posting: Posting) -> None:
+        debits, credits = self._debits, self._credits
         debits[posting.debit_account] = debits.get(posting.debit_account, 0) + posting.amount_fen
         credits[posting.credit_account] = credits.get(posting.credit_account, 0) + posting.amount_fen
-    accounts = tuple(
-        AccountTotals(account, debits.get(account, 0), credits.get(account, 0))
-        for account in sorted(debits.keys() | credits.keys())
-    )
-    return LedgerReport(
-        accounts=accounts,
-        total_debit_fen=sum(debits.values()),
-        total_credit_fen=sum(credits.values()),
-        posting_count=len(postings),
-        unbalanced_postings=sum(1 for posting in postings if posting.amount_fen <= 0),
-    )
+        self._count += 1
+        self._unbalanced += posting.amount_fen <= 0
+
+    def report(self) -> LedgerReport:
+        debits, credits = self._debits, self._credits
+        accounts = tuple(
+            AccountTotals(account, debits.get(account, 0), credits.get(account, 0))
+            for account in sorted(debits.keys() | credits.keys())
+        )
+        return LedgerReport(
+            accounts=accounts,
+            total_debit_fen=sum(debits.values()),
+            total_credit_fen=sum(credits.values()),
+            posting_count=self._count,
+            unbalanced_postings=self._unbalanced,
+        )
 
 
 def yuan(fen: int) -> str:

@@ -11,14 +11,16 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy import Engine
 
 from services.settlement.book.policy import Policy, PolicySet, load_policies
-from services.settlement.ledger.archive import archive
-from services.settlement.ledger.as_of import report_of
-from services.settlement.ledger.live import feed_archive
+from services.settlement.book.settlement_book import SettlementBook
+from services.settlement.ledger.archive import Counted, archive
+from services.settlement.ledger.as_of import end_of_day, known_by, totals_as_of
+from services.settlement.ledger.live import fold_archive
 from services.settlement.ledger.report import LedgerReport, ledger_report, render_table, yuan
 
 
@@ -52,6 +54,23 @@ class Difference:
         return self.replayed_fen - self.live_fen
 
 
+def applied_here(known: PolicySet, policy: Policy, jurisdiction: str) -> PolicySet:
+    """The policies with ``policy`` governing ``jurisdiction``'s facts.
+
+    A policy of the jurisdiction itself takes the place of the one it supersedes (``with_policy``), as
+    ``rehab replay --policy`` does. A policy of another jurisdiction (Shapingba's measures tried on
+    Liangjiang's archive) governs every business date in place of all of the jurisdiction's own: its
+    figures, catalogue, funding sources and shares price every fact, under its id and version.
+    """
+    if policy.jurisdiction == jurisdiction:
+        return with_policy(known, policy)
+    here = policy.model_copy(
+        update={"jurisdiction": jurisdiction, "effective_from": date.min, "effective_until": None}
+    )
+    others = [kept for kept in known if kept.jurisdiction != jurisdiction and kept.id != policy.id]
+    return PolicySet([*others, here])
+
+
 @dataclass(frozen=True)
 class WhatIf:
     policy: Policy
@@ -59,24 +78,59 @@ class WhatIf:
     payees: tuple[Difference, ...]
     funding_sources: tuple[Difference, ...]
     funding_levels: tuple[Difference, ...] = ()
+    live: LedgerReport | None = None
+    """The ledger compared with: the stored one, or the one as of a date under the policies in force."""
+    replayed: LedgerReport | None = None
+    """The ledger under the other policy."""
+    unsettled: int | None = None
+    """Facts the other policy leaves unsettled (a figure it does not state, an item it does not list)."""
 
 
 def replay_under(engine: Engine, policy: Policy, policies: PolicySet | None = None) -> WhatIf:
     """Replay the whole archive with ``policy`` in force, in memory; compare with the stored ledger."""
     known = policies if policies is not None else load_policies()
     replacing = with_policy(known, policy)
-    envelopes = list(archive(engine))
-    _book, postings = feed_archive(envelopes, replacing)
-    replayed, live = report_of(postings), ledger_report(engine)
+    envelopes = Counted(archive(engine))
+    book, replayed = fold_archive(envelopes, replacing)
+    return _compared(policy, envelopes.count, ledger_report(engine), replayed, known, replacing, book)
+
+
+def what_if(
+    engine: Engine, policy: Policy, known: PolicySet, jurisdiction: str, day: date | None = None
+) -> WhatIf:
+    """The archive replayed in memory with ``policy`` applied to ``jurisdiction`` (``applied_here``).
+
+    Without ``day`` it is compared with the stored (live) ledger; with ``day``, only the events received
+    by the end of that day are replayed, and compared with the ledger as it stood that day."""
+    replacing = applied_here(known, policy, jurisdiction)
+    cutoff = None if day is None else end_of_day(day)
+    envelopes = Counted(known_by(engine, cutoff))
+    book, replayed = fold_archive(envelopes, replacing)
+    live = ledger_report(engine) if day is None else totals_as_of(engine, day, known).report
+    return _compared(policy, envelopes.count, live, replayed, known, replacing, book)
+
+
+def _compared(
+    policy: Policy,
+    events: int,
+    live: LedgerReport,
+    replayed: LedgerReport,
+    known: PolicySet,
+    replacing: PolicySet,
+    book: SettlementBook,
+) -> WhatIf:
     levels = {**levels_of(known), **levels_of(replacing)}
     return WhatIf(
         policy=policy,
-        events=len(envelopes),
+        events=events,
         payees=_differences(_received(live), _received(replayed), lambda account: not _is_fund(account)),
         funding_sources=_differences(_paid(live), _paid(replayed), _is_fund),
         funding_levels=_differences(
             _by_level(_paid(live), levels), _by_level(_paid(replayed), levels), lambda _level: True
         ),
+        live=live,
+        replayed=replayed,
+        unsettled=len(book.unsettled()),
     )
 
 
