@@ -51,6 +51,7 @@ CLERKS = {
     "人和调查员": ("survey", "street:人和", "staff"),
     "锁定测试员": ("survey", "street:鸳鸯", "staff"),
     "新调查员": ("survey", "street:鸳鸯", "staff"),
+    "鸳鸯调查负责人": ("survey", "street:鸳鸯", "responsible"),
     "鸳鸯社区协调员": ("approval", "community:鸳鸯/鸳鸯第一社区", "handler"),
     "鸳鸯社区主任": ("approval", "community:鸳鸯/鸳鸯第一社区", "responsible"),
     "鸳鸯街道负责人": ("approval", "street:鸳鸯", "responsible"),
