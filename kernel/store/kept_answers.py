@@ -42,6 +42,7 @@ class KeptAnswers:
             status=row["response_status"],
             headers=[tuple(pair) for pair in json.loads(row["response_headers"] or "[]")],
             body=row["response_body"],
+            request_id=row["request_id"],
         )
 
     def record_response(

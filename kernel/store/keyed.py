@@ -36,6 +36,8 @@ class IdempotencyRecord:
     status: int | None
     headers: list[tuple[str, str]]
     body: bytes | None
+    request_id: str = ""
+    """The attempt that recorded the key: a refusal kept by the attempt itself is no concurrent request's."""
 
 
 class IdempotencyKeyInUse(Exception):

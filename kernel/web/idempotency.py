@@ -15,8 +15,9 @@ the command's events exactly once.
   retry after any crash gets the original status, body and ``Location``. The key is the table's
   primary key, so a concurrent duplicate (in another process) fails its own transaction with
   ``IdempotencyKeyInUse``, which the middleware answers as a retry. Failed commands (4xx, 5xx) keep no
-  answer, so a corrected retry can succeed; a command that recorded no event keeps its 2xx answer in a
-  small transaction of its own.
+  answer, so a corrected retry can succeed, unless the route kept its refusal in its unit with what the
+  refusal recorded (``UnitOfWork.keep_answer``): then a retry gets that refusal again; a command that
+  recorded no event keeps its 2xx answer in a small transaction of its own.
 
 A retry whose key is known answers at once with ``Idempotent-Replayed: true``: the stored response,
 or — only when a command recorded events and then failed — 200 with the ids of the events already
@@ -236,7 +237,7 @@ async def _answer(
         # Refused, perhaps because a concurrent request with this key (in another process) was
         # recorded meanwhile: then the client gets that request's answer, as on a retry.
         record = await asyncio.to_thread(store.idempotency_record, request.key)
-        if record is not None and record.status is not None:
+        if record is not None and record.status is not None and record.request_id != request.request_id:
             await _answer_known(record, request, send)
             return
     for message in messages:

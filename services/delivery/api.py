@@ -2,21 +2,36 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi.responses import JSONResponse
 
 from kernel.access.access import Caller
 from kernel.access.scopes import require_institution, visible_institution
 from kernel.http import MAX_QUERY_TEXT, Command, Limit, Offset, Runtime, jurisdiction_of
 from kernel.reference import Jurisdiction
+from kernel.store.store import UnitOfWork
+from kernel.web.errors import problem
 from kernel.web.paging import MAX_PAGE, PAGED, page_of
 from services.delivery import handlers
 from services.delivery.domain import ServiceDelivered, ServiceForm
-from services.delivery.schemas import DeliveryView, EntitlementView, RecordService
+from services.delivery.refusals import RefusedRecord
+from services.delivery.schemas import DeliveryView, EntitlementView, RecordService, RefusedRecordView
 
 router = APIRouter()
+
+
+REFUSALS_KEPT = (
+    "A record a rule refuses (not approved, another institution in charge, outside the period, overlapping, "
+    "unsigned, ...) is answered 409 or 422 as problem+json naming the field, and kept with the reason, "
+    "when and by whom: `GET /deliveries/refused` lists it to correct and resend (with a new "
+    "`Idempotency-Key`). The refusal is kept for the key with it, so a retry with the same key gets the "
+    "same refusal and keeps nothing twice. A body refused by validation (a missing or malformed field) "
+    "is not kept."
+)
 
 
 @router.post(
@@ -25,8 +40,10 @@ router = APIRouter()
     response_model=DeliveryView,
     tags=["deliveries"],
     summary="Record a signed 康复服务记录 under an approved entitlement",
+    description=REFUSALS_KEPT,
     responses={
-        409: {"description": "No matching approval, another institution fixed for the year, or overlap"}
+        409: {"description": "No matching approval, another institution in charge, or overlap (kept)"},
+        422: {"description": "A rule of the record itself (kept), or a malformed body (not kept)"},
     },
 )
 def record_service(
@@ -34,13 +51,41 @@ def record_service(
     command: Command,
     jurisdiction: Annotated[Jurisdiction, Depends(jurisdiction_of)],
     caller: Caller,
+    request: Request,
 ) -> Response:
     require_institution(caller, body.institution_id)
-    form = service_form(body)
+    form, as_sent = service_form(body), body.model_dump_json(exclude_unset=True)
+    sender = caller.user if caller is not None else None
     with command.unit() as unit:
-        delivered = handlers.record_service(unit, jurisdiction, form)
-        location = f"/deliveries/{delivered.delivery_id}"
-        return command.answer(delivery_view(delivered), status=201, location=location)
+        outcome = handlers.record_service(unit, jurisdiction, form, as_sent=as_sent, sender=sender)
+        if isinstance(outcome, RefusedRecord):
+            return refusal(unit, outcome, request.url.path)
+        location = f"/deliveries/{outcome.delivery_id}"
+        return command.answer(delivery_view(outcome), status=201, location=location)
+
+
+@router.get(
+    "/deliveries/refused",
+    tags=["deliveries"],
+    summary="Service records a rule refused 被退回的服务记录, with the reason, newest first (X-Total-Count)",
+    description="An institution sees its own; the district (or, without access control, anyone) every "
+    "institution's or the one asked for.",
+    responses=PAGED,
+)
+def list_refused(
+    runtime: Runtime,
+    caller: Caller,
+    request: Request,
+    response: Response,
+    institution_id: Annotated[
+        str | None, Query(max_length=MAX_QUERY_TEXT, description="The service institution.")
+    ] = None,
+    limit: Limit = MAX_PAGE,
+    offset: Offset = 0,
+) -> list[RefusedRecordView]:
+    found = handlers.list_refused(runtime.store, visible_institution(caller, institution_id))
+    shown = page_of(found, limit=limit, offset=offset, request=request, response=response)
+    return [refused_view(record) for record in shown]
 
 
 @router.get(
@@ -143,3 +188,16 @@ def service_form(body: RecordService) -> ServiceForm:
         signed_by=str(body.signed_by) if body.signed_by is not None else None,
         signed_on=body.signed_on,
     )
+
+
+def refused_view(record: RefusedRecord) -> RefusedRecordView:
+    return RefusedRecordView.model_validate({**vars(record), "record": json.loads(record.record)})
+
+
+def refusal(unit: UnitOfWork, record: RefusedRecord, path: str) -> JSONResponse:
+    """The refusal's problem+json answer, kept for the command's key in the unit that keeps the refused
+    record: a retry with the key gets this answer again instead of keeping the record twice."""
+    answer = problem(record.status, record.reason, field=record.field, code=record.code, instance=path)
+    headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in answer.raw_headers]
+    unit.keep_answer((answer.status_code, headers, bytes(answer.body)))
+    return answer

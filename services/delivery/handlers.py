@@ -8,6 +8,7 @@ from uuid import UUID
 from rehab_contracts import ApplicationApproved, EventEnvelope, EventPayload, InstitutionChangeApproved
 
 from kernel.domain.clock import today
+from kernel.domain.rejections import CommandRejected
 from kernel.reference import Jurisdiction
 from kernel.store.store import EventStore, UnitOfWork
 from services.delivery.domain import (
@@ -17,6 +18,7 @@ from services.delivery.domain import (
     ServiceForm,
     ServiceRecord,
 )
+from services.delivery.refusals import RefusedRecord, keep_refused, refused, refused_records
 from services.delivery.repository import (
     approval_event_id,
     deliveries,
@@ -30,8 +32,11 @@ from services.delivery.repository import (
 )
 
 
-def record_service(unit: UnitOfWork, jurisdiction: Jurisdiction, form: ServiceForm) -> ServiceDelivered:
-    """Record a signed service (in the command's unit of work) under an approved entitlement."""
+def record_service(
+    unit: UnitOfWork, jurisdiction: Jurisdiction, form: ServiceForm, *, as_sent: str, sender: str | None
+) -> ServiceDelivered | RefusedRecord:
+    """Record a signed service (in the command's unit of work) under an approved entitlement; a record a
+    rule refuses is kept instead, as sent (``as_sent``, JSON) with the reason, in the same unit."""
     context = DeliveryContext(
         today=today(),
         designated=designated_items(jurisdiction),
@@ -39,7 +44,10 @@ def record_service(unit: UnitOfWork, jurisdiction: Jurisdiction, form: ServiceFo
         rejection_reason=rejection_reason(unit, form.application_id),
         earlier=tuple(earlier_records(unit, form.application_id, form.item)),
     )
-    events = ServiceRecord.record(form, context)
+    try:
+        events = ServiceRecord.record(form, context)
+    except CommandRejected as refusal:
+        return keep_refused(unit, refused(form, as_sent, refusal, sender))
     record(unit, events, causation_id=approval_event_id(unit, form.application_id))
     return events[0]
 
@@ -73,6 +81,11 @@ def list_deliveries(
         return deliveries(
             unit, person_id=person_id, institution_id=institution_id, application_id=application_id
         )
+
+
+def list_refused(store: EventStore, institution_id: str | None = None) -> list[RefusedRecord]:
+    with store.reading() as unit:
+        return refused_records(unit, institution_id)
 
 
 def list_entitlements(

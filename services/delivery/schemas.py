@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated
+from datetime import date, datetime
+from typing import Annotated, Any
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -100,3 +100,21 @@ class EntitlementView(BaseModel):
     subsidy_mode: SubsidyMode
     amount_fen: int | None
     approved_on: date
+
+
+class RefusedRecordView(BaseModel):
+    """A 康复服务记录 a rule refused 被退回的服务记录: as sent, with the reason, to correct and send again."""
+
+    refusal_id: UUID
+    record: dict[str, Any] = Field(
+        description="The record as sent: the fields of `POST /deliveries` (RecordService) the sender gave."
+    )
+    status: int = Field(
+        description="The refusal's status: 409 (does not fit the approval) or 422 (a rule of the record).",
+        examples=[409],
+    )
+    code: str = Field(description="The rule's stable code.", examples=["delivery.item.not_on_approval"])
+    field: str | None = Field(description="The field the reason is about.", examples=["item"])
+    reason: str = Field(description="Why, in Chinese, as the refusal said.")
+    refused_at: datetime = Field(description="When it was refused.")
+    refused_by: str | None = Field(description="Who sent it (none without access control).")

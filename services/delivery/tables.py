@@ -3,7 +3,7 @@ the index of its own service records by application."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Date, DateTime, Index, Integer, MetaData, String, Table
+from sqlalchemy import Column, Date, DateTime, Index, Integer, MetaData, String, Table, Text
 
 tables = MetaData()
 
@@ -54,3 +54,21 @@ projection_builds = Table(
     Column("built_at", DateTime(timezone=True), nullable=False),
 )
 """Which projections were built from the events: a store created before one existed rebuilds it once."""
+
+refused_records = Table(
+    "delivery_refused_records",
+    tables,
+    Column("refusal_id", String(36), primary_key=True),
+    Column("institution_id", String(100), nullable=False, index=True),
+    Column("application_id", String(36), nullable=False),
+    Column("item", String(60), nullable=False),
+    Column("record", Text, nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("code", String(100), nullable=False),
+    Column("field", String(100)),
+    Column("reason", Text, nullable=False),
+    Column("refused_at", DateTime(timezone=True), nullable=False),
+    Column("refused_by", String(100)),
+)
+"""Service records a rule refused, as sent (JSON), with the reason: kept in the refusal's own transaction
+so the institution can correct and resend them. Not events: nothing happened to the person."""

@@ -14,12 +14,12 @@ import pytest
 from rehab_contracts import ApplicationApproved, EventEnvelope
 from sqlalchemy import delete
 
-from kernel.domain.rejections import StateConflict
 from kernel.reference import load_jurisdiction
 from kernel.store.store import EventStore
 from services.delivery import handlers, schemas, tables
 from services.delivery.api import service_form
 from services.delivery.domain import ServiceDelivered
+from services.delivery.refusals import RefusedRecord
 from services.delivery.tables import tables as delivery_tables
 from tests.backends import BACKENDS, store_on
 from tests.delivery.test_api import approved, service
@@ -36,11 +36,13 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EventStore
         yield event_store
 
 
-def record_service(store: EventStore, body: dict[str, Any]) -> ServiceDelivered:
-    """The record command in a unit of work of its own, as the API runs it."""
-    form = service_form(schemas.RecordService.model_validate(body))
+def record_service(store: EventStore, body: dict[str, Any]) -> ServiceDelivered | RefusedRecord:
+    """The record command in a unit of work of its own, as the API runs it: kept, or refused and kept so."""
+    sent = schemas.RecordService.model_validate(body)
     with store.transaction() as unit:
-        return handlers.record_service(unit, LIANGJIANG, form)
+        return handlers.record_service(
+            unit, LIANGJIANG, service_form(sent), as_sent=sent.model_dump_json(), sender="康复中心"
+        )
 
 
 def approval_known(store: EventStore) -> EventEnvelope:
@@ -85,11 +87,12 @@ def test_one_period_recorded_concurrently_is_kept_once_and_refused_as_overlappin
     refused = [outcome for outcome in outcomes if not isinstance(outcome, ServiceDelivered)]
     assert len(kept) == 1, outcomes
     assert all(
-        isinstance(error, StateConflict)
-        and (error.status_code, error.code) == (409, "delivery.period_start.overlaps")
-        for error in refused
+        isinstance(outcome, RefusedRecord)
+        and (outcome.status, outcome.code) == (409, "delivery.period_start.overlaps")
+        for outcome in refused
     ), refused
     assert len(handlers.list_deliveries(store, application_id=UUID(approval.payload["application_id"]))) == 1
+    assert len(handlers.list_refused(store, "cqmu-second")) == 5
 
 
 def test_distinct_periods_recorded_concurrently_are_all_kept(store: EventStore) -> None:
@@ -105,10 +108,9 @@ def test_a_store_older_than_the_records_index_still_refuses_an_overlap(store: Ev
     with store.transaction() as unit:  # as a store written before the index existed
         unit.session.execute(delete(tables.records))
         unit.session.execute(delete(tables.projection_builds))
-    with pytest.raises(StateConflict) as refused:
-        record_service(store, service(approval))
-    assert refused.value.code == "delivery.period_start.overlaps"
-    assert isinstance(first, ServiceDelivered) and str(first.delivery_id) in refused.value.message
+    refused = record_service(store, service(approval))
+    assert isinstance(refused, RefusedRecord) and refused.code == "delivery.period_start.overlaps"
+    assert isinstance(first, ServiceDelivered) and str(first.delivery_id) in refused.reason
     record_service(store, service(approval, **week(3)))
     with store.reading() as unit:
         assert unit.session.query(tables.records).count() == 3  # with the fixture's record
