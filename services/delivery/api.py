@@ -89,6 +89,18 @@ def list_refused(
 
 
 @router.get(
+    "/deliveries/refused/{refusal_id}",
+    tags=["deliveries"],
+    summary="One refused service record, as sent, with the reason",
+    responses={404: {"description": "No such refused record"}},
+)
+def get_refused(refusal_id: UUID, runtime: Runtime, caller: Caller) -> RefusedRecordView:
+    found = handlers.get_refused(runtime.store, refusal_id)
+    require_institution(caller, found.institution_id)
+    return refused_view(found)
+
+
+@router.get(
     "/deliveries/{delivery_id}",
     tags=["deliveries"],
     summary="One service record",

@@ -18,7 +18,7 @@ from services.delivery.domain import (
     ServiceForm,
     ServiceRecord,
 )
-from services.delivery.refusals import RefusedRecord, keep_refused, refused, refused_records
+from services.delivery.refusals import RefusedRecord, keep_refused, refused, refused_record, refused_records
 from services.delivery.repository import (
     approval_event_id,
     deliveries,
@@ -86,6 +86,11 @@ def list_deliveries(
 def list_refused(store: EventStore, institution_id: str | None = None) -> list[RefusedRecord]:
     with store.reading() as unit:
         return refused_records(unit, institution_id)
+
+
+def get_refused(store: EventStore, refusal_id: UUID) -> RefusedRecord:
+    with store.reading() as unit:
+        return refused_record(unit, refusal_id)
 
 
 def list_entitlements(

@@ -9,7 +9,7 @@ from uuid import UUID, uuid4
 
 from sqlalchemy import RowMapping, insert, select
 
-from kernel.domain.rejections import CommandRejected
+from kernel.domain.rejections import CommandRejected, NotFound
 from kernel.store.store import UnitOfWork
 from services.delivery import tables
 from services.delivery.domain import ServiceForm
@@ -72,6 +72,20 @@ def refused_records(unit: UnitOfWork, institution_id: str | None = None) -> list
     if institution_id is not None:
         query = query.where(column.institution_id == institution_id)
     return [_refused(row) for row in unit.session.execute(query).mappings()]
+
+
+def refused_record(unit: UnitOfWork, refusal_id: UUID) -> RefusedRecord:
+    """One refused record, to correct and resend."""
+    row = (
+        unit.session.execute(select(refused_table).where(refused_table.c.refusal_id == str(refusal_id)))
+        .mappings()
+        .first()
+    )
+    if row is None:
+        raise NotFound(
+            f"没有编号为 {refusal_id} 的被退回服务记录", field="refusal_id", code="delivery.refused.not_found"
+        )
+    return _refused(row)
 
 
 def _refused(row: RowMapping) -> RefusedRecord:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from uuid import uuid4
 
 import pytest
 import redis
@@ -41,6 +42,7 @@ def test_a_record_refused_by_a_rule_is_kept_as_sent_with_its_reason(client: Test
     assert refused["reason"] == error["message"] and "没有批准" in refused["reason"]
     assert refused["refused_at"] and refused["refused_by"] is None  # no access control: nobody to name
     assert runtime(client).store.read() == []  # not an event: nothing happened to the person
+    assert client.get(f"{REFUSED}/{refused['refusal_id']}").json() == refused
 
 
 def test_a_refused_command_sent_again_with_its_key_gets_the_same_refusal_and_is_kept_once(
@@ -123,6 +125,8 @@ def test_each_institution_lists_only_its_own_refused_records_with_who_sent_them(
     assert guarded.get(REFUSED, headers=elsewhere).json() == []
     asked = guarded.get(REFUSED, params={"institution_id": "cqmu-second"}, headers=elsewhere)
     assert code_of(asked) == "access.other_institution"
+    one = f"{REFUSED}/{own['refusal_id']}"
+    assert code_of(guarded.get(one, headers=elsewhere)) == "access.other_institution"
     office = deployment.bearer("区残联办", "delivery", "district")
     assert len(guarded.get(REFUSED, headers=office).json()) == 1
 
@@ -131,3 +135,8 @@ def test_the_refused_list_and_what_is_kept_are_documented(client: TestClient) ->
     paths = client.get("/openapi.json").json()["paths"]
     assert "get" in paths[REFUSED]
     assert "not kept" in paths["/deliveries"]["post"]["description"]
+
+
+def test_an_unknown_refused_record_is_not_found(client: TestClient) -> None:
+    error = field_error_of(client.get(f"{REFUSED}/{uuid4()}"), 404)
+    assert (error["field"], error["code"]) == ("refusal_id", "delivery.refused.not_found")
