@@ -9,7 +9,10 @@ from kernel.web.api_docs import asset_file, missing_asset
 
 router = APIRouter()
 
-VENDOR = {"htmx.min.js": ("htmx.org", "dist/htmx.min.js")}
+VENDOR = {
+    "htmx.min.js": ("htmx.org", "dist/htmx.min.js"),
+    "echarts.min.js": ("echarts", "dist/echarts.min.js"),  # the dashboards' charts (SVG renderer)
+}
 """Served at /static/vendor/<name>: name -> (npm package, file in it)."""
 
 

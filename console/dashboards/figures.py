@@ -1,0 +1,221 @@
+"""The dashboard's charts from settlement's reads as they answer: coverage per street, monthly progress,
+quota use per county, and the year's spending by 经费类别 and by 资金来源. The console only arranges
+and sums what the service returns; every count, target and verdict is the service's."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from console.dashboards.charts import (
+    Chart,
+    Row,
+    Series,
+    Target,
+    count_cell,
+    percent,
+    percent_cell,
+    target_text,
+    verdict_cell,
+    yuan_cell,
+)
+from console.settlement.pages import ADJUSTMENT, RULE_LABELS
+
+HUNDRED = Decimal(100)
+
+
+def _decimal(text: str | None) -> Decimal | None:
+    return None if text is None else Decimal(str(text))
+
+
+def coverage_target(coverage: Mapping[str, Any]) -> Decimal | None:
+    """The target a street is held to (the policy's per-area target, else the jurisdiction's)."""
+    for row in (*coverage["streets"], coverage["overall"]):
+        if row.get("target_percent") is not None:
+            return _decimal(row["target_percent"])
+    return None
+
+
+# -- coverage per street -------------------------------------------------------------------------
+COVERAGE_COLUMNS = ("调查人数", "有需求人数", "已服务人数", "覆盖率（%）", "目标（%）", "是否达标")
+
+
+def coverage_chart(coverage: Mapping[str, Any]) -> Chart:
+    """GET /reports/coverage: one bar per street (served / with needs), the policy's target as a line."""
+    target = coverage_target(coverage)
+    rows = tuple(_coverage_row(f"{row['street']}街道", row) for row in coverage["streets"])
+    policy = coverage.get("policy_id")
+    notes = ["覆盖率 = 有康复需求并已接受服务的人数 ÷ 有康复需求的人数（按每人本年度最后一次调查计）。"]
+    version = coverage.get("policy_version")
+    notes.append(f"目标取自 {policy} 第 {version} 版政策。" if policy else "本年度没有适用的政策目标。")
+    return Chart(
+        key="coverage",
+        year=int(coverage["year"]),
+        title="各街道康复服务覆盖率",
+        row_heading="街道",
+        columns=COVERAGE_COLUMNS,
+        rows=rows,
+        total=_coverage_row("全区合计", coverage["overall"]),
+        series=(Series(3, "bar", labels=3),),
+        axes=("覆盖率（%）",),
+        axis_max=(max(HUNDRED, target or HUNDRED),),
+        target=None if target is None else Target(target, target_text(target)),
+        notes=tuple(notes),
+    )
+
+
+def _coverage_row(label: str, row: Mapping[str, Any]) -> Row:
+    target = _decimal(row.get("target_percent"))
+    return Row(
+        label,
+        (
+            count_cell(row["surveyed"]),
+            count_cell(row["with_needs"]),
+            count_cell(row["served"]),
+            percent_cell(percent(row["served"], row["with_needs"])),
+            percent_cell(target),
+            verdict_cell(row.get("target_met")),
+        ),
+    )
+
+
+# -- monthly progress ----------------------------------------------------------------------------
+PROGRESS_COLUMNS = ("已调查人数", "有需求人数", "已服务人数", "覆盖率（%）")
+
+
+def progress_chart(progress: Mapping[str, Any], target: Decimal | None) -> Chart:
+    """GET /reports/progress: the cumulative counts month by month, and coverage against the target."""
+    rows = tuple(
+        Row(
+            f"{month['month']}月",
+            (
+                count_cell(month["surveyed"]),
+                count_cell(month["with_needs"]),
+                count_cell(month["served"]),
+                percent_cell(percent(month["served"], month["with_needs"])),
+            ),
+        )
+        for month in progress["months"]
+    )
+    return Chart(
+        key="progress",
+        year=int(progress["year"]),
+        title="月度工作进展（累计）",
+        row_heading="月份",
+        columns=PROGRESS_COLUMNS,
+        rows=rows,
+        series=(Series(0, "line"), Series(1, "line"), Series(2, "line"), Series(3, "bar", axis=1)),
+        axes=("人数（累计）", "覆盖率（%）"),
+        axis_max=(None, max(HUNDRED, target or HUNDRED)),
+        target=None if target is None else Target(target, target_text(target), axis=1),
+        notes=("各月数字为年初至月底的累计人数（按调查日期、服务签字日期计）；12月即全年。",),
+    )
+
+
+# -- quota use per county ------------------------------------------------------------------------
+QUOTA_COLUMNS = ("任务数", "已审批人数", "完成率（%）", "完成情况")
+
+
+def quota_chart(use: Mapping[str, Any]) -> Chart:
+    """GET /reports/quota-use: approved children per area as bars, each area's 任务数 as a marker."""
+    rows = tuple(_quota_row(area["area"] or "（未填地区）", area) for area in use["areas"])
+    notes = [f"任务数取自 {use['policy_id']} 第 {use['policy_version']} 版政策。"]
+    if use.get("minimum"):
+        notes.append("任务数为最低任务数（应救尽救），超过不受限制。")
+    return Chart(
+        key="quota",
+        year=int(use["year"]),
+        title=f"{use['programme']}任务完成情况",
+        row_heading="地区",
+        columns=QUOTA_COLUMNS,
+        rows=rows,
+        total=_quota_row("合计", use["total"]),
+        series=(Series(1, "bar", labels=1), Series(0, "marker")),
+        axes=("人数",),
+        notes=tuple(notes),
+    )
+
+
+def _quota_row(label: str, area: Mapping[str, Any]) -> Row:
+    return Row(
+        label,
+        (
+            count_cell(area.get("quota")),
+            count_cell(area["approved"]),
+            percent_cell(_decimal(area.get("percent"))),
+            verdict_cell(area.get("met"), yes="已完成", no="未完成"),
+        ),
+    )
+
+
+# -- spending by 经费类别 and by 资金来源 ----------------------------------------------------------
+def fund_flows(postings: Iterable[Mapping[str, Any]], year: int) -> dict[tuple[str, str], int]:
+    """Net fen each fund paid in the year per rule: a payment counts in, a claw-back 追回 (the payee
+    debited, the fund credited) counts out; an adjustment counts under the rule it adjusts."""
+    flows: dict[tuple[str, str], int] = {}
+    for posting in postings:
+        if not str(posting["business_date"]).startswith(f"{year}-"):
+            continue
+        rule = str(posting["rule"]).removesuffix(ADJUSTMENT)
+        if posting["debit_account"].startswith("fund:"):
+            key, amount = (rule, posting["debit_account"]), int(posting["amount_fen"])
+        elif posting["credit_account"].startswith("fund:"):
+            key, amount = (rule, posting["credit_account"]), -int(posting["amount_fen"])
+        else:
+            continue
+        flows[key] = flows.get(key, 0) + amount
+    return flows
+
+
+def spending_chart(flows: Mapping[tuple[str, str], int], year: int, fund_names: Mapping[str, str]) -> Chart:
+    """Each rule's money per fund, stacked: how the year's spending divides by 经费类别."""
+    funds = sorted({fund for _rule, fund in flows})
+    rules = [*RULE_LABELS, *sorted({rule for rule, _fund in flows} - set(RULE_LABELS))]
+    columns = (*(f"{fund_names.get(fund, fund)}（元）" for fund in funds), "合计（元）")
+
+    def row(label: str, amounts: list[int]) -> Row:
+        return Row(label, (*(yuan_cell(amount) for amount in amounts), yuan_cell(sum(amounts))))
+
+    rows = tuple(
+        row(RULE_LABELS.get(rule, rule), [flows.get((rule, fund), 0) for fund in funds]) for rule in rules
+    )
+    by_fund = [sum(amount for (_rule, fund), amount in flows.items() if fund == each) for each in funds]
+    return Chart(
+        key="spending",
+        year=year,
+        title="经费支出（按经费类别）",
+        row_heading="经费类别",
+        columns=columns,
+        rows=rows,
+        total=row("合计", by_fund),
+        series=tuple(
+            Series(index, "bar", stack="funds", name=fund_names.get(fund, fund))
+            for index, fund in enumerate(funds)
+        ),
+        axes=("金额（元）",),
+        notes=("按记账的业务日期计入本年度；追回（负数调整）从所调整的经费类别中扣除。",),
+    )
+
+
+def funding_chart(flows: Mapping[tuple[str, str], int], year: int, fund_names: Mapping[str, str]) -> Chart:
+    """The year's spending by 资金来源: each source is one level of government's share (中央和省、市县 …)."""
+    paid: dict[str, int] = {}
+    for (_rule, fund), amount in flows.items():
+        paid[fund] = paid.get(fund, 0) + amount
+    whole = sum(paid.values())
+    rows = tuple(
+        Row(fund_names.get(fund, fund), (yuan_cell(amount), percent_cell(percent(amount, whole))))
+        for fund, amount in sorted(paid.items())
+    )
+    return Chart(
+        key="funding",
+        year=year,
+        title="经费来源（按政府层级）",
+        row_heading="资金来源",
+        columns=("金额（元）", "占比（%）"),
+        rows=rows,
+        total=Row("合计", (yuan_cell(whole), percent_cell(percent(whole, whole)))),
+        series=(Series(0, "pie", labels=1),),
+        notes=("资金来源及其名称取自政策（如 中央和省财政、市县财政、区财政）；占比为各来源实付金额之比。",),
+    )
