@@ -115,6 +115,15 @@ class AgencyClient:
             raise ServiceRefused(Problem.of(response))
         return response.json()
 
+    def read(self, service: str, path: str, body: Mapping[str, Any], *, user: str, purpose: str) -> Any:
+        """A query sent as a POST (its ids do not fit a URL): no Idempotency-Key, since it changes
+        nothing and its answer is not to be kept; audited by the service with ``purpose`` (X-Purpose)."""
+        headers = {**self._auth(user), "X-Purpose": quote(purpose, safe="")}
+        response = self._send(service, "POST", path, headers=headers, json=dict(body))
+        if response.status_code >= 400:
+            raise ServiceRefused(Problem.of(response))
+        return response.json()
+
     def post(
         self, service: str, path: str, body: Mapping[str, Any], *, user: str, idempotency_key: str
     ) -> Answer:

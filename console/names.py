@@ -8,23 +8,37 @@ registry does not release to this clerk is simply absent from the answer: the pa
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 from uuid import UUID
 
 from fastapi import Request
 
-from console.web import Clerk
+from console.agencies import ServiceRefused, ServiceUnavailable
+from console.labels import CATEGORY_LABELS, GRADE_LABELS, SEX_LABELS, labels_of
+from console.web import Clerk, console_of
+
+log = logging.getLogger(__name__)
 
 __all__ = ["UNSEEN_NAME", "PersonCard", "display_name", "person_cards"]
 
 UNSEEN_NAME = "（姓名不可见）"
 
+CARDS_PATH = "/persons/cards:batch"
+MAX_PER_REQUEST = 500
+"""The registry answers at most 500 persons a request; a longer list is asked in parts."""
+
 
 @dataclass(frozen=True)
 class PersonCard:
-    """What the registry released about one person; fields the clerk's agency may not see are None."""
+    """What the registry released about one person; fields the clerk's agency may not see are None.
+
+    ``sex``, ``disability_category`` and ``disability_grade`` read as the forms print them (男, 视力、肢体,
+    二级); ``disability_categories`` keeps the codes, for a form that ticks a box per category.
+    """
 
     person_id: UUID
     name: str
@@ -41,6 +55,7 @@ class PersonCard:
     guardian_name: str | None = None
     guardian_relation: str | None = None
     guardian_phone: str | None = None
+    disability_categories: tuple[str, ...] = ()
 
 
 def person_cards(
@@ -48,13 +63,61 @@ def person_cards(
 ) -> Mapping[UUID, PersonCard]:
     """The cards of ``person_ids`` the registry releases to ``clerk`` (audited with ``purpose``).
 
-    Persons outside the clerk's scope, forgotten or unknown are absent. Raises ``ServiceUnavailable``
-    only when the survey service cannot be reached.
+    Persons outside the clerk's scope, forgotten or unknown are absent. A name is never worth a failed
+    page: when the survey service is down or refuses the clerk's agency, every person is absent and the
+    page shows ``UNSEEN_NAME`` (docs/adr/0016-names-across-agencies.md).
     """
-    return {}  # filled in by the names work (issue 12); pages already call it
+    wanted = [str(person_id) for person_id in dict.fromkeys(_as_uuid(person_id) for person_id in person_ids)]
+    agencies = console_of(request).agencies
+    cards: dict[UUID, PersonCard] = {}
+    for start in range(0, len(wanted), MAX_PER_REQUEST):
+        body = {"person_ids": wanted[start : start + MAX_PER_REQUEST]}
+        try:
+            answer = agencies.read("survey", CARDS_PATH, body, user=clerk.name, purpose=purpose)
+        except ServiceUnavailable:
+            log.warning("names not shown to %s: the survey service is unreachable", clerk.name)
+            return cards
+        except ServiceRefused as refused:
+            log.warning(
+                "names not shown to %s: %s (%s)", clerk.name, refused.problem.detail, refused.problem.code
+            )
+            return cards
+        for entry in answer.get("cards") or []:
+            card = _card(entry)
+            cards[card.person_id] = card
+    return cards
+
+
+def _as_uuid(person_id: UUID | str) -> UUID:
+    return person_id if isinstance(person_id, UUID) else UUID(str(person_id))
+
+
+def _card(entry: Mapping[str, Any]) -> PersonCard:
+    """A card from the registry's answer, codes read as the forms print them."""
+    categories = tuple(entry.get("disability_categories") or ())
+    birth_date = entry.get("birth_date")
+    sex, grade = entry.get("sex"), entry.get("disability_grade")
+    return PersonCard(
+        person_id=UUID(str(entry["person_id"])),
+        name=str(entry["name"]),
+        street=entry.get("street"),
+        community=entry.get("community"),
+        sex=SEX_LABELS.get(sex, sex) if sex else None,
+        birth_date=date.fromisoformat(birth_date) if birth_date else None,
+        id_number=entry.get("id_number"),
+        disability_certificate_number=entry.get("disability_certificate_number"),
+        disability_category=labels_of(categories, CATEGORY_LABELS) if categories else None,
+        disability_grade=GRADE_LABELS.get(grade, grade) if grade else None,
+        phone=entry.get("phone"),
+        address=entry.get("address"),
+        guardian_name=entry.get("guardian_name"),
+        guardian_relation=entry.get("guardian_relation"),
+        guardian_phone=entry.get("guardian_phone"),
+        disability_categories=categories,
+    )
 
 
 def display_name(cards: Mapping[UUID, PersonCard], person_id: UUID | str) -> str:
     """The person's 姓名 if released, else ``UNSEEN_NAME``."""
-    card = cards.get(person_id if isinstance(person_id, UUID) else UUID(str(person_id)))
+    card = cards.get(_as_uuid(person_id))
     return card.name if card is not None else UNSEEN_NAME

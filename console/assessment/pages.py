@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
 from console.agencies import Answer, Problem, ServiceRefused, ServiceUnavailable
+from console.names import display_name, person_cards
 from console.street.forms import iso_date
 from console.web import (
     Clerk,
@@ -72,6 +73,10 @@ def worklist(request: Request, clerk: SignedIn, year: int | None = None, show: s
     counts: dict[str, int] = {}
     for entry in page["items"]:
         counts[entry["status"]] = counts.get(entry["status"], 0) + 1
+    cards = person_cards(
+        request, clerk, [entry["person_id"] for entry in page["items"]], purpose="工作台：待评估人员"
+    )
+    names = {entry["person_id"]: display_name(cards, entry["person_id"]) for entry in page["items"]}
     return render(
         request,
         "assessment/worklist.html",
@@ -79,6 +84,7 @@ def worklist(request: Request, clerk: SignedIn, year: int | None = None, show: s
         show=show,
         page=page,
         counts=counts,
+        names=names,
         STATUS=STATUS_LABELS,
     )
 
@@ -113,7 +119,7 @@ def assessment_form(request: Request, clerk: SignedIn, person_id: UUID, year: in
         "assessor": clerk.name,
     }
     form = kept_form(request, clerk) or FormValues.of(defaults)
-    return _assessment_page(request, entry, form, new_form_key())
+    return _assessment_page(request, clerk, entry, form, new_form_key())
 
 
 @router.post("/persons/{person_id}/assess")
@@ -138,18 +144,25 @@ def assess(request: Request, sent: Sent, person_id: UUID, year: int | None = Non
         entry = _entry(request, sent.clerk, person_id, work_year)
     except (ServiceRefused, ServiceUnavailable):
         entry = {"person_id": str(person_id), "year": work_year, "street": "", "community": ""}
-    return _assessment_page(request, entry, form, sent.form_key, answer)
+    return _assessment_page(request, sent.clerk, entry, form, sent.form_key, answer)
 
 
 def _assessment_page(
-    request: Request, entry: dict[str, Any], form: FormValues, form_key: str, answer: Answer | None = None
+    request: Request,
+    clerk: Clerk,
+    entry: dict[str, Any],
+    form: FormValues,
+    form_key: str,
+    answer: Answer | None = None,
 ) -> Response:
     problem = answer.problem if answer is not None else None
+    cards = person_cards(request, clerk, [entry["person_id"]], purpose="康复需求评估")
     return render_answer(
         request,
         "assessment/assessment_form.html",
         problem,
         entry=entry,
+        name=display_name(cards, entry["person_id"]),
         form=form,
         form_key=form_key,
         MODES=MODE_LABELS,
@@ -205,11 +218,13 @@ def _record_page(
 ) -> Response:
     problem = answer.problem if answer is not None else None
     jurisdiction = request.app.state.jurisdiction
+    cards = person_cards(request, clerk, [found["person_id"]], purpose="查看评估与转介记录")
     return render_answer(
         request,
         "assessment/record.html",
         problem,
         record=found,
+        name=display_name(cards, found["person_id"]),
         form=form,
         form_key=form_key,
         done=done,

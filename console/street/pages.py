@@ -34,6 +34,8 @@ SURVEY = "survey"
 PAGE = 500
 NAME_SEARCH_PAGES = 10
 """GET /persons has no name filter: a name is looked for in the street's first 5,000 persons."""
+STAGES_SHOWN = ("not_assessed", "not_applied")
+"""The street's follow-ups after the survey: 有需求未评估, 已转介未申请."""
 
 
 def _get(request: Request, clerk: Clerk, path: str, purpose: str, **params: Any) -> Any:
@@ -49,29 +51,38 @@ def _area(clerk: Clerk) -> dict[str, str | None]:
 
 
 @router.get("")
-def worklist(request: Request, clerk: SignedIn) -> Response:
-    """工作台: the year's counts and who is waiting for what."""
-    year = console_of(request).year()
+def worklist(request: Request, clerk: SignedIn, year: int | None = None) -> Response:
+    """工作台: the year's counts and who is waiting for what: the survey, the assessment, the application.
+
+    Where each person with needs stands after the survey (assessed, referred, applied for) comes from
+    the registry, which follows the assessment and approval events (docs/adr/0016).
+    """
+    year = year or console_of(request).year()
     purpose = "工作台：本年度调查进度"
     persons = _get(request, clerk, "/persons", purpose, limit=PAGE, **_area(clerk))
     surveys = _get(request, clerk, "/surveys", purpose, year=year, limit=PAGE, **_area(clerk))
-    needs = _get(request, clerk, "/surveys", purpose, year=year, has_needs="true", limit=PAGE, **_area(clerk))
+    progress = _get(request, clerk, "/worklist", purpose, year=year, **_area(clerk))
     surveyed = {item["person_id"] for item in surveys["items"]}
     unsurveyed = [person for person in persons["items"] if person["person_id"] not in surveyed]
+    stages = progress["counts"]
     counts = {
         "registered": persons["total"],
         "surveyed": surveys["total"],
-        "with_needs": needs["total"],
+        "with_needs": stages["with_needs"],
         "unsurveyed": max(persons["total"] - surveys["total"], 0),
+        "not_assessed": stages["not_assessed"],
+        "not_applied": stages["not_applied"],
+        "awaiting_decision": stages["awaiting_decision"],
     }
-    newest_needs = sorted(needs["items"], key=lambda item: item["surveyed_on"], reverse=True)
+    waiting = {stage: [p for p in progress["persons"] if p["stage"] == stage] for stage in STAGES_SHOWN}
     return render(
         request,
         "street/worklist.html",
         year=year,
         counts=counts,
         unsurveyed=unsurveyed[:20],
-        needs=newest_needs[:20],
+        not_assessed=waiting["not_assessed"][:20],
+        not_applied=waiting["not_applied"][:20],
         partial=persons["total"] > PAGE or surveys["total"] > PAGE,
     )
 

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from rehab.sample_people import resident_id
-from tests.console.conftest import Stack, assert_accessible, login, screenshot
+from tests.console.conftest import JOURNEY_YEAR, Stack, assert_accessible, login, screenshot
+from tests.e2e.people import certified_adult
 
 pytestmark = pytest.mark.e2e
 
@@ -119,10 +120,7 @@ def test_the_street_journey_register_with_a_typo_corrected_survey_and_find_the_p
     page.goto("/street/persons")
     screenshot(page, "13-persons")
     page.goto("/street")
-    assert (
-        "王秀英"
-        in page.locator("#todo-needs + p + table, section[aria-labelledby=todo-needs] table").inner_text()
-    )
+    assert "王秀英" in page.locator("section[aria-labelledby=todo-assess] table").inner_text()
     screenshot(page, "07-worklist")
 
 
@@ -203,3 +201,45 @@ def test_an_expired_session_keeps_the_form_through_the_login(page: Any, stack: S
     page.get_by_role("button", name="保存调查").click()
     page.wait_for_url(re.compile(r"\?done=surveyed"))
     assert "盲人定向行走及适应训练" in page.get_by_role("table").inner_text()
+
+
+def test_the_worklist_counts_persons_with_needs_not_yet_assessed_and_referred_not_yet_applied_for(
+    page: Any, stack: Stack
+) -> None:
+    journey = stack.journey()
+    person_id = journey.register(certified_adult(81))
+    journey.survey(person_id, ["low_vision_training"])
+    journey.wait_until("the survey reaches assessment", lambda: journey.on_worklist({person_id}))
+    link = f"a[href='/street/persons/{person_id}']"
+
+    page.goto(f"/street?year={JOURNEY_YEAR}")
+    waiting = _counts(page)
+    assert page.locator(f"section[aria-labelledby=todo-assess] {link}").inner_text() == "测试乙"
+    assert_accessible(page)
+    screenshot(page, "08-worklist-follow-ups")
+
+    journey.assess_and_refer(person_id, ["low_vision_training"], home_visit=False)
+    journey.wait_until(
+        "the registry learns of the referral", lambda: _stage(stack, person_id) == "not_applied"
+    )
+    page.goto(f"/street?year={JOURNEY_YEAR}")
+
+    referred = _counts(page)
+    assert referred["有需求未评估"] == waiting["有需求未评估"] - 1
+    assert referred["已转介未申请"] == waiting["已转介未申请"] + 1
+    assert page.locator(f"section[aria-labelledby=todo-apply] {link}").inner_text() == "测试乙"
+    assert page.locator(f"section[aria-labelledby=todo-assess] {link}").count() == 0
+
+
+def _counts(page: Any) -> dict[str, int]:
+    """The worklist's counts by their label."""
+    counts = {}
+    for item in page.locator("ul.counts li").all():
+        counts[item.locator(".what").inner_text()] = int(item.locator(".count").inner_text())
+    return counts
+
+
+def _stage(stack: Stack, person_id: str) -> str | None:
+    with stack.survey_api("鸳鸯调查员") as api:
+        answer = api.get("/worklist", params={"year": JOURNEY_YEAR}).json()
+    return next((entry["stage"] for entry in answer["persons"] if entry["person_id"] == person_id), None)

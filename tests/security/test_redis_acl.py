@@ -246,7 +246,7 @@ def test_a_service_cannot_read_a_stream_it_does_not_consume(connect: Connect) ->
     with pytest.raises(NoPermissionError):
         delivery.xread({events("survey"): "0"})
     with pytest.raises(NoPermissionError):
-        connect("survey").xrange(events("assessment"))
+        connect("survey").xrange(events("delivery"))
 
 
 def test_a_consumer_cannot_append_to_the_stream_it_consumes(connect: Connect) -> None:

@@ -113,9 +113,9 @@ def test_redis_is_read_with_entries_pending_counts_missing_groups_and_dead_lette
 def test_the_delivery_floor_is_the_first_entry_a_subscribing_group_was_not_delivered_or_holds_pending(
     redis_client: redis.Redis, redis_url: str
 ) -> None:
-    approval = "rehab.approval.events"  # consumed by delivery and settlement
+    approval = "rehab.approval.events"  # consumed by delivery, settlement and survey
     ids = [add(redis_client, approval, {"event_id": f"e{n}"}) for n in range(4)]
-    for group, read, acked in (("delivery", 3, 1), ("settlement", 4, 4)):
+    for group, read, acked in (("delivery", 3, 1), ("settlement", 4, 4), ("survey", 4, 4)):
         redis_client.xgroup_create(approval, group, id="0")
         delivered = read_group(redis_client, approval, group, "c1", count=read)
         redis_client.xack(approval, group, *[entry_id for entry_id, _ in delivered[:acked]])
