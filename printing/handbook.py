@@ -1,0 +1,74 @@
+"""附件1 《两江新区残疾人精准康复服务手册》: the cover with its 使用说明, 残疾人基本信息, one
+康复需求评估与转介记录 page per assessment and one 康复服务记录 page per service record.
+
+A page with nothing recorded yet prints blank, for the institution to fill in by hand, as the seed's
+手册 is handed out at the survey (当场发放) and filled along the way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from printing.person import CATEGORIES, GRADES, Person
+from printing.render import html_of, pdf_of
+
+ISSUER = "重庆市残疾人联合会两江新区办事处"
+
+
+@dataclass(frozen=True)
+class AssessmentPage:
+    """康复需求评估与转介记录 (filled by the assessment institution)."""
+
+    needs: tuple[str, ...] = ()
+    """康复需求, as the catalogue names the items."""
+    referral_needed: bool | None = None
+    """是否需转介; None when not yet assessed."""
+    referred_to: tuple[str, ...] = ()
+    """转介至（机构）, one per referral."""
+    institution: str = ""
+    """评估机构名称."""
+    assessor: str = ""
+    assessed_on: date | None = None
+    opinion: str = ""
+    """评估意见 (e.g. to be re-assessed at the city level)."""
+
+
+@dataclass(frozen=True)
+class ServicePage:
+    """康复服务记录 (filled by the service institution, signed by the person or guardian)."""
+
+    item: str = ""
+    frequency: str = ""
+    period_start: date | None = None
+    period_end: date | None = None
+    institution: str = ""
+    staff: str = ""
+    signed_by: str = ""
+    """残疾人或监护人 who signed (their name)."""
+    signed_on: date | None = None
+
+
+@dataclass(frozen=True)
+class Handbook:
+    person: Person
+    assessments: tuple[AssessmentPage, ...] = ()
+    services: tuple[ServicePage, ...] = ()
+    issuer: str = ISSUER
+
+
+def handbook_html(handbook: Handbook) -> str:
+    return html_of(
+        "handbook.html",
+        handbook=handbook,
+        person=handbook.person,
+        assessments=handbook.assessments or (AssessmentPage(),),
+        services=handbook.services or (ServicePage(),),
+        CATEGORIES=CATEGORIES,
+        GRADES=GRADES,
+    )
+
+
+def handbook_pdf(handbook: Handbook) -> bytes:
+    """The 手册 on A4, one page per section (a blank page for a section with nothing recorded)."""
+    return pdf_of(handbook_html(handbook))
