@@ -100,6 +100,11 @@ class ServiceSettings(BaseSettings):
     max_upload_bytes: int = Field(
         default=DEFAULT_MAX_UPLOAD_BYTES, gt=0, description="Largest multipart/form-data upload accepted."
     )
+    migrate_at_start: bool = Field(
+        default=True,
+        description="Apply the store's pending migrations at start-up, under the schema lock (ADR 0018). "
+        "Off: an operator migrates (alembic); until then /health is not ready.",
+    )
 
     @property
     def store_url(self) -> str:
@@ -339,7 +344,8 @@ def _build_runtime(
 ) -> ServiceRuntime:
     keyring = load_keyring(settings, publishes=publishes_to is not None)
     store = EventStore(create_store_engine(settings.store_url), producer=settings.service)
-    store.create_schema(tables)
+    if settings.migrate_at_start:
+        store.create_schema(tables, service=settings.service)
     redis = Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=5)
     relay = OutboxRelay(store, redis, publishes_to, keyring=keyring) if publishes_to else None
     consumer = (

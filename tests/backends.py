@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, MetaData
+from sqlalchemy import Engine, MetaData, text
 
 from kernel.store.store import EventStore, create_store_engine, metadata
 
@@ -42,3 +42,10 @@ def _drop(engine: Engine, tables: MetaData | None) -> None:
     if tables is not None:
         tables.drop_all(engine)
     metadata.drop_all(engine)
+    forget_migrations(engine)
+
+
+def forget_migrations(engine: Engine) -> None:
+    """Drop Alembic's record of the migrations applied, with the tables they made (ADR 0018)."""
+    with engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))

@@ -20,7 +20,6 @@ The tables are in ``tables.py``; the outbox queries in ``outbox.py`` and the kep
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from collections.abc import Iterator, Sequence
@@ -44,14 +43,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.schema import CreateIndex
 
 from kernel.domain.ids import new_event_id
 from kernel.domain.rejections import CommandRejected
 from kernel.faults import fault_point
 from kernel.store.kept_answers import KeptAnswers, keep_response, key_row
 from kernel.store.keyed import IdempotencyKeyInUse, IdempotentRequest, StoredResponse
+from kernel.store.locks import scope_key
 from kernel.store.outbox import Outbox
+from kernel.store.schema import branches_of, pending, upgrade
 from kernel.store.sqlite import (
     READ_ONLY,
     StoreBusy,
@@ -62,7 +62,6 @@ from kernel.store.sqlite import (
 from kernel.store.tables import (
     Position,
     StoredEvent,
-    add_missing_columns,
     event_row,
     events_table,
     idempotency_keys_table,
@@ -89,6 +88,7 @@ __all__ = [
     "inbox_table",
     "metadata",
     "outbox_table",
+    "scope_key",
 ]
 
 log = logging.getLogger(__name__)
@@ -136,17 +136,18 @@ class EventStore(Outbox, KeptAnswers):
         self.producer = producer
         self.read_engine = engine.execution_options(**{READ_ONLY: True})
 
-    def create_schema(self, extra: MetaData | None = None) -> None:
-        """Create the kernel's tables (and a service's own projection tables), and any index of the
-        kernel's tables that a store created by an older release lacks."""
-        metadata.create_all(self.engine)
-        add_missing_columns(self.engine)
-        with self.engine.begin() as connection:  # IF NOT EXISTS: two processes starting together
-            for table in metadata.sorted_tables:
-                for index in table.indexes:
-                    connection.execute(CreateIndex(index, if_not_exists=True))
-        if extra is not None:
-            extra.create_all(self.engine)
+    def create_schema(self, extra: MetaData | None = None, *, service: str | None = None) -> None:
+        """Migrate the store to the code's schema, under the schema lock (``kernel.store.schema``).
+
+        ``service``: whose store it is; its own tables are migrated with the kernel's when it has
+        migrations. ``extra``: the tables the code declares besides the kernel's; those the migrations
+        did not make (a test's, a tool's) are created if missing, under the same lock.
+        """
+        upgrade(self.engine, branches_of(service), declared=extra)
+
+    def schema_pending(self, service: str | None = None) -> list[str]:
+        """The migrations the code expects that the store lacks (empty: its schema is current)."""
+        return pending(self.engine, branches_of(service))
 
     @contextmanager
     def transaction(self, keyed: IdempotentRequest | None = None) -> Iterator[UnitOfWork]:
@@ -194,12 +195,6 @@ class EventStore(Outbox, KeptAnswers):
             )
             received = session.scalar(select(func.count()).select_from(inbox_table)) or 0
         return {"stored": stored, "published": stored - pending, "unpublished": pending, "received": received}
-
-
-def scope_key(scope: str) -> int:
-    """A stable signed 64-bit key for a lock's scope (the same in every process and release)."""
-    digest = hashlib.blake2b(scope.encode("utf-8"), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
 
 
 class UnitOfWork:

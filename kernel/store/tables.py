@@ -1,4 +1,8 @@
-"""The tables every service's store has: events, outbox, inbox and idempotency keys, and their rows."""
+"""The tables every service's store has: events, outbox, inbox and idempotency keys, and their rows.
+
+Their schema in a database is made by the migrations (``migrations/versions/kernel``, ADR 0018); a change
+here comes with a migration, and tests/kernel/test_migrations.py fails until they agree.
+"""
 
 from __future__ import annotations
 
@@ -20,11 +24,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    inspect,
-    text,
 )
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError, ProgrammingError
 
 metadata = MetaData()
 
@@ -144,20 +144,3 @@ class StoredEvent:
 
 def stored_event(row: Any) -> StoredEvent:
     return StoredEvent(position=row["position"], envelope=envelope_of(row))
-
-
-def add_missing_columns(engine: Engine) -> None:
-    """Add the inbox's ``version`` column to a store an older release created (until migrations, issue 16).
-
-    Rows written before keep NULL there; readers of versions fall back to their envelopes.
-    """
-    columns = {column["name"] for column in inspect(engine).get_columns("inbox")}
-    if "version" in columns:
-        return
-    try:
-        with engine.begin() as connection:
-            connection.execute(text("ALTER TABLE inbox ADD COLUMN version INTEGER"))
-    except (OperationalError, ProgrammingError):  # another process starting together added it first
-        columns = {column["name"] for column in inspect(engine).get_columns("inbox")}
-        if "version" not in columns:
-            raise

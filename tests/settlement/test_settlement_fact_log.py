@@ -246,11 +246,13 @@ def postgres_client(postgres_url: str, redis_url: str, redis_client: redis.Redis
     from kernel.store.store import create_store_engine
     from kernel.store.store import metadata as kernel_metadata
     from services.settlement.ledger.tables import metadata as ledger_metadata
+    from tests.backends import forget_migrations
 
     def clean() -> None:
         engine = create_store_engine(postgres_url)
         ledger_metadata.drop_all(engine)
         kernel_metadata.drop_all(engine)
+        forget_migrations(engine)
         engine.dispose()
 
     clean()

@@ -1,0 +1,187 @@
+"""The stores' schema comes from the Alembic migrations (ADR 0018): they build what the code declares,
+they adopt a store the release before them created, and instances starting together never race."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.config import main as alembic
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, MetaData, create_engine, inspect, text
+
+from kernel.access.audit import audit_log
+from kernel.messaging.ordering import parking_metadata
+from kernel.messaging.reconcile import reconciliation_metadata
+from kernel.store.schema import MIGRATIONS, pending
+from kernel.store.store import EventStore, create_store_engine, metadata
+from services.approval.tables import tables as approval_tables
+from services.assessment.projection import tables as assessment_tables
+from services.delivery.tables import tables as delivery_tables
+from services.settlement.ledger.tables import metadata as settlement_tables
+from services.survey.keys import person_keys_table
+from services.survey.projection import tables as survey_tables
+
+OWN_TABLES = {
+    "survey": survey_tables,
+    "assessment": assessment_tables,
+    "approval": approval_tables,
+    "delivery": delivery_tables,
+    "settlement": settlement_tables,
+}
+assert person_keys_table.metadata is survey_tables
+
+
+def declared(service: str | None) -> MetaData:
+    """Every table a service's store has in the code: the kernel's and the service's own."""
+    combined = MetaData()
+    kernel = [metadata, parking_metadata, reconciliation_metadata]
+    tables = [table for tables in kernel for table in tables.sorted_tables]
+    own = OWN_TABLES[service].sorted_tables if service else []
+    for table in [*tables, audit_log, *own]:
+        table.to_metadata(combined)
+    return combined
+
+
+def differences(engine: Engine, service: str | None) -> list[object]:
+    with engine.connect() as connection:
+        return list(compare_metadata(MigrationContext.configure(connection), declared(service)))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    return str(request.getfixturevalue("empty_postgres_url"))
+
+
+@pytest.fixture
+def engine(empty_url: str) -> Iterator[Engine]:
+    engine = create_store_engine(empty_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.mark.parametrize("service", sorted(OWN_TABLES))
+def test_the_migrations_build_exactly_the_tables_each_service_declares(engine: Engine, service: str) -> None:
+    EventStore(engine, service).create_schema(service=service)
+    assert differences(engine, service) == []
+    assert pending(engine, ["kernel", service]) == []
+
+
+def test_a_store_whose_schema_is_current_is_not_migrated_again(engine: Engine) -> None:
+    store = EventStore(engine, "settlement")
+    store.create_schema(service="settlement")
+    with engine.connect() as connection:
+        before = sorted(MigrationContext.configure(connection).get_current_heads())
+    store.create_schema(service="settlement")
+    with engine.connect() as connection:
+        assert sorted(MigrationContext.configure(connection).get_current_heads()) == before
+    assert before == ["kernel_0002", "settlement_0001"]
+
+
+def create_as_the_release_before_migrations(engine: Engine, service: str, inbox_version: bool) -> None:
+    """What ``create_all`` made: every declared table, the inbox's ``version`` column only when the
+    release that added it had started on the store (its ALTER)."""
+    tables = declared(service)
+    tables.create_all(engine)
+    if not inbox_version:
+        with engine.begin() as connection:
+            connection.execute(text("DROP INDEX ix_inbox_aggregate_version"))
+            connection.execute(text("ALTER TABLE inbox DROP COLUMN version"))
+
+
+def archive_one_event(engine: Engine) -> None:
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO inbox (event_id, source_stream, event_type, stream_id, occurred_at, "
+                "received_at, envelope) VALUES ('e-1', 'rehab.survey.events', 'survey.need_surveyed', "
+                "'person-1', '2025-03-01T00:00:00+00:00', '2025-03-01T00:00:00+00:00', '{}')"
+            )
+        )
+
+
+@pytest.mark.parametrize("inbox_version", [False, True], ids=["before-the-version-column", "after-its-alter"])
+def test_a_store_the_release_before_migrations_created_is_adopted_with_its_data(
+    engine: Engine, inbox_version: bool
+) -> None:
+    create_as_the_release_before_migrations(engine, "settlement", inbox_version)
+    archive_one_event(engine)
+    assert pending(engine, ["kernel", "settlement"]) == ["kernel_0001", "kernel_0002", "settlement_0001"]
+
+    EventStore(engine, "settlement").create_schema(service="settlement")
+
+    assert pending(engine, ["kernel", "settlement"]) == []
+    assert differences(engine, "settlement") == []
+    with engine.connect() as connection:
+        kept = connection.execute(text("SELECT event_id, version FROM inbox")).all()
+    assert [tuple(row) for row in kept] == [("e-1", None)]  # a row written before the column: NULL
+
+
+def test_the_inbox_version_column_is_a_migration_not_an_alter_at_start_up(engine: Engine) -> None:
+    store = EventStore(engine, "assessment")
+    store.create_schema(service="assessment")
+    with engine.connect() as connection:
+        applied = set(MigrationContext.configure(connection).get_current_heads())
+    assert "kernel_0002" in applied
+    assert "version" in {column["name"] for column in inspect(engine).get_columns("inbox")}
+
+
+def start_together(engines: list[Engine], start: Callable[[Engine], None]) -> list[BaseException]:
+    """Run ``start`` on each engine in a thread of its own, all released at once; the errors raised."""
+    barrier = threading.Barrier(len(engines))
+    errors: list[BaseException] = []
+
+    def run(engine: Engine) -> None:
+        barrier.wait()
+        try:
+            start(engine)
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(engine,)) for engine in engines]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return errors
+
+
+def test_instances_starting_together_on_an_empty_database_all_start(empty_url: str) -> None:
+    engines = [create_store_engine(empty_url) for _ in range(4)]  # one engine per instance, as processes
+    try:
+        for round_ in range(3):
+            errors = start_together(
+                engines, lambda engine: EventStore(engine, "settlement").create_schema(service="settlement")
+            )
+            assert errors == [], f"round {round_}: {errors}"
+            assert differences(engines[0], "settlement") == []
+            drop_everything(engines[0])
+    finally:
+        for engine in engines:
+            engine.dispose()
+
+
+def drop_everything(engine: Engine) -> None:
+    with engine.begin() as connection:
+        connection.execute(text("DROP VIEW IF EXISTS journal_lines"))
+    declared("settlement").drop_all(engine)
+    with engine.begin() as connection:
+        connection.execute(text("DROP TABLE alembic_version"))
+
+
+def test_the_alembic_command_line_migrates_a_store_by_its_url(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'survey.db'}"
+    ini = str(MIGRATIONS.parent / "alembic.ini")
+    alembic(["-c", ini, "-x", f"url={url}", "upgrade", "kernel@head"])
+    alembic(["-c", ini, "-x", f"url={url}", "upgrade", "survey@head"])
+    engine = create_engine(url)
+    try:
+        assert pending(engine, ["kernel", "survey"]) == []
+        assert differences(engine, "survey") == []
+    finally:
+        engine.dispose()
