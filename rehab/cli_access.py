@@ -1,15 +1,16 @@
 """`rehab users | token | audit`: who may sign in, their bearer tokens, and who read whose personal data."""
 
-from __future__ import annotations
-
-import argparse
-import os
 import sys
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
-from kernel.access.auth import AUDIT, Agency, Role, Scope
+import typer
+
+from kernel.access.auth import AUDIT, Role
+from rehab.cli_failures import CommandFailed, ExitCode, say
+from rehab.cli_options import SERVICE_CHOICE, AccessDir, DatabaseUrl, VarDir, one_of
+from rehab.cli_stores import default_var_dir
 from rehab.services import SERVICES
 
 if TYPE_CHECKING:
@@ -18,139 +19,164 @@ if TYPE_CHECKING:
 AGENCIES = [*SERVICES, AUDIT]
 ROLES = [str(role) for role in Role]
 
-
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    users = commands.add_parser(
-        "users", help="add, list or disable the users tokens are issued to; set their console passwords"
-    )
-    users.add_argument("action", choices=("add", "list", "disable", "rotate-key", "set-password"))
-    users.add_argument("name", nargs="?", help="with add/disable/set-password: the user, e.g. 孙干事")
-    users.add_argument("--agency", choices=AGENCIES, help="with add: whose service the user works in")
-    users.add_argument("--role", action="append", choices=ROLES, help="with add: a role (repeatable)")
-    users.add_argument(
-        "--scope",
-        type=Scope.parse,
-        help="with add: district, street:<街道>, community:<街道>/<社区> or institution:<id>",
-    )
-    users.add_argument(
-        "--password-stdin",
-        action="store_true",
-        help="with add/set-password: read the console password from stdin (else set-password prints a "
-        "generated one-time password); the user must change it at first login",
-    )
-    users.add_argument(
+UserName = Annotated[str, typer.Argument(help="用户名，如 孙干事")]
+ConsoleVarDir = Annotated[
+    Path,
+    typer.Option(
         "--console-var-dir",
-        type=Path,
-        default=Path(os.environ.get("REHAB_VAR_DIR", "var")),
-        help="the staff console's var dir holding console.db (default $REHAB_VAR_DIR or var; "
-        "$REHAB_CONSOLE_DATABASE_URL wins)",
-    )
-    _access_dir(users)
-    users.set_defaults(run=_users)
-
-    token = commands.add_parser("token", help="issue a bearer token to a user (printed on stdout)")
-    token.add_argument("name")
-    token.add_argument("--hours", type=float, default=8.0, help="lifetime in hours (default 8)")
-    _access_dir(token)
-    token.set_defaults(run=_token)
-
-    audit = commands.add_parser("audit", help="who read which person's personal data, when and why")
-    audit.add_argument("--service", choices=SERVICES, required=True)
-    audit.add_argument("--user", help="only this user's reads")
-    audit.add_argument("--subject", help="only reads of this person (person id) or application")
-    audit.add_argument("--since", type=date.fromisoformat, metavar="DATE", help="from this day on (UTC)")
-    audit.add_argument("--database-url", help="the service's store (default: SQLite in --var-dir)")
-    audit.add_argument("--var-dir", type=Path, default=Path(os.environ.get("REHAB_VAR_DIR", "var")))
-    audit.set_defaults(run=_audit)
+        default_factory=default_var_dir,
+        show_default=False,
+        help="工作台 console.db 所在的 var 文件夹"
+        "（默认 $REHAB_VAR_DIR 或 var；$REHAB_CONSOLE_DATABASE_URL 优先）",
+    ),
+]
+PasswordStdin = Annotated[
+    bool,
+    typer.Option(
+        "--password-stdin",
+        help="从标准输入读工作台密码（否则 set-password 打印一个一次性密码）；用户首次登录须改密码",
+    ),
+]
 
 
-def _access_dir(parser: argparse.ArgumentParser) -> None:
-    var_dir = Path(os.environ.get("REHAB_VAR_DIR", "var"))
-    default = Path(os.environ.get("REHAB_ACCESS_DIR", var_dir / "access"))
-    parser.add_argument(
-        "--access-dir",
-        type=Path,
-        default=default,
-        help="users.json and the token key (default $REHAB_ACCESS_DIR or <var-dir>/access)",
-    )
+def register(app: typer.Typer) -> None:
+    users = typer.Typer(help="可签发令牌的用户：添加、列出、停用；设置工作台密码", no_args_is_help=True)
+    users.command("add", help="添加用户：机构、角色、范围（scope 须是本辖区的街道、社区或机构）")(add)
+    users.command("list", help="列出用户")(list_users)
+    users.command("disable", help="停用用户：不再签发新令牌，已签发的到期失效")(disable)
+    users.command("rotate-key", help="换一把令牌密钥；已签发的令牌到期前仍有效")(rotate_key)
+    users.command("set-password", help="设置用户的工作台密码（首次登录须更改，并解除锁定）")(set_password)
+    app.add_typer(users, name="users")
+    app.command("token", help="给用户签发令牌（bearer token），打印到标准输出")(token)
+    app.command("audit", help="谁在何时、为何查阅了哪个人的个人信息（审计记录）")(audit)
 
 
-def _users(args: argparse.Namespace) -> int:
+def add(
+    name: UserName,
+    access_dir: AccessDir,
+    console_var_dir: ConsoleVarDir,
+    agency: Annotated[str, typer.Option(callback=one_of(AGENCIES), help="用户所在机构的服务")],
+    role: Annotated[list[str], typer.Option(callback=one_of(ROLES), help="角色（可重复）")],
+    scope: Annotated[
+        str,
+        typer.Option(help="范围：district、street:<街道>、community:<街道>/<社区> 或 institution:<机构编号>"),
+    ],
+    password_stdin: PasswordStdin = False,
+    replace: Annotated[bool, typer.Option("--replace", help="替换同名的已有用户")] = False,
+) -> int:
+    from kernel.access.auth import Agency
+    from rehab.scopes import jurisdiction_scope
     from rehab.users import User, UserDirectory, UserUnknown
 
-    directory = UserDirectory(args.access_dir)
-    if args.action == "list":
-        for user in directory.users():
-            state = "" if user.enabled else "  (disabled)"
-            print(f"{user.name}\t{user.agency}\t{','.join(sorted(user.roles))}\t{user.scope}{state}")
-        return 0
-    if args.action == "rotate-key":
-        print(f"new token key {directory.rotate_key()}; tokens already issued stay valid until they expire")
-        return 0
-    if not args.name:
-        print(f"rehab users {args.action} needs a user name", file=sys.stderr)
-        return 2
-    if args.action == "disable":
-        try:
-            directory.disable(args.name)
-        except UserUnknown as unknown:
-            print(unknown, file=sys.stderr)
-            return 1
-        print(f"{args.name} disabled: no new tokens; issued ones expire within their lifetime")
-        return 0
-    if args.action == "set-password":
-        return _set_password(args, directory, generated=not args.password_stdin)
-    if not (args.agency and args.role and args.scope):
-        print("rehab users add needs --agency, at least one --role and --scope", file=sys.stderr)
-        return 2
-    directory.add(User(args.name, Agency(args.agency), frozenset(Role(r) for r in args.role), args.scope))
-    print(f"{args.name} added ({args.agency}, {', '.join(args.role)}, {args.scope})")
-    if args.password_stdin:
-        return _set_password(args, directory, generated=False)
-    print(f"console password: rehab users set-password {args.name}")
-    return 0
+    checked = jurisdiction_scope(scope)
+    directory = UserDirectory(access_dir)
+    try:
+        existing = directory.user(name)
+    except UserUnknown:
+        existing = None
+    if existing is not None and not replace:
+        raise CommandFailed(
+            f"已有用户 {name}（{existing.agency}，{existing.scope}）：要替换它请加 --replace",
+            ExitCode.PROBLEM,
+        )
+    directory.add(User(name, Agency(agency), frozenset(Role(r) for r in role), checked))
+    say(f"{name} added（已添加：{agency}，{', '.join(role)}，{checked}）")
+    if password_stdin:
+        return _set_password(directory, console_var_dir, name, generated=False)
+    say(f"工作台密码：rehab users set-password {name}")
+    return ExitCode.OK
 
 
-def _set_password(args: argparse.Namespace, directory: UserDirectory, *, generated: bool) -> int:
+def list_users(access_dir: AccessDir) -> int:
+    from rehab.users import UserDirectory
+
+    for user in UserDirectory(access_dir).users():
+        state = "" if user.enabled else "  (disabled 已停用)"
+        say(f"{user.name}\t{user.agency}\t{','.join(sorted(user.roles))}\t{user.scope}{state}")
+    return ExitCode.OK
+
+
+def disable(name: UserName, access_dir: AccessDir) -> int:
+    from rehab.users import UserDirectory, UserUnknown
+
+    try:
+        UserDirectory(access_dir).disable(name)
+    except UserUnknown as unknown:
+        raise CommandFailed(f"没有这个用户（{unknown}）", ExitCode.PROBLEM) from unknown
+    say(f"{name} 已停用：不再签发新令牌；已签发的在有效期内到期")
+    return ExitCode.OK
+
+
+def rotate_key(access_dir: AccessDir) -> int:
+    from rehab.users import UserDirectory
+
+    say(f"新的令牌密钥 {UserDirectory(access_dir).rotate_key()}；已签发的令牌到期前仍有效")
+    return ExitCode.OK
+
+
+def set_password(
+    name: UserName,
+    access_dir: AccessDir,
+    console_var_dir: ConsoleVarDir,
+    password_stdin: PasswordStdin = False,
+) -> int:
+    from rehab.users import UserDirectory
+
+    return _set_password(UserDirectory(access_dir), console_var_dir, name, generated=not password_stdin)
+
+
+def _set_password(directory: "UserDirectory", console_var_dir: Path, name: str, *, generated: bool) -> int:
     """The user's staff-console password: read from stdin, or generated and printed once."""
     from rehab.users import UserUnknown, console_store_url, set_console_password
 
     given = None if generated else sys.stdin.readline().rstrip("\r\n")
     try:
-        password = set_console_password(directory, console_store_url(args.console_var_dir), args.name, given)
+        password = set_console_password(directory, console_store_url(console_var_dir), name, given)
     except (UserUnknown, ValueError) as refused:
-        print(f"rehab users {args.action}: {refused}", file=sys.stderr)
-        return 1
+        raise CommandFailed(f"没有设置 {name} 的工作台密码：{refused}", ExitCode.PROBLEM) from refused
     if generated:
-        print(f"one-time console password of {args.name}: {password}")
-    print(f"{args.name} must choose a new console password at first login (account unlocked)")
-    return 0
+        say(f"one-time console password of {name}: {password}")
+    say(f"{name} 首次登录工作台时须设置新密码（账号已解锁）")
+    return ExitCode.OK
 
 
-def _token(args: argparse.Namespace) -> int:
+def token(
+    name: UserName,
+    access_dir: AccessDir,
+    hours: Annotated[float, typer.Option(min=0.01, help="有效期（小时）")] = 8.0,
+) -> int:
     from rehab.users import UserDirectory, UserUnknown
 
     try:
-        token = UserDirectory(args.access_dir).issue_token(args.name, lifetime=timedelta(hours=args.hours))
+        issued = UserDirectory(access_dir).issue_token(name, lifetime=timedelta(hours=hours))
     except UserUnknown as unknown:
-        print(unknown, file=sys.stderr)
-        return 1
-    print(token)
-    return 0
+        raise CommandFailed(f"不能签发令牌（{unknown}）", ExitCode.PROBLEM) from unknown
+    say(issued)
+    return ExitCode.OK
 
 
-def _audit(args: argparse.Namespace) -> int:
+def audit(
+    service: Annotated[str, typer.Option(callback=SERVICE_CHOICE, help="哪个服务的审计记录")],
+    var_dir: VarDir,
+    database_url: DatabaseUrl = None,
+    user: Annotated[str | None, typer.Option(help="只看这个用户的查阅")] = None,
+    subject: Annotated[str | None, typer.Option(help="只看对这个人（人员编号）或申请的查阅")] = None,
+    since: Annotated[
+        datetime | None, typer.Option(formats=["%Y-%m-%d"], metavar="DATE", help="从这天起（UTC）")
+    ] = None,
+) -> int:
     from kernel.access.audit import AuditTrail, printable
-    from kernel.runtime import ServiceSettings
-    from kernel.store.store import create_store_engine
+    from rehab.cli_stores import existing_store
 
-    settings = ServiceSettings(service=args.service, var_dir=args.var_dir, database_url=args.database_url)
-    since = datetime.combine(args.since, time(), UTC) if args.since else None
-    trail = AuditTrail(create_store_engine(settings.store_url))
-    print("read_at\tuser\tagency\troles\tscope\taction\tsubject\tpurpose\tstatus")
-    for entry in trail.entries(user=args.user, subject=args.subject, since=since):
+    start = datetime.combine(date(since.year, since.month, since.day), time(), UTC) if since else None
+    trail = AuditTrail(existing_store(service, var_dir, database_url))
+    say(
+        "查阅时间 read_at\t用户 user\t机构 agency\t角色 roles\t范围 scope\t"
+        "操作 action\t对象 subject\t目的 purpose\t状态 status"
+    )
+    for entry in trail.entries(user=user, subject=subject, since=start):
         who = (entry.user, entry.agency, entry.roles, entry.scope)
         what = (entry.action, entry.subject, entry.purpose, str(entry.status))
         cells = (entry.read_at.isoformat(timespec="seconds"), *who, *what)
-        print("\t".join(map(printable, cells)))  # a stored value cannot forge a row (issue 14)
-    return 0
+        say("\t".join(map(printable, cells)))  # a stored value cannot forge a row (issue 14)
+    return ExitCode.OK

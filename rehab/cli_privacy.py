@@ -1,49 +1,45 @@
 """`rehab forget <person-id>`: destroy a person's data key in the survey registry (删除个人信息)."""
 
-from __future__ import annotations
-
-import argparse
-import sys
-from pathlib import Path
+from typing import Annotated
 from uuid import UUID
 
+import typer
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    forget = commands.add_parser(
-        "forget",
-        help="destroy a person's data key: their personal details read （已删除） everywhere; money is kept",
-        description=(
-            "Runs against the survey service's store (like `rehab replay` against settlement's): the key "
-            "is overwritten and deleted and survey.person_forgotten recorded in one transaction; the running "
-            "survey service publishes the event, and consumers drop any key they cached. Irreversible."
-        ),
-    )
-    forget.add_argument("person_id", help="the person id (GET /persons on the survey service lists them)")
-    forget.add_argument("--database-url", help="the survey service's store (default: SQLite in --var-dir)")
-    forget.add_argument("--var-dir", type=Path, default=Path("var"))
-    forget.set_defaults(run=_forget)
+from rehab.cli_failures import CommandFailed, ExitCode, say
+from rehab.cli_options import DatabaseUrl, VarDir
+
+HELP = (
+    "销毁一个人的个人信息密钥：其个人信息在各处显示为（已删除），金额不变。在调查服务（survey）的数据库上运行"
+    "（如 rehab replay 在结算的数据库上）：密钥被覆盖删除，并在同一事务中记录 survey.person_forgotten；"
+    "运行中的调查服务发布该事件，各消费者丢弃缓存的密钥。不可撤销。"
+)
 
 
-def _forget(args: argparse.Namespace) -> int:
+def register(app: typer.Typer) -> None:
+    app.command("forget", help=HELP)(forget)
+
+
+def forget(
+    person_id: Annotated[str, typer.Argument(help="人员编号（person id；调查服务的 GET /persons 列出）")],
+    var_dir: VarDir,
+    database_url: DatabaseUrl = None,
+) -> int:
     from kernel.domain.rejections import CommandRejected
-    from kernel.runtime import ServiceSettings
-    from kernel.store.store import EventStore, create_store_engine
+    from kernel.store.store import EventStore
+    from rehab.cli_stores import existing_store
     from services.survey import handlers
     from services.survey.projection import tables
 
     try:
-        person_id = UUID(args.person_id)
-    except ValueError:
-        print(f"not a person id: {args.person_id!r}", file=sys.stderr)
-        return 2
-    settings = ServiceSettings(service="survey", var_dir=args.var_dir, database_url=args.database_url)
-    store = EventStore(create_store_engine(settings.store_url), producer="survey")
+        person = UUID(person_id)
+    except ValueError as wrong:
+        raise CommandFailed(f"不是人员编号（not a person id）：{person_id!r}", ExitCode.USAGE) from wrong
+    store = EventStore(existing_store("survey", var_dir, database_url), producer="survey")
     store.create_schema(tables)  # adds person_keys to a store that predates it; nothing else changes
     try:
-        key_id = handlers.forget_person(store, person_id)
+        key_id = handlers.forget_person(store, person)
     except CommandRejected as refused:
-        print(f"{refused.code}: {refused.message}", file=sys.stderr)
-        return 1
+        raise CommandFailed(f"{refused.code}: {refused.message}", ExitCode.PROBLEM) from refused
     destroyed = f"data key {key_id} destroyed" if key_id else "registered before sealing: no data key"
-    print(f"person {person_id} forgotten ({destroyed}); their personal details now read （已删除）")
-    return 0
+    say(f"person {person} forgotten ({destroyed})：其个人信息此后显示为（已删除）")
+    return ExitCode.OK

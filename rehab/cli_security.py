@@ -1,13 +1,13 @@
 """`rehab keys generate | rotate | revoke | list`: the agencies' event-signing keys."""
 
-from __future__ import annotations
-
-import argparse
 import os
-import sys
 from pathlib import Path
+from typing import Annotated
 
-from rehab.services import SERVICES
+import typer
+
+from rehab.cli_failures import CommandFailed, ExitCode, say
+from rehab.cli_options import SERVICE_CHOICE
 
 
 def default_keys_dir() -> Path:
@@ -17,74 +17,75 @@ def default_keys_dir() -> Path:
     return Path(os.environ.get("REHAB_VAR_DIR", "var")) / "keys"
 
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    keys = commands.add_parser(
-        "keys",
-        help="the agencies' Ed25519 keys that sign events (docs/security.md)",
-        description="Each agency signs the events it publishes; consumers verify them with its public keys.",
-    )
-    actions = keys.add_subparsers(title="actions", metavar="ACTION", required=True)
-    generate = actions.add_parser("generate", help="an agency's first key pair")
-    rotate = actions.add_parser(
-        "rotate", help="a new key pair for an agency; its older public keys keep verifying old events"
-    )
-    revoke = actions.add_parser("revoke", help="stop trusting a key (events it signed are dead-lettered)")
-    listing = actions.add_parser("list", help="every key, with the one each agency signs with")
-    for parser in (generate, rotate, revoke):
-        parser.add_argument("--agency", required=True, choices=SERVICES)
-    revoke.add_argument("--key-id", required=True, help="as `rehab keys list` shows it")
-    for parser in (generate, rotate, revoke, listing):
-        parser.add_argument(
-            "--dir",
-            type=Path,
-            default=default_keys_dir(),
-            help="the key directory (default $REHAB_KEYS_DIR, else $REHAB_VAR_DIR/keys, else ./var/keys)",
-        )
-    generate.set_defaults(run=_generate)
-    rotate.set_defaults(run=_rotate)
-    revoke.set_defaults(run=_revoke)
-    listing.set_defaults(run=_list)
+KeysDir = Annotated[
+    Path,
+    typer.Option(
+        "--dir",
+        default_factory=default_keys_dir,
+        show_default=False,
+        help="密钥文件夹（默认 $REHAB_KEYS_DIR，否则 $REHAB_VAR_DIR/keys，否则 ./var/keys）",
+    ),
+]
+Agency = Annotated[str, typer.Option("--agency", callback=SERVICE_CHOICE, help="哪个机构")]
 
 
-def _generate(args: argparse.Namespace) -> int:
-    from rehab.keys import KeysExist, generate
+def register(app: typer.Typer) -> None:
+    keys = typer.Typer(
+        help="各机构签名事件的 Ed25519 密钥（docs/security.md）：机构签名发布的事件，消费者用其公钥验证",
+        no_args_is_help=True,
+    )
+    keys.command("generate", help="机构的第一对密钥")(generate)
+    keys.command("rotate", help="机构的新密钥对；旧公钥继续验证旧事件")(rotate)
+    keys.command("revoke", help="不再信任一把密钥（它签名的事件进入死信）")(revoke)
+    keys.command("list", help="全部密钥，以及每个机构正在用哪把签名")(list_keys)
+    app.add_typer(keys, name="keys")
+
+
+def generate(agency: Agency, folder: KeysDir) -> int:
+    from rehab.keys import KeysExist
+    from rehab.keys import generate as generate_key
 
     try:
-        key_id = generate(args.dir, args.agency)
+        key_id = generate_key(folder, agency)
     except KeysExist as exists:
-        print(exists, file=sys.stderr)
-        return 1
-    private = args.dir / args.agency / f"{key_id}.key"
-    print(f"{args.agency} signs with new key {key_id} (private key {private}, mode 0600)")
-    return 0
+        raise CommandFailed(
+            f"{agency} 已有密钥，请改用 rehab keys rotate（{exists}）", ExitCode.PROBLEM
+        ) from exists
+    private = folder / agency / f"{key_id}.key"
+    say(f"{agency} signs with new key {key_id}（{agency} 用新密钥签名；私钥 {private}，权限 0600）")
+    return ExitCode.OK
 
 
-def _rotate(args: argparse.Namespace) -> int:
-    from rehab.keys import rotate
+def rotate(agency: Agency, folder: KeysDir) -> int:
+    from rehab.keys import rotate as rotate_key
 
-    key_id = rotate(args.dir, args.agency)
-    print(
-        f"{args.agency} now signs new events with key {key_id}; its earlier public keys still verify "
-        f"the events they signed. Copy {args.dir / args.agency / key_id}.pub to every other machine's "
-        "key directory."
+    key_id = rotate_key(folder, agency)
+    say(
+        f"{agency} 此后用密钥 {key_id} 签名新事件；它之前的公钥继续验证各自签过的事件。"
+        f"把 {folder / agency / key_id}.pub 复制到其他每台机器的密钥文件夹。"
     )
-    return 0
+    return ExitCode.OK
 
 
-def _revoke(args: argparse.Namespace) -> int:
-    from rehab.keys import UnknownKey, revoke
+def revoke(
+    agency: Agency,
+    folder: KeysDir,
+    key_id: Annotated[str, typer.Option("--key-id", help="rehab keys list 显示的密钥编号")],
+) -> int:
+    from rehab.keys import UnknownKey
+    from rehab.keys import revoke as revoke_key
 
     try:
-        revoke(args.dir, args.agency, args.key_id)
+        revoke_key(folder, agency, key_id)
     except UnknownKey as unknown:
-        print(unknown, file=sys.stderr)
-        return 1
-    print(f"key {args.key_id} of {args.agency} is revoked: events it signed will be dead-lettered")
-    return 0
+        raise CommandFailed(f"没有这把密钥（{unknown}）：见 rehab keys list", ExitCode.PROBLEM) from unknown
+    say(f"{agency} 的密钥 {key_id} 已吊销（revoked）：它签名的事件将进入死信")
+    return ExitCode.OK
 
 
-def _list(args: argparse.Namespace) -> int:
-    from rehab.keys import list_keys, render
+def list_keys(folder: KeysDir) -> int:
+    from rehab.keys import list_keys as keys_in
+    from rehab.keys import render
 
-    print(render(list_keys(args.dir)), end="")
-    return 0
+    typer.echo(render(keys_in(folder)), nl=False)
+    return ExitCode.OK

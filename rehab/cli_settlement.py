@@ -1,90 +1,133 @@
-"""`rehab replay | explain | statement | annual-summary | coverage | quota-use`: settlement's read side."""
+"""`rehab replay | explain | statement | annual-summary | coverage | quota-use`: settlement's read side.
 
-from __future__ import annotations
+Each reads settlement's existing store (never creating one) and never writes the live ledger.
+"""
 
-import argparse
-import os
-import sys
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from rehab.cli_failures import CommandFailed, ExitCode, first_line, warn
+from rehab.cli_options import AccessDir, DatabaseUrl, VarDir, one_of
+from rehab.cli_stores import existing_store
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+Year = Annotated[int, typer.Option("--year", help="年度，如 2025")]
+Day = Annotated[date | None, typer.Option(formats=["%Y-%m-%d"], metavar="DATE", show_default=False)]
+User = Annotated[
+    str | None,
+    typer.Option(
+        "--user",
+        help="你自己的用户名（rehab users add）：rehab 用 --access-dir 的令牌密钥给你签发 15 分钟的令牌，"
+        "向调查服务（survey）申领个人信息密钥，每次申领留审计记录",
+    ),
+]
+Token = Annotated[
+    str | None,
+    typer.Option(
+        "--token", envvar="REHAB_TOKEN", help="你自己的令牌（rehab token 用户名；默认 $REHAB_TOKEN）"
+    ),
+]
+SurveyUrl = Annotated[
+    str | None, typer.Option("--survey-url", help="调查服务地址（默认 $REHAB_SURVEY_URL，否则本机 8101）")
+]
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    replay = commands.add_parser(
-        "replay", help="rebuild settlement's ledger from its event archive and print totals"
-    )
-    replay.add_argument("--database-url", help="settlement's store (default: SQLite in --var-dir)")
-    replay.add_argument("--var-dir", type=Path, default=Path("var"))
-    replay.add_argument(
-        "--as-of",
-        type=date.fromisoformat,
-        metavar="DATE",
-        help="print the ledger as it stood at the end of DATE (CST), replayed in memory from events "
-        "settlement had received by then; the live ledger is not touched",
-    )
-    replay.add_argument(
-        "--known-by",
-        choices=("received", "recorded"),
-        default="received",
-        help="with --as-of: count events by when settlement received them (default: what the ledger "
-        "showed) or by when their producer recorded them (what it would have shown without delays)",
-    )
-    replay.add_argument(
-        "--policy",
-        type=Path,
-        metavar="FILE",
-        help="replay the whole archive in memory under this policy file (in place of the policy with its "
-        "id) and print the difference from the live ledger per payee, funding source and funding level",
-    )
-    replay.add_argument(
-        "--from-archive",
-        action="store_true",
-        help="derive settlement's fact log again from the archive alone (validating every event) "
-        "before rebuilding; by default the rebuild reads the fact log the live ledger wrote",
-    )
-    replay.set_defaults(run=_replay)
-
-    _document_commands(commands)
+HELP = {
+    "replay": "从事件存档重建结算台账（replay）并打印合计；--as-of 看某日的台账，--policy 看另一政策会付多少",
+    "explain": "说明一笔记账（posting）的金额为何如此：规则、政策条款和数值、输入、算式、来源事件",
+    "statement": "某收款方（payee）某年或某月的对账单（statement），csv 或 xlsx；"
+    "个人收款方印出姓名（留审计记录）",
+    "annual-summary": "附件3《康复需求和康复服务情况汇总表》xlsx，按街道和社区；"
+    "个人信息用你自己的令牌申领（留审计记录）",
+    "coverage": "某年度各街道的覆盖率（coverage），对照政策目标",
+    "quota-use": "某年度各区县的任务完成情况（quota use）：任务数对照已批准的儿童",
+}
 
 
-def _replay(args: argparse.Namespace) -> int:
+def register(app: typer.Typer) -> None:
+    for name, command in (
+        ("replay", replay),
+        ("explain", explain),
+        ("statement", statement),
+        ("annual-summary", annual_summary),
+        ("coverage", coverage),
+        ("quota-use", quota_use),
+    ):
+        app.command(name, help=HELP[name])(command)
+
+
+def replay(
+    var_dir: VarDir,
+    database_url: DatabaseUrl = None,
+    as_of: Annotated[
+        date | None,
+        typer.Option(
+            formats=["%Y-%m-%d"],
+            metavar="DATE",
+            help="打印该日（北京时间）结束时的台账：只在内存中重放结算当时已收到的事件，不动实时台账",
+        ),
+    ] = None,
+    known_by: Annotated[
+        str,
+        typer.Option(
+            callback=one_of(["received", "recorded"]),
+            help="配合 --as-of：按结算收到事件的时间（received，台账当时的样子）"
+            "或产生方记录的时间（recorded）",
+        ),
+    ] = "received",
+    policy: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE",
+            help="在内存中按这份政策文件重放全部存档，打印与实时台账的差额（按收款方、资金来源和级次）",
+        ),
+    ] = None,
+    from_archive: Annotated[
+        bool,
+        typer.Option(help="先只从存档重新推导事实日志（逐个校验事件）再重建；默认读实时台账写的事实日志"),
+    ] = False,
+) -> int:
     from sqlalchemy.exc import SQLAlchemyError
 
-    if args.policy is not None and args.as_of is not None:
-        print("--policy and --as-of cannot be combined", file=sys.stderr)
-        return 2
-    engine = _settlement_store(args)
+    from rehab.cli_progress import working
+
+    if policy is not None and as_of is not None:
+        raise CommandFailed("--policy 和 --as-of 不能同时使用", ExitCode.USAGE)
+    engine = existing_store("settlement", var_dir, database_url)
     try:
-        return _replay_in(engine, args)
+        with working("正在重放结算事件（replay）…"):
+            return _replay_in(engine, as_of, known_by, policy, from_archive)
     except (ValueError, ArithmeticError, SQLAlchemyError) as error:  # a stored value, not a bug to trace
-        print(f"rehab replay: the stored events cannot be replayed: {_shown(error)}", file=sys.stderr)
+        warn(f"rehab replay：存档的事件无法重放：{_shown(error)}")
         _print_amounts_beyond_bound(engine, whole_archive=True)
-        return 1
+        return ExitCode.PROBLEM
 
 
-def _replay_in(engine: Engine, args: argparse.Namespace) -> int:
+def _replay_in(
+    engine: "Engine", as_of: date | None, known_by: str, policy: Path | None, from_archive: bool
+) -> int:
     from services.settlement.ledger.replay import rebuild_ledger
     from services.settlement.ledger.report import render
 
-    if args.policy is not None:
+    if policy is not None:
         from services.settlement.commands import replay_under_policy
 
-        return replay_under_policy(engine, args.policy)
-    if args.as_of is not None:
+        return replay_under_policy(engine, policy)
+    if as_of is not None:
         from services.settlement.commands import replay_as_of_date
 
-        return replay_as_of_date(engine, args.as_of, args.known_by)
-    report = rebuild_ledger(engine, source="archive" if args.from_archive else "log")
-    print(render(report), end="")
+        return replay_as_of_date(engine, as_of, "recorded" if known_by == "recorded" else "received")
+    report = rebuild_ledger(engine, source="archive" if from_archive else "log")
+    typer.echo(render(report), nl=False)
     beyond = _print_amounts_beyond_bound(engine, whole_archive=False)
-    return 0 if report.balanced and not beyond else 1
+    return ExitCode.OK if report.balanced and not beyond else ExitCode.PROBLEM
 
 
-def _print_amounts_beyond_bound(engine: Engine, *, whole_archive: bool) -> int:
+def _print_amounts_beyond_bound(engine: "Engine", *, whole_archive: bool) -> int:
     """Name each stored amount beyond MAX_AMOUNT_FEN (issue 14: recorded before the bound existed)."""
     from kernel.access.audit import printable
     from rehab.verify_amounts import stored_amounts_beyond_bound
@@ -92,96 +135,88 @@ def _print_amounts_beyond_bound(engine: Engine, *, whole_archive: bool) -> int:
     with engine.connect() as connection:
         lines = stored_amounts_beyond_bound(connection, whole_archive=whole_archive)
     for line in lines:
-        print(f"rehab replay: stored beyond the bound: {printable(line)}", file=sys.stderr)
+        warn(f"rehab replay：存档金额超出上限（stored beyond the bound）：{printable(line)}")
     return len(lines)
 
 
 def _shown(error: BaseException) -> str:
     from kernel.access.audit import printable
 
-    first = str(error).splitlines()[0] if str(error) else ""
-    return printable(f"{type(error).__name__}: {first}")
+    return printable(f"{type(error).__name__}: {first_line(error)}")
 
 
-def _document_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """explain, statement, annual-summary and coverage: read settlement's store, never write it."""
-    explain = commands.add_parser("explain", help="print why a settlement posting's amount is what it is")
-    explain.add_argument("posting_id", help="the posting id (GET /ledger/postings lists them)")
-    statement = commands.add_parser("statement", help="statement 对账单 of a payee for a year or a month")
-    statement.add_argument("--payee", required=True, metavar="ACCOUNT", help="e.g. street:鸳鸯")
-    statement.add_argument("--period", required=True, help="a year (2025) or a month (2025-03)")
-    statement.add_argument("--format", choices=("csv", "xlsx"), default="csv")
-    statement.add_argument("--out", type=Path, help="file to write (default: csv to stdout)")
-    summary = commands.add_parser("annual-summary", help="附件3 康复需求和康复服务情况汇总表 as xlsx")
-    summary.add_argument("--year", type=int, required=True)
-    summary.add_argument("--street", required=True, help="street 街道, e.g. 鸳鸯")
-    summary.add_argument("--community", help="one community 社区 (default: a sheet per community)")
-    summary.add_argument("--out", type=Path, required=True, help="the .xlsx file to write")
-    summary.add_argument("--preparer", default="", help="填表人")
-    summary.add_argument("--reviewer", default="", help="审核人")
-    summary.add_argument("--filled-on", type=date.fromisoformat, help="填表日期 (default blank)")
-    coverage = commands.add_parser(
-        "coverage", help="coverage 覆盖率 of a year per street against the policy target"
-    )
-    coverage.add_argument("--year", type=int, required=True)
-    quota_use = commands.add_parser(
-        "quota-use", help="quota use 任务完成情况 of a year per county: quotas against approved children"
-    )
-    quota_use.add_argument("--year", type=int, required=True)
-    quota_use.add_argument(
-        "--jurisdiction",
-        help="whose policy sets the quotas (e.g. anyang); default: the deployment's (REHAB_REFERENCE)",
-    )
-    runs = (
-        (explain, _explain),
-        (statement, _statement),
-        (summary, _annual_summary),
-        (coverage, _coverage),
-        (quota_use, _quota_use),
-    )
-    for command, run in runs:
-        command.add_argument("--database-url", help="settlement's store (default: SQLite in --var-dir)")
-        command.add_argument("--var-dir", type=Path, default=Path(os.environ.get("REHAB_VAR_DIR", "var")))
-        command.set_defaults(run=run)
+def explain(
+    posting_id: Annotated[str, typer.Argument(help="记账编号（posting id；GET /ledger/postings 列出）")],
+    var_dir: VarDir,
+    database_url: DatabaseUrl = None,
+) -> int:
+    from services.settlement.commands import explain as explain_posting
+
+    return explain_posting(existing_store("settlement", var_dir, database_url), posting_id)
 
 
-def _settlement_store(args: argparse.Namespace) -> Engine:
-    from kernel.runtime import ServiceSettings
-    from kernel.store.store import create_store_engine
+def statement(
+    var_dir: VarDir,
+    access_dir: AccessDir,
+    payee: Annotated[str, typer.Option(metavar="ACCOUNT", help="收款方账户，如 street:鸳鸯、person:<编号>")],
+    period: Annotated[str, typer.Option(help="年份（2025）或月份（2025-03）")],
+    format: Annotated[
+        str | None,
+        typer.Option(
+            "--format", callback=one_of(["csv", "xlsx"]), help="格式（默认按 --out 的后缀，否则 csv）"
+        ),
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="写入的文件（默认 csv 输出到屏幕）")] = None,
+    user: User = None,
+    token: Token = None,
+    survey_url: SurveyUrl = None,
+    database_url: DatabaseUrl = None,
+) -> int:
+    from rehab.documents import KeyHolder, write_statement
 
-    settings = ServiceSettings(service="settlement", var_dir=args.var_dir, database_url=args.database_url)
-    return create_store_engine(settings.store_url)
+    holder = KeyHolder(access_dir, user, token, survey_url)
+    engine = existing_store("settlement", var_dir, database_url)
+    return write_statement(engine, payee, period, format, out, holder)
 
 
-def _explain(args: argparse.Namespace) -> int:
-    from services.settlement.commands import explain
-
-    return explain(_settlement_store(args), args.posting_id)
-
-
-def _statement(args: argparse.Namespace) -> int:
-    from services.settlement.commands import write_statement
-
-    return write_statement(_settlement_store(args), args.payee, args.period, args.format, args.out)
-
-
-def _annual_summary(args: argparse.Namespace) -> int:
-    from services.settlement.commands import write_annual_summary
+def annual_summary(
+    var_dir: VarDir,
+    access_dir: AccessDir,
+    year: Year,
+    street: Annotated[str, typer.Option(help="街道，如 鸳鸯")],
+    out: Annotated[Path, typer.Option(help="写入的 .xlsx 文件")],
+    community: Annotated[str | None, typer.Option(help="只要一个社区（默认每个社区一张表）")] = None,
+    preparer: Annotated[str, typer.Option(help="填表人")] = "",
+    reviewer: Annotated[str, typer.Option(help="审核人")] = "",
+    filled_on: Annotated[date | None, typer.Option(formats=["%Y-%m-%d"], help="填表日期（默认留空）")] = None,
+    user: User = None,
+    token: Token = None,
+    survey_url: SurveyUrl = None,
+    database_url: DatabaseUrl = None,
+) -> int:
+    from rehab.documents import KeyHolder, write_annual_summary
     from services.settlement.documents.annual_summary import Signatures
 
-    signatures = Signatures(args.preparer, args.reviewer, args.filled_on)
-    return write_annual_summary(
-        _settlement_store(args), args.year, args.street, args.community, args.out, signatures
-    )
+    holder = KeyHolder(access_dir, user, token, survey_url)
+    engine = existing_store("settlement", var_dir, database_url)
+    signatures = Signatures(preparer, reviewer, filled_on)
+    return write_annual_summary(engine, year, street, community, out, signatures, holder)
 
 
-def _coverage(args: argparse.Namespace) -> int:
+def coverage(year: Year, var_dir: VarDir, database_url: DatabaseUrl = None) -> int:
     from services.settlement.commands import print_coverage
 
-    return print_coverage(_settlement_store(args), args.year)
+    return print_coverage(existing_store("settlement", var_dir, database_url), year)
 
 
-def _quota_use(args: argparse.Namespace) -> int:
+def quota_use(
+    year: Year,
+    var_dir: VarDir,
+    database_url: DatabaseUrl = None,
+    jurisdiction: Annotated[
+        str | None, typer.Option(help="按谁的政策定任务数（如 anyang）；默认本部署的（REHAB_REFERENCE）")
+    ] = None,
+) -> int:
     from services.settlement.commands import print_quota_use
 
-    return print_quota_use(_settlement_store(args), args.year, args.jurisdiction)
+    return print_quota_use(existing_store("settlement", var_dir, database_url), year, jurisdiction)

@@ -71,7 +71,12 @@ DISTRICT_OFFICE_SIGNATORIES = {
 
 
 class StepFailed(RuntimeError):
-    """A service refused a step of the journey; the message carries its answer."""
+    """A service refused a step of the journey; the message carries its answer, ``status`` its HTTP status
+    (None for a wait that timed out), so `rehab demo` can tell a 401 of access control from a conflict."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass
@@ -87,13 +92,18 @@ class Journey:
     def post(self, service: str, path: str, body: dict[str, Any], expect: int = 201) -> dict[str, Any]:
         response = self.client.post(self.url(service) + path, json=body)
         if response.status_code != expect:
-            raise StepFailed(f"{service} POST {path} answered {response.status_code}: {response.text}")
+            raise StepFailed(
+                f"{service} POST {path} answered {response.status_code}: {response.text}",
+                response.status_code,
+            )
         return dict(response.json())
 
     def get(self, service: str, path: str, **params: Any) -> Any:
         response = self.client.get(self.url(service) + path, params=params)
         if response.status_code != 200:
-            raise StepFailed(f"{service} GET {path} answered {response.status_code}: {response.text}")
+            raise StepFailed(
+                f"{service} GET {path} answered {response.status_code}: {response.text}", response.status_code
+            )
         return response.json()
 
     def wait_until(self, what: str, condition: Callable[[], bool]) -> None:

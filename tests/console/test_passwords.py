@@ -3,7 +3,6 @@ kept forms; `rehab users add --password-stdin` and `rehab users set-password` by
 
 from __future__ import annotations
 
-import argparse
 import io
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,7 +12,7 @@ import pytest
 from console.passwords import Credentials, LoginPolicy, LoginRefused
 from console.sessions import Sessions
 from console.store import create_console_engine
-from rehab.cli_access import register
+from rehab.cli import main
 
 T0 = datetime(2025, 3, 5, 9, 0, tzinfo=UTC)
 
@@ -86,10 +85,7 @@ def test_a_session_ends_when_idle_and_keeps_a_form_only_for_its_own_user_once(tm
 
 
 def rehab(*argv: str) -> int:
-    parser = argparse.ArgumentParser(prog="rehab")
-    register(parser.add_subparsers())
-    args = parser.parse_args(argv)
-    return int(args.run(args))
+    return main(list(argv))
 
 
 def test_an_administrator_gives_a_clerk_a_console_password_from_stdin_or_a_printed_one_time_one(

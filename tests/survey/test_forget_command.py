@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import pytest
@@ -11,16 +10,13 @@ from fastapi.testclient import TestClient
 from rehab_contracts.sealed import REDACTED
 
 from kernel.runtime import ServiceSettings
-from rehab import cli_privacy
+from rehab.cli import main
 from services.survey.app import create_app
 from tests.survey.people import person_body
 
 
 def forget(*arguments: str) -> int:
-    parser = argparse.ArgumentParser(prog="rehab")
-    cli_privacy.register(parser.add_subparsers())
-    args = parser.parse_args(["forget", *arguments])
-    return int(args.run(args))
+    return main(["forget", *arguments])
 
 
 def test_rehab_forget_redacts_the_person_and_refuses_a_second_time(

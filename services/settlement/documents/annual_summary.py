@@ -16,11 +16,13 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.worksheet.worksheet import Worksheet
 from rehab_contracts import EventEnvelope
+from rehab_contracts.sealed import UNAVAILABLE
 from sqlalchemy import Engine
 
 from kernel.access.audit import printable
 from kernel.reference import Jurisdiction
 from services.settlement.documents.labels import SEXES, item_name
+from services.settlement.documents.person_keys import PersonKeys
 from services.settlement.documents.register import (
     REGISTER_EVENT_TYPES,
     PersonDetails,
@@ -134,11 +136,24 @@ def _institution(institution_id: str, jurisdiction: Jurisdiction) -> str:
 
 
 def annual_summary_forms(
-    engine: Engine, year: int, street: str, community: str | None, jurisdiction: Jurisdiction
+    engine: Engine,
+    year: int,
+    street: str,
+    community: str | None,
+    jurisdiction: Jurisdiction,
+    keys: PersonKeys | None = None,
 ) -> list[CommunityForm]:
-    """The forms of a year from everything settlement has archived."""
-    register = year_register(archive(engine, REGISTER_EVENT_TYPES), year)
+    """The forms of a year from everything settlement has archived; personal details opened with ``keys``
+    (`rehab annual-summary`: released to the operator's own token; default: settlement's, from the
+    environment)."""
+    register = year_register(archive(engine, REGISTER_EVENT_TYPES), year, keys)
     return community_forms(register, street, community, jurisdiction)
+
+
+def unreadable_persons(forms: Iterable[CommunityForm]) -> int:
+    """Persons whose personal fields read （不可用）: no key was released for them, so the form is not
+    complete (a forgotten person's （已删除） is complete: their data is gone for good)."""
+    return sum(1 for form in forms for row in form.rows if UNAVAILABLE in (row.name, row.id_number))
 
 
 def forms_from_envelopes(

@@ -1,19 +1,29 @@
-"""Statements 对账单 per payee and period (a month or a year), read from the ledger, as csv or xlsx."""
+"""Statements 对账单 per payee and period (a month or a year), read from the ledger, as csv or xlsx.
+
+A person payee is named from the archive's registration, opened with the key the registry releases (and
+audits); a payee the ledger never saw and the reference data does not know is refused, not shown empty.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
+from rehab_contracts import EventEnvelope
 from sqlalchemy import Engine, or_, select
 
-from services.settlement.documents.labels import AccountNames, item_name, rule_name, yuan_plain
+from kernel.reference import Jurisdiction
+from services.settlement.documents.labels import item_name, rule_name, yuan_plain
+from services.settlement.documents.person_keys import PersonKeys
+from services.settlement.documents.register import REGISTER_EVENT_TYPES, year_register
+from services.settlement.ledger.archive import archive
 from services.settlement.ledger.posting_rows import posting_of
 from services.settlement.ledger.tables import postings_table
 
@@ -24,6 +34,10 @@ COLUMNS = ("日期", "规则", "人员编号", "服务项目", "金额（元）"
 
 class BadPeriod(ValueError):
     """A period that is neither ``YYYY`` nor ``YYYY-MM``."""
+
+
+class UnknownPayee(LookupError):
+    """An account no posting names and the jurisdiction's reference data does not know."""
 
 
 @dataclass(frozen=True)
@@ -76,7 +90,7 @@ class Statement:
         return sum(line.amount_fen for line in self.lines if line.side == "debit")
 
 
-def statement(engine: Engine, account: str, period: Period, names: AccountNames) -> Statement:
+def statement(engine: Engine, account: str, period: Period, names: Callable[[str], str]) -> Statement:
     """Every posting debiting or crediting ``account`` with a business date in the period."""
     table = postings_table
     query = (
@@ -100,6 +114,47 @@ def statement(engine: Engine, account: str, period: Period, names: AccountNames)
         for posting in postings
     )
     return Statement(account, names(account), period, lines)
+
+
+def check_payee(engine: Engine, account: str, jurisdiction: Jurisdiction) -> None:
+    """Raise UnknownPayee unless a posting names ``account`` or it is a street or institution of the
+    jurisdiction (a payee not paid yet has an empty statement; a mistyped one is no payee)."""
+    kind, _, name = account.partition(":")
+    known = (
+        (kind == "street" and name in jurisdiction.streets)
+        or (kind == "service_institution" and jurisdiction.service_institution(name) is not None)
+        or (kind == "assessment_institution" and jurisdiction.assessment_institution(name) is not None)
+    )
+    if known:
+        return
+    table = postings_table.c
+    query = select(table.key).where(or_(table.credit_account == account, table.debit_account == account))
+    with engine.connect() as connection:
+        if connection.execute(query.limit(1)).first() is not None:
+            return
+    raise UnknownPayee(
+        f"没有这个收款方（payee）：{account}。账户形如 street:鸳鸯、service_institution:<机构编号>、"
+        "person:<人员编号>；台账里的账户见 GET /ledger"
+    )
+
+
+def person_name(engine: Engine, person_id: str, keys: PersonKeys) -> str | None:
+    """A person payee's name as last registered or corrected; None when settlement never archived them.
+
+    Only this person's events are read, so only their key is asked for (one audited release).
+    """
+    own = [
+        envelope for envelope in archive(engine, REGISTER_EVENT_TYPES) if _names_person(envelope, person_id)
+    ]
+    years = [int(envelope.payload["survey_year"]) for envelope in own if "survey_year" in envelope.payload]
+    if not years:
+        return None
+    details = year_register(own, max(years), keys).persons.get(person_id)
+    return None if details is None else details.name
+
+
+def _names_person(envelope: EventEnvelope, person_id: str) -> bool:
+    return str(envelope.payload.get("person_id", "")) == person_id
 
 
 def _rows(statement: Statement) -> list[tuple[str, str, str, str, str, str, str]]:
@@ -142,15 +197,16 @@ def statement_csv(statement: Statement) -> bytes:
 
 
 def statement_xlsx(statement: Statement) -> bytes:
-    """One sheet: title, column headings, one row per posting (yuan as numbers, 0.00), totals."""
+    """One sheet: title, column headings, one row per posting (dates as dates, yuan as numbers), totals."""
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = f"对账单 {statement.period.label}"
     sheet.append([_title(statement)])
     sheet["A1"].font = Font(bold=True)
     sheet.append(COLUMNS)
-    for row in _rows(statement):
-        sheet.append([*row[:4], Decimal(row[4]), *row[5:]])
+    for line, row in zip(statement.lines, _rows(statement), strict=True):
+        sheet.append([line.business_date, *row[1:4], Decimal(row[4]), *row[5:]])
+        sheet.cell(row=sheet.max_row, column=1).number_format = "yyyy-mm-dd"
     for label, value in _totals(statement):
         sheet.append([label, None, None, None, Decimal(value) if "." in value else int(value)])
     for cells in sheet.iter_rows(min_row=3, min_col=5, max_col=5):

@@ -1,0 +1,125 @@
+"""The deployment `rehab up` and `rehab demo --start-services` run: Redis (ours, if none answers at the
+URL) plus the five services, stopped on exit; a taken port or a Redis that may lose events refused first."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING
+from urllib.parse import urlparse
+
+from rehab.cli_failures import CommandFailed, ExitCode, say
+
+if TYPE_CHECKING:  # imported where used: `rehab serve` starts each service and needs neither
+    from rehab.local_redis import LocalRedis
+    from rehab.processes import ServiceProcesses
+
+VOLATILE_OVERRIDE = "REHAB_ALLOW_VOLATILE_REDIS"
+FREE_PORT_EXAMPLE = "redis://127.0.0.1:6390/0"
+
+
+def port_taken(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether something already listens on (or holds) ``host:port``."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def refuse_taken_ports(ports: dict[str, int]) -> None:
+    """Exit 5 naming the first port taken, before anything is started (not a service dying in its log)."""
+    for name, port in ports.items():
+        if port_taken(port):
+            raise CommandFailed(
+                f"端口 {port} 已被占用（port in use），{name} 无法启动：先停止占用它的程序"
+                f"（也许是另一个 rehab up；ss -ltnp | grep {port} 可查），"
+                "或用 REHAB_SERVICES_FILE 指定另一份端口不同的服务清单",
+                ExitCode.PORT_IN_USE,
+            )
+
+
+class Deployment:
+    """Redis plus the services of one var folder; a context manager that stops what it started."""
+
+    def __init__(
+        self, var_dir: Path, redis_url: str, *, agency_users: bool = False, with_access: bool = False
+    ) -> None:
+        self.var_dir = var_dir
+        self.redis_url = redis_url
+        self.agency_users = agency_users
+        self.with_access = with_access
+        self.redis: LocalRedis | None = None
+        self.services: ServiceProcesses | None = None
+
+    @property
+    def redis_address(self) -> str:
+        return f"{urlparse(self.redis_url).hostname}:{self._port}"
+
+    def __enter__(self) -> ServiceProcesses:
+        from console.settings import CONSOLE_PORT
+        from kernel.deployment import load_deployment
+
+        self.services = self._agency_users() if self.agency_users else self._shared_user()
+        try:
+            ports = dict(load_deployment().ports)
+            refuse_taken_ports(ports | ({"工作台（console）": CONSOLE_PORT} if self.with_access else {}))
+            return self.services.start()
+        except RuntimeError as failed:  # a service exited or never became healthy: its log says why
+            self.__exit__(None, None, None)
+            raise CommandFailed(f"服务启动失败：{failed}", ExitCode.PROBLEM) from failed
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+
+    def _shared_user(self) -> ServiceProcesses:
+        """Services as one Redis user: the one answering at the URL, or a durable redis-server of ours."""
+        from rehab.local_redis import LocalRedis, answers, unsafe_settings
+        from rehab.processes import ServiceProcesses
+
+        if not answers(self.redis_url):
+            refuse_taken_ports({"redis-server": self._port})
+            say(f"正在启动 redis-server，端口 {self._port}（数据在 {self.var_dir / 'redis'}）")
+            self.redis = LocalRedis(self.var_dir / "redis", self._port).start()
+        elif (problems := unsafe_settings(self.redis_url)) and not os.environ.get(VOLATILE_OVERRIDE):
+            raise CommandFailed(
+                f"{self.redis_url} 上的 Redis 可能丢失已确认的事件（{'；'.join(problems)}），服务会拒绝它。"
+                f"给 --redis-url 一个空闲端口（如 {FREE_PORT_EXAMPLE}），rehab 会启动自己的持久化 "
+                f"redis-server；或演示时设置 {VOLATILE_OVERRIDE}=1",
+                ExitCode.USAGE,
+            )
+        return ServiceProcesses(self.var_dir, self.redis_url, with_access=self.with_access)
+
+    def _agency_users(self) -> ServiceProcesses:
+        """Each service as its own ACL user of a redis-server of ours started with deploy/redis/users.acl."""
+        from rehab.local_redis import AGENCY_USERS, LocalRedis, answers
+        from rehab.processes import ServiceProcesses
+
+        if answers(self.redis_url, even_unauthenticated=True):
+            raise CommandFailed(
+                f"--agency-users 会用 {AGENCY_USERS.name} 启动 rehab 自己的 Redis，但 {self.redis_url} "
+                f"已有 Redis 应答：给 --redis-url 一个空闲端口（free port），如 {FREE_PORT_EXAMPLE}",
+                ExitCode.USAGE,
+            )
+        say(f"正在启动 redis-server，端口 {self._port}，各机构以自己的 ACL 用户连接")
+        self.redis = LocalRedis(self.var_dir / "redis", self._port, aclfile=AGENCY_USERS).start()
+        return ServiceProcesses.with_agency_users(self.var_dir, self.redis, with_access=self.with_access)
+
+    @property
+    def _port(self) -> int:
+        return urlparse(self.redis_url).port or 6379
+
+    def __exit__(
+        self,
+        _type: type[BaseException] | None,
+        _error: BaseException | None,
+        _traceback: TracebackType | None,
+    ) -> None:
+        if self.services is not None:
+            self.services.stop()
+        if self.redis is not None:
+            self.redis.stop()

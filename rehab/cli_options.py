@@ -1,0 +1,76 @@
+"""Options several `rehab` commands share, written once: the deployment's Redis, var and access folders."""
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+
+from rehab.cli_stores import default_access_dir, default_var_dir
+from rehab.services import SERVICES
+
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def default_redis_url() -> str:
+    return os.environ.get("REHAB_REDIS_URL", DEFAULT_REDIS_URL)
+
+
+RedisUrl = Annotated[
+    str,
+    typer.Option(
+        "--redis-url",
+        default_factory=default_redis_url,
+        show_default=False,
+        help=f"共享的 Redis（默认 $REHAB_REDIS_URL，否则 {DEFAULT_REDIS_URL}）",
+    ),
+]
+VarDir = Annotated[
+    Path,
+    typer.Option(
+        "--var-dir",
+        default_factory=default_var_dir,
+        show_default=False,
+        help="部署的 var 文件夹：SQLite 数据库和日志（默认 $REHAB_VAR_DIR，否则 ./var）",
+    ),
+]
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url", help="该服务数据库（store）的 SQLAlchemy URL（默认 --var-dir 中的 SQLite）"
+    ),
+]
+AccessDir = Annotated[
+    Path,
+    typer.Option(
+        "--access-dir",
+        default_factory=default_access_dir,
+        show_default=False,
+        help="users.json 和令牌密钥（token key）所在文件夹（默认 $REHAB_ACCESS_DIR，否则 <var-dir>/access）",
+    ),
+]
+AgencyUsers = Annotated[
+    bool,
+    typer.Option(
+        "--agency-users",
+        help="启动 rehab 自己的 Redis（deploy/redis/users.acl），每个服务以自己的 Redis 用户运行，如生产环境",
+    ),
+]
+Chosen = TypeVar("Chosen", str, list[str], None)
+
+
+def one_of(allowed: Sequence[str]) -> Callable[[Chosen], Chosen]:
+    """A callback refusing (exit 2) a value, or a repeated option's value, that is not one of ``allowed``."""
+
+    def check(value: Chosen) -> Chosen:
+        given: list[str] = [value] if isinstance(value, str) else list(value or [])
+        for one in given:
+            if one not in allowed:
+                raise typer.BadParameter(f"{one!r} 不是可选值之一：{'、'.join(allowed)}")
+        return value
+
+    return check
+
+
+SERVICE_CHOICE = one_of(SERVICES)

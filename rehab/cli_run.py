@@ -1,0 +1,202 @@
+"""`rehab up | serve | demo`: run the deployment (safe by default), one agency's service, or the demo."""
+
+import importlib
+import logging
+import shutil
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import typer
+
+from rehab.cli_deployment import Deployment
+from rehab.cli_failures import CommandFailed, ExitCode, say, warn
+from rehab.cli_options import SERVICE_CHOICE, AgencyUsers, RedisUrl, VarDir
+from rehab.services import SERVICES
+
+if TYPE_CHECKING:
+    from rehab.journey import StepFailed
+    from rehab.processes import ServiceProcesses
+
+NO_ACCESS_WARNING = (
+    "警告：访问控制已关闭（--no-access / --demo）。任何能连到这些端口的人都能读到完整的身份证号等个人信息，"
+    "且不留审计记录。只在本机演示时这样运行。"
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("up", help="启动 Redis（如无应答）和五个机构服务及工作台；默认开启访问控制。Ctrl-C 全部停止")(
+        up
+    )
+    app.command("serve", help="只运行一个机构的服务（只运行本部门服务的单位用）")(serve)
+    app.command(
+        "demo", help="让一批真实感的残疾人走完全流程（调查、评估转介、审批、服务、结算），并打印汇总"
+    )(demo)
+
+
+def up(
+    redis_url: RedisUrl,
+    var_dir: VarDir,
+    agency_users: AgencyUsers = False,
+    access: Annotated[
+        bool,
+        typer.Option(
+            "--with-access/--no-access",
+            help="访问控制（access control）：每个接口都要令牌（bearer token），个人信息的查阅留审计记录。"
+            "默认开启；--no-access 只用于本机演示",
+        ),
+    ] = True,
+    demo_mode: Annotated[
+        bool, typer.Option("--demo", help="演示模式：同 --no-access，关闭访问控制（会有警告）")
+    ] = False,
+) -> int:
+    with_access = access and not demo_mode
+    if not with_access:
+        warn(NO_ACCESS_WARNING)
+    deployment = Deployment(var_dir, redis_url, agency_users=agency_users, with_access=with_access)
+    with deployment as services:
+        say(f"rehab 已启动：Redis 在 {deployment.redis_address}")
+        for service in SERVICES:
+            say(f"  {service:<11} {services.url(service)}/docs")
+        if with_access:
+            say(f"访问控制已开启：rehab users add … / rehab token 用户名 --access-dir {var_dir / 'access'}")
+            _print_console(services)
+        else:
+            say("工作台（staff console）需要访问控制：去掉 --no-access / --demo 再运行 rehab up")
+        say("Ctrl-C 停止全部服务。")
+        return _wait_until_stopped(services, var_dir)
+
+
+def _wait_until_stopped(services: "ServiceProcesses", var_dir: Path) -> int:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started in the background
+    try:
+        while all(process.poll() is None for process in services.processes.values()):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        say("\n正在停止…")
+        return ExitCode.OK
+    stopped = [name for name, process in services.processes.items() if process.poll() is not None]
+    raise CommandFailed(f"{'、'.join(stopped)} 已退出：见日志 {var_dir / 'logs'}", ExitCode.PROBLEM)
+
+
+def _print_console(services: "ServiceProcesses") -> None:
+    """Start the staff console with the demo clerks (public passwords: a demo deployment) and print them."""
+    from console.demo import demo_logins
+    from console.labels import scope_label
+    from console.settings import ConsoleSettings
+
+    assert services.access is not None
+    settings = ConsoleSettings(var_dir=services.var_dir, access_dir=services.access.folder)
+    logins = demo_logins(services.access, settings.store_url)
+    say(f"工作台（staff console）：{services.start_console()}")
+    for login in logins:
+        say(f"  演示登录 {login.name} / {login.password}（{scope_label(login.scope)}）")
+
+
+def serve(
+    service: Annotated[str, typer.Argument(callback=SERVICE_CHOICE, help="哪个机构的服务")],
+    redis_url: RedisUrl,
+    var_dir: VarDir,
+    port: Annotated[int | None, typer.Option(help="HTTP 端口（默认按服务 8101-8105）")] = None,
+    host: Annotated[str | None, typer.Option(help="监听的网卡地址（默认 $REHAB_HOST 或 127.0.0.1）")] = None,
+    database_url: Annotated[
+        str | None, typer.Option(help="本服务数据库的 SQLAlchemy URL（默认 --var-dir 中的 SQLite）")
+    ] = None,
+) -> int:
+    import uvicorn
+
+    from kernel.runtime import ServiceSettings
+
+    logging.getLogger().setLevel(logging.INFO)  # a service's log (var/logs/<service>.log) tells what it did
+
+    options: dict[str, Any] = {"database_url": database_url, "port": port, "host": host}
+    # Options not given on the command line fall back to REHAB_* variables, then to defaults.
+    settings = ServiceSettings(
+        service=service,
+        var_dir=var_dir,
+        redis_url=redis_url,
+        **{name: value for name, value in options.items() if value is not None},
+    )
+    create_app = importlib.import_module(f"services.{service}.app").create_app
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.http_port, log_level="warning")
+    return ExitCode.OK
+
+
+def demo(
+    redis_url: RedisUrl,
+    var_dir: VarDir,
+    agency_users: AgencyUsers = False,
+    persons: Annotated[int, typer.Option(min=1, help="登记多少人")] = 300,
+    year: Annotated[int, typer.Option(help="调查和服务年度")] = 2025,
+    seed: Annotated[int, typer.Option(help="随机种子（seed），样本可重复")] = 20250101,
+    start_services: Annotated[
+        bool,
+        typer.Option(help="先启动 Redis 和五个服务，结束时停止（数据留在 --var-dir）"),
+    ] = False,
+    fresh: Annotated[
+        bool, typer.Option(help="配合 --start-services：先删除上次演示的数据库、Redis 数据和日志")
+    ] = False,
+) -> int:
+    from rehab.cli_progress import DemoBar
+    from rehab.demo import print_summary, run_demo
+    from rehab.journey import StepFailed
+    from rehab.processes import ServiceProcesses
+
+    if fresh and start_services:
+        _remove_demo_data(var_dir)
+    try:
+        with DemoBar() as progress:
+            if start_services:
+                with Deployment(var_dir, redis_url, agency_users=agency_users) as services:
+                    summary = run_demo(services.url, persons=persons, year=year, seed=seed, progress=progress)
+            else:
+                urls = ServiceProcesses(var_dir, redis_url).url
+                summary = run_demo(urls, persons=persons, year=year, seed=seed, progress=progress)
+    except StepFailed as failure:
+        _demo_stopped(failure, var_dir, fresh=fresh, started=start_services)
+    print_summary(summary)
+    _say_how_to_look(var_dir, started=start_services)
+    if not summary.ledger_balanced:
+        raise CommandFailed("结算台账借贷不平衡（NOT BALANCED）：见上面的台账", ExitCode.PROBLEM)
+    return ExitCode.OK
+
+
+def _demo_stopped(failure: "StepFailed", var_dir: Path, *, fresh: bool, started: bool) -> NoReturn:
+    from kernel.access.audit import printable
+
+    answer = printable(str(failure))[:500]
+    if failure.status in (401, 403):
+        raise CommandFailed(
+            f"演示中止：服务开启了访问控制（access control），演示不带令牌（{answer}）。"
+            "请用 rehab demo --start-services（自带无访问控制的演示部署），"
+            "或先以 rehab up --demo 启动服务再运行 rehab demo",
+            ExitCode.ACCESS,
+        )
+    hint = ""
+    if failure.status is not None and 400 <= failure.status < 500 and not (fresh and started):
+        hint = (
+            "（同一个 --var-dir 里的第二次演示会遇到第一次登记的人："
+            f"用 rehab demo --start-services --fresh 从空的 {var_dir} 开始）"
+        )
+    raise CommandFailed(f"演示中止：{answer}{hint}", ExitCode.PROBLEM)
+
+
+def _say_how_to_look(var_dir: Path, *, started: bool) -> None:
+    if not started:
+        say("\n在工作台查看结果：http://127.0.0.1:8100（由 rehab up 启动）")
+        return
+    say(
+        f"\n演示用的服务已停止，数据留在 {var_dir}。查看结果：运行 rehab up --var-dir {var_dir}，"
+        "在打印出的工作台地址用演示登录进入；或 rehab coverage --year 年度、rehab replay"
+    )
+
+
+def _remove_demo_data(var_dir: Path) -> None:
+    for service in SERVICES:
+        for suffix in ("db", "db-wal", "db-shm"):
+            (var_dir / f"{service}.{suffix}").unlink(missing_ok=True)
+    for folder in ("redis", "logs"):
+        shutil.rmtree(var_dir / folder, ignore_errors=True)
