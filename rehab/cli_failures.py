@@ -88,6 +88,8 @@ def _redis_failure(error: Exception) -> CommandFailed | None:
             "先运行 rehab up，或用 --redis-url / REHAB_REDIS_URL 指向正在运行的 Redis",
             ExitCode.UNREACHABLE,
         )
+    if isinstance(error, redis.ResponseError):
+        return CommandFailed(f"Redis 拒绝了这个请求（ResponseError: {first_line(error)}）", ExitCode.USAGE)
     return None
 
 

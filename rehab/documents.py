@@ -69,12 +69,9 @@ class KeyHolder:
         from services.settlement.documents.person_keys import DEFAULT_SURVEY_URL, SurveyKeyClient
 
         base_url = self.survey_url or os.environ.get("REHAB_SURVEY_URL") or DEFAULT_SURVEY_URL
-        http = httpx.Client(
-            base_url=base_url,
-            timeout=10.0,
-            headers={"X-Purpose": quote(self.purpose)},  # the audit records why (percent-encoded, ASCII)
-            event_hooks={"response": [_refuse_unless_allowed]},
-        )
+        http = self.http_to(base_url)
+        http.headers["X-Purpose"] = quote(self.purpose)  # the audit records why (percent-encoded: ASCII)
+        http.event_hooks["response"] = [*http.event_hooks["response"], _refuse_unless_allowed]
         try:
             http.get("/health")
         except httpx.TransportError as error:
@@ -84,6 +81,12 @@ class KeyHolder:
                 ExitCode.UNREACHABLE,
             ) from error
         return SurveyKeyClient(http, self._bearer())
+
+    def http_to(self, base_url: str) -> httpx.Client:
+        """The HTTP client of the registry (a test gives the survey app's own)."""
+        import httpx
+
+        return httpx.Client(base_url=base_url, timeout=10.0)
 
     def _bearer(self) -> str:
         if self.token:
