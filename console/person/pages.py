@@ -16,7 +16,7 @@ from starlette.responses import RedirectResponse, Response
 
 from console.agencies import Answer, Problem, ServiceUnavailable
 from console.assessment.pages import MODE_LABELS
-from console.names import UNSEEN_NAME, display_name, person_cards
+from console.names import UNSEEN_NAME, PersonCard, person_cards
 from console.person.forget import CONFIRMATION_FIELD, in_chinese, matches, mismatch, offered
 from console.person.journey import PURPOSE, Journey, read_journey
 from console.settlement.accounts import account_label, account_labels, rule_label
@@ -47,7 +47,7 @@ def journey(request: Request, clerk: SignedIn, person_id: UUID, done: str = "") 
         "person/journey.html",
         journey=found,
         person=found.person,
-        name=_name(request, clerk, found),
+        card=_card(request, clerk, found),
         may_forget=offered(clerk, found.person),
         done=done,
         institutions=_institutions(request),
@@ -58,15 +58,17 @@ def journey(request: Request, clerk: SignedIn, person_id: UUID, done: str = "") 
     )
 
 
-def _name(request: Request, clerk: Clerk, found: Journey) -> str:
-    """The registry's own record when the clerk reads it; else the names the registry releases."""
+def _card(request: Request, clerk: Clerk, found: Journey) -> PersonCard | None:
+    """The page's header: the registry's own record when the clerk reads it (forgotten: （已删除）), else
+    the card the registry releases to the clerk's agency, else none (the page says （姓名不可见））."""
     if found.person is not None:
-        return str(found.person["name"])
+        person = found.person
+        return PersonCard(found.person_id, str(person["name"]), person["street"], person["community"])
     try:
         cards = person_cards(request, clerk, [found.person_id], purpose=PURPOSE)
     except ServiceUnavailable:
-        return UNSEEN_NAME
-    return display_name(cards, found.person_id)
+        return None
+    return cards.get(found.person_id)
 
 
 def _institutions(request: Request) -> dict[str, str]:

@@ -59,8 +59,16 @@ def forgotten(stack: Stack, person_id: str) -> bool:
         return bool(api.get(f"/persons/{person_id}").json()["forgotten"])
 
 
-def test_an_auditor_reads_every_section_of_a_person_served_through_a_year(pages: Any, stack: Stack) -> None:
-    person_id, _application = served(stack, 121)
+@pytest.fixture(scope="module")
+def served_person(stack: Stack) -> str:
+    """One person of 鸳鸯 taken through a whole year: surveyed, assessed, approved, served, paid."""
+    return served(stack, 121)[0]
+
+
+def test_an_auditor_reads_every_section_of_a_person_served_through_a_year(
+    pages: Any, stack: Stack, served_person: str
+) -> None:
+    person_id = served_person
     auditor = pages("审计员")
     response = auditor.goto(f"/persons/{person_id}")
     assert response is not None and response.status == 200
@@ -89,6 +97,21 @@ def test_an_auditor_reads_every_section_of_a_person_served_through_a_year(pages:
 
     reads = [(row[1], row[7]) for row in stack.audit(person_id)]
     assert ("审计员", "查看个人全程档案") in reads
+
+
+def test_the_district_office_reads_its_own_parts_with_the_name_the_registry_releases(
+    pages: Any, served_person: str
+) -> None:
+    office = pages("区残联办经办人")
+    office.goto(f"/persons/{served_person}")
+    assert office.get_by_role("heading", level=1).inner_text() == f"一人一档 · {certified_adult(121)['name']}"
+    assert "无权查看（街道康复需求调查系统）" in section(office, "登记与康复需求调查")
+    assert "同意：免费" in section(office, "补助申请审批表")
+    assert "区残联办负责人" in section(office, "审核签字")
+    assert "无权查看（康复服务记录系统）" in section(office, "康复服务记录")
+    assert "无权查看（结算系统）" in section(office, "结算与支付")
+    assert_accessible(office)
+    screenshot(office, "65-person-journey-district-office")
 
 
 def test_a_street_clerk_reads_the_survey_and_no_other_agencys_part(page: Any, stack: Stack) -> None:
