@@ -43,10 +43,6 @@ class Section:
     def shown(self) -> bool:
         return self.refusal is None and self.unavailable is None
 
-    @property
-    def system(self) -> str:
-        return SERVICE_NAMES.get(self.service, self.service)
-
 
 @dataclass(frozen=True)
 class Journey:
