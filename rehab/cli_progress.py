@@ -56,7 +56,8 @@ class DemoBar:
         _traceback: TracebackType | None,
     ) -> None:
         if self._task is not None and _error is None:
-            self._progress.update(self._task, completed=self._progress.tasks[self._task].total or 1)
+            task = self._progress.tasks[self._task]
+            self._progress.update(self._task, total=task.total or 1, completed=task.total or 1)
         self._progress.stop()
 
 

@@ -6,6 +6,7 @@ import shutil
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -17,6 +18,7 @@ from rehab.cli_options import SERVICE_CHOICE, AgencyUsers, RedisUrl, VarDir
 from rehab.services import SERVICES
 
 if TYPE_CHECKING:
+    from rehab.demo import DemoSummary
     from rehab.journey import StepFailed
     from rehab.processes import ServiceProcesses
 
@@ -91,7 +93,11 @@ def _print_console(services: "ServiceProcesses") -> None:
     assert services.access is not None
     settings = ConsoleSettings(var_dir=services.var_dir, access_dir=services.access.folder)
     logins = demo_logins(services.access, settings.store_url)
-    say(f"工作台（staff console）：{services.start_console()}")
+    try:
+        address = services.start_console()
+    except RuntimeError as failed:  # it exited or never answered: its log says why
+        raise CommandFailed(f"工作台（staff console）启动失败：{failed}", ExitCode.PROBLEM) from failed
+    say(f"工作台（staff console）：{address}")
     for login in logins:
         say(f"  演示登录 {login.name} / {login.password}（{scope_label(login.scope)}）")
 
@@ -140,28 +146,35 @@ def demo(
         bool, typer.Option(help="配合 --start-services：先删除上次演示的数据库、Redis 数据和日志")
     ] = False,
 ) -> int:
-    from rehab.cli_progress import DemoBar
-    from rehab.demo import print_summary, run_demo
+    from rehab.demo import print_summary
     from rehab.journey import StepFailed
     from rehab.processes import ServiceProcesses
 
     if fresh and start_services:
         _remove_demo_data(var_dir)
+    sample = {"persons": persons, "year": year, "seed": seed}
     try:
-        with DemoBar() as progress:
-            if start_services:
-                with Deployment(var_dir, redis_url, agency_users=agency_users) as services:
-                    summary = run_demo(services.url, persons=persons, year=year, seed=seed, progress=progress)
-            else:
-                urls = ServiceProcesses(var_dir, redis_url).url
-                summary = run_demo(urls, persons=persons, year=year, seed=seed, progress=progress)
+        if start_services:
+            with Deployment(var_dir, redis_url, agency_users=agency_users) as services:
+                summary = _drive(services.url, sample)
+        else:
+            summary = _drive(ServiceProcesses(var_dir, redis_url).url, sample)
     except StepFailed as failure:
         _demo_stopped(failure, var_dir, fresh=fresh, started=start_services)
     print_summary(summary)
-    _say_how_to_look(var_dir, started=start_services)
+    _say_how_to_look(var_dir, year, started=start_services)
     if not summary.ledger_balanced:
         raise CommandFailed("结算台账借贷不平衡（NOT BALANCED）：见上面的台账", ExitCode.PROBLEM)
     return ExitCode.OK
+
+
+def _drive(url: Callable[[str], str], sample: dict[str, int]) -> "DemoSummary":
+    """The demo with a progress bar per stage on stderr (600 persons take more than a minute)."""
+    from rehab.cli_progress import DemoBar
+    from rehab.demo import run_demo
+
+    with DemoBar() as progress:
+        return run_demo(url, progress=progress, **sample)
 
 
 def _demo_stopped(failure: "StepFailed", var_dir: Path, *, fresh: bool, started: bool) -> NoReturn:
@@ -184,13 +197,13 @@ def _demo_stopped(failure: "StepFailed", var_dir: Path, *, fresh: bool, started:
     raise CommandFailed(f"演示中止：{answer}{hint}", ExitCode.PROBLEM)
 
 
-def _say_how_to_look(var_dir: Path, *, started: bool) -> None:
+def _say_how_to_look(var_dir: Path, year: int, *, started: bool) -> None:
     if not started:
         say("\n在工作台查看结果：http://127.0.0.1:8100（由 rehab up 启动）")
         return
     say(
         f"\n演示用的服务已停止，数据留在 {var_dir}。查看结果：运行 rehab up --var-dir {var_dir}，"
-        "在打印出的工作台地址用演示登录进入；或 rehab coverage --year 年度、rehab replay"
+        f"在打印出的工作台地址用演示登录进入；或 rehab coverage --year {year} --var-dir {var_dir}"
     )
 
 
