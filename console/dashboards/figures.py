@@ -190,7 +190,14 @@ def spending_chart(flows: Mapping[tuple[str, str], int], year: int, fund_names: 
         rows=rows,
         total=row("合计", by_fund),
         series=tuple(
-            Series(index, "bar", stack="funds", name=fund_names.get(fund, fund))
+            # One fund: each bar carries its amount; several: the stack's parts carry none, the table does.
+            Series(
+                index,
+                "bar",
+                stack="funds",
+                name=fund_names.get(fund, fund),
+                labels=index if len(funds) == 1 else None,
+            )
             for index, fund in enumerate(funds)
         ),
         axes=("金额（元）",),

@@ -70,16 +70,17 @@ class Reads:
             if not page["items"] or len(found) >= page["total"]:
                 return found
 
-    def fund_names(self, funds: set[str]) -> dict[str, str]:
-        """Each fund's name as the policy gives it, from the explanation of one posting it paid."""
-        names: dict[str, str] = {}
-        for fund in sorted(funds):
-            page = self.get("/ledger/postings", account=fund, limit=20)
-            paid = [posting for posting in page["items"] if posting["debit_account"] == fund]
-            if paid:
-                path = f"/ledger/postings/{quote(str(paid[0]['posting_id']))}/explanation"
-                names[fund] = str(self.get(path)["debit_name"])
-        return names
+    def fund_names(self, postings: list[Mapping[str, Any]]) -> dict[str, str]:
+        """Each paying fund's name as the policy gives it, from the explanation of one posting it paid
+        (a posting the clerk has just read, so their scope reads its explanation too)."""
+        first_paid: dict[str, str] = {}
+        for posting in postings:
+            if posting["debit_account"].startswith("fund:"):
+                first_paid.setdefault(posting["debit_account"], str(posting["posting_id"]))
+        return {
+            fund: str(self.get(f"/ledger/postings/{quote(posting_id)}/explanation")["debit_name"])
+            for fund, posting_id in sorted(first_paid.items())
+        }
 
 
 def _coverage(reads: Reads) -> Chart:
@@ -99,8 +100,8 @@ def _quota(reads: Reads) -> Chart:
 
 
 def _flows(reads: Reads) -> tuple[dict[tuple[str, str], int], dict[str, str]]:
-    flows = fund_flows(reads.postings(), reads.year)
-    return flows, reads.fund_names({fund for _rule, fund in flows})
+    postings = reads.postings()
+    return fund_flows(postings, reads.year), reads.fund_names(postings)
 
 
 def _spending(reads: Reads) -> Chart:

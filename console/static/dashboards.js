@@ -63,7 +63,7 @@
       else series.push({ type: "line", name: spec.target.label, yAxisIndex: spec.target.axis, data: [], markLine: targetLine(spec.target) });
     }
     return {
-      legend: { bottom: 0, data: spec.series.map((each) => each.name) },
+      legend: { show: spec.series.length > 1, bottom: 0, data: spec.series.map((each) => each.name) },
       grid: { left: 72, right: spec.axes.length > 1 ? 72 : 32, top: 64, bottom: 72 },
       tooltip: { trigger: "axis" },
       xAxis: { type: "category", data: spec.categories, axisLabel: { interval: 0 } },

@@ -108,14 +108,16 @@ class Stack:
             base_url=self.services.url(service), headers={"Authorization": f"Bearer {token}"}, timeout=10.0
         )
 
-    def journey(self) -> Journey:
-        """rehab.journey's steps as each agency's user: register, survey, assess and refer, apply."""
+    def journey(self, **users: str) -> Journey:
+        """rehab.journey's steps as each agency's user: register, survey, assess and refer, apply;
+        ``users`` names another user of an agency (``survey="区统计员"``)."""
         drivers = {
             "survey": "鸳鸯调查员",
             "assessment": "评估医生",
             "approval": "鸳鸯社区协调员",
             "settlement": "财务科",
             **AGENCY_USERS,
+            **users,
         }
         service_of_port = {self.services.ports[service]: service for service in SERVICES}
 
