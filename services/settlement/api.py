@@ -15,8 +15,9 @@ from pydantic import BaseModel, Field
 from kernel.access.access import PERSONAL_DATA, Caller, Forbidden
 from kernel.access.scopes import area_of
 from kernel.domain.rejections import NotFound
-from kernel.http import Command, Offset
+from kernel.http import Command, Limit, Offset
 from kernel.runtime import ServiceRuntime, runtime_of
+from kernel.web.paging import MAX_PAGE, PAGED, page_of
 from services.settlement.book.dues import Posting
 from services.settlement.deployment import deployment_jurisdiction
 from services.settlement.documents.reports import Coverage, coverage_report, policy_of_year, progress_report
@@ -205,7 +206,19 @@ class ProgressReportOut(BaseModel):
 
 class UnsettledOut(BaseModel):
     subject: str = Field(description="The delivery id or posting key not (yet) settled.")
-    reason: str = Field(description="Why, e.g. waiting for the approval of its application.")
+    code: str = Field(
+        description="Why, stable for programs: awaiting_approval, application_refused, record_unsigned, "
+        "other_person, other_year, item_not_approved, other_institution, no_policy, item_not_in_catalogue, "
+        "support_service_paid, fee_unstated, tier_undecided, standard_unstated, nothing_to_pay.",
+        examples=["awaiting_approval"],
+    )
+    reason: str = Field(
+        description="Why, in Chinese for people.",
+        examples=["「白内障复明手术」已有服务记录，等待其补助申请的审批结果"],
+    )
+    person_id: str | None = Field(
+        description="The person the fact concerns (their 姓名 is survey's to release)."
+    )
     source_event_ids: list[str]
 
 
@@ -268,12 +281,32 @@ def get_posting(posting_id: UUID, runtime: Runtime, caller: Caller) -> PostingDe
     return PostingDetailOut(**PostingOut.of(posting).model_dump(), journal_lines=lines, source_events=sources)
 
 
-@router.get("/ledger/unsettled", response_model=list[UnsettledOut], summary="Facts not yet settled, and why")
-def list_unsettled(runtime: Runtime, ledger: Ledger, caller: Caller) -> list[UnsettledOut]:
+@router.get(
+    "/ledger/unsettled",
+    response_model=list[UnsettledOut],
+    summary="Facts not yet settled, and why, a page at a time (X-Total-Count)",
+    responses=PAGED,
+)
+def list_unsettled(
+    runtime: Runtime,
+    ledger: Ledger,
+    caller: Caller,
+    request: Request,
+    response: Response,
+    limit: Limit = MAX_PAGE,
+    offset: Offset = 0,
+) -> list[UnsettledOut]:
     items = visible_unsettled(runtime.store.engine, ledger_scope(caller), ledger.unsettled())
+    shown = page_of(items, limit=limit, offset=offset, request=request, response=response)
     return [
-        UnsettledOut(subject=item.subject, reason=item.reason, source_event_ids=list(item.source_event_ids))
-        for item in items
+        UnsettledOut(
+            subject=item.subject,
+            code=item.code,
+            reason=item.reason,
+            person_id=item.person,
+            source_event_ids=list(item.source_event_ids),
+        )
+        for item in shown
     ]
 
 

@@ -48,6 +48,12 @@ class AsOfOut(BaseModel):
     ledger: LedgerOut = Field(description="Totals per account and grand totals, as GET /ledger gives them.")
 
 
+class FundOut(BaseModel):
+    account: str = Field(examples=["fund:shapingba-finance"])
+    name: str = Field(description="The fund as the policy names it.", examples=["沙坪坝区财政"])
+    level: str = Field(description="Its level of government.", examples=["district"])
+
+
 class PolicyOut(BaseModel):
     """A policy of the registry, as an auditor picks one."""
 
@@ -61,6 +67,7 @@ class PolicyOut(BaseModel):
     settles_here: bool = Field(
         description="Whether it is one of the deployment's own jurisdiction's policies."
     )
+    funds: list[FundOut] = Field(description="The funding sources it names, whose accounts a replay debits.")
 
     @classmethod
     def of(cls, policy: Policy, jurisdiction: str) -> PolicyOut:
@@ -73,6 +80,10 @@ class PolicyOut(BaseModel):
             effective_from=policy.effective_from,
             effective_until=policy.effective_until,
             settles_here=policy.jurisdiction == jurisdiction,
+            funds=[
+                FundOut(account=source.account, name=source.name, level=source.level)
+                for source in policy.funding.sources.values()
+            ],
         )
 
 

@@ -122,7 +122,8 @@ def test_anyangs_2021_year_settles_to_the_fen_by_county_and_months(client: TestC
         f"service_institution:{CENTRE}": -(1_200_000 + 1_200_000),
     }
     [waiting] = client.get("/ledger/unsettled").json()
-    assert "安政办〔2019〕23号" in waiting["reason"] and waiting["reason"].startswith("anyang-2021: 2 months")
+    assert waiting["code"] == "standard_unstated" and "安政办〔2019〕23号" in waiting["reason"]
+    assert "训练 2 个月按每月补助标准支付" in waiting["reason"]
 
     # Replay equals live: a rebuild from the archive, and the ledger as of today.
     engine = client.app.state.runtime.store.engine  # type: ignore[attr-defined]

@@ -207,7 +207,8 @@ def test_an_institution_change_arriving_after_payment_claws_back_a_record_signed
     ]
     assert claw_back.source_event_ids[0] == "change-1"
     [note] = book.unsettled()
-    assert "moved orientation_mobility_training to lj-second-hospital" in note.reason
+    assert note.code == "other_institution"
+    assert "机构变更把「盲人定向行走及适应训练」转到lj-second-hospital" in note.reason
 
 
 def test_an_institution_change_keeps_what_the_old_institution_delivered_before_it():

@@ -138,5 +138,5 @@ def test_explain_of_an_adjustment_names_the_correcting_event_and_the_posting_it_
     assert "康复服务项目补助（调整）" in printed
     assert f"更正事件 {correction.event_id} 到达后重新结算：更正后应付 700.00 元" in printed
     assert f"被调整的记账 {original} 已记 600.00 元" in printed
-    assert "补付 top-up" in printed
+    assert next(line for line in printed.splitlines() if "调整方向" in line).split()[-1] == "补付"
     assert f"delivery.service_delivered）  {correction.event_id}" in printed

@@ -259,7 +259,7 @@ def test_a_charge_paid_in_full_by_insurance_pays_nothing_and_says_why():
     assert book.feed(low_vision_record(charge_fen=50000, insurance_paid_fen=50000)) == []
     [note] = book.unsettled()
     assert note.subject == "d1"
-    assert "nothing to pay" in note.reason
+    assert (note.code, note.reason) == ("nothing_to_pay", "无需补助：医保等已支付全部费用，或补助上限已用完")
 
 
 def test_a_self_purchased_device_is_reimbursed_to_the_person():
@@ -292,7 +292,8 @@ def test_a_service_recorded_before_its_approval_waits_and_is_settled_when_the_ap
     book = SettlementBook(POLICIES)
     assert book.feed(recorded("d1")) == []
     assert [note.subject for note in book.unsettled()] == ["d1"]
-    assert "waiting for the approval" in book.unsettled()[0].reason
+    assert book.unsettled()[0].code == "awaiting_approval"
+    assert "等待其补助申请的审批结果" in book.unsettled()[0].reason
     postings = book.feed(approved(item("support_service_mental")))
     assert summary(postings) == [("support_service", f"service_institution:{REHAB_CENTRE}", 20000)]
     assert book.unsettled() == []
@@ -314,28 +315,34 @@ def test_a_service_under_a_refused_application_is_never_paid():
     book.feed(recorded("d1"))
     assert book.feed(refused("a1")) == []
     assert book.feed(recorded("d2")) == []
-    assert [(note.subject, note.reason) for note in book.unsettled()] == [
-        ("d1", "the application was refused"),
-        ("d2", "the application was refused"),
+    refusal = "「支持性服务（精神残疾人生活自理、心理疏导）」所依据的补助申请未获批准（区残联办审批不同意）"
+    assert [(note.subject, note.code, note.reason, note.person) for note in book.unsettled()] == [
+        ("d1", "application_refused", refusal, "p1"),
+        ("d2", "application_refused", refusal, "p1"),
     ]
 
 
 @pytest.mark.parametrize(
-    ("record", "reason"),
+    ("record", "code", "reason"),
     [
-        (recorded("d1", institution="lj-first-hospital"), "was approved at lj-rehab-centre"),
-        (recorded("d1", item_code="support_service_midlife_blind"), "was not approved"),
-        (recorded("d1", year=2025, on=date(2025, 1, 5)), "is not the application year"),
-        (recorded("d1", person="p2"), "another person's"),
-        (recorded("d1", signed=False), "not signed"),
+        (recorded("d1", institution="lj-first-hospital"), "other_institution", "批准在lj-rehab-centre实施"),
+        (recorded("d1", item_code="support_service_midlife_blind"), "item_not_approved", "未批准服务项目"),
+        (
+            recorded("d1", year=2025, on=date(2025, 1, 5)),
+            "other_year",
+            "服务年度 2025 与申请年度 2024 不一致",
+        ),
+        (recorded("d1", person="p2"), "other_person", "不是同一人"),
+        (recorded("d1", signed=False), "record_unsigned", "未经本人或监护人签字"),
     ],
     ids=["another institution", "another item", "another year", "another person", "unsigned"],
 )
-def test_a_service_record_that_does_not_match_its_approval_is_not_paid(record, reason):
+def test_a_service_record_that_does_not_match_its_approval_is_not_paid(record, code, reason):
     book = SettlementBook(POLICIES)
     book.feed(approved(item("support_service_mental")))
     assert book.feed(record) == []
     [note] = book.unsettled()
+    assert note.code == code
     assert reason in note.reason
 
 
@@ -348,7 +355,7 @@ def test_a_second_approval_of_the_same_application_supersedes_the_first():
     ]
     assert [posting for fact in facts for posting in book.feed(fact)] == []
     [note] = book.unsettled()
-    assert "was approved at lj-first-hospital, not at lj-rehab-centre" in note.reason
+    assert "批准在lj-first-hospital实施，记录却来自lj-rehab-centre" in note.reason
 
 
 # -- policy in force, ids, idempotence --------------------------------------------------------------
@@ -357,7 +364,7 @@ def test_a_fact_before_the_policy_took_effect_is_not_paid_and_says_why():
     assert book.feed(surveyed("p1", on=date(2024, 9, 28))) == []
     [note] = book.unsettled()
     assert note.subject == "survey_fee:p1:2024"
-    assert note.reason == "no settlement policy in force on 2024-09-28"
+    assert (note.code, note.reason) == ("no_policy", "2024年9月28日没有施行中的结算政策")
 
 
 def test_the_policy_takes_effect_on_its_first_day():
@@ -443,4 +450,4 @@ def test_a_record_from_another_institution_without_an_approved_change_is_not_pai
         recorded("d1", item_code="orientation_mobility_training", institution="lj-second-hospital"),
     ]
     assert [posting for fact in facts for posting in book.feed(fact)] == []
-    assert any("no approved institution change" in entry.reason for entry in book.unsettled())
+    assert any("没有已批准的服务机构变更" in entry.reason for entry in book.unsettled())

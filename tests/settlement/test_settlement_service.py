@@ -134,7 +134,8 @@ def test_a_service_consumed_before_its_approval_waits_and_is_paid_when_the_appro
     assert consume(client, journey.delivered, DELIVERY_STREAM)
     [waiting] = client.get("/ledger/unsettled").json()
     assert waiting["subject"] == str(journey.delivery)
-    assert "waiting for the approval" in waiting["reason"]
+    assert (waiting["code"], waiting["person_id"]) == ("awaiting_approval", str(journey.person))
+    assert "等待其补助申请的审批结果" in waiting["reason"]
     assert client.get("/ledger").json()["posting_count"] == 0
 
     assert consume(client, journey.approved, APPROVAL_STREAM)
@@ -148,7 +149,8 @@ def test_a_service_under_a_rejected_application_is_never_paid(client):
     assert consume(client, journey.rejected(), APPROVAL_STREAM)
     assert client.get("/ledger").json()["posting_count"] == 0
     [refused] = client.get("/ledger/unsettled").json()
-    assert refused["reason"] == "the application was refused"
+    assert refused["code"] == "application_refused"
+    assert refused["reason"].endswith("所依据的补助申请未获批准（区残联办审批不同意）")
 
 
 def test_every_posting_has_one_debit_and_one_credit_line_of_equal_amount_and_the_ledger_balances(client):

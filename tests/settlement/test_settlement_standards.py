@@ -53,7 +53,7 @@ def test_shapingba_transport_and_living_allowance_is_monthly():
     hardship = subsidy(SHAPINGBA, "children_transport_living_allowance", "hardship")
     assert amount_due(standard, Claim(charge_fen=0, months=12)) == 480_000
     assert amount_due(hardship, Claim(charge_fen=0, months=3)) == 150_000
-    with pytest.raises(StandardUnstated, match="months"):
+    with pytest.raises(StandardUnstated, match="服务月数"):
         amount_due(standard, Claim(charge_fen=0))
 
 
@@ -66,7 +66,7 @@ def test_shapingba_childrens_training_is_capped_at_the_annual_standard_after_ins
 def test_shapingba_medication_aid_is_decided_within_600_to_1200_yuan():
     medication = subsidy(SHAPINGBA, "mental_medication_aid", "medication")
     assert amount_due(medication, Claim(charge_fen=0, decided_fen=90_000)) == 90_000
-    with pytest.raises(StandardUnstated, match="outside"):
+    with pytest.raises(StandardUnstated, match="不在标准区间"):
         amount_due(medication, Claim(charge_fen=0, decided_fen=130_000))
 
 
@@ -158,7 +158,8 @@ def test_a_fee_the_policy_leaves_unstated_is_not_paid_and_says_why():
     book = SettlementBook(POLICIES, jurisdiction="anyang")
     assert book.feed(surveyed("p1", year=2021, on=date(2021, 6, 1), has_needs=False)) == []
     [note] = book.unsettled()
-    assert note.reason.startswith("anyang-2021 states no survey fee: ")
+    assert note.code == "fee_unstated"
+    assert note.reason.startswith("《2021年安阳市残疾儿童康复救助工作实施方案》未规定需求调查工作经费标准：")
 
 
 def split_policy():

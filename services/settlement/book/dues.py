@@ -12,12 +12,14 @@ from uuid import UUID
 
 from services.settlement.book.eligibility import Applicant
 from services.settlement.book.facts import ItemsApproved, PersonAssessed, PersonSurveyed, ServiceRecorded
+from services.settlement.book.names import item_name, named
 from services.settlement.book.policy import Cap, Free, Percentage, Policy, Subsidy
 
 POSTING_NAMESPACE = UUID("5b0f3c2e-6a0d-5d43-9a57-2f1c8e4b7d10")
 """uuid5 namespace of posting ids: the id of a posting is uuid5(namespace, its key)."""
 
-AT_ANOTHER_INSTITUTION = "approved at another institution"
+AT_ANOTHER_INSTITUTION = "other_institution"
+"""The code of a record from an institution the item was not (or no longer) approved at."""
 
 
 class Posting(NamedTuple):
@@ -50,11 +52,21 @@ class Posting(NamedTuple):
 
 @dataclass(frozen=True)
 class Unsettled:
-    """A fact that has not (yet) made a payment due, and why."""
+    """A fact that has not (yet) made a payment due, and why: ``reason`` in Chinese for people, ``code``
+    stable for programs (``awaiting_approval``, ``fee_unstated`` …), ``person`` whom it concerns."""
 
     subject: str
     reason: str
     source_event_ids: tuple[str, ...]
+    code: str = "unsettled"
+    person: str | None = None
+
+
+class Reason(NamedTuple):
+    """Why a fact makes no payment: a stable code for programs and a Chinese sentence for people."""
+
+    code: str
+    text: str
 
 
 class Due(NamedTuple):
@@ -198,29 +210,38 @@ def service_inputs(service: ServiceRecorded) -> dict[str, object]:
     }
 
 
-def mismatch(service: ServiceRecorded, approval: ItemsApproved, institution_on_day: str | None) -> str | None:
+def mismatch(
+    service: ServiceRecorded,
+    approval: ItemsApproved,
+    institution_on_day: str | None,
+    institutions: Mapping[str, str] = MappingProxyType({}),
+) -> Reason | None:
     """Why a service record does not count for settlement, or None when it matches its approval.
 
     ``institution_on_day`` is the institution in charge of the item over the record's service period:
     the approved one, or the one approved institution changes moved the item to by its first day.
+    ``institutions`` names them (id -> name, from the reference data).
     """
     if not service.signed:
-        return "the service record is not signed by the person or guardian"
+        return Reason("record_unsigned", "服务记录未经本人或监护人签字确认")
     if service.person != approval.person:
-        return f"application {approval.application} is another person's"
+        return Reason("other_person", "服务记录与所依据的补助申请不是同一人")
     if service.year != approval.year:
-        return f"service year {service.year} is not the application year {approval.year}"
+        return Reason("other_year", f"服务年度 {service.year} 与申请年度 {approval.year} 不一致")
     approved = approval.item(service.item)
     if approved is None:
-        return f"{service.item} was not approved on application {approval.application}"
+        return Reason("item_not_approved", f"补助申请未批准服务项目「{item_name(service.item)}」")
     if institution_on_day is None or institution_on_day == service.institution:
         return None
+    item, recorded = item_name(service.item), named(institutions, service.institution)
     if institution_on_day == approved.institution:
-        return (
-            f"{AT_ANOTHER_INSTITUTION}: {service.item} was approved at {approved.institution}, "
-            f"not at {service.institution}, and no approved institution change moved it there"
+        return Reason(
+            AT_ANOTHER_INSTITUTION,
+            f"「{item}」批准在{named(institutions, approved.institution)}实施，记录却来自{recorded}，"
+            "且没有已批准的服务机构变更",
         )
-    return (
-        f"{AT_ANOTHER_INSTITUTION}: an approved institution change moved {service.item} to "
-        f"{institution_on_day} before the service period of the record from {service.institution} began"
+    return Reason(
+        AT_ANOTHER_INSTITUTION,
+        f"服务周期开始前，已批准的机构变更把「{item}」转到{named(institutions, institution_on_day)}，"
+        f"记录却来自{recorded}",
     )

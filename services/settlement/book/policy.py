@@ -308,7 +308,7 @@ def _unstated(model: object, path: str) -> Iterator[tuple[str, str]]:
         yield path, model.unstated
     elif isinstance(model, DeploymentInput):
         if model.fen is None:
-            yield path, f"a deployment input not given: {model.deployment_input}"
+            yield path, f"部署参数尚未填写：{model.deployment_input}"
     elif isinstance(model, BaseModel):
         for name in type(model).model_fields:
             yield from _unstated(getattr(model, name), f"{path}.{name}")

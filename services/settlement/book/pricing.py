@@ -10,6 +10,7 @@ from services.settlement.book.dues import (
     Due,
     Match,
     Priced,
+    Reason,
     person_account,
     service_inputs,
     service_institution_account,
@@ -17,6 +18,7 @@ from services.settlement.book.dues import (
 )
 from services.settlement.book.eligibility import Applicant
 from services.settlement.book.facts import ApplicationDescribed
+from services.settlement.book.names import RULE_NAMES
 from services.settlement.book.policy import Fees, ItemStandard, Monthly, Policy, Standard, Unstated, fen_of
 from services.settlement.book.standards import (
     Claim,
@@ -40,11 +42,11 @@ _FEES: dict[str, Callable[[Fees], int | Unstated]] = {
 """The policy's figure of each fee rule."""
 
 
-def price_fee(due: Due, policy: Policy) -> Priced | str:
+def price_fee(due: Due, policy: Policy) -> Priced | Reason:
     """A survey, management or assessment fee at the policy's rate; or why the policy states none."""
     fee = _FEES[due.rule](policy.fees)
     if isinstance(fee, Unstated):
-        return f"{policy.id} states no {due.rule.replace('_', ' ')}: {fee.unstated}"
+        return Reason("fee_unstated", f"《{policy.title}》未规定{RULE_NAMES[due.rule]}标准：{fee.unstated}")
     inputs = {**due.inputs, "fee_fen": fee}
     # Built field by field: NamedTuple._replace is several times slower, and fees are priced by the thousand.
     priced = Due(
@@ -70,15 +72,17 @@ def tier_of(item: ItemStandard, applicant: Applicant | None) -> Standard | str:
     if sole is not None:
         return sole
     if applicant is None:
-        return "the events do not carry the person's age, categories or economic status"
+        return "结算尚未收到申请表，不知其年龄、残疾类别或经济状况"
     admitted = item.standards_for(applicant)
     if len(admitted) == 1:
         return next(iter(admitted.values()))
-    which = f"several ({', '.join(admitted)})" if admitted else "none"
-    return f"{which} of its standards admit the applicant as the form describes them (the form states no age)"
+    if not admitted:
+        return "按申请表所填情况，没有一档标准适用"
+    tiers = "、".join(tier.name for tier in admitted.values())
+    return f"按申请表所填情况有多档标准适用（{tiers}），申请表不填年龄，无法确定"
 
 
-def price_subsidy(match: Match, already_paid: int, periods: Sequence[Period]) -> Priced | str:
+def price_subsidy(match: Match, already_paid: int, periods: Sequence[Period]) -> Priced | Reason:
     """The subsidy a matched record makes due, given what the item already paid and the service periods
     of the item's records counted so far (this one included); or why nothing is."""
     service, policy = match.service, match.policy
@@ -86,7 +90,8 @@ def price_subsidy(match: Match, already_paid: int, periods: Sequence[Period]) ->
     assert approved is not None  # the match checked it
     found = tier_of(policy.items[service.item], match.applicant)
     if isinstance(found, str) and approved.mode != FIXED_AMOUNT:
-        return f"{service.item} has several standards by eligibility in {policy.id}: {found}"
+        item = policy.items[service.item].name
+        return Reason("tier_undecided", f"《{policy.title}》中「{item}」按条件分档补助：{found}")
     tier = None if isinstance(found, str) else found
     months = months_trained(periods) if tier is not None and isinstance(tier.subsidy, Monthly) else None
     claim = Claim(service.charge_fen, service.insurance_paid_fen, already_paid, months)
@@ -100,9 +105,10 @@ def price_subsidy(match: Match, already_paid: int, periods: Sequence[Period]) ->
             cap = bound if bound is not None else standard_of(tier)
             amount = amount_due(tier.subsidy, claim)
     except StandardUnstated as unstated:
-        return f"{policy.id}: {unstated}"
+        item = policy.items[service.item].name
+        return Reason("standard_unstated", f"《{policy.title}》「{item}」：{unstated}")
     if amount == 0:
-        return "nothing to pay: insurance paid the charge or the cap is used up"
+        return Reason("nothing_to_pay", "无需补助：医保等已支付全部费用，或补助上限已用完")
     # The record's institution: the approved one, or the one an approved change moved the item to.
     credit = (
         service_institution_account(service.institution)

@@ -13,8 +13,9 @@ and posts the difference as adjustments dated the day the correction arrived (AD
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
+from types import MappingProxyType
 
 from kernel.domain.institutions import InstitutionMove, institution_in_charge
 from services.settlement.book.adjustments import adjustments, signed_amount
@@ -31,6 +32,7 @@ from services.settlement.book.dues import (
     Match,
     Posting,
     Priced,
+    Reason,
     Unsettled,
     assessment_fee,
     management_fee,
@@ -52,6 +54,7 @@ from services.settlement.book.facts import (
     ServiceRecorded,
     arrived_on,
 )
+from services.settlement.book.names import item_name
 from services.settlement.book.policy import Policy, PolicySet, Unstated
 from services.settlement.book.pricing import applicant_of, price_fee, price_subsidy
 from services.settlement.book.standards import split_fen
@@ -72,9 +75,15 @@ class SettlementBook:
     replaying 2023 facts pays 2023 rates whatever policy is in force today.
     """
 
-    def __init__(self, policies: PolicySet, jurisdiction: str = DEPLOYMENT_JURISDICTION) -> None:
+    def __init__(
+        self,
+        policies: PolicySet,
+        jurisdiction: str = DEPLOYMENT_JURISDICTION,
+        institutions: Mapping[str, str] = MappingProxyType({}),
+    ) -> None:
         self._policies = policies
         self._jurisdiction = jurisdiction
+        self._institutions = institutions  # id -> name, for the reasons of unsettled records
         self._seen: set[str] = set()
         self._payments = Payments()
         self._fees = FeeFacts()
@@ -156,12 +165,13 @@ class SettlementBook:
         return postings + self._management(assessment.person, assessment.year, None)
 
     def _price_fee(self, due: Due) -> Priced | None:
-        policy = self._policy_on(due.business_date, due.key, due.source_event_ids)
+        person = str(due.inputs.get("person_id"))
+        policy = self._policy_on(due.business_date, due.key, due.source_event_ids, person)
         if policy is None:
             return None
         priced = price_fee(due, policy)
-        if isinstance(priced, str):
-            self._note(due.key, priced, *due.source_event_ids)
+        if isinstance(priced, Reason):
+            self._note(due.key, priced, *due.source_event_ids, person=person)
             return None
         return priced
 
@@ -238,14 +248,15 @@ class SettlementBook:
 
     def _wait(self, service: ServiceRecorded) -> None:
         refusal = self._subsidies.refusals.get(service.application)
+        item = item_name(service.item)
         if refusal is not None:
-            self._note(service.delivery, "the application was refused", service.event_id, refusal.event_id)
-        else:
-            self._note(
-                service.delivery,
-                f"waiting for the approval of application {service.application}",
-                service.event_id,
+            reason = Reason(
+                "application_refused", f"「{item}」所依据的补助申请未获批准（区残联办审批不同意）"
             )
+            self._note(service.delivery, reason, service.event_id, refusal.event_id, person=service.person)
+        else:
+            reason = Reason("awaiting_approval", f"「{item}」已有服务记录，等待其补助申请的审批结果")
+            self._note(service.delivery, reason, service.event_id, person=service.person)
 
     def _settle_service(
         self,
@@ -272,16 +283,19 @@ class SettlementBook:
         """The record matched with its approval and the policy in force, or None (with the reason noted)."""
         institution, changes = self._institution_on(service, approval)
         sources = (approval.event_id, service.event_id, *changes)
-        reason = mismatch(service, approval, institution)
+        reason = mismatch(service, approval, institution, self._institutions)
         if reason is not None:
-            self._note(service.delivery, reason, *sources)
+            self._note(service.delivery, reason, *sources, person=service.person)
             return None
         day = max(service.signed_on, approval.approved_on)
-        policy = self._policy_on(day, service.delivery, sources)
+        policy = self._policy_on(day, service.delivery, sources, service.person)
         if policy is None:
             return None
         if policy.item(service.item) is None:
-            self._note(service.delivery, f"{service.item} is not in the catalogue of {policy.id}", *sources)
+            text = f"「{item_name(service.item)}」不在《{policy.title}》的服务目录中"
+            self._note(
+                service.delivery, Reason("item_not_in_catalogue", text), *sources, person=service.person
+            )
             return None
         self._unsettled.pop(service.delivery, None)
         return Match(service, approval, policy, day, sources, self._applicant(service.application))
@@ -315,16 +329,14 @@ class SettlementBook:
         if owner is not None and owner != service.delivery:
             paid_item = self._subsidies.records[owner].item
             if paid_item != service.item:
-                reason = f"support service already paid this year for {paid_item} (每人每年 200 元)"
-                self._note(service.delivery, reason, *match.sources)
+                text = f"本年度已为「{item_name(paid_item)}」支付支持性服务补贴（每人每年 200 元）"
+                reason = Reason("support_service_paid", text)
+                self._note(service.delivery, reason, *match.sources, person=service.person)
             return []
         fee = policy.fees.support_service_fen
         if isinstance(fee, Unstated):
-            self._note(
-                service.delivery,
-                f"{policy.id} states no support service rate: {fee.unstated}",
-                *match.sources,
-            )
+            reason = Reason("fee_unstated", f"《{policy.title}》未规定支持性服务补贴标准：{fee.unstated}")
+            self._note(service.delivery, reason, *match.sources, person=service.person)
             return self._withdraw(service, cause)
         self._support.owner[key] = service.delivery
         self._support.key_of[service.delivery] = key
@@ -344,8 +356,8 @@ class SettlementBook:
     def _subsidy(self, match: Match, already_paid: int, counted: list[ServiceRecorded]) -> Priced | None:
         periods = [(service.period_start, service.period_end) for service in counted]
         priced = price_subsidy(match, already_paid, periods)
-        if isinstance(priced, str):
-            self._note(match.service.delivery, priced, *match.sources)
+        if isinstance(priced, Reason):
+            self._note(match.service.delivery, priced, *match.sources, person=match.service.person)
             return None
         return priced
 
@@ -378,13 +390,16 @@ class SettlementBook:
         self._payments.paid[key] += sum(signed_amount(p) for p in postings)
         return postings
 
-    def _policy_on(self, day: date, subject: str, sources: tuple[str, ...]) -> Policy | None:
+    def _policy_on(
+        self, day: date, subject: str, sources: tuple[str, ...], person: str | None = None
+    ) -> Policy | None:
         try:
             policy = self._cache.in_force[day]
         except KeyError:  # the policy set never changes, so the policy in force on a day is cached
             policy = self._cache.in_force[day] = self._policies.in_force(self._jurisdiction, day)
         if policy is None:
-            self._note(subject, f"no settlement policy in force on {day.isoformat()}", *sources)
+            reason = Reason("no_policy", f"{day.year}年{day.month}月{day.day}日没有施行中的结算政策")
+            self._note(subject, reason, *sources, person=person)
         return policy
 
     def _lines(self, priced: Priced) -> list[Posting]:
@@ -410,5 +425,5 @@ class SettlementBook:
             postings.append(posting(share_due, policy.funding.account_of(source), part, policy))
         return postings
 
-    def _note(self, subject: str, reason: str, *sources: str) -> None:
-        self._unsettled[subject] = Unsettled(subject, reason, tuple(sources))
+    def _note(self, subject: str, reason: Reason, *sources: str, person: str | None = None) -> None:
+        self._unsettled[subject] = Unsettled(subject, reason.text, tuple(sources), reason.code, person)

@@ -84,7 +84,7 @@ def amount_due(subsidy: Subsidy, claim: Claim) -> int:
             return max(_figure(amount) - claim.already_paid_fen, 0)
         case Percentage(percent=percent, cap_fen=cap):
             if isinstance(percent, Unstated):
-                raise StandardUnstated(f"the percentage is unstated: {percent.unstated}")
+                raise StandardUnstated(f"补助比例未载明：{percent.unstated}")
             return percentage_amount(claim.self_paid_fen, percent, _figure(cap), claim.already_paid_fen)
         case Monthly():
             return _monthly(subsidy, claim)
@@ -95,10 +95,10 @@ def amount_due(subsidy: Subsidy, claim: Claim) -> int:
 
 def _monthly(subsidy: Monthly, claim: Claim) -> int:
     if claim.months is None:
-        raise StandardUnstated("the months served are not known")
+        raise StandardUnstated("服务月数未知")
     max_months = subsidy.max_months
     if isinstance(max_months, Unstated):
-        raise StandardUnstated(f"the month limit is unstated: {max_months.unstated}")
+        raise StandardUnstated(f"补助月数上限未载明：{max_months.unstated}")
     entitled = pro_rated(_figure(subsidy.monthly_fen), claim.months, max_months)
     if subsidy.against_cost:
         return max(min(claim.self_paid_fen, entitled - claim.already_paid_fen), 0)
@@ -108,24 +108,26 @@ def _monthly(subsidy: Monthly, claim: Claim) -> int:
 def _range(subsidy: Range, claim: Claim) -> int:
     low, high = _figure(subsidy.min_fen), _figure(subsidy.max_fen)
     if claim.decided_fen is None:
-        raise StandardUnstated("the amount within the range is decided by 区残联办 and was not given")
+        raise StandardUnstated("区间内的补助金额由区残联办决定，审批未给出金额")
     if not low <= claim.decided_fen <= high:
-        raise StandardUnstated(f"{claim.decided_fen} fen is outside the range {low}-{high}")
+        raise StandardUnstated(
+            f"审批金额 {_yuan(claim.decided_fen)} 元不在标准区间 {_yuan(low)}–{_yuan(high)} 元之内"
+        )
     return max(claim.decided_fen - claim.already_paid_fen, 0)
 
 
 def _figure(figure: int | Unstated | DeploymentInput) -> int:
     amount = fen_of(figure)
     if amount is None:
-        raise StandardUnstated(f"the standard is {_why(figure)}")
+        raise StandardUnstated(f"补助标准{_why(figure)}")
     return amount
 
 
 def _why(figure: int | Unstated | DeploymentInput) -> str:
     """Why a figure has no amount, for the unsettled list."""
     if isinstance(figure, DeploymentInput):
-        return f"a deployment input not given: {figure.deployment_input}"
-    return f"unstated: {figure.unstated}" if isinstance(figure, Unstated) else "stated"
+        return f"是部署参数，尚未填写：{figure.deployment_input}"
+    return f"未载明：{figure.unstated}" if isinstance(figure, Unstated) else "已载明"
 
 
 def months_trained(periods: Iterable[tuple[date | None, date | None]]) -> int | None:
@@ -158,7 +160,7 @@ def bound_of(subsidy: Subsidy, claim: Claim) -> int | None:
 
 def _months_bound(subsidy: Monthly, claim: Claim) -> int | None:
     if claim.months is None:
-        raise StandardUnstated("the months trained are not known: the service records carry no period")
+        raise StandardUnstated("训练月数未知：服务记录没有服务周期")
     max_months = subsidy.max_months if isinstance(subsidy.max_months, int) else None
     monthly = fen_of(subsidy.monthly_fen)
     if monthly is not None:
@@ -166,7 +168,7 @@ def _months_bound(subsidy: Monthly, claim: Claim) -> int | None:
     if max_months is not None and claim.months >= max_months:
         return None  # a full training: the months change nothing, the approval is the only limit
     why = _why(subsidy.monthly_fen)
-    raise StandardUnstated(f"{claim.months} months trained are paid by the monthly standard, which is {why}")
+    raise StandardUnstated(f"训练 {claim.months} 个月按每月补助标准支付，而该标准{why}")
 
 
 def split_fen(amount_fen: int, shares: Mapping[str, Decimal]) -> dict[str, int]:
@@ -187,3 +189,7 @@ def split_fen(amount_fen: int, shares: Mapping[str, Decimal]) -> dict[str, int]:
     for source in order[:left]:
         parts[source] += 1
     return parts
+
+
+def _yuan(fen: int) -> str:
+    return f"{Decimal(fen) / 100:,.2f}"

@@ -13,7 +13,18 @@ from sqlalchemy import Engine
 from kernel.domain.clock import CHINA_STANDARD_TIME, business_date
 from services.settlement.book.adjustments import CLAW_BACK, TOP_UP, base_rule
 from services.settlement.book.dues import Posting
-from services.settlement.book.policy import Fees, Policy, PolicySet, Unstated
+from services.settlement.book.policy import (
+    Cap,
+    DeploymentInput,
+    FixedAmount,
+    Free,
+    Monthly,
+    Percentage,
+    Policy,
+    PolicySet,
+    Range,
+    Unstated,
+)
 from services.settlement.documents.labels import (
     LEVELS,
     SUBSIDY_MODES,
@@ -113,7 +124,7 @@ def explain(
         credit_name=names(posting.credit_account),
         basis=_basis(posting, policy),
         inputs=_inputs(posting.inputs, names),
-        arithmetic=tuple(_arithmetic(posting)),
+        arithmetic=tuple(_arithmetic(posting, policy)),
         sources=tuple(
             SourceEvent(
                 str(envelope.event_id), envelope.event_type, business_date(envelope.occurred_at), received_at
@@ -140,19 +151,19 @@ def _basis(posting: Posting, policy: Policy | None) -> PolicyBasis:
         return PolicyBasis(
             posting.policy_id,
             posting.policy_version,
-            "(policy file not found)",
+            "（未找到政策文件）",
             "",
             date.min,
             "",
             "",
-            note="no policy file with this id is loaded; figures are the posting's inputs",
+            note="没有加载该编号的政策文件；以下数据取自记账时记录的输入",
         )
     clause, figure = _clause(posting, policy)
     note = None
     if policy.version != posting.policy_version:
         note = (
-            f"the policy file is now version {policy.version}; the posting was made under version "
-            f"{posting.policy_version} (the figures used are the posting's inputs below)"
+            f"政策文件现为第 {policy.version} 版；本笔记账按第 {posting.policy_version} 版计算"
+            "（所用数据见下方“计算所用数据”）"
         )
     return PolicyBasis(
         policy.id,
@@ -168,32 +179,49 @@ def _basis(posting: Posting, policy: Policy | None) -> PolicyBasis:
 
 def _clause(posting: Posting, policy: Policy) -> tuple[str, str]:
     rule = base_rule(posting.rule)
-    if rule in ("survey_fee", "management_fee", "assessment_fee", "support_service"):
+    if rule in FEE_CLAUSES:
         field = "support_service_fen" if rule == "support_service" else f"{rule}_fen"
-        description = Fees.model_fields[field].description or field
-        return description, _figure(getattr(policy.fees, field), "元/人")
+        return FEE_CLAUSES[rule], _figure(getattr(policy.fees, field), "元/人")
     if rule == "service_subsidy":
         return _item_clause(posting, policy)
     return rule, ""
 
 
-ADJUSTMENT_DIRECTIONS = {TOP_UP: "补付 top-up", CLAW_BACK: "追回 claw-back"}
+ADJUSTMENT_DIRECTIONS = {TOP_UP: "补付", CLAW_BACK: "追回"}
+
+FEE_CLAUSES = {
+    "survey_fee": "需求调查工作经费：每完成 1 名残疾人康复需求调查，按每人标准付给街道",
+    "management_fee": "康复管理经费：经调查有康复需求并完成评估的残疾人，每人按标准付给街道",
+    "assessment_fee": "评估、转介经费：区级指定定点评估机构每评估 1 人，按标准支付",
+    "support_service": "支持性服务补贴：每人每年按标准付给项目实施机构",
+}
+"""The fee rules as the policies state them (the figure follows from the policy in force)."""
+
+SUBSIDY_CLAUSES: dict[type, str] = {
+    Free: "免费：医保等先行支付后，补助自付部分，以标准为限",
+    FixedAmount: "定额：按定额补助，不论收费多少",
+    Cap: "限额：补助自付部分，每期以限额为限",
+    Percentage: "按比例：补助自付部分的一定比例，以限额为限",
+    Monthly: "按月：每月补助标准乘以服务月数，以月数上限为限",
+    Range: "区间：由区残联办在上下限之间决定补助金额",
+}
+"""How each kind of subsidy 补助方式 is computed (book/policy.py)."""
 
 
 def _item_clause(posting: Posting, policy: Policy) -> tuple[str, str]:
     code = str(posting.inputs.get("item", ""))
     item = policy.item(code)
     if item is None:
-        return f"{item_name(code)}: not in the catalogue of {policy.id}", ""
+        return f"「{item_name(code)}」不在《{policy.title}》的服务目录中", ""
     tier = item.sole_standard()
     if posting.inputs.get("subsidy_mode") == "fixed_amount":
         approved = posting.inputs.get("approved_amount_fen")
         figure = f"区残联办审批定额 {yuan(int(approved))} 元" if isinstance(approved, int) else ""
         return f"{item.name}（定额补助：按区残联办审批金额，医保等先行支付后补助自付部分）", figure
     if tier is None:
-        return f"{item.name} (several tiers by eligibility)", ""
+        return f"{item.name}（按条件分档补助）", ""
     subsidy = tier.subsidy
-    doc = (type(subsidy).__doc__ or "").strip().splitlines()[0]
+    doc = SUBSIDY_CLAUSES.get(type(subsidy), "")
     figure_value = next(
         (
             getattr(subsidy, name)
@@ -202,7 +230,7 @@ def _item_clause(posting: Posting, policy: Policy) -> tuple[str, str]:
         ),
         None,
     )
-    insurance = "医保等先行支付（insurance first）" if policy.insurance_first is True else ""
+    insurance = "医保等先行支付" if policy.insurance_first is True else ""
     clause = "；".join(part for part in (f"{item.name}：{tier.name}", doc, insurance) if part)
     return clause, "" if figure_value is None else _figure(figure_value, "元")
 
@@ -210,6 +238,9 @@ def _item_clause(posting: Posting, policy: Policy) -> tuple[str, str]:
 def _figure(value: object, unit: str) -> str:
     if isinstance(value, Unstated):
         return f"未载明（{value.unstated}）"
+    if isinstance(value, DeploymentInput):
+        given = value.fen
+        return f"部署参数未填写（{value.deployment_input}）" if given is None else _figure(given, unit)
     if isinstance(value, int):
         return f"{yuan(value)} {unit}"
     return str(value)
@@ -242,7 +273,7 @@ def _value(name: str, value: object, names: AccountNames) -> str:
     return str(value)
 
 
-def _arithmetic(posting: Posting) -> list[str]:
+def _arithmetic(posting: Posting, policy: Policy | None = None) -> list[str]:
     inputs = posting.inputs
     if "adjustment" in inputs:
         return _adjustment_arithmetic(posting)
@@ -256,11 +287,18 @@ def _arithmetic(posting: Posting) -> list[str]:
         lines = [f"{rule_name(posting.rule)} = 标准 {yuan(fee or 0)} 元/人 × 1 人 = {yuan(fee or 0)} 元"]
     if "share_percent" in inputs:
         lines.append(
-            f"{inputs.get('funding_source')} 分担 = {yuan(total or 0)} 元 × {inputs['share_percent']}% "
+            f"{_source_name(policy, inputs.get('funding_source'))} 分担 = {yuan(total or 0)} 元 × "
+            f"{inputs['share_percent']}% "
             f"= {yuan(posting.amount_fen)} 元（按最大余数法精确到分）"
         )
     lines.append(f"记账金额 = {yuan(posting.amount_fen)} 元（{posting.amount_fen} 分）")
     return lines
+
+
+def _source_name(policy: Policy | None, source: object) -> str:
+    """A funding source by the name its policy gives it (中央和省财政), else its code."""
+    found = None if policy is None else policy.funding.sources.get(str(source))
+    return str(source) if found is None else found.name
 
 
 def _adjustment_arithmetic(posting: Posting) -> list[str]:

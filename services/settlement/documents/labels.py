@@ -6,28 +6,23 @@ from collections.abc import Iterable
 
 from kernel.reference import Jurisdiction
 from services.settlement.book.adjustments import base_rule
+from services.settlement.book.names import ITEM_NAMES, RULE_NAMES, item_name
 from services.settlement.book.policy import Policy
 
-RULE_NAMES = {
-    "survey_fee": "需求调查工作经费",
-    "management_fee": "康复管理经费",
-    "assessment_fee": "评估、转介经费",
-    "support_service": "支持性服务补贴",
-    "service_subsidy": "康复服务项目补助",
-}
-"""Each posting rule as the policy texts name the money."""
-
-ITEM_NAMES = {
-    "cataract_surgery": "白内障复明手术",
-    "assistive_device_fitting": "辅助器具免费适配",
-    "self_purchased_device_subsidy": "自费购买辅助器具补贴",
-    "orientation_mobility_training": "盲人定向行走及适应训练",
-    "low_vision_training": "低视力视功能训练",
-    "support_service_midlife_blind": "支持性服务（中途盲者心理疏导）",
-    "support_service_mental": "支持性服务（精神残疾人生活自理、心理疏导）",
-    "children_rehab_training": "儿童康复训练",
-}
-"""Catalogue items as 附件2 lists them (服务项目 of 《两江新区残疾人基本康复服务目录》)."""
+__all__ = [
+    "ADJUSTMENT_NAME",
+    "EVENT_NAMES",
+    "ITEM_NAMES",
+    "LEVELS",
+    "RULE_NAMES",
+    "SEXES",
+    "SUBSIDY_MODES",
+    "AccountNames",
+    "event_name",
+    "item_name",
+    "rule_name",
+    "yuan_plain",
+]
 
 SUBSIDY_MODES = {"free": "免费", "fixed_amount": "定额补助"}
 LEVELS = {"district": "区级（一级）", "city": "市级（二级）"}
@@ -42,10 +37,6 @@ def rule_name(rule: str) -> str:
     base = base_rule(rule)
     name = RULE_NAMES.get(base, base)
     return name + ADJUSTMENT_NAME if base != rule else name
-
-
-def item_name(item: str) -> str:
-    return ITEM_NAMES.get(item, item)
 
 
 def yuan_plain(fen: int) -> str:

@@ -23,12 +23,20 @@ from services.settlement.book.dues import Posting, Unsettled
 from services.settlement.book.facts import Fact
 from services.settlement.book.policy import PolicySet
 from services.settlement.book.settlement_book import SettlementBook
-from services.settlement.deployment import settled_jurisdiction
+from services.settlement.deployment import deployment_jurisdiction
 from services.settlement.ledger import fact_log
 from services.settlement.ledger.archive import facts_of
 from services.settlement.ledger.posting_rows import write_postings
 from services.settlement.ledger.report import LedgerReport, RunningTotals
 from services.settlement.ledger.tables import facts_table
+
+
+def new_book(policies: PolicySet) -> SettlementBook:
+    """An empty book for the deployment's jurisdiction, naming its institutions in the reasons it gives."""
+    jurisdiction = deployment_jurisdiction()
+    names = {institution.id: institution.name for institution in jurisdiction.assessment_institutions}
+    names.update({institution.id: institution.name for institution in jurisdiction.service_institutions})
+    return SettlementBook(policies, jurisdiction.jurisdiction, names)
 
 
 def feed_archive(
@@ -40,7 +48,7 @@ def feed_archive(
 
 def feed_facts(facts: Iterable[Fact], policies: PolicySet) -> tuple[SettlementBook, list[Posting]]:
     """A fresh book fed with facts in the given order, and every posting it made due."""
-    book = SettlementBook(policies, settled_jurisdiction())
+    book = new_book(policies)
     postings: list[Posting] = []
     feed = book.feed
     with without_cycle_collection():
@@ -56,7 +64,7 @@ def fold_archive(
 
     The postings are folded into the totals as they come and not kept: with the archive read a page
     at a time, a replay for a report (as of a date, under another policy) holds only the book."""
-    book = SettlementBook(policies, settled_jurisdiction())
+    book = new_book(policies)
     totals = RunningTotals()
     feed, add = book.feed, totals.add
     with without_cycle_collection():
@@ -92,7 +100,7 @@ class LiveLedger:
     def __init__(self, policies: PolicySet) -> None:
         self.policies = policies
         self._lock = threading.Lock()
-        self._book = SettlementBook(policies, settled_jurisdiction())
+        self._book = new_book(policies)
         self._stale = False
 
     @property
