@@ -17,6 +17,7 @@ from starlette.responses import RedirectResponse, Response
 
 from console.agencies import Answer, Problem, ServiceRefused, ServiceUnavailable
 from console.approval.forms import at_item_fields, decision_body, review_body, signatories, submission_body
+from console.approval.persons import names_of
 from console.street.forms import iso_date
 from console.web import (
     Clerk,
@@ -71,22 +72,25 @@ def _institutions(request: Request) -> dict[str, str]:
 
 @router.get("")
 def worklist(request: Request, clerk: SignedIn) -> Response:
-    """工作台: applications waiting for this level, blocks waiting for the clerk's signature, overdue."""
+    """工作台: blocks waiting for the clerk's own signature first (待我签字, the service's
+    ``awaiting_signature=me``), then applications waiting for this level, then the overdue."""
     level = _level(clerk)
-    purpose = "工作台：待审核申请"
+    purpose = "审批：待审批申请"
     applications = _get(request, clerk, "/applications", purpose)
-    waiting = [item for item in applications if item["status"] == AWAITING.get(level)]
-    waiting.sort(key=lambda item: (item.get("decision_due_on") or "9999", item["serial_number"]))
+    awaiting_me = _get(request, clerk, "/applications", purpose, awaiting_signature="me")
     to_sign = [
         (application, sign_off)
-        for application in applications
+        for application in awaiting_me
         for sign_off in application.get("pending_sign_offs", [])
-        if clerk.name in sign_off["awaiting"]
+        if clerk.name in sign_off["awaiting"]  # the block of the application that waits for the clerk
     ]
+    waiting = [item for item in applications if item["status"] == AWAITING.get(level)]
+    waiting.sort(key=lambda item: (item.get("decision_due_on") or "9999", item["serial_number"]))
     overdue = _get(request, clerk, "/applications/overdue", purpose) if level != "community" else []
     counts: dict[str, int] = {}
     for application in applications:
         counts[application["status"]] = counts.get(application["status"], 0) + 1
+    shown = [item["person_id"] for item in (*awaiting_me, *waiting, *overdue)]
     return render(
         request,
         "approval/worklist.html",
@@ -98,6 +102,7 @@ def worklist(request: Request, clerk: SignedIn) -> Response:
         total=len(applications),
         today=date.today().isoformat(),
         institutions=_institutions(request),
+        names=names_of(request, clerk, shown, purpose=purpose),
     )
 
 
@@ -129,6 +134,7 @@ def _application_page(
         reason=reason,
         form_key=new_form_key(),
         institutions=_institutions(request),
+        names=names_of(request, clerk, [form["person_id"]], purpose="审批：查看补助申请审批表"),
     )
 
 
@@ -238,6 +244,7 @@ def _block_page(
     problem = answer.problem if answer is not None else None
     level = _level(clerk)
     template = "approval/decision_form.html" if level == "decision" else "approval/review_form.html"
+    shown = [form["person_id"]] if form else []
     return render_answer(
         request,
         template,
@@ -247,6 +254,7 @@ def _block_page(
         form=typed,
         form_key=form_key,
         institutions=_institutions(request),
+        names=names_of(request, clerk, shown, purpose="审批：填写审核意见"),
     )
 
 
@@ -261,7 +269,15 @@ def referrals(request: Request, clerk: SignedIn) -> Response:
         if referral["to_kind"] == "service_institution" and referral["person_id"] not in applied
     ]
     waiting.sort(key=lambda referral: referral["issued_on"], reverse=True)
-    return render(request, "approval/referrals.html", referrals=waiting, institutions=_institutions(request))
+    purpose = "审批：已转介待申请"
+    names = names_of(request, clerk, [referral["person_id"] for referral in waiting], purpose=purpose)
+    return render(
+        request,
+        "approval/referrals.html",
+        referrals=waiting,
+        institutions=_institutions(request),
+        names=names,
+    )
 
 
 def _referral(request: Request, clerk: Clerk, referral_id: UUID) -> dict[str, Any]:
@@ -289,7 +305,7 @@ def application_form(request: Request, clerk: SignedIn, referral_id: UUID) -> Re
         ],
     }
     typed = kept_form(request, clerk) or FormValues.of(defaults)
-    return _submission_page(request, referral, typed, new_form_key())
+    return _submission_page(request, clerk, referral, typed, new_form_key())
 
 
 @router.post("/referrals/{referral_id}/apply")
@@ -301,11 +317,16 @@ def submit(request: Request, sent: Sent, referral_id: UUID) -> Response:
         return RedirectResponse(
             f"/approval/applications/{answer.body['application_id']}?done=submitted", status_code=303
         )
-    return _submission_page(request, referral, sent.form, sent.form_key, answer)
+    return _submission_page(request, sent.clerk, referral, sent.form, sent.form_key, answer)
 
 
 def _submission_page(
-    request: Request, referral: dict[str, Any], typed: FormValues, form_key: str, answer: Answer | None = None
+    request: Request,
+    clerk: Clerk,
+    referral: dict[str, Any],
+    typed: FormValues,
+    form_key: str,
+    answer: Answer | None = None,
 ) -> Response:
     problem = answer.problem if answer is not None else None
     return render_answer(
@@ -316,6 +337,7 @@ def _submission_page(
         form=typed,
         form_key=form_key,
         institutions=_institutions(request),
+        names=names_of(request, clerk, [referral["person_id"]], purpose="审批：填写补助申请审批表"),
     )
 
 
@@ -324,7 +346,7 @@ def institution_change_form(request: Request, clerk: SignedIn, application_id: U
     form = _get(request, clerk, f"/applications/{application_id}", "变更服务机构")
     defaults = {"decided_on": date.today().isoformat(), **_own_role(clerk)}
     typed = kept_form(request, clerk) or FormValues.of(defaults)
-    return _change_page(request, form, typed, new_form_key())
+    return _change_page(request, clerk, form, typed, new_form_key())
 
 
 @router.post("/applications/{application_id}/institution-change")
@@ -345,11 +367,16 @@ def change_institution(request: Request, sent: Sent, application_id: UUID) -> Re
     if answer.ok:
         done = "proposed" if answer.status == 202 else "signed"
         return RedirectResponse(f"/approval/applications/{application_id}?done={done}", status_code=303)
-    return _change_page(request, form, sent.form, sent.form_key, answer)
+    return _change_page(request, sent.clerk, form, sent.form, sent.form_key, answer)
 
 
 def _change_page(
-    request: Request, form: dict[str, Any], typed: FormValues, form_key: str, answer: Answer | None = None
+    request: Request,
+    clerk: Clerk,
+    form: dict[str, Any],
+    typed: FormValues,
+    form_key: str,
+    answer: Answer | None = None,
 ) -> Response:
     problem = answer.problem if answer is not None else None
     jurisdiction = request.app.state.jurisdiction
@@ -366,4 +393,5 @@ def _change_page(
         form_key=form_key,
         institutions=_institutions(request),
         designated=designated,
+        names=names_of(request, clerk, [form["person_id"]], purpose="审批：变更服务机构"),
     )

@@ -1,6 +1,7 @@
 """The service institution's pages: the approved items it is to serve (entitlements, by service card
 服务卡号), the records it kept, and the 康复服务记录 form (项目, 频次, 周期, staff, signed by the person or
-guardian). A record the service refuses comes back as typed with its reason at the field; nothing is kept.
+guardian). A record the service refuses by a rule comes back as typed with its reason at the field, and
+the service keeps it: 被退回的服务记录 lists them, each re-opening the form filled in from it to resend.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from starlette.responses import RedirectResponse, Response
 
 from console.agencies import Answer, Problem, ServiceRefused, ServiceUnavailable
 from console.approval.forms import fen
+from console.approval.persons import names_of
+from console.delivery.refused import REFUSED_PURPOSE, refused_form, resendable
 from console.street.forms import iso_date
 from console.web import (
     Clerk,
@@ -54,9 +57,10 @@ def _institution(clerk: Clerk) -> str | None:
 @router.get("")
 def worklist(request: Request, clerk: SignedIn) -> Response:
     """待服务项目: approved items fixed to this institution now, and the records kept for each."""
-    purpose = "工作台：待服务项目"
+    purpose = "服务：待服务项目"
     entitlements = _get(request, clerk, "/entitlements", purpose)
     records = _get(request, clerk, "/deliveries", purpose, institution_id=_institution(clerk))
+    refused = _get(request, clerk, "/deliveries/refused", purpose, institution_id=_institution(clerk))
     kept: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for record in records:
         kept.setdefault((record["application_id"], record["item"]), []).append(record)
@@ -83,6 +87,27 @@ def worklist(request: Request, clerk: SignedIn) -> Response:
             entitlement["application_id"]: entitlement["service_card_number"] for entitlement in entitlements
         },
         institutions=_institutions(request),
+        refused=len(refused),
+        names=names_of(
+            request, clerk, [item["person_id"] for item in (*to_serve, *records)], purpose=purpose
+        ),
+    )
+
+
+@router.get("/refused")
+def refused_records(request: Request, clerk: SignedIn) -> Response:
+    """被退回的服务记录: records a rule refused, newest first, with the reason; each to correct and resend."""
+    refused = _get(request, clerk, "/deliveries/refused", REFUSED_PURPOSE, institution_id=_institution(clerk))
+    entitlements = _get(request, clerk, "/entitlements", REFUSED_PURPOSE)
+    shown = [entry["record"]["person_id"] for entry in refused]
+    return render(
+        request,
+        "delivery/refused.html",
+        refused=refused,
+        resendable={entry["refusal_id"] for entry in refused if resendable(entry, entitlements)},
+        cards={entry["application_id"]: entry["service_card_number"] for entry in entitlements},
+        institutions=_institutions(request),
+        names=names_of(request, clerk, shown, purpose=REFUSED_PURPOSE),
     )
 
 
@@ -97,10 +122,17 @@ def _entitlement(request: Request, clerk: Clerk, application_id: UUID, item: str
 
 
 @router.get("/entitlements/{application_id}/{item}/record")
-def record_form(request: Request, clerk: SignedIn, application_id: UUID, item: str) -> Response:
+def record_form(
+    request: Request, clerk: SignedIn, application_id: UUID, item: str, refused: UUID | None = None
+) -> Response:
+    """The 康复服务记录 form: blank, or (``refused``) filled in from a refused record with its reason at
+    the field, to be sent again as a new record (a new Idempotency-Key)."""
     entitlement = _entitlement(request, clerk, application_id, item)
     form = kept_form(request, clerk) or FormValues.of({"signed_by": "person", "insurance_paid": "0"})
-    return _record_page(request, entitlement, form, new_form_key())
+    if refused is None:
+        return _record_page(request, clerk, entitlement, form, new_form_key())
+    earlier = _get(request, clerk, f"/deliveries/refused/{refused}", REFUSED_PURPOSE)
+    return _record_page(request, clerk, entitlement, refused_form(earlier), new_form_key(), earlier=earlier)
 
 
 @router.post("/entitlements/{application_id}/{item}/record")
@@ -110,7 +142,8 @@ def record(request: Request, sent: Sent, application_id: UUID, item: str) -> Res
     except ServiceUnavailable as unavailable:
         problem = Problem(503, "console.service_unavailable", f"{unavailable}；填写的内容仍在本页")
         stand_in = {"application_id": str(application_id), "item": item, "service_card_number": ""}
-        return _record_page(request, stand_in, sent.form, sent.form_key, Answer(503, problem=problem))
+        answer = Answer(503, problem=problem)
+        return _record_page(request, sent.clerk, stand_in, sent.form, sent.form_key, answer)
     form = sent.form
     body: dict[str, Any] = {
         "application_id": str(application_id),
@@ -132,18 +165,26 @@ def record(request: Request, sent: Sent, application_id: UUID, item: str) -> Res
         return RedirectResponse(
             f"/delivery/deliveries/{answer.body['delivery_id']}?done=recorded", status_code=303
         )
-    return _record_page(request, entitlement, form, sent.form_key, answer)
+    # A refusal is kept by the service with its key: the corrected record goes with a new one. A service
+    # that did not answer may have kept the record: the same key then records it once.
+    form_key = sent.form_key if answer.status == 503 else new_form_key()
+    return _record_page(request, sent.clerk, entitlement, form, form_key, answer)
 
 
 def _record_page(
     request: Request,
+    clerk: Clerk,
     entitlement: dict[str, Any],
     form: FormValues,
     form_key: str,
     answer: Answer | None = None,
+    earlier: dict[str, Any] | None = None,
 ) -> Response:
     problem = answer.problem if answer is not None else None
     errors = problem.by_field() if problem else {}
+    if earlier is not None and earlier.get("field"):
+        errors = {earlier["field"]: [earlier["reason"]]}
+    shown = [entitlement["person_id"]] if entitlement.get("person_id") else []
     for api_name, field in (("charge_fen", "charge"), ("insurance_paid_fen", "insurance_paid")):
         if api_name in errors:
             errors.setdefault(field, []).extend(errors.pop(api_name))
@@ -156,6 +197,8 @@ def _record_page(
         form_key=form_key,
         errors=errors,
         institutions=_institutions(request),
+        earlier=earlier,
+        names=names_of(request, clerk, shown, purpose="服务：康复服务记录"),
     )
 
 
@@ -172,4 +215,5 @@ def delivery(request: Request, clerk: SignedIn, delivery_id: UUID, done: str = "
         entitlement=entitlement,
         done=done,
         institutions=_institutions(request),
+        names=names_of(request, clerk, [kept["person_id"]], purpose="服务：查看康复服务记录"),
     )

@@ -179,22 +179,21 @@ def _check_designated(form: ServiceForm, designated: Mapping[str, frozenset[str]
 
 
 def _matching_entitlement(form: ServiceForm, context: DeliveryContext) -> Entitlement:
-    application = form.application_id
     if not context.entitlements:
         if context.rejection_reason is not None:
             raise StateConflict(
-                f"申请 {application} 未获区残联办批准（{context.rejection_reason}），不能记录服务",
+                f"此申请未获区残联办批准（{context.rejection_reason}），不能记录服务",
                 field="application_id",
                 code="delivery.application_id.rejected",
             )
         raise StateConflict(
-            f"服务机构尚未收到申请 {application} 的审批结果：须经区残联办批准后才能记录服务",
+            "服务机构尚未收到此申请的审批结果：须经区残联办批准后才能记录服务",
             field="application_id",
             code="delivery.application_id.not_approved",
         )
     if any(entitlement.person_id != form.person_id for entitlement in context.entitlements):
         raise StateConflict(
-            f"申请 {application} 批准的是另一个人",
+            "此申请批准的是另一个人",
             field="person_id",
             code="delivery.person_id.not_on_approval",
         )
@@ -202,7 +201,7 @@ def _matching_entitlement(form: ServiceForm, context: DeliveryContext) -> Entitl
     if not same_item:
         approved = items_text(sorted(entitlement.item for entitlement in context.entitlements))
         raise StateConflict(
-            f"申请 {application} 没有批准{items_text([form.item])}（已批准：{approved}）",
+            f"此申请没有批准{items_text([form.item])}（已批准：{approved}）",
             field="item",
             code="delivery.item.not_on_approval",
         )
@@ -251,7 +250,7 @@ def _check_period(form: ServiceForm, entitlement: Entitlement) -> None:
         day: date = getattr(form, field)
         if day.year != year:
             raise CommandRejected(
-                f"日期 {day} 不在申请 {form.application_id} 的年度 {year} 内",
+                f"日期 {day} 不在此申请的年度 {year} 内",
                 field=field,
                 code=f"delivery.{field}.outside_year",
             )

@@ -38,6 +38,7 @@ def test_each_level_signs_in_person_and_the_district_office_decides_item_by_item
     community.goto("/approval")
     assert community.get_by_role("heading", level=1).inner_text() == "鸳鸯街道鸳鸯第一社区 · 社区审核"
     community.get_by_role("link", name=label).click()
+    assert community.get_by_role("heading", level=1).inner_text() == "补助申请审批表 · 测试己"
     assert "中途盲者心理疏导" in community.get_by_role("table").first.inner_text()
     assert_accessible(community)
     community.get_by_role("link", name="填写社区意见").click()
@@ -59,8 +60,20 @@ def test_each_level_signs_in_person_and_the_district_office_decides_item_by_item
     screenshot(community, "25-pending-sign-off")
 
     chief = pages("鸳鸯社区主任")
+    chief.goto("/approval")
+    to_sign = chief.locator("section[aria-labelledby=to-sign]")
+    rows = to_sign.locator("tbody tr").count()
+    first_count = chief.locator("ul.counts li").first.inner_text()
+    assert "待我签字" in first_count and str(rows) in first_count  # the service's awaiting_signature=me
+    assert to_sign.get_by_role("heading").inner_text() == f"待我签字（{rows}）"
+    row = to_sign.locator("tbody tr", has_text=label)
+    assert "测试己" in row.inner_text()  # 姓名 from the registry, not an id
+    assert_accessible(chief)
+    screenshot(chief, "24-awaiting-my-signature")
     confirm(chief, application_id, "社区意见")
     assert "意见已生效" in chief.get_by_role("status").inner_text()
+    chief.goto("/approval")
+    assert to_sign.locator("tbody tr", has_text=label).count() == 0
 
     handler = pages("鸳鸯街道经办人")
     handler.goto(f"/approval/applications/{application_id}")

@@ -1,5 +1,6 @@
 """A service institution in the browser: the items 区残联办 approved to it, a 康复服务记录 refused by the
-delivery service (its reason at the field, everything typed kept), then kept and shown."""
+delivery service (its reason at the field, everything typed kept, the refused record kept with its reason
+among 被退回的服务记录), then corrected, kept and shown; a refused record re-opened from that list, resent."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ def test_a_service_institution_records_an_approved_item_signed_by_the_person(
     row = staff.locator(
         "section[aria-labelledby=to-serve] tr", has=staff.locator(f"a[href*='{application_id}']")
     )
-    card = row.locator("td").first.inner_text()
+    card = row.locator("td").nth(1).inner_text()
     assert re.fullmatch(rf"LJ{JOURNEY_YEAR}-\d{{6}}", card)
     assert_accessible(staff)
     row.get_by_role("link", name=re.compile("记录")).click()
@@ -64,3 +65,53 @@ def test_a_service_institution_records_an_approved_item_signed_by_the_person(
     staff.goto("/delivery")
     assert "康复治疗师 周敏" in staff.locator("section[aria-labelledby=records]").inner_text()
     screenshot(staff, "41-delivery-worklist")
+
+
+def test_a_refused_record_is_listed_with_its_reason_and_resent_corrected_from_the_list(
+    pages: Any, stack: Stack
+) -> None:
+    application_id, _person = stack.approved(82, NEEDS)
+    journey = stack.journey()
+    journey.wait_until(
+        "the approval reaches delivery", lambda: journey.entitlements_reached_delivery(application_id)
+    )
+    staff = pages("康复中心治疗师")
+    staff.goto("/delivery")
+    row = staff.locator(
+        "section[aria-labelledby=to-serve] tr", has=staff.locator(f"a[href*='{application_id}']")
+    )
+    row.get_by_role("link", name=re.compile("记录")).click()
+    staff.get_by_label(re.compile("^服务频次")).fill("每周1次，每次45分钟")
+    staff.get_by_label(re.compile("^服务人员")).fill("康复治疗师 李红")
+    staff.get_by_label(re.compile("^服务周期起")).fill(
+        f"{JOURNEY_YEAR - 1}-12-01"
+    )  # before the approval's year
+    staff.get_by_label(re.compile("^服务周期止")).fill(f"{JOURNEY_YEAR}-06-30")
+    staff.get_by_label(re.compile("^收费金额")).fill("150")
+    staff.get_by_label(re.compile("^签字日期")).fill(f"{JOURNEY_YEAR}-07-01")
+    staff.get_by_role("button", name="保存服务记录").click()
+    reason = staff.locator(".field-error").first.inner_text()
+    assert "不在此申请" in reason and "年度" in reason
+
+    staff.get_by_role("link", name="被退回的服务记录").first.click()
+    listed = staff.locator("table.refused tbody tr", has=staff.locator(f"a[href*='{application_id}']"))
+    assert listed.count() == 1
+    assert reason in listed.inner_text() and "服务周期起" in listed.inner_text()
+    assert "格式错误" in staff.locator("main").inner_text()  # a malformed record is not kept: said so
+    assert_accessible(staff)
+    screenshot(staff, "42-refused-records")
+    listed.get_by_role("link", name=re.compile("修改后重新提交")).click()
+    assert "退回原因" in staff.locator("#refused-notice").inner_text()
+    assert staff.get_by_label(re.compile("^服务人员")).input_value() == "康复治疗师 李红"
+    assert staff.get_by_label(re.compile("^收费金额")).input_value() == "150.00"
+    assert staff.locator("#f-period_start").get_attribute("aria-invalid") == "true"
+    assert_accessible(staff)
+    screenshot(staff, "43-refused-record-reopened")
+    staff.get_by_label(re.compile("^服务周期起")).fill(f"{JOURNEY_YEAR}-06-01")
+    staff.get_by_role("button", name="保存服务记录").click()
+    staff.wait_for_url(re.compile(r"/delivery/deliveries/.*\?done=recorded"))
+    with stack.api("delivery", "区康复中心") as api:
+        kept = api.get("/deliveries", params={"application_id": application_id}).json()
+        refused = api.get("/deliveries/refused").json()
+    assert [record["staff"] for record in kept] == ["康复治疗师 李红"]
+    assert [entry["record"]["staff"] for entry in refused].count("康复治疗师 李红") == 1

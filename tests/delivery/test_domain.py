@@ -116,7 +116,7 @@ def test_an_institution_not_designated_for_the_item_is_refused() -> None:
 
 def test_a_service_before_any_approval_reached_delivery_is_refused_saying_so() -> None:
     error = refused(StateConflict, form(), context(entitlements=()))
-    assert "尚未收到申请" in error.message
+    assert "尚未收到此申请" in error.message
     assert "须经区残联办批准后才能记录服务" in error.message
     assert error.field == "application_id"
 
