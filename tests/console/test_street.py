@@ -204,11 +204,12 @@ def test_an_expired_session_keeps_the_form_through_the_login(page: Any, stack: S
 
 
 def test_the_worklist_counts_persons_with_needs_not_yet_assessed_and_referred_not_yet_applied_for(
-    page: Any, stack: Stack
+    pages: Any, stack: Stack
 ) -> None:
+    page = pages("鸳鸯调查员")
     journey = stack.journey()
     person_id = journey.register(certified_adult(81))
-    journey.survey(person_id, ["low_vision_training"])
+    journey.survey(person_id, ["orientation_mobility_training"])
     journey.wait_until("the survey reaches assessment", lambda: journey.on_worklist({person_id}))
     link = f"a[href='/street/persons/{person_id}']"
 
@@ -216,9 +217,9 @@ def test_the_worklist_counts_persons_with_needs_not_yet_assessed_and_referred_no
     waiting = _counts(page)
     assert page.locator(f"section[aria-labelledby=todo-assess] {link}").inner_text() == "测试乙"
     assert_accessible(page)
-    screenshot(page, "08-worklist-follow-ups")
+    screenshot(page, "07-worklist-follow-ups")
 
-    journey.assess_and_refer(person_id, ["low_vision_training"], home_visit=False)
+    journey.assess_and_refer(person_id, ["orientation_mobility_training"], home_visit=False)
     journey.wait_until(
         "the registry learns of the referral", lambda: _stage(stack, person_id) == "not_applied"
     )
