@@ -1,0 +1,94 @@
+"""Printing from the console (issue 15): an application signed off through the real services prints as
+附件2 with its items and signatories, the person's 手册 prints for their street, and a clerk of another
+street is refused; every read is audited with the purpose of printing."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+
+from tests.console.conftest import JOURNEY_YEAR, SCREENSHOTS, Stack
+from tests.e2e.people import certified_adult
+from tests.printing.pdf import A4_LANDSCAPE, A4_PORTRAIT, compact, is_a4, page_sizes, text_of
+
+pytestmark = pytest.mark.e2e
+
+NEEDS = ["assistive_device_fitting", "support_service_midlife_blind"]
+
+
+def test_an_approved_application_prints_as_the_form_with_its_items_and_who_signed_it(
+    pages: Any, stack: Stack
+) -> None:
+    application_id, person_id = stack.approved(141, NEEDS)
+    person = certified_adult(141)
+    office = pages("区残联办经办人")
+
+    response = office.request.get(f"/print/applications/{application_id}.pdf")
+
+    assert response.status == 200
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.headers["cache-control"] == "no-store"
+    assert quote("附件2-补助申请审批表-鸳鸯街道-141.pdf") in response.headers["content-disposition"]
+    pdf = response.body()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    (SCREENSHOTS / "70-print-application.pdf").write_bytes(pdf)  # to look at, as the screenshots
+    assert all(is_a4(size, A4_PORTRAIT) for size in page_sizes(pdf))
+    text = compact(text_of(pdf))
+    assert f"（{JOURNEY_YEAR}年度）" in text and "序号：141" in text
+    assert "☑2.辅助器具免费适配" in text and "☑（1）中途盲者心理疏导" in text
+    assert "同意申请人享受辅助器具免费适配康复项目（补贴方式：☑免费□定额补助）" in text
+    for signatory in ("鸳鸯社区主任", "鸳鸯社区协调员", "鸳鸯街道复核人", "区残联办负责人", "区残联办复核人"):
+        assert signatory in text, signatory
+    assert person["name"] in text and person["id_number"] in text  # the registry's card (console.names)
+    reads = [(row[1], row[7]) for row in stack.audit(person_id)]
+    assert ("区残联办经办人", "打印附件2补助申请审批表") in reads
+
+
+def test_the_service_card_and_the_handbook_print_for_those_who_keep_them(pages: Any, stack: Stack) -> None:
+    application_id, person_id = stack.approved(142, ["assistive_device_fitting"])
+    person = certified_adult(142)
+
+    card = pages("区残联办负责人").request.get(f"/print/service-cards/{application_id}.pdf")
+    street = pages("鸳鸯调查员")
+    handbook = street.request.get(f"/print/handbook/{person_id}.pdf")
+
+    assert card.status == 200
+    card_text = compact(text_of(card.body()))
+    assert "残疾人精准康复服务卡" in card_text and f"卡号：LJ{JOURNEY_YEAR}-" in card_text
+    assert "辅助器具免费适配" in card_text and "两江新区残疾人康复服务中心" in card_text
+    assert f"{JOURNEY_YEAR}年12月31日" in card_text
+    assert handbook.status == 200
+    handbook_text = compact(text_of(handbook.body()))
+    for value in (
+        person["name"],
+        "汉族",
+        person["address"],
+        person["id_number"],
+        person["certificate_number"],
+    ):
+        assert value in handbook_text, value
+    reads = [(row[1], row[7]) for row in stack.audit(person_id)]
+    assert ("鸳鸯调查员", "打印附件1精准康复服务手册") in reads
+
+
+def test_another_streets_clerk_is_refused_the_handbook_and_nothing_is_printed(
+    pages: Any, stack: Stack
+) -> None:
+    _application_id, person_id = stack.applied(143, ["assistive_device_fitting"])
+
+    response = pages("人和调查员").request.get(f"/print/handbook/{person_id}.pdf")
+
+    assert response.status == 403
+    assert response.headers["content-type"].startswith("text/html")
+
+
+def test_the_annual_summary_prints_landscape_for_finance(pages: Any, stack: Stack) -> None:
+    response = pages("财务科").request.get(f"/print/annual-summary.pdf?street=鸳鸯&year={JOURNEY_YEAR}")
+
+    assert response.status == 200
+    pdf = response.body()
+    assert all(is_a4(size, A4_LANDSCAPE) for size in page_sizes(pdf))
+    text = compact(text_of(pdf))
+    assert "两江新区残疾人康复需求和康复服务情况汇总表" in text and "街道：鸳鸯" in text
