@@ -171,12 +171,15 @@ def receive_batch(consumer: EventConsumer, deliveries: Sequence[Delivery], strea
 
 
 def _known(session: Session, stream: str, envelopes: list[EventEnvelope]) -> Known:
+    # The versions are read before the event ids: an event a concurrent delivery commits in between is
+    # then found received (a duplicate), never only among the versions (a false conflict). One it
+    # commits later is found when the batch records it (``UnitOfWork.record_received``).
+    versions = ordering.versions_seen(session, stream, (envelope.stream_id for envelope in envelopes))
     event_ids = list(dict.fromkeys(str(envelope.event_id) for envelope in envelopes))
     query = select(inbox_table.c.event_id, inbox_table.c.envelope).where(
         inbox_table.c.event_id.in_(event_ids)
     )
     received: dict[str, EventEnvelope | str] = {event_id: text for event_id, text in session.execute(query)}
-    versions = ordering.versions_seen(session, stream, (envelope.stream_id for envelope in envelopes))
     return Known(received, versions, ordering.any_parked(session))
 
 
@@ -215,11 +218,20 @@ def _carry_out(unit: UnitOfWork, known: Known, decision: Decision, stream: str) 
         return
     if known.any_parked:  # a duplicate or applied event may be parked from an earlier delivery
         ordering.unpark(unit.session, str(envelope.event_id))
-    if decision.receipt is Receipt.APPLIED:
-        unit.record_received(envelope, stream)
-        if decision.handler is not None and decision.payload is not None:
-            decision.handler(unit, envelope, decision.payload)
-        fault_point("consumer.before_commit")
+    if decision.receipt is not Receipt.APPLIED:
+        return
+    if not unit.record_received(envelope, stream):  # a concurrent delivery recorded it since the batch began
+        _require_same(_received_envelope(unit, str(envelope.event_id)), envelope)
+        decision.receipt = Receipt.DUPLICATE
+        return
+    if decision.handler is not None and decision.payload is not None:
+        decision.handler(unit, envelope, decision.payload)
+    fault_point("consumer.before_commit")
+
+
+def _received_envelope(unit: UnitOfWork, event_id: str) -> str:
+    text = unit.session.scalar(select(inbox_table.c.envelope).where(inbox_table.c.event_id == event_id))
+    return str(text)
 
 
 def _require_same(before: EventEnvelope | str, envelope: EventEnvelope) -> None:

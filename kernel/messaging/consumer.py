@@ -185,10 +185,11 @@ class EventConsumer:
         payload = parse_payload(envelope)
         handler = self.handler_of(source_stream, envelope.event_type)
         with self.store.transaction() as unit:
-            if unit.has_received(envelope.event_id):
+            if not unit.record_received(envelope, source_stream):
                 _require_same_as_received(unit, envelope)
                 return False
-            self._take(unit, envelope, payload, handler, source_stream)
+            if handler is not None:
+                handler(unit, envelope, payload)
         return True
 
     def receive(
@@ -200,45 +201,40 @@ class EventConsumer:
     ) -> Receipt:
         """Apply one delivered event if its predecessor was applied; else park it.
 
+        The event is recorded in the inbox first, in one statement that finds a concurrent delivery's
+        row (``UnitOfWork.record_received``): that is a duplicate. Only then are its version and its
+        predecessor's looked at, among the other events of its aggregate.
+
         Raises for an event that can never be applied (ValueError, ValidationError, EventRejected
         — EventConflict included) and lets any other failure through (nothing is recorded).
         """
         payload = parse_payload(envelope)
         handler = self.handler_of(source_stream, envelope.event_type)
+        event_id = str(envelope.event_id)
         with self.store.transaction() as unit:
-            if unit.has_received(envelope.event_id):
+            if not unit.record_received(envelope, source_stream):
                 _require_same_as_received(unit, envelope)
-                ordering.unpark(unit.session, str(envelope.event_id))
+                ordering.unpark(unit.session, event_id)
                 return Receipt.DUPLICATE
             self.verify(envelope, source_stream)
             require_recorded_in_the_past(envelope)
-            seen = ordering.seen_versions(unit.session, source_stream, envelope.stream_id)
+            seen = ordering.seen_versions(unit.session, source_stream, envelope.stream_id, but=event_id)
             if envelope.version in seen:
                 raise EventConflict(
                     f"{envelope.stream_id} version {envelope.version} was already applied "
                     f"from another event than {envelope.event_id}"
                 )
             if envelope.version > 1 and envelope.version - 1 not in seen:
+                unit.forget_received(envelope.event_id)  # parked, it is not received yet
                 wire = dict(fields) if fields is not None else envelope.to_wire()
                 ordering.park(unit.session, envelope, source_stream, source_entry_id, wire)
                 return Receipt.PARKED
-            self._take(unit, envelope, payload, handler, source_stream)
-            ordering.unpark(unit.session, str(envelope.event_id))
+            if handler is not None:
+                handler(unit, envelope, payload)
+            ordering.unpark(unit.session, event_id)
             fault_point("consumer.before_commit")
         fault_point("consumer.after_commit")
         return Receipt.APPLIED
-
-    def _take(
-        self,
-        unit: UnitOfWork,
-        envelope: EventEnvelope,
-        payload: EventPayload,
-        handler: EventHandler | None,
-        source_stream: str,
-    ) -> None:
-        unit.record_received(envelope, source_stream)
-        if handler is not None:
-            handler(unit, envelope, payload)
 
     def verify(self, envelope: EventEnvelope, source_stream: str, *, recheck: bool = True) -> None:
         """Nothing unsigned or forged is applied or parked (a duplicate changes nothing: not checked).

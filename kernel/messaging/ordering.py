@@ -87,14 +87,19 @@ def create_parking(engine: Engine) -> None:
     parking_metadata.create_all(engine)
 
 
-def seen_versions(session: Session, source_stream: str, stream_id: str) -> set[int]:
-    """Versions of one producer aggregate already in the inbox."""
-    return versions_seen(session, source_stream, [stream_id]).get(stream_id, set())
+def seen_versions(
+    session: Session, source_stream: str, stream_id: str, *, but: str | None = None
+) -> set[int]:
+    """Versions of one producer aggregate already in the inbox (``but``: except that event's own)."""
+    return versions_seen(session, source_stream, [stream_id], but=but).get(stream_id, set())
 
 
-def versions_seen(session: Session, source_stream: str, stream_ids: Iterable[str]) -> dict[str, set[int]]:
+def versions_seen(
+    session: Session, source_stream: str, stream_ids: Iterable[str], *, but: str | None = None
+) -> dict[str, set[int]]:
     """Versions of some producer aggregates already in the inbox, by ``stream_id``: one indexed query
-    (a row written before the inbox had its ``version`` column is read from its envelope)."""
+    (a row written before the inbox had its ``version`` column is read from its envelope). ``but``: an
+    event id whose own row is left out (the event being received, recorded first)."""
     wanted = list(dict.fromkeys(stream_ids))
     seen: dict[str, set[int]] = {stream_id: set() for stream_id in wanted}
     for start in range(0, len(wanted), 500):
@@ -106,6 +111,8 @@ def versions_seen(session: Session, source_stream: str, stream_ids: Iterable[str
             inbox_table.c.source_stream == source_stream,
             inbox_table.c.stream_id.in_(wanted[start : start + 500]),
         )
+        if but is not None:
+            query = query.where(inbox_table.c.event_id != but)
         for stream_id, version, envelope in session.execute(query):
             seen[stream_id].add(int(version) if version is not None else int(json.loads(envelope)["version"]))
     return seen

@@ -33,14 +33,18 @@ from rehab_contracts import EventEnvelope, EventPayload
 from sqlalchemy import (
     CursorResult,
     Engine,
+    Executable,
     MetaData,
     Result,
+    delete,
     func,
     insert,
     select,
     text,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -314,11 +318,16 @@ class UnitOfWork:
         query = select(inbox_table.c.position).where(inbox_table.c.event_id == str(event_id))
         return self.session.execute(query).first() is not None
 
-    def record_received(self, envelope: EventEnvelope, source_stream: str) -> None:
-        """Keep the consumed event; its unique event_id makes a second delivery fail the transaction."""
+    def record_received(self, envelope: EventEnvelope, source_stream: str) -> bool:
+        """Keep the consumed event; False when the inbox holds its event id already.
+
+        One statement, ``INSERT … ON CONFLICT (event_id) DO NOTHING``: a concurrent delivery of the same
+        event (reclaim overlapping the subscriber, a second instance) waits for the other transaction on
+        PostgreSQL and finds it recorded, so it is a duplicate, never a conflict.
+        """
         # One cached statement with its values as parameters: no new construct to compile per event.
-        self.session.connection().execute(
-            _INSERT_INBOX,
+        inserted = self.session.connection().execute(
+            _insert_once(self.session.get_bind().dialect.name),
             {
                 "event_id": str(envelope.event_id),
                 "source_stream": source_stream,
@@ -330,6 +339,11 @@ class UnitOfWork:
                 "envelope": envelope.model_dump_json(),
             },
         )
+        return inserted.first() is not None  # RETURNING gives no row when the event id was there
+
+    def forget_received(self, event_id: UUID) -> None:
+        """Take back the inbox row this unit recorded (an event parked after all: it is not received)."""
+        self.session.execute(delete(inbox_table).where(inbox_table.c.event_id == str(event_id)))
 
     def received(self, *event_types: str, stream_id: str | None = None) -> list[EventEnvelope]:
         """Consumed events of the given types (all when none given), in the order received."""
@@ -341,7 +355,20 @@ class UnitOfWork:
         return [EventEnvelope.model_validate_json(text) for text in self.session.scalars(query)]
 
 
-_INSERT_INBOX = insert(inbox_table)
+_INSERT_ONCE = {
+    "postgresql": postgresql_insert(inbox_table)
+    .on_conflict_do_nothing(index_elements=["event_id"])
+    .returning(inbox_table.c.position),
+    "sqlite": sqlite_insert(inbox_table)
+    .on_conflict_do_nothing(index_elements=["event_id"])
+    .returning(inbox_table.c.position),
+}
+
+
+def _insert_once(dialect: str) -> Executable:
+    """The inbox's ``INSERT … ON CONFLICT (event_id) DO NOTHING`` (PostgreSQL's syntax; SQLite's too)."""
+    statement = _INSERT_ONCE.get(dialect)
+    return statement if statement is not None else insert(inbox_table).returning(inbox_table.c.position)
 
 
 def _commit(unit: UnitOfWork) -> None:
