@@ -6,6 +6,7 @@ Each reads settlement's existing store (never creating one) and never writes the
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
+from uuid import UUID
 
 import typer
 
@@ -17,7 +18,6 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
 Year = Annotated[int, typer.Option("--year", help="年度，如 2025")]
-Day = Annotated[date | None, typer.Option(formats=["%Y-%m-%d"], metavar="DATE", show_default=False)]
 User = Annotated[
     str | None,
     typer.Option(
@@ -150,9 +150,22 @@ def explain(
     var_dir: VarDir,
     database_url: DatabaseUrl = None,
 ) -> int:
-    from services.settlement.commands import explain as explain_posting
+    from services.settlement.book.policy import load_policies
+    from services.settlement.deployment import deployment_jurisdiction
+    from services.settlement.documents.explain import explain_posting, render_explanation
+    from services.settlement.documents.labels import AccountNames
 
-    return explain_posting(existing_store("settlement", var_dir, database_url), posting_id)
+    try:
+        wanted = UUID(posting_id)
+    except ValueError as wrong:
+        raise CommandFailed(f"不是记账编号（posting id）：{posting_id!r}", ExitCode.USAGE) from wrong
+    engine = existing_store("settlement", var_dir, database_url)
+    policies = load_policies()
+    explanation = explain_posting(engine, wanted, policies, AccountNames(deployment_jurisdiction(), policies))
+    if explanation is None:
+        raise CommandFailed(f"台账中没有这笔记账（no posting）：{posting_id}", ExitCode.PROBLEM)
+    typer.echo(render_explanation(explanation), nl=False)
+    return ExitCode.OK
 
 
 def statement(

@@ -143,3 +143,8 @@ def test_a_demo_step_refused_for_a_known_person_suggests_fresh(
 def test_an_unknown_option_is_a_usage_error_in_chinese() -> None:
     ran = rehab("coverage", "--yaer", "2025")
     assert ran.code == ExitCode.USAGE and "用法错误" in ran.err
+
+
+def test_explaining_what_is_not_a_posting_id_says_so_in_chinese() -> None:
+    ran = rehab("explain", "第一笔")
+    assert ran.code == ExitCode.USAGE and "不是记账编号（posting id）" in ran.err
