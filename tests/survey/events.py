@@ -62,15 +62,15 @@ def deliver(
 
 
 def assessed(person_id: UUID | str, institution: str = DISTRICT_ASSESSOR, **values: Any) -> EventPayload:
-    return of(
-        AssessmentCompleted,
-        person_id=str(person_id),
-        institution_id=institution,
-        institution_level="district" if institution == DISTRICT_ASSESSOR else "city",
-        assessment_year=2024,
-        assessed_on="2024-10-22",
-        **{"assessment_id": str(uuid4()), **values},
-    )
+    defaults = {
+        "assessment_id": str(uuid4()),
+        "person_id": str(person_id),
+        "institution_id": institution,
+        "institution_level": "district" if institution == DISTRICT_ASSESSOR else "city",
+        "assessment_year": 2024,
+        "assessed_on": "2024-10-22",
+    }
+    return of(AssessmentCompleted, **{**defaults, **values})
 
 
 def referred(person_id: UUID | str, assessment_id: UUID | str, to: str = SERVICE_INSTITUTION) -> EventPayload:

@@ -256,3 +256,14 @@ def test_unrelated_ids_keep_their_order_and_each_is_listed_once(registry: Regist
         UUID(registry.yuanyang),
     ]
     assert answer["not_released"] == [unknown]
+
+
+def test_a_street_clerk_reads_the_worklist_of_its_own_street_only(registry: Registry) -> None:
+    clerk = registry.deployment.bearer("鸳鸯干事", "survey", "street:鸳鸯")
+    registry.survey(registry.yuanyang)
+
+    own = registry.client.get("/worklist", params={"year": 2024}, headers=clerk)
+    other = registry.client.get("/worklist", params={"year": 2024, "street": "人和"}, headers=clerk)
+
+    assert [entry["name"] for entry in own.json()["persons"]] == ["李明"]
+    assert other.status_code == 403 and other.json()["code"] == "access.other_street"
