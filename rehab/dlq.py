@@ -84,8 +84,9 @@ def render(letters: list[tuple[str, DeadLetter]]) -> str:
     Every value that came from a stream entry is :func:`printable`: a reason or an event type holding
     a newline or a terminal escape cannot forge a row (issue 14)."""
     if not letters:
-        return "no dead letters\n"
-    lines = [f"{'service':<11} {'dead letter id':<16} {'when (UTC)':<20} {'source':<36} reason"]
+        return "没有死信（no dead letters）\n"
+    # Padded in characters: each Chinese heading's characters take two columns, the values' one.
+    lines = [f"{'服务':<9} {'死信编号':<12} {'时间（UTC）':<16} {'来源条目（source）':<30} 原因（reason）"]
     for service, letter in letters:
         when = letter.dead_lettered_at.strftime("%Y-%m-%d %H:%M:%S")
         source = printable(f"{letter.source_stream} {letter.source_entry_id}")
@@ -93,6 +94,6 @@ def render(letters: list[tuple[str, DeadLetter]]) -> str:
         reason = printable(letter.reason)
         lines.append(
             f"{service:<11} {letter.id:<16} {when:<20} {source:<36} "
-            f"{reason} (deliveries: {letter.delivery_count}){event}"
+            f"{reason}（投递 {letter.delivery_count} 次）{event}"
         )
     return "\n".join(lines) + "\n"

@@ -148,3 +148,22 @@ def test_an_unknown_option_is_a_usage_error_in_chinese() -> None:
 def test_explaining_what_is_not_a_posting_id_says_so_in_chinese() -> None:
     ran = rehab("explain", "第一笔")
     assert ran.code == ExitCode.USAGE and "不是记账编号（posting id）" in ran.err
+
+
+def test_an_unforeseen_error_is_one_line_and_exit_70_and_debug_shows_the_traceback(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_args: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("rehab.dlq.dead_letters", broken)
+    quiet = rehab("dlq", "list", "--redis-url", redis_url)
+    assert quiet.code == ExitCode.BUG
+    assert "意外错误（RuntimeError: a bug）" in quiet.err and "Traceback" not in quiet.err
+    assert "Traceback" in rehab("--debug", "dlq", "list", "--redis-url", redis_url).err
+
+
+def test_the_help_of_rehab_up_is_chinese_and_offers_no_access_explicitly() -> None:
+    ran = rehab("up", "--help")
+    assert ran.code == ExitCode.OK
+    assert "访问控制" in ran.out and "--no-access" in ran.out and "--demo" in ran.out
