@@ -5,10 +5,17 @@ and the city institution assessing and referring the escalated item; approval th
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
 from typing import Any
+from uuid import uuid4
 
 import pytest
+from fastapi import FastAPI
+from starlette.requests import Request
 
+from console.agencies import AgencyClient
+from console.names import UNSEEN_NAME, display_name, person_cards
+from rehab.local_redis import free_port
 from tests.console.conftest import JOURNEY_YEAR, Stack, assert_accessible, screenshot
 from tests.e2e.people import certified_adult
 
@@ -104,3 +111,18 @@ def _escalated(stack: Stack, person_id: str) -> bool:
     with stack.api("assessment", "市级评估医生") as api:
         page = api.get("/worklist", params={"year": JOURNEY_YEAR, "limit": 500}).json()
     return person_id in {entry["person_id"] for entry in page["items"]}
+
+
+def test_names_read_as_unseen_and_the_page_goes_on_when_the_registry_cannot_be_reached() -> None:
+    app = FastAPI()
+    closed = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    app.state.console = SimpleNamespace(
+        agencies=AgencyClient({"survey": closed}, lambda user: "token", timeout=2)
+    )
+    request = Request({"type": "http", "app": app, "headers": []})
+    clerk = SimpleNamespace(name="评估医生")
+    person_id = uuid4()
+
+    cards = person_cards(request, clerk, [person_id], purpose="工作台：待评估人员")  # type: ignore[arg-type]
+
+    assert cards == {} and display_name(cards, person_id) == UNSEEN_NAME
