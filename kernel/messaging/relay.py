@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+from dataclasses import dataclass
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
@@ -20,6 +22,32 @@ log = logging.getLogger(__name__)
 
 EntryKey = tuple[int, int]
 """A stream entry id ``<milliseconds>-<sequence>`` as numbers, in the stream's order."""
+
+
+@dataclass
+class RelayHealth:
+    """Whether the relay publishes: for ``/health`` (not ready while it keeps failing) and ``/metrics``."""
+
+    published_total: int = 0
+    failing_since: float | None = None
+    """``time.monotonic()`` of the first failure of the current run of failures; None while it publishes."""
+    last_error: str | None = None
+
+    def published(self, count: int) -> None:
+        self.published_total += count
+
+    def succeeded(self) -> None:
+        self.failing_since = None
+        self.last_error = None
+
+    def failed(self, error: str) -> None:
+        if self.failing_since is None:
+            self.failing_since = time.monotonic()
+        self.last_error = error[:500]
+
+    def failing_for(self) -> float:
+        """Seconds the relay has been failing without a successful pass in between (0: it is not)."""
+        return 0.0 if self.failing_since is None else time.monotonic() - self.failing_since
 
 
 def entry_key(entry_id: str) -> EntryKey:
@@ -61,6 +89,7 @@ class OutboxRelay:
         self.loss_check_seconds = loss_check_seconds
         self.keyring = keyring
         self._last_floor: EntryKey | None = None
+        self.health = RelayHealth()
 
     async def republish_lost_entries(self) -> int:
         """Mark unpublished the events whose entries left the stream before every group had them, so
@@ -127,24 +156,38 @@ class OutboxRelay:
                 return ids
             start = "(" + as_text(page[-1][0])
 
+    async def _failed(self, what: str, error: Exception, level: int) -> None:
+        self.health.failed(f"{what}: {error}")
+        log.log(level, "%s (%s); retrying in %.1fs", what, error, self.retry_seconds)
+        await asyncio.sleep(self.retry_seconds)
+
     def notify(self) -> None:
         """Tell the relay new events were committed, so it need not wait for its next poll."""
         self.wakeup.set()
 
     async def publish_pending(self) -> int:
-        """Publish every unpublished event; returns how many were published."""
+        """Publish every unpublished event this instance can claim; returns how many were published.
+
+        Each batch is claimed (``Outbox.claim_unpublished``): with several instances of the producer on
+        one PostgreSQL database, one relay at a time publishes, the others' claims come back empty.
+        """
         total = 0
         while True:
-            pending = await asyncio.to_thread(self.store.unpublished, self.batch_size)
-            if not pending:
-                return total
-            entry_ids = await self._xadd(pending)
-            fault_point("relay.after_xadd")
-            published = [
-                (event.position, entry_id) for event, entry_id in zip(pending, entry_ids, strict=True)
-            ]
-            await asyncio.to_thread(self.store.mark_published, published)
+            claim = await asyncio.to_thread(self.store.claim_unpublished, self.batch_size)
+            try:
+                if not claim.events:
+                    return total
+                events = claim.events
+                entry_ids = await self._xadd(events)
+                fault_point("relay.after_xadd")
+                published = [
+                    (event.position, entry_id) for event, entry_id in zip(events, entry_ids, strict=True)
+                ]
+                await asyncio.to_thread(claim.mark_published, published)
+            finally:
+                await asyncio.to_thread(claim.release)
             total += len(published)
+            self.health.published(len(published))
 
     async def _xadd(self, events: list[StoredEvent]) -> list[str]:
         envelopes = [event.envelope for event in events]
@@ -169,18 +212,16 @@ class OutboxRelay:
                 if published:
                     log.debug("relay published %d events to %s", published, self.stream)
             except (RedisError, OSError) as error:
-                log.warning("relay cannot reach Redis (%s); retrying in %.1fs", error, self.retry_seconds)
-                await asyncio.sleep(self.retry_seconds)
+                await self._failed("relay cannot reach Redis", error, logging.WARNING)
                 continue
             except SQLAlchemyError as error:  # e.g. its database locked past the busy timeout
                 # An event XADDed but not marked published is published again next pass (a duplicate).
-                log.warning("relay cannot use its store (%s); retrying in %.1fs", error, self.retry_seconds)
-                await asyncio.sleep(self.retry_seconds)
+                await self._failed("relay cannot use its store", error, logging.WARNING)
                 continue
             except KeyMaterialError as error:  # e.g. a rotated key with the wrong mode: fixable live
-                log.error("relay cannot sign events (%s); retrying in %.1fs", error, self.retry_seconds)
-                await asyncio.sleep(self.retry_seconds)
+                await self._failed("relay cannot sign events", error, logging.ERROR)
                 continue
+            self.health.succeeded()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wakeup.wait(), timeout=self.idle_seconds)
             self.wakeup.clear()

@@ -1,14 +1,68 @@
-"""The outbox's side of the event store: what the relay has not published yet, and marking it published."""
+"""The outbox's side of the event store: what the relay has not published yet, and marking it published.
+
+Several instances of a producer share one outbox on PostgreSQL, and each relay pass *claims* what it
+publishes (:meth:`Outbox.claim_unpublished`): one transaction that takes the outbox's advisory lock
+without waiting, locks the lowest unpublished rows (``FOR UPDATE``), and marks them published after
+their XADD before it commits. The instance that holds the lock publishes for all of them; the others'
+passes find it taken and publish nothing, so every row is published once and in position order (per
+aggregate order on the stream). On SQLite, one process writes a store: a claim is a plain read.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Engine, bindparam, select, update
+from sqlalchemy import Connection, Engine, Select, bindparam, select, text, update
 from sqlalchemy.orm import Session
 
+from kernel.store.locks import scope_key
 from kernel.store.tables import StoredEvent, events_table, outbox_table, stored_event
+
+
+class OutboxClaim:
+    """The lowest unpublished events, held by one relay pass until it marks them published or lets go.
+
+    On PostgreSQL the claim is an open transaction holding the outbox's lock and the rows' locks; a
+    process that dies mid-pass drops its connection, and the rows are claimed again (published again:
+    consumers deduplicate). Without a transaction (SQLite) marking is a transaction of its own.
+    """
+
+    def __init__(self, outbox: Outbox, events: list[StoredEvent], connection: Connection | None) -> None:
+        self.outbox = outbox
+        self.events = events
+        self._connection = connection
+
+    def mark_published(self, published: Sequence[tuple[int, str]]) -> None:
+        """Record the Redis entry id of each published position and end the claim (commit)."""
+        if self._connection is None:
+            self.outbox.mark_published(published)
+            return
+        if published:
+            self._connection.execute(_MARK_PUBLISHED, _published_rows(published))
+        self._connection.commit()
+        self.release()
+
+    def release(self) -> None:
+        """Let go of whatever was not marked (rollback); the next pass claims it again."""
+        if self._connection is not None:
+            connection, self._connection = self._connection, None
+            connection.close()
+
+
+_MARK_PUBLISHED = (
+    update(outbox_table)
+    .where(outbox_table.c.position == bindparam("published_position"))
+    .values(published_at=bindparam("now"), stream_entry_id=bindparam("entry_id"))
+)
+
+
+def _published_rows(published: Sequence[tuple[int, str]]) -> list[dict[str, object]]:
+    now = datetime.now(UTC)
+    return [
+        {"published_position": position, "entry_id": entry_id, "now": now} for position, entry_id in published
+    ]
 
 
 class Outbox:
@@ -16,32 +70,36 @@ class Outbox:
 
     engine: Engine
     read_engine: Engine
+    producer: str
 
     def unpublished(self, limit: int) -> list[StoredEvent]:
         """The lowest-positioned events the relay has not yet published."""
-        query = (
-            select(events_table)
-            .join(outbox_table, outbox_table.c.position == events_table.c.position)
-            .where(outbox_table.c.published_at.is_(None))
-            .order_by(events_table.c.position)
-            .limit(limit)
-        )
         with Session(self.read_engine) as session:
-            return [stored_event(row) for row in session.execute(query).mappings()]
+            return [stored_event(row) for row in session.execute(_lowest_unpublished(limit)).mappings()]
+
+    def claim_unpublished(self, limit: int) -> OutboxClaim:
+        """The lowest unpublished events for one relay pass to publish; none while another instance's
+        relay holds the outbox (PostgreSQL), which publishes them."""
+        if self.engine.dialect.name != "postgresql":
+            return OutboxClaim(self, self.unpublished(limit), None)
+        connection = self.engine.connect()
+        try:
+            lock = text("SELECT pg_try_advisory_xact_lock(:key)")
+            if not connection.execute(lock, {"key": scope_key(f"outbox:{self.producer}")}).scalar():
+                connection.close()
+                return OutboxClaim(self, [], None)
+            rows = connection.execute(_lowest_unpublished(limit).with_for_update(of=outbox_table)).mappings()
+            return OutboxClaim(self, [stored_event(row) for row in rows], connection)
+        except BaseException:
+            connection.close()
+            raise
 
     def mark_published(self, published: Sequence[tuple[int, str]]) -> None:
         """Record the Redis entry id of each published position: one statement (executemany), one commit."""
         if not published:
             return
-        now = datetime.now(UTC)
-        statement = (
-            update(outbox_table)
-            .where(outbox_table.c.position == bindparam("published_position"))
-            .values(published_at=now, stream_entry_id=bindparam("entry_id"))
-        )
-        rows = [{"published_position": position, "entry_id": entry_id} for position, entry_id in published]
         with Session(self.engine) as session, session.begin():
-            session.connection().execute(statement, rows)
+            session.connection().execute(_MARK_PUBLISHED, _published_rows(published))
 
     def published_entries(self) -> list[tuple[int, str]]:
         """(position, Redis entry id) of every published event."""
@@ -60,3 +118,13 @@ class Outbox:
                     .where(outbox_table.c.position.in_(positions[start : start + 500]))
                     .values(published_at=None, stream_entry_id=None)
                 )
+
+
+def _lowest_unpublished(limit: int) -> Select[Any]:
+    return (
+        select(events_table)
+        .join(outbox_table, outbox_table.c.position == events_table.c.position)
+        .where(outbox_table.c.published_at.is_(None))
+        .order_by(events_table.c.position)
+        .limit(limit)
+    )
