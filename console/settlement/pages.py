@@ -7,6 +7,7 @@ scope may not read, the service refuses and the page says so.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 from uuid import UUID
@@ -15,45 +16,25 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from console.agencies import ServiceRefused
+from console.settlement.accounts import (
+    ADJUSTMENT,
+    RULE_LABELS,
+    account_label,
+    account_labels,
+    person_ids,
+    person_names,
+    rule_label,
+)
+from console.settlement.replay import fund_names, policies_of
+from console.settlement.replay import router as replay_router
 from console.web import Clerk, SignedIn, console_of, render
 
 router = APIRouter(prefix="/settlement")
 
+__all__ = ["ADJUSTMENT", "RULE_LABELS", "account_label", "account_labels", "router", "rule_label"]
+
 SETTLEMENT = "settlement"
-RULE_LABELS = {
-    "survey_fee": "需求调查工作经费",
-    "management_fee": "康复管理经费",
-    "assessment_fee": "评估、转介经费",
-    "support_service": "支持性服务补贴",
-    "service_subsidy": "康复服务项目补助",
-}
-ADJUSTMENT = "_adjustment"
 PAGE = 50
-
-
-def rule_label(rule: str) -> str:
-    base = rule.removesuffix(ADJUSTMENT)
-    return RULE_LABELS.get(base, base) + ("（调整）" if base != rule else "")
-
-
-def account_labels(request: Request) -> dict[str, str]:
-    """Streets and institutions by their names; the rest is labelled by ``account_label``."""
-    jurisdiction = request.app.state.jurisdiction
-    names = {f"street:{street}": f"{street}街道" for street in jurisdiction.streets}
-    names.update({f"service_institution:{i.id}": i.name for i in jurisdiction.service_institutions})
-    names.update({f"assessment_institution:{i.id}": i.name for i in jurisdiction.assessment_institutions})
-    return names
-
-
-def account_label(account: str, names: dict[str, str]) -> str:
-    kind, _, _ = account.partition(":")
-    if account in names:
-        return names[account]
-    if kind == "fund":
-        return "财政资金"
-    if kind == "person":
-        return "残疾人个人（报销）"
-    return account
 
 
 def _get(request: Request, clerk: Clerk, path: str, purpose: str, **params: Any) -> Any:
@@ -68,12 +49,20 @@ def _own_account(clerk: Clerk) -> str | None:
 
 
 @router.get("")
-def ledger(request: Request, clerk: SignedIn, rule: str = "", account: str = "", offset: int = 0) -> Response:
+def ledger(
+    request: Request,
+    clerk: SignedIn,
+    rule: str = "",
+    account: str = "",
+    offset: int = 0,
+    unsettled_offset: int = 0,
+) -> Response:
     """结算: totals per account, postings, unsettled facts, downloads."""
     purpose = "结算：账目查询"
-    totals = None
+    totals, funds = None, {}
     if clerk.scope.kind == "district":
         totals = _get(request, clerk, "/ledger", purpose)
+        funds = fund_names(policies_of(request, clerk))
     postings = _get(
         request,
         clerk,
@@ -84,12 +73,13 @@ def ledger(request: Request, clerk: SignedIn, rule: str = "", account: str = "",
         limit=PAGE,
         offset=max(offset, 0),
     )
-    try:
-        unsettled = _get(request, clerk, "/ledger/unsettled", "结算：未结算事项")
-    except ServiceRefused:
-        unsettled = []
-    names = account_labels(request)
-    accounts = sorted({*names, *(a["account"] for a in (totals or {}).get("accounts", []))})
+    unsettled = _unsettled(request, clerk, max(unsettled_offset, 0))
+    names = account_labels(request) | funds
+    accounts = sorted({*names, *(a["account"] for a in (totals or {}).get("accounts", []))} - set(funds))
+    accounts += sorted(a["account"] for a in (totals or {}).get("accounts", []) if a["account"] in funds)
+    shown = [p[side] for p in postings["items"] for side in ("debit_account", "credit_account")]
+    persons = person_ids([*shown, *(item.get("person_id") for item in unsettled.items)])
+    names.update(person_names(request, clerk, persons, purpose="结算：记账与未结算事项涉及的人员"))
     return render(
         request,
         "settlement/ledger.html",
@@ -105,15 +95,66 @@ def ledger(request: Request, clerk: SignedIn, rule: str = "", account: str = "",
         RULES=RULE_LABELS,
         rule_label=rule_label,
         account_label=account_label,
+        subject_label=subject_label,
         page_size=PAGE,
     )
+
+
+@dataclass(frozen=True)
+class UnsettledPage:
+    """A page of the facts not settled, as the service pages them (X-Total-Count)."""
+
+    items: list[dict[str, Any]]
+    total: int
+    offset: int
+
+
+def _unsettled(request: Request, clerk: Clerk, offset: int) -> UnsettledPage:
+    """The page of unsettled facts the clerk's scope reads; none when the service refuses the list."""
+    agencies = console_of(request).agencies
+    params = {"limit": PAGE, "offset": offset}
+    try:
+        found = agencies.download(
+            SETTLEMENT, "/ledger/unsettled", user=clerk.name, purpose="结算：未结算事项", params=params
+        )
+    except ServiceRefused:
+        return UnsettledPage([], 0, offset)
+    items = found.json()
+    return UnsettledPage(items, int(found.headers.get("X-Total-Count", len(items))), offset)
+
+
+def subject_label(subject: str) -> str:
+    """What waits: a fee of a person's year (``survey_fee:<person>:<year>``) or a service record."""
+    rule, _, rest = subject.partition(":")
+    year = rest.rpartition(":")[2]
+    if rule in RULE_LABELS and year.isdigit():
+        return f"{year}年{rule_label(rule)}"
+    return "康复服务记录"
 
 
 @router.get("/postings/{posting_id}")
 def posting(request: Request, clerk: SignedIn, posting_id: UUID) -> Response:
     """一笔记账的说明: why its amount is what it is."""
     explanation = _get(request, clerk, f"/ledger/postings/{posting_id}/explanation", "结算：记账说明")
-    return render(request, "settlement/posting.html", explanation=explanation)
+    return render(request, "settlement/posting.html", explanation=_with_names(request, clerk, explanation))
+
+
+def _with_names(request: Request, clerk: Clerk, explanation: dict[str, Any]) -> dict[str, Any]:
+    """The person an explanation is about by 姓名 (the service knows only the person's id)."""
+    inputs = explanation.get("inputs", [])
+    ids = [line["value"] for line in inputs if line["name"] == "person_id"]
+    persons = person_ids([*ids, explanation.get("credit_account")])
+    if not persons:
+        return explanation
+    names = person_names(request, clerk, persons, purpose="结算：记账说明涉及的人员")
+    named = [
+        {**line, "label": "姓名", "value": names[line["value"]]}
+        if line["name"] == "person_id" and line["value"] in names
+        else line
+        for line in inputs
+    ]
+    credit = names.get(explanation.get("credit_account", ""), explanation.get("credit_name"))
+    return {**explanation, "inputs": named, "credit_name": credit}
 
 
 @router.get("/statement")
@@ -137,3 +178,6 @@ def _passed_on(request: Request, clerk: Clerk, path: str, purpose: str, **params
     found = agencies.download(SETTLEMENT, path, user=clerk.name, purpose=purpose, params=params)
     headers = {"Content-Disposition": found.headers.get("content-disposition", "attachment")}
     return Response(found.content, media_type=found.headers.get("content-type"), headers=headers)
+
+
+router.include_router(replay_router)  # 历史回放 and 政策测算: the auditors' pages, under /settlement too

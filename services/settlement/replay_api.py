@@ -191,10 +191,14 @@ def _require_past(day: date, field: str) -> None:
     """A replay shows what the ledger held: the end of a day still to come has not happened."""
     if day > today():
         raise CommandRejected(
-            f"{day.isoformat()} 是将来的日期：只能回放到今天（{today().isoformat()}）为止",
+            f"{_written(day)}是将来的日期：只能回放到今天（{_written(today())}）为止",
             field=field,
             code=f"settlement.{field}.future",
         )
+
+
+def _written(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def _known_policy(policies: PolicySet, policy_id: str) -> Policy:

@@ -4,11 +4,14 @@ whole ledger; a posting that does not exist is the service's Chinese refusal."""
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from tests.console.conftest import assert_accessible
+from kernel.domain.clock import today
+from tests.console.conftest import Stack, assert_accessible, screenshot
+from tests.e2e.people import certified_adult
 
 pytestmark = pytest.mark.e2e
 
@@ -28,3 +31,85 @@ def test_a_streets_clerk_reads_its_own_account_and_an_auditor_the_whole_ledger(p
     assert response is not None and response.status == 404
     assert "没有编号为" in auditor.content()
     assert_accessible(auditor)
+
+
+def surveyed_in_yuanyang(stack: Stack, sequence: int) -> None:
+    """A person of 鸳鸯 registered and surveyed over the APIs, until settlement has posted the survey fee."""
+    journey = stack.journey()
+    person_id = journey.register(certified_adult(sequence))
+    journey.survey(person_id, ["orientation_mobility_training"])
+    with stack.api("settlement", "财务科") as settlement:
+
+        def posted() -> bool:
+            page = settlement.get("/ledger/postings", params={"rule": "survey_fee", "limit": 500}).json()
+            return any(person_id in posting["key"] for posting in page["items"])
+
+        journey.wait_until("settlement posts the survey fee", posted)
+
+
+def test_an_auditor_replays_the_ledger_as_of_yesterday_and_sees_what_changed_since(
+    pages: Any, stack: Stack
+) -> None:
+    surveyed_in_yuanyang(stack, 141)
+    auditor = pages("审计员")
+    auditor.goto("/settlement")
+    auditor.get_by_role("link", name="历史回放").click()
+    assert auditor.get_by_role("heading", level=1).inner_text() == "历史回放（截至某日）"
+    auditor.get_by_label("截至日期").fill((today() - timedelta(days=1)).isoformat())
+    auditor.get_by_role("button", name="回放").click()
+    table = auditor.locator("section[aria-labelledby=as-of] table")
+    yuanyang = table.locator("tbody tr", has_text="鸳鸯街道")
+    assert yuanyang.get_attribute("class") == "changed"  # everything of the tests arrived today
+    assert (
+        "+" not in yuanyang.locator("td").last.inner_text()
+        and "-" in yuanyang.locator("td").last.inner_text()
+    )
+    assert "account" not in table.inner_text() and "street:" not in table.inner_text()
+    screenshot(auditor, "settlement-replay-as-of")
+    assert_accessible(auditor)
+    auditor.get_by_label("截至日期").fill(today().isoformat())
+    auditor.get_by_role("button", name="回放").click()
+    assert table.locator("tr.changed").count() == 0  # the end of today is the live ledger
+    auditor.get_by_role("link", name="结算", exact=True).click()
+    unsettled = auditor.locator("section[aria-labelledby=unsettled]")
+    unsettled.scroll_into_view_if_needed()
+    assert "结算系统以英文记录" not in unsettled.inner_text()
+    screenshot(auditor, "settlement-ledger-unsettled")
+
+
+def test_an_auditor_tries_shapingbas_policy_and_every_fee_it_does_not_state_shows_as_a_loss(
+    pages: Any, stack: Stack
+) -> None:
+    surveyed_in_yuanyang(stack, 142)
+    auditor = pages("审计员")
+    auditor.goto("/settlement/what-if")
+    options = auditor.get_by_role("combobox", name="政策").locator("option").all_inner_texts()
+    assert "重庆两江新区残疾人精准康复服务行动实施方案（本区政策）" in options
+    auditor.get_by_role("combobox", name="政策").select_option(label="沙坪坝区“惠残2023工程”工作方案")
+    auditor.get_by_role("button", name="测算").click()
+    payees = auditor.locator("section[aria-labelledby=payees]")
+    yuanyang = payees.locator("tbody tr", has_text="鸳鸯街道")
+    assert "减少" in yuanyang.inner_text() and yuanyang.get_attribute("class") == "changed"
+    funds = auditor.locator("section[aria-labelledby=funds]").inner_text()
+    assert "两江新区财政" in funds and "fund:" not in funds
+    assert "区级财政" in auditor.locator("section[aria-labelledby=levels]").inner_text()
+    assert "沙府办发〔2023〕100号" in auditor.locator("section[aria-labelledby=basis]").inner_text()
+    screenshot(auditor, "settlement-what-if")
+    assert_accessible(auditor)
+
+
+def test_a_date_still_to_come_is_refused_at_the_field_and_a_streets_clerk_may_not_replay(pages: Any) -> None:
+    auditor = pages("审计员")
+    auditor.goto("/settlement/replay")
+    auditor.get_by_label("截至日期").fill((today() + timedelta(days=30)).isoformat())
+    auditor.get_by_role("button", name="回放").click()
+    assert "将来的日期" in auditor.locator(".field-error").inner_text()
+    assert auditor.get_by_label("截至日期").get_attribute("aria-invalid") == "true"
+    screenshot(auditor, "settlement-replay-refused")
+    assert_accessible(auditor)
+    street = pages("鸳鸯街道结算员")
+    street.goto("/settlement")
+    assert street.get_by_role("link", name="历史回放").count() == 0
+    response = street.goto(f"/settlement/replay?date={today().isoformat()}")
+    assert response is not None and response.status == 403
+    assert "区级" in street.content()
