@@ -21,7 +21,7 @@ from console.printing.download import pdf_download
 from console.printing.handbook import handbook as gather_handbook
 from console.printing.service_card import NoCard, card_of_application, card_of_entitlements
 from console.web import Clerk, SignedIn, console_of
-from printing import annual_summary_pdf, approval_form_pdf, handbook_pdf, service_card_pdf
+from printing import ServiceCard, annual_summary_pdf, approval_form_pdf, handbook_pdf, service_card_pdf
 
 router = APIRouter(prefix="/print")
 
@@ -38,14 +38,17 @@ def application_pdf(request: Request, clerk: SignedIn, application_id: UUID) -> 
     application = read_application(request, clerk, application_id, PRINT_APPROVAL_FORM)
     form = approval_form(request, clerk, application, PRINT_APPROVAL_FORM)
     filename = f"附件2-补助申请审批表-{form.street}街道-{form.serial_number}.pdf"
-    return pdf_download(approval_form_pdf(form), filename)
+    return pdf_download(approval_form_pdf(form), filename, f"fujian2-application-{form.serial_number}.pdf")
 
 
 @router.get("/handbook/{person_id}.pdf")
 def handbook_pdf_of(request: Request, clerk: SignedIn, person_id: UUID) -> Response:
     """附件1 精准康复服务手册 of one person: the pages the clerk's agency keeps filled, the others blank."""
     handbook = gather_handbook(request, clerk, person_id, PRINT_HANDBOOK)
-    return pdf_download(handbook_pdf(handbook), f"附件1-精准康复服务手册-{str(person_id)[:8]}.pdf")
+    short = str(person_id)[:8]
+    return pdf_download(
+        handbook_pdf(handbook), f"附件1-精准康复服务手册-{short}.pdf", f"fujian1-handbook-{short}.pdf"
+    )
 
 
 @router.get("/service-cards/{application_id}.pdf")
@@ -61,7 +64,7 @@ def service_card_of_application(request: Request, clerk: SignedIn, application_i
             card = card_of_application(request, clerk, application, PRINT_SERVICE_CARD)
     except NoCard as missing:
         raise ServiceRefused(Problem(404, "console.print.no_service_card", str(missing))) from missing
-    return pdf_download(service_card_pdf(card), f"附件4-服务卡-{card.card_number}.pdf")
+    return _card_download(card)
 
 
 @router.get("/service-cards/number/{card_number}.pdf")
@@ -80,7 +83,7 @@ def service_card_by_number(request: Request, clerk: SignedIn, card_number: str) 
             card = card_of_application(request, clerk, application, PRINT_SERVICE_CARD)
     except NoCard as missing:
         raise ServiceRefused(Problem(404, "console.print.no_service_card", str(missing))) from missing
-    return pdf_download(service_card_pdf(card), f"附件4-服务卡-{card.card_number}.pdf")
+    return _card_download(card)
 
 
 @router.get("/annual-summary.pdf")
@@ -111,7 +114,13 @@ def annual_summary_pdf_of(
         purpose=PRINT_ANNUAL_SUMMARY,
     )
     where = f"{street}街道" + (f"-{community}" if community else "")
-    return pdf_download(annual_summary_pdf(summary), f"附件3-康复需求和康复服务情况汇总表-{year}-{where}.pdf")
+    filename = f"附件3-康复需求和康复服务情况汇总表-{year}-{where}.pdf"
+    return pdf_download(annual_summary_pdf(summary), filename, f"fujian3-summary-{year}.pdf")
+
+
+def _card_download(card: ServiceCard) -> Response:
+    number = card.card_number
+    return pdf_download(service_card_pdf(card), f"附件4-服务卡-{number}.pdf", f"fujian4-card-{number}.pdf")
 
 
 def _entitlements(request: Request, clerk: Clerk, **params: Any) -> list[dict[str, Any]]:

@@ -118,17 +118,29 @@ def service_card() -> ServiceCard:
     )
 
 
+SURNAMES = "王李张刘陈杨赵黄周吴"
+GIVEN_NAMES = ("秀英", "建国", "桂兰", "志强", "淑芬", "德明", "玉兰", "国华", "秀珍", "建平", "丽")
+SERVICES = (
+    (("低视力视功能训练",), ("重庆爱尔眼科",)),
+    (("辅助器具免费适配", "中途盲者心理疏导"), ("两江新区残疾人康复服务中心",)),
+    (("白内障复明手术", "低视力视功能训练"), ("重医附二院", "重庆爱尔眼科")),
+    ((), ()),
+)
+
+
 def summary_row(number: int, has_needs: bool = True) -> SummaryRow:
+    """The ``number``-th person of a community: names, streets and services vary as a real list does."""
+    services, institutions = SERVICES[number % len(SERVICES)] if has_needs else ((), ())
     return SummaryRow(
-        name=f"居民{number:03d}",
+        name=SURNAMES[number % 10] + GIVEN_NAMES[number // 10 % len(GIVEN_NAMES)],
         sex="女" if number % 2 else "男",
-        address=f"重庆市两江新区鸳鸯街道金开大道{number}号附{number % 7}号",
-        id_number=f"5001121958041{number:04d}X"[:18],
-        certificate_number=f"5001121958041{number:04d}X42"[:20],
+        address=f"重庆市两江新区鸳鸯街道金开大道{number}号{number % 7 + 1}栋",
+        id_number=f"50011219{50 + number % 40}0412{number:04d}"[:18],
+        certificate_number=f"50011219{50 + number % 40}0412{number:04d}{number % 6 + 1}2"[:20],
         phone=f"1380013{number:04d}",
         has_needs=has_needs,
-        services=("低视力视功能训练", "辅助器具免费适配") if has_needs else (),
-        institutions=("重庆爱尔眼科", "两江新区残疾人康复服务中心") if has_needs else (),
+        services=services,
+        institutions=institutions,
     )
 
 
