@@ -8,6 +8,7 @@ data with the clerk's own token and hands it over.
 
 from printing.annual_summary import AnnualSummary, CommunityForm, SummaryRow, annual_summary_pdf
 from printing.approval_form import ApprovalForm, ItemDecision, RequestedItem, SignOff, approval_form_pdf
+from printing.fonts import FontsMissing
 from printing.handbook import AssessmentPage, Handbook, ServicePage, handbook_pdf
 from printing.person import Guardian, Person
 from printing.service_card import CardItem, ServiceCard, service_card_pdf
@@ -18,6 +19,7 @@ __all__ = [
     "AssessmentPage",
     "CardItem",
     "CommunityForm",
+    "FontsMissing",
     "Guardian",
     "Handbook",
     "ItemDecision",

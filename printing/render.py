@@ -17,6 +17,8 @@ import jinja2
 import markupsafe
 import weasyprint
 
+from printing.fonts import require_fonts
+
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 BLANK_DATE = "　　年　　月　　日"
 """A date not yet written: left for the pen, as the paper form prints it."""
@@ -85,7 +87,9 @@ def _no_fetching(url: str, *_args: Any, **_kwargs: Any) -> NoReturn:
 
 
 def pdf_of(html: str) -> bytes:
-    """The PDF of a form's HTML (A4, fonts from the system's fontconfig: Noto CJK)."""
+    """The PDF of a form's HTML (A4, fonts from the system's fontconfig: Noto CJK); ``FontsMissing``
+    rather than a PDF of empty boxes when those fonts are not installed."""
+    require_fonts()
     document = weasyprint.HTML(string=html, url_fetcher=_no_fetching)
     pdf: bytes = document.write_pdf()
     return pdf

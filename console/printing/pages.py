@@ -7,8 +7,9 @@ package lays the form out. A service's refusal shows as the console's refusal pa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from fastapi import APIRouter, Request
@@ -21,7 +22,14 @@ from console.printing.download import pdf_download
 from console.printing.handbook import handbook as gather_handbook
 from console.printing.service_card import NoCard, card_of_application, card_of_entitlements
 from console.web import Clerk, SignedIn, console_of
-from printing import ServiceCard, annual_summary_pdf, approval_form_pdf, handbook_pdf, service_card_pdf
+from printing import (
+    FontsMissing,
+    ServiceCard,
+    annual_summary_pdf,
+    approval_form_pdf,
+    handbook_pdf,
+    service_card_pdf,
+)
 
 router = APIRouter(prefix="/print")
 
@@ -30,6 +38,7 @@ PRINT_APPROVAL_FORM = "打印附件2补助申请审批表"
 PRINT_HANDBOOK = "打印附件1精准康复服务手册"
 PRINT_SERVICE_CARD = "打印附件4服务卡"
 PRINT_ANNUAL_SUMMARY = "打印附件3汇总表"
+Form = TypeVar("Form")
 
 
 @router.get("/applications/{application_id}.pdf")
@@ -38,7 +47,9 @@ def application_pdf(request: Request, clerk: SignedIn, application_id: UUID) -> 
     application = read_application(request, clerk, application_id, PRINT_APPROVAL_FORM)
     form = approval_form(request, clerk, application, PRINT_APPROVAL_FORM)
     filename = f"附件2-补助申请审批表-{form.street}街道-{form.serial_number}.pdf"
-    return pdf_download(approval_form_pdf(form), filename, f"fujian2-application-{form.serial_number}.pdf")
+    return pdf_download(
+        _printed(approval_form_pdf, form), filename, f"fujian2-application-{form.serial_number}.pdf"
+    )
 
 
 @router.get("/handbook/{person_id}.pdf")
@@ -47,7 +58,9 @@ def handbook_pdf_of(request: Request, clerk: SignedIn, person_id: UUID) -> Respo
     handbook = gather_handbook(request, clerk, person_id, PRINT_HANDBOOK)
     short = str(person_id)[:8]
     return pdf_download(
-        handbook_pdf(handbook), f"附件1-精准康复服务手册-{short}.pdf", f"fujian1-handbook-{short}.pdf"
+        _printed(handbook_pdf, handbook),
+        f"附件1-精准康复服务手册-{short}.pdf",
+        f"fujian1-handbook-{short}.pdf",
     )
 
 
@@ -115,12 +128,14 @@ def annual_summary_pdf_of(
     )
     where = f"{street}街道" + (f"-{community}" if community else "")
     filename = f"附件3-康复需求和康复服务情况汇总表-{year}-{where}.pdf"
-    return pdf_download(annual_summary_pdf(summary), filename, f"fujian3-summary-{year}.pdf")
+    return pdf_download(_printed(annual_summary_pdf, summary), filename, f"fujian3-summary-{year}.pdf")
 
 
 def _card_download(card: ServiceCard) -> Response:
     number = card.card_number
-    return pdf_download(service_card_pdf(card), f"附件4-服务卡-{number}.pdf", f"fujian4-card-{number}.pdf")
+    return pdf_download(
+        _printed(service_card_pdf, card), f"附件4-服务卡-{number}.pdf", f"fujian4-card-{number}.pdf"
+    )
 
 
 def _entitlements(request: Request, clerk: Clerk, **params: Any) -> list[dict[str, Any]]:
@@ -141,3 +156,11 @@ def _approved_application(request: Request, clerk: Clerk, card_number: str) -> d
         if application.get("service_card_number") == card_number:
             return application
     raise NoCard(f"没有找到服务卡号为 {card_number} 的已批准申请")
+
+
+def _printed(layout: Callable[[Form], bytes], form: Form) -> bytes:
+    """The form's PDF; a host without the CJK fonts answers 503 with what to install, never a PDF of boxes."""
+    try:
+        return layout(form)
+    except FontsMissing as missing:
+        raise ServiceRefused(Problem(503, "console.print.fonts_missing", str(missing))) from missing
