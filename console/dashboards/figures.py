@@ -41,10 +41,21 @@ def coverage_target(coverage: Mapping[str, Any]) -> Decimal | None:
 COVERAGE_COLUMNS = ("调查人数", "有需求人数", "已服务人数", "覆盖率（%）", "目标（%）", "是否达标")
 
 
+COUNTY_ENDINGS = ("区", "县", "市")
+"""A deployment whose areas are counties (Anyang's nine 县、市、区) names them as they are."""
+
+
+def area_name(name: str) -> str:
+    """A street as clerks say it (鸳鸯 -> 鸳鸯街道); a county keeps its own name (滑县)."""
+    return name if name.endswith(COUNTY_ENDINGS) else f"{name}街道"
+
+
 def coverage_chart(coverage: Mapping[str, Any]) -> Chart:
     """GET /reports/coverage: one bar per street (served / with needs), the policy's target as a line."""
     target = coverage_target(coverage)
-    rows = tuple(_coverage_row(f"{row['street']}街道", row) for row in coverage["streets"])
+    names = [str(row["street"]) for row in coverage["streets"]]
+    counties = bool(names) and all(name.endswith(COUNTY_ENDINGS) for name in names)
+    rows = tuple(_coverage_row(area_name(row["street"]), row) for row in coverage["streets"])
     policy = coverage.get("policy_id")
     notes = ["覆盖率 = 有康复需求并已接受服务的人数 ÷ 有康复需求的人数（按每人本年度最后一次调查计）。"]
     version = coverage.get("policy_version")
@@ -52,8 +63,8 @@ def coverage_chart(coverage: Mapping[str, Any]) -> Chart:
     return Chart(
         key="coverage",
         year=int(coverage["year"]),
-        title="各街道康复服务覆盖率",
-        row_heading="街道",
+        title="各县（市、区）康复服务覆盖率" if counties else "各街道康复服务覆盖率",
+        row_heading="县（市、区）" if counties else "街道",
         columns=COVERAGE_COLUMNS,
         rows=rows,
         total=_coverage_row("全区合计", coverage["overall"]),

@@ -1,0 +1,331 @@
+"""The dashboards in the browser after a year of work in every street: each chart is drawn (one bar per
+street, the target as a line), its table holds the figures settlement reports to the test over its API,
+and its pictures and figures download as SVG, PNG and CSV named by the year and the chart's title."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from collections.abc import Iterator
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import pytest
+import redis
+from rehab_contracts.events import ApplicationApproved, ApplicationSubmitted
+from rehab_contracts.streams import APPROVAL_STREAM
+
+from kernel.access.auth import Agency, Role, Scope
+from kernel.messaging.signing import KeyRing, sign
+from rehab.local_redis import LocalRedis, free_port
+from rehab.processes import SERVICES, ServiceProcesses
+from rehab.sample_people import STREETS
+from rehab.users import User, set_console_password
+from tests.console.conftest import (
+    JOURNEY_YEAR,
+    PASSWORD,
+    VIEWPORT,
+    Stack,
+    _start_console,
+    assert_accessible,
+    login,
+    screenshot,
+)
+from tests.e2e.people import certified_adult
+from tests.settlement.settlement_builders import envelope_of, payload_of
+
+pytestmark = pytest.mark.e2e
+
+SURVEYOR = "区统计调查员"
+"""A survey clerk of the whole district, who registers and surveys persons in every street."""
+ITEM = "support_service_midlife_blind"
+FUND = "fund:liangjiang-finance"
+BAR = "#1f5fa8"
+"""dashboards.js's first colour: the coverage bars are the chart's only paths filled with it."""
+TARGET = "#b3261e"
+"""dashboards.js's colour of targets: the line across a chart, a county's 任务数 marker."""
+ANYANG_CHILDREN = {"滑县": 3, "文峰区": 2, "北关区": 1}
+"""Children approved for 儿童康复训练 in 2021, per county of Anyang (quotas: 200, 140, 90)."""
+
+
+@pytest.fixture(scope="module")
+def year(stack: Stack) -> int:
+    """In every street one person surveyed with needs and one without; in 鸳鸯 one more approved and
+    served. Returns the year, once settlement has consumed every event of it."""
+    stack.directory.add(User(SURVEYOR, Agency("survey"), frozenset({Role("staff")}), Scope.parse("district")))
+    journey = stack.journey(survey=SURVEYOR)
+    for index, street in enumerate(STREETS):
+        for offset, needs in enumerate(([ITEM], [])):
+            person_id = journey.register(certified_adult(150 + 2 * index + offset, street=street))
+            journey.survey(person_id, needs)
+    application_id, person_id = stack.approved(170, [ITEM])
+    journey.wait_until(
+        "the approval reaches delivery", lambda: journey.entitlements_reached_delivery(application_id)
+    )
+    journey.deliver(application_id, person_id, ITEM, guardian=False)
+    journey.wait_until("settlement has consumed every event", journey.settlement_caught_up)
+    return JOURNEY_YEAR
+
+
+def test_each_chart_is_drawn_and_its_table_holds_the_figures_settlement_reports(
+    pages: Any, stack: Stack, year: int
+) -> None:
+    finance = pages("财务科")
+    finance.get_by_role("link", name="数据看板").click()
+    finance.goto(f"/dashboards?year={year}")
+    with stack.api("settlement", "财务科") as api:
+        coverage = api.get("/reports/coverage", params={"year": year}).json()
+        progress = api.get("/reports/progress", params={"year": year}).json()
+        quotas = api.get("/reports/quota-use", params={"year": year})
+        statement = api.get(f"/statements/{FUND}", params={"period": str(year), "format": "csv"}).text
+
+    assert _bars(finance, "coverage") == len(STREETS) == len(coverage["streets"])
+    assert f"目标 {Decimal(coverage['overall']['target_percent']):.1f}%" in _drawn_text(finance, "coverage")
+    shown = _table(finance, "coverage")
+    for row in coverage["streets"]:
+        assert shown[f"{row['street']}街道"][:4] == _coverage_cells(row)
+    assert shown["全区合计"][:4] == _coverage_cells(coverage["overall"])
+
+    assert _drawn_text(finance, "progress")
+    months = _table(finance, "progress")
+    assert [months[f"{month['month']}月"] for month in progress["months"]] == [
+        _coverage_cells(month) for month in progress["months"]
+    ]
+
+    by_rule = _statement_by_rule(statement)
+    spending = _table(finance, "spending")
+    for rule, fen in by_rule.items():
+        assert spending[rule][-1] == _yuan(fen)
+    assert spending["合计"][-1] == _yuan(sum(by_rule.values())) != _yuan(0)
+    assert _table(finance, "funding")["两江新区财政"] == [_yuan(sum(by_rule.values())), "100.0%"]
+    assert _drawn_text(finance, "spending") and _drawn_text(finance, "funding")
+
+    assert quotas.status_code == 404  # Liangjiang's policy sets no 任务数: the page says so in its words
+    assert quotas.json()["detail"] in finance.locator("#quota").inner_text()
+    assert_accessible(finance)
+    screenshot(finance, "60-dashboards")
+
+
+def test_a_chart_downloads_as_svg_png_and_csv_named_by_the_year_and_its_title(
+    pages: Any, year: int, tmp_path: Path
+) -> None:
+    auditor = pages("审计员")
+    auditor.goto(f"/dashboards?year={year}")
+    name = f"{year}年各街道康复服务覆盖率"
+    svg = _download(auditor, "#coverage button[data-download=svg]", tmp_path)
+    assert svg.name == f"{name}.svg" and svg.read_text(encoding="utf-8").startswith("<svg")
+    assert "鸳鸯街道" in svg.read_text(encoding="utf-8")
+    png = _download(auditor, "#coverage button[data-download=png]", tmp_path)
+    assert png.name == f"{name}.png" and png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    table = _download(auditor, "#coverage a[href^='/dashboards/coverage.csv']", tmp_path)
+    assert table.name == f"{name}.csv" and table.read_bytes().startswith(b"\xef\xbb\xbf")  # BOM: Excel
+    rows = list(csv.reader(io.StringIO(table.read_bytes().decode("utf-8-sig"))))
+    assert rows[0][:4] == ["街道", "调查人数", "有需求人数", "已服务人数"]
+    assert [row[0] for row in rows[1:]] == [*(f"{street}街道" for street in STREETS), "全区合计"]
+    answer = auditor.request.get(f"/dashboards/coverage.csv?year={year}")
+    assert answer.ok and answer.headers["content-type"] == "text/csv; charset=utf-8"
+    assert answer.body() == table.read_bytes()
+
+
+def test_quota_use_draws_each_countys_approved_children_against_its_task_number(
+    browser: Any, anyang: Stack
+) -> None:
+    context = browser.new_context(viewport=VIEWPORT, locale="zh-CN", bypass_csp=True, base_url=anyang.url)
+    page = context.new_page()
+    login(page, "安阳财务科")
+    page.wait_for_url(lambda url: "/login" not in url)
+    page.goto("/dashboards?year=2021")
+    with anyang.api("settlement", "安阳财务科") as api:
+        use = api.get("/reports/quota-use", params={"year": 2021}).json()
+    legend = 1  # the legend's swatch of each series is a path of its colour too
+    assert _bars(page, "quota") == len(use["areas"]) + legend == 9 + legend  # a bar for 0 children too
+    assert page.locator(f"#chart-quota svg path[fill='{TARGET}']").count() == 9 + legend  # each 任务数
+    shown = _table(page, "quota")
+    for area in use["areas"]:
+        assert shown[area["area"]][:2] == [f"{area['quota']}人", f"{area['approved']}人"]
+    assert shown["滑县"][1] == "3人" and shown["合计"][:2] == ["1,015人", "6人"]
+    assert "最低任务数" in page.locator("#quota").inner_text()
+    svg = _drawn_text(page, "quota")
+    assert "2021年残疾儿童康复救助任务完成情况" in svg and "200人" in svg
+    assert "各县（市、区）康复服务覆盖率" in page.locator("#coverage").inner_text()  # counties, no 街道
+    assert_accessible(page)
+    page.locator("#quota").evaluate("section => section.scrollIntoView()")
+    screenshot(page, "62-dashboards-quotas")
+    context.close()
+
+
+def test_the_charts_draw_under_the_consoles_content_security_policy(
+    browser: Any, stack: Stack, year: int
+) -> None:
+    from tests.console.conftest import VIEWPORT, login
+
+    context = browser.new_context(viewport=VIEWPORT, locale="zh-CN", base_url=stack.url)  # CSP enforced
+    page = context.new_page()
+    refused: list[str] = []
+    page.on(
+        "console",
+        lambda message: refused.append(message.text) if "Content Security" in message.text else None,
+    )
+    login(page, "财务科")
+    page.wait_for_url(lambda url: "/login" not in url)
+    page.goto(f"/dashboards?year={year}")
+    assert page.locator(".chart[data-drawn=true] svg").count() == 4  # every chart but the quotas
+    assert refused == []
+    context.close()
+
+
+def test_a_streets_clerk_sees_the_bar_and_the_money_of_its_own_street(
+    pages: Any, stack: Stack, year: int
+) -> None:
+    street = pages("鸳鸯街道结算员")
+    street.goto(f"/dashboards?year={year}")
+    with stack.api("settlement", "鸳鸯街道结算员") as api:
+        coverage = api.get("/reports/coverage", params={"year": year}).json()
+        statement = api.get("/statements/street:鸳鸯", params={"period": str(year), "format": "csv"}).text
+    assert [row["street"] for row in coverage["streets"]] == ["鸳鸯"]
+    assert _bars(street, "coverage") == 1
+    assert list(_table(street, "coverage")) == ["鸳鸯街道", "全区合计"]
+    paid = _statement_by_rule(statement, received=True)
+    assert _table(street, "spending")["合计"][-1] == _yuan(sum(paid.values())) != _yuan(0)
+    assert_accessible(street)
+    screenshot(street, "61-dashboards-street")
+
+
+# -- Anyang: settlement and the console of a county-level deployment ------------------------------
+@pytest.fixture(scope="module")
+def anyang(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """Redis, settlement (REHAB_REFERENCE=anyang, access control on) and a console as real processes;
+    the approvals of ``ANYANG_CHILDREN`` published on the approval stream, signed by approval's key,
+    as the approval service would, and consumed by settlement."""
+    var_dir = tmp_path_factory.mktemp("anyang")
+    local_redis = LocalRedis(var_dir / "redis", free_port()).start()
+    services = ServiceProcesses(
+        var_dir,
+        local_redis.url,
+        ports={service: free_port() for service in SERVICES},
+        services=("settlement",),
+        with_access=True,
+        env={"REHAB_REFERENCE": "anyang"},
+    )
+    running = Stack(var_dir, local_redis, services)
+    try:
+        services.start()
+        clerk = User("安阳财务科", Agency("settlement"), frozenset({Role("staff")}), Scope.parse("district"))
+        running.directory.add(clerk)
+        set_console_password(
+            running.directory, f"sqlite:///{var_dir / 'console.db'}", clerk.name, PASSWORD, must_change=False
+        )
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("REHAB_REFERENCE", "anyang")  # the console names Anyang's counties
+            _start_console(running)
+        _publish_approvals(local_redis.url, services.signing_keys)
+        _wait_for_approvals(running, sum(ANYANG_CHILDREN.values()))
+        yield running
+    finally:
+        if running.console is not None:
+            running.console.terminate()
+            running.console.wait(timeout=10)
+        services.stop()
+        local_redis.stop()
+
+
+def _publish_approvals(url: str, keys: Path) -> None:
+    signer = KeyRing.from_directory(keys, "approval").signing_key
+    assert signer is not None
+    client = redis.Redis.from_url(url)
+    for county, children in ANYANG_CHILDREN.items():
+        for _ in range(children):
+            application, person = uuid4(), uuid4()
+            common = {"application_id": application, "person_id": person, "application_year": 2021}
+            form = payload_of(
+                ApplicationSubmitted, **common, street=county, disability_categories=["hearing"]
+            )
+            item = {"item": "children_rehab_training", "institution_id": "ay-children-centre"}
+            approved = payload_of(
+                ApplicationApproved,
+                **common,
+                street=county,
+                approved_items=[{**item, "subsidy_mode": "fixed_amount", "amount_fen": 1_200_000}],
+                rejected_items=[],
+                approved_on=date(2021, 2, 1),
+            )
+            stream = f"application-{application}"
+            for version, (payload, day) in enumerate(
+                ((form, date(2021, 1, 20)), (approved, date(2021, 2, 1))), 1
+            ):
+                envelope = sign(envelope_of(payload, day, stream, version), signer.key_id, signer.key)
+                client.xadd(APPROVAL_STREAM, envelope.to_wire())  # type: ignore[arg-type]
+    client.close()
+
+
+def _wait_for_approvals(stack: Stack, count: int) -> None:
+    deadline = time.monotonic() + 60
+    with stack.api("settlement", "安阳财务科") as api:
+        while time.monotonic() < deadline:
+            answer = api.get("/reports/quota-use", params={"year": 2021})
+            if answer.status_code == 200 and answer.json()["total"]["approved"] == count:
+                return
+            time.sleep(0.2)
+    raise AssertionError(f"settlement did not count {count} approvals within 60 s")
+
+
+# -- reading the page and the service's answers ------------------------------------------------------
+def _bars(page: Any, key: str) -> int:
+    return int(page.locator(f"#chart-{key} svg path[fill='{BAR}']").count())
+
+
+def _drawn_text(page: Any, key: str) -> str:
+    """The words the chart's SVG draws (title, axes, labels, the target's line)."""
+    return " ".join(page.locator(f"#chart-{key} svg text").all_text_contents())
+
+
+def _table(page: Any, key: str) -> dict[str, list[str]]:
+    """The chart's table: each row's heading and its cells as shown."""
+    return {
+        row.locator("th").inner_text(): row.locator("td").all_inner_texts()
+        for row in page.locator(f"#table-{key} tbody tr, #table-{key} tfoot tr").all()
+    }
+
+
+def _download(page: Any, selector: str, folder: Path) -> Path:
+    with page.expect_download() as started:
+        page.locator(selector).click()
+    download = started.value
+    saved = folder / download.suggested_filename
+    download.save_as(saved)
+    assert saved.stat().st_size > 0
+    return saved
+
+
+def _percent(part: int, whole: int) -> str:
+    if whole == 0:
+        return "—"
+    return f"{(Decimal(part * 100) / whole).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}%"
+
+
+def _coverage_cells(row: dict[str, Any]) -> list[str]:
+    """A street's (or a month's) counts and served / with needs, as the table should show them."""
+    surveyed, needs, served = row["surveyed"], row["with_needs"], row["served"]
+    return [f"{surveyed}人", f"{needs}人", f"{served}人", _percent(served, needs)]
+
+
+def _yuan(fen: int) -> str:
+    return f"{Decimal(fen) / 100:,.2f}元"
+
+
+def _statement_by_rule(text: str, received: bool = False) -> dict[str, int]:
+    """The statement's lines summed per 经费类别 (an adjustment under the rule it adjusts), in fen: what
+    the fund paid out net of claw-backs, or what a payee received (``received``)."""
+    totals: dict[str, int] = {}
+    for line in csv.reader(io.StringIO(text.lstrip("\ufeff"))):
+        if len(line) != 7 or line[5] not in ("借", "贷"):
+            continue
+        outward = line[5] == ("贷" if received else "借")
+        fen = int(Decimal(line[4]) * 100) * (1 if outward else -1)
+        rule = line[1].removesuffix("（调整）")
+        totals[rule] = totals.get(rule, 0) + fen
+    return totals
