@@ -3,6 +3,7 @@
 Each reads settlement's existing store (never creating one) and never writes the live ledger.
 """
 
+import os
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -11,7 +12,7 @@ from uuid import UUID
 import typer
 
 from rehab.cli_failures import CommandFailed, ExitCode, first_line, warn
-from rehab.cli_options import AccessDir, DatabaseUrl, VarDir, one_of
+from rehab.cli_options import DatabaseUrl, VarDir, one_of
 from rehab.cli_stores import existing_store
 
 if TYPE_CHECKING:
@@ -30,6 +31,13 @@ Token = Annotated[
     str | None,
     typer.Option(
         "--token", envvar="REHAB_TOKEN", help="你自己的令牌（rehab token 用户名；默认 $REHAB_TOKEN）"
+    ),
+]
+AccessDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--access-dir",
+        help="--user 的用户和令牌密钥所在文件夹（默认 $REHAB_ACCESS_DIR，否则 <var-dir>/access）",
     ),
 ]
 SurveyUrl = Annotated[
@@ -170,7 +178,6 @@ def explain(
 
 def statement(
     var_dir: VarDir,
-    access_dir: AccessDir,
     payee: Annotated[str, typer.Option(metavar="ACCOUNT", help="收款方账户，如 street:鸳鸯、person:<编号>")],
     period: Annotated[str, typer.Option(help="年份（2025）或月份（2025-03）")],
     format: Annotated[
@@ -182,19 +189,19 @@ def statement(
     out: Annotated[Path | None, typer.Option(help="写入的文件（默认 csv 输出到屏幕）")] = None,
     user: User = None,
     token: Token = None,
+    access_dir: AccessDir = None,
     survey_url: SurveyUrl = None,
     database_url: DatabaseUrl = None,
 ) -> int:
     from rehab.documents import KeyHolder, write_statement
 
-    holder = KeyHolder(access_dir, user, token, survey_url)
+    holder = KeyHolder(_access_dir(access_dir, var_dir), user, token, survey_url)
     engine = existing_store("settlement", var_dir, database_url)
     return write_statement(engine, payee, period, format, out, holder)
 
 
 def annual_summary(
     var_dir: VarDir,
-    access_dir: AccessDir,
     year: Year,
     street: Annotated[str, typer.Option(help="街道，如 鸳鸯")],
     out: Annotated[Path, typer.Option(help="写入的 .xlsx 文件")],
@@ -204,16 +211,22 @@ def annual_summary(
     filled_on: Annotated[date | None, typer.Option(formats=["%Y-%m-%d"], help="填表日期（默认留空）")] = None,
     user: User = None,
     token: Token = None,
+    access_dir: AccessDir = None,
     survey_url: SurveyUrl = None,
     database_url: DatabaseUrl = None,
 ) -> int:
     from rehab.documents import KeyHolder, write_annual_summary
     from services.settlement.documents.annual_summary import Signatures
 
-    holder = KeyHolder(access_dir, user, token, survey_url)
+    holder = KeyHolder(_access_dir(access_dir, var_dir), user, token, survey_url)
     engine = existing_store("settlement", var_dir, database_url)
     signatures = Signatures(preparer, reviewer, filled_on)
     return write_annual_summary(engine, year, street, community, out, signatures, holder)
+
+
+def _access_dir(given: Path | None, var_dir: Path) -> Path:
+    """The deployment's access folder: --access-dir, $REHAB_ACCESS_DIR, else <var-dir>/access."""
+    return given or Path(os.environ.get("REHAB_ACCESS_DIR") or var_dir / "access")
 
 
 def coverage(year: Year, var_dir: VarDir, database_url: DatabaseUrl = None) -> int:

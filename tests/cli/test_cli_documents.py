@@ -30,9 +30,9 @@ from services.survey.privacy import KeyRelease
 from tests.cli.runner import rehab
 from tests.settlement.settlement_builders import EYE_HOSPITAL, Journey
 from tests.settlement.test_settlement_personal_data import forward, register_and_survey
-from tests.survey.people import make_id
+from tests.survey.people import make_id, person_body
 
-ZHANG_ID = make_id(date(1958, 4, 12), "231")
+ZHANG_ID, WANG_ID = make_id(date(1958, 4, 12), "231"), make_id(date(1960, 6, 1), "233")
 
 
 @pytest.fixture
@@ -77,6 +77,17 @@ def registry_is(survey: TestClient, monkeypatch: pytest.MonkeyPatch) -> TestClie
     return survey
 
 
+def register_and_survey_in_lijia(survey: TestClient, name: str, id_number: str) -> None:
+    born = date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
+    place = {"street": "礼嘉", "community": "白林社区", "birth_date": born.isoformat()}
+    body = person_body(name=name, id_number=id_number, certificate_number=f"{id_number}12", **place)
+    answer = survey.post("/persons", json=body)
+    assert answer.status_code == 201, answer.text
+    person_id = answer.json()["person_id"]
+    needs = {"survey_year": 2024, "surveyed_on": "2024-10-15", "has_needs": False, "surveyor": "张丽"}
+    assert survey.post(f"/persons/{person_id}/surveys", json=needs).status_code == 201
+
+
 def engine_of(client: TestClient) -> Engine:
     return client.app.state.runtime.store.engine  # type: ignore[attr-defined]
 
@@ -101,14 +112,16 @@ def test_the_annual_summary_of_sealed_persons_without_a_token_is_refused_and_not
 def test_the_annual_summary_names_persons_with_keys_released_to_the_operator_and_audited(
     tmp_path: Path, access_dir: Path, registry_is: TestClient, settlement: TestClient
 ) -> None:
-    register_and_survey(registry_is, "张华", ZHANG_ID)
+    zhang = register_and_survey(registry_is, "张华", ZHANG_ID)
+    register_and_survey_in_lijia(registry_is, "王五", WANG_ID)
     forward(registry_is, settlement)
     code, err, out = summary(tmp_path, access_dir, "--user", "孙会计")
     assert code == ExitCode.OK, err
     sheet = load_workbook(out).active
     assert (sheet["B6"].value, sheet["E6"].value) == ("张华", ZHANG_ID)
     reads = AuditTrail(engine_of(registry_is)).entries(user="孙会计")
-    assert [(entry.agency, entry.purpose) for entry in reads] == [("settlement", "打印附件3 2024年 鸳鸯街道")]
+    # Only the street's persons' keys leave the registry, each read audited with the operator and why.
+    assert [(entry.subject, entry.purpose) for entry in reads] == [(zhang, "打印附件3 2024年 鸳鸯街道")]
 
 
 def test_the_annual_summary_is_refused_when_the_registry_refuses_the_operator(

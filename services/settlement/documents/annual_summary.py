@@ -145,9 +145,17 @@ def annual_summary_forms(
 ) -> list[CommunityForm]:
     """The forms of a year from everything settlement has archived; personal details opened with ``keys``
     (`rehab annual-summary`: released to the operator's own token; default: settlement's, from the
-    environment)."""
-    register = year_register(archive(engine, REGISTER_EVENT_TYPES), year, keys)
-    return community_forms(register, street, community, jurisdiction)
+    environment), asked for the persons of these forms only: 附件3 of one street releases (and the
+    registry audits) no key of another street's persons."""
+    envelopes = list(archive(engine, REGISTER_EVENT_TYPES))
+    where = year_register(envelopes, year, PersonKeys()).surveys  # no key asked: only who is where
+    wanted = {
+        person
+        for person, survey in where.items()
+        if survey.street == street and community in (None, survey.community)
+    }
+    own = [envelope for envelope in envelopes if str(envelope.payload.get("person_id")) in wanted]
+    return community_forms(year_register(own, year, keys), street, community, jurisdiction)
 
 
 def unreadable_persons(forms: Iterable[CommunityForm]) -> int:
