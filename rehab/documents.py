@@ -9,13 +9,14 @@ or ``--token``), so the audit names the operator; a form whose names cannot be r
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
+
+import typer
 
 from rehab.cli_failures import CommandFailed, ExitCode, say
 from rehab.cli_stores import writable_file
@@ -179,7 +180,7 @@ def write_statement(
     names = _payee_names(engine, account, holder)
     content = FORMATS[chosen_format][1](statement(engine, account, chosen, names))
     if out is None:
-        sys.stdout.write(content.decode("utf-8-sig"))
+        typer.echo(content.decode("utf-8-sig"), nl=False)
         return ExitCode.OK
     out.write_bytes(content)
     say(f"已写出 {out}")

@@ -14,6 +14,7 @@ import pytest
 import redis
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
+from rehab_contracts.events import ApplicationApproved
 from sqlalchemy import Engine
 
 from kernel.access.audit import AuditTrail
@@ -28,7 +29,7 @@ from services.settlement.documents.statements import person_name
 from services.survey.app import create_app as create_survey
 from services.survey.privacy import KeyRelease
 from tests.cli.runner import rehab
-from tests.settlement.settlement_builders import EYE_HOSPITAL, Journey
+from tests.settlement.settlement_builders import EYE_HOSPITAL, Journey, envelope_of, payload_of
 from tests.settlement.test_settlement_personal_data import forward, register_and_survey
 from tests.survey.people import make_id, person_body
 
@@ -157,6 +158,25 @@ def test_a_statement_to_an_xlsx_file_is_xlsx_with_dates_and_numbers(
     assert ran.code == ExitCode.OK, ran.err
     first = [cell.value for cell in load_workbook(out).active[3]]
     assert isinstance(first[0], dt.datetime) and isinstance(first[4], int | float | Decimal)
+
+
+def test_a_person_payee_s_statement_is_titled_with_their_registered_name(
+    tmp_path: Path, settlement: TestClient
+) -> None:
+    journey = Journey(item_code="self_purchased_device_subsidy", mode="fixed_amount", amount_fen=80000)
+    reimbursed = {"item": "self_purchased_device_subsidy", "institution_id": None}  # bought by the person
+    items = [reimbursed | {"subsidy_mode": "fixed_amount", "amount_fen": 80000}]
+    approved = payload_of(ApplicationApproved, application_id=journey.application, person_id=journey.person,
+                          street="鸳鸯", approved_items=items, rejected_items=[])  # fmt: skip
+    journey.approved = envelope_of(approved, date(2024, 11, 1), f"application-{journey.application}")
+    for envelope, stream in journey.events():
+        settlement.app.state.runtime.consumer.apply(envelope, stream)  # type: ignore[attr-defined]
+    ran = rehab(
+        "statement", "--payee", f"person:{journey.person}", "--period", "2024", "--var-dir", str(tmp_path)
+    )
+    assert ran.code == ExitCode.OK, ran.err
+    name = journey.registered.payload["name"]
+    assert ran.out.splitlines()[0].startswith(f"对账单 {name}（残疾人）（person:{journey.person}）")
 
 
 def test_a_statement_of_an_unknown_payee_is_refused(tmp_path: Path, settlement: TestClient) -> None:
