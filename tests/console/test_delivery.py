@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from console.delivery.refused import refused_form, resendable
 from tests.console.conftest import JOURNEY_YEAR, Stack, assert_accessible, screenshot
 
 pytestmark = pytest.mark.e2e
@@ -43,6 +44,7 @@ def test_a_service_institution_records_an_approved_item_signed_by_the_person(
     staff.get_by_label(re.compile("^签字日期")).fill(f"{JOURNEY_YEAR}-10-01")  # before the period ended
     staff.get_by_role("button", name="保存服务记录").click()
     assert "未能保存" in staff.get_by_role("alert").inner_text()
+    assert "被退回的服务记录" in staff.locator("#refusal-kept").inner_text()
     assert staff.locator("#f-signed_on").get_attribute("aria-invalid") == "true"
     assert staff.get_by_label(re.compile("^服务人员")).input_value() == "康复治疗师 周敏"
     assert_accessible(staff)
@@ -115,3 +117,23 @@ def test_a_refused_record_is_listed_with_its_reason_and_resent_corrected_from_th
         refused = api.get("/deliveries/refused").json()
     assert [record["staff"] for record in kept] == ["康复治疗师 李红"]
     assert [entry["record"]["staff"] for entry in refused].count("康复治疗师 李红") == 1
+
+
+def test_a_refused_record_fills_the_form_in_as_sent_with_amounts_in_yuan() -> None:
+    refused = {"record": {"frequency": "每周1次", "staff": "李红", "period_start": "2025-06-01",
+                          "charge_fen": 15050, "insurance_paid_fen": 0}}  # fmt: skip
+    form = refused_form(refused)
+    assert (form.get("staff"), form.get("period_start")) == ("李红", "2025-06-01")
+    assert (form.get("charge"), form.get("insurance_paid"), form.get("signed_by")) == (
+        "150.50",
+        "0.00",
+        "person",
+    )
+
+
+def test_a_refused_record_is_resent_only_under_an_item_still_fixed_to_an_institution() -> None:
+    refused = {"record": {"application_id": "a", "item": "cataract_surgery"}}
+    fixed = {"application_id": "a", "item": "cataract_surgery", "current_institution_id": "lj-rehab-centre"}
+    assert resendable(refused, [fixed])
+    assert not resendable(refused, [{**fixed, "item": "low_vision_training"}])
+    assert not resendable(refused, [{**fixed, "current_institution_id": None}])
