@@ -113,3 +113,43 @@ def test_a_date_still_to_come_is_refused_at_the_field_and_a_streets_clerk_may_no
     response = street.goto(f"/settlement/replay?date={today().isoformat()}")
     assert response is not None and response.status == 403
     assert "区级" in street.content()
+
+
+def test_a_postings_explanation_reads_in_chinese_and_names_no_english_clause(
+    pages: Any, stack: Stack
+) -> None:
+    surveyed_in_yuanyang(stack, 143)
+    finance = pages("财务科")
+    finance.goto("/settlement?rule=survey_fee")
+    finance.locator("section[aria-labelledby=postings] tbody tr a", has_text="说明").first.click()
+    clause = finance.locator("section[aria-labelledby=clause]").inner_text()
+    assert "需求调查工作经费：每完成 1 名残疾人康复需求调查" in clause and "30.00 元/人" in clause
+    assert not any(word in clause for word in ("per person", "insurance first", "street."))
+    assert "两江新区财政" in finance.locator("dl.facts").inner_text()
+    screenshot(finance, "settlement-posting-explanation")
+    assert_accessible(finance)
+
+
+def test_a_survey_before_the_policy_took_effect_waits_unsettled_with_a_chinese_reason_and_the_persons_name(
+    pages: Any, stack: Stack
+) -> None:
+    journey = stack.journey()
+    journey.year = 2023  # 渝两江管发〔2024〕18号 governs from 2024-09-29: no policy prices a 2023 survey
+    person = certified_adult(144)
+    person_id = journey.register(person)
+    journey.survey(person_id, ["orientation_mobility_training"])
+    with stack.api("settlement", "财务科") as settlement:
+
+        def waiting() -> bool:
+            items = settlement.get("/ledger/unsettled").json()
+            return any(item["person_id"] == person_id for item in items)
+
+        journey.wait_until("settlement lists the survey as unsettled", waiting)
+    finance = pages("财务科")
+    finance.goto("/settlement#unsettled")
+    row = finance.locator("section[aria-labelledby=unsettled] tbody tr", has_text="2023年需求调查工作经费")
+    cells = row.locator("td").all_inner_texts()
+    assert cells[1] == person["name"]
+    assert cells[2] == "2023年3月15日没有施行中的结算政策"
+    screenshot(finance, "settlement-unsettled-named")
+    assert_accessible(finance)
