@@ -6,12 +6,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-if TYPE_CHECKING:
-    import redis
-
 from rehab.cli_failures import CommandFailed, ExitCode, say
 from rehab.cli_options import SERVICE_CHOICE, RedisUrl, VarDir
 from rehab.services import SERVICES
+
+if TYPE_CHECKING:  # imported where used: `rehab serve` starts each service and needs no Redis client here
+    import redis
 
 DEAD_LETTER_ID = re.compile(r"^\d+(-\d+)?$")
 """A Redis stream entry id as `rehab dlq list` shows it (1700000000000-0)."""

@@ -28,14 +28,16 @@ NO_ACCESS_WARNING = (
 )
 
 
+HELP = {
+    "up": "启动 Redis（如无应答）、五个机构服务和工作台，默认开启访问控制；Ctrl-C 全部停止",
+    "serve": "只运行一个机构的服务（只运行本部门服务的单位用）",
+    "demo": "让一批真实感的残疾人走完全流程（调查、评估转介、审批、服务、结算），并打印汇总",
+}
+
+
 def register(app: typer.Typer) -> None:
-    app.command("up", help="启动 Redis（如无应答）和五个机构服务及工作台；默认开启访问控制。Ctrl-C 全部停止")(
-        up
-    )
-    app.command("serve", help="只运行一个机构的服务（只运行本部门服务的单位用）")(serve)
-    app.command(
-        "demo", help="让一批真实感的残疾人走完全流程（调查、评估转介、审批、服务、结算），并打印汇总"
-    )(demo)
+    for name, command in (("up", up), ("serve", serve), ("demo", demo)):
+        app.command(name, help=HELP[name])(command)
 
 
 def up(
@@ -63,7 +65,8 @@ def up(
         for service in SERVICES:
             say(f"  {service:<11} {services.url(service)}/docs")
         if with_access:
-            say(f"访问控制已开启：rehab users add … / rehab token 用户名 --access-dir {var_dir / 'access'}")
+            folder = services.access.folder if services.access else var_dir / "access"
+            say(f"访问控制已开启：rehab users add … / rehab token 用户名 --access-dir {folder}")
             _print_console(services)
         else:
             say("工作台（staff console）需要访问控制：去掉 --no-access / --demo 再运行 rehab up")
