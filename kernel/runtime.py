@@ -7,13 +7,14 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, MutableMapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
 from faststream.redis import RedisBroker
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -29,6 +30,8 @@ from kernel.messaging.cancellation import raise_if_cancelled
 from kernel.messaging.consumer import EventConsumer, Subscription
 from kernel.messaging.dead_letters import dead_letter_stream
 from kernel.messaging.durability import default_user_problems, durability_problems
+from kernel.messaging.health import Problem, consumer_lag
+from kernel.messaging.health import readiness as health_problems
 from kernel.messaging.relay import OutboxRelay
 from kernel.messaging.retention import DEFAULT_EVERY_SECONDS as TRIM_EVERY_SECONDS
 from kernel.messaging.retention import retention_seconds, trim_forever
@@ -38,8 +41,10 @@ from kernel.web.api_docs import install_api_docs
 from kernel.web.asyncapi import StreamTopology
 from kernel.web.asyncapi_page import AsyncApiDocs
 from kernel.web.errors import install_error_handlers
+from kernel.web.health import health_response
 from kernel.web.idempotency import IdempotencyMiddleware, IdempotencyStore
 from kernel.web.limits import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_UPLOAD_BYTES, BodyLimit
+from kernel.web.metrics import Snapshot, metrics_response
 from kernel.web.openapi import install_openapi
 from kernel.web.query_check import install_query_check
 from kernel.web.text_guard import TextGuard
@@ -258,17 +263,64 @@ def create_service_app(
     for router in routers:
         app.include_router(router)
 
-    @app.get("/health", tags=["operations"], summary="Liveness and outbox state of this service")
-    def health(request: Request) -> dict[str, object]:
+    @app.get(
+        "/health",
+        tags=["operations"],
+        summary="Readiness, outbox and consumer state of this service",
+        responses={503: {"description": "Not ready: each reason with its code (schema, Redis, relay)"}},
+    )
+    async def health(request: Request) -> JSONResponse:
         runtime = runtime_of(request)
+        problems = await readiness(runtime)
         status = "ok" if runtime.blocked_by is None else f"blocked: {runtime.blocked_by}"
-        events = runtime.store.counts()
+        events = await asyncio.to_thread(runtime.store.counts)
         body: dict[str, object] = {"service": settings.service, "status": status, "events": events}
         if runtime.consumer is not None:
-            body["consumer"] = runtime.consumer.health()
-        return body
+            body["consumer"] = await asyncio.to_thread(runtime.consumer.health)
+        return health_response(body, problems)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics(request: Request) -> Response:
+        """Prometheus's text format: outbox backlog, events published, consumer counters and lag."""
+        return metrics_response(await snapshot(runtime_of(request)))
 
     return app
+
+
+async def readiness(runtime: ServiceRuntime) -> list[Problem]:
+    """Why the service is not ready, if it is not (``kernel.messaging.health.readiness``)."""
+    service, blocked_by = runtime.settings.service, runtime.blocked_by
+    streams = _streams_of(runtime)
+    return await health_problems(runtime.store, service, runtime.redis, streams, runtime.relay, blocked_by)
+
+
+async def snapshot(runtime: ServiceRuntime) -> Snapshot:
+    """What ``/metrics`` reports now."""
+    counts = await asyncio.to_thread(runtime.store.counts)
+    ready = not await readiness(runtime)
+    relay, consumer = runtime.relay, runtime.consumer
+    lag: dict[str, int] = {}
+    if consumer is not None and ready:
+        with contextlib.suppress(RedisError, OSError):
+            lag = await consumer_lag(runtime.redis, _streams_of(runtime, published=False), consumer.group)
+    return Snapshot(
+        service=runtime.settings.service,
+        stored=counts["stored"],
+        unpublished=counts["unpublished"],
+        received=counts["received"],
+        published={relay.stream: relay.health.published_total} if relay is not None else {},
+        consumer=asdict(consumer.stats) if consumer is not None else {},
+        lag=lag,
+        ready=ready,
+    )
+
+
+def _streams_of(runtime: ServiceRuntime, published: bool = True) -> list[str]:
+    """The streams the service publishes to (``published``) and consumes."""
+    streams = [runtime.relay.stream] if published and runtime.relay is not None else []
+    if runtime.consumer is not None:
+        streams += [subscription.stream for subscription in runtime.consumer.subscriptions]
+    return streams
 
 
 def _store_of(scope: MutableMapping[str, Any]) -> IdempotencyStore:

@@ -117,7 +117,10 @@ async def _settle(
                 stream,
             )
         elif receipt is Receipt.APPLIED:
+            consumer.stats.applied += 1
             applied[envelope.stream_id] = None
+        else:
+            consumer.stats.duplicates += 1
     if outcome.parking_possible:  # only then can an applied event have parked successors
         for stream_id in applied:
             await consumer.drain_safely(redis, stream, stream_id)

@@ -93,6 +93,10 @@ class Subscription:
 class ConsumerStats:
     """Counters since the process started (for /health and `rehab verify`)."""
 
+    applied: int = 0
+    """Events applied (effect and inbox row committed)."""
+    duplicates: int = 0
+    """Deliveries of events already applied (redeliveries, concurrent deliveries): no effect."""
     reclaimed: int = 0
     """Entries claimed from a dead or stuck consumer and handled again."""
     lost_before_processing: int = 0
@@ -294,7 +298,10 @@ class EventConsumer:
                 stream,
             )
         elif receipt is Receipt.APPLIED:
+            self.stats.applied += 1
             await self.drain_safely(redis, stream, envelope.stream_id)
+        else:
+            self.stats.duplicates += 1
         return True
 
     async def handle_batch(

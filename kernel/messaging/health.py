@@ -1,0 +1,106 @@
+"""What the messaging side tells ``/health`` and ``/metrics``: whether Redis serves this service's keys,
+whether the relay publishes, and how far each consumer group lags behind its stream.
+
+Redis is asked about the very keys the service uses (``EXISTS`` on its streams), not only ``PING``: a
+Redis Cluster node answers ``PING`` but ``MOVED`` (the key lives on another node: a client that does not
+speak cluster cannot use it) or ``CLUSTERDOWN`` for a key, and the relay would retry forever.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from redis.asyncio import Redis
+from redis.exceptions import (
+    AskError,
+    ClusterCrossSlotError,
+    ClusterError,
+    RedisError,
+    ResponseError,
+    TryAgainError,
+)
+
+from kernel.messaging.dead_letters import as_text
+from kernel.messaging.relay import OutboxRelay, RelayHealth
+from kernel.store.store import EventStore
+
+RELAY_FAILING_SECONDS = 10.0
+"""How long the relay may fail without one successful pass before the service is not ready."""
+
+CLUSTER_REFUSALS = (AskError, ClusterError, TryAgainError, ClusterCrossSlotError)
+"""What a Redis Cluster answers a client that does not speak cluster (MOVED and ASK are AskErrors)."""
+
+SCHEMA_BEHIND = "schema.behind"
+REDIS_UNSAFE = "redis.unsafe"
+REDIS_UNREACHABLE = "redis.unreachable"
+REDIS_CLUSTER = "redis.cluster"
+RELAY_FAILING = "relay.failing"
+
+
+Problem = tuple[str, str]
+"""A reason the service is not ready: a stable code and what it means, in Chinese."""
+
+
+async def readiness(
+    store: EventStore,
+    service: str,
+    redis: Redis,
+    streams: Sequence[str],
+    relay: OutboxRelay | None,
+    blocked_by: str | None,
+) -> list[Problem]:
+    """Why the service is not ready, if it is not: its schema behind the code, Redis unsafe, unreachable
+    or refusing its ``streams`` (a cluster's MOVED, CLUSTERDOWN), or its relay failing for a while."""
+    problems = []
+    if pending := await asyncio.to_thread(store.schema_pending, service):
+        problems.append((SCHEMA_BEHIND, f"数据库结构落后于代码，尚未执行的迁移：{'、'.join(pending)}"))
+    if blocked_by is not None:
+        problems.append((REDIS_UNSAFE, f"Redis 的设置不安全，暂停发布与消费：{blocked_by}"))
+    if (found := await redis_problem(redis, streams)) is not None:
+        problems.append(found)
+    if relay is not None and (found := relay_problem(relay.health)) is not None:
+        problems.append(found)
+    return problems
+
+
+async def redis_problem(redis: Redis, keys: Sequence[str]) -> Problem | None:
+    """(code, reason) when Redis cannot serve the service's ``keys``; None when it does."""
+    try:
+        await redis.ping()
+        for key in keys:
+            await redis.exists(key)
+    except CLUSTER_REFUSALS as error:
+        return REDIS_CLUSTER, f"Redis 集群不为本服务提供数据（{_named(error)}）：请检查集群状态与连接配置"
+    except ResponseError as error:
+        return REDIS_UNREACHABLE, f"Redis 拒绝了请求（{_named(error)}）"
+    except (RedisError, OSError) as error:
+        return REDIS_UNREACHABLE, f"无法连接 Redis（{_named(error)}）：事件暂存发件箱，恢复后发布"
+    return None
+
+
+def _named(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"[:300]
+
+
+def relay_problem(health: RelayHealth, bound_seconds: float = RELAY_FAILING_SECONDS) -> Problem | None:
+    """(code, reason) when the relay has failed for longer than ``bound_seconds`` without publishing."""
+    failing = health.failing_for()
+    if failing <= bound_seconds:
+        return None
+    return RELAY_FAILING, f"事件发布已连续失败 {failing:.0f} 秒（{health.last_error}）"
+
+
+async def consumer_lag(redis: Redis, streams: Sequence[str], group: str) -> dict[str, int]:
+    """Entries of each stream not yet delivered to ``group`` (Redis 7's ``lag``); a stream whose lag
+    Redis cannot tell (trimmed past the group, no group yet) is left out."""
+    lags: dict[str, int] = {}
+    for stream in streams:
+        try:
+            groups = await redis.xinfo_groups(stream)
+        except ResponseError:  # no such stream yet
+            continue
+        for info in groups:
+            if as_text(info["name"]) == group and info.get("lag") is not None:
+                lags[stream] = int(info["lag"])
+    return lags
