@@ -2,7 +2,7 @@
 
 Run by ``kernel.store.schema`` at start-up, which hands over a connection whose transaction already
 holds the schema lock (``config.attributes["connection"]``), and by the ``alembic`` command line
-(``alembic -x url=postgresql+psycopg://… upgrade kernel@head survey@head``), which opens its own and
+(``alembic -x url=postgresql+psycopg://… upgrade survey@head``), which opens its own and
 takes the same lock first.
 """
 
