@@ -119,6 +119,7 @@ def verify(
     delivery: Annotated[str | None, _store_option("delivery")] = None,
     settlement: Annotated[str | None, _store_option("settlement")] = None,
 ) -> int:
+    from rehab.cli_progress import working
     from rehab.verify import render, store_urls, verify_deployment
 
     given = {"survey": survey, "assessment": assessment, "approval": approval}
@@ -127,6 +128,7 @@ def verify(
         service: url or os.environ.get(f"REHAB_DATABASE_URL_{service.upper()}")
         for service, url in given.items()
     }
-    results = verify_deployment(store_urls(var_dir, overrides), redis_url)
+    with working("正在读取各服务的数据库和 Redis 并检查不变式…"):
+        results = verify_deployment(store_urls(var_dir, overrides), redis_url)
     typer.echo(render(results), nl=False)
     return ExitCode.OK if all(result.ok for result in results) else ExitCode.PROBLEM

@@ -63,8 +63,14 @@ class DemoBar:
 
 def working(what: str) -> Progress:
     """A spinner with a message for a job whose length is unknown (a replay); stopped on exit."""
+    console = Console(stderr=True)
     progress = Progress(
-        SpinnerColumn(), TextColumn(what), TimeElapsedColumn(), console=Console(stderr=True), transient=True
+        SpinnerColumn(),
+        TextColumn(what),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,  # a log file or a pipe gets the answer, not a spinner's frames
     )
     progress.add_task(what, total=None)
     return progress
