@@ -21,14 +21,16 @@ class DemoBar:
     """A bar per stage of `rehab demo` (rehab.demo.DemoProgress): 600 persons take more than a minute."""
 
     def __init__(self, console: Console | None = None) -> None:
+        self._console = console or Console(stderr=True)
         self._progress = Progress(
             SpinnerColumn(),
             TextColumn("{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
-            console=console or Console(stderr=True),
+            console=self._console,
             transient=False,
+            disable=not self._console.is_terminal,
         )
         self._task: TaskID | None = None
         self._lock = threading.Lock()
@@ -39,6 +41,9 @@ class DemoBar:
                 self._progress.update(self._task, completed=self._progress.tasks[self._task].total or 0)
                 self._progress.stop_task(self._task)
             self._task = self._progress.add_task(name, total=total)
+        if not self._console.is_terminal:  # a log (scripts/demo in CI) gets a line per stage instead
+            count = "" if total is None else f"（{total}）"
+            self._console.print(f"演示：{name}{count}…", markup=False, highlight=False)
 
     def advance(self) -> None:
         with self._lock:
