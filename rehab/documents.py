@@ -147,6 +147,8 @@ def write_annual_summary(
         raise CommandFailed(
             f"{street} 不是{jurisdiction.name}的街道，可选：{'、'.join(jurisdiction.streets)}", ExitCode.USAGE
         )
+    if out.suffix.lower() != ".xlsx":
+        raise CommandFailed(f"附件3 写成 xlsx：--out 应以 .xlsx 结尾（这里是 {out.name}）", ExitCode.USAGE)
     writable_file(out)
     holder.purpose = f"打印附件3 {year}年 {street}街道"
     forms = annual_summary_forms(engine, year, street, community, jurisdiction, keys=PersonKeys(holder))
