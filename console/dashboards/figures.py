@@ -154,7 +154,7 @@ def _quota_row(label: str, area: Mapping[str, Any]) -> Row:
         (
             count_cell(area.get("quota")),
             count_cell(area["approved"]),
-            percent_cell(_decimal(area.get("percent"))),
+            percent_cell(percent(area["approved"], area["quota"]) if area.get("quota") else None),
             verdict_cell(area.get("met"), yes="已完成", no="未完成"),
         ),
     )

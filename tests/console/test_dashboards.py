@@ -19,6 +19,8 @@ import redis
 from rehab_contracts.events import ApplicationApproved, ApplicationSubmitted
 from rehab_contracts.streams import APPROVAL_STREAM
 
+from console.dashboards.charts import percent
+from console.dashboards.figures import fund_flows, quota_chart
 from kernel.access.auth import Agency, Role, Scope
 from kernel.messaging.signing import KeyRing, sign
 from rehab.local_redis import LocalRedis, free_port
@@ -193,6 +195,57 @@ def test_a_streets_clerk_sees_the_bar_and_the_money_of_its_own_street(
     assert _table(street, "spending")["合计"][-1] == _yuan(sum(paid.values())) != _yuan(0)
     assert_accessible(street)
     screenshot(street, "61-dashboards-street")
+
+
+def test_a_clerk_whose_token_settlement_refuses_is_told_so_in_the_services_words(pages: Any) -> None:
+    street = pages("鸳鸯调查员")
+    answer = street.goto("/dashboards")
+    assert answer is not None and answer.status == 403
+    assert "不能使用 settlement 服务" in street.locator("main").inner_text()
+    assert street.locator(".chart").count() == 0
+
+
+# -- the console's own arithmetic: sums and rounding of what the reads return ------------------------
+def test_a_claw_back_is_taken_from_the_rule_it_adjusts_and_other_years_are_left_out() -> None:
+    paid = {"rule": "survey_fee", "debit_account": FUND, "credit_account": "street:鸳鸯", "amount_fen": 3000}
+    postings = [
+        {**paid, "business_date": "2025-03-15"},
+        {**paid, "business_date": "2025-03-16"},
+        {  # a superseding survey found the person elsewhere: the street pays one fee back
+            **paid,
+            "rule": "survey_fee_adjustment",
+            "debit_account": "street:鸳鸯",
+            "credit_account": FUND,
+            "business_date": "2025-06-01",
+        },
+        {**paid, "business_date": "2024-12-31"},
+    ]
+    assert fund_flows(postings, 2025) == {("survey_fee", FUND): 3000}
+
+
+def test_percentages_read_with_one_decimal_rounded_half_up() -> None:
+    assert [percent(1, 3), percent(2, 3), percent(1, 8), percent(0, 5)] == [
+        Decimal("33.3"),
+        Decimal("66.7"),
+        Decimal("12.5"),
+        Decimal("0.0"),
+    ]
+    assert percent(1, 0) is None
+
+
+def test_a_charts_csv_starts_with_a_byte_order_mark_and_writes_figures_plainly() -> None:
+    area = {"area": "滑县", "quota": 200, "approved": 1500, "percent": "750.00", "met": True}
+    total = {**area, "area": "合计", "quota": 1015}
+    use = {"year": 2021, "programme": "残疾儿童康复救助", "minimum": True, "policy_id": "anyang-2021"}
+    chart = quota_chart({**use, "policy_version": 2, "areas": [area], "total": total})
+    assert chart.file_name == "2021年残疾儿童康复救助任务完成情况"
+    assert chart.rows[0].cells[1].text == "1,500人"
+    assert chart.csv().decode("utf-8-sig").splitlines() == [
+        "地区,任务数,已审批人数,完成率（%）,完成情况",
+        "滑县,200,1500,750.0,已完成",
+        "合计,1015,1500,147.8,已完成",
+    ]
+    assert chart.csv().startswith(b"\xef\xbb\xbf")
 
 
 # -- Anyang: settlement and the console of a county-level deployment ------------------------------
