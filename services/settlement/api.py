@@ -19,6 +19,7 @@ from kernel.http import Command, Limit, Offset
 from kernel.runtime import ServiceRuntime, runtime_of
 from kernel.web.paging import MAX_PAGE, PAGED, page_of
 from services.settlement.book.dues import Posting
+from services.settlement.book.policy import PolicySet
 from services.settlement.deployment import deployment_jurisdiction
 from services.settlement.documents.reports import Coverage, coverage_report, policy_of_year, progress_report
 from services.settlement.ledger.archive import archived_events
@@ -102,11 +103,17 @@ class PostingOut(BaseModel):
     amount_yuan: str = Field(description="Amount in yuan with two decimals.", examples=["30.00"])
     policy_id: str = Field(description="Policy in force on the business date.", examples=["liangjiang-2024"])
     policy_version: int = Field(description="Version of that policy.", examples=[1])
+    policy_title: str | None = Field(
+        default=None,
+        description="The policy's Chinese title; null when no loaded policy has its id.",
+        examples=["重庆两江新区残疾人精准康复服务行动实施方案"],
+    )
     source_event_ids: list[str] = Field(description="Events that made the posting due.")
     inputs: dict[str, Any] = Field(description="The values the rule used (fee, charge, insurance, cap...).")
 
     @classmethod
-    def of(cls, posting: Posting) -> PostingOut:
+    def of(cls, posting: Posting, policies: PolicySet | None = None) -> PostingOut:
+        policy = None if policies is None else policies.get(posting.policy_id)
         return cls(
             posting_id=posting.posting_id,
             rule=posting.rule,
@@ -118,6 +125,7 @@ class PostingOut(BaseModel):
             amount_yuan=yuan(posting.amount_fen),
             policy_id=posting.policy_id,
             policy_version=posting.policy_version,
+            policy_title=None if policy is None else policy.title,
             source_event_ids=list(posting.source_event_ids),
             inputs=dict(posting.inputs),
         )
@@ -232,6 +240,7 @@ def get_ledger(runtime: Runtime, caller: Caller) -> LedgerOut:
 @router.get("/ledger/postings", response_model=PostingPage, summary="Postings, filtered by account and rule")
 def list_postings(
     runtime: Runtime,
+    ledger: Ledger,
     caller: Caller,
     account: Annotated[
         str | None, Query(max_length=TEXT_MAX, description="Postings debiting or crediting this account.")
@@ -245,7 +254,8 @@ def list_postings(
     engine = runtime.store.engine
     within = visible_accounts(ledger_scope(caller), account)  # the account asked for, in the caller's scope
     total, postings = find_postings(engine, within=within, rule=rule, limit=limit, offset=offset)
-    return PostingPage(total=total, limit=limit, offset=offset, items=[PostingOut.of(p) for p in postings])
+    items = [PostingOut.of(posting, ledger.policies) for posting in postings]
+    return PostingPage(total=total, limit=limit, offset=offset, items=items)
 
 
 @router.get(
@@ -254,7 +264,7 @@ def list_postings(
     summary="One posting with its journal lines and the archived events it rests on",
     openapi_extra=PERSONAL_DATA,  # the archived payloads: a person's survey, needs and services
 )
-def get_posting(posting_id: UUID, runtime: Runtime, caller: Caller) -> PostingDetailOut:
+def get_posting(posting_id: UUID, runtime: Runtime, ledger: Ledger, caller: Caller) -> PostingDetailOut:
     engine = runtime.store.engine
     posting = find_posting(engine, posting_id)
     if posting is None:
@@ -278,7 +288,8 @@ def get_posting(posting_id: UUID, runtime: Runtime, caller: Caller) -> PostingDe
         )
         for envelope, received_at in archived_events(engine, posting.source_event_ids)
     ]
-    return PostingDetailOut(**PostingOut.of(posting).model_dump(), journal_lines=lines, source_events=sources)
+    summary = PostingOut.of(posting, ledger.policies).model_dump()
+    return PostingDetailOut(**summary, journal_lines=lines, source_events=sources)
 
 
 @router.get(
