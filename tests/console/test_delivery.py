@@ -72,7 +72,7 @@ def test_a_service_institution_records_an_approved_item_signed_by_the_person(
 def test_a_refused_record_is_listed_with_its_reason_and_resent_corrected_from_the_list(
     pages: Any, stack: Stack
 ) -> None:
-    application_id, _person = stack.approved(82, NEEDS)
+    application_id, person_id = stack.approved(82, NEEDS)
     journey = stack.journey()
     journey.wait_until(
         "the approval reaches delivery", lambda: journey.entitlements_reached_delivery(application_id)
@@ -102,6 +102,8 @@ def test_a_refused_record_is_listed_with_its_reason_and_resent_corrected_from_th
     assert "格式错误" in staff.locator("main").inner_text()  # a malformed record is not kept: said so
     assert_accessible(staff)
     screenshot(staff, "42-refused-records")
+    reads = [(row[1], row[7]) for row in stack.audit(person_id)]
+    assert ("康复中心治疗师", "服务：被退回的服务记录") in reads  # the name on the page, read with a purpose
     listed.get_by_role("link", name=re.compile("修改后重新提交")).click()
     assert "退回原因" in staff.locator("#refused-notice").inner_text()
     assert staff.get_by_label(re.compile("^服务人员")).input_value() == "康复治疗师 李红"
