@@ -44,7 +44,7 @@ def as_of(request: Request, clerk: SignedIn, date: str = "", basis: str = "recei
     rows = _as_of_rows(replay, live)
     names = _names(request, clerk, [row["account"] for row in rows])
     if rows:
-        names.update(fund_names(_get(request, clerk, "/replay/policies")))
+        names.update(fund_names(policies_of(request, clerk)))
     return render(
         request,
         "settlement/replay.html",
@@ -65,7 +65,7 @@ def as_of(request: Request, clerk: SignedIn, date: str = "", basis: str = "recei
 @router.get("/what-if")
 def what_if(request: Request, clerk: SignedIn, policy: str = "", as_of: str = "") -> Response:
     """政策测算: what another policy would have paid, account by account, against the ledger."""
-    policies = _get(request, clerk, "/replay/policies")
+    policies = policies_of(request, clerk)
     form = {"policy": policy, "as_of": as_of}
     result, problem = None, None
     if policy:
