@@ -33,9 +33,13 @@ def upgrade() -> None:
         sa.Column("refused_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("refused_by", sa.String(length=100), nullable=True),
         sa.PrimaryKeyConstraint("refusal_id"),
+        if_not_exists=True,  # a store create_all made before migrations (ADR 0018) may have it
     )
     op.create_index(
-        "ix_delivery_refused_records_institution_id", "delivery_refused_records", ["institution_id"]
+        "ix_delivery_refused_records_institution_id",
+        "delivery_refused_records",
+        ["institution_id"],
+        if_not_exists=True,
     )
 
 
