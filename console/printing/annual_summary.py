@@ -6,7 +6,7 @@ one sheet per community in the seed's layout, which this module reads back row b
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date
 
 from fastapi import Request
@@ -21,6 +21,19 @@ PATH = "/reports/annual-summary"
 FIRST_DATA_ROW = 6
 """Title, （年度）, 街道/社区 and the two header rows come first (services/settlement/documents)."""
 COLUMNS = 10
+UNAVAILABLE = "（不可用）"
+"""What settlement writes in a personal field it holds no released key for (its person_keys.py)."""
+
+
+class PersonsUnreadable(Exception):
+    """Some persons' fields read （不可用）: a form that looks complete and is not is never printed."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__(
+            f"附件3 未生成：{count} 人的个人信息结算服务暂时无法读取（（不可用）），"
+            "打印出的表格将不完整；请稍后重试，或联系管理员检查个人信息密钥的发放"
+        )
+        self.count = count
 
 
 def annual_summary(
@@ -39,14 +52,26 @@ def annual_summary(
     workbook = console_of(request).agencies.download(
         SETTLEMENT, PATH, user=clerk.name, purpose=purpose, params=params
     )
+    communities = tuple(read_communities(workbook.content))
+    require_complete(communities)
     return AnnualSummary(
         year=year,
         street=street,
-        communities=tuple(read_communities(workbook.content)),
+        communities=communities,
         preparer=preparer,
         reviewer=reviewer,
         filled_on=filled_on,
     )
+
+
+def require_complete(communities: Iterable[CommunityForm]) -> None:
+    """Raise ``PersonsUnreadable`` when a row's 姓名 or 身份证号 reads （不可用） (a forgotten person's
+    （已删除） is complete: their data is gone for good)."""
+    unreadable = sum(
+        1 for form in communities for row in form.rows if UNAVAILABLE in (row.name, row.id_number)
+    )
+    if unreadable:
+        raise PersonsUnreadable(unreadable)
 
 
 def read_communities(content: bytes) -> Iterator[CommunityForm]:

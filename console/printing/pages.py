@@ -16,6 +16,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from console.agencies import Problem, ServiceRefused
+from console.printing.annual_summary import PersonsUnreadable
 from console.printing.annual_summary import annual_summary as gather_annual_summary
 from console.printing.approval_form import approval_form, read_application
 from console.printing.download import pdf_download
@@ -115,17 +116,20 @@ def annual_summary_pdf_of(
     if not street:
         raise ServiceRefused(Problem(422, "console.print.street_required", "请选择街道（street）"))
     year = year or console_of(request).year()
-    summary = gather_annual_summary(
-        request,
-        clerk,
-        year=year,
-        street=street,
-        community=community or clerk.community,
-        preparer=preparer,
-        reviewer=reviewer,
-        filled_on=filled_on,
-        purpose=PRINT_ANNUAL_SUMMARY,
-    )
+    try:
+        summary = gather_annual_summary(
+            request,
+            clerk,
+            year=year,
+            street=street,
+            community=community or clerk.community,
+            preparer=preparer,
+            reviewer=reviewer,
+            filled_on=filled_on,
+            purpose=PRINT_ANNUAL_SUMMARY,
+        )
+    except PersonsUnreadable as gap:
+        raise ServiceRefused(Problem(503, "console.print.persons_unreadable", str(gap))) from gap
     where = f"{street}街道" + (f"-{community}" if community else "")
     filename = f"附件3-康复需求和康复服务情况汇总表-{year}-{where}.pdf"
     return pdf_download(_printed(annual_summary_pdf, summary), filename, f"fujian3-summary-{year}.pdf")

@@ -3,10 +3,13 @@ response headers (a Chinese file name, never cached)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from urllib.parse import quote
 
-from console.printing.annual_summary import read_communities
+import pytest
+
+from console.printing.annual_summary import PersonsUnreadable, read_communities, require_complete
 from console.printing.download import pdf_download
 from services.settlement.documents.annual_summary import (
     CommunityForm,
@@ -50,6 +53,17 @@ def test_every_community_and_row_of_settlements_workbook_is_read_back_as_written
     assert row.has_needs and row.services == SETTLEMENT_ROW.services
     assert row.institutions == SETTLEMENT_ROW.institutions
     assert communities[1].rows == ()
+
+
+def test_a_form_whose_persons_settlement_could_not_read_is_refused_not_printed() -> None:
+    unreadable = replace(SETTLEMENT_ROW, name="（不可用）", id_number="（不可用）")
+    forgotten = replace(SETTLEMENT_ROW, name="（已删除）", id_number="（已删除）")
+    workbook = annual_summary_xlsx([CommunityForm(2024, "鸳鸯", "鸳鸯第一社区", (unreadable, forgotten))])
+
+    with pytest.raises(PersonsUnreadable) as refused:
+        require_complete(read_communities(workbook))
+
+    assert refused.value.count == 1 and "1 人的个人信息" in str(refused.value)
 
 
 def test_a_pdf_is_sent_inline_under_its_chinese_name_and_never_cached() -> None:
