@@ -1,10 +1,10 @@
-"""The dashboard's charts from settlement's reads as they answer: coverage per street, monthly progress,
-quota use per county, and the year's spending by 经费类别 and by 资金来源. The console only arranges
-and sums what the service returns; every count, target and verdict is the service's."""
+"""The dashboard's charts of persons from settlement's reports as they answer: coverage per street,
+monthly progress and quota use per county. The console only arranges what the service returns and
+writes served / with needs with one decimal; every count, target and verdict is the service's."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -18,9 +18,7 @@ from console.dashboards.charts import (
     percent_cell,
     target_text,
     verdict_cell,
-    yuan_cell,
 )
-from console.settlement.pages import ADJUSTMENT, RULE_LABELS
 
 HUNDRED = Decimal(100)
 
@@ -157,83 +155,4 @@ def _quota_row(label: str, area: Mapping[str, Any]) -> Row:
             percent_cell(percent(area["approved"], area["quota"]) if area.get("quota") else None),
             verdict_cell(area.get("met"), yes="已完成", no="未完成"),
         ),
-    )
-
-
-# -- spending by 经费类别 and by 资金来源 ----------------------------------------------------------
-def fund_flows(postings: Iterable[Mapping[str, Any]], year: int) -> dict[tuple[str, str], int]:
-    """Net fen each fund paid in the year per rule: a payment counts in, a claw-back 追回 (the payee
-    debited, the fund credited) counts out; an adjustment counts under the rule it adjusts."""
-    flows: dict[tuple[str, str], int] = {}
-    for posting in postings:
-        if not str(posting["business_date"]).startswith(f"{year}-"):
-            continue
-        rule = str(posting["rule"]).removesuffix(ADJUSTMENT)
-        if posting["debit_account"].startswith("fund:"):
-            key, amount = (rule, posting["debit_account"]), int(posting["amount_fen"])
-        elif posting["credit_account"].startswith("fund:"):
-            key, amount = (rule, posting["credit_account"]), -int(posting["amount_fen"])
-        else:
-            continue
-        flows[key] = flows.get(key, 0) + amount
-    return flows
-
-
-def spending_chart(flows: Mapping[tuple[str, str], int], year: int, fund_names: Mapping[str, str]) -> Chart:
-    """Each rule's money per fund, stacked: how the year's spending divides by 经费类别."""
-    funds = sorted({fund for _rule, fund in flows})
-    rules = [*RULE_LABELS, *sorted({rule for rule, _fund in flows} - set(RULE_LABELS))]
-    columns = (*(f"{fund_names.get(fund, fund)}（元）" for fund in funds), "合计（元）")
-
-    def row(label: str, amounts: list[int]) -> Row:
-        return Row(label, (*(yuan_cell(amount) for amount in amounts), yuan_cell(sum(amounts))))
-
-    rows = tuple(
-        row(RULE_LABELS.get(rule, rule), [flows.get((rule, fund), 0) for fund in funds]) for rule in rules
-    )
-    by_fund = [sum(amount for (_rule, fund), amount in flows.items() if fund == each) for each in funds]
-    return Chart(
-        key="spending",
-        year=year,
-        title="经费支出（按经费类别）",
-        row_heading="经费类别",
-        columns=columns,
-        rows=rows,
-        total=row("合计", by_fund),
-        series=tuple(
-            # One fund: each bar carries its amount; several: the stack's parts carry none, the table does.
-            Series(
-                index,
-                "bar",
-                stack="funds",
-                name=fund_names.get(fund, fund),
-                labels=index if len(funds) == 1 else None,
-            )
-            for index, fund in enumerate(funds)
-        ),
-        axes=("金额（元）",),
-        notes=("按记账的业务日期计入本年度；追回（负数调整）从所调整的经费类别中扣除。",),
-    )
-
-
-def funding_chart(flows: Mapping[tuple[str, str], int], year: int, fund_names: Mapping[str, str]) -> Chart:
-    """The year's spending by 资金来源: each source is one level of government's share (中央和省、市县 …)."""
-    paid: dict[str, int] = {}
-    for (_rule, fund), amount in flows.items():
-        paid[fund] = paid.get(fund, 0) + amount
-    whole = sum(paid.values())
-    rows = tuple(
-        Row(fund_names.get(fund, fund), (yuan_cell(amount), percent_cell(percent(amount, whole))))
-        for fund, amount in sorted(paid.items())
-    )
-    return Chart(
-        key="funding",
-        year=year,
-        title="经费来源（按政府层级）",
-        row_heading="资金来源",
-        columns=("金额（元）", "占比（%）"),
-        rows=rows,
-        total=Row("合计", (yuan_cell(whole), percent_cell(percent(whole, whole)))),
-        series=(Series(0, "pie", labels=1),),
-        notes=("资金来源及其名称取自政策（如 中央和省财政、市县财政、区财政）；占比为各来源实付金额之比。",),
     )

@@ -12,15 +12,8 @@ from fastapi import Request
 
 from console.agencies import Problem, ServiceRefused
 from console.dashboards.charts import Chart
-from console.dashboards.figures import (
-    coverage_chart,
-    coverage_target,
-    fund_flows,
-    funding_chart,
-    progress_chart,
-    quota_chart,
-    spending_chart,
-)
+from console.dashboards.figures import coverage_chart, coverage_target, progress_chart, quota_chart
+from console.dashboards.money import Fund, fund_flows, funding_chart, spending_chart
 from console.web import Clerk, console_of
 
 SETTLEMENT = "settlement"
@@ -70,15 +63,27 @@ class Reads:
             if not page["items"] or len(found) >= page["total"]:
                 return found
 
-    def fund_names(self, postings: list[Mapping[str, Any]]) -> dict[str, str]:
-        """Each paying fund's name as the policy gives it, from the explanation of one posting it paid
-        (a posting the clerk has just read, so their scope reads its explanation too)."""
+    def funds(self, postings: list[Mapping[str, Any]]) -> dict[str, Fund]:
+        """The paying funds by the policies' names and levels (GET /replay/policies, the district's and
+        auditors' read); for anyone else by name only, from the explanation of one posting each fund
+        paid (a posting the clerk has just read, so their scope reads its explanation too)."""
+        try:
+            policies = self.get("/replay/policies")
+        except ServiceRefused:
+            return self._fund_names(postings)
+        return {
+            fund["account"]: Fund(str(fund["name"]), str(fund["level"]))
+            for policy in policies
+            for fund in policy["funds"]
+        }
+
+    def _fund_names(self, postings: list[Mapping[str, Any]]) -> dict[str, Fund]:
         first_paid: dict[str, str] = {}
         for posting in postings:
             if posting["debit_account"].startswith("fund:"):
                 first_paid.setdefault(posting["debit_account"], str(posting["posting_id"]))
         return {
-            fund: str(self.get(f"/ledger/postings/{quote(posting_id)}/explanation")["debit_name"])
+            fund: Fund(str(self.get(f"/ledger/postings/{quote(posting_id)}/explanation")["debit_name"]))
             for fund, posting_id in sorted(first_paid.items())
         }
 
@@ -99,19 +104,19 @@ def _quota(reads: Reads) -> Chart:
     return quota_chart(reads.get("/reports/quota-use", year=reads.year))
 
 
-def _flows(reads: Reads) -> tuple[dict[tuple[str, str], int], dict[str, str]]:
+def _flows(reads: Reads) -> tuple[dict[tuple[str, str], int], dict[str, Fund]]:
     postings = reads.postings()
-    return fund_flows(postings, reads.year), reads.fund_names(postings)
+    return fund_flows(postings, reads.year), reads.funds(postings)
 
 
 def _spending(reads: Reads) -> Chart:
-    flows, names = _flows(reads)
-    return spending_chart(flows, reads.year, names)
+    flows, funds = _flows(reads)
+    return spending_chart(flows, reads.year, funds)
 
 
 def _funding(reads: Reads) -> Chart:
-    flows, names = _flows(reads)
-    return funding_chart(flows, reads.year, names)
+    flows, funds = _flows(reads)
+    return funding_chart(flows, reads.year, funds)
 
 
 CHARTS: dict[str, tuple[str, Callable[[Reads], Chart]]] = {

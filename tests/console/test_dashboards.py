@@ -16,11 +16,13 @@ from uuid import uuid4
 
 import pytest
 import redis
-from rehab_contracts.events import ApplicationApproved, ApplicationSubmitted
-from rehab_contracts.streams import APPROVAL_STREAM
+from rehab_contracts import EventEnvelope
+from rehab_contracts.events import ApplicationApproved, ApplicationSubmitted, ServiceDelivered
+from rehab_contracts.streams import APPROVAL_STREAM, DELIVERY_STREAM
 
 from console.dashboards.charts import percent
-from console.dashboards.figures import fund_flows, quota_chart
+from console.dashboards.figures import quota_chart
+from console.dashboards.money import Fund, fund_flows, funding_chart
 from kernel.access.auth import Agency, Role, Scope
 from kernel.messaging.signing import KeyRing, sign
 from rehab.local_redis import LocalRedis, free_port
@@ -51,7 +53,9 @@ BAR = "#1f5fa8"
 TARGET = "#b3261e"
 """dashboards.js's colour of targets: the line across a chart, a county's 任务数 marker."""
 ANYANG_CHILDREN = {"滑县": 3, "文峰区": 2, "北关区": 1}
-"""Children approved for 儿童康复训练 in 2021, per county of Anyang (quotas: 200, 140, 90)."""
+"""Children approved for 儿童康复训练 in 2021 and trained, per county of Anyang (quotas: 200, 140, 90)."""
+TRAINING = "children_rehab_training"
+CENTRE = "ay-children-centre"
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +107,10 @@ def test_each_chart_is_drawn_and_its_table_holds_the_figures_settlement_reports(
     for rule, fen in by_rule.items():
         assert spending[rule][-1] == _yuan(fen)
     assert spending["合计"][-1] == _yuan(sum(by_rule.values())) != _yuan(0)
-    assert _table(finance, "funding")["两江新区财政"] == [_yuan(sum(by_rule.values())), "100.0%"]
+    assert _table(finance, "funding") == {
+        "区级财政": [_yuan(sum(by_rule.values())), "100.0%", "两江新区财政"],
+        "合计": [_yuan(sum(by_rule.values())), "100.0%", ""],
+    }
     assert _drawn_text(finance, "spending") and _drawn_text(finance, "funding")
 
     assert quotas.status_code == 404  # Liangjiang's policy sets no 任务数: the page says so in its words
@@ -154,9 +161,20 @@ def test_quota_use_draws_each_countys_approved_children_against_its_task_number(
     svg = _drawn_text(page, "quota")
     assert "2021年残疾儿童康复救助任务完成情况" in svg and "200人" in svg
     assert "各县（市、区）康复服务覆盖率" in page.locator("#coverage").inner_text()  # counties, no 街道
+    with anyang.api("settlement", "安阳财务科") as api:
+        funds = {row["account"]: row["balance_fen"] for row in api.get("/ledger").json()["accounts"]}
+    levels = {label: cells[0] for label, cells in _table(page, "funding").items()}
+    assert levels == {  # 滑县 65 / 35, elsewhere 50 / 50 (seed 004 三(三)), by the ledger's funds
+        "中央和省级财政": _yuan(funds["fund:anyang-central-provincial"]),
+        "市县财政": _yuan(funds["fund:anyang-city-county"]),
+        "县级财政": _yuan(funds["fund:anyang-huaxian"]),
+        "合计": _yuan(72_000_00),
+    }
     assert_accessible(page)
     page.locator("#quota").evaluate("section => section.scrollIntoView()")
     screenshot(page, "62-dashboards-quotas")
+    page.locator("#funding").evaluate("section => section.scrollIntoView()")
+    screenshot(page, "63-dashboards-funding-levels")
     context.close()
 
 
@@ -223,6 +241,28 @@ def test_a_claw_back_is_taken_from_the_rule_it_adjusts_and_other_years_are_left_
     assert fund_flows(postings, 2025) == {("survey_fee", FUND): 3000}
 
 
+def test_the_years_money_is_shared_by_level_of_government_or_by_fund_for_whom_levels_are_not_shown() -> None:
+    # Anyang 2021 (seed 004 三(三)): two children of 滑县 at 65/35, one of 文峰区 at 50/50, 12,000 yuan each.
+    flows = {
+        ("service_subsidy", "fund:anyang-central-provincial"): 780_000 * 2 + 600_000,
+        ("service_subsidy", "fund:anyang-huaxian"): 420_000 * 2,
+        ("service_subsidy", "fund:anyang-city-county"): 600_000,
+    }
+    funds = {
+        "fund:anyang-central-provincial": Fund("中央和省财政", "central_provincial"),
+        "fund:anyang-city-county": Fund("市县财政", "city_county"),
+        "fund:anyang-huaxian": Fund("滑县财政（省财政直管县）", "county"),
+    }
+    levels = funding_chart(flows, 2021, funds)
+    assert [(row.label, [cell.text for cell in row.cells]) for row in levels.rows] == [
+        ("中央和省级财政", ["21,600.00元", "60.0%", "中央和省财政"]),
+        ("市县财政", ["6,000.00元", "16.7%", "市县财政"]),
+        ("县级财政", ["8,400.00元", "23.3%", "滑县财政（省财政直管县）"]),
+    ]
+    named = funding_chart(flows, 2021, {account: Fund(fund.name) for account, fund in funds.items()})
+    assert named.row_heading == "资金来源" and named.rows[0].label == "中央和省财政"
+
+
 def test_percentages_read_with_one_decimal_rounded_half_up() -> None:
     assert [percent(1, 3), percent(2, 3), percent(1, 8), percent(0, 5)] == [
         Decimal("33.3"),
@@ -275,8 +315,8 @@ def anyang(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         with pytest.MonkeyPatch.context() as patch:
             patch.setenv("REHAB_REFERENCE", "anyang")  # the console names Anyang's counties
             _start_console(running)
-        _publish_approvals(local_redis.url, services.signing_keys)
-        _wait_for_approvals(running, sum(ANYANG_CHILDREN.values()))
+        _publish_children(local_redis.url, services.signing_keys)
+        _wait_until_settled(running, sum(ANYANG_CHILDREN.values()))
         yield running
     finally:
         if running.console is not None:
@@ -286,44 +326,80 @@ def anyang(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         local_redis.stop()
 
 
-def _publish_approvals(url: str, keys: Path) -> None:
-    signer = KeyRing.from_directory(keys, "approval").signing_key
-    assert signer is not None
+def _publish_children(url: str, keys: Path) -> None:
+    """Each child's form and approval (12,000 yuan, fixed amount) on approval's stream, and ten months of
+    training charged 15,000 yuan on delivery's, each signed by its producer's key."""
     client = redis.Redis.from_url(url)
     for county, children in ANYANG_CHILDREN.items():
         for _ in range(children):
-            application, person = uuid4(), uuid4()
-            common = {"application_id": application, "person_id": person, "application_year": 2021}
-            form = payload_of(
-                ApplicationSubmitted, **common, street=county, disability_categories=["hearing"]
-            )
-            item = {"item": "children_rehab_training", "institution_id": "ay-children-centre"}
-            approved = payload_of(
-                ApplicationApproved,
-                **common,
-                street=county,
-                approved_items=[{**item, "subsidy_mode": "fixed_amount", "amount_fen": 1_200_000}],
-                rejected_items=[],
-                approved_on=date(2021, 2, 1),
-            )
-            stream = f"application-{application}"
-            for version, (payload, day) in enumerate(
-                ((form, date(2021, 1, 20)), (approved, date(2021, 2, 1))), 1
-            ):
-                envelope = sign(envelope_of(payload, day, stream, version), signer.key_id, signer.key)
-                client.xadd(APPROVAL_STREAM, envelope.to_wire())  # type: ignore[arg-type]
+            for stream, producer, envelope in _child_events(county):
+                signer = KeyRing.from_directory(keys, producer).signing_key
+                assert signer is not None
+                signed = sign(envelope, signer.key_id, signer.key)
+                client.xadd(stream, signed.to_wire())  # type: ignore[arg-type]
     client.close()
 
 
-def _wait_for_approvals(stack: Stack, count: int) -> None:
+def _child_events(county: str) -> list[tuple[str, str, EventEnvelope]]:
+    application, person, delivery = uuid4(), uuid4(), uuid4()
+    common = {"application_id": application, "person_id": person}
+    form = payload_of(
+        ApplicationSubmitted,
+        **common,
+        application_year=2021,
+        street=county,
+        disability_categories=["hearing"],
+    )
+    approved = payload_of(
+        ApplicationApproved,
+        **common,
+        application_year=2021,
+        street=county,
+        approved_items=[
+            {
+                "item": TRAINING,
+                "institution_id": CENTRE,
+                "subsidy_mode": "fixed_amount",
+                "amount_fen": 1_200_000,
+            }
+        ],
+        rejected_items=[],
+        approved_on=date(2021, 2, 1),
+    )
+    delivered = payload_of(
+        ServiceDelivered,
+        **common,
+        delivery_id=delivery,
+        service_year=2021,
+        institution_id=CENTRE,
+        item=TRAINING,
+        period_start=date(2021, 3, 1),
+        period_end=date(2021, 12, 31),
+        signed_on=date(2021, 12, 31),
+        charge_fen=1_500_000,
+        insurance_paid_fen=0,
+    )
+    return [
+        (APPROVAL_STREAM, "approval", envelope_of(form, date(2021, 1, 20), f"application-{application}")),
+        (
+            APPROVAL_STREAM,
+            "approval",
+            envelope_of(approved, date(2021, 2, 1), f"application-{application}", 2),
+        ),
+        (DELIVERY_STREAM, "delivery", envelope_of(delivered, date(2021, 12, 31), f"delivery-{delivery}")),
+    ]
+
+
+def _wait_until_settled(stack: Stack, count: int) -> None:
     deadline = time.monotonic() + 60
     with stack.api("settlement", "安阳财务科") as api:
         while time.monotonic() < deadline:
             answer = api.get("/reports/quota-use", params={"year": 2021})
-            if answer.status_code == 200 and answer.json()["total"]["approved"] == count:
+            approved = answer.status_code == 200 and answer.json()["total"]["approved"] == count
+            if approved and api.get("/ledger").json()["posting_count"] >= 2 * count:  # two funds each
                 return
             time.sleep(0.2)
-    raise AssertionError(f"settlement did not count {count} approvals within 60 s")
+    raise AssertionError(f"settlement did not count and pay {count} children within 60 s")
 
 
 # -- reading the page and the service's answers ------------------------------------------------------
