@@ -108,3 +108,20 @@ def test_the_annual_summary_prints_landscape_for_finance_with_the_streets_person
     assert all(is_a4(size, A4_LANDSCAPE) for size in page_sizes(pdf))
     assert "两江新区残疾人康复需求和康复服务情况汇总表" in text and "街道：鸳鸯社区：鸳鸯第一社区" in text
     assert person["name"] in text and person["id_number"] in text and person["phone"] in text
+
+
+def test_the_assessment_institution_prints_the_handbook_with_its_record_filled_in(
+    pages: Any, stack: Stack
+) -> None:
+    _application_id, person_id = stack.applied(145, ["assistive_device_fitting"])
+    person = certified_adult(145)
+
+    response = pages("评估医生").request.get(f"/print/handbook/{person_id}.pdf")
+
+    assert response.status == 200
+    pdf = response.body()
+    record = compact(text_of(pdf, first=4, last=4))
+    assert "康复需求评估与转介记录" in record and "辅助器具免费适配" in record
+    assert "是☑否□" in record and "两江新区残疾人康复服务中心（机构）" in record
+    assert "评估医生陈静" in record
+    assert person["name"] in compact(text_of(pdf, first=3, last=3))  # the registry's card
