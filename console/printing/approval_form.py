@@ -3,7 +3,8 @@ blocks, the person's basic information from the registry (console.names)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -12,6 +13,7 @@ from fastapi import Request
 
 from console.labels import (
     ATTACHMENT_LABELS,
+    CATEGORY_LABELS,
     ECONOMIC_LABELS,
     ITEM_LABELS,
     STATUS_LABELS,
@@ -20,7 +22,7 @@ from console.labels import (
 from console.names import person_cards
 from console.printing.people import person_of_card
 from console.web import Clerk, console_of
-from printing import ApprovalForm, ItemDecision, RequestedItem, SignOff
+from printing import ApprovalForm, ItemDecision, Person, RequestedItem, SignOff
 
 APPROVAL = "approval"
 EYES = {"left": "左眼", "right": "右眼"}
@@ -53,7 +55,7 @@ def approval_form(
         year=int(application["application_year"]),
         street=str(application["street"]),
         serial_number=str(application["serial_number"]),
-        person=person_of_card(card),
+        person=_with_categories(person_of_card(card), application.get("disability_categories") or ()),
         economic_status=ECONOMIC_LABELS.get(application.get("economic_status") or "", ""),
         requested=tuple(_requested(item, names) for item in application.get("requested_items", [])),
         attachments=tuple(ATTACHMENT_LABELS.get(code, code) for code in application.get("attachments", [])),
@@ -66,6 +68,13 @@ def approval_form(
         service_card_number=str(application.get("service_card_number") or ""),
         status=STATUS_LABELS.get(application.get("status") or "", ""),
     )
+
+
+def _with_categories(person: Person, declared: Iterable[str]) -> Person:
+    """The categories the application declares when the registry's card shows none (survey down)."""
+    if person.categories:
+        return person
+    return replace(person, categories=tuple(CATEGORY_LABELS.get(code, code) for code in declared))
 
 
 def _requested(requested: Mapping[str, Any], names: Mapping[str, str]) -> RequestedItem:

@@ -51,6 +51,7 @@ def test_it_prints_on_a4_landscape_with_the_header_rows_repeated_on_the_next_pag
     assert all(is_a4(size, A4_LANDSCAPE) for size in sizes)
     assert [header for header in HEADERS if header not in second_page] == []
     assert samples.summary_row(25).id_number in second_page
+    assert f"第2页共{len(sizes)}页" in second_page
 
 
 def test_communities_print_in_their_natural_order_each_starting_a_page() -> None:
