@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
@@ -175,13 +174,5 @@ def verdict_cell(met: bool | None, yes: str = "达标", no: str = "未达标") -
     return Cell(None, {None: NONE_TEXT, True: yes, False: no}[met])
 
 
-def text_cell(text: str) -> Cell:
-    return Cell(None, text)
-
-
 def target_text(target: Decimal) -> str:
     return f"目标 {target.quantize(ONE_DECIMAL)}%"
-
-
-def column_index(columns: Sequence[str], heading: str) -> int:
-    return list(columns).index(heading)
