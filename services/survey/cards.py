@@ -24,7 +24,7 @@ from kernel.access.access import caller_of
 from kernel.access.auth import AUDIT, Agency, Principal, TokenRejected, TokenVerifier, load_public_keys
 from kernel.access.scopes import area_of
 from kernel.reference import Jurisdiction
-from kernel.store.store import EventStore
+from kernel.store.store import EventStore, UnitOfWork
 from services.survey import handlers, keys
 from services.survey.domain import Person, PersonDetails
 from services.survey.privacy import KeyReleaseRefused, Unauthenticated
@@ -134,13 +134,13 @@ def cards_for(
     with store.reading() as unit:
         rows = _registered(unit.session, person_ids)
         covered = _covered(unit.session, jurisdiction, principal, rows)
-    cards = []
-    for person_id in person_ids:
-        row = rows.get(person_id)
-        if row is None or person_id not in covered:
-            continue
-        basic = _basic_info(store, person_id) if basic_info else None
-        cards.append(PersonCard(person_id, row["name"], row["street"], row["community"], basic))
+        cards = []
+        for person_id in person_ids:
+            row = rows.get(person_id)
+            if row is None or person_id not in covered:
+                continue
+            basic = _basic_info(unit, person_id) if basic_info else None
+            cards.append(PersonCard(person_id, row["name"], row["street"], row["community"], basic))
     return cards
 
 
@@ -200,12 +200,10 @@ def _awaiting_first_assessment(session: Session, rows: dict[UUID, dict[str, Any]
     return {UUID(row.person_id) for row in found}
 
 
-def _basic_info(store: EventStore, person_id: UUID) -> PersonDetails | None:
+def _basic_info(unit: UnitOfWork, person_id: UUID) -> PersonDetails | None:
     """The person's details opened with their key (None if they cannot be opened any more)."""
-    with store.reading() as unit:
-        envelopes = unit.load(handlers.stream_of(person_id))
-        key = keys.key_of(unit.session, person_id)
+    envelopes = unit.load(handlers.stream_of(person_id))
     if not envelopes:
         return None
-    person = Person.from_history(domain_events(envelopes, key))
+    person = Person.from_history(domain_events(envelopes, keys.key_of(unit.session, person_id)))
     return None if person.forgotten else person.details
