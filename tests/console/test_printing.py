@@ -125,3 +125,18 @@ def test_the_assessment_institution_prints_the_handbook_with_its_record_filled_i
     assert "是☑否□" in record and "两江新区残疾人康复服务中心（机构）" in record
     assert "评估医生陈静" in record
     assert person["name"] in compact(text_of(pdf, first=3, last=3))  # the registry's card
+
+
+def test_the_service_institution_prints_the_card_of_an_item_approved_to_it(pages: Any, stack: Stack) -> None:
+    application_id, _person_id = stack.approved(146, ["support_service_midlife_blind"])
+    journey = stack.journey()
+    journey.wait_until(
+        "the approval reaches delivery", lambda: journey.entitlements_reached_delivery(application_id)
+    )
+
+    response = pages("康复中心治疗师").request.get(f"/print/service-cards/{application_id}.pdf")
+
+    assert response.status == 200
+    text = compact(text_of(response.body()))
+    assert f"卡号：LJ{JOURNEY_YEAR}-" in text and "中途盲者心理疏导" in text
+    assert "两江新区残疾人康复服务中心" in text and certified_adult(146)["name"] in text
