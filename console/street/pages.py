@@ -61,10 +61,13 @@ def worklist(request: Request, clerk: SignedIn, year: int | None = None) -> Resp
     purpose = "工作台：本年度调查进度"
     persons = _get(request, clerk, "/persons", purpose, limit=PAGE, **_area(clerk))
     surveys = _get(request, clerk, "/surveys", purpose, year=year, limit=PAGE, **_area(clerk))
-    progress = _get(request, clerk, "/worklist", purpose, year=year, **_area(clerk))
+    waiting = {
+        stage: _get(request, clerk, "/worklist", purpose, year=year, stage=stage, limit=20, **_area(clerk))
+        for stage in STAGES_SHOWN
+    }
     surveyed = {item["person_id"] for item in surveys["items"]}
     unsurveyed = [person for person in persons["items"] if person["person_id"] not in surveyed]
-    stages = progress["counts"]
+    stages = waiting["not_assessed"]["counts"]
     counts = {
         "registered": persons["total"],
         "surveyed": surveys["total"],
@@ -74,15 +77,14 @@ def worklist(request: Request, clerk: SignedIn, year: int | None = None) -> Resp
         "not_applied": stages["not_applied"],
         "awaiting_decision": stages["awaiting_decision"],
     }
-    waiting = {stage: [p for p in progress["persons"] if p["stage"] == stage] for stage in STAGES_SHOWN}
     return render(
         request,
         "street/worklist.html",
         year=year,
         counts=counts,
         unsurveyed=unsurveyed[:20],
-        not_assessed=waiting["not_assessed"][:20],
-        not_applied=waiting["not_applied"][:20],
+        not_assessed=waiting["not_assessed"]["persons"],
+        not_applied=waiting["not_applied"]["persons"],
         partial=persons["total"] > PAGE or surveys["total"] > PAGE,
     )
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from kernel.access.access import PERSONAL_DATA, Caller
 from kernel.access.scopes import visible_area
-from kernel.http import MAX_QUERY_TEXT, Runtime, Street
+from kernel.http import MAX_QUERY_TEXT, Limit, Offset, Runtime, Street
 from services.survey.progress import year_progress
 
 router = APIRouter(tags=["survey"])
@@ -49,7 +49,10 @@ class ProgressEntry(BaseModel):
 
 class StreetWorklist(BaseModel):
     year: int
-    counts: StageCounts
+    counts: StageCounts = Field(description="Every person with needs of the area, whatever ``stage`` asks.")
+    total: int = Field(description="Persons listed with ``stage`` (all stages without it), before paging.")
+    limit: int
+    offset: int
     persons: list[ProgressEntry] = Field(description="Persons with needs, by community and survey date.")
 
 
@@ -72,10 +75,15 @@ def get_worklist(
     stage: Annotated[
         str | None, Query(max_length=MAX_QUERY_TEXT, description=f"Only this stage: {STAGES}.")
     ] = None,
+    limit: Limit = 500,
+    offset: Offset = 0,
 ) -> StreetWorklist:
     area = visible_area(caller, street, community)
     with runtime.store.reading() as unit:
         progress = year_progress(unit.session, year=year, street=area.street, community=area.community)
-    persons = [ProgressEntry.model_validate(row) for row in progress.persons if stage in (None, row["stage"])]
+    listed = [row for row in progress.persons if stage in (None, row["stage"])]
+    persons = [ProgressEntry.model_validate(row) for row in listed[offset : offset + limit]]
     counts = StageCounts(with_needs=len(progress.persons), **progress.counts)
-    return StreetWorklist(year=year, counts=counts, persons=persons)
+    return StreetWorklist(
+        year=year, counts=counts, total=len(listed), limit=limit, offset=offset, persons=persons
+    )

@@ -156,7 +156,9 @@ def test_the_worklist_counts_each_stage_of_the_streets_persons_with_needs(client
     assert [entry["person_id"] for entry in yuanyang["persons"] if entry["stage"] == "not_assessed"] == [
         waiting
     ]
-    assert [entry["name"] for entry in not_applied["persons"]] == ["王秀英"]
+    assert [entry["name"] for entry in not_applied["persons"]] == ["王秀英"] and not_applied["total"] == 1
+    pages = [worklist(client, street="鸳鸯", limit=1, offset=offset)["persons"] for offset in (0, 1)]
+    assert [len(page) for page in pages] == [1, 1] and pages[0] != pages[1]
     assert worklist(client)["counts"]["with_needs"] == 3
 
 
