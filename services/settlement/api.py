@@ -21,7 +21,9 @@ from kernel.web.paging import MAX_PAGE, PAGED, page_of
 from services.settlement.book.dues import Posting
 from services.settlement.book.policy import PolicySet
 from services.settlement.deployment import deployment_jurisdiction
+from services.settlement.documents.labels import rule_name
 from services.settlement.documents.reports import Coverage, coverage_report, policy_of_year, progress_report
+from services.settlement.documents.spending import Spending, year_spending
 from services.settlement.ledger.archive import archived_events
 from services.settlement.ledger.live import LiveLedger
 from services.settlement.ledger.queries import find_posting, find_postings, journal_lines_of
@@ -212,6 +214,71 @@ class ProgressReportOut(BaseModel):
     months: list[MonthProgressOut] = Field(description="The twelve months, cumulative by business date.")
 
 
+class RuleSpendingOut(BaseModel):
+    rule: str = Field(
+        description="The rule; an adjustment counts under the rule it adjusts.", examples=["survey_fee"]
+    )
+    name: str = Field(description="Its Chinese name 经费类别.", examples=["需求调查工作经费"])
+    fen: int = Field(description="Paid in the year net of claw-backs, in fen 分.", examples=[3000])
+
+
+class FundSpendingOut(BaseModel):
+    account: str = Field(examples=["fund:liangjiang-finance"])
+    name: str = Field(description="The fund as the policies name it.", examples=["两江新区财政"])
+    level: str | None = Field(
+        description="Its level of government (central_provincial, city_county, city, county, district); "
+        "null when no policy names the fund.",
+        examples=["district"],
+    )
+    fen: int = Field(description="Paid in the year net of claw-backs, in fen 分.")
+
+
+class LevelSpendingOut(BaseModel):
+    level: str | None = Field(description="The level of government; null for funds no policy names.")
+    funds: list[str] = Field(description="The accounts of the level's funds that paid.")
+    fen: int = Field(description="Paid in the year net of claw-backs, in fen 分.")
+
+
+class RuleFundOut(BaseModel):
+    rule: str
+    fund: str
+    fen: int
+
+
+class SpendingOut(BaseModel):
+    year: int
+    by_rule: list[RuleSpendingOut] = Field(description="Each rule that paid, by rule code.")
+    by_fund: list[FundSpendingOut] = Field(description="Each fund that paid, by account.")
+    by_level: list[LevelSpendingOut] = Field(description="Each level of government that paid.")
+    by_rule_and_fund: list[RuleFundOut] = Field(
+        description="Each rule's money per fund (the figures summed above)."
+    )
+    total_fen: int = Field(description="The year's spending net of claw-backs, in fen 分.")
+
+    @classmethod
+    def of(cls, spending: Spending) -> SpendingOut:
+        funds = {fund.account: fund for fund in spending.funds}
+        members: dict[str | None, list[str]] = {}
+        for fund in spending.funds:
+            members.setdefault(fund.level, []).append(fund.account)
+        return cls(
+            year=spending.year,
+            by_rule=[
+                RuleSpendingOut(rule=r, name=rule_name(r), fen=f) for r, f in spending.by_rule().items()
+            ],
+            by_fund=[
+                FundSpendingOut(account=a, name=funds[a].name, level=funds[a].level, fen=f)
+                for a, f in spending.by_fund().items()
+            ],
+            by_level=[
+                LevelSpendingOut(level=level, funds=members[level], fen=fen)
+                for level, fen in spending.by_level().items()
+            ],
+            by_rule_and_fund=[RuleFundOut(rule=f.rule, fund=f.fund, fen=f.fen) for f in spending.flows],
+            total_fen=spending.total_fen,
+        )
+
+
 class UnsettledOut(BaseModel):
     subject: str = Field(description="The delivery id or posting key not (yet) settled.")
     code: str = Field(
@@ -365,6 +432,23 @@ def get_progress(
             for m in months
         ],
     )
+
+
+@router.get(
+    "/reports/spending",
+    response_model=SpendingOut,
+    summary="The year's spending by rule, fund and level of government, net of claw-backs",
+)
+def get_spending(
+    runtime: Runtime,
+    ledger: Ledger,
+    year: Annotated[int, Query(ge=2000, le=2100, description="Year of the postings' business dates.")],
+    caller: Caller,
+) -> SpendingOut:
+    """The district and auditors read every posting; a street (community) its street's account; an
+    institution its own accounts: the postings GET /ledger/postings gives the same caller."""
+    within = ledger_scope(caller).accounts
+    return SpendingOut.of(year_spending(runtime.store.engine, year, ledger.policies, within))
 
 
 def _report_street(caller: Caller) -> str | None:
