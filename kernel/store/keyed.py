@@ -44,5 +44,7 @@ class IdempotencyKeyInUse(Exception):
     """Another request with the same ``Idempotency-Key`` recorded its events first."""
 
     def __init__(self, key: str) -> None:
-        super().__init__(f"{IDEMPOTENCY_KEY_HEADER} {key!r} is in use by a request in progress or completed")
+        # The message names no key: ``key`` is the stored one (``user:<hash>`` with access control
+        # on), which means nothing to the client that sent its own.
+        super().__init__(f"这个 {IDEMPOTENCY_KEY_HEADER} 已被另一个正在处理或已完成的请求使用")
         self.key = key

@@ -155,7 +155,7 @@ class IdempotencyMiddleware:
         if problem := key_problem(key):
             await send_json(send, 422, _problem(422, problem, "idempotency.key_invalid"))
             return
-        key = owned_key(key, scope)
+        sent_key, key = key, owned_key(key, scope)
         body = await read_body(receive)
         if body is None:  # the client went away before sending its command
             return
@@ -174,9 +174,9 @@ class IdempotencyMiddleware:
         async with self._serialised(key):
             record = await asyncio.to_thread(store.idempotency_record, key)
             if record is not None:
-                await _answer_known(record, request, send)
+                await _answer_known(record, request, sent_key, send)
                 return
-            await self._run(scope, receive, send, body, request, store)
+            await self._run(scope, receive, send, body, request, sent_key, store)
 
     async def _run(
         self,
@@ -185,6 +185,7 @@ class IdempotencyMiddleware:
         send: Send,
         body: bytes,
         request: IdempotentRequest,
+        sent_key: str,
         store: IdempotencyStore,
     ) -> None:
         messages: list[Message] = []
@@ -207,12 +208,12 @@ class IdempotencyMiddleware:
             # Another process recorded this key between our look-up and our commit.
             record = await asyncio.to_thread(store.idempotency_record, request.key)
             if record is None:  # its transaction rolled back after all: the client may retry
-                in_use = _problem(409, _in_progress(request.key), "idempotency.key_in_use")
+                in_use = _problem(409, _in_progress(sent_key), "idempotency.key_in_use")
                 await send_json(send, 409, in_use)
             else:
-                await _answer_known(record, request, send)
+                await _answer_known(record, request, sent_key, send)
             return
-        await _answer(store, request, messages, send)
+        await _answer(store, request, sent_key, messages, send)
 
     @asynccontextmanager
     async def _serialised(self, key: str) -> AsyncIterator[None]:
@@ -230,7 +231,7 @@ class IdempotencyMiddleware:
 
 
 async def _answer(
-    store: IdempotencyStore, request: IdempotentRequest, messages: list[Message], send: Send
+    store: IdempotencyStore, request: IdempotentRequest, sent_key: str, messages: list[Message], send: Send
 ) -> None:
     """Send the command's answer (its unit of work committed it with the events, when it succeeded)."""
     if not _successful(messages):
@@ -238,7 +239,7 @@ async def _answer(
         # recorded meanwhile: then the client gets that request's answer, as on a retry.
         record = await asyncio.to_thread(store.idempotency_record, request.key)
         if record is not None and record.status is not None and record.request_id != request.request_id:
-            await _answer_known(record, request, send)
+            await _answer_known(record, request, sent_key, send)
             return
     for message in messages:
         await send(message)
@@ -249,9 +250,13 @@ def _successful(messages: list[Message]) -> bool:
     return start is not None and 200 <= start["status"] < 300
 
 
-async def _answer_known(record: IdempotencyRecord, request: IdempotentRequest, send: Send) -> None:
+async def _answer_known(
+    record: IdempotencyRecord, request: IdempotentRequest, sent_key: str, send: Send
+) -> None:
+    """Answer a key the store knows. Messages name ``sent_key``, the key as the client sent it: the
+    stored key (``user:<hash>`` with access control on) is the store's business, not the client's."""
     if record.request_hash != request.request_hash:
-        message = f"{IDEMPOTENCY_KEY_HEADER}“{request.key}”已用于另一个不同的请求；新的命令请使用新的键"
+        message = f"{IDEMPOTENCY_KEY_HEADER}“{sent_key}”已用于另一个不同的请求；新的命令请使用新的键"
         await send_json(send, 422, _problem(422, message, "idempotency.key_reused"))
         return
     replayed = (REPLAYED_HEADER.lower().encode(), b"true")
@@ -261,11 +266,9 @@ async def _answer_known(record: IdempotencyRecord, request: IdempotentRequest, s
         await send({"type": "http.response.body", "body": record.body})
         return
     content = {
-        "idempotency_key": record.key,
+        "idempotency_key": sent_key,
         "event_ids": record.event_ids,
-        "detail": (
-            "this command was already accepted and its events recorded; its original response was not kept"
-        ),
+        "detail": ("该命令已被接受，其事件已记录；原来的应答没有保留（original response not kept）"),
     }
     await send_json(send, 200, content, extra=[replayed])
 
