@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from kernel.access.access import PERSONAL_DATA, Caller, Forbidden
-from kernel.access.scopes import require_area, visible_area, visible_institution
+from kernel.access.scopes import Territory, area_of, require_area, visible_area, visible_institution
 from kernel.domain.rejections import CommandRejected, NotFound
 from kernel.reference import Jurisdiction
 from kernel.runtime import ServiceRuntime, runtime_of
@@ -21,9 +21,19 @@ from services.settlement.api import TEXT_MAX
 from services.settlement.book.policy import PolicySet
 from services.settlement.deployment import deployment_jurisdiction, settled_jurisdiction
 from services.settlement.documents.annual_summary import Signatures, annual_summary_forms, annual_summary_xlsx
+from services.settlement.documents.chain import (
+    LEVEL_NAMES,
+    ChainReport,
+    Level,
+    UnitUnknown,
+    chain_report,
+    report_date,
+)
+from services.settlement.documents.chain_xlsx import chain_xlsx, title_of, unit_name
 from services.settlement.documents.explain import Explanation, explain_posting, render_explanation
 from services.settlement.documents.labels import AccountNames
 from services.settlement.documents.quotas import AreaQuotaUse, NoQuotas, quota_use_report
+from services.settlement.documents.reports import policy_of_year
 from services.settlement.documents.statements import FORMATS, BadPeriod, Period, statement
 from services.settlement.ledger.report import yuan
 from services.settlement.ledger_scopes import ledger_scope, require_posting_visible
@@ -287,6 +297,236 @@ def get_quota_use(
         areas=[AreaQuotaUseOut.of(area) for area in use.areas],
         total=AreaQuotaUseOut.of(use.total),
     )
+
+
+# -- the reporting chain: monthly progress and year-end summary ------------------------------------
+class ChainRowOut(BaseModel):
+    depth: int = Field(description="0 for the reporting unit, 1 for the units below it, and so on.")
+    level: Level = Field(description="community, street, district, city or province.")
+    level_name: str = Field(examples=["街道"])
+    name: str = Field(description="The unit as clerks say it.", examples=["鸳鸯街道"])
+    surveyed: int = Field(description="Persons surveyed by the date (their last survey in the unit).")
+    with_needs: int = Field(description="Of those, persons whose last survey found needs.")
+    served: int = Field(description="Of those, persons who signed for a service by the date.")
+    coverage_percent: Decimal | None = Field(description="served / with_needs, one decimal; null: no needs.")
+    target_met: bool | None = Field(description="Whether the policy's coverage target is reached.")
+
+
+class ChainReportOut(BaseModel):
+    kind: Literal["progress", "year_end"]
+    title: str = Field(examples=["2025年10月残疾人精准康复服务工作进展情况月报"])
+    year: int
+    month: int = Field(description="The month the figures are cumulative to (12 for the year-end summary).")
+    as_of: date = Field(description="The month's last day.")
+    target_percent: Decimal | None = Field(description="The policy's coverage target for the year.")
+    policy_id: str | None
+    rows: list[ChainRowOut] = Field(
+        description="The reporting unit, then every unit below it depth first; each sums the rows under it."
+    )
+
+    @classmethod
+    def of(cls, report: ChainReport) -> ChainReportOut:
+        return cls(
+            kind=report.kind,
+            title=title_of(report),
+            year=report.year,
+            month=report.month,
+            as_of=report_date(report),
+            target_percent=report.target_percent,
+            policy_id=report.policy_id,
+            rows=[
+                ChainRowOut(
+                    depth=depth,
+                    level=unit.level,
+                    level_name=LEVEL_NAMES[unit.level],
+                    name=unit_name(unit.name, unit.level),
+                    surveyed=unit.counts.surveyed,
+                    with_needs=unit.counts.with_needs,
+                    served=unit.counts.served,
+                    coverage_percent=unit.counts.percent,
+                    target_met=report.met(unit.counts),
+                )
+                for depth, unit in report.top.walk()
+            ],
+        )
+
+
+Year = Annotated[int, Query(ge=2000, le=2100, description="The report's year.")]
+LevelAsked = Annotated[
+    Level | None,
+    Query(
+        description="The reporting unit's level; the caller's own (district, street or community) if absent."
+    ),
+]
+StreetAsked = Annotated[
+    str | None, Query(max_length=TEXT_MAX, description="The street 街道 of a street's or community's report.")
+]
+CommunityAsked = Annotated[
+    str | None, Query(max_length=TEXT_MAX, description="The community 社区 of a community's report.")
+]
+LEVEL_ORDER: tuple[Level, ...] = ("community", "street", "district", "city", "province")
+
+
+def _chain_unit(
+    caller: Caller, level: Level | None, street: str | None, community: str | None
+) -> tuple[Level, Territory]:
+    """The unit a caller may report for: their own (an institution has none: 403) or, for the district,
+    the one asked for; a level above one's own is refused (403), a street or community not named is 422."""
+    own = area_of(caller)
+    own_level: Level = "community" if own.community else "street" if own.street else "province"
+    chosen: Level = level or ("district" if own_level == "province" else own_level)
+    if LEVEL_ORDER.index(chosen) > LEVEL_ORDER.index(own_level):
+        raise Forbidden(
+            f"{LEVEL_NAMES[chosen]}级的报告汇总下属所有单位，只能由区级（district）用户或审计人员查阅；"
+            f"请查阅本{LEVEL_NAMES[own_level]}的报告",
+            code="access.district_only",
+        )
+    area = visible_area(caller, street, community)
+    named: tuple[tuple[Level, str | None], ...] = (("street", area.street), ("community", area.community))
+    for needed, given in named:
+        if LEVEL_ORDER.index(chosen) <= LEVEL_ORDER.index(needed) and given is None:
+            raise CommandRejected(
+                f"{LEVEL_NAMES[chosen]}的报告须写明{LEVEL_NAMES[needed]}（{needed}）",
+                field=needed,
+                code="settlement.report_unit.missing",
+            )
+    return chosen, area
+
+
+def _chain(
+    runtime: ServiceRuntime,
+    policies: PolicySet,
+    reference: Jurisdiction,
+    caller: Caller,
+    *,
+    kind: Literal["progress", "year_end"],
+    year: int,
+    month: int,
+    level: Level | None,
+    street: str | None,
+    community: str | None,
+) -> ChainReport:
+    """The report of the unit asked for, within the caller's area: a street's users report for their
+    street (or one of its communities), a community's for their community; the district for every level."""
+    chosen, area = _chain_unit(caller, level, street, community)
+    policy = policy_of_year(policies, reference.jurisdiction, year)
+    try:
+        return chain_report(
+            runtime.store.engine,
+            reference,
+            policy,
+            kind=kind,
+            year=year,
+            month=month,
+            level=chosen,
+            street=area.street,
+            community=area.community,
+        )
+    except UnitUnknown as unknown:
+        raise NotFound(str(unknown), field="street", code="settlement.report_unit.unknown") from unknown
+
+
+@router.get(
+    "/reports/chain",
+    response_model=ChainReportOut,
+    summary="Monthly progress or year-end summary of a unit of the reporting chain and the units below it",
+)
+def get_chain_report(
+    runtime: Runtime,
+    policies: Policies,
+    reference: Reference,
+    caller: Caller,
+    year: Year,
+    kind: Annotated[
+        Literal["progress", "year_end"], Query(description="月报 progress or 年终汇总 year_end.")
+    ],
+    month: Annotated[int, Query(ge=1, le=12, description="The month of a progress report.")] = 12,
+    level: LevelAsked = None,
+    street: StreetAsked = None,
+    community: CommunityAsked = None,
+) -> ChainReportOut:
+    report = _chain(
+        runtime,
+        policies,
+        reference,
+        caller,
+        kind=kind,
+        year=year,
+        month=12 if kind == "year_end" else month,
+        level=level,
+        street=street,
+        community=community,
+    )
+    return ChainReportOut.of(report)
+
+
+@router.get(
+    "/reports/progress.xlsx",
+    summary="The monthly progress report 工作进展情况月报 of one unit of the reporting chain, as xlsx",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}}},
+)
+def get_progress_xlsx(
+    runtime: Runtime,
+    policies: Policies,
+    reference: Reference,
+    caller: Caller,
+    year: Year,
+    month: Annotated[int, Query(ge=1, le=12, description="The month the figures are cumulative to.")],
+    level: LevelAsked = None,
+    street: StreetAsked = None,
+    community: CommunityAsked = None,
+) -> Response:
+    report = _chain(
+        runtime,
+        policies,
+        reference,
+        caller,
+        kind="progress",
+        year=year,
+        month=month,
+        level=level,
+        street=street,
+        community=community,
+    )
+    return _chain_download(report, f"月报-{year}-{month:02d}")
+
+
+@router.get(
+    "/reports/year-end.xlsx",
+    summary="The year-end summary 年终汇总表 of one unit of the reporting chain, as xlsx",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}}},
+)
+def get_year_end_xlsx(
+    runtime: Runtime,
+    policies: Policies,
+    reference: Reference,
+    caller: Caller,
+    year: Year,
+    level: LevelAsked = None,
+    street: StreetAsked = None,
+    community: CommunityAsked = None,
+) -> Response:
+    report = _chain(
+        runtime,
+        policies,
+        reference,
+        caller,
+        kind="year_end",
+        year=year,
+        month=12,
+        level=level,
+        street=street,
+        community=community,
+    )
+    return _chain_download(report, f"年终汇总-{year}")
+
+
+def _chain_download(report: ChainReport, what: str) -> Response:
+    top = report.top
+    filename = f"{what}-{unit_name(top.name, top.level)}.xlsx"
+    return Response(chain_xlsx(report), media_type=XLSX, headers=_attachment(filename))
 
 
 def _attachment(filename: str) -> dict[str, str]:

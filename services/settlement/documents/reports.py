@@ -172,10 +172,12 @@ def progress(facts: Iterable[Fact], year: int) -> tuple[MonthProgress, ...]:
     facts = list(facts)
     surveys = [fact for fact in facts if isinstance(fact, PersonSurveyed) and fact.year == year]
     _last, served = year_facts(facts, year)
-    served_in = {person: _month_in(day, year) for person, day in served.items()}
+    served_in = {person: month_in_year(day, year) for person, day in served.items()}
     months = []
     for month in range(1, 13):
-        last = {survey.person: survey for survey in surveys if _month_in(survey.surveyed_on, year) <= month}
+        last = {
+            survey.person: survey for survey in surveys if month_in_year(survey.surveyed_on, year) <= month
+        }
         with_needs = [person for person, survey in last.items() if survey.has_needs]
         months.append(
             MonthProgress(
@@ -188,7 +190,8 @@ def progress(facts: Iterable[Fact], year: int) -> tuple[MonthProgress, ...]:
     return tuple(months)
 
 
-def _month_in(day: date, year: int) -> int:
+def month_in_year(day: date, year: int) -> int:
+    """The month a fact of ``year`` counts in: its own, or January (dated earlier), December (later)."""
     if day.year < year:
         return 1
     if day.year > year:
