@@ -16,6 +16,7 @@ from kernel.domain.rejections import CommandRejected, NotFound, StateConflict
 from kernel.store.store import ConcurrencyConflict
 from kernel.web.problems import (
     PROBLEM_MEDIA_TYPE,
+    Vocabularies,
     field_error,
     field_path,
     problem_body,
@@ -56,17 +57,33 @@ def _respond(body: dict[str, Any], headers: Mapping[str, str] | None = None) -> 
     )
 
 
-def validation_problem(error: RequestValidationError, instance: str | None = None) -> dict[str, Any]:
-    """One entry per field pydantic refused, each with a Chinese message."""
+def validation_problem(
+    error: RequestValidationError, instance: str | None = None, vocabularies: Vocabularies | None = None
+) -> dict[str, Any]:
+    """One entry per field pydantic refused, each with a Chinese message (a vocabulary's codes with
+    their labels when ``vocabularies`` knows them)."""
     errors = []
     for item in error.errors():
         field = field_path(item.get("loc", ())) or "body"
         kind = str(item.get("type", "invalid"))
-        message = validation_message(kind, item.get("ctx") or {}, str(item.get("msg", "")))
+        message = validation_message(kind, item.get("ctx") or {}, str(item.get("msg", "")), vocabularies)
         errors.append(field_error(field, f"request.{kind}", message))
     summary = "；".join(f"{entry['field']}：{entry['message']}" for entry in errors[:5])
     detail = f"请求有 {len(errors)} 处需要更正：{summary}"
     return problem_body(422, "request.invalid", detail, errors=errors, instance=instance)
+
+
+def vocabularies_of(app: FastAPI) -> Vocabularies:
+    """The labels of the codes the app's API documents, read once from its OpenAPI document."""
+    known: Vocabularies | None = getattr(app.state, "vocabularies", None)
+    if known is None:
+        try:
+            known = Vocabularies.of_schema(app.openapi())
+        except Exception:  # an API that cannot describe itself still answers, with the bare codes
+            log.exception("no vocabulary labels: the OpenAPI document could not be built")
+            known = Vocabularies()
+        app.state.vocabularies = known
+    return known
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -80,7 +97,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def on_invalid(request: Request, error: RequestValidationError) -> JSONResponse:
-        return _respond(validation_problem(error, request.url.path))
+        return _respond(validation_problem(error, request.url.path, vocabularies_of(request.app)))
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http(request: Request, error: StarletteHTTPException) -> JSONResponse:

@@ -6,6 +6,7 @@ Framework-free, so the ASGI idempotency middleware and FastAPI's handlers build 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -68,8 +69,20 @@ def field_path(location: Sequence[str | int]) -> str:
     return ".".join(str(part) for part in parts)
 
 
-def validation_message(error_type: str, context: Mapping[str, Any], fallback: str) -> str:
-    """A Chinese message for one pydantic error; pydantic's own (English) message when none fits."""
+def validation_message(
+    error_type: str, context: Mapping[str, Any], fallback: str, vocabularies: Vocabularies | None = None
+) -> str:
+    """A Chinese message for one pydantic error; pydantic's own (English) message when none fits.
+
+    A closed vocabulary's codes are listed with their Chinese labels when ``vocabularies`` knows
+    them: ``free（免费）、fixed_amount（定额补助）`` rather than pydantic's ``'free' or 'fixed_amount'``.
+    """
+    if error_type in ("enum", "literal_error") and isinstance(context.get("expected"), str):
+        codes = expected_codes(context["expected"])
+        labels = (vocabularies or Vocabularies()).labels(codes)
+        return "应为以下之一：" + "、".join(
+            f"{code}（{labels[code]}）" if code in labels else code for code in codes
+        )
     template = _VALIDATION_MESSAGES.get(error_type)
     if template is None:
         return _custom_message(error_type, context, fallback)
@@ -89,6 +102,64 @@ def _shown(value: Any) -> Any:
     if isinstance(value, str):
         return value.replace("'", "")
     return value
+
+
+def expected_codes(expected: str) -> list[str]:
+    """The codes pydantic lists in an enum or literal error: ``'a', 'b' or 'c'`` -> a, b, c."""
+    return re.findall(r"'([^']*)'", expected) or [expected]
+
+
+class Vocabularies:
+    """The Chinese label of each code of the closed vocabularies an API documents.
+
+    Read from the API's own JSON Schema: a vocabulary's description names each code with its label
+    (``补贴方式: free 免费, fixed_amount 定额补助.``, from the enum's docstring or the field's
+    description), so the kernel knows no service's codes and a new vocabulary needs no registration.
+    """
+
+    def __init__(self, labels_by_codes: Mapping[frozenset[str], Mapping[str, str]] | None = None) -> None:
+        self._labels = dict(labels_by_codes or {})
+
+    @classmethod
+    def of_schema(cls, document: Any) -> Vocabularies:
+        """Every ``enum`` with a ``description`` anywhere in a JSON Schema (or OpenAPI) document."""
+        found: dict[frozenset[str], dict[str, str]] = {}
+        for codes, description in _described_enums(document):
+            labels = labels_in_description(codes, description)
+            if labels:
+                found.setdefault(frozenset(codes), {}).update(labels)
+        return cls(found)
+
+    def labels(self, codes: Iterable[str]) -> Mapping[str, str]:
+        """The labels of the vocabulary that has exactly these codes; empty when none is known."""
+        return self._labels.get(frozenset(codes), {})
+
+
+def labels_in_description(codes: Iterable[str], description: str) -> dict[str, str]:
+    """``free 免费, fixed_amount 定额补助`` -> {free: 免费, fixed_amount: 定额补助}: each code followed by
+    a word in Chinese; a code the description does not name so is left out."""
+    labels = {}
+    for code in codes:
+        match = re.search(rf"(?<![\w-]){re.escape(code)}\s+([^\s,，.。;；:：()（）=]+)", description)
+        if match and _HAN.search(match.group(1)):
+            labels[code] = match.group(1)
+    return labels
+
+
+_HAN = re.compile(r"[\u3400-\u9fff]")
+
+
+def _described_enums(node: Any) -> Iterable[tuple[list[str], str]]:
+    if isinstance(node, Mapping):
+        values = node.get("enum")
+        description = node.get("description")
+        if isinstance(values, list) and isinstance(description, str):
+            yield [str(value) for value in values], description
+        for child in node.values():
+            yield from _described_enums(child)
+    elif isinstance(node, list):
+        for child in node:
+            yield from _described_enums(child)
 
 
 _VALIDATION_MESSAGES = {
@@ -124,8 +195,6 @@ _VALIDATION_MESSAGES = {
     "less_than": "应小于 {lt}",
     "less_than_equal": "应不大于 {le}",
     "multiple_of": "应为 {multiple_of} 的倍数",
-    "literal_error": "应为以下之一：{expected}",
-    "enum": "应为以下之一：{expected}",
     "date_type": "应为日期，如 2024-10-15",
     "date_parsing": "应为日期，如 2024-10-15",
     "date_from_datetime_parsing": "应为日期，如 2024-10-15",
