@@ -1,4 +1,9 @@
-"""Load and validate a jurisdiction's reference file (deploy/reference/<name>.toml)."""
+"""A jurisdiction's public view: areas, designated institutions, task numbers, the catalogue's bounds,
+the review deadline, the card prefix and the form titles every service reads (ADR 0013).
+
+A deployment reads it from its pack, ``deploy/jurisdictions/<name>/`` (kernel/reference/pack.py); a lone
+``.toml`` file of this model still loads (tests write one with a quota of their own).
+"""
 
 from __future__ import annotations
 
@@ -11,11 +16,40 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-REFERENCE_DIR = Path(__file__).resolve().parents[2] / "deploy" / "reference"
+from kernel.reference.catalogue import CATEGORY_NAMES
+from kernel.reference.figures import DeploymentDays, Unstated, WorkingDays, days_of
+
+JURISDICTIONS_DIR = Path(__file__).resolve().parents[2] / "deploy" / "jurisdictions"
+"""One folder per jurisdiction: jurisdiction.toml, policies/<id>.toml, inputs.toml (ADR 0013)."""
+REFERENCE_DIR = JURISDICTIONS_DIR
+"""The former deploy/reference: the packs took its place (kept as a name for callers)."""
 REFERENCE_VARIABLE = "REHAB_REFERENCE"
-"""Environment variable naming the deployment's reference data: a name in deploy/reference or a path."""
+"""Environment variable naming the deployment's pack: a folder name in deploy/jurisdictions or a path."""
 DEFAULT_REFERENCE = "liangjiang"
 CHILDREN_ASSISTANCE_ITEMS = frozenset({"children_rehab_training"})
+
+ECONOMIC_STATUS_NAMES = {
+    "subsistence_allowance": "低保家庭",
+    "low_income": "低收入家庭",
+    "other": "其他",
+}
+"""The statuses 附件2 ticks; a pack lists its own where its policy defines 困难 more widely."""
+
+DEFAULT_REVIEW_DEADLINE = WorkingDays(working_days=5)
+"""For a Jurisdiction built in a test without a deadline: a pack always states its own (or none)."""
+
+
+class Forms(BaseModel):
+    """Titles of the forms as the place prints them (the seed's wording, with the place's name)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    handbook: str = Field(default="精准康复服务手册", min_length=1, description="附件1")
+    application: str = Field(default="精准康复服务补助申请审批表", min_length=1, description="附件2")
+    service_card: str = Field(default="精准康复服务卡", min_length=1, description="服务卡 (Zhuhai 附件4)")
+    annual_summary: str = Field(
+        default="两江新区残疾人康复需求和康复服务情况汇总表", min_length=1, description="附件3"
+    )
 
 
 class AssessmentInstitution(BaseModel):
@@ -73,13 +107,39 @@ class Quota(BaseModel):
 
 
 class Jurisdiction(BaseModel):
-    """One jurisdiction's streets and designated institutions."""
+    """One jurisdiction's public view: what every service reads, whatever its agency.
+
+    ``streets`` are its service areas: streets 街道 (Liangjiang) or counties 县区 (Anyang, ``area_kind``).
+    """
 
     model_config = ConfigDict(frozen=True)
 
-    jurisdiction: str
+    jurisdiction: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     name: str
+    area_kind: Literal["street", "county"] = Field(
+        default="street", description="What an area is: a street 街道 or a county 县（市、区）."
+    )
     streets: tuple[str, ...] = Field(min_length=1)
+    categories: dict[str, str] = Field(
+        default_factory=lambda: dict(CATEGORY_NAMES),
+        description="Disability categories 残疾类别 (and 孤独症, 低视力, 盲 where its policy names them), "
+        "code -> Chinese.",
+    )
+    economic_statuses: dict[str, str] = Field(
+        default_factory=lambda: dict(ECONOMIC_STATUS_NAMES),
+        description="Family economic statuses the place recognises (困难 as its policy defines it).",
+    )
+    card_prefix: str = Field(
+        default="LJ", pattern=r"^[A-Z]{1,6}$", description="服务卡号 prefix: <prefix><year>-<sequence>."
+    )
+    forms: Forms = Forms()
+    reporting_chain: tuple[str, ...] = Field(
+        default=(), description="Who reports to whom, from the first level up (Zhuhai: 社区 -> 街道 -> 区 …)."
+    )
+    review_deadline: WorkingDays | DeploymentDays | Unstated = Field(
+        default=DEFAULT_REVIEW_DEADLINE,
+        description="Working days to decide a complete application, or why the seed sets none.",
+    )
     assessment_institutions: tuple[AssessmentInstitution, ...] = ()
     service_institutions: tuple[ServiceInstitution, ...] = ()
     quotas: tuple[Quota, ...] = Field(
@@ -113,6 +173,11 @@ class Jurisdiction(BaseModel):
                 counted.add((quota.year, street))
         return self
 
+    @property
+    def review_working_days(self) -> int | None:
+        """Working days to decide a complete application; None: no deadline is set for this place."""
+        return days_of(self.review_deadline)
+
     def quota_for(self, street: str, year: int, items: Iterable[str]) -> Quota | None:
         """The places an application of this street, year and items counts against, if any."""
         wanted = frozenset(items)
@@ -126,15 +191,20 @@ class Jurisdiction(BaseModel):
 
 
 def deployment_reference() -> str:
-    """The reference data this deployment runs on: ``REHAB_REFERENCE`` (a name or a path), else Liangjiang."""
+    """The pack this deployment runs on: ``REHAB_REFERENCE`` (a name or a path), else Liangjiang."""
     return os.environ.get(REFERENCE_VARIABLE) or DEFAULT_REFERENCE
 
 
 @cache
 def load_jurisdiction(name_or_path: str = DEFAULT_REFERENCE) -> Jurisdiction:
-    """Read ``deploy/reference/<name>.toml`` (or a path to such a file)."""
+    """The public view of a pack: ``deploy/jurisdictions/<name>/``, a path to a pack's folder or its
+    ``jurisdiction.toml``; or a lone ``.toml`` file of this model (read as it is)."""
+    from kernel.reference.pack import is_pack, load_pack
+
     path = Path(name_or_path)
-    if path.suffix != ".toml":
-        path = REFERENCE_DIR / f"{name_or_path}.toml"
+    if path.suffix != ".toml" and not path.is_dir():
+        path = JURISDICTIONS_DIR / name_or_path
+    if is_pack(path):
+        return load_pack(path).jurisdiction
     with path.open("rb") as handle:
         return Jurisdiction.model_validate(tomllib.load(handle))

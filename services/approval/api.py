@@ -167,11 +167,12 @@ def change_institution(
 
 @router.get(
     "/applications/overdue",
-    summary="Complete applications undecided after 5 working days (审核时限), per street",
+    summary="Complete applications undecided after the jurisdiction's review deadline (审核时限), per street",
 )
 def list_overdue(
     runtime: Runtime,
     caller: Caller,
+    jurisdiction: Reference,
     street: Annotated[
         str | None, Query(max_length=MAX_QUERY_TEXT, description="Street 街道; all streets when omitted.")
     ] = None,
@@ -180,8 +181,10 @@ def list_overdue(
     street = visible_area(caller, street).street
     day = as_of or today()
     return [
-        overdue_view(application, day)
-        for application in handlers.overdue_applications(runtime.store, day, street)
+        overdue_view(application, day, jurisdiction.review_working_days)
+        for application in handlers.overdue_applications(
+            runtime.store, day, jurisdiction.review_working_days, street
+        )
     ]
 
 
@@ -218,10 +221,13 @@ def list_quotas(
 
 
 @router.get("/applications/{application_id}", summary="The 审批表 as it stands", responses=ERRORS)
-def get_application(application_id: UUID, runtime: Runtime, caller: Caller) -> ApplicationView:
+def get_application(
+    application_id: UUID, runtime: Runtime, caller: Caller, jurisdiction: Reference
+) -> ApplicationView:
     application = handlers.get_application(runtime.store, application_id)
     _require_street(caller, application)
-    return application_view(application, sign_offs.pending_sign_offs(runtime.store, application_id))
+    pending = sign_offs.pending_sign_offs(runtime.store, application_id)
+    return application_view(application, jurisdiction.review_working_days, pending)
 
 
 @router.get(
@@ -233,6 +239,7 @@ def get_application(application_id: UUID, runtime: Runtime, caller: Caller) -> A
 def list_applications(
     runtime: Runtime,
     caller: Caller,
+    jurisdiction: Reference,
     request: Request,
     response: Response,
     year: Annotated[int | None, Query(description="Application year （年度）.")] = None,
@@ -260,7 +267,11 @@ def list_applications(
         found = [application for application in found if application.application_id in mine]
     shown = page_of(found, limit=limit, offset=offset, request=request, response=response)
     return [
-        application_view(application, pending.get(application.application_id, []))  # type: ignore[arg-type]
+        application_view(
+            application,
+            jurisdiction.review_working_days,
+            pending.get(application.application_id, []),  # type: ignore[arg-type]
+        )
         for application in shown
     ]
 

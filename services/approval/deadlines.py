@@ -1,4 +1,5 @@
-"""The review deadline: a complete application is decided within 5 working days (Anyang 2021, 5个工作日内).
+"""The review deadline: a complete application is decided within the jurisdiction's working days (its
+pack's ``review_deadline``: Anyang 2021 「5个工作日内」; a place whose seed states none has none).
 
 Working days follow the State Council's yearly holiday notice (国务院办公厅关于部分节假日安排的通知) as the
 chinesecalendar package records it: public holidays (法定节假日) are not working days, 调休 make-up
@@ -13,8 +14,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import chinese_calendar
-
-REVIEW_WORKING_DAYS = 5
 
 
 def is_working_day(day: date) -> bool:

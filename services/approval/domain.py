@@ -21,7 +21,7 @@ from services.approval.catalogue import (
     STREET,
     required_attachments,
 )
-from services.approval.deadlines import REVIEW_WORKING_DAYS, add_working_days
+from services.approval.deadlines import add_working_days
 from services.approval.eligibility import (
     backing_referral,
     check_certificate_copy,
@@ -248,15 +248,17 @@ class Application:
             return None
         return max(self.submission.submitted_on, self.attachments_added_on or self.submission.submitted_on)
 
-    @property
-    def decision_due_on(self) -> date | None:
-        """Last day to decide a complete application: 5 working days after it became complete."""
+    def decision_due_on(self, review_working_days: int | None) -> date | None:
+        """Last day to decide a complete application: ``review_working_days`` working days after it became
+        complete (the jurisdiction's deadline: Anyang's 5); None while incomplete or where none is set."""
         complete = self.complete_on
-        return None if complete is None else add_working_days(complete, REVIEW_WORKING_DAYS)
+        if complete is None or review_working_days is None:
+            return None
+        return add_working_days(complete, review_working_days)
 
-    def overdue_on(self, day: date) -> bool:
+    def overdue_on(self, day: date, review_working_days: int | None) -> bool:
         """Still undecided (neither returned nor decided) on ``day``, after its decision was due."""
-        due = self.decision_due_on
+        due = self.decision_due_on(review_working_days)
         return self.pending and due is not None and day > due
 
     def claimed_items(self) -> list[RequestedItem]:

@@ -120,7 +120,7 @@ def approve(
         approval.rejections,
         approval.signatories,
         approval.decided_on,
-        service_card_number=next_service_card_number(unit, form.application_year),
+        service_card_number=next_service_card_number(unit, form.application_year, jurisdiction.card_prefix),
         designated=designated_items(jurisdiction),
         today=today(),
         places=places,
@@ -204,16 +204,25 @@ def list_applications(
     ]
 
 
-def overdue_applications(store: EventStore, as_of: date, street: str | None = None) -> list[Application]:
-    """Complete applications still undecided after their 5-working-day deadline, by street and due date."""
+def overdue_applications(
+    store: EventStore, as_of: date, review_working_days: int | None, street: str | None = None
+) -> list[Application]:
+    """Complete applications still undecided after the jurisdiction's deadline, by street and due date."""
     with store.reading() as unit:
         found = applications(unit, person_id=None)
     overdue = [
         application
         for application in found
-        if application.overdue_on(as_of) and (street is None or form_of(application).street == street)
+        if application.overdue_on(as_of, review_working_days)
+        and (street is None or form_of(application).street == street)
     ]
-    return sorted(overdue, key=lambda application: (form_of(application).street, application.decision_due_on))
+    return sorted(
+        overdue,
+        key=lambda application: (
+            form_of(application).street,
+            application.decision_due_on(review_working_days),
+        ),
+    )
 
 
 def list_referrals(store: EventStore, person_id: UUID | None = None) -> list[dict[str, object]]:

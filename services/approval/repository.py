@@ -67,13 +67,14 @@ class Loaded:
         return Application([*self.history, *new])
 
 
-def next_service_card_number(unit: UnitOfWork, year: int) -> str:
-    """服务卡号 LJ<year>-<sequence>: the next number of the year, held for this transaction until commit."""
+def next_service_card_number(unit: UnitOfWork, year: int, prefix: str) -> str:
+    """服务卡号 <prefix><year>-<sequence> (the pack's card prefix: LJ in Liangjiang): the next number of the
+    year, held for this transaction until commit."""
     lock_service_cards(unit, year)
     issued = unit.session.scalar(
         select(func.max(tables.service_cards.c.sequence)).where(tables.service_cards.c.year == year)
     )
-    return f"LJ{year}-{(issued or 0) + 1:06d}"
+    return f"{prefix}{year}-{(issued or 0) + 1:06d}"
 
 
 def load(unit: UnitOfWork, application_id: UUID) -> Loaded:

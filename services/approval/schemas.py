@@ -256,12 +256,16 @@ class ApplicationView(BaseModel):
     community_review: ReviewView | None = Field(description="社区意见.")
     street_review: ReviewView | None = Field(description="街道意见.")
     decision: DecisionView | None = Field(description="残联办意见.")
-    service_card_number: str | None = Field(description="服务卡号 LJ<year>-<sequence>, issued on approval.")
+    service_card_number: str | None = Field(
+        description="服务卡号 <prefix><year>-<sequence> (the pack's card_prefix: LJ), issued on approval."
+    )
     complete_on: date | None = Field(
         default=None, description="Day the application became complete; none while attachments are missing."
     )
     decision_due_on: date | None = Field(
-        default=None, description="Decide by this day: 5 working days after complete_on."
+        default=None,
+        description="Decide by this day: the jurisdiction's working days after complete_on (Anyang 5); "
+        "none where the jurisdiction sets no deadline.",
     )
     institutions: dict[str, str | None] = Field(
         default_factory=dict,
@@ -277,7 +281,7 @@ class ApplicationView(BaseModel):
 
 
 class OverdueView(BaseModel):
-    """A complete application still undecided after its 5-working-day review deadline."""
+    """A complete application still undecided after the jurisdiction's review deadline."""
 
     application_id: UUID
     person_id: UUID
@@ -285,7 +289,7 @@ class OverdueView(BaseModel):
     serial_number: str
     status: str
     complete_on: date = Field(description="Day nothing required was missing any more.")
-    decision_due_on: date = Field(description="Last day of the 5 working days (Monday to Friday).")
+    decision_due_on: date = Field(description="Last day of the review deadline's working days.")
     working_days_overdue: int = Field(description="Working days past the deadline on as_of.")
 
 

@@ -38,7 +38,9 @@ def accepted_view(application: Application) -> ApplicationAccepted:
     )
 
 
-def application_view(application: Application, pending: list[Proposal] | None = None) -> ApplicationView:
+def application_view(
+    application: Application, review_working_days: int | None, pending: list[Proposal] | None = None
+) -> ApplicationView:
     form = application.submission
     assert form is not None and application.application_id is not None
     approved = application.decision if isinstance(application.decision, ApplicationApproved) else None
@@ -64,16 +66,16 @@ def application_view(application: Application, pending: list[Proposal] | None = 
         decision=_decision_view(application),
         service_card_number=approved.service_card_number if approved else None,
         complete_on=application.complete_on,
-        decision_due_on=application.decision_due_on,
+        decision_due_on=application.decision_due_on(review_working_days),
         institutions=application.institutions(),
         institution_changes=[change_view(change) for change in application.institution_changes],
         pending_sign_offs=[sign_off_view(proposal, application) for proposal in pending or []],
     )
 
 
-def overdue_view(application: Application, day: date) -> OverdueView:
+def overdue_view(application: Application, day: date, review_working_days: int | None) -> OverdueView:
     form = application.submission
-    due = application.decision_due_on
+    due = application.decision_due_on(review_working_days)
     assert form is not None and application.application_id is not None and due is not None
     assert application.complete_on is not None
     return OverdueView(

@@ -1,5 +1,5 @@
-"""The jurisdiction this deployment settles for: the reference data every service follows
-(``REHAB_REFERENCE``, a name in deploy/reference or a path; Liangjiang by default)."""
+"""The jurisdiction this deployment settles for: the pack every service follows (``REHAB_REFERENCE``, a
+folder name in deploy/jurisdictions or a path; the default pack, Liangjiang, when unset)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from kernel.reference import Jurisdiction, deployment_reference, load_jurisdicti
 
 
 def deployment_jurisdiction() -> Jurisdiction:
-    """Streets and institutions of the deployment's reference data (read once per name, then cached)."""
+    """The public view of the deployment's pack (read and checked once per name, then cached)."""
     return load_jurisdiction(deployment_reference())
 
 
 def settled_jurisdiction() -> str:
-    """Whose policies price the facts: the ``jurisdiction`` id of the deployment's reference data."""
+    """Whose policies price the facts: the ``jurisdiction`` id of the deployment's pack."""
     return deployment_jurisdiction().jurisdiction

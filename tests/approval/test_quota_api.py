@@ -19,6 +19,8 @@ from services.approval.app import create_app
 from tests.approval.test_api import OFFICE, application, community, referral_envelope, runtime, street
 from tests.problem_json import field_error_of
 
+LIANGJIANG_FILE = REFERENCE_DIR / "liangjiang" / "jurisdiction.toml"
+
 QUOTA = """
 [[quotas]]
 year = 2024
@@ -31,9 +33,7 @@ CHILD_ITEM = {"item": "children_rehab_training", "institution_id": "lj-rehab-cen
 @pytest.fixture
 def client(tmp_path: Path, redis_url: str, redis_client: redis.Redis) -> Iterator[TestClient]:
     reference = tmp_path / "liangjiang-with-quota.toml"
-    reference.write_text(
-        (REFERENCE_DIR / "liangjiang.toml").read_text(encoding="utf-8") + QUOTA, encoding="utf-8"
-    )
+    reference.write_text(LIANGJIANG_FILE.read_text(encoding="utf-8") + QUOTA, encoding="utf-8")
     settings = ServiceSettings(
         service="approval", database_url=f"sqlite:///{tmp_path}/approval.db", redis_url=redis_url
     )
@@ -106,9 +106,7 @@ MINIMUM = QUOTA + "minimum = true\n"
 @pytest.fixture
 def minimum_client(tmp_path: Path, redis_url: str, redis_client: redis.Redis) -> Iterator[TestClient]:
     reference = tmp_path / "liangjiang-with-minimum.toml"
-    reference.write_text(
-        (REFERENCE_DIR / "liangjiang.toml").read_text(encoding="utf-8") + MINIMUM, encoding="utf-8"
-    )
+    reference.write_text(LIANGJIANG_FILE.read_text(encoding="utf-8") + MINIMUM, encoding="utf-8")
     settings = ServiceSettings(
         service="approval", database_url=f"sqlite:///{tmp_path}/approval.db", redis_url=redis_url
     )

@@ -29,6 +29,8 @@ from tests.approval.test_api import application, referral_envelope
 from tests.approval.test_quotas import endorsed_child
 from tests.backends import BACKENDS, store_on
 
+LIANGJIANG_FILE = REFERENCE_DIR / "liangjiang" / "jurisdiction.toml"
+
 OFFICE = {"responsible": "赵主任", "reviewer": "钱科长", "handler": "孙干事"}
 DECISION = commands.decision(
     schemas.DecideApplication.model_validate(
@@ -66,7 +68,7 @@ def in_a_unit(store: EventStore, handler: Callable[..., Application], *arguments
 def jurisdiction_with_places(tmp_path: Path, places: int) -> Jurisdiction:
     reference = tmp_path / f"liangjiang-{places}-places.toml"
     quota = f'\n[[quotas]]\nyear = 2024\narea = "鸳鸯"\nplaces = {places}\n'
-    reference.write_text((REFERENCE_DIR / "liangjiang.toml").read_text(encoding="utf-8") + quota, "utf-8")
+    reference.write_text(LIANGJIANG_FILE.read_text(encoding="utf-8") + quota, "utf-8")
     return load_jurisdiction(str(reference))
 
 

@@ -36,9 +36,9 @@ def test_the_spring_festival_is_skipped() -> None:
 
 def test_an_application_completed_before_the_holiday_is_due_after_it() -> None:
     application = Application(submitted_history(replace(form(), submitted_on=date(2024, 9, 27))))
-    assert application.decision_due_on == date(2024, 10, 10)
-    assert not application.overdue_on(date(2024, 10, 10))
-    assert application.overdue_on(date(2024, 10, 11))
+    assert application.decision_due_on(5) == date(2024, 10, 10)
+    assert not application.overdue_on(date(2024, 10, 10), 5)
+    assert application.overdue_on(date(2024, 10, 11), 5)
 
 
 def test_a_year_the_calendar_does_not_cover_counts_monday_to_friday() -> None:

@@ -36,6 +36,8 @@ from tests.e2e.conftest import Deployment, start_deployment, stop_deployment
 from tests.e2e.people import certified_adult, uncertified_child
 from tests.problem_json import field_error_of
 
+LIANGJIANG_FILE = REFERENCE_DIR / "liangjiang" / "jurisdiction.toml"
+
 pytestmark = pytest.mark.e2e
 
 ORIENTATION = "orientation_mobility_training"
@@ -100,7 +102,7 @@ def year(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Year]:
     """Its own deployment, with every person surveyed, assessed, referred, applied for and decided."""
     var_dir = Path(tmp_path_factory.mktemp("service-year"))
     reference = var_dir / "liangjiang-with-a-quota.toml"
-    liangjiang = (REFERENCE_DIR / "liangjiang.toml").read_text(encoding="utf-8")
+    liangjiang = LIANGJIANG_FILE.read_text(encoding="utf-8")
     reference.write_text(liangjiang + ONE_PLACE_IN_JINSHAN, encoding="utf-8")
     deployment: Deployment = start_deployment(var_dir, env={"REHAB_REFERENCE": str(reference)})
     try:

@@ -18,7 +18,7 @@ from kernel.runtime import ServiceRuntime, ServiceSettings
 from rehab.cli import main
 from services.settlement.app import create_app
 from services.settlement.book.facts import Fact
-from services.settlement.book.policy import POLICY_DIR, load_policies
+from services.settlement.book.policy import load_policies, policy_file
 from services.settlement.documents.reports import coverage, policy_of_year, progress, render_coverage
 from services.settlement.ledger.report import ledger_report, render
 from services.settlement.ledger.tables import postings_table
@@ -168,7 +168,7 @@ def test_rehab_coverage_prints_the_table_from_the_archive(client, capsys):
 
 # -- replay --policy ------------------------------------------------------------------------------
 def survey_fee_of_40_yuan(tmp_path: Path) -> Path:
-    text = (POLICY_DIR / "liangjiang-2024.toml").read_text(encoding="utf-8")
+    text = policy_file("liangjiang-2024").read_text(encoding="utf-8")
     assert text.count("survey_fee_fen = 3000\n") == 1
     modified = tmp_path / "liangjiang-2024-survey-40.toml"
     modified.write_text(text.replace("survey_fee_fen = 3000\n", "survey_fee_fen = 4000\n"), encoding="utf-8")
@@ -215,22 +215,22 @@ def test_rehab_replay_policy_prints_the_sorted_difference_and_leaves_the_live_le
     assert main(arguments) == 0
     printed = capsys.readouterr().out
     lines = printed.splitlines()
-    assert lines[0].startswith(f"replay under policy liangjiang-2024 version {LIANGJIANG.version} ")
-    assert lines[1] == "events replayed: 10"
+    assert lines[0].startswith(f"按政策 liangjiang-2024 第 {LIANGJIANG.version} 版")
+    assert lines[1] == "重放事件数：10"
     payees = [line.split() for line in lines[4:10]]
     assert payees == [
-        ["payee", "(received)", "live", "replayed", "difference"],
+        ["收款方（实收）", "实时", "重放", "差额"],
         ["-" * len(lines[5])],
         ["street:人和", "60.00", "70.00", "10.00"],
         ["street:鸳鸯", "60.00", "70.00", "10.00"],
         ["-" * len(lines[5])],
-        ["total", "120.00", "140.00", "20.00"],
+        ["合计", "120.00", "140.00", "20.00"],
     ]
     funds = [line.split() for line in lines[11:16]]
     assert funds[2] == [FUND, "580.00", "600.00", "20.00"]
-    assert funds[-1] == ["total", "580.00", "600.00", "20.00"]
+    assert funds[-1] == ["合计", "580.00", "600.00", "20.00"]
     levels = [line.split() for line in lines[17:]]
-    assert levels[0] == ["funding", "level", "(paid)", "live", "replayed", "difference"]
+    assert levels[0] == ["资金级次（实付）", "实时", "重放", "差额"]
     assert levels[2] == ["district", "580.00", "600.00", "20.00"]
     main(arguments)
     assert capsys.readouterr().out == printed
@@ -241,7 +241,7 @@ def test_rehab_replay_policy_prints_the_sorted_difference_and_leaves_the_live_le
 
 def half_paid_by_the_city(tmp_path: Path) -> Path:
     """Liangjiang 2024 as if the city 重庆市财政 paid half of every amount (a what-if, not a seed)."""
-    text = (POLICY_DIR / "liangjiang-2024.toml").read_text(encoding="utf-8")
+    text = policy_file("liangjiang-2024").read_text(encoding="utf-8")
     split = "shares = { district-finance = 100 }\n"
     assert text.count(split) == 1
     city = '[funding.sources.city]\nname = "重庆市财政"\nlevel = "city"\naccount = "fund:chongqing-city"\n\n'
@@ -270,7 +270,7 @@ def test_a_policy_where_the_city_pays_half_moves_half_of_every_amount_from_the_d
     url = str(engine(client).url)
     assert main(["replay", "--policy", str(half_paid_by_the_city(tmp_path)), "--database-url", url]) == 0
     printed = capsys.readouterr().out.splitlines()
-    level_rows = printed[printed.index(next(line for line in printed if line.startswith("funding level"))) :]
+    level_rows = printed[printed.index(next(line for line in printed if line.startswith("资金级次"))) :]
     assert [line.split() for line in level_rows[2:4]] == [
         ["city", "0.00", "290.00", "290.00"],
         ["district", "580.00", "290.00", "-290.00"],
@@ -280,10 +280,10 @@ def test_a_policy_where_the_city_pays_half_moves_half_of_every_amount_from_the_d
 def test_an_unchanged_policy_shows_no_difference_and_a_broken_file_exits_2(client, tmp_path, capsys):
     consume(client, Journey().events())
     url = str(engine(client).url)
-    assert main(["replay", "--policy", str(POLICY_DIR / "liangjiang-2024.toml"), "--database-url", url]) == 0
+    assert main(["replay", "--policy", str(policy_file("liangjiang-2024")), "--database-url", url]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[7].split() == ["total", "0.00", "0.00", "0.00"]
-    assert lines[-1].split() == ["total", "0.00", "0.00", "0.00"]
+    assert lines[7].split() == ["合计", "0.00", "0.00", "0.00"]
+    assert lines[-1].split() == ["合计", "0.00", "0.00", "0.00"]
     broken = tmp_path / "broken.toml"
     broken.write_text('id = "liangjiang-2024"\n', encoding="utf-8")
     assert main(["replay", "--policy", str(broken), "--database-url", url]) == 2

@@ -15,12 +15,10 @@ from fastapi.testclient import TestClient
 from rehab_contracts.events import ApplicationApproved
 from rehab_contracts.streams import APPROVAL_STREAM
 
-from kernel.reference import Jurisdiction, load_jurisdiction
-from kernel.reference.jurisdiction import REFERENCE_DIR
 from kernel.runtime import ServiceSettings
 from rehab.cli import main
 from services.settlement.app import create_app
-from services.settlement.book.policy import Quotas, load_policies
+from services.settlement.book.policy import load_policies
 from services.settlement.documents.quotas import NoQuotas, quota_use, quotas_of_year, render_quota_use
 from tests.problem_json import field_error_of
 from tests.settlement.settlement_builders import approved, envelope_of, item, payload_of
@@ -151,50 +149,3 @@ def test_a_year_without_quotas_is_a_404_naming_the_year_and_exit_code_1(client, 
     url = str(client.app.state.runtime.store.engine.url)
     assert main(["quota-use", "--year", "2024", "--database-url", url]) == 1
     assert "liangjiang 没有哪项政策规定 2024 年的任务数" in capsys.readouterr().err
-
-
-# -- the policy's target and the reference data approval enforces -------------------------------------
-def quota_drift(quotas: Quotas, reference: Jurisdiction) -> dict[str, tuple[int | None, int | None]]:
-    """Areas where the policy's 任务数 and the reference data's places differ: area -> (policy, reference)."""
-    places = {quota.area: quota.places for quota in reference.quotas if quota.year == quotas.year}
-    places_total = sum(places.values()) if places else None
-    drift = {
-        area: (quotas.by_area.get(area), places.get(area))
-        for area in sorted(quotas.by_area.keys() | places.keys())
-        if quotas.by_area.get(area) != places.get(area)
-    }
-    if places_total != quotas.total:
-        drift["合计"] = (quotas.total, places_total)
-    return drift
-
-
-def test_anyangs_2021_quotas_agree_area_by_area_and_in_total_with_the_reference_data_approval_enforces():
-    policy, quotas = quotas_of_year(load_policies(), "anyang", 2021)
-    reference = load_jurisdiction("anyang")
-    assert policy.jurisdiction == reference.jurisdiction
-    assert len(quotas.by_area) == 9 and quotas.total == 1015
-    assert quota_drift(quotas, reference) == {}
-
-
-def test_every_policy_setting_quotas_has_reference_data_that_agrees_with_it():
-    with_quotas = [(policy, quotas) for policy in load_policies() for quotas in policy.quotas]
-    assert {policy.id for policy, _ in with_quotas} == {"anyang-2021"}
-    for policy, quotas in with_quotas:
-        assert (REFERENCE_DIR / f"{policy.jurisdiction}.toml").is_file(), policy.id
-        assert quota_drift(quotas, load_jurisdiction(policy.jurisdiction)) == {}, (policy.id, quotas.year)
-        # A minimum 最低任务数 in the policy is a minimum where approval counts it too (never a refusal).
-        reference = load_jurisdiction(policy.jurisdiction).quotas
-        assert {quota.minimum for quota in reference if quota.year == quotas.year} == {quotas.minimum}
-
-
-def test_a_reference_drifting_from_the_policy_is_caught_area_by_area_and_in_total():
-    _, quotas = quotas_of_year(load_policies(), "anyang", 2021)
-    reference = load_jurisdiction("anyang")
-    raised = tuple(
-        quota.model_copy(update={"places": 210}) if quota.area == "滑县" else quota
-        for quota in reference.quotas
-    )
-    drifted = reference.model_copy(update={"quotas": raised})
-    assert quota_drift(quotas, drifted) == {"滑县": (200, 210), "合计": (1015, 1025)}
-    without_huaxian = reference.model_copy(update={"quotas": raised[:-1]})
-    assert quota_drift(quotas, without_huaxian) == {"滑县": (200, None), "合计": (1015, 815)}

@@ -1,12 +1,16 @@
-"""Settlement policies as data: fees, catalogue standards, eligibility, funding, quotas and targets.
+"""Settlement's pricing view of the policy files: fees, catalogue standards, eligibility, funding, quotas
+and targets.
 
-A policy file quotes its seed. A figure the seed does not give is written ``{ unstated = "why" }``
-instead of a number, so nothing is invented and ``Policy.unstated_figures()`` lists every gap.
+A policy file lives in its jurisdiction's pack (``deploy/jurisdictions/<name>/policies/<id>.toml``, ADR
+0013); the other services read the public view of the same file (kernel/reference/policy_view.py), so a
+standard and a task number are written once. A policy file quotes its seed. A figure the seed does not
+give is written ``{ unstated = "why" }`` instead of a number, so nothing is invented and
+``Policy.unstated_figures()`` lists every gap; one the seed defers to another document is a
+``{ deployment_input = "…" }`` the pack's ``inputs.toml`` gives.
 """
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable, Iterator
 from datetime import date
 from decimal import Decimal
@@ -15,10 +19,12 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
 
+from kernel.reference.figures import DeploymentInput, Unstated, fen_of
+from kernel.reference.jurisdiction import JURISDICTIONS_DIR
+from kernel.reference.pack import PackError, PolicyFile, every_pack, load_pack, read_toml, validated
 from services.settlement.book.eligibility import Applicant, Eligibility
 
-POLICY_DIR = Path(__file__).resolve().parent.parent / "policies"
-"""The policy files (services/settlement/policies), one ``<jurisdiction>-<year>.toml`` per policy."""
+__all__ = ["DeploymentInput", "PackError", "Unstated", "fen_of"]
 
 ItemKind = Literal["assistive_device", "training", "medical", "support_service", "allowance"]
 """辅助器具适配, 康复训练, 康复医疗, 支持性服务, and allowances 补贴 to the person (transport, living)."""
@@ -31,24 +37,6 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class Unstated(_Frozen):
-    """A figure the seed does not give: the reason, or what the seed defers to instead."""
-
-    unstated: str = Field(min_length=1, description="Why there is no number, quoting the seed.")
-
-
-class DeploymentInput(_Frozen):
-    """A figure the seed defers to a document not among the seeds: the deployment gives it (``fen``).
-
-    Until it does, the figure is unstated: a payment that needs it waits, listed as unsettled with the
-    document named (Anyang's 当地每月补助标准, set by 安政办〔2019〕23号)."""
-
-    deployment_input: str = Field(min_length=1, description="What the figure is and which document sets it.")
-    fen: Annotated[int, Field(gt=0)] | None = Field(
-        default=None, description="The figure the deployment gives, in fen 分; None until it does."
-    )
-
-
 Fen = Annotated[int, Field(gt=0, description="An amount in fen 分.")]
 FenFigure = Fen | Unstated
 Percent = Annotated[Decimal, Field(gt=0, le=100, description="A percentage, 80 = 80%.")]
@@ -56,13 +44,6 @@ Percent = Annotated[Decimal, Field(gt=0, le=100, description="A percentage, 80 =
 
 def stated(figure: int | Decimal | Unstated | None) -> int | Decimal | None:
     """The number, or None when the seed leaves it unstated (or the field is absent)."""
-    return None if isinstance(figure, Unstated) else figure
-
-
-def fen_of(figure: int | Unstated | DeploymentInput) -> int | None:
-    """The amount of a figure: its number, what the deployment gave, or None when nobody states one."""
-    if isinstance(figure, DeploymentInput):
-        return figure.fen
     return None if isinstance(figure, Unstated) else figure
 
 
@@ -224,7 +205,12 @@ class Quotas(_Frozen):
     programme: str = Field(min_length=1)
     by_area: dict[str, PositiveInt] = Field(min_length=1)
     total: PositiveInt
-    minimum: bool
+    minimum: bool = Field(
+        description="最低任务数 (a target, never refused); false: a hard cap approval keeps."
+    )
+    items: frozenset[str] = Field(
+        default=frozenset({"children_rehab_training"}), description="Catalogue items that take a place."
+    )
 
     @model_validator(mode="after")
     def _total_is_the_sum(self) -> Quotas:
@@ -262,7 +248,6 @@ class Policy(_Frozen):
     )
     effective_until: date | None = Field(default=None, description="Last business date; None = open.")
     insurance_first: bool | Unstated = Field(description="Insurance etc. pay first; subsidies cover 自付.")
-    review_deadline_working_days: PositiveInt | Unstated
     fees: Fees
     funding: Funding
     items: dict[str, ItemStandard] = Field(min_length=1, description="Catalogue items by their code.")
@@ -348,15 +333,33 @@ class PolicySet:
         return in_force
 
 
+def policy_file(policy_id: str, root: Path = JURISDICTIONS_DIR) -> Path:
+    """Where a policy's file lies: ``<root>/<jurisdiction>/policies/<id>.toml``."""
+    found = sorted(root.glob(f"*/policies/{policy_id}.toml"))
+    if not found:
+        raise PackError(f"没有编号为 {policy_id} 的政策文件（{root}/<辖区>/policies/{policy_id}.toml）")
+    return found[0]
+
+
 def load_policy(path: Path) -> Policy:
-    """Read and validate one policy file."""
-    with path.open("rb") as handle:
-        policy = Policy.model_validate(tomllib.load(handle))
+    """One policy file: of a pack, with the pack's deployment inputs filled in (and the pack checked);
+    elsewhere (``rehab replay --policy``), as it is written."""
+    pack = path.resolve().parent.parent
+    if path.resolve().parent.name == "policies" and (pack / "jurisdiction.toml").is_file():
+        for written in load_pack(pack).policies:
+            if written.path.resolve() == path.resolve():
+                return _pricing_view(written)
+    data = read_toml(path)
+    policy = validated(Policy, data, path)
     if policy.id != path.stem:
         raise ValueError(f"{path.name} declares id {policy.id!r}; the file must be named after its id")
     return policy
 
 
-def load_policies(directory: Path = POLICY_DIR) -> PolicySet:
-    """Every policy file of a directory."""
-    return PolicySet(load_policy(path) for path in sorted(directory.glob("*.toml")))
+def _pricing_view(policy: PolicyFile) -> Policy:
+    return validated(Policy, policy.data, policy.path)
+
+
+def load_policies(root: Path = JURISDICTIONS_DIR) -> PolicySet:
+    """Every policy of every pack under ``root`` (settlement knows each jurisdiction's policies)."""
+    return PolicySet(_pricing_view(policy) for pack in every_pack(root) for policy in pack.policies)

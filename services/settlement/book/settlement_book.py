@@ -18,6 +18,7 @@ from datetime import date
 from types import MappingProxyType
 
 from kernel.domain.institutions import InstitutionMove, institution_in_charge
+from kernel.reference.jurisdiction import DEFAULT_REFERENCE
 from services.settlement.book.adjustments import adjustments, signed_amount
 from services.settlement.book.book_state import (
     FeeFacts,
@@ -59,8 +60,9 @@ from services.settlement.book.policy import Policy, PolicySet, Unstated
 from services.settlement.book.pricing import applicant_of, price_fee, price_subsidy
 from services.settlement.book.standards import split_fen
 
-DEPLOYMENT_JURISDICTION = "liangjiang"
-"""The jurisdiction this deployment settles: its facts are priced by its policies only."""
+DEPLOYMENT_JURISDICTION = DEFAULT_REFERENCE
+"""A book built without a jurisdiction (in tests) settles the default pack's; the service names its own
+(the deployment's pack, services/settlement/deployment.py): facts are priced by its policies only."""
 
 SUPPORT_SERVICE = "support_service"
 DISTRICT = "district"
