@@ -183,12 +183,10 @@ def test_replay_as_of_today_equals_the_live_ledger_and_leaves_it_untouched(clien
     assert main(["replay", "--as-of", "2099-12-31", "--database-url", str(engine(client).url)]) == 0
     printed = capsys.readouterr().out
     heading, _, ledger = printed.partition("\n")
-    assert heading.startswith(
-        "as of 2099-12-31 (events received by settlement before 2100-01-01T00:00:00+08:00"
-    )
+    assert heading.startswith("截至 2099-12-31 的台账（结算收到于 2100-01-01T00:00:00+08:00 之前的事件")
     assert ledger == live
     main(["replay", "--as-of", "2000-01-01", "--database-url", str(engine(client).url)])
-    assert "postings: 0" in capsys.readouterr().out
+    assert "记账笔数：0" in capsys.readouterr().out
     with engine(client).connect() as connection:
         assert connection.execute(select(postings_table).order_by(postings_table.c.key)).all() == before
 

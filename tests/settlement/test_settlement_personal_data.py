@@ -147,7 +147,7 @@ def test_settlement_names_persons_with_released_keys_and_redacts_them_once_forgo
     assert not any(ZHANG_ID in str(row) or "张华" in str(row) for row in after)
     assert names(settlement, PersonKeys(SurveyKeyClient(survey, token("settlement")))) == after
     assert (money(settlement, capsys), money(settlement, capsys, "--from-archive")) == money_before
-    assert "street:鸳鸯" in money_before[0] and "balanced: yes" in money_before[0]
+    assert "street:鸳鸯" in money_before[0] and "借贷平衡：是" in money_before[0]
 
 
 def test_without_a_released_key_names_read_unavailable_and_v1_names_still_show(

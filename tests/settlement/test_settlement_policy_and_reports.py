@@ -69,8 +69,8 @@ def test_the_ledger_renders_sorted_accounts_and_the_balance_check():
         unbalanced_postings=0,
     )
     text = render(report)
-    assert text.splitlines()[1] == "postings: 2"
+    assert text.splitlines()[1] == "记账笔数：2"
     assert "fund:liangjiang-finance           60.00            0.00           60.00" in text
     assert "street:鸳鸯                        0.00           60.00          -60.00" in text
-    assert text.endswith("balanced: yes\nunbalanced postings: 0\n")
+    assert text.endswith("借贷平衡：是\n不平衡的记账：0\n")
     assert render(report) == text

@@ -93,12 +93,12 @@ def known_by(engine: Engine, cutoff: datetime | None, basis: Basis = "received")
     return (envelope for envelope in archive(engine) if envelope.recorded_at < cutoff)
 
 
-def render_as_of(replay: AsOfReplay) -> str:
+def render_as_of(replay: AsOfReplay | AsOfTotals) -> str:
     """A heading naming the date and basis, then the ledger exactly as ``rehab replay`` prints it."""
-    known = "received by settlement" if replay.basis == "received" else "recorded by their producer"
+    known = "结算收到" if replay.basis == "received" else "产生方记录"
     heading = (
-        f"as of {replay.day.isoformat()} (events {known} before "
-        f"{replay.cutoff.astimezone(CHINA_STANDARD_TIME).isoformat()}; "
-        f"{replay.events} events replayed in memory)\n"
+        f"截至 {replay.day.isoformat()} 的台账（{known}于 "
+        f"{replay.cutoff.astimezone(CHINA_STANDARD_TIME).isoformat()} 之前的事件；"
+        f"在内存中重放了 {replay.events} 个事件）\n"
     )
     return heading + render(replay.report)

@@ -157,32 +157,22 @@ def yuan(fen: int) -> str:
 
 
 def render(report: LedgerReport) -> str:
-    """A stable text of the report: the same ledger always renders to the same bytes."""
-    width = max([len("account"), len("total"), *(display_width(t.account) for t in report.accounts)])
-
-    def row(name: str, *amounts: str) -> str:
-        return _left(name, width) + "".join(f"  {amount:>14}" for amount in amounts)
-
-    header = row("account", "debit", "credit", "balance")
+    """A stable text of the report in Chinese: the same ledger always renders to the same bytes."""
+    header = ("账户", "借方", "贷方", "余额")
     rows = [
-        row(totals.account, yuan(totals.debit_fen), yuan(totals.credit_fen), yuan(totals.balance_fen))
+        (totals.account, yuan(totals.debit_fen), yuan(totals.credit_fen), yuan(totals.balance_fen))
         for totals in report.accounts
     ]
     difference = report.total_debit_fen - report.total_credit_fen
-    total = row("total", yuan(report.total_debit_fen), yuan(report.total_credit_fen), yuan(difference))
-    rule = "-" * len(header)
+    total = ("合计", yuan(report.total_debit_fen), yuan(report.total_credit_fen), yuan(difference))
     lines = [
-        "settlement ledger (amounts in yuan)",
-        f"postings: {report.posting_count}",
+        "结算台账（金额单位：元）",
+        f"记账笔数：{report.posting_count}",
         "",
-        header,
-        rule,
-        *rows,
-        rule,
-        total,
+        *render_table(header, rows, total),
         "",
-        f"balanced: {'yes' if report.balanced else 'NO'}",
-        f"unbalanced postings: {report.unbalanced_postings}",
+        f"借贷平衡：{'是' if report.balanced else '否'}",
+        f"不平衡的记账：{report.unbalanced_postings}",
     ]
     return "\n".join(lines) + "\n"
 
@@ -192,9 +182,9 @@ def render_table(header: tuple[str, ...], rows: list[tuple[str, ...]], total: tu
     width = max(display_width(line[0]) for line in [header, *rows, total])
 
     def row(name: str, *amounts: str) -> str:
-        return _left(name, width) + "".join(f"  {amount:>14}" for amount in amounts)
+        return _left(name, width) + "".join(f"  {_right(amount, 14)}" for amount in amounts)
 
-    rule = "-" * len(row(*header))
+    rule = "-" * display_width(row(*header))
     return [row(*header), rule, *(row(*line) for line in rows), rule, row(*total)]
 
 
@@ -205,3 +195,7 @@ def display_width(text: str) -> int:
 
 def _left(text: str, width: int) -> str:
     return text + " " * (width - display_width(text))
+
+
+def _right(text: str, width: int) -> str:
+    return " " * (width - display_width(text)) + text

@@ -171,26 +171,26 @@ def _differences(
 
 
 def render_what_if(what_if: WhatIf) -> str:
-    """A stable text: the same archive, ledger and policy always print the same bytes."""
+    """A stable text in Chinese: the same archive, ledger and policy always print the same bytes."""
     policy = what_if.policy
     heading = [
-        f"replay under policy {policy.id} version {policy.version} "
-        f"(effective {policy.effective_from.isoformat()}), in memory; the live ledger is not touched",
-        f"events replayed: {what_if.events}",
-        "difference = replayed - live (amounts in yuan); accounts without a difference are omitted",
+        f"按政策 {policy.id} 第 {policy.version} 版（{policy.effective_from.isoformat()} 起施行）"
+        "在内存中重放；实时台账未改动",
+        f"重放事件数：{what_if.events}",
+        "差额 = 重放 - 实时（金额单位：元）；没有差额的账户不列出",
     ]
     sections = [
-        _section("payee (received)", what_if.payees),
-        _section("funding source (paid)", what_if.funding_sources),
-        _section("funding level (paid)", what_if.funding_levels),
+        _section("收款方（实收）", what_if.payees),
+        _section("资金来源（实付）", what_if.funding_sources),
+        _section("资金级次（实付）", what_if.funding_levels),
     ]
     return "\n".join([*heading, "", *sections[0], "", *sections[1], "", *sections[2]]) + "\n"
 
 
 def _section(title: str, rows: Sequence[Difference]) -> list[str]:
-    total = Difference("total", sum(row.live_fen for row in rows), sum(row.replayed_fen for row in rows))
+    total = Difference("合计", sum(row.live_fen for row in rows), sum(row.replayed_fen for row in rows))
     return render_table(
-        (title, "live", "replayed", "difference"),
+        (title, "实时", "重放", "差额"),
         [(row.account, yuan(row.live_fen), yuan(row.replayed_fen), yuan(row.difference_fen)) for row in rows],
         (total.account, yuan(total.live_fen), yuan(total.replayed_fen), yuan(total.difference_fen)),
     )
