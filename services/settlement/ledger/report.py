@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -177,7 +177,9 @@ def render(report: LedgerReport) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_table(header: tuple[str, ...], rows: list[tuple[str, ...]], total: tuple[str, ...]) -> list[str]:
+def render_table(
+    header: tuple[str, ...], rows: Sequence[tuple[str, ...]], total: tuple[str, ...]
+) -> list[str]:
     """Lines of a table: a name column padded to its display width, amounts right-aligned."""
     width = max(display_width(line[0]) for line in [header, *rows, total])
 
