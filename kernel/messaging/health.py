@@ -1,7 +1,7 @@
 """What the messaging side tells ``/health`` and ``/metrics``: whether Redis serves this service's keys,
 whether the relay publishes, and how far each consumer group lags behind its stream.
 
-Redis is asked about the very keys the service uses (``EXISTS`` on its streams), not only ``PING``: a
+Redis is asked about the very keys the service uses (an empty ``XRANGE`` of its streams), not only ``PING``: a
 Redis Cluster node answers ``PING`` but ``MOVED`` (the key lives on another node: a client that does not
 speak cluster cannot use it) or ``CLUSTERDOWN`` for a key, and the relay would retry forever.
 """
@@ -68,8 +68,8 @@ async def redis_problem(redis: Redis, keys: Sequence[str]) -> Problem | None:
     """(code, reason) when Redis cannot serve the service's ``keys``; None when it does."""
     try:
         await redis.ping()
-        for key in keys:
-            await redis.exists(key)
+        for key in keys:  # XRANGE: every agency's Redis user may run it on its streams (deploy/redis)
+            await redis.xrange(key, min="-", max="-", count=1)
     except CLUSTER_REFUSALS as error:
         return REDIS_CLUSTER, f"Redis 集群不为本服务提供数据（{_named(error)}）：请检查集群状态与连接配置"
     except ResponseError as error:

@@ -17,9 +17,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, MetaData, text
+from sqlalchemy import Connection, Engine, MetaData, inspect, text
 
 from kernel.store.locks import scope_key
 
@@ -29,14 +28,16 @@ MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 """The Alembic environment, next to the ``kernel`` package (in the repository and once installed)."""
 
 KERNEL_BRANCH = "kernel"
+VERSION_TABLE = "alembic_version"
 SCHEMA_LOCK = "rehab:schema"
 
 
-@cache
 def _config() -> Config:
+    """A configuration of its own for each use: an upgrade hands its connection over in it."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    locations = sorted(str(folder) for folder in (MIGRATIONS / "versions").iterdir() if folder.is_dir())
+    folders = (MIGRATIONS / "versions").iterdir()
+    locations = sorted(str(folder) for folder in folders if folder.is_dir() and folder.name[0].isalpha())
     config.set_main_option("version_locations", " ".join(locations))
     config.set_main_option("path_separator", "space")
     return config
@@ -93,11 +94,8 @@ def upgrade(engine: Engine, branches: Sequence[str], declared: MetaData | None =
 def _apply(connection: Connection, branches: Sequence[str]) -> None:
     config = _config()
     config.attributes["connection"] = connection  # env.py migrates in this transaction, under the lock
-    try:
-        for branch in branches:
-            command.upgrade(config, f"{branch}@head")
-    finally:
-        del config.attributes["connection"]
+    for branch in branches:
+        command.upgrade(config, f"{branch}@head")
 
 
 def pending(engine: Engine, branches: Sequence[str]) -> list[str]:
@@ -106,8 +104,16 @@ def pending(engine: Engine, branches: Sequence[str]) -> list[str]:
         return _pending_on(connection, branches)
 
 
+def _applied(connection: Connection) -> set[str]:
+    """The revisions in the database's version table (read directly: ``/health`` asks on every call, and
+    Alembic's MigrationContext logs two lines each time)."""
+    if not inspect(connection).has_table(VERSION_TABLE):
+        return set()
+    return set(connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars())
+
+
 def _pending_on(connection: Connection, branches: Sequence[str]) -> list[str]:
-    applied = set(MigrationContext.configure(connection).get_current_heads())
+    applied = _applied(connection)
     script = scripts()
     known = tuple(revision for revision in applied if revision in _revisions()["ids"])  # else: newer code's
     done = {revision.revision for revision in script.iterate_revisions(known, "base")} if known else set()

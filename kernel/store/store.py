@@ -151,7 +151,7 @@ class EventStore(Outbox, KeptAnswers):
 
     def schema_pending(self, service: str | None = None) -> list[str]:
         """The migrations the code expects that the store lacks (empty: its schema is current)."""
-        return pending(self.engine, branches_of(service))
+        return pending(self.read_engine, branches_of(service))  # never waits for a writer
 
     @contextmanager
     def transaction(self, keyed: IdempotentRequest | None = None) -> Iterator[UnitOfWork]:

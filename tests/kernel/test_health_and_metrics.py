@@ -97,23 +97,24 @@ class ClusterNode:
 
     def __init__(self, folder: Path) -> None:
         folder.mkdir()
-        self.port = free_port()
+        self.port, self.bus_port = free_port(), free_port()
         command = [
             str(shutil.which("redis-server")),
             *("--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(folder)),
             *("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"),
+            *("--cluster-port", str(self.bus_port), "--logfile", "redis.log"),  # port + 10000 may not exist
             *("--appendonly", "yes", "--appendfsync", "always", "--maxmemory-policy", "noeviction"),
         ]
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.client = redis.Redis(port=self.port)
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and self.process.poll() is None:
             try:
                 self.client.ping()
                 return
             except redis.ConnectionError:
                 time.sleep(0.05)
-        raise RuntimeError("redis-server in cluster mode did not start")
+        raise RuntimeError(f"redis-server in cluster mode did not start; see {folder / 'redis.log'}")
 
     @property
     def url(self) -> str:
@@ -153,7 +154,7 @@ def test_health_is_not_ready_when_a_redis_cluster_answers_clusterdown_or_moved_f
     with TestClient(survey(settings)) as client:
         down = client.get("/health")  # no node serves the slots: CLUSTERDOWN
         other.client.execute_command("CLUSTER", "ADDSLOTSRANGE", 0, 16383)
-        alone.client.execute_command("CLUSTER", "MEET", "127.0.0.1", other.port)
+        alone.client.execute_command("CLUSTER", "MEET", "127.0.0.1", other.port, other.bus_port)
         deadline = time.monotonic() + 10
         while not moved_on(alone):
             assert time.monotonic() < deadline, "the nodes did not learn of each other"

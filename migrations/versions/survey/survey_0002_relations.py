@@ -1,5 +1,7 @@
-"""What survey learns from the other agencies' events (ADR 0016): which institutions serve whom, how far
-each person's year has gone, and the year of each assessment or application.
+"""What survey learns from the other agencies' events (ADR 0016).
+
+Which institutions serve whom, how far each person's year has gone, and the year of each assessment
+or application.
 
 Created only if missing: code released before migrations made these tables with ``create_all``.
 
