@@ -19,6 +19,7 @@ from typer._click.exceptions import ClickException, NoArgsIsHelpError  # typer s
 
 from kernel.masking import install_log_masking
 from rehab.cli_failures import ExitCode, failure_of, first_line, show_failure
+from rehab.cli_language import in_chinese, usage_message
 
 HELP = (
     "残疾人精准康复服务（precision rehabilitation services for disabled persons）的命令行："
@@ -61,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     install_log_masking()
     logging.getLogger("httpx").setLevel(logging.WARNING)
     _Options.debug = False
-    command = typer.main.get_command(app)
+    command = in_chinese(typer.main.get_command(app))
     try:
         with command.make_context("rehab", list(sys.argv[1:] if argv is None else argv)) as context:
             return int(command.invoke(context) or 0)
@@ -72,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         return ExitCode.USAGE
     except ClickException as wrong:
         show_failure(
-            f"用法错误（usage）：{wrong.format_message()}　运行 rehab --help 或 rehab 命令 --help 查看用法"
+            f"用法错误（usage）：{usage_message(wrong)}　运行 rehab --help 或 rehab 命令 --help 查看用法"
         )
         return ExitCode.USAGE
     except (KeyboardInterrupt, typer.Abort):
