@@ -1,17 +1,15 @@
 """The year's money on the dashboard: what each fund paid per 经费类别, and the shares of the levels of
-government that pay (中央和省级、市县、区级 …). Sums of the postings settlement returns, net of
-claw-backs; the funds' names and levels are the policies' (GET /replay/policies)."""
+government that pay (中央和省级、市县、区级 …), from settlement's GET /reports/spending (net of
+claw-backs, within the clerk's accounts); the funds' names and levels are the policies'."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from console.dashboards.charts import Cell, Chart, Row, Series, percent, percent_cell, yuan_cell
-from console.settlement.accounts import ADJUSTMENT, LEVEL_LABELS, RULE_LABELS
-
-FUND = "fund:"
+from console.settlement.accounts import LEVEL_LABELS, RULE_LABELS
 
 
 @dataclass(frozen=True)
@@ -22,22 +20,15 @@ class Fund:
     level: str | None = None
 
 
-def fund_flows(postings: Iterable[Mapping[str, Any]], year: int) -> dict[tuple[str, str], int]:
-    """Net fen each fund paid in the year per rule: a payment counts in, a claw-back 追回 (the payee
-    debited, the fund credited) counts out; an adjustment counts under the rule it adjusts."""
-    flows: dict[tuple[str, str], int] = {}
-    for posting in postings:
-        if not str(posting["business_date"]).startswith(f"{year}-"):
-            continue
-        rule = str(posting["rule"]).removesuffix(ADJUSTMENT)
-        if posting["debit_account"].startswith(FUND):
-            key, amount = (rule, posting["debit_account"]), int(posting["amount_fen"])
-        elif posting["credit_account"].startswith(FUND):
-            key, amount = (rule, posting["credit_account"]), -int(posting["amount_fen"])
-        else:
-            continue
-        flows[key] = flows.get(key, 0) + amount
-    return flows
+def spending_of(report: Mapping[str, Any]) -> tuple[dict[tuple[str, str], int], dict[str, Fund]]:
+    """GET /reports/spending as the charts take it: net fen per (rule, fund), and each fund's name and level
+    (settlement has already counted claw-backs out, and adjustments under the rule they adjust)."""
+    flows = {(str(row["rule"]), str(row["fund"])): int(row["fen"]) for row in report["by_rule_and_fund"]}
+    funds = {
+        str(fund["account"]): Fund(str(fund["name"]), None if fund["level"] is None else str(fund["level"]))
+        for fund in report["by_fund"]
+    }
+    return flows, funds
 
 
 def spending_chart(flows: Mapping[tuple[str, str], int], year: int, funds: Mapping[str, Fund]) -> Chart:
@@ -72,8 +63,8 @@ def spending_chart(flows: Mapping[tuple[str, str], int], year: int, funds: Mappi
 
 
 def funding_chart(flows: Mapping[tuple[str, str], int], year: int, funds: Mapping[str, Fund]) -> Chart:
-    """The year's spending by level of government, each level's funds named; by fund when the clerk
-    may not read the levels (the policies are the district's and auditors' read)."""
+    """The year's spending by level of government, each level's funds named; by fund when a fund that
+    paid has no level (no loaded policy names it)."""
     paid: dict[str, int] = {}
     for (_rule, fund), amount in flows.items():
         paid[fund] = paid.get(fund, 0) + amount
@@ -92,7 +83,7 @@ def funding_chart(flows: Mapping[tuple[str, str], int], year: int, funds: Mappin
     note = (
         "各资金来源及其政府层级取自政策；占比为各层级本年度实付金额之比。"
         if by_level
-        else "资金来源的政府层级只有区残联办和审计人员可查，这里按资金来源列出；占比为实付金额之比。"
+        else "有的资金来源没有哪项政策写明其政府层级，这里按资金来源列出；占比为实付金额之比。"
     )
     return Chart(
         key="funding",

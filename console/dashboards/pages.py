@@ -12,6 +12,8 @@ from starlette.responses import Response
 
 from console.agencies import ServiceRefused
 from console.dashboards.reads import CHARTS, Reads, panel
+from console.dashboards.reports import report_form
+from console.dashboards.reports import router as reports_router
 from console.web import SignedIn, console_of, render
 
 router = APIRouter(prefix="/dashboards")
@@ -36,6 +38,7 @@ def dashboards(request: Request, clerk: SignedIn, year: Year = None) -> Response
         panels=panels,
         year=shown,
         years=range(this_year, this_year - 6, -1),
+        report_form=report_form(request, clerk),
     )
 
 
@@ -59,3 +62,6 @@ def chart_csv(
 
 def _year(request: Request, year: int | None) -> int:
     return year if year is not None else console_of(request).year()
+
+
+router.include_router(reports_router)  # 逐级上报报表: the monthly progress report and the year-end summary

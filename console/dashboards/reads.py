@@ -3,23 +3,20 @@ chart the clerk's scope may not read comes back as the service's refusal, never 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import Request
 
 from console.agencies import Problem, ServiceRefused
 from console.dashboards.charts import Chart
 from console.dashboards.figures import coverage_chart, coverage_target, progress_chart, quota_chart
-from console.dashboards.money import Fund, fund_flows, funding_chart, spending_chart
+from console.dashboards.money import Fund, funding_chart, spending_chart, spending_of
 from console.web import Clerk, console_of
 
 SETTLEMENT = "settlement"
 PURPOSE = "数据看板"
-PAGE = 500
-"""Postings per read (the service's largest page)."""
 
 
 @dataclass(frozen=True)
@@ -54,39 +51,6 @@ class Reads:
     def coverage(self) -> Any:
         return self.get("/reports/coverage", year=self.year)
 
-    def postings(self) -> list[Mapping[str, Any]]:
-        """Every posting the clerk's scope reads, page by page (there is no read by year)."""
-        found: list[Mapping[str, Any]] = []
-        while True:
-            page = self.get("/ledger/postings", limit=PAGE, offset=len(found))
-            found.extend(page["items"])
-            if not page["items"] or len(found) >= page["total"]:
-                return found
-
-    def funds(self, postings: list[Mapping[str, Any]]) -> dict[str, Fund]:
-        """The paying funds by the policies' names and levels (GET /replay/policies, the district's and
-        auditors' read); for anyone else by name only, from the explanation of one posting each fund
-        paid (a posting the clerk has just read, so their scope reads its explanation too)."""
-        try:
-            policies = self.get("/replay/policies")
-        except ServiceRefused:
-            return self._fund_names(postings)
-        return {
-            fund["account"]: Fund(str(fund["name"]), str(fund["level"]))
-            for policy in policies
-            for fund in policy["funds"]
-        }
-
-    def _fund_names(self, postings: list[Mapping[str, Any]]) -> dict[str, Fund]:
-        first_paid: dict[str, str] = {}
-        for posting in postings:
-            if posting["debit_account"].startswith("fund:"):
-                first_paid.setdefault(posting["debit_account"], str(posting["posting_id"]))
-        return {
-            fund: Fund(str(self.get(f"/ledger/postings/{quote(posting_id)}/explanation")["debit_name"]))
-            for fund, posting_id in sorted(first_paid.items())
-        }
-
 
 def _coverage(reads: Reads) -> Chart:
     return coverage_chart(reads.coverage())
@@ -105,8 +69,7 @@ def _quota(reads: Reads) -> Chart:
 
 
 def _flows(reads: Reads) -> tuple[dict[tuple[str, str], int], dict[str, Fund]]:
-    postings = reads.postings()
-    return fund_flows(postings, reads.year), reads.funds(postings)
+    return spending_of(reads.get("/reports/spending", year=reads.year))
 
 
 def _spending(reads: Reads) -> Chart:

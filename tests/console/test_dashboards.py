@@ -16,13 +16,14 @@ from uuid import uuid4
 
 import pytest
 import redis
+from openpyxl import load_workbook
 from rehab_contracts import EventEnvelope
 from rehab_contracts.events import ApplicationApproved, ApplicationSubmitted, ServiceDelivered
 from rehab_contracts.streams import APPROVAL_STREAM, DELIVERY_STREAM
 
 from console.dashboards.charts import percent
 from console.dashboards.figures import quota_chart
-from console.dashboards.money import Fund, fund_flows, funding_chart
+from console.dashboards.money import Fund, funding_chart, spending_chart, spending_of
 from kernel.access.auth import Agency, Role, Scope
 from kernel.messaging.signing import KeyRing, sign
 from rehab.local_redis import LocalRedis, free_port
@@ -40,6 +41,7 @@ from tests.console.conftest import (
     screenshot,
 )
 from tests.e2e.people import certified_adult
+from tests.printing.pdf import compact, text_of
 from tests.settlement.settlement_builders import envelope_of, payload_of
 
 pytestmark = pytest.mark.e2e
@@ -215,6 +217,42 @@ def test_a_streets_clerk_sees_the_bar_and_the_money_of_its_own_street(
     screenshot(street, "61-dashboards-street")
 
 
+def test_the_reporting_chains_reports_download_from_the_page_each_level_the_sum_of_the_one_below(
+    pages: Any, stack: Stack, year: int, tmp_path: Path
+) -> None:
+    finance = pages("财务科")
+    finance.goto(f"/dashboards?year={year}")
+    finance.select_option("#r-level", "street")
+    finance.select_option("#r-street", "鸳鸯")
+    saved = _download(finance, "button[formaction='/dashboards/reports/year-end.xlsx']", tmp_path)
+    with stack.api("settlement", "财务科") as api:
+        coverage = api.get("/reports/coverage", params={"year": year}).json()
+    yuanyang = next(row for row in coverage["streets"] if row["street"] == "鸳鸯")
+    sheet = load_workbook(saved).active
+    assert sheet["A1"].value == f"{year}年度残疾人精准康复服务工作年终汇总表"
+    street = [cell.value for cell in sheet[5]][:5]
+    assert street == ["街道", "鸳鸯街道", yuanyang["surveyed"], yuanyang["with_needs"], yuanyang["served"]]
+    communities = [
+        [cell.value for cell in row][:5] for row in sheet.iter_rows(min_row=6) if row[0].value == "社区"
+    ]
+    assert communities and [sum(row[index] for row in communities) for index in (2, 3, 4)] == street[2:]
+
+    printed = finance.request.get(f"/dashboards/reports/progress.pdf?year={year}&month=12&level=district")
+    assert printed.ok and printed.headers["content-type"] == "application/pdf"
+    (tmp_path / "progress.pdf").write_bytes(printed.body())
+    text = compact(text_of(printed.body()))
+    overall = coverage["overall"]
+    assert f"{year}年12月残疾人精准康复服务工作进展情况月报" in text
+    assert f"重庆两江新区{overall['surveyed']}{overall['with_needs']}{overall['served']}" in text
+
+    clerk = pages("鸳鸯街道结算员")
+    clerk.goto(f"/dashboards?year={year}")
+    assert clerk.locator("#r-level option").all_inner_texts() == ["街道", "社区"]
+    refused = clerk.request.get(f"/dashboards/reports/year-end.xlsx?year={year}&level=district")
+    assert refused.status == 403 and "只能由区级" in refused.text()
+    screenshot(clerk, "62-dashboards-reports")
+
+
 def test_a_clerk_whose_token_settlement_refuses_is_told_so_in_the_services_words(pages: Any) -> None:
     street = pages("鸳鸯调查员")
     answer = street.goto("/dashboards")
@@ -224,24 +262,23 @@ def test_a_clerk_whose_token_settlement_refuses_is_told_so_in_the_services_words
 
 
 # -- the console's own arithmetic: sums and rounding of what the reads return ------------------------
-def test_a_claw_back_is_taken_from_the_rule_it_adjusts_and_other_years_are_left_out() -> None:
-    paid = {"rule": "survey_fee", "debit_account": FUND, "credit_account": "street:鸳鸯", "amount_fen": 3000}
-    postings = [
-        {**paid, "business_date": "2025-03-15"},
-        {**paid, "business_date": "2025-03-16"},
-        {  # a superseding survey found the person elsewhere: the street pays one fee back
-            **paid,
-            "rule": "survey_fee_adjustment",
-            "debit_account": "street:鸳鸯",
-            "credit_account": FUND,
-            "business_date": "2025-06-01",
-        },
-        {**paid, "business_date": "2024-12-31"},
-    ]
-    assert fund_flows(postings, 2025) == {("survey_fee", FUND): 3000}
+def test_the_money_charts_take_settlements_net_figures_per_rule_and_fund_as_they_are() -> None:
+    report = {
+        "year": 2025,
+        "by_rule_and_fund": [
+            {"rule": "survey_fee", "fund": FUND, "fen": 3000},
+            {"rule": "service_subsidy", "fund": FUND, "fen": -10000},  # a claw-back only, this year
+        ],
+        "by_fund": [{"account": FUND, "name": "两江新区财政", "level": "district", "fen": -7000}],
+    }
+    flows, funds = spending_of(report)
+    assert flows == {("survey_fee", FUND): 3000, ("service_subsidy", FUND): -10000}
+    assert funds == {FUND: Fund("两江新区财政", "district")}
+    rows = {row.label: row.cells[-1].text for row in spending_chart(flows, 2025, funds).rows}
+    assert (rows["需求调查工作经费"], rows["康复服务项目补助"]) == ("30.00元", "-100.00元")
 
 
-def test_the_years_money_is_shared_by_level_of_government_or_by_fund_for_whom_levels_are_not_shown() -> None:
+def test_the_years_money_is_shared_by_level_of_government_or_by_fund_when_a_fund_has_no_level() -> None:
     # Anyang 2021 (seed 004 三(三)): two children of 滑县 at 65/35, one of 文峰区 at 50/50, 12,000 yuan each.
     flows = {
         ("service_subsidy", "fund:anyang-central-provincial"): 780_000 * 2 + 600_000,
