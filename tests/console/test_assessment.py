@@ -39,6 +39,8 @@ def test_an_assessor_assesses_refers_and_escalates_and_the_city_level_refers_the
         has=doctor.locator(f"a[href^='/assessment/persons/{person_id}/assess']")
     )
     assert row.get_by_role("rowheader").inner_text() == "测试辛"  # the name the street registered
+    reads = [(row[1], row[5], row[7]) for row in stack.audit(person_id)]
+    assert ("评估医生", "POST /persons/cards:batch", "工作台：待评估人员") in reads  # the registry's audit
     assert_accessible(doctor)
     screenshot(doctor, "30-assessment-worklist")
     doctor.get_by_role("link", name=re.compile("^评估：测试辛")).first.click()
