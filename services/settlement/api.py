@@ -21,6 +21,7 @@ from kernel.web.paging import MAX_PAGE, PAGED, page_of
 from services.settlement.book.dues import Posting
 from services.settlement.book.policy import PolicySet
 from services.settlement.deployment import deployment_jurisdiction
+from services.settlement.documents.chain import street_persons
 from services.settlement.documents.labels import rule_name
 from services.settlement.documents.reports import Coverage, coverage_report, policy_of_year, progress_report
 from services.settlement.documents.spending import Spending, year_spending
@@ -212,6 +213,13 @@ class MonthProgressOut(BaseModel):
 class ProgressReportOut(BaseModel):
     year: int
     months: list[MonthProgressOut] = Field(description="The twelve months, cumulative by business date.")
+
+
+class StreetPersonOut(BaseModel):
+    person_id: str = Field(description="The person (their 姓名 is the survey registry's to release).")
+    community: str = Field(description="The community 社区 of their last survey of the year.")
+    has_needs: bool = Field(description="Their last survey of the year found needs.")
+    served: bool = Field(description="They have needs and signed for a service in the year.")
 
 
 class RuleSpendingOut(BaseModel):
@@ -449,6 +457,29 @@ def get_spending(
     institution its own accounts: the postings GET /ledger/postings gives the same caller."""
     within = ledger_scope(caller).accounts
     return SpendingOut.of(year_spending(runtime.store.engine, year, ledger.policies, within))
+
+
+@router.get(
+    "/reports/coverage/persons",
+    response_model=list[StreetPersonOut],
+    summary="The persons a street's coverage row counts in a year (ids only), for a drill-down",
+)
+def get_coverage_persons(
+    runtime: Runtime,
+    year: Annotated[int, Query(ge=2000, le=2100, description="Year of the surveys.")],
+    street: Annotated[str, Query(max_length=TEXT_MAX, description="Street 街道, e.g. 鸳鸯.")],
+    caller: Caller,
+) -> list[StreetPersonOut]:
+    """A street's users read their own street's; institutions none (403), like the coverage report."""
+    own = _report_street(caller)
+    if own is not None and own != street:
+        raise Forbidden(f"只能查阅本街道（{own}）的人员", code="access.other_street")
+    return [
+        StreetPersonOut(
+            person_id=each.person, community=each.community, has_needs=each.has_needs, served=each.served
+        )
+        for each in street_persons(runtime.store.engine, year, street)
+    ]
 
 
 def _report_street(caller: Caller) -> str | None:

@@ -201,3 +201,13 @@ def test_a_streets_clerk_reports_for_the_street_and_its_communities_and_no_level
     )
     with pytest.raises(Forbidden):
         _chain_unit(institution, None, None, None)
+
+
+def test_a_streets_persons_are_the_ones_its_coverage_row_counts_by_community(client):
+    persons = client.get("/reports/coverage/persons", params={"year": YEAR, "street": "鸳鸯"}).json()
+    shown = [(p["community"], p["has_needs"], p["served"]) for p in persons]
+    assert [community for community, _needs, _served in shown] == ["第一社区", "第一社区", "第二社区"]
+    assert sorted(shown) == [("第一社区", False, False), ("第一社区", True, True), ("第二社区", True, False)]
+    coverage = client.get("/reports/coverage", params={"year": YEAR}).json()
+    yuanyang = next(row for row in coverage["streets"] if row["street"] == "鸳鸯")
+    assert (yuanyang["surveyed"], yuanyang["with_needs"], yuanyang["served"]) == (3, 2, 1)

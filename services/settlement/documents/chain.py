@@ -219,3 +219,26 @@ def report_date(report: ChainReport) -> date:
     """The day the figures stand at: the month's last day."""
     following = date(report.year + report.month // 12, report.month % 12 + 1, 1)
     return date.fromordinal(following.toordinal() - 1)
+
+
+@dataclass(frozen=True)
+class PersonOfStreet:
+    """A person a street's coverage counts: where their last survey of the year puts them, and whether
+    they have needs and were served (by id only: names are the registry's to release)."""
+
+    person: str
+    community: str
+    has_needs: bool
+    served: bool
+
+
+def street_persons(engine: Engine, year: int, street: str) -> tuple[PersonOfStreet, ...]:
+    """The persons behind a street's coverage row for the year, by community then id."""
+    envelopes = list(archive(engine, COVERAGE_EVENT_TYPES))
+    places = person_places(facts_of(envelopes), survey_communities(envelopes), year, 12)
+    found = [
+        PersonOfStreet(person, community, needs, served)
+        for person, (where, community, needs, served) in places.items()
+        if where == street
+    ]
+    return tuple(sorted(found, key=lambda each: (each.community, each.person)))
