@@ -80,7 +80,7 @@ def add(
             ExitCode.PROBLEM,
         )
     directory.add(User(name, Agency(agency), frozenset(Role(r) for r in role), checked))
-    say(f"{name} added（已添加：{agency}，{', '.join(role)}，{checked}）")
+    say(f"已添加用户 {name}：{agency}，{'、'.join(role)}，{checked}")
     if password_stdin:
         return _set_password(directory, console_var_dir, name, generated=False)
     say(f"工作台密码：rehab users set-password {name}")
@@ -88,11 +88,19 @@ def add(
 
 
 def list_users(access_dir: AccessDir) -> int:
+    from rehab.cli_tables import add_row, show, table
     from rehab.users import UserDirectory
 
-    for user in UserDirectory(access_dir).users():
-        state = "" if user.enabled else "  (disabled 已停用)"
-        say(f"{user.name}\t{user.agency}\t{','.join(sorted(user.roles))}\t{user.scope}{state}")
+    users = UserDirectory(access_dir).users()
+    if not users:
+        say(f"{access_dir} 中没有用户（no users）：用 rehab users add 添加")
+        return ExitCode.OK
+    listed = table("用户（user）", "机构（agency）", "角色（roles）", "范围（scope）", "状态（state）")
+    for user in users:
+        state = "可用" if user.enabled else "已停用（disabled）"
+        roles = ",".join(sorted(user.roles))
+        add_row(listed, (user.name, str(user.agency), roles, str(user.scope), state))
+    show(listed)
     return ExitCode.OK
 
 
@@ -102,7 +110,7 @@ def disable(name: UserName, access_dir: AccessDir) -> int:
     try:
         UserDirectory(access_dir).disable(name)
     except UserUnknown as unknown:
-        raise CommandFailed(f"没有这个用户（{unknown}）", ExitCode.PROBLEM) from unknown
+        raise CommandFailed(str(unknown), ExitCode.PROBLEM) from unknown
     say(f"{name} 已停用：不再签发新令牌；已签发的在有效期内到期")
     return ExitCode.OK
 
@@ -135,7 +143,7 @@ def _set_password(directory: "UserDirectory", console_var_dir: Path, name: str, 
     except (UserUnknown, ValueError) as refused:
         raise CommandFailed(f"没有设置 {name} 的工作台密码：{refused}", ExitCode.PROBLEM) from refused
     if generated:
-        say(f"one-time console password of {name}: {password}")
+        say(f"{name} 的一次性工作台密码（one-time password）：{password}")
     say(f"{name} 首次登录工作台时须设置新密码（账号已解锁）")
     return ExitCode.OK
 
@@ -150,7 +158,7 @@ def token(
     try:
         issued = UserDirectory(access_dir).issue_token(name, lifetime=timedelta(hours=hours))
     except UserUnknown as unknown:
-        raise CommandFailed(f"不能签发令牌（{unknown}）", ExitCode.PROBLEM) from unknown
+        raise CommandFailed(f"不能签发令牌：{unknown}", ExitCode.PROBLEM) from unknown
     say(issued)
     return ExitCode.OK
 

@@ -48,10 +48,18 @@ def register(app: typer.Typer) -> None:
 def dlq_list(redis_url: RedisUrl, service: Service = None) -> int:
     import redis
 
-    from rehab.dlq import dead_letters, render
+    from rehab.cli_tables import add_row, show, table
+    from rehab.dlq import DEAD_LETTER_HEADINGS, dead_letter_rows, dead_letters
 
     client = redis.Redis.from_url(redis_url)
-    typer.echo(render(dead_letters(client, [service] if service else SERVICES)), nl=False)
+    rows = dead_letter_rows(dead_letters(client, [service] if service else SERVICES))
+    if not rows:
+        say("没有死信（no dead letters）")
+        return ExitCode.OK
+    listed = table(*DEAD_LETTER_HEADINGS)
+    for row in rows:
+        add_row(listed, row)
+    show(listed)
     return ExitCode.OK
 
 
@@ -84,7 +92,7 @@ def dlq_retry(
     try:
         entry_id = retry(client, service, dead_letter_id)
     except DeadLetterNotFound as missing:
-        raise CommandFailed(f"{service} 没有这条死信（{missing}）", ExitCode.PROBLEM) from missing
+        raise CommandFailed(f"{service}：{missing}", ExitCode.PROBLEM) from missing
     say(f"已重新投递死信 {dead_letter_id}，新条目 {entry_id}（re-published）")
     return ExitCode.OK
 

@@ -48,11 +48,9 @@ def generate(agency: Agency, folder: KeysDir) -> int:
     try:
         key_id = generate_key(folder, agency)
     except KeysExist as exists:
-        raise CommandFailed(
-            f"{agency} 已有密钥，请改用 rehab keys rotate（{exists}）", ExitCode.PROBLEM
-        ) from exists
+        raise CommandFailed(f"{exists}：要换新密钥请用 rehab keys rotate", ExitCode.PROBLEM) from exists
     private = folder / agency / f"{key_id}.key"
-    say(f"{agency} signs with new key {key_id}（{agency} 用新密钥签名；私钥 {private}，权限 0600）")
+    say(f"{agency} 此后用新密钥 {key_id} 签名（私钥 {private}，权限 0600）")
     return ExitCode.OK
 
 
@@ -78,14 +76,22 @@ def revoke(
     try:
         revoke_key(folder, agency, key_id)
     except UnknownKey as unknown:
-        raise CommandFailed(f"没有这把密钥（{unknown}）：见 rehab keys list", ExitCode.PROBLEM) from unknown
+        raise CommandFailed(f"{unknown}：见 rehab keys list", ExitCode.PROBLEM) from unknown
     say(f"{agency} 的密钥 {key_id} 已吊销（revoked）：它签名的事件将进入死信")
     return ExitCode.OK
 
 
 def list_keys(folder: KeysDir) -> int:
+    from rehab.cli_tables import add_row, show, table
+    from rehab.keys import KEY_HEADINGS, key_rows
     from rehab.keys import list_keys as keys_in
-    from rehab.keys import render
 
-    typer.echo(render(keys_in(folder)), nl=False)
+    rows = key_rows(keys_in(folder))
+    if not rows:
+        say(f"{folder} 中没有密钥（no keys）：rehab keys generate --agency 机构 生成第一对")
+        return ExitCode.OK
+    listed = table(*KEY_HEADINGS)
+    for row in rows:
+        add_row(listed, row)
+    show(listed)
     return ExitCode.OK

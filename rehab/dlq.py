@@ -34,10 +34,10 @@ def retry(client: redis.Redis, service: str, dead_letter_id: str) -> str:
     stream = dead_letter_stream(service)
     entries = client.xrange(stream, min=dead_letter_id, max=dead_letter_id)
     if not entries:
-        raise DeadLetterNotFound(f"no dead letter {dead_letter_id} on {stream}")
+        raise DeadLetterNotFound(f"{stream} 上没有死信 {dead_letter_id}（no dead letter）")
     letter = DeadLetter.from_entry(*entries[0])
     if not letter.source_stream or not letter.fields:
-        raise DeadLetterNotFound(f"dead letter {dead_letter_id} names no source stream or fields")
+        raise DeadLetterNotFound(f"死信 {dead_letter_id} 没有来源流或原事件（no source stream or fields）")
     # redis-py types XADD's fields as an invariant dict of its own unions: dict[str, str] is refused
     new_id = client.xadd(letter.source_stream, letter.fields)  # type: ignore[arg-type]
     client.xdel(stream, dead_letter_id)
@@ -78,22 +78,31 @@ def retry_all(client: redis.Redis, services: Iterable[str], reason: str | None =
     return Retried(len(chosen), len(published), tuple(sorted({service for service, _letter in chosen})))
 
 
-def render(letters: list[tuple[str, DeadLetter]]) -> str:
-    """One line per dead letter: service, id, when, source entry, reason, deliveries, event.
+DEAD_LETTER_HEADINGS = (
+    "服务（service）",
+    "死信编号（dead letter id）",
+    "时间（UTC）",
+    "来源条目（source）",
+    "投递次数",
+    "事件（event）",
+    "原因（reason）",
+)
+
+
+def dead_letter_rows(letters: list[tuple[str, DeadLetter]]) -> list[tuple[str, ...]]:
+    """One row per dead letter under :data:`DEAD_LETTER_HEADINGS`, the reason last (the longest).
 
     Every value that came from a stream entry is :func:`printable`: a reason or an event type holding
     a newline or a terminal escape cannot forge a row (issue 14)."""
-    if not letters:
-        return "没有死信（no dead letters）\n"
-    # Padded in characters: each Chinese heading's characters take two columns, the values' one.
-    lines = [f"{'服务':<9} {'死信编号':<12} {'时间（UTC）':<16} {'来源条目（source）':<30} 原因（reason）"]
-    for service, letter in letters:
-        when = letter.dead_lettered_at.strftime("%Y-%m-%d %H:%M:%S")
-        source = printable(f"{letter.source_stream} {letter.source_entry_id}")
-        event = printable(f" [{letter.event_type} {letter.event_id}]") if letter.event_id else ""
-        reason = printable(letter.reason)
-        lines.append(
-            f"{service:<11} {letter.id:<16} {when:<20} {source:<36} "
-            f"{reason}（投递 {letter.delivery_count} 次）{event}"
+    return [
+        (
+            service,
+            letter.id,
+            letter.dead_lettered_at.strftime("%Y-%m-%d %H:%M:%S"),
+            printable(f"{letter.source_stream} {letter.source_entry_id}"),
+            str(letter.delivery_count),
+            printable(f"{letter.event_type} {letter.event_id}") if letter.event_id else "",
+            printable(letter.reason),
         )
-    return "\n".join(lines) + "\n"
+        for service, letter in letters
+    ]

@@ -50,7 +50,7 @@ def generate(directory: Path, agency: str) -> str:
     """The agency's first key pair; KeysExist when it has one already."""
     existing = key_ids(directory, agency)
     if existing:
-        raise KeysExist(f"{agency} already has key {existing[-1]} in {directory}: rotate it instead")
+        raise KeysExist(f"{agency} 在 {directory} 已有密钥 {existing[-1]}")
     return _write_pair(directory, agency)
 
 
@@ -67,7 +67,7 @@ def ensure_keys(directory: Path, agencies: Iterable[str]) -> list[str]:
 def revoke(directory: Path, agency: str, key_id: str) -> None:
     """Stop trusting a key: events it signed are dead-lettered, and it never signs again."""
     if key_id not in key_ids(directory, agency):
-        raise UnknownKey(f"{agency} has no key {key_id} in {directory}")
+        raise UnknownKey(f"{agency} 在 {directory} 没有密钥 {key_id}")
     folder = directory / agency
     if key_id not in revoked_key_ids(folder):
         with (folder / REVOKED_FILE).open("a") as revoked:
@@ -101,16 +101,18 @@ def list_keys(directory: Path) -> list[KeyInfo]:
     return keys
 
 
-def render(keys: list[KeyInfo]) -> str:
-    if not keys:
-        return "no keys\n"
-    lines = [f"{'agency':<11} {'key id':<48} {'private':<8} status"]
-    for key in keys:
-        status = "revoked" if key.revoked else "signs new events" if key.signing else "verifies"
-        lines.append(
-            f"{key.agency:<11} {key.key_id:<48} {'yes' if key.has_private_key else 'no':<8} {status}"
-        )
-    return "\n".join(lines) + "\n"
+KEY_HEADINGS = ("机构（agency）", "密钥编号（key id）", "私钥（private key）", "状态（status）")
+
+
+def key_rows(keys: list[KeyInfo]) -> list[tuple[str, str, str, str]]:
+    """One row per key as `rehab keys list` shows it, under :data:`KEY_HEADINGS`."""
+    return [(key.agency, key.key_id, "有" if key.has_private_key else "无", _status(key)) for key in keys]
+
+
+def _status(key: KeyInfo) -> str:
+    if key.revoked:
+        return "已吊销（revoked）"
+    return "签名新事件（signs new events）" if key.signing else "只验证（verifies）"
 
 
 def _write_pair(directory: Path, agency: str) -> str:

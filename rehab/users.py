@@ -83,7 +83,7 @@ class UserDirectory:
     def issue_token(self, name: str, *, lifetime: timedelta, now: datetime | None = None) -> str:
         user = self._user(name)
         if not user.enabled:
-            raise UserUnknown(f"user {name!r} is disabled")
+            raise UserUnknown(f"用户 {name} 已停用（disabled）")
         principal = Principal(user.name, user.agency, user.roles, user.scope)
         issuer = TokenIssuer(self.private_key())
         return issuer.issue(
@@ -123,7 +123,7 @@ class UserDirectory:
         for user in self.users():
             if user.name == name:
                 return user
-        raise UserUnknown(f"no user {name!r}; add one with: rehab users add")
+        raise UserUnknown(f"没有用户 {name}（no user）：用 rehab users add 添加")
 
     def _save(self, users: list[User]) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)

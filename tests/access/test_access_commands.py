@@ -41,7 +41,15 @@ def test_an_added_user_is_listed_with_agency_roles_and_scope(access_dir, capsys)
     add_clerk(access_dir)
     capsys.readouterr()
     assert rehab("users", "list", "--access-dir", str(access_dir)) == 0
-    assert capsys.readouterr().out == "孙干事\tapproval\thandler\tstreet:鸳鸯\n"
+    heading, clerk = capsys.readouterr().out.splitlines()
+    assert heading.split() == [
+        "用户（user）",
+        "机构（agency）",
+        "角色（roles）",
+        "范围（scope）",
+        "状态（state）",
+    ]
+    assert clerk.split() == ["孙干事", "approval", "handler", "street:鸳鸯", "可用"]
 
 
 def test_a_token_issued_to_a_user_verifies_with_the_public_keys_services_hold(access_dir, capsys):

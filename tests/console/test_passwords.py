@@ -101,8 +101,8 @@ def test_an_administrator_gives_a_clerk_a_console_password_from_stdin_or_a_print
     capsys.readouterr()
     assert rehab("users", "set-password", "孙干事", *where) == 0
     printed = capsys.readouterr().out.splitlines()[0]
-    assert printed.startswith("one-time console password of 孙干事: ")
-    store.check("孙干事", printed.rsplit(" ", 1)[1], T0)
+    assert printed.startswith("孙干事 的一次性工作台密码（one-time password）：")
+    store.check("孙干事", printed.rsplit("：", 1)[1], T0)
     monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
     assert rehab("users", "set-password", "孙干事", "--password-stdin", *where) == 1
     assert rehab("users", "set-password", "无此人", *where) == 1

@@ -22,7 +22,7 @@ def test_generate_writes_a_key_pair_with_the_private_key_readable_by_its_owner_o
     [key_id] = key_ids(tmp_path, "approval")
     private = tmp_path / "approval" / f"{key_id}.key"
     assert private.stat().st_mode & 0o777 == 0o600
-    assert f"approval signs with new key {key_id}" in capsys.readouterr().out
+    assert f"approval 此后用新密钥 {key_id} 签名" in capsys.readouterr().out
     signing_key = KeyRing.from_directory(tmp_path, "approval").signing_key
     assert signing_key is not None and signing_key.key_id == key_id
 
@@ -32,7 +32,7 @@ def test_generate_refuses_an_agency_that_has_keys_and_points_to_rotate(
 ) -> None:
     keys("generate", "--agency", "survey", "--dir", str(tmp_path))
     assert keys("generate", "--agency", "survey", "--dir", str(tmp_path)) == 1
-    assert "rotate it instead" in capsys.readouterr().err
+    assert "已有密钥" in (refused := capsys.readouterr().err) and "rehab keys rotate" in refused
     assert len(key_ids(tmp_path, "survey")) == 1
 
 
@@ -46,8 +46,10 @@ def test_rotate_adds_a_newer_key_that_signs_while_the_old_one_keeps_verifying(
 
     assert keys("list", "--dir", str(tmp_path)) == 0
     listing = capsys.readouterr().out.splitlines()
-    assert [line.split()[-1] for line in listing if old in line] == ["verifies"]
-    assert [line.split()[-4:] for line in listing if new in line] == [["yes", "signs", "new", "events"]]
+    assert [line.split(None, 3)[2:] for line in listing if old in line] == [["有", "只验证（verifies）"]]
+    assert [line.split(None, 3)[2:] for line in listing if new in line] == [
+        ["有", "签名新事件（signs new events）"]
+    ]
 
 
 def test_revoke_marks_the_key_and_an_unknown_key_is_refused(
@@ -59,10 +61,10 @@ def test_revoke_marks_the_key_and_an_unknown_key_is_refused(
     assert (
         keys("revoke", "--agency", "assessment", "--key-id", "assessment-nope", "--dir", str(tmp_path)) == 1
     )
-    assert "has no key assessment-nope" in capsys.readouterr().err
+    assert "没有密钥 assessment-nope" in capsys.readouterr().err
     assert keys("revoke", "--agency", "assessment", "--key-id", key_id, "--dir", str(tmp_path)) == 0
     keys("list", "--dir", str(tmp_path))
-    assert capsys.readouterr().out.splitlines()[-1].endswith("revoked")
+    assert capsys.readouterr().out.splitlines()[-1].endswith("已吊销（revoked）")
     assert KeyRing.from_directory(tmp_path, "assessment").signing_key is None
 
 
