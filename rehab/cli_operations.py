@@ -128,7 +128,9 @@ def verify(
     settlement: Annotated[str | None, _store_option("settlement")] = None,
 ) -> int:
     from rehab.cli_progress import working
-    from rehab.verify import render, store_urls, verify_deployment
+    from rehab.cli_tables import add_row, show, table
+    from rehab.verify import store_urls, verify_deployment
+    from rehab.verify_report import SUMMARY_HEADINGS, details, summary_rows, verdict
 
     given = {"survey": survey, "assessment": assessment, "approval": approval}
     given |= {"delivery": delivery, "settlement": settlement}
@@ -138,5 +140,10 @@ def verify(
     }
     with working("正在读取各服务的数据库和 Redis 并检查不变式…"):
         results = verify_deployment(store_urls(var_dir, overrides), redis_url)
-    typer.echo(render(results), nl=False)
+    typer.echo(details(results), nl=False)
+    summary = table(*SUMMARY_HEADINGS)
+    for row in summary_rows(results):
+        add_row(summary, row)
+    show(summary)
+    say(verdict(results))
     return ExitCode.OK if all(result.ok for result in results) else ExitCode.PROBLEM

@@ -29,6 +29,7 @@ import redis
 from rehab_contracts import STREAM_OF_PRODUCER
 
 from kernel.access.audit import printable
+from rehab.verify_report import render
 from rehab.verify_snapshot import (
     PRODUCERS,
     SERVICES,
@@ -68,8 +69,6 @@ __all__ = [
     "store_urls",
     "verify_deployment",
 ]
-
-SHOWN_VIOLATIONS = 10
 
 
 @dataclass
@@ -448,26 +447,6 @@ CHECKS = (
 
 def run_checks(snapshot: Snapshot) -> list[CheckResult]:
     return [check(snapshot) for check in CHECKS]
-
-
-def render(results: list[CheckResult]) -> str:
-    """One table per invariant: counts, ok or VIOLATED, and at most ten violations."""
-    lines: list[str] = []
-    for result in results:
-        lines.append(f"{result.code} {result.title}: {'ok' if result.ok else 'VIOLATED'}")
-        width = max((len(name) for name in result.counts), default=0)
-        lines += [f"    {name:<{width}}  {count:>8}" for name, count in result.counts.items()]
-        if result.violations:
-            shown = result.violations[:SHOWN_VIOLATIONS]
-            lines.append(
-                f"    violations: {len(result.violations)}"
-                + (f" (first {len(shown)})" if len(shown) < len(result.violations) else "")
-            )
-            lines += [f"      - {printable(violation)}" for violation in shown]
-        lines.append("")
-    failed = [result.code for result in results if not result.ok]
-    lines.append("clean: every invariant holds" if not failed else f"VIOLATED: {', '.join(failed)}")
-    return "\n".join(lines) + "\n"
 
 
 def verify_deployment(urls: Mapping[str, str], redis_url: str) -> list[CheckResult]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import subprocess
 import sys
@@ -44,8 +45,9 @@ def rehab_verify(deployment: Deployment) -> tuple[int, str]:
 
 
 def verdicts(output: str) -> dict[str, str]:
-    """'I3' -> 'ok' or 'VIOLATED', from the report's heading lines."""
-    return {line.split()[0]: line.rsplit(": ", 1)[1] for line in output.splitlines() if line[:1] == "I"}
+    """'I3' -> 'ok' or 'VIOLATED', from the report's heading lines (`I3 …（…）：违反（VIOLATED）`)."""
+    headings = (re.match(r"^(I\d) .*）：.*（(ok|VIOLATED)）$", line) for line in output.splitlines())
+    return {found[1]: found[2] for found in headings if found}
 
 
 def database(deployment: Deployment, service: str) -> sqlite3.Connection:
@@ -66,7 +68,7 @@ def test_after_the_journey_verify_reports_every_invariant_clean(deployment: Depl
 
     assert code == 0, output
     assert verdicts(output) == {f"I{n}": "ok" for n in range(1, 7)}
-    assert "clean: every invariant holds" in output
+    assert "全部不变式成立（clean: every invariant holds）" in output
     deployment.services.stop()  # quiescent for good: the tests below tamper with the stores
 
 

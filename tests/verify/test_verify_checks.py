@@ -19,6 +19,7 @@ from rehab.verify import (
     render,
     run_checks,
 )
+from rehab.verify_report import summary_rows
 from tests.verify.snapshots import clean, dead_letter, drop_from_inbox, entry_id, live_postings, posting
 
 
@@ -31,7 +32,7 @@ def test_a_clean_deployment_holds_every_invariant_and_says_so() -> None:
     results = run_checks(clean())
 
     assert [(result.code, result.ok) for result in results] == [(f"I{n}", True) for n in range(1, 7)]
-    assert render(results).endswith("clean: every invariant holds\n")
+    assert render(results).endswith("全部不变式成立（clean: every invariant holds）\n")
 
 
 def test_the_report_counts_what_it_checked() -> None:
@@ -362,7 +363,20 @@ def test_the_report_marks_a_violated_invariant_and_shows_at_most_ten_violations(
 
     text = render(run_checks(snapshot))
 
-    assert "I2 every recorded event published: VIOLATED" in text
-    assert "violations: 13 (first 10)" in text
+    assert "I2 每个记录的事件都已发布（every recorded event published）：违反（VIOLATED）" in text
+    assert "违反 13 处（violations），列出前 10 处：" in text
     assert text.count("has no outbox row") == 10
-    assert text.endswith("VIOLATED: I2, I3\n")  # the twelve were not consumed by settlement either
+    assert text.endswith("违反（VIOLATED）：I2, I3\n")  # the twelve were not consumed by settlement either
+
+
+def test_the_summary_has_a_row_per_invariant_with_its_verdict_and_count_of_violations() -> None:
+    snapshot = clean()
+    snapshot.stores["delivery"].outbox = []
+
+    rows = summary_rows(run_checks(snapshot))
+
+    assert [row[:3] for row in rows][:3] == [
+        ("I1", "成立（ok）", "0"),
+        ("I2", "违反（VIOLATED）", "1"),
+        ("I3", "成立（ok）", "0"),
+    ]
