@@ -124,6 +124,10 @@ def create_console_app(settings: ConsoleSettings | None = None) -> FastAPI:
     ) -> Response:
         response = await call_next(request)
         response.headers.update(SECURITY_HEADERS)
+        if response.headers.get("content-type", "").startswith("application/pdf"):
+            # A PDF runs no script; the browser's built-in viewer is itself a plugin that
+            # object-src 'none' may block, so a printed form is sent without the page policy.
+            del response.headers["Content-Security-Policy"]
         if not request.url.path.startswith("/static/"):
             response.headers["Cache-Control"] = "no-store"  # pages carry personal data
         return response

@@ -31,6 +31,8 @@ def test_an_approved_application_prints_as_the_form_with_its_items_and_who_signe
     assert response.status == 200
     assert response.headers["content-type"] == "application/pdf"
     assert response.headers["cache-control"] == "no-store"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert "content-security-policy" not in response.headers  # the browser's PDF viewer is a plugin
     assert quote("附件2-补助申请审批表-鸳鸯街道-141.pdf") in response.headers["content-disposition"]
     pdf = response.body()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
