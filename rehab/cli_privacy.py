@@ -40,6 +40,10 @@ def forget(
         key_id = handlers.forget_person(store, person)
     except CommandRejected as refused:
         raise CommandFailed(f"{refused.code}: {refused.message}", ExitCode.PROBLEM) from refused
-    destroyed = f"data key {key_id} destroyed" if key_id else "registered before sealing: no data key"
-    say(f"person {person} forgotten ({destroyed})：其个人信息此后显示为（已删除）")
+    destroyed = (
+        f"数据密钥 {key_id} 已销毁（data key destroyed）"
+        if key_id
+        else "登记早于加密，没有数据密钥（no data key）"
+    )
+    say(f"已遗忘人员 {person}（forgotten）：{destroyed}；其个人信息此后显示为（已删除）")
     return ExitCode.OK

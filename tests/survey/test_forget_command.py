@@ -29,7 +29,7 @@ def test_rehab_forget_redacts_the_person_and_refuses_a_second_time(
         person_id = client.post("/persons", json=person_body()).json()["person_id"]
 
         assert forget(person_id, "--database-url", url) == 0
-        assert f"person {person_id} forgotten (data key pdk-" in capsys.readouterr().out
+        assert f"已遗忘人员 {person_id}（forgotten）：数据密钥 pdk-" in capsys.readouterr().out
         person = client.get(f"/persons/{person_id}").json()
         assert (person["name"], person["forgotten"]) == (REDACTED, True)
 
