@@ -41,12 +41,12 @@ from sqlalchemy import (
     case,
     delete,
     func,
-    insert,
     select,
     update,
 )
 from sqlalchemy.orm import Session
 
+from kernel.store.once import insert_once
 from kernel.store.store import Position, inbox_table
 
 parking_metadata = MetaData()
@@ -130,13 +130,12 @@ def park(
     source_entry_id: str,
     fields: Mapping[str, str],
 ) -> None:
-    """Keep an early event (once: a second delivery of a parked event changes nothing)."""
-    event_id = str(envelope.event_id)
-    if session.execute(select(parked_table.c.position).where(parked_table.c.event_id == event_id)).first():
-        return
+    """Keep an early event (once: a second delivery of a parked event, even a concurrent one, changes
+    nothing)."""
     session.execute(
-        insert(parked_table).values(
-            event_id=event_id,
+        insert_once(session.get_bind().dialect.name, parked_table, "event_id"),
+        dict(
+            event_id=str(envelope.event_id),
             source_stream=source_stream,
             stream_id=envelope.stream_id,
             version=envelope.version,
@@ -144,7 +143,8 @@ def park(
             fields=json.dumps(dict(fields), ensure_ascii=False),
             parked_at=datetime.now(UTC),
             attempts=0,
-        )
+            last_error=None,
+        ),
     )
 
 

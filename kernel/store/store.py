@@ -33,7 +33,6 @@ from rehab_contracts import EventEnvelope, EventPayload
 from sqlalchemy import (
     CursorResult,
     Engine,
-    Executable,
     MetaData,
     Result,
     delete,
@@ -43,8 +42,6 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -54,6 +51,7 @@ from kernel.faults import fault_point
 from kernel.store.kept_answers import KeptAnswers, keep_response, key_row
 from kernel.store.keyed import IdempotencyKeyInUse, IdempotentRequest, StoredResponse
 from kernel.store.locks import scope_key
+from kernel.store.once import insert_once
 from kernel.store.outbox import Outbox
 from kernel.store.schema import branches_of, pending, upgrade
 from kernel.store.sqlite import (
@@ -327,7 +325,7 @@ class UnitOfWork:
         """
         # One cached statement with its values as parameters: no new construct to compile per event.
         inserted = self.session.connection().execute(
-            _insert_once(self.session.get_bind().dialect.name),
+            insert_once(self.session.get_bind().dialect.name, inbox_table, "event_id"),
             {
                 "event_id": str(envelope.event_id),
                 "source_stream": source_stream,
@@ -353,22 +351,6 @@ class UnitOfWork:
         if stream_id is not None:
             query = query.where(inbox_table.c.stream_id == stream_id)
         return [EventEnvelope.model_validate_json(text) for text in self.session.scalars(query)]
-
-
-_INSERT_ONCE = {
-    "postgresql": postgresql_insert(inbox_table)
-    .on_conflict_do_nothing(index_elements=["event_id"])
-    .returning(inbox_table.c.position),
-    "sqlite": sqlite_insert(inbox_table)
-    .on_conflict_do_nothing(index_elements=["event_id"])
-    .returning(inbox_table.c.position),
-}
-
-
-def _insert_once(dialect: str) -> Executable:
-    """The inbox's ``INSERT … ON CONFLICT (event_id) DO NOTHING`` (PostgreSQL's syntax; SQLite's too)."""
-    statement = _INSERT_ONCE.get(dialect)
-    return statement if statement is not None else insert(inbox_table).returning(inbox_table.c.position)
 
 
 def _commit(unit: UnitOfWork) -> None:

@@ -9,21 +9,26 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import redis
 from alembic.autogenerate import compare_metadata
 from alembic.config import main as alembic
 from alembic.runtime.migration import MigrationContext
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, MetaData, create_engine, inspect, text
 
 from kernel.access.audit import audit_log
 from kernel.messaging.ordering import parking_metadata
 from kernel.messaging.reconcile import reconciliation_metadata
+from kernel.runtime import ServiceSettings
 from kernel.store.schema import MIGRATIONS, pending
 from kernel.store.store import EventStore, create_store_engine, metadata
 from services.approval.tables import tables as approval_tables
 from services.assessment.projection import tables as assessment_tables
 from services.delivery.tables import tables as delivery_tables
+from services.settlement.app import create_app as settlement
 from services.settlement.ledger.tables import metadata as settlement_tables
 from services.survey.projection import tables as survey_tables
+from tests.kernel.events import need_surveyed
 
 OWN_TABLES = {
     "survey": survey_tables,
@@ -121,6 +126,42 @@ def test_a_store_the_release_before_migrations_created_is_adopted_with_its_data(
     with engine.connect() as connection:
         kept = connection.execute(text("SELECT event_id, version FROM inbox")).all()
     assert [tuple(row) for row in kept] == [("e-1", None)]  # a row written before the column: NULL
+
+
+def test_a_service_starts_on_a_store_the_release_before_migrations_wrote_and_keeps_what_it_archived(
+    tmp_path: Path, redis_url: str, redis_client: redis.Redis
+) -> None:
+    producer = EventStore(create_store_engine(f"sqlite:///{tmp_path / 'survey.db'}"), "survey")
+    producer.create_schema()
+    with producer.transaction() as unit:
+        surveyed = unit.append("person-1", 0, [need_surveyed()])[0]
+    url = f"sqlite:///{tmp_path / 'settlement.db'}"
+    legacy = create_store_engine(url)
+    create_as_the_release_before_migrations(legacy, "settlement", inbox_version=False)
+    with legacy.begin() as connection:  # as that release's consumer archived it: no version column
+        connection.execute(
+            text(
+                "INSERT INTO inbox (event_id, source_stream, event_type, stream_id, occurred_at, "
+                "received_at, envelope) VALUES (:id, 'rehab.survey.events', :type, :stream, :at, :at, :json)"
+            ),
+            {
+                "id": str(surveyed.event_id),
+                "type": surveyed.event_type,
+                "stream": surveyed.stream_id,
+                "at": surveyed.occurred_at,
+                "json": surveyed.model_dump_json(),
+            },
+        )
+
+    settings = ServiceSettings(service="settlement", database_url=url, redis_url=redis_url)
+    with TestClient(settlement(settings)) as client:
+        health = client.get("/health")
+
+    assert health.status_code == 200, health.text
+    assert health.json()["events"]["received"] == 1
+    assert pending(legacy, ["kernel", "settlement"]) == []
+    producer.engine.dispose()
+    legacy.dispose()
 
 
 def test_the_inbox_version_column_is_a_migration_not_an_alter_at_start_up(engine: Engine) -> None:
