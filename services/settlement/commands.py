@@ -21,7 +21,7 @@ from services.settlement.documents.labels import AccountNames
 from services.settlement.documents.quotas import NoQuotas, quota_use_report, render_quota_use
 from services.settlement.documents.reports import coverage_report, policy_of_year, render_coverage
 from services.settlement.documents.statements import FORMATS, BadPeriod, Period, statement
-from services.settlement.ledger.as_of import Basis, render_as_of, replay_as_of
+from services.settlement.ledger.as_of import Basis, render_as_of, totals_as_of
 from services.settlement.ledger.what_if import read_policy_file, render_what_if, replay_under
 
 
@@ -45,7 +45,7 @@ def explain(engine: Engine, posting_id: str) -> int:
 
 
 def replay_as_of_date(engine: Engine, day: date, basis: Basis = "received") -> int:
-    replay = replay_as_of(engine, day, basis=basis)
+    replay = totals_as_of(engine, day, basis=basis)  # folded person by person: bounded memory
     print(render_as_of(replay), end="")
     return 0 if replay.report.balanced else 1
 

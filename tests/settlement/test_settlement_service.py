@@ -274,7 +274,7 @@ def test_a_rebuild_that_fails_midway_leaves_the_ledger_and_the_live_book_as_they
         raise RuntimeError(f"the {failing} fails")
 
     # The book settles while another thread drops the old ledger: either failing must roll back both.
-    monkeypatch.setattr(replay, "feed_facts" if failing == "book" else "_drop_stored_journal_lines", fail)
+    monkeypatch.setattr(replay, "feed_in_order" if failing == "book" else "_drop_stored_journal_lines", fail)
     with pytest.raises(RuntimeError, match=f"the {failing} fails"):
         rebuild_ledger(engine(client), live=client.app.state.ledger)
     assert ledger_rows(engine(client)) == live_rows

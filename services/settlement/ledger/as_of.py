@@ -25,8 +25,9 @@ from sqlalchemy import Engine
 from kernel.domain.clock import CHINA_STANDARD_TIME, business_time
 from services.settlement.book.dues import Posting
 from services.settlement.book.policy import PolicySet, load_policies
-from services.settlement.ledger.archive import Counted, archive
-from services.settlement.ledger.live import feed_archive, fold_archive
+from services.settlement.ledger.archive import Counted, archive, facts_of
+from services.settlement.ledger.live import feed_archive
+from services.settlement.ledger.person_order import fold_facts
 from services.settlement.ledger.report import LedgerReport, render, report_of
 
 Basis = Literal["received", "recorded"]
@@ -52,7 +53,8 @@ def end_of_day(day: date) -> datetime:
 def replay_as_of(
     engine: Engine, day: date, policies: PolicySet | None = None, basis: Basis = "received"
 ) -> AsOfReplay:
-    """Rebuild the ledger from the archive events known by the end of ``day``, in memory only."""
+    """Rebuild the ledger from the archive events known by the end of ``day``, in memory only, keeping
+    every posting (for tests and small archives; ``totals_as_of`` is the bounded one)."""
     policies = policies if policies is not None else load_policies()
     cutoff = end_of_day(day)
     envelopes = Counted(known_by(engine, cutoff, basis))  # read a page at a time, never listed
@@ -76,12 +78,13 @@ class AsOfTotals:
 def totals_as_of(
     engine: Engine, day: date, policies: PolicySet | None = None, basis: Basis = "received"
 ) -> AsOfTotals:
-    """The totals of ``replay_as_of``, folded as the postings come: memory holds the book, not the ledger."""
+    """The totals of ``replay_as_of``, folded as the postings come, person by person: memory holds a
+    group's book, neither the ledger nor the history (``rehab replay --as-of``, GET /replay/as-of)."""
     policies = policies if policies is not None else load_policies()
     cutoff = end_of_day(day)
     envelopes = Counted(known_by(engine, cutoff, basis))
-    book, report = fold_archive(envelopes, policies)
-    return AsOfTotals(day, basis, cutoff, envelopes.count, report, len(book.unsettled()))
+    settled, report = fold_facts(facts_of(envelopes), policies)
+    return AsOfTotals(day, basis, cutoff, envelopes.count, report, settled.unsettled)
 
 
 def known_by(engine: Engine, cutoff: datetime | None, basis: Basis = "received") -> Iterator[EventEnvelope]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Sequence
 
-from sqlalchemy import Connection, Engine, Table, delete, func, select
+from sqlalchemy import Connection, Engine, Row, Select, Table, delete, func, select
 from sqlalchemy.orm import Session
 
 from kernel.store.store import inbox_table
@@ -25,6 +25,7 @@ from services.settlement.ledger.tables import facts_table
 Database = Session | Connection
 
 _BATCH = 5000
+_PAGE = 5000
 
 
 def encode(fact: Fact) -> str:
@@ -46,21 +47,29 @@ def append(database: Database, table: Table, fact: Fact) -> None:
 
 
 def read(database: Database | Engine, table: Table) -> Iterator[Fact]:
-    """Every logged fact in the order the live book was fed, decoded without pydantic.
-
-    The rows are all read before this returns (only the decoding is lazy): a replay drops the old
-    ledger on the same connection in another thread while it decodes (replay.rebuild_ledger).
-    """
-    return decoded(texts(database, table))
+    """Every logged fact in the order the live book was fed, decoded without pydantic, read a page at a
+    time (memory holds one page of the log, not the log)."""
+    return decoded(pages(database, table))
 
 
-def texts(database: Database | Engine, table: Table) -> list[str]:
-    """The log's rows as stored (JSON text), in feed order: one query, decoded later."""
-    query = select(table.c.fact).order_by(table.c.position)
+def pages(database: Database | Engine, table: Table) -> Iterator[str]:
+    """The log's rows as stored (JSON text), in feed order, read by position a page at a time."""
+    after = 0
+    while True:
+        query = select(table.c.position, table.c.fact).where(table.c.position > after)
+        rows = _page(database, query.order_by(table.c.position).limit(_PAGE))
+        if not rows:
+            return
+        for _position, text in rows:
+            yield text
+        after = rows[-1][0]
+
+
+def _page(database: Database | Engine, query: Select[int, str]) -> Sequence[Row[int, str]]:
     if isinstance(database, Engine):
         with database.connect() as connection:
-            return list(connection.scalars(query))
-    return list(database.scalars(query))
+            return connection.execute(query).all()
+    return database.execute(query).all()
 
 
 def decoded(rows: Iterable[str]) -> Iterator[Fact]:

@@ -27,7 +27,6 @@ from services.settlement.deployment import deployment_jurisdiction
 from services.settlement.ledger import fact_log
 from services.settlement.ledger.archive import facts_of
 from services.settlement.ledger.posting_rows import write_postings
-from services.settlement.ledger.report import LedgerReport, RunningTotals
 from services.settlement.ledger.tables import facts_table
 
 
@@ -55,23 +54,6 @@ def feed_facts(facts: Iterable[Fact], policies: PolicySet) -> tuple[SettlementBo
         for fact in facts:
             postings += feed(fact)
     return book, postings
-
-
-def fold_archive(
-    envelopes: Iterable[EventEnvelope], policies: PolicySet
-) -> tuple[SettlementBook, LedgerReport]:
-    """A fresh book fed with events in the given order, and the totals of the postings it made due.
-
-    The postings are folded into the totals as they come and not kept: with the archive read a page
-    at a time, a replay for a report (as of a date, under another policy) holds only the book."""
-    book = new_book(policies)
-    totals = RunningTotals()
-    feed, add = book.feed, totals.add
-    with without_cycle_collection():
-        for fact in facts_of(envelopes):
-            for posting in feed(fact):
-                add(posting)
-    return book, totals.report()
 
 
 @contextmanager

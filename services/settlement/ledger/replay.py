@@ -1,4 +1,9 @@
-"""Replay 重放: drop the ledger and rebuild it from the fact log (or the archive alone) in one transaction."""
+"""Replay 重放: drop the ledger and rebuild it from the fact log (or the archive alone) in one transaction.
+
+The rebuilt ledger is written in batches as the book makes it due, and the facts are settled person by
+person (person_order.py), so a replay's memory does not grow with the history (ADR 0019); only a
+rebuild that also swaps the live book (POST /ledger/rebuild, start-up) builds that whole book.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +15,14 @@ from typing import Literal
 from sqlalchemy import Connection, Engine, inspect, text
 
 from kernel.store.store import metadata as kernel_metadata
+from services.settlement.book.dues import Posting
 from services.settlement.book.policy import PolicySet, load_policies
 from services.settlement.book.settlement_book import SettlementBook
+from services.settlement.fact_types import SETTLEMENT_EVENT_TYPES
 from services.settlement.ledger import fact_log
-from services.settlement.ledger.fact_log import derive_fact_log, logged_facts
-from services.settlement.ledger.live import LiveLedger, feed_facts, without_cycle_collection
+from services.settlement.ledger.fact_log import covers_archive, derive_fact_log
+from services.settlement.ledger.live import LiveLedger, without_cycle_collection
+from services.settlement.ledger.person_order import PersonOrder, feed_in_order
 from services.settlement.ledger.posting_rows import insert_postings
 from services.settlement.ledger.report import LedgerReport, ledger_report
 from services.settlement.ledger.tables import LEDGER_TABLES, facts_table, metadata
@@ -28,7 +36,7 @@ def rebuild_ledger(
     live: LiveLedger | None = None,
     source: Source = "log",
 ) -> LedgerReport:
-    """Drop and recreate the ledger tables and post every settlement fact again, in feed order.
+    """Drop and recreate the ledger tables and post every settlement fact again.
 
     ``source="log"`` reads the fact log (derived from the archive first when it does not cover
     it); ``"archive"`` derives the log again from the archive alone, validating every envelope.
@@ -39,31 +47,44 @@ def rebuild_ledger(
     try:
         with engine.begin() as connection:
             _hold_archive(connection)
-            if source == "archive":
+            if source == "archive" or not covers_archive(connection, facts_table, SETTLEMENT_EVENT_TYPES):
                 derive_fact_log(connection)
-                facts = fact_log.read(connection, facts_table)  # read now, decoded as the book takes them
-            else:
-                facts = logged_facts(connection)  # the log, derived first when it does not cover the archive
-
-            def build() -> SettlementBook:
-                # The old ledger is dropped (in C, without the GIL) while the book settles the facts.
-                with _meanwhile(lambda: _recreate_ledger(connection)):
-                    book, postings = feed_facts(facts, policies)
-                insert_postings(connection, postings)
-                for index in _INDEXES:
-                    index.create(connection)
-                return book
-
             with _roomy_cache(connection), without_cycle_collection():
                 if live is None:
-                    build()
+                    _replay_by_person(connection, policies)
                 else:
-                    live.replace(build)
+                    live.replace(lambda: _replay_into_one_book(connection, policies))
+                for index in _INDEXES:
+                    index.create(connection)
                 return ledger_report(connection)
     except Exception:
         if live is not None:
             live.mark_stale()
         raise
+
+
+def _replay_by_person(connection: Connection, policies: PolicySet) -> None:
+    """The fact log spilled in person order, the old ledger dropped meanwhile (in C, without the GIL)
+    while the file is sorted, then each batch of postings inserted as the books make it due."""
+    with PersonOrder() as order:
+        order.add_texts(fact_log.pages(connection, facts_table))
+        with _meanwhile(lambda: _recreate_ledger(connection)) as recreated:
+
+            def insert(postings: list[Posting]) -> None:
+                recreated()
+                insert_postings(connection, postings)
+
+            order.settle(policies, insert)
+
+
+def _replay_into_one_book(connection: Connection, policies: PolicySet) -> SettlementBook:
+    """One book fed the whole log in feed order (the live book), its postings inserted in batches."""
+    _recreate_ledger(connection)
+    return feed_in_order(
+        fact_log.pages(connection, facts_table),
+        policies,
+        lambda postings: insert_postings(connection, postings),
+    )
 
 
 _INDEXES = [index for table in LEDGER_TABLES for index in table.indexes]
@@ -79,11 +100,10 @@ def _recreate_ledger(connection: Connection) -> None:
 
 
 @contextmanager
-def _meanwhile(task: Callable[[], None]) -> Iterator[None]:
-    """Run ``task`` in a thread while the block runs; wait for it, then raise its error if it failed.
-
-    The block must not use what the task uses (here: the connection the task drops tables with).
-    """
+def _meanwhile(task: Callable[[], None]) -> Iterator[Callable[[], None]]:
+    """Run ``task`` in a thread while the block runs; the block gets a function that waits for it
+    (raising its error), called before the block uses what the task uses (here: the connection the
+    task drops tables with). Leaving the block waits for it too."""
     errors: list[BaseException] = []
 
     def run() -> None:
@@ -94,12 +114,17 @@ def _meanwhile(task: Callable[[], None]) -> Iterator[None]:
 
     thread = threading.Thread(target=run, name="ledger-recreate", daemon=True)
     thread.start()
+
+    def finished() -> None:
+        thread.join()
+        if errors:
+            raise errors[0]
+
     try:
-        yield
+        yield finished
     finally:
         thread.join()
-    if errors:
-        raise errors[0]
+    finished()
 
 
 @contextmanager

@@ -17,10 +17,9 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from services.settlement.book.policy import Policy, PolicySet, load_policies
-from services.settlement.book.settlement_book import SettlementBook
-from services.settlement.ledger.archive import Counted, archive
+from services.settlement.ledger.archive import Counted, archive, facts_of
 from services.settlement.ledger.as_of import end_of_day, known_by, totals_as_of
-from services.settlement.ledger.live import fold_archive
+from services.settlement.ledger.person_order import fold_facts
 from services.settlement.ledger.report import LedgerReport, ledger_report, render_table, yuan
 
 
@@ -91,8 +90,10 @@ def replay_under(engine: Engine, policy: Policy, policies: PolicySet | None = No
     known = policies if policies is not None else load_policies()
     replacing = with_policy(known, policy)
     envelopes = Counted(archive(engine))
-    book, replayed = fold_archive(envelopes, replacing)
-    return _compared(policy, envelopes.count, ledger_report(engine), replayed, known, replacing, book)
+    settled, replayed = fold_facts(facts_of(envelopes), replacing)
+    return _compared(
+        policy, envelopes.count, ledger_report(engine), replayed, known, replacing, settled.unsettled
+    )
 
 
 def what_if(
@@ -105,9 +106,9 @@ def what_if(
     replacing = applied_here(known, policy, jurisdiction)
     cutoff = None if day is None else end_of_day(day)
     envelopes = Counted(known_by(engine, cutoff))
-    book, replayed = fold_archive(envelopes, replacing)
+    settled, replayed = fold_facts(facts_of(envelopes), replacing)
     live = ledger_report(engine) if day is None else totals_as_of(engine, day, known).report
-    return _compared(policy, envelopes.count, live, replayed, known, replacing, book)
+    return _compared(policy, envelopes.count, live, replayed, known, replacing, settled.unsettled)
 
 
 def _compared(
@@ -117,7 +118,7 @@ def _compared(
     replayed: LedgerReport,
     known: PolicySet,
     replacing: PolicySet,
-    book: SettlementBook,
+    unsettled: int,
 ) -> WhatIf:
     levels = {**levels_of(known), **levels_of(replacing)}
     return WhatIf(
@@ -130,7 +131,7 @@ def _compared(
         ),
         live=live,
         replayed=replayed,
-        unsettled=len(book.unsettled()),
+        unsettled=unsettled,
     )
 
 

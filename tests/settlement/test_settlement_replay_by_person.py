@@ -1,0 +1,122 @@
+"""A replay settled person by person (a fresh book per group of persons) posts what one book posts."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+import pytest
+
+from services.settlement.book.dues import Posting
+from services.settlement.book.facts import Fact, InstitutionChanged
+from services.settlement.book.policy import load_policies
+from services.settlement.ledger import person_order
+from services.settlement.ledger.live import feed_facts
+from services.settlement.ledger.person_order import fold_facts, settle_by_person
+from services.settlement.ledger.report import report_of
+from tests.settlement.settlement_builders import approved, assessed, item, recorded, refused, surveyed
+
+POLICIES = load_policies()
+ARRIVED = date(2025, 1, 10)
+ORIENTATION = item("orientation_mobility_training", institution="lj-first-hospital")
+
+
+def journeys() -> list[Fact]:
+    """Four persons' facts interleaved as four streams deliver them, with corrections of each kind."""
+    facts: list[Fact] = []
+    for number in range(1, 5):
+        person, application, delivery = f"p{number}", f"a{number}", f"d{number}"
+        facts += [
+            surveyed(person, event_id=f"s-{person}"),
+            assessed(person, event_id=f"as-{person}"),
+            approved(ORIENTATION, application=application, person=person, event_id=f"ap-{person}"),
+            recorded(
+                delivery,
+                application=application,
+                person=person,
+                item_code="orientation_mobility_training",
+                institution="lj-first-hospital",
+                event_id=f"r-{person}",
+            ),
+        ]
+    corrected = recorded(
+        "d2",
+        application="a2",
+        person="p2",
+        item_code="orientation_mobility_training",
+        institution="lj-first-hospital",
+        charge_fen=30000,
+        event_id="r-p2-corrected",
+    )
+    moved = InstitutionChanged(
+        "change-a3", "a3", "orientation_mobility_training", "lj-first-hospital", "lj-second-hospital",
+        date(2024, 11, 15), recorded_on=ARRIVED,
+    )  # fmt: skip
+    resurveyed = replace(surveyed("p4", has_needs=False, event_id="s-p4-again"), supersedes="s-p4")
+    facts += [replace(corrected, recorded_on=ARRIVED), moved, resurveyed, refused("a5", person="p5")]
+    facts.insert(3, surveyed("p5", event_id="s-p5"))  # persons interleave
+    return facts
+
+
+def by_key(postings: list[Posting]) -> list[Posting]:
+    return sorted(postings, key=lambda posting: posting.key)
+
+
+def settled_by_person(facts: list[Fact]) -> tuple[list[Posting], person_order.Settled]:
+    postings: list[Posting] = []
+    settled = settle_by_person(facts, POLICIES, postings.extend)
+    return postings, settled
+
+
+@pytest.fixture
+def a_book_per_person(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(person_order, "GROUP_FACTS", 1)
+
+
+@pytest.mark.usefixtures("a_book_per_person")
+def test_a_fresh_book_per_person_posts_the_same_postings_and_leaves_the_same_facts_unsettled() -> None:
+    facts = journeys()
+    book, expected = feed_facts(facts, POLICIES)
+
+    postings, settled = settled_by_person(facts)
+
+    assert settled.by_person
+    assert (settled.facts, settled.unsettled) == (len(facts), len(book.unsettled()))
+    assert by_key(postings) == by_key(expected)
+    assert any(posting.rule.endswith("_adjustment") for posting in postings)  # the corrections posted
+
+
+@pytest.mark.usefixtures("a_book_per_person")
+def test_an_institution_change_is_settled_with_the_person_of_its_application() -> None:
+    facts = journeys()
+    _book, expected = feed_facts(facts, POLICIES)
+    claw_backs = [posting for posting in expected if posting.source_event_ids[0] == "change-a3"]
+    assert claw_backs  # the change claws back p3's record signed after it
+
+    postings, _settled = settled_by_person(facts)
+
+    assert [posting for posting in postings if posting.source_event_ids[0] == "change-a3"] == claw_backs
+
+
+@pytest.mark.usefixtures("a_book_per_person")
+def test_an_application_naming_two_persons_is_settled_in_one_book_in_arrival_order() -> None:
+    stray = recorded("d9", application="a1", person="p2", event_id="r-stray")
+    facts = [*journeys(), stray]
+    book, expected = feed_facts(facts, POLICIES)
+
+    postings, settled = settled_by_person(facts)
+
+    assert not settled.by_person
+    assert by_key(postings) == by_key(expected)
+    assert settled.unsettled == len(book.unsettled())
+
+
+@pytest.mark.usefixtures("a_book_per_person")
+def test_folded_totals_person_by_person_equal_the_totals_of_one_book() -> None:
+    facts = journeys()
+    _book, expected = feed_facts(facts, POLICIES)
+
+    settled, report = fold_facts(facts, POLICIES)
+
+    assert report == report_of(expected)
+    assert settled.facts == len(facts)
