@@ -2,6 +2,7 @@
 
 import importlib
 import logging
+import os
 import shutil
 import signal
 import sys
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
+from kernel.reference.jurisdiction import REFERENCE_VARIABLE
 from rehab.cli_deployment import Deployment
 from rehab.cli_failures import CommandFailed, ExitCode, say, warn
 from rehab.cli_options import SERVICE_CHOICE, AgencyUsers, RedisUrl, VarDir
@@ -139,7 +141,16 @@ def demo(
     var_dir: VarDir,
     agency_users: AgencyUsers = False,
     persons: Annotated[int, typer.Option(min=1, help="登记多少人")] = 300,
-    year: Annotated[int, typer.Option(help="调查和服务年度")] = 2025,
+    year: Annotated[
+        int | None, typer.Option(help="调查和服务年度；默认该辖区政策管辖的一年（两江 2025、安阳 2021）")
+    ] = None,
+    jurisdiction: Annotated[
+        str | None,
+        typer.Option(
+            help="哪个辖区包（deploy/jurisdictions 下的文件夹：liangjiang、shapingba、anyang）；"
+            "默认本部署的（REHAB_REFERENCE）。配合 --start-services 时服务也按它运行"
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option(help="随机种子（seed），样本可重复")] = 20250101,
     start_services: Annotated[
         bool,
@@ -149,13 +160,20 @@ def demo(
         bool, typer.Option(help="配合 --start-services：先删除上次演示的数据库、Redis 数据和日志")
     ] = False,
 ) -> int:
-    from rehab.demo import print_summary
+    from rehab.demo import NoDemo, demo_plan, print_summary
     from rehab.journey import StepFailed
     from rehab.processes import ServiceProcesses
 
+    try:
+        plan = demo_plan(jurisdiction)
+    except NoDemo as unknown:
+        raise CommandFailed(str(unknown), ExitCode.USAGE) from unknown
+    if start_services:  # the services it starts inherit the pack (a running deployment keeps its own)
+        os.environ[REFERENCE_VARIABLE] = plan.name
     if fresh and start_services:
         _remove_demo_data(var_dir)
-    sample = {"persons": persons, "year": year, "seed": seed}
+    year = year or plan.year
+    sample: dict[str, Any] = {"persons": persons, "year": year, "seed": seed, "jurisdiction": plan.name}
     try:
         if start_services:
             with Deployment(var_dir, redis_url, agency_users=agency_users) as services:
@@ -171,7 +189,7 @@ def demo(
     return ExitCode.OK
 
 
-def _drive(url: Callable[[str], str], sample: dict[str, int]) -> "DemoSummary":
+def _drive(url: Callable[[str], str], sample: dict[str, Any]) -> "DemoSummary":
     """The demo with a progress bar per stage on stderr (600 persons take more than a minute)."""
     from rehab.cli_progress import DemoBar
     from rehab.demo import run_demo
@@ -195,7 +213,9 @@ def _demo_stopped(failure: "StepFailed", var_dir: Path, *, fresh: bool, started:
     if failure.status is not None and 400 <= failure.status < 500 and not (fresh and started):
         hint = (
             "（同一个 --var-dir 里的第二次演示会遇到第一次登记的人："
-            f"用 rehab demo --start-services --fresh 从空的 {var_dir} 开始）"
+            f"用 rehab demo --start-services --fresh 从空的 {var_dir} 开始"
+            + ("" if started else "；已在运行的服务须与 --jurisdiction 用同一辖区包（REHAB_REFERENCE）")
+            + "）"
         )
     raise CommandFailed(f"演示中止：{answer}{hint}", ExitCode.PROBLEM)
 

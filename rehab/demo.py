@@ -1,4 +1,8 @@
-"""`rehab demo`: a few hundred persons across the eight streets through the whole journey, then a summary."""
+"""`rehab demo`: a few hundred persons of one jurisdiction through the whole journey, then a summary.
+
+Liangjiang by default (its eight streets, the 2024 plan); ``--jurisdiction shapingba`` or ``anyang`` runs
+a year of that pack (deploy/jurisdictions/<name>/): its areas, its institutions, a year its policy governs.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +12,104 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
-from rehab.journey import Journey
-from rehab.sample_people import STREETS, SamplePerson, sample_people
+from kernel.reference import Jurisdiction, deployment_reference, load_jurisdiction
+from kernel.reference.jurisdiction import JURISDICTIONS_DIR
+from kernel.reference.pack import load_pack
+from rehab.journey import CITY_ASSESSMENT, DISTRICT_ASSESSMENT, SERVICE_PLAN, Journey
+from rehab.sample_people import LIANGJIANG, Population, SamplePerson, anyang, sample_people, shapingba
 from services.settlement.ledger.report import display_width, yuan
 
 T = TypeVar("T")
 R = TypeVar("R")
 WORKERS = 8
+OPEN_POLICY_YEAR = 2025
+"""The demo's year under a policy with no end (Liangjiang 2024, Shapingba 2023): a recent full year."""
+
+SUBSIDIES: dict[str, dict[str, dict[str, Any]]] = {
+    "shapingba": {
+        # 0-14 training is paid up to the tier's yearly standard (20,000 / 10,000 / 5,000 yuan …): free.
+        "children_rehab_training": {"mode": "free", "charge": 1_800_000, "insurance": 0},
+        # 「对新增困难白内障患者实施1200元/例手术补贴」: a fixed amount, at most the standard.
+        "cataract_surgery": {
+            "mode": "fixed_amount",
+            "amount": 120_000,
+            "charge": 600_000,
+            "insurance": 420_000,
+            "request": {"eyes": ["right"]},
+        },
+    },
+    "anyang": {
+        # A 定额 approved by the county; the training months decide what is paid (安政办〔2019〕23号's
+        # monthly standard, a deployment input, for fewer than 10 months).
+        "children_rehab_training": {
+            "mode": "fixed_amount",
+            "amount": 1_200_000,
+            "charge": 1_500_000,
+            "insurance": 0,
+        },
+    },
+}
+"""How the office subsidises each item of the sample and what institutions charge (fen), per pack."""
+
+POPULATIONS: dict[str, Callable[[tuple[str, ...]], Population]] = {"shapingba": shapingba, "anyang": anyang}
+DEMO_JURISDICTIONS = ("liangjiang", "shapingba", "anyang")
+"""Packs with a sample: Zhuhai's standards are its 附件1, not among the seeds, so it prices nothing."""
+
+
+@dataclass(frozen=True)
+class DemoPlan:
+    """One jurisdiction's demo: its pack's public view, who the sample is, the year, and for each item the
+    institution that serves it (the pack's) and how it is subsidised."""
+
+    name: str
+    jurisdiction: Jurisdiction
+    population: Population
+    year: int
+    service_plan: dict[str, dict[str, Any]]
+    district_assessment: str
+    city_assessment: str
+
+
+class NoDemo(ValueError):
+    """A jurisdiction without a demo sample (the message says which have one)."""
+
+
+def demo_plan(name: str | None = None) -> DemoPlan:
+    """The demo of a pack (the deployment's, ``REHAB_REFERENCE``, when None)."""
+    name = name or deployment_reference()
+    if name not in DEMO_JURISDICTIONS:
+        raise NoDemo(f"没有 {name} 的演示样本；可选：{'、'.join(DEMO_JURISDICTIONS)}")
+    jurisdiction = load_jurisdiction(name)
+    year = _year_governed(name)
+    if name == "liangjiang":
+        return DemoPlan(
+            name, jurisdiction, LIANGJIANG, year, SERVICE_PLAN, DISTRICT_ASSESSMENT, CITY_ASSESSMENT
+        )
+    plan = {
+        item: {"institution": _serving(jurisdiction, item), **subsidy}
+        for item, subsidy in SUBSIDIES[name].items()
+    }
+    district = next(i.id for i in jurisdiction.assessment_institutions if i.level == "district")
+    population = POPULATIONS[name](jurisdiction.streets)
+    return DemoPlan(name, jurisdiction, population, year, plan, district, district)
+
+
+def _serving(jurisdiction: Jurisdiction, item: str) -> str:
+    """The first service institution the pack designates for the item."""
+    return next(i.id for i in jurisdiction.service_institutions if item in i.designated_items)
+
+
+def _year_governed(name: str) -> int:
+    """A year the pack's latest policy governs: its last (Anyang 2021), or a recent one if it has no end."""
+    latest = max(
+        (policy.view for policy in load_pack(JURISDICTIONS_DIR / name).policies),
+        key=lambda v: v.effective_from,
+    )
+    return (
+        latest.effective_until.year
+        if latest.effective_until
+        else max(OPEN_POLICY_YEAR, latest.effective_from.year)
+    )
 
 
 class DemoProgress(Protocol):
@@ -45,6 +140,11 @@ class DemoSummary:
     ledger: dict[str, Any]
     seconds: float
     stages: dict[str, float] = field(default_factory=dict)
+    place: str = "重庆两江新区"
+    areas: tuple[str, ...] = LIANGJIANG.streets
+    area_kind: str = "street"
+    unsettled: list[dict[str, Any]] = field(default_factory=list)
+    """Facts settlement could not settle yet, with their code and reason (e.g. a deployment input)."""
 
     @property
     def ledger_balanced(self) -> bool:
@@ -60,12 +160,28 @@ class _Case:
 
 
 def run_demo(
-    url: Callable[[str], str], *, persons: int, year: int, seed: int, progress: DemoProgress | None = None
+    url: Callable[[str], str],
+    *,
+    persons: int,
+    year: int | None = None,
+    seed: int,
+    progress: DemoProgress | None = None,
+    jurisdiction: str | None = None,
 ) -> DemoSummary:
-    """Drive the sample stage by stage, the way the agencies work through a year's caseload."""
+    """Drive the sample stage by stage, the way the agencies work through a year's caseload; the services
+    must run on the same pack (``REHAB_REFERENCE``)."""
     started = time.monotonic()
-    journey = Journey(url, year=year, timeout=120.0)
-    cases = [_Case(person) for person in sample_people(persons, year, seed)]
+    plan = demo_plan(jurisdiction)
+    year = year or plan.year
+    journey = Journey(
+        url,
+        year=year,
+        timeout=120.0,
+        service_plan=plan.service_plan,
+        district_assessment=plan.district_assessment,
+        city_assessment=plan.city_assessment,
+    )
+    cases = [_Case(person) for person in sample_people(persons, year, seed, plan.population)]
     stages: dict[str, float] = {}
     shown = progress or _Quiet()
 
@@ -88,7 +204,17 @@ def run_demo(
         journey.wait_until("settlement has consumed every event", journey.settlement_caught_up)
     coverage = journey.get("settlement", "/reports/coverage", year=year)
     ledger = journey.get("settlement", "/ledger")
-    return DemoSummary(year, len(cases), coverage, ledger, time.monotonic() - started, stages)
+    summary = DemoSummary(year, len(cases), coverage, ledger, time.monotonic() - started, stages)
+    summary.place, summary.areas = plan.jurisdiction.name, plan.jurisdiction.streets
+    summary.area_kind, summary.unsettled = plan.jurisdiction.area_kind, _unsettled(journey)
+    return summary
+
+
+def _unsettled(journey: Journey) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    while page := journey.get("settlement", "/ledger/unsettled", limit=200, offset=len(found)):
+        found += page
+    return found
 
 
 def _register_and_survey(journey: Journey, case: _Case) -> None:
@@ -150,12 +276,13 @@ class _stage:
 def print_summary(summary: DemoSummary) -> None:
     overall = summary.coverage["overall"]
     print(
-        f"\n精准康复服务演示（demo）— {summary.year} 年度，"
+        f"\n精准康复服务演示（demo）— {summary.place} {summary.year} 年度，"
         f"登记 {summary.registered} 人，用时 {summary.seconds:.1f} 秒"
     )
     headings = ("调查人数", 10), ("有需求", 12), ("已服务", 8), ("覆盖率", 10)
-    print(_pad("街道", 16) + "".join(_right(text, width) for text, width in headings))
-    streets = sorted(summary.coverage["streets"], key=lambda row: _street_order(row["street"]))
+    area = "县（市、区）" if summary.area_kind == "county" else "街道"
+    print(_pad(area, 16) + "".join(_right(text, width) for text, width in headings))
+    streets = sorted(summary.coverage["streets"], key=lambda row: _street_order(row["street"], summary.areas))
     for row in [*streets, {**overall, "street": "合计"}]:
         percent = "-" if row["coverage_percent"] is None else f"{row['coverage_percent']}%"
         print(
@@ -179,11 +306,24 @@ def print_summary(summary: DemoSummary) -> None:
     )
     verdict = "平衡" if summary.ledger_balanced else "不平衡（NOT BALANCED）"
     print(f"\n记账 {summary.ledger['posting_count']} 笔；借贷{verdict}")
+    _print_unsettled(summary.unsettled)
     print("各阶段用时：" + "，".join(f"{name} {seconds:.1f} 秒" for name, seconds in summary.stages.items()))
 
 
-def _street_order(street: str) -> int:
-    return STREETS.index(street) if street in STREETS else len(STREETS)
+def _print_unsettled(unsettled: list[dict[str, Any]]) -> None:
+    """How many facts wait and why, one line per reason code with an example reason."""
+    if not unsettled:
+        return
+    by_code: dict[str, list[dict[str, Any]]] = {}
+    for fact in unsettled:
+        by_code.setdefault(fact["code"], []).append(fact)
+    print(f"未结算 {len(unsettled)} 项（结算服务的 GET /ledger/unsettled 列出每一项）：")
+    for code, facts in sorted(by_code.items(), key=lambda entry: -len(entry[1])):
+        print(f"  {len(facts):>5} 项 {code}：例如 {facts[0]['reason']}")
+
+
+def _street_order(street: str, streets: tuple[str, ...]) -> int:
+    return streets.index(street) if street in streets else len(streets)
 
 
 def _right(text: str, width: int) -> str:

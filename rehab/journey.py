@@ -87,6 +87,11 @@ class Journey:
     year: int = 2025
     timeout: float = 30.0
     client: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=10.0))
+    service_plan: dict[str, dict[str, Any]] = field(default_factory=lambda: SERVICE_PLAN)
+    """Where each item is delivered and how it is subsidised: Liangjiang's by default (the demo of another
+    jurisdiction passes its pack's institutions)."""
+    district_assessment: str = DISTRICT_ASSESSMENT
+    city_assessment: str = CITY_ASSESSMENT
 
     # -- plumbing ----------------------------------------------------------------------------
     def post(self, service: str, path: str, body: dict[str, Any], expect: int = 201) -> dict[str, Any]:
@@ -146,12 +151,13 @@ class Journey:
     def assess(
         self, person_id: str, institution_id: str, needs: list[str], home_visit: bool, outside: list[str]
     ) -> str:
+        district = institution_id == self.district_assessment
         body = {
             "person_id": person_id,
             "assessment_year": self.year,
             "institution_id": institution_id,
-            "assessor": "评估医生 陈静" if institution_id == DISTRICT_ASSESSMENT else "市级评估医生 刘强",
-            "assessed_on": self.day(4, 10 if institution_id == DISTRICT_ASSESSMENT else 20),
+            "assessor": "评估医生 陈静" if district else "市级评估医生 刘强",
+            "assessed_on": self.day(4, 10 if district else 20),
             "mode": "home_visit" if home_visit else "at_institution",
             "assessed_needs": needs,
             "referral_needed": True,
@@ -169,10 +175,10 @@ class Journey:
         """District level first; items it is not designated for go to the city level, which refers them."""
         city_items = [item for item in needs if item == "low_vision_training"]
         district_items = [item for item in needs if item not in city_items]
-        assessment = self.assess(person_id, DISTRICT_ASSESSMENT, needs, home_visit, city_items)
+        assessment = self.assess(person_id, self.district_assessment, needs, home_visit, city_items)
         if city_items:
-            self.refer(assessment, CITY_ASSESSMENT, "assessment_institution", city_items, 11)
-            city = self.assess(person_id, CITY_ASSESSMENT, city_items, home_visit, [])
+            self.refer(assessment, self.city_assessment, "assessment_institution", city_items, 11)
+            city = self.assess(person_id, self.city_assessment, city_items, home_visit, [])
             self._refer_to_services(city, city_items, 21)
         if district_items:
             self._refer_to_services(assessment, district_items, 12)
@@ -180,7 +186,7 @@ class Journey:
     def _refer_to_services(self, assessment_id: str, items: list[str], day: int) -> None:
         by_institution: dict[str, list[str]] = {}
         for item in items:
-            by_institution.setdefault(SERVICE_PLAN[item]["institution"], []).append(item)
+            by_institution.setdefault(self.service_plan[item]["institution"], []).append(item)
         for institution, its_items in sorted(by_institution.items()):
             self.refer(assessment_id, institution, "service_institution", its_items, day)
 
@@ -202,7 +208,12 @@ class Journey:
             "street": person["street"],
             "serial_number": str(serial),
             "requested_items": [
-                {"item": item, "institution_id": SERVICE_PLAN[item]["institution"]} for item in needs
+                {
+                    "item": item,
+                    "institution_id": self.service_plan[item]["institution"],
+                    **self.service_plan[item].get("request", {}),  # e.g. the eyes of a cataract surgery
+                }
+                for item in needs
             ],
             "attachments": _attachments(person),
             "economic_status": person["economic_status"],
@@ -220,7 +231,7 @@ class Journey:
             f"/applications/{application_id}/decision",
             {
                 "outcome": "approved",
-                "approved_items": [_item_approval(item) for item in needs],
+                "approved_items": [_item_approval(item, self.service_plan[item]) for item in needs],
                 "rejected_items": [],
                 "signatories": DISTRICT_OFFICE_SIGNATORIES,
                 "decided_on": self.day(5, 20),
@@ -276,7 +287,7 @@ class Journey:
         return bool(self.get("delivery", "/entitlements", application_id=application_id))
 
     def deliver(self, application_id: str, person_id: str, item: str, guardian: bool) -> str:
-        plan = SERVICE_PLAN[item]
+        plan = self.service_plan[item]
         body = {
             "application_id": application_id,
             "person_id": person_id,
@@ -317,8 +328,7 @@ def _attachments(person: dict[str, Any]) -> list[str]:
     return attachments
 
 
-def _item_approval(item: str) -> dict[str, Any]:
-    plan = SERVICE_PLAN[item]
+def _item_approval(item: str, plan: dict[str, Any]) -> dict[str, Any]:
     approval: dict[str, Any] = {
         "item": item,
         "institution_id": plan["institution"],

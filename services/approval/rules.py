@@ -30,7 +30,8 @@ from services.approval.events import (
 )
 from services.approval.labels import items_text
 
-SERVICE_CARD_NUMBER = re.compile(r"^LJ(?P<year>[0-9]{4})-[0-9]{6}$")
+SERVICE_CARD_NUMBER = re.compile(r"^[A-Z]{1,6}(?P<year>[0-9]{4})-[0-9]{6}$")
+"""<card prefix of the pack><year>-<sequence>: LJ2025-000001 in Liangjiang."""
 
 
 # -- sign-off blocks and dates -----------------------------------------------------------------------------
@@ -164,7 +165,7 @@ def _yuan(fen: int) -> str:
 def check_card_number(number: str, year: int) -> None:
     match = SERVICE_CARD_NUMBER.match(number)
     if match is None or int(match["year"]) != year:
-        raise ValueError(f"service card number {number!r} is not of the form LJ{year}-NNNNNN")
+        raise ValueError(f"service card number {number!r} is not of the form <prefix>{year}-NNNNNN")
 
 
 def person_key(name: str) -> str:
