@@ -192,7 +192,8 @@ def list_overdue(
     "/quotas",
     summary="Children's assistance places 救助名额 per area of a year, and how many are taken",
     description=(
-        "Numbers are reference data (deploy/reference/<jurisdiction>.toml, `[[quotas]]`). A minimum task "
+        "Numbers are the task numbers of the pack's policies (deploy/jurisdictions/<name>/policies/, "
+        "`[[quotas]]`). A minimum task "
         "number (`minimum`, Anyang's 最低任务数) never refuses a child: `above_target` counts those approved "
         "beyond it. Beyond a cap, an approval of a children's assistance item is refused with "
         "`approval.approved_items.over_quota` and the application keeps waiting for a decision. Empty when "

@@ -1,6 +1,7 @@
 """Children's assistance places 救助名额 per area and year, counted when 区残联办 approves.
 
-The numbers are reference data (deploy/reference/*.toml). A minimum task number 最低任务数 (Anyang 2021:
+The numbers are the task numbers of the pack's policies (deploy/jurisdictions/<name>/policies/, read
+through kernel/reference). A minimum task number 最低任务数 (Anyang 2021:
 应救尽救) never refuses a child: the use above it is reported. Where a policy sets a hard cap, an
 approval that would take a place beyond it is refused with a reason; the application keeps waiting for a
 decision (待区残联办审批), so it can be approved once the federation raises the number, or be refused item
