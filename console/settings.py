@@ -1,4 +1,5 @@
-"""How the console process runs. Every field can be set by a ``REHAB_`` environment variable."""
+"""How the console process runs. Every field can be set by a ``REHAB_`` environment variable; a wrong
+value is refused naming the variable (``kernel.settings``)."""
 
 from __future__ import annotations
 
@@ -6,14 +7,15 @@ from datetime import timedelta
 from pathlib import Path
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from kernel.deployment import load_deployment
+from kernel.settings import RehabSettings
 
 CONSOLE_PORT = 8100
 
 
-class ConsoleSettings(BaseSettings):
+class ConsoleSettings(RehabSettings):
     """The console's store, the user directory it signs tokens from, and the agencies it calls."""
 
     model_config = SettingsConfigDict(env_prefix="REHAB_", extra="ignore")
@@ -28,13 +30,13 @@ class ConsoleSettings(BaseSettings):
         default=None,
         description="SQLAlchemy URL of the console's store; default SQLite <var_dir>/console.db.",
     )
-    console_host: str = Field(default="127.0.0.1")
-    console_port: int = Field(default=CONSOLE_PORT)
+    console_host: str = Field(default="127.0.0.1", description="The address the console listens on.")
+    console_port: int = Field(default=CONSOLE_PORT, ge=1, le=65535, description="The console's HTTP port.")
     survey_url: str | None = Field(default=None, description="The street offices' survey service.")
-    assessment_url: str | None = None
-    approval_url: str | None = None
-    delivery_url: str | None = None
-    settlement_url: str | None = None
+    assessment_url: str | None = Field(default=None, description="The assessment institutions' service.")
+    approval_url: str | None = Field(default=None, description="The approval service (附件2).")
+    delivery_url: str | None = Field(default=None, description="The service institutions' delivery service.")
+    settlement_url: str | None = Field(default=None, description="Settlement (区残联办 and finance).")
     console_idle_minutes: float = Field(default=30.0, gt=0, description="A session idle this long ends.")
     console_session_hours: float = Field(
         default=12.0, gt=0, description="A session ends this long after login."
@@ -50,7 +52,7 @@ class ConsoleSettings(BaseSettings):
     console_lockout_failures: int = Field(
         default=5, ge=1, description="Wrong passwords that lock an account."
     )
-    console_lockout_minutes: float = Field(default=15.0, gt=0)
+    console_lockout_minutes: float = Field(default=15.0, gt=0, description="How long a lock-out lasts.")
     console_token_minutes: float = Field(
         default=5.0, gt=0, description="Lifetime of the token minted for each call to an agency's API."
     )

@@ -3,7 +3,6 @@ URL) plus the five services, stopped on exit; a taken port or a Redis that may l
 
 from __future__ import annotations
 
-import os
 import socket
 from pathlib import Path
 from types import TracebackType
@@ -11,6 +10,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from rehab.cli_failures import CommandFailed, ExitCode, say
+from rehab.settings import operator_settings
 
 if TYPE_CHECKING:  # imported where used: `rehab serve` starts each service and needs neither
     from rehab.local_redis import LocalRedis
@@ -85,7 +85,7 @@ class Deployment:
             refuse_taken_ports({"redis-server": self._port})
             say(f"正在启动 redis-server，端口 {self._port}（数据在 {self.var_dir / 'redis'}）")
             self.redis = LocalRedis(self.var_dir / "redis", self._port).start()
-        elif (problems := unsafe_settings(self.redis_url)) and not os.environ.get(VOLATILE_OVERRIDE):
+        elif (problems := unsafe_settings(self.redis_url)) and not operator_settings().allow_volatile_redis:
             raise CommandFailed(
                 f"{self.redis_url} 上的 Redis 可能丢失已确认的事件（{'；'.join(problems)}），服务会拒绝它。"
                 f"给 --redis-url 一个空闲端口（如 {FREE_PORT_EXAMPLE}），rehab 会启动自己的持久化 "

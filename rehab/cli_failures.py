@@ -67,9 +67,17 @@ def failure_of(error: Exception) -> CommandFailed | None:
     """The foreseen failure an exception stands for; None for a bug."""
     if isinstance(error, CommandFailed):
         return error
-    for translate in (_redis_failure, _http_failure, _store_failure, _file_failure):
+    for translate in (_settings_failure, _redis_failure, _http_failure, _store_failure, _file_failure):
         if (failed := translate(error)) is not None:
             return failed
+    return None
+
+
+def _settings_failure(error: Exception) -> CommandFailed | None:
+    from kernel.settings import SettingsInvalid
+
+    if isinstance(error, SettingsInvalid):
+        return CommandFailed(f"{error}：请改正或删除这个环境变量", ExitCode.USAGE)
     return None
 
 

@@ -1,6 +1,5 @@
 """`rehab dlq | verify`: the operator's dead letters and the invariants across every store and Redis."""
 
-import os
 import re
 from typing import TYPE_CHECKING, Annotated
 
@@ -129,15 +128,14 @@ def verify(
 ) -> int:
     from rehab.cli_progress import working
     from rehab.cli_tables import add_row, show, table
+    from rehab.settings import operator_settings
     from rehab.verify import store_urls, verify_deployment
     from rehab.verify_report import SUMMARY_HEADINGS, details, summary_rows, verdict
 
     given = {"survey": survey, "assessment": assessment, "approval": approval}
     given |= {"delivery": delivery, "settlement": settlement}
-    overrides = {
-        service: url or os.environ.get(f"REHAB_DATABASE_URL_{service.upper()}")
-        for service, url in given.items()
-    }
+    configured = operator_settings()
+    overrides = {service: url or configured.store_url_of(service) for service, url in given.items()}
     with working("正在读取各服务的数据库和 Redis 并检查不变式…"):
         results = verify_deployment(store_urls(var_dir, overrides), redis_url)
     typer.echo(details(results), nl=False)

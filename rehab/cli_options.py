@@ -1,6 +1,5 @@
 """Options several `rehab` commands share, written once: the deployment's Redis, var and access folders."""
 
-import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -9,12 +8,11 @@ import typer
 
 from rehab.cli_stores import default_access_dir, default_var_dir
 from rehab.services import SERVICES
-
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+from rehab.settings import DEFAULT_REDIS_URL, operator_settings
 
 
 def default_redis_url() -> str:
-    return os.environ.get("REHAB_REDIS_URL", DEFAULT_REDIS_URL)
+    return operator_settings().redis_url
 
 
 RedisUrl = Annotated[

@@ -1,6 +1,5 @@
 """`rehab keys generate | rotate | revoke | list`: the agencies' event-signing keys."""
 
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -12,9 +11,9 @@ from rehab.cli_options import SERVICE_CHOICE
 
 def default_keys_dir() -> Path:
     """$REHAB_KEYS_DIR, else the keys folder of $REHAB_VAR_DIR (./var by default)."""
-    if configured := os.environ.get("REHAB_KEYS_DIR"):
-        return Path(configured)
-    return Path(os.environ.get("REHAB_VAR_DIR", "var")) / "keys"
+    from rehab.settings import operator_settings
+
+    return operator_settings().keys_folder
 
 
 KeysDir = Annotated[

@@ -3,7 +3,6 @@
 Each reads settlement's existing store (never creating one) and never writes the live ledger.
 """
 
-import os
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -226,7 +225,9 @@ def annual_summary(
 
 def _access_dir(given: Path | None, var_dir: Path) -> Path:
     """The deployment's access folder: --access-dir, $REHAB_ACCESS_DIR, else <var-dir>/access."""
-    return given or Path(os.environ.get("REHAB_ACCESS_DIR") or var_dir / "access")
+    from rehab.settings import operator_settings
+
+    return given or operator_settings().access_dir or var_dir / "access"
 
 
 def coverage(year: Year, var_dir: VarDir, database_url: DatabaseUrl = None) -> int:

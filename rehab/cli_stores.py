@@ -6,11 +6,11 @@ A read command run from the wrong folder, or with a mistyped ``--var-dir``, once
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rehab.cli_failures import CommandFailed, ExitCode
+from rehab.settings import operator_settings
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -20,12 +20,12 @@ SQLITE_PREFIX = "sqlite:///"
 
 def default_var_dir() -> Path:
     """$REHAB_VAR_DIR, else ./var (the folder `rehab up` and the demo write to)."""
-    return Path(os.environ.get("REHAB_VAR_DIR", "var"))
+    return operator_settings().var_dir
 
 
 def default_access_dir() -> Path:
     """$REHAB_ACCESS_DIR, else <var-dir>/access."""
-    return Path(os.environ.get("REHAB_ACCESS_DIR") or default_var_dir() / "access")
+    return operator_settings().access_folder
 
 
 def existing_store_url(service: str, var_dir: Path, database_url: str | None) -> str:
@@ -33,7 +33,7 @@ def existing_store_url(service: str, var_dir: Path, database_url: str | None) ->
 
     A SQLite file that does not exist is refused (exit 2) rather than created empty.
     """
-    url = database_url or os.environ.get("REHAB_DATABASE_URL") or f"{SQLITE_PREFIX}{var_dir / service}.db"
+    url = database_url or operator_settings().database_url or f"{SQLITE_PREFIX}{var_dir / service}.db"
     if url.startswith(SQLITE_PREFIX):
         path = Path(url.removeprefix(SQLITE_PREFIX))
         if not path.is_file():

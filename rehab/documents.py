@@ -8,7 +8,6 @@ or ``--token``), so the audit names the operator; a form whose names cannot be r
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -67,9 +66,10 @@ class KeyHolder:
     def _connect(self) -> SurveyKeyClient:
         import httpx
 
+        from rehab.settings import operator_settings
         from services.settlement.documents.person_keys import DEFAULT_SURVEY_URL, SurveyKeyClient
 
-        base_url = self.survey_url or os.environ.get("REHAB_SURVEY_URL") or DEFAULT_SURVEY_URL
+        base_url = self.survey_url or operator_settings().survey_url or DEFAULT_SURVEY_URL
         http = self.http_to(base_url)
         http.headers["X-Purpose"] = quote(self.purpose)  # the audit records why (percent-encoded: ASCII)
         http.event_hooks["response"] = [*http.event_hooks["response"], _refuse_unless_allowed]

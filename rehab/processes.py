@@ -31,6 +31,7 @@ from kernel.deployment import load_deployment
 from rehab.keys import ensure_keys
 from rehab.local_redis import LocalRedis
 from rehab.services import SERVICES
+from rehab.settings import operator_settings
 from rehab.users import User, UserDirectory
 
 
@@ -65,12 +66,12 @@ class ServiceProcesses:
 
     @property
     def signing_keys(self) -> Path:
-        return self.keys_dir or Path(os.environ.get("REHAB_KEYS_DIR") or self.var_dir / "keys")
+        return self.keys_dir or operator_settings().keys_dir or self.var_dir / "keys"
 
     @property
     def access(self) -> UserDirectory | None:
         """The deployment's users and token key when access control is on, else None."""
-        folder = self.access_dir or os.environ.get("REHAB_ACCESS_DIR")
+        folder = self.access_dir or operator_settings().access_dir
         if not (self.with_access or folder):
             return None
         return UserDirectory(Path(folder or self.var_dir / "access"))
@@ -126,14 +127,15 @@ class ServiceProcesses:
 
     def _security_env(self, service: str) -> dict[str, str]:
         security = {"REHAB_KEYS_DIR": str(self.signing_keys)} if self.sign_events else {}
-        if service not in self.redis_urls and "REHAB_DEMO" not in os.environ:
+        configured = operator_settings()  # what the operator set stays: the services inherit it
+        if service not in self.redis_urls and configured.demo is None:
             security["REHAB_DEMO"] = "1"  # one machine, Redis's default user: a demo deployment
         if self.access is not None:
             security["REHAB_ACCESS_DIR"] = str(self.access.folder)
-        if self.access is not None and service == "settlement" and "REHAB_DATA_KEY_TOKEN" not in os.environ:
+        if self.access is not None and service == "settlement" and configured.data_key_token is None:
             # Settlement prints 附件3: it fetches persons' data keys from the registry with its own token.
             security["REHAB_DATA_KEY_TOKEN"] = self.token_for("settlement-register", "settlement", "district")
-            if "REHAB_SURVEY_URL" not in os.environ:
+            if configured.survey_url is None:
                 security["REHAB_SURVEY_URL"] = self.url("survey")
         return security
 

@@ -4,7 +4,6 @@ and their staff-console passwords (kept in the console's own store, docs/adr/001
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -137,7 +136,9 @@ class UserDirectory:
 
 def console_store_url(var_dir: Path) -> str:
     """Where the console keeps its store: $REHAB_CONSOLE_DATABASE_URL, else <var-dir>/console.db."""
-    if url := os.environ.get("REHAB_CONSOLE_DATABASE_URL"):
+    from rehab.settings import operator_settings
+
+    if url := operator_settings().console_database_url:
         return url
     var_dir.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{var_dir / 'console.db'}"
