@@ -18,7 +18,7 @@ from uuid import UUID
 from fastapi import Request
 
 from console.agencies import ServiceRefused, ServiceUnavailable
-from console.labels import CATEGORY_LABELS, GRADE_LABELS, SEX_LABELS, labels_of
+from console.labels import CATEGORY_LABELS, GRADE_LABELS, INSURANCE_LABELS, SEX_LABELS, labels_of
 from console.web import Clerk, console_of
 
 log = logging.getLogger(__name__)
@@ -36,8 +36,9 @@ MAX_PER_REQUEST = 500
 class PersonCard:
     """What the registry released about one person; fields the clerk's agency may not see are None.
 
-    ``sex``, ``disability_category`` and ``disability_grade`` read as the forms print them (男, 视力、肢体,
-    二级); ``disability_categories`` keeps the codes, for a form that ticks a box per category.
+    ``sex``, ``disability_category``, ``disability_grade``, ``medical_insurance`` and ``guardian_sex`` read
+    as the forms print them (男, 视力、肢体, 二级, 城乡居民基本医疗保险); ``disability_categories`` keeps the
+    codes, for a form that ticks a box per category.
     """
 
     person_id: UUID
@@ -56,6 +57,15 @@ class PersonCard:
     guardian_relation: str | None = None
     guardian_phone: str | None = None
     disability_categories: tuple[str, ...] = ()
+    ethnicity: str | None = None
+    household_registration: str | None = None
+    """户籍所在地."""
+    residence: str | None = None
+    """现居住地."""
+    medical_insurance: tuple[str, ...] = ()
+    """享受医疗保险情况, as 附件2 words them (城镇职工基本医疗保险, 无医疗保险 …)."""
+    guardian_sex: str | None = None
+    guardian_id_number: str | None = None
 
 
 def person_cards(
@@ -97,6 +107,7 @@ def _card(entry: Mapping[str, Any]) -> PersonCard:
     categories = tuple(entry.get("disability_categories") or ())
     birth_date = entry.get("birth_date")
     sex, grade = entry.get("sex"), entry.get("disability_grade")
+    guardian_sex = entry.get("guardian_sex")
     return PersonCard(
         person_id=UUID(str(entry["person_id"])),
         name=str(entry["name"]),
@@ -114,6 +125,14 @@ def _card(entry: Mapping[str, Any]) -> PersonCard:
         guardian_relation=entry.get("guardian_relation"),
         guardian_phone=entry.get("guardian_phone"),
         disability_categories=categories,
+        ethnicity=entry.get("ethnicity"),
+        household_registration=entry.get("household_registration"),
+        residence=entry.get("residence"),
+        medical_insurance=tuple(
+            INSURANCE_LABELS.get(code, code) for code in entry.get("medical_insurance") or ()
+        ),
+        guardian_sex=SEX_LABELS.get(guardian_sex, guardian_sex) if guardian_sex else None,
+        guardian_id_number=entry.get("guardian_id_number"),
     )
 
 

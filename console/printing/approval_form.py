@@ -57,6 +57,7 @@ def approval_form(
         serial_number=str(application["serial_number"]),
         person=_with_categories(person_of_card(card), application.get("disability_categories") or ()),
         economic_status=ECONOMIC_LABELS.get(application.get("economic_status") or "", ""),
+        insurances=card.medical_insurance if card is not None else (),
         requested=tuple(_requested(item, names) for item in application.get("requested_items", [])),
         attachments=tuple(ATTACHMENT_LABELS.get(code, code) for code in application.get("attachments", [])),
         applicant_is_guardian=application.get("applicant_role") == "guardian",

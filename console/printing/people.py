@@ -13,23 +13,30 @@ from printing import Guardian, Person
 
 
 def person_of_card(card: PersonCard | None) -> Person:
-    """附件2/附件4's person from a card; what the card does not carry (民族, 户籍所在地, 现居住地, the
-    guardian's sex and ID number) prints blank, for the pen."""
+    """附件2/附件4's person from a card; what the card does not carry (an agency that reads the name
+    alone) prints blank, for the pen."""
     if card is None:
         return Person()
     guardian = None
     if card.guardian_name:
         guardian = Guardian(
-            name=card.guardian_name, phone=card.guardian_phone or "", relation=card.guardian_relation or ""
+            name=card.guardian_name,
+            sex=card.guardian_sex or "",
+            phone=card.guardian_phone or "",
+            id_number=card.guardian_id_number or "",
+            relation=card.guardian_relation or "",
         )
     return Person(
         name=card.name,
         sex=card.sex or "",
+        ethnicity=card.ethnicity or "",
         birth_date=card.birth_date,
         id_number=card.id_number or "",
         certificate_number=card.disability_certificate_number or "",
         phone=card.phone or "",
         address=card.address or "",
+        household_registration=card.household_registration or "",
+        residence=card.residence or "",
         categories=tuple(CATEGORY_LABELS.get(code, code) for code in card.disability_categories),
         grade=card.disability_grade or "",
         street=card.street or "",

@@ -42,8 +42,9 @@ DEFAULT_NAME_AGENCIES = frozenset({"assessment", "approval", "delivery", "settle
 
 DEFAULT_BASIC_INFO_AGENCIES = frozenset({"approval", "settlement", AUDIT})
 """Agencies that print 附件1/附件2 (the office's approval form, settlement's 附件3, auditors) and so read
-the basic information: sex, birth date, ID and certificate numbers, category, grade, phone, address,
-guardian (REHAB_BASIC_INFO_AGENCIES)."""
+the basic information: sex, 民族, birth date, ID and certificate numbers, category, grade, phone,
+address, 户籍所在地, 现居住地, 医疗保险, the guardian with their sex and ID number
+(REHAB_BASIC_INFO_AGENCIES)."""
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,16 @@ class CardView(BaseModel):
     guardian_name: str | None = Field(default=None, description="监护人姓名.")
     guardian_relation: str | None = Field(default=None, description="与残疾人关系.")
     guardian_phone: str | None = Field(default=None, description="监护人联系电话.")
+    ethnicity: str | None = Field(default=None, description="民族.", examples=["汉族"])
+    household_registration: str | None = Field(default=None, description="户籍所在地.")
+    residence: str | None = Field(default=None, description="现居住地.")
+    medical_insurance: list[str] | None = Field(
+        default=None,
+        description="享受医疗保险情况 codes (urban_employee, urban_rural_resident, medical_aid, other, none)",
+        examples=[["urban_rural_resident"]],
+    )
+    guardian_sex: str | None = Field(default=None, description="监护人性别: male, female.")
+    guardian_id_number: str | None = Field(default=None, description="监护人身份证号.")
 
 
 class Cards(BaseModel):
@@ -132,6 +142,12 @@ def _view(card: PersonCard) -> CardView:
             "guardian_name": guardian.name if guardian else None,
             "guardian_relation": guardian.relation if guardian else None,
             "guardian_phone": guardian.phone if guardian else None,
+            "ethnicity": details.ethnicity,
+            "household_registration": details.household_registration,
+            "residence": details.residence,
+            "medical_insurance": list(details.medical_insurance),
+            "guardian_sex": guardian.sex if guardian else None,
+            "guardian_id_number": guardian.id_number if guardian else None,
         }
     )
 

@@ -5,11 +5,13 @@ street is refused; every read is audited with the purpose of printing."""
 from __future__ import annotations
 
 import time
+from datetime import date
 from typing import Any
 from urllib.parse import quote
 
 import pytest
 
+from rehab.sample_people import resident_id
 from tests.console.conftest import JOURNEY_YEAR, SCREENSHOTS, Stack
 from tests.e2e.people import certified_adult
 from tests.printing.pdf import A4_LANDSCAPE, A4_PORTRAIT, compact, is_a4, page_sizes, text_of
@@ -47,6 +49,44 @@ def test_an_approved_application_prints_as_the_form_with_its_items_and_who_signe
     assert person["name"] in text and person["id_number"] in text  # the registry's card (console.names)
     reads = [(row[1], row[7]) for row in stack.audit(person_id)]
     assert ("区残联办经办人", "打印附件2补助申请审批表") in reads
+
+
+def test_the_office_prints_the_persons_ethnicity_residence_insurance_and_guardian_from_the_registry(
+    pages: Any, stack: Stack
+) -> None:
+    person = certified_adult(147) | {"medical_insurance": ["urban_employee", "medical_aid"]}
+    guardian_id = resident_id(date(1975, 9, 9), 447, male=False)
+    person["guardian"] = {"name": "监护人乙", "sex": "female", "phone": "13700130147", "relation": "配偶"}
+    person["guardian"]["id_number"] = guardian_id
+    application_id = _applied(stack, person, 147, ["assistive_device_fitting"])
+
+    response = pages("区残联办经办人").request.get(f"/print/applications/{application_id}.pdf")
+
+    assert response.status == 200
+    pdf = response.body()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    (SCREENSHOTS / "71-print-application-guardian.pdf").write_bytes(pdf)
+    text = compact(text_of(pdf))
+    assert "民族汉族" in text
+    assert f"户籍所在地{person['household_registration']}" in text
+    assert f"现居住地{person['residence']}" in text
+    assert "☑享受城镇职工基本医疗保险□享受城乡居民基本医疗保险" in text
+    assert "☑享受医疗救助□享受其他保险□无医疗保险" in text
+    assert f"监护人乙性别女{guardian_id}" in text  # the guardian's row, as pdftotext reads the table
+    assert "13700130147" in text and "配偶" in text
+
+
+def _applied(stack: Stack, person: dict[str, Any], serial: int, needs: list[str]) -> str:
+    """Like ``stack.applied``, for a person of the test's own making."""
+    journey = stack.journey()
+    person_id = journey.register(person)
+    journey.survey(person_id, needs)
+    journey.wait_until("the survey reaches assessment", lambda: journey.on_worklist({person_id}))
+    journey.assess_and_refer(person_id, needs, home_visit=False)
+    journey.wait_until(
+        "the referral reaches approval", lambda: journey.referrals_reached_approval(person_id, needs)
+    )
+    return journey.apply(person, person_id, needs, serial=serial)
 
 
 def test_the_service_card_and_the_handbook_print_for_those_who_keep_them(pages: Any, stack: Stack) -> None:

@@ -189,6 +189,41 @@ def test_the_basic_information_goes_to_agencies_that_print_the_forms_and_the_nam
     assert short["id_number"] is None and short["phone"] is None and short["address"] is None
 
 
+def test_the_basic_information_carries_what_the_approval_form_prints_of_the_person_and_the_guardian(
+    registry: Registry,
+) -> None:
+    clerk = registry.deployment.bearer("区干事", "survey", "district")
+    guardian = {"name": "王芳", "sex": "female", "phone": "13900139000", "relation": "母亲"}
+    guardian["id_number"] = make_id(date(1985, 3, 15), "242")
+    child_id = make_id(date(2019, 6, 1), "124")
+    body = person_body(
+        name="李小雨", sex="female", birth_date="2019-06-01", id_number=child_id, certificate_number=None
+    )
+    body |= {"disability_categories": ["hearing"], "disability_grade": "ungraded", "guardian": guardian}
+    body |= {"medical_insurance": ["urban_rural_resident", "medical_aid"]}
+    registered = registry.client.post("/persons", json=body, headers=clerk)
+    assert registered.status_code == 201, registered.text
+    office = registry.deployment.bearer("区残联办经办", "approval", "district", "handler")
+    assessor = registry.deployment.bearer("区评估", "assessment", "district")
+
+    full = registry.cards(office, registered.json()["person_id"])["cards"][0]
+    short = registry.cards(assessor, registry.yuanyang)["cards"][0]
+
+    assert (full["ethnicity"], full["household_registration"], full["residence"]) == (
+        "汉族",
+        "重庆市渝北区",
+        "重庆市两江新区鸳鸯街道",
+    )
+    assert full["medical_insurance"] == ["urban_rural_resident", "medical_aid"]
+    assert (full["guardian_name"], full["guardian_sex"], full["guardian_id_number"]) == (
+        "王芳",
+        "female",
+        guardian["id_number"],
+    )
+    assert short["ethnicity"] is None and short["residence"] is None and short["medical_insurance"] is None
+    assert short["guardian_id_number"] is None
+
+
 def test_each_released_person_is_audited_with_the_callers_purpose(registry: Registry) -> None:
     street = registry.deployment.bearer("鸳鸯街道审核", "approval", "street:鸳鸯", "reviewer")
 
