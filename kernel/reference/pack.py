@@ -6,8 +6,8 @@
       inputs.toml           the deployment's own figures for what a seed defers to another document
 
 Every error names the file and the dotted path of the figure at fault, so whoever edits a pack finds the
-line. A deployment input nobody gave is not an error but a warning: the payments that need it wait,
-listed as unsettled.
+line. A deployment input nobody gave is not an error but a warning (``Pack.warnings``, logged at INFO):
+the payments that need it wait, listed as unsettled with the document named.
 """
 
 from __future__ import annotations
@@ -129,8 +129,8 @@ def _load_pack(directory: Path) -> Pack:
     warnings = tuple(_inputs_not_given(directory / JURISDICTION_FILE, jurisdiction_data)) + tuple(
         warning for policy in policies for warning in _inputs_not_given(policy.path, policy.data)
     )
-    for warning in warnings:  # once per process: the pack is read once
-        log.warning(warning)
+    for warning in warnings:  # once per process (the pack is cached); not a fault, so not on every console
+        log.info(warning)
     return Pack(directory, jurisdiction, policies, warnings)
 
 
@@ -286,7 +286,7 @@ def _check_one_policy_a_day(policies: tuple[PolicyFile, ...]) -> None:
 
 def _inputs_not_given(path: Path, data: Mapping[str, Any]) -> Iterator[str]:
     for dotted, what in _deployment_inputs(data, ""):
-        yield f"{_shown(path)}: {dotted}: 部署参数尚未填写（{what}），需要它的规则暂不适用（支付列为未结算）"
+        yield f"{_shown(path)}: {dotted}: 部署参数尚未填写（{what}），请在 {INPUTS_FILE} 中给出"
 
 
 def _deployment_inputs(data: object, path: str) -> Iterator[tuple[str, str]]:

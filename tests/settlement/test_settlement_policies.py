@@ -23,7 +23,6 @@ from services.settlement.book.policy import (
     Policy,
     PolicySet,
     Range,
-    Unstated,
     load_policies,
     load_policy,
     policy_file,
@@ -98,7 +97,8 @@ def test_no_liangjiang_catalogue_standard_is_stated_because_the_catalogue_is_pub
         for name in ("standard_fen", "cap_fen", "amount_fen")
         if hasattr(standard.subsidy, name)
     ]
-    assert amounts and all(isinstance(amount, Unstated) for amount in amounts)
+    # 「《两江新区残疾人基本康复服务目录》，另行发布」: each standard is a deployment input, none given.
+    assert amounts and all(isinstance(amount, DeploymentInput) and amount.fen is None for amount in amounts)
 
 
 def test_shapingba_states_the_childrens_training_standards_by_age_category_and_hardship():

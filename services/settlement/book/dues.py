@@ -13,7 +13,7 @@ from uuid import UUID
 from services.settlement.book.eligibility import Applicant
 from services.settlement.book.facts import ItemsApproved, PersonAssessed, PersonSurveyed, ServiceRecorded
 from services.settlement.book.names import item_name, named
-from services.settlement.book.policy import Cap, Free, Percentage, Policy, Subsidy
+from services.settlement.book.policy import Cap, Free, Percentage, Policy, Subsidy, fen_of
 
 POSTING_NAMESPACE = UUID("5b0f3c2e-6a0d-5d43-9a57-2f1c8e4b7d10")
 """uuid5 namespace of posting ids: the id of a posting is uuid5(namespace, its key)."""
@@ -149,8 +149,8 @@ def standard_of(tier: object) -> int | None:
     """The stated standard (cap) of a tier, for the posting's inputs; None when unstated or absent."""
     subsidy: Subsidy | None = getattr(tier, "subsidy", None)
     match subsidy:
-        case Free(standard_fen=int(cap)) | Cap(cap_fen=int(cap)) | Percentage(cap_fen=int(cap)):
-            return cap
+        case Free(standard_fen=figure) | Cap(cap_fen=figure) | Percentage(cap_fen=figure):
+            return fen_of(figure)
     return None
 
 

@@ -39,6 +39,8 @@ class _Frozen(BaseModel):
 
 Fen = Annotated[int, Field(gt=0, description="An amount in fen 分.")]
 FenFigure = Fen | Unstated
+StandardFigure = Fen | Unstated | DeploymentInput
+"""A subsidy's figure: stated, unstated, or deferred to a document the deployment gives it from."""
 Percent = Annotated[Decimal, Field(gt=0, le=100, description="A percentage, 80 = 80%.")]
 
 
@@ -52,7 +54,7 @@ class Free(_Frozen):
     """免费: the programme pays the self-paid part (insurance first), up to the standard."""
 
     mode: Literal["free"]
-    standard_fen: FenFigure = Field(description="The catalogue standard 标准 capping the subsidy.")
+    standard_fen: StandardFigure = Field(description="The catalogue standard 标准 capping the subsidy.")
     per: Per = "case"
 
 
@@ -60,7 +62,7 @@ class FixedAmount(_Frozen):
     """定额: a flat amount, whatever the charge."""
 
     mode: Literal["fixed_amount"]
-    amount_fen: FenFigure
+    amount_fen: StandardFigure
     per: Per
 
 
@@ -68,7 +70,7 @@ class Cap(_Frozen):
     """限额: the self-paid part, up to the cap per period (the person may pay and claim back)."""
 
     mode: Literal["cap"]
-    cap_fen: FenFigure
+    cap_fen: StandardFigure
     per: Per
 
 
@@ -77,7 +79,7 @@ class Percentage(_Frozen):
 
     mode: Literal["percentage"]
     percent: Percent | Unstated
-    cap_fen: FenFigure
+    cap_fen: StandardFigure
     per: Per
 
 
@@ -88,7 +90,7 @@ class Monthly(_Frozen):
     """
 
     mode: Literal["monthly"]
-    monthly_fen: FenFigure | DeploymentInput
+    monthly_fen: StandardFigure
     max_months: PositiveInt | Unstated | None = Field(default=None, description="None = no limit.")
     against_cost: bool
 
@@ -97,8 +99,8 @@ class Range(_Frozen):
     """An amount 区残联办 decides between a floor and a ceiling per period (e.g. 600-1,200 yuan a year)."""
 
     mode: Literal["range"]
-    min_fen: FenFigure
-    max_fen: FenFigure
+    min_fen: StandardFigure
+    max_fen: StandardFigure
     per: Per
 
 

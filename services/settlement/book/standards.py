@@ -73,8 +73,9 @@ def amount_due(subsidy: Subsidy, claim: Claim) -> int:
     """What a tier pays for a claim; raises ``StandardUnstated`` when the policy leaves it open."""
     match subsidy:
         case Free(standard_fen=standard):
-            # No stated standard: 免费 pays the whole self-paid part (the approval is the only limit).
-            cap = None if isinstance(standard, Unstated) else standard
+            # No stated standard (nor one the deployment gave): 免费 pays the whole self-paid part (the
+            # approval is the only limit).
+            cap = fen_of(standard)
             return subsidy_amount(claim.charge_fen, claim.insurance_paid_fen, cap, claim.already_paid_fen)
         case Cap(cap_fen=cap):
             return subsidy_amount(
@@ -146,13 +147,13 @@ def bound_of(subsidy: Subsidy, claim: Claim) -> int | None:
     trained); None when the policy leaves it open. It bounds a fixed amount 区残联办 approves."""
     match subsidy:
         case (
-            Free(standard_fen=int(bound))
-            | Cap(cap_fen=int(bound))
-            | Percentage(cap_fen=int(bound))
-            | FixedAmount(amount_fen=int(bound))
-            | Range(max_fen=int(bound))
+            Free(standard_fen=figure)
+            | Cap(cap_fen=figure)
+            | Percentage(cap_fen=figure)
+            | FixedAmount(amount_fen=figure)
+            | Range(max_fen=figure)
         ):
-            return bound
+            return fen_of(figure)
         case Monthly():
             return _months_bound(subsidy, claim)
     return None
