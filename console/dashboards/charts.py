@@ -34,6 +34,8 @@ class Cell:
 class Row:
     label: str
     cells: tuple[Cell, ...]
+    href: str | None = None
+    """Where the row's label (and its bar) leads: a street's persons, for a drill-down."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,8 @@ class Chart:
     target: Target | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
     axis_max: tuple[Decimal | None, ...] = ()
+    empty: str | None = None
+    """What the page says when nothing is drawn (default: the year has no figures yet)."""
 
     @property
     def file_name(self) -> str:
@@ -93,6 +97,7 @@ class Chart:
             "title": self.file_name,
             "file": self.file_name,
             "categories": [row.label for row in self.rows],
+            "links": [row.href for row in self.rows] if any(row.href for row in self.rows) else None,
             "axes": [
                 {
                     "name": name,
@@ -129,9 +134,12 @@ class Chart:
         return buffer.getvalue().encode("utf-8-sig")
 
 
+AXIS_UNITS = (("%", "%"), ("元", "元"), ("事项", "项"), ("申请", "份"))
+
+
 def _unit(axis: str) -> str:
-    """How the browser writes an axis's figures: 85.7%, 1,200.00元 or 12人."""
-    return "%" if "%" in axis else "元" if "元" in axis else "人"
+    """How the browser writes an axis's figures: 85.7%, 1,200.00元, 3项, 2份 or 12人."""
+    return next((unit for word, unit in AXIS_UNITS if word in axis), "人")
 
 
 def _number(value: Number | Decimal | None) -> float | int | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 from console.dashboards.charts import (
     Chart,
@@ -53,14 +54,18 @@ def coverage_chart(coverage: Mapping[str, Any]) -> Chart:
     target = coverage_target(coverage)
     names = [str(row["street"]) for row in coverage["streets"]]
     counties = bool(names) and all(name.endswith(COUNTY_ENDINGS) for name in names)
-    rows = tuple(_coverage_row(area_name(row["street"]), row) for row in coverage["streets"])
+    year = int(coverage["year"])
+    rows = tuple(
+        _coverage_row(area_name(row["street"]), row, href=street_persons_link(str(row["street"]), year))
+        for row in coverage["streets"]
+    )
     policy = coverage.get("policy_id")
     notes = ["覆盖率 = 有康复需求并已接受服务的人数 ÷ 有康复需求的人数（按每人本年度最后一次调查计）。"]
     version = coverage.get("policy_version")
     notes.append(f"目标取自 {policy} 第 {version} 版政策。" if policy else "本年度没有适用的政策目标。")
     return Chart(
         key="coverage",
-        year=int(coverage["year"]),
+        year=year,
         title="各县（市、区）康复服务覆盖率" if counties else "各街道康复服务覆盖率",
         row_heading="县（市、区）" if counties else "街道",
         columns=COVERAGE_COLUMNS,
@@ -74,7 +79,12 @@ def coverage_chart(coverage: Mapping[str, Any]) -> Chart:
     )
 
 
-def _coverage_row(label: str, row: Mapping[str, Any]) -> Row:
+def street_persons_link(street: str, year: int) -> str:
+    """The drill-down from a street's bar: the persons its coverage counts (dashboards/persons.py)."""
+    return f"/dashboards/streets/{quote(street, safe='')}?year={year}"
+
+
+def _coverage_row(label: str, row: Mapping[str, Any], href: str | None = None) -> Row:
     target = _decimal(row.get("target_percent"))
     return Row(
         label,
@@ -86,6 +96,7 @@ def _coverage_row(label: str, row: Mapping[str, Any]) -> Row:
             percent_cell(target),
             verdict_cell(row.get("target_met")),
         ),
+        href=href,
     )
 
 

@@ -2,7 +2,8 @@
 // from its data-chart attribute, written by the server from the same rows as the table under it, so the
 // picture cannot say anything the table does not. No inline script or style: the page's CSP forbids them
 // (sizes are set through the CSSOM, which CSP allows). Downloads: the SVG as drawn, and a PNG drawn again
-// off-screen by the canvas renderer at twice the resolution; both named by the year and the title.
+// off-screen by the canvas renderer at twice the resolution; both named by the year and the title. A chart
+// with links (coverage: a street's persons) follows the link of the bar clicked.
 (() => {
   "use strict";
 
@@ -71,7 +72,7 @@
         type: "value",
         name: axis.name,
         max: axis.max === null ? undefined : axis.max,
-        minInterval: axis.unit === "人" ? 1 : undefined,
+        minInterval: axis.unit === "%" || axis.unit === "元" ? undefined : 1,
         axisLabel: { formatter: (value) => figure(value, axis.unit) },
         splitLine: { show: axis === spec.axes[0] },
       })),
@@ -115,6 +116,13 @@
     const chart = echarts.init(element, null, { renderer: "svg", locale: "ZH" });
     const option = optionOf(spec);
     chart.setOption(option);
+    if (spec.links) {
+      // The drill-down: a street's bar leads to its persons, as the table's link beside it does.
+      chart.on("click", (params) => {
+        const link = params.componentType === "series" ? spec.links[params.dataIndex] : null;
+        if (link) window.location.assign(link);
+      });
+    }
     drawn.set(element.id, { chart, option, name: spec.file });
     element.dataset.drawn = "true";
   }

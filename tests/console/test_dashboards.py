@@ -24,6 +24,7 @@ from rehab_contracts.streams import APPROVAL_STREAM, DELIVERY_STREAM
 from console.dashboards.charts import percent
 from console.dashboards.figures import quota_chart
 from console.dashboards.money import Fund, funding_chart, spending_chart, spending_of
+from console.dashboards.waiting import overdue_chart, unsettled_chart
 from kernel.access.auth import Agency, Role, Scope
 from kernel.messaging.signing import KeyRing, sign
 from rehab.local_redis import LocalRedis, free_port
@@ -195,7 +196,8 @@ def test_the_charts_draw_under_the_consoles_content_security_policy(
     login(page, "财务科")
     page.wait_for_url(lambda url: "/login" not in url)
     page.goto(f"/dashboards?year={year}")
-    assert page.locator(".chart[data-drawn=true] svg").count() == 4  # every chart but the quotas
+    drawn = page.locator(".chart[data-drawn=true] svg").count()
+    assert drawn == page.locator(".chart").count() >= 4  # every chart with figures: not the quotas
     assert refused == []
     context.close()
 
@@ -253,6 +255,77 @@ def test_the_reporting_chains_reports_download_from_the_page_each_level_the_sum_
     screenshot(clerk, "62-dashboards-reports")
 
 
+def test_unsettled_facts_are_counted_by_reason_as_settlement_lists_them(
+    pages: Any, stack: Stack, year: int
+) -> None:
+    _record_waiting_for_an_approval(stack, year)
+    finance = pages("财务科")
+    finance.goto(f"/dashboards?year={year}")
+    with stack.api("settlement", "财务科") as api:
+        listed = api.get("/ledger/unsettled", params={"limit": 500})
+    items = listed.json()
+    assert int(listed.headers["X-Total-Count"]) == len(items) > 0
+    by_code: dict[str, int] = {}
+    for item in items:
+        by_code[item["code"]] = by_code.get(item["code"], 0) + 1
+    shown = _table(finance, "unsettled")
+    assert {cells[2]: cells[0] for label, cells in shown.items() if label != "合计"} == {
+        code: f"{count}项" for code, count in by_code.items()
+    }
+    assert shown["合计"][0] == f"{len(items)}项"
+    assert _drawn_text(finance, "unsettled")
+    finance.locator("#unsettled").scroll_into_view_if_needed()
+    screenshot(finance, "64-dashboards-unsettled")
+    assert finance.locator("#overdue").count() == 0  # finance's token reads no approval figures
+
+
+def test_overdue_reviews_are_the_approval_offices_own_dashboard_and_the_auditors(
+    pages: Any, stack: Stack, year: int
+) -> None:
+    office = pages("区残联办经办人")
+    office.get_by_role("link", name="数据看板").click()
+    office.wait_for_url("**/dashboards/approval**")
+    with stack.api("approval", "区残联办经办人") as api:
+        overdue = api.get("/applications/overdue").json()
+    assert office.locator("section.dashboard").count() == 1
+    assert office.locator("#overdue-title").inner_text() == "逾期未审批的申请（按街道）"
+    assert len(_table(office, "overdue")) == len({each["street"] for each in overdue}) + (1 if overdue else 0)
+    assert_accessible(office)
+    screenshot(office, "65-dashboards-approval")
+    office.goto(f"/dashboards?year={year}")  # settlement's charts are not theirs: back to their own page
+    assert "/dashboards/approval" in office.url
+
+    auditor = pages("审计员")
+    auditor.goto(f"/dashboards?year={year}")
+    assert auditor.locator("#overdue-title").count() == 1 and auditor.locator("#coverage").count() == 1
+
+
+def test_a_streets_bar_leads_to_its_persons_by_name_and_each_to_the_persons_page(
+    pages: Any, stack: Stack, year: int
+) -> None:
+    finance = pages("财务科")
+    finance.goto(f"/dashboards?year={year}")
+    finance.locator("#table-coverage a", has_text="鸳鸯街道").click()
+    finance.wait_for_url("**/dashboards/streets/**")
+    with stack.api("settlement", "财务科") as api:
+        counted = api.get("/reports/coverage/persons", params={"year": year, "street": "鸳鸯"}).json()
+    rows = finance.locator("#street-persons tbody tr")
+    unseen = finance.locator(".notice").all_inner_texts()
+    assert rows.count() + (int(unseen[0].split("另有 ")[1].split(" 人")[0]) if unseen else 0) == len(counted)
+    assert rows.count() > 0, "the district's finance office reads the names of a street's persons"
+    assert_accessible(finance)
+    screenshot(finance, "63-dashboards-street-persons")
+    name = rows.first.locator("th a").inner_text()
+    rows.first.locator("th a").click()
+    finance.wait_for_url("**/persons/**")
+    assert name in finance.locator("main").inner_text()
+
+    drawn = pages("审计员")
+    drawn.goto(f"/dashboards?year={year}")
+    drawn.locator(f"#chart-coverage svg path[fill='{BAR}']").first.click()
+    drawn.wait_for_url("**/dashboards/streets/**")
+
+
 def test_a_clerk_whose_token_settlement_refuses_is_told_so_in_the_services_words(pages: Any) -> None:
     street = pages("鸳鸯调查员")
     answer = street.goto("/dashboards")
@@ -298,6 +371,41 @@ def test_the_years_money_is_shared_by_level_of_government_or_by_fund_when_a_fund
     ]
     named = funding_chart(flows, 2021, {account: Fund(fund.name) for account, fund in funds.items()})
     assert named.row_heading == "资金来源" and named.rows[0].label == "中央和省财政"
+
+
+def test_overdue_applications_are_counted_per_street_in_the_jurisdictions_order_with_the_longest_wait() -> (
+    None
+):
+    overdue = [
+        {"street": "人和", "working_days_overdue": 3},
+        {"street": "鸳鸯", "working_days_overdue": 1},
+        {"street": "人和", "working_days_overdue": 7},
+    ]
+    chart = overdue_chart(overdue, STREETS, 2025)
+    assert [(row.label, [cell.text for cell in row.cells]) for row in chart.rows] == [
+        ("鸳鸯街道", ["1份", "1个工作日"]),
+        ("人和街道", ["2份", "7个工作日"]),
+    ]
+    assert chart.total is not None and [cell.text for cell in chart.total.cells] == ["3份", "7个工作日"]
+    assert not overdue_chart([], STREETS, 2025).drawable
+
+
+def test_unsettled_facts_read_by_their_codes_chinese_name_most_frequent_first() -> None:
+    items: list[dict[str, Any]] = [
+        {"code": "record_unsigned", "reason": "…", "person_id": "p1"},
+        {"code": "awaiting_approval", "reason": "…", "person_id": "p1"},
+        {"code": "awaiting_approval", "reason": "…", "person_id": "p2"},
+        {"code": "a_new_code", "reason": "服务记录缺少新的字段", "person_id": None},
+    ]
+    chart = unsettled_chart(items, 2025)
+    assert [(row.label, row.cells[0].text, row.cells[1].text) for row in chart.rows] == [
+        ("等待补助申请的审批结果", "2项", "2人"),
+        ("服务记录缺少新的字段", "1项", "0人"),
+        ("服务记录未经本人或监护人签字", "1项", "1人"),
+    ]
+    assert chart.rows[0].cells[2].text == "awaiting_approval"
+    assert chart.total is not None and [cell.text for cell in chart.total.cells] == ["4项", "2人", ""]
+    assert chart.spec()["axes"][0]["unit"] == "项"
 
 
 def test_percentages_read_with_one_decimal_rounded_half_up() -> None:
@@ -375,6 +483,37 @@ def _publish_children(url: str, keys: Path) -> None:
                 signed = sign(envelope, signer.key_id, signer.key)
                 client.xadd(stream, signed.to_wire())  # type: ignore[arg-type]
     client.close()
+
+
+def _record_waiting_for_an_approval(stack: Stack, year: int) -> None:
+    """A signed service record, as delivery publishes it, of an application settlement never saw approved
+    (a person no street surveyed, so no coverage changes): it waits unsettled for the approval."""
+    delivery, person = uuid4(), uuid4()
+    record = payload_of(
+        ServiceDelivered,
+        delivery_id=delivery,
+        application_id=uuid4(),
+        person_id=person,
+        service_year=year,
+        institution_id="lj-rehab-centre",
+        item=ITEM,
+        period_start=date(year, 3, 1),
+        period_end=date(year, 3, 31),
+        signed_on=date(year, 3, 31),
+    )
+    signer = KeyRing.from_directory(stack.services.signing_keys, "delivery").signing_key
+    assert signer is not None
+    envelope = sign(envelope_of(record, date(year, 3, 31), f"delivery-{delivery}"), signer.key_id, signer.key)
+    client = redis.Redis.from_url(stack.redis.url)
+    client.xadd(DELIVERY_STREAM, envelope.to_wire())  # type: ignore[arg-type]
+    client.close()
+    with stack.api("settlement", "财务科") as api:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if any(item["person_id"] == str(person) for item in api.get("/ledger/unsettled").json()):
+                return
+            time.sleep(0.2)
+    raise AssertionError("settlement did not list the record as unsettled within 60 s")
 
 
 def _child_events(county: str) -> list[tuple[str, str, EventEnvelope]]:
