@@ -148,7 +148,7 @@ def _with_names(request: Request, clerk: Clerk, explanation: dict[str, Any]) -> 
         return explanation
     names = person_names(request, clerk, persons, purpose="结算：记账说明涉及的人员")
     named = [
-        {**line, "label": "姓名", "value": names[line["value"]]}
+        {**line, "label": "姓名", "value": names[line["value"]], "person_id": line["value"]}
         if line["name"] == "person_id" and line["value"] in names
         else line
         for line in inputs

@@ -40,6 +40,9 @@ def test_each_level_signs_in_person_and_the_district_office_decides_item_by_item
     community.get_by_role("link", name=label).click()
     assert community.get_by_role("heading", level=1).inner_text() == "补助申请审批表 · 测试己"
     assert "中途盲者心理疏导" in community.get_by_role("table").first.inner_text()
+    printed = community.get_by_role("link", name="打印审批表（附件2 PDF）")
+    assert printed.get_attribute("href") == f"/print/applications/{application_id}.pdf"
+    assert community.get_by_role("link", name=re.compile("打印服务卡")).count() == 0  # not approved yet
     assert_accessible(community)
     community.get_by_role("link", name="填写社区意见").click()
     assert community.get_by_label(re.compile("^经办人")).input_value() == "鸳鸯社区协调员"
@@ -116,6 +119,8 @@ def test_each_level_signs_in_person_and_the_district_office_decides_item_by_item
     assert "已批准" in office.locator(".subtitle").inner_text()
     assert "定额补助 200.00元" in office.get_by_role("table").first.inner_text()
     assert "区残联办复核人" in office.locator(".blocks").inner_text()
+    card = office.get_by_role("link", name=re.compile(r"^打印服务卡（附件4 PDF）：LJ\d{4}-"))
+    assert card.get_attribute("href") == f"/print/service-cards/{application_id}.pdf"
     assert_accessible(office)
     screenshot(office, "23-application")
     with stack.api("approval", "区残联办经办人") as api:

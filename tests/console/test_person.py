@@ -15,7 +15,7 @@ from console.app import create_console_app
 from console.settings import ConsoleSettings
 from rehab.local_redis import free_port
 from rehab.users import set_console_password
-from tests.console.conftest import PASSWORD, Stack, assert_accessible, login, screenshot
+from tests.console.conftest import JOURNEY_YEAR, PASSWORD, Stack, assert_accessible, login, screenshot
 from tests.e2e.people import certified_adult
 
 pytestmark = pytest.mark.e2e
@@ -60,13 +60,29 @@ def forgotten(stack: Stack, person_id: str) -> bool:
 
 
 @pytest.fixture(scope="module")
-def served_person(stack: Stack) -> str:
+def served_year(stack: Stack) -> tuple[str, str]:
     """One person of 鸳鸯 taken through a whole year: surveyed, assessed, approved, served, paid."""
-    return served(stack, 121)[0]
+    return served(stack, 121)
+
+
+@pytest.fixture
+def served_person(served_year: tuple[str, str]) -> str:
+    return served_year[0]
+
+
+@pytest.fixture
+def served_application(served_year: tuple[str, str]) -> str:
+    return served_year[1]
+
+
+def printed(page: Any) -> dict[str, str]:
+    """The page's 打印 links (their visible text) and where each leads."""
+    links = page.locator("main a[href^='/print/']")
+    return {links.nth(i).inner_text(): links.nth(i).get_attribute("href") for i in range(links.count())}
 
 
 def test_an_auditor_reads_every_section_of_a_person_served_through_a_year(
-    pages: Any, stack: Stack, served_person: str
+    pages: Any, stack: Stack, served_person: str, served_application: str
 ) -> None:
     person_id = served_person
     auditor = pages("审计员")
@@ -90,6 +106,11 @@ def test_an_auditor_reads_every_section_of_a_person_served_through_a_year(
     payments = section(auditor, "结算与支付")
     assert "需求调查工作经费" in payments and "康复服务项目补助" in payments and "合计" in payments
     assert not re.search(r"[0-9a-f]{8}-[0-9a-f]{4}-", auditor.locator("main").inner_text())
+    assert printed(auditor) == {
+        "打印手册（附件1 PDF）": f"/print/handbook/{person_id}.pdf",
+        "打印审批表（附件2 PDF）": f"/print/applications/{served_application}.pdf",
+        "打印服务卡（附件4 PDF）": f"/print/service-cards/{served_application}.pdf",
+    }
     assert_accessible(auditor)
     screenshot(auditor, "60-person-journey-auditor")
     auditor.get_by_role("heading", name=re.compile("结算与支付")).scroll_into_view_if_needed()
@@ -100,7 +121,7 @@ def test_an_auditor_reads_every_section_of_a_person_served_through_a_year(
 
 
 def test_the_district_office_reads_its_own_parts_with_the_name_the_registry_releases(
-    pages: Any, served_person: str
+    pages: Any, served_person: str, served_application: str
 ) -> None:
     office = pages("区残联办经办人")
     office.goto(f"/persons/{served_person}")
@@ -110,8 +131,33 @@ def test_the_district_office_reads_its_own_parts_with_the_name_the_registry_rele
     assert "区残联办负责人" in section(office, "审核签字")
     assert "无权查看（康复服务记录系统）" in section(office, "康复服务记录")
     assert "无权查看（结算系统）" in section(office, "结算与支付")
+    assert printed(office) == {  # no 手册: the office keeps none of its pages
+        "打印审批表（附件2 PDF）": f"/print/applications/{served_application}.pdf",
+        "打印服务卡（附件4 PDF）": f"/print/service-cards/{served_application}.pdf",
+    }
     assert_accessible(office)
     screenshot(office, "65-person-journey-district-office")
+
+
+def test_the_persons_name_leads_to_their_journey_from_the_assessment_and_settlement_pages(
+    pages: Any, served_person: str
+) -> None:
+    name = certified_adult(121)["name"]
+    journey_link = f"main a[href='/persons/{served_person}']"
+    doctor = pages("评估医生")
+    doctor.goto(f"/assessment?year={JOURNEY_YEAR}&show=all")
+    assert doctor.locator(journey_link).inner_text() == name
+    doctor.locator(journey_link).click()
+    assert doctor.get_by_role("heading", level=1).inner_text() == f"一人一档 · {name}"
+
+    auditor = pages("审计员")
+    auditor.goto(f"/persons/{served_person}")
+    auditor.get_by_role("link", name=re.compile("^说明：.*需求调查工作经费")).first.click()
+    assert auditor.get_by_role("heading", level=1).inner_text().startswith("记账说明")
+    assert auditor.locator(journey_link).first.inner_text() == name  # the posting's 姓名
+    assert_accessible(auditor)
+    auditor.locator(journey_link).first.click()
+    assert auditor.get_by_role("heading", level=1).inner_text() == f"一人一档 · {name}"
 
 
 def test_a_street_clerk_reads_the_survey_and_no_other_agencys_part(page: Any, stack: Stack) -> None:
@@ -128,6 +174,7 @@ def test_a_street_clerk_reads_the_survey_and_no_other_agencys_part(page: Any, st
         assert f"无权查看（{system}）" in section(page, title)
     assert "无权查看（补助申请审批系统）" in section(page, "审核签字")  # the sign-offs are approval's
     assert page.get_by_role("link", name="删除个人信息").count() == 0  # a clerk without the role 负责人
+    assert printed(page) == {"打印手册（附件1 PDF）": f"/print/handbook/{person_id}.pdf"}
     assert_accessible(page)
     screenshot(page, "62-person-journey-street")
 

@@ -83,6 +83,12 @@ def test_the_street_journey_register_with_a_typo_corrected_survey_and_find_the_p
     assert page.get_by_role("heading", level=1).inner_text() == "王秀英"
     assert "1968年4月2日" in page.content()
     person_url = page.url.split("?")[0]
+    person_id = person_url.rsplit("/", 1)[1]
+    journey_link = page.get_by_role("link", name=re.compile("^王秀英的一人一档"))
+    assert journey_link.get_attribute("href") == f"/persons/{person_id}"
+    assert page.get_by_role("link", name="打印手册（附件1 PDF）").get_attribute("href") == (
+        f"/print/handbook/{person_id}.pdf"
+    )
 
     page.get_by_role("link", name=f"记录{YEAR}年度康复需求调查").click()
     page.get_by_role("group", name=re.compile("^有无康复需求")).get_by_label("有").check()
@@ -112,10 +118,13 @@ def test_the_street_journey_register_with_a_typo_corrected_survey_and_find_the_p
     page.goto("/street/persons")
     page.get_by_label("按姓名或身份证号查找").fill("王秀")
     page.wait_for_function("document.querySelector('#results').innerText.includes('王秀英')")
-    page.get_by_role("link", name="王秀英").click()
+    page.get_by_role("link", name="王秀英", exact=True).click()
     assert page.url == person_url
     page.goto("/street/persons?q=" + person["id_number"])
-    assert page.get_by_role("link", name="王秀英").is_visible()
+    assert page.get_by_role("link", name="王秀英", exact=True).is_visible()
+    page.get_by_role("link", name="王秀英的一人一档").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "一人一档 · 王秀英"
+    page.goto("/street/persons?q=" + person["id_number"])
     assert_accessible(page)
     page.goto("/street/persons")
     screenshot(page, "13-persons")
