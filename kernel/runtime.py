@@ -279,6 +279,11 @@ def create_service_app(
             body["consumer"] = await asyncio.to_thread(runtime.consumer.health)
         return health_response(body, problems)
 
+    @app.get("/health/live", include_in_schema=False)
+    def live() -> dict[str, str]:
+        """The process answers (for a supervisor deciding whether to restart it); readiness is /health."""
+        return {"service": settings.service, "status": "alive"}
+
     @app.get("/metrics", include_in_schema=False)
     async def metrics(request: Request) -> Response:
         """Prometheus's text format: outbox backlog, events published, consumer counters and lag."""

@@ -166,9 +166,9 @@ class ServiceProcesses:
         deadline = time.monotonic() + timeout
         for service in self.processes:
             if service in self.ports:
-                self._wait_for(service, self.url(service), deadline)
+                self._wait_for(service, self.url(service), deadline, path="/health/live")
 
-    def _wait_for(self, name: str, address: str, deadline: float) -> None:
+    def _wait_for(self, name: str, address: str, deadline: float, path: str = "/health") -> None:
         while True:
             process = self.processes[name]
             if process.poll() is not None:
@@ -176,7 +176,7 @@ class ServiceProcesses:
                     f"{name} exited with code {process.returncode}; see {self.var_dir}/logs/{name}.log"
                 )
             try:
-                if httpx.get(address + "/health", timeout=1.0).status_code == 200:
+                if httpx.get(address + path, timeout=1.0).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass

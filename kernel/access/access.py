@@ -35,7 +35,9 @@ __all__ = [
     "require_role",
 ]
 
-OPEN_PATHS = frozenset({"/health", "/metrics", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
+OPEN_PATHS = frozenset(
+    {"/health", "/health/live", "/metrics", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"}
+)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 PURPOSE_HEADER = "X-Purpose"
 

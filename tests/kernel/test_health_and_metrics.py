@@ -65,7 +65,9 @@ def test_health_is_not_ready_while_redis_is_unreachable(tmp_path: Path) -> None:
     with TestClient(survey(ServiceSettings(service="survey", var_dir=tmp_path, redis_url=nobody))) as client:
         answer = client.get("/health")
         metrics = client.get("/metrics")
+        live = client.get("/health/live")
     assert answer.status_code == 503
+    assert live.status_code == 200  # alive, only not ready: a supervisor leaves it running
     assert answer.json()["status"] == "not ready"
     assert problems(answer)["redis.unreachable"].startswith("无法连接 Redis")
     assert answer.json()["events"]["stored"] == 0  # what it always showed, ready or not
