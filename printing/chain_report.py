@@ -32,6 +32,16 @@ class ChainRow:
 
 
 @dataclass(frozen=True)
+class Money:
+    """The year-end summary's money: what each 经费类别 and each level of government paid, in fen."""
+
+    title: str
+    by_rule: tuple[tuple[str, int], ...]
+    by_level: tuple[tuple[str, int], ...]
+    total_fen: int
+
+
+@dataclass(frozen=True)
 class ChainReport:
     title: str
     reporter: str
@@ -42,6 +52,8 @@ class ChainReport:
     preparer: str = ""
     reviewer: str = ""
     filled_on: date | None = None
+    money: Money | None = None
+    """The year-end summary's spending table; None in a monthly report."""
 
 
 def chain_report_html(report: ChainReport) -> str:

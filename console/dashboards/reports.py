@@ -14,9 +14,10 @@ from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
 from console.agencies import Problem, ServiceRefused
+from console.settlement.accounts import LEVEL_LABELS
 from console.web import Clerk, SignedIn, console_of
 from printing import FontsMissing
-from printing.chain_report import ChainReport, ChainRow, chain_report_pdf
+from printing.chain_report import ChainReport, ChainRow, Money, chain_report_pdf
 
 router = APIRouter()
 SETTLEMENT = "settlement"
@@ -152,4 +153,18 @@ def printed_report(body: dict[str, Any]) -> ChainReport:
         as_of=date.fromisoformat(str(body["as_of"])),
         rows=rows,
         target_percent=None if target is None else Decimal(str(target)),
+        money=None if body.get("spending") is None else _money(body["spending"], rows[0].name),
+    )
+
+
+def _money(spending: dict[str, Any], unit: str) -> Money:
+    """The year-end summary's spending: each 经费类别 and each level of government, net of claw-backs."""
+    return Money(
+        title=f"{spending['year']}年度经费支出（{unit}）",
+        by_rule=tuple((str(row["name"]), int(row["fen"])) for row in spending["by_rule"]),
+        by_level=tuple(
+            (LEVEL_LABELS.get(row["level"] or "", "（未写明层级的资金）"), int(row["fen"]))
+            for row in spending["by_level"]
+        ),
+        total_fen=int(spending["total_fen"]),
     )

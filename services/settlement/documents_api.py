@@ -3,6 +3,7 @@ quota use per county."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
@@ -17,7 +18,8 @@ from kernel.access.scopes import Territory, area_of, require_area, visible_area,
 from kernel.domain.rejections import CommandRejected, NotFound
 from kernel.reference import Jurisdiction
 from kernel.runtime import ServiceRuntime, runtime_of
-from services.settlement.api import TEXT_MAX
+from services.settlement.api import TEXT_MAX, SpendingOut
+from services.settlement.book.dues import street_account
 from services.settlement.book.policy import PolicySet
 from services.settlement.deployment import deployment_jurisdiction, settled_jurisdiction
 from services.settlement.documents.annual_summary import Signatures, annual_summary_forms, annual_summary_xlsx
@@ -34,6 +36,7 @@ from services.settlement.documents.explain import Explanation, explain_posting, 
 from services.settlement.documents.labels import AccountNames
 from services.settlement.documents.quotas import AreaQuotaUse, NoQuotas, quota_use_report
 from services.settlement.documents.reports import policy_of_year
+from services.settlement.documents.spending import year_spending
 from services.settlement.documents.statements import FORMATS, BadPeriod, Period, statement
 from services.settlement.ledger.report import yuan
 from services.settlement.ledger_scopes import ledger_scope, require_posting_visible
@@ -323,6 +326,11 @@ class ChainReportOut(BaseModel):
     rows: list[ChainRowOut] = Field(
         description="The reporting unit, then every unit below it depth first; each sums the rows under it."
     )
+    spending: SpendingOut | None = Field(
+        default=None,
+        description="The year-end summary's money within the unit's accounts (a street's: its own account; "
+        "the district and above: the whole ledger); null in a progress report and for a community.",
+    )
 
     @classmethod
     def of(cls, report: ChainReport) -> ChainReportOut:
@@ -348,6 +356,7 @@ class ChainReportOut(BaseModel):
                 )
                 for depth, unit in report.top.walk()
             ],
+            spending=None if report.spending is None else SpendingOut.of(report.spending),
         )
 
 
@@ -411,7 +420,7 @@ def _chain(
     chosen, area = _chain_unit(caller, level, street, community)
     policy = policy_of_year(policies, reference.jurisdiction, year)
     try:
-        return chain_report(
+        report = chain_report(
             runtime.store.engine,
             reference,
             policy,
@@ -424,6 +433,10 @@ def _chain(
         )
     except UnitUnknown as unknown:
         raise NotFound(str(unknown), field="street", code="settlement.report_unit.unknown") from unknown
+    if kind != "year_end" or chosen == "community":
+        return report  # a community has no account of its own: its money is its street's
+    within = None if chosen != "street" or area.street is None else (street_account(area.street),)
+    return replace(report, spending=year_spending(runtime.store.engine, year, policies, within))
 
 
 @router.get(

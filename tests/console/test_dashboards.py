@@ -247,6 +247,14 @@ def test_the_reporting_chains_reports_download_from_the_page_each_level_the_sum_
     assert f"{year}年12月残疾人精准康复服务工作进展情况月报" in text
     assert f"重庆两江新区{overall['surveyed']}{overall['with_needs']}{overall['served']}" in text
 
+    summary = finance.request.get(f"/dashboards/reports/year-end.pdf?year={year}&level=district")
+    with stack.api("settlement", "财务科") as api:
+        spending = api.get("/reports/spending", params={"year": year}).json()
+    (tmp_path / "year-end.pdf").write_bytes(summary.body())
+    money = compact(text_of(summary.body()))
+    assert f"{year}年度经费支出（重庆两江新区）" in money
+    assert money.count(f"合计{_yuan(spending['total_fen'])}") == 2 and spending["total_fen"] > 0
+
     clerk = pages("鸳鸯街道结算员")
     clerk.goto(f"/dashboards?year={year}")
     assert clerk.locator("#r-level option").all_inner_texts() == ["街道", "社区"]

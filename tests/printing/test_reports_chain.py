@@ -3,10 +3,11 @@ figures, the header repeated on a second page."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
-from printing.chain_report import ChainReport, ChainRow, chain_report_pdf
+from printing.chain_report import ChainReport, ChainRow, Money, chain_report_pdf
 from tests.printing.pdf import A4_PORTRAIT, compact, is_a4, page_sizes, text_of
 
 LABELS = (
@@ -50,3 +51,19 @@ def test_a_long_report_repeats_the_header_on_its_second_page() -> None:
 
     assert len(page_sizes(pdf)) >= 2
     assert "有康复需求人数" in compact(text_of(pdf, first=2, last=2))
+
+
+def test_the_year_end_summary_prints_the_years_money_by_rule_and_by_level() -> None:
+    money = Money(
+        title="2025年度经费支出（重庆两江新区，单位：元）",
+        by_rule=(("需求调查工作经费", 90_000), ("康复服务项目补助", 1_200_000)),
+        by_level=(("区级财政", 1_290_000),),
+        total_fen=1_290_000,
+    )
+    report = replace(district(), title="2025年度残疾人精准康复服务工作年终汇总表", money=money)
+
+    text = compact(text_of(chain_report_pdf(report)))
+
+    assert "2025年度经费支出（重庆两江新区，单位：元）" in text
+    assert "需求调查工作经费900.00元" in text and "区级财政12,900.00元" in text
+    assert text.count("合计12,900.00元") == 2  # the rules and the levels add up to the same

@@ -15,7 +15,7 @@ import pytest
 import redis
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
-from rehab_contracts.events import NeedSurveyed, ServiceDelivered
+from rehab_contracts.events import NeedSurveyed, PersonRegistered, ServiceDelivered
 from rehab_contracts.streams import DELIVERY_STREAM, SURVEY_STREAM
 
 from kernel.access.access import Forbidden
@@ -26,14 +26,14 @@ from services.settlement.app import create_app
 from services.settlement.documents_api import _chain_unit
 from tests.settlement.settlement_builders import REHAB_CENTRE, envelope_of, payload_of
 
-YEAR = 2024
+YEAR = 2025
 PERSONS = (
     # street, community, surveyed on, has needs, signed for a service on
-    ("鸳鸯", "第一社区", date(2024, 3, 10), True, date(2024, 4, 20)),
-    ("鸳鸯", "第一社区", date(2024, 3, 12), False, None),
-    ("鸳鸯", "第二社区", date(2024, 5, 2), True, None),
-    ("人和", "新村社区", date(2024, 4, 1), True, date(2024, 6, 30)),
-    ("人和", "北城社区", date(2024, 7, 1), True, None),
+    ("鸳鸯", "第一社区", date(2025, 3, 10), True, date(2025, 4, 20)),
+    ("鸳鸯", "第一社区", date(2025, 3, 12), False, None),
+    ("鸳鸯", "第二社区", date(2025, 5, 2), True, None),
+    ("人和", "新村社区", date(2025, 4, 1), True, date(2025, 6, 30)),
+    ("人和", "北城社区", date(2025, 7, 1), True, None),
 )
 
 
@@ -49,6 +49,7 @@ def client(tmp_path: Path, redis_url: str, redis_client: redis.Redis) -> Iterato
             survey = payload_of(
                 NeedSurveyed,
                 person_id=person,
+                survey_year=YEAR,
                 street=street,
                 community=community,
                 surveyed_on=surveyed_on,
@@ -56,12 +57,15 @@ def client(tmp_path: Path, redis_url: str, redis_client: redis.Redis) -> Iterato
                 needed_items=["support_service_mental"] if needs else [],
                 supersedes_event_id=None,
             )
-            consumer.apply(envelope_of(survey, surveyed_on, f"person-{person}"), SURVEY_STREAM)
+            registered = payload_of(PersonRegistered, person_id=person, street=street, community=community)
+            consumer.apply(envelope_of(registered, surveyed_on, f"person-{person}"), SURVEY_STREAM)
+            consumer.apply(envelope_of(survey, surveyed_on, f"person-{person}", version=2), SURVEY_STREAM)
             if signed_on is not None:
                 delivery = uuid4()
                 record = payload_of(
                     ServiceDelivered,
                     delivery_id=delivery,
+                    service_year=YEAR,
                     person_id=person,
                     institution_id=REHAB_CENTRE,
                     item="support_service_mental",
@@ -79,8 +83,8 @@ def rows(body: dict[str, Any]) -> list[tuple[int, str, int, int, int]]:
 
 def test_aprils_progress_counts_each_person_surveyed_and_served_by_the_end_of_april(client):
     body = client.get("/reports/chain", params={"kind": "progress", "year": YEAR, "month": 4}).json()
-    assert body["title"] == "2024年4月残疾人精准康复服务工作进展情况月报"
-    assert body["as_of"] == "2024-04-30"
+    assert body["title"] == "2025年4月残疾人精准康复服务工作进展情况月报"
+    assert body["as_of"] == "2025-04-30"
     shown = rows(body)
     assert shown[:5] == [
         (0, "重庆两江新区", 3, 2, 1),  # = 鸳鸯 + 人和 + six streets of nobody
@@ -96,7 +100,7 @@ def test_aprils_progress_counts_each_person_surveyed_and_served_by_the_end_of_ap
 
 def test_the_year_end_summary_sums_each_level_from_the_one_below_up_to_the_province(client):
     body = client.get("/reports/chain", params={"kind": "year_end", "year": YEAR, "level": "province"}).json()
-    assert body["title"] == "2024年度残疾人精准康复服务工作年终汇总表"
+    assert body["title"] == "2025年度残疾人精准康复服务工作年终汇总表"
     assert rows(body)[:10] == [
         (0, "重庆市", 5, 4, 2),
         (1, "重庆市", 5, 4, 2),
@@ -138,11 +142,11 @@ def test_a_streets_progress_workbook_writes_numbers_as_numbers_and_coverage_as_a
     )
     assert answer.status_code == 200
     assert (
-        "%E6%9C%88%E6%8A%A5-2024-12-%E9%B8%B3%E9%B8%AF%E8%A1%97%E9%81%93.xlsx"
+        "%E6%9C%88%E6%8A%A5-2025-12-%E9%B8%B3%E9%B8%AF%E8%A1%97%E9%81%93.xlsx"
         in answer.headers["content-disposition"]
     )
     sheet = load_workbook(io.BytesIO(answer.content)).active
-    assert sheet["A1"].value == "2024年12月残疾人精准康复服务工作进展情况月报"
+    assert sheet["A1"].value == "2025年12月残疾人精准康复服务工作进展情况月报"
     assert [cell.value for cell in sheet[4]] == [
         "层级",
         "单位",
@@ -211,3 +215,27 @@ def test_a_streets_persons_are_the_ones_its_coverage_row_counts_by_community(cli
     coverage = client.get("/reports/coverage", params={"year": YEAR}).json()
     yuanyang = next(row for row in coverage["streets"] if row["street"] == "鸳鸯")
     assert (yuanyang["surveyed"], yuanyang["with_needs"], yuanyang["served"]) == (3, 2, 1)
+
+
+def test_the_year_end_summary_carries_the_years_money_of_the_unit_and_the_progress_report_none(client):
+    district = client.get("/reports/chain", params={"kind": "year_end", "year": YEAR}).json()
+    whole = client.get("/reports/spending", params={"year": YEAR}).json()
+    assert district["spending"] == whole
+    assert [(row["rule"], row["fen"]) for row in whole["by_rule"]] == [("survey_fee", 5 * 3000)]
+    street = client.get(
+        "/reports/chain", params={"kind": "year_end", "year": YEAR, "level": "street", "street": "鸳鸯"}
+    ).json()
+    assert street["spending"]["total_fen"] == 3 * 3000  # the street's own account: its three surveys
+    progress = client.get("/reports/chain", params={"kind": "progress", "year": YEAR, "month": 12}).json()
+    assert progress["spending"] is None
+
+    workbook = load_workbook(io.BytesIO(client.get("/reports/year-end.xlsx", params={"year": YEAR}).content))
+    money = workbook["经费支出"]
+    assert money["A1"].value == "2025年度经费支出（重庆两江新区，单位：元）"
+    assert [[cell.value for cell in row] for row in money.iter_rows(min_row=3, max_row=5)] == [
+        ["经费类别", "金额（元）"],
+        ["需求调查工作经费", 150],
+        ["合计", 150],
+    ]
+    assert money["B4"].number_format == "#,##0.00"
+    assert [money.cell(row, 1).value for row in (7, 8, 9)] == ["资金来源（政府层级）", "区级财政", "合计"]

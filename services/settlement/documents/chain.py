@@ -27,6 +27,7 @@ from services.settlement.documents.reports import (
     month_in_year,
     year_facts,
 )
+from services.settlement.documents.spending import Spending
 from services.settlement.ledger.archive import archive, facts_of
 
 Level = Literal["community", "street", "district", "city", "province"]
@@ -94,6 +95,8 @@ class ChainReport:
     top: Unit
     target_percent: Decimal | None = None
     policy_id: str | None = None
+    spending: Spending | None = None
+    """The year-end summary's money: the year's spending within the unit's accounts (None: not reported)."""
 
     def met(self, counts: Counts) -> bool | None:
         if self.target_percent is None or counts.with_needs == 0:

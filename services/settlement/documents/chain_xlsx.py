@@ -5,6 +5,7 @@ a number formatted as a percentage, so a level above can add the sheets it recei
 from __future__ import annotations
 
 import io
+from decimal import Decimal
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
@@ -12,6 +13,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from services.settlement.documents.chain import LEVEL_NAMES, ChainReport, Counts, Level, report_date
+from services.settlement.documents.labels import rule_name
 
 COLUMNS = ("层级", "单位", "调查人数", "有康复需求人数", "已接受服务人数", "覆盖率", "目标", "是否达标")
 WIDTHS = (10, 30, 12, 16, 16, 10, 10, 10)
@@ -77,6 +79,8 @@ def chain_xlsx(report: ChainReport) -> bytes:
     sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
     sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    if report.spending is not None:
+        _spending_sheet(workbook, report)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -105,3 +109,51 @@ def _unit_row(
         if depth == 0:
             cell.font = Font(bold=True)
     sheet.cell(row, 2).alignment = Alignment(indent=depth)
+
+
+FUNDING_LEVELS = {
+    "central_provincial": "中央和省级财政",
+    "city_county": "市县财政",
+    "city": "市级财政",
+    "county": "县级财政",
+    "district": "区级财政",
+}
+"""The policies' funding levels 资金层级 as the finance bureaus name them."""
+YUAN_FORMAT = "#,##0.00"
+
+
+def spending_title(report: ChainReport) -> str:
+    top = report.top
+    return f"{report.year}年度经费支出（{unit_name(top.name, top.level)}，单位：元）"
+
+
+def funding_level_name(level: str | None) -> str:
+    return "（未写明层级的资金）" if level is None else FUNDING_LEVELS.get(level, level)
+
+
+def _spending_sheet(workbook: Workbook, report: ChainReport) -> None:
+    """The year's money: each 经费类别 net of claw-backs, then the levels of government that paid it;
+    amounts in yuan as numbers (two decimals), so they add up in a spreadsheet."""
+    spending = report.spending
+    assert spending is not None
+    sheet = workbook.create_sheet("经费支出")
+    sheet["A1"] = spending_title(report)
+    sheet["A1"].font = Font(bold=True, size=13)
+    sheet.column_dimensions["A"].width, sheet.column_dimensions["B"].width = 30, 18
+    row = 3
+    for heading, amounts in (
+        ("经费类别", [(rule_name(rule), fen) for rule, fen in spending.by_rule().items()]),
+        (
+            "资金来源（政府层级）",
+            [(funding_level_name(level), fen) for level, fen in spending.by_level().items()],
+        ),
+    ):
+        for column, text in enumerate((heading, "金额（元）"), start=1):
+            cell = sheet.cell(row, column, text)
+            cell.font, cell.border = Font(bold=True), BOX
+        for label, fen in [*amounts, ("合计", spending.total_fen)]:
+            row += 1
+            sheet.cell(row, 1, label).border = BOX
+            amount = sheet.cell(row, 2, Decimal(fen) / 100)
+            amount.number_format, amount.border = YUAN_FORMAT, BOX
+        row += 2
