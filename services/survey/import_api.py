@@ -1,22 +1,23 @@
 """HTTP API of the bulk survey import: upload a street's sheet (xlsx or csv), download the template.
 
-The multipart form is read with the standard library's MIME parser, so the service needs no extra
-form-parsing package.
+The multipart form is parsed by python-multipart (Starlette's ``request.form()``): the file arrives as an
+``UploadFile`` spooled to disk past 1 MiB, and the sheet is streamed from it, so neither the upload nor
+its rows are held in memory whole.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
-from email.parser import BytesParser
-from email.policy import HTTP
+from typing import IO
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
+from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException
 
 from kernel.access.access import PERSONAL_DATA, Caller, audit_entry, audit_trail_of
 from kernel.access.scopes import require_area
@@ -27,13 +28,7 @@ from kernel.reference import Jurisdiction
 from kernel.web.problems import PROBLEM_MEDIA_TYPE, problem_body
 from kernel.web.text_guard import hidden_characters, hidden_characters_message
 from services.survey.import_rows import TEMPLATE_COLUMNS, TEMPLATE_NOTES, SurveyCampaign
-from services.survey.imports import (
-    ImportedRow,
-    SheetRejected,
-    SurveySheet,
-    import_survey_sheet,
-    read_survey_sheet,
-)
+from services.survey.imports import ImportedRow, SheetRejected, import_survey_file
 from services.survey.schemas import ImportedPerson, RowProblem, SheetReport, SurveyImported
 from services.survey.sheet import MAX_BYTES, template
 
@@ -67,11 +62,9 @@ _FORM_SCHEMA = {
 }
 
 
-@dataclass(frozen=True)
-class _Upload:
-    fields: dict[str, str]
-    filename: str | None
-    data: bytes | None
+FORM_FIELDS = ("street", "survey_year", "surveyed_on", "surveyor")
+_FORM_OVERHEAD = 64 * 1024
+"""What the form's other fields and the multipart boundaries may add to the file's size."""
 
 
 @router.post(
@@ -95,17 +88,13 @@ class _Upload:
     },
 )
 async def import_surveys(request: Request, command: Command, caller: Caller) -> Response:
-    upload = await _read_form(request)
-    campaign = _campaign(upload.fields, jurisdiction_of(request))
-    require_area(caller, campaign.street)  # a street's staff import only their own street's sheet
-    if not upload.data:
-        raise CommandRejected("请选择要上传的表格文件（file）", field="file", code="survey.file.required")
-    streets = jurisdiction_of(request).streets
+    form = await _read_form(request)
     try:
-        sheet = await run_in_threadpool(read_survey_sheet, campaign, upload.data, upload.filename)
-        answer, imported = await run_in_threadpool(_import, command, streets, campaign, sheet)
+        answer, imported = await _import_form(request, command, caller, form)
     except SheetRejected as rejected:
         return _report(rejected)
+    finally:
+        await form.close()  # the spooled file is deleted
     if caller is not None:  # the access middleware audits reads by GET only
         entries = [
             audit_entry(request, caller, answer.status_code, subject=str(row.person_id)) for row in imported
@@ -114,12 +103,32 @@ async def import_surveys(request: Request, command: Command, caller: Caller) -> 
     return answer
 
 
-def _import(
-    command: KeyedCommand, streets: Sequence[str], campaign: SurveyCampaign, sheet: SurveySheet
+async def _import_form(
+    request: Request, command: KeyedCommand, caller: Caller, form: FormData
 ) -> tuple[Response, list[ImportedRow]]:
-    """All rows in the command's unit of work, answered with the persons imported."""
+    fields = {name: value.strip() for name in FORM_FIELDS if isinstance(value := form.get(name, ""), str)}
+    campaign = _campaign(fields, jurisdiction_of(request))
+    require_area(caller, campaign.street)  # a street's staff import only their own street's sheet
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not upload.size:
+        raise CommandRejected("请选择要上传的表格文件（file）", field="file", code="survey.file.required")
+    if upload.size > MAX_BYTES:
+        raise _too_large()
+    streets = jurisdiction_of(request).streets
+    return await run_in_threadpool(_import, command, streets, campaign, upload.file, upload.filename)
+
+
+def _import(
+    command: KeyedCommand,
+    streets: Sequence[str],
+    campaign: SurveyCampaign,
+    file: IO[bytes],
+    filename: str | None,
+) -> tuple[Response, list[ImportedRow]]:
+    """All rows in the command's unit of work, answered with the persons imported; a refused sheet rolls
+    the unit back (SheetRejected leaves the ``with``)."""
     with command.unit() as unit:
-        imported = import_survey_sheet(unit, streets, campaign, sheet)
+        imported = import_survey_file(unit, streets, campaign, file, filename)
         location = "/surveys?" + urlencode({"street": campaign.street, "year": campaign.survey_year})
         return command.answer(_imported(campaign, imported), status=201, location=location), imported
 
@@ -137,7 +146,8 @@ def survey_template() -> Response:
 
 
 # -- the form ------------------------------------------------------------------------------------------------
-async def _read_form(request: Request) -> _Upload:
+async def _read_form(request: Request) -> FormData:
+    """The multipart form, its file spooled to disk; a declared size over the limit is refused unread."""
     content_type = request.headers.get("content-type", "")
     if not content_type.startswith("multipart/form-data"):
         raise CommandRejected(
@@ -145,29 +155,23 @@ async def _read_form(request: Request) -> _Upload:
             field="file",
             code="survey.file.not_multipart",
         )
-    body = await request.body()
-    if len(body) > MAX_BYTES + 64 * 1024:
-        raise PayloadTooLarge(
-            f"文件超过 {MAX_BYTES // (1024 * 1024)} MB，请分批导入",
-            field="file",
-            code="survey.file.too_large",
-        )
-    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1", "replace")
-    message = BytesParser(policy=HTTP).parsebytes(head + body)
-    if not message.is_multipart():
-        raise CommandRejected("无法读取上传的表单", field="file", code="survey.file.not_multipart")
-    fields: dict[str, str] = {}
-    filename, data = None, None
-    for part in message.iter_parts():
-        name = part.get_param("name", header="content-disposition")
-        payload = part.get_payload(decode=True)
-        if not isinstance(name, str) or not isinstance(payload, bytes):
-            continue
-        if name == "file":
-            filename, data = part.get_filename(), payload
-        else:
-            fields[name] = payload.decode("utf-8", "replace").strip()
-    return _Upload(fields, filename, data)
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BYTES + _FORM_OVERHEAD:
+        raise _too_large()
+    try:
+        return await request.form(max_files=1, max_fields=len(FORM_FIELDS) + 4)
+    except HTTPException as refused:  # python-multipart could not parse it, or too many parts
+        if refused.status_code == status.HTTP_413_CONTENT_TOO_LARGE:
+            raise  # the body limit cut a streamed body off: its 413
+        raise CommandRejected(
+            f"无法读取上传的表单（{refused.detail}）", field="file", code="survey.file.not_multipart"
+        ) from None
+
+
+def _too_large() -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"文件超过 {MAX_BYTES // (1024 * 1024)} MB，请分批导入", field="file", code="survey.file.too_large"
+    )
 
 
 def _campaign(fields: dict[str, str], jurisdiction: Jurisdiction) -> SurveyCampaign:

@@ -9,7 +9,7 @@ row. Reasons are in Chinese for the street office; the columns carry the labels 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -210,13 +210,18 @@ def rejection_error(row: int, error: CommandRejected) -> RowError:
     return RowError(row, column, error.message, error.code, error.field)
 
 
+def missing_columns(header_row: int, columns: Collection[str]) -> list[RowError]:
+    """The required columns the header row lacks, reported on that row."""
+    return [
+        RowError(header_row, column.label, f"缺少必填列“{column.label}”", "missing_column")
+        for column in COLUMNS
+        if column.required and column.label not in columns
+    ]
+
+
 def parse_rows(sheet: Sheet, campaign: SurveyCampaign) -> tuple[list[ParsedRow], list[RowError]]:
     """Every row read into details and a survey request, or the errors of its cells."""
-    errors = [
-        RowError(sheet.header_row, column.label, f"缺少必填列“{column.label}”", "missing_column")
-        for column in COLUMNS
-        if column.required and column.label not in sheet.columns
-    ]
+    errors = missing_columns(sheet.header_row, sheet.columns)
     if errors:
         return [], errors
     parsed = []

@@ -1,25 +1,35 @@
 """Bulk import of a street's needs survey from a sheet: each row through the person aggregate, all or none.
 
-The sheet is read first (``read_survey_sheet``), then all rows are decided in the command's unit of
-work (``import_survey_sheet``); if any row fails, nothing is appended and the whole report of failing
-rows is raised. A person already registered (same ID number) only gets the year's survey; a new one is
-registered and surveyed. Usable without HTTP: ``import_survey_sheet(unit, streets, campaign, sheet)``
-inside ``with store.transaction() as unit``.
+The sheet is streamed (``open_sheet``) and decided in the command's unit of work a batch of rows at a
+time (``import_survey_file``): each row's cells read, duplicates within the sheet found in a dict, the
+ID numbers already registered found with one query per batch and those persons loaded with one more,
+every row decided by the person aggregate, and the batch's events, outbox rows, keys and read tables
+written with one INSERT of many rows each. Once any row has failed, nothing more is written and the
+rest is only checked; at the end a failing sheet raises the report of every failing row and column, and
+the unit rolls back what was written: a sheet with errors records nothing. A person already registered
+(same ID number) only gets the year's survey; a new one is registered and surveyed.
+
+Usable without HTTP: ``import_survey_file(unit, streets, campaign, file, filename)`` inside
+``with store.transaction() as unit``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import io
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
+from itertools import islice
+from typing import IO
 from uuid import UUID
 
 from kernel.domain.clock import today
 from kernel.domain.rejections import CommandRejected
+from kernel.store.bulk import Append, append_streams, load_streams
 from kernel.store.store import UnitOfWork
-from services.survey import projection
+from services.survey import keys, projection
 from services.survey.domain import Person, PersonEvent
-from services.survey.handlers import load_to_decide, save_decided
+from services.survey.handlers import stream_of
 from services.survey.identity import normalise
 from services.survey.import_rows import (
     ANCHOR,
@@ -27,10 +37,16 @@ from services.survey.import_rows import (
     ParsedRow,
     RowError,
     SurveyCampaign,
+    missing_columns,
+    parse_row,
     parse_rows,
     rejection_error,
 )
-from services.survey.sheet import UnreadableSheet, read_sheet
+from services.survey.sheet import SheetRow, UnreadableSheet, open_sheet, read_sheet
+from services.survey.translation import domain_events, new_event
+
+BATCH_ROWS = 500
+"""Rows decided and written together: one registry query, one load and one INSERT per table per batch."""
 
 
 class SheetRejected(Exception):
@@ -53,7 +69,7 @@ class ImportedRow:
 
 @dataclass(frozen=True)
 class SurveySheet:
-    """A sheet read into rows, with the errors of its cells (reported only if the import fails)."""
+    """A sheet read into rows, with the errors of its cells (for small sheets and tests)."""
 
     rows: list[ParsedRow]
     errors: list[RowError]
@@ -68,8 +84,30 @@ class _Decision:
     events: list[PersonEvent]
 
 
+def import_survey_file(
+    unit: UnitOfWork, streets: Sequence[str], campaign: SurveyCampaign, file: IO[bytes], filename: str | None
+) -> list[ImportedRow]:
+    """Import the sheet in ``file`` for ``campaign``; SheetRejected: the unit must roll back (the caller's
+    ``with`` does), so nothing is recorded."""
+    sheet_import = _SheetImport(unit, streets, campaign)
+    try:
+        with open_sheet(file, filename, HEADERS, ANCHOR) as sheet:
+            if missing := missing_columns(sheet.header_row, sheet.columns):
+                raise SheetRejected(missing, rows=sum(1 for _ in sheet.rows()))
+            for batch in _batches(sheet.rows(), BATCH_ROWS):
+                sheet_import.add(batch)
+            rows = sheet.rows_read
+    except UnreadableSheet as error:
+        raise SheetRejected(
+            [RowError(p.row, p.column, p.reason, p.code) for p in error.problems], rows=0
+        ) from None
+    if sheet_import.errors:
+        raise SheetRejected(sheet_import.errors, rows=rows)
+    return sheet_import.imported
+
+
 def read_survey_sheet(campaign: SurveyCampaign, data: bytes, filename: str | None) -> SurveySheet:
-    """Read the sheet's rows for ``campaign``; SheetRejected when it cannot be read at all."""
+    """Read a whole sheet's rows for ``campaign`` into memory; SheetRejected when it cannot be read."""
     try:
         sheet = read_sheet(data, filename, HEADERS, ANCHOR)
     except UnreadableSheet as error:
@@ -81,57 +119,130 @@ def read_survey_sheet(campaign: SurveyCampaign, data: bytes, filename: str | Non
 
 
 def import_survey_sheet(
-    unit: UnitOfWork, streets: Sequence[str], campaign: SurveyCampaign, sheet: SurveySheet
+    unit: UnitOfWork, streets: Sequence[str], campaign: SurveyCampaign, data: bytes, filename: str | None
 ) -> list[ImportedRow]:
-    """Import a sheet for ``campaign`` (street, year, date, surveyor); SheetRejected: nothing appended."""
-    decisions, rejected = _decide(unit, streets, campaign, sheet.rows)
-    if sheet.errors or rejected:
-        raise SheetRejected([*sheet.errors, *rejected], rows=sheet.row_count)
-    return [_save(unit, decision) for decision in decisions]
+    """``import_survey_file`` for a sheet held in memory."""
+    return import_survey_file(unit, streets, campaign, io.BytesIO(data), filename)
 
 
-def _decide(
-    unit: UnitOfWork, streets: Sequence[str], campaign: SurveyCampaign, rows: Sequence[ParsedRow]
-) -> tuple[list[_Decision], list[RowError]]:
-    decisions, errors = [], []
-    first_row_of: dict[str, int] = {}
-    for row in rows:
-        id_number = normalise(row.details.id_number)
-        if id_number in first_row_of:
-            errors.append(
+class _SheetImport:
+    """The rows of one sheet, decided and written a batch at a time until the first failing row."""
+
+    def __init__(self, unit: UnitOfWork, streets: Sequence[str], campaign: SurveyCampaign) -> None:
+        self.unit = unit
+        self.streets = streets
+        self.campaign = campaign
+        self.today = today()
+        self.errors: list[RowError] = []
+        self.imported: list[ImportedRow] = []
+        self.first_row_of: dict[str, int] = {}
+        """Normalised ID number -> the first row holding it."""
+
+    def add(self, batch: Sequence[SheetRow]) -> None:
+        rows = [row for row in map(self._parsed, batch) if row is not None]
+        holders = projection.persons_holding(
+            self.unit.session, [normalise(r.details.id_number) for r in rows]
+        )
+        registered = self._registered(holders.values())
+        decisions = []
+        for row in rows:
+            try:
+                decisions.append(self._decide(row, holders, registered))
+            except CommandRejected as rejection:
+                self.errors.append(rejection_error(row.number, rejection))
+        if not self.errors:  # after the first error, rows are only checked: the unit will roll back
+            self._save(decisions)
+
+    def _parsed(self, sheet_row: SheetRow) -> ParsedRow | None:
+        """The row's details and survey, unless a cell is wrong or its ID number came before."""
+        result = parse_row(sheet_row, self.campaign)
+        if isinstance(result, list):
+            self.errors.extend(result)
+            return None
+        id_number = normalise(result.details.id_number)
+        first = self.first_row_of.setdefault(id_number, result.number)
+        if first != result.number:
+            self.errors.append(
                 RowError(
-                    row.number,
+                    result.number,
                     "身份证号",
-                    f"与第 {first_row_of[id_number]} 行的身份证号相同：同一人一年只调查一次，请删除重复行",
+                    f"与第 {first} 行的身份证号相同：同一人一年只调查一次，请删除重复行",
                     "duplicate_in_sheet",
                     "id_number",
                 )
             )
-            continue
-        first_row_of[id_number] = row.number
-        try:
-            decisions.append(_decide_row(unit, streets, campaign, row, id_number))
-        except CommandRejected as rejection:
-            errors.append(rejection_error(row.number, rejection))
-    return decisions, errors
+            return None
+        return result
+
+    def _registered(self, person_ids: Iterable[UUID]) -> dict[UUID, tuple[Person, int]]:
+        """The persons already registered, each with its version: two queries for the whole batch."""
+        wanted = list(person_ids)
+        if not wanted:
+            return {}
+        histories = load_streams(self.unit, [stream_of(person_id) for person_id in wanted])
+        data_keys = keys.keys_of(self.unit.session, wanted)
+        registered = {}
+        for person_id in wanted:
+            envelopes = histories[stream_of(person_id)]
+            person = Person.from_history(domain_events(envelopes, data_keys.get(person_id)))
+            registered[person_id] = (person, envelopes[-1].version)
+        return registered
+
+    def _decide(
+        self, row: ParsedRow, holders: dict[str, UUID], registered: dict[UUID, tuple[Person, int]]
+    ) -> _Decision:
+        holder = holders.get(normalise(row.details.id_number))
+        if holder is None:
+            on_day: date = self.campaign.surveyed_on
+            decided = Person().register(
+                row.details, registered_on=on_day, today=self.today, streets=self.streets
+            )
+            person, version = Person.from_history(decided), 0
+            events: list[PersonEvent] = list(decided)
+        else:
+            person, version = registered[holder]
+            _check_same_person(person, row, self.campaign)
+            events = []
+        events.extend(person.survey(row.needs, today=self.today))
+        assert person.person_id is not None
+        return _Decision(row, person.person_id, version, events)
+
+    def _save(self, decisions: Sequence[_Decision]) -> None:
+        """The batch's keys, events with their outbox rows, and read tables: one INSERT of many rows each."""
+        new_persons = [decision.person_id for decision in decisions if decision.version == 0]
+        data_keys = keys.create_keys(self.unit.session, new_persons)
+        appends = [
+            Append(
+                stream_of(decision.person_id),
+                decision.version,
+                [new_event(event, data_keys.get(decision.person_id)) for event in decision.events],
+            )
+            for decision in decisions
+        ]
+        appended = append_streams(self.unit, appends)
+        projection.project_many(
+            self.unit.session,
+            [
+                pair
+                for envelopes, decision in zip(appended, decisions, strict=True)
+                for pair in zip(envelopes, decision.events, strict=True)
+            ],
+        )
+        self.imported.extend(
+            ImportedRow(
+                row=decision.row.number,
+                person_id=decision.person_id,
+                survey_id=envelopes[-1].event_id,
+                name=decision.row.details.name,
+                newly_registered=decision.version == 0,
+            )
+            for envelopes, decision in zip(appended, decisions, strict=True)
+        )
 
 
-def _decide_row(
-    unit: UnitOfWork, streets: Sequence[str], campaign: SurveyCampaign, row: ParsedRow, id_number: str
-) -> _Decision:
-    on_day: date = campaign.surveyed_on
-    holder = projection.person_holding(unit.session, id_number)
-    if holder is None:
-        registered = Person().register(row.details, registered_on=on_day, today=today(), streets=streets)
-        person, version = Person.from_history(registered), 0
-        events: list[PersonEvent] = list(registered)
-    else:
-        person, version = load_to_decide(unit, holder)
-        _check_same_person(person, row, campaign)
-        events = []
-    events.extend(person.survey(row.needs, today=today()))
-    assert person.person_id is not None
-    return _Decision(row, person.person_id, version, events)
+def _batches(rows: Iterator[SheetRow], size: int) -> Iterator[list[SheetRow]]:
+    while batch := list(islice(rows, size)):
+        yield batch
 
 
 def _check_same_person(person: Person, row: ParsedRow, campaign: SurveyCampaign) -> None:
@@ -153,14 +264,3 @@ def _check_same_person(person: Person, row: ParsedRow, campaign: SurveyCampaign)
             field="street",
             code="survey.street.registered_in_other_street",
         )
-
-
-def _save(unit: UnitOfWork, decision: _Decision) -> ImportedRow:
-    appended = save_decided(unit, decision.person_id, decision.version, decision.events)
-    return ImportedRow(
-        row=decision.row.number,
-        person_id=decision.person_id,
-        survey_id=appended[-1].event_id,
-        name=decision.row.details.name,
-        newly_registered=decision.version == 0,
-    )

@@ -10,6 +10,7 @@ so the key's bytes are left in no file (issue 14, defect 2; PostgreSQL: docs/sec
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -54,6 +55,33 @@ def create_key(session: Session, person_id: UUID) -> DataKey:
         )
     )
     return key
+
+
+def create_keys(session: Session, person_ids: Sequence[UUID]) -> dict[UUID, DataKey]:
+    """``create_key`` for many newly registered persons (the sheet import): one INSERT of many rows."""
+    keys = {person_id: DataKey.new() for person_id in person_ids}
+    if keys:
+        _zero_freed_space(session)
+        now = datetime.now(UTC)
+        session.execute(
+            insert(person_keys_table),
+            [
+                {"person_id": str(person_id), "key_id": key.key_id, "key": key.secret, "created_at": now}
+                for person_id, key in keys.items()
+            ],
+        )
+    return keys
+
+
+def keys_of(session: Session, person_ids: Sequence[UUID]) -> dict[UUID, DataKey]:
+    """``key_of`` for many persons at once (one query); a person without a live key is left out."""
+    rows = session.execute(
+        select(person_keys_table.c.person_id, person_keys_table.c.key_id, person_keys_table.c.key).where(
+            person_keys_table.c.person_id.in_([str(person_id) for person_id in person_ids]),
+            person_keys_table.c.destroyed_at.is_(None),
+        )
+    )
+    return {UUID(row.person_id): DataKey(row.key_id, bytes(row.key)) for row in rows}
 
 
 def key_of(session: Session, person_id: UUID) -> DataKey | None:

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -95,9 +95,51 @@ def project(session: Session, appended: Iterable[tuple[EventEnvelope, PersonEven
             _forget_person(session, event)
 
 
-def _insert_person(session: Session, event: PersonRegistered) -> None:
+def project_many(session: Session, appended: Sequence[tuple[EventEnvelope, PersonEvent]]) -> None:
+    """``project`` for many persons' events at once (the sheet import): their registrations in one INSERT
+    of many rows, their plain surveys in another, any other event as ``project`` does, after them.
+
+    No savepoint: an ID number registered meanwhile raises StateConflict and the caller's unit rolls back.
+    """
+    persons = [_person_row(event) for _, event in appended if isinstance(event, PersonRegistered)]
+    surveys = [
+        _survey_row(envelope.event_id, event)
+        for envelope, event in appended
+        if isinstance(event, NeedSurveyed) and event.supersedes is None
+    ]
+    if persons:
+        try:
+            session.execute(insert(persons_table), persons)
+        except IntegrityError:
+            raise StateConflict(
+                "表中有身份证号刚被登记（另一操作同时登记），请重新上传",
+                field="id_number",
+                code="survey.id_number.already_registered",
+            ) from None
+    if surveys:
+        session.execute(insert(surveys_table), surveys)
+    project(
+        session,
+        (
+            (envelope, event)
+            for envelope, event in appended
+            if not isinstance(event, PersonRegistered)
+            and not (isinstance(event, NeedSurveyed) and event.supersedes is None)
+        ),
+    )
+
+
+def persons_holding(session: Session, id_numbers: Sequence[str]) -> dict[str, UUID]:
+    """ID number -> the person registered with it, for those of ``id_numbers`` registered (one query)."""
+    query = select(persons_table.c.id_number, persons_table.c.person_id).where(
+        persons_table.c.id_number.in_(id_numbers)
+    )
+    return {row.id_number: UUID(row.person_id) for row in session.execute(query)}
+
+
+def _person_row(event: PersonRegistered) -> dict[str, Any]:
     details = event.details
-    values = {
+    return {
         "person_id": str(event.person_id),
         "id_number": details.id_number,
         "street": details.street,
@@ -108,6 +150,11 @@ def _insert_person(session: Session, event: PersonRegistered) -> None:
         "certified": details.certified,
         "registered_on": event.registered_on,
     }
+
+
+def _insert_person(session: Session, event: PersonRegistered) -> None:
+    details = event.details
+    values = _person_row(event)
     try:
         with session.begin_nested():
             session.execute(insert(persons_table).values(values))
@@ -152,23 +199,25 @@ def _forget_person(session: Session, event: PersonForgotten) -> None:
     )
 
 
+def _survey_row(event_id: UUID, event: NeedSurveyed) -> dict[str, Any]:
+    return {
+        "survey_id": str(event_id),
+        "person_id": str(event.person_id),
+        "survey_year": event.survey_year,
+        "street": event.street,
+        "community": event.community,
+        "surveyed_on": event.surveyed_on,
+        "has_needs": event.has_needs,
+        "needed_items": list(event.needed_items),
+        "home_visit_required": event.home_visit_required,
+        "surveyor": event.surveyor,
+        "certified": event.certified,
+        "supersedes": str(event.supersedes) if event.supersedes else None,
+    }
+
+
 def _insert_survey(session: Session, event_id: UUID, event: NeedSurveyed) -> None:
-    session.execute(
-        insert(surveys_table).values(
-            survey_id=str(event_id),
-            person_id=str(event.person_id),
-            survey_year=event.survey_year,
-            street=event.street,
-            community=event.community,
-            surveyed_on=event.surveyed_on,
-            has_needs=event.has_needs,
-            needed_items=list(event.needed_items),
-            home_visit_required=event.home_visit_required,
-            surveyor=event.surveyor,
-            certified=event.certified,
-            supersedes=str(event.supersedes) if event.supersedes else None,
-        )
-    )
+    session.execute(insert(surveys_table).values(_survey_row(event_id, event)))
     if event.supersedes is not None:
         session.execute(
             update(surveys_table)

@@ -6,14 +6,17 @@ No rules here: only the file format, the header row and the cells' raw values.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
 import zipfile
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from itertools import islice
+from typing import IO, Any
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font, PatternFill
@@ -25,17 +28,23 @@ from kernel.domain.rejections import PayloadTooLarge
 Cell = str | int | float | date | datetime | None
 
 MAX_BYTES = 10 * 1024 * 1024
-MAX_UNPACKED_BYTES = 32 * 1024 * 1024
-"""What an xlsx may unpack to, all its parts together: a full sheet of 5,000 rows unpacks to about 6 MB,
-while a shared-strings bomb of 66 KiB unpacked to tens of MiB (issue 14, defect 11)."""
-MAX_ROWS = 5000
+MAX_ROWS = 20_000
+MAX_UNPACKED_BYTES = 96 * 1024 * 1024
+"""What an xlsx may unpack to, all its parts together: a sheet of 20,000 rows unpacks to about 20 MB. The
+worksheet itself is streamed row by row; the bound keeps the time to parse it bounded."""
+MAX_SHARED_STRINGS_BYTES = 32 * 1024 * 1024
+"""What the shared strings may unpack to: openpyxl holds them all in memory while it reads, so a
+shared-strings bomb of 66 KiB that unpacked to tens of MiB raised the service's memory by 80 MiB
+(issue 14, defect 11). Excel's shared strings of 20,000 rows take a few MB."""
 HEADER_SEARCH_ROWS = 10
 """The header row may follow a title row or two (表头); it is looked for in the first rows."""
 
 _XLSX_MAGIC = b"PK\x03\x04"
 _XLS_MAGIC = b"\xd0\xcf\x11\xe0"
+_SHARED_STRINGS = "sharedstrings.xml"
 _BRACKETS = re.compile(r"[（(][^）)]*[）)]")
 _DECORATION = re.compile(r"[\s\u3000*＊:：]")
+_CHUNK = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -72,110 +81,171 @@ class Sheet:
     rows: tuple[SheetRow, ...]
 
 
+@dataclass
+class SheetStream:
+    """A sheet being read: its header, then its data rows one at a time (``rows()``, read once).
+
+    Reading the rows raises UnreadableSheet past MAX_ROWS data rows (as soon as the next one is met) or
+    when there was none; ``rows_read`` counts the data rows given so far.
+    """
+
+    header_row: int
+    columns: tuple[str, ...]
+    """Canonical labels of the known columns present, in sheet order."""
+    _grid: Iterator[tuple[Cell, ...]] = field(repr=False)
+    _positions: dict[str, int] = field(repr=False)
+    rows_read: int = 0
+
+    def rows(self) -> Iterator[SheetRow]:
+        positions = tuple(self._positions.items())
+        for number, values in enumerate(self._grid, start=self.header_row + 1):
+            if all(_blank(v) for v in values):
+                continue
+            if self.rows_read == MAX_ROWS:
+                raise _unreadable(f"一次最多导入 {MAX_ROWS} 行，请分批导入", "too_many_rows")
+            self.rows_read += 1
+            width = len(values)
+            yield SheetRow(number, {label: values[p] if p < width else None for label, p in positions})
+        if not self.rows_read:
+            raise _unreadable("表中没有数据行", "no_rows", row=self.header_row + 1)
+
+
 def canonical_header(text: Any) -> str:
     """A header cell without spaces, stars and bracketed remarks: '身份证号（必填）' -> '身份证号'."""
     return _DECORATION.sub("", _BRACKETS.sub("", str(text or "")))
 
 
 def read_sheet(data: bytes, filename: str | None, headers: Mapping[str, str], anchor: str) -> Sheet:
-    """Read the first worksheet of an xlsx, or a csv (UTF-8 or GB18030), into rows under known columns.
+    """The whole sheet in memory (``open_sheet`` reads it a row at a time); for small sheets and tests."""
+    with open_sheet(io.BytesIO(data), filename, headers, anchor) as sheet:
+        rows = tuple(sheet.rows())
+        return Sheet(sheet.header_row, sheet.columns, rows)
 
-    ``headers`` maps every accepted spelling of a column (canonical form) to its label; the header row
-    is the first of the first rows holding the ``anchor`` label. Blank rows are skipped.
+
+@contextmanager
+def open_sheet(
+    file: IO[bytes], filename: str | None, headers: Mapping[str, str], anchor: str
+) -> Iterator[SheetStream]:
+    """Open the first worksheet of an xlsx, or a csv (UTF-8 or GB18030), to read its rows one at a time.
+
+    ``file``: a seekable binary file (an upload spooled to disk). ``headers`` maps every accepted spelling
+    of a column (canonical form) to its label; the header row is the first of the first rows holding the
+    ``anchor`` label. Blank rows are skipped. Memory stays bounded whatever the number of rows.
     """
-    if not data:
+    size = file.seek(0, io.SEEK_END)
+    file.seek(0)
+    if not size:
         raise _unreadable("上传的文件是空的", "empty_file")
-    if len(data) > MAX_BYTES:
+    if size > MAX_BYTES:
         raise _unreadable(f"文件超过 {MAX_BYTES // (1024 * 1024)} MB，请分批导入", "file_too_large")
-    if data.startswith(_XLS_MAGIC) or (filename or "").lower().endswith(".xls"):
+    magic = file.read(4)
+    file.seek(0)
+    if magic == _XLS_MAGIC or (filename or "").lower().endswith(".xls"):
         raise _unreadable(
             "不支持旧版 .xls 文件：请在 Excel 中另存为 .xlsx 或 .csv 后上传", "unsupported_format"
         )
-    grid = _xlsx_grid(data) if data.startswith(_XLSX_MAGIC) else _csv_grid(data)
-    return _rows_under_header(grid, headers, anchor)
+    with _xlsx_grid(file) if magic == _XLSX_MAGIC else _csv_grid(file) as grid:
+        yield _under_header(grid, headers, anchor)
 
 
 def _unreadable(reason: str, code: str, row: int = 0, column: str = "") -> UnreadableSheet:
     return UnreadableSheet([SheetProblem(row, column, reason, code)])
 
 
-def _xlsx_grid(data: bytes) -> list[tuple[Cell, ...]]:
-    _check_unpacked_size(data)
+@contextmanager
+def _xlsx_grid(file: IO[bytes]) -> Iterator[Iterator[tuple[Cell, ...]]]:
+    _check_unpacked_size(file)
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        workbook = load_workbook(file, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
         raise _unreadable(
             f"无法读取 xlsx 文件（{type(error).__name__}）：文件可能已损坏", "unreadable_file"
         ) from None
     try:
-        worksheet = workbook.worksheets[0]
-        grid: list[tuple[Cell, ...]] = []
-        for values in worksheet.iter_rows(values_only=True):
-            grid.append(tuple(values))
-            if len(grid) > MAX_ROWS + HEADER_SEARCH_ROWS:
-                break
-        return grid
+        yield workbook.worksheets[0].iter_rows(values_only=True)
     finally:
         workbook.close()
 
 
-def _check_unpacked_size(data: bytes) -> None:
-    """Refuse (413) an xlsx whose parts unpack to more than MAX_UNPACKED_BYTES, from the zip's directory
-    alone: nothing is unpacked. The sizes cannot lie: zipfile stops a part at its declared size."""
+def _check_unpacked_size(file: IO[bytes]) -> None:
+    """Refuse (413) an xlsx whose parts, or whose shared strings, unpack to more than their bound, from the
+    zip's directory alone: nothing is unpacked. The sizes cannot lie: zipfile stops a part at its
+    declared size."""
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as package:
-            unpacked = sum(member.file_size for member in package.infolist())
+        with zipfile.ZipFile(file) as package:
+            members = package.infolist()
     except (zipfile.BadZipFile, ValueError, OSError):
         return  # openpyxl says why it cannot read it
-    if unpacked > MAX_UNPACKED_BYTES:
+    finally:
+        file.seek(0)
+    unpacked = sum(member.file_size for member in members)
+    strings = sum(m.file_size for m in members if m.filename.lower().endswith(_SHARED_STRINGS))
+    if unpacked > MAX_UNPACKED_BYTES or strings > MAX_SHARED_STRINGS_BYTES:
         raise PayloadTooLarge(
-            f"表格解压后有 {unpacked / (1024 * 1024):.0f} MB，超过 {MAX_UNPACKED_BYTES // (1024 * 1024)} MB："
+            f"表格解压后有 {unpacked / (1024 * 1024):.0f} MB，超过 {MAX_UNPACKED_BYTES // (1024 * 1024)} MB"
+            f"（或其中文字超过 {MAX_SHARED_STRINGS_BYTES // (1024 * 1024)} MB）："
             "文件可能已损坏或含有大量无用内容，请把数据复制到新的表格后重新上传",
             field="file",
             code="survey.file.unpacked_too_large",
         )
 
 
-def _csv_grid(data: bytes) -> list[tuple[Cell, ...]]:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # pragma: no cover - gb18030 decodes nearly anything
-        raise _unreadable("无法识别 csv 文件的编码：请保存为 UTF-8 或 GBK 编码", "unreadable_file")
-    if "\x00" in text:
-        raise _unreadable("文件不是 csv 或 xlsx 表格", "unsupported_format")
-    first_line = text.split("\n", 1)[0]
-    delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
-    return [tuple(row) for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
+@contextmanager
+def _csv_grid(file: IO[bytes]) -> Iterator[Iterator[tuple[Cell, ...]]]:
+    text = io.TextIOWrapper(file, encoding=_csv_encoding(file), newline="")
+    try:
+        first_line = text.readline()
+        text.seek(0)
+        delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
+        yield (tuple(row) for row in csv.reader(_without_nul(text), delimiter=delimiter))
+    finally:
+        text.detach()  # the caller closes the upload
+
+
+def _csv_encoding(file: IO[bytes]) -> str:
+    """UTF-8 (with or without BOM) when the whole file decodes as UTF-8, else GB18030 (Excel's GBK)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        while chunk := file.read(_CHUNK):
+            decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+        return "utf-8-sig"
+    except UnicodeDecodeError:
+        return "gb18030"  # decodes nearly anything
+    finally:
+        file.seek(0)
+
+
+def _without_nul(lines: Iterator[str]) -> Iterator[str]:
+    for line in lines:
+        if "\x00" in line:
+            raise _unreadable("文件不是 csv 或 xlsx 表格", "unsupported_format")
+        yield line
 
 
 def _blank(value: Cell) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _rows_under_header(grid: list[tuple[Cell, ...]], headers: Mapping[str, str], anchor: str) -> Sheet:
-    header_index = next(
-        (
-            index
-            for index, values in enumerate(grid[:HEADER_SEARCH_ROWS])
-            if anchor in {headers.get(canonical_header(v)) for v in values}
-        ),
-        None,
+def _under_header(grid: Iterator[tuple[Cell, ...]], headers: Mapping[str, str], anchor: str) -> SheetStream:
+    """Find the header row in the first rows; the stream goes on from the row after it."""
+    for index, values in enumerate(islice(grid, HEADER_SEARCH_ROWS)):
+        if anchor in {headers.get(canonical_header(v)) for v in values}:
+            header_number = index + 1
+            positions = _positions(values, headers, header_number)
+            return SheetStream(header_number, tuple(positions), grid, positions)
+    raise _unreadable(
+        f"找不到表头：前 {HEADER_SEARCH_ROWS} 行中没有含“{anchor}”列的一行；请使用导入模板",
+        "missing_header",
+        row=1,
+        column=anchor,
     )
-    if header_index is None:
-        raise _unreadable(
-            f"找不到表头：前 {HEADER_SEARCH_ROWS} 行中没有含“{anchor}”列的一行；请使用导入模板",
-            "missing_header",
-            row=1,
-            column=anchor,
-        )
-    header_number = header_index + 1
+
+
+def _positions(values: tuple[Cell, ...], headers: Mapping[str, str], header_number: int) -> dict[str, int]:
     positions: dict[str, int] = {}
     problems = []
-    for position, value in enumerate(grid[header_index]):
+    for position, value in enumerate(values):
         label = headers.get(canonical_header(value))
         if label is None:
             continue  # 序号 and other columns of the office's own
@@ -186,18 +256,7 @@ def _rows_under_header(grid: list[tuple[Cell, ...]], headers: Mapping[str, str],
         positions[label] = position
     if problems:
         raise UnreadableSheet(problems)
-    rows = []
-    for index in range(header_index + 1, len(grid)):
-        values = grid[index]
-        if all(_blank(v) for v in values):
-            continue
-        cells = {label: values[p] if p < len(values) else None for label, p in positions.items()}
-        rows.append(SheetRow(index + 1, cells))
-    if not rows:
-        raise _unreadable("表中没有数据行", "no_rows", row=header_number + 1)
-    if len(rows) > MAX_ROWS:
-        raise _unreadable(f"一次最多导入 {MAX_ROWS} 行，请分批导入", "too_many_rows")
-    return Sheet(header_number, tuple(positions), tuple(rows))
+    return positions
 
 
 # -- the template ------------------------------------------------------------------------------------------
