@@ -4,16 +4,23 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from kernel.store.store import create_store_engine
+from kernel.store.store import metadata as kernel_metadata
 from services.settlement.book.dues import Posting
 from services.settlement.book.facts import Fact, InstitutionChanged
 from services.settlement.book.policy import load_policies
-from services.settlement.ledger import person_order
+from services.settlement.ledger import fact_log, person_order, replay
 from services.settlement.ledger.live import feed_facts
 from services.settlement.ledger.person_order import fold_facts, settle_by_person
+from services.settlement.ledger.replay import rebuild_ledger
 from services.settlement.ledger.report import report_of
+from services.settlement.ledger.tables import facts_table, postings_table
+from services.settlement.ledger.tables import metadata as ledger_metadata
 from tests.settlement.settlement_builders import approved, assessed, item, recorded, refused, surveyed
 
 POLICIES = load_policies()
@@ -120,3 +127,24 @@ def test_folded_totals_person_by_person_equal_the_totals_of_one_book() -> None:
 
     assert report == report_of(expected)
     assert settled.facts == len(facts)
+
+
+@pytest.mark.usefixtures("a_book_per_person")
+def test_rebuilding_the_stored_ledger_person_by_person_stores_the_postings_of_one_book(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = create_store_engine(f"sqlite:///{tmp_path}/settlement.db")
+    facts = journeys()
+    with engine.begin() as connection:
+        kernel_metadata.create_all(connection)
+        ledger_metadata.create_all(connection)
+        fact_log.rewrite(connection, facts_table, facts)
+    monkeypatch.setattr(replay, "covers_archive", lambda *_args: True)  # a log without its archive
+
+    report = rebuild_ledger(engine, POLICIES)
+
+    _book, expected = feed_facts(facts, POLICIES)
+    with engine.connect() as connection:
+        stored = sorted(connection.execute(select(postings_table.c.key, postings_table.c.amount_fen)).all())
+    assert stored == sorted((posting.key, posting.amount_fen) for posting in expected)
+    assert report == report_of(expected)

@@ -17,7 +17,6 @@ as before.
 
 from __future__ import annotations
 
-import gc
 import json
 import sqlite3
 from collections.abc import Callable, Iterable
@@ -66,18 +65,30 @@ class Settled:
 
 
 class PersonOrder:
-    """A temporary file of facts, read back person by person (a context manager: the file goes on exit)."""
+    """Facts in a temporary table, read back person by person (a context manager: the table goes on exit).
 
-    def __init__(self) -> None:
-        # "" opens a private temporary database on disk, deleted when closed; its cache is bounded.
-        self._file = sqlite3.connect("", isolation_level=None)
-        for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -16384", "temp_store = FILE"):
-            self._file.execute(f"PRAGMA {pragma}")
-        self._file.execute(
-            "CREATE TABLE facts "
+    Without a connection the table is in a private temporary file; given settlement's own SQLite
+    connection, it is a temporary table of that connection, which ``add_log`` fills from the fact log
+    without a row passing through Python.
+    """
+
+    def __init__(self, connection: sqlite3.Connection | None = None) -> None:
+        self._shared = connection is not None
+        if connection is None:
+            # "" opens a private temporary database on disk, deleted when closed; its cache is bounded.
+            connection = sqlite3.connect("", isolation_level=None)
+            for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -16384"):
+                connection.execute(f"PRAGMA {pragma}")
+        else:
+            connection.execute("PRAGMA temp.cache_size = -16384")  # the temporary table's pages: 16 MB
+        self._file = connection
+        self._table = "replay_facts" if self._shared else "facts"
+        connection.execute(
+            f"CREATE {'TEMP ' if self._shared else ''}TABLE {self._table} "
             "(seq INTEGER PRIMARY KEY, person TEXT, application TEXT, delivery TEXT, fact TEXT)"
         )
-        self._file.execute("BEGIN")
+        if not self._shared:
+            connection.execute("BEGIN")
         self.count = 0
         self._unnamed = 0  # facts that name no person (institution changes)
 
@@ -85,7 +96,20 @@ class PersonOrder:
         return self
 
     def __exit__(self, *_exc: object) -> None:
-        self._file.close()
+        if self._shared:
+            self._file.execute(f"DROP TABLE IF EXISTS temp.{self._table}")
+        else:
+            self._file.close()
+
+    def add_log(self, log_table: str) -> None:
+        """Copy the fact log (a table of the shared connection) in feed order, its keys read by SQLite."""
+        self._file.execute(
+            f"INSERT INTO {self._table} SELECT position, {_key_of(0)}, {_key_of(1)}, {_key_of(2)}, fact "
+            f"FROM {log_table} ORDER BY position"
+        )
+        self.count, self._unnamed = self._file.execute(
+            f"SELECT COUNT(*), COUNT(*) - COUNT(person) FROM {self._table}"
+        ).fetchone()
 
     def add_texts(self, texts: Iterable[str]) -> None:
         """Spill fact-log rows as stored (JSON text), in feed order."""
@@ -115,37 +139,48 @@ class PersonOrder:
         self.add_texts(encode(fact) for fact in facts)
 
     def _insert(self, rows: list[tuple[int, Any, Any, Any, str]]) -> None:
-        self._file.executemany("INSERT INTO facts VALUES (?, ?, ?, ?, ?)", rows)
+        self._file.executemany(f"INSERT INTO {self._table} VALUES (?, ?, ?, ?, ?)", rows)
 
     def settle(self, policies: PolicySet, sink: PostingSink) -> Settled:
         """Feed every spilled fact to fresh books, person by person (or to one book, see the module),
         handing their postings to ``sink`` in batches; returns what was settled."""
         by_person = self._order_by_person()
-        query = "SELECT person, fact FROM facts ORDER BY " + ("person, seq" if by_person else "seq")
+        query = f"SELECT person, fact FROM {self._table} ORDER BY " + ("person, seq" if by_person else "seq")
         book, unsettled = _settle(self._file.execute(query), policies, sink, GROUP_FACTS if by_person else 0)
         return Settled(self.count, unsettled + len(book.unsettled()), by_person)
 
     def _order_by_person(self) -> bool:
         """Name the person of institution changes by their application; whether no application or
         delivery belongs to two persons (then person by person gives the same postings)."""
-        file = self._file
-        file.execute("CREATE INDEX facts_application ON facts (application, person)")
+        file, table = self._file, self._table
+        schema = "temp." if self._shared else ""
+        file.execute(f"CREATE INDEX {schema}{table}_application ON {table} (application, person)")
         if self._unnamed:
             file.execute(
-                "UPDATE facts SET person = (SELECT named.person FROM facts AS named WHERE named.application "
-                "= facts.application AND named.person IS NOT NULL ORDER BY named.person LIMIT 1) "
-                "WHERE person IS NULL AND application IS NOT NULL"
+                f"UPDATE {table} SET person = (SELECT named.person FROM {table} AS named "
+                f"WHERE named.application = {table}.application AND named.person IS NOT NULL "
+                "ORDER BY named.person LIMIT 1) WHERE person IS NULL AND application IS NOT NULL"
             )
         for column in ("application", "delivery"):
             if column == "delivery":
-                file.execute("CREATE INDEX facts_delivery ON facts (delivery, person)")
+                file.execute(f"CREATE INDEX {schema}{table}_delivery ON {table} (delivery, person)")
             shared = file.execute(
-                f"SELECT 1 FROM facts WHERE {column} IS NOT NULL GROUP BY {column} "  # two fixed column names
+                f"SELECT 1 FROM {table} WHERE {column} IS NOT NULL GROUP BY {column} "
                 "HAVING MIN(person) <> MAX(person) LIMIT 1"
             ).fetchone()
             if shared is not None:
                 return False
         return True
+
+
+def _key_of(column: int) -> str:
+    """SQL reading person (0), application (1) or delivery (2) from a fact-log row by its fact type."""
+    cases = " ".join(
+        f"WHEN '{name}' THEN json_extract(fact, '$[{indexes[column]}]')"
+        for name, indexes in _KEYS.items()
+        if indexes[column]
+    )
+    return f"CASE json_extract(fact, '$[0]') {cases} END"
 
 
 def _settle(
@@ -161,8 +196,10 @@ def _settle(
         for who, text in rows:
             if group and fed >= group and who != person:
                 unsettled += len(book.unsettled())
+                # The book refers to itself (its routing table of bound methods): with the collector
+                # paused, emptying its attributes is what lets reference counting free the group.
+                vars(book).clear()
                 book, fed = new_book(policies), 0
-                gc.collect()  # the book refers to itself (its routing table): freed only by the collector
             person = who
             row = loads(text)
             batch += book.feed(decoders[row[0]](row))

@@ -7,6 +7,7 @@ rebuild that also swaps the live book (POST /ledger/rebuild, start-up) builds th
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -64,8 +65,17 @@ def rebuild_ledger(
 
 
 def _replay_by_person(connection: Connection, policies: PolicySet) -> None:
-    """The fact log spilled in person order, the old ledger dropped meanwhile (in C, without the GIL)
-    while the file is sorted, then each batch of postings inserted as the books make it due."""
+    """The fact log copied in person order, then each batch of postings inserted as the books make it due.
+
+    On SQLite the copy is a temporary table of the same connection, filled by SQLite alone; elsewhere a
+    private temporary file, filled row by row while the old ledger is dropped in another thread."""
+    sqlite = connection.connection.driver_connection if connection.dialect.name == "sqlite" else None
+    if isinstance(sqlite, sqlite3.Connection):
+        _recreate_ledger(connection)
+        with PersonOrder(sqlite) as order:
+            order.add_log(facts_table.name)
+            order.settle(policies, lambda postings: insert_postings(connection, postings))
+        return
     with PersonOrder() as order:
         order.add_texts(fact_log.pages(connection, facts_table))
         with _meanwhile(lambda: _recreate_ledger(connection)) as recreated:
