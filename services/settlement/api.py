@@ -463,6 +463,7 @@ def get_spending(
     "/reports/coverage/persons",
     response_model=list[StreetPersonOut],
     summary="The persons a street's coverage row counts in a year (ids only), for a drill-down",
+    openapi_extra=PERSONAL_DATA,  # whether each identified person has needs and was served
 )
 def get_coverage_persons(
     runtime: Runtime,
