@@ -204,14 +204,22 @@ def _csv_grid(file: IO[bytes]) -> Iterator[Iterator[tuple[Cell, ...]]]:
 
 def _csv_encoding(file: IO[bytes]) -> str:
     """UTF-8 (with or without BOM) when the whole file decodes as UTF-8, else GB18030 (Excel's GBK)."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
+    for encoding in ("utf-8-sig", "gb18030"):
+        if _decodes(file, encoding):
+            return encoding
+    raise _unreadable("无法识别 csv 文件的编码：请保存为 UTF-8 或 GBK 编码", "unreadable_file")
+
+
+def _decodes(file: IO[bytes], encoding: str) -> bool:
+    """Whether the whole file decodes, read a chunk at a time."""
+    decoder = codecs.getincrementaldecoder(encoding)()
     try:
         while chunk := file.read(_CHUNK):
             decoder.decode(chunk)
         decoder.decode(b"", final=True)
-        return "utf-8-sig"
+        return True
     except UnicodeDecodeError:
-        return "gb18030"  # decodes nearly anything
+        return False
     finally:
         file.seek(0)
 
