@@ -46,7 +46,7 @@ def unsettled_chart(items: Sequence[Mapping[str, Any]], year: int) -> Chart:
         row_heading="原因",
         columns=("事项数", "涉及人数", "原因代码"),
         rows=rows,
-        total=_reason_row("合计", items),
+        total=_reason_row("合计", items) if rows else None,
         series=(Series(0, "bar", labels=0),),
         axes=("事项数",),
         notes=("结算系统当前尚未结算的全部事项（不分年度，按你的账号可见范围），每项的具体说明见“结算”页。",),

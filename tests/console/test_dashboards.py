@@ -260,6 +260,7 @@ def test_the_reporting_chains_reports_download_from_the_page_each_level_the_sum_
     assert clerk.locator("#r-level option").all_inner_texts() == ["街道", "社区"]
     refused = clerk.request.get(f"/dashboards/reports/year-end.xlsx?year={year}&level=district")
     assert refused.status == 403 and "只能由区级" in refused.text()
+    clerk.locator("#reports").scroll_into_view_if_needed()
     screenshot(clerk, "62-dashboards-reports")
 
 
