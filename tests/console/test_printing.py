@@ -4,6 +4,7 @@ street is refused; every read is audited with the purpose of printing."""
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import date
 from typing import Any
@@ -12,7 +13,7 @@ from urllib.parse import quote
 import pytest
 
 from rehab.sample_people import resident_id
-from tests.console.conftest import JOURNEY_YEAR, SCREENSHOTS, Stack
+from tests.console.conftest import JOURNEY_YEAR, SCREENSHOTS, Stack, assert_accessible, screenshot
 from tests.e2e.people import certified_adult
 from tests.printing.pdf import A4_LANDSCAPE, A4_PORTRAIT, compact, is_a4, page_sizes, text_of
 
@@ -137,6 +138,14 @@ def test_the_annual_summary_prints_landscape_for_finance_with_the_streets_person
     stack.applied(144, ["assistive_device_fitting"])
     person = certified_adult(144)
     finance = pages("财务科")
+    finance.goto("/settlement")
+    form = finance.locator("form", has=finance.get_by_role("heading", name=re.compile("^附件3")))
+    pdf_button = form.get_by_role("button", name="打印附件3（PDF，A4横向）")
+    assert pdf_button.get_attribute("formaction") == "/print/annual-summary.pdf"  # beside the xlsx
+    assert form.get_by_role("button", name="下载附件3（xlsx）").is_visible()
+    form.scroll_into_view_if_needed()
+    assert_accessible(finance)
+    screenshot(finance, "73-settlement-downloads")
     url = f"/print/annual-summary.pdf?street=鸳鸯&year={JOURNEY_YEAR}"
 
     text, pdf = "", b""
@@ -147,8 +156,11 @@ def test_the_annual_summary_prints_landscape_for_finance_with_the_streets_person
         pdf = response.body()
         text = compact(text_of(pdf))
 
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    (SCREENSHOTS / "72-print-annual-summary.pdf").write_bytes(pdf)  # to look at, as the screenshots
     assert all(is_a4(size, A4_LANDSCAPE) for size in page_sizes(pdf))
-    assert "两江新区残疾人康复需求和康复服务情况汇总表" in text and "街道：鸳鸯社区：鸳鸯第一社区" in text
+    assert "两江新区残疾人康复需求和康复服务情况汇总表" in text
+    assert "街道：鸳鸯" in text and "社区：鸳鸯第一社区" in text  # pdftotext orders the two lines freely
     assert person["name"] in text and person["id_number"] in text and person["phone"] in text
 
 
@@ -157,8 +169,14 @@ def test_the_assessment_institution_prints_the_handbook_with_its_record_filled_i
 ) -> None:
     _application_id, person_id = stack.applied(145, ["assistive_device_fitting"])
     person = certified_adult(145)
+    doctor = pages("评估医生")
+    doctor.goto(f"/assessment?year={JOURNEY_YEAR}&show=all")
+    row = doctor.locator("tr", has=doctor.locator(f"a[href='/persons/{person_id}']"))
+    row.get_by_role("link", name=re.compile("^评估记录")).first.click()
+    link = doctor.get_by_role("link", name="打印手册（附件1 PDF）")
+    assert link.get_attribute("href") == f"/print/handbook/{person_id}.pdf"
 
-    response = pages("评估医生").request.get(f"/print/handbook/{person_id}.pdf")
+    response = doctor.request.get(f"/print/handbook/{person_id}.pdf")
 
     assert response.status == 200
     pdf = response.body()
@@ -176,7 +194,13 @@ def test_the_service_institution_prints_the_card_of_an_item_approved_to_it(pages
         "the approval reaches delivery", lambda: journey.entitlements_reached_delivery(application_id)
     )
 
-    response = pages("康复中心治疗师").request.get(f"/print/service-cards/{application_id}.pdf")
+    therapist = pages("康复中心治疗师")
+    therapist.goto(f"/delivery/entitlements/{application_id}/support_service_midlife_blind/record")
+    link = therapist.get_by_role("link", name=re.compile(r"^打印服务卡（附件4 PDF）：LJ"))
+    assert link.get_attribute("href") == f"/print/service-cards/{application_id}.pdf"
+    assert therapist.get_by_role("link", name=re.compile("一人一档$")).count() == 1
+
+    response = therapist.request.get(f"/print/service-cards/{application_id}.pdf")
 
     assert response.status == 200
     text = compact(text_of(response.body()))
