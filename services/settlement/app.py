@@ -33,7 +33,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         if stored_before_journal_view(engine):
             rebuild_ledger(engine, ledger.policies, live=ledger)  # the ledger is a projection: rebuilt
         else:
-            ledger.warm(engine)
+            ledger.warm_in_background(engine)  # healthy at once; events wait for the warm book
 
     app = create_service_app(
         settings,

@@ -9,6 +9,7 @@ stale, and the next event rebuilds it from the fact log and writes whatever post
 from __future__ import annotations
 
 import gc
+import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -28,6 +29,8 @@ from services.settlement.ledger import fact_log
 from services.settlement.ledger.archive import facts_of
 from services.settlement.ledger.posting_rows import write_postings
 from services.settlement.ledger.tables import facts_table
+
+_log = logging.getLogger(__name__)
 
 
 def new_book(policies: PolicySet) -> SettlementBook:
@@ -73,6 +76,16 @@ def without_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
+def discard(book: SettlementBook) -> None:
+    """Let reference counting free a book now, even while the cyclic collector is paused.
+
+    A book refers to itself (its routing table holds its bound methods), so dropping the last
+    reference leaves it to the collector, which a bulk replay pauses; emptying its attributes
+    breaks the cycle. The book must not be used again.
+    """
+    vars(book).clear()
+
+
 class LiveLedger:
     """The settlement book kept in memory between events, shared by the four stream subscribers.
 
@@ -91,18 +104,43 @@ class LiveLedger:
 
     def warm(self, engine: Engine) -> None:
         """Feed the fact log to a fresh book, writing no posting (at start-up)."""
+        self.replace(lambda: self._warmed(engine))
 
-        def build() -> SettlementBook:
-            with engine.begin() as connection:  # writes only when the log must be derived
-                return feed_facts(fact_log.logged_facts(connection), self.policies)[0]
+    def warm_in_background(self, engine: Engine) -> threading.Thread:
+        """``warm`` in a thread, the lock taken here first: the service answers at once, and an event
+        (or a read of the book) waits for the warm book instead of finding an empty one. A failure
+        leaves the book stale: the first event catches up from the fact log."""
+        self._lock.acquire()
 
-        self.replace(build)
+        def run() -> None:
+            try:
+                self._swap(lambda: self._warmed(engine))
+            except Exception:
+                self._stale = True
+                _log.exception("settlement: the warm-up failed; the first event rebuilds the book")
+            finally:
+                self._lock.release()
+
+        thread = threading.Thread(target=run, name="settlement-warm-up", daemon=True)
+        thread.start()
+        return thread
+
+    def _warmed(self, engine: Engine) -> SettlementBook:
+        with engine.begin() as connection:  # writes only when the log must be derived
+            return feed_facts(fact_log.logged_facts(connection), self.policies)[0]
 
     def replace(self, build: Callable[[], SettlementBook]) -> None:
         """Swap in a book built while holding the lock (warm-up, rebuild)."""
         with self._lock:
-            self._book = build()
-            self._stale = False
+            self._swap(build)
+
+    def _swap(self, build: Callable[[], SettlementBook]) -> None:
+        # The old book goes before the new one is built, so memory holds one book, not two; should
+        # the build fail, the caller marks the book stale and the next event rebuilds it.
+        discard(self._book)
+        self._book = new_book(self.policies)
+        self._book = build()
+        self._stale = False
 
     def mark_stale(self, *_args: Any) -> None:
         self._stale = True

@@ -29,7 +29,7 @@ from services.settlement.book.policy import PolicySet
 from services.settlement.book.settlement_book import SettlementBook
 from services.settlement.fact_types import BY_NAME
 from services.settlement.ledger.fact_log import encode
-from services.settlement.ledger.live import new_book, without_cycle_collection
+from services.settlement.ledger.live import discard, new_book, without_cycle_collection
 from services.settlement.ledger.report import LedgerReport, RunningTotals
 
 GROUP_FACTS = 20_000
@@ -196,9 +196,7 @@ def _settle(
         for who, text in rows:
             if group and fed >= group and who != person:
                 unsettled += len(book.unsettled())
-                # The book refers to itself (its routing table of bound methods): with the collector
-                # paused, emptying its attributes is what lets reference counting free the group.
-                vars(book).clear()
+                discard(book)  # freed now: the collector is paused
                 book, fed = new_book(policies), 0
             person = who
             row = loads(text)
