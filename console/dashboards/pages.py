@@ -14,7 +14,15 @@ from starlette.responses import RedirectResponse, Response
 
 from console.agencies import Problem, ServiceRefused
 from console.dashboards.persons import router as persons_router
-from console.dashboards.reads import APPROVAL_CHARTS, CHARTS, SETTLEMENT_CHARTS, Panel, Reads, panel
+from console.dashboards.reads import (
+    APPROVAL_CHARTS,
+    CHARTS,
+    SETTLEMENT,
+    SETTLEMENT_CHARTS,
+    Panel,
+    Reads,
+    panel,
+)
 from console.dashboards.reports import report_form
 from console.dashboards.reports import router as reports_router
 from console.web import Clerk, SignedIn, console_of, render
@@ -36,7 +44,10 @@ def dashboards(request: Request, clerk: SignedIn, year: Year = None) -> Response
         if clerk.agency == "approval":
             return RedirectResponse(f"/dashboards/approval?year={shown}", status_code=303)
         raise ServiceRefused(_first_refusal(panels))
-    panels += [found for found in (panel(reads, key) for key in APPROVAL_CHARTS) if found.chart is not None]
+    if clerk.agency != SETTLEMENT:  # settlement's tokens read no approval figures: not asked
+        panels += [
+            found for found in (panel(reads, key) for key in APPROVAL_CHARTS) if found.chart is not None
+        ]
     return _page(request, clerk, panels, shown, reports=True)
 
 
