@@ -13,8 +13,9 @@ Generates one xlsx of N valid rows (every person new, as a street's first import
 (b)  baseline: openpyxl reading the same file read-only, ``iter_rows(values_only=True)``, every row.
 
 Prints the medians and the ratio (a)/(b), with the load average, and the ratio by CPU time of the process
-(the import's threads included), which other processes on a shared machine disturb less. ``--memory`` runs one import in a child
-process and prints its peak resident set size (``ru_maxrss``) beside the same for a bare openpyxl read.
+(the import's threads included), which other processes on a shared machine disturb less. ``--memory``
+runs one import in a child process and prints its peak resident set size (``ru_maxrss``) beside the
+same for a bare openpyxl read.
 Redis need not run: the app's relay waits for it in the background.
 """
 
