@@ -41,11 +41,13 @@ LEVEL_NAMES: dict[Level, str] = {
 }
 UPPER_LEVELS = {
     "liangjiang": ("重庆市", "重庆市"),
+    "shapingba": ("重庆市", "重庆市"),
     "anyang": ("安阳市", "河南省"),
     "zhuhai": ("珠海市", "广东省"),
 }
-"""The city and province a jurisdiction reports to. Chongqing is a municipality directly under the
-central government: its city and provincial levels are the same body, so Liangjiang names it twice."""
+"""The city and province a jurisdiction reports to (until the jurisdiction packs carry them). Chongqing is
+a municipality directly under the central government: its city and provincial levels are the same body,
+so Liangjiang and Shapingba name it twice."""
 SURVEY_EVENT = "survey.need_surveyed"
 
 
