@@ -27,7 +27,7 @@ from services.settlement.book.dues import Posting
 from services.settlement.book.policy import PolicySet, load_policies
 from services.settlement.ledger.archive import Counted, archive, facts_of
 from services.settlement.ledger.live import feed_archive
-from services.settlement.ledger.person_order import fold_facts
+from services.settlement.ledger.person_order import fold_facts, fold_log
 from services.settlement.ledger.report import LedgerReport, render, report_of
 
 Basis = Literal["received", "recorded"]
@@ -82,6 +82,10 @@ def totals_as_of(
     group's book, neither the ledger nor the history (``rehab replay --as-of``, GET /replay/as-of)."""
     policies = policies if policies is not None else load_policies()
     cutoff = end_of_day(day)
+    logged = fold_log(engine, policies, cutoff) if basis == "received" else None
+    if logged is not None:  # the facts the live ledger logged as it archived their events
+        events, settled, report = logged
+        return AsOfTotals(day, basis, cutoff, events, report, settled.unsettled)
     envelopes = Counted(known_by(engine, cutoff, basis))
     settled, report = fold_facts(facts_of(envelopes), policies)
     return AsOfTotals(day, basis, cutoff, envelopes.count, report, settled.unsettled)

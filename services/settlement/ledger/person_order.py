@@ -21,16 +21,21 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import Engine
+
+from kernel.store.store import READ_ONLY
 from services.settlement.book.dues import Posting
 from services.settlement.book.facts import Fact
 from services.settlement.book.policy import PolicySet
 from services.settlement.book.settlement_book import SettlementBook
-from services.settlement.fact_types import BY_NAME
-from services.settlement.ledger.fact_log import encode
+from services.settlement.fact_types import BY_NAME, SETTLEMENT_EVENT_TYPES
+from services.settlement.ledger.fact_log import covers_archive, encode
 from services.settlement.ledger.live import discard, new_book, without_cycle_collection
 from services.settlement.ledger.report import LedgerReport, RunningTotals
+from services.settlement.ledger.tables import facts_table
 
 GROUP_FACTS = 20_000
 """Facts a book is fed before the next person starts a fresh one: the memory a replay holds."""
@@ -101,12 +106,22 @@ class PersonOrder:
         else:
             self._file.close()
 
-    def add_log(self, log_table: str) -> None:
-        """Copy the fact log (a table of the shared connection) in feed order, its keys read by SQLite."""
-        self._file.execute(
-            f"INSERT INTO {self._table} SELECT position, {_key_of(0)}, {_key_of(1)}, {_key_of(2)}, fact "
-            f"FROM {log_table} ORDER BY position"
+    def add_log(self, log_table: str, received_before: str | None = None) -> None:
+        """Copy the fact log (a table of the shared connection) in feed order, its keys read by SQLite;
+        with ``received_before`` (the inbox's stored text of an instant), only the facts of events
+        archived before it."""
+        copy = (
+            f"INSERT INTO {self._table} SELECT log.position, {_key_of(0)}, {_key_of(1)}, {_key_of(2)}, "
+            f"log.fact FROM {log_table} AS log"
         )
+        if received_before is None:
+            self._file.execute(f"{copy} ORDER BY log.position")
+        else:
+            self._file.execute(
+                f"{copy} JOIN inbox ON inbox.event_id = log.event_id WHERE inbox.received_at < ? "
+                "ORDER BY log.position",
+                (received_before,),
+            )
         self.count, self._unnamed = self._file.execute(
             f"SELECT COUNT(*), COUNT(*) - COUNT(person) FROM {self._table}"
         ).fetchone()
@@ -176,11 +191,11 @@ class PersonOrder:
 def _key_of(column: int) -> str:
     """SQL reading person (0), application (1) or delivery (2) from a fact-log row by its fact type."""
     cases = " ".join(
-        f"WHEN '{name}' THEN json_extract(fact, '$[{indexes[column]}]')"
+        f"WHEN '{name}' THEN json_extract(log.fact, '$[{indexes[column]}]')"
         for name, indexes in _KEYS.items()
         if indexes[column]
     )
-    return f"CASE json_extract(fact, '$[0]') {cases} END"
+    return f"CASE json_extract(log.fact, '$[0]') {cases} END"
 
 
 def _settle(
@@ -234,3 +249,39 @@ def fold_facts(facts: Iterable[Fact], policies: PolicySet) -> tuple[Settled, Led
             add(posting)
 
     return settle_by_person(facts, policies, fold), totals.report()
+
+
+def fold_log(
+    engine: Engine, policies: PolicySet, received_before: datetime | None = None
+) -> tuple[int, Settled, LedgerReport] | None:
+    """``fold_facts`` over the fact log instead of the archive's envelopes (the same facts, validated
+    once when consumed), with only the events archived before ``received_before``; and how many
+    archived events that is. None when the store is not SQLite or the log does not cover the archive
+    (then the caller reads the archive: this reads, never derives the log)."""
+    if engine.dialect.name != "sqlite":
+        return None
+    # A read transaction (DEFERRED): consumers keep writing meanwhile; the temporary table is not the store's.
+    with engine.execution_options(**{READ_ONLY: True}).connect() as connection:
+        if not covers_archive(connection, facts_table, SETTLEMENT_EVENT_TYPES):
+            return None
+        sqlite = connection.connection.driver_connection
+        assert isinstance(sqlite, sqlite3.Connection)
+        bound = None if received_before is None else _stored_instant(received_before)
+        counted = "SELECT COUNT(*) FROM inbox" + ("" if bound is None else " WHERE received_at < ?")
+        events = sqlite.execute(counted, () if bound is None else (bound,)).fetchone()[0]
+        totals = RunningTotals()
+        add = totals.add
+
+        def fold(postings: list[Posting]) -> None:
+            for posting in postings:
+                add(posting)
+
+        with PersonOrder(sqlite) as order, without_cycle_collection():
+            order.add_log(facts_table.name, bound)
+            settled = order.settle(policies, fold)
+    return events, settled, totals.report()
+
+
+def _stored_instant(moment: datetime) -> str:
+    # The kernel's UTC times as SQLAlchemy stores them on SQLite: naive, to the microsecond.
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")

@@ -11,15 +11,15 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy import Engine
 
 from services.settlement.book.policy import Policy, PolicySet, load_policies
-from services.settlement.ledger.archive import Counted, archive, facts_of
+from services.settlement.ledger.archive import Counted, facts_of
 from services.settlement.ledger.as_of import end_of_day, known_by, totals_as_of
-from services.settlement.ledger.person_order import fold_facts
+from services.settlement.ledger.person_order import fold_facts, fold_log
 from services.settlement.ledger.report import LedgerReport, ledger_report, render_table, yuan
 
 
@@ -89,11 +89,8 @@ def replay_under(engine: Engine, policy: Policy, policies: PolicySet | None = No
     """Replay the whole archive with ``policy`` in force, in memory; compare with the stored ledger."""
     known = policies if policies is not None else load_policies()
     replacing = with_policy(known, policy)
-    envelopes = Counted(archive(engine))
-    settled, replayed = fold_facts(facts_of(envelopes), replacing)
-    return _compared(
-        policy, envelopes.count, ledger_report(engine), replayed, known, replacing, settled.unsettled
-    )
+    events, unsettled, replayed = _folded(engine, replacing, None)
+    return _compared(policy, events, ledger_report(engine), replayed, known, replacing, unsettled)
 
 
 def what_if(
@@ -105,10 +102,21 @@ def what_if(
     by the end of that day are replayed, and compared with the ledger as it stood that day."""
     replacing = applied_here(known, policy, jurisdiction)
     cutoff = None if day is None else end_of_day(day)
-    envelopes = Counted(known_by(engine, cutoff))
-    settled, replayed = fold_facts(facts_of(envelopes), replacing)
+    events, unsettled, replayed = _folded(engine, replacing, cutoff)
     live = ledger_report(engine) if day is None else totals_as_of(engine, day, known).report
-    return _compared(policy, envelopes.count, live, replayed, known, replacing, settled.unsettled)
+    return _compared(policy, events, live, replayed, known, replacing, unsettled)
+
+
+def _folded(engine: Engine, policies: PolicySet, cutoff: datetime | None) -> tuple[int, int, LedgerReport]:
+    """Events replayed, facts left unsettled and the totals, folded person by person from the fact log
+    (or from the archive's envelopes when the log does not cover it)."""
+    logged = fold_log(engine, policies, cutoff)
+    if logged is not None:
+        events, settled, report = logged
+        return events, settled.unsettled, report
+    envelopes = Counted(known_by(engine, cutoff))
+    settled, report = fold_facts(facts_of(envelopes), policies)
+    return envelopes.count, settled.unsettled, report
 
 
 def _compared(
