@@ -1,72 +1,62 @@
-"""Settlement replay benchmark (issue 4, "Speed"): prints numbers, asserts nothing.
+"""Settlement replay benchmark (issues 4, 16 and 17): prints numbers, asserts nothing.
 
-    .venv/bin/python -m bench.replay                  # 100,000 events
+    .venv/bin/python -m bench.replay                  # 200,000 events (and a quarter of them)
     .venv/bin/python -m bench.replay --events 1000000
-    .venv/bin/python -m bench.replay --profile        # and a cProfile of (c)
+    .venv/bin/python -m bench.replay --profile        # and a cProfile of rehab replay
     .venv/bin/python -m bench.replay --keep ...       # then --archive DIR measures the same archives again
 
 Generates N events of complete Liangjiang journeys (real contract envelopes, see bench/journeys.py),
 stores them in a fresh settlement database's archive (the kernel's inbox table) in a temp dir, and
-measures in a fresh interpreter (as a service or `rehab replay` runs), best of ``--repeat`` runs:
+measures each path in a fresh interpreter of its own (as a service or `rehab replay` runs it), so each
+has its own peak RSS; every round runs the baseline (a) and each rehab path back to back, at N and at
+about N/4 (a quarter of the same journeys), and the table gives the medians of ``--rounds`` rounds:
 
-(a)  the raw rate of reading the archive and decoding JSON: sqlite3 cursor, ``json.loads`` of each
-     envelope (the floor); also the same through SQLAlchemy's paged query that settlement uses;
-(b)  the ``eventsourcing`` library replaying the same events into the same fee tally
-     (bench/tally.py): its notification-log reader and mapper, and its process application;
-(c)  rehab's full replay: ``services.settlement.ledger.replay.rebuild_ledger`` (read the fact log the live
-     ledger wrote at consume time, drop the old ledger meanwhile, feed the book, insert the postings,
-     build their indexes, report, commit), at N and at about N/4 (a quarter of the same journeys)
-     to show whether time is linear in N; the same from the archive alone (derive the log again:
-     validate every envelope and payload, translate); and the stages (read the log, + the book).
+(a)  baseline: reading the archive and decoding JSON, sqlite3 cursor and ``json.loads`` of each
+     envelope (the floor);
+(c)  rehab replay: ``rebuild_ledger`` (read the fact log the live ledger wrote at consume time, settle it
+     person by person, drop the old ledger, insert the postings in batches, build their indexes,
+     report, commit); ``--as-of`` (``totals_as_of``: every archived envelope validated, totals folded
+     person by person); ``--policy`` (``replay_under``, the same under the policy in force); and the
+     live book's warm-up at start-up (``LiveLedger.warm``, the one path whose memory is the book);
+(b)  the ``eventsourcing`` library replaying the same events into the same fee tally (bench/tally.py),
+     its notification-log reader and mapper, in this interpreter, once.
+
+Peak memory independent of N shows as the same peak RSS at N and at N/4.
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
-import gc
 import json
+import os
 import pstats
+import resource
 import shutil
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from bench.journeys import archive_order, build_archive, generate
-from bench.tally import FeeTally, build_library_archive, replay_with_process, replay_with_reader
+from bench.tally import build_library_archive, replay_with_reader
 from kernel.store.store import create_store_engine, inbox_table
 from services.settlement.book.policy import PolicySet, load_policies
-from services.settlement.fact_types import fact_of
-from services.settlement.ledger import fact_log
-from services.settlement.ledger.archive import archive
-from services.settlement.ledger.live import feed_facts
+from services.settlement.ledger.as_of import totals_as_of
+from services.settlement.ledger.live import LiveLedger
 from services.settlement.ledger.replay import rebuild_ledger
-from services.settlement.ledger.report import LedgerReport
-from services.settlement.ledger.tables import facts_table
+from services.settlement.ledger.what_if import replay_under
 
-T = TypeVar("T")
 TARGET_RATE, TARGET_RAW_RATIO, TARGET_LIBRARY_RATIO = 300_000, 0.65, 3.0
 ABOUT = "bench.json"
 """What a generated directory holds: counts, seed and how long generating and storing took."""
-
-
-def timed(run: Callable[[], T], repeat: int) -> tuple[float, T]:
-    """Best wall time of ``repeat`` runs (garbage collector on, as in production) and the last result."""
-    best, result = float("inf"), None
-    for _ in range(repeat):
-        gc.collect()
-        start = time.perf_counter()
-        result = run()
-        best = min(best, time.perf_counter() - start)
-    return best, result  # type: ignore[return-value]
 
 
 # -- (a) raw read ----------------------------------------------------------------------------------
@@ -81,58 +71,6 @@ def read_raw(path: Path) -> int:
         count += len(rows)
     connection.close()
     return count
-
-
-def read_sqlalchemy(engine: Engine) -> int:
-    """The paged keyset query of settlement's archive reader, with json.loads instead of pydantic."""
-    after, count = 0, 0
-    with engine.connect() as connection:
-        while True:
-            rows = connection.execute(
-                select(inbox_table.c.position, inbox_table.c.envelope)
-                .where(inbox_table.c.position > after)
-                .order_by(inbox_table.c.position)
-                .limit(1000)
-            ).all()
-            if not rows:
-                return count
-            for _position, text in rows:
-                json.loads(text)
-            count += len(rows)
-            after = rows[-1][0]
-
-
-# -- (c) stages --------------------------------------------------------------------------------------
-def stage_envelopes(engine: Engine) -> int:
-    return sum(1 for _ in archive(engine))
-
-
-def stage_facts(engine: Engine) -> int:
-    return sum(1 for envelope in archive(engine) if fact_of(envelope) is not None)
-
-
-def stage_log(engine: Engine) -> int:
-    return sum(1 for _ in fact_log.read(engine, facts_table))
-
-
-def stage_book(engine: Engine, policies: PolicySet) -> int:
-    return len(feed_facts(fact_log.read(engine, facts_table), policies)[1])
-
-
-def ledger_credits(report: LedgerReport) -> dict[str, int]:
-    return {t.account: t.credit_fen for t in report.accounts if t.credit_fen}
-
-
-# -- the run ---------------------------------------------------------------------------------------
-class Printer:
-    def __init__(self, events: int) -> None:
-        self.events = events
-
-    def rate(self, label: str, seconds: float, events: int | None = None, note: str = "") -> float:
-        count = self.events if events is None else events
-        per_second = count / seconds
-        print(f"  {label:<58} {count:>9,} ev {seconds:8.3f} s {per_second:>11,.0f} ev/s  {note}")
-        return per_second
 
 
 def verdict(value: float, target: float) -> str:
@@ -180,14 +118,53 @@ def generate_archives(args: argparse.Namespace, workdir: Path) -> None:
     (workdir / ABOUT).write_text(json.dumps(about, indent=2))
 
 
+PATHS = {
+    "raw": "(a) archive read + json.loads (sqlite3)",
+    "replay": "(c) rehab replay (rebuild_ledger)",
+    "as-of": "    rehab replay --as-of (totals_as_of)",
+    "policy": "    rehab replay --policy (replay_under)",
+    "warm-up": "    live book warm-up (LiveLedger.warm)",
+}
+
+
+def run_path(path: str, database: Path) -> int:
+    """One path over one archive, in this interpreter; returns the events it went through."""
+    policies = load_policies()
+    engine = create_store_engine(f"sqlite:///{database}")
+    if path == "raw":
+        return read_raw(database)
+    if path == "replay":
+        rebuild_ledger(engine, policies)
+    elif path == "as-of":
+        return totals_as_of(engine, date(2099, 12, 31), policies).events
+    elif path == "policy":
+        policy = policies.in_force("liangjiang", date(2024, 10, 1))
+        assert policy is not None
+        return replay_under(engine, policy, policies).events
+    elif path == "warm-up":
+        LiveLedger(policies).warm(engine)
+    with engine.connect() as connection:
+        return connection.scalar(select(func.count()).select_from(inbox_table)) or 0
+
+
+def child(path: str, database: Path) -> None:
+    """``--child``: time one path and print its seconds, events and peak RSS as JSON."""
+    start = time.perf_counter()
+    events = run_path(path, database)
+    seconds = time.perf_counter() - start
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": seconds, "events": events, "peak_mb": peak_mb}))
+
+
+def in_child(path: str, database: Path) -> dict[str, float]:
+    command = [sys.executable, "-m", "bench.replay", "--child", path, "--archive", str(database)]
+    done = subprocess.run(command, check=True, capture_output=True, text=True)
+    measured: dict[str, float] = json.loads(done.stdout.splitlines()[-1])
+    return measured
+
+
 def measure(args: argparse.Namespace, workdir: Path) -> None:
     about = json.loads((workdir / ABOUT).read_text())
-    policies = load_policies()
-    liangjiang = policies.in_force("liangjiang", date(2024, 10, 1))
-    assert liangjiang is not None
-    fees = liangjiang.fees
-    engine = create_store_engine(f"sqlite:///{workdir / 'settlement.db'}")
-    small_engine = create_store_engine(f"sqlite:///{workdir / 'settlement-quarter.db'}")
     n, small_n = about["events"], about["small_events"]
     size_mb = (workdir / "settlement.db").stat().st_size / 1e6
     print(
@@ -195,74 +172,71 @@ def measure(args: argparse.Namespace, workdir: Path) -> None:
         f"(generated in {about['generated_seconds']} s, stored in {about['stored_seconds']} s; "
         f"archive {size_mb:.0f} MB in {workdir})"
     )
-    print(f"python {sys.version.split()[0]}, best of {args.repeat} run(s), measured in a fresh interpreter\n")
-    out = Printer(n)
-
-    print("(a) raw: read the archive and decode JSON")
-    seconds, count = timed(lambda: read_raw(workdir / "settlement.db"), args.repeat)
-    assert count == n
-    raw = out.rate("sqlite3 fetchmany(1000) + json.loads      [= (a)]", seconds)
-    seconds, _ = timed(lambda: read_sqlalchemy(engine), args.repeat)
-    out.rate("SQLAlchemy paged query (settlement's) + json.loads", seconds)
-
-    print("(b) eventsourcing library: the same events into the same fee tally")
-    seconds, tally = timed(lambda: replay_with_reader(workdir / "eventsourcing.db", fees), args.repeat)
-    assert tally.events == n
-    library_rate = out.rate("NotificationLogReader + Mapper + tally       [= (b)]", seconds)
-    process_n = min(n, args.process_events)
-
-    def process_run() -> FeeTally:
-        (workdir / "process.db").unlink(missing_ok=True)
-        return replay_with_process(workdir / "eventsourcing.db", workdir / "process.db", fees, process_n)
-
-    seconds, _ = timed(process_run, 1)
-    out.rate(
-        "ProcessApplication.pull_and_process (tracking/event)",
-        seconds,
-        process_n,
-        "(first events only)" if process_n < n else "",
-    )
-
-    print("(c) rehab: full replay into the ledger")
-    seconds, report = timed(lambda: rebuild_ledger(engine, policies), args.repeat)
-    rehab = out.rate("rebuild_ledger                               [= (c)]", seconds)
-    small_seconds, _ = timed(lambda: rebuild_ledger(small_engine, policies), args.repeat)
-    small_rate = out.rate("rebuild_ledger at ~N/4 (a quarter of the journeys)", small_seconds, small_n)
-    seconds, _ = timed(lambda: rebuild_ledger(engine, policies, source="archive"), args.repeat)
-    out.rate("rebuild_ledger(source='archive'): from the archive alone", seconds)
-    print("    stages (in memory, cumulative):")
-    for label, stage in (
-        ("fact log: read + json.loads + facts", lambda: stage_log(engine)),
-        ("  + SettlementBook.feed: postings (feed_facts)", lambda: stage_book(engine, policies)),
-        ("archive(): read + EventEnvelope.model_validate_json", lambda: stage_envelopes(engine)),
-        ("  + fact_of(): parse_payload + translation", lambda: stage_facts(engine)),
-    ):
-        seconds, _ = timed(stage, args.repeat)
-        out.rate(label, seconds)
-    same = ledger_credits(report) == tally.credits
     print(
-        f"    postings {report.posting_count:,}, balanced: {'yes' if report.balanced else 'NO'}; "
-        f"same payee totals as the library's tally: {'yes' if same else 'NO'}"
+        f"python {sys.version.split()[0]}, median of {args.rounds} round(s), each path in a fresh "
+        f"interpreter; load average before: {os.getloadavg()[0]:.1f}\n"
     )
-
-    print("\nratios and targets (2-core machine)")
-    print(f"  (c)             {rehab:>11,.0f} ev/s  {verdict(rehab, TARGET_RATE)}")
-    print(f"  (c)/(a)         {rehab / raw:11.2f}       {verdict(rehab / raw, TARGET_RAW_RATIO)}")
-    library_ratio = rehab / library_rate
-    print(f"  (c)/(b)         {library_ratio:11.2f}       {verdict(library_ratio, TARGET_LIBRARY_RATIO)}")
-    growth = (seconds_per_event(rehab) / seconds_per_event(small_rate)) if small_rate else 0.0
-    print(f"  linearity: time per event at N / at N/4 = {growth:.2f} (1.00 = linear)")
-
+    archives = {"N": workdir / "settlement.db", "N/4": workdir / "settlement-quarter.db"}
+    runs: dict[tuple[str, str], list[dict[str, float]]] = {}
+    for _round in range(args.rounds):
+        for size, database in archives.items():
+            for path in args.paths:
+                runs.setdefault((path, size), []).append(in_child(path, database))
+    print_table(runs, args.paths, {"N": n, "N/4": small_n})
+    print(f"  load average after: {os.getloadavg()[0]:.1f}")
+    if args.library:
+        measure_library(args, workdir, n, runs)
     if args.profile:
-        profile_rebuild(engine, policies, args.profile_lines)
+        profile_rebuild(
+            create_store_engine(f"sqlite:///{archives['N']}"), load_policies(), args.profile_lines
+        )
 
 
-def seconds_per_event(rate: float) -> float:
-    return 1 / rate
+def print_table(
+    runs: dict[tuple[str, str], list[dict[str, float]]], paths: list[str], events: dict[str, int]
+) -> None:
+    print(f"  {'path':<42} {'size':>4} {'events':>9} {'seconds':>8} {'ev/s':>9} {'/ (a)':>6} {'peak RSS':>9}")
+    for path in paths:
+        for size, count in events.items():
+            measured = runs[path, size]
+            seconds = statistics.median(run["seconds"] for run in measured)
+            # The ratio of each round to the baseline of the same round, then their median.
+            ratios = [
+                raw["seconds"] / run["seconds"] for run, raw in zip(measured, runs["raw", size], strict=True)
+            ]
+            peak = max(run["peak_mb"] for run in measured)
+            print(
+                f"  {PATHS[path]:<42} {size:>4} {count:>9,} {seconds:8.2f} {count / seconds:>9,.0f} "
+                f"{statistics.median(ratios):6.2f} {peak:>6.0f} MB"
+            )
+
+
+def measure_library(
+    args: argparse.Namespace, workdir: Path, n: int, runs: dict[tuple[str, str], list[dict[str, float]]]
+) -> None:
+    policies = load_policies()
+    liangjiang = policies.in_force("liangjiang", date(2024, 10, 1))
+    assert liangjiang is not None
+    print("\n(b) eventsourcing library: the same events into the same fee tally, in this interpreter, once")
+    start = time.perf_counter()
+    tally = replay_with_reader(workdir / "eventsourcing.db", liangjiang.fees)
+    seconds = time.perf_counter() - start
+    assert tally.events == n
+    library_rate = n / seconds
+    print(f"  NotificationLogReader + Mapper + tally: {seconds:.2f} s, {library_rate:,.0f} ev/s")
+    if ("replay", "N") in runs:
+        rehab_rate = n / statistics.median(run["seconds"] for run in runs["replay", "N"])
+        raw_rate = n / statistics.median(run["seconds"] for run in runs["raw", "N"])
+        print("\nratios and targets (2-core machine, shared)")
+        print(f"  (c)             {rehab_rate:>11,.0f} ev/s  {verdict(rehab_rate, TARGET_RATE)}")
+        ratio = rehab_rate / raw_rate
+        print(f"  (c)/(a)         {ratio:11.2f}       {verdict(ratio, TARGET_RAW_RATIO)}")
+        library_ratio = rehab_rate / library_rate
+        print(f"  (c)/(b)         {library_ratio:11.2f}       {verdict(library_ratio, TARGET_LIBRARY_RATIO)}")
 
 
 def profile_rebuild(engine: Engine, policies: PolicySet, lines: int) -> None:
-    print(f"\ncProfile of rebuild_ledger (top {lines} by own time)")
+    print(f"\ncProfile of rehab replay, rebuild_ledger at N (top {lines} by own time)")
     profiler = cProfile.Profile()
     profiler.enable()
     rebuild_ledger(engine, policies)
@@ -275,14 +249,17 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--events", type=int, default=100_000, help="events to generate (default 100000)")
-    parser.add_argument("--repeat", type=int, help="runs per measurement, best kept (default 3; 1 from 500k)")
+    parser.add_argument("--events", type=int, default=200_000, help="events to generate (default 200000)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds, medians kept (default 3)")
     parser.add_argument(
-        "--process-events",
-        type=int,
-        default=100_000,
-        help="events the library's process application replays (slow; default 100000)",
+        "--paths",
+        nargs="+",
+        choices=list(PATHS),
+        default=list(PATHS),
+        help="paths to measure",
     )
+    parser.add_argument("--no-library", dest="library", action="store_false", help="skip (b)")
+    parser.add_argument("--child", choices=list(PATHS), help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--tmp", help="directory for the temp dir (default: the system's)")
     parser.add_argument("--keep", action="store_true", help="keep the databases")
@@ -291,8 +268,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--profile-lines", type=int, default=30)
     args: Any = parser.parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)
-    if args.repeat is None:
-        args.repeat = 3 if args.events < 500_000 else 1
+    if args.child:
+        child(args.child, Path(args.archive))
+        return
+    if "raw" not in args.paths:
+        args.paths.insert(0, "raw")
     run(args)
 
 
