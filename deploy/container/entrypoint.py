@@ -83,7 +83,9 @@ def install_token_key(environment: Environment) -> None:
     source = environment.get("REHAB_TOKEN_KEY_FILE")
     if not source:
         return
-    folder = Path(environment.get("REHAB_ACCESS_DIR") or Path(environment.get("REHAB_VAR_DIR", "var")) / "access")
+    folder = Path(
+        environment.get("REHAB_ACCESS_DIR") or Path(environment.get("REHAB_VAR_DIR", "var")) / "access"
+    )
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / "token-key.pem"
     old_mask = os.umask(0o077)

@@ -47,12 +47,16 @@ printf 'user replica on #%s resetkeys resetchannels -@all +psync +replconf +ping
 printf 'user sentinel on #%s resetkeys allchannels -@all +multi +slaveof +ping +exec +subscribe %s\n' \
   "$(hash_of sentinel)" "+config|rewrite +role +publish +info +client|setname +client|kill +script|kill" >>"$acl"
 
+port="${REHAB_REDIS_PORT:-6379}"
 current_primary="$primary"
+current_port="${REHAB_REDIS_PRIMARY_PORT:-6379}"
 if [[ -n "${REHAB_REDIS_SENTINELS:-}" ]]; then
   for sentinel in ${REHAB_REDIS_SENTINELS//,/ }; do
-    if answer="$(REDISCLI_AUTH="$(password_of sentinel)" redis-cli --no-auth-warning -h "${sentinel%:*}" \
-        -p "${sentinel##*:}" SENTINEL get-master-addr-by-name rehab 2>/dev/null)" && [[ -n "$answer" ]]; then
-      current_primary="$(head -n1 <<<"$answer")"
+    if answer="$(REDISCLI_AUTH="$(password_of sentinel)" timeout 3 redis-cli --no-auth-warning -h "${sentinel%:*}" \
+        -p "${sentinel##*:}" SENTINEL get-master-addr-by-name rehab 2>/dev/null)" \
+        && [[ "$(wc -l <<<"$answer")" -eq 2 ]]; then
+      current_primary="$(sed -n 1p <<<"$answer")"
+      current_port="$(sed -n 2p <<<"$answer")"
       break
     fi
   done
@@ -65,13 +69,13 @@ config="$runtime_dir/redis.conf"
   echo "bind * -::*"
   echo "protected-mode no"
   echo "dir ${REHAB_REDIS_DATA_DIR:-/data}"
-  echo "port ${REHAB_REDIS_PORT:-6379}"
+  echo "port $port"
   echo "aclfile $acl"
   echo "masteruser replica"
   echo "masterauth $(password_of replica)"
   echo "replica-announce-ip $self"
-  if [[ "$current_primary" != "$self" ]]; then
-    echo "replicaof $current_primary ${REHAB_REDIS_PRIMARY_PORT:-6379}"
+  if [[ "$current_primary:$current_port" != "$self:$port" ]]; then
+    echo "replicaof $current_primary $current_port"
   fi
 } >"$config"
 exec redis-server "$config"

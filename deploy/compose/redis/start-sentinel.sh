@@ -18,17 +18,17 @@ password="$(<"$file")"
 umask 077
 if [[ ! -s "$config" ]]; then
   cat >"$config" <<CONF
-port 26379
+port ${REHAB_SENTINEL_PORT:-26379}
 protected-mode no
 sentinel resolve-hostnames yes
 sentinel announce-hostnames yes
 sentinel announce-ip $self
 requirepass $password
 sentinel sentinel-pass $password
-sentinel monitor rehab $primary 6379 2
+sentinel monitor rehab $primary ${REHAB_REDIS_PRIMARY_PORT:-6379} 2
 sentinel auth-user rehab sentinel
 sentinel auth-pass rehab $password
-sentinel down-after-milliseconds rehab 5000
+sentinel down-after-milliseconds rehab ${REHAB_SENTINEL_DOWN_AFTER_MS:-5000}
 sentinel failover-timeout rehab 60000
 sentinel parallel-syncs rehab 1
 CONF
