@@ -13,6 +13,8 @@ from kernel.reference import load_jurisdiction
 from kernel.reference.figures import DeploymentDays, Unstated, WorkingDays
 from kernel.reference.jurisdiction import JURISDICTIONS_DIR
 from kernel.reference.pack import PackError, load_pack, pack_names
+from kernel.runtime import ServiceSettings
+from services.approval.app import create_app
 from services.settlement.book.policy import DeploymentInput, Monthly, load_policies
 
 MONTHLY = "items.children_rehab_training.standards.ten-months.subsidy.monthly_fen"
@@ -263,3 +265,17 @@ def test_adding_a_jurisdiction_is_adding_a_folder(tmp_path: Path) -> None:
     assert pack_names(tmp_path) == ["liangjiang", "shapingba"]
     assert sorted(policy.id for policy in load_policies(tmp_path)) == ["liangjiang-2024", "shapingba-2023"]
     assert load_jurisdiction(str(tmp_path / "shapingba")).card_prefix == "SPB"
+
+
+def test_a_service_refuses_to_start_on_a_broken_pack_naming_the_file_and_path(tmp_path: Path) -> None:
+    pack = copy_of("anyang", tmp_path)
+    edit(
+        pack / "jurisdiction.toml",
+        "review_deadline = { working_days = 5 }",
+        "review_deadline = { working_days = 0 }",
+    )
+    settings = ServiceSettings(service="approval", database_url=f"sqlite:///{tmp_path}/approval.db")
+    with pytest.raises(
+        PackError, match=r"anyang/jurisdiction.toml: review_deadline\.WorkingDays\.working_days"
+    ):
+        create_app(settings, jurisdiction=str(pack))
