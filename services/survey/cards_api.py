@@ -170,5 +170,6 @@ def add_cards(app: FastAPI) -> None:
             "assessment institution also the persons surveyed with needs and not yet assessed that year. "
             "Everyone else is listed in `not_released`. Each released person is audited with X-Purpose."
         ),
-        openapi_extra={**PERSONAL_DATA, **OTHER_AGENCIES, **QUERY_BY_POST},
+        # A token always: the registry proves the caller's agency and scope itself, access control or not.
+        openapi_extra={**PERSONAL_DATA, **OTHER_AGENCIES, **QUERY_BY_POST, "security": [{"bearerAuth": []}]},
     )

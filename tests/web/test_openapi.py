@@ -105,7 +105,11 @@ def test_without_access_control_no_token_is_required_but_the_scheme_is_there_to_
     document = document_of("survey", tmp_path, access=False)
     assert "security" not in document
     assert "bearerAuth" in document["components"]["securitySchemes"]
-    assert all("401" not in operation["responses"] for _path, _method, operation in operations(document))
+    # Only a route that proves the caller itself (the registry's cards) asks for a token, and says so.
+    for _path, _method, operation in operations(document):
+        assert "401" not in operation["responses"] or operation.get("security") == [{"bearerAuth": []}]
+    cards = document["paths"]["/persons/cards:batch"]["post"]
+    assert cards["security"] == [{"bearerAuth": []}] and "401" in cards["responses"]
 
 
 def test_the_examples_and_the_real_answers_fit_the_problem_schema(tmp_path: Path) -> None:
