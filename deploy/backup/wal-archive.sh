@@ -18,6 +18,7 @@ if [[ -e "$target" ]]; then
   exit 1
 fi
 umask 077
+mkdir -p "$archive"
 cp "$source_path" "$target.partial"
 sync "$target.partial"
 mv "$target.partial" "$target"

@@ -68,16 +68,26 @@ for service in "${agencies[@]}"; do
   cp "$keys/$service"/*.key "$folder/$service/"
 done
 
-# Compose mounts these files as they are: readable by the containers' users only. The services and
-# the console run as uid $service_uid; PostgreSQL and Redis read theirs as their images' users.
+# Compose mounts these files as they are, owner and mode included. The services and the console run as
+# uid $service_uid; the postgres and redis images' users are uid and gid 999. A password both sides read
+# (a service's database and Redis passwords, the Sentinel password) is $service_uid's, group 999, 0640;
+# the rest is one side's alone, 0600.
 chmod -R go-rwx "$secrets"
 find "$secrets" -type d -exec chmod 0700 {} +
 if [[ "$(id -u)" -eq 0 ]]; then
-  chown -R "$service_uid" "$secrets/signing-keys" "$secrets/token-key.pem"
-  chown 999 "$secrets"/redis_*_password        # the redis image's user
-  chown 999 "$secrets"/postgres_password "$secrets"/*_database_password  # the postgres image's user
-  chmod o+x "$secrets"
+  chown -R "$service_uid" "$secrets/signing-keys" "$secrets/token-key.pem" "$secrets/token-key.pub.pem"
+  chown 999:999 "$secrets/postgres_password" "$secrets"/redis_{operator,retention,replica}_password
+  shared=("$secrets/redis_sentinel_password")
+  for role in "${agencies[@]}" console; do
+    shared+=("$secrets/${role}_database_password")
+  done
+  for user in "${agencies[@]}"; do
+    shared+=("$secrets/redis_${user}_password")
+  done
+  chown "$service_uid:999" "${shared[@]}"
+  chmod 0640 "${shared[@]}"
+  chmod 0711 "$secrets"
   echo "owners set: uid $service_uid (rehab), 999 (redis, postgres)"
 else
-  echo "not root: chown the files to the containers' users (docs/runbook.md, Install)" >&2
+  echo "not root: set the owners as this script does as root (docs/runbook.md, Install)" >&2
 fi

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import jsonschema_rs
 import pytest
@@ -27,7 +30,7 @@ SCRIPTS = sorted([*DEPLOY.glob("backup/*.sh"), *DEPLOY.glob("compose/**/*.sh")])
 SERVICES = load_deployment().ports
 
 
-def compose() -> dict[str, object]:
+def compose() -> dict[str, Any]:
     document = yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))
     assert isinstance(document, dict)
     return document
@@ -215,3 +218,24 @@ def test_the_roles_sql_makes_a_database_per_service_on_a_real_postgresql_twice()
         assert {f"{name}={name}" for name in [*SERVICES, "console"]} <= set(owners)
     finally:
         server.stop()
+
+
+def test_prepare_secrets_makes_every_secret_the_compose_file_names(tmp_path: Path) -> None:
+    rehab = Path(sys.executable).parent / "rehab"
+    if not rehab.exists():
+        pytest.skip("the rehab command is not installed beside this Python")
+    shutil.copy(DEPLOY / "compose" / "prepare-secrets.sh", tmp_path)
+    environment = {**os.environ, "REHAB": str(rehab)}
+    command = ["bash", str(tmp_path / "prepare-secrets.sh")]
+    subprocess.run(command, env=environment, check=True, capture_output=True, timeout=300)
+    document = compose()
+    files = [item["file"] for item in [*document["secrets"].values(), *document["configs"].values()]]
+    secret_files = [file for file in files if file.startswith("./secrets/")]
+    assert [file for file in secret_files if not (tmp_path / file).exists()] == []
+    for service in SERVICES:
+        folder = tmp_path / "secrets" / "signing-keys" / service
+        assert [key.parent.name for key in folder.glob("*/*.key")] == [service]
+        assert {key.parent.name for key in folder.glob("*/*.pub")} == set(SERVICES)
+    first = (tmp_path / "secrets" / "redis_survey_password").read_text()
+    subprocess.run(command, env=environment, check=True, capture_output=True, timeout=300)
+    assert (tmp_path / "secrets" / "redis_survey_password").read_text() == first  # kept on a second run
