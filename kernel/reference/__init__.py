@@ -1,6 +1,7 @@
-"""Jurisdiction reference data (streets, designated institutions) that the district office maintains.
+"""Jurisdiction packs (ADR 0013): the areas, designated institutions, policies and deployment inputs of a
+place, one folder each under deploy/jurisdictions/, that the district office maintains.
 
-It is data, not a service: each service reads the same file, never another service's database.
+It is data, not a service: each service reads the same folder, never another service's database.
 """
 
 from kernel.reference.jurisdiction import (
@@ -9,8 +10,8 @@ from kernel.reference.jurisdiction import (
     Quota,
     ServiceInstitution,
     deployment_reference,
-    load_jurisdiction,
 )
+from kernel.reference.pack import load_jurisdiction
 
 __all__ = [
     "AssessmentInstitution",

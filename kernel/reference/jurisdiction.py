@@ -8,9 +8,7 @@ A deployment reads it from its pack, ``deploy/jurisdictions/<name>/`` (kernel/re
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Iterable
-from functools import cache
 from pathlib import Path
 from typing import Literal
 
@@ -193,18 +191,3 @@ class Jurisdiction(BaseModel):
 def deployment_reference() -> str:
     """The pack this deployment runs on: ``REHAB_REFERENCE`` (a name or a path), else Liangjiang."""
     return os.environ.get(REFERENCE_VARIABLE) or DEFAULT_REFERENCE
-
-
-@cache
-def load_jurisdiction(name_or_path: str = DEFAULT_REFERENCE) -> Jurisdiction:
-    """The public view of a pack: ``deploy/jurisdictions/<name>/``, a path to a pack's folder or its
-    ``jurisdiction.toml``; or a lone ``.toml`` file of this model (read as it is)."""
-    from kernel.reference.pack import is_pack, load_pack
-
-    path = Path(name_or_path)
-    if path.suffix != ".toml" and not path.is_dir():
-        path = JURISDICTIONS_DIR / name_or_path
-    if is_pack(path):
-        return load_pack(path).jurisdiction
-    with path.open("rb") as handle:
-        return Jurisdiction.model_validate(tomllib.load(handle))

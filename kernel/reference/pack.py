@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from kernel.reference.jurisdiction import JURISDICTIONS_DIR, Jurisdiction, Quota
+from kernel.reference.jurisdiction import DEFAULT_REFERENCE, JURISDICTIONS_DIR, Jurisdiction, Quota
 from kernel.reference.policy_view import PolicyView
 
 JURISDICTION_FILE = "jurisdiction.toml"
@@ -305,3 +305,16 @@ def _deployment_inputs(data: object, path: str) -> Iterator[tuple[str, str]]:
 def every_pack(root: Path = JURISDICTIONS_DIR) -> list[Pack]:
     """Every pack of the tree, each checked (settlement knows every jurisdiction's policies)."""
     return [load_pack(root / name) for name in pack_names(root)]
+
+
+@cache
+def load_jurisdiction(name_or_path: str = DEFAULT_REFERENCE) -> Jurisdiction:
+    """The public view of a pack: ``deploy/jurisdictions/<name>/``, a path to a pack's folder or its
+    ``jurisdiction.toml``; or a lone ``.toml`` file of the model, read as it is (tests add a quota to a
+    copy of Liangjiang's)."""
+    path = Path(name_or_path)
+    if path.suffix != ".toml" and not path.is_dir():
+        path = JURISDICTIONS_DIR / name_or_path
+    if is_pack(path):
+        return load_pack(path).jurisdiction
+    return validated(Jurisdiction, read_toml(path), path)
