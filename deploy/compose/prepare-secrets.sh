@@ -49,6 +49,16 @@ if [[ ! -s "$secrets/token-key.pem" ]]; then
   echo "made $secrets/token-key.pem and token-key.pub.pem"
 fi
 
+# Settlement's own token for survey's data keys (names in 附件3): district-scoped, audited at each
+# release, and it expires: delete the file and run this again to renew it (docs/runbook.md).
+if [[ ! -s "$secrets/settlement_data_key_token" ]]; then
+  $rehab users add settlement-register --agency settlement --role staff --scope district --replace \
+    --access-dir "$rehab_secrets/access" >/dev/null
+  $rehab token settlement-register --hours "${REHAB_DATA_KEY_TOKEN_HOURS:-720}" \
+    --access-dir "$rehab_secrets/access" >"$secrets/settlement_data_key_token"
+  echo "made $secrets/settlement_data_key_token (${REHAB_DATA_KEY_TOKEN_HOURS:-720} hours)"
+fi
+
 # Event-signing keys: one pair per agency in a scratch folder, then one folder per service.
 keys="$secrets/signing-keys/all"
 for agency in "${agencies[@]}"; do
@@ -75,7 +85,8 @@ done
 chmod -R go-rwx "$secrets"
 find "$secrets" -type d -exec chmod 0700 {} +
 if [[ "$(id -u)" -eq 0 ]]; then
-  chown -R "$service_uid" "$secrets/signing-keys" "$secrets/token-key.pem" "$secrets/token-key.pub.pem"
+  chown -R "$service_uid" "$secrets/signing-keys" "$secrets/token-key.pem" "$secrets/token-key.pub.pem" \
+    "$secrets/settlement_data_key_token"
   chown 999:999 "$secrets/postgres_password" "$secrets"/redis_{operator,retention,replica}_password
   shared=("$secrets/redis_sentinel_password")
   for role in "${agencies[@]}" console; do

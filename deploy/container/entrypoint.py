@@ -9,7 +9,9 @@ Passwords never sit in compose.yaml, a unit file or the environment an operator 
   (group ``REHAB_REDIS_SENTINEL_GROUP``, default ``rehab``) at each start;
 - ``REHAB_DATABASE_PASSWORD_FILE`` (default ``$CREDENTIALS_DIRECTORY/database-password``) becomes libpq's
   ``PGPASSWORD``, so ``REHAB_DATABASE_URL`` / ``REHAB_CONSOLE_DATABASE_URL`` carry no password;
-- ``REHAB_TOKEN_KEY_FILE`` (the console only) is copied, mode 0600, to ``<access dir>/token-key.pem``.
+- ``REHAB_TOKEN_KEY_FILE`` (the console only) is copied, mode 0600, to ``<access dir>/token-key.pem``;
+- ``REHAB_DATA_KEY_TOKEN_FILE`` (settlement only: its token for survey's data keys) becomes
+  ``REHAB_DATA_KEY_TOKEN``.
 
 A variable already set (``REHAB_REDIS_URL``, ``PGPASSWORD``) is left as it is.
 """
@@ -108,6 +110,10 @@ def prepare(environment: Environment) -> None:
         password = secret(environment, "REHAB_DATABASE_PASSWORD_FILE", "database-password")
         if password is not None:
             environment["PGPASSWORD"] = password
+    if "REHAB_DATA_KEY_TOKEN" not in environment:
+        token = secret(environment, "REHAB_DATA_KEY_TOKEN_FILE", "data-key-token")
+        if token is not None:
+            environment["REHAB_DATA_KEY_TOKEN"] = token
     install_token_key(environment)
 
 

@@ -239,3 +239,10 @@ def test_prepare_secrets_makes_every_secret_the_compose_file_names(tmp_path: Pat
     first = (tmp_path / "secrets" / "redis_survey_password").read_text()
     subprocess.run(command, env=environment, check=True, capture_output=True, timeout=300)
     assert (tmp_path / "secrets" / "redis_survey_password").read_text() == first  # kept on a second run
+
+
+def test_the_entrypoint_gives_settlement_its_data_key_token_from_a_file(tmp_path: Path) -> None:
+    (tmp_path / "token").write_text("rehab1.claims.signature\n")
+    environment = {"REHAB_DATA_KEY_TOKEN_FILE": str(tmp_path / "token")}
+    entrypoint().prepare(environment)
+    assert environment["REHAB_DATA_KEY_TOKEN"] == "rehab1.claims.signature"
