@@ -315,6 +315,9 @@ def load_jurisdiction(name_or_path: str = DEFAULT_REFERENCE) -> Jurisdiction:
     path = Path(name_or_path)
     if path.suffix != ".toml" and not path.is_dir():
         path = JURISDICTIONS_DIR / name_or_path
+        if not is_pack(path):
+            known = "、".join(pack_names())
+            raise PackError(f"没有名为 {name_or_path} 的辖区包：{_shown(JURISDICTIONS_DIR)} 下有 {known}")
     if is_pack(path):
         return load_pack(path).jurisdiction
     return validated(Jurisdiction, read_toml(path), path)

@@ -279,3 +279,10 @@ def test_a_service_refuses_to_start_on_a_broken_pack_naming_the_file_and_path(tm
         PackError, match=r"anyang/jurisdiction.toml: review_deadline\.WorkingDays\.working_days"
     ):
         create_app(settings, jurisdiction=str(pack))
+
+
+def test_an_unknown_pack_is_refused_naming_the_packs_there_are() -> None:
+    with pytest.raises(
+        PackError, match="没有名为 lianjiang 的辖区包：deploy/jurisdictions 下有 anyang、liangjiang"
+    ):
+        load_jurisdiction("lianjiang")
