@@ -2,7 +2,8 @@
 
 The values are read when Prometheus scrapes (the outbox's backlog from the store, the consumer's lag
 from Redis), so each scrape builds its families from one snapshot in a registry of its own: a process
-may run several services' apps (tests), and nothing is kept between scrapes.
+may run several services' apps (tests). What must be kept between scrapes (latency histograms, FastStream's
+counters) lives in the app's own registry (``kernel.web.instrumentation``), answered in the same scrape.
 """
 
 from __future__ import annotations
@@ -31,6 +32,10 @@ class Snapshot:
     lag: dict[str, int] = field(default_factory=dict)
     """Entries of each consumed stream not yet delivered to the service's group."""
     ready: bool = True
+    counters: dict[str, tuple[str, int]] = field(default_factory=dict)
+    """The service's own counts (``ServiceCounter``): name -> (help, value)."""
+    dead_letters: int | None = None
+    """Entries waiting on the service's dead-letter stream; None when Redis could not tell."""
 
 
 class _SnapshotCollector(Collector):
@@ -62,6 +67,23 @@ class _SnapshotCollector(Collector):
         for stream, entries in snap.lag.items():
             lag.add_metric([snap.service, stream], entries)
         yield lag
+        if snap.dead_letters is not None:
+            waiting = "Entries waiting on the service's dead-letter stream (XLEN)."
+            yield _gauge("rehab_dead_letters", waiting, snap.service, snap.dead_letters)
+        for name, (help_text, value) in snap.counters.items():
+            counter = CounterMetricFamily(f"rehab_{name}", help_text, labels=labels)
+            counter.add_metric([snap.service], value)
+            yield counter
+
+
+class _Lasting(Collector):
+    """The app's lasting registry, collected into the scrape's."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
+
+    def collect(self) -> Iterator[Metric]:
+        yield from self.registry.collect()
 
 
 _CONSUMER_COUNTERS = {
@@ -80,7 +102,10 @@ def _gauge(name: str, help_text: str, service: str, value: float) -> GaugeMetric
     return gauge
 
 
-def metrics_response(snapshot: Snapshot) -> Response:
+def metrics_response(snapshot: Snapshot, lasting: CollectorRegistry | None = None) -> Response:
+    """The scrape: ``snapshot``'s families, then those of the app's ``lasting`` registry."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_SnapshotCollector(snapshot))
+    if lasting is not None:
+        registry.register(_Lasting(lasting))
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
