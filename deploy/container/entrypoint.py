@@ -6,7 +6,8 @@ Passwords never sit in compose.yaml, a unit file or the environment an operator 
 - ``REHAB_REDIS_PASSWORD_FILE`` (default ``$CREDENTIALS_DIRECTORY/redis-password``) with ``REHAB_REDIS_USER``
   and ``REHAB_REDIS_ADDRESS`` (host:port) give ``REHAB_REDIS_URL``; with ``REHAB_REDIS_SENTINELS``
   (host:port,...) and ``REHAB_REDIS_SENTINEL_PASSWORD_FILE`` the current primary is asked of Sentinel
-  (group ``REHAB_REDIS_SENTINEL_GROUP``, default ``rehab``) at each start;
+  (group ``REHAB_REDIS_SENTINEL_GROUP``, default ``rehab``) at each start, and the Sentinels' password is
+  also given as ``REHAB_REDIS_SENTINEL_PASSWORD`` for a service that follows the group itself;
 - ``REHAB_DATABASE_PASSWORD_FILE`` (default ``$CREDENTIALS_DIRECTORY/database-password``) becomes libpq's
   ``PGPASSWORD``, so ``REHAB_DATABASE_URL`` / ``REHAB_CONSOLE_DATABASE_URL`` carry no password;
 - ``REHAB_TOKEN_KEY_FILE`` (the console only) is copied, mode 0600, to ``<access dir>/token-key.pem``;
@@ -102,6 +103,10 @@ def install_token_key(environment: Environment) -> None:
 
 def prepare(environment: Environment) -> None:
     """Set the variables the secrets give, in place."""
+    if environment.get("REHAB_REDIS_SENTINELS") and "REHAB_REDIS_SENTINEL_PASSWORD" not in environment:
+        password = secret(environment, "REHAB_REDIS_SENTINEL_PASSWORD_FILE", "redis-sentinel-password")
+        if password is not None:
+            environment["REHAB_REDIS_SENTINEL_PASSWORD"] = password
     if "REHAB_REDIS_URL" not in environment:
         url = redis_url(environment)
         if url is not None:

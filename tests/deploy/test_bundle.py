@@ -246,3 +246,16 @@ def test_the_entrypoint_gives_settlement_its_data_key_token_from_a_file(tmp_path
     environment = {"REHAB_DATA_KEY_TOKEN_FILE": str(tmp_path / "token")}
     entrypoint().prepare(environment)
     assert environment["REHAB_DATA_KEY_TOKEN"] == "rehab1.claims.signature"
+
+
+def test_the_entrypoint_passes_the_sentinels_password_on_for_a_service_that_follows_the_group(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "sentinel").write_text("s3cret\n")
+    environment = {
+        "REHAB_REDIS_SENTINELS": "sentinel-1:26379",
+        "REHAB_REDIS_SENTINEL_PASSWORD_FILE": str(tmp_path / "sentinel"),
+    }
+    entrypoint().prepare(environment)  # no user and password of its own: no URL to build, no Sentinel asked
+    assert environment["REHAB_REDIS_SENTINEL_PASSWORD"] == "s3cret"
+    assert "REHAB_REDIS_URL" not in environment
