@@ -140,7 +140,15 @@ def test_every_copy_source_of_the_containerfile_exists() -> None:
             sources += [word for word in words[1:-1] if not word.startswith("--")]
     assert sources, "no COPY"
     assert [source for source in sources if not (ROOT / source).exists()] == []
-    assert "npm ci" in containerfile and "USER rehab" in containerfile
+    assert "npm ci" in containerfile and "USER 10001:10001" in containerfile
+    assert "useradd --system --uid 10001" in containerfile
+
+
+@pytest.mark.skipif(shutil.which("hadolint") is None, reason="hadolint is not installed here")
+def test_hadolint_finds_nothing_in_the_containerfile() -> None:
+    command = ["hadolint", "--no-color", str(DEPLOY / "container" / "Containerfile")]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout
 
 
 def entrypoint() -> ModuleType:
