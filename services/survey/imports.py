@@ -15,7 +15,6 @@ Usable without HTTP: ``import_survey_file(unit, streets, campaign, file, filenam
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -116,13 +115,6 @@ def read_survey_sheet(campaign: SurveyCampaign, data: bytes, filename: str | Non
         ) from None
     parsed, errors = parse_rows(sheet, campaign)
     return SurveySheet(parsed, errors, len(sheet.rows))
-
-
-def import_survey_sheet(
-    unit: UnitOfWork, streets: Sequence[str], campaign: SurveyCampaign, data: bytes, filename: str | None
-) -> list[ImportedRow]:
-    """``import_survey_file`` for a sheet held in memory."""
-    return import_survey_file(unit, streets, campaign, io.BytesIO(data), filename)
 
 
 class _SheetImport:
