@@ -122,6 +122,9 @@ def serve(
     from kernel.runtime import ServiceSettings
 
     logging.getLogger().setLevel(logging.INFO)  # a service's log (var/logs/<service>.log) tells what it did
+    from kernel.web.logs import configure_logging
+
+    configure_logging(service)  # one JSON object per line (REHAB_LOG_FORMAT), personal data masked
 
     options: dict[str, Any] = {"database_url": database_url, "port": port, "host": host}
     # Options not given on the command line fall back to REHAB_* variables, then to defaults.
@@ -132,7 +135,9 @@ def serve(
         **{name: value for name, value in options.items() if value is not None},
     )
     create_app = importlib.import_module(f"services.{service}.app").create_app
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.http_port, log_level="warning")
+    # log_config=None: uvicorn's own loggers pass their lines to the root's handler, without colour codes
+    app = create_app(settings)
+    uvicorn.run(app, host=settings.host, port=settings.http_port, log_level="warning", log_config=None)
     return ExitCode.OK
 
 
