@@ -1,0 +1,114 @@
+"""How a service reaches Redis: one server by URL, or the current primary of a Sentinel group.
+
+Both paths use the clients' own support, no fork: redis-py's ``Sentinel.master_for`` gives a client whose
+``SentinelConnectionPool`` asks the Sentinels for the primary again on every new connection (and drops a
+connection that finds a replica, ``READONLY``), and FastStream's ``RedisSentinelBroker`` builds its
+subscribers' and publisher's client the same way. The ACL user, password and database still come from
+``redis_url``; with Sentinels its host and port are not used.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from faststream.redis import RedisBroker, RedisSentinelBroker
+from redis.asyncio import Redis
+from redis.asyncio.connection import parse_url
+from redis.asyncio.sentinel import Sentinel
+
+SOCKET_CONNECT_TIMEOUT = 2.0
+SOCKET_TIMEOUT = 5.0
+SENTINEL_TIMEOUT = 1.0
+"""How long one Sentinel may take to answer before the next is asked (a killed host must not stall)."""
+
+
+@dataclass(frozen=True)
+class RedisAddress:
+    """Where the service's Redis is: ``url`` alone, or ``sentinels`` naming ``group``'s primary."""
+
+    url: str
+    sentinels: tuple[tuple[str, int], ...] = ()
+    group: str = "rehab"
+    sentinel_password: str | None = None
+
+    @classmethod
+    def of(
+        cls, url: str, sentinels: str | None, group: str = "rehab", sentinel_password: str | None = None
+    ) -> RedisAddress:
+        """From the settings: ``sentinels`` as ``host:port,host:port`` (empty or None: no Sentinel)."""
+        return cls(url, parse_sentinels(sentinels or ""), group, sentinel_password)
+
+    @property
+    def uses_sentinel(self) -> bool:
+        return bool(self.sentinels)
+
+    @property
+    def hosts(self) -> list[str]:
+        """The hosts the service connects to first (the Sentinels', else the URL's)."""
+        if self.uses_sentinel:
+            return [host for host, _port in self.sentinels]
+        return [str(parse_url(self.url).get("host", ""))] if "://" in self.url else []
+
+    def _sentinel_kwargs(self) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {
+            "socket_timeout": SENTINEL_TIMEOUT,
+            "socket_connect_timeout": SENTINEL_TIMEOUT,
+        }
+        if self.sentinel_password:
+            kwargs["password"] = self.sentinel_password
+        return kwargs
+
+
+def parse_sentinels(text: str) -> tuple[tuple[str, int], ...]:
+    """``"10.0.0.1:26379, 10.0.0.2:26379"`` -> ``(("10.0.0.1", 26379), ("10.0.0.2", 26379))``."""
+    sentinels = []
+    for address in text.split(","):
+        if not address.strip():
+            continue
+        host, separator, port = address.strip().rpartition(":")
+        if not separator or not host or not port.isdigit():
+            raise ValueError(f"a Sentinel is host:port, not {address.strip()!r}")
+        sentinels.append((host.strip("[]"), int(port)))
+    return tuple(sentinels)
+
+
+def redis_client(address: RedisAddress) -> Redis:
+    """The service's own client (relay, reclaim, reconcile, retention, /health)."""
+    if not address.uses_sentinel:
+        return Redis.from_url(
+            address.url, socket_connect_timeout=SOCKET_CONNECT_TIMEOUT, socket_timeout=SOCKET_TIMEOUT
+        )
+    sentinel = Sentinel(
+        list(address.sentinels),
+        sentinel_kwargs=address._sentinel_kwargs(),
+        socket_connect_timeout=SOCKET_CONNECT_TIMEOUT,
+        socket_timeout=SOCKET_TIMEOUT,
+        **_credentials(address.url),
+    )
+    client: Redis = sentinel.master_for(address.group)
+    return client
+
+
+def redis_broker(address: RedisAddress, logger: logging.Logger, log_level: int) -> RedisBroker:
+    """FastStream's broker on the same Redis: a ``RedisSentinelBroker`` when Sentinels are named."""
+    if not address.uses_sentinel:
+        return RedisBroker(address.url, logger=logger, log_level=log_level)
+    return RedisSentinelBroker(
+        address.url,  # user, password and database; the host is the primary the Sentinels name
+        sentinels=list(address.sentinels),
+        sentinel_master_name=address.group,
+        sentinel_kwargs=address._sentinel_kwargs(),
+        socket_connect_timeout=SOCKET_CONNECT_TIMEOUT,
+        logger=logger,
+        log_level=log_level,
+    )
+
+
+def _credentials(url: str) -> dict[str, Any]:
+    """What of ``url`` applies to any primary: user, password, database."""
+    parsed = parse_url(url)
+    wanted: Sequence[str] = ("username", "password", "db")
+    return {name: parsed[name] for name in wanted if parsed.get(name) is not None}  # type: ignore[literal-required]
