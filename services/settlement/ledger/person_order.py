@@ -159,7 +159,8 @@ class PersonOrder:
     def settle(self, policies: PolicySet, sink: PostingSink) -> Settled:
         """Feed every spilled fact to fresh books, person by person (or to one book, see the module),
         handing their postings to ``sink`` in batches; returns what was settled."""
-        by_person = self._order_by_person()
+        # A log no longer than one group is one book's anyway: fed in arrival order, nothing sorted.
+        by_person = self.count > GROUP_FACTS and self._order_by_person()
         query = f"SELECT person, fact FROM {self._table} ORDER BY " + ("person, seq" if by_person else "seq")
         book, unsettled = _settle(self._file.execute(query), policies, sink, GROUP_FACTS if by_person else 0)
         return Settled(self.count, unsettled + len(book.unsettled()), by_person)
