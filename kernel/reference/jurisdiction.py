@@ -46,8 +46,28 @@ class Forms(BaseModel):
     application: str = Field(default="精准康复服务补助申请审批表", min_length=1, description="附件2")
     service_card: str = Field(default="精准康复服务卡", min_length=1, description="服务卡 (Zhuhai 附件4)")
     annual_summary: str = Field(
-        default="两江新区残疾人康复需求和康复服务情况汇总表", min_length=1, description="附件3"
+        default="残疾人康复需求和康复服务情况汇总表", min_length=1, description="附件3"
     )
+    catalogue: str = Field(
+        default="残疾人基本康复服务目录",
+        min_length=1,
+        description="The catalogue the forms' notes send the reader to, 《…》 (附件1, 附件3).",
+        examples=["两江新区残疾人基本康复服务目录"],
+    )
+
+
+class ReportsTo(BaseModel):
+    """The city 市 and province 省 above the district in the reporting chain, by name (Chongqing is a
+    municipality directly under the central government: its city and provincial levels are one body)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    city: str = Field(min_length=1, description="The city level's unit.", examples=["安阳市"])
+    province: str = Field(min_length=1, description="The provincial level's unit.", examples=["河南省"])
+
+
+UNNAMED_UPPER_LEVELS = ReportsTo(city="市级", province="省级")
+"""For a Jurisdiction built in a test without ``reports_to``: the levels by their rank alone."""
 
 
 class AssessmentInstitution(BaseModel):
@@ -134,6 +154,17 @@ class Jurisdiction(BaseModel):
     reporting_chain: tuple[str, ...] = Field(
         default=(), description="Who reports to whom, from the first level up (Zhuhai: 社区 -> 街道 -> 区 …)."
     )
+    reports_to: ReportsTo = Field(
+        default=UNNAMED_UPPER_LEVELS,
+        description="The city and province the district's figures go up to (逐级上报), by name.",
+    )
+    issuer: str | None = Field(
+        default=None,
+        min_length=1,
+        description="The federation office that issues the 手册 (…制) and the 服务卡 (发卡单位); none: "
+        "「<name>残疾人联合会」.",
+        examples=["重庆市残疾人联合会两江新区办事处"],
+    )
     review_deadline: WorkingDays | DeploymentDays | Unstated = Field(
         default=DEFAULT_REVIEW_DEADLINE,
         description="Working days to decide a complete application, or why the seed sets none.",
@@ -170,6 +201,11 @@ class Jurisdiction(BaseModel):
                     raise ValueError(f"quota {quota.year}: {street} is in two areas")
                 counted.add((quota.year, street))
         return self
+
+    @property
+    def issuing_federation(self) -> str:
+        """Who issues the 手册 and the 服务卡: the pack's ``issuer``, else the place's 残疾人联合会."""
+        return self.issuer or f"{self.name}残疾人联合会"
 
     @property
     def review_working_days(self) -> int | None:

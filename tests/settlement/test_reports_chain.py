@@ -21,8 +21,10 @@ from rehab_contracts.streams import DELIVERY_STREAM, SURVEY_STREAM
 from kernel.access.access import Forbidden
 from kernel.access.auth import Agency, Principal, Role, Scope
 from kernel.domain.rejections import CommandRejected
+from kernel.reference import load_jurisdiction
 from kernel.runtime import ServiceSettings
 from services.settlement.app import create_app
+from services.settlement.documents.chain import chain_of
 from services.settlement.documents_api import _chain_unit
 from tests.settlement.settlement_builders import REHAB_CENTRE, envelope_of, payload_of
 
@@ -239,3 +241,18 @@ def test_the_year_end_summary_carries_the_years_money_of_the_unit_and_the_progre
     ]
     assert money["B4"].number_format == "#,##0.00"
     assert [money.cell(row, 1).value for row in (7, 8, 9)] == ["资金来源（政府层级）", "区级财政", "合计"]
+
+
+@pytest.mark.parametrize(
+    ("pack", "city", "province"),
+    [("anyang", "安阳市", "河南省"), ("zhuhai", "珠海市", "广东省"), ("liangjiang", "重庆市", "重庆市")],
+)
+def test_the_city_and_province_above_the_district_are_those_the_pack_reports_to(pack, city, province):
+    jurisdiction = load_jurisdiction(pack)
+    area = jurisdiction.streets[0]
+
+    top = chain_of({"someone": (area, "", True, False)}, jurisdiction, jurisdiction.streets)
+
+    assert (top.level, top.name) == ("province", province)
+    assert [(unit.level, unit.name) for unit in top.parts] == [("city", city)]
+    assert top.parts[0].parts[0].name == jurisdiction.name

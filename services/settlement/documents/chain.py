@@ -1,7 +1,7 @@
 """The reporting chain 逐级上报 (Zhuhai seed 001): community 社区 → street 街道 → district 区 → city 市 →
-province 省, each level's figures the sum of the one below. Two reports go up it: the monthly progress
-report 「每月底报告工作进展情况」 (cumulative to the month's end) and the year-end summary (the year's
-figures, December's, due with 附件3 by 20 December).
+province 省 (the two named by the pack's ``reports_to``), each level's figures the sum of the one below.
+Two reports go up it: the monthly progress report 「每月底报告工作进展情况」 (cumulative to the month's
+end) and the year-end summary (the year's figures, December's, due with 附件3 by 20 December).
 
 Persons are counted as coverage counts them (reports.py): each once, under the street, community and
 needs of their last survey known by the month's end; served when they signed for a service by then.
@@ -39,15 +39,6 @@ LEVEL_NAMES: dict[Level, str] = {
     "city": "市",
     "province": "省",
 }
-UPPER_LEVELS = {
-    "liangjiang": ("重庆市", "重庆市"),
-    "shapingba": ("重庆市", "重庆市"),
-    "anyang": ("安阳市", "河南省"),
-    "zhuhai": ("珠海市", "广东省"),
-}
-"""The city and province a jurisdiction reports to (until the jurisdiction packs carry them). Chongqing is
-a municipality directly under the central government: its city and provincial levels are the same body,
-so Liangjiang and Shapingba name it twice."""
 SURVEY_EVENT = "survey.need_surveyed"
 
 
@@ -152,9 +143,8 @@ def chain_of(
         for street in [*streets, *sorted(set(by_street) - set(streets))]
     )
     district = _summed("district", jurisdiction.name, street_units)
-    city_name, province_name = UPPER_LEVELS.get(jurisdiction.jurisdiction, ("市级", "省级"))
-    city = _summed("city", city_name, (district,))
-    return _summed("province", province_name, (city,))
+    city = _summed("city", jurisdiction.reports_to.city, (district,))
+    return _summed("province", jurisdiction.reports_to.province, (city,))
 
 
 def _summed(level: Level, name: str, parts: tuple[Unit, ...]) -> Unit:
