@@ -1,4 +1,5 @@
-"""附件3 《两江新区残疾人康复需求和康复服务情况汇总表》 per street and community, as xlsx, from the archive.
+"""附件3 《…残疾人康复需求和康复服务情况汇总表》 per street and community, as xlsx, from the archive; the
+title and the catalogue its notes name are the pack's (``forms.annual_summary``, ``forms.catalogue``).
 
 One sheet per community 社区 in the seed's layout: title, （年度）, 街道/社区, the two header rows,
 one row per person surveyed in the year, then 填表人 / 审核人 / 填表日期 and the form's notes.
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from openpyxl import Workbook
@@ -21,6 +22,7 @@ from sqlalchemy import Engine
 
 from kernel.access.audit import printable
 from kernel.reference import Jurisdiction
+from kernel.reference.jurisdiction import Forms
 from services.settlement.documents.labels import SEXES, item_name
 from services.settlement.documents.person_keys import PersonKeys
 from services.settlement.documents.register import (
@@ -32,7 +34,6 @@ from services.settlement.documents.register import (
 )
 from services.settlement.ledger.archive import archive
 
-TITLE = "两江新区残疾人康复需求和康复服务情况汇总表"
 HEADERS = (
     "序号",
     "姓名",
@@ -46,11 +47,15 @@ HEADERS = (
 SERVICE_HEADER = "康复服务情况"
 SERVICE_COLUMNS = ("得到康复服务项目", "康复服务机构名称")
 FIRST_DATA_ROW = 6
-NOTES = (
-    "注：1．此表由社区康复协调员填写。",
-    "2．“得到康复服务项目”依照《两江新区残疾人基本康复服务目录》“服务项目”填写。",
-    "3．此表一式两份，每年12月20日前由街道汇总后上报，残联办、街道各留存一份。",
-)
+
+
+def notes(catalogue: str) -> tuple[str, ...]:
+    """The form's notes, the second naming the place's catalogue."""
+    return (
+        "注：1．此表由社区康复协调员填写。",
+        f"2．“得到康复服务项目”依照《{catalogue}》“服务项目”填写。",
+        "3．此表一式两份，每年12月20日前由街道汇总后上报，残联办、街道各留存一份。",
+    )
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,8 @@ class CommunityForm:
     street: str
     community: str
     rows: tuple[SummaryRow, ...]
+    forms: Forms = field(default_factory=Forms)
+    """The pack's form titles: the sheet's title and the catalogue its notes name."""
 
 
 @dataclass(frozen=True)
@@ -103,7 +110,11 @@ def community_forms(
         by_community.setdefault(community or "", [])  # an empty form rather than no workbook
     return [
         CommunityForm(
-            register.year, street, name, tuple(sorted(rows, key=lambda row: (row.name, row.id_number)))
+            register.year,
+            street,
+            name,
+            tuple(sorted(rows, key=lambda row: (row.name, row.id_number))),
+            jurisdiction.forms,
         )
         for name, rows in sorted(by_community.items())
     ]
@@ -199,7 +210,7 @@ def _sheet_title(community: str) -> str:
 
 def _sheet(sheet: Worksheet, form: CommunityForm, signatures: Signatures) -> None:
     sheet.merge_cells("A1:J1")
-    sheet["A1"] = TITLE
+    sheet["A1"] = form.forms.annual_summary
     sheet["A1"].font = Font(bold=True, size=16)
     sheet["A1"].alignment = _CENTRE
     sheet.merge_cells("A2:J2")
@@ -212,7 +223,7 @@ def _sheet(sheet: Worksheet, form: CommunityForm, signatures: Signatures) -> Non
     _headers(sheet)
     for number, row in enumerate(form.rows, start=1):
         _person(sheet, FIRST_DATA_ROW + number - 1, number, row)
-    _footer(sheet, FIRST_DATA_ROW + len(form.rows) + 1, signatures)
+    _footer(sheet, FIRST_DATA_ROW + len(form.rows) + 1, signatures, notes(form.forms.catalogue))
     for index, width in enumerate(_WIDTHS):
         sheet.column_dimensions[chr(ord("A") + index)].width = width
     sheet.freeze_panes = f"A{FIRST_DATA_ROW}"
@@ -256,11 +267,11 @@ def _person(sheet: Worksheet, row_number: int, number: int, row: SummaryRow) -> 
             cell.number_format = "@"  # ID, certificate and phone numbers stay text
 
 
-def _footer(sheet: Worksheet, row_number: int, signatures: Signatures) -> None:
+def _footer(sheet: Worksheet, row_number: int, signatures: Signatures, form_notes: tuple[str, ...]) -> None:
     filled = signatures.filled_on
     filled_text = f"{filled.year}年{filled.month}月{filled.day}日" if filled is not None else "    年  月  日"
     sheet.cell(row=row_number, column=1, value=f"填表人：{signatures.preparer}")
     sheet.cell(row=row_number, column=5, value=f"审核人：{signatures.reviewer}")
     sheet.cell(row=row_number, column=8, value=f"填表日期：{filled_text}")
-    for offset, note in enumerate(NOTES, start=2):
+    for offset, note in enumerate(form_notes, start=2):
         sheet.cell(row=row_number + offset, column=1, value=note)
