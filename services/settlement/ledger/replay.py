@@ -50,14 +50,15 @@ def rebuild_ledger(
             _hold_archive(connection)
             if source == "archive" or not covers_archive(connection, facts_table, SETTLEMENT_EVENT_TYPES):
                 derive_fact_log(connection)
-            with _roomy_cache(connection), without_cycle_collection():
+            with without_cycle_collection():
                 if live is None:
                     _replay_by_person(connection, policies)
                 else:
                     live.replace(lambda: _replay_into_one_book(connection, policies))
+            with _roomy_cache(connection):  # only for the index builds: the sort and load are bounded apart
                 for index in _INDEXES:
                     index.create(connection)
-                return ledger_report(connection)
+            return ledger_report(connection)
     except Exception:
         if live is not None:
             live.mark_stale()
@@ -139,7 +140,7 @@ def _meanwhile(task: Callable[[], None]) -> Iterator[Callable[[], None]]:
 
 @contextmanager
 def _roomy_cache(connection: Connection) -> Iterator[None]:
-    """On SQLite, a 64 MB page cache while the ledger is loaded and indexed (the default 2 MB spills)."""
+    """On SQLite, a 64 MB page cache while the ledger's indexes are built (the default 2 MB spills)."""
     if connection.dialect.name != "sqlite":
         yield
         return
