@@ -1,4 +1,4 @@
-"""The compose file's settings for survey, settlement and the console, run without containers:
+"""The compose file's settings for every service and the console, run without containers:
 PostgreSQL with roles.sql and password logins only, Redis started by start-redis.sh, the secrets of
 prepare-secrets.sh, and each process started through deploy/container/entrypoint.py in production mode
 with the environment compose.yaml gives it (host names and /run/secrets paths mapped to this machine).
@@ -20,6 +20,7 @@ import httpx
 import pytest
 import yaml
 
+from kernel.deployment import load_deployment
 from rehab.local_redis import free_port
 from tests.local_postgres import LocalPostgres, postgres_binaries
 
@@ -117,7 +118,7 @@ def service_environment(name: str, mapping: dict[str, str]) -> dict[str, str]:
     return environment
 
 
-@pytest.mark.parametrize(("name", "port"), [("survey", 8101), ("settlement", 8105), ("console", 8100)])
+@pytest.mark.parametrize(("name", "port"), [*load_deployment().ports.items(), ("console", 8100)])
 def test_the_process_runs_in_production_mode_on_the_compose_settings_and_secrets(
     name: str, port: int, secrets: Path, postgres: LocalPostgres, redis_port: int, tmp_path: Path
 ) -> None:
