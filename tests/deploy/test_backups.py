@@ -159,3 +159,37 @@ def test_the_aof_copy_holds_redis_s_append_only_files(tmp_path: Path) -> None:
         names = archive.getnames()
     assert any(name.endswith(".manifest") for name in names)
     assert any(name.endswith(".incr.aof") for name in names)
+
+
+def test_postgresql_conf_starts_a_server_whose_archiver_runs_wal_archive(tmp_path: Path) -> None:
+    if postgres_binaries() is None or shutil.which("psql") is None:
+        pytest.skip("PostgreSQL is not installed here (scripts/setup installs it)")
+    server = LocalPostgres()  # its folder, binaries and user; started here on deploy/postgresql's settings
+    folder, archive = server.dir, server.dir / "wal-archive"
+    shutil.copy(ROOT / "deploy" / "postgresql" / "postgresql.conf", folder / "rehab.conf")
+    shutil.copy(BACKUP / "wal-archive.sh", folder / "wal-archive.sh")
+    # Only what differs on this machine: where it listens and where the archive is.
+    (folder / "main.conf").write_text(
+        f"include '{folder / 'rehab.conf'}'\n"
+        f"port = {server.port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{folder}'\n"
+        f"archive_command = 'REHAB_WAL_ARCHIVE_DIR={archive} bash {folder / 'wal-archive.sh'} %p %f'\n"
+    )
+    data = folder / "data"
+    server._run(str(server.bin / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
+    if server.as_postgres:
+        for path in folder.iterdir():
+            shutil.chown(path, "postgres", "postgres")
+    start = [str(server.bin / "pg_ctl"), "-D", str(data), "-o", f"-c config_file={folder / 'main.conf'}"]
+    server._run(*start, "-l", str(folder / "log"), "-w", "start")
+    try:
+        assert psql(server, "postgres", "SHOW wal_level") == "replica"
+        assert psql(server, "postgres", "SHOW archive_mode") == "on"
+        psql(server, "postgres", "CREATE TABLE t AS SELECT generate_series(1, 1000) AS n")
+        segment = psql(server, "postgres", "SELECT pg_walfile_name(pg_switch_wal())")
+        deadline = time.monotonic() + 60
+        while not (archive / segment).exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert (archive / segment).exists(), psql(server, "postgres", "SELECT * FROM pg_stat_archiver")
+        assert not list(archive.glob("*.partial"))
+    finally:
+        server.stop()
