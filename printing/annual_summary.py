@@ -1,4 +1,5 @@
-"""附件3 《两江新区残疾人康复需求和康复服务情况汇总表》 per street and community, landscape.
+"""附件3 《…残疾人康复需求和康复服务情况汇总表》 per street and community, landscape, titled as the place
+names it.
 
 One section per community, in the jurisdiction's natural order (第一社区, 第二社区 … 第十社区, not the
 code-point order that puts 第十 before 第二); the two header rows repeat on every page (thead), the
@@ -14,12 +15,9 @@ from datetime import date
 
 from printing.render import html_of, pdf_of
 
-TITLE = "两江新区残疾人康复需求和康复服务情况汇总表"
-NOTES = (
-    "注：1．此表由社区康复协调员填写。",
-    "2．“得到康复服务项目”依照《两江新区残疾人基本康复服务目录》“服务项目”填写。",
-    "3．此表一式两份，每年12月20日前由街道汇总后上报，残联办、街道各留存一份。",
-)
+GENERIC_TITLE = "残疾人康复需求和康复服务情况汇总表"
+GENERIC_CATALOGUE = "残疾人基本康复服务目录"
+"""A summary built without the pack's forms: the names without a place."""
 CHINESE_DIGITS = {char: value for value, char in enumerate("零一二三四五六七八九")} | {"两": 2}
 
 
@@ -52,6 +50,18 @@ class AnnualSummary:
     preparer: str = ""
     reviewer: str = ""
     filled_on: date | None = None
+    title: str = GENERIC_TITLE
+    """The form's title as the place names it (the pack's ``forms.annual_summary``)."""
+    catalogue: str = GENERIC_CATALOGUE
+    """The catalogue note 2 names (the pack's ``forms.catalogue``)."""
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return (
+            "注：1．此表由社区康复协调员填写。",
+            f"2．“得到康复服务项目”依照《{self.catalogue}》“服务项目”填写。",
+            "3．此表一式两份，每年12月20日前由街道汇总后上报，残联办、街道各留存一份。",
+        )
 
 
 def chinese_number(text: str) -> int | None:
@@ -98,8 +108,8 @@ def annual_summary_html(summary: AnnualSummary) -> str:
         "annual_summary.html",
         summary=summary,
         communities=in_natural_order(summary.communities) or (CommunityForm("", ()),),
-        TITLE=TITLE,
-        NOTES=NOTES,
+        TITLE=summary.title,
+        NOTES=summary.notes,
     )
 
 

@@ -1,4 +1,4 @@
-"""附件2 《两江新区残疾人精准康复服务补助申请审批表》 of one application.
+"""附件2 《…残疾人精准康复服务补助申请审批表》 of one application, titled as the place names it.
 
 Laid out as the seed's form (渝两江管发〔2024〕18号, 附件2): 年度, 街道, 序号; the applicant's basic
 information, 家庭经济状况, 享受医疗保险情况 and 监护人; the six 康复需求项目 with their choices; the
@@ -42,8 +42,8 @@ class CatalogueLine:
     item: str
     """The catalogue item's code."""
     text: str
-    institutions: tuple[str, ...] = ()
-    """The institutions the form offers to tick, when the item names them."""
+    offers_institutions: bool = False
+    """The line offers the item's designated institutions to tick (4. and 5. of the seed's form)."""
     sub_item: bool = False
     """(1) and (2) of 支持性服务."""
 
@@ -52,14 +52,15 @@ CATALOGUE = (
     CatalogueLine("cataract_surgery", "1. 白内障复明手术"),
     CatalogueLine("assistive_device_fitting", "2. 辅助器具免费适配"),
     CatalogueLine("self_purchased_device_subsidy", "3. 自费购买辅助器具补贴"),
-    CatalogueLine(
-        "orientation_mobility_training", "4. 盲人定向行走及适应训练", ("区第一人民医院", "区第二人民医院")
-    ),
-    CatalogueLine("low_vision_training", "5. 低视力视功能训练", ("重医附二院", "重庆爱尔眼科")),
+    CatalogueLine("orientation_mobility_training", "4. 盲人定向行走及适应训练", offers_institutions=True),
+    CatalogueLine("low_vision_training", "5. 低视力视功能训练", offers_institutions=True),
     CatalogueLine("support_service_midlife_blind", "（1）中途盲者心理疏导", sub_item=True),
     CatalogueLine("support_service_mental", "（2）精神残疾人生活自理、心理疏导", sub_item=True),
 )
 SUPPORT_SERVICES = ("support_service_midlife_blind", "support_service_mental")
+GENERIC_TITLE = "残疾人精准康复服务补助申请审批表"
+"""The form's name without a place, for a form built without the pack's title."""
+TITLE_BREAK = "申请审批表"
 
 
 @dataclass(frozen=True)
@@ -130,15 +131,25 @@ class ApprovalForm:
     status: str = ""
     """Where the application stands (已批准, 待街道审核 ...), printed small under the title."""
     institution_choices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    """The institutions to offer per item, when the jurisdiction's differ from the seed's."""
+    """The designated service institutions per item (the pack's), offered to tick where a line does."""
+    title: str = GENERIC_TITLE
+    """The form's title as the place names it (the pack's ``forms.application``)."""
+
+    @property
+    def title_lines(self) -> tuple[str, ...]:
+        """The title on two lines, broken before 申请审批表 as the seed's form prints it."""
+        head, found, tail = self.title.rpartition(TITLE_BREAK)
+        return (head, found + tail) if found and head else (self.title,)
 
     def requested_item(self, item: str) -> RequestedItem | None:
         return next((requested for requested in self.requested if requested.item == item), None)
 
     def institutions_for(self, line: CatalogueLine) -> tuple[str, ...]:
-        """The seed's (or the jurisdiction's) institutions for the line, and the one chosen if it is not
-        among them."""
-        offered = tuple(self.institution_choices.get(line.item, line.institutions))
+        """The jurisdiction's institutions for a line that offers them, and the one chosen if it is not
+        among them; none for a line that does not."""
+        if not line.offers_institutions:
+            return ()
+        offered = tuple(self.institution_choices.get(line.item, ()))
         chosen = self.requested_item(line.item)
         if offered and chosen is not None and chosen.institution and chosen.institution not in offered:
             offered = (*offered, chosen.institution)

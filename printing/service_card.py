@@ -36,6 +36,8 @@ class ServiceCard:
     """The federation that issues the card (e.g. 珠海市香洲区残疾人联合会)."""
     issued_on: date | None = None
     application_serial_number: str = ""
+    title: str = "残疾人精准康复服务卡"
+    """The card's name as the place words it (the pack's ``forms.service_card``; Zhuhai's 附件4's)."""
 
 
 def service_card_html(card: ServiceCard) -> str:

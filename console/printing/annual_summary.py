@@ -54,6 +54,7 @@ def annual_summary(
     )
     communities = tuple(read_communities(workbook.content))
     require_complete(communities)
+    forms = request.app.state.jurisdiction.forms
     return AnnualSummary(
         year=year,
         street=street,
@@ -61,6 +62,8 @@ def annual_summary(
         preparer=preparer,
         reviewer=reviewer,
         filled_on=filled_on,
+        title=forms.annual_summary,
+        catalogue=forms.catalogue,
     )
 
 

@@ -36,6 +36,12 @@ def institution_names(request: Request) -> dict[str, str]:
     }
 
 
+def designated_institutions(request: Request) -> dict[str, tuple[str, ...]]:
+    """The pack's service institutions per catalogue item, by name: those the form offers to tick."""
+    offered: dict[str, tuple[str, ...]] = request.app.state.jurisdiction.service_institutions_by_item()
+    return offered
+
+
 def read_application(request: Request, clerk: Clerk, application_id: UUID, purpose: str) -> dict[str, Any]:
     found: dict[str, Any] = console_of(request).agencies.get(
         APPROVAL, f"/applications/{application_id}", user=clerk.name, purpose=purpose
@@ -68,6 +74,8 @@ def approval_form(
         decisions=_decisions(decision),
         service_card_number=str(application.get("service_card_number") or ""),
         status=STATUS_LABELS.get(application.get("status") or "", ""),
+        institution_choices=designated_institutions(request),
+        title=request.app.state.jurisdiction.forms.application,
     )
 
 

@@ -34,8 +34,14 @@ def handbook(request: Request, clerk: Clerk, person_id: UUID, purpose: str) -> H
         assessments = _assessments(request, clerk, person_id, purpose)
     if clerk.agency in (DELIVERY, AUDIT):
         services = _services(request, clerk, person_id, purpose)
+    jurisdiction = request.app.state.jurisdiction
     return Handbook(
-        person=_person(request, clerk, person_id, purpose), assessments=assessments, services=services
+        person=_person(request, clerk, person_id, purpose),
+        assessments=assessments,
+        services=services,
+        issuer=jurisdiction.issuing_federation,
+        title=jurisdiction.forms.handbook,
+        catalogue=jurisdiction.forms.catalogue,
     )
 
 

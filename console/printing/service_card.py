@@ -1,5 +1,6 @@
 """附件4 服务卡 of an approved application, from the approval service (approval users) or from the items
-as they reached delivery (service institutions), the person from the registry (console.names).
+as they reached delivery (service institutions), the person from the registry (console.names); its name
+and issuer from the deployment's pack.
 
 The card is valid from the day 区残联办 approved to the end of the application year: the institution a
 person chose is fixed for that year (「当年度原则上不作变更」).
@@ -21,17 +22,15 @@ from console.printing.people import person_of_card
 from console.web import Clerk
 from printing import CardItem, ServiceCard
 
-ISSUERS = {"liangjiang": "重庆市残疾人联合会两江新区办事处"}
-"""The federation office that issues cards, where it is not 「<jurisdiction>残疾人联合会」."""
-
 
 class NoCard(Exception):
     """The application has no service card (not approved, or nothing of it reached the institution)."""
 
 
 def issuer(request: Request) -> str:
-    jurisdiction = request.app.state.jurisdiction
-    return ISSUERS.get(jurisdiction.jurisdiction, f"{jurisdiction.name}残疾人联合会")
+    """The federation office that issues cards, as the deployment's pack names it."""
+    issuing: str = request.app.state.jurisdiction.issuing_federation
+    return issuing
 
 
 def card_of_application(
@@ -98,4 +97,5 @@ def _card(
         valid_until=date(approved_on.year, 12, 31),
         issuer=issuer(request),
         issued_on=approved_on,
+        title=request.app.state.jurisdiction.forms.service_card,
     )

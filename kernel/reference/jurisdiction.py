@@ -223,6 +223,14 @@ class Jurisdiction(BaseModel):
     def service_institution(self, institution_id: str) -> ServiceInstitution | None:
         return next((i for i in self.service_institutions if i.id == institution_id), None)
 
+    def service_institutions_by_item(self) -> dict[str, tuple[str, ...]]:
+        """The designated service institutions of each catalogue item, by name, in the pack's order."""
+        by_item: dict[str, tuple[str, ...]] = {}
+        for institution in self.service_institutions:
+            for item in sorted(institution.designated_items):
+                by_item[item] = (*by_item.get(item, ()), institution.name)
+        return by_item
+
 
 def deployment_reference() -> str:
     """The pack this deployment runs on: ``REHAB_REFERENCE`` (a name or a path), else Liangjiang."""

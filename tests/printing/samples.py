@@ -1,9 +1,11 @@
-"""Hand-made forms for the printing tests: every field the seed's form lists is filled."""
+"""Hand-made forms for the printing tests: every field the seed's form lists is filled, the titles,
+issuer and institutions from Liangjiang's pack (another pack's through ``jurisdiction``)."""
 
 from __future__ import annotations
 
 from datetime import date
 
+from kernel.reference import Jurisdiction, load_jurisdiction
 from printing import (
     AnnualSummary,
     ApprovalForm,
@@ -20,6 +22,11 @@ from printing import (
     SignOff,
     SummaryRow,
 )
+
+
+def liangjiang() -> Jurisdiction:
+    return load_jurisdiction("liangjiang")
+
 
 GUARDIAN = Guardian(
     name="王芳", sex="女", phone="13900139000", id_number="500112198208150026", relation="母女"
@@ -43,8 +50,9 @@ PERSON = Person(
 )
 
 
-def approval_form() -> ApprovalForm:
+def approval_form(jurisdiction: Jurisdiction | None = None) -> ApprovalForm:
     """An approved application: cataract surgery (定额) and low-vision training (免费)."""
+    jurisdiction = jurisdiction or liangjiang()
     return ApprovalForm(
         year=2024,
         street="鸳鸯",
@@ -70,11 +78,14 @@ def approval_form() -> ApprovalForm:
         ),
         service_card_number="LJ2024-000017",
         status="已批准",
+        institution_choices=jurisdiction.service_institutions_by_item(),
+        title=jurisdiction.forms.application,
     )
 
 
-def handbook() -> Handbook:
+def handbook(jurisdiction: Jurisdiction | None = None) -> Handbook:
     """李明's 手册: assessed at the district level, referred twice, served once."""
+    jurisdiction = jurisdiction or liangjiang()
     return Handbook(
         person=PERSON,
         assessments=(
@@ -99,6 +110,9 @@ def handbook() -> Handbook:
                 signed_on=date(2024, 12, 20),
             ),
         ),
+        issuer=jurisdiction.issuing_federation,
+        title=jurisdiction.forms.handbook,
+        catalogue=jurisdiction.forms.catalogue,
     )
 
 
@@ -144,8 +158,9 @@ def summary_row(number: int, has_needs: bool = True) -> SummaryRow:
     )
 
 
-def annual_summary(rows_in_first: int = 4) -> AnnualSummary:
+def annual_summary(rows_in_first: int = 4, jurisdiction: Jurisdiction | None = None) -> AnnualSummary:
     """A street with three communities handed over in code-point order (第十 before 第二)."""
+    jurisdiction = jurisdiction or liangjiang()
     return AnnualSummary(
         year=2024,
         street="鸳鸯",
@@ -157,4 +172,6 @@ def annual_summary(rows_in_first: int = 4) -> AnnualSummary:
         preparer="吴协调员",
         reviewer="郑负责人",
         filled_on=date(2024, 12, 18),
+        title=jurisdiction.forms.annual_summary,
+        catalogue=jurisdiction.forms.catalogue,
     )
