@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import tarfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -161,35 +161,83 @@ def test_the_aof_copy_holds_redis_s_append_only_files(tmp_path: Path) -> None:
     assert any(name.endswith(".incr.aof") for name in names)
 
 
-def test_postgresql_conf_starts_a_server_whose_archiver_runs_wal_archive(tmp_path: Path) -> None:
+def start_on_deploy_settings(server: LocalPostgres, data: Path, name: str, *overrides: str) -> None:
+    """pg_ctl start on deploy/postgresql/postgresql.conf; only what differs on this machine overridden."""
+    folder = server.dir
+    settings = [
+        f"include '{folder / 'rehab.conf'}'",
+        f"port = {server.port}",
+        "listen_addresses = '127.0.0.1'",
+        f"unix_socket_directories = '{folder}'",
+        *overrides,
+    ]
+    (folder / f"{name}.conf").write_text("\n".join(settings) + "\n")
+    if server.as_postgres:
+        for path in folder.iterdir():
+            shutil.chown(path, "postgres", "postgres")
+    start = [str(server.bin / "pg_ctl"), "-D", str(data), "-o", f"-c config_file={folder / f'{name}.conf'}"]
+    server._run(*start, "-l", str(folder / f"{name}.log"), "-w", "start")
+
+
+def wait_for(check: Callable[[], bool], seconds: float = 60) -> bool:
+    deadline = time.monotonic() + seconds
+    while not check() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return check()
+
+
+def test_postgresql_conf_archives_wal_and_a_base_backup_recovers_to_a_restore_point(tmp_path: Path) -> None:
     if postgres_binaries() is None or shutil.which("psql") is None:
         pytest.skip("PostgreSQL is not installed here (scripts/setup installs it)")
     server = LocalPostgres()  # its folder, binaries and user; started here on deploy/postgresql's settings
     folder, archive = server.dir, server.dir / "wal-archive"
     shutil.copy(ROOT / "deploy" / "postgresql" / "postgresql.conf", folder / "rehab.conf")
-    shutil.copy(BACKUP / "wal-archive.sh", folder / "wal-archive.sh")
-    # Only what differs on this machine: where it listens and where the archive is.
-    (folder / "main.conf").write_text(
-        f"include '{folder / 'rehab.conf'}'\n"
-        f"port = {server.port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{folder}'\n"
-        f"archive_command = 'REHAB_WAL_ARCHIVE_DIR={archive} bash {folder / 'wal-archive.sh'} %p %f'\n"
-    )
-    data = folder / "data"
+    for script in ("wal-archive.sh", "wal-restore.sh"):
+        shutil.copy(BACKUP / script, folder / script)
+    data, base = folder / "data", folder / "base"
     server._run(str(server.bin / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
-    if server.as_postgres:
-        for path in folder.iterdir():
-            shutil.chown(path, "postgres", "postgres")
-    start = [str(server.bin / "pg_ctl"), "-D", str(data), "-o", f"-c config_file={folder / 'main.conf'}"]
-    server._run(*start, "-l", str(folder / "log"), "-w", "start")
+    archiving = f"archive_command = 'REHAB_WAL_ARCHIVE_DIR={archive} bash {folder / 'wal-archive.sh'} %p %f'"
+    start_on_deploy_settings(server, data, "primary", archiving)
     try:
         assert psql(server, "postgres", "SHOW wal_level") == "replica"
-        assert psql(server, "postgres", "SHOW archive_mode") == "on"
-        psql(server, "postgres", "CREATE TABLE t AS SELECT generate_series(1, 1000) AS n")
+        psql(server, "postgres", "CREATE TABLE persons (id int); INSERT INTO persons VALUES (1)")
+        server._run(
+            str(server.bin / "pg_basebackup"),
+            "-h",
+            str(folder),
+            "-p",
+            str(server.port),
+            "-U",
+            "postgres",
+            "-D",
+            str(base),
+            "--checkpoint=fast",
+        )
+        psql(server, "postgres", "INSERT INTO persons VALUES (2)")
+        psql(server, "postgres", "SELECT pg_create_restore_point('before-3')")
+        psql(server, "postgres", "INSERT INTO persons VALUES (3)")
         segment = psql(server, "postgres", "SELECT pg_walfile_name(pg_switch_wal())")
-        deadline = time.monotonic() + 60
-        while not (archive / segment).exists() and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert (archive / segment).exists(), psql(server, "postgres", "SELECT * FROM pg_stat_archiver")
+        assert wait_for(lambda: (archive / segment).exists()), psql(
+            server, "postgres", "TABLE pg_stat_archiver"
+        )
         assert not list(archive.glob("*.partial"))
     finally:
-        server.stop()
+        server._run(str(server.bin / "pg_ctl"), "-D", str(data), "-m", "fast", "stop")
+
+    # The runbook's point-in-time recovery: the base backup, recovery.signal, wal-restore.sh, a target.
+    (base / "recovery.signal").touch()
+    start_on_deploy_settings(
+        server,
+        base,
+        "restored",
+        "archive_mode = off",
+        f"restore_command = 'REHAB_WAL_ARCHIVE_DIR={archive} bash {folder / 'wal-restore.sh'} %f %p'",
+        "recovery_target_name = 'before-3'",
+        "recovery_target_action = 'promote'",
+    )
+    try:
+        assert wait_for(lambda: psql(server, "postgres", "SELECT pg_is_in_recovery()") == "f")
+        assert psql(server, "postgres", "SELECT string_agg(id::text, ',' ORDER BY id) FROM persons") == "1,2"
+    finally:
+        server._run(str(server.bin / "pg_ctl"), "-D", str(base), "-m", "immediate", "stop")
+        shutil.rmtree(folder, ignore_errors=True)
