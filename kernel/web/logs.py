@@ -179,6 +179,7 @@ def _log_request(scope: MutableMapping[str, Any], status: int, seconds: float) -
     path = scope.get("path", "")
     if query := scope.get("query_string", b"").decode("latin-1"):
         path = f"{path}?{query}"
+    path = mask_personal_data(path)  # on the record itself too: every handler gets it masked
     quiet = path.startswith(QUIET_PATHS)  # a probe or a scrape every few seconds is not news
     log.log(
         logging.DEBUG if quiet else logging.INFO,
