@@ -1,10 +1,12 @@
-"""How a service reaches Redis: one server by URL, or the current primary of a Sentinel group.
+"""How a service reaches Redis: one server by URL, the current primary of a Sentinel group, or a Cluster.
 
 Both paths use the clients' own support, no fork: redis-py's ``Sentinel.master_for`` gives a client whose
 ``SentinelConnectionPool`` asks the Sentinels for the primary again on every new connection (and drops a
 connection that finds a replica, ``READONLY``), and FastStream's ``RedisSentinelBroker`` builds its
 subscribers' and publisher's client the same way. The ACL user, password and database still come from
-``redis_url``; with Sentinels its host and port are not used.
+``redis_url``; with Sentinels its host and port are not used. With ``cluster``, ``redis_url`` is one node
+of a Redis Cluster: redis-py's ``RedisCluster`` and FastStream's ``RedisClusterBroker`` learn the others
+and send each stream's commands to the node serving its slot.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from faststream.redis import RedisBroker, RedisSentinelBroker
+from faststream.redis import RedisBroker, RedisClusterBroker, RedisSentinelBroker
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.connection import parse_url
 from redis.asyncio.sentinel import Sentinel
 
@@ -33,13 +36,20 @@ class RedisAddress:
     sentinels: tuple[tuple[str, int], ...] = ()
     group: str = "rehab"
     sentinel_password: str | None = None
+    cluster: bool = False
+    """``url`` is one node of a Redis Cluster: the clients learn the others and follow MOVED."""
 
     @classmethod
     def of(
-        cls, url: str, sentinels: str | None, group: str = "rehab", sentinel_password: str | None = None
+        cls,
+        url: str,
+        sentinels: str | None,
+        group: str = "rehab",
+        sentinel_password: str | None = None,
+        cluster: bool = False,
     ) -> RedisAddress:
         """From the settings: ``sentinels`` as ``host:port,host:port`` (empty or None: no Sentinel)."""
-        return cls(url, parse_sentinels(sentinels or ""), group, sentinel_password)
+        return cls(url, parse_sentinels(sentinels or ""), group, sentinel_password, cluster)
 
     @property
     def uses_sentinel(self) -> bool:
@@ -77,6 +87,14 @@ def parse_sentinels(text: str) -> tuple[tuple[str, int], ...]:
 
 def redis_client(address: RedisAddress) -> Redis:
     """The service's own client (relay, reclaim, reconcile, retention, /health)."""
+    if address.cluster:
+        cluster = RedisCluster.from_url(
+            address.url, socket_connect_timeout=SOCKET_CONNECT_TIMEOUT, socket_timeout=SOCKET_TIMEOUT
+        )
+        # Not a subclass of Redis, but it has every command kernel.messaging sends: each names one key (a
+        # stream, with its groups in the same key) or none (PING, INFO, CONFIG GET, ACL WHOAMI: redis-py
+        # sends those to its default node). tests/kernel/test_redis_cluster.py runs them on a real cluster.
+        return cluster  # type: ignore[return-value]
     if not address.uses_sentinel:
         return Redis.from_url(
             address.url, socket_connect_timeout=SOCKET_CONNECT_TIMEOUT, socket_timeout=SOCKET_TIMEOUT
@@ -94,6 +112,8 @@ def redis_client(address: RedisAddress) -> Redis:
 
 def redis_broker(address: RedisAddress, logger: logging.Logger, log_level: int) -> RedisBroker:
     """FastStream's broker on the same Redis: a ``RedisSentinelBroker`` when Sentinels are named."""
+    if address.cluster:
+        return RedisClusterBroker(address.url, logger=logger, log_level=log_level)
     if not address.uses_sentinel:
         return RedisBroker(address.url, logger=logger, log_level=log_level)
     return RedisSentinelBroker(
