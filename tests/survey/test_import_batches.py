@@ -3,6 +3,7 @@ its size, no savepoint, and still all or nothing per sheet with every error of e
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -11,11 +12,15 @@ from typing import Any
 import pytest
 import redis
 from fastapi.testclient import TestClient
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from kernel.runtime import ServiceSettings
-from services.survey import imports, sheet
+from kernel.store.store import EventStore, outbox_table
+from services.survey import imports, projection, sheet
 from services.survey.app import create_app
+from services.survey.import_rows import SurveyCampaign
+from services.survey.imports import SheetRejected, import_survey_file
+from tests.backends import BACKENDS, store_on
 from tests.problem_json import field_error_of, problem_of
 from tests.survey.people import make_id, person_body
 from tests.survey.sheets import MAN_ID, base_row, csv_bytes, four_people, xlsx_bytes
@@ -208,3 +213,42 @@ def test_a_file_larger_than_the_spool_is_read_from_disk(client: TestClient) -> N
 def test_a_csv_with_a_byte_order_mark_keeps_its_first_header(client: TestClient) -> None:
     content = "\ufeff".encode() + csv_bytes([base_row(身份证号=MAN_ID)])
     assert upload(client, content).status_code == 201
+
+
+@pytest.fixture(params=BACKENDS)
+def survey_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EventStore]:
+    """Survey's store, with its read tables and keys, on SQLite and on a real PostgreSQL."""
+    with store_on(request, tmp_path, "survey", projection.tables) as store:
+        yield store
+
+
+def import_into(store: EventStore, rows: list[dict[str, Any]], year: int) -> list[imports.ImportedRow]:
+    campaign = SurveyCampaign("鸳鸯", year, date(year, 10, 15), "张丽")
+    with store.transaction() as unit:
+        return import_survey_file(unit, ["鸳鸯"], campaign, io.BytesIO(csv_bytes(rows)), "鸳鸯.csv")
+
+
+def test_on_every_backend_batches_register_then_next_year_only_survey_with_every_event_in_the_outbox(
+    survey_store: EventStore, small_batches: None
+) -> None:
+    first = import_into(survey_store, four_people(), 2024)
+    again = import_into(survey_store, four_people(), 2025)
+    assert [row.newly_registered for row in first] == [True] * 4
+    assert [row.newly_registered for row in again] == [False] * 4
+    assert [row.person_id for row in again] == [row.person_id for row in first]
+    events = survey_store.read()
+    assert [event.envelope.event_type for event in events].count("survey.need_surveyed") == 8
+    with survey_store.reading() as unit:
+        outbox = unit.session.execute(select(outbox_table.c.position, outbox_table.c.event_id)).all()
+    assert sorted(outbox) == [(event.position, str(event.envelope.event_id)) for event in events]
+
+
+def test_on_every_backend_a_failing_last_batch_leaves_the_store_as_it_was(
+    survey_store: EventStore, small_batches: None
+) -> None:
+    rows = men(5)
+    rows[4]["康复需求"] = "也许"
+    with pytest.raises(SheetRejected) as refused:
+        import_into(survey_store, rows, 2024)
+    assert [(error.row, error.column) for error in refused.value.errors] == [(6, "康复需求")]
+    assert survey_store.counts() == {"stored": 0, "published": 0, "unpublished": 0, "received": 0}
