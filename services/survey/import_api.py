@@ -76,11 +76,15 @@ _FORM_OVERHEAD = 64 * 1024
         "Each row is one person (附件1 basic information + this year's needs), validated with the same rules "
         "as POST /persons and POST /persons/{id}/surveys. A person whose ID number is already registered "
         "only gets the survey. If any row fails, nothing is imported and the answer (422) lists every "
-        "failing row: row number, column label and reason. Download the headers from "
-        "GET /imports/surveys/template."
+        "failing row: row number, column label and reason. Up to 20,000 rows and 10 MB per sheet. Download "
+        "the headers from GET /imports/surveys/template."
     ),
     responses={
-        422: {"model": SheetReport, "description": "Nothing imported; the rows and columns at fault."}
+        422: {"model": SheetReport, "description": "Nothing imported; the rows and columns at fault."},
+        413: {
+            "description": "The file is over 10 MB (survey.file.too_large) or an xlsx unpacks to too much "
+            "(survey.file.unpacked_too_large): application/problem+json, in Chinese."
+        },
     },
     openapi_extra={
         "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": _FORM_SCHEMA}}},
