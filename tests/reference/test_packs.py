@@ -60,6 +60,31 @@ def test_liangjiang_prints_its_own_form_titles_and_numbers_its_cards_lj() -> Non
     assert liangjiang.reporting_chain == ("社区", "街道", "区残联办")
 
 
+@pytest.mark.parametrize(
+    ("name", "city", "province"),
+    [
+        ("liangjiang", "重庆市", "重庆市"),  # a municipality: one body is both levels
+        ("shapingba", "重庆市", "重庆市"),
+        ("anyang", "安阳市", "河南省"),
+        ("zhuhai", "珠海市", "广东省"),
+    ],
+)
+def test_each_pack_names_the_city_and_province_its_figures_go_up_to(
+    name: str, city: str, province: str
+) -> None:
+    reports_to = load_jurisdiction(name).reports_to
+    assert (reports_to.city, reports_to.province) == (city, province)
+
+
+def test_the_handbooks_issuer_and_catalogue_are_liangjiangs_own_and_elsewhere_the_places_federation() -> None:
+    liangjiang, anyang = load_jurisdiction("liangjiang"), load_jurisdiction("anyang")
+    # 附件1 cover: 「重庆市残疾人联合会两江新区办事处制」; its notes: 《两江新区残疾人基本康复服务目录》.
+    assert liangjiang.issuing_federation == "重庆市残疾人联合会两江新区办事处"
+    assert liangjiang.forms.catalogue == "两江新区残疾人基本康复服务目录"
+    assert anyang.issuing_federation == "河南省安阳市残疾人联合会"
+    assert anyang.forms.catalogue == "残疾人基本康复服务目录"
+
+
 def test_liangjiangs_seed_sets_no_review_deadline_so_its_deployment_gives_one() -> None:
     pack = load_pack(JURISDICTIONS_DIR / "liangjiang")
     written = (JURISDICTIONS_DIR / "liangjiang" / "jurisdiction.toml").read_text(encoding="utf-8")
