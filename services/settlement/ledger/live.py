@@ -25,6 +25,7 @@ from services.settlement.book.facts import Fact
 from services.settlement.book.policy import PolicySet
 from services.settlement.book.settlement_book import SettlementBook
 from services.settlement.deployment import deployment_jurisdiction
+from services.settlement.fact_types import SETTLEMENT_EVENT_TYPES
 from services.settlement.ledger import fact_log
 from services.settlement.ledger.archive import facts_of
 from services.settlement.ledger.posting_rows import write_postings
@@ -174,8 +175,14 @@ class LiveLedger:
         event.listen(session, "after_transaction_end", on_end)
 
     def _catch_up(self, unit: UnitOfWork) -> None:
-        # The archive and the log in this transaction already hold the event being consumed.
-        book, postings = feed_facts(fact_log.logged_facts(unit.session), self.policies)
-        write_postings(unit.session, postings)
-        self._book = book
+        # The archive and the log in this transaction already hold the event being consumed. The
+        # missing postings are written a batch at a time as the new book makes them due.
+        from services.settlement.ledger.person_order import feed_in_order  # it builds on this module
+
+        session = unit.session
+        if not fact_log.covers_archive(session, facts_table, SETTLEMENT_EVENT_TYPES):
+            fact_log.derive_fact_log(session)
+        self._book = new_book(self.policies)  # the stale book goes before the new one is built
+        rows = fact_log.pages(session, facts_table)
+        self._book = feed_in_order(rows, self.policies, lambda postings: write_postings(session, postings))
         self._stale = False

@@ -45,7 +45,7 @@ POSTINGS_BATCH = 5_000
 
 _SPILL_BATCH = 5_000
 
-PostingSink = Callable[[list[Posting]], None]
+PostingSink = Callable[[list[Posting]], object]
 
 
 def _key_indexes(fields: tuple[str, ...]) -> tuple[int, int, int]:
