@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import date
-from typing import IO
+from typing import IO, Any
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request, Response, status
@@ -29,7 +29,7 @@ from kernel.web.problems import PROBLEM_MEDIA_TYPE, problem_body
 from kernel.web.text_guard import hidden_characters, hidden_characters_message
 from services.survey.import_rows import TEMPLATE_COLUMNS, TEMPLATE_NOTES, SurveyCampaign
 from services.survey.imports import ImportedRow, SheetRejected, import_survey_file
-from services.survey.schemas import ImportedPerson, RowProblem, SheetReport, SurveyImported
+from services.survey.schemas import ImportedPerson, SheetReport, SurveyImported
 from services.survey.sheet import MAX_BYTES, template
 
 router = APIRouter(tags=["survey import"])
@@ -228,22 +228,24 @@ def _iso_date(text: str) -> date:
 
 
 def _report(rejected: SheetRejected) -> JSONResponse:
-    problems = [
-        RowProblem(
-            field=f"file.{error.row}.{error.column}" if error.column else "file",
-            code=error.code if "." in error.code else f"survey.import.{error.code}",
-            message=error.reason,
-            row=error.row,
-            column=error.column,
-            detail_field=error.field,
-        ).model_dump()
+    """The 422 report (``SheetReport``): every error of the sheet, built as plain dicts once, since a sheet
+    of 20,000 rows may bring tens of thousands of them."""
+    problems: list[dict[str, Any]] = [
+        {
+            "field": f"file.{error.row}.{error.column}" if error.column else "file",
+            "code": error.code if "." in error.code else f"survey.import.{error.code}",
+            "message": error.reason,
+            "row": error.row,
+            "column": error.column,
+            "detail_field": error.field,
+        }
         for error in rejected.errors
     ]
     failed = len({error.row for error in rejected.errors if error.row})
     detail = f"表格未导入：{failed or 1} 行有 {len(problems)} 处错误，请更正后重新上传整张表"
     body = problem_body(422, "survey.import.rows_invalid", detail, errors=problems)
-    report = SheetReport.model_validate({**body, "rows": rejected.rows, "failed_rows": failed})
-    return JSONResponse(status_code=422, content=report.model_dump(), media_type=PROBLEM_MEDIA_TYPE)
+    content = {**body, "rows": rejected.rows, "failed_rows": failed, "imported": 0}
+    return JSONResponse(status_code=422, content=content, media_type=PROBLEM_MEDIA_TYPE)
 
 
 def _imported(campaign: SurveyCampaign, rows: list[ImportedRow]) -> SurveyImported:

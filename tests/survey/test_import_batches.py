@@ -20,6 +20,7 @@ from services.survey import imports, projection, sheet
 from services.survey.app import create_app
 from services.survey.import_rows import SurveyCampaign
 from services.survey.imports import SheetRejected, import_survey_file
+from services.survey.schemas import SheetReport
 from tests.backends import BACKENDS, store_on
 from tests.problem_json import field_error_of, problem_of
 from tests.survey.people import make_id, person_body
@@ -146,7 +147,12 @@ def test_every_error_of_every_batch_is_reported_cells_duplicates_and_domain_rule
         (7, "身份证号", "survey.import.duplicate_in_sheet"),
     ]
     assert "第 3 行" in problem_of(response)["errors"][2]["message"]
-    assert problem_of(response)["rows"] == 6 and problem_of(response)["failed_rows"] == 3
+    report = SheetReport.model_validate(problem_of(response))
+    assert (report.rows, report.failed_rows, report.imported) == (6, 3, 0)
+    assert (
+        report.errors[1].field == "file.5.残疾人证号"
+        and report.errors[1].detail_field == "certificate_number"
+    )
 
 
 def test_persons_registered_before_are_found_in_any_batch_and_only_surveyed(
