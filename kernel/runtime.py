@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, MutableMapping
+from collections.abc import AsyncIterator, Callable, MutableMapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -16,17 +16,19 @@ from urllib.parse import urlparse
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from faststream.redis import RedisBroker
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, ResponseError
 from sqlalchemy import MetaData
+from sqlalchemy.exc import SQLAlchemyError
 
 from kernel.access.access import AccessControl, install_access_control
 from kernel.access.audit import AuditTrail
 from kernel.access.auth import TokenVerifier, load_public_keys
 from kernel.deployment import load_deployment
 from kernel.messaging.cancellation import raise_if_cancelled
+from kernel.messaging.connection import RedisAddress, parse_sentinels, redis_broker, redis_client
 from kernel.messaging.consumer import EventConsumer, Subscription
 from kernel.messaging.dead_letters import dead_letter_stream
 from kernel.messaging.durability import default_user_problems, durability_problems
@@ -41,9 +43,11 @@ from kernel.web.api_docs import install_api_docs
 from kernel.web.asyncapi import StreamTopology
 from kernel.web.asyncapi_page import AsyncApiDocs
 from kernel.web.errors import install_error_handlers
-from kernel.web.health import health_response
+from kernel.web.health import bound_problems, health_response
 from kernel.web.idempotency import IdempotencyMiddleware, IdempotencyStore
+from kernel.web.instrumentation import ServiceCounter, ServiceMetrics
 from kernel.web.limits import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_UPLOAD_BYTES, BodyLimit
+from kernel.web.logs import RequestLogging
 from kernel.web.metrics import Snapshot, metrics_response
 from kernel.web.openapi import install_openapi
 from kernel.web.query_check import install_query_check
@@ -66,6 +70,19 @@ class ServiceSettings(BaseSettings):
         default=None, description="SQLAlchemy URL of the service's own store; default SQLite in var_dir."
     )
     redis_url: str = Field(default="redis://127.0.0.1:6379/0", description="The shared Redis.")
+    redis_sentinels: str | None = Field(
+        default=None,
+        description="host:port,host:port of Redis Sentinels: connect to the current primary of "
+        "redis_sentinel_group through them and follow a failover (redis_url then gives only the user, "
+        "password and database). Unset: redis_url's server.",
+    )
+    redis_sentinel_group: str = Field(default="rehab", description="The Sentinels' name of the primary.")
+    redis_sentinel_password: str | None = Field(
+        default=None, description="The Sentinels' own password (requirepass), if they have one."
+    )
+    redis_cluster: bool = Field(
+        default=False, description="redis_url is one node of a Redis Cluster (redis-py's RedisCluster)."
+    )
     host: str = Field(default="127.0.0.1")
     port: int | None = Field(default=None, description="HTTP port; default from deploy/services.toml.")
     allow_volatile_redis: bool = Field(
@@ -110,6 +127,29 @@ class ServiceSettings(BaseSettings):
         description="Apply the store's pending migrations at start-up, under the schema lock (ADR 0018). "
         "Off: an operator migrates (alembic); until then /health is not ready.",
     )
+    ready_max_consumer_lag: int | None = Field(
+        default=10_000,
+        ge=0,
+        description="/health is not ready while a consumed stream has more entries than this not yet "
+        "delivered to the service's group (Redis's group lag). 'none': no bound.",
+    )
+    ready_max_dead_letters: int | None = Field(
+        default=100,
+        ge=0,
+        description="/health is not ready while more entries than this wait on the service's dead-letter "
+        "stream (`rehab dlq`). 'none': no bound.",
+    )
+
+    @field_validator("ready_max_consumer_lag", "ready_max_dead_letters", mode="before")
+    @classmethod
+    def _none_is_no_bound(cls, value: object) -> object:
+        return None if isinstance(value, str) and value.strip().lower() in ("", "none") else value
+
+    @field_validator("redis_sentinels")
+    @classmethod
+    def _sentinels_are_host_port_pairs(cls, sentinels: str | None) -> str | None:
+        parse_sentinels(sentinels or "")  # refused at start, not at the first connection
+        return sentinels
 
     @property
     def store_url(self) -> str:
@@ -133,8 +173,21 @@ class ServiceSettings(BaseSettings):
             return False
         if self.demo is not None:
             return self.demo
+        if self.redis_address.uses_sentinel:
+            return all(host in LOCAL_HOSTS for host in self.redis_address.hosts)
         parsed = urlparse(self.redis_url)
         return parsed.scheme == "unix" or (parsed.hostname or "") in LOCAL_HOSTS
+
+    @property
+    def redis_address(self) -> RedisAddress:
+        """Where Redis is: ``redis_url``, or the primary the ``redis_sentinels`` name."""
+        return RedisAddress.of(
+            self.redis_url,
+            self.redis_sentinels,
+            self.redis_sentinel_group,
+            self.redis_sentinel_password,
+            self.redis_cluster,
+        )
 
 
 class AccessConfigurationError(Exception):
@@ -208,8 +261,11 @@ def create_service_app(
     subscriptions: list[Subscription],
     tables: MetaData | None = None,
     on_start: Callable[[ServiceRuntime], None] | None = None,
+    counters: Sequence[ServiceCounter] = (),
 ) -> FastAPI:
-    """The composition root of a service: nothing connects until the app starts."""
+    """The composition root of a service: nothing connects until the app starts. ``counters``: the
+    service's own counts on ``/metrics`` (``kernel.web.instrumentation``)."""
+    service_metrics = ServiceMetrics(settings.service)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -218,11 +274,12 @@ def create_service_app(
         app.state.audit_trail = AuditTrail(runtime.store.engine)
         if on_start is not None:
             on_start(runtime)
-        broker = RedisBroker(
-            settings.redis_url,
+        broker = redis_broker(
+            settings.redis_address,
             logger=logging.getLogger(f"faststream.{settings.service}"),
             log_level=logging.DEBUG,  # one line per consumed message is for debugging, not the service log
         )
+        broker.insert_middleware(service_metrics.consumer_middleware())  # outermost: times everything
         if runtime.consumer is not None:
             runtime.consumer.register(broker, runtime.redis)
         runtime.tasks.append(asyncio.create_task(_start_when_redis_answers(runtime, broker)))
@@ -259,6 +316,8 @@ def create_service_app(
         redis_url=settings.redis_url,
     )
     app.add_middleware(AsyncApiDocs, topology=topology)  # /asyncapi.json and /asyncapi, like /docs
+    service_metrics.instrument(app)  # latency per route, around everything below
+    app.add_middleware(RequestLogging)  # outermost: every line logged during a request has its id
     install_api_docs(app)  # /docs and /redoc from local assets, answered before access control
     for router in routers:
         app.include_router(router)
@@ -287,7 +346,7 @@ def create_service_app(
     @app.get("/metrics", include_in_schema=False)
     async def metrics(request: Request) -> Response:
         """Prometheus's text format: outbox backlog, events published, consumer counters and lag."""
-        return metrics_response(await snapshot(runtime_of(request)))
+        return metrics_response(await snapshot(runtime_of(request), counters), service_metrics.registry)
 
     return app
 
@@ -296,18 +355,46 @@ async def readiness(runtime: ServiceRuntime) -> list[Problem]:
     """Why the service is not ready, if it is not (``kernel.messaging.health.readiness``)."""
     service, blocked_by = runtime.settings.service, runtime.blocked_by
     streams = _streams_of(runtime)
-    return await health_problems(runtime.store, service, runtime.redis, streams, runtime.relay, blocked_by)
+    problems = await health_problems(
+        runtime.store, service, runtime.redis, streams, runtime.relay, blocked_by
+    )
+    if runtime.consumer is None or problems:
+        return problems
+    settings = runtime.settings
+    lag, dead_letters = await consumer_backlog(runtime)
+    return bound_problems(lag, dead_letters, settings.ready_max_consumer_lag, settings.ready_max_dead_letters)
 
 
-async def snapshot(runtime: ServiceRuntime) -> Snapshot:
+async def consumer_backlog(runtime: ServiceRuntime) -> tuple[dict[str, int], int | None]:
+    """Each consumed stream's group lag, and the entries on the dead-letter stream (None: Redis failed)."""
+    if runtime.consumer is None:
+        return {}, None
+    with contextlib.suppress(RedisError, OSError):
+        streams = _streams_of(runtime, published=False)
+        lag = await consumer_lag(runtime.redis, streams, runtime.consumer.group)
+        return lag, await _dead_letters_waiting(runtime.redis, dead_letter_stream(runtime.settings.service))
+    return {}, None
+
+
+async def _dead_letters_waiting(redis: Redis, stream: str) -> int:
+    # XINFO STREAM, not XLEN: the agency's Redis user may run the former on its dead letters (deploy/redis)
+    try:
+        info = await redis.xinfo_stream(stream)
+    except ResponseError as error:
+        if "no such key" in str(error).lower():
+            return 0
+        raise
+    return int(info["length"])
+
+
+async def snapshot(runtime: ServiceRuntime, counters: Sequence[ServiceCounter] = ()) -> Snapshot:
     """What ``/metrics`` reports now."""
     counts = await asyncio.to_thread(runtime.store.counts)
-    ready = not await readiness(runtime)
+    problems = await readiness(runtime)
     relay, consumer = runtime.relay, runtime.consumer
-    lag: dict[str, int] = {}
-    if consumer is not None and ready:
-        with contextlib.suppress(RedisError, OSError):
-            lag = await consumer_lag(runtime.redis, _streams_of(runtime, published=False), consumer.group)
+    redis_answers = not any(code.startswith("redis.") for code, _reason in problems)
+    lag, dead_letters = await consumer_backlog(runtime) if redis_answers else ({}, None)
+    own = await asyncio.to_thread(_read_counters, runtime.store, counters)
     return Snapshot(
         service=runtime.settings.service,
         stored=counts["stored"],
@@ -316,8 +403,21 @@ async def snapshot(runtime: ServiceRuntime) -> Snapshot:
         published={relay.stream: relay.health.published_total} if relay is not None else {},
         consumer=asdict(consumer.stats) if consumer is not None else {},
         lag=lag,
-        ready=ready,
+        ready=not problems,
+        counters=own,
+        dead_letters=dead_letters,
     )
+
+
+def _read_counters(store: EventStore, counters: Sequence[ServiceCounter]) -> dict[str, tuple[str, int]]:
+    """Each counter's value; one its store cannot read yet (tables not migrated) is left out of the scrape."""
+    values = {}
+    for counter in counters:
+        try:
+            values[counter.name] = (counter.help, counter.read(store))
+        except SQLAlchemyError as error:
+            log.debug("%s not counted: %s", counter.name, error)
+    return values
 
 
 def _streams_of(runtime: ServiceRuntime, published: bool = True) -> list[str]:
@@ -403,7 +503,7 @@ def _build_runtime(
     store = EventStore(create_store_engine(settings.store_url), producer=settings.service)
     if settings.migrate_at_start:
         store.create_schema(tables, service=settings.service)
-    redis = Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=5)
+    redis = redis_client(settings.redis_address)
     relay = OutboxRelay(store, redis, publishes_to, keyring=keyring) if publishes_to else None
     consumer = (
         EventConsumer(store, settings.service, subscriptions, keyring=keyring) if subscriptions else None
