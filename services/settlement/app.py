@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from sqlalchemy import func, select
 
 from kernel.runtime import ServiceRuntime, ServiceSettings, create_service_app
+from kernel.store.store import EventStore
+from kernel.web.instrumentation import ServiceCounter
 from services.settlement.api import router
 from services.settlement.book.policy import load_policies
 from services.settlement.documents_api import router as documents_router
 from services.settlement.handlers import SettlementHandlers
 from services.settlement.ledger.live import LiveLedger
 from services.settlement.ledger.replay import rebuild_ledger, stored_before_journal_view
-from services.settlement.ledger.tables import metadata
+from services.settlement.ledger.tables import metadata, postings_table
 from services.settlement.replay_api import router as replay_router
 
 DESCRIPTION = """\
@@ -44,6 +47,15 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         subscriptions=SettlementHandlers(ledger).subscriptions(),
         tables=metadata,
         on_start=warm,
+        counters=[
+            ServiceCounter("postings", "Postings in the ledger (double-entry, integer fen).", count_postings)
+        ],
     )
     app.state.ledger = ledger
     return app
+
+
+def count_postings(store: EventStore) -> int:
+    """The ledger's postings (only ever added: corrections post adjustments), for ``rehab_postings_total``."""
+    with store.engine.connect() as connection:
+        return connection.scalar(select(func.count()).select_from(postings_table)) or 0
