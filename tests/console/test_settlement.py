@@ -50,7 +50,7 @@ def surveyed_in_yuanyang(stack: Stack, sequence: int) -> None:
 def test_an_auditor_replays_the_ledger_as_of_yesterday_and_sees_what_changed_since(
     pages: Any, stack: Stack
 ) -> None:
-    surveyed_in_yuanyang(stack, 141)
+    surveyed_in_yuanyang(stack, 181)
     auditor = pages("审计员")
     auditor.goto("/settlement")
     auditor.get_by_role("link", name="历史回放").click()
@@ -80,7 +80,7 @@ def test_an_auditor_replays_the_ledger_as_of_yesterday_and_sees_what_changed_sin
 def test_an_auditor_tries_shapingbas_policy_and_every_fee_it_does_not_state_shows_as_a_loss(
     pages: Any, stack: Stack
 ) -> None:
-    surveyed_in_yuanyang(stack, 142)
+    surveyed_in_yuanyang(stack, 182)
     auditor = pages("审计员")
     auditor.goto("/settlement/what-if")
     options = auditor.get_by_role("combobox", name="政策").locator("option").all_inner_texts()
@@ -118,7 +118,7 @@ def test_a_date_still_to_come_is_refused_at_the_field_and_a_streets_clerk_may_no
 def test_a_postings_explanation_reads_in_chinese_and_names_no_english_clause(
     pages: Any, stack: Stack
 ) -> None:
-    surveyed_in_yuanyang(stack, 143)
+    surveyed_in_yuanyang(stack, 183)
     finance = pages("财务科")
     finance.goto("/settlement?rule=survey_fee")
     finance.locator("section[aria-labelledby=postings] tbody tr a", has_text="说明").first.click()
@@ -135,7 +135,7 @@ def test_a_survey_before_the_policy_took_effect_waits_unsettled_with_a_chinese_r
 ) -> None:
     journey = stack.journey()
     journey.year = 2023  # 渝两江管发〔2024〕18号 governs from 2024-09-29: no policy prices a 2023 survey
-    person = certified_adult(144)
+    person = certified_adult(184)
     person_id = journey.register(person)
     journey.survey(person_id, ["orientation_mobility_training"])
     with stack.api("settlement", "财务科") as settlement:
