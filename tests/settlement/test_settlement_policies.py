@@ -39,7 +39,7 @@ def tier(policy: Policy, item: str, code: str):
     return policy.items[item].standards[code].subsidy
 
 
-def cap_of(subsidy: object) -> FenFigure:
+def cap_of(subsidy: object) -> FenFigure | DeploymentInput:
     assert isinstance(subsidy, Cap), subsidy
     return subsidy.cap_fen
 
