@@ -13,8 +13,8 @@ from console.settings import CONSOLE_PORT, ConsoleSettings
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m console", description="康复服务工作台 (staff console)")
-    parser.add_argument("--host", default=os.environ.get("REHAB_CONSOLE_HOST", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=int(os.environ.get("REHAB_CONSOLE_PORT", CONSOLE_PORT)))
+    parser.add_argument("--host", help="default $REHAB_CONSOLE_HOST or 127.0.0.1")
+    parser.add_argument("--port", type=int, help=f"default $REHAB_CONSOLE_PORT or {CONSOLE_PORT}")
     parser.add_argument("--var-dir", type=Path, help="where console.db lives (default $REHAB_VAR_DIR or var)")
     parser.add_argument("--access-dir", type=Path, help="the user directory (default <var-dir>/access)")
     parser.add_argument(
@@ -35,12 +35,14 @@ def main(argv: list[str] | None = None) -> int:
 
     install_log_masking()
 
-    settings = ConsoleSettings(console_host=args.host, console_port=args.port)
+    given = {"console_host": args.host, "console_port": args.port}
+    settings = ConsoleSettings(**{field: value for field, value in given.items() if value is not None})
+    host, port = settings.console_host, settings.console_port
     app = create_console_app(settings)
-    print(f"工作台 staff console: http://{args.host}:{args.port}", flush=True)
+    print(f"工作台 staff console: http://{host}:{port}", flush=True)
     if args.demo_logins:
         print_demo_logins(settings)
-    uvicorn.run(app, host=args.host, port=args.port, proxy_headers=args.proxy_headers, log_level="warning")
+    uvicorn.run(app, host=host, port=port, proxy_headers=args.proxy_headers, log_level="warning")
     return 0
 
 

@@ -3,12 +3,13 @@ who consumes whose stream and who may send commands. The kernel and the CLI read
 
 from __future__ import annotations
 
-import os
 import tomllib
 from functools import cache
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from kernel.config import RehabSettings
 
 SERVICES_FILE = Path(__file__).resolve().parents[1] / "deploy" / "services.toml"
 SERVICES_VARIABLE = "REHAB_SERVICES_FILE"
@@ -73,8 +74,15 @@ class DeploymentInvalid(Exception):
     """The services file cannot be read or does not describe a deployment."""
 
 
+class DeploymentSettings(RehabSettings):
+    """Where the deployment's services are listed."""
+
+    services_file: Path = SERVICES_FILE
+    """``REHAB_SERVICES_FILE``: the services file; default ``deploy/services.toml``."""
+
+
 def services_file() -> Path:
-    return Path(os.environ.get(SERVICES_VARIABLE) or SERVICES_FILE)
+    return DeploymentSettings().services_file
 
 
 @cache

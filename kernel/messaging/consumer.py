@@ -40,6 +40,7 @@ from redis.exceptions import RedisError, ResponseError
 from rehab_contracts import STREAM_OF_PRODUCER, EventEnvelope, EventPayload, parse_payload
 from sqlalchemy import select
 
+from kernel.config import RehabSettings
 from kernel.faults import fault_point
 from kernel.messaging import batch, ordering, reclaim, reconcile
 from kernel.messaging.cancellation import raise_if_cancelled
@@ -76,6 +77,21 @@ DEFAULT_CLAIM_IDLE_SECONDS = 30.0
 DEFAULT_RECONCILE_SECONDS = 10.0
 DEFAULT_MAX_RECORDS = 100
 """Entries one read takes at most (``REHAB_MAX_RECORDS``): the size of a batch applied in one transaction."""
+
+
+class ConsumerSettings(RehabSettings):
+    """A consumer's bounds, read when it is built; an argument given in code wins over its variable."""
+
+    max_records: int = DEFAULT_MAX_RECORDS
+    """``REHAB_MAX_RECORDS``: entries one read takes at most."""
+    max_deliveries: int = DEFAULT_MAX_DELIVERIES
+    """``REHAB_MAX_DELIVERIES``: deliveries of one entry before it is dead-lettered."""
+    claim_idle_seconds: float = DEFAULT_CLAIM_IDLE_SECONDS
+    """``REHAB_CLAIM_IDLE_SECONDS``: how long an entry stays pending before another consumer claims it."""
+    backoff_seconds: float = DEFAULT_BACKOFF_SECONDS
+    """``REHAB_BACKOFF_SECONDS``: the first wait after Redis or the database failed."""
+    reconcile_seconds: float = DEFAULT_RECONCILE_SECONDS
+    """``REHAB_RECONCILE_SECONDS``: how often the consumer checks the stream for entries it missed."""
 
 
 @dataclass(frozen=True)
@@ -148,33 +164,24 @@ class EventConsumer:
         max_records: int | None = None,
     ) -> None:
         self.store = store
-        self.max_records = max_records or int(os.environ.get("REHAB_MAX_RECORDS", DEFAULT_MAX_RECORDS))
+        settings = ConsumerSettings()
+        self.max_records = max_records or settings.max_records
         self.keyring = keyring
         self.service = service
         self.group = service
         self.name = consumer_name(service)
         self.subscriptions = subscriptions
-        self.max_deliveries = max_deliveries or int(
-            os.environ.get("REHAB_MAX_DELIVERIES", DEFAULT_MAX_DELIVERIES)
-        )
+        self.max_deliveries = max_deliveries or settings.max_deliveries
         self.claim_idle_seconds = (
-            claim_idle_seconds
-            if claim_idle_seconds is not None
-            else float(os.environ.get("REHAB_CLAIM_IDLE_SECONDS", DEFAULT_CLAIM_IDLE_SECONDS))
+            claim_idle_seconds if claim_idle_seconds is not None else settings.claim_idle_seconds
         )
         self.stats = ConsumerStats()
         self.infrastructure = InfrastructureFailures(
-            Backoff(
-                first=backoff_seconds
-                if backoff_seconds is not None
-                else float(os.environ.get("REHAB_BACKOFF_SECONDS", DEFAULT_BACKOFF_SECONDS))
-            )
+            Backoff(first=backoff_seconds if backoff_seconds is not None else settings.backoff_seconds)
         )
         self.backoff = self.infrastructure.backoff
         self.reconcile_seconds = (
-            reconcile_seconds
-            if reconcile_seconds is not None
-            else float(os.environ.get("REHAB_RECONCILE_SECONDS", DEFAULT_RECONCILE_SECONDS))
+            reconcile_seconds if reconcile_seconds is not None else settings.reconcile_seconds
         )
         ordering.create_parking(store.engine)
         reconcile.create_reconciliation(store.engine)

@@ -16,14 +16,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
+from pydantic import Field
 from redis.asyncio import Redis
 from redis.exceptions import NoPermissionError, RedisError
 
+from kernel.config import RehabSettings
 from kernel.messaging.cancellation import raise_if_cancelled
 
 log = logging.getLogger(__name__)
@@ -81,15 +82,18 @@ class Trimmed:
     """The MINID used, or why nothing was trimmed (no stream, no group, a group missing)."""
 
 
-def retention_seconds(environ: dict[str, str] | None = None) -> float | None:
+class RetentionSettings(RehabSettings):
+    """How long stream entries are kept, and as whom they are trimmed."""
+
+    stream_retention_seconds: float | None = Field(default=None, ge=0)
+    """``REHAB_STREAM_RETENTION_SECONDS``: 0 or unset never trims; a negative period is refused."""
+    retention_redis_url: str = ""
+    """``REHAB_RETENTION_REDIS_URL``: the Redis user allowed to trim; unset: the service's own."""
+
+
+def retention_seconds() -> float | None:
     """The configured retention period, or None when streams must not be trimmed."""
-    value = (environ if environ is not None else os.environ).get(RETENTION_VARIABLE, "").strip()
-    if not value:
-        return None
-    seconds = float(value)
-    if seconds < 0:
-        raise ValueError(f"{RETENTION_VARIABLE} must be 0 (never trim) or a positive number of seconds")
-    return seconds or None
+    return RetentionSettings().stream_retention_seconds or None
 
 
 async def trim_behind_slowest_group(
@@ -123,7 +127,7 @@ async def trim_forever(
     Every group the loop has once seen on a stream stays expected: while one is missing (deleted,
     Redis restarted empty) nothing is trimmed, since its re-created group must read from the start.
     """
-    url = os.environ.get(RETENTION_REDIS_VARIABLE, "").strip()
+    url = RetentionSettings().retention_redis_url.strip()
     if not url:
         await _trim_with(redis, streams, keep_seconds, expected_groups, every_seconds)
         return

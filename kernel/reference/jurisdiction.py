@@ -7,13 +7,13 @@ A deployment reads it from its pack, ``deploy/jurisdictions/<name>/`` (kernel/re
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from kernel.config import RehabSettings
 from kernel.reference.catalogue import CATEGORY_NAMES
 from kernel.reference.figures import DeploymentDays, Unstated, WorkingDays, days_of
 
@@ -232,6 +232,13 @@ class Jurisdiction(BaseModel):
         return by_item
 
 
+class ReferenceSettings(RehabSettings):
+    """The jurisdiction pack a deployment runs on."""
+
+    reference: str = DEFAULT_REFERENCE
+    """``REHAB_REFERENCE``: the pack's name under ``deploy/jurisdictions/`` or a path to one."""
+
+
 def deployment_reference() -> str:
     """The pack this deployment runs on: ``REHAB_REFERENCE`` (a name or a path), else Liangjiang."""
-    return os.environ.get(REFERENCE_VARIABLE) or DEFAULT_REFERENCE
+    return ReferenceSettings().reference

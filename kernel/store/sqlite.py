@@ -4,7 +4,6 @@ front, and a bounded wait for another process's lock that ends in a clear refusa
 from __future__ import annotations
 
 import logging
-import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -14,6 +13,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import OperationalError
 
+from kernel.config import RehabSettings
 from kernel.domain.rejections import CommandRejected
 
 log = logging.getLogger(__name__)
@@ -39,9 +39,16 @@ BUSY_TIMEOUT_VARIABLE = "REHAB_SQLITE_BUSY_SECONDS"
 DEFAULT_BUSY_TIMEOUT_SECONDS = 30.0
 
 
+class SQLiteSettings(RehabSettings):
+    """The SQLite engine's settings, read each time they are needed."""
+
+    sqlite_busy_seconds: float = DEFAULT_BUSY_TIMEOUT_SECONDS
+    """``REHAB_SQLITE_BUSY_SECONDS``: how long a transaction waits for another process's write lock."""
+
+
 def busy_timeout_seconds() -> float:
     """How long a SQLite transaction waits for another process's write lock (default 30 s)."""
-    return float(os.environ.get(BUSY_TIMEOUT_VARIABLE, DEFAULT_BUSY_TIMEOUT_SECONDS))
+    return SQLiteSettings().sqlite_busy_seconds
 
 
 def create_store_engine(url: str) -> Engine:

@@ -8,7 +8,6 @@ since they carry no data (the OpenAPI document itself is already public at /open
 
 from __future__ import annotations
 
-import os
 from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,8 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from starlette.responses import FileResponse, PlainTextResponse, Response
+
+from kernel.config import RehabSettings
 
 __all__ = ["ASSETS_VARIABLE", "ApiDocs", "asset_file", "assets_dir", "install_api_docs"]
 
@@ -44,10 +45,17 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
+class ApiDocsSettings(RehabSettings):
+    """Where the API documentation's scripts and styles are served from."""
+
+    assets_dir: Path | None = None
+    """``REHAB_ASSETS_DIR``: the folder of the npm packages; default ``node_modules`` of the checkout."""
+
+
 def assets_dir() -> Path:
     """The folder holding the npm packages the project serves itself."""
-    configured = os.environ.get(ASSETS_VARIABLE)
-    return Path(configured) if configured else Path(__file__).resolve().parents[2] / "node_modules"
+    configured = ApiDocsSettings().assets_dir
+    return configured or Path(__file__).resolve().parents[2] / "node_modules"
 
 
 def asset_file(package: str, name: str) -> Path:

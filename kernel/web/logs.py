@@ -10,7 +10,6 @@ numbers in any field, and the whole value of the fields that hold a person's nam
 from __future__ import annotations
 
 import logging
-import os
 import re
 import sys
 import time
@@ -22,6 +21,7 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from structlog.typing import EventDict, Processor, WrappedLogger
 
+from kernel.config import RehabSettings
 from kernel.masking import install_log_masking, mask_personal_data
 
 __all__ = ["RequestLogging", "configure_logging", "log_format", "mask_fields"]
@@ -44,9 +44,16 @@ _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 log = logging.getLogger("kernel.web.requests")
 
 
+class LogSettings(RehabSettings):
+    """How a process writes its log."""
+
+    log_format: str = ""
+    """``REHAB_LOG_FORMAT``: ``json`` or ``text``; unset: JSON unless the log goes to a terminal."""
+
+
 def log_format(stream: TextIO, chosen: str | None = None) -> str:
     """``json`` or ``text``: ``chosen`` (else ``REHAB_LOG_FORMAT``), by default JSON unless a terminal."""
-    chosen = (chosen or os.environ.get(FORMAT_VARIABLE) or "").strip().lower()
+    chosen = (chosen or LogSettings().log_format).strip().lower()
     if chosen in (JSON, TEXT):
         return chosen
     return TEXT if _is_terminal(stream) else JSON

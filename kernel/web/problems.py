@@ -10,6 +10,7 @@ import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from kernel.config import expected_codes, validation_text
 from kernel.masking import mask_personal_data
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -83,30 +84,7 @@ def validation_message(
         return "应为以下之一：" + "、".join(
             f"{code}（{labels[code]}）" if code in labels else code for code in codes
         )
-    template = _VALIDATION_MESSAGES.get(error_type)
-    if template is None:
-        return _custom_message(error_type, context, fallback)
-    try:
-        return template.format(**{key: _shown(value) for key, value in context.items()})
-    except (KeyError, IndexError, ValueError):
-        return fallback
-
-
-def _custom_message(error_type: str, context: Mapping[str, Any], fallback: str) -> str:
-    if error_type == "value_error" and "error" in context:
-        return str(context["error"])  # a schema's own validator: its text is the message
-    return fallback
-
-
-def _shown(value: Any) -> Any:
-    if isinstance(value, str):
-        return value.replace("'", "")
-    return value
-
-
-def expected_codes(expected: str) -> list[str]:
-    """The codes pydantic lists in an enum or literal error: ``'a', 'b' or 'c'`` -> a, b, c."""
-    return re.findall(r"'([^']*)'", expected) or [expected]
+    return validation_text(error_type, context, fallback)
 
 
 class Vocabularies:
@@ -160,55 +138,6 @@ def _described_enums(node: Any) -> Iterable[tuple[list[str], str]]:
     elif isinstance(node, list):
         for child in node:
             yield from _described_enums(child)
-
-
-_VALIDATION_MESSAGES = {
-    "missing": "缺少必填字段",
-    "extra_forbidden": "不认识的字段，请删除",
-    "json_invalid": "请求内容不是有效的 JSON",
-    "json_type": "请求内容应为 JSON",
-    "model_type": "应为 JSON 对象",
-    "model_attributes_type": "应为 JSON 对象",
-    "dict_type": "应为 JSON 对象",
-    "list_type": "应为列表",
-    "tuple_type": "应为列表",
-    "set_type": "应为列表",
-    "frozen_set_type": "应为列表",
-    "string_type": "应为文字",
-    "string_too_short": "至少 {min_length} 个字符",
-    "string_too_long": "最多 {max_length} 个字符",
-    "string_pattern_mismatch": "格式不正确",
-    "string_unicode": "应为有效的文字",
-    "too_short": "至少 {min_length} 项",
-    "too_long": "最多 {max_length} 项",
-    "int_type": "应为整数",
-    "int_parsing": "应为整数",
-    "int_from_float": "应为整数，不能有小数",
-    "float_type": "应为数字",
-    "float_parsing": "应为数字",
-    "decimal_type": "应为数字",
-    "decimal_parsing": "应为数字",
-    "bool_type": "应为 true 或 false",
-    "bool_parsing": "应为 true 或 false",
-    "greater_than": "应大于 {gt}",
-    "greater_than_equal": "应不小于 {ge}",
-    "less_than": "应小于 {lt}",
-    "less_than_equal": "应不大于 {le}",
-    "multiple_of": "应为 {multiple_of} 的倍数",
-    "date_type": "应为日期，如 2024-10-15",
-    "date_parsing": "应为日期，如 2024-10-15",
-    "date_from_datetime_parsing": "应为日期，如 2024-10-15",
-    "date_from_datetime_inexact": "应为日期，不带时间",
-    "datetime_type": "应为带时区的时间，如 2024-10-15T09:30:00+08:00",
-    "datetime_parsing": "应为带时区的时间，如 2024-10-15T09:30:00+08:00",
-    "datetime_from_date_parsing": "应为带时区的时间，如 2024-10-15T09:30:00+08:00",
-    "timezone_aware": "时间应带时区，如 +08:00",
-    "uuid_type": "应为 UUID 编号",
-    "uuid_parsing": "应为 UUID 编号",
-    "url_parsing": "应为网址",
-    "bytes_type": "应为文件内容",
-}
-"""Chinese messages for the pydantic error types a request can hit; ``{ctx}`` keys come from pydantic."""
 
 
 async def send_json(

@@ -17,12 +17,15 @@ ROOT = Path(__file__).resolve().parents[2]
 
 KERNEL_LAYERS: dict[str, set[str]] = {
     "kernel.domain": set(),
-    "kernel.store": {"kernel.domain", "kernel.faults"},
-    "kernel.messaging": {"kernel.domain", "kernel.store", "kernel.faults"},
-    "kernel.web": {"kernel.domain", "kernel.store", "kernel.masking"},
-    "kernel.access": {"kernel.domain", "kernel.store", "kernel.web", "kernel.masking"},
+    "kernel.store": {"kernel.domain", "kernel.faults", "kernel.config"},
+    "kernel.messaging": {"kernel.domain", "kernel.store", "kernel.faults", "kernel.config"},
+    "kernel.web": {"kernel.domain", "kernel.store", "kernel.masking", "kernel.config"},
+    "kernel.access": {"kernel.domain", "kernel.store", "kernel.web", "kernel.masking", "kernel.config"},
 }
 """Each layer of the kernel, and the other kernel modules it may import (besides itself)."""
+
+BOTTOM_MODULES = ("kernel/config.py", "kernel/faults.py")
+"""Modules below every layer (the settings base, fault points): they import only ``kernel.config``."""
 
 FRAMEWORKS = ("sqlalchemy", "fastapi", "starlette", "faststream", "redis", "httpx", "rehab_contracts")
 """What a pure domain module (and whatever it imports within its service) never imports."""
@@ -77,6 +80,16 @@ def test_each_kernel_layer_imports_only_the_layers_below_it(layer: str) -> None:
         for path in python_files(layer.replace(".", "/"))
         for name in kernel_imports(path)
         if not any(within(name, ok) for ok in allowed) and name != "kernel"
+    }
+    assert not wrong, sorted(wrong)
+
+
+def test_the_bottom_modules_import_only_the_settings_base() -> None:
+    wrong = {
+        f"{module_name(ROOT / path)} imports {name}"
+        for path in BOTTOM_MODULES
+        for name in kernel_imports(ROOT / path)
+        if not within(name, "kernel.config")
     }
     assert not wrong, sorted(wrong)
 

@@ -9,6 +9,7 @@ import pytest
 import redis
 from redis.asyncio import Redis
 
+from kernel.config import SettingsInvalid
 from kernel.messaging.retention import Trimmed, retention_seconds, trim_behind_slowest_group, trim_forever
 from tests.kernel.consuming import with_redis
 from tests.streams import add, entries, read_group
@@ -172,11 +173,18 @@ def test_the_retention_loop_does_not_trim_while_a_group_it_has_seen_is_missing(
     ],
 )
 def test_retention_is_off_unless_a_period_is_configured(
-    environ: dict[str, str], expected: float | None
+    environ: dict[str, str], expected: float | None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert retention_seconds(environ) == expected
+    monkeypatch.delenv("REHAB_STREAM_RETENTION_SECONDS", raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    assert retention_seconds() == expected
 
 
-def test_a_negative_retention_period_is_refused_with_the_variable_named() -> None:
-    with pytest.raises(ValueError, match="REHAB_STREAM_RETENTION_SECONDS"):
-        retention_seconds({"REHAB_STREAM_RETENTION_SECONDS": "-1"})
+@pytest.mark.parametrize("value", ["-1", "a day"])
+def test_a_wrong_retention_period_is_refused_with_the_variable_named(
+    value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REHAB_STREAM_RETENTION_SECONDS", value)
+    with pytest.raises(SettingsInvalid, match="环境变量 REHAB_STREAM_RETENTION_SECONDS="):
+        retention_seconds()

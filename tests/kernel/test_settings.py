@@ -6,7 +6,9 @@ import pytest
 from pydantic import Field
 
 from console.settings import ConsoleSettings
+from kernel.messaging.consumer import ConsumerSettings
 from kernel.settings import RehabSettings, SettingsInvalid, variable_of
+from kernel.store.sqlite import busy_timeout_seconds
 
 
 class Timeouts(RehabSettings):
@@ -56,3 +58,36 @@ def test_the_console_refuses_a_port_that_is_no_number_naming_the_variable(
     monkeypatch.setenv("REHAB_CONSOLE_PORT", "eighty")
     with pytest.raises(SettingsInvalid, match="环境变量 REHAB_CONSOLE_PORT='eighty' 无效：应为整数"):
         ConsoleSettings()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "reason"),
+    [
+        ("REHAB_MAX_RECORDS", "abc", "应为整数"),
+        ("REHAB_MAX_DELIVERIES", "five", "应为整数"),
+        ("REHAB_CLAIM_IDLE_SECONDS", "soon", "应为数字"),
+    ],
+)
+def test_a_consumer_refuses_a_wrong_bound_naming_its_variable(
+    variable: str, value: str, reason: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingsInvalid, match=f"环境变量 {variable}='{value}' 无效：{reason}"):
+        ConsumerSettings()
+
+
+def test_a_consumer_reads_its_bounds_from_their_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REHAB_MAX_RECORDS", "7")
+    monkeypatch.setenv("REHAB_BACKOFF_SECONDS", "0.5")
+    settings = ConsumerSettings()
+    assert (settings.max_records, settings.backoff_seconds, settings.max_deliveries) == (7, 0.5, 5)
+
+
+def test_the_sqlite_busy_timeout_refuses_a_wrong_value_naming_its_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("REHAB_SQLITE_BUSY_SECONDS", "long")
+    with pytest.raises(SettingsInvalid, match="环境变量 REHAB_SQLITE_BUSY_SECONDS='long' 无效：应为数字"):
+        busy_timeout_seconds()
+    monkeypatch.setenv("REHAB_SQLITE_BUSY_SECONDS", "2.5")
+    assert busy_timeout_seconds() == 2.5

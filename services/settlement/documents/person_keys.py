@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ import httpx
 from rehab_contracts.sealed import REDACTED, UNAVAILABLE, DataKey
 
 from kernel.deployment import load_deployment
+from kernel.settings import RehabSettings
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +109,15 @@ def _released(body: Any) -> dict[str, DataKey | str]:
     return found | dict.fromkeys((str(person_id) for person_id in body["forgotten"]), REDACTED)
 
 
+class PersonKeySettings(RehabSettings):
+    """How settlement asks survey for persons' data keys."""
+
+    data_key_token: str = ""
+    """``REHAB_DATA_KEY_TOKEN``: settlement's token for survey's key release; none: no keys."""
+    survey_url: str = DEFAULT_SURVEY_URL
+    """``REHAB_SURVEY_URL``: survey's API; default its port on this machine."""
+
+
 @dataclass
 class PersonKeys:
     """In-memory cache of released keys; a miss asks the source (none configured: every key unavailable)."""
@@ -122,10 +131,11 @@ class PersonKeys:
     @classmethod
     def from_environment(cls) -> PersonKeys:
         """``REHAB_DATA_KEY_TOKEN`` (settlement's token) and ``REHAB_SURVEY_URL``; no token: no keys."""
-        token = os.environ.get("REHAB_DATA_KEY_TOKEN", "").strip()
+        settings = PersonKeySettings()
+        token = settings.data_key_token.strip()
         if not token:
             return cls()
-        return cls(_survey_client(os.environ.get("REHAB_SURVEY_URL", DEFAULT_SURVEY_URL), token))
+        return cls(_survey_client(settings.survey_url, token))
 
     def prefetch(self, person_ids: Iterable[str]) -> None:
         """Fetch the keys of all these persons not cached, in batches, before a document asks one by one.
