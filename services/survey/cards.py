@@ -7,7 +7,6 @@ agency may read, and audits each person released (docs/adr/0016-names-across-age
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,7 +26,7 @@ from kernel.reference import Jurisdiction
 from kernel.store.store import EventStore, UnitOfWork
 from services.survey import handlers, keys
 from services.survey.domain import Person, PersonDetails
-from services.survey.privacy import KeyReleaseRefused, Unauthenticated
+from services.survey.privacy import KeyReleaseRefused, ReleaseSettings, Unauthenticated, agencies
 from services.survey.projection import FORGOTTEN_ID_PREFIX, persons_table, surveys_table
 from services.survey.relations import person_years_table, persons_served_by
 from services.survey.translation import domain_events
@@ -75,8 +74,9 @@ class CardRelease:
         public_keys = load_public_keys(access_dir) if access_dir is not None else ()
         if not public_keys:
             return None
-        names = _agencies("REHAB_NAME_AGENCIES") or DEFAULT_NAME_AGENCIES
-        basic = _agencies("REHAB_BASIC_INFO_AGENCIES") or DEFAULT_BASIC_INFO_AGENCIES
+        settings = ReleaseSettings()
+        names = agencies(settings.name_agencies) or DEFAULT_NAME_AGENCIES
+        basic = agencies(settings.basic_info_agencies) or DEFAULT_BASIC_INFO_AGENCIES
         return cls(TokenVerifier(public_keys), names, basic & names)
 
     def authorise(self, request: Request) -> Principal:
@@ -103,10 +103,6 @@ class CardRelease:
             return self.verifier.verify(token.strip(), now=datetime.now(UTC))
         except TokenRejected as rejected:
             raise Unauthenticated(f"未通过身份验证：{rejected}", code="access.unauthenticated") from None
-
-
-def _agencies(variable: str) -> frozenset[Agency]:
-    return frozenset(Agency(name.strip()) for name in os.environ.get(variable, "").split(",") if name.strip())
 
 
 def card_release_of(request: Request) -> CardRelease:

@@ -7,7 +7,6 @@ so no key leaves the registry (see docs/adr/0007-personal-data-encryption.md).
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,9 +16,27 @@ from fastapi import Request
 from kernel.access.access import caller_of
 from kernel.access.auth import Agency, Principal, TokenRejected, TokenVerifier, load_public_keys
 from kernel.domain.rejections import CommandRejected
+from kernel.settings import RehabSettings
 
 DEFAULT_ENTITLED = frozenset({"settlement"})
 """Settlement prints 附件3 (name, ID and certificate numbers, phone, address): it needs the keys."""
+
+
+class ReleaseSettings(RehabSettings):
+    """Which agencies survey releases personal data to, each a comma-separated list of agency names;
+    unset: the defaults of the release it configures."""
+
+    data_key_agencies: str = ""
+    """``REHAB_DATA_KEY_AGENCIES``: agencies given persons' data keys."""
+    name_agencies: str = ""
+    """``REHAB_NAME_AGENCIES``: agencies whose pages name the persons they work on."""
+    basic_info_agencies: str = ""
+    """``REHAB_BASIC_INFO_AGENCIES``: agencies shown a person's basic information."""
+
+
+def agencies(listed: str) -> frozenset[Agency]:
+    """``delivery, settlement`` -> {delivery, settlement}."""
+    return frozenset(Agency(name.strip()) for name in listed.split(",") if name.strip())
 
 
 class Unauthenticated(CommandRejected):
@@ -53,8 +70,7 @@ class KeyRelease:
         public_keys = load_public_keys(access_dir) if access_dir is not None else ()
         if not public_keys:
             return None
-        names = os.environ.get("REHAB_DATA_KEY_AGENCIES", "")
-        entitled = frozenset(Agency(name.strip()) for name in names.split(",") if name.strip())
+        entitled = agencies(ReleaseSettings().data_key_agencies)
         return cls(TokenVerifier(public_keys), entitled or DEFAULT_ENTITLED)
 
     def authorise(self, request: Request) -> Principal:
