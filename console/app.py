@@ -10,6 +10,7 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import RedirectResponse, Response
 
 from console import labels
@@ -160,7 +161,19 @@ def _templates() -> Jinja2Templates:
     return templates
 
 
+HTTP_PAGES = {
+    404: ("页面不存在", "没有这个页面：地址可能输错了，请从工作台的导航进入。"),
+    405: ("无法这样打开", "这个地址只接受表单提交，请从页面上的按钮进入。"),
+}
+"""The console's own answers for an address it does not serve, as a page in Chinese (not JSON)."""
+
+
 def _install_handlers(app: FastAPI) -> None:
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        title, message = HTTP_PAGES.get(error.status_code, ("无法完成", str(error.detail)))
+        return render(request, "refused.html", error.status_code, title=title, message=message)
+
     @app.exception_handler(LoginRequired)
     async def to_login(request: Request, error: LoginRequired) -> Response:
         if request.headers.get("HX-Request"):

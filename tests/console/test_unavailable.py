@@ -69,3 +69,12 @@ def test_a_form_sent_while_the_service_is_down_comes_back_as_typed(console: Test
     assert "暂时无法访问" in answer.text and "不会重复记录" in answer.text
     for field in ("community", "name", "address", "form_key"):
         assert hidden(answer.text, field) == typed[field]
+
+
+def test_an_address_the_console_does_not_serve_is_a_page_in_chinese_not_json(console: TestClient) -> None:
+    missing = console.get("/settlement/no-such-page")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith("text/html")
+    assert "页面不存在" in missing.text and "Not Found" not in missing.text
+    wrong_method = console.get("/logout")
+    assert wrong_method.status_code == 405 and "无法这样打开" in wrong_method.text
