@@ -35,6 +35,14 @@ DEMO_LOGINS = (
     DemoLogin(
         "人和街道调查员", "survey", frozenset({Role.STAFF}), Scope("street", "人和"), "demo-renhe-2025"
     ),
+    # 区残联办's 负责人 in the registry: may forget a person of any street (删除个人信息, ADR 0007).
+    DemoLogin(
+        "区残联办登记负责人",
+        "survey",
+        frozenset({Role.RESPONSIBLE}),
+        Scope("district"),
+        "demo-office-registry-2025",
+    ),
     *(
         DemoLogin(name, "approval", frozenset({role}), Scope.parse(scope), password)
         for name, role, scope, password in (
@@ -65,7 +73,8 @@ DEMO_LOGINS = (
     DemoLogin("区财政结算员", "settlement", frozenset({Role.STAFF}), Scope("district"), "demo-finance-2025"),
     DemoLogin("审计员", AUDIT, frozenset({Role.AUDITOR}), Scope("district"), "demo-auditor-2025"),
 )
-"""The street clerks of the streets the demo drives most; the signatories of 附件2 (鸳鸯第一社区's
+"""The street clerks of the streets the demo drives most; the 区残联办's 负责人 in the registry (who may
+forget a person); the signatories of 附件2 (鸳鸯第一社区's
 负责人 and 经办人, 鸳鸯街道's three, 区残联办's three: each confirms a block with their own login); an
 assessor of the district-level assessment institution, a therapist of the rehabilitation centre, the
 finance bureau's clerk and an auditor."""
