@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -20,13 +19,13 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from kernel.access.access import caller_of
-from kernel.access.auth import AUDIT, Agency, Principal, TokenRejected, TokenVerifier, load_public_keys
+from kernel.access.auth import AUDIT, Agency, Principal, TokenVerifier, load_public_keys
 from kernel.access.scopes import area_of
 from kernel.reference import Jurisdiction
 from kernel.store.store import EventStore, UnitOfWork
 from services.survey import handlers, keys
 from services.survey.domain import Person, PersonDetails
-from services.survey.privacy import KeyReleaseRefused, ReleaseSettings, Unauthenticated, agencies
+from services.survey.privacy import KeyReleaseRefused, ReleaseSettings, agencies, bearer_of
 from services.survey.projection import FORGOTTEN_ID_PREFIX, persons_table, surveys_table
 from services.survey.relations import person_years_table, persons_served_by
 from services.survey.translation import domain_events
@@ -81,7 +80,7 @@ class CardRelease:
 
     def authorise(self, request: Request) -> Principal:
         """The caller, if their agency may read names; raises Unauthenticated (401) or 403."""
-        principal = caller_of(request) or self._verified(request)
+        principal = caller_of(request) or bearer_of(request, self.verifier, needs="查阅人员姓名")
         if principal.agency != SURVEY and principal.agency not in self.name_agencies:
             entitled = "、".join(sorted(self.name_agencies))
             raise KeyReleaseRefused(
@@ -92,17 +91,6 @@ class CardRelease:
 
     def reads_basic_info(self, principal: Principal) -> bool:
         return principal.agency == SURVEY or principal.agency in self.basic_info_agencies
-
-    def _verified(self, request: Request) -> Principal:
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthenticated(
-                "查阅人员姓名需要 Authorization: Bearer <token>", code="access.unauthenticated"
-            )
-        try:
-            return self.verifier.verify(token.strip(), now=datetime.now(UTC))
-        except TokenRejected as rejected:
-            raise Unauthenticated(f"未通过身份验证：{rejected}", code="access.unauthenticated") from None
 
 
 def card_release_of(request: Request) -> CardRelease:

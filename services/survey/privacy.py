@@ -75,7 +75,7 @@ class KeyRelease:
 
     def authorise(self, request: Request) -> Principal:
         """The caller, if their agency is entitled to keys; raises Unauthenticated or KeyReleaseRefused."""
-        principal = caller_of(request) or self._verified(request)
+        principal = caller_of(request) or bearer_of(request, self.verifier, needs="获取个人信息密钥")
         if principal.agency not in self.entitled:
             entitled = "、".join(sorted(self.entitled))
             raise KeyReleaseRefused(
@@ -84,16 +84,17 @@ class KeyRelease:
             )
         return principal
 
-    def _verified(self, request: Request) -> Principal:
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthenticated(
-                "获取个人信息密钥需要 Authorization: Bearer <token>", code="access.unauthenticated"
-            )
-        try:
-            return self.verifier.verify(token.strip(), now=datetime.now(UTC))
-        except TokenRejected as rejected:
-            raise Unauthenticated(f"未通过身份验证：{rejected}", code="access.unauthenticated") from None
+
+def bearer_of(request: Request, verifier: TokenVerifier, *, needs: str) -> Principal:
+    """The caller proven by their bearer token, for a route other agencies call (the registry checks the
+    token itself, access control or not); raises Unauthenticated (401) saying what ``needs`` it."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated(f"{needs}需要 Authorization: Bearer <token>", code="access.unauthenticated")
+    try:
+        return verifier.verify(token.strip(), now=datetime.now(UTC))
+    except TokenRejected as rejected:
+        raise Unauthenticated(f"未通过身份验证：{rejected}", code="access.unauthenticated") from None
 
 
 def key_release_of(request: Request) -> KeyRelease:
