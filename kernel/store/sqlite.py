@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -110,10 +111,28 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     # legacy handling turns a SAVEPOINT's release into a commit of the whole transaction.
     connection.isolation_level = None
     cursor = connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    _switch_to_wal(cursor)
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _switch_to_wal(cursor: Any) -> None:
+    """Put the database in WAL mode (kept in the file, so later connections find it set).
+
+    Switching a fresh file's mode needs its exclusive lock, and SQLite answers "database is locked" at
+    once, without its busy handler, when another process switches or reads it at that moment: several
+    instances starting on an empty database. Tried again until the busy timeout.
+    """
+    deadline = time.monotonic() + busy_timeout_seconds()
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error).lower() or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.02)
 
 
 READ_ONLY = "rehab_read_only"
