@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from kernel.config import RehabSettings
 from kernel.reference.catalogue import CATEGORY_NAMES
+from kernel.reference.communities import NOT_CHECKED, Communities
 from kernel.reference.figures import DeploymentDays, Unstated, WorkingDays, days_of
 
 JURISDICTIONS_DIR = Path(__file__).resolve().parents[2] / "deploy" / "jurisdictions"
@@ -174,6 +175,11 @@ class Jurisdiction(BaseModel):
     quotas: tuple[Quota, ...] = Field(
         default=(), description="Children's assistance places per area and year; none: no quota applies."
     )
+    communities: Communities = Field(
+        default=NOT_CHECKED,
+        description="The communities 社区 of each area, from the pack's communities.toml; an area without a "
+        "list (its source names none) is not checked.",
+    )
     item_standards_fen: dict[str, int] = Field(
         default_factory=dict,
         description="目录标准 per catalogue item, in fen, where the policy states one: the most 区残联办 may "
@@ -200,6 +206,12 @@ class Jurisdiction(BaseModel):
                 if (quota.year, street) in counted:
                     raise ValueError(f"quota {quota.year}: {street} is in two areas")
                 counted.add((quota.year, street))
+        return self
+
+    @model_validator(mode="after")
+    def _communities_of_known_areas(self) -> Jurisdiction:
+        if unknown := self.communities.unknown_areas(self.streets):
+            raise ValueError(f"communities: {'、'.join(unknown)} 不是 {self.name} 的区域")
         return self
 
     @property

@@ -4,6 +4,7 @@
       jurisdiction.toml     areas, institutions, categories, card prefix, form titles, review deadline …
       policies/<id>.toml    one per policy period: catalogue, standards, fees, funding, task numbers
       inputs.toml           the deployment's own figures for what a seed defers to another document
+      communities.toml      each area's communities 社区, or why its source lists none (issue 14)
 
 Every error names the file and the dotted path of the figure at fault, so whoever edits a pack finds the
 line. A deployment input nobody gave is not an error but a warning (``Pack.warnings``, logged at INFO):
@@ -24,11 +25,13 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from kernel.reference.communities import Communities
 from kernel.reference.jurisdiction import DEFAULT_REFERENCE, JURISDICTIONS_DIR, Jurisdiction, Quota
 from kernel.reference.policy_view import PolicyView
 
 JURISDICTION_FILE = "jurisdiction.toml"
 INPUTS_FILE = "inputs.toml"
+COMMUNITIES_FILE = "communities.toml"
 POLICIES_FOLDER = "policies"
 STATED_IN_PACK = ("review_deadline", "card_prefix", "forms")
 """Fields a pack's jurisdiction.toml must write out, even where the model has a default for tests."""
@@ -125,6 +128,7 @@ def _load_pack(directory: Path) -> Pack:
     )
     _check_every_input_used(directory, inputs, policies)
     jurisdiction = _public_view(directory, jurisdiction_data, policies)
+    jurisdiction = jurisdiction.model_copy(update={"communities": _communities(directory, jurisdiction)})
     _check_policies(directory, jurisdiction, policies)
     warnings = tuple(_inputs_not_given(directory / JURISDICTION_FILE, jurisdiction_data)) + tuple(
         warning for policy in policies for warning in _inputs_not_given(policy.path, policy.data)
@@ -180,6 +184,19 @@ def _at(data: object, dotted: str) -> object:
             return None
         data = data[key]
     return data
+
+
+def _communities(directory: Path, jurisdiction: Jurisdiction) -> Communities:
+    """communities.toml, every area of it one of jurisdiction.toml's, every other area's absence explained."""
+    path = directory / COMMUNITIES_FILE
+    communities = validated(Communities, read_toml(path), path)
+    for area in communities.unknown_areas(jurisdiction.streets):
+        raise PackError(f"{_shown(path)}: areas.{area}: 不是 {_shown(directory / JURISDICTION_FILE)} 的区域")
+    for area in communities.areas_left_without_reason(jurisdiction.streets):
+        raise PackError(
+            f"{_shown(path)}: areas.{area}: 未列出该区域的社区；请列出，或在 unlisted 中写明为何未列出"
+        )
+    return communities
 
 
 def _policy_file(directory: Path, path: Path, inputs: DeploymentInputs) -> PolicyFile:
