@@ -25,6 +25,15 @@ class DisabilityCategory(StrEnum):
     MENTAL = "mental"
 
 
+class DisabilitySubtype(StrEnum):
+    """What a category leaves open where a seed pays differently: low_vision 低视力 and blind 盲 (both 视力
+    残疾), autism 孤独症 (the children's programmes name it beside the categories)."""
+
+    LOW_VISION = "low_vision"
+    BLIND = "blind"
+    AUTISM = "autism"
+
+
 class DisabilityGrade(StrEnum):
     """残疾等级: grade_1 一级 (most severe) to grade_4 四级, or ungraded 未定级."""
 
@@ -41,6 +50,20 @@ class EconomicStatus(StrEnum):
     SUBSISTENCE_ALLOWANCE = "subsistence_allowance"
     LOW_INCOME = "low_income"
     OTHER = "other"
+
+
+class HardshipStatus(StrEnum):
+    """Family hardship 家庭经济困难 beyond 低保/低收入, as the children's programmes list it
+    (沙府办发〔2023〕100号): institution_raised 儿童福利机构、未成年人救助保护机构收留抚养,
+    scattered_orphan 散居孤儿, de_facto_unsupported 事实无人抚养,
+    extreme_poverty_support 纳入特困人员供养范围,
+    poverty_relapse_monitoring 乡村振兴部门认定的防止返贫监测对象家庭. Several may hold at once."""
+
+    INSTITUTION_RAISED = "institution_raised"
+    SCATTERED_ORPHAN = "scattered_orphan"
+    DE_FACTO_UNSUPPORTED = "de_facto_unsupported"
+    EXTREME_POVERTY_SUPPORT = "extreme_poverty_support"
+    POVERTY_RELAPSE_MONITORING = "poverty_relapse_monitoring"
 
 
 class MedicalInsurance(StrEnum):
@@ -61,7 +84,11 @@ class CatalogueItem(StrEnum):
     self_purchased_device_subsidy 自费购买辅助器具补贴; orientation_mobility_training
     盲人定向行走及适应训练; low_vision_training 低视力视功能训练; support_service_midlife_blind
     支持性服务(1) 中途盲者心理疏导; support_service_mental 支持性服务(2) 精神残疾人生活自理、心理疏导;
-    children_rehab_training 儿童康复训练 (Shapingba, Anyang).
+    children_rehab_training 儿童康复训练 (Shapingba, Anyang); Shapingba's measures (沙府办发〔2023〕100号):
+    children_transport_living_allowance 残疾儿童交通、生活补贴, suspected_disability_diagnosis 疑似残疾儿童
+    诊断补贴, mental_medication_aid 精神残疾人服药救助, mental_inpatient_aid 精神残疾人住院补贴,
+    inpatient_medical_aid 困难残疾人住院医疗救助, family_inpatient_medical_aid 困难残疾人配偶及未成年子女
+    住院医疗救助.
     """
 
     CATARACT_SURGERY = "cataract_surgery"
@@ -72,6 +99,12 @@ class CatalogueItem(StrEnum):
     SUPPORT_SERVICE_MIDLIFE_BLIND = "support_service_midlife_blind"
     SUPPORT_SERVICE_MENTAL = "support_service_mental"
     CHILDREN_REHAB_TRAINING = "children_rehab_training"
+    CHILDREN_TRANSPORT_LIVING_ALLOWANCE = "children_transport_living_allowance"
+    SUSPECTED_DISABILITY_DIAGNOSIS = "suspected_disability_diagnosis"
+    MENTAL_MEDICATION_AID = "mental_medication_aid"
+    MENTAL_INPATIENT_AID = "mental_inpatient_aid"
+    INPATIENT_MEDICAL_AID = "inpatient_medical_aid"
+    FAMILY_INPATIENT_MEDICAL_AID = "family_inpatient_medical_aid"
 
 
 SUPPORT_SERVICE_ITEMS: Final = frozenset(

@@ -27,7 +27,9 @@ from rehab_contracts.vocabulary import (
     CatalogueItem,
     DisabilityCategory,
     DisabilityGrade,
+    DisabilitySubtype,
     EconomicStatus,
+    HardshipStatus,
     MedicalInsurance,
     Sex,
 )
@@ -277,6 +279,32 @@ class NeedSurveyed(EventPayload):
     economic_status: EconomicStatus = Field(
         description="Family economic status 家庭经济状况.", examples=["subsistence_allowance"]
     )
+    disability_subtypes: list[DisabilitySubtype] = Field(
+        default_factory=list,
+        description=(
+            "What the categories leave open where a standard differs: 低视力 or 盲 (vision only, not both), "
+            "孤独症. Empty when not recorded (events before it was kept)."
+        ),
+        examples=[["low_vision"], ["autism"]],
+    )
+    hardship_statuses: list[HardshipStatus] = Field(
+        default_factory=list,
+        description=(
+            "Family hardship 家庭经济困难 beyond 低保/低收入 (特困供养, 散居孤儿, 事实无人抚养, "
+            "福利机构收留抚养, 防止返贫监测对象家庭), each as the survey team verified it; empty when none "
+            "or not recorded."
+        ),
+        examples=[["poverty_relapse_monitoring"]],
+    )
+    residence_permit: bool = Field(
+        default=False,
+        description=(
+            "Registered outside the district and living in it with a 居住证 (外省市户籍且持有居住证), "
+            "which some children's programmes admit; false = 户籍 in the district (and in events before "
+            "it was kept)."
+        ),
+        examples=[False],
+    )
 
     @model_validator(mode="after")
     def _needs_match_items(self) -> NeedSurveyed:
@@ -286,4 +314,11 @@ class NeedSurveyed(EventPayload):
             raise ValueError("needed_items must be empty when not has_needs")
         require_unique(self.needed_items, "needed_items")
         require_unique(self.disability_categories, "disability_categories")
+        require_unique(self.disability_subtypes, "disability_subtypes")
+        require_unique(self.hardship_statuses, "hardship_statuses")
+        vision = {DisabilitySubtype.LOW_VISION, DisabilitySubtype.BLIND} & set(self.disability_subtypes)
+        if len(vision) > 1:
+            raise ValueError("disability_subtypes cannot be both low_vision and blind")
+        if vision and DisabilityCategory.VISION not in self.disability_categories:
+            raise ValueError("low_vision and blind are subtypes of the vision category")
         return self
