@@ -76,7 +76,6 @@ def worklist(request: Request, clerk: SignedIn) -> Response:
     ``awaiting_signature=me``), then applications waiting for this level, then the overdue."""
     level = _level(clerk)
     purpose = "审批：待审批申请"
-    applications = _get(request, clerk, "/applications", purpose)
     awaiting_me = _get(request, clerk, "/applications", purpose, awaiting_signature="me")
     to_sign = [
         (application, sign_off)
@@ -84,26 +83,37 @@ def worklist(request: Request, clerk: SignedIn) -> Response:
         for sign_off in application.get("pending_sign_offs", [])
         if clerk.name in sign_off["awaiting"]  # the block of the application that waits for the clerk
     ]
-    waiting = [item for item in applications if item["status"] == AWAITING.get(level)]
+    waiting, waiting_total = (
+        _page(request, clerk, purpose, status=AWAITING[level]) if level in AWAITING else ([], 0)
+    )
     waiting.sort(key=lambda item: (item.get("decision_due_on") or "9999", item["serial_number"]))
     overdue = _get(request, clerk, "/applications/overdue", purpose) if level != "community" else []
-    counts: dict[str, int] = {}
-    for application in applications:
-        counts[application["status"]] = counts.get(application["status"], 0) + 1
     shown = [item["person_id"] for item in (*awaiting_me, *waiting, *overdue)]
     return render(
         request,
         "approval/worklist.html",
         level=level,
         waiting=waiting,
+        waiting_total=waiting_total,
         to_sign=to_sign,
         overdue=overdue,
-        counts=counts,
-        total=len(applications),
+        approved=_page(request, clerk, purpose, status="approved", limit=1)[1],
+        total=_page(request, clerk, purpose, limit=1)[1],
+        review_days=request.app.state.jurisdiction.review_working_days,
         today=date.today().isoformat(),
         institutions=_institutions(request),
         names=names_of(request, clerk, shown, purpose=purpose),
     )
+
+
+def _page(request: Request, clerk: Clerk, purpose: str, **params: Any) -> tuple[list[dict[str, Any]], int]:
+    """The first page of the clerk's applications matching ``params``, and how many match in all (the
+    service's X-Total-Count: a district has more applications than one page holds)."""
+    answer = console_of(request).agencies.download(
+        APPROVAL, "/applications", user=clerk.name, purpose=purpose, params=params
+    )
+    items: list[dict[str, Any]] = answer.json()
+    return items, int(answer.headers.get("X-Total-Count", len(items)))
 
 
 @router.get("/applications/{application_id}")
