@@ -11,7 +11,7 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 MAX_COMMUNITY_LENGTH = 50
 """As survey's ``community`` field: the longest name a form may hold."""
@@ -28,9 +28,18 @@ def _printable(name: str) -> str:
     return name
 
 
+def _each_once(names: tuple[str, ...]) -> tuple[str, ...]:
+    if not names:
+        raise ValueError("社区名录为空；未列出时请删除该行，并在 unlisted 中写明原因")
+    if twice := sorted({name for name in names if names.count(name) > 1}):
+        raise ValueError(f"社区“{'、'.join(twice)}”列了两次")
+    return names
+
+
 CommunityName = Annotated[
     str, Field(min_length=1, max_length=MAX_COMMUNITY_LENGTH), AfterValidator(_printable)
 ]
+CommunityList = Annotated[tuple[CommunityName, ...], AfterValidator(_each_once)]
 
 
 class Communities(BaseModel):
@@ -45,20 +54,11 @@ class Communities(BaseModel):
         "will give it); their community is not checked. None: every area must be listed.",
         examples=["渝两江管发〔2024〕18号未列出各街道的社区"],
     )
-    areas: dict[str, tuple[CommunityName, ...]] = Field(
+    areas: dict[str, CommunityList] = Field(
         default_factory=dict,
         description="Area (street or county) -> its communities and villages, as the source names them.",
         examples=[{"鸳鸯": ["金鹏社区", "星光社区"]}],
     )
-
-    @model_validator(mode="after")
-    def _each_list_names_each_community_once(self) -> Communities:
-        for area, names in self.areas.items():
-            if not names:
-                raise ValueError(f"{area}: 社区名录为空；未列出时请删除该行，并在 unlisted 中写明原因")
-            if twice := sorted({name for name in names if names.count(name) > 1}):
-                raise ValueError(f"{area}: 社区“{'、'.join(twice)}”列了两次")
-        return self
 
     def unknown_areas(self, streets: tuple[str, ...]) -> list[str]:
         """Areas listed here that the pack's jurisdiction.toml does not have."""

@@ -47,7 +47,9 @@ def register_person(body: RegisterPersonBody, command: Command, area: Area, call
     require_area(caller, body.street, body.community)
     details = _details(body)
     with command.unit() as unit:
-        person_id = handlers.register_person(unit, area.streets, details, body.registered_on)
+        person_id = handlers.register_person(
+            unit, area.streets, details, body.registered_on, area.communities.listed
+        )
         return command.answer(Created(person_id=person_id), status=201, location=f"/persons/{person_id}")
 
 
@@ -106,7 +108,9 @@ def correct_person(
     changes = _changes(body)
     check = _in_area(caller, moving_to=changes)
     with command.unit() as unit:
-        corrected = handlers.correct_person(unit, area.streets, person_id, changes, body.reason, check)
+        corrected = handlers.correct_person(
+            unit, area.streets, person_id, changes, body.reason, check, area.communities.listed
+        )
         answer = Corrected(person_id=person_id, corrected=corrected)
         return command.answer(answer, status=201, location=f"/persons/{person_id}")
 

@@ -15,7 +15,16 @@ from uuid import UUID
 
 from kernel.domain.ids import new_aggregate_id
 from kernel.domain.rejections import CommandRejected, StateConflict
-from services.survey.rules import check_details, check_needed_items, check_survey_dates, normalised
+from services.survey.rules import (
+    check_community,
+    check_details,
+    check_needed_items,
+    check_survey_dates,
+    normalised,
+)
+
+NO_COMMUNITY_LISTS: Mapping[str, frozenset[str]] = {}
+"""No street's communities listed: the community is not checked (a pack without lists, the tests)."""
 
 
 @dataclass(frozen=True)
@@ -185,14 +194,17 @@ class Person:
         today: date,
         streets: Iterable[str],
         registered_as: UUID | None = None,
+        communities: Mapping[str, frozenset[str]] = NO_COMMUNITY_LISTS,
     ) -> list[PersonRegistered]:
-        """Register a person; ``registered_as`` is the person already holding this ID number, if any."""
+        """Register a person; ``registered_as`` is the person already holding this ID number, if any;
+        ``communities``: the listed communities of each street (the pack's communities.toml)."""
         if self.person_id is not None:
             raise StateConflict(
                 f"此人（{self.person_id}）已登记", field="person_id", code="survey.person.already_registered"
             )
         details = normalised(details)
         check_details(details, tuple(streets), on_day=registered_on, today=today)
+        check_community(details, communities)
         if registered_as is not None:
             raise StateConflict(
                 f"身份证号 {details.id_number} 已登记为 {registered_as}：请更正该人的基本信息，不要重复登记",
@@ -210,8 +222,10 @@ class Person:
         today: date,
         streets: Iterable[str],
         id_number_holder: UUID | None = None,
+        communities: Mapping[str, frozenset[str]] = NO_COMMUNITY_LISTS,
     ) -> list[PersonDetailsCorrected]:
-        """Correct basic information; ``id_number_holder`` is who holds a newly given ID number, if anyone."""
+        """Correct basic information; ``id_number_holder`` is who holds a newly given ID number, if anyone.
+        A community is checked against ``communities`` when the correction moves the person."""
         details, person_id = self._registered()
         unknown = set(changes) - CORRECTABLE
         if unknown:
@@ -231,6 +245,8 @@ class Person:
                 "更正没有改变任何信息：所填的值与已登记的相同", field="changes", code="survey.changes.nothing"
             )
         check_details(corrected, tuple(streets), on_day=corrected_on, today=today)
+        if {"street", "community"} & set(changed):
+            check_community(corrected, communities)
         if "id_number" in changed and id_number_holder not in (None, person_id):
             raise StateConflict(
                 f"身份证号 {corrected.id_number} 已登记为另一人 {id_number_holder}",

@@ -16,6 +16,7 @@ from kernel.domain.rejections import NotFound
 from kernel.store.store import EventStore, UnitOfWork
 from services.survey import keys, projection
 from services.survey.domain import (
+    NO_COMMUNITY_LISTS,
     NeedsSurveyRequest,
     Person,
     PersonDetails,
@@ -36,11 +37,20 @@ Guard = Callable[[Person], None]
 
 
 def register_person(
-    unit: UnitOfWork, streets: Sequence[str], details: PersonDetails, registered_on: date | None
+    unit: UnitOfWork,
+    streets: Sequence[str],
+    details: PersonDetails,
+    registered_on: date | None,
+    communities: Mapping[str, frozenset[str]] = NO_COMMUNITY_LISTS,
 ) -> UUID:
     holder = projection.person_holding(unit.session, normalise(details.id_number))
     decided = Person().register(
-        details, registered_on=registered_on or today(), today=today(), streets=streets, registered_as=holder
+        details,
+        registered_on=registered_on or today(),
+        today=today(),
+        streets=streets,
+        registered_as=holder,
+        communities=communities,
     )
     person_id = decided[0].person_id
     save_decided(unit, person_id, 0, decided)
@@ -54,13 +64,20 @@ def correct_person(
     changes: Mapping[str, Any],
     reason: str,
     check: Guard,
+    communities: Mapping[str, frozenset[str]] = NO_COMMUNITY_LISTS,
 ) -> list[str]:
     """Correct basic information; returns the names of the corrected fields."""
     person, version = load_to_decide(unit, person_id, check)
     new_id_number = changes.get("id_number")
     holder = projection.person_holding(unit.session, normalise(new_id_number)) if new_id_number else None
     decided = person.correct(
-        changes, reason=reason, corrected_on=today(), today=today(), streets=streets, id_number_holder=holder
+        changes,
+        reason=reason,
+        corrected_on=today(),
+        today=today(),
+        streets=streets,
+        id_number_holder=holder,
+        communities=communities,
     )
     save_decided(unit, person_id, version, decided)
     return sorted(decided[0].changes)

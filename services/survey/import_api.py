@@ -8,7 +8,6 @@ its rows are held in memory whole.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from datetime import date
 from typing import IO, Any
 from urllib.parse import quote, urlencode
@@ -118,13 +117,13 @@ async def _import_form(
         raise CommandRejected("请选择要上传的表格文件（file）", field="file", code="survey.file.required")
     if upload.size > MAX_BYTES:
         raise _too_large()
-    streets = jurisdiction_of(request).streets
-    return await run_in_threadpool(_import, command, streets, campaign, upload.file, upload.filename)
+    area = jurisdiction_of(request)
+    return await run_in_threadpool(_import, command, area, campaign, upload.file, upload.filename)
 
 
 def _import(
     command: KeyedCommand,
-    streets: Sequence[str],
+    area: Jurisdiction,
     campaign: SurveyCampaign,
     file: IO[bytes],
     filename: str | None,
@@ -132,7 +131,9 @@ def _import(
     """All rows in the command's unit of work, answered with the persons imported; a refused sheet rolls
     the unit back (SheetRejected leaves the ``with``)."""
     with command.unit() as unit:
-        imported = import_survey_file(unit, streets, campaign, file, filename)
+        imported = import_survey_file(
+            unit, area.streets, campaign, file, filename, communities=area.communities.listed
+        )
         location = "/surveys?" + urlencode({"street": campaign.street, "year": campaign.survey_year})
         return command.answer(_imported(campaign, imported), status=201, location=location), imported
 

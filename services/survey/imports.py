@@ -15,7 +15,7 @@ Usable without HTTP: ``import_survey_file(unit, streets, campaign, file, filenam
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from itertools import islice
@@ -27,7 +27,7 @@ from kernel.domain.rejections import CommandRejected
 from kernel.store.bulk import Append, append_streams, load_streams
 from kernel.store.store import UnitOfWork
 from services.survey import keys, projection
-from services.survey.domain import Person, PersonEvent
+from services.survey.domain import NO_COMMUNITY_LISTS, Person, PersonEvent
 from services.survey.handlers import stream_of
 from services.survey.identity import normalise
 from services.survey.import_rows import (
@@ -84,11 +84,16 @@ class _Decision:
 
 
 def import_survey_file(
-    unit: UnitOfWork, streets: Sequence[str], campaign: SurveyCampaign, file: IO[bytes], filename: str | None
+    unit: UnitOfWork,
+    streets: Sequence[str],
+    campaign: SurveyCampaign,
+    file: IO[bytes],
+    filename: str | None,
+    communities: Mapping[str, frozenset[str]] = NO_COMMUNITY_LISTS,
 ) -> list[ImportedRow]:
     """Import the sheet in ``file`` for ``campaign``; SheetRejected: the unit must roll back (the caller's
-    ``with`` does), so nothing is recorded."""
-    sheet_import = _SheetImport(unit, streets, campaign)
+    ``with`` does), so nothing is recorded. ``communities``: the listed communities of each street."""
+    sheet_import = _SheetImport(unit, streets, campaign, communities)
     try:
         with open_sheet(file, filename, HEADERS, ANCHOR) as sheet:
             if missing := missing_columns(sheet.header_row, sheet.columns):
@@ -120,9 +125,16 @@ def read_survey_sheet(campaign: SurveyCampaign, data: bytes, filename: str | Non
 class _SheetImport:
     """The rows of one sheet, decided and written a batch at a time until the first failing row."""
 
-    def __init__(self, unit: UnitOfWork, streets: Sequence[str], campaign: SurveyCampaign) -> None:
+    def __init__(
+        self,
+        unit: UnitOfWork,
+        streets: Sequence[str],
+        campaign: SurveyCampaign,
+        communities: Mapping[str, frozenset[str]],
+    ) -> None:
         self.unit = unit
         self.streets = streets
+        self.communities = communities
         self.campaign = campaign
         self.today = today()
         self.errors: list[RowError] = []
@@ -187,7 +199,11 @@ class _SheetImport:
         if holder is None:
             on_day: date = self.campaign.surveyed_on
             decided = Person().register(
-                row.details, registered_on=on_day, today=self.today, streets=self.streets
+                row.details,
+                registered_on=on_day,
+                today=self.today,
+                streets=self.streets,
+                communities=self.communities,
             )
             person, version = Person.from_history(decided), 0
             events: list[PersonEvent] = list(decided)

@@ -70,6 +70,18 @@ def _blank_to_none(text: str | None) -> str | None:
     return stripped or None
 
 
+def check_community(details: PersonDetails, communities: Mapping[str, frozenset[str]]) -> None:
+    """Where the pack lists the communities of the person's street (communities.toml), one of them."""
+    listed = communities.get(details.street)
+    if listed is not None and details.community not in listed:
+        raise CommandRejected(
+            f"“{details.community}”不是“{details.street}”的社区（按本辖区的社区名录）；"
+            f"可选：{'、'.join(sorted(listed))}",
+            field="community",
+            code="survey.community.unknown",
+        )
+
+
 def check_details(details: PersonDetails, streets: tuple[str, ...], *, on_day: date, today: date) -> None:
     if details.street not in streets:
         raise CommandRejected(
