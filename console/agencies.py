@@ -23,6 +23,9 @@ SERVICE_NAMES = {
     "settlement": "结算系统",
 }
 
+LIST_PAGE = 500
+"""The page the console asks for when it reads a whole list (the services' largest page)."""
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -127,6 +130,26 @@ class AgencyClient:
         if response.status_code >= 400:
             raise ServiceRefused(Problem.of(response))
         return response.json()
+
+    def every(
+        self,
+        service: str,
+        path: str,
+        *,
+        user: str,
+        purpose: str,
+        params: Mapping[str, Any] | None = None,
+    ) -> list[Any]:
+        """Every item of a paged array answer (``limit``/``offset``, ``X-Total-Count``), page after page:
+        a worklist of a whole district is longer than one page of 500."""
+        found: list[Any] = []
+        while True:
+            asked = {**(params or {}), "limit": LIST_PAGE, "offset": len(found)}
+            answer = self.download(service, path, user=user, purpose=purpose, params=asked)
+            items = answer.json()
+            found.extend(items)
+            if not items or len(found) >= int(answer.headers.get("X-Total-Count", len(found))):
+                return found
 
     def read(self, service: str, path: str, body: Mapping[str, Any], *, user: str, purpose: str) -> Any:
         """A query sent as a POST (its ids do not fit a URL): no Idempotency-Key, since it changes

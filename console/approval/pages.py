@@ -54,6 +54,10 @@ def _get(request: Request, clerk: Clerk, path: str, purpose: str, **params: Any)
     return console_of(request).agencies.get(APPROVAL, path, user=clerk.name, purpose=purpose, params=params)
 
 
+def _every(request: Request, clerk: Clerk, path: str, purpose: str, **params: Any) -> list[Any]:
+    return console_of(request).agencies.every(APPROVAL, path, user=clerk.name, purpose=purpose, params=params)
+
+
 def _post(request: Request, sent: Sent, path: str, body: dict[str, Any]) -> Answer:
     return send_form(request, sent, APPROVAL, path, body)
 
@@ -271,8 +275,10 @@ def _block_page(
 @router.get("/referrals")
 def referrals(request: Request, clerk: SignedIn) -> Response:
     """已转介、尚未申请: referrals to service institutions with no application of this street yet."""
-    found = _get(request, clerk, "/referrals", "待提交申请：已转介人员")
-    applied = {item["person_id"] for item in _get(request, clerk, "/applications", "待提交申请：已转介人员")}
+    found = _every(request, clerk, "/referrals", "待提交申请：已转介人员")
+    applied = {
+        item["person_id"] for item in _every(request, clerk, "/applications", "待提交申请：已转介人员")
+    }
     waiting = [
         referral
         for referral in found
@@ -291,7 +297,7 @@ def referrals(request: Request, clerk: SignedIn) -> Response:
 
 
 def _referral(request: Request, clerk: Clerk, referral_id: UUID) -> dict[str, Any]:
-    for referral in _get(request, clerk, "/referrals", "填写补助申请审批表"):
+    for referral in _every(request, clerk, "/referrals", "填写补助申请审批表"):
         if referral["referral_id"] == str(referral_id):
             return dict(referral)
     raise ServiceRefused(Problem(404, "console.referral_not_found", "审批系统尚未收到这份转介"))

@@ -39,6 +39,10 @@ def _get(request: Request, clerk: Clerk, path: str, purpose: str, **params: Any)
     return console_of(request).agencies.get(DELIVERY, path, user=clerk.name, purpose=purpose, params=params)
 
 
+def _every(request: Request, clerk: Clerk, path: str, purpose: str, **params: Any) -> list[Any]:
+    return console_of(request).agencies.every(DELIVERY, path, user=clerk.name, purpose=purpose, params=params)
+
+
 def _post(request: Request, sent: Sent, body: dict[str, Any]) -> Answer:
     return send_form(request, sent, DELIVERY, "/deliveries", body)
 
@@ -58,8 +62,8 @@ def _institution(clerk: Clerk) -> str | None:
 def worklist(request: Request, clerk: SignedIn) -> Response:
     """待服务项目: approved items fixed to this institution now, and the records kept for each."""
     purpose = "服务：待服务项目"
-    entitlements = _get(request, clerk, "/entitlements", purpose)
-    records = _get(request, clerk, "/deliveries", purpose, institution_id=_institution(clerk))
+    entitlements = _every(request, clerk, "/entitlements", purpose)
+    records = _every(request, clerk, "/deliveries", purpose, institution_id=_institution(clerk))
     refused = _get(request, clerk, "/deliveries/refused", purpose, institution_id=_institution(clerk))
     kept: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for record in records:

@@ -153,7 +153,7 @@ def _approved_application(request: Request, clerk: Clerk, card_number: str) -> d
     """The approved application that holds ``card_number`` (LJ<year>-<sequence>: searched in its year)."""
     year = card_number.rsplit("-", 1)[0][-4:]
     params = {"status": "approved", "year": year if year.isdigit() else None}
-    applications: list[dict[str, Any]] = console_of(request).agencies.get(
+    applications: list[dict[str, Any]] = console_of(request).agencies.every(
         "approval", "/applications", user=clerk.name, purpose=PRINT_SERVICE_CARD, params=params
     )
     for application in applications:
