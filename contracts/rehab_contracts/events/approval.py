@@ -19,7 +19,7 @@ from rehab_contracts.events.common import (
     Year,
     require_unique,
 )
-from rehab_contracts.money import AMOUNT_BOUND
+from rehab_contracts.money import AMOUNT_BOUND, MAX_AMOUNT_FEN
 from rehab_contracts.streams import APPROVAL, APPROVAL_STREAM
 from rehab_contracts.vocabulary import (
     Attachment,
@@ -99,6 +99,7 @@ class ItemApproval(ContractModel):
     amount_fen: int | None = Field(
         default=None,
         gt=0,
+        le=MAX_AMOUNT_FEN,
         strict=True,
         description=(
             "Fixed subsidy amount 金额 in fen 分, above 0; given exactly when subsidy_mode is fixed_amount. "

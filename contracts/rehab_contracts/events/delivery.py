@@ -10,7 +10,7 @@ from pydantic import Field, model_validator
 
 from rehab_contracts.envelope import EventPayload
 from rehab_contracts.events.common import InstitutionId, PersonId, Text, Year
-from rehab_contracts.money import AMOUNT_BOUND
+from rehab_contracts.money import AMOUNT_BOUND, MAX_AMOUNT_FEN
 from rehab_contracts.streams import DELIVERY, DELIVERY_STREAM
 from rehab_contracts.vocabulary import CatalogueItem, SignerRole
 
@@ -61,6 +61,7 @@ class ServiceDelivered(EventPayload):
     signed_on: date = Field(description="Date of that signature.", examples=["2024-12-20"])
     charge_fen: int = Field(
         ge=0,
+        le=MAX_AMOUNT_FEN,
         strict=True,
         description="Total charge of the service, in fen 分. " + AMOUNT_BOUND,
         examples=[150000],
@@ -68,6 +69,7 @@ class ServiceDelivered(EventPayload):
     insurance_paid_fen: int = Field(
         default=0,
         ge=0,
+        le=MAX_AMOUNT_FEN,
         strict=True,
         description=(
             "Part paid first by basic medical insurance, critical-illness insurance, medical aid and other "
