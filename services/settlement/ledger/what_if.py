@@ -4,18 +4,34 @@ The live ledger's tables are only read. The other policy replaces the known poli
 the one of its jurisdiction taking effect on the same date); every other policy stays as it is.
 Differences are per payee (what it received, net of claw-backs), per funding source (what it paid,
 net) and per funding level (central_provincial, city_county, district …: the sources' levels), in fen.
+
+A policy file defers some figures to documents not among the seeds (``{ deployment_input = "…" }``). A
+file of a pack (``<pack>/policies/<id>.toml``) is read with that pack's ``inputs.toml`` filled in, as
+settlement reads it live; ``--inputs FILE`` names another inputs file. The figures still missing are
+listed, so a what-if never silently differs from the live ledger for want of a figure.
 """
 
 from __future__ import annotations
 
-import tomllib
-from collections.abc import Callable, Mapping, Sequence
+import copy
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 
+from kernel.reference.pack import (
+    INPUTS_FILE,
+    JURISDICTION_FILE,
+    POLICIES_FOLDER,
+    DeploymentFigure,
+    DeploymentInputs,
+    PackError,
+    read_toml,
+    validated,
+)
 from services.settlement.book.policy import Policy, PolicySet, load_policies
 from services.settlement.ledger.archive import Counted, facts_of
 from services.settlement.ledger.as_of import end_of_day, known_by, totals_as_of
@@ -23,10 +39,102 @@ from services.settlement.ledger.person_order import fold_facts, fold_log
 from services.settlement.ledger.report import LedgerReport, ledger_report, render_table, yuan
 
 
-def read_policy_file(path: Path) -> Policy:
-    """A policy file validated like the shipped ones (its name need not match its id)."""
-    with path.open("rb") as handle:
-        return Policy.model_validate(tomllib.load(handle))
+@dataclass(frozen=True)
+class PolicyRead:
+    """A policy file read for a what-if: the policy, its deployment inputs filled in, and what is missing."""
+
+    policy: Policy
+    inputs_file: Path | None
+    """The inputs file the figures came from: the pack's ``inputs.toml``, ``--inputs FILE``, or none."""
+    given: tuple[str, ...]
+    """Dotted paths of the figures that file gave."""
+    missing: tuple[tuple[str, str], ...]
+    """(dotted path, what the figure is and which document sets it) of each figure nobody gave."""
+
+
+def read_policy_file(path: Path, inputs: Path | None = None) -> Policy:
+    """A policy file validated like the shipped ones (its name need not match its id), with the deployment
+    inputs of its pack (or of ``inputs``) filled in."""
+    return read_policy_with_inputs(path, inputs).policy
+
+
+def read_policy_with_inputs(path: Path, inputs: Path | None = None) -> PolicyRead:
+    """A policy file with the figures it defers to other documents filled from ``inputs``, else from the
+    ``inputs.toml`` of the pack it lies in; a file outside a pack without ``inputs`` is read as written.
+
+    Only the ``[[inputs]]`` naming this file (``policies/<file name>`` or ``policies/<id>.toml``) apply."""
+    data = read_toml(path)
+    inputs_file = inputs if inputs is not None else _pack_inputs_of(path)
+    given: tuple[str, ...] = ()
+    if inputs_file is not None:
+        figures = validated(DeploymentInputs, read_toml(inputs_file), inputs_file).inputs
+        names = {f"{POLICIES_FOLDER}/{path.name}", f"{POLICIES_FOLDER}/{data.get('id')}.toml"}
+        data, given = _filled(data, [figure for figure in figures if figure.file in names], inputs_file)
+    policy = validated(Policy, data, path)
+    return PolicyRead(policy, inputs_file, given, tuple(_not_given(data, "")))
+
+
+def _pack_inputs_of(path: Path) -> Path | None:
+    """``<pack>/inputs.toml`` of a policy file lying in ``<pack>/policies/``; None elsewhere."""
+    folder = path.resolve().parent
+    pack = folder.parent
+    if folder.name != POLICIES_FOLDER or not (pack / JURISDICTION_FILE).is_file():
+        return None
+    inputs = pack / INPUTS_FILE
+    return inputs if inputs.is_file() else None
+
+
+def _filled(
+    data: dict[str, Any], figures: Sequence[DeploymentFigure], inputs_file: Path
+) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """The policy's data with each given figure put into its ``{ deployment_input }``."""
+    filled = copy.deepcopy(data)
+    for figure in figures:
+        slot = _at(filled, figure.path)
+        if not isinstance(slot, dict) or "deployment_input" not in slot or figure.fen is None:
+            raise PackError(
+                f"{inputs_file}: {figure.file} 的 {figure.path} 不是按分（fen）给出的部署参数"
+                "（{ deployment_input = … }）"
+            )
+        slot["fen"] = figure.fen
+    return filled, tuple(figure.path for figure in figures)
+
+
+def _at(data: object, dotted: str) -> object:
+    for key in dotted.split("."):
+        if not isinstance(data, dict) or key not in data:
+            return None
+        data = data[key]
+    return data
+
+
+def _not_given(data: object, path: str) -> Iterator[tuple[str, str]]:
+    if isinstance(data, dict):
+        if "deployment_input" in data:
+            if data.get("fen") is None:
+                yield path, str(data["deployment_input"])
+            return
+        for key, value in data.items():
+            yield from _not_given(value, f"{path}.{key}" if path else str(key))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from _not_given(value, f"{path}[{index}]")
+
+
+def render_inputs(read: PolicyRead) -> str:
+    """In Chinese: where the deferred figures came from and which are still missing (for stderr)."""
+    policy = read.policy
+    if read.inputs_file is None:
+        lines = [f"政策 {policy.id}：未使用部署参数文件（inputs.toml），按政策文件原样重放"]
+    else:
+        lines = [f"政策 {policy.id}：部署参数取自 {read.inputs_file}，填入 {len(read.given)} 项"]
+    if not read.missing:
+        return "\n".join([*lines, "需由部署给出的数额均已给出"]) + "\n"
+    lines.append(
+        f"仍缺 {len(read.missing)} 项部署参数，依赖它们的款项在重放中待结算（用 --inputs FILE 给出）："
+    )
+    lines += [f"  {path}：{what}" for path, what in read.missing]
+    return "\n".join(lines) + "\n"
 
 
 def with_policy(policies: PolicySet, policy: Policy) -> PolicySet:
