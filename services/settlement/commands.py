@@ -22,7 +22,12 @@ from services.settlement.documents.quotas import NoQuotas, quota_use_report, ren
 from services.settlement.documents.reports import coverage_report, policy_of_year, render_coverage
 from services.settlement.documents.statements import FORMATS, BadPeriod, Period, statement
 from services.settlement.ledger.as_of import Basis, render_as_of, totals_as_of
-from services.settlement.ledger.what_if import read_policy_file, render_what_if, replay_under
+from services.settlement.ledger.what_if import (
+    read_policy_with_inputs,
+    render_inputs,
+    render_what_if,
+    replay_under,
+)
 
 
 def _names(policies: PolicySet) -> AccountNames:
@@ -50,13 +55,14 @@ def replay_as_of_date(engine: Engine, day: date, basis: Basis = "received") -> i
     return 0 if replay.report.balanced else 1
 
 
-def replay_under_policy(engine: Engine, path: Path) -> int:
+def replay_under_policy(engine: Engine, path: Path, inputs: Path | None = None) -> int:
     try:
-        policy = read_policy_file(path)
+        read = read_policy_with_inputs(path, inputs)
     except (OSError, ValueError) as bad:  # pydantic's ValidationError and TOML errors are ValueErrors
         print(f"cannot use {path} as a policy: {bad}", file=sys.stderr)
         return 2
-    print(render_what_if(replay_under(engine, policy)), end="")
+    print(render_inputs(read), end="", file=sys.stderr)
+    print(render_what_if(replay_under(engine, read.policy)), end="")
     return 0
 
 
