@@ -44,7 +44,8 @@ SurveyUrl = Annotated[
 ]
 
 HELP = {
-    "replay": "从事件存档重建结算台账（replay）并打印合计；--as-of 看某日的台账，--policy 看另一政策会付多少",
+    "replay": "从事件存档重建结算台账（replay）并打印合计；--as-of 看某日的台账，--policy 看另一政策会付多少"
+    "（--inputs 给出它另行规定的数额）",
     "explain": "说明一笔记账（posting）的金额为何如此：规则、政策条款和数值、输入、算式、来源事件",
     "statement": "某收款方（payee）某年或某月的对账单（statement），csv 或 xlsx；"
     "个人收款方印出姓名（留审计记录）",
@@ -93,6 +94,14 @@ def replay(
             help="在内存中按这份政策文件重放全部存档，打印与实时台账的差额（按收款方、资金来源和级次）",
         ),
     ] = None,
+    inputs: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE",
+            help="配合 --policy：政策原文另行规定的数额（部署参数）取自这份 inputs.toml；"
+            "默认取政策文件所在辖区包的 inputs.toml。仍缺的数额会逐项列出",
+        ),
+    ] = None,
     from_archive: Annotated[
         bool,
         typer.Option(help="先只从存档重新推导事实日志（逐个校验事件）再重建；默认读实时台账写的事实日志"),
@@ -104,10 +113,12 @@ def replay(
 
     if policy is not None and as_of is not None:
         raise CommandFailed("--policy 和 --as-of 不能同时使用", ExitCode.USAGE)
+    if inputs is not None and policy is None:
+        raise CommandFailed("--inputs 只能配合 --policy 使用", ExitCode.USAGE)
     engine = existing_store("settlement", var_dir, database_url)
     try:
         with working("正在重放结算事件（replay）…"):
-            return _replay_in(engine, as_of, known_by, policy, from_archive)
+            return _replay_in(engine, as_of, known_by, (policy, inputs), from_archive)
     except (ValueError, ArithmeticError, SQLAlchemyError) as error:  # a stored value, not a bug to trace
         warn(f"rehab replay：存档的事件无法重放：{_shown(error)}")
         _print_amounts_beyond_bound(engine, whole_archive=True)
@@ -115,15 +126,20 @@ def replay(
 
 
 def _replay_in(
-    engine: "Engine", as_of: date | None, known_by: str, policy: Path | None, from_archive: bool
+    engine: "Engine",
+    as_of: date | None,
+    known_by: str,
+    policy_and_inputs: tuple[Path | None, Path | None],
+    from_archive: bool,
 ) -> int:
     from services.settlement.ledger.replay import rebuild_ledger
     from services.settlement.ledger.report import render
 
+    policy, inputs = policy_and_inputs
     if policy is not None:
         from services.settlement.commands import replay_under_policy
 
-        return replay_under_policy(engine, policy)
+        return replay_under_policy(engine, policy, inputs)
     if as_of is not None:
         from services.settlement.commands import replay_as_of_date
 
