@@ -218,3 +218,87 @@ def test_entries_retention_trimmed_behind_every_group_are_not_published_again(
 
     assert republish_lost(store, redis_url) == 0
     assert redis_client.xlen(STREAM) == 2
+
+
+# -- groups lost between two checks: the relay remembers what each group had received -----------------
+def both_groups_read_everything(redis_client: redis.Redis) -> None:
+    """Each group the stream has reads and acknowledges every entry it was not delivered yet."""
+    for info in redis_client.xinfo_groups(STREAM):
+        group = info["name"].decode()
+        delivered = [entry_id for entry_id, _ in read_group(redis_client, STREAM, group, "c1")]
+        if delivered:
+            redis_client.xack(STREAM, group, *delivered)
+
+
+def test_entries_a_lost_group_never_read_are_published_again_when_the_stream_goes_after_it(
+    store: EventStore, redis_url: str, redis_client: redis.Redis
+) -> None:
+    """The CI flake of tests/faults/test_group_loss.py: a check ran while settlement's group was gone
+    and took assessment's floor as everyone's; the stream went before the re-created group read it."""
+
+    async def scenario() -> list[int]:
+        relay = relay_for(store, redis_url)
+        checks = []
+        try:
+            with store.transaction() as unit:
+                unit.append("person-1", 0, [need_surveyed(), need_surveyed()])
+            await relay.publish_pending()
+            for group in ("assessment", "settlement"):
+                redis_client.xgroup_create(STREAM, group, id="0")
+            both_groups_read_everything(redis_client)
+            checks.append(await relay.republish_lost_entries())
+
+            redis_client.xgroup_destroy(STREAM, "settlement")
+            with store.transaction() as unit:
+                unit.append("person-1", 2, [need_surveyed(), need_surveyed(), need_surveyed()])
+            await relay.publish_pending()
+            both_groups_read_everything(redis_client)  # assessment only: settlement has no group
+            checks.append(await relay.republish_lost_entries())
+
+            redis_client.xgroup_create(STREAM, "settlement", id="0")  # keep_groups re-creates it
+            redis_client.delete(STREAM)  # and the stream goes before settlement read anything
+            with store.transaction() as unit:
+                unit.append("person-2", 0, [need_surveyed()])
+            await relay.publish_pending()
+            for group in ("assessment", "settlement"):
+                redis_client.xgroup_create(STREAM, group, id="0")
+            both_groups_read_everything(redis_client)  # the groups are back before the next check
+            checks.append(await relay.republish_lost_entries())
+        finally:
+            await relay.redis.aclose()
+        return checks
+
+    assert asyncio.run(scenario()) == [0, 0, 3]  # versions 3-5 never reached settlement
+
+
+def test_a_stream_deleted_and_its_groups_recreated_before_the_check_loses_nothing(
+    store: EventStore, redis_url: str, redis_client: redis.Redis
+) -> None:
+    async def scenario() -> list[int]:
+        relay = relay_for(store, redis_url)
+        checks = []
+        try:
+            with store.transaction() as unit:
+                unit.append("person-1", 0, [need_surveyed(), need_surveyed()])
+            await relay.publish_pending()
+            for group in ("assessment", "settlement"):
+                redis_client.xgroup_create(STREAM, group, id="0")
+            both_groups_read_everything(redis_client)
+            checks.append(await relay.republish_lost_entries())
+
+            with store.transaction() as unit:
+                unit.append("person-1", 2, [need_surveyed(), need_surveyed()])
+            await relay.publish_pending()
+            redis_client.delete(STREAM)  # before any group was delivered versions 3 and 4
+            with store.transaction() as unit:
+                unit.append("person-2", 0, [need_surveyed()])
+            await relay.publish_pending()
+            for group in ("assessment", "settlement"):
+                redis_client.xgroup_create(STREAM, group, id="0")
+            both_groups_read_everything(redis_client)
+            checks.append(await relay.republish_lost_entries())
+        finally:
+            await relay.redis.aclose()
+        return checks
+
+    assert asyncio.run(scenario()) == [0, 2]
