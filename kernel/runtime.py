@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from faststream.redis import RedisBroker
+from prometheus_client import Gauge
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from redis.asyncio import Redis
@@ -34,6 +35,7 @@ from kernel.messaging.dead_letters import dead_letter_stream
 from kernel.messaging.durability import default_user_problems, durability_problems
 from kernel.messaging.health import Problem, consumer_lag
 from kernel.messaging.health import readiness as health_problems
+from kernel.messaging.leadership import Leadership
 from kernel.messaging.relay import OutboxRelay
 from kernel.messaging.retention import DEFAULT_EVERY_SECONDS as TRIM_EVERY_SECONDS
 from kernel.messaging.retention import retention_seconds, trim_forever
@@ -243,6 +245,21 @@ class ServiceRuntime:
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     blocked_by: str | None = None
     """Why the service does not publish or consume yet (e.g. unsafe Redis settings), if it does not."""
+    single_writer: SingleWriter | None = None
+
+
+@dataclass(frozen=True)
+class SingleWriter:
+    """Consumers only one instance may run at a time (settlement's ledger, ADR 0020): the elected leader
+    consumes, the other instances stand by and serve reads.
+
+    ``on_elected`` (blocking, in a worker thread) brings the instance's state up to date from the database
+    before it consumes; ``on_deposed`` runs when it stops consuming (its state may then be behind).
+    """
+
+    leadership: Leadership
+    on_elected: Callable[[ServiceRuntime], None]
+    on_deposed: Callable[[ServiceRuntime], None]
 
 
 def runtime_of(request: Request) -> ServiceRuntime:
@@ -262,14 +279,19 @@ def create_service_app(
     tables: MetaData | None = None,
     on_start: Callable[[ServiceRuntime], None] | None = None,
     counters: Sequence[ServiceCounter] = (),
+    single_writer: SingleWriter | None = None,
 ) -> FastAPI:
     """The composition root of a service: nothing connects until the app starts. ``counters``: the
-    service's own counts on ``/metrics`` (``kernel.web.instrumentation``)."""
+    service's own counts on ``/metrics`` (``kernel.web.instrumentation``); ``single_writer``: only the
+    elected instance consumes (ADR 0020)."""
     service_metrics = ServiceMetrics(settings.service)
+    if single_writer is not None:
+        _count_leadership(service_metrics, single_writer.leadership)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = _build_runtime(settings, publishes_to, subscriptions, tables)
+        runtime.single_writer = single_writer
         app.state.runtime = runtime
         app.state.audit_trail = AuditTrail(runtime.store.engine)
         if on_start is not None:
@@ -290,8 +312,7 @@ def create_service_app(
             await _stop_tasks(runtime.tasks)
             with contextlib.suppress(Exception):
                 await broker.stop()
-            await runtime.redis.aclose()
-            runtime.store.engine.dispose()
+            await _close(runtime)
 
     access = load_access_control(settings)
     app = FastAPI(title=title, description=description, lifespan=lifespan, version="0.1.0")
@@ -334,8 +355,7 @@ def create_service_app(
         status = "ok" if runtime.blocked_by is None else f"blocked: {runtime.blocked_by}"
         events = await asyncio.to_thread(runtime.store.counts)
         body: dict[str, object] = {"service": settings.service, "status": status, "events": events}
-        if runtime.consumer is not None:
-            body["consumer"] = await asyncio.to_thread(runtime.consumer.health)
+        body.update(await asyncio.to_thread(_parts_health, runtime))
         return health_response(body, problems)
 
     @app.get("/health/live", include_in_schema=False)
@@ -349,6 +369,36 @@ def create_service_app(
         return metrics_response(await snapshot(runtime_of(request), counters), service_metrics.registry)
 
     return app
+
+
+def _parts_health(runtime: ServiceRuntime) -> dict[str, object]:
+    """What ``/health`` says about the consumer and, for a single writer, this instance's role."""
+    parts: dict[str, object] = {}
+    if runtime.consumer is not None:
+        parts["consumer"] = runtime.consumer.health()
+    if runtime.single_writer is not None:
+        parts["leadership"] = runtime.single_writer.leadership.health()
+    return parts
+
+
+async def _close(runtime: ServiceRuntime) -> None:
+    await runtime.redis.aclose()
+    if runtime.single_writer is not None:
+        await asyncio.to_thread(runtime.single_writer.leadership.close)
+    runtime.store.engine.dispose()
+
+
+def _count_leadership(metrics: ServiceMetrics, leadership: Leadership) -> None:
+    """``rehab_leader{service,scope}`` on ``/metrics``: 1 while this instance leads, 0 while it stands by."""
+    gauge = Gauge(
+        "rehab_leader",
+        "1 while this instance is the elected single writer (it consumes), 0 while it stands by.",
+        ["service", "scope"],
+        registry=metrics.registry,
+    )
+    gauge.labels(metrics.service, leadership.scope).set_function(
+        lambda: 1.0 if leadership.session_pid is not None else 0.0
+    )
 
 
 async def readiness(runtime: ServiceRuntime) -> list[Problem]:
@@ -523,9 +573,10 @@ async def _start_when_redis_answers(runtime: ServiceRuntime, broker: RedisBroker
             if not await _redis_is_safe(runtime):
                 await asyncio.sleep(5.0)  # the operator may fix the settings; check again
                 continue
-            if consumer is not None:
-                await consumer.ensure_groups(runtime.redis)
-            await broker.start()
+            if runtime.single_writer is None:
+                if consumer is not None:
+                    await consumer.ensure_groups(runtime.redis)
+                await broker.start()
             break
         except Exception as error:
             log.warning("%s waits for Redis: %s", runtime.settings.service, error)
@@ -539,7 +590,66 @@ async def _start_when_redis_answers(runtime: ServiceRuntime, broker: RedisBroker
             every = min(TRIM_EVERY_SECONDS, keep_seconds)
             trimming = trim_forever(runtime.redis, [runtime.relay.stream], keep_seconds, every_seconds=every)
             runtime.tasks.append(asyncio.create_task(trimming))
+    if runtime.single_writer is not None:
+        await _consume_while_leading(runtime, broker, runtime.single_writer)
+        return
     runtime.tasks.append(asyncio.create_task(_restart_stopped_subscribers(runtime, broker)))
     if consumer is not None:
         runtime.tasks.append(asyncio.create_task(consumer.reclaim_forever(runtime.redis)))
         await consumer.keep_groups(runtime.redis)
+
+
+async def _consume_while_leading(runtime: ServiceRuntime, broker: RedisBroker, writer: SingleWriter) -> None:
+    """Stand by until elected, consume while leading, stand by when the lock is lost; until cancelled."""
+    leadership, service = writer.leadership, runtime.settings.service
+    while True:
+        await leadership.elected()
+        consuming: list[asyncio.Task[None]] = []
+        try:
+            await asyncio.to_thread(writer.on_elected, runtime)
+            consuming = await _start_consuming(runtime, broker)
+            await leadership.lost()
+            log.error("%s lost the writer's lock: it stops consuming and stands by", service)
+        except Exception as error:
+            log.error("%s cannot lead: %s", service, error, exc_info=error)
+        finally:
+            await asyncio.to_thread(leadership.step_down)  # first: from now on its transactions are fenced
+            await _stop_consuming(broker, consuming)
+            writer.on_deposed(runtime)
+        raise_if_cancelled()
+        await asyncio.sleep(leadership.retry_seconds)
+
+
+async def _start_consuming(runtime: ServiceRuntime, broker: RedisBroker) -> list[asyncio.Task[None]]:
+    """The leader's consuming: what the previous leader left pending is claimed at once, then the
+    subscribers start (again) with the reclaim and group-keeping loops."""
+    consumer = runtime.consumer
+    if consumer is None:
+        return []
+    await consumer.ensure_groups(runtime.redis)
+    await consumer.reclaim_once(
+        runtime.redis, min_idle_seconds=0
+    )  # only the leader consumes: none is in flight
+    if broker.running:
+        for subscriber in broker.subscribers:
+            if not subscriber.running:
+                await subscriber.start()
+    else:
+        await broker.start()
+    loops = [
+        _restart_stopped_subscribers(runtime, broker),
+        consumer.reclaim_forever(runtime.redis),
+        consumer.keep_groups(runtime.redis),
+    ]
+    return [asyncio.create_task(loop) for loop in loops]
+
+
+async def _stop_consuming(broker: RedisBroker, consuming: list[asyncio.Task[None]]) -> None:
+    """Stop reading the streams at once; a handler still running is fenced from committing (ADR 0020)."""
+    for task in consuming:
+        task.cancel()
+    running = [subscriber.stop() for subscriber in broker.subscribers if subscriber.running]
+    if running:  # each waits for its handler in flight, at most FastStream's graceful timeout
+        await asyncio.wait([asyncio.ensure_future(stop) for stop in running], timeout=5.0)
+    if consuming:
+        await asyncio.wait(consuming, timeout=5.0)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from kernel.runtime import ServiceRuntime, ServiceSettings, create_service_app
+from kernel.messaging.leadership import Leadership, elects_leaders
+from kernel.runtime import ServiceRuntime, ServiceSettings, SingleWriter, create_service_app
 from kernel.store.store import EventStore
 from kernel.web.instrumentation import ServiceCounter
 from services.settlement.api import router
@@ -22,21 +23,35 @@ DESCRIPTION = """\
 
 Consumes the survey, assessment, approval and delivery streams, archives every event, and keeps
 a double-entry ledger (integer fen) that can be dropped and rebuilt by replaying the archive.
-Publishes nothing.
+Publishes nothing. On PostgreSQL one instance, the elected leader, consumes and writes the ledger; the
+others stand by and serve reads (ADR 0020).
 """
+
+LEDGER_WRITER = "settlement:ledger-writer"
+"""The scope of the advisory lock whose holder writes the ledger."""
 
 
 def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     """The settlement service; nothing connects until the app starts."""
     settings = settings or ServiceSettings(service="settlement")
-    ledger = LiveLedger(load_policies())
+    leadership = Leadership(settings.store_url, LEDGER_WRITER) if elects_leaders(settings.store_url) else None
+    ledger = LiveLedger(load_policies(), fence=leadership.fence if leadership is not None else None)
 
     def warm(runtime: ServiceRuntime) -> None:
         engine = runtime.store.engine
-        if stored_before_journal_view(engine):
+        if leadership is not None:
+            ledger.warm_in_background(engine)  # for reads; the instance elected brings it up to date
+        elif stored_before_journal_view(engine):
             rebuild_ledger(engine, ledger.policies, live=ledger)  # the ledger is a projection: rebuilt
         else:
             ledger.warm_in_background(engine)  # healthy at once; events wait for the warm book
+
+    def lead(runtime: ServiceRuntime) -> None:
+        engine = runtime.store.engine
+        if stored_before_journal_view(engine):
+            rebuild_ledger(engine, ledger.policies, live=ledger)
+        else:
+            ledger.warm(engine)  # every fact the previous leader committed: its last transactions ended
 
     app = create_service_app(
         settings,
@@ -47,6 +62,9 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         subscriptions=SettlementHandlers(ledger).subscriptions(),
         tables=metadata,
         on_start=warm,
+        single_writer=SingleWriter(leadership, lead, lambda _runtime: ledger.mark_stale())
+        if leadership is not None
+        else None,
         counters=[
             ServiceCounter("postings", "Postings in the ledger (double-entry, integer fen).", count_postings)
         ],

@@ -90,11 +90,14 @@ def discard(book: SettlementBook) -> None:
 class LiveLedger:
     """The settlement book kept in memory between events, shared by the four stream subscribers.
 
-    Subscribers call from worker threads, so every use of the book holds the lock.
+    Subscribers call from worker threads, so every use of the book holds the lock. ``fence``, when
+    given, is called in each recording transaction before anything is written, and raises when this
+    process must not write (it no longer leads: ADR 0020).
     """
 
-    def __init__(self, policies: PolicySet) -> None:
+    def __init__(self, policies: PolicySet, fence: Callable[[Session], None] | None = None) -> None:
         self.policies = policies
+        self.fence = fence
         self._lock = threading.Lock()
         self._book = new_book(policies)
         self._stale = False
@@ -150,6 +153,8 @@ class LiveLedger:
         """Feed one consumed fact and write the postings it made due, in the consumer's transaction."""
         with self._lock:
             self._watch(unit.session)
+            if self.fence is not None:
+                self.fence(unit.session)
             fact_log.append(unit.session, facts_table, fact)
             if self._stale:
                 self._catch_up(unit)

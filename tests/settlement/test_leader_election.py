@@ -1,0 +1,166 @@
+"""Two settlement instances on one PostgreSQL database: one leader writes the ledger, the other stands by,
+serves reads and takes over within seconds when the leader's lock is gone; the ledger equals replay."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from uuid import uuid4
+
+import pytest
+import redis
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, func, make_url, select, text
+
+from kernel.messaging.leadership import Leadership, LeadershipLost
+from kernel.runtime import ServiceRuntime, ServiceSettings
+from kernel.store.tables import inbox_table
+from rehab.verify import check_no_duplicate_effect, check_replay_equivalent
+from rehab.verify_snapshot import Snapshot, load_store
+from services.settlement.app import create_app
+from tests.apps import state_of
+from tests.settlement.settlement_builders import Journey
+from tests.streams import add
+
+EVENTS_PER_JOURNEY = 5
+
+
+@pytest.fixture
+def database(postgres_url: str) -> Iterator[str]:
+    """A database of its own on the test PostgreSQL server, dropped afterwards."""
+    name = f"rehab_{uuid4().hex[:12]}"
+    server = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with server.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        server.dispose()
+
+
+def settlement(database: str, redis_url: str, tmp_path: Path, name: str) -> TestClient:
+    settings = ServiceSettings(
+        service="settlement", database_url=database, redis_url=redis_url, var_dir=tmp_path / name
+    )
+    return TestClient(create_app(settings))
+
+
+def runtime(client: TestClient) -> ServiceRuntime:
+    found: ServiceRuntime = state_of(client).runtime
+    return found
+
+
+def leadership(client: TestClient) -> Leadership:
+    writer = runtime(client).single_writer
+    assert writer is not None, "settlement on PostgreSQL elects its ledger writer"
+    return writer.leadership
+
+
+def role(client: TestClient) -> str:
+    answer = client.get("/health")
+    assert answer.status_code == 200, answer.text  # a standby is ready: it serves reads
+    return str(answer.json()["leadership"]["role"])
+
+
+def applied(client: TestClient) -> int:
+    consumer = runtime(client).consumer
+    assert consumer is not None
+    return consumer.stats.applied + consumer.stats.reclaimed
+
+
+def publish(client: redis.Redis, journeys: int) -> None:
+    for _ in range(journeys):
+        for envelope, stream in Journey().events():
+            add(client, stream, envelope.to_wire())
+
+
+def archived(database: str) -> int:
+    engine = create_engine(database)
+    try:
+        with engine.connect() as connection:
+            return connection.scalar(select(func.count()).select_from(inbox_table)) or 0
+    finally:
+        engine.dispose()
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = 30.0) -> float:
+    """Seconds until ``condition`` held; fails naming ``what`` after ``timeout``."""
+    started = time.monotonic()
+    while not condition():
+        assert time.monotonic() - started < timeout, f"waited {timeout:.0f}s for {what}"
+        time.sleep(0.1)
+    return time.monotonic() - started
+
+
+def assert_ledger_equals_replay(database: str) -> None:
+    snapshot = Snapshot({"settlement": load_store("settlement", database)}, {}, {})
+    for check in (check_replay_equivalent(snapshot), check_no_duplicate_effect(snapshot)):
+        assert check.violations == [], check.violations[:5]
+    assert check_replay_equivalent(snapshot).counts["live postings"] > 0
+
+
+def test_one_of_two_instances_consumes_and_the_ledger_equals_replay(
+    database: str, redis_url: str, redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    with ExitStack() as running:
+        first = running.enter_context(settlement(database, redis_url, tmp_path, "a"))
+        second = running.enter_context(settlement(database, redis_url, tmp_path, "b"))
+        wait_for(lambda: {role(first), role(second)} == {"leader", "standby"}, "one leader")
+
+        publish(redis_client, 30)
+        wait_for(lambda: archived(database) == 30 * EVENTS_PER_JOURNEY, "every event archived")
+
+        leader, standby = (first, second) if role(first) == "leader" else (second, first)
+        assert applied(leader) == 30 * EVENTS_PER_JOURNEY
+        assert applied(standby) == 0
+        assert standby.get("/ledger").json() == leader.get("/ledger").json()  # reads from the database
+        metrics = standby.get("/metrics").text
+        assert 'rehab_leader{scope="settlement:ledger-writer",service="settlement"} 0.0' in metrics
+    assert_ledger_equals_replay(database)
+
+
+def test_the_standby_takes_over_within_seconds_when_the_leaders_lock_connection_is_cut(
+    database: str, redis_url: str, redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    with ExitStack() as running:
+        first = running.enter_context(settlement(database, redis_url, tmp_path, "a"))
+        second = running.enter_context(settlement(database, redis_url, tmp_path, "b"))
+        wait_for(lambda: {role(first), role(second)} == {"leader", "standby"}, "one leader")
+        leader, standby = (first, second) if role(first) == "leader" else (second, first)
+        publish(redis_client, 10)
+        wait_for(lambda: archived(database) == 10 * EVENTS_PER_JOURNEY, "the first events archived")
+
+        cut_off(database, leadership(leader))  # as when its connection is lost: PostgreSQL frees the lock
+        publish(redis_client, 20)
+        took = wait_for(lambda: role(standby) == "leader", "the standby to take over", timeout=10)
+
+        wait_for(lambda: archived(database) == 30 * EVENTS_PER_JOURNEY, "every event archived")
+        assert took < 5.0
+        assert role(leader) == "standby"  # it stopped consuming and tries the lock again
+        assert leadership(standby).elections_won == 1
+    assert_ledger_equals_replay(database)
+
+
+def test_a_deposed_leaders_transaction_is_fenced_off(database: str, redis_url: str, tmp_path: Path) -> None:
+    with settlement(database, redis_url, tmp_path, "a") as only:
+        wait_for(lambda: role(only) == "leader", "the leader")
+        deposed = leadership(only)
+        pid = deposed.session_pid
+        cut_off(database, deposed)
+        deposed.session_pid = pid  # as if it had not noticed yet
+        with pytest.raises(LeadershipLost), runtime(only).store.transaction() as unit:
+            deposed.fence(unit.session)
+
+
+def cut_off(database: str, leadership: Leadership) -> None:
+    """End the leader's lock session from the server's side."""
+    engine = create_engine(database)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": leadership.session_pid})
+    finally:
+        engine.dispose()
