@@ -93,7 +93,7 @@ def check_recorded_once(snapshot: Snapshot) -> CheckResult:
             owners[event.event_id].append(store.service)
     duplicates = {event_id: where for event_id, where in owners.items() if len(where) > 1}
     result.violations += [
-        f"event {event_id} recorded {len(where)} times ({', '.join(where)})"
+        f"事件 {event_id} 记录了 {len(where)} 次（{', '.join(where)}）"
         for event_id, where in duplicates.items()
     ]
     tally: Counter[str] = Counter()
@@ -127,12 +127,14 @@ def _check_keys(store: StoreData, tally: Counter[str], violations: list[str]) ->
     for key, distinct in sets.items():
         if len(distinct) > 1:
             tally["keys with two event sets"] += 1
-            violations.append(f"{store.service}: idempotency key {key!r} maps to {len(distinct)} event sets")
+            violations.append(
+                f"{store.service}：幂等键（idempotency key）{key!r} 对应 {len(distinct)} 组事件"
+            )
         named = frozenset().union(*distinct)
         if named - recorded:
             tally["keys naming unrecorded events"] += 1
             violations.append(
-                f"{store.service}: idempotency key {key!r} names events not recorded: "
+                f"{store.service}：幂等键（idempotency key）{key!r} 指向未记录的事件："
                 + ", ".join(sorted(named - recorded))
             )
         for event_id in named:
@@ -140,7 +142,7 @@ def _check_keys(store: StoreData, tally: Counter[str], violations: list[str]) ->
     for event_id, keys in keys_of.items():
         if len(keys) > 1:
             tally["events named by two keys"] += 1
-            violations.append(f"{store.service}: event {event_id} is named by keys {sorted(keys)}")
+            violations.append(f"{store.service}：事件 {event_id} 被多个幂等键指向：{sorted(keys)}")
 
 
 def check_published(snapshot: Snapshot) -> CheckResult:
@@ -159,7 +161,7 @@ def check_published(snapshot: Snapshot) -> CheckResult:
         for event in store.events:
             problem = _publication_problem(event.event_id, outbox.get(event.event_id), stream, tally)
             if problem:
-                result.violations.append(f"{producer}: event {event.event_id} {problem}")
+                result.violations.append(f"{producer}：事件 {event.event_id} {problem}")
         known = {event.event_id for event in store.events}
         tally["stream entries of other events"] += sum(1 for e in stream.entries.values() if e not in known)
     result.counts = {
@@ -184,28 +186,28 @@ def _publication_problem(
 ) -> str:
     if row is None:
         tally["without outbox row"] += 1
-        return "has no outbox row"
+        return "没有发件箱行（no outbox row）"
     if not row.published or not row.stream_entry_id:
         tally["unpublished"] += 1
-        return "is not published (outbox row unpublished)"
+        return "未发布（outbox row unpublished）"
     found = stream.entries.get(row.stream_entry_id)
     if found == event_id:
         tally["published, entry on stream"] += 1
         return ""
     if found is not None:
         tally["entry holds another event"] += 1
-        return f"was published as {row.stream_entry_id} but that entry holds event {found}"
+        return f"已发布为条目 {row.stream_entry_id}，但该条目是事件 {found}（entry holds another event）"
     if _trimmed(row.stream_entry_id, stream):
         if _delivered_to_every_group(row.stream_entry_id, stream):
             tally["published, entry trimmed"] += 1
             return ""
         tally["entry trimmed before every group had it"] += 1
         return (
-            f"was published as {row.stream_entry_id} but {stream.stream} was trimmed past it "
-            "before every consumer group had it"
+            f"已发布为条目 {row.stream_entry_id}，但在每个消费组收到之前 {stream.stream} 已修剪掉它"
+            "（trimmed before every consumer group had it）"
         )
     tally["entry missing from stream"] += 1
-    return f"was published as {row.stream_entry_id} but {stream.stream} has no such entry"
+    return f"已发布为条目 {row.stream_entry_id}，但 {stream.stream} 上没有这个条目（no such entry）"
 
 
 def _trimmed(entry_id: str, stream: StreamData) -> bool:
@@ -244,15 +246,17 @@ def check_consumed(snapshot: Snapshot) -> CheckResult:
                 letters = _check_pair(snapshot.stores[producer], store, letters, tally, result.violations)
         _unrecorded_dead_letters(consumer, letters, tally, result.violations)
         if store.parked:
-            result.violations.append(f"{consumer}: {store.parked} events parked, waiting for a predecessor")
+            result.violations.append(f"{consumer}：{store.parked} 个事件暂存（parked），等待前序事件")
         tally["parked"] += store.parked
     for stream in snapshot.streams.values():
         for group, pending in stream.pending.items():
             if pending is None:
-                result.violations.append(f"{stream.stream}: consumer group {group} does not exist")
+                result.violations.append(f"{stream.stream}：消费组（consumer group）{group} 不存在")
                 tally["missing groups"] += 1
             elif pending:
-                result.violations.append(f"{stream.stream}: {pending} entries pending in group {group}")
+                result.violations.append(
+                    f"{stream.stream}：消费组 {group} 有 {pending} 个条目待确认（pending）"
+                )
                 tally["pending entries"] += pending
     result.counts = {
         name: tally[name]
@@ -294,25 +298,27 @@ def _check_pair(
             tally["consumed"] += 1
             if event.fingerprint and received.fingerprint and event.fingerprint != received.fingerprint:
                 tally["consumed with other content"] += 1
-                violations.append(f"{where}: event {event.event_id} was consumed with other content")
+                violations.append(
+                    f"{where}：事件 {event.event_id} 消费时内容不同（consumed with other content）"
+                )
         elif letter is not None and letter.reason.strip():
             tally["dead-lettered (not applied)"] += 1
             violations.append(
-                f"{where}: event {event.event_id} ({event.stream_id} v{event.version}) dead-lettered, "
-                f"not applied: {printable(letter.reason)}"
+                f"{where}：事件 {event.event_id}（{event.stream_id} v{event.version}）"
+                f"进入死信（dead-lettered），未应用：{printable(letter.reason)}"
             )
         elif letter is not None:
             tally["dead-lettered without a reason"] += 1
-            violations.append(f"{where}: event {event.event_id} dead-lettered without a reason")
+            violations.append(f"{where}：事件 {event.event_id} 进入死信（dead-lettered），没有原因")
         else:
             tally["lost (neither)"] += 1
             violations.append(
-                f"{where}: event {event.event_id} ({event.stream_id} v{event.version}) "
-                "neither consumed nor dead-lettered"
+                f"{where}：事件 {event.event_id}（{event.stream_id} v{event.version}）"
+                "既未消费也未进入死信（neither consumed nor dead-lettered）"
             )
     for event_id in inbox:
         tally["consumed but never recorded"] += 1
-        violations.append(f"{where}: consumed event {event_id} that {producer.service} never recorded")
+        violations.append(f"{where}：消费了 {producer.service} 从未记录的事件 {event_id}（never recorded）")
     # A dead letter of an event that was applied after all (a conflicting copy, a retried one) is
     # about that event too: only dead letters of entries the producer never recorded remain.
     return [letter for letter in letters if letter.source_stream != stream or letter.event_id not in recorded]
@@ -325,8 +331,8 @@ def _unrecorded_dead_letters(
     for letter in letters:
         tally["dead letters of entries never recorded"] += 1
         violations.append(
-            f"{consumer}: dead letter of {letter.source_stream or '(no stream)'}, event "
-            f"{letter.event_id or '(none)'}, that its producer never recorded: {printable(letter.reason)}"
+            f"{consumer}：{letter.source_stream or '（无流）'} 的死信（dead letter），事件 "
+            f"{letter.event_id or '（无）'}，其生产者从未记录（never recorded）：{printable(letter.reason)}"
         )
 
 
@@ -336,10 +342,12 @@ def check_no_duplicate_effect(snapshot: Snapshot) -> CheckResult:
     postings = _settlement(snapshot).postings or []
     by_key = Counter(posting.key for posting in postings)
     by_cause = Counter(_cause(posting) for posting in postings)
-    result.violations += [f"{count} postings with key {key}" for key, count in by_key.items() if count > 1]
     result.violations += [
-        f"{count} {rule} postings for source events {', '.join(sources)}"
-        + (f" (funding {funding})" if funding else "")
+        f"记账键 {key} 有 {count} 笔记账（postings）" for key, count in by_key.items() if count > 1
+    ]
+    result.violations += [
+        f"规则 {rule} 为来源事件 {', '.join(sources)} 记了 {count} 笔账"
+        + (f"（资金来源 funding {funding}）" if funding else "")
         for (rule, sources, funding, _accounts), count in by_cause.items()
         if count > 1
     ]
@@ -364,9 +372,11 @@ def check_replay_equivalent(snapshot: Snapshot) -> CheckResult:
     """I5: the ledger rebuilt from settlement's archive equals the live ledger, posting by posting."""
     result = CheckResult("I5", "replay equivalence (ledger rebuilt from the archive = live ledger)")
     settlement = _settlement(snapshot)
-    result.violations += [f"stored beyond the bound: {line}" for line in settlement.amounts_beyond_bound]
+    result.violations += [
+        f"存储的金额超出上限（beyond the bound）：{line}" for line in settlement.amounts_beyond_bound
+    ]
     if settlement.replay_error is not None:
-        result.violations.append(f"the archive cannot be replayed: {settlement.replay_error}")
+        result.violations.append(f"存档无法重放（archive cannot be replayed）：{settlement.replay_error}")
         result.counts = {"amounts beyond the bound": len(settlement.amounts_beyond_bound)}
         return result
     live = {posting.key: posting for posting in settlement.postings or []}
@@ -374,13 +384,13 @@ def check_replay_equivalent(snapshot: Snapshot) -> CheckResult:
     missing = sorted(replayed.keys() - live.keys())
     extra = sorted(live.keys() - replayed.keys())
     different = sorted(key for key in live.keys() & replayed.keys() if live[key] != replayed[key])
-    result.violations += [f"live ledger lacks posting {key}" for key in missing]
-    result.violations += [f"live ledger has posting {key} that the replay does not make" for key in extra]
+    result.violations += [f"实时台账缺少记账 {key}（missing from live）" for key in missing]
+    result.violations += [f"实时台账有记账 {key}，重放不产生它（only in live）" for key in extra]
     result.violations += [
-        f"posting {key} differs: live {live[key]} vs replayed {replayed[key]}" for key in different
+        f"记账 {key} 不一致（different）：实时 {live[key]}，重放 {replayed[key]}" for key in different
     ]
     if settlement.unbalanced_postings:
-        result.violations.append(f"{settlement.unbalanced_postings} live postings do not balance")
+        result.violations.append(f"{settlement.unbalanced_postings} 笔实时记账借贷不平衡（unbalanced）")
     result.counts = {
         "live postings": len(live),
         "replayed postings": len(replayed),
@@ -404,13 +414,13 @@ def check_versions(snapshot: Snapshot) -> CheckResult:
             aggregates += 1
             if versions != list(range(1, len(versions) + 1)):
                 broken += 1
-                result.violations.append(f"{store.service}: {stream_id} has versions {_shown(versions)}")
+                result.violations.append(f"{store.service}：{stream_id} 的版本为 {_shown(versions)}")
         inbox = ((f"{row.source_stream} {row.stream_id}", row.version) for row in store.inbox)
         for name, versions in _versions(inbox).items():
             consumed += 1
             if versions != list(range(1, len(versions) + 1)):
                 consumed_broken += 1
-                result.violations.append(f"{store.service} consumed {name} as versions {_shown(versions)}")
+                result.violations.append(f"{store.service} 消费 {name} 时的版本为 {_shown(versions)}")
     result.counts = {
         "aggregates": aggregates,
         "with a gap or out of order": broken,

@@ -62,8 +62,8 @@ def archived_beyond_bound(connection: Connection, event_ids: Iterable[str] | Non
             continue
         envelope = json.loads(text)
         found += [
-            f"event {event_id} ({envelope.get('event_type', '?')}): {path} = {amount} fen, "
-            f"outside 0..{MAX_AMOUNT_FEN}"
+            f"事件 {event_id}（{envelope.get('event_type', '?')}）：{path} = {amount} 分（fen），"
+            f"超出 0..{MAX_AMOUNT_FEN}"
             for path, amount in amounts_beyond_bound(envelope.get("payload"))
         ]
     return found
@@ -74,7 +74,7 @@ def stored_amounts_beyond_bound(connection: Connection, *, whole_archive: bool) 
     ``whole_archive``, every archived amount out of range), one line each."""
     postings = postings_beyond_bound(connection)
     lines = [
-        f"posting {key} ({rule}): amount_fen = {amount} fen, outside 1..{MAX_AMOUNT_FEN}"
+        f"记账 {key}（{rule}）：amount_fen = {amount} 分（fen），超出 1..{MAX_AMOUNT_FEN}"
         for key, rule, amount, _sources in postings
     ]
     sources = None if whole_archive else [source for *_posting, ids in postings for source in ids]

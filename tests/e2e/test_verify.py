@@ -85,7 +85,7 @@ def test_an_inbox_row_deleted_from_settlement_is_reported_lost_and_breaks_replay
 
     assert code == 1
     assert verdicts(output)["I3"] == "VIOLATED"
-    assert f"settlement <- survey: event {event_id}" in output
+    assert f"settlement <- survey：事件 {event_id}" in output
     assert "neither consumed nor dead-lettered" in output
     assert verdicts(output)["I5"] == "VIOLATED"  # the survey fee is live, but the archive lacks its cause
 
@@ -101,7 +101,7 @@ def test_an_outbox_row_marked_unpublished_is_reported(deployment: Deployment) ->
 
     assert code == 1
     assert verdicts(output)["I2"] == "VIOLATED"
-    assert f"delivery: event {event_id} is not published" in output
+    assert f"delivery：事件 {event_id} 未发布" in output
 
 
 def test_an_entry_read_but_never_acknowledged_is_reported_pending(deployment: Deployment) -> None:
@@ -114,7 +114,7 @@ def test_an_entry_read_but_never_acknowledged_is_reported_pending(deployment: De
     code, output = rehab_verify(deployment)
 
     assert code == 1
-    assert f"{stream}: 1 entries pending in group delivery" in output
+    assert f"{stream}：消费组 delivery 有 1 个条目待确认（pending）" in output
 
 
 def test_verify_says_which_store_is_missing(deployment: Deployment, tmp_path: Path) -> None:

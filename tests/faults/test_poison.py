@@ -89,7 +89,9 @@ def test_poison_events_are_dead_lettered_with_a_reason_and_the_good_ones_around_
     # reason, and nothing else is: `rehab verify` calls a dead letter not ok (issue 14).
     assert count(results, "I3", "dead-lettered (not applied)") - before == 2 * len(poison)
     [consumed] = [result for result in results if result.code == "I3"]
-    assert {violation.split(": ")[1].split()[1] for violation in consumed.violations} == set(poison.values())
+    assert {violation.split("事件 ")[1].split("（")[0] for violation in consumed.violations} == set(
+        poison.values()
+    )
     assert all("UnknownEventType" in v or "UnsupportedSchemaVersion" in v for v in consumed.violations)
     for service in ("assessment", "settlement"):
         letters = dead_letters(deployment, service)

@@ -52,7 +52,7 @@ def test_one_event_id_recorded_in_two_stores_violates_i1() -> None:
     snapshot = clean()
     snapshot.stores["approval"].events.append(EventRow("survey-1", "application-b", 1))
 
-    assert "event survey-1 recorded 2 times (survey, approval)" in check_recorded_once(snapshot).violations
+    assert "事件 survey-1 记录了 2 次（survey, approval）" in check_recorded_once(snapshot).violations
 
 
 def test_an_idempotency_key_with_two_event_sets_violates_i1() -> None:
@@ -61,7 +61,7 @@ def test_an_idempotency_key_with_two_event_sets_violates_i1() -> None:
 
     result = check_recorded_once(snapshot)
 
-    assert only_violation(result) == "survey: idempotency key 'k1' maps to 2 event sets"
+    assert only_violation(result) == "survey：幂等键（idempotency key）'k1' 对应 2 组事件"
     assert result.counts["keys with two event sets"] == 1
 
 
@@ -70,7 +70,7 @@ def test_an_idempotency_key_naming_an_unrecorded_event_violates_i1() -> None:
     snapshot.stores["survey"].idempotency = [("k1", frozenset({"survey-1", "survey-9"}))]
 
     assert only_violation(check_recorded_once(snapshot)) == (
-        "survey: idempotency key 'k1' names events not recorded: survey-9"
+        "survey：幂等键（idempotency key）'k1' 指向未记录的事件：survey-9"
     )
 
 
@@ -82,7 +82,7 @@ def test_one_event_named_by_two_keys_violates_i1_but_one_key_per_command_does_no
     snapshot.stores["survey"].idempotency.append(("k3", frozenset({"survey-1"})))
 
     violation = only_violation(check_recorded_once(snapshot))
-    assert violation == "survey: event survey-1 is named by keys ['k1', 'k3']"
+    assert violation == "survey：事件 survey-1 被多个幂等键指向：['k1', 'k3']"
 
 
 # -- I2 ---------------------------------------------------------------------------------------------
@@ -92,7 +92,7 @@ def test_an_unpublished_outbox_row_violates_i2() -> None:
 
     result = check_published(snapshot)
 
-    assert only_violation(result) == "delivery: event delivery-1 is not published (outbox row unpublished)"
+    assert only_violation(result) == "delivery：事件 delivery-1 未发布（outbox row unpublished）"
     assert result.counts["unpublished"] == 1
 
 
@@ -100,14 +100,16 @@ def test_an_event_without_outbox_row_violates_i2() -> None:
     snapshot = clean()
     snapshot.stores["approval"].outbox = []
 
-    assert only_violation(check_published(snapshot)) == "approval: event approval-1 has no outbox row"
+    assert (
+        only_violation(check_published(snapshot)) == "approval：事件 approval-1 没有发件箱行（no outbox row）"
+    )
 
 
 def test_a_published_entry_gone_from_its_stream_violates_i2_unless_the_stream_was_trimmed_past_it() -> None:
     snapshot = clean()
     stream = snapshot.streams["rehab.survey.events"]
     del stream.entries[entry_id(0)]
-    assert "rehab.survey.events has no such entry" in only_violation(check_published(snapshot))
+    assert "rehab.survey.events 上没有这个条目（no such entry）" in only_violation(check_published(snapshot))
 
     stream.first_entry_id = entry_id(1)  # trimmed (XTRIM MINID) behind the slowest group
     stream.delivered_floor = entry_id(1)
@@ -131,8 +133,8 @@ def test_an_entry_trimmed_before_every_group_was_delivered_it_violates_i2() -> N
     assert result.counts["published, entry trimmed"] == 1
     assert result.counts["entry trimmed before every group had it"] == 2
     assert result.violations == [
-        f"survey: event survey-{n + 1} was published as {entry_id(n)} but {stream.stream} was trimmed "
-        "past it before every consumer group had it"
+        f"survey：事件 survey-{n + 1} 已发布为条目 {entry_id(n)}，但在每个消费组收到之前 {stream.stream} "
+        "已修剪掉它（trimmed before every consumer group had it）"
         for n in (1, 2)
     ]
 
@@ -153,7 +155,7 @@ def test_an_entry_holding_another_event_violates_i2_while_extra_copies_do_not() 
 
     entries[entry_id(0)] = "someone-else"
 
-    assert "holds event someone-else" in only_violation(check_published(snapshot))
+    assert "该条目是事件 someone-else" in only_violation(check_published(snapshot))
 
 
 # -- I3 ---------------------------------------------------------------------------------------------
@@ -163,7 +165,8 @@ def test_an_event_neither_consumed_nor_dead_lettered_violates_i3() -> None:
     result = check_consumed(snapshot)
 
     assert only_violation(result) == (
-        "settlement <- delivery: event delivery-1 (delivery-a v1) neither consumed nor dead-lettered"
+        "settlement <- delivery：事件 delivery-1（delivery-a v1）"
+        "既未消费也未进入死信（neither consumed nor dead-lettered）"
     )
     assert result.counts["lost (neither)"] == 1
 
@@ -178,7 +181,7 @@ def test_an_event_dead_lettered_is_not_consumed_and_violates_i3_with_its_reason(
     result = check_consumed(snapshot)
 
     assert only_violation(result) == (
-        "delivery <- approval: event approval-1 (application-a v1) dead-lettered, not applied: "
+        "delivery <- approval：事件 approval-1（application-a v1）进入死信（dead-lettered），未应用："
         "failed on each of 5 deliveries; last: disk full"
     )
     assert result.counts["dead-lettered (not applied)"] == 1
@@ -187,12 +190,14 @@ def test_an_event_dead_lettered_is_not_consumed_and_violates_i3_with_its_reason(
 def test_a_dead_letter_without_a_reason_or_on_another_stream_does_not_count_as_the_event() -> None:
     snapshot = drop_from_inbox(clean(), "delivery", "approval-1")
     snapshot.dead_letters["delivery"] = [dead_letter("approval-1", "approval", reason=" ")]
-    assert only_violation(check_consumed(snapshot)).endswith("dead-lettered without a reason")
+    assert only_violation(check_consumed(snapshot)).endswith("进入死信（dead-lettered），没有原因")
 
     snapshot.dead_letters["delivery"] = [dead_letter("approval-1", "survey")]
     assert sorted(check_consumed(snapshot).violations) == [
-        "delivery <- approval: event approval-1 (application-a v1) neither consumed nor dead-lettered",
-        "delivery: dead letter of rehab.survey.events, event approval-1, that its producer never recorded: "
+        "delivery <- approval：事件 approval-1（application-a v1）既未消费也未进入死信"
+        "（neither consumed nor dead-lettered）",
+        "delivery：rehab.survey.events 的死信（dead letter），事件 approval-1，"
+        "其生产者从未记录（never recorded）："
         "rejected: not designated",
     ]
 
@@ -208,9 +213,11 @@ def test_dead_letters_of_entries_no_producer_recorded_violate_i3_with_their_reas
     result = check_consumed(snapshot)
 
     assert result.violations == [
-        "settlement: dead letter of rehab.approval.events, event forged-1, that its producer never recorded: "
+        "settlement：rehab.approval.events 的死信（dead letter），事件 forged-1，"
+        "其生产者从未记录（never recorded）："
         "SignatureRejected: unsigned: …\\nline two",
-        "settlement: dead letter of rehab.survey.events, event (none), that its producer never recorded: "
+        "settlement：rehab.survey.events 的死信（dead letter），事件 （无），"
+        "其生产者从未记录（never recorded）："
         "ValueError: undecodable",
     ]
     assert result.counts["dead letters of entries never recorded"] == 2
@@ -225,9 +232,9 @@ def test_pending_entries_missing_groups_and_parked_events_violate_i3() -> None:
     result = check_consumed(snapshot)
 
     assert sorted(result.violations) == [
-        "rehab.approval.events: 2 entries pending in group delivery",
-        "rehab.survey.events: consumer group assessment does not exist",
-        "settlement: 1 events parked, waiting for a predecessor",
+        "rehab.approval.events：消费组 delivery 有 2 个条目待确认（pending）",
+        "rehab.survey.events：消费组（consumer group）assessment 不存在",
+        "settlement：1 个事件暂存（parked），等待前序事件",
     ]
     counts = result.counts
     assert (counts["pending entries"], counts["missing groups"], counts["parked"]) == (2, 1, 1)
@@ -240,8 +247,8 @@ def test_consuming_an_event_its_producer_never_recorded_or_with_other_content_vi
     approval.inbox[0] = replace(approval.inbox[0], fingerprint="assessment-a/1 but other payload")
 
     assert sorted(check_consumed(snapshot).violations) == [
-        "approval <- assessment: consumed event forged-1 that assessment never recorded",
-        "approval <- assessment: event assessment-1 was consumed with other content",
+        "approval <- assessment：事件 assessment-1 消费时内容不同（consumed with other content）",
+        "approval <- assessment：消费了 assessment 从未记录的事件 forged-1（never recorded）",
     ]
 
 
@@ -253,7 +260,7 @@ def test_two_postings_for_one_rule_and_the_same_source_events_violate_i4() -> No
 
     result = check_no_duplicate_effect(snapshot)
 
-    assert only_violation(result) == "2 survey_fee postings for source events survey-2"
+    assert only_violation(result) == "规则 survey_fee 为来源事件 survey-2 记了 2 笔账"
     assert result.counts["rule and source events posted twice"] == 1
 
 
@@ -262,7 +269,9 @@ def test_two_postings_with_one_key_violate_i4() -> None:
     postings = live_postings(snapshot)
     postings.append(replace(postings[0], source_event_ids=("survey-9",)))
 
-    assert "2 postings with key survey_fee:a:2025" in check_no_duplicate_effect(snapshot).violations
+    assert (
+        "记账键 survey_fee:a:2025 有 2 笔记账（postings）" in check_no_duplicate_effect(snapshot).violations
+    )
 
 
 def test_one_payment_split_between_funding_sources_is_not_a_duplicate() -> None:
@@ -296,7 +305,7 @@ def test_one_correction_adjusting_two_payees_is_not_a_duplicate_but_adjusting_on
 
     live_postings(snapshot).append(replace(top_up, key="adj:new-again"))
     assert only_violation(check_no_duplicate_effect(snapshot)) == (
-        "2 service_subsidy_adjustment postings for source events delivery-1, delivery-1b"
+        "规则 service_subsidy_adjustment 为来源事件 delivery-1, delivery-1b 记了 2 笔账"
     )
 
 
@@ -313,9 +322,9 @@ def test_a_live_ledger_that_differs_from_its_replay_violates_i5() -> None:
     result = check_replay_equivalent(snapshot)
 
     assert len(result.violations) == 3
-    assert "live ledger lacks posting service_subsidy:d|city" in result.violations
-    assert "live ledger has posting assessment_fee:a:2025 that the replay does not make" in result.violations
-    assert result.violations[2].startswith("posting survey_fee:a:2025 differs")
+    assert "实时台账缺少记账 service_subsidy:d|city（missing from live）" in result.violations
+    assert "实时台账有记账 assessment_fee:a:2025，重放不产生它（only in live）" in result.violations
+    assert result.violations[2].startswith("记账 survey_fee:a:2025 不一致（different）")
     counts = result.counts
     assert (counts["missing from live"], counts["only in live"], counts["different"]) == (1, 1, 1)
 
@@ -324,7 +333,7 @@ def test_unbalanced_live_postings_violate_i5() -> None:
     snapshot = clean()
     snapshot.stores["settlement"].unbalanced_postings = 1
 
-    assert only_violation(check_replay_equivalent(snapshot)) == "1 live postings do not balance"
+    assert only_violation(check_replay_equivalent(snapshot)) == "1 笔实时记账借贷不平衡（unbalanced）"
 
 
 # -- I6 ---------------------------------------------------------------------------------------------
@@ -332,7 +341,7 @@ def test_a_gap_in_an_aggregates_versions_violates_i6() -> None:
     snapshot = clean()
     snapshot.stores["survey"].events[1] = EventRow("survey-2", "person-a", 3)
 
-    assert only_violation(check_versions(snapshot)) == "survey: person-a has versions [1, 3]"
+    assert only_violation(check_versions(snapshot)) == "survey：person-a 的版本为 [1, 3]"
 
 
 def test_versions_out_of_position_order_violate_i6() -> None:
@@ -340,7 +349,7 @@ def test_versions_out_of_position_order_violate_i6() -> None:
     events = snapshot.stores["assessment"].events
     events.reverse()
 
-    assert only_violation(check_versions(snapshot)) == "assessment: assessment-a has versions [2, 1]"
+    assert only_violation(check_versions(snapshot)) == "assessment：assessment-a 的版本为 [2, 1]"
 
 
 def test_a_consumer_that_applied_versions_out_of_order_violates_i6() -> None:
@@ -350,7 +359,7 @@ def test_a_consumer_that_applied_versions_out_of_order_violates_i6() -> None:
 
     result = check_versions(snapshot)
 
-    assert only_violation(result) == "assessment consumed rehab.survey.events person-a as versions [2, 1]"
+    assert only_violation(result) == "assessment 消费 rehab.survey.events person-a 时的版本为 [2, 1]"
     assert result.counts["consumed with a gap or out of order"] == 1
 
 
@@ -365,7 +374,7 @@ def test_the_report_marks_a_violated_invariant_and_shows_at_most_ten_violations(
 
     assert "I2 每个记录的事件都已发布（every recorded event published）：违反（VIOLATED）" in text
     assert "违反 13 处（violations），列出前 10 处：" in text
-    assert text.count("has no outbox row") == 10
+    assert text.count("没有发件箱行（no outbox row）") == 10
     assert text.endswith("违反（VIOLATED）：I2, I3\n")  # the twelve were not consumed by settlement either
 
 
