@@ -8,6 +8,7 @@ refused 422 naming the field; the ledger's totals are exact whatever the stored 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,9 +17,12 @@ from uuid import uuid4
 import pytest
 import redis
 from fastapi.testclient import TestClient
-from rehab_contracts.registry import PAYLOAD_CLASSES
+from pydantic import ValidationError
+from rehab_contracts import APPROVAL_STREAM, DELIVERY_STREAM
+from rehab_contracts.registry import PAYLOAD_CLASSES, parse_payload
 from sqlalchemy import Engine, select, update
 
+from kernel.messaging.dead_letters import dead_letter_stream
 from kernel.runtime import ServiceSettings
 from kernel.store.tables import inbox_table
 from rehab.cli import main
@@ -28,6 +32,7 @@ from services.settlement.ledger.tables import facts_table, postings_table
 from tests.apps import state_of
 from tests.problem_json import problem_of
 from tests.settlement.settlement_builders import EYE_HOSPITAL, Journey
+from tests.streams import add, entries
 
 HUGE = 5_000_000_000_000_000_000
 """What the red team recorded as a charge: 5 x 10^18 fen. Two of them overflow a 64-bit sum."""
@@ -165,6 +170,26 @@ def test_every_amount_of_every_contract_states_the_bound_its_producers_keep() ->
     assert stated and all(stated.values()), stated
 
 
+def test_every_amount_of_every_contract_has_the_bound_as_its_maximum() -> None:
+    maxima = {}
+    for model in PAYLOAD_CLASSES:
+        schema = model.model_json_schema()
+        for path, field in amount_fields(schema, schema.get("$defs", {})):
+            maxima[f"{model.__name__}.{path}"] = maximum_of(field)
+    assert len(maxima) >= 3, maxima  # approval's amount, delivery's charge and insurance share
+    assert {where: maximum for where, maximum in maxima.items() if maximum != bound()} == {}
+
+
+def test_a_payload_one_fen_above_the_bound_is_refused_and_one_at_it_is_read() -> None:
+    journey = Journey(charge_fen=bound())
+    assert parse_payload(journey.delivered).charge_fen == bound()  # type: ignore[attr-defined]
+    above = journey.delivered.model_copy(
+        update={"payload": {**journey.delivered.payload, "charge_fen": bound() + 1}}
+    )
+    with pytest.raises(ValidationError, match="charge_fen"):
+        parse_payload(above)
+
+
 # -- settlement: stored amounts from before the bound ------------------------------------------------------
 @pytest.fixture
 def settlement(tmp_path: Path, redis_url: str, redis_client: redis.Redis) -> Iterator[TestClient]:
@@ -276,3 +301,52 @@ def test_rehab_replay_reports_a_stored_amount_out_of_range_without_a_traceback(
     assert code == 1
     assert "Traceback" not in out + err
     assert "charge_fen" in err and str(HUGE) in err
+
+
+def test_settlement_dead_letters_forged_events_beyond_the_bound_with_the_reason_and_posts_nothing(
+    settlement: TestClient, redis_client: redis.Redis
+) -> None:
+    """What the red team did, as events: a charge of 5 x 10^18 fen and an approved amount of 2^63 - 1
+    reach settlement's streams (a producer's leaked key, or a stream read from before the bound)."""
+    consumer = state_of(settlement).runtime.consumer
+    honest, forged = (
+        Journey(
+            mode="fixed_amount",
+            amount_fen=60000,
+            item_code="low_vision_training",
+            institution=EYE_HOSPITAL,
+            charge_fen=40000,
+        )
+        for _ in range(2)
+    )
+    for envelope, stream in honest.events() + forged.events()[:3]:
+        consumer.apply(envelope, stream)
+    before = settlement.get("/ledger").json()
+    items = [{**forged.approved.payload["approved_items"][0], "amount_fen": 2**63 - 1}]
+    approval = forged.approved.model_copy(
+        update={"payload": {**forged.approved.payload, "approved_items": items}}
+    )
+    delivery = honest.delivered.model_copy(
+        update={
+            "event_id": uuid4(),
+            "payload": {**honest.delivered.payload, "delivery_id": str(uuid4()), "charge_fen": HUGE},
+        }
+    )
+    add(redis_client, APPROVAL_STREAM, approval.to_wire())
+    add(redis_client, DELIVERY_STREAM, delivery.to_wire())
+
+    reasons = wait_for_dead_letters(redis_client, "settlement", 2)
+
+    assert all(reason.startswith("ValidationError") for reason in reasons), reasons
+    assert any("approved_items.0.amount_fen" in reason for reason in reasons), reasons
+    assert any("charge_fen" in reason for reason in reasons), reasons
+    assert settlement.get("/ledger").json() == before
+
+
+def wait_for_dead_letters(redis_client: redis.Redis, service: str, count: int) -> list[str]:
+    stream = dead_letter_stream(service)
+    deadline = time.monotonic() + 20
+    while redis_client.xlen(stream) < count:
+        assert time.monotonic() < deadline, f"{service} dead-lettered {redis_client.xlen(stream)} of {count}"
+        time.sleep(0.05)
+    return [fields["reason"] for _id, fields in entries(redis_client, stream)]
