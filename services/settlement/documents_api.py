@@ -3,7 +3,7 @@ quota use per county."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
@@ -402,41 +402,57 @@ def _chain_unit(
     return chosen, area
 
 
-def _chain(
-    runtime: ServiceRuntime,
-    policies: PolicySet,
-    reference: Jurisdiction,
+@dataclass(frozen=True)
+class ChainUnitAsked:
+    """The unit of the reporting chain a request asks a report of (``level``, ``street``, ``community``),
+    within the caller's area: a street's users report for their street (or one of its communities), a
+    community's for their community; the district for every level."""
+
+    runtime: ServiceRuntime
+    policies: PolicySet
+    reference: Jurisdiction
+    caller: Caller
+    level: Level | None
+    street: str | None
+    community: str | None
+
+    def report(self, kind: Literal["progress", "year_end"], year: int, month: int = 12) -> ChainReport:
+        chosen, area = _chain_unit(self.caller, self.level, self.street, self.community)
+        policy = policy_of_year(self.policies, self.reference.jurisdiction, year)
+        engine = self.runtime.store.engine
+        try:
+            report = chain_report(
+                engine,
+                self.reference,
+                policy,
+                kind=kind,
+                year=year,
+                month=12 if kind == "year_end" else month,
+                level=chosen,
+                street=area.street,
+                community=area.community,
+            )
+        except UnitUnknown as unknown:
+            raise NotFound(str(unknown), field="street", code="settlement.report_unit.unknown") from unknown
+        if kind != "year_end" or chosen == "community":
+            return report  # a community has no account of its own: its money is its street's
+        within = None if chosen != "street" or area.street is None else (street_account(area.street),)
+        return replace(report, spending=year_spending(engine, year, self.policies, within))
+
+
+def chain_unit_asked(
+    runtime: Runtime,
+    policies: Policies,
+    reference: Reference,
     caller: Caller,
-    *,
-    kind: Literal["progress", "year_end"],
-    year: int,
-    month: int,
-    level: Level | None,
-    street: str | None,
-    community: str | None,
-) -> ChainReport:
-    """The report of the unit asked for, within the caller's area: a street's users report for their
-    street (or one of its communities), a community's for their community; the district for every level."""
-    chosen, area = _chain_unit(caller, level, street, community)
-    policy = policy_of_year(policies, reference.jurisdiction, year)
-    try:
-        report = chain_report(
-            runtime.store.engine,
-            reference,
-            policy,
-            kind=kind,
-            year=year,
-            month=month,
-            level=chosen,
-            street=area.street,
-            community=area.community,
-        )
-    except UnitUnknown as unknown:
-        raise NotFound(str(unknown), field="street", code="settlement.report_unit.unknown") from unknown
-    if kind != "year_end" or chosen == "community":
-        return report  # a community has no account of its own: its money is its street's
-    within = None if chosen != "street" or area.street is None else (street_account(area.street),)
-    return replace(report, spending=year_spending(runtime.store.engine, year, policies, within))
+    level: LevelAsked = None,
+    street: StreetAsked = None,
+    community: CommunityAsked = None,
+) -> ChainUnitAsked:
+    return ChainUnitAsked(runtime, policies, reference, caller, level, street, community)
+
+
+ChainUnit = Annotated[ChainUnitAsked, Depends(chain_unit_asked)]
 
 
 @router.get(
@@ -445,32 +461,14 @@ def _chain(
     summary="Monthly progress or year-end summary of a unit of the reporting chain and the units below it",
 )
 def get_chain_report(
-    runtime: Runtime,
-    policies: Policies,
-    reference: Reference,
-    caller: Caller,
+    unit: ChainUnit,
     year: Year,
     kind: Annotated[
         Literal["progress", "year_end"], Query(description="月报 progress or 年终汇总 year_end.")
     ],
     month: Annotated[int, Query(ge=1, le=12, description="The month of a progress report.")] = 12,
-    level: LevelAsked = None,
-    street: StreetAsked = None,
-    community: CommunityAsked = None,
 ) -> ChainReportOut:
-    report = _chain(
-        runtime,
-        policies,
-        reference,
-        caller,
-        kind=kind,
-        year=year,
-        month=12 if kind == "year_end" else month,
-        level=level,
-        street=street,
-        community=community,
-    )
-    return ChainReportOut.of(report)
+    return ChainReportOut.of(unit.report(kind, year, month))
 
 
 @router.get(
@@ -480,29 +478,11 @@ def get_chain_report(
     responses={200: {"content": {XLSX: {}}}},
 )
 def get_progress_xlsx(
-    runtime: Runtime,
-    policies: Policies,
-    reference: Reference,
-    caller: Caller,
+    unit: ChainUnit,
     year: Year,
     month: Annotated[int, Query(ge=1, le=12, description="The month the figures are cumulative to.")],
-    level: LevelAsked = None,
-    street: StreetAsked = None,
-    community: CommunityAsked = None,
 ) -> Response:
-    report = _chain(
-        runtime,
-        policies,
-        reference,
-        caller,
-        kind="progress",
-        year=year,
-        month=month,
-        level=level,
-        street=street,
-        community=community,
-    )
-    return _chain_download(report, f"月报-{year}-{month:02d}")
+    return _chain_download(unit.report("progress", year, month), f"月报-{year}-{month:02d}")
 
 
 @router.get(
@@ -511,29 +491,8 @@ def get_progress_xlsx(
     response_class=Response,
     responses={200: {"content": {XLSX: {}}}},
 )
-def get_year_end_xlsx(
-    runtime: Runtime,
-    policies: Policies,
-    reference: Reference,
-    caller: Caller,
-    year: Year,
-    level: LevelAsked = None,
-    street: StreetAsked = None,
-    community: CommunityAsked = None,
-) -> Response:
-    report = _chain(
-        runtime,
-        policies,
-        reference,
-        caller,
-        kind="year_end",
-        year=year,
-        month=12,
-        level=level,
-        street=street,
-        community=community,
-    )
-    return _chain_download(report, f"年终汇总-{year}")
+def get_year_end_xlsx(unit: ChainUnit, year: Year) -> Response:
+    return _chain_download(unit.report("year_end", year), f"年终汇总-{year}")
 
 
 def _chain_download(report: ChainReport, what: str) -> Response:
