@@ -55,6 +55,23 @@ AgencyUsers = Annotated[
         help="启动 rehab 自己的 Redis（deploy/redis/users.acl），每个服务以自己的 Redis 用户运行，如生产环境",
     ),
 ]
+BasePort = Annotated[
+    int | None,
+    typer.Option(
+        "--base-port",
+        help="工作台用这个端口，五个服务依次用其后的端口"
+        "（如 9100：工作台 9100，survey 9101 … settlement 9105）；"
+        "默认工作台 8100、服务按 deploy/services.toml（8101-8105）",
+    ),
+]
+PortList = Annotated[
+    str | None,
+    typer.Option(
+        "--ports",
+        help="逐个指定端口：名称=端口，逗号分隔（如 survey=9101,console=9100），名称为服务名或 console；"
+        "可与 --base-port 合用，这里写的优先",
+    ),
+]
 Chosen = TypeVar("Chosen", str, list[str], None)
 
 

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 
 from kernel.reference.jurisdiction import REFERENCE_VARIABLE
-from rehab.cli_deployment import Deployment
+from rehab.cli_deployment import Deployment, Ports
 from rehab.cli_failures import CommandFailed, ExitCode, say, warn
-from rehab.cli_options import SERVICE_CHOICE, AgencyUsers, RedisUrl, VarDir
+from rehab.cli_options import SERVICE_CHOICE, AgencyUsers, BasePort, PortList, RedisUrl, VarDir
 from rehab.services import SERVICES
 
 if TYPE_CHECKING:
@@ -57,11 +57,16 @@ def up(
     demo_mode: Annotated[
         bool, typer.Option("--demo", help="演示模式：同 --no-access，关闭访问控制（会有警告）")
     ] = False,
+    base_port: BasePort = None,
+    ports: PortList = None,
 ) -> int:
+    chosen = Ports.chosen(base_port, ports)
     with_access = access and not demo_mode
     if not with_access:
         warn(NO_ACCESS_WARNING)
-    deployment = Deployment(var_dir, redis_url, agency_users=agency_users, with_access=with_access)
+    deployment = Deployment(
+        var_dir, redis_url, agency_users=agency_users, with_access=with_access, ports=chosen
+    )
     with deployment as services:
         say(f"rehab 已启动：Redis 在 {deployment.redis_address}")
         for service in SERVICES:
@@ -164,6 +169,8 @@ def demo(
     fresh: Annotated[
         bool, typer.Option(help="配合 --start-services：先删除上次演示的数据库、Redis 数据和日志")
     ] = False,
+    base_port: BasePort = None,
+    ports: PortList = None,
 ) -> int:
     from rehab.demo import NoDemo, demo_plan, print_summary
     from rehab.journey import StepFailed
@@ -177,18 +184,19 @@ def demo(
         os.environ[REFERENCE_VARIABLE] = plan.name
     if fresh and start_services:
         _remove_demo_data(var_dir)
+    chosen = Ports.chosen(base_port, ports)
     year = year or plan.year
     sample: dict[str, Any] = {"persons": persons, "year": year, "seed": seed, "jurisdiction": plan.name}
     try:
         if start_services:
-            with Deployment(var_dir, redis_url, agency_users=agency_users) as services:
+            with Deployment(var_dir, redis_url, agency_users=agency_users, ports=chosen) as services:
                 summary = _drive(services.url, sample)
         else:
-            summary = _drive(ServiceProcesses(var_dir, redis_url).url, sample)
+            summary = _drive(ServiceProcesses(var_dir, redis_url, ports=chosen.services).url, sample)
     except StepFailed as failure:
         _demo_stopped(failure, var_dir, fresh=fresh, started=start_services)
     print_summary(summary)
-    _say_how_to_look(var_dir, year, started=start_services)
+    _say_how_to_look(var_dir, year, chosen, started=start_services)
     if not summary.ledger_balanced:
         raise CommandFailed("结算台账借贷不平衡（NOT BALANCED）：见上面的台账", ExitCode.PROBLEM)
     return ExitCode.OK
@@ -225,9 +233,9 @@ def _demo_stopped(failure: "StepFailed", var_dir: Path, *, fresh: bool, started:
     raise CommandFailed(f"演示中止：{answer}{hint}", ExitCode.PROBLEM)
 
 
-def _say_how_to_look(var_dir: Path, year: int, *, started: bool) -> None:
+def _say_how_to_look(var_dir: Path, year: int, ports: Ports, *, started: bool) -> None:
     if not started:
-        say("\n在工作台查看结果：http://127.0.0.1:8100（由 rehab up 启动）")
+        say(f"\n在工作台查看结果：http://127.0.0.1:{ports.console}（由 rehab up 启动）")
         return
     say(
         f"\n演示用的服务已停止，数据留在 {var_dir}。查看结果：运行 rehab up --var-dir {var_dir}，"

@@ -42,6 +42,7 @@ class ServiceProcesses:
     var_dir: Path
     redis_url: str
     ports: dict[str, int] = field(default_factory=lambda: load_deployment().ports)
+    console_port: int = CONSOLE_PORT
     services: Iterable[str] = SERVICES
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
@@ -139,13 +140,14 @@ class ServiceProcesses:
                 security["REHAB_SURVEY_URL"] = self.url("survey")
         return security
 
-    def start_console(self, port: int = CONSOLE_PORT, timeout: float = 30.0) -> str:
+    def start_console(self, port: int | None = None, timeout: float = 30.0) -> str:
         """Start the staff console (ADR 0012) against these services; its address.
 
         Only with access control on: without it the services take no token, so no scope and no audit.
         """
         if self.access is None:
             raise RuntimeError("the console needs access control on (rehab up --with-access)")
+        port = port or self.console_port
         log = (self.var_dir / "logs" / "console.log").open("ab")
         command = [sys.executable, "-m", "console", "--port", str(port), "--var-dir", str(self.var_dir)]
         urls = {f"REHAB_{service.upper()}_URL": self.url(service) for service in self.services}

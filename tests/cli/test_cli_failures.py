@@ -95,7 +95,7 @@ class _Refused:
 
     started: ClassVar[list[bool]] = []
 
-    def __init__(self, _var_dir: Path, _redis_url: str, *, agency_users: bool, with_access: bool) -> None:
+    def __init__(self, _var_dir: Path, _redis_url: str, *, with_access: bool, **_options: object) -> None:
         self.started.append(with_access)
 
     def __enter__(self) -> None:

@@ -1,0 +1,72 @@
+"""`rehab up --base-port / --ports`: the five services and the console on ports the operator chooses;
+a taken port is named with the option to use instead (issue 18)."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from rehab.cli_deployment import Ports, port_taken
+from rehab.cli_failures import CommandFailed, ExitCode
+from rehab.local_redis import free_port
+from rehab.services import SERVICES
+from tests.cli.runner import rehab
+
+
+def test_a_base_port_puts_the_console_on_it_and_the_services_after_it_in_workflow_order() -> None:
+    ports = Ports.chosen(9100)
+    assert ports.console == 9100
+    assert ports.services == {service: 9101 + offset for offset, service in enumerate(SERVICES)}
+
+
+def test_named_ports_override_the_base_port_and_the_configured_ones() -> None:
+    assert Ports.chosen(9100, "survey=9201, console=9200").services["survey"] == 9201
+    assert Ports.chosen(9100, "survey=9201, console=9200").console == 9200
+    assert Ports.chosen(None, "delivery=9204").services == Ports.configured().services | {"delivery": 9204}
+
+
+@pytest.mark.parametrize(
+    ("base_port", "ports", "said"),
+    [
+        (None, "surve=9101", "--ports 中的 'surve=9101' 无效"),
+        (None, "survey:9101", "名称=端口"),
+        (None, "survey=http", "端口 'http' 无效"),
+        (70000, None, "--base-port 70000 无效"),
+        (9100, "survey=9102", "端口 9102 同时分给了 survey 和 assessment"),
+    ],
+)
+def test_a_port_option_that_cannot_be_used_is_refused_in_chinese(
+    base_port: int | None, ports: str | None, said: str
+) -> None:
+    with pytest.raises(CommandFailed) as refused:
+        Ports.chosen(base_port, ports)
+    assert refused.value.code == ExitCode.USAGE and said in refused.value.message
+
+
+def test_rehab_up_with_a_port_of_its_base_taken_names_the_port_and_the_options_and_starts_nothing(
+    tmp_path: Path,
+) -> None:
+    base = _free_run_of(len(SERVICES) + 1)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", base + 3))  # approval's, third after the console
+        taken.listen()
+        ran = rehab("up", "--base-port", str(base), "--var-dir", str(tmp_path / "var"))
+    assert ran.code == ExitCode.PORT_IN_USE, ran.err
+    assert f"端口 {base + 3} 已被占用" in ran.err and "approval" in ran.err
+    assert "--base-port / --ports" in ran.err and len(ran.err.strip().splitlines()) == 1
+    assert not (tmp_path / "var").exists()  # nothing started: not even Redis
+
+
+def test_rehab_up_with_a_wrong_ports_option_is_a_usage_error() -> None:
+    ran = rehab("up", "--ports", "portal=9100")
+    assert ran.code == ExitCode.USAGE and "名称=端口" in ran.err
+
+
+def _free_run_of(count: int) -> int:
+    """A port where it and the ``count - 1`` after it are free (so only the one the test takes is met)."""
+    while True:
+        base = free_port()
+        if base + count <= 65535 and not any(port_taken(base + offset) for offset in range(count)):
+            return base
