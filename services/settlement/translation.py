@@ -36,6 +36,13 @@ def person_surveyed(envelope: EventEnvelope, survey: NeedSurveyed) -> PersonSurv
         surveyed_on=survey.surveyed_on,
         supersedes=None if survey.supersedes_event_id is None else str(survey.supersedes_event_id),
         recorded_on=business_date(envelope.recorded_at),
+        birth_month=survey.birth_month,
+        categories=",".join(category.value for category in survey.disability_categories),
+        economic_status=survey.economic_status.value,
+        certified=survey.certified,
+        subtypes=",".join(subtype.value for subtype in survey.disability_subtypes),
+        hardship=",".join(status.value for status in survey.hardship_statuses),
+        residence_permit=survey.residence_permit,
     )
 
 

@@ -59,6 +59,8 @@ class SubsidyFacts:
     """The deliveries of each approved item, in arrival order."""
     groups_of: dict[str, list[Group]] = field(default_factory=dict)
     """The groups of each application."""
+    groups_of_person: dict[str, list[Group]] = field(default_factory=dict)
+    """The groups of each person (a survey may decide their tiers)."""
     changes: dict[Group, list[InstitutionChanged]] = field(default_factory=dict)
     """Approved institution changes of each item, by the day approved."""
     descriptions: dict[str, ApplicationDescribed] = field(default_factory=dict)

@@ -13,8 +13,20 @@ Condition = Literal[
 """The certificate's 残疾类别, refined where a seed pays differently: low_vision 低视力 and blind 盲
 are both vision 视力; autism 孤独症 is named by the children's programmes beside the categories."""
 
-EconomicCondition = Literal["subsistence_allowance", "low_income", "hardship"]
-"""低保家庭, 低收入家庭, and hardship 困难 as a seed defines it beyond 低保 (孤儿, 特困, 防返贫监测)."""
+HardshipCondition = Literal[
+    "institution_raised",
+    "scattered_orphan",
+    "de_facto_unsupported",
+    "extreme_poverty_support",
+    "poverty_relapse_monitoring",
+]
+"""The hardship statuses a survey records beyond 低保 (the contracts' HardshipStatus): 福利机构收留抚养,
+散居孤儿, 事实无人抚养, 特困供养, 防止返贫监测对象家庭; a policy whose 困难 is narrower lists those
+it means."""
+
+EconomicCondition = Literal["subsistence_allowance", "low_income", "hardship"] | HardshipCondition
+"""低保家庭, 低收入家庭, hardship 困难 as a seed defines it beyond 低保 (any recorded hardship status: 孤儿,
+特困, 防返贫监测 …), or one hardship status by name."""
 
 Residence = Literal["household_registration", "residence_permit"]
 """户籍 in the area, or 居住证 while living in it."""
@@ -61,6 +73,17 @@ class Eligibility(BaseModel):
         )
         return all(checks)
 
+    def stated(self) -> frozenset[str]:
+        """The conditions this tier states: a tier stating more of them is the more specific one."""
+        given = {
+            "conditions": bool(self.conditions),
+            "age": self.age is not None,
+            "economic_status": bool(self.economic_status),
+            "residence": bool(self.residence),
+            "certificate": self.certificate is not None,
+        }
+        return frozenset(name for name, is_given in given.items() if is_given)
+
 
 def _in_band(band: AgeBand, age_years: int | None) -> bool:
     """An unknown age (the form 附件2 states none) meets no age band."""
@@ -76,3 +99,5 @@ class Applicant:
     economic_status: frozenset[str] = frozenset()
     residence: str = "household_registration"
     certified: bool = True
+    age_may_be_one_less: bool = False
+    """The date falls in the birth month and only the month is known: the birthday may not have come yet."""

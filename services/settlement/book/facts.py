@@ -21,6 +21,21 @@ class PersonSurveyed:
     """The survey this one corrects (NeedSurveyed.supersedes_event_id); None for a first survey."""
     recorded_on: date | None = None
     """When the producer recorded the event (China Standard Time): the day a correction arrives."""
+    # What the survey recorded about the person, for the standards that depend on them (fields added
+    # last, with defaults: facts logged before them decode with "not recorded").
+    birth_month: str | None = None
+    """出生年月 ``YYYY-MM`` (the full birth date stays sealed): the age band on a service date."""
+    categories: str = ""
+    """残疾类别 codes, comma-separated (``hearing,speech``)."""
+    economic_status: str | None = None
+    """家庭经济状况: subsistence_allowance, low_income or other."""
+    certified: bool | None = None
+    subtypes: str = ""
+    """低视力/盲/孤独症 (low_vision, blind, autism), comma-separated."""
+    hardship: str = ""
+    """Hardship statuses beyond 低保 (特困供养, 散居孤儿 …), comma-separated codes."""
+    residence_permit: bool = False
+    """外省市户籍、持居住证 living in the district; false = 户籍 in the district."""
 
 
 @dataclass(frozen=True)

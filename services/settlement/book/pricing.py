@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -17,9 +18,19 @@ from services.settlement.book.dues import (
     standard_of,
 )
 from services.settlement.book.eligibility import Applicant
-from services.settlement.book.facts import ApplicationDescribed
+from services.settlement.book.facts import ApplicationDescribed, PersonSurveyed
 from services.settlement.book.names import RULE_NAMES
-from services.settlement.book.policy import Fees, ItemStandard, Monthly, Policy, Standard, Unstated, fen_of
+from services.settlement.book.policy import (
+    Fees,
+    ItemStandard,
+    Monthly,
+    Percentage,
+    Policy,
+    Range,
+    Standard,
+    Unstated,
+    fen_of,
+)
 from services.settlement.book.standards import (
     Claim,
     StandardUnstated,
@@ -30,6 +41,10 @@ from services.settlement.book.standards import (
 )
 
 FIXED_AMOUNT = "fixed_amount"
+ALLOWANCE = "allowance"
+HARDSHIP = "hardship"
+HOUSEHOLD = "household_registration"
+RESIDENCE_PERMIT = "residence_permit"
 
 Period = tuple[date | None, date | None]
 """A record's service period 服务周期 (start, end); None for a record logged before periods were kept."""
@@ -55,31 +70,97 @@ def price_fee(due: Due, policy: Policy) -> Priced | Reason:
     return Priced(priced, policy, fee)
 
 
-def applicant_of(description: ApplicationDescribed) -> Applicant:
-    """The applicant as the form 附件2 describes them (the form states no age; residence is assumed 户籍)."""
-    status = description.economic_status
+def applicant_of(
+    description: ApplicationDescribed | None, survey: PersonSurveyed | None, on_day: date
+) -> Applicant | None:
+    """The applicant on ``on_day`` (the first day of the service period): what the form 附件2 says, and
+    what the year's survey recorded where the form is silent (the form states no age, sub-type, hardship
+    beyond 低保 nor 居住证); None when settlement has neither."""
+    if description is None and survey is None:
+        return None
+    form_categories = _codes(description.categories) if description is not None else frozenset()
+    survey_categories = _codes(survey.categories) if survey is not None else frozenset()
+    subtypes = _codes(survey.subtypes) if survey is not None else frozenset()
+    age, may_be_one_less = (None, False) if survey is None else age_on(survey.birth_month, on_day)
     return Applicant(
-        age_years=None,
-        conditions=frozenset(category for category in description.categories.split(",") if category),
-        economic_status=frozenset() if status is None or status == "other" else frozenset({status}),
-        certified=description.certified,
+        age_years=age,
+        conditions=(form_categories or survey_categories) | subtypes,
+        economic_status=_economic_status(description, survey),
+        residence=RESIDENCE_PERMIT if survey is not None and survey.residence_permit else HOUSEHOLD,
+        certified=_certified(description, survey),
+        age_may_be_one_less=may_be_one_less,
     )
 
 
+def _codes(text: str) -> frozenset[str]:
+    return frozenset(code for code in text.split(",") if code)
+
+
+def _economic_status(
+    description: ApplicationDescribed | None, survey: PersonSurveyed | None
+) -> frozenset[str]:
+    """The form's 家庭经济状况 (else the survey's), with the hardship statuses the survey recorded: any of
+    them is 困难 (``hardship``) as the seeds define it beyond 低保."""
+    status = description.economic_status if description is not None else None
+    if status is None and survey is not None:
+        status = survey.economic_status
+    statuses = set() if status is None or status == "other" else {status}
+    hardship = _codes(survey.hardship) if survey is not None else frozenset()
+    return frozenset(statuses | hardship | ({HARDSHIP} if hardship else set()))
+
+
+def _certified(description: ApplicationDescribed | None, survey: PersonSurveyed | None) -> bool:
+    if description is not None:
+        return description.certified
+    return survey is None or survey.certified is not False
+
+
+def age_on(birth_month: str | None, day: date) -> tuple[int | None, bool]:
+    """周岁 on ``day`` from the birth month: (age, whether it may be one less). In the birth month itself
+    the birthday may not have come yet, so the age is the one reached this month or one less."""
+    if birth_month is None:
+        return None, False
+    year, month = (int(part) for part in birth_month.split("-"))
+    months = (day.year - year) * 12 + day.month - month
+    if months < 0:
+        return None, False
+    years, rest = divmod(months, 12)
+    return years, rest == 0 and years > 0
+
+
 def tier_of(item: ItemStandard, applicant: Applicant | None) -> Standard | str:
-    """The item's tier: the sole one, or the one the applicant's form admits; else why there is none."""
+    """The item's tier: the sole one, or the one the applicant's recorded facts admit (the most specific
+    where a general and a special tier both do: 500 yuan for a hardship family, not 400); else why none."""
     sole = item.sole_standard()
     if sole is not None:
         return sole
     if applicant is None:
-        return "结算尚未收到申请表，不知其年龄、残疾类别或经济状况"
-    admitted = item.standards_for(applicant)
+        return "结算尚未收到申请表或本年度需求调查，不知其年龄、残疾类别或经济状况"
+    if applicant.age_years is None and any(tier.eligibility.age for tier in item.standards.values()):
+        return "本年度需求调查未记录出生年月（或尚未收到），无法确定年龄段"
+    admitted = _most_specific(item.standards_for(applicant))
+    if applicant.age_may_be_one_less:
+        younger = replace(applicant, age_years=(applicant.age_years or 1) - 1, age_may_be_one_less=False)
+        if _most_specific(item.standards_for(younger)).keys() != admitted.keys():
+            return (
+                f"服务周期始于 {applicant.age_years} 周岁生日所在的月份，只知出生年月，无法确定是否已满该周岁"
+            )
     if len(admitted) == 1:
         return next(iter(admitted.values()))
     if not admitted:
-        return "按申请表所填情况，没有一档标准适用"
+        return "按所记录的年龄、残疾类别、经济状况和户籍，没有一档标准适用"
     tiers = "、".join(tier.name for tier in admitted.values())
-    return f"按申请表所填情况有多档标准适用（{tiers}），申请表不填年龄，无法确定"
+    return f"按所记录的情况有多档标准适用（{tiers}），无法确定"
+
+
+def _most_specific(admitted: dict[str, Standard]) -> dict[str, Standard]:
+    """The one tier stating every condition another admitted tier states, and more (特别规定优于一般规定);
+    else all of them."""
+    for code, tier in admitted.items():
+        stated = tier.eligibility.stated()
+        if all(other.eligibility.stated() < stated for key, other in admitted.items() if key != code):
+            return {code: tier}
+    return admitted
 
 
 def price_subsidy(match: Match, already_paid: int, periods: Sequence[Period]) -> Priced | Reason:
@@ -93,13 +174,16 @@ def price_subsidy(match: Match, already_paid: int, periods: Sequence[Period]) ->
         item = policy.items[service.item].name
         return Reason("tier_undecided", f"《{policy.title}》中「{item}」按条件分档补助：{found}")
     tier = None if isinstance(found, str) else found
+    outside = _outside_range(tier, approved.amount_fen)
+    if outside is not None:
+        return Reason("outside_range", f"《{policy.title}》「{policy.items[service.item].name}」：{outside}")
     months = months_trained(periods) if tier is not None and isinstance(tier.subsidy, Monthly) else None
     claim = Claim(service.charge_fen, service.insurance_paid_fen, already_paid, months)
     try:
         bound = None if tier is None else bound_of(tier.subsidy, claim)
         if approved.mode == FIXED_AMOUNT:
             cap = _lower(approved.amount_fen, bound)
-            amount = subsidy_amount(service.charge_fen, service.insurance_paid_fen, cap, already_paid)
+            amount = _fixed_amount_due(tier, claim, cap)
         else:
             assert tier is not None
             cap = bound if bound is not None else standard_of(tier)
@@ -109,10 +193,11 @@ def price_subsidy(match: Match, already_paid: int, periods: Sequence[Period]) ->
         return Reason("standard_unstated", f"《{policy.title}》「{item}」：{unstated}")
     if amount == 0:
         return Reason("nothing_to_pay", "无需补助：医保等已支付全部费用，或补助上限已用完")
-    # The record's institution: the approved one, or the one an approved change moved the item to.
+    # The record's institution: the approved one, or the one an approved change moved the item to; an
+    # allowance 补贴 (transport, living) goes to the person, whoever recorded the months.
     credit = (
         service_institution_account(service.institution)
-        if approved.institution is not None
+        if approved.institution is not None and policy.items[service.item].kind != ALLOWANCE
         else person_account(service.person)
     )
     inputs = {
@@ -129,6 +214,28 @@ def price_subsidy(match: Match, already_paid: int, periods: Sequence[Period]) ->
     key = f"service_subsidy:{service.delivery}"
     due = Due("service_subsidy", key, credit, match.day, match.sources, inputs, match.approval.area)
     return Priced(due, policy, amount)
+
+
+def _fixed_amount_due(tier: Standard | None, claim: Claim, cap: int | None) -> int:
+    """What a fixed amount pays: the self-paid part up to it, except where the tier's arithmetic is not the
+    self-paid cost: a share of it (80 %), or a flat monthly allowance that asks no cost."""
+    left = None if cap is None else max(cap - claim.already_paid_fen, 0)
+    match None if tier is None else tier.subsidy:
+        case Percentage() as share if left is not None:
+            return min(amount_due(share, claim), left)
+        case Monthly(against_cost=False) if left is not None:
+            return left
+    return subsidy_amount(claim.charge_fen, claim.insurance_paid_fen, cap, claim.already_paid_fen)
+
+
+def _outside_range(tier: Standard | None, approved_fen: int | None) -> str | None:
+    """Why an approved amount lies below a range's floor (600-1,200 yuan a year); the ceiling bounds it."""
+    if tier is None or not isinstance(tier.subsidy, Range) or approved_fen is None:
+        return None
+    low = fen_of(tier.subsidy.min_fen)
+    if low is None or approved_fen >= low:
+        return None
+    return f"审批金额 {_yuan(approved_fen)} 元低于标准区间下限 {_yuan(low)} 元"
 
 
 def _lower(approved_fen: int | None, bound: int | None) -> int | None:

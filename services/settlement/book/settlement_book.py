@@ -127,10 +127,13 @@ class SettlementBook:
             slots[slot[1]] = survey
             self._fees.survey_slot[survey.event_id] = slot
             years = sorted({replaced.year, survey.year})
-            return [p for year in years for p in self._survey_year(survey.person, year, survey)]
+            fees = [p for year in years for p in self._survey_year(survey.person, year, survey)]
+            return fees + self._settle_groups(self._subsidies.groups_of_person.get(survey.person, []), survey)
         self._fees.survey_slot[survey.event_id] = (survey.person, len(slots))
         slots.append(survey)
-        return self._survey_year(survey.person, survey.year, None)
+        fees = self._survey_year(survey.person, survey.year, None)
+        # What the survey recorded (age, sub-type, hardship) may decide the tier of a record that waited.
+        return fees + self._settle_groups(self._subsidies.groups_of_person.get(survey.person, []), None)
 
     def _survey_year(self, person: str, year: int, cause: Correction | None) -> list[Posting]:
         slots = self._fees.surveys.get(person, [])
@@ -217,6 +220,8 @@ class SettlementBook:
         members = self._subsidies.groups.setdefault(group, [])
         if not members:
             self._subsidies.groups_of.setdefault(group[0], []).append(group)
+            person = self._subsidies.records[delivery].person
+            self._subsidies.groups_of_person.setdefault(person, []).append(group)
         members.append(delivery)
 
     def _settle_groups(self, groups: Iterable[Group], cause: Correction | None) -> list[Posting]:
@@ -300,11 +305,14 @@ class SettlementBook:
             )
             return None
         self._unsettled.pop(service.delivery, None)
-        return Match(service, approval, policy, day, sources, self._applicant(service.application))
+        return Match(service, approval, policy, day, sources, self._applicant(service))
 
-    def _applicant(self, application: str) -> Applicant | None:
-        description = self._subsidies.descriptions.get(application)
-        return None if description is None else applicant_of(description)
+    def _applicant(self, service: ServiceRecorded) -> Applicant | None:
+        """The person on the first day of the record's service period, from the form and the year's survey."""
+        description = self._subsidies.descriptions.get(service.application)
+        surveys = self._fees.surveys.get(service.person, [])
+        survey = next((known for known in surveys if known.year == service.year), None)
+        return applicant_of(description, survey, service.period_start or service.signed_on)
 
     def _institution_on(
         self, service: ServiceRecorded, approval: ItemsApproved
