@@ -76,8 +76,17 @@ def test_the_liangjiang_2024_policy_states_the_seeds_fees_in_fen():
     assert LIANGJIANG.insurance_first is True
 
 
-def test_the_liangjiang_policy_lists_every_catalogue_item_and_no_other():
-    assert set(LIANGJIANG.items) == {item.value for item in CatalogueItem}
+def test_the_liangjiang_policy_lists_every_catalogue_item_but_shapingbas_own_measures_and_no_other():
+    shapingbas_own = {
+        "children_transport_living_allowance",
+        "suspected_disability_diagnosis",
+        "mental_medication_aid",
+        "mental_inpatient_aid",
+        "inpatient_medical_aid",
+        "family_inpatient_medical_aid",
+    }
+    assert set(LIANGJIANG.items) == {item.value for item in CatalogueItem} - shapingbas_own
+    assert shapingbas_own < set(SHAPINGBA.items)
 
 
 def test_the_liangjiang_policy_marks_exactly_the_support_service_items_as_support_services():
