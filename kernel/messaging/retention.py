@@ -1,9 +1,9 @@
 """Stream retention: trim old entries of a stream, but never one a consumer group still needs.
 
-The relay XADDs without MAXLEN, so without retention a stream grows for ever. With a retention
-period configured (``REHAB_STREAM_RETENTION_SECONDS``; unset or 0: never trim), entries older than
-the period are removed with ``XTRIM MINID`` — but only behind the slowest group: for every group,
-nothing at or after its oldest pending entry and nothing after its last-delivered id is removed.
+The relay XADDs without MAXLEN, so without retention a stream grows for ever. Retention is on by
+default: entries older than 30 days (``REHAB_STREAM_RETENTION_SECONDS``; 0 never trims) are removed
+with ``XTRIM MINID`` — but only behind the slowest group: for every group, nothing at or after its
+oldest pending entry and nothing after its last-delivered id is removed, however old.
 The bound is computed and applied in one Lua script, so a group cannot move between the two.
 A stream with no group, or missing one of the groups expected to read it, is not trimmed at all.
 
@@ -32,6 +32,10 @@ log = logging.getLogger(__name__)
 RETENTION_VARIABLE = "REHAB_STREAM_RETENTION_SECONDS"
 RETENTION_REDIS_VARIABLE = "REHAB_RETENTION_REDIS_URL"
 DEFAULT_EVERY_SECONDS = 60.0
+DEFAULT_RETENTION_SECONDS = 30 * 24 * 3600.0
+"""Thirty days: far longer than a consumer stays down or behind (its entries are kept anyway while it
+has not acknowledged them), long enough to re-create a group from the stream after an incident, and a
+bound on a stream's memory (a province's ~5M events a year keep about 0.4M entries, ~0.4 GB in Redis)."""
 
 # Returns {entries trimmed, the MINID used or why nothing was trimmed}.
 # Entry ids are "<ms>-<seq>"; both parts fit a Lua number exactly (ms < 2^53).
@@ -85,14 +89,14 @@ class Trimmed:
 class RetentionSettings(RehabSettings):
     """How long stream entries are kept, and as whom they are trimmed."""
 
-    stream_retention_seconds: float | None = Field(default=None, ge=0)
-    """``REHAB_STREAM_RETENTION_SECONDS``: 0 or unset never trims; a negative period is refused."""
+    stream_retention_seconds: float = Field(default=DEFAULT_RETENTION_SECONDS, ge=0)
+    """``REHAB_STREAM_RETENTION_SECONDS``: unset keeps 30 days, 0 never trims; a negative one is refused."""
     retention_redis_url: str = ""
     """``REHAB_RETENTION_REDIS_URL``: the Redis user allowed to trim; unset: the service's own."""
 
 
 def retention_seconds() -> float | None:
-    """The configured retention period, or None when streams must not be trimmed."""
+    """The retention period (30 days unless configured), or None when streams must not be trimmed."""
     return RetentionSettings().stream_retention_seconds or None
 
 
@@ -146,19 +150,25 @@ async def _trim_with(
     every_seconds: float,
 ) -> None:
     seen: dict[str, set[str]] = {stream: set(expected_groups) for stream in streams}
+    refused: set[str] = set()
     while True:
         raise_if_cancelled()
         for stream in streams:
             try:
                 seen[stream] |= await _group_names(redis, stream)
                 await trim_behind_slowest_group(redis, stream, keep_seconds, seen[stream])
+                refused.discard(stream)
             except NoPermissionError as error:
-                log.warning(
+                # Said once, not every pass: retention is on by default, and a service run as its
+                # agency's user without the retention user's URL would otherwise warn every minute.
+                log.log(
+                    logging.DEBUG if stream in refused else logging.WARNING,
                     "retention may not trim %s as this Redis user (%s): set %s to the retention user's URL",
                     stream,
                     error,
                     RETENTION_REDIS_VARIABLE,
                 )
+                refused.add(stream)
             except (RedisError, OSError) as error:
                 log.warning("retention cannot trim %s yet: %s", stream, error)
         raise_if_cancelled()

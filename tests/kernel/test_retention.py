@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 
 import pytest
 import redis
@@ -164,15 +165,40 @@ def test_the_retention_loop_does_not_trim_while_a_group_it_has_seen_is_missing(
     assert remaining(redis_client) == IDS
 
 
+DAY = 86400.0
+
+
+def test_by_default_entries_older_than_thirty_days_go_once_every_group_acknowledged_them(
+    redis_url: str, redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("REHAB_STREAM_RETENTION_SECONDS", raising=False)
+    now = time.time()
+    ages = {"40 days": 40 * DAY, "35 days": 35 * DAY, "31 days": 31 * DAY, "29 days": 29 * DAY}
+    ids = {age: f"{int((now - seconds) * 1000)}-0" for age, seconds in ages.items()}
+    for entry_id in ids.values():
+        add(redis_client, STREAM, {"n": entry_id}, entry_id=entry_id)
+    redis_client.xgroup_create(STREAM, "assessment", id="0")
+    redis_client.xgroup_create(STREAM, "settlement", id="0")
+    read(redis_client, "assessment", count=4, acknowledge=4)
+    read(redis_client, "settlement", count=4, acknowledge=4)
+
+    keep_seconds = retention_seconds()
+    assert keep_seconds is not None
+    trimmed = with_redis(redis_url, lambda client: trim_behind_slowest_group(client, STREAM, keep_seconds))
+
+    assert trimmed.entries == 3
+    assert remaining(redis_client) == [ids["29 days"]]
+
+
 @pytest.mark.parametrize(
     ("environ", "expected"),
     [
-        ({}, None),
+        ({}, 30 * DAY),
         ({"REHAB_STREAM_RETENTION_SECONDS": "0"}, None),
-        ({"REHAB_STREAM_RETENTION_SECONDS": "86400"}, 86400.0),
+        ({"REHAB_STREAM_RETENTION_SECONDS": "86400"}, DAY),
     ],
 )
-def test_retention_is_off_unless_a_period_is_configured(
+def test_retention_keeps_thirty_days_unless_configured_and_0_turns_it_off(
     environ: dict[str, str], expected: float | None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("REHAB_STREAM_RETENTION_SECONDS", raising=False)

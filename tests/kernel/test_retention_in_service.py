@@ -47,3 +47,30 @@ def test_a_service_trims_what_every_group_acknowledged_and_keeps_what_is_pending
         time.sleep(2.5)  # more trimming passes: the pending entry must survive them
 
         assert [entry_id for entry_id, _ in entries(redis_client, stream)] == [delivered[2][0]]
+
+
+def test_with_nothing_configured_a_service_trims_month_old_entries_every_group_acknowledged(
+    tmp_path: Path, redis_url: str, redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("REHAB_STREAM_RETENTION_SECONDS", raising=False)
+    stream = f"rehab.retention-{uuid4().hex[:8]}.events"
+    month_old = f"{int((time.time() - 31 * 86400) * 1000)}-0"
+    week_old = f"{int((time.time() - 7 * 86400) * 1000)}-0"
+    for entry_id in (month_old, week_old):
+        redis_client.xadd(stream, {"event_id": entry_id}, id=entry_id)
+    redis_client.xgroup_create(stream, "settlement", id="0")
+    delivered = read_group(redis_client, stream, "settlement", "c1")
+    redis_client.xack(stream, "settlement", *[entry_id for entry_id, _ in delivered])
+    settings = ServiceSettings(
+        service="survey", database_url=f"sqlite:///{tmp_path}/survey.db", redis_url=redis_url
+    )
+    app = create_service_app(
+        settings, title="t", description="d", routers=[survey_router()], publishes_to=stream, subscriptions=[]
+    )
+    with TestClient(app) as client:
+        assert post(client, uuid4(), key=None).status_code == 201  # published, not yet read by settlement
+
+        def kept() -> list[str]:
+            return [entry_id for entry_id, _ in entries(redis_client, stream)]
+
+        wait_until(lambda: len(kept()) == 2 and kept()[0] == week_old)  # the new one is young and unread
