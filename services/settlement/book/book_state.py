@@ -78,6 +78,14 @@ class SupportServiceHolders:
 
 
 @dataclass(slots=True)
+class OnceOnlyHolders:
+    """一次性补贴: which record holds the one payment of a person and a once-only item."""
+
+    owner: dict[tuple[str, str], str] = field(default_factory=dict)
+    """(person, item) -> the delivery that holds it."""
+
+
+@dataclass(slots=True)
 class PolicyCache:
     """Lookups that never change for a book's policy set, kept once computed."""
 

@@ -126,6 +126,10 @@ class ItemStandard(_Frozen):
         """The tier when there is only one, or None when eligibility decides between several."""
         return next(iter(self.standards.values())) if len(self.standards) == 1 else None
 
+    def once_only(self) -> bool:
+        """Paid once per person 一次性, whatever the year or application (the diagnosis subsidy)."""
+        return all(getattr(tier.subsidy, "per", None) == "once" for tier in self.standards.values())
+
     def standards_for(self, applicant: Applicant) -> dict[str, Standard]:
         """The tiers whose eligibility admits the applicant (a person may qualify for several)."""
         return {code: tier for code, tier in self.standards.items() if tier.eligibility.admits(applicant)}

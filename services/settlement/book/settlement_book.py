@@ -23,6 +23,7 @@ from services.settlement.book.adjustments import adjustments, signed_amount
 from services.settlement.book.book_state import (
     FeeFacts,
     Group,
+    OnceOnlyHolders,
     Payments,
     PolicyCache,
     SubsidyFacts,
@@ -55,7 +56,7 @@ from services.settlement.book.facts import (
     ServiceRecorded,
     arrived_on,
 )
-from services.settlement.book.names import item_name
+from services.settlement.book.names import item_name, named
 from services.settlement.book.policy import Policy, PolicySet, Unstated
 from services.settlement.book.pricing import applicant_of, price_fee, price_subsidy
 from services.settlement.book.standards import split_fen
@@ -91,6 +92,7 @@ class SettlementBook:
         self._fees = FeeFacts()
         self._subsidies = SubsidyFacts()
         self._support = SupportServiceHolders()
+        self._once = OnceOnlyHolders()
         self._unsettled: dict[str, Unsettled] = {}
         self._cache = PolicyCache()
         self._on_fact: dict[type, Callable[..., list[Posting]]] = {
@@ -283,8 +285,36 @@ class SettlementBook:
         counted.append(service)
         if match.policy.items[service.item].kind == SUPPORT_SERVICE:
             return self._settle(key, lambda: None, cause) + self._support_service(match, cause), 0
+        if self._paid_once_elsewhere(match):
+            return self._settle(key, lambda: None, cause), 0
         priced = self._subsidy(match, already, counted)
+        self._hold_once(match, priced)
         return self._settle(key, lambda: priced, cause), 0 if priced is None else priced.amount_fen
+
+    def _paid_once_elsewhere(self, match: Match) -> bool:
+        """一次性补贴: another record of the person already holds the item's one payment (reason noted)."""
+        service = match.service
+        if not match.policy.items[service.item].once_only():
+            return False
+        holder = self._once.owner.get((service.person, service.item))
+        if holder is None or holder == service.delivery:
+            return False
+        paid = self._subsidies.records[holder]
+        text = (
+            f"「{item_name(service.item)}」是一次性补贴，已按 {paid.signed_on} 签字的服务记录"
+            f"（{named(self._institutions, paid.institution)}）支付，不再支付"
+        )
+        self._note(service.delivery, Reason("paid_once", text), *match.sources, person=service.person)
+        return True
+
+    def _hold_once(self, match: Match, priced: Priced | None) -> None:
+        service = match.service
+        if not match.policy.items[service.item].once_only():
+            return
+        if priced is not None and priced.amount_fen > 0:
+            self._once.owner[service.person, service.item] = service.delivery
+        elif self._once.owner.get((service.person, service.item)) == service.delivery:
+            del self._once.owner[service.person, service.item]  # a corrected record no longer holds it
 
     def _match(self, service: ServiceRecorded, approval: ItemsApproved) -> Match | None:
         """The record matched with its approval and the policy in force, or None (with the reason noted)."""
