@@ -1,0 +1,179 @@
+"""The province simulation (issue 16, item 7): two instances of services on one PostgreSQL server and a Redis
+Sentinel group, a bounded load, the settlement leader killed, the Redis primary killed, then `rehab verify`
+clean: nothing lost, nothing paid twice, the live ledger equal to its replay.
+
+* ``test_a_small_province_…`` (default run, about 30 s): two survey and two settlement instances; persons
+  registered and surveyed through both survey instances, one every 0.1 s.
+* ``test_a_province_…`` (opt-in, ``pytest -m soak tests/province``): two instances of each of the five
+  services; the whole year's journey of ``REHAB_PROVINCE_PERSONS`` sample persons (default 40) through
+  randomly chosen instances (rehab demo's stages), the same two faults during it.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import httpx
+import pytest
+
+from rehab.demo import run_demo
+from tests.kernel.redis_sentinel_group import SentinelGroup
+from tests.province.province import Instance, Province, violations, wait_for
+from tests.survey.people import make_id, person_body, survey_request
+
+needs_servers = pytest.mark.skipif(
+    shutil.which("redis-server") is None, reason="redis-server is not installed (scripts/setup)"
+)
+
+
+@pytest.fixture
+def sentinel_group(tmp_path: Path) -> Iterator[SentinelGroup]:
+    group = SentinelGroup(tmp_path / "redis")
+    try:
+        yield group.start()
+    finally:
+        group.stop()
+
+
+def province(tmp_path: Path, postgres_url: str, group: SentinelGroup, instances: dict[str, int]) -> Province:
+    return Province(tmp_path / "province", postgres_url, group, instances)
+
+
+class Surveys(threading.Thread):
+    """Registers and surveys ``persons``, one every ``pause`` seconds, alternating the survey instances."""
+
+    def __init__(self, instances: list[Instance], persons: int, pause: float = 0.1) -> None:
+        super().__init__(name="province-load")
+        self.instances, self.persons, self.pause = instances, persons, pause
+        self.failures: list[str] = []
+
+    def run(self) -> None:
+        with httpx.Client(timeout=10.0) as client:
+            for sequence in range(self.persons):
+                url = self.instances[sequence % len(self.instances)].url
+                try:
+                    survey_one(client, url, sequence)
+                except (httpx.HTTPError, AssertionError) as error:
+                    self.failures.append(f"person {sequence}: {error}")
+                time.sleep(self.pause)
+
+
+def survey_one(client: httpx.Client, url: str, sequence: int) -> None:
+    id_number = make_id(date(1958, 4, 12), f"{2 * sequence + 1:03d}")
+    body = person_body(id_number=id_number, certificate_number=id_number + "12")
+    registered = client.post(url + "/persons", json=body)
+    assert registered.status_code == 201, registered.text
+    request = survey_request()
+    survey = {
+        "survey_year": request.survey_year,
+        "surveyed_on": request.surveyed_on.isoformat(),
+        "has_needs": request.has_needs,
+        "needed_items": list(request.needed_items),
+        "home_visit_required": request.home_visit_required,
+        "surveyor": request.surveyor,
+    }
+    surveyed = client.post(f"{url}/persons/{registered.json()['person_id']}/surveys", json=survey)
+    assert surveyed.status_code in (200, 201), surveyed.text
+
+
+def kill_the_settlement_leader(running: Province) -> float:
+    """SIGKILL the leader; seconds until a standby leads."""
+    leader = running.leader()
+    assert leader is not None
+    running.kill(leader)
+    return wait_for(lambda: running.leader() is not None, "a standby to take over", timeout=15)
+
+
+def kill_the_redis_primary(group: SentinelGroup) -> float:
+    """SIGKILL the primary; seconds until the Sentinels name the replica."""
+    started = time.monotonic()
+    group.kill("node-0")
+    wait_for(lambda: group.primary_port() == group.ports[1], "the replica's promotion", timeout=30)
+    return time.monotonic() - started
+
+
+def caught_up(running: Province) -> bool:
+    """Every instance ready, nothing unpublished, and settlement archived every event produced."""
+    healths = [instance.health() for instance in running.running if instance.alive()]
+    if not all(health is not None and health["ready"] for health in healths):
+        return False
+    producers = [h for h in healths if h is not None and h["service"] != "settlement"]
+    settlement = [h for h in healths if h is not None and h["service"] == "settlement"]
+    if any(health["events"]["unpublished"] for health in producers):
+        return False
+    stored = {health["service"]: health["events"]["stored"] for health in producers}
+    received = settlement[0]["events"]["received"]
+    return bool(received >= sum(stored.values()))
+
+
+@needs_servers
+def test_a_small_province_survives_its_settlement_leader_and_its_redis_primary_killed_under_load(
+    tmp_path: Path, postgres_url: str, sentinel_group: SentinelGroup
+) -> None:
+    running = province(tmp_path, postgres_url, sentinel_group, {"survey": 2, "settlement": 2}).start()
+    try:
+        wait_for(lambda: running.leader() is not None, "a settlement leader")
+        load = Surveys(running.of("survey"), persons=40)
+        load.start()
+        time.sleep(1.0)
+        takeover = kill_the_settlement_leader(running)
+        failover = kill_the_redis_primary(sentinel_group)
+        load.join(timeout=60)
+        assert load.failures == []  # the API never waits for Redis nor for settlement
+
+        wait_for(lambda: caught_up(running), "every event settled", timeout=60)
+        wait_for(lambda: not violations(running.verify()), "rehab verify clean", timeout=20)
+        print(f"settlement took over in {takeover:.1f}s, Redis failed over in {failover:.1f}s")
+        assert takeover < 5.0 and failover < 15.0
+        [replay] = [result for result in running.verify() if result.code == "I5"]
+        assert replay.counts["live postings"] >= 40  # a survey fee each, at least
+    finally:
+        running.stop()
+
+
+@pytest.mark.soak
+@needs_servers
+def test_a_province_runs_a_years_journey_through_its_leader_and_primary_killed(
+    tmp_path: Path, postgres_url: str, sentinel_group: SentinelGroup
+) -> None:
+    services = ("survey", "assessment", "approval", "delivery", "settlement")
+    running = province(tmp_path, postgres_url, sentinel_group, dict.fromkeys(services, 2)).start(timeout=120)
+    persons = int(os.environ.get("REHAB_PROVINCE_PERSONS", "40"))
+    rng = random.Random(persons)
+    try:
+        wait_for(lambda: running.leader() is not None, "a settlement leader")
+        standby = next(i for i in running.of("settlement") if i.role() == "standby")
+
+        def url(service: str) -> str:  # settlement's reads from the standby: the leader is to be killed
+            return standby.url if service == "settlement" else rng.choice(running.of(service)).url
+
+        outcome: list[BaseException] = []
+        journey = threading.Thread(target=lambda: _run(url, persons, outcome), name="province-journey")
+        journey.start()
+        time.sleep(5.0)
+        takeover = kill_the_settlement_leader(running)
+        time.sleep(5.0)
+        failover = kill_the_redis_primary(sentinel_group)
+        journey.join(timeout=600)
+        assert outcome == [] and not journey.is_alive()
+
+        wait_for(lambda: caught_up(running), "every event settled", timeout=120)
+        wait_for(lambda: not violations(running.verify()), "rehab verify clean", timeout=60)
+        print(f"settlement took over in {takeover:.1f}s, Redis failed over in {failover:.1f}s")
+        assert takeover < 5.0 and failover < 15.0
+    finally:
+        running.stop()
+
+
+def _run(url: object, persons: int, outcome: list[BaseException]) -> None:
+    try:
+        run_demo(url, persons=persons, seed=persons)  # type: ignore[arg-type]
+    except BaseException as error:  # reported by the test thread
+        outcome.append(error)
