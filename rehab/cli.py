@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "rehab.cli_security",
     "rehab.cli_access",
     "rehab.cli_privacy",
+    "rehab.cli_import",
 )
 
 app = typer.Typer(

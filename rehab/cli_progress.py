@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from types import TracebackType
+from typing import IO
 
 from rich.console import Console
 from rich.progress import (
     BarColumn,
+    DownloadColumn,
     MofNCompleteColumn,
     Progress,
     SpinnerColumn,
     TaskID,
     TextColumn,
     TimeElapsedColumn,
+    TransferSpeedColumn,
 )
 
 
@@ -79,3 +83,57 @@ def working(what: str) -> Progress:
     )
     progress.add_task(what, total=None)
     return progress
+
+
+class Upload:
+    """A file being sent, read through this wrapper: a bar on stderr shows the bytes sent so far, then,
+    once the last byte is read, a spinner says what the receiver does until it answers.
+
+    httpx reads a multipart file field in chunks while it sends them: each ``read`` advances the bar.
+    ``seek``, ``tell`` and ``fileno`` let httpx learn the length (a Content-Length, not chunked).
+    """
+
+    def __init__(self, file: IO[bytes], what: str, then: str) -> None:
+        self._file = file
+        self._then = then
+        self._waiting: Progress | None = None
+        console = Console(stderr=True)
+        self._progress = Progress(
+            TextColumn(what),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            console=console,
+            transient=True,
+            disable=not console.is_terminal,
+        )
+        self._task = self._progress.add_task(what, total=os.fstat(file.fileno()).st_size)
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._file.read(size)
+        self._progress.advance(self._task, len(chunk))
+        if not chunk and size and self._waiting is None:  # all sent: the receiver's turn
+            self._progress.stop()
+            self._waiting = working(self._then)
+            self._waiting.start()
+        return chunk
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        position = self._file.seek(offset, whence)
+        self._progress.update(self._task, completed=position)
+        return position
+
+    def tell(self) -> int:
+        return self._file.tell()
+
+    def fileno(self) -> int:
+        return self._file.fileno()
+
+    def __enter__(self) -> Upload:
+        self._progress.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._progress.stop()
+        if self._waiting is not None:
+            self._waiting.stop()

@@ -90,22 +90,30 @@ class KeyHolder:
         return httpx.Client(base_url=base_url, timeout=10.0)
 
     def _bearer(self) -> str:
-        if self.token:
-            return self.token.strip()
-        if not self.user:
+        bearer = operator_bearer(self.access_dir, self.user, self.token)
+        if bearer is None:
             raise CommandFailed(NO_TOKEN, ExitCode.ACCESS)
-        from rehab.users import UserDirectory, UserUnknown
+        return bearer
 
-        directory = UserDirectory(self.access_dir)
-        if not directory.users_file.exists():
-            raise CommandFailed(
-                f"{self.access_dir} 中没有用户（users.json）：用 --access-dir 指向部署的 access 文件夹",
-                ExitCode.USAGE,
-            )
-        try:
-            return directory.issue_token(self.user, lifetime=TOKEN_LIFETIME)
-        except UserUnknown as unknown:
-            raise CommandFailed(f"不能给 {self.user} 签发令牌：{unknown}", ExitCode.ACCESS) from unknown
+
+def operator_bearer(access_dir: Path, user: str | None, token: str | None) -> str | None:
+    """The operator's own token: ``--token`` as given, or a short one issued to ``--user`` from
+    ``access_dir``; None when neither is given."""
+    if token:
+        return token.strip()
+    if not user:
+        return None
+    from rehab.users import UserDirectory, UserUnknown
+
+    directory = UserDirectory(access_dir)
+    if not directory.users_file.exists():
+        raise CommandFailed(
+            f"{access_dir} 中没有用户（users.json）：用 --access-dir 指向部署的 access 文件夹", ExitCode.USAGE
+        )
+    try:
+        return directory.issue_token(user, lifetime=TOKEN_LIFETIME)
+    except UserUnknown as unknown:
+        raise CommandFailed(f"不能给 {user} 签发令牌：{unknown}", ExitCode.ACCESS) from unknown
 
 
 def _refuse_unless_allowed(response: httpx.Response) -> None:
