@@ -35,6 +35,9 @@ HTTP_PROBLEMS = {
     415: ("http.unsupported_media_type", "不支持该内容类型"),
 }
 """Errors raised by routing itself (unknown path, wrong method): a code and a Chinese detail."""
+UNPARSABLE_BODY = "There was an error parsing the body"
+"""FastAPI's 400 for a body it cannot decode (not UTF-8): answered as the 422 of malformed JSON, which the
+OpenAPI documents (issue 14: the fuzzer met an undocumented 400)."""
 
 
 def problem(
@@ -86,6 +89,13 @@ def vocabularies_of(app: FastAPI) -> Vocabularies:
     return known
 
 
+def _unparsable_body(instance: str) -> dict[str, Any]:
+    message = "请求内容不是有效的 JSON（须为 UTF-8 编码）"
+    errors = [field_error("body", "request.json_invalid", message)]
+    detail = f"请求有 1 处需要更正：body：{message}"
+    return problem_body(422, "request.invalid", detail, errors=errors, instance=instance)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Every error a service can answer becomes problem+json, including routing errors and crashes."""
 
@@ -101,6 +111,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        if error.status_code == 400 and error.detail == UNPARSABLE_BODY:  # bytes that are not UTF-8
+            return _respond(_unparsable_body(request.url.path))
         code, message = HTTP_PROBLEMS.get(error.status_code, (f"http.{error.status_code}", "请求失败"))
         body = problem_body(error.status_code, code, message, instance=request.url.path)
         return _respond(body, error.headers)

@@ -174,6 +174,15 @@ def test_a_body_that_is_not_json_is_refused(client: TestClient) -> None:
     assert body["code"] == "request.invalid"
 
 
+def test_a_body_that_is_not_utf_8_is_the_documented_422_naming_the_body_not_a_bare_400(
+    client: TestClient,
+) -> None:
+    """What the OpenAPI fuzzer sent (issue 14): FastAPI answered 400, a status no operation documents."""
+    body = refused(client, None, content=b"+\xf1\xb3\x06\xe4", headers={"content-type": "application/json"})
+    assert body["code"] == "request.invalid"
+    assert error(body)[:2] == ("body", "request.json_invalid")
+
+
 def test_every_free_text_field_of_every_service_has_a_maximum_length() -> None:
     """Request bodies and query parameters of all five services."""
     found = {}
