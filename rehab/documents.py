@@ -18,6 +18,7 @@ from urllib.parse import quote
 import typer
 
 from rehab.cli_failures import CommandFailed, ExitCode, say
+from rehab.cli_progress import working
 from rehab.cli_stores import writable_file
 
 if TYPE_CHECKING:
@@ -159,14 +160,16 @@ def write_annual_summary(
         raise CommandFailed(f"附件3 写成 xlsx：--out 应以 .xlsx 结尾（这里是 {out.name}）", ExitCode.USAGE)
     writable_file(out)
     holder.purpose = f"打印附件3 {year}年 {street}街道"
-    forms = annual_summary_forms(engine, year, street, community, jurisdiction, keys=PersonKeys(holder))
-    if unreadable := unreadable_persons(forms):
-        raise CommandFailed(
-            f"附件3 未写出：{unreadable} 人的个人信息无法读取（（不可用））。"
-            "见上面的日志，或 rehab --debug …",
-            ExitCode.PROBLEM,
-        )
-    out.write_bytes(annual_summary_xlsx(forms, signatures))
+    with working(f"正在生成附件3（{year}年 {street}街道）：读取台账、申领个人信息密钥、写表…"):
+        forms = annual_summary_forms(engine, year, street, community, jurisdiction, keys=PersonKeys(holder))
+        if unreadable := unreadable_persons(forms):
+            raise CommandFailed(
+                f"附件3 未写出：{unreadable} 人的个人信息无法读取（（不可用））。"
+                "见上面的日志，或 rehab --debug …",
+                ExitCode.PROBLEM,
+            )
+        content = annual_summary_xlsx(forms, signatures)
+    out.write_bytes(content)
     persons = sum(len(form.rows) for form in forms)
     say(f"已写出 {out}：{len(forms)} 个社区的表，{persons} 人")
     return ExitCode.OK
@@ -187,8 +190,9 @@ def write_statement(
         raise CommandFailed("xlsx 对账单需要 --out 文件", ExitCode.USAGE)
     if out is not None:
         writable_file(out)
-    names = _payee_names(engine, account, holder)
-    content = FORMATS[chosen_format][1](statement(engine, account, chosen, names))
+    with working(f"正在生成 {account} 的对账单（{period}）…"):
+        names = _payee_names(engine, account, holder)
+        content = FORMATS[chosen_format][1](statement(engine, account, chosen, names))
     if out is None:
         typer.echo(content.decode("utf-8-sig"), nl=False)
         return ExitCode.OK
