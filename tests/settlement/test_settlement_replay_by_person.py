@@ -148,3 +148,41 @@ def test_rebuilding_the_stored_ledger_person_by_person_stores_the_postings_of_on
         stored = sorted(connection.execute(select(postings_table.c.key, postings_table.c.amount_fen)).all())
     assert stored == sorted((posting.key, posting.amount_fen) for posting in expected)
     assert report == report_of(expected)
+
+
+@pytest.mark.usefixtures("a_book_per_person")
+def test_a_delivery_recorded_for_two_persons_is_settled_in_one_book_in_arrival_order() -> None:
+    stray = recorded(
+        "d1",
+        application="a9",
+        person="p2",
+        item_code="orientation_mobility_training",
+        institution="lj-first-hospital",
+        event_id="r-stray",
+    )
+    facts = [*journeys(), stray]
+    book, expected = feed_facts(facts, POLICIES)
+
+    postings, settled = settled_by_person(facts)
+
+    assert not settled.by_person
+    assert by_key(postings) == by_key(expected)
+    assert settled.unsettled == len(book.unsettled())
+
+
+@pytest.mark.usefixtures("a_book_per_person")
+def test_a_second_rebuild_on_the_same_connection_finds_no_temporary_table_of_the_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = create_store_engine(f"sqlite:///{tmp_path}/settlement.db")  # one pooled connection, reused
+    facts = journeys()
+    with engine.begin() as connection:
+        kernel_metadata.create_all(connection)
+        ledger_metadata.create_all(connection)
+        fact_log.rewrite(connection, facts_table, facts)
+    monkeypatch.setattr(replay, "covers_archive", lambda *_args: True)
+
+    first = rebuild_ledger(engine, POLICIES)
+    second = rebuild_ledger(engine, POLICIES)
+
+    assert first == second == report_of(feed_facts(facts, POLICIES)[1])

@@ -10,9 +10,9 @@ written before the log existed and for audits.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Sequence
 
+import orjson
 from sqlalchemy import Connection, Engine, Row, Select, Table, delete, func, select
 from sqlalchemy.orm import Session
 
@@ -37,7 +37,7 @@ _DECODERS = {name: fact_type.codec.decode for name, fact_type in BY_NAME.items()
 
 
 def decode(text: str) -> Fact:
-    row = json.loads(text)
+    row = orjson.loads(text)
     return _DECODERS[row[0]](row)
 
 
@@ -74,7 +74,7 @@ def _page(database: Database | Engine, query: Select[int, str]) -> Sequence[Row[
 
 def decoded(rows: Iterable[str]) -> Iterator[Fact]:
     """Facts of the log's rows, in their order."""
-    decoders, loads = _DECODERS, json.loads
+    decoders, loads = _DECODERS, orjson.loads
     for text in rows:
         row = loads(text)
         yield decoders[row[0]](row)

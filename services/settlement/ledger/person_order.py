@@ -17,13 +17,13 @@ as before.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine
 
 from kernel.store.store import READ_ONLY
@@ -103,6 +103,7 @@ class PersonOrder:
     def __exit__(self, *_exc: object) -> None:
         if self._shared:
             self._file.execute(f"DROP TABLE IF EXISTS temp.{self._table}")
+            self._file.execute(f"DROP TABLE IF EXISTS temp.{self._table}_applications")
         else:
             self._file.close()
 
@@ -128,7 +129,7 @@ class PersonOrder:
 
     def add_texts(self, texts: Iterable[str]) -> None:
         """Spill fact-log rows as stored (JSON text), in feed order."""
-        loads, keys = json.loads, _KEYS
+        loads, keys = orjson.loads, _KEYS
         rows: list[tuple[int, Any, Any, Any, str]] = []
         for text in texts:
             row = loads(text)
@@ -167,26 +168,33 @@ class PersonOrder:
 
     def _order_by_person(self) -> bool:
         """Name the person of institution changes by their application; whether no application or
-        delivery belongs to two persons (then person by person gives the same postings)."""
+        delivery belongs to two persons (then person by person gives the same postings).
+
+        One grouping of the facts by application (its lowest and highest person, into a small table
+        keyed by application) serves both the check and the naming; deliveries are only grouped."""
         file, table = self._file, self._table
-        schema = "temp." if self._shared else ""
-        file.execute(f"CREATE INDEX {schema}{table}_application ON {table} (application, person)")
+        applications = f"{table}_applications"
+        file.execute(
+            f"CREATE {'TEMP ' if self._shared else ''}TABLE {applications} "
+            "(application TEXT PRIMARY KEY, person TEXT, other TEXT) WITHOUT ROWID"
+        )
+        file.execute(
+            f"INSERT INTO {applications} SELECT application, MIN(person), MAX(person) FROM {table} "
+            "WHERE application IS NOT NULL GROUP BY application"
+        )
+        if file.execute(f"SELECT 1 FROM {applications} WHERE person <> other LIMIT 1").fetchone():
+            return False
         if self._unnamed:
             file.execute(
-                f"UPDATE {table} SET person = (SELECT named.person FROM {table} AS named "
-                f"WHERE named.application = {table}.application AND named.person IS NOT NULL "
-                "ORDER BY named.person LIMIT 1) WHERE person IS NULL AND application IS NOT NULL"
+                f"UPDATE {table} SET person = (SELECT named.person FROM {applications} AS named "
+                f"WHERE named.application = {table}.application) "
+                "WHERE person IS NULL AND application IS NOT NULL"
             )
-        for column in ("application", "delivery"):
-            if column == "delivery":
-                file.execute(f"CREATE INDEX {schema}{table}_delivery ON {table} (delivery, person)")
-            shared = file.execute(
-                f"SELECT 1 FROM {table} WHERE {column} IS NOT NULL GROUP BY {column} "
-                "HAVING MIN(person) <> MAX(person) LIMIT 1"
-            ).fetchone()
-            if shared is not None:
-                return False
-        return True
+        shared_delivery = file.execute(
+            f"SELECT 1 FROM {table} WHERE delivery IS NOT NULL GROUP BY delivery "
+            "HAVING MIN(person) <> MAX(person) LIMIT 1"
+        ).fetchone()
+        return shared_delivery is None
 
 
 def _key_of(column: int) -> str:
@@ -204,7 +212,7 @@ def _settle(
 ) -> tuple[SettlementBook, int]:
     """Feed the rows' facts in their order; a fresh book when the person changes after ``group`` facts
     (never, when ``group`` is 0). Returns the last book and how many facts the earlier ones left unsettled."""
-    loads, decoders = json.loads, _DECODERS
+    loads, decoders = orjson.loads, _DECODERS
     book, fed, unsettled = new_book(policies), 0, 0
     person: str | None = None
     batch: list[Posting] = []
