@@ -56,10 +56,9 @@ def create_store_engine(url: str) -> Engine:
     """An engine for a service's own database; SQLite files get WAL, full fsync and one writer at a time
     per process (``OneWriter``)."""
     if url.startswith("sqlite"):
-        engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": busy_timeout_seconds()}
-        )
-        writer = OneWriter()
+        timeout = busy_timeout_seconds()  # read once: reading settings costs more than a small command
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": timeout})
+        writer = OneWriter(timeout)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", writer.begin)
         event.listen(engine, "commit", writer.end)
@@ -78,7 +77,9 @@ class OneWriter:
     waited for at most the busy timeout, then the transaction fails as busy (503 ``store.busy``).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, timeout_seconds: float) -> None:
+        self.timeout_seconds = timeout_seconds
+        """How long a writer waits for the lock: the busy timeout, as SQLite's busy handler waits."""
         self._lock = threading.Lock()
         self._holder: int | None = None
         """``id`` of the connection whose transaction holds the lock."""
@@ -90,7 +91,7 @@ class OneWriter:
         if connection.get_execution_options().get(READ_ONLY):
             connection.exec_driver_sql("BEGIN")
             return
-        if not self._lock.acquire(timeout=busy_timeout_seconds()):
+        if not self._lock.acquire(timeout=self.timeout_seconds):
             raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked"))
         self._holder = id(connection)
         try:

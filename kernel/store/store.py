@@ -95,6 +95,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+_INSERT_EVENT = insert(events_table)
+_INSERT_OUTBOX = insert(outbox_table)
+
 
 class ConcurrencyConflict(Exception):
     """Another command appended to the same aggregate first."""
@@ -277,11 +280,12 @@ class UnitOfWork:
             with self.session.begin_nested():
                 if self.keyed is not None:
                     self._remember_key(self.keyed, envelopes)
+                connection = self.session.connection()
                 for envelope in envelopes:
-                    inserted = self.session.execute(insert(events_table).values(event_row(envelope)))
-                    position = _position(inserted)
-                    self.session.execute(
-                        insert(outbox_table).values(position=position, event_id=str(envelope.event_id))
+                    # Cached statements with their values as parameters: nothing to compile per event.
+                    position = _position(connection.execute(_INSERT_EVENT, event_row(envelope)))
+                    connection.execute(
+                        _INSERT_OUTBOX, {"position": position, "event_id": str(envelope.event_id)}
                     )
         except IntegrityError as error:
             raise ConcurrencyConflict(stream_id, expected_version) from error
