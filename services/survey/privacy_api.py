@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date
+from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, FastAPI, Request, Response
@@ -134,6 +135,22 @@ def release_data_keys(body: KeyReleaseRequest, request: Request, runtime: Runtim
     )
 
 
+PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
+RELEASE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {**PROBLEM, "description": "No valid bearer token (`access.unauthenticated`)"},
+    403: {
+        **PROBLEM,
+        "description": (
+            "The caller's agency may not have keys (`survey.data_key.not_entitled`), a person lies outside "
+            "the caller's scope (`access.*`), or the registry runs without token keys "
+            "(`survey.data_key.release_off`)"
+        ),
+    },
+}
+"""The refusals of the key release routes, whether access control is on or off (the registry checks the
+bearer itself), so its OpenAPI documents every status it answers (issue 14, fuzzing)."""
+
+
 def add_key_release(app: FastAPI) -> None:
     """Serve the key release routes on the app itself, not through an included router.
 
@@ -145,6 +162,7 @@ def add_key_release(app: FastAPI) -> None:
         get_data_key,
         methods=["GET"],
         response_model=ReleasedKey,
+        responses=RELEASE_RESPONSES,
         tags=["personal data"],
         summary="The person's data key, for an agency entitled to their personal data (bearer token)",
         openapi_extra={**PERSONAL_DATA, **OTHER_AGENCIES},  # entitlement is checked here, not by agency
@@ -154,6 +172,7 @@ def add_key_release(app: FastAPI) -> None:
         release_data_keys,
         methods=["POST"],
         response_model=ReleasedKeys,
+        responses=RELEASE_RESPONSES,
         tags=["personal data"],
         summary=f"Data keys of up to {MAX_PERSONS_PER_RELEASE} persons, to an entitled agency (bearer token)",
         openapi_extra={**PERSONAL_DATA, **OTHER_AGENCIES},  # audited here: one entry per released key

@@ -1,8 +1,9 @@
 """Property-based fuzzing of every service's HTTP API from its own OpenAPI document (schemathesis).
 
 For each operation, requests that fit the document and requests that break it are generated and sent to
-the running app (its own SQLite store, the test Redis). Whatever is sent, a service answers no 5xx, every
-error is ``application/problem+json`` with a stable code, and no answer shows a stack trace. The number
+the running app (its own SQLite store, the test Redis). Whatever is sent, a service answers no 5xx and no
+status its operation does not document, every error is ``application/problem+json`` with a stable code,
+and no answer shows a stack trace. The number
 of examples is bounded (``REHAB_FUZZ_EXAMPLES`` per operation and generation mode, default 10), so the
 five services together stay within a minute; raise it for a longer hunt.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,13 @@ from kernel.runtime import ServiceSettings
 
 SERVICES = ("survey", "assessment", "approval", "delivery", "settlement")
 EXAMPLES = int(os.environ.get("REHAB_FUZZ_EXAMPLES", "10"))
+NOT_DOCUMENTED_YET = {
+    ("GET", "/reports/quota-use"): "404",
+    ("GET", "/reports/year-end.xlsx"): "404",
+}
+"""Statuses an operation answers but its OpenAPI does not list yet: settlement's 404
+``settlement.year.no_quotas`` for a year no policy covers (to be documented by settlement's routes). Any
+other undocumented status fails."""
 STACK_TRACE_MARKERS = ("Traceback (most recent call last)", 'File "/', "sqlalchemy.exc", "pydantic_core")
 
 
@@ -67,11 +75,15 @@ def send(client: TestClient, case: Any) -> Any:
     return client.request(case.method, case.formatted_path, **request)
 
 
-def problems_of(response: Any) -> list[str]:
-    """What is wrong with one answer: a 5xx, an error that is not problem+json, a stack trace."""
+def problems_of(response: Any, documented: Collection[str]) -> list[str]:
+    """What is wrong with one answer: a 5xx, a status its operation does not document, an error that is
+    not problem+json, a stack trace."""
     found = []
     if response.status_code >= 500:
         found.append(f"answered {response.status_code}: {response.text[:300]}")
+    status = str(response.status_code)
+    if not {status, f"{status[0]}XX", "default"} & set(documented):
+        found.append(f"answered {status}, which the operation does not document ({', '.join(documented)})")
     if response.status_code >= 400:
         media = response.headers.get("content-type", "")
         if not media.startswith("application/problem+json"):
@@ -102,6 +114,9 @@ def test_no_generated_request_gets_a_5xx_a_bare_error_or_a_stack_trace(client: T
 
 def fuzz(client: TestClient, operation: Any, mode: GenerationMode) -> list[str]:
     failures: list[str] = []
+    documented = sorted(operation.definition.raw.get("responses", {}))
+    if known := NOT_DOCUMENTED_YET.get((operation.method.upper(), operation.path)):
+        documented.append(known)
 
     @settings(
         max_examples=EXAMPLES,
@@ -116,7 +131,7 @@ def fuzz(client: TestClient, operation: Any, mode: GenerationMode) -> list[str]:
         response = send(client, case)
         failures.extend(
             f"{case.method} {case.formatted_path} ({mode.value}): {problem}"
-            for problem in problems_of(response)
+            for problem in problems_of(response, documented)
         )
 
     try:
