@@ -45,6 +45,7 @@ AIER, CQMU = "cq-aier-eye", "cqmu-second"
 CENTRE = "lj-rehab-centre"
 ORIENTATION, LOW_VISION = "orientation_mobility_training", "low_vision_training"
 MENTAL_SUPPORT, DEVICES = "support_service_mental", "assistive_device_fitting"
+SELF_PURCHASED = "self_purchased_device_subsidy"
 
 
 @dataclass
@@ -106,18 +107,24 @@ def refer(year: Year, assessment: str, to: str, kind: str, items: list[str], on:
     year.journey.post("assessment", f"/assessments/{assessment}/referrals", body)
 
 
-def apply(year: Year, name: str, person: dict[str, Any], item: str, institution: str, serial: int) -> str:
+def apply(
+    year: Year, name: str, person: dict[str, Any], item: str, institution: str | None, serial: int
+) -> str:
     journey = year.journey
     journey.wait_until(
         f"the referral of {name} reaches approval",
         lambda: journey.referrals_reached_approval(year.persons[name], [item]),
     )
+    # 附件2 「□3. 自费购买辅助器具补贴（□贫困残疾人 □非贫困残疾人）」 names no institution; the others do.
+    requested: dict[str, Any] = {"item": item, "institution_id": institution}
+    if institution is None:
+        requested = {"item": item, "poor": False}
     body = {
         "person_id": year.persons[name],
         "application_year": 2025,
         "street": person["street"],
         "serial_number": str(serial),
-        "requested_items": [{"item": item, "institution_id": institution}],
+        "requested_items": [requested],
         "attachments": [
             "id_card_copy",
             "household_register_copy",
@@ -135,7 +142,9 @@ def apply(year: Year, name: str, person: dict[str, Any], item: str, institution:
     return year.applications[name]
 
 
-def decide(year: Year, name: str, item: str, institution: str, amount_fen: int | None) -> httpx.Response:
+def decide(
+    year: Year, name: str, item: str, institution: str | None, amount_fen: int | None
+) -> httpx.Response:
     approved: dict[str, Any] = {"item": item, "institution_id": institution, "subsidy_mode": "free"}
     if amount_fen is not None:
         approved |= {"subsidy_mode": "fixed_amount", "amount_fen": amount_fen}
@@ -207,6 +216,7 @@ PERSONS = {
     "no_needs": certified_adult(25, street="大竹林", category="physical", digit=4),
     "before_effect": certified_adult(26, street="康美", category="physical", digit=4),
     "after_effect": certified_adult(27, street="翠云", category="physical", digit=4),
+    "bought": certified_adult(28, street="金山", category="physical", digit=4),
 }
 
 
@@ -230,6 +240,7 @@ def script_the_year(year: Year) -> Year:
         "mental": [MENTAL_SUPPORT],
         "low_vision": [LOW_VISION],
         "corrected": [DEVICES],
+        "bought": [SELF_PURCHASED],
     }
     surveys = {}
     for name in (*needs, "no_needs"):
@@ -251,16 +262,19 @@ def script_the_year(year: Year) -> Year:
     refer(year, city, AIER, "service_institution", [LOW_VISION], "2025-04-21")
     refer(year, assessments["blind"], FIRST_HOSPITAL, "service_institution", [ORIENTATION], "2025-04-12")
     refer(year, assessments["mental"], CENTRE, "service_institution", [MENTAL_SUPPORT], "2025-04-12")
+    refer(year, assessments["bought"], CENTRE, "service_institution", [SELF_PURCHASED], "2025-04-12")
     # The street finds 天宫殿's person has no needs after all, after the assessment was done.
     survey(year, "corrected", [], "2025-04-15", supersedes=surveys["corrected"])
 
     apply(year, "blind", PERSONS["blind"], ORIENTATION, FIRST_HOSPITAL, 1)
     apply(year, "mental", PERSONS["mental"], MENTAL_SUPPORT, CENTRE, 2)
     apply(year, "low_vision", PERSONS["low_vision"], LOW_VISION, AIER, 3)
+    apply(year, "bought", PERSONS["bought"], SELF_PURCHASED, None, 4)
     assert decide(year, "blind", ORIENTATION, FIRST_HOSPITAL, None).status_code == 201
     year.answers["300 yuan"] = decide(year, "mental", MENTAL_SUPPORT, CENTRE, 30_000)
     year.answers["200 yuan"] = decide(year, "mental", MENTAL_SUPPORT, CENTRE, 20_000)
     assert decide(year, "low_vision", LOW_VISION, AIER, 100_000).status_code == 201
+    assert decide(year, "bought", SELF_PURCHASED, None, None).status_code == 201
 
     year.answers["blind june"] = record(
         year, "blind", ORIENTATION, FIRST_HOSPITAL, ("2025-06-01", "2025-06-30"), 150_000, 0
@@ -272,6 +286,10 @@ def script_the_year(year: Year) -> Year:
     )
     year.answers["blind new later"] = record(
         year, "blind", ORIENTATION, SECOND_HOSPITAL, later, 300_000, 50_000
+    )
+    # 实行限额补助的，由残疾人垫付相关费用，凭发票和相关服务证明到所在街道申请报销费用: an 800-yuan walker.
+    year.answers["bought"] = record(
+        year, "bought", SELF_PURCHASED, CENTRE, ("2025-06-10", "2025-06-10"), 80_000, 0
     )
     year.answers["mental"] = record(
         year, "mental", MENTAL_SUPPORT, CENTRE, ("2025-06-01", "2025-11-30"), 30_000, 0
@@ -321,19 +339,20 @@ def postings(year: Year, account: str) -> list[tuple[str, int, str, str]]:
 def test_streets_get_30_yuan_per_person_surveyed_and_30_more_per_person_with_needs(year: Year) -> None:
     paid = credited(year)
     # 000 五(三): 「每完成 1名残疾人康复需求调查工作，按照 30 元/人的标准匹配需求调查工作经费」 and 「对经调查
-    # 有康复 需求的残疾人 …… 每完成 1名残疾人的精准康复工作，再按照 30 元/人的标准匹配康复管理经费」.
+    # 有康复需求的残疾人 …… 每完成 1名残疾人的精准康复工作，再按照 30 元/人的标准匹配康复管理经费」.
     assert paid["street:鸳鸯"] == 3000 + 3000
     assert paid["street:人和"] == 3000 + 3000
     assert paid["street:礼嘉"] == 3000 + 3000
+    assert paid["street:金山"] == 3000 + 3000
     assert paid["street:大竹林"] == 3000  # surveyed, no needs: no 康复管理经费
 
 
 def test_only_the_district_level_assessment_institution_gets_30_yuan_a_person(year: Year) -> None:
     paid = credited(year)
-    # 000 五(三): 「评估、转介经费按照 30 元/人的标准给予区级指定定点评估服务机构」: the four persons assessed
+    # 000 五(三): 「评估、转介经费按照 30 元/人的标准给予区级指定定点评估服务机构」: the five persons assessed
     # at the district level (礼嘉's man once, though the city level assessed him again); the city level gets
     # nothing.
-    assert paid[f"assessment_institution:{DISTRICT_ASSESSOR}"] == 4 * 3000
+    assert paid[f"assessment_institution:{DISTRICT_ASSESSOR}"] == 5 * 3000
     assert f"assessment_institution:{CITY_ASSESSOR}" not in paid
 
 
@@ -372,7 +391,7 @@ def test_an_approved_fixed_amount_above_the_200_yuan_standard_is_refused(year: Y
 
 def test_the_institution_in_charge_of_each_service_period_is_paid_the_self_paid_part(year: Year) -> None:
     # 000 三(六): 「残疾人选择定点康复机构后当年度原则上不作变更。确需变更的，须报区残联办核定」; 五(三): 「参
-    # 保残疾人 自付部分 …… 由区残联办根据《两江新区残疾人基本康复服务目录》标准与项目实施机构进行相关费用结算
+    # 保残疾人自付部分 …… 由区残联办根据《两江新区残疾人基本康复服务目录》标准与项目实施机构进行相关费用结算
     # 」, the catalogue 另行发布 (no standard among the seeds): the self-paid part, the approval the only
     # limit. June at 区第一人民医院: 1,500 - 0 = 1,500 yuan. From 1 July 区第二人民医院: 3,000 - 500 insured =
     # 2,500 yuan; the first hospital's record of July to October is refused.
@@ -406,10 +425,25 @@ def test_a_late_institution_change_claws_back_july_and_tops_up_june_to_the_fixed
 
 def test_the_district_fund_pays_everything_and_the_ledger_balances(year: Year) -> None:
     # 000 四: 「财政局负责 …… 将精准康复服务行动的相关经费列入财政预算」: one district fund.
-    streets = 6000 * 3 + 3000 * 3  # 鸳鸯 人和 礼嘉; 大竹林 天宫殿 翠云
-    assessment = 4 * 3000
+    streets = 6000 * 4 + 3000 * 3  # 鸳鸯, 人和, 礼嘉, 金山; 大竹林, 天宫殿, 翠云
+    assessment = 5 * 3000
     institutions = 150_000 + 250_000 + 20_000 + 80_000
     assert credited(year)[FUND] == streets + assessment + institutions
+
+
+def test_a_self_purchased_device_waits_for_the_catalogues_limit_before_the_person_is_reimbursed(
+    year: Year,
+) -> None:
+    # 000 五(三): 「实行限额补助的，由残疾人垫付相关费用，凭发票和相关服务证明到所在街道申请报销费用」: the
+    # person is the payee; the limit is the catalogue's (附件2 「自费购买辅助器具补贴（□贫困残疾人 □非贫困残疾
+    # 人）」, 《两江新区残疾人基本康复服务目录》 另行发布), not among the seeds: nothing is paid, and it waits
+    # naming it.
+    assert year.answers["bought"].status_code == 201, year.answers["bought"].text
+    assert f"person:{year.persons['bought']}" not in credited(year)
+    [waiting] = [fact for fact in unsettled(year) if fact["code"] == "standard_unstated"]
+    assert (
+        "自费购买辅助器具补贴" in waiting["reason"] and "两江新区残疾人基本康复服务目录" in waiting["reason"]
+    )
 
 
 def unsettled(year: Year) -> list[dict[str, Any]]:
@@ -433,14 +467,18 @@ def test_replay_policy_with_a_catalogue_given_in_inputs_prices_the_free_and_fixe
     # What-if figures, not the seed's: the catalogue (另行发布) set 定向行走训练 at 2,000 yuan and 低视力训练
     # at 700, each the limit of the item's records together. 区第一人民医院's June (1,500) leaves 500 of the
     # 2,000 to 区第二人民医院 (self-paid 2,500); 爱尔's June: 700 (the lower of 700 and the 1,000 approved),
-    # not 800.
+    # not 800; and 非贫困残疾人's limit at 500: the person who paid 800 for a walker gets 500.
     pack = tmp_path / "liangjiang"
     shutil.copytree(JURISDICTIONS_DIR / "liangjiang", pack)
     (pack / "inputs.toml").write_text(
         "".join(
             f'[[inputs]]\nfile = "policies/liangjiang-2024.toml"\nfen = {fen}\nsource = "what-if"\n'
-            f'path = "items.{item}.standards.training.subsidy.standard_fen"\n\n'
-            for item, fen in ((ORIENTATION, 200_000), (LOW_VISION, 70_000))
+            f'path = "items.{item}.standards.{tier}.subsidy.{figure}"\n\n'
+            for item, tier, figure, fen in (
+                (ORIENTATION, "training", "standard_fen", 200_000),
+                (LOW_VISION, "training", "standard_fen", 70_000),
+                (SELF_PURCHASED, "non-poor", "cap_fen", 50_000),
+            )
         ),
         encoding="utf-8",
     )
@@ -453,12 +491,13 @@ def test_replay_policy_with_a_catalogue_given_in_inputs_prices_the_free_and_fixe
     rows = {
         line.split()[0]: line.split()[1:]
         for line in printed.out.splitlines()
-        if line.startswith("service_institution:")
+        if line.startswith(("service_institution:", "person:"))
     }
     assert rows == {
         f"service_institution:{AIER}": ["800.00", "700.00", "-100.00"],
         f"service_institution:{SECOND_HOSPITAL}": ["2,500.00", "500.00", "-2,000.00"],
+        f"person:{year.persons['bought']}": ["0.00", "500.00", "500.00"],
     }
     # The catalogue's other standards are still missing, and said so.
-    assert "填入 2 项" in printed.err and "仍缺" in printed.err
+    assert "填入 3 项" in printed.err and "仍缺" in printed.err
     assert "items.cataract_surgery.standards.surgery.subsidy.standard_fen" in printed.err
