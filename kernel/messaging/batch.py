@@ -1,8 +1,9 @@
 """A batch of stream entries applied in one transaction: one dedupe read, one version read, one commit.
 
 The consumer reads up to ``max_records`` entries at a time (FastStream ``StreamSub(batch=True)``) and
-hands the decoded ones here. :func:`receive_batch` decides every event first, reading what it needs
-once for the whole batch (which event ids the inbox holds, with their envelopes; the versions seen
+hands the decoded ones here. :func:`receive_batch` first checks what needs no store (payload, signature,
+freshness), outside the transaction, so the write lock is held only for the store's work; then, in the
+transaction, it decides every event, reading what it needs once for the whole batch (which event ids the inbox holds, with their envelopes; the versions seen
 of the batch's aggregates, from the inbox's indexed ``version`` column; whether anything is parked),
 then applies the decisions in the same transaction: effect and inbox row of each applied event,
 parked rows of early ones. An event decided after an earlier one of the same batch sees it (a
@@ -59,6 +60,16 @@ class Known:
     """Event id -> the envelope received (inbox rows as their JSON text, parsed only when needed)."""
     versions: dict[str, set[int]]
     any_parked: bool
+
+
+@dataclass(frozen=True)
+class Check:
+    """What a delivery is, found without the store: its payload, its handler, and why it cannot be
+    applied if it is not a duplicate (a forged or unsigned envelope, one recorded in the future)."""
+
+    payload: EventPayload
+    handler: EventHandler | None
+    refusal: Exception | None = None
 
 
 @dataclass
@@ -159,18 +170,40 @@ async def _one_by_one(
 
 
 def receive_batch(consumer: EventConsumer, deliveries: Sequence[Delivery], stream: str) -> Outcome:
-    """Decide and apply every delivery in one transaction; raises (and records nothing) if one cannot be."""
-    if consumer.keyring is not None:
-        consumer.keyring.refresh()  # keys issued, rotated or revoked: looked at once per batch
+    """Decide and apply every delivery in one transaction; raises (and records nothing) if one cannot be.
+
+    What needs no store (payload, signature, freshness) is checked first, outside the transaction: the
+    write lock is then held only for the store's work, and another subscriber's checks run while this
+    batch's commit waits for the disk.
+    """
+    checks = _checked(consumer, deliveries, stream)
     with consumer.store.transaction() as unit:
         known = _known(unit.session, stream, [delivery.envelope for delivery in deliveries])
-        decisions = [_decide(consumer, known, delivery, stream) for delivery in deliveries]
+        decisions = [
+            _decide(known, delivery, check) for delivery, check in zip(deliveries, checks, strict=True)
+        ]
         for decision in decisions:
             _carry_out(unit, known, decision, stream)
     for decision in decisions:
         if decision.receipt is Receipt.APPLIED:
             fault_point("consumer.after_commit")
     return Outcome([decision.receipt for decision in decisions], parking_possible=known.any_parked)
+
+
+def _checked(consumer: EventConsumer, deliveries: Sequence[Delivery], stream: str) -> list[Check]:
+    if consumer.keyring is not None:
+        consumer.keyring.refresh()  # keys issued, rotated or revoked: looked at once per batch
+    return [_check(consumer, delivery.envelope, stream) for delivery in deliveries]
+
+
+def _check(consumer: EventConsumer, envelope: EventEnvelope, stream: str) -> Check:
+    payload = parse_payload(envelope)  # undecodable even as a duplicate: raises at once, as one by one
+    try:
+        consumer.verify(envelope, stream, recheck=False)
+        require_recorded_in_the_past(envelope)
+    except CANNOT_APPLY as refusal:  # raised only if the event is not a duplicate
+        return Check(payload, consumer.handler_of(stream, envelope.event_type), refusal)
+    return Check(payload, consumer.handler_of(stream, envelope.event_type))
 
 
 def _known(session: Session, stream: str, envelopes: list[EventEnvelope]) -> Known:
@@ -186,17 +219,15 @@ def _known(session: Session, stream: str, envelopes: list[EventEnvelope]) -> Kno
     return Known(received, versions, ordering.any_parked(session))
 
 
-def _decide(consumer: EventConsumer, known: Known, delivery: Delivery, stream: str) -> Decision:
+def _decide(known: Known, delivery: Delivery, check: Check) -> Decision:
     envelope = delivery.envelope
     event_id = str(envelope.event_id)
-    payload = parse_payload(envelope)
-    handler = consumer.handler_of(stream, envelope.event_type)
     before = known.received.get(event_id)
     if before is not None:
         _require_same(before, envelope)
         return Decision(delivery, Receipt.DUPLICATE)
-    consumer.verify(envelope, stream, recheck=False)
-    require_recorded_in_the_past(envelope)
+    if check.refusal is not None:
+        raise check.refusal
     seen = known.versions.setdefault(envelope.stream_id, set())
     if envelope.version in seen:
         raise EventConflict(
@@ -210,7 +241,7 @@ def _decide(consumer: EventConsumer, known: Known, delivery: Delivery, stream: s
         return Decision(delivery, Receipt.PARKED)
     known.received[event_id] = envelope
     seen.add(envelope.version)
-    return Decision(delivery, Receipt.APPLIED, payload, handler)
+    return Decision(delivery, Receipt.APPLIED, check.payload, check.handler)
 
 
 def _carry_out(unit: UnitOfWork, known: Known, decision: Decision, stream: str) -> None:

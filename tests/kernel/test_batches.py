@@ -16,7 +16,9 @@ from sqlalchemy.exc import OperationalError
 
 from kernel.messaging import ordering
 from kernel.messaging.consumer import EventConsumer, EventRejected, dead_letter_stream
+from kernel.messaging.signing import KeyRing
 from kernel.store.store import EventStore, UnitOfWork, create_store_engine
+from rehab.keys import ensure_keys
 from tests.kernel.consuming import (
     GROUP,
     REGISTERED,
@@ -206,3 +208,24 @@ def test_a_store_created_before_the_version_column_gains_it(tmp_path: Path) -> N
         indexes = [row[1] for row in connection.execute(text("PRAGMA index_list(inbox)"))]
     assert "version" in columns
     assert "ix_inbox_aggregate_version" in indexes
+
+
+def test_a_signed_batch_applies_its_good_events_dead_letters_the_forged_one_and_lets_a_duplicate_through(
+    sqlite_store: EventStore, redis_url: str, redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    keys = tmp_path / "keys"
+    ensure_keys(keys, ["survey", GROUP])
+    survey = KeyRing.from_directory(keys, "survey")
+    first, second = (survey.sign(envelope) for envelope in surveys_of_one_person(sqlite_store, 2))
+    forged = survey.sign(surveys_of_one_person(sqlite_store, 1, "person-2")[0])
+    forged = forged.model_copy(update={"payload": {**forged.payload, "surveyor": "someone else"}})
+    consumer = consumer_for(sqlite_store, keyring=KeyRing.from_directory(keys, GROUP))
+    in_one_batch(redis_url, consumer, [first])
+    unsigned_again = first.model_copy(update={"signature": None})  # a duplicate is not checked again
+
+    done = in_one_batch(redis_url, consumer, [unsigned_again, forged, second])
+
+    assert done == ["1-0", "2-0", "3-0"]
+    assert applied(sqlite_store) == [("person-1", 1), ("person-1", 2)]
+    [letter] = dead_letters(redis_client)
+    assert letter["source_entry_id"] == "2-0" and "does not match the envelope" in letter["reason"]
