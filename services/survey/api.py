@@ -141,6 +141,9 @@ def survey_needs(person_id: UUID, body: SurveyBody, command: Command, caller: Ca
         home_visit_required=body.home_visit_required,
         surveyor=body.surveyor,
         supersedes=body.supersedes,
+        disability_subtypes=tuple(subtype.value for subtype in body.disability_subtypes),
+        hardship_statuses=tuple(status.value for status in body.hardship_statuses),
+        residence_permit=body.residence_permit,
     )
     with command.unit() as unit:
         survey_id = handlers.survey_needs(unit, person_id, request, _in_area(caller))

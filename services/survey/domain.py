@@ -19,6 +19,7 @@ from services.survey.rules import (
     check_community,
     check_details,
     check_needed_items,
+    check_person_facts,
     check_survey_dates,
     normalised,
 )
@@ -131,6 +132,12 @@ class NeedSurveyed:
     economic_status: str
     supersedes: UUID | None = None
     event_id: UUID | None = None
+    disability_subtypes: tuple[str, ...] = ()
+    """低视力/盲/孤独症 where a standard differs by them (low_vision, blind, autism)."""
+    hardship_statuses: tuple[str, ...] = ()
+    """Family hardship beyond 低保/低收入 (特困供养, 散居孤儿, 防止返贫监测对象 …)."""
+    residence_permit: bool = False
+    """外省市户籍、持居住证居住在本辖区."""
     """The stored event's id (None until stored); it is how a later survey names the one it corrects."""
 
 
@@ -164,6 +171,9 @@ class NeedsSurveyRequest:
     home_visit_required: bool
     surveyor: str
     supersedes: UUID | None = None
+    disability_subtypes: tuple[str, ...] = ()
+    hardship_statuses: tuple[str, ...] = ()
+    residence_permit: bool = False
 
 
 # -- the aggregate ---------------------------------------------------------------------------------
@@ -260,6 +270,7 @@ class Person:
         details, person_id = self._registered()
         check_survey_dates(request, details, today)
         check_needed_items(request, details)
+        check_person_facts(request, details)
         self._check_supersedes(request.survey_year, request.supersedes)
         return [
             NeedSurveyed(
@@ -278,6 +289,9 @@ class Person:
                 birth_month=details.birth_date.strftime("%Y-%m"),
                 economic_status=details.economic_status,
                 supersedes=request.supersedes,
+                disability_subtypes=request.disability_subtypes,
+                hardship_statuses=request.hardship_statuses,
+                residence_permit=request.residence_permit,
             )
         ]
 

@@ -35,10 +35,18 @@ ITEM_CATEGORIES: Mapping[str, str] = {
     "low_vision_training": "vision",
     "support_service_midlife_blind": "vision",
     "support_service_mental": "mental",
+    "mental_medication_aid": "mental",
+    "mental_inpatient_aid": "mental",
 }
-"""Catalogue items defined for one disability category (盲人定向行走, 低视力训练, 支持性服务)."""
-CHILDREN_ITEMS = frozenset({"children_rehab_training"})
-"""Catalogue items only for children under 18."""
+"""Catalogue items defined for one disability category (盲人定向行走, 低视力训练, 支持性服务, Shapingba's
+精神残疾人服药救助 and 住院补贴)."""
+CHILDREN_ITEMS = frozenset(
+    {"children_rehab_training", "children_transport_living_allowance", "suspected_disability_diagnosis"}
+)
+"""Catalogue items only for children under 18 (each policy's own age bands are settlement's to apply)."""
+VISION_SUBTYPES = frozenset({"low_vision", "blind"})
+"""低视力 and 盲: sub-types of 视力残疾, one at a time."""
+SUBTYPE_LABELS: Mapping[str, str] = {"low_vision": "低视力", "blind": "盲", "autism": "孤独症"}
 
 LOOKALIKE_DOTS = frozenset("\u2022\u2027\u2219\u22c5\u30fb\uff65\u0387\u16eb\u2e31\u318d\u00b8\uff0e\u2024")
 """Characters typed for the middle dot of minority names (•‧∙⋅・･· ᛫ ⸱ ㆍ ¸ ． ․); only U+00B7 is accepted."""
@@ -251,6 +259,26 @@ def check_needed_items(request: NeedsSurveyRequest, details: PersonDetails) -> N
                 field="needed_items",
                 code="survey.needed_items.children_only",
             )
+
+
+def check_person_facts(request: NeedsSurveyRequest, details: PersonDetails) -> None:
+    """低视力/盲 only for a 视力残疾, never both; no sub-type or hardship status twice."""
+    _require_unique(request.disability_subtypes, "disability_subtypes")
+    _require_unique(request.hardship_statuses, "hardship_statuses")
+    vision = sorted(VISION_SUBTYPES & set(request.disability_subtypes))
+    if len(vision) > 1:
+        raise CommandRejected(
+            "低视力与盲只能选择其一",
+            field="disability_subtypes",
+            code="survey.disability_subtypes.both_vision",
+        )
+    if vision and "vision" not in details.disability_categories:
+        raise CommandRejected(
+            f"“{SUBTYPE_LABELS[vision[0]]}”只适用于视力残疾人；此人的残疾类别是"
+            f"{'、'.join(CATEGORY_LABELS.get(c, c) for c in details.disability_categories)}",
+            field="disability_subtypes",
+            code="survey.disability_subtypes.not_vision",
+        )
 
 
 def _require_unique(values: tuple[str, ...], field_name: str) -> None:

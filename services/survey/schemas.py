@@ -15,6 +15,7 @@ from rehab_contracts import (
     MedicalInsurance,
     Sex,
 )
+from rehab_contracts.vocabulary import DisabilitySubtype, HardshipStatus
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
@@ -126,6 +127,19 @@ class SurveyBody(_Request):
         description=(
             "survey_id of this year's survey that this one corrects; required for a second survey in a year."
         ),
+    )
+    disability_subtypes: list[DisabilitySubtype] = Field(
+        default_factory=list,
+        description="低视力 or 盲 (视力残疾 only), 孤独症: where a standard differs by them.",
+        examples=[["low_vision"]],
+    )
+    hardship_statuses: list[HardshipStatus] = Field(
+        default_factory=list,
+        description="Family hardship beyond 低保/低收入 the team verified (特困供养, 散居孤儿 …).",
+        examples=[["poverty_relapse_monitoring"]],
+    )
+    residence_permit: bool = Field(
+        default=False, description="外省市户籍、持居住证居住在本辖区 (false: 本辖区户籍).", examples=[False]
     )
 
 

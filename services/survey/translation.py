@@ -15,7 +15,14 @@ from rehab_contracts import PersonDetailsCorrected as PersonDetailsCorrectedV1
 from rehab_contracts import PersonForgotten as PersonForgottenContract
 from rehab_contracts import PersonRegistered as PersonRegisteredV1
 from rehab_contracts.sealed import DataKey
-from rehab_contracts.vocabulary import CatalogueItem, DisabilityCategory, DisabilityGrade, EconomicStatus
+from rehab_contracts.vocabulary import (
+    CatalogueItem,
+    DisabilityCategory,
+    DisabilityGrade,
+    DisabilitySubtype,
+    EconomicStatus,
+    HardshipStatus,
+)
 
 from kernel.domain.clock import business_date, business_time
 from kernel.store.store import NewEvent
@@ -93,6 +100,9 @@ def _need_surveyed(envelope: EventEnvelope, payload: NeedSurveyedContract) -> Ne
         economic_status=plain(payload.economic_status),
         supersedes=payload.supersedes_event_id,
         event_id=envelope.event_id,
+        disability_subtypes=plain(payload.disability_subtypes),
+        hardship_statuses=plain(payload.hardship_statuses),
+        residence_permit=payload.residence_permit,
     )
 
 
@@ -136,4 +146,7 @@ def _need_surveyed_payload(event: NeedSurveyed) -> NeedSurveyedContract:
         disability_grade=DisabilityGrade(event.disability_grade),
         birth_month=event.birth_month,
         economic_status=EconomicStatus(event.economic_status),
+        disability_subtypes=[DisabilitySubtype(subtype) for subtype in event.disability_subtypes],
+        hardship_statuses=[HardshipStatus(status) for status in event.hardship_statuses],
+        residence_permit=event.residence_permit,
     )
