@@ -254,12 +254,15 @@ class SingleWriter:
     consumes, the other instances stand by and serve reads.
 
     ``on_elected`` (blocking, in a worker thread) brings the instance's state up to date from the database
-    before it consumes; ``on_deposed`` runs when it stops consuming (its state may then be behind).
+    before it consumes; ``on_deposed`` runs when it stops consuming (its state may then be behind);
+    ``follow`` (blocking, in a worker thread), between two tries of the lock while standing by, keeps the
+    state close to the leader's so that reads are current and a take-over is quick.
     """
 
     leadership: Leadership
     on_elected: Callable[[ServiceRuntime], None]
     on_deposed: Callable[[ServiceRuntime], None]
+    follow: Callable[[ServiceRuntime], None] | None = None
 
 
 def runtime_of(request: Request) -> ServiceRuntime:
@@ -290,8 +293,7 @@ def create_service_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = _build_runtime(settings, publishes_to, subscriptions, tables)
-        runtime.single_writer = single_writer
+        runtime = _build_runtime(settings, publishes_to, subscriptions, tables, single_writer)
         app.state.runtime = runtime
         app.state.audit_trail = AuditTrail(runtime.store.engine)
         if on_start is not None:
@@ -548,6 +550,7 @@ def _build_runtime(
     publishes_to: str | None,
     subscriptions: list[Subscription],
     tables: MetaData | None,
+    single_writer: SingleWriter | None = None,
 ) -> ServiceRuntime:
     keyring = load_keyring(settings, publishes=publishes_to is not None)
     store = EventStore(create_store_engine(settings.store_url), producer=settings.service)
@@ -558,7 +561,16 @@ def _build_runtime(
     consumer = (
         EventConsumer(store, settings.service, subscriptions, keyring=keyring) if subscriptions else None
     )
-    return ServiceRuntime(settings=settings, store=store, redis=redis, relay=relay, consumer=consumer)
+    if single_writer is not None:  # one try at once: a lone instance writes from its first request on
+        single_writer.leadership.try_to_lead()
+    return ServiceRuntime(
+        settings=settings,
+        store=store,
+        redis=redis,
+        relay=relay,
+        consumer=consumer,
+        single_writer=single_writer,
+    )
 
 
 async def _start_when_redis_answers(runtime: ServiceRuntime, broker: RedisBroker) -> None:
@@ -603,7 +615,7 @@ async def _consume_while_leading(runtime: ServiceRuntime, broker: RedisBroker, w
     """Stand by until elected, consume while leading, stand by when the lock is lost; until cancelled."""
     leadership, service = writer.leadership, runtime.settings.service
     while True:
-        await leadership.elected()
+        await _stand_by(runtime, writer)
         consuming: list[asyncio.Task[None]] = []
         try:
             await asyncio.to_thread(writer.on_elected, runtime)
@@ -617,6 +629,18 @@ async def _consume_while_leading(runtime: ServiceRuntime, broker: RedisBroker, w
             await _stop_consuming(broker, consuming)
             writer.on_deposed(runtime)
         raise_if_cancelled()
+        await asyncio.sleep(leadership.retry_seconds)
+
+
+async def _stand_by(runtime: ServiceRuntime, writer: SingleWriter) -> None:
+    """Try the lock every ``retry_seconds``, following the leader meanwhile; return once elected."""
+    leadership = writer.leadership
+    while not await asyncio.to_thread(leadership.try_to_lead):
+        if writer.follow is not None:
+            try:
+                await asyncio.to_thread(writer.follow, runtime)
+            except Exception as error:
+                log.warning("%s cannot follow the leader yet: %s", runtime.settings.service, error)
         await asyncio.sleep(leadership.retry_seconds)
 
 

@@ -165,12 +165,7 @@ class Leadership:
             raise LeadershipLost(f"{self.scope}: this instance does not hold the writer's lock")
         session.info[self] = True
 
-    # -- the waits (async) -----------------------------------------------------------------------------
-    async def elected(self) -> None:
-        """Return once this instance leads, trying every ``retry_seconds``."""
-        while not await asyncio.to_thread(self.try_to_lead):
-            await asyncio.sleep(self.retry_seconds)
-
+    # -- the wait (async) -----------------------------------------------------------------------------
     async def lost(self) -> None:
         """Return once this instance no longer leads (a check failed, or did not answer in time)."""
         while True:

@@ -51,7 +51,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         if stored_before_journal_view(engine):
             rebuild_ledger(engine, ledger.policies, live=ledger)
         else:
-            ledger.warm(engine)  # every fact the previous leader committed: its last transactions ended
+            ledger.take_over(engine)  # every fact the previous leader committed: its transactions ended
 
     app = create_service_app(
         settings,
@@ -62,7 +62,12 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         subscriptions=SettlementHandlers(ledger).subscriptions(),
         tables=metadata,
         on_start=warm,
-        single_writer=SingleWriter(leadership, lead, lambda _runtime: ledger.mark_stale())
+        single_writer=SingleWriter(
+            leadership,
+            on_elected=lead,
+            on_deposed=lambda _runtime: ledger.mark_stale(),
+            follow=lambda runtime: ledger.follow(runtime.store.engine),
+        )
         if leadership is not None
         else None,
         counters=[

@@ -72,10 +72,19 @@ def applied(client: TestClient) -> int:
     return consumer.stats.applied + consumer.stats.reclaimed
 
 
-def publish(client: redis.Redis, journeys: int) -> None:
+def publish(client: redis.Redis, journeys: int, approved: bool = True) -> None:
+    """``journeys`` persons' events; unless ``approved``, their services are delivered without an approval."""
     for _ in range(journeys):
-        for envelope, stream in Journey().events():
-            add(client, stream, envelope.to_wire())
+        journey = Journey()
+        for envelope, stream in journey.events():
+            if approved or envelope is not journey.approved:
+                add(client, stream, envelope.to_wire())
+
+
+def unsettled(client: TestClient) -> list[dict[str, object]]:
+    answer = client.get("/ledger/unsettled", params={"limit": 200})
+    assert answer.status_code == 200, answer.text
+    return sorted(answer.json(), key=str)
 
 
 def archived(database: str) -> int:
@@ -112,12 +121,15 @@ def test_one_of_two_instances_consumes_and_the_ledger_equals_replay(
         wait_for(lambda: {role(first), role(second)} == {"leader", "standby"}, "one leader")
 
         publish(redis_client, 30)
-        wait_for(lambda: archived(database) == 30 * EVENTS_PER_JOURNEY, "every event archived")
+        publish(redis_client, 5, approved=False)  # delivered, waiting for its approval: unsettled
+        wait_for(lambda: archived(database) == 30 * EVENTS_PER_JOURNEY + 5 * 4, "every event archived")
 
         leader, standby = (first, second) if role(first) == "leader" else (second, first)
-        assert applied(leader) == 30 * EVENTS_PER_JOURNEY
+        assert applied(leader) == 30 * EVENTS_PER_JOURNEY + 5 * 4
         assert applied(standby) == 0
-        assert standby.get("/ledger").json() == leader.get("/ledger").json()  # reads from the database
+        assert standby.get("/ledger").json() == leader.get("/ledger").json()  # read from the database
+        wait_for(lambda: unsettled(standby) == unsettled(leader), "the standby's book to follow", timeout=5)
+        assert len(unsettled(leader)) >= 5
         metrics = standby.get("/metrics").text
         assert 'rehab_leader{scope="settlement:ledger-writer",service="settlement"} 0.0' in metrics
     assert_ledger_equals_replay(database)

@@ -11,12 +11,13 @@ from __future__ import annotations
 import gc
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from rehab_contracts import EventEnvelope
-from sqlalchemy import Engine, event
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.orm import Session
 
 from kernel.store.store import UnitOfWork
@@ -28,10 +29,14 @@ from services.settlement.deployment import deployment_jurisdiction
 from services.settlement.fact_types import SETTLEMENT_EVENT_TYPES
 from services.settlement.ledger import fact_log
 from services.settlement.ledger.archive import facts_of
+from services.settlement.ledger.log_position import LogPosition
 from services.settlement.ledger.posting_rows import write_postings
 from services.settlement.ledger.tables import facts_table
 
 _log = logging.getLogger(__name__)
+
+RECOUNT_SECONDS = 60.0
+"""How often a standby counts the fact log against what its book was fed (a rewritten log: build again)."""
 
 
 def new_book(policies: PolicySet) -> SettlementBook:
@@ -101,6 +106,10 @@ class LiveLedger:
         self._lock = threading.Lock()
         self._book = new_book(policies)
         self._stale = False
+        self._position: LogPosition | None = None
+        """How far the book has read the fact log; None once it recorded facts itself (their positions are
+        not known here) or went stale: a standby or a take-over then builds the book again."""
+        self._recount_at = 0.0
 
     @property
     def stale(self) -> bool:
@@ -131,7 +140,50 @@ class LiveLedger:
 
     def _warmed(self, engine: Engine) -> SettlementBook:
         with engine.begin() as connection:  # writes only when the log must be derived
-            return feed_facts(fact_log.logged_facts(connection), self.policies)[0]
+            if not fact_log.covers_archive(connection, facts_table, SETTLEMENT_EVENT_TYPES):
+                fact_log.derive_fact_log(connection)
+            position = LogPosition()
+            book = feed_facts(fact_log.decoded(position.unread(connection)), self.policies)[0]
+        self._position = position
+        return book
+
+    # -- a standby's book (ADR 0020) -------------------------------------------------------------------
+    def follow(self, engine: Engine) -> None:
+        """Feed the book what the leader logged since the last call: a standby's book stays hot, its reads
+        current, and a take-over reads only the rest. The postings it makes due are the leader's to write."""
+        with self._lock:
+            position = self._position
+            if self._stale or position is None:
+                self._swap(lambda: self._warmed(engine))
+                return
+            try:
+                with engine.connect() as connection:
+                    self._feed_unread(connection, position)
+                    if time.monotonic() >= self._recount_at:
+                        self._recount_at = time.monotonic() + RECOUNT_SECONDS
+                        self._stale = not position.matches(connection)
+            except Exception:
+                self._stale = True  # the next call builds the book again
+                raise
+
+    def take_over(self, engine: Engine) -> None:
+        """Bring the book up to the whole log when this instance is elected to write (the previous leader's
+        transactions have ended): the rows it has not followed yet, or the log again when they disagree."""
+        with self._lock:
+            position = self._position
+            if not self._stale and position is not None:
+                with engine.connect() as connection:
+                    self._feed_unread(connection, position, final=True)
+                    if position.matches(connection):
+                        return
+                _log.warning("settlement: the followed book differs from the fact log; building it again")
+            self._swap(lambda: self._warmed(engine))
+
+    def _feed_unread(self, connection: Connection, position: LogPosition, *, final: bool = False) -> None:
+        feed = self._book.feed
+        with without_cycle_collection():
+            for fact in fact_log.decoded(position.unread(connection, final=final)):
+                feed(fact)
 
     def replace(self, build: Callable[[], SettlementBook]) -> None:
         """Swap in a book built while holding the lock (warm-up, rebuild)."""
@@ -148,6 +200,7 @@ class LiveLedger:
 
     def mark_stale(self, *_args: Any) -> None:
         self._stale = True
+        self._position = None
 
     def record(self, unit: UnitOfWork, fact: Fact) -> None:
         """Feed one consumed fact and write the postings it made due, in the consumer's transaction."""
@@ -155,6 +208,7 @@ class LiveLedger:
             self._watch(unit.session)
             if self.fence is not None:
                 self.fence(unit.session)
+            self._position = None
             fact_log.append(unit.session, facts_table, fact)
             if self._stale:
                 self._catch_up(unit)
