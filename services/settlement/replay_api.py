@@ -24,7 +24,7 @@ from services.settlement.deployment import settled_jurisdiction
 from services.settlement.documents_api import policies_of
 from services.settlement.ledger.as_of import totals_as_of
 from services.settlement.ledger.report import yuan
-from services.settlement.ledger.what_if import Difference, what_if
+from services.settlement.ledger.what_if import Difference, missing_inputs, what_if
 from services.settlement.ledger_scopes import require_whole_ledger
 
 router = APIRouter(prefix="/replay", tags=["settlement replay"])
@@ -107,6 +107,19 @@ class DifferenceOut(BaseModel):
         )
 
 
+class MissingInputOut(BaseModel):
+    """A figure the policy defers to a document not among the seeds, which the deployment has not given."""
+
+    path: str = Field(
+        description="Its dotted path in the policy file.",
+        examples=["items.children_rehab_training.standards.ten-months.subsidy.monthly_fen"],
+    )
+    deferred_to: str = Field(
+        description="What the figure is and which document sets it, in Chinese.",
+        examples=["当地每月补助标准，由安政办〔2019〕23号规定，该文件不在政策原文之列"],
+    )
+
+
 class WhatIfOut(BaseModel):
     """The archive replayed under another policy, and how it differs from the ledger (``rehab replay
     --policy``). Accounts without a difference are omitted from the three lists."""
@@ -124,6 +137,10 @@ class WhatIfOut(BaseModel):
     payees: list[DifferenceOut] = Field(description="What each payee received (credits − debits).")
     funding_sources: list[DifferenceOut] = Field(description="What each fund paid (debits − credits).")
     funding_levels: list[DifferenceOut] = Field(description="What each level of government paid.")
+    missing_inputs: list[MissingInputOut] = Field(
+        description="Figures of the policy its pack's inputs.toml does not give: the payments that need them "
+        "wait in the replay (counted in ``unsettled``)."
+    )
 
 
 @router.get("/policies", response_model=list[PolicyOut], summary="The policies a replay can be run under")
@@ -184,6 +201,9 @@ def get_what_if(
         payees=[DifferenceOut.of(row) for row in result.payees],
         funding_sources=[DifferenceOut.of(row) for row in result.funding_sources],
         funding_levels=[DifferenceOut.of(row) for row in result.funding_levels],
+        missing_inputs=[
+            MissingInputOut(path=path, deferred_to=what) for path, what in missing_inputs(chosen)
+        ],
     )
 
 

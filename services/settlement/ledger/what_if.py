@@ -20,8 +20,10 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import Engine
 
+from kernel.reference.figures import DeploymentInput
 from kernel.reference.pack import (
     INPUTS_FILE,
     JURISDICTION_FILE,
@@ -71,7 +73,7 @@ def read_policy_with_inputs(path: Path, inputs: Path | None = None) -> PolicyRea
         names = {f"{POLICIES_FOLDER}/{path.name}", f"{POLICIES_FOLDER}/{data.get('id')}.toml"}
         data, given = _filled(data, [figure for figure in figures if figure.file in names], inputs_file)
     policy = validated(Policy, data, path)
-    return PolicyRead(policy, inputs_file, given, tuple(_not_given(data, "")))
+    return PolicyRead(policy, inputs_file, given, missing_inputs(policy))
 
 
 def _pack_inputs_of(path: Path) -> Path | None:
@@ -108,16 +110,24 @@ def _at(data: object, dotted: str) -> object:
     return data
 
 
-def _not_given(data: object, path: str) -> Iterator[tuple[str, str]]:
-    if isinstance(data, dict):
-        if "deployment_input" in data:
-            if data.get("fen") is None:
-                yield path, str(data["deployment_input"])
-            return
-        for key, value in data.items():
+def missing_inputs(policy: Policy) -> tuple[tuple[str, str], ...]:
+    """(dotted path, what the figure is and which document sets it) of each deployment input of ``policy``
+    nobody gave: the payments that need it wait."""
+    return tuple(_not_given(policy, ""))
+
+
+def _not_given(model: object, path: str) -> Iterator[tuple[str, str]]:
+    if isinstance(model, DeploymentInput):
+        if model.fen is None:
+            yield path, model.deployment_input
+    elif isinstance(model, BaseModel):
+        for name in type(model).model_fields:
+            yield from _not_given(getattr(model, name), f"{path}.{name}" if path else name)
+    elif isinstance(model, Mapping):
+        for key, value in model.items():
             yield from _not_given(value, f"{path}.{key}" if path else str(key))
-    elif isinstance(data, list):
-        for index, value in enumerate(data):
+    elif isinstance(model, tuple | list):
+        for index, value in enumerate(model):
             yield from _not_given(value, f"{path}[{index}]")
 
 
