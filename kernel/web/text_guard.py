@@ -39,6 +39,8 @@ COMMAND_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 def hidden_characters(text: str) -> list[str]:
     """The control, format and separator characters of ``text``, as code points (``U+202E``), once each."""
+    if text.isprintable():  # every hidden category is unprintable: most texts are decided in C
+        return []
     found = (char for char in text if unicodedata.category(char) in _HIDDEN_CATEGORIES)
     return list(dict.fromkeys(f"U+{ord(char):04X}" for char in found))
 
