@@ -110,7 +110,7 @@ def test_a_child_of_15_gets_no_allowance_and_the_record_says_why():
         record("d1", ALLOWANCE, CENTRE, charge_fen=0, end=date(2024, 12, 31)),
     )
     assert paid == []
-    assert waiting(book)["d1"][0] == "tier_undecided"
+    assert waiting(book)["d1"][0] == "not_eligible"
 
 
 # 002 三(一)4: 「对沙坪坝区户籍接受康复救助的残疾儿童，按照我市疑似残疾儿童诊断补贴规定给予一次性补贴300元」.

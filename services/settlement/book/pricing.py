@@ -128,29 +128,35 @@ def age_on(birth_month: str | None, day: date) -> tuple[int | None, bool]:
     return years, rest == 0 and years > 0
 
 
-def tier_of(item: ItemStandard, applicant: Applicant | None) -> Standard | str:
+def tier_of(item: ItemStandard, applicant: Applicant | None) -> Standard | Reason:
     """The item's tier: the sole one, or the one the applicant's recorded facts admit (the most specific
-    where a general and a special tier both do: 500 yuan for a hardship family, not 400); else why none."""
+    where a general and a special tier both do: 500 yuan for a hardship family, not 400); else why none:
+    ``tier_undecided`` while a fact is missing or leaves two tiers open, ``not_eligible`` when the recorded
+    facts admit no tier."""
     sole = item.sole_standard()
     if sole is not None:
         return sole
     if applicant is None:
-        return "结算尚未收到申请表或本年度需求调查，不知其年龄、残疾类别或经济状况"
+        return _undecided("结算尚未收到申请表或本年度需求调查，不知其年龄、残疾类别或经济状况")
     if applicant.age_years is None and any(tier.eligibility.age for tier in item.standards.values()):
-        return "本年度需求调查未记录出生年月（或尚未收到），无法确定年龄段"
+        return _undecided("本年度需求调查未记录出生年月（或尚未收到），无法确定年龄段")
     admitted = _most_specific(item.standards_for(applicant))
     if applicant.age_may_be_one_less:
         younger = replace(applicant, age_years=(applicant.age_years or 1) - 1, age_may_be_one_less=False)
         if _most_specific(item.standards_for(younger)).keys() != admitted.keys():
-            return (
+            return _undecided(
                 f"服务周期始于 {applicant.age_years} 周岁生日所在的月份，只知出生年月，无法确定是否已满该周岁"
             )
     if len(admitted) == 1:
         return next(iter(admitted.values()))
     if not admitted:
-        return "按所记录的年龄、残疾类别、经济状况和户籍，没有一档标准适用"
+        return Reason("not_eligible", "按所记录的年龄、残疾类别、经济状况和户籍，没有一档标准适用")
     tiers = "、".join(tier.name for tier in admitted.values())
-    return f"按所记录的情况有多档标准适用（{tiers}），无法确定"
+    return _undecided(f"按所记录的情况有多档标准适用（{tiers}），无法确定")
+
+
+def _undecided(text: str) -> Reason:
+    return Reason("tier_undecided", text)
 
 
 def _most_specific(admitted: dict[str, Standard]) -> dict[str, Standard]:
@@ -170,10 +176,10 @@ def price_subsidy(match: Match, already_paid: int, periods: Sequence[Period]) ->
     approved = match.approval.item(service.item)
     assert approved is not None  # the match checked it
     found = tier_of(policy.items[service.item], match.applicant)
-    if isinstance(found, str) and approved.mode != FIXED_AMOUNT:
+    if isinstance(found, Reason) and approved.mode != FIXED_AMOUNT:
         item = policy.items[service.item].name
-        return Reason("tier_undecided", f"《{policy.title}》中「{item}」按条件分档补助：{found}")
-    tier = None if isinstance(found, str) else found
+        return Reason(found.code, f"《{policy.title}》中「{item}」按条件分档补助：{found.text}")
+    tier = None if isinstance(found, Reason) else found
     outside = _outside_range(tier, approved.amount_fen)
     if outside is not None:
         return Reason("outside_range", f"《{policy.title}》「{policy.items[service.item].name}」：{outside}")
