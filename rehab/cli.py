@@ -82,6 +82,10 @@ def main(argv: list[str] | None = None) -> int:
         return ExitCode.INTERRUPTED
     except BrokenPipeError:
         return _stopped_reading()
+    except SystemExit as exited:  # rich ends a print into a closed pipe so (Console.on_broken_pipe)
+        if exited.code == 1 and _stdout_is_devnull():
+            return ExitCode.BROKEN_PIPE
+        raise
     except Exception as error:
         return _ended_by(error)
 
@@ -100,6 +104,14 @@ def _ended_by(error: Exception) -> int:
         "这是程序缺陷，请报告；rehab --debug … 显示回溯（traceback）"
     )
     return ExitCode.BUG
+
+
+def _stdout_is_devnull() -> bool:
+    """Whether stdout was pointed at /dev/null, as rich does when the reader of its output went away."""
+    try:
+        return os.path.samestat(os.fstat(sys.stdout.fileno()), os.stat(os.devnull))
+    except (OSError, ValueError):  # stdout is no file (a test's capture)
+        return False
 
 
 def _stopped_reading() -> int:

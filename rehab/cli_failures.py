@@ -126,7 +126,8 @@ def _store_failure(error: Exception) -> CommandFailed | None:
 
     if isinstance(error, StoreMissing):
         return CommandFailed(
-            f"找不到数据库（{first_line(error)}）：用 --var-dir 或 REHAB_VAR_DIR 指向部署的 var 文件夹",
+            f"{first_line(error)}。"
+            "请在部署的文件夹里运行，或用 --var-dir / REHAB_VAR_DIR 指向部署的 var 文件夹",
             ExitCode.USAGE,
         )
     return None

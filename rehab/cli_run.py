@@ -196,7 +196,8 @@ def demo(
     except StepFailed as failure:
         _demo_stopped(failure, var_dir, fresh=fresh, started=start_services)
     print_summary(summary)
-    _say_how_to_look(var_dir, year, chosen, started=start_services)
+    same_ports = (f" --base-port {base_port}" if base_port else "") + (f" --ports {ports}" if ports else "")
+    _say_how_to_look(var_dir, year, chosen, same_ports, started=start_services)
     if not summary.ledger_balanced:
         raise CommandFailed("结算台账借贷不平衡（NOT BALANCED）：见上面的台账", ExitCode.PROBLEM)
     return ExitCode.OK
@@ -233,12 +234,12 @@ def _demo_stopped(failure: "StepFailed", var_dir: Path, *, fresh: bool, started:
     raise CommandFailed(f"演示中止：{answer}{hint}", ExitCode.PROBLEM)
 
 
-def _say_how_to_look(var_dir: Path, year: int, ports: Ports, *, started: bool) -> None:
+def _say_how_to_look(var_dir: Path, year: int, ports: Ports, same_ports: str, *, started: bool) -> None:
     if not started:
         say(f"\n在工作台查看结果：http://127.0.0.1:{ports.console}（由 rehab up 启动）")
         return
     say(
-        f"\n演示用的服务已停止，数据留在 {var_dir}。查看结果：运行 rehab up --var-dir {var_dir}，"
+        f"\n演示用的服务已停止，数据留在 {var_dir}。查看结果：运行 rehab up --var-dir {var_dir}{same_ports}，"
         f"在打印出的工作台地址用演示登录进入；或 rehab coverage --year {year} --var-dir {var_dir}"
     )
 

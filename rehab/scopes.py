@@ -17,7 +17,11 @@ def jurisdiction_scope(text: str, jurisdiction: Jurisdiction | None = None) -> S
     try:
         scope = Scope.parse(text)
     except ValueError as wrong:
-        raise CommandFailed(f"范围（scope）写法不对：{wrong}", ExitCode.USAGE) from wrong
+        raise CommandFailed(
+            f"范围（scope）{text!r} 写法不对：应为 district（全区）、street:<街道>、community:<街道>/<社区>"
+            "或 institution:<机构编号>",
+            ExitCode.USAGE,
+        ) from wrong
     where = jurisdiction or load_jurisdiction(deployment_reference())
     if problem := _unknown_in(scope, where):
         raise CommandFailed(problem, ExitCode.USAGE)

@@ -140,9 +140,8 @@ def store_urls(var_dir: Path, overrides: Mapping[str, str | None]) -> dict[str, 
 def load_store(service: str, url: str) -> StoreData:
     """Read one service's database (read-only transactions; nothing is written)."""
     if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
-        raise StoreMissing(
-            f"{service} 的数据库不存在（no store for {service}）：{url.removeprefix('sqlite:///')}"
-        )
+        missing = Path(url.removeprefix("sqlite:///")).absolute()
+        raise StoreMissing(f"找不到 {service} 的数据库（no store for {service}）：{missing} 不存在")
     engine = create_store_engine(url)
     reading = engine.execution_options(**{READ_ONLY: True})
     try:

@@ -1,0 +1,110 @@
+"""What a district operator meets with `rehab` (issue 18): help in Chinese for every command, help piped
+into `head`, a store looked for in the wrong folder, a malformed scope, the demo's closing hint."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+import typer
+
+from rehab.cli import app
+from rehab.cli_failures import ExitCode
+from tests.cli.runner import rehab
+
+CHINESE = re.compile(r"[\u4e00-\u9fff]")
+
+
+def commands(group: Any = None, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
+    """Every command of `rehab`, sub-commands included, with the words that call it."""
+    group = group or typer.main.get_command(app)
+    for name, command in getattr(group, "commands", {}).items():
+        yield (*path, name), command
+        yield from commands(command, (*path, name))
+
+
+def test_every_command_and_every_option_and_argument_is_helped_in_chinese() -> None:
+    english = [
+        " ".join(words) + (f" {param.name}" if param is not None else "")
+        for words, command in commands()
+        for param in [None, *command.params]
+        if not CHINESE.search((command.help if param is None else getattr(param, "help", None)) or "")
+    ]
+    assert english == []
+
+
+@pytest.mark.parametrize("words", [("import",), ("up",), ("dlq", "retry"), ("verify",)])
+def test_a_commands_help_is_drawn_with_chinese_headings(words: tuple[str, ...]) -> None:
+    ran = rehab(*words, "--help")
+    assert ran.code == ExitCode.OK and f"用法：rehab {' '.join(words)} [选项]" in ran.out
+    assert "选项（Options）" in ran.out and "Usage:" not in ran.out
+
+
+def test_help_piped_into_a_reader_that_stops_early_ends_quietly_with_141() -> None:
+    command = [sys.executable, "-m", "rehab.cli", "users", "add", "--help"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as helped:  # `| head -1`
+        assert helped.stdout is not None and helped.stderr is not None
+        helped.stdout.readline()
+        helped.stdout.close()
+        stderr = helped.stderr.read().decode()
+        code = helped.wait(timeout=60)
+    assert stderr == "" and code == ExitCode.BROKEN_PIPE
+
+
+def test_verify_in_a_folder_without_the_stores_names_the_missing_one_and_creates_nothing(
+    tmp_path: Path,
+) -> None:
+    ran = rehab("verify", "--var-dir", str(tmp_path / "var"), "--redis-url", "redis://127.0.0.1:1/0")
+    assert ran.code == ExitCode.USAGE
+    assert (
+        f"找不到 survey 的数据库（no store for survey）：{tmp_path / 'var' / 'survey.db'} 不存在" in ran.err
+    )
+    assert "--var-dir" in ran.err and not (tmp_path / "var").exists()
+
+
+def test_a_malformed_scope_says_in_chinese_how_scopes_are_written(tmp_path: Path) -> None:
+    ran = rehab("users", "add", "孙干事", "--agency", "survey", "--role", "staff",
+                "--scope", "everywhere", "--access-dir", str(tmp_path))  # fmt: skip
+    assert ran.code == ExitCode.USAGE
+    assert ran.err.startswith("范围（scope）'everywhere' 写法不对：应为 district（全区）、street:<街道>")
+    assert "expected" not in ran.err
+
+
+class _Started:
+    """Stands in for the demo's own deployment: its services' addresses, nothing started."""
+
+    def __init__(self, *_args: object, ports: Any, **_options: object) -> None:
+        self.ports = ports
+
+    def __enter__(self) -> SimpleNamespace:
+        return SimpleNamespace(url=lambda service: f"http://127.0.0.1:{self.ports.services[service]}")
+
+    def __exit__(self, *_exc: object) -> None:
+        pass
+
+
+def test_after_the_demo_with_its_own_services_it_says_how_to_see_the_result_on_the_same_ports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    driven: list[str] = []
+
+    def run_demo(url: Any, **_sample: object) -> SimpleNamespace:
+        driven.append(url("survey"))
+        return SimpleNamespace(ledger_balanced=True)
+
+    monkeypatch.setattr("rehab.cli_run.Deployment", _Started)
+    monkeypatch.setattr("rehab.demo.run_demo", run_demo)
+    monkeypatch.setattr("rehab.demo.print_summary", lambda _summary: None)
+    ran = rehab(
+        "demo", "--start-services", "--base-port", "9700", "--var-dir", str(tmp_path), "--year", "2025"
+    )
+    assert ran.code == ExitCode.OK, ran.err
+    assert driven == ["http://127.0.0.1:9701"]
+    assert f"运行 rehab up --var-dir {tmp_path} --base-port 9700" in ran.out
+    assert f"rehab coverage --year 2025 --var-dir {tmp_path}" in ran.out
