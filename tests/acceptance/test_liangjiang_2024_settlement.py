@@ -446,6 +446,29 @@ def test_a_self_purchased_device_waits_for_the_catalogues_limit_before_the_perso
     )
 
 
+def test_every_person_with_needs_was_served_so_the_100_percent_target_is_met(year: Year) -> None:
+    # 000 一: 「实现新区有康复需求的残疾儿童和持证残疾人接受基本康复服务比例达到 100%」. In 2025 six persons
+    # were surveyed; 天宫殿's last survey found no needs, 大竹林's none either: 4 with needs, each with a
+    # signed record.
+    report = year.journey.get("settlement", "/reports/coverage", year=2025)
+    overall = report["overall"]
+    assert (overall["surveyed"], overall["with_needs"], overall["served"]) == (6, 4, 4)
+    assert (overall["coverage_percent"], overall["target_percent"], overall["target_met"]) == (
+        "100.00",
+        "100",
+        True,
+    )
+    by_street = {row["street"]: row["target_met"] for row in report["streets"] if row["surveyed"]}
+    assert by_street == {
+        "鸳鸯": True,
+        "人和": True,
+        "天宫殿": None,
+        "大竹林": None,
+        "礼嘉": True,
+        "金山": True,
+    }
+
+
 def unsettled(year: Year) -> list[dict[str, Any]]:
     return list(year.journey.get("settlement", "/ledger/unsettled", limit=100))
 
