@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from kernel.access.access import Forbidden, audit_entry, audit_trail_of
 from kernel.access.auth import Principal
 from kernel.access.scopes import require_area
-from services.survey.keys import person_keys_table
+from services.survey import keys
 from services.survey.projection import FORGOTTEN_ID_PREFIX, persons_table
 
 MAX_PERSONS_PER_RELEASE = 500
@@ -45,13 +45,7 @@ def release_keys(session: Session, person_ids: Sequence[UUID]) -> BatchRelease:
 
 
 def _live_keys(session: Session, person_ids: Sequence[UUID]) -> dict[UUID, DataKey]:
-    table = person_keys_table.c
-    rows = session.execute(
-        select(table.person_id, table.key_id, table.key).where(
-            table.person_id.in_([str(person_id) for person_id in person_ids]), table.destroyed_at.is_(None)
-        )
-    )
-    return {UUID(row.person_id): DataKey(row.key_id, bytes(row.key)) for row in rows}
+    return keys.keys_of(session, person_ids)
 
 
 def _registered_id_numbers(session: Session, person_ids: Sequence[UUID]) -> dict[UUID, str]:

@@ -4,13 +4,15 @@ A key lives only here (and, for a while, in the memory of agencies it was releas
 overwrites the secret and deletes the row in the caller's transaction, so the person's sealed details
 in every copy of every event become unreadable. On SQLite the table is written with ``secure_delete``
 (freed space zeroed) and, after the forget commits, the write-ahead log is checkpointed and truncated,
-so the key's bytes are left in no file (issue 14, defect 2; PostgreSQL: docs/security.md).
+so the key's bytes are left in no file (issue 14, defect 2). Where the database keeps what a statement
+cannot reach (PostgreSQL's WAL, archives, backups), ``REHAB_PERSON_KEK_DIR`` has the keys stored wrapped
+under a key-encryption key that every forget rotates (services/survey/key_wrapping.py).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -30,6 +32,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from services.survey import key_wrapping
+from services.survey.key_wrapping import KekStore
 from services.survey.projection import tables
 
 log = logging.getLogger(__name__)
@@ -49,9 +53,10 @@ def create_key(session: Session, person_id: UUID) -> DataKey:
     """Mint and store the data key of a newly registered person."""
     key = DataKey.new()
     _zero_freed_space(session)  # a page split moves keys: the space they leave is zeroed too
+    stored = _stored_form(session)(str(person_id), key.secret)
     session.execute(
         insert(person_keys_table).values(
-            person_id=str(person_id), key_id=key.key_id, key=key.secret, created_at=datetime.now(UTC)
+            person_id=str(person_id), key_id=key.key_id, key=stored, created_at=datetime.now(UTC)
         )
     )
     return key
@@ -63,10 +68,16 @@ def create_keys(session: Session, person_ids: Sequence[UUID]) -> dict[UUID, Data
     if keys:
         _zero_freed_space(session)
         now = datetime.now(UTC)
+        stored = _stored_form(session)
         session.execute(
             insert(person_keys_table),
             [
-                {"person_id": str(person_id), "key_id": key.key_id, "key": key.secret, "created_at": now}
+                {
+                    "person_id": str(person_id),
+                    "key_id": key.key_id,
+                    "key": stored(str(person_id), key.secret),
+                    "created_at": now,
+                }
                 for person_id, key in keys.items()
             ],
         )
@@ -81,7 +92,11 @@ def keys_of(session: Session, person_ids: Sequence[UUID]) -> dict[UUID, DataKey]
             person_keys_table.c.destroyed_at.is_(None),
         )
     )
-    return {UUID(row.person_id): DataKey(row.key_id, bytes(row.key)) for row in rows}
+    store = KekStore.configured()
+    return {
+        UUID(row.person_id): DataKey(row.key_id, key_wrapping.unwrap(store, row.person_id, bytes(row.key)))
+        for row in rows
+    }
 
 
 def key_of(session: Session, person_id: UUID) -> DataKey | None:
@@ -91,7 +106,9 @@ def key_of(session: Session, person_id: UUID) -> DataKey | None:
             person_keys_table.c.person_id == str(person_id), person_keys_table.c.destroyed_at.is_(None)
         )
     ).first()
-    return None if row is None else DataKey(row.key_id, bytes(row.key))
+    if row is None:
+        return None
+    return DataKey(row.key_id, key_wrapping.unwrap(KekStore.configured(), str(person_id), bytes(row.key)))
 
 
 def destroy_key(session: Session, person_id: UUID) -> str | None:
@@ -116,8 +133,10 @@ def erase_from_log(engine: Engine) -> bool:
     The log's frames still hold the key's page as it was before the forget, and SQLite reuses the log
     from its start without clearing it, so only a checkpoint with TRUNCATE leaves the key in no file.
     It waits (the busy timeout) for readers of an older snapshot; False when one outlasted it (the key then
-    stays in the log until the next forget truncates it). A no-op on other databases.
+    stays in the log until the next forget truncates it). A no-op on other databases. First, with
+    ``REHAB_PERSON_KEK_DIR``, the key-encryption key rotates (``rotate_key_encryption``).
     """
+    rotate_key_encryption(engine)
     if engine.dialect.name != "sqlite":
         return True
     connection = engine.raw_connection()  # outside any transaction: a checkpoint cannot run inside one
@@ -128,6 +147,64 @@ def erase_from_log(engine: Engine) -> bool:
     if busy:
         log.warning("write-ahead log not truncated after a forget: a reader held it past the busy timeout")
     return not busy
+
+
+ROTATION_LOCK = 0x72656861  # "reha": PostgreSQL advisory lock of the registry's key wrapping
+"""Taken shared by whoever wraps a new key, exclusively by a rotation: a key is never wrapped under a KEK
+that a rotation running at the same time would retire without re-wrapping it (SQLite's write lock, taken
+at BEGIN IMMEDIATE, orders them the same way)."""
+
+
+def rotate_key_encryption(engine: Engine) -> str | None:
+    """After a forget: wrap every live key under a new KEK, retire the others, and destroy the retired
+    ones past their retention that no row uses any more; the new KEK's id (None: wrapping is off)."""
+    store = KekStore.configured()
+    if store is None:
+        return None
+    kek_id, kek = store.create()
+    _rewrap(engine, store, kek_id, kek)
+    store.retire_all_but(kek_id)
+    expired = store.expired()
+    if expired:
+        _rewrap(engine, store, kek_id, kek)  # a key wrapped under a retired KEK since: moved before it goes
+        for old in expired:
+            store.destroy(old)
+        log.info("key-encryption keys destroyed: %s", ", ".join(expired))
+    return kek_id
+
+
+def _rewrap(engine: Engine, store: KekStore, kek_id: str, kek: bytes) -> None:
+    """Every live key not under ``kek_id``, unwrapped and wrapped under it, in one transaction."""
+    with Session(engine) as session, session.begin():
+        _zero_freed_space(session)
+        if engine.dialect.name == "postgresql":
+            session.execute(text("SELECT pg_advisory_xact_lock(:lock)"), {"lock": ROTATION_LOCK})
+        rows = session.execute(
+            select(person_keys_table.c.person_id, person_keys_table.c.key).where(
+                person_keys_table.c.destroyed_at.is_(None)
+            )
+        ).all()
+        for row in rows:
+            stored = bytes(row.key)
+            if key_wrapping.kek_of(stored) == kek_id:
+                continue
+            secret = key_wrapping.unwrap(store, row.person_id, stored)
+            session.execute(
+                update(person_keys_table)
+                .where(person_keys_table.c.person_id == row.person_id)
+                .values(key=key_wrapping.wrap(kek_id, kek, row.person_id, secret))
+            )
+
+
+def _stored_form(session: Session) -> Callable[[str, bytes], bytes]:
+    """How a new key is stored: wrapped under the current KEK when ``REHAB_PERSON_KEK_DIR`` is set."""
+    store = KekStore.configured()
+    if store is None:
+        return lambda _person_id, secret: secret
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock_shared(:lock)"), {"lock": ROTATION_LOCK})
+    kek_id, kek = store.current()
+    return lambda person_id, secret: key_wrapping.wrap(kek_id, kek, person_id, secret)
 
 
 def _zero_freed_space(session: Session) -> None:
