@@ -34,6 +34,7 @@ from rehab.cli import main
 from rehab.journey import DISTRICT_OFFICE_SIGNATORIES, Journey
 from tests.e2e.conftest import Deployment, start_deployment, stop_deployment
 from tests.e2e.people import certified_adult
+from tests.problem_json import field_error_of
 
 pytestmark = pytest.mark.e2e
 
@@ -382,9 +383,12 @@ def test_an_approved_fixed_amount_above_the_200_yuan_standard_is_refused(year: Y
     # 000 五(三): 「残疾人申请支持性服务，区残联办按照每人每年 200 元补贴给项目实施机构」: 区残联办 cannot
     # approve 300 yuan; it approves 200, and the institution gets 200 yuan for the year although it charged
     # 300.
-    refused = year.answers["300 yuan"]
-    assert refused.status_code in (409, 422), refused.text
-    assert "200" in refused.text
+    refused = field_error_of(year.answers["300 yuan"], 422)
+    assert (refused["field"], refused["code"]) == (
+        "approved_items",
+        "approval.approved_items.amount_above_standard",
+    )
+    assert "定额 300.00 元高于目录标准 200.00 元" in refused["message"]
     assert year.answers["200 yuan"].status_code == 201
     assert credited(year)[f"service_institution:{CENTRE}"] == 20_000
 
@@ -396,7 +400,11 @@ def test_the_institution_in_charge_of_each_service_period_is_paid_the_self_paid_
     # limit. June at 区第一人民医院: 1,500 - 0 = 1,500 yuan. From 1 July 区第二人民医院: 3,000 - 500 insured =
     # 2,500 yuan; the first hospital's record of July to October is refused.
     assert year.answers["blind june"].status_code == 201
-    assert year.answers["blind old later"].status_code == 409
+    refused = field_error_of(year.answers["blind old later"], 409)
+    assert (refused["field"], refused["code"]) == (
+        "institution_id",
+        "delivery.institution_id.not_on_approval",
+    )
     assert year.answers["blind new later"].status_code == 201
     paid = credited(year)
     assert paid[f"service_institution:{FIRST_HOSPITAL}"] == 150_000
