@@ -1,0 +1,255 @@
+"""Shapingba's cases that could not be entered before (issue 13 rules 5 and 8), from the street's survey to
+the ledger: the survey service records the child's facts over HTTP and publishes NeedSurveyed; settlement
+consumes it with the approval and the service records as the producers publish them, and pays to the fen.
+Every expected figure is computed by hand from seed 002 (沙府办发〔2023〕100号), never from the policy
+file."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+import redis
+from fastapi.testclient import TestClient
+from rehab_contracts import EventEnvelope
+from rehab_contracts.events import ApplicationApproved, ApplicationSubmitted, ServiceDelivered
+from rehab_contracts.streams import APPROVAL_STREAM, DELIVERY_STREAM, SURVEY_STREAM
+
+from kernel.domain.clock import today
+from kernel.runtime import ServiceSettings
+from services.settlement.app import create_app as create_settlement
+from services.settlement.ledger.as_of import replay_as_of
+from services.settlement.ledger.report import ledger_report, render
+from services.survey.app import create_app as create_survey
+from tests.settlement.settlement_builders import envelope_of, payload_of
+from tests.survey.people import make_id, person_body
+
+CENTRE = "spb-children-centre"
+MENTAL = "spb-mental-health-centre"
+HOSPITAL = "spb-general-hospital"
+SERVICE = {"mental_medication_aid": MENTAL, "mental_inpatient_aid": MENTAL}
+MEDICAL_AID = ("inpatient_medical_aid", "family_inpatient_medical_aid")
+FUND = "fund:shapingba-finance"
+MARCH = (date(2024, 3, 1), date(2024, 3, 31))
+PERSON_FIELDS = ("disability_categories", "economic_status")
+"""What the registration records; the other facts of a child are the survey's."""
+
+
+@pytest.fixture
+def apps(
+    tmp_path: Path, redis_url: str, redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[TestClient, TestClient]]:
+    monkeypatch.setenv("REHAB_REFERENCE", "shapingba")
+
+    def settings(service: str) -> ServiceSettings:
+        return ServiceSettings(
+            service=service, database_url=f"sqlite:///{tmp_path}/{service}.db", redis_url=redis_url
+        )
+
+    with (
+        TestClient(create_survey(settings("survey"))) as survey,
+        TestClient(create_settlement(settings("settlement"))) as settlement,
+    ):
+        yield survey, settlement
+
+
+def surveyed_child(survey: TestClient, born: date, sequence: str, **facts: Any) -> tuple[UUID, EventEnvelope]:
+    """An uncertified child of 小龙坎, registered and surveyed on 2024-02-01 for the children's items."""
+    id_number = make_id(born, sequence)
+    body = person_body(
+        street="小龙坎", community="小龙坎社区", name="李小雨", sex="female", birth_date=born.isoformat(),
+        id_number=id_number, certificate_number=None, disability_grade="ungraded",
+        guardian={"name": "王芳", "sex": "female", "phone": "13900139000", "relation": "母亲"},
+        **{key: value for key, value in facts.items() if key in PERSON_FIELDS},
+    )  # fmt: skip
+    registered = survey.post("/persons", json=body)
+    assert registered.status_code == 201, registered.text
+    person = registered.json()["person_id"]
+    needs = {
+        "survey_year": 2024, "surveyed_on": "2024-02-01", "has_needs": True, "surveyor": "张丽",
+        "needed_items": ["children_rehab_training", "children_transport_living_allowance"],
+        **{key: value for key, value in facts.items() if key not in PERSON_FIELDS},
+    }  # fmt: skip
+    answer = survey.post(f"/persons/{person}/surveys", json=needs)
+    assert answer.status_code == 201, answer.text
+    store: Any = survey.app.state.runtime.store  # type: ignore[attr-defined]
+    with store.transaction() as unit:
+        [event] = [e for e in unit.events_of_type("survey.need_surveyed") if e.payload["person_id"] == person]
+    return UUID(person), event
+
+
+def applied_and_trained(
+    person: UUID, items: dict[str, int], start: date, end: date, approvals: dict[str, Any] | None = None
+) -> list[tuple[Any, str]]:
+    """The form, an approval of ``items`` on 2024-02-20 (free, unless ``approvals`` gives an item's), and
+    one signed record per item over ``start``..``end`` charging the given fen, nothing paid by insurance."""
+    application = uuid4()
+    institutions = {item: HOSPITAL if item in MEDICAL_AID else SERVICE.get(item, CENTRE) for item in items}
+    form = payload_of(
+        ApplicationSubmitted, application_id=application, person_id=person, application_year=2024,
+        street="小龙坎", disability_categories=[], economic_status=None, certified=False,
+        requested_items=[{"item": item, "institution_id": institutions[item]} for item in items],
+    )  # fmt: skip
+    approved_items = [
+        {
+            "item": item,
+            "institution_id": institutions[item],
+            "subsidy_mode": "free",
+            **(approvals or {}).get(item, {}),
+        }
+        for item in items
+    ]
+    approved = payload_of(
+        ApplicationApproved, application_id=application, person_id=person, application_year=2024,
+        street="小龙坎", approved_on=date(2024, 2, 20), rejected_items=[], approved_items=approved_items,
+    )  # fmt: skip
+    stream = f"application-{application}"
+    events = [
+        (envelope_of(form, date(2024, 2, 10), stream), APPROVAL_STREAM),
+        (envelope_of(approved, date(2024, 2, 20), stream, 2), APPROVAL_STREAM),
+    ]
+    for item, charge_fen in items.items():
+        delivery = uuid4()
+        record = payload_of(
+            ServiceDelivered, delivery_id=delivery, application_id=application, person_id=person,
+            service_year=2024, institution_id=institutions[item], item=item, period_start=start,
+            period_end=end, signed_on=end, charge_fen=charge_fen, insurance_paid_fen=0,
+        )  # fmt: skip
+        events.append((envelope_of(record, end, f"delivery-{delivery}"), DELIVERY_STREAM))
+    return events
+
+
+def consume(settlement: TestClient, events: list[tuple[Any, str]]) -> None:
+    consumer: Any = settlement.app.state.runtime.consumer  # type: ignore[attr-defined]
+    for envelope, stream in events:
+        consumer.apply(envelope, stream)
+
+
+def balances(settlement: TestClient) -> dict[str, int]:
+    return {row["account"]: row["balance_fen"] for row in settlement.get("/ledger").json()["accounts"]}
+
+
+def test_shapingbas_children_are_paid_by_the_age_category_and_hardship_the_street_recorded(
+    apps: tuple[TestClient, TestClient],
+) -> None:
+    survey, settlement = apps
+    # Child 1: born 2019-06-01, hearing, 低保 family: 4 周岁 on 2024-03-01.
+    # 002 三(一)3 「对0-6周岁沙坪坝区户籍的……听力、言语、肢体、智力及孤独症儿童给予2万元/人/年专项训练补助」:
+    # charged 25,000 yuan, 20,000 paid. 「对0-14周岁沙坪坝区户籍残疾儿童……给予400元/人/月交通、生活补贴；
+    # 经济条件困难家庭儿童给予500元/人/月」: March-December, 10 months x 500 = 5,000 yuan to the family.
+    first, first_survey = surveyed_child(
+        survey,
+        date(2019, 6, 1),
+        "124",
+        disability_categories=["hearing"],
+        economic_status="subsistence_allowance",
+    )
+    # Child 2: born 2020-01-15, 低视力, living in 沙坪坝 with a 居住证, family 其他: 4 周岁.
+    # 「低视力儿童给予1万元/人/年专项训练补助」 (0-6 admits 居住证): charged 12,000 yuan, 10,000 paid. The
+    # allowance asks 沙坪坝区户籍: none, and the record says why (not_eligible, not tier_undecided).
+    second, second_survey = surveyed_child(
+        survey, date(2020, 1, 15), "144", disability_categories=["vision"], economic_status="other",
+        disability_subtypes=["low_vision"], residence_permit=True,
+    )  # fmt: skip
+    # Child 3: born 2015-09-10, physical, 防止返贫监测对象家庭 (a hardship status beyond 低保): 8 周岁.
+    # 「对7-14周岁……家庭经济条件困难（……乡村振兴部门认定的防止返贫监测对象家庭）的……给予2万元/人/年」 asks a
+    # 残疾人证: this child has none, so no training tier; the allowance: 10 x 500 = 5,000 yuan.
+    third, third_survey = surveyed_child(
+        survey, date(2015, 9, 10), "164", disability_categories=["physical"], economic_status="other",
+        hardship_statuses=["poverty_relapse_monitoring"],
+    )  # fmt: skip
+    assert second_survey.payload["disability_subtypes"] == ["low_vision"]
+    assert second_survey.payload["residence_permit"] is True
+    assert third_survey.payload["hardship_statuses"] == ["poverty_relapse_monitoring"]
+
+    year = (date(2024, 3, 1), date(2024, 12, 31))
+    both = {"children_rehab_training": 2_500_000, "children_transport_living_allowance": 0}
+    consume(settlement, [(first_survey, SURVEY_STREAM), *applied_and_trained(first, both, *year)])
+    low_vision = {"children_rehab_training": 1_200_000, "children_transport_living_allowance": 0}
+    # The records arrive before the survey: they wait for it, then settle the same.
+    consume(settlement, [*applied_and_trained(second, low_vision, *year), (second_survey, SURVEY_STREAM)])
+    consume(settlement, [(third_survey, SURVEY_STREAM), *applied_and_trained(third, both, *year)])
+
+    assert balances(settlement) == {
+        FUND: 2_000_000 + 500_000 + 1_000_000 + 500_000,
+        f"service_institution:{CENTRE}": -(2_000_000 + 1_000_000),
+        f"person:{first}": -500_000,
+        f"person:{third}": -500_000,
+    }
+    unsettled = settlement.get("/ledger/unsettled").json()
+    codes = {(row["person_id"], row["code"]) for row in unsettled if row["code"] != "fee_unstated"}
+    assert codes == {(str(second), "not_eligible"), (str(third), "not_eligible")}
+
+    # Replay equals live: a rebuild from the archive, and the ledger as of today.
+    engine = settlement.app.state.runtime.store.engine  # type: ignore[attr-defined]
+    live = render(ledger_report(engine))
+    assert settlement.post("/ledger/rebuild").status_code == 200
+    assert render(ledger_report(engine)) == live
+    assert render(replay_as_of(engine, today()).report) == live
+
+
+def test_shapingbas_diagnosis_medication_inpatient_and_medical_aid_go_from_survey_to_ledger(
+    apps: tuple[TestClient, TestClient],
+) -> None:
+    survey, settlement = apps
+    # A child of 5 (born 2019-06-01), intellectual: 002 三(一)4 「……给予一次性补贴300元」: the diagnosis
+    # charged 450 yuan pays 300 yuan, once: a second application's record pays nothing (paid_once).
+    child, child_survey = surveyed_child(
+        survey, date(2019, 6, 1), "124", disability_categories=["intellectual"], economic_status="other",
+        needed_items=["suspected_disability_diagnosis"],
+    )  # fmt: skip
+    diagnosis = {"suspected_disability_diagnosis": 45_000}
+    consume(settlement, [(child_survey, SURVEY_STREAM), *applied_and_trained(child, diagnosis, *MARCH)])
+    consume(settlement, applied_and_trained(child, diagnosis, date(2024, 5, 6), date(2024, 5, 6)))
+
+    # A 低保 adult with a 精神残疾 (a veteran's certificate counts as certified).
+    # 三(一)3 「对精神残疾人开展600-1200元/年/人服药救助」: 区残联办 approves 800 yuan; medication charged
+    # 1,000 yuan: 800 yuan. 「对特殊困难、确实需要住院治疗精神残疾人给予最高5000元/年/人住院补贴」: a stay of
+    # 8,000 yuan: 5,000 yuan.
+    # 三(四)9 「对因病住院的困难残疾人住院发票费用自付部分，给予80%的补贴，全年最高补贴不超过1万元」:
+    # 20,000 yuan self-paid: 80 % = 16,000, capped at 10,000 yuan.
+    # 「对患重大疾病的困难残疾人配偶及未成年子女……给予80%的补贴，全年最高补贴不超过0.3万元」: 2,500 yuan
+    # self-paid: 2,000 yuan.
+    body = person_body(
+        street="小龙坎", community="小龙坎社区", certificate_number=None, disability_categories=["mental"],
+        veteran_certificate_number="渝军残字第012345号", id_number=make_id(date(1975, 4, 12), "331"),
+        birth_date="1975-04-12",
+    )  # fmt: skip
+    registered = survey.post("/persons", json=body)
+    assert registered.status_code == 201, registered.text
+    adult = UUID(registered.json()["person_id"])
+    needs = {
+        "survey_year": 2024, "surveyed_on": "2024-02-01", "has_needs": True, "surveyor": "张丽",
+        "needed_items": ["mental_medication_aid", "mental_inpatient_aid", *MEDICAL_AID],
+    }  # fmt: skip
+    assert survey.post(f"/persons/{adult}/surveys", json=needs).status_code == 201
+    store: Any = survey.app.state.runtime.store  # type: ignore[attr-defined]
+    with store.transaction() as unit:
+        [adult_survey] = [
+            e for e in unit.events_of_type("survey.need_surveyed") if e.payload["person_id"] == str(adult)
+        ]
+    items = {
+        "mental_medication_aid": 100_000,
+        "mental_inpatient_aid": 800_000,
+        "inpatient_medical_aid": 2_000_000,
+        "family_inpatient_medical_aid": 250_000,
+    }
+    medication = {"mental_medication_aid": {"subsidy_mode": "fixed_amount", "amount_fen": 80_000}}
+    consume(
+        settlement, [(adult_survey, SURVEY_STREAM), *applied_and_trained(adult, items, *MARCH, medication)]
+    )
+
+    assert balances(settlement) == {
+        FUND: 30_000 + 80_000 + 500_000 + 1_000_000 + 200_000,
+        f"service_institution:{CENTRE}": -30_000,
+        f"service_institution:{MENTAL}": -(80_000 + 500_000),
+        f"service_institution:{HOSPITAL}": -(1_000_000 + 200_000),
+    }
+    unsettled = settlement.get("/ledger/unsettled").json()
+    assert {(row["person_id"], row["code"]) for row in unsettled if row["code"] != "fee_unstated"} == {
+        (str(child), "paid_once")
+    }
