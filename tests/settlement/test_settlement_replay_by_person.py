@@ -186,3 +186,21 @@ def test_a_second_rebuild_on_the_same_connection_finds_no_temporary_table_of_the
     second = rebuild_ledger(engine, POLICIES)
 
     assert first == second == report_of(feed_facts(facts, POLICIES)[1])
+
+
+def test_a_rebuild_leaves_the_connections_secure_delete_as_it_found_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = create_store_engine(f"sqlite:///{tmp_path}/settlement.db")  # one pooled connection, reused
+    with engine.begin() as connection:
+        kernel_metadata.create_all(connection)
+        ledger_metadata.create_all(connection)
+        fact_log.rewrite(connection, facts_table, journeys())
+        connection.exec_driver_sql("PRAGMA secure_delete = ON")
+    monkeypatch.setattr(replay, "covers_archive", lambda *_args: True)
+
+    rebuild_ledger(engine, POLICIES)
+    rebuild_ledger(engine, POLICIES)  # the second drops a ledger with rows
+
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA secure_delete").scalar() == 1

@@ -10,6 +10,7 @@ written before the log existed and for audits.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 
 import orjson
@@ -54,6 +55,17 @@ def read(database: Database | Engine, table: Table) -> Iterator[Fact]:
 
 def pages(database: Database | Engine, table: Table) -> Iterator[str]:
     """The log's rows as stored (JSON text), in feed order, read by position a page at a time."""
+    driver = _sqlite_driver(database)
+    if driver is not None:
+        # One cursor stepped through the table in rowid order, fetched a page at a time, without
+        # SQLAlchemy's rows (half of the reading); writes to other tables may interleave.
+        cursor = driver.execute(
+            f'SELECT "{table.c.fact.name}" FROM "{table.name}" ORDER BY "{table.c.position.name}"'
+        )
+        while page := cursor.fetchmany(_PAGE):
+            for (text,) in page:
+                yield text
+        return
     after = 0
     while True:
         query = select(table.c.position, table.c.fact).where(table.c.position > after)
@@ -63,6 +75,15 @@ def pages(database: Database | Engine, table: Table) -> Iterator[str]:
         for _position, text in rows:
             yield text
         after = rows[-1][0]
+
+
+def _sqlite_driver(database: Database | Engine) -> sqlite3.Connection | None:
+    """The sqlite3 connection under a session's or connection's transaction on SQLite, else None."""
+    if isinstance(database, Engine):
+        return None
+    connection = database.connection() if isinstance(database, Session) else database
+    driver = connection.connection.driver_connection if connection.dialect.name == "sqlite" else None
+    return driver if isinstance(driver, sqlite3.Connection) else None
 
 
 def _page(database: Database | Engine, query: Select[int, str]) -> Sequence[Row[int, str]]:
