@@ -58,6 +58,8 @@ from kernel.web.text_guard import TextGuard
 log = logging.getLogger(__name__)
 
 LOCAL_HOSTS = {"127.0.0.1", "::1", "localhost"}
+REDIS_LOST_SECONDS = 15.0
+"""A settlement leader (any single writer) whose Redis has not answered this long gives up its lock."""
 PRODUCTION = "production"
 
 
@@ -583,6 +585,7 @@ async def _start_when_redis_answers(runtime: ServiceRuntime, broker: RedisBroker
         try:
             await runtime.redis.ping()
             if not await _redis_is_safe(runtime):
+                _stand_aside(runtime)
                 await asyncio.sleep(5.0)  # the operator may fix the settings; check again
                 continue
             if runtime.single_writer is None:
@@ -592,6 +595,7 @@ async def _start_when_redis_answers(runtime: ServiceRuntime, broker: RedisBroker
             break
         except Exception as error:
             log.warning("%s waits for Redis: %s", runtime.settings.service, error)
+            _stand_aside(runtime)
             with contextlib.suppress(Exception):
                 await broker.stop()
             await asyncio.sleep(1.0)
@@ -620,16 +624,54 @@ async def _consume_while_leading(runtime: ServiceRuntime, broker: RedisBroker, w
         try:
             await asyncio.to_thread(writer.on_elected, runtime)
             consuming = await _start_consuming(runtime, broker)
-            await leadership.lost()
-            log.error("%s lost the writer's lock: it stops consuming and stands by", service)
+            pause = await _lead_until_lost(runtime, leadership)
         except Exception as error:
             log.error("%s cannot lead: %s", service, error, exc_info=error)
+            pause = leadership.retry_seconds
         finally:
             await asyncio.to_thread(leadership.step_down)  # first: from now on its transactions are fenced
             await _stop_consuming(broker, consuming)
             writer.on_deposed(runtime)
         raise_if_cancelled()
-        await asyncio.sleep(leadership.retry_seconds)
+        await asyncio.sleep(pause)
+
+
+async def _lead_until_lost(runtime: ServiceRuntime, leadership: Leadership) -> float:
+    """Return when the lock is lost, or when Redis has not answered for ``REDIS_LOST_SECONDS`` (a leader
+    that cannot consume makes way for a standby that may); how long to wait before trying the lock again."""
+    lock, redis = asyncio.create_task(leadership.lost()), asyncio.create_task(_redis_lost(runtime.redis))
+    try:
+        done, _pending = await asyncio.wait({lock, redis}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        lock.cancel()
+        redis.cancel()
+    service = runtime.settings.service
+    if lock in done:
+        log.error("%s lost the writer's lock: it stops consuming and stands by", service)
+        return leadership.retry_seconds
+    log.error("%s cannot reach Redis: it gives up the writer's lock for a standby that can", service)
+    return REDIS_LOST_SECONDS / 3  # the standbys try first
+
+
+async def _redis_lost(redis: Redis, seconds: float = REDIS_LOST_SECONDS) -> None:
+    """Return once Redis has not answered a PING for ``seconds``."""
+    loop = asyncio.get_running_loop()
+    failing_since: float | None = None
+    while True:
+        await asyncio.sleep(1.0)
+        try:
+            await asyncio.wait_for(redis.ping(), timeout=2.0)
+            failing_since = None
+        except (RedisError, OSError, TimeoutError):
+            failing_since = failing_since if failing_since is not None else loop.time()
+            if loop.time() - failing_since >= seconds:
+                return
+
+
+def _stand_aside(runtime: ServiceRuntime) -> None:
+    """Give up the writer's lock while Redis cannot be used: a standby that can use it may lead."""
+    if runtime.single_writer is not None and runtime.single_writer.leadership.session_pid is not None:
+        runtime.single_writer.leadership.step_down()
 
 
 async def _stand_by(runtime: ServiceRuntime, writer: SingleWriter) -> None:
