@@ -176,3 +176,20 @@ def cut_off(database: str, leadership: Leadership) -> None:
             connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": leadership.session_pid})
     finally:
         engine.dispose()
+
+
+def test_an_instance_that_cannot_reach_redis_leaves_the_writing_to_one_that_can(
+    database: str, redis_url: str, redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    with ExitStack() as running:
+        cut_off_from_redis = running.enter_context(
+            settlement(database, "redis://127.0.0.1:1/0", tmp_path, "without-redis")
+        )
+        assert leadership(cut_off_from_redis).elections_won == 1  # it started first: it won the first try
+        connected = running.enter_context(settlement(database, redis_url, tmp_path, "with-redis"))
+        wait_for(lambda: leadership(connected).role == "leader", "the instance reaching Redis to lead")
+
+        publish(redis_client, 5)
+        wait_for(lambda: archived(database) == 5 * EVENTS_PER_JOURNEY, "every event archived")
+        assert leadership(cut_off_from_redis).role == "standby"
+    assert_ledger_equals_replay(database)
