@@ -203,4 +203,5 @@ def test_a_rebuild_leaves_the_connections_secure_delete_as_it_found_it(
     rebuild_ledger(engine, POLICIES)  # the second drops a ledger with rows
 
     with engine.connect() as connection:
-        assert connection.exec_driver_sql("PRAGMA secure_delete").scalar() == 1
+        assert connection.exec_driver_sql("PRAGMA main.secure_delete").scalar() == 1
+        assert connection.exec_driver_sql("PRAGMA temp.secure_delete").scalar() == 1
