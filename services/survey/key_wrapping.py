@@ -104,11 +104,14 @@ class KekStore:
     def destroy(self, kek_id: str) -> None:
         """Overwrite the KEK's file with zeros, sync, unlink: its bytes leave the file it was in."""
         path = self.directory / f"{kek_id}{RETIRED}"
-        with path.open("r+b") as handle:
-            handle.write(bytes(KEK_BYTES))
-            handle.flush()
-            os.fsync(handle.fileno())
-        path.unlink()
+        try:
+            with path.open("r+b") as handle:
+                handle.write(bytes(KEK_BYTES))
+                handle.flush()
+                os.fsync(handle.fileno())
+            path.unlink()
+        except FileNotFoundError:  # another thread or process destroyed it first
+            pass
 
     def _files(self, suffix: str) -> list[Path]:
         return sorted(self.directory.glob(f"*{suffix}")) if self.directory.is_dir() else []

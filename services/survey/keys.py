@@ -93,10 +93,12 @@ def keys_of(session: Session, person_ids: Sequence[UUID]) -> dict[UUID, DataKey]
         )
     )
     store = KekStore.configured()
-    return {
+    found = {
         UUID(row.person_id): DataKey(row.key_id, key_wrapping.unwrap(store, row.person_id, bytes(row.key)))
         for row in rows
     }
+    _destroy_expired_keks(session, store)
+    return found
 
 
 def key_of(session: Session, person_id: UUID) -> DataKey | None:
@@ -106,9 +108,11 @@ def key_of(session: Session, person_id: UUID) -> DataKey | None:
             person_keys_table.c.person_id == str(person_id), person_keys_table.c.destroyed_at.is_(None)
         )
     ).first()
+    store = KekStore.configured()
+    _destroy_expired_keks(session, store)
     if row is None:
         return None
-    return DataKey(row.key_id, key_wrapping.unwrap(KekStore.configured(), str(person_id), bytes(row.key)))
+    return DataKey(row.key_id, key_wrapping.unwrap(store, str(person_id), bytes(row.key)))
 
 
 def destroy_key(session: Session, person_id: UUID) -> str | None:
@@ -171,6 +175,24 @@ def rotate_key_encryption(engine: Engine) -> str | None:
             store.destroy(old)
         log.info("key-encryption keys destroyed: %s", ", ".join(expired))
     return kek_id
+
+
+def _destroy_expired_keks(session: Session, store: KekStore | None) -> None:
+    """Retired KEKs past their retention go at the next key read, not only at the next forget, so the
+    retention bounds how long a backup can open a forgotten key even when no one is forgotten after."""
+    expired = store.expired() if store is not None else []
+    if not expired or store is None:
+        return
+    in_use = {
+        key_wrapping.kek_of(bytes(stored))
+        for stored in session.scalars(
+            select(person_keys_table.c.key).where(person_keys_table.c.destroyed_at.is_(None))
+        )
+    }
+    for old in expired:
+        if old not in in_use:  # one still in use is moved by the next rotation first
+            store.destroy(old)
+            log.info("key-encryption key %s destroyed: retired past its retention", old)
 
 
 def _rewrap(engine: Engine, store: KekStore, kek_id: str, kek: bytes) -> None:
