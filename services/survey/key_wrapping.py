@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from pydantic import Field
 
 from kernel.settings import RehabSettings
 
@@ -35,7 +36,7 @@ class KeyWrappingSettings(RehabSettings):
 
     person_kek_dir: Path | None = None
     """``REHAB_PERSON_KEK_DIR``: a directory outside the database and its backups; unset: keys unwrapped."""
-    person_kek_retention_hours: float = 0.0
+    person_kek_retention_hours: float = Field(default=0.0, ge=0)
     """``REHAB_PERSON_KEK_RETENTION_HOURS``: how long a retired KEK is kept, so that a database backup
     taken before a rotation can still be restored; a key forgotten meanwhile is recoverable from such a
     backup for as long (0: destroyed as soon as no row uses it)."""
