@@ -11,7 +11,7 @@ from services.survey.api import router
 from services.survey.cards import CardRelease
 from services.survey.cards_api import add_cards
 from services.survey.import_api import router as import_router
-from services.survey.keys import person_keys_table
+from services.survey.keys import check_key_wrapping, person_keys_table
 from services.survey.privacy import KeyRelease
 from services.survey.privacy_api import add_key_release
 from services.survey.privacy_api import router as privacy_router
@@ -33,6 +33,7 @@ def create_app(
     """
     assert person_keys_table.metadata is tables  # the registry's keys live in the service's own store
     settings = settings or ServiceSettings(service=SURVEY)
+    check_key_wrapping(settings.database_url)
     app = create_service_app(
         settings,
         title="Survey service — street offices 街道",

@@ -49,6 +49,18 @@ person_keys_table = Table(
 )
 
 
+def check_key_wrapping(database_url: str | None) -> KekStore | None:
+    """At start: a wrong ``REHAB_PERSON_KEK_*`` setting stops it; a PostgreSQL registry without wrapping
+    is told that a forgotten key outlives the forget in its WAL and backups."""
+    store = KekStore.configured()
+    if store is None and (database_url or "").startswith("postgresql"):
+        log.warning(
+            "REHAB_PERSON_KEK_DIR is unset: PostgreSQL keeps a forgotten person's data key in its WAL, "
+            "archives and backups (docs/security.md, 'What forgetting erases on disk')"
+        )
+    return store
+
+
 def create_key(session: Session, person_id: UUID) -> DataKey:
     """Mint and store the data key of a newly registered person."""
     key = DataKey.new()

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, select, update
 
 from kernel.access.auth import Principal, Role, Scope, TokenIssuer, TokenVerifier
 from kernel.runtime import ServiceSettings
+from kernel.settings import SettingsInvalid
 from services.survey import key_wrapping
 from services.survey.app import create_app
 from services.survey.key_wrapping import KekStore, UnknownKek
@@ -218,3 +219,22 @@ def test_on_postgresql_a_forgotten_key_is_in_no_file_and_its_wrapped_copies_name
     assert old_kek is not None and not any(path.stem == old_kek for path in kek_dir.iterdir())
     with pytest.raises(UnknownKek):
         key_wrapping.unwrap(KekStore.configured(), forgotten, before)
+
+
+# -- at start ---------------------------------------------------------------------------------------------
+def test_survey_refuses_to_start_on_a_negative_retention_naming_the_variable(
+    kek_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REHAB_PERSON_KEK_RETENTION_HOURS", "-1")
+    with pytest.raises(SettingsInvalid, match="REHAB_PERSON_KEK_RETENTION_HOURS"):
+        create_app(ServiceSettings(service="survey", database_url="sqlite:///:memory:"))
+
+
+def test_a_postgresql_registry_without_wrapping_is_warned_at_start(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.delenv("REHAB_PERSON_KEK_DIR", raising=False)
+    create_app(
+        ServiceSettings(service="survey", database_url="postgresql+psycopg://survey@127.0.0.1:1/survey")
+    )
+    assert "REHAB_PERSON_KEK_DIR is unset" in caplog.text
