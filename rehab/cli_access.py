@@ -89,9 +89,8 @@ def add(
 
 def list_users(access_dir: AccessDir) -> int:
     from rehab.cli_tables import add_row, show, table
-    from rehab.users import UserDirectory
 
-    users = UserDirectory(access_dir).users()
+    users = _existing(access_dir).users()
     if not users:
         say(f"{access_dir} 中没有用户（no users）：用 rehab users add 添加")
         return ExitCode.OK
@@ -104,11 +103,25 @@ def list_users(access_dir: AccessDir) -> int:
     return ExitCode.OK
 
 
+def _existing(access_dir: Path) -> "UserDirectory":
+    """The deployment's users; an access folder that does not exist (another folder, a typo) is
+    refused, not read as a deployment without users."""
+    from rehab.users import UserDirectory
+
+    if not access_dir.is_dir():
+        raise CommandFailed(
+            f"用户文件夹 {access_dir.absolute()} 不存在：请在部署的文件夹里运行，或用 --access-dir / "
+            "REHAB_ACCESS_DIR 指向部署的 access 文件夹（新部署先 rehab users add 添加第一个用户）",
+            ExitCode.USAGE,
+        )
+    return UserDirectory(access_dir)
+
+
 def disable(name: UserName, access_dir: AccessDir) -> int:
-    from rehab.users import UserDirectory, UserUnknown
+    from rehab.users import UserUnknown
 
     try:
-        UserDirectory(access_dir).disable(name)
+        _existing(access_dir).disable(name)
     except UserUnknown as unknown:
         raise CommandFailed(str(unknown), ExitCode.PROBLEM) from unknown
     say(f"{name} 已停用：不再签发新令牌；已签发的在有效期内到期")
@@ -128,9 +141,8 @@ def set_password(
     console_var_dir: ConsoleVarDir,
     password_stdin: PasswordStdin = False,
 ) -> int:
-    from rehab.users import UserDirectory
 
-    return _set_password(UserDirectory(access_dir), console_var_dir, name, generated=not password_stdin)
+    return _set_password(_existing(access_dir), console_var_dir, name, generated=not password_stdin)
 
 
 def _set_password(directory: "UserDirectory", console_var_dir: Path, name: str, *, generated: bool) -> int:
@@ -153,10 +165,10 @@ def token(
     access_dir: AccessDir,
     hours: Annotated[float, typer.Option(min=0.01, help="有效期（小时）")] = 8.0,
 ) -> int:
-    from rehab.users import UserDirectory, UserUnknown
+    from rehab.users import UserUnknown
 
     try:
-        issued = UserDirectory(access_dir).issue_token(name, lifetime=timedelta(hours=hours))
+        issued = _existing(access_dir).issue_token(name, lifetime=timedelta(hours=hours))
     except UserUnknown as unknown:
         raise CommandFailed(f"不能签发令牌：{unknown}", ExitCode.PROBLEM) from unknown
     say(issued)

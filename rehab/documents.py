@@ -188,6 +188,12 @@ def write_statement(
     chosen_format = format or ("xlsx" if out is not None and out.suffix.lower() == ".xlsx" else "csv")
     if chosen_format == "xlsx" and out is None:
         raise CommandFailed("xlsx 对账单需要 --out 文件", ExitCode.USAGE)
+    if out is not None and out.suffix.lower() != f".{chosen_format}":
+        raise CommandFailed(
+            f"对账单写成 {chosen_format}：--out 应以 .{chosen_format} 结尾（这里是 {out.name}），"
+            "或用 .xlsx / .csv 结尾的文件名选格式",
+            ExitCode.USAGE,
+        )
     if out is not None:
         writable_file(out)
     with working(f"正在生成 {account} 的对账单（{period}）…"):

@@ -77,6 +77,7 @@ def test_a_disabled_user_gets_no_new_token(access_dir, capsys):
 
 
 def test_an_unknown_user_gets_no_token(access_dir, capsys):
+    add_clerk(access_dir)
     assert rehab("token", "钱科长", "--access-dir", str(access_dir)) == 1
     assert "no user" in capsys.readouterr().err
 

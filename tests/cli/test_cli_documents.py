@@ -184,3 +184,13 @@ def test_a_statement_of_an_unknown_payee_is_refused(tmp_path: Path, settlement: 
         ran = rehab("statement", "--payee", payee, "--period", "2024", "--var-dir", str(tmp_path))
         assert ran.code == ExitCode.USAGE
         assert "没有这个收款方" in ran.err
+
+
+def test_a_statement_into_a_file_of_another_kind_is_refused_and_nothing_written(
+    tmp_path: Path, settlement: TestClient
+) -> None:
+    out = tmp_path / "对账单.pdf"
+    ran = rehab("statement", "--payee", "street:鸳鸯", "--period", "2024", "--out", str(out),
+                "--var-dir", str(tmp_path))  # fmt: skip
+    assert ran.code == ExitCode.USAGE and "--out 应以 .csv 结尾（这里是 对账单.pdf）" in ran.err
+    assert not out.exists()

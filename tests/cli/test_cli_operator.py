@@ -76,6 +76,15 @@ def test_a_malformed_scope_says_in_chinese_how_scopes_are_written(tmp_path: Path
     assert "expected" not in ran.err
 
 
+@pytest.mark.parametrize("words", [("token", "孙干事"), ("users", "list"), ("users", "disable", "孙干事")])
+def test_users_and_tokens_from_a_folder_without_the_deployment_name_the_missing_folder(
+    tmp_path: Path, words: tuple[str, ...]
+) -> None:
+    ran = rehab(*words, "--access-dir", str(tmp_path / "acess"))
+    assert ran.code == ExitCode.USAGE
+    assert f"用户文件夹 {tmp_path / 'acess'} 不存在" in ran.err and "--access-dir" in ran.err
+
+
 class _Started:
     """Stands in for the demo's own deployment: its services' addresses, nothing started."""
 
