@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from console.agencies import LIST_PAGE, AgencyClient
 from kernel.web.paging import MAX_PAGE, page_of
 
-APPLICATIONS = [
+APPLICATIONS: list[dict[str, object]] = [
     {"serial_number": number, "street": "鸳鸯" if number % 3 else "人和"} for number in range(1203)
 ]
 
