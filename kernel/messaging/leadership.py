@@ -8,9 +8,14 @@ try of a standby wins. Two guards keep a deposed leader from writing after its s
 * the leader asks its own connection every ``check_seconds`` whether it still holds the lock, and gives
   up leading when it does not, or when the check fails or takes longer than ``check_timeout_seconds``;
 * every writing transaction is fenced (:meth:`Leadership.fence`): it takes the write barrier shared and
-  finds the lock held by this leader's session, else it raises :class:`LeadershipLost` and rolls back. A
-  new leader takes the barrier exclusively once before it reads anything, so it waits out the previous
-  leader's transactions still in flight; any started later find the lock held by another session.
+  finds this leader's session alive, else it raises :class:`LeadershipLost` and rolls back. A new leader
+  takes the barrier exclusively once before it reads anything, so it waits out the previous leader's
+  transactions still in flight; any started later find the previous session gone.
+
+"This leader's session alive" is one cheap call: a leader's session also holds a key of its own (the
+*token*, random per election), which only that session ever takes; ``pg_try_advisory_xact_lock_shared`` of
+it fails while that session lives and holds it, and succeeds once it ended (the writer's lock went with it).
+Reading ``pg_locks`` instead cost ~1.2 ms per transaction here.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from typing import Any
+from uuid import uuid4
 
 from sqlalchemy import Connection, create_engine, make_url, text
 from sqlalchemy.exc import SQLAlchemyError
@@ -86,6 +92,8 @@ class Leadership:
             },
         )
         self._connection: Connection | None = None
+        self._token: int | None = None
+        """The key only this leader's session holds, while it leads."""
         self.session_pid: int | None = None
         """The backend of the lock's connection while this process leads, else None."""
         self.elections_won = 0
@@ -107,9 +115,12 @@ class Leadership:
             connection = self._connect()
             if not connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": self._key}):
                 return False
+            token = scope_key(f"{self.scope}:token:{uuid4()}")
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": token})
             connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": self._barrier})
             connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self._barrier})
             self.session_pid = connection.scalar(text("SELECT pg_backend_pid()"))
+            self._token = token
         except SQLAlchemyError as error:
             log.warning("%s: cannot try the writer's lock: %s", self.scope, error)
             self.step_down()
@@ -135,6 +146,7 @@ class Leadership:
         if self.session_pid is not None:
             log.warning("%s: this instance stands by now", self.scope)
         self.session_pid = None
+        self._token = None
         if connection is not None:
             try:
                 connection.close()
@@ -158,10 +170,12 @@ class Leadership:
         """Raise :class:`LeadershipLost` unless this process leads; once per transaction."""
         if session.info.get(self) is True:
             return
-        pid = self.session_pid
+        token = self._token
+        if token is None:
+            raise LeadershipLost(f"{self.scope}: this instance stands by")
         session.execute(text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": self._barrier})
-        holder = session.scalar(_HELD_BY, self._where)
-        if pid is None or holder != pid:
+        alone = session.scalar(text("SELECT pg_try_advisory_xact_lock_shared(:key)"), {"key": token})
+        if alone is not False:  # the token was free: this leader's session has ended
             raise LeadershipLost(f"{self.scope}: this instance does not hold the writer's lock")
         session.info[self] = True
 

@@ -13,6 +13,7 @@ import pytest
 import redis
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, func, make_url, select, text
+from sqlalchemy.orm import Session
 
 from kernel.messaging.leadership import Leadership, LeadershipLost
 from kernel.runtime import ServiceRuntime, ServiceSettings
@@ -157,15 +158,21 @@ def test_the_standby_takes_over_within_seconds_when_the_leaders_lock_connection_
     assert_ledger_equals_replay(database)
 
 
-def test_a_deposed_leaders_transaction_is_fenced_off(database: str, redis_url: str, tmp_path: Path) -> None:
-    with settlement(database, redis_url, tmp_path, "a") as only:
-        wait_for(lambda: role(only) == "leader", "the leader")
-        deposed = leadership(only)
-        pid = deposed.session_pid
-        cut_off(database, deposed)
-        deposed.session_pid = pid  # as if it had not noticed yet
-        with pytest.raises(LeadershipLost), runtime(only).store.transaction() as unit:
-            deposed.fence(unit.session)
+def test_a_deposed_leaders_transaction_is_fenced_off_before_it_noticed(database: str) -> None:
+    leadership = Leadership(database, "settlement:ledger-writer")
+    engine = create_engine(database)
+    try:
+        assert leadership.try_to_lead()
+        with Session(engine) as session, session.begin():
+            leadership.fence(session)  # it leads: the transaction may write
+
+        cut_off(database, leadership)  # no check ran since: it still believes it leads
+        assert leadership.role == "leader"
+        with pytest.raises(LeadershipLost), Session(engine) as session, session.begin():
+            leadership.fence(session)
+    finally:
+        leadership.close()
+        engine.dispose()
 
 
 def cut_off(database: str, leadership: Leadership) -> None:
