@@ -16,11 +16,13 @@ import pytest
 import redis
 from fastapi.testclient import TestClient
 from rehab_contracts import EventEnvelope
-from rehab_contracts.events import ApplicationApproved, ApplicationSubmitted, ServiceDelivered
-from rehab_contracts.streams import APPROVAL_STREAM, DELIVERY_STREAM, SURVEY_STREAM
+from rehab_contracts.events import ApplicationApproved, ApplicationSubmitted, ReferralIssued, ServiceDelivered
+from rehab_contracts.streams import APPROVAL_STREAM, ASSESSMENT_STREAM, DELIVERY_STREAM, SURVEY_STREAM
 
 from kernel.domain.clock import today
 from kernel.runtime import ServiceSettings
+from services.approval.app import create_app as create_approval
+from services.delivery.app import create_app as create_delivery
 from services.settlement.app import create_app as create_settlement
 from services.settlement.ledger.as_of import replay_as_of
 from services.settlement.ledger.report import ledger_report, render
@@ -34,6 +36,7 @@ HOSPITAL = "spb-general-hospital"
 SERVICE = {"mental_medication_aid": MENTAL, "mental_inpatient_aid": MENTAL}
 MEDICAL_AID = ("inpatient_medical_aid", "family_inpatient_medical_aid")
 FUND = "fund:shapingba-finance"
+ALLOWANCE = "children_transport_living_allowance"
 MARCH = (date(2024, 3, 1), date(2024, 3, 31))
 PERSON_FIELDS = ("disability_categories", "economic_status")
 """What the registration records; the other facts of a child are the survey's."""
@@ -253,3 +256,106 @@ def test_shapingbas_diagnosis_medication_inpatient_and_medical_aid_go_from_surve
     assert {(row["person_id"], row["code"]) for row in unsettled if row["code"] != "fee_unstated"} == {
         (str(child), "paid_once")
     }
+
+
+def test_a_hardship_childs_monthly_allowance_is_entered_through_every_service_and_paid_500_yuan_a_month(
+    tmp_path: Path, redis_url: str, redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 002 三(一)3 「经济条件困难家庭儿童给予500元/人/月交通、生活补贴」: a 低保 child of 4 trained March to
+    # December 2024 is paid 10 x 500 = 5,000 yuan, to the family. Entered as each agency enters it: survey,
+    # the assessment's referral (as assessment publishes it), the form through community, street and
+    # 区残联办, the service record at the centre; settlement reads the events the services stored.
+    monkeypatch.setenv("REHAB_REFERENCE", "shapingba")
+    made = [
+        TestClient(
+            create(
+                ServiceSettings(
+                    service=name, database_url=f"sqlite:///{tmp_path}/{name}.db", redis_url=redis_url
+                )
+            )
+        )
+        for name, create in (
+            ("survey", create_survey),
+            ("approval", create_approval),
+            ("delivery", create_delivery),
+            ("settlement", create_settlement),
+        )
+    ]
+    with made[0] as survey, made[1] as approval, made[2] as delivery, made[3] as settlement:
+        child, need = surveyed_child(
+            survey, date(2019, 6, 1), "124", disability_categories=["hearing"],
+            economic_status="subsistence_allowance", needed_items=[ALLOWANCE],
+        )  # fmt: skip
+        referral = payload_of(
+            ReferralIssued, person_id=child, from_institution_id="spb-assess-district",
+            to_institution_id=CENTRE, to_kind="service_institution", items=[ALLOWANCE],
+            issued_on=date(2024, 2, 5),
+        )  # fmt: skip
+        consumer(approval).apply(
+            envelope_of(referral, date(2024, 2, 5), f"assessment-{uuid4()}"), ASSESSMENT_STREAM
+        )
+        form = {
+            "person_id": str(child), "application_year": 2024, "street": "小龙坎",
+            "serial_number": "2024-001", "applicant_role": "guardian",
+            "requested_items": [{"item": ALLOWANCE, "institution_id": CENTRE}],
+            "attachments": ["id_card_copy", "household_register_copy", "service_handbook",
+                            "subsistence_certificate_copy"],
+            "economic_status": "subsistence_allowance", "disability_categories": ["hearing"],
+            "certified": False, "submitted_on": "2024-02-10",
+        }  # fmt: skip
+        submitted = approval.post("/applications", json=form)
+        assert submitted.status_code == 201, submitted.text
+        application = submitted.json()["application_id"]
+        for level, day, signatories in (
+            ("community", "2024-02-12", {"responsible": "周书记", "handler": "吴干事"}),
+            ("street", "2024-02-14", {"responsible": "郑主任", "reviewer": "王科长", "handler": "冯干事"}),
+        ):
+            review = {
+                "level": level,
+                "endorsed": True,
+                "opinion": "同意",
+                "signatories": signatories,
+                "reviewed_on": day,
+            }
+            assert approval.post(f"/applications/{application}/reviews", json=review).status_code == 201
+        decision = {
+            "outcome": "approved", "approved_items": [{"item": ALLOWANCE, "subsidy_mode": "free"}],
+            "signatories": {"responsible": "赵主任", "reviewer": "钱科长", "handler": "孙干事"},
+            "decided_on": "2024-02-20",
+        }  # fmt: skip
+        decided = approval.post(f"/applications/{application}/decision", json=decision)
+        assert decided.status_code == 201, decided.text
+        approval_events = stored(approval, "approval.application_submitted", "approval.application_approved")
+        consumer(delivery).apply(approval_events[-1], APPROVAL_STREAM)
+        record = {
+            "application_id": application, "person_id": str(child), "institution_id": CENTRE,
+            "item": ALLOWANCE, "frequency": "每月", "period_start": "2024-03-01",
+            "period_end": "2024-12-31", "staff": "刘康复师", "signed_by": "guardian",
+            "signed_on": "2024-12-31", "charge_fen": 0, "insurance_paid_fen": 0,
+        }  # fmt: skip
+        recorded = delivery.post("/deliveries", json=record)
+        assert recorded.status_code == 201, recorded.text
+        [delivered] = stored(delivery, "delivery.service_delivered")
+
+        consume(
+            settlement,
+            [
+                (need, SURVEY_STREAM),
+                *((event, APPROVAL_STREAM) for event in approval_events),
+                (delivered, DELIVERY_STREAM),
+            ],
+        )
+        assert balances(settlement) == {FUND: 500_000, f"person:{child}": -500_000}
+        unsettled = settlement.get("/ledger/unsettled").json()
+        assert [row for row in unsettled if row["code"] != "fee_unstated"] == []
+
+
+def consumer(client: TestClient) -> Any:
+    return client.app.state.runtime.consumer  # type: ignore[attr-defined]
+
+
+def stored(client: TestClient, *types: str) -> list[EventEnvelope]:
+    store: Any = client.app.state.runtime.store  # type: ignore[attr-defined]
+    with store.transaction() as unit:
+        found: list[EventEnvelope] = unit.events_of_type(*types)
+        return found
