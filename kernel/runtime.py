@@ -388,7 +388,8 @@ def _parts_health(runtime: ServiceRuntime) -> dict[str, object]:
 async def _close(runtime: ServiceRuntime) -> None:
     await runtime.redis.aclose()
     if runtime.single_writer is not None:
-        await asyncio.to_thread(runtime.single_writer.leadership.close)
+        leadership = runtime.single_writer.leadership
+        await leadership.call(leadership.close)
     runtime.store.engine.dispose()
 
 
@@ -629,7 +630,7 @@ async def _consume_while_leading(runtime: ServiceRuntime, broker: RedisBroker, w
             log.error("%s cannot lead: %s", service, error, exc_info=error)
             pause = leadership.retry_seconds
         finally:
-            await asyncio.to_thread(leadership.step_down)  # first: from now on its transactions are fenced
+            await leadership.call(leadership.step_down)  # first: from now on its transactions are fenced
             await _stop_consuming(broker, consuming)
             writer.on_deposed(runtime)
         raise_if_cancelled()
@@ -677,7 +678,7 @@ def _stand_aside(runtime: ServiceRuntime) -> None:
 async def _stand_by(runtime: ServiceRuntime, writer: SingleWriter) -> None:
     """Try the lock every ``retry_seconds``, following the leader meanwhile; return once elected."""
     leadership = writer.leadership
-    while not await asyncio.to_thread(leadership.try_to_lead):
+    while not await leadership.call(leadership.try_to_lead):
         if writer.follow is not None:
             try:
                 await asyncio.to_thread(writer.follow, runtime)

@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 from uuid import uuid4
 
 from sqlalchemy import Connection, create_engine, make_url, text
@@ -33,6 +35,8 @@ from sqlalchemy.pool import NullPool
 from kernel.store.locks import scope_key
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 LEADER = "leader"
 STANDBY = "standby"
@@ -92,6 +96,9 @@ class Leadership:
             },
         )
         self._connection: Connection | None = None
+        # The lock's connection is used from one thread of its own: a pool busy with handlers waiting for
+        # the book must not delay the checks past the server's idle timeout (a needless take-over).
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"leadership-{scope}")
         self._token: int | None = None
         """The key only this leader's session holds, while it leads."""
         self.session_pid: int | None = None
@@ -156,6 +163,11 @@ class Leadership:
     def close(self) -> None:
         self.step_down()
         self._engine.dispose()
+        self._thread.shutdown(wait=False)
+
+    async def call(self, blocking: Callable[[], T]) -> T:
+        """Run a blocking method of this object (``try_to_lead``, ``step_down``…) in the lock's own thread."""
+        return await asyncio.get_running_loop().run_in_executor(self._thread, blocking)
 
     def _connect(self) -> Connection:
         if self._connection is None or self._connection.closed or self._connection.invalidated:
@@ -186,7 +198,7 @@ class Leadership:
             await asyncio.sleep(self.check_seconds)
             try:
                 leads = await asyncio.wait_for(
-                    asyncio.to_thread(self.still_leads), timeout=self.check_timeout_seconds
+                    self.call(self.still_leads), timeout=self.check_timeout_seconds
                 )
             except TimeoutError:
                 log.error(

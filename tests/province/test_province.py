@@ -2,8 +2,8 @@
 Sentinel group, a bounded load, the settlement leader killed, the Redis primary killed, then `rehab verify`
 clean: nothing lost, nothing paid twice, the live ledger equal to its replay.
 
-* ``test_a_small_province_…`` (default run, about 30 s): two survey and two settlement instances; persons
-  registered and surveyed through both survey instances, one every 0.1 s.
+* ``test_a_small_province_…`` (default run, 25-35 s): two survey and two settlement instances; 24 persons
+  registered and surveyed through both survey instances, one every 0.08 s.
 * ``test_a_province_…`` (opt-in, ``pytest -m soak tests/province``): two instances of each of the five
   services; the whole year's journey of ``REHAB_PROVINCE_PERSONS`` sample persons (default 120) through
   randomly chosen instances (rehab demo's stages), the same two faults during its first stages (the demo's
@@ -28,6 +28,9 @@ from rehab.demo import run_demo
 from tests.kernel.redis_sentinel_group import SentinelGroup
 from tests.province.province import Instance, Province, violations, wait_for
 from tests.survey.people import make_id, person_body, survey_request
+
+PERSONS = 24
+"""Persons registered and surveyed in the small province: the load lasts a few seconds, both faults in it."""
 
 needs_servers = pytest.mark.skipif(
     shutil.which("redis-server") is None, reason="redis-server is not installed (scripts/setup)"
@@ -121,7 +124,7 @@ def test_a_small_province_survives_its_settlement_leader_and_its_redis_primary_k
     running = province(tmp_path, postgres_url, sentinel_group, {"survey": 2, "settlement": 2}).start()
     try:
         wait_for(lambda: running.leader() is not None, "a settlement leader")
-        load = Surveys(running.of("survey"), persons=40)
+        load = Surveys(running.of("survey"), persons=PERSONS, pause=0.08)
         load.start()
         time.sleep(1.0)
         takeover = kill_the_settlement_leader(running)
@@ -134,7 +137,7 @@ def test_a_small_province_survives_its_settlement_leader_and_its_redis_primary_k
         print(f"settlement took over in {takeover:.1f}s, Redis failed over in {failover:.1f}s")
         assert takeover < 5.0 and failover < 15.0
         [replay] = [result for result in running.verify() if result.code == "I5"]
-        assert replay.counts["live postings"] >= 40  # a survey fee each, at least
+        assert replay.counts["live postings"] >= PERSONS  # a survey fee each, at least
     finally:
         running.stop()
 
