@@ -195,6 +195,7 @@ class LiveLedger:
         # the build fail, the caller marks the book stale and the next event rebuilds it.
         discard(self._book)
         self._book = new_book(self.policies)
+        self._position = None  # a build that does not say how far it read leaves the position unknown
         self._book = build()
         self._stale = False
 
