@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 from uuid import UUID
 
@@ -272,6 +272,7 @@ class QuotaUseOut(BaseModel):
     "/reports/quota-use",
     response_model=QuotaUseOut,
     summary="Quota use of a year per county: the policy's quotas against approved children",
+    responses={404: {"description": "No policy of the year sets quotas (settlement.year.no_quotas)."}},
 )
 def get_quota_use(
     runtime: Runtime,
@@ -454,11 +455,20 @@ def chain_unit_asked(
 
 ChainUnit = Annotated[ChainUnitAsked, Depends(chain_unit_asked)]
 
+NO_SUCH_UNIT_OR_YEAR: dict[int | str, dict[str, Any]] = {
+    404: {
+        "description": "No such street or community in the jurisdiction (settlement.report_unit.unknown), "
+        "or no policy of the year (settlement.year.no_quotas)."
+    }
+}
+"""``responses=`` of the reporting chain's routes, which name a unit and a year."""
+
 
 @router.get(
     "/reports/chain",
     response_model=ChainReportOut,
     summary="Monthly progress or year-end summary of a unit of the reporting chain and the units below it",
+    responses=NO_SUCH_UNIT_OR_YEAR,
 )
 def get_chain_report(
     unit: ChainUnit,
@@ -475,7 +485,7 @@ def get_chain_report(
     "/reports/progress.xlsx",
     summary="The monthly progress report 工作进展情况月报 of one unit of the reporting chain, as xlsx",
     response_class=Response,
-    responses={200: {"content": {XLSX: {}}}},
+    responses={200: {"content": {XLSX: {}}}, **NO_SUCH_UNIT_OR_YEAR},
 )
 def get_progress_xlsx(
     unit: ChainUnit,
@@ -489,7 +499,7 @@ def get_progress_xlsx(
     "/reports/year-end.xlsx",
     summary="The year-end summary 年终汇总表 of one unit of the reporting chain, as xlsx",
     response_class=Response,
-    responses={200: {"content": {XLSX: {}}}},
+    responses={200: {"content": {XLSX: {}}}, **NO_SUCH_UNIT_OR_YEAR},
 )
 def get_year_end_xlsx(unit: ChainUnit, year: Year) -> Response:
     return _chain_download(unit.report("year_end", year), f"年终汇总-{year}")
