@@ -40,6 +40,8 @@ T = TypeVar("T")
 
 LEADER = "leader"
 STANDBY = "standby"
+IDLE_IN_WRITE = "60s"
+"""How long a fenced transaction may sit idle (its process frozen) before the server ends it."""
 
 _HELD_BY = text(
     "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid::bigint = :high "
@@ -185,7 +187,11 @@ class Leadership:
         token = self._token
         if token is None:
             raise LeadershipLost(f"{self.scope}: this instance stands by")
-        session.execute(text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": self._barrier})
+        # A leader frozen inside a transaction would hold the barrier and stall its successor: the server
+        # ends such a transaction after a minute idle.
+        barrier = "SELECT pg_advisory_xact_lock_shared(:key), set_config(:setting, :idle, true)"
+        idle = {"setting": "idle_in_transaction_session_timeout", "idle": IDLE_IN_WRITE}
+        session.execute(text(barrier), {"key": self._barrier, **idle})
         alone = session.scalar(text("SELECT pg_try_advisory_xact_lock_shared(:key)"), {"key": token})
         if alone is not False:  # the token was free: this leader's session has ended
             raise LeadershipLost(f"{self.scope}: this instance does not hold the writer's lock")

@@ -158,11 +158,17 @@ class Province:
         return Instance(service, name, port, process)
 
 
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = 30.0) -> float:
-    """Seconds until ``condition`` held; fails naming ``what`` after ``timeout``."""
+def wait_for(
+    condition: Callable[[], bool],
+    what: str,
+    timeout: float = 30.0,
+    explain: Callable[[], object] | None = None,
+) -> float:
+    """Seconds until ``condition`` held; after ``timeout`` fails naming ``what`` and what ``explain`` says."""
     started = time.monotonic()
     while not condition():
-        assert time.monotonic() - started < timeout, f"waited {timeout:.0f}s for {what}"
+        if time.monotonic() - started >= timeout:
+            raise AssertionError(f"waited {timeout:.0f}s for {what}: {explain() if explain else ''}")
         time.sleep(0.1)
     return time.monotonic() - started
 

@@ -103,18 +103,29 @@ def kill_the_redis_primary(group: SentinelGroup) -> float:
     return time.monotonic() - started
 
 
-def caught_up(running: Province) -> bool:
-    """Every instance ready, nothing unpublished, and settlement archived every event produced."""
-    healths = [instance.health() for instance in running.running if instance.alive()]
-    if not all(health is not None and health["ready"] for health in healths):
-        return False
-    producers = [h for h in healths if h is not None and h["service"] != "settlement"]
-    settlement = [h for h in healths if h is not None and h["service"] == "settlement"]
-    if any(health["events"]["unpublished"] for health in producers):
-        return False
-    stored = {health["service"]: health["events"]["stored"] for health in producers}
-    received = settlement[0]["events"]["received"]
-    return bool(received >= sum(stored.values()))
+def behind(running: Province) -> list[str]:
+    """Why the province has not caught up: an instance not ready, events unpublished, or settlement has not
+    archived every event produced; empty once it has."""
+    reasons: list[str] = []
+    stored: dict[str, int] = {}
+    received = 0
+    for instance in running.running:
+        if not instance.alive():
+            continue  # killed on purpose
+        health = instance.health()
+        if health is None or not health["ready"]:
+            reasons.append(f"{instance.name} not ready: {health and health.get('problems')}")
+            continue
+        events: dict[str, int] = health["events"]
+        if health["service"] == "settlement":
+            received = max(received, events["received"])
+        elif health["service"]:
+            stored[health["service"]] = events["stored"]
+            if events["unpublished"]:
+                reasons.append(f"{instance.name}: {events['unpublished']} unpublished")
+    if received < sum(stored.values()):
+        reasons.append(f"settlement received {received} of {sum(stored.values())} events")
+    return reasons
 
 
 @needs_servers
@@ -132,8 +143,13 @@ def test_a_small_province_survives_its_settlement_leader_and_its_redis_primary_k
         load.join(timeout=60)
         assert load.failures == []  # the API never waits for Redis nor for settlement
 
-        wait_for(lambda: caught_up(running), "every event settled", timeout=60)
-        wait_for(lambda: not violations(running.verify()), "rehab verify clean", timeout=20)
+        wait_for(
+            lambda: not behind(running), "every event settled", timeout=60, explain=lambda: behind(running)
+        )
+        verify = running.verify
+        wait_for(
+            lambda: not violations(verify()), "rehab verify clean", 20, explain=lambda: violations(verify())
+        )
         print(f"settlement took over in {takeover:.1f}s, Redis failed over in {failover:.1f}s")
         assert takeover < 5.0 and failover < 15.0
         [replay] = [result for result in running.verify() if result.code == "I5"]
@@ -168,8 +184,13 @@ def test_a_province_runs_a_years_journey_through_its_leader_and_primary_killed(
         journey.join(timeout=600)
         assert outcome == [] and not journey.is_alive()
 
-        wait_for(lambda: caught_up(running), "every event settled", timeout=120)
-        wait_for(lambda: not violations(running.verify()), "rehab verify clean", timeout=60)
+        wait_for(
+            lambda: not behind(running), "every event settled", timeout=120, explain=lambda: behind(running)
+        )
+        verify = running.verify
+        wait_for(
+            lambda: not violations(verify()), "rehab verify clean", 60, explain=lambda: violations(verify())
+        )
         print(f"settlement took over in {takeover:.1f}s, Redis failed over in {failover:.1f}s")
         assert takeover < 5.0 and failover < 15.0
     finally:
