@@ -22,7 +22,10 @@ REASONS = {
     "item_not_in_catalogue": "项目不在政策的服务目录内",
     "support_service_paid": "本年度支持性服务补贴已支付",
     "fee_unstated": "政策未规定该项经费标准",
-    "tier_undecided": "补贴档次（困难与否）未确定",
+    "tier_undecided": "补贴档次未确定（缺少年龄、类别或困难情况等信息）",
+    "not_eligible": "本人情况不符合任何一档补助标准",
+    "outside_range": "审批金额不在政策规定的范围内",
+    "paid_once": "一次性补助已支付过",
     "standard_unstated": "政策未规定该项目的补助标准",
     "nothing_to_pay": "医保等支付后没有应补金额",
 }

@@ -292,7 +292,8 @@ class UnsettledOut(BaseModel):
     code: str = Field(
         description="Why, stable for programs: awaiting_approval, application_refused, record_unsigned, "
         "other_person, other_year, item_not_approved, other_institution, no_policy, item_not_in_catalogue, "
-        "support_service_paid, fee_unstated, tier_undecided, standard_unstated, nothing_to_pay.",
+        "support_service_paid, fee_unstated, tier_undecided, not_eligible, standard_unstated, outside_range, "
+        "paid_once, nothing_to_pay.",
         examples=["awaiting_approval"],
     )
     reason: str = Field(
