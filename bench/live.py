@@ -1,15 +1,24 @@
 """The live paths beside their baselines, measured in the same run: `python -m bench.live`.
 
 Each path runs interleaved with its baseline (rehab, baseline, rehab, baseline, ...), the median of
-``--rounds`` (default 3) is printed with the ratio and the load average at the end of the path:
+``--rounds`` (default 3) is printed with the ratio and the load average at the end of the path; one
+row per row of issue 17's table:
 
 * settlement consuming a backlog of ``--events`` events (real journeys, signed by their producers,
-  XADDed while settlement runs as its own process) against a bare FastStream ``StreamSub(batch=True)``
-  consumer reading and XACKing the same entries on a stream of its own;
+  XADDed while settlement is stopped, timed from SIGCONT until its group acknowledged them all, asked of
+  Redis) against a bare FastStream ``StreamSub(batch=True)`` consumer reading and XACKing the same
+  entries on a stream of its own; with the CPU time per event of each (less disturbed by the machine's
+  other load than the wall clock);
 * the outbox relay, commit -> XADD, of ``--events`` committed events (signed, as deployed) against
   redis-py XADD pipelined by 200 of the same entries;
 * survey commands (register a person) with 1 and 16 clients against FastAPI + one SQLite insert per
-  request (p50 and p99 latency).
+  request (p50 and p99 latency);
+* survey's sheet import of ``--rows`` rows against openpyxl reading the same sheet (bench.import_sheet);
+* end to end: persons registered and surveyed at ``--persons-per-second`` for ``--seconds`` (open
+  loop), the rate reached and the latency from each survey command to settlement's commit of the event
+  and its posting (seen in its inbox by a read-only connection), against XADD -> XREADGROUP at the
+  same rate;
+* replay: ``bench.replay`` of ``--replay-events`` events, its own table passed through.
 
 Redis and the services start as the tests start them (``rehab.local_redis``, ``rehab.processes``).
 The machine is shared: compare ratios, not absolute rates. Results: bench/README.md.
@@ -37,7 +46,10 @@ from faststream.redis.annotations import RedisBatchStreamMessage
 from redis.asyncio import Redis
 from rehab_contracts import EventEnvelope, parse_payload
 
+from bench import import_sheet
+from bench.end_to_end import CommitWatch, bare_end_to_end, percentile, rehab_end_to_end
 from bench.journeys import archive_order, generate
+from kernel.messaging.dead_letters import as_text
 from kernel.messaging.relay import OutboxRelay
 from kernel.messaging.signing import KeyRing
 from kernel.store.store import EventStore, NewEvent, create_store_engine
@@ -45,6 +57,7 @@ from rehab.local_redis import LocalRedis, free_port
 from rehab.processes import ServiceProcesses
 from rehab.sample_people import sample_people
 
+PATHS = ("settlement", "relay", "commands", "import", "end-to-end", "replay")
 QUIET = logging.getLogger("bench.live.faststream")
 QUIET.disabled = True
 
@@ -71,41 +84,61 @@ def signed_backlog(events: int, seed: int, keys: Path) -> list[tuple[str, dict[s
     return backlog
 
 
-async def xadd_all(redis: Redis, entries: list[tuple[str, dict[str, str]]]) -> None:
+async def xadd_all(redis: Redis, entries: list[tuple[str, dict[str, str]]]) -> dict[str, str]:
+    """XADD the entries, pipelined by 500; the last id added to each stream."""
+    last_ids: dict[str, str] = {}
     for start in range(0, len(entries), 500):
+        batch = entries[start : start + 500]
         async with redis.pipeline(transaction=False) as pipe:
-            for stream, fields in entries[start : start + 500]:
+            for stream, fields in batch:
                 pipe.xadd(stream, fields)  # type: ignore[arg-type]
-            await pipe.execute()
+            ids = await pipe.execute()
+        last_ids.update({stream: as_text(entry_id) for (stream, _), entry_id in zip(batch, ids, strict=True)})
+    return last_ids
 
 
-def settlement_received(url: str) -> int:
-    body = httpx.get(url + "/health", timeout=30).json()
-    return int(body["events"]["received"]) + int(body["consumer"]["dead_lettered"])
+async def settled(redis: Redis, group: str, last_ids: dict[str, str]) -> bool:
+    """Whether ``group`` has read and acknowledged every entry up to ``last_ids`` on each stream: asked of
+    Redis (XINFO GROUPS), not of the service, so measuring adds no work to the process measured."""
+    for stream, last_id in last_ids.items():
+        for info in await redis.xinfo_groups(stream):
+            if as_text(info["name"]) != group:
+                continue
+            delivered = tuple(int(part) for part in as_text(info["last-delivered-id"]).split("-"))
+            if info["pending"] or delivered < tuple(int(part) for part in last_id.split("-")):
+                return False
+    return True
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used (``/proc/<pid>/stat``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def rehab_settlement(
     redis: Redis, services: ServiceProcesses, backlog: list[tuple[str, dict[str, str]]]
-) -> float:
-    """Settlement stopped (SIGSTOP) while the backlog is XADDed, then timed from SIGCONT until it has all."""
-    url = services.url("settlement")
+) -> tuple[float, float]:
+    """Settlement stopped (SIGSTOP) while the backlog is XADDed, then timed from SIGCONT until its group
+    has acknowledged every entry (applied, parked or dead-lettered); (events/s, CPU µs per event)."""
     process = services.processes["settlement"]
-    before = await asyncio.to_thread(settlement_received, url)
     process.send_signal(signal.SIGSTOP)
     try:
-        await xadd_all(redis, backlog)
+        last_ids = await xadd_all(redis, backlog)
     finally:
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), cpu_seconds(process.pid)
         process.send_signal(signal.SIGCONT)
-    while await asyncio.to_thread(settlement_received, url) < before + len(backlog):
-        await asyncio.sleep(0.05)
-    return len(backlog) / (time.perf_counter() - began)
+    while not await settled(redis, "settlement", last_ids):
+        await asyncio.sleep(0.01)
+    seconds, cpu = time.perf_counter() - began, cpu_seconds(process.pid) - cpu
+    return len(backlog) / seconds, cpu / len(backlog) * 1e6
 
 
 async def bare_batch_consumer(
     redis_url: str, backlog: list[tuple[str, dict[str, str]]], round_: int
-) -> float:
-    """FastStream's own batch subscriber reading and XACKing the same entries, XADDed before it starts."""
+) -> tuple[float, float]:
+    """FastStream's own batch subscriber reading and XACKing the same entries, XADDed before it starts;
+    (events/s, CPU µs per event of this process, which does nothing else meanwhile)."""
     stream = f"bench.baseline.{round_}"
     redis = Redis.from_url(redis_url)
     await redis.xgroup_create(stream, "bench", id="0", mkstream=True)
@@ -132,13 +165,13 @@ async def bare_batch_consumer(
         if seen >= len(backlog):
             done.set()
 
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     await broker.start()
     await done.wait()
-    rate = len(backlog) / (time.perf_counter() - began)
+    seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
     await broker.stop()
     await redis.aclose()
-    return rate
+    return len(backlog) / seconds, cpu / len(backlog) * 1e6
 
 
 async def settlement_path(args: argparse.Namespace, redis_url: str, services: ServiceProcesses) -> Row:
@@ -149,7 +182,10 @@ async def settlement_path(args: argparse.Namespace, redis_url: str, services: Se
         rehab.append(await rehab_settlement(redis, services, backlog))
         base.append(await bare_batch_consumer(redis_url, backlog, round_))
     await redis.aclose()
-    return ("settlement consuming a backlog", median(rehab), median(base), "events/s")
+    cpu = {name: median([run[1] for run in runs]) for name, runs in (("rehab", rehab), ("base", base))}
+    unit = f"events/s; CPU µs per event rehab {cpu['rehab']:.0f}, baseline {cpu['base']:.0f}"
+    rates = [median([run[0] for run in runs]) for runs in (rehab, base)]
+    return ("settlement consuming a backlog", rates[0], rates[1], unit)
 
 
 # -- (b) the outbox relay ---------------------------------------------------------------------------
@@ -312,6 +348,57 @@ def _command_row(clients: int, results: dict[str, list[tuple[float, float, float
     )
 
 
+# -- (d) sheet import ------------------------------------------------------------------------------
+async def import_path(args: argparse.Namespace) -> Row:
+    """``POST /imports/surveys`` of a generated sheet against openpyxl reading it (bench.import_sheet)."""
+    content = await asyncio.to_thread(import_sheet.sheet_bytes, args.rows)
+    rehab, base = [], []
+    for _round in range(args.rounds):
+        seconds, _cpu, read = await asyncio.to_thread(import_sheet.openpyxl_read, content)
+        base.append(read / seconds)
+        seconds, _cpu, imported = await asyncio.to_thread(import_sheet.rehab_import, content)
+        rehab.append(imported / seconds)
+    return (f"sheet import, {args.rows:,} rows", median(rehab), median(base), "rows/s")
+
+
+# -- (e) end to end: survey command -> posting (bench.end_to_end) ----------------------------------
+async def end_to_end_path(args: argparse.Namespace, redis_url: str, services: ServiceProcesses) -> Row:
+    url = services.url("survey")
+    people = iter(sample_people(int(args.persons_per_second * args.seconds * args.rounds) + 10, 2025, 11))
+    rehab, base = [], []
+    for round_ in range(args.rounds):
+        with CommitWatch(services.var_dir / "settlement.db") as watch:
+            rehab.append(await rehab_end_to_end(args, url, people, watch))
+        base.append(await bare_end_to_end(args, redis_url, round_))
+    p50 = {
+        name: median([percentile(r[1], 0.5) for r in runs])
+        for name, runs in (("rehab", rehab), ("base", base))
+    }
+    p99 = {
+        name: median([percentile(r[1], 0.99) for r in runs])
+        for name, runs in (("rehab", rehab), ("base", base))
+    }
+    unit = (
+        f"persons/s of {args.persons_per_second:g} offered for {args.seconds:g} s; survey command -> "
+        f"posting p50/p99 ms rehab {p50['rehab']:.0f}/{p99['rehab']:.0f}, "
+        f"bare XADD -> XREADGROUP {p50['base']:.2f}/{p99['base']:.2f}"
+    )
+    rates = [median([run[0] for run in runs]) for runs in (rehab, base)]
+    return ("end to end, survey command -> posting", rates[0], rates[1], unit)
+
+
+# -- (f) replay ---------------------------------------------------------------------------------------
+async def replay_path(args: argparse.Namespace) -> list[Row]:
+    """``bench.replay`` in its own interpreter (it owns its table); its lines are passed through."""
+    command = [sys.executable, "-m", "bench.replay", "--events", str(args.replay_events)]
+    command += ["--rounds", str(args.rounds), "--no-library"]
+    finished = await asyncio.to_thread(subprocess.run, command, capture_output=True, text=True, check=False)
+    for line in finished.stdout.splitlines():
+        if line.startswith("|"):
+            print(f"    replay {line}", flush=True)
+    return []
+
+
 # -- the run ------------------------------------------------------------------------------------------
 async def timed_path(rows: list[tuple[Row, str]], run: Callable[[], Awaitable[Row | list[Row]]]) -> None:
     result = await run()
@@ -347,6 +434,12 @@ async def run(args: argparse.Namespace, folder: Path) -> None:
             await timed_path(rows, lambda: relay_path(args, redis_server.url, services.signing_keys, folder))
         if "commands" in args.paths:
             await timed_path(rows, lambda: commands_path(args, services, folder))
+        if "import" in args.paths:
+            await timed_path(rows, lambda: import_path(args))
+        if "end-to-end" in args.paths:
+            await timed_path(rows, lambda: end_to_end_path(args, redis_server.url, services))
+        if "replay" in args.paths:
+            await timed_path(rows, lambda: replay_path(args))
     finally:
         services.stop()
         redis_server.stop()
@@ -358,8 +451,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--commands", type=int, default=300, help="survey commands per round and client count"
     )
+    parser.add_argument("--rows", type=int, default=5000, help="rows of the imported sheet")
+    parser.add_argument("--persons-per-second", type=float, default=100, help="end to end: persons offered")
+    parser.add_argument("--seconds", type=float, default=20, help="end to end: for how long (the target: 60)")
+    parser.add_argument("--replay-events", type=int, default=50_000, help="events bench.replay generates")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--paths", nargs="*", default=["settlement", "relay", "commands"])
+    parser.add_argument("--paths", nargs="*", choices=PATHS, default=list(PATHS))
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="rehab-bench-") as folder:
         asyncio.run(run(args, Path(folder)))
