@@ -21,6 +21,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    false,
     func,
     insert,
     select,
@@ -73,6 +74,9 @@ surveys_table = Table(
     Column("certified", Boolean, nullable=False),
     Column("supersedes", String(36)),
     Column("superseded_by", String(36)),
+    Column("disability_subtypes", JSON, nullable=False, server_default="[]"),
+    Column("hardship_statuses", JSON, nullable=False, server_default="[]"),
+    Column("residence_permit", Boolean, nullable=False, server_default=false()),
 )
 
 
@@ -213,6 +217,9 @@ def _survey_row(event_id: UUID, event: NeedSurveyed) -> dict[str, Any]:
         "surveyor": event.surveyor,
         "certified": event.certified,
         "supersedes": str(event.supersedes) if event.supersedes else None,
+        "disability_subtypes": list(event.disability_subtypes),
+        "hardship_statuses": list(event.hardship_statuses),
+        "residence_permit": event.residence_permit,
     }
 
 

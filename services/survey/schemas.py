@@ -175,6 +175,13 @@ class SurveySummary(BaseModel):
     certified: bool
     supersedes: UUID | None = None
     superseded_by: UUID | None = Field(default=None, description="The later survey that corrected this one.")
+    disability_subtypes: list[DisabilitySubtype] = Field(
+        default_factory=list, description="低视力, 盲 or 孤独症 as the survey recorded them."
+    )
+    hardship_statuses: list[HardshipStatus] = Field(
+        default_factory=list, description="Family hardship beyond 低保/低收入 the team verified."
+    )
+    residence_permit: bool = Field(default=False, description="外省市户籍、持居住证 (false: 本辖区户籍).")
 
 
 class PersonView(PersonBody):
