@@ -694,9 +694,8 @@ async def _start_consuming(runtime: ServiceRuntime, broker: RedisBroker) -> list
     if consumer is None:
         return []
     await consumer.ensure_groups(runtime.redis)
-    await consumer.reclaim_once(
-        runtime.redis, min_idle_seconds=0
-    )  # only the leader consumes: none is in flight
+    # Only the leader consumes, so an entry pending in the group is a dead or deposed leader's: claim it now.
+    await consumer.reclaim_once(runtime.redis, min_idle_seconds=0)
     if broker.running:
         for subscriber in broker.subscribers:
             if not subscriber.running:
