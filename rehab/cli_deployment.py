@@ -4,6 +4,7 @@ Their ports are deploy/services.toml's unless `--base-port` or `--ports` says ot
 
 from __future__ import annotations
 
+import re
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,6 +94,31 @@ def _named_ports(text: str, names: list[str]) -> dict[str, int]:
     return given
 
 
+DURABILITY_PROBLEMS = (
+    (
+        re.compile(r"appendonly is not 'yes'.*"),
+        "未开启 AOF（appendonly 不是 yes），Redis 崩溃会丢失已确认的条目",
+    ),
+    (re.compile(r"appendfsync is (.*), not .*"), r"appendfsync 为 \1，应为 always 或 everysec"),
+    (
+        re.compile(r"maxmemory-policy is (.*), not .*"),
+        r"maxmemory-policy 为 \1，应为 noeviction（内存满时不删条目）",
+    ),
+    (
+        re.compile(r"cannot read Redis persistence settings \((.*)\);.*"),
+        r"读不到 Redis 的持久化设置（\1）：须允许 INFO",
+    ),
+)
+"""kernel.messaging.durability's findings (English, for the services' logs), as the operator reads them."""
+
+
+def _in_chinese(problem: str) -> str:
+    for english, chinese in DURABILITY_PROBLEMS:
+        if english.fullmatch(problem):
+            return english.sub(chinese, problem)
+    return problem
+
+
 def port_taken(port: int, host: str = "127.0.0.1") -> bool:
     """Whether something already listens on (or holds) ``host:port``."""
     with socket.socket() as probe:
@@ -163,8 +189,9 @@ class Deployment:
             say(f"正在启动 redis-server，端口 {self._port}（数据在 {self.var_dir / 'redis'}）")
             self.redis = LocalRedis(self.var_dir / "redis", self._port).start()
         elif (problems := unsafe_settings(self.redis_url)) and not operator_settings().allow_volatile_redis:
+            found = "；".join(map(_in_chinese, problems))
             raise CommandFailed(
-                f"{self.redis_url} 上的 Redis 可能丢失已确认的事件（{'；'.join(problems)}），服务会拒绝它。"
+                f"{self.redis_url} 上的 Redis 可能丢失已确认的事件（{found}），服务会拒绝它。"
                 f"给 --redis-url 一个空闲端口（如 {FREE_PORT_EXAMPLE}），rehab 会启动自己的持久化 "
                 f"redis-server；或演示时设置 {VOLATILE_OVERRIDE}=1",
                 ExitCode.USAGE,

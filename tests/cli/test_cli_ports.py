@@ -3,10 +3,15 @@ a taken port is named with the option to use instead (issue 18)."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import subprocess
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
 
 from rehab.cli_deployment import Ports, port_taken
 from rehab.cli_failures import CommandFailed, ExitCode
@@ -62,6 +67,45 @@ def test_rehab_up_with_a_port_of_its_base_taken_names_the_port_and_the_options_a
 def test_rehab_up_with_a_wrong_ports_option_is_a_usage_error() -> None:
     ran = rehab("up", "--ports", "portal=9100")
     assert ran.code == ExitCode.USAGE and "名称=端口" in ran.err
+
+
+@pytest.fixture
+def volatile_redis(tmp_path: Path) -> Iterator[str]:
+    """A redis-server without AOF: a crash would lose acknowledged entries."""
+    port = free_port()
+    server = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--appendonly", "no", "--save", "", "--dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL,
+    )
+    client = redis.Redis(port=port)
+    try:
+        for _ in range(100):
+            with contextlib.suppress(redis.ConnectionError):
+                if client.ping():
+                    break
+            time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        client.close()
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_rehab_up_on_a_redis_that_may_lose_events_says_why_in_chinese(
+    tmp_path: Path, volatile_redis: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def started(*_args: object, **_options: object) -> None:
+        raise AssertionError("rehab up started services on a Redis that may lose events")
+
+    monkeypatch.setattr("rehab.processes.ServiceProcesses.start", started)
+    monkeypatch.delenv("REHAB_ALLOW_VOLATILE_REDIS", raising=False)
+    base = _free_run_of(len(SERVICES) + 1)
+    ran = rehab(
+        "up", "--redis-url", volatile_redis, "--base-port", str(base), "--var-dir", str(tmp_path / "var")
+    )
+    assert ran.code == ExitCode.USAGE, ran.err
+    assert "可能丢失已确认的事件（未开启 AOF（appendonly 不是 yes）" in ran.err
+    assert "REHAB_ALLOW_VOLATILE_REDIS=1" in ran.err and not (tmp_path / "var").exists()
 
 
 def _free_run_of(count: int) -> int:
