@@ -54,8 +54,15 @@ def generate(agency: Agency, folder: KeysDir) -> int:
 
 
 def rotate(agency: Agency, folder: KeysDir) -> int:
+    from rehab.keys import key_ids
     from rehab.keys import rotate as rotate_key
 
+    if not key_ids(folder, agency):  # another folder, a typo: a first key is generated, not rotated
+        raise CommandFailed(
+            f"{folder.absolute() / agency} 中没有 {agency} 的密钥，无从轮换："
+            f"用 --dir / REHAB_KEYS_DIR 指向部署的密钥文件夹，或先 rehab keys generate --agency {agency}",
+            ExitCode.USAGE,
+        )
     key_id = rotate_key(folder, agency)
     say(
         f"{agency} 此后用密钥 {key_id} 签名新事件；它之前的公钥继续验证各自签过的事件。"

@@ -85,6 +85,25 @@ def test_users_and_tokens_from_a_folder_without_the_deployment_name_the_missing_
     assert f"用户文件夹 {tmp_path / 'acess'} 不存在" in ran.err and "--access-dir" in ran.err
 
 
+def test_keys_are_not_rotated_into_a_folder_without_the_agencys_keys(tmp_path: Path) -> None:
+    ran = rehab("keys", "rotate", "--agency", "survey", "--dir", str(tmp_path / "kyes"))
+    assert ran.code == ExitCode.USAGE and "没有 survey 的密钥，无从轮换" in ran.err
+    assert "rehab keys generate --agency survey" in ran.err and not (tmp_path / "kyes").exists()
+
+
+def test_revoking_a_key_the_agency_does_not_have_says_so_in_chinese(tmp_path: Path) -> None:
+    assert rehab("keys", "generate", "--agency", "survey", "--dir", str(tmp_path)).code == ExitCode.OK
+    ran = rehab("keys", "revoke", "--agency", "survey", "--key-id", "survey-old", "--dir", str(tmp_path))
+    assert ran.code == ExitCode.PROBLEM and "survey 在" in ran.err and "没有密钥 survey-old" in ran.err
+
+
+def test_a_value_not_among_the_choices_lists_them_in_a_chinese_usage_error(tmp_path: Path) -> None:
+    ran = rehab("users", "add", "孙干事", "--agency", "survey", "--role", "boss", "--scope", "district",
+                "--access-dir", str(tmp_path))  # fmt: skip
+    assert ran.code == ExitCode.USAGE
+    assert "'--role' 的值无效：'boss' 不是可选值之一：staff、handler" in ran.err
+
+
 class _Started:
     """Stands in for the demo's own deployment: its services' addresses, nothing started."""
 
