@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
@@ -78,6 +79,7 @@ class OutboxRelay:
         retry_seconds: float = 1.0,
         loss_check_seconds: float = 5.0,
         keyring: KeyRing | None = None,
+        expected_groups: Collection[str] = (),
     ) -> None:
         self.store = store
         self.redis = redis
@@ -89,8 +91,9 @@ class OutboxRelay:
         self.loss_check_seconds = loss_check_seconds
         self.keyring = keyring
         self._last_floor: EntryKey | None = None
-        self._group_floors: dict[str, EntryKey] = {}
-        """Each group's delivery floor at the last check that found it on the stream."""
+        self._group_floors: dict[str, EntryKey] = dict.fromkeys(expected_groups, (0, 0))
+        """Each group's delivery floor at the last check that found it on the stream; an expected group
+        not found yet counts from the start (it may have vanished before this relay started)."""
         self.health = RelayHealth()
 
     async def republish_lost_entries(self) -> int:
@@ -138,8 +141,9 @@ class OutboxRelay:
         re-created yet) counts with the floor it had then: what it had not received by then may never
         reach it, since its re-created group starts at the stream's first entry and the stream may go
         too before it reads that far (the CI flake of tests/faults/test_group_loss.py: a check between
-        the two took the other group's floor as everyone's). A group removed for good is remembered
-        until the relay restarts.
+        the two took the other group's floor as everyone's). An expected group (``expected_groups``)
+        never seen counts from the stream's start. A group removed for good is remembered until the
+        relay restarts.
         """
         try:
             groups = await self.redis.xinfo_groups(self.stream)

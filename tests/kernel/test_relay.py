@@ -6,6 +6,7 @@ import asyncio
 import json
 
 import redis
+from redis.asyncio import Redis
 from rehab_contracts import EventEnvelope
 from sqlalchemy.orm import Session
 
@@ -18,8 +19,6 @@ STREAM = "rehab.survey.events"
 
 
 def relay_for(store: EventStore, redis_url: str) -> OutboxRelay:
-    from redis.asyncio import Redis
-
     return OutboxRelay(store, Redis.from_url(redis_url), STREAM, retry_seconds=0.05)
 
 
@@ -302,3 +301,25 @@ def test_a_stream_deleted_and_its_groups_recreated_before_the_check_loses_nothin
         return checks
 
     assert asyncio.run(scenario()) == [0, 2]
+
+
+def test_an_expected_group_the_relay_never_saw_counts_from_the_stream_start(
+    store: EventStore, redis_url: str, redis_client: redis.Redis
+) -> None:
+    """Settlement's group vanished before this relay started: only assessment's is on the stream."""
+    with store.transaction() as unit:
+        unit.append("person-1", 0, [need_surveyed(), need_surveyed()])
+    publish(store, redis_url)
+    redis_client.xgroup_create(STREAM, "assessment", id="0")
+    both_groups_read_everything(redis_client)  # assessment only
+    redis_client.xtrim(STREAM, maxlen=0)
+
+    async def check(expected: tuple[str, ...]) -> int:
+        relay = OutboxRelay(store, Redis.from_url(redis_url), STREAM, expected_groups=expected)
+        try:
+            return await relay.republish_lost_entries()
+        finally:
+            await relay.redis.aclose()
+
+    assert asyncio.run(check(expected=())) == 0  # assessment had both
+    assert asyncio.run(check(expected=("assessment", "settlement"))) == 2
