@@ -130,11 +130,13 @@ def port_taken(port: int, host: str = "127.0.0.1") -> bool:
     return False
 
 
-def refuse_taken_ports(ports: dict[str, int], *, instead: str = PORT_OPTIONS) -> None:
+def refuse_taken_ports(
+    ports: dict[str, int], *, instead: str = PORT_OPTIONS, host: str = "127.0.0.1"
+) -> None:
     """Exit 5 naming the first port taken and the option choosing another, before anything is started
     (not a service dying in its log)."""
     for name, port in ports.items():
-        if port_taken(port):
+        if port_taken(port, host):
             raise CommandFailed(
                 f"端口 {port} 已被占用（port in use），{name} 无法启动：先停止占用它的程序"
                 f"（也许是另一个 rehab up；ss -ltnp | grep {port} 可查），或用 {instead} 换用空闲的端口",

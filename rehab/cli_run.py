@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 
 from kernel.reference.jurisdiction import REFERENCE_VARIABLE
-from rehab.cli_deployment import Deployment, Ports
+from rehab.cli_deployment import Deployment, Ports, refuse_taken_ports
 from rehab.cli_failures import CommandFailed, ExitCode, say, warn
 from rehab.cli_options import SERVICE_CHOICE, AgencyUsers, BasePort, PortList, RedisUrl, VarDir
 from rehab.services import SERVICES
@@ -139,6 +139,8 @@ def serve(
         redis_url=redis_url,
         **{name: value for name, value in options.items() if value is not None},
     )
+    # Before migrations and consumers start: a taken port is one line and exit 5, not uvicorn's log.
+    refuse_taken_ports({service: settings.http_port}, instead="--port（或 REHAB_PORT）", host=settings.host)
     create_app = importlib.import_module(f"services.{service}.app").create_app
     # log_config=None: uvicorn's own loggers pass their lines to the root's handler, without colour codes
     app = create_app(settings)

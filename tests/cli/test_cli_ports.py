@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -114,3 +115,23 @@ def _free_run_of(count: int) -> int:
         base = free_port()
         if base + count <= 65535 and not any(port_taken(base + offset) for offset in range(count)):
             return base
+
+
+def test_rehab_serve_on_a_taken_port_names_it_and_the_option_before_touching_the_store(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", port))
+        taken.listen()
+        done = subprocess.run(
+            [sys.executable, "-m", "rehab.cli", "serve", "survey", "--port", str(port),
+             "--var-dir", str(tmp_path / "var"), "--redis-url", "redis://127.0.0.1:1/0"],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+    assert done.returncode == ExitCode.PORT_IN_USE, done.stderr
+    assert done.stderr.strip() == (
+        f"端口 {port} 已被占用（port in use），survey 无法启动：先停止占用它的程序（也许是另一个 rehab up；"
+        f"ss -ltnp | grep {port} 可查），或用 --port（或 REHAB_PORT） 换用空闲的端口"
+    )
+    assert not (tmp_path / "var").exists()
