@@ -8,6 +8,7 @@ import asyncio
 import sqlite3
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,23 @@ def survey_body(needs: list[str]) -> dict[str, object]:
     }
 
 
+async def command(http: httpx.AsyncClient, url: str, body: dict[str, object]) -> dict[str, Any]:
+    """POST a command, sent again with its Idempotency-Key when the connection drops (an overloaded
+    server closes idle kept-alive connections as the client reuses them)."""
+    headers = {"Idempotency-Key": str(uuid.uuid4())}
+    for attempt in range(5):
+        try:
+            answer = await http.post(url, json=body, headers=headers)
+            break
+        except (httpx.ReadError, httpx.RemoteProtocolError, httpx.ConnectError):
+            if attempt == 4:
+                raise
+            await asyncio.sleep(0.1)
+    if answer.status_code != 201:
+        raise RuntimeError(f"{answer.status_code}: {answer.text[:300]}")
+    return dict(answer.json())
+
+
 async def rehab_end_to_end(
     args: argparse.Namespace, url: str, people: Iterator[SamplePerson], watch: CommitWatch
 ) -> tuple[float, list[float]]:
@@ -72,13 +90,10 @@ async def rehab_end_to_end(
         await asyncio.sleep(max(0.0, at - time.perf_counter()))
         sample = next(people)
         body = {**sample.registration, "registered_on": "2025-03-01"}
-        registered = await http.post(url + "/persons", json=body)
-        person_id = registered.json()["person_id"]
+        person_id = (await command(http, url + "/persons", body))["person_id"]
         began = time.time()
-        surveyed = await http.post(f"{url}/persons/{person_id}/surveys", json=survey_body(sample.needs))
-        if surveyed.status_code != 201:
-            raise RuntimeError(f"{surveyed.status_code}: {surveyed.text[:300]}")
-        sent[surveyed.json()["survey_id"]] = began
+        surveyed = await command(http, f"{url}/persons/{person_id}/surveys", survey_body(sample.needs))
+        sent[surveyed["survey_id"]] = began
 
     persons = int(args.persons_per_second * args.seconds)
     limits = httpx.Limits(max_connections=64)

@@ -317,14 +317,18 @@ async def commands_path(args: argparse.Namespace, services: ServiceProcesses, fo
         await asyncio.to_thread(wait_answering, base_url)
         people = iter(sample_people(args.commands * args.rounds * 4, 2025, seed=7))
         for clients in (1, 16):
-            results: dict[str, list[tuple[float, float, float]]] = {"rehab": [], "base": []}
+            results: dict[str, list[tuple[float, float, float, float]]] = {"rehab": [], "base": []}
+            servers = {"rehab": (services.url("survey"), services.processes["survey"].pid)}
+            servers["base"] = (base_url, baseline.pid)
             for _round in range(args.rounds):
-                for name, url in (("rehab", services.url("survey")), ("base", base_url)):
+                for name, (url, pid) in servers.items():
                     bodies = [
                         {**next(people).registration, "registered_on": "2025-03-01"}
                         for _ in range(args.commands)
                     ]
-                    results[name].append(await drive(url, bodies, clients))
+                    cpu = cpu_seconds(pid)
+                    driven = await drive(url, bodies, clients)
+                    results[name].append((*driven, (cpu_seconds(pid) - cpu) / len(bodies) * 1000))
             rows.append(_command_row(clients, results))
     finally:
         baseline.terminate()
@@ -332,13 +336,15 @@ async def commands_path(args: argparse.Namespace, services: ServiceProcesses, fo
     return rows
 
 
-def _command_row(clients: int, results: dict[str, list[tuple[float, float, float]]]) -> Row:
+def _command_row(clients: int, results: dict[str, list[tuple[float, float, float, float]]]) -> Row:
     rate = {name: median([r[0] for r in runs]) for name, runs in results.items()}
     p50 = {name: median([r[1] for r in runs]) for name, runs in results.items()}
     p99 = {name: median([r[2] for r in runs]) for name, runs in results.items()}
+    cpu = {name: median([r[3] for r in runs]) for name, runs in results.items()}
     unit = (
         f"commands/s; p50/p99 ms rehab {p50['rehab']:.0f}/{p99['rehab']:.0f}, "
-        f"baseline {p50['base']:.0f}/{p99['base']:.0f}"
+        f"baseline {p50['base']:.0f}/{p99['base']:.0f}; server CPU ms per command rehab "
+        f"{cpu['rehab']:.2f}, baseline {cpu['base']:.2f}"
     )
     return (
         f"survey commands, {clients} client{'s' if clients > 1 else ''}",
