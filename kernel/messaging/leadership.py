@@ -40,7 +40,7 @@ T = TypeVar("T")
 
 LEADER = "leader"
 STANDBY = "standby"
-IDLE_IN_WRITE = "60s"
+IDLE_IN_WRITE = "10s"
 """How long a fenced transaction may sit idle (its process frozen) before the server ends it."""
 
 _HELD_BY = text(
@@ -188,7 +188,7 @@ class Leadership:
         if token is None:
             raise LeadershipLost(f"{self.scope}: this instance stands by")
         # A leader frozen inside a transaction would hold the barrier and stall its successor: the server
-        # ends such a transaction after a minute idle.
+        # ends such a transaction after IDLE_IN_WRITE idle.
         barrier = "SELECT pg_advisory_xact_lock_shared(:key), set_config(:setting, :idle, true)"
         idle = {"setting": "idle_in_transaction_session_timeout", "idle": IDLE_IN_WRITE}
         session.execute(text(barrier), {"key": self._barrier, **idle})

@@ -91,6 +91,10 @@ class Province:
         assert len(leaders) <= 1, f"two {service} leaders: {[i.name for i in leaders]}"
         return leaders[0] if leaders else None
 
+    def restart(self, instance: Instance) -> None:
+        """Start a stopped instance again, on its port and folder."""
+        instance.process = self._start(instance.service, instance.name, instance.port).process
+
     def kill(self, instance: Instance) -> None:
         """SIGKILL: no shutdown; PostgreSQL sees its connections close."""
         instance.process.send_signal(signal.SIGKILL)
@@ -135,8 +139,8 @@ class Province:
         server.dispose()
         return make_url(self.postgres_url).set(database=name).render_as_string(hide_password=False)
 
-    def _start(self, service: str, name: str) -> Instance:
-        port = free_port()
+    def _start(self, service: str, name: str, port: int | None = None) -> Instance:
+        port = port or free_port()
         environment = {key: value for key, value in os.environ.items() if not key.startswith("REHAB_")}
         environment.update(
             {

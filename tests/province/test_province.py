@@ -7,7 +7,8 @@ clean: nothing lost, nothing paid twice, the live ledger equal to its replay.
 * ``test_a_province_…`` (opt-in, ``pytest -m soak tests/province``): two instances of each of the five
   services; the whole year's journey of ``REHAB_PROVINCE_PERSONS`` sample persons (default 120) through
   randomly chosen instances (rehab demo's stages), the same two faults during its first stages (the demo's
-  last stage reads ``/health``, which is 503 while Redis fails over).
+  last stage reads ``/health``, which is 503 while Redis fails over); then the killed instance comes back as
+  a standby and the leader is frozen (SIGSTOP) until a standby takes over, then thawed: it stands by.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import os
 import random
 import shutil
+import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -167,34 +169,59 @@ def test_a_province_runs_a_years_journey_through_its_leader_and_primary_killed(
     running = province(tmp_path, postgres_url, sentinel_group, dict.fromkeys(services, 2)).start(timeout=120)
     persons = int(os.environ.get("REHAB_PROVINCE_PERSONS", "120"))
     rng = random.Random(persons)
+    frozen: set[str] = set()
     try:
         wait_for(lambda: running.leader() is not None, "a settlement leader")
-        standby = next(i for i in running.of("settlement") if i.role() == "standby")
 
-        def url(service: str) -> str:  # settlement's reads from the standby: the leader is to be killed
-            return standby.url if service == "settlement" else rng.choice(running.of(service)).url
+        def url(service: str) -> str:  # settlement is read only at the end, when nothing is frozen
+            return rng.choice([i for i in running.of(service) if i.name not in frozen]).url
 
         outcome: list[BaseException] = []
         journey = threading.Thread(target=lambda: _run(url, persons, outcome), name="province-journey")
         journey.start()
         time.sleep(3.0)
+        killed = running.leader()
         takeover = kill_the_settlement_leader(running)
         time.sleep(2.0)
         failover = kill_the_redis_primary(sentinel_group)
+        assert killed is not None
+        running.restart(killed)  # back as a standby
+        wait_for(lambda: killed.role() == "standby", "the killed instance back as a standby", timeout=60)
+        freeze = freeze_the_settlement_leader(running, frozen)
         journey.join(timeout=600)
         assert outcome == [] and not journey.is_alive()
 
         wait_for(
-            lambda: not behind(running), "every event settled", timeout=120, explain=lambda: behind(running)
+            lambda: not behind(running), "every event settled", timeout=300, explain=lambda: behind(running)
         )
         verify = running.verify
         wait_for(
             lambda: not violations(verify()), "rehab verify clean", 60, explain=lambda: violations(verify())
         )
-        print(f"settlement took over in {takeover:.1f}s, Redis failed over in {failover:.1f}s")
+        print(f"settlement took over in {takeover:.1f}s, Redis failed over in {failover:.1f}s, {freeze}")
         assert takeover < 5.0 and failover < 15.0
     finally:
         running.stop()
+
+
+def freeze_the_settlement_leader(running: Province, frozen: set[str]) -> str:
+    """SIGSTOP the leader until the server ends its silent session and a standby leads, then SIGCONT it:
+    it must find itself deposed (its writes meanwhile fenced) and stand by."""
+    leader = running.leader()
+    assert leader is not None
+    frozen.add(leader.name)
+    leader.process.send_signal(signal.SIGSTOP)
+    try:
+        took = wait_for(
+            lambda: any(i.role() == "leader" for i in running.of("settlement") if i is not leader),
+            "a standby to take over from a frozen leader",
+            timeout=30,
+        )
+    finally:
+        leader.process.send_signal(signal.SIGCONT)
+    stood_by = wait_for(lambda: leader.role() == "standby", "the thawed leader to stand by", timeout=30)
+    frozen.discard(leader.name)
+    return f"a frozen leader replaced in {took:.1f}s, standing by {stood_by:.1f}s after it thawed"
 
 
 def _run(url: object, persons: int, outcome: list[BaseException]) -> None:
