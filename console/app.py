@@ -95,6 +95,8 @@ def create_console_app(settings: ConsoleSettings | None = None) -> FastAPI:
     names = {institution.id: institution.name for institution in jurisdiction.assessment_institutions}
     names.update({institution.id: institution.name for institution in jurisdiction.service_institutions})
     console.templates.env.globals["scope_label"] = lambda scope: labels.scope_label(scope, names)
+    catalogue = labels.catalogue_of(jurisdiction)
+    console.templates.env.globals["offered_items"] = lambda chosen=(): labels.offered(catalogue, chosen)
     _install_handlers(app)
     app.mount("/static/console", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(assets_router)
@@ -147,6 +149,8 @@ def _templates() -> Jinja2Templates:
         CATEGORIES=labels.CATEGORY_LABELS,
         GRADES=labels.GRADE_LABELS,
         ECONOMIC=labels.ECONOMIC_LABELS,
+        SUBTYPES=labels.SUBTYPE_LABELS,
+        HARDSHIPS=labels.HARDSHIP_LABELS,
         INSURANCE=labels.INSURANCE_LABELS,
         ITEMS=labels.ITEM_LABELS,
         AGENCIES=labels.AGENCY_LABELS,

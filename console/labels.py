@@ -6,13 +6,16 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 
 from kernel.access.auth import AUDIT, Role, Scope
+from kernel.reference import Jurisdiction
 from services.survey.labels import (
     CATEGORY_LABELS,
     ECONOMIC_LABELS,
     GRADE_LABELS,
+    HARDSHIP_LABELS,
     INSURANCE_LABELS,
     ITEM_LABELS,
     SEX_LABELS,
+    SUBTYPE_LABELS,
 )
 
 __all__ = [
@@ -22,6 +25,7 @@ __all__ = [
     "CATEGORY_LABELS",
     "ECONOMIC_LABELS",
     "GRADE_LABELS",
+    "HARDSHIP_LABELS",
     "INSURANCE_LABELS",
     "ITEM_LABELS",
     "ROLE_LABELS",
@@ -29,8 +33,11 @@ __all__ = [
     "SIGNER_LABELS",
     "STATUS_LABELS",
     "SUBSIDY_LABELS",
+    "SUBTYPE_LABELS",
+    "catalogue_of",
     "cn_date",
     "labels_of",
+    "offered",
     "scope_label",
     "yuan",
 ]
@@ -120,3 +127,21 @@ def scope_label(scope: Scope, institutions: Mapping[str, str] | None = None) -> 
         street, _, community = scope.value.partition("/")
         return f"{street}街道{community}"
     return scope.value
+
+
+def catalogue_of(jurisdiction: Jurisdiction) -> dict[str, str]:
+    """The items of the pack's catalogue (those its designated institutions assess or serve), by their
+    Chinese names; every item the contracts know when the pack designates no institution yet."""
+    designated = {
+        item for institution in jurisdiction.assessment_institutions for item in institution.designated_items
+    }
+    designated |= {
+        item for institution in jurisdiction.service_institutions for item in institution.designated_items
+    }
+    return {item: label for item, label in ITEM_LABELS.items() if not designated or item in designated}
+
+
+def offered(catalogue: Mapping[str, str], chosen: Iterable[str] = ()) -> dict[str, str]:
+    """The items a form offers: the pack's catalogue, and any item already chosen (a correction of a record
+    made before the catalogue changed keeps what it had)."""
+    return {**catalogue, **{item: ITEM_LABELS.get(item, item) for item in chosen if item not in catalogue}}

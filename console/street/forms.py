@@ -81,11 +81,26 @@ def corrections(current: FormValues, form: FormValues) -> dict[str, Any]:
     return changes
 
 
+def survey_form_of(survey: dict[str, Any]) -> dict[str, Any]:
+    """A recorded survey as its form shows it, for the correction that supersedes it."""
+    return {
+        "has_needs": "yes" if survey["has_needs"] else "no",
+        "needed_items": list(survey["needed_items"]),
+        "home_visit_required": "yes" if survey["home_visit_required"] else "",
+        "disability_subtypes": list(survey.get("disability_subtypes") or []),
+        "hardship_statuses": list(survey.get("hardship_statuses") or []),
+        "residence_permit": "yes" if survey.get("residence_permit") else "",
+    }
+
+
 def survey_body(form: FormValues) -> dict[str, Any]:
     """POST /persons/{id}/surveys: one visit of the community survey team."""
     body: dict[str, Any] = {
         "needed_items": form.all("needed_items"),
         "home_visit_required": form.get("home_visit_required") == "yes",
+        "disability_subtypes": form.all("disability_subtypes"),
+        "hardship_statuses": form.all("hardship_statuses"),
+        "residence_permit": form.get("residence_permit") == "yes",
     }
     for name in ("survey_year", "surveyed_on", "surveyor", "supersedes"):
         if value := form.get(name).strip():

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
 from console.agencies import Answer, Problem, ServiceRefused, ServiceUnavailable
-from console.street.forms import corrections, person_body, person_form, survey_body
+from console.street.forms import corrections, person_body, person_form, survey_body, survey_form_of
 from console.web import (
     Clerk,
     FormValues,
@@ -210,8 +210,8 @@ def survey_form(request: Request, clerk: SignedIn, person_id: UUID) -> Response:
     year = console_of(request).year()
     current = _current_survey(record, year)
     defaults = {"survey_year": year, "surveyed_on": date.today().isoformat(), "surveyor": clerk.name}
-    if current is not None:  # a second survey in a year corrects the first
-        defaults["supersedes"] = current["survey_id"]
+    if current is not None:  # a second survey in a year corrects the first, starting from what it recorded
+        defaults.update(survey_form_of(current), supersedes=current["survey_id"])
     form = kept_form(request, clerk) or FormValues.of(defaults)
     return _survey_page(request, record, form, new_form_key(), current)
 

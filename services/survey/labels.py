@@ -46,6 +46,17 @@ ITEM_LABELS = {
 """附件2 康复需求项目 (the form writes the last support service as 生活自理、心理疏导), and Shapingba's
 measures as 沙府办发〔2023〕100号 names them."""
 
+SUBTYPE_LABELS = {"low_vision": "低视力", "blind": "盲", "autism": "孤独症"}
+"""What a category leaves open where a standard differs (沙府办发〔2023〕100号)."""
+HARDSHIP_LABELS = {
+    "extreme_poverty_support": "纳入特困人员供养范围",
+    "scattered_orphan": "散居孤儿",
+    "de_facto_unsupported": "事实无人抚养儿童",
+    "institution_raised": "儿童福利机构、未成年人救助保护机构收留抚养",
+    "poverty_relapse_monitoring": "防止返贫监测对象家庭",
+}
+"""Family hardship 家庭经济困难 beyond 低保/低收入, as the children's programmes list it."""
+
 YES, NO = "有", "无"
 
 

@@ -22,7 +22,7 @@ from services.survey.identity import (
     parse_certificate_number,
     parse_resident_id,
 )
-from services.survey.labels import CATEGORY_LABELS, ITEM_LABELS, SEX_LABELS
+from services.survey.labels import CATEGORY_LABELS, ITEM_LABELS, SEX_LABELS, SUBTYPE_LABELS
 
 if TYPE_CHECKING:
     from services.survey.domain import Guardian, NeedsSurveyRequest, PersonDetails
@@ -46,7 +46,6 @@ CHILDREN_ITEMS = frozenset(
 """Catalogue items only for children under 18 (each policy's own age bands are settlement's to apply)."""
 VISION_SUBTYPES = frozenset({"low_vision", "blind"})
 """低视力 and 盲: sub-types of 视力残疾, one at a time."""
-SUBTYPE_LABELS: Mapping[str, str] = {"low_vision": "低视力", "blind": "盲", "autism": "孤独症"}
 
 LOOKALIKE_DOTS = frozenset("\u2022\u2027\u2219\u22c5\u30fb\uff65\u0387\u16eb\u2e31\u318d\u00b8\uff0e\u2024")
 """Characters typed for the middle dot of minority names (•‧∙⋅・･· ᛫ ⸱ ㆍ ¸ ． ․); only U+00B7 is accepted."""

@@ -253,3 +253,37 @@ def _stage(stack: Stack, person_id: str) -> str | None:
     with stack.survey_api("鸳鸯调查员") as api:
         answer = api.get("/worklist", params={"year": JOURNEY_YEAR}).json()
     return next((entry["stage"] for entry in answer["persons"] if entry["person_id"] == person_id), None)
+
+
+def test_a_survey_records_low_vision_hardship_and_a_residence_permit_and_a_correction_starts_from_them(
+    page: Any,
+) -> None:
+    login(page, "鸳鸯调查员")
+    person_id = register(page, person_fields(6, "赵建国"))  # 视力残疾二级
+    page.goto(f"/street/persons/{person_id}/survey")
+    page.get_by_role("group", name=re.compile("^有无康复需求")).get_by_label("有").check()
+    page.get_by_label("低视力视功能训练").check()
+    assert page.get_by_label("残疾儿童交通、生活补贴").count() == 0  # Shapingba's measure, not Liangjiang's
+    subtypes = page.get_by_role("group", name=re.compile("^残疾细类"))
+    subtypes.get_by_label("低视力").check()
+    subtypes.get_by_label("盲", exact=True).check()
+    page.get_by_label("防止返贫监测对象家庭").check()
+    page.get_by_label("外省市户籍，持居住证在本辖区居住").check()
+    page.get_by_role("button", name="保存调查").click()
+
+    # Refused by the survey service at the field; what was ticked stays ticked.
+    assert page.locator("#f-disability_subtypes").get_attribute("aria-invalid") == "true"
+    assert "只能选择其一" in page.get_by_role("alert").inner_text()
+    assert page.get_by_label("防止返贫监测对象家庭").is_checked()
+    subtypes = page.get_by_role("group", name=re.compile("^残疾细类"))
+    subtypes.get_by_label("盲", exact=True).uncheck()
+    page.get_by_role("button", name="保存调查").click()
+    page.wait_for_url(re.compile(r"\?done=surveyed"))
+    assert "低视力、防止返贫监测对象家庭、持居住证" in page.get_by_role("table").inner_text()
+
+    page.get_by_role("link", name=f"更正{YEAR}年度调查").click()
+    assert page.get_by_label("低视力视功能训练").is_checked()
+    assert page.get_by_role("group", name=re.compile("^残疾细类")).get_by_label("低视力").is_checked()
+    assert page.get_by_label("外省市户籍，持居住证在本辖区居住").is_checked()
+    assert_accessible(page)
+    screenshot(page, "08-survey-person-facts")
