@@ -461,9 +461,10 @@ def run_checks(snapshot: Snapshot) -> list[CheckResult]:
 
 def verify_deployment(urls: Mapping[str, str], redis_url: str) -> list[CheckResult]:
     """Read every store and Redis, then run the six checks."""
-    stores = {service: load_store(service, url) for service, url in urls.items()}
     client = redis.Redis.from_url(redis_url, decode_responses=True)
     try:
+        client.ping()  # Redis down is said at once, not after every store was read and replayed
+        stores = {service: load_store(service, url) for service, url in urls.items()}
         streams, letters = load_redis(client)
     finally:
         client.close()

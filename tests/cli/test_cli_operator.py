@@ -58,9 +58,9 @@ def test_help_piped_into_a_reader_that_stops_early_ends_quietly_with_141() -> No
 
 
 def test_verify_in_a_folder_without_the_stores_names_the_missing_one_and_creates_nothing(
-    tmp_path: Path,
+    tmp_path: Path, redis_url: str
 ) -> None:
-    ran = rehab("verify", "--var-dir", str(tmp_path / "var"), "--redis-url", "redis://127.0.0.1:1/0")
+    ran = rehab("verify", "--var-dir", str(tmp_path / "var"), "--redis-url", redis_url)
     assert ran.code == ExitCode.USAGE
     assert (
         f"找不到 survey 的数据库（no store for survey）：{tmp_path / 'var' / 'survey.db'} 不存在" in ran.err
