@@ -8,9 +8,11 @@ import logging
 import time
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from kernel.faults import fault_point
@@ -18,11 +20,14 @@ from kernel.messaging.cancellation import raise_if_cancelled
 from kernel.messaging.dead_letters import as_text
 from kernel.messaging.signing import KeyMaterialError, KeyRing
 from kernel.store.store import EventStore, StoredEvent
+from kernel.store.tables import outbox_table
 
 log = logging.getLogger(__name__)
 
 EntryKey = tuple[int, int]
 """A stream entry id ``<milliseconds>-<sequence>`` as numbers, in the stream's order."""
+CLOCK_MARGIN_MS = 3_600_000
+"""How far the relay's clock (``published_at``) may be behind Redis's (entry ids): an hour."""
 
 
 @dataclass
@@ -109,13 +114,14 @@ class OutboxRelay:
         not on the stream is lost. The floor of the previous check counts too, so an entry trimmed
         while pending is found even after a consumer's XAUTOCLAIM dropped it from the pending list,
         and so does the last floor of a group that has vanished since (see ``_delivery_floor``).
-        Consumers deduplicate what they had already applied. Costs two small commands per group, and
-        an XRANGE of the entries after the floor only when published events lie after it.
+        Consumers deduplicate what they had already applied. Costs two small commands per group, a read
+        of the outbox rows published since shortly before the floor (``_published_from``), and an
+        XRANGE of the entries after the floor only when published events lie after it.
         """
         floor = await self._delivery_floor()
         checked_from = floor if self._last_floor is None else min(floor, self._last_floor)
         self._last_floor = floor
-        published = await asyncio.to_thread(self.store.published_entries)
+        published = await asyncio.to_thread(self._published_from, checked_from)
         candidates = [
             (position, entry_id) for position, entry_id in published if entry_key(entry_id) >= checked_from
         ]
@@ -132,6 +138,25 @@ class OutboxRelay:
                 self.stream,
             )
         return len(lost)
+
+    def _published_from(self, floor: EntryKey) -> list[tuple[int, str]]:
+        """(position, entry id) of the published events whose entries may lie at or after ``floor``.
+
+        An entry id is Redis's clock at the XADD, in milliseconds; the relay marks the event published
+        after that, by its own clock. So only rows marked published since the floor's time are read
+        (the indexed ``published_at``), less ``CLOCK_MARGIN`` for clocks that disagree: the check costs
+        the events published since the slowest group's position, not the whole outbox (issue 16: a
+        check read all of them, 4.5 s and 382 MB at a million published events). The caller keeps
+        those at or after the floor exactly.
+        """
+        query = select(outbox_table.c.position, outbox_table.c.stream_entry_id).where(
+            outbox_table.c.published_at.is_not(None)
+        )
+        if floor[0] > CLOCK_MARGIN_MS:
+            since = datetime.fromtimestamp((floor[0] - CLOCK_MARGIN_MS) / 1000, UTC)
+            query = query.where(outbox_table.c.published_at >= since)
+        with self.store.reading() as unit:
+            return [(position, entry_id) for position, entry_id in unit.session.execute(query).all()]
 
     async def _delivery_floor(self) -> EntryKey:
         """The lowest entry some group has not been delivered or not acknowledged; (0, 0) when the
