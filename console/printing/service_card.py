@@ -27,9 +27,10 @@ class NoCard(Exception):
     """The application has no service card (not approved, or nothing of it reached the institution)."""
 
 
-def issuer(request: Request) -> str:
-    """The federation office that issues cards, as the deployment's pack names it."""
-    issuing: str = request.app.state.jurisdiction.issuing_federation
+def issuer(request: Request, area: str | None) -> str:
+    """The federation office that issues the cards of a person of ``area``, as the deployment's pack
+    names it (Zhuhai: the person's 区残联)."""
+    issuing: str = request.app.state.jurisdiction.card_issuer_of(area)
     return issuing
 
 
@@ -95,7 +96,7 @@ def _card(
         items=items,
         valid_from=approved_on,
         valid_until=date(approved_on.year, 12, 31),
-        issuer=issuer(request),
+        issuer=issuer(request, card.street if card else None),
         issued_on=approved_on,
         title=request.app.state.jurisdiction.forms.service_card,
     )

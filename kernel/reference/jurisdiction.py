@@ -166,6 +166,14 @@ class Jurisdiction(BaseModel):
         "「<name>残疾人联合会」.",
         examples=["重庆市残疾人联合会两江新区办事处"],
     )
+    card_issuer: str | None = Field(
+        default=None,
+        min_length=1,
+        pattern=r"^[^{}]*(\{area\}[^{}]*)?$",
+        description="Who issues the 服务卡 where it is not the 手册's issuer; `{area}` stands for the "
+        "person's area (Zhuhai: each 区残联 issues its district's cards). None: ``issuer``.",
+        examples=["珠海市{area}残疾人联合会"],
+    )
     review_deadline: WorkingDays | DeploymentDays | Unstated = Field(
         default=DEFAULT_REVIEW_DEADLINE,
         description="Working days to decide a complete application, or why the seed sets none.",
@@ -218,6 +226,13 @@ class Jurisdiction(BaseModel):
     def issuing_federation(self) -> str:
         """Who issues the 手册 and the 服务卡: the pack's ``issuer``, else the place's 残疾人联合会."""
         return self.issuer or f"{self.name}残疾人联合会"
+
+    def card_issuer_of(self, area: str | None) -> str:
+        """Who issues the 服务卡 of a person of ``area``: ``card_issuer`` with the area filled in, else the
+        手册's issuer (also when the area is not known)."""
+        if self.card_issuer is None or ("{area}" in self.card_issuer and not area):
+            return self.issuing_federation
+        return self.card_issuer.replace("{area}", area or "")
 
     @property
     def review_working_days(self) -> int | None:

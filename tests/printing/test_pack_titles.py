@@ -90,17 +90,20 @@ def test_liangjiangs_form_offers_its_designated_institutions_as_the_seed_prints_
 
 
 @pytest.mark.parametrize(
-    ("pack", "card_issuer", "title"),
+    ("pack", "area", "card_issuer", "title"),
     [
-        ("liangjiang", "重庆市残疾人联合会两江新区办事处", "残疾人精准康复服务卡"),
-        ("shapingba", "重庆市沙坪坝区残疾人联合会", "精准康复服务卡"),
-        ("zhuhai", "广东省珠海市残疾人联合会", "残疾人精准康复服务卡"),
+        ("liangjiang", "鸳鸯", "重庆市残疾人联合会两江新区办事处", "残疾人精准康复服务卡"),
+        ("shapingba", "小龙坎", "重庆市沙坪坝区残疾人联合会", "精准康复服务卡"),
+        # seeds/001 (四)2: 区残联 「发放《残疾人精准康复服务卡》」, each district its own persons'.
+        ("zhuhai", "斗门区", "珠海市斗门区残疾人联合会", "残疾人精准康复服务卡"),
     ],
 )
-def test_the_card_is_issued_and_named_as_the_pack_says(pack: str, card_issuer: str, title: str) -> None:
+def test_the_card_is_issued_and_named_as_the_pack_says(
+    pack: str, area: str, card_issuer: str, title: str
+) -> None:
     jurisdiction = load_jurisdiction(pack)
 
-    assert issuer(_request(jurisdiction)) == card_issuer  # type: ignore[arg-type]
+    assert issuer(_request(jurisdiction), area) == card_issuer  # type: ignore[arg-type]
     card = replace(samples.service_card(), issuer=card_issuer, title=jurisdiction.forms.service_card)
     page = service_card_html(card)
     assert f"<h1>{title}</h1>" in page and f'发卡单位：<span class="value">{card_issuer}</span>' in page

@@ -8,10 +8,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from kernel.reference import load_jurisdiction
 from kernel.reference.figures import DeploymentDays, Unstated, WorkingDays
-from kernel.reference.jurisdiction import JURISDICTIONS_DIR
+from kernel.reference.jurisdiction import JURISDICTIONS_DIR, Jurisdiction
 from kernel.reference.pack import PackError, load_pack, pack_names
 from kernel.runtime import ServiceSettings
 from services.approval.app import create_app
@@ -83,6 +84,21 @@ def test_the_handbooks_issuer_and_catalogue_are_liangjiangs_own_and_elsewhere_th
     assert liangjiang.forms.catalogue == "两江新区残疾人基本康复服务目录"
     assert anyang.issuing_federation == "河南省安阳市残疾人联合会"
     assert anyang.forms.catalogue == "残疾人基本康复服务目录"
+
+
+def test_zhuhais_cards_are_issued_by_the_persons_district_federation() -> None:
+    zhuhai, liangjiang = load_jurisdiction("zhuhai"), load_jurisdiction("liangjiang")
+    # seeds/001 (四)2: 「向区残联申请……区残联审核确定补助额度……并发放《残疾人精准康复服务卡》」.
+    assert zhuhai.card_issuer_of("金湾区") == "珠海市金湾区残疾人联合会"
+    assert zhuhai.card_issuer_of(None) == zhuhai.issuing_federation  # the area not known: the pack's issuer
+    assert liangjiang.card_issuer_of("鸳鸯") == "重庆市残疾人联合会两江新区办事处"
+
+
+def test_a_card_issuer_with_another_placeholder_than_area_is_refused() -> None:
+    with pytest.raises(ValidationError):
+        Jurisdiction.model_validate(
+            {**load_jurisdiction("zhuhai").model_dump(), "card_issuer": "珠海市{county}残疾人联合会"}
+        )
 
 
 def test_liangjiangs_seed_sets_no_review_deadline_so_its_deployment_gives_one() -> None:
