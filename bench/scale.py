@@ -19,8 +19,9 @@ which reports its seconds and peak RSS:
 - ``warm-up``: settlement's start-up, the live book fed the whole fact log (``LiveLedger.warm``, which
   a starting service runs in the background while it already answers);
 - ``loss-check``: one check of the outbox relay for lost entries (``republish_lost_entries``) with N
-  published events in the outbox, against a redis-server whose stream holds the last 10,000 entries
-  and whose two groups have read them all (the steady state), twice: the first and a second check.
+  published events in the outbox (a year's, evenly spread), against a redis-server whose stream holds
+  the last 10,000 entries and whose two groups have read them all (the steady state), twice: the
+  first and a second check.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,7 @@ from services.settlement.ledger.tables import metadata as ledger_metadata
 ABOUT = "scale.json"
 CHUNK_JOURNEYS = 5_000
 """Journeys generated and staged together (about 41,000 events)."""
+YEAR_MS = 365 * 24 * 3600 * 1000
 ON_STREAM = 10_000
 """Entries the loss check's stream still holds (retention trimmed the rest)."""
 STREAM = "rehab.survey.events"
@@ -139,12 +141,16 @@ def _received_at_middle(engine: Engine, events: int) -> date:
     return date.fromisoformat(str(received)[:10])
 
 
-def build_outbox(path: Path, events: int) -> int:
-    """A producer's store whose outbox holds ``events`` published events; returns the first entry's ms."""
+def build_outbox(path: Path, events: int) -> tuple[int, int]:
+    """A producer's store whose outbox holds ``events`` published events, spread evenly over a year
+    (entry ids and ``published_at`` agree, as the relay writes them); returns the first entry's
+    milliseconds and the milliseconds between two entries."""
+    path.unlink(missing_ok=True)
     engine = create_store_engine(f"sqlite:///{path}")
     EventStore(engine, "survey").create_schema()
-    first_ms = int(datetime(2025, 1, 1, tzinfo=UTC).timestamp() * 1000)
     moment = datetime(2025, 1, 1, tzinfo=UTC)
+    first_ms = int(moment.timestamp() * 1000)
+    spacing_ms = max(1, YEAR_MS // events)
     payload = json.dumps({"person_id": "0" * 36, "street": "鸳鸯", "items": ["support_service_mental"]})
     for start in range(0, events, 20_000):
         numbers = range(start, min(events, start + 20_000))
@@ -174,21 +180,21 @@ def build_outbox(path: Path, events: int) -> int:
                     {
                         "position": n + 1,
                         "event_id": f"{n:036d}",
-                        "published_at": moment,
-                        "stream_entry_id": f"{first_ms + n}-0",
+                        "published_at": moment + timedelta(milliseconds=n * spacing_ms),
+                        "stream_entry_id": f"{first_ms + n * spacing_ms}-0",
                     }
                     for n in numbers
                 ],
             )
     engine.dispose()
-    return first_ms
+    return first_ms, spacing_ms
 
 
 def generate(args: argparse.Namespace, workdir: Path) -> None:
     start = time.perf_counter()
     about = build_archive(workdir / "settlement.db", args.events, args.seed)
     archived = time.perf_counter() - start
-    about["first_ms"] = build_outbox(workdir / "survey.db", about["events"])
+    about["first_ms"], about["spacing_ms"] = build_outbox(workdir / "survey.db", about["events"])
     about["archive_seconds"] = round(archived, 1)
     about["outbox_seconds"] = round(time.perf_counter() - start - archived, 1)
     about["seed"] = args.seed
@@ -229,13 +235,14 @@ async def loss_check(workdir: Path, about: dict[str, Any]) -> dict[str, Any]:
     from kernel.messaging.relay import OutboxRelay
     from rehab.local_redis import LocalRedis, free_port
 
+    shutil.rmtree(workdir / "redis", ignore_errors=True)  # a stream of an earlier measurement
     server = LocalRedis(workdir / "redis", free_port()).start()
     redis = Redis.from_url(server.url)
     try:
-        events, first_ms = about["events"], about["first_ms"]
+        events, first_ms, spacing_ms = about["events"], about["first_ms"], about.get("spacing_ms", 1)
         async with redis.pipeline(transaction=False) as pipe:
             for n in range(max(0, events - ON_STREAM), events):
-                pipe.xadd(STREAM, {"event_id": f"{n:036d}"}, id=f"{first_ms + n}-0")
+                pipe.xadd(STREAM, {"event_id": f"{n:036d}"}, id=f"{first_ms + n * spacing_ms}-0")
             await pipe.execute()
         for group in ("assessment", "settlement"):
             await redis.xgroup_create(STREAM, group, id="$")
@@ -306,7 +313,18 @@ def used_bytes(database: Path) -> int:
     return int((pages - free) * size)
 
 
+def rebuild_outbox(workdir: Path) -> None:
+    """``--outbox-only``: build the outbox of a kept directory again (as this version builds it)."""
+    about = json.loads((workdir / ABOUT).read_text())
+    start = time.perf_counter()
+    about["first_ms"], about["spacing_ms"] = build_outbox(workdir / "survey.db", about["events"])
+    about["outbox_seconds"] = round(time.perf_counter() - start, 1)
+    (workdir / ABOUT).write_text(json.dumps(about, indent=2))
+
+
 def run(args: argparse.Namespace) -> None:
+    if args.archive and args.outbox_only:
+        rebuild_outbox(Path(args.archive))
     if args.archive:
         measure(args, Path(args.archive))
         return
@@ -337,6 +355,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tmp", help="directory for the temp dir (default: the system's)")
     parser.add_argument("--keep", action="store_true", help="keep the files")
     parser.add_argument("--archive", help="measure the files a --keep run left in this directory")
+    parser.add_argument("--outbox-only", action="store_true", help="with --archive: build its outbox again")
     args: Any = parser.parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)
     if args.child:
