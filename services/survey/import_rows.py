@@ -148,6 +148,35 @@ COLUMNS: tuple[Column, ...] = (
         example="否",
     ),
 )
+PERSON_FACT_COLUMNS = (
+    Column(
+        "残疾细类",
+        "disability_subtypes",
+        False,
+        "部分补助标准据此分档：低视力 或 盲（仅视力残疾，二者选一），孤独症；不填 = 无",
+        aliases=("残疾类别细分",),
+        example="",
+    ),
+    Column(
+        "家庭经济困难情况",
+        "hardship_statuses",
+        False,
+        "低保、低收入以外经核实的困难，可多项用“、”分隔：" + "、".join(labels.HARDSHIP_SHORT.values()),
+        aliases=("困难情况",),
+        example="",
+    ),
+    Column(
+        "持居住证",
+        "residence_permit",
+        False,
+        "是 = 外省市户籍、持居住证在本辖区居住；不填 = 否（本辖区户籍）",
+        aliases=("居住证",),
+        choices=("是", "否"),
+        example="",
+    ),
+)
+"""Optional: a sheet without these columns records none of these facts, as before they were kept."""
+COLUMNS = (*COLUMNS, *PERSON_FACT_COLUMNS)
 STREET_COLUMN = Column("街道", "street", False, "可省略；填写时须与本次导入的街道一致")
 ALL_COLUMNS = (*COLUMNS, STREET_COLUMN)
 FIELDS = {column.label: column.field for column in ALL_COLUMNS}
@@ -270,6 +299,19 @@ def parse_row(row: SheetRow, campaign: SurveyCampaign) -> ParsedRow | list[RowEr
     has_needs = cells.flag("康复需求", required=True)
     needed_items = _needed_items(cells)
     home_visit = cells.flag("行动不便", required=False)
+    subtypes = cells.many(
+        "残疾细类",
+        labels.SUBTYPE_ALIASES,
+        "低视力、盲、孤独症",
+        text=cells.text("残疾细类", required=False) or "",
+    )
+    hardship = cells.many(
+        "家庭经济困难情况",
+        labels.HARDSHIP_ALIASES,
+        "、".join(labels.HARDSHIP_SHORT.values()),
+        text=cells.text("家庭经济困难情况", required=False) or "",
+    )
+    residence_permit = cells.flag("持居住证", required=False)
     if cells.errors:
         return cells.errors
     assert id_number is not None and birth_date is not None and has_needs is not None
@@ -286,6 +328,9 @@ def parse_row(row: SheetRow, campaign: SurveyCampaign) -> ParsedRow | list[RowEr
         needed_items=needed_items,
         home_visit_required=bool(home_visit),
         surveyor=campaign.surveyor,
+        disability_subtypes=subtypes,
+        hardship_statuses=hardship,
+        residence_permit=bool(residence_permit),
     )
     return ParsedRow(row.number, person, needs)
 

@@ -107,5 +107,26 @@ ITEM_ALIASES = _aliases(
         "残疾儿童康复训练": "children_rehab_training",
     },
 )
+SUBTYPE_ALIASES = _aliases(SUBTYPE_LABELS, {"盲人": "blind", "全盲": "blind", "孤独症谱系障碍": "autism"})
+HARDSHIP_SHORT = {
+    "extreme_poverty_support": "特困供养",
+    "scattered_orphan": "散居孤儿",
+    "de_facto_unsupported": "事实无人抚养",
+    "institution_raised": "机构收留抚养",
+    "poverty_relapse_monitoring": "防止返贫监测对象",
+}
+"""How a sheet's cell names each hardship status (the full names hold a 、, the cell's separator)."""
+HARDSHIP_ALIASES = _aliases(
+    HARDSHIP_SHORT,
+    {
+        **{label: code for code, label in HARDSHIP_LABELS.items() if "、" not in label},
+        "特困": "extreme_poverty_support",
+        "特困人员": "extreme_poverty_support",
+        "孤儿": "scattered_orphan",
+        "事实无人抚养儿童": "de_facto_unsupported",
+        "防返贫监测对象": "poverty_relapse_monitoring",
+        "防止返贫监测对象家庭": "poverty_relapse_monitoring",
+    },
+)
 YES_WORDS = frozenset({"有", "是", "√", "✓", "Y", "y", "yes", "true", "1"})
 NO_WORDS = frozenset({"无", "否", "没有", "×", "N", "n", "no", "false", "0"})

@@ -221,3 +221,25 @@ def test_an_empty_upload_is_unreadable() -> None:
     with pytest.raises(UnreadableSheet) as raised:
         read_sheet(b"", "a.csv", HEADERS, ANCHOR)
     assert raised.value.problems[0].code == "empty_file"
+
+
+def test_a_rows_low_vision_hardship_and_residence_permit_reach_its_survey() -> None:
+    row = parsed(残疾细类="低视力", 家庭经济困难情况="特困供养、防止返贫监测对象", 持居住证="是")
+
+    assert row.needs.disability_subtypes == ("low_vision",)
+    assert row.needs.hardship_statuses == ("extreme_poverty_support", "poverty_relapse_monitoring")
+    assert row.needs.residence_permit is True
+
+
+def test_a_sheet_without_the_person_fact_columns_records_none_of_them() -> None:
+    row = parsed()  # the columns are not in base_row: an older sheet
+
+    assert (row.needs.disability_subtypes, row.needs.hardship_statuses, row.needs.residence_permit) == (
+        (),
+        (),
+        False,
+    )
+
+
+def test_an_unknown_hardship_status_is_an_error_of_its_column() -> None:
+    assert errors(家庭经济困难情况="贫困户") == [("家庭经济困难情况", "invalid_choice")]
