@@ -640,7 +640,8 @@ async def _consume_while_leading(runtime: ServiceRuntime, broker: RedisBroker, w
 async def _lead_until_lost(runtime: ServiceRuntime, leadership: Leadership) -> float:
     """Return when the lock is lost, or when Redis has not answered for ``REDIS_LOST_SECONDS`` (a leader
     that cannot consume makes way for a standby that may); how long to wait before trying the lock again."""
-    lock, redis = asyncio.create_task(leadership.lost()), asyncio.create_task(_redis_lost(runtime.redis))
+    lock = asyncio.create_task(leadership.lost())
+    redis = asyncio.create_task(_redis_lost(runtime.redis, REDIS_LOST_SECONDS))
     try:
         done, _pending = await asyncio.wait({lock, redis}, return_when=asyncio.FIRST_COMPLETED)
     finally:
@@ -654,7 +655,7 @@ async def _lead_until_lost(runtime: ServiceRuntime, leadership: Leadership) -> f
     return REDIS_LOST_SECONDS / 3  # the standbys try first
 
 
-async def _redis_lost(redis: Redis, seconds: float = REDIS_LOST_SECONDS) -> None:
+async def _redis_lost(redis: Redis, seconds: float) -> None:
     """Return once Redis has not answered a PING for ``seconds``."""
     loop = asyncio.get_running_loop()
     failing_since: float | None = None

@@ -15,9 +15,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, func, make_url, select, text
 from sqlalchemy.orm import Session
 
+from kernel import runtime as runtime_module
 from kernel.messaging.leadership import Leadership, LeadershipLost
 from kernel.runtime import ServiceRuntime, ServiceSettings
 from kernel.store.tables import inbox_table
+from rehab.local_redis import LocalRedis, free_port
 from rehab.verify import check_no_duplicate_effect, check_replay_equivalent
 from rehab.verify_snapshot import Snapshot, load_store
 from services.settlement.app import create_app
@@ -200,3 +202,23 @@ def test_an_instance_that_cannot_reach_redis_leaves_the_writing_to_one_that_can(
         wait_for(lambda: archived(database) == 5 * EVENTS_PER_JOURNEY, "every event archived")
         assert leadership(cut_off_from_redis).role == "standby"
     assert_ledger_equals_replay(database)
+
+
+def test_a_leader_whose_redis_stops_answering_gives_the_ledger_to_a_standby_that_reaches_its_own(
+    database: str, redis_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runtime_module, "REDIS_LOST_SECONDS", 1.0)
+    own_redis = LocalRedis(tmp_path / "redis", free_port()).start()
+    try:
+        with ExitStack() as running:
+            leader = running.enter_context(settlement(database, own_redis.url, tmp_path, "a"))
+            wait_for(lambda: role(leader) == "leader", "the first instance to lead")
+            standby = running.enter_context(settlement(database, redis_url, tmp_path, "b"))
+            assert leadership(standby).role == "standby"
+
+            own_redis.stop()
+            took = wait_for(lambda: leadership(standby).role == "leader", "the standby to take over", 15)
+            assert leadership(leader).role == "standby"
+            assert took < 10.0
+    finally:
+        own_redis.stop()
