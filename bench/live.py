@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import math
 import os
 import signal
 import statistics
@@ -370,7 +371,9 @@ async def import_path(args: argparse.Namespace) -> Row:
 # -- (e) end to end: survey command -> posting (bench.end_to_end) ----------------------------------
 async def end_to_end_path(args: argparse.Namespace, redis_url: str, services: ServiceProcesses) -> Row:
     url = services.url("survey")
-    people = iter(sample_people(int(args.persons_per_second * args.seconds * args.rounds) + 10, 2025, 11))
+    taken = args.commands * args.rounds * 4  # the persons the commands path may have registered
+    wanted = int(args.persons_per_second * args.seconds * args.rounds) + 10
+    people = iter(sample_people(taken + wanted, 2025, seed=7)[taken:])  # ID numbers none registered
     rehab, base = [], []
     for round_ in range(args.rounds):
         with CommitWatch(services.var_dir / "settlement.db") as watch:
@@ -384,8 +387,10 @@ async def end_to_end_path(args: argparse.Namespace, redis_url: str, services: Se
         name: median([percentile(r[1], 0.99) for r in runs])
         for name, runs in (("rehab", rehab), ("base", base))
     }
+    missing = max(sum(math.isinf(latency) for latency in run[1]) for run in rehab)
     unit = (
-        f"persons/s of {args.persons_per_second:g} offered for {args.seconds:g} s; survey command -> "
+        f"persons/s of {args.persons_per_second:g} offered for {args.seconds:g} s"
+        f"{f' ({missing} never reached settlement in a round)' if missing else ''}; survey command -> "
         f"posting p50/p99 ms rehab {p50['rehab']:.0f}/{p99['rehab']:.0f}, "
         f"bare XADD -> XREADGROUP {p50['base']:.2f}/{p99['base']:.2f}"
     )
