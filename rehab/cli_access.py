@@ -64,10 +64,16 @@ def add(
     password_stdin: PasswordStdin = False,
     replace: Annotated[bool, typer.Option("--replace", help="替换同名的已有用户")] = False,
 ) -> int:
+    from kernel.access.audit import printable
     from kernel.access.auth import Agency
     from rehab.scopes import jurisdiction_scope
     from rehab.users import User, UserDirectory, UserUnknown
 
+    if (shown := printable(name)) != name or not name.strip():
+        raise CommandFailed(
+            f"用户名“{shown}”含控制字符或为空：用户名会出现在表格、令牌和审计记录中，只能是可见的文字",
+            ExitCode.USAGE,
+        )
     checked = jurisdiction_scope(scope)
     directory = UserDirectory(access_dir)
     try:

@@ -24,8 +24,11 @@ def table(*headings: str) -> Table:
 
 
 def add_row(shown: Table, values: Iterable[str]) -> None:
-    """One row; values are text, never rich markup (a stored value cannot restyle or forge a table)."""
-    shown.add_row(*(Text(value) for value in values))
+    """One row; values are text, never rich markup, with control characters escaped (a stored value
+    cannot restyle a table nor forge a row of it)."""
+    from kernel.access.audit import printable
+
+    shown.add_row(*(Text(printable(value)) for value in values))
 
 
 def show(shown: Table) -> None:

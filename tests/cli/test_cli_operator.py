@@ -46,11 +46,12 @@ def test_a_commands_help_is_drawn_with_chinese_headings(words: tuple[str, ...]) 
     assert "选项（Options）" in ran.out and "Usage:" not in ran.out
 
 
-def test_help_piped_into_a_reader_that_stops_early_ends_quietly_with_141() -> None:
+def test_help_piped_into_a_reader_that_has_gone_ends_quietly_with_141() -> None:
     command = [sys.executable, "-m", "rehab.cli", "users", "add", "--help"]
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as helped:  # `| head -1`
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as helped:  # `| head -0`
         assert helped.stdout is not None and helped.stderr is not None
-        helped.stdout.readline()
+        # Closed before the help is written: the whole help fits a pipe's buffer, so a reader closing
+        # after the first line might find it already written and the command done.
         helped.stdout.close()
         stderr = helped.stderr.read().decode()
         code = helped.wait(timeout=60)
@@ -102,6 +103,24 @@ def test_a_value_not_among_the_choices_lists_them_in_a_chinese_usage_error(tmp_p
                 "--access-dir", str(tmp_path))  # fmt: skip
     assert ran.code == ExitCode.USAGE
     assert "'--role' 的值无效：'boss' 不是可选值之一：staff、handler" in ran.err
+
+
+def test_a_user_name_with_a_control_character_is_refused(tmp_path: Path) -> None:
+    ran = rehab("users", "add", "孙\n干事", "--agency", "survey", "--role", "staff", "--scope", "district",
+                "--access-dir", str(tmp_path))  # fmt: skip
+    assert ran.code == ExitCode.USAGE and "用户名“孙\\n干事”含控制字符" in ran.err
+
+
+def test_a_stored_value_with_a_newline_stays_on_its_row_of_a_table(tmp_path: Path) -> None:
+    from kernel.access.auth import Agency, Role, Scope
+    from rehab.users import User, UserDirectory
+
+    UserDirectory(tmp_path).add(
+        User("孙\n干事 伪造", Agency("survey"), frozenset({Role("staff")}), Scope.parse("district"))
+    )
+    ran = rehab("users", "list", "--access-dir", str(tmp_path))
+    assert ran.code == ExitCode.OK and len(ran.out.splitlines()) == 2
+    assert ran.out.splitlines()[1].startswith("孙\\n干事 伪造")
 
 
 class _Started:

@@ -12,11 +12,6 @@ from rehab.cli import main
 FORGED = "孙\n干事 伪造的一行"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rehab/cli_tables.add_row prints values unescaped and `rehab users add` accepts a newline in a "
-    "name: rehab/* is another helper's (escape with kernel.access.audit.printable in add_row)",
-)
 def test_a_user_name_with_a_newline_cannot_forge_a_row_of_rehab_users_list(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
