@@ -128,6 +128,10 @@ class Leadership:
             connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": token})
             connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": self._barrier})
             connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self._barrier})
+            # The server ends the session of a leader silent this long (frozen, cut off), freeing the lock;
+            # not a standby's, which may be busy following the log for longer between two tries.
+            if (connection.dialect.server_version_info or (0,)) >= (14,):
+                connection.execute(text(f"SET idle_session_timeout = {self._idle_ms}"))
             self.session_pid = connection.scalar(text("SELECT pg_backend_pid()"))
             self._token = token
         except SQLAlchemyError as error:
@@ -174,9 +178,6 @@ class Leadership:
     def _connect(self) -> Connection:
         if self._connection is None or self._connection.closed or self._connection.invalidated:
             self._connection = self._engine.connect()
-            # The server ends the session of a leader silent this long (frozen, cut off), freeing the lock.
-            if (self._connection.dialect.server_version_info or (0,)) >= (14,):
-                self._connection.execute(text(f"SET idle_session_timeout = {self._idle_ms}"))
         return self._connection
 
     # -- fencing (in the writing transaction) ----------------------------------------------------------
