@@ -144,6 +144,7 @@ def _templates() -> Jinja2Templates:
     environment.filters["cn_date"] = labels.cn_date
     environment.filters["labels"] = labels.labels_of
     environment.filters["yuan"] = labels.yuan
+    environment.filters["area"] = labels.area_name
     environment.globals.update(
         SEX=labels.SEX_LABELS,
         CATEGORIES=labels.CATEGORY_LABELS,

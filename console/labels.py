@@ -28,12 +28,14 @@ __all__ = [
     "HARDSHIP_LABELS",
     "INSURANCE_LABELS",
     "ITEM_LABELS",
+    "NAMED_LEVEL_ENDINGS",
     "ROLE_LABELS",
     "SEX_LABELS",
     "SIGNER_LABELS",
     "STATUS_LABELS",
     "SUBSIDY_LABELS",
     "SUBTYPE_LABELS",
+    "area_name",
     "catalogue_of",
     "cn_date",
     "labels_of",
@@ -122,11 +124,20 @@ def scope_label(scope: Scope, institutions: Mapping[str, str] | None = None) -> 
     if scope.kind == "district":
         return "全区"
     if scope.kind == "street":
-        return f"{scope.value}街道"
+        return area_name(scope.value)
     if scope.kind == "community":
         street, _, community = scope.value.partition("/")
-        return f"{street}街道{community}"
+        return f"{area_name(street)}{community}"
     return scope.value
+
+
+NAMED_LEVEL_ENDINGS = ("区", "县", "市", "镇", "乡")
+"""An area whose name already says its level (Anyang's nine 县、市、区, a 镇) is named as it is."""
+
+
+def area_name(name: str) -> str:
+    """A street as clerks say it (鸳鸯 -> 鸳鸯街道); a county or town keeps its own name (滑县, 文峰区)."""
+    return name if name.endswith(NAMED_LEVEL_ENDINGS) else f"{name}街道"
 
 
 def catalogue_of(jurisdiction: Jurisdiction) -> dict[str, str]:

@@ -20,6 +20,7 @@ from console.dashboards.charts import (
     target_text,
     verdict_cell,
 )
+from console.labels import area_name
 
 HUNDRED = Decimal(100)
 
@@ -40,20 +41,11 @@ def coverage_target(coverage: Mapping[str, Any]) -> Decimal | None:
 COVERAGE_COLUMNS = ("调查人数", "有需求人数", "已服务人数", "覆盖率（%）", "目标（%）", "是否达标")
 
 
-COUNTY_ENDINGS = ("区", "县", "市")
-"""A deployment whose areas are counties (Anyang's nine 县、市、区) names them as they are."""
-
-
-def area_name(name: str) -> str:
-    """A street as clerks say it (鸳鸯 -> 鸳鸯街道); a county keeps its own name (滑县)."""
-    return name if name.endswith(COUNTY_ENDINGS) else f"{name}街道"
-
-
 def coverage_chart(coverage: Mapping[str, Any]) -> Chart:
     """GET /reports/coverage: one bar per street (served / with needs), the policy's target as a line."""
     target = coverage_target(coverage)
     names = [str(row["street"]) for row in coverage["streets"]]
-    counties = bool(names) and all(name.endswith(COUNTY_ENDINGS) for name in names)
+    counties = bool(names) and all(name.endswith(("区", "县", "市")) for name in names)  # Anyang's 县、市、区
     year = int(coverage["year"])
     rows = tuple(
         _coverage_row(area_name(row["street"]), row, href=street_persons_link(str(row["street"]), year))

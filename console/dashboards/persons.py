@@ -11,7 +11,7 @@ from uuid import UUID
 from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
-from console.dashboards.figures import area_name
+from console.labels import area_name
 from console.names import person_cards
 from console.web import SignedIn, console_of, render
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from console.dashboards.charts import Cell, Chart, Row, Series, count_cell
-from console.dashboards.figures import area_name
+from console.labels import area_name
 
 REASONS = {
     "awaiting_approval": "等待补助申请的审批结果",
