@@ -138,9 +138,8 @@ def _print_console(services: "ServiceProcesses") -> None:
         raise CommandFailed(f"工作台（staff console）启动失败：{failed}", ExitCode.PROBLEM) from failed
     say(f"工作台（staff console）：{address}")
     jurisdiction = load_jurisdiction(deployment_reference())
-    institutions = {
-        i.id: i.name for i in (*jurisdiction.assessment_institutions, *jurisdiction.service_institutions)
-    }
+    institutions = {i.id: i.name for i in jurisdiction.assessment_institutions}
+    institutions |= {i.id: i.name for i in jurisdiction.service_institutions}
     for login in logins:
         say(f"  演示登录 {login.name} / {login.password}（{scope_label(login.scope, institutions)}）")
 
