@@ -144,10 +144,10 @@ class OutboxRelay:
 
         An entry id is Redis's clock at the XADD, in milliseconds; the relay marks the event published
         after that, by its own clock. So only rows marked published since the floor's time are read
-        (the indexed ``published_at``), less ``CLOCK_MARGIN`` for clocks that disagree: the check costs
-        the events published since the slowest group's position, not the whole outbox (issue 16: a
-        check read all of them, 4.5 s and 382 MB at a million published events). The caller keeps
-        those at or after the floor exactly.
+        (the indexed ``published_at``), less ``CLOCK_MARGIN_MS`` for clocks that disagree: the check
+        costs the events published since the slowest group's position, not the whole outbox (issue 16:
+        a check read all of them, 4.5-9 s and 382 MB at a million published events, bench/scale.py).
+        The caller keeps those at or after the floor exactly.
         """
         query = select(outbox_table.c.position, outbox_table.c.stream_entry_id).where(
             outbox_table.c.published_at.is_not(None)
