@@ -86,15 +86,22 @@ def surveyed_child(survey: TestClient, born: date, sequence: str, **facts: Any) 
 
 
 def applied_and_trained(
-    person: UUID, items: dict[str, int], start: date, end: date, approvals: dict[str, Any] | None = None
+    person: UUID,
+    items: dict[str, int],
+    start: date,
+    end: date,
+    approvals: dict[str, Any] | None = None,
+    *,
+    certified: bool = False,
 ) -> list[tuple[Any, str]]:
-    """The form, an approval of ``items`` on 2024-02-20 (free, unless ``approvals`` gives an item's), and
-    one signed record per item over ``start``..``end`` charging the given fen, nothing paid by insurance."""
+    """The form (of an uncertified child, unless ``certified``), an approval of ``items`` on 2024-02-20
+    (free, unless ``approvals`` gives an item's), and one signed record per item over ``start``..``end``
+    charging the given fen, nothing paid by insurance."""
     application = uuid4()
     institutions = {item: HOSPITAL if item in MEDICAL_AID else SERVICE.get(item, CENTRE) for item in items}
     form = payload_of(
         ApplicationSubmitted, application_id=application, person_id=person, application_year=2024,
-        street="小龙坎", disability_categories=[], economic_status=None, certified=False,
+        street="小龙坎", disability_categories=[], economic_status=None, certified=certified,
         requested_items=[{"item": item, "institution_id": institutions[item]} for item in items],
     )  # fmt: skip
     approved_items = [
@@ -242,9 +249,9 @@ def test_shapingbas_diagnosis_medication_inpatient_and_medical_aid_go_from_surve
         "family_inpatient_medical_aid": 250_000,
     }
     medication = {"mental_medication_aid": {"subsidy_mode": "fixed_amount", "amount_fen": 80_000}}
-    consume(
-        settlement, [(adult_survey, SURVEY_STREAM), *applied_and_trained(adult, items, *MARCH, medication)]
-    )
+    # The veteran's form says 持证 (a 残疾军人证 stands for the 残疾人证 medical aid asks for).
+    applied = applied_and_trained(adult, items, *MARCH, medication, certified=True)
+    consume(settlement, [(adult_survey, SURVEY_STREAM), *applied])
 
     assert balances(settlement) == {
         FUND: 30_000 + 80_000 + 500_000 + 1_000_000 + 200_000,

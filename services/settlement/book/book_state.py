@@ -21,6 +21,10 @@ from services.settlement.book.policy import Policy
 Group = tuple[str, str]
 """(application, item): the service records that share one approved item and its cap."""
 
+Pool = tuple[str, str, int]
+"""(person, item, service year): the records that share an item's cap per person per year 每人每年 (and
+contain every group of the person's applications for the item that year)."""
+
 
 @dataclass(slots=True)
 class Payments:
@@ -61,6 +65,8 @@ class SubsidyFacts:
     """The groups of each application."""
     groups_of_person: dict[str, list[Group]] = field(default_factory=dict)
     """The groups of each person (a survey may decide their tiers)."""
+    pools: dict[Pool, list[str]] = field(default_factory=dict)
+    """The deliveries of each person, item and year, in arrival order: they share a yearly cap."""
     changes: dict[Group, list[InstitutionChanged]] = field(default_factory=dict)
     """Approved institution changes of each item, by the day approved."""
     descriptions: dict[str, ApplicationDescribed] = field(default_factory=dict)

@@ -89,6 +89,14 @@ class Priced(NamedTuple):
     amount_fen: int
 
 
+class Cumulated(NamedTuple):
+    """What the records before a record in turn already paid: of its application's item (that item's cap),
+    and of the item to the person in the year, over all their applications (a cap 每人每年)."""
+
+    application_fen: int
+    year_fen: int
+
+
 class Match(NamedTuple):
     """A signed service record that matches an approved item, with the policy in force."""
 

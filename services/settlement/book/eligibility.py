@@ -73,6 +73,30 @@ class Eligibility(BaseModel):
         )
         return all(checks)
 
+    def contradicted(self, applicant: Applicant) -> tuple[str, ...]:
+        """The stated conditions the applicant's *recorded* facts fail: an unrecorded fact (no categories,
+        age or economic status in a survey from before they were kept) contradicts nothing. The 居住证 and
+        a form saying 未持证 are only ever recorded, so they count as they are."""
+        unmet = []
+        if self.conditions and applicant.conditions and not set(self.conditions) & applicant.conditions:
+            unmet.append("conditions")
+        if self.age is not None and applicant.age_years is not None and not self._age_admits(applicant):
+            unmet.append("age")
+        economic = set(self.economic_status) & applicant.economic_status
+        if self.economic_status and applicant.economic_status_recorded and not economic:
+            unmet.append("economic_status")
+        if self.residence and applicant.residence not in self.residence:
+            unmet.append("residence")
+        if self.certificate == "required" and not applicant.certified:
+            unmet.append("certificate")
+        return tuple(unmet)
+
+    def _age_admits(self, applicant: Applicant) -> bool:
+        """In the birth month the person may still be one year younger: either age admits."""
+        assert self.age is not None and applicant.age_years is not None
+        ages = {applicant.age_years, applicant.age_years - 1 if applicant.age_may_be_one_less else None}
+        return any(_in_band(self.age, age) for age in ages)
+
     def stated(self) -> frozenset[str]:
         """The conditions this tier states: a tier stating more of them is the more specific one."""
         given = {
@@ -101,3 +125,5 @@ class Applicant:
     certified: bool = True
     age_may_be_one_less: bool = False
     """The date falls in the birth month and only the month is known: the birthday may not have come yet."""
+    economic_status_recorded: bool = False
+    """The form or the survey stated the family's economic status (其他 included), or a hardship status."""

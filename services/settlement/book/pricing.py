@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 from services.settlement.book.dues import (
+    Cumulated,
     Due,
     Match,
     Priced,
@@ -89,6 +90,7 @@ def applicant_of(
         residence=RESIDENCE_PERMIT if survey is not None and survey.residence_permit else HOUSEHOLD,
         certified=_certified(description, survey),
         age_may_be_one_less=may_be_one_less,
+        economic_status_recorded=_economic_status_recorded(description, survey),
     )
 
 
@@ -107,6 +109,14 @@ def _economic_status(
     statuses = set() if status is None or status == "other" else {status}
     hardship = _codes(survey.hardship) if survey is not None else frozenset()
     return frozenset(statuses | hardship | ({HARDSHIP} if hardship else set()))
+
+
+def _economic_status_recorded(
+    description: ApplicationDescribed | None, survey: PersonSurveyed | None
+) -> bool:
+    if description is not None and description.economic_status is not None:
+        return True
+    return survey is not None and (survey.economic_status is not None or bool(survey.hardship))
 
 
 def _certified(description: ApplicationDescribed | None, survey: PersonSurveyed | None) -> bool:
@@ -135,7 +145,7 @@ def tier_of(item: ItemStandard, applicant: Applicant | None) -> Standard | Reaso
     facts admit no tier."""
     sole = item.sole_standard()
     if sole is not None:
-        return sole
+        return _sole_tier(sole, applicant)
     if applicant is None:
         return _undecided("结算尚未收到申请表或本年度需求调查，不知其年龄、残疾类别或经济状况")
     if applicant.age_years is None and any(tier.eligibility.age for tier in item.standards.values()):
@@ -155,6 +165,27 @@ def tier_of(item: ItemStandard, applicant: Applicant | None) -> Standard | Reaso
     return _undecided(f"按所记录的情况有多档标准适用（{tiers}），无法确定")
 
 
+def _sole_tier(tier: Standard, applicant: Applicant | None) -> Standard | Reason:
+    """An item with one tier: 区残联办's approval decides, unless the facts recorded about the person
+    contradict a condition the tier states (困难 for a cataract, 精神残疾 for medication); facts not
+    recorded leave the approval to decide, as it did before they were kept."""
+    unmet = () if applicant is None else tier.eligibility.contradicted(applicant)
+    if not unmet:
+        return tier
+    facts = "、".join(_FACT_NAMES[name] for name in unmet)
+    return Reason("not_eligible", f"按所记录的{facts}，不符合「{tier.name}」的条件")
+
+
+_FACT_NAMES = {
+    "conditions": "残疾类别",
+    "age": "年龄",
+    "economic_status": "家庭经济状况",
+    "residence": "户籍",
+    "certificate": "持证情况",
+}
+"""Each condition of a tier by the fact it is checked against, as a reason names it."""
+
+
 def _undecided(text: str) -> Reason:
     return Reason("tier_undecided", text)
 
@@ -169,22 +200,25 @@ def _most_specific(admitted: dict[str, Standard]) -> dict[str, Standard]:
     return admitted
 
 
-def price_subsidy(match: Match, already_paid: int, periods: Sequence[Period]) -> Priced | Reason:
-    """The subsidy a matched record makes due, given what the item already paid and the service periods
-    of the item's records counted so far (this one included); or why nothing is."""
+def price_subsidy(match: Match, already: Cumulated, periods: Sequence[Period]) -> Priced | Reason:
+    """The subsidy a matched record makes due, given what the records before it paid (of its application's
+    item, and of the item to the person in the year) and the service periods of its application's item's
+    records counted so far (this one included); or why nothing is."""
     service, policy = match.service, match.policy
     approved = match.approval.item(service.item)
     assert approved is not None  # the match checked it
-    found = tier_of(policy.items[service.item], match.applicant)
-    if isinstance(found, Reason) and approved.mode != FIXED_AMOUNT:
-        item = policy.items[service.item].name
-        return Reason(found.code, f"《{policy.title}》中「{item}」按条件分档补助：{found.text}")
+    item = policy.items[service.item]
+    found = tier_of(item, match.applicant)
+    # A fixed amount the office approved stands for a tier the facts leave open, never for a sole tier the
+    # recorded facts contradict.
+    if isinstance(found, Reason) and (approved.mode != FIXED_AMOUNT or item.sole_standard() is not None):
+        return Reason(found.code, f"《{policy.title}》中「{item.name}」{_tiered(item)}：{found.text}")
     tier = None if isinstance(found, Reason) else found
     outside = _outside_range(tier, approved.amount_fen)
     if outside is not None:
-        return Reason("outside_range", f"《{policy.title}》「{policy.items[service.item].name}」：{outside}")
+        return Reason("outside_range", f"《{policy.title}》「{item.name}」：{outside}")
     months = months_trained(periods) if tier is not None and isinstance(tier.subsidy, Monthly) else None
-    claim = Claim(service.charge_fen, service.insurance_paid_fen, already_paid, months)
+    claim = Claim(service.charge_fen, service.insurance_paid_fen, already.application_fen, months)
     try:
         bound = None if tier is None else bound_of(tier.subsidy, claim)
         if approved.mode == FIXED_AMOUNT:
@@ -195,15 +229,23 @@ def price_subsidy(match: Match, already_paid: int, periods: Sequence[Period]) ->
             cap = bound if bound is not None else standard_of(tier)
             amount = amount_due(tier.subsidy, claim)
     except StandardUnstated as unstated:
-        item = policy.items[service.item].name
-        return Reason("standard_unstated", f"《{policy.title}》「{item}」：{unstated}")
+        return Reason("standard_unstated", f"《{policy.title}》「{item.name}」：{unstated}")
+    yearly = _yearly_cap(tier, bound)
+    if yearly is not None and amount > yearly - already.year_fen:
+        amount = max(yearly - already.year_fen, 0)
+        if amount == 0:
+            return Reason(
+                "nothing_to_pay",
+                f"「{item.name}」每人每年最高 {_yuan(yearly)} 元，本年度已支付 {_yuan(already.year_fen)} 元，"
+                "补助上限已用完",
+            )
     if amount == 0:
         return Reason("nothing_to_pay", "无需补助：医保等已支付全部费用，或补助上限已用完")
     # The record's institution: the approved one, or the one an approved change moved the item to; an
     # allowance 补贴 (transport, living) goes to the person, whoever recorded the months.
     credit = (
         service_institution_account(service.institution)
-        if approved.institution is not None and policy.items[service.item].kind != ALLOWANCE
+        if approved.institution is not None and item.kind != ALLOWANCE
         else person_account(service.person)
     )
     inputs = {
@@ -212,14 +254,35 @@ def price_subsidy(match: Match, already_paid: int, periods: Sequence[Period]) ->
         "approved_amount_fen": approved.amount_fen,
         "standard_fen": bound if bound is not None else standard_of(tier),
         "cap_fen": cap,
-        "already_paid_fen": already_paid,
+        "already_paid_fen": already.application_fen,
         "self_paid_fen": claim.self_paid_fen,
         **_months_inputs(tier, months),
         **_bound_inputs(approved.amount_fen, bound),
+        **_yearly_inputs(yearly, already),
     }
     key = f"service_subsidy:{service.delivery}"
     due = Due("service_subsidy", key, credit, match.day, match.sources, inputs, match.approval.area)
     return Priced(due, policy, amount)
+
+
+def _tiered(item: ItemStandard) -> str:
+    return "的补助条件" if item.sole_standard() is not None else "按条件分档补助"
+
+
+def _yearly_cap(tier: Standard | None, bound: int | None) -> int | None:
+    """The cap per person per year 每人每年 of a tier stating one (600-1,200 yuan a year, 5,000 yuan a year,
+    at most 10,000 yuan 全年 …): it bounds the item's records of the person's applications that year."""
+    if tier is None or getattr(tier.subsidy, "per", None) != "person_year":
+        return None
+    return bound
+
+
+def _yearly_inputs(yearly: int | None, already: Cumulated) -> dict[str, object]:
+    """What the person's other applications for the item paid this year, where they did: the yearly cap's
+    room was smaller than the application's own."""
+    if yearly is None or already.year_fen == already.application_fen:
+        return {}
+    return {"yearly_cap_fen": yearly, "paid_this_year_fen": already.year_fen}
 
 
 def _fixed_amount_due(tier: Standard | None, claim: Claim, cap: int | None) -> int:

@@ -26,10 +26,12 @@ from services.settlement.book.book_state import (
     OnceOnlyHolders,
     Payments,
     PolicyCache,
+    Pool,
     SubsidyFacts,
     SupportServiceHolders,
 )
 from services.settlement.book.dues import (
+    Cumulated,
     Due,
     Match,
     Posting,
@@ -212,47 +214,66 @@ class SettlementBook:
         if earlier is None:
             self._join(group, service.delivery)
             return self._settle_groups([group], None)
-        old_group = (earlier.application, earlier.item)
-        if old_group != group:
+        old_group, old_pool = (earlier.application, earlier.item), _pool_of(earlier)
+        if (old_group, old_pool) != (group, _pool_of(service)):
             self._subsidies.groups[old_group].remove(service.delivery)
+            self._subsidies.pools[old_pool].remove(service.delivery)
             self._join(group, service.delivery)
-        return self._settle_groups([old_group, group], service)
+        return self._settle_pools([old_pool, *self._pools_of([old_group, group])], service)
 
     def _join(self, group: Group, delivery: str) -> None:
         members = self._subsidies.groups.setdefault(group, [])
+        service = self._subsidies.records[delivery]
         if not members:
             self._subsidies.groups_of.setdefault(group[0], []).append(group)
-            person = self._subsidies.records[delivery].person
-            self._subsidies.groups_of_person.setdefault(person, []).append(group)
+            self._subsidies.groups_of_person.setdefault(service.person, []).append(group)
         members.append(delivery)
+        self._subsidies.pools.setdefault(_pool_of(service), []).append(delivery)
 
     def _settle_groups(self, groups: Iterable[Group], cause: Correction | None) -> list[Posting]:
+        return self._settle_pools(self._pools_of(groups), cause)
+
+    def _pools_of(self, groups: Iterable[Group]) -> list[Pool]:
+        """The pools the records of these groups are in: settling a group settles the person's other
+        applications for the item that year too, as they share its yearly cap."""
+        records, members = self._subsidies.records, self._subsidies.groups
+        return [_pool_of(records[delivery]) for group in groups for delivery in members.get(group, [])]
+
+    def _settle_pools(self, pools: Iterable[Pool], cause: Correction | None) -> list[Posting]:
         postings = []
-        for group in dict.fromkeys(groups):
-            postings += self._settle_group(group, cause)
+        for pool in dict.fromkeys(pools):
+            postings += self._settle_pool(pool, cause)
         return postings
 
-    def _settle_group(self, group: Group, cause: Correction | None) -> list[Posting]:
-        """Settle each record of an approved item in turn; they share the item's cap."""
-        approval = self._subsidies.approvals.get(group[0])
-        deliveries = self._subsidies.groups.get(group, [])
-        if approval is None:
-            for delivery in deliveries:
-                self._wait(self._subsidies.records[delivery])
-            return []
+    def _settle_pool(self, pool: Pool, cause: Correction | None) -> list[Posting]:
+        """Settle each record of a person's item in a year in turn: the records of one application's item
+        share the item's cap, and all of them share a cap per person per year 每人每年."""
+        deliveries = self._subsidies.pools.get(pool, [])
         # Records already paid keep their turn at the cap; the others follow in arrival order.
         paid_turn = self._payments.turn
         unpaid = len(paid_turn)
         turn = {d: paid_turn.get(f"service_subsidy:{d}", unpaid + n) for n, d in enumerate(deliveries)}
-        ordered = sorted(deliveries, key=turn.__getitem__)
         postings: list[Posting] = []
-        already = 0
-        counted: list[ServiceRecorded] = []  # the records that count, for the months they cover
-        for delivery in ordered:
+        already: dict[str, int] = {}  # by application
+        counted: dict[str, list[ServiceRecorded]] = {}  # the records that count, for the months they cover
+        year_paid = 0
+        for delivery in sorted(deliveries, key=turn.__getitem__):
             service = self._subsidies.records[delivery]
-            paid, amount = self._settle_service(service, approval, cause, already, counted)
+            approval = self._subsidies.approvals.get(service.application)
+            if approval is None:
+                self._wait(service)
+                continue
+            application = service.application
+            paid, amount = self._settle_service(
+                service,
+                approval,
+                cause,
+                Cumulated(already.get(application, 0), year_paid),
+                counted.setdefault(application, []),
+            )
             postings += paid
-            already += amount
+            already[application] = already.get(application, 0) + amount
+            year_paid += amount
         return postings
 
     def _wait(self, service: ServiceRecorded) -> None:
@@ -272,7 +293,7 @@ class SettlementBook:
         service: ServiceRecorded,
         approval: ItemsApproved,
         cause: Correction | None,
-        already: int,
+        already: Cumulated,
         counted: list[ServiceRecorded],
     ) -> tuple[list[Posting], int]:
         key = f"service_subsidy:{service.delivery}"
@@ -393,9 +414,9 @@ class SettlementBook:
         del self._support.owner[key]
         return self._settle(key, lambda: None, cause)
 
-    def _subsidy(self, match: Match, already_paid: int, counted: list[ServiceRecorded]) -> Priced | None:
+    def _subsidy(self, match: Match, already: Cumulated, counted: list[ServiceRecorded]) -> Priced | None:
         periods = [(service.period_start, service.period_end) for service in counted]
-        priced = price_subsidy(match, already_paid, periods)
+        priced = price_subsidy(match, already, periods)
         if isinstance(priced, Reason):
             self._note(match.service.delivery, priced, *match.sources, person=match.service.person)
             return None
@@ -467,3 +488,9 @@ class SettlementBook:
 
     def _note(self, subject: str, reason: Reason, *sources: str, person: str | None = None) -> None:
         self._unsettled[subject] = Unsettled(subject, reason.text, tuple(sources), reason.code, person)
+
+
+def _pool_of(service: ServiceRecorded) -> Pool:
+    """A record's pool: its person, item and 服务年度 (the year its application is for, which a record must
+    match to count): the year of a cap 每人每年, as the seeds' 「全年」 is the programme's year."""
+    return (service.person, service.item, service.year)
