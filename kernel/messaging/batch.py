@@ -1,12 +1,13 @@
 """A batch of stream entries applied in one transaction: one dedupe read, one version read, one commit.
 
 The consumer reads up to ``max_records`` entries at a time (FastStream ``StreamSub(batch=True)``) and
-hands the decoded ones here. :func:`receive_batch` first checks what needs no store (payload, signature,
-freshness), outside the transaction, so the write lock is held only for the store's work; then, in the
-transaction, it decides every event, reading what it needs once for the whole batch (which event ids the inbox holds, with their envelopes; the versions seen
-of the batch's aggregates, from the inbox's indexed ``version`` column; whether anything is parked),
-then applies the decisions in the same transaction: effect and inbox row of each applied event,
-parked rows of early ones. An event decided after an earlier one of the same batch sees it (a
+hands the decoded ones here. :func:`receive_batch` first checks what needs no store (payload,
+signature, freshness), outside the transaction, so the write lock is held only for the store's work;
+then, in the transaction, it decides every event, reading what it needs once for the whole batch
+(which event ids the inbox holds, with their envelopes; the versions seen of the batch's aggregates,
+from the inbox's indexed ``version`` column; whether anything is parked), then applies the decisions
+in the same transaction: effect and inbox row of each applied event, parked rows of early ones. An
+event decided after an earlier one of the same batch sees it (a
 duplicate within the batch, version n+1 after version n).
 
 Any event that cannot be applied raises, and the whole transaction rolls back: the consumer then
