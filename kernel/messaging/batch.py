@@ -7,8 +7,8 @@ then, in the transaction, it decides every event, reading what it needs once for
 (which event ids the inbox holds, with their envelopes; the versions seen of the batch's aggregates,
 from the inbox's indexed ``version`` column; whether anything is parked), then applies the decisions
 in the same transaction: effect and inbox row of each applied event, parked rows of early ones. An
-event decided after an earlier one of the same batch sees it (a
-duplicate within the batch, version n+1 after version n).
+event decided after an earlier one of the same batch sees it (a duplicate within the batch, version
+n+1 after version n).
 
 Any event that cannot be applied raises, and the whole transaction rolls back: the consumer then
 handles the batch's entries one by one on the ordinary path (``EventConsumer.handle_entry``), so the
