@@ -205,3 +205,23 @@ def test_a_rebuild_leaves_the_connections_secure_delete_as_it_found_it(
     with engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA main.secure_delete").scalar() == 1
         assert connection.exec_driver_sql("PRAGMA temp.secure_delete").scalar() == 1
+
+
+@pytest.mark.usefixtures("a_book_per_person")
+def test_a_fact_failing_mid_replay_fails_the_rebuild_with_its_own_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = create_store_engine(f"sqlite:///{tmp_path}/settlement.db")
+    with engine.begin() as connection:
+        kernel_metadata.create_all(connection)
+        ledger_metadata.create_all(connection)
+        fact_log.rewrite(connection, facts_table, journeys())
+    monkeypatch.setattr(replay, "covers_archive", lambda *_args: True)
+
+    def unreadable(_row: list[object]) -> Fact:
+        raise ValueError("a row this codec cannot read")
+
+    monkeypatch.setitem(person_order._DECODERS, "recorded", unreadable)
+
+    with pytest.raises(ValueError, match="a row this codec cannot read"):
+        rebuild_ledger(engine, POLICIES)

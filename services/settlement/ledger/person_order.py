@@ -169,7 +169,11 @@ class PersonOrder:
         # A log no longer than one group is one book's anyway: fed in arrival order, nothing sorted.
         by_person = self.count > GROUP_FACTS and self._order_by_person()
         query = f"SELECT person, fact FROM {self._table} ORDER BY " + ("person, seq" if by_person else "seq")
-        book, unsettled = _settle(self._file.execute(query), policies, sink, GROUP_FACTS if by_person else 0)
+        rows = self._file.execute(query)
+        try:
+            book, unsettled = _settle(rows, policies, sink, GROUP_FACTS if by_person else 0)
+        finally:
+            rows.close()  # else a failure mid-read leaves the copy locked and dropping it hides the failure
         return Settled(self.count, unsettled + len(book.unsettled()), by_person)
 
     def _order_by_person(self) -> bool:
