@@ -19,8 +19,9 @@ from sqlalchemy import Connection, func, select
 
 from services.settlement.ledger.tables import facts_table
 
-GAP_SECONDS = 30.0
-"""How long a skipped position is asked for again: longer than any consumer transaction lasts."""
+GAP_SECONDS = 600.0
+"""How long a skipped position is asked for again: longer than any consumer transaction lasts (a batch whose
+book must be rebuilt from a province's log takes ~40 s)."""
 MOST_GAP = 10_000
 """A jump this large between two positions is a rewritten log, not rolled-back transactions."""
 _PAGE = 5000
