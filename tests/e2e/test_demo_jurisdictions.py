@@ -19,10 +19,10 @@ from tests.e2e.conftest import Deployment, start_deployment, stop_deployment
 def demo_of(tmp_path: Path) -> Iterator[object]:
     running: list[Deployment] = []
 
-    def run(name: str) -> tuple[Deployment, DemoSummary]:
+    def run(name: str, seed: int = 7) -> tuple[Deployment, DemoSummary]:
         deployment = start_deployment(tmp_path / name, env={"REHAB_REFERENCE": name})
         running.append(deployment)
-        return deployment, run_demo(deployment.services.url, persons=40, seed=7, jurisdiction=name)
+        return deployment, run_demo(deployment.services.url, persons=40, seed=seed, jurisdiction=name)
 
     yield run
     for deployment in running:
@@ -40,12 +40,16 @@ def card_numbers(deployment: Deployment, year: int) -> list[str]:
 
 
 def test_shapingbas_year_pays_each_cataract_1200_yuan_and_numbers_its_cards_spb(demo_of) -> None:
-    deployment, summary = demo_of("shapingba")
+    # Seed 4: the sample's served cataracts are of a 低保, a 低收入 and an 其他 family (seed 7 has only 其他).
+    deployment, summary = demo_of("shapingba", seed=4)
     assert summary.year == 2025 and summary.ledger_balanced and summary.place == "重庆市沙坪坝区"
     assert {row["street"] for row in summary.coverage["streets"]} <= set(summary.areas)
-    # 002 三(一)4: 「对新增困难白内障患者实施1200元/例手术补贴」 = 120,000 fen a case, from the district fund.
+    # 002 三(一)4: 「对新增困难白内障患者实施1200元/例手术补贴」 = 120,000 fen a case, from the district fund;
+    # the 其他 family's is not 困难: it waits as not_eligible.
     eye = postings(deployment, "service_institution:spb-eye-hospital")
-    assert eye and set(eye) == {("fund:shapingba-finance", 120_000)}
+    assert len(eye) == 2 and set(eye) == {("fund:shapingba-finance", 120_000)}
+    waiting = [fact["code"] for fact in summary.unsettled if "白内障" in fact["reason"]]
+    assert waiting == ["not_eligible"]
     cards = card_numbers(deployment, 2025)
     assert cards and all(re.fullmatch(r"SPB2025-\d{6}", card) for card in cards)
 
