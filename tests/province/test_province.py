@@ -32,6 +32,8 @@ from tests.kernel.redis_sentinel_group import SentinelGroup
 from tests.province.province import Instance, Province, violations, wait_for
 from tests.survey.people import make_id, person_body, survey_request
 
+pytestmark = pytest.mark.e2e  # real processes of the services; the long run is also `soak`
+
 PERSONS = 10
 """Persons surveyed in the small province at least; the load goes on until both faults are over."""
 
