@@ -14,8 +14,9 @@ from pydantic import BaseModel, Field
 
 from kernel.access.access import PERSONAL_DATA, Caller, Forbidden
 from kernel.access.scopes import area_of
-from kernel.domain.rejections import NotFound
+from kernel.domain.rejections import NotFound, StateConflict
 from kernel.http import Command, Limit, Offset
+from kernel.messaging.leadership import LEADER
 from kernel.runtime import ServiceRuntime, runtime_of
 from kernel.web.paging import MAX_PAGE, PAGED, page_of
 from services.settlement.book.dues import Posting
@@ -397,8 +398,20 @@ def list_unsettled(
     ]
 
 
-@router.post("/ledger/rebuild", response_model=LedgerOut, summary="Drop the ledger and rebuild it by replay")
+@router.post(
+    "/ledger/rebuild",
+    response_model=LedgerOut,
+    summary="Drop the ledger and rebuild it by replay (on the instance that writes the ledger)",
+    responses={409: {"description": "This instance is a standby (ADR 0020): rebuild on the leader."}},
+)
 def rebuild(runtime: Runtime, ledger: Ledger, command: Command) -> Response:
+    writer = runtime.single_writer
+    if writer is not None and writer.leadership.role != LEADER:
+        raise StateConflict(
+            "本实例是备用实例（standby），不写结算台账；请在当前的主实例（leader，见各实例 /health 的 "
+            "leadership.role）上重建",
+            code="settlement.rebuild.standby",
+        )
     report = rebuild_ledger(runtime.store.engine, ledger.policies, live=ledger)
     return command.answer(LedgerOut.of(report))  # kept for an Idempotency-Key: a retry is not rebuilt
 

@@ -138,6 +138,23 @@ def test_one_of_two_instances_consumes_and_the_ledger_equals_replay(
     assert_ledger_equals_replay(database)
 
 
+def test_a_standby_refuses_to_rebuild_the_ledger_the_leader_writes(
+    database: str, redis_url: str, tmp_path: Path
+) -> None:
+    with ExitStack() as running:
+        first = running.enter_context(settlement(database, redis_url, tmp_path, "a"))
+        second = running.enter_context(settlement(database, redis_url, tmp_path, "b"))
+        wait_for(lambda: {role(first), role(second)} == {"leader", "standby"}, "one leader")
+        leader, standby = (first, second) if role(first) == "leader" else (second, first)
+
+        refused = standby.post("/ledger/rebuild")
+        rebuilt = leader.post("/ledger/rebuild")
+
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["code"] == "settlement.rebuild.standby"
+        assert rebuilt.status_code == 200, rebuilt.text
+
+
 def test_the_standby_takes_over_within_seconds_when_the_leaders_lock_connection_is_cut(
     database: str, redis_url: str, redis_client: redis.Redis, tmp_path: Path
 ) -> None:
