@@ -231,16 +231,10 @@ def price_subsidy(match: Match, already: Cumulated, periods: Sequence[Period]) -
     except StandardUnstated as unstated:
         return Reason("standard_unstated", f"《{policy.title}》「{item.name}」：{unstated}")
     yearly = _yearly_cap(tier, bound)
-    if yearly is not None and amount > yearly - already.year_fen:
-        amount = max(yearly - already.year_fen, 0)
-        if amount == 0:
-            return Reason(
-                "nothing_to_pay",
-                f"「{item.name}」每人每年最高 {_yuan(yearly)} 元，本年度已支付 {_yuan(already.year_fen)} 元，"
-                "补助上限已用完",
-            )
+    if yearly is not None:
+        amount = min(amount, max(yearly - already.year_fen, 0))
     if amount == 0:
-        return Reason("nothing_to_pay", "无需补助：医保等已支付全部费用，或补助上限已用完")
+        return _nothing_to_pay(item, yearly, already.year_fen)
     # The record's institution: the approved one, or the one an approved change moved the item to; an
     # allowance 补贴 (transport, living) goes to the person, whoever recorded the months.
     credit = (
@@ -277,9 +271,18 @@ def _yearly_cap(tier: Standard | None, bound: int | None) -> int | None:
     return bound
 
 
+def _nothing_to_pay(item: ItemStandard, yearly: int | None, paid_this_year: int) -> Reason:
+    """Why a record pays nothing: the person's yearly cap used up (by this application or others), or
+    insurance and the item's cap leaving nothing."""
+    if yearly is not None and paid_this_year >= yearly:
+        text = f"「{item.name}」每人每年最高 {_yuan(yearly)} 元，本年度已支付 {_yuan(paid_this_year)} 元"
+        return Reason("nothing_to_pay", f"{text}，补助上限已用完")
+    return Reason("nothing_to_pay", "无需补助：医保等已支付全部费用，或补助上限已用完")
+
+
 def _yearly_inputs(yearly: int | None, already: Cumulated) -> dict[str, object]:
-    """What the person's other applications for the item paid this year, where they did: the yearly cap's
-    room was smaller than the application's own."""
+    """The yearly cap and what the item paid the person this year before this record, where the person's
+    other applications paid part of it (within one application the item's own cap says as much)."""
     if yearly is None or already.year_fen == already.application_fen:
         return {}
     return {"yearly_cap_fen": yearly, "paid_this_year_fen": already.year_fen}
