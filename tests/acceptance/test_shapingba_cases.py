@@ -265,6 +265,53 @@ def test_shapingbas_diagnosis_medication_inpatient_and_medical_aid_go_from_surve
     }
 
 
+def test_two_applications_in_a_year_share_the_yearly_caps_live_and_in_a_replay(
+    apps: tuple[TestClient, TestClient],
+) -> None:
+    survey, settlement = apps
+    # A 低保 adult with a 精神残疾 (a veteran's certificate) applies twice in 2024 for the inpatient
+    # allowance and medical aid.
+    # 三(一)3 「对特殊困难、确实需要住院治疗精神残疾人给予最高5000元/年/人住院补贴」: stays of 3,000 then
+    # 4,000 yuan are paid 3,000 + 2,000.
+    # 三(四)9 「对因病住院的困难残疾人住院发票费用自付部分，给予80%的补贴，全年最高补贴不超过1万元」:
+    # 10,000 yuan self-paid twice, 80 % = 8,000 each, paid 8,000 + 2,000.
+    body = person_body(
+        street="小龙坎", community="小龙坎社区", certificate_number=None, disability_categories=["mental"],
+        veteran_certificate_number="渝军残字第012345号", economic_status="subsistence_allowance",
+        id_number=make_id(date(1975, 4, 12), "331"), birth_date="1975-04-12",
+    )  # fmt: skip
+    registered = survey.post("/persons", json=body)
+    assert registered.status_code == 201, registered.text
+    adult = UUID(registered.json()["person_id"])
+    needs = {
+        "survey_year": 2024, "surveyed_on": "2024-02-01", "has_needs": True, "surveyor": "张丽",
+        "needed_items": ["mental_inpatient_aid", "inpatient_medical_aid"],
+    }  # fmt: skip
+    assert survey.post(f"/persons/{adult}/surveys", json=needs).status_code == 201
+    [surveyed] = [e for e in stored(survey, "survey.need_surveyed") if e.payload["person_id"] == str(adult)]
+    first = {"mental_inpatient_aid": 300_000, "inpatient_medical_aid": 1_000_000}
+    second = {"mental_inpatient_aid": 400_000, "inpatient_medical_aid": 1_000_000}
+    consume(
+        settlement,
+        [
+            (surveyed, SURVEY_STREAM),
+            *applied_and_trained(adult, first, *MARCH, certified=True),
+            *applied_and_trained(adult, second, date(2024, 9, 2), date(2024, 9, 20), certified=True),
+        ],
+    )
+
+    assert balances(settlement) == {
+        FUND: 300_000 + 200_000 + 800_000 + 200_000,
+        f"service_institution:{MENTAL}": -(300_000 + 200_000),
+        f"service_institution:{HOSPITAL}": -(800_000 + 200_000),
+    }
+    engine = settlement.app.state.runtime.store.engine  # type: ignore[attr-defined]
+    live = render(ledger_report(engine))
+    assert settlement.post("/ledger/rebuild").status_code == 200
+    assert render(ledger_report(engine)) == live
+    assert render(replay_as_of(engine, today()).report) == live
+
+
 def test_a_hardship_childs_monthly_allowance_is_entered_through_every_service_and_paid_500_yuan_a_month(
     tmp_path: Path, redis_url: str, redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
 ) -> None:
