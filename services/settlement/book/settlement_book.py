@@ -237,7 +237,12 @@ class SettlementBook:
         """The pools the records of these groups are in: settling a group settles the person's other
         applications for the item that year too, as they share its yearly cap."""
         records, members = self._subsidies.records, self._subsidies.groups
-        return [_pool_of(records[delivery]) for group in groups for delivery in members.get(group, [])]
+        pools = []
+        for group in groups:
+            for delivery in members.get(group, ()):
+                service = records[delivery]
+                pools.append((service.person, service.item, service.year))  # _pool_of, inlined: hot
+        return pools
 
     def _settle_pools(self, pools: Iterable[Pool], cause: Correction | None) -> list[Posting]:
         postings = []
@@ -253,26 +258,28 @@ class SettlementBook:
         paid_turn = self._payments.turn
         unpaid = len(paid_turn)
         turn = {d: paid_turn.get(f"service_subsidy:{d}", unpaid + n) for n, d in enumerate(deliveries)}
+        records, approvals = self._subsidies.records, self._subsidies.approvals
         postings: list[Posting] = []
         already: dict[str, int] = {}  # by application
         counted: dict[str, list[ServiceRecorded]] = {}  # the records that count, for the months they cover
         year_paid = 0
         for delivery in sorted(deliveries, key=turn.__getitem__):
-            service = self._subsidies.records[delivery]
-            approval = self._subsidies.approvals.get(service.application)
+            service = records[delivery]
+            application = service.application
+            approval = approvals.get(application)
             if approval is None:
                 self._wait(service)
                 continue
-            application = service.application
+            before = already.get(application, 0)
             paid, amount = self._settle_service(
                 service,
                 approval,
                 cause,
-                Cumulated(already.get(application, 0), year_paid),
+                Cumulated(before, year_paid),
                 counted.setdefault(application, []),
             )
             postings += paid
-            already[application] = already.get(application, 0) + amount
+            already[application] = before + amount
             year_paid += amount
         return postings
 
