@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import timedelta
 
 import redis
 from redis.asyncio import Redis
 from rehab_contracts import EventEnvelope
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from kernel.messaging.relay import OutboxRelay
 from kernel.store.store import EventStore, UnitOfWork
+from kernel.store.tables import outbox_table
 from tests.kernel.events import need_surveyed
 from tests.streams import add, entries, read_group
 
@@ -207,6 +210,28 @@ def test_entries_of_a_stream_missing_a_group_it_had_are_published_again_when_tri
     redis_client.xgroup_create(STREAM, "settlement", id="0")  # re-created from the start, as keep_groups does
 
     assert republish_lost(store, redis_url) == 5
+
+
+def test_lost_entries_are_found_though_the_relay_marked_them_published_by_a_clock_behind_redis(
+    store: EventStore, redis_url: str, redis_client: redis.Redis
+) -> None:
+    """The check reads only the rows marked published since shortly before the slowest group's position
+    (issue 16: not the whole outbox); a relay's clock 50 minutes behind Redis's is within the margin."""
+    five_published_and_settlement_read(store, redis_url, redis_client, read=2, acked=2)
+    with store.engine.begin() as connection:
+        rows = connection.execute(select(outbox_table.c.position, outbox_table.c.published_at)).all()
+        for position, published_at in rows:
+            connection.execute(
+                update(outbox_table)
+                .where(outbox_table.c.position == position)
+                .values(published_at=published_at - BEHIND)
+            )
+    redis_client.xtrim(STREAM, maxlen=0)
+
+    assert republish_lost(store, redis_url) == 3
+
+
+BEHIND = timedelta(minutes=50)
 
 
 def test_entries_retention_trimmed_behind_every_group_are_not_published_again(
