@@ -86,6 +86,7 @@ def configure_logging(
             root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+    _let_faststream_lines_reach_the_root()
     structlog.configure(
         processors=[*_pre_chain(service), structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
@@ -93,6 +94,18 @@ def configure_logging(
         cache_logger_on_first_use=True,
     )
     return handler
+
+
+def _let_faststream_lines_reach_the_root() -> None:
+    """FastStream's module logger ``faststream`` has its own handler (coloured text on stderr) and does not
+    propagate, so the lines of the brokers' loggers below it (``faststream.<service>``) were written in
+    colour beside the JSON; without its handler they reach the root's, as every other line."""
+    import faststream  # noqa: F401  (its logger and handler are made when it is imported)
+
+    own = logging.getLogger("faststream")
+    for handler in list(own.handlers):
+        own.removeHandler(handler)
+    own.propagate = True
 
 
 def _pre_chain(service: str) -> list[Processor]:

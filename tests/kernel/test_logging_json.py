@@ -122,3 +122,17 @@ def test_the_format_is_json_unless_a_terminal_and_the_variable_chooses(
     assert log_format(Terminal()) == "json"
     monkeypatch.setenv(FORMAT_VARIABLE, "TEXT")
     assert log_format(io.StringIO()) == "text"
+
+
+def test_a_line_of_faststreams_broker_logger_is_json_without_colour_codes(
+    restored_logging: list[logging.Handler],
+) -> None:
+    stream = io.StringIO()
+    restored_logging.append(configure_logging("survey", stream=stream))
+
+    logging.getLogger("faststream.survey").info("callback for Task-22 is being executed...")
+
+    assert "\x1b[" not in stream.getvalue()
+    (line,) = lines(stream)
+    assert line["event"] == "callback for Task-22 is being executed..."
+    assert (line["logger"], line["service"]) == ("faststream.survey", "survey")
