@@ -185,7 +185,8 @@ class OutboxRelay:
             present[name] = (last[0], last[1] + 1)
             if int(group["pending"]):
                 summary = await self.redis.xpending(self.stream, name)
-                present[name] = min(present[name], entry_key(as_text(summary["min"])))
+                if summary["min"] is not None:  # None: acknowledged since XINFO GROUPS counted them
+                    present[name] = min(present[name], entry_key(as_text(summary["min"])))
         self._group_floors.update(present)
         return min(self._group_floors.values())
 
@@ -263,6 +264,10 @@ class OutboxRelay:
                 continue
             except KeyMaterialError as error:  # e.g. a rotated key with the wrong mode: fixable live
                 await self._failed("relay cannot sign events", error, logging.ERROR)
+                continue
+            except Exception as error:  # a defect must not end publishing for good: say it, retry
+                log.exception("relay failed unexpectedly")
+                await self._failed("relay failed unexpectedly", error, logging.ERROR)
                 continue
             self.health.succeeded()
             with contextlib.suppress(TimeoutError):

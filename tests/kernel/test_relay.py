@@ -348,3 +348,62 @@ def test_an_expected_group_the_relay_never_saw_counts_from_the_stream_start(
 
     assert asyncio.run(check(expected=())) == 0  # assessment had both
     assert asyncio.run(check(expected=("assessment", "settlement"))) == 2
+
+
+class PendingGoneRedis:
+    """A Redis whose group had pending entries when XINFO GROUPS counted them and none when XPENDING ran
+    (acknowledged in between): XPENDING's summary then names no lowest entry."""
+
+    async def xinfo_groups(self, stream: str) -> list[dict[str, object]]:
+        return [{"name": b"settlement", "last-delivered-id": b"1700000000000-5", "pending": 1}]
+
+    async def xpending(self, stream: str, group: str) -> dict[str, object]:
+        return {"pending": 0, "min": None, "max": None, "consumers": []}
+
+
+def test_pending_entries_acknowledged_between_the_two_reads_leave_the_floor_at_the_last_delivered(
+    store: EventStore,
+) -> None:
+    relay = OutboxRelay(store, PendingGoneRedis(), STREAM)  # type: ignore[arg-type]
+
+    floor = asyncio.run(relay._delivery_floor())
+
+    assert floor == (1700000000000, 6)
+
+
+def test_an_unexpected_error_does_not_end_the_relay_it_publishes_on(
+    store: EventStore, redis_url: str, redis_client: redis.Redis
+) -> None:
+    with store.transaction() as unit:
+        unit.append("person-1", 0, [need_surveyed()])
+
+    async def run_a_while() -> None:
+        relay = relay_for(store, redis_url)
+        checks = 0
+        real_check = relay.republish_lost_entries
+
+        async def failing_once() -> int:
+            nonlocal checks
+            checks += 1
+            if checks == 1:
+                raise ValueError("a defect in the loss check")
+            return await real_check()
+
+        relay.republish_lost_entries = failing_once  # type: ignore[method-assign]
+        relay.loss_check_seconds = 0.0
+        task = asyncio.create_task(relay.run())
+        try:
+            for _ in range(100):
+                await asyncio.sleep(0.05)
+                if entries(redis_client, STREAM):
+                    break
+            assert not task.done(), task
+            assert checks >= 2
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            await relay.redis.aclose()
+
+    asyncio.run(run_a_while())
+
+    assert len(entries(redis_client, STREAM)) == 1
