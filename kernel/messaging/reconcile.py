@@ -125,9 +125,9 @@ async def _group_passed(redis: Redis, stream: str, group: str) -> EntryKey | Non
         if as_text(info["name"]) != group:
             continue
         passed = key(as_text(info["last-delivered-id"]))
-        if int(info["pending"]):
-            oldest = key(as_text((await redis.xpending(stream, group))["min"]))
-            passed = min(passed, _before(oldest))
+        lowest = (await redis.xpending(stream, group))["min"] if int(info["pending"]) else None
+        if lowest is not None:  # None: acknowledged since XINFO GROUPS counted them
+            passed = min(passed, _before(key(as_text(lowest))))
         return passed
     return None
 

@@ -145,3 +145,19 @@ def test_a_long_stream_without_a_checkpoint_is_reconciled_over_several_checks(
 
     assert [with_redis(redis_url, consumer.reconcile_once) for _ in range(4)] == [2, 2, 1, 0]
     assert len(applied(sqlite_store)) == 5
+
+
+class PendingGoneRedis:
+    """The group had a pending entry when XINFO GROUPS counted it and none when XPENDING ran."""
+
+    async def xinfo_groups(self, stream: str) -> list[dict[str, object]]:
+        return [{"name": b"assessment", "last-delivered-id": b"1700000000000-5", "pending": 1}]
+
+    async def xpending(self, stream: str, group: str) -> dict[str, object]:
+        return {"pending": 0, "min": None, "max": None, "consumers": []}
+
+
+def test_a_group_whose_pending_entries_were_acknowledged_meanwhile_has_passed_its_last_delivered() -> None:
+    passed = asyncio.run(reconcile._group_passed(PendingGoneRedis(), "rehab.survey.events", "assessment"))  # type: ignore[arg-type]
+
+    assert passed == (1700000000000, 5)
