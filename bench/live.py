@@ -405,8 +405,11 @@ async def replay_path(args: argparse.Namespace) -> list[Row]:
     command += ["--rounds", str(args.rounds), "--no-library"]
     finished = await asyncio.to_thread(subprocess.run, command, capture_output=True, text=True, check=False)
     for line in finished.stdout.splitlines():
-        if line.startswith("|"):
-            print(f"    replay {line}", flush=True)
+        print(f"    replay: {line}", flush=True)
+    if finished.returncode:
+        print(
+            f"    replay: bench.replay failed ({finished.returncode}): {finished.stderr[-2000:]}", flush=True
+        )
     return []
 
 
