@@ -195,11 +195,21 @@ def test_a_deposed_leaders_transaction_is_fenced_off_before_it_noticed(database:
 
 
 def cut_off(database: str, leadership: Leadership) -> None:
-    """End the leader's lock session from the server's side."""
+    """End the leader's lock session from the server's side, and wait until it is gone: terminating only
+    signals the backend, whose locks are held until it has exited (a loaded machine takes a moment)."""
     engine = create_engine(database)
+    pid = leadership.session_pid
     try:
         with engine.begin() as connection:
-            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": leadership.session_pid})
+            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        gone = text("SELECT count(*) = 0 FROM pg_stat_activity WHERE pid = :pid")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with engine.connect() as connection:
+                if connection.scalar(gone, {"pid": pid}):
+                    return
+            time.sleep(0.02)
+        raise AssertionError(f"backend {pid} still runs 10 s after it was terminated")
     finally:
         engine.dispose()
 
