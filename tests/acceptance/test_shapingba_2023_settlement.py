@@ -679,12 +679,6 @@ def yuan(fen: int) -> str:
     return f"{fen // 100:,}.{fen % 100:02d}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rehab replay --policy with Shapingba's policy, REHAB_REFERENCE unset, settles on the default "
-    "(Liangjiang) pack: street fees of 30 yuan that seed 002 does not state, paid by "
-    "fund:liangjiang-finance, and nothing for the medication, inpatient and medical aids",
-)
 def test_a_replay_under_shapingbas_policy_pays_by_shapingbas_pack_whatever_the_environment_names(
     year: Year, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
