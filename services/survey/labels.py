@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from kernel.reference.catalogue import CATEGORY_NAMES
+from kernel.reference.catalogue import CATEGORY_NAMES, SHAPINGBA_MEASURES
 
 SEX_LABELS = {"male": "男", "female": "女"}
 CATEGORY_LABELS = CATEGORY_NAMES
@@ -36,12 +36,7 @@ ITEM_LABELS = {
     "support_service_midlife_blind": "中途盲者心理疏导",
     "support_service_mental": "精神残疾人生活自理及心理疏导",
     "children_rehab_training": "儿童康复训练",
-    "children_transport_living_allowance": "残疾儿童交通、生活补贴",
-    "suspected_disability_diagnosis": "疑似残疾儿童诊断补贴",
-    "mental_medication_aid": "精神残疾人服药救助",
-    "mental_inpatient_aid": "精神残疾人住院补贴",
-    "inpatient_medical_aid": "困难残疾人住院医疗救助",
-    "family_inpatient_medical_aid": "困难残疾人配偶及未成年子女住院医疗救助",
+    **SHAPINGBA_MEASURES,
 }
 """附件2 康复需求项目 (the form writes the last support service as 生活自理、心理疏导), and Shapingba's
 measures as 沙府办发〔2023〕100号 names them."""

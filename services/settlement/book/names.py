@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from kernel.reference.catalogue import SHAPINGBA_MEASURES
+
 RULE_NAMES = {
     "survey_fee": "需求调查工作经费",
     "management_fee": "康复管理经费",
@@ -23,12 +25,7 @@ ITEM_NAMES = {
     "support_service_midlife_blind": "支持性服务（中途盲者心理疏导）",
     "support_service_mental": "支持性服务（精神残疾人生活自理、心理疏导）",
     "children_rehab_training": "儿童康复训练",
-    "children_transport_living_allowance": "残疾儿童交通、生活补贴",
-    "suspected_disability_diagnosis": "疑似残疾儿童诊断补贴",
-    "mental_medication_aid": "精神残疾人服药救助",
-    "mental_inpatient_aid": "精神残疾人住院补贴",
-    "inpatient_medical_aid": "困难残疾人住院医疗救助",
-    "family_inpatient_medical_aid": "困难残疾人配偶及未成年子女住院医疗救助",
+    **SHAPINGBA_MEASURES,
 }
 """Catalogue items as 附件2 lists them (服务项目 of 《两江新区残疾人基本康复服务目录》), and Shapingba's
 measures as 沙府办发〔2023〕100号 names them."""
