@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Literal
@@ -63,31 +65,37 @@ def replay_under_policy(engine: Engine, path: Path, inputs: Path | None = None) 
     except (OSError, ValueError) as bad:  # pydantic's ValidationError and TOML errors are ValueErrors
         print(f"cannot use {path} as a policy: {bad}", file=sys.stderr)
         return 2
-    if (refused := _run_on_the_policys_pack(path, read.policy.jurisdiction)) is not None:
-        print(refused, file=sys.stderr)
-        return 2
-    print(render_inputs(read), end="", file=sys.stderr)
-    print(render_what_if(replay_under(engine, read.policy)), end="")
+    with _on_the_policys_pack(path, read.policy.jurisdiction) as refused:
+        if refused is not None:
+            print(refused, file=sys.stderr)
+            return 2
+        print(render_inputs(read), end="", file=sys.stderr)
+        print(render_what_if(replay_under(engine, read.policy)), end="")
     return 0
 
 
-def _run_on_the_policys_pack(path: Path, policy_jurisdiction: str) -> str | None:
-    """A policy is replayed on the pack it belongs to: taken as the deployment's when ``REHAB_REFERENCE``
-    is unset (this process only), refused when it names another pack; why, when refused."""
+@contextmanager
+def _on_the_policys_pack(path: Path, policy_jurisdiction: str) -> Iterator[str | None]:
+    """A policy is replayed on the pack it belongs to: taken as the deployment's for the replay when
+    ``REHAB_REFERENCE`` is unset, refused when it names another pack (yields why)."""
     deployed = deployment_jurisdiction().jurisdiction
     if policy_jurisdiction == deployed:
-        return None
+        yield None
+        return
     if REFERENCE_VARIABLE in os.environ:
-        return (
+        yield (
             f"政策文件 {path} 属于辖区 {policy_jurisdiction}，而本部署（{REFERENCE_VARIABLE}="
             f"{os.environ[REFERENCE_VARIABLE]}）是 {deployed}：请用本辖区的政策文件，或把 "
             f"{REFERENCE_VARIABLE} 设为 {policy_jurisdiction}"
         )
+        return
+    note = f"按政策文件所属的辖区包 {policy_jurisdiction} 重放（未设置 {REFERENCE_VARIABLE}）"
+    print(note, file=sys.stderr)
     os.environ[REFERENCE_VARIABLE] = policy_jurisdiction
-    print(
-        f"按政策文件所属的辖区包 {policy_jurisdiction} 重放（未设置 {REFERENCE_VARIABLE}）", file=sys.stderr
-    )
-    return None
+    try:
+        yield None
+    finally:  # the rest of the process (a test session) keeps the pack it had
+        del os.environ[REFERENCE_VARIABLE]
 
 
 def print_coverage(engine: Engine, year: int) -> int:

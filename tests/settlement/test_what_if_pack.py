@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from services.settlement.commands import _run_on_the_policys_pack
+from services.settlement.commands import _on_the_policys_pack
 
 SHAPINGBAS = Path("deploy/jurisdictions/shapingba/policies/shapingba-2023.toml")
 
@@ -17,21 +17,26 @@ def test_another_packs_policy_is_refused_when_the_deployment_names_its_own(
 ) -> None:
     monkeypatch.setenv("REHAB_REFERENCE", "liangjiang")
 
-    refused = _run_on_the_policys_pack(SHAPINGBAS, "shapingba")
+    with _on_the_policys_pack(SHAPINGBAS, "shapingba") as refused:
+        assert refused is not None
+        assert "属于辖区 shapingba" in refused and "REHAB_REFERENCE=liangjiang" in refused
 
-    assert refused is not None
-    assert "属于辖区 shapingba" in refused and "REHAB_REFERENCE=liangjiang" in refused
 
-
-def test_with_no_pack_named_the_policys_own_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_with_no_pack_named_the_policys_own_is_used_for_the_replay_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.delenv("REHAB_REFERENCE", raising=False)
 
-    assert _run_on_the_policys_pack(SHAPINGBAS, "shapingba") is None
-    assert os.environ["REHAB_REFERENCE"] == "shapingba"
-    monkeypatch.delenv("REHAB_REFERENCE")
+    with _on_the_policys_pack(SHAPINGBAS, "shapingba") as refused:
+        assert refused is None
+        assert os.environ["REHAB_REFERENCE"] == "shapingba"
+
+    assert "REHAB_REFERENCE" not in os.environ  # the rest of the process keeps its default pack
 
 
 def test_the_deployments_own_policy_goes_ahead(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("REHAB_REFERENCE", "shapingba")
 
-    assert _run_on_the_policys_pack(SHAPINGBAS, "shapingba") is None
+    with _on_the_policys_pack(SHAPINGBAS, "shapingba") as refused:
+        assert refused is None
+    assert os.environ["REHAB_REFERENCE"] == "shapingba"
