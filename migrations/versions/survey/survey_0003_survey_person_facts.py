@@ -20,12 +20,22 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("survey_results") as table:
-        table.add_column(sa.Column("disability_subtypes", sa.JSON(), nullable=False, server_default="[]"))
-        table.add_column(sa.Column("hardship_statuses", sa.JSON(), nullable=False, server_default="[]"))
-        table.add_column(
-            sa.Column("residence_permit", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
+    # Added only where missing: a store a release without migrations made with ``create_all`` from code
+    # that already declared them has them.
+    present = {column["name"] for column in sa.inspect(op.get_bind()).get_columns("survey_results")}
+    missing = [column for column in _columns() if column.name not in present]
+    if missing:
+        with op.batch_alter_table("survey_results") as table:
+            for column in missing:
+                table.add_column(column)
+
+
+def _columns() -> list[sa.Column[object]]:
+    return [
+        sa.Column("disability_subtypes", sa.JSON(), nullable=False, server_default="[]"),
+        sa.Column("hardship_statuses", sa.JSON(), nullable=False, server_default="[]"),
+        sa.Column("residence_permit", sa.Boolean(), nullable=False, server_default=sa.false()),
+    ]
 
 
 def downgrade() -> None:
