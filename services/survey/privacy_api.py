@@ -165,7 +165,8 @@ def add_key_release(app: FastAPI) -> None:
         responses=RELEASE_RESPONSES,
         tags=["personal data"],
         summary="The person's data key, for an agency entitled to their personal data (bearer token)",
-        openapi_extra={**PERSONAL_DATA, **OTHER_AGENCIES},  # entitlement is checked here, not by agency
+        # entitlement is checked here, not by agency; the bearer is asked for with access control off too
+        openapi_extra={**PERSONAL_DATA, **OTHER_AGENCIES, "security": [{"bearerAuth": []}]},
     )
     app.add_api_route(
         "/persons/data-keys:batch",
@@ -175,5 +176,6 @@ def add_key_release(app: FastAPI) -> None:
         responses=RELEASE_RESPONSES,
         tags=["personal data"],
         summary=f"Data keys of up to {MAX_PERSONS_PER_RELEASE} persons, to an entitled agency (bearer token)",
-        openapi_extra={**PERSONAL_DATA, **OTHER_AGENCIES},  # audited here: one entry per released key
+        # audited here: one entry per released key; the bearer is asked for with access control off too
+        openapi_extra={**PERSONAL_DATA, **OTHER_AGENCIES, "security": [{"bearerAuth": []}]},
     )
