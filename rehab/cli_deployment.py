@@ -170,6 +170,8 @@ class Deployment:
 
     def __enter__(self) -> ServiceProcesses:
         console = {"工作台（console）": self.ports.console} if self.with_access else {}
+        if self.agency_users:
+            self._refuse_a_redis_that_answers()  # a wrong use of the options, said before any port
         refuse_taken_ports(self.ports.services | console)  # before Redis is started
         self.services = self._agency_users() if self.agency_users else self._shared_user()
         try:
@@ -206,10 +208,8 @@ class Deployment:
             with_access=self.with_access,
         )
 
-    def _agency_users(self) -> ServiceProcesses:
-        """Each service as its own ACL user of a redis-server of ours started with deploy/redis/users.acl."""
-        from rehab.local_redis import AGENCY_USERS, LocalRedis, answers
-        from rehab.processes import ServiceProcesses
+    def _refuse_a_redis_that_answers(self) -> None:
+        from rehab.local_redis import AGENCY_USERS, answers
 
         if answers(self.redis_url, even_unauthenticated=True):
             raise CommandFailed(
@@ -217,6 +217,13 @@ class Deployment:
                 f"已有 Redis 应答：给 --redis-url 一个空闲端口（free port），如 {FREE_PORT_EXAMPLE}",
                 ExitCode.USAGE,
             )
+
+    def _agency_users(self) -> ServiceProcesses:
+        """Each service as its own ACL user of a redis-server of ours started with deploy/redis/users.acl."""
+        from rehab.local_redis import AGENCY_USERS, LocalRedis
+        from rehab.processes import ServiceProcesses
+
+        self._refuse_a_redis_that_answers()
         say(f"正在启动 redis-server，端口 {self._port}，各机构以自己的 ACL 用户连接")
         self.redis = LocalRedis(self.var_dir / "redis", self._port, aclfile=AGENCY_USERS).start()
         return ServiceProcesses.with_agency_users(
