@@ -56,7 +56,7 @@ def test_a_group_lost_while_its_consumer_is_stopped_and_then_the_stream_lose_not
     floor; the relay remembers settlement's, from a check before its group went."""
     client = redis.Redis.from_url(deployment.redis.url, decode_responses=True)
     settlement = deployment.services.processes["settlement"].pid
-    driver = LoadDriver(deployment, first=700, persons=8)
+    driver = LoadDriver(deployment, first=2900, persons=8)
     wait_until("settlement has its group", lambda: has_group(client, "settlement"))
     time.sleep(LOSS_CHECK_SECONDS + 1)  # a loss check that sees it
     with paused(settlement):

@@ -30,7 +30,10 @@ def test_redis_stopped_for_a_while_under_load_drains_everything_once_it_resumes(
 ) -> None:
     driver = LoadDriver(deployment, first=700, persons=8, pause=0.3)
     driver.start()
-    wait_until("a few surveys were accepted", lambda: len(driver.accepted) >= 3, timeout=20.0)
+    try:
+        wait_until("a few surveys were accepted", lambda: len(driver.accepted) >= 3, timeout=20.0)
+    except AssertionError as slow:
+        raise AssertionError(f"{slow}; refused so far: {driver.refused[:3]}") from slow
     assert deployment.redis.process is not None
     with paused(deployment.redis.process.pid):
         at_stop = len(driver.accepted)
