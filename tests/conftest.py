@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from uuid import uuid4
 
 import pytest
 import redis
+from sqlalchemy import create_engine, make_url, text
 
 from rehab.local_redis import LocalRedis, answers, free_port
 from tests.pii_scan import scan_redis
@@ -90,3 +92,18 @@ def postgres_url() -> Iterator[str]:
         yield server.url
     finally:
         server.stop()
+
+
+@pytest.fixture
+def empty_postgres_url(postgres_url: str) -> Iterator[str]:
+    """A database of its own on the test PostgreSQL server, empty, dropped afterwards."""
+    name = f"rehab_{uuid4().hex[:12]}"
+    server = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with server.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        server.dispose()

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from uuid import uuid4
 
 import pytest
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import text
 
 from kernel.store.store import EventStore, create_store_engine
 from tests.backends import BACKENDS, store_on
@@ -32,18 +31,3 @@ def sqlite_store(tmp_path: Path) -> Iterator[EventStore]:
 def journal_mode(store: EventStore) -> str:
     with store.engine.connect() as connection:
         return str(connection.execute(text("PRAGMA journal_mode")).scalar())
-
-
-@pytest.fixture
-def empty_postgres_url(postgres_url: str) -> Iterator[str]:
-    """A database of its own on the test PostgreSQL server, empty, dropped afterwards."""
-    name = f"rehab_{uuid4().hex[:12]}"
-    server = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with server.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with server.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        server.dispose()

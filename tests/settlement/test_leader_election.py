@@ -4,15 +4,14 @@ serves reads and takes over within seconds when the leader's lock is gone; the l
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
-from uuid import uuid4
 
 import pytest
 import redis
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, func, make_url, select, text
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.orm import Session
 
 from kernel import runtime as runtime_module
@@ -31,18 +30,9 @@ EVENTS_PER_JOURNEY = 5
 
 
 @pytest.fixture
-def database(postgres_url: str) -> Iterator[str]:
+def database(empty_postgres_url: str) -> str:
     """A database of its own on the test PostgreSQL server, dropped afterwards."""
-    name = f"rehab_{uuid4().hex[:12]}"
-    server = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with server.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with server.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        server.dispose()
+    return empty_postgres_url
 
 
 def settlement(database: str, redis_url: str, tmp_path: Path, name: str) -> TestClient:
