@@ -46,3 +46,19 @@ def read_group(
 def _decoded(entry: StreamEntry) -> Entry:
     entry_id, fields = entry
     return as_text(entry_id), {as_text(name): as_text(value) for name, value in (fields or {}).items()}
+
+
+class PendingAcknowledgedMeanwhile:
+    """A Redis whose ``group`` had pending entries when XINFO GROUPS counted them and none when XPENDING
+    ran (acknowledged in between): XPENDING's summary then names no lowest entry."""
+
+    def __init__(self, group: str, last_delivered: str = "1700000000000-5") -> None:
+        self.group, self.last_delivered = group, last_delivered
+
+    async def xinfo_groups(self, stream: str) -> list[dict[str, object]]:
+        return [
+            {"name": self.group.encode(), "last-delivered-id": self.last_delivered.encode(), "pending": 1}
+        ]
+
+    async def xpending(self, stream: str, group: str) -> dict[str, object]:
+        return {"pending": 0, "min": None, "max": None, "consumers": []}

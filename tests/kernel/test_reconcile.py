@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 import pytest
 import redis
@@ -25,7 +26,7 @@ from tests.kernel.consuming import (
     surveys_of_one_person,
     with_redis,
 )
-from tests.streams import add, read_group
+from tests.streams import PendingAcknowledgedMeanwhile, add, read_group
 
 
 def published(redis_client: redis.Redis, envelopes: list[EventEnvelope]) -> list[str]:
@@ -147,17 +148,9 @@ def test_a_long_stream_without_a_checkpoint_is_reconciled_over_several_checks(
     assert len(applied(sqlite_store)) == 5
 
 
-class PendingGoneRedis:
-    """The group had a pending entry when XINFO GROUPS counted it and none when XPENDING ran."""
-
-    async def xinfo_groups(self, stream: str) -> list[dict[str, object]]:
-        return [{"name": b"assessment", "last-delivered-id": b"1700000000000-5", "pending": 1}]
-
-    async def xpending(self, stream: str, group: str) -> dict[str, object]:
-        return {"pending": 0, "min": None, "max": None, "consumers": []}
-
-
 def test_a_group_whose_pending_entries_were_acknowledged_meanwhile_has_passed_its_last_delivered() -> None:
-    passed = asyncio.run(reconcile._group_passed(PendingGoneRedis(), "rehab.survey.events", "assessment"))  # type: ignore[arg-type]
+    redis: Any = PendingAcknowledgedMeanwhile("assessment")
+
+    passed = asyncio.run(reconcile._group_passed(redis, "rehab.survey.events", "assessment"))
 
     assert passed == (1700000000000, 5)

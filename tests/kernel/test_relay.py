@@ -16,7 +16,7 @@ from kernel.messaging.relay import OutboxRelay
 from kernel.store.store import EventStore, UnitOfWork
 from kernel.store.tables import outbox_table
 from tests.kernel.events import need_surveyed
-from tests.streams import add, entries, read_group
+from tests.streams import PendingAcknowledgedMeanwhile, add, entries, read_group
 
 STREAM = "rehab.survey.events"
 
@@ -350,21 +350,10 @@ def test_an_expected_group_the_relay_never_saw_counts_from_the_stream_start(
     assert asyncio.run(check(expected=("assessment", "settlement"))) == 2
 
 
-class PendingGoneRedis:
-    """A Redis whose group had pending entries when XINFO GROUPS counted them and none when XPENDING ran
-    (acknowledged in between): XPENDING's summary then names no lowest entry."""
-
-    async def xinfo_groups(self, stream: str) -> list[dict[str, object]]:
-        return [{"name": b"settlement", "last-delivered-id": b"1700000000000-5", "pending": 1}]
-
-    async def xpending(self, stream: str, group: str) -> dict[str, object]:
-        return {"pending": 0, "min": None, "max": None, "consumers": []}
-
-
 def test_pending_entries_acknowledged_between_the_two_reads_leave_the_floor_at_the_last_delivered(
     store: EventStore,
 ) -> None:
-    relay = OutboxRelay(store, PendingGoneRedis(), STREAM)  # type: ignore[arg-type]
+    relay = OutboxRelay(store, PendingAcknowledgedMeanwhile("settlement"), STREAM)  # type: ignore[arg-type]
 
     floor = asyncio.run(relay._delivery_floor())
 
