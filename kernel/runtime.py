@@ -21,6 +21,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
+from rehab_contracts import STREAM_OF_PRODUCER
 from sqlalchemy import MetaData
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -548,6 +549,22 @@ async def _redis_is_safe(runtime: ServiceRuntime) -> bool:
     return True
 
 
+def groups_reading(stream: str) -> frozenset[str]:
+    """The consumer groups that read ``stream``, whether or not they exist on Redis yet: each service the
+    deployment says subscribes to the stream's producer (deploy/services.toml ``subscribes_to``, which
+    tests hold equal to what each service's app subscribes to) reads it in a group named after itself
+    (``EventConsumer.group``).
+
+    The relay counts such a group from the stream's start until it has seen it, and retention trims
+    nothing while one is missing: a consumer that has not started yet (settlement deployed a day after
+    survey, a group lost with Redis's data) still finds every entry it must read, or has it published
+    again. A group someone else creates (an integrator's) is protected once it exists.
+    """
+    producers = {producer for producer, produced in STREAM_OF_PRODUCER.items() if produced == stream}
+    subscriptions = load_deployment().subscriptions
+    return frozenset(service for service, sources in subscriptions.items() if producers & set(sources))
+
+
 def _build_runtime(
     settings: ServiceSettings,
     publishes_to: str | None,
@@ -560,7 +577,11 @@ def _build_runtime(
     if settings.migrate_at_start:
         store.create_schema(tables, service=settings.service)
     redis = redis_client(settings.redis_address)
-    relay = OutboxRelay(store, redis, publishes_to, keyring=keyring) if publishes_to else None
+    relay = (
+        OutboxRelay(store, redis, publishes_to, keyring=keyring, expected_groups=groups_reading(publishes_to))
+        if publishes_to
+        else None
+    )
     consumer = (
         EventConsumer(store, settings.service, subscriptions, keyring=keyring) if subscriptions else None
     )
@@ -605,7 +626,9 @@ async def _start_when_redis_answers(runtime: ServiceRuntime, broker: RedisBroker
         runtime.tasks.append(asyncio.create_task(runtime.relay.run()))
         if (keep_seconds := retention_seconds()) is not None:  # trims only behind the slowest group
             every = min(TRIM_EVERY_SECONDS, keep_seconds)
-            trimming = trim_forever(runtime.redis, [runtime.relay.stream], keep_seconds, every_seconds=every)
+            stream = runtime.relay.stream
+            groups = groups_reading(stream)
+            trimming = trim_forever(runtime.redis, [stream], keep_seconds, groups, every_seconds=every)
             runtime.tasks.append(asyncio.create_task(trimming))
     if runtime.single_writer is not None:
         await _consume_while_leading(runtime, broker, runtime.single_writer)

@@ -38,12 +38,15 @@ def wait_until(condition: Callable[[], bool], seconds: float = 15.0) -> None:
 def run_survey_with_retention(
     tmp_path: Path, server: LocalRedis, monkeypatch: pytest.MonkeyPatch
 ) -> list[str]:
-    """Run survey as its own user with a 1 s retention; three events, two acknowledged by settlement.
-    Returns the stream's entry ids after a few trimming passes."""
+    """Run survey as its own user with a 1 s retention; three events, all acknowledged by assessment and
+    two by settlement (the groups that read survey's stream). Returns the stream's entry ids after a few
+    trimming passes."""
     monkeypatch.setenv("REHAB_STREAM_RETENTION_SECONDS", "1")
     settlement = redis.Redis.from_url(server.user_url("settlement"), decode_responses=True)
     operator = redis.Redis.from_url(server.user_url("operator"), decode_responses=True)
+    assessment = redis.Redis.from_url(server.user_url("assessment"), decode_responses=True)
     settlement.xgroup_create(STREAM, "settlement", id="0", mkstream=True)
+    assessment.xgroup_create(STREAM, "assessment", id="0")
     settings = ServiceSettings(
         service="survey", database_url=f"sqlite:///{tmp_path}/survey.db", redis_url=server.user_url("survey")
     )
@@ -56,6 +59,8 @@ def run_survey_with_retention(
         wait_until(lambda: operator.xlen(STREAM) == 3)
         delivered = read_group(settlement, STREAM, "settlement", "c1")
         settlement.xack(STREAM, "settlement", *[entry_id for entry_id, _ in delivered[:2]])
+        read = read_group(assessment, STREAM, "assessment", "c1")
+        assessment.xack(STREAM, "assessment", *[entry_id for entry_id, _ in read])
         time.sleep(3.0)  # several trimming passes (every second with a 1 s retention)
         return [entry_id for entry_id, _ in entries(operator, STREAM)]
 
