@@ -139,7 +139,10 @@ def save_decided(
     """Append the decided events (details sealed with the person's data key, minted when first needed)."""
     key: DataKey | None = None  # only registrations and corrections are sealed with it
     if any(isinstance(event, PersonRegistered | PersonDetailsCorrected) for event in decided):
-        key = keys.key_of(unit.session, person_id) or keys.create_key(unit.session, person_id)
+        # A new person (version 0: a fresh id, no stream yet) has no key to look up.
+        key = (keys.key_of(unit.session, person_id) if version else None) or keys.create_key(
+            unit.session, person_id
+        )
     appended = unit.append(stream_of(person_id), version, [new_event(event, key) for event in decided])
     projection.project(unit.session, zip(appended, decided, strict=True))
     return appended

@@ -16,6 +16,7 @@ import os
 import secrets
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -42,6 +43,19 @@ class KeyWrappingSettings(RehabSettings):
     backup for as long (0: destroyed as soon as no row uses it)."""
 
 
+_VARIABLES = ("REHAB_PERSON_KEK_DIR", "REHAB_PERSON_KEK_RETENTION_HOURS")
+"""The variables ``KeyWrappingSettings`` reads: a change of either is a new configuration."""
+
+
+@lru_cache(maxsize=8)
+def _configured(_variables: tuple[str | None, ...]) -> KekStore | None:
+    """``KekStore.configured`` for one value of ``_VARIABLES`` (a refused value raises, and is not kept)."""
+    settings = KeyWrappingSettings()
+    if settings.person_kek_dir is None:
+        return None
+    return KekStore(settings.person_kek_dir, settings.person_kek_retention_hours * 3600)
+
+
 class UnknownKek(LookupError):
     """A wrapped key names a KEK that is not in the directory (destroyed, or a wrong directory)."""
 
@@ -55,10 +69,12 @@ class KekStore:
 
     @classmethod
     def configured(cls) -> KekStore | None:
-        settings = KeyWrappingSettings()
-        if settings.person_kek_dir is None:
-            return None
-        return cls(settings.person_kek_dir, settings.person_kek_retention_hours * 3600)
+        """The store ``REHAB_PERSON_KEK_*`` name (None: wrapping is off), read again whenever they change.
+
+        Every key read and every registration asks, so the settings are parsed once per value of the
+        variables (parsing them cost more than the rest of a registration), not once per call.
+        """
+        return _configured(tuple(os.environ.get(name) for name in _VARIABLES))
 
     def current(self) -> tuple[str, bytes]:
         """The KEK that wraps new keys: the newest active one (ids sort by creation), created if none."""

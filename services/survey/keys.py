@@ -24,6 +24,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Table,
+    bindparam,
     delete,
     insert,
     select,
@@ -49,6 +50,15 @@ person_keys_table = Table(
 )
 
 
+_INSERT_KEY = insert(person_keys_table)
+_LIVE_KEY = select(person_keys_table.c.key_id, person_keys_table.c.key).where(
+    person_keys_table.c.person_id == bindparam("person_id"), person_keys_table.c.destroyed_at.is_(None)
+)
+"""Cached statements with their values as parameters: a registration compiles nothing."""
+_SECURE_DELETE = "rehab_secure_delete"
+"""Marks (in ``Connection.info``) a connection whose SQLite ``secure_delete`` is on already."""
+
+
 def check_key_wrapping(database_url: str | None) -> KekStore | None:
     """At start: a wrong ``REHAB_PERSON_KEK_*`` setting stops it; a PostgreSQL registry without wrapping
     is told that a forgotten key outlives the forget in its WAL and backups."""
@@ -66,11 +76,8 @@ def create_key(session: Session, person_id: UUID) -> DataKey:
     key = DataKey.new()
     _zero_freed_space(session)  # a page split moves keys: the space they leave is zeroed too
     stored = _stored_form(session)(str(person_id), key.secret)
-    session.execute(
-        insert(person_keys_table).values(
-            person_id=str(person_id), key_id=key.key_id, key=stored, created_at=datetime.now(UTC)
-        )
-    )
+    row = {"person_id": str(person_id), "key_id": key.key_id, "key": stored, "created_at": datetime.now(UTC)}
+    session.connection().execute(_INSERT_KEY, row)
     return key
 
 
@@ -115,11 +122,7 @@ def keys_of(session: Session, person_ids: Sequence[UUID]) -> dict[UUID, DataKey]
 
 def key_of(session: Session, person_id: UUID) -> DataKey | None:
     """The person's data key; None when it was destroyed or the person predates sealing (schema v1)."""
-    row = session.execute(
-        select(person_keys_table.c.key_id, person_keys_table.c.key).where(
-            person_keys_table.c.person_id == str(person_id), person_keys_table.c.destroyed_at.is_(None)
-        )
-    ).first()
+    row = session.connection().execute(_LIVE_KEY, {"person_id": str(person_id)}).first()
     store = KekStore.configured()
     _destroy_expired_keks(session, store)
     if row is None:
@@ -242,6 +245,9 @@ def _stored_form(session: Session) -> Callable[[str, bytes], bytes]:
 
 
 def _zero_freed_space(session: Session) -> None:
-    """SQLite keeps deleted and moved content in free space unless told to zero it (per connection)."""
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(text("PRAGMA secure_delete = ON"))
+    """SQLite keeps deleted and moved content in free space unless told to zero it (per connection: told
+    once, on the connection's first key write; it stays on for as long as the connection lives)."""
+    connection = session.connection()
+    if connection.dialect.name == "sqlite" and not connection.info.get(_SECURE_DELETE):
+        connection.exec_driver_sql("PRAGMA secure_delete = ON")
+        connection.info[_SECURE_DELETE] = True

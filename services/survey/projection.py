@@ -21,6 +21,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    bindparam,
     false,
     func,
     insert,
@@ -78,6 +79,12 @@ surveys_table = Table(
     Column("hardship_statuses", JSON, nullable=False, server_default="[]"),
     Column("residence_permit", Boolean, nullable=False, server_default=false()),
 )
+
+
+_INSERT_PERSON = insert(persons_table)
+_INSERT_SURVEY = insert(surveys_table)
+_PERSON_HOLDING = select(persons_table.c.person_id).where(persons_table.c.id_number == bindparam("id_number"))
+"""Cached statements with their values as parameters: a command compiles nothing."""
 
 
 @dataclass(frozen=True)
@@ -158,12 +165,11 @@ def _person_row(event: PersonRegistered) -> dict[str, Any]:
 
 def _insert_person(session: Session, event: PersonRegistered) -> None:
     details = event.details
-    values = _person_row(event)
     try:
-        with session.begin_nested():
-            session.execute(insert(persons_table).values(values))
+        session.connection().execute(_INSERT_PERSON, _person_row(event))
     except IntegrityError:
-        # Two registrations of one ID number raced past the check: the unique index decides.
+        # Two registrations of one ID number raced past the check: the unique index decides. No
+        # savepoint: the refusal rolls the command's whole unit back (as the sheet import's does).
         raise StateConflict(
             f"身份证号 {details.id_number} 已登记",
             field="id_number",
@@ -224,7 +230,7 @@ def _survey_row(event_id: UUID, event: NeedSurveyed) -> dict[str, Any]:
 
 
 def _insert_survey(session: Session, event_id: UUID, event: NeedSurveyed) -> None:
-    session.execute(insert(surveys_table).values(_survey_row(event_id, event)))
+    session.connection().execute(_INSERT_SURVEY, _survey_row(event_id, event))
     if event.supersedes is not None:
         session.execute(
             update(surveys_table)
@@ -236,7 +242,7 @@ def _insert_survey(session: Session, event_id: UUID, event: NeedSurveyed) -> Non
 # -- queries -----------------------------------------------------------------------------------------
 def person_holding(session: Session, id_number: str) -> UUID | None:
     """The person registered with this ID number, if any."""
-    found = session.scalar(select(persons_table.c.person_id).where(persons_table.c.id_number == id_number))
+    found = session.connection().execute(_PERSON_HOLDING, {"id_number": id_number}).scalar()
     return UUID(found) if found else None
 
 

@@ -12,9 +12,13 @@ import pytest
 import redis
 from fastapi.testclient import TestClient
 from rehab_contracts import SURVEY_STREAM, EventEnvelope
+from sqlalchemy import func, select
 
 from kernel.runtime import ServiceSettings
+from kernel.store.store import outbox_table
+from services.survey import handlers
 from services.survey.app import create_app
+from services.survey.keys import person_keys_table
 from tests.problem_json import field_error_of
 from tests.survey.people import child, make_id, person_body
 
@@ -131,6 +135,21 @@ def test_registering_an_id_number_twice_is_a_409_naming_the_first_person(client:
     assert error_of(response)["code"] == "survey.id_number.already_registered"
     assert person_id in error_of(response)["message"]
     assert len(stored_events(client, "survey.person_registered")) == 1
+
+
+def test_a_registration_racing_past_the_id_number_check_is_refused_by_the_index_and_leaves_nothing(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    register(client)
+    # As if another registration of this ID number committed between the check and the insert.
+    monkeypatch.setattr(handlers.projection, "person_holding", lambda _session, _id_number: None)
+    response = client.post("/persons", json=person_body(name="李明明"))
+    assert response.status_code == 409
+    assert error_of(response)["code"] == "survey.id_number.already_registered"
+    assert len(stored_events(client, "survey.person_registered")) == 1
+    with client.app.state.runtime.store.engine.connect() as connection:  # type: ignore[attr-defined]
+        assert connection.scalar(select(func.count()).select_from(person_keys_table)) == 1
+        assert connection.scalar(select(func.count()).select_from(outbox_table)) == 1
 
 
 def test_an_uncertified_child_is_registered_with_a_guardian(client: TestClient) -> None:
