@@ -17,7 +17,7 @@ about N/4 (a quarter of the same journeys), and the table gives the medians of `
      person by person, drop the old ledger, insert the postings in batches, build their indexes,
      report, commit); ``--as-of`` (``totals_as_of``: every archived envelope validated, totals folded
      person by person); ``--policy`` (``replay_under``, the same under the policy in force); and the
-     live book's warm-up at start-up (``LiveLedger.warm``, the one path whose memory is the book);
+     settlement's start-up and the live ledger's books of 20,000 persons built from the log (``live``);
 (b)  the ``eventsourcing`` library replaying the same events into the same fee tally (bench/tally.py),
      its notification-log reader and mapper, in this interpreter, once.
 
@@ -50,7 +50,6 @@ from bench.tally import build_library_archive, replay_with_reader
 from kernel.store.store import create_store_engine, inbox_table
 from services.settlement.book.policy import PolicySet, load_policies
 from services.settlement.ledger.as_of import totals_as_of
-from services.settlement.ledger.live import LiveLedger
 from services.settlement.ledger.replay import rebuild_ledger
 from services.settlement.ledger.what_if import replay_under
 
@@ -123,7 +122,7 @@ PATHS = {
     "replay": "(c) rehab replay (rebuild_ledger)",
     "as-of": "    rehab replay --as-of (totals_as_of)",
     "policy": "    rehab replay --policy (replay_under)",
-    "warm-up": "    live book warm-up (LiveLedger.warm)",
+    "live": "    settlement start-up + 20,000 persons' books",
 }
 
 
@@ -141,10 +140,51 @@ def run_path(path: str, database: Path) -> int:
         policy = policies.in_force("liangjiang", date(2024, 10, 1))
         assert policy is not None
         return replay_under(engine, policy, policies).events
-    elif path == "warm-up":
-        LiveLedger(policies).warm(engine)
+    elif path == "live":
+        return int(live_start(engine, policies)["events"])
     with engine.connect() as connection:
         return connection.scalar(select(func.count()).select_from(inbox_table)) or 0
+
+
+LIVE_PERSONS = 20_000
+"""Persons whose books the ``live`` path builds from the log (as their next events would)."""
+
+
+def live_start(engine: Engine, policies: Any) -> dict[str, Any]:
+    """What settlement does before it consumes (the unsettled items written once from the log, on a store
+    that never had them), then the books of ``LIVE_PERSONS`` persons spread over the archive built from
+    their logged facts, as each person's next event would: memory holds ``PERSONS_KEPT`` books."""
+    from services.settlement.ledger import unsettled
+    from services.settlement.ledger.live import LiveLedger
+    from services.settlement.ledger.replay import build_unsettled
+    from services.settlement.ledger.tables import facts_table
+
+    start = time.perf_counter()
+    items = build_unsettled(engine, policies) if not unsettled.is_built(engine) else None
+    started = time.perf_counter() - start
+    ledger = LiveLedger(policies)
+    with engine.connect() as connection:
+        events = connection.scalar(select(func.count()).select_from(inbox_table))
+        persons = connection.scalar(select(func.count(facts_table.c.person.distinct()))) or 0
+        step = max(1, persons // LIVE_PERSONS)
+        chosen = connection.scalars(
+            select(facts_table.c.person)
+            .where(facts_table.c.person.is_not(None))
+            .distinct()
+            .order_by(facts_table.c.person)
+        )
+        wanted = [person for index, person in enumerate(chosen) if index % step == 0][:LIVE_PERSONS]
+        start = time.perf_counter()
+        built = ledger.warm(connection, wanted)
+        loading = time.perf_counter() - start
+    return {
+        "events": events,
+        "start_up_seconds": round(started, 2),
+        "unsettled_written": items,
+        "books_built": built,
+        "ms_per_book": round(1000 * loading / max(built, 1), 3),
+        "books_kept": len(ledger.kept_persons()),
+    }
 
 
 def child(path: str, database: Path) -> None:

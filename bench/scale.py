@@ -42,10 +42,10 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select, text
+from sqlalchemy import Engine, insert, select, text
 
 from bench.journeys import _Journey  # one journey at a time: generate() holds every journey
-from bench.replay import read_raw
+from bench.replay import live_start, read_raw
 from kernel.store.store import EventStore, create_store_engine, inbox_table
 from kernel.store.tables import events_table, outbox_table
 from services.settlement.ledger.fact_log import derive_fact_log
@@ -62,7 +62,7 @@ PATHS = {
     "raw": "archive read + json.loads (sqlite3), the floor",
     "replay": "rehab replay (rebuild_ledger)",
     "as-of": "rehab replay --as-of mid-year (totals_as_of)",
-    "warm-up": "settlement start-up: live book warmed (LiveLedger.warm)",
+    "live": "settlement start-up, then the books of 20,000 persons from the log",
     "loss-check": "relay loss check, N published in the outbox",
 }
 
@@ -208,7 +208,6 @@ def run_path(path: str, workdir: Path) -> dict[str, Any]:
     """One path, in this interpreter; returns what it went through."""
     from services.settlement.book.policy import load_policies
     from services.settlement.ledger.as_of import totals_as_of
-    from services.settlement.ledger.live import LiveLedger
     from services.settlement.ledger.replay import rebuild_ledger
 
     about = json.loads((workdir / ABOUT).read_text())
@@ -225,9 +224,7 @@ def run_path(path: str, workdir: Path) -> dict[str, Any]:
     if path == "as-of":
         totals = totals_as_of(engine, date.fromisoformat(about["as_of"]), policies)
         return {"events": totals.events, "as_of": about["as_of"]}
-    LiveLedger(policies).warm(engine)
-    with engine.connect() as connection:
-        return {"events": connection.scalar(select(func.count()).select_from(inbox_table))}
+    return live_start(engine, policies)
 
 
 async def loss_check(workdir: Path, about: dict[str, Any]) -> dict[str, Any]:

@@ -242,7 +242,7 @@ def _read_ledger(engine: Engine, data: StoreData) -> None:
     from rehab.verify_amounts import stored_amounts_beyond_bound
     from services.settlement.book.policy import load_policies
     from services.settlement.ledger.archive import archive
-    from services.settlement.ledger.live import feed_archive
+    from services.settlement.ledger.books import feed_archive
     from services.settlement.ledger.report import ledger_report
     from services.settlement.ledger.tables import postings_table
 

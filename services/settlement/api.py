@@ -26,6 +26,7 @@ from services.settlement.documents.chain import street_persons
 from services.settlement.documents.labels import rule_name
 from services.settlement.documents.reports import Coverage, coverage_report, policy_of_year, progress_report
 from services.settlement.documents.spending import Spending, year_spending
+from services.settlement.ledger import unsettled
 from services.settlement.ledger.archive import archived_events
 from services.settlement.ledger.live import LiveLedger
 from services.settlement.ledger.queries import find_posting, find_postings, journal_lines_of
@@ -377,14 +378,15 @@ def get_posting(posting_id: UUID, runtime: Runtime, ledger: Ledger, caller: Call
 )
 def list_unsettled(
     runtime: Runtime,
-    ledger: Ledger,
     caller: Caller,
     request: Request,
     response: Response,
     limit: Limit = MAX_PAGE,
     offset: Offset = 0,
 ) -> list[UnsettledOut]:
-    items = visible_unsettled(runtime.store.engine, ledger_scope(caller), ledger.unsettled())
+    items = visible_unsettled(
+        runtime.store.engine, ledger_scope(caller), unsettled.read(runtime.store.engine)
+    )
     shown = page_of(items, limit=limit, offset=offset, request=request, response=response)
     return [
         UnsettledOut(

@@ -12,10 +12,13 @@ from kernel.web.instrumentation import ServiceCounter
 from services.settlement.api import router
 from services.settlement.book.policy import load_policies
 from services.settlement.documents_api import router as documents_router
+from services.settlement.fact_types import SETTLEMENT_EVENT_TYPES
 from services.settlement.handlers import SettlementHandlers
+from services.settlement.ledger import unsettled
+from services.settlement.ledger.fact_log import covers_archive, derive_fact_log
 from services.settlement.ledger.live import LiveLedger
-from services.settlement.ledger.replay import rebuild_ledger, stored_before_journal_view
-from services.settlement.ledger.tables import metadata, postings_table
+from services.settlement.ledger.replay import build_unsettled, rebuild_ledger, stored_before_journal_view
+from services.settlement.ledger.tables import facts_table, metadata, postings_table
 from services.settlement.replay_api import router as replay_router
 
 DESCRIPTION = """\
@@ -37,21 +40,25 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     leadership = Leadership(settings.store_url, LEDGER_WRITER) if elects_leaders(settings.store_url) else None
     ledger = LiveLedger(load_policies(), fence=leadership.fence if leadership is not None else None)
 
-    def warm(runtime: ServiceRuntime) -> None:
-        engine = runtime.store.engine
-        if leadership is not None:
-            ledger.warm_in_background(engine)  # for reads; the instance elected brings it up to date
-        elif stored_before_journal_view(engine):
-            rebuild_ledger(engine, ledger.policies, live=ledger)  # the ledger is a projection: rebuilt
-        else:
-            ledger.warm_in_background(engine)  # healthy at once; events wait for the warm book
-
-    def lead(runtime: ServiceRuntime) -> None:
+    def prepare(runtime: ServiceRuntime) -> None:
+        """Before consuming: the ledger and the projections the books write, as this release keeps them."""
         engine = runtime.store.engine
         if stored_before_journal_view(engine):
-            rebuild_ledger(engine, ledger.policies, live=ledger)
-        else:
-            ledger.take_over(engine)  # every fact the previous leader committed: its transactions ended
+            rebuild_ledger(engine, ledger.policies, live=ledger)  # the ledger is a projection: rebuilt
+            return
+        with engine.begin() as connection:
+            if not covers_archive(connection, facts_table, SETTLEMENT_EVENT_TYPES):
+                derive_fact_log(connection)
+        if not unsettled.is_built(engine):
+            build_unsettled(engine, ledger.policies)
+
+    def start(runtime: ServiceRuntime) -> None:
+        if leadership is None:  # one instance: it writes
+            prepare(runtime)
+
+    def lead(runtime: ServiceRuntime) -> None:
+        ledger.forget()  # books fed while another instance led would be behind: built again from the log
+        prepare(runtime)
 
     app = create_service_app(
         settings,
@@ -61,12 +68,11 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         publishes_to=None,
         subscriptions=SettlementHandlers(ledger).subscriptions(),
         tables=metadata,
-        on_start=warm,
+        on_start=start,
         single_writer=SingleWriter(
             leadership,
             on_elected=lead,
-            on_deposed=lambda _runtime: ledger.mark_stale(),
-            follow=lambda runtime: ledger.follow(runtime.store.engine),
+            on_deposed=lambda _runtime: ledger.forget(),
         )
         if leadership is not None
         else None,

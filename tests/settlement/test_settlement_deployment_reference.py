@@ -16,7 +16,7 @@ from services.settlement.app import create_app
 from services.settlement.book.policy import load_policies
 from services.settlement.deployment import deployment_jurisdiction, settled_jurisdiction
 from services.settlement.ledger.archive import facts_of
-from services.settlement.ledger.live import feed_facts
+from services.settlement.ledger.books import feed_facts
 from tests.problem_json import field_error_of
 from tests.settlement.settlement_builders import Journey
 

@@ -15,7 +15,7 @@ from services.settlement.book.dues import Posting
 from services.settlement.book.facts import Fact, InstitutionChanged
 from services.settlement.book.policy import load_policies
 from services.settlement.ledger import fact_log, person_order, replay
-from services.settlement.ledger.live import feed_facts
+from services.settlement.ledger.books import feed_facts
 from services.settlement.ledger.person_order import fold_facts, settle_by_person
 from services.settlement.ledger.replay import rebuild_ledger
 from services.settlement.ledger.report import report_of

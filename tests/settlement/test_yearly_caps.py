@@ -19,7 +19,7 @@ from services.settlement.book.facts import ApprovedItem, Fact, ItemsApproved, Pe
 from services.settlement.book.policy import load_policies
 from services.settlement.book.settlement_book import SettlementBook
 from services.settlement.ledger import person_order
-from services.settlement.ledger.live import feed_facts
+from services.settlement.ledger.books import feed_facts
 from services.settlement.ledger.person_order import settle_by_person
 
 POLICIES = load_policies()

@@ -26,7 +26,7 @@ from kernel.domain.clock import CHINA_STANDARD_TIME, business_time
 from services.settlement.book.dues import Posting
 from services.settlement.book.policy import PolicySet, load_policies
 from services.settlement.ledger.archive import Counted, archive, facts_of
-from services.settlement.ledger.live import feed_archive
+from services.settlement.ledger.books import feed_archive
 from services.settlement.ledger.person_order import fold_facts, fold_log
 from services.settlement.ledger.report import LedgerReport, render, report_of
 

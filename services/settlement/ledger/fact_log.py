@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, Row, Select, Table, delete, func, select
+from sqlalchemy import Connection, CursorResult, Engine, Row, Select, Table, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from kernel.store.store import inbox_table
@@ -42,10 +43,74 @@ def decode(text: str) -> Fact:
     return _DECODERS[row[0]](row)
 
 
-def append(database: Database, table: Table, fact: Fact) -> None:
-    """Log one fact the live book is being fed (in the consumer's transaction)."""
+def append(database: Database, table: Table, fact: Fact, person: str | None) -> None:
+    """Log one fact the live book is being fed (in the consumer's transaction), with the person it
+    concerns (None: an institution change whose application no logged fact names yet)."""
     # The values as parameters: one compiled statement is cached and reused, not one built per fact.
-    database.execute(table.insert(), {"event_id": fact.event_id, "fact": encode(fact)})
+    database.execute(table.insert(), _row(fact, person))
+
+
+def _row(fact: Fact, person: str | None) -> dict[str, str | None]:
+    return {
+        "event_id": fact.event_id,
+        "fact": encode(fact),
+        "person": person,
+        "application": getattr(fact, "application", None),
+    }
+
+
+def of_person(database: Database, person: str) -> Iterator[Fact]:  # a Session or a Connection
+    """The facts logged about one person, in the order they were fed (the index on person, position)."""
+    query = select(facts_table.c.fact).where(facts_table.c.person == person).order_by(facts_table.c.position)
+    return decoded(database.scalars(query))
+
+
+def person_of_application(database: Database, application: str) -> str | None:
+    """The person the logged facts of an application name, or None when none does yet."""
+    column = facts_table.c
+    query = select(column.person).where(column.application == application, column.person.is_not(None))
+    return database.scalar(query.limit(1))
+
+
+def unnamed_applications(database: Database | Engine) -> set[str]:
+    """The applications with logged facts that name no person yet (institution changes that came first)."""
+    column = facts_table.c
+    query = select(column.application).where(column.person.is_(None), column.application.is_not(None))
+    if isinstance(database, Engine):
+        with database.connect() as connection:
+            return set(connection.scalars(query.distinct()))
+    return set(database.scalars(query.distinct()))
+
+
+def name_application(database: Database, application: str, person: str) -> int:
+    """Give an application's facts that name no person (institution changes logged first) their person."""
+    column = facts_table.c
+    statement = (
+        update(facts_table)
+        .where(column.application == application, column.person.is_(None))
+        .values(person=person)
+    )
+    result: CursorResult[Any] = database.execute(statement)  # type: ignore[assignment]
+    return result.rowcount or 0
+
+
+def name_unnamed(database: Database) -> int:
+    """Give the facts that name no person the person of their application's other facts (after the log is
+    written again); returns how many rows were named."""
+    column, other = facts_table.c, facts_table.alias("named")
+    person_of_it = (
+        select(other.c.person)
+        .where(other.c.application == column.application, other.c.person.is_not(None))
+        .limit(1)
+        .scalar_subquery()
+    )
+    statement = (
+        update(facts_table)
+        .where(column.person.is_(None), column.application.is_not(None))
+        .values(person=person_of_it)
+    )
+    result: CursorResult[Any] = database.execute(statement)  # type: ignore[assignment]
+    return result.rowcount or 0
 
 
 def read(database: Database | Engine, table: Table) -> Iterator[Fact]:
@@ -105,17 +170,19 @@ def decoded(rows: Iterable[str]) -> Iterator[Fact]:
 def rewrite(database: Database, table: Table, facts: Iterable[Fact]) -> int:
     """Replace the log with these facts, in order; returns how many."""
     database.execute(delete(table))
-    rows: list[dict[str, str]] = []
+    rows: list[dict[str, str | None]] = []
     count = 0
     for fact in facts:
-        rows.append({"event_id": fact.event_id, "fact": encode(fact)})
+        rows.append(_row(fact, getattr(fact, "person", None)))
         if len(rows) == _BATCH:
             count += _insert(database, table, rows)
             rows = []
-    return count + _insert(database, table, rows)
+    count += _insert(database, table, rows)
+    name_unnamed(database)
+    return count
 
 
-def _insert(database: Database, table: Table, rows: Sequence[dict[str, str]]) -> int:
+def _insert(database: Database, table: Table, rows: Sequence[dict[str, str | None]]) -> int:
     if rows:
         database.execute(table.insert(), list(rows))
     return len(rows)

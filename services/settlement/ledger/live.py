@@ -1,248 +1,251 @@
-"""The live ledger 在线账: the settlement book kept warm between events behind one lock, and book feeding.
+"""The live ledger 在线账: the books of recent persons kept warm between events, and book feeding.
 
-Postings are written in the transaction that records the consumed event, so the archive and the
-ledger never disagree; a posting's unique id (uuid5 of its key) is a second guard against paying
-twice. When that transaction does not commit, the book is ahead of the database: it is marked
-stale, and the next event rebuilds it from the fact log and writes whatever postings are missing.
+Every payment rests on one person's facts (ADR 0019), so the live ledger keeps one book per person, for
+the ``PERSONS_KEPT`` persons fed most recently; a person whose book is not kept has it built again from
+their facts in the fact log (read by the index on person) when their next fact comes. Memory holds those
+books, whatever the history's length, and a start-up reads nothing (ADR 0021).
+
+Postings are written in the transaction that records the consumed event, so the archive and the ledger
+never disagree; a posting's unique id (uuid5 of its key) is a second guard against paying twice. What a
+person's book leaves unsettled is written in the same transaction (``settlement_unsettled``). When that
+transaction does not commit, the books it fed are ahead of the database: they are dropped, and built
+again from the log when next needed.
 """
 
 from __future__ import annotations
 
-import gc
-import logging
 import threading
-import time
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
-from rehab_contracts import EventEnvelope
-from sqlalchemy import Connection, Engine, event
+from sqlalchemy import Connection, event
 from sqlalchemy.orm import Session
 
 from kernel.store.store import UnitOfWork
-from services.settlement.book.dues import Posting, Unsettled
+from services.settlement.book.dues import Unsettled
 from services.settlement.book.facts import Fact
 from services.settlement.book.policy import PolicySet
 from services.settlement.book.settlement_book import SettlementBook
-from services.settlement.deployment import deployment_jurisdiction
-from services.settlement.fact_types import SETTLEMENT_EVENT_TYPES
-from services.settlement.ledger import fact_log
-from services.settlement.ledger.archive import facts_of
-from services.settlement.ledger.log_position import LogPosition
+from services.settlement.ledger import fact_log, unsettled
+from services.settlement.ledger.books import discard, new_book, without_cycle_collection
 from services.settlement.ledger.posting_rows import write_postings
 from services.settlement.ledger.tables import facts_table
 
-_log = logging.getLogger(__name__)
+PERSONS_KEPT = 5_000
+"""Books kept in memory: the persons fed most recently (a person's book is a few kilobytes)."""
 
-RECOUNT_SECONDS = 60.0
-"""How often a standby counts the fact log against what its book was fed (a rewritten log: build again)."""
-
-
-def new_book(policies: PolicySet) -> SettlementBook:
-    """An empty book for the deployment's jurisdiction, naming its institutions in the reasons it gives."""
-    jurisdiction = deployment_jurisdiction()
-    names = {institution.id: institution.name for institution in jurisdiction.assessment_institutions}
-    names.update({institution.id: institution.name for institution in jurisdiction.service_institutions})
-    return SettlementBook(policies, jurisdiction.jurisdiction, names)
+_TRANSACTION = "settlement.live"
+_WATCHED = "settlement.live.watched"
 
 
-def feed_archive(
-    envelopes: Iterable[EventEnvelope], policies: PolicySet
-) -> tuple[SettlementBook, list[Posting]]:
-    """A fresh book fed with events in the given order, and every posting it made due."""
-    return feed_facts(facts_of(envelopes), policies)
+@dataclass
+class _Kept:
+    """A person's book, the applications their facts named, and what the book left unsettled last."""
+
+    book: SettlementBook
+    applications: set[str] = field(default_factory=set)
+    unsettled: list[Unsettled] = field(default_factory=list)
 
 
-def feed_facts(facts: Iterable[Fact], policies: PolicySet) -> tuple[SettlementBook, list[Posting]]:
-    """A fresh book fed with facts in the given order, and every posting it made due."""
-    book = new_book(policies)
-    postings: list[Posting] = []
-    feed = book.feed
-    with without_cycle_collection():
-        for fact in facts:
-            postings += feed(fact)
-    return book, postings
+@dataclass
+class _Transaction:
+    """What one consumer transaction fed: its persons' books are ahead of the database until it commits."""
 
-
-@contextmanager
-def without_cycle_collection() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector during a bulk build, then resume it.
-
-    A replay allocates hundreds of thousands of long-lived objects and makes no reference cycles;
-    the collector's full passes over them were a third of the replay (reference counting still
-    frees everything as usual).
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-def discard(book: SettlementBook) -> None:
-    """Let reference counting free a book now, even while the cyclic collector is paused.
-
-    A book refers to itself (its routing table holds its bound methods), so dropping the last
-    reference leaves it to the collector, which a bulk replay pauses; emptying its attributes
-    breaks the cycle. The book must not be used again.
-    """
-    vars(book).clear()
+    touched: set[str] = field(default_factory=set)
+    unnamed: bool = False
+    """It logged a fact that names no person (the set of such applications is read again on rollback)."""
+    committed: bool = False
 
 
 class LiveLedger:
-    """The settlement book kept in memory between events, shared by the four stream subscribers.
+    """Per-person settlement books kept between events, shared by the four stream subscribers.
 
-    Subscribers call from worker threads, so every use of the book holds the lock. ``fence``, when
-    given, is called in each recording transaction before anything is written, and raises when this
-    process must not write (it no longer leads: ADR 0020).
+    Subscribers call from worker threads, so every use of the books holds the lock. ``fence``, when given,
+    is called in each recording transaction before anything is written, and raises when this process must
+    not write (it no longer leads: ADR 0020). ``persons_kept`` bounds the books in memory; a book fed by a
+    transaction still open is never dropped for room (another transaction could not see its facts yet).
     """
 
-    def __init__(self, policies: PolicySet, fence: Callable[[Session], None] | None = None) -> None:
+    def __init__(
+        self,
+        policies: PolicySet,
+        fence: Callable[[Session], None] | None = None,
+        persons_kept: int = PERSONS_KEPT,
+    ) -> None:
         self.policies = policies
         self.fence = fence
-        self._lock = threading.Lock()
-        self._book = new_book(policies)
-        self._stale = False
-        self._position: LogPosition | None = None
-        """How far the book has read the fact log; None once it recorded facts itself (their positions are
-        not known here) or went stale: a standby or a take-over then builds the book again."""
-        self._recount_at = 0.0
+        self.persons_kept = persons_kept
+        self._lock = threading.RLock()
+        self._books: OrderedDict[str, _Kept] = OrderedDict()
+        self._open: dict[str, int] = {}
+        """Persons fed by transactions still open, and by how many."""
+        self._unnamed: set[str] | None = None
+        """Applications whose logged facts name no person yet; None until read from the log."""
+        self.loaded = 0
+        """Books built from the log (a person not kept, or not known yet): for tests and metrics."""
 
-    @property
-    def stale(self) -> bool:
-        return self._stale
-
-    def warm(self, engine: Engine) -> None:
-        """Feed the fact log to a fresh book, writing no posting (at start-up)."""
-        self.replace(lambda: self._warmed(engine))
-
-    def warm_in_background(self, engine: Engine) -> threading.Thread:
-        """``warm`` in a thread, the lock taken here first: the service answers at once, and an event
-        (or a read of the book) waits for the warm book instead of finding an empty one. A failure
-        leaves the book stale: the first event catches up from the fact log."""
-        self._lock.acquire()
-
-        def run() -> None:
-            try:
-                self._swap(lambda: self._warmed(engine))
-            except Exception:
-                self._stale = True
-                _log.exception("settlement: the warm-up failed; the first event rebuilds the book")
-            finally:
-                self._lock.release()
-
-        thread = threading.Thread(target=run, name="settlement-warm-up", daemon=True)
-        thread.start()
-        return thread
-
-    def _warmed(self, engine: Engine) -> SettlementBook:
-        with engine.begin() as connection:  # writes only when the log must be derived
-            if not fact_log.covers_archive(connection, facts_table, SETTLEMENT_EVENT_TYPES):
-                fact_log.derive_fact_log(connection)
-            position = LogPosition()
-            book = feed_facts(fact_log.decoded(position.unread(connection)), self.policies)[0]
-        self._position = position
-        return book
-
-    # -- a standby's book (ADR 0020) -------------------------------------------------------------------
-    def follow(self, engine: Engine) -> None:
-        """Feed the book what the leader logged since the last call: a standby's book stays hot, its reads
-        current, and a take-over reads only the rest. The postings it makes due are the leader's to write."""
+    # -- recording ---------------------------------------------------------------------------------------
+    def record(self, unit: UnitOfWork, fact: Fact) -> None:
+        """Feed one consumed fact to its person's book and write the postings it made due and what the book
+        leaves unsettled, in the consumer's transaction."""
         with self._lock:
-            position = self._position
-            if self._stale or position is None:
-                self._swap(lambda: self._warmed(engine))
-                return
+            session = unit.session
+            if self.fence is not None:
+                self.fence(session)
+            transaction = self._join(session)
+            application: str | None = getattr(fact, "application", None)
+            person: str | None = getattr(fact, "person", None)
+            if person is None:  # an institution change names its application only
+                person = fact_log.person_of_application(session, application) if application else None
+                if person is None:
+                    self._unnamed_of(session).add(str(application))
+                    transaction.unnamed = True
+                    fact_log.append(session, facts_table, fact, None)
+                    return
+            kept = self._book_of(session, person, transaction)
+            if application is not None and application not in kept.applications:
+                kept = self._claim(session, application, person, kept, transaction)
+            fact_log.append(session, facts_table, fact, person)
             try:
-                with engine.connect() as connection:
-                    self._feed_unread(connection, position)
-                    if time.monotonic() >= self._recount_at:
-                        self._recount_at = time.monotonic() + RECOUNT_SECONDS
-                        self._stale = not position.matches(connection)
-            except Exception:
-                self._stale = True  # the next call builds the book again
+                write_postings(session, kept.book.feed(fact))
+                now = kept.book.unsettled()
+                if now != kept.unsettled:
+                    unsettled.replace(session, person, now)
+                    kept.unsettled = now
+            except BaseException:
+                self._drop(person)  # the book may hold half of the fact
                 raise
 
-    def take_over(self, engine: Engine) -> None:
-        """Bring the book up to the whole log when this instance is elected to write (the previous leader's
-        transactions have ended): the rows it has not followed yet, or the log again when they disagree."""
-        with self._lock:
-            position = self._position
-            if not self._stale and position is not None:
-                with engine.connect() as connection:
-                    self._feed_unread(connection, position, final=True)
-                    if position.matches(connection):
-                        return
-                _log.warning("settlement: the followed book differs from the fact log; building it again")
-            self._swap(lambda: self._warmed(engine))
+    def _claim(
+        self, session: Session, application: str, person: str, kept: _Kept, transaction: _Transaction
+    ) -> _Kept:
+        """The first fact of an application in this person's book: facts of it logged before its person was
+        known (institution changes) become theirs, in their place in the log.
 
-    def _feed_unread(self, connection: Connection, position: LogPosition, *, final: bool = False) -> None:
-        feed = self._book.feed
+        A fact is its own person's even when its application's other facts name someone else (the producers
+        refuse that: delivery records a service for the approved person only); their book does not hold
+        the application's approval, so it waits unsettled there."""
+        if application in self._unnamed_of(session):
+            fact_log.name_application(session, application, person)
+            self._unnamed_of(session).discard(application)
+            transaction.unnamed = True
+            self._drop(person)  # built again below, the named facts in their place
+            kept = self._book_of(session, person, transaction)
+        kept.applications.add(application)
+        return kept
+
+    def _book_of(self, session: Session, person: str, transaction: _Transaction) -> _Kept:
+        if person not in transaction.touched:
+            transaction.touched.add(person)
+            self._open[person] = self._open.get(person, 0) + 1
+        kept = self._books.get(person)
+        if kept is None:
+            kept = self._load(session, person)
+            self._books[person] = kept
+            self._make_room()  # never this person's: their transaction is open
+        else:
+            self._books.move_to_end(person)
+        return kept
+
+    def _load(self, session: Session | Connection, person: str) -> _Kept:
+        """A person's book fed their logged facts (those of this transaction too), writing nothing."""
+        book = new_book(self.policies)
+        kept = _Kept(book)
         with without_cycle_collection():
-            for fact in fact_log.decoded(position.unread(connection, final=final)):
-                feed(fact)
+            for fact in fact_log.of_person(session, person):
+                book.feed(fact)
+                application = getattr(fact, "application", None)
+                if application is not None:
+                    kept.applications.add(application)
+        kept.unsettled = book.unsettled()
+        self.loaded += 1
+        return kept
 
-    def replace(self, build: Callable[[], SettlementBook]) -> None:
-        """Swap in a book built while holding the lock (warm-up, rebuild)."""
-        with self._lock:
-            self._swap(build)
-
-    def _swap(self, build: Callable[[], SettlementBook]) -> None:
-        # The old book goes before the new one is built, so memory holds one book, not two; should
-        # the build fail, the caller marks the book stale and the next event rebuilds it.
-        discard(self._book)
-        self._book = new_book(self.policies)
-        self._position = None  # a build that does not say how far it read leaves the position unknown
-        self._book = build()
-        self._stale = False
-
-    def mark_stale(self, *_args: Any) -> None:
-        self._stale = True
-        self._position = None
-
-    def record(self, unit: UnitOfWork, fact: Fact) -> None:
-        """Feed one consumed fact and write the postings it made due, in the consumer's transaction."""
-        with self._lock:
-            self._watch(unit.session)
-            if self.fence is not None:
-                self.fence(unit.session)
-            self._position = None
-            fact_log.append(unit.session, facts_table, fact)
-            if self._stale:
-                self._catch_up(unit)
+    def _make_room(self) -> None:
+        if len(self._books) <= self.persons_kept:
+            return
+        for person in list(self._books):
+            if len(self._books) <= self.persons_kept:
                 return
-            write_postings(unit.session, self._book.feed(fact))
+            if person not in self._open:
+                self._drop(person)
 
-    def unsettled(self) -> list[Unsettled]:
+    def _drop(self, person: str) -> None:
+        kept = self._books.pop(person, None)
+        if kept is not None:
+            discard(kept.book)
+
+    def _unnamed_of(self, session: Session) -> set[str]:
+        if self._unnamed is None:
+            self._unnamed = fact_log.unnamed_applications(session)
+        return self._unnamed
+
+    # -- the transaction's end ----------------------------------------------------------------------------
+    def _join(self, session: Session) -> _Transaction:
+        """This session's transaction, watched: at its end, its persons' books are released, and dropped
+        when it did not commit (rolled back or just closed)."""
+        transaction: _Transaction | None = session.info.get(_TRANSACTION)
+        if transaction is None:
+            transaction = session.info[_TRANSACTION] = _Transaction()
+            if session.info.get(_WATCHED) is not self:  # once per session: its next transactions too
+                session.info[_WATCHED] = self
+                event.listen(session, "after_commit", self._on_commit)
+                event.listen(session, "after_transaction_end", self._on_end)
+        return transaction
+
+    @staticmethod
+    def _on_commit(session: Session) -> None:
+        transaction: _Transaction | None = session.info.get(_TRANSACTION)
+        if transaction is not None:
+            transaction.committed = True
+
+    def _on_end(self, session: Session, ended: Any) -> None:
+        if ended.parent is not None:
+            return
+        transaction: _Transaction | None = session.info.pop(_TRANSACTION, None)
+        if transaction is None:
+            return
         with self._lock:
-            return self._book.unsettled()
+            for person in transaction.touched:
+                left = self._open.get(person, 1) - 1
+                if left:
+                    self._open[person] = left
+                else:
+                    self._open.pop(person, None)
+                if not transaction.committed:
+                    self._drop(person)
+            if transaction.unnamed and not transaction.committed:
+                self._unnamed = None
+            self._make_room()
 
-    def _watch(self, session: Session) -> None:
-        """Mark the book stale when the transaction ends without a commit (rolled back or just closed)."""
-        committed: list[bool] = []
+    def warm(self, database: Session | Connection, persons: Iterable[str]) -> int:
+        """Build these persons' books from the log ahead of their facts (a campaign's persons; a benchmark):
+        at most ``persons_kept`` stay. Returns how many were built."""
+        built = 0
+        with self._lock:
+            for person in persons:
+                if person not in self._books:
+                    self._books[person] = self._load(database, person)
+                    built += 1
+                    self._make_room()
+        return built
 
-        def on_commit(_session: Session) -> None:
-            committed.append(True)
+    # -- everything again ---------------------------------------------------------------------------------
+    def forget(self) -> None:
+        """Drop every book (after a rebuild, or when this instance stops leading): each is built again from
+        the log when its person's next fact comes."""
+        with self._lock:
+            for person in list(self._books):
+                self._drop(person)
+            self._unnamed = None
 
-        def on_end(_session: Session, transaction: Any) -> None:
-            if transaction.parent is None and not committed:
-                self.mark_stale()
+    def kept_persons(self) -> list[str]:
+        """The persons whose books are in memory, least recently fed first."""
+        with self._lock:
+            return list(self._books)
 
-        event.listen(session, "after_commit", on_commit)
-        event.listen(session, "after_transaction_end", on_end)
-
-    def _catch_up(self, unit: UnitOfWork) -> None:
-        # The archive and the log in this transaction already hold the event being consumed. The
-        # missing postings are written a batch at a time as the new book makes them due.
-        from services.settlement.ledger.person_order import feed_in_order  # it builds on this module
-
-        session = unit.session
-        if not fact_log.covers_archive(session, facts_table, SETTLEMENT_EVENT_TYPES):
-            fact_log.derive_fact_log(session)
-        self._book = new_book(self.policies)  # the stale book goes before the new one is built
-        rows = fact_log.pages(session, facts_table)
-        self._book = feed_in_order(rows, self.policies, lambda postings: write_postings(session, postings))
-        self._stale = False
+    def holds(self) -> threading.RLock:
+        """The lock every use of the books takes (a rebuild holds it while it replaces the ledger)."""
+        return self._lock

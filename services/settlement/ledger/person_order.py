@@ -27,13 +27,13 @@ import orjson
 from sqlalchemy import Engine
 
 from kernel.store.store import READ_ONLY
-from services.settlement.book.dues import Posting
+from services.settlement.book.dues import Posting, Unsettled
 from services.settlement.book.facts import Fact
 from services.settlement.book.policy import PolicySet
 from services.settlement.book.settlement_book import SettlementBook
 from services.settlement.fact_types import BY_NAME, SETTLEMENT_EVENT_TYPES
+from services.settlement.ledger.books import discard, new_book, without_cycle_collection
 from services.settlement.ledger.fact_log import covers_archive, encode
-from services.settlement.ledger.live import discard, new_book, without_cycle_collection
 from services.settlement.ledger.report import LedgerReport, RunningTotals
 from services.settlement.ledger.tables import facts_table
 
@@ -46,6 +46,7 @@ POSTINGS_BATCH = 5_000
 _SPILL_BATCH = 5_000
 
 PostingSink = Callable[[list[Posting]], object]
+UnsettledSink = Callable[[list[Unsettled]], object]
 
 
 def _key_indexes(fields: tuple[str, ...]) -> tuple[int, int, int]:
@@ -163,18 +164,24 @@ class PersonOrder:
     def _insert(self, rows: list[tuple[int, Any, Any, Any, str]]) -> None:
         self._file.executemany(f"INSERT INTO {self._table} VALUES (?, ?, ?, ?, ?)", rows)
 
-    def settle(self, policies: PolicySet, sink: PostingSink) -> Settled:
+    def settle(
+        self, policies: PolicySet, sink: PostingSink, unsettled: UnsettledSink | None = None
+    ) -> Settled:
         """Feed every spilled fact to fresh books, person by person (or to one book, see the module),
-        handing their postings to ``sink`` in batches; returns what was settled."""
+        handing their postings to ``sink`` in batches and, given ``unsettled``, what each book leaves
+        unsettled when it is done; returns what was settled."""
         # A log no longer than one group is one book's anyway: fed in arrival order, nothing sorted.
         by_person = self.count > GROUP_FACTS and self._order_by_person()
         query = f"SELECT person, fact FROM {self._table} ORDER BY " + ("person, seq" if by_person else "seq")
         rows = self._file.execute(query)
         try:
-            book, unsettled = _settle(rows, policies, sink, GROUP_FACTS if by_person else 0)
+            book, left = _settle(rows, policies, sink, GROUP_FACTS if by_person else 0, unsettled)
         finally:
             rows.close()  # else a failure mid-read leaves the copy locked and dropping it hides the failure
-        return Settled(self.count, unsettled + len(book.unsettled()), by_person)
+        last = book.unsettled()
+        if unsettled is not None:
+            unsettled(last)
+        return Settled(self.count, left + len(last), by_person)
 
     def _order_by_person(self) -> bool:
         """Name the person of institution changes by their application; whether no application or
@@ -218,10 +225,15 @@ def _key_of(column: int) -> str:
 
 
 def _settle(
-    rows: Iterable[tuple[str | None, str]], policies: PolicySet, sink: PostingSink, group: int
+    rows: Iterable[tuple[str | None, str]],
+    policies: PolicySet,
+    sink: PostingSink,
+    group: int,
+    left: UnsettledSink | None = None,
 ) -> tuple[SettlementBook, int]:
     """Feed the rows' facts in their order; a fresh book when the person changes after ``group`` facts
-    (never, when ``group`` is 0). Returns the last book and how many facts the earlier ones left unsettled."""
+    (never, when ``group`` is 0), the unsettled items of each book done handed to ``left``. Returns the last
+    book and how many facts the earlier ones left unsettled."""
     loads, decoders = orjson.loads, _DECODERS
     book, fed, unsettled = new_book(policies), 0, 0
     person: str | None = None
@@ -229,7 +241,10 @@ def _settle(
     with without_cycle_collection():
         for who, text in rows:
             if group and fed >= group and who != person:
-                unsettled += len(book.unsettled())
+                done = book.unsettled()
+                unsettled += len(done)
+                if left is not None:
+                    left(done)
                 discard(book)  # freed now: the collector is paused
                 book, fed = new_book(policies), 0
             person = who
@@ -249,12 +264,6 @@ def settle_by_person(facts: Iterable[Fact], policies: PolicySet, sink: PostingSi
     with PersonOrder() as order:
         order.add_facts(facts)
         return order.settle(policies, sink)
-
-
-def feed_in_order(texts: Iterable[str], policies: PolicySet, sink: PostingSink) -> SettlementBook:
-    """One book fed fact-log rows in their order (the live book), handing postings to ``sink``."""
-    book, _unsettled = _settle(((None, text) for text in texts), policies, sink, 0)
-    return book
 
 
 def fold_facts(facts: Iterable[Fact], policies: PolicySet) -> tuple[Settled, LedgerReport]:

@@ -1,8 +1,8 @@
 """Replay 重放: drop the ledger and rebuild it from the fact log (or the archive alone) in one transaction.
 
 The rebuilt ledger is written in batches as the book makes it due, and the facts are settled person by
-person (person_order.py), so a replay's memory does not grow with the history (ADR 0019); only a
-rebuild that also swaps the live book (POST /ledger/rebuild, start-up) builds that whole book.
+person (person_order.py), so a replay's memory does not grow with the history (ADR 0019). What the books
+leave unsettled is written again with it (ADR 0021).
 """
 
 from __future__ import annotations
@@ -10,20 +10,20 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Literal
 
 from sqlalchemy import Connection, Engine, inspect, text
 
 from kernel.store.store import metadata as kernel_metadata
-from services.settlement.book.dues import Posting
+from services.settlement.book.dues import Posting, Unsettled
 from services.settlement.book.policy import PolicySet, load_policies
-from services.settlement.book.settlement_book import SettlementBook
 from services.settlement.fact_types import SETTLEMENT_EVENT_TYPES
-from services.settlement.ledger import fact_log
+from services.settlement.ledger import fact_log, unsettled
+from services.settlement.ledger.books import without_cycle_collection
 from services.settlement.ledger.fact_log import covers_archive, derive_fact_log
-from services.settlement.ledger.live import LiveLedger, without_cycle_collection
-from services.settlement.ledger.person_order import PersonOrder, feed_in_order
+from services.settlement.ledger.live import LiveLedger
+from services.settlement.ledger.person_order import PersonOrder
 from services.settlement.ledger.posting_rows import insert_postings
 from services.settlement.ledger.report import LedgerReport, ledger_report
 from services.settlement.ledger.tables import LEDGER_TABLES, facts_table, metadata
@@ -37,45 +37,45 @@ def rebuild_ledger(
     live: LiveLedger | None = None,
     source: Source = "log",
 ) -> LedgerReport:
-    """Drop and recreate the ledger tables and post every settlement fact again.
+    """Drop and recreate the ledger tables and post every settlement fact again, and write again what the
+    books leave unsettled.
 
     ``source="log"`` reads the fact log (derived from the archive first when it does not cover
     it); ``"archive"`` derives the log again from the archive alone, validating every envelope.
     Runs in one transaction that first stops consumers from archiving (so no event slips between
-    the replay and the swap of the live book), then takes the live book's lock.
+    the replay and the live books), then holds the live books' lock and drops them: each is built again
+    from the log when its person's next fact comes.
     """
     policies = policies if policies is not None else load_policies()
-    try:
-        with engine.begin() as connection:
-            _hold_archive(connection)
+    with engine.begin() as connection:
+        _hold_archive(connection)
+        with live.holds() if live is not None else nullcontext():
             if source == "archive" or not covers_archive(connection, facts_table, SETTLEMENT_EVENT_TYPES):
                 derive_fact_log(connection)
             with without_cycle_collection():
-                if live is None:
-                    _replay_by_person(connection, policies)
-                else:
-                    live.replace(lambda: _replay_into_one_book(connection, policies))
+                _replay_by_person(connection, policies)
             with _roomy_cache(connection):  # only for the index builds: the sort and load are bounded apart
                 for index in _INDEXES:
                     index.create(connection)
+            if live is not None:
+                live.forget()
             return ledger_report(connection)
-    except Exception:
-        if live is not None:
-            live.mark_stale()
-        raise
 
 
 def _replay_by_person(connection: Connection, policies: PolicySet) -> None:
-    """The fact log copied in person order, then each batch of postings inserted as the books make it due.
+    """The fact log copied in person order, then each batch of postings inserted as the books make it due,
+    and each book's unsettled items written as it is done.
 
     On SQLite the copy is a temporary table of the same connection, filled by SQLite alone; elsewhere a
     private temporary file, filled row by row while the old ledger is dropped in another thread."""
+    left = unsettled.Rewrite(connection)
     sqlite = connection.connection.driver_connection if connection.dialect.name == "sqlite" else None
     if isinstance(sqlite, sqlite3.Connection):
         _recreate_ledger(connection)
         with PersonOrder(sqlite) as order:
             order.add_log(facts_table.name)
-            order.settle(policies, lambda postings: insert_postings(connection, postings))
+            order.settle(policies, lambda postings: insert_postings(connection, postings), left.add)
+        left.finish()
         return
     with PersonOrder() as order:
         order.add_texts(fact_log.pages(connection, facts_table))
@@ -85,17 +85,27 @@ def _replay_by_person(connection: Connection, policies: PolicySet) -> None:
                 recreated()
                 insert_postings(connection, postings)
 
-            order.settle(policies, insert)
+            order.settle(policies, insert, left.add)
+    left.finish()
 
 
-def _replay_into_one_book(connection: Connection, policies: PolicySet) -> SettlementBook:
-    """One book fed the whole log in feed order (the live book), its postings inserted in batches."""
-    _recreate_ledger(connection)
-    return feed_in_order(
-        fact_log.pages(connection, facts_table),
-        policies,
-        lambda postings: insert_postings(connection, postings),
-    )
+def build_unsettled(engine: Engine, policies: PolicySet) -> int:
+    """Write what the books leave unsettled from the fact log alone, the postings untouched (a store upgraded
+    from a release that kept it in memory); returns how many items."""
+    count = 0
+    with engine.begin() as connection:
+        left = unsettled.Rewrite(connection)
+
+        def add(items: list[Unsettled]) -> None:
+            nonlocal count
+            count += len(items)
+            left.add(items)
+
+        with PersonOrder() as order, without_cycle_collection():
+            order.add_texts(fact_log.pages(connection, facts_table))
+            order.settle(policies, lambda _postings: None, add)
+        left.finish()
+    return count
 
 
 _INDEXES = [index for table in LEDGER_TABLES for index in table.indexes]

@@ -77,9 +77,35 @@ facts_table = Table(
     Column("position", Integer, primary_key=True, autoincrement=True),
     Column("event_id", String(36), nullable=False),
     Column("fact", Text, nullable=False, comment="JSON array: the fact type's name, then its fields"),
+    Column("person", String(36), comment="whom the fact concerns (an institution change: its application's)"),
+    Column("application", String(36), comment="the application the fact names, if any"),
+    Index("ix_settlement_facts_person", "person", "position"),
+    Index("ix_settlement_facts_application", "application"),
     sqlite_autoincrement=True,
 )
-"""The fact log: what the live book was fed, in order (see fact_log)."""
+"""The fact log: what the live book was fed, in order (see fact_log), with the person each fact concerns, so
+that one person's facts are read alone (the live ledger keeps the books of recent persons: ADR 0021)."""
+
+unsettled_table = Table(
+    "settlement_unsettled",
+    metadata,
+    Column("person", String(36), nullable=False),
+    Column("subject", String(300), nullable=False),
+    Column("code", String(40), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("source_event_ids", Text, nullable=False, comment="JSON list of the events it rests on"),
+    Index("ix_settlement_unsettled_person", "person"),
+    Index("ix_settlement_unsettled_subject", "subject"),
+)
+"""What the books leave unsettled, and why: each person's, as their book last said (ADR 0021)."""
+
+projections_table = Table(
+    "settlement_projections",
+    metadata,
+    Column("name", String(40), primary_key=True),
+)
+"""The projections built from the fact log at least once (``unsettled``): a store that has no row for one,
+upgraded from a release without it, builds it at start-up."""
 
 LEDGER_TABLES = (postings_table,)
 """The tables a replay drops and rebuilds, with the journal-lines view (the fact log is kept)."""
