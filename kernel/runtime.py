@@ -24,6 +24,7 @@ from redis.exceptions import RedisError, ResponseError
 from rehab_contracts import STREAM_OF_PRODUCER
 from sqlalchemy import MetaData
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kernel.access.access import AccessControl, install_access_control
 from kernel.access.audit import AuditTrail
@@ -42,6 +43,7 @@ from kernel.messaging.retention import DEFAULT_EVERY_SECONDS as TRIM_EVERY_SECON
 from kernel.messaging.retention import retention_seconds, trim_forever
 from kernel.messaging.signing import KeyMaterialError, KeyRing
 from kernel.store.store import EventStore, create_store_engine
+from kernel.store.unavailable import store_refusal
 from kernel.web.api_docs import install_api_docs
 from kernel.web.asyncapi import StreamTopology
 from kernel.web.asyncapi_page import AsyncApiDocs
@@ -53,6 +55,7 @@ from kernel.web.limits import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_UPLOAD_BYTES, 
 from kernel.web.logs import RequestLogging
 from kernel.web.metrics import Snapshot, metrics_response
 from kernel.web.openapi import install_openapi
+from kernel.web.problems import problem_body, send_json
 from kernel.web.query_check import install_query_check
 from kernel.web.text_guard import TextGuard
 
@@ -62,6 +65,8 @@ LOCAL_HOSTS = {"127.0.0.1", "::1", "localhost"}
 REDIS_LOST_SECONDS = 15.0
 """A settlement leader (any single writer) whose Redis has not answered this long gives up its lock."""
 PRODUCTION = "production"
+RETRY_AFTER_SECONDS = 5
+"""What a 503 for a database that cannot be reached asks the client to wait."""
 
 
 class ServiceSettings(BaseSettings):
@@ -268,6 +273,39 @@ class SingleWriter:
     follow: Callable[[ServiceRuntime], None] | None = None
 
 
+class AnswerStoreUnavailable:
+    """ASGI middleware around every one that may touch the store: a request that failed because its database
+    could not serve it (``kernel.store.unavailable``: down, restarting, out of reach) is answered 503
+    ``store.unavailable`` with ``Retry-After``, and a 503 refusal raised outside a route (``StoreBusy`` while
+    the idempotency middleware looks a key up) as itself, both problem+json, if no answer has started yet.
+    Any other failure goes on to the 500 handler."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception as error:
+            refusal = store_refusal(error)
+            if refusal is None or started:
+                raise
+            cause = getattr(error, "orig", None) or error
+            log.warning("%s %s refused (503 %s): %s", scope["method"], scope["path"], refusal.code, cause)
+            body = problem_body(503, refusal.code, refusal.message, instance=scope["path"])
+            await send_json(send, 503, body, [(b"retry-after", str(RETRY_AFTER_SECONDS).encode())])
+
+
 def runtime_of(request: Request) -> ServiceRuntime:
     """FastAPI dependency: the runtime of the service handling the request."""
     runtime: ServiceRuntime = request.app.state.runtime
@@ -333,6 +371,7 @@ def create_service_app(
     app.add_middleware(
         BodyLimit, max_body_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes
     )
+    app.add_middleware(AnswerStoreUnavailable)  # around every middleware that may touch the store
     topology = StreamTopology(
         service=settings.service,
         title=title,
@@ -358,9 +397,8 @@ def create_service_app(
         runtime = runtime_of(request)
         problems = await readiness(runtime)
         status = "ok" if runtime.blocked_by is None else f"blocked: {runtime.blocked_by}"
-        events = await asyncio.to_thread(runtime.store.counts)
-        body: dict[str, object] = {"service": settings.service, "status": status, "events": events}
-        body.update(await asyncio.to_thread(_parts_health, runtime))
+        body: dict[str, object] = {"service": settings.service, "status": status}
+        body.update(await asyncio.to_thread(_stored_health, runtime))
         return health_response(body, problems)
 
     @app.get("/health/live", include_in_schema=False)
@@ -376,11 +414,25 @@ def create_service_app(
     return app
 
 
+def _stored_health(runtime: ServiceRuntime) -> dict[str, object]:
+    """What ``/health`` says about the events stored, the consumer and, for a single writer, this instance's
+    role. While the store cannot be read (``store.unreachable`` among the problems) ``events`` is None and
+    the consumer shows its counters only."""
+    try:
+        events: dict[str, int] | None = runtime.store.counts()
+    except SQLAlchemyError:
+        events = None
+    return {"events": events, **_parts_health(runtime)}
+
+
 def _parts_health(runtime: ServiceRuntime) -> dict[str, object]:
     """What ``/health`` says about the consumer and, for a single writer, this instance's role."""
     parts: dict[str, object] = {}
     if runtime.consumer is not None:
-        parts["consumer"] = runtime.consumer.health()
+        try:
+            parts["consumer"] = runtime.consumer.health()
+        except SQLAlchemyError:  # the events parked now are counted in the store
+            parts["consumer"] = asdict(runtime.consumer.stats)
     if runtime.single_writer is not None:
         parts["leadership"] = runtime.single_writer.leadership.health()
     return parts

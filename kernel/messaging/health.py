@@ -20,6 +20,7 @@ from redis.exceptions import (
     ResponseError,
     TryAgainError,
 )
+from sqlalchemy.exc import SQLAlchemyError
 
 from kernel.messaging.dead_letters import as_text
 from kernel.messaging.relay import OutboxRelay, RelayHealth
@@ -32,6 +33,7 @@ CLUSTER_REFUSALS = (AskError, ClusterError, TryAgainError, ClusterCrossSlotError
 """What a Redis Cluster answers a client that does not speak cluster (MOVED and ASK are AskErrors)."""
 
 SCHEMA_BEHIND = "schema.behind"
+STORE_UNREACHABLE = "store.unreachable"
 REDIS_UNSAFE = "redis.unsafe"
 REDIS_UNREACHABLE = "redis.unreachable"
 REDIS_CLUSTER = "redis.cluster"
@@ -50,11 +52,20 @@ async def readiness(
     relay: OutboxRelay | None,
     blocked_by: str | None,
 ) -> list[Problem]:
-    """Why the service is not ready, if it is not: its schema behind the code, Redis unsafe, unreachable
-    or refusing its ``streams`` (a cluster's MOVED, CLUSTERDOWN), or its relay failing for a while."""
+    """Why the service is not ready, if it is not: its store unreachable or behind the code, Redis unsafe,
+    unreachable or refusing its ``streams`` (a cluster's MOVED, CLUSTERDOWN), or its relay failing for a
+    while."""
     problems = []
-    if pending := await asyncio.to_thread(store.schema_pending, service):
-        problems.append((SCHEMA_BEHIND, f"数据库结构落后于代码，尚未执行的迁移：{'、'.join(pending)}"))
+    try:
+        pending = await asyncio.to_thread(store.schema_pending, service)
+    except SQLAlchemyError as error:  # down, restarting, out of reach: commands get 503 meanwhile
+        cause = getattr(error, "orig", None) or error
+        problems.append(
+            (STORE_UNREACHABLE, f"无法连接数据库（{_named(cause)}）：暂不受理命令，恢复后自动继续")
+        )
+    else:
+        if pending:
+            problems.append((SCHEMA_BEHIND, f"数据库结构落后于代码，尚未执行的迁移：{'、'.join(pending)}"))
     if blocked_by is not None:
         problems.append((REDIS_UNSAFE, f"Redis 的设置不安全，暂停发布与消费：{blocked_by}"))
     if (found := await redis_problem(redis, streams)) is not None:

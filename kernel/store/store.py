@@ -81,6 +81,7 @@ __all__ = [
     "NotRecorded",
     "Position",
     "StoreBusy",
+    "StoreUnavailable",
     "StoredEvent",
     "UnitOfWork",
     "busy_timeout_seconds",
@@ -120,6 +121,23 @@ class NotRecorded(CommandRejected):
 
     def __init__(self) -> None:
         super().__init__("命令未能保存（事务未提交），请重新提交", code="store.not_recorded")
+
+
+class StoreUnavailable(CommandRejected):
+    """The service's database cannot be reached (down, restarting, the network): HTTP 503.
+
+    A command meanwhile may not have been recorded; the client sends it again with its Idempotency-Key,
+    which makes the retry of one that was recorded after all answer as the first time.
+    """
+
+    status_code = 503
+
+    def __init__(self) -> None:
+        super().__init__(
+            "数据库暂时无法连接，本次请求未完成；请稍后重新提交"
+            "（命令带同一 Idempotency-Key 重试不会重复记录）",
+            code="store.unavailable",
+        )
 
 
 @dataclass(frozen=True)

@@ -190,8 +190,9 @@ def _read_everything(group: dict[str, Any], last_generated_id: str) -> bool:
     return bool(group["lag"] == 0 or group["last-delivered-id"] == last_generated_id)
 
 
-def verify(deployment: Deployment) -> list[CheckResult]:
-    return verify_deployment(store_urls(deployment.services.var_dir, {}), deployment.redis.url)
+def verify(deployment: Deployment, databases: dict[str, str] | None = None) -> list[CheckResult]:
+    """`rehab verify` over the deployment: its services' SQLite files, or the ``databases`` URLs given."""
+    return verify_deployment(store_urls(deployment.services.var_dir, databases or {}), deployment.redis.url)
 
 
 EXPECTED_DEAD_LETTERS: set[str] = set()
@@ -215,18 +216,21 @@ def _expected(violation: str) -> bool:
     return about_dead_letter and any(event_id in violation for event_id in EXPECTED_DEAD_LETTERS)
 
 
-def wait_clean(deployment: Deployment, timeout: float = 30.0) -> list[CheckResult]:
+def wait_clean(
+    deployment: Deployment, timeout: float = 30.0, databases: dict[str, str] | None = None
+) -> list[CheckResult]:
     """Wait until the deployment is quiescent and every `rehab verify` check holds (but for the dead
-    letters a scenario expected); fail with the report."""
+    letters a scenario expected); fail with the report. ``databases``: the services' store URLs when they
+    are not the SQLite files of the deployment's folder."""
     deadline = time.monotonic() + timeout
     results: list[CheckResult] = []
     while time.monotonic() < deadline:
         if deployment.journey.producers_published_everything() and groups_caught_up(deployment.redis.url):
-            results = verify(deployment)
+            results = verify(deployment, databases)
             if clean(results):
                 return results
         time.sleep(0.25)
-    results = results or verify(deployment)
+    results = results or verify(deployment, databases)
     raise AssertionError(f"rehab verify is not clean after {timeout:.0f}s:\n{render(results)}")
 
 
