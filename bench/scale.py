@@ -295,6 +295,14 @@ def measure(args: argparse.Namespace, workdir: Path) -> None:
             extra = f"  (second check {second:.2f} s, republished {republished})"
         elif path == "as-of":
             extra = f"  ({measured['events']:,} events known by {measured['as_of']})"
+        elif path == "live":
+            built = measured["unsettled_written"]
+            extra = (
+                f"  (start-up {measured['start_up_seconds']} s"
+                + ("" if built is None else f", writing {built:,} unsettled items once")
+                + f"; {measured['books_built']:,} books at {measured['ms_per_book']} ms, "
+                f"{measured['books_kept']:,} kept)"
+            )
         print(
             f"  {PATHS[path]:<58} {measured['seconds']:8.2f} {measured['peak_mb']:>6.0f} MB  "
             f"{before:.1f} / {after:.1f}{extra}",

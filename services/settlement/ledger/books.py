@@ -7,7 +7,7 @@ module makes them and frees them.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
 from rehab_contracts import EventEnvelope
@@ -22,10 +22,17 @@ from services.settlement.ledger.archive import facts_of
 
 def new_book(policies: PolicySet) -> SettlementBook:
     """An empty book for the deployment's jurisdiction, naming its institutions in the reasons it gives."""
+    return book_maker(policies)()
+
+
+def book_maker(policies: PolicySet) -> Callable[[], SettlementBook]:
+    """Empty books for the deployment's jurisdiction as it is now, its pack read once (the live ledger
+    makes a book per person)."""
     jurisdiction = deployment_jurisdiction()
     names = {institution.id: institution.name for institution in jurisdiction.assessment_institutions}
     names.update({institution.id: institution.name for institution in jurisdiction.service_institutions})
-    return SettlementBook(policies, jurisdiction.jurisdiction, names)
+    settled = jurisdiction.jurisdiction
+    return lambda: SettlementBook(policies, settled, names)
 
 
 def feed_archive(

@@ -50,6 +50,26 @@ def append(database: Database, table: Table, fact: Fact, person: str | None) -> 
     database.execute(table.insert(), _row(fact, person))
 
 
+def append_rows(database: Database, rows: Sequence[dict[str, str | None]]) -> None:
+    """Log facts (``row_of`` each) in one statement, in their order."""
+    connection = database.connection() if isinstance(database, Session) else database
+    if (
+        connection.dialect.name == "sqlite"
+    ):  # as the driver takes them: SQLAlchemy's per-row handling was most
+        connection.exec_driver_sql(_SQLITE_APPEND, [tuple(row.values()) for row in rows])
+    else:
+        connection.execute(facts_table.insert(), list(rows))
+
+
+_SQLITE_APPEND = "INSERT INTO settlement_facts (event_id, fact, person, application) VALUES (?, ?, ?, ?)"
+
+
+def row_of(fact: Fact, person: str | None) -> dict[str, str | None]:
+    """A fact's row of the log, with the person it concerns (None: an institution change whose
+    application no logged fact names yet)."""
+    return _row(fact, person)
+
+
 def _row(fact: Fact, person: str | None) -> dict[str, str | None]:
     return {
         "event_id": fact.event_id,
@@ -61,8 +81,14 @@ def _row(fact: Fact, person: str | None) -> dict[str, str | None]:
 
 def of_person(database: Database, person: str) -> Iterator[Fact]:  # a Session or a Connection
     """The facts logged about one person, in the order they were fed (the index on person, position)."""
+    driver = _sqlite_driver(database)
+    if driver is not None:  # one cursor of the driver: SQLAlchemy's statement handling was most of a read
+        return decoded(text for (text,) in driver.execute(_SQLITE_OF_PERSON, (person,)))
     query = select(facts_table.c.fact).where(facts_table.c.person == person).order_by(facts_table.c.position)
     return decoded(database.scalars(query))
+
+
+_SQLITE_OF_PERSON = "SELECT fact FROM settlement_facts WHERE person = ? ORDER BY person, position"
 
 
 def person_of_application(database: Database, application: str) -> str | None:

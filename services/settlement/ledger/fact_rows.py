@@ -26,12 +26,20 @@ class FactRowCodec(Generic[F]):
         self.fact = fact
         self.fields: tuple[str, ...] = tuple(field.name for field in fields(fact))  # type: ignore[arg-type]
         """The row's columns after the name, in order: the fact's fields."""
+        hints = get_type_hints(fact)
+        self._nested = [index for index, name in enumerate(self.fields, 1) if _tuple_of(hints[name])]
+        """Where nested facts (approved items) sit in a row: written as arrays."""
         self.decode: Callable[[list[Any]], F] = self._decoder()
         """The fact of a parsed row (``json.loads`` of its text); the row list is reused."""
 
     def encode(self, fact: F) -> str:
         """One fact as its log text: dates as ISO strings, nested values as arrays."""
-        return json.dumps([self.name, *astuple(fact)], ensure_ascii=False, default=_iso)  # type: ignore[call-overload]
+        # The row ``astuple`` would make (nested facts as arrays), without its deep copy of every value.
+        values = fact.__dict__
+        row: list[Any] = [self.name, *[values[name] for name in self.fields]]
+        for index in self._nested:
+            row[index] = [astuple(value) for value in row[index]]
+        return _ENCODE(row)
 
     def _decoder(self) -> Callable[[list[Any]], F]:
         kind, names = self.fact, self.fields
@@ -77,3 +85,7 @@ def _iso(value: object) -> str:
     if isinstance(value, date):
         return value.isoformat()
     raise TypeError(f"{type(value).__name__} is not a fact field")
+
+
+_ENCODE = json.JSONEncoder(ensure_ascii=False, default=_iso).encode
+"""``json.dumps(row, ensure_ascii=False, default=_iso)``, its encoder built once."""

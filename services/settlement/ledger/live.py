@@ -24,14 +24,13 @@ from sqlalchemy import Connection, event
 from sqlalchemy.orm import Session
 
 from kernel.store.store import UnitOfWork
-from services.settlement.book.dues import Unsettled
+from services.settlement.book.dues import Posting, Unsettled
 from services.settlement.book.facts import Fact
 from services.settlement.book.policy import PolicySet
 from services.settlement.book.settlement_book import SettlementBook
 from services.settlement.ledger import fact_log, unsettled
-from services.settlement.ledger.books import discard, new_book, without_cycle_collection
+from services.settlement.ledger.books import book_maker, discard, without_cycle_collection
 from services.settlement.ledger.posting_rows import write_postings
-from services.settlement.ledger.tables import facts_table
 
 PERSONS_KEPT = 5_000
 """Books kept in memory: the persons fed most recently (a person's book is a few kilobytes)."""
@@ -51,12 +50,19 @@ class _Kept:
 
 @dataclass
 class _Transaction:
-    """What one consumer transaction fed: its persons' books are ahead of the database until it commits."""
+    """What one consumer transaction fed: its persons' books are ahead of the database until it commits.
+
+    The facts it logs and the postings their books made due are written together before it commits (or
+    before the log is read in it): one statement each per batch of events, not per event."""
 
     touched: set[str] = field(default_factory=set)
     unnamed: bool = False
     """It logged a fact that names no person (the set of such applications is read again on rollback)."""
     committed: bool = False
+    facts: list[dict[str, str | None]] = field(default_factory=list)
+    logged: set[str] = field(default_factory=set)
+    """The persons of ``facts``, not written yet."""
+    postings: list[Posting] = field(default_factory=list)
 
 
 class LiveLedger:
@@ -83,13 +89,14 @@ class LiveLedger:
         """Persons fed by transactions still open, and by how many."""
         self._unnamed: set[str] | None = None
         """Applications whose logged facts name no person yet; None until read from the log."""
+        self._new_book = book_maker(policies)
         self.loaded = 0
         """Books built from the log (a person not kept, or not known yet): for tests and metrics."""
 
     # -- recording ---------------------------------------------------------------------------------------
     def record(self, unit: UnitOfWork, fact: Fact) -> None:
-        """Feed one consumed fact to its person's book and write the postings it made due and what the book
-        leaves unsettled, in the consumer's transaction."""
+        """Feed one consumed fact to its person's book; the fact, the postings it made due and what the book
+        leaves unsettled are written in the consumer's transaction."""
         with self._lock:
             session = unit.session
             if self.fence is not None:
@@ -98,18 +105,19 @@ class LiveLedger:
             application: str | None = getattr(fact, "application", None)
             person: str | None = getattr(fact, "person", None)
             if person is None:  # an institution change names its application only
-                person = fact_log.person_of_application(session, application) if application else None
+                person = self._person_of_application(session, transaction, application)
                 if person is None:
                     self._unnamed_of(session).add(str(application))
                     transaction.unnamed = True
-                    fact_log.append(session, facts_table, fact, None)
+                    transaction.facts.append(fact_log.row_of(fact, None))
                     return
             kept = self._book_of(session, person, transaction)
             if application is not None and application not in kept.applications:
                 kept = self._claim(session, application, person, kept, transaction)
-            fact_log.append(session, facts_table, fact, person)
+            transaction.facts.append(fact_log.row_of(fact, person))
+            transaction.logged.add(person)
             try:
-                write_postings(session, kept.book.feed(fact))
+                transaction.postings += kept.book.feed(fact)
                 now = kept.book.unsettled()
                 if now != kept.unsettled:
                     unsettled.replace(session, person, now)
@@ -117,6 +125,24 @@ class LiveLedger:
             except BaseException:
                 self._drop(person)  # the book may hold half of the fact
                 raise
+
+    def _person_of_application(
+        self, session: Session, transaction: _Transaction, application: str | None
+    ) -> str | None:
+        if application is None:
+            return None
+        self._write(session, transaction)
+        return fact_log.person_of_application(session, application)
+
+    def _write(self, session: Session, transaction: _Transaction) -> None:
+        """Write what the transaction has fed so far: its facts in their order, then their postings."""
+        if transaction.facts:
+            fact_log.append_rows(session, transaction.facts)
+            transaction.facts = []
+            transaction.logged.clear()
+        if transaction.postings:
+            write_postings(session, transaction.postings)
+            transaction.postings = []
 
     def _claim(
         self, session: Session, application: str, person: str, kept: _Kept, transaction: _Transaction
@@ -128,6 +154,7 @@ class LiveLedger:
         refuse that: delivery records a service for the approved person only); their book does not hold
         the application's approval, so it waits unsettled there."""
         if application in self._unnamed_of(session):
+            self._write(session, transaction)  # the person's facts so far, for the book built again below
             fact_log.name_application(session, application, person)
             self._unnamed_of(session).discard(application)
             transaction.unnamed = True
@@ -142,6 +169,8 @@ class LiveLedger:
             self._open[person] = self._open.get(person, 0) + 1
         kept = self._books.get(person)
         if kept is None:
+            if person in transaction.logged:
+                self._write(session, transaction)  # this transaction's facts of the person are theirs too
             kept = self._load(session, person)
             self._books[person] = kept
             self._make_room()  # never this person's: their transaction is open
@@ -151,7 +180,7 @@ class LiveLedger:
 
     def _load(self, session: Session | Connection, person: str) -> _Kept:
         """A person's book fed their logged facts (those of this transaction too), writing nothing."""
-        book = new_book(self.policies)
+        book = self._new_book()
         kept = _Kept(book)
         with without_cycle_collection():
             for fact in fact_log.of_person(session, person):
@@ -191,9 +220,16 @@ class LiveLedger:
             transaction = session.info[_TRANSACTION] = _Transaction()
             if session.info.get(_WATCHED) is not self:  # once per session: its next transactions too
                 session.info[_WATCHED] = self
+                event.listen(session, "before_commit", self._before_commit)
                 event.listen(session, "after_commit", self._on_commit)
                 event.listen(session, "after_transaction_end", self._on_end)
         return transaction
+
+    def _before_commit(self, session: Session) -> None:
+        transaction: _Transaction | None = session.info.get(_TRANSACTION)
+        if transaction is not None:
+            with self._lock:
+                self._write(session, transaction)
 
     @staticmethod
     def _on_commit(session: Session) -> None:
