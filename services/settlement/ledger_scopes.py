@@ -112,13 +112,19 @@ def visible_unsettled(engine: Engine, scope: LedgerScope, items: list[Unsettled]
     approvals and services; a street's applications and the persons surveyed in the street."""
     if scope.accounts is None or not items:
         return items
-    logged = list(fact_log.read(engine, facts_table))  # the facts the book was fed, decoded once
+    # The log is read a page at a time, never held: only the facts the items rest on and a street's
+    # persons are kept.
     wanted = {event_id for item in items for event_id in item.source_event_ids}
-    facts = {fact.event_id: fact for fact in logged if fact.event_id in wanted}
+    facts: dict[str, Fact] = {}
+    persons: set[str] = set()
+    for fact in fact_log.read(engine, facts_table):
+        if fact.event_id in wanted:
+            facts[fact.event_id] = fact
+        if isinstance(fact, PersonSurveyed) and fact.street == scope.street:
+            persons.add(fact.person)
     if scope.institution is not None:
         mine = {event_id for event_id, fact in facts.items() if _names_institution(fact, scope.institution)}
     else:
-        persons = {f.person for f in logged if isinstance(f, PersonSurveyed) and f.street == scope.street}
         mine = {event_id for event_id, fact in facts.items() if _of_street(fact, scope.street, persons)}
     return [item for item in items if mine.intersection(item.source_event_ids)]
 
