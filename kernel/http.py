@@ -18,7 +18,14 @@ from kernel.web.idempotency import keyed_request
 
 ResponseT = TypeVar("ResponseT", bound=Response)
 
-Runtime = Annotated[ServiceRuntime, Depends(runtime_of)]
+
+async def _runtime(request: Request) -> ServiceRuntime:
+    # The dependencies here are ``async def``: FastAPI runs a plain ``def`` dependency in the thread pool,
+    # one hand-off to a worker thread and back for each, which cost a command more than reading them.
+    return runtime_of(request)
+
+
+Runtime = Annotated[ServiceRuntime, Depends(_runtime)]
 """The runtime (store, relay, consumer) of the service answering the request."""
 
 
@@ -70,7 +77,7 @@ class KeyedCommand:
         return response
 
 
-def command_of(request: Request) -> KeyedCommand:
+async def command_of(request: Request) -> KeyedCommand:
     """FastAPI dependency: the command being handled, with the Idempotency-Key the middleware read."""
     return KeyedCommand(runtime_of(request), keyed_request(request.scope))
 
@@ -93,10 +100,14 @@ def jurisdiction_of(request: Request) -> Jurisdiction:
     return jurisdiction
 
 
-Area = Annotated[Jurisdiction, Depends(jurisdiction_of)]
+async def _jurisdiction(request: Request) -> Jurisdiction:
+    return jurisdiction_of(request)  # ``async``: see ``_runtime``
 
 
-def street_filter(
+Area = Annotated[Jurisdiction, Depends(_jurisdiction)]
+
+
+async def street_filter(
     area: Area,
     street: Annotated[
         str | None, Query(max_length=MAX_QUERY_TEXT, description="Street 街道 of the jurisdiction.")

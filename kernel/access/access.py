@@ -206,7 +206,11 @@ def caller_of(request: Request) -> Principal | None:
     return getattr(request.state, "principal", None)
 
 
-Caller = Annotated[Principal | None, Depends(caller_of)]
+async def _caller(request: Request) -> Principal | None:
+    return caller_of(request)  # ``async``: a plain function would run in the thread pool (kernel.http)
+
+
+Caller = Annotated[Principal | None, Depends(_caller)]
 
 
 def require_role(caller: Principal | None, *roles: Role) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Select, bindparam, select, text, update
@@ -74,8 +75,9 @@ class Outbox:
 
     def unpublished(self, limit: int) -> list[StoredEvent]:
         """The lowest-positioned events the relay has not yet published."""
-        with Session(self.read_engine) as session:
-            return [stored_event(row) for row in session.execute(_lowest_unpublished(limit)).mappings()]
+        # A connection, not an ORM session, and a cached statement: the relay asks after every command.
+        with self.read_engine.connect() as connection:
+            return [stored_event(row) for row in connection.execute(_lowest_unpublished(limit)).mappings()]
 
     def claim_unpublished(self, limit: int) -> OutboxClaim:
         """The lowest unpublished events for one relay pass to publish; none while another instance's
@@ -98,8 +100,8 @@ class Outbox:
         """Record the Redis entry id of each published position: one statement (executemany), one commit."""
         if not published:
             return
-        with Session(self.engine) as session, session.begin():
-            session.connection().execute(_MARK_PUBLISHED, _published_rows(published))
+        with self.engine.begin() as connection:
+            connection.execute(_MARK_PUBLISHED, _published_rows(published))
 
     def published_entries(self) -> list[tuple[int, str]]:
         """(position, Redis entry id) of every published event."""
@@ -120,7 +122,9 @@ class Outbox:
                 )
 
 
+@lru_cache(maxsize=16)
 def _lowest_unpublished(limit: int) -> Select[Any]:
+    """The statement for a batch of ``limit``, made once per batch size (a relay uses one)."""
     return (
         select(events_table)
         .join(outbox_table, outbox_table.c.position == events_table.c.position)
