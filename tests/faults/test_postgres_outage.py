@@ -4,7 +4,8 @@ no trace), which the client sends again with its Idempotency-Key, and `/health` 
 reason. Once the server is back the pooled connections are replaced, the relays publish, the consumers and
 settlement's ledger writer resume, and `rehab verify` is clean: nothing accepted is lost nor paid twice.
 
-The scenario runs its own PostgreSQL server (the session's may be shared or not ours to stop)."""
+The scenario runs a PostgreSQL server of its own: the session's (``POSTGRES_URL``, a container) serves other
+tests or is not ours to stop."""
 
 from __future__ import annotations
 
