@@ -119,7 +119,8 @@ class PersonOrder:
         with ``received_before`` (the inbox's stored text of an instant), only the facts of events
         archived before it."""
         copy = (
-            f"INSERT INTO {self._table} SELECT log.position, {_key_of(0)}, {_key_of(1)}, {_key_of(2)}, "
+            # The person and the application as the log names them (ADR 0021); the delivery read by SQLite.
+            f"INSERT INTO {self._table} SELECT log.position, log.person, log.application, {_key_of(2)}, "
             f"log.fact FROM {log_table} AS log"
         )
         if received_before is None:
