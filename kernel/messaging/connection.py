@@ -6,7 +6,8 @@ connection that finds a replica, ``READONLY``), and FastStream's ``RedisSentinel
 subscribers' and publisher's client the same way. The ACL user, password and database still come from
 ``redis_url``; with Sentinels its host and port are not used. With ``cluster``, ``redis_url`` is one node
 of a Redis Cluster: redis-py's ``RedisCluster`` and FastStream's ``RedisClusterBroker`` learn the others
-and send each stream's commands to the node serving its slot.
+and send each stream's commands to the node serving its slot; a command naming no key (PING, INFO, CONFIG GET)
+goes to one node only, so the start-time checks ask each primary in turn (:func:`each_primary`).
 """
 
 from __future__ import annotations
@@ -93,7 +94,8 @@ def redis_client(address: RedisAddress) -> Redis:
         )
         # Not a subclass of Redis, but it has every command kernel.messaging sends: each names one key (a
         # stream, with its groups in the same key) or none (PING, INFO, CONFIG GET, ACL WHOAMI: redis-py
-        # sends those to its default node). tests/kernel/test_redis_cluster.py runs them on a real cluster.
+        # sends those to its default node, each_primary to every primary). tests/kernel/test_redis_cluster.py
+        # runs them on a real cluster.
         return cluster  # type: ignore[return-value]
     if not address.uses_sentinel:
         return Redis.from_url(
@@ -108,6 +110,20 @@ def redis_client(address: RedisAddress) -> Redis:
     )
     client: Redis = sentinel.master_for(address.group)
     return client
+
+
+async def each_primary(redis: Redis | RedisCluster) -> list[tuple[str | None, dict[str, Any]]]:
+    """Where a keyless command must run to tell about the whole deployment: one ``(node, options)`` per
+    primary of a Redis Cluster, its address and the ``target_nodes`` option that sends a command there
+    (redis-py's own routing); ``[(None, {})]`` for one server or a Sentinel group's primary.
+
+    Replicas are not asked: one that is down does not stop the cluster, and a replica promoted later is
+    checked when a service next starts (docs/runbook.md: every node carries the same settings).
+    """
+    if not isinstance(redis, RedisCluster):
+        return [(None, {})]
+    await redis.initialize()  # learns the nodes from the seed (no-op once done)
+    return [(node.name, {"target_nodes": node}) for node in redis.get_primaries()]
 
 
 def redis_broker(address: RedisAddress, logger: logging.Logger, log_level: int) -> RedisBroker:
