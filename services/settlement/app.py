@@ -77,7 +77,12 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         if leadership is not None
         else None,
         counters=[
-            ServiceCounter("postings", "Postings in the ledger (double-entry, integer fen).", count_postings)
+            ServiceCounter("postings", "Postings in the ledger (double-entry, integer fen).", count_postings),
+            ServiceCounter(
+                "settlement_books_built",
+                "Persons' books built from the fact log by this process (a person not among those kept).",
+                lambda _store: ledger.loaded,
+            ),
         ],
     )
     app.state.ledger = ledger

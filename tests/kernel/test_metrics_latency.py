@@ -83,3 +83,4 @@ def test_settlement_reports_its_postings(tmp_path: Path, redis_url: str, redis_c
     with TestClient(settlement(settings)) as client:
         found = families(client.get("/metrics").text)
     assert found["rehab_postings"] == [({"service": "settlement"}, 0.0)]
+    assert found["rehab_settlement_books_built"] == [({"service": "settlement"}, 0.0)]

@@ -121,7 +121,11 @@ def test_one_of_two_instances_consumes_and_the_ledger_equals_replay(
         assert applied(leader) == 20 * EVENTS_PER_JOURNEY + 5 * 4
         assert applied(standby) == 0
         assert standby.get("/ledger").json() == leader.get("/ledger").json()  # read from the database
-        wait_for(lambda: unsettled(standby) == unsettled(leader), "the standby to read the same unsettled items", timeout=5)
+        wait_for(
+            lambda: unsettled(standby) == unsettled(leader),
+            "the standby to read the same unsettled items",
+            timeout=5,
+        )
         assert len(unsettled(leader)) >= 5
         metrics = standby.get("/metrics").text
         assert 'rehab_leader{scope="settlement:ledger-writer",service="settlement"} 0.0' in metrics

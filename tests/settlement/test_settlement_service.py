@@ -80,6 +80,7 @@ def test_one_persons_journey_pays_the_street_the_district_assessor_and_the_servi
     consume_journey(client, journey)
 
     assert client.app.state.ledger.kept_persons() == [str(journey.person)]  # committed: the book stays
+    assert client.app.state.ledger.loaded == 1  # built once, for the person's first fact
     ledger = client.get("/ledger").json()
     assert ledger["posting_count"] == 4
     assert ledger["balanced"] is True
@@ -274,7 +275,9 @@ def test_a_rebuild_that_fails_midway_leaves_the_ledger_and_the_live_book_as_they
         raise RuntimeError(f"the {failing} fails")
 
     # The book settles while another thread drops the old ledger: either failing must roll back both.
-    monkeypatch.setattr(replay, "insert_postings" if failing == "book" else "_drop_stored_journal_lines", fail)
+    monkeypatch.setattr(
+        replay, "insert_postings" if failing == "book" else "_drop_stored_journal_lines", fail
+    )
     with pytest.raises(RuntimeError, match=f"the {failing} fails"):
         rebuild_ledger(engine(client), live=client.app.state.ledger)
     assert ledger_rows(engine(client)) == live_rows
