@@ -6,11 +6,18 @@ without waiting, locks the lowest unpublished rows (``FOR UPDATE``), and marks t
 their XADD before it commits. The instance that holds the lock publishes for all of them; the others'
 passes find it taken and publish nothing, so every row is published once and in position order (per
 aggregate order on the stream). On SQLite, one process writes a store: a claim is a plain read.
+
+Marking published is not waited onto the disk (SQLite ``synchronous=NORMAL``, PostgreSQL
+``synchronous_commit off``, for that transaction only): a mark lost to a power cut leaves its events
+unpublished, so they are published again, which delivery at least once already allows (ADR 0001) and
+consumers absorb (their inbox). The next command's commit, waited onto the disk, takes the mark with it.
+Without this, every relay pass cost a second disk flush per command, holding the write lock meanwhile.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -41,6 +48,7 @@ class OutboxClaim:
             self.outbox.mark_published(published)
             return
         if published:
+            self._connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
             self._connection.execute(_MARK_PUBLISHED, _published_rows(published))
         self._connection.commit()
         self.release()
@@ -100,7 +108,7 @@ class Outbox:
         """Record the Redis entry id of each published position: one statement (executemany), one commit."""
         if not published:
             return
-        with self.engine.begin() as connection:
+        with self.engine.connect() as connection, _not_flushed(connection), connection.begin():
             connection.execute(_MARK_PUBLISHED, _published_rows(published))
 
     def published_entries(self) -> list[tuple[int, str]]:
@@ -120,6 +128,29 @@ class Outbox:
                     .where(outbox_table.c.position.in_(positions[start : start + 500]))
                     .values(published_at=None, stream_entry_id=None)
                 )
+
+
+@contextmanager
+def _not_flushed(connection: Connection) -> Iterator[None]:
+    """On SQLite: the connection's commits not waited onto the disk until the block ends (see above).
+
+    Set on the driver's connection outside any transaction (``synchronous`` cannot change inside one),
+    and set back after; a connection that could not be set back is discarded, never reused unflushed.
+    """
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    driver.execute("PRAGMA synchronous=NORMAL")
+    try:
+        yield
+    finally:
+        try:
+            driver.execute("PRAGMA synchronous=FULL")
+        except Exception:
+            connection.invalidate()
+            raise
 
 
 @lru_cache(maxsize=16)

@@ -78,6 +78,25 @@ def test_every_appended_event_waits_in_the_outbox_until_marked_published(store: 
     assert store.counts()["published"] == 1
 
 
+def test_marking_published_leaves_every_sqlite_connection_flushing_each_commit_again(
+    sqlite_store: EventStore,
+) -> None:
+    with sqlite_store.transaction() as unit:
+        unit.append("person-1", 0, [need_surveyed()])
+    [pending] = sqlite_store.unpublished(limit=10)
+    sqlite_store.mark_published([(pending.position, "1-0")])
+    assert sqlite_store.counts()["published"] == 1
+    pool = sqlite_store.engine.pool
+    held = [sqlite_store.engine.connect() for _ in range(pool.checkedin() + 1)]  # each pooled one, and a new
+    try:
+        drivers = [connection.connection.driver_connection for connection in held]  # no transaction begun
+        full = 2
+        assert {d.execute("PRAGMA synchronous").fetchone()[0] for d in drivers if d is not None} == {full}
+    finally:
+        for connection in held:
+            connection.close()
+
+
 def test_an_inbound_event_is_recorded_once_and_a_second_record_is_told_it_is_a_duplicate(
     store: EventStore,
 ) -> None:
