@@ -7,6 +7,7 @@ from uuid import UUID, uuid4
 
 import pytest
 from sqlalchemy import inspect
+from sqlalchemy.pool import QueuePool
 
 from kernel.store.store import ConcurrencyConflict, EventStore, NewEvent
 from tests.kernel.conftest import journal_mode
@@ -87,6 +88,7 @@ def test_marking_published_leaves_every_sqlite_connection_flushing_each_commit_a
     sqlite_store.mark_published([(pending.position, "1-0")])
     assert sqlite_store.counts()["published"] == 1
     pool = sqlite_store.engine.pool
+    assert isinstance(pool, QueuePool)
     held = [sqlite_store.engine.connect() for _ in range(pool.checkedin() + 1)]  # each pooled one, and a new
     try:
         drivers = [connection.connection.driver_connection for connection in held]  # no transaction begun
