@@ -8,7 +8,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Engine, Result, delete, insert, select, update
+from sqlalchemy import CursorResult, Engine, Result, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -19,6 +19,23 @@ from kernel.store.tables import idempotency_keys_table
 log = logging.getLogger("kernel.store.store")
 
 
+_RECORD_OF_KEY = select(idempotency_keys_table).where(idempotency_keys_table.c.key == bindparam("key"))
+
+_KEEP_RESPONSE = (
+    update(idempotency_keys_table)
+    .where(
+        idempotency_keys_table.c.key == bindparam("kept_key"),
+        idempotency_keys_table.c.request_id == bindparam("kept_request_id"),
+    )
+    .values(
+        response_status=bindparam("kept_status"),
+        response_headers=bindparam("kept_headers"),
+        response_body=bindparam("kept_body"),
+    )
+)
+"""Cached statements with their values as parameters: a keyed command compiles none of them."""
+
+
 class KeptAnswers:
     """Reading, completing and expiring the kept keys (a part of ``EventStore``)."""
 
@@ -27,12 +44,9 @@ class KeptAnswers:
 
     def idempotency_record(self, key: str) -> IdempotencyRecord | None:
         """What is known of an ``Idempotency-Key``: its request, its events, its response."""
-        with Session(self.read_engine) as session, session.begin():
-            row = (
-                session.execute(select(idempotency_keys_table).where(idempotency_keys_table.c.key == key))
-                .mappings()
-                .first()
-            )
+        # Asked before every keyed command: a connection and a cached statement, not an ORM session.
+        with self.read_engine.connect() as connection:
+            row = connection.execute(_RECORD_OF_KEY, {"key": key}).mappings().first()
         if row is None:
             return None
         return IdempotencyRecord(
@@ -83,11 +97,9 @@ def key_row(request: IdempotentRequest, event_ids: list[str]) -> dict[str, Any]:
 def keep_response(session: Session, request: IdempotentRequest, response: StoredResponse) -> int:
     """Keep the response with the request's key row; returns how many rows had it (0: none yet)."""
     status, headers, body = response
-    table = idempotency_keys_table
-    kept = session.execute(
-        update(table)
-        .where(table.c.key == request.key, table.c.request_id == request.request_id)
-        .values(response_status=status, response_headers=json.dumps(headers), response_body=body)
+    values = {"kept_status": status, "kept_headers": json.dumps(headers), "kept_body": body}
+    kept = session.connection().execute(
+        _KEEP_RESPONSE, {"kept_key": request.key, "kept_request_id": request.request_id, **values}
     )
     return _rows(kept)
 
