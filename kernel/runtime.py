@@ -387,6 +387,7 @@ def create_service_app(
     for router in routers:
         app.include_router(router)
 
+    @app.get("/health/ready", include_in_schema=False)  # the same answer under the name probes expect
     @app.get(
         "/health",
         tags=["operations"],

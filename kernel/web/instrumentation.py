@@ -24,7 +24,7 @@ __all__ = ["LATENCY_BUCKETS", "NOT_TIMED", "ServiceCounter", "ServiceMetrics"]
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 """Seconds: a command commits in milliseconds; a sheet import or a replay may take many seconds."""
-NOT_TIMED = ["/metrics", "/health", "/health/live"]
+NOT_TIMED = ["/metrics", "/health", "/health/live", "/health/ready"]
 """Routes left out of the latency histograms: scrapes and probes, not anyone's work."""
 
 

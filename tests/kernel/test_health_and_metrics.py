@@ -64,9 +64,11 @@ def test_health_is_not_ready_while_redis_is_unreachable(tmp_path: Path) -> None:
     nobody = f"redis://127.0.0.1:{free_port()}/0"
     with TestClient(survey(ServiceSettings(service="survey", var_dir=tmp_path, redis_url=nobody))) as client:
         answer = client.get("/health")
+        ready = client.get("/health/ready")
         metrics = client.get("/metrics")
         live = client.get("/health/live")
-    assert answer.status_code == 503
+    assert answer.status_code == ready.status_code == 503
+    assert ready.json()["problems"] == answer.json()["problems"]  # /health/ready is /health
     assert live.status_code == 200  # alive, only not ready: a supervisor leaves it running
     assert answer.json()["status"] == "not ready"
     assert problems(answer)["redis.unreachable"].startswith("无法连接 Redis")
