@@ -36,7 +36,16 @@ __all__ = [
 ]
 
 OPEN_PATHS = frozenset(
-    {"/health", "/health/live", "/health/ready", "/metrics", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"}
+    {
+        "/health",
+        "/health/live",
+        "/health/ready",
+        "/metrics",
+        "/docs",
+        "/docs/oauth2-redirect",
+        "/redoc",
+        "/openapi.json",
+    }
 )
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 PURPOSE_HEADER = "X-Purpose"
