@@ -31,7 +31,13 @@ from kernel.access.audit import AuditTrail
 from kernel.access.auth import TokenVerifier, load_public_keys
 from kernel.deployment import load_deployment
 from kernel.messaging.cancellation import raise_if_cancelled
-from kernel.messaging.connection import RedisAddress, parse_sentinels, redis_broker, redis_client
+from kernel.messaging.connection import (
+    RedisAddress,
+    follow_the_cluster,
+    parse_sentinels,
+    redis_broker,
+    redis_client,
+)
 from kernel.messaging.consumer import EventConsumer, Subscription
 from kernel.messaging.dead_letters import dead_letter_stream
 from kernel.messaging.durability import default_user_problems, durability_problems
@@ -572,6 +578,7 @@ async def _restart_stopped_subscribers(runtime: ServiceRuntime, broker: RedisBro
     data); re-create the group and start the subscriber again, so consuming resumes without a restart."""
     while True:
         await asyncio.sleep(2.0)
+        await follow_the_cluster(broker)  # a dead default node would stop XREADGROUP for good
         stopped = [subscriber for subscriber in broker.subscribers if not subscriber.running]
         if not stopped or runtime.consumer is None:
             continue

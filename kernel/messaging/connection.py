@@ -12,6 +12,7 @@ goes to one node only, so the start-time checks ask each primary in turn (:func:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.connection import parse_url
 from redis.asyncio.sentinel import Sentinel
+from redis.exceptions import RedisError
 
 SOCKET_CONNECT_TIMEOUT = 2.0
 SOCKET_TIMEOUT = 5.0
@@ -141,6 +143,21 @@ def redis_broker(address: RedisAddress, logger: logging.Logger, log_level: int) 
         logger=logger,
         log_level=log_level,
     )
+
+
+async def follow_the_cluster(broker: RedisBroker, timeout: float = 1.0) -> None:
+    """PING a cluster through FastStream's own client, so it notices a dead default node (call it every
+    few seconds; nothing for one server or a Sentinel group).
+
+    redis-py's ``RedisCluster`` asks its default node for the keys of every XREADGROUP (``COMMAND GETKEYS``:
+    the keys follow ``STREAMS``) and replaces that node, reloading the slots, only when a command *sent to
+    it* fails. A consumer that only reads streams other nodes serve would fail on the dead node forever; a
+    PING goes to the default node, fails, and redis-py moves to a live one
+    (tests/kernel/test_redis_cluster_failover.py).
+    """
+    if isinstance(broker, RedisClusterBroker):
+        with contextlib.suppress(RedisError, OSError):  # the cluster is down: said by /health, tried again
+            await broker.ping(timeout)
 
 
 def _credentials(url: str) -> dict[str, Any]:

@@ -17,21 +17,32 @@ from rehab.local_redis import free_port
 from tests.kernel.redis_sentinel_group import HOST, wait_for
 
 SLOTS = 16384
+REPLICATION_USER = "replication"
+REPLICATION_PASSWORD = "replication-password"
+REPLICATION_RIGHTS = ("+psync", "+replconf", "+ping")
+"""What a replica's link to its primary needs: its own ACL user, so a test can cut one link for good."""
 NODE_TIMEOUT_MS = 1000
 """``cluster-node-timeout``: a primary unreachable this long is failed over by its replica (~2 s here)."""
 
 
 class RedisClusterNodes:
     """``count`` primaries that met each other and share the slots evenly; node ``i`` is primary ``i`` for
-    ``i < count``, the others replicate the primaries in turn."""
+    ``i < count``, the others replicate the primaries in turn.
 
-    def __init__(self, folder: Path, count: int = 3, replicas_each: int = 0) -> None:
+    With ``first_serves``, primary 0's slots (from slot 0: redis-py's default node, which also answers its
+    COMMAND GETKEYS) reach that key's slot, the others sharing the rest.
+    """
+
+    def __init__(
+        self, folder: Path, count: int = 3, replicas_each: int = 0, first_serves: str | None = None
+    ) -> None:
         binary = shutil.which("redis-server")
         if binary is None:
             raise RuntimeError("redis-server is not installed: run scripts/setup")
         self.binary = binary
         self.folder = folder
         self.count = count
+        self.first_serves = first_serves
         nodes = count * (1 + replicas_each)
         self.ports = [free_port() for _ in range(nodes)]
         self.bus_ports = [free_port() for _ in range(nodes)]
@@ -45,12 +56,12 @@ class RedisClusterNodes:
     def start(self) -> RedisClusterNodes:
         for index in range(len(self.ports)):
             self._start_node(index)
-        share = SLOTS // self.count
+        firsts = self._first_slots()
         for index, port in enumerate(self.ports):
             with redis.Redis(host=HOST, port=port) as node:
                 if index < self.count:
-                    last = SLOTS - 1 if index == self.count - 1 else (index + 1) * share - 1
-                    node.execute_command("CLUSTER", "ADDSLOTSRANGE", index * share, last)
+                    last = SLOTS - 1 if index == self.count - 1 else firsts[index + 1] - 1
+                    node.execute_command("CLUSTER", "ADDSLOTSRANGE", firsts[index], last)
                 if index > 0:  # everyone meets node 0; gossip introduces the rest
                     node.execute_command("CLUSTER", "MEET", HOST, self.ports[0], self.bus_ports[0])
         wait_for(self._all_known, "every node to know every other")
@@ -60,6 +71,15 @@ class RedisClusterNodes:
                 node.execute_command("CLUSTER", "REPLICATE", primary)
         wait_for(self._ok, "the cluster to agree (cluster_state:ok, every replica in sync)")
         return self
+
+    def _first_slots(self) -> list[int]:
+        """The first slot of each primary's range."""
+        share = SLOTS // self.count
+        if self.first_serves is None:
+            return [index * share for index in range(self.count)]
+        second = max(share, key_slot(self.first_serves.encode()) + 1)
+        rest = (SLOTS - second) // (self.count - 1)
+        return [0, *(second + index * rest for index in range(self.count - 1))]
 
     def _start_node(self, index: int) -> None:
         data = self.folder / f"node-{index}"
@@ -72,9 +92,17 @@ class RedisClusterNodes:
             *("--cluster-replica-validity-factor", "0"),  # a replica always may take over
             *("--appendonly", "yes", "--appendfsync", "always", "--maxmemory-policy", "noeviction"),
             *("--save", ""),
+            *("--masteruser", REPLICATION_USER, "--masterauth", REPLICATION_PASSWORD),
         ]
         self.processes[index] = subprocess.Popen([self.binary, *arguments])
         wait_for(partial(_answers, self.ports[index]), f"node {index} to answer")
+        with redis.Redis(host=HOST, port=self.ports[index]) as node:
+            node.acl_setuser(
+                REPLICATION_USER,
+                enabled=True,
+                passwords=[f"+{REPLICATION_PASSWORD}"],
+                commands=REPLICATION_RIGHTS,
+            )
 
     def node_id(self, port: int) -> str:
         with redis.Redis(host=HOST, port=port, decode_responses=True) as node:
@@ -100,7 +128,10 @@ class RedisClusterNodes:
 
     def primary_port_of(self, key: str) -> int:
         """The port of the node serving ``key``'s slot now, as a node still running tells it."""
-        slot = key_slot(key.encode())
+        return self.primary_port_of_slot(key_slot(key.encode()))
+
+    def primary_port_of_slot(self, slot: int) -> int:
+        """The port of the node serving ``slot`` now, as a node still running tells it."""
         for port in self._running_ports():
             try:
                 with redis.Redis(host=HOST, port=port, decode_responses=True, socket_timeout=0.5) as node:
@@ -118,6 +149,15 @@ class RedisClusterNodes:
         with redis.Redis(host=HOST, port=primary_port, decode_responses=True) as node:
             replicas = node.execute_command("CLUSTER", "REPLICAS", primary)
         return [int(line.split()[1].split("@")[0].rsplit(":", 1)[1]) for line in replicas]
+
+    def cut_replication(self, primary_port: int) -> None:
+        """Disconnect the primary on ``primary_port`` from its replicas for good (their replication user is
+        deleted there): what it acknowledges from now on lives on it alone, as when it dies before
+        replicating its last writes (Redis replicates asynchronously)."""
+        replicas = self.replica_ports_of(primary_port)
+        with redis.Redis(host=HOST, port=primary_port) as node:
+            node.acl_deluser(REPLICATION_USER)  # closes the replicas' links, refuses them again
+        wait_for(lambda: not any(self._in_sync(port) for port in replicas), "the replicas to lose their link")
 
     def kill(self, port: int) -> None:
         """SIGKILL the node on ``port``: no shutdown, nothing kept but what ``appendfsync always`` wrote."""
