@@ -117,7 +117,12 @@ def test_a_store_the_release_before_migrations_created_is_adopted_with_its_data(
 ) -> None:
     create_as_the_release_before_migrations(engine, "settlement", inbox_version)
     archive_one_event(engine)
-    assert pending(engine, ["kernel", "settlement"]) == ["kernel_0001", "kernel_0002", "settlement_0001", "settlement_0002"]
+    assert pending(engine, ["kernel", "settlement"]) == [
+        "kernel_0001",
+        "kernel_0002",
+        "settlement_0001",
+        "settlement_0002",
+    ]
 
     EventStore(engine, "settlement").create_schema(service="settlement")
 
