@@ -100,7 +100,13 @@ class EventEnvelope(BaseModel):
     @classmethod
     def from_wire(cls, fields: Mapping[str, str] | Mapping[bytes, bytes]) -> EventEnvelope:
         """Parse a stream entry written by :meth:`to_wire`; raises ValueError when malformed."""
-        text = {_decode(k): _decode(v) for k, v in fields.items()}
+        # Decoded inline, not by a function per field: this runs for every entry a consumer reads.
+        text = {
+            (key if isinstance(key, str) else key.decode()): (
+                value if isinstance(value, str) else value.decode()
+            )
+            for key, value in fields.items()
+        }
         missing = [
             name for name in WIRE_FIELDS if name not in ("causation_id", "signature") and name not in text
         ]
@@ -116,10 +122,6 @@ class EventEnvelope(BaseModel):
 
 def _text(value: Any) -> str:
     return "" if value is None else str(value)
-
-
-def _decode(value: str | bytes) -> str:
-    return value.decode() if isinstance(value, bytes) else value
 
 
 def format_time(moment: datetime) -> str:

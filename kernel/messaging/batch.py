@@ -6,8 +6,10 @@ signature, freshness), outside the transaction, so the write lock is held only f
 then, in the transaction, it decides every event, reading what it needs once for the whole batch
 (which event ids the inbox holds, with their envelopes; the versions seen of the batch's aggregates,
 from the inbox's indexed ``version`` column; whether anything is parked), then applies the decisions
-in the same transaction: effect and inbox row of each applied event, parked rows of early ones. An
-event decided after an earlier one of the same batch sees it (a duplicate within the batch, version
+in the same transaction: the inbox rows of the events to apply in one statement (in the batch's order),
+then each one's handler, and the parked rows of early ones. A handler therefore finds the whole batch
+archived, its later events included (one by one, the inbox holds the events up to the one handled).
+An event decided after an earlier one of the same batch sees it (a duplicate within the batch, version
 n+1 after version n).
 
 Any event that cannot be applied raises, and the whole transaction rolls back: the consumer then
@@ -23,6 +25,7 @@ import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from redis.asyncio import Redis
@@ -32,11 +35,12 @@ from sqlalchemy.orm import Session
 
 from kernel.faults import fault_point
 from kernel.messaging import ordering
-from kernel.messaging.dead_letters import as_text
+from kernel.messaging.dead_letters import as_text, fields_as_text
 from kernel.messaging.freshness import require_recorded_in_the_past
 from kernel.messaging.infrastructure import is_infrastructure_failure
 from kernel.messaging.outcomes import CANNOT_APPLY, EventConflict, Receipt, describe
 from kernel.store.store import UnitOfWork, inbox_table
+from kernel.store.tables import inbox_row, record_all_received
 
 if TYPE_CHECKING:
     from kernel.messaging.consumer import EventConsumer, EventHandler
@@ -51,6 +55,8 @@ class Delivery:
     entry_id: str
     fields: dict[str, str]
     envelope: EventEnvelope
+    event_id: str
+    """The envelope's event id as text (the inbox's and the parked table's key)."""
 
 
 @dataclass
@@ -98,9 +104,10 @@ async def handle_batch(
     deliveries: list[Delivery] = []
     for raw_id, fields in entries:
         entry_id = as_text(raw_id)
-        text = {as_text(key): as_text(value) for key, value in fields.items()}
+        text = fields_as_text(fields)
         try:
-            deliveries.append(Delivery(entry_id, text, EventEnvelope.from_wire(text)))
+            envelope = EventEnvelope.from_wire(text)
+            deliveries.append(Delivery(entry_id, text, envelope, str(envelope.event_id)))
         except CANNOT_APPLY as error:  # undecodable: dead-lettered at once, the batch goes on
             await consumer.dead_letter(redis, stream, entry_id, text, describe(error), 1)
             done.append(entry_id)
@@ -179,10 +186,11 @@ def receive_batch(consumer: EventConsumer, deliveries: Sequence[Delivery], strea
     """
     checks = _checked(consumer, deliveries, stream)
     with consumer.store.transaction() as unit:
-        known = _known(unit.session, stream, [delivery.envelope for delivery in deliveries])
+        known = _known(unit.session, stream, deliveries)
         decisions = [
             _decide(known, delivery, check) for delivery, check in zip(deliveries, checks, strict=True)
         ]
+        _record_applied(unit, decisions, stream)
         for decision in decisions:
             _carry_out(unit, known, decision, stream)
     for decision in decisions:
@@ -194,25 +202,28 @@ def receive_batch(consumer: EventConsumer, deliveries: Sequence[Delivery], strea
 def _checked(consumer: EventConsumer, deliveries: Sequence[Delivery], stream: str) -> list[Check]:
     if consumer.keyring is not None:
         consumer.keyring.refresh()  # keys issued, rotated or revoked: looked at once per batch
-    return [_check(consumer, delivery.envelope, stream) for delivery in deliveries]
+    now = datetime.now(UTC)  # the batch's checks take milliseconds: one clock reading for all
+    return [_check(consumer, delivery.envelope, stream, now) for delivery in deliveries]
 
 
-def _check(consumer: EventConsumer, envelope: EventEnvelope, stream: str) -> Check:
+def _check(consumer: EventConsumer, envelope: EventEnvelope, stream: str, now: datetime) -> Check:
     payload = parse_payload(envelope)  # undecodable even as a duplicate: raises at once, as one by one
     try:
         consumer.verify(envelope, stream, recheck=False)
-        require_recorded_in_the_past(envelope)
+        require_recorded_in_the_past(envelope, now)
     except CANNOT_APPLY as refusal:  # raised only if the event is not a duplicate
         return Check(payload, consumer.handler_of(stream, envelope.event_type), refusal)
     return Check(payload, consumer.handler_of(stream, envelope.event_type))
 
 
-def _known(session: Session, stream: str, envelopes: list[EventEnvelope]) -> Known:
+def _known(session: Session, stream: str, deliveries: Sequence[Delivery]) -> Known:
     # The versions are read before the event ids: an event a concurrent delivery commits in between is
     # then found received (a duplicate), never only among the versions (a false conflict). One it
     # commits later is found when the batch records it (``UnitOfWork.record_received``).
-    versions = ordering.versions_seen(session, stream, (envelope.stream_id for envelope in envelopes))
-    event_ids = list(dict.fromkeys(str(envelope.event_id) for envelope in envelopes))
+    versions = ordering.versions_seen(
+        session, stream, (delivery.envelope.stream_id for delivery in deliveries)
+    )
+    event_ids = list(dict.fromkeys(delivery.event_id for delivery in deliveries))
     query = select(inbox_table.c.event_id, inbox_table.c.envelope).where(
         inbox_table.c.event_id.in_(event_ids)
     )
@@ -222,7 +233,7 @@ def _known(session: Session, stream: str, envelopes: list[EventEnvelope]) -> Kno
 
 def _decide(known: Known, delivery: Delivery, check: Check) -> Decision:
     envelope = delivery.envelope
-    event_id = str(envelope.event_id)
+    event_id = delivery.event_id
     before = known.received.get(event_id)
     if before is not None:
         _require_same(before, envelope)
@@ -245,6 +256,21 @@ def _decide(known: Known, delivery: Delivery, check: Check) -> Decision:
     return Decision(delivery, Receipt.APPLIED, check.payload, check.handler)
 
 
+def _record_applied(unit: UnitOfWork, decisions: list[Decision], stream: str) -> None:
+    """The inbox rows of every event to apply, in one statement before any handler runs (in the batch's
+    order, so the archive's order is the order received); an event a concurrent delivery recorded since
+    the batch began is a duplicate after all, and its handler does not run."""
+    applied = [decision for decision in decisions if decision.receipt is Receipt.APPLIED]
+    received_at = datetime.now(UTC)
+    rows = [inbox_row(decision.delivery.envelope, stream, received_at) for decision in applied]
+    inserted = record_all_received(unit.session.connection(), rows)
+    for decision in applied:
+        delivery = decision.delivery
+        if delivery.event_id not in inserted:
+            _require_same(_received_envelope(unit, delivery.event_id), delivery.envelope)
+            decision.receipt = Receipt.DUPLICATE
+
+
 def _carry_out(unit: UnitOfWork, known: Known, decision: Decision, stream: str) -> None:
     delivery = decision.delivery
     envelope = delivery.envelope
@@ -252,12 +278,8 @@ def _carry_out(unit: UnitOfWork, known: Known, decision: Decision, stream: str) 
         ordering.park(unit.session, envelope, stream, delivery.entry_id, delivery.fields)
         return
     if known.any_parked:  # a duplicate or applied event may be parked from an earlier delivery
-        ordering.unpark(unit.session, str(envelope.event_id))
+        ordering.unpark(unit.session, delivery.event_id)
     if decision.receipt is not Receipt.APPLIED:
-        return
-    if not unit.record_received(envelope, stream):  # a concurrent delivery recorded it since the batch began
-        _require_same(_received_envelope(unit, str(envelope.event_id)), envelope)
-        decision.receipt = Receipt.DUPLICATE
         return
     if decision.handler is not None and decision.payload is not None:
         decision.handler(unit, envelope, decision.payload)

@@ -44,7 +44,7 @@ from kernel.config import RehabSettings
 from kernel.faults import fault_point
 from kernel.messaging import batch, ordering, reclaim, reconcile
 from kernel.messaging.cancellation import raise_if_cancelled
-from kernel.messaging.dead_letters import as_text, dead_letter_stream, new_dead_letter
+from kernel.messaging.dead_letters import as_text, dead_letter_stream, fields_as_text, new_dead_letter
 from kernel.messaging.freshness import require_recorded_in_the_past
 from kernel.messaging.infrastructure import (
     DEFAULT_BACKOFF_SECONDS,
@@ -280,7 +280,7 @@ class EventConsumer:
         self, redis: Redis, stream: str, entry_id: str, fields: Mapping[Any, Any], deliveries: int = 1
     ) -> bool:
         """Handle one delivery of a stream entry; True when the entry may be acknowledged."""
-        text = {as_text(key): as_text(value) for key, value in fields.items()}
+        text = fields_as_text(fields)
         envelope: EventEnvelope | None = None
         try:
             envelope = EventEnvelope.from_wire(text)

@@ -98,6 +98,16 @@ def as_text(value: Any) -> str:
     return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
 
 
+def fields_as_text(fields: Mapping[Any, Any]) -> dict[str, str]:
+    """A stream entry's fields as text, as :func:`as_text` decodes each (inline: every entry read)."""
+    return {
+        (key.decode(errors="replace") if isinstance(key, bytes) else str(key)): (
+            value.decode(errors="replace") if isinstance(value, bytes) else str(value)
+        )
+        for key, value in fields.items()
+    }
+
+
 def _time_of_entry(entry_id: str) -> datetime:
     milliseconds = int(entry_id.split("-")[0] or 0)
     return datetime.fromtimestamp(milliseconds / 1000, UTC)

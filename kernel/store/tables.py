@@ -9,14 +9,17 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from rehab_contracts import EventEnvelope
 from sqlalchemy import (
     BigInteger,
     Column,
+    Connection,
     DateTime,
     Index,
+    Insert,
     Integer,
     LargeBinary,
     MetaData,
@@ -24,7 +27,10 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    insert,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 metadata = MetaData()
 
@@ -109,6 +115,46 @@ def event_row(envelope: EventEnvelope) -> dict[str, Any]:
         "signature": envelope.signature,
         "payload": json.dumps(envelope.payload, ensure_ascii=False, sort_keys=True),
     }
+
+
+def inbox_row(envelope: EventEnvelope, source_stream: str, received_at: datetime) -> dict[str, Any]:
+    """The `inbox` row of a consumed envelope (its text is pydantic's JSON of the envelope)."""
+    return {
+        "event_id": str(envelope.event_id),
+        "source_stream": source_stream,
+        "event_type": envelope.event_type,
+        "stream_id": envelope.stream_id,
+        "version": envelope.version,
+        "occurred_at": envelope.occurred_at.astimezone(UTC),
+        "received_at": received_at,
+        "envelope": envelope.model_dump_json(),
+    }
+
+
+def record_all_received(connection: Connection, rows: list[dict[str, Any]]) -> set[str]:
+    """Insert many `inbox` rows in one statement, ``INSERT … ON CONFLICT (event_id) DO NOTHING RETURNING
+    event_id``; returns the event ids inserted (one the inbox held already is left out, as
+    ``UnitOfWork.record_received`` answers False for it)."""
+    if not rows:
+        return set()
+    statement = _insert_received(connection.dialect.name)
+    return {str(event_id) for event_id in connection.execute(statement, rows).scalars()}
+
+
+@cache
+def _insert_received(dialect: str) -> Insert:
+    returned = inbox_table.c.event_id
+    if dialect == "postgresql":
+        return (
+            postgresql_insert(inbox_table)
+            .on_conflict_do_nothing(index_elements=["event_id"])
+            .returning(returned)
+        )
+    if dialect == "sqlite":
+        return (
+            sqlite_insert(inbox_table).on_conflict_do_nothing(index_elements=["event_id"]).returning(returned)
+        )
+    return insert(inbox_table).returning(returned)  # no ON CONFLICT: a duplicate raises, the batch rolls back
 
 
 def envelope_of(row: Any) -> EventEnvelope:

@@ -1,0 +1,162 @@
+"""Settlement's consumer path in one process, kernel and settlement apart: `python -m bench.consume`.
+
+The same signed backlog as ``bench.live``'s settlement row (real journeys of ``bench.journeys``, signed
+by their producers, as Redis hands them over: bytes), fed to ``kernel.messaging.batch.handle_batch`` in
+reads of ``--batch`` entries per stream, the four streams in turn, on a fresh SQLite store each run. No
+Redis, no FastStream, no HTTP: what is left is the kernel's batch path and settlement's handlers, as
+``create_app`` wires them. Each
+round runs, interleaved on fresh stores:
+
+* ``kernel``: the kernel's path, signatures checked, settlement's handlers replaced by no-ops;
+* ``kernel, unsigned``: the same without a key ring (what the signature check costs is the difference);
+* ``settlement``: the kernel's path with settlement's handlers (the live ledger), as deployed.
+
+It prints the CPU microseconds per event of each (``time.process_time``: SQLite's work included, the
+wait for the disk not), median of ``--rounds``. ``--profile FILE`` writes a cProfile of one more
+``settlement`` run. Results: bench/README.md (``bench.live``, "Third pass").
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import logging
+import statistics
+import tempfile
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from kernel.messaging import batch
+from kernel.messaging.consumer import EventConsumer, Subscription
+from kernel.runtime import ServiceSettings
+from rehab.keys import ensure_keys
+from rehab.services import SERVICES
+
+KINDS = ("kernel", "kernel, unsigned", "settlement")
+
+Entries = list[tuple[str, list[tuple[bytes, dict[bytes, bytes]]]]]
+"""Reads as a subscriber gets them: (stream, [(entry id, fields)])."""
+
+
+def reads(backlog: list[tuple[str, dict[str, str]]], size: int) -> Entries:
+    """The backlog in reads of ``size`` entries per stream, the streams in turn (as four subscribers)."""
+    per_stream: dict[str, list[tuple[bytes, dict[bytes, bytes]]]] = {}
+    for number, (stream, fields) in enumerate(backlog, start=1):
+        wire = {key.encode(): value.encode() for key, value in fields.items()}
+        per_stream.setdefault(stream, []).append((f"1-{number}".encode(), wire))
+    chunks = {
+        stream: [entries[start : start + size] for start in range(0, len(entries), size)]
+        for stream, entries in per_stream.items()
+    }
+    turns: Entries = []
+    for index in range(max(len(chunk) for chunk in chunks.values())):
+        turns += [(stream, chunk[index]) for stream, chunk in chunks.items() if index < len(chunk)]
+    return turns
+
+
+@asynccontextmanager
+async def settlement_consumer(
+    folder: Path, keys: Path | None, *, handlers: bool
+) -> AsyncIterator[EventConsumer]:
+    """Settlement's consumer as its composition root builds it (``create_app``, its lifespan run), on a
+    fresh SQLite store; Redis is never reached (the consumer is fed here, not subscribed)."""
+    from services.settlement.app import create_app
+
+    settings = ServiceSettings(
+        service="settlement",
+        database_url=f"sqlite:///{folder / 'settlement.db'}",
+        redis_url="redis://127.0.0.1:9/0",
+        keys_dir=keys,
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        consumer: EventConsumer = app.state.runtime.consumer
+        if not handlers:
+            consumer.subscriptions = [
+                Subscription(kept.stream, dict.fromkeys(kept.handlers, _ignore))
+                for kept in consumer.subscriptions
+            ]
+        yield consumer
+
+
+def _ignore(*_args: Any) -> None:
+    return None
+
+
+async def consume(consumer: EventConsumer, turns: Entries) -> float:
+    """CPU seconds to handle every read; every entry must be acknowledged."""
+    began = time.process_time()
+    for stream, entries in turns:
+        done = await batch.handle_batch(consumer, None, stream, entries)  # type: ignore[arg-type]
+        if len(done) != len(entries):
+            raise RuntimeError(f"{len(entries) - len(done)} entries of {stream} left pending")
+    return time.process_time() - began
+
+
+async def measured(kind: str, turns: Entries, keys: Path, folder: Path) -> float:
+    signed = None if kind == "kernel, unsigned" else keys
+    async with settlement_consumer(folder, signed, handlers=kind == "settlement") as consumer:
+        await asyncio.sleep(0.5)  # the book's warm-up on the empty store
+        seconds = await consume(consumer, turns)
+        if consumer.stats.applied != sum(len(entries) for _stream, entries in turns):
+            raise RuntimeError(f"{kind}: {consumer.stats} is not every event applied")
+        return seconds
+
+
+def run_once(kind: str, turns: Entries, keys: Path) -> float:
+    with tempfile.TemporaryDirectory(prefix="bench-consume-") as folder:
+        return asyncio.run(measured(kind, turns, keys, Path(folder)))
+
+
+def profiled(path: Path, turns: Entries, keys: Path) -> None:
+    """One more ``settlement`` run under cProfile, the worker thread's work run in the profiled one."""
+
+    async def in_this_thread(function: Any, /, *args: Any) -> Any:
+        return function(*args)
+
+    to_thread, asyncio.to_thread = asyncio.to_thread, in_this_thread  # type: ignore[assignment]
+    profile = cProfile.Profile()
+    try:
+        profile.enable()
+        run_once("settlement", turns, keys)
+        profile.disable()
+    finally:
+        asyncio.to_thread = to_thread
+    profile.dump_stats(path)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=3000)
+    parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--profile", type=Path)
+    parser.add_argument("--kinds", nargs="+", choices=KINDS, default=list(KINDS))
+    args = parser.parse_args(argv)
+    logging.getLogger("kernel.runtime").setLevel(logging.ERROR)  # "waits for Redis": never reached here
+    from bench.live import signed_backlog
+
+    kinds = args.kinds
+    with tempfile.TemporaryDirectory(prefix="bench-consume-keys-") as keys_folder:
+        keys = Path(keys_folder)
+        ensure_keys(keys, SERVICES)
+        backlog = signed_backlog(args.events, seed=1000, keys=keys)
+        turns = reads(backlog, args.batch)
+        cpu: dict[str, list[float]] = {kind: [] for kind in kinds}
+        for _round in range(args.rounds):
+            for kind in kinds:
+                cpu[kind].append(run_once(kind, turns, keys))
+        if args.profile is not None:
+            profiled(args.profile, turns, keys)
+    print(f"{len(backlog)} events in reads of {args.batch}, median of {args.rounds} rounds, CPU µs per event")
+    for kind in kinds:
+        rounds = " ".join(f"{seconds / len(backlog) * 1e6:.0f}" for seconds in cpu[kind])
+        print(f"{kind:18} {statistics.median(cpu[kind]) / len(backlog) * 1e6:6.0f}  ({rounds})")
+
+
+if __name__ == "__main__":
+    main()
