@@ -68,7 +68,7 @@ def ledger_of(engine: Engine) -> list[tuple[str, str, str, int]]:
     column = postings_table.c
     query = select(column.key, column.debit_account, column.credit_account, column.amount_fen)
     with engine.connect() as connection:
-        return sorted(tuple(row) for row in connection.execute(query))  # type: ignore[misc]
+        return sorted(tuple(row) for row in connection.execute(query))
 
 
 def made_by_one_book(facts: list[Fact]) -> tuple[list[tuple[str, str, str, int]], list[unsettled.Unsettled]]:
@@ -197,7 +197,7 @@ def test_the_upgrade_names_the_person_of_every_logged_fact_an_institution_change
     empty_url: str,
 ) -> None:
     change = moved("a-p1", date(2024, 11, 15))
-    facts = [change, surveyed("p1"), approved(ORIENTATION, application="a-p1", person="p1")]
+    facts: list[Fact] = [change, surveyed("p1"), approved(ORIENTATION, application="a-p1", person="p1")]
     migrate(empty_url, "settlement_0001")
     logged_by_the_release_before(empty_url, facts)
 
