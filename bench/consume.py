@@ -30,7 +30,9 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from kernel.messaging import batch
+from rehab_contracts import EventEnvelope
+
+from kernel.messaging import batch, ordering
 from kernel.messaging.consumer import EventConsumer, Subscription
 from kernel.runtime import ServiceSettings
 from rehab.keys import ensure_keys
@@ -97,19 +99,29 @@ async def consume(consumer: EventConsumer, turns: Entries) -> float:
     return time.process_time() - began
 
 
-async def measured(kind: str, turns: Entries, keys: Path, folder: Path) -> float:
+async def measured(kind: str, turns: Entries, keys: Path, folder: Path, *, parked: bool = False) -> float:
     signed = None if kind == "kernel, unsigned" else keys
     async with settlement_consumer(folder, signed, handlers=kind == "settlement") as consumer:
         await asyncio.sleep(0.5)  # the book's warm-up on the empty store
+        if parked:
+            park_one(consumer, turns[0][0], turns[0][1][0])
         seconds = await consume(consumer, turns)
         if consumer.stats.applied != sum(len(entries) for _stream, entries in turns):
             raise RuntimeError(f"{kind}: {consumer.stats} is not every event applied")
         return seconds
 
 
-def run_once(kind: str, turns: Entries, keys: Path) -> float:
+def run_once(kind: str, turns: Entries, keys: Path, *, parked: bool = False) -> float:
     with tempfile.TemporaryDirectory(prefix="bench-consume-") as folder:
-        return asyncio.run(measured(kind, turns, keys, Path(folder)))
+        return asyncio.run(measured(kind, turns, keys, Path(folder), parked=parked))
+
+
+def park_one(consumer: EventConsumer, stream: str, entry: tuple[bytes, dict[bytes, bytes]]) -> None:
+    """Park a version 2 of an aggregate the backlog never names: it waits for its predecessor all along."""
+    fields = {key.decode(): value.decode() for key, value in entry[1].items()}
+    envelope = EventEnvelope.from_wire(fields).model_copy(update={"stream_id": "elsewhere", "version": 2})
+    with consumer.store.transaction() as unit:
+        ordering.park(unit.session, envelope, stream, "0-1", envelope.to_wire())
 
 
 def profiled(path: Path, turns: Entries, keys: Path) -> None:
@@ -136,6 +148,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--profile", type=Path)
     parser.add_argument("--kinds", nargs="+", choices=KINDS, default=list(KINDS))
+    parser.add_argument(
+        "--parked", action="store_true", help="one event of another aggregate waits parked all along"
+    )
     args = parser.parse_args(argv)
     logging.getLogger("kernel.runtime").setLevel(logging.ERROR)  # "waits for Redis": never reached here
     from bench.live import signed_backlog
@@ -149,7 +164,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         cpu: dict[str, list[float]] = {kind: [] for kind in kinds}
         for _round in range(args.rounds):
             for kind in kinds:
-                cpu[kind].append(run_once(kind, turns, keys))
+                cpu[kind].append(run_once(kind, turns, keys, parked=args.parked))
         if args.profile is not None:
             profiled(args.profile, turns, keys)
     print(f"{len(backlog)} events in reads of {args.batch}, median of {args.rounds} rounds, CPU µs per event")

@@ -5,12 +5,14 @@ hands the decoded ones here. :func:`receive_batch` first checks what needs no st
 signature, freshness), outside the transaction, so the write lock is held only for the store's work;
 then, in the transaction, it decides every event, reading what it needs once for the whole batch
 (which event ids the inbox holds, with their envelopes; the versions seen of the batch's aggregates,
-from the inbox's indexed ``version`` column; whether anything is parked), then applies the decisions
-in the same transaction: the inbox rows of the events to apply in one statement (in the batch's order),
-then each one's handler, and the parked rows of early ones. A handler therefore finds the whole batch
-archived, its later events included (one by one, the inbox holds the events up to the one handled).
-An event decided after an earlier one of the same batch sees it (a duplicate within the batch, version
-n+1 after version n).
+from the inbox's indexed ``version`` column; which of its aggregates have events parked), then applies
+the decisions in the same transaction: the inbox rows of the events to apply in one statement (in the
+batch's order), then each one's handler, and the parked rows of early ones. A handler therefore finds
+the whole batch archived, its later events included (one by one, the inbox holds the events up to the
+one handled). An event decided after an earlier one of the same batch sees it (a duplicate within the
+batch, version n+1 after version n). After the commit, only the applied aggregates that have events
+parked are drained: an event parked elsewhere (its predecessor dead-lettered, say) costs other batches
+nothing.
 
 Any event that cannot be applied raises, and the whole transaction rolls back: the consumer then
 handles the batch's entries one by one on the ordinary path (``EventConsumer.handle_entry``), so the
@@ -66,7 +68,8 @@ class Known:
     received: dict[str, EventEnvelope | str]
     """Event id -> the envelope received (inbox rows as their JSON text, parsed only when needed)."""
     versions: dict[str, set[int]]
-    any_parked: bool
+    parked: dict[str, set[str]]
+    """The batch's aggregates that have events parked, with those events' ids (parked by this batch too)."""
 
 
 @dataclass(frozen=True)
@@ -92,8 +95,8 @@ class Outcome:
     """What became of a batch: a receipt per delivery, in order."""
 
     receipts: list[Receipt] = field(default_factory=list)
-    parking_possible: bool = False
-    """Something was or is parked: applied aggregates may have successors to drain."""
+    to_drain: list[str] = field(default_factory=list)
+    """The aggregates the batch applied events of that have events parked: their successors may be next."""
 
 
 async def handle_batch(
@@ -123,7 +126,6 @@ async def handle_batch(
 async def _settle(
     consumer: EventConsumer, redis: Redis, stream: str, deliveries: list[Delivery], outcome: Outcome
 ) -> list[str]:
-    applied: dict[str, None] = {}
     for delivery, receipt in zip(deliveries, outcome.receipts, strict=True):
         consumer.infrastructure.settled(stream, delivery.entry_id, succeeded=True)
         envelope = delivery.envelope
@@ -137,12 +139,10 @@ async def _settle(
             )
         elif receipt is Receipt.APPLIED:
             consumer.stats.applied += 1
-            applied[envelope.stream_id] = None
         else:
             consumer.stats.duplicates += 1
-    if outcome.parking_possible:  # only then can an applied event have parked successors
-        for stream_id in applied:
-            await consumer.drain_safely(redis, stream, stream_id)
+    for stream_id in outcome.to_drain:
+        await consumer.drain_safely(redis, stream, stream_id)
     return [delivery.entry_id for delivery in deliveries]
 
 
@@ -193,10 +193,13 @@ def receive_batch(consumer: EventConsumer, deliveries: Sequence[Delivery], strea
         _record_applied(unit, decisions, stream)
         for decision in decisions:
             _carry_out(unit, known, decision, stream)
-    for decision in decisions:
-        if decision.receipt is Receipt.APPLIED:
-            fault_point("consumer.after_commit")
-    return Outcome([decision.receipt for decision in decisions], parking_possible=known.any_parked)
+    applied = [
+        decision.delivery.envelope.stream_id for decision in decisions if decision.receipt is Receipt.APPLIED
+    ]
+    for _ in applied:
+        fault_point("consumer.after_commit")
+    to_drain = [stream_id for stream_id in dict.fromkeys(applied) if known.parked.get(stream_id)]
+    return Outcome([decision.receipt for decision in decisions], to_drain)
 
 
 def _checked(consumer: EventConsumer, deliveries: Sequence[Delivery], stream: str) -> list[Check]:
@@ -220,15 +223,14 @@ def _known(session: Session, stream: str, deliveries: Sequence[Delivery]) -> Kno
     # The versions are read before the event ids: an event a concurrent delivery commits in between is
     # then found received (a duplicate), never only among the versions (a false conflict). One it
     # commits later is found when the batch records it (``UnitOfWork.record_received``).
-    versions = ordering.versions_seen(
-        session, stream, (delivery.envelope.stream_id for delivery in deliveries)
-    )
+    stream_ids = list(dict.fromkeys(delivery.envelope.stream_id for delivery in deliveries))
+    versions = ordering.versions_seen(session, stream, stream_ids)
     event_ids = list(dict.fromkeys(delivery.event_id for delivery in deliveries))
     query = select(inbox_table.c.event_id, inbox_table.c.envelope).where(
         inbox_table.c.event_id.in_(event_ids)
     )
     received: dict[str, EventEnvelope | str] = {event_id: text for event_id, text in session.execute(query)}
-    return Known(received, versions, ordering.any_parked(session))
+    return Known(received, versions, ordering.parked_of(session, stream, stream_ids))
 
 
 def _decide(known: Known, delivery: Delivery, check: Check) -> Decision:
@@ -249,7 +251,7 @@ def _decide(known: Known, delivery: Delivery, check: Check) -> Decision:
     if envelope.version > 1 and envelope.version - 1 not in seen:
         # Parked, it is neither received nor seen: a second delivery of it parks it again (a no-op),
         # and its successor in the batch waits for it too.
-        known.any_parked = True
+        known.parked.setdefault(envelope.stream_id, set()).add(event_id)
         return Decision(delivery, Receipt.PARKED)
     known.received[event_id] = envelope
     seen.add(envelope.version)
@@ -277,8 +279,10 @@ def _carry_out(unit: UnitOfWork, known: Known, decision: Decision, stream: str) 
     if decision.receipt is Receipt.PARKED:
         ordering.park(unit.session, envelope, stream, delivery.entry_id, delivery.fields)
         return
-    if known.any_parked:  # a duplicate or applied event may be parked from an earlier delivery
+    parked = known.parked.get(envelope.stream_id)
+    if parked and delivery.event_id in parked:  # parked by an earlier delivery, or earlier in this batch
         ordering.unpark(unit.session, delivery.event_id)
+        parked.discard(delivery.event_id)
     if decision.receipt is not Receipt.APPLIED:
         return
     if decision.handler is not None and decision.payload is not None:

@@ -130,9 +130,19 @@ def accounted_for(session: Session, event_ids: Iterable[str]) -> set[str]:
     return found
 
 
-def any_parked(session: Session) -> bool:
-    """Whether any event waits parked (one indexed read; the consumer skips unparking when none does)."""
-    return session.scalar(select(parked_table.c.position).limit(1)) is not None
+def parked_of(session: Session, source_stream: str, stream_ids: Iterable[str]) -> dict[str, set[str]]:
+    """Which of some aggregates of one stream have events parked, with those events' ids: one indexed
+    query per 500 aggregates (``ix_parked_aggregate``)."""
+    wanted = list(dict.fromkeys(stream_ids))
+    parked: dict[str, set[str]] = {}
+    for start in range(0, len(wanted), 500):
+        query = select(parked_table.c.stream_id, parked_table.c.event_id).where(
+            parked_table.c.source_stream == source_stream,
+            parked_table.c.stream_id.in_(wanted[start : start + 500]),
+        )
+        for stream_id, event_id in session.execute(query):
+            parked.setdefault(stream_id, set()).add(event_id)
+    return parked
 
 
 def park(

@@ -4,6 +4,7 @@ before any handler runs; and what reconciliation asks of many entries is answere
 from __future__ import annotations
 
 from typing import Any
+from uuid import uuid4
 
 import redis
 from redis.asyncio import Redis
@@ -50,7 +51,7 @@ def test_a_batch_archives_its_events_in_one_statement_in_the_order_read_before_i
     store: EventStore, redis_url: str, redis_client: redis.Redis
 ) -> None:
     first = surveys_of_one_person(store, 3, "person-1")
-    second = surveys_of_one_person(store, 2, "person-2")
+    second = surveys_of_one_person(store, 2, "person-2")  # the shared PostgreSQL's inbox is emptied per test
     read = [first[0], second[0], first[1], second[1], first[2]]
     statements = inbox_inserts(store)
     seen_by_handler: list[int] = []
@@ -83,7 +84,7 @@ def test_a_batch_redelivered_archives_nothing_again_and_runs_no_handler(
 
 
 def test_which_of_many_event_ids_are_received_or_parked_is_one_answer(store: EventStore) -> None:
-    received, parked_one, unknown = surveys_of_one_person(store, 3)
+    received, parked_one, unknown = surveys_of_one_person(store, 3, f"person-{uuid4()}")
     with store.transaction() as unit:
         unit.record_received(received, STREAM)
         ordering.park(unit.session, parked_one, STREAM, "2-0", parked_one.to_wire())
@@ -104,3 +105,37 @@ def test_an_entry_read_as_bytes_is_text_as_each_field_would_be_alone() -> None:
         "payload": '{"name": "张三"}',
         "producer": "\ufffd survey",
     }
+
+
+def test_an_event_parked_for_another_aggregate_costs_a_batch_no_unparking_and_no_draining(
+    store: EventStore, redis_url: str, redis_client: redis.Redis
+) -> None:
+    # Unique aggregates: the shared test PostgreSQL keeps its parked table between tests.
+    waiting = surveys_of_one_person(store, 2, f"person-{uuid4()}")[1]  # version 2: no predecessor comes
+    with store.transaction() as unit:
+        ordering.park(unit.session, waiting, STREAM, "0-1", waiting.to_wire())
+    statements = parked_statements(store)
+    handled: list[int] = []
+
+    def note(_unit: UnitOfWork, envelope: EventEnvelope, _payload: EventPayload) -> None:
+        handled.append(envelope.version)
+
+    in_one_batch(redis_url, store, surveys_of_one_person(store, 3, f"person-{uuid4()}"), note)
+
+    assert handled == [1, 2, 3]
+    assert [statement.split()[0] for statement in statements] == ["SELECT"]  # which aggregates wait: once
+    with store.reading() as unit:
+        assert ordering.is_parked(unit.session, str(waiting.event_id))
+
+
+def parked_statements(store: EventStore) -> list[str]:
+    """Collects the statements reading or writing the parked table the store's engine runs from now on."""
+    seen: list[str] = []
+
+    @event.listens_for(store.engine, "before_cursor_execute")
+    def collect(_connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        words = statement.split()
+        if "parked" in statement.lower() and words[0].upper() in ("SELECT", "INSERT", "UPDATE", "DELETE"):
+            seen.append(statement.strip())
+
+    return seen
