@@ -8,7 +8,6 @@ with the scope helpers in kernel/access/scopes.py; this module decides who may c
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
@@ -16,7 +15,7 @@ from urllib.parse import unquote
 
 from fastapi import Depends, FastAPI, Request, Response
 from starlette.routing import BaseRoute, Match
-from starlette.types import Scope
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kernel.access.audit import PURPOSE_NOT_STATED, AuditEntry, AuditTrail, control_characters, printable
 from kernel.access.auth import AUDIT, Agency, Principal, Role, TokenRejected, TokenVerifier
@@ -86,13 +85,51 @@ class AccessControl:
 def install_access_control(app: FastAPI, access: AccessControl) -> None:
     """Every request except health and API docs must carry a valid token of this agency or an auditor."""
     app.state.access = access
+    app.add_middleware(Authentication, access=access)
 
-    @app.middleware("http")
-    async def authenticate(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+
+class Authentication:
+    """ASGI middleware: who is calling (``request.state.principal``), refused before any route when not
+    allowed; a successful read of personal data is audited before its answer leaves (its status known).
+
+    Plain ASGI rather than ``@app.middleware("http")``: Starlette's ``BaseHTTPMiddleware`` runs the rest
+    of the app in a task of its own and streams the answer back through memory streams, which cost every
+    request more than checking its token (issue 17).
+    """
+
+    def __init__(self, app: ASGIApp, access: AccessControl) -> None:
+        self.app = app
+        self.access = access
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
         if request.url.path in OPEN_PATHS:
-            return await call_next(request)
+            await self.app(scope, receive, send)
+            return
+        checked = self._caller(request)
+        if isinstance(checked, Response):  # refused before any route
+            await checked(scope, receive, send)
+            return
+        principal = checked
+        request.state.principal = principal
+
+        async def send_audited(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+                if _reads_personal_data(request, status):  # a database write: off the event loop
+                    entry = audit_entry(request, principal, status)
+                    await asyncio.to_thread(audit_trail_of(request).record, entry)
+            await send(message)
+
+        await self.app(scope, receive, send_audited)
+
+    def _caller(self, request: Request) -> Principal | Response:
+        """The authorised caller, or the answer refusing the request."""
         try:
-            principal = _authorised(request, access)
+            principal = _authorised(request, self.access)
         except TokenRejected as rejected:
             return problem(
                 401,
@@ -105,12 +142,7 @@ def install_access_control(app: FastAPI, access: AccessControl) -> None:
             return problem(403, forbidden.message, field=None, code=forbidden.code)
         if unprintable := control_characters(_purpose_sent(request)):
             return _purpose_refused(unprintable)
-        request.state.principal = principal
-        response = await call_next(request)
-        if _reads_personal_data(request, response):  # a database write: off the event loop
-            entry = audit_entry(request, principal, response.status_code)
-            await asyncio.to_thread(audit_trail_of(request).record, entry)
-        return response
+        return principal
 
 
 def audit_trail_of(request: Request) -> AuditTrail:
@@ -164,10 +196,10 @@ def _matching_route(routes: list[BaseRoute], scope: Scope) -> BaseRoute | None:
     return None
 
 
-def _reads_personal_data(request: Request, response: Response) -> bool:
+def _reads_personal_data(request: Request, status: int) -> bool:
     route = request.scope.get("route")
     extra = getattr(route, "openapi_extra", None) or {}
-    return request.method == "GET" and response.status_code < 400 and bool(extra.get("x-personal-data"))
+    return request.method == "GET" and status < 400 and bool(extra.get("x-personal-data"))
 
 
 def audit_entry(
