@@ -140,9 +140,8 @@ def save_decided(
     key: DataKey | None = None  # only registrations and corrections are sealed with it
     if any(isinstance(event, PersonRegistered | PersonDetailsCorrected) for event in decided):
         # A new person (version 0: a fresh id, no stream yet) has no key to look up.
-        key = (keys.key_of(unit.session, person_id) if version else None) or keys.create_key(
-            unit.session, person_id
-        )
+        existing = keys.key_of(unit.session, person_id) if version else None
+        key = existing or keys.create_key(unit.session, person_id)
     appended = unit.append(stream_of(person_id), version, [new_event(event, key) for event in decided])
     projection.project(unit.session, zip(appended, decided, strict=True))
     return appended
