@@ -93,6 +93,8 @@ class OutboxRelay:
         self.idle_seconds = idle_seconds
         self.retry_seconds = retry_seconds
         self.wakeup = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        """The loop ``run`` runs on: ``notify`` from another thread hands it the wake-up."""
         self.loss_check_seconds = loss_check_seconds
         self.keyring = keyring
         self._last_floor: EntryKey | None = None
@@ -206,8 +208,17 @@ class OutboxRelay:
         await asyncio.sleep(self.retry_seconds)
 
     def notify(self) -> None:
-        """Tell the relay new events were committed, so it need not wait for its next poll."""
-        self.wakeup.set()
+        """Tell the relay new events were committed, so it need not wait for its next poll.
+
+        Commands commit in worker threads, and an ``asyncio.Event`` may only be set from its loop's thread
+        (set elsewhere, the waiting loop is not woken until something else wakes it): from another thread
+        the set is handed to the relay's loop."""
+        loop = self._loop
+        if loop is None or _running_loop() is loop:
+            self.wakeup.set()
+            return
+        with contextlib.suppress(RuntimeError):  # the loop has closed: the service is stopping
+            loop.call_soon_threadsafe(self.wakeup.set)
 
     async def publish_pending(self) -> int:
         """Publish every unpublished event this instance can claim; returns how many were published.
@@ -245,6 +256,7 @@ class OutboxRelay:
 
     async def run(self) -> None:
         """Publish until cancelled; while Redis is unreachable, keep retrying (nothing is lost)."""
+        self._loop = asyncio.get_running_loop()
         next_check = 0.0
         while True:
             raise_if_cancelled()
@@ -273,3 +285,10 @@ class OutboxRelay:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wakeup.wait(), timeout=self.idle_seconds)
             self.wakeup.clear()
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None

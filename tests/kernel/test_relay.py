@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from datetime import timedelta
 
 import redis
@@ -396,3 +397,37 @@ def test_an_unexpected_error_does_not_end_the_relay_it_publishes_on(
     asyncio.run(run_a_while())
 
     assert len(entries(redis_client, STREAM)) == 1
+
+
+def test_a_command_committed_in_a_worker_thread_wakes_the_relay_at_once(
+    store: EventStore, redis_url: str, redis_client: redis.Redis
+) -> None:
+    def published_within(seconds: float) -> bool:  # waits outside the loop, which nothing else wakes
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if entries(redis_client, STREAM):
+                return True
+            time.sleep(0.02)
+        return False
+
+    async def commit_in_a_thread_while_the_relay_idles() -> bool:
+        relay = OutboxRelay(
+            store, Redis.from_url(redis_url), STREAM, idle_seconds=60.0, loss_check_seconds=3600
+        )
+        task = asyncio.create_task(relay.run())
+        try:
+            await asyncio.sleep(0.2)  # the relay has published nothing and waits for a wake-up
+
+            def command_then_wait() -> bool:  # as a route runs: in a worker thread, then notify
+                with store.transaction() as unit:
+                    unit.append("person-1", 0, [need_surveyed()])
+                relay.notify()
+                return published_within(5.0)
+
+            return await asyncio.to_thread(command_then_wait)
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            await relay.redis.aclose()
+
+    assert asyncio.run(commit_in_a_thread_while_the_relay_idles())
