@@ -29,7 +29,6 @@ from sqlalchemy import Column, Engine, MetaData, String, Table, delete, insert, 
 
 from kernel.messaging import ordering
 from kernel.messaging.dead_letters import DeadLetter, as_text, dead_letter_stream
-from kernel.store.store import inbox_table
 
 if TYPE_CHECKING:
     from kernel.messaging.consumer import EventConsumer
@@ -92,10 +91,13 @@ async def _reconcile_stream(consumer: EventConsumer, redis: Redis, stream: str) 
     last = start
     for _ in range(MOST_PER_CHECK // PAGE):
         page = await redis.xrange(stream, min="(" + last, max=_text(passed), count=PAGE) or []
-        for raw_id, raw_fields in page:
-            entry_id, fields = as_text(raw_id), _decoded(raw_fields or {})
+        read = [(as_text(raw_id), _decoded(raw_fields or {})) for raw_id, raw_fields in page]
+        # One look per page (inbox and parking, 500 ids a query), not a thread hand-off per entry.
+        found = await asyncio.to_thread(_accounted_for, consumer, [f.get("event_id", "") for _, f in read])
+        for entry_id, fields in read:
             consumer.stats.reconciled_entries += 1
-            status = await asyncio.to_thread(_accounted_for, consumer, fields.get("event_id", ""))
+            event_id = fields.get("event_id", "")
+            status = "received" if event_id and event_id in found else "unknown"
             if status == "unknown":
                 letters = letters if letters is not None else await _dead_lettered(consumer, redis, stream)
                 status = "dead-lettered" if entry_id in letters else "taken"
@@ -103,6 +105,7 @@ async def _reconcile_stream(consumer: EventConsumer, redis: Redis, stream: str) 
                 if not await _recover(consumer, redis, stream, entry_id, fields):
                     return await _keep(consumer, stream, start, last, recovered)
                 recovered += 1
+                found.add(event_id)  # the same event again later in the page is a duplicate now
             last = entry_id
         if len(page) < PAGE:
             break
@@ -132,16 +135,11 @@ async def _group_passed(redis: Redis, stream: str, group: str) -> EntryKey | Non
     return None
 
 
-def _accounted_for(consumer: EventConsumer, event_id: str) -> str:
-    """'received' (in the inbox or parked), or 'unknown' (dead-lettered, or taken by someone else)."""
+def _accounted_for(consumer: EventConsumer, event_ids: list[str]) -> set[str]:
+    """Which of these events are received (in the inbox) or parked; the others are dead-lettered, or taken
+    by someone else."""
     with consumer.store.reading() as unit:
-        if event_id and unit.session.scalar(
-            select(inbox_table.c.position).where(inbox_table.c.event_id == event_id)
-        ):
-            return "received"
-        if event_id and ordering.is_parked(unit.session, event_id):
-            return "received"
-    return "unknown"
+        return ordering.accounted_for(unit.session, [event_id for event_id in event_ids if event_id])
 
 
 async def _dead_lettered(consumer: EventConsumer, redis: Redis, stream: str) -> set[str]:
