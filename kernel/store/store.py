@@ -67,6 +67,7 @@ from kernel.store.tables import (
     event_row,
     events_table,
     idempotency_keys_table,
+    inbox_row,
     inbox_table,
     metadata,
     outbox_table,
@@ -348,16 +349,7 @@ class UnitOfWork:
         # One cached statement with its values as parameters: no new construct to compile per event.
         inserted = self.session.connection().execute(
             insert_once(self.session.get_bind().dialect.name, inbox_table, "event_id"),
-            {
-                "event_id": str(envelope.event_id),
-                "source_stream": source_stream,
-                "event_type": envelope.event_type,
-                "stream_id": envelope.stream_id,
-                "version": envelope.version,
-                "occurred_at": envelope.occurred_at.astimezone(UTC),
-                "received_at": _now(),
-                "envelope": envelope.model_dump_json(),
-            },
+            inbox_row(envelope, source_stream, _now()),
         )
         return inserted.first() is not None  # RETURNING gives no row when the event id was there
 

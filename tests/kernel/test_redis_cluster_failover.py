@@ -20,12 +20,12 @@ from fastapi.testclient import TestClient
 from rehab_contracts.streams import SURVEY_STREAM
 from sqlalchemy import select
 
-from kernel.runtime import ServiceSettings
 from kernel.store.tables import inbox_table
 from services.assessment.app import create_app as assessment
 from services.survey.app import create_app as survey
 from tests.kernel.redis_cluster_nodes import RedisClusterNodes
 from tests.kernel.redis_sentinel_group import HOST, wait_for
+from tests.kernel.test_redis_cluster import on_cluster
 from tests.kernel.test_redis_sentinel import received_event_ids, runtime, survey_someone, surveyed_event_ids
 
 pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is not installed")
@@ -41,12 +41,6 @@ def replicated_cluster(tmp_path: Path) -> Iterator[RedisClusterNodes]:
         yield nodes.start()
     finally:
         nodes.stop()
-
-
-def on_cluster(nodes: RedisClusterNodes, service: str, var_dir: Path) -> ServiceSettings:
-    return ServiceSettings(
-        service=service, var_dir=var_dir / service, redis_url=nodes.url, redis_cluster=True
-    )
 
 
 def stream_entries(port: int) -> dict[str, str]:

@@ -14,6 +14,7 @@ from rehab_contracts import SURVEY_STREAM
 
 from kernel.runtime import ServiceSettings, create_service_app
 from tests.kernel.test_idempotent_commands import post, survey_router
+from tests.kernel.test_relay_expected_groups import survey_app
 from tests.streams import entries, read_group
 
 
@@ -87,15 +88,7 @@ def test_a_producer_trims_nothing_while_a_group_its_subscribers_declare_has_not_
     settings = ServiceSettings(
         service="survey", database_url=f"sqlite:///{tmp_path}/survey.db", redis_url=redis_url
     )
-    app = create_service_app(
-        settings,
-        title="t",
-        description="d",
-        routers=[survey_router()],
-        publishes_to=SURVEY_STREAM,
-        subscriptions=[],
-    )
-    with TestClient(app) as client:
+    with TestClient(survey_app(settings)) as client:
         for _ in range(3):
             assert post(client, uuid4(), key=None).status_code == 201
         wait_until(lambda: redis_client.xlen(SURVEY_STREAM) == 3)
