@@ -156,7 +156,7 @@ def serve(
 ) -> int:
     import uvicorn
 
-    from kernel.runtime import ServiceSettings
+    from kernel.runtime import FREEZE_AFTER_START, ServiceSettings
 
     logging.getLogger().setLevel(logging.INFO)  # a service's log (var/logs/<service>.log) tells what it did
     from kernel.web.logs import configure_logging
@@ -176,6 +176,7 @@ def serve(
     create_app = importlib.import_module(f"services.{service}.app").create_app
     # log_config=None: uvicorn's own loggers pass their lines to the root's handler, without colour codes
     app = create_app(settings)
+    setattr(app.state, FREEZE_AFTER_START, True)  # a service process: its app lives as long as it does
     uvicorn.run(app, host=settings.host, port=settings.http_port, log_level="warning", log_config=None)
     return ExitCode.OK
 
