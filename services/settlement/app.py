@@ -12,13 +12,12 @@ from kernel.web.instrumentation import ServiceCounter
 from services.settlement.api import router
 from services.settlement.book.policy import load_policies
 from services.settlement.documents_api import router as documents_router
-from services.settlement.fact_types import SETTLEMENT_EVENT_TYPES
 from services.settlement.handlers import SettlementHandlers
 from services.settlement.ledger import unsettled
-from services.settlement.ledger.fact_log import covers_archive, derive_fact_log
+from services.settlement.ledger.fact_log import cover_archive
 from services.settlement.ledger.live import LiveLedger
 from services.settlement.ledger.replay import build_unsettled, rebuild_ledger, stored_before_journal_view
-from services.settlement.ledger.tables import facts_table, metadata, postings_table
+from services.settlement.ledger.tables import metadata, postings_table
 from services.settlement.replay_api import router as replay_router
 
 DESCRIPTION = """\
@@ -47,8 +46,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
             rebuild_ledger(engine, ledger.policies, live=ledger)  # the ledger is a projection: rebuilt
             return
         with engine.begin() as connection:
-            if not covers_archive(connection, facts_table, SETTLEMENT_EVENT_TYPES):
-                derive_fact_log(connection)
+            cover_archive(connection)
         if not unsettled.is_built(engine):
             build_unsettled(engine, ledger.policies)
 

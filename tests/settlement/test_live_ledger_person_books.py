@@ -226,7 +226,9 @@ def test_a_service_started_on_an_upgraded_store_lists_what_its_log_leaves_unsett
     upgraded: tuple[str, list[Fact]], redis_url: str, redis_client: redis.Redis, monkeypatch
 ) -> None:
     url, facts = upgraded
-    monkeypatch.setattr("services.settlement.app.covers_archive", lambda *_args: True)  # a log, no archive
+    monkeypatch.setattr(
+        "services.settlement.ledger.fact_log.covers_archive", lambda *_args: True
+    )  # a log, no archive
     settings = ServiceSettings(service="settlement", database_url=url, redis_url=redis_url)
 
     with TestClient(create_app(settings)) as client:

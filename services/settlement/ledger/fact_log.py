@@ -43,13 +43,6 @@ def decode(text: str) -> Fact:
     return _DECODERS[row[0]](row)
 
 
-def append(database: Database, table: Table, fact: Fact, person: str | None) -> None:
-    """Log one fact the live book is being fed (in the consumer's transaction), with the person it
-    concerns (None: an institution change whose application no logged fact names yet)."""
-    # The values as parameters: one compiled statement is cached and reused, not one built per fact.
-    database.execute(table.insert(), _row(fact, person))
-
-
 def append_rows(database: Database, rows: Sequence[dict[str, str | None]]) -> None:
     """Log facts (``row_of`` each) in one statement, in their order."""
     connection = database.connection() if isinstance(database, Session) else database
@@ -67,10 +60,6 @@ _SQLITE_APPEND = "INSERT INTO settlement_facts (event_id, fact, person, applicat
 def row_of(fact: Fact, person: str | None) -> dict[str, str | None]:
     """A fact's row of the log, with the person it concerns (None: an institution change whose
     application no logged fact names yet)."""
-    return _row(fact, person)
-
-
-def _row(fact: Fact, person: str | None) -> dict[str, str | None]:
     return {
         "event_id": fact.event_id,
         "fact": encode(fact),
@@ -199,7 +188,7 @@ def rewrite(database: Database, table: Table, facts: Iterable[Fact]) -> int:
     rows: list[dict[str, str | None]] = []
     count = 0
     for fact in facts:
-        rows.append(_row(fact, getattr(fact, "person", None)))
+        rows.append(row_of(fact, getattr(fact, "person", None)))
         if len(rows) == _BATCH:
             count += _insert(database, table, rows)
             rows = []
@@ -229,8 +218,13 @@ def derive_fact_log(database: Database) -> int:
     return rewrite(database, facts_table, facts_of(archive(database, SETTLEMENT_EVENT_TYPES)))
 
 
-def logged_facts(database: Database) -> Iterator[Fact]:
-    """The fact log in feed order, derived from the archive first when it does not cover it."""
+def cover_archive(database: Database) -> None:
+    """Derive the fact log from the archive when it does not hold one row per archived settlement event."""
     if not covers_archive(database, facts_table, SETTLEMENT_EVENT_TYPES):
         derive_fact_log(database)
+
+
+def logged_facts(database: Database) -> Iterator[Fact]:
+    """The fact log in feed order, derived from the archive first when it does not cover it."""
+    cover_archive(database)
     return read(database, facts_table)
