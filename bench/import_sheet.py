@@ -139,11 +139,7 @@ def openpyxl_read(content: bytes) -> tuple[float, float, int]:
     return time.perf_counter() - started, time.process_time() - cpu, rows - 1
 
 
-FREEZE = True
-"""Whether the app leaves its own objects out of the collector's passes once started, as served."""
-
-
-def rehab_import(content: bytes) -> tuple[float, float, int]:
+def rehab_import(content: bytes, *, freeze: bool = True) -> tuple[float, float, int]:
     """Seconds (wall, CPU of the process) survey takes to answer the upload of the sheet, into a fresh
     store, and the rows imported."""
     with tempfile.TemporaryDirectory() as folder:
@@ -153,7 +149,7 @@ def rehab_import(content: bytes) -> tuple[float, float, int]:
             redis_url="redis://127.0.0.1:1/0",  # nobody answers: the relay waits
         )
         app = create_app(settings)
-        if FREEZE:  # as `rehab serve` runs the service (kernel.runtime.FREEZE_AFTER_START)
+        if freeze:  # as `rehab serve` runs the service (kernel.runtime.FREEZE_AFTER_START)
             setattr(app.state, FREEZE_AFTER_START, True)
         with TestClient(app) as client:
             started, cpu = time.perf_counter(), time.process_time()
@@ -215,8 +211,6 @@ def main(argv: list[str] | None = None) -> None:
         "--no-freeze", action="store_true", help="leave the app's objects to the collector (an app in a test)"
     )
     args = parser.parse_args(argv)
-    global FREEZE
-    FREEZE = not args.no_freeze
     logging.disable(logging.WARNING)
     content = sheet_bytes(args.rows)
     print(f"sheet: {args.rows:,} rows, {len(content) / 1024 / 1024:.1f} MiB xlsx")
@@ -224,7 +218,7 @@ def main(argv: list[str] | None = None) -> None:
     for round_ in range(1, args.rounds + 1):
         seconds, baseline_cpu, read = openpyxl_read(content)
         baseline.append(read / seconds)
-        seconds, rehab_cpu, imported = rehab_import(content)
+        seconds, rehab_cpu, imported = rehab_import(content, freeze=not args.no_freeze)
         rehab.append(imported / seconds)
         cpu_ratios.append((imported / rehab_cpu) / (read / baseline_cpu))
         print(
