@@ -100,6 +100,11 @@ class ServiceSettings(BaseSettings):
     redis_cluster: bool = Field(
         default=False, description="redis_url is one node of a Redis Cluster (redis-py's RedisCluster)."
     )
+    redis_cluster_nodes: str | None = Field(
+        default=None,
+        description="host:port,host:port of more seed nodes of the Redis Cluster than redis_url's: asked "
+        "in turn at start, so one node down does not stop a service from starting (redis_cluster only).",
+    )
     host: str = Field(default="127.0.0.1")
     port: int | None = Field(default=None, description="HTTP port; default from deploy/services.toml.")
     allow_volatile_redis: bool = Field(
@@ -204,6 +209,7 @@ class ServiceSettings(BaseSettings):
             self.redis_sentinel_group,
             self.redis_sentinel_password,
             self.redis_cluster,
+            self.redis_cluster_nodes,
         )
 
 

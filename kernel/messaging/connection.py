@@ -5,7 +5,8 @@ Both paths use the clients' own support, no fork: redis-py's ``Sentinel.master_f
 connection that finds a replica, ``READONLY``), and FastStream's ``RedisSentinelBroker`` builds its
 subscribers' and publisher's client the same way. The ACL user, password and database still come from
 ``redis_url``; with Sentinels its host and port are not used. With ``cluster``, ``redis_url`` is one node
-of a Redis Cluster: redis-py's ``RedisCluster`` and FastStream's ``RedisClusterBroker`` learn the others
+of a Redis Cluster and ``cluster_nodes`` may name more seed nodes, tried in turn when a service starts (one
+down does not stop it): redis-py's ``RedisCluster`` and FastStream's ``RedisClusterBroker`` learn the others
 and send each stream's commands to the node serving its slot; a command naming no key (PING, INFO, CONFIG GET)
 goes to one node only, so the start-time checks ask each primary in turn (:func:`each_primary`).
 """
@@ -20,7 +21,7 @@ from typing import Any
 
 from faststream.redis import RedisBroker, RedisClusterBroker, RedisSentinelBroker
 from redis.asyncio import Redis
-from redis.asyncio.cluster import RedisCluster
+from redis.asyncio.cluster import ClusterNode, RedisCluster
 from redis.asyncio.connection import parse_url
 from redis.asyncio.sentinel import Sentinel
 from redis.exceptions import RedisError
@@ -41,6 +42,8 @@ class RedisAddress:
     sentinel_password: str | None = None
     cluster: bool = False
     """``url`` is one node of a Redis Cluster: the clients learn the others and follow MOVED."""
+    cluster_nodes: tuple[tuple[str, int], ...] = ()
+    """More seed nodes of the cluster than ``url``'s, asked in turn at start if ``url``'s does not answer."""
 
     @classmethod
     def of(
@@ -50,9 +53,12 @@ class RedisAddress:
         group: str = "rehab",
         sentinel_password: str | None = None,
         cluster: bool = False,
+        cluster_nodes: str | None = None,
     ) -> RedisAddress:
-        """From the settings: ``sentinels`` as ``host:port,host:port`` (empty or None: no Sentinel)."""
-        return cls(url, parse_sentinels(sentinels or ""), group, sentinel_password, cluster)
+        """From the settings: ``sentinels`` and ``cluster_nodes`` as ``host:port,host:port`` (empty or
+        None: none)."""
+        seeds = parse_addresses(cluster_nodes or "", "a Redis Cluster node")
+        return cls(url, parse_sentinels(sentinels or ""), group, sentinel_password, cluster, seeds)
 
     @property
     def uses_sentinel(self) -> bool:
@@ -77,22 +83,30 @@ class RedisAddress:
 
 def parse_sentinels(text: str) -> tuple[tuple[str, int], ...]:
     """``"10.0.0.1:26379, 10.0.0.2:26379"`` -> ``(("10.0.0.1", 26379), ("10.0.0.2", 26379))``."""
-    sentinels = []
+    return parse_addresses(text, "a Sentinel")
+
+
+def parse_addresses(text: str, what: str) -> tuple[tuple[str, int], ...]:
+    """``host:port`` pairs separated by commas; ``what`` one of them is, for the error."""
+    addresses = []
     for address in text.split(","):
         if not address.strip():
             continue
         host, separator, port = address.strip().rpartition(":")
         if not separator or not host or not port.isdigit():
-            raise ValueError(f"a Sentinel is host:port, not {address.strip()!r}")
-        sentinels.append((host.strip("[]"), int(port)))
-    return tuple(sentinels)
+            raise ValueError(f"{what} is host:port, not {address.strip()!r}")
+        addresses.append((host.strip("[]"), int(port)))
+    return tuple(addresses)
 
 
 def redis_client(address: RedisAddress) -> Redis:
     """The service's own client (relay, reclaim, reconcile, retention, /health)."""
     if address.cluster:
         cluster = RedisCluster.from_url(
-            address.url, socket_connect_timeout=SOCKET_CONNECT_TIMEOUT, socket_timeout=SOCKET_TIMEOUT
+            address.url,
+            startup_nodes=[ClusterNode(host, port) for host, port in address.cluster_nodes],
+            socket_connect_timeout=SOCKET_CONNECT_TIMEOUT,
+            socket_timeout=SOCKET_TIMEOUT,
         )
         # Not a subclass of Redis, but it has every command kernel.messaging sends: each names one key (a
         # stream, with its groups in the same key) or none (PING, INFO, CONFIG GET, ACL WHOAMI: redis-py
@@ -131,7 +145,13 @@ async def each_primary(redis: Redis | RedisCluster) -> list[tuple[str | None, di
 def redis_broker(address: RedisAddress, logger: logging.Logger, log_level: int) -> RedisBroker:
     """FastStream's broker on the same Redis: a ``RedisSentinelBroker`` when Sentinels are named."""
     if address.cluster:
-        return RedisClusterBroker(address.url, logger=logger, log_level=log_level)
+        return RedisClusterBroker(
+            address.url,
+            startup_nodes=address.cluster_nodes,
+            socket_connect_timeout=SOCKET_CONNECT_TIMEOUT,
+            logger=logger,
+            log_level=log_level,
+        )
     if not address.uses_sentinel:
         return RedisBroker(address.url, logger=logger, log_level=log_level)
     return RedisSentinelBroker(

@@ -1,10 +1,12 @@
 """Services on a Redis Cluster (``REHAB_REDIS_CLUSTER=1``): redis-py's ``RedisCluster`` and FastStream's
-``RedisClusterBroker`` find each stream's node from one seed node; events flow between two services; the
-start-time checks ask every primary, not only the node redis-py sends keyless commands to."""
+``RedisClusterBroker`` find each stream's node from one seed node, or from the next seed
+(``REHAB_REDIS_CLUSTER_NODES``) when the first is down; events flow between two services; the start-time
+checks ask every primary, not only the node redis-py sends keyless commands to."""
 
 from __future__ import annotations
 
 import asyncio
+import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -18,6 +20,7 @@ from rehab_contracts.streams import SURVEY_STREAM
 from kernel.messaging.connection import RedisAddress, redis_client
 from kernel.messaging.durability import durability_problems
 from kernel.runtime import ServiceSettings
+from rehab.local_redis import free_port
 from services.assessment.app import create_app as assessment
 from services.survey.app import create_app as survey
 from tests.kernel.redis_cluster_nodes import RedisClusterNodes
@@ -57,6 +60,48 @@ def test_events_flow_between_services_on_a_redis_cluster(
         )
         assert surveys.get("/health").status_code == 200, surveys.get("/health").text
         assert assessments.get("/health").status_code == 200, assessments.get("/health").text
+
+
+def test_services_start_while_the_node_their_url_names_is_down_from_the_next_seed_node(
+    redis_cluster: RedisClusterNodes, tmp_path: Path
+) -> None:
+    down = f"redis://{HOST}:{free_port()}/0"  # nothing listens there: a seed node that is down
+    seeds = ",".join(f"{HOST}:{port}" for port in redis_cluster.ports[1:])
+
+    def on_seeds(service: str) -> ServiceSettings:
+        return ServiceSettings(
+            service=service,
+            var_dir=tmp_path / service,
+            redis_url=down,
+            redis_cluster=True,
+            redis_cluster_nodes=seeds,
+        )
+
+    with (
+        TestClient(survey(on_seeds("survey"))) as surveys,
+        TestClient(assessment(on_seeds("assessment"))) as assessments,
+    ):
+        for sequence in range(3):
+            survey_someone(surveys, sequence)
+        wait_for(lambda: len(surveyed_event_ids(surveys)) == 3, "the surveys")
+        wait_for(
+            lambda: surveyed_event_ids(surveys) <= received_event_ids(assessments), "assessment to receive"
+        )
+        assert surveys.get("/health").status_code == 200, surveys.get("/health").text
+        assert assessments.get("/health").status_code == 200, assessments.get("/health").text
+
+
+def test_cluster_seed_nodes_are_read_from_the_settings() -> None:
+    settings = ServiceSettings(
+        service="survey",
+        redis_url="redis://survey:pw@10.0.0.1:6379/0",
+        redis_cluster=True,
+        redis_cluster_nodes="10.0.0.2:6379, [fd00::3]:6380",
+    )
+
+    assert settings.redis_address.cluster_nodes == (("10.0.0.2", 6379), ("fd00::3", 6380))
+    with pytest.raises(ValueError, match=re.escape("a Redis Cluster node is host:port, not '10.0.0.4'")):
+        RedisAddress.of("redis://10.0.0.1:6379/0", None, cluster=True, cluster_nodes="10.0.0.4")
 
 
 def cluster_checks(nodes: RedisClusterNodes) -> tuple[int, list[str]]:
