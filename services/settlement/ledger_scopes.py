@@ -3,6 +3,7 @@ a street 街道 its own account's, an institution its own accounts' (docs/securi
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -18,7 +19,7 @@ from services.settlement.book.dues import (
     street_account,
 )
 from services.settlement.book.facts import Fact, InstitutionChanged, ItemsApproved, PersonSurveyed
-from services.settlement.documents.reports import MonthProgress, archived_facts, progress, year_facts
+from services.settlement.documents.reports import MonthProgress, archived_facts, progress
 from services.settlement.ledger import fact_log
 from services.settlement.ledger.tables import facts_table
 
@@ -148,8 +149,19 @@ def _of_street(fact: Fact, street: str | None, persons: set[str]) -> bool:
 # -- reports -------------------------------------------------------------------------------------
 def street_progress(engine: Engine, year: int, street: str) -> tuple[MonthProgress, ...]:
     """Monthly progress of the persons whose last survey of the year is in `street`: the persons its
-    coverage row counts, so December equals that row."""
-    facts = list(archived_facts(engine))
-    last_survey, _served = year_facts(facts, year)
-    persons = {person for person, survey in last_survey.items() if survey.street == street}
-    return progress((fact for fact in facts if getattr(fact, "person", None) in persons), year)
+    coverage row counts, so December equals that row.
+
+    The archive is read twice, a page at a time: first for each person's street, then for the street's
+    persons' facts alone, so a street's report holds its own persons' facts, not the district's."""
+    persons = last_surveyed_in(archived_facts(engine), year, street)
+    theirs = (fact for fact in archived_facts(engine) if getattr(fact, "person", None) in persons)
+    return progress(theirs, year)
+
+
+def last_surveyed_in(facts: Iterable[Fact], year: int, street: str) -> set[str]:
+    """The persons whose last survey of ``year`` is in ``street`` (as ``year_facts`` tells it)."""
+    streets: dict[str, str] = {}
+    for fact in facts:
+        if isinstance(fact, PersonSurveyed) and fact.year == year:
+            streets[fact.person] = fact.street
+    return {person for person, last in streets.items() if last == street}

@@ -23,6 +23,7 @@ from services.settlement.documents.reports import coverage, policy_of_year, prog
 from services.settlement.ledger.report import ledger_report, render
 from services.settlement.ledger.tables import postings_table
 from services.settlement.ledger.what_if import read_policy_file, replay_under, with_policy
+from services.settlement.ledger_scopes import last_surveyed_in
 from tests.settlement.settlement_builders import FUND, Journey, policy_in, recorded, surveyed
 
 POLICIES = load_policies()
@@ -114,6 +115,18 @@ def test_a_later_survey_of_the_month_changes_a_persons_needs_from_that_month_on(
         [surveyed("p1", on=date(2024, 2, 1), has_needs=False), surveyed("p1", on=date(2024, 5, 1))], 2024
     )
     assert [(m.surveyed, m.with_needs) for m in months[:5]] == [(0, 0), (1, 0), (1, 0), (1, 0), (1, 1)]
+
+
+def test_a_street_counts_the_persons_whose_last_survey_of_the_year_is_there():
+    facts: list[Fact] = [
+        surveyed("moved", street="鸳鸯", on=date(2024, 3, 1)),
+        surveyed("moved", street="人和", on=date(2024, 9, 1)),
+        surveyed("stayed", street="鸳鸯"),
+        surveyed("last-year", street="鸳鸯", year=2023, on=date(2023, 5, 1)),
+        surveyed("last-year", street="人和", on=date(2024, 4, 1)),
+    ]
+    assert last_surveyed_in(iter(facts), 2024, "鸳鸯") == {"stayed"}
+    assert last_surveyed_in(iter(facts), 2024, "人和") == {"moved", "last-year"}
 
 
 def test_december_progress_equals_the_years_coverage():
