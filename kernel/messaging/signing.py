@@ -51,16 +51,24 @@ class KeyMaterialError(Exception):
 
 def canonical_bytes(envelope: EventEnvelope) -> bytes:
     """The bytes an agency signs: sorted-key compact JSON of every field but the signature, UTF-8."""
-    data = envelope.model_dump(mode="json", exclude={"signature"})
-    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return canonical_json(envelope.model_dump(mode="json", exclude={"signature"}))
+
+
+def canonical_json(unsigned: dict[str, Any]) -> bytes:
+    """:func:`canonical_bytes` of an envelope already dumped in JSON mode, without its signature field."""
+    text = json.dumps(unsigned, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     return text.encode("utf-8")
 
 
 def sign(envelope: EventEnvelope, key_id: str, private_key: Ed25519PrivateKey) -> EventEnvelope:
     """The envelope with its signature field set (any previous signature is replaced)."""
-    raw = private_key.sign(canonical_bytes(envelope))
-    signature = f"{SCHEME}:{key_id}:{base64.b64encode(raw).decode('ascii')}"
+    signature = signature_field(canonical_bytes(envelope), key_id, private_key)
     return envelope.model_copy(update={"signature": signature})
+
+
+def signature_field(canonical: bytes, key_id: str, private_key: Ed25519PrivateKey) -> str:
+    """The signature field of an envelope whose canonical bytes these are."""
+    return f"{SCHEME}:{key_id}:{base64.b64encode(private_key.sign(canonical)).decode('ascii')}"
 
 
 def parse_signature(signature: str | None) -> tuple[str, bytes]:
@@ -98,6 +106,10 @@ class SigningKey:
     agency: str
     key: Ed25519PrivateKey
 
+    def signature(self, canonical: bytes) -> str:
+        """The signature field of an envelope whose canonical bytes these are."""
+        return signature_field(canonical, self.key_id, self.key)
+
 
 class KeyRing:
     """Every agency's public keys, and the own agency's signing key when it has one.
@@ -134,19 +146,17 @@ class KeyRing:
 
     def sign(self, envelope: EventEnvelope) -> EventEnvelope:
         """Sign with the own agency's newest key; KeyMaterialError when this service has none."""
+        signing_key = self.current_signing_key()
+        return sign(envelope, signing_key.key_id, signing_key.key)
+
+    def current_signing_key(self) -> SigningKey:
+        """The key to sign a batch with, the directory looked at first (a key rotated or revoked since
+        takes effect at once); KeyMaterialError when this service has none."""
         self._reload_if_changed()
         signing_key = self.signing_key
         if signing_key is None:
             raise KeyMaterialError(f"no private key of {self.agency} in {self.directory}")
-        return sign(envelope, signing_key.key_id, signing_key.key)
-
-    def sign_all(self, envelopes: list[EventEnvelope]) -> list[EventEnvelope]:
-        """Sign a batch: the key directory is looked at once, not once per event."""
-        self.refresh()
-        signing_key = self.signing_key
-        if signing_key is None:
-            raise KeyMaterialError(f"no private key of {self.agency} in {self.directory}")
-        return [sign(envelope, signing_key.key_id, signing_key.key) for envelope in envelopes]
+        return signing_key
 
     def verify(self, envelope: EventEnvelope, *, recheck: bool = True) -> str:
         """The key id that signed the envelope; SignatureRejected unless a key of its producer did.
