@@ -160,6 +160,8 @@ def _lowest_unpublished(limit: int) -> Select[Any]:
         select(events_table)
         .join(outbox_table, outbox_table.c.position == events_table.c.position)
         .where(outbox_table.c.published_at.is_(None))
-        .order_by(events_table.c.position)
+        # The outbox's position (the same number): SQLite then reads the published_at index in order and
+        # stops at ``limit``, instead of sorting every unpublished row (a backlog sorted at every pass).
+        .order_by(outbox_table.c.position)
         .limit(limit)
     )
