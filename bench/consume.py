@@ -34,7 +34,7 @@ from rehab_contracts import EventEnvelope
 
 from kernel.messaging import batch, ordering
 from kernel.messaging.consumer import EventConsumer, Subscription
-from kernel.runtime import ServiceSettings
+from kernel.runtime import FREEZE_AFTER_START, ServiceSettings
 from rehab.keys import ensure_keys
 from rehab.services import SERVICES
 
@@ -75,6 +75,7 @@ async def settlement_consumer(
         keys_dir=keys,
     )
     app = create_app(settings)
+    setattr(app.state, FREEZE_AFTER_START, True)  # as `rehab serve` runs it (gc.freeze once started)
     async with app.router.lifespan_context(app):
         consumer: EventConsumer = app.state.runtime.consumer
         if not handlers:

@@ -52,8 +52,9 @@ class _Kept:
 class _Transaction:
     """What one consumer transaction fed: its persons' books are ahead of the database until it commits.
 
-    The facts it logs and the postings their books made due are written together before it commits (or
-    before the log is read in it): one statement each per batch of events, not per event."""
+    The facts it logs, the postings their books made due and what they leave unsettled are written together
+    before it commits (or before the log is read in it): one statement each per batch of events, not per
+    event."""
 
     touched: set[str] = field(default_factory=set)
     unnamed: bool = False
@@ -63,6 +64,8 @@ class _Transaction:
     logged: set[str] = field(default_factory=set)
     """The persons of ``facts``, not written yet."""
     postings: list[Posting] = field(default_factory=list)
+    unsettled: dict[str, list[Unsettled]] = field(default_factory=dict)
+    """Persons whose books say something else is unsettled now, with what (the last word of each)."""
 
 
 class LiveLedger:
@@ -120,8 +123,7 @@ class LiveLedger:
                 transaction.postings += kept.book.feed(fact)
                 now = kept.book.unsettled()
                 if now != kept.unsettled:
-                    unsettled.replace(session, person, now)
-                    kept.unsettled = now
+                    transaction.unsettled[person] = kept.unsettled = now
             except BaseException:
                 self._drop(person)  # the book may hold half of the fact
                 raise
@@ -135,7 +137,8 @@ class LiveLedger:
         return fact_log.person_of_application(session, application)
 
     def _write(self, session: Session, transaction: _Transaction) -> None:
-        """Write what the transaction has fed so far: its facts in their order, then their postings."""
+        """Write what the transaction has fed so far: its facts in their order, their postings, and what its
+        persons' books leave unsettled."""
         if transaction.facts:
             fact_log.append_rows(session, transaction.facts)
             transaction.facts = []
@@ -143,6 +146,15 @@ class LiveLedger:
         if transaction.postings:
             write_postings(session, transaction.postings)
             transaction.postings = []
+        if transaction.unsettled:
+            # What each book says now: on PostgreSQL another transaction may have fed the person since.
+            said = transaction.unsettled.items()
+            unsettled.replace(session, {person: self._unsettled_now(person, items) for person, items in said})
+            transaction.unsettled = {}
+
+    def _unsettled_now(self, person: str, said: list[Unsettled]) -> list[Unsettled]:
+        kept = self._books.get(person)
+        return kept.unsettled if kept is not None else said
 
     def _claim(
         self, session: Session, application: str, person: str, kept: _Kept, transaction: _Transaction

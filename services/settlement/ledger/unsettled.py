@@ -2,13 +2,14 @@
 
 The live ledger keeps the books of recent persons only, so what waits (a record without its approval,
 a fee a policy does not state …) cannot be read from one whole book in memory. Each time a person's
-book says something else, that person's rows are replaced, in the transaction that fed the fact; a
-replay writes them all again. Read by subject, as the book lists them.
+book says something else, that person's rows are replaced, in the transaction that fed the fact (once
+per transaction: the live ledger writes a batch's persons together); a replay writes them all again.
+Read by subject, as the book lists them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import orjson
 from sqlalchemy import Connection, Engine, delete, insert, select
@@ -25,11 +26,15 @@ UNSETTLED = "unsettled"
 _BATCH = 5000
 
 
-def replace(database: Database, person: str, items: Sequence[Unsettled]) -> None:
-    """One person's unsettled items, as their book now says."""
-    database.execute(delete(unsettled_table).where(unsettled_table.c.person == person))
-    if items:
-        database.execute(insert(unsettled_table), [_row(person, item) for item in items])
+def replace(database: Database, items_of: Mapping[str, Sequence[Unsettled]]) -> None:
+    """Some persons' unsettled items, as their books now say: one DELETE and one INSERT for all of them."""
+    persons = list(items_of)
+    for start in range(0, len(persons), _BATCH):
+        chosen = persons[start : start + _BATCH]
+        database.execute(delete(unsettled_table).where(unsettled_table.c.person.in_(chosen)))
+    rows = [_row(person, item) for person, items in items_of.items() for item in items]
+    if rows:
+        database.execute(insert(unsettled_table), rows)
 
 
 class Rewrite:
