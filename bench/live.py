@@ -136,11 +136,16 @@ async def rehab_settlement(
 
 
 async def bare_batch_consumer(
-    redis_url: str, backlog: list[tuple[str, dict[str, str]]], round_: int
+    redis_url: str,
+    backlog: list[tuple[str, dict[str, str]]],
+    round_: int,
+    keyring: KeyRing | None = None,
 ) -> tuple[float, float]:
     """FastStream's own batch subscriber reading and XACKing the same entries, XADDed before it starts;
-    (events/s, CPU µs per event of this process, which does nothing else meanwhile)."""
-    stream = f"bench.baseline.{round_}"
+    (events/s, CPU µs per event of this process, which does nothing else meanwhile). With a ``keyring``
+    it also checks each entry's signature (the envelope decoded, its canonical bytes, Ed25519), as
+    settlement must: the floor of a consumer that verifies every event."""
+    stream = f"bench.baseline.{round_}.{'verifying' if keyring else 'bare'}"
     redis = Redis.from_url(redis_url)
     await redis.xgroup_create(stream, "bench", id="0", mkstream=True)
     await xadd_all(redis, [(stream, fields) for _stream, fields in backlog])
@@ -161,7 +166,11 @@ async def bare_batch_consumer(
     )
     async def on_batch(message: RedisBatchStreamMessage) -> None:
         nonlocal seen
-        seen += len(message.raw_message["data"])
+        entries = message.raw_message["data"]
+        if keyring is not None:
+            for fields in entries:
+                keyring.verify(EventEnvelope.from_wire(fields), recheck=False)
+        seen += len(entries)
         await message.ack()
         if seen >= len(backlog):
             done.set()
@@ -175,18 +184,40 @@ async def bare_batch_consumer(
     return len(backlog) / seconds, cpu / len(backlog) * 1e6
 
 
-async def settlement_path(args: argparse.Namespace, redis_url: str, services: ServiceProcesses) -> Row:
+async def settlement_path(args: argparse.Namespace, redis_url: str, services: ServiceProcesses) -> list[Row]:
+    """Two rows: settlement against the bare consumer (the issue's baseline), and against the same consumer
+    checking every signature (what no consumer that verifies can go below: ADR 0022)."""
     redis = Redis.from_url(redis_url)
-    rehab, base = [], []
+    keyring = KeyRing.from_directory(services.signing_keys)
+    rehab, bare, verifying = [], [], []
     for round_ in range(args.rounds):
         backlog = signed_backlog(args.events, seed=1000 + round_, keys=services.signing_keys)
         rehab.append(await rehab_settlement(redis, services, backlog))
-        base.append(await bare_batch_consumer(redis_url, backlog, round_))
+        bare.append(await bare_batch_consumer(redis_url, backlog, round_))
+        verifying.append(await bare_batch_consumer(redis_url, backlog, round_, keyring))
     await redis.aclose()
-    cpu = {name: median([run[1] for run in runs]) for name, runs in (("rehab", rehab), ("base", base))}
-    unit = f"events/s; CPU µs per event rehab {cpu['rehab']:.0f}, baseline {cpu['base']:.0f}"
-    rates = [median([run[0] for run in runs]) for runs in (rehab, base)]
-    return ("settlement consuming a backlog", rates[0], rates[1], unit)
+    cpu = {
+        name: median([run[1] for run in runs])
+        for name, runs in (("rehab", rehab), ("bare", bare), ("verifying", verifying))
+    }
+    rate = {
+        name: median([run[0] for run in runs])
+        for name, runs in (("rehab", rehab), ("bare", bare), ("verifying", verifying))
+    }
+    return [
+        (
+            "settlement consuming a backlog",
+            rate["rehab"],
+            rate["bare"],
+            f"events/s; CPU µs per event rehab {cpu['rehab']:.0f}, baseline {cpu['bare']:.0f}",
+        ),
+        (
+            "the same, against a consumer that verifies each signature",
+            rate["rehab"],
+            rate["verifying"],
+            f"events/s; CPU µs per event rehab {cpu['rehab']:.0f}, baseline {cpu['verifying']:.0f}",
+        ),
+    ]
 
 
 # -- (b) the outbox relay ---------------------------------------------------------------------------
