@@ -57,12 +57,13 @@ def create_store_engine(url: str) -> Engine:
     per process (``OneWriter``)."""
     if url.startswith("sqlite"):
         timeout = busy_timeout_seconds()  # read once: reading settings costs more than a small command
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": timeout})
         writer = OneWriter(timeout)
+        connection_type = type("WriterConnection", (WriterConnection,), {"writer": writer})
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": timeout, "factory": connection_type}
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", writer.begin)
-        event.listen(engine, "commit", writer.end)
-        event.listen(engine, "rollback", writer.end)
         return engine
     return create_engine(url, pool_pre_ping=True)
 
@@ -72,9 +73,10 @@ class OneWriter:
 
     SQLite lets one writer in at a time; left to itself, a second thread waits in SQLite's busy handler,
     which sleeps 1 to 100 ms between tries, so 16 concurrent commands spent most of their time asleep
-    (issue 17). Here the next writer of the process starts when the previous one ends (commit or
-    rollback). Another process's writer is still waited for by the busy handler; the lock itself is
-    waited for at most the busy timeout, then the transaction fails as busy (503 ``store.busy``).
+    (issue 17). Here the next writer of the process starts when the previous one has ended: its COMMIT
+    or ROLLBACK has returned, so SQLite has let go of its own lock too (``WriterConnection``). Another
+    process's writer is still waited for by the busy handler; the lock itself is waited for at most the
+    busy timeout, then the transaction fails as busy (503 ``store.busy``).
     """
 
     def __init__(self, timeout_seconds: float) -> None:
@@ -82,7 +84,7 @@ class OneWriter:
         """How long a writer waits for the lock: the busy timeout, as SQLite's busy handler waits."""
         self._lock = threading.Lock()
         self._holder: int | None = None
-        """``id`` of the connection whose transaction holds the lock."""
+        """``id`` of the DB-API connection whose transaction holds the lock."""
 
     def begin(self, connection: Any) -> None:
         # IMMEDIATE takes the write lock up front, so two read-then-write transactions of one service
@@ -93,18 +95,49 @@ class OneWriter:
             return
         if not self._lock.acquire(timeout=self.timeout_seconds):
             raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked"))
-        self._holder = id(connection)
+        dbapi_connection = connection.connection.dbapi_connection
+        self._holder = id(dbapi_connection)
         try:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         except BaseException:
-            self.end(connection)
+            self.end(dbapi_connection)
             raise
 
-    def end(self, connection: Any) -> None:
-        """The connection's transaction ends (SQLAlchemy tells before it sends COMMIT or ROLLBACK)."""
-        if self._holder == id(connection):
+    def end(self, dbapi_connection: Any) -> None:
+        """The connection's transaction has ended (committed, or rolled back)."""
+        if self._holder == id(dbapi_connection):
             self._holder = None
             self._lock.release()
+
+
+class WriterConnection(sqlite3.Connection):
+    """A SQLite connection that hands ``OneWriter``'s lock on when its COMMIT or ROLLBACK has returned.
+
+    SQLAlchemy's ``commit`` and ``rollback`` events come before the statement is sent, while SQLite still
+    holds its write lock (a COMMIT holds it through the WAL's fsync): a next writer let in then found the
+    database locked and slept in SQLite's busy handler (1 ms, then 2, 5, ...) after every command.
+    """
+
+    writer: OneWriter
+    """The lock of the engine this connection belongs to (``create_store_engine`` sets it per engine)."""
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self.writer.end(self)
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self.writer.end(self)
+
+    def close(self) -> None:  # a connection closed in a transaction (invalidated) rolls it back
+        try:
+            super().close()
+        finally:
+            self.writer.end(self)
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:

@@ -4,12 +4,14 @@ after the busy timeout, as another process's lock does."""
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
 
 from kernel.store.store import EventStore, StoreBusy, create_store_engine
 from tests.kernel.events import need_surveyed
@@ -71,3 +73,30 @@ def test_a_writer_of_the_process_that_never_ends_makes_the_next_one_busy_after_t
         unit.append("person-2", 0, [need_surveyed()])
     assert store.counts()["stored"] == 2
     store.engine.dispose()
+
+
+def test_the_process_writer_lock_is_held_while_sqlite_commits(tmp_path: Path) -> None:
+    """SQLite holds its write lock through COMMIT (and the WAL's fsync): a next writer let in before COMMIT
+    returned found the database locked and slept in SQLite's busy handler (1 ms, 2 ms, ...)."""
+    engine = create_store_engine(f"sqlite:///{tmp_path / 'survey.db'}")
+    store = EventStore(engine, producer="survey")
+    store.create_schema()
+    held_at_commit: list[bool] = []
+
+    @event.listens_for(engine, "connect")
+    def watch(raw: sqlite3.Connection, _record: object) -> None:
+        writer = type(raw).writer  # type: ignore[attr-defined]
+        raw.set_trace_callback(
+            lambda sql: held_at_commit.append(writer._lock.locked()) if sql == "COMMIT" else None
+        )
+
+    engine.dispose()  # connections made from now on are watched
+    for number in range(3):
+        with store.transaction() as unit:
+            unit.append(f"person-{number}", 0, [need_surveyed()])
+
+    assert held_at_commit == [True, True, True]
+    with store.transaction() as unit:  # and released once each commit returned
+        unit.append("person-3", 0, [need_surveyed()])
+    assert store.counts()["stored"] == 4
+    engine.dispose()
