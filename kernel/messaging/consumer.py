@@ -28,11 +28,12 @@ import asyncio
 import logging
 import os
 import socket
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 from uuid import UUID, uuid4
 
+from faststream.message import StreamMessage
 from faststream.redis import RedisBroker, StreamSub
 from faststream.redis.annotations import RedisBatchStreamMessage
 from redis.asyncio import Redis
@@ -469,7 +470,7 @@ class EventConsumer:
             max_records=self.max_records,
         )
 
-        @broker.subscriber(stream=sub)
+        @broker.subscriber(stream=sub, parser=_entries_left_undecoded)
         async def on_stream_entries(message: RedisBatchStreamMessage) -> None:
             ids = message.raw_message["message_ids"]
             done = await self.handle_batch(
@@ -481,6 +482,18 @@ class EventConsumer:
             if done:
                 await redis.xack(stream, self.group, *done)
             await message.nack()  # the rest stays pending: reclaim delivers it again after the idle time
+
+
+async def _entries_left_undecoded(
+    message: Mapping[str, Any], parse: Callable[[Mapping[str, Any]], Awaitable[StreamMessage[Any]]]
+) -> StreamMessage[Any]:
+    """FastStream's batch parser decodes every entry as JSON (raising and catching for each of ours, which
+    are plain fields) and dumps the read again as the message's body, which no handler here reads
+    (``handle_batch`` decodes each entry once): it parses the read without its entries, and the message
+    keeps them (``raw_message["data"]``), its ids and its acknowledgement as FastStream made them."""
+    parsed = await parse({**message, "data": []})
+    parsed.raw_message = message
+    return parsed
 
 
 def _require_same_as_received(unit: UnitOfWork, envelope: EventEnvelope) -> None:
