@@ -28,6 +28,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from redis.asyncio import Redis
@@ -55,10 +56,16 @@ class Delivery:
     """One decoded stream entry of a batch."""
 
     entry_id: str
-    fields: dict[str, str]
+    wire: Mapping[Any, Any]
+    """The entry's fields as Redis handed them over (bytes)."""
     envelope: EventEnvelope
     event_id: str
     """The envelope's event id as text (the inbox's and the parked table's key)."""
+
+    @cached_property
+    def fields(self) -> dict[str, str]:
+        """The entry's fields as text: only an entry parked or handled one by one needs them."""
+        return fields_as_text(self.wire)
 
 
 @dataclass
@@ -107,11 +114,11 @@ async def handle_batch(
     deliveries: list[Delivery] = []
     for raw_id, fields in entries:
         entry_id = as_text(raw_id)
-        text = fields_as_text(fields)
         try:
-            envelope = EventEnvelope.from_wire(text)
-            deliveries.append(Delivery(entry_id, text, envelope, str(envelope.event_id)))
+            envelope = EventEnvelope.from_wire(fields)  # decodes the bytes itself, once
+            deliveries.append(Delivery(entry_id, fields, envelope, str(envelope.event_id)))
         except CANNOT_APPLY as error:  # undecodable: dead-lettered at once, the batch goes on
+            text = fields_as_text(fields)
             await consumer.dead_letter(redis, stream, entry_id, text, describe(error), 1)
             done.append(entry_id)
     if not deliveries:

@@ -281,10 +281,10 @@ class EventConsumer:
         self, redis: Redis, stream: str, entry_id: str, fields: Mapping[Any, Any], deliveries: int = 1
     ) -> bool:
         """Handle one delivery of a stream entry; True when the entry may be acknowledged."""
-        text = fields_as_text(fields)
+        text = fields_as_text(fields)  # as kept when parked or dead-lettered (bytes not UTF-8 shown as such)
         envelope: EventEnvelope | None = None
         try:
-            envelope = EventEnvelope.from_wire(text)
+            envelope = EventEnvelope.from_wire(fields)  # bytes that are not UTF-8: undecodable
             receipt = await asyncio.to_thread(self.receive, envelope, stream, entry_id, text)
         except CANNOT_APPLY as error:
             self.infrastructure.settled(stream, entry_id)
