@@ -6,13 +6,22 @@ from collections.abc import Mapping
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
-from kernel.access.access import PERSONAL_DATA, Caller
+from kernel.access.access import PERSONAL_DATA, Caller, caller_of
 from kernel.access.auth import Principal
 from kernel.access.scopes import require_area, visible_area
 from kernel.domain.rejections import NotFound
-from kernel.http import MAX_QUERY_TEXT, Area, Command, Limit, Offset, Runtime, Street
+from kernel.http import (
+    MAX_QUERY_TEXT,
+    Limit,
+    Offset,
+    Runtime,
+    Street,
+    command_for,
+    in_command_thread,
+    jurisdiction_of,
+)
 from kernel.runtime import ServiceRuntime
 from services.survey import handlers, projection
 from services.survey.domain import Guardian, NeedsSurveyRequest, Person, PersonDetails
@@ -43,14 +52,22 @@ router = APIRouter(tags=["survey"])
     response_model=Created,
     summary="Register a person's basic information 残疾人基本信息",
 )
-def register_person(body: RegisterPersonBody, command: Command, area: Area, caller: Caller) -> Response:
+async def register_person(body: RegisterPersonBody, request: Request) -> Response:
+    # The commands read their command, jurisdiction and caller from the request, and only their unit of
+    # work goes to a thread: the hot path of issue 17 (``kernel.http.in_command_thread``).
+    command, area, caller = command_for(request), jurisdiction_of(request), caller_of(request)
     require_area(caller, body.street, body.community)
     details = _details(body)
-    with command.unit() as unit:
-        person_id = handlers.register_person(
-            unit, area.streets, details, body.registered_on, area.communities.listed
-        )
-        return command.answer(Created(person_id=person_id), status=201, location=f"/persons/{person_id}")
+
+    def register() -> Response:
+        with command.unit() as unit:
+            person_id = handlers.register_person(
+                unit, area.streets, details, body.registered_on, area.communities.listed
+            )
+            answer = Created(person_id=person_id)
+            return command.answer(answer, status=201, location=f"/persons/{person_id}")
+
+    return await in_command_thread(register)
 
 
 @router.get(
@@ -102,17 +119,20 @@ def get_person(person_id: UUID, runtime: Runtime, caller: Caller) -> PersonView:
     response_model=Corrected,
     summary="Correct a person's basic information",
 )
-def correct_person(
-    person_id: UUID, body: CorrectPersonBody, command: Command, area: Area, caller: Caller
-) -> Response:
+async def correct_person(person_id: UUID, body: CorrectPersonBody, request: Request) -> Response:
+    command, area, caller = command_for(request), jurisdiction_of(request), caller_of(request)
     changes = _changes(body)
     check = _in_area(caller, moving_to=changes)
-    with command.unit() as unit:
-        corrected = handlers.correct_person(
-            unit, area.streets, person_id, changes, body.reason, check, area.communities.listed
-        )
-        answer = Corrected(person_id=person_id, corrected=corrected)
-        return command.answer(answer, status=201, location=f"/persons/{person_id}")
+
+    def correct() -> Response:
+        with command.unit() as unit:
+            corrected = handlers.correct_person(
+                unit, area.streets, person_id, changes, body.reason, check, area.communities.listed
+            )
+            answer = Corrected(person_id=person_id, corrected=corrected)
+            return command.answer(answer, status=201, location=f"/persons/{person_id}")
+
+    return await in_command_thread(correct)
 
 
 @router.get(
@@ -132,8 +152,9 @@ def get_handbook(person_id: UUID, runtime: Runtime, caller: Caller) -> HandbookP
     response_model=SurveyCreated,
     summary="Record the year's needs survey 康复需求调查 (or correct it with `supersedes`)",
 )
-def survey_needs(person_id: UUID, body: SurveyBody, command: Command, caller: Caller) -> Response:
-    request = NeedsSurveyRequest(
+async def survey_needs(person_id: UUID, body: SurveyBody, request: Request) -> Response:
+    command, caller = command_for(request), caller_of(request)
+    survey = NeedsSurveyRequest(
         survey_year=body.survey_year,
         surveyed_on=body.surveyed_on,
         has_needs=body.has_needs,
@@ -145,10 +166,14 @@ def survey_needs(person_id: UUID, body: SurveyBody, command: Command, caller: Ca
         hardship_statuses=tuple(status.value for status in body.hardship_statuses),
         residence_permit=body.residence_permit,
     )
-    with command.unit() as unit:
-        survey_id = handlers.survey_needs(unit, person_id, request, _in_area(caller))
-        answer = SurveyCreated(survey_id=survey_id, person_id=person_id, survey_year=body.survey_year)
-        return command.answer(answer, status=201, location=f"/persons/{person_id}/surveys/{survey_id}")
+
+    def record() -> Response:
+        with command.unit() as unit:
+            survey_id = handlers.survey_needs(unit, person_id, survey, _in_area(caller))
+            answer = SurveyCreated(survey_id=survey_id, person_id=person_id, survey_year=body.survey_year)
+            return command.answer(answer, status=201, location=f"/persons/{person_id}/surveys/{survey_id}")
+
+    return await in_command_thread(record)
 
 
 @router.get(
