@@ -38,6 +38,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     case,
     delete,
     func,
@@ -102,20 +103,24 @@ def versions_seen(
     event id whose own row is left out (the event being received, recorded first)."""
     wanted = list(dict.fromkeys(stream_ids))
     seen: dict[str, set[int]] = {stream_id: set() for stream_id in wanted}
+    query = _VERSIONS if but is None else _VERSIONS_BUT
     for start in range(0, len(wanted), 500):
-        query = select(
-            inbox_table.c.stream_id,
-            inbox_table.c.version,
-            case((inbox_table.c.version.is_(None), inbox_table.c.envelope)),
-        ).where(
-            inbox_table.c.source_stream == source_stream,
-            inbox_table.c.stream_id.in_(wanted[start : start + 500]),
-        )
-        if but is not None:
-            query = query.where(inbox_table.c.event_id != but)
-        for stream_id, version, envelope in session.execute(query):
+        chosen = {"source_stream": source_stream, "stream_ids": wanted[start : start + 500], "but": but}
+        for stream_id, version, envelope in session.execute(query, chosen):
             seen[stream_id].add(int(version) if version is not None else int(json.loads(envelope)["version"]))
     return seen
+
+
+# Built once, their values bound per call: building the statement was most of a batch's read.
+_VERSIONS = select(
+    inbox_table.c.stream_id,
+    inbox_table.c.version,
+    case((inbox_table.c.version.is_(None), inbox_table.c.envelope)),
+).where(
+    inbox_table.c.source_stream == bindparam("source_stream"),
+    inbox_table.c.stream_id.in_(bindparam("stream_ids", expanding=True)),
+)
+_VERSIONS_BUT = _VERSIONS.where(inbox_table.c.event_id != bindparam("but"))
 
 
 def accounted_for(session: Session, event_ids: Iterable[str]) -> set[str]:
@@ -136,13 +141,16 @@ def parked_of(session: Session, source_stream: str, stream_ids: Iterable[str]) -
     wanted = list(dict.fromkeys(stream_ids))
     parked: dict[str, set[str]] = {}
     for start in range(0, len(wanted), 500):
-        query = select(parked_table.c.stream_id, parked_table.c.event_id).where(
-            parked_table.c.source_stream == source_stream,
-            parked_table.c.stream_id.in_(wanted[start : start + 500]),
-        )
-        for stream_id, event_id in session.execute(query):
+        chosen = {"source_stream": source_stream, "stream_ids": wanted[start : start + 500]}
+        for stream_id, event_id in session.execute(_PARKED_OF, chosen):
             parked.setdefault(stream_id, set()).add(event_id)
     return parked
+
+
+_PARKED_OF = select(parked_table.c.stream_id, parked_table.c.event_id).where(
+    parked_table.c.source_stream == bindparam("source_stream"),
+    parked_table.c.stream_id.in_(bindparam("stream_ids", expanding=True)),
+)
 
 
 def park(
