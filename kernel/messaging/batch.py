@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from redis.asyncio import Redis
 from rehab_contracts import EventEnvelope, EventPayload, parse_payload
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from kernel.faults import fault_point
@@ -233,11 +233,15 @@ def _known(session: Session, stream: str, deliveries: Sequence[Delivery]) -> Kno
     stream_ids = list(dict.fromkeys(delivery.envelope.stream_id for delivery in deliveries))
     versions = ordering.versions_seen(session, stream, stream_ids)
     event_ids = list(dict.fromkeys(delivery.event_id for delivery in deliveries))
-    query = select(inbox_table.c.event_id, inbox_table.c.envelope).where(
-        inbox_table.c.event_id.in_(event_ids)
-    )
-    received: dict[str, EventEnvelope | str] = {event_id: text for event_id, text in session.execute(query)}
+    rows = session.execute(_RECEIVED, {"event_ids": event_ids})
+    received: dict[str, EventEnvelope | str] = {event_id: text for event_id, text in rows}
     return Known(received, versions, ordering.parked_of(session, stream, stream_ids))
+
+
+_RECEIVED = select(inbox_table.c.event_id, inbox_table.c.envelope).where(
+    inbox_table.c.event_id.in_(bindparam("event_ids", expanding=True))
+)
+"""The batch's events the inbox holds already, with their envelopes: built once, its ids bound per batch."""
 
 
 def _decide(known: Known, delivery: Delivery, check: Check) -> Decision:
