@@ -251,18 +251,20 @@ class OutboxRelay:
         total = 0
         while True:
             claim = await asyncio.to_thread(self.store.claim_unpublished, self.batch_size)
+            if not claim.events:
+                await asyncio.to_thread(claim.release)
+                return total
             try:
-                if not claim.events:
-                    return total
                 events = claim.events
                 entry_ids = await self._xadd(events)
                 fault_point("relay.after_xadd")
                 published = [
                     (event.position, entry_id) for event, entry_id in zip(events, entry_ids, strict=True)
                 ]
-                await asyncio.to_thread(claim.mark_published, published)
-            finally:
+                await asyncio.to_thread(claim.mark_published, published)  # which ends the claim
+            except BaseException:
                 await asyncio.to_thread(claim.release)
+                raise
             total += len(published)
             self.health.published(len(published))
 
