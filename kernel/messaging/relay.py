@@ -7,9 +7,10 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
@@ -134,8 +135,10 @@ class OutboxRelay:
         hand (``XTRIM``, or an ``XADD`` with ``MAXLEN``: ACLs cannot forbid that option). Redis's
         ``entries-added`` does not fall when a stream is trimmed, so it cannot tell them apart; the
         groups can. An entry before the *delivery floor* (every group was delivered it and none holds
-        it pending) was received by every consumer; a published entry at or after the floor that is
-        not on the stream is lost. The floor of the previous check counts too, so an entry trimmed
+        it pending) was received by every consumer; a published event whose entry lay at or after the
+        floor and that no entry from there on holds is lost. Entries are told apart by the event they
+        hold, not by their ids: a replica promoted with a clock behind the lost primary's gives new
+        entries the ids lost ones had. The floor of the previous check counts too, so an entry trimmed
         while pending is found even after a consumer's XAUTOCLAIM dropped it from the pending list,
         and so does the last floor of a group that has vanished since (see ``_delivery_floor``).
         Consumers deduplicate what they had already applied. Costs two small commands per group, a read
@@ -147,12 +150,14 @@ class OutboxRelay:
         self._last_floor = floor
         published = await asyncio.to_thread(self._published_from, checked_from)
         candidates = [
-            (position, entry_id) for position, entry_id in published if entry_key(entry_id) >= checked_from
+            (position, event_id)
+            for position, entry_id, event_id in published
+            if entry_key(entry_id) >= checked_from
         ]
         if not candidates:
             return 0
-        present = await self._entry_ids(since=checked_from)
-        lost = [position for position, entry_id in candidates if entry_id not in present]
+        present = await self._event_ids(since=checked_from)
+        lost = [position for position, event_id in candidates if event_id not in present]
         if lost:
             await asyncio.to_thread(self.store.republish, lost)
             log.warning(
@@ -163,8 +168,9 @@ class OutboxRelay:
             )
         return len(lost)
 
-    def _published_from(self, floor: EntryKey) -> list[tuple[int, str]]:
-        """(position, entry id) of the published events whose entries may lie at or after ``floor``.
+    def _published_from(self, floor: EntryKey) -> list[tuple[int, str, str]]:
+        """(position, entry id, event id) of the published events whose entries may lie at or after
+        ``floor``.
 
         An entry id is Redis's clock at the XADD, in milliseconds; the relay marks the event published
         after that, by its own clock. So only rows marked published since the floor's time are read
@@ -173,14 +179,16 @@ class OutboxRelay:
         a check read all of them, 4.5-9 s and 382 MB at a million published events, bench/scale.py).
         The caller keeps those at or after the floor exactly.
         """
-        query = select(outbox_table.c.position, outbox_table.c.stream_entry_id).where(
-            outbox_table.c.published_at.is_not(None)
-        )
+        query = select(
+            outbox_table.c.position, outbox_table.c.stream_entry_id, outbox_table.c.event_id
+        ).where(outbox_table.c.published_at.is_not(None))
         if floor[0] > CLOCK_MARGIN_MS:
             since = datetime.fromtimestamp((floor[0] - CLOCK_MARGIN_MS) / 1000, UTC)
             query = query.where(outbox_table.c.published_at >= since)
         with self.store.reading() as unit:
-            return [(position, entry_id) for position, entry_id in unit.session.execute(query).all()]
+            return [
+                (position, entry_id, event_id) for position, entry_id, event_id in unit.session.execute(query)
+            ]
 
     async def _delivery_floor(self) -> EntryKey:
         """The lowest entry some group has not been delivered or not acknowledged; (0, 0) when the
@@ -214,12 +222,13 @@ class OutboxRelay:
         self._group_floors.update(present)
         return min(self._group_floors.values())
 
-    async def _entry_ids(self, since: EntryKey = (0, 0)) -> set[str]:
+    async def _event_ids(self, since: EntryKey) -> set[str]:
+        """The event ids the stream's entries from ``since`` on hold."""
         ids: set[str] = set()
         start = f"{since[0]}-{since[1]}"
         while True:
             page = await self.redis.xrange(self.stream, min=start, count=1000) or []
-            ids.update(as_text(entry_id) for entry_id, _fields in page)
+            ids.update(_event_id(fields or {}) for _entry_id, fields in page)
             if len(page) < 1000:
                 return ids
             start = "(" + as_text(page[-1][0])
@@ -309,6 +318,11 @@ class OutboxRelay:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wakeup.wait(), timeout=self.idle_seconds)
             self.wakeup.clear()
+
+
+def _event_id(fields: Mapping[Any, Any]) -> str:
+    """An entry's ``event_id`` field as text ('' when it has none), whether the client decodes replies."""
+    return as_text(fields.get(b"event_id", fields.get("event_id", b"")))
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:
