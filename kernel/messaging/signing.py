@@ -133,6 +133,7 @@ class KeyRing:
         self.agency = agency
         self._lock = threading.Lock()
         self._seen_change = _directory_change(directory)
+        self._seen_own_change = _folder_change(directory, agency)
 
     @classmethod
     def from_directory(cls, directory: Path, agency: str | None = None) -> KeyRing:
@@ -150,9 +151,16 @@ class KeyRing:
         return sign(envelope, signing_key.key_id, signing_key.key)
 
     def current_signing_key(self) -> SigningKey:
-        """The key to sign a batch with, the directory looked at first (a key rotated or revoked since
-        takes effect at once); KeyMaterialError when this service has none."""
-        self._reload_if_changed()
+        """The key to sign a batch with, the own agency's folder looked at first (a key rotated or revoked
+        since takes effect at once); KeyMaterialError when this service has none.
+
+        Only that folder can change which key signs: three ``stat`` calls, not the whole directory's
+        (``refresh``, ~16 calls and a listing), every relay pass, every command's included."""
+        if (
+            self.directory is not None
+            and _folder_change(self.directory, self.agency) != self._seen_own_change
+        ):
+            self._reload_and_say()
         signing_key = self.signing_key
         if signing_key is None:
             raise KeyMaterialError(f"no private key of {self.agency} in {self.directory}")
@@ -200,6 +208,7 @@ class KeyRing:
             return
         with self._lock:
             self._seen_change = _directory_change(self.directory)
+            self._seen_own_change = _folder_change(self.directory, self.agency)
             public_keys, signing_key = _read_directory(self.directory, self.agency)
             self.public_keys = {key.key_id: key for key in public_keys}
             if signing_key is not None or self.agency is not None:
@@ -211,10 +220,13 @@ class KeyRing:
 
     def _reload_if_changed(self) -> None:
         if self.directory is not None and _directory_change(self.directory) != self._seen_change:
-            before = self.signing_key
-            self.reload()
-            if self.signing_key is not None and self.signing_key != before:
-                log.info("%s now signs with key %s", self.agency, self.signing_key.key_id)
+            self._reload_and_say()
+
+    def _reload_and_say(self) -> None:
+        before = self.signing_key
+        self.reload()
+        if self.signing_key is not None and self.signing_key != before:
+            log.info("%s now signs with key %s", self.agency, self.signing_key.key_id)
 
 
 def _directory_change(directory: Path | None) -> tuple[int, ...] | None:
@@ -229,6 +241,23 @@ def _directory_change(directory: Path | None) -> tuple[int, ...] | None:
             times += [folder.stat().st_mtime_ns, revoked.stat().st_mtime_ns if revoked.exists() else 0]
     except OSError:
         return None
+    return tuple(times)
+
+
+def _folder_change(directory: Path | None, agency: str | None) -> tuple[int, ...] | None:
+    """When the key directory, the agency's folder and its ``revoked`` file last changed (and which
+    folder it is): a key issued, rotated or revoked for the agency changes one of them."""
+    if directory is None or agency is None:
+        return None
+    folder = directory / agency
+    times: list[int] = []
+    for path in (directory, folder, folder / REVOKED_FILE):
+        try:
+            status = path.stat()
+        except OSError:
+            times += [0, 0]
+        else:
+            times += [status.st_ino, status.st_mtime_ns]
     return tuple(times)
 
 

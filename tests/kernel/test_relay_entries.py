@@ -101,5 +101,10 @@ def test_a_running_relay_signs_with_a_key_rotated_after_it_started_and_never_wit
     second = rotate(keys, "survey")
     assert published_key_ids(sqlite_store, keyring, redis_url, redis_client)[-1] == second
 
-    revoke(keys, "survey", second)
+    revoke(keys, "survey", second)  # creates the folder's revoked file
+    assert published_key_ids(sqlite_store, keyring, redis_url, redis_client)[-1] == first
+
+    third = rotate(keys, "survey")
+    assert published_key_ids(sqlite_store, keyring, redis_url, redis_client)[-1] == third
+    revoke(keys, "survey", third)  # appends to it: the folder itself does not change
     assert published_key_ids(sqlite_store, keyring, redis_url, redis_client)[-1] == first
