@@ -289,23 +289,24 @@ class UnitOfWork:
     def append(
         self, stream_id: str, expected_version: int, events: Sequence[NewEvent]
     ) -> list[EventEnvelope]:
-        """Append after ``expected_version``; raises ConcurrencyConflict if someone was first."""
+        """Append after ``expected_version``; raises ConcurrencyConflict if someone was first.
+
+        No savepoint (as ``kernel.store.bulk.append_streams``): after a conflict the unit is rolled back as
+        a whole (a command's unit, a consumer's batch or event), so its partial inserts never commit.
+        """
         recorded_at = _now()
         envelopes = [
             _envelope(self.producer, stream_id, expected_version + offset, new, recorded_at)
             for offset, new in enumerate(events, start=1)
         ]
+        if self.keyed is not None:
+            self._remember_key(self.keyed, envelopes)
+        connection = self.session.connection()
         try:
-            with self.session.begin_nested():
-                if self.keyed is not None:
-                    self._remember_key(self.keyed, envelopes)
-                connection = self.session.connection()
-                for envelope in envelopes:
-                    # Cached statements with their values as parameters: nothing to compile per event.
-                    position = _position(connection.execute(_INSERT_EVENT, event_row(envelope)))
-                    connection.execute(
-                        _INSERT_OUTBOX, {"position": position, "event_id": str(envelope.event_id)}
-                    )
+            for envelope in envelopes:
+                # Cached statements with their values as parameters: nothing to compile per event.
+                position = _position(connection.execute(_INSERT_EVENT, event_row(envelope)))
+                connection.execute(_INSERT_OUTBOX, {"position": position, "event_id": str(envelope.event_id)})
         except IntegrityError as error:
             raise ConcurrencyConflict(stream_id, expected_version) from error
         self.appended = True
