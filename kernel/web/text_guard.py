@@ -100,6 +100,8 @@ def nul_field(path: str, query_string: bytes) -> str | None:
 def _hidden_field(body: bytes) -> tuple[str, list[str]] | None:
     """The first field of a JSON body whose text (or name) holds hidden characters, with them; None if
     none does or the body is not JSON (the route's validation then says so)."""
+    if b"\\" not in body and _printable(body):  # no escape: every string is as printable as the text
+        return None
     try:
         document = json.loads(body)
     except (ValueError, RecursionError):
@@ -108,6 +110,13 @@ def _hidden_field(body: bytes) -> tuple[str, list[str]] | None:
         if characters := hidden_characters(text):
             return _visible(".".join(str(part) for part in path)) or "body", characters
     return None
+
+
+def _printable(body: bytes) -> bool:
+    try:
+        return body.decode().isprintable()  # in C, without decoding the JSON document
+    except UnicodeDecodeError:
+        return False
 
 
 def _texts(value: Any, path: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], str]]:
