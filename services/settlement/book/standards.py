@@ -74,9 +74,9 @@ def amount_due(subsidy: Subsidy, claim: Claim) -> int:
     match subsidy:
         case Free(standard_fen=standard):
             # No stated standard (nor one the deployment gave): 免费 pays the whole self-paid part (the
-            # approval is the only limit).
-            cap = fen_of(standard)
-            return subsidy_amount(claim.charge_fen, claim.insurance_paid_fen, cap, claim.already_paid_fen)
+            # approval is the only limit). Not named ``cap``: the cases below bind that name to a figure.
+            limit = fen_of(standard)
+            return subsidy_amount(claim.charge_fen, claim.insurance_paid_fen, limit, claim.already_paid_fen)
         case Cap(cap_fen=cap):
             return subsidy_amount(
                 claim.charge_fen, claim.insurance_paid_fen, _figure(cap), claim.already_paid_fen
