@@ -11,8 +11,10 @@ from typing import Annotated, TypeVar
 from fastapi import Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from starlette.background import BackgroundTask
 
 from kernel.domain.rejections import CommandRejected
+from kernel.messaging.relay import OutboxRelay
 from kernel.reference import Jurisdiction
 from kernel.runtime import ServiceRuntime, runtime_of
 from kernel.store.keyed import IdempotentRequest, StoredResponse
@@ -38,14 +40,17 @@ class KeyedCommand:
 
     ``with command.unit() as unit:`` opens one transaction; ``command.answer(...)`` inside it keeps
     the answer for the command's ``Idempotency-Key`` in that transaction; the end of the ``with``
-    block commits events, key and answer together, then wakes the relay. Without a key the unit
-    is a plain transaction and the answer is kept nowhere.
+    block commits events, key and answer together, and the relay is woken once that answer has been
+    sent (at once when the unit gave none). Without a key the unit is a plain transaction and the
+    answer is kept nowhere.
     """
 
     def __init__(self, runtime: ServiceRuntime, keyed: IdempotentRequest | None) -> None:
         self.runtime = runtime
         self.keyed = keyed
         self._unit: UnitOfWork | None = None
+        self._answered: Response | None = None
+        """The answer given inside the open unit, if one was."""
 
     @contextmanager
     def unit(self) -> Iterator[UnitOfWork]:
@@ -56,13 +61,22 @@ class KeyedCommand:
                 yield unit
             finally:
                 self._unit = None
-        if unit.appended and self.runtime.relay is not None:
-            self.runtime.relay.notify()  # publish now rather than at the next poll
+        relay = self.runtime.relay
+        if unit.appended and relay is not None:  # publish now rather than at the next poll
+            if self._answered is not None:
+                # Once the answer is out: the relay's pass (a read, signing, XADD, a mark) then runs while
+                # the client reads it, not between the commit and the answer (issue 17).
+                self._answered.background = BackgroundTask(_wake, relay)
+            else:
+                relay.notify()
 
     def answer(self, body: BaseModel, *, status: int = 200, location: str | None = None) -> JSONResponse:
         """The command's JSON answer, kept for its key (see ``keep``)."""
         headers = {"Location": location} if location is not None else None
-        return self.keep(JSONResponse(body.model_dump(mode="json"), status_code=status, headers=headers))
+        response = JSONResponse(body.model_dump(mode="json"), status_code=status, headers=headers)
+        if self._unit is not None:
+            self._answered = response
+        return self.keep(response)
 
     def keep(self, response: ResponseT) -> ResponseT:
         """Keep a successful answer for the command's key: with the open unit's events when inside
@@ -79,6 +93,10 @@ class KeyedCommand:
         else:
             self.runtime.store.record_response(self.keyed, *answer)
         return response
+
+
+async def _wake(relay: OutboxRelay) -> None:
+    relay.notify()  # ``async``: a plain function would be run in the thread pool
 
 
 def command_for(request: Request) -> KeyedCommand:
