@@ -256,6 +256,8 @@ class OutboxRelay:
 
         Each batch is claimed (``Outbox.claim_unpublished``): with several instances of the producer on
         one PostgreSQL database, one relay at a time publishes, the others' claims come back empty.
+        A batch short of ``batch_size`` was all there was: the pass ends without claiming again (a
+        command committed meanwhile has woken the relay for its next pass, ``notify``).
         """
         total = 0
         while True:
@@ -276,6 +278,8 @@ class OutboxRelay:
                 raise
             total += len(published)
             self.health.published(len(published))
+            if len(published) < self.batch_size:
+                return total
 
     async def _xadd(self, events: list[StoredEvent]) -> list[str]:
         # The key directory is looked at once a batch: a key rotated or revoked since takes effect now.
