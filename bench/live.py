@@ -10,7 +10,8 @@ row per row of issue 17's table:
   entries on a stream of its own; with the CPU time per event of each (less disturbed by the machine's
   other load than the wall clock);
 * the outbox relay, commit -> XADD, of ``--events`` committed events (signed, as deployed) against
-  redis-py XADD pipelined by 200 of the same entries;
+  redis-py XADD pipelined by 200 of the same entries, and against the same XADD signing each entry as it
+  adds it (the floor of any relay that signs as it publishes); with the CPU time per event of each;
 * survey commands (register a person) with 1 and 16 clients against FastAPI + one SQLite insert per
   request (p50 and p99 latency);
 * survey's sheet import of ``--rows`` rows against openpyxl reading the same sheet (bench.import_sheet);
