@@ -51,6 +51,7 @@ from rehab_contracts import EventEnvelope, parse_payload
 from bench import import_sheet
 from bench.end_to_end import CommitWatch, bare_end_to_end, percentile, rehab_end_to_end
 from bench.journeys import archive_order, generate
+from kernel.messaging.consumer import DEFAULT_MAX_RECORDS
 from kernel.messaging.dead_letters import as_text
 from kernel.messaging.relay import OutboxRelay
 from kernel.messaging.signing import KeyRing, canonical_bytes
@@ -160,7 +161,7 @@ async def bare_batch_consumer(
             group="bench",
             consumer="bench-1",
             batch=True,
-            max_records=100,
+            max_records=DEFAULT_MAX_RECORDS,  # the same reads as settlement's
             last_id=">",
             polling_interval=10,
         )

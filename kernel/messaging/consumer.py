@@ -1,7 +1,7 @@
 """Idempotent consumers, in version order per aggregate: effect and inbox in one transaction.
 
 First deliveries arrive through FastStream in bounded reads (``max_records``, env
-``REHAB_MAX_RECORDS``, default 100) and are applied a read at a time in one transaction
+``REHAB_MAX_RECORDS``, default 500) and are applied a read at a time in one transaction
 (:meth:`EventConsumer.handle_batch`, ``kernel.messaging.batch``, ADR 0014); when an entry of a read
 cannot be applied, every entry of it takes the one-by-one path, as later deliveries (reclaim,
 reconciliation) always do: :meth:`EventConsumer.handle_entry`. Either way each entry is:
@@ -76,8 +76,12 @@ EventHandler = Callable[[UnitOfWork, EventEnvelope, EventPayload], None]
 DEFAULT_MAX_DELIVERIES = 5
 DEFAULT_CLAIM_IDLE_SECONDS = 30.0
 DEFAULT_RECONCILE_SECONDS = 10.0
-DEFAULT_MAX_RECORDS = 100
-"""Entries one read takes at most (``REHAB_MAX_RECORDS``): the size of a batch applied in one transaction."""
+DEFAULT_MAX_RECORDS = 500
+"""Entries one read takes at most (``REHAB_MAX_RECORDS``): the size of a batch applied in one transaction.
+
+Each read costs a transaction, a commit and its fsync, an XACK and FastStream's per-message layers: at
+500 rather than 100 settlement spent about a quarter less CPU per event on a backlog (ADR 0022). A read
+stays bounded (a few hundred kilobytes), and a consumer that keeps up reads what has arrived, not 500."""
 
 
 class ConsumerSettings(RehabSettings):
