@@ -79,7 +79,7 @@ inbox_table = Table(
         comment="The envelope's version; NULL only in rows written before the column (read the envelope).",
     ),
     Column("occurred_at", DateTime(timezone=True), nullable=False),
-    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False, index=True),
     Column("envelope", Text, nullable=False),
     Index("ix_inbox_aggregate_version", "source_stream", "stream_id", "version"),
     sqlite_autoincrement=True,

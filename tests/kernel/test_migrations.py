@@ -86,7 +86,7 @@ def test_a_store_whose_schema_is_current_is_not_migrated_again(engine: Engine) -
     store.create_schema(service="settlement")
     with engine.connect() as connection:
         assert sorted(MigrationContext.configure(connection).get_current_heads()) == before
-    assert before == ["kernel_0002", "settlement_0002"]  # one head per branch
+    assert before == ["kernel_0003", "settlement_0002"]  # one head per branch
 
 
 def create_as_the_release_before_migrations(engine: Engine, service: str, inbox_version: bool) -> None:
@@ -94,6 +94,8 @@ def create_as_the_release_before_migrations(engine: Engine, service: str, inbox_
     release that added it had started on the store (its ALTER)."""
     tables = declared(service)
     tables.create_all(engine)
+    with engine.begin() as connection:
+        connection.execute(text("DROP INDEX ix_inbox_received_at"))  # kernel_0003's
     if not inbox_version:
         with engine.begin() as connection:
             connection.execute(text("DROP INDEX ix_inbox_aggregate_version"))
@@ -120,6 +122,7 @@ def test_a_store_the_release_before_migrations_created_is_adopted_with_its_data(
     assert pending(engine, ["kernel", "settlement"]) == [
         "kernel_0001",
         "kernel_0002",
+        "kernel_0003",
         "settlement_0001",
         "settlement_0002",
     ]
@@ -174,8 +177,30 @@ def test_the_inbox_version_column_is_a_migration_not_an_alter_at_start_up(engine
     store.create_schema(service="assessment")
     with engine.connect() as connection:
         applied = set(MigrationContext.configure(connection).get_current_heads())
-    assert "kernel_0002" in applied
+    assert "kernel_0003" in applied  # kernel_0002 and the one after it
     assert "version" in {column["name"] for column in inspect(engine).get_columns("inbox")}
+
+
+def test_a_store_of_the_release_before_the_received_at_index_gets_it_and_keeps_its_archive(
+    engine: Engine,
+) -> None:
+    EventStore(engine, "settlement").create_schema(service="settlement")
+    archive_one_event(engine)
+    with engine.begin() as connection:  # the store as kernel_0002 left it
+        connection.execute(text("DROP INDEX ix_inbox_received_at"))
+        connection.execute(
+            text("UPDATE alembic_version SET version_num = 'kernel_0002' WHERE version_num = 'kernel_0003'")
+        )
+    assert pending(engine, ["kernel", "settlement"]) == ["kernel_0003"]
+
+    EventStore(engine, "settlement").create_schema(service="settlement")
+
+    assert pending(engine, ["kernel", "settlement"]) == []
+    assert differences(engine, "settlement") == []
+    assert "ix_inbox_received_at" in {index["name"] for index in inspect(engine).get_indexes("inbox")}
+    with engine.connect() as connection:
+        kept = connection.execute(text("SELECT event_id, received_at FROM inbox")).all()
+    assert [row.event_id for row in kept] == ["e-1"]
 
 
 def start_together(engines: list[Engine], start: Callable[[Engine], None]) -> list[BaseException]:

@@ -123,13 +123,18 @@ class PersonOrder:
             f"INSERT INTO {self._table} SELECT log.position, log.person, log.application, {_key_of(2)}, "
             f"log.fact FROM {log_table} AS log"
         )
-        if received_before is None:
+        later = None if received_before is None else _first_received(self._file, received_before)
+        if later is None:  # every archived event was received before it
             self._file.execute(f"{copy} ORDER BY log.position")
         else:
+            # Each fact's event by its position alone (the event_id index holds it: no inbox row is read):
+            # every event before the first one received at or after the instant was received before it,
+            # and so were those after it that the received_at index finds (clocks and writers out of step).
             self._file.execute(
-                f"{copy} JOIN inbox ON inbox.event_id = log.event_id WHERE inbox.received_at < ? "
+                f"{copy} JOIN inbox ON inbox.event_id = log.event_id WHERE inbox.position < ? "
+                "OR inbox.position IN (SELECT position FROM inbox WHERE received_at < ? AND +position > ?) "
                 "ORDER BY log.position",
-                (received_before,),
+                (later, received_before, later),
             )
         self.count, self._unnamed = self._file.execute(
             f"SELECT COUNT(*), COUNT(*) - COUNT(person) FROM {self._table}"
@@ -213,6 +218,16 @@ class PersonOrder:
             "HAVING MIN(person) <> MAX(person) LIMIT 1"
         ).fetchone()
         return shared_delivery is None
+
+
+def _first_received(file: sqlite3.Connection, received_at: str) -> int | None:
+    """The position of the first archived event received at or after ``received_at`` (the inbox's
+    stored text of an instant), found by the received_at index; None when there is none."""
+    # +position: not the primary key's walk in order (all of it, when no row qualifies), the index's range.
+    first: int | None = file.execute(
+        "SELECT MIN(+position) FROM inbox WHERE received_at >= ?", (received_at,)
+    ).fetchone()[0]
+    return first
 
 
 def _key_of(column: int) -> str:
