@@ -12,12 +12,15 @@ Marking published is not waited onto the disk (SQLite ``synchronous=NORMAL``, Po
 unpublished, so they are published again, which delivery at least once already allows (ADR 0001) and
 consumers absorb (their inbox). The next command's commit, waited onto the disk, takes the mark with it.
 Without this, every relay pass cost a second disk flush per command, holding the write lock meanwhile.
+
+On SQLite a command's commit is visible a moment before it is on disk (group commit, ADR 0024): what
+the relay reads is put on disk before it is published (``OneWriter.flush_visible``), so no event leaves
+the service that a power cut could take back.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -26,6 +29,7 @@ from sqlalchemy import Connection, Engine, Select, bindparam, select, text, upda
 from sqlalchemy.orm import Session
 
 from kernel.store.locks import scope_key
+from kernel.store.sqlite import SYNCHRONOUS, writer_of
 from kernel.store.tables import StoredEvent, events_table, outbox_table, stored_event
 
 
@@ -85,7 +89,12 @@ class Outbox:
         """The lowest-positioned events the relay has not yet published."""
         # A connection, not an ORM session, and a cached statement: the relay asks after every command.
         with self.read_engine.connect() as connection:
-            return [stored_event(row) for row in connection.execute(_lowest_unpublished(limit)).mappings()]
+            rows = connection.execute(_lowest_unpublished(limit)).mappings()
+            events = [stored_event(row) for row in rows]
+        writer = writer_of(self.engine)
+        if events and writer is not None:
+            writer.flush_visible()  # a commit not yet on disk is not handed out (ADR 0024)
+        return events
 
     def claim_unpublished(self, limit: int) -> OutboxClaim:
         """The lowest unpublished events for one relay pass to publish; none while another instance's
@@ -108,8 +117,11 @@ class Outbox:
         """Record the Redis entry id of each published position: one statement (executemany), one commit."""
         if not published:
             return
-        with self.engine.connect() as connection, _not_flushed(connection), connection.begin():
-            connection.execute(_MARK_PUBLISHED, _published_rows(published))
+        with self.engine.connect() as connection:
+            # On SQLite not waited onto the disk (see above); PostgreSQL claims in a transaction instead.
+            connection.execution_options(**{SYNCHRONOUS: "NORMAL"})
+            with connection.begin():
+                connection.execute(_MARK_PUBLISHED, _published_rows(published))
 
     def published_entries(self) -> list[tuple[int, str]]:
         """(position, Redis entry id) of every published event."""
@@ -128,29 +140,6 @@ class Outbox:
                     .where(outbox_table.c.position.in_(positions[start : start + 500]))
                     .values(published_at=None, stream_entry_id=None)
                 )
-
-
-@contextmanager
-def _not_flushed(connection: Connection) -> Iterator[None]:
-    """On SQLite: the connection's commits not waited onto the disk until the block ends (see above).
-
-    Set on the driver's connection outside any transaction (``synchronous`` cannot change inside one),
-    and set back after; a connection that could not be set back is discarded, never reused unflushed.
-    """
-    if connection.dialect.name != "sqlite":
-        yield
-        return
-    driver = connection.connection.driver_connection
-    assert driver is not None
-    driver.execute("PRAGMA synchronous=NORMAL")
-    try:
-        yield
-    finally:
-        try:
-            driver.execute("PRAGMA synchronous=FULL")
-        except Exception:
-            connection.invalidate()
-            raise
 
 
 @lru_cache(maxsize=16)

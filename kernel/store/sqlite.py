@@ -4,14 +4,16 @@ front, and a bounded wait for another process's lock that ends in a clear refusa
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.exc import OperationalError
 
 from kernel.config import RehabSettings
@@ -57,15 +59,36 @@ def create_store_engine(url: str) -> Engine:
     per process (``OneWriter``)."""
     if url.startswith("sqlite"):
         timeout = busy_timeout_seconds()  # read once: reading settings costs more than a small command
-        writer = OneWriter(timeout)
+        writer = OneWriter(timeout, _log_of(url))
         connection_type = type("WriterConnection", (WriterConnection,), {"writer": writer})
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": timeout, "factory": connection_type}
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", writer.begin)
+        _WRITERS[engine] = writer
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+SYNCHRONOUS = "rehab_synchronous"
+"""Execution option of a SQLite write transaction: ``NORMAL`` commits without waiting for the disk (the
+caller then waits with ``OneWriter.flush``, or not at all: the relay's marks); default ``FULL``."""
+
+_WRITERS: weakref.WeakKeyDictionary[Engine, OneWriter] = weakref.WeakKeyDictionary()
+
+
+def writer_of(engine: Engine) -> OneWriter | None:
+    """The writer of a SQLite file's engine made by ``create_store_engine``; None for any other."""
+    return _WRITERS.get(engine)
+
+
+def _log_of(url: str) -> str | None:
+    """The write-ahead log of a SQLite file (``<file>-wal``); None for an in-memory database."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return os.path.abspath(database) + "-wal"
 
 
 class OneWriter:
@@ -79,24 +102,39 @@ class OneWriter:
     busy timeout, then the transaction fails as busy (503 ``store.busy``).
     """
 
-    def __init__(self, timeout_seconds: float) -> None:
+    def __init__(self, timeout_seconds: float, log_file: str | None = None) -> None:
         self.timeout_seconds = timeout_seconds
         """How long a writer waits for the lock: the busy timeout, as SQLite's busy handler waits."""
+        self.log_file = log_file
+        """The database's write-ahead log, which ``flush`` puts on disk; None: commits are all ``FULL``."""
         self._lock = threading.Lock()
         self._holder: int | None = None
         """``id`` of the DB-API connection whose transaction holds the lock."""
+        self._changes_at_begin = 0
+        self.commits = 0
+        """Commits that changed something, counted before the lock is handed on (the flushes' tickets)."""
+        self._flushed = 0
+        """Every commit counted up to this one is on disk."""
+        self._flushing = threading.Lock()
+        self._log_inode: int | None = None
 
     def begin(self, connection: Any) -> None:
         # IMMEDIATE takes the write lock up front, so two read-then-write transactions of one service
         # wait for each other instead of failing when both try to upgrade. Reads
         # (``EventStore.reading``) begin DEFERRED: in WAL mode they never wait for a writer.
-        if connection.get_execution_options().get(READ_ONLY):
+        options = connection.get_execution_options()
+        if options.get(READ_ONLY):
             connection.exec_driver_sql("BEGIN")
             return
+        synchronous = options.get(SYNCHRONOUS, "FULL") if self.log_file else "FULL"
+        if connection.info.get(SYNCHRONOUS, "FULL") != synchronous:  # set outside any transaction
+            connection.exec_driver_sql(f"PRAGMA synchronous={synchronous}")
+            connection.info[SYNCHRONOUS] = synchronous
         if not self._lock.acquire(timeout=self.timeout_seconds):
             raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked"))
         dbapi_connection = connection.connection.dbapi_connection
         self._holder = id(dbapi_connection)
+        self._changes_at_begin = dbapi_connection.total_changes
         try:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         except BaseException:
@@ -108,6 +146,62 @@ class OneWriter:
         if self._holder == id(dbapi_connection):
             self._holder = None
             self._lock.release()
+
+    def committed(self, dbapi_connection: Any) -> None:
+        """The holder's COMMIT returned: counted if it changed anything (before the lock is handed on)."""
+        if self._holder == id(dbapi_connection) and dbapi_connection.total_changes != self._changes_at_begin:
+            self.commits += 1
+
+    def flush(self, ticket: int | None = None) -> None:
+        """Wait until every commit counted up to ``ticket`` (default: every one counted so far) is on disk.
+
+        Group commit (ADR 0024): a write transaction committed ``NORMAL`` has its pages in the write-ahead
+        log, not yet on disk; one fsync of the log puts there every commit made before it began, so the
+        callers waiting meanwhile share the next one. The lock is not held: the next writer works while
+        the disk syncs.
+        """
+        ticket = self.commits if ticket is None else ticket
+        if ticket <= self._flushed or self.log_file is None:
+            return
+        with self._flushing:
+            if ticket <= self._flushed:
+                return  # the fsync that just ended covered it
+            covered = self.commits  # every counted COMMIT has returned: its pages are in the log
+            self._sync_log()
+            self._flushed = max(self._flushed, covered)
+
+    def flush_visible(self) -> None:
+        """Put on disk every commit a reader may have seen so far (``Outbox``: before publishing it).
+
+        A commit is visible as soon as its COMMIT returns, a moment before it is counted; the lock is
+        taken (and let go at once) so that no commit is between the two.
+        """
+        if self.log_file is None:
+            return
+        if not self._lock.acquire(timeout=self.timeout_seconds):
+            raise OperationalError("flush", None, sqlite3.OperationalError("database is locked"))
+        ticket = self.commits
+        self._lock.release()
+        self.flush(ticket)
+
+    def _sync_log(self) -> None:
+        assert self.log_file is not None
+        try:
+            descriptor = os.open(self.log_file, os.O_RDONLY)
+        except FileNotFoundError:  # no log: the last connection's checkpoint put everything in the file
+            return
+        try:
+            os.fsync(descriptor)
+            inode = os.fstat(descriptor).st_ino
+        finally:
+            os.close(descriptor)
+        if inode != self._log_inode:  # a log made since the last flush: its directory entry too
+            folder = os.open(os.path.dirname(self.log_file), os.O_RDONLY)
+            try:
+                os.fsync(folder)
+            finally:
+                os.close(folder)
+            self._log_inode = inode
 
 
 class WriterConnection(sqlite3.Connection):
@@ -124,6 +218,7 @@ class WriterConnection(sqlite3.Connection):
     def commit(self) -> None:
         try:
             super().commit()
+            self.writer.committed(self)
         finally:
             self.writer.end(self)
 
@@ -146,7 +241,7 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     connection.isolation_level = None
     cursor = connection.cursor()
     _switch_to_wal(cursor)
-    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA synchronous=FULL")  # a write transaction may ask for NORMAL (``SYNCHRONOUS``)
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 

@@ -79,9 +79,11 @@ def test_every_appended_event_waits_in_the_outbox_until_marked_published(store: 
     assert store.counts()["published"] == 1
 
 
-def test_marking_published_leaves_every_sqlite_connection_flushing_each_commit_again(
+def test_after_units_and_marks_every_other_sqlite_write_transaction_flushes_its_commit(
     sqlite_store: EventStore,
 ) -> None:
+    """Units (group commit, ADR 0024) and the relay's marks commit NORMAL; whichever pooled connection
+    they leave behind, a write transaction that does not ask for NORMAL commits FULL."""
     with sqlite_store.transaction() as unit:
         unit.append("person-1", 0, [need_surveyed()])
     [pending] = sqlite_store.unpublished(limit=10)
@@ -91,9 +93,10 @@ def test_marking_published_leaves_every_sqlite_connection_flushing_each_commit_a
     assert isinstance(pool, QueuePool)
     held = [sqlite_store.engine.connect() for _ in range(pool.checkedin() + 1)]  # each pooled one, and a new
     try:
-        drivers = [connection.connection.driver_connection for connection in held]  # no transaction begun
         full = 2
-        assert {d.execute("PRAGMA synchronous").fetchone()[0] for d in drivers if d is not None} == {full}
+        for connection in held:
+            with connection.begin():
+                assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == full
     finally:
         for connection in held:
             connection.close()
