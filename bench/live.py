@@ -300,7 +300,8 @@ async def relay_path(args: argparse.Namespace, redis_url: str, keys: Path, folde
             name,
             rate["rehab"],
             rate[baseline],
-            f"events/s; CPU µs per event rehab {cpu['rehab']:.0f}, baseline {cpu[baseline]:.0f}",
+            f"events/s; CPU µs per event rehab {cpu['rehab']:.0f}, baseline {cpu[baseline]:.0f} "
+            f"(by CPU {cpu[baseline] / cpu['rehab']:.3f})",
         )
         for baseline, name in names.items()
     ]
