@@ -123,18 +123,14 @@ class PersonOrder:
             f"INSERT INTO {self._table} SELECT log.position, log.person, log.application, {_key_of(2)}, "
             f"log.fact FROM {log_table} AS log"
         )
-        later = None if received_before is None else _first_received(self._file, received_before)
-        if later is None:  # every archived event was received before it
+        bound = None if received_before is None else _received_before(self._file, received_before)
+        if bound is None:  # every archived event was received before it
             self._file.execute(f"{copy} ORDER BY log.position")
         else:
-            # Each fact's event by its position alone (the event_id index holds it: no inbox row is read):
-            # every event before the first one received at or after the instant was received before it,
-            # and so were those after it that the received_at index finds (clocks and writers out of step).
+            where, parameters = bound
             self._file.execute(
-                f"{copy} JOIN inbox ON inbox.event_id = log.event_id WHERE inbox.position < ? "
-                "OR inbox.position IN (SELECT position FROM inbox WHERE received_at < ? AND +position > ?) "
-                "ORDER BY log.position",
-                (later, received_before, later),
+                f"{copy} JOIN inbox ON inbox.event_id = log.event_id WHERE {where} ORDER BY log.position",
+                parameters,
             )
         self.count, self._unnamed = self._file.execute(
             f"SELECT COUNT(*), COUNT(*) - COUNT(person) FROM {self._table}"
@@ -220,14 +216,24 @@ class PersonOrder:
         return shared_delivery is None
 
 
-def _first_received(file: sqlite3.Connection, received_at: str) -> int | None:
-    """The position of the first archived event received at or after ``received_at`` (the inbox's
-    stored text of an instant), found by the received_at index; None when there is none."""
-    # +position: not the primary key's walk in order (all of it, when no row qualifies), the index's range.
-    first: int | None = file.execute(
-        "SELECT MIN(+position) FROM inbox WHERE received_at >= ?", (received_at,)
+def _received_before(file: sqlite3.Connection, instant: str) -> tuple[str, tuple[object, ...]] | None:
+    """Which inbox rows were received before ``instant`` (the inbox's stored text of it), as a condition
+    on ``inbox.position`` and its parameters; None when every one was.
+
+    Each event before the first one received at or after the instant was received before it, and so
+    were the later ones the received_at index finds (clocks or writers out of step, seldom): a fact's
+    event is then judged by its position alone, which the event_id index holds (no inbox row is read).
+    """
+    # +position: the received_at index's range, not the primary key's walk (all of it, when none qualifies).
+    first_later = file.execute(
+        "SELECT MIN(+position) FROM inbox WHERE received_at >= ?", (instant,)
     ).fetchone()[0]
-    return first
+    if first_later is None:
+        return None
+    straggling = "SELECT position FROM inbox WHERE received_at < ? AND +position > ?"
+    if file.execute(f"{straggling} LIMIT 1", (instant, first_later)).fetchone() is None:
+        return "inbox.position < ?", (first_later,)
+    return f"inbox.position < ? OR inbox.position IN ({straggling})", (first_later, instant, first_later)
 
 
 def _key_of(column: int) -> str:
