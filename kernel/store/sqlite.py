@@ -191,7 +191,7 @@ class OneWriter:
         except FileNotFoundError:  # no log: the last connection's checkpoint put everything in the file
             return
         try:
-            os.fsync(descriptor)
+            os.fdatasync(descriptor)  # as SQLite syncs its log: the data, and the size it needs
             inode = os.fstat(descriptor).st_ino
         finally:
             os.close(descriptor)

@@ -19,21 +19,21 @@ from tests.kernel.events import need_surveyed
 
 
 class Disk:
-    """``os.fsync`` watched: what was synced, in order with the COMMITs; a flush may be held."""
+    """``os.fdatasync`` watched: what was synced, in order with the COMMITs; a flush may be held."""
 
     def __init__(self, log: list[str]) -> None:
         self.log = log
         self.hold = threading.Event()
         self.hold.set()
         self.syncing = threading.Event()
-        self._fsync = os.fsync
+        self._sync = os.fdatasync
 
-    def fsync(self, descriptor: int) -> None:
+    def sync(self, descriptor: int) -> None:
         if os.readlink(f"/proc/self/fd/{descriptor}").endswith("-wal"):
             self.syncing.set()
             self.hold.wait(10)
             self.log.append("flush")
-        self._fsync(descriptor)
+        self._sync(descriptor)
 
 
 @pytest.fixture
@@ -49,7 +49,7 @@ def watched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[E
 
     engine.dispose()
     disk = Disk(log)
-    monkeypatch.setattr(os, "fsync", disk.fsync)  # the store calls os.fsync
+    monkeypatch.setattr(os, "fdatasync", disk.sync)  # the store syncs its log with os.fdatasync
     yield store, disk
     engine.dispose()
 
