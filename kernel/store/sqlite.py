@@ -174,7 +174,8 @@ class OneWriter:
         """Put on disk every commit a reader may have seen so far (``Outbox``: before publishing it).
 
         A commit is visible as soon as its COMMIT returns, a moment before it is counted; the lock is
-        taken (and let go at once) so that no commit is between the two.
+        taken (and let go at once) so that no commit is between the two. This process's commits only:
+        one process writes a SQLite store (ADR 0024).
         """
         if self.log_file is None:
             return
