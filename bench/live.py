@@ -5,10 +5,11 @@ Each path runs interleaved with its baseline (rehab, baseline, rehab, baseline, 
 row per row of issue 17's table:
 
 * settlement consuming a backlog of ``--events`` events (real journeys, signed by their producers,
-  XADDed while settlement is stopped, timed from SIGCONT until its group acknowledged them all, asked of
-  Redis) against a bare FastStream ``StreamSub(batch=True)`` consumer reading and XACKing the same
-  entries on a stream of its own; with the CPU time per event of each (less disturbed by the machine's
-  other load than the wall clock);
+  staged on streams of their own and renamed into place at once, timed until its group acknowledged them
+  all, asked of Redis) against a bare FastStream ``StreamSub(batch=True)`` consumer reading and XACKing
+  the same entries on a stream of its own, and against the same consumer checking each signature (ADR
+  0022); with the CPU time per event of each (less disturbed by the machine's other load than the wall
+  clock);
 * the outbox relay, commit -> XADD, of ``--events`` committed events (signed, as deployed) against
   redis-py XADD pipelined by 200 of the same entries, and against the same XADD signing each entry as it
   adds it (the floor of any relay that signs as it publishes); with the CPU time per event of each;
