@@ -55,6 +55,7 @@ class KeyedCommand:
     @contextmanager
     def unit(self) -> Iterator[UnitOfWork]:
         """The command's unit of work: committed (with its answer) when the ``with`` block ends."""
+        self._answered = None
         with self.runtime.store.transaction(self.keyed) as unit:
             self._unit = unit
             try:
