@@ -181,6 +181,11 @@ class EventConsumer:
             claim_idle_seconds if claim_idle_seconds is not None else settings.claim_idle_seconds
         )
         self.stats = ConsumerStats()
+        self.in_hand: dict[str, set[str]] = {}
+        """Per stream, the entries a subscriber's handler holds now (read, not yet acknowledged)."""
+        self.left_pending: dict[str, set[str]] = {}
+        """Per stream, the entries a handler left pending on purpose (failed): reclaim takes them after the
+        claim time, spending their delivery budget; they are not lost reads."""
         self.infrastructure = InfrastructureFailures(
             Backoff(first=backoff_seconds if backoff_seconds is not None else settings.backoff_seconds)
         )
@@ -408,6 +413,11 @@ class EventConsumer:
         """Claim (XAUTOCLAIM) and handle the group's entries idle longer than the claim time."""
         return await reclaim.reclaim_once(self, redis, min_idle_seconds, batch)
 
+    async def recover_lost_reads(self, redis: Redis, idle_seconds: float | None = None) -> int:
+        """Handle this consumer's own pending entries that no handler holds or left pending: reads Redis
+        answered while the process could not take the reply (a stall past the socket timeout)."""
+        return await reclaim.recover_lost_reads(self, redis, idle_seconds)
+
     async def reclaim_forever(
         self, redis: Redis, every_seconds: float | None = None, min_idle_seconds: float | None = None
     ) -> None:
@@ -477,14 +487,21 @@ class EventConsumer:
         @broker.subscriber(stream=sub, parser=_entries_left_undecoded)
         async def on_stream_entries(message: RedisBatchStreamMessage) -> None:
             ids = message.raw_message["message_ids"]
-            done = await self.handle_batch(
-                redis, stream, list(zip(ids, message.raw_message["data"], strict=True))
-            )
+            held = {as_text(entry_id) for entry_id in ids}
+            in_hand = self.in_hand.setdefault(stream, set())
+            in_hand.update(held)
+            try:
+                done = await self.handle_batch(
+                    redis, stream, list(zip(ids, message.raw_message["data"], strict=True))
+                )
+            finally:
+                in_hand.difference_update(held)
             if len(done) == len(ids):
                 await message.ack()  # one XACK of the whole batch
                 return
             if done:
                 await redis.xack(stream, self.group, *done)
+            self.left_pending.setdefault(stream, set()).update(held.difference(done))
             await message.nack()  # the rest stays pending: reclaim delivers it again after the idle time
 
 

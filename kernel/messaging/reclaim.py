@@ -7,13 +7,20 @@ delivery, with the delivery count Redis keeps for it (so a poison entry is dead-
 ``max_deliveries``; deliveries that failed on the infrastructure are not counted, and a pass stops at
 the first such failure, the loop backing off). Entries XAUTOCLAIM reports deleted (trimmed before
 anyone processed them) are logged at ERROR and counted, never silently dropped.
+
+A read Redis answered while the consumer's process could not take the reply (stalled past its socket
+timeout: FastStream logs "Message fetch error") leaves its entries pending to this very consumer, no handler
+having seen them. :func:`recover_lost_reads` handles those sooner than the claim time: this consumer's own
+entries pending longer than ``LOST_READ_SECONDS`` that no handler holds (``EventConsumer.in_hand``) nor
+left pending on purpose after a failure (``EventConsumer.left_pending``, which waits for the claim time).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, cast
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -29,6 +36,10 @@ if TYPE_CHECKING:
     from kernel.messaging.consumer import EventConsumer
 
 log = logging.getLogger(__name__)
+
+LOST_READ_SECONDS = 10.0
+"""How long an entry of this consumer's own that no handler holds stays pending before it counts as a lost
+read: longer than the socket timeout (5 s) after which FastStream gives up on a reply."""
 
 
 async def reclaim_once(
@@ -61,6 +72,7 @@ async def _reclaim_stream(
             consumer.stats.reclaimed += 1
             if await consumer.handle_entry(redis, stream, entry_id, fields, deliveries):
                 await redis.xack(stream, consumer.group, entry_id)
+                consumer.left_pending.get(stream, set()).discard(entry_id)
             handled += 1
             if consumer.backoff.failures:
                 return handled  # the store is failing: the rest of this pass would fail too
@@ -79,6 +91,38 @@ def _count_lost(consumer: EventConsumer, stream: str, entry_ids: list[str]) -> N
             consumer.group,
             ", ".join(entry_ids),
         )
+
+
+async def recover_lost_reads(consumer: EventConsumer, redis: Redis, idle_seconds: float | None = None) -> int:
+    """Handle this consumer's own pending entries that no handler holds or left pending (lost reads)."""
+    idle_ms = int((LOST_READ_SECONDS if idle_seconds is None else idle_seconds) * 1000)
+    handled = 0
+    for subscription in consumer.subscriptions:
+        stream = subscription.stream
+        pending = await redis.xpending_range(
+            stream, consumer.group, min="-", max="+", count=500, consumername=consumer.name, idle=idle_ms
+        )
+        known = consumer.in_hand.get(stream, set()) | consumer.left_pending.get(stream, set())
+        lost = {as_text(entry["message_id"]): int(entry["times_delivered"]) for entry in pending}
+        lost = {entry_id: times for entry_id, times in lost.items() if entry_id not in known}
+        if not lost:
+            continue
+        log.warning(
+            "%d entries of %s were read but never handled (a lost reply): handling them", len(lost), stream
+        )
+        reply = await redis.xclaim(stream, consumer.group, consumer.name, idle_ms, list(lost))
+        for raw_id, fields in cast("list[tuple[Any, Mapping[Any, Any]]]", reply):
+            entry_id = as_text(raw_id)
+            if entry_id in consumer.in_hand.get(stream, set()):
+                continue  # a handler took it meanwhile
+            if await consumer.handle_entry(redis, stream, entry_id, fields, lost[entry_id]):
+                await redis.xack(stream, consumer.group, entry_id)
+            else:
+                consumer.left_pending.setdefault(stream, set()).add(entry_id)
+            handled += 1
+            if consumer.backoff.failures:
+                return handled
+    return handled
 
 
 async def _deliveries(redis: Redis, stream: str, group: str, entry_id: str) -> int:
@@ -102,6 +146,7 @@ async def reclaim_forever(
             await asyncio.sleep(consumer.backoff.seconds)
         try:
             await reclaim_once(consumer, redis, min_idle_seconds)
+            await recover_lost_reads(consumer, redis)
             await drain_all_parked(consumer, redis)
             if asyncio.get_running_loop().time() >= next_reconcile:
                 next_reconcile = asyncio.get_running_loop().time() + consumer.reconcile_seconds
