@@ -7,6 +7,10 @@ its JSON object), every field except ``signature``, keys sorted at every level, 
 
 Signature field: ``ed25519:<key id>:<standard base64 of the 64-byte signature>``.
 
+The keys are read and written with ``cryptography`` (PEM files); a service's own signatures and its checks
+of every consumed event go through libsodium (PyNaCl) with the same keys' raw bytes: the same RFC 8032
+signatures, ~41 instead of ~64 µs per check here (ADR 0022).
+
 Key directory (``REHAB_KEYS_DIR``, written by ``rehab keys``): one folder per agency holding
 ``<key id>.pub`` (PEM SubjectPublicKeyInfo), ``<key id>.key`` (PEM PKCS#8, mode 0600, only on
 the agency's own machine) and an optional ``revoked`` file (key ids, one a line). Key ids start
@@ -23,12 +27,15 @@ import stat
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key, load_pem_public_key
+from nacl.exceptions import BadSignatureError
+from nacl.signing import SigningKey as SodiumSigningKey
+from nacl.signing import VerifyKey
 from rehab_contracts import EventEnvelope
 
 from kernel.messaging.outcomes import EventRejected
@@ -97,6 +104,19 @@ class PublicKey:
     key: Ed25519PublicKey
     revoked: bool = False
 
+    @cached_property
+    def verifier(self) -> VerifyKey:
+        """The same key for libsodium's check."""
+        return VerifyKey(self.key.public_bytes_raw())
+
+    def signed(self, canonical: bytes, raw: bytes) -> bool:
+        """Is ``raw`` this key's signature of ``canonical``? (Not 64 bytes: no.)"""
+        try:
+            self.verifier.verify(canonical, raw)
+        except (BadSignatureError, ValueError):  # nacl's ValueError: a signature of another length
+            return False
+        return True
+
 
 @dataclass(frozen=True)
 class SigningKey:
@@ -106,9 +126,16 @@ class SigningKey:
     agency: str
     key: Ed25519PrivateKey
 
+    @cached_property
+    def signer(self) -> SodiumSigningKey:
+        """The same key for libsodium's signing."""
+        return SodiumSigningKey(self.key.private_bytes_raw())
+
     def signature(self, canonical: bytes) -> str:
-        """The signature field of an envelope whose canonical bytes these are."""
-        return signature_field(canonical, self.key_id, self.key)
+        """The signature field of an envelope whose canonical bytes these are (the bytes
+        :func:`signature_field` gives: Ed25519 signatures are deterministic)."""
+        signed = self.signer.sign(canonical).signature
+        return f"{SCHEME}:{self.key_id}:{base64.b64encode(signed).decode('ascii')}"
 
 
 class KeyRing:
@@ -148,7 +175,8 @@ class KeyRing:
     def sign(self, envelope: EventEnvelope) -> EventEnvelope:
         """Sign with the own agency's newest key; KeyMaterialError when this service has none."""
         signing_key = self.current_signing_key()
-        return sign(envelope, signing_key.key_id, signing_key.key)
+        signature = signing_key.signature(canonical_bytes(envelope))
+        return envelope.model_copy(update={"signature": signature})
 
     def current_signing_key(self) -> SigningKey:
         """The key to sign a batch with, the own agency's folder looked at first (a key rotated or revoked
@@ -182,13 +210,11 @@ class KeyRing:
             )
         if key.revoked:
             raise SignatureRejected(f"signed with key {key_id} of {key.agency!r}, which was revoked")
-        try:
-            key.key.verify(raw, canonical_bytes(envelope))
-        except InvalidSignature as error:
+        if not key.signed(canonical_bytes(envelope), raw):
             raise SignatureRejected(
                 f"signature of key {key_id} does not match the envelope: it was changed after "
                 f"{key.agency!r} signed it"
-            ) from error
+            )
         return key_id
 
     def _public_key(self, key_id: str) -> PublicKey:

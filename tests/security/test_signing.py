@@ -15,7 +15,9 @@ from rehab_contracts import EventEnvelope
 from kernel.messaging.signing import (
     KeyMaterialError,
     KeyRing,
+    PublicKey,
     SignatureRejected,
+    SigningKey,
     canonical_bytes,
     sign,
 )
@@ -90,6 +92,17 @@ def test_the_canonical_bytes_and_the_signature_of_a_fixed_envelope_never_change(
     assert sign(envelope, GOLDEN_KEY_ID, golden_key).signature == GOLDEN_SIGNATURE
 
 
+def test_a_key_ring_signs_and_checks_through_libsodium_the_same_golden_signature() -> None:
+    golden_key = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
+    signing = SigningKey(GOLDEN_KEY_ID, "approval", golden_key)
+    keyring = KeyRing([PublicKey(GOLDEN_KEY_ID, "approval", golden_key.public_key())], signing)
+
+    signed = keyring.sign(golden_envelope())
+
+    assert signed.signature == GOLDEN_SIGNATURE
+    assert keyring.verify(signed) == GOLDEN_KEY_ID
+
+
 def test_the_canonical_bytes_leave_out_the_signature_and_survive_the_stream_wire_form() -> None:
     signed = golden_envelope().model_copy(update={"signature": GOLDEN_SIGNATURE})
     assert canonical_bytes(signed) == GOLDEN_CANONICAL.encode("utf-8")
@@ -117,6 +130,8 @@ def forged(keys: Path, forgery: str) -> EventEnvelope:
         return genuine.model_copy(update={"stream_id": "application-someone-else"})
     if forgery == "another agency's key":
         return ring(keys, "survey").sign(envelope_of("approval"))
+    if forgery == "truncated":
+        return genuine.model_copy(update={"signature": signature_of(genuine)[:-8]})  # 60 bytes
     if forgery == "unknown key":
         stranger = Ed25519PrivateKey.generate()
         return sign(envelope_of("approval"), "approval-20990101T000000000000Z-abcdef", stranger)
@@ -130,6 +145,7 @@ def forged(keys: Path, forgery: str) -> EventEnvelope:
         ("malformed", "malformed signature 'rsa:whatever'"),
         ("tampered payload", "does not match the envelope: it was changed after 'approval' signed it"),
         ("tampered envelope", "does not match the envelope"),
+        ("truncated", "does not match the envelope"),
         ("another agency's key", "of 'survey', but the event claims producer 'approval'"),
         ("unknown key", "unknown key 'approval-20990101T000000000000Z-abcdef'"),
     ],
