@@ -34,7 +34,7 @@ from rehab_contracts import EventEnvelope
 
 from kernel.messaging import batch, ordering
 from kernel.messaging.consumer import DEFAULT_MAX_RECORDS, EventConsumer, Subscription
-from kernel.runtime import FREEZE_AFTER_START, ServiceSettings
+from kernel.runtime import FREEZE_AFTER_START, ServiceSettings, batch_size
 from rehab.keys import ensure_keys
 from rehab.services import SERVICES
 
@@ -145,7 +145,9 @@ def profiled(path: Path, turns: Entries, keys: Path) -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=3000)
-    parser.add_argument("--batch", type=int, default=DEFAULT_MAX_RECORDS)
+    parser.add_argument(
+        "--batch", type=int, default=batch_size(ServiceSettings(service="settlement")) or DEFAULT_MAX_RECORDS
+    )
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--profile", type=Path)
     parser.add_argument("--kinds", nargs="+", choices=KINDS, default=list(KINDS))

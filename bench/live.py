@@ -55,6 +55,7 @@ from kernel.messaging.consumer import DEFAULT_MAX_RECORDS
 from kernel.messaging.dead_letters import as_text
 from kernel.messaging.relay import OutboxRelay
 from kernel.messaging.signing import KeyRing, canonical_bytes
+from kernel.runtime import ServiceSettings, batch_size
 from kernel.store.store import EventStore, NewEvent, create_store_engine
 from rehab.local_redis import LocalRedis, free_port
 from rehab.processes import ServiceProcesses
@@ -62,6 +63,8 @@ from rehab.sample_people import SamplePerson, sample_people
 
 PATHS = ("settlement", "relay", "commands", "import", "end-to-end", "replay")
 QUIET = logging.getLogger("bench.live.faststream")
+SETTLEMENT_READS = batch_size(ServiceSettings(service="settlement")) or DEFAULT_MAX_RECORDS
+"""Entries settlement's consumer reads at a time (deploy/services.toml): the baselines read as many."""
 QUIET.disabled = True
 
 Row = tuple[str, float, float, str]
@@ -171,7 +174,7 @@ async def bare_batch_consumer(
             group="bench",
             consumer="bench-1",
             batch=True,
-            max_records=DEFAULT_MAX_RECORDS,  # the same reads as settlement's
+            max_records=SETTLEMENT_READS,  # the same reads as settlement's
             last_id=">",
             polling_interval=10,
         )

@@ -28,6 +28,13 @@ class ServiceSpec(BaseModel):
     command_scopes: frozenset[str] | None = Field(
         default=None, description="Scope kinds whose users may send it commands; None: every scope."
     )
+    batch_size: int | None = Field(
+        default=None,
+        ge=1,
+        le=10_000,
+        description="Entries its consumer reads and applies in one transaction (REHAB_MAX_RECORDS overrides "
+        "it); None: the kernel's default (kernel.messaging.consumer.DEFAULT_MAX_RECORDS).",
+    )
 
 
 class Deployment(BaseModel):

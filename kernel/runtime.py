@@ -39,7 +39,7 @@ from kernel.messaging.connection import (
     redis_broker,
     redis_client,
 )
-from kernel.messaging.consumer import EventConsumer, Subscription
+from kernel.messaging.consumer import ConsumerSettings, EventConsumer, Subscription
 from kernel.messaging.dead_letters import dead_letter_stream
 from kernel.messaging.durability import default_user_problems, durability_problems
 from kernel.messaging.health import Problem, consumer_lag
@@ -632,6 +632,12 @@ async def _redis_is_safe(runtime: ServiceRuntime) -> bool:
     return True
 
 
+def batch_size(settings: ServiceSettings) -> int | None:
+    """Entries the service's consumer reads at a time: ``REHAB_MAX_RECORDS``, else its ``batch_size`` in
+    deploy/services.toml, else None (the consumer's default)."""
+    return ConsumerSettings().max_records or load_deployment().spec(settings.service).batch_size
+
+
 def groups_reading(stream: str) -> frozenset[str]:
     """The consumer groups that read ``stream``, whether or not they exist on Redis yet: each service the
     deployment says subscribes to the stream's producer (deploy/services.toml ``subscribes_to``, which
@@ -666,7 +672,11 @@ def _build_runtime(
         else None
     )
     consumer = (
-        EventConsumer(store, settings.service, subscriptions, keyring=keyring) if subscriptions else None
+        EventConsumer(
+            store, settings.service, subscriptions, keyring=keyring, max_records=batch_size(settings)
+        )
+        if subscriptions
+        else None
     )
     if single_writer is not None:  # one try at once: a lone instance writes from its first request on
         single_writer.leadership.try_to_lead()

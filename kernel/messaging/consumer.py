@@ -76,19 +76,23 @@ EventHandler = Callable[[UnitOfWork, EventEnvelope, EventPayload], None]
 DEFAULT_MAX_DELIVERIES = 5
 DEFAULT_CLAIM_IDLE_SECONDS = 30.0
 DEFAULT_RECONCILE_SECONDS = 10.0
-DEFAULT_MAX_RECORDS = 500
-"""Entries one read takes at most (``REHAB_MAX_RECORDS``): the size of a batch applied in one transaction.
+DEFAULT_MAX_RECORDS = 100
+"""Entries one read takes at most, unless ``REHAB_MAX_RECORDS`` or the service's ``batch_size`` in
+deploy/services.toml says otherwise: the size of a batch applied in one transaction.
 
 Each read costs a transaction, a commit and its fsync, an XACK and FastStream's per-message layers: at
-500 rather than 100 settlement spent about a quarter less CPU per event on a backlog (ADR 0022). A read
-stays bounded (a few hundred kilobytes), and a consumer that keeps up reads what has arrived, not 500."""
+500 rather than 100 settlement spent about a quarter less CPU per event on a backlog (ADR 0022), and
+deploy/services.toml gives settlement 500. A service that also takes clerks' commands keeps 100: on a
+backlog a batch holds the store's write lock for its whole transaction, and 500 would hold it 0.1-0.2 s,
+which a command waits out. A read stays bounded, and a consumer that keeps up reads what has arrived."""
 
 
 class ConsumerSettings(RehabSettings):
     """A consumer's bounds, read when it is built; an argument given in code wins over its variable."""
 
-    max_records: int = DEFAULT_MAX_RECORDS
-    """``REHAB_MAX_RECORDS``: entries one read takes at most."""
+    max_records: int | None = None
+    """``REHAB_MAX_RECORDS``: entries one read takes at most (unset: the service's ``batch_size``, else
+    :data:`DEFAULT_MAX_RECORDS`)."""
     max_deliveries: int = DEFAULT_MAX_DELIVERIES
     """``REHAB_MAX_DELIVERIES``: deliveries of one entry before it is dead-lettered."""
     claim_idle_seconds: float = DEFAULT_CLAIM_IDLE_SECONDS
@@ -170,7 +174,7 @@ class EventConsumer:
     ) -> None:
         self.store = store
         settings = ConsumerSettings()
-        self.max_records = max_records or settings.max_records
+        self.max_records = max_records or settings.max_records or DEFAULT_MAX_RECORDS
         self.keyring = keyring
         self.service = service
         self.group = service

@@ -6,9 +6,11 @@ import pytest
 from pydantic import Field
 
 from console.settings import ConsoleSettings
-from kernel.messaging.consumer import ConsumerSettings
+from kernel.messaging.consumer import DEFAULT_MAX_RECORDS, ConsumerSettings, EventConsumer
+from kernel.runtime import ServiceSettings, batch_size
 from kernel.settings import RehabSettings, SettingsInvalid, variable_of
 from kernel.store.sqlite import busy_timeout_seconds
+from kernel.store.store import EventStore
 
 
 class Timeouts(RehabSettings):
@@ -81,6 +83,18 @@ def test_a_consumer_reads_its_bounds_from_their_variables(monkeypatch: pytest.Mo
     monkeypatch.setenv("REHAB_BACKOFF_SECONDS", "0.5")
     settings = ConsumerSettings()
     assert (settings.max_records, settings.backoff_seconds, settings.max_deliveries) == (7, 0.5, 5)
+
+
+def test_settlement_reads_500_entries_at_a_time_the_services_clerks_type_into_100(
+    monkeypatch: pytest.MonkeyPatch, sqlite_store: EventStore
+) -> None:
+    monkeypatch.delenv("REHAB_MAX_RECORDS", raising=False)
+    assert batch_size(ServiceSettings(service="settlement")) == 500  # deploy/services.toml
+    assert batch_size(ServiceSettings(service="survey")) is None
+    assert EventConsumer(sqlite_store, "survey", []).max_records == DEFAULT_MAX_RECORDS == 100
+
+    monkeypatch.setenv("REHAB_MAX_RECORDS", "50")
+    assert batch_size(ServiceSettings(service="settlement")) == 50
 
 
 def test_the_sqlite_busy_timeout_refuses_a_wrong_value_naming_its_variable(
