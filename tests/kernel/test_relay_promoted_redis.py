@@ -2,45 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import redis
-from redis.asyncio import Redis
 from sqlalchemy import update
 
-from kernel.messaging.relay import OutboxRelay
 from kernel.store.store import EventStore
 from kernel.store.tables import outbox_table
 from tests.kernel.events import need_surveyed
+from tests.kernel.test_relay import STREAM, publish, republish_lost
 from tests.streams import add, entries
-
-STREAM = "rehab.survey.events"
-
-
-def relay_for(store: EventStore, redis_url: str) -> OutboxRelay:
-    return OutboxRelay(store, Redis.from_url(redis_url), STREAM, retry_seconds=0.05)
-
-
-def publish(store: EventStore, redis_url: str) -> int:
-    async def once() -> int:
-        relay = relay_for(store, redis_url)
-        try:
-            return await relay.publish_pending()
-        finally:
-            await relay.redis.aclose()
-
-    return asyncio.run(once())
-
-
-def republish_lost(store: EventStore, redis_url: str) -> int:
-    async def once() -> int:
-        relay = relay_for(store, redis_url)
-        try:
-            return await relay.republish_lost_entries()
-        finally:
-            await relay.redis.aclose()
-
-    return asyncio.run(once())
 
 
 def test_entries_lost_with_redis_are_published_again_though_a_promoted_redis_reused_their_ids(
