@@ -45,24 +45,54 @@ class FactRowCodec(Generic[F]):
         kind, names = self.fact, self.fields
         hints = get_type_hints(kind)
         days = [index for index, name in enumerate(names, 1) if _holds(hints[name], date)]
-        nested = [(index, inner) for index, name in enumerate(names, 1) if (inner := _tuple_of(hints[name]))]
-        from_iso, new = date.fromisoformat, object.__new__
+        nested = [
+            (index, _values_of(inner))
+            for index, name in enumerate(names, 1)
+            if (inner := _tuple_of(hints[name]))
+        ]
+        width, from_iso, new = len(names) + 1, date.fromisoformat, object.__new__
 
         def decode(row: list[Any]) -> F:
+            if len(row) != width:
+                return older(row)
             for index in days:
-                if index < len(row) and row[index] is not None:
-                    row[index] = from_iso(row[index])
-            for index, inner in nested:
-                row[index] = tuple(inner(*value) for value in row[index])
-            if len(row) <= len(names):  # logged before a field was added: the constructor fills its default
-                return kind(*row[1:])
+                day = row[index]
+                if day is not None:
+                    row[index] = from_iso(day)
+            for index, value_of in nested:
+                row[index] = tuple(map(value_of, row[index]))
             # A complete row: the frozen value without its __init__, which sets each field through
             # object.__setattr__ (half the cost of a replay's reading). The same object, field for field.
             fact = new(kind)
             fact.__dict__.update(zip(names, row[1:], strict=True))
             return fact
 
+        def older(row: list[Any]) -> F:
+            """A row logged before a field was added (shorter): the constructor fills its default."""
+            for index in days:
+                if index < len(row) and row[index] is not None:
+                    row[index] = from_iso(row[index])
+            for index, value_of in nested:
+                row[index] = tuple(map(value_of, row[index]))
+            return kind(*row[1:])
+
         return decode
+
+
+def _values_of(kind: type) -> Callable[[list[Any]], Any]:
+    """How a nested value (an approved item) is made from its array: without its __init__ when complete,
+    as the facts above."""
+    names = tuple(field.name for field in fields(kind))
+    new = object.__new__
+
+    def value_of(values: list[Any]) -> Any:
+        if len(values) != len(names):
+            return kind(*values)
+        value: Any = new(kind)
+        value.__dict__.update(zip(names, values, strict=True))
+        return value
+
+    return value_of
 
 
 def _holds(hint: Any, wanted: type) -> bool:

@@ -50,19 +50,23 @@ def write_postings(database: Database, postings: Sequence[Posting]) -> int:
 
 def posting_row(posting: Posting) -> tuple[object, ...]:
     """A posting as the row of the postings table: columns in order, the date as ISO text, provenance
-    as JSON (the source event ids are UUIDs, so their list needs no escaping)."""
+    as JSON: the text ``json.dumps`` gives the event ids and ``json.dumps(inputs, ensure_ascii=False,
+    sort_keys=True)`` the inputs (dates as ISO text)."""
+    # Unpacked at once rather than read field by field: a replay makes one row per posting.
+    rule, key, day, debit, credit, amount_fen, policy_id, policy_version, sources, inputs = posting
     return (
-        posting_id_text(posting.key),
-        posting.rule,
-        posting.key,
-        posting.business_date.isoformat(),
-        posting.debit_account,
-        posting.credit_account,
-        posting.amount_fen,
-        posting.policy_id,
-        posting.policy_version,
-        "".join(_EVENT_IDS_JSON(list(posting.source_event_ids), 0)),
-        "".join(_INPUTS_JSON(posting.inputs if type(posting.inputs) is dict else dict(posting.inputs), 0)),
+        posting_id_text(key),
+        rule,
+        key,
+        day.isoformat(),
+        debit,
+        credit,
+        amount_fen,
+        policy_id,
+        policy_version,
+        # A list of strings as json.dumps writes it: each escaped as its encoder does, ", " between.
+        f"[{', '.join(map(encode_basestring_ascii, sources))}]",
+        "".join(_INPUTS_JSON(inputs if type(inputs) is dict else dict(inputs), 0)),
     )
 
 
@@ -92,9 +96,8 @@ def _json_value(value: object) -> str:
     raise TypeError(f"{type(value).__name__} is not JSON")
 
 
-# The C encoders that json.dumps(ids) and json.dumps(inputs, ensure_ascii=False, sort_keys=True,
-# default=_json_value) build on every call, built once (the same text; no circular-reference check,
-# which provenance, made of plain values, never needs). CPython's private helper: if a Python
-# release drops it, json.dumps with those arguments gives the same text, only slower.
-_EVENT_IDS_JSON = c_make_encoder(None, None, encode_basestring_ascii, None, ": ", ", ", False, False, True)
+# The C encoder that json.dumps(inputs, ensure_ascii=False, sort_keys=True, default=_json_value) builds
+# on every call, built once (the same text; no circular-reference check, which provenance, made of plain
+# values, never needs). CPython's private helper: if a Python release drops it, json.dumps with those
+# arguments gives the same text, only slower.
 _INPUTS_JSON = c_make_encoder(None, _json_value, encode_basestring, None, ": ", ", ", True, False, True)
