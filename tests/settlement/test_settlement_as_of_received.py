@@ -11,55 +11,24 @@ from pathlib import Path
 import pytest
 import redis
 from fastapi.testclient import TestClient
-from rehab_contracts import EventEnvelope
-from sqlalchemy import Engine, update
 
-from kernel.runtime import ServiceRuntime, ServiceSettings
-from kernel.store.store import inbox_table
-from services.settlement.app import create_app
 from services.settlement.book.policy import load_policies
 from services.settlement.ledger.as_of import end_of_day, replay_as_of, totals_as_of
 from services.settlement.ledger.person_order import fold_log
-from tests.settlement.settlement_builders import EYE_HOSPITAL, Journey
-
-SUPPORT = Journey()  # survey 30 + management 30 + assessment 30 + support service 200 yuan
-CATARACT = Journey(
-    street="人和",
-    item_code="cataract_surgery",
-    mode="fixed_amount",
-    amount_fen=150000,
-    institution=EYE_HOSPITAL,
-    charge_fen=200000,
+from tests.settlement.test_settlement_replay_api import (
+    CATARACT,
+    SUPPORT,
+    consume,
+    engine,
+    received_on,
+    settlement_client,
 )
 
 
 @pytest.fixture
 def client(tmp_path: Path, redis_url: str, redis_client: redis.Redis) -> Iterator[TestClient]:
-    settings = ServiceSettings(
-        service="settlement", database_url=f"sqlite:///{tmp_path}/settlement.db", redis_url=redis_url
-    )
-    with TestClient(create_app(settings)) as client:
+    with settlement_client(tmp_path, redis_url) as client:
         yield client
-
-
-def engine(client: TestClient) -> Engine:
-    runtime: ServiceRuntime = client.app.state.runtime  # type: ignore[attr-defined]
-    return runtime.store.engine
-
-
-def consume(client: TestClient, *journeys: Journey) -> None:
-    consumer = client.app.state.runtime.consumer  # type: ignore[attr-defined]
-    for journey in journeys:
-        for envelope, stream in journey.events():
-            consumer.apply(envelope, stream)
-
-
-def received_on(client: TestClient, envelopes: list[EventEnvelope], moment: datetime) -> None:
-    ids = [str(envelope.event_id) for envelope in envelopes]
-    with engine(client).begin() as connection:
-        connection.execute(
-            update(inbox_table).where(inbox_table.c.event_id.in_(ids)).values(received_at=moment)
-        )
 
 
 @pytest.fixture

@@ -38,12 +38,17 @@ CATARACT = Journey(  # 人和: the fees, and a cataract operation approved as a 
 )
 
 
+def settlement_client(folder: Path, redis_url: str) -> TestClient:
+    """Settlement on a SQLite file in ``folder`` (enter it to start the service)."""
+    settings = ServiceSettings(
+        service="settlement", database_url=f"sqlite:///{folder}/settlement.db", redis_url=redis_url
+    )
+    return TestClient(create_app(settings))
+
+
 @pytest.fixture
 def client(tmp_path: Path, redis_url: str, redis_client: redis.Redis) -> Iterator[TestClient]:
-    settings = ServiceSettings(
-        service="settlement", database_url=f"sqlite:///{tmp_path}/settlement.db", redis_url=redis_url
-    )
-    with TestClient(create_app(settings)) as client:
+    with settlement_client(tmp_path, redis_url) as client:
         yield client
 
 
