@@ -68,7 +68,23 @@ def create_store_engine(url: str) -> Engine:
         event.listen(engine, "begin", writer.begin)
         _WRITERS[engine] = writer
         return engine
+    if url.startswith("postgresql"):
+        return create_engine(url, pool_pre_ping=True, connect_args=POSTGRES_TIMEOUTS)
     return create_engine(url, pool_pre_ping=True)
+
+
+POSTGRES_TIMEOUTS = {
+    "connect_timeout": 5,
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 15_000,
+}
+"""libpq's bounds on a server that stops answering (a network partition, a host gone): a connection not
+made within 5 s fails, and one whose sent bytes go unacknowledged for 15 s, or whose idle peer misses three
+keepalives, is dropped. Either way the request gets 503 ``store.unavailable`` instead of waiting for the
+operating system's TCP timeouts (minutes). A slow query is not cut: the server's host still acknowledges."""
 
 
 SYNCHRONOUS = "rehab_synchronous"
