@@ -50,28 +50,8 @@ PLAIN = Posting(
                 }
             ),
         ),
-        PLAIN._replace(
-            inputs={
-                "note": 'a,\n  "b": 1, "c": 2\n}',
-                "quote": '"\\\t\x7f\u2028',
-                "yes": True,
-                "no": False,
-                "none": None,
-                "negative": -(2**63),
-                "中文键": "值",
-            }
-        ),
-        PLAIN._replace(inputs={"rate": 1e16, "small": 1e-05, "share": 0.8, "fee_fen": 3000}),
-        PLAIN._replace(inputs={"huge_fen": 2**70, "fee_fen": 3000}),
     ],
-    ids=[
-        "a fee",
-        "no source events",
-        "escapes, dates, nested values, a mapping proxy",
-        "plain values that look like separators",
-        "floats",
-        "integers past 64 bits",
-    ],
+    ids=["a fee", "no source events", "escapes, dates, nested values, a mapping proxy"],
 )
 def test_a_postings_row_holds_its_key_uuid_and_the_json_text_of_its_provenance(posting):
     row = posting_row(posting)

@@ -8,7 +8,6 @@ from datetime import date
 from json.encoder import c_make_encoder, encode_basestring, encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any
 
-import orjson
 from sqlalchemy import Connection, insert, select
 from sqlalchemy.orm import Session
 
@@ -67,7 +66,7 @@ def posting_row(posting: Posting) -> tuple[object, ...]:
         policy_version,
         # A list of strings as json.dumps writes it: each escaped as its encoder does, ", " between.
         f"[{', '.join(map(encode_basestring_ascii, sources))}]",
-        _inputs_json(inputs if type(inputs) is dict else dict(inputs)),
+        "".join(_INPUTS_JSON(inputs if type(inputs) is dict else dict(inputs), 0)),
     )
 
 
@@ -89,30 +88,6 @@ def posting_of(row: Any) -> Posting:
 
 _COLUMNS = ", ".join(f'"{column.name}"' for column in postings_table.columns)
 _SQLITE_INSERT = f"INSERT INTO postings ({_COLUMNS}) VALUES ({', '.join('?' * len(postings_table.columns))})"
-
-
-def _inputs_json(inputs: dict[str, object]) -> str:
-    """``json.dumps(inputs, ensure_ascii=False, sort_keys=True, default=_json_value)``.
-
-    Inputs of plain values (text, integers, booleans, None: nearly every posting's) go through orjson,
-    a quarter cheaper. Its indented form writes ": " between key and value, as json does, and a comma,
-    a line break and two spaces between items, which stand for json's ", " since no text it writes holds
-    a raw line break. It escapes strings as json does with ensure_ascii=False and sorts keys in the same
-    code-point order; keys that are not text and integers past 64 bits raise, and go to json, as do
-    values of any other type.
-    """
-    if inputs and _PLAIN.issuperset(map(type, inputs.values())):
-        try:
-            indented = orjson.dumps(inputs, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
-        except TypeError:  # orjson.JSONEncodeError
-            pass
-        else:  # b'{\n  "a": 1,\n  "b": "x"\n}' -> '{"a": 1, "b": "x"}'
-            return (b"{" + indented[4:-2].replace(b",\n  ", b", ") + b"}").decode()
-    return "".join(_INPUTS_JSON(inputs, 0))
-
-
-_PLAIN = frozenset({str, int, bool, type(None)})
-"""Values orjson writes as json does (not floats: it writes 1e-05 as 0.00001)."""
 
 
 def _json_value(value: object) -> str:
