@@ -76,7 +76,10 @@ def test_logout_ends_the_session(page: Any) -> None:
 
 def test_a_clerk_signs_in_and_reaches_the_persons_list_with_the_keyboard_alone(page: Any) -> None:
     page.goto("/login")
-    page.keyboard.type("鸳鸯调查员")  # the user name field has the focus
+    # The user name field takes the focus by itself (autofocus); on a busy machine only once the page has
+    # been laid out, so the keys wait for it rather than go nowhere.
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'f-username'")
+    page.keyboard.type("鸳鸯调查员")
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
