@@ -52,7 +52,7 @@ def problem_body(
         "errors": [{**error, "message": mask_personal_data(error.get("message", ""))} for error in errors],
     }
     if instance is not None:
-        body["instance"] = instance
+        body["instance"] = mask_personal_data(instance)  # a path someone typed an ID number into
     return body
 
 
