@@ -45,6 +45,16 @@ def on_cluster(nodes: RedisClusterNodes, service: str, var_dir: Path) -> Service
     )
 
 
+def assert_surveys_reach_assessment(surveys: TestClient, assessments: TestClient, count: int) -> None:
+    """``count`` persons surveyed reach assessment's inbox, and both services are ready."""
+    for sequence in range(count):
+        survey_someone(surveys, sequence)
+    wait_for(lambda: len(surveyed_event_ids(surveys)) == count, "the surveys")
+    wait_for(lambda: surveyed_event_ids(surveys) <= received_event_ids(assessments), "assessment to receive")
+    assert surveys.get("/health").status_code == 200, surveys.get("/health").text
+    assert assessments.get("/health").status_code == 200, assessments.get("/health").text
+
+
 def test_events_flow_between_services_on_a_redis_cluster(
     redis_cluster: RedisClusterNodes, tmp_path: Path
 ) -> None:
@@ -52,14 +62,7 @@ def test_events_flow_between_services_on_a_redis_cluster(
         TestClient(survey(on_cluster(redis_cluster, "survey", tmp_path))) as surveys,
         TestClient(assessment(on_cluster(redis_cluster, "assessment", tmp_path))) as assessments,
     ):
-        for sequence in range(5):
-            survey_someone(surveys, sequence)
-        wait_for(lambda: len(surveyed_event_ids(surveys)) == 5, "the surveys")
-        wait_for(
-            lambda: surveyed_event_ids(surveys) <= received_event_ids(assessments), "assessment to receive"
-        )
-        assert surveys.get("/health").status_code == 200, surveys.get("/health").text
-        assert assessments.get("/health").status_code == 200, assessments.get("/health").text
+        assert_surveys_reach_assessment(surveys, assessments, 5)
 
 
 def test_services_start_while_the_node_their_url_names_is_down_from_the_next_seed_node(
@@ -81,14 +84,7 @@ def test_services_start_while_the_node_their_url_names_is_down_from_the_next_see
         TestClient(survey(on_seeds("survey"))) as surveys,
         TestClient(assessment(on_seeds("assessment"))) as assessments,
     ):
-        for sequence in range(3):
-            survey_someone(surveys, sequence)
-        wait_for(lambda: len(surveyed_event_ids(surveys)) == 3, "the surveys")
-        wait_for(
-            lambda: surveyed_event_ids(surveys) <= received_event_ids(assessments), "assessment to receive"
-        )
-        assert surveys.get("/health").status_code == 200, surveys.get("/health").text
-        assert assessments.get("/health").status_code == 200, assessments.get("/health").text
+        assert_surveys_reach_assessment(surveys, assessments, 3)
 
 
 def test_cluster_seed_nodes_are_read_from_the_settings() -> None:
