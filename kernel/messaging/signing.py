@@ -75,7 +75,12 @@ def sign(envelope: EventEnvelope, key_id: str, private_key: Ed25519PrivateKey) -
 
 def signature_field(canonical: bytes, key_id: str, private_key: Ed25519PrivateKey) -> str:
     """The signature field of an envelope whose canonical bytes these are."""
-    return f"{SCHEME}:{key_id}:{base64.b64encode(private_key.sign(canonical)).decode('ascii')}"
+    return _field(key_id, private_key.sign(canonical))
+
+
+def _field(key_id: str, raw: bytes) -> str:
+    """``ed25519:<key id>:<base64>``: the signature field of a raw signature."""
+    return f"{SCHEME}:{key_id}:{base64.b64encode(raw).decode('ascii')}"
 
 
 def parse_signature(signature: str | None) -> tuple[str, bytes]:
@@ -134,8 +139,7 @@ class SigningKey:
     def signature(self, canonical: bytes) -> str:
         """The signature field of an envelope whose canonical bytes these are (the bytes
         :func:`signature_field` gives: Ed25519 signatures are deterministic)."""
-        signed = self.signer.sign(canonical).signature
-        return f"{SCHEME}:{self.key_id}:{base64.b64encode(signed).decode('ascii')}"
+        return _field(self.key_id, self.signer.sign(canonical).signature)
 
 
 class KeyRing:
