@@ -53,28 +53,18 @@ class FactRowCodec(Generic[F]):
         width, from_iso, new = len(names) + 1, date.fromisoformat, object.__new__
 
         def decode(row: list[Any]) -> F:
-            if len(row) != width:
-                return older(row)
             for index in days:
-                day = row[index]
-                if day is not None:
+                if index < len(row) and (day := row[index]) is not None:
                     row[index] = from_iso(day)
             for index, value_of in nested:
                 row[index] = tuple(map(value_of, row[index]))
+            if len(row) != width:  # logged before a field was added: the constructor fills its default
+                return kind(*row[1:])
             # A complete row: the frozen value without its __init__, which sets each field through
             # object.__setattr__ (half the cost of a replay's reading). The same object, field for field.
             fact = new(kind)
             fact.__dict__.update(zip(names, row[1:], strict=True))
             return fact
-
-        def older(row: list[Any]) -> F:
-            """A row logged before a field was added (shorter): the constructor fills its default."""
-            for index in days:
-                if index < len(row) and row[index] is not None:
-                    row[index] = from_iso(row[index])
-            for index, value_of in nested:
-                row[index] = tuple(map(value_of, row[index]))
-            return kind(*row[1:])
 
         return decode
 
