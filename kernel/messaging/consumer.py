@@ -1,9 +1,9 @@
 """Idempotent consumers, in version order per aggregate: effect and inbox in one transaction.
 
 First deliveries arrive through FastStream in bounded reads (``max_records``, env
-``REHAB_MAX_RECORDS``, default 500) and are applied a read at a time in one transaction
-(:meth:`EventConsumer.handle_batch`, ``kernel.messaging.batch``, ADR 0014); when an entry of a read
-cannot be applied, every entry of it takes the one-by-one path, as later deliveries (reclaim,
+``REHAB_MAX_RECORDS``, else the service's ``batch_size``, default 100) and are applied a read at a time
+in one transaction (:meth:`EventConsumer.handle_batch`, ``kernel.messaging.batch``, ADR 0014); when an
+entry of a read cannot be applied, every entry of it takes the one-by-one path, as later deliveries (reclaim,
 reconciliation) always do: :meth:`EventConsumer.handle_entry`. Either way each entry is:
 
 * applied (effect and inbox row committed together) or a known duplicate -> acknowledged;
