@@ -4,12 +4,18 @@ The same signed backlog as ``bench.live``'s settlement row (real journeys of ``b
 by their producers, as Redis hands them over: bytes), fed to ``kernel.messaging.batch.handle_batch`` in
 reads of ``--batch`` entries per stream, the four streams in turn, on a fresh SQLite store each run. No
 Redis, no FastStream, no HTTP: what is left is the kernel's batch path and settlement's handlers, as
-``create_app`` wires them. Each
-round runs, interleaved on fresh stores:
+``create_app`` wires them. Each round runs, interleaved on fresh stores:
 
 * ``kernel``: the kernel's path, signatures checked, settlement's handlers replaced by no-ops;
 * ``kernel, unsigned``: the same without a key ring (what the signature check costs is the difference);
-* ``settlement``: the kernel's path with settlement's handlers (the live ledger), as deployed.
+* ``settlement``: the kernel's path with settlement's handlers (the live ledger), as deployed;
+* ``floor``: the least an honest settlement does per event, no kernel or domain code (ADR 0022): each
+  entry decoded (``EventEnvelope.from_wire``), its payload validated (``parse_payload``) and its
+  signature checked (``EventConsumer.verify``, the key ring's libsodium check), then per read one
+  SQLite transaction (WAL, ``synchronous=FULL``, the settlement store's own tables and indexes) holding
+  the inbox's dedupe read and its rows, one fact row and one posting row per event, written by
+  ``sqlite3``'s ``executemany``;
+* ``floor, unsigned``: the same without a key ring.
 
 It prints the CPU microseconds per event of each (``time.process_time``: SQLite's work included, the
 wait for the disk not), median of ``--rounds``. ``--profile FILE`` writes a cProfile of one more
@@ -22,15 +28,17 @@ import argparse
 import asyncio
 import cProfile
 import logging
+import sqlite3
 import statistics
 import tempfile
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from rehab_contracts import EventEnvelope
+from rehab_contracts import EventEnvelope, parse_payload
 
 from kernel.messaging import batch, ordering
 from kernel.messaging.consumer import DEFAULT_MAX_RECORDS, EventConsumer, Subscription
@@ -38,7 +46,7 @@ from kernel.runtime import FREEZE_AFTER_START, ServiceSettings, batch_size
 from rehab.keys import ensure_keys
 from rehab.services import SERVICES
 
-KINDS = ("kernel", "kernel, unsigned", "settlement")
+KINDS = ("kernel", "kernel, unsigned", "settlement", "floor", "floor, unsigned")
 
 Entries = list[tuple[str, list[tuple[bytes, dict[bytes, bytes]]]]]
 """Reads as a subscriber gets them: (stream, [(entry id, fields)])."""
@@ -101,15 +109,88 @@ async def consume(consumer: EventConsumer, turns: Entries) -> float:
 
 
 async def measured(kind: str, turns: Entries, keys: Path, folder: Path, *, parked: bool = False) -> float:
-    signed = None if kind == "kernel, unsigned" else keys
+    signed = None if kind.endswith("unsigned") else keys
     async with settlement_consumer(folder, signed, handlers=kind == "settlement") as consumer:
         await asyncio.sleep(0.5)  # the book's warm-up on the empty store
+        if kind.startswith("floor"):
+            return floor(consumer, turns, folder / "settlement.db")
         if parked:
             park_one(consumer, turns[0][0], turns[0][1][0])
         seconds = await consume(consumer, turns)
         if consumer.stats.applied != sum(len(entries) for _stream, entries in turns):
             raise RuntimeError(f"{kind}: {consumer.stats} is not every event applied")
         return seconds
+
+
+def floor(consumer: EventConsumer, turns: Entries, database: Path) -> float:
+    """CPU seconds of the floor (module docstring) over every read, on the settlement store's file."""
+    connection = sqlite3.connect(database, isolation_level=None)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=FULL")
+    began = time.process_time()
+    for stream, entries in turns:
+        envelopes = [EventEnvelope.from_wire(fields) for _entry_id, fields in entries]
+        for envelope in envelopes:
+            parse_payload(envelope)  # the payload validated against its contract, as a fact needs
+            consumer.verify(envelope, stream, recheck=False)
+        received_at = datetime.now(UTC).isoformat()
+        connection.execute("BEGIN IMMEDIATE")
+        ids = [str(envelope.event_id) for envelope in envelopes]
+        held = {row[0] for row in connection.execute(_FLOOR_HELD.format(",".join("?" * len(ids))), ids)}
+        fresh = [(i, e, f) for i, e, (_id, f) in zip(ids, envelopes, entries, strict=True) if i not in held]
+        connection.executemany(_FLOOR_INBOX, [_inbox(i, e, stream, received_at) for i, e, _f in fresh])
+        connection.executemany(_FLOOR_FACT, [(i, f[b"payload"].decode(), e.stream_id) for i, e, f in fresh])
+        connection.executemany(_FLOOR_POSTING, [_posting(i, e) for i, e, _f in fresh])
+        connection.execute("COMMIT")
+    seconds = time.process_time() - began
+    received = connection.execute("SELECT count(*) FROM inbox").fetchone()[0]
+    connection.close()
+    if received != sum(len(entries) for _stream, entries in turns):
+        raise RuntimeError(f"floor: {received} events received")
+    return seconds
+
+
+_FLOOR_HELD = "SELECT event_id FROM inbox WHERE event_id IN ({})"
+_FLOOR_INBOX = (
+    "INSERT INTO inbox (event_id, source_stream, event_type, stream_id, version, occurred_at, received_at,"
+    " envelope) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING"
+)
+_FLOOR_FACT = "INSERT INTO settlement_facts (event_id, fact, person) VALUES (?, ?, ?)"
+_FLOOR_POSTING = (
+    "INSERT INTO postings (posting_id, rule, key, business_date, debit_account, credit_account, amount_fen,"
+    " policy_id, policy_version, source_event_ids, inputs) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _inbox(event_id: str, envelope: EventEnvelope, stream: str, received_at: str) -> tuple[object, ...]:
+    occurred_at = envelope.occurred_at.astimezone(UTC).isoformat()
+    return (
+        event_id,
+        stream,
+        envelope.event_type,
+        envelope.stream_id,
+        envelope.version,
+        occurred_at,
+        received_at,
+        envelope.model_dump_json(),
+    )
+
+
+def _posting(event_id: str, envelope: EventEnvelope) -> tuple[object, ...]:
+    day = envelope.occurred_at.date().isoformat()
+    return (
+        event_id,
+        "floor",
+        event_id,
+        day,
+        "floor:payer",
+        envelope.stream_id,
+        100,
+        "floor",
+        1,
+        f'["{event_id}"]',
+        "{}",
+    )
 
 
 def run_once(kind: str, turns: Entries, keys: Path, *, parked: bool = False) -> float:
