@@ -33,8 +33,8 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key, load_pem_public_key
+from nacl.bindings import crypto_sign, crypto_sign_BYTES, crypto_sign_seed_keypair
 from nacl.exceptions import BadSignatureError
-from nacl.signing import SigningKey as SodiumSigningKey
 from nacl.signing import VerifyKey
 from rehab_contracts import EventEnvelope
 
@@ -132,14 +132,19 @@ class SigningKey:
     key: Ed25519PrivateKey
 
     @cached_property
-    def signer(self) -> SodiumSigningKey:
-        """The same key for libsodium's signing."""
-        return SodiumSigningKey(self.key.private_bytes_raw())
+    def secret_key(self) -> bytes:
+        """The same key as libsodium signs with (its seed and public key)."""
+        _public, secret = crypto_sign_seed_keypair(self.key.private_bytes_raw())
+        return secret
 
     def signature(self, canonical: bytes) -> str:
         """The signature field of an envelope whose canonical bytes these are (the bytes
-        :func:`signature_field` gives: Ed25519 signatures are deterministic)."""
-        return _field(self.key_id, self.signer.sign(canonical).signature)
+        :func:`signature_field` gives: Ed25519 signatures are deterministic).
+
+        libsodium's ``crypto_sign`` as PyNaCl binds it, without ``nacl.signing``'s wrapping of its result
+        (a ``SignedMessage`` made per call): the relay signs every event it publishes."""
+        signed = crypto_sign(canonical, self.secret_key)  # the signature, then the message
+        return _field(self.key_id, signed[:crypto_sign_BYTES])
 
 
 class KeyRing:
