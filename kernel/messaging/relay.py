@@ -67,6 +67,8 @@ def entry_key(entry_id: str) -> EntryKey:
 
 _TEXT_FIELDS = tuple((name, name.encode()) for name in WIRE_FIELDS if name != "payload")
 _DUMPED_APART = {"payload", "signature"}
+_PAYLOAD = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
+"""The payload field's encoding (``EventEnvelope.to_wire``'s ``json.dumps``), its encoder made once."""
 
 
 def stream_entry(envelope: EventEnvelope, signing_key: SigningKey | None) -> dict[bytes, bytes]:
@@ -85,7 +87,7 @@ def stream_entry(envelope: EventEnvelope, signing_key: SigningKey | None) -> dic
     else:
         data["signature"] = signing_key.signature(canonical_json(data))
     entry = {key: b"" if data[name] is None else str(data[name]).encode() for name, key in _TEXT_FIELDS}
-    entry[b"payload"] = json.dumps(envelope.payload, ensure_ascii=False, sort_keys=True).encode()
+    entry[b"payload"] = _PAYLOAD.encode(envelope.payload).encode()
     return entry
 
 

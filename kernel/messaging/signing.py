@@ -61,10 +61,14 @@ def canonical_bytes(envelope: EventEnvelope) -> bytes:
     return canonical_json(envelope.model_dump(mode="json", exclude={"signature"}))
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+"""``json.dumps`` with these options, made once (``dumps`` makes an encoder per call): every event the relay
+publishes and every event a consumer checks is encoded here."""
+
+
 def canonical_json(unsigned: dict[str, Any]) -> bytes:
     """:func:`canonical_bytes` of an envelope already dumped in JSON mode, without its signature field."""
-    text = json.dumps(unsigned, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    return text.encode("utf-8")
+    return _CANONICAL.encode(unsigned).encode("utf-8")
 
 
 def sign(envelope: EventEnvelope, key_id: str, private_key: Ed25519PrivateKey) -> EventEnvelope:
