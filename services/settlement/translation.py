@@ -126,4 +126,9 @@ def application_described(envelope: EventEnvelope, submission: ApplicationSubmit
         categories=",".join(category.value for category in submission.disability_categories),
         economic_status=None if submission.economic_status is None else submission.economic_status.value,
         certified=submission.certified,
+        ticks=",".join(
+            f"{requested.item.value}.nutrition_allowance"
+            for requested in submission.requested_items
+            if requested.nutrition_allowance
+        ),
     )

@@ -129,6 +129,13 @@ class ApplicationDescribed:
     economic_status: str | None
     """家庭经济状况: subsistence_allowance, low_income or other; None when the form did not say."""
     certified: bool
+    ticks: str = ""
+    """The choices ticked beside items, comma-separated ``item.tick``
+    (``cataract_surgery.nutrition_allowance``: 低保人员营养费); added last, so facts logged before it decode
+    with none ticked."""
+
+    def ticked(self, item: str, tick: str) -> bool:
+        return f"{item}.{tick}" in self.ticks.split(",")
 
 
 @dataclass(frozen=True)

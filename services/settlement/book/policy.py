@@ -115,12 +115,27 @@ class Standard(_Frozen):
     subsidy: Subsidy
 
 
+FormTick = Literal["nutrition_allowance"]
+"""A choice ticked beside an item on the form 附件2 (the contracts' RequestedItem field of that name)."""
+
+
+class Supplement(_Frozen):
+    """An amount due beside an item, to the person, when the form ticks it and the item is delivered: not a
+    tier of the item (Liangjiang's 低保人员营养费 beside the cataract surgery)."""
+
+    name: str = Field(min_length=1)
+    form_tick: FormTick = Field(description="The form's tick asking for it.")
+    eligibility: Eligibility = Eligibility()
+    subsidy: FixedAmount
+
+
 class ItemStandard(_Frozen):
-    """One catalogue item and its tiers (most items have one)."""
+    """One catalogue item and its tiers (most items have one), and what is due beside it."""
 
     name: str = Field(min_length=1, description="The item as the seed names it.")
     kind: ItemKind
     standards: dict[str, Standard] = Field(min_length=1, description="Tiers by a stable code.")
+    supplements: dict[str, Supplement] = Field(default_factory=dict, description="By a stable code.")
 
     def sole_standard(self) -> Standard | None:
         """The tier when there is only one, or None when eligibility decides between several."""

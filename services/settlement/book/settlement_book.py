@@ -62,6 +62,7 @@ from services.settlement.book.names import item_name, named
 from services.settlement.book.policy import Policy, PolicySet, Unstated
 from services.settlement.book.pricing import applicant_of, price_fee, price_subsidy
 from services.settlement.book.standards import split_fen
+from services.settlement.book.supplements import price_supplement, supplement_key
 
 DEPLOYMENT_JURISDICTION = DEFAULT_REFERENCE
 """A book built without a jurisdiction (in tests) settles the default pack's; the service names its own
@@ -97,6 +98,13 @@ class SettlementBook:
         self._once = OnceOnlyHolders()
         self._unsettled: dict[str, Unsettled] = {}
         self._cache = PolicyCache()
+        self._supplements_of = {
+            code: frozenset(item.supplements)
+            for policy in policies
+            if policy.jurisdiction == jurisdiction
+            for code, item in policy.items.items()
+            if item.supplements
+        }  # item -> its supplements' codes, in any of the jurisdiction's policies
         self._on_fact: dict[type, Callable[..., list[Posting]]] = {
             PersonSurveyed: self._on_survey,
             PersonAssessed: self._on_assessment,
@@ -281,6 +289,34 @@ class SettlementBook:
             postings += paid
             already[application] = before + amount
             year_paid += amount
+        if pool[1] in self._supplements_of:
+            for application in dict.fromkeys(records[delivery].application for delivery in deliveries):
+                postings += self._supplements(application, pool[1], counted.get(application, []), cause)
+        return postings
+
+    def _supplements(
+        self, application: str, item: str, counted: list[ServiceRecorded], cause: Correction | None
+    ) -> list[Posting]:
+        """What is due beside the item (低保人员营养费) once the application's first record counts; withdrawn
+        when no record counts any more."""
+        approval = self._subsidies.approvals.get(application)
+        match = None if not counted or approval is None else self._match(counted[0], approval)
+        description = self._subsidies.descriptions.get(application)
+        postings = []
+        for code in sorted(self._supplements_of[item]):
+            key = supplement_key(code, application)
+
+            def price(code: str = code, key: str = key) -> Priced | None:
+                priced = price_supplement(code, match, description)
+                if isinstance(priced, Reason):
+                    sources = () if match is None else match.sources
+                    self._note(key, priced, *sources, person=counted[0].person)
+                    return None
+                if priced is None:
+                    self._unsettled.pop(key, None)
+                return priced
+
+            postings += self._settle(key, price, cause)
         return postings
 
     def _wait(self, service: ServiceRecorded) -> None:

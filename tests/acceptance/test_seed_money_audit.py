@@ -1,0 +1,192 @@
+"""The money audit's findings against the seed texts, settled by the book on the shipped packs: every expected
+figure is computed by hand from the seed clause quoted beside it, never read from a policy file. Amounts the
+seeds leave to a deployment are given in a copy of the pack's inputs.toml, the figure chosen by the test."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterable
+from datetime import date
+from itertools import count
+from pathlib import Path
+from uuid import uuid4
+
+import pytest
+from rehab_contracts.events import ApplicationSubmitted
+
+from kernel.reference.jurisdiction import JURISDICTIONS_DIR
+from services.settlement.book.facts import (
+    ApplicationDescribed,
+    ApprovedItem,
+    Fact,
+    ItemsApproved,
+    ServiceRecorded,
+)
+from services.settlement.book.policy import PolicySet, load_policies
+from services.settlement.book.settlement_book import SettlementBook
+from services.settlement.fact_types import fact_of
+from tests.settlement.settlement_builders import envelope_of, payload_of
+
+SHIPPED = load_policies()
+_ids = count(1)
+
+
+def _event() -> str:
+    return f"audit-{next(_ids)}"
+
+
+def book_of(jurisdiction: str, policies: PolicySet = SHIPPED) -> SettlementBook:
+    return SettlementBook(policies, jurisdiction=jurisdiction)
+
+
+def fed(book: SettlementBook, *facts: Fact) -> dict[str, int]:
+    """The balances the facts credit, by account (fen)."""
+    credited: dict[str, int] = {}
+    for fact in facts:
+        for posting in book.feed(fact):
+            credited[posting.credit_account] = credited.get(posting.credit_account, 0) + posting.amount_fen
+            credited[posting.debit_account] = credited.get(posting.debit_account, 0) - posting.amount_fen
+    return {account: fen for account, fen in credited.items() if fen}
+
+
+def unsettled_codes(book: SettlementBook) -> dict[str, str]:
+    return {unsettled.subject: unsettled.code for unsettled in book.unsettled()}
+
+
+def described(
+    application: str, person: str, categories: str, economic: str, ticks: str = ""
+) -> ApplicationDescribed:
+    return ApplicationDescribed(_event(), application, person, categories, economic, True, ticks)
+
+
+def approved(
+    application: str,
+    person: str,
+    year: int,
+    items: Iterable[tuple[str, str | None, str, int | None]],
+    on: date,
+) -> ItemsApproved:
+    return ItemsApproved(
+        _event(), application, person, year, tuple(ApprovedItem(*item) for item in items), on
+    )
+
+
+def recorded(
+    delivery: str,
+    application: str,
+    person: str,
+    item: str,
+    institution: str,
+    charge_fen: int,
+    insurance_fen: int,
+    period: tuple[date, date],
+    signed_on: date | None = None,
+    year: int | None = None,
+) -> ServiceRecorded:
+    start, end = period
+    return ServiceRecorded(
+        _event(), delivery, application, person, item, institution, year or start.year, charge_fen,
+        insurance_fen, True, signed_on or end, period_start=start, period_end=end,
+    )  # fmt: skip
+
+
+def pack_with_inputs(tmp_path: Path, jurisdiction: str, inputs: str) -> PolicySet:
+    """The shipped packs, with ``inputs`` ([[inputs]] tables) added to one pack's inputs.toml."""
+    root = tmp_path / "jurisdictions"
+    shutil.copytree(JURISDICTIONS_DIR, root)
+    with (root / jurisdiction / "inputs.toml").open("a", encoding="utf-8") as handle:
+        handle.write("\n" + inputs)
+    return load_policies(root)
+
+
+# -- 1. Liangjiang: 「□1. 白内障复明手术（□左眼 □右眼 □低保人员营养费）」 ---------------------------------
+# Seed 000 附件2 lists the surgery with the eyes and, beside them, 低保人员营养费: a tick of the same
+# item, not another tier. 五(三): 参保残疾人自付部分 … 由区残联办根据《两江新区残疾人基本康复服务目录》
+# 标准与项目实施机构进行相关费用结算 — the catalogue is 另行发布 (not a seed), so until a deployment gives
+# its standard the surgery pays the self-paid part to the hospital: 8,000 - 3,000 insurance = 5,000 yuan
+# = 500,000 fen, to everyone eligible alike. The 营养费's amount is the catalogue's too: unsettled
+# (standard_unstated) until inputs.toml gives it; it is 营养费 for the person (低保人员), so it is paid to
+# the person, not to the hospital; the tick is once on the form, so once per form.
+CQMU = "cqmu-second"
+NOVEMBER_1 = (date(2024, 11, 1), date(2024, 11, 1))
+SELF_PAID_SURGERY_FEN = 800000 - 300000
+NUTRITION_INPUT = """
+[[inputs]]
+file = "policies/liangjiang-2024.toml"
+path = "items.cataract_surgery.supplements.nutrition.subsidy.amount_fen"
+fen = 30000
+source = "acceptance test: 300 yuan, a figure chosen for the test"
+"""
+
+
+def cataract_patient(economic: str, ticks: str) -> tuple[Fact, ...]:
+    application, person = f"a-{economic}-{bool(ticks)}", f"p-{economic}-{bool(ticks)}"
+    return (
+        described(application, person, "vision", economic, ticks),
+        approved(application, person, 2024, [("cataract_surgery", CQMU, "free", None)], date(2024, 10, 20)),
+        recorded(
+            f"d-{application}", application, person, "cataract_surgery", CQMU, 800000, 300000, NOVEMBER_1
+        ),
+    )
+
+
+@pytest.mark.parametrize(
+    ("economic", "ticks"),
+    [
+        ("other", ""),
+        ("subsistence_allowance", ""),
+        ("subsistence_allowance", "cataract_surgery.nutrition_allowance"),
+    ],
+)
+def test_the_cataract_surgery_pays_the_self_paid_part_to_the_hospital_for_everyone(
+    economic: str, ticks: str
+) -> None:
+    book = book_of("liangjiang")
+    credited = fed(book, *cataract_patient(economic, ticks))
+    assert credited[f"service_institution:{CQMU}"] == SELF_PAID_SURGERY_FEN
+    assert "tier_undecided" not in unsettled_codes(book).values()
+
+
+def test_the_nutrition_allowance_waits_for_its_amount_and_is_not_paid_without_the_tick() -> None:
+    book = book_of("liangjiang")
+    fed(book, *cataract_patient("subsistence_allowance", "cataract_surgery.nutrition_allowance"))
+    fed(book, *cataract_patient("subsistence_allowance", ""))
+    codes = unsettled_codes(book)
+    assert codes == {"supplement:nutrition:a-subsistence_allowance-True": "standard_unstated"}
+
+
+def test_a_given_nutrition_allowance_is_paid_to_the_subsistence_allowance_person_who_ticked_it(
+    tmp_path: Path,
+) -> None:
+    book = book_of("liangjiang", pack_with_inputs(tmp_path, "liangjiang", NUTRITION_INPUT))
+    credited = fed(book, *cataract_patient("subsistence_allowance", "cataract_surgery.nutrition_allowance"))
+    assert credited["person:p-subsistence_allowance-True"] == 30000  # the input's 300 yuan, once per form
+    assert credited[f"service_institution:{CQMU}"] == SELF_PAID_SURGERY_FEN
+    assert book.unsettled() == []
+
+
+def test_the_nutrition_allowance_is_paid_whichever_arrives_last_form_or_record(tmp_path: Path) -> None:
+    book = book_of("liangjiang", pack_with_inputs(tmp_path, "liangjiang", NUTRITION_INPUT))
+    form, approval, record = cataract_patient("subsistence_allowance", "cataract_surgery.nutrition_allowance")
+    credited = fed(book, approval, record, form)
+    assert credited["person:p-subsistence_allowance-True"] == 30000
+
+
+def test_the_form_tick_reaches_settlement_from_the_submitted_application() -> None:
+    application, person = uuid4(), uuid4()
+    requested = {
+        "item": "cataract_surgery",
+        "institution_id": CQMU,
+        "eyes": ["left"],
+        "nutrition_allowance": True,
+    }
+    submitted = payload_of(
+        ApplicationSubmitted, application_id=application, person_id=person, application_year=2024,
+        street="康美",
+        disability_categories=["vision"], economic_status="subsistence_allowance", certified=True,
+        requested_items=[requested],
+    )  # fmt: skip
+    fact = fact_of(envelope_of(submitted, date(2024, 10, 10), f"application-{application}"))
+    assert isinstance(fact, ApplicationDescribed)
+    assert fact.ticked("cataract_surgery", "nutrition_allowance")
+
