@@ -1,4 +1,6 @@
-"""One person from survey to a balanced ledger, across five service processes and a real Redis."""
+"""One person from survey to a balanced ledger, across five service processes and a real Redis; a
+client's retry with its Idempotency-Key on the same deployment (after the ledger tests, which expect
+the ledger of that one person)."""
 
 from __future__ import annotations
 
@@ -82,3 +84,26 @@ def test_rebuilding_the_ledger_by_replay_gives_the_live_ledger(deployment: Deplo
     response = journey.client.post(deployment.services.url("settlement") + "/ledger/rebuild")
     assert response.status_code == 200
     assert response.json() == live
+
+
+def stored_events(deployment: Deployment) -> int:
+    return int(deployment.journey.get("survey", "/health")["events"]["stored"])
+
+
+def test_registering_a_person_twice_with_one_key_registers_them_once(deployment: Deployment) -> None:
+    """A client retrying a command against a real service process with its Idempotency-Key gets the
+    original answer, and the service records the command once."""
+    journey = deployment.journey
+    body = {**certified_adult(3, street="鸳鸯"), "registered_on": journey.day(3, 1)}
+    url = journey.url("survey") + "/persons"
+    before = stored_events(deployment)
+    first = journey.client.post(url, json=body, headers={"Idempotency-Key": "register-3"})
+    after_first = stored_events(deployment)
+
+    retry = journey.client.post(url, json=body, headers={"Idempotency-Key": "register-3"})
+
+    assert first.status_code == retry.status_code == 201
+    assert retry.json() == first.json()
+    assert retry.headers["Idempotent-Replayed"] == "true"
+    assert after_first > before
+    assert stored_events(deployment) == after_first
