@@ -106,7 +106,7 @@ LOGGED_FIELDS = {
         "approved_on",
         "recorded_on",
     ),
-    "described": ("event_id", "application", "person", "categories", "economic_status", "certified"),
+    "described": ("event_id", "application", "person", "categories", "economic_status", "certified", "ticks"),
 }
 """The columns of each fact type's rows, as logged by every release: a new field goes last, with a default."""
 
