@@ -190,3 +190,40 @@ def test_the_form_tick_reaches_settlement_from_the_submitted_application() -> No
     assert isinstance(fact, ApplicationDescribed)
     assert fact.ticked("cataract_surgery", "nutrition_allowance")
 
+
+# -- 2. Liangjiang: 「实行限额补助的，由残疾人垫付相关费用，凭发票和相关服务证明到所在街道申请报销费用」
+# Seed 000 五(三): under a 限额 (cap) the person pays first and is reimbursed on the invoice, so the money
+# goes to the person whatever institution the approval names. 自费购买辅助器具补贴 is the 限额 item of
+# 附件2 (□贫困残疾人 □非贫困残疾人). An invoice of 800 yuan with a 定额 of 500 yuan approved: 500 yuan =
+# 50,000 fen to the person; with a non-poor limit of 600 yuan given by the deployment and 免费 approved:
+# min(800, 600) = 600 yuan = 60,000 fen to the person.
+CENTRE = "lj-rehab-centre"
+DEVICE = "self_purchased_device_subsidy"
+NON_POOR_LIMIT_INPUT = """
+[[inputs]]
+file = "policies/liangjiang-2024.toml"
+path = "items.self_purchased_device_subsidy.standards.non-poor.subsidy.cap_fen"
+fen = 60000
+source = "acceptance test: 600 yuan, a figure chosen for the test"
+"""
+
+
+def device_purchase(mode: str, amount_fen: int | None) -> tuple[Fact, ...]:
+    return (
+        described("a-device", "p-device", "physical", "other"),
+        approved("a-device", "p-device", 2024, [(DEVICE, CENTRE, mode, amount_fen)], date(2024, 10, 20)),
+        recorded("d-device", "a-device", "p-device", DEVICE, CENTRE, 80000, 0, NOVEMBER_1),
+    )
+
+
+def test_a_capped_device_purchase_is_reimbursed_to_the_person_though_the_approval_names_an_institution() -> (
+    None
+):
+    credited = fed(book_of("liangjiang"), *device_purchase("fixed_amount", 50000))
+    assert credited == {"person:p-device": 50000, "fund:liangjiang-finance": -50000}
+
+
+def test_the_catalogues_limit_once_given_is_reimbursed_to_the_person_too(tmp_path: Path) -> None:
+    book = book_of("liangjiang", pack_with_inputs(tmp_path, "liangjiang", NON_POOR_LIMIT_INPUT))
+    credited = fed(book, *device_purchase("free", None))
+    assert credited == {"person:p-device": 60000, "fund:liangjiang-finance": -60000}

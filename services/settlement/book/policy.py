@@ -269,6 +269,12 @@ class Policy(_Frozen):
     )
     effective_until: date | None = Field(default=None, description="Last business date; None = open.")
     insurance_first: bool | Unstated = Field(description="Insurance etc. pay first; subsidies cover 自付.")
+    caps_reimbursed_to_person: bool = Field(
+        default=False,
+        description="限额补助 (a cap tier) is advanced by the person and reimbursed to them on the invoice "
+        "(Liangjiang: 由残疾人垫付相关费用，凭发票和相关服务证明到所在街道申请报销费用), whatever "
+        "institution the approval names; false: paid to the service institution like the other items.",
+    )
     fees: Fees
     funding: Funding
     items: dict[str, ItemStandard] = Field(min_length=1, description="Catalogue items by their code.")

@@ -22,6 +22,7 @@ from services.settlement.book.eligibility import Applicant
 from services.settlement.book.facts import ApplicationDescribed, PersonSurveyed
 from services.settlement.book.names import RULE_NAMES
 from services.settlement.book.policy import (
+    Cap,
     Fees,
     ItemStandard,
     Monthly,
@@ -235,13 +236,7 @@ def price_subsidy(match: Match, already: Cumulated, periods: Sequence[Period]) -
         amount = min(amount, max(yearly - already.year_fen, 0))
     if amount == 0:
         return _nothing_to_pay(item, yearly, already.year_fen)
-    # The record's institution: the approved one, or the one an approved change moved the item to; an
-    # allowance 补贴 (transport, living) goes to the person, whoever recorded the months.
-    credit = (
-        service_institution_account(service.institution)
-        if approved.institution is not None and item.kind != ALLOWANCE
-        else person_account(service.person)
-    )
+    credit = _payee(match, item, tier)
     inputs = {
         **service_inputs(service),
         "subsidy_mode": approved.mode,
@@ -257,6 +252,21 @@ def price_subsidy(match: Match, already: Cumulated, periods: Sequence[Period]) -
     key = f"service_subsidy:{service.delivery}"
     due = Due("service_subsidy", key, credit, match.day, match.sources, inputs, match.approval.area)
     return Priced(due, policy, amount)
+
+
+def _payee(match: Match, item: ItemStandard, tier: Standard | None) -> str:
+    """Who a record's subsidy is paid to. The person: for an allowance 补贴 (transport, living), whoever
+    recorded the months; for a 限额 item where the policy has the person advance the cost and claim it back
+    (the tier's cap, or every tier's when the approval's fixed amount left the tier open); for an item
+    approved without an institution. Else the record's institution: the approved one, or the one an approved
+    change moved the item to."""
+    service = match.service
+    approved = match.approval.item(service.item)
+    tiers = [tier] if tier is not None else list(item.standards.values())
+    reimbursed = match.policy.caps_reimbursed_to_person and all(isinstance(t.subsidy, Cap) for t in tiers)
+    if item.kind == ALLOWANCE or reimbursed or approved is None or approved.institution is None:
+        return person_account(service.person)
+    return service_institution_account(service.institution)
 
 
 def _tiered(item: ItemStandard) -> str:
