@@ -9,8 +9,9 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from rehab_contracts import AssessmentMode, CatalogueItem, InstitutionLevel, ReferralTarget
 
+from kernel.free_text import ClearLongText, ClearText
+
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 InstitutionId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
 WorklistStatus = Literal[
@@ -33,7 +34,7 @@ class AssessmentBody(_Request):
     assessment_year: int = Field(
         ge=2000, le=2100, description="Year of the needs survey assessed.", examples=[2024]
     )
-    assessor: Text = Field(description="Assessor 评估人.", examples=["陈医生"])
+    assessor: ClearText = Field(description="Assessor 评估人.", examples=["陈医生"])
     assessed_on: date = Field(description="Assessment date 评估时间.", examples=["2024-10-22"])
     mode: AssessmentMode = Field(
         description=(
@@ -50,7 +51,7 @@ class AssessmentBody(_Request):
     referral_needed: bool = Field(
         description="是否需转介; required when any need is outside the designation."
     )
-    opinion: LongText | None = Field(default=None, description="Assessment opinion 评估意见.")
+    opinion: ClearLongText | None = Field(default=None, description="Assessment opinion 评估意见.")
 
 
 class ReferralBody(_Request):

@@ -9,6 +9,8 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from rehab_contracts import MAX_AMOUNT_FEN, CatalogueItem, SignerRole, SubsidyMode
 
+from kernel.free_text import ClearText
+
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 InstitutionId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")]
 
@@ -24,10 +26,12 @@ class RecordService(BaseModel):
         description="Service institution 服务机构名称.", examples=["cqmu-second"]
     )
     item: CatalogueItem = Field(description="服务项目.", examples=["low_vision_training"])
-    frequency: Text = Field(description="服务频次: how often and how long.", examples=["每周2次，每次45分钟"])
+    frequency: ClearText = Field(
+        description="服务频次: how often and how long.", examples=["每周2次，每次45分钟"]
+    )
     period_start: date = Field(description="服务周期 from, in the application year.", examples=["2024-11-04"])
     period_end: date = Field(description="服务周期 to.", examples=["2024-12-20"])
-    staff: Text = Field(description="服务人员.", examples=["刘康复师"])
+    staff: ClearText = Field(description="服务人员.", examples=["刘康复师"])
     signed_by: SignerRole | None = Field(
         default=None,
         description="Who signed: the person 残疾人 or the guardian 监护人. Unsigned records are refused.",

@@ -191,6 +191,19 @@ def test_an_assessment_by_an_unknown_institution_is_a_422(client: TestClient) ->
     assert error_of(response)["code"] == "assessment.institution_id.not_designated"
 
 
+def test_an_opinion_naming_an_id_or_phone_number_is_a_422_and_nothing_is_recorded(client: TestClient) -> None:
+    # The opinion travels in clear on the assessment stream and outlives the person's key (ADR 0007).
+    person_id, _ = surveyed_person(client)
+    for opinion in ("本人身份证号 500112199001011234，建议训练", "家属电话 13912345678"):
+        response = client.post("/assessments", json=assessment_body(person_id, opinion=opinion))
+        error = error_of(response)
+        assert response.status_code == 422
+        assert error["field"] == "opinion" and "不得写入身份证号" in error["message"]
+        assert "13912345678" not in response.text and "500112199001011234" not in response.text
+    assert stored_events(client, "assessment.assessment_completed") == []
+    assert client.post("/assessments", json=assessment_body(person_id)).status_code == 201
+
+
 def test_an_assessment_is_stored_in_the_persons_journey(client: TestClient) -> None:
     person_id, survey = surveyed_person(client)
     response = client.post("/assessments", json=assessment_body(person_id))

@@ -197,6 +197,16 @@ def test_an_unsigned_record_is_refused_naming_the_signature(client: TestClient) 
     assert error_of(response)["field"] == "signed_by"
 
 
+def test_a_staff_field_naming_a_phone_number_is_refused_and_nothing_is_recorded(client: TestClient) -> None:
+    # 服务人员 travels in clear on the delivery stream and outlives a forgotten person's key (ADR 0007).
+    approval = approved()
+    consume(client, approval)
+    response = client.post("/deliveries", json=service(approval, staff="刘康复师 13912345678"))
+    assert response.status_code == 422
+    assert error_of(response)["field"] == "staff" and "不得写入身份证号、残疾人证号或手机号" in response.text
+    assert runtime(client).store.read() == []
+
+
 def test_another_institution_than_the_one_fixed_for_the_year_is_refused(client: TestClient) -> None:
     approval = approved()
     consume(client, approval)
