@@ -20,6 +20,7 @@ from services.settlement.book.facts import (
     ApprovedItem,
     Fact,
     ItemsApproved,
+    PersonSurveyed,
     ServiceRecorded,
 )
 from services.settlement.book.policy import PolicySet, load_policies
@@ -227,3 +228,60 @@ def test_the_catalogues_limit_once_given_is_reimbursed_to_the_person_too(tmp_pat
     book = book_of("liangjiang", pack_with_inputs(tmp_path, "liangjiang", NON_POOR_LIMIT_INPUT))
     credited = fed(book, *device_purchase("free", None))
     assert credited == {"person:p-device": 60000, "fund:liangjiang-finance": -60000}
+
+
+# -- 3. Shapingba: 「对0-14周岁…残疾儿童在重庆市康复定点服务机构训练的给予400元/人/月交通、生活补贴」
+# Seed 002 三(一)3: the allowance is for months of training at a designated institution, so the months paid
+# are the allowance record's months that the child's approved, recorded training covers. Months are counted as
+# calendar months: a month counts when both an allowance period and a training period touch it.
+# A boy born 2019-06 (4 周岁 in March 2024), hearing, family not in hardship: 400 yuan a month.
+# Allowance recorded March-December 2024; training March-May: 3 months x 400 = 1,200 yuan = 120,000 fen.
+# A second training record June-August: 6 months x 400 = 2,400 yuan = 240,000 fen in all, whatever the order.
+# No training recorded: nothing, the allowance waits (nothing_to_pay).
+SPB_CENTRE = "spb-children-centre"
+TRAINING, ALLOWANCE = "children_rehab_training", "children_transport_living_allowance"
+MARCH_TO_DECEMBER = (date(2024, 3, 1), date(2024, 12, 31))
+
+
+def shapingba_child() -> tuple[Fact, ...]:
+    survey = PersonSurveyed(
+        _event(), "c1", 2024, "小龙坎", True, date(2024, 2, 1), birth_month="2019-06", categories="hearing",
+        economic_status="other", certified=False,
+    )  # fmt: skip
+    items = [(TRAINING, SPB_CENTRE, "free", None), (ALLOWANCE, SPB_CENTRE, "free", None)]
+    return (
+        survey,
+        described("a-c1", "c1", "hearing", "other"),
+        approved("a-c1", "c1", 2024, items, date(2024, 2, 20)),
+    )
+
+
+def training(delivery: str, start: date, end: date) -> ServiceRecorded:
+    return recorded(delivery, "a-c1", "c1", TRAINING, SPB_CENTRE, 500000, 0, (start, end))
+
+
+ALLOWANCE_RECORD = recorded("al1", "a-c1", "c1", ALLOWANCE, SPB_CENTRE, 0, 0, MARCH_TO_DECEMBER)
+MARCH_TO_MAY = training("t1", date(2024, 3, 1), date(2024, 5, 31))
+JUNE_TO_AUGUST = training("t2", date(2024, 6, 1), date(2024, 8, 31))
+
+
+def allowance_paid(*facts: Fact) -> tuple[int, dict[str, str]]:
+    book = book_of("shapingba")
+    credited = fed(book, *shapingba_child(), *facts)
+    return credited.get("person:c1", 0), unsettled_codes(book)
+
+
+def test_the_allowance_is_paid_for_the_months_the_recorded_training_covers() -> None:
+    assert allowance_paid(ALLOWANCE_RECORD, MARCH_TO_MAY)[0] == 120000
+    assert allowance_paid(MARCH_TO_MAY, ALLOWANCE_RECORD)[0] == 120000
+
+
+def test_training_recorded_later_tops_the_allowance_up_to_its_months() -> None:
+    assert allowance_paid(ALLOWANCE_RECORD, MARCH_TO_MAY, JUNE_TO_AUGUST)[0] == 240000
+    assert allowance_paid(JUNE_TO_AUGUST, ALLOWANCE_RECORD, MARCH_TO_MAY)[0] == 240000
+
+
+def test_an_allowance_without_recorded_training_pays_nothing_and_says_why() -> None:
+    paid, codes = allowance_paid(ALLOWANCE_RECORD)
+    assert paid == 0
+    assert codes["al1"] == "nothing_to_pay"

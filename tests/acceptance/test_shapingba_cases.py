@@ -37,6 +37,7 @@ SERVICE = {"mental_medication_aid": MENTAL, "mental_inpatient_aid": MENTAL}
 MEDICAL_AID = ("inpatient_medical_aid", "family_inpatient_medical_aid")
 FUND = "fund:shapingba-finance"
 ALLOWANCE = "children_transport_living_allowance"
+TRAINING = "children_rehab_training"
 MARCH = (date(2024, 3, 1), date(2024, 3, 31))
 PERSON_FIELDS = ("disability_categories", "economic_status")
 """What the registration records; the other facts of a child are the survey's."""
@@ -338,11 +339,11 @@ def test_a_hardship_childs_monthly_allowance_is_entered_through_every_service_an
     with made[0] as survey, made[1] as approval, made[2] as delivery, made[3] as settlement:
         child, need = surveyed_child(
             survey, date(2019, 6, 1), "124", disability_categories=["hearing"],
-            economic_status="subsistence_allowance", needed_items=[ALLOWANCE],
+            economic_status="subsistence_allowance", needed_items=[TRAINING, ALLOWANCE],
         )  # fmt: skip
         referral = payload_of(
             ReferralIssued, person_id=child, from_institution_id="spb-assess-district",
-            to_institution_id=CENTRE, to_kind="service_institution", items=[ALLOWANCE],
+            to_institution_id=CENTRE, to_kind="service_institution", items=[TRAINING, ALLOWANCE],
             issued_on=date(2024, 2, 5),
         )  # fmt: skip
         consumer(approval).apply(
@@ -351,7 +352,9 @@ def test_a_hardship_childs_monthly_allowance_is_entered_through_every_service_an
         form = {
             "person_id": str(child), "application_year": 2024, "street": "小龙坎",
             "serial_number": "2024-001", "applicant_role": "guardian",
-            "requested_items": [{"item": ALLOWANCE, "institution_id": CENTRE}],
+            "requested_items": [
+                {"item": TRAINING, "institution_id": CENTRE}, {"item": ALLOWANCE, "institution_id": CENTRE},
+            ],
             "attachments": ["id_card_copy", "household_register_copy", "service_handbook",
                             "subsistence_certificate_copy"],
             "economic_status": "subsistence_allowance", "disability_categories": ["hearing"],
@@ -373,7 +376,9 @@ def test_a_hardship_childs_monthly_allowance_is_entered_through_every_service_an
             }
             assert approval.post(f"/applications/{application}/reviews", json=review).status_code == 201
         decision = {
-            "outcome": "approved", "approved_items": [{"item": ALLOWANCE, "subsidy_mode": "free"}],
+            "outcome": "approved", "approved_items": [
+                {"item": TRAINING, "subsidy_mode": "free"}, {"item": ALLOWANCE, "subsidy_mode": "free"},
+            ],
             "signatories": {"responsible": "赵主任", "reviewer": "钱科长", "handler": "孙干事"},
             "decided_on": "2024-02-20",
         }  # fmt: skip
@@ -389,17 +394,26 @@ def test_a_hardship_childs_monthly_allowance_is_entered_through_every_service_an
         }  # fmt: skip
         recorded = delivery.post("/deliveries", json=record)
         assert recorded.status_code == 201, recorded.text
-        [delivered] = stored(delivery, "delivery.service_delivered")
+        # The allowance is paid for the months of training 在…训练的: the training at the centre, March to
+        # December, charged 3,000 yuan (under the 0-6 cap of 20,000 yuan a year: paid to the centre).
+        trained = {**record, "item": TRAINING, "frequency": "每周", "charge_fen": 300_000}
+        recorded = delivery.post("/deliveries", json=trained)
+        assert recorded.status_code == 201, recorded.text
+        delivered_events = stored(delivery, "delivery.service_delivered")
 
         consume(
             settlement,
             [
                 (need, SURVEY_STREAM),
                 *((event, APPROVAL_STREAM) for event in approval_events),
-                (delivered, DELIVERY_STREAM),
+                *((event, DELIVERY_STREAM) for event in delivered_events),
             ],
         )
-        assert balances(settlement) == {FUND: 500_000, f"person:{child}": -500_000}
+        assert balances(settlement) == {
+            FUND: 800_000,
+            f"person:{child}": -500_000,
+            f"service_institution:{CENTRE}": -300_000,
+        }
         unsettled = settlement.get("/ledger/unsettled").json()
         assert [row for row in unsettled if row["code"] != "fee_unstated"] == []
 

@@ -68,13 +68,19 @@ def waiting(book: SettlementBook) -> dict[str, tuple[str, str]]:
 # 002 三(一)3: 「对0-14周岁沙坪坝区户籍残疾儿童在重庆市康复定点服务机构训练的给予400元/人/月交通、生活补贴；
 # 经济条件困难家庭儿童给予500元/人/月交通、生活补贴」. March to December 2024 is 10 months: 4,000 yuan, or
 # 5,000 yuan for a 低保 family; an allowance asks no cost and goes to the family (the person), whatever the
-# record charges.
+# record charges. It is paid for the months of training 在…训练的: each case records the child's training
+# at the centre over March-December (charged nothing here, so only the allowance is paid).
 ALLOWANCE = "children_transport_living_allowance"
+TRAINED = (
+    approval("children_rehab_training", CENTRE, application="at"),
+    record("t1", "children_rehab_training", CENTRE, charge_fen=0, end=date(2024, 12, 31), application="at"),
+)
 
 
 def test_a_childs_ten_months_of_training_earn_400_yuan_a_month_to_the_family():
     _, paid = settle(
         survey("2016-06", "hearing"),
+        *TRAINED,
         approval(ALLOWANCE, CENTRE),
         record("d1", ALLOWANCE, CENTRE, charge_fen=0, end=date(2024, 12, 31)),
     )
@@ -84,6 +90,7 @@ def test_a_childs_ten_months_of_training_earn_400_yuan_a_month_to_the_family():
 def test_a_hardship_family_gets_500_yuan_a_month_not_400():
     _, paid = settle(
         survey("2016-06", "hearing", economic="subsistence_allowance"),
+        *TRAINED,
         approval(ALLOWANCE, CENTRE),
         record("d1", ALLOWANCE, CENTRE, charge_fen=0, end=date(2024, 12, 31)),
     )
@@ -95,6 +102,7 @@ def test_monthly_records_add_up_month_by_month_and_a_fixed_amount_bounds_them():
     # 1,200 yuan stops the second at 200 yuan.
     facts = (
         survey("2016-06", "hearing", hardship="de_facto_unsupported"),
+        *TRAINED,
         record("d1", ALLOWANCE, CENTRE, charge_fen=0, end=date(2024, 4, 30)),
         record("d2", ALLOWANCE, CENTRE, charge_fen=0, start=date(2024, 5, 1), end=date(2024, 5, 31)),
     )

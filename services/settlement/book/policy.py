@@ -136,6 +136,12 @@ class ItemStandard(_Frozen):
     kind: ItemKind
     standards: dict[str, Standard] = Field(min_length=1, description="Tiers by a stable code.")
     supplements: dict[str, Supplement] = Field(default_factory=dict, description="By a stable code.")
+    paid_for_months_of: str | None = Field(
+        default=None,
+        description="The item whose recorded months a monthly allowance is paid for (Shapingba's 交通、生活"
+        "补贴 to children 在重庆市康复定点服务机构训练的: the months of the training): only the allowance's "
+        "months the person's approved, recorded training covers are paid.",
+    )
 
     def sole_standard(self) -> Standard | None:
         """The tier when there is only one, or None when eligibility decides between several."""
@@ -285,6 +291,13 @@ class Policy(_Frozen):
     def _period_is_ordered(self) -> Policy:
         if self.effective_until is not None and self.effective_until < self.effective_from:
             raise ValueError("effective_until is before effective_from")
+        return self
+
+    @model_validator(mode="after")
+    def _months_are_of_an_item(self) -> Policy:
+        for code, item in self.items.items():
+            if item.paid_for_months_of is not None and item.paid_for_months_of not in self.items:
+                raise ValueError(f"items.{code}.paid_for_months_of names no item of the policy")
         return self
 
     @property

@@ -201,10 +201,13 @@ def _most_specific(admitted: dict[str, Standard]) -> dict[str, Standard]:
     return admitted
 
 
-def price_subsidy(match: Match, already: Cumulated, periods: Sequence[Period]) -> Priced | Reason:
+def price_subsidy(
+    match: Match, already: Cumulated, periods: Sequence[Period], training: Sequence[Period] | None = None
+) -> Priced | Reason:
     """The subsidy a matched record makes due, given what the records before it paid (of its application's
     item, and of the item to the person in the year) and the service periods of its application's item's
-    records counted so far (this one included); or why nothing is."""
+    records counted so far (this one included); for an item paid for the months of training, the periods of
+    the person's training that counts; or why nothing is."""
     service, policy = match.service, match.policy
     approved = match.approval.item(service.item)
     assert approved is not None  # the match checked it
@@ -218,7 +221,10 @@ def price_subsidy(match: Match, already: Cumulated, periods: Sequence[Period]) -
     outside = _outside_range(tier, approved.amount_fen)
     if outside is not None:
         return Reason("outside_range", f"《{policy.title}》「{item.name}」：{outside}")
-    months = months_trained(periods) if tier is not None and isinstance(tier.subsidy, Monthly) else None
+    monthly = tier is not None and isinstance(tier.subsidy, Monthly)
+    months = months_trained(periods, training) if monthly else None
+    if months == 0 and training is not None:
+        return _no_training(item, policy)
     claim = Claim(service.charge_fen, service.insurance_paid_fen, already.application_fen, months)
     try:
         bound = None if tier is None else bound_of(tier.subsidy, claim)
@@ -267,6 +273,12 @@ def _payee(match: Match, item: ItemStandard, tier: Standard | None) -> str:
     if item.kind == ALLOWANCE or reimbursed or approved is None or approved.institution is None:
         return person_account(service.person)
     return service_institution_account(service.institution)
+
+
+def _no_training(item: ItemStandard, policy: Policy) -> Reason:
+    trained = policy.items[item.paid_for_months_of or ""].name
+    text = f"「{item.name}」按在定点康复服务机构训练的月数支付：服务周期内没有已批准并记录的「{trained}」"
+    return Reason("nothing_to_pay", text)
 
 
 def _tiered(item: ItemStandard) -> str:

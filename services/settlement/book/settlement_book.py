@@ -60,7 +60,7 @@ from services.settlement.book.facts import (
 )
 from services.settlement.book.names import item_name, named
 from services.settlement.book.policy import Policy, PolicySet, Unstated
-from services.settlement.book.pricing import applicant_of, price_fee, price_subsidy
+from services.settlement.book.pricing import Period, applicant_of, price_fee, price_subsidy
 from services.settlement.book.standards import split_fen
 from services.settlement.book.supplements import price_supplement, supplement_key
 
@@ -105,6 +105,12 @@ class SettlementBook:
             for code, item in policy.items.items()
             if item.supplements
         }  # item -> its supplements' codes, in any of the jurisdiction's policies
+        self._allowances_of: dict[str, frozenset[str]] = {}  # training item -> the items paid for its months
+        for policy in policies:
+            for code, item in policy.items.items():
+                if policy.jurisdiction == jurisdiction and item.paid_for_months_of is not None:
+                    known = self._allowances_of.get(item.paid_for_months_of, frozenset())
+                    self._allowances_of[item.paid_for_months_of] = known | {code}
         self._on_fact: dict[type, Callable[..., list[Posting]]] = {
             PersonSurveyed: self._on_survey,
             PersonAssessed: self._on_assessment,
@@ -121,9 +127,12 @@ class SettlementBook:
             return []
         self._seen.add(fact.event_id)
         on_fact = self._on_fact.get(type(fact))
-        if on_fact is not None:
-            return on_fact(fact)
-        raise TypeError(f"not a settlement fact: {fact!r}")
+        if on_fact is None:
+            raise TypeError(f"not a settlement fact: {fact!r}")
+        postings: list[Posting] = on_fact(fact)
+        if self._allowances_of and isinstance(fact, ServiceRecorded | ItemsApproved | InstitutionChanged):
+            postings += self._allowances_after(fact)
+        return postings
 
     def unsettled(self) -> list[Unsettled]:
         """Facts waiting for a partner or refused by a rule, by subject."""
@@ -459,11 +468,41 @@ class SettlementBook:
 
     def _subsidy(self, match: Match, already: Cumulated, counted: list[ServiceRecorded]) -> Priced | None:
         periods = [(service.period_start, service.period_end) for service in counted]
-        priced = price_subsidy(match, already, periods)
+        trained = match.policy.items[match.service.item].paid_for_months_of
+        training = None if trained is None else self._training_periods(match.service.person, trained)
+        priced = price_subsidy(match, already, periods, training)
         if isinstance(priced, Reason):
             self._note(match.service.delivery, priced, *match.sources, person=match.service.person)
             return None
         return priced
+
+    # -- allowances paid for the months of training ---------------------------------------------
+    def _allowances_after(self, fact: ServiceRecorded | ItemsApproved | InstitutionChanged) -> list[Posting]:
+        """A fact about a person's training may change the months their allowance is paid for: settle the
+        allowance again, any difference dated the day the fact arrived."""
+        approval = self._subsidies.approvals.get(fact.application)
+        person = fact.person if isinstance(fact, ServiceRecorded | ItemsApproved) else None
+        person = person or (approval.person if approval is not None else None)
+        groups = self._subsidies.groups_of_person.get(person or "", [])
+        if not any(item in self._allowances_of for _, item in groups):
+            return []  # no training of the person, or the fact is not about one
+        allowances = {code for _, item in groups for code in self._allowances_of.get(item, ())}
+        return self._settle_groups([group for group in groups if group[1] in allowances], fact)
+
+    def _training_periods(self, person: str, training: str) -> list[Period]:
+        """The service periods of the person's training that counts: signed, of the person's approved item,
+        at the institution in charge (the rules a training record is paid by)."""
+        periods = []
+        for group in self._subsidies.groups_of_person.get(person, []):
+            approval = self._subsidies.approvals.get(group[0])
+            if group[1] != training or approval is None:
+                continue
+            for delivery in self._subsidies.groups[group]:
+                service = self._subsidies.records[delivery]
+                institution, _ = self._institution_on(service, approval)
+                if mismatch(service, approval, institution) is None:
+                    periods.append((service.period_start, service.period_end))
+        return periods
 
     # -- shared ---------------------------------------------------------------------------------
     def _settle(

@@ -131,15 +131,27 @@ def _why(figure: int | Unstated | DeploymentInput) -> str:
     return f"未载明：{figure.unstated}" if isinstance(figure, Unstated) else "已载明"
 
 
-def months_trained(periods: Iterable[tuple[date | None, date | None]]) -> int | None:
-    """训练月数: the calendar months the service periods cover, each counted once; None when a record carries
-    no period. A month with any day of training counts (the seeds do not define part of a month)."""
+def months_trained(
+    periods: Iterable[tuple[date | None, date | None]],
+    within: Iterable[tuple[date | None, date | None]] | None = None,
+) -> int | None:
+    """训练月数: the calendar months the service periods cover, each counted once, and when ``within`` is
+    given only those it covers too (an allowance's months that recorded training covers); None when a record
+    carries no period. A month with any day counts (the seeds do not define part of a month)."""
+    months = _months_of(periods)
+    if months is not None and within is not None:
+        covering = _months_of(within)
+        months = None if covering is None else months & covering
+    return None if months is None else len(months)
+
+
+def _months_of(periods: Iterable[tuple[date | None, date | None]]) -> set[int] | None:
     months: set[int] = set()
     for start, end in periods:
         if start is None or end is None:
             return None
         months.update(range(start.year * 12 + start.month, end.year * 12 + end.month + 1))
-    return len(months)
+    return months
 
 
 def bound_of(subsidy: Subsidy, claim: Claim) -> int | None:
