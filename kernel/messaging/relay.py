@@ -184,14 +184,25 @@ class OutboxRelay:
         (the indexed ``published_at``), less ``CLOCK_MARGIN_MS`` for clocks that disagree: the check
         costs the events published since the slowest group's position, not the whole outbox (issue 16:
         a check read all of them, 4.5-9 s and 382 MB at a million published events, bench/scale.py).
-        The caller keeps those at or after the floor exactly.
+        Of those, the database hands over only the entries whose ids may be at or after the floor, compared
+        as text: entry ids whose milliseconds have as many digits as the floor's (13, from 2001 to 2286)
+        sort as text as they do as numbers, and any other id is handed over too. Without that, every
+        check read an hour of published events (an event read 720 times by a check every 5 s, ~1.7 µs
+        each: at 100 events/s, ~0.6 s of CPU every check). The caller keeps those at or after the floor
+        exactly.
         """
-        query = select(
-            outbox_table.c.position, outbox_table.c.stream_entry_id, outbox_table.c.event_id
-        ).where(outbox_table.c.published_at.is_not(None))
+        entry_id = outbox_table.c.stream_entry_id
+        query = select(outbox_table.c.position, entry_id, outbox_table.c.event_id).where(
+            outbox_table.c.published_at.is_not(None)
+        )
         if floor[0] > CLOCK_MARGIN_MS:
             since = datetime.fromtimestamp((floor[0] - CLOCK_MARGIN_MS) / 1000, UTC)
-            query = query.where(outbox_table.c.published_at >= since)
+            milliseconds = str(floor[0])
+            same_digits = "_" * len(milliseconds) + "-%"
+            query = query.where(
+                outbox_table.c.published_at >= since,
+                (entry_id >= milliseconds) | entry_id.not_like(same_digits),
+            )
         with self.store.reading() as unit:
             return [
                 (position, entry_id, event_id) for position, entry_id, event_id in unit.session.execute(query)
