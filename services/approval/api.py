@@ -75,7 +75,9 @@ def submit_application(
     require_area(caller, body.street)
     submission = commands.submission(body)
     with command.unit() as unit:
-        application = handlers.submit_application(unit, jurisdiction, submission)
+        application = handlers.submit_application(
+            unit, jurisdiction, submission, lambda street, community: require_area(caller, street, community)
+        )
         location = f"/applications/{application.application_id}"
         return command.answer(accepted_view(application), status=201, location=location)
 

@@ -67,6 +67,9 @@ class Referral:
     to_institution_id: str
     to_service_institution: bool
     """False for an escalation to a city-level assessment institution: it backs no application."""
+    street: str | None = None
+    """Street 街道 the person is registered in (None: issued before referrals carried it)."""
+    community: str | None = None
 
 
 @dataclass(frozen=True)

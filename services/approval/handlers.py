@@ -10,6 +10,7 @@ from uuid import UUID
 from rehab_contracts import EventEnvelope, EventPayload, ReferralIssued
 
 from kernel.domain.clock import today
+from kernel.domain.rejections import CommandRejected
 from kernel.reference import Jurisdiction, Quota
 from kernel.store.store import EventStore, UnitOfWork
 from services.approval.domain import Application
@@ -17,6 +18,7 @@ from services.approval.events import (
     ApplicationEvent,
     Approval,
     InstitutionChange,
+    Referral,
     Rejection,
     Review,
     Submission,
@@ -42,17 +44,51 @@ Guard = Callable[[Application], None]
 """The caller's check of the application a command loaded (the access layer's street check); raises."""
 
 
-def submit_application(unit: UnitOfWork, jurisdiction: Jurisdiction, submission: Submission) -> Application:
+AreaGuard = Callable[[str, str | None], None]
+"""The caller's check of the street and community the applicant is registered in; raises."""
+
+
+def submit_application(
+    unit: UnitOfWork, jurisdiction: Jurisdiction, submission: Submission, check: AreaGuard | None = None
+) -> Application:
+    referrals = tuple(referrals_of(unit, submission.person_id))
+    registered = registered_area(referrals)
+    if registered is not None:
+        require_registered_street(submission, registered[0])
+        if check is not None:
+            check(*registered)
     context = SubmissionContext(
         today=today(),
         streets=frozenset(jurisdiction.streets),
         designated=designated_items(jurisdiction),
-        referrals=tuple(referrals_of(unit, submission.person_id)),
+        referrals=referrals,
         other_applications=tuple(applications_held(unit, submission.person_id)),
     )
     events = Application.submit(submission, context)
     record(unit, Application(), 0, events, causation_id=referral_event_id(unit, events))
     return Application(events)
+
+
+def registered_area(referrals: tuple[Referral, ...]) -> tuple[str, str | None] | None:
+    """Street and community the person is registered in, as their latest referral carrying it says;
+    None when no referral of theirs does (all issued before referrals carried it)."""
+    placed = [referral for referral in referrals if referral.street is not None]
+    if not placed:
+        return None
+    latest = placed[-1]  # in the order they were issued
+    assert latest.street is not None
+    return latest.street, latest.community
+
+
+def require_registered_street(submission: Submission, street: str) -> None:
+    """A form is handed in by the street (its community) the applicant is registered in."""
+    if submission.street != street:
+        raise CommandRejected(
+            f"该残疾人登记在{street}街道，申请表“街道”填的是{submission.street}："
+            f"只能由其登记所在街道（社区）递交申请",
+            field="street",
+            code="approval.street.not_registered",
+        )
 
 
 def add_attachments(

@@ -184,6 +184,8 @@ def referrals_of(unit: UnitOfWork, person_id: UUID) -> list[Referral]:
             year=row["year"],
             to_institution_id=row["to_institution_id"],
             to_service_institution=row["to_kind"] == "service_institution",
+            street=row["street"],
+            community=row["community"],
         )
         for row in unit.session.execute(query).mappings()
     ]
@@ -230,6 +232,8 @@ def save_referral(unit: UnitOfWork, envelope: EventEnvelope, payload: ReferralIs
             items=json.dumps([str(item) for item in payload.items]),
             issued_on=payload.issued_on,
             year=payload.issued_on.year,
+            street=payload.street,
+            community=payload.community,
         )
     )
 

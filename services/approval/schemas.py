@@ -304,6 +304,10 @@ class ReferralView(BaseModel):
     to_kind: str
     items: list[CatalogueItem]
     issued_on: date
+    street: str | None = Field(
+        default=None, description="Street 街道 the person is registered in; null on older referrals."
+    )
+    community: str | None = Field(default=None, description="Community 社区 the person is registered in.")
 
 
 class QuotaView(BaseModel):

@@ -33,8 +33,11 @@ referrals = Table(
     Column("items", Text, nullable=False),
     Column("issued_on", Date, nullable=False),
     Column("year", Integer, nullable=False),
+    Column("street", String(50)),
+    Column("community", String(50)),
 )
-"""Projection of assessment.referral_issued: which items each person has been referred for."""
+"""Projection of assessment.referral_issued: which items each person has been referred for, and where the
+person is registered (street, community; NULL in referrals issued before the event carried them)."""
 
 service_cards = Table(
     "approval_service_cards",

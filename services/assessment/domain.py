@@ -137,6 +137,9 @@ class ReferralIssued:
     to_kind: str
     items: tuple[str, ...]
     issued_on: date
+    street: str | None = None
+    """Where the year's needs survey registered the person: only its applications may use the referral."""
+    community: str | None = None
 
 
 AssessmentEvent = AssessmentCompleted | ReferralIssued

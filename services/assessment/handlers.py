@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from uuid import UUID
 
 from rehab_contracts import SURVEY_STREAM, EventEnvelope, EventPayload, NeedSurveyed
@@ -14,9 +15,11 @@ from kernel.store.store import EventStore, UnitOfWork
 from services.assessment import projection
 from services.assessment.domain import (
     Assessment,
+    AssessmentCompleted,
     AssessmentEvent,
     AssessmentRequest,
     Network,
+    ReferralIssued,
     ReferralRequest,
 )
 from services.assessment.translation import domain_events, new_event
@@ -51,19 +54,31 @@ def issue_referral(
 ) -> UUID:
     """Refer (or escalate) the assessment's needs; returns the referral id."""
     envelopes = _load(unit, assessment_id)
-    assessment = Assessment.from_history(domain_events(envelopes))
+    history = domain_events(envelopes)
+    assessment = Assessment.from_history(history)
     check(assessment)
-    decided = assessment.issue_referral(request, network=network, today=today())
-    completed = envelopes[0]
+    completed = history[0]
+    assert isinstance(completed, AssessmentCompleted)
+    decided = [
+        _in_registered_area(unit, event, completed.assessment_year)
+        for event in assessment.issue_referral(request, network=network, today=today())
+    ]
+    first = envelopes[0]
     _save(
         unit,
         assessment_id,
         envelopes[-1].version,
         decided,
-        correlation_id=completed.correlation_id,
-        causation_id=completed.event_id,
+        correlation_id=first.correlation_id,
+        causation_id=first.event_id,
     )
     return decided[0].referral_id
+
+
+def _in_registered_area(unit: UnitOfWork, event: ReferralIssued, year: int) -> ReferralIssued:
+    """A referral names the street and community the person is registered in (the year's survey)."""
+    street, community = projection.registered_area(unit.session, event.person_id, year)
+    return replace(event, street=street, community=community)
 
 
 def load_assessment(store: EventStore, assessment_id: UUID) -> Assessment:

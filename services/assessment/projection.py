@@ -180,6 +180,16 @@ def case_of(session: Session, person_id: UUID, year: int) -> Case:
     )
 
 
+def registered_area(session: Session, person_id: UUID, year: int) -> tuple[str | None, str | None]:
+    """Street and community the year's needs survey placed the person in (None, None: not surveyed)."""
+    row = session.execute(
+        select(worklist_table.c.street, worklist_table.c.community).where(
+            (worklist_table.c.person_id == str(person_id)) & (worklist_table.c.year == year)
+        )
+    ).first()
+    return (row.street, row.community) if row is not None else (None, None)
+
+
 def _surveyed_needs(row: Any) -> SurveyedNeeds:
     return SurveyedNeeds(
         person_id=UUID(row["person_id"]),

@@ -65,6 +65,8 @@ def domain_event(envelope: EventEnvelope) -> AssessmentEvent:
             to_kind=payload.to_kind.value,
             items=tuple(item.value for item in payload.items),
             issued_on=payload.issued_on,
+            street=payload.street,
+            community=payload.community,
         )
     raise ValueError(f"{envelope.event_type} is not an event of the assessment aggregate")
 
@@ -96,6 +98,8 @@ def new_event(event: AssessmentEvent, *, correlation_id: UUID | None, causation_
             to_kind=ReferralTarget(event.to_kind),
             items=[CatalogueItem(item) for item in event.items],
             issued_on=event.issued_on,
+            street=event.street,
+            community=event.community,
         )
         day = event.issued_on
     return NewEvent(

@@ -9,7 +9,16 @@ from uuid import UUID
 from pydantic import Field, model_validator
 
 from rehab_contracts.envelope import EventPayload
-from rehab_contracts.events.common import InstitutionId, LongText, PersonId, Text, Year, require_unique
+from rehab_contracts.events.common import (
+    Community,
+    InstitutionId,
+    LongText,
+    PersonId,
+    Street,
+    Text,
+    Year,
+    require_unique,
+)
 from rehab_contracts.streams import ASSESSMENT, ASSESSMENT_STREAM
 from rehab_contracts.vocabulary import AssessmentMode, CatalogueItem, InstitutionLevel, ReferralTarget
 
@@ -98,6 +107,20 @@ class ReferralIssued(EventPayload):
         examples=[["low_vision_training"]],
     )
     issued_on: date = Field(description="Date the referral was issued.", examples=["2024-10-22"])
+    street: Street | None = Field(
+        default=None,
+        description=(
+            "Street 街道 the person is registered in, as the needs survey of the assessed year said: only "
+            "that street (its communities) may hand in an application the referral backs. Null on referrals "
+            "issued before it was carried."
+        ),
+        examples=["人和"],
+    )
+    community: Community | None = Field(
+        default=None,
+        description="Community 社区 the person is registered in, from the same survey; null as ``street``.",
+        examples=["人和社区"],
+    )
 
     @model_validator(mode="after")
     def _refers_somewhere_else(self) -> ReferralIssued:
