@@ -146,10 +146,28 @@ def _application_page(
         done=done,
         declining=declining,
         reason=reason,
+        returning={
+            str(sign_off["proposal_id"])
+            for sign_off in form.get("pending_sign_offs", [])
+            if returns(sign_off)
+        },
         form_key=new_form_key(),
         institutions=_institutions(request),
         names=names_of(request, clerk, [form["person_id"]], purpose="审批：查看补助申请审批表"),
     )
+
+
+def returns(sign_off: dict[str, Any]) -> bool:
+    """Whether the proposed block says no: 社区/街道 不同意 returns the application, 残联办 rejects it
+    whole. Its confirmation is asked twice (the console's own step; the service decides the rest)."""
+    proposed = sign_off.get("proposed") or {}
+    if sign_off.get("block") in ("community", "street"):
+        return proposed.get("endorsed") is False
+    return sign_off.get("block") == "decision" and proposed.get("outcome") == "rejected"
+
+
+RETURNS_CONFIRMED = "returns_confirmed"
+"""The field of the second step's form: the signatory saw that the block returns the application."""
 
 
 @router.get("/applications/{application_id}/sign-offs/{block}/{decision}")
@@ -164,6 +182,23 @@ def sign(request: Request, sent: Sent, application_id: UUID, block: str, decisio
     if block not in BLOCK_PATHS or decision not in ("confirmations", "declines"):
         raise ServiceRefused(Problem(404, "console.not_found", "没有这个签字栏"))
     body: dict[str, Any] = {"proposal_id": sent.form.get("proposal_id")}
+    if decision == "confirmations" and sent.form.get(RETURNS_CONFIRMED) != "yes":
+        form = _get(request, sent.clerk, f"/applications/{application_id}", "查看补助申请审批表")
+        pending = [
+            sign_off
+            for sign_off in form.get("pending_sign_offs", [])
+            if str(sign_off["proposal_id"]) == body["proposal_id"] and sign_off["block"] == block
+        ]
+        if pending and returns(pending[0]):  # nothing sent yet: the signatory confirms what it means
+            return render(
+                request,
+                "approval/confirm_return.html",
+                application=form,
+                sign_off=pending[0],
+                form_key=sent.form_key,
+                institutions=_institutions(request),
+                names=names_of(request, sent.clerk, [form["person_id"]], purpose="审批：确认签字"),
+            )
     if decision == "declines":
         body["reason"] = sent.form.get("reason").strip()
     path = f"/applications/{application_id}/{BLOCK_PATHS[block]}/{decision}"

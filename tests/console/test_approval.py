@@ -113,6 +113,12 @@ def test_each_level_signs_in_person_and_the_district_office_decides_item_by_item
     screenshot(office, "22-decision-form")
     office.get_by_role("button", name="提出残联办意见并签字").click()
     office.wait_for_url(re.compile(r"\?done=proposed"))
+    reviewer = pages("区残联办复核人")
+    reviewer.goto(f"/approval/applications/{application_id}")
+    pending = reviewer.locator("#sign-offs").inner_text()  # what the signatory signs, before signing it
+    assert "逐项审批" in pending and "中途盲者心理疏导" in pending and "定额补助 200.00元" in pending
+    assert f"{JOURNEY_YEAR}年5月20日" in pending
+    screenshot(reviewer, "28-pending-decision-shown")
     for signer in ("区残联办复核人", "区残联办经办人"):
         confirm(pages(signer), application_id, "残联办意见")
     office.goto(f"/approval/applications/{application_id}")
@@ -200,3 +206,37 @@ def test_the_district_office_changes_an_items_institution_with_its_three_signatu
     changes = office.locator("section[aria-labelledby=changes]").inner_text()
     assert "区第二人民医院" in changes and f"{JOURNEY_YEAR}年6月1日" in changes
     assert_accessible(office)
+
+
+def test_a_block_that_returns_the_application_shows_its_opinion_and_is_confirmed_in_a_second_step(
+    pages: Any, stack: Stack
+) -> None:
+    application_id = applied(stack, 65)
+    community = pages("鸳鸯社区协调员")
+    community.goto(f"/approval/applications/{application_id}/review")
+    community.get_by_label("不同意（退回申请）").check()
+    community.get_by_label(re.compile("^意见")).fill("经入户核查，户籍不在本社区")
+    community.get_by_label(re.compile("^签署日期")).fill(f"{JOURNEY_YEAR}-05-08")
+    community.get_by_label(re.compile("^负责人")).fill("鸳鸯社区主任")
+    community.get_by_role("button", name="提出本栏意见并签字").click()
+    community.wait_for_url(re.compile(r"\?done=proposed"))
+
+    chief = pages("鸳鸯社区主任")
+    chief.goto(f"/approval/applications/{application_id}")
+    pending = chief.locator("#sign-offs").inner_text()
+    assert "不同意（退回申请）：经入户核查，户籍不在本社区" in pending
+    assert f"{JOURNEY_YEAR}年5月8日" in pending
+    screenshot(chief, "29-returning-block-shown")
+    chief.get_by_role("button", name="本人确认签字（社区意见）").click()
+    # The first click sends nothing: a page says what the signature does and asks again.
+    assert "不同意，签字生效后申请将被退回" in chief.locator("main").inner_text()
+    with stack.api("approval", "鸳鸯社区主任") as api:
+        still = api.get(f"/applications/{application_id}").json()
+    assert still["status"] == "awaiting_community_review" and len(still["pending_sign_offs"]) == 1
+    assert_accessible(chief)
+    screenshot(chief, "29b-confirm-return")
+    chief.get_by_role("button", name="确认签字：不同意，退回申请").click()
+    chief.wait_for_url(re.compile(r"\?done=effective"))
+    assert "已退回" in chief.locator(".subtitle").inner_text()
+    items = chief.get_by_role("table").first.inner_text()
+    assert "未审批（申请已退回）" in items and "待审批" not in items

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -56,3 +56,9 @@ class SignOffView(BaseModel):
     declined_by: str | None = None
     decline_reason: str | None = None
     application_status: str = Field(description="Where the application stands after this step.")
+    proposed: dict[str, Any] | None = Field(
+        default=None,
+        description="The block as proposed (the request's body as its proposer sent it): the opinion "
+        "(endorsed, opinion), the decision (outcome, approved_items with subsidy_mode and amount_fen, "
+        "rejected_items, reason) or the change, which each signatory confirms as it reads here.",
+    )

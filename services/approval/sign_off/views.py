@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from fastapi.responses import JSONResponse
 
 from kernel.access.auth import Principal
@@ -37,6 +39,7 @@ def sign_off_view(proposal: Proposal, application: Application) -> SignOffView:
         declined_by=declined.signer if declined else None,
         decline_reason=declined.reason if declined else None,
         application_status=str(application.status),
+        proposed=json.loads(proposal.proposed.command),
     )
 
 
