@@ -11,7 +11,7 @@ from rehab_contracts import Signatories
 
 from kernel.access.access import Caller, Forbidden
 from kernel.access.auth import Principal, Role
-from kernel.access.scopes import require_area, require_district, require_signatory, visible_area
+from kernel.access.scopes import area_of, require_area, require_district, require_signatory, visible_area
 from kernel.domain.clock import today
 from kernel.domain.rejections import CommandRejected
 from kernel.http import MAX_QUERY_TEXT, Command, KeyedCommand, Limit, Offset, Runtime, jurisdiction_of
@@ -283,17 +283,23 @@ def list_applications(
     "/referrals",
     tags=["referrals"],
     summary="Referrals 转介 that have reached approval, a page at a time (X-Total-Count)",
+    description=(
+        "A street's (community's) user sees the referrals of persons registered in their street (community) "
+        "only; a referral issued before referrals carried the street is listed to district users alone."
+    ),
     responses=PAGED,
 )
 def list_referrals(
     runtime: Runtime,
+    caller: Caller,
     request: Request,
     response: Response,
     person_id: Annotated[UUID | None, Query(description="The referred person.")] = None,
     limit: Limit = MAX_PAGE,
     offset: Offset = 0,
 ) -> list[ReferralView]:
-    found = handlers.list_referrals(runtime.store, person_id)
+    area = area_of(caller)
+    found = handlers.list_referrals(runtime.store, person_id, area.street, area.community)
     shown = page_of(found, limit=limit, offset=offset, request=request, response=response)
     return [ReferralView.model_validate(row) for row in shown]
 

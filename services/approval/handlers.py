@@ -261,9 +261,14 @@ def overdue_applications(
     )
 
 
-def list_referrals(store: EventStore, person_id: UUID | None = None) -> list[dict[str, object]]:
+def list_referrals(
+    store: EventStore,
+    person_id: UUID | None = None,
+    street: str | None = None,
+    community: str | None = None,
+) -> list[dict[str, object]]:
     with store.reading() as unit:
-        return referral_rows(unit, person_id)
+        return referral_rows(unit, person_id, street, community)
 
 
 def designated_items(jurisdiction: Jurisdiction) -> Mapping[str, frozenset[str]]:

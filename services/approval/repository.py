@@ -238,8 +238,19 @@ def save_referral(unit: UnitOfWork, envelope: EventEnvelope, payload: ReferralIs
     )
 
 
-def referral_rows(unit: UnitOfWork, person_id: UUID | None = None) -> list[dict[str, object]]:
+def referral_rows(
+    unit: UnitOfWork,
+    person_id: UUID | None = None,
+    street: str | None = None,
+    community: str | None = None,
+) -> list[dict[str, object]]:
+    """Referrals in the order issued; of a street (community) when given: a referral that does not say
+    where the person is registered (issued before referrals carried it) is then left out."""
     query = select(tables.referrals).order_by(tables.referrals.c.issued_on)
     if person_id is not None:
         query = query.where(tables.referrals.c.person_id == str(person_id))
+    if street is not None:
+        query = query.where(tables.referrals.c.street == street)
+    if community is not None:
+        query = query.where(tables.referrals.c.community == community)
     return [{**row, "items": json.loads(row["items"])} for row in unit.session.execute(query).mappings()]

@@ -88,3 +88,29 @@ def test_the_referral_list_shows_where_the_person_is_registered(
     district = deployment.bearer("赵主任", "approval", "district", "responsible")
     [shown] = client.get("/referrals", params={"person_id": str(person_id)}, headers=district).json()
     assert (shown["street"], shown["community"]) == ("人和", "人和社区")
+
+
+def test_streets_and_communities_list_only_the_referrals_of_their_own_residents(
+    client: TestClient, deployment: Deployment
+) -> None:
+    renhe_person = registered_in(client, "人和", "人和社区")
+    jinyu_person = registered_in(client, "鸳鸯", "金渝社区")
+    neighbour_person = registered_in(client, "鸳鸯", "鸳鸯社区")
+    unplaced_person = registered_in(client, None, None)
+
+    def listed(headers: dict[str, str]) -> set[str]:
+        response = client.get("/referrals", headers=headers)
+        assert response.status_code == 200, response.text
+        assert int(response.headers["X-Total-Count"]) == len(response.json())
+        return {referral["person_id"] for referral in response.json()}
+
+    yuanyang_street = deployment.bearer("冯干事", "approval", "street:鸳鸯", "handler")
+    jinyu = deployment.bearer("吴干事", "approval", YUANYANG_COMMUNITY, "handler")
+    district = deployment.bearer("赵主任", "approval", "district", "responsible")
+    assert listed(yuanyang_street) == {str(jinyu_person), str(neighbour_person)}
+    assert listed(jinyu) == {str(jinyu_person)}
+    assert listed(district) == {
+        str(p) for p in (renhe_person, jinyu_person, neighbour_person, unplaced_person)
+    }
+    other = client.get("/referrals", params={"person_id": str(renhe_person)}, headers=jinyu)
+    assert other.status_code == 200 and other.json() == []
