@@ -37,6 +37,17 @@ credentials = Table(
     Column("locked_until", Float, nullable=True),
 )
 
+login_failures = Table(
+    "console_login_failures",
+    metadata,
+    Column("user", String(200), primary_key=True),
+    Column("failed_logins", Integer, nullable=False, default=0),
+    Column("last_failed_at", Float, nullable=True),
+    Column("locked_until", Float, nullable=True),
+)
+"""Wrong passwords given for names that have no password here: counted as for a real user, so a name's
+back-off and lock-out answers never tell whether it exists; rows a day quiet are dropped."""
+
 sessions = Table(
     "console_sessions",
     metadata,
