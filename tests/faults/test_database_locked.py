@@ -59,6 +59,12 @@ def unpublished_event_ids(database: Path) -> list[str]:
         store.engine.dispose()
 
 
+def least_deliveries(client: redis.Redis, stream: str, group: str) -> int:
+    """The fewest deliveries of an entry the group has pending on the stream (0 when none is pending)."""
+    pending = client.xpending_range(stream, group, min="-", max="+", count=1000)
+    return min((int(entry["times_delivered"]) for entry in pending), default=0)
+
+
 def register(deployment: Deployment, key: str) -> httpx.Response:
     journey = deployment.journey
     body = {**certified_adult(801, street="金山"), "registered_on": journey.day(3, 1)}
@@ -135,7 +141,13 @@ def test_a_consumer_whose_database_stays_locked_past_its_delivery_budget_dead_le
             driver = LoadDriver(deployment, first=2800, persons=6, pause=0.05)
             driver.start()
             accepted = driver.finish()
-            time.sleep(10.0)  # claimed every second: far more deliveries than the budget of 3
+            # Claimed after 1 s idle, then after the doubling back-off: each entry delivered past the
+            # budget of 3 (what Redis counts, as the consumer reads it) while the lock lasts.
+            wait_until(
+                "settlement has had each of its entries delivered 5 times",
+                lambda: least_deliveries(letters, SURVEY_STREAM, "settlement") >= 5,
+                timeout=60.0,
+            )
 
         results = wait_clean(deployment, timeout=45.0)
 
