@@ -50,6 +50,30 @@ BLOCK_PATHS = {
 }
 
 
+PROPOSERS = {
+    "community": ("handler", "responsible"),
+    "street": ("handler", "reviewer", "responsible"),
+    "decision": ("responsible",),
+    "institution_change": ("responsible",),
+}
+"""Who may propose (record and sign first) each block, as the service checks it (services/approval/
+api.py: REVIEW_SIGNERS, _require_district_sign_off): presentation only, the service decides."""
+PROPOSED_BY = {
+    "community": "社区意见由本社区的经办人或负责人填写并签字",
+    "street": "街道意见由街道办事处的经办人、复核人或负责人填写并签字",
+    "decision": "残联办意见由区残联办负责人填写并签字；复核人、经办人在其提出后各自登录确认",
+    "institution_change": "变更服务机构由区残联办负责人提出并签字；复核人、经办人在其提出后各自登录确认",
+}
+"""The one-line note a clerk who may not propose a block reads in place of its button."""
+
+
+def may_propose(clerk: Clerk, block: str) -> bool:
+    """Whether the clerk holds a role that may propose ``block`` (and the level's scope)."""
+    scope = {"community": "community", "street": "street"}.get(block, "district")
+    held = {str(role) for role in clerk.user.roles}
+    return clerk.scope.kind == scope and any(role in held for role in PROPOSERS.get(block, ()))
+
+
 def _get(request: Request, clerk: Clerk, path: str, purpose: str, **params: Any) -> Any:
     return console_of(request).agencies.get(APPROVAL, path, user=clerk.name, purpose=purpose, params=params)
 
@@ -146,6 +170,8 @@ def _application_page(
         done=done,
         declining=declining,
         reason=reason,
+        may_propose={block: may_propose(clerk, block) for block in PROPOSERS},
+        proposed_by=PROPOSED_BY,
         returning={
             str(sign_off["proposal_id"])
             for sign_off in form.get("pending_sign_offs", [])
@@ -217,6 +243,8 @@ def sign(request: Request, sent: Sent, application_id: UUID, block: str, decisio
 
 @router.get("/applications/{application_id}/review")
 def review_form(request: Request, clerk: SignedIn, application_id: UUID) -> Response:
+    if not may_propose(clerk, _level(clerk)):
+        return RedirectResponse(f"/approval/applications/{application_id}", status_code=303)
     form = _get(request, clerk, f"/applications/{application_id}", "填写审核意见")
     defaults = {"reviewed_on": date.today().isoformat(), "endorsed": "yes", **_own_role(clerk)}
     typed = kept_form(request, clerk) or FormValues.of(defaults)
@@ -232,6 +260,8 @@ def review(request: Request, sent: Sent, application_id: UUID) -> Response:
 
 @router.get("/applications/{application_id}/decision")
 def decision_form(request: Request, clerk: SignedIn, application_id: UUID) -> Response:
+    if not may_propose(clerk, "decision"):
+        return RedirectResponse(f"/approval/applications/{application_id}", status_code=303)
     form = _get(request, clerk, f"/applications/{application_id}", "区残联办审批")
     defaults: dict[str, Any] = {
         "decided_on": date.today().isoformat(),
@@ -394,6 +424,8 @@ def _submission_page(
 
 @router.get("/applications/{application_id}/institution-change")
 def institution_change_form(request: Request, clerk: SignedIn, application_id: UUID) -> Response:
+    if not may_propose(clerk, "institution_change"):
+        return RedirectResponse(f"/approval/applications/{application_id}", status_code=303)
     form = _get(request, clerk, f"/applications/{application_id}", "变更服务机构")
     defaults = {"decided_on": date.today().isoformat(), **_own_role(clerk)}
     typed = kept_form(request, clerk) or FormValues.of(defaults)

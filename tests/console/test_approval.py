@@ -90,6 +90,14 @@ def test_each_level_signs_in_person_and_the_district_office_decides_item_by_item
     for signer in ("鸳鸯街道复核人", "鸳鸯街道负责人"):
         confirm(pages(signer), application_id, "街道意见")
 
+    office_handler = pages("区残联办经办人")  # signs 残联办意见 only after the 负责人 proposed it
+    office_handler.goto(f"/approval/applications/{application_id}")
+    assert office_handler.get_by_role("link", name=re.compile("填写残联办意见")).count() == 0
+    assert "残联办意见由区残联办负责人填写并签字" in office_handler.locator(".who-signs").inner_text()
+    screenshot(office_handler, "21b-decision-not-for-the-handler")
+    office_handler.goto(f"/approval/applications/{application_id}/decision")
+    assert office_handler.url.endswith(f"/approval/applications/{application_id}")
+
     office = pages("区残联办负责人")
     office.goto("/approval")
     waiting = office.locator("section[aria-labelledby=waiting]").inner_text()
@@ -184,6 +192,10 @@ def test_the_district_office_changes_an_items_institution_with_its_three_signatu
     pages: Any, stack: Stack
 ) -> None:
     application_id, _person = stack.approved(64, ["orientation_mobility_training"])
+    reviewer = pages("区残联办复核人")
+    reviewer.goto(f"/approval/applications/{application_id}")
+    assert reviewer.get_by_role("link", name="变更服务机构").count() == 0
+    assert "变更服务机构由区残联办负责人提出" in reviewer.locator(".who-signs").inner_text()
     office = pages("区残联办负责人")
     office.goto(f"/approval/applications/{application_id}")
     office.get_by_role("link", name="变更服务机构").click()
