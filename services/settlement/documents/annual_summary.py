@@ -23,6 +23,7 @@ from sqlalchemy import Engine
 from kernel.access.audit import printable
 from kernel.reference import Jurisdiction
 from kernel.reference.jurisdiction import Forms
+from services.settlement.documents.cells import as_text
 from services.settlement.documents.labels import SEXES, item_name
 from services.settlement.documents.person_keys import PersonKeys
 from services.settlement.documents.register import (
@@ -199,7 +200,7 @@ def annual_summary_xlsx(forms: list[CommunityForm], signatures: Signatures = Sig
     for form in forms:
         _sheet(workbook.create_sheet(_sheet_title(form.community)), form, signatures)
     buffer = io.BytesIO()
-    workbook.save(buffer)
+    as_text(workbook).save(buffer)
     return buffer.getvalue()
 
 

@@ -12,6 +12,7 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from services.settlement.documents.cells import as_text
 from services.settlement.documents.chain import LEVEL_NAMES, ChainReport, Counts, Level, report_date
 from services.settlement.documents.labels import rule_name
 
@@ -82,7 +83,7 @@ def chain_xlsx(report: ChainReport) -> bytes:
     if report.spending is not None:
         _spending_sheet(workbook, report)
     buffer = io.BytesIO()
-    workbook.save(buffer)
+    as_text(workbook).save(buffer)
     return buffer.getvalue()
 
 

@@ -20,6 +20,7 @@ from rehab_contracts import EventEnvelope
 from sqlalchemy import Engine, or_, select
 
 from kernel.reference import Jurisdiction
+from services.settlement.documents.cells import as_text, csv_text
 from services.settlement.documents.labels import item_name, rule_name, yuan_plain
 from services.settlement.documents.person_keys import PersonKeys
 from services.settlement.documents.register import REGISTER_EVENT_TYPES, year_register
@@ -188,9 +189,9 @@ def statement_csv(statement: Statement) -> bytes:
     """UTF-8 with a byte-order mark, so spreadsheet programs read the Chinese right."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([_title(statement)])
+    writer.writerow([csv_text(_title(statement))])
     writer.writerow(COLUMNS)
-    writer.writerows(_rows(statement))
+    writer.writerows([csv_text(field) for field in row] for row in _rows(statement))
     for label, value in _totals(statement):
         writer.writerow([label, "", "", "", value])
     return buffer.getvalue().encode("utf-8-sig")
@@ -220,7 +221,7 @@ def statement_xlsx(statement: Statement) -> bytes:
     for column, width in zip("ABCDEFG", (12, 18, 38, 40, 14, 8, 38), strict=True):
         sheet.column_dimensions[column].width = width
     buffer = io.BytesIO()
-    workbook.save(buffer)
+    as_text(workbook).save(buffer)
     return buffer.getvalue()
 
 
