@@ -66,10 +66,10 @@ def approved(
     year: int,
     items: Iterable[tuple[str, str | None, str, int | None]],
     on: date,
+    area: str | None = None,
 ) -> ItemsApproved:
-    return ItemsApproved(
-        _event(), application, person, year, tuple(ApprovedItem(*item) for item in items), on
-    )
+    approved_items = tuple(ApprovedItem(*item) for item in items)
+    return ItemsApproved(_event(), application, person, year, approved_items, on, area=area)
 
 
 def recorded(
@@ -95,8 +95,9 @@ def pack_with_inputs(tmp_path: Path, jurisdiction: str, inputs: str) -> PolicySe
     """The shipped packs, with ``inputs`` ([[inputs]] tables) added to one pack's inputs.toml."""
     root = tmp_path / "jurisdictions"
     shutil.copytree(JURISDICTIONS_DIR, root)
-    with (root / jurisdiction / "inputs.toml").open("a", encoding="utf-8") as handle:
-        handle.write("\n" + inputs)
+    path = root / jurisdiction / "inputs.toml"
+    given = path.read_text(encoding="utf-8").replace("\ninputs = []\n", "\n")  # a pack that gives none
+    path.write_text(given + "\n" + inputs, encoding="utf-8")
     return load_policies(root)
 
 
@@ -285,3 +286,65 @@ def test_an_allowance_without_recorded_training_pays_nothing_and_says_why() -> N
     paid, codes = allowance_paid(ALLOWANCE_RECORD)
     assert paid == 0
     assert codes["al1"] == "nothing_to_pay"
+
+
+# -- 4. The policy in force when the service was delivered --------------------------------------------
+# Seed 004 (安残联〔2021〕8号) is the 2021 plan (「全年救助不少于1015名」, governing 2021): a training of the
+# 2021 programme delivered 2021-12-01..2022-01-31 and signed on 2022-01-31 is the 2021 plan's.
+# 「训练时间为10个月，不足10个月的，可根据当地每月补助标准，按救助对象训练月数补助康复费用」: 2 months x
+# 1,500 yuan (the 当地每月补助标准, a deployment input, given here) = 3,000 yuan, the charge being 3,000;
+# 「按照中央和省财政负担50%、市县财政负担50%」: 1,500 yuan = 150,000 fen from each.
+# Seed 002 「自公布之日起实施」 (2023-12-27): a service whose period began on 2023-12-26 was delivered
+# before the plan, so it is not paid though signed and approved in 2024 (no_policy, naming the day); one
+# that began on 2023-12-27 is paid 「一次性补贴300元」 = 30,000 fen.
+ANYANG_MONTHLY_INPUT = """
+[[inputs]]
+file = "policies/anyang-2021.toml"
+path = "items.children_rehab_training.standards.ten-months.subsidy.monthly_fen"
+fen = 150000
+source = "acceptance test: 1,500 yuan a month, a figure chosen for the test"
+"""
+ANYANG_CENTRE = "ay-children-centre"
+
+
+def test_a_training_of_the_2021_plan_signed_in_2022_is_paid_by_the_2021_plan(tmp_path: Path) -> None:
+    book = book_of("anyang", pack_with_inputs(tmp_path, "anyang", ANYANG_MONTHLY_INPUT))
+    items = [("children_rehab_training", ANYANG_CENTRE, "free", None)]
+    credited = fed(
+        book,
+        described("a-ay", "p-ay", "hearing", "other"),
+        approved("a-ay", "p-ay", 2021, items, date(2021, 11, 20), area="文峰区"),
+        recorded(
+            "d-ay", "a-ay", "p-ay", "children_rehab_training", ANYANG_CENTRE, 300000, 0,
+            (date(2021, 12, 1), date(2022, 1, 31)), year=2021,
+        ),
+    )  # fmt: skip
+    assert credited == {
+        f"service_institution:{ANYANG_CENTRE}": 300000,
+        "fund:anyang-central-provincial": -150000,
+        "fund:anyang-city-county": -150000,
+    }
+
+
+@pytest.mark.parametrize(("first_day", "paid_fen"), [(date(2023, 12, 26), 0), (date(2023, 12, 27), 30000)])
+def test_a_service_begun_before_shapingbas_plan_took_effect_is_not_paid(
+    first_day: date, paid_fen: int
+) -> None:
+    book = book_of("shapingba")
+    diagnosis = "suspected_disability_diagnosis"
+    credited = fed(
+        book,
+        described("a-dx", "p-dx", "hearing", "other"),
+        approved("a-dx", "p-dx", 2024, [(diagnosis, SPB_CENTRE, "free", None)], date(2024, 1, 2)),
+        recorded(
+            "d-dx", "a-dx", "p-dx", diagnosis, SPB_CENTRE, 50000, 0, (first_day, first_day),
+            signed_on=date(2024, 1, 5), year=2024,
+        ),
+    )  # fmt: skip
+    assert credited.get(f"service_institution:{SPB_CENTRE}", 0) == paid_fen
+    if not paid_fen:
+        [waiting] = book.unsettled()
+        assert (waiting.code, waiting.reason) == (
+            "no_policy",
+            "服务周期首日（2023年12月26日）没有施行中的结算政策",
+        )

@@ -397,8 +397,12 @@ class SettlementBook:
         if reason is not None:
             self._note(service.delivery, reason, *sources, person=service.person)
             return None
-        day = max(service.signed_on, approval.approved_on)
-        policy = self._policy_on(day, service.delivery, sources, service.person)
+        day = max(service.signed_on, approval.approved_on)  # the payment is due once both are there
+        # The policy is the one in force when the service was delivered: on the first day of its service
+        # period (a record logged without one: the day it was signed), as for the applicant and the
+        # institution in charge. Anyang's 2021 plan pays a training of 2021-12..2022-01 signed in 2022.
+        delivered = service.period_start or service.signed_on
+        policy = self._policy_on(delivered, service.delivery, sources, service.person, "服务周期首日")
         if policy is None:
             return None
         if policy.item(service.item) is None:
@@ -534,14 +538,19 @@ class SettlementBook:
         return postings
 
     def _policy_on(
-        self, day: date, subject: str, sources: tuple[str, ...], person: str | None = None
+        self, day: date, subject: str, sources: tuple[str, ...], person: str | None = None, what: str = ""
     ) -> Policy | None:
         try:
             policy = self._cache.in_force[day]
         except KeyError:  # the policy set never changes, so the policy in force on a day is cached
             policy = self._cache.in_force[day] = self._policies.in_force(self._jurisdiction, day)
         if policy is None:
-            reason = Reason("no_policy", f"{day.year}年{day.month}月{day.day}日没有施行中的结算政策")
+            on = (
+                f"{what}（{day.year}年{day.month}月{day.day}日）"
+                if what
+                else f"{day.year}年{day.month}月{day.day}日"
+            )
+            reason = Reason("no_policy", f"{on}没有施行中的结算政策")
             self._note(subject, reason, *sources, person=person)
         return policy
 
