@@ -8,7 +8,6 @@ Every call goes to the approval service as the signed-in clerk; it decides who m
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -31,6 +30,7 @@ from console.web import (
     render_answer,
     send_form,
 )
+from kernel.domain.clock import today
 
 router = APIRouter(prefix="/approval")
 
@@ -42,6 +42,8 @@ AWAITING = {
     "street": "awaiting_street_review",
     "decision": "awaiting_decision",
 }
+REVIEW_LEVELS = ("community", "street")
+"""The levels that take an application's papers (社区, 街道): they hand in its missing attachments."""
 BLOCK_PATHS = {
     "community": "reviews/community",
     "street": "reviews/street",
@@ -116,7 +118,10 @@ def worklist(request: Request, clerk: SignedIn) -> Response:
     )
     waiting.sort(key=lambda item: (item.get("decision_due_on") or "9999", item["serial_number"]))
     overdue = _get(request, clerk, "/applications/overdue", purpose) if level != "community" else []
-    shown = [item["person_id"] for item in (*awaiting_me, *waiting, *overdue)]
+    incomplete, incomplete_total = (
+        _page(request, clerk, purpose, status="incomplete") if level in REVIEW_LEVELS else ([], 0)
+    )
+    shown = [item["person_id"] for item in (*awaiting_me, *waiting, *overdue, *incomplete)]
     return render(
         request,
         "approval/worklist.html",
@@ -125,10 +130,12 @@ def worklist(request: Request, clerk: SignedIn) -> Response:
         waiting_total=waiting_total,
         to_sign=to_sign,
         overdue=overdue,
+        incomplete=incomplete,
+        incomplete_total=incomplete_total,
         approved=_page(request, clerk, purpose, status="approved", limit=1)[1],
         total=_page(request, clerk, purpose, limit=1)[1],
         review_days=request.app.state.jurisdiction.review_working_days,
-        today=date.today().isoformat(),
+        today=today().isoformat(),
         institutions=_institutions(request),
         names=names_of(request, clerk, shown, purpose=purpose),
     )
@@ -159,6 +166,7 @@ def _application_page(
     answer: Answer | None = None,
     declining: str = "",
     reason: str = "",
+    typed: FormValues | None = None,
 ) -> Response:
     problem = answer.problem if answer is not None else None
     return render_answer(
@@ -168,6 +176,7 @@ def _application_page(
         application=form,
         level=_level(clerk),
         done=done,
+        form=typed or FormValues.of({"added_on": today().isoformat(), "attachments": []}),
         declining=declining,
         reason=reason,
         may_propose={block: may_propose(clerk, block) for block in PROPOSERS},
@@ -194,6 +203,19 @@ def returns(sign_off: dict[str, Any]) -> bool:
 
 RETURNS_CONFIRMED = "returns_confirmed"
 """The field of the second step's form: the signatory saw that the block returns the application."""
+
+
+@router.post("/applications/{application_id}/attachments")
+def add_attachments(request: Request, sent: Sent, application_id: UUID) -> Response:
+    """资料不全: the attachments handed in later, ticked on the application's page (补交资料)."""
+    body: dict[str, Any] = {"attachments": sent.form.all("attachments")}
+    if added_on := sent.form.get("added_on").strip():
+        body["added_on"] = iso_date(added_on)
+    answer = _post(request, sent, f"/applications/{application_id}/attachments", body)
+    if answer.ok:
+        return RedirectResponse(f"/approval/applications/{application_id}?done=attachments", status_code=303)
+    form = _get(request, sent.clerk, f"/applications/{application_id}", "补交申请资料")
+    return _application_page(request, sent.clerk, form, answer=answer, typed=sent.form)
 
 
 @router.get("/applications/{application_id}/sign-offs/{block}/{decision}")
@@ -246,7 +268,7 @@ def review_form(request: Request, clerk: SignedIn, application_id: UUID) -> Resp
     if not may_propose(clerk, _level(clerk)):
         return RedirectResponse(f"/approval/applications/{application_id}", status_code=303)
     form = _get(request, clerk, f"/applications/{application_id}", "填写审核意见")
-    defaults = {"reviewed_on": date.today().isoformat(), "endorsed": "yes", **_own_role(clerk)}
+    defaults = {"reviewed_on": today().isoformat(), "endorsed": "yes", **_own_role(clerk)}
     typed = kept_form(request, clerk) or FormValues.of(defaults)
     return _block_page(request, clerk, form, typed, new_form_key())
 
@@ -264,7 +286,7 @@ def decision_form(request: Request, clerk: SignedIn, application_id: UUID) -> Re
         return RedirectResponse(f"/approval/applications/{application_id}", status_code=303)
     form = _get(request, clerk, f"/applications/{application_id}", "区残联办审批")
     defaults: dict[str, Any] = {
-        "decided_on": date.today().isoformat(),
+        "decided_on": today().isoformat(),
         "outcome": "approved",
         **_own_role(clerk),
     }
@@ -372,7 +394,7 @@ def _referral(request: Request, clerk: Clerk, referral_id: UUID) -> dict[str, An
 def application_form(request: Request, clerk: SignedIn, referral_id: UUID) -> Response:
     referral = _referral(request, clerk, referral_id)
     defaults: dict[str, Any] = {
-        "submitted_on": date.today().isoformat(),
+        "submitted_on": today().isoformat(),
         "application_year": referral["issued_on"][:4],
         "requested_items": referral["items"],
         "applicant_role": "person",
@@ -427,7 +449,7 @@ def institution_change_form(request: Request, clerk: SignedIn, application_id: U
     if not may_propose(clerk, "institution_change"):
         return RedirectResponse(f"/approval/applications/{application_id}", status_code=303)
     form = _get(request, clerk, f"/applications/{application_id}", "变更服务机构")
-    defaults = {"decided_on": date.today().isoformat(), **_own_role(clerk)}
+    defaults = {"decided_on": today().isoformat(), **_own_role(clerk)}
     typed = kept_form(request, clerk) or FormValues.of(defaults)
     return _change_page(request, clerk, form, typed, new_form_key())
 

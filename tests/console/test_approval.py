@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.console.conftest import JOURNEY_YEAR, PASSWORD, Stack, assert_accessible, screenshot
+from tests.e2e.people import certified_adult
 
 pytestmark = pytest.mark.e2e
 
@@ -252,3 +253,52 @@ def test_a_block_that_returns_the_application_shows_its_opinion_and_is_confirmed
     assert "已退回" in chief.locator(".subtitle").inner_text()
     items = chief.get_by_role("table").first.inner_text()
     assert "未审批（申请已退回）" in items and "待审批" not in items
+
+
+def test_an_incomplete_application_is_listed_for_the_community_and_its_attachments_handed_in(
+    pages: Any, stack: Stack
+) -> None:
+    journey = stack.journey()
+    person = certified_adult(66)
+    person_id = journey.register(person)
+    journey.survey(person_id, NEEDS)
+    journey.wait_until("the survey reaches assessment", lambda: journey.on_worklist({person_id}))
+    journey.assess_and_refer(person_id, NEEDS, home_visit=False)
+    journey.wait_until(
+        "the referral reaches approval", lambda: journey.referrals_reached_approval(person_id, NEEDS)
+    )
+    with stack.api("approval", "鸳鸯社区协调员") as api:
+        referral = api.get("/referrals", params={"person_id": person_id}).json()[0]["referral_id"]
+    community = pages("鸳鸯社区协调员")
+    community.goto(f"/approval/referrals/{referral}/apply")
+    community.get_by_label(re.compile("^序号")).fill("66")
+    community.get_by_label(re.compile("^申请日期")).fill(f"{JOURNEY_YEAR}-05-06")
+    community.get_by_role("group", name=re.compile("^残疾类别")).get_by_label("视力").check()
+    community.get_by_label("户口簿复印件").uncheck()  # not handed in yet: 资料不全
+    community.get_by_role("button", name="提交申请").click()
+    community.wait_for_url(re.compile(r"/approval/applications/[0-9a-f-]{36}\?done=submitted"))
+    application_id = community.url.split("/approval/applications/")[1].split("?")[0]
+    assert "资料不全" in community.locator(".subtitle").inner_text()
+
+    community.goto("/approval")
+    incomplete = community.locator("section[aria-labelledby=incomplete]")
+    row = incomplete.locator("tbody tr", has_text="鸳鸯街道 第66号申请")
+    assert "户口簿复印件" in row.inner_text()
+    assert_accessible(community)
+    screenshot(community, "24b-incomplete-listed")
+    row.get_by_role("link", name="鸳鸯街道 第66号申请").click()
+    handed_in = community.locator("#attachments")
+    handed_in.get_by_role("button", name="记录补交资料").click()  # nothing ticked: the service refuses
+    assert "未能保存" in community.get_by_role("alert").inner_text()
+    assert community.locator("#f-attachments").get_attribute("aria-invalid") == "true"
+    handed_in.get_by_label("户口簿复印件").check()
+    handed_in.get_by_label(re.compile("^补交日期")).fill(f"{JOURNEY_YEAR}-05-07")
+    assert_accessible(community)
+    screenshot(community, "24c-attachments-form")
+    handed_in.get_by_role("button", name="记录补交资料").click()
+    community.wait_for_url(re.compile(r"\?done=attachments"))
+    assert "待社区审核" in community.locator(".subtitle").inner_text()
+    assert community.get_by_role("link", name="填写社区意见").is_visible()
+    with stack.api("approval", "鸳鸯社区协调员") as api:
+        application = api.get(f"/applications/{application_id}").json()
+    assert application["missing_attachments"] == [] and application["status"] == "awaiting_community_review"
