@@ -34,6 +34,15 @@ SURVEY = "survey"
 PAGE = 500
 NAME_SEARCH_PAGES = 10
 """GET /persons has no name filter: a name is looked for in the street's first 5,000 persons."""
+SHOWN = 20
+"""Persons the worklist shows of each list; 查看全部 pages through the rest."""
+LIST_PAGE = 50
+"""Persons on one page of 查看全部."""
+WAITING_TITLES = {
+    "unsurveyed": "待调查（本年度尚未调查）",
+    "not_assessed": "有需求未评估",
+    "not_applied": "已转介未申请",
+}
 STAGES_SHOWN = ("not_assessed", "not_applied")
 """The street's follow-ups after the survey: 有需求未评估, 已转介未申请."""
 
@@ -62,7 +71,7 @@ def worklist(request: Request, clerk: SignedIn, year: int | None = None) -> Resp
     persons = _get(request, clerk, "/persons", purpose, limit=PAGE, **_area(clerk))
     surveys = _get(request, clerk, "/surveys", purpose, year=year, limit=PAGE, **_area(clerk))
     waiting = {
-        stage: _get(request, clerk, "/worklist", purpose, year=year, stage=stage, limit=20, **_area(clerk))
+        stage: _get(request, clerk, "/worklist", purpose, year=year, stage=stage, limit=SHOWN, **_area(clerk))
         for stage in STAGES_SHOWN
     }
     surveyed = {item["person_id"] for item in surveys["items"]}
@@ -82,11 +91,66 @@ def worklist(request: Request, clerk: SignedIn, year: int | None = None) -> Resp
         "street/worklist.html",
         year=year,
         counts=counts,
-        unsurveyed=unsurveyed[:20],
+        unsurveyed=unsurveyed[:SHOWN],
         not_assessed=waiting["not_assessed"]["persons"],
         not_applied=waiting["not_applied"]["persons"],
+        shown=SHOWN,
         partial=persons["total"] > PAGE or surveys["total"] > PAGE,
     )
+
+
+@router.get("/worklist/{stage}")
+def waiting_list(
+    request: Request, clerk: SignedIn, stage: str, year: int | None = None, offset: int = 0
+) -> Response:
+    """查看全部: every person of one of the worklist's lists (待调查, 有需求未评估, 已转介未申请), a page of
+    LIST_PAGE at a time."""
+    if stage not in WAITING_TITLES:
+        raise ServiceRefused(Problem(404, "console.not_found", "没有这个名单"))
+    year = year or console_of(request).year()
+    offset = max(offset, 0)
+    purpose = "工作台：本年度调查进度"
+    if stage == "unsurveyed":
+        surveyed = {
+            item["person_id"] for item in _all(request, clerk, "/surveys", purpose, year=year, **_area(clerk))
+        }
+        everyone = _all(request, clerk, "/persons", purpose, **_area(clerk))
+        left = [person for person in everyone if person["person_id"] not in surveyed]
+        entries, total = left[offset : offset + LIST_PAGE], len(left)
+    else:
+        page = _get(
+            request,
+            clerk,
+            "/worklist",
+            purpose,
+            year=year,
+            stage=stage,
+            limit=LIST_PAGE,
+            offset=offset,
+            **_area(clerk),
+        )
+        entries, total = page["persons"], page["total"]
+    return render(
+        request,
+        "street/waiting.html",
+        stage=stage,
+        title=WAITING_TITLES[stage],
+        year=year,
+        entries=entries,
+        total=total,
+        offset=offset,
+        limit=LIST_PAGE,
+    )
+
+
+def _all(request: Request, clerk: Clerk, path: str, purpose: str, **params: Any) -> list[dict[str, Any]]:
+    """Every item of a paged ``{"items", "total"}`` answer, page after page."""
+    found: list[dict[str, Any]] = []
+    while True:
+        page = _get(request, clerk, path, purpose, limit=PAGE, offset=len(found), **params)
+        found.extend(page["items"])
+        if not page["items"] or len(found) >= page["total"]:
+            return found
 
 
 @router.get("/persons")

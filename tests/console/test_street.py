@@ -287,3 +287,38 @@ def test_a_survey_records_low_vision_hardship_and_a_residence_permit_and_a_corre
     assert page.get_by_label("外省市户籍，持居住证在本辖区居住").is_checked()
     assert_accessible(page)
     screenshot(page, "08-survey-person-facts")
+
+
+def test_a_worklist_list_longer_than_it_shows_says_so_and_pages_through_all(pages: Any, stack: Stack) -> None:
+    journey = stack.journey(survey="人和调查员")
+    for sequence in range(600, 645):  # 22 with needs, not assessed; 23 not surveyed this year
+        person_id = journey.register(certified_adult(sequence, street="人和"))
+        if sequence < 622:
+            journey.survey(person_id, ["support_service_midlife_blind"])
+    with stack.api("survey", "人和调查员") as api:
+        stages = api.get("/worklist", params={"year": JOURNEY_YEAR, "street": "人和", "limit": 1}).json()
+    not_assessed = stages["counts"]["not_assessed"]
+    assert not_assessed >= 22
+
+    street = pages("人和调查员")
+    street.goto(f"/street?year={JOURNEY_YEAR}")
+    section = street.locator("section[aria-labelledby=todo-assess]")
+    assert section.locator("tbody tr").count() == 20
+    assert f"显示前 20 人，共 {not_assessed} 人" in section.locator(".cut").inner_text()
+    unsurveyed = street.locator("section[aria-labelledby=todo-survey]")
+    assert unsurveyed.locator("tbody tr").count() == 20 and "显示前 20 人" in unsurveyed.inner_text()
+    assert_accessible(street)
+    screenshot(street, "03b-worklist-cut-said")
+    section.get_by_role("link", name="查看全部").click()
+    assert "有需求未评估" in street.get_by_role("heading", level=1).inner_text()
+    listed = street.locator("tbody tr").count()
+    pages_seen = 1
+    while street.get_by_role("link", name="下一页").count():
+        street.get_by_role("link", name="下一页").click()
+        listed += street.locator("tbody tr").count()
+        pages_seen += 1
+    assert listed == not_assessed and pages_seen == -(-not_assessed // 50)
+    assert_accessible(street)
+    screenshot(street, "03c-worklist-all")
+    street.goto(f"/street/worklist/unsurveyed?year={JOURNEY_YEAR}")
+    assert street.locator("tbody tr").count() >= 23
