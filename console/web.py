@@ -17,6 +17,7 @@ from console.passwords import Credentials
 from console.sessions import FormFields, Session, Sessions
 from console.settings import ConsoleSettings
 from kernel.access.auth import Agency, Scope
+from kernel.domain.clock import today
 from rehab.users import User, UserDirectory
 
 __all__ = [
@@ -58,7 +59,7 @@ class Console:
         return None
 
     def year(self) -> int:
-        return self.settings.console_year or datetime.now(UTC).astimezone().year
+        return self.settings.console_year or today().year  # the year in Beijing, as the services count
 
 
 def console_of(request: Request) -> Console:

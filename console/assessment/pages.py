@@ -5,7 +5,6 @@ city-level assessment institution. Every call goes to the assessment service as 
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -27,6 +26,7 @@ from console.web import (
     render_answer,
     send_form,
 )
+from kernel.domain.clock import today
 
 router = APIRouter(prefix="/assessment")
 
@@ -112,7 +112,7 @@ def assessment_form(request: Request, clerk: SignedIn, person_id: UUID, year: in
     work_year = _year(request, year)
     entry = _entry(request, clerk, person_id, work_year)
     defaults: dict[str, Any] = {
-        "assessed_on": date.today().isoformat(),
+        "assessed_on": today().isoformat(),
         "assessed_needs": entry["needed_items"],
         "mode": "home_visit" if entry["home_visit_required"] else "at_institution",
         "referral_needed": "yes",
@@ -174,7 +174,7 @@ def record(request: Request, clerk: SignedIn, assessment_id: UUID, done: str = "
     """康复需求评估与转介记录 as the handbook prints it, its referrals, and the referral form."""
     found = _get(request, clerk, f"/assessments/{assessment_id}", "查看评估与转介记录")
     form = kept_form(request, clerk) or FormValues.of(
-        {"issued_on": date.today().isoformat(), "to_kind": _default_kind(found)}
+        {"issued_on": today().isoformat(), "to_kind": _default_kind(found)}
     )
     return _record_page(request, clerk, found, form, new_form_key(), done=done)
 

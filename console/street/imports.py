@@ -6,7 +6,6 @@ the clerk and shows the service's report row by row and column by column.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -16,6 +15,7 @@ from starlette.responses import Response
 
 from console.agencies import Answer, Problem, ServiceUnavailable
 from console.web import FormValues, Sent, SignedIn, console_of, kept_form, new_form_key, render, render_answer
+from kernel.domain.clock import today
 
 router = APIRouter(prefix="/street")
 
@@ -30,7 +30,7 @@ def import_form(request: Request, clerk: SignedIn) -> Response:
     defaults = {
         "street": clerk.street or "",
         "survey_year": console_of(request).year(),
-        "surveyed_on": date.today().isoformat(),
+        "surveyed_on": today().isoformat(),
         "surveyor": clerk.name,
     }
     form = kept_form(request, clerk) or FormValues.of(defaults)

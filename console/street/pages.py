@@ -6,7 +6,6 @@ says why (X-Purpose), so the service's audit log names the clerk and the purpose
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -27,6 +26,7 @@ from console.web import (
     render_answer,
     send_form,
 )
+from kernel.domain.clock import today
 
 router = APIRouter(prefix="/street")
 
@@ -188,7 +188,7 @@ def _looks_like_id_number(text: str) -> bool:
 @router.get("/persons/new")
 def new_person(request: Request, clerk: SignedIn) -> Response:
     form = kept_form(request, clerk) or FormValues.of(
-        {**_area(clerk), "ethnicity": "汉族", "registered_on": date.today().isoformat()}
+        {**_area(clerk), "ethnicity": "汉族", "registered_on": today().isoformat()}
     )
     return _person_page(request, clerk, form, new_form_key())
 
@@ -273,7 +273,7 @@ def survey_form(request: Request, clerk: SignedIn, person_id: UUID) -> Response:
     record = _get(request, clerk, f"/persons/{person_id}", "康复需求调查")
     year = console_of(request).year()
     current = _current_survey(record, year)
-    defaults = {"survey_year": year, "surveyed_on": date.today().isoformat(), "surveyor": clerk.name}
+    defaults = {"survey_year": year, "surveyed_on": today().isoformat(), "surveyor": clerk.name}
     if current is not None:  # a second survey in a year corrects the first, starting from what it recorded
         defaults.update(survey_form_of(current), supersedes=current["survey_id"])
     form = kept_form(request, clerk) or FormValues.of(defaults)
