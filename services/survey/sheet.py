@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import islice
 from typing import IO, Any
+from xml.parsers import expat
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font, PatternFill
@@ -38,10 +39,19 @@ shared-strings bomb of 66 KiB that unpacked to tens of MiB raised the service's 
 (issue 14, defect 11). Excel's shared strings of 20,000 rows take a few MB."""
 HEADER_SEARCH_ROWS = 10
 """The header row may follow a title row or two (表头); it is looked for in the first rows."""
+MAX_CELLS_PER_ROW = 1024
+"""Cells one worksheet row may hold: openpyxl builds a whole row before giving any of it, so a row of
+3,000,000 empty cells (a 160 KB file) took 2 GB. The template has a few dozen columns."""
+EXTRA_COLUMNS = 30
+"""Columns read beyond the template's own (an office's 序号 and remarks may come first)."""
+BLANK_ROWS = 1000
+"""Blank rows a sheet may hold besides MAX_ROWS data rows (the template preformats 1,000): rows are
+counted blank or not, so a row numbered 1,048,576 cannot make the import walk a million empty rows."""
 
 _XLSX_MAGIC = b"PK\x03\x04"
 _XLS_MAGIC = b"\xd0\xcf\x11\xe0"
 _SHARED_STRINGS = "sharedstrings.xml"
+_WORKSHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 _BRACKETS = re.compile(r"[（(][^）)]*[）)]")
 _DECORATION = re.compile(r"[\s\u3000*＊:：]")
 _CHUNK = 1024 * 1024
@@ -98,7 +108,15 @@ class SheetStream:
 
     def rows(self) -> Iterator[SheetRow]:
         positions = tuple(self._positions.items())
+        last = self.header_row + MAX_ROWS + BLANK_ROWS
         for number, values in enumerate(self._grid, start=self.header_row + 1):
+            if number > last:
+                raise _unreadable(
+                    f"表中数据和空行共超过 {MAX_ROWS + BLANK_ROWS} 行：一次最多导入 {MAX_ROWS} 行，"
+                    "请删除多余的空行或分批导入",
+                    "too_many_rows",
+                    row=number,
+                )
             if all(_blank(v) for v in values):
                 continue
             if self.rows_read == MAX_ROWS:
@@ -144,7 +162,8 @@ def open_sheet(
         raise _unreadable(
             "不支持旧版 .xls 文件：请在 Excel 中另存为 .xlsx 或 .csv 后上传", "unsupported_format"
         )
-    with _xlsx_grid(file) if magic == _XLSX_MAGIC else _csv_grid(file) as grid:
+    columns = len(set(headers.values())) + EXTRA_COLUMNS
+    with _xlsx_grid(file, columns) if magic == _XLSX_MAGIC else _csv_grid(file, columns) as grid:
         yield _under_header(grid, headers, anchor)
 
 
@@ -153,8 +172,10 @@ def _unreadable(reason: str, code: str, row: int = 0, column: str = "") -> Unrea
 
 
 @contextmanager
-def _xlsx_grid(file: IO[bytes]) -> Iterator[Iterator[tuple[Cell, ...]]]:
+def _xlsx_grid(file: IO[bytes], columns: int) -> Iterator[Iterator[tuple[Cell, ...]]]:
+    """The first worksheet's rows, each cut to its first ``columns`` cells."""
     _check_unpacked_size(file)
+    _check_row_widths(file)
     try:
         workbook = load_workbook(file, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
@@ -162,9 +183,79 @@ def _xlsx_grid(file: IO[bytes]) -> Iterator[Iterator[tuple[Cell, ...]]]:
             f"无法读取 xlsx 文件（{type(error).__name__}）：文件可能已损坏", "unreadable_file"
         ) from None
     try:
-        yield workbook.worksheets[0].iter_rows(values_only=True)
+        yield workbook.worksheets[0].iter_rows(max_col=columns, values_only=True)
     finally:
         workbook.close()
+
+
+def _check_row_widths(file: IO[bytes]) -> None:
+    """Refuse a worksheet with a row of more than MAX_CELLS_PER_ROW cells before openpyxl reads it (it
+    builds a whole row at once, and its read-only mode walks a sheet without a ``<dimension>`` through to
+    size it): each worksheet's XML is scanned as it unpacks, a chunk at a time, with no tree kept."""
+    try:
+        with zipfile.ZipFile(file) as package:
+            for name in _worksheet_parts(package):
+                with package.open(name) as part:
+                    _scan_rows(part)
+    except _TooWide as wide:
+        raise _unreadable(
+            f"表格第 {wide.row} 行超过 {MAX_CELLS_PER_ROW} 列：文件可能含有大量无用的空单元格，"
+            "请把数据复制到新的表格（只保留模板的列）后重新上传",
+            "too_many_columns",
+            row=wide.row,
+        ) from None
+    except (expat.ExpatError, KeyError, zipfile.BadZipFile, ValueError, OSError):
+        pass  # openpyxl says why it cannot read it
+    finally:
+        file.seek(0)
+
+
+def _worksheet_parts(package: zipfile.ZipFile) -> list[str]:
+    """The package's worksheets: under xl/worksheets/, and any part [Content_Types].xml says is one."""
+    names = [
+        info.filename
+        for info in package.infolist()
+        if info.filename.lower().startswith("xl/worksheets/") and info.filename.lower().endswith(".xml")
+    ]
+    declared: list[str] = []
+
+    def start(name: str, attributes: dict[str, str]) -> None:
+        if name.rpartition(":")[2] == "Override" and attributes.get("ContentType") == _WORKSHEET_TYPE:
+            declared.append(attributes.get("PartName", "").lstrip("/"))
+
+    with package.open("[Content_Types].xml") as types:
+        parser = expat.ParserCreate()
+        parser.StartElementHandler = start
+        parser.ParseFile(types)
+    present = set(package.namelist())
+    return list(dict.fromkeys([*names, *(name for name in declared if name in present)]))
+
+
+class _TooWide(Exception):
+    def __init__(self, row: int) -> None:
+        self.row = row
+
+
+def _scan_rows(part: IO[bytes]) -> None:
+    """Raise _TooWide at the first row of more than MAX_CELLS_PER_ROW cells."""
+    rows = cells = 0
+
+    def start(name: str, attributes: dict[str, str]) -> None:
+        nonlocal rows, cells
+        local = name.rpartition(":")[2]
+        if local == "c":
+            cells += 1
+            if cells > MAX_CELLS_PER_ROW:
+                raise _TooWide(rows)
+        elif local == "row":
+            number = attributes.get("r", "")
+            rows, cells = int(number) if number.isdigit() else rows + 1, 0
+
+    parser = expat.ParserCreate()
+    parser.StartElementHandler = start
+    while chunk := part.read(_CHUNK):
+        parser.Parse(chunk, False)
+    parser.Parse(b"", True)
 
 
 def _check_unpacked_size(file: IO[bytes]) -> None:
@@ -191,13 +282,14 @@ def _check_unpacked_size(file: IO[bytes]) -> None:
 
 
 @contextmanager
-def _csv_grid(file: IO[bytes]) -> Iterator[Iterator[tuple[Cell, ...]]]:
+def _csv_grid(file: IO[bytes], columns: int) -> Iterator[Iterator[tuple[Cell, ...]]]:
+    """The csv's rows, each cut to its first ``columns`` fields."""
     text = io.TextIOWrapper(file, encoding=_csv_encoding(file), newline="")
     try:
         first_line = text.readline()
         text.seek(0)
         delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
-        yield (tuple(row) for row in csv.reader(_without_nul(text), delimiter=delimiter))
+        yield (tuple(row[:columns]) for row in csv.reader(_without_nul(text), delimiter=delimiter))
     finally:
         text.detach()  # the caller closes the upload
 
