@@ -126,9 +126,20 @@ def application_described(envelope: EventEnvelope, submission: ApplicationSubmit
         categories=",".join(category.value for category in submission.disability_categories),
         economic_status=None if submission.economic_status is None else submission.economic_status.value,
         certified=submission.certified,
-        ticks=",".join(
-            f"{requested.item.value}.nutrition_allowance"
-            for requested in submission.requested_items
-            if requested.nutrition_allowance
-        ),
+        ticks=_ticks(submission),
     )
+
+
+def _ticks(submission: ApplicationSubmitted) -> str:
+    """The choices ticked beside the items: the eyes 左眼/右眼 and 低保人员营养费 (``item.tick``)."""
+    ticks = [
+        f"{requested.item.value}.eye.{eye.value}"
+        for requested in submission.requested_items
+        for eye in requested.eyes
+    ]
+    ticks += [
+        f"{requested.item.value}.nutrition_allowance"
+        for requested in submission.requested_items
+        if requested.nutrition_allowance
+    ]
+    return ",".join(ticks)

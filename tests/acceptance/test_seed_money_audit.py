@@ -191,6 +191,7 @@ def test_the_form_tick_reaches_settlement_from_the_submitted_application() -> No
     fact = fact_of(envelope_of(submitted, date(2024, 10, 10), f"application-{application}"))
     assert isinstance(fact, ApplicationDescribed)
     assert fact.ticked("cataract_surgery", "nutrition_allowance")
+    assert fact.eyes("cataract_surgery") == 1
 
 
 # -- 2. Liangjiang: 「实行限额补助的，由残疾人垫付相关费用，凭发票和相关服务证明到所在街道申请报销费用」
@@ -348,3 +349,51 @@ def test_a_service_begun_before_shapingbas_plan_took_effect_is_not_paid(
             "no_policy",
             "服务周期首日（2023年12月26日）没有施行中的结算政策",
         )
+
+
+# -- 5. Shapingba: 「对新增困难白内障患者实施1200元/例手术补贴」 ------------------------------------------
+# What a 例 is: the same paragraph of seed 002 states its other amounts per person (600-1200元/年/人,
+# 5000元/年/人, 2万元/人/年, 400元/人/月); here it says 元/例 手术, per case of surgery, not per patient,
+# and a cataract operation is on one eye (附件2 of seed 000 asks □左眼 □右眼). So a 例 is one eye
+# operated: each service record of the surgery is one case, up to the eyes the form asks for. Both eyes =
+# 2 x 1,200 = 2,400 yuan = 240,000 fen whether on one form or two; a second record of a one-eye form is no
+# new case (1,200). One record for both eyes is paid as one case: the delivery record has no eyes.
+EYE_HOSPITAL = "spb-eye-hospital"
+CATARACT = "cataract_surgery"
+
+
+def cataract_forms(*forms: tuple[str, tuple[str, ...], int]) -> int:
+    """What the hospital is paid for the forms (application, eyes ticked, operations recorded)."""
+    book = book_of("shapingba")
+    facts: list[Fact] = []
+    for application, eyes, operations in forms:
+        ticks = ",".join(f"{CATARACT}.eye.{eye}" for eye in eyes)
+        facts += [
+            described(application, "p-eye", "vision", "subsistence_allowance", ticks),
+            approved(application, "p-eye", 2024, [(CATARACT, EYE_HOSPITAL, "free", None)], date(2024, 3, 1)),
+        ]
+        for operation in range(operations):
+            day = date(2024, 5 + operation, 10)
+            facts.append(
+                recorded(
+                    f"{application}-{operation}",
+                    application,
+                    "p-eye",
+                    CATARACT,
+                    EYE_HOSPITAL,
+                    300000,
+                    0,
+                    (day, day),
+                )
+            )
+    return fed(book, *facts).get(f"service_institution:{EYE_HOSPITAL}", 0)
+
+
+def test_two_eyes_pay_two_cases_on_one_form_or_on_two() -> None:
+    assert cataract_forms(("one-form", ("left", "right"), 2)) == 240000
+    assert cataract_forms(("left-form", ("left",), 1), ("right-form", ("right",), 1)) == 240000
+
+
+def test_a_case_is_an_eye_operated_and_recorded_and_no_more_than_the_form_asks_for() -> None:
+    assert cataract_forms(("one-form", ("left", "right"), 1)) == 120000
+    assert cataract_forms(("one-eye", ("left",), 2)) == 120000

@@ -130,12 +130,17 @@ class ApplicationDescribed:
     """家庭经济状况: subsistence_allowance, low_income or other; None when the form did not say."""
     certified: bool
     ticks: str = ""
-    """The choices ticked beside items, comma-separated ``item.tick``
-    (``cataract_surgery.nutrition_allowance``: 低保人员营养费); added last, so facts logged before it decode
-    with none ticked."""
+    """The choices ticked beside items, comma-separated ``item.tick``: the eyes
+    (``cataract_surgery.eye.left``) and 低保人员营养费 (``cataract_surgery.nutrition_allowance``); added
+    last, so facts logged before it decode with none ticked."""
 
     def ticked(self, item: str, tick: str) -> bool:
         return f"{item}.{tick}" in self.ticks.split(",")
+
+    def eyes(self, item: str) -> int | None:
+        """The eyes 左眼/右眼 ticked for the item (``cataract_surgery.eye.left``); None when none are."""
+        ticked = sum(tick.startswith(f"{item}.eye.") for tick in self.ticks.split(","))
+        return ticked or None
 
 
 @dataclass(frozen=True)

@@ -202,12 +202,16 @@ def _most_specific(admitted: dict[str, Standard]) -> dict[str, Standard]:
 
 
 def price_subsidy(
-    match: Match, already: Cumulated, periods: Sequence[Period], training: Sequence[Period] | None = None
+    match: Match,
+    already: Cumulated,
+    periods: Sequence[Period],
+    training: Sequence[Period] | None = None,
+    cases: int = 1,
 ) -> Priced | Reason:
     """The subsidy a matched record makes due, given what the records before it paid (of its application's
     item, and of the item to the person in the year) and the service periods of its application's item's
     records counted so far (this one included); for an item paid for the months of training, the periods of
-    the person's training that counts; or why nothing is."""
+    the person's training that counts; for an amount per case 每例, the cases so far; or why nothing is."""
     service, policy = match.service, match.policy
     approved = match.approval.item(service.item)
     assert approved is not None  # the match checked it
@@ -225,7 +229,9 @@ def price_subsidy(
     months = months_trained(periods, training) if monthly else None
     if months == 0 and training is not None:
         return _no_training(item, policy)
-    claim = Claim(service.charge_fen, service.insurance_paid_fen, already.application_fen, months)
+    claim = Claim(
+        service.charge_fen, service.insurance_paid_fen, already.application_fen, months, cases=cases
+    )
     try:
         bound = None if tier is None else bound_of(tier.subsidy, claim)
         if approved.mode == FIXED_AMOUNT:

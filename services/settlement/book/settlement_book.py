@@ -472,9 +472,15 @@ class SettlementBook:
 
     def _subsidy(self, match: Match, already: Cumulated, counted: list[ServiceRecorded]) -> Priced | None:
         periods = [(service.period_start, service.period_end) for service in counted]
-        trained = match.policy.items[match.service.item].paid_for_months_of
-        training = None if trained is None else self._training_periods(match.service.person, trained)
-        priced = price_subsidy(match, already, periods, training)
+        service = match.service
+        trained = match.policy.items[service.item].paid_for_months_of
+        training = None if trained is None else self._training_periods(service.person, trained)
+        # 每例: each record of the item is one case (a cataract: one eye operated), up to the eyes the form
+        # asks for, so two eyes pay alike on one form or two; a third record of a two-eye form is no new case.
+        description = self._subsidies.descriptions.get(service.application)
+        eyes = None if description is None else description.eyes(service.item)
+        cases = len(counted) if eyes is None else min(len(counted), eyes)
+        priced = price_subsidy(match, already, periods, training, cases)
         if isinstance(priced, Reason):
             self._note(match.service.delivery, priced, *match.sources, person=match.service.person)
             return None

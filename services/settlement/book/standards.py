@@ -34,6 +34,8 @@ class Claim:
     already_paid_fen: int = 0
     months: int | None = None
     decided_fen: int | None = None
+    cases: int = 1
+    """例: the cases a figure per case 每例 is paid for so far (Shapingba's cataract: each eye operated)."""
 
     @property
     def self_paid_fen(self) -> int:
@@ -81,8 +83,8 @@ def amount_due(subsidy: Subsidy, claim: Claim) -> int:
             return subsidy_amount(
                 claim.charge_fen, claim.insurance_paid_fen, _figure(cap), claim.already_paid_fen
             )
-        case FixedAmount(amount_fen=amount):
-            return max(_figure(amount) - claim.already_paid_fen, 0)
+        case FixedAmount(amount_fen=amount, per=per):
+            return max(_figure(amount) * _cases(per, claim) - claim.already_paid_fen, 0)
         case Percentage(percent=percent, cap_fen=cap):
             if isinstance(percent, Unstated):
                 raise StandardUnstated(f"补助比例未载明：{percent.unstated}")
@@ -92,6 +94,11 @@ def amount_due(subsidy: Subsidy, claim: Claim) -> int:
         case Range():
             return _range(subsidy, claim)
     raise TypeError(f"not a subsidy: {subsidy!r}")
+
+
+def _cases(per: str, claim: Claim) -> int:
+    """How many times a fixed amount is due: once per case 每例 counted, else once."""
+    return claim.cases if per == "case" else 1
 
 
 def _monthly(subsidy: Monthly, claim: Claim) -> int:
@@ -158,11 +165,13 @@ def bound_of(subsidy: Subsidy, claim: Claim) -> int | None:
     """The most a tier pays for a claim, its standard 标准 (Anyang: the monthly standard times the months
     trained); None when the policy leaves it open. It bounds a fixed amount 区残联办 approves."""
     match subsidy:
+        case FixedAmount(amount_fen=figure, per=per):
+            amount = fen_of(figure)
+            return None if amount is None else amount * _cases(per, claim)
         case (
             Free(standard_fen=figure)
             | Cap(cap_fen=figure)
             | Percentage(cap_fen=figure)
-            | FixedAmount(amount_fen=figure)
             | Range(max_fen=figure)
         ):
             return fen_of(figure)
