@@ -130,6 +130,8 @@ def change_password(request: Request, sent: Sent) -> Response:
     if not errors:
         try:
             console_of(request).credentials.change(clerk.name, form.get("current_password"), new, now())
+            # Whoever else signed in with the old password is signed out (kept: the session changing it).
+            console_of(request).sessions.end_all(clerk.name, now(), keep=clerk.session)
         except LoginRefused as refused:
             field = (
                 "new_password"

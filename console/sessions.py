@@ -87,14 +87,14 @@ class Sessions:
                 update(sessions).where(sessions.c.id_hash == session.id_hash).values(ended_at=epoch(now))
             )
 
-    def end_all(self, user: str, now: datetime) -> None:
-        """Sign the user out everywhere (after a password change elsewhere, say)."""
+    def end_all(self, user: str, now: datetime, *, keep: Session | None = None) -> None:
+        """Sign the user out everywhere (after a password change elsewhere, say); ``keep``: but in the
+        session that changed it."""
+        ended = (sessions.c.user == user) & sessions.c.ended_at.is_(None)
+        if keep is not None:
+            ended &= sessions.c.id_hash != keep.id_hash
         with self.engine.begin() as connection:
-            connection.execute(
-                update(sessions)
-                .where(sessions.c.user == user, sessions.c.ended_at.is_(None))
-                .values(ended_at=epoch(now))
-            )
+            connection.execute(update(sessions).where(ended).values(ended_at=epoch(now)))
 
     def keep_form(self, user: str, path: str, fields: FormFields, now: datetime) -> str:
         """Keep a form a clerk sent after their session expired; returns the id to resume it with."""
