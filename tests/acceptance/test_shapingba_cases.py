@@ -344,7 +344,7 @@ def test_a_hardship_childs_monthly_allowance_is_entered_through_every_service_an
         referral = payload_of(
             ReferralIssued, person_id=child, from_institution_id="spb-assess-district",
             to_institution_id=CENTRE, to_kind="service_institution", items=[TRAINING, ALLOWANCE],
-            issued_on=date(2024, 2, 5),
+            issued_on=date(2024, 2, 5), street="小龙坎", community="小龙坎社区",
         )  # fmt: skip
         consumer(approval).apply(
             envelope_of(referral, date(2024, 2, 5), f"assessment-{uuid4()}"), ASSESSMENT_STREAM
