@@ -197,25 +197,39 @@ class Posted:
 
 
 async def posted(request: Request) -> Posted:
-    """Dependency of every form POST: CSRF checked; an expired session keeps the form through the login."""
-    data = await request.form()
-    fields: FormFields = [(name, value) for name, value in data.multi_items() if isinstance(value, str)]
-    token = next((value for name, value in fields if name == CSRF_FIELD), "")
+    """Dependency of every form POST: CSRF checked; an expired session keeps the form through the login.
+
+    The session is looked up before the body is read: without one (or with an expired one sending an
+    upload, which could not be kept) the body is never parsed."""
     console = console_of(request)
     lookup = console.sessions.find(request.cookies.get(SESSION_COOKIE), now())
     if lookup.active is None:
         kept = None
         expired = lookup.expired
-        if expired is not None and secrets.compare_digest(token, expired.csrf):
-            kept_fields = [(name, value) for name, value in fields if name != CSRF_FIELD]
-            kept = console.sessions.keep_form(expired.user, request.url.path, kept_fields, now())
+        if expired is not None and not _multipart(request):
+            fields = await _fields(request)
+            token = next((value for name, value in fields if name == CSRF_FIELD), "")
+            if secrets.compare_digest(token, expired.csrf):
+                kept_fields = [(name, value) for name, value in fields if name != CSRF_FIELD]
+                kept = console.sessions.keep_form(expired.user, request.url.path, kept_fields, now())
         reason = "登录已超时，请重新登录；填写的内容已保留" if kept else "登录已超时，请重新登录"
         raise LoginRequired(request.url.path, kept, reason=reason)
     signed_in = clerk(request)
+    fields = await _fields(request)
+    token = next((value for name, value in fields if name == CSRF_FIELD), "")
     if not secrets.compare_digest(token, signed_in.session.csrf):
         raise CsrfRefused()
     form = FormValues(tuple(fields)).without(CSRF_FIELD)
     return Posted(signed_in, form, form.get(FORM_KEY_FIELD))
+
+
+async def _fields(request: Request) -> FormFields:
+    data = await request.form()
+    return [(name, value) for name, value in data.multi_items() if isinstance(value, str)]
+
+
+def _multipart(request: Request) -> bool:
+    return request.headers.get("content-type", "").lower().startswith("multipart/form-data")
 
 
 def kept_form(request: Request, signed_in: Clerk) -> FormValues | None:
