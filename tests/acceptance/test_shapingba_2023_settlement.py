@@ -239,7 +239,8 @@ def publish_referrals(year: Year, referrals: dict[str, list[str]]) -> None:
                 person_id=year.persons[name], from_institution_id=ASSESSOR,
                 to_institution_id=institution, to_kind="service_institution",
                 items=[item for item in items if INSTITUTION[item] == institution],
-                issued_on=date(2024, 3, 2),
+                issued_on=date(2024, 3, 2), street=PERSONS[name]["street"],
+                community=PERSONS[name]["community"],
             )  # fmt: skip
             envelopes.append(envelope_of(referral, date(2024, 3, 2), f"assessment-{assessment}", version))
     publish(year, ASSESSMENT, envelopes)
