@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from console.store import epoch, kept_forms, sessions
 
@@ -16,6 +16,15 @@ __all__ = ["Session", "SessionLookup", "Sessions"]
 
 KEEP_FORMS = timedelta(minutes=30)
 FormFields = list[tuple[str, str]]
+NOT_KEPT = ("id_number", "phone", "certificate_number", "confirmation")
+"""Fields never kept across a login (the clerk types them again): ID numbers (and the certificate numbers
+made from them, and the ID number retyped to confirm a deletion) and phone numbers, by the end of their
+name (``guardian.phone`` too). The rest of a kept form stays in console.db for KEEP_FORMS at most."""
+
+
+def keeps(name: str) -> bool:
+    """Whether a form field is kept across a login."""
+    return not name.rpartition(".")[2].endswith(NOT_KEPT)
 
 
 @dataclass(frozen=True)
@@ -49,6 +58,7 @@ class Sessions:
         cookie = secrets.token_urlsafe(32)
         session = Session(_hash(cookie), user, secrets.token_urlsafe(32))
         with self.engine.begin() as connection:
+            _purge_kept(connection, now)
             connection.execute(
                 insert(sessions).values(
                     id_hash=session.id_hash,
@@ -100,13 +110,13 @@ class Sessions:
         """Keep a form a clerk sent after their session expired; returns the id to resume it with."""
         kept_id = secrets.token_urlsafe(16)
         with self.engine.begin() as connection:
-            connection.execute(delete(kept_forms).where(kept_forms.c.kept_at < epoch(now - KEEP_FORMS)))
+            _purge_kept(connection, now)
             connection.execute(
                 insert(kept_forms).values(
                     id=kept_id,
                     user=user,
                     path=path,
-                    fields=json.dumps(fields, ensure_ascii=False),
+                    fields=json.dumps([(n, v) for n, v in fields if keeps(n)], ensure_ascii=False),
                     kept_at=epoch(now),
                 )
             )
@@ -115,6 +125,7 @@ class Sessions:
     def take_form(self, kept_id: str, user: str, path: str, now: datetime) -> FormFields | None:
         """The kept fields, once, for the same user and form; None when unknown, too old or another's."""
         with self.engine.begin() as connection:
+            _purge_kept(connection, now)
             row = connection.execute(select(kept_forms).where(kept_forms.c.id == kept_id)).first()
             if row is None or row.user != user or row.path != path:
                 return None
@@ -122,3 +133,13 @@ class Sessions:
         if epoch(now) - row.kept_at > KEEP_FORMS.total_seconds():
             return None
         return [(str(name), str(value)) for name, value in json.loads(row.fields)]
+
+    def forget_forms(self, person_id: str) -> None:
+        """Drop every kept form of a person's pages (the person is being forgotten)."""
+        with self.engine.begin() as connection:
+            connection.execute(delete(kept_forms).where(kept_forms.c.path.contains(person_id)))
+
+
+def _purge_kept(connection: Connection, now: datetime) -> None:
+    """Forms kept longer than KEEP_FORMS are gone: nobody can resume them any more."""
+    connection.execute(delete(kept_forms).where(kept_forms.c.kept_at < epoch(now - KEEP_FORMS)))

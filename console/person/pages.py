@@ -103,6 +103,7 @@ def forget(request: Request, sent: Sent, person_id: UUID) -> Response:
     answer = send_form(request, sent, SURVEY, f"/persons/{person_id}/forget", {})
     if not answer.ok:
         return _forget_page(request, sent.clerk, person, sent.form, sent.form_key, _refusal(answer))
+    console_of(request).sessions.forget_forms(str(person_id))
     return RedirectResponse(f"/persons/{person_id}?done=forgotten", status_code=303)
 
 
