@@ -13,6 +13,8 @@ from urllib.parse import quote
 
 import httpx
 
+from console.messages import field_of, plain
+
 __all__ = ["AgencyClient", "Answer", "Problem", "ServiceRefused", "ServiceUnavailable"]
 
 SERVICE_NAMES = {
@@ -29,7 +31,8 @@ LIST_PAGE = 500
 
 @dataclass(frozen=True)
 class Problem:
-    """A service's refusal: status, stable code, the Chinese detail and the messages per field."""
+    """A service's refusal: status, stable code, the Chinese detail and the messages per field, as a
+    clerk reads them (``console.messages.plain``: field names in Chinese, fen as 元); ``body`` as sent."""
 
     status: int
     code: str
@@ -46,12 +49,17 @@ class Problem:
             body = {}
         if not isinstance(body, dict):
             body = {}
-        errors = tuple(
+        said = [
             (str(entry.get("field") or ""), str(entry.get("message") or ""))
             for entry in body.get("errors") or []
             if isinstance(entry, dict)
-        )
+        ]
+        errors = tuple((field_of(name), plain(message, name)) for name, message in said)
         detail = str(body.get("detail") or body.get("title") or f"服务返回 {response.status_code}")
+        in_fen = next((name for name, _ in said if name.endswith("_fen")), "")
+        detail = next((plain(message, name) for name, message in said if message == detail), "") or plain(
+            detail, in_fen
+        )
         return cls(response.status_code, str(body.get("code") or "unknown"), detail, errors, body)
 
     def by_field(self) -> dict[str, list[str]]:

@@ -13,7 +13,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import RedirectResponse, Response
 
-from console import labels
+from console import labels, messages
 from console.agencies import SERVICE_NAMES, AgencyClient, ServiceRefused, ServiceUnavailable
 from console.approval.pages import router as approval_router
 from console.assessment.pages import router as assessment_router
@@ -34,6 +34,7 @@ from console.web import Console, CsrfRefused, LoginRequired, Redirect, SignedIn,
 from kernel.access.auth import AUDIT
 from kernel.reference import load_jurisdiction
 from kernel.reference.jurisdiction import deployment_reference
+from kernel.web.limits import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_UPLOAD_BYTES, BodyLimit
 from rehab.users import UserDirectory
 
 HERE = Path(__file__).resolve().parent
@@ -135,6 +136,10 @@ def create_console_app(settings: ConsoleSettings | None = None) -> FastAPI:
             response.headers["Cache-Control"] = "no-store"  # pages carry personal data
         return response
 
+    # Outermost: a body over the kernel's limits (1 MiB a form, 16 MiB an upload) is refused unread.
+    app.add_middleware(
+        BodyLimit, max_body_bytes=DEFAULT_MAX_BODY_BYTES, max_upload_bytes=DEFAULT_MAX_UPLOAD_BYTES
+    )
     return app
 
 
@@ -145,6 +150,7 @@ def _templates() -> Jinja2Templates:
     environment.filters["labels"] = labels.labels_of
     environment.filters["yuan"] = labels.yuan
     environment.filters["area"] = labels.area_name
+    environment.filters["plain"] = messages.plain  # a service's kept reason, as Problem.of shows one
     environment.globals.update(
         SEX=labels.SEX_LABELS,
         CATEGORIES=labels.CATEGORY_LABELS,

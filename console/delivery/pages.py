@@ -16,6 +16,7 @@ from console.agencies import Answer, Problem, ServiceRefused, ServiceUnavailable
 from console.approval.forms import fen
 from console.approval.persons import names_of
 from console.delivery.refused import REFUSED_PURPOSE, refused_form, resendable
+from console.messages import plain
 from console.street.forms import iso_date
 from console.web import (
     Clerk,
@@ -187,7 +188,7 @@ def _record_page(
     problem = answer.problem if answer is not None else None
     errors = problem.by_field() if problem else {}
     if earlier is not None and earlier.get("field"):
-        errors = {earlier["field"]: [earlier["reason"]]}
+        errors = {earlier["field"]: [plain(earlier["reason"], earlier["field"])]}
     shown = [entitlement["person_id"]] if entitlement.get("person_id") else []
     for api_name, field in (("charge_fen", "charge"), ("insurance_paid_fen", "insurance_paid")):
         if api_name in errors:

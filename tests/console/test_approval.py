@@ -108,13 +108,27 @@ def test_each_level_signs_in_person_and_the_district_office_decides_item_by_item
     screenshot(office, "21-district-worklist")
     office.get_by_role("link", name=label).first.click()
     office.get_by_role("link", name=re.compile("填写残联办意见")).click()
-    office.get_by_label("定额补助", exact=True).check()
     office.get_by_label(re.compile("^审批日期")).fill(f"{JOURNEY_YEAR}/5/20")
     office.get_by_label(re.compile("^复核人")).fill("区残联办复核人")
     office.get_by_label(re.compile("^经办人")).fill("区残联办经办人")
+    office.get_by_label("整份申请不予批准").check()
+    office.get_by_role("button", name="提出残联办意见并签字").click()
+    # The service's message in the form's words: no API field name (reason, body), amounts in 元.
+    said = office.get_by_role("alert").inner_text()
+    assert "不予批准须写明理由，且不填同意的项目和不予批准的项目" in said, said
+    assert not re.search(r"[a-z]{3,}", said), said
+    screenshot(office, "22b-decision-refused-in-words")
+    office.get_by_label("逐项审批（至少同意一项）").check()
+    office.get_by_label("定额补助", exact=True).check()
     office.get_by_role("button", name="提出残联办意见并签字").click()
     # 定额 without an amount: refused, everything typed still there.
-    assert "未能保存" in office.get_by_role("alert").inner_text()
+    said = office.get_by_role("alert").inner_text()
+    assert "未能保存" in said and "定额补助须填写大于 0 的金额" in said
+    assert "amount_fen" not in said and "单位分" not in said
+    office.get_by_label("定额补助金额（元）").fill("99999999")
+    office.get_by_role("button", name="提出残联办意见并签字").click()
+    said = office.get_by_role("alert").inner_text()
+    assert "应不大于 1,000,000.00元" in said and "100000000" not in said, said
     assert office.get_by_label("定额补助", exact=True).is_checked()
     assert office.get_by_label(re.compile("^复核人")).input_value() == "区残联办复核人"
     assert_accessible(office)
