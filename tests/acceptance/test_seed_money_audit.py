@@ -14,6 +14,7 @@ from uuid import uuid4
 import pytest
 from rehab_contracts.events import ApplicationSubmitted
 
+from kernel.reference import load_jurisdiction
 from kernel.reference.jurisdiction import JURISDICTIONS_DIR
 from services.settlement.book.facts import (
     ApplicationDescribed,
@@ -25,6 +26,8 @@ from services.settlement.book.facts import (
 )
 from services.settlement.book.policy import PolicySet, load_policies
 from services.settlement.book.settlement_book import SettlementBook
+from services.settlement.documents.explain import explain, render_explanation
+from services.settlement.documents.labels import AccountNames
 from services.settlement.fact_types import fact_of
 from tests.settlement.settlement_builders import envelope_of, payload_of
 
@@ -165,6 +168,23 @@ def test_a_given_nutrition_allowance_is_paid_to_the_subsistence_allowance_person
     assert credited["person:p-subsistence_allowance-True"] == 30000  # the input's 300 yuan, once per form
     assert credited[f"service_institution:{CQMU}"] == SELF_PAID_SURGERY_FEN
     assert book.unsettled() == []
+
+
+def test_the_nutrition_allowances_explanation_shows_its_fixed_amount_not_the_surgerys_self_paid_part(
+    tmp_path: Path,
+) -> None:
+    policies = pack_with_inputs(tmp_path, "liangjiang", NUTRITION_INPUT)
+    book = book_of("liangjiang", policies)
+    postings = [
+        posting
+        for fact in cataract_patient("subsistence_allowance", "cataract_surgery.nutrition_allowance")
+        for posting in book.feed(fact)
+    ]
+    [nutrition] = [posting for posting in postings if posting.credit_account.startswith("person:")]
+    names = AccountNames(load_jurisdiction("liangjiang"), policies)
+    text = render_explanation(explain(nutrition, policies.get(nutrition.policy_id), [], names))
+    assert "低保人员营养费 = 定额 300.00 元 × 1 份申请 = 300.00 元" in text
+    assert "自付部分 =" not in text  # the surgery's arithmetic (8,000 - 3,000) is not this posting's
 
 
 def test_the_nutrition_allowance_is_paid_whichever_arrives_last_form_or_record(tmp_path: Path) -> None:

@@ -52,6 +52,8 @@ INPUT_LABELS = {
     "self_paid_fen": "自付部分",
     "subsidy_mode": "补贴方式",
     "approved_amount_fen": "审批金额（定额）",
+    "supplement": "随项目补助",
+    "amount_fen": "定额",
     "standard_fen": "目录标准",
     "standard_bound": "标准上限",
     "months_trained": "训练月数",
@@ -213,6 +215,11 @@ def _item_clause(posting: Posting, policy: Policy) -> tuple[str, str]:
     item = policy.item(code)
     if item is None:
         return f"「{item_name(code)}」不在《{policy.title}》的服务目录中", ""
+    supplement = posting.inputs.get("supplement")
+    if supplement is not None:
+        amount = _fen(posting.inputs, "amount_fen")
+        figure = "" if amount is None else f"{yuan(amount)} 元/份申请"
+        return f"{item.name}：{supplement}（申请表勾选此项、符合条件的，随项目付给本人，定额）", figure
     tier = item.sole_standard()
     if posting.inputs.get("subsidy_mode") == "fixed_amount":
         approved = posting.inputs.get("approved_amount_fen")
@@ -278,7 +285,13 @@ def _arithmetic(posting: Posting, policy: Policy | None = None) -> list[str]:
     if "adjustment" in inputs:
         return _adjustment_arithmetic(posting)
     total: int | None
-    if posting.rule == "service_subsidy":
+    if "supplement" in inputs:
+        total = _fen(inputs, "amount_fen")
+        lines = [
+            f"{inputs['supplement']} = 定额 {yuan(total or 0)} 元 × 1 份申请 = {yuan(total or 0)} 元"
+            "（与项目的收费、医保支付无关）"
+        ]
+    elif posting.rule == "service_subsidy":
         lines = _subsidy_arithmetic(inputs)
         total = _fen(inputs, "total_fen") or _subsidy_total(inputs)
     else:
