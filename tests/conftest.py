@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 from uuid import uuid4
 
 import pytest
@@ -13,6 +15,31 @@ from sqlalchemy import create_engine, make_url, text
 
 from rehab.local_redis import LocalRedis, answers, free_port
 from tests.pii_scan import scan_redis
+
+MEMORY_FILESYSTEM = Path("/dev/shm")
+"""Where the suite's temporary files go when no other place is asked for: a RAM-backed tmpfs."""
+MEMORY_NEEDED = 2 * 1024**3
+"""Free room the tmpfs must have (a whole run writes a few hundred MB: stores, logs, Redis files)."""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Temporary files (pytest's tmp_path, the local PostgreSQL) on tmpfs when it has room.
+
+    The services' SQLite stores and the test Redis (appendfsync always) wait for an fsync on every
+    commit; on tmpfs an fsync returns at once (a fresh store's migrations: 0.5-1.6 s on this
+    machine's disk, 0.14 s on tmpfs; one person's journey through five processes 5-6 s, 2-2.5 s). No
+    test can observe the difference (none loses power), a killed process leaves what it wrote either
+    way, and pytest keeps its last three runs' folders as under /tmp. ``--basetemp`` or ``TMPDIR``
+    chooses otherwise.
+    """
+    if config.option.basetemp or os.environ.get("TMPDIR"):
+        return
+    try:
+        free = shutil.disk_usage(MEMORY_FILESYSTEM).free
+    except OSError:
+        return
+    if free >= MEMORY_NEEDED and os.access(MEMORY_FILESYSTEM, os.W_OK):
+        tempfile.tempdir = str(MEMORY_FILESYSTEM)
 
 
 def _docker_engine_answers() -> bool:
