@@ -60,7 +60,8 @@ def print_demo_logins(settings: ConsoleSettings) -> None:
     for login in demo_logins(UserDirectory(settings.user_directory), settings.store_url):
         roles = "、".join(ROLE_LABELS[role] for role in sorted(login.roles))
         where = f"{AGENCY_LABELS[login.agency]} · {scope_label(login.scope, names)} · {roles}"
-        print(f"  demo login {login.name} / {login.password}  ({where})", flush=True)
+        password = login.password if login.password is not None else "(its own password, unchanged)"
+        print(f"  demo login {login.name} / {password}  ({where})", flush=True)
 
 
 if __name__ == "__main__":

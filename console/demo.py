@@ -8,7 +8,7 @@ with `rehab users set-password` instead.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from kernel.access.auth import AUDIT, Agency, Role, Scope
 from kernel.reference import Jurisdiction, load_jurisdiction
@@ -24,7 +24,8 @@ class DemoLogin:
     agency: Agency
     roles: frozenset[Role]
     scope: Scope
-    password: str
+    password: str | None
+    """The public demo password; None when the clerk already had a console password (left as it is)."""
 
 
 def demo_logins_of(jurisdiction: Jurisdiction) -> tuple[DemoLogin, ...]:
@@ -104,11 +105,34 @@ def _demo_institutions(jurisdiction: Jurisdiction) -> tuple[str | None, str | No
 
 def demo_logins(directory: UserDirectory, store_url: str) -> list[DemoLogin]:
     """Add the demo clerks of the deployment's pack (``REHAB_REFERENCE``) to the directory (if missing)
-    with their public passwords; no change at login."""
+    with their public passwords; no change at login. A clerk who has a console password already keeps it
+    (`rehab up` runs at every start: a password a clerk chose, or an administrator set, is never reset to
+    the public one); such a login is returned with ``password`` None."""
     logins = demo_logins_of(load_jurisdiction(deployment_reference()))
     known = {user.name for user in directory.users()}
+    with_password = _with_password(store_url)
+    given: list[DemoLogin] = []
     for login in logins:
         if login.name not in known:
             directory.add(User(login.name, login.agency, login.roles, login.scope))
+        if login.name in with_password:
+            given.append(replace(login, password=None))
+            continue
+        assert login.password is not None
         set_console_password(directory, store_url, login.name, login.password, must_change=False)
-    return list(logins)
+        given.append(login)
+    return given
+
+
+def _with_password(store_url: str) -> set[str]:
+    """The users who have a console password in the store."""
+    from sqlalchemy import select
+
+    from console.store import create_console_engine, credentials
+
+    engine = create_console_engine(store_url)
+    try:
+        with engine.connect() as connection:
+            return set(connection.execute(select(credentials.c.user)).scalars())
+    finally:
+        engine.dispose()

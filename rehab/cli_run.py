@@ -141,7 +141,8 @@ def _print_console(services: "ServiceProcesses") -> None:
     institutions = {i.id: i.name for i in jurisdiction.assessment_institutions}
     institutions |= {i.id: i.name for i in jurisdiction.service_institutions}
     for login in logins:
-        say(f"  演示登录 {login.name} / {login.password}（{scope_label(login.scope, institutions)}）")
+        password = login.password if login.password is not None else "（已有本人的密码，未改动）"
+        say(f"  演示登录 {login.name} / {password}（{scope_label(login.scope, institutions)}）")
 
 
 def serve(
