@@ -16,15 +16,17 @@ __all__ = ["Session", "SessionLookup", "Sessions"]
 
 KEEP_FORMS = timedelta(minutes=30)
 FormFields = list[tuple[str, str]]
-NOT_KEPT = ("id_number", "phone", "certificate_number", "confirmation")
-"""Fields never kept across a login (the clerk types them again): ID numbers (and the certificate numbers
-made from them, and the ID number retyped to confirm a deletion) and phone numbers, by the end of their
-name (``guardian.phone`` too). The rest of a kept form stays in console.db for KEEP_FORMS at most."""
+NOT_KEPT = ("id_number", "phone", "certificate_number")
+"""Fields never kept across a login (the clerk types them again), by the end of their name
+(``guardian.phone`` too): ID numbers, the certificate numbers made from them, phone numbers. The rest of a
+kept form stays in console.db for KEEP_FORMS at most."""
+NOT_KEPT_NAMES = frozenset({"confirmation", "q"})
+"""The ID number retyped to confirm a deletion, and a search (by name or ID number)."""
 
 
 def keeps(name: str) -> bool:
     """Whether a form field is kept across a login."""
-    return not name.rpartition(".")[2].endswith(NOT_KEPT)
+    return name not in NOT_KEPT_NAMES and not name.endswith(NOT_KEPT)
 
 
 @dataclass(frozen=True)
