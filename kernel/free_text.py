@@ -11,10 +11,26 @@ from __future__ import annotations
 from typing import Annotated
 
 from pydantic import AfterValidator, StringConstraints
+from pydantic_core import PydanticCustomError
 
-from kernel.masking import refuse_personal_data
+from kernel.masking import names_personal_data
 
-__all__ = ["ClearLongText", "ClearText"]
+__all__ = ["ClearLongText", "ClearText", "refuse_personal_data"]
+
+PERSONAL_DATA_IN_CLEAR = "personal_data_in_clear_text"
+"""The error type (and, prefixed, the problem's code) of free text holding an ID or phone number."""
+
+
+def refuse_personal_data(text: str) -> str:
+    """The text as given; a validation error when it holds an ID, certificate or mobile phone number."""
+    if names_personal_data(text):
+        raise PydanticCustomError(
+            PERSONAL_DATA_IN_CLEAR,
+            "此栏会随事件发给各机构且不加密，不得写入身份证号、残疾人证号或手机号（请只写事由，"
+            "例如「身份证号录入错误」）",
+        )
+    return text
+
 
 ClearText = Annotated[
     str,

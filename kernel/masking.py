@@ -11,7 +11,7 @@ import logging
 import re
 from collections.abc import Callable
 
-__all__ = ["install_log_masking", "mask_personal_data", "names_personal_data", "refuse_personal_data"]
+__all__ = ["install_log_masking", "mask_personal_data", "names_personal_data"]
 
 # 18 characters: 17 digits and a digit or X, optionally followed by the certificate's two digits.
 # Bounded by non-alphanumerics so that uuids and hex digests are left alone.
@@ -28,17 +28,6 @@ def mask_personal_data(text: str) -> str:
 def names_personal_data(text: str) -> bool:
     """Whether the text holds a resident ID, certificate or mobile phone number."""
     return bool(_IDENTITY_NUMBER.search(text) or _MOBILE_PHONE.search(text))
-
-
-def refuse_personal_data(text: str) -> str:
-    """A validator for free text that travels in clear (events are read by every agency and outlive a
-    forgotten person's key): the text as given, or ValueError when it holds an ID or phone number."""
-    if names_personal_data(text):
-        raise ValueError(
-            "此栏会随事件发给各机构且不加密，不得写入身份证号、残疾人证号或手机号（请只写事由，"
-            "例如「身份证号录入错误」）"
-        )
-    return text
 
 
 def _masked_identity(match: re.Match[str]) -> str:

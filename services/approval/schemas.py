@@ -21,10 +21,10 @@ from rehab_contracts import (
     SubsidyMode,
 )
 
+from kernel.free_text import ClearLongText
 from services.approval.sign_off.schemas import SignOffView
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 InstitutionId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")]
 
 
@@ -97,7 +97,7 @@ class ReviewApplication(Request):
 
     level: ReviewLevel = Field(description="community 居委会 first, then street 街道办事处.")
     endorsed: bool = Field(description="Whether the level supports the application; false returns it.")
-    opinion: LongText = Field(description="意见 as written.", examples=["情况属实，同意上报"])
+    opinion: ClearLongText = Field(description="意见 as written.", examples=["情况属实，同意上报"])
     signatories: Signatories = Field(
         description=(
             "负责人 and 经办人; the street also a 复核人 (the community block has none). "
@@ -147,7 +147,7 @@ class DecideApplication(Request):
         default_factory=list,
         description="Requested items refused while approving others; every requested item is decided once.",
     )
-    reason: LongText | None = Field(default=None, description="Why the whole application is rejected.")
+    reason: ClearLongText | None = Field(default=None, description="Why the whole application is rejected.")
     signatories: Signatories = Field(
         description="负责人, 复核人 and 经办人 of 残联办.",
         examples=[{"responsible": "赵主任", "reviewer": "钱科长", "handler": "孙干事"}],
@@ -174,7 +174,7 @@ class ChangeInstitution(Request):
         description="Designated service institution 定点康复服务机构 for the item that takes over.",
         examples=["cq-aier-eye"],
     )
-    reason: LongText = Field(description="Why the change is needed.", examples=["申请人迁居，就近康复"])
+    reason: ClearLongText = Field(description="Why the change is needed.", examples=["申请人迁居，就近康复"])
     signatories: Signatories = Field(
         description="负责人, 复核人 and 经办人 of 残联办; none signed at another level or role.",
         examples=[{"responsible": "赵主任", "reviewer": "钱科长", "handler": "孙干事"}],

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 
 from kernel.access.access import PERSONAL_DATA, Caller, caller_of
 from kernel.access.auth import Principal
-from kernel.access.scopes import require_area, visible_area
+from kernel.access.scopes import area_of, require_area, visible_area
 from kernel.domain.rejections import NotFound
 from kernel.http import (
     MAX_QUERY_TEXT,
@@ -62,7 +62,7 @@ async def register_person(body: RegisterPersonBody, request: Request) -> Respons
     def register() -> Response:
         with command.unit() as unit:
             person_id = handlers.register_person(
-                unit, area.streets, details, body.registered_on, area.communities.listed
+                unit, area.streets, details, body.registered_on, area.communities.listed, _sight(caller)
             )
             answer = Created(person_id=person_id)
             return command.answer(answer, status=201, location=f"/persons/{person_id}")
@@ -127,7 +127,14 @@ async def correct_person(person_id: UUID, body: CorrectPersonBody, request: Requ
     def correct() -> Response:
         with command.unit() as unit:
             corrected = handlers.correct_person(
-                unit, area.streets, person_id, changes, body.reason, check, area.communities.listed
+                unit,
+                area.streets,
+                person_id,
+                changes,
+                body.reason,
+                check,
+                area.communities.listed,
+                _sight(caller),
             )
             answer = Corrected(person_id=person_id, corrected=corrected)
             return command.answer(answer, status=201, location=f"/persons/{person_id}")
@@ -244,6 +251,16 @@ def _person_in_area(
     person, envelopes = handlers.load_person(runtime.store, person_id)
     _in_area(caller)(person)
     return person, envelopes
+
+
+def _sight(caller: Principal | None) -> handlers.Sight:
+    """Whether the caller may see the persons of a street (community): their area holds it."""
+    own = area_of(caller)
+
+    def sees(street: str, community: str | None) -> bool:
+        return own.street in (None, street) and own.community in (None, community)
+
+    return sees
 
 
 def _in_area(caller: Principal | None, moving_to: Mapping[str, Any] | None = None) -> handlers.Guard:

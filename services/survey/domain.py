@@ -29,6 +29,17 @@ NO_COMMUNITY_LISTS: Mapping[str, frozenset[str]] = {}
 
 
 @dataclass(frozen=True)
+class OutOfView:
+    """Who holds an ID number when they are registered outside the caller's area: a refusal must not
+    tell that caller their person id or street."""
+
+
+OUT_OF_VIEW = OutOfView()
+ALREADY_REGISTERED = "survey.id_number.already_registered"
+HELD_OUT_OF_VIEW = "此身份证号已在本区登记，不在你的辖区：请联系区残联办核实，不要重复登记"
+
+
+@dataclass(frozen=True)
 class Guardian:
     """监护人."""
 
@@ -203,10 +214,11 @@ class Person:
         registered_on: date,
         today: date,
         streets: Iterable[str],
-        registered_as: UUID | None = None,
+        registered_as: UUID | OutOfView | None = None,
         communities: Mapping[str, frozenset[str]] = NO_COMMUNITY_LISTS,
     ) -> list[PersonRegistered]:
-        """Register a person; ``registered_as`` is the person already holding this ID number, if any;
+        """Register a person; ``registered_as`` is the person already holding this ID number, if any (or
+        OUT_OF_VIEW when they are registered outside the caller's area);
         ``communities``: the listed communities of each street (the pack's communities.toml)."""
         if self.person_id is not None:
             raise StateConflict(
@@ -215,6 +227,8 @@ class Person:
         details = normalised(details)
         check_details(details, tuple(streets), on_day=registered_on, today=today)
         check_community(details, communities)
+        if isinstance(registered_as, OutOfView):
+            raise StateConflict(HELD_OUT_OF_VIEW, field="id_number", code=ALREADY_REGISTERED)
         if registered_as is not None:
             raise StateConflict(
                 f"身份证号 {details.id_number} 已登记为 {registered_as}：请更正该人的基本信息，不要重复登记",
@@ -231,10 +245,11 @@ class Person:
         corrected_on: date,
         today: date,
         streets: Iterable[str],
-        id_number_holder: UUID | None = None,
+        id_number_holder: UUID | OutOfView | None = None,
         communities: Mapping[str, frozenset[str]] = NO_COMMUNITY_LISTS,
     ) -> list[PersonDetailsCorrected]:
-        """Correct basic information; ``id_number_holder`` is who holds a newly given ID number, if anyone.
+        """Correct basic information; ``id_number_holder`` is who holds a newly given ID number, if anyone
+        (OUT_OF_VIEW: someone outside the caller's area).
         A community is checked against ``communities`` when the correction moves the person."""
         details, person_id = self._registered()
         unknown = set(changes) - CORRECTABLE
@@ -255,8 +270,16 @@ class Person:
                 "更正没有改变任何信息：所填的值与已登记的相同", field="changes", code="survey.changes.nothing"
             )
         check_details(corrected, tuple(streets), on_day=corrected_on, today=today)
+        if any(len(name) >= 2 and name in reason for name in {details.name, corrected.name}):
+            raise CommandRejected(
+                "更正原因会随事件发给各机构且不加密，不得写入本人姓名：请只写事由（例如「身份证号录入错误」）",
+                field="reason",
+                code="survey.reason.names_the_person",
+            )
         if {"street", "community"} & set(changed):
             check_community(corrected, communities)
+        if "id_number" in changed and isinstance(id_number_holder, OutOfView):
+            raise StateConflict(HELD_OUT_OF_VIEW, field="id_number", code=ALREADY_REGISTERED)
         if "id_number" in changed and id_number_holder not in (None, person_id):
             raise StateConflict(
                 f"身份证号 {corrected.id_number} 已登记为另一人 {id_number_holder}",

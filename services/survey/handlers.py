@@ -17,7 +17,9 @@ from kernel.store.store import EventStore, UnitOfWork
 from services.survey import keys, projection
 from services.survey.domain import (
     NO_COMMUNITY_LISTS,
+    OUT_OF_VIEW,
     NeedsSurveyRequest,
+    OutOfView,
     Person,
     PersonDetails,
     PersonDetailsCorrected,
@@ -36,20 +38,35 @@ Guard = Callable[[Person], None]
 """The caller's check of the person a command loaded (the access layer's area check); raises to refuse."""
 
 
+Sight = Callable[[str, str | None], bool]
+"""Whether the caller may see the persons of a street (and community): the access layer's area."""
+
+
+def _as_seen(holder: projection.Holder | None, sees: Sight | None) -> UUID | OutOfView | None:
+    if holder is None:
+        return None
+    if sees is None or sees(holder.street, holder.community):
+        return holder.person_id
+    return OUT_OF_VIEW
+
+
 def register_person(
     unit: UnitOfWork,
     streets: Sequence[str],
     details: PersonDetails,
     registered_on: date | None,
     communities: Mapping[str, frozenset[str]] = NO_COMMUNITY_LISTS,
+    sees: Sight | None = None,
 ) -> UUID:
+    """Register a person; ``sees`` tells whether the caller may see a person of a street (community): a
+    refusal names the holder of the same ID number only to a caller who may."""
     holder = projection.person_holding(unit.session, normalise(details.id_number))
     decided = Person().register(
         details,
         registered_on=registered_on or today(),
         today=today(),
         streets=streets,
-        registered_as=holder,
+        registered_as=_as_seen(holder, sees),
         communities=communities,
     )
     person_id = decided[0].person_id
@@ -65,6 +82,7 @@ def correct_person(
     reason: str,
     check: Guard,
     communities: Mapping[str, frozenset[str]] = NO_COMMUNITY_LISTS,
+    sees: Sight | None = None,
 ) -> list[str]:
     """Correct basic information; returns the names of the corrected fields."""
     person, version = load_to_decide(unit, person_id, check)
@@ -76,7 +94,7 @@ def correct_person(
         corrected_on=today(),
         today=today(),
         streets=streets,
-        id_number_holder=holder,
+        id_number_holder=_as_seen(holder, sees),
         communities=communities,
     )
     save_decided(unit, person_id, version, decided)

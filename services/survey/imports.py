@@ -267,8 +267,8 @@ def _check_same_person(person: Person, row: ParsedRow, campaign: SurveyCampaign)
         )
     if registered.street != campaign.street:
         raise CommandRejected(
-            f"此人已登记在{registered.street}街道，不在本表的{campaign.street}街道：请由所在街道调查，"
-            "或先更正此人的街道",
+            # The street is not named: an error body must not tell where a person is registered.
+            f"此人已登记在其他街道，不在本表的{campaign.street}街道：请由所在街道调查，或联系区残联办核实",
             field="street",
             code="survey.street.registered_in_other_street",
         )

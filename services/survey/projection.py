@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from rehab_contracts import EventEnvelope
@@ -83,7 +83,9 @@ surveys_table = Table(
 
 _INSERT_PERSON = insert(persons_table)
 _INSERT_SURVEY = insert(surveys_table)
-_PERSON_HOLDING = select(persons_table.c.person_id).where(persons_table.c.id_number == bindparam("id_number"))
+_PERSON_HOLDING = select(persons_table.c.person_id, persons_table.c.street, persons_table.c.community).where(
+    persons_table.c.id_number == bindparam("id_number")
+)
 """Cached statements with their values as parameters: a command compiles nothing."""
 
 
@@ -240,10 +242,18 @@ def _insert_survey(session: Session, event_id: UUID, event: NeedSurveyed) -> Non
 
 
 # -- queries -----------------------------------------------------------------------------------------
-def person_holding(session: Session, id_number: str) -> UUID | None:
+class Holder(NamedTuple):
+    """The person registered with an ID number, and where."""
+
+    person_id: UUID
+    street: str
+    community: str | None
+
+
+def person_holding(session: Session, id_number: str) -> Holder | None:
     """The person registered with this ID number, if any."""
-    found = session.connection().execute(_PERSON_HOLDING, {"id_number": id_number}).scalar()
-    return UUID(found) if found else None
+    found = session.connection().execute(_PERSON_HOLDING, {"id_number": id_number}).first()
+    return None if found is None else Holder(UUID(found[0]), found[1], found[2])
 
 
 def list_persons(

@@ -17,6 +17,8 @@ from rehab_contracts import (
 )
 from rehab_contracts.vocabulary import DisabilitySubtype, HardshipStatus
 
+from kernel.free_text import ClearText
+
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
 Code = Annotated[str, StringConstraints(max_length=40)]
@@ -84,7 +86,7 @@ class RegisterPersonBody(PersonBody):
 class CorrectPersonBody(_Request):
     """Only the details given are corrected; the others keep their value."""
 
-    reason: Text = Field(description="Why the details are corrected.", examples=["身份证号录入错误"])
+    reason: ClearText = Field(description="Why the details are corrected.", examples=["身份证号录入错误"])
     street: Short | None = None
     community: Short | None = None
     name: Text | None = None
@@ -121,7 +123,7 @@ class SurveyBody(_Request):
     home_visit_required: bool = Field(
         default=False, description="The person cannot travel 行动不便: assessment and services come home."
     )
-    surveyor: Text = Field(description="Team member who recorded it.", examples=["张丽"])
+    surveyor: ClearText = Field(description="Team member who recorded it.", examples=["张丽"])
     supersedes: UUID | None = Field(
         default=None,
         description=(

@@ -456,6 +456,20 @@ def test_the_street_cannot_review_before_the_community(client: TestClient) -> No
     }
 
 
+def test_an_opinion_naming_an_id_number_is_refused_and_nothing_is_recorded(client: TestClient) -> None:
+    # An opinion travels in clear on the approval stream and outlives a forgotten person's key.
+    application_id = submitted(client, referred(client))
+    before = stored_types(client)
+    opinion = community(opinion="申请人 500112199001011234 情况属实，同意上报")
+    response = client.post(f"/applications/{application_id}/reviews", json=opinion)
+    assert response.status_code == 422
+    assert (error_of(response)["field"], error_of(response)["code"]) == (
+        "opinion",
+        "request.personal_data_in_clear_text",
+    )
+    assert stored_types(client) == before
+
+
 def test_a_decision_before_both_reviews_is_refused(client: TestClient) -> None:
     application_id = submitted(client, referred(client))
     response = client.post(f"/applications/{application_id}/decision", json=approval())

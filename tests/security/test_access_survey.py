@@ -112,6 +112,30 @@ def test_community_staff_see_only_their_community(client: TestClient, deployment
     assert code_of(client.get(f"/persons/{other}", headers=coordinator)) == "access.other_community"
 
 
+def test_an_id_number_registered_in_another_street_is_refused_without_naming_who_or_where(
+    client: TestClient, deployment: Deployment
+) -> None:
+    district = deployment.bearer("区干事", "survey", "district")
+    renhe_body = resident("人和", "251")
+    renhe = register(client, district, renhe_body)
+    same_person_in_yuanyang = {**renhe_body, "street": "鸳鸯"}
+    refused = client.post("/persons", json=same_person_in_yuanyang, headers=clerk(deployment))
+    assert refused.status_code == 409, refused.text
+    assert code_of(refused) == "survey.id_number.already_registered"
+    assert renhe not in refused.text and "人和" not in refused.text
+    assert "不在你的辖区" in refused.text
+    # The same ID number given to a person of the clerk's street by a correction: refused alike.
+    own = register(client, clerk(deployment), resident("鸳鸯", "231"))
+    taken = {name: renhe_body[name] for name in ("id_number", "certificate_number")}
+    correction = {**taken, "reason": "身份证号录入错误"}
+    refused = client.post(f"/persons/{own}/corrections", json=correction, headers=clerk(deployment))
+    assert refused.status_code == 409, refused.text
+    assert renhe not in refused.text and "人和" not in refused.text
+    # The district, which sees every street, is told who holds it.
+    again = client.post("/persons", json=renhe_body, headers=district)
+    assert again.status_code == 409 and renhe in again.text
+
+
 def test_a_correction_cannot_move_a_person_out_of_the_clerks_street(
     client: TestClient, deployment: Deployment
 ) -> None:

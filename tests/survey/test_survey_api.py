@@ -293,6 +293,30 @@ def test_a_correction_changes_the_details_and_is_stored(client: TestClient) -> N
     assert event.payload["street"] is None
 
 
+@pytest.mark.parametrize(
+    ("reason", "code"),
+    [
+        ("本人来电，身份证号 {id_number} 核实", "request.personal_data_in_clear_text"),
+        ("本人来电 13712345678", "request.personal_data_in_clear_text"),
+        ("{name}本人来电更正", "survey.reason.names_the_person"),
+    ],
+)
+def test_a_correction_reason_naming_the_person_is_a_422_and_nothing_is_stored(
+    client: TestClient, reason: str, code: str
+) -> None:
+    # The reason travels in clear on the stream and stays in every archive after the person is forgotten.
+    body = person_body()
+    person_id = register(client)
+    given = reason.format(id_number=body["id_number"], name=body["name"])
+    response = client.post(
+        f"/persons/{person_id}/corrections", json={"reason": given, "phone": "13800138009"}
+    )
+    error = error_of(response)
+    assert (response.status_code, error["field"], error["code"]) == (422, "reason", code)
+    assert body["id_number"] not in response.text and body["name"] not in response.text
+    assert stored_events(client, "survey.person_details_corrected") == []
+
+
 def test_moving_a_person_to_another_street_moves_them_in_the_list(client: TestClient) -> None:
     person_id = register(client)
     client.post(
