@@ -6,12 +6,11 @@ module makes them and frees them.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 
 from rehab_contracts import EventEnvelope
 
+from kernel.collector import without_cycle_collection
 from services.settlement.book.dues import Posting
 from services.settlement.book.facts import Fact
 from services.settlement.book.policy import PolicySet
@@ -51,23 +50,6 @@ def feed_facts(facts: Iterable[Fact], policies: PolicySet) -> tuple[SettlementBo
         for fact in facts:
             postings += feed(fact)
     return book, postings
-
-
-@contextmanager
-def without_cycle_collection() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector during a bulk build, then resume it.
-
-    A replay allocates hundreds of thousands of long-lived objects and makes no reference cycles;
-    the collector's full passes over them were a third of the replay (reference counting still
-    frees everything as usual).
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def discard(book: SettlementBook) -> None:

@@ -23,13 +23,14 @@ from typing import Any
 from sqlalchemy import Connection, event
 from sqlalchemy.orm import Session
 
+from kernel.collector import without_cycle_collection
 from kernel.store.store import UnitOfWork
 from services.settlement.book.dues import Posting, Unsettled
 from services.settlement.book.facts import Fact
 from services.settlement.book.policy import PolicySet
 from services.settlement.book.settlement_book import SettlementBook
 from services.settlement.ledger import fact_log, unsettled
-from services.settlement.ledger.books import book_maker, discard, without_cycle_collection
+from services.settlement.ledger.books import book_maker, discard
 from services.settlement.ledger.posting_rows import write_postings
 
 PERSONS_KEPT = 5_000

@@ -26,13 +26,14 @@ from typing import Any
 import orjson
 from sqlalchemy import Engine
 
+from kernel.collector import without_cycle_collection
 from kernel.store.store import READ_ONLY
 from services.settlement.book.dues import Posting, Unsettled
 from services.settlement.book.facts import Fact
 from services.settlement.book.policy import PolicySet
 from services.settlement.book.settlement_book import SettlementBook
 from services.settlement.fact_types import BY_NAME, SETTLEMENT_EVENT_TYPES
-from services.settlement.ledger.books import discard, new_book, without_cycle_collection
+from services.settlement.ledger.books import discard, new_book
 from services.settlement.ledger.fact_log import covers_archive, encode
 from services.settlement.ledger.report import LedgerReport, RunningTotals
 from services.settlement.ledger.tables import facts_table

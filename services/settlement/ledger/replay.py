@@ -15,12 +15,12 @@ from typing import Literal
 
 from sqlalchemy import Connection, Engine, inspect, text
 
+from kernel.collector import without_cycle_collection
 from kernel.store.store import metadata as kernel_metadata
 from services.settlement.book.dues import Posting, Unsettled
 from services.settlement.book.policy import PolicySet, load_policies
 from services.settlement.fact_types import SETTLEMENT_EVENT_TYPES
 from services.settlement.ledger import fact_log, unsettled
-from services.settlement.ledger.books import without_cycle_collection
 from services.settlement.ledger.fact_log import covers_archive, derive_fact_log
 from services.settlement.ledger.live import LiveLedger
 from services.settlement.ledger.person_order import PersonOrder
