@@ -21,7 +21,11 @@ _BATCH = 5000
 
 def insert_postings(database: Database, postings: Sequence[Posting]) -> None:
     """Insert postings (their journal lines are the view's); no check for existing keys."""
-    rows = [posting_row(posting) for posting in postings]
+    insert_rows(database, [posting_row(posting) for posting in postings])
+
+
+def insert_rows(database: Database, rows: list[tuple[object, ...]]) -> None:
+    """Insert postings as their rows (``posting_row``)."""
     connection = database.connection() if isinstance(database, Session) else database
     if connection.dialect.name == "sqlite":
         # Straight to the driver: SQLAlchemy's per-row parameter processing was most of the time.
@@ -38,13 +42,13 @@ def insert_postings(database: Database, postings: Sequence[Posting]) -> None:
 
 def write_postings(database: Database, postings: Sequence[Posting]) -> int:
     """Insert the postings whose id (uuid5 of the key) is not in the ledger yet; returns how many were new."""
-    by_id = {posting_id_text(posting.key): posting for posting in postings}
+    by_id = {str(row[0]): row for row in map(posting_row, postings)}  # a row begins with its id
     ids, existing = list(by_id), set[str]()
     for start in range(0, len(ids), _BATCH):
         stored = postings_table.c.posting_id
         existing.update(database.scalars(select(stored).where(stored.in_(ids[start : start + _BATCH]))))
-    fresh = [posting for posting_id, posting in by_id.items() if posting_id not in existing]
-    insert_postings(database, fresh)
+    fresh = [row for posting_id, row in by_id.items() if posting_id not in existing]
+    insert_rows(database, fresh)
     return len(fresh)
 
 
