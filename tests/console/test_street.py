@@ -9,13 +9,14 @@ from typing import Any
 
 import pytest
 
+from kernel.domain.clock import today
 from rehab.sample_people import resident_id
 from tests.console.conftest import JOURNEY_YEAR, Stack, assert_accessible, login, screenshot
 from tests.e2e.people import certified_adult
 
 pytestmark = pytest.mark.e2e
 
-YEAR = date.today().year
+YEAR = today().year  # the console's year: Beijing's
 
 
 def person_fields(sequence: int, name: str) -> dict[str, str]:

@@ -5,19 +5,20 @@ the console as real processes, take one person from registration to a posting on
 from __future__ import annotations
 
 import re
-from datetime import date
 from typing import Any
 
 import pytest
 
+from kernel.domain.clock import today
 from tests.console.conftest import Stack, assert_accessible, screenshot
 from tests.console.test_approval import confirm
 from tests.console.test_street import person_fields, register
 
 pytestmark = pytest.mark.e2e
 
-TODAY = date.today().isoformat()
-"""Every step of this year's work happens today: no date is ever in the future, whatever the day."""
+TODAY = today().isoformat()
+"""Every step of this year's work happens today (Beijing's, as the services and the console count days):
+no date is ever in the future, whatever the day."""
 
 
 def test_one_person_from_the_survey_to_a_posting_on_the_settlement_page(pages: Any, stack: Stack) -> None:
@@ -30,7 +31,7 @@ def test_one_person_from_the_survey_to_a_posting_on_the_settlement_page(pages: A
     street.wait_for_url(re.compile(r"\?done=surveyed"))
 
     journey = stack.journey()
-    journey.year = date.today().year
+    journey.year = today().year
     journey.wait_until("the survey reaches assessment", lambda: journey.on_worklist({person_id}))
     doctor = pages("评估医生")
     doctor.goto("/assessment")
@@ -96,9 +97,9 @@ def test_one_person_from_the_survey_to_a_posting_on_the_settlement_page(pages: A
     journey.wait_until("settlement has consumed every event", journey.settlement_caught_up)
     finance = pages("财务科")
     finance.goto("/settlement?rule=support_service")
-    today = date.today()
+    day = today()
     row = finance.locator(  # this year's posting (the other tests' are of last year)
-        "section[aria-labelledby=postings] tbody tr", has_text=f"{today.year}年{today.month}月{today.day}日"
+        "section[aria-labelledby=postings] tbody tr", has_text=f"{day.year}年{day.month}月{day.day}日"
     ).filter(has_text="两江新区残疾人康复服务中心")
     assert row.count() == 1
     assert "200.00元" in row.first.inner_text() and "支持性服务补贴" in row.first.inner_text()
@@ -112,7 +113,7 @@ def test_one_person_from_the_survey_to_a_posting_on_the_settlement_page(pages: A
     assert_accessible(finance)
     screenshot(finance, "51-posting-explanation")
     download = finance.request.get(
-        "/settlement/annual-summary", params={"year": date.today().year, "street": "鸳鸯"}
+        "/settlement/annual-summary", params={"year": today().year, "street": "鸳鸯"}
     )
     assert download.ok and "spreadsheetml" in download.headers["content-type"]
 
