@@ -139,3 +139,30 @@ def test_a_refused_record_is_resent_only_under_an_item_still_fixed_to_an_institu
     assert resendable(refused, [fixed])
     assert not resendable(refused, [{**fixed, "item": "low_vision_training"}])
     assert not resendable(refused, [{**fixed, "current_institution_id": None}])
+
+
+def test_a_refusal_about_amounts_says_them_in_yuan_on_the_form_and_in_the_refused_list(
+    pages: Any, stack: Stack
+) -> None:
+    application_id, _person = stack.approved(83, NEEDS)
+    journey = stack.journey()
+    journey.wait_until(
+        "the approval reaches delivery", lambda: journey.entitlements_reached_delivery(application_id)
+    )
+    staff = pages("康复中心治疗师")
+    staff.goto(f"/delivery/entitlements/{application_id}/{NEEDS[0]}/record")
+    staff.get_by_label(re.compile("^服务频次")).fill("每周1次，每次60分钟")
+    staff.get_by_label(re.compile("^服务人员")).fill("康复治疗师 王芳")
+    staff.get_by_label(re.compile("^服务周期起")).fill(f"{JOURNEY_YEAR}-06-01")
+    staff.get_by_label(re.compile("^服务周期止")).fill(f"{JOURNEY_YEAR}-06-30")
+    staff.get_by_label(re.compile("^收费金额")).fill("3500")
+    staff.get_by_label(re.compile("^医保、医疗救助等已支付")).fill("4000")
+    staff.get_by_label(re.compile("^签字日期")).fill(f"{JOURNEY_YEAR}-07-01")
+    staff.get_by_role("button", name="保存服务记录").click()
+    said = staff.get_by_role("alert").inner_text()
+    assert "医保等已支付 4,000.00元，超过发票总额 3,500.00元" in said, said
+    assert "400000" not in said and " 分" not in said
+    staff.get_by_role("link", name="被退回的服务记录").first.click()
+    listed = staff.locator("table.refused tbody tr", has=staff.locator(f"a[href*='{application_id}']"))
+    assert "医保等已支付 4,000.00元，超过发票总额 3,500.00元" in listed.inner_text()
+    screenshot(staff, "44-refused-amounts-in-yuan")
