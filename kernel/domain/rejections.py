@@ -7,6 +7,8 @@ it is about. The kernel answers them as ``application/problem+json`` (kernel/web
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 
 class CommandRejected(Exception):
     """A rule refused the command: HTTP 422 naming the field and the reason."""
@@ -42,3 +44,28 @@ class PayloadTooLarge(CommandRejected):
     """The request body is larger than the service accepts: HTTP 413."""
 
     status_code = 413
+
+
+class RulesRejected(CommandRejected):
+    """Several rules refused the command at once: HTTP 422 naming each field, so that a clerk corrects a
+    form in one go instead of one error per submission. The first rejection gives the code."""
+
+    def __init__(self, rejections: Sequence[CommandRejected]) -> None:
+        first = rejections[0]
+        message = f"有 {len(rejections)} 处需要更正：" + "；".join(each.message for each in rejections)
+        super().__init__(message, field=first.field, code=first.code)
+        self.rejections = tuple(rejections)
+
+
+def check_all(*checks: Callable[[], None]) -> None:
+    """Run every check; raise what the one refusing check raised, or RulesRejected naming all that did."""
+    refused: list[CommandRejected] = []
+    for check in checks:
+        try:
+            check()
+        except CommandRejected as rejection:
+            refused.append(rejection)
+    if len(refused) == 1:
+        raise refused[0]
+    if refused:
+        raise RulesRejected(refused)

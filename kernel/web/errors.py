@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from kernel.domain.rejections import CommandRejected, NotFound, StateConflict
+from kernel.domain.rejections import CommandRejected, NotFound, RulesRejected, StateConflict
 from kernel.store.store import ConcurrencyConflict
 from kernel.web.problems import (
     PROBLEM_MEDIA_TYPE,
@@ -101,6 +101,14 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(CommandRejected)
     async def on_rejected(request: Request, error: CommandRejected) -> JSONResponse:
+        if isinstance(error, RulesRejected):
+            errors = [
+                field_error(each.field, each.code, each.message)
+                for each in error.rejections
+                if each.field is not None
+            ]
+            body = problem_body(422, error.code, error.message, errors=errors, instance=request.url.path)
+            return _respond(body)
         return problem(
             error.status_code, error.message, field=error.field, code=error.code, instance=request.url.path
         )

@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING
 
-from kernel.domain.rejections import CommandRejected
+from kernel.domain.rejections import CommandRejected, check_all
 from services.survey.identity import (
     IdentityError,
     age_on,
@@ -90,32 +90,49 @@ def check_community(details: PersonDetails, communities: Mapping[str, frozenset[
 
 
 def check_details(details: PersonDetails, streets: tuple[str, ...], *, on_day: date, today: date) -> None:
-    if details.street not in streets:
+    """Every rule of the basic information; all that refuse are named at once (one 422, each field)."""
+    check_all(
+        lambda: _check_street(details.street, streets),
+        lambda: _check_not_future(on_day, today),
+        lambda: _check_name(details.name),
+        lambda: _check_lists(details),
+        lambda: _check_identity_of(details),
+        lambda: _check_born_by(details.birth_date, on_day),
+        lambda: _check_phone(details.phone, "phone"),
+        # An unborn person's age says nothing: the birth date's own error is enough.
+        lambda: None if details.birth_date > on_day else _check_certified_or_child(details, on_day),
+        lambda: None if details.guardian is None else _check_guardian(details.guardian),
+    )
+
+
+def _check_street(street: str, streets: tuple[str, ...]) -> None:
+    if street not in streets:
         raise CommandRejected(
-            f"“{details.street}”不是本辖区的街道，不属于服务对象；可选：{'、'.join(streets)}",
+            f"“{street}”不是本辖区的街道，不属于服务对象；可选：{'、'.join(streets)}",
             field="street",
             code="survey.street.outside_jurisdiction",
         )
+
+
+def _check_not_future(on_day: date, today: date) -> None:
     if on_day > today:
         raise CommandRejected(
             f"登记日期 {on_day} 晚于今天", field="registered_on", code="survey.registered_on.future"
         )
-    _check_name(details.name)
-    _check_lists(details)
+
+
+def _check_identity_of(details: PersonDetails) -> None:
     try:
         _check_identity(details)
     except IdentityError as error:
         raise CommandRejected(error.message, field=error.field, code=error.code) from None
-    if details.birth_date > on_day:
+
+
+def _check_born_by(birth_date: date, on_day: date) -> None:
+    if birth_date > on_day:
         raise CommandRejected(
-            f"出生日期 {details.birth_date} 晚于 {on_day}",
-            field="birth_date",
-            code="survey.birth_date.future",
+            f"出生日期 {birth_date} 晚于 {on_day}", field="birth_date", code="survey.birth_date.future"
         )
-    _check_phone(details.phone, "phone")
-    _check_certified_or_child(details, on_day)
-    if details.guardian is not None:
-        _check_guardian(details.guardian)
 
 
 def _check_identity(details: PersonDetails) -> None:

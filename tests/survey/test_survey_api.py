@@ -105,6 +105,28 @@ def test_a_mistyped_id_number_is_a_422_explaining_the_check(client: TestClient) 
     assert "可能有一位数字输错" in error_of(response)["message"]
 
 
+def test_every_mistake_of_a_registration_is_named_at_once(client: TestClient) -> None:
+    # A clerk corrects the form in one go instead of one error per submission.
+    body = person_body()
+    wrong = body["id_number"][:-1] + ("1" if body["id_number"][-1] != "1" else "2")
+    mistakes = {
+        "id_number": wrong,
+        "certificate_number": wrong + "12",
+        "phone": "123",
+        "registered_on": "2999-01-01",
+    }
+    response = client.post("/persons", json={**body, **mistakes})
+    assert response.status_code == 422
+    fields = {error["field"]: error["code"] for error in response.json()["errors"]}
+    assert fields == {
+        "registered_on": "survey.registered_on.future",
+        "id_number": "survey.id_number.checksum",
+        "phone": "survey.phone.format",
+    }
+    assert response.json()["detail"].startswith("有 3 处需要更正")
+    assert stored_events(client, "survey.person_registered") == []
+
+
 def test_full_width_digits_are_a_422(client: TestClient) -> None:
     full_width = "".join(chr(ord(c) + 0xFEE0) for c in person_body()["id_number"])
     response = client.post("/persons", json=person_body(id_number=full_width))
