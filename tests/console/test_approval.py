@@ -267,6 +267,9 @@ def test_a_block_that_returns_the_application_shows_its_opinion_and_is_confirmed
     assert "已退回" in chief.locator(".subtitle").inner_text()
     items = chief.get_by_role("table").first.inner_text()
     assert "未审批（申请已退回）" in items and "待审批" not in items
+    chief.get_by_role("link", name=re.compile("一人一档")).first.click()  # the person's file says so too
+    journey = chief.locator("main").inner_text()
+    assert "未审批（申请已退回）" in journey and "待审批" not in journey
 
 
 def test_an_incomplete_application_is_listed_for_the_community_and_its_attachments_handed_in(
