@@ -12,6 +12,8 @@ Marking published is not waited onto the disk (SQLite ``synchronous=NORMAL``, Po
 unpublished, so they are published again, which delivery at least once already allows (ADR 0001) and
 consumers absorb (their inbox). The next command's commit, waited onto the disk, takes the mark with it.
 Without this, every relay pass cost a second disk flush per command, holding the write lock meanwhile.
+On SQLite a mark is not counted for group commit's flushes either (``NOT_FLUSHED``): the next batch's read
+then flushes only commands' commits, which their own flushes have usually covered already.
 
 On SQLite a command's commit is visible a moment before it is on disk (group commit, ADR 0024): what
 the relay reads is put on disk before it is published (``OneWriter.flush_visible``), so no event leaves
@@ -20,16 +22,16 @@ the service that a power cut could take back.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Select, bindparam, select, text, update
+from sqlalchemy import Connection, Dialect, Engine, Select, bindparam, select, text, update
 from sqlalchemy.orm import Session
 
 from kernel.store.locks import scope_key
-from kernel.store.sqlite import SYNCHRONOUS, writer_of
+from kernel.store.sqlite import NOT_FLUSHED, SYNCHRONOUS, writer_of
 from kernel.store.tables import StoredEvent, events_table, outbox_table, stored_event
 
 
@@ -69,6 +71,22 @@ _MARK_PUBLISHED = (
     .where(outbox_table.c.position == bindparam("published_position"))
     .values(published_at=bindparam("now"), stream_entry_id=bindparam("entry_id"))
 )
+
+
+_MARK_PUBLISHED_SQL = (
+    f"UPDATE {outbox_table.name} SET {outbox_table.c.published_at.name} = ?, "
+    f"{outbox_table.c.stream_entry_id.name} = ? WHERE {outbox_table.c.position.name} = ?"
+)
+"""``_MARK_PUBLISHED`` as SQLite's driver takes it: the time rendered once for the batch, not per row by
+SQLAlchemy (6.5-9 µs a row through ``execute``, ~3 here)."""
+
+
+@lru_cache(maxsize=4)
+def _stored_time(dialect: Dialect) -> Callable[[datetime], Any]:
+    """How the dialect stores a ``published_at``: SQLAlchemy's own bind processor of the column's type."""
+    column_type = outbox_table.c.published_at.type
+    processor = column_type.dialect_impl(dialect).bind_processor(dialect)
+    return processor if processor is not None else lambda moment: moment
 
 
 def _published_rows(published: Sequence[tuple[int, str]]) -> list[dict[str, object]]:
@@ -118,10 +136,16 @@ class Outbox:
         if not published:
             return
         with self.engine.connect() as connection:
-            # On SQLite not waited onto the disk (see above); PostgreSQL claims in a transaction instead.
-            connection.execution_options(**{SYNCHRONOUS: "NORMAL"})
+            # On SQLite not waited onto the disk, nor counted for a flush (see above); PostgreSQL claims in
+            # a transaction instead.
+            connection.execution_options(**{SYNCHRONOUS: "NORMAL", NOT_FLUSHED: True})
             with connection.begin():
-                connection.execute(_MARK_PUBLISHED, _published_rows(published))
+                if connection.dialect.name != "sqlite":
+                    connection.execute(_MARK_PUBLISHED, _published_rows(published))
+                    return
+                now = _stored_time(connection.dialect)(datetime.now(UTC))
+                rows = [(now, entry_id, position) for position, entry_id in published]
+                connection.exec_driver_sql(_MARK_PUBLISHED_SQL, rows)
 
     def published_entries(self) -> list[tuple[int, str]]:
         """(position, Redis entry id) of every published event."""

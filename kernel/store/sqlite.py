@@ -91,6 +91,11 @@ SYNCHRONOUS = "rehab_synchronous"
 """Execution option of a SQLite write transaction: ``NORMAL`` commits without waiting for the disk (the
 caller then waits with ``OneWriter.flush``, or not at all: the relay's marks); default ``FULL``."""
 
+NOT_FLUSHED = "rehab_not_flushed"
+"""Execution option of a SQLite write transaction committed ``NORMAL`` that no one waits onto the disk (the
+relay's marks): its commit is not counted for the flushes (``OneWriter.committed``), so no flush is made
+for it alone; the next counted commit's flush puts it on disk with that one (ADR 0024)."""
+
 _WRITERS: weakref.WeakKeyDictionary[Engine, OneWriter] = weakref.WeakKeyDictionary()
 
 
@@ -127,6 +132,8 @@ class OneWriter:
         self._holder: int | None = None
         """``id`` of the DB-API connection whose transaction holds the lock."""
         self._changes_at_begin = 0
+        self._counted = True
+        """Whether the holder's commit is counted (not a ``NOT_FLUSHED`` transaction)."""
         self.commits = 0
         """Commits that changed something, counted before the lock is handed on (the flushes' tickets)."""
         self._flushed = 0
@@ -151,6 +158,7 @@ class OneWriter:
         dbapi_connection = connection.connection.dbapi_connection
         self._holder = id(dbapi_connection)
         self._changes_at_begin = dbapi_connection.total_changes
+        self._counted = not options.get(NOT_FLUSHED)
         try:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         except BaseException:
@@ -164,8 +172,13 @@ class OneWriter:
             self._lock.release()
 
     def committed(self, dbapi_connection: Any) -> None:
-        """The holder's COMMIT returned: counted if it changed anything (before the lock is handed on)."""
-        if self._holder == id(dbapi_connection) and dbapi_connection.total_changes != self._changes_at_begin:
+        """The holder's COMMIT returned: counted if it changed anything (before the lock is handed on) and
+        someone may wait for it to be on disk (not ``NOT_FLUSHED``)."""
+        if (
+            self._holder == id(dbapi_connection)
+            and self._counted
+            and dbapi_connection.total_changes != self._changes_at_begin
+        ):
             self.commits += 1
 
     def flush(self, ticket: int | None = None) -> None:
@@ -189,16 +202,21 @@ class OneWriter:
     def flush_visible(self) -> None:
         """Put on disk every commit a reader may have seen so far (``Outbox``: before publishing it).
 
-        A commit is visible as soon as its COMMIT returns, a moment before it is counted; the lock is
-        taken (and let go at once) so that no commit is between the two. This process's commits only:
-        one process writes a SQLite store (ADR 0024).
+        A commit is visible as soon as its COMMIT returns, a moment before it is counted. Its writer holds
+        the lock from before its BEGIN until after it is counted (``_holder`` set throughout): when no one
+        holds it, every commit that returned so far is counted; when someone does, the lock is taken (and
+        let go at once) so that no commit is between the two. This process's commits only: one process
+        writes a SQLite store (ADR 0024).
         """
         if self.log_file is None:
             return
-        if not self._lock.acquire(timeout=self.timeout_seconds):
-            raise OperationalError("flush", None, sqlite3.OperationalError("database is locked"))
-        ticket = self.commits
-        self._lock.release()
+        if self._holder is None:  # read after the caller's read: any commit it saw is counted by now
+            ticket = self.commits
+        else:
+            if not self._lock.acquire(timeout=self.timeout_seconds):
+                raise OperationalError("flush", None, sqlite3.OperationalError("database is locked"))
+            ticket = self.commits
+            self._lock.release()
         self.flush(ticket)
 
     def _sync_log(self) -> None:
