@@ -23,7 +23,8 @@ from kernel.faults import fault_point
 from kernel.messaging.cancellation import raise_if_cancelled
 from kernel.messaging.dead_letters import as_text
 from kernel.messaging.signing import KeyMaterialError, KeyRing, SigningKey, canonical_json
-from kernel.store.store import EventStore, StoredEvent
+from kernel.store.outbox import PendingEvent
+from kernel.store.store import EventStore
 from kernel.store.tables import outbox_table
 
 log = logging.getLogger(__name__)
@@ -77,17 +78,23 @@ def stream_entry(envelope: EventEnvelope, signing_key: SigningKey | None) -> dic
 
     The envelope is dumped once for both the signature and the fields (``sign(...).to_wire()`` dumps
     it three times), its payload not copied by the dump but encoded as it is: it is already a JSON
-    object (the store's text, parsed), which the dump's JSON mode gives back unchanged. redis-py is
-    handed bytes it need not encode. The relay's cost per event.
+    object (the store's text, parsed), which the dump's JSON mode gives back unchanged.
     """
-    data = envelope.model_dump(mode="json", exclude=_DUMPED_APART)
-    data["payload"] = envelope.payload
+    fields = envelope.model_dump(mode="json", exclude=_DUMPED_APART)
+    return _entry(PendingEvent(0, fields, envelope.payload, envelope.signature), signing_key)
+
+
+def _entry(event: PendingEvent, signing_key: SigningKey | None) -> dict[bytes, bytes]:
+    """``stream_entry`` of an event as the outbox hands it over (its fields already in JSON mode, no
+    envelope built). redis-py is handed bytes it need not encode. The relay's cost per event."""
+    data = dict(event.fields)
+    data["payload"] = event.payload
     if signing_key is None:
-        data["signature"] = envelope.signature
+        data["signature"] = event.signature
     else:
         data["signature"] = signing_key.signature(canonical_json(data))
     entry = {key: b"" if data[name] is None else str(data[name]).encode() for name, key in _TEXT_FIELDS}
-    entry[b"payload"] = _PAYLOAD.encode(envelope.payload).encode()
+    entry[b"payload"] = _PAYLOAD.encode(event.payload).encode()
     return entry
 
 
@@ -281,7 +288,8 @@ class OutboxRelay:
         while True:
             claim = await asyncio.to_thread(self.store.claim_unpublished, self.batch_size)
             if not claim.events:
-                await asyncio.to_thread(claim.release)
+                if claim.holding:  # a claim without a transaction (SQLite's) has nothing to let go of
+                    await asyncio.to_thread(claim.release)
                 return total
             try:
                 events = claim.events
@@ -292,20 +300,21 @@ class OutboxRelay:
                 ]
                 await asyncio.to_thread(claim.mark_published, published)  # which ends the claim
             except BaseException:
-                await asyncio.to_thread(claim.release)
+                if claim.holding:
+                    await asyncio.to_thread(claim.release)
                 raise
             total += len(published)
             self.health.published(len(published))
             if len(published) < self.batch_size:
                 return total
 
-    async def _xadd(self, events: list[StoredEvent]) -> list[str]:
+    async def _xadd(self, events: list[PendingEvent]) -> list[str]:
         # The key directory is looked at once a batch: a key rotated or revoked since takes effect now.
         signing_key = self.keyring.current_signing_key() if self.keyring is not None else None
         async with self.redis.pipeline(transaction=False) as pipe:
             for event in events:
                 # redis-py types XADD's fields as an invariant dict: it refuses a dict[bytes, bytes]
-                pipe.xadd(self.stream, stream_entry(event.envelope, signing_key))  # type: ignore[arg-type]
+                pipe.xadd(self.stream, _entry(event, signing_key))  # type: ignore[arg-type]
             results = await pipe.execute()
         return [entry.decode() if isinstance(entry, bytes) else str(entry) for entry in results]
 

@@ -22,17 +22,70 @@ the service that a power cut could take back.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
+from uuid import UUID
 
-from sqlalchemy import Connection, Dialect, Engine, Select, bindparam, select, text, update
+from pydantic import AwareDatetime, TypeAdapter
+from sqlalchemy import Connection, Dialect, Engine, Row, Select, bindparam, select, text, update
 from sqlalchemy.orm import Session
 
 from kernel.store.locks import scope_key
 from kernel.store.sqlite import NOT_FLUSHED, SYNCHRONOUS, writer_of
-from kernel.store.tables import StoredEvent, events_table, outbox_table, stored_event
+from kernel.store.tables import StoredEvent, aware, events_table, outbox_table, stored_event
+
+
+@dataclass(frozen=True, slots=True)
+class PendingEvent:
+    """An unpublished event as the relay publishes it, read from its row without building an envelope.
+
+    ``fields``: the envelope's fields but ``payload`` and ``signature``, as ``EventEnvelope.model_dump(
+    mode="json")`` gives them (the relay signs and sends them); ``payload``: parsed from its stored text.
+    The row was validated as an envelope when it was appended; it is not validated again here (a pydantic
+    envelope per event cost ~6 µs, only for the relay to dump it back to JSON).
+    """
+
+    position: int
+    fields: dict[str, Any]
+    payload: dict[str, Any]
+    signature: str | None
+
+
+_TIME: TypeAdapter[datetime] = TypeAdapter(AwareDatetime)
+"""The envelope's times in JSON mode: pydantic's own serializer of its ``AwareDatetime`` fields."""
+_UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def _uuid_text(stored: str) -> str:
+    """A stored UUID as the envelope's JSON mode writes it (``str(UUID)``, which the store stores)."""
+    return stored if _UUID_TEXT.fullmatch(stored) else str(UUID(stored))
+
+
+def pending_event(row: Any) -> PendingEvent:
+    """The ``PendingEvent`` of an ``events`` row (``envelope_of`` would give the same envelope fields)."""
+    causation_id = row.causation_id
+    return PendingEvent(
+        position=row.position,
+        fields={
+            "event_id": _uuid_text(row.event_id),
+            "event_type": row.event_type,
+            "schema_version": row.schema_version,
+            "occurred_at": _TIME.dump_python(aware(row.occurred_at), mode="json"),
+            "recorded_at": _TIME.dump_python(aware(row.recorded_at), mode="json"),
+            "producer": row.producer,
+            "stream_id": row.stream_id,
+            "version": row.version,
+            "correlation_id": _uuid_text(row.correlation_id),
+            "causation_id": None if causation_id is None else _uuid_text(causation_id),
+        },
+        payload=json.loads(row.payload),
+        signature=row.signature,
+    )
 
 
 class OutboxClaim:
@@ -43,10 +96,15 @@ class OutboxClaim:
     consumers deduplicate). Without a transaction (SQLite) marking is a transaction of its own.
     """
 
-    def __init__(self, outbox: Outbox, events: list[StoredEvent], connection: Connection | None) -> None:
+    def __init__(self, outbox: Outbox, events: list[PendingEvent], connection: Connection | None) -> None:
         self.outbox = outbox
         self.events = events
         self._connection = connection
+
+    @property
+    def holding(self) -> bool:
+        """Whether the claim holds a transaction (PostgreSQL) that ``release`` must end."""
+        return self._connection is not None
 
     def mark_published(self, published: Sequence[tuple[int, str]]) -> None:
         """Record the Redis entry id of each published position and end the claim (commit)."""
@@ -105,28 +163,30 @@ class Outbox:
 
     def unpublished(self, limit: int) -> list[StoredEvent]:
         """The lowest-positioned events the relay has not yet published."""
+        return [stored_event(row._mapping) for row in self._unpublished_rows(limit)]
+
+    def _unpublished_rows(self, limit: int) -> Sequence[Row[Any]]:
         # A connection, not an ORM session, and a cached statement: the relay asks after every command.
         with self.read_engine.connect() as connection:
-            rows = connection.execute(_lowest_unpublished(limit)).mappings()
-            events = [stored_event(row) for row in rows]
+            rows = connection.execute(_lowest_unpublished(limit)).all()
         writer = writer_of(self.engine)
-        if events and writer is not None:
+        if rows and writer is not None:
             writer.flush_visible()  # a commit not yet on disk is not handed out (ADR 0024)
-        return events
+        return rows
 
     def claim_unpublished(self, limit: int) -> OutboxClaim:
         """The lowest unpublished events for one relay pass to publish; none while another instance's
         relay holds the outbox (PostgreSQL), which publishes them."""
         if self.engine.dialect.name != "postgresql":
-            return OutboxClaim(self, self.unpublished(limit), None)
+            return OutboxClaim(self, [pending_event(row) for row in self._unpublished_rows(limit)], None)
         connection = self.engine.connect()
         try:
             lock = text("SELECT pg_try_advisory_xact_lock(:key)")
             if not connection.execute(lock, {"key": scope_key(f"outbox:{self.producer}")}).scalar():
                 connection.close()
                 return OutboxClaim(self, [], None)
-            rows = connection.execute(_lowest_unpublished(limit).with_for_update(of=outbox_table)).mappings()
-            return OutboxClaim(self, [stored_event(row) for row in rows], connection)
+            rows = connection.execute(_lowest_unpublished(limit).with_for_update(of=outbox_table))
+            return OutboxClaim(self, [pending_event(row) for row in rows], connection)
         except BaseException:
             connection.close()
             raise
