@@ -18,14 +18,21 @@ ROOT = Path(__file__).resolve().parents[2]
 KERNEL_LAYERS: dict[str, set[str]] = {
     "kernel.domain": set(),
     "kernel.store": {"kernel.domain", "kernel.faults", "kernel.config"},
-    "kernel.messaging": {"kernel.domain", "kernel.store", "kernel.faults", "kernel.config"},
+    "kernel.messaging": {
+        "kernel.domain",
+        "kernel.store",
+        "kernel.faults",
+        "kernel.config",
+        "kernel.collector",
+    },
     "kernel.web": {"kernel.domain", "kernel.store", "kernel.masking", "kernel.config"},
     "kernel.access": {"kernel.domain", "kernel.store", "kernel.web", "kernel.masking", "kernel.config"},
 }
 """Each layer of the kernel, and the other kernel modules it may import (besides itself)."""
 
-BOTTOM_MODULES = ("kernel/config.py", "kernel/faults.py")
-"""Modules below every layer (the settings base, fault points): they import only ``kernel.config``."""
+BOTTOM_MODULES = ("kernel/config.py", "kernel/faults.py", "kernel/collector.py")
+"""Modules below every layer (the settings base, fault points, the collector's pause): they import only
+``kernel.config``."""
 
 FRAMEWORKS = ("sqlalchemy", "fastapi", "starlette", "faststream", "redis", "httpx", "rehab_contracts")
 """What a pure domain module (and whatever it imports within its service) never imports."""
