@@ -10,7 +10,7 @@ from tests.console.bare import PASSWORD, console_client, csrf_of, sign_in
 NEW = "Renhe-2025-second"
 
 
-def change(client, current: str, new: str) -> object:  # type: ignore[no-untyped-def]
+def change(client, current: str, new: str) -> object:
     form = {
         "csrf_token": csrf_of(client),
         "current_password": current,
