@@ -35,17 +35,22 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def secrets(tmp_path: Path) -> Path:
-    shutil.copy(DEPLOY / "compose" / "prepare-secrets.sh", tmp_path)
+# The secrets, PostgreSQL and Redis are shared by the module's processes (one each per service and the
+# console, started and stopped in turn): each logs in as its own role to its own database and as its
+# own Redis user, so none sees what another did; starting them once spares an initdb, roles.sql and
+# prepare-secrets.sh per process.
+@pytest.fixture(scope="module")
+def secrets(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("compose")
+    shutil.copy(DEPLOY / "compose" / "prepare-secrets.sh", folder)
     environment = {**os.environ, "REHAB": str(REHAB)}
     subprocess.run(
-        ["bash", str(tmp_path / "prepare-secrets.sh")], env=environment, check=True, capture_output=True
+        ["bash", str(folder / "prepare-secrets.sh")], env=environment, check=True, capture_output=True
     )
-    return tmp_path / "secrets"
+    return folder / "secrets"
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def postgres(secrets: Path) -> Iterator[LocalPostgres]:
     server = LocalPostgres().start()
     try:
@@ -67,8 +72,9 @@ def postgres(secrets: Path) -> Iterator[LocalPostgres]:
         server.stop()
 
 
-@pytest.fixture
-def redis_port(secrets: Path, tmp_path: Path) -> Iterator[int]:
+@pytest.fixture(scope="module")
+def redis_port(secrets: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    tmp_path = tmp_path_factory.mktemp("redis")
     port = free_port()
     environment = {
         **os.environ,
