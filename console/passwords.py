@@ -13,6 +13,7 @@ from sqlalchemy import Engine, Row, Table, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from console.store import credentials, epoch, login_failures, moment
+from kernel.domain.clock import CHINA_STANDARD_TIME
 
 __all__ = ["Credentials", "LoginPolicy", "LoginRefused", "generate_password", "password_problem"]
 
@@ -165,7 +166,7 @@ class Credentials:
 
     def _refuse_if_waiting(self, row: Row[Any], now: datetime) -> None:
         if row.locked_until is not None and epoch(now) < row.locked_until:
-            until = moment(row.locked_until).astimezone().strftime("%H:%M")
+            until = moment(row.locked_until).astimezone(CHINA_STANDARD_TIME).strftime("%H:%M")
             raise LoginRefused(f"连续输错密码次数过多，账户已锁定至 {until}；请稍后再试，或请管理员重设密码")
         failures = row.failed_logins
         if failures >= FREE_FAILURES and row.last_failed_at is not None:

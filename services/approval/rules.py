@@ -126,7 +126,7 @@ def resolve_approval(
 def _check_subsidy(approval: ItemApproval) -> None:
     if approval.subsidy_mode == FIXED_AMOUNT and (approval.amount_fen is None or approval.amount_fen <= 0):
         raise CommandRejected(
-            f"{items_text([approval.item])}：定额补助须填写大于 0 的金额（amount_fen，单位分）",
+            f"{items_text([approval.item])}：定额补助须填写大于 0 的金额（元）",
             field="approved_items",
             code="approval.approved_items.amount_required",
         )

@@ -156,7 +156,7 @@ def _check_record_itself(form: ServiceForm, today: date) -> None:
         )
     if form.insurance_paid_fen > form.charge_fen:
         raise CommandRejected(
-            f"医保等已支付 {form.insurance_paid_fen} 分，超过发票总额 {form.charge_fen} 分",
+            f"医保等已支付 {_yuan(form.insurance_paid_fen)}，超过发票总额 {_yuan(form.charge_fen)}",
             field="insurance_paid_fen",
             code="delivery.insurance_paid_fen.above_charge",
         )
@@ -273,3 +273,8 @@ def _check_no_overlap(form: ServiceForm, earlier: Sequence[ServiceDelivered]) ->
                 field="period_start",
                 code="delivery.period_start.overlaps",
             )
+
+
+def _yuan(fen: int) -> str:
+    """An amount as a clerk reads it: 3,500.00元."""
+    return f"{fen // 100:,}.{fen % 100:02d}元"

@@ -273,3 +273,10 @@ def test_a_record_not_matching_its_approval_or_year_is_refused_naming_the_field(
     error = field_error_of(client.post("/deliveries", json=service(approval, **changes)), status)
     assert (error["field"], error["code"]) == (field, code)
     assert runtime(client).store.read() == []
+
+
+def test_insurance_above_the_charge_is_refused_in_yuan_as_the_clerk_typed_it(client: TestClient) -> None:
+    approval = approved()
+    consume(client, approval)
+    response = client.post("/deliveries", json=service(approval, insurance_paid_fen=200000))
+    assert error_of(response)["message"] == "医保等已支付 2,000.00元，超过发票总额 1,500.00元"
