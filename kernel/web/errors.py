@@ -71,9 +71,14 @@ def validation_problem(
         kind = str(item.get("type", "invalid"))
         message = validation_message(kind, item.get("ctx") or {}, str(item.get("msg", "")), vocabularies)
         errors.append(field_error(field, f"request.{kind}", message))
-    summary = "；".join(f"{entry['field']}：{entry['message']}" for entry in errors[:5])
+    summary = "；".join(_said(entry) for entry in errors[:5])
     detail = f"请求有 {len(errors)} 处需要更正：{summary}"
     return problem_body(422, "request.invalid", detail, errors=errors, instance=instance)
+
+
+def _said(entry: Mapping[str, str]) -> str:
+    """One error of the summary: ``field：message``, or the message alone for the request as a whole."""
+    return entry["message"] if entry["field"] == "body" else f"{entry['field']}：{entry['message']}"
 
 
 def vocabularies_of(app: FastAPI) -> Vocabularies:
@@ -92,7 +97,7 @@ def vocabularies_of(app: FastAPI) -> Vocabularies:
 def _unparsable_body(instance: str) -> dict[str, Any]:
     message = "请求内容不是有效的 JSON（须为 UTF-8 编码）"
     errors = [field_error("body", "request.json_invalid", message)]
-    detail = f"请求有 1 处需要更正：body：{message}"
+    detail = f"请求有 1 处需要更正：{message}"
     return problem_body(422, "request.invalid", detail, errors=errors, instance=instance)
 
 

@@ -159,7 +159,7 @@ class DecideApplication(Request):
         if self.outcome == "approved" and self.reason is not None:
             raise ValueError("reason 只用于整份申请不予批准；单个项目不予批准请填 rejected_items")
         if self.outcome == "rejected" and (self.reason is None or self.approved_items or self.rejected_items):
-            raise ValueError("不予批准须写明理由（reason），且不填 approved_items 和 rejected_items")
+            raise ValueError("不予批准须写明理由，且不填同意的项目和不予批准的项目")
         return self
 
 
