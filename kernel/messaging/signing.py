@@ -23,11 +23,12 @@ import base64
 import binascii
 import json
 import logging
+import os
 import stat
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -288,16 +289,23 @@ def _folder_change(directory: Path | None, agency: str | None) -> tuple[int, ...
     folder it is): a key issued, rotated or revoked for the agency changes one of them."""
     if directory is None or agency is None:
         return None
-    folder = directory / agency
     times: list[int] = []
-    for path in (directory, folder, folder / REVOKED_FILE):
+    for path in _watched_paths(directory, agency):
         try:
-            status = path.stat()
+            status = os.stat(path)
         except OSError:
             times += [0, 0]
         else:
             times += [status.st_ino, status.st_mtime_ns]
     return tuple(times)
+
+
+@lru_cache(maxsize=64)
+def _watched_paths(directory: Path, agency: str) -> tuple[str, str, str]:
+    """The paths ``_folder_change`` looks at, as text made once: building them as ``Path`` objects cost
+    more than the three ``stat`` calls, every relay pass."""
+    folder = directory / agency
+    return str(directory), str(folder), str(folder / REVOKED_FILE)
 
 
 def _read_directory(directory: Path, agency: str | None) -> tuple[list[PublicKey], SigningKey | None]:
