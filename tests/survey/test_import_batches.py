@@ -10,14 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 from fastapi.testclient import TestClient
 from sqlalchemy import event, func, select
 
-from kernel.runtime import ServiceSettings
 from kernel.store.store import EventStore, outbox_table
 from services.survey import imports, projection, sheet
-from services.survey.app import create_app
 from services.survey.import_rows import SurveyCampaign
 from services.survey.imports import SheetRejected, import_survey_file
 from services.survey.schemas import SheetReport
@@ -27,15 +24,6 @@ from tests.survey.people import make_id, person_body
 from tests.survey.sheets import MAN_ID, base_row, csv_bytes, four_people, xlsx_bytes
 
 FORM = {"street": "鸳鸯", "survey_year": "2024", "surveyed_on": "2024-10-15", "surveyor": "张丽"}
-
-
-@pytest.fixture
-def client(tmp_path: Path, redis_url: str, redis_client: redis.Redis) -> Iterator[TestClient]:
-    settings = ServiceSettings(
-        service="survey", database_url=f"sqlite:///{tmp_path}/survey.db", redis_url=redis_url
-    )
-    with TestClient(create_app(settings)) as test_client:
-        yield test_client
 
 
 @pytest.fixture

@@ -3,28 +3,13 @@ them back and refuses those that contradict the person's registration."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
-import pytest
-import redis
 from fastapi.testclient import TestClient
 
-from kernel.runtime import ServiceSettings
-from services.survey.app import create_app
 from tests.problem_json import field_error_of
 from tests.survey.people import make_id
 from tests.survey.test_survey_api import register, survey_body
-
-
-@pytest.fixture
-def client(tmp_path: Path, redis_url: str, redis_client: redis.Redis) -> Iterator[TestClient]:
-    settings = ServiceSettings(
-        service="survey", database_url=f"sqlite:///{tmp_path}/survey.db", redis_url=redis_url
-    )
-    with TestClient(create_app(settings)) as test_client:
-        yield test_client
 
 
 def test_a_vision_disabled_persons_low_vision_and_hardship_are_recorded_and_read_back(

@@ -3,19 +3,13 @@ each person's year has gone, which the street office's worklist shows (ADR 0016)
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
-import pytest
-import redis
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from kernel.runtime import ServiceSettings
-from services.survey.app import create_app
 from services.survey.relations import institution_relations_table
 from tests.apps import state_of
 from tests.survey.events import (
@@ -41,15 +35,6 @@ SURVEY = {
     "home_visit_required": False,
     "surveyor": "张丽",
 }
-
-
-@pytest.fixture
-def client(tmp_path: Path, redis_url: str, redis_client: redis.Redis) -> Iterator[TestClient]:
-    settings = ServiceSettings(
-        service="survey", database_url=f"sqlite:///{tmp_path}/survey.db", redis_url=redis_url
-    )
-    with TestClient(create_app(settings)) as test_client:
-        yield test_client
 
 
 def surveyed(client: TestClient, sequence: str = "231", **changes: Any) -> str:

@@ -8,15 +8,9 @@ import io
 import time
 import tracemalloc
 import zipfile
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
-import redis
 from fastapi.testclient import TestClient
 
-from kernel.runtime import ServiceSettings
-from services.survey.app import create_app
 from tests.problem_json import field_error_of
 from tests.survey.sheets import base_row, xlsx_bytes
 
@@ -60,15 +54,6 @@ def bomb(unpacked_mib: int = 64) -> bytes:
                 strings.write(chunk)
             strings.write(b"</sst>")
     return buffer.getvalue()
-
-
-@pytest.fixture
-def client(tmp_path: Path, redis_url: str, redis_client: redis.Redis) -> Iterator[TestClient]:
-    settings = ServiceSettings(
-        service="survey", database_url=f"sqlite:///{tmp_path}/survey.db", redis_url=redis_url
-    )
-    with TestClient(create_app(settings)) as test_client:
-        yield test_client
 
 
 def upload(client: TestClient, content: bytes) -> object:

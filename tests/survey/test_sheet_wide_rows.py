@@ -7,17 +7,11 @@ from __future__ import annotations
 import io
 import tracemalloc
 import zipfile
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
-import redis
 from fastapi.testclient import TestClient
 from openpyxl import Workbook
 
-from kernel.runtime import ServiceSettings
 from services.survey import sheet
-from services.survey.app import create_app
 from services.survey.imports import ANCHOR, HEADERS
 from tests.problem_json import problem_of
 from tests.survey.sheets import HEADERS as TEMPLATE_HEADERS
@@ -39,15 +33,6 @@ def wide(cells: int) -> bytes:
                 content = content.decode().replace("</sheetData>", row).encode()
             out.writestr(member, content)
     return buffer.getvalue()
-
-
-@pytest.fixture
-def client(tmp_path: Path, redis_url: str, redis_client: redis.Redis) -> Iterator[TestClient]:
-    settings = ServiceSettings(
-        service="survey", database_url=f"sqlite:///{tmp_path}/survey.db", redis_url=redis_url
-    )
-    with TestClient(create_app(settings)) as test_client:
-        yield test_client
 
 
 def upload(client: TestClient, content: bytes) -> object:

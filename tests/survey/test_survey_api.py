@@ -3,33 +3,19 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 from fastapi.testclient import TestClient
 from rehab_contracts import SURVEY_STREAM, EventEnvelope
 from sqlalchemy import func, select
 
-from kernel.runtime import ServiceSettings
 from kernel.store.store import outbox_table
 from services.survey import handlers
-from services.survey.app import create_app
 from services.survey.keys import person_keys_table
 from tests.problem_json import field_error_of
 from tests.survey.people import child, make_id, person_body
-
-
-@pytest.fixture
-def client(tmp_path: Path, redis_url: str, redis_client: redis.Redis) -> Iterator[TestClient]:
-    settings = ServiceSettings(
-        service="survey", database_url=f"sqlite:///{tmp_path}/survey.db", redis_url=redis_url
-    )
-    with TestClient(create_app(settings)) as test_client:
-        yield test_client
 
 
 def stored_events(client: TestClient, *types: str) -> list[EventEnvelope]:

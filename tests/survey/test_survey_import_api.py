@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
-from kernel.runtime import ServiceSettings
-from services.survey.app import create_app
 from tests.problem_json import field_error_of, problem_of
 from tests.survey.people import person_body
 from tests.survey.sheets import (
@@ -31,15 +26,6 @@ from tests.survey.sheets import (
 FORM = {"street": "鸳鸯", "survey_year": "2024", "surveyed_on": "2024-10-15", "surveyor": "张丽"}
 NEXT_YEAR = date.today().year + 1
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-@pytest.fixture
-def client(tmp_path: Path, redis_url: str, redis_client: redis.Redis) -> Iterator[TestClient]:
-    settings = ServiceSettings(
-        service="survey", database_url=f"sqlite:///{tmp_path}/survey.db", redis_url=redis_url
-    )
-    with TestClient(create_app(settings)) as test_client:
-        yield test_client
 
 
 def upload(client: TestClient, content: bytes, filename: str = "鸳鸯街道2024.csv", **form: str) -> Any:
