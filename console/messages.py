@@ -8,9 +8,10 @@ count money in fen (分). Every problem the console shows passes through ``plain
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 
-__all__ = ["FIELD_LABELS", "field_of", "plain", "yuan"]
+from console.labels import yuan
+
+__all__ = ["FIELD_LABELS", "field_of", "plain"]
 
 FIELD_LABELS = {
     "amount_fen": "金额",
@@ -87,12 +88,6 @@ BOUND = re.compile(r"(应不大于|应不小于|应大于|应小于|不超过|�
 WHOLE_BODY = re.compile(r"(?<![A-Za-z0-9_])body\s*[：:]\s*")
 """A message about the whole request (``body：…``): about the form itself, named by no field."""
 CJK_SPACE = re.compile(r"(?<=[\u3000-\u9fff\uff00-\uffef])\s+(?=[\u3000-\u9fff\uff00-\uffef])")
-
-
-def yuan(fen: int) -> str:
-    """120000 -> 1,200.00元."""
-    value = Decimal(fen) / 100
-    return f"{value:,.2f}元"
 
 
 def field_of(name: str) -> str:
