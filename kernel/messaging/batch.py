@@ -44,7 +44,7 @@ from kernel.messaging.freshness import require_recorded_in_the_past
 from kernel.messaging.infrastructure import is_infrastructure_failure
 from kernel.messaging.outcomes import CANNOT_APPLY, EventConflict, Receipt, describe
 from kernel.store.store import UnitOfWork, inbox_table
-from kernel.store.tables import inbox_row, record_all_received
+from kernel.store.tables import driver_conversion, inbox_row, record_all_received
 
 if TYPE_CHECKING:
     from kernel.messaging.consumer import EventConsumer, EventHandler
@@ -309,9 +309,7 @@ def _record_all(connection: Connection, rows: list[dict[str, Any]]) -> set[str]:
 def _sqlite_inbox_insert(dialect: Dialect, names: tuple[str, ...]) -> tuple[str, list[tuple[str, Any]]]:
     """The inbox's ``INSERT … ON CONFLICT DO NOTHING`` of these columns for the driver, with the conversion
     SQLAlchemy makes of each column's values."""
-    converted = [
-        (name, inbox_table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in names
-    ]
+    converted = [(name, driver_conversion(inbox_table.c[name], dialect)) for name in names]
     columns = ", ".join(f'"{name}"' for name in names)
     placeholders = ", ".join("?" * len(names))
     statement = f"INSERT INTO inbox ({columns}) VALUES ({placeholders}) ON CONFLICT (event_id) DO NOTHING"

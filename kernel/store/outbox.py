@@ -37,7 +37,14 @@ from sqlalchemy.orm import Session
 
 from kernel.store.locks import scope_key
 from kernel.store.sqlite import NOT_FLUSHED, SYNCHRONOUS, writer_of
-from kernel.store.tables import StoredEvent, aware, events_table, outbox_table, stored_event
+from kernel.store.tables import (
+    StoredEvent,
+    aware,
+    driver_conversion,
+    events_table,
+    outbox_table,
+    stored_event,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,8 +149,7 @@ SQLAlchemy (6.5-9 µs a row through ``execute``, ~3 here)."""
 @lru_cache(maxsize=4)
 def _stored_time(dialect: Dialect) -> Callable[[datetime], Any]:
     """How the dialect stores a ``published_at``: SQLAlchemy's own bind processor of the column's type."""
-    column_type = outbox_table.c.published_at.type
-    processor = column_type.dialect_impl(dialect).bind_processor(dialect)
+    processor = driver_conversion(outbox_table.c.published_at, dialect)
     return processor if processor is not None else lambda moment: moment
 
 

@@ -7,6 +7,7 @@ here comes with a migration, and tests/kernel/test_migrations.py fails until the
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -18,6 +19,7 @@ from sqlalchemy import (
     Column,
     Connection,
     DateTime,
+    Dialect,
     Index,
     Insert,
     Integer,
@@ -173,6 +175,13 @@ def envelope_of(row: Any) -> EventEnvelope:
         signature=row["signature"],
         payload=json.loads(row["payload"]),
     )
+
+
+def driver_conversion(column: Column[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
+    """SQLAlchemy's own conversion of a column's values for the dialect's driver (None: sent as they are),
+    for the few statements sent to the driver directly (``exec_driver_sql``) on a hot path."""
+    converted: Callable[[Any], Any] | None = column.type.dialect_impl(dialect).bind_processor(dialect)
+    return converted
 
 
 def aware(moment: datetime) -> datetime:
