@@ -29,6 +29,14 @@ def check_form(submission: Submission, context: SubmissionContext) -> None:
             field="street",
             code="approval.street.outside_jurisdiction",
         )
+    registered = registered_area(context.referrals)
+    if registered is not None and submission.street != registered[0]:
+        raise CommandRejected(
+            f"该残疾人登记在{registered[0]}街道，申请表“街道”填的是{submission.street}："
+            f"只能由其登记所在街道（社区）递交申请",
+            field="street",
+            code="approval.street.not_registered",
+        )
     if submission.submitted_on.year != submission.application_year:
         raise CommandRejected(
             f"申请日期 {submission.submitted_on} 不在申请年度 {submission.application_year} 内",
@@ -100,6 +108,17 @@ def _check_requested_item(
 
 
 # -- the referral behind it ------------------------------------------------------------------------
+def registered_area(referrals: Sequence[Referral]) -> tuple[str, str | None] | None:
+    """Street and community the person is registered in, as their latest referral carrying it says;
+    None when no referral of theirs does (all issued before referrals carried it)."""
+    placed = [referral for referral in referrals if referral.street is not None]
+    if not placed:
+        return None
+    latest = placed[-1]  # in the order they were issued
+    assert latest.street is not None
+    return latest.street, latest.community
+
+
 def backing_referral(submission: Submission, referrals: Sequence[Referral]) -> UUID | None:
     """The referral whose copied record backs the application (填表说明 2); None when several do together.
 

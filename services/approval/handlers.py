@@ -10,15 +10,14 @@ from uuid import UUID
 from rehab_contracts import EventEnvelope, EventPayload, ReferralIssued
 
 from kernel.domain.clock import today
-from kernel.domain.rejections import CommandRejected
 from kernel.reference import Jurisdiction, Quota
 from kernel.store.store import EventStore, UnitOfWork
 from services.approval.domain import Application
+from services.approval.eligibility import registered_area
 from services.approval.events import (
     ApplicationEvent,
     Approval,
     InstitutionChange,
-    Referral,
     Rejection,
     Review,
     Submission,
@@ -53,10 +52,10 @@ def submit_application(
 ) -> Application:
     referrals = tuple(referrals_of(unit, submission.person_id))
     registered = registered_area(referrals)
-    if registered is not None:
-        require_registered_street(submission, registered[0])
-        if check is not None:
-            check(*registered)
+    # A form naming another street than the registered one is the form's mistake: the domain refuses it
+    # (422 approval.street.not_registered); the caller's area is checked against the registered place.
+    if registered is not None and check is not None and registered[0] == submission.street:
+        check(*registered)
     context = SubmissionContext(
         today=today(),
         streets=frozenset(jurisdiction.streets),
@@ -67,28 +66,6 @@ def submit_application(
     events = Application.submit(submission, context)
     record(unit, Application(), 0, events, causation_id=referral_event_id(unit, events))
     return Application(events)
-
-
-def registered_area(referrals: tuple[Referral, ...]) -> tuple[str, str | None] | None:
-    """Street and community the person is registered in, as their latest referral carrying it says;
-    None when no referral of theirs does (all issued before referrals carried it)."""
-    placed = [referral for referral in referrals if referral.street is not None]
-    if not placed:
-        return None
-    latest = placed[-1]  # in the order they were issued
-    assert latest.street is not None
-    return latest.street, latest.community
-
-
-def require_registered_street(submission: Submission, street: str) -> None:
-    """A form is handed in by the street (its community) the applicant is registered in."""
-    if submission.street != street:
-        raise CommandRejected(
-            f"该残疾人登记在{street}街道，申请表“街道”填的是{submission.street}："
-            f"只能由其登记所在街道（社区）递交申请",
-            field="street",
-            code="approval.street.not_registered",
-        )
 
 
 def add_attachments(
