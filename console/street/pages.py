@@ -32,8 +32,7 @@ router = APIRouter(prefix="/street")
 
 SURVEY = "survey"
 PAGE = 500
-NAME_SEARCH_PAGES = 10
-"""GET /persons has no name filter: a name is looked for in the street's first 5,000 persons."""
+SEARCH_PATH = "/persons:search"
 SHOWN = 20
 """Persons the worklist shows of each list; 查看全部 pages through the rest."""
 LIST_PAGE = 50
@@ -154,44 +153,45 @@ def _all(request: Request, clerk: Clerk, path: str, purpose: str, **params: Any)
 
 
 @router.get("/persons")
-def persons(request: Request, clerk: SignedIn, q: str = "", offset: int = 0) -> Response:
-    """人员名单: the street's persons, found by 姓名 or 身份证号 (htmx refreshes only the table)."""
-    found = _find(request, clerk, q.strip(), max(offset, 0))
-    template = "street/person_rows.html" if request.headers.get("HX-Request") else "street/persons.html"
-    return render(request, template, q=q, **found)
+def persons(request: Request, clerk: SignedIn, offset: int = 0) -> Response:
+    """人员名单: the street's persons, a page of LIST_PAGE at a time (a search is a POST, below)."""
+    offset = max(offset, 0)
+    page = _get(request, clerk, "/persons", "查找人员", limit=LIST_PAGE, offset=offset, **_area(clerk))
+    found = {"items": page["items"], "total": page["total"], "offset": offset, "limit": LIST_PAGE}
+    return render(request, _persons_template(request), q="", **found)
 
 
 @router.post("/persons")
 def search_persons(request: Request, sent: Sent) -> Response:
-    """人员名单 searched by the form: by POST, so a 身份证号 typed never appears in an address."""
-    q = sent.form.get("q")
-    found = _find(request, sent.clerk, q.strip(), 0)
-    template = "street/person_rows.html" if request.headers.get("HX-Request") else "street/persons.html"
-    return render(request, template, q=q, **found)
-
-
-def _find(request: Request, clerk: Clerk, query: str, offset: int) -> dict[str, Any]:
-    purpose = "查找人员"
-    area = _area(clerk)
-    if not query:
-        page = _get(request, clerk, "/persons", purpose, limit=50, offset=offset, **area)
-        return {"items": page["items"], "total": page["total"], "offset": offset, "limit": 50}
-    if _looks_like_id_number(query):
-        page = _get(request, clerk, "/persons", purpose, id_number=query.upper(), limit=50, **area)
-        return {"items": page["items"], "total": page["total"], "offset": 0, "limit": 50}
-    matches: list[dict[str, Any]] = []
-    for number in range(NAME_SEARCH_PAGES):
-        page = _get(
-            request, clerk, "/persons", f"{purpose}（按姓名）", limit=PAGE, offset=number * PAGE, **area
+    """人员名单 searched by the form, by part of the 姓名 or the 身份证号 (whole or its last digits): by
+    POST to the registry too, so nothing typed ever appears in an address, and within the clerk's street."""
+    q = sent.form.get("q").strip()
+    template = _persons_template(request)
+    if not q:
+        return persons(request, sent.clerk)
+    body = {"limit": LIST_PAGE, **_area(sent.clerk), **_search_terms(q)}
+    try:
+        page = console_of(request).agencies.read(
+            SURVEY, SEARCH_PATH, body, user=sent.clerk.name, purpose="查找人员"
         )
-        matches += [item for item in page["items"] if query in item["name"]]
-        if (number + 1) * PAGE >= page["total"]:
-            break
-    return {"items": matches, "total": len(matches), "offset": 0, "limit": len(matches) or 1}
+    except ServiceRefused as refused:
+        if refused.problem.status != 422:
+            raise
+        return render(
+            request, template, q=q, items=[], total=0, offset=0, limit=LIST_PAGE, refused=refused.problem
+        )
+    return render(request, template, q=q, items=page["items"], total=page["total"], offset=0, limit=LIST_PAGE)
 
 
-def _looks_like_id_number(text: str) -> bool:
-    return len(text) >= 6 and text[:-1].isascii() and text[:-1].isdigit()
+def _persons_template(request: Request) -> str:
+    """htmx refreshes only the table."""
+    return "street/person_rows.html" if request.headers.get("HX-Request") else "street/persons.html"
+
+
+def _search_terms(q: str) -> dict[str, str]:
+    """Digits (the last may be X) are an ID number, whole or its end; anything else part of a name."""
+    digits = q[:-1] if q[-1:] in "xX" else q
+    return {"id_number": q.upper()} if digits.isascii() and digits.isdigit() else {"name": q}
 
 
 @router.get("/persons/new")

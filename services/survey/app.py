@@ -17,6 +17,7 @@ from services.survey.privacy_api import add_key_release
 from services.survey.privacy_api import router as privacy_router
 from services.survey.projection import tables
 from services.survey.relations import subscriptions
+from services.survey.search_api import add_person_search
 from services.survey.worklist_api import router as worklist_router
 
 
@@ -56,4 +57,5 @@ def create_app(
     app.state.card_release = card_release or CardRelease.configured(settings.access_dir)
     add_key_release(app)
     add_cards(app)
+    add_person_search(app)
     return app

@@ -264,7 +264,11 @@ def list_persons(
     id_number: str | None,
     limit: int,
     offset: int,
+    name: str | None = None,
+    id_number_ending: str | None = None,
 ) -> Page:
+    """Persons of an area, by ID number, part of the name (姓名) or last characters of the ID number;
+    a forgotten person is never found by name or ID number."""
     conditions = []
     if street is not None:
         conditions.append(persons_table.c.street == street)
@@ -272,6 +276,12 @@ def list_persons(
         conditions.append(persons_table.c.community == community)
     if id_number is not None:
         conditions.append(persons_table.c.id_number == id_number)
+    if name is not None:
+        conditions.append(persons_table.c.name.contains(name, autoescape=True))
+    if id_number_ending is not None:
+        conditions.append(persons_table.c.id_number.endswith(id_number_ending, autoescape=True))
+    if name is not None or id_number_ending is not None:
+        conditions.append(~persons_table.c.id_number.startswith(FORGOTTEN_ID_PREFIX, autoescape=True))
     query = select(persons_table).where(*conditions)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.execute(

@@ -118,14 +118,23 @@ def test_the_street_journey_register_with_a_typo_corrected_survey_and_find_the_p
 
     page.goto("/street/persons")
     page.get_by_label("按姓名或身份证号查找").fill("王秀")
-    page.wait_for_function("document.querySelector('#results').innerText.includes('王秀英')")
+    page.wait_for_function("document.querySelector('#results .result-count').innerText.startsWith('“王秀”')")
     page.get_by_role("link", name="王秀英", exact=True).click()
     assert page.url == person_url
-    page.goto("/street/persons?q=" + person["id_number"])
+    page.goto("/street/persons")
+    page.get_by_label("按姓名或身份证号查找").fill(person["id_number"][-6:])  # its last 6 digits
+    page.wait_for_function(
+        "tail => document.querySelector('#results .result-count').innerText.startsWith('“' + tail)",
+        arg=person["id_number"][-6:],
+    )
     assert page.get_by_role("link", name="王秀英", exact=True).is_visible()
+    assert person["id_number"][-6:] not in page.url
     page.get_by_role("link", name="王秀英的一人一档").click()
     assert page.get_by_role("heading", level=1).inner_text() == "一人一档 · 王秀英"
-    page.goto("/street/persons?q=" + person["id_number"])
+    page.goto("/street/persons")
+    page.get_by_label("按姓名或身份证号查找").fill(person["id_number"])
+    page.get_by_role("button", name="查找").click()
+    page.wait_for_function("document.querySelector('.result-count').innerText.startsWith('“')")
     assert_accessible(page)
     page.goto("/street/persons")
     screenshot(page, "13-persons")
