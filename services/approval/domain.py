@@ -27,6 +27,7 @@ from services.approval.eligibility import (
     check_certificate_copy,
     check_form,
     check_other_applications,
+    check_serial_number,
 )
 from services.approval.events import (
     ApplicationApproved,
@@ -100,6 +101,7 @@ class Application:
         check_form(submission, context)
         backing = backing_referral(submission, context.referrals)
         check_other_applications(submission, context.other_applications)
+        check_serial_number(submission, context)
         return [ApplicationSubmitted(new_aggregate_id(), replace(submission, referral_id=backing))]
 
     def add_attachments(

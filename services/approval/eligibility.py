@@ -66,6 +66,24 @@ def check_form(submission: Submission, context: SubmissionContext) -> None:
         _check_requested_item(requested, submission, context)
 
 
+def check_serial_number(submission: Submission, context: SubmissionContext) -> None:
+    """Checked after the person's other applications: the same form handed in twice is told that its
+    items are held (409), rather than that its number is."""
+    if context.serial_number_holder is not None:
+        raise serial_number_taken(submission, context.serial_number_holder)
+
+
+def serial_number_taken(form: Submission, holder: UUID | None = None) -> CommandRejected:
+    """附件2's 序号 is one form's in its street and year (the heading: 年度, 街道, 序号)."""
+    by = f"申请 {holder}" if holder is not None else "另一份申请"
+    return CommandRejected(
+        f"序号“{form.serial_number}”已用于{form.street}{form.application_year}年度的{by}："
+        "同一街道同一年度的申请审批表序号不能重复，请核对本表的序号",
+        field="serial_number",
+        code="approval.serial_number.taken",
+    )
+
+
 def check_certificate_copy(certified: bool, attachments: frozenset[str]) -> None:
     """A disabled child without a certificate 未持证残疾儿童 cannot attach a copy of one."""
     if not certified and DISABILITY_CERTIFICATE_COPY in attachments:

@@ -108,6 +108,8 @@ class SubmissionContext:
     """Referrals 转介 of this person that have reached approval."""
     other_applications: tuple[Application, ...] = ()
     """This person's earlier applications."""
+    serial_number_holder: UUID | None = None
+    """The application that already has the form's 序号 in its street and year, if any."""
 
 
 # -- domain events ---------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from rehab_contracts import EventEnvelope, EventPayload, ReferralIssued
 from kernel.domain.clock import today
 from kernel.reference import Jurisdiction, Quota
 from kernel.store.store import EventStore, UnitOfWork
+from services.approval import serials
 from services.approval.domain import Application
 from services.approval.eligibility import registered_area
 from services.approval.events import (
@@ -56,12 +57,14 @@ def submit_application(
     # (422 approval.street.not_registered); the caller's area is checked against the registered place.
     if registered is not None and check is not None and registered[0] == submission.street:
         check(*registered)
+    serials.ensure_built(unit, lambda: applications(unit, person_id=None))
     context = SubmissionContext(
         today=today(),
         streets=frozenset(jurisdiction.streets),
         designated=designated_items(jurisdiction),
         referrals=referrals,
         other_applications=tuple(applications_held(unit, submission.person_id)),
+        serial_number_holder=serials.serial_number_holder(unit, submission),
     )
     events = Application.submit(submission, context)
     record(unit, Application(), 0, events, causation_id=referral_event_id(unit, events))

@@ -35,6 +35,7 @@ from services.approval.events import (
     Submission,
 )
 from services.approval.places import lock_service_cards, save_approved_items
+from services.approval.serials import save_serial_number
 from services.approval.translation import contract_payload, domain_events
 
 APPLICATION_EVENT_TYPES = (
@@ -118,6 +119,8 @@ def record(
     new: list[NewEvent] = []
     for event in events:
         form = event.submission if isinstance(event, ApplicationSubmitted) else form_of(application)
+        if isinstance(event, ApplicationSubmitted):
+            save_serial_number(unit, event.application_id, event.submission)
         if isinstance(event, ApplicationApproved):
             _save_service_card(unit, event, form.application_year)
             save_approved_items(unit, event, form)

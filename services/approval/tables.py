@@ -81,6 +81,17 @@ approved_items = Table(
 """Projection of ApplicationApproved, written in its transaction: one row per approved item, so the places
 an area has taken in a year are counted here instead of by replaying every application."""
 
+serial_numbers = Table(
+    "approval_serial_numbers",
+    tables,
+    Column("year", Integer, primary_key=True),
+    Column("street", String(50), primary_key=True),
+    Column("serial_number", String(200), primary_key=True),
+    Column("application_id", String(36), nullable=False, unique=True),
+)
+"""The 序号 each street gave its forms of a year (附件2's heading: 年度, 街道, 序号), written with the
+submission: one form per number, and the key keeps two concurrent submissions from taking one number."""
+
 projection_builds = Table(
     "approval_projection_builds",
     tables,

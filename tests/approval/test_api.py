@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
@@ -28,6 +29,8 @@ from services.approval.app import create_app
 from tests.problem_json import field_error_of
 from tests.streams import entries
 
+SERIALS = itertools.count(1)
+"""序号 of the forms the tests hand in: one form's in its street and year."""
 OFFICE = {"responsible": "赵主任", "reviewer": "钱科长", "handler": "孙干事"}
 
 
@@ -86,7 +89,7 @@ def application(person_id: UUID, **changes: Any) -> dict[str, Any]:
         "person_id": str(person_id),
         "application_year": 2024,
         "street": "鸳鸯",
-        "serial_number": "2024-015",
+        "serial_number": f"2024-{next(SERIALS):03d}",
         "requested_items": [{"item": "low_vision_training", "institution_id": "cqmu-second"}],
         "attachments": [
             "id_card_copy",

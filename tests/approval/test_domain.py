@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 from datetime import date
 from typing import Any
@@ -57,12 +58,16 @@ def referral(*items: str, year: int = 2024, to_service: bool = True, person: UUI
     return Referral(uuid4(), person, frozenset(items), year, "cqmu-second", to_service)
 
 
+SERIALS = itertools.count(1)
+"""序号 of the forms: one form's in its street and year."""
+
+
 def form(*requested: RequestedItem, **changes: Any) -> Submission:
     values: dict[str, Any] = {
         "person_id": PERSON,
         "application_year": 2024,
         "street": "鸳鸯",
-        "serial_number": "2024-015",
+        "serial_number": f"2024-{next(SERIALS):03d}",
         "requested_items": requested or (LOW_VISION,),
         "attachments": ALL_BASIC,
         "economic_status": "other",
