@@ -667,7 +667,14 @@ def _build_runtime(
         store.create_schema(tables, service=settings.service)
     redis = redis_client(settings.redis_address)
     relay = (
-        OutboxRelay(store, redis, publishes_to, keyring=keyring, expected_groups=groups_reading(publishes_to))
+        OutboxRelay(
+            store,
+            redis,
+            publishes_to,
+            keyring=keyring,
+            expected_groups=groups_reading(publishes_to),
+            restore_seconds=retention_seconds(),
+        )
         if publishes_to
         else None
     )

@@ -122,6 +122,7 @@ class OutboxRelay:
         loss_check_seconds: float = 5.0,
         keyring: KeyRing | None = None,
         expected_groups: Collection[str] = (),
+        restore_seconds: float | None = None,
     ) -> None:
         self.store = store
         self.redis = redis
@@ -138,6 +139,11 @@ class OutboxRelay:
         self._group_floors: dict[str, EntryKey] = dict.fromkeys(expected_groups, (0, 0))
         """Each group's delivery floor at the last check that found it on the stream; an expected group
         not found yet counts from the start (it may have vanished before this relay started)."""
+        self.restore_seconds = restore_seconds
+        """How far back a stream that lost its data is restored (the retention period); None: all of it."""
+        self._entries_added_at_least: int | None = None
+        """The least ``entries-added`` the stream shows if Redis kept its data: what it showed at the last
+        check (at the first, the events the outbox has published) plus what this relay added since."""
         self.health = RelayHealth()
 
     async def republish_lost_entries(self) -> int:
@@ -158,10 +164,17 @@ class OutboxRelay:
         Consumers deduplicate what they had already applied. Costs two small commands per group, a read
         of the outbox rows published since shortly before the floor (``_published_from``), and an
         XRANGE of the entries after the floor only when published events lie after it.
+
+        When Redis lost the stream's data (``_stream_lost_data``), what every group had received is
+        published again too, from the start of ``restore_seconds``: the stream is what subscribers
+        who come later read (ADR 0003), and retention promises them that period, whether or not the
+        groups re-created meanwhile had caught up before this check.
         """
         floor = await self._delivery_floor()
         checked_from = floor if self._last_floor is None else min(floor, self._last_floor)
         self._last_floor = floor
+        if await self._stream_lost_data():
+            checked_from = min(checked_from, self._restore_from())
         published = await asyncio.to_thread(self._published_from, checked_from)
         candidates = [
             (position, event_id)
@@ -175,12 +188,41 @@ class OutboxRelay:
         if lost:
             await asyncio.to_thread(self.store.republish, lost)
             log.warning(
-                "%d published events of %s left the stream before every consumer group had them "
-                "(Redis lost data, or the stream was trimmed); publishing them again",
+                "%d published events of %s are missing from the stream (Redis lost data, or entries were "
+                "trimmed before every consumer group had them); publishing them again",
                 len(lost),
                 self.stream,
             )
         return len(lost)
+
+    async def _stream_lost_data(self) -> bool:
+        """Whether the stream shows fewer entries ever added than it must have if Redis kept its data.
+
+        ``entries-added`` (Redis 7) counts every XADD to the stream and never falls, trimming included;
+        it restarts when the stream is lost (flushed, restarted without its data, restored from an older
+        snapshot, deleted). Consumers re-create their groups and read what comes next within
+        milliseconds, so the groups alone cannot tell a loss from a trim once they have caught up."""
+        try:
+            info: Mapping[Any, Any] = await self.redis.xinfo_stream(self.stream)
+        except ResponseError as error:
+            if "no such key" in str(error).lower():
+                self._entries_added_at_least = 0
+                return True
+            raise
+        added = info.get("entries-added", info.get(b"entries-added"))
+        if added is None:  # a Redis before 7 does not count: the groups' floors are all there is
+            return False
+        if self._entries_added_at_least is None:
+            self._entries_added_at_least = await asyncio.to_thread(self.store.published_count)
+        lost = int(added) < self._entries_added_at_least
+        self._entries_added_at_least = int(added)
+        return lost
+
+    def _restore_from(self) -> EntryKey:
+        """The first entry id a stream that lost its data is restored from (the retention period)."""
+        if self.restore_seconds is None:
+            return (0, 0)
+        return (max(0, int((time.time() - self.restore_seconds) * 1000)), 0)
 
     def _published_from(self, floor: EntryKey) -> list[tuple[int, str, str]]:
         """(position, entry id, event id) of the published events whose entries may lie at or after
@@ -305,6 +347,8 @@ class OutboxRelay:
                 raise
             total += len(published)
             self.health.published(len(published))
+            if self._entries_added_at_least is not None:
+                self._entries_added_at_least += len(published)
             if len(published) < self.batch_size:
                 return total
 

@@ -32,7 +32,7 @@ from typing import Any
 from uuid import UUID
 
 from pydantic import AwareDatetime, TypeAdapter
-from sqlalchemy import Connection, Dialect, Engine, Row, Select, bindparam, select, text, update
+from sqlalchemy import Connection, Dialect, Engine, Row, Select, bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
 from kernel.store.locks import scope_key
@@ -220,6 +220,12 @@ class Outbox:
         )
         with Session(self.read_engine) as session:
             return [(position, entry_id) for position, entry_id in session.execute(query).all()]
+
+    def published_count(self) -> int:
+        """How many events are marked published: at least as many entries were added to the stream."""
+        query = select(func.count()).select_from(outbox_table).where(outbox_table.c.published_at.is_not(None))
+        with self.read_engine.connect() as connection:
+            return int(connection.execute(query).scalar() or 0)
 
     def republish(self, positions: Sequence[int]) -> None:
         """Mark events unpublished again, so the relay publishes them on its next pass."""

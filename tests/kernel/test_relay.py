@@ -293,7 +293,9 @@ def test_entries_a_lost_group_never_read_are_published_again_when_the_stream_goe
             await relay.redis.aclose()
         return checks
 
-    assert asyncio.run(scenario()) == [0, 0, 3]  # versions 3-5 never reached settlement
+    # Versions 3-5 never reached settlement; 1 and 2, which both groups had read, are restored too: the
+    # stream was lost, and subscribers who come later read it.
+    assert asyncio.run(scenario()) == [0, 0, 5]
 
 
 def test_a_stream_deleted_and_its_groups_recreated_before_the_check_loses_nothing(
@@ -326,7 +328,94 @@ def test_a_stream_deleted_and_its_groups_recreated_before_the_check_loses_nothin
             await relay.redis.aclose()
         return checks
 
+    assert asyncio.run(scenario()) == [0, 4]  # 3 and 4 no group had, 1 and 2 for later subscribers
+
+
+# -- Redis lost the stream, and its groups were back and caught up before the check --------------------
+def two_published_then_redis_lost_them_and_the_groups_read_a_new_one(
+    store: EventStore, redis_url: str, redis_client: redis.Redis
+) -> None:
+    """Versions 1 and 2 read by both groups; then Redis loses its data, a new event re-creates the stream,
+    and the consumers re-create their groups and read it (within milliseconds, in a deployment)."""
+    with store.transaction() as unit:
+        unit.append("person-1", 0, [need_surveyed(), need_surveyed()])
+    publish(store, redis_url)
+    for group in ("assessment", "settlement"):
+        redis_client.xgroup_create(STREAM, group, id="0")
+    both_groups_read_everything(redis_client)
+    redis_client.flushall()
+    with store.transaction() as unit:
+        unit.append("person-2", 0, [need_surveyed()])
+    publish(store, redis_url)
+    for group in ("assessment", "settlement"):
+        redis_client.xgroup_create(STREAM, group, id="0")
+    both_groups_read_everything(redis_client)
+
+
+def test_a_stream_redis_lost_is_restored_though_its_groups_had_caught_up_before_the_check(
+    store: EventStore, redis_url: str, redis_client: redis.Redis
+) -> None:
+    """The groups alone cannot tell this from a trim behind every group: the stream's entries-added can."""
+
+    async def scenario() -> list[int]:
+        relay = relay_for(store, redis_url)
+        checks = []
+        try:
+            with store.transaction() as unit:
+                unit.append("person-1", 0, [need_surveyed(), need_surveyed()])
+            await relay.publish_pending()
+            for group in ("assessment", "settlement"):
+                redis_client.xgroup_create(STREAM, group, id="0")
+            both_groups_read_everything(redis_client)
+            checks.append(await relay.republish_lost_entries())
+
+            redis_client.flushall()
+            with store.transaction() as unit:
+                unit.append("person-2", 0, [need_surveyed()])
+            await relay.publish_pending()
+            for group in ("assessment", "settlement"):
+                redis_client.xgroup_create(STREAM, group, id="0")
+            both_groups_read_everything(redis_client)
+            checks.append(await relay.republish_lost_entries())
+            await relay.publish_pending()
+        finally:
+            await relay.redis.aclose()
+        return checks
+
     assert asyncio.run(scenario()) == [0, 2]
+    assert sorted(fields["stream_id"] for _id, fields in entries(redis_client, STREAM)) == [
+        "person-1",
+        "person-1",
+        "person-2",
+    ]
+
+
+def test_a_relay_started_after_redis_lost_the_stream_restores_it_at_its_first_check(
+    store: EventStore, redis_url: str, redis_client: redis.Redis
+) -> None:
+    """A relay that never saw the stream before compares it with the events its outbox published."""
+    two_published_then_redis_lost_them_and_the_groups_read_a_new_one(store, redis_url, redis_client)
+
+    assert republish_lost(store, redis_url) == 2
+    assert publish(store, redis_url) == 2
+    assert redis_client.xlen(STREAM) == 3
+
+
+def test_a_lost_stream_is_restored_for_the_retention_period_only(
+    store: EventStore, redis_url: str, redis_client: redis.Redis
+) -> None:
+    two_published_then_redis_lost_them_and_the_groups_read_a_new_one(store, redis_url, redis_client)
+    time.sleep(0.05)
+
+    async def check(restore_seconds: float) -> int:
+        relay = OutboxRelay(store, Redis.from_url(redis_url), STREAM, restore_seconds=restore_seconds)
+        try:
+            return await relay.republish_lost_entries()
+        finally:
+            await relay.redis.aclose()
+
+    assert asyncio.run(check(restore_seconds=0.02)) == 0  # both groups had them, and they are older
+    assert asyncio.run(check(restore_seconds=3600)) == 2
 
 
 def test_an_expected_group_the_relay_never_saw_counts_from_the_stream_start(
