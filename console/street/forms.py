@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from console.labels import cn_date
 from console.web import FormValues
 
 DATE = re.compile(r"^(\d{4})\s*(?:[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?|(\d{2})(\d{2}))$")
@@ -61,6 +62,7 @@ def person_body(form: FormValues) -> dict[str, Any]:
 def person_form(person: dict[str, Any]) -> FormValues:
     """A registered person's details as the form shows them (for a correction)."""
     values: dict[str, Any] = {name: person.get(name) or "" for name in PERSON_TEXT}
+    values["birth_date"] = cn_date(values["birth_date"])  # as every page shows a date: 1968年4月2日
     for name in PERSON_LISTS:
         values[name] = list(person.get(name) or [])
     for part in GUARDIAN:

@@ -14,6 +14,8 @@ from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
 from console.agencies import Answer, Problem, ServiceUnavailable
+from console.labels import cn_date
+from console.street.forms import iso_date
 from console.web import FormValues, Sent, SignedIn, console_of, kept_form, new_form_key, render, render_answer
 from kernel.domain.clock import today
 
@@ -30,7 +32,7 @@ def import_form(request: Request, clerk: SignedIn) -> Response:
     defaults = {
         "street": clerk.street or "",
         "survey_year": console_of(request).year(),
-        "surveyed_on": today().isoformat(),
+        "surveyed_on": cn_date(today()),
         "surveyor": clerk.name,
     }
     form = kept_form(request, clerk) or FormValues.of(defaults)
@@ -56,6 +58,7 @@ async def import_sheet(request: Request, sent: Sent) -> Response:
 
 def _send(request: Request, sent: Sent, upload: Any) -> Answer:
     fields = {name: sent.form.get(name).strip() for name in FIELDS}
+    fields["surveyed_on"] = iso_date(fields["surveyed_on"])  # typed as the form shows it: 2025年3月5日
     file = _file_of(upload)
     if file is None:
         problem = Problem(

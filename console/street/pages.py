@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
 from console.agencies import Answer, Problem, ServiceRefused, ServiceUnavailable
+from console.labels import cn_date
 from console.street.forms import corrections, person_body, person_form, survey_body, survey_form_of
 from console.web import (
     Clerk,
@@ -197,7 +198,7 @@ def _search_terms(q: str) -> dict[str, str]:
 @router.get("/persons/new")
 def new_person(request: Request, clerk: SignedIn) -> Response:
     form = kept_form(request, clerk) or FormValues.of(
-        {**_area(clerk), "ethnicity": "汉族", "registered_on": today().isoformat()}
+        {**_area(clerk), "ethnicity": "汉族", "registered_on": cn_date(today())}
     )
     return _person_page(request, clerk, form, new_form_key())
 
@@ -282,7 +283,7 @@ def survey_form(request: Request, clerk: SignedIn, person_id: UUID) -> Response:
     record = _get(request, clerk, f"/persons/{person_id}", "康复需求调查")
     year = console_of(request).year()
     current = _current_survey(record, year)
-    defaults = {"survey_year": year, "surveyed_on": today().isoformat(), "surveyor": clerk.name}
+    defaults = {"survey_year": year, "surveyed_on": cn_date(today()), "surveyor": clerk.name}
     if current is not None:  # a second survey in a year corrects the first, starting from what it recorded
         defaults.update(survey_form_of(current), supersedes=current["survey_id"])
     form = kept_form(request, clerk) or FormValues.of(defaults)

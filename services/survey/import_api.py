@@ -28,6 +28,7 @@ from kernel.web.problems import PROBLEM_MEDIA_TYPE, problem_body
 from kernel.web.text_guard import hidden_characters, hidden_characters_message
 from services.survey.import_rows import TEMPLATE_COLUMNS, TEMPLATE_NOTES, SurveyCampaign
 from services.survey.imports import ImportedRow, SheetRejected, import_survey_file
+from services.survey.labels import cn_date
 from services.survey.schemas import ImportedPerson, SheetReport, SurveyImported
 from services.survey.sheet import MAX_BYTES, template
 
@@ -198,13 +199,13 @@ def _campaign(fields: dict[str, str], jurisdiction: Jurisdiction) -> SurveyCampa
     survey_year = int(year_text)
     if surveyed_on.year != survey_year:
         raise CommandRejected(
-            f"调查日期 {surveyed_on} 不在调查年度 {survey_year} 内",
+            f"调查日期 {cn_date(surveyed_on)} 不在调查年度 {survey_year} 内",
             field="surveyed_on",
             code="survey.surveyed_on.outside_year",
         )
     if surveyed_on > today():
         raise CommandRejected(
-            f"调查日期 {surveyed_on} 晚于今天", field="surveyed_on", code="survey.surveyed_on.future"
+            f"调查日期 {cn_date(surveyed_on)} 晚于今天", field="surveyed_on", code="survey.surveyed_on.future"
         )
     surveyor = fields.get("surveyor", "")
     if not surveyor or len(surveyor) > 200:

@@ -22,7 +22,7 @@ from services.survey.identity import (
     parse_certificate_number,
     parse_resident_id,
 )
-from services.survey.labels import CATEGORY_LABELS, ITEM_LABELS, SEX_LABELS, SUBTYPE_LABELS
+from services.survey.labels import CATEGORY_LABELS, ITEM_LABELS, SEX_LABELS, SUBTYPE_LABELS, cn_date
 
 if TYPE_CHECKING:
     from services.survey.domain import Guardian, NeedsSurveyRequest, PersonDetails
@@ -117,7 +117,7 @@ def _check_street(street: str, streets: tuple[str, ...]) -> None:
 def _check_not_future(on_day: date, today: date) -> None:
     if on_day > today:
         raise CommandRejected(
-            f"登记日期 {on_day} 晚于今天", field="registered_on", code="survey.registered_on.future"
+            f"登记日期 {cn_date(on_day)} 晚于今天", field="registered_on", code="survey.registered_on.future"
         )
 
 
@@ -131,7 +131,9 @@ def _check_identity_of(details: PersonDetails) -> None:
 def _check_born_by(birth_date: date, on_day: date) -> None:
     if birth_date > on_day:
         raise CommandRejected(
-            f"出生日期 {birth_date} 晚于 {on_day}", field="birth_date", code="survey.birth_date.future"
+            f"出生日期 {cn_date(birth_date)} 晚于 {cn_date(on_day)}",
+            field="birth_date",
+            code="survey.birth_date.future",
         )
 
 
@@ -139,7 +141,8 @@ def _check_identity(details: PersonDetails) -> None:
     resident = parse_resident_id(details.id_number)
     if resident.birth_date != details.birth_date:
         raise IdentityError(
-            f"出生日期 {details.birth_date} 与身份证号中的出生日期 {resident.birth_date} 不一致",
+            f"出生日期 {cn_date(details.birth_date)} 与身份证号中的出生日期 "
+            f"{cn_date(resident.birth_date)} 不一致",
             "birth_date",
             "id_number_mismatch",
         )
@@ -236,11 +239,13 @@ def _check_phone(phone: str, field_name: str) -> None:
 def check_survey_dates(request: NeedsSurveyRequest, details: PersonDetails, today: date) -> None:
     if request.surveyed_on > today:
         raise CommandRejected(
-            f"调查日期 {request.surveyed_on} 晚于今天", field="surveyed_on", code="survey.surveyed_on.future"
+            f"调查日期 {cn_date(request.surveyed_on)} 晚于今天",
+            field="surveyed_on",
+            code="survey.surveyed_on.future",
         )
     if request.surveyed_on.year != request.survey_year:
         raise CommandRejected(
-            f"调查日期 {request.surveyed_on} 不在调查年度 {request.survey_year} 内",
+            f"调查日期 {cn_date(request.surveyed_on)} 不在调查年度 {request.survey_year} 内",
             field="surveyed_on",
             code="survey.surveyed_on.outside_year",
         )

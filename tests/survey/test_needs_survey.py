@@ -150,3 +150,13 @@ def test_a_first_survey_cannot_supersede_anything() -> None:
 def test_an_unregistered_person_cannot_be_surveyed() -> None:
     with pytest.raises(StateConflict):
         Person().survey(survey_request(), today=TODAY)
+
+
+def test_a_refused_surveys_date_reads_the_chinese_way_as_every_page_shows_dates() -> None:
+    with pytest.raises(CommandRejected) as future:
+        survey(history(), surveyed_on=date(2024, 11, 2))
+    with pytest.raises(CommandRejected) as outside:
+        survey(history(), survey_year=2023)
+
+    assert future.value.message == "调查日期 2024年11月2日 晚于今天"
+    assert outside.value.message.startswith("调查日期 2024年")

@@ -88,6 +88,7 @@ def test_a_birth_date_differing_from_the_id_number_is_refused() -> None:
     with pytest.raises(CommandRejected, match="与身份证号中的出生日期") as error:
         register(replace(details, birth_date=date(1958, 4, 21)))
     assert error.value.field == "birth_date"
+    assert "出生日期 1958年4月21日 与身份证号中的出生日期 1958年4月12日 不一致" in error.value.message
 
 
 def test_a_sex_contradicting_the_id_number_is_refused() -> None:
