@@ -397,6 +397,7 @@ def application_form(request: Request, clerk: SignedIn, referral_id: UUID) -> Re
         "submitted_on": today().isoformat(),
         "application_year": referral["issued_on"][:4],
         "requested_items": referral["items"],
+        "disability_categories": referral.get("disability_categories") or [],  # as the survey recorded them
         "applicant_role": "person",
         "certified": "yes",
         "economic_status": "other",

@@ -14,7 +14,7 @@ from services.approval.catalogue import (
     SUBSISTENCE_ALLOWANCE,
     SUPPORT_SERVICE_CATEGORIES,
 )
-from services.approval.labels import CATEGORY_NAMES, items_text, status_text
+from services.approval.labels import CATEGORY_NAMES, categories_text, items_text, status_text
 
 if TYPE_CHECKING:
     from services.approval.domain import Application
@@ -37,6 +37,7 @@ def check_form(submission: Submission, context: SubmissionContext) -> None:
             field="street",
             code="approval.street.not_registered",
         )
+    check_categories(submission, context.referrals)
     if submission.submitted_on.year != submission.application_year:
         raise CommandRejected(
             f"申请日期 {submission.submitted_on} 不在申请年度 {submission.application_year} 内",
@@ -126,6 +127,27 @@ def _check_requested_item(
 
 
 # -- the referral behind it ------------------------------------------------------------------------
+def check_categories(submission: Submission, referrals: Sequence[Referral]) -> None:
+    """The form's 残疾类别 are the person's, as the needs survey of the year recorded them (its latest
+    referral carrying them says); not checked when no referral of that year carries them."""
+    recorded = [
+        referral.disability_categories
+        for referral in referrals
+        if referral.year == submission.application_year and referral.disability_categories
+    ]
+    if not recorded or submission.disability_categories == recorded[-1]:
+        return
+    registered = categories_text(recorded[-1])
+    ticked = categories_text(submission.disability_categories) or "（未勾选）"
+    raise CommandRejected(
+        f"申请表勾选的残疾类别（{ticked}）与该残疾人{submission.application_year}年康复需求调查登记的"
+        f"残疾类别（{registered}）不一致：请按登记的类别勾选（多重残疾勾选全部类别）；"
+        "如登记有误，请街道先更正登记并重新调查",
+        field="disability_categories",
+        code="approval.disability_categories.not_registered",
+    )
+
+
 def registered_area(referrals: Sequence[Referral]) -> tuple[str, str | None] | None:
     """Street and community the person is registered in, as their latest referral carrying it says;
     None when no referral of theirs does (all issued before referrals carried it)."""

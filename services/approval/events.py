@@ -70,6 +70,8 @@ class Referral:
     street: str | None = None
     """Street 街道 the person is registered in (None: issued before referrals carried it)."""
     community: str | None = None
+    disability_categories: frozenset[str] | None = None
+    """残疾类别 the year's needs survey recorded (None: issued before referrals carried them)."""
 
 
 @dataclass(frozen=True)

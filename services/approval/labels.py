@@ -14,6 +14,7 @@ __all__ = [
     "ROLE_NAMES",
     "STATUS_NAMES",
     "attachments_text",
+    "categories_text",
     "items_text",
     "status_text",
 ]
@@ -42,6 +43,13 @@ ATTACHMENT_NAMES = {
 def attachments_text(attachments: Iterable[str]) -> str:
     """Attachments 申请需附资料 as the form prints them, joined with 、."""
     return "、".join(ATTACHMENT_NAMES.get(name, name) for name in attachments)
+
+
+def categories_text(categories: Iterable[str]) -> str:
+    """Disability categories 残疾类别 in the form's order (视力 first, 精神 last), joined with 、."""
+    order = list(CATEGORY_NAMES)
+    ranked = sorted(categories, key=lambda code: order.index(code) if code in order else len(order))
+    return "、".join(CATEGORY_NAMES.get(code, code) for code in ranked)
 
 
 def status_text(status: str) -> str:

@@ -189,9 +189,14 @@ def referrals_of(unit: UnitOfWork, person_id: UUID) -> list[Referral]:
             to_service_institution=row["to_kind"] == "service_institution",
             street=row["street"],
             community=row["community"],
+            disability_categories=_categories(row["disability_categories"]),
         )
         for row in unit.session.execute(query).mappings()
     ]
+
+
+def _categories(stored: str | None) -> frozenset[str] | None:
+    return frozenset(json.loads(stored)) if stored is not None else None
 
 
 def form_of(application: Application) -> Submission:
@@ -237,6 +242,11 @@ def save_referral(unit: UnitOfWork, envelope: EventEnvelope, payload: ReferralIs
             year=payload.issued_on.year,
             street=payload.street,
             community=payload.community,
+            disability_categories=(
+                json.dumps([str(category) for category in payload.disability_categories])
+                if payload.disability_categories is not None
+                else None
+            ),
         )
     )
 
@@ -256,4 +266,15 @@ def referral_rows(
         query = query.where(tables.referrals.c.street == street)
     if community is not None:
         query = query.where(tables.referrals.c.community == community)
-    return [{**row, "items": json.loads(row["items"])} for row in unit.session.execute(query).mappings()]
+    return [
+        {
+            **row,
+            "items": json.loads(row["items"]),
+            "disability_categories": _listed(row["disability_categories"]),
+        }
+        for row in unit.session.execute(query).mappings()
+    ]
+
+
+def _listed(stored: str | None) -> list[str] | None:
+    return json.loads(stored) if stored is not None else None

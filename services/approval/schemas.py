@@ -308,6 +308,13 @@ class ReferralView(BaseModel):
         default=None, description="Street 街道 the person is registered in; null on older referrals."
     )
     community: str | None = Field(default=None, description="Community 社区 the person is registered in.")
+    disability_categories: list[DisabilityCategory] | None = Field(
+        default=None,
+        description=(
+            "Disability categories 残疾类别 the year's needs survey recorded: a form the referral backs "
+            "ticks the same ones; null on older referrals."
+        ),
+    )
 
 
 class QuotaView(BaseModel):

@@ -35,9 +35,11 @@ referrals = Table(
     Column("year", Integer, nullable=False),
     Column("street", String(50)),
     Column("community", String(50)),
+    Column("disability_categories", Text),
 )
-"""Projection of assessment.referral_issued: which items each person has been referred for, and where the
-person is registered (street, community; NULL in referrals issued before the event carried them)."""
+"""Projection of assessment.referral_issued: which items each person has been referred for, where the
+person is registered (street, community) and their disability categories 残疾类别 (JSON) as the year's
+survey recorded them (NULL in referrals issued before the event carried them)."""
 
 service_cards = Table(
     "approval_service_cards",

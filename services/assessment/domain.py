@@ -140,6 +140,8 @@ class ReferralIssued:
     street: str | None = None
     """Where the year's needs survey registered the person: only its applications may use the referral."""
     community: str | None = None
+    disability_categories: tuple[str, ...] | None = None
+    """残疾类别 the year's needs survey recorded: an application the referral backs ticks the same ones."""
 
 
 AssessmentEvent = AssessmentCompleted | ReferralIssued

@@ -76,9 +76,15 @@ def issue_referral(
 
 
 def _in_registered_area(unit: UnitOfWork, event: ReferralIssued, year: int) -> ReferralIssued:
-    """A referral names the street and community the person is registered in (the year's survey)."""
-    street, community = projection.registered_area(unit.session, event.person_id, year)
-    return replace(event, street=street, community=community)
+    """A referral names the street and community the person is registered in and their disability
+    categories, as the year's needs survey recorded them."""
+    found = projection.registered(unit.session, event.person_id, year)
+    return replace(
+        event,
+        street=found.street,
+        community=found.community,
+        disability_categories=found.disability_categories,
+    )
 
 
 def load_assessment(store: EventStore, assessment_id: UUID) -> Assessment:

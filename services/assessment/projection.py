@@ -30,6 +30,7 @@ worklist_table = Table(
     Column("home_visit_required", Boolean, nullable=False),
     Column("surveyed_on", Date, nullable=False),
     Column("certified", Boolean, nullable=False),
+    Column("disability_categories", JSON),
     Column("survey_event_id", String(36), nullable=False),
     Column("supersedes_event_id", String(36)),
     Column("correlation_id", String(36), nullable=False),
@@ -106,6 +107,7 @@ def follow_survey(session: Session, envelope: EventEnvelope, survey: NeedSurveye
             home_visit_required=survey.home_visit_required,
             surveyed_on=survey.surveyed_on,
             certified=survey.certified,
+            disability_categories=[category.value for category in survey.disability_categories],
             survey_event_id=str(envelope.event_id),
             supersedes_event_id=str(survey.supersedes_event_id) if survey.supersedes_event_id else None,
             correlation_id=str(envelope.correlation_id),
@@ -180,14 +182,28 @@ def case_of(session: Session, person_id: UUID, year: int) -> Case:
     )
 
 
-def registered_area(session: Session, person_id: UUID, year: int) -> tuple[str | None, str | None]:
-    """Street and community the year's needs survey placed the person in (None, None: not surveyed)."""
+@dataclass(frozen=True)
+class Registered:
+    """What the year's needs survey recorded of the person that a referral carries (None: not known)."""
+
+    street: str | None = None
+    community: str | None = None
+    disability_categories: tuple[str, ...] | None = None
+    """残疾类别; None for a survey followed before the worklist kept them."""
+
+
+def registered(session: Session, person_id: UUID, year: int) -> Registered:
+    """Street, community and disability categories of the year's needs survey (all None: not surveyed)."""
+    column = worklist_table.c
     row = session.execute(
-        select(worklist_table.c.street, worklist_table.c.community).where(
-            (worklist_table.c.person_id == str(person_id)) & (worklist_table.c.year == year)
+        select(column.street, column.community, column.disability_categories).where(
+            (column.person_id == str(person_id)) & (column.year == year)
         )
     ).first()
-    return (row.street, row.community) if row is not None else (None, None)
+    if row is None:
+        return Registered()
+    categories = tuple(row.disability_categories) if row.disability_categories else None
+    return Registered(row.street, row.community, categories)
 
 
 def _surveyed_needs(row: Any) -> SurveyedNeeds:

@@ -7,7 +7,13 @@ from uuid import UUID
 from rehab_contracts import AssessmentCompleted as AssessmentCompletedContract
 from rehab_contracts import EventEnvelope, parse_payload
 from rehab_contracts import ReferralIssued as ReferralIssuedContract
-from rehab_contracts.vocabulary import AssessmentMode, CatalogueItem, InstitutionLevel, ReferralTarget
+from rehab_contracts.vocabulary import (
+    AssessmentMode,
+    CatalogueItem,
+    DisabilityCategory,
+    InstitutionLevel,
+    ReferralTarget,
+)
 
 from kernel.domain.clock import business_time
 from kernel.reference import Jurisdiction
@@ -67,6 +73,11 @@ def domain_event(envelope: EventEnvelope) -> AssessmentEvent:
             issued_on=payload.issued_on,
             street=payload.street,
             community=payload.community,
+            disability_categories=(
+                tuple(category.value for category in payload.disability_categories)
+                if payload.disability_categories is not None
+                else None
+            ),
         )
     raise ValueError(f"{envelope.event_type} is not an event of the assessment aggregate")
 
@@ -100,6 +111,11 @@ def new_event(event: AssessmentEvent, *, correlation_id: UUID | None, causation_
             issued_on=event.issued_on,
             street=event.street,
             community=event.community,
+            disability_categories=(
+                [DisabilityCategory(category) for category in event.disability_categories]
+                if event.disability_categories is not None
+                else None
+            ),
         )
         day = event.issued_on
     return NewEvent(

@@ -20,7 +20,13 @@ from rehab_contracts.events.common import (
     require_unique,
 )
 from rehab_contracts.streams import ASSESSMENT, ASSESSMENT_STREAM
-from rehab_contracts.vocabulary import AssessmentMode, CatalogueItem, InstitutionLevel, ReferralTarget
+from rehab_contracts.vocabulary import (
+    AssessmentMode,
+    CatalogueItem,
+    DisabilityCategory,
+    InstitutionLevel,
+    ReferralTarget,
+)
 
 
 class AssessmentCompleted(EventPayload):
@@ -121,6 +127,16 @@ class ReferralIssued(EventPayload):
         description="Community 社区 the person is registered in, from the same survey; null as ``street``.",
         examples=["人和社区"],
     )
+    disability_categories: list[DisabilityCategory] | None = Field(
+        default=None,
+        description=(
+            "Disability categories 残疾类别 of the person, as the needs survey of the assessed year recorded "
+            "them: an application 附件2 the referral backs must tick the same ones. Null on referrals issued "
+            "before they were carried."
+        ),
+        # Null first: an example referral (as tests build one) is one that does not check a form's categories.
+        examples=[None, ["vision"]],
+    )
 
     @model_validator(mode="after")
     def _refers_somewhere_else(self) -> ReferralIssued:
@@ -129,4 +145,5 @@ class ReferralIssued(EventPayload):
         if self.to_kind is ReferralTarget.SERVICE_INSTITUTION and not self.items:
             raise ValueError("a referral to a service institution must name at least one item")
         require_unique(self.items, "items")
+        require_unique(self.disability_categories or [], "disability_categories")
         return self
