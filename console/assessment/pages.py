@@ -5,6 +5,7 @@ city-level assessment institution. Every call goes to the assessment service as 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
@@ -207,6 +208,33 @@ def refer(request: Request, sent: Sent, assessment_id: UUID) -> Response:
     return _record_page(request, sent.clerk, found, form, sent.form_key, answer)
 
 
+def referable_items(found: dict[str, Any]) -> list[str]:
+    """The assessed needs still to refer to a service institution: not escalated, not referred yet."""
+    referred = {
+        item
+        for referral in found.get("referrals", [])
+        if referral["to_kind"] == "service_institution"
+        for item in referral["items"]
+    }
+    escalate = set(found.get("items_to_escalate", []))
+    return [item for item in found["assessed_needs"] if item not in escalate and item not in referred]
+
+
+def designated_for(found: dict[str, Any], institutions: Iterable[Any]) -> list[tuple[str, str, list[str]]]:
+    """The service institutions the pack designates for an item the record still refers, each with those
+    items of it (id, name, items): the referral's dropdown offers no institution that would be refused."""
+    referable = referable_items(found) or list(found["assessed_needs"])
+    return [
+        (
+            institution.id,
+            institution.name,
+            [item for item in referable if item in institution.designated_items],
+        )
+        for institution in institutions
+        if institution.designated_items & set(referable)
+    ]
+
+
 def _record_page(
     request: Request,
     clerk: Clerk,
@@ -229,7 +257,7 @@ def _record_page(
         form_key=form_key,
         done=done,
         MODES=MODE_LABELS,
-        service_institutions=jurisdiction.service_institutions,
+        service_institutions=designated_for(found, jurisdiction.service_institutions),
         city_institutions=[
             institution for institution in jurisdiction.assessment_institutions if institution.level == "city"
         ],
