@@ -19,7 +19,13 @@ from kernel.web.paging import MAX_PAGE, PAGED, page_of
 from services.delivery import handlers
 from services.delivery.domain import ServiceDelivered, ServiceForm
 from services.delivery.refusals import RefusedRecord
-from services.delivery.schemas import DeliveryView, EntitlementView, RecordService, RefusedRecordView
+from services.delivery.schemas import (
+    DeliveryView,
+    DismissRefused,
+    EntitlementView,
+    RecordService,
+    RefusedRecordView,
+)
 
 router = APIRouter()
 
@@ -80,10 +86,14 @@ def list_refused(
     institution_id: Annotated[
         str | None, Query(max_length=MAX_QUERY_TEXT, description="The service institution.")
     ] = None,
+    dismissed: Annotated[
+        bool, Query(description="The dismissed 已撤销 ones instead (kept for audit), newest refusal first.")
+    ] = False,
     limit: Limit = MAX_PAGE,
     offset: Offset = 0,
 ) -> list[RefusedRecordView]:
-    found = handlers.list_refused(runtime.store, visible_institution(caller, institution_id))
+    institution = visible_institution(caller, institution_id)
+    found = handlers.list_refused(runtime.store, institution, dismissed=dismissed)
     shown = page_of(found, limit=limit, offset=offset, request=request, response=response)
     return [refused_view(record) for record in shown]
 
@@ -98,6 +108,28 @@ def get_refused(refusal_id: UUID, runtime: Runtime, caller: Caller) -> RefusedRe
     found = handlers.get_refused(runtime.store, refusal_id)
     require_institution(caller, found.institution_id)
     return refused_view(found)
+
+
+@router.post(
+    "/deliveries/refused/{refusal_id}/dismissal",
+    tags=["deliveries"],
+    summary="Dismiss 撤销 a refused service record the institution will not resend",
+    description="It leaves `GET /deliveries/refused` and stays kept with when, who and why "
+    "(`?dismissed=true` lists those). Only the institution that sent it; once.",
+    responses={
+        404: {"description": "No such refused record"},
+        409: {"description": "Already dismissed (delivery.refused.already_dismissed)"},
+    },
+)
+def dismiss_refused(refusal_id: UUID, body: DismissRefused, command: Command, caller: Caller) -> Response:
+    by = caller.user if caller is not None else None
+
+    def check(found: RefusedRecord) -> None:
+        require_institution(caller, found.institution_id)
+
+    with command.unit() as unit:
+        dismissed = handlers.dismiss_refused(unit, refusal_id, check, by, body.reason)
+        return command.answer(refused_view(dismissed), status=200)
 
 
 @router.get(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from uuid import UUID
 
 from rehab_contracts import ApplicationApproved, EventEnvelope, EventPayload, InstitutionChangeApproved
@@ -18,7 +18,14 @@ from services.delivery.domain import (
     ServiceForm,
     ServiceRecord,
 )
-from services.delivery.refusals import RefusedRecord, keep_refused, refused, refused_record, refused_records
+from services.delivery.refusals import (
+    RefusedRecord,
+    dismiss,
+    keep_refused,
+    refused,
+    refused_record,
+    refused_records,
+)
 from services.delivery.repository import (
     approval_event_id,
     deliveries,
@@ -83,9 +90,24 @@ def list_deliveries(
         )
 
 
-def list_refused(store: EventStore, institution_id: str | None = None) -> list[RefusedRecord]:
+def list_refused(
+    store: EventStore, institution_id: str | None = None, *, dismissed: bool = False
+) -> list[RefusedRecord]:
     with store.reading() as unit:
-        return refused_records(unit, institution_id)
+        return refused_records(unit, institution_id, dismissed=dismissed)
+
+
+def dismiss_refused(
+    unit: UnitOfWork,
+    refusal_id: UUID,
+    check: Callable[[RefusedRecord], None],
+    by: str | None,
+    reason: str | None,
+) -> RefusedRecord:
+    """Dismiss 撤销 a refused record the institution will not resend (``check``: the caller's institution)."""
+    found = refused_record(unit, refusal_id)
+    check(found)
+    return dismiss(unit, found, by, reason)
 
 
 def get_refused(store: EventStore, refusal_id: UUID) -> RefusedRecord:

@@ -3,13 +3,13 @@ resend them: a row of the delivery service's own table, written in the refused c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
-from sqlalchemy import RowMapping, insert, select
+from sqlalchemy import RowMapping, insert, select, update
 
-from kernel.domain.rejections import CommandRejected, NotFound
+from kernel.domain.rejections import CommandRejected, NotFound, StateConflict
 from kernel.store.store import UnitOfWork
 from services.delivery import tables
 from services.delivery.domain import ServiceForm
@@ -32,6 +32,10 @@ class RefusedRecord:
     reason: str
     refused_at: datetime
     refused_by: str | None
+    dismissed_at: datetime | None = None
+    """When the institution dismissed 撤销 it (it will not resend it); None while it is listed."""
+    dismissed_by: str | None = None
+    dismissal_reason: str | None = None
 
 
 def refused(form: ServiceForm, as_sent: str, refusal: CommandRejected, sender: str | None) -> RefusedRecord:
@@ -65,10 +69,14 @@ def keep_refused(unit: UnitOfWork, record: RefusedRecord) -> RefusedRecord:
     return record
 
 
-def refused_records(unit: UnitOfWork, institution_id: str | None = None) -> list[RefusedRecord]:
-    """Refused records, newest first; of one institution when given."""
+def refused_records(
+    unit: UnitOfWork, institution_id: str | None = None, *, dismissed: bool = False
+) -> list[RefusedRecord]:
+    """Refused records not dismissed (``dismissed``: the dismissed ones), newest first; of one institution
+    when given."""
     column = refused_table.c
     query = select(refused_table).order_by(column.refused_at.desc(), column.refusal_id)
+    query = query.where(column.dismissed_at.is_not(None) if dismissed else column.dismissed_at.is_(None))
     if institution_id is not None:
         query = query.where(column.institution_id == institution_id)
     return [_refused(row) for row in unit.session.execute(query).mappings()]
@@ -88,13 +96,45 @@ def refused_record(unit: UnitOfWork, refusal_id: UUID) -> RefusedRecord:
     return _refused(row)
 
 
+def dismiss(unit: UnitOfWork, refused: RefusedRecord, by: str | None, reason: str | None) -> RefusedRecord:
+    """Dismiss 撤销 a refused record the institution will not resend: it leaves the list, kept for audit
+    with when, who and why. Dismissing it again is refused (it was, by then, by someone)."""
+    if refused.dismissed_at is not None:
+        raise _already_dismissed(f"已由{refused.dismissed_by or '—'}撤销")
+    dismissed = replace(refused, dismissed_at=datetime.now(UTC), dismissed_by=by, dismissal_reason=reason)
+    changed = unit.session.execute(
+        update(refused_table)
+        .where(refused_table.c.refusal_id == str(refused.refusal_id), refused_table.c.dismissed_at.is_(None))
+        .values(
+            dismissed_at=dismissed.dismissed_at,
+            dismissed_by=dismissed.dismissed_by,
+            dismissal_reason=dismissed.dismissal_reason,
+        )
+    )
+    if changed.rowcount != 1:  # type: ignore[attr-defined]  # a concurrent dismissal came first
+        raise _already_dismissed("刚被撤销")
+    return dismissed
+
+
+def _already_dismissed(how: str) -> StateConflict:
+    return StateConflict(
+        f"这条被退回的服务记录{how}，不在列表中了",
+        field="refusal_id",
+        code="delivery.refused.already_dismissed",
+    )
+
+
 def _refused(row: RowMapping) -> RefusedRecord:
-    refused_at: datetime = row["refused_at"]
     return RefusedRecord(
         **{
             **row,
             "refusal_id": UUID(row["refusal_id"]),
             "application_id": UUID(row["application_id"]),
-            "refused_at": refused_at if refused_at.tzinfo else refused_at.replace(tzinfo=UTC),  # SQLite
+            "refused_at": _aware(row["refused_at"]),
+            "dismissed_at": _aware(row["dismissed_at"]) if row["dismissed_at"] is not None else None,
         }
     )
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite

@@ -9,7 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from rehab_contracts import MAX_AMOUNT_FEN, CatalogueItem, SignerRole, SubsidyMode
 
-from kernel.free_text import ClearText
+from kernel.free_text import ClearLongText, ClearText
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 InstitutionId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")]
@@ -122,3 +122,21 @@ class RefusedRecordView(BaseModel):
     reason: str = Field(description="Why, in Chinese, as the refusal said.")
     refused_at: datetime = Field(description="When it was refused.")
     refused_by: str | None = Field(description="Who sent it (none without access control).")
+    dismissed_at: datetime | None = Field(
+        default=None,
+        description="When the institution dismissed 撤销 it, not to resend it; null while it is listed.",
+    )
+    dismissed_by: str | None = Field(
+        default=None, description="Who dismissed it (none without access control)."
+    )
+    dismissal_reason: str | None = Field(default=None, description="Why, as the clerk wrote it, if they did.")
+
+
+class DismissRefused(BaseModel):
+    """Dismiss 撤销 a refused record the institution will not correct and resend; it stays kept for audit."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: ClearLongText | None = Field(
+        default=None, description="Why it will not be resent 撤销原因.", examples=["重复录入，已另行记录"]
+    )

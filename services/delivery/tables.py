@@ -69,6 +69,10 @@ refused_records = Table(
     Column("reason", Text, nullable=False),
     Column("refused_at", DateTime(timezone=True), nullable=False),
     Column("refused_by", String(100)),
+    Column("dismissed_at", DateTime(timezone=True)),
+    Column("dismissed_by", String(100)),
+    Column("dismissal_reason", Text),
 )
 """Service records a rule refused, as sent (JSON), with the reason: kept in the refusal's own transaction
-so the institution can correct and resend them. Not events: nothing happened to the person."""
+so the institution can correct and resend them. Not events: nothing happened to the person. A refusal the
+institution will not resend is dismissed 撤销 (when, who, why): it leaves the list and stays in the table."""
