@@ -1,5 +1,5 @@
 """Which failures mean the database cannot serve now (a request is then answered 503 ``store.unavailable``,
-never a 500 with a trace; ``kernel.runtime.AnswerStoreUnavailable``).
+never a 500 with a trace; ``kernel.web.store_unavailable.AnswerStoreUnavailable``).
 
 PostgreSQL stopped, restarting or out of reach fails a request wherever it first touches the store: the
 idempotency middleware looking its key up, a route's query, its commit. The same request can succeed

@@ -14,7 +14,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from rehab_contracts import APPROVAL_STREAM, DELIVERY_STREAM, SURVEY_STREAM
 
-from kernel.runtime import ServiceSettings, create_service_app, groups_reading
+from kernel.consuming import groups_reading
+from kernel.runtime import ServiceSettings, create_service_app
 from tests.kernel.test_idempotent_commands import post, survey_router
 from tests.streams import entries, read_group
 

@@ -15,9 +15,9 @@ from redis.asyncio import Redis
 from sqlalchemy import Engine, text
 
 from kernel.messaging.health import readiness
-from kernel.runtime import AnswerStoreUnavailable
 from kernel.store.store import EventStore, create_store_engine
 from kernel.web.errors import install_error_handlers
+from kernel.web.store_unavailable import AnswerStoreUnavailable
 from rehab.local_redis import free_port
 from tests.problem_json import problem_of
 

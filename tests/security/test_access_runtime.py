@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kernel.runtime import AccessConfigurationError, ServiceSettings
+from kernel.service_settings import AccessConfigurationError, ServiceSettings
 from services.survey.app import create_app
 from tests.access.principals import Deployment
 

@@ -21,7 +21,7 @@ from kernel.messaging.signing import (
     canonical_bytes,
     sign,
 )
-from kernel.runtime import ServiceSettings, load_keyring
+from kernel.service_settings import ServiceSettings, load_keyring
 from rehab.keys import ensure_keys, revoke, rotate
 
 GOLDEN_KEY_ID = "approval-20250101T000000000000Z-000000"

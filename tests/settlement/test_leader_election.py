@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.orm import Session
 
-from kernel import runtime as runtime_module
+from kernel import consuming
 from kernel.messaging.leadership import Leadership, LeadershipLost
 from kernel.runtime import ServiceRuntime, ServiceSettings
 from kernel.store.tables import inbox_table
@@ -228,7 +228,7 @@ def test_an_instance_that_cannot_reach_redis_leaves_the_writing_to_one_that_can(
 def test_a_leader_whose_redis_stops_answering_gives_the_ledger_to_a_standby_that_reaches_its_own(
     database: str, redis_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(runtime_module, "REDIS_LOST_SECONDS", 1.0)
+    monkeypatch.setattr(consuming, "REDIS_LOST_SECONDS", 1.0)
     own_redis = LocalRedis(tmp_path / "redis", free_port()).start()
     try:
         with ExitStack() as running:
