@@ -249,6 +249,7 @@ def check_consumed(snapshot: Snapshot) -> CheckResult:
             result.violations.append(f"{consumer}：{store.parked} 个事件暂存（parked），等待前序事件")
         tally["parked"] += store.parked
     for stream in snapshot.streams.values():
+        _undecodable_entries(stream, tally, result.violations)
         for group, pending in stream.pending.items():
             if pending is None:
                 result.violations.append(f"{stream.stream}：消费组（consumer group）{group} 不存在")
@@ -272,9 +273,20 @@ def check_consumed(snapshot: Snapshot) -> CheckResult:
             "pending entries",
             "missing groups",
             "parked",
+            "entries not UTF-8",
         )
     }
     return result
+
+
+def _undecodable_entries(stream: StreamData, tally: Counter[str], violations: list[str]) -> None:
+    """Entries no consumer can decode (bytes that are not UTF-8): dead-lettered, never applied."""
+    for entry_id in stream.undecodable:
+        violations.append(
+            f"{stream.stream}：条目 {entry_id} 含有不是 UTF-8 文本的字段（not UTF-8），"
+            "没有消费者能解码它，它会进入死信"
+        )
+    tally["entries not UTF-8"] += len(stream.undecodable)
 
 
 def _check_pair(
@@ -461,7 +473,8 @@ def run_checks(snapshot: Snapshot) -> list[CheckResult]:
 
 def verify_deployment(urls: Mapping[str, str], redis_url: str) -> list[CheckResult]:
     """Read every store and Redis, then run the six checks."""
-    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    # Responses stay bytes: an entry that is not UTF-8 is a finding (I3), not a crash of the reading.
+    client = redis.Redis.from_url(redis_url)
     try:
         client.ping()  # Redis down is said at once, not after every store was read and replayed
         stores = {service: load_store(service, url) for service, url in urls.items()}

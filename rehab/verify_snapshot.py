@@ -112,6 +112,8 @@ class StreamData:
     """Every entry before this id was delivered to every subscribing group and none holds it pending:
     the lowest of each group's oldest pending entry and the entry after its last-delivered id. None
     when unknown (no stream, a group missing): no missing entry then counts as trimmed."""
+    undecodable: list[str] = field(default_factory=list)
+    """Ids of the entries holding a field that is not UTF-8 text: no consumer can decode them."""
 
 
 @dataclass(frozen=True)
@@ -310,12 +312,17 @@ def _stream(client: redis.Redis, stream: str, groups: list[str]) -> StreamData:
     except ResponseError:
         return StreamData(stream, exists=False, pending={group: None for group in groups})
     first = info.get("first-entry")
+    last_generated = info.get("last-generated-id")
     data = StreamData(
         stream,
-        first_entry_id=first[0] if first else None,
-        last_generated_id=info.get("last-generated-id"),
-        entries={entry_id: fields.get("event_id", "") for entry_id, fields in _entries(client, stream)},
+        first_entry_id=as_text(first[0]) if first else None,
+        last_generated_id=None if last_generated is None else as_text(last_generated),
     )
+    for entry_id, raw in _raw_entries(client, stream):
+        fields = _decoded(raw)
+        data.entries[entry_id] = fields.get("event_id", "")
+        if not _is_text(raw):
+            data.undecodable.append(entry_id)
     delivered = {as_text(group["name"]): group for group in client.xinfo_groups(stream)}
     floors = []
     for group in groups:
@@ -340,12 +347,35 @@ def _group_floor(last_delivered: str, pending: Mapping[str, Any]) -> tuple[int, 
     return floor
 
 
-def _entries(client: redis.Redis, stream: str, page: int = 1000) -> Iterator[tuple[str, dict[str, str]]]:
+def _entries(client: redis.Redis, stream: str) -> Iterator[tuple[str, dict[str, str]]]:
+    for entry_id, raw in _raw_entries(client, stream):
+        yield entry_id, _decoded(raw)
+
+
+def _raw_entries(
+    client: redis.Redis, stream: str, page: int = 1000
+) -> Iterator[tuple[str, Mapping[Any, Any]]]:
+    """Each entry's fields as Redis gave them: bytes from a client that does not decode responses."""
     start = "-"
     while True:
         batch = client.xrange(stream, min=start, max="+", count=page) or []
         for entry_id, fields in batch:
-            yield as_text(entry_id), {as_text(name): as_text(value) for name, value in (fields or {}).items()}
+            yield as_text(entry_id), fields or {}
         if len(batch) < page:
             return
         start = "(" + as_text(batch[-1][0])
+
+
+def _decoded(fields: Mapping[Any, Any]) -> dict[str, str]:
+    """Text, bytes that are not UTF-8 shown as U+FFFD (as the consumers keep them when dead-lettering)."""
+    return {as_text(name): as_text(value) for name, value in fields.items()}
+
+
+def _is_text(fields: Mapping[Any, Any]) -> bool:
+    for item in (*fields.keys(), *fields.values()):
+        if isinstance(item, bytes):
+            try:
+                item.decode()
+            except UnicodeDecodeError:
+                return False
+    return True

@@ -13,12 +13,21 @@ from fastapi import FastAPI
 from rehab_contracts import STREAM_OF_PRODUCER, NeedSurveyed
 from rehab_contracts.examples import example_payload
 
+import rehab.verify
 from kernel.domain.clock import business_time
 from kernel.messaging.consumer import EventConsumer
 from kernel.messaging.dead_letters import dead_letter_stream, new_dead_letter
 from kernel.runtime import ServiceSettings
 from kernel.store.store import EventStore, NewEvent, create_store_engine
-from rehab.verify import SUBSCRIBES_TO, StoreMissing, load_redis, load_store, store_urls
+from rehab.verify import (
+    SUBSCRIBES_TO,
+    StoreData,
+    StoreMissing,
+    load_redis,
+    load_store,
+    store_urls,
+    verify_deployment,
+)
 from tests.streams import add, read_group
 
 
@@ -125,3 +134,19 @@ def test_the_delivery_floor_is_the_first_entry_a_subscribing_group_was_not_deliv
 
     assert streams[approval].delivered_floor == ids[1]  # delivery holds e1 and e2 pending
     assert streams["rehab.survey.events"].delivered_floor is None  # no stream
+
+
+def test_an_entry_that_is_not_utf8_is_a_violation_of_i3_not_a_crash_of_the_reading(
+    redis_client: redis.Redis, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    survey = "rehab.survey.events"
+    good = add(redis_client, survey, {"event_id": "e1"})
+    bad = add(redis_client, survey, {b"event_id": b"e2", b"payload": b"\xff\xfe"})
+    monkeypatch.setattr(rehab.verify, "load_store", lambda service, url: StoreData(service))
+
+    results = {result.code: result for result in verify_deployment({"survey": "unused"}, redis_url)}
+
+    said = f"{survey}：条目 {bad} 含有不是 UTF-8 文本的字段（not UTF-8），没有消费者能解码它，它会进入死信"
+    assert said in results["I3"].violations
+    assert results["I3"].counts["entries not UTF-8"] == 1
+    assert not any(good in violation for violation in results["I3"].violations if "UTF-8" in violation)
