@@ -1,6 +1,7 @@
 """Options several `rehab` commands share, written once: the deployment's Redis, var and access folders."""
 
 from collections.abc import Callable, Sequence
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -72,7 +73,44 @@ PortList = Annotated[
         "可与 --base-port 合用，这里写的优先",
     ),
 ]
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+"""The years a year option takes, as the services' year queries do (``ge=2000, le=2100``)."""
+
 Chosen = TypeVar("Chosen", str, list[str], None)
+Number = TypeVar("Number", int, int | None)
+
+
+def within(low: int, high: int) -> Callable[[Number], Number]:
+    """A callback refusing (exit 2) a number outside ``low``..``high``, naming the range."""
+
+    def check(value: Number) -> Number:
+        if value is not None and not low <= value <= high:
+            raise typer.BadParameter(f"应在 {low} 至 {high} 之间，这里是 {value}")
+        return value
+
+    return check
+
+
+YEAR_RANGE = within(FIRST_YEAR, LAST_YEAR)
+
+
+def dates_within(first: date, last: date) -> Callable[[date | None], date | None]:
+    """A callback refusing (exit 2) a date outside ``first``..``last``, naming the range."""
+
+    def check(value: date | None) -> date | None:
+        if value is not None and not first <= _day(value) <= last:
+            raise typer.BadParameter(f"应在 {first} 至 {last} 之间，这里是 {_day(value)}")
+        return value
+
+    return check
+
+
+def _day(value: date) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
+DATE_RANGE = dates_within(date(FIRST_YEAR, 1, 1), date(LAST_YEAR, 12, 31))
+"""The business dates an option takes: the years of :data:`YEAR_RANGE`."""
 
 
 def one_of(allowed: Sequence[str]) -> Callable[[Chosen], Chosen]:

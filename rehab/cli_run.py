@@ -17,7 +17,17 @@ import typer
 from kernel.reference.jurisdiction import REFERENCE_VARIABLE
 from rehab.cli_deployment import Deployment, Ports, refuse_taken_ports
 from rehab.cli_failures import CommandFailed, ExitCode, say, warn
-from rehab.cli_options import SERVICE_CHOICE, AgencyUsers, BasePort, PortList, RedisUrl, VarDir
+from rehab.cli_options import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    SERVICE_CHOICE,
+    YEAR_RANGE,
+    AgencyUsers,
+    BasePort,
+    PortList,
+    RedisUrl,
+    VarDir,
+)
 from rehab.services import SERVICES
 
 if TYPE_CHECKING:
@@ -188,7 +198,12 @@ def demo(
     agency_users: AgencyUsers = False,
     persons: Annotated[int, typer.Option(min=1, help="登记多少人")] = 300,
     year: Annotated[
-        int | None, typer.Option(help="调查和服务年度；默认该辖区政策管辖的一年（两江 2025、安阳 2021）")
+        int | None,
+        typer.Option(
+            callback=YEAR_RANGE,
+            help=f"调查和服务年度（{FIRST_YEAR}-{LAST_YEAR}）；"
+            "默认该辖区政策管辖的一年（两江 2025、安阳 2021）",
+        ),
     ] = None,
     jurisdiction: Annotated[
         str | None,

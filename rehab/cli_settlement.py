@@ -11,13 +11,15 @@ from uuid import UUID
 import typer
 
 from rehab.cli_failures import CommandFailed, ExitCode, first_line, warn
-from rehab.cli_options import DatabaseUrl, VarDir, one_of
+from rehab.cli_options import DATE_RANGE, FIRST_YEAR, LAST_YEAR, YEAR_RANGE, DatabaseUrl, VarDir, one_of
 from rehab.cli_stores import existing_store
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-Year = Annotated[int, typer.Option("--year", help="年度，如 2025")]
+Year = Annotated[
+    int, typer.Option("--year", callback=YEAR_RANGE, help=f"年度（{FIRST_YEAR}-{LAST_YEAR}），如 2025")
+]
 User = Annotated[
     str | None,
     typer.Option(
@@ -76,7 +78,9 @@ def replay(
         typer.Option(
             formats=["%Y-%m-%d"],
             metavar="DATE",
-            help="打印该日（北京时间）结束时的台账：只在内存中重放结算当时已收到的事件，不动实时台账",
+            callback=DATE_RANGE,
+            help="打印该日（北京时间）结束时的台账：只在内存中重放结算当时已收到的事件，不动实时台账"
+            f"（{FIRST_YEAR}-01-01 至 {LAST_YEAR}-12-31）",
         ),
     ] = None,
     known_by: Annotated[

@@ -184,7 +184,7 @@ def write_statement(
     try:
         chosen = Period.parse(period)
     except BadPeriod as bad:
-        raise CommandFailed(str(bad), ExitCode.USAGE) from bad
+        raise CommandFailed(f"'--period' 的值无效：{bad}", ExitCode.USAGE) from bad
     chosen_format = format or ("xlsx" if out is not None and out.suffix.lower() == ".xlsx" else "csv")
     if chosen_format == "xlsx" and out is None:
         raise CommandFailed("xlsx 对账单需要 --out 文件", ExitCode.USAGE)

@@ -28,6 +28,8 @@ from services.settlement.ledger.archive import archive
 from services.settlement.ledger.posting_rows import posting_of
 from services.settlement.ledger.tables import postings_table
 
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+"""The years a statement covers, as the services' year queries take them (``ge=2000, le=2100``)."""
 PERIOD = re.compile(r"^(?P<year>\d{4})(?:-(?P<month>0[1-9]|1[0-2]))?$")
 COLUMNS = ("日期", "规则", "人员编号", "服务项目", "金额（元）", "借/贷", "记账编号")
 """One line per posting; 借 when the account pays (a fund), 贷 when it is paid."""
@@ -55,6 +57,8 @@ class Period:
         if found is None:
             raise BadPeriod(f"期间应为年份（如 2025）或月份（如 2025-03），这里是 {text!r}")
         year = int(found["year"])
+        if not FIRST_YEAR <= year <= LAST_YEAR:
+            raise BadPeriod(f"期间的年份应在 {FIRST_YEAR} 至 {LAST_YEAR} 之间，这里是 {text!r}")
         if found["month"] is None:
             return cls(found[0], date(year, 1, 1), date(year, 12, 31))
         month = int(found["month"])
