@@ -14,6 +14,7 @@ from typing import Annotated
 from urllib.parse import unquote
 
 from fastapi import Depends, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -22,6 +23,7 @@ from kernel.access.auth import AUDIT, Agency, Principal, Role, TokenRejected, To
 from kernel.domain.rejections import CommandRejected
 from kernel.masking import mask_personal_data
 from kernel.web.errors import problem
+from kernel.web.problems import PROBLEM_MEDIA_TYPE, field_error, problem_body
 
 __all__ = [
     "OTHER_AGENCIES",
@@ -131,18 +133,22 @@ class Authentication:
         try:
             principal = _authorised(request, self.access)
         except TokenRejected as rejected:
-            return problem(
-                401,
-                f"未通过身份验证：{rejected}",
-                field=None,
-                code="access.unauthenticated",
-                headers={"WWW-Authenticate": 'Bearer realm="rehab"'},
-            )
+            return unauthenticated(rejected, request.url.path)
         except Forbidden as forbidden:
-            return problem(403, forbidden.message, field=None, code=forbidden.code)
+            return problem(403, forbidden.message, field=None, code=forbidden.code, instance=request.url.path)
         if unprintable := control_characters(_purpose_sent(request)):
-            return _purpose_refused(unprintable)
+            return _purpose_refused(unprintable, request.url.path)
         return principal
+
+
+def unauthenticated(rejected: TokenRejected, instance: str) -> Response:
+    """401 ``access.unauthenticated`` (what programs match on), the token's fault named at
+    ``Authorization`` with its own code (``access.token_expired``, ...) and a Chinese reason."""
+    message = f"未通过身份验证：{rejected.message}"
+    errors = [field_error("Authorization", rejected.code, message)]
+    body = problem_body(401, "access.unauthenticated", message, errors=errors, instance=instance)
+    headers = {"WWW-Authenticate": 'Bearer realm="rehab"'}
+    return JSONResponse(body, status_code=401, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
 def audit_trail_of(request: Request) -> AuditTrail:
@@ -155,7 +161,8 @@ def audit_trail_of(request: Request) -> AuditTrail:
 def _authorised(request: Request, access: AccessControl) -> Principal:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token:
-        raise TokenRejected("请求缺少 Authorization: Bearer <token>（用 rehab token 签发）")
+        message = "请求缺少 Authorization: Bearer <令牌>（请先登录，或用 rehab token 签发）"
+        raise TokenRejected(message, code="access.token_missing")
     principal = access.verifier.verify(token.strip(), now=datetime.now(UTC))
     own = principal.agency in (access.agency, AUDIT)
     if not own and not _route_extra(request).get("x-other-agencies"):
@@ -231,7 +238,7 @@ def _purpose_sent(request: Request) -> str:
     return unquote(request.headers.get(PURPOSE_HEADER, ""))
 
 
-def _purpose_refused(unprintable: list[str]) -> Response:
+def _purpose_refused(unprintable: list[str], instance: str) -> Response:
     """An ``X-Purpose`` holding control characters could forge rows of `rehab audit` (issue 14)."""
     shown = "、".join(dict.fromkeys(unprintable))
     return problem(
@@ -239,6 +246,7 @@ def _purpose_refused(unprintable: list[str]) -> Response:
         f"{PURPOSE_HEADER} 含有控制字符或不可见字符（{shown}），请只写查阅目的的文字",
         field=PURPOSE_HEADER,
         code="request.control_character",
+        instance=instance,
     )
 
 

@@ -104,7 +104,13 @@ class Principal:
 
 
 class TokenRejected(Exception):
-    """The bearer token is missing, malformed, forged or expired (HTTP 401)."""
+    """The bearer token is missing, malformed, forged or expired (HTTP 401): ``message`` in Chinese for
+    the clerk, ``code`` (``access.token_expired``, ...) for programs."""
+
+    def __init__(self, message: str, *, code: str = "access.token_invalid") -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -145,22 +151,26 @@ class TokenVerifier:
         prefix, body, signature = _split(token)
         signed = f"{prefix}.{body}".encode()
         if not any(_signed_by(key, signed, signature) for key in self.public_keys):
-            raise TokenRejected("token signature does not verify")
+            raise TokenRejected(
+                "令牌的签名无法验证（不是本系统签发或已被改动），请重新登录", code="access.token_signature"
+            )
         claims = _claims(body)
         expires_at = datetime.fromtimestamp(claims["exp"], UTC)
         if expires_at <= now:
-            raise TokenRejected("token expired; ask for a new one (rehab token)")
+            message = "令牌已过期，请重新登录（或用 rehab token 重新签发）"
+            raise TokenRejected(message, code="access.token_expired")
         return _principal(claims, expires_at)
 
 
 def _split(token: str) -> tuple[str, str, bytes]:
     parts = token.split(".")
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
-        raise TokenRejected(f"not a rehab token (expected {TOKEN_PREFIX}.<claims>.<signature>)")
+        message = f"令牌格式不对：应为 {TOKEN_PREFIX}.<声明>.<签名>（用 rehab token 签发）"
+        raise TokenRejected(message, code="access.token_malformed")
     try:
         return parts[0], parts[1], _decode(parts[2])
     except (binascii.Error, ValueError) as error:
-        raise TokenRejected("token signature is not base64url") from error
+        raise TokenRejected("令牌的签名不是 base64url 编码", code="access.token_malformed") from error
 
 
 def _signed_by(key: Ed25519PublicKey, signed: bytes, signature: bytes) -> bool:
@@ -175,10 +185,10 @@ def _claims(body: str) -> dict[str, Any]:
     try:
         claims: dict[str, Any] = json.loads(_decode(body))
     except (binascii.Error, ValueError) as error:
-        raise TokenRejected("token claims are not base64url JSON") from error
+        raise TokenRejected("令牌的声明不是 base64url 编码的 JSON", code="access.token_malformed") from error
     missing = {"sub", "agency", "roles", "scope", "exp", "jti"} - set(claims)
     if missing:
-        raise TokenRejected(f"token lacks {', '.join(sorted(missing))}")
+        raise TokenRejected(f"令牌缺少声明：{'、'.join(sorted(missing))}", code="access.token_claims")
     return claims
 
 
@@ -193,7 +203,7 @@ def _principal(claims: dict[str, Any], expires_at: datetime) -> Principal:
             expires_at=expires_at,
         )
     except (TypeError, ValueError) as error:
-        raise TokenRejected(f"token claims are invalid: {error}") from error
+        raise TokenRejected("令牌的声明无效：角色或范围不认识", code="access.token_claims") from error
 
 
 def _encode(raw: bytes) -> str:

@@ -153,7 +153,7 @@ class IdempotencyMiddleware:
             await self.app(scope, receive, send)
             return
         if problem := key_problem(key):
-            await send_json(send, 422, _problem(422, problem, "idempotency.key_invalid"))
+            await send_json(send, 422, _problem(422, problem, "idempotency.key_invalid", scope))
             return
         sent_key, key = key, owned_key(key, scope)
         body = await read_body(receive)
@@ -174,7 +174,7 @@ class IdempotencyMiddleware:
         async with self._serialised(key):
             record = await asyncio.to_thread(store.idempotency_record, key)
             if record is not None:
-                await _answer_known(record, request, sent_key, send)
+                await _answer_known(record, request, sent_key, send, scope)
                 return
             await self._run(scope, receive, send, body, request, sent_key, store)
 
@@ -208,12 +208,12 @@ class IdempotencyMiddleware:
             # Another process recorded this key between our look-up and our commit.
             record = await asyncio.to_thread(store.idempotency_record, request.key)
             if record is None:  # its transaction rolled back after all: the client may retry
-                in_use = _problem(409, _in_progress(sent_key), "idempotency.key_in_use")
+                in_use = _problem(409, _in_progress(sent_key), "idempotency.key_in_use", scope)
                 await send_json(send, 409, in_use)
             else:
-                await _answer_known(record, request, sent_key, send)
+                await _answer_known(record, request, sent_key, send, scope)
             return
-        await _answer(store, request, sent_key, messages, send)
+        await _answer(store, request, sent_key, messages, send, scope)
 
     @asynccontextmanager
     async def _serialised(self, key: str) -> AsyncIterator[None]:
@@ -231,7 +231,12 @@ class IdempotencyMiddleware:
 
 
 async def _answer(
-    store: IdempotencyStore, request: IdempotentRequest, sent_key: str, messages: list[Message], send: Send
+    store: IdempotencyStore,
+    request: IdempotentRequest,
+    sent_key: str,
+    messages: list[Message],
+    send: Send,
+    scope: Scope,
 ) -> None:
     """Send the command's answer (its unit of work committed it with the events, when it succeeded)."""
     if not _successful(messages):
@@ -239,7 +244,7 @@ async def _answer(
         # recorded meanwhile: then the client gets that request's answer, as on a retry.
         record = await asyncio.to_thread(store.idempotency_record, request.key)
         if record is not None and record.status is not None and record.request_id != request.request_id:
-            await _answer_known(record, request, sent_key, send)
+            await _answer_known(record, request, sent_key, send, scope)
             return
     for message in messages:
         await send(message)
@@ -251,13 +256,13 @@ def _successful(messages: list[Message]) -> bool:
 
 
 async def _answer_known(
-    record: IdempotencyRecord, request: IdempotentRequest, sent_key: str, send: Send
+    record: IdempotencyRecord, request: IdempotentRequest, sent_key: str, send: Send, scope: Scope
 ) -> None:
     """Answer a key the store knows. Messages name ``sent_key``, the key as the client sent it: the
     stored key (``user:<hash>`` with access control on) is the store's business, not the client's."""
     if record.request_hash != request.request_hash:
         message = f"{IDEMPOTENCY_KEY_HEADER}“{sent_key}”已用于另一个不同的请求；新的命令请使用新的键"
-        await send_json(send, 422, _problem(422, message, "idempotency.key_reused"))
+        await send_json(send, 422, _problem(422, message, "idempotency.key_reused", scope))
         return
     replayed = (REPLAYED_HEADER.lower().encode(), b"true")
     if record.status is not None and record.body is not None:
@@ -277,9 +282,9 @@ def _in_progress(key: str) -> str:
     return f"使用 {IDEMPOTENCY_KEY_HEADER}“{key}”的请求正在处理，请稍后重试"
 
 
-def _problem(status: int, message: str, code: str) -> dict[str, Any]:
+def _problem(status: int, message: str, code: str, scope: Scope) -> dict[str, Any]:
     errors = [field_error(IDEMPOTENCY_KEY_HEADER, code, message)]
-    return problem_body(status, code, message, errors=errors)
+    return problem_body(status, code, message, errors=errors, instance=scope.get("path"))
 
 
 def _headers(scope: Scope) -> dict[str, str]:

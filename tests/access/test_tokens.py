@@ -30,20 +30,22 @@ def test_a_token_verifies_back_to_the_user_agency_roles_and_scope():
 
 
 def test_an_expired_token_is_rejected():
-    with pytest.raises(TokenRejected, match="expired"):
+    with pytest.raises(TokenRejected, match="已过期") as rejected:
         TokenVerifier((KEY.public_key(),)).verify(issue(), now=NOW + timedelta(hours=8))
+    assert rejected.value.code == "access.token_expired"
 
 
 def test_a_token_signed_by_another_deployment_is_rejected():
-    with pytest.raises(TokenRejected, match="signature"):
+    with pytest.raises(TokenRejected, match="签名") as rejected:
         TokenVerifier((KEY.public_key(),)).verify(issue(key=Ed25519PrivateKey.generate()), now=NOW)
+    assert rejected.value.code == "access.token_signature"
 
 
 def test_a_token_whose_claims_were_edited_is_rejected():
     prefix, _original_body, signature = issue().split(".")
     forged_principal = Principal("孙干事", "approval", frozenset({Role.RESPONSIBLE}), Scope("district"))
     _, forged_body, _ = issue(forged_principal, key=Ed25519PrivateKey.generate()).split(".")
-    with pytest.raises(TokenRejected, match="signature"):
+    with pytest.raises(TokenRejected, match="签名"):
         TokenVerifier((KEY.public_key(),)).verify(f"{prefix}.{forged_body}.{signature}", now=NOW)
 
 
