@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
 from console.agencies import Answer, Problem, ServiceRefused, ServiceUnavailable
-from console.names import display_name, person_cards
+from console.names import UNSEEN_NAME, display_name, person_cards
 from console.street.forms import iso_date
 from console.web import (
     Clerk,
@@ -60,7 +60,20 @@ def _year(request: Request, year: int | None) -> int:
 @router.get("")
 def worklist(request: Request, clerk: SignedIn, year: int | None = None, show: str = "open") -> Response:
     """待评估: persons with needs waiting for this institution's assessment or referral."""
-    work_year = _year(request, year)
+    return _worklist_page(request, clerk, _year(request, year), show)
+
+
+@router.post("")
+def search_worklist(request: Request, sent: Sent) -> Response:
+    """The worklist narrowed to the persons whose 姓名 holds what was typed: by POST, so no name typed ever
+    appears in an address; among the names the registry released for the page (the institution's scope)."""
+    form = sent.form
+    year = int(form.get("year")) if form.get("year").strip().isdigit() else None
+    show = "all" if form.get("show") == "all" else "open"
+    return _worklist_page(request, sent.clerk, _year(request, year), show, query=form.get("q").strip())
+
+
+def _worklist_page(request: Request, clerk: Clerk, work_year: int, show: str, query: str = "") -> Response:
     page = _get(
         request,
         clerk,
@@ -78,16 +91,25 @@ def worklist(request: Request, clerk: SignedIn, year: int | None = None, show: s
         request, clerk, [entry["person_id"] for entry in page["items"]], purpose="工作台：待评估人员"
     )
     names = {entry["person_id"]: display_name(cards, entry["person_id"]) for entry in page["items"]}
+    shown = [entry for entry in page["items"] if matches(query, names[entry["person_id"]])]
     return render(
         request,
         "assessment/worklist.html",
         year=work_year,
         show=show,
         page=page,
+        shown=shown,
+        q=query,
         counts=counts,
         names=names,
         STATUS=STATUS_LABELS,
     )
+
+
+def matches(query: str, name: str) -> bool:
+    """Whether a worklist row's 姓名 holds the typed text (spaces ignored); a name not released never does."""
+    typed = "".join(query.split())
+    return not typed or (name != UNSEEN_NAME and typed in "".join(name.split()))
 
 
 def _entry(request: Request, clerk: Clerk, person_id: UUID, year: int) -> dict[str, Any]:

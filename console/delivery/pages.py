@@ -100,19 +100,70 @@ def worklist(request: Request, clerk: SignedIn) -> Response:
 
 
 @router.get("/refused")
-def refused_records(request: Request, clerk: SignedIn) -> Response:
-    """被退回的服务记录: records a rule refused, newest first, with the reason; each to correct and resend."""
-    refused = _get(request, clerk, "/deliveries/refused", REFUSED_PURPOSE, institution_id=_institution(clerk))
+def refused_records(request: Request, clerk: SignedIn, show: str = "", done: str = "") -> Response:
+    """被退回的服务记录: records a rule refused, newest first, with the reason; each to correct and resend, or
+    to dismiss 撤销. ``show=dismissed``: the dismissed ones, kept for audit, with who, when and why."""
+    dismissed = show == "dismissed"
+    refused = _get(
+        request,
+        clerk,
+        "/deliveries/refused",
+        REFUSED_PURPOSE,
+        institution_id=_institution(clerk),
+        dismissed=dismissed,
+    )
     entitlements = _get(request, clerk, "/entitlements", REFUSED_PURPOSE)
     shown = [entry["record"]["person_id"] for entry in refused]
     return render(
         request,
         "delivery/refused.html",
         refused=refused,
+        dismissed=dismissed,
+        done=done,
         resendable={entry["refusal_id"] for entry in refused if resendable(entry, entitlements)},
         cards={entry["application_id"]: entry["service_card_number"] for entry in entitlements},
         institutions=_institutions(request),
         names=names_of(request, clerk, shown, purpose=REFUSED_PURPOSE),
+    )
+
+
+@router.get("/refused/{refusal_id}/dismiss")
+def dismissal_form(request: Request, clerk: SignedIn, refusal_id: UUID) -> Response:
+    """撤销 a refused record: what it was and why it was refused, confirmed before it leaves the list."""
+    found = _get(request, clerk, f"/deliveries/refused/{refusal_id}", REFUSED_PURPOSE)
+    typed = kept_form(request, clerk) or FormValues.of({})
+    return _dismissal_page(request, clerk, found, typed, new_form_key())
+
+
+@router.post("/refused/{refusal_id}/dismiss")
+def dismiss(request: Request, sent: Sent, refusal_id: UUID) -> Response:
+    body: dict[str, Any] = {}
+    if reason := sent.form.get("reason").strip():
+        body["reason"] = reason
+    answer = send_form(request, sent, DELIVERY, f"/deliveries/refused/{refusal_id}/dismissal", body)
+    if answer.ok:
+        return RedirectResponse("/delivery/refused?done=dismissed", status_code=303)
+    found = _get(request, sent.clerk, f"/deliveries/refused/{refusal_id}", REFUSED_PURPOSE)
+    return _dismissal_page(request, sent.clerk, found, sent.form, sent.form_key, answer)
+
+
+def _dismissal_page(
+    request: Request,
+    clerk: Clerk,
+    found: dict[str, Any],
+    form: FormValues,
+    form_key: str,
+    answer: Answer | None = None,
+) -> Response:
+    problem = answer.problem if answer is not None else None
+    return render_answer(
+        request,
+        "delivery/dismiss_refused.html",
+        problem,
+        entry=found,
+        form=form,
+        form_key=form_key,
+        names=names_of(request, clerk, [found["record"]["person_id"]], purpose=REFUSED_PURPOSE),
     )
 
 
