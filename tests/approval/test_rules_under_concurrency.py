@@ -1,7 +1,7 @@
 """Rules across applications hold under concurrency on SQLite and PostgreSQL (docs/adr/0010): N approvals
 racing for P < N places 救助名额 leave exactly P approved and N - P refused with over_quota; a store older
 than the approved-items projection builds it on its first approval; one person's racing submissions of one
-item leave one application holding it."""
+item leave one application holding it; of forms racing with one 序号 one is recorded."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from kernel.domain.rejections import StateConflict
 from kernel.reference import Jurisdiction, load_jurisdiction
 from kernel.reference.jurisdiction import REFERENCE_DIR
 from kernel.store.store import EventStore
-from services.approval import commands, handlers, schemas, tables
+from services.approval import commands, handlers, schemas, serials, tables
 from services.approval.domain import Application
 from services.approval.events import ApplicationApproved
 from services.approval.places import ensure_built
@@ -190,3 +190,32 @@ def test_one_persons_concurrent_submissions_of_one_item_leave_one_application_ho
     assert len(refused) == 4, outcomes
     assert {getattr(error, "code", error) for error in refused} == {"approval.requested_items.already_held"}
     assert len(handlers.list_applications(store, person_id=person_id)) == 1
+
+
+def test_concurrent_forms_of_different_persons_with_one_serial_number_leave_one_recorded(
+    store: EventStore,
+) -> None:
+    people = [uuid4() for _ in range(4)]
+    with store.transaction() as unit:
+        for person_id in people:
+            referral = referral_envelope(person_id, "low_vision_training")
+            handlers.on_referral_issued(unit, referral, ReferralIssued.model_validate(referral.payload))
+        serials.ensure_built(unit, list)  # built up front, as the approvals' projection above
+    jurisdiction = load_jurisdiction("liangjiang")
+    submits = [
+        partial(
+            in_a_unit,
+            store,
+            handlers.submit_application,
+            jurisdiction,
+            commands.submission(
+                schemas.SubmitApplication.model_validate(application(person_id, serial_number="2024-777"))
+            ),
+        )
+        for person_id in people
+    ]
+    outcomes = all_at_once(submits)
+    refused = [outcome for outcome in outcomes if not isinstance(outcome, Application)]
+    assert len(refused) == 3, outcomes
+    assert {getattr(error, "code", error) for error in refused} == {"approval.serial_number.taken"}
+    assert len(handlers.list_applications(store)) == 1
