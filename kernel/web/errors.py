@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -67,13 +67,24 @@ def validation_problem(
     their labels when ``vocabularies`` knows them)."""
     errors = []
     for item in error.errors():
-        field = field_path(item.get("loc", ())) or "body"
         kind = str(item.get("type", "invalid"))
+        if kind == "json_invalid":  # FastAPI's location is ("body", <character position>)
+            errors.append(field_error("body", "request.json_invalid", _json_invalid(item.get("loc", ()))))
+            continue
+        field = field_path(item.get("loc", ())) or "body"
         message = validation_message(kind, item.get("ctx") or {}, str(item.get("msg", "")), vocabularies)
         errors.append(field_error(field, f"request.{kind}", message))
     summary = "；".join(_said(entry) for entry in errors[:5])
     detail = f"请求有 {len(errors)} 处需要更正：{summary}"
     return problem_body(422, "request.invalid", detail, errors=errors, instance=instance)
+
+
+def _json_invalid(location: Sequence[object]) -> str:
+    """Where a body stops being JSON, said in the message: the field is the body as a whole."""
+    position = location[-1] if location else None
+    if not isinstance(position, int) or position <= 0:
+        return "请求内容不是有效的 JSON：开头即无法解析"
+    return f"请求内容不是有效的 JSON：前 {position} 个字符之后无法解析"
 
 
 def _said(entry: Mapping[str, str]) -> str:

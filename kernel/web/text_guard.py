@@ -2,8 +2,9 @@
 route: a NUL 空字符 in the path, a query parameter or a JSON body (PostgreSQL text cannot store it, so it
 would fail late as a 500); and in every text of a command's JSON body, control characters, bidi
 overrides and invisible characters (issue 14, defect 10: ``"康美\\x01社区"`` was stored, and 附件3 of
-that street then failed for everyone). ``hidden_characters`` is the one rule, also applied by services
-to text that does not come as JSON (an uploaded sheet's cells, a form's fields)."""
+that street then failed for everyone), and the replacement character U+FFFD, which stands where a
+decoder lost the characters that were sent. ``hidden_characters`` is the one rule, also applied by
+services to text that does not come as JSON (an uploaded sheet's cells, a form's fields)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from kernel.web.asgi import header, read_body
 from kernel.web.problems import field_error, problem_body, send_json
 
-__all__ = ["TextGuard", "hidden_characters", "hidden_characters_message", "nul_field"]
+__all__ = [
+    "TextGuard",
+    "hidden_characters",
+    "hidden_characters_code",
+    "hidden_characters_message",
+    "nul_field",
+]
 
 _JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 """A \\u0000 escape in JSON text (its backslash not itself escaped), or a raw NUL byte."""
@@ -30,6 +37,12 @@ overrides and isolates U+202A-U+202E and U+2066-U+2069, zero-width characters U+
 order mark U+FEFF, soft hyphen...), line and paragraph separators, lone surrogates. Private-use
 characters (Co) are kept: rare characters of names are written with them."""
 
+REPLACEMENT_CHARACTER = "\ufffd"
+"""What a decoder writes for bytes it could not read (a form posted as raw %FF%FE, a sheet saved in
+another encoding): printable, but the characters typed are lost, so a name holding it is not the name."""
+REPLACEMENT_BYTES = REPLACEMENT_CHARACTER.encode()
+LOST = f"U+{ord(REPLACEMENT_CHARACTER):04X}"
+
 _MAYBE_HIDDEN = re.compile(rb"[\x00-\x1f\x7f-\xff]|\\u")
 """Bytes of a JSON body that may spell a hidden character (a control byte, any UTF-8 beyond ASCII, a
 ``\\u`` escape); a body of plain ASCII text is passed on without being decoded."""
@@ -38,19 +51,34 @@ COMMAND_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
 def hidden_characters(text: str) -> list[str]:
-    """The control, format and separator characters of ``text``, as code points (``U+202E``), once each."""
-    if text.isprintable():  # every hidden category is unprintable: most texts are decided in C
+    """The control, format and separator characters of ``text`` and the replacement character U+FFFD, as
+    code points (``U+202E``), once each."""
+    if text.isprintable() and REPLACEMENT_CHARACTER not in text:  # most texts are decided in C
         return []
-    found = (char for char in text if unicodedata.category(char) in _HIDDEN_CATEGORIES)
+    found = (
+        char
+        for char in text
+        if char == REPLACEMENT_CHARACTER or unicodedata.category(char) in _HIDDEN_CATEGORIES
+    )
     return list(dict.fromkeys(f"U+{ord(char):04X}" for char in found))
 
 
 def hidden_characters_message(label: str, characters: list[str]) -> str:
     """The Chinese reason of a refusal: which field, which characters, what to do."""
+    if characters == [LOST]:
+        return (
+            f"“{_visible(label)}”含有替换字符（U+FFFD）：原来的字符在编码转换中已丢失，"
+            "请重新输入原文（常见于编码不对的文件或表单）"
+        )
     shown = "、".join(characters[:5])
     return (
         f"“{_visible(label)}”含有控制字符或不可见字符（{shown}），请删除后重试（常见于从其他文档复制的文字）"
     )
+
+
+def hidden_characters_code(characters: list[str]) -> str:
+    """The code (after ``request.``) of a refusal: ``replacement_character`` for U+FFFD alone."""
+    return "replacement_character" if characters == [LOST] else "control_character"
 
 
 def _visible(text: str) -> str:
@@ -75,7 +103,7 @@ class TextGuard:
         hidden: tuple[str, list[str]] | None = None
         if field is None and _is_json(scope):
             body, receive = await _buffered(receive)
-            field = "body" if b"\x00" in body or _JSON_NUL.search(body) else None
+            field = _nul_in_body(body) if b"\x00" in body or _JSON_NUL.search(body) else None
             if field is None and scope.get("method") in COMMAND_METHODS and _MAYBE_HIDDEN.search(body):
                 hidden = _hidden_field(body)
         if field is not None:
@@ -97,10 +125,23 @@ def nul_field(path: str, query_string: bytes) -> str | None:
     return None
 
 
+def _nul_in_body(body: bytes) -> str:
+    """The field of a JSON body holding a NUL character (a raw one too); ``body`` when the body is not
+    JSON or the NUL is outside any text."""
+    try:
+        document = json.loads(body, strict=False)  # strict=False: a raw control character in a string
+    except (ValueError, RecursionError):
+        return "body"
+    for path, text in _texts(document, ()):
+        if "\x00" in text:
+            return _visible(".".join(str(part) for part in path)) or "body"
+    return "body"
+
+
 def _hidden_field(body: bytes) -> tuple[str, list[str]] | None:
     """The first field of a JSON body whose text (or name) holds hidden characters, with them; None if
     none does or the body is not JSON (the route's validation then says so)."""
-    if b"\\" not in body and _printable(body):  # no escape: every string is as printable as the text
+    if b"\\" not in body and REPLACEMENT_BYTES not in body and _printable(body):  # as printable as the text
         return None
     try:
         document = json.loads(body)
@@ -155,7 +196,8 @@ async def _buffered(receive: Receive) -> tuple[bytes, Receive]:
 
 
 async def _refuse(scope: Scope, send: Send, field: str) -> None:
-    message = f"“{field}”含有空字符（\\u0000），请删除后重试"
+    named = "请求内容" if field == "body" else f"“{field}”"
+    message = f"{named}含有空字符（\\u0000），请删除后重试"
     error = field_error(field, "request.nul_character", message)
     body = problem_body(422, "request.invalid", message, errors=[error], instance=scope.get("path"))
     await send_json(send, 422, body)
@@ -163,6 +205,6 @@ async def _refuse(scope: Scope, send: Send, field: str) -> None:
 
 async def _refuse_hidden(scope: Scope, send: Send, field: str, characters: list[str]) -> None:
     message = hidden_characters_message(field, characters)
-    error = field_error(field, "request.control_character", message)
+    error = field_error(field, f"request.{hidden_characters_code(characters)}", message)
     body = problem_body(422, "request.invalid", message, errors=[error], instance=scope.get("path"))
     await send_json(send, 422, body)

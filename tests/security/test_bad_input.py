@@ -169,9 +169,12 @@ def test_a_value_of_the_wrong_type_is_refused_naming_the_field(
     assert found == field and code.startswith("request.")
 
 
-def test_a_body_that_is_not_json_is_refused(client: TestClient) -> None:
-    body = refused(client, None, content=b"{name: ", headers={"content-type": "application/json"})
+def test_a_body_that_is_not_json_is_refused_naming_the_body_and_where_it_breaks(client: TestClient) -> None:
+    body = refused(client, None, content=b'{"a":', headers={"content-type": "application/json"})
     assert body["code"] == "request.invalid"
+    field, code, message = error(body)
+    assert (field, code) == ("body", "request.json_invalid")  # not the character position as a field
+    assert "前 5 个字符之后" in message and "5：" not in body["detail"]
 
 
 def test_a_body_that_is_not_utf_8_is_the_documented_422_naming_the_body_not_a_bare_400(
@@ -232,7 +235,7 @@ def test_a_nul_character_in_a_json_body_is_refused_and_an_escaped_backslash_befo
     client: TestClient,
 ) -> None:
     body = person("253", address="重庆市\x00两江新区")
-    assert error(refused(client, body))[:2] == ("body", "request.nul_character")
+    assert error(refused(client, body))[:2] == ("address", "request.nul_character")
     literal = register(client, person("253", address="重庆市\\u0000两江新区"))  # a backslash, then "u0000"
     assert literal["address"] == "重庆市\\u0000两江新区"
 

@@ -89,6 +89,21 @@ def test_a_hidden_character_in_a_correction_or_a_survey_is_refused(client: TestC
     }
 
 
+def test_a_replacement_character_where_characters_were_lost_is_refused_naming_the_field(
+    client: TestClient,
+) -> None:
+    """U+FFFD stands where a decoder lost what was typed (a form posted as raw bytes %FF%FE)."""
+    response = client.post("/persons", json=person_body(name="张\ufffd\ufffd"))
+    assert refusal(response) == {"name": "request.replacement_character"}
+    assert "丢失" in response.json()["errors"][0]["message"]
+    reason = {"reason": "更正\ufffd", "phone": "13800138009"}
+    person = client.post("/persons", json=person_body()).json()["person_id"]
+    assert refusal(client.post(f"/persons/{person}/corrections", json=reason)) == {
+        "reason": "request.replacement_character"
+    }
+    assert stored_events(client) == 1
+
+
 def test_ordinary_text_is_accepted_as_it_is(client: TestClient) -> None:
     body = person_body(
         name="阿依古丽·买买提", address="重庆市\u3000两江新区 金渝大道88号（3-2）", ethnicity="维吾尔族"
@@ -155,6 +170,15 @@ def test_a_hidden_character_in_a_cell_of_a_sheet_is_refused_with_its_row_and_col
     assert (error["row"], error["column"], error["code"]) == (2, "社区", "survey.import.control_character")
     assert is_chinese(error["message"])
     assert stored_events(client) == 0
+
+
+def test_a_replacement_character_in_a_cell_of_a_sheet_is_refused_with_its_row_and_column(
+    client: TestClient,
+) -> None:
+    response = upload(client, csv_bytes([base_row(社区="金渝\ufffd社区")]), "鸳鸯.csv")
+    [error] = problem_of(response, 422)["errors"]
+    assert (error["row"], error["column"]) == (2, "社区")
+    assert "U+FFFD" in error["message"]
 
 
 def test_a_hidden_character_in_a_field_of_the_import_form_is_refused_naming_it(client: TestClient) -> None:
