@@ -8,7 +8,8 @@ or ``--token``), so the audit names the operator; a form whose names cannot be r
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -133,6 +134,18 @@ def _refuse_unless_allowed(response: httpx.Response) -> None:
     )
 
 
+@contextmanager
+def _refused_as_usage() -> Iterator[None]:
+    """A field 附件3 refuses (the service's 422) as a usage error naming the option (exit 2)."""
+    from kernel.domain.rejections import CommandRejected
+
+    try:
+        yield
+    except CommandRejected as refused:
+        option = f"--{(refused.field or '').replace('_', '-')}"
+        raise CommandFailed(f"'{option}' 的值无效：{refused.message}", ExitCode.USAGE) from refused
+
+
 def write_annual_summary(
     engine: Engine,
     year: int,
@@ -143,6 +156,7 @@ def write_annual_summary(
     holder: KeyHolder,
 ) -> int:
     """附件3 with every personal field read, or nothing written (exit 1, 2, 3 or 4 with the reason)."""
+    from kernel.domain.clock import today
     from services.settlement.deployment import deployment_jurisdiction
     from services.settlement.documents.annual_summary import (
         annual_summary_forms,
@@ -152,6 +166,8 @@ def write_annual_summary(
     from services.settlement.documents.person_keys import PersonKeys
 
     jurisdiction = deployment_jurisdiction()
+    with _refused_as_usage():
+        signatures.check(year, today())
     if street not in jurisdiction.streets:
         raise CommandFailed(
             f"{street} 不是{jurisdiction.name}的街道，可选：{'、'.join(jurisdiction.streets)}", ExitCode.USAGE
@@ -161,7 +177,10 @@ def write_annual_summary(
     writable_file(out)
     holder.purpose = f"打印附件3 {year}年 {street}街道"
     with working(f"正在生成附件3（{year}年 {street}街道）：读取台账、申领个人信息密钥、写表…"):
-        forms = annual_summary_forms(engine, year, street, community, jurisdiction, keys=PersonKeys(holder))
+        with _refused_as_usage():
+            forms = annual_summary_forms(
+                engine, year, street, community, jurisdiction, keys=PersonKeys(holder)
+            )
         if unreadable := unreadable_persons(forms):
             raise CommandFailed(
                 f"附件3 未写出：{unreadable} 人的个人信息无法读取（（不可用））。"

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from kernel.access.access import PERSONAL_DATA, Caller, Forbidden
 from kernel.access.scopes import Territory, area_of, require_area, visible_area, visible_institution
+from kernel.domain.clock import today
 from kernel.domain.rejections import CommandRejected, NotFound
 from kernel.reference import Jurisdiction
 from kernel.runtime import ServiceRuntime, runtime_of
@@ -22,7 +23,12 @@ from services.settlement.api import TEXT_MAX, SpendingOut
 from services.settlement.book.dues import street_account
 from services.settlement.book.policy import PolicySet
 from services.settlement.deployment import deployment_jurisdiction, settled_jurisdiction
-from services.settlement.documents.annual_summary import Signatures, annual_summary_forms, annual_summary_xlsx
+from services.settlement.documents.annual_summary import (
+    Signatures,
+    annual_summary_forms,
+    annual_summary_xlsx,
+    refuse_hidden_characters,
+)
 from services.settlement.documents.chain import (
     LEVEL_NAMES,
     ChainReport,
@@ -207,9 +213,16 @@ def get_annual_summary(
     ] = None,
     preparer: Annotated[str, Query(max_length=TEXT_MAX, description="填表人, printed in the footer.")] = "",
     reviewer: Annotated[str, Query(max_length=TEXT_MAX, description="审核人, printed in the footer.")] = "",
-    filled_on: Annotated[date | None, Query(description="填表日期; blank when absent.")] = None,
+    filled_on: Annotated[
+        date | None,
+        Query(description="填表日期, from 1 January of the year to 31 days after today; blank when absent."),
+    ] = None,
 ) -> Response:
+    for name, text in (("street", street), ("community", community or "")):
+        refuse_hidden_characters(name, text)
     visible_area(caller, street, community)  # a street's (community's) staff read only their own
+    signatures = Signatures(preparer, reviewer, filled_on)
+    signatures.check(year, today())
     if street not in reference.streets:
         raise CommandRejected(
             f"{street} 不是{reference.name}的街道，可选：{'、'.join(reference.streets)}",
@@ -217,7 +230,7 @@ def get_annual_summary(
             code="settlement.street.unknown",
         )
     forms = annual_summary_forms(runtime.store.engine, year, street, community, reference)
-    content = annual_summary_xlsx(forms, Signatures(preparer, reviewer, filled_on))
+    content = annual_summary_xlsx(forms, signatures)
     filename = f"附件3-{year}-{street}{'-' + community if community else ''}.xlsx"
     return Response(content, media_type=XLSX, headers=_attachment(filename))
 

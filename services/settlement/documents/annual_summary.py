@@ -9,9 +9,9 @@ Due by 20 December each year (每年 12 月 20 日前由街道汇总后上报).
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
@@ -21,8 +21,10 @@ from rehab_contracts.sealed import UNAVAILABLE
 from sqlalchemy import Engine
 
 from kernel.access.audit import printable
+from kernel.domain.rejections import CommandRejected
 from kernel.reference import Jurisdiction
 from kernel.reference.jurisdiction import Forms
+from kernel.web.text_guard import hidden_characters, hidden_characters_message
 from services.settlement.documents.cells import as_text
 from services.settlement.documents.labels import SEXES, item_name
 from services.settlement.documents.person_keys import PersonKeys
@@ -31,6 +33,7 @@ from services.settlement.documents.register import (
     PersonDetails,
     ServiceReceived,
     YearRegister,
+    YearSurvey,
     year_register,
 )
 from services.settlement.ledger.archive import archive
@@ -84,6 +87,10 @@ class CommunityForm:
     """The pack's form titles: the sheet's title and the catalogue its notes name."""
 
 
+FILLED_ON_MARGIN = timedelta(days=31)
+"""How far after today 填表日期 may be: a form dated ahead for its deadline (12月20日), not a typo's year."""
+
+
 @dataclass(frozen=True)
 class Signatures:
     """The footer: 填表人, 审核人 and 填表日期; blank fields are left for the pen."""
@@ -91,6 +98,59 @@ class Signatures:
     preparer: str = ""
     reviewer: str = ""
     filled_on: date | None = None
+
+    def check(self, year: int, today: date) -> None:
+        """Refuse (422 naming the field) what the printed form must not carry: a hidden or control
+        character in a name (a bidi override reorders what is printed, a newline breaks the footer), a
+        date before the form's year or later than a month after ``today``."""
+        for name, text in (("preparer", self.preparer), ("reviewer", self.reviewer)):
+            refuse_hidden_characters(name, text)
+        if self.filled_on is None:
+            return
+        first, last = date(year, 1, 1), today + FILLED_ON_MARGIN
+        if not first <= self.filled_on <= last:
+            raise CommandRejected(
+                f"填表日期应在 {_cn_date(first)} 至 {_cn_date(last)} 之间（不早于{year}年度，"
+                f"不晚于今天后 {FILLED_ON_MARGIN.days} 天），这里是 {_cn_date(self.filled_on)}",
+                field="filled_on",
+                code="settlement.filled_on.out_of_range",
+            )
+
+
+def refuse_hidden_characters(field_name: str, text: str) -> None:
+    """422 ``request.control_character`` for a text holding a character the text guard refuses in bodies."""
+    if hidden := hidden_characters(text):
+        raise CommandRejected(
+            hidden_characters_message(field_name, hidden), field=field_name, code="request.control_character"
+        )
+
+
+def refuse_unknown_community(
+    surveys: Mapping[str, YearSurvey], year: int, street: str, community: str, jurisdiction: Jurisdiction
+) -> None:
+    """422 for a community that is not the street's: not in its list when the pack lists its communities,
+    else where nobody of the street was surveyed in the year (never an empty form for a mistyped name)."""
+    listed = jurisdiction.communities.listed.get(street)
+    if listed is not None:
+        if community not in listed:
+            raise CommandRejected(
+                f"{community} 不是{street}的社区，可选：{'、'.join(sorted(listed))}",
+                field="community",
+                code="settlement.community.unknown",
+            )
+        return
+    surveyed = {survey.community for survey in surveys.values() if survey.street == street}
+    if community not in surveyed:
+        known = f"，有调查记录的社区：{'、'.join(sorted(surveyed))}" if surveyed else ""
+        raise CommandRejected(
+            f"{year}年{street}没有社区“{community}”的调查记录（该街道的社区名录未列出，按调查记录核对）{known}",
+            field="community",
+            code="settlement.community.unknown",
+        )
+
+
+def _cn_date(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def community_forms(
@@ -161,6 +221,8 @@ def annual_summary_forms(
     registry audits) no key of another street's persons."""
     envelopes = list(archive(engine, REGISTER_EVENT_TYPES))
     where = year_register(envelopes, year, PersonKeys()).surveys  # no key asked: only who is where
+    if community is not None:
+        refuse_unknown_community(where, year, street, community, jurisdiction)
     wanted = {
         person
         for person, survey in where.items()
