@@ -41,6 +41,7 @@ from tests.console.conftest import (
     login,
     screenshot,
 )
+from tests.console.phone import phone_page, too_wide
 from tests.e2e.people import certified_adult
 from tests.printing.pdf import compact, text_of
 from tests.settlement.settlement_builders import envelope_of, payload_of
@@ -120,6 +121,28 @@ def test_each_chart_is_drawn_and_its_table_holds_the_figures_settlement_reports(
     assert quotas.json()["detail"] in finance.locator("#quota").inner_text()
     assert_accessible(finance)
     screenshot(finance, "60-dashboards")
+
+
+def test_the_dashboards_and_a_served_persons_page_fit_a_390_px_phone(
+    browser: Any, stack: Stack, year: int
+) -> None:
+    """Nothing scrolls sideways on a phone: the wide tables (a served person's 康复服务记录, eight
+    columns) scroll in their own box."""
+    with stack.survey_api("鸳鸯调查员") as survey:
+        found = survey.post("/persons:search", json={"id_number": certified_adult(170)["id_number"]})
+    served = found.json()["items"][0]["person_id"]
+    wide: dict[str, int] = {}
+    for user, paths in (
+        ("财务科", [f"/dashboards?year={year}", "/dashboards/streets/鸳鸯?year=" + str(year)]),
+        ("鸳鸯街道结算员", [f"/dashboards?year={year}"]),
+        ("审计员", [f"/dashboards?year={year}", f"/persons/{served}"]),
+        ("区残联办负责人", [f"/dashboards/approval?year={year}"]),
+    ):
+        page = phone_page(browser, stack, user)
+        wide |= {f"{user} {path}": beyond for path, beyond in too_wide(page, paths).items()}
+        screenshot(page, f"62-phone-{user}")
+        page.context.close()
+    assert not wide, wide
 
 
 def test_a_chart_downloads_as_svg_png_and_csv_named_by_the_year_and_its_title(
