@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from console.labels import cn_date
@@ -110,3 +111,19 @@ def survey_body(form: FormValues) -> dict[str, Any]:
     if form.get("has_needs") in ("yes", "no"):
         body["has_needs"] = form.get("has_needs") == "yes"
     return body
+
+
+def community_choices(
+    listed: Mapping[str, frozenset[str]], streets: Sequence[str], street: str | None, current: str = ""
+) -> dict[str, list[str]] | None:
+    """The 社区 a person form offers, street -> its communities, where the pack lists them
+    (communities.toml): the clerk's own street's, or for a district clerk every street's when all are
+    listed. None: typed as free text (the registry checks that it reads as a name). A person's current
+    community stays offered, even when the list no longer names it, so a correction never loses it."""
+    wanted = [street] if street else list(streets)
+    if not wanted or any(area not in listed for area in wanted):
+        return None
+    choices = {area: sorted(listed[area]) for area in wanted}
+    if current and not any(current in names for names in choices.values()):
+        choices[street or wanted[0]] = [current, *choices[street or wanted[0]]]
+    return choices

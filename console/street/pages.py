@@ -14,7 +14,14 @@ from starlette.responses import RedirectResponse, Response
 
 from console.agencies import Answer, Problem, ServiceRefused, ServiceUnavailable
 from console.labels import cn_date
-from console.street.forms import corrections, person_body, person_form, survey_body, survey_form_of
+from console.street.forms import (
+    community_choices,
+    corrections,
+    person_body,
+    person_form,
+    survey_body,
+    survey_form_of,
+)
 from console.web import (
     Clerk,
     FormValues,
@@ -220,12 +227,17 @@ def _person_page(
     **extra: Any,
 ) -> Response:
     problem = answer.problem if answer is not None else None
+    jurisdiction = request.app.state.jurisdiction
+    communities = community_choices(
+        jurisdiction.communities.listed, jurisdiction.streets, clerk.street, form.get("community")
+    )
     return render_answer(
         request,
         "street/person_form.html",
         problem,
         form=form,
         form_key=form_key,
+        communities=communities,
         **extra,
     )
 

@@ -77,9 +77,22 @@ def _blank_to_none(text: str | None) -> str | None:
     return stripped or None
 
 
+CHINESE_CHARACTER = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+MIN_COMMUNITY_LENGTH = 2
+"""The shortest community (village) name: 「1」 or 「a」 is a slip, not a 社区."""
+
+
 def check_community(details: PersonDetails, communities: Mapping[str, frozenset[str]]) -> None:
-    """Where the pack lists the communities of the person's street (communities.toml), one of them."""
+    """Where the pack lists the communities of the person's street (communities.toml), one of them;
+    where it lists none, at least a name: two characters or more, some Chinese."""
     listed = communities.get(details.street)
+    community = details.community
+    if listed is None and (len(community) < MIN_COMMUNITY_LENGTH or not CHINESE_CHARACTER.search(community)):
+        raise CommandRejected(
+            f"社区“{community}”不像社区（村）的名称：请填写社区或村的中文名称，例如“金渝社区”",
+            field="community",
+            code="survey.community.not_a_name",
+        )
     if listed is not None and details.community not in listed:
         raise CommandRejected(
             f"“{details.community}”不是“{details.street}”的社区（按本辖区的社区名录）；"

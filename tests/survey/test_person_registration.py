@@ -285,3 +285,17 @@ def test_correcting_to_an_id_number_held_by_another_person_is_a_conflict() -> No
 def test_an_unregistered_person_cannot_be_corrected() -> None:
     with pytest.raises(StateConflict):
         correct(Person(), phone="13800138001")
+
+
+@pytest.mark.parametrize("community", ["1", "a", "金", "No.3"])
+def test_where_the_pack_lists_no_communities_a_community_must_still_read_as_a_name(community: str) -> None:
+    with pytest.raises(CommandRejected) as error:
+        register(adult(community=community))
+
+    assert (error.value.field, error.value.code) == ("community", "survey.community.not_a_name")
+    assert "请填写社区或村的中文名称" in error.value.message
+
+
+def test_a_community_of_two_chinese_characters_or_more_is_accepted_where_none_are_listed() -> None:
+    assert register(adult(community="金渝"))
+    assert register(adult(community="金渝社区（二组）"))
