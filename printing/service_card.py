@@ -38,6 +38,9 @@ class ServiceCard:
     application_serial_number: str = ""
     title: str = "残疾人精准康复服务卡"
     """The card's name as the place words it (the pack's ``forms.service_card``; Zhuhai's 附件4's)."""
+    area_label: str = "街道"
+    """What the person's area is called beside its 社区, as the seed's forms print 「街道 社区」: 街道, or
+    区（县） where the pack's areas are counties (Zhuhai's 香洲区)."""
 
 
 def service_card_html(card: ServiceCard) -> str:

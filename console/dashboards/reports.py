@@ -16,6 +16,7 @@ from starlette.responses import Response
 from console.agencies import Problem, ServiceRefused
 from console.settlement.accounts import LEVEL_LABELS
 from console.web import Clerk, SignedIn, console_of
+from kernel.domain.clock import today
 from printing import FontsMissing
 from printing.chain_report import ChainReport, ChainRow, Money, chain_report_pdf
 
@@ -150,7 +151,8 @@ def printed_report(body: dict[str, Any]) -> ChainReport:
     return ChainReport(
         title=str(body["title"]),
         reporter=f"{rows[0].name}（{rows[0].level_name}）",
-        as_of=date.fromisoformat(str(body["as_of"])),
+        # Settlement dates a report at its month's last day; a month not yet over counts up to today.
+        as_of=min(date.fromisoformat(str(body["as_of"])), today()),
         rows=rows,
         target_percent=None if target is None else Decimal(str(target)),
         money=None if body.get("spending") is None else _money(body["spending"], rows[0].name),

@@ -22,6 +22,9 @@ from console.printing.people import person_of_card
 from console.web import Clerk
 from printing import CardItem, ServiceCard
 
+AREA_LABELS = {"street": "街道", "county": "区（县）"}
+"""The card's label of the person's area, by the pack's ``area_kind``."""
+
 
 class NoCard(Exception):
     """The application has no service card (not approved, or nothing of it reached the institution)."""
@@ -99,4 +102,5 @@ def _card(
         issuer=issuer(request, card.street if card else None),
         issued_on=approved_on,
         title=request.app.state.jurisdiction.forms.service_card,
+        area_label=AREA_LABELS[request.app.state.jurisdiction.area_kind],
     )
