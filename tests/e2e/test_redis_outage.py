@@ -45,13 +45,13 @@ def test_commands_accepted_while_redis_is_down_are_published_and_settled_when_it
 
     own_deployment.redis.start()
     journey.wait_until("the outage's surveys reach assessment", lambda: journey.on_worklist(set(person_ids)))
-    for person_id, person in zip(person_ids, during_outage, strict=True):
+    for serial, (person_id, person) in enumerate(zip(person_ids, during_outage, strict=True), start=2):
         journey.assess_and_refer(person_id, ["support_service_mental"], home_visit=False)
         journey.wait_until(
             "referral reaches approval",
             partial(journey.referrals_reached_approval, person_id, ["support_service_mental"]),
         )
-        application_id = journey.apply(person, person_id, ["support_service_mental"], serial=2)
+        application_id = journey.apply(person, person_id, ["support_service_mental"], serial=serial)
         journey.review_and_approve(application_id, person["street"], ["support_service_mental"])
         journey.wait_until(
             "approval reaches delivery", partial(journey.entitlements_reached_delivery, application_id)
