@@ -38,6 +38,7 @@ from kernel.web.idempotency import IdempotencyMiddleware, IdempotencyStore
 from kernel.web.instrumentation import ServiceCounter, ServiceMetrics
 from kernel.web.limits import BodyLimit
 from kernel.web.logs import RequestLogging
+from kernel.web.methods import PathMethods
 from kernel.web.metrics import metrics_response
 from kernel.web.openapi import install_openapi
 from kernel.web.query_check import install_query_check
@@ -163,6 +164,7 @@ def create_service_app(
     install_openapi(app, bearer_required=access is not None)
     # Middleware added last runs first: body limit, then who is calling, then NUL characters, then
     # idempotency. Every command may carry an Idempotency-Key: a retry gets the original response.
+    app.add_middleware(PathMethods, routes=app.router.routes)  # HEAD as GET, OPTIONS: next to the routes
     app.add_middleware(IdempotencyMiddleware, store_of=_store_of)
     app.add_middleware(TextGuard)
     if access is not None:

@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kernel.domain.rejections import CommandRejected, NotFound, RulesRejected, StateConflict
 from kernel.store.store import ConcurrencyConflict
+from kernel.web.methods import allowed_methods
 from kernel.web.problems import (
     PROBLEM_MEDIA_TYPE,
     Vocabularies,
@@ -138,8 +139,13 @@ def install_error_handlers(app: FastAPI) -> None:
         if error.status_code == 400 and error.detail == UNPARSABLE_BODY:  # bytes that are not UTF-8
             return _respond(_unparsable_body(request.url.path))
         code, message = HTTP_PROBLEMS.get(error.status_code, (f"http.{error.status_code}", "请求失败"))
+        headers = error.headers
+        if error.status_code == 405:  # the router names the first route's methods: say every one
+            allowed = allowed_methods(request.app.router.routes, request.scope)
+            headers = {**(headers or {}), "Allow": ", ".join(allowed)}
+            message = f"此地址不支持该请求方法，可用的方法：{'、'.join(allowed)}"
         body = problem_body(error.status_code, code, message, instance=request.url.path)
-        return _respond(body, error.headers)
+        return _respond(body, headers)
 
     @app.exception_handler(ConcurrencyConflict)
     async def on_conflict(request: Request, error: ConcurrencyConflict) -> JSONResponse:

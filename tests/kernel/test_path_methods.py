@@ -1,0 +1,81 @@
+"""A path's methods are said as HTTP says them, on every service: a 405 lists in ``Allow`` every method
+of the path (not only the first route's), HEAD answers as the GET without its body, OPTIONS answers 204
+with ``Allow``; with access control, HEAD and OPTIONS need a token like a GET, and a HEAD is no audited
+read."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import redis
+from fastapi.testclient import TestClient
+
+from tests.access.principals import Deployment, audit_entries, served
+from tests.problem_json import problem_of
+from tests.web.apps import FACTORIES, SERVICES, service_app
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+PATH_PARAMETER = re.compile(r"\{[^}]+\}")
+ANY_ID = "0193a6b2-0000-7000-8000-000000000000"
+METHODS = ("get", "post", "put", "patch", "delete")
+
+
+def template_of(path: str) -> re.Pattern[str]:
+    return re.compile(PATH_PARAMETER.sub("[^/]+", re.escape(path).replace("\\{", "{").replace("\\}", "}")))
+
+
+def allow_of(documented: set[str]) -> set[str]:
+    return documented | ({"HEAD"} if "GET" in documented else set()) | {"OPTIONS"}
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_a_method_a_path_does_not_take_is_a_405_allowing_every_method_it_does(
+    service: str, tmp_path: Path
+) -> None:
+    client = TestClient(service_app(service, tmp_path))  # not started: routing answers before any route
+    paths = client.get("/openapi.json").json()["paths"]
+    checked = 0
+    for path, item in paths.items():
+        documented = {method.upper() for method in item if method in METHODS}
+        concrete = PATH_PARAMETER.sub(ANY_ID, path)
+        if any(template_of(other).fullmatch(concrete) for other in paths if other != path):
+            continue  # another template takes this path too (/x/{id} takes /x/search): its methods count
+        for missing in sorted({"PUT", "DELETE", "PATCH"} - documented):
+            answer = client.request(missing, concrete)
+            body = problem_of(answer, 405)
+            assert body["code"] == "http.method_not_allowed"
+            assert set(answer.headers["allow"].split(", ")) == allow_of(documented), (missing, path)
+            checked += 1
+        answer = client.options(concrete)
+        assert answer.status_code == 204 and set(answer.headers["allow"].split(", ")) == allow_of(documented)
+    assert checked > 5
+
+
+def test_persons_allows_get_and_post_where_put_was_answered_with_post_alone(tmp_path: Path) -> None:
+    client = TestClient(service_app("survey", tmp_path))
+    answer = client.put("/persons")
+    assert answer.headers["allow"] == "GET, HEAD, OPTIONS, POST"
+    assert "GET" in problem_of(answer, 405)["detail"]
+
+
+def test_head_answers_the_get_headers_without_a_body_and_is_not_an_audited_read(
+    tmp_path: Path, redis_url: str, redis_client: redis.Redis
+) -> None:
+    deployment = Deployment(tmp_path / "access")
+    clerk = deployment.bearer("鸳鸯干事", "survey", "street:鸳鸯")
+    with served(FACTORIES["survey"], "survey", tmp_path, redis_url, deployment.folder) as client:
+        assert client.head("/persons").status_code == 401  # a token, as for the GET
+        assert client.options("/persons").status_code == 401
+        got, head = client.get("/persons", headers=clerk), client.head("/persons", headers=clerk)
+        assert (head.status_code, head.content) == (200, b"")
+        assert head.headers["content-length"] == got.headers["content-length"]
+        assert head.headers["content-type"] == got.headers["content-type"]
+        missing = client.head(f"/persons/{ANY_ID}", headers=clerk)
+        assert (missing.status_code, missing.content) == (404, b"")
+        assert client.options("/persons", headers=clerk).headers["allow"] == "GET, HEAD, OPTIONS, POST"
+        reads = len(audit_entries(client))
+        client.head(f"/persons/{ANY_ID}", headers=clerk)
+        assert len(audit_entries(client)) == reads
