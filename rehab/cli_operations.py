@@ -70,7 +70,11 @@ def dlq_retry(
     service: Service = None,
     every: Annotated[bool, typer.Option("--all", help="全部死信（--service 的，含 --reason 的）")] = False,
     reason: Annotated[
-        str | None, typer.Option(help="配合 --all：只投递原因（reason）含这段文字的死信，不分大小写")
+        str | None,
+        typer.Option(
+            help="配合 --all：只投递原因（reason）、代码（code，如 event.rejected）"
+            "或技术细节（detail）含这段文字的死信，不分大小写"
+        ),
     ] = None,
 ) -> int:
     import redis

@@ -54,8 +54,8 @@ class Retried:
 
 
 def retry_all(client: redis.Redis, services: Iterable[str], reason: str | None = None) -> Retried:
-    """Re-publish every dead letter of ``services`` (those whose reason contains ``reason``, ignoring
-    case, when given), e.g. after an outage that dead-lettered good events (issue 14).
+    """Re-publish every dead letter of ``services`` (those whose reason, code or technical detail contains
+    ``reason``, ignoring case, when given), e.g. after an outage that dead-lettered good events (issue 14).
 
     An event several services dead-lettered is published once: every group of its stream sees it
     again, and those that applied it skip it. Each dead letter is deleted only after its event's
@@ -65,7 +65,7 @@ def retry_all(client: redis.Redis, services: Iterable[str], reason: str | None =
     chosen = [
         (service, letter)
         for service, letter in dead_letters(client, services)
-        if letter.source_stream and letter.fields and (wanted is None or wanted in letter.reason.casefold())
+        if letter.source_stream and letter.fields and (wanted is None or wanted in _reason_texts(letter))
     ]
     published: set[tuple[str, str]] = set()
     for service, letter in chosen:
@@ -76,6 +76,10 @@ def retry_all(client: redis.Redis, services: Iterable[str], reason: str | None =
             published.add(event)
         client.xdel(dead_letter_stream(service), letter.id)
     return Retried(len(chosen), len(published), tuple(sorted({service for service, _letter in chosen})))
+
+
+def _reason_texts(letter: DeadLetter) -> str:
+    return "\n".join((letter.reason, letter.code, letter.detail)).casefold()
 
 
 DEAD_LETTER_HEADINGS = (

@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 from kernel.collector import without_cycle_collection
 from kernel.faults import fault_point
 from kernel.messaging import ordering
+from kernel.messaging.dead_letter_reasons import reason_of
 from kernel.messaging.dead_letters import as_text, fields_as_text
 from kernel.messaging.freshness import require_recorded_in_the_past
 from kernel.messaging.infrastructure import is_infrastructure_failure
@@ -120,7 +121,7 @@ async def handle_batch(
             deliveries.append(Delivery(entry_id, fields, envelope, str(envelope.event_id)))
         except CANNOT_APPLY as error:  # undecodable: dead-lettered at once, the batch goes on
             text = fields_as_text(fields)
-            await consumer.dead_letter(redis, stream, entry_id, text, describe(error), 1)
+            await consumer.dead_letter(redis, stream, entry_id, text, reason_of(error), 1)
             done.append(entry_id)
     if not deliveries:
         return done

@@ -45,6 +45,7 @@ from kernel.config import RehabSettings
 from kernel.faults import fault_point
 from kernel.messaging import batch, ordering, reclaim, reconcile
 from kernel.messaging.cancellation import raise_if_cancelled
+from kernel.messaging.dead_letter_reasons import DeadLetterReason, reason_of
 from kernel.messaging.dead_letters import as_text, dead_letter_stream, fields_as_text, new_dead_letter
 from kernel.messaging.freshness import require_recorded_in_the_past
 from kernel.messaging.infrastructure import (
@@ -301,7 +302,7 @@ class EventConsumer:
             receipt = await asyncio.to_thread(self.receive, envelope, stream, entry_id, text)
         except CANNOT_APPLY as error:
             self.infrastructure.settled(stream, entry_id)
-            await self.dead_letter(redis, stream, entry_id, text, describe(error), deliveries)
+            await self.dead_letter(redis, stream, entry_id, text, reason_of(error), deliveries)
             return True
         except Exception as error:
             if envelope is not None and await asyncio.to_thread(self._applied_meanwhile, envelope.event_id):
@@ -347,9 +348,10 @@ class EventConsumer:
     ) -> bool:
         spent = self.infrastructure.budget_spent(stream, entry_id, deliveries)
         if spent >= self.max_deliveries:
-            reason = f"failed on each of {spent} deliveries; last: {describe(error)}"
             self.infrastructure.settled(stream, entry_id)
-            await self.dead_letter(redis, stream, entry_id, fields, reason, deliveries)
+            await self.dead_letter(
+                redis, stream, entry_id, fields, reason_of(error, attempts=spent), deliveries
+            )
             return True
         self.stats.failed_deliveries += 1
         log.warning(
@@ -384,11 +386,12 @@ class EventConsumer:
         stream: str,
         entry_id: str,
         fields: Mapping[Any, Any],
-        reason: str,
+        reason: DeadLetterReason | str,
         deliveries: int,
     ) -> str:
         """Write the entry to this service's dead-letter stream; returns the dead letter's id."""
-        log.warning("dead-lettering entry %s of %s: %s", entry_id, stream, reason)
+        technical = reason if isinstance(reason, str) else reason.detail
+        log.warning("dead-lettering entry %s of %s: %s", entry_id, stream, technical)
         letter = new_dead_letter(
             source_stream=stream,
             source_entry_id=entry_id,

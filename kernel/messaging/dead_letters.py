@@ -1,9 +1,11 @@
 """Dead letters: stream entries a consumer gave up on, kept with the reason on a stream per service.
 
 Each dead letter is one entry of plain string fields, readable by redis-cli: where the original
-entry came from (source stream, entry id, consumer group), why it failed, how many times it was
-delivered, when, and the original fields as a JSON object, so ``rehab dlq retry`` can publish
-exactly the same entry again after a fix.
+entry came from (source stream, entry id, consumer group), why it failed — ``reason``, one short Chinese
+sentence for the operator, ``code``, a machine code, and ``detail``, the exception's whole text for
+developers (``kernel.messaging.dead_letter_reasons``) — how many times it was delivered, when, and the
+original fields as a JSON object, so ``rehab dlq retry`` can publish exactly the same entry again after a
+fix.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+from kernel.messaging.dead_letter_reasons import DeadLetterReason
 
 
 def dead_letter_stream(service: str) -> str:
@@ -32,6 +36,10 @@ class DeadLetter:
     fields: dict[str, str]
     id: str = ""
     """The dead letter's own entry id (empty until written)."""
+    code: str = ""
+    """Machine code of the reason (``event.invalid``); empty for a dead letter written before codes."""
+    detail: str = ""
+    """The technical text behind the reason (exception type and message), for developers."""
 
     @property
     def event_id(self) -> str:
@@ -47,6 +55,8 @@ class DeadLetter:
             "source_entry_id": self.source_entry_id,
             "consumer_group": self.consumer_group,
             "reason": self.reason[:2000],
+            "code": self.code,
+            "detail": self.detail[:4000],
             "delivery_count": str(self.delivery_count),
             "dead_lettered_at": self.dead_lettered_at.isoformat(),
             "fields": json.dumps(self.fields, ensure_ascii=False),
@@ -71,6 +81,8 @@ class DeadLetter:
             delivery_count=int(text.get("delivery_count") or 0),
             dead_lettered_at=datetime.fromisoformat(at) if at else _time_of_entry(dead_id),
             fields=json.loads(text.get("fields") or "{}"),
+            code=text.get("code", ""),
+            detail=text.get("detail", ""),
         )
 
 
@@ -79,15 +91,20 @@ def new_dead_letter(
     source_stream: str,
     source_entry_id: str,
     consumer_group: str,
-    reason: str,
+    reason: str | DeadLetterReason,
     delivery_count: int,
     fields: Mapping[Any, Any],
 ) -> DeadLetter:
+    """A dead letter of an entry; ``reason`` from :func:`reason_of` (a bare text has no code or detail)."""
+    if isinstance(reason, str):
+        reason = DeadLetterReason("", reason, "")
     return DeadLetter(
         source_stream=source_stream,
         source_entry_id=source_entry_id,
         consumer_group=consumer_group,
-        reason=reason,
+        reason=reason.text,
+        code=reason.code,
+        detail=reason.detail,
         delivery_count=delivery_count,
         dead_lettered_at=datetime.now(UTC),
         fields={as_text(key): as_text(value) for key, value in fields.items()},

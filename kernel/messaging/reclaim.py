@@ -28,6 +28,7 @@ from rehab_contracts import EventEnvelope
 
 from kernel.messaging import ordering
 from kernel.messaging.cancellation import raise_if_cancelled
+from kernel.messaging.dead_letter_reasons import reason_of
 from kernel.messaging.dead_letters import as_text
 from kernel.messaging.infrastructure import is_infrastructure_failure
 from kernel.messaging.outcomes import CANNOT_APPLY, Receipt, describe
@@ -196,7 +197,7 @@ async def _apply_parked(
             consumer.receive, envelope, parked.source_stream, parked.source_entry_id
         )
     except CANNOT_APPLY as error:
-        reason = describe(error)
+        reason = reason_of(error)
     except Exception as error:
         if is_infrastructure_failure(error):
             consumer.stats.infrastructure_failures += 1
@@ -208,7 +209,7 @@ async def _apply_parked(
         if attempts < consumer.max_deliveries:
             log.warning("parked event %s failed (attempt %d): %s", parked.event_id, attempts, error)
             return Receipt.PARKED  # stop draining this aggregate; the next pass retries
-        reason = f"failed on each of {attempts} attempts after parking; last: {describe(error)}"
+        reason = reason_of(error, attempts=attempts, after_parking=True)
     await consumer.dead_letter(
         redis, parked.source_stream, parked.source_entry_id, parked.fields, reason, parked.attempts + 1
     )

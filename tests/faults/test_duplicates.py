@@ -56,6 +56,6 @@ def test_the_same_event_id_with_other_content_is_dead_lettered_as_a_conflict_and
     for service in ("assessment", "settlement"):
         letters = [DeadLetter.from_entry(i, f) for i, f in entries(client, dead_letter_stream(service))]
         [conflict] = [letter for letter in letters if letter.event_id == survey_id]
-        assert "EventConflict" in conflict.reason
+        assert "EventConflict" in conflict.detail
     client.close()
     assert len(postings_for(deployment, person_id)) == 1  # and I3: archived as survey recorded it

@@ -92,9 +92,9 @@ def test_poison_events_are_dead_lettered_with_a_reason_and_the_good_ones_around_
     assert {violation.split("事件 ")[1].split("（")[0] for violation in consumed.violations} == set(
         poison.values()
     )
-    assert all("UnknownEventType" in v or "UnsupportedSchemaVersion" in v for v in consumed.violations)
+    assert all("event.unknown_type" in v or "event.future_schema" in v for v in consumed.violations)
     for service in ("assessment", "settlement"):
         letters = dead_letters(deployment, service)
-        assert "UnknownEventType" in letters[poison["unknown type"]].reason
-        assert "UnsupportedSchemaVersion" in letters[poison["future schema"]].reason
+        assert "UnknownEventType" in letters[poison["unknown type"]].detail
+        assert "UnsupportedSchemaVersion" in letters[poison["future schema"]].detail
         assert letters[poison["unknown type"]].delivery_count == 1  # at once, not after retries

@@ -80,7 +80,7 @@ def test_a_batch_with_a_rejected_event_applies_the_others_and_dead_letters_it_wi
     assert applied(sqlite_store) == [("person-1", 1), ("person-3", 1)]
     [letter] = dead_letters(redis_client)
     assert letter["source_entry_id"] == "2-0"
-    assert "person-2 is not known here" in letter["reason"]
+    assert "person-2 is not known here" in letter["detail"]
     with sqlite_store.reading() as unit:
         assert not unit.has_received(refused.event_id)  # nothing of it recorded
 
@@ -97,7 +97,7 @@ def test_a_batch_with_a_version_taken_by_another_event_dead_letters_only_the_con
     assert done == ["1-0", "2-0", "3-0"]
     assert applied(sqlite_store) == [("person-1", 1), ("person-1", 2)]
     [letter] = dead_letters(redis_client)
-    assert "version 2 was already applied" in letter["reason"]
+    assert "version 2 was already applied" in letter["detail"]
 
 
 def test_a_batch_with_events_out_of_order_applies_them_in_version_order(
@@ -228,4 +228,4 @@ def test_a_signed_batch_applies_its_good_events_dead_letters_the_forged_one_and_
     assert done == ["1-0", "2-0", "3-0"]
     assert applied(sqlite_store) == [("person-1", 1), ("person-1", 2)]
     [letter] = dead_letters(redis_client)
-    assert letter["source_entry_id"] == "2-0" and "does not match the envelope" in letter["reason"]
+    assert letter["source_entry_id"] == "2-0" and "does not match the envelope" in letter["detail"]

@@ -131,7 +131,7 @@ def test_an_undecodable_entry_goes_to_the_dead_letter_stream_with_its_reason(
     dead = dead_letter_stream("assessment")
     run_consumer_while(consumer, redis_url, lambda: wait_for(lambda: redis_client.xlen(dead) == 1))
     [(_id, fields)] = entries(redis_client, dead)
-    assert "lacks fields" in fields["reason"]
+    assert "lacks fields" in fields["detail"]
     assert json.loads(fields["fields"])["event_id"] == "not-a-uuid"
     assert redis_client.xpending(STREAM, "assessment")["pending"] == 0
     assert effect_count(sqlite_store) == 0
@@ -148,5 +148,5 @@ def test_an_event_a_handler_rejects_is_dead_lettered_and_has_no_effect(
     add(redis_client, STREAM, a_published_envelope(sqlite_store).to_wire())
     dead = dead_letter_stream("assessment")
     run_consumer_while(consumer, redis_url, lambda: wait_for(lambda: redis_client.xlen(dead) == 1))
-    assert "not in this jurisdiction" in entries(redis_client, dead)[0][1]["reason"]
+    assert "not in this jurisdiction" in entries(redis_client, dead)[0][1]["detail"]
     assert effect_count(sqlite_store) == 0

@@ -31,7 +31,7 @@ def test_an_entry_that_is_not_utf8_is_dead_lettered_in_a_batch_and_the_others_ap
     assert applied(sqlite_store) == [("person-1", 1)]
     [letter] = dead_letters(redis_client)
     assert letter["source_entry_id"] == "2-0"
-    assert "UnicodeDecodeError" in letter["reason"]
+    assert "UnicodeDecodeError" in letter["detail"]
 
 
 def test_an_entry_that_is_not_utf8_is_dead_lettered_one_by_one(
@@ -48,4 +48,4 @@ def test_an_entry_that_is_not_utf8_is_dead_lettered_one_by_one(
     assert with_redis(redis_url, handle) is True
     assert applied(sqlite_store) == []
     [letter] = dead_letters(redis_client)
-    assert "UnicodeDecodeError" in letter["reason"]
+    assert "UnicodeDecodeError" in letter["detail"]

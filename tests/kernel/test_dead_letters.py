@@ -32,7 +32,7 @@ def test_an_unknown_type_a_future_schema_and_a_broken_contract_are_dead_lettered
 
     run_consumer_while(consumer, redis_url, lambda: wait_for(lambda: redis_client.xlen(dead) == 3))
     letters = [DeadLetter.from_entry(*entry) for entry in entries(redis_client, dead)]
-    reasons = [letter.reason for letter in letters]
+    reasons = [letter.detail for letter in letters]
     assert reasons[0].startswith("UnknownEventType")
     assert reasons[1].startswith("UnsupportedSchemaVersion")
     assert reasons[2].startswith("ValidationError")

@@ -101,7 +101,7 @@ def test_a_second_event_claiming_an_applied_version_is_dead_lettered_as_a_confli
     assert deliver(redis_url, consumer, [first, impostor]) == [True, True]
     assert applied(sqlite_store) == [("person-1", 1)]
     [letter] = dead_letters(redis_client)
-    assert "EventConflict" in letter["reason"] and "version 1" in letter["reason"]
+    assert "EventConflict" in letter["detail"] and "version 1" in letter["detail"]
 
 
 def test_the_same_event_id_with_other_content_is_dead_lettered_and_never_applied(
@@ -114,7 +114,7 @@ def test_the_same_event_id_with_other_content_is_dead_lettered_and_never_applied
     deliver(redis_url, consumer, [first, altered, first])
     assert applied(sqlite_store) == [("person-1", 1)]
     [letter] = dead_letters(redis_client)
-    assert "applied before with other content" in letter["reason"]
+    assert "applied before with other content" in letter["detail"]
     assert json.loads(letter["fields"])["event_id"] == str(first.event_id)
 
 
@@ -132,7 +132,7 @@ def test_a_parked_event_a_handler_rejects_is_dead_lettered_when_its_turn_comes(
     deliver(redis_url, consumer, [third, second, first])
     assert applied(sqlite_store) == [("person-1", 1)]
     [letter] = dead_letters(redis_client)
-    assert "surveyed twice" in letter["reason"]
+    assert "surveyed twice" in letter["detail"]
     assert json.loads(letter["fields"])["version"] == "2"
     assert consumer.health()["parked_now"] == 1  # version 3 waits for a retry of version 2
 

@@ -98,7 +98,7 @@ def test_an_entry_that_keeps_failing_is_dead_lettered_after_the_bounded_number_o
     assert fields["source_entry_id"] == entry_id
     assert fields["consumer_group"] == GROUP
     assert fields["delivery_count"] == "3"
-    assert "a bug in the handler" in fields["reason"]
+    assert "a bug in the handler" in fields["detail"]
     assert fields["dead_lettered_at"]
     assert json.loads(fields["fields"]) == envelope.to_wire()
 

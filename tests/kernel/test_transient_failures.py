@@ -100,7 +100,7 @@ def test_a_rejected_event_is_still_dead_lettered_at_once_and_a_failing_handler_a
 
     [(_id, fields)] = entries(redis_client, dead_letter_stream(GROUP))
     assert fields["delivery_count"] == "2"
-    assert fields["reason"].startswith("EventRejected: not a designated institution")
+    assert fields["detail"].startswith("EventRejected: not a designated institution")
 
 
 def test_what_counts_as_an_infrastructure_failure() -> None:

@@ -78,9 +78,9 @@ def accepted(client: TestClient) -> dict[str, Any]:
 
 
 def dead_letters(redis_client: redis.Redis, count: int) -> list[str]:
-    """The reasons of the first `count` dead letters, once there are that many."""
+    """The technical reasons (detail) of the first `count` dead letters, once there are that many."""
     wait_for(lambda: redis_client.xlen(DEAD) >= count)
-    return [fields["reason"] for _id, fields in entries(redis_client, DEAD)]
+    return [fields["detail"] for _id, fields in entries(redis_client, DEAD)]
 
 
 def rewired(envelope: EventEnvelope, **fields: str) -> dict[str, str]:

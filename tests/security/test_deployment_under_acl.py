@@ -119,7 +119,7 @@ def test_forged_approvals_are_dead_lettered_by_delivery_and_settlement_and_paid_
     def letters(service: str) -> dict[str, str]:
         written = entries(operator, dead_letter_stream(service))
         return {
-            letter.event_id: letter.reason for letter in (DeadLetter.from_entry(i, f) for i, f in written)
+            letter.event_id: letter.detail for letter in (DeadLetter.from_entry(i, f) for i, f in written)
         }
 
     journey.wait_until(

@@ -349,4 +349,4 @@ def wait_for_dead_letters(redis_client: redis.Redis, service: str, count: int) -
     while redis_client.xlen(stream) < count:
         assert time.monotonic() < deadline, f"{service} dead-lettered {redis_client.xlen(stream)} of {count}"
         time.sleep(0.05)
-    return [fields["reason"] for _id, fields in entries(redis_client, stream)]
+    return [fields["detail"] for _id, fields in entries(redis_client, stream)]

@@ -71,9 +71,9 @@ def publish(store: EventStore, redis_url: str, keys: Path) -> int:
 
 
 def reasons(redis_client: redis.Redis) -> dict[str, str]:
-    """The reason of each dead letter, by the event id it carried."""
+    """The technical reason (detail) of each dead letter, by the event id it carried."""
     letters = [fields for _id, fields in entries(redis_client, DEAD)]
-    return {json.loads(f["fields"]).get("event_id", ""): f["reason"] for f in letters}
+    return {json.loads(f["fields"]).get("event_id", ""): f["detail"] for f in letters}
 
 
 def signer(keys: Path, agency: str) -> KeyRing:
