@@ -86,6 +86,7 @@ def test_the_form_from_a_referral_ticks_the_surveys_categories_and_refuses_other
     message = community.locator(".field-error").first.inner_text()
     assert "听力" in message and "视力" in message and "不一致" in message
     assert_accessible(community)
+    categories.scroll_into_view_if_needed()
     screenshot(community, "25b-application-categories-refused")
 
 
