@@ -1,7 +1,6 @@
 """`rehab up | serve | demo`: run the deployment (safe by default), one agency's service, or the demo."""
 
 import importlib
-import json
 import logging
 import os
 import shutil
@@ -28,6 +27,7 @@ from rehab.cli_options import (
     RedisUrl,
     VarDir,
 )
+from rehab.demo_note import follow_the_demo, note_the_demo
 from rehab.services import SERVICES
 
 if TYPE_CHECKING:
@@ -75,7 +75,7 @@ def up(
     with_access = access and not demo_mode
     if not with_access:
         warn(NO_ACCESS_WARNING)
-    _follow_the_demo(var_dir)
+    follow_the_demo(var_dir, say, console_year=True)
     deployment = Deployment(
         var_dir, redis_url, agency_users=agency_users, with_access=with_access, ports=chosen
     )
@@ -91,32 +91,6 @@ def up(
             say("工作台（staff console）需要访问控制：去掉 --no-access / --demo 再运行 rehab up")
         say("Ctrl-C 停止全部服务。")
         return _wait_until_stopped(services, var_dir)
-
-
-DEMO_NOTE = "demo.json"
-"""What `rehab demo` leaves in the var dir: the pack and the year it ran, for `rehab up` to follow."""
-
-
-def _note_the_demo(var_dir: Path, jurisdiction: str, year: int) -> None:
-    note = {"jurisdiction": jurisdiction, "year": year}
-    (var_dir / DEMO_NOTE).write_text(json.dumps(note, ensure_ascii=False), encoding="utf-8")
-
-
-def _follow_the_demo(var_dir: Path) -> None:
-    """Run on the pack the demo in ``var_dir`` ran on, with the console on its year, unless
-    ``REHAB_REFERENCE`` / ``REHAB_CONSOLE_YEAR`` say otherwise: Anyang's 2021 data served under
-    Liangjiang's pack would name no county and pay by another policy."""
-    try:
-        note = json.loads((var_dir / DEMO_NOTE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return
-    pack, year = note.get("jurisdiction"), note.get("year")
-    if isinstance(pack, str) and REFERENCE_VARIABLE not in os.environ:
-        os.environ[REFERENCE_VARIABLE] = pack
-        say(f"辖区包：{pack}（{var_dir} 中的演示数据所用；用 {REFERENCE_VARIABLE} 可改）")
-    if isinstance(year, int) and "REHAB_CONSOLE_YEAR" not in os.environ:
-        os.environ["REHAB_CONSOLE_YEAR"] = str(year)
-        say(f"工作台年度：{year}（演示数据的年度；用 REHAB_CONSOLE_YEAR 可改）")
 
 
 def _wait_until_stopped(services: "ServiceProcesses", var_dir: Path) -> int:
@@ -247,7 +221,7 @@ def demo(
     except StepFailed as failure:
         _demo_stopped(failure, var_dir, fresh=fresh, started=start_services)
     print_summary(summary)
-    _note_the_demo(var_dir, plan.name, year)
+    note_the_demo(var_dir, plan.name, year)
     same_ports = (f" --base-port {base_port}" if base_port else "") + (f" --ports {ports}" if ports else "")
     _say_how_to_look(var_dir, year, chosen, same_ports, started=start_services)
     if not summary.ledger_balanced:

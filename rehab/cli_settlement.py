@@ -119,10 +119,14 @@ def replay(
         raise CommandFailed("--policy 和 --as-of 不能同时使用", ExitCode.USAGE)
     if inputs is not None and policy is None:
         raise CommandFailed("--inputs 只能配合 --policy 使用", ExitCode.USAGE)
+    from services.settlement.ledger.jurisdiction_check import LedgerOfAnotherJurisdiction
+
     engine = existing_store("settlement", var_dir, database_url)
     try:
         with working("正在重放结算事件（replay）…"):
             return _replay_in(engine, as_of, known_by, (policy, inputs), from_archive)
+    except LedgerOfAnotherJurisdiction as refused:
+        raise CommandFailed(f"rehab replay：{refused}", ExitCode.PROBLEM) from refused
     except (ValueError, ArithmeticError, SQLAlchemyError) as error:  # a stored value, not a bug to trace
         warn(f"rehab replay：存档的事件无法重放：{_shown(error)}")
         _print_amounts_beyond_bound(engine, whole_archive=True)

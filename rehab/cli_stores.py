@@ -9,7 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rehab.cli_failures import CommandFailed, ExitCode
+from rehab.cli_failures import CommandFailed, ExitCode, warn
+from rehab.demo_note import follow_the_demo
 from rehab.settings import operator_settings
 
 if TYPE_CHECKING:
@@ -47,8 +48,11 @@ def existing_store_url(service: str, var_dir: Path, database_url: str | None) ->
 
 
 def existing_store(service: str, var_dir: Path, database_url: str | None) -> Engine:
-    """An engine on ``service``'s existing store (see :func:`existing_store_url`)."""
+    """An engine on ``service``'s existing store (see :func:`existing_store_url`), read under the pack a
+    demo in ``var_dir`` ran on (``rehab.demo_note``), said on stderr."""
     from kernel.store.store import create_store_engine
+
+    follow_the_demo(var_dir, warn)
 
     return create_store_engine(existing_store_url(service, var_dir, database_url))
 

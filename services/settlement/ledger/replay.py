@@ -19,9 +19,11 @@ from kernel.collector import without_cycle_collection
 from kernel.store.store import metadata as kernel_metadata
 from services.settlement.book.dues import Posting, Unsettled
 from services.settlement.book.policy import PolicySet, load_policies
+from services.settlement.deployment import settled_jurisdiction
 from services.settlement.fact_types import SETTLEMENT_EVENT_TYPES
 from services.settlement.ledger import fact_log, unsettled
 from services.settlement.ledger.fact_log import covers_archive, derive_fact_log
+from services.settlement.ledger.jurisdiction_check import refuse_another_jurisdiction
 from services.settlement.ledger.live import LiveLedger
 from services.settlement.ledger.person_order import PersonOrder
 from services.settlement.ledger.posting_rows import insert_postings
@@ -44,11 +46,13 @@ def rebuild_ledger(
     it); ``"archive"`` derives the log again from the archive alone, validating every envelope.
     Runs in one transaction that first stops consumers from archiving (so no event slips between
     the replay and the live books), then holds the live books' lock and drops them: each is built again
-    from the log when its person's next fact comes.
+    from the log when its person's next fact comes. A ledger settled for another jurisdiction than the
+    deployment's pack is left as it is (``LedgerOfAnotherJurisdiction``, 409).
     """
     policies = policies if policies is not None else load_policies()
     with engine.begin() as connection:
         _hold_archive(connection)
+        refuse_another_jurisdiction(connection, policies, settled_jurisdiction())
         with live.holds() if live is not None else nullcontext():
             if source == "archive" or not covers_archive(connection, facts_table, SETTLEMENT_EVENT_TYPES):
                 derive_fact_log(connection)
