@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from rehab.cli_failures import CommandFailed, ExitCode, say
+from rehab.cli_failures import CommandFailed, ExitCode, say, warn
 from rehab.cli_options import SERVICE_CHOICE, RedisUrl, VarDir
 from rehab.services import SERVICES
 
@@ -90,12 +90,12 @@ def dlq_retry(
             "编号形如 1700000000000-0，见 rehab dlq list",
             ExitCode.USAGE,
         )
-    from rehab.dlq import DeadLetterNotFound, retry
+    from rehab.dlq import CannotRetry, DeadLetterNotFound, retry
 
     try:
         entry_id = retry(client, service, dead_letter_id)
-    except DeadLetterNotFound as missing:
-        raise CommandFailed(f"{service}：{missing}", ExitCode.PROBLEM) from missing
+    except (DeadLetterNotFound, CannotRetry) as refused:
+        raise CommandFailed(f"{service}：{refused}", ExitCode.PROBLEM) from refused
     say(f"已重新投递死信 {dead_letter_id}，新条目 {entry_id}（re-published）")
     return ExitCode.OK
 
@@ -110,15 +110,17 @@ def _retry_all(
             "rehab dlq retry 只接受死信编号或 --all 之一（either a dead-letter id or --all）", ExitCode.USAGE
         )
     done = retry_all(client, [service] if service else SERVICES, reason=reason)
+    for refused_service, letter_id, why in done.refused:
+        warn(f"{refused_service} 的死信 {letter_id} 未重新投递，留在原处：{why}")
     if not done.dead_letters:
         say("没有要重新投递的死信（no dead letters to re-publish）")
-        return ExitCode.OK
+        return ExitCode.PROBLEM if done.refused else ExitCode.OK
     say(
         f"已重新投递 {', '.join(done.services)} 的 {done.dead_letters} 条死信（{done.events} 个事件）"
         f"（re-published {done.dead_letters} dead letters of {', '.join(done.services)} "
         f"({done.events} events)）"
     )
-    return ExitCode.OK
+    return ExitCode.PROBLEM if done.refused else ExitCode.OK
 
 
 def verify(

@@ -6,13 +6,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import redis
+from redis.typing import EncodableT, FieldT
 
 from kernel.access.audit import printable
-from kernel.messaging.dead_letters import DeadLetter, dead_letter_stream
+from kernel.messaging.dead_letters import RETRY_FOR, DeadLetter, dead_letter_stream
+
+NOT_UTF8 = "entry.not_utf8"
+"""The code of a dead letter whose entry was not UTF-8 (``kernel.messaging.dead_letter_reasons``)."""
 
 
 class DeadLetterNotFound(LookupError):
     """No dead letter with that id on the service's dead-letter stream."""
+
+
+class CannotRetry(ValueError):
+    """A dead letter whose original entry cannot be published again as it was."""
 
 
 def dead_letters(client: redis.Redis, services: Iterable[str]) -> list[tuple[str, DeadLetter]]:
@@ -24,24 +32,48 @@ def dead_letters(client: redis.Redis, services: Iterable[str]) -> list[tuple[str
     return found
 
 
-def retry(client: redis.Redis, service: str, dead_letter_id: str) -> str:
-    """Publish the original entry again on its source stream; returns the new entry id.
+def why_not_retried(letter: DeadLetter) -> str | None:
+    """Why ``letter`` cannot be published again as it was; None when it can.
 
-    The dead letter is deleted only after XADD succeeded: a failure in between leaves both (the
+    An entry that was not UTF-8 is kept as text with U+FFFD in place of its bytes: publishing that would
+    be another entry than the one dead-lettered (and the original could never be decoded anyway).
+    """
+    if not letter.source_stream or not letter.fields:
+        return "没有来源流或原事件（no source stream or fields）"
+    if letter.code == NOT_UTF8 or "UnicodeDecodeError" in f"{letter.reason} {letter.detail}":
+        return (
+            "原条目不是 UTF-8 文本，死信只保存了替换（U+FFFD）后的文字，重新投递会发布另一个条目；"
+            "请让生产方重新发布该事件"
+        )
+    return None
+
+
+def retry(client: redis.Redis, service: str, dead_letter_id: str) -> str:
+    """Publish the original entry again on its source stream for the group that dead-lettered it;
+    returns the new entry id.
+
+    The copy carries :data:`RETRY_FOR` naming that group: the stream is shared, and every other group
+    passes the copy by (it applied the original, or dead-lettered it itself and keeps its own dead letter
+    to retry). The dead letter is deleted only after XADD succeeded: a failure in between leaves both (the
     event may then be delivered twice, which the consumers' inbox makes harmless), never neither.
-    Every group on the source stream sees the entry again; those that applied it already skip it.
     """
     stream = dead_letter_stream(service)
     entries = client.xrange(stream, min=dead_letter_id, max=dead_letter_id)
     if not entries:
         raise DeadLetterNotFound(f"{stream} 上没有死信 {dead_letter_id}（no dead letter）")
     letter = DeadLetter.from_entry(*entries[0])
-    if not letter.source_stream or not letter.fields:
-        raise DeadLetterNotFound(f"死信 {dead_letter_id} 没有来源流或原事件（no source stream or fields）")
-    # redis-py types XADD's fields as an invariant dict of its own unions: dict[str, str] is refused
-    new_id = client.xadd(letter.source_stream, letter.fields)  # type: ignore[arg-type]
+    if (why := why_not_retried(letter)) is not None:
+        raise CannotRetry(f"死信 {dead_letter_id} 不能重新投递：{why}")
+    new_id = client.xadd(letter.source_stream, _copy(letter.fields, {letter.consumer_group or service}))
     client.xdel(stream, dead_letter_id)
     return new_id.decode() if isinstance(new_id, bytes) else str(new_id)
+
+
+def _copy(fields: dict[str, str], groups: set[str]) -> dict[FieldT, EncodableT]:
+    """The original fields, addressed to ``groups`` (a copy retried before is addressed anew)."""
+    copy: dict[FieldT, EncodableT] = {name: value for name, value in fields.items() if name != RETRY_FOR}
+    copy[RETRY_FOR] = ",".join(sorted(groups))
+    return copy
 
 
 @dataclass(frozen=True)
@@ -51,31 +83,47 @@ class Retried:
     dead_letters: int
     events: int
     services: tuple[str, ...]
+    refused: tuple[tuple[str, str, str], ...] = ()
+    """(service, dead letter id, why) of each dead letter left in place: it cannot be published as it was."""
 
 
 def retry_all(client: redis.Redis, services: Iterable[str], reason: str | None = None) -> Retried:
     """Re-publish every dead letter of ``services`` (those whose reason, code or technical detail contains
     ``reason``, ignoring case, when given), e.g. after an outage that dead-lettered good events (issue 14).
 
-    An event several services dead-lettered is published once: every group of its stream sees it
-    again, and those that applied it skip it. Each dead letter is deleted only after its event's
-    XADD succeeded, as in :func:`retry`.
+    An event several services dead-lettered is published once, addressed (:data:`RETRY_FOR`) to the groups
+    whose dead letters are retried, and to no other: a group that dead-lettered it too but is not among
+    ``services`` keeps its dead letter and passes the copy by, rather than dead-lettering it a second time.
+    Each dead letter is deleted only after its event's XADD succeeded, as in :func:`retry`; one that
+    cannot be published as it was (:func:`why_not_retried`) is left in place and reported.
     """
     wanted = reason.casefold() if reason else None
     chosen = [
         (service, letter)
         for service, letter in dead_letters(client, services)
-        if letter.source_stream and letter.fields and (wanted is None or wanted in _reason_texts(letter))
+        if wanted is None or wanted in _reason_texts(letter)
     ]
+    refused = tuple(
+        (service, letter.id, why)
+        for service, letter in chosen
+        if (why := why_not_retried(letter)) is not None
+    )
+    retried = [(service, letter) for service, letter in chosen if why_not_retried(letter) is None]
+    events: dict[tuple[str, str], tuple[DeadLetter, set[str]]] = {}
+    for service, letter in retried:
+        event = (letter.source_stream, letter.event_id or letter.id)
+        events.setdefault(event, (letter, set()))[1].add(letter.consumer_group or service)
     published: set[tuple[str, str]] = set()
-    for service, letter in chosen:
+    for service, letter in retried:
         event = (letter.source_stream, letter.event_id or letter.id)
         if event not in published:
-            # redis-py types XADD's fields as an invariant dict of its own unions: dict[str, str] is refused
-            client.xadd(letter.source_stream, letter.fields)  # type: ignore[arg-type]
+            first, groups = events[event]
+            client.xadd(first.source_stream, _copy(first.fields, groups))
             published.add(event)
         client.xdel(dead_letter_stream(service), letter.id)
-    return Retried(len(chosen), len(published), tuple(sorted({service for service, _letter in chosen})))
+    return Retried(
+        len(retried), len(published), tuple(sorted({service for service, _letter in retried})), refused
+    )
 
 
 def _reason_texts(letter: DeadLetter) -> str:

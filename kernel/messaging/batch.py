@@ -40,7 +40,7 @@ from kernel.collector import without_cycle_collection
 from kernel.faults import fault_point
 from kernel.messaging import ordering
 from kernel.messaging.dead_letter_reasons import reason_of
-from kernel.messaging.dead_letters import as_text, fields_as_text
+from kernel.messaging.dead_letters import as_text, fields_as_text, retried_for_others
 from kernel.messaging.freshness import require_recorded_in_the_past
 from kernel.messaging.infrastructure import is_infrastructure_failure
 from kernel.messaging.outcomes import CANNOT_APPLY, EventConflict, Receipt, describe
@@ -116,6 +116,9 @@ async def handle_batch(
     deliveries: list[Delivery] = []
     for raw_id, fields in entries:
         entry_id = as_text(raw_id)
+        if retried_for_others(fields, consumer.group):
+            done.append(entry_id)  # another group's dead letter published again (rehab dlq retry)
+            continue
         try:
             envelope = EventEnvelope.from_wire(fields)  # decodes the bytes itself, once
             deliveries.append(Delivery(entry_id, fields, envelope, str(envelope.event_id)))

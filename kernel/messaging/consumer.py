@@ -46,7 +46,13 @@ from kernel.faults import fault_point
 from kernel.messaging import batch, ordering, reclaim, reconcile
 from kernel.messaging.cancellation import raise_if_cancelled
 from kernel.messaging.dead_letter_reasons import DeadLetterReason, reason_of
-from kernel.messaging.dead_letters import as_text, dead_letter_stream, fields_as_text, new_dead_letter
+from kernel.messaging.dead_letters import (
+    as_text,
+    dead_letter_stream,
+    fields_as_text,
+    new_dead_letter,
+    retried_for_others,
+)
 from kernel.messaging.freshness import require_recorded_in_the_past
 from kernel.messaging.infrastructure import (
     DEFAULT_BACKOFF_SECONDS,
@@ -295,6 +301,8 @@ class EventConsumer:
         self, redis: Redis, stream: str, entry_id: str, fields: Mapping[Any, Any], deliveries: int = 1
     ) -> bool:
         """Handle one delivery of a stream entry; True when the entry may be acknowledged."""
+        if retried_for_others(fields, self.group):
+            return True  # another group's dead letter published again: not this service's to handle
         text = fields_as_text(fields)  # as kept when parked or dead-lettered (bytes not UTF-8 shown as such)
         envelope: EventEnvelope | None = None
         try:

@@ -23,6 +23,20 @@ def dead_letter_stream(service: str) -> str:
     return f"rehab.{service}.dead_letters"
 
 
+RETRY_FOR = "retry_for"
+"""Field `rehab dlq retry` adds to an entry it publishes again: the consumer groups (comma-separated) that
+dead-lettered it and are to have it again. The source stream is shared, so every group sees the copy;
+the others pass it by (acknowledged, no effect): they applied the original, hold it pending, or
+dead-lettered it themselves and keep that dead letter for their own retry (issue 14: retrying
+settlement's dead letters made assessment dead-letter the same events twice)."""
+
+
+def retried_for_others(fields: Mapping[Any, Any], group: str) -> bool:
+    """True for an entry `rehab dlq retry` published again for other groups than ``group``."""
+    addressed = fields.get(RETRY_FOR, fields.get(RETRY_FOR.encode()))
+    return addressed is not None and group not in as_text(addressed).split(",")
+
+
 @dataclass(frozen=True)
 class DeadLetter:
     """One entry of a dead-letter stream."""
