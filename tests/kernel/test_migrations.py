@@ -20,7 +20,7 @@ from kernel.access.audit import audit_log
 from kernel.messaging.ordering import parking_metadata
 from kernel.messaging.reconcile import reconciliation_metadata
 from kernel.runtime import ServiceSettings
-from kernel.store.schema import MIGRATIONS, pending
+from kernel.store.schema import MIGRATIONS, SchemaAhead, pending
 from kernel.store.store import EventStore, create_store_engine, metadata
 from services.approval.tables import tables as approval_tables
 from services.assessment.projection import tables as assessment_tables
@@ -257,3 +257,71 @@ def test_the_alembic_command_line_migrates_a_store_by_its_url(tmp_path: Path) ->
         assert differences(engine, "survey") == []
     finally:
         engine.dispose()
+
+
+def migrate_as_a_newer_release(engine: Engine, revision: str, to: str) -> None:
+    """What Alembic leaves when a newer release moves a branch on: the branch's row names a revision this
+    code does not know."""
+    with engine.begin() as connection:
+        connection.execute(
+            text("UPDATE alembic_version SET version_num = :to WHERE version_num = :revision"),
+            {"to": to, "revision": revision},
+        )
+
+
+def heads(engine: Engine) -> list[str]:
+    with engine.connect() as connection:
+        return sorted(connection.execute(text("SELECT version_num FROM alembic_version")).scalars())
+
+
+@pytest.mark.parametrize("newer", ["survey_0004_future", "9f3c2a7b1d0e"], ids=["named", "hex"])
+def test_a_store_a_newer_release_migrated_is_not_behind_and_is_left_as_it_is(
+    engine: Engine, newer: str
+) -> None:
+    EventStore(engine, "survey").create_schema(service="survey")
+    migrate_as_a_newer_release(engine, "survey_0003", newer)
+
+    assert pending(engine, ["kernel", "survey"]) == []
+    EventStore(engine, "survey").create_schema(service="survey")  # an old instance starting: nothing to do
+
+    assert heads(engine) == sorted(["kernel_0003", newer])  # neither upgraded nor downgraded
+    assert differences(engine, "survey") == []
+
+
+def test_a_store_ahead_on_one_branch_and_behind_on_another_says_why_it_cannot_be_migrated(
+    engine: Engine,
+) -> None:
+    EventStore(engine, "survey").create_schema(service="survey")
+    migrate_as_a_newer_release(engine, "survey_0003", "survey_0004_future")
+    migrate_as_a_newer_release(engine, "kernel_0003", "kernel_0002")
+
+    assert pending(engine, ["kernel", "survey"]) == ["kernel_0003"]
+    with pytest.raises(SchemaAhead) as refused:
+        EventStore(engine, "survey").create_schema(service="survey")
+
+    assert refused.value.missing == ["kernel_0003"]
+    assert refused.value.ahead == ["survey_0004_future"]
+    assert str(refused.value).startswith("数据库结构无法迁移：本版本缺少的迁移 kernel_0003 无法执行")
+    assert heads(engine) == ["kernel_0002", "survey_0004_future"]
+
+
+def test_a_store_without_a_branch_is_still_behind_on_it(engine: Engine) -> None:
+    EventStore(engine, "survey").create_schema()  # the kernel's branch only, as a tool makes it
+
+    assert pending(engine, ["kernel", "survey"]) == ["survey_0001", "survey_0002", "survey_0003"]
+
+
+def test_an_instance_of_the_release_before_starts_ready_on_a_store_a_newer_release_migrated(
+    empty_url: str, redis_url: str
+) -> None:
+    engine = create_store_engine(empty_url)
+    EventStore(engine, "settlement").create_schema(service="settlement")
+    migrate_as_a_newer_release(engine, "settlement_0002", "settlement_0003_future")
+
+    settings = ServiceSettings(service="settlement", database_url=empty_url, redis_url=redis_url)
+    with TestClient(settlement(settings)) as client:
+        health = client.get("/health")
+
+    assert health.status_code == 200, health.text
+    assert heads(engine) == ["kernel_0003", "settlement_0003_future"]
+    engine.dispose()
