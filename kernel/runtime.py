@@ -121,12 +121,14 @@ def create_service_app(
     subscriptions: list[Subscription],
     tables: MetaData | None = None,
     on_start: Callable[[ServiceRuntime], None] | None = None,
+    on_stop: Callable[[ServiceRuntime], None] | None = None,
     counters: Sequence[ServiceCounter] = (),
     single_writer: SingleWriter | None = None,
 ) -> FastAPI:
-    """The composition root of a service: nothing connects until the app starts. ``counters``: the
-    service's own counts on ``/metrics`` (``kernel.web.instrumentation``); ``single_writer``: only the
-    elected instance consumes (ADR 0020)."""
+    """The composition root of a service: nothing connects until the app starts. ``on_start`` runs before
+    it consumes (a failure stops the start-up), ``on_stop`` after it stopped; ``counters``: the service's
+    own counts on ``/metrics`` (``kernel.web.instrumentation``); ``single_writer``: only the elected
+    instance consumes (ADR 0020)."""
     service_metrics = ServiceMetrics(settings.service)
     if single_writer is not None:
         count_leadership(service_metrics, single_writer.leadership)
@@ -136,8 +138,7 @@ def create_service_app(
         runtime = _build_runtime(settings, publishes_to, subscriptions, tables, single_writer)
         app.state.runtime = runtime
         app.state.audit_trail = AuditTrail(runtime.store.engine)
-        if on_start is not None:
-            on_start(runtime)
+        await _started(runtime, on_start)
         broker = redis_broker(
             settings.redis_address,
             logger=logging.getLogger(f"faststream.{settings.service}"),
@@ -155,7 +156,7 @@ def create_service_app(
             await _stop_tasks(runtime.tasks)
             with contextlib.suppress(Exception):
                 await broker.stop()
-            await _close(runtime)
+            await _close(runtime, on_stop)
 
     access = load_access_control(settings)
     app = FastAPI(title=title, description=description, lifespan=lifespan, version="0.1.0")
@@ -216,7 +217,20 @@ def create_service_app(
     return app
 
 
-async def _close(runtime: ServiceRuntime) -> None:
+async def _started(runtime: ServiceRuntime, on_start: Callable[[ServiceRuntime], None] | None) -> None:
+    """The service's own start-up; if it fails, what the runtime opened is closed first."""
+    if on_start is None:
+        return
+    try:
+        on_start(runtime)
+    except BaseException:
+        await _close(runtime)
+        raise
+
+
+async def _close(runtime: ServiceRuntime, on_stop: Callable[[ServiceRuntime], None] | None = None) -> None:
+    if on_stop is not None:
+        on_stop(runtime)
     await runtime.redis.aclose()
     if runtime.single_writer is not None:
         leadership = runtime.single_writer.leadership

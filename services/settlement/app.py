@@ -19,6 +19,7 @@ from services.settlement.ledger.live import LiveLedger
 from services.settlement.ledger.replay import build_unsettled, rebuild_ledger, stored_before_journal_view
 from services.settlement.ledger.tables import metadata, postings_table
 from services.settlement.replay_api import router as replay_router
+from services.settlement.sole_writer import sole_writer_of
 
 DESCRIPTION = """\
 区残联办 with the finance bureau 财政局: settles fees and subsidies from the records of the year.
@@ -26,7 +27,7 @@ DESCRIPTION = """\
 Consumes the survey, assessment, approval and delivery streams, archives every event, and keeps
 a double-entry ledger (integer fen) that can be dropped and rebuilt by replaying the archive.
 Publishes nothing. On PostgreSQL one instance, the elected leader, consumes and writes the ledger; the
-others stand by and serve reads (ADR 0020).
+others stand by and serve reads (ADR 0020). On SQLite a second instance refuses to start.
 """
 
 LEDGER_WRITER = "settlement:ledger-writer"
@@ -38,6 +39,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     settings = settings or ServiceSettings(service="settlement")
     leadership = Leadership(settings.store_url, LEDGER_WRITER) if elects_leaders(settings.store_url) else None
     ledger = LiveLedger(load_policies(), fence=leadership.fence if leadership is not None else None)
+    sole_writer = sole_writer_of(settings.store_url) if leadership is None else None
 
     def prepare(runtime: ServiceRuntime) -> None:
         """Before consuming: the ledger and the projections the books write, as this release keeps them."""
@@ -52,7 +54,13 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
 
     def start(runtime: ServiceRuntime) -> None:
         if leadership is None:  # one instance: it writes
+            if sole_writer is not None:
+                sole_writer.take()
             prepare(runtime)
+
+    def stop(_runtime: ServiceRuntime) -> None:
+        if sole_writer is not None:
+            sole_writer.give_up()
 
     def lead(runtime: ServiceRuntime) -> None:
         ledger.forget()  # books fed while another instance led would be behind: built again from the log
@@ -67,6 +75,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         subscriptions=SettlementHandlers(ledger).subscriptions(),
         tables=metadata,
         on_start=start,
+        on_stop=stop,
         single_writer=SingleWriter(
             leadership,
             on_elected=lead,
