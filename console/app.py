@@ -20,6 +20,7 @@ from console.assessment.pages import router as assessment_router
 from console.assets import router as assets_router
 from console.dashboards.pages import router as dashboards_router
 from console.delivery.pages import router as delivery_router
+from console.error_pages import FormTooLargePage, install_error_pages
 from console.login import router as login_router
 from console.passwords import Credentials, LoginPolicy
 from console.person.pages import router as person_router
@@ -140,6 +141,7 @@ def create_console_app(settings: ConsoleSettings | None = None) -> FastAPI:
     app.add_middleware(
         BodyLimit, max_body_bytes=DEFAULT_MAX_BODY_BYTES, max_upload_bytes=DEFAULT_MAX_UPLOAD_BYTES
     )
+    app.add_middleware(FormTooLargePage, headers=SECURITY_HEADERS)  # the browser's 413 as a page
     return app
 
 
@@ -175,11 +177,14 @@ def _templates() -> Jinja2Templates:
 HTTP_PAGES = {
     404: ("页面不存在", "没有这个页面：地址可能输错了，请从工作台的导航进入。"),
     405: ("无法这样打开", "这个地址只接受表单提交，请从页面上的按钮进入。"),
+    413: ("提交的内容太大", "这次提交超过了工作台的上限，没有读取，也没有保存任何内容。请删减后重试。"),
 }
 """The console's own answers for an address it does not serve, as a page in Chinese (not JSON)."""
 
 
 def _install_handlers(app: FastAPI) -> None:
+    install_error_pages(app, SECURITY_HEADERS)  # any other exception: a Chinese 500 page with its number
+
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:
         title, message = HTTP_PAGES.get(error.status_code, ("无法完成", str(error.detail)))
