@@ -79,14 +79,20 @@ async def _consume_while_leading(runtime: ServiceRuntime, broker: RedisBroker, w
     while True:
         await _stand_by(runtime, writer)
         consuming: list[asyncio.Task[None]] = []
+        # The lock is checked from the election on: the checks keep its session from the server's idle
+        # timeout while the take-over catches up and handles what the previous leader left pending, which
+        # under a backlog takes longer than that timeout (a new leader lost its lock every ~7 s, each
+        # successor claiming the same batch again). A take-over that lost the lock meanwhile is fenced.
+        lock = asyncio.create_task(leadership.lost())
         try:
             await asyncio.to_thread(writer.on_elected, runtime)
             consuming = await _start_consuming(runtime, broker)
-            pause = await _lead_until_lost(runtime, leadership)
+            pause = await _lead_until_lost(runtime, leadership, lock)
         except Exception as error:
             log.error("%s cannot lead: %s", service, error, exc_info=error)
             pause = leadership.retry_seconds
         finally:
+            lock.cancel()
             await leadership.call(leadership.step_down)  # first: from now on its transactions are fenced
             await _stop_consuming(broker, consuming)
             writer.on_deposed(runtime)
@@ -94,10 +100,12 @@ async def _consume_while_leading(runtime: ServiceRuntime, broker: RedisBroker, w
         await asyncio.sleep(pause)
 
 
-async def _lead_until_lost(runtime: ServiceRuntime, leadership: Leadership) -> float:
-    """Return when the lock is lost, or when Redis has not answered for ``REDIS_LOST_SECONDS`` (a leader
-    that cannot consume makes way for a standby that may); how long to wait before trying the lock again."""
-    lock = asyncio.create_task(leadership.lost())
+async def _lead_until_lost(
+    runtime: ServiceRuntime, leadership: Leadership, lock: asyncio.Task[None]
+) -> float:
+    """Return when the lock is lost (``lock``, the task of ``leadership.lost()``), or when Redis has not
+    answered for ``REDIS_LOST_SECONDS`` (a leader that cannot consume makes way for a standby that may);
+    how long to wait before trying the lock again."""
     redis = asyncio.create_task(_redis_lost(runtime.redis, REDIS_LOST_SECONDS))
     try:
         done, _pending = await asyncio.wait({lock, redis}, return_when=asyncio.FIRST_COMPLETED)

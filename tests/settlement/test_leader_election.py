@@ -3,10 +3,13 @@ serves reads and takes over within seconds when the leader's lock is gone; the l
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -15,12 +18,14 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.orm import Session
 
 from kernel import consuming
+from kernel.messaging.consumer import EventConsumer
 from kernel.messaging.leadership import Leadership, LeadershipLost
 from kernel.runtime import ServiceRuntime, ServiceSettings
 from kernel.store.tables import inbox_table
 from rehab.local_redis import LocalRedis, free_port
 from rehab.verify import check_no_duplicate_effect, check_replay_equivalent
 from rehab.verify_snapshot import Snapshot, load_store
+from services.settlement import app as settlement_app
 from services.settlement.app import create_app
 from tests.apps import state_of
 from tests.settlement.settlement_builders import Journey
@@ -243,3 +248,29 @@ def test_a_leader_whose_redis_stops_answering_gives_the_ledger_to_a_standby_that
             assert took < 10.0
     finally:
         own_redis.stop()
+
+
+def test_a_new_leader_keeps_its_lock_while_it_handles_a_backlog_longer_than_the_idle_timeout(
+    database: str, redis_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The server ends a leader's lock session idle for 2.5 s; the take-over's first reclaim takes 5 s (a
+    # backlog of thousands of entries the previous leader left pending). Before, the lock was first
+    # checked after it: the session had ended, the new leader stood by and was elected again and again.
+    monkeypatch.setattr(settlement_app, "Leadership", partial(Leadership, idle_session_seconds=2.5))
+    reclaim_once = EventConsumer.reclaim_once
+    took_over: list[float] = []
+
+    async def slow_first_reclaim(
+        self: EventConsumer, redis: Any, min_idle_seconds: float | None = None
+    ) -> int:
+        if min_idle_seconds == 0:  # the take-over's
+            await asyncio.sleep(5.0)
+            took_over.append(time.monotonic())
+        return await reclaim_once(self, redis, min_idle_seconds)
+
+    monkeypatch.setattr(EventConsumer, "reclaim_once", slow_first_reclaim)
+    with settlement(database, redis_url, tmp_path, "a") as leader:
+        wait_for(lambda: bool(took_over), "the take-over's reclaim")
+        wait_for(lambda: time.monotonic() - took_over[0] > 3.0, "a few checks of the lock after it")
+        assert role(leader) == "leader"
+        assert leadership(leader).elections_won == 1
