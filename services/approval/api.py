@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -41,6 +41,9 @@ from services.approval.sign_off.domain import DECISION_BLOCK, INSTITUTION_CHANGE
 from services.approval.sign_off.schemas import SignOffView
 from services.approval.sign_off.views import sign_off_response, signer_of
 from services.approval.views import accepted_view, application_view, change_view, overdue_view
+
+FIRST_DAY = date(2000, 1, 1)
+"""The first day a query of applications may name (the years the API takes: 2000-2100)."""
 
 router = APIRouter(tags=["applications"])
 
@@ -178,10 +181,18 @@ def list_overdue(
     street: Annotated[
         str | None, Query(max_length=MAX_QUERY_TEXT, description="Street 街道; all streets when omitted.")
     ] = None,
-    as_of: Annotated[date | None, Query(description="Day to check on; today when omitted.")] = None,
+    as_of: Annotated[
+        date | None,
+        Query(
+            ge=FIRST_DAY,
+            description=f"Day to check on, from {FIRST_DAY} to a year after today; today when omitted.",
+        ),
+    ] = None,
 ) -> list[OverdueView]:
     street = visible_area(caller, street).street
     day = as_of or today()
+    if day > today() + timedelta(days=366):  # working days are counted one by one from each application
+        raise CommandRejected("查询日期不能晚于今天一年以后", field="as_of", code="approval.as_of.too_late")
     return [
         overdue_view(application, day, jurisdiction.review_working_days)
         for application in handlers.overdue_applications(
@@ -245,7 +256,7 @@ def list_applications(
     jurisdiction: Reference,
     request: Request,
     response: Response,
-    year: Annotated[int | None, Query(description="Application year （年度）.")] = None,
+    year: Annotated[int | None, Query(ge=2000, le=2100, description="Application year （年度）.")] = None,
     street: Annotated[str | None, Query(max_length=MAX_QUERY_TEXT, description="Street 街道.")] = None,
     status: Annotated[Status | None, Query(description="Where the application stands.")] = None,
     person_id: Annotated[UUID | None, Query(description="The applicant.")] = None,

@@ -68,3 +68,18 @@ def test_overdue_applications_are_listed_per_street_with_their_deadline(client: 
     assert {row["application_id"] for row in everywhere} == {waiting, elsewhere}
     assert client.get("/applications/overdue", params={"as_of": "2024-11-01"}).json() == []
     assert client.get(f"/applications/{waiting}").json()["decision_due_on"] == "2024-11-01"
+
+
+def test_an_overdue_list_as_of_a_far_day_is_refused_before_any_working_day_is_counted(
+    client: TestClient,
+) -> None:
+    """The bad-input audit: as_of=9999-12-31 kept the service counting days for minutes."""
+    submitted(client, referred(client))
+
+    for far in ("9999-12-31", "3000-01-01"):
+        answer = client.get("/applications/overdue", params={"as_of": far})
+        assert answer.status_code == 422
+        assert answer.json()["errors"][0]["field"] == "as_of"
+    assert client.get("/applications/overdue", params={"as_of": "1999-12-31"}).status_code == 422
+    assert client.get("/applications", params={"year": 99999}).status_code == 422
+    assert client.get("/applications", params={"year": -1}).status_code == 422
