@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from console.agencies import Problem
 from console.street.forms import iso_date
 from console.web import FormValues
+
+AMOUNT = re.compile(r"[0-9]+(\.[0-9]+)?")
+"""An amount of 元 as a clerk types it, separators and 元 removed: ASCII digits, a decimal point."""
 
 ROLES = ("responsible", "reviewer", "handler")
 
@@ -36,10 +40,9 @@ def fen(text: str) -> int | str | None:
     if not text.strip():
         return None
     cleaned = text.strip().replace(",", "").replace("，", "").removesuffix("元").strip()
-    try:
-        amount = Decimal(cleaned)
-    except InvalidOperation:
+    if not AMOUNT.fullmatch(cleaned):  # inf, 1e3, 1_000 and other scripts' digits are no amount of 元
         return text.strip()
+    amount = Decimal(cleaned)
     cents = amount * 100
     return int(cents) if cents == cents.to_integral_value() else text.strip()
 
