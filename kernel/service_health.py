@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 from collections.abc import Sequence
 from dataclasses import asdict
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import Gauge
 from redis.asyncio import Redis
@@ -103,9 +104,15 @@ async def _dead_letters_waiting(redis: Redis, stream: str) -> int:
     return int(info["length"])
 
 
+UNREAD = math.nan
+"""A count the store could not give: Prometheus's "no value" (an alert such as ``rehab_outbox_backlog > 1000``
+is then neither true nor a false 0)."""
+
+
 async def snapshot(runtime: ServiceRuntime, counters: Sequence[ServiceCounter] = ()) -> Snapshot:
-    """What ``/metrics`` reports now."""
-    counts = await asyncio.to_thread(runtime.store.counts)
+    """What ``/metrics`` reports now. Answered whatever fails: while the database is down (or not migrated)
+    the scrape says ``rehab_ready 0``, the HTTP counters and what Redis tells, its stored counts ``NaN``."""
+    counts = await asyncio.to_thread(_stored_counts, runtime.store)
     problems = await readiness(runtime)
     relay, consumer = runtime.relay, runtime.consumer
     redis_answers = not any(code.startswith("redis.") for code, _reason in problems)
@@ -123,6 +130,15 @@ async def snapshot(runtime: ServiceRuntime, counters: Sequence[ServiceCounter] =
         counters=own,
         dead_letters=dead_letters,
     )
+
+
+def _stored_counts(store: EventStore) -> dict[str, Any]:
+    """The store's counts (int), each ``UNREAD`` while the store cannot be read."""
+    try:
+        return dict(store.counts())
+    except SQLAlchemyError as error:
+        log.debug("/metrics without the stored counts: %s", error)
+        return {"stored": UNREAD, "unpublished": UNREAD, "received": UNREAD}
 
 
 def _read_counters(store: EventStore, counters: Sequence[ServiceCounter]) -> dict[str, tuple[str, int]]:
