@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, Opera
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from kernel.store.sqlite import StoreBusy
+from kernel.store.unavailable import is_not_migrated, is_unavailable
 
 DEFAULT_BACKOFF_SECONDS = 0.5
 MOST_BACKOFF_SECONDS = 30.0
@@ -32,14 +33,19 @@ INFRASTRUCTURE_FAILURES: tuple[type[BaseException], ...] = (
     RedisConnectionError,
     RedisTimeoutError,
 )
-"""What :func:`is_infrastructure_failure` recognises."""
+"""What :func:`is_infrastructure_failure` recognises by its class; it also asks
+``kernel.store.unavailable`` (a read-only PostgreSQL's InternalError, a store not migrated yet)."""
 
 
 def is_infrastructure_failure(error: BaseException) -> bool:
-    """True when delivering the event again later can succeed unchanged."""
+    """True when delivering the event again later can succeed unchanged: the database is down, locked,
+    read-only (a standby after a failover, ``default_transaction_read_only``), or its schema not migrated
+    yet (``/health`` says ``schema.behind`` meanwhile); Redis is out of reach."""
     if isinstance(error, INFRASTRUCTURE_FAILURES):
         return True
-    return isinstance(error, DBAPIError) and error.connection_invalidated
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    return is_unavailable(error) or is_not_migrated(error)
 
 
 @dataclass

@@ -52,9 +52,10 @@ def test_a_request_whose_database_refuses_connections_is_answered_503(unreachabl
 
 
 def test_a_statement_the_database_refuses_stays_a_500(tmp_path: Path) -> None:
-    """SQLite says 'no such table' with the same exception type as 'unable to open database file'."""
+    """SQLite refuses a statement with the same exception type as 'unable to open database file'. (A
+    missing table is a store not migrated: tests/kernel/test_store_not_migrated.py.)"""
     engine = create_store_engine(f"sqlite:///{tmp_path / 'survey.db'}")
-    app = app_querying(engine, "SELECT * FROM no_such_table")
+    app = app_querying(engine, "SELECT nothing FROM")
     with TestClient(app, raise_server_exceptions=False) as client:
         answer = client.get("/persons")
     engine.dispose()
