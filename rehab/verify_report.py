@@ -56,6 +56,7 @@ COUNT_NAMES = {
     "pending entries": "待确认的条目",
     "missing groups": "缺少的消费组",
     "parked": "暂存等待前序事件",
+    "entries not UTF-8": "不是 UTF-8 文本的条目",
     "postings": "记账",
     "keys posted twice": "记了两次的记账键",
     "rule and source events posted twice": "同一规则和来源事件记了两次",

@@ -163,5 +163,6 @@ def test_rehab_verify_reading_as_the_operator_user_finds_only_the_forgeries_wait
     assert done.stdout.endswith("违反（VIOLATED）：I3\n"), done.stdout
     assert re.search(r"（dead letters of entries never recorded） +9\n", done.stdout)
     assert re.search(r"（lost \(neither\)） +0\n", done.stdout)
-    assert done.stdout.count("其生产者从未记录（never recorded）：SignatureRejected: ") == 9
+    signature = "事件没有签名、被篡改，或不是其生产者的密钥签名［event.signature_rejected］"
+    assert done.stdout.count(f"其生产者从未记录（never recorded）：{signature}") == 9
     assert re.search(r"（stream entries of other events） +3\n", done.stdout)  # the forgeries, never applied

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import re
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from rehab.verify import (
     store_urls,
     verify_deployment,
 )
+from rehab.verify_report import details
 from tests.streams import add, read_group
 
 
@@ -149,4 +151,5 @@ def test_an_entry_that_is_not_utf8_is_a_violation_of_i3_not_a_crash_of_the_readi
     said = f"{survey}：条目 {bad} 含有不是 UTF-8 文本的字段（not UTF-8），没有消费者能解码它，它会进入死信"
     assert said in results["I3"].violations
     assert results["I3"].counts["entries not UTF-8"] == 1
+    assert re.search(r"不是 UTF-8 文本的条目（entries not UTF-8） +1\n", details(list(results.values())))
     assert not any(good in violation for violation in results["I3"].violations if "UTF-8" in violation)
