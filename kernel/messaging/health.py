@@ -34,6 +34,7 @@ CLUSTER_REFUSALS = (AskError, ClusterError, TryAgainError, ClusterCrossSlotError
 
 SCHEMA_BEHIND = "schema.behind"
 STORE_UNREACHABLE = "store.unreachable"
+STORE_READ_ONLY = "store.read_only"
 REDIS_UNSAFE = "redis.unsafe"
 REDIS_UNREACHABLE = "redis.unreachable"
 REDIS_CLUSTER = "redis.cluster"
@@ -52,12 +53,13 @@ async def readiness(
     relay: OutboxRelay | None,
     blocked_by: str | None,
 ) -> list[Problem]:
-    """Why the service is not ready, if it is not: its store unreachable or behind the code, Redis unsafe,
-    unreachable or refusing its ``streams`` (a cluster's MOVED, CLUSTERDOWN), or its relay failing for a
-    while."""
+    """Why the service is not ready, if it is not: its store unreachable, behind the code or read-only, Redis
+    unsafe, unreachable or refusing its ``streams`` (a cluster's MOVED, CLUSTERDOWN), or its relay failing for
+    a while."""
     problems = []
     try:
         pending = await asyncio.to_thread(store.schema_pending, service)
+        read_only = not pending and await asyncio.to_thread(store.read_only)
     except SQLAlchemyError as error:  # down, restarting, out of reach: commands get 503 meanwhile
         cause = getattr(error, "orig", None) or error
         problems.append(
@@ -66,6 +68,10 @@ async def readiness(
     else:
         if pending:
             problems.append((SCHEMA_BEHIND, f"数据库结构落后于代码，尚未执行的迁移：{'、'.join(pending)}"))
+        elif read_only:
+            problems.append(
+                (STORE_READ_ONLY, "数据库只读（备库，或设置了只读）：暂不受理命令，恢复可写后自动继续")
+            )
     if blocked_by is not None:
         problems.append((REDIS_UNSAFE, f"Redis 的设置不安全，暂停发布与消费：{blocked_by}"))
     if (found := await redis_problem(redis, streams)) is not None:

@@ -180,6 +180,16 @@ class EventStore(Outbox, KeptAnswers):
         """The migrations the code expects that the store lacks (empty: its schema is current)."""
         return pending(self.read_engine, branches_of(service))  # never waits for a writer
 
+    def read_only(self) -> bool:
+        """True when the database accepts no writes: a PostgreSQL hot standby (the URL on a server a
+        failover demoted) or one set ``default_transaction_read_only``. Every command and consumed event
+        fails then (503 ``store.unavailable``, the consumer waits: ``kernel.store.unavailable``)."""
+        if self.engine.dialect.name != "postgresql":
+            return False
+        with self.read_engine.connect() as connection:
+            asked = "SELECT pg_is_in_recovery() OR current_setting('default_transaction_read_only') = 'on'"
+            return bool(connection.execute(text(asked)).scalar())
+
     @contextmanager
     def transaction(self, keyed: IdempotentRequest | None = None) -> Iterator[UnitOfWork]:
         """One atomic unit: commits when the ``with`` block ends, rolls back on any exception.

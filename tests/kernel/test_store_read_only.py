@@ -18,8 +18,10 @@ from sqlalchemy.exc import DBAPIError
 
 from kernel.messaging.consumer import dead_letter_stream
 from kernel.messaging.infrastructure import is_infrastructure_failure
+from kernel.runtime import ServiceSettings
 from kernel.store.store import EventStore, create_store_engine
 from kernel.store.unavailable import store_refusal
+from services.survey.app import create_app as survey
 from tests.kernel.consuming import (
     GROUP,
     applied,
@@ -31,6 +33,7 @@ from tests.kernel.consuming import (
 )
 from tests.kernel.test_store_unavailable import app_querying
 from tests.problem_json import problem_of
+from tests.survey.people import person_body
 
 
 def read_only(url: str, on: bool) -> None:
@@ -137,3 +140,22 @@ def test_a_command_on_a_sqlite_file_opened_read_only_is_answered_503(tmp_path: P
     assert "readonly" in str(error.orig)
     assert is_infrastructure_failure(error)
     assert problem_of(answer, 503)["code"] == "store.unavailable"
+
+
+def test_health_is_not_ready_while_postgresql_is_read_only(empty_postgres_url: str, redis_url: str) -> None:
+    settings = ServiceSettings(service="survey", database_url=empty_postgres_url, redis_url=redis_url)
+    with TestClient(survey(settings)) as client:
+        ready = client.get("/health")
+        read_only(empty_postgres_url, True)
+        refused = client.get("/health")
+        command = client.post("/persons", json=person_body(), headers={"Idempotency-Key": "register-1"})
+        read_only(empty_postgres_url, False)
+        again = client.get("/health")
+
+    assert ready.status_code == 200, ready.text
+    assert refused.status_code == 503
+    [problem] = refused.json()["problems"]
+    assert problem["code"] == "store.read_only"
+    assert problem["reason"].startswith("数据库只读")
+    assert problem_of(command, 503)["code"] == "store.unavailable"
+    assert again.status_code == 200, again.text
