@@ -23,6 +23,7 @@ from kernel.web.problems import (
     problem_body,
     validation_message,
 )
+from kernel.web.request_dates import body_date_errors
 
 __all__ = ["CommandRejected", "NotFound", "StateConflict", "install_error_handlers", "problem"]
 
@@ -132,6 +133,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def on_invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        loose = getattr(request.state, "loose_dates", None)  # dates of the body not written YYYY-MM-DD
+        if loose:
+            error = RequestValidationError(body_date_errors(error.errors(), loose))
         return _respond(validation_problem(error, request.url.path, vocabularies_of(request.app)))
 
     @app.exception_handler(StarletteHTTPException)

@@ -75,7 +75,8 @@ FIELD_ERROR_SCHEMA: dict[str, Any] = {
             "type": "string",
             "description": "Stable code of the reason: the domain's, or `request.<pydantic error type>` "
             "(`request.unknown_query` for a query parameter the route does not take, "
-            "`request.repeated_query` for one that holds a single value given more than once).",
+            "`request.repeated_query` for one that holds a single value given more than once, "
+            "`request.date_format` for a date not written YYYY-MM-DD).",
             "examples": ["request.less_than_equal"],
         },
         "message": {"type": "string", "description": "Chinese message.", "examples": ["应不大于 500"]},
