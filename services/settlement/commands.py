@@ -63,7 +63,7 @@ def replay_under_policy(engine: Engine, path: Path, inputs: Path | None = None) 
     try:
         read = read_policy_with_inputs(path, inputs)
     except (OSError, ValueError) as bad:  # pydantic's ValidationError and TOML errors are ValueErrors
-        print(f"cannot use {path} as a policy: {bad}", file=sys.stderr)
+        print(f"政策文件 {path} 无法使用：{bad}", file=sys.stderr)
         return 2
     with _on_the_policys_pack(path, read.policy.jurisdiction) as refused:
         if refused is not None:

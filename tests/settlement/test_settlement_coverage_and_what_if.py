@@ -230,19 +230,20 @@ def test_rehab_replay_policy_prints_the_sorted_difference_and_leaves_the_live_le
     lines = printed.splitlines()
     assert lines[0].startswith(f"按政策 liangjiang-2024 第 {LIANGJIANG.version} 版")
     assert lines[1] == "重放事件数：10"
-    payees = [line.split() for line in lines[4:10]]
+    assert lines[2] == "记账总额：实时 580.00 元，重放 600.00 元"
+    payees = [line.split() for line in lines[5:11]]
     assert payees == [
         ["收款方（实收）", "实时", "重放", "差额"],
-        ["-" * len(lines[5])],
+        ["-" * len(lines[6])],
         ["street:人和", "60.00", "70.00", "10.00"],
         ["street:鸳鸯", "60.00", "70.00", "10.00"],
-        ["-" * len(lines[5])],
+        ["-" * len(lines[6])],
         ["合计", "120.00", "140.00", "20.00"],
     ]
-    funds = [line.split() for line in lines[11:16]]
+    funds = [line.split() for line in lines[12:17]]
     assert funds[2] == [FUND, "580.00", "600.00", "20.00"]
     assert funds[-1] == ["合计", "580.00", "600.00", "20.00"]
-    levels = [line.split() for line in lines[17:]]
+    levels = [line.split() for line in lines[18:]]
     assert levels[0] == ["资金级次（实付）", "实时", "重放", "差额"]
     assert levels[2] == ["district", "580.00", "600.00", "20.00"]
     main(arguments)
@@ -295,8 +296,16 @@ def test_an_unchanged_policy_shows_no_difference_and_a_broken_file_exits_2(clien
     url = str(engine(client).url)
     assert main(["replay", "--policy", str(policy_file("liangjiang-2024")), "--database-url", url]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[7].split() == ["合计", "0.00", "0.00", "0.00"]
-    assert lines[-1].split() == ["合计", "0.00", "0.00", "0.00"]
+    # The money audit read "合计 实时 0.00 重放 0.00" as a ledger that paid nothing: the whole is said.
+    [totals] = [line for line in lines if line.startswith("记账总额")]
+    live, replayed = totals.removeprefix("记账总额：实时 ").removesuffix(" 元").split(" 元，重放 ")
+    assert live == replayed != "0.00"
+    assert [line for line in lines if line.endswith("：没有差额")] == [
+        "收款方（实收）：没有差额",
+        "资金来源（实付）：没有差额",
+        "资金级次（实付）：没有差额",
+    ]
+    assert not any(line.split()[:1] == ["合计"] for line in lines)
     broken = tmp_path / "broken.toml"
     broken.write_text('id = "liangjiang-2024"\n', encoding="utf-8")
     assert main(["replay", "--policy", str(broken), "--database-url", url]) == 2

@@ -304,6 +304,7 @@ def render_what_if(what_if: WhatIf) -> str:
         f"按政策 {policy.id} 第 {policy.version} 版（{policy.effective_from.isoformat()} 起施行）"
         "在内存中重放；实时台账未改动",
         f"重放事件数：{what_if.events}",
+        *_ledger_totals(what_if),
         "差额 = 重放 - 实时（金额单位：元）；没有差额的账户不列出",
     ]
     sections = [
@@ -314,7 +315,17 @@ def render_what_if(what_if: WhatIf) -> str:
     return "\n".join([*heading, "", *sections[0], "", *sections[1], "", *sections[2]]) + "\n"
 
 
+def _ledger_totals(what_if: WhatIf) -> list[str]:
+    """The whole of each ledger, so that a 合计 of the accounts that differ is not read as all of it."""
+    if what_if.live is None or what_if.replayed is None:
+        return []
+    live, replayed = what_if.live.total_credit_fen, what_if.replayed.total_credit_fen
+    return [f"记账总额：实时 {yuan(live)} 元，重放 {yuan(replayed)} 元"]
+
+
 def _section(title: str, rows: Sequence[Difference]) -> list[str]:
+    if not rows:
+        return [f"{title}：没有差额"]
     total = Difference("合计", sum(row.live_fen for row in rows), sum(row.replayed_fen for row in rows))
     return render_table(
         (title, "实时", "重放", "差额"),
