@@ -309,5 +309,5 @@ def test_an_unchanged_policy_shows_no_difference_and_a_broken_file_exits_2(clien
     broken = tmp_path / "broken.toml"
     broken.write_text('id = "liangjiang-2024"\n', encoding="utf-8")
     assert main(["replay", "--policy", str(broken), "--database-url", url]) == 2
-    assert "cannot use" in capsys.readouterr().err
+    assert "无法使用" in capsys.readouterr().err
     assert main(["replay", "--policy", str(broken), "--as-of", "2024-12-31", "--database-url", url]) == 2
