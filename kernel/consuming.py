@@ -62,7 +62,8 @@ async def start_when_redis_answers(runtime: ServiceRuntime, broker: RedisBroker)
             every = min(TRIM_EVERY_SECONDS, keep_seconds)
             stream = runtime.relay.stream
             groups = groups_reading(stream)
-            trimming = trim_forever(runtime.redis, [stream], keep_seconds, groups, every_seconds=every)
+            address = runtime.settings.redis_address
+            trimming = trim_forever(runtime.redis, [stream], keep_seconds, groups, every, address)
             runtime.tasks.append(asyncio.create_task(trimming))
     if runtime.single_writer is not None:
         await _consume_while_leading(runtime, broker, runtime.single_writer)

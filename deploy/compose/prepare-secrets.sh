@@ -80,15 +80,17 @@ done
 
 # Compose mounts these files as they are, owner and mode included. The services and the console run as
 # uid $service_uid; the postgres and redis images' users are uid and gid 999. A password both sides read
-# (a service's database and Redis passwords, the Sentinel password) is $service_uid's, group 999, 0640;
+# (a service's database and Redis passwords, the Sentinel and retention passwords) is $service_uid's,
+# group 999, 0640;
 # the rest is one side's alone, 0600.
 chmod -R go-rwx "$secrets"
 find "$secrets" -type d -exec chmod 0700 {} +
 if [[ "$(id -u)" -eq 0 ]]; then
   chown -R "$service_uid" "$secrets/signing-keys" "$secrets/token-key.pem" "$secrets/token-key.pub.pem" \
     "$secrets/settlement_data_key_token"
-  chown 999:999 "$secrets/postgres_password" "$secrets"/redis_{operator,retention,replica}_password
-  shared=("$secrets/redis_sentinel_password")
+  chown 999:999 "$secrets/postgres_password" "$secrets"/redis_{operator,replica}_password
+  # The retention user's: Redis and the producing services, whose retention loops trim their streams.
+  shared=("$secrets/redis_sentinel_password" "$secrets/redis_retention_password")
   for role in "${agencies[@]}" console; do
     shared+=("$secrets/${role}_database_password")
   done

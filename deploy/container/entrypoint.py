@@ -8,6 +8,9 @@ Passwords never sit in compose.yaml, a unit file or the environment an operator 
   (host:port,...) and ``REHAB_REDIS_SENTINEL_PASSWORD_FILE`` the current primary is asked of Sentinel
   (group ``REHAB_REDIS_SENTINEL_GROUP``, default ``rehab``) at each start, and the Sentinels' password is
   also given as ``REHAB_REDIS_SENTINEL_PASSWORD`` for a service that follows the group itself;
+- ``REHAB_RETENTION_REDIS_PASSWORD_FILE`` (default ``$CREDENTIALS_DIRECTORY/redis-retention-password``) gives
+  ``REHAB_RETENTION_REDIS_URL`` for the same Redis as the ``retention`` user, the only one that may trim the
+  event streams (a producing service's retention loop; without it streams grow without limit);
 - ``REHAB_DATABASE_PASSWORD_FILE`` (default ``$CREDENTIALS_DIRECTORY/database-password``) becomes libpq's
   ``PGPASSWORD``, so ``REHAB_DATABASE_URL`` / ``REHAB_CONSOLE_DATABASE_URL`` carry no password;
 - ``REHAB_TOKEN_KEY_FILE`` (the console only) is copied, mode 0600, to ``<access dir>/token-key.pem``;
@@ -19,10 +22,11 @@ A variable already set (``REHAB_REDIS_URL``, ``PGPASSWORD``) is left as it is.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import sys
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from pathlib import Path
 from urllib.parse import quote
 
@@ -68,16 +72,34 @@ def primary_from_sentinels(environment: Environment) -> str:
     return f"{host}:{port}"
 
 
-def redis_url(environment: Environment) -> str | None:
+def redis_address(environment: Environment) -> str:
+    """host:port of Redis: the Sentinel group's current primary, else ``REHAB_REDIS_ADDRESS``."""
+    if environment.get("REHAB_REDIS_SENTINELS"):
+        return primary_from_sentinels(environment)
+    return environment.get("REHAB_REDIS_ADDRESS", "127.0.0.1:6379")
+
+
+def redis_url(environment: Environment, address: Callable[[], str] | None = None) -> str | None:
     """``redis://user:password@host:port/0`` from the user, the password file and the address."""
     password = secret(environment, "REHAB_REDIS_PASSWORD_FILE", "redis-password")
     user = environment.get("REHAB_REDIS_USER")
     if password is None or not user:
         return None
-    if environment.get("REHAB_REDIS_SENTINELS"):
-        address = primary_from_sentinels(environment)
-    else:
-        address = environment.get("REHAB_REDIS_ADDRESS", "127.0.0.1:6379")
+    return _url(user, password, address() if address is not None else redis_address(environment))
+
+
+def retention_redis_url(environment: Environment, address: Callable[[], str] | None = None) -> str | None:
+    """``REHAB_RETENTION_REDIS_URL``: the ``retention`` user (``REHAB_RETENTION_REDIS_USER``) with the
+    password of ``REHAB_RETENTION_REDIS_PASSWORD_FILE`` (else the credential ``redis-retention-password``),
+    the only user that may trim the event streams (deploy/redis/users.acl); None without the file."""
+    password = secret(environment, "REHAB_RETENTION_REDIS_PASSWORD_FILE", "redis-retention-password")
+    if password is None:
+        return None
+    user = environment.get("REHAB_RETENTION_REDIS_USER", "retention")
+    return _url(user, password, address() if address is not None else redis_address(environment))
+
+
+def _url(user: str, password: str, address: str) -> str:
     return f"redis://{quote(user, safe='')}:{quote(password, safe='')}@{address}/0"
 
 
@@ -107,10 +129,13 @@ def prepare(environment: Environment) -> None:
         password = secret(environment, "REHAB_REDIS_SENTINEL_PASSWORD_FILE", "redis-sentinel-password")
         if password is not None:
             environment["REHAB_REDIS_SENTINEL_PASSWORD"] = password
-    if "REHAB_REDIS_URL" not in environment:
-        url = redis_url(environment)
-        if url is not None:
-            environment["REHAB_REDIS_URL"] = url
+    address = functools.cache(lambda: redis_address(environment))  # the Sentinels asked once for both URLs
+    for variable, url_of in (
+        ("REHAB_REDIS_URL", redis_url),
+        ("REHAB_RETENTION_REDIS_URL", retention_redis_url),
+    ):
+        if variable not in environment and (url := url_of(environment, address)) is not None:
+            environment[variable] = url
     if "PGPASSWORD" not in environment:
         password = secret(environment, "REHAB_DATABASE_PASSWORD_FILE", "database-password")
         if password is not None:

@@ -9,7 +9,10 @@ A stream with no group, or missing one of the groups expected to read it, is not
 
 Trimming runs as its own Redis user (``REHAB_RETENTION_REDIS_URL``, the ``retention`` user of
 deploy/redis/users.acl): the agencies' users may not trim (issue 14), so without that URL the loop
-runs on the service's connection and, under those users, only logs that it may not.
+runs on the service's connection and, under those users, only logs that it may not. With that URL the
+client is made as the service's own (``kernel.messaging.connection``): the URL gives the user, password
+and database, and under Sentinel or Cluster the current primary or each stream's node is followed as the
+service's settings say, not the URL's host.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pydantic import Field
 from redis.asyncio import Redis
@@ -26,6 +29,7 @@ from redis.exceptions import NoPermissionError, RedisError
 
 from kernel.config import RehabSettings
 from kernel.messaging.cancellation import raise_if_cancelled
+from kernel.messaging.connection import RedisAddress, redis_client
 
 log = logging.getLogger(__name__)
 
@@ -124,10 +128,12 @@ async def trim_forever(
     keep_seconds: float,
     expected_groups: Collection[str] = (),
     every_seconds: float = DEFAULT_EVERY_SECONDS,
+    address: RedisAddress | None = None,
 ) -> None:
     """Trim each stream behind its slowest group every ``every_seconds``, until cancelled.
 
-    Connects as ``REHAB_RETENTION_REDIS_URL`` when it is set, else trims through ``redis``.
+    Connects as ``REHAB_RETENTION_REDIS_URL`` when it is set, else trims through ``redis``; to the Redis
+    ``address`` says (the service's: one server, a Sentinel group or a Cluster) with that URL's user.
     Every group the loop has once seen on a stream stays expected: while one is missing (deleted,
     Redis restarted empty) nothing is trimmed, since its re-created group must read from the start.
     """
@@ -135,7 +141,7 @@ async def trim_forever(
     if not url:
         await _trim_with(redis, streams, keep_seconds, expected_groups, every_seconds)
         return
-    own = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+    own = redis_client(replace(address, url=url) if address is not None else RedisAddress(url))
     try:
         await _trim_with(own, streams, keep_seconds, expected_groups, every_seconds)
     finally:
