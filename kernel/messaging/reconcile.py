@@ -103,7 +103,7 @@ async def _reconcile_stream(consumer: EventConsumer, redis: Redis, stream: str) 
                 status = "another group's retry"  # passed by on purpose (rehab dlq retry)
             if status == "unknown":
                 letters = letters if letters is not None else await _dead_lettered(consumer, redis, stream)
-                status = "dead-lettered" if entry_id in letters else "taken"
+                status = "dead-lettered" if entry_id in letters or event_id in letters else "taken"
             if status == "taken":
                 if not await _recover(consumer, redis, stream, entry_id, fields):
                     return await _keep(consumer, stream, start, last, recovered)
@@ -146,7 +146,9 @@ def _accounted_for(consumer: EventConsumer, event_ids: list[str]) -> set[str]:
 
 
 async def _dead_lettered(consumer: EventConsumer, redis: Redis, stream: str) -> set[str]:
-    """Entry ids of ``stream`` this service dead-lettered (read once per check, only when needed)."""
+    """Entry ids of ``stream`` this service dead-lettered, and their event ids (read once per check, only
+    when needed). The event ids account for an entry `rehab dlq retry` published again: its dead letter
+    was deleted with the retry, and the copy, dead-lettered again, stands for it."""
     ids: set[str] = set()
     start = "-"
     while True:
@@ -154,6 +156,8 @@ async def _dead_lettered(consumer: EventConsumer, redis: Redis, stream: str) -> 
         for letter in (DeadLetter.from_entry(entry_id, fields) for entry_id, fields in page):
             if letter.source_stream == stream:
                 ids.add(letter.source_entry_id)
+                if letter.event_id:
+                    ids.add(letter.event_id)
         if len(page) < PAGE:
             return ids
         start = "(" + as_text(page[-1][0])

@@ -147,3 +147,26 @@ def test_a_dead_letter_of_an_entry_that_was_not_utf8_is_not_published_again_with
 
     assert redis_client.xlen(STREAM) == 1  # nothing published
     assert [kept.id for kept in letters(redis_client, "assessment")] == [letter.id]
+
+
+def test_a_retried_event_dead_lettered_again_is_not_taken_for_an_entry_another_client_took(
+    sqlite_store: EventStore, redis_url: str, redis_client: redis.Redis
+) -> None:
+    """Retried before reconciliation passed the original: its dead letter is gone with the retry, and the
+    copy's stands for it (seen on a deployment: settlement's 3 dead letters became 6)."""
+    consumer = consumer_of(sqlite_store, "assessment", SwitchableHandler())
+    [envelope] = surveys_of_one_person(sqlite_store, 1)
+    add(redis_client, STREAM, envelope.to_wire())
+
+    def dead_lettered_then_retried_and_dead_lettered_again() -> None:
+        wait_for(lambda: len(letters(redis_client, "assessment")) == 1)
+        retry(redis_client, "assessment", letters(redis_client, "assessment")[0].id)
+        wait_for(
+            lambda: caught_up(redis_client, "assessment") and len(letters(redis_client, "assessment")) == 1
+        )
+
+    run_consumers_while([consumer], redis_url, dead_lettered_then_retried_and_dead_lettered_again)
+
+    assert with_redis(redis_url, consumer.reconcile_once) == 0
+    [letter] = letters(redis_client, "assessment")
+    assert letter.fields[RETRY_FOR] == "assessment"  # the copy's dead letter, the only one
