@@ -6,7 +6,7 @@ item leave one application holding it; of forms racing with one 序号 one is re
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from pathlib import Path
 from uuid import UUID, uuid4
@@ -84,7 +84,7 @@ def awaiting_decision(store: EventStore, count: int, street: str = "鸳鸯") -> 
     return found
 
 
-def all_at_once(calls: list[Callable[[], object]]) -> list[object]:
+def all_at_once(calls: Sequence[Callable[[], object]]) -> list[object]:
     """Each call on its own thread (and so its own transaction), all released together; what each returned
     or raised, in order."""
     start = threading.Barrier(len(calls))
