@@ -17,3 +17,8 @@ def business_date(moment: datetime) -> date:
 
 def today() -> date:
     return datetime.now(CHINA_STANDARD_TIME).date()
+
+
+def cn_date(day: date) -> str:
+    """2024年11月2日: a date in a message a clerk reads, written as the console writes every date."""
+    return f"{day.year}年{day.month}月{day.day}日"

@@ -14,6 +14,7 @@ from datetime import date
 from enum import StrEnum
 from uuid import UUID
 
+from kernel.domain.clock import cn_date
 from kernel.domain.ids import new_aggregate_id
 from kernel.domain.rejections import CommandRejected, StateConflict
 from services.approval.catalogue import (
@@ -314,7 +315,8 @@ class Application:
         if status is Status.RETURNED:
             returned = next(review for review in self.reviews.values() if not review.endorsed)
             raise StateConflict(
-                f"申请已于 {returned.reviewed_on} 被{LEVEL_NAMES[returned.level]}退回（{returned.opinion}）："
+                f"申请已于 {cn_date(returned.reviewed_on)} 被{LEVEL_NAMES[returned.level]}退回"
+                f"（{returned.opinion}）："
                 "需重新申请",
                 field="application_id",
                 code="approval.application.returned",
@@ -338,7 +340,7 @@ class Application:
         if level in self.reviews:
             done = self.reviews[level]
             raise StateConflict(
-                f"{LEVEL_NAMES[level]}已于 {done.reviewed_on} 审核过此申请",
+                f"{LEVEL_NAMES[level]}已于 {cn_date(done.reviewed_on)} 审核过此申请",
                 field="level",
                 code="approval.level.already_reviewed",
             )

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from uuid import UUID
 
+from kernel.domain.clock import cn_date
 from kernel.domain.rejections import CommandRejected, StateConflict
 from services.approval.catalogue import (
     CATARACT_SURGERY,
@@ -40,13 +41,13 @@ def check_form(submission: Submission, context: SubmissionContext) -> None:
     check_categories(submission, context.referrals)
     if submission.submitted_on.year != submission.application_year:
         raise CommandRejected(
-            f"申请日期 {submission.submitted_on} 不在申请年度 {submission.application_year} 内",
+            f"申请日期 {cn_date(submission.submitted_on)} 不在申请年度 {submission.application_year} 内",
             field="submitted_on",
             code="approval.submitted_on.outside_year",
         )
     if submission.submitted_on > context.today:
         raise CommandRejected(
-            f"申请日期 {submission.submitted_on} 晚于今天",
+            f"申请日期 {cn_date(submission.submitted_on)} 晚于今天",
             field="submitted_on",
             code="approval.submitted_on.future",
         )

@@ -12,6 +12,7 @@ from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
+from kernel.domain.clock import cn_date
 from kernel.domain.rejections import CommandRejected, StateConflict
 from services.approval.catalogue import (
     COMMUNITY,
@@ -53,12 +54,12 @@ def check_block(level: str, signatories: Signatories) -> None:
 def check_day(day: date, field: str, *, not_before: date, today: date) -> None:
     if day < not_before:
         raise CommandRejected(
-            f"日期 {day} 早于此申请上一步的日期 {not_before}",
+            f"日期 {cn_date(day)} 早于此申请上一步的日期 {cn_date(not_before)}",
             field=field,
             code=f"approval.{field}.before_previous_step",
         )
     if day > today:
-        raise CommandRejected(f"日期 {day} 晚于今天", field=field, code=f"approval.{field}.future")
+        raise CommandRejected(f"日期 {cn_date(day)} 晚于今天", field=field, code=f"approval.{field}.future")
 
 
 def check_every_item_decided_once(
@@ -224,7 +225,7 @@ def check_institution_change(
         raise CommandRejected("变更服务机构须写明理由", field="reason", code="approval.reason.required")
     if change.decided_on.year != year:
         raise CommandRejected(
-            f"变更日期 {change.decided_on} 不在 {year} 年内：服务机构按年度确定",
+            f"变更日期 {cn_date(change.decided_on)} 不在 {year} 年内：服务机构按年度确定",
             field="decided_on",
             code="approval.decided_on.outside_year",
         )

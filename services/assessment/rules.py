@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
+from kernel.domain.clock import cn_date
 from kernel.domain.rejections import CommandRejected, StateConflict
 from services.assessment.labels import items_text
 
@@ -60,11 +61,13 @@ def surveyed_with_needs(survey: SurveyedNeeds | None, request: AssessmentRequest
 def check_assessment_date(assessed_on: date, survey: SurveyedNeeds, today: date) -> None:
     if assessed_on > today:
         raise CommandRejected(
-            f"评估日期 {assessed_on} 晚于今天", field="assessed_on", code="assessment.assessed_on.future"
+            f"评估日期 {cn_date(assessed_on)} 晚于今天",
+            field="assessed_on",
+            code="assessment.assessed_on.future",
         )
     if assessed_on < survey.surveyed_on:
         raise CommandRejected(
-            f"评估日期 {assessed_on} 早于需求调查日期 {survey.surveyed_on}",
+            f"评估日期 {cn_date(assessed_on)} 早于需求调查日期 {cn_date(survey.surveyed_on)}",
             field="assessed_on",
             code="assessment.assessed_on.before_survey",
         )
@@ -148,11 +151,11 @@ def check_referral_items(items: tuple[str, ...], record: AssessmentCompleted) ->
 def check_referral_date(issued_on: date, record: AssessmentCompleted, today: date) -> None:
     if issued_on > today:
         raise CommandRejected(
-            f"转介日期 {issued_on} 晚于今天", field="issued_on", code="assessment.issued_on.future"
+            f"转介日期 {cn_date(issued_on)} 晚于今天", field="issued_on", code="assessment.issued_on.future"
         )
     if issued_on < record.assessed_on:
         raise CommandRejected(
-            f"转介日期 {issued_on} 早于评估日期 {record.assessed_on}",
+            f"转介日期 {cn_date(issued_on)} 早于评估日期 {cn_date(record.assessed_on)}",
             field="issued_on",
             code="assessment.issued_on.before_assessment",
         )

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
+from kernel.domain.clock import cn_date
 from kernel.domain.ids import new_aggregate_id
 from kernel.domain.institutions import InstitutionMove, institution_in_charge
 from kernel.domain.rejections import CommandRejected, StateConflict
@@ -132,7 +133,7 @@ class ServiceRecord:
 def _check_record_itself(form: ServiceForm, today: date) -> None:
     if form.period_end < form.period_start:
         raise CommandRejected(
-            f"服务周期的结束日期 {form.period_end} 早于开始日期 {form.period_start}",
+            f"服务周期的结束日期 {cn_date(form.period_end)} 早于开始日期 {cn_date(form.period_start)}",
             field="period_end",
             code="delivery.period_end.before_start",
         )
@@ -146,13 +147,16 @@ def _check_record_itself(form: ServiceForm, today: date) -> None:
         raise CommandRejected("缺少签字日期", field="signed_on", code="delivery.signed_on.required")
     if form.signed_on < form.period_end:
         raise CommandRejected(
-            f"签字日期 {form.signed_on} 早于服务周期结束日期 {form.period_end}：签字确认的是已接受的服务",
+            f"签字日期 {cn_date(form.signed_on)} 早于服务周期结束日期 {cn_date(form.period_end)}："
+            "签字确认的是已接受的服务",
             field="signed_on",
             code="delivery.signed_on.before_period_end",
         )
     if form.signed_on > today:
         raise CommandRejected(
-            f"签字日期 {form.signed_on} 晚于今天", field="signed_on", code="delivery.signed_on.future"
+            f"签字日期 {cn_date(form.signed_on)} 晚于今天",
+            field="signed_on",
+            code="delivery.signed_on.future",
         )
     if form.insurance_paid_fen > form.charge_fen:
         raise CommandRejected(
@@ -216,7 +220,7 @@ def _check_institution(form: ServiceForm, entitlement: Entitlement) -> None:
     for change in entitlement.institution_changes:
         if form.period_start < change.effective_on <= form.period_end:
             raise StateConflict(
-                f"区残联办已于 {change.effective_on} 将{items_text([form.item])}"
+                f"区残联办已于 {cn_date(change.effective_on)} 将{items_text([form.item])}"
                 f"从 {change.from_institution_id} 变更至 {change.to_institution_id}，在此服务周期之内："
                 "请各机构分别记录各自的部分",
                 field="period_end",
@@ -232,12 +236,12 @@ def _check_institution(form: ServiceForm, entitlement: Entitlement) -> None:
             field="institution_id",
             code="delivery.institution_id.not_on_approval",
         )
-    history = "; ".join(
-        f"{change.from_institution_id} -> {change.to_institution_id} from {change.effective_on}"
+    history = "；".join(
+        f"{cn_date(change.effective_on)}起从 {change.from_institution_id} 变更至 {change.to_institution_id}"
         for change in entitlement.institution_changes
     )
     raise StateConflict(
-        f"自 {form.period_start} 起的{items_text([form.item])}定在 {fixed}"
+        f"自 {cn_date(form.period_start)} 起的{items_text([form.item])}定在 {fixed}"
         f"（批准的机构 {entitlement.institution_id}，区残联办的变更：{history}）",
         field="institution_id",
         code="delivery.institution_id.not_on_approval",
@@ -250,13 +254,14 @@ def _check_period(form: ServiceForm, entitlement: Entitlement) -> None:
         day: date = getattr(form, field)
         if day.year != year:
             raise CommandRejected(
-                f"日期 {day} 不在此申请的年度 {year} 内",
+                f"日期 {cn_date(day)} 不在此申请的年度 {year} 内",
                 field=field,
                 code=f"delivery.{field}.outside_year",
             )
     if form.period_start < entitlement.approved_on:
         raise CommandRejected(
-            f"服务周期开始于 {form.period_start}，早于区残联办批准日期 {entitlement.approved_on}",
+            f"服务周期开始于 {cn_date(form.period_start)}，"
+            f"早于区残联办批准日期 {cn_date(entitlement.approved_on)}",
             field="period_start",
             code="delivery.period_start.before_approval",
         )
@@ -268,8 +273,8 @@ def _check_no_overlap(form: ServiceForm, earlier: Sequence[ServiceDelivered]) ->
         same_service = other.item == form.item and other.institution_id == form.institution_id
         if same_service and other.period_start <= form.period_end and form.period_start <= other.period_end:
             raise StateConflict(
-                f"服务记录 {event.delivery_id} 已记录{items_text([form.item])} {other.period_start} 至 "
-                f"{other.period_end}：同一周期只记录一次",
+                f"服务记录 {event.delivery_id} 已记录{items_text([form.item])} "
+                f"{cn_date(other.period_start)} 至 {cn_date(other.period_end)}：同一周期只记录一次",
                 field="period_start",
                 code="delivery.period_start.overlaps",
             )

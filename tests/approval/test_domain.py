@@ -273,6 +273,7 @@ def test_a_form_signed_outside_its_year_is_refused() -> None:
     with pytest.raises(CommandRejected) as error:
         Application.submit(form(submitted_on=date(2023, 12, 30)), context())
     assert error.value.field == "submitted_on"
+    assert error.value.message == "申请日期 2023年12月30日 不在申请年度 2024 内"
 
 
 def test_an_institution_not_designated_for_the_item_is_refused() -> None:
@@ -389,7 +390,7 @@ def test_a_review_comes_after_the_attachments_were_handed_in() -> None:
         *history,
         *Application(history).add_attachments(frozenset({"service_handbook"}), date(2024, 10, 29), TODAY),
     ]
-    with pytest.raises(CommandRejected, match="早于此申请上一步的日期"):
+    with pytest.raises(CommandRejected, match="日期 2024年10月28日 早于此申请上一步的日期 2024年10月29日"):
         reviewed(history, reviewed_on=date(2024, 10, 28))
 
 
@@ -414,7 +415,7 @@ def test_the_street_cannot_review_before_the_community() -> None:
 
 
 def test_a_level_reviews_only_once() -> None:
-    with pytest.raises(StateConflict, match="审核过此申请"):
+    with pytest.raises(StateConflict, match="社区居委会已于 2024年10月28日 审核过此申请"):
         reviewed(reviewed(submitted()), signatories=Signatories("另一人", "又一人"))
 
 
@@ -451,7 +452,7 @@ def test_the_district_office_cannot_reuse_a_reviewer_of_the_street() -> None:
 def test_a_review_that_does_not_endorse_returns_the_application_and_ends_it() -> None:
     returned = reviewed(submitted(), endorsed=False, opinion="非本社区居民")
     assert Application(returned).status is Status.RETURNED
-    with pytest.raises(StateConflict, match="2024-10-28 被社区居委会退回（非本社区居民）"):
+    with pytest.raises(StateConflict, match="申请已于 2024年10月28日 被社区居委会退回（非本社区居民）"):
         reviewed(returned, "street")
     with pytest.raises(StateConflict, match="退回"):
         approve(returned)
@@ -464,12 +465,12 @@ def test_a_review_dated_before_the_submission_is_refused() -> None:
 
 
 def test_a_review_dated_in_the_future_is_refused() -> None:
-    with pytest.raises(CommandRejected, match="晚于今天"):
+    with pytest.raises(CommandRejected, match="日期 2024年10月28日 晚于今天"):
         reviewed(submitted(), today=date(2024, 10, 27))
 
 
 def test_the_street_review_is_not_dated_before_the_community_review() -> None:
-    with pytest.raises(CommandRejected, match="早于此申请上一步的日期"):
+    with pytest.raises(CommandRejected, match="日期 2024年10月26日 早于此申请上一步的日期 2024年10月28日"):
         reviewed(reviewed(submitted()), "street", reviewed_on=date(2024, 10, 26))
 
 

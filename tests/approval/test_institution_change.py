@@ -150,7 +150,7 @@ def test_a_change_before_the_approval_or_in_the_future_or_another_year_is_refuse
     history = endorsed_history()
     history += approve(history)
     later_today = Application(history).change_institution
-    with pytest.raises(CommandRejected, match="不在 2024 年内") as caught:
+    with pytest.raises(CommandRejected, match="变更日期 2025年1月2日 不在 2024 年内") as caught:
         later_today(
             change(decided_on=date(2025, 1, 2)), designated=DESIGNATED_WITH_AIER, today=date(2025, 2, 1)
         )

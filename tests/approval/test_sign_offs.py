@@ -171,7 +171,7 @@ def test_a_proposal_left_unconfirmed_for_a_week_lapses_and_the_block_may_be_prop
         with pytest.raises(StateConflict) as refused:
             refuse()
         assert (refused.value.code, refused.value.field) == ("approval.sign_off.lapsed", "proposal_id")
-        assert "2024-10-28" in refused.value.message and "失效" in refused.value.message
+        assert "于 2024年10月28日 提出" in refused.value.message and "失效" in refused.value.message
     [again] = lapsed.propose("street", STREET_BLOCK, "{}", signer="郑主任", roles=RESPONSIBLE, at=week_later)
     assert isinstance(again, SignOffProposed) and again.round == 2
 

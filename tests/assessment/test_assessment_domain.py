@@ -60,11 +60,16 @@ def test_a_person_surveyed_without_needs_is_a_conflict() -> None:
 
 
 def test_an_assessment_in_the_future_is_refused() -> None:
-    assert rejected(assessed_on=date(2024, 11, 2)).field == "assessed_on"
+    error = rejected(assessed_on=date(2024, 11, 2))
+    assert (error.field, error.message) == ("assessed_on", "评估日期 2024年11月2日 晚于今天")
 
 
 def test_an_assessment_before_the_survey_is_refused() -> None:
-    assert rejected(assessed_on=date(2024, 10, 14)).field == "assessed_on"
+    error = rejected(assessed_on=date(2024, 10, 14))
+    assert (error.field, error.message) == (
+        "assessed_on",
+        "评估日期 2024年10月14日 早于需求调查日期 2024年10月15日",
+    )
 
 
 def test_a_person_who_cannot_travel_is_not_assessed_at_the_institution() -> None:

@@ -125,11 +125,16 @@ def test_a_referral_names_at_least_one_item() -> None:
 
 
 def test_a_referral_before_the_assessment_is_refused() -> None:
-    assert rejected(assessed(), issued_on=date(2024, 10, 21)).field == "issued_on"
+    error = rejected(assessed(), issued_on=date(2024, 10, 21))
+    assert (error.field, error.message) == (
+        "issued_on",
+        "转介日期 2024年10月21日 早于评估日期 2024年10月22日",
+    )
 
 
 def test_a_referral_in_the_future_is_refused() -> None:
-    assert rejected(assessed(), issued_on=date(2024, 11, 2)).field == "issued_on"
+    error = rejected(assessed(), issued_on=date(2024, 11, 2))
+    assert (error.field, error.message) == ("issued_on", "转介日期 2024年11月2日 晚于今天")
 
 
 def test_a_referral_contradicting_no_referral_needed_is_a_conflict() -> None:

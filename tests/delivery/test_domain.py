@@ -87,16 +87,19 @@ def test_an_unsigned_record_is_refused() -> None:
 def test_a_signature_before_the_period_ended_is_refused() -> None:
     error = refused(CommandRejected, form(signed_on=date(2024, 12, 19)))
     assert error.field == "signed_on"
+    assert error.message.startswith("签字日期 2024年12月19日 早于服务周期结束日期 2024年12月20日：")
     assert "签字确认的是已接受的服务" in error.message
 
 
 def test_a_signature_dated_in_the_future_is_refused() -> None:
-    assert "晚于今天" in refused(CommandRejected, form(), context(today=date(2024, 12, 19))).message
+    error = refused(CommandRejected, form(), context(today=date(2024, 12, 19)))
+    assert error.message == "签字日期 2024年12月20日 晚于今天"
 
 
 def test_a_period_ending_before_it_starts_is_refused() -> None:
     error = refused(CommandRejected, form(period_start=date(2024, 12, 21)))
     assert error.field == "period_end"
+    assert error.message == "服务周期的结束日期 2024年12月20日 早于开始日期 2024年12月21日"
 
 
 def test_insurance_cannot_pay_more_than_the_charge() -> None:
@@ -164,7 +167,7 @@ def test_the_service_period_lies_in_the_application_year(changes: dict[str, Any]
 def test_a_service_that_started_before_the_approval_is_refused() -> None:
     error = refused(CommandRejected, form(period_start=date(2024, 10, 30)))
     assert error.field == "period_start"
-    assert "早于区残联办批准日期" in error.message
+    assert error.message == "服务周期开始于 2024年10月30日，早于区残联办批准日期 2024年11月1日"
 
 
 def test_a_period_already_recorded_is_not_recorded_twice() -> None:
@@ -174,6 +177,7 @@ def test_a_period_already_recorded_is_not_recorded_twice() -> None:
     overlapping = form(period_start=date(2024, 11, 30))
     error = refused(StateConflict, overlapping, context(earlier=(earlier,)))
     assert str(earlier.delivery_id) in error.message
+    assert "2024年11月4日 至 2024年11月30日：同一周期只记录一次" in error.message
 
 
 def test_the_following_period_is_a_new_record() -> None:

@@ -46,9 +46,10 @@ def test_the_old_institution_still_records_a_period_that_ended_before_the_change
 
 def test_the_old_institution_is_refused_for_a_period_after_the_change() -> None:
     filled = form(period_start=date(2024, 11, 20))
-    with pytest.raises(StateConflict, match="定在 cq-aier-eye") as caught:
+    with pytest.raises(StateConflict, match=r"自 2024年11月20日 起的.*定在 cq-aier-eye") as caught:
         ServiceRecord.record(filled, context(MOVED))
     assert caught.value.field == "institution_id"
+    assert "区残联办的变更：2024年11月15日起从 cqmu-second 变更至 cq-aier-eye" in caught.value.message
 
 
 def test_the_new_institution_is_refused_for_a_period_before_the_change() -> None:
@@ -59,7 +60,7 @@ def test_the_new_institution_is_refused_for_a_period_before_the_change() -> None
 
 
 def test_a_period_spanning_the_change_is_refused_so_each_institution_records_its_own_part() -> None:
-    with pytest.raises(StateConflict, match="在此服务周期之内"):
+    with pytest.raises(StateConflict, match=r"区残联办已于 2024年11月15日 将.*在此服务周期之内"):
         ServiceRecord.record(form(), context(MOVED))
 
 

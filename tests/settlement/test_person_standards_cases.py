@@ -135,7 +135,8 @@ def test_the_diagnosis_pays_300_yuan_once_and_never_again_for_the_same_child():
     )
     assert paid == [(f"service_institution:{CENTRE}", 30_000)]
     code, reason = waiting(book)["d2"]
-    assert code == "paid_once" and reason.startswith("「疑似残疾儿童诊断补贴」是一次性补贴")
+    assert code == "paid_once"
+    assert reason.startswith("「疑似残疾儿童诊断补贴」是一次性补贴，已按 2024年3月31日 签字的服务记录")
 
 
 # 002 三(一)3: 「对精神残疾人开展600-1200元/年/人服药救助」: 区残联办 decides the amount within the range.

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
-from kernel.domain.clock import business_date
+from kernel.domain.clock import business_date, cn_date
 from kernel.domain.rejections import CommandRejected, NotFound, StateConflict
 from services.approval.events import Signatories
 from services.approval.labels import ROLE_NAMES
@@ -257,7 +257,7 @@ def _require_open(proposal: Proposal) -> None:
     if proposal.lapsed:
         proposed = proposal.proposed
         raise StateConflict(
-            f"此签字由{proposed.signer}于 {business_date(proposed.at).isoformat()} 提出，"
+            f"此签字由{proposed.signer}于 {cn_date(business_date(proposed.at))} 提出，"
             f"{PROPOSAL_LIFETIME.days} 天内未全部确认，已失效；须重新提出",
             field="proposal_id",
             code="approval.sign_off.lapsed",

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from types import MappingProxyType
 
+from kernel.domain.clock import cn_date
 from kernel.domain.institutions import InstitutionMove, institution_in_charge
 from kernel.reference.jurisdiction import DEFAULT_REFERENCE
 from services.settlement.book.adjustments import adjustments, signed_amount
@@ -374,7 +375,7 @@ class SettlementBook:
             return False
         paid = self._subsidies.records[holder]
         text = (
-            f"「{item_name(service.item)}」是一次性补贴，已按 {paid.signed_on} 签字的服务记录"
+            f"「{item_name(service.item)}」是一次性补贴，已按 {cn_date(paid.signed_on)} 签字的服务记录"
             f"（{named(self._institutions, paid.institution)}）支付，不再支付"
         )
         self._note(service.delivery, Reason("paid_once", text), *match.sources, person=service.person)
