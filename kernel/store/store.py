@@ -126,8 +126,14 @@ class NotRecorded(CommandRejected):
         super().__init__("命令未能保存（事务未提交），请重新提交", code="store.not_recorded")
 
 
+UNREACHABLE_REASON = (
+    "数据库暂时无法连接，本次请求未完成；请稍后重新提交（命令带同一 Idempotency-Key 重试不会重复记录）"
+)
+
+
 class StoreUnavailable(CommandRejected):
-    """The service's database cannot be reached (down, restarting, the network): HTTP 503.
+    """The service's database cannot be reached (down, restarting, the network) or written (a standby,
+    read-only: ``reason`` says so): HTTP 503.
 
     A command meanwhile may not have been recorded; the client sends it again with its Idempotency-Key,
     which makes the retry of one that was recorded after all answer as the first time.
@@ -135,12 +141,8 @@ class StoreUnavailable(CommandRejected):
 
     status_code = 503
 
-    def __init__(self) -> None:
-        super().__init__(
-            "数据库暂时无法连接，本次请求未完成；请稍后重新提交"
-            "（命令带同一 Idempotency-Key 重试不会重复记录）",
-            code="store.unavailable",
-        )
+    def __init__(self, reason: str = UNREACHABLE_REASON) -> None:
+        super().__init__(reason, code="store.unavailable")
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,10 @@ NOT_MIGRATED_STATES = ("42P01", "42703")
 SQLITE_UNAVAILABLE = ("locked", "busy", "disk", "full", "unable to open", "readonly")
 """What SQLite says when its file cannot be used now (its error class is the same as a missing table's);
 ``readonly``: the file, its folder or its journal cannot be written (SQLITE_READONLY)."""
+READ_ONLY_REASON = (
+    "数据库当前只读（主备切换中，或被设为只读），本次请求未完成；请稍后重新提交"
+    "（命令带同一 Idempotency-Key 重试不会重复记录）"
+)
 SQLITE_NOT_MIGRATED = ("no such table", "no such column", "has no column named")
 
 
@@ -68,6 +72,16 @@ def is_unavailable(error: BaseException) -> bool:
     return str(state)[:2] in UNAVAILABLE_STATES or state == READ_ONLY_STATE
 
 
+def is_read_only(error: BaseException) -> bool:
+    """True when the database refused a write because it accepts none now (a standby, read-only)."""
+    if not isinstance(error, StatementError):
+        return False
+    cause = error.orig
+    if isinstance(cause, sqlite3.Error):
+        return "readonly" in str(cause).lower()
+    return getattr(cause, "sqlstate", None) == READ_ONLY_STATE
+
+
 def is_not_migrated(error: BaseException) -> bool:
     """True when the statement failed on a table or column the store lacks: its schema is behind the code."""
     if not isinstance(error, StatementError):
@@ -84,6 +98,8 @@ def store_refusal(error: BaseException) -> CommandRejected | None:
     cannot serve as ``StoreUnavailable``, one whose schema is behind as ``SchemaNotMigrated``."""
     if isinstance(error, CommandRejected) and error.status_code == 503:
         return error
+    if is_read_only(error):
+        return StoreUnavailable(READ_ONLY_REASON)
     if is_unavailable(error):
         return StoreUnavailable()
     if is_not_migrated(error):

@@ -98,7 +98,9 @@ def test_a_command_on_a_read_only_postgresql_is_answered_503(postgres_store: Eve
     with TestClient(app_querying(engine, "DELETE FROM outbox")) as client:
         answer = client.get("/persons")
 
-    assert problem_of(answer, 503)["code"] == "store.unavailable"
+    problem = problem_of(answer, 503)
+    assert problem["code"] == "store.unavailable"
+    assert problem["detail"].startswith("数据库当前只读")
 
 
 def test_events_arriving_while_postgresql_is_read_only_wait_for_it_and_are_applied_once_after(
@@ -139,7 +141,9 @@ def test_a_command_on_a_sqlite_file_opened_read_only_is_answered_503(tmp_path: P
 
     assert "readonly" in str(error.orig)
     assert is_infrastructure_failure(error)
-    assert problem_of(answer, 503)["code"] == "store.unavailable"
+    problem = problem_of(answer, 503)
+    assert problem["code"] == "store.unavailable"
+    assert problem["detail"].startswith("数据库当前只读")
 
 
 def test_health_is_not_ready_while_postgresql_is_read_only(empty_postgres_url: str, redis_url: str) -> None:
