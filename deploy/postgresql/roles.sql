@@ -28,6 +28,16 @@ ALTER ROLE delivery PASSWORD :'delivery_password';
 ALTER ROLE settlement PASSWORD :'settlement_password';
 ALTER ROLE console PASSWORD :'console_password';
 
+-- A process stopped inside a transaction (SIGSTOP, a paused VM, a debugger) must not hold its locks for
+-- ever: the server ends a transaction of these roles left idle 30 s, freeing its row locks and the
+-- outbox's advisory lock, so the other instances publish and the requests waiting on those rows go on
+-- (a frozen survey instance stopped every instance's publishing until SIGCONT). Nothing of the services
+-- idles that long inside a transaction; settlement's ledger writes are bounded tighter (10 s, ADR 0020).
+-- Takes effect for new sessions.
+SELECT format('ALTER ROLE %I SET idle_in_transaction_session_timeout = %L', role, '30s')
+FROM unnest(ARRAY['survey', 'assessment', 'approval', 'delivery', 'settlement', 'console']) AS role
+\gexec
+
 -- Each database owned by its role: the service's Alembic migrations create and alter its tables at
 -- start-up (docs/adr/0018-schema-migrations.md) and take pg_advisory_xact_lock, which needs no grant.
 SELECT format('CREATE DATABASE %I OWNER %I ENCODING %L TEMPLATE template0', name, name, 'UTF8')

@@ -20,14 +20,20 @@ from redis.exceptions import (
     ResponseError,
     TryAgainError,
 )
+from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from kernel.messaging.dead_letters import as_text
 from kernel.messaging.relay import OutboxRelay, RelayHealth
 from kernel.store.store import EventStore
+from kernel.store.tables import outbox_table
 
 RELAY_FAILING_SECONDS = 10.0
 """How long the relay may fail without one successful pass before the service is not ready."""
+OUTBOX_STALLED_SECONDS = 60.0
+"""How long the outbox's lowest unpublished event may stay unpublished before the service is not ready:
+past the 30 s after which PostgreSQL ends a frozen instance's transaction holding the outbox
+(deploy/postgresql/roles.sql), releasing it to another instance's relay."""
 
 CLUSTER_REFUSALS = (AskError, ClusterError, TryAgainError, ClusterCrossSlotError)
 """What a Redis Cluster answers a client that does not speak cluster (MOVED and ASK are AskErrors)."""
@@ -39,6 +45,7 @@ REDIS_UNSAFE = "redis.unsafe"
 REDIS_UNREACHABLE = "redis.unreachable"
 REDIS_CLUSTER = "redis.cluster"
 RELAY_FAILING = "relay.failing"
+OUTBOX_STALLED = "outbox.stalled"
 
 
 Problem = tuple[str, str]
@@ -78,6 +85,9 @@ async def readiness(
         problems.append(found)
     if relay is not None and (found := relay_problem(relay.health)) is not None:
         problems.append(found)
+    reachable = not any(code == STORE_UNREACHABLE for code, _reason in problems)
+    if relay is not None and reachable and (found := await outbox_problem(store, relay.health)) is not None:
+        problems.append(found)
     return problems
 
 
@@ -106,6 +116,34 @@ def relay_problem(health: RelayHealth, bound_seconds: float = RELAY_FAILING_SECO
     if failing <= bound_seconds:
         return None
     return RELAY_FAILING, f"事件发布已连续失败 {failing:.0f} 秒（{health.last_error}）"
+
+
+async def outbox_problem(
+    store: EventStore, health: RelayHealth, bound_seconds: float | None = None
+) -> Problem | None:
+    """(code, reason) when the outbox's lowest unpublished event has not moved for ``bound_seconds``
+    (``OUTBOX_STALLED_SECONDS``): nobody publishes, e.g. another instance froze holding the outbox, while
+    this instance's passes, finding it held, claim nothing and count as successes."""
+    bound = OUTBOX_STALLED_SECONDS if bound_seconds is None else bound_seconds
+    try:
+        position = await asyncio.to_thread(_lowest_unpublished, store)
+    except SQLAlchemyError:  # a store not migrated yet: said by schema.behind
+        return None
+    waiting = health.unpublished_for(position)
+    if waiting <= bound:
+        return None
+    return (
+        OUTBOX_STALLED,
+        f"发件箱最早的未发布事件已 {waiting:.0f} 秒未发布：本实例无法认领发件箱"
+        f"（另一实例持有它后停止响应？）或发布停滞；命令照常受理，恢复后发布",
+    )
+
+
+def _lowest_unpublished(store: EventStore) -> int | None:
+    query = select(func.min(outbox_table.c.position)).where(outbox_table.c.published_at.is_(None))
+    with store.reading() as unit:
+        position = unit.session.scalar(query)
+    return None if position is None else int(position)
 
 
 async def consumer_lag(redis: Redis, streams: Sequence[str], group: str) -> dict[str, int]:

@@ -60,6 +60,21 @@ class RelayHealth:
         """Seconds the relay has been failing without a successful pass in between (0: it is not)."""
         return 0.0 if self.failing_since is None else time.monotonic() - self.failing_since
 
+    lowest_unpublished: tuple[int, float] | None = None
+    """The outbox's lowest unpublished position at the last look (``/health``), and when it was first seen."""
+
+    def unpublished_for(self, position: int | None, now: float | None = None) -> float:
+        """Seconds the outbox's lowest unpublished event has stayed ``position`` (None: nothing unpublished),
+        whichever instance's relay should publish it: passes that claim nothing because another instance
+        holds the outbox "succeed", so only this tells that nobody publishes (0: it moved, or none)."""
+        now = time.monotonic() if now is None else now
+        if position is None:
+            self.lowest_unpublished = None
+            return 0.0
+        if self.lowest_unpublished is None or self.lowest_unpublished[0] != position:
+            self.lowest_unpublished = (position, now)
+        return now - self.lowest_unpublished[1]
+
 
 def entry_key(entry_id: str) -> EntryKey:
     milliseconds, _, sequence = entry_id.partition("-")
