@@ -15,7 +15,6 @@ from kernel.reference.communities import Communities
 from rehab.cli_failures import ExitCode
 from services.settlement.deployment import deployment_jurisdiction
 from services.settlement.documents.annual_summary import Signatures, refuse_unknown_community
-from services.settlement.documents.register import YearSurvey
 from tests.cli.runner import rehab
 from tests.problem_json import field_error_of
 from tests.settlement.test_settlement_documents import client, database_url, engine, register
@@ -81,10 +80,19 @@ def test_a_listed_community_nobody_was_surveyed_in_is_an_empty_form_not_a_refusa
     listed = deployment_jurisdiction().model_copy(
         update={"communities": Communities(areas={"鸳鸯": ("金渝社区", "星光社区")})}
     )
-    surveys = {"p1": YearSurvey("p1", "鸳鸯", "金渝社区", True, date(2024, 10, 15))}
-    refuse_unknown_community(surveys, 2024, "鸳鸯", "星光社区", listed)  # nobody surveyed: no refusal
+    refuse_unknown_community([], "鸳鸯", "星光社区", listed)  # nobody recorded there: no refusal
     with pytest.raises(CommandRejected, match="不存在 不是鸳鸯的社区，可选：星光社区、金渝社区"):
-        refuse_unknown_community(surveys, 2024, "鸳鸯", "不存在", listed)
+        refuse_unknown_community([], "鸳鸯", "不存在", listed)
+
+
+def test_a_community_with_persons_registered_in_another_year_has_its_form_this_year(
+    client: TestClient,
+) -> None:
+    register(
+        client, name="往年", community="星光社区", id_number="500112198001051238", has_needs=True, year=2023
+    )
+    answer = client.get(SUMMARY, params={"year": 2024, "street": "鸳鸯", "community": "星光社区"})
+    assert answer.status_code == 200
 
 
 def test_the_cli_refuses_the_same_texts_and_dates_naming_the_option(

@@ -9,7 +9,7 @@ Due by 20 December each year (每年 12 月 20 日前由街道汇总后上报).
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -33,7 +33,6 @@ from services.settlement.documents.register import (
     PersonDetails,
     ServiceReceived,
     YearRegister,
-    YearSurvey,
     year_register,
 )
 from services.settlement.ledger.archive import archive
@@ -126,10 +125,11 @@ def refuse_hidden_characters(field_name: str, text: str) -> None:
 
 
 def refuse_unknown_community(
-    surveys: Mapping[str, YearSurvey], year: int, street: str, community: str, jurisdiction: Jurisdiction
+    recorded: Iterable[EventEnvelope], street: str, community: str, jurisdiction: Jurisdiction
 ) -> None:
     """422 for a community that is not the street's: not in its list when the pack lists its communities,
-    else where nobody of the street was surveyed in the year (never an empty form for a mistyped name)."""
+    else named by no registration, correction or survey of the street in any year (never an empty form
+    for a mistyped name; a community whose persons are not surveyed yet this year still has its form)."""
     listed = jurisdiction.communities.listed.get(street)
     if listed is not None:
         if community not in listed:
@@ -139,11 +139,15 @@ def refuse_unknown_community(
                 code="settlement.community.unknown",
             )
         return
-    surveyed = {survey.community for survey in surveys.values() if survey.street == street}
-    if community not in surveyed:
-        known = f"，有调查记录的社区：{'、'.join(sorted(surveyed))}" if surveyed else ""
+    named = {
+        str(envelope.payload["community"])
+        for envelope in recorded
+        if envelope.payload.get("street") == street and envelope.payload.get("community")
+    }
+    if community not in named:
+        known = f"；有记录的社区：{'、'.join(sorted(named))}" if named else ""
         raise CommandRejected(
-            f"{year}年{street}没有社区“{community}”的调查记录（该街道的社区名录未列出，按调查记录核对）{known}",
+            f"{street}没有社区“{community}”的登记或调查记录（该街道的社区名录未列出，按记录核对）{known}",
             field="community",
             code="settlement.community.unknown",
         )
@@ -222,7 +226,7 @@ def annual_summary_forms(
     envelopes = list(archive(engine, REGISTER_EVENT_TYPES))
     where = year_register(envelopes, year, PersonKeys()).surveys  # no key asked: only who is where
     if community is not None:
-        refuse_unknown_community(where, year, street, community, jurisdiction)
+        refuse_unknown_community(envelopes, street, community, jurisdiction)
     wanted = {
         person
         for person, survey in where.items()
