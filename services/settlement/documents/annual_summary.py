@@ -21,6 +21,7 @@ from rehab_contracts.sealed import UNAVAILABLE
 from sqlalchemy import Engine
 
 from kernel.access.audit import printable
+from kernel.domain.clock import cn_date
 from kernel.domain.rejections import CommandRejected
 from kernel.reference import Jurisdiction
 from kernel.reference.jurisdiction import Forms
@@ -109,8 +110,8 @@ class Signatures:
         first, last = date(year, 1, 1), today + FILLED_ON_MARGIN
         if not first <= self.filled_on <= last:
             raise CommandRejected(
-                f"填表日期应在 {_cn_date(first)} 至 {_cn_date(last)} 之间（不早于{year}年度，"
-                f"不晚于今天后 {FILLED_ON_MARGIN.days} 天），这里是 {_cn_date(self.filled_on)}",
+                f"填表日期应在 {cn_date(first)} 至 {cn_date(last)} 之间（不早于{year}年度，"
+                f"不晚于今天后 {FILLED_ON_MARGIN.days} 天），这里是 {cn_date(self.filled_on)}",
                 field="filled_on",
                 code="settlement.filled_on.out_of_range",
             )
@@ -151,10 +152,6 @@ def refuse_unknown_community(
             field="community",
             code="settlement.community.unknown",
         )
-
-
-def _cn_date(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def community_forms(
