@@ -6,6 +6,7 @@ with ``XTRIM MINID`` — but only behind the slowest group: for every group, not
 oldest pending entry and nothing after its last-delivered id is removed, however old.
 The bound is computed and applied in one Lua script, so a group cannot move between the two.
 A stream with no group, or missing one of the groups expected to read it, is not trimmed at all.
+The same loop deletes the consumers gone from the stream's groups (``kernel.messaging.dead_consumers``).
 
 Trimming runs as its own Redis user (``REHAB_RETENTION_REDIS_URL``, the ``retention`` user of
 deploy/redis/users.acl): the agencies' users may not trim (issue 14), so without that URL the loop
@@ -25,11 +26,12 @@ from dataclasses import dataclass, replace
 
 from pydantic import Field
 from redis.asyncio import Redis
-from redis.exceptions import NoPermissionError, RedisError
+from redis.exceptions import NoPermissionError, RedisError, ResponseError
 
 from kernel.config import RehabSettings
 from kernel.messaging.cancellation import raise_if_cancelled
 from kernel.messaging.connection import RedisAddress, redis_client
+from kernel.messaging.dead_consumers import delete_idle_consumers
 
 log = logging.getLogger(__name__)
 
@@ -157,9 +159,11 @@ async def _trim_with(
 ) -> None:
     seen: dict[str, set[str]] = {stream: set(expected_groups) for stream in streams}
     refused: set[str] = set()
+    refused_deleting: set[str] = set()
     while True:
         raise_if_cancelled()
         for stream in streams:
+            await _delete_gone_consumers(redis, stream, refused_deleting)
             try:
                 seen[stream] |= await _group_names(redis, stream)
                 await trim_behind_slowest_group(redis, stream, keep_seconds, seen[stream])
@@ -179,6 +183,29 @@ async def _trim_with(
                 log.warning("retention cannot trim %s yet: %s", stream, error)
         raise_if_cancelled()
         await asyncio.sleep(every_seconds)
+
+
+async def _delete_gone_consumers(redis: Redis, stream: str, refused: set[str]) -> None:
+    """Delete the consumers of ``stream``'s groups idle for a day with nothing pending (``dead_consumers``):
+    each process start left one. A refusal is said once per stream."""
+    try:
+        await delete_idle_consumers(redis, stream)
+        refused.discard(stream)
+    except (NoPermissionError, ResponseError) as error:
+        if not isinstance(error, NoPermissionError) and "can't run this command" not in str(error):
+            log.warning("retention cannot delete the gone consumers of %s: %s", stream, error)
+            return
+        # EVAL refused (NoPermissionError), or a command of the script (a ResponseError saying so)
+        log.log(
+            logging.DEBUG if stream in refused else logging.WARNING,
+            "retention may not delete the gone consumers of %s as this Redis user (%s): the retention "
+            "user of deploy/redis/users.acl may (XINFO CONSUMERS, XGROUP DELCONSUMER)",
+            stream,
+            error,
+        )
+        refused.add(stream)
+    except (RedisError, OSError) as error:
+        log.debug("retention cannot delete the gone consumers of %s yet: %s", stream, error)
 
 
 async def _group_names(redis: Redis, stream: str) -> set[str]:
