@@ -17,9 +17,11 @@ from kernel.store.store import UnitOfWork
 from kernel.web.errors import problem
 from kernel.web.paging import MAX_PAGE, PAGED, page_of
 from services.delivery import handlers
+from services.delivery.corrections import Correction
 from services.delivery.domain import ServiceDelivered, ServiceForm
 from services.delivery.refusals import RefusedRecord
 from services.delivery.schemas import (
+    CorrectService,
     DeliveryView,
     DismissRefused,
     EntitlementView,
@@ -68,6 +70,43 @@ def record_service(
             return refusal(unit, outcome, request.url.path)
         location = f"/deliveries/{outcome.delivery_id}"
         return command.answer(delivery_view(outcome), status=201, location=location)
+
+
+@router.post(
+    "/deliveries/{delivery_id}/corrections",
+    response_model=DeliveryView,
+    tags=["deliveries"],
+    summary="Correct 更正 a kept 康复服务记录 (a wrong charge, insurance part, period, ...), with a reason",
+    description="The whole corrected record is sent and checked as a new record would be (against the "
+    "item's other records, not itself). It is published as a second `delivery.service_delivered` of the "
+    "same `delivery_id`; settlement posts the difference as an adjustment, a top-up or a claw-back 追回 "
+    "(ADR 0006). The person, application, institution and item stay as recorded. Only the institution that "
+    "recorded it (or the district). A refused correction is answered, not kept.",
+    responses={
+        403: {"description": "Another institution's record"},
+        404: {"description": "No such record"},
+        409: {"description": "Does not fit the approval, overlaps another record, or corrected meanwhile"},
+        422: {"description": "A rule of the record, a fixed field changed, or nothing changed"},
+    },
+)
+def correct_delivery(
+    delivery_id: UUID,
+    body: CorrectService,
+    command: Command,
+    jurisdiction: Annotated[Jurisdiction, Depends(jurisdiction_of)],
+    caller: Caller,
+) -> Response:
+    form = service_form(body)
+    by = caller.user if caller is not None else None
+
+    def check(kept: ServiceForm) -> None:
+        require_institution(caller, kept.institution_id)
+
+    with command.unit() as unit:
+        corrected, corrections = handlers.correct_delivery(
+            unit, jurisdiction, delivery_id, form, body.reason, check=check, by=by
+        )
+        return command.answer(delivery_view(corrected, corrections), status=200)
 
 
 @router.get(
@@ -139,9 +178,9 @@ def dismiss_refused(refusal_id: UUID, body: DismissRefused, command: Command, ca
     responses={404: {"description": "No such record"}},
 )
 def get_delivery(delivery_id: UUID, runtime: Runtime, caller: Caller) -> DeliveryView:
-    delivered = handlers.get_delivery(runtime.store, delivery_id)
+    delivered, corrections = handlers.get_delivery(runtime.store, delivery_id)
     require_institution(caller, delivered.form.institution_id)
-    return delivery_view(delivered)
+    return delivery_view(delivered, corrections)
 
 
 @router.get(
@@ -164,11 +203,11 @@ def list_deliveries(
     offset: Offset = 0,
 ) -> list[DeliveryView]:
     institution_id = visible_institution(caller, institution_id)
-    found = handlers.list_deliveries(
+    found = handlers.list_corrected_deliveries(
         runtime.store, person_id=person_id, institution_id=institution_id, application_id=application_id
     )
     shown = page_of(found, limit=limit, offset=offset, request=request, response=response)
-    return [delivery_view(delivered) for delivered in shown]
+    return [delivery_view(delivered, corrections) for delivered, corrections in shown]
 
 
 @router.get(
@@ -204,7 +243,7 @@ def list_entitlements(
     ]
 
 
-def delivery_view(delivered: ServiceDelivered) -> DeliveryView:
+def delivery_view(delivered: ServiceDelivered, corrections: list[Correction] | None = None) -> DeliveryView:
     form = delivered.form
     return DeliveryView.model_validate(
         {
@@ -212,11 +251,12 @@ def delivery_view(delivered: ServiceDelivered) -> DeliveryView:
             "delivery_id": delivered.delivery_id,
             "service_year": delivered.service_year,
             "remaining_fen": form.charge_fen - form.insurance_paid_fen,
+            "corrections": [vars(correction) for correction in corrections or []],
         }
     )
 
 
-def service_form(body: RecordService) -> ServiceForm:
+def service_form(body: RecordService | CorrectService) -> ServiceForm:
     """The signed 康复服务记录 as the domain knows it."""
     return ServiceForm(
         application_id=body.application_id,

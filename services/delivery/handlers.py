@@ -11,6 +11,7 @@ from kernel.domain.clock import today
 from kernel.domain.rejections import CommandRejected
 from kernel.reference import Jurisdiction
 from kernel.store.store import EventStore, UnitOfWork
+from services.delivery.corrections import Correction, correct_service, corrections_of
 from services.delivery.domain import (
     DeliveryContext,
     Entitlement,
@@ -59,6 +60,20 @@ def record_service(
     return events[0]
 
 
+def correct_delivery(
+    unit: UnitOfWork,
+    jurisdiction: Jurisdiction,
+    delivery_id: UUID,
+    form: ServiceForm,
+    reason: str,
+    *,
+    check: Callable[[ServiceForm], None],
+    by: str | None,
+) -> tuple[ServiceDelivered, list[Correction]]:
+    """Correct 更正 a kept record (corrections.py): the record as corrected and its corrections."""
+    return correct_service(unit, jurisdiction, delivery_id, form, reason, check=check, by=by)
+
+
 def on_application_approved(unit: UnitOfWork, envelope: EventEnvelope, payload: EventPayload) -> None:
     """Keep what 区残联办 approved: a service is recorded only under an approved item."""
     assert isinstance(payload, ApplicationApproved)
@@ -72,9 +87,10 @@ def on_institution_change_approved(unit: UnitOfWork, envelope: EventEnvelope, pa
 
 
 # -- queries ---------------------------------------------------------------------------------------
-def get_delivery(store: EventStore, delivery_id: UUID) -> ServiceDelivered:
+def get_delivery(store: EventStore, delivery_id: UUID) -> tuple[ServiceDelivered, list[Correction]]:
+    """The record as last corrected, with its corrections, oldest first."""
     with store.reading() as unit:
-        return load(unit, delivery_id)
+        return load(unit, delivery_id), corrections_of(unit, [delivery_id]).get(delivery_id, [])
 
 
 def list_deliveries(
@@ -88,6 +104,22 @@ def list_deliveries(
         return deliveries(
             unit, person_id=person_id, institution_id=institution_id, application_id=application_id
         )
+
+
+def list_corrected_deliveries(
+    store: EventStore,
+    *,
+    person_id: UUID | None = None,
+    institution_id: str | None = None,
+    application_id: UUID | None = None,
+) -> list[tuple[ServiceDelivered, list[Correction]]]:
+    """Service records as last corrected, each with its corrections, read in one transaction."""
+    with store.reading() as unit:
+        found = deliveries(
+            unit, person_id=person_id, institution_id=institution_id, application_id=application_id
+        )
+        corrected = corrections_of(unit)
+    return [(delivered, corrected.get(delivered.delivery_id, [])) for delivered in found]
 
 
 def list_refused(

@@ -44,12 +44,31 @@ def record(unit: UnitOfWork, events: list[ServiceDelivered], causation_id: UUID 
 
 
 def load(unit: UnitOfWork, delivery_id: UUID) -> ServiceDelivered:
+    """The record as it stands: the last of its events (a correction 更正 repeats the whole record)."""
+    return domain_event(parse_payload(history(unit, delivery_id)[-1]))
+
+
+def history(unit: UnitOfWork, delivery_id: UUID) -> list[EventEnvelope]:
+    """The record's events, first the recording then each correction; 404 for an unknown record."""
     envelopes = unit.load(stream_of(delivery_id))
     if not envelopes:
         raise NotFound(
             f"没有编号为 {delivery_id} 的服务记录", field="delivery_id", code="delivery.record.not_found"
         )
-    return domain_event(parse_payload(envelopes[0]))
+    return envelopes
+
+
+def record_correction(unit: UnitOfWork, event: ServiceDelivered, corrected: EventEnvelope) -> EventEnvelope:
+    """Append the corrected record to its stream after ``corrected`` (its last event): a second
+    ServiceDelivered of the same delivery_id, caused by the one it corrects. Whoever appended first wins;
+    the other gets a conflict (409) and its unit rolls back."""
+    new = NewEvent(
+        contract_payload(event),
+        business_time(event.form.signed_on or event.form.period_end),
+        correlation_id=event.form.person_id,
+        causation_id=corrected.event_id,
+    )
+    return unit.append(stream_of(event.delivery_id), corrected.version, [new])[0]
 
 
 def deliveries(
@@ -59,11 +78,14 @@ def deliveries(
     person_id: UUID | None = None,
     institution_id: str | None = None,
 ) -> list[ServiceDelivered]:
-    """Service records kept, in the order they were recorded."""
-    found = [domain_event(parse_payload(e)) for e in unit.events_of_type(ServiceDeliveredContract.event_type)]
+    """Service records kept, in the order they were first recorded, each as last corrected."""
+    latest: dict[UUID, ServiceDelivered] = {}
+    for envelope in unit.events_of_type(ServiceDeliveredContract.event_type):
+        event = domain_event(parse_payload(envelope))
+        latest[event.delivery_id] = event  # a correction replaces the record, in its first place
     return [
         event
-        for event in found
+        for event in latest.values()
         if (application_id is None or event.form.application_id == application_id)
         and (person_id is None or event.form.person_id == person_id)
         and (institution_id is None or event.form.institution_id == institution_id)
@@ -82,12 +104,12 @@ def earlier_records(unit: UnitOfWork, application_id: UUID, item: str) -> list[S
     found = unit.session.scalars(
         select(column.delivery_id).where(column.application_id == str(application_id), column.item == item)
     )
-    envelopes = [unit.load(stream_of(UUID(delivery_id)))[0] for delivery_id in found]
-    return [domain_event(parse_payload(envelope)) for envelope in sorted(envelopes, key=_recorded_at)]
+    histories = sorted((unit.load(stream_of(UUID(each))) for each in found), key=_first_recorded)
+    return [domain_event(parse_payload(envelopes[-1])) for envelopes in histories]
 
 
-def _recorded_at(envelope: EventEnvelope) -> datetime:
-    return envelope.recorded_at
+def _first_recorded(envelopes: list[EventEnvelope]) -> datetime:
+    return envelopes[0].recorded_at
 
 
 def _index_record(unit: UnitOfWork, event: ServiceDelivered) -> None:

@@ -54,6 +54,25 @@ class RecordService(BaseModel):
     )
 
 
+class CorrectService(RecordService):
+    """The whole corrected 康复服务记录 更正, with the reason: checked as a new record would be. The person,
+    application, institution and item stay as recorded."""
+
+    reason: ClearText = Field(
+        description="Why the record is corrected 更正原因, as the clerk writes it.",
+        examples=["发票总额录入有误，应为1,200.00元"],
+    )
+
+
+class CorrectionView(BaseModel):
+    """One correction 更正 of a service record."""
+
+    event_id: UUID = Field(description="The correcting delivery.service_delivered event.")
+    corrected_at: datetime = Field(description="When it was corrected.")
+    corrected_by: str | None = Field(description="Who corrected it (none without access control).")
+    reason: str = Field(description="Why, as the clerk wrote it.")
+
+
 class DeliveryView(BaseModel):
     """A kept 康复服务记录."""
 
@@ -73,6 +92,10 @@ class DeliveryView(BaseModel):
     insurance_paid_fen: int
     remaining_fen: int = Field(
         description="Charge left after insurance: what the catalogue subsidy may cover."
+    )
+    corrections: list[CorrectionView] = Field(
+        default_factory=list,
+        description="Corrections 更正 of the record, oldest first; the fields above are as last corrected.",
     )
 
 

@@ -76,3 +76,16 @@ refused_records = Table(
 """Service records a rule refused, as sent (JSON), with the reason: kept in the refusal's own transaction
 so the institution can correct and resend them. Not events: nothing happened to the person. A refusal the
 institution will not resend is dismissed 撤销 (when, who, why): it leaves the list and stays in the table."""
+
+corrections = Table(
+    "delivery_corrections",
+    tables,
+    Column("event_id", String(36), primary_key=True),
+    Column("delivery_id", String(36), nullable=False, index=True),
+    Column("corrected_at", DateTime(timezone=True), nullable=False),
+    Column("corrected_by", String(100)),
+    Column("reason", Text, nullable=False),
+)
+"""Corrections 更正 of service records: the correcting ServiceDelivered (its event id, the same delivery_id),
+when, by whom and why, as the clerk wrote it. The reason stays here (free text is not published): the
+event carries the corrected record, which settlement adjusts to (ADR 0006)."""
