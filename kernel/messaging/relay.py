@@ -316,8 +316,17 @@ class OutboxRelay:
             start = "(" + as_text(page[-1][0])
 
     async def _failed(self, what: str, error: Exception, level: int) -> None:
+        """Say a failure once while it lasts (then at debug level: a store not migrated yet failed every
+        pass, seven multi-line warnings in 11 s), and wait before the next pass."""
+        repeated = self.health.last_error == f"{what}: {error}"[:500]
         self.health.failed(f"{what}: {error}")
-        log.log(level, "%s (%s); retrying in %.1fs", what, error, self.retry_seconds)
+        log.log(
+            logging.DEBUG if repeated else level,
+            "%s (%s); retrying in %.1fs",
+            what,
+            error,
+            self.retry_seconds,
+        )
         await asyncio.sleep(self.retry_seconds)
 
     def notify(self) -> None:
@@ -404,6 +413,8 @@ class OutboxRelay:
                 log.exception("relay failed unexpectedly")
                 await self._failed("relay failed unexpectedly", error, logging.ERROR)
                 continue
+            if self.health.failing_since is not None:
+                log.info("relay publishes to %s again after %.0fs", self.stream, self.health.failing_for())
             self.health.succeeded()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wakeup.wait(), timeout=self.idle_seconds)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from datetime import timedelta
 
+import pytest
 import redis
 from redis.asyncio import Redis
 from rehab_contracts import EventEnvelope
@@ -105,6 +107,32 @@ def test_the_relay_keeps_events_while_redis_is_unreachable_and_publishes_them_la
     assert store.counts()["unpublished"] == 1
     assert publish(store, redis_url) == 1
     assert redis_client.xlen(STREAM) == 1
+
+
+def test_a_failure_that_lasts_is_logged_once_and_the_recovery_once(
+    store: EventStore, redis_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A store not migrated yet made the relay log a multi-line warning every pass (seven in 11 s)."""
+    with store.transaction() as unit:
+        unit.append("person-1", 0, [need_surveyed()])
+
+    async def dead_then_alive() -> None:
+        relay = OutboxRelay(store, Redis.from_url("redis://127.0.0.1:1/0"), STREAM, retry_seconds=0.02)
+        task = asyncio.create_task(relay.run())
+        await asyncio.sleep(0.3)  # a dozen passes against a Redis that is not there
+        await relay.redis.aclose()
+        relay.redis = Redis.from_url(redis_url)
+        await asyncio.sleep(0.3)
+        task.cancel()
+        await relay.redis.aclose()
+
+    with caplog.at_level(logging.INFO, logger="kernel.messaging.relay"):
+        asyncio.run(dead_then_alive())
+
+    said = [record.getMessage() for record in caplog.records if record.levelno >= logging.INFO]
+    assert len([line for line in said if "relay cannot reach Redis" in line]) == 1
+    assert len([line for line in said if "again after" in line]) == 1
+    assert store.counts()["unpublished"] == 0
 
 
 def republish_lost(store: EventStore, redis_url: str) -> int:
