@@ -40,7 +40,7 @@ def lijia(stack: Stack) -> Iterator[list[str]]:
     registered: list[str] = []
     with stack.survey_api(CLERK) as survey:
         for index in range(PERSONS):
-            person = certified_adult(200 + index, street=STREET) | {
+            person = certified_adult(1200 + index, street=STREET) | {  # IDs no other console test uses
                 "name": name_of(index),
                 "registered_on": f"{JOURNEY_YEAR}-03-01",
             }
