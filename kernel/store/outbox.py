@@ -95,6 +95,11 @@ def pending_event(row: Any) -> PendingEvent:
     )
 
 
+CLAIM_IDLE_LIMIT = "10s"
+"""How long a claim's transaction may wait idle (on Redis's XADD, on a frozen process) before PostgreSQL ends
+it: a pass waits for Redis at most its client's timeouts, far less."""
+
+
 class OutboxClaim:
     """The lowest unpublished events, held by one relay pass until it marks them published or lets go.
 
@@ -187,7 +192,12 @@ class Outbox:
             return OutboxClaim(self, [pending_event(row) for row in self._unpublished_rows(limit)], None)
         connection = self.engine.connect()
         try:
-            lock = text("SELECT pg_try_advisory_xact_lock(:key)")
+            # A frozen holder (SIGSTOP, a VM paused mid-pass) must not stop every instance's publishing: the
+            # server ends a claim idle this long, which frees the lock and the rows (the scale audit).
+            lock = text(
+                "SELECT pg_try_advisory_xact_lock(:key), "
+                f"set_config('idle_in_transaction_session_timeout', '{CLAIM_IDLE_LIMIT}', true)"
+            )
             if not connection.execute(lock, {"key": scope_key(f"outbox:{self.producer}")}).scalar():
                 connection.close()
                 return OutboxClaim(self, [], None)

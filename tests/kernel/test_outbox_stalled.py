@@ -5,6 +5,7 @@ claims come back empty. Before, survey-b answered 200 ready while its backlog gr
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Iterator
 
@@ -15,6 +16,7 @@ from sqlalchemy import create_engine, text
 from kernel.messaging import health
 from kernel.messaging.health import OUTBOX_STALLED, readiness
 from kernel.messaging.relay import OutboxRelay, RelayHealth
+from kernel.store import outbox
 from kernel.store.locks import scope_key
 from kernel.store.store import EventStore, create_store_engine
 from tests.kernel.events import need_surveyed
@@ -73,3 +75,25 @@ def test_the_lowest_unpublished_event_counts_as_waiting_only_while_it_stays_the_
     assert relay.unpublished_for(9, now=131.0) == 0.0  # published meanwhile: the relay moves
     assert relay.unpublished_for(None, now=200.0) == 0.0
     assert relay.unpublished_for(9, now=time.monotonic()) == 0.0
+
+
+def test_a_claim_a_frozen_instance_left_idle_is_ended_by_the_server_and_another_instance_publishes(
+    store: EventStore, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The claim bounds itself (idle_in_transaction_session_timeout), whatever the role's settings say."""
+    monkeypatch.setattr(outbox, "CLAIM_IDLE_LIMIT", "1s")
+    frozen = store.claim_unpublished(10)  # the other instance, stopped inside its pass
+    assert len(frozen.events) == 1
+
+    async def publish() -> int:
+        relay = OutboxRelay(store, Redis.from_url(redis_url), STREAM)
+        try:
+            return await relay.publish_pending()
+        finally:
+            await relay.redis.aclose()
+
+    assert asyncio.run(publish()) == 0  # held
+    time.sleep(1.5)
+    assert asyncio.run(publish()) == 1  # the server ended the frozen claim
+    with contextlib.suppress(Exception):  # its connection is gone
+        frozen.release()
