@@ -22,6 +22,30 @@
 
   const byLabel = (series) => (params) => (series.labels ? series.labels[params.dataIndex] : "");
 
+  // The category axis's labels (months, streets, spending rules) stand level, every one of them, where
+  // they fit. On a narrow chart (a phone) they turn 45°, cut to LABEL_WIDTH; where even turned they
+  // would touch, ECharts leaves out those that would overlap. The table under the chart names every
+  // category.
+  const LABEL_SIZE = 12;
+  const LABEL_WIDTH = 100;
+  const GRID = { left: 72, right: 32, twoAxes: 72 };
+  const measure = document.createElement("canvas").getContext("2d");
+
+  function textWidth(text) {
+    measure.font = `${LABEL_SIZE}px ${FONT}`;
+    return measure.measureText(String(text)).width;
+  }
+
+  function categoryLabels(spec, width) {
+    const plot = width - GRID.left - (spec.axes.length > 1 ? GRID.twoAxes : GRID.right);
+    const slot = plot / Math.max(spec.categories.length, 1);
+    const widest = Math.max(0, ...spec.categories.map(textWidth));
+    if (widest + 8 <= slot) return { interval: 0 };
+    // Turned 45°, a label takes about 1.5 lines of text along the axis.
+    const turned = { rotate: 45, width: LABEL_WIDTH, overflow: "truncate", hideOverlap: true };
+    return { ...turned, interval: slot >= LABEL_SIZE * 1.5 ? 0 : "auto" };
+  }
+
   function targetLine(target) {
     return {
       silent: true,
@@ -56,7 +80,7 @@
     return bar;
   }
 
-  function cartesian(spec) {
+  function cartesian(spec, width) {
     const series = spec.series.map((each, index) => seriesOf(spec, each, index));
     if (spec.target) {
       const host = series.find((each) => each.yAxisIndex === spec.target.axis && each.type !== "scatter");
@@ -65,9 +89,9 @@
     }
     return {
       legend: { show: spec.series.length > 1, bottom: 0, data: spec.series.map((each) => each.name) },
-      grid: { left: 72, right: spec.axes.length > 1 ? 72 : 32, top: 64, bottom: 72 },
+      grid: { left: GRID.left, right: spec.axes.length > 1 ? GRID.twoAxes : GRID.right, top: 64, bottom: 72 },
       tooltip: { trigger: "axis" },
-      xAxis: { type: "category", data: spec.categories, axisLabel: { interval: 0 } },
+      xAxis: { type: "category", data: spec.categories, axisLabel: categoryLabels(spec, width) },
       yAxis: spec.axes.map((axis) => ({
         type: "value",
         name: axis.name,
@@ -96,7 +120,7 @@
     };
   }
 
-  function optionOf(spec) {
+  function optionOf(spec, width) {
     const isPie = spec.series.length > 0 && spec.series[0].kind === "pie";
     return {
       animation: false,
@@ -105,7 +129,7 @@
       textStyle: { fontFamily: FONT },
       aria: { enabled: true, label: { description: `${spec.title}（图中数字见下表）` } },
       title: { text: spec.title, left: "center", top: 8, textStyle: { fontSize: 16 } },
-      ...(isPie ? pie(spec) : cartesian(spec)),
+      ...(isPie ? pie(spec) : cartesian(spec, width)),
     };
   }
 
@@ -114,7 +138,7 @@
     const isPie = spec.series.length > 0 && spec.series[0].kind === "pie";
     element.style.height = `${isPie ? HEIGHT.pie : HEIGHT.other}px`;
     const chart = echarts.init(element, null, { renderer: "svg", locale: "ZH" });
-    const option = optionOf(spec);
+    const option = optionOf(spec, element.clientWidth);
     chart.setOption(option);
     if (spec.links) {
       // The drill-down: a street's bar leads to its persons, as the table's link beside it does.
@@ -123,7 +147,7 @@
         if (link) window.location.assign(link);
       });
     }
-    drawn.set(element.id, { chart, option, name: spec.file });
+    drawn.set(element.id, { chart, option, spec, name: spec.file });
     element.dataset.drawn = "true";
   }
 
@@ -168,7 +192,16 @@
       button.addEventListener("click", () => download(button));
     }
     window.addEventListener("resize", () => {
-      for (const { chart } of drawn.values()) chart.resize();
+      for (const [id, entry] of drawn) {
+        // A phone turned, a window narrowed: the labels are laid out again for the new width.
+        if (!entry.option.xAxis) {
+          entry.chart.resize();
+          continue;
+        }
+        entry.option = optionOf(entry.spec, document.getElementById(id).clientWidth);
+        entry.chart.setOption(entry.option, true);
+        entry.chart.resize();
+      }
     });
   });
 })();
