@@ -2,10 +2,13 @@
 服务卡号), the records it kept, and the 康复服务记录 form (项目, 频次, 周期, staff, signed by the person or
 guardian). A record the service refuses by a rule comes back as typed with its reason at the field, and
 the service keeps it: 被退回的服务记录 lists them, each re-opening the form filled in from it to resend.
+A kept record is corrected 更正 by the institution that recorded it: the form filled in from it, a reason
+and a confirmation; settlement then claws back or tops up the difference.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -30,6 +33,7 @@ from console.web import (
     render_answer,
     send_form,
 )
+from kernel.domain.clock import CHINA_STANDARD_TIME, cn_date
 
 router = APIRouter(prefix="/delivery")
 
@@ -201,21 +205,13 @@ def record(request: Request, sent: Sent, application_id: UUID, item: str) -> Res
         answer = Answer(503, problem=problem)
         return _record_page(request, sent.clerk, stand_in, sent.form, sent.form_key, answer)
     form = sent.form
-    body: dict[str, Any] = {
-        "application_id": str(application_id),
-        "person_id": entitlement["person_id"],
-        "institution_id": _institution(sent.clerk) or entitlement.get("current_institution_id"),
-        "item": item,
-    }
-    for name in ("frequency", "staff", "signed_by"):
-        if value := form.get(name).strip():
-            body[name] = value
-    for name in ("period_start", "period_end", "signed_on"):
-        if value := form.get(name).strip():
-            body[name] = iso_date(value)
-    for name in ("charge", "insurance_paid"):
-        if (amount := fen(form.get(name))) is not None:
-            body[f"{name}_fen"] = amount
+    body = _record_body(
+        form,
+        application_id=str(application_id),
+        person_id=entitlement["person_id"],
+        institution_id=_institution(sent.clerk) or entitlement.get("current_institution_id"),
+        item=item,
+    )
     answer = _post(request, sent, body)
     if answer.ok:
         return RedirectResponse(
@@ -225,6 +221,22 @@ def record(request: Request, sent: Sent, application_id: UUID, item: str) -> Res
     # that did not answer may have kept the record: the same key then records it once.
     form_key = sent.form_key if answer.status == 503 else new_form_key()
     return _record_page(request, sent.clerk, entitlement, form, form_key, answer)
+
+
+def _record_body(form: FormValues, **fixed: Any) -> dict[str, Any]:
+    """The 康复服务记录 as the service takes it: ``fixed`` (application, person, institution, item) and what
+    the clerk typed; dates as typed in Chinese or ISO, amounts in yuan sent in fen."""
+    body: dict[str, Any] = dict(fixed)
+    for name in ("frequency", "staff", "signed_by"):
+        if value := form.get(name).strip():
+            body[name] = value
+    for name in ("period_start", "period_end", "signed_on"):
+        if value := form.get(name).strip():
+            body[name] = iso_date(value)
+    for name in ("charge", "insurance_paid"):
+        if (amount := fen(form.get(name))) is not None:
+            body[f"{name}_fen"] = amount
+    return body
 
 
 def _record_page(
@@ -237,13 +249,10 @@ def _record_page(
     earlier: dict[str, Any] | None = None,
 ) -> Response:
     problem = answer.problem if answer is not None else None
-    errors = problem.by_field() if problem else {}
+    errors = _form_errors(problem)
     if earlier is not None and earlier.get("field"):
         errors = {earlier["field"]: [plain(earlier["reason"], earlier["field"])]}
     shown = [entitlement["person_id"]] if entitlement.get("person_id") else []
-    for api_name, field in (("charge_fen", "charge"), ("insurance_paid_fen", "insurance_paid")):
-        if api_name in errors:
-            errors.setdefault(field, []).extend(errors.pop(api_name))
     return render_answer(
         request,
         "delivery/record_form.html",
@@ -258,18 +267,106 @@ def _record_page(
     )
 
 
-@router.get("/deliveries/{delivery_id}")
-def delivery(request: Request, clerk: SignedIn, delivery_id: UUID, done: str = "") -> Response:
-    """一份康复服务记录 as kept."""
+def _form_errors(problem: Problem | None) -> dict[str, list[str]]:
+    """The service's errors at the form's fields; amounts are typed in yuan (``charge``, ...)."""
+    errors = problem.by_field() if problem else {}
+    for api_name, field in (("charge_fen", "charge"), ("insurance_paid_fen", "insurance_paid")):
+        if api_name in errors:
+            errors.setdefault(field, []).extend(errors.pop(api_name))
+    return errors
+
+
+def _kept(request: Request, clerk: Clerk, delivery_id: UUID) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A kept record and the approved item it was recorded under."""
     kept = _get(request, clerk, f"/deliveries/{delivery_id}", "查看康复服务记录")
     found = _get(request, clerk, "/entitlements", "查看康复服务记录", application_id=kept["application_id"])
     entitlement: dict[str, Any] = next((entry for entry in found if entry["item"] == kept["item"]), {})
+    return kept, entitlement
+
+
+def _corrects(clerk: Clerk, kept: dict[str, Any]) -> bool:
+    """Only the institution that recorded it corrects a record."""
+    return _institution(clerk) == str(kept["institution_id"])
+
+
+@router.get("/deliveries/{delivery_id}")
+def delivery(request: Request, clerk: SignedIn, delivery_id: UUID, done: str = "") -> Response:
+    """一份康复服务记录 as kept (as last corrected, with its corrections)."""
+    kept, entitlement = _kept(request, clerk, delivery_id)
     return render(
         request,
         "delivery/delivery.html",
         record=kept,
+        corrected_at=[_beijing(correction["corrected_at"]) for correction in kept.get("corrections", [])],
         entitlement=entitlement,
         done=done,
+        corrects=_corrects(clerk, kept),
         institutions=_institutions(request),
         names=names_of(request, clerk, [kept["person_id"]], purpose="服务：查看康复服务记录"),
+    )
+
+
+def _beijing(moment: str) -> str:
+    """When a correction was saved, in Beijing time as the clerk saw the clock: 2026年12月8日 05:16."""
+    local = datetime.fromisoformat(moment).astimezone(CHINA_STANDARD_TIME)
+    return f"{cn_date(local.date())} {local:%H:%M}"
+
+
+CORRECTION_CONFIRMED = "confirmed"
+
+
+@router.get("/deliveries/{delivery_id}/correct")
+def correction_form(request: Request, clerk: SignedIn, delivery_id: UUID) -> Response:
+    """更正 a kept record: the form filled in from it, a reason, a confirmation."""
+    kept, entitlement = _kept(request, clerk, delivery_id)
+    if not _corrects(clerk, kept):
+        raise ServiceRefused(
+            Problem(403, "console.not_recording_institution", "只有记录此服务的机构可以更正")
+        )
+    form = kept_form(request, clerk) or refused_form({"record": kept})
+    return _correction_page(request, clerk, kept, entitlement, form, new_form_key())
+
+
+@router.post("/deliveries/{delivery_id}/correct")
+def correct(request: Request, sent: Sent, delivery_id: UUID) -> Response:
+    kept, entitlement = _kept(request, sent.clerk, delivery_id)
+    form = sent.form
+    if CORRECTION_CONFIRMED not in form.all("confirm"):
+        message = "请勾选确认：更正后将按更正后的内容重新结算"
+        problem = Problem(422, "console.correction.confirmation", message, (("confirm", message),))
+        answer = Answer(422, problem=problem)
+        return _correction_page(request, sent.clerk, kept, entitlement, form, sent.form_key, answer)
+    fixed = {name: kept[name] for name in ("application_id", "person_id", "institution_id", "item")}
+    body = _record_body(form, **fixed)
+    if reason := form.get("reason").strip():
+        body["reason"] = reason
+    answer = send_form(request, sent, DELIVERY, f"/deliveries/{delivery_id}/corrections", body)
+    if answer.ok:
+        return RedirectResponse(f"/delivery/deliveries/{delivery_id}?done=corrected", status_code=303)
+    # A refused correction is not kept: sent again corrected, it goes with a new key.
+    form_key = sent.form_key if answer.status == 503 else new_form_key()
+    return _correction_page(request, sent.clerk, kept, entitlement, form, form_key, answer)
+
+
+def _correction_page(
+    request: Request,
+    clerk: Clerk,
+    kept: dict[str, Any],
+    entitlement: dict[str, Any],
+    form: FormValues,
+    form_key: str,
+    answer: Answer | None = None,
+) -> Response:
+    problem = answer.problem if answer is not None else None
+    return render_answer(
+        request,
+        "delivery/correct.html",
+        problem,
+        record=kept,
+        entitlement=entitlement,
+        form=form,
+        form_key=form_key,
+        errors=_form_errors(problem),
+        institutions=_institutions(request),
+        names=names_of(request, clerk, [kept["person_id"]], purpose="服务：更正康复服务记录"),
     )
