@@ -69,20 +69,22 @@ def correct_service(
 ) -> tuple[ServiceDelivered, list[Correction]]:
     """Correct the record (404 unknown; ``check``: the caller may correct the record as kept, else 403):
     the corrected record as it now stands, and its corrections, oldest first."""
-    envelopes = history(unit, delivery_id)
-    kept = domain_event(parse_payload(envelopes[-1]))
+    kept = domain_event(parse_payload(history(unit, delivery_id)[-1]))
     check(kept.form)
     _check_same_record(form, kept.form)
-    if form == kept.form:
-        raise CommandRejected(
-            "更正后的记录与现有记录完全相同：请修改需要更正的内容",
-            code="delivery.correction.unchanged",
-        )
+    # The item's records stay locked until this unit ends (as a new record's, docs/adr/0010): concurrent
+    # corrections of the record are applied one after the other, each to the record as the one before left it.
     others = tuple(
         record
         for record in earlier_records(unit, form.application_id, form.item)
         if record.delivery_id != delivery_id
     )
+    envelopes = history(unit, delivery_id)
+    if form == domain_event(parse_payload(envelopes[-1])).form:
+        raise CommandRejected(
+            "更正后的记录与现有记录完全相同：请修改需要更正的内容",
+            code="delivery.correction.unchanged",
+        )
     context = DeliveryContext(
         today=today(),
         designated={each.id: each.designated_items for each in jurisdiction.service_institutions},
