@@ -86,6 +86,11 @@ def test_the_recording_institution_corrects_a_wrong_charge_and_settlement_claws_
     assert "康复中心治疗师" in corrections.inner_text()
     assert_accessible(staff)
     screenshot(staff, "49-service-record-corrected")
+    staff.goto("/delivery")
+    listed = staff.locator(
+        "section[aria-labelledby=records] tr", has=staff.locator(f"a[href*='{delivery_id}']")
+    )
+    assert "已更正1次" in listed.inner_text() and "1,200.00元" in listed.inner_text()
 
     with stack.api("settlement", "财务科") as ledger:
         journey.wait_until("the correction is settled", lambda: len(subsidy()) == 2)
