@@ -5,6 +5,7 @@ beside the database, which the system releases when the process ends, however it
 from __future__ import annotations
 
 import fcntl
+import os
 from pathlib import Path
 from typing import IO
 
@@ -27,7 +28,10 @@ class SoleWriter:
 
     def take(self) -> None:
         """Hold the lock, or raise ``SecondLedgerWriter`` naming the database."""
-        held = self.path.open("a")
+        # Only the service's own user may open it (else anyone who can read it could hold the lock and keep
+        # settlement from starting), and never through a link planted in its place.
+        flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+        held = os.fdopen(os.open(self.path, flags, 0o600), "r+")
         try:
             fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

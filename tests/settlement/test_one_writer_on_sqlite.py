@@ -3,6 +3,7 @@ ran two on one file, and each consumed half of the events."""
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
 import pytest
@@ -32,3 +33,14 @@ def test_instances_on_two_sqlite_files_run_side_by_side(tmp_path: Path, redis_ur
     (tmp_path / "b").mkdir()
     with settlement_app(tmp_path / "a", redis_url) as one, settlement_app(tmp_path / "b", redis_url) as other:
         assert one.get("/ledger").status_code == other.get("/ledger").status_code == 200
+
+
+def test_the_lock_file_is_the_services_alone_and_never_a_planted_link(tmp_path: Path, redis_url: str) -> None:
+    with settlement_app(tmp_path, redis_url):
+        assert stat.S_IMODE((tmp_path / "settlement.db.writer.lock").stat().st_mode) == 0o600
+    (tmp_path / "settlement.db.writer.lock").unlink()
+    (tmp_path / "settlement.db.writer.lock").symlink_to(tmp_path / "elsewhere")
+
+    with pytest.raises(OSError), settlement_app(tmp_path, redis_url):
+        pass
+    assert not (tmp_path / "elsewhere").exists()
