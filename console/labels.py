@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import date, datetime
 
 from kernel.access.auth import AUDIT, Role, Scope
+from kernel.domain.clock import CHINA_STANDARD_TIME
 from kernel.reference import Jurisdiction
 from services.survey.labels import (
     CATEGORY_LABELS,
@@ -102,14 +103,22 @@ def yuan(fen: object) -> str:
 
 
 def cn_date(value: object) -> str:
-    """``2024-03-05`` -> ``2024年3月5日``; blank for nothing; other text as it is."""
+    """``2024-03-05`` -> ``2024年3月5日``; a moment (``2026-12-07T17:30:00+00:00``) on Beijing's calendar
+    (2026年12月8日), not the UTC day's; blank for nothing; other text as it is."""
     if value in (None, ""):
         return ""
     try:
-        day = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+        day = _day_of(value)
     except ValueError:
         return str(value)
     return f"{day.year}年{day.month}月{day.day}日"
+
+
+def _day_of(value: object) -> date:
+    if isinstance(value, datetime) or (isinstance(value, str) and len(value) > 10):
+        moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+        return moment.astimezone(CHINA_STANDARD_TIME).date() if moment.tzinfo is not None else moment.date()
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
 def labels_of(codes: Iterable[str] | None, table: dict[str, str], joiner: str = "、") -> str:
