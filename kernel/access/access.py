@@ -49,6 +49,9 @@ OPEN_PATHS = frozenset(
     }
 )
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+READS = frozenset({"GET", "HEAD"})
+"""The methods whose success on a personal-data route is an audited read: a HEAD runs the GET, and its
+status and Content-Length tell as much as a look (registered or not, how much is kept)."""
 PURPOSE_HEADER = "X-Purpose"
 
 PERSONAL_DATA = {"x-personal-data": True}
@@ -206,7 +209,7 @@ def _matching_route(routes: list[BaseRoute], scope: Scope) -> BaseRoute | None:
 def _reads_personal_data(request: Request, status: int) -> bool:
     route = request.scope.get("route")
     extra = getattr(route, "openapi_extra", None) or {}
-    return request.method == "GET" and status < 400 and bool(extra.get("x-personal-data"))
+    return request.method in READS and status < 400 and bool(extra.get("x-personal-data"))
 
 
 def audit_entry(

@@ -32,8 +32,9 @@ class PathMethods:
     without its body), an OPTIONS request is answered 204 with ``Allow``.
 
     Inside access control: a HEAD or OPTIONS needs the same token as a GET. The method is GET only while
-    the route runs; the outer middleware see HEAD again from the answer on (a HEAD shows no personal
-    data, so it is not audited as a read).
+    the route runs; the outer middleware see HEAD again from the answer on, so a HEAD of a personal-data
+    route is audited as the GET would be, its entry's action ``HEAD /path`` (its status and length tell
+    whether the person is registered and how much is kept).
     """
 
     def __init__(self, app: ASGIApp, routes: Iterable[BaseRoute]) -> None:

@@ -1,12 +1,14 @@
 """A path's methods are said as HTTP says them, on every service: a 405 lists in ``Allow`` every method
 of the path (not only the first route's), HEAD answers as the GET without its body, OPTIONS answers 204
-with ``Allow``; with access control, HEAD and OPTIONS need a token like a GET, and a HEAD is no audited
-read."""
+with ``Allow``; with access control, HEAD and OPTIONS need a token like a GET, and a HEAD of personal
+data is audited as the GET."""
 
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 import redis
@@ -14,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from tests.access.principals import Deployment, audit_entries, served
 from tests.problem_json import problem_of
+from tests.survey.people import make_id, person_body
 from tests.web.apps import FACTORIES, SERVICES, service_app
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -61,7 +64,7 @@ def test_persons_allows_get_and_post_where_put_was_answered_with_post_alone(tmp_
     assert "GET" in problem_of(answer, 405)["detail"]
 
 
-def test_head_answers_the_get_headers_without_a_body_and_is_not_an_audited_read(
+def test_head_answers_the_get_headers_without_a_body_and_needs_a_token(
     tmp_path: Path, redis_url: str, redis_client: redis.Redis
 ) -> None:
     deployment = Deployment(tmp_path / "access")
@@ -76,6 +79,45 @@ def test_head_answers_the_get_headers_without_a_body_and_is_not_an_audited_read(
         missing = client.head(f"/persons/{ANY_ID}", headers=clerk)
         assert (missing.status_code, missing.content) == (404, b"")
         assert client.options("/persons", headers=clerk).headers["allow"] == "GET, HEAD, OPTIONS, POST"
+
+
+def test_a_head_of_personal_data_is_audited_as_the_get_and_a_head_of_anything_else_is_not(
+    tmp_path: Path, redis_url: str, redis_client: redis.Redis
+) -> None:
+    """A HEAD's status and Content-Length tell whether an ID number is registered (security review F1)."""
+    deployment = Deployment(tmp_path / "access")
+    clerk = deployment.bearer("鸳鸯干事", "survey", "street:鸳鸯")
+    purpose = {**clerk, "X-Purpose": quote("核对身份")}
+    id_number = make_id(date(1958, 4, 12), "231")
+    body = person_body(
+        street="鸳鸯", community="金渝社区", id_number=id_number, certificate_number=id_number + "12"
+    )
+    with served(FACTORIES["survey"], "survey", tmp_path, redis_url, deployment.folder) as client:
+        created = client.post("/persons", json=body, headers=clerk)
+        assert created.status_code == 201, created.text
+        person = created.json()["person_id"]
+        unknown = make_id(date(1950, 1, 1), "123")
+        paths = [f"/persons?id_number={id_number}", f"/persons?id_number={unknown}", f"/persons/{person}"]
+        paths.append(f"/persons/{person}/handbook")
+        before = len(audit_entries(client))
+        for path in paths:
+            head, got = client.head(path, headers=purpose), client.get(path, headers=purpose)
+            assert (head.status_code, head.content) == (200, b"")
+            assert head.headers["content-length"] == got.headers["content-length"]
+        entries = audit_entries(client)[before:]
+        assert [entry.action.split(" ")[0] for entry in entries] == ["HEAD", "GET"] * len(paths)
+        for head_entry, get_entry in zip(entries[::2], entries[1::2], strict=True):
+            assert head_entry.action == "HEAD" + get_entry.action.removeprefix("GET")
+            assert (head_entry.user, head_entry.subject, head_entry.purpose, head_entry.status) == (
+                get_entry.user,
+                get_entry.subject,
+                "核对身份",
+                200,
+            )
+        assert id_number not in " ".join(entry.action for entry in entries)  # masked as for the GET
         reads = len(audit_entries(client))
-        client.head(f"/persons/{ANY_ID}", headers=clerk)
+        assert client.head(f"/persons/{ANY_ID}", headers=clerk).status_code == 404  # refused: no read
+        template = client.head("/imports/surveys/template", headers=clerk)  # no personal data
+        assert (template.status_code, template.content) == (200, b"")
+        assert int(template.headers["content-length"]) > 0
         assert len(audit_entries(client)) == reads
