@@ -68,7 +68,8 @@ def search_worklist(request: Request, sent: Sent) -> Response:
     """The worklist narrowed to the persons whose 姓名 holds what was typed: by POST, so no name typed ever
     appears in an address; among the names the registry released for the page (the institution's scope)."""
     form = sent.form
-    year = int(form.get("year")) if form.get("year").strip().isdigit() else None
+    typed = form.get("year").strip()
+    year = int(typed) if typed.isascii() and typed.isdigit() else None  # not ² (a digit int() refuses)
     show = "all" if form.get("show") == "all" else "open"
     return _worklist_page(request, sent.clerk, _year(request, year), show, query=form.get("q").strip())
 
