@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from kernel.access.auth import AUDIT, Role, Scope
 from kernel.domain.clock import CHINA_STANDARD_TIME
+from kernel.domain.clock import cn_date as day_in_chinese
 from kernel.reference import Jurisdiction
 from services.survey.labels import (
     CATEGORY_LABELS,
@@ -108,10 +109,9 @@ def cn_date(value: object) -> str:
     if value in (None, ""):
         return ""
     try:
-        day = _day_of(value)
+        return day_in_chinese(_day_of(value))
     except ValueError:
         return str(value)
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def _day_of(value: object) -> date:

@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException
 
 from kernel.access.access import PERSONAL_DATA, Caller, audit_entry, audit_trail_of
 from kernel.access.scopes import require_area
-from kernel.domain.clock import today
+from kernel.domain.clock import cn_date, today
 from kernel.domain.rejections import CommandRejected, PayloadTooLarge
 from kernel.http import Command, KeyedCommand, jurisdiction_of
 from kernel.reference import Jurisdiction
@@ -28,7 +28,6 @@ from kernel.web.problems import PROBLEM_MEDIA_TYPE, problem_body
 from kernel.web.text_guard import hidden_characters, hidden_characters_message
 from services.survey.import_rows import TEMPLATE_COLUMNS, TEMPLATE_NOTES, SurveyCampaign
 from services.survey.imports import ImportedRow, SheetRejected, import_survey_file
-from services.survey.labels import cn_date
 from services.survey.schemas import ImportedPerson, SheetReport, SurveyImported
 from services.survey.sheet import MAX_BYTES, template
 

@@ -7,15 +7,8 @@ cell back to the code. Codes themselves (``vision``, ``grade_2``...) are accepte
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
 
 from kernel.reference.catalogue import CATEGORY_NAMES, SHAPINGBA_MEASURES
-
-
-def cn_date(day: date) -> str:
-    """2024年3月5日: a date in a message as the clerk's pages show every date."""
-    return f"{day.year}年{day.month}月{day.day}日"
-
 
 SEX_LABELS = {"male": "男", "female": "女"}
 CATEGORY_LABELS = CATEGORY_NAMES

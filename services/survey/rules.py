@@ -12,6 +12,7 @@ from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING
 
+from kernel.domain.clock import cn_date
 from kernel.domain.rejections import CommandRejected, check_all
 from services.survey.identity import (
     IdentityError,
@@ -22,7 +23,7 @@ from services.survey.identity import (
     parse_certificate_number,
     parse_resident_id,
 )
-from services.survey.labels import CATEGORY_LABELS, ITEM_LABELS, SEX_LABELS, SUBTYPE_LABELS, cn_date
+from services.survey.labels import CATEGORY_LABELS, ITEM_LABELS, SEX_LABELS, SUBTYPE_LABELS
 
 if TYPE_CHECKING:
     from services.survey.domain import Guardian, NeedsSurveyRequest, PersonDetails
