@@ -12,9 +12,13 @@ import logging
 import os
 import sys
 import traceback
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from rich.columns import Columns
+from rich.table import Table
+from rich.text import Text
+from typer import rich_utils
 from typer._click.exceptions import ClickException, NoArgsIsHelpError  # typer ships its own click
 
 from kernel.masking import install_log_masking
@@ -42,6 +46,30 @@ app = typer.Typer(
 
 class _Options:
     debug = False
+
+
+class _FoldingTable(Table):
+    """typer's help tables with an overlong word folded onto the next line, not cut with an ellipsis: rich
+    wraps only at spaces, and a run of Chinese has none (at 80 columns `rehab demo --help` read in
+    fragments and `rehab --help` cut forget's line)."""
+
+    def add_row(self, *renderables: Any, **options: Any) -> None:
+        super().add_row(*renderables, **options)
+        for column in self.columns:
+            column.overflow = "fold"
+
+
+def _help_of_option(renderables: list[Any], **layout: Any) -> Any:
+    """An option's help, default and variable as one text that wraps and folds in its cell (typer lays them
+    out as rich Columns, whose cells cut each part short with an ellipsis)."""
+    if all(isinstance(part, Text) for part in renderables):
+        return Text(" ", overflow="fold").join(renderables)
+    return Columns(renderables, **layout)
+
+
+# typer builds its help from these names of its module.
+rich_utils.Table = _FoldingTable  # type: ignore[misc]
+rich_utils.Columns = _help_of_option  # type: ignore[misc,assignment]
 
 
 @app.callback()

@@ -9,7 +9,7 @@ from rehab.cli_failures import CommandFailed, ExitCode, say
 from rehab.cli_options import DatabaseUrl, VarDir
 
 HELP = (
-    "销毁一个人的个人信息密钥：其个人信息在各处显示为（已删除），金额不变。在调查服务（survey）的数据库上运行"
+    "销毁一个人的个人信息密钥：其个人信息在各处显示为（已删除），金额不变。\n\n在调查服务（survey）的数据库上运行"
     "（如 rehab replay 在结算的数据库上）：密钥被覆盖删除，并在同一事务中记录 survey.person_forgotten；"
     "运行中的调查服务发布该事件，各消费者丢弃缓存的密钥。不可撤销。"
 )
