@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from kernel.access.access import Caller
-from kernel.domain.clock import today
+from kernel.domain.clock import cn_date, today
 from kernel.domain.rejections import CommandRejected
 from kernel.runtime import ServiceRuntime, runtime_of
 from services.settlement.api import TEXT_MAX, LedgerOut
@@ -211,14 +211,10 @@ def _require_past(day: date, field: str) -> None:
     """A replay shows what the ledger held: the end of a day still to come has not happened."""
     if day > today():
         raise CommandRejected(
-            f"{_written(day)}是将来的日期：只能回放到今天（{_written(today())}）为止",
+            f"{cn_date(day)}是将来的日期：只能回放到今天（{cn_date(today())}）为止",
             field=field,
             code=f"settlement.{field}.future",
         )
-
-
-def _written(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def _known_policy(policies: PolicySet, policy_id: str) -> Policy:

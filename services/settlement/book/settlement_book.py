@@ -552,11 +552,7 @@ class SettlementBook:
         except KeyError:  # the policy set never changes, so the policy in force on a day is cached
             policy = self._cache.in_force[day] = self._policies.in_force(self._jurisdiction, day)
         if policy is None:
-            on = (
-                f"{what}（{day.year}年{day.month}月{day.day}日）"
-                if what
-                else f"{day.year}年{day.month}月{day.day}日"
-            )
+            on = f"{what}（{cn_date(day)}）" if what else cn_date(day)
             reason = Reason("no_policy", f"{on}没有施行中的结算政策")
             self._note(subject, reason, *sources, person=person)
         return policy
