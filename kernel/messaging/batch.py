@@ -32,7 +32,7 @@ from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
 
 from redis.asyncio import Redis
-from rehab_contracts import EventEnvelope, EventPayload, parse_payload
+from rehab_contracts import EventEnvelope, EventPayload
 from sqlalchemy import Connection, Dialect, bindparam, select
 from sqlalchemy.orm import Session
 
@@ -116,7 +116,7 @@ async def handle_batch(
     deliveries: list[Delivery] = []
     for raw_id, fields in entries:
         entry_id = as_text(raw_id)
-        if retried_for_others(fields, consumer.group):
+        if retried_for_others(fields, consumer.group) and await consumer.passes_by(stream, fields):
             done.append(entry_id)  # another group's dead letter published again (rehab dlq retry)
             continue
         try:
@@ -223,7 +223,7 @@ def _checked(consumer: EventConsumer, deliveries: Sequence[Delivery], stream: st
 
 
 def _check(consumer: EventConsumer, envelope: EventEnvelope, stream: str, now: datetime) -> Check:
-    payload = parse_payload(envelope)  # undecodable even as a duplicate: raises at once, as one by one
+    payload = consumer.payload_of(envelope, stream, recheck=False)  # raises even for a duplicate
     try:
         consumer.verify(envelope, stream, recheck=False)
         require_recorded_in_the_past(envelope, now)

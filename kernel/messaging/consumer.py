@@ -240,7 +240,7 @@ class EventConsumer:
         Raises for an event that can never be applied (ValueError, ValidationError, EventRejected
         — EventConflict included) and lets any other failure through (nothing is recorded).
         """
-        payload = parse_payload(envelope)
+        payload = self.payload_of(envelope, source_stream)
         handler = self.handler_of(source_stream, envelope.event_type)
         event_id = str(envelope.event_id)
         with self.store.transaction() as unit:
@@ -283,6 +283,38 @@ class EventConsumer:
             )
         self.keyring.verify(envelope, recheck=recheck)
 
+    def payload_of(
+        self, envelope: EventEnvelope, source_stream: str, *, recheck: bool = True
+    ) -> EventPayload:
+        """The event's payload, checked against its contract. An event that breaks the contract is refused
+        as unsigned or forged when its signature does not verify either, so its dead letter names the
+        forgery (``event.signature_rejected``), not a contract breach: the check costs nothing more on the
+        ordinary path, only an event refused anyway pays it."""
+        try:
+            return parse_payload(envelope)
+        except CANNOT_APPLY:
+            self.verify(envelope, source_stream, recheck=recheck)
+            raise
+
+    async def passes_by(self, stream: str, fields: Mapping[Any, Any]) -> bool:
+        """True for a copy `rehab dlq retry` published for other groups than this one (``retry_for``),
+        to be acknowledged without effect, once its signature verifies.
+
+        ``retry_for`` is not signed: an entry naming another group that is unsigned, forged or undecodable
+        takes the ordinary path and is dead-lettered with its reason, not passed by unseen (security
+        review F2). Only an entry carrying ``retry_for`` for others pays for the check.
+        """
+        if not retried_for_others(fields, self.group):
+            return False
+        return await asyncio.to_thread(self._signed, stream, fields)
+
+    def _signed(self, stream: str, fields: Mapping[Any, Any]) -> bool:
+        try:
+            self.verify(EventEnvelope.from_wire(fields), stream)
+        except Exception:  # unsigned, forged, undecodable, keys unreadable: the ordinary path decides
+            return False
+        return True
+
     def handler_of(self, stream: str, event_type: str) -> EventHandler | None:
         for subscription in self.subscriptions:
             if subscription.stream == stream:
@@ -301,7 +333,7 @@ class EventConsumer:
         self, redis: Redis, stream: str, entry_id: str, fields: Mapping[Any, Any], deliveries: int = 1
     ) -> bool:
         """Handle one delivery of a stream entry; True when the entry may be acknowledged."""
-        if retried_for_others(fields, self.group):
+        if await self.passes_by(stream, fields):
             return True  # another group's dead letter published again: not this service's to handle
         text = fields_as_text(fields)  # as kept when parked or dead-lettered (bytes not UTF-8 shown as such)
         envelope: EventEnvelope | None = None

@@ -8,7 +8,7 @@ Redis can prevent that, so each consumer detects and repairs it.
 A group's ``last-delivered-id`` says how far the group has passed along the stream. Every entry up to
 it was delivered to *someone* in the group; for this service it must now be in its inbox (applied),
 parked, dead-lettered by it, still pending in its group (reclaim's to deliver again), or a copy `rehab dlq
-retry` published for other groups (``dead_letters.RETRY_FOR``). An entry that
+retry` published for other groups (``dead_letters.RETRY_FOR``) whose signature verifies. An entry that
 is none of these was taken by someone else: it is handled now on the ordinary path (applied once,
 parked, or dead-lettered with its reason) and counted as ``recovered``.
 
@@ -29,7 +29,7 @@ from redis.exceptions import ResponseError
 from sqlalchemy import Column, Engine, MetaData, String, Table, delete, insert, select
 
 from kernel.messaging import ordering
-from kernel.messaging.dead_letters import DeadLetter, as_text, dead_letter_stream, retried_for_others
+from kernel.messaging.dead_letters import DeadLetter, as_text, dead_letter_stream
 
 if TYPE_CHECKING:
     from kernel.messaging.consumer import EventConsumer
@@ -99,7 +99,7 @@ async def _reconcile_stream(consumer: EventConsumer, redis: Redis, stream: str) 
             consumer.stats.reconciled_entries += 1
             event_id = fields.get("event_id", "")
             status = "received" if event_id and event_id in found else "unknown"
-            if status == "unknown" and retried_for_others(fields, consumer.group):
+            if status == "unknown" and await consumer.passes_by(stream, fields):
                 status = "another group's retry"  # passed by on purpose (rehab dlq retry)
             if status == "unknown":
                 letters = letters if letters is not None else await _dead_lettered(consumer, redis, stream)

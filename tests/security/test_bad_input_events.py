@@ -87,13 +87,19 @@ def rewired(envelope: EventEnvelope, **fields: str) -> dict[str, str]:
     return {**envelope.to_wire(), **fields}
 
 
+def resigned(keys: Path, fields: dict[str, str]) -> dict[str, str]:
+    """The entry signed by survey as it stands (its producer's mistake, not a forgery)."""
+    return signed(keys, EventEnvelope.from_wire(fields))
+
+
 def test_unknown_event_types_and_schema_versions_are_dead_lettered_and_change_nothing(
     assessment: TestClient, redis_client: redis.Redis, keys: Path
 ) -> None:
     before = accepted(assessment)
     unknown_type = rewired(need_surveyed(), event_type="survey.person_teleported")
     future_version = rewired(need_surveyed(), schema_version="99")
-    publish(redis_client, unknown_type, future_version)
+    # Signed by survey: an unsigned one is dead-lettered as unsigned (a forgery), whatever else is wrong.
+    publish(redis_client, *(resigned(keys, fields) for fields in (unknown_type, future_version)))
     reasons = dead_letters(redis_client, 2)
     assert "survey.person_teleported" in reasons[0]
     assert "99" in reasons[1]
@@ -101,7 +107,7 @@ def test_unknown_event_types_and_schema_versions_are_dead_lettered_and_change_no
 
 
 def test_undecodable_entries_and_wrong_types_are_dead_lettered_with_the_reason(
-    assessment: TestClient, redis_client: redis.Redis
+    assessment: TestClient, redis_client: redis.Redis, keys: Path
 ) -> None:
     before = accepted(assessment)
     publish(
@@ -109,7 +115,10 @@ def test_undecodable_entries_and_wrong_types_are_dead_lettered_with_the_reason(
         rewired(need_surveyed(), payload="{not json"),
         rewired(need_surveyed(), version="two"),
         {"event_id": "x'; DROP TABLE inbox; --"},
-        rewired(need_surveyed(), payload=json.dumps({**need_surveyed().payload, "survey_year": "今年"})),
+        resigned(
+            keys,
+            rewired(need_surveyed(), payload=json.dumps({**need_surveyed().payload, "survey_year": "今年"})),
+        ),
     )
     reasons = dead_letters(redis_client, 4)
     assert all(reason.split(":")[0] in {"ValueError", "ValidationError"} for reason in reasons), reasons
