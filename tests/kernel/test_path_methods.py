@@ -15,7 +15,9 @@ import redis
 from fastapi.testclient import TestClient
 
 from tests.access.principals import Deployment, audit_entries, served
+from tests.apps import state_of
 from tests.problem_json import problem_of
+from tests.settlement.settlement_builders import Journey
 from tests.survey.people import make_id, person_body
 from tests.web.apps import FACTORIES, SERVICES, service_app
 
@@ -121,3 +123,23 @@ def test_a_head_of_personal_data_is_audited_as_the_get_and_a_head_of_anything_el
         assert (template.status_code, template.content) == (200, b"")
         assert int(template.headers["content-length"]) > 0
         assert len(audit_entries(client)) == reads
+
+
+def test_a_head_of_a_settlement_statement_is_audited_and_a_head_of_the_ledgers_totals_is_not(
+    tmp_path: Path, redis_url: str, redis_client: redis.Redis
+) -> None:
+    deployment = Deployment(tmp_path / "access")
+    finance = deployment.bearer("区财务", "settlement", "district")
+    street = deployment.bearer("人和街道会计", "settlement", "street:人和")
+    with served(FACTORIES["settlement"], "settlement", tmp_path, redis_url, deployment.folder) as client:
+        consumer = state_of(client).runtime.consumer
+        for envelope, stream in Journey().events():
+            consumer.apply(envelope, stream)
+        statement = f"/statements/person:{Journey().person}?period=2024"
+        assert client.head(statement, headers=street).status_code == 403  # refused: no read
+        assert client.head("/ledger", headers=finance).status_code == 200  # totals: no personal data
+        assert audit_entries(client) == []
+        head = client.head(statement, headers={**finance, "X-Purpose": quote("核对结算单")})
+        assert (head.status_code, head.content) == (200, b"")
+        [entry] = audit_entries(client)
+        assert (entry.user, entry.action, entry.purpose) == ("区财务", f"HEAD {statement}", "核对结算单")
