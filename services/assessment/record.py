@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from kernel.domain.clock import cn_date
 from services.assessment.domain import Assessment, Institution, Network
 from services.assessment.labels import ITEM_LABELS
 from services.assessment.schemas import (
@@ -86,7 +87,7 @@ def assessment_record(assessment: Assessment, network: Network) -> AssessmentRec
         ),
         ("评估机构名称", institution.name),
         ("评估人", record.assessor),
-        ("评估时间", record.assessed_on.isoformat()),
+        ("评估时间", cn_date(record.assessed_on)),
     ]
     if record.opinion:
         form.append(("评估意见", record.opinion))

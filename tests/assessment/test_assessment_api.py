@@ -234,7 +234,7 @@ def test_a_referral_completes_the_record_and_the_worklist_entry(client: TestClie
     assert form["是否需转介"] == "是"
     assert form["转介至（机构）"].startswith("区第一人民医院")
     assert form["评估机构名称"] == "两江新区第一人民医院康复评估中心"
-    assert form["评估人"] == "陈医生" and form["评估时间"] == "2024-10-22"
+    assert form["评估人"] == "陈医生" and form["评估时间"] == "2024年10月22日"
     [event] = stored_events(client, "assessment.referral_issued")
     assert event.payload["items"] == ["orientation_mobility_training"]
     assert client.get("/worklist", params={"year": 2024}).json()["total"] == 0
