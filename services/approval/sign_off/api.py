@@ -20,13 +20,16 @@ from services.approval.domain import Application
 from services.approval.handlers import Guard
 from services.approval.sign_off import handlers
 from services.approval.sign_off.domain import DECISION_BLOCK, INSTITUTION_CHANGE_BLOCK
-from services.approval.sign_off.schemas import ConfirmSignOff, DeclineSignOff, SignOffView
+from services.approval.sign_off.schemas import ConfirmSignOff, DeclineSignOff, SignOffView, WithdrawSignOff
 from services.approval.sign_off.views import sign_off_response, signer_of
 
 router = APIRouter(tags=["sign-offs"])
 
 ANSWERS: dict[int | str, dict[str, Any]] = {
-    200: {"model": SignOffView, "description": "Declined (withdrawn), or confirmed before: nothing changed"},
+    200: {
+        "model": SignOffView,
+        "description": "Declined or withdrawn by its proposer, or confirmed before: nothing changed",
+    },
     201: {"model": SignOffView, "description": "This confirmation was the last: the block took effect"},
     202: {"model": SignOffView, "description": "Confirmed; other signatories still to confirm"},
     403: {"description": "Not named in the block in a role the caller holds, or outside its scope"},
@@ -143,6 +146,56 @@ def decline_institution_change(
     block = INSTITUTION_CHANGE_BLOCK
     with command.unit() as unit:
         outcome = handlers.decline(
+            unit, application_id, block, body.proposal_id, body.reason, signer_of(signer), anyone
+        )
+        return command.keep(sign_off_response(outcome))
+
+
+@router.post(
+    "/applications/{application_id}/reviews/{level}/withdrawals",
+    summary="The proposer of 社区意见 / 街道意见 withdraws it before every signatory confirmed",
+    responses=ANSWERS,
+)
+def withdraw_review(
+    application_id: UUID, level: ReviewLevel, body: WithdrawSignOff, command: Command, caller: Caller
+) -> JSONResponse:
+    signer = _authenticated(caller)
+    check = _of_level(signer, str(level))
+    with command.unit() as unit:
+        outcome = handlers.withdraw(
+            unit, application_id, str(level), body.proposal_id, body.reason, signer_of(signer), check
+        )
+        return command.keep(sign_off_response(outcome))
+
+
+@router.post(
+    "/applications/{application_id}/decision/withdrawals",
+    summary="The proposer of 残联办意见 withdraws it before every signatory confirmed",
+    responses=ANSWERS,
+)
+def withdraw_decision(
+    application_id: UUID, body: WithdrawSignOff, command: Command, caller: Caller
+) -> JSONResponse:
+    signer = _district_signer(caller, "残联办审批")
+    with command.unit() as unit:
+        outcome = handlers.withdraw(
+            unit, application_id, DECISION_BLOCK, body.proposal_id, body.reason, signer_of(signer), anyone
+        )
+        return command.keep(sign_off_response(outcome))
+
+
+@router.post(
+    "/applications/{application_id}/institution-changes/withdrawals",
+    summary="The proposer of a change of service institution withdraws it before it took effect",
+    responses=ANSWERS,
+)
+def withdraw_institution_change(
+    application_id: UUID, body: WithdrawSignOff, command: Command, caller: Caller
+) -> JSONResponse:
+    signer = _district_signer(caller, "变更服务机构")
+    block = INSTITUTION_CHANGE_BLOCK
+    with command.unit() as unit:
+        outcome = handlers.withdraw(
             unit, application_id, block, body.proposal_id, body.reason, signer_of(signer), anyone
         )
         return command.keep(sign_off_response(outcome))

@@ -75,7 +75,16 @@ class SignOffDeclined:
     at: datetime
 
 
+@dataclass(frozen=True)
+class SignOffWithdrawn(SignOffDeclined):
+    """The proposer took back the block they proposed before everyone confirmed it (撤回): withdrawn as
+    a decline is, so that a block naming someone who never confirms cannot stay pending."""
+
+
 SignOffStep = SignOffProposed | SignOffConfirmed | SignOffDeclined
+
+WITHDRAWN_BY_PROPOSER = "提出人撤回"
+"""The reason recorded when the proposer withdraws without giving one."""
 
 
 # -- state -----------------------------------------------------------------------------------------
@@ -166,7 +175,7 @@ class SignOffs:
         if current is not None:
             raise StateConflict(
                 f"{BLOCK_NAMES[block]}已有待确认的签字（由{current.proposed.signer}提出，"
-                f"编号 {current.proposal_id}）：须先由签字人拒绝撤回，才能重新提出",
+                f"编号 {current.proposal_id}）：须先由签字人拒签或由提出人撤回，才能重新提出",
                 field="signatories",
                 code="approval.sign_off.pending",
             )
@@ -194,6 +203,31 @@ class SignOffs:
         if not reason.strip():
             raise CommandRejected("拒绝确认须写明理由", field="reason", code="approval.reason.required")
         return [SignOffDeclined(proposal_id, proposal.steps + 1, signer, role, reason.strip(), at)]
+
+    def withdraw(
+        self, proposal_id: UUID, reason: str = "", *, signer: str, roles: frozenset[str], at: datetime
+    ) -> list[SignOffStep]:
+        """The proposer takes back their proposal while it still waits for confirmations: only they may
+        (a signatory who disagrees declines instead), in the role they proposed it in."""
+        proposal = self.proposal(proposal_id)
+        proposed = proposal.proposed
+        if person_key(signer) != person_key(proposed.signer):
+            raise NotTheirSignature(
+                f"{BLOCK_NAMES[proposal.block]}由{proposed.signer}提出，只有提出人本人可以撤回；"
+                "栏内其他签字人不同意时请拒签",
+                field="proposal_id",
+                code="approval.sign_off.not_proposer",
+            )
+        if proposed.role not in roles:
+            raise NotTheirSignature(
+                f"你（{signer}）以{ROLE_NAMES[proposed.role]}提出了{BLOCK_NAMES[proposal.block]}，"
+                "但你的账号已不具有此角色",
+                field="proposal_id",
+                code="approval.sign_off.role_not_held",
+            )
+        _require_open(proposal)
+        why = reason.strip() or WITHDRAWN_BY_PROPOSER
+        return [SignOffWithdrawn(proposal_id, proposal.steps + 1, signer, proposed.role, why, at)]
 
     # -- queries -----------------------------------------------------------------------------------
     def proposal(self, proposal_id: UUID) -> Proposal:
@@ -243,8 +277,10 @@ def _copy(proposal: Proposal) -> Proposal:
 def _require_open(proposal: Proposal) -> None:
     if proposal.declined is not None:
         declined = proposal.declined
+        done = "由提出人" if isinstance(declined, SignOffWithdrawn) else "已被"
+        what = "撤回" if isinstance(declined, SignOffWithdrawn) else "拒绝并撤回"
         raise StateConflict(
-            f"此签字已被{declined.signer}拒绝并撤回（{declined.reason}）；须重新提出",
+            f"此签字{done}{declined.signer}{what}（{declined.reason}）；须重新提出",
             field="proposal_id",
             code="approval.sign_off.withdrawn",
         )

@@ -105,6 +105,26 @@ def decline(
     return Outcome(sign_offs.after(steps).proposal(proposal_id), application, took_effect=False)
 
 
+def withdraw(
+    unit: UnitOfWork,
+    application_id: UUID,
+    block: str,
+    proposal_id: UUID,
+    reason: str,
+    signer: Signer,
+    check: Guard,
+) -> Outcome:
+    """The proposer takes back the block while it still waits for confirmations."""
+    _lock_block(unit, application_id, block)
+    application = _loaded(unit, application_id, check)
+    now = datetime.now(UTC)
+    sign_offs = load_sign_offs(unit, application_id, now)
+    _proposal_of_block(sign_offs, block, proposal_id)
+    steps = sign_offs.withdraw(proposal_id, reason, signer=signer.user, roles=signer.roles, at=now)
+    save_steps(unit, application_id, steps)
+    return Outcome(sign_offs.after(steps).proposal(proposal_id), application, took_effect=False)
+
+
 def _loaded(unit: UnitOfWork, application_id: UUID, check: Guard) -> Application:
     application = load(unit, application_id).application
     check(application)

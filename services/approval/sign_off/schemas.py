@@ -30,6 +30,19 @@ class DeclineSignOff(BaseModel):
     )
 
 
+class WithdrawSignOff(BaseModel):
+    """The proposer takes back the block they proposed, before every signatory confirmed it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    proposal_id: UUID = Field(description="The pending proposal, as the application shows it.")
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] = Field(
+        default="",
+        description="Why, if the proposer says (recorded as 提出人撤回 otherwise).",
+        examples=["负责人姓名填错"],
+    )
+
+
 class SignatureView(BaseModel):
     """One person named in the block, and whether they have confirmed it."""
 

@@ -20,6 +20,7 @@ from services.approval.sign_off.domain import (
     SignOffProposed,
     SignOffs,
     SignOffStep,
+    SignOffWithdrawn,
 )
 
 steps_table = tables.sign_off_steps
@@ -74,7 +75,10 @@ def _row(application_id: UUID, step: SignOffStep) -> dict[str, object]:
             "signatories": json.dumps(vars(step.signatories), ensure_ascii=False),
             "command": step.command,
         }
-    kind = "confirmed" if isinstance(step, SignOffConfirmed) else "declined"
+    if isinstance(step, SignOffConfirmed):
+        kind = "confirmed"
+    else:
+        kind = "withdrawn" if isinstance(step, SignOffWithdrawn) else "declined"
     reason = step.reason if isinstance(step, SignOffDeclined) else None
     return {**row, "kind": kind, "block": "", "slot": f"{step.proposal_id}/{step.step}", "reason": reason}
 
@@ -100,4 +104,6 @@ def _step(row: RowMapping) -> SignOffStep:
     step = int(str(row["slot"]).rsplit("/", 1)[1])
     if row["kind"] == "confirmed":
         return SignOffConfirmed(proposal_id, step, signer, role, when)
+    if row["kind"] == "withdrawn":
+        return SignOffWithdrawn(proposal_id, step, signer, role, str(row["reason"]), when)
     return SignOffDeclined(proposal_id, step, signer, role, str(row["reason"]), when)
