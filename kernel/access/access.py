@@ -185,7 +185,10 @@ def _authorised(request: Request, access: AccessControl) -> Principal:
 
 def _route_extra(request: Request) -> dict[str, object]:
     """The `openapi_extra` of the route the request will reach (routing has not run yet); {} if unknown."""
-    route = _matching_route(request.app.router.routes, request.scope)
+    scope = request.scope
+    if scope.get("method") == "HEAD":  # answered by the path's GET route (kernel.web.methods): its rules
+        scope = {**scope, "method": "GET"}
+    route = _matching_route(request.app.router.routes, scope)
     return getattr(route, "openapi_extra", None) or {}
 
 

@@ -143,3 +143,32 @@ def test_a_head_of_a_settlement_statement_is_audited_and_a_head_of_the_ledgers_t
         assert (head.status_code, head.content) == (200, b"")
         [entry] = audit_entries(client)
         assert (entry.user, entry.action, entry.purpose) == ("区财务", f"HEAD {statement}", "核对结算单")
+
+
+def test_a_head_of_a_route_open_to_other_agencies_is_answered_as_its_get_and_audited(
+    tmp_path: Path, redis_url: str, redis_client: redis.Redis
+) -> None:
+    """The route a HEAD reaches is its GET's: an entitled agency's HEAD of a data key is not refused as
+    another agency's (the GET route's ``x-other-agencies`` counts), and it is audited like the GET."""
+    deployment = Deployment(tmp_path / "access")
+    district = deployment.bearer("区干事", "survey", "district")
+    settlement = deployment.bearer("区结算", "settlement", "district")
+    id_number = make_id(date(1958, 4, 12), "231")
+    body = person_body(
+        street="鸳鸯", community="金渝社区", id_number=id_number, certificate_number=id_number + "12"
+    )
+    with served(FACTORIES["survey"], "survey", tmp_path, redis_url, deployment.folder) as client:
+        person = client.post("/persons", json=body, headers=district).json()["person_id"]
+        key = f"/persons/{person}/data-key"
+        head, got = client.head(key, headers=settlement), client.get(key, headers=settlement)
+        assert (head.status_code, got.status_code, head.content) == (200, 200, b"")
+        assert head.headers["content-length"] == got.headers["content-length"]
+        assert [entry.action for entry in audit_entries(client, subject=person)] == [
+            f"HEAD {key}",
+            f"GET {key}",
+        ]
+        doctor = deployment.bearer("评估医生", "assessment", "district")  # not entitled: refused as the GET
+        refused = client.get(key, headers=doctor)
+        assert (client.head(key, headers=doctor).status_code, refused.status_code) == (403, 403)
+        assert problem_of(refused, 403)["code"] == "survey.data_key.not_entitled"  # the route decided
+        assert len(audit_entries(client, subject=person)) == 2
