@@ -20,7 +20,7 @@ from console.assessment.pages import router as assessment_router
 from console.assets import router as assets_router
 from console.dashboards.pages import router as dashboards_router
 from console.delivery.pages import router as delivery_router
-from console.error_pages import FormTooLargePage, install_error_pages
+from console.error_pages import FormTooLargePage, install_error_pages, refusal_text
 from console.login import router as login_router
 from console.passwords import Credentials, LoginPolicy
 from console.person.pages import router as person_router
@@ -152,6 +152,7 @@ def _templates() -> Jinja2Templates:
     environment.filters["labels"] = labels.labels_of
     environment.filters["yuan"] = labels.yuan
     environment.filters["area"] = labels.area_name
+    environment.filters["refusal"] = lambda problem: refusal_text(problem.code, problem.detail)
     environment.filters["plain"] = messages.plain  # a service's kept reason, as Problem.of shows one
     environment.globals.update(
         SEX=labels.SEX_LABELS,
@@ -210,7 +211,11 @@ def _install_handlers(app: FastAPI) -> None:
         titles = {403: "无权查看", 404: "未找到", 401: "工作台配置有误"}
         title = titles.get(error.problem.status, "无法完成")
         return render(
-            request, "refused.html", error.problem.status, title=title, message=error.problem.detail
+            request,
+            "refused.html",
+            error.problem.status,
+            title=title,
+            message=refusal_text(error.problem.code, error.problem.detail),
         )
 
     @app.exception_handler(ServiceUnavailable)

@@ -10,9 +10,11 @@ from collections.abc import Mapping
 from uuid import uuid4
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from starlette.responses import HTMLResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from console.labels import AGENCY_LABELS
 from console.web import render
 from kernel.web.asgi import header
 
@@ -49,6 +51,39 @@ def install_error_pages(app: FastAPI, headers: Mapping[str, str]) -> None:
             log.exception("the error page %s could not be drawn", number)
             page = HTMLResponse(FALLBACK.format(number=number), status_code=500)
         return _with(page, headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, error: RequestValidationError) -> Response:
+        """A page's address or form FastAPI could not read: a path part that names nothing (a person's
+        number that is no UUID) is the Chinese 404 page; anything else a Chinese 400 page, never the
+        framework's English JSON."""
+        where = {str(entry.get("loc", ("",))[0]) for entry in error.errors() if isinstance(entry, dict)}
+        status, (title, message) = (404, NOT_FOUND) if "path" in where else (400, UNREADABLE)
+        return _with(render(request, "refused.html", status, title=title, message=message), headers)
+
+
+NOT_FOUND = ("页面不存在", "没有这个页面：地址可能输错了或已失效，请从工作台的导航进入。")
+UNREADABLE = (
+    "无法读取提交的内容",
+    "这次提交的内容不完整或格式不对，工作台没有处理，也没有保存任何内容。请返回上一页刷新后重新填写。",
+)
+
+
+_WRONG_AGENCY = re.compile(r"^([a-z]+) 的用户不能使用 ([a-z]+) 服务$")
+
+
+def refusal_text(code: str, detail: str) -> str:
+    """A service's refusal as the clerk reads it: the kernel's "survey 的用户不能使用 settlement 服务"
+    (``access.wrong_agency``) names agencies by their codes; the clerk is told in Chinese whose pages these
+    are and what to do. Any other refusal is the service's own Chinese words."""
+    found = _WRONG_AGENCY.match(detail) if code == "access.wrong_agency" else None
+    if found is None:
+        return detail
+    mine, theirs = (AGENCY_LABELS.get(agency, "其他单位") for agency in found.groups())
+    return (
+        f"这些内容属于{theirs}，你的账户属于{mine}，不能查看。请从页面上方的导航进入本单位的页面；"
+        "如果工作需要查看这些内容，请联系区残联办的系统管理员调整账户。"
+    )
 
 
 def back_to(request: Request) -> str:

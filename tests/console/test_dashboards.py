@@ -361,11 +361,13 @@ def test_a_streets_bar_leads_to_its_persons_by_name_and_each_to_the_persons_page
     drawn.wait_for_url("**/dashboards/streets/**")
 
 
-def test_a_clerk_whose_token_settlement_refuses_is_told_so_in_the_services_words(pages: Any) -> None:
+def test_a_clerk_whose_token_settlement_refuses_is_told_so_in_chinese(pages: Any) -> None:
     street = pages("鸳鸯调查员")
     answer = street.goto("/dashboards")
     assert answer is not None and answer.status == 403
-    assert "不能使用 settlement 服务" in street.locator("main").inner_text()
+    said = street.locator("main").inner_text()
+    assert "不能查看" in said and "区残联办的系统管理员" in said
+    assert "settlement" not in said and "survey" not in said
     assert street.locator(".chart").count() == 0
 
 
