@@ -14,7 +14,7 @@ from starlette.responses import RedirectResponse, Response
 
 from console.agencies import Answer, Problem, ServiceRefused, ServiceUnavailable
 from console.names import UNSEEN_NAME, display_name, person_cards
-from console.street.forms import iso_date
+from console.street.forms import default_date, iso_date
 from console.web import (
     Clerk,
     FormValues,
@@ -27,7 +27,6 @@ from console.web import (
     render_answer,
     send_form,
 )
-from kernel.domain.clock import today
 
 router = APIRouter(prefix="/assessment")
 
@@ -136,7 +135,7 @@ def assessment_form(request: Request, clerk: SignedIn, person_id: UUID, year: in
     work_year = _year(request, year)
     entry = _entry(request, clerk, person_id, work_year)
     defaults: dict[str, Any] = {
-        "assessed_on": today().isoformat(),
+        "assessed_on": default_date(work_year),
         "assessed_needs": entry["needed_items"],
         "mode": "home_visit" if entry["home_visit_required"] else "at_institution",
         "referral_needed": "yes",
@@ -198,7 +197,7 @@ def record(request: Request, clerk: SignedIn, assessment_id: UUID, done: str = "
     """康复需求评估与转介记录 as the handbook prints it, its referrals, and the referral form."""
     found = _get(request, clerk, f"/assessments/{assessment_id}", "查看评估与转介记录")
     form = kept_form(request, clerk) or FormValues.of(
-        {"issued_on": today().isoformat(), "to_kind": _default_kind(found)}
+        {"issued_on": default_date(found["assessment_year"]), "to_kind": _default_kind(found)}
     )
     return _record_page(request, clerk, found, form, new_form_key(), done=done)
 

@@ -20,7 +20,7 @@ from console.approval.forms import fen
 from console.approval.persons import names_of
 from console.delivery.refused import REFUSED_PURPOSE, refused_form, resendable
 from console.messages import plain
-from console.street.forms import iso_date
+from console.street.forms import default_date, iso_date
 from console.web import (
     Clerk,
     FormValues,
@@ -188,7 +188,8 @@ def record_form(
     """The 康复服务记录 form: blank, or (``refused``) filled in from a refused record with its reason at
     the field, to be sent again as a new record (a new Idempotency-Key)."""
     entitlement = _entitlement(request, clerk, application_id, item)
-    form = kept_form(request, clerk) or FormValues.of({"signed_by": "person", "insurance_paid": "0"})
+    defaults = {"signed_by": "person", "insurance_paid": "0", "signed_on": default_date(entitlement["year"])}
+    form = kept_form(request, clerk) or FormValues.of(defaults)
     if refused is None:
         return _record_page(request, clerk, entitlement, form, new_form_key())
     earlier = _get(request, clerk, f"/deliveries/refused/{refused}", REFUSED_PURPOSE)

@@ -7,12 +7,14 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
+from console.labels import cn_date
 from console.web import FormValues
 
 REFUSED_PURPOSE = "服务：被退回的服务记录"
 
 FORM_FIELDS = ("frequency", "staff", "period_start", "period_end", "signed_by", "signed_on")
-"""Fields of the record the form shows as sent; amounts are shown in yuan."""
+"""Fields of the record the form shows as sent; amounts are shown in yuan, dates as the clerk writes them."""
+DATES = ("period_start", "period_end", "signed_on")
 
 
 def refused_form(refused: Mapping[str, Any]) -> FormValues:
@@ -20,6 +22,8 @@ def refused_form(refused: Mapping[str, Any]) -> FormValues:
     record = refused["record"]
     values: dict[str, Any] = {name: record.get(name) for name in FORM_FIELDS}
     values["signed_by"] = values["signed_by"] or "person"
+    for name in DATES:
+        values[name] = cn_date(values[name])
     for name in ("charge", "insurance_paid"):
         amount = record.get(f"{name}_fen")
         values[name] = yuan(amount) if isinstance(amount, int) else ""

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Any
 
 from console.labels import cn_date
 from console.web import FormValues
+from kernel.domain.clock import today
 
 DATE = re.compile(r"^(\d{4})\s*(?:[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?|(\d{2})(\d{2}))$")
 """A date as clerks write it: 1968-04-02, 1968/4/2, 1968.4.2, 1968年4月2日 or 19680402."""
@@ -21,6 +23,16 @@ def iso_date(text: str) -> str:
         return text.strip()
     year, month, day = found.group(1), found.group(2) or found.group(4), found.group(3) or found.group(5)
     return f"{year}-{int(month):02d}-{int(day):02d}"
+
+
+def default_date(year: int, on: date | None = None) -> str:
+    """The date a form of the work ``year`` starts from, as the clerk writes it: today (``on``) when it
+    falls in that year; else the year's last day (a year gone by) or first (a year to come), never a date
+    the year's own rule refuses (调查日期 2026年12月8日不在调查年度 2025 内)."""
+    day = on or today()
+    if day.year != year:
+        day = date(year, 12, 31) if year < day.year else date(year, 1, 1)
+    return cn_date(day)
 
 
 PERSON_TEXT = (

@@ -14,10 +14,8 @@ from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
 from console.agencies import Answer, Problem, ServiceUnavailable
-from console.labels import cn_date
-from console.street.forms import iso_date
+from console.street.forms import default_date, iso_date
 from console.web import FormValues, Sent, SignedIn, console_of, kept_form, new_form_key, render, render_answer
-from kernel.domain.clock import today
 
 router = APIRouter(prefix="/street")
 
@@ -29,10 +27,11 @@ MAX_UPLOAD = 10 * 1024 * 1024
 
 @router.get("/import")
 def import_form(request: Request, clerk: SignedIn) -> Response:
+    year = console_of(request).year()
     defaults = {
         "street": clerk.street or "",
-        "survey_year": console_of(request).year(),
-        "surveyed_on": cn_date(today()),
+        "survey_year": year,
+        "surveyed_on": default_date(year),
         "surveyor": clerk.name,
     }
     form = kept_form(request, clerk) or FormValues.of(defaults)

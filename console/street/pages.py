@@ -17,6 +17,7 @@ from console.labels import cn_date
 from console.street.forms import (
     community_choices,
     corrections,
+    default_date,
     person_body,
     person_form,
     survey_body,
@@ -295,7 +296,7 @@ def survey_form(request: Request, clerk: SignedIn, person_id: UUID) -> Response:
     record = _get(request, clerk, f"/persons/{person_id}", "康复需求调查")
     year = console_of(request).year()
     current = _current_survey(record, year)
-    defaults = {"survey_year": year, "surveyed_on": cn_date(today()), "surveyor": clerk.name}
+    defaults = {"survey_year": year, "surveyed_on": default_date(year), "surveyor": clerk.name}
     if current is not None:  # a second survey in a year corrects the first, starting from what it recorded
         defaults.update(survey_form_of(current), supersedes=current["survey_id"])
     form = kept_form(request, clerk) or FormValues.of(defaults)

@@ -125,7 +125,7 @@ def test_a_refused_record_fills_the_form_in_as_sent_with_amounts_in_yuan() -> No
     refused = {"record": {"frequency": "每周1次", "staff": "李红", "period_start": "2025-06-01",
                           "charge_fen": 15050, "insurance_paid_fen": 0}}  # fmt: skip
     form = refused_form(refused)
-    assert (form.get("staff"), form.get("period_start")) == ("李红", "2025-06-01")
+    assert (form.get("staff"), form.get("period_start")) == ("李红", "2025年6月1日")
     assert (form.get("charge"), form.get("insurance_paid"), form.get("signed_by")) == (
         "150.50",
         "0.00",
