@@ -2,7 +2,7 @@
 
 ``POST /persons/cards:batch`` is a read sent as a POST (hundreds of ids do not fit a URL): it changes
 nothing, so auditors may send it, and it audits each released person itself (one entry per person, with
-the caller's X-Purpose), since the access middleware audits reads by GET only.
+the caller's X-Purpose), since the access middleware audits reads by GET and HEAD only.
 """
 
 from __future__ import annotations

@@ -91,7 +91,7 @@ def require_scope_covers(principal: Principal, areas: Mapping[UUID, tuple[str, s
 def audit_release(request: Request, principal: Principal, released: Sequence[UUID]) -> None:
     """One audit entry per person whose key leaves, with the caller's ``X-Purpose``, in one transaction.
 
-    The access middleware audits reads by GET only, so this POST records its own entries, as the
+    The access middleware audits reads by GET and HEAD only, so this POST records its own entries, as the
     single-person route's would read: who, which person, why, status 200.
     """
     entries = [audit_entry(request, principal, 200, subject=str(person_id)) for person_id in released]

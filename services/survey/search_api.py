@@ -4,7 +4,7 @@ last digits, within the caller's street (community).
 ``POST /persons:search`` is a read sent as a POST so that neither a name nor an ID number ever stands in
 an address (the console's, this service's access logs, a proxy's): it changes nothing, so auditors may
 send it, and it audits each person it answers itself (one entry per person, with the caller's
-X-Purpose), since the access middleware audits reads by GET only. The audit entry names the person
+X-Purpose), since the access middleware audits reads by GET and HEAD only. The audit entry names the person
 found, not what was typed.
 """
 
