@@ -6,6 +6,7 @@ city-level assessment institution. Every call goes to the assessment service as 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
@@ -13,6 +14,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
 from console.agencies import Answer, Problem, ServiceRefused, ServiceUnavailable
+from console.labels import ITEM_LABELS, cn_date
 from console.names import UNSEEN_NAME, display_name, person_cards
 from console.street.forms import default_date, iso_date
 from console.web import (
@@ -196,14 +198,43 @@ def _assessment_page(
 def record(request: Request, clerk: SignedIn, assessment_id: UUID, done: str = "") -> Response:
     """康复需求评估与转介记录 as the handbook prints it, its referrals, and the referral form."""
     found = _get(request, clerk, f"/assessments/{assessment_id}", "查看评估与转介记录")
-    form = kept_form(request, clerk) or FormValues.of(
-        {"issued_on": default_date(found["assessment_year"]), "to_kind": _default_kind(found)}
-    )
+    left = open_items(found)
+    defaults: dict[str, Any] = {
+        "issued_on": default_date(found["assessment_year"]),
+        "to_kind": _default_kind(found),
+    }
+    if len(left) == 1:  # the one item still to refer is ticked
+        defaults["items"] = left
+    form = kept_form(request, clerk) or FormValues.of(defaults)
     return _record_page(request, clerk, found, form, new_form_key(), done=done)
 
 
 def _default_kind(found: dict[str, Any]) -> str:
-    return "assessment_institution" if found.get("items_to_escalate") else "service_institution"
+    escalated = {
+        item for referral in _referrals(found, "assessment_institution") for item in referral["items"]
+    }
+    to_escalate = set(found.get("items_to_escalate") or []) - escalated
+    return "assessment_institution" if to_escalate else "service_institution"
+
+
+def _referrals(found: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    return [referral for referral in found.get("referrals", []) if referral["to_kind"] == kind]
+
+
+def open_items(found: dict[str, Any]) -> list[str]:
+    """The assessed needs no referral covers yet: the only ones the referral form offers (an item already
+    referred would be refused)."""
+    referred = {item for referral in found.get("referrals", []) for item in referral["items"]}
+    return [item for item in found["assessed_needs"] if item not in referred]
+
+
+def referred_to(found: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each referred item's referral (the first that covers it): to whom and when, for the page's words."""
+    done: dict[str, dict[str, Any]] = {}
+    for referral in found.get("referrals", []):
+        for item in referral["items"]:
+            done.setdefault(item, referral)
+    return done
 
 
 @router.get("/assessments/{assessment_id}/referrals")
@@ -227,7 +258,7 @@ def refer(request: Request, sent: Sent, assessment_id: UUID) -> Response:
         done = "escalated" if body["to_kind"] == "assessment_institution" else "referred"
         return RedirectResponse(f"/assessment/assessments/{assessment_id}?done={done}", status_code=303)
     found = _get(request, sent.clerk, f"/assessments/{assessment_id}", "转介")
-    return _record_page(request, sent.clerk, found, form, sent.form_key, answer)
+    return _record_page(request, sent.clerk, found, form, sent.form_key, answer, refusal=True)
 
 
 def referable_items(found: dict[str, Any]) -> list[str]:
@@ -245,7 +276,7 @@ def referable_items(found: dict[str, Any]) -> list[str]:
 def designated_for(found: dict[str, Any], institutions: Iterable[Any]) -> list[tuple[str, str, list[str]]]:
     """The service institutions the pack designates for an item the record still refers, each with those
     items of it (id, name, items): the referral's dropdown offers no institution that would be refused."""
-    referable = referable_items(found) or list(found["assessed_needs"])
+    referable = referable_items(found)
     return [
         (
             institution.id,
@@ -257,6 +288,37 @@ def designated_for(found: dict[str, Any], institutions: Iterable[Any]) -> list[t
     ]
 
 
+MISSING = "缺少必填字段"
+INSTITUTION_FIELDS = {
+    "service_institution": "to_institution_id",
+    "assessment_institution": "to_city_institution_id",
+}
+"""The dropdown the form names the institution with, by 转介去向 (the API has one field for both)."""
+INSTITUTION_LABELS = {"to_institution_id": "定点康复服务机构", "to_city_institution_id": "市级评估机构"}
+
+
+def referral_errors(problem: Problem, form: FormValues, found: dict[str, Any]) -> dict[str, list[str]]:
+    """The service's refusal of a referral in the form's words: the institution's error at the dropdown
+    the 转介去向 chosen names, "请选择" where the service says a field is missing, and an item referred
+    before said as to whom and when rather than by the referral's id and the institution's code."""
+    errors = problem.by_field()
+    field = INSTITUTION_FIELDS.get(form.get("to_kind"), "to_institution_id")
+    if "to_institution_id" in errors:
+        errors[field] = errors.pop("to_institution_id")
+    for name, wanted in (*INSTITUTION_LABELS.items(), ("to_kind", "转介去向"), ("items", "转介项目")):
+        if name in errors:
+            errors[name] = [f"请选择{wanted}" if message == MISSING else message for message in errors[name]]
+    if problem.code == "assessment.items.already_referred":
+        done = referred_to(found)
+        errors["items"] = [
+            f"{ITEM_LABELS.get(item, item)}已于{cn_date(done[item]['issued_on'])}转介至"
+            f"{done[item]['to_institution']['name']}，无需再次转介"
+            for item in form.all("items")
+            if item in done
+        ] or errors.get("items", [])
+    return errors
+
+
 def _record_page(
     request: Request,
     clerk: Clerk,
@@ -265,15 +327,22 @@ def _record_page(
     form_key: str,
     answer: Answer | None = None,
     done: str = "",
+    refusal: bool = False,
 ) -> Response:
     problem = answer.problem if answer is not None else None
+    errors = referral_errors(problem, form, found) if refusal and problem is not None else None
+    if errors and problem is not None and problem.code == "assessment.items.already_referred":
+        problem = replace(problem, detail="；".join(errors["items"]))
     jurisdiction = request.app.state.jurisdiction
     cards = person_cards(request, clerk, [found["person_id"]], purpose="查看评估与转介记录")
     return render_answer(
         request,
         "assessment/record.html",
         problem,
+        **({"errors": errors} if errors is not None else {}),
         record=found,
+        open_items=open_items(found),
+        referred_to=referred_to(found),
         name=display_name(cards, found["person_id"]),
         form=form,
         form_key=form_key,
