@@ -203,6 +203,8 @@ def returns(sign_off: dict[str, Any]) -> bool:
 
 RETURNS_CONFIRMED = "returns_confirmed"
 """The field of the second step's form: the signatory saw that the block returns the application."""
+WITHDRAWAL_CONFIRMED = "withdrawal_confirmed"
+"""The field of the withdrawal's second step: the proposer confirmed taking the block back."""
 
 
 @router.post("/applications/{application_id}/attachments")
@@ -226,10 +228,31 @@ def sign_again(_clerk: SignedIn, application_id: UUID, block: str, decision: str
 
 @router.post("/applications/{application_id}/sign-offs/{block}/{decision}")
 def sign(request: Request, sent: Sent, application_id: UUID, block: str, decision: str) -> Response:
-    """The clerk's own confirmation (确认签字) or decline (不同意, with a reason) of a proposed block."""
-    if block not in BLOCK_PATHS or decision not in ("confirmations", "declines"):
+    """The clerk's own confirmation (确认签字) or decline (不同意, with a reason) of a proposed block, or
+    its proposer's withdrawal (撤回, asked twice: the console's own step; the service decides who may)."""
+    if block not in BLOCK_PATHS or decision not in ("confirmations", "declines", "withdrawals"):
         raise ServiceRefused(Problem(404, "console.not_found", "没有这个签字栏"))
     body: dict[str, Any] = {"proposal_id": sent.form.get("proposal_id")}
+    if decision == "withdrawals" and sent.form.get(WITHDRAWAL_CONFIRMED) != "yes":
+        form = _get(request, sent.clerk, f"/applications/{application_id}", "查看补助申请审批表")
+        pending = [
+            sign_off
+            for sign_off in form.get("pending_sign_offs", [])
+            if str(sign_off["proposal_id"]) == body["proposal_id"] and sign_off["block"] == block
+        ]
+        if not pending:
+            return RedirectResponse(f"/approval/applications/{application_id}#sign-offs", status_code=303)
+        return render(
+            request,
+            "approval/confirm_withdrawal.html",
+            application=form,
+            sign_off=pending[0],
+            form_key=sent.form_key,
+            institutions=_institutions(request),
+            names=names_of(request, sent.clerk, [form["person_id"]], purpose="审批：撤回签字栏"),
+        )
+    if decision == "withdrawals":
+        body["reason"] = sent.form.get("reason").strip()
     if decision == "confirmations" and sent.form.get(RETURNS_CONFIRMED) != "yes":
         form = _get(request, sent.clerk, f"/applications/{application_id}", "查看补助申请审批表")
         pending = [
@@ -252,7 +275,7 @@ def sign(request: Request, sent: Sent, application_id: UUID, block: str, decisio
     path = f"/applications/{application_id}/{BLOCK_PATHS[block]}/{decision}"
     answer = _post(request, sent, path, body)
     if answer.ok:
-        done = "declined" if decision == "declines" else "confirmed"
+        done = {"declines": "declined", "withdrawals": "withdrawn"}.get(decision, "confirmed")
         if decision == "confirmations" and answer.status == 201:
             done = "effective"
         return RedirectResponse(f"/approval/applications/{application_id}?done={done}", status_code=303)
@@ -326,6 +349,20 @@ def _after_block(
     return _block_page(request, sent.clerk, form, sent.form, sent.form_key, answer)
 
 
+def _signers(request: Request, clerk: Clerk) -> dict[str, list[str]]:
+    """The logins that could confirm the clerk's block, by role: enabled, of the clerk's agency and
+    scope (their community, street or the district office). Offered on the signatory fields so that a
+    block does not name someone who can never log in to confirm it; the service still decides."""
+    found: dict[str, list[str]] = {role: [] for role in ("responsible", "reviewer", "handler")}
+    for user in console_of(request).directory.users():
+        if not user.enabled or user.agency != clerk.agency or str(user.scope) != str(clerk.scope):
+            continue
+        for role in found:
+            if any(str(held) == role for held in user.roles):
+                found[role].append(user.name)
+    return {role: sorted(names) for role, names in found.items()}
+
+
 def _own_role(clerk: Clerk) -> dict[str, str]:
     """The clerk's own name in the first sign-off role they hold: they propose the block."""
     for role in ("responsible", "reviewer", "handler"):
@@ -355,6 +392,7 @@ def _block_page(
         form=typed,
         form_key=form_key,
         institutions=_institutions(request),
+        signers=_signers(request, clerk),
         names=names_of(request, clerk, shown, purpose="审批：填写审核意见"),
     )
 
@@ -499,5 +537,6 @@ def _change_page(
         form_key=form_key,
         institutions=_institutions(request),
         designated=designated,
+        signers=_signers(request, clerk),
         names=names_of(request, clerk, [form["person_id"]], purpose="审批：变更服务机构"),
     )
