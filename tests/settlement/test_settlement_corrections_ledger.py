@@ -136,7 +136,16 @@ def test_explain_of_an_adjustment_names_the_correcting_event_and_the_posting_it_
     assert main(["explain", adjustment, "--database-url", str(engine(client).url)]) == 0
     printed = capsys.readouterr().out
     assert "康复服务项目补助（调整）" in printed
-    assert f"更正事件 {correction.event_id} 到达后重新结算：更正后应付 700.00 元" in printed
-    assert f"被调整的记账 {original} 已记 600.00 元" in printed
+    assert "服务记录的更正到达后重新结算：更正后应付 700.00 元" in printed
+    assert "被调整的记账已记 600.00 元" in printed
+    ids = {
+        line.split()[0]: line.split()[-1]
+        for line in printed.splitlines()
+        if "更正事件" in line or ("被调整的记账" in line and "已记" not in line)
+    }
+    assert ids == {
+        "更正事件": str(correction.event_id),
+        "被调整的记账": original,
+    }  # the ids: inputs, for checking
     assert next(line for line in printed.splitlines() if "调整方向" in line).split()[-1] == "补付"
     assert f"delivery.service_delivered）  {correction.event_id}" in printed

@@ -132,7 +132,7 @@ def test_explain_shows_insurance_first_arithmetic_of_a_fixed_amount_subsidy(clie
     assert inputs["charge_fen"] == "1,500.00 元"
     assert inputs["insurance_paid_fen"] == "300.00 元"
     assert inputs["approved_amount_fen"] == "1,000.00 元"
-    assert inputs["item"] == "低视力视功能训练（low_vision_training）"
+    assert inputs["item"] == "低视力视功能训练"  # by name; the code only in the printed text, for auditors
     assert explanation["credit_name"] == "重医附二院"
     assert explanation["arithmetic"][:2] == [
         "自付部分 = 收费总额 1,500.00 − 医保等先行支付 300.00 = 1,200.00 元",
@@ -143,6 +143,31 @@ def test_explain_shows_insurance_first_arithmetic_of_a_fixed_amount_subsidy(clie
         "approval.application_approved",
         "delivery.service_delivered",
     ]
+
+
+def test_explain_speaks_to_the_clerk_names_without_codes_yuan_only_chinese_dates_an_open_standard_in_words(
+    client, capsys
+):
+    journey = Journey(item_code="cataract_surgery", institution=EYE_HOSPITAL, charge_fen=150000)
+    consume_all(client, journey)
+    posting_id = posting_id_of(client, "service_subsidy")
+
+    explanation = client.get(f"/ledger/postings/{posting_id}/explanation").json()
+    inputs = {row["name"]: row["value"] for row in explanation["inputs"]}
+    assert inputs["item"] == "白内障复明手术" and inputs["subsidy_mode"] == "免费"
+    assert inputs["institution"] == "重医附二院"
+    shown = " ".join([*inputs.values(), *explanation["arithmetic"], explanation["figure"]])
+    for code in ("cataract_surgery", "cqmu-second", "（free）", " 分）", "部署参数未填写"):
+        assert code not in shown + explanation["policy_source"], code
+    assert explanation["arithmetic"][-1] == "记账金额 = 1,500.00 元"
+    assert "印发 2024年8月27日" in explanation["policy_source"]
+    catalogue = "《两江新区残疾人基本康复服务目录》"
+    assert explanation["figure"].startswith(f"本地区尚未填写该项补助标准（应为：{catalogue}")
+    assert "自付部分全额补助，以申请核定的金额为限" in explanation["figure"]
+
+    assert main(["explain", posting_id, "--database-url", str(engine(client).url)]) == 0
+    printed = capsys.readouterr().out  # the auditor's text keeps each code beside its name
+    assert "白内障复明手术  [cataract_surgery]" in printed and "重医附二院  [cqmu-second]" in printed
 
 
 def test_explaining_an_unknown_posting_is_a_404_and_exit_code_1(client):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -24,6 +25,7 @@ from services.settlement.book.policy import (
     PolicySet,
     Range,
     Unstated,
+    fen_of,
 )
 from services.settlement.documents.labels import (
     LEVELS,
@@ -171,7 +173,7 @@ def _basis(posting: Posting, policy: Policy | None) -> PolicyBasis:
         policy.id,
         posting.policy_version,
         policy.title,
-        policy.source,
+        chinese_dates(policy.source),
         policy.effective_from,
         clause,
         figure,
@@ -239,15 +241,42 @@ def _item_clause(posting: Posting, policy: Policy) -> tuple[str, str]:
     )
     insurance = "医保等先行支付" if policy.insurance_first is True else ""
     clause = "；".join(part for part in (f"{item.name}：{tier.name}", doc, insurance) if part)
+    if isinstance(subsidy, Free) and fen_of(subsidy.standard_fen) is None:
+        return clause, free_without_standard(subsidy.standard_fen)
     return clause, "" if figure_value is None else _figure(figure_value, "元")
+
+
+def free_without_standard(standard: object) -> str:
+    """A 免费 item whose standard neither the policy nor the deployment gives, in words: book/standards.py
+    (``amount_due``) then pays the whole self-paid part, limited only by the approval."""
+    return (
+        f"{_unfilled(standard)}；在此之前按免费项目支付："
+        "医保等先行支付后的自付部分全额补助，以申请核定的金额为限"
+    )
+
+
+def _unfilled(value: object) -> str:
+    if isinstance(value, DeploymentInput):
+        return f"本地区尚未填写该项补助标准（应为：{value.deployment_input}）"
+    if isinstance(value, Unstated):
+        return f"政策未载明该项补助标准（{value.unstated}）"
+    return "本地区尚未公布该项目的补助标准"
+
+
+_ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+
+
+def chinese_dates(text: str) -> str:
+    """ISO dates in a policy's text (its source: 印发 2024-08-27) as a clerk writes them (2024年8月27日)."""
+    return _ISO_DATE.sub(lambda found: f"{found[1]}年{int(found[2])}月{int(found[3])}日", text)
 
 
 def _figure(value: object, unit: str) -> str:
     if isinstance(value, Unstated):
-        return f"未载明（{value.unstated}）"
+        return _unfilled(value)
     if isinstance(value, DeploymentInput):
         given = value.fen
-        return f"部署参数未填写（{value.deployment_input}）" if given is None else _figure(given, unit)
+        return _unfilled(value) if given is None else _figure(given, unit)
     if isinstance(value, int):
         return f"{yuan(value)} {unit}"
     return str(value)
@@ -265,12 +294,12 @@ def _value(name: str, value: object, names: AccountNames) -> str:
         return "—"
     if name.endswith("_fen") and isinstance(value, int):
         return f"{yuan(value)} 元"
-    if name in ("institution", "assessment_institution"):
-        return f"{names.institution(str(value))}（{value}）"
+    if name in ("institution", "assessment_institution"):  # by name only: CODED keeps the code for auditors
+        return names.institution(str(value))
     if name == "item":
-        return f"{item_name(str(value))}（{value}）"
+        return item_name(str(value))
     if name == "subsidy_mode":
-        return f"{SUBSIDY_MODES.get(str(value), value)}（{value}）"
+        return SUBSIDY_MODES.get(str(value), str(value))
     if name == "level":
         return LEVELS.get(str(value), str(value))
     if name == "adjustment":
@@ -304,7 +333,7 @@ def _arithmetic(posting: Posting, policy: Policy | None = None) -> list[str]:
             f"{inputs['share_percent']}% "
             f"= {yuan(posting.amount_fen)} 元（按最大余数法精确到分）"
         )
-    lines.append(f"记账金额 = {yuan(posting.amount_fen)} 元（{posting.amount_fen} 分）")
+    lines.append(f"记账金额 = {yuan(posting.amount_fen)} 元")
     return lines
 
 
@@ -318,14 +347,12 @@ def _adjustment_arithmetic(posting: Posting) -> list[str]:
     inputs = posting.inputs
     before, now = _fen(inputs, "posted_before_fen") or 0, _fen(inputs, "due_now_fen") or 0
     direction = ADJUSTMENT_DIRECTIONS.get(str(inputs.get("adjustment")), "")
-    adjusts = inputs.get("adjusts_posting_ids")
-    ids = adjusts if isinstance(adjusts, list | tuple) else []
-    adjusted = ", ".join(str(posting_id) for posting_id in ids) or "—"
+    # The correcting event's and the adjusted postings' ids are inputs (the page's ids line), not words.
     return [
-        f"更正事件 {inputs.get('correcting_event_id')} 到达后重新结算：更正后应付 {yuan(now)} 元",
-        f"被调整的记账 {adjusted} 已记 {yuan(before)} 元（原记账不改动）",
+        f"服务记录的更正到达后重新结算：更正后应付 {yuan(now)} 元",
+        f"被调整的记账已记 {yuan(before)} 元（原记账不改动）",
         f"调整 = {yuan(now)} − {yuan(before)} = {yuan(now - before)} 元 → {direction}",
-        f"记账金额 = {yuan(posting.amount_fen)} 元（{posting.amount_fen} 分）",
+        f"记账金额 = {yuan(posting.amount_fen)} 元",
     ]
 
 
@@ -360,6 +387,15 @@ def _fen(inputs: Mapping[str, object], name: str) -> int | None:
 
 
 # -- text --------------------------------------------------------------------------------------
+CODED = ("institution", "assessment_institution", "item", "subsidy_mode")
+"""Inputs shown by their Chinese names; the printed text (``rehab explain``, for auditors) adds the code."""
+
+
+def _code(name: str, inputs: Mapping[str, object]) -> str:
+    value = inputs.get(name)
+    return f"  [{value}]" if name in CODED and value is not None else ""
+
+
 def render_explanation(explanation: Explanation) -> str:
     """The explanation as text for people (a stable rendering: same posting, same bytes)."""
     posting, basis = explanation.posting, explanation.basis
@@ -384,7 +420,10 @@ def render_explanation(explanation: Explanation) -> str:
         lines.append(f"  注意: {basis.note}")
     lines += ["", "输入 inputs:"]
     width = max((len(label) for _, label, _ in explanation.inputs), default=0)
-    lines += [f"  {label}{'　' * (width - len(label))}  {value}" for _, label, value in explanation.inputs]
+    lines += [
+        f"  {label}{'　' * (width - len(label))}  {value}{_code(name, posting.inputs)}"
+        for name, label, value in explanation.inputs
+    ]
     lines += [
         "",
         "计算 arithmetic:",
