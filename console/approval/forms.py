@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
@@ -11,8 +12,12 @@ from console.agencies import Problem
 from console.street.forms import iso_date
 from console.web import FormValues
 
-AMOUNT = re.compile(r"[0-9]+(\.[0-9]+)?")
-"""An amount of 元 as a clerk types it, separators and 元 removed: ASCII digits, a decimal point."""
+AMOUNT = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+"""An amount of 元 as a clerk types it, separators and 元 removed: ASCII digits, a decimal point (a minus
+sign too: the service refuses a negative amount in its own words)."""
+NOT_AN_AMOUNT = "金额应为不小于 0 的元数，最多两位小数，如 1200 或 1200.50"
+"""The console's message at an amount field whose text is no amount of 元 (the service's own, about the
+type of ``amount_fen``, would read 应为整数)."""
 
 ROLES = ("responsible", "reviewer", "handler")
 
@@ -35,15 +40,16 @@ def review_body(form: FormValues, level: str) -> dict[str, Any]:
 
 
 def fen(text: str) -> int | str | None:
-    """An amount in 元 as typed (1200, 1,200.50, 1200元) in fen; blank None (the service says it is
-    required); anything else as typed, to be refused."""
+    """An amount in 元 as typed (1200, 1,200.50, 1200元, full-width １２００ from a Chinese IME) in fen;
+    blank None (the service says it is required); a negative amount in fen too (the service refuses it
+    in its words); anything else (inf, 12.345) as typed, to be refused."""
     if not text.strip():
         return None
-    cleaned = text.strip().replace(",", "").replace("，", "").removesuffix("元").strip()
+    typed = unicodedata.normalize("NFKC", text).strip()  # full-width digits, ，．－ as ASCII
+    cleaned = typed.replace(",", "").replace("，", "").removesuffix("元").strip()
     if not AMOUNT.fullmatch(cleaned):  # inf, 1e3, 1_000 and other scripts' digits are no amount of 元
         return text.strip()
-    amount = Decimal(cleaned)
-    cents = amount * 100
+    cents = Decimal(cleaned) * 100
     return int(cents) if cents == cents.to_integral_value() else text.strip()
 
 
@@ -83,7 +89,10 @@ def at_item_fields(problem: Problem, body: dict[str, Any]) -> Problem:
         if len(parts) == 3 and parts[0] in fields and parts[1].isdigit() and parts[2] == fields[parts[0]][1]:
             entries = body.get(parts[0]) or []
             if int(parts[1]) < len(entries):
-                name = f"{fields[parts[0]][0]}.{entries[int(parts[1])]['item']}"
+                entry = entries[int(parts[1])]
+                name = f"{fields[parts[0]][0]}.{entry['item']}"
+                if isinstance(entry.get("amount_fen"), str):  # sent as typed: no amount of 元
+                    message = NOT_AN_AMOUNT
         errors.append((name, message))
     return replace(problem, errors=tuple(errors))
 
