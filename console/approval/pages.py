@@ -459,7 +459,31 @@ def submit(request: Request, sent: Sent, referral_id: UUID) -> Response:
         return RedirectResponse(
             f"/approval/applications/{answer.body['application_id']}?done=submitted", status_code=303
         )
-    return _submission_page(request, sent.clerk, referral, sent.form, sent.form_key, answer)
+    holder = _serial_holder(request, sent.clerk, body) if _refused_as(answer, SERIAL_TAKEN) else None
+    return _submission_page(request, sent.clerk, referral, sent.form, sent.form_key, answer, holder)
+
+
+SERIAL_TAKEN = "approval.serial_number.taken"
+
+
+def _refused_as(answer: Answer, code: str) -> bool:
+    return answer.problem is not None and answer.problem.code == code
+
+
+def _serial_holder(request: Request, clerk: Clerk, body: dict[str, Any]) -> str | None:
+    """The application already holding the typed 序号 in its street and year, for a link (the service's
+    message names no id a clerk could use)."""
+    year = body.get("application_year")
+    if not str(year or "").isdigit() or not body.get("street"):
+        return None
+    try:
+        listed = _every(
+            request, clerk, "/applications", "填写补助申请审批表", year=int(str(year)), street=body["street"]
+        )
+    except (ServiceRefused, ServiceUnavailable):
+        return None
+    found = [each["application_id"] for each in listed if each["serial_number"] == body.get("serial_number")]
+    return str(found[0]) if found else None
 
 
 def _submission_page(
@@ -469,6 +493,7 @@ def _submission_page(
     typed: FormValues,
     form_key: str,
     answer: Answer | None = None,
+    serial_holder: str | None = None,
 ) -> Response:
     problem = answer.problem if answer is not None else None
     return render_answer(
@@ -476,6 +501,7 @@ def _submission_page(
         "approval/submission_form.html",
         problem,
         referral=referral,
+        serial_holder=serial_holder,
         form=typed,
         form_key=form_key,
         institutions=_institutions(request),

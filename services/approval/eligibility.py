@@ -15,7 +15,7 @@ from services.approval.catalogue import (
     SUBSISTENCE_ALLOWANCE,
     SUPPORT_SERVICE_CATEGORIES,
 )
-from services.approval.labels import CATEGORY_NAMES, categories_text, items_text, status_text
+from services.approval.labels import CATEGORY_NAMES, area_name, categories_text, items_text, status_text
 
 if TYPE_CHECKING:
     from services.approval.domain import Application
@@ -72,14 +72,15 @@ def check_serial_number(submission: Submission, context: SubmissionContext) -> N
     """Checked after the person's other applications: the same form handed in twice is told that its
     items are held (409), rather than that its number is."""
     if context.serial_number_holder is not None:
-        raise serial_number_taken(submission, context.serial_number_holder)
+        raise serial_number_taken(submission)
 
 
-def serial_number_taken(form: Submission, holder: UUID | None = None) -> CommandRejected:
-    """附件2's 序号 is one form's in its street and year (the heading: 年度, 街道, 序号)."""
-    by = f"申请 {holder}" if holder is not None else "另一份申请"
+def serial_number_taken(form: Submission) -> CommandRejected:
+    """附件2's 序号 is one form's in its street and year (the heading: 年度, 街道, 序号). The message names
+    the area as clerks say it and no id: the form holding the number is the one listed under that street,
+    year and 序号 (GET /applications?year=&street=), which the console links to."""
     return CommandRejected(
-        f"序号“{form.serial_number}”已用于{form.street}{form.application_year}年度的{by}："
+        f"序号“{form.serial_number}”已用于{area_name(form.street)}{form.application_year}年度的另一份申请："
         "同一街道同一年度的申请审批表序号不能重复，请核对本表的序号",
         field="serial_number",
         code="approval.serial_number.taken",

@@ -55,3 +55,13 @@ def categories_text(categories: Iterable[str]) -> str:
 def status_text(status: str) -> str:
     """An application's status as a reviewer says it."""
     return STATUS_NAMES.get(str(status), str(status))
+
+
+NAMED_LEVEL_ENDINGS = ("区", "县", "市", "镇", "乡")
+"""An area whose name already says its level (Anyang's nine 县、市、区, a 镇) is named as it is."""
+
+
+def area_name(name: str) -> str:
+    """A street as clerks say it (鸳鸯 -> 鸳鸯街道); a county or town keeps its own name (滑县, 文峰区),
+    as the console names it (console/labels.py)."""
+    return name if name.endswith(NAMED_LEVEL_ENDINGS) else f"{name}街道"

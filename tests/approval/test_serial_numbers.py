@@ -21,8 +21,11 @@ def test_a_second_form_with_a_serial_number_the_street_gave_that_year_is_refused
     response = client.post("/applications", json=application(referred(client), serial_number="YY-2024-031"))
     error = field_error_of(response, 422)
     assert (error["field"], error["code"]) == ("serial_number", "approval.serial_number.taken")
-    assert "YY-2024-031" in error["message"] and first in error["message"]
+    assert error["message"].startswith("序号“YY-2024-031”已用于鸳鸯街道2024年度的另一份申请：")
+    assert first not in error["message"]  # no id a clerk cannot use: the list under the street shows it
     assert "序号不能重复" in error["message"]
+    listed = client.get("/applications", params={"year": 2024, "street": "鸳鸯"}).json()
+    assert [each["application_id"] for each in listed if each["serial_number"] == "YY-2024-031"] == [first]
 
 
 def test_the_same_serial_number_in_another_street_is_another_form(client: TestClient) -> None:
