@@ -35,6 +35,7 @@ from console.web import Console, CsrfRefused, LoginRequired, Redirect, SignedIn,
 from kernel.access.auth import AUDIT
 from kernel.reference import load_jurisdiction
 from kernel.reference.jurisdiction import deployment_reference
+from kernel.reference.pack import every_pack
 from kernel.web.limits import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_UPLOAD_BYTES, BodyLimit
 from rehab.users import UserDirectory
 
@@ -94,6 +95,11 @@ def create_console_app(settings: ConsoleSettings | None = None) -> FastAPI:
     app = FastAPI(title="康复服务工作台", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.console = console
     app.state.jurisdiction = jurisdiction = load_jurisdiction(deployment_reference())
+    places = {jurisdiction.jurisdiction: jurisdiction.name}
+    console.templates.env.filters["refusal"] = lambda problem: refusal_text(
+        problem.code, problem.detail, places
+    )
+    app.state.policy_titles = policy_titles()
     names = {institution.id: institution.name for institution in jurisdiction.assessment_institutions}
     names.update({institution.id: institution.name for institution in jurisdiction.service_institutions})
     console.templates.env.globals["scope_label"] = lambda scope: labels.scope_label(scope, names)
@@ -145,6 +151,11 @@ def create_console_app(settings: ConsoleSettings | None = None) -> FastAPI:
     return app
 
 
+def policy_titles() -> dict[str, str]:
+    """Every policy's title by its id (the dashboards' notes name a policy by its title, not its id)."""
+    return {policy.view.id: policy.view.title for pack in every_pack() for policy in pack.policies}
+
+
 def _templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=HERE / "templates")
     environment = templates.env
@@ -152,7 +163,6 @@ def _templates() -> Jinja2Templates:
     environment.filters["labels"] = labels.labels_of
     environment.filters["yuan"] = labels.yuan
     environment.filters["area"] = labels.area_name
-    environment.filters["refusal"] = lambda problem: refusal_text(problem.code, problem.detail)
     environment.filters["plain"] = messages.plain  # a service's kept reason, as Problem.of shows one
     environment.globals.update(
         SEX=labels.SEX_LABELS,
@@ -215,7 +225,11 @@ def _install_handlers(app: FastAPI) -> None:
             "refused.html",
             error.problem.status,
             title=title,
-            message=refusal_text(error.problem.code, error.problem.detail),
+            message=refusal_text(
+                error.problem.code,
+                error.problem.detail,
+                {request.app.state.jurisdiction.jurisdiction: request.app.state.jurisdiction.name},
+            ),
         )
 
     @app.exception_handler(ServiceUnavailable)

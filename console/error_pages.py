@@ -72,12 +72,16 @@ UNREADABLE = (
 _WRONG_AGENCY = re.compile(r"^([a-z]+) 的用户不能使用 ([a-z]+) 服务$")
 
 
-def refusal_text(code: str, detail: str) -> str:
+def refusal_text(code: str, detail: str, places: Mapping[str, str] | None = None) -> str:
     """A service's refusal as the clerk reads it: the kernel's "survey 的用户不能使用 settlement 服务"
     (``access.wrong_agency``) names agencies by their codes; the clerk is told in Chinese whose pages these
-    are and what to do. Any other refusal is the service's own Chinese words."""
+    are and what to do. A year without task numbers ("liangjiang 没有哪项政策规定 2025 年的任务数") names
+    the jurisdiction by its name (``places``: code -> name). Any other refusal is the service's own words."""
     found = _WRONG_AGENCY.match(detail) if code == "access.wrong_agency" else None
     if found is None:
+        place, _, rest = detail.partition(" ")
+        if code == "settlement.year.no_quotas" and place in (places or {}):
+            return f"{(places or {})[place]}{rest}"
         return detail
     mine, theirs = (AGENCY_LABELS.get(agency, "其他单位") for agency in found.groups())
     return (

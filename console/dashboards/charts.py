@@ -78,6 +78,14 @@ class Chart:
     axis_max: tuple[Decimal | None, ...] = ()
     empty: str | None = None
     """What the page says when nothing is drawn (default: the year has no figures yet)."""
+    csv_only: int = 0
+    """How many of the last columns only the CSV carries (settlement's reason codes: for a spreadsheet's
+    lookups, not for the clerk reading the page)."""
+
+    @property
+    def shown_columns(self) -> tuple[str, ...]:
+        """The columns the page's table shows."""
+        return self.columns[: len(self.columns) - self.csv_only]
 
     @property
     def file_name(self) -> str:

@@ -41,7 +41,7 @@ def coverage_target(coverage: Mapping[str, Any]) -> Decimal | None:
 COVERAGE_COLUMNS = ("调查人数", "有需求人数", "已服务人数", "覆盖率（%）", "目标（%）", "是否达标")
 
 
-def coverage_chart(coverage: Mapping[str, Any]) -> Chart:
+def coverage_chart(coverage: Mapping[str, Any], titles: Mapping[str, str] | None = None) -> Chart:
     """GET /reports/coverage: one bar per street (served / with needs), the policy's target as a line."""
     target = coverage_target(coverage)
     names = [str(row["street"]) for row in coverage["streets"]]
@@ -54,7 +54,9 @@ def coverage_chart(coverage: Mapping[str, Any]) -> Chart:
     policy = coverage.get("policy_id")
     notes = ["覆盖率 = 有康复需求并已接受服务的人数 ÷ 有康复需求的人数（按每人本年度最后一次调查计）。"]
     version = coverage.get("policy_version")
-    notes.append(f"目标取自 {policy} 第 {version} 版政策。" if policy else "本年度没有适用的政策目标。")
+    title = (titles or {}).get(str(policy), "") if policy else ""
+    named = f"《{title}》" if title else "结算政策"  # by its title: an id is for the service's readers
+    notes.append(f"目标取自{named}（第 {version} 版）。" if policy else "本年度没有适用的政策目标。")
     return Chart(
         key="coverage",
         year=year,

@@ -71,12 +71,16 @@ class Reads:
     def streets(self) -> tuple[str, ...]:
         return tuple(self._request.app.state.jurisdiction.streets)
 
+    @property
+    def policy_titles(self) -> dict[str, str]:
+        return dict(getattr(self._request.app.state, "policy_titles", {}))
+
     def coverage(self) -> Any:
         return self.get("/reports/coverage", year=self.year)
 
 
 def _coverage(reads: Reads) -> Chart:
-    return coverage_chart(reads.coverage())
+    return coverage_chart(reads.coverage(), reads.policy_titles)
 
 
 def _progress(reads: Reads) -> Chart:

@@ -48,6 +48,7 @@ def unsettled_chart(items: Sequence[Mapping[str, Any]], year: int) -> Chart:
         title="未结算事项（按原因）",
         row_heading="原因",
         columns=("事项数", "涉及人数", "原因代码"),
+        csv_only=1,  # the code for a spreadsheet's lookups; the page names each reason in Chinese
         rows=rows,
         total=_reason_row("合计", items) if rows else None,
         series=(Series(0, "bar", labels=0),),

@@ -24,7 +24,7 @@ from rehab_contracts.streams import APPROVAL_STREAM, DELIVERY_STREAM
 from console.dashboards.charts import percent
 from console.dashboards.figures import quota_chart
 from console.dashboards.money import Fund, funding_chart, spending_chart, spending_of
-from console.dashboards.waiting import overdue_chart, unsettled_chart
+from console.dashboards.waiting import REASONS, overdue_chart, unsettled_chart
 from kernel.access.auth import Agency, Role, Scope
 from kernel.messaging.signing import KeyRing, sign
 from rehab.local_redis import LocalRedis, free_port
@@ -117,8 +117,14 @@ def test_each_chart_is_drawn_and_its_table_holds_the_figures_settlement_reports(
     }
     assert _drawn_text(finance, "spending") and _drawn_text(finance, "funding")
 
-    assert quotas.status_code == 404  # Liangjiang's policy sets no 任务数: the page says so in its words
-    assert quotas.json()["detail"] in finance.locator("#quota").inner_text()
+    assert quotas.status_code == 404  # Liangjiang's policy sets no 任务数: the page says so, by names
+    detail = quotas.json()["detail"]
+    assert detail.startswith("liangjiang ")
+    said = finance.locator("#quota").inner_text()
+    assert "liangjiang" not in said and detail.replace("liangjiang ", "重庆两江新区") in said
+    notes = finance.locator("#coverage").inner_text()
+    assert "目标取自《重庆两江新区残疾人精准康复服务行动实施方案》" in notes
+    assert "liangjiang-2024" not in notes
     assert_accessible(finance)
     screenshot(finance, "60-dashboards")
 
@@ -304,9 +310,11 @@ def test_unsettled_facts_are_counted_by_reason_as_settlement_lists_them(
     for item in items:
         by_code[item["code"]] = by_code.get(item["code"], 0) + 1
     shown = _table(finance, "unsettled")
-    assert {cells[2]: cells[0] for label, cells in shown.items() if label != "合计"} == {
-        code: f"{count}项" for code, count in by_code.items()
+    assert {label: cells[0] for label, cells in shown.items() if label != "合计"} == {
+        REASONS[code]: f"{count}项" for code, count in by_code.items()
     }
+    headings = finance.locator("#table-unsettled thead").inner_text()
+    assert "原因代码" not in headings and all(len(cells) == 2 for cells in shown.values())
     assert shown["合计"][0] == f"{len(items)}项"
     assert _drawn_text(finance, "unsettled")
     finance.locator("#unsettled").scroll_into_view_if_needed()
