@@ -17,7 +17,7 @@ from starlette.responses import RedirectResponse, Response
 from console.agencies import Answer, Problem, ServiceRefused, ServiceUnavailable
 from console.approval.forms import at_item_fields, decision_body, review_body, signatories, submission_body
 from console.approval.persons import names_of
-from console.street.forms import iso_date
+from console.street.forms import default_date, iso_date
 from console.web import (
     Clerk,
     FormValues,
@@ -176,7 +176,7 @@ def _application_page(
         application=form,
         level=_level(clerk),
         done=done,
-        form=typed or FormValues.of({"added_on": today().isoformat(), "attachments": []}),
+        form=typed or FormValues.of({"added_on": _default_day(request), "attachments": []}),
         declining=declining,
         reason=reason,
         may_propose={block: may_propose(clerk, block) for block in PROPOSERS},
@@ -291,7 +291,7 @@ def review_form(request: Request, clerk: SignedIn, application_id: UUID) -> Resp
     if not may_propose(clerk, _level(clerk)):
         return RedirectResponse(f"/approval/applications/{application_id}", status_code=303)
     form = _get(request, clerk, f"/applications/{application_id}", "填写审核意见")
-    defaults = {"reviewed_on": today().isoformat(), "endorsed": "yes", **_own_role(clerk)}
+    defaults = {"reviewed_on": _default_day(request), "endorsed": "yes", **_own_role(clerk)}
     typed = kept_form(request, clerk) or FormValues.of(defaults)
     return _block_page(request, clerk, form, typed, new_form_key())
 
@@ -309,7 +309,7 @@ def decision_form(request: Request, clerk: SignedIn, application_id: UUID) -> Re
         return RedirectResponse(f"/approval/applications/{application_id}", status_code=303)
     form = _get(request, clerk, f"/applications/{application_id}", "区残联办审批")
     defaults: dict[str, Any] = {
-        "decided_on": today().isoformat(),
+        "decided_on": _default_day(request),
         "outcome": "approved",
         **_own_role(clerk),
     }
@@ -361,6 +361,12 @@ def _signers(request: Request, clerk: Clerk) -> dict[str, list[str]]:
             if any(str(held) == role for held in user.roles):
                 found[role].append(user.name)
     return {role: sorted(names) for role, names in found.items()}
+
+
+def _default_day(request: Request) -> str:
+    """A form's date to start from, as clerks write it (2025年5月8日): today within the console's work
+    year (REHAB_CONSOLE_YEAR), else that year's last day; the service still checks the date."""
+    return default_date(console_of(request).year())
 
 
 def _own_role(clerk: Clerk) -> dict[str, str]:
@@ -432,7 +438,7 @@ def _referral(request: Request, clerk: Clerk, referral_id: UUID) -> dict[str, An
 def application_form(request: Request, clerk: SignedIn, referral_id: UUID) -> Response:
     referral = _referral(request, clerk, referral_id)
     defaults: dict[str, Any] = {
-        "submitted_on": today().isoformat(),
+        "submitted_on": _default_day(request),
         "application_year": referral["issued_on"][:4],
         "requested_items": referral["items"],
         "disability_categories": referral.get("disability_categories") or [],  # as the survey recorded them
@@ -514,7 +520,7 @@ def institution_change_form(request: Request, clerk: SignedIn, application_id: U
     if not may_propose(clerk, "institution_change"):
         return RedirectResponse(f"/approval/applications/{application_id}", status_code=303)
     form = _get(request, clerk, f"/applications/{application_id}", "变更服务机构")
-    defaults = {"decided_on": today().isoformat(), **_own_role(clerk)}
+    defaults = {"decided_on": _default_day(request), **_own_role(clerk)}
     typed = kept_form(request, clerk) or FormValues.of(defaults)
     return _change_page(request, clerk, form, typed, new_form_key())
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from console.approval.forms import NOT_AN_AMOUNT
+from kernel.domain.clock import cn_date, today
 from tests.console.conftest import JOURNEY_YEAR, Stack, assert_accessible, screenshot
 
 pytestmark = pytest.mark.e2e
@@ -33,7 +34,10 @@ def test_a_fixed_amount_is_read_as_a_clerk_types_it(pages: Any, stack: Stack) ->
     application_id = reviewed(stack, 252)
     office = pages("区残联办负责人")
     office.goto(f"/approval/applications/{application_id}/decision")
-    office.get_by_label(re.compile("^审批日期")).fill(f"{JOURNEY_YEAR}年5月20日")
+    decided_on = office.get_by_label(re.compile("^审批日期"))
+    assert decided_on.input_value() == cn_date(today())
+    assert "如 2025年5月20日" in office.locator("#hint-decided_on").inner_text()
+    decided_on.fill(f"{JOURNEY_YEAR}年5月20日")
     office.get_by_label(re.compile("^复核人")).fill("区残联办复核人")
     office.get_by_label(re.compile("^经办人")).fill("区残联办经办人")
     office.get_by_label("定额补助", exact=True).check()

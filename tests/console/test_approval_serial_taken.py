@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from kernel.domain.clock import cn_date, today
 from tests.console.conftest import JOURNEY_YEAR, Stack, assert_accessible, screenshot
 from tests.e2e.people import certified_adult
 
@@ -33,7 +34,10 @@ def test_a_serial_number_taken_names_the_street_and_links_to_the_form_holding_it
     community = pages("鸳鸯社区协调员")
     community.goto(f"/approval/referrals/{referral}/apply")
     community.get_by_label(re.compile("^序号")).fill("253")
-    community.get_by_label(re.compile("^申请日期")).fill(f"{JOURNEY_YEAR}年5月6日")
+    submitted_on = community.get_by_label(re.compile("^申请日期"))
+    assert submitted_on.input_value() == cn_date(today())
+    assert "如 2025年5月6日" in community.locator("#hint-submitted_on").inner_text()
+    submitted_on.fill(f"{JOURNEY_YEAR}年5月6日")
     community.get_by_role("group", name=re.compile("^残疾类别")).get_by_label("视力").check()
     community.get_by_role("button", name="提交申请").click()
     said = community.get_by_role("alert").inner_text()

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from kernel.domain.clock import cn_date, today
 from tests.console.conftest import JOURNEY_YEAR, Stack, assert_accessible, screenshot
 
 pytestmark = pytest.mark.e2e
@@ -26,6 +27,9 @@ def test_the_proposer_withdraws_a_block_waiting_for_someone_without_a_login(page
     offered = handler.locator("#signers-responsible option")
     assert "鸳鸯社区主任" in [offered.nth(i).get_attribute("value") for i in range(offered.count())]
     assert "鸳鸯社区主任" in handler.locator("#hint-signatories-responsible").inner_text()
+    signed_on = handler.get_by_label(re.compile("^签署日期"))  # the Chinese way, as the street forms
+    assert signed_on.input_value() == cn_date(today())  # today: the console's year is this year
+    assert "如 2025年5月8日" in handler.locator("#hint-reviewed_on").inner_text()
     assert_accessible(handler)
     screenshot(handler, "80-signatories-offered")
     handler.get_by_label(re.compile("^意见")).fill("情况属实，同意上报")
