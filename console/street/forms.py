@@ -35,6 +35,31 @@ def default_date(year: int, on: date | None = None) -> str:
     return cn_date(day)
 
 
+DATE_EXAMPLE = "应为日期，如 1968年4月2日"
+"""The console's own word on a date it cannot read, in the format the forms hint."""
+UNBORN = "2999-12-31"
+"""The 出生日期 a registration with an unreadable one is sent with, so the survey service names every
+other mistake of the form at once: a birth date after the registration day, it always refuses."""
+
+
+def date_errors(form: FormValues, names: Sequence[str]) -> dict[str, list[str]]:
+    """The dates typed that are no date (1980年2月30日, 1980-13-01, 昨天), by field, in the hint's format."""
+    errors: dict[str, list[str]] = {}
+    for name in names:
+        typed = form.get(name).strip()
+        if typed and not _is_date(iso_date(typed)):
+            errors[name] = [f"“{typed}”不是有效的日期，{DATE_EXAMPLE}"]
+    return errors
+
+
+def _is_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return re.fullmatch(r"\d{4}-\d{2}-\d{2}", text) is not None
+
+
 PERSON_TEXT = (
     "street",
     "community",

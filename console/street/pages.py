@@ -6,6 +6,8 @@ says why (X-Purpose), so the service's audit log names the clerk and the purpose
 
 from __future__ import annotations
 
+from dataclasses import replace
+from difflib import get_close_matches
 from typing import Any
 from uuid import UUID
 
@@ -15,8 +17,10 @@ from starlette.responses import RedirectResponse, Response
 from console.agencies import Answer, Problem, ServiceRefused, ServiceUnavailable
 from console.labels import cn_date
 from console.street.forms import (
+    UNBORN,
     community_choices,
     corrections,
+    date_errors,
     default_date,
     person_body,
     person_form,
@@ -213,10 +217,58 @@ def new_person(request: Request, clerk: SignedIn) -> Response:
 
 @router.post("/persons/new")
 def register(request: Request, sent: Sent) -> Response:
-    answer = _post(request, sent, "/persons", person_body(sent.form))
+    """登记: a 社区 the street has never registered anyone in is confirmed first (a typo would otherwise
+    make a community of its own); a date the console cannot read is said at its field together with
+    every mistake the survey service finds in the rest (sent with a birth date it always refuses)."""
+    if unconfirmed := _new_community(request, sent):
+        return _person_page(request, sent.clerk, sent.form, sent.form_key, unconfirmed)
+    wrong = date_errors(sent.form, PERSON_DATES)
+    body = person_body(sent.form)
+    if "birth_date" in wrong:
+        body["birth_date"] = UNBORN
+    answer = _post(request, sent, "/persons", body)
     if not answer.ok:
-        return _person_page(request, sent.clerk, sent.form, sent.form_key, answer)
+        return _person_page(request, sent.clerk, sent.form, sent.form_key, answer, wrong=wrong)
     return RedirectResponse(f"/street/persons/{answer.body['person_id']}?done=registered", status_code=303)
+
+
+PERSON_DATES = ("birth_date", "registered_on")
+NEW_COMMUNITY = "new_community"
+"""The box that confirms a 社区 the street has no one registered in yet; its value is the name confirmed."""
+KNOWN_PURPOSE = "登记人员：本街道已登记的社区"
+
+
+def known_communities(request: Request, clerk: Clerk, street: str | None) -> list[str]:
+    """The 社区 the registry holds persons of, in ``street`` (every street's for a district clerk who has
+    not chosen one): what the 社区 field suggests."""
+    if clerk.community:
+        return [clerk.community]
+    try:
+        everyone = _all(request, clerk, "/persons", KNOWN_PURPOSE, street=street or clerk.street)
+    except (ServiceRefused, ServiceUnavailable):  # a suggestion is never worth a failed page
+        return []
+    return sorted({person["community"] for person in everyone if person.get("community")})
+
+
+def _new_community(request: Request, sent: Sent, current: str = "") -> Answer | None:
+    """A refusal asking to confirm a typed 社区 that no one of the street is registered in, unless the pack
+    lists the communities (then chosen from a list), it is the person's current one, or it is confirmed."""
+    form, clerk = sent.form, sent.clerk
+    typed, street = form.get("community").strip(), clerk.street or form.get("street").strip()
+    jurisdiction = request.app.state.jurisdiction
+    listed = community_choices(jurisdiction.communities.listed, jurisdiction.streets, clerk.street)
+    if listed is not None or not typed or not street or typed == current or form.get(NEW_COMMUNITY) == typed:
+        return None
+    known = known_communities(request, clerk, street)
+    if typed in known:
+        return None
+    close = get_close_matches(typed, known, n=3, cutoff=0.5)
+    guess = f"是否应为{'、'.join(f'“{name}”' for name in close)}？" if close else ""
+    message = (
+        f"本街道还没有登记过“{typed}”的人员。{guess}请从已有的社区中选择并改正；"
+        f"如确是新的社区，请勾选下方的确认后再提交"
+    )
+    return Answer(422, problem=Problem(422, "console.community.new", message, (("community", message),)))
 
 
 def _person_page(
@@ -225,20 +277,31 @@ def _person_page(
     form: FormValues,
     form_key: str,
     answer: Answer | None = None,
+    wrong: dict[str, list[str]] | None = None,
     **extra: Any,
 ) -> Response:
+    """The person form; ``wrong``: the console's own errors (unreadable dates), put over the service's."""
     problem = answer.problem if answer is not None else None
+    errors = problem.by_field() if problem is not None else {}
+    if wrong and problem is not None:
+        errors.update(wrong)
+        problem = replace(problem, detail=next(iter(wrong.values()))[0])
     jurisdiction = request.app.state.jurisdiction
     communities = community_choices(
         jurisdiction.communities.listed, jurisdiction.streets, clerk.street, form.get("community")
     )
+    street = clerk.street or form.get("street").strip() or None
+    new = problem is not None and problem.code == "console.community.new"
     return render_answer(
         request,
         "street/person_form.html",
         problem,
+        errors=errors,
         form=form,
         form_key=form_key,
         communities=communities,
+        known_communities=known_communities(request, clerk, street) if communities is None else [],
+        new_community=form.get("community").strip() if new else "",
         **extra,
     )
 
@@ -283,11 +346,14 @@ def correct(request: Request, sent: Sent, person_id: UUID) -> Response:
         )
         stand_in = {"person_id": str(person_id), "name": ""}
         return _person_page(request, sent.clerk, sent.form, sent.form_key, answer, person=stand_in)
+    if unconfirmed := _new_community(request, sent, current=record.get("community") or ""):
+        return _person_page(request, sent.clerk, sent.form, sent.form_key, unconfirmed, person=record)
     answer = _post(
         request, sent, f"/persons/{person_id}/corrections", corrections(person_form(record), sent.form)
     )
     if not answer.ok:
-        return _person_page(request, sent.clerk, sent.form, sent.form_key, answer, person=record)
+        wrong = date_errors(sent.form, PERSON_DATES)
+        return _person_page(request, sent.clerk, sent.form, sent.form_key, answer, wrong, person=record)
     return RedirectResponse(f"/street/persons/{person_id}?done=corrected", status_code=303)
 
 

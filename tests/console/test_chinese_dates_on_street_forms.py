@@ -40,7 +40,7 @@ class Agencies:
         self.sent: list[tuple[str, dict[str, Any]]] = []
 
     def get(self, service: str, path: str, **_: Any) -> Any:
-        return PERSON
+        return {"items": [PERSON], "total": 1} if path == "/persons" else PERSON
 
     def post(self, service: str, path: str, body: dict[str, Any], **_: Any) -> Any:
         self.sent.append((path, body))
