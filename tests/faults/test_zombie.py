@@ -1,13 +1,13 @@
-"""A zombie consumer: settlement is SIGSTOPped while entries are delivered to it, stays stopped past
-the claim idle time, and a second settlement process claims its entries and applies them. When the
-zombie wakes (SIGCONT) and handles the entries it had read, nothing is applied twice."""
+"""A zombie consumer: settlement is SIGSTOPped while entries are delivered to it, and stays stopped past
+the claim idle time. On SQLite it still holds the writer's lock (ADR 0020: one settlement instance), so a
+second settlement process on the same database refuses to start instead of claiming its entries; woken
+(SIGCONT), the zombie applies the entries it had read, each once."""
 
 from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
 
-import httpx
 import pytest
 import redis
 from rehab_contracts import SURVEY_STREAM
@@ -53,13 +53,11 @@ def replica(deployment: Deployment) -> Iterator[ServiceProcesses]:
     second.stop()
 
 
-def replica_health(replica: ServiceProcesses) -> dict[str, int]:
-    return dict(httpx.get(replica.url("settlement") + "/health", timeout=5.0).json()["consumer"])
-
-
-def test_a_zombie_consumer_woken_after_its_entries_were_claimed_applies_nothing_twice(
+def test_beside_a_zombie_a_second_settlement_refuses_to_start_and_the_woken_zombie_applies_each_entry_once(
     deployment: Deployment, replica: ServiceProcesses
 ) -> None:
+    """Before the writer's lock the second process claimed the zombie's entries and applied them; the scale
+    audit then ran two instances on one SQLite file, each consuming half of the events."""
     zombie = deployment.services.processes["settlement"]
     of_zombie = f"settlement-{socket.gethostname()}-{zombie.pid}-"
     wait_clean(deployment)
@@ -70,21 +68,18 @@ def test_a_zombie_consumer_woken_after_its_entries_were_claimed_applies_nothing_
             lambda: pending_with(deployment.redis.url, of_zombie) > 0,
             timeout=10.0,
         )
-        held = pending_with(deployment.redis.url, of_zombie)
         replica.start_one("settlement")
-        replica.wait_healthy(timeout=30.0)
-
-        results = wait_clean(deployment)  # the replica claimed the zombie's entries and applied them
-
-        assert_nothing_lost_nor_paid_twice(results)
-        assert pending_with(deployment.redis.url, of_zombie) == 0
-        assert replica_health(replica)["reclaimed"] >= held
-        settled_once_each(deployment, person_ids, settlement=replica.url("settlement"))
-    # The zombie wakes up with the entries it had read: duplicates by now, acknowledged, not applied.
+        with pytest.raises(RuntimeError, match="settlement exited with code"):
+            replica.wait_healthy(timeout=30.0)
+        assert pending_with(deployment.redis.url, of_zombie) > 0  # nobody took them
+    log = (deployment.services.var_dir / "logs" / "settlement.log").read_text(encoding="utf-8")
+    assert "SQLite 上只能运行一个实例" in log
+    # The zombie wakes up with the entries it had read and applies each once.
     deployment.services.wait_healthy(timeout=30.0)  # its event loop runs again
     results = wait_clean(deployment)
     assert_nothing_lost_nor_paid_twice(results)
     settled_once_each(deployment, person_ids)
+    assert pending_with(deployment.redis.url, of_zombie) == 0
     assert zombie.poll() is None  # alive and consuming again
 
 
