@@ -18,6 +18,7 @@ from starlette.responses import RedirectResponse, Response
 from console.agencies import Answer, Problem, ServiceRefused, ServiceUnavailable
 from console.approval.forms import fen
 from console.approval.persons import names_of
+from console.assessment.pages import matches
 from console.delivery.refused import REFUSED_PURPOSE, refused_form, resendable
 from console.messages import plain
 from console.street.forms import default_date, iso_date
@@ -66,6 +67,23 @@ def _institution(clerk: Clerk) -> str | None:
 @router.get("")
 def worklist(request: Request, clerk: SignedIn) -> Response:
     """待服务项目: approved items fixed to this institution now, and the records kept for each."""
+    return _worklist_page(request, clerk)
+
+
+@router.post("")
+def search_worklist(request: Request, sent: Sent) -> Response:
+    """The worklist narrowed to the items and records whose 姓名 or 服务卡号 holds what was typed: by POST,
+    so nothing typed appears in an address; among the page's own items (the institution's)."""
+    return _worklist_page(request, sent.clerk, sent.form.get("q").strip())
+
+
+def found(query: str, name: str, card: str) -> bool:
+    """Whether a row's 姓名 (as released) or 服务卡号 holds the typed text (spaces and case ignored)."""
+    typed = "".join(query.split()).upper()
+    return not typed or matches(query, name) or typed in card.upper()
+
+
+def _worklist_page(request: Request, clerk: Clerk, query: str = "") -> Response:
     purpose = "服务：待服务项目"
     entitlements = _every(request, clerk, "/entitlements", purpose)
     records = _every(request, clerk, "/deliveries", purpose, institution_id=_institution(clerk))
@@ -86,20 +104,32 @@ def worklist(request: Request, clerk: SignedIn) -> Response:
             entitlement["service_card_number"],
         )
     )
+    cards = {
+        entitlement["application_id"]: entitlement["service_card_number"] for entitlement in entitlements
+    }
+    names = names_of(request, clerk, [item["person_id"] for item in (*to_serve, *records)], purpose=purpose)
+    records = sorted(records, key=lambda record: record["signed_on"], reverse=True)
     return render(
         request,
         "delivery/worklist.html",
         to_serve=to_serve,
         kept=kept,
-        records=sorted(records, key=lambda record: record["signed_on"], reverse=True),
-        cards={
-            entitlement["application_id"]: entitlement["service_card_number"] for entitlement in entitlements
-        },
+        records=records,
+        q=query,
+        shown_to_serve=[
+            entry
+            for entry in to_serve
+            if found(query, names[entry["person_id"]], entry["service_card_number"])
+        ],
+        shown_records=[
+            record
+            for record in records
+            if found(query, names[record["person_id"]], cards.get(record["application_id"], ""))
+        ],
+        cards=cards,
         institutions=_institutions(request),
         refused=len(refused),
-        names=names_of(
-            request, clerk, [item["person_id"] for item in (*to_serve, *records)], purpose=purpose
-        ),
+        names=names,
     )
 
 
