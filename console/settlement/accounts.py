@@ -57,6 +57,26 @@ def account_label(account: str, names: dict[str, str]) -> str:
     return account
 
 
+ACCOUNT_GROUPS = (
+    ("street", "街道"),
+    ("assessment_institution", "评估机构（评估、转介经费）"),
+    ("service_institution", "服务机构（康复服务项目补助）"),
+    ("person", "残疾人个人（报销）"),
+    ("fund", "财政资金"),
+)
+"""The kinds of account, in the filter's order: a hospital that both assesses and serves has two accounts
+(its assessment centre's and its own, each under the name the pack gives it), one under each heading."""
+
+
+def account_groups(accounts: Iterable[str]) -> list[tuple[str, list[str]]]:
+    """The accounts under their kind's heading (the order they come in kept); kinds not known last."""
+    grouped: dict[str, list[str]] = {}
+    for account in accounts:
+        grouped.setdefault(account.partition(":")[0], []).append(account)
+    known = [(label, grouped.pop(kind)) for kind, label in ACCOUNT_GROUPS if kind in grouped]
+    return known + [("其他账户", codes) for codes in grouped.values()]
+
+
 def person_ids(values: Iterable[str | None]) -> list[UUID]:
     """The persons named by person accounts (``person:<id>``) or plain ids, each once, in order."""
     found: dict[UUID, None] = {}

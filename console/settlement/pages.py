@@ -19,6 +19,7 @@ from console.agencies import ServiceRefused
 from console.settlement.accounts import (
     ADJUSTMENT,
     RULE_LABELS,
+    account_groups,
     account_label,
     account_labels,
     person_ids,
@@ -90,6 +91,7 @@ def ledger(
         account=account,
         names=names,
         accounts=accounts,
+        account_groups=account_groups(accounts),
         year=console_of(request).year(),
         streets=request.app.state.jurisdiction.streets,
         RULES=RULE_LABELS,

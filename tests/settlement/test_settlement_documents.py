@@ -162,7 +162,7 @@ def test_explain_speaks_to_the_clerk_names_without_codes_yuan_only_chinese_dates
     assert explanation["arithmetic"][-1] == "记账金额 = 1,500.00 元"
     assert "印发 2024年8月27日" in explanation["policy_source"]
     catalogue = "《两江新区残疾人基本康复服务目录》"
-    assert explanation["figure"].startswith(f"本地区尚未填写该项补助标准（应为：{catalogue}")
+    assert explanation["figure"].startswith(f"本地区尚未填写该项补助标准（部署参数），应为{catalogue}")
     assert "自付部分全额补助，以申请核定的金额为限" in explanation["figure"]
 
     assert main(["explain", posting_id, "--database-url", str(engine(client).url)]) == 0

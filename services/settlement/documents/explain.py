@@ -257,7 +257,7 @@ def free_without_standard(standard: object) -> str:
 
 def _unfilled(value: object) -> str:
     if isinstance(value, DeploymentInput):
-        return f"本地区尚未填写该项补助标准（应为：{value.deployment_input}）"
+        return f"本地区尚未填写该项补助标准（部署参数），应为{value.deployment_input}"
     if isinstance(value, Unstated):
         return f"政策未载明该项补助标准（{value.unstated}）"
     return "本地区尚未公布该项目的补助标准"
