@@ -291,7 +291,10 @@ def _person_page(
         jurisdiction.communities.listed, jurisdiction.streets, clerk.street, form.get("community")
     )
     street = clerk.street or form.get("street").strip() or None
-    new = problem is not None and problem.code == "console.community.new"
+    typed = form.get("community").strip()
+    new = (problem is not None and problem.code == "console.community.new") or form.get(
+        NEW_COMMUNITY
+    ) == typed
     return render_answer(
         request,
         "street/person_form.html",
@@ -301,7 +304,7 @@ def _person_page(
         form_key=form_key,
         communities=communities,
         known_communities=known_communities(request, clerk, street) if communities is None else [],
-        new_community=form.get("community").strip() if new else "",
+        new_community=typed if new and typed else "",  # once confirmed, kept confirmed
         **extra,
     )
 

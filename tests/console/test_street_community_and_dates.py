@@ -87,6 +87,13 @@ def test_a_community_new_to_the_street_is_confirmed_before_it_is_registered(tmp_
     assert "本街道还没有登记过“鸳鸯一社区”的人员。是否应为“鸳鸯第一社区”？" in main_text(typo.text)
     assert 'name="new_community" value="鸳鸯一社区"' in typo.text
 
+    survey.answer = Answer(
+        422, problem=Problem(422, "rules.rejected", "联系电话有误", (("phone", "联系电话有误"),))
+    )
+    refused = register(client, community="鸳鸯一社区", new_community="鸳鸯一社区", birth_date="1980年2月28日")
+    assert 'name="new_community" value="鸳鸯一社区" checked' in refused.text  # stays confirmed
+    survey.answer = Answer(201, body={"person_id": PERSON_ID})
+
     known = register(client, community="鸳鸯第一社区", birth_date="1980年2月28日")
     assert known.status_code == 303 and survey.sent[-1]["community"] == "鸳鸯第一社区"
     confirmed = register(client, community="鸳鸯一社区", new_community="鸳鸯一社区", birth_date="1980-02-28")
