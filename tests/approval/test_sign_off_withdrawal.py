@@ -14,14 +14,18 @@ from kernel.domain.rejections import StateConflict
 from services.approval.app import create_app
 from services.approval.sign_off.domain import NotTheirSignature, SignOffWithdrawn
 from tests.access.principals import Deployment, code_of, served
-from tests.approval.test_api import community, referred, stored_types
+from tests.approval.test_api import approval, community, referred, stored_types, street
 from tests.approval.test_sign_offs import AT, HANDLER, RESPONSIBLE, REVIEWER, proposed
 from tests.security.test_access_approval import (
     REVIEWED,
     act,
     community_handler,
     community_responsible,
+    community_signed,
+    office_signers,
     review,
+    signed_off,
+    street_signers,
     submitted,
 )
 
@@ -93,3 +97,27 @@ def test_a_block_naming_someone_without_a_login_is_withdrawn_by_its_proposer_ove
     second = review(client, application_id, community(), community_handler(deployment)).json()["proposal_id"]
     assert act(client, f"{base}/confirmations", second, community_responsible(deployment)).status_code == 201
     assert REVIEWED in stored_types(client)
+
+
+def test_the_office_proposer_withdraws_a_pending_decision_and_the_street_cannot(
+    client: TestClient, deployment: Deployment
+) -> None:
+    application_id = submitted(client, deployment, referred(client))
+    base = f"/applications/{application_id}"
+    community_signed(client, deployment, application_id)
+    signed_off(client, f"{base}/reviews", street(), street_signers(deployment),
+               f"{base}/reviews/street/confirmations")  # fmt: skip
+    responsible, reviewer, _ = office_signers(deployment)
+    proposal_id = client.post(f"{base}/decision", json=approval(), headers=responsible).json()["proposal_id"]
+    street_reviewer = street_signers(deployment)[0]
+    assert code_of(act(client, f"{base}/decision/withdrawals", proposal_id, street_reviewer)) == (
+        "access.district_only"
+    )
+    assert code_of(act(client, f"{base}/decision/withdrawals", proposal_id, reviewer)) == (
+        "approval.sign_off.not_proposer"
+    )
+    withdrawn = act(client, f"{base}/decision/withdrawals", proposal_id, responsible)
+    assert (withdrawn.status_code, withdrawn.json()["decline_reason"]) == (200, "提出人撤回")
+    late = act(client, f"{base}/decision/confirmations", proposal_id, reviewer)
+    assert code_of(late) == "approval.sign_off.withdrawn" and "由提出人赵主任撤回" in late.json()["detail"]
+    assert "approval.application_approved" not in stored_types(client)
