@@ -16,7 +16,7 @@ from starlette.responses import RedirectResponse, Response
 from console.agencies import Answer, Problem, ServiceRefused, ServiceUnavailable
 from console.labels import ITEM_LABELS, cn_date
 from console.names import UNSEEN_NAME, display_name, person_cards
-from console.street.forms import default_date, iso_date
+from console.street.forms import default_date, iso_date, with_date_errors
 from console.web import (
     Clerk,
     FormValues,
@@ -180,12 +180,13 @@ def _assessment_page(
     form_key: str,
     answer: Answer | None = None,
 ) -> Response:
-    problem = answer.problem if answer is not None else None
+    problem, errors = with_date_errors(answer.problem if answer is not None else None, form, ("assessed_on",))
     cards = person_cards(request, clerk, [entry["person_id"]], purpose="康复需求评估")
     return render_answer(
         request,
         "assessment/assessment_form.html",
         problem,
+        errors=errors,
         entry=entry,
         name=display_name(cards, entry["person_id"]),
         form=form,
@@ -301,7 +302,7 @@ def referral_errors(problem: Problem, form: FormValues, found: dict[str, Any]) -
     """The service's refusal of a referral in the form's words: the institution's error at the dropdown
     the 转介去向 chosen names, "请选择" where the service says a field is missing, and an item referred
     before said as to whom and when rather than by the referral's id and the institution's code."""
-    errors = problem.by_field()
+    errors = with_date_errors(problem, form, ("issued_on",))[1]
     field = INSTITUTION_FIELDS.get(form.get("to_kind"), "to_institution_id")
     if "to_institution_id" in errors:
         errors[field] = errors.pop("to_institution_id")

@@ -21,7 +21,7 @@ from console.approval.persons import names_of
 from console.assessment.pages import matches
 from console.delivery.refused import REFUSED_PURPOSE, refused_form, resendable
 from console.messages import plain
-from console.street.forms import default_date, iso_date
+from console.street.forms import default_date, iso_date, with_date_errors
 from console.web import (
     Clerk,
     FormValues,
@@ -280,7 +280,7 @@ def _record_page(
     earlier: dict[str, Any] | None = None,
 ) -> Response:
     problem = answer.problem if answer is not None else None
-    errors = _form_errors(problem)
+    errors = _form_errors(problem, form)
     if earlier is not None and earlier.get("field"):
         errors = {earlier["field"]: [plain(earlier["reason"], earlier["field"])]}
     shown = [entitlement["person_id"]] if entitlement.get("person_id") else []
@@ -298,9 +298,13 @@ def _record_page(
     )
 
 
-def _form_errors(problem: Problem | None) -> dict[str, list[str]]:
-    """The service's errors at the form's fields; amounts are typed in yuan (``charge``, ...)."""
-    errors = problem.by_field() if problem else {}
+DATES = ("period_start", "period_end", "signed_on")
+
+
+def _form_errors(problem: Problem | None, form: FormValues) -> dict[str, list[str]]:
+    """The service's errors at the form's fields, the console's own on a date typed that is no date;
+    amounts are typed in yuan (``charge``, ...)."""
+    errors = with_date_errors(problem, form, DATES)[1]
     for api_name, field in (("charge_fen", "charge"), ("insurance_paid_fen", "insurance_paid")):
         if api_name in errors:
             errors.setdefault(field, []).extend(errors.pop(api_name))
@@ -397,7 +401,7 @@ def _correction_page(
         entitlement=entitlement,
         form=form,
         form_key=form_key,
-        errors=_form_errors(problem),
+        errors=_form_errors(problem, form),
         institutions=_institutions(request),
         names=names_of(request, clerk, [kept["person_id"]], purpose="服务：更正康复服务记录"),
     )

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
+from console.agencies import Problem
 from console.labels import cn_date
 from console.web import FormValues
 from kernel.domain.clock import today
@@ -50,6 +52,19 @@ def date_errors(form: FormValues, names: Sequence[str]) -> dict[str, list[str]]:
         if typed and not _is_date(iso_date(typed)):
             errors[name] = [f"“{typed}”不是有效的日期，{DATE_EXAMPLE}"]
     return errors
+
+
+def with_date_errors(
+    problem: Problem | None, form: FormValues, names: Sequence[str]
+) -> tuple[Problem | None, dict[str, list[str]]]:
+    """A refusal and its errors by field, the console's own word on each date typed that is no date put
+    over the service's (whose example, 2024-10-15, is not the way the form hints a date)."""
+    errors = problem.by_field() if problem is not None else {}
+    wrong = date_errors(form, names)
+    if problem is None or problem.status != 422 or not wrong:
+        return problem, errors
+    errors.update(wrong)
+    return replace(problem, detail=next(iter(wrong.values()))[0]), errors
 
 
 def _is_date(text: str) -> bool:

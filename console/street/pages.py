@@ -26,6 +26,7 @@ from console.street.forms import (
     person_form,
     survey_body,
     survey_form_of,
+    with_date_errors,
 )
 from console.web import (
     Clerk,
@@ -393,11 +394,12 @@ def _survey_page(
     current: dict[str, Any] | None,
     answer: Answer | None = None,
 ) -> Response:
-    problem = answer.problem if answer is not None else None
+    problem, errors = with_date_errors(answer.problem if answer is not None else None, form, ("surveyed_on",))
     return render_answer(
         request,
         "street/survey_form.html",
         problem,
+        errors=errors,
         person=record,
         form=form,
         form_key=form_key,

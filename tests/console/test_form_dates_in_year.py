@@ -12,7 +12,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from console.agencies import Answer
+from console.agencies import Answer, Problem
 from console.street.forms import default_date
 from kernel.access.auth import Agency, Role, Scope
 from rehab.journey import DISTRICT_ASSESSMENT
@@ -174,3 +174,40 @@ def hidden_value(html: str, name: str) -> str:
     )
     assert found, f"no {name} in the page"
     return found.group(1)
+
+
+class Refusing(Agencies):
+    """Every command refused as the services refuse a date they cannot read (their example is ISO)."""
+
+    def post(self, service: str, path: str, body: dict[str, Any], **_: Any) -> Any:
+        self.sent.append((path, body))
+        said = tuple((name, "应为日期，如 2024-10-15") for name in body if body[name] == "2025年2月30日")
+        return Answer(422, problem=Problem(422, "request.invalid", "请求有误", said))
+
+
+def test_a_date_that_is_no_date_is_said_in_the_hints_format_on_every_form(tmp_path: Path) -> None:
+    forms = (
+        ("街道干事", "survey", "street:鸳鸯", f"/street/persons/{PERSON_ID}/survey", "surveyed_on"),
+        (
+            "评估医生",
+            "assessment",
+            f"institution:{DISTRICT_ASSESSMENT}",
+            f"/assessment/persons/{PERSON_ID}/assess?year={YEAR}",
+            "assessed_on",
+        ),
+        (
+            "康复中心治疗师",
+            "delivery",
+            "institution:lj-rehab-centre",
+            f"/delivery/entitlements/{APPLICATION_ID}/orientation_mobility_training/record",
+            "signed_on",
+        ),
+    )
+    for number, (user, agency, scope, path, field) in enumerate(forms):
+        client = client_of(tmp_path / str(number), user, agency, scope)
+        client.app.state.console.agencies = Refusing()  # type: ignore[attr-defined]
+        csrf = hidden_value(client.get(path).text, "csrf_token")
+        page = client.post(path, data={"csrf_token": csrf, "form_key": "k", field: "2025年2月30日"})
+        assert page.status_code == 422, path
+        assert "“2025年2月30日”不是有效的日期，应为日期，如 1968年4月2日" in page.text, path
+        assert "2024-10-15" not in page.text, path
