@@ -239,15 +239,15 @@ NEW_COMMUNITY = "new_community"
 KNOWN_PURPOSE = "登记人员：本街道已登记的社区"
 
 
-def known_communities(request: Request, clerk: Clerk, street: str | None) -> list[str]:
+def known_communities(request: Request, clerk: Clerk, street: str | None) -> list[str] | None:
     """The 社区 the registry holds persons of, in ``street`` (every street's for a district clerk who has
-    not chosen one): what the 社区 field suggests."""
+    not chosen one): what the 社区 field suggests. None: the registry could not be read."""
     if clerk.community:
         return [clerk.community]
     try:
         everyone = _all(request, clerk, "/persons", KNOWN_PURPOSE, street=street or clerk.street)
     except (ServiceRefused, ServiceUnavailable):  # a suggestion is never worth a failed page
-        return []
+        return None
     return sorted({person["community"] for person in everyone if person.get("community")})
 
 
@@ -261,7 +261,7 @@ def _new_community(request: Request, sent: Sent, current: str = "") -> Answer | 
     if listed is not None or not typed or not street or typed == current or form.get(NEW_COMMUNITY) == typed:
         return None
     known = known_communities(request, clerk, street)
-    if typed in known:
+    if known is None or typed in known:  # unknown when the registry is down: the command says so
         return None
     close = get_close_matches(typed, known, n=3, cutoff=0.5)
     guess = f"是否应为{'、'.join(f'“{name}”' for name in close)}？" if close else ""
@@ -304,7 +304,7 @@ def _person_page(
         form=form,
         form_key=form_key,
         communities=communities,
-        known_communities=known_communities(request, clerk, street) if communities is None else [],
+        known_communities=(known_communities(request, clerk, street) or []) if communities is None else [],
         new_community=typed if new and typed else "",  # once confirmed, kept confirmed
         **extra,
     )
