@@ -17,7 +17,7 @@ from starlette.responses import RedirectResponse, Response
 from console.agencies import Answer, Problem, ServiceRefused, ServiceUnavailable
 from console.approval.forms import at_item_fields, decision_body, review_body, signatories, submission_body
 from console.approval.persons import names_of
-from console.street.forms import default_date, iso_date
+from console.street.forms import default_date, iso_date, with_date_errors
 from console.web import (
     Clerk,
     FormValues,
@@ -168,11 +168,13 @@ def _application_page(
     reason: str = "",
     typed: FormValues | None = None,
 ) -> Response:
-    problem = answer.problem if answer is not None else None
+    refused = answer.problem if answer is not None else None
+    problem, errors = with_date_errors(refused, typed or FormValues.of({}), ("added_on",))
     return render_answer(
         request,
         "approval/application.html",
         problem,
+        errors=errors,
         application=form,
         level=_level(clerk),
         done=done,
@@ -385,14 +387,16 @@ def _block_page(
     form_key: str,
     answer: Answer | None = None,
 ) -> Response:
-    problem = answer.problem if answer is not None else None
     level = _level(clerk)
+    dated = "decided_on" if level == "decision" else "reviewed_on"
+    problem, errors = with_date_errors(answer.problem if answer is not None else None, typed, (dated,))
     template = "approval/decision_form.html" if level == "decision" else "approval/review_form.html"
     shown = [form["person_id"]] if form else []
     return render_answer(
         request,
         template,
         problem,
+        errors=errors,
         application=form or {"application_id": "", "requested_items": [], "serial_number": "", "street": ""},
         level=level,
         form=typed,
@@ -501,11 +505,14 @@ def _submission_page(
     answer: Answer | None = None,
     serial_holder: str | None = None,
 ) -> Response:
-    problem = answer.problem if answer is not None else None
+    problem, errors = with_date_errors(
+        answer.problem if answer is not None else None, typed, ("submitted_on",)
+    )
     return render_answer(
         request,
         "approval/submission_form.html",
         problem,
+        errors=errors,
         referral=referral,
         serial_holder=serial_holder,
         form=typed,
@@ -554,7 +561,7 @@ def _change_page(
     form_key: str,
     answer: Answer | None = None,
 ) -> Response:
-    problem = answer.problem if answer is not None else None
+    problem, errors = with_date_errors(answer.problem if answer is not None else None, typed, ("decided_on",))
     jurisdiction = request.app.state.jurisdiction
     designated = {
         institution.id: sorted(institution.designated_items)
@@ -564,6 +571,7 @@ def _change_page(
         request,
         "approval/institution_change.html",
         problem,
+        errors=errors,
         application=form,
         form=typed,
         form_key=form_key,

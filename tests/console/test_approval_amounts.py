@@ -37,6 +37,11 @@ def test_a_fixed_amount_is_read_as_a_clerk_types_it(pages: Any, stack: Stack) ->
     decided_on = office.get_by_label(re.compile("^审批日期"))
     assert decided_on.input_value() == cn_date(today())
     assert "如 2025年5月20日" in office.locator("#hint-decided_on").inner_text()
+    decided_on.fill(f"{JOURNEY_YEAR}年2月30日")  # no date: said in the hint's format, not ISO
+    office.get_by_role("button", name="提出残联办意见并签字").click()
+    said = office.locator("#f-decided_on ~ .field-error, .field.invalid .field-error").first.inner_text()
+    assert f"“{JOURNEY_YEAR}年2月30日”不是有效的日期" in said and "年4月2日" in said, said
+    assert decided_on.get_attribute("aria-invalid") == "true"
     decided_on.fill(f"{JOURNEY_YEAR}年5月20日")
     office.get_by_label(re.compile("^复核人")).fill("区残联办复核人")
     office.get_by_label(re.compile("^经办人")).fill("区残联办经办人")
