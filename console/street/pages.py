@@ -244,11 +244,12 @@ def known_communities(request: Request, clerk: Clerk, street: str | None) -> lis
     not chosen one): what the 社区 field suggests. None: the registry could not be read."""
     if clerk.community:
         return [clerk.community]
+    params = {"street": street or clerk.street} if street or clerk.street else {}
     try:
-        everyone = _all(request, clerk, "/persons", KNOWN_PURPOSE, street=street or clerk.street)
+        found = _get(request, clerk, "/communities", KNOWN_PURPOSE, **params)
     except (ServiceRefused, ServiceUnavailable):  # a suggestion is never worth a failed page
         return None
-    return sorted({person["community"] for person in everyone if person.get("community")})
+    return [entry["community"] for entry in found["communities"]]
 
 
 def _new_community(request: Request, sent: Sent, current: str = "") -> Answer | None:

@@ -27,6 +27,8 @@ from services.survey import handlers, projection
 from services.survey.domain import Guardian, NeedsSurveyRequest, Person, PersonDetails
 from services.survey.handbook import basic_info_page
 from services.survey.schemas import (
+    CommunitiesOut,
+    CommunityCount,
     Corrected,
     CorrectPersonBody,
     Created,
@@ -68,6 +70,23 @@ async def register_person(body: RegisterPersonBody, request: Request) -> Respons
             return command.answer(answer, status=201, location=f"/persons/{person_id}")
 
     return await in_command_thread(register)
+
+
+@router.get(
+    "/communities",
+    response_model=CommunitiesOut,
+    summary="The 社区 the registry holds persons of, in the caller's street (names and counts)",
+    description=(
+        "What a registration form suggests for 社区, so that a typo does not start a community of its own. "
+        "Names and counts only: no personal data, so no X-Purpose and no audit entry."
+    ),
+)
+def list_communities(runtime: Runtime, street: Street, caller: Caller) -> CommunitiesOut:
+    area = visible_area(caller, street, None)
+    with runtime.store.reading() as unit:
+        found = projection.communities(unit.session, street=area.street, community=area.community)
+    counts = [CommunityCount(community=name, persons=count) for name, count in found]
+    return CommunitiesOut(street=area.street, communities=counts)
 
 
 @router.get(

@@ -256,6 +256,16 @@ def person_holding(session: Session, id_number: str) -> Holder | None:
     return None if found is None else Holder(UUID(found[0]), found[1], found[2])
 
 
+def communities(session: Session, *, street: str | None, community: str | None) -> list[tuple[str, int]]:
+    """(社区, persons registered in it) of an area, by name: what a registration form suggests."""
+    query = select(persons_table.c.community, func.count()).group_by(persons_table.c.community)
+    if street is not None:
+        query = query.where(persons_table.c.street == street)
+    if community is not None:
+        query = query.where(persons_table.c.community == community)
+    return [(name, count) for name, count in session.execute(query.order_by(persons_table.c.community))]
+
+
 def list_persons(
     session: Session,
     *,

@@ -231,6 +231,18 @@ class PersonPage(BaseModel):
     items: list[PersonSummary]
 
 
+class CommunityCount(BaseModel):
+    community: str = Field(description="社区 as registered.", examples=["鸳鸯第一社区"])
+    persons: int = Field(description="Persons registered in it.", examples=[41])
+
+
+class CommunitiesOut(BaseModel):
+    """The 社区 the registry holds persons of, in an area: names and counts, no personal data."""
+
+    street: str | None = Field(description="The street; None: every street of the caller's district.")
+    communities: list[CommunityCount]
+
+
 class SurveyPage(BaseModel):
     total: int = Field(description="Surveys matching, over all pages.")
     limit: int

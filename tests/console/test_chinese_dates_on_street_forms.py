@@ -40,6 +40,9 @@ class Agencies:
         self.sent: list[tuple[str, dict[str, Any]]] = []
 
     def get(self, service: str, path: str, **_: Any) -> Any:
+        if path == "/communities":
+            known = [{"community": PERSON["community"], "persons": 1}]
+            return {"street": PERSON["street"], "communities": known}
         return {"items": [PERSON], "total": 1} if path == "/persons" else PERSON
 
     def post(self, service: str, path: str, body: dict[str, Any], **_: Any) -> Any:
