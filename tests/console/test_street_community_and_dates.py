@@ -44,6 +44,9 @@ class Survey:
         self.answer = answer or Answer(201, body={"person_id": PERSON_ID})
 
     def get(self, service: str, path: str, **_: Any) -> Any:
+        if path == "/communities":  # the registry's names and counts (GET /communities)
+            known = [{"community": person["community"], "persons": 1} for person in (PERSON, NEIGHBOUR)]
+            return {"street": "鸳鸯", "communities": sorted(known, key=lambda entry: entry["community"])}
         return {"items": [PERSON, NEIGHBOUR], "total": 2} if path == "/persons" else PERSON
 
     def post(self, service: str, path: str, body: dict[str, Any], **_: Any) -> Any:
