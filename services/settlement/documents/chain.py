@@ -18,6 +18,7 @@ from typing import Literal
 from rehab_contracts import EventEnvelope
 from sqlalchemy import Engine
 
+from kernel.domain.clock import today
 from kernel.reference import Jurisdiction
 from services.settlement.book.facts import Fact, PersonSurveyed
 from services.settlement.book.policy import Policy
@@ -211,9 +212,10 @@ def chain_report(
 
 
 def report_date(report: ChainReport) -> date:
-    """The day the figures stand at: the month's last day."""
+    """The day the figures stand at: the month's last day, or today (Beijing) in a month not over yet (a
+    December report printed on 12月8日 said 统计截至 12月31日)."""
     following = date(report.year + report.month // 12, report.month % 12 + 1, 1)
-    return date.fromordinal(following.toordinal() - 1)
+    return min(date.fromordinal(following.toordinal() - 1), today())
 
 
 @dataclass(frozen=True)
