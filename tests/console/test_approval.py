@@ -23,7 +23,9 @@ def applied(stack: Stack, sequence: int) -> str:
 
 def confirm(page: Any, application_id: str, block: str) -> None:
     page.goto("/approval")
-    row = page.locator("section[aria-labelledby=to-sign] tr", has_text=block)
+    # This application's row: other tests on the shared stack may leave blocks waiting for the same clerk.
+    rows = page.locator("section[aria-labelledby=to-sign] tr", has_text=block)
+    row = rows.filter(has=page.locator(f'a[href*="{application_id}"]'))
     row.get_by_role("link", name=re.compile("查看并确认")).click()
     page.get_by_role("button", name=f"本人确认签字（{block}）").click()
     page.wait_for_url(re.compile(rf"/approval/applications/{application_id}\?done="))
