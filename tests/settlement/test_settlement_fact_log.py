@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
@@ -23,7 +24,7 @@ from services.settlement.book.facts import ApplicationDescribed, Fact, PersonSur
 from services.settlement.book.policy import load_policies
 from services.settlement.fact_types import BY_FACT, BY_NAME, FACT_TYPES, SETTLEMENT_EVENT_TYPES
 from services.settlement.handlers import SettlementHandlers
-from services.settlement.ledger import fact_log
+from services.settlement.ledger import fact_log, unsettled
 from services.settlement.ledger.archive import archive, facts_of
 from services.settlement.ledger.live import LiveLedger
 from services.settlement.ledger.replay import rebuild_ledger
@@ -41,6 +42,7 @@ from tests.settlement.settlement_builders import (
     refused,
     surveyed,
 )
+from tests.settlement.test_leader_election import role
 
 
 @pytest.mark.parametrize(
@@ -265,6 +267,13 @@ def postgres_client(postgres_url: str, redis_url: str, redis_client: redis.Redis
     clean()
     settings = ServiceSettings(service="settlement", database_url=postgres_url, redis_url=redis_url)
     with TestClient(create_app(settings)) as client:
+        # Events are applied by the test directly, not read from Redis: wait until this instance leads and
+        # has prepared its ledger (the log checked against the archive), as its consumer would have.
+        engine = client.app.state.runtime.store.engine  # type: ignore[attr-defined]
+        deadline = time.monotonic() + 30
+        while not (role(client) == "leader" and unsettled.is_built(engine)):
+            assert time.monotonic() < deadline, "settlement never led"
+            time.sleep(0.05)
         yield client
     clean()
 
