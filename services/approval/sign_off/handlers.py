@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Literal
 from uuid import UUID
 
 from kernel.domain.rejections import NotFound
@@ -95,14 +96,7 @@ def decline(
     check: Guard,
 ) -> Outcome:
     """The signer refuses the block as proposed: withdrawn, with the reason."""
-    _lock_block(unit, application_id, block)
-    application = _loaded(unit, application_id, check)
-    now = datetime.now(UTC)
-    sign_offs = load_sign_offs(unit, application_id, now)
-    _proposal_of_block(sign_offs, block, proposal_id)
-    steps = sign_offs.decline(proposal_id, reason, signer=signer.user, roles=signer.roles, at=now)
-    save_steps(unit, application_id, steps)
-    return Outcome(sign_offs.after(steps).proposal(proposal_id), application, took_effect=False)
+    return _end_proposal(unit, application_id, block, proposal_id, check, "decline", reason, signer)
 
 
 def withdraw(
@@ -115,12 +109,27 @@ def withdraw(
     check: Guard,
 ) -> Outcome:
     """The proposer takes back the block while it still waits for confirmations."""
+    return _end_proposal(unit, application_id, block, proposal_id, check, "withdraw", reason, signer)
+
+
+def _end_proposal(
+    unit: UnitOfWork,
+    application_id: UUID,
+    block: str,
+    proposal_id: UUID,
+    check: Guard,
+    how: Literal["decline", "withdraw"],
+    reason: str,
+    signer: Signer,
+) -> Outcome:
+    """A proposal ended before it took effect, by a signatory's decline or its proposer's withdrawal."""
     _lock_block(unit, application_id, block)
     application = _loaded(unit, application_id, check)
     now = datetime.now(UTC)
     sign_offs = load_sign_offs(unit, application_id, now)
     _proposal_of_block(sign_offs, block, proposal_id)
-    steps = sign_offs.withdraw(proposal_id, reason, signer=signer.user, roles=signer.roles, at=now)
+    end = sign_offs.decline if how == "decline" else sign_offs.withdraw
+    steps = end(proposal_id, reason, signer=signer.user, roles=signer.roles, at=now)
     save_steps(unit, application_id, steps)
     return Outcome(sign_offs.after(steps).proposal(proposal_id), application, took_effect=False)
 
